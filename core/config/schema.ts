@@ -1,0 +1,282 @@
+/**
+ * The configuration file's shape, validated with zod. Every key has a default where a safe one
+ * exists, so that an empty file (or none) starts the embedded platform. Secrets are never
+ * written here in production: `${ENV_VAR}` in any string is replaced from the environment
+ * (see load.ts), so the file can be committed and the secret kept in the service's environment.
+ */
+import { z } from 'zod';
+import { KINDS } from '../model/units.ts';
+
+const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/, 'letters, digits and _ . : - only');
+
+export const tlsSchema = z.object({
+  /** PEM files. */
+  ca: z.string().optional(),
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  /** Verify the peer's certificate against `ca` (or the system store). Off only in demo mode. */
+  rejectUnauthorized: z.boolean().default(true),
+}).strict();
+
+export const thresholdsSchema = z.object({
+  low: z.number().optional(),
+  high: z.number().optional(),
+  lowLow: z.number().optional(),
+  highHigh: z.number().optional(),
+}).strict();
+
+/** Where a sensor's values come from. One sensor, one address. */
+export const sourceAddressSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('opcua'),
+    /** Name of the OPC UA source (sources.opcua[].name). */
+    server: z.string().min(1),
+    nodeId: z.string().min(1),
+    /** Absolute deadband in the source's unit; 0 reports every change. */
+    deadband: z.number().min(0).optional(),
+    samplingIntervalMs: z.number().int().min(0).optional(),
+  }).strict(),
+  z.object({
+    type: z.literal('mqtt'),
+    /** Exact topic this sensor publishes on (or omit and let a topic pattern name the sensor). */
+    topic: z.string().min(1),
+  }).strict(),
+  z.object({
+    type: z.literal('sparkplug'),
+    group: z.string().min(1),
+    node: z.string().min(1),
+    device: z.string().min(1).optional(),
+    metric: z.string().min(1),
+  }).strict(),
+  z.object({ type: z.literal('pda') }).strict(),
+  z.object({ type: z.literal('csv') }).strict(),
+  z.object({ type: z.literal('derived') }).strict(),
+]);
+
+export const sensorSchema = z.object({
+  id,
+  name: z.string().optional(),
+  kind: z.enum(KINDS),
+  /** Unit the source sends; the pipeline converts to the kind's canonical unit. */
+  unit: z.string().optional(),
+  site: id,
+  dma: id.optional(),
+  /** Where in the network: a junction or link of the hydraulic model, and map coordinates. */
+  node: z.string().optional(),
+  x: z.number().optional(),
+  y: z.number().optional(),
+  /** plant-outlet or network (water-quality limits differ by place); network-end for pressure compliance. */
+  place: z.enum(['plant-outlet', 'network', 'network-end', 'inlet', 'tank', 'pump-station']).default('network'),
+  source: sourceAddressSchema.optional(),
+  /** Expected seconds between readings; a sensor silent for 3 intervals is stale. */
+  intervalS: z.number().positive().default(60),
+  thresholds: thresholdsSchema.optional(),
+}).strict();
+
+export const siteSchema = z.object({
+  id,
+  name: z.string().optional(),
+  kind: z.enum(['plant', 'pump-station', 'reservoir', 'network']).default('network'),
+  timezone: z.string().optional(),
+}).strict();
+
+export const dmaSchema = z.object({
+  id,
+  name: z.string().optional(),
+  /** Flow sensors whose flow enters the DMA (net inflow = Σ inlets − Σ outlets). */
+  inlets: z.array(id).default([]),
+  outlets: z.array(id).default([]),
+  customers: z.number().int().min(0).default(0),
+  /** Legitimate night use per property, L/property/h (domain.md). */
+  nightUseLPerPropertyH: z.number().min(0).default(1.7),
+  /** Polygon or centre for the area map, in the network's coordinates. */
+  x: z.number().optional(),
+  y: z.number().optional(),
+}).strict();
+
+export const meterSchema = z.object({
+  id,
+  customer: z.string().min(1),
+  dma: id.optional(),
+  address: z.string().optional(),
+  /** Active accounts are expected to use water; a closed account may read zero. */
+  active: z.boolean().default(true),
+  /** Large (enterprise) customers may see their own consumption live. */
+  large: z.boolean().default(false),
+}).strict();
+
+export const topologySchema = z.object({
+  sites: z.array(siteSchema).default([]),
+  dmas: z.array(dmaSchema).default([]),
+  sensors: z.array(sensorSchema).default([]),
+  meters: z.array(meterSchema).default([]),
+}).strict();
+
+export const storeSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('sqlite'),
+    /** File of the embedded store; relative paths are under dataDir. */
+    path: z.string().default('tsdb.sqlite'),
+  }).strict(),
+  z.object({
+    type: z.literal('influxdb1'),
+    url: z.string().url().default('http://127.0.0.1:8086'),
+    database: z.string().default('aquawatch'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Create the database on start when it is missing. */
+    createDatabase: z.boolean().default(true),
+    timeoutMs: z.number().int().positive().default(10_000),
+  }).strict(),
+  z.object({
+    type: z.literal('influxdb2'),
+    url: z.string().url().default('http://127.0.0.1:8086'),
+    org: z.string().default('aquawatch'),
+    bucket: z.string().default('aquawatch'),
+    token: z.string().min(1),
+    timeoutMs: z.number().int().positive().default(10_000),
+  }).strict(),
+]);
+
+export const brokerSchema = z.object({
+  /** `embedded` runs an aedes broker inside the process; otherwise an mqtt:// or mqtts:// URL. */
+  url: z.string().default('embedded'),
+  /** For the embedded broker. Loopback unless exposing it is an explicit choice. */
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(1883),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  tls: tlsSchema.optional(),
+}).strict();
+
+export const opcuaSourceSchema = z.object({
+  name: id,
+  endpoint: z.string().regex(/^opc\.tcp:\/\//, 'must start with opc.tcp://'),
+  securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None'),
+  securityPolicy: z.enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).default('None'),
+  auth: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('anonymous') }).strict(),
+    z.object({ type: z.literal('username'), username: z.string().min(1), password: z.string() }).strict(),
+    z.object({ type: z.literal('certificate'), certificate: z.string().min(1), privateKey: z.string().min(1) }).strict(),
+  ]).default({ type: 'anonymous' }),
+  /** The client's PKI: own certificate, trusted and rejected server certificates. Under dataDir when relative. */
+  pkiFolder: z.string().default('pki/opcua'),
+  /** Server certificates (PEM or DER files) to trust in addition to those in the PKI's trusted folder. */
+  trustedServerCertificates: z.array(z.string()).default([]),
+  samplingIntervalMs: z.number().int().min(0).default(1000),
+  publishingIntervalMs: z.number().int().min(50).default(1000),
+  /** Monitored items created per CreateMonitoredItems request, to stay under the server's message size. */
+  batchSize: z.number().int().min(1).max(10_000).default(500),
+  /** A subscription with no data and no keep-alive for this long is reported silent. */
+  silenceTimeoutMs: z.number().int().positive().default(30_000),
+}).strict();
+
+export const topicPatternSchema = z.object({
+  /**
+   * MQTT topic filter with named segments: `wq/{site}/{sensor}` captures the sensor id from the topic;
+   * `+` and `#` match as in MQTT. Without `{sensor}`, the sensor is looked up by exact topic
+   * (sensor.source.topic) or taken from `sensorPath` in the payload.
+   */
+  pattern: z.string().min(1),
+  format: z.enum(['json', 'number']).default('json'),
+  /** Dotted paths into a JSON payload. */
+  valuePath: z.string().default('value'),
+  timePath: z.string().optional(),
+  unitPath: z.string().optional(),
+  qualityPath: z.string().optional(),
+  sensorPath: z.string().optional(),
+  /** Time format of timePath: epoch ms, epoch s, or ISO 8601. */
+  timeFormat: z.enum(['ms', 's', 'iso']).default('ms'),
+}).strict();
+
+export const mqttSourceSchema = z.object({
+  name: id,
+  /** Broker to read from; defaults to the platform's broker. */
+  broker: brokerSchema.partial().optional(),
+  clientId: z.string().optional(),
+  /** Subscribe through an MQTT 5 shared subscription so several ingest instances split the load. */
+  shareGroup: z.string().optional(),
+  qos: z.union([z.literal(0), z.literal(1)]).default(1),
+  topics: z.array(topicPatternSchema).default([]),
+}).strict();
+
+export const sparkplugSourceSchema = z.object({
+  name: id,
+  broker: brokerSchema.partial().optional(),
+  clientId: z.string().optional(),
+  /** Sparkplug group ids to subscribe to; `+` for all. */
+  groups: z.array(z.string().min(1)).default(['+']),
+  /** When a metric has no sensor in the topology, take `<group>.<node>[.<device>].<metric>` as the sensor id if it exists. */
+  qos: z.union([z.literal(0), z.literal(1)]).default(1),
+  /** The host application id for STATE messages (Sparkplug 3.0). */
+  hostId: z.string().default('aquawatch'),
+}).strict();
+
+export const pdaSourceSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Accept readings taken up to this many days ago (PDA uploads come late). */
+  maxAgeDays: z.number().positive().default(45),
+  maxItems: z.number().int().positive().default(10_000),
+}).strict();
+
+export const ingestSchema = z.object({
+  /** Group commit to the outbox: at most this many readings or this long. */
+  batchMaxSize: z.number().int().positive().default(5000),
+  batchMaxDelayMs: z.number().int().min(0).default(50),
+  /** Store writes: readings per write request. */
+  writeBatchSize: z.number().int().positive().default(5000),
+  /** Outbox bound in readings; when full, sources are refused (and MQTT does not acknowledge). */
+  outboxMaxReadings: z.number().int().positive().default(5_000_000),
+  outboxPath: z.string().default('outbox.sqlite'),
+  /** A reading time further ahead than this is rejected (clock error at the source). */
+  maxFutureMs: z.number().int().min(0).default(5 * 60_000),
+  /** Readings with this (sensor, ts) seen within the window are dropped as duplicates. */
+  dedupeWindow: z.number().int().min(0).default(16),
+  /** Publish accepted readings to aquawatch/v1/telemetry/<dma>. */
+  publishToBus: z.boolean().default(true),
+}).strict();
+
+export const configSchema = z.object({
+  /** demo: demo users, self-signed trust, loopback; production: refuses unsafe defaults. */
+  mode: z.enum(['demo', 'production']).default('demo'),
+  site: z.object({
+    name: z.string().default('Aquawatch demo utility'),
+    timezone: z.string().default('Asia/Shanghai'),
+  }).strict().default({ name: 'Aquawatch demo utility', timezone: 'Asia/Shanghai' }),
+  dataDir: z.string().default('./data'),
+  http: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Port of the ingest process's own /health, /metrics and PDA API when run split from the server. */
+    ingestPort: z.number().int().min(0).max(65535).default(8081),
+  }).strict().default({ host: '127.0.0.1', port: 8080, ingestPort: 8081 }),
+  log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+    .strict().default({ level: 'info' }),
+  store: storeSchema.default({ type: 'sqlite', path: 'tsdb.sqlite' }),
+  broker: brokerSchema.default({ url: 'embedded', host: '127.0.0.1', port: 1883 }),
+  ingest: ingestSchema.default(ingestSchema.parse({})),
+  sources: z.object({
+    opcua: z.array(opcuaSourceSchema).default([]),
+    mqtt: z.array(mqttSourceSchema).default([]),
+    sparkplug: z.array(sparkplugSourceSchema).default([]),
+    pda: pdaSourceSchema.default(pdaSourceSchema.parse({})),
+  }).strict().default({ opcua: [], mqtt: [], sparkplug: [], pda: pdaSourceSchema.parse({}) }),
+  /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
+  topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
+}).strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type TopologyConfig = z.infer<typeof topologySchema>;
+export type SensorConfig = z.infer<typeof sensorSchema>;
+export type DmaConfig = z.infer<typeof dmaSchema>;
+export type SiteConfig = z.infer<typeof siteSchema>;
+export type MeterConfig = z.infer<typeof meterSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
+export type BrokerConfig = z.infer<typeof brokerSchema>;
+export type TlsConfig = z.infer<typeof tlsSchema>;
+export type OpcuaSourceConfig = z.infer<typeof opcuaSourceSchema>;
+export type MqttSourceConfig = z.infer<typeof mqttSourceSchema>;
+export type TopicPatternConfig = z.infer<typeof topicPatternSchema>;
+export type SparkplugSourceConfig = z.infer<typeof sparkplugSourceSchema>;
+export type PdaSourceConfig = z.infer<typeof pdaSourceSchema>;
+export type IngestConfig = z.infer<typeof ingestSchema>;

@@ -1,0 +1,88 @@
+/**
+ * The network's static description, indexed for the lookups that run per reading.
+ * Built once from the configuration; cross-references are checked so that a typo in a DMA's inlet
+ * list fails at start-up, not at the first burst.
+ */
+import type { DmaConfig, MeterConfig, SensorConfig, SiteConfig, TopologyConfig } from '../config/schema.ts';
+import { converterFor, CANONICAL_UNIT, type Converter } from '../model/units.ts';
+import { ConfigError } from '../config/load.ts';
+
+/** A sensor with what the pipeline derives from it once: its unit converter and tags. */
+export interface SensorInfo extends SensorConfig {
+  dma: string;
+  canonicalUnit: string;
+  /** Converts from the sensor's configured unit to canonical. */
+  convert: Converter;
+}
+
+export class Topology {
+  readonly sensors = new Map<string, SensorInfo>();
+  readonly dmas = new Map<string, DmaConfig>();
+  readonly sites = new Map<string, SiteConfig>();
+  readonly meters = new Map<string, MeterConfig>();
+  private readonly byAddress = new Map<string, SensorInfo>();
+
+  constructor(readonly config: TopologyConfig, file = '(topology)') {
+    const problems: string[] = [];
+    for (const s of config.sites) this.sites.set(s.id, s);
+    for (const d of config.dmas) this.dmas.set(d.id, d);
+    for (const m of config.meters) this.meters.set(m.id, m);
+    config.sensors.forEach((s, i) => {
+      const at = `topology.sensors[${i}] (${s.id})`;
+      if (this.sensors.has(s.id)) problems.push(`${at}: duplicate sensor id`);
+      if (!this.sites.has(s.site) && config.sites.length > 0) problems.push(`${at}.site: unknown site ${s.site}`);
+      if (s.dma && !this.dmas.has(s.dma)) problems.push(`${at}.dma: unknown DMA ${s.dma}`);
+      const convert = converterFor(s.kind, s.unit);
+      if (!convert) problems.push(`${at}.unit: ${s.unit} is not a unit of ${s.kind}`);
+      const info: SensorInfo = { ...s, dma: s.dma ?? '', canonicalUnit: CANONICAL_UNIT[s.kind], convert: convert ?? ((v) => v) };
+      this.sensors.set(s.id, info);
+      if (s.source) {
+        const key = Topology.addressKey(s.source);
+        if (key) {
+          if (this.byAddress.has(key)) problems.push(`${at}.source: address already used by ${this.byAddress.get(key)!.id}`);
+          this.byAddress.set(key, info);
+        }
+      }
+    });
+    config.dmas.forEach((d, i) => {
+      for (const [list, ids] of [['inlets', d.inlets], ['outlets', d.outlets]] as const) {
+        ids.forEach((sid, j) => {
+          const s = this.sensors.get(sid);
+          if (!s) problems.push(`topology.dmas[${i}].${list}[${j}]: unknown sensor ${sid}`);
+          else if (s.kind !== 'flow') problems.push(`topology.dmas[${i}].${list}[${j}]: sensor ${sid} is ${s.kind}, not flow`);
+        });
+      }
+    });
+    config.meters.forEach((m, i) => {
+      if (m.dma && !this.dmas.has(m.dma)) problems.push(`topology.meters[${i}].dma: unknown DMA ${m.dma}`);
+    });
+    if (problems.length) throw new ConfigError(file, problems);
+  }
+
+  /** A stable key for a source address, used to find the sensor a source reports for. */
+  static addressKey(a: NonNullable<SensorConfig['source']>): string | undefined {
+    switch (a.type) {
+      case 'opcua': return `opcua|${a.server}|${a.nodeId}`;
+      case 'mqtt': return `mqtt|${a.topic}`;
+      case 'sparkplug': return `spb|${a.group}|${a.node}|${a.device ?? ''}|${a.metric}`;
+      default: return undefined;
+    }
+  }
+
+  sensorByOpcua(server: string, nodeId: string): SensorInfo | undefined {
+    return this.byAddress.get(`opcua|${server}|${nodeId}`);
+  }
+  sensorByTopic(topic: string): SensorInfo | undefined {
+    return this.byAddress.get(`mqtt|${topic}`);
+  }
+  sensorBySparkplug(group: string, node: string, device: string | undefined, metric: string): SensorInfo | undefined {
+    return this.byAddress.get(`spb|${group}|${node}|${device ?? ''}|${metric}`);
+  }
+  /** Sensors served by one OPC UA source. */
+  opcuaSensors(server: string): SensorInfo[] {
+    return [...this.sensors.values()].filter((s) => s.source?.type === 'opcua' && s.source.server === server);
+  }
+  sensorsOfDma(dma: string): SensorInfo[] {
+    return [...this.sensors.values()].filter((s) => s.dma === dma);
+  }
+}

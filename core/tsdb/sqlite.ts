@@ -1,0 +1,86 @@
+/**
+ * The embedded time-series store: SQLite through better-sqlite3, used when no InfluxDB is configured.
+ * One table keyed by (measurement, sensor, ts) WITHOUT ROWID, so a rewrite overwrites in place and a
+ * range scan per sensor reads contiguous pages. Fine for a demo city and a small utility; a big one
+ * runs InfluxDB.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Point } from '../model/reading.ts';
+import { QUALITY_CODE, qualityFromCode } from '../model/reading.ts';
+import type { Aggregate, LatestValue, RangeQuery, SeriesValue, TimeSeriesStore } from './types.ts';
+
+const AGG_SQL: Record<Aggregate, string> = {
+  mean: 'AVG(value)', min: 'MIN(value)', max: 'MAX(value)', count: 'COUNT(value)', sum: 'SUM(value)',
+  // `last` is handled separately: SQLite has no LAST(); a bare column with MAX(ts) gives the row of the max
+  last: 'value',
+};
+
+export class SqliteStore implements TimeSeriesStore {
+  readonly describe: string;
+  private db!: Database.Database;
+  private insert!: Database.Statement;
+  private writeMany!: (points: readonly Point[]) => void;
+
+  constructor(private readonly path: string) {
+    this.describe = `sqlite ${path}`;
+  }
+
+  async init(): Promise<void> {
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS readings (
+      measurement TEXT NOT NULL, sensor TEXT NOT NULL, ts INTEGER NOT NULL,
+      value REAL NOT NULL, q INTEGER NOT NULL, site TEXT NOT NULL, dma TEXT NOT NULL,
+      PRIMARY KEY (measurement, sensor, ts)) WITHOUT ROWID`);
+    this.insert = this.db.prepare(
+      'INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.writeMany = this.db.transaction((points: readonly Point[]) => {
+      for (const p of points) this.insert.run(p.measurement, p.sensor, p.ts, p.value, QUALITY_CODE[p.quality], p.site, p.dma);
+    });
+  }
+
+  async write(points: readonly Point[]): Promise<void> {
+    if (points.length) this.writeMany(points);
+  }
+
+  async query(q: RangeQuery): Promise<Map<string, SeriesValue[]>> {
+    const out = new Map<string, SeriesValue[]>();
+    for (const sensor of q.sensors) out.set(sensor, this.querySensor(q, sensor));
+    return out;
+  }
+
+  private querySensor(q: RangeQuery, sensor: string): SeriesValue[] {
+    const args = [q.measurement, sensor, q.from, q.to];
+    if (!q.aggregate) {
+      return (this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts')
+        .all(...args) as { ts: number; value: number; q: number }[])
+        .map((r) => ({ ts: r.ts, value: r.value, quality: qualityFromCode(r.q) }));
+    }
+    // Windows aligned to the epoch; without windowMs, one window starting at `from` (as InfluxQL does).
+    const bucket = q.windowMs ? `((ts / ${Math.trunc(q.windowMs)}) * ${Math.trunc(q.windowMs)})` : `${Math.trunc(q.from)}`;
+    const sql = q.aggregate === 'last'
+      ? `SELECT ${bucket} AS w, value, MAX(ts) FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? GROUP BY w ORDER BY w`
+      : `SELECT ${bucket} AS w, ${AGG_SQL[q.aggregate]} AS value FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? GROUP BY w ORDER BY w`;
+    return (this.db.prepare(sql).all(...args) as { w: number; value: number }[]).map((r) => ({ ts: r.w, value: r.value }));
+  }
+
+  async latest(measurement: string, sensors?: readonly string[]): Promise<LatestValue[]> {
+    const rows = this.db.prepare(`SELECT sensor, MAX(ts) AS ts, value, q FROM readings WHERE measurement = ? GROUP BY sensor`)
+      .all(measurement) as { sensor: string; ts: number; value: number; q: number }[];
+    const wanted = sensors ? new Set(sensors) : undefined;
+    return rows.filter((r) => !wanted || wanted.has(r.sensor))
+      .map((r) => ({ measurement, sensor: r.sensor, ts: r.ts, value: r.value, quality: qualityFromCode(r.q) }));
+  }
+
+  async ping(): Promise<boolean> {
+    try { this.db.prepare('SELECT 1').get(); return true; } catch { return false; }
+  }
+
+  async close(): Promise<void> {
+    if (this.db?.open) this.db.close();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The contract between a source (a collector: OPC UA, MQTT, Sparkplug B, PDA, CSV) and the pipeline.
+ *
+ * A source turns what its protocol delivers into RawReadings and hands them to `ctx.submit`. The
+ * promise resolves only once every accepted reading is durable in the outbox: a source that must
+ * acknowledge upstream (an MQTT PUBACK, a PDA HTTP answer) acknowledges after that, never before.
+ * Readings the pipeline rejects come back item by item with the field and the reason; they are
+ * already counted and kept in the dead-letter table, so a source only needs to pass them on where
+ * its protocol can (the PDA answer), or ignore them.
+ */
+import type { Logger } from 'pino';
+import type { RawReading } from '../../core/model/reading.ts';
+import type { Topology } from '../../core/topology/topology.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import type { Condition } from '../../core/bus/topics.ts';
+
+export interface Rejection {
+  /** Index of the reading in the submitted array. */
+  index: number;
+  /** The field at fault: `sensor`, `ts`, `value`, `unit`, `quality`. */
+  field: string;
+  reason: string;
+}
+
+export interface SubmitResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+/** Raised when the outbox is full: the source must not acknowledge; it should retry later. */
+export class BackpressureError extends Error {
+  constructor(message = 'outbox full: readings refused until the store catches up') {
+    super(message);
+    this.name = 'BackpressureError';
+  }
+}
+
+/** Raw input a source could not even turn into a reading (bad JSON, unknown topic), kept for inspection. */
+export interface UndecodableInput {
+  /** Where it came from: topic, node id, line number. */
+  origin: string;
+  reason: string;
+  raw: string;
+}
+
+export interface SourceContext {
+  topology: Topology;
+  log: Logger;
+  metrics: Metrics;
+  /** Validate, convert, de-duplicate and make durable. Throws BackpressureError when the outbox is full. */
+  submit(source: string, readings: RawReading[]): Promise<SubmitResult>;
+  /** Count and keep input that never became a reading. */
+  reject(source: string, input: UndecodableInput): void;
+  /** Report a condition (session lost, subscription silent, node death) towards the alarm manager. */
+  condition(c: Condition): void;
+  /** Mark sensors stale/unavailable (Sparkplug death, OPC UA session lost) without inventing values. */
+  sensorsStatus(source: string, sensors: string[], status: 'online' | 'offline', ts: number): void;
+  /** Clock for timestamps a source must invent (only when the protocol has none). Tests replace it. */
+  now(): number;
+}
+
+export type SourceState = 'stopped' | 'connecting' | 'connected' | 'disconnected' | 'silent';
+
+export interface SourceStatus {
+  name: string;
+  type: 'opcua' | 'mqtt' | 'sparkplug' | 'pda' | 'csv';
+  state: SourceState;
+  /** Last time data arrived, ms, or null. */
+  lastDataAt: number | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface Source {
+  readonly name: string;
+  readonly type: SourceStatus['type'];
+  start(ctx: SourceContext): Promise<void>;
+  stop(): Promise<void>;
+  status(): SourceStatus;
+}
