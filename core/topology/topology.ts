@@ -15,6 +15,9 @@ export interface SensorInfo extends SensorConfig {
   convert: Converter;
 }
 
+/** Site tag of customer meters, which belong to no plant or station. */
+export const CUSTOMER_SITE = 'customers';
+
 export class Topology {
   readonly sensors = new Map<string, SensorInfo>();
   readonly dmas = new Map<string, DmaConfig>();
@@ -55,6 +58,13 @@ export class Topology {
     });
     config.meters.forEach((m, i) => {
       if (m.dma && !this.dmas.has(m.dma)) problems.push(`topology.meters[${i}].dma: unknown DMA ${m.dma}`);
+      // A customer meter is a series like a sensor's (kind `meter`, cumulative m³), so the pipeline
+      // and the store treat PDA readings like any other reading.
+      if (this.sensors.has(m.id)) problems.push(`topology.meters[${i}] (${m.id}): id already used by a sensor`);
+      else this.sensors.set(m.id, {
+        id: m.id, name: m.address, kind: 'meter', unit: 'm3', site: CUSTOMER_SITE, dma: m.dma ?? '', place: 'network',
+        source: { type: 'pda' }, intervalS: 86_400 * 31, canonicalUnit: 'm3', convert: (v) => v,
+      });
     });
     if (problems.length) throw new ConfigError(file, problems);
   }
@@ -81,6 +91,10 @@ export class Topology {
   /** Sensors served by one OPC UA source. */
   opcuaSensors(server: string): SensorInfo[] {
     return [...this.sensors.values()].filter((s) => s.source?.type === 'opcua' && s.source.server === server);
+  }
+  /** Real sensors (not customer meters). */
+  networkSensors(): SensorInfo[] {
+    return [...this.sensors.values()].filter((s) => s.kind !== 'meter' || !this.meters.has(s.id));
   }
   sensorsOfDma(dma: string): SensorInfo[] {
     return [...this.sensors.values()].filter((s) => s.dma === dma);
