@@ -128,9 +128,14 @@ export function converterFor(kind: Kind, unit: string | undefined): Converter | 
   if (c.kind !== kind && family !== unitFamily) return undefined;
   const { factor, offset = 0 } = c;
   if (factor === 1 && offset === 0) return IDENTITY;
-  return (v) => v * factor + offset;
+  // Round to 12 significant digits so that 3.5 bar is 0.35 MPa, not 0.35000000000000003.
+  return (v) => roundSignificant(v * factor + offset);
 }
 
 export function isKind(s: string): s is Kind {
   return (KINDS as readonly string[]).includes(s);
+}
+
+function roundSignificant(v: number): number {
+  return v === 0 ? 0 : Number(v.toPrecision(12));
 }

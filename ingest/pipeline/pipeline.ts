@@ -1,0 +1,120 @@
+/**
+ * The ingest pipeline: validate → convert → de-duplicate → outbox (durable, group-committed).
+ * What happens after the outbox (store writer, bus publisher) runs from it, so a source's submit
+ * returns as soon as its readings are safe, whatever the store is doing.
+ */
+import type { Logger } from 'pino';
+import type { Point, RawReading } from '../../core/model/reading.ts';
+import type { Topology } from '../../core/topology/topology.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import type { SubmitResult, Rejection, UndecodableInput } from '../sources/types.ts';
+import { ReadingValidator } from './validate.ts';
+import type { Outbox } from './outbox.ts';
+import type { DeadLetter, DeadLetterStore } from './dead-letters.ts';
+
+export interface PipelineOptions {
+  topology: Topology;
+  outbox: Outbox;
+  deadLetters: DeadLetterStore;
+  metrics: Metrics;
+  log: Logger;
+  maxFutureMs: number;
+  /** Recent timestamps remembered per sensor for de-duplication. */
+  dedupeWindow: number;
+  now: () => number;
+}
+
+/**
+ * Remembers the last few (ts, value, quality) per sensor: a source that sends the same reading
+ * twice (an MQTT redelivery, a PDA upload repeated, an OPC UA republish) stores it once.
+ * A different value at the same time is a correction and passes.
+ */
+class RecentReadings {
+  private readonly perSensor = new Map<string, { ts: number[]; key: string[]; next: number }>();
+  constructor(private readonly window: number) {}
+
+  /** True when seen recently; records it otherwise. */
+  seen(p: Point): boolean {
+    if (this.window === 0) return false;
+    let r = this.perSensor.get(p.sensor);
+    if (!r) { r = { ts: [], key: [], next: 0 }; this.perSensor.set(p.sensor, r); }
+    const key = `${p.value}|${p.quality}`;
+    for (let i = 0; i < r.ts.length; i++) if (r.ts[i] === p.ts && r.key[i] === key) return true;
+    r.ts[r.next] = p.ts;
+    r.key[r.next] = key;
+    r.next = (r.next + 1) % this.window;
+    return false;
+  }
+}
+
+export class Pipeline {
+  private readonly validator: ReadingValidator;
+  private readonly recent: RecentReadings;
+
+  constructor(private readonly o: PipelineOptions) {
+    this.validator = new ReadingValidator(o.topology, { maxFutureMs: o.maxFutureMs, now: o.now });
+    this.recent = new RecentReadings(o.dedupeWindow);
+  }
+
+  /**
+   * Validate a batch and make the good readings durable. A bad reading costs nothing else in its
+   * batch: it is counted, kept in the dead-letter table and reported back by index.
+   * Throws BackpressureError (accepting nothing) when the outbox is full.
+   */
+  async submit(source: string, readings: readonly RawReading[]): Promise<SubmitResult> {
+    const { metrics } = this.o;
+    const accepted: Point[] = [];
+    const rejected: Rejection[] = [];
+    const letters: DeadLetter[] = [];
+    let duplicates = 0;
+    const at = Date.now();
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i];
+      const c = this.validator.check(r);
+      if (!c.ok) {
+        rejected.push({ index: i, field: c.field, reason: c.reason });
+        letters.push({ at, source, origin: `item ${i}`, sensor: typeof r?.sensor === 'string' ? r.sensor : undefined, field: c.field, reason: c.reason, raw: safeJson(r) });
+        continue;
+      }
+      if (this.recent.seen(c.point)) { duplicates++; continue; }
+      accepted.push(c.point);
+    }
+    metrics.readingsIn.inc({ source }, readings.length);
+    if (duplicates) metrics.readingsDuplicate.inc({ source }, duplicates);
+    if (letters.length) {
+      this.o.deadLetters.addMany(letters);
+      for (const rj of rejected) metrics.readingsRejected.inc({ source, reason: rj.field });
+      this.logRejections(source, rejected);
+    }
+    await this.o.outbox.enqueue(accepted);
+    metrics.outboxDepth.set(this.o.outbox.depth);
+    return { accepted: accepted.length, duplicates, rejected };
+  }
+
+  /** Input that never became a reading (undecodable payload, unknown topic). */
+  reject(source: string, input: UndecodableInput): void {
+    this.o.deadLetters.add({ at: Date.now(), source, origin: input.origin, field: 'payload', reason: input.reason, raw: input.raw });
+    this.o.metrics.readingsRejected.inc({ source, reason: 'payload' });
+    this.logRejections(source, [{ index: -1, field: 'payload', reason: `${input.origin}: ${input.reason}` }]);
+  }
+
+  // One log line per source and second at most, so a flood of bad input cannot flood the log.
+  private lastLog = new Map<string, number>();
+  private suppressed = new Map<string, number>();
+  private logRejections(source: string, rejected: Rejection[]): void {
+    const now = Date.now();
+    const last = this.lastLog.get(source) ?? 0;
+    if (now - last < 1000) {
+      this.suppressed.set(source, (this.suppressed.get(source) ?? 0) + rejected.length);
+      return;
+    }
+    this.lastLog.set(source, now);
+    const more = this.suppressed.get(source) ?? 0;
+    this.suppressed.set(source, 0);
+    this.o.log.warn({ source, rejected: rejected.length, first: rejected[0], suppressedSinceLastLog: more }, 'readings rejected (kept in dead letters)');
+  }
+}
+
+function safeJson(v: unknown): string {
+  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
+}

@@ -1,0 +1,94 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../../core/config/load.ts';
+import { Topology } from '../../core/topology/topology.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'aw-config-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('configuration', () => {
+  it('starts from defaults with no file: embedded broker, SQLite store, demo mode, loopback', () => {
+    const c = loadConfig(undefined, {});
+    expect(c.mode).toBe('demo');
+    expect(c.broker.url).toBe('embedded');
+    expect(c.broker.host).toBe('127.0.0.1');
+    expect(c.store.type).toBe('sqlite');
+    expect(c.http.host).toBe('127.0.0.1');
+    expect(c.site.timezone).toBe('Asia/Shanghai');
+  });
+
+  it('names the file, the key path and the reason of an error', () => {
+    const p = file('bad.yaml', 'sources:\n  opcua:\n    - name: plant1\n      endpoint: http://plant1:4840\n');
+    expect(() => loadConfig(p, {})).toThrowError(ConfigError);
+    try { loadConfig(p, {}); } catch (e) {
+      expect((e as Error).message).toContain('bad.yaml');
+      expect((e as Error).message).toContain('sources.opcua[0].endpoint: must start with opc.tcp://');
+    }
+  });
+
+  it('rejects unknown keys, so a typo does not silently fall back to a default', () => {
+    const p = file('typo.yaml', 'ingest:\n  outboxMaxReading: 10\n');
+    expect(() => loadConfig(p, {})).toThrowError(/ingest.*outboxMaxReading/);
+  });
+
+  it('takes secrets from environment variables and says which one is missing', () => {
+    const p = file('secret.yaml', 'store:\n  type: influxdb2\n  url: http://influx:8086\n  token: ${INFLUX_TOKEN}\n');
+    expect(loadConfig(p, { INFLUX_TOKEN: 's3cret' }).store).toMatchObject({ type: 'influxdb2', token: 's3cret' });
+    expect(() => loadConfig(p, {})).toThrowError(/store\.token: environment variable INFLUX_TOKEN is not set/);
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    const p = file('syntax.yaml', 'store: [unclosed\n');
+    expect(() => loadConfig(p, {})).toThrowError(/syntax\.yaml/);
+  });
+
+  it('refuses an embedded broker beyond loopback without a password in production mode', () => {
+    expect(() => parseConfig({ mode: 'production', broker: { host: '0.0.0.0' } }, 'prod.yaml', {}))
+      .toThrowError(/needs a username and password in production mode/);
+    expect(parseConfig({ mode: 'production', broker: { host: '0.0.0.0', username: 'u', password: 'p' } }, 'prod.yaml', {}).mode).toBe('production');
+  });
+
+  it('loads the topology from a separate file relative to the config', () => {
+    file('topo.yaml', 'sites: [{id: P1, kind: plant}]\ndmas: [{id: D1, inlets: [F1], customers: 1200}]\nsensors:\n  - {id: F1, kind: flow, unit: L/s, site: P1, dma: D1}\n');
+    const p = file('with-topo.yaml', 'topology: topo.yaml\n');
+    const c = loadConfig(p, {});
+    const t = new Topology(c.topology);
+    expect(t.dmas.get('D1')!.customers).toBe(1200);
+    expect(t.sensors.get('F1')!.convert(1)).toBeCloseTo(3.6, 10);
+  });
+});
+
+describe('topology cross-references', () => {
+  it('names every broken reference at start-up', () => {
+    const c = parseConfig({ topology: {
+      sites: [{ id: 'P1' }],
+      dmas: [{ id: 'D1', inlets: ['F9', 'P_1'] }],
+      sensors: [
+        { id: 'P_1', kind: 'pressure', site: 'P1', dma: 'D1' },
+        { id: 'P_1', kind: 'pressure', site: 'P1' },
+        { id: 'X', kind: 'pressure', unit: 'L/s', site: 'P2', dma: 'D7' },
+      ],
+    } }, 'topo', {});
+    let msg = '';
+    try { new Topology(c.topology, 'topo.yaml'); } catch (e) { msg = (e as Error).message; }
+    expect(msg).toContain('sensors[1] (P_1): duplicate sensor id');
+    expect(msg).toContain('sensors[2] (X).site: unknown site P2');
+    expect(msg).toContain('sensors[2] (X).dma: unknown DMA D7');
+    expect(msg).toContain('sensors[2] (X).unit: L/s is not a unit of pressure');
+    expect(msg).toContain('dmas[0].inlets[0]: unknown sensor F9');
+    expect(msg).toContain('dmas[0].inlets[1]: sensor P_1 is pressure, not flow');
+  });
+
+  it('registers customer meters as meter series of their DMA', () => {
+    const c = parseConfig({ topology: { dmas: [{ id: 'D1' }], meters: [{ id: 'M1', customer: 'C1', dma: 'D1' }] } }, 'x', {});
+    const t = new Topology(c.topology);
+    expect(t.sensors.get('M1')).toMatchObject({ kind: 'meter', dma: 'D1', site: 'customers' });
+    expect(t.networkSensors().map((s) => s.id)).toEqual([]);
+  });
+});
