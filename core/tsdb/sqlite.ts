@@ -48,6 +48,7 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async query(q: RangeQuery): Promise<Map<string, SeriesValue[]>> {
+    if (q.windowMs !== undefined && !(q.windowMs > 0)) throw new Error(`windowMs: must be a positive number of milliseconds (got ${q.windowMs})`);
     const out = new Map<string, SeriesValue[]>();
     for (const sensor of q.sensors) out.set(sensor, this.querySensor(q, sensor));
     return out;

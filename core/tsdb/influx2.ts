@@ -1,0 +1,136 @@
+/**
+ * InfluxDB 2.x/3.x store. Writes with `@influxdata/influxdb-client` (POST /api/v2/write, precision
+ * ms, token auth); reads with InfluxQL over the v1-compatible /query API through the shared reader
+ * (influxql.ts), so its query semantics are those of the 1.x store. InfluxDB 2.2+ maps every bucket
+ * to a v1 database of the same name automatically; 3.x answers /query for its databases.
+ *
+ * The client's own batching and retrying are kept out of the way: our outbox is the one durable
+ * buffer and the one place that retries. With the client's defaults a failed batch would wait in
+ * its in-memory retry buffer (lost on exit) while write() had already resolved, and batches it
+ * flushes by itself when full swallow their errors. So each write() call gets its own WriteApi
+ * with maxRetries 0, no flush timer and a batch larger than one chunk, writes one chunk at a time
+ * and awaits flush() for each: write() resolves only when InfluxDB has answered 204 for every
+ * point, and rejects with the server's message otherwise.
+ */
+import { InfluxDB, Point as LinePoint, HttpError, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import type { Point } from '../model/reading.ts';
+import { QUALITY_CODE } from '../model/reading.ts';
+import type { StoreConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { LatestValue, RangeQuery, SeriesValue, TimeSeriesStore } from './types.ts';
+import { checkPoints, chunks, pointTags } from './line-protocol.ts';
+import { InfluxError, InfluxQLReader, isRetryableStatus, networkMessage, serverMessage } from './influxql.ts';
+
+export type InfluxV2Config = Extract<StoreConfig, { type: 'influxdb2' }>;
+
+/** Lines per HTTP write; InfluxData recommends batches of about 5,000 points. */
+export const WRITE_CHUNK = 5_000;
+
+export interface InfluxV2Options {
+  /** Where the client library's own log lines go (debug level: failures also reject write()). */
+  log?: Logger;
+}
+
+export class InfluxV2Store implements TimeSeriesStore {
+  readonly describe: string;
+  private readonly client: InfluxDB;
+  private readonly reader: InfluxQLReader;
+  private readonly log?: Logger;
+
+  constructor(private readonly cfg: InfluxV2Config, opts: InfluxV2Options = {}) {
+    this.log = opts.log;
+    const base = cfg.url.replace(/\/+$/, '');
+    const shown = new URL(base); // no credentials in logs, should the URL carry any
+    shown.username = ''; shown.password = '';
+    this.describe = `influxdb2 ${shown.toString().replace(/\/+$/, '')}/${cfg.bucket}`;
+    this.client = new InfluxDB({ url: base, token: cfg.token, timeout: cfg.timeoutMs });
+    this.reader = new InfluxQLReader({
+      url: base, database: cfg.bucket, authorization: `Token ${cfg.token}`, timeoutMs: cfg.timeoutMs, describe: this.describe,
+    });
+    // The library logs every failed write to the console; ours reject, and the outbox logs them.
+    // setLogger is global to the library; every store routes it to its own logger, the last one wins.
+    const log = this.log;
+    setLogger({
+      error: (message, err) => log?.debug({ err: String(err) }, `influxdb-client: ${message}`),
+      warn: (message, err) => log?.debug({ err: String(err) }, `influxdb-client: ${message}`),
+    });
+  }
+
+  /**
+   * Check that the server answers and the token may read the bucket. A bucket is not created here:
+   * that needs an operator token, and deployment creates it (3.x creates a database on first write,
+   * so "database not found" before any write is not an error).
+   */
+  async init(): Promise<void> {
+    if (!(await this.reader.ping())) {
+      throw new InfluxError(`${this.describe}: InfluxDB does not answer /ping at ${this.cfg.url}`, { retryable: true });
+    }
+    try {
+      await this.reader.run('SHOW MEASUREMENTS LIMIT 1');
+    } catch (e) {
+      const notFound = e instanceof InfluxError && e.status !== 401 && e.status !== 403 && /not found/i.test(e.message);
+      if (!notFound) throw e;
+      this.log?.warn({ store: this.describe }, `bucket/database ${this.cfg.bucket} not found yet: ${(e as Error).message}`);
+    }
+  }
+
+  async write(points: readonly Point[]): Promise<void> {
+    if (!points.length) return;
+    checkPoints(points);
+    const api = this.newWriteApi();
+    try {
+      for (const part of chunks(points, WRITE_CHUNK)) {
+        api.writePoints(part.map(toLinePoint));
+        await api.flush();
+      }
+    } catch (e) {
+      throw this.wrap(e);
+    } finally {
+      await api.close().catch(() => { /* nothing is buffered: every chunk was flushed or failed */ });
+    }
+  }
+
+  query(q: RangeQuery): Promise<Map<string, SeriesValue[]>> {
+    return this.reader.query(q);
+  }
+
+  latest(measurement: string, sensors?: readonly string[]): Promise<LatestValue[]> {
+    return this.reader.latest(measurement, sensors);
+  }
+
+  ping(): Promise<boolean> {
+    return this.reader.ping();
+  }
+
+  async close(): Promise<void> {
+    // Each write() closes its own WriteApi; nothing else is held open.
+  }
+
+  /** One WriteApi per write() call, so concurrent calls never flush (or fail) each other's points. */
+  private newWriteApi(): WriteApi {
+    return this.client.getWriteApi(this.cfg.org, this.cfg.bucket, 'ms', {
+      maxRetries: 0, // the outbox retries; see the comment at the top of this file
+      flushInterval: 0, // no timer: we flush
+      batchSize: WRITE_CHUNK + 1, // never flush by itself (its own flushes swallow errors)
+      maxBatchBytes: Number.MAX_SAFE_INTEGER,
+      maxBufferLines: WRITE_CHUNK,
+      gzipThreshold: 64 * 1024,
+    });
+  }
+
+  private wrap(e: unknown): InfluxError {
+    if (e instanceof InfluxError) return e;
+    const what = `${this.describe}: write failed`;
+    if (e instanceof HttpError) {
+      const message = e.body ? serverMessage(e.body) : (e.statusMessage ?? e.message);
+      return new InfluxError(`${what}: HTTP ${e.statusCode}: ${message}`, { status: e.statusCode, retryable: isRetryableStatus(e.statusCode), cause: e });
+    }
+    return new InfluxError(`${what}: ${networkMessage(e)}`, { retryable: true, cause: e });
+  }
+}
+
+function toLinePoint(p: Point): LinePoint {
+  const lp = new LinePoint(p.measurement).floatField('value', p.value).intField('q', QUALITY_CODE[p.quality]).timestamp(p.ts);
+  for (const [k, v] of Object.entries(pointTags(p))) lp.tag(k, v);
+  return lp;
+}
