@@ -189,27 +189,47 @@ export const topicPatternSchema = z.object({
   timeFormat: z.enum(['ms', 's', 'iso']).default('ms'),
 }).strict();
 
+/**
+ * A source's own broker settings, laid over the platform broker's. No defaults here (unlike
+ * brokerSchema), so a key left out is inherited instead of reset; host/port belong to the embedded
+ * broker only, a source names another broker by `url`.
+ */
+const sourceBrokerSchema = z.object({
+  url: z.string().min(1).optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  tls: tlsSchema.optional(),
+}).strict();
+
 export const mqttSourceSchema = z.object({
   name: id,
   /** Broker to read from; defaults to the platform's broker. */
-  broker: brokerSchema.partial().optional(),
+  broker: sourceBrokerSchema.optional(),
   clientId: z.string().optional(),
-  /** Subscribe through an MQTT 5 shared subscription so several ingest instances split the load. */
-  shareGroup: z.string().optional(),
+  /**
+   * Subscribe through a shared subscription (`$share/<group>/<filter>`) so several ingest instances
+   * split the load (Mosquitto 2 and EMQX; not the embedded aedes broker).
+   */
+  shareGroup: z.string().min(1).regex(/^[^/+#]+$/, 'no / + or # (it is a topic level)').optional(),
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   topics: z.array(topicPatternSchema).default([]),
 }).strict();
 
 export const sparkplugSourceSchema = z.object({
   name: id,
-  broker: brokerSchema.partial().optional(),
+  broker: sourceBrokerSchema.optional(),
   clientId: z.string().optional(),
-  /** Sparkplug group ids to subscribe to; `+` for all. */
+  /**
+   * Sparkplug group ids to subscribe to; `+` for all. A metric maps to the sensor whose
+   * source address names it; when a metric has no such sensor, `<group>.<node>[.<device>].<metric>`
+   * is taken as the sensor id if it exists.
+   */
   groups: z.array(z.string().min(1)).default(['+']),
-  /** When a metric has no sensor in the topology, take `<group>.<node>[.<device>].<metric>` as the sensor id if it exists. */
   qos: z.union([z.literal(0), z.literal(1)]).default(1),
   /** The host application id for STATE messages (Sparkplug 3.0). */
-  hostId: z.string().default('aquawatch'),
+  hostId: z.string().min(1).regex(/^[^/+#]+$/, 'no / + or # (it is a topic level)').default('aquawatch'),
+  /** At most one rebirth request (NCMD Node Control/Rebirth) per edge node in this interval. */
+  rebirthMinIntervalMs: z.number().int().min(0).default(5000),
 }).strict();
 
 export const pdaSourceSchema = z.object({
@@ -217,6 +237,18 @@ export const pdaSourceSchema = z.object({
   /** Accept readings taken up to this many days ago (PDA uploads come late). */
   maxAgeDays: z.number().positive().default(45),
   maxItems: z.number().int().positive().default(10_000),
+  /** A reading time further ahead of the server clock than this is refused (PDA clock wrong). */
+  maxFutureMs: z.number().int().min(0).default(5 * 60_000),
+  /** Seconds a PDA is told to wait (Retry-After) when the outbox is full. */
+  retryAfterS: z.number().int().positive().default(30),
+  /**
+   * Device tokens given as SHA-256 hashes (64 hex digits), for an ingest instance without the
+   * server's state database. Tokens issued by the server (device_tokens table) work as well.
+   */
+  devices: z.array(z.object({
+    id,
+    tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (the SHA-256 of the token)'),
+  }).strict()).default([]),
 }).strict();
 
 export const ingestSchema = z.object({
