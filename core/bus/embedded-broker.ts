@@ -47,21 +47,25 @@ export class EmbeddedBroker {
     this.broker = await Aedes.createBroker({
       // Large enough that a burst of QoS 1 traffic to a slow subscriber queues instead of dropping.
       queueLimit: 100_000,
-      authenticate: password === undefined ? undefined : (_client, user, pass, done) => {
-        const ok = user === username && sameSecret(password, pass);
-        if (ok) return done(null, true);
-        const err = Object.assign(new Error('bad username or password'), { returnCode: 4 as const });
-        done(err as never, false);
-      },
+      // Passing `authenticate: undefined` would replace aedes's default handler: only set it with a password.
+      ...(password === undefined ? {} : {
+        authenticate: (_client, user, pass, done) => {
+          const ok = user === username && sameSecret(password, pass);
+          if (ok) return done(null, true);
+          const err = Object.assign(new Error('bad username or password'), { returnCode: 4 as const });
+          done(err as never, false);
+        },
+      } satisfies Parameters<typeof Aedes.createBroker>[0]),
     });
     const server = createServer(this.broker.handle as never);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
+      const fail = (e: Error) => { void this.stop().finally(() => reject(e)); };
       server.once('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EADDRINUSE') {
-          reject(new PortInUseError(this.opts.host, this.opts.port, 'embedded MQTT broker',
+          fail(new PortInUseError(this.opts.host, this.opts.port, 'embedded MQTT broker',
             'stop the other broker (e.g. `systemctl stop mosquitto`), or set broker.port in the config (0 picks a free port), or point broker.url at the running broker'));
-        } else reject(e);
+        } else fail(e);
       });
       server.listen(this.opts.port, this.opts.host, () => resolve());
     });

@@ -165,6 +165,14 @@ export const opcuaSourceSchema = z.object({
   trustedServerCertificates: z.array(z.string()).default([]),
   samplingIntervalMs: z.number().int().min(0).default(1000),
   publishingIntervalMs: z.number().int().min(50).default(1000),
+  /**
+   * Server-side queue per monitored item. Default: enough samples for one publishing interval.
+   * Raise it (with samplingIntervalMs 0) to receive every change of a fast source, e.g. a simulator
+   * running faster than real time.
+   */
+  queueSize: z.number().int().min(1).max(100_000).optional(),
+  /** Report a value again when only its source timestamp changes (trigger StatusValueTimestamp). */
+  reportSameValue: z.boolean().default(false),
   /** Monitored items created per CreateMonitoredItems request, to stay under the server's message size. */
   batchSize: z.number().int().min(1).max(10_000).default(500),
   /** A subscription with no data and no keep-alive for this long is reported silent. */

@@ -1,0 +1,890 @@
+/**
+ * OPC UA source: subscribes to the plant SCADA's variables (outlet flow and pressure, tank levels, pump
+ * states, chlorine...) and turns every data change into a RawReading with the server's source timestamp
+ * and a quality from its StatusCode.
+ *
+ * What it does, in the order a new engineer will want to find it:
+ * - start(): plans one monitored item per topology sensor with `source: {type: opcua, server: <name>}`,
+ *   prepares the client PKI (trust store) and launches the connection loop; it does not wait for the
+ *   server, because a plant that is down at start-up must not stop the rest of ingest.
+ * - connection loop: one OPCUAClient per attempt. node-opcua reconnects by itself after a broken
+ *   connection (maxRetry Infinity, delays ≤ 2 s) and restores the session and subscription, recreating
+ *   them when the server restarted. When a whole attempt fails (certificate not trusted, user refused,
+ *   session closed by the server) the loop starts over with a fresh client after RETRY_DELAY_MS.
+ * - subscription: monitored items are created in batches of `batchSize` so that 10,000 items never make
+ *   one oversized request; every publish response becomes one `ctx.submit` call.
+ * - watchdog: a subscription that delivers neither data nor keep-alive for `silenceTimeoutMs` is reported
+ *   silent; if it stays silent while the session looks healthy, the subscription is rebuilt.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
+import {
+  OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, UserTokenType, AttributeIds,
+  TimestampsToReturn, DataChangeFilter, DataChangeTrigger, DeadbandType, DataType, VariantArrayType,
+  DataChangeNotification, resolveNodeId,
+  type ClientSession, type ClientSubscription, type DataValue, type NotificationMessage, type StatusCode,
+  type UserIdentityInfo, type MonitoringParametersOptions,
+} from 'node-opcua';
+import type { Logger } from 'pino';
+import type { OpcuaSourceConfig } from '../../../core/config/schema.ts';
+import type { Quality, RawReading } from '../../../core/model/reading.ts';
+import type { SensorInfo } from '../../../core/topology/topology.ts';
+import { BackpressureError, type Source, type SourceContext, type SourceState, type SourceStatus } from '../types.ts';
+
+export interface OpcuaSourceOptions {
+  /** Base folder for relative paths (pkiFolder, certificate files). */
+  dataDir: string;
+  /** Demo mode trusts unknown server certificates automatically (with a warning); production never does. */
+  demoMode: boolean;
+}
+
+/** Pause before a new attempt after a whole connection attempt failed. */
+export const RETRY_DELAY_MS = 2_000;
+/** node-opcua's own reconnection: forever, quickly. */
+const CONNECTION_STRATEGY = { maxRetry: Infinity, initialDelay: 250, maxDelay: 2_000, randomisationFactor: 0.1 };
+/** Not connected this long after an attempt began: reported as session lost (the first attempt may hang in retries). */
+const CONNECT_ALARM_AFTER_MS = 10_000;
+/** Keep the session and the subscription on the server across outages of up to this long. */
+const SESSION_TIMEOUT_MS = 10 * 60_000;
+const SUBSCRIPTION_LIFETIME_MS = 10 * 60_000;
+/** Notifications per publish response: keeps each response (and each submit) a moderate size. */
+const MAX_NOTIFICATIONS_PER_PUBLISH = 1_000;
+/** Readings waiting for the pipeline (backpressure) before new ones are dropped. */
+const MAX_QUEUED_READINGS = 100_000;
+const BACKPRESSURE_RETRY_MS = 1_000;
+/** Bound on how long stop() waits for the server to answer the session close. */
+const DISCONNECT_TIMEOUT_MS = 5_000;
+
+const SECURITY_MODES: Record<OpcuaSourceConfig['securityMode'], MessageSecurityMode> = {
+  None: MessageSecurityMode.None,
+  Sign: MessageSecurityMode.Sign,
+  SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
+};
+const SECURITY_POLICIES: Record<OpcuaSourceConfig['securityPolicy'], SecurityPolicy> = {
+  None: SecurityPolicy.None,
+  Basic256Sha256: SecurityPolicy.Basic256Sha256,
+  Aes128_Sha256_RsaOaep: SecurityPolicy.Aes128_Sha256_RsaOaep,
+  Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
+};
+
+const SESSION_STATE_METRIC: Record<SourceState, number> = { stopped: 0, disconnected: 0, connecting: 1, connected: 2, silent: 3 };
+
+/** One sensor to monitor, with its node id normalised (`ns=1;s=x`) so notifications can be matched. */
+interface PlannedItem {
+  sensor: string;
+  nodeId: string;
+  samplingIntervalMs: number;
+  deadband?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Turning a DataValue into a reading
+// ---------------------------------------------------------------------------------------------
+
+/** OPC UA StatusCode severity (top two bits): 00 Good, 01 Uncertain, 10 Bad (11 reserved, treated as bad). */
+export function qualityOf(status: StatusCode | undefined): Quality {
+  const severity = ((status?.value ?? 0) >>> 30) & 0b11;
+  return severity === 0 ? 'good' : severity === 1 ? 'uncertain' : 'bad';
+}
+
+/** A Date from the wire, or undefined when absent (node-opcua uses null or the 1601 epoch for "not set"). */
+function timeOf(d: Date | null | undefined): number | undefined {
+  if (!d) return undefined;
+  const t = d.getTime();
+  return Number.isFinite(t) && t > 0 ? t : undefined;
+}
+
+/** The value as a number, or why it cannot be one. Booleans (pump run state) become 0/1. */
+export function numericValue(dv: DataValue): { value: number } | { reason: string } {
+  const v = dv.value;
+  const status = dv.statusCode?.toString() ?? 'Good';
+  if (!v || v.dataType === DataType.Null || v.value === null || v.value === undefined) {
+    return { reason: `no value (status ${status})` };
+  }
+  const typeName = DataType[v.dataType] ?? String(v.dataType);
+  if (v.arrayType !== undefined && v.arrayType !== VariantArrayType.Scalar) return { reason: `${typeName} array is not a number` };
+  const x: unknown = v.value;
+  if (typeof x === 'boolean') return { value: x ? 1 : 0 };
+  if (typeof x === 'number') return Number.isFinite(x) ? { value: x } : { reason: `${typeName} value ${x} is not a finite number` };
+  if (typeof x === 'bigint') return { value: Number(x) };
+  // node-opcua carries Int64/UInt64 as [high, low] 32-bit words.
+  if ((v.dataType === DataType.Int64 || v.dataType === DataType.UInt64) && Array.isArray(x) && x.length === 2) {
+    return { value: Number(x[0]) * 2 ** 32 + Number(x[1]) };
+  }
+  const shown = String(x).slice(0, 60);
+  return { reason: `${typeName} value ${JSON.stringify(shown)} is not numeric` };
+}
+
+/** Reading time: the source timestamp, else the server timestamp, else the clock (only when neither is sent). */
+export function toRawReading(sensor: string, dv: DataValue, now: () => number): { reading: RawReading } | { reason: string } {
+  const v = numericValue(dv);
+  if ('reason' in v) return v;
+  const ts = timeOf(dv.sourceTimestamp) ?? timeOf(dv.serverTimestamp) ?? now();
+  return { reading: { sensor, ts, value: v.value, quality: qualityOf(dv.statusCode) } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust of the server certificate
+// ---------------------------------------------------------------------------------------------
+
+/** The first certificate of a DER chain (a server may send its certificate followed by its issuers). */
+function leafCertificate(chain: Buffer): Buffer {
+  // DER SEQUENCE: 0x30, then a short or long-form length.
+  if (chain.length < 2 || chain[0] !== 0x30) return chain;
+  const first = chain[1];
+  if (first < 0x80) return chain.subarray(0, 2 + first);
+  const lengthBytes = first & 0x7f;
+  let length = 0;
+  for (let i = 0; i < lengthBytes; i++) length = length * 256 + chain[2 + i];
+  return chain.subarray(0, 2 + lengthBytes + length);
+}
+
+export function thumbprintOf(certificate: Buffer): string {
+  return createHash('sha1').update(leafCertificate(certificate)).digest('hex');
+}
+
+interface TrustEvents {
+  /** Demo mode accepted a certificate nobody trusted before. */
+  autoAccepted(thumbprint: string): void;
+  /** The certificate was refused (and filed under rejected/). */
+  refused(thumbprint: string, status: string): void;
+}
+
+type CheckCallback = (err: Error | null, status?: StatusCode) => void;
+
+/**
+ * The client's certificate manager, reporting its verdicts on server certificates: node-opcua decides
+ * (trusted/ folder, issuers, validity), this only tells the source what was decided so it can say so.
+ */
+class ServerTrustStore extends OPCUACertificateManager {
+  constructor(rootFolder: string, acceptUnknown: boolean, private readonly events: TrustEvents) {
+    // File watchers off: the source reloads the folders before each connection attempt instead.
+    super({ rootFolder, automaticallyAcceptUnknownCertificate: acceptUnknown, disableFileWatchers: true });
+  }
+
+  override checkCertificate(chain: Buffer | Buffer[]): Promise<StatusCode>;
+  override checkCertificate(chain: Buffer | Buffer[], callback: CheckCallback): void;
+  override checkCertificate(chain: Buffer | Buffer[], callback?: CheckCallback): Promise<StatusCode> | void {
+    const verdict = this.checkAndReport(chain);
+    if (!callback) return verdict;
+    verdict.then((s) => callback(null, s), (e: Error) => callback(e));
+  }
+
+  private async checkAndReport(chain: Buffer | Buffer[]): Promise<StatusCode> {
+    const leaf = Array.isArray(chain) ? chain[0] : chain;
+    // Only auto-accepting needs to know whether the certificate was known before (the question files an
+    // unknown certificate under rejected/, exactly as the check itself would).
+    const before = this.automaticallyAcceptUnknownCertificate ? await this.isCertificateTrusted(chain) : undefined;
+    const status = await (super.checkCertificate as (c: Buffer | Buffer[]) => Promise<StatusCode>)(chain);
+    const thumbprint = thumbprintOf(leaf);
+    if (status.isGood() && before === 'BadCertificateUntrusted') this.events.autoAccepted(thumbprint);
+    if (!status.isGood()) this.events.refused(thumbprint, status.toString());
+    return status;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The source
+// ---------------------------------------------------------------------------------------------
+
+export class OpcuaSource implements Source {
+  readonly type = 'opcua' as const;
+  readonly name: string;
+
+  private readonly pkiFolder: string;
+  private ctx?: SourceContext;
+  private log?: Logger;
+
+  private state: SourceState = 'stopped';
+  private lastDataAt: number | null = null;
+  /** Wall-clock time of the last publish response (data or keep-alive), for the silence watchdog. */
+  private lastActivityAt = 0;
+  private silentSince = 0;
+  private silenceRepairTried = false;
+  private connectingSince = 0;
+  private lastError?: string;
+
+  private plan: PlannedItem[] = [];
+  private readonly sensorByNode = new Map<string, string>();
+  private readonly rejectedSensors = new Set<string>();
+  private monitoredSensors: string[] = [];
+  private sensorsOnline: boolean | undefined;
+  private reconnects = 0;
+  private subscriptionRebuilds = 0;
+  private droppedReadings = 0;
+  private readonly autoTrusted: string[] = [];
+  private refusedCertificate?: { thumbprint: string; status: string };
+
+  private identity: UserIdentityInfo = { type: UserTokenType.Anonymous };
+  private trustStore?: ServerTrustStore;
+  private client?: OPCUAClient;
+  private session?: ClientSession;
+  private subscription?: ClientSubscription;
+  private rebuilding = false;
+
+  private stopping = false;
+  private loop?: Promise<void>;
+  private endConnection?: () => void;
+  private wakeRetry?: () => void;
+  private watchdog?: NodeJS.Timeout;
+  private readonly raised = new Set<string>();
+
+  private submitChain: Promise<void> = Promise.resolve();
+  private queuedReadings = 0;
+
+  constructor(private readonly config: OpcuaSourceConfig, private readonly opts: OpcuaSourceOptions) {
+    this.name = config.name;
+    const at = `sources.opcua (${config.name})`;
+    if (config.securityMode === 'None' && config.securityPolicy !== 'None') {
+      throw new Error(`${at}.securityPolicy: must be None when securityMode is None (got ${config.securityPolicy})`);
+    }
+    if (config.securityMode !== 'None' && config.securityPolicy === 'None') {
+      throw new Error(`${at}.securityPolicy: securityMode ${config.securityMode} needs a policy (Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss)`);
+    }
+    this.pkiFolder = this.resolvePath(config.pkiFolder);
+  }
+
+  // ----- Source contract -----------------------------------------------------------------------
+
+  async start(ctx: SourceContext): Promise<void> {
+    if (this.ctx) throw new Error(`OPC UA source ${this.name}: already started`);
+    this.ctx = ctx;
+    this.log = ctx.log.child({ component: 'opcua', source: this.name });
+    this.stopping = false;
+    try {
+      this.identity = this.loadIdentity();
+      this.plan = this.planItems(ctx.topology.opcuaSensors(this.name));
+      this.trustStore = new ServerTrustStore(this.pkiFolder, this.opts.demoMode, {
+        autoAccepted: (thumbprint) => {
+          this.autoTrusted.push(thumbprint);
+          this.log?.warn({ thumbprint, endpoint: this.config.endpoint, trustedFolder: this.trustedFolder },
+            'demo mode: trusting an unknown OPC UA server certificate automatically; in production copy it into the trusted folder instead');
+        },
+        refused: (thumbprint, status) => { this.refusedCertificate = { thumbprint, status }; },
+      });
+      this.removeRejectedCopiesOfTrusted();
+      await this.trustStore.initialize();
+      await this.trustConfiguredCertificates();
+    } catch (err) {
+      await this.trustStore?.dispose().catch(() => undefined);
+      this.trustStore = undefined;
+      this.ctx = undefined;
+      throw err;
+    }
+    if (this.plan.length === 0) this.log.warn('no sensor in the topology reads from this OPC UA source');
+    if (this.config.auth.type === 'username' && this.config.securityMode === 'None') {
+      this.log.warn('username authentication without a secure channel: the password is protected only if the server\'s user token policy encrypts it');
+    }
+    this.setState('connecting');
+    this.connectingSince = Date.now();
+    const period = Math.max(100, Math.min(1_000, Math.floor(this.config.silenceTimeoutMs / 4)));
+    this.watchdog = setInterval(() => this.checkLiveness(), period);
+    this.watchdog.unref();
+    this.loop = this.runConnectionLoop();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.ctx) return;
+    this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    this.wakeRetry?.();
+    this.endConnection?.();
+    // A connect() still retrying towards an unreachable server ends only when the client is disconnected.
+    await this.teardownClient();
+    await withTimeout(this.loop ?? Promise.resolve(), DISCONNECT_TIMEOUT_MS * 2).catch((err: Error) => this.log?.warn({ err: err.message }, 'connection loop did not end in time'));
+    await this.submitChain;
+    await this.trustStore?.dispose().catch(() => undefined);
+    this.trustStore = undefined;
+    this.setState('stopped');
+    this.ctx = undefined;
+  }
+
+  status(): SourceStatus {
+    return {
+      name: this.name,
+      type: 'opcua',
+      state: this.state,
+      lastDataAt: this.lastDataAt,
+      detail: {
+        endpoint: this.config.endpoint,
+        securityMode: this.config.securityMode,
+        securityPolicy: this.config.securityPolicy,
+        monitoredItems: this.monitoredSensors.length,
+        rejectedItems: this.rejectedSensors.size,
+        reconnects: this.reconnects,
+        subscriptionRebuilds: this.subscriptionRebuilds,
+        droppedReadings: this.droppedReadings,
+        pkiFolder: this.pkiFolder,
+        ...(this.autoTrusted.length ? { autoTrustedCertificates: [...this.autoTrusted] } : {}),
+        ...(this.lastError ? { lastError: this.lastError } : {}),
+      },
+    };
+  }
+
+  // ----- configuration ---------------------------------------------------------------------------
+
+  private resolvePath(p: string): string {
+    return isAbsolute(p) ? p : resolve(this.opts.dataDir, p);
+  }
+
+  private get trustedFolder(): string { return join(this.pkiFolder, 'trusted', 'certs'); }
+  private get rejectedFolder(): string { return join(this.pkiFolder, 'rejected'); }
+
+  private loadIdentity(): UserIdentityInfo {
+    const auth = this.config.auth;
+    const at = `sources.opcua (${this.name}).auth`;
+    switch (auth.type) {
+      case 'anonymous': return { type: UserTokenType.Anonymous };
+      case 'username': return { type: UserTokenType.UserName, userName: auth.username, password: auth.password };
+      case 'certificate': {
+        const certificateData = readCertificateFile(this.resolvePath(auth.certificate), `${at}.certificate`);
+        let privateKey: string;
+        const keyFile = this.resolvePath(auth.privateKey);
+        try {
+          privateKey = createPrivateKey(readFileSync(keyFile)).export({ format: 'pem', type: 'pkcs8' }).toString();
+        } catch (err) {
+          throw new Error(`${at}.privateKey: cannot read a private key from ${keyFile}: ${(err as Error).message}`);
+        }
+        return { type: UserTokenType.Certificate, certificateData, privateKey };
+      }
+    }
+  }
+
+  /** Server certificates listed in the config join the trusted folder (idempotent). */
+  private async trustConfiguredCertificates(): Promise<void> {
+    for (const [i, file] of this.config.trustedServerCertificates.entries()) {
+      const der = readCertificateFile(this.resolvePath(file), `sources.opcua (${this.name}).trustedServerCertificates[${i}]`);
+      await this.trustStore!.trustCertificate(der);
+      this.log?.info({ file, thumbprint: thumbprintOf(der) }, 'server certificate trusted from configuration');
+    }
+  }
+
+  /**
+   * Re-read the PKI folders, so that a certificate an operator put into trusted/certs counts from the
+   * next attempt on, without a restart. node-opcua lets a copy left in rejected/ win over trusted/;
+   * the operator's explicit choice should win, so such a rejected copy is removed first.
+   */
+  private async reloadTrust(): Promise<void> {
+    try {
+      this.removeRejectedCopiesOfTrusted();
+      await this.trustStore?.reloadCertificates();
+    } catch (err) {
+      this.log?.warn({ err: (err as Error).message }, 'cannot reload the PKI folders');
+    }
+  }
+
+  private removeRejectedCopiesOfTrusted(): void {
+    const trusted = new Set(certificatesIn(this.trustedFolder).map((c) => c.thumbprint));
+    for (const c of certificatesIn(this.rejectedFolder)) {
+      if (!trusted.has(c.thumbprint)) continue;
+      rmSync(c.file, { force: true });
+      this.log?.info({ thumbprint: c.thumbprint, file: c.file }, 'server certificate trusted by the operator: removed its copy from rejected/');
+    }
+  }
+
+  /** One item per sensor; a node id that cannot even be parsed is rejected here, the others go on. */
+  private planItems(sensors: SensorInfo[]): PlannedItem[] {
+    const plan: PlannedItem[] = [];
+    this.sensorByNode.clear();
+    for (const s of sensors) {
+      if (s.source?.type !== 'opcua') continue;
+      let nodeId: string;
+      try {
+        nodeId = resolveNodeId(s.source.nodeId).toString();
+      } catch (err) {
+        this.rejectSensor(s.id, s.source.nodeId, `invalid node id: ${(err as Error).message}`);
+        continue;
+      }
+      const other = this.sensorByNode.get(nodeId);
+      if (other) {
+        this.rejectSensor(s.id, s.source.nodeId, `node ${nodeId} is already read for sensor ${other}`);
+        continue;
+      }
+      this.sensorByNode.set(nodeId, s.id);
+      plan.push({ sensor: s.id, nodeId, samplingIntervalMs: s.source.samplingIntervalMs ?? this.config.samplingIntervalMs, deadband: s.source.deadband });
+    }
+    return plan;
+  }
+
+  private rejectSensor(sensor: string, nodeId: string, reason: string): void {
+    if (this.rejectedSensors.has(sensor)) return;
+    this.rejectedSensors.add(sensor);
+    this.log?.warn({ sensor, nodeId, reason }, 'monitored item rejected');
+    this.ctx?.reject(this.name, { origin: nodeId, reason, raw: JSON.stringify({ sensor, nodeId }) });
+  }
+
+  // ----- connection loop -------------------------------------------------------------------------
+
+  private async runConnectionLoop(): Promise<void> {
+    let first = true;
+    while (!this.stopping) {
+      if (!first) await this.reloadTrust();
+      first = false;
+      this.connectingSince = Date.now();
+      this.refusedCertificate = undefined;
+      try {
+        await this.connectOnce();
+        if (this.stopping) break;
+        // Connected: node-opcua now repairs broken connections itself. We come back here only when the
+        // session is closed for good (the server closed it, or the client gave up) or on stop().
+        await new Promise<void>((resolveEnd) => { this.endConnection = resolveEnd; });
+      } catch (err) {
+        if (!this.stopping) this.onAttemptFailed(err as Error);
+      }
+      this.endConnection = undefined;
+      await this.teardownClient();
+      if (this.stopping) break;
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, RETRY_DELAY_MS);
+        this.wakeRetry = () => { clearTimeout(timer); wake(); };
+      });
+      this.wakeRetry = undefined;
+    }
+  }
+
+  private async connectOnce(): Promise<void> {
+    const client = OPCUAClient.create({
+      applicationName: 'aquawatch-ingest',
+      clientName: `aquawatch-${this.name}`,
+      clientCertificateManager: this.trustStore,
+      securityMode: SECURITY_MODES[this.config.securityMode],
+      securityPolicy: SECURITY_POLICIES[this.config.securityPolicy],
+      connectionStrategy: CONNECTION_STRATEGY,
+      endpointMustExist: false,
+      requestedSessionTimeout: SESSION_TIMEOUT_MS,
+      // The subscription's keep-alive already proves the session alive.
+      keepSessionAlive: false,
+    });
+    this.client = client;
+    this.watchClient(client);
+    // The state stays as it is ('connecting' at first, 'disconnected' after a failure) until a session is up.
+    await client.connect(this.config.endpoint);
+    if (this.stopping || this.client !== client) return;
+    const session = await client.createSession(this.identity);
+    if (this.stopping || this.client !== client) return;
+    this.session = session;
+    this.watchSession(client, session);
+    this.subscription = await this.subscribe(session);
+    if (this.stopping || this.client !== client) return;
+    this.log?.info({ endpoint: this.config.endpoint, monitoredItems: this.monitoredSensors.length, rejectedItems: this.rejectedSensors.size }, 'OPC UA source connected');
+    this.onSessionUp();
+  }
+
+  private watchClient(client: OPCUAClient): void {
+    const current = () => this.client === client && !this.stopping;
+    client.on('backoff', (count: number, delay: number) => {
+      if (!current()) return;
+      this.log?.debug({ count, delay }, 'connection attempt failed, retrying');
+      if (count >= 1) this.onSessionDown(`cannot reach ${this.config.endpoint} (attempt ${count}), retrying`);
+    });
+    client.on('connection_lost', () => {
+      if (!current()) return;
+      this.log?.warn({ endpoint: this.config.endpoint }, 'connection to OPC UA server lost; reconnecting');
+      this.onSessionDown('connection to the server lost');
+    });
+    client.on('reconnection_attempt_has_failed', (err: Error, message: string) => {
+      if (!current()) return;
+      this.lastError = `${message}: ${err.message}`;
+    });
+    client.on('connection_reestablished', () => {
+      if (!current()) return;
+      this.reconnects++;
+      this.log?.info({ reconnects: this.reconnects }, 'connection to OPC UA server re-established');
+      this.afterReconnection();
+    });
+    client.on('close', (err?: Error | null) => {
+      if (!current()) return;
+      this.log?.warn({ err: err?.message }, 'OPC UA client closed; starting over');
+      this.onSessionDown(err?.message ?? 'client closed');
+      this.endConnection?.();
+    });
+  }
+
+  private watchSession(client: OPCUAClient, session: ClientSession): void {
+    const current = () => this.client === client && this.session === session && !this.stopping;
+    session.on('session_restored', () => { if (current()) this.afterReconnection(); });
+    session.on('session_closed', (status: StatusCode) => {
+      if (!current()) return;
+      this.log?.warn({ status: status?.toString() }, 'OPC UA session closed; starting over');
+      this.onSessionDown(`session closed (${status?.toString() ?? 'unknown'})`);
+      this.endConnection?.();
+    });
+    session.on('keepalive_failure', () => { if (current()) this.log?.warn('session keep-alive failed'); });
+  }
+
+  /** node-opcua restored the session; its subscription should have come back with it. */
+  private afterReconnection(): void {
+    const sub = this.subscription;
+    if (sub && !sub.isActive && this.session) {
+      void this.rebuildSubscription('subscription did not survive the reconnection');
+    }
+    this.onSessionUp();
+  }
+
+  private onAttemptFailed(err: Error): void {
+    let reason = err.message.split('\n')[0];
+    if (this.refusedCertificate || /BadCertificateUntrusted|Certificate verification failed/i.test(reason)) {
+      const thumbprint = this.refusedCertificate?.thumbprint;
+      const status = this.refusedCertificate?.status ?? 'BadCertificateUntrusted';
+      reason = `server certificate of ${this.config.endpoint}${thumbprint ? ` (SHA-1 ${thumbprint})` : ''} is not trusted (${status}). `
+        + `It was filed in ${this.rejectedFolder}; to trust it, move it into ${this.trustedFolder} or list it in trustedServerCertificates`;
+      this.raise('certificate_untrusted', 'source.certificate_untrusted', 'high', `OPC UA source ${this.name}: ${reason}`,
+        { endpoint: this.config.endpoint, thumbprint, status, trustedFolder: this.trustedFolder, rejectedFolder: this.rejectedFolder });
+    } else if (/BadSecurityChecksFailed|BadCertificate/.test(reason)) {
+      reason += ` (does the server trust this client's certificate ${join(this.pkiFolder, 'own', 'certs', 'client_certificate.pem')}?)`;
+    }
+    this.log?.error({ endpoint: this.config.endpoint, reason }, 'OPC UA connection attempt failed');
+    this.onSessionDown(reason);
+  }
+
+  private async teardownClient(): Promise<void> {
+    const client = this.client;
+    const subscription = this.subscription;
+    this.client = undefined;
+    this.session = undefined;
+    this.subscription = undefined;
+    subscription?.removeAllListeners('raw_notification');
+    if (client) {
+      await withTimeout(client.disconnect(), DISCONNECT_TIMEOUT_MS).catch((err: Error) => this.log?.debug({ err: err.message }, 'disconnect failed'));
+      client.removeAllListeners();
+    }
+  }
+
+  // ----- subscription and monitored items -------------------------------------------------------
+
+  private async subscribe(session: ClientSession): Promise<ClientSubscription> {
+    const { publishingIntervalMs, silenceTimeoutMs } = this.config;
+    // Keep-alives about three times per silence timeout, so that one lost keep-alive is not "silent".
+    const maxKeepAliveCount = Math.max(1, Math.min(1_000, Math.floor(silenceTimeoutMs / (3 * publishingIntervalMs))));
+    const lifetimeCount = Math.max(3 * maxKeepAliveCount, Math.ceil(SUBSCRIPTION_LIFETIME_MS / publishingIntervalMs));
+    const subscription = await session.createSubscription2({
+      requestedPublishingInterval: publishingIntervalMs,
+      requestedMaxKeepAliveCount: maxKeepAliveCount,
+      requestedLifetimeCount: lifetimeCount,
+      maxNotificationsPerPublish: MAX_NOTIFICATIONS_PER_PUBLISH,
+      publishingEnabled: true,
+      priority: 10,
+    });
+    const keepAlivePeriod = subscription.publishingInterval * subscription.maxKeepAliveCount;
+    if (keepAlivePeriod >= silenceTimeoutMs) {
+      this.log?.warn({ keepAlivePeriod, silenceTimeoutMs }, 'the server revised the keep-alive period beyond silenceTimeoutMs: expect false "silent" reports');
+    }
+    this.watchSubscription(subscription);
+    try {
+      await this.createMonitoredItems(subscription);
+    } catch (err) {
+      subscription.removeAllListeners('raw_notification');
+      await withTimeout(subscription.terminate(), DISCONNECT_TIMEOUT_MS).catch(() => undefined);
+      throw err;
+    }
+    return subscription;
+  }
+
+  private watchSubscription(subscription: ClientSubscription): void {
+    subscription.on('raw_notification', (message: NotificationMessage) => this.onNotification(subscription, message));
+    subscription.on('status_changed', (status: StatusCode) => this.log?.warn({ status: status.toString() }, 'subscription status changed'));
+    subscription.on('subscriptionId_changed', (id: number, previous: number) => {
+      this.log?.info({ subscriptionId: id, previous }, 'subscription recreated on the server (server restarted or subscription expired)');
+    });
+    subscription.on('internal_error', (err: Error) => this.log?.error({ err: err.message }, 'subscription internal error'));
+    subscription.on('terminated', () => {
+      if (this.stopping || this.subscription !== subscription || !this.session || this.client?.isReconnecting) return;
+      setImmediate(() => void this.rebuildSubscription('subscription terminated'));
+    });
+  }
+
+  /**
+   * Items with the same sampling interval and deadband share one set of parameters; each such group is
+   * sent in batches of `batchSize`. A node the server refuses is reported and skipped; a batch that fails
+   * as a whole while the connection is up is reported item by item; a lost connection aborts the attempt.
+   */
+  private async createMonitoredItems(subscription: ClientSubscription): Promise<void> {
+    const byParameters = new Map<string, PlannedItem[]>();
+    for (const item of this.plan) {
+      const key = `${item.samplingIntervalMs}|${item.deadband ?? ''}`;
+      const list = byParameters.get(key) ?? [];
+      list.push(item);
+      byParameters.set(key, list);
+    }
+    const monitored: string[] = [];
+    for (const items of byParameters.values()) {
+      const parameters = this.monitoringParameters(items[0]);
+      for (let start = 0; start < items.length; start += this.config.batchSize) {
+        const batch = items.slice(start, start + this.config.batchSize);
+        let results: StatusCode[];
+        try {
+          const group = await subscription.monitorItems(
+            batch.map((i) => ({ nodeId: i.nodeId, attributeId: AttributeIds.Value })),
+            parameters,
+            TimestampsToReturn.Both,
+          );
+          results = group.monitoredItems.map((m) => m.statusCode);
+        } catch (err) {
+          if (this.client?.isReconnecting || !subscription.hasSession || this.stopping) throw err;
+          const reason = `CreateMonitoredItems failed: ${(err as Error).message}`;
+          for (const i of batch) this.rejectSensor(i.sensor, i.nodeId, reason);
+          continue;
+        }
+        batch.forEach((item, index) => {
+          const status = results[index];
+          if (status?.isGood()) {
+            monitored.push(item.sensor);
+            this.rejectedSensors.delete(item.sensor);
+          } else {
+            this.rejectSensor(item.sensor, item.nodeId, `the server refused the monitored item: ${status?.toString() ?? 'no result'}`);
+          }
+        });
+      }
+    }
+    this.monitoredSensors = monitored;
+  }
+
+  private monitoringParameters(item: PlannedItem): MonitoringParametersOptions {
+    const sampling = item.samplingIntervalMs;
+    // Queue enough samples for one publishing interval so that fast sampling loses nothing between publishes.
+    const queueSize = this.config.queueSize ?? Math.min(100, Math.max(1, Math.ceil(this.config.publishingIntervalMs / Math.max(sampling, 10)) + 1));
+    // StatusValueTimestamp reports a repeated value with a new source timestamp (a pump that stays on),
+    // so a steady sensor is not taken for a stale one.
+    const trigger = this.config.reportSameValue ? DataChangeTrigger.StatusValueTimestamp : DataChangeTrigger.StatusValue;
+    const deadband = item.deadband !== undefined && item.deadband > 0;
+    const filter = deadband || this.config.reportSameValue
+      ? new DataChangeFilter({ trigger, deadbandType: deadband ? DeadbandType.Absolute : DeadbandType.None, deadbandValue: deadband ? item.deadband : 0 })
+      : null;
+    return { samplingInterval: sampling, queueSize, discardOldest: true, filter };
+  }
+
+  /**
+   * Replace the subscription with a new one. The new one is created first, so that a server that
+   * does not answer leaves the old one (and node-opcua's own repair) in place.
+   */
+  private async rebuildSubscription(reason: string): Promise<void> {
+    const session = this.session;
+    if (this.rebuilding || this.stopping || !session) return;
+    this.rebuilding = true;
+    const old = this.subscription;
+    this.log?.warn({ reason }, 'rebuilding the OPC UA subscription');
+    try {
+      const fresh = await this.subscribe(session);
+      if (this.stopping || this.session !== session) {
+        await withTimeout(fresh.terminate(), DISCONNECT_TIMEOUT_MS).catch(() => undefined);
+        return;
+      }
+      this.subscription = fresh;
+      this.subscriptionRebuilds++;
+      this.lastActivityAt = Date.now();
+      if (old) {
+        old.removeAllListeners();
+        void withTimeout(old.terminate(), DISCONNECT_TIMEOUT_MS).catch(() => undefined);
+      }
+    } catch (err) {
+      this.lastError = `subscription rebuild failed: ${(err as Error).message}`;
+      this.log?.error({ err: (err as Error).message }, 'cannot rebuild the OPC UA subscription');
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
+  /** One publish response (data or keep-alive) → one submit. */
+  private onNotification(subscription: ClientSubscription, message: NotificationMessage): void {
+    const ctx = this.ctx;
+    if (!ctx || this.stopping) return;
+    this.lastActivityAt = Date.now();
+    if (this.state === 'silent' || this.raised.has(this.conditionId('subscription_silent'))) this.onSilenceEnded();
+    const readings: RawReading[] = [];
+    for (const data of message.notificationData ?? []) {
+      if (!(data instanceof DataChangeNotification)) continue;
+      for (const item of data.monitoredItems ?? []) {
+        // Matched through the node id, which node-opcua registers before the create request is sent,
+        // so even a first value that overtakes our own bookkeeping finds its sensor.
+        const nodeId = subscription.monitoredItems[item.clientHandle]?.itemToMonitor.nodeId?.toString();
+        const sensor = nodeId ? this.sensorByNode.get(nodeId) : undefined;
+        if (!sensor) continue;
+        const r = toRawReading(sensor, item.value, () => ctx.now());
+        if ('reason' in r) {
+          ctx.reject(this.name, { origin: nodeId!, reason: `sensor ${sensor}: ${r.reason}`, raw: safeString(item.value.value?.value) });
+        } else {
+          readings.push(r.reading);
+        }
+      }
+    }
+    if (readings.length === 0) return;
+    this.lastDataAt = ctx.now();
+    this.enqueue(readings);
+  }
+
+  // ----- handing readings to the pipeline --------------------------------------------------------
+
+  /** Submits run one after the other, in arrival order; backpressure holds them (boundedly) and retries. */
+  private enqueue(readings: RawReading[]): void {
+    if (this.queuedReadings + readings.length > MAX_QUEUED_READINGS) {
+      this.droppedReadings += readings.length;
+      this.log?.error({ dropped: readings.length, totalDropped: this.droppedReadings }, 'pipeline refuses readings and the OPC UA queue is full: readings dropped');
+      return;
+    }
+    this.queuedReadings += readings.length;
+    this.submitChain = this.submitChain
+      .then(() => this.submitWithRetry(readings))
+      .finally(() => { this.queuedReadings -= readings.length; });
+  }
+
+  private async submitWithRetry(readings: RawReading[]): Promise<void> {
+    for (;;) {
+      const ctx = this.ctx;
+      if (!ctx) return;
+      try {
+        const result = await ctx.submit(this.name, readings);
+        if (result.rejected.length) this.log?.debug({ rejected: result.rejected.length }, 'readings rejected by the pipeline');
+        return;
+      } catch (err) {
+        if (err instanceof BackpressureError && !this.stopping) {
+          await new Promise((r) => setTimeout(r, BACKPRESSURE_RETRY_MS));
+          continue;
+        }
+        this.droppedReadings += readings.length;
+        this.log?.error({ err: (err as Error).message, dropped: readings.length }, 'submit failed: readings dropped');
+        return;
+      }
+    }
+  }
+
+  // ----- state, conditions, sensors --------------------------------------------------------------
+
+  private setState(state: SourceState): void {
+    this.state = state;
+    const metrics = this.ctx?.metrics;
+    if (!metrics) return;
+    metrics.opcuaSessionState.labels(this.name).set(SESSION_STATE_METRIC[state]);
+    metrics.sourceConnected.labels(this.name, 'opcua').set(state === 'connected' ? 1 : 0);
+  }
+
+  private onSessionUp(): void {
+    if (this.stopping || !this.ctx) return;
+    this.lastActivityAt = Date.now();
+    this.silentSince = 0;
+    this.lastError = undefined;
+    this.setState('connected');
+    this.clear('session_lost', `OPC UA source ${this.name}: session with ${this.config.endpoint} established`);
+    this.clear('certificate_untrusted', `OPC UA source ${this.name}: server certificate trusted`);
+    if (this.sensorsOnline !== true && this.monitoredSensors.length) {
+      this.ctx.sensorsStatus(this.name, [...this.monitoredSensors], 'online', this.ctx.now());
+      this.sensorsOnline = true;
+    }
+  }
+
+  private onSessionDown(reason: string): void {
+    if (this.stopping || !this.ctx) return;
+    this.lastError = reason;
+    this.setState('disconnected');
+    this.raise('session_lost', 'source.session_lost', 'high', `OPC UA source ${this.name}: no session with ${this.config.endpoint}: ${reason}`,
+      { endpoint: this.config.endpoint, reason });
+    if (this.sensorsOnline !== false) {
+      const sensors = this.plan.map((p) => p.sensor);
+      if (sensors.length) this.ctx.sensorsStatus(this.name, sensors, 'offline', this.ctx.now());
+      this.sensorsOnline = false;
+    }
+  }
+
+  /** Runs on a timer: a stuck first connection, and a subscription gone quiet. */
+  private checkLiveness(): void {
+    if (this.stopping || !this.ctx) return;
+    const now = Date.now();
+    if (this.state === 'connecting' && this.client && !this.session && now - this.connectingSince > CONNECT_ALARM_AFTER_MS) {
+      this.onSessionDown(`not connected to ${this.config.endpoint} after ${Math.round((now - this.connectingSince) / 1000)} s`);
+      return;
+    }
+    const quietFor = now - this.lastActivityAt;
+    if (this.state === 'connected' && quietFor > this.config.silenceTimeoutMs) {
+      this.silentSince = now;
+      this.silenceRepairTried = false;
+      this.setState('silent');
+      this.log?.warn({ quietForMs: quietFor }, 'OPC UA subscription silent: no data and no keep-alive');
+      this.raise('subscription_silent', 'source.silent', 'medium',
+        `OPC UA source ${this.name}: no data and no keep-alive from ${this.config.endpoint} for ${Math.round(quietFor / 1000)} s`,
+        { endpoint: this.config.endpoint, silenceTimeoutMs: this.config.silenceTimeoutMs });
+      return;
+    }
+    // Still silent one more timeout later while the connection claims to be fine: the server may have
+    // dropped the subscription without telling us. Try a new one (once per silent period).
+    if (this.state === 'silent' && !this.silenceRepairTried && now - this.silentSince > this.config.silenceTimeoutMs
+      && this.session && !this.client?.isReconnecting) {
+      this.silenceRepairTried = true;
+      void this.rebuildSubscription('subscription silent');
+    }
+  }
+
+  private onSilenceEnded(): void {
+    if (this.state === 'silent') this.setState('connected');
+    this.silentSince = 0;
+    this.log?.info('OPC UA subscription delivers again');
+    this.clear('subscription_silent', `OPC UA source ${this.name}: subscription delivers again`);
+  }
+
+  private conditionId(kind: string): string { return `opcua.${kind}:${this.name}`; }
+
+  private raise(kind: string, type: string, priority: 'medium' | 'high', message: string, evidence: Record<string, unknown>): void {
+    const id = this.conditionId(kind);
+    if (this.raised.has(id) || !this.ctx) return;
+    this.raised.add(id);
+    this.ctx.condition({ id, type, state: 'raise', ts: this.ctx.now(), priority, message, evidence: { source: this.name, ...evidence } });
+  }
+
+  private clear(kind: string, message: string): void {
+    const id = this.conditionId(kind);
+    if (!this.raised.has(id) || !this.ctx) return;
+    this.raised.delete(id);
+    const type = kind === 'subscription_silent' ? 'source.silent' : `source.${kind}`;
+    this.ctx.condition({ id, type, state: 'clear', ts: this.ctx.now(), message, evidence: { source: this.name } });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------------------------
+
+/** A certificate file, PEM or DER, as DER. */
+function readCertificateFile(file: string, field: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new Error(`${field}: cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return Buffer.from(new X509Certificate(bytes).raw);
+  } catch (err) {
+    throw new Error(`${field}: ${file} is not a PEM or DER certificate: ${(err as Error).message}`);
+  }
+}
+
+/** The certificates of a PKI folder with their SHA-1 thumbprints; files that are not certificates are skipped. */
+function certificatesIn(folder: string): { file: string; thumbprint: string }[] {
+  if (!existsSync(folder)) return [];
+  const out: { file: string; thumbprint: string }[] = [];
+  for (const name of readdirSync(folder)) {
+    const file = join(folder, name);
+    try {
+      out.push({ file, thumbprint: thumbprintOf(Buffer.from(new X509Certificate(readFileSync(file)).raw)) });
+    } catch {
+      // a directory, a CRL or a stray file: not ours to judge
+    }
+  }
+  return out;
+}
+
+function safeString(x: unknown): string {
+  try {
+    return typeof x === 'string' ? x : JSON.stringify(x) ?? String(x);
+  } catch {
+    return String(x);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer.unref();
+    p.then((v) => { clearTimeout(timer); resolvePromise(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}
