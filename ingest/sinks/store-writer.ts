@@ -18,6 +18,12 @@ export interface StoreWriterOptions {
   /** Told when the store starts failing (after `unavailableAfterMs`) and when it recovers. */
   onStoreState?: (available: boolean, error?: string) => void;
   unavailableAfterMs?: number;
+  /**
+   * A batch the store refuses for good (an error with `retryable === false`: a field type conflict,
+   * a point line protocol cannot carry) would block the outbox forever; it is handed here, to be
+   * kept as dead letters, and skipped.
+   */
+  onRefused?: (points: readonly import('../../core/model/reading.ts').Point[], error: Error) => void;
 }
 
 export class StoreWriter {
@@ -58,6 +64,13 @@ export class StoreWriter {
         await store.write(batch.points);
       } catch (e) {
         metrics.writeErrors.inc();
+        if ((e as { retryable?: boolean }).retryable === false && this.o.onRefused) {
+          log.error({ err: (e as Error).message, readings: batch.points.length }, 'store refused a batch for good; kept as dead letters');
+          this.o.onRefused(batch.points, e as Error);
+          outbox.ack(batch.lastId, batch.points.length);
+          metrics.outboxDepth.set(outbox.depth);
+          continue;
+        }
         this.lastError = (e as Error).message;
         const now = Date.now();
         this.failingSince ??= now;

@@ -1,0 +1,43 @@
+/**
+ * `aquawatch ingest`: the ingest service alone, for a split deployment (one per plant or site).
+ * It connects to the configured broker; with `broker.url: embedded` it runs its own.
+ */
+import { createLogger } from '../../core/log.ts';
+import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
+import { IngestService } from '../../ingest/service.ts';
+import { commonOptions, loadConfigOrExplain } from './common.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = commonOptions(argv);
+  if (values.help) {
+    console.log('usage: aquawatch ingest [--config FILE]\n\nServes /health, /metrics and the PDA API on http.host:http.ingestPort.');
+    return 0;
+  }
+  const config = loadConfigOrExplain(values.config as string | undefined);
+  if (!config) return 2;
+  const log = createLogger(config.log.level).child({ service: 'ingest' });
+  let broker: EmbeddedBroker | undefined;
+  let brokerUrl = config.broker.url;
+  if (brokerUrl === 'embedded') {
+    broker = new EmbeddedBroker({ host: config.broker.host, port: config.broker.port, username: config.broker.username, password: config.broker.password, log });
+    await broker.start();
+    brokerUrl = broker.url;
+  }
+  const ingest = new IngestService({ config, log, brokerUrl, http: { host: config.http.host, port: config.http.ingestPort } });
+  await ingest.start();
+  const addr = ingest.http?.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.http.ingestPort;
+  // A machine-readable line: the fault tests and process supervisors wait for it.
+  console.log(JSON.stringify({ ready: true, service: 'ingest', http: `http://${config.http.host}:${port}`, broker: brokerUrl, pid: process.pid }));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await ingest.stop();
+    await broker?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  return -1;
+}

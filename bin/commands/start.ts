@@ -1,0 +1,129 @@
+/**
+ * `aquawatch start`: the whole platform in one process.
+ *
+ * With no configuration it is the demo: the simulators' demo city (L-Town) with a plant OPC UA
+ * server, MQTT and Sparkplug B sensors and PDA readers, an embedded aedes broker, the SQLite store
+ * under ./data, and the HTTP server on 127.0.0.1:8080. The simulation backfills the last 7 days at
+ * full speed and then goes on in real time. Components talk over MQTT, OPC UA and HTTP exactly as
+ * in a split deployment.
+ *
+ * With --config it runs that configuration, without simulators.
+ */
+import { resolve } from 'node:path';
+import Fastify from 'fastify';
+import { createLogger, type Logger } from '../../core/log.ts';
+import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
+import { EmbeddedBroker, PortInUseError } from '../../core/bus/embedded-broker.ts';
+import { IngestService } from '../../ingest/service.ts';
+import { registerStatusPage } from '../../dashboard/server/status-page.ts';
+import { commonOptions, loadConfigOrExplain } from './common.ts';
+
+const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
+
+const USAGE = `usage: aquawatch start [--config FILE] [--http-port N] [--mqtt-port N]
+                       [--scenario FILE] [--data-dir DIR] [--no-simulators]
+
+Without --config: the demo city with simulators (scenario ${DEMO_SCENARIO}),
+embedded broker, SQLite store under ./data, demo mode, everything on loopback.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = commonOptions(argv, {
+    'http-port': { type: 'string' }, 'mqtt-port': { type: 'string' }, scenario: { type: 'string' },
+    'data-dir': { type: 'string' }, 'no-simulators': { type: 'boolean' },
+  });
+  if (values.help) { console.log(USAGE); return 0; }
+  const configFile = (values.config as string | undefined) ?? process.env.AQUAWATCH_CONFIG;
+  const withSimulators = !configFile && !values['no-simulators'];
+  const log = createLogger(process.env.AQUAWATCH_LOG_LEVEL ?? 'info');
+
+  let rig: import('../../simulators/rig.ts').SimulatorRig | undefined;
+  let config: LoadedConfig | undefined;
+  if (withSimulators) {
+    const { SimulatorRig } = await import('../../simulators/rig.ts');
+    const dataDir = resolve((values['data-dir'] as string | undefined) ?? './data');
+    rig = new SimulatorRig({ scenario: (values.scenario as string | undefined) ?? DEMO_SCENARIO, dataDir, log: log.child({ service: 'simulators' }) });
+    await rig.startPlant();
+    config = parseConfig(rig.platformConfig({ dataDir }), '(demo)');
+  } else {
+    config = loadConfigOrExplain(configFile);
+    if (!config) return 2;
+    if (values['data-dir']) config.dataDir = resolve(values['data-dir'] as string);
+  }
+  if (values['http-port']) config.http.port = Number(values['http-port']);
+  if (values['mqtt-port']) config.broker.port = Number(values['mqtt-port']);
+  log.level = config.log.level;
+
+  const platform = await startPlatform(config, log);
+  console.log(`aquawatch is running (${config.mode} mode)`);
+  console.log(`  dashboard: ${platform.httpBase}/`);
+  console.log(`  health:    ${platform.httpBase}/health   metrics: ${platform.httpBase}/metrics`);
+  console.log(`  MQTT:      ${platform.brokerUrl}${platform.broker ? ' (embedded)' : ''}`);
+  console.log(`  store:     ${platform.ingest.store.describe}`);
+
+  if (rig) {
+    await rig.connect({ brokerUrl: platform.brokerUrl, brokerUsername: config.broker.username, brokerPassword: config.broker.password, httpBase: platform.httpBase });
+    console.log(`  simulators: ${rig.plant.endpointUrl} (plant OPC UA), MQTT JSON and Sparkplug B sensors, ${rig.readers.length} PDA readers`);
+    console.log('  backfilling the last 7 days at full speed, then live; watch the status page fill up');
+    let live = false;
+    void rig.run('realtime', (step) => {
+      if (!live && step.ts >= Date.now() - 60_000) {
+        live = true;
+        log.info({ steps: rig!.stepsDone }, 'simulation backfill done; running in real time');
+      }
+    }).then((s) => log.info({ steps: s.steps }, 'simulation scenario ended'));
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await rig?.stop();
+    await platform.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return -1; // keep running
+}
+
+export interface RunningPlatform {
+  broker?: EmbeddedBroker;
+  brokerUrl: string;
+  ingest: IngestService;
+  httpBase: string;
+  stop(): Promise<void>;
+}
+
+/** Broker (embedded unless configured), ingest and the HTTP server, as one platform. */
+export async function startPlatform(config: LoadedConfig, log: Logger): Promise<RunningPlatform> {
+  let broker: EmbeddedBroker | undefined;
+  let brokerUrl = config.broker.url;
+  if (config.broker.url === 'embedded') {
+    broker = new EmbeddedBroker({ host: config.broker.host, port: config.broker.port, username: config.broker.username, password: config.broker.password, log });
+    await broker.start();
+    brokerUrl = broker.url;
+  }
+  const ingest = new IngestService({ config, log: log.child({ service: 'ingest' }), brokerUrl, http: false });
+  await ingest.start();
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+  await ingest.registerRoutes(app);
+  registerStatusPage(app, { config, ingest });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (e) {
+    await ingest.stop();
+    await broker?.stop();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortInUseError(config.http.host, config.http.port, 'HTTP server', 'set http.port in the config or pass --http-port');
+    }
+    throw e;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  return {
+    broker, brokerUrl, ingest, httpBase: `http://${host}:${port}`,
+    stop: async () => { await app.close(); await ingest.stop(); await broker?.stop(); },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The platform's status page at `/`: which sources are connected, how deep the outbox is, the
+ * latest value of every sensor. A plain server-rendered page that refreshes itself; the live
+ * dashboard for dispatchers replaces it at `/` with the dashboard issue (#5).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { LoadedConfig } from '../../core/config/load.ts';
+import type { IngestService } from '../../ingest/service.ts';
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function registerStatusPage(app: FastifyInstance, deps: { config: LoadedConfig; ingest: IngestService }): void {
+  const { config, ingest } = deps;
+  const fmtTime = new Intl.DateTimeFormat('zh-CN', { timeZone: config.site.timezone, dateStyle: 'short', timeStyle: 'medium' });
+  app.get('/', async (_req, reply) => {
+    const h = await ingest.health();
+    const kinds = [...new Set([...ingest.topology.networkSensors()].map((s) => s.kind))];
+    const latest = (await Promise.all(kinds.map((k) => ingest.store.latest(k)))).flat()
+      .sort((a, b) => a.sensor.localeCompare(b.sensor)).slice(0, 500);
+    const row = (cells: unknown[]) => `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+    const html = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
+<title>aquawatch · ${esc(config.site.name)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#123}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccd;padding:4px 8px;text-align:left}
+.ok{color:#070}.degraded{color:#a60}.down{color:#b00}</style></head><body>
+<h1>aquawatch · ${esc(config.site.name)}</h1>
+<p>状态 Status: <b class="${esc(h.status)}">${esc(h.status)}</b> · 模式 Mode: ${esc(config.mode)} · 存储 Store: ${esc((h.store as { describe: string }).describe)}
+ · 缓存 Outbox: ${esc((h.outbox as { depth: number }).depth)} / ${esc((h.outbox as { capacity: number }).capacity)}</p>
+<h2>数据源 Sources</h2><table><tr><th>name</th><th>type</th><th>state</th><th>last data</th></tr>
+${h.sources.map((s) => row([s.name, s.type, s.state, s.lastDataAt ? fmtTime.format(s.lastDataAt) : '—'])).join('')}</table>
+<h2>告警条件 Conditions</h2><table><tr><th>id</th><th>since</th><th>message</th></tr>
+${h.conditions.map((c) => row([c.id, fmtTime.format(c.ts), c.message])).join('') || '<tr><td colspan="3">none</td></tr>'}</table>
+<h2>最新值 Latest values</h2><table><tr><th>sensor</th><th>kind</th><th>value</th><th>quality</th><th>time (${esc(config.site.timezone)})</th></tr>
+${latest.map((l) => row([l.sensor, l.measurement, Number(l.value.toFixed(4)), l.quality, fmtTime.format(l.ts)])).join('') || '<tr><td colspan="5">no readings yet</td></tr>'}</table>
+<p><a href="/health">/health</a> · <a href="/metrics">/metrics</a></p></body></html>`;
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * The ingest service: sources → pipeline → outbox → store writer and bus publisher, with /health,
+ * /metrics and the PDA upload API on its own HTTP port. Stateless apart from its outbox, so a
+ * utility runs one per plant or site, or several sharing an MQTT shared subscription.
+ */
+import { join, isAbsolute } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import Fastify, { type FastifyInstance } from 'fastify';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../core/config/load.ts';
+import { Topology } from '../core/topology/topology.ts';
+import { Metrics } from '../core/metrics.ts';
+import { createStore } from '../core/tsdb/factory.ts';
+import type { TimeSeriesStore } from '../core/tsdb/types.ts';
+import { conditionTopic, statusTopic, type Condition } from '../core/bus/topics.ts';
+import { mqttConnectOptions } from '../core/bus/mqtt-client.ts';
+import type { RawReading } from '../core/model/reading.ts';
+import { Outbox } from './pipeline/outbox.ts';
+import { DeadLetterStore } from './pipeline/dead-letters.ts';
+import { Pipeline } from './pipeline/pipeline.ts';
+import { StoreWriter } from './sinks/store-writer.ts';
+import { BusPublisher } from './sinks/bus-publisher.ts';
+import type { Source, SourceContext, SourceStatus, UndecodableInput } from './sources/types.ts';
+import { buildSources, registerHttpSources } from './sources/index.ts';
+
+export interface IngestServiceOptions {
+  config: LoadedConfig;
+  log: Logger;
+  /** URL of the platform broker (the embedded broker's real address when `broker.url` is `embedded`). */
+  brokerUrl: string;
+  /** Serve /health, /metrics and PDA on this host/port; `false` when another HTTP server mounts them. */
+  http?: { host: string; port: number } | false;
+  /** Event clock for sources that must invent a timestamp; tests replace it. */
+  now?: () => number;
+  /** Use this store instead of the configured one (tests). */
+  store?: TimeSeriesStore;
+}
+
+const OUTBOX_CLEAR_RATIO = 0.9;
+
+export class IngestService {
+  readonly metrics = new Metrics({ defaultMetrics: true });
+  readonly topology: Topology;
+  store!: TimeSeriesStore;
+  outbox!: Outbox;
+  deadLetters!: DeadLetterStore;
+  pipeline!: Pipeline;
+  writer!: StoreWriter;
+  bus?: MqttClient;
+  publisher?: BusPublisher;
+  http?: FastifyInstance;
+  sources: Source[] = [];
+  /** Active conditions raised by this service or its sources, by id. */
+  readonly activeConditions = new Map<string, Condition>();
+  private readonly now: () => number;
+  private outboxFull = false;
+  private readonly closers: (() => void)[] = [];
+
+  constructor(private readonly o: IngestServiceOptions) {
+    this.topology = new Topology(o.config.topology, o.config.file);
+    this.now = o.now ?? Date.now;
+  }
+
+  private dataPath(p: string): string {
+    return p === ':memory:' || isAbsolute(p) ? p : join(this.o.config.dataDir, p);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.o;
+    mkdirSync(config.dataDir, { recursive: true });
+    this.store = this.o.store ?? await createStore(config.store, config.dataDir, { log: log.child({ component: 'store' }) });
+    this.outbox = new Outbox({
+      path: this.dataPath(config.ingest.outboxPath),
+      maxReadings: config.ingest.outboxMaxReadings,
+      batchMaxSize: config.ingest.batchMaxSize,
+      batchMaxDelayMs: config.ingest.batchMaxDelayMs,
+    });
+    this.metrics.outboxCapacity.set(config.ingest.outboxMaxReadings);
+    this.metrics.outboxDepth.set(this.outbox.depth);
+    if (this.outbox.depth > 0) log.info({ depth: this.outbox.depth }, 'outbox holds readings from before the restart; writing them first');
+    this.deadLetters = new DeadLetterStore(this.outbox.db);
+    this.pipeline = new Pipeline({
+      topology: this.topology, outbox: this.outbox, deadLetters: this.deadLetters, metrics: this.metrics,
+      log: log.child({ component: 'pipeline' }), maxFutureMs: config.ingest.maxFutureMs,
+      dedupeWindow: config.ingest.dedupeWindow, now: this.now,
+    });
+    this.writer = new StoreWriter({
+      outbox: this.outbox, store: this.store, metrics: this.metrics, log: log.child({ component: 'store-writer' }),
+      batchSize: config.ingest.writeBatchSize,
+      onRefused: (points, error) => {
+        const at = Date.now();
+        this.deadLetters.addMany(points.map((p) => ({ at, source: 'store', origin: this.store.describe, sensor: p.sensor, field: 'store', reason: error.message, raw: JSON.stringify(p) })));
+        this.metrics.readingsRejected.inc({ source: 'store', reason: 'store' }, points.length);
+      },
+      onStoreState: (ok, err) => this.condition({
+        id: 'ingest.store_unavailable', type: 'ingest.store_unavailable', state: ok ? 'clear' : 'raise', ts: Date.now(),
+        priority: 'high', message: ok ? 'time-series store writes succeed again' : `time-series store unavailable: ${err}; readings are held in the outbox`,
+        evidence: { depth: this.outbox.depth },
+      }),
+    });
+
+    this.bus = mqtt.connect(this.o.brokerUrl, {
+      ...mqttConnectOptions({ ...config.broker, url: this.o.brokerUrl }),
+      clientId: `aquawatch-ingest-bus-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      reconnectPeriod: 1000,
+    });
+    this.bus.on('error', (e) => log.warn({ err: e.message }, 'bus connection error'));
+    this.publisher = config.ingest.publishToBus ? new BusPublisher(this.bus, this.metrics) : undefined;
+
+    this.outbox.onCommit = (points) => {
+      this.publisher?.publish(points);
+      this.writer.notify();
+      this.checkOutbox();
+    };
+    this.writer.start();
+
+    const ctx = this.sourceContext();
+    this.sources = buildSources(config, { brokerUrl: this.o.brokerUrl });
+    for (const s of this.sources) {
+      await s.start(ctx);
+      log.info({ source: s.name, type: s.type }, 'source started');
+    }
+
+    if (this.o.http !== false) {
+      this.http = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+      await this.registerRoutes(this.http);
+      const { host, port } = this.o.http ?? { host: config.http.host, port: config.http.ingestPort };
+      await this.http.listen({ host, port });
+    }
+  }
+
+  /** Routes of the ingest service, for its own HTTP server or one it shares (the all-in-one start). */
+  async registerRoutes(app: FastifyInstance): Promise<void> {
+    app.get('/health', async (_req, reply) => {
+      const h = await this.health();
+      return reply.code(h.status === 'down' ? 503 : 200).send(h);
+    });
+    app.get('/metrics', async (_req, reply) => reply.type(this.metrics.contentType()).send(await this.metrics.text()));
+    const closer = await registerHttpSources(app, this.o.config, this.sourceContext(), this.store, this.o.log);
+    this.closers.push(() => closer.close());
+  }
+
+  sourceContext(): SourceContext {
+    return {
+      topology: this.topology,
+      log: this.o.log,
+      metrics: this.metrics,
+      submit: async (source: string, readings: RawReading[]) => {
+        try {
+          return await this.pipeline.submit(source, readings);
+        } finally {
+          this.checkOutbox();
+        }
+      },
+      reject: (source: string, input: UndecodableInput) => this.pipeline.reject(source, input),
+      condition: (c: Condition) => this.condition(c),
+      sensorsStatus: (source, sensors, status, ts) => {
+        this.bus?.publish(statusTopic(source), JSON.stringify({ source, sensors, status, ts }), { qos: 1 });
+      },
+      now: this.now,
+    };
+  }
+
+  /** Record a condition and put it on the bus for the alarm manager. */
+  condition(c: Condition): void {
+    if (c.state === 'clear') this.activeConditions.delete(c.id);
+    else this.activeConditions.set(c.id, c);
+    const log = c.state === 'clear' ? this.o.log.info.bind(this.o.log) : this.o.log.warn.bind(this.o.log);
+    log({ condition: c.id, state: c.state }, c.message);
+    this.bus?.publish(conditionTopic('ingest'), JSON.stringify(c), { qos: 1 });
+  }
+
+  /** The outbox-full alarm, with hysteresis: raised at the bound, cleared below 90 % of it. */
+  private checkOutbox(): void {
+    const { depth, capacity } = this.outbox;
+    if (!this.outboxFull && depth >= capacity) {
+      this.outboxFull = true;
+      this.condition({ id: 'ingest.outbox_full', type: 'ingest.outbox_full', state: 'raise', ts: Date.now(), priority: 'critical',
+        message: `outbox full (${depth} readings): sources are refused until the store catches up`, evidence: { depth, capacity } });
+    } else if (this.outboxFull && depth < capacity * OUTBOX_CLEAR_RATIO) {
+      this.outboxFull = false;
+      this.condition({ id: 'ingest.outbox_full', type: 'ingest.outbox_full', state: 'clear', ts: Date.now(),
+        message: 'outbox below 90 % again', evidence: { depth, capacity } });
+    }
+  }
+
+  async health(): Promise<{ status: 'ok' | 'degraded' | 'down'; store: object; outbox: object; bus: object; sources: SourceStatus[]; conditions: Condition[] }> {
+    const storeOk = !this.writer.storeFailing && await this.store.ping();
+    const sources = this.sources.map((s) => s.status());
+    const sourcesOk = sources.every((s) => s.state === 'connected' || s.state === 'stopped');
+    const status = this.outbox.isFull ? 'down' : storeOk && sourcesOk && this.bus?.connected ? 'ok' : 'degraded';
+    return {
+      status,
+      store: { describe: this.store.describe, ok: storeOk, lastError: this.writer.lastError, lastWriteAt: this.writer.lastWriteAt },
+      outbox: { depth: this.outbox.depth, capacity: this.outbox.capacity, full: this.outbox.isFull },
+      bus: { connected: this.bus?.connected ?? false, droppedWhileDisconnected: this.publisher?.dropped ?? 0 },
+      sources,
+      conditions: [...this.activeConditions.values()],
+    };
+  }
+
+  /** Stop sources first (no new readings), then commit and drain what is pending for up to `drainMs`. */
+  async stop(drainMs = 2000): Promise<void> {
+    for (const s of this.sources) {
+      try { await s.stop(); } catch (e) { this.o.log.warn({ source: s.name, err: (e as Error).message }, 'source stop failed'); }
+    }
+    await this.http?.close();
+    for (const c of this.closers.splice(0)) c();
+    this.outbox?.commit();
+    await this.writer?.stop(drainMs);
+    this.outbox?.close();
+    if (this.bus) await this.bus.endAsync();
+    if (!this.o.store) await this.store?.close();
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Acknowledge an MQTT message only after its readings are durable in the outbox (shared by the
+ * MQTT and Sparkplug sources).
+ *
+ * How it works with mqtt.js 5:
+ * - mqtt.js hands packets one at a time to `client.handleMessage(packet, callback)` and takes the
+ *   next packet off the socket only after `callback`. For QoS 1 it sends the PUBACK inside that
+ *   callback unless it is called with an error. Waiting there for each submit would allow one
+ *   message per outbox commit (~20 messages/s with a 50 ms group commit). So we call back at once
+ *   with ACK_DEFERRED (an error value mqtt.js only uses to skip its PUBACK; it logs nothing and
+ *   reads on), gather the readings of the messages that arrive meanwhile into one batch, submit
+ *   the batch, and send the PUBACKs ourselves once the submit resolved.
+ * - PUBACKs go out in the order the messages came in, as MQTT 3.1.1 (4.6) requires, whatever order
+ *   submits resolve in: a FIFO of pending acks, drained from its head.
+ * - Flow control: while more than `maxUnsettledReadings` readings await their submit, the callback
+ *   is held, so mqtt.js stops reading the socket and TCP pushes back on the broker.
+ * - Acks are per connection. When the connection drops, pending acks are forgotten: the broker
+ *   redelivers those messages on the next connection (persistent session), and readings that were
+ *   stored meanwhile come again as duplicates, which the pipeline and the store absorb.
+ *
+ * When submit is refused (BackpressureError: outbox full; or any other failure), the messages of
+ * that batch are not acknowledged. We then drop the connection at once and reconnect after a delay
+ * (1 s, doubling to 30 s) rather than keep the messages un-acked on a live connection, because:
+ * MQTT brokers redeliver un-acked QoS 1 messages only on a new connection, so un-acked messages
+ * on a live connection would never come back; the broker's persistent session, not our memory,
+ * holds what arrives while the outbox is full; and in a shared subscription, the broker can hand
+ * the load to another instance meanwhile. QoS 0 readings refused this way are lost (QoS 0 promises
+ * nothing) and counted.
+ */
+import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { RawReading } from '../../../core/model/reading.ts';
+import { BackpressureError } from '../types.ts';
+
+/** What a source makes of one message: the readings to submit, possibly none. Must not throw. */
+export type MessageDecoder = (packet: IPublishPacket) => RawReading[];
+
+export interface AckAfterDurableOptions {
+  client: MqttClient;
+  decode: MessageDecoder;
+  submit: (readings: RawReading[]) => Promise<unknown>;
+  log: Logger;
+  /** Readings per submit at most. */
+  maxBatchReadings?: number;
+  /** Stop reading the socket while this many readings await their submit. */
+  maxUnsettledReadings?: number;
+  /** Delay before reconnecting after a refused submit; doubles per refusal in a row up to pauseMaxMs. */
+  pauseMinMs?: number;
+  pauseMaxMs?: number;
+  /** Runs before the connection is dropped for a pause (Sparkplug announces STATE offline). */
+  beforePause?: () => Promise<void>;
+}
+
+interface PendingAck {
+  messageId: number;
+  /** The connection the message came on; an ack is valid only there. */
+  connection: number;
+  durable: boolean;
+}
+
+interface Batch {
+  readings: RawReading[];
+  acks: PendingAck[];
+}
+
+/**
+ * The error value passed to mqtt.js' handleMessage callback to skip its automatic PUBACK
+ * (see client.js/handlers/publish.js: `if (err) return done(err)`, and `done` just reads on).
+ */
+const ACK_DEFERRED = new Error('PUBACK deferred until the readings are durable');
+
+export interface AckStats {
+  messages: number;
+  acked: number;
+  /** Submits refused (outbox full or failing). */
+  refusedSubmits: number;
+  /** Connections dropped because of a refused submit. */
+  pauses: number;
+  /** QoS 0 readings lost to a refused submit. */
+  droppedQos0Readings: number;
+  /** Readings handed to the pipeline. */
+  submittedReadings: number;
+}
+
+export class AckAfterDurable {
+  readonly stats: AckStats = { messages: 0, acked: 0, refusedSubmits: 0, pauses: 0, droppedQos0Readings: 0, submittedReadings: 0 };
+  private connection = 0;
+  private ackQueue: PendingAck[] = [];
+  private ackHead = 0;
+  private open?: Batch;
+  private flushScheduled = false;
+  private unsettled = 0;
+  private held?: () => void;
+  private readonly inflight = new Set<Promise<void>>();
+  private pausing = false;
+  private pauseTimer?: NodeJS.Timeout;
+  private refusalsInARow = 0;
+  private stopped = false;
+  private readonly maxBatch: number;
+  private readonly maxUnsettled: number;
+
+  constructor(private readonly o: AckAfterDurableOptions) {
+    this.maxBatch = o.maxBatchReadings ?? 5000;
+    this.maxUnsettled = o.maxUnsettledReadings ?? 100_000;
+    o.client.handleMessage = (packet, callback) => this.onMessage(packet, callback);
+    o.client.on('close', () => this.onConnectionClosed());
+  }
+
+  /** True while the connection is dropped because the pipeline refused readings. */
+  get paused(): boolean { return this.pausing; }
+  get pendingAcks(): number { return this.ackQueue.length - this.ackHead; }
+
+  private onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
+    this.stats.messages++;
+    let readings: RawReading[];
+    try {
+      readings = this.o.decode(packet);
+    } catch (e) {
+      // A decoder bug must not stall the connection; the message is acknowledged and logged.
+      this.o.log.error({ err: (e as Error).message, topic: packet.topic }, 'message decoder failed');
+      readings = [];
+    }
+    const batch = (this.open ??= { readings: [], acks: [] });
+    for (const r of readings) batch.readings.push(r);
+    this.unsettled += readings.length;
+    if (packet.qos > 0 && packet.messageId !== undefined) {
+      const ack: PendingAck = { messageId: packet.messageId, connection: this.connection, durable: false };
+      this.ackQueue.push(ack);
+      batch.acks.push(ack);
+    }
+    if (batch.readings.length >= this.maxBatch) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate runs after mqtt.js has parsed what the socket delivered so far, so one batch
+      // holds all messages of one read.
+      setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    }
+    const proceed = packet.qos > 0 ? () => callback(ACK_DEFERRED) : () => callback();
+    if (this.unsettled >= this.maxUnsettled) this.held = proceed;
+    else proceed();
+  }
+
+  /** Submit the open batch now. */
+  flush(): void {
+    const batch = this.open;
+    this.open = undefined;
+    if (!batch) return;
+    const n = batch.readings.length;
+    if (n === 0) {
+      for (const a of batch.acks) a.durable = true;
+      this.drainAcks();
+      return;
+    }
+    this.stats.submittedReadings += n;
+    const done = this.o.submit(batch.readings).then(
+      () => {
+        this.refusalsInARow = 0;
+        for (const a of batch.acks) a.durable = true;
+        this.drainAcks();
+      },
+      (err: unknown) => this.refused(err as Error, batch),
+    ).finally(() => {
+      this.unsettled -= n;
+      this.inflight.delete(done);
+      if (this.held && this.unsettled < this.maxUnsettled) {
+        const proceed = this.held;
+        this.held = undefined;
+        proceed();
+      }
+    });
+    this.inflight.add(done);
+  }
+
+  private drainAcks(): void {
+    const q = this.ackQueue;
+    while (this.ackHead < q.length && q[this.ackHead].durable) {
+      const a = q[this.ackHead++];
+      if (a.connection === this.connection && this.o.client.connected) {
+        // mqtt.js has no public call for a PUBACK; _sendPacket is what its own handler uses.
+        (this.o.client as unknown as { _sendPacket(p: object, cb?: () => void): void })
+          ._sendPacket({ cmd: 'puback', messageId: a.messageId });
+        this.stats.acked++;
+      }
+    }
+    if (this.ackHead > 1024 && this.ackHead * 2 > q.length) {
+      this.ackQueue = q.slice(this.ackHead);
+      this.ackHead = 0;
+    }
+  }
+
+  private onConnectionClosed(): void {
+    // Acks of this connection can no longer be sent; the broker redelivers those messages.
+    this.connection++;
+    this.ackQueue = [];
+    this.ackHead = 0;
+  }
+
+  private refused(err: Error, batch: Batch): void {
+    this.stats.refusedSubmits++;
+    const backpressure = err instanceof BackpressureError;
+    if (batch.acks.length === 0) {
+      this.stats.droppedQos0Readings += batch.readings.length;
+      this.o.log.warn({ err: err.message, readings: batch.readings.length }, 'QoS 0 readings refused by the pipeline and lost');
+      return;
+    }
+    if (batch.acks[0].connection !== this.connection || this.pausing || this.stopped) return;
+    this.pausing = true;
+    this.stats.pauses++;
+    this.refusalsInARow++;
+    const min = this.o.pauseMinMs ?? 1000;
+    const delay = Math.min(this.o.pauseMaxMs ?? 30_000, min * 2 ** (this.refusalsInARow - 1));
+    this.o.log.warn({ err: err.message, backpressure, reconnectInMs: delay },
+      'pipeline refused readings: not acknowledging; dropping the connection so the broker keeps and redelivers them');
+    void (async () => {
+      try { await this.o.beforePause?.(); } catch { /* best effort */ }
+      // Forced: no DISCONNECT packet and no waiting; the un-acked messages stay with the broker.
+      this.o.client.end(true, () => {
+        if (this.stopped) return;
+        this.pauseTimer = setTimeout(() => {
+          this.pausing = false;
+          if (!this.stopped) this.o.client.reconnect();
+        }, delay);
+      });
+    })();
+  }
+
+  /** Submit what is open and wait (up to timeoutMs) for in-flight submits, sending their acks. */
+  async drain(timeoutMs = 5000): Promise<void> {
+    this.flush();
+    if (this.inflight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** No more reconnects from a pause; call before ending the client. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.pauseTimer);
+    this.held?.();
+    this.held = undefined;
+  }
+}

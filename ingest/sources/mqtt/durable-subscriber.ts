@@ -1,0 +1,179 @@
+/**
+ * The MQTT connection of a source that must not lose data (shared by the MQTT and Sparkplug
+ * sources): a persistent session (clean: false, a fixed client id) with QoS 1 subscriptions, so
+ * the broker keeps messages while we are away and redelivers what we did not acknowledge; acks
+ * after durability (ack-after-durable.ts); reconnection; connection metrics, status and condition.
+ */
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { mqttConnectOptions, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
+import type { SourceContext, SourceState } from '../types.ts';
+import { AckAfterDurable, type AckStats, type MessageDecoder } from './ack-after-durable.ts';
+
+export interface DurableSubscriberOptions {
+  name: string;
+  type: 'mqtt' | 'sparkplug';
+  broker: BrokerAddress;
+  /** Config key of the broker, for errors (e.g. `sources.mqtt[field].broker`). */
+  brokerField: string;
+  clientId: string;
+  qos: 0 | 1;
+  /** Topic filters to subscribe to. */
+  filters: string[];
+  decode: MessageDecoder;
+  ctx: SourceContext;
+  log: Logger;
+  /** The will of the next connection; called before every connect (Sparkplug STATE). */
+  will?: () => IClientOptions['will'];
+  /** After each connection is set up and subscribed (Sparkplug publishes its STATE birth). */
+  onConnected?: (client: MqttClient) => Promise<void>;
+  /** Before an intended disconnect: stop, or a pause for backpressure (Sparkplug STATE death). */
+  beforeDisconnect?: (client: MqttClient) => Promise<void>;
+  reconnectPeriodMs?: number;
+  /** How long start() waits for the first subscription before returning and retrying in the background. */
+  connectWaitMs?: number;
+  /** Tuning of AckAfterDurable (tests). */
+  pauseMinMs?: number;
+  maxUnsettledReadings?: number;
+}
+
+export class DurableSubscriber {
+  client?: MqttClient;
+  acks?: AckAfterDurable;
+  state: SourceState = 'stopped';
+  connectedAt: number | null = null;
+  connections = 0;
+  lastError?: string;
+  private subscribedOnce = false;
+  private disconnectRaised = false;
+  private stopping = false;
+
+  constructor(private readonly o: DurableSubscriberOptions) {}
+
+  /** Connect and subscribe; resolves once subscribed, or after connectWaitMs while retrying in the background. */
+  async start(): Promise<void> {
+    const o = this.o;
+    const base = mqttConnectOptions(o.broker, o.brokerField);
+    const client = mqtt.connect(o.broker.url, {
+      ...base,
+      clientId: o.clientId,
+      // A persistent session: the broker keeps our subscriptions and queues QoS 1 messages while we
+      // are disconnected, and redelivers those we did not acknowledge.
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
+      connectTimeout: 10_000,
+      // We subscribe ourselves (see onConnect); mqtt.js' resubscribe would repeat it.
+      resubscribe: false,
+      // handleMessage must be in place before the first packet can arrive.
+      manualConnect: true,
+      will: o.will?.(),
+    });
+    this.client = client;
+    this.acks = new AckAfterDurable({
+      client,
+      decode: o.decode,
+      submit: (readings) => o.ctx.submit(o.name, readings),
+      log: o.log,
+      pauseMinMs: o.pauseMinMs,
+      maxUnsettledReadings: o.maxUnsettledReadings,
+      beforePause: o.beforeDisconnect && (() => o.beforeDisconnect!(client)),
+    });
+    let firstSubscribed!: () => void;
+    const subscribed = new Promise<void>((resolve) => { firstSubscribed = resolve; });
+    client.on('connect', (connack) => {
+      void this.onConnect(client, connack).then(firstSubscribed, (e: Error) => {
+        this.lastError = e.message;
+        o.log.error({ err: e.message }, 'subscribing failed; reconnecting');
+        client.stream?.destroy();
+      });
+    });
+    // A fresh will per connection: Sparkplug's STATE timestamp must match the connection's.
+    client.on('reconnect', () => { if (o.will) client.options.will = o.will(); });
+    client.on('close', () => this.onClose());
+    client.on('error', (e) => {
+      this.lastError = e.message;
+      o.log.warn({ err: e.message }, 'MQTT connection error');
+    });
+    this.state = 'connecting';
+    this.setConnectedMetric(false);
+    client.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      subscribed.then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), o.connectWaitMs ?? 5000); }),
+    ]);
+    clearTimeout(timer);
+    if (!waited) o.log.warn({ url: o.broker.url, err: this.lastError }, 'broker not reachable yet; retrying in the background');
+  }
+
+  private async onConnect(client: MqttClient, connack: IConnackPacket): Promise<void> {
+    const o = this.o;
+    this.connections++;
+    // Subscribe on the first connection of this process (the configured topics may have changed
+    // since the session was made) and whenever the broker lost the session; otherwise the session
+    // still holds them, and subscribing again would make the broker resend retained messages.
+    if (!this.subscribedOnce || !connack.sessionPresent) {
+      const granted = await client.subscribeAsync(Object.fromEntries(o.filters.map((f) => [f, { qos: o.qos }])));
+      const refused = granted.filter((g) => g.qos === 128);
+      if (refused.length) {
+        throw new Error(`broker refused subscription to ${refused.map((g) => g.topic).join(', ')} (not authorised, or shared subscriptions not supported)`);
+      }
+      this.subscribedOnce = true;
+    }
+    await o.onConnected?.(client);
+    this.state = 'connected';
+    this.connectedAt = o.ctx.now();
+    this.setConnectedMetric(true);
+    o.log.info({ url: o.broker.url, clientId: o.clientId, sessionPresent: connack.sessionPresent }, 'MQTT source connected');
+    if (this.disconnectRaised) {
+      this.disconnectRaised = false;
+      o.ctx.condition({
+        id: `${o.type}.disconnected:${o.name}`, type: `${o.type}.disconnected`, state: 'clear', ts: o.ctx.now(),
+        message: `${o.type} source ${o.name} connected again to ${o.broker.url}`,
+      });
+    }
+  }
+
+  private onClose(): void {
+    const o = this.o;
+    if (this.state === 'stopped') return;
+    // Raise on losing an established connection, or when the very first attempt fails.
+    const wasConnected = this.state === 'connected' || this.connections === 0;
+    this.state = this.stopping ? 'stopped' : this.acks?.paused ? 'disconnected' : 'connecting';
+    this.setConnectedMetric(false);
+    // A pause for backpressure is deliberate (the outbox-full condition covers it); a lost
+    // connection is not.
+    if (wasConnected && !this.stopping && !this.acks?.paused && !this.disconnectRaised) {
+      this.disconnectRaised = true;
+      o.log.warn({ url: o.broker.url, err: this.lastError }, 'MQTT source disconnected; reconnecting');
+      o.ctx.condition({
+        id: `${o.type}.disconnected:${o.name}`, type: `${o.type}.disconnected`, state: 'raise', ts: o.ctx.now(), priority: 'medium',
+        message: `${o.type} source ${o.name} lost its connection to ${o.broker.url}; the broker keeps QoS 1 messages until it is back`,
+        evidence: { lastError: this.lastError },
+      });
+    }
+  }
+
+  private setConnectedMetric(up: boolean): void {
+    this.o.ctx.metrics.mqttConnected.set({ source: this.o.name }, up ? 1 : 0);
+    this.o.ctx.metrics.sourceConnected.set({ source: this.o.name, type: this.o.type }, up ? 1 : 0);
+  }
+
+  /** Acknowledge what is durable, announce the disconnect, and close the session (it persists on the broker). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.stopping = true;
+    this.acks?.stop();
+    await this.acks?.drain();
+    if (client.connected) {
+      try { await this.o.beforeDisconnect?.(client); } catch { /* best effort */ }
+    }
+    await client.endAsync().catch(() => undefined);
+    this.state = 'stopped';
+    this.setConnectedMetric(false);
+  }
+
+  ackStats(): AckStats | undefined { return this.acks?.stats; }
+}

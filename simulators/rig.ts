@@ -1,0 +1,117 @@
+/**
+ * The simulator rig: one scenario's Simulation plus every simulated device (plant OPC UA server,
+ * MQTT JSON sensors, Sparkplug B edge nodes, PDA readers), and the platform configuration that
+ * reads them. Used by `aquawatch simulate` (against a running platform) and by `aquawatch start`
+ * (the all-in-one demo). Devices talk to the platform over the wire only.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Simulation, type Speed, type RunSummary } from './engine.ts';
+import { PlantOpcuaServer } from './plant-opcua/server.ts';
+import { JsonSensorFleet } from './mqtt-fleet/json-sensors.ts';
+import { SparkplugFleet } from './mqtt-fleet/sparkplug.ts';
+import { PdaReaderFleet, planRoutes, platformDevices, type PdaReaderConfig } from './pda-reader/reader.ts';
+import type { SimDevice, SimStep } from './types.ts';
+
+export interface RigOptions {
+  scenario: string;
+  scale?: number;
+  seed?: number;
+  from?: string | number;
+  to?: string | number;
+  /** Folder for the plant server's PKI. */
+  dataDir: string;
+  /** Plant OPC UA port; 0 picks a free one. */
+  opcuaPort?: number;
+  /** PDA readers (routes over the city's meters). */
+  pdaReaders?: number;
+  log: Logger;
+}
+
+export interface RigTargets {
+  /** Broker the MQTT devices publish to. */
+  brokerUrl: string;
+  brokerUsername?: string;
+  brokerPassword?: string;
+  /** The platform's HTTP address for PDA uploads. */
+  httpBase: string;
+}
+
+export class SimulatorRig {
+  readonly sim: Simulation;
+  readonly plant: PlantOpcuaServer;
+  readonly readers: PdaReaderConfig[];
+  private devices: SimDevice[] = [];
+  private abort = new AbortController();
+  private running?: Promise<RunSummary>;
+  stepsDone = 0;
+  lastStepTs: number | null = null;
+
+  constructor(private readonly o: RigOptions) {
+    this.sim = new Simulation({ scenario: o.scenario, scale: o.scale, seed: o.seed, from: o.from, to: o.to });
+    const topology = this.sim.topology();
+    this.plant = new PlantOpcuaServer({
+      topology, port: o.opcuaPort ?? 0, pkiFolder: join(o.dataDir, 'sim-plant-pki'),
+      // The simulated plant trusts the platform's client certificate on first use; the platform
+      // trusts the plant's certificate explicitly (platformConfig), never by auto-accept.
+      acceptUnknownClientCertificates: true,
+    });
+    // Fresh random tokens at every start: the platform gets their hashes, nobody a default token.
+    this.readers = planRoutes(topology.meters, o.pdaReaders ?? 4, () => randomBytes(24).toString('base64url'));
+  }
+
+  /** Start the plant server (its endpoint and certificate go into the platform's config). */
+  async startPlant(): Promise<void> {
+    await this.plant.start();
+  }
+
+  /** The platform configuration (config-schema input) that reads this rig's devices. */
+  platformConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const base = this.sim.platformConfig({
+      opcuaEndpoint: this.plant.endpointUrl,
+      opcua: {
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        trustedServerCertificates: [this.plant.certificateFile],
+        // every step reaches the platform, also during a backfill that runs ahead of real time
+        samplingIntervalMs: 0,
+        queueSize: 10_000,
+        reportSameValue: true,
+      },
+      pdaDevices: platformDevices(this.readers),
+    });
+    return { ...base, ...extra };
+  }
+
+  /** Start the MQTT and PDA devices against the platform. */
+  async connect(t: RigTargets): Promise<void> {
+    const topology = this.sim.topology();
+    const broker = { url: t.brokerUrl, username: t.brokerUsername, password: t.brokerPassword };
+    this.devices = [
+      this.plant,
+      new JsonSensorFleet({ topology, broker }),
+      new SparkplugFleet({ topology, broker }),
+      new PdaReaderFleet({ baseUrl: t.httpBase, readers: this.readers, topology, seed: this.o.seed }),
+    ];
+    for (const d of this.devices) if (d !== this.plant) await d.start();
+  }
+
+  /** Run the scenario; resolves when it ends or `stop()` is called. */
+  run(speed: Speed, onStep?: (step: SimStep) => void): Promise<RunSummary> {
+    this.running = this.sim.run(this.devices, {
+      speed, signal: this.abort.signal, manageDevices: false,
+      onStep: (step) => { this.stepsDone++; this.lastStepTs = step.ts; onStep?.(step); },
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running?.catch((e: unknown) => this.o.log.warn({ err: String(e) }, 'simulation ended with an error'));
+    for (const d of this.devices.length ? this.devices : [this.plant]) {
+      await d.stop().catch((e: unknown) => this.o.log.warn({ device: d.name, err: String(e) }, 'device stop failed'));
+    }
+    this.sim.close();
+  }
+}

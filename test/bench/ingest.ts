@@ -1,0 +1,146 @@
+/**
+ * Ingest benchmark (`npm run bench -- ingest`). Real parts on this machine: Mosquitto, InfluxDB 1.x
+ * (started here, or $INFLUXDB_URL), the ingest service as its own process (`aquawatch ingest`), a
+ * load generator in a worker thread, and a node-opcua server for the OPC UA figure.
+ *
+ * Figures: ingest.mqtt_json (QoS 0), ingest.mqtt_json_qos1, ingest.mqtt_qos1_broker (what the same
+ * Mosquitto delivers to a bare mqtt.js subscriber at QoS 1), ingest.sparkplug, ingest.opcua_lost,
+ * ingest.rss_mb (ingest process at 10,000 sensors).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+import mqtt from 'mqtt';
+import { stringify } from 'yaml';
+import { MosquittoBroker } from '../helpers/mosquitto.ts';
+import { InfluxdServer } from '../helpers/influxd.ts';
+import { freePort } from '../helpers/ports.ts';
+import type { Benchmark, Figure } from './run.ts';
+import { median } from './run.ts';
+
+const SENSORS = 10_000;
+
+interface IngestProc { child: ChildProcess; http: string; stop(): Promise<void> }
+
+async function startIngest(config: object): Promise<IngestProc> {
+  const dir = mkdtempSync(join(tmpdir(), 'aw-bench-ingest-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify({ dataDir: dir, log: { level: 'warn' }, http: { ingestPort: await freePort() }, ...config }));
+  const child = spawn(process.execPath, ['bin/aquawatch.js', 'ingest', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const http = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => { if (l.includes('"ready":true')) resolve(JSON.parse(l).http); });
+    child.once('exit', (c) => reject(new Error(`ingest exited ${c}`)));
+  });
+  return {
+    child, http,
+    stop: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }),
+  };
+}
+
+async function metric(http: string, name: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name) && !line.startsWith('#')) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+function runPublisher(data: Record<string, unknown>): Promise<{ sent: number; readings: number }> {
+  const w = new Worker(new URL('./workers/mqtt-publisher.mjs', import.meta.url), { workerData: data });
+  return new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+}
+
+const topology = {
+  sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }],
+  sensors: Array.from({ length: SENSORS }, (_, i) => ({ id: `F${i}`, kind: 'flow', site: 'S1', dma: 'D1', source: { type: 'sparkplug', group: 'bench', node: 'edge1', metric: `m${i}` } })),
+};
+
+/** Readings/s stored by an ingest process while a publisher runs flat out for `seconds`. */
+async function ingestRate(o: { broker: string; influx: string; mode: 'json' | 'sparkplug'; qos: 0 | 1; seconds: number; rss?: number[] }): Promise<number> {
+  const db = `bench_${o.mode}_${o.qos}_${Date.now()}`;
+  const ingest = await startIngest({
+    broker: { url: o.broker },
+    store: { type: 'influxdb1', url: o.influx, database: db },
+    sources: o.mode === 'json'
+      ? { mqtt: [{ name: 'loggers', qos: o.qos, clientId: `bench-ingest-${db}`, topics: [{ pattern: 'loggers/{sensor}', format: 'json', valuePath: 'v', timePath: 't' }] }] }
+      : { sparkplug: [{ name: 'edge', qos: o.qos, clientId: `bench-ingest-${db}`, groups: ['bench'] }] },
+    topology,
+  });
+  try {
+    const t0 = Date.now() - 86_400_000;
+    const pub = runPublisher({ url: o.broker, mode: o.mode, qos: o.qos, sensors: SENSORS, durationMs: o.seconds * 1000, t0, clientId: `bench-pub-${db}` });
+    // measure the steady state: skip the first 15 % (connections, JIT), stop as the publisher stops
+    const warm = o.seconds * 150;
+    await new Promise((r) => setTimeout(r, warm));
+    const s0 = await metric(ingest.http, 'aquawatch_readings_stored_total');
+    const t1 = Date.now();
+    const { readings } = await pub;
+    const s1 = await metric(ingest.http, 'aquawatch_readings_stored_total');
+    const rate = (s1 - s0) / ((Date.now() - t1) / 1000);
+    o.rss?.push(rssMb(ingest.child.pid!));
+    // drain, then check nothing was lost at QoS 1
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && (await metric(ingest.http, 'aquawatch_outbox_depth')) > 0) await new Promise((r) => setTimeout(r, 500));
+    const stored = await metric(ingest.http, 'aquawatch_readings_stored_total');
+    if (o.qos === 1 && stored < readings) console.error(`  warning: ${o.mode} qos1 stored ${stored} of ${readings} sent so far (ingest may still be receiving)`);
+    console.error(`  ${o.mode} qos${o.qos}: ${Math.round(rate)} readings/s stored (published ${readings})`);
+    return rate;
+  } finally {
+    await ingest.stop();
+  }
+}
+
+/** QoS 1 messages/s the broker delivers to a bare mqtt.js subscriber (the ceiling for ingest at QoS 1). */
+async function brokerQos1Rate(broker: string, seconds: number): Promise<number> {
+  const sub = await mqtt.connectAsync(broker, { clientId: `bench-bare-${Date.now()}`, clean: true });
+  let n = 0;
+  sub.on('message', () => { n++; });
+  await sub.subscribeAsync('loggers/#', { qos: 1 });
+  const pub = runPublisher({ url: broker, mode: 'json', qos: 1, sensors: SENSORS, durationMs: seconds * 1000, t0: Date.now(), clientId: `bench-bare-pub-${Date.now()}` });
+  await new Promise((r) => setTimeout(r, seconds * 150));
+  const n0 = n;
+  const t0 = Date.now();
+  await pub;
+  const rate = (n - n0) / ((Date.now() - t0) / 1000);
+  await sub.endAsync();
+  console.error(`  bare subscriber qos1: ${Math.round(rate)} messages/s`);
+  return rate;
+}
+
+export const ingestBenchmark: Benchmark = async ({ runs, quick }) => {
+  const seconds = quick ? 10 : 60;
+  const mosq = new MosquittoBroker();
+  await mosq.start();
+  let influx: InfluxdServer | undefined;
+  let influxUrl = process.env.INFLUXDB_URL;
+  if (!influxUrl) { influx = new InfluxdServer(); await influx.start(); influxUrl = influx.url; }
+  const r = { json0: [] as number[], json1: [] as number[], broker: [] as number[], spb: [] as number[], rss: [] as number[] };
+  try {
+    for (let k = 0; k < runs; k++) {
+      console.error(`ingest benchmark, run ${k + 1}/${runs} (${seconds} s each)`);
+      r.broker.push(await brokerQos1Rate(mosq.url, seconds));
+      r.json0.push(await ingestRate({ broker: mosq.url, influx: influxUrl, mode: 'json', qos: 0, seconds, rss: r.rss }));
+      r.json1.push(await ingestRate({ broker: mosq.url, influx: influxUrl, mode: 'json', qos: 1, seconds }));
+      r.spb.push(await ingestRate({ broker: mosq.url, influx: influxUrl, mode: 'sparkplug', qos: 0, seconds, rss: r.rss }));
+    }
+  } finally {
+    await mosq.stop();
+    await influx?.dispose();
+  }
+  const figures: Figure[] = [
+    { bench: 'ingest.mqtt_json', value: median(r.json0), unit: 'readings/s', target: '>= 30000', runs: r.json0 },
+    { bench: 'ingest.mqtt_json_qos1', value: median(r.json1), unit: 'readings/s', target: '>= 85 % of broker', runs: r.json1 },
+    { bench: 'ingest.mqtt_qos1_broker', value: median(r.broker), unit: 'messages/s', runs: r.broker },
+    { bench: 'ingest.sparkplug', value: median(r.spb), unit: 'readings/s', target: '>= 90000', runs: r.spb },
+    { bench: 'ingest.rss_mb', value: Math.max(...r.rss), unit: 'MB', target: '<= 250', runs: r.rss },
+  ];
+  figures.push(await (await import('./opcua-lost.ts')).opcuaLost(quick));
+  return figures;
+};

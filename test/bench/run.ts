@@ -1,0 +1,46 @@
+/**
+ * `npm run bench [-- NAME...]`: the benchmarks. Each prints a table for people and, for tools, one
+ * JSON line per figure: {"bench":"ingest.mqtt_json","value":31000,"unit":"readings/s"}.
+ * Performance targets live here, not in timed tests.
+ */
+import { cpus, totalmem } from 'node:os';
+
+export interface Figure { bench: string; value: number; unit: string; target?: string; runs?: number[] }
+export type Benchmark = (opts: { runs: number; quick: boolean }) => Promise<Figure[]>;
+
+const SUITES: Record<string, () => Promise<Benchmark>> = {
+  ingest: async () => (await import('./ingest.ts')).ingestBenchmark,
+};
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const quick = argv.includes('--quick');
+  const runsArg = argv.find((a) => a.startsWith('--runs='));
+  const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const selected = names.length ? names : Object.keys(SUITES);
+  for (const n of selected) if (!SUITES[n]) { console.error(`unknown benchmark ${n}; have: ${Object.keys(SUITES).join(', ')}`); return 2; }
+  console.error(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${runs} run(s) per figure, median reported`);
+  const all: Figure[] = [];
+  for (const n of selected) {
+    const bench = await SUITES[n]();
+    const figures = await bench({ runs, quick });
+    for (const f of figures) console.log(JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit }));
+    all.push(...figures);
+  }
+  console.error('\n' + table(all));
+  return 0;
+}
+
+function table(figures: Figure[]): string {
+  const rows = figures.map((f) => [f.bench, String(Math.round(f.value * 100) / 100), f.unit, f.target ?? '', f.runs ? f.runs.map((r) => Math.round(r)).join(' / ') : '']);
+  const head = ['figure', 'median', 'unit', 'target', 'runs'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ');
+  return [line(head), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n');
+}
