@@ -34,7 +34,6 @@ Run 'aquawatch <command> --help' for a command's options.`;
 /** Commands whose capability belongs to an open issue: say so plainly rather than pretend. */
 const LATER: Record<string, string> = {
   server: 'the analytics worker and the dashboard server arrive with the analytics (#4) and dashboard (#5) issues',
-  simulate: 'the simulators arrive with the simulator issue (#3)',
   analyze: 'replaying the detectors arrives with the analytics issue (#4)',
   report: 'KPI reports arrive with the analytics issue (#4)',
 };
@@ -49,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     case 'start': return (await import('./commands/start.ts')).run(rest);
     case 'ingest': return (await import('./commands/ingest.ts')).run(rest);
     case 'import': return (await import('../ingest/sources/csv/command.ts')).runImportCommand(rest);
+    case 'simulate': return (await import('./commands/simulate.ts')).run(rest);
     case 'token': return (await import('./commands/token.ts')).run(rest);
     case 'bench': return (await import('../test/bench/run.ts')).run(rest);
     default:

@@ -5,6 +5,7 @@
  * (the all-in-one demo). Devices talk to the platform over the wire only.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Simulation, type Speed, type RunSummary } from './engine.ts';
@@ -26,6 +27,8 @@ export interface RigOptions {
   opcuaPort?: number;
   /** PDA readers (routes over the city's meters). */
   pdaReaders?: number;
+  /** Keep the PDA readers' tokens in this file (created on first use), so a written platform config stays valid. */
+  tokenFile?: string;
   log: Logger;
 }
 
@@ -57,8 +60,10 @@ export class SimulatorRig {
       // trusts the plant's certificate explicitly (platformConfig), never by auto-accept.
       acceptUnknownClientCertificates: true,
     });
-    // Fresh random tokens at every start: the platform gets their hashes, nobody a default token.
-    this.readers = planRoutes(topology.meters, o.pdaReaders ?? 4, () => randomBytes(24).toString('base64url'));
+    // Random tokens (fresh, or kept in tokenFile): the platform gets their hashes, nobody a default token.
+    const kept: Record<string, string> = o.tokenFile && existsSync(o.tokenFile) ? JSON.parse(readFileSync(o.tokenFile, 'utf8')) as Record<string, string> : {};
+    this.readers = planRoutes(topology.meters, o.pdaReaders ?? 4, (device) => (kept[device] ??= randomBytes(24).toString('base64url')));
+    if (o.tokenFile) writeFileSync(o.tokenFile, JSON.stringify(kept, null, 2), { mode: 0o600 });
   }
 
   /** Start the plant server (its endpoint and certificate go into the platform's config). */

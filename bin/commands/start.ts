@@ -62,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
 
   if (rig) {
     await rig.connect({ brokerUrl: platform.brokerUrl, brokerUsername: config.broker.username, brokerPassword: config.broker.password, httpBase: platform.httpBase });
+    if (!await platform.waitForSources(30_000)) log.warn('not every source connected within 30 s; the simulation starts anyway');
     console.log(`  simulators: ${rig.plant.endpointUrl} (plant OPC UA), MQTT JSON and Sparkplug B sensors, ${rig.readers.length} PDA readers`);
     console.log('  backfilling the last 7 days at full speed, then live; watch the status page fill up');
     let live = false;
@@ -92,6 +93,8 @@ export interface RunningPlatform {
   brokerUrl: string;
   ingest: IngestService;
   httpBase: string;
+  /** Resolve once every source is connected (and subscribed), or after `timeoutMs`; says which. */
+  waitForSources(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +127,14 @@ export async function startPlatform(config: LoadedConfig, log: Logger): Promise<
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   return {
     broker, brokerUrl, ingest, httpBase: `http://${host}:${port}`,
+    waitForSources: async (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (ingest.sources.every((s) => s.status().state === 'connected')) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    },
     stop: async () => { await app.close(); await ingest.stop(); await broker?.stop(); },
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Derives the demand profiles in demand-profiles.json from the real DMA inflows of the Battle of the
  * Water Demand Forecasting (BWDF, WDSA-CCWI 2024, CC BY 4.0). Run once; the JSON is committed, the
- * CSV is not (it lives in ../shared/data/bwdf/):
+ * CSV is not (it comes with the project's reference data, not with the code):
  *
- *   npx tsx simulators/hydraulics/derive-profiles.ts [path/to/InflowData.csv]
+ *   npx tsx simulators/hydraulics/derive-profiles.ts path/to/InflowData.csv
  *
  * For each of the 10 DMAs: the median inflow per local hour of day, separately for Monday–Friday and
  * Saturday–Sunday, normalised so that the week's mean multiplier is 1; and two noise figures that the
@@ -16,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const defaultCsv = join(here, '../../../shared/data/bwdf/InflowData.csv');
 
 export interface DerivedProfile {
   weekday: number[];
@@ -113,7 +112,11 @@ export function deriveProfiles(csvText: string): Record<string, DerivedProfile> 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const csv = process.argv[2] ?? defaultCsv;
+  const csv = process.argv[2];
+  if (!csv) {
+    console.error('usage: npx tsx simulators/hydraulics/derive-profiles.ts path/to/InflowData.csv');
+    process.exit(2);
+  }
   const profiles = deriveProfiles(readFileSync(csv, 'utf8'));
   const doc = {
     provenance: 'Derived by simulators/hydraulics/derive-profiles.ts from InflowData.csv of the Battle of the Water Demand '

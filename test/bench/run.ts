@@ -10,6 +10,7 @@ export type Benchmark = (opts: { runs: number; quick: boolean }) => Promise<Figu
 
 const SUITES: Record<string, () => Promise<Benchmark>> = {
   ingest: async () => (await import('./ingest.ts')).ingestBenchmark,
+  simulate: async () => (await import('./simulate.ts')).simulateBenchmark,
 };
 
 export function median(xs: number[]): number {

@@ -213,6 +213,8 @@ export class OpcuaSource implements Source {
   private reconnects = 0;
   private subscriptionRebuilds = 0;
   private droppedReadings = 0;
+  /** Notifications with a non-good status and no value (e.g. BadWaitingForInitialData): counted, not stored. */
+  private statusWithoutValue = 0;
   private readonly autoTrusted: string[] = [];
   private refusedCertificate?: { thumbprint: string; status: string };
 
@@ -316,6 +318,7 @@ export class OpcuaSource implements Source {
         reconnects: this.reconnects,
         subscriptionRebuilds: this.subscriptionRebuilds,
         droppedReadings: this.droppedReadings,
+        statusWithoutValue: this.statusWithoutValue,
         pkiFolder: this.pkiFolder,
         ...(this.autoTrusted.length ? { autoTrustedCertificates: [...this.autoTrusted] } : {}),
         ...(this.lastError ? { lastError: this.lastError } : {}),
@@ -701,6 +704,13 @@ export class OpcuaSource implements Source {
         const nodeId = subscription.monitoredItems[item.clientHandle]?.itemToMonitor.nodeId?.toString();
         const sensor = nodeId ? this.sensorByNode.get(nodeId) : undefined;
         if (!sensor) continue;
+        // A bad or uncertain status without a value (BadWaitingForInitialData, a failed sensor) is
+        // a state of the device, not bad input: there is nothing to store, so it is only counted.
+        const v = item.value.value;
+        if ((!v || v.dataType === DataType.Null || v.value === null || v.value === undefined) && item.value.statusCode && !item.value.statusCode.isGood()) {
+          this.statusWithoutValue++;
+          continue;
+        }
         const r = toRawReading(sensor, item.value, () => ctx.now());
         if ('reason' in r) {
           ctx.reject(this.name, { origin: nodeId!, reason: `sensor ${sensor}: ${r.reason}`, raw: safeString(item.value.value?.value) });
