@@ -116,7 +116,7 @@ export class IngestService {
     this.writer.start();
 
     const ctx = this.sourceContext();
-    this.sources = buildSources(config, { brokerUrl: this.o.brokerUrl });
+    this.sources = await buildSources(config, { brokerUrl: this.o.brokerUrl });
     for (const s of this.sources) {
       await s.start(ctx);
       log.info({ source: s.name, type: s.type }, 'source started');

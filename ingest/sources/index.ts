@@ -10,24 +10,34 @@ import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { Source, SourceContext } from './types.ts';
 import { pdaRoutes } from './pda/routes.ts';
-import { OpcuaSource } from './opcua/source.ts';
-import { MqttSource } from './mqtt/mqtt-source.ts';
-import { SparkplugSource } from './sparkplug/sparkplug-source.ts';
 import { meterLookupsFromStore } from './pda/lookups.ts';
 
 export function stateDbPath(config: LoadedConfig): string {
   return join(config.dataDir, 'state.sqlite');
 }
 
-export function buildSources(config: LoadedConfig, opts: { brokerUrl: string }): Source[] {
+/**
+ * Sources are imported only when configured: node-opcua alone adds some 100 MB to a process, which
+ * an MQTT-only ingest instance should not pay.
+ */
+export async function buildSources(config: LoadedConfig, opts: { brokerUrl: string }): Promise<Source[]> {
   // The platform broker as sources see it: the embedded broker's real address replaces `embedded`.
   const platformBroker = { ...config.broker, url: opts.brokerUrl };
   const demoMode = config.mode === 'demo';
-  return [
-    ...config.sources.opcua.map((c) => new OpcuaSource(c, { dataDir: config.dataDir, demoMode })),
-    ...config.sources.mqtt.map((c) => new MqttSource(c, platformBroker)),
-    ...config.sources.sparkplug.map((c) => new SparkplugSource(c, platformBroker)),
-  ];
+  const sources: Source[] = [];
+  if (config.sources.opcua.length) {
+    const { OpcuaSource } = await import('./opcua/source.ts');
+    sources.push(...config.sources.opcua.map((c) => new OpcuaSource(c, { dataDir: config.dataDir, demoMode })));
+  }
+  if (config.sources.mqtt.length) {
+    const { MqttSource } = await import('./mqtt/mqtt-source.ts');
+    sources.push(...config.sources.mqtt.map((c) => new MqttSource(c, platformBroker)));
+  }
+  if (config.sources.sparkplug.length) {
+    const { SparkplugSource } = await import('./sparkplug/sparkplug-source.ts');
+    sources.push(...config.sources.sparkplug.map((c) => new SparkplugSource(c, platformBroker)));
+  }
+  return sources;
 }
 
 /** Register HTTP-borne sources. Returns what must be closed with the service. */

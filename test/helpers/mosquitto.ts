@@ -4,7 +4,7 @@
  * persistent sessions, and the QoS 1 queue limit (raised here, as production must).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -22,6 +22,9 @@ export class MosquittoBroker {
   async start(port?: number): Promise<void> {
     if (!MOSQUITTO_BIN) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
     this.port = port ?? (this.port || await freePort());
+    // Started as root, Mosquitto drops to the `mosquitto` user, which could not write a mkdtemp
+    // folder (mode 700): persistence would fail silently and a restart lose every session.
+    chmodSync(this.dir, 0o777);
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(conf, [
       `listener ${this.port} 127.0.0.1`,

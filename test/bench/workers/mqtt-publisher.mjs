@@ -1,5 +1,8 @@
 // Load generator for the ingest benchmark, in a worker thread so that it does not share an event
-// loop with the measurements. Publishes as fast as the broker takes it, for `durationMs`:
+// loop with the measurements. Publishes for `durationMs`, as fast as the receiver keeps up: the
+// parent posts credit (readings stored so far + a bounded backlog), and the generator never runs
+// more than that ahead. Without credit (`credit: false`) it publishes as fast as the broker takes it.
+// An open-loop flood would only measure how the broker and the machine drown, not a sustained rate:
 //   mode 'json': one reading per message on loggers/<sensor>, {"v":…,"t":…}
 //   mode 'sparkplug': NDATA with `metricsPerMessage` metrics by alias, after an NBIRTH
 // QoS 1 keeps at most `window` messages unacknowledged; QoS 0 waits for the socket to drain.
@@ -7,7 +10,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import sparkplug from 'sparkplug-payload';
 
-const { url, mode, qos, sensors, durationMs, window = 2000, metricsPerMessage = 100, t0, clientId } = workerData;
+const { url, mode, qos, sensors, durationMs, window = 2000, metricsPerMessage = 100, t0, clientId, credit: useCredit = true, ratePerS } = workerData;
+const started = Date.now();
+let credit = useCredit ? 0 : Infinity;
+parentPort.on('message', (m) => { if (typeof m.credit === 'number') credit = m.credit; });
 const spb = sparkplug.get('spBv1.0');
 const client = await mqtt.connectAsync(url, { clientId, clean: true });
 let sent = 0;
@@ -38,6 +44,9 @@ if (mode === 'sparkplug') {
 
 let i = 0;
 while (Date.now() < deadline) {
+  if (readings >= credit) { await new Promise((r) => setTimeout(r, 2)); continue; }
+  // paced mode: `ratePerS` readings a second, like a fleet reporting on its interval
+  if (ratePerS && readings >= ((Date.now() - started) / 1000) * ratePerS) { await new Promise((r) => setTimeout(r, 5)); continue; }
   for (let k = 0; k < 500; k++) {
     let topic;
     let payload;
@@ -47,7 +56,7 @@ while (Date.now() < deadline) {
       payload = `{"v":${(i % 1000) / 10},"t":${t0 + Math.floor(i / sensors) * 10}}`;
       readings++;
     } else {
-      const ts = t0 + Math.floor(i / 1) * 10;
+      const ts = t0 + i * 10;
       const m = [];
       for (let j = 0; j < metricsPerMessage; j++) {
         m.push({ alias: ((i * metricsPerMessage + j) % sensors) + 1, type: 'Double', value: j, timestamp: ts });

@@ -1,0 +1,49 @@
+/**
+ * The contract between the analytics worker, its detectors and the alarm manager.
+ *
+ * Everything runs in EVENT TIME: a detector sees readings with their own timestamps and a watermark
+ * (the event time up to which input is complete); it never reads the wall clock. So a backfill, a
+ * replay of last year (`aquawatch analyze`) and the live feed raise the same alarms at the same
+ * event times, and tests are deterministic.
+ */
+import type { Point } from '../core/model/reading.ts';
+import type { Condition } from '../core/bus/topics.ts';
+import type { Topology } from '../core/topology/topology.ts';
+import type { TimeSeriesStore } from '../core/tsdb/types.ts';
+
+export type { Condition };
+
+/** A reading as detectors see it: value in canonical units, with the sensor's kind, site and DMA. */
+export type SensorReading = Point;
+
+/**
+ * Which sensors are in fault (stale, flatline, out of range, bad quality, source lost). The sensor
+ * health detector writes it; every other detector skips a faulty sensor until it recovers, so a
+ * broken pressure sensor does not look like a burst.
+ */
+export interface SensorHealthView {
+  isFaulty(sensor: string): boolean;
+}
+
+export interface DetectorContext {
+  topology: Topology;
+  health: SensorHealthView;
+  /** Time zone of the site, for local-time rules (night flow 02:00–04:00, time-of-week baselines). */
+  timezone: string;
+}
+
+export interface Detector {
+  readonly name: string;
+  /**
+   * Warm the detector's state (baselines, last values) from stored history ending at `until`, so a
+   * restart causes neither an alarm storm nor a blind hour. Conditions found while warming are not
+   * emitted.
+   */
+  warmUp?(history: TimeSeriesStore, until: number): Promise<void>;
+  /** A batch of readings, ordered by time. Returns the conditions they raise, update or clear. */
+  onReadings(batch: readonly SensorReading[]): Condition[];
+  /** The watermark moved to `eventTime`: time-driven checks (staleness, on-delays, nightly figures). */
+  onTime(eventTime: number): Condition[];
+  /** Derived series the detector computes (night flow per DMA, DMA net inflow), to be stored. */
+  drainDerived?(): Point[];
+}
