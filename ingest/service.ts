@@ -88,6 +88,7 @@ export class IngestService {
     this.writer = new StoreWriter({
       outbox: this.outbox, store: this.store, metrics: this.metrics, log: log.child({ component: 'store-writer' }),
       batchSize: config.ingest.writeBatchSize,
+      onDrained: () => this.checkOutbox(),
       onRefused: (points, error) => {
         const at = Date.now();
         this.deadLetters.addMany(points.map((p) => ({ at, source: 'store', origin: this.store.describe, sensor: p.sensor, field: 'store', reason: error.message, raw: JSON.stringify(p) })));

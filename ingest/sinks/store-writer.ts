@@ -23,6 +23,8 @@ export interface StoreWriterOptions {
    * a point line protocol cannot carry) would block the outbox forever; it is handed here, to be
    * kept as dead letters, and skipped.
    */
+  /** After every batch leaves the outbox (written or refused): the outbox-full alarm clears from here. */
+  onDrained?: () => void;
   onRefused?: (points: readonly import('../../core/model/reading.ts').Point[], error: Error) => void;
 }
 
@@ -69,6 +71,7 @@ export class StoreWriter {
           this.o.onRefused(batch.points, e as Error);
           outbox.ack(batch.lastId, batch.points.length);
           metrics.outboxDepth.set(outbox.depth);
+          this.o.onDrained?.();
           continue;
         }
         this.lastError = (e as Error).message;
@@ -87,6 +90,7 @@ export class StoreWriter {
       outbox.ack(batch.lastId, batch.points.length);
       metrics.readingsStored.inc(batch.points.length);
       metrics.outboxDepth.set(outbox.depth);
+      this.o.onDrained?.();
       this.lastWriteAt = Date.now();
       if (this.failingSince !== null) {
         log.info({ downForMs: Date.now() - this.failingSince }, 'store writes succeed again');

@@ -1,0 +1,85 @@
+/**
+ * The ingest service as operations see it: /health and /metrics over HTTP, and a full outbox
+ * (store unreachable) that refuses further readings, raises its condition, shows in /health as
+ * `down` and clears once the store is back and the outbox drains.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../core/config/load.ts';
+import { silentLogger } from '../../core/log.ts';
+import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
+import { SqliteStore } from '../../core/tsdb/sqlite.ts';
+import type { Point } from '../../core/model/reading.ts';
+import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { IngestService } from '../../ingest/service.ts';
+import { BackpressureError } from '../../ingest/sources/types.ts';
+import { freePort, waitFor } from '../helpers/ports.ts';
+
+/** A real SQLite store behind a switch that makes writes fail, as an unreachable InfluxDB would. */
+class SwitchableStore extends SqliteStore {
+  down = false;
+  override async write(points: readonly Point[]): Promise<void> {
+    if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8086'), { retryable: true });
+    return super.write(points);
+  }
+}
+
+describe('ingest service operations', () => {
+  const stops: (() => Promise<unknown>)[] = [];
+  afterAll(async () => { for (const s of stops.reverse()) await s(); });
+
+  it('serves /health and /metrics, and handles a full outbox end to end', async () => {
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: await freePort() });
+    await broker.start();
+    stops.push(() => broker.stop());
+    const dataDir = mkdtempSync(join(tmpdir(), 'aw-ops-'));
+    const store = new SwitchableStore(join(dataDir, 'tsdb.sqlite'));
+    await store.init();
+    const port = await freePort();
+    const config = parseConfig({
+      dataDir,
+      ingest: { outboxMaxReadings: 1000, batchMaxDelayMs: 5 },
+      topology: { sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }], sensors: [{ id: 'F1', kind: 'flow', unit: 'L/s', site: 'S1', dma: 'D1' }] },
+    }, 'ops-test', {});
+    const ingest = new IngestService({ config, log: silentLogger, brokerUrl: broker.url, http: { host: '127.0.0.1', port }, store: store as TimeSeriesStore });
+    await ingest.start();
+    stops.push(() => ingest.stop());
+    const base = `http://127.0.0.1:${port}`;
+    const ctx = ingest.sourceContext();
+    const t0 = Date.now() - 3_600_000;
+    const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ sensor: 'F1', ts: t0 + (from + i) * 1000, value: 1, quality: 'good' as const }));
+
+    await ctx.submit('test', [...batch(0, 10), { sensor: 'F1', ts: t0, value: Number.NaN, quality: 'good' }]);
+    await waitFor(() => ingest.outbox.depth === 0, 5000, 20, 'first readings stored');
+    await waitFor(async () => (await (await fetch(`${base}/health`)).json()).bus.connected, 5000, 50, 'bus connected');
+    const health = await (await fetch(`${base}/health`)).json();
+    expect(health).toMatchObject({ status: 'ok', outbox: { depth: 0, capacity: 1000, full: false }, store: { ok: true } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^aquawatch_readings_in_total\{source="test"\} 11$/m);
+    expect(metrics).toMatch(/^aquawatch_readings_stored_total 10$/m);
+    expect(metrics).toMatch(/^aquawatch_readings_rejected_total\{source="test",reason="value"\} 1$/m);
+    expect(metrics).toMatch(/^aquawatch_outbox_depth 0$/m);
+    expect(metrics).toMatch(/^aquawatch_store_write_seconds_count \d+$/m);
+    expect(metrics).toMatch(/^aquawatch_process_resident_memory_bytes \d+/m);
+
+    // the store goes away: readings pile up in the outbox until it is full
+    store.down = true;
+    await ctx.submit('test', batch(100, 600));
+    await ctx.submit('test', batch(700, 400));
+    await expect(ctx.submit('test', batch(1100, 10))).rejects.toBeInstanceOf(BackpressureError);
+    expect(ingest.activeConditions.get('ingest.outbox_full')).toMatchObject({ state: 'raise', priority: 'critical' });
+    const full = await fetch(`${base}/health`);
+    expect(full.status).toBe(503);
+    expect(await full.json()).toMatchObject({ status: 'down', outbox: { depth: 1000, full: true } });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^aquawatch_outbox_depth 1000$/m);
+
+    // the store is back: the outbox drains, the condition clears, nothing was lost or doubled
+    store.down = false;
+    await waitFor(() => ingest.outbox.depth === 0 && !ingest.activeConditions.has('ingest.outbox_full'), 15_000, 50, 'outbox drained');
+    const count = await store.query({ measurement: 'flow', sensors: ['F1'], from: t0, to: t0 + 10_000_000, aggregate: 'count' });
+    expect(count.get('F1')).toEqual([{ ts: t0, value: 1010 }]);
+    expect((await (await fetch(`${base}/health`)).json()).status).toBe('ok');
+  });
+});
