@@ -40,6 +40,15 @@ async function startIngest(config: object): Promise<IngestProc> {
   };
 }
 
+/**
+ * End a stopped ingest's persistent session: otherwise the broker keeps queuing every later run's
+ * messages for it, and the runs after the first measure a broker drowning in its own backlog.
+ */
+async function endSession(broker: string, clientId: string): Promise<void> {
+  const c = await mqtt.connectAsync(broker, { clientId, clean: true });
+  await c.endAsync();
+}
+
 async function metric(http: string, name: string): Promise<number> {
   const text = await (await fetch(`${http}/metrics`)).text();
   let sum = 0;
@@ -90,6 +99,7 @@ async function ingestRate(o: { broker: string; influx: string; mode: 'json' | 's
       : { sparkplug: [{ name: 'edge', qos: o.qos, clientId: `bench-ingest-${db}`, groups: ['bench'] }] },
     topology,
   });
+  const clientId = `bench-ingest-${db}`;
   try {
     const t0 = Date.now() - 86_400_000;
     const pub = runPublisher({ url: o.broker, mode: o.mode, qos: o.qos, sensors: SENSORS, durationMs: o.seconds * 1000, t0, clientId: `bench-pub-${db}` });
@@ -113,6 +123,7 @@ async function ingestRate(o: { broker: string; influx: string; mode: 'json' | 's
     return rate;
   } finally {
     await ingest.stop();
+    await endSession(o.broker, clientId);
   }
 }
 
@@ -139,6 +150,7 @@ async function rssAtTenThousandSensors(o: { broker: string; influx: string; seco
     return rss;
   } finally {
     await ingest.stop();
+    await endSession(o.broker, `bench-ingest-${db}`);
   }
 }
 
