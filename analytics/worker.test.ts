@@ -1,0 +1,229 @@
+/**
+ * The analytics worker: detectors see readings in event-time order in fixed steps whatever the
+ * batching, the watermark trails the newest reading by the allowed lateness, late readings are
+ * dropped and counted, memory stays bounded, conditions reach the alarm manager whose clock follows
+ * the watermark; and live over a real Mosquitto broker: telemetry and ingest conditions in, alarm
+ * transitions out.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import type { Point } from '../core/model/reading.ts';
+import { topologySchema } from '../core/config/schema.ts';
+import { Topology } from '../core/topology/topology.ts';
+import { SqliteStore } from '../core/tsdb/sqlite.ts';
+import type { TimeSeriesStore } from '../core/tsdb/types.ts';
+import { conditionTopic, encodeTelemetry, telemetryTopic, type BusReading, type Condition } from '../core/bus/topics.ts';
+import { AlarmStore } from '../core/state/alarm-store.ts';
+import { MosquittoBroker } from '../test/helpers/mosquitto.ts';
+import { waitFor } from '../test/helpers/ports.ts';
+import type { Detector, SensorReading } from './types.ts';
+import { AlarmManager } from './alarms/manager.ts';
+import { ALARM_FILTER, decodeAlarmTransition } from './alarms/topics.ts';
+import { AnalyticsWorker } from './worker.ts';
+
+const T0 = Date.parse('2024-05-07T10:00:00Z'); // a whole minute
+const MIN = 60_000;
+
+const topology = new Topology(topologySchema.parse({
+  sites: [{ id: 'net' }],
+  dmas: [{ id: 'central', inlets: ['F-1'] }, { id: 'east', inlets: ['F-2'] }],
+  sensors: [
+    { id: 'F-1', kind: 'flow', site: 'net', dma: 'central', unit: 'm3/h' },
+    { id: 'F-2', kind: 'flow', site: 'net', dma: 'east', unit: 'm3/h' },
+    { id: 'P-1', kind: 'pressure', site: 'net', dma: 'central', unit: 'MPa' },
+    { id: 'P-2', kind: 'pressure', site: 'net', dma: 'east', unit: 'MPa' },
+  ],
+}));
+
+/** Test double of a detector: records every call; optionally raises a condition when pressure is low. */
+class RecordingDetectorDouble implements Detector {
+  readonly calls: string[] = [];
+  readonly batches: SensorReading[][] = [];
+  warmedUntil?: number;
+  derived: Point[] = [];
+  constructor(readonly name = 'recording-double', private readonly lowPressure?: number) {}
+  async warmUp(_history: TimeSeriesStore, until: number): Promise<void> { this.warmedUntil = until; }
+  onReadings(batch: readonly SensorReading[]): Condition[] {
+    this.batches.push([...batch]);
+    this.calls.push(`readings ${batch.map((r) => `${r.sensor}@${(r.ts - T0) / 1000}`).join(',')}`);
+    const out: Condition[] = [];
+    if (this.lowPressure !== undefined) {
+      for (const r of batch) {
+        if (r.measurement !== 'pressure') continue;
+        const low = r.value < this.lowPressure;
+        out.push({ id: `pressure_low:${r.sensor}`, type: 'pressure_low', state: low ? 'raise' : 'clear', ts: r.ts, dma: r.dma, sensor: r.sensor, message: `pressure ${r.value}` });
+      }
+    }
+    return out;
+  }
+  onTime(eventTime: number): Condition[] {
+    this.calls.push(`time ${(eventTime - T0) / 1000}`);
+    this.derived.push({ measurement: 'test_derived', sensor: 'central', ts: eventTime, value: 1, quality: 'good', site: '', dma: 'central' });
+    return [];
+  }
+  drainDerived(): Point[] { const d = this.derived; this.derived = []; return d; }
+}
+
+const r = (sensor: string, s: number, value = 0.3): BusReading => ({ sensor, ts: T0 + s * 1000, value, quality: 'good' });
+
+describe('AnalyticsWorker: event time', () => {
+  it('gives detectors each step\'s readings sorted by (time, sensor), then onTime at the step boundary', () => {
+    const d = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({ topology, detectors: [d], allowedLatenessMs: 30_000 });
+    w.startAt(T0);
+    // out of order within the allowed lateness
+    w.feed([r('P-1', 50), r('F-1', 10), r('P-2', 70)]);
+    w.feed([r('F-2', 10), r('P-1', 5)]);
+    expect(w.watermark).toBe(T0); // newest 70 s − 30 s = 40 s: the first step (to 60 s) is not complete
+    w.feed([r('F-1', 95)]); // newest 95 − 30 = 65 s ≥ 60 s
+    expect(d.calls).toEqual(['readings P-1@5,F-1@10,F-2@10,P-1@50', 'time 60']);
+    expect(d.batches[0][1]).toMatchObject({ measurement: 'flow', site: 'net', dma: 'central', sensor: 'F-1' });
+    expect(w.watermark).toBe(T0 + MIN);
+    expect(w.stats).toMatchObject({ readings: 6, buffered: 2, late: 0 });
+  });
+
+  it('calls onTime for every step, also where no reading came (time-driven checks run through gaps)', () => {
+    const d = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({ topology, detectors: [d], allowedLatenessMs: 0 });
+    w.startAt(T0);
+    w.feed([r('F-1', 0), r('F-1', 240)]);
+    expect(d.calls).toEqual(['readings F-1@0', 'time 60', 'time 120', 'time 180', 'time 240']);
+  });
+
+  it('drops and counts readings older than the watermark, and unknown sensors', () => {
+    const d = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({ topology, detectors: [d], allowedLatenessMs: 60_000 });
+    w.startAt(T0);
+    w.feed([r('F-1', 200)]); // watermark → 120 s
+    w.feed([r('F-1', 100), r('F-1', 130), r('nope', 150)]);
+    expect(w.stats).toMatchObject({ late: 1, unknownSensor: 1, readings: 2 });
+    w.flush(T0 + 300_000);
+    expect(d.batches.flat().map((x) => (x.ts - T0) / 1000)).toEqual([130, 200]);
+  });
+
+  it('makes the same detector calls however the input is batched', () => {
+    const readings: BusReading[] = [];
+    for (let s = 0; s < 1800; s += 15) for (const id of ['F-1', 'F-2', 'P-1', 'P-2']) readings.push(r(id, s + (id === 'P-2' ? 3 : 0), 0.3 + (s % 7) / 100));
+    const run = (split: (rs: BusReading[]) => BusReading[][]) => {
+      const d = new RecordingDetectorDouble();
+      const w = new AnalyticsWorker({ topology, detectors: [d], allowedLatenessMs: 90_000 });
+      w.startAt(T0);
+      for (const b of split(readings)) w.feed(b);
+      w.flush(T0 + 1800_000);
+      return d.calls;
+    };
+    const whole = run((rs) => [rs]);
+    const oneByOne = run((rs) => rs.map((x) => [x]));
+    // per sensor (as several ingest instances would deliver), shuffled within each 45 s
+    const perSensor = run((rs) => {
+      const out: BusReading[][] = [];
+      for (let i = 0; i < rs.length; i += 12) {
+        const slice = rs.slice(i, i + 12);
+        for (const id of ['P-2', 'F-1', 'P-1', 'F-2']) out.push(slice.filter((x) => x.sensor === id).reverse());
+      }
+      return out;
+    });
+    expect(whole.length).toBe(60);
+    expect(oneByOne).toEqual(whole);
+    expect(perSensor).toEqual(whole);
+  });
+
+  it('bounds memory: past maxBufferedReadings the watermark is forced forward', () => {
+    const d = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({ topology, detectors: [d], allowedLatenessMs: 3_600_000, maxBufferedReadings: 100 });
+    w.startAt(T0);
+    for (let s = 0; s < 1000; s++) w.feed([r('F-1', s)]);
+    expect(w.stats.buffered).toBeLessThanOrEqual(100);
+    expect(w.stats.forcedAdvances).toBeGreaterThan(0);
+    expect(d.batches.flat().length + w.stats.buffered).toBe(1000);
+  });
+
+  it('collects derived series for storage', () => {
+    const d = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({ topology, detectors: [d], allowedLatenessMs: 0, maxDerivedBuffered: 3 });
+    w.startAt(T0);
+    w.feed([r('F-1', 300)]);
+    const derived = w.drainDerived();
+    expect(derived.map((p) => (p.ts - T0) / 1000)).toEqual([180, 240, 300]);
+    expect(w.stats.derivedDropped).toBe(2);
+    expect(w.drainDerived()).toEqual([]);
+  });
+
+  it('feeds conditions to the alarm manager, whose clock (on-delay) follows the watermark', () => {
+    const store = new AlarmStore(':memory:');
+    const alarms = new AlarmManager({ store, rules: { pressure_low: { onDelayMs: 3 * MIN } } });
+    const d = new RecordingDetectorDouble('low-pressure-double', 0.2);
+    const w = new AnalyticsWorker({ topology, detectors: [d], alarms, allowedLatenessMs: 0 });
+    w.startAt(T0);
+    w.feed([r('P-1', 0, 0.1), r('P-1', 60, 0.1), r('P-1', 120, 0.1)]);
+    expect(alarms.openAlarms()).toHaveLength(0); // watermark 120 s: still within the 3-min on-delay
+    w.feed([r('P-1', 180, 0.1), r('P-1', 240, 0.25)]);
+    w.flush(T0 + 5 * MIN);
+    expect(alarms.list().map((a) => [a.conditionId, (a.raisedAt - T0) / 1000, (a.clearedAt! - T0) / 1000])).toEqual([['pressure_low:P-1', 180, 240]]);
+    store.close();
+  });
+
+  it('warms detectors from the store up to `until`; readings before it are late', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.init();
+    const d = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({ topology, store, detectors: [d], allowedLatenessMs: 0 });
+    await w.warmUp(T0 + 30_000);
+    expect(d.warmedUntil).toBe(T0 + 30_000);
+    w.feed([r('F-1', 10), r('F-1', 40), r('F-1', 70)]);
+    expect(w.stats.late).toBe(1);
+    expect(d.calls).toEqual(['readings F-1@40', 'time 60']);
+    await store.close();
+  });
+
+  it('refuses bad options with the field named', () => {
+    expect(() => new AnalyticsWorker({ topology, detectors: [], allowedLatenessMs: -1 })).toThrow(/allowedLatenessMs/);
+    expect(() => new AnalyticsWorker({ topology, detectors: [{ name: 'x' } as never] })).toThrow(/detectors\[0\]/);
+    expect(() => new AnalyticsWorker({ topology, detectors: [new RecordingDetectorDouble(), new RecordingDetectorDouble()] })).toThrow(/detectors\[1\]\.name/);
+  });
+});
+
+describe('AnalyticsWorker: live on the bus (real Mosquitto)', () => {
+  const broker = new MosquittoBroker();
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+
+  it('subscribes to telemetry and ingest conditions, and publishes alarm transitions per DMA', async () => {
+    await broker.start();
+    cleanups.push(() => broker.stop());
+    const store = new AlarmStore(':memory:');
+    cleanups.push(async () => store.close());
+    const alarms = new AlarmManager({ store });
+    const d = new RecordingDetectorDouble('low-pressure-double', 0.2);
+    const w = new AnalyticsWorker({ topology, detectors: [d], alarms, allowedLatenessMs: 0 });
+    w.startAt(T0);
+    await w.start(broker.url, { idleAdvanceMs: 0, flushDerivedMs: 0 });
+    cleanups.push(() => w.stop());
+
+    const watcher = await mqtt.connectAsync(broker.url, { clientId: 'alarm-watcher' });
+    cleanups.push(() => watcher.endAsync());
+    const seen: { topic: string; kind: string; condition: string }[] = [];
+    watcher.on('message', (topic, payload) => {
+      const t = decodeAlarmTransition(payload);
+      seen.push({ topic, kind: t.kind, condition: t.alarm.conditionId });
+    });
+    await watcher.subscribeAsync(ALARM_FILTER, { qos: 1 });
+
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'ingest-double' });
+    cleanups.push(() => publisher.endAsync());
+    await publisher.publishAsync(telemetryTopic('central'), encodeTelemetry([r('P-1', 0, 0.1), r('F-1', 0, 50)]), { qos: 1 });
+    await publisher.publishAsync(telemetryTopic('east'), encodeTelemetry([r('P-2', 30, 0.3), r('P-1', 90, 0.3), r('F-1', 150, 50)]), { qos: 1 });
+    await publisher.publishAsync(telemetryTopic('central'), Buffer.from('not json'), { qos: 1 });
+    const ingestCondition: Condition = { id: 'ingest.outbox_full', type: 'ingest.outbox_full', state: 'raise', ts: T0 + 5000, priority: 'critical', message: 'outbox full' };
+    await publisher.publishAsync(conditionTopic('ingest'), JSON.stringify(ingestCondition), { qos: 1 });
+
+    await waitFor(() => seen.length >= 3, 10_000, 20, 'three alarm transitions on the bus');
+    expect(seen.sort((a, b) => a.condition.localeCompare(b.condition) || a.kind.localeCompare(b.kind))).toEqual([
+      { topic: 'aquawatch/v1/alarms/_', kind: 'raise', condition: 'ingest.outbox_full' },
+      { topic: 'aquawatch/v1/alarms/central', kind: 'clear', condition: 'pressure_low:P-1' },
+      { topic: 'aquawatch/v1/alarms/central', kind: 'raise', condition: 'pressure_low:P-1' },
+    ]);
+    expect(w.stats).toMatchObject({ readings: 5, busErrors: 1 });
+    expect(d.calls.slice(0, 4)).toEqual(['readings F-1@0,P-1@0,P-2@30', 'time 60', 'readings P-1@90', 'time 120']);
+  });
+});

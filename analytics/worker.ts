@@ -1,0 +1,355 @@
+/**
+ * The analytics worker: runs the detectors over the telemetry in EVENT time and hands their
+ * conditions to the alarm manager.
+ *
+ * Readings arrive in any order (per-DMA batches from several ingest instances, late PDA uploads).
+ * The worker keeps a watermark: the event time up to which input is taken as complete, = the
+ * latest reading time seen − the allowed lateness. It buffers readings, and moves the watermark in
+ * fixed steps aligned to the epoch (`stepMs`, default 1 min): at each step boundary b it gives every
+ * detector the readings in [previous boundary, b) sorted by (time, sensor), then onTime(b), feeds
+ * the conditions to the alarm manager and moves the manager's clock to b. Because the steps do
+ * not depend on how the input was batched, a live feed, a backfill and a replay of the store
+ * (analytics/replay.ts) make the same detector calls and so raise the same alarms.
+ *
+ * A reading older than the watermark is too late: it is counted and dropped (it is in the store,
+ * so a replay still sees it). Memory is bounded: past `maxBufferedReadings` the watermark is forced
+ * forward, and derived series wait for drainDerived() up to `maxDerivedBuffered`.
+ */
+import { EventEmitter } from 'node:events';
+import type { MqttClient, IClientOptions } from 'mqtt';
+import type { Point } from '../core/model/reading.ts';
+import type { Topology } from '../core/topology/topology.ts';
+import type { TimeSeriesStore } from '../core/tsdb/types.ts';
+import { CONDITION_FILTER, TELEMETRY_FILTER, decodeTelemetry, type BusReading, type Condition } from '../core/bus/topics.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import type { Detector } from './types.ts';
+import type { AlarmManager, AlarmTransition } from './alarms/manager.ts';
+import { alarmTopic, encodeAlarmTransition } from './alarms/topics.ts';
+
+export interface AnalyticsWorkerOptions {
+  topology: Topology;
+  /** History for warmUp, and where start() writes derived series. */
+  store?: TimeSeriesStore;
+  detectors: readonly Detector[];
+  alarms?: AlarmManager;
+  /** Site time zone (the detectors get it in their context; kept here for them and for logs). */
+  timezone?: string;
+  /** How late a reading may come and still be used. Default 2 min. */
+  allowedLatenessMs?: number;
+  /** Watermark step. Default 60 s. */
+  stepMs?: number;
+  /** Readings held before the watermark is forced forward. Default 1,000,000. */
+  maxBufferedReadings?: number;
+  /** Derived points held for drainDerived(). Default 200,000 (the oldest are dropped past it). */
+  maxDerivedBuffered?: number;
+  log?: Logger;
+}
+
+export interface WorkerStats {
+  readings: number;
+  late: number;
+  unknownSensor: number;
+  invalid: number;
+  forcedAdvances: number;
+  conditions: number;
+  conditionErrors: number;
+  detectorErrors: number;
+  derivedDropped: number;
+  busErrors: number;
+  buffered: number;
+  watermark: number;
+}
+
+export interface WorkerStartOptions {
+  /** mqtt.js options (credentials, TLS): build them with core/bus/mqtt-client.ts mqttConnectOptions. */
+  connect?: IClientOptions;
+  clientId?: string;
+  /** Publish alarm transitions to aquawatch/v1/alarms/<dma>. Default true. */
+  publishAlarms?: boolean;
+  /** Write derived series to the store this often (wall time). Default 10 s; 0 = never. */
+  flushDerivedMs?: number;
+  /**
+   * When no reading has arrived for this long (wall time), move the watermark to wall time −
+   * allowed lateness, so time-driven checks (stale sensors, on-delays) still run while every source
+   * is silent. Default 5 min; 0 = never. A backfill resuming after such a pause is counted late.
+   */
+  idleAdvanceMs?: number;
+}
+
+type WorkerEvents = { condition: [Condition]; error: [Error] };
+
+export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
+  readonly topology: Topology;
+  readonly timezone: string;
+  private readonly detectors: readonly Detector[];
+  private readonly store?: TimeSeriesStore;
+  private readonly alarms?: AlarmManager;
+  private readonly lateness: number;
+  private readonly stepMs: number;
+  private readonly maxBuffered: number;
+  private readonly maxDerived: number;
+  private readonly log: Logger;
+  private pending: Point[] = [];
+  private pendingSorted = true;
+  private maxTs = Number.NEGATIVE_INFINITY;
+  /** Every reading before this event time has been given to the detectors. */
+  private mark = Number.NEGATIVE_INFINITY;
+  private derived: Point[] = [];
+  private readonly s: Omit<WorkerStats, 'buffered' | 'watermark'> = {
+    readings: 0, late: 0, unknownSensor: 0, invalid: 0, forcedAdvances: 0, conditions: 0, conditionErrors: 0,
+    detectorErrors: 0, derivedDropped: 0, busErrors: 0,
+  };
+  private client?: MqttClient;
+  private timers: NodeJS.Timeout[] = [];
+  private lastInputWall = 0;
+  private unpublish?: () => void;
+
+  constructor(opts: AnalyticsWorkerOptions) {
+    super();
+    const positive = (v: number | undefined, field: string, min: number) => {
+      if (v !== undefined && !(Number.isFinite(v) && v >= min)) throw new Error(`${field}: must be a number ≥ ${min} (got ${v})`);
+    };
+    positive(opts.allowedLatenessMs, 'allowedLatenessMs', 0);
+    positive(opts.stepMs, 'stepMs', 1);
+    positive(opts.maxBufferedReadings, 'maxBufferedReadings', 1);
+    positive(opts.maxDerivedBuffered, 'maxDerivedBuffered', 1);
+    const names = new Set<string>();
+    opts.detectors.forEach((d, i) => {
+      if (!d || typeof d.onReadings !== 'function' || typeof d.onTime !== 'function') throw new Error(`detectors[${i}]: not a Detector (onReadings and onTime are required)`);
+      if (names.has(d.name)) throw new Error(`detectors[${i}].name: ${d.name} is used twice`);
+      names.add(d.name);
+    });
+    this.topology = opts.topology;
+    this.timezone = opts.timezone ?? 'Asia/Shanghai';
+    this.detectors = opts.detectors;
+    this.store = opts.store;
+    this.alarms = opts.alarms;
+    this.lateness = opts.allowedLatenessMs ?? 120_000;
+    this.stepMs = opts.stepMs ?? 60_000;
+    this.maxBuffered = opts.maxBufferedReadings ?? 1_000_000;
+    this.maxDerived = opts.maxDerivedBuffered ?? 200_000;
+    this.log = opts.log ?? silentLogger;
+  }
+
+  /** The event time up to which the detectors have seen all input. */
+  get watermark(): number { return this.mark; }
+
+  get stats(): WorkerStats {
+    return { ...this.s, buffered: this.pending.length, watermark: this.mark };
+  }
+
+  /**
+   * Warm the detectors from stored history ending at `until` and start the watermark there: a
+   * restart neither raises a storm (the detectors know the current state) nor goes blind (baselines
+   * are ready). Readings before `until` that arrive afterwards are late: warmUp has seen them.
+   */
+  async warmUp(until: number): Promise<void> {
+    if (this.store) {
+      for (const d of this.detectors) {
+        if (!d.warmUp) continue;
+        try {
+          await d.warmUp(this.store, until);
+        } catch (e) {
+          this.s.detectorErrors++;
+          this.log.error({ detector: d.name, err: e }, 'detector warm-up failed; it starts cold');
+        }
+      }
+    }
+    this.startAt(until);
+  }
+
+  /** Start the watermark at `ts` without warming (a test, or a replay that starts cold). */
+  startAt(ts: number): void {
+    if (!Number.isFinite(ts)) throw new Error('startAt: ts must be a finite event time, ms');
+    if (ts > this.mark) this.mark = ts;
+    if (ts > this.maxTs) this.maxTs = ts;
+  }
+
+  /** Readings from the telemetry bus (canonical units); kind, site and DMA are joined from the topology. */
+  feed(readings: readonly BusReading[]): void {
+    const points: Point[] = [];
+    for (const r of readings) {
+      const info = this.topology.sensors.get(r.sensor);
+      if (!info) { this.s.unknownSensor++; continue; }
+      points.push({ measurement: info.kind, sensor: r.sensor, ts: r.ts, value: r.value, quality: r.quality, site: info.site, dma: info.dma });
+    }
+    this.feedPoints(points);
+  }
+
+  /** Readings already joined with their sensor's attributes (from the store). */
+  feedPoints(points: readonly Point[]): void {
+    let last = this.pending.length ? this.pending[this.pending.length - 1] : undefined;
+    for (const p of points) {
+      if (!Number.isFinite(p.ts) || typeof p.value !== 'number' || Number.isNaN(p.value)) { this.s.invalid++; continue; }
+      if (p.ts < this.mark) { this.s.late++; continue; }
+      if (last && (p.ts < last.ts || (p.ts === last.ts && p.sensor < last.sensor))) this.pendingSorted = false;
+      this.pending.push(p);
+      last = p;
+      this.s.readings++;
+      if (p.ts > this.maxTs) this.maxTs = p.ts;
+    }
+    if (this.pending.length > this.maxBuffered) {
+      // Too much held back: give up waiting for stragglers older than what must go.
+      this.sortPending();
+      this.s.forcedAdvances++;
+      this.advance(this.pending[this.pending.length - this.maxBuffered].ts + 1, true);
+    }
+    this.advance(this.maxTs - this.lateness, false);
+  }
+
+  /** Move the watermark to `until` whatever the lateness (end of input, end of a replay chunk). */
+  flush(until: number): void {
+    if (until > this.maxTs) this.maxTs = until;
+    this.advance(until, true);
+  }
+
+  /** Derived series the detectors produced since the last call, for storage. */
+  drainDerived(): Point[] {
+    const out = this.derived;
+    this.derived = [];
+    return out;
+  }
+
+  private sortPending(): void {
+    if (this.pendingSorted) return;
+    this.pending.sort((a, b) => a.ts - b.ts || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+    this.pendingSorted = true;
+  }
+
+  /**
+   * Step the watermark to `target`: through each aligned step boundary ≤ target, and, when
+   * `partial`, to `target` itself.
+   */
+  private advance(target: number, partial: boolean): void {
+    if (!(target > this.mark) || !Number.isFinite(target)) return;
+    if (this.mark === Number.NEGATIVE_INFINITY) {
+      if (!this.pending.length) return;
+      this.sortPending();
+      this.mark = Math.floor(this.pending[0].ts / this.stepMs) * this.stepMs;
+    }
+    this.sortPending();
+    let i = 0;
+    for (;;) {
+      let b = Math.floor(this.mark / this.stepMs) * this.stepMs + this.stepMs;
+      if (b > target) {
+        if (!partial || target <= this.mark) break;
+        b = target;
+      }
+      const start = i;
+      while (i < this.pending.length && this.pending[i].ts < b) i++;
+      this.runStep(start === i ? [] : this.pending.slice(start, i), b);
+      this.mark = b;
+    }
+    if (i) this.pending = i === this.pending.length ? [] : this.pending.slice(i);
+  }
+
+  /** One step: the readings before `b`, then onTime(b); conditions to the alarm manager. */
+  private runStep(batch: readonly Point[], b: number): void {
+    const conditions: Condition[] = [];
+    for (const d of this.detectors) {
+      try {
+        if (batch.length) for (const c of d.onReadings(batch)) conditions.push(c);
+        for (const c of d.onTime(b)) conditions.push(c);
+        if (d.drainDerived) this.keepDerived(d.drainDerived());
+      } catch (e) {
+        this.s.detectorErrors++;
+        this.log.error({ detector: d.name, err: e, eventTime: b }, 'detector failed on a step; continuing with the others');
+      }
+    }
+    for (const c of conditions) this.handleCondition(c);
+    this.alarms?.advanceTo(b);
+  }
+
+  private handleCondition(c: Condition, opts: { advanceClock?: boolean } = {}): void {
+    this.s.conditions++;
+    this.emit('condition', c);
+    if (!this.alarms) return;
+    try {
+      this.alarms.onCondition(c, opts);
+    } catch (e) {
+      this.s.conditionErrors++;
+      this.log.warn({ condition: c?.id, err: (e as Error).message }, 'condition refused by the alarm manager');
+    }
+  }
+
+  private keepDerived(points: readonly Point[]): void {
+    for (const p of points) this.derived.push(p);
+    const over = this.derived.length - this.maxDerived;
+    if (over > 0) { this.derived.splice(0, over); this.s.derivedDropped += over; }
+  }
+
+  // --- live --------------------------------------------------------------------------------------
+
+  /**
+   * Subscribe to the telemetry and the ingest conditions on the bus, publish alarm transitions,
+   * and write derived series to the store. Call warmUp() first.
+   */
+  async start(busUrl: string, opts: WorkerStartOptions = {}): Promise<void> {
+    const { connectAsync } = await import('mqtt');
+    const client = await connectAsync(busUrl, {
+      ...opts.connect, clientId: opts.clientId ?? `aquawatch-analytics-${process.pid}`, clean: true, reconnectPeriod: 1000,
+    });
+    this.client = client;
+    this.lastInputWall = Date.now();
+    client.on('message', (topic, payload) => this.onBusMessage(topic, payload));
+    client.on('error', (e) => { this.s.busErrors++; this.log.warn({ err: e.message }, 'analytics bus client error'); });
+    await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER], { qos: 1 });
+    if (this.alarms && opts.publishAlarms !== false) {
+      const listener = (t: AlarmTransition) => {
+        client.publish(alarmTopic(t.alarm.dma), encodeAlarmTransition(t), { qos: 1 }, (e) => { if (e) this.s.busErrors++; });
+      };
+      this.alarms.on('transition', listener);
+      this.unpublish = () => this.alarms?.off('transition', listener);
+    }
+    const flushMs = opts.flushDerivedMs ?? 10_000;
+    if (flushMs > 0 && this.store) this.timers.push(setInterval(() => void this.writeDerived(), flushMs));
+    const idleMs = opts.idleAdvanceMs ?? 5 * 60_000;
+    if (idleMs > 0) {
+      this.timers.push(setInterval(() => {
+        if (Date.now() - this.lastInputWall >= idleMs) this.advance(Date.now() - this.lateness, false);
+      }, Math.min(idleMs, 10_000)));
+    }
+    for (const t of this.timers) t.unref();
+  }
+
+  private onBusMessage(topic: string, payload: Buffer): void {
+    try {
+      if (topic.startsWith(TELEMETRY_FILTER.slice(0, -1))) {
+        this.lastInputWall = Date.now();
+        this.feed(decodeTelemetry(payload));
+      } else {
+        // Ingest conditions run on ingest's clock (wall time): they must not move event time.
+        this.handleCondition(JSON.parse(payload.toString()) as Condition, { advanceClock: false });
+      }
+    } catch (e) {
+      this.s.busErrors++;
+      this.log.warn({ topic, err: (e as Error).message }, 'undecodable bus message dropped');
+    }
+  }
+
+  /** Write pending derived series to the store (start() does it on a timer). */
+  async writeDerived(): Promise<number> {
+    const points = this.drainDerived();
+    if (!points.length || !this.store) return 0;
+    try {
+      await this.store.write(points);
+      return points.length;
+    } catch (e) {
+      // Keep them for the next try, within the bound.
+      this.keepDerived(points);
+      this.log.warn({ err: (e as Error).message, points: points.length }, 'derived series not written; will retry');
+      return 0;
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.unpublish?.();
+    this.unpublish = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync();
+    await this.writeDerived();
+  }
+}
