@@ -1,0 +1,288 @@
+/**
+ * Drinking-water quality against GB 5749-2022, by where the sensor sits:
+ * - free chlorine: plant outlet 0.3–2 mg/L; in the network (and at its ends) ≥ 0.05 mg/L;
+ * - turbidity ≤ 1 NTU;
+ * - pH 6.5–8.5.
+ * A sensor's own thresholds (low/high) replace these; lowLow/highHigh make the excursion critical.
+ * An excursion is raised when the median of the readings over the last 2 × on-delay (5 min) is
+ * beyond the limit — for a clean step that is the on-delay; near the limit with noise, one stray
+ * reading neither confirms nor resets it — and cleared when that median is back inside by a margin
+ * (hysteresis) for the off-delay.
+ *
+ * A sudden chlorine drop (the median of the last 5 min against the median of the hour before falls by
+ * ≥ 0.2 mg/L and ≥ 30 %) is raised separately, often before the limit is crossed: a dosing failure
+ * or an ingress shows here first.
+ *
+ * Conditions: `quality_<param>:<sensor>` (chlorine, turbidity, ph, and conductivity/temperature
+ * when a sensor has thresholds), `quality_chlorine_drop:<sensor>`.
+ */
+import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
+import type { SensorInfo, Topology } from '../../../core/topology/topology.ts';
+import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+
+const MIN = 60_000;
+
+export type QualityParam = 'chlorine' | 'turbidity' | 'ph' | 'conductivity' | 'temperature';
+const PARAMS: readonly QualityParam[] = ['chlorine', 'turbidity', 'ph', 'conductivity', 'temperature'];
+
+export interface Limits { low?: number; high?: number; lowLow?: number; highHigh?: number }
+
+/** GB 5749-2022 limits by place, canonical units. */
+export function standardLimits(kind: QualityParam, place: SensorInfo['place']): Limits {
+  switch (kind) {
+    case 'chlorine': return place === 'plant-outlet' ? { low: 0.3, high: 2 } : { low: 0.05 };
+    case 'turbidity': return { high: 1 };
+    case 'ph': return { low: 6.5, high: 8.5 };
+    default: return {};
+  }
+}
+
+export interface QualityOptions {
+  onDelayMs?: number;
+  offDelayMs?: number;
+  /** How far back inside the limit a reading must be to count as recovered, by parameter. */
+  hysteresis?: Partial<Record<QualityParam, number>>;
+  chlorineDrop?: {
+    /** Absolute drop, mg/L. Default 0.2. */
+    minDrop?: number;
+    /** Relative to the baseline. Default 0.3. */
+    minFraction?: number;
+    /** Window of the recent median. Default 5 min. */
+    recentMs?: number;
+    /** Window of the baseline median, ending where the recent window begins. Default 60 min. */
+    baselineMs?: number;
+    /** A drop that has not recovered is cleared after this: chlorine has settled at a new level. Default 2 h. */
+    holdMs?: number;
+  };
+}
+
+interface Excursion { okSince?: number; active?: { ts: number; direction: 'low' | 'high'; limit: number; worst: number; critical: boolean } }
+
+interface SensorState {
+  info: SensorInfo;
+  param: QualityParam;
+  limits: Limits;
+  lastTs: number;
+  exc: Excursion;
+  /** Readings of the last 2 × on-delay, for the robust level. */
+  window: { ts: number[]; xs: number[] };
+  /** Chlorine only: recent (ts, value), for the drop check. */
+  history?: { ts: number[]; xs: number[] };
+  drop?: { ts: number; baseline: number };
+}
+
+const DEFAULT_HYSTERESIS: Record<QualityParam, number> = { chlorine: 0.02, turbidity: 0.1, ph: 0.1, conductivity: 10, temperature: 0.5 };
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export class QualityDetector implements Detector {
+  readonly name = 'quality';
+  private readonly topology: Topology;
+  private readonly health: SensorHealthView;
+  private readonly onDelayMs: number;
+  private readonly offDelayMs: number;
+  private readonly hysteresis: Record<QualityParam, number>;
+  private readonly drop: Required<NonNullable<QualityOptions['chlorineDrop']>>;
+  private readonly sensors = new Map<string, SensorState>();
+  private warming = false;
+
+  constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: QualityOptions = {}) {
+    this.topology = ctx.topology;
+    this.health = ctx.health;
+    this.onDelayMs = options.onDelayMs ?? 5 * MIN;
+    this.offDelayMs = options.offDelayMs ?? 5 * MIN;
+    if (!(this.onDelayMs >= 0)) throw new Error(`quality.onDelayMs: must be ≥ 0, got ${this.onDelayMs}`);
+    this.hysteresis = { ...DEFAULT_HYSTERESIS, ...options.hysteresis };
+    this.drop = {
+      minDrop: options.chlorineDrop?.minDrop ?? 0.2,
+      minFraction: options.chlorineDrop?.minFraction ?? 0.3,
+      recentMs: options.chlorineDrop?.recentMs ?? 5 * MIN,
+      baselineMs: options.chlorineDrop?.baselineMs ?? 60 * MIN,
+      holdMs: options.chlorineDrop?.holdMs ?? 2 * 60 * MIN,
+    };
+    for (const s of this.topology.sensors.values()) {
+      if (!(PARAMS as readonly string[]).includes(s.kind)) continue;
+      const param = s.kind as QualityParam;
+      // the sensor's own thresholds win over the standard, field by field
+      const limits: Limits = { ...standardLimits(param, s.place), ...definedOnly(s.thresholds ?? {}) };
+      if (limits.low === undefined && limits.high === undefined && limits.lowLow === undefined && limits.highHigh === undefined) continue;
+      this.sensors.set(s.id, {
+        info: s, param, limits, lastTs: -Infinity, exc: {}, window: { ts: [], xs: [] },
+        ...(param === 'chlorine' ? { history: { ts: [], xs: [] } } : {}),
+      });
+    }
+  }
+
+  /** The limits applied to a sensor (for the dashboard and tests). */
+  limitsOf(sensor: string): Limits | undefined {
+    return this.sensors.get(sensor)?.limits;
+  }
+
+  private emit(out: Condition[], c: Condition): void {
+    if (!this.warming) out.push(c);
+  }
+
+  onReadings(batch: readonly SensorReading[]): Condition[] {
+    const out: Condition[] = [];
+    for (const r of batch) {
+      const s = this.sensors.get(r.sensor);
+      if (!s || r.ts <= s.lastTs || r.quality === 'bad' || !Number.isFinite(r.value)) continue;
+      s.lastTs = r.ts;
+      if (this.health.isFaulty(r.sensor)) {
+        // a faulty sensor says nothing about the water: forget its recent level, keep an active excursion
+        s.window.ts.length = 0; s.window.xs.length = 0;
+        continue;
+      }
+      this.checkLimits(out, s, r.ts, r.value);
+      if (s.history) this.checkDrop(out, s, r.ts, r.value);
+    }
+    return out;
+  }
+
+  onTime(_eventTime: number): Condition[] {
+    // everything here is driven by readings; a silent sensor is the health detector's business
+    return [];
+  }
+
+  private beyond(s: SensorState, v: number): { direction: 'low' | 'high'; limit: number } | undefined {
+    const { low, high, lowLow, highHigh } = s.limits;
+    const lo = low ?? lowLow; const hi = high ?? highHigh;
+    if (lo !== undefined && v < lo) return { direction: 'low', limit: lo };
+    if (hi !== undefined && v > hi) return { direction: 'high', limit: hi };
+    return undefined;
+  }
+
+  private checkLimits(out: Condition[], s: SensorState, ts: number, v: number): void {
+    // the level is the median of the readings over the last 2 × on-delay: one stray reading near the
+    // limit neither confirms nor resets an excursion; for a clean step it is beyond after the on-delay
+    const w = s.window;
+    w.ts.push(ts); w.xs.push(v);
+    let cut = 0;
+    while (cut < w.ts.length && w.ts[cut] < ts - 2 * this.onDelayMs) cut++;
+    if (cut) { w.ts.splice(0, cut); w.xs.splice(0, cut); }
+    const level = w.xs.length >= 2 || this.onDelayMs === 0 ? median(w.xs) : undefined;
+    const e = s.exc;
+    const id = `quality_${s.param}:${s.info.id}`;
+    const type = `quality_${s.param}`;
+    if (!e.active) {
+      const b = level === undefined ? undefined : this.beyond(s, level);
+      if (!b) return;
+      e.active = { ts, direction: b.direction, limit: b.limit, worst: v, critical: this.priority(s, level!) === 'critical' };
+      e.okSince = undefined;
+      this.emit(out, {
+        id, type, state: 'raise', ts, priority: this.priority(s, level!), site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
+        message: `${label(s.param)} ${b.direction === 'low' ? 'below' : 'above'} the limit at ${s.info.id}: ${round(level!)} ${s.info.canonicalUnit} (limit ${b.limit})`,
+        evidence: {
+          value: round(v), level: round(level!), windowMin: 2 * this.onDelayMs / MIN, readings: w.xs.length, limit: b.limit, direction: b.direction,
+          place: s.info.place, standard: 'GB 5749-2022', limits: s.limits,
+        },
+      });
+      return;
+    }
+    const a = e.active;
+    a.worst = a.direction === 'low' ? Math.min(a.worst, v) : Math.max(a.worst, v);
+    const h = this.hysteresis[s.param];
+    const recovered = level !== undefined && (a.direction === 'low' ? level >= a.limit + h : level <= a.limit - h);
+    if (!recovered) {
+      e.okSince = undefined;
+      // an excursion that worsens past lowLow/highHigh is escalated once
+      if (!a.critical && level !== undefined && this.priority(s, level) === 'critical') {
+        a.critical = true;
+        this.emit(out, {
+          id, type, state: 'update', ts, priority: 'critical', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
+          message: `${label(s.param)} at ${s.info.id} beyond the critical limit: ${round(level)} ${s.info.canonicalUnit}`,
+          evidence: { value: round(v), level: round(level), limit: a.limit, direction: a.direction, limits: s.limits },
+        });
+      }
+      return;
+    }
+    e.okSince ??= ts;
+    if (ts - e.okSince < this.offDelayMs) return;
+    this.emit(out, {
+      id, type, state: 'clear', ts, priority: 'high', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
+      message: `${label(s.param)} back within limits at ${s.info.id}: ${round(level!)} ${s.info.canonicalUnit}`,
+      evidence: { value: round(v), level: round(level!), limit: a.limit, direction: a.direction, worst: round(a.worst), raisedAt: a.ts, durationMin: Math.round((ts - a.ts) / MIN) },
+    });
+    e.active = undefined; e.okSince = undefined;
+  }
+
+  private priority(s: SensorState, v: number): Condition['priority'] {
+    const { lowLow, highHigh } = s.limits;
+    if ((lowLow !== undefined && v < lowLow) || (highHigh !== undefined && v > highHigh)) return 'critical';
+    return s.param === 'ph' || s.param === 'conductivity' || s.param === 'temperature' ? 'medium' : 'high';
+  }
+
+  private checkDrop(out: Condition[], s: SensorState, ts: number, v: number): void {
+    const h = s.history!;
+    h.ts.push(ts); h.xs.push(v);
+    const horizon = ts - this.drop.recentMs - this.drop.baselineMs;
+    let cut = 0;
+    while (cut < h.ts.length && h.ts[cut] < horizon) cut++;
+    if (cut) { h.ts.splice(0, cut); h.xs.splice(0, cut); }
+    const recentFrom = ts - this.drop.recentMs;
+    const base: number[] = []; const recent: number[] = [];
+    for (let i = 0; i < h.ts.length; i++) (h.ts[i] < recentFrom ? base : recent).push(h.xs[i]);
+    const id = `quality_chlorine_drop:${s.info.id}`;
+    if (s.drop) {
+      const recentMedian = recent.length ? median(recent) : v;
+      const recoveredLevel = s.drop.baseline - this.drop.minDrop / 2;
+      const recovered = recentMedian >= recoveredLevel;
+      if (recovered || ts - s.drop.ts >= this.drop.holdMs) {
+        this.emit(out, {
+          id, type: 'quality_chlorine_drop', state: 'clear', ts, priority: 'high', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
+          message: recovered ? `Chlorine at ${s.info.id} has recovered` : `Chlorine at ${s.info.id} has settled at a new level`,
+          evidence: { recentMedian: round(recentMedian), baseline: round(s.drop.baseline), recovered },
+        });
+        s.drop = undefined;
+      }
+      return;
+    }
+    // need most of both windows: a gap is no drop
+    const interval = s.info.intervalS * 1000;
+    if (recent.length < Math.max(2, Math.floor(this.drop.recentMs / interval * 0.6))) return;
+    if (base.length < Math.max(3, Math.floor(this.drop.baselineMs / interval * 0.5))) return;
+    const baseline = median(base);
+    const now = median(recent);
+    const fell = baseline - now;
+    if (fell >= this.drop.minDrop && fell >= this.drop.minFraction * baseline) {
+      s.drop = { ts, baseline };
+      this.emit(out, {
+        id, type: 'quality_chlorine_drop', state: 'raise', ts, priority: 'high', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
+        message: `Sudden chlorine drop at ${s.info.id}: ${round(baseline)} → ${round(now)} mg/L`,
+        evidence: { baseline: round(baseline), recentMedian: round(now), dropMgL: round(fell), dropFraction: round(fell / baseline), place: s.info.place },
+      });
+    }
+  }
+
+  /** Replays the last hour and a bit of quality readings silently: pending and active excursions survive a restart. */
+  async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
+    const from = until - Math.max(this.drop.baselineMs + this.drop.recentMs, this.onDelayMs, this.offDelayMs) - MIN;
+    const byKind = new Map<string, string[]>();
+    for (const s of this.sensors.values()) byKind.set(s.param, [...(byKind.get(s.param) ?? []), s.info.id]);
+    const readings: SensorReading[] = [];
+    for (const [kind, sensors] of byKind) {
+      const series = await history.query({ measurement: kind, sensors, from, to: until });
+      for (const [sensor, values] of series) {
+        const info = this.topology.sensors.get(sensor)!;
+        for (const v of values) readings.push({ measurement: kind, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: info.site, dma: info.dma });
+      }
+    }
+    readings.sort((a, b) => a.ts - b.ts);
+    this.warming = true;
+    try { this.onReadings(readings); } finally { this.warming = false; }
+  }
+}
+
+function definedOnly(t: Limits): Limits {
+  return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Limits;
+}
+
+function label(p: QualityParam): string {
+  return { chlorine: 'Free chlorine', turbidity: 'Turbidity', ph: 'pH', conductivity: 'Conductivity', temperature: 'Temperature' }[p];
+}

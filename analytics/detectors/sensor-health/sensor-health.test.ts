@@ -1,0 +1,193 @@
+/**
+ * Sensor health on the scenario suite (sensor faults, communications loss) and hand-made edge cases.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SensorHealthDetector } from './index.ts';
+import { raises, runScenario } from './sim-feed.ts';
+import { Topology } from '../../../core/topology/topology.ts';
+import { topologySchema } from '../../../core/config/schema.ts';
+import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
+import { Simulation } from '../../../simulators/engine.ts';
+import type { Condition, SensorReading } from '../../types.ts';
+
+const MIN = 60_000;
+const SUITE = 'simulators/scenarios/suite';
+
+describe('sensor health on the scenario suite', () => {
+  it('sensor-faults.yaml: the silent logger is stale within 3 intervals, the stuck flow meter a flatline; both recover', async () => {
+    let health: SensorHealthDetector | undefined;
+    const faultyAt = new Map<number, string[]>();
+    const run = await runScenario({
+      scenario: `${SUITE}/sensor-faults.yaml`,
+      detectors: (topology) => { health = new SensorHealthDetector({ topology }); return { health, others: [] }; },
+      beforeStep: (step) => {
+        if (step.ts % (30 * MIN) === 0) faultyAt.set(step.ts, [...run_sensors].filter((s) => health!.isFaulty(s)));
+      },
+    });
+    const stale = run.groundTruth.find((g) => g.type === 'sensor_stale')!;
+    const flat = run.groundTruth.find((g) => g.type === 'sensor_flatline')!;
+    const r = run.conditions.filter((c) => c.state === 'raise');
+    expect(r.map((c) => c.id)).toEqual(['sensor_stale:P-n410', 'sensor_flatline:F-PRV-2']);
+    expect(r[0].ts - stale.start).toBeLessThanOrEqual(3 * MIN);
+    expect(r[1].ts - flat.start).toBeLessThanOrEqual(30 * MIN);
+    const clears = run.conditions.filter((c) => c.state === 'clear');
+    expect(clears.find((c) => c.id === 'sensor_stale:P-n410')!.ts - stale.end!).toBeLessThanOrEqual(MIN);
+    expect(clears.find((c) => c.id === 'sensor_flatline:F-PRV-2')!.ts - flat.end!).toBeLessThanOrEqual(MIN);
+    // the view the other detectors consult
+    expect(faultyAt.get(stale.start + 2 * 60 * MIN)).toEqual(['P-n410']);
+    expect(faultyAt.get(flat.start + 2 * 60 * MIN)).toEqual(['F-PRV-2']);
+    expect(health!.isFaulty('P-n410') || health!.isFaulty('F-PRV-2')).toBe(false);
+  }, 60_000);
+
+  it('comms-loss.yaml: a Sparkplug death marks the edge node\'s sensors offline (not stale); a silent site or DMA goes stale', async () => {
+    const scenario = `${SUITE}/comms-loss.yaml`;
+    const edgeTruth = new Simulation({ scenario }).groundTruth.find((g) => g.expect.edgeNode)!;
+    const edgeSensors = edgeTruth.expect.sensors as string[];
+    let health: SensorHealthDetector | undefined;
+    const run = await runScenario({
+      scenario,
+      detectors: (topology) => ({ health: (health = new SensorHealthDetector({ topology })), others: [] }),
+      // ingest reports NDEATH/NBIRTH of the edge node as a status: the worker passes it on
+      beforeStep: (step, emit) => {
+        if (step.ts === edgeTruth.start) emit(health!.markOffline(edgeSensors, step.ts, 'sparkplug NDEATH ltown/central'));
+        if (step.ts === edgeTruth.end) emit(health!.markOnline(edgeSensors, step.ts));
+      },
+    });
+    for (const g of run.groundTruth) {
+      const sensors = g.expect.sensors as string[];
+      const type = g.expect.edgeNode ? 'sensor_offline' : 'sensor_stale';
+      for (const s of sensors) {
+        const raised = run.conditions.find((c) => c.id === `${type}:${s}` && c.state === 'raise');
+        expect(raised, `${g.id} ${s}`).toBeDefined();
+        expect(raised!.ts - g.start).toBeLessThanOrEqual(3 * MIN);
+        const cleared = run.conditions.find((c) => c.id === `${type}:${s}` && c.state === 'clear');
+        expect(cleared!.ts - g.end!).toBeLessThanOrEqual(MIN);
+      }
+    }
+    // the edge node's sensors were offline, never also stale
+    const edge = run.groundTruth.find((g) => g.expect.edgeNode)!;
+    expect(run.conditions.some((c) => c.type === 'sensor_stale' && (edge.expect.sensors as string[]).includes(c.sensor!))).toBe(false);
+    expect(raises(run.conditions, 'sensor_stale')).toHaveLength(17);
+  }, 60_000);
+});
+
+/** Sensors whose health the sensor-faults run samples every half hour. */
+const run_sensors = ['P-n410', 'F-PRV-2', 'P-n288', 'WQ-n114.ph', 'P-n54'];
+
+// --- hand-made edge cases ---------------------------------------------------------------------------
+
+const topology = new Topology(topologySchema.parse({
+  sites: [{ id: 'net' }],
+  dmas: [{ id: 'a' }],
+  sensors: [
+    { id: 'P1', kind: 'pressure', unit: 'MPa', site: 'net', dma: 'a' },
+    { id: 'F1', kind: 'flow', unit: 'm3/h', site: 'net', dma: 'a' },
+    { id: 'PUMP', kind: 'pump', unit: 'state', site: 'net' },
+    { id: 'CL', kind: 'chlorine', unit: 'mg/L', site: 'net', dma: 'a', intervalS: 300 },
+  ],
+  meters: [{ id: 'M1', customer: 'C1', dma: 'a' }],
+}));
+const T0 = Date.parse('2024-10-27T00:00:00Z'); // the night clocks go back in Europe: irrelevant in event time
+const r = (sensor: string, m: number, value: number, quality: SensorReading['quality'] = 'good'): SensorReading => {
+  const s = topology.sensors.get(sensor)!;
+  return { measurement: s.kind, sensor, ts: T0 + m * MIN, value, quality, site: s.site, dma: s.dma };
+};
+function drive(h: SensorHealthDetector, from: number, to: number, values: (m: number) => Record<string, number | [number, SensorReading['quality']] | undefined>): Condition[] {
+  const out: Condition[] = [];
+  for (let m = from; m < to; m++) {
+    const batch = Object.entries(values(m)).filter(([, v]) => v !== undefined)
+      .map(([s, v]) => (Array.isArray(v) ? r(s, m, v[0], v[1]) : r(s, m, v as number)));
+    out.push(...h.onReadings(batch), ...h.onTime(T0 + m * MIN));
+  }
+  return out;
+}
+const live = (m: number) => ({ P1: 0.3 + 0.001 * (m % 7), F1: 10 + (m % 3), PUMP: 1, ...(m % 5 === 0 ? { CL: 0.5 + 0.01 * (m % 4) } : {}) });
+
+describe('sensor health edge cases', () => {
+  it('a healthy fleet raises nothing: a pump state that holds still and a flow at exactly zero are no flatline; meters are never stale', () => {
+    const h = new SensorHealthDetector({ topology });
+    expect(drive(h, 0, 240, (m) => ({ ...live(m), F1: 0 }))).toEqual([]);
+  });
+
+  it('stale on the watermark at 3 × the sensor\'s own interval; a late reading from before does not revive it', () => {
+    const h = new SensorHealthDetector({ topology });
+    drive(h, 0, 30, live);
+    const out = drive(h, 30, 60, (m) => ({ ...live(m), CL: undefined }));
+    // CL reports every 5 min; its last reading was at minute 25: stale at 25 + 15
+    expect(raises(out, 'sensor_stale').map((c) => [c.sensor, c.ts])).toEqual([['CL', T0 + 40 * MIN]]);
+    expect(h.onReadings([r('CL', 26, 0.5)])).toEqual([]);
+    expect(h.isFaulty('CL')).toBe(true);
+    const back = h.onReadings([r('CL', 60, 0.5)]);
+    expect(back.map((c) => [c.id, c.state])).toEqual([['sensor_stale:CL', 'clear']]);
+  });
+
+  it('a sensor never heard from is stale counted from the detector\'s first watermark', () => {
+    const h = new SensorHealthDetector({ topology });
+    const out = drive(h, 0, 10, (m) => ({ P1: 0.3 + 0.001 * m, F1: 10 + (m % 3), PUMP: 1, CL: 0.5 }));
+    expect(out).toEqual([]);
+    const silentPump = drive(h, 10, 20, (m) => ({ P1: 0.3 + 0.001 * m, F1: 10 + (m % 3) }));
+    expect(raises(silentPump, 'sensor_stale').map((c) => c.sensor)).toEqual(['PUMP']);
+  });
+
+  it('out of physical range raises at once and clears after three readings back in range', () => {
+    const h = new SensorHealthDetector({ topology, }, { range: { pressure: [0, 2] } });
+    const out = drive(h, 0, 20, (m) => ({ ...live(m), P1: m >= 5 && m < 8 ? 25 : 0.3 + 0.001 * m }));
+    expect(out.map((c) => [c.id, c.state, c.ts])).toEqual([['sensor_range:P1', 'raise', T0 + 5 * MIN], ['sensor_range:P1', 'clear', T0 + 10 * MIN]]);
+    expect(out[0].evidence).toMatchObject({ value: 25, min: 0, max: 2 });
+  });
+
+  it('bad quality three times in a row is a fault; uncertain is not', () => {
+    const h = new SensorHealthDetector({ topology });
+    const out = drive(h, 0, 30, (m) => ({ ...live(m), P1: m >= 10 && m < 20 ? [0.3, 'bad'] : [0.3 + 0.001 * m, m < 10 ? 'uncertain' : 'good'] }));
+    expect(out.map((c) => [c.id, c.state, c.ts])).toEqual([['sensor_bad_quality:P1', 'raise', T0 + 12 * MIN], ['sensor_bad_quality:P1', 'clear', T0 + 22 * MIN]]);
+  });
+
+  it('flatline after 30 identical readings, cleared by the first reading that moves', () => {
+    const h = new SensorHealthDetector({ topology });
+    const out = drive(h, 0, 60, (m) => ({ ...live(m), F1: m >= 10 && m < 50 ? 12.5 : 10 + (m % 3) }));
+    expect(out.map((c) => [c.id, c.state, c.ts])).toEqual([['sensor_flatline:F1', 'raise', T0 + 39 * MIN], ['sensor_flatline:F1', 'clear', T0 + 50 * MIN]]);
+  });
+
+  it('markOffline/markOnline: offline supersedes stale and ends with the source coming back', () => {
+    const h = new SensorHealthDetector({ topology });
+    drive(h, 0, 10, live);
+    const stale = drive(h, 10, 20, (m) => ({ ...live(m), P1: undefined }));
+    expect(raises(stale, 'sensor_stale').map((c) => c.sensor)).toEqual(['P1']);
+    const off = h.markOffline(['P1'], T0 + 20 * MIN, 'opcua session lost');
+    expect(off.map((c) => [c.id, c.state])).toEqual([['sensor_offline:P1', 'raise'], ['sensor_stale:P1', 'clear']]);
+    expect(drive(h, 20, 40, (m) => ({ ...live(m), P1: undefined }))).toEqual([]);
+    expect(h.faultsOf('P1')).toEqual(['offline']);
+    expect(h.markOnline(['P1'], T0 + 40 * MIN).map((c) => [c.id, c.state])).toEqual([['sensor_offline:P1', 'clear']]);
+    expect(h.isFaulty('P1')).toBe(false);
+  });
+
+  it('a restart (warmUp from the store) remembers a frozen sensor and does not call every sensor stale', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'health-warmup-'));
+    const store = new SqliteStore(join(dir, 'tsdb.sqlite'));
+    await store.init();
+    try {
+      const values = (m: number) => ({ ...live(m), F1: m >= 20 ? 12.5 : 10 + (m % 3) });
+      const first = new SensorHealthDetector({ topology });
+      expect(raises(drive(first, 0, 60, values), 'sensor_flatline')).toHaveLength(1);
+      const points: SensorReading[] = [];
+      for (let m = 0; m < 60; m++) for (const [s, v] of Object.entries(values(m))) points.push(r(s, m, v));
+      await store.write(points);
+      const second = new SensorHealthDetector({ topology });
+      await second.warmUp(store, T0 + 60 * MIN);
+      expect(second.isFaulty('F1')).toBe(true);
+      expect(second.isFaulty('P1')).toBe(false);
+      const after = drive(second, 60, 70, (m) => ({ ...values(m), F1: m < 65 ? 12.5 : 11 }));
+      expect(after.map((c) => [c.id, c.state])).toEqual([['sensor_flatline:F1', 'clear']]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses bad options naming the key', () => {
+    expect(() => new SensorHealthDetector({ topology }, { staleIntervals: 0 })).toThrow(/sensor-health\.staleIntervals/);
+  });
+});
