@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../core/tsdb/sqlite.ts';
+import { zonedToUtc } from '../../core/time/zoned.ts';
+import { LocalTime } from './local-time.ts';
+import { TimeOfWeekBaseline, warmBaselineFromStore } from './time-of-week.ts';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const SH = 'Asia/Shanghai';
+const at = (iso: string, zone = SH) => {
+  const [d, t = '00:00'] = iso.split('T');
+  const [year, month, day] = d.split('-').map(Number);
+  const [hour, minute] = t.split(':').map(Number);
+  return zonedToUtc({ year, month, day, hour, minute, second: 0, millisecond: 0 }, zone);
+};
+
+/** Feed one value per minute over [from, to) with value = f(ts). */
+function feed(b: TimeOfWeekBaseline, key: string, from: number, to: number, f: (ts: number) => number) {
+  for (let ts = from; ts < to; ts += MIN) b.add(key, ts, f(ts));
+  b.advance(to);
+}
+
+describe('LocalTime', () => {
+  it('gives the local day, weekday and time of day, DST-correct (Europe/Rome)', () => {
+    const rome = new LocalTime('Europe/Rome');
+    // 2024-03-31: clocks go from 02:00 to 03:00; 01:30 UTC is 03:30 CEST
+    const p = rome.position(Date.UTC(2024, 2, 31, 1, 30));
+    expect(p.msOfDay).toBe(3.5 * HOUR);
+    expect(p.weekday).toBe(0); // Sunday
+    const before = rome.position(Date.UTC(2024, 2, 31, 0, 30)); // 01:30 CET
+    expect(before.msOfDay).toBe(1.5 * HOUR);
+    expect(before.day).toBe(p.day);
+    // the skipped 02:30 maps forward (Temporal's 'compatible'): 03:30 CEST = 01:30 UTC
+    expect(rome.instantOf(p.day, 2.5 * HOUR)).toBe(Date.UTC(2024, 2, 31, 1, 30));
+    // the repeated 02:30 on 2024-10-27: the first one (CEST, 00:30 UTC)
+    const oct = rome.position(Date.UTC(2024, 9, 27, 12));
+    expect(rome.instantOf(oct.day, 2.5 * HOUR)).toBe(Date.UTC(2024, 9, 27, 0, 30));
+  });
+});
+
+describe('TimeOfWeekBaseline', () => {
+  it('expects the median of the same local slot on earlier days of the same type, robust to a past event', () => {
+    const b = new TimeOfWeekBaseline({ timezone: SH });
+    const mon = at('2024-05-06'); // a Monday
+    // five weekdays at 50, except Wednesday 08:00-09:00 when a burst added 30
+    feed(b, 'dma', mon, mon + 5 * DAY, (ts) => (ts >= at('2024-05-08T08:00') && ts < at('2024-05-08T09:00') ? 80 : 50));
+    const e = b.expected('dma', at('2024-05-13T08:30'))!; // next Monday
+    expect(e.median).toBeCloseTo(50, 6);
+    expect(e.mad).toBeCloseTo(0, 6);
+    expect(e.days).toBe(5);
+    expect(e.sameType).toBe(true);
+    // today's own values never feed today's expectation
+    expect(b.expected('dma', at('2024-05-08T08:30'))!.median).toBeCloseTo(50, 6);
+  });
+
+  it('keeps weekdays and weekends apart, and says when it had to use the other kind of day', () => {
+    const b = new TimeOfWeekBaseline({ timezone: SH });
+    const mon = at('2024-05-06');
+    feed(b, 's', mon, mon + 7 * DAY, (ts) => (new LocalTime(SH).position(ts).weekday % 6 === 0 ? 30 : 60));
+    expect(b.expected('s', at('2024-05-13T12:00'))!.median).toBeCloseTo(60, 6); // Monday
+    expect(b.expected('s', at('2024-05-18T12:00'))!.median).toBeCloseTo(30, 6); // Saturday
+    const fresh = new TimeOfWeekBaseline({ timezone: SH });
+    feed(fresh, 's', mon, mon + 2 * DAY, () => 60);
+    const sat = fresh.expected('s', at('2024-05-11T12:00'))!;
+    expect(sat.sameType).toBe(false); // no weekend known yet: weekdays stood in
+    expect(sat.median).toBe(60);
+  });
+
+  it('interpolates between slot centres so a ramp has no steps', () => {
+    const b = new TimeOfWeekBaseline({ timezone: SH, slotMinutes: 15 });
+    const mon = at('2024-05-06');
+    const local = new LocalTime(SH);
+    const ramp = (ts: number) => local.position(ts).msOfDay / MIN; // value = minute of the day
+    feed(b, 'r', mon, mon + 3 * DAY, ramp);
+    const e = b.expected('r', at('2024-05-09T10:07'))!;
+    // within a minute of the true 607 (samples sit at the start of each minute)
+    expect(Math.abs(e.median - 607)).toBeLessThanOrEqual(0.5);
+  });
+
+  it('uses local slots across a DST change (Europe/Rome, spring forward and fall back)', () => {
+    const rome = new LocalTime('Europe/Rome');
+    const b = new TimeOfWeekBaseline({ timezone: 'Europe/Rome', dayTypes: 'all' });
+    const hourOfDay = (ts: number) => Math.floor(rome.position(ts).msOfDay / HOUR); // demand follows the local clock
+    // a week across the spring-forward night of 2024-03-31
+    feed(b, 'p', at('2024-03-27', 'Europe/Rome'), at('2024-04-03', 'Europe/Rome'), hourOfDay);
+    // After the change, 07:00 local is 05:00 UTC; the baseline must expect the 07:00 value, not 08:00's
+    const e = b.slot('p', at('2024-04-03T07:20', 'Europe/Rome'))!;
+    expect(e.median).toBe(7);
+    expect(e.days).toBe(7);
+    // the skipped hour 02:00-03:00 of 2024-03-31 left no value: 6 days in those slots
+    expect(b.slot('p', at('2024-04-03T02:20', 'Europe/Rome'))!.days).toBe(6);
+    // fall back, 2024-10-27: 02:00-03:00 happens twice; both passes merge into one day per slot
+    const fall = new TimeOfWeekBaseline({ timezone: 'Europe/Rome', dayTypes: 'all' });
+    feed(fall, 'p', at('2024-10-25', 'Europe/Rome'), at('2024-10-29', 'Europe/Rome'), hourOfDay);
+    const s = fall.slot('p', at('2024-10-29T02:20', 'Europe/Rome'))!;
+    expect(s.days).toBe(4);
+    expect(s.median).toBe(2);
+  });
+
+  it('keeps a bounded ring of past days per slot and drops late readings', () => {
+    const b = new TimeOfWeekBaseline({ timezone: SH, historyDays: 5, daysPerType: 10, dayTypes: 'all' });
+    const start = at('2024-01-01');
+    for (let d = 0; d < 30; d++) feed(b, 'k', start + d * DAY, start + d * DAY + HOUR, () => d);
+    const s = b.slot('k', start + 31 * DAY + 10 * MIN)!;
+    expect(s.days).toBe(5);
+    expect(s.median).toBe(27); // days 25..29
+    const late = b.lateDropped;
+    b.add('k', start + 31 * DAY, 1);
+    b.add('k', start + 30 * DAY, 1000); // a day earlier than the open slot: late
+    expect(b.lateDropped).toBe(late + 1);
+  });
+
+  it('warms up from a store with one mean per slot window', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-baseline-'));
+    const store = new SqliteStore(join(dir, 'ts.db'));
+    await store.init();
+    try {
+      const mon = at('2024-05-06');
+      const points = [];
+      const local = new LocalTime(SH);
+      for (let ts = mon; ts < mon + 7 * DAY; ts += MIN) {
+        points.push({ measurement: 'pressure', sensor: 'P1', ts, value: 0.3 + local.position(ts).msOfDay / DAY / 10, quality: 'good' as const, site: 's', dma: 'd' });
+      }
+      await store.write(points);
+      const live = new TimeOfWeekBaseline({ timezone: SH });
+      for (const p of points) live.add('P1', p.ts, p.value);
+      live.advance(mon + 7 * DAY);
+      const warm = new TimeOfWeekBaseline({ timezone: SH });
+      const n = await warmBaselineFromStore(warm, store, 'pressure', ['P1'], mon, mon + 7 * DAY);
+      expect(n).toBe(7 * 96);
+      const ts = at('2024-05-14T09:10');
+      expect(warm.expected('P1', ts)!.median).toBeCloseTo(live.expected('P1', ts)!.median, 9);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

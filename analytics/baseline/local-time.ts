@@ -1,0 +1,71 @@
+/**
+ * Local calendar position of an instant in the site's time zone: local day, weekday and minute of
+ * the day. Offsets come from the runtime's Intl data (core/time/zoned.ts) and are cached per
+ * 15 minutes of UTC, so the cost per reading is one comparison; daylight-saving changes (which
+ * happen on a whole quarter hour in every zone of the tz database) are picked up exactly.
+ */
+import { timeZone, type TimeZone } from '../../core/time/zoned.ts';
+
+const QUARTER_MS = 900_000;
+export const DAY_MS = 86_400_000;
+export const MINUTE_MS = 60_000;
+
+export interface LocalPosition {
+  /** Local calendar day as a day number (days since 1970-01-01 in local wall time). */
+  day: number;
+  /** 0 = Sunday … 6 = Saturday. */
+  weekday: number;
+  /** Milliseconds since local midnight (0 … 86,399,999; on a fall-back day a wall time repeats). */
+  msOfDay: number;
+  /** The wall time read as if it were UTC ms (for arithmetic on local time). */
+  wallMs: number;
+}
+
+export class LocalTime {
+  private readonly zone: TimeZone;
+  private cachedQuarter = NaN;
+  private cachedOffset = 0;
+
+  constructor(readonly timezone: string) {
+    this.zone = timeZone(timezone);
+  }
+
+  /** Offset of local time from UTC at `ts`, ms. */
+  offsetAt(ts: number): number {
+    const quarter = Math.floor(ts / QUARTER_MS);
+    if (quarter !== this.cachedQuarter) {
+      this.cachedQuarter = quarter;
+      this.cachedOffset = this.zone.offsetAt(quarter * QUARTER_MS);
+    }
+    return this.cachedOffset;
+  }
+
+  wallMs(ts: number): number {
+    return ts + this.offsetAt(ts);
+  }
+
+  position(ts: number): LocalPosition {
+    const wallMs = this.wallMs(ts);
+    const day = Math.floor(wallMs / DAY_MS);
+    // 1970-01-01 was a Thursday (4 with Sunday = 0)
+    const weekday = (((day + 4) % 7) + 7) % 7;
+    return { day, weekday, msOfDay: wallMs - day * DAY_MS, wallMs };
+  }
+
+  /**
+   * The instant the local clock shows `msOfDay` on local day `day`: the first one when the wall time
+   * repeats (fall back); a wall time that was skipped (spring forward) maps forward by the gap, as
+   * Temporal's 'compatible' rule does (02:30 on the spring-forward day in Rome → 03:30).
+   */
+  instantOf(day: number, msOfDay: number): number {
+    const wall = day * DAY_MS + msOfDay;
+    // Try the offsets in force a day before and a day after; keep the first that round-trips.
+    const candidates = [wall - this.zone.offsetAt(wall - DAY_MS), wall - this.zone.offsetAt(wall + DAY_MS)].sort((a, b) => a - b);
+    for (const c of candidates) if (c + this.zone.offsetAt(c) === wall) return c;
+    return candidates[1];
+  }
+}
+
+export function isWeekend(weekday: number): boolean {
+  return weekday === 0 || weekday === 6;
+}

@@ -1,0 +1,342 @@
+/**
+ * Time-of-week baseline: what a series usually does at this local time of day on this kind of day.
+ *
+ * Per series, the local day is cut into slots (15 min by default). Each finished slot's mean goes
+ * into a ring of the last `historyDays` days kept for that slot, with the day's type. The expected
+ * value at an instant is the median of the same slot over the last `daysPerType` days of the same
+ * type (weekday/weekend, or the same weekday), and its spread the MAD of those values: robust, so a
+ * burst or an outage on one past day does not move the baseline. When too few days of that type
+ * are known yet (a fresh start), all known days are used.
+ *
+ * Slots are local wall time (DST-correct): on the spring-forward day the skipped slots get no value;
+ * on the fall-back day the repeated hour's two passes are merged into one mean per slot.
+ * Memory per series is fixed: slotsPerDay × historyDays numbers.
+ */
+import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { DAY_MS, isWeekend, LocalTime, MINUTE_MS } from './local-time.ts';
+
+export type DayTypes = 'weekday-weekend' | 'per-weekday' | 'all';
+
+export interface BaselineOptions {
+  /** IANA zone of the site. */
+  timezone: string;
+  /** Slot length, minutes; must divide a day. Default 15. */
+  slotMinutes?: number;
+  /** How days are grouped. Default 'weekday-weekend'. */
+  dayTypes?: DayTypes;
+  /** Days kept per slot (the ring). Default 28 (four weeks). */
+  historyDays?: number;
+  /** At most this many most recent days of the matching type are used. Default 10. */
+  daysPerType?: number;
+  /** Fewer days of the matching type than this: use all known days (sameType false). Default 1. */
+  minDaysPerType?: number;
+}
+
+export interface SlotStats {
+  /** Median of the slot's past day means. */
+  median: number;
+  /** Median absolute deviation (unscaled) of those means. */
+  mad: number;
+  /** 1.4826 × MAD: the standard deviation it stands for with normal noise. */
+  sigma: number;
+  /** How many past days the figures rest on. */
+  days: number;
+  /** False when too few days of the matching type were known and other days stood in. */
+  sameType: boolean;
+}
+
+/** A day's type key under a grouping. */
+function dayTypeOf(weekday: number, mode: DayTypes): number {
+  if (mode === 'all') return 0;
+  if (mode === 'per-weekday') return weekday;
+  return isWeekend(weekday) ? 1 : 0;
+}
+
+/** The fixed-size memory of one series. */
+class SeriesRing {
+  /** [slot * history + i]: local day number of the entry, or NaN when empty. */
+  readonly day: Float64Array;
+  readonly value: Float64Array;
+  readonly count: Float64Array;
+  readonly type: Uint8Array;
+  /** Next write position per slot. */
+  readonly head: Uint16Array;
+  /** Open slot being accumulated. */
+  openDay = NaN;
+  openSlot = -1;
+  openType = 0;
+  openEndTs = -Infinity;
+  sum = 0;
+  n = 0;
+  /** Cache of the last stats lookup per (slot, target day) — lookups repeat every reading. */
+  readonly cacheKey: Float64Array;
+  readonly cacheStats: (SlotStats | undefined)[];
+
+  constructor(slots: number, readonly history: number) {
+    this.day = new Float64Array(slots * history).fill(NaN);
+    this.value = new Float64Array(slots * history);
+    this.count = new Float64Array(slots * history);
+    this.type = new Uint8Array(slots * history);
+    this.head = new Uint16Array(slots);
+    this.cacheKey = new Float64Array(slots * 2).fill(NaN);
+    this.cacheStats = new Array(slots * 2);
+  }
+}
+
+export class TimeOfWeekBaseline {
+  readonly local: LocalTime;
+  readonly slotMs: number;
+  readonly slotsPerDay: number;
+  private readonly mode: DayTypes;
+  readonly historyDays: number;
+  private readonly daysPerType: number;
+  private readonly minDaysPerType: number;
+  private readonly series = new Map<string, SeriesRing>();
+  /** Readings older than the open slot of their series (late data), not used. */
+  lateDropped = 0;
+  private readonly scratch: number[] = [];
+
+  constructor(options: BaselineOptions) {
+    const slotMinutes = options.slotMinutes ?? 15;
+    if (!(slotMinutes > 0) || 1440 % slotMinutes !== 0) throw new Error(`baseline.slotMinutes: must divide a day (got ${slotMinutes})`);
+    this.local = new LocalTime(options.timezone);
+    this.slotMs = slotMinutes * MINUTE_MS;
+    this.slotsPerDay = 1440 / slotMinutes;
+    this.mode = options.dayTypes ?? 'weekday-weekend';
+    this.historyDays = options.historyDays ?? 28;
+    this.daysPerType = options.daysPerType ?? 10;
+    this.minDaysPerType = options.minDaysPerType ?? 1;
+    if (!(this.historyDays >= 1 && this.historyDays <= 366)) throw new Error(`baseline.historyDays: must be 1–366 (got ${this.historyDays})`);
+  }
+
+  private ring(key: string): SeriesRing {
+    let r = this.series.get(key);
+    if (!r) {
+      r = new SeriesRing(this.slotsPerDay, this.historyDays);
+      this.series.set(key, r);
+    }
+    return r;
+  }
+
+  has(key: string): boolean {
+    return this.series.has(key);
+  }
+
+  /** Add one reading of series `key`. Readings must come in time order per series; older ones are dropped. */
+  add(key: string, ts: number, value: number): void {
+    if (!Number.isFinite(value)) return;
+    const r = this.ring(key);
+    const pos = this.local.position(ts);
+    const slot = Math.floor(pos.msOfDay / this.slotMs);
+    if (pos.day !== r.openDay || slot !== r.openSlot) {
+      if (r.n > 0 && ts < r.openEndTs - this.slotMs) {
+        this.lateDropped++;
+        return;
+      }
+      this.closeOpen(r);
+      r.openDay = pos.day;
+      r.openSlot = slot;
+      r.openType = dayTypeOf(pos.weekday, this.mode);
+      r.openEndTs = ts - (pos.msOfDay - slot * this.slotMs) + this.slotMs;
+    }
+    r.sum += value;
+    r.n++;
+  }
+
+  /** Close open slots that ended at or before `ts` (the watermark), so their means count. */
+  advance(ts: number): void {
+    for (const r of this.series.values()) if (r.n > 0 && ts >= r.openEndTs) this.closeOpen(r);
+  }
+
+  /**
+   * Put a finished slot mean directly (warm-up from a store's windowed means). `ts` is any instant
+   * in the slot; `samples` weighs it when the same local slot is seen twice (fall-back hour).
+   */
+  addSlotMean(key: string, ts: number, mean: number, samples = 1): void {
+    if (!Number.isFinite(mean)) return;
+    const r = this.ring(key);
+    const pos = this.local.position(ts);
+    this.push(r, Math.floor(pos.msOfDay / this.slotMs), pos.day, dayTypeOf(pos.weekday, this.mode), mean, samples);
+  }
+
+  private closeOpen(r: SeriesRing): void {
+    if (r.n > 0) this.push(r, r.openSlot, r.openDay, r.openType, r.sum / r.n, r.n);
+    r.sum = 0;
+    r.n = 0;
+    r.openSlot = -1;
+    r.openDay = NaN;
+  }
+
+  private push(r: SeriesRing, slot: number, day: number, type: number, mean: number, samples: number): void {
+    const base = slot * r.history;
+    const last = base + ((r.head[slot] + r.history - 1) % r.history);
+    if (r.day[last] === day) {
+      // The same local slot again (the repeated hour when clocks go back): merge.
+      const total = r.count[last] + samples;
+      r.value[last] = (r.value[last] * r.count[last] + mean * samples) / total;
+      r.count[last] = total;
+    } else if (Number.isNaN(r.day[last]) || day > r.day[last]) {
+      const at = base + r.head[slot];
+      r.day[at] = day;
+      r.value[at] = mean;
+      r.count[at] = samples;
+      r.type[at] = type;
+      r.head[slot] = (r.head[slot] + 1) % r.history;
+    } else {
+      this.lateDropped++;
+      return;
+    }
+    r.cacheKey[slot * 2] = NaN;
+    r.cacheKey[slot * 2 + 1] = NaN;
+  }
+
+  /**
+   * Median and MAD of slot `slot` over days before `beforeDay` of type `type` (all days when too
+   * few of that type are known).
+   */
+  private slotStats(r: SeriesRing, slot: number, beforeDay: number, type: number): SlotStats | undefined {
+    const cacheAt = slot * 2 + (type === 0 ? 0 : 1);
+    const key = beforeDay * 8 + type;
+    if (r.cacheKey[cacheAt] === key) return r.cacheStats[cacheAt];
+    const values = this.scratch;
+    values.length = 0;
+    const base = slot * r.history;
+    // newest first
+    for (let k = 1; k <= r.history && values.length < this.daysPerType; k++) {
+      const at = base + ((r.head[slot] + r.history - k) % r.history);
+      const d = r.day[at];
+      if (Number.isNaN(d)) break;
+      if (d >= beforeDay || r.type[at] !== type) continue;
+      values.push(r.value[at]);
+    }
+    let sameType = true;
+    if (values.length < this.minDaysPerType) {
+      sameType = false;
+      values.length = 0;
+      for (let k = 1; k <= r.history && values.length < this.daysPerType; k++) {
+        const at = base + ((r.head[slot] + r.history - k) % r.history);
+        const d = r.day[at];
+        if (Number.isNaN(d)) break;
+        if (d < beforeDay) values.push(r.value[at]);
+      }
+    }
+    const stats = values.length ? { ...robustStats(values), sameType } : undefined;
+    r.cacheKey[cacheAt] = key;
+    r.cacheStats[cacheAt] = stats;
+    return stats;
+  }
+
+  /** Baseline statistics of the slot containing `ts`, from earlier days only. */
+  slot(key: string, ts: number): SlotStats | undefined {
+    const r = this.series.get(key);
+    if (!r) return undefined;
+    const pos = this.local.position(ts);
+    return this.slotStats(r, Math.floor(pos.msOfDay / this.slotMs), pos.day, dayTypeOf(pos.weekday, this.mode));
+  }
+
+  /**
+   * Expected value at `ts`: slot medians interpolated between slot centres (demand ramps have no
+   * steps at slot edges), with the interpolated spread. From earlier days only, so today's event
+   * never feeds its own baseline. Undefined until the series has history for these slots.
+   */
+  expected(key: string, ts: number): SlotStats | undefined {
+    const r = this.series.get(key);
+    if (!r) return undefined;
+    const pos = this.local.position(ts);
+    const p = pos.msOfDay / this.slotMs - 0.5;
+    const i = Math.floor(p);
+    const frac = p - i;
+    const a = this.neighbour(r, pos.day, pos.weekday, i);
+    const b = this.neighbour(r, pos.day, pos.weekday, i + 1);
+    if (!a || !b) return a ?? b;
+    return {
+      median: a.median * (1 - frac) + b.median * frac,
+      mad: a.mad * (1 - frac) + b.mad * frac,
+      sigma: a.sigma * (1 - frac) + b.sigma * frac,
+      days: Math.min(a.days, b.days),
+      sameType: a.sameType && b.sameType,
+    };
+  }
+
+  private neighbour(r: SeriesRing, day: number, weekday: number, slot: number): SlotStats | undefined {
+    if (slot < 0) return this.slotStats(r, this.slotsPerDay - 1, day - 1, dayTypeOf((weekday + 6) % 7, this.mode));
+    if (slot >= this.slotsPerDay) return this.slotStats(r, 0, day + 1, dayTypeOf((weekday + 1) % 7, this.mode));
+    return this.slotStats(r, slot, day, dayTypeOf(weekday, this.mode));
+  }
+
+  /** Mean of the slot medians over a day of type weekday (a typical daily mean), or undefined. */
+  typicalMean(key: string, ts: number): number | undefined {
+    const r = this.series.get(key);
+    if (!r) return undefined;
+    const pos = this.local.position(ts);
+    let sum = 0;
+    let n = 0;
+    for (let s = 0; s < this.slotsPerDay; s++) {
+      const st = this.slotStats(r, s, pos.day + 1, dayTypeOf(pos.weekday, this.mode));
+      if (st) {
+        sum += st.median;
+        n++;
+      }
+    }
+    return n >= this.slotsPerDay / 2 ? sum / n : undefined;
+  }
+
+  /** Days of history known for the slot containing `ts` (0 when none). */
+  daysKnown(key: string, ts: number): number {
+    return this.slot(key, ts)?.days ?? 0;
+  }
+
+  /** Forget a series. */
+  delete(key: string): void {
+    this.series.delete(key);
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+}
+
+export function robustStats(values: number[]): Omit<SlotStats, 'sameType'> {
+  const sorted = Float64Array.from(values).sort();
+  const median = medianOfSorted(sorted);
+  const dev = sorted.map((v) => Math.abs(v - median)).sort();
+  const mad = medianOfSorted(dev);
+  return { median, mad, sigma: 1.4826 * mad, days: values.length };
+}
+
+function medianOfSorted(a: Float64Array): number {
+  const n = a.length;
+  const h = n >> 1;
+  return n % 2 ? a[h] : (a[h - 1] + a[h]) / 2;
+}
+
+export function median(values: readonly number[]): number {
+  return medianOfSorted(Float64Array.from(values).sort());
+}
+
+/**
+ * Warm a baseline from a store: one mean per slot window over `historyDays` before `until`, per
+ * sensor of `measurement` (series key = `keyOf(sensor)`). Windows are aligned to the epoch, which is
+ * the local slot grid whenever the zone's offset is a multiple of the slot (every zone for 15 min).
+ */
+export async function warmBaselineFromStore(
+  baseline: TimeOfWeekBaseline, store: TimeSeriesStore, measurement: string, sensors: readonly string[],
+  from: number, until: number, keyOf: (sensor: string) => string = (s) => s,
+): Promise<number> {
+  if (sensors.length === 0 || until <= from) return 0;
+  const slotMs = baseline.slotMs;
+  const start = Math.floor(from / slotMs) * slotMs;
+  const end = Math.floor(until / slotMs) * slotMs; // whole windows only; the open one comes live
+  if (end <= start) return 0;
+  const result = await store.query({ measurement, sensors, from: start, to: end, windowMs: slotMs, aggregate: 'mean' });
+  let n = 0;
+  for (const [sensor, values] of result) {
+    for (const v of values) {
+      baseline.addSlotMean(keyOf(sensor), v.ts, v.value);
+      n++;
+    }
+  }
+  return n;
+}
+
+export const BASELINE_DAY_MS = DAY_MS;

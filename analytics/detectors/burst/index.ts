@@ -1,0 +1,469 @@
+/**
+ * Burst detector: a step rise of a DMA's net inflow above its time-of-week baseline, confirmed by a
+ * simultaneous pressure drop at the DMA's pressure sensors. See README.md for the method.
+ */
+import type { Point } from '../../../core/model/reading.ts';
+import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+import { readRawHistory } from '../../baseline/history.ts';
+import { median, TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
+import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
+import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
+
+export interface BurstOptions {
+  baseline?: Partial<Omit<BaselineOptions, 'timezone'>>;
+  /** Time constant of the slow reference (how far today runs above or below the baseline), min. Default 15. */
+  referenceTauMin?: number;
+  /** Smallest burst to find, as a share of the DMA's mean inflow. Default 0.05. */
+  minBurstFraction?: number;
+  /** CUSUM decision interval (with a step or a pressure drop confirming), in allowances k. Default 6. */
+  decisionConfirmed?: number;
+  /** CUSUM decision interval on flow alone (no pressure drop seen), in allowances k. Default 12. */
+  decisionFlowOnly?: number;
+  /** On flow alone, the rise must also be at least this share of mean inflow. Default 0.15. */
+  flowOnlyMinFraction?: number;
+  /** The step at the onset must be at least this share of the smallest burst. Default 1. */
+  stepFraction?: number;
+  /** Minutes before the onset the step is measured against. Default 3. */
+  stepBeforeMin?: number;
+  /** Minutes after the onset the step is measured on. Default 2. */
+  stepAfterMin?: number;
+  /** A CUSUM run that has not become a burst within this many minutes is taken as today's new level. Default 30. */
+  candidateTimeoutMin?: number;
+  /** Lower bound of the residual's noise scale, as a share of mean inflow (meters are never perfect). Default 0.004. */
+  sigmaFloorFraction?: number;
+  /** Pressure drop that confirms: at least this many noise scales of the sensor... Default 4. */
+  pressureDropZ?: number;
+  /** ...and at least this much, MPa (demand wandering moves pressures by 1–3 kPa in minutes). Default 0.005. */
+  pressureDropMinMPa?: number;
+  /** Clear when the residual level falls below this share of the burst's peak. Default 0.3. */
+  clearFraction?: number;
+  /** ...for this long, min. Default 5. */
+  clearDelayMin?: number;
+  /** Hours of raw history replayed by warmUp (on top of the baseline's slot means). Default 6. */
+  replayHours?: number;
+  /** Store the DMA net inflow as derived series `dma_inflow` (drainDerived). Default true. */
+  emitInflow?: boolean;
+}
+
+const MIN = 60_000;
+
+/** The DMA's pressure sensor with the largest drop since the onset, with every sensor's drop. */
+interface Hint { sensor: string; drop: number; z: number; drops: Record<string, number> }
+
+interface PressureTrack {
+  sensor: string;
+  /** Recent (ts, residual against its own baseline or raw) for the last hours. */
+  ts: number[];
+  resid: number[];
+  /** Robust noise scale of the residual, MPa (from first differences). */
+  sigma: number;
+  lastValue: number;
+  /** Level before the onset of the burst in progress (kept once it is raised: the ring moves on). */
+  preLevel?: { onset: number; level: number; n: number };
+}
+
+interface DmaTrack {
+  dma: string;
+  site: string;
+  /** EW mean of x / baseline − 1. */
+  refRatio: number;
+  refReady: boolean;
+  lastTs: number;
+  /** CUSUM on the standardised residual. */
+  s: number;
+  /** First sample of the current CUSUM run (S rose from zero): the change-point estimate. */
+  firstUpTs: number;
+  /** Recent residuals against the reference (m³/h), for the noise scale and size estimates. */
+  rTs: number[];
+  r: number[];
+  /** Residuals of quiet times only (not during a candidate or a burst), for σ. */
+  quiet: number[];
+  sigma: number;
+  sigmaAt: number;
+  meanInflow: number | undefined;
+  meanAtDay: number;
+  state: 'watch' | 'active';
+  onset: number;
+  peak: number;
+  level: number;
+  belowSince: number | undefined;
+  /** Step of the residual at the onset, m³/h. */
+  jump: number;
+  /** What was last emitted, to decide on updates. */
+  emitted?: { priority: string; confirmed: boolean; hint: string | undefined; flow: number; ts: number; location?: Hint };
+  pressures: PressureTrack[];
+}
+
+export class BurstDetector implements Detector {
+  readonly name = 'burst';
+  private readonly inflow: DmaInflow;
+  private readonly flowBaseline: TimeOfWeekBaseline;
+  private readonly pressureBaseline: TimeOfWeekBaseline;
+  private readonly dmas = new Map<string, DmaTrack>();
+  private readonly pressureOf = new Map<string, PressureTrack>();
+  private readonly o: Required<Omit<BurstOptions, 'baseline'>>;
+  private derived: Point[] = [];
+  private silent = false;
+  private readonly net: NetInflow[] = [];
+
+  constructor(private readonly ctx: DetectorContext, options: BurstOptions = {}) {
+    this.o = {
+      referenceTauMin: options.referenceTauMin ?? 15,
+      minBurstFraction: options.minBurstFraction ?? 0.05,
+      decisionConfirmed: options.decisionConfirmed ?? 6,
+      decisionFlowOnly: options.decisionFlowOnly ?? 12,
+      flowOnlyMinFraction: options.flowOnlyMinFraction ?? 0.15,
+      candidateTimeoutMin: options.candidateTimeoutMin ?? 30,
+      stepFraction: options.stepFraction ?? 1.0,
+      stepBeforeMin: options.stepBeforeMin ?? 3,
+      stepAfterMin: options.stepAfterMin ?? 2,
+      sigmaFloorFraction: options.sigmaFloorFraction ?? 0.004,
+      pressureDropZ: options.pressureDropZ ?? 4,
+      pressureDropMinMPa: options.pressureDropMinMPa ?? 0.005,
+      clearFraction: options.clearFraction ?? 0.3,
+      clearDelayMin: options.clearDelayMin ?? 5,
+      replayHours: options.replayHours ?? 6,
+      emitInflow: options.emitInflow ?? true,
+    };
+    this.inflow = new DmaInflow(ctx.topology, ctx.health);
+    const b = { timezone: ctx.timezone, ...options.baseline };
+    this.flowBaseline = new TimeOfWeekBaseline(b);
+    this.pressureBaseline = new TimeOfWeekBaseline({ ...b, historyDays: Math.min(b.historyDays ?? 14, 14) });
+    for (const dma of this.inflow.dmas()) {
+      const pressures: PressureTrack[] = [];
+      for (const s of ctx.topology.sensorsOfDma(dma)) {
+        if (s.kind !== 'pressure') continue;
+        const p: PressureTrack = { sensor: s.id, ts: [], resid: [], sigma: NaN, lastValue: NaN };
+        pressures.push(p);
+        this.pressureOf.set(s.id, p);
+      }
+      this.dmas.set(dma, {
+        dma, site: this.inflow.siteOf(dma), refRatio: 0, refReady: false, lastTs: -Infinity, s: 0, firstUpTs: NaN,
+        rTs: [], r: [], quiet: [], sigma: NaN, sigmaAt: -Infinity, meanInflow: undefined, meanAtDay: NaN,
+        state: 'watch', onset: NaN, jump: NaN, peak: 0, level: 0, belowSince: undefined, pressures,
+      });
+    }
+  }
+
+  /** The active burst's condition id in a DMA, if any: secondary conditions link to it. */
+  activeBurst(dma: string): string | undefined {
+    return this.dmas.get(dma)?.state === 'active' ? `burst:${dma}` : undefined;
+  }
+
+  onReadings(batch: readonly SensorReading[]): Condition[] {
+    const out: Condition[] = [];
+    for (const r of batch) {
+      const p = this.pressureOf.get(r.sensor);
+      if (p) this.onPressure(p, r);
+      if (this.inflow.isFlowSensor(r.sensor)) {
+        this.net.length = 0;
+        this.inflow.add(r, this.net);
+        for (const v of this.net) this.onNetInflow(v, out);
+      }
+    }
+    return this.silent ? [] : out;
+  }
+
+  onTime(eventTime: number): Condition[] {
+    const out: Condition[] = [];
+    this.net.length = 0;
+    this.inflow.advance(eventTime, this.net);
+    for (const v of this.net) this.onNetInflow(v, out);
+    this.flowBaseline.advance(eventTime);
+    this.pressureBaseline.advance(eventTime);
+    return this.silent ? [] : out;
+  }
+
+  drainDerived(): Point[] {
+    const d = this.derived;
+    this.derived = [];
+    return d;
+  }
+
+  async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
+    const slotMs = this.flowBaseline.slotMs;
+    const replayFrom = Math.floor((until - this.o.replayHours * 3_600_000) / slotMs) * slotMs;
+    const historyFrom = replayFrom - this.flowBaseline.historyDays * 86_400_000;
+    for (const dma of this.dmas.keys()) {
+      for (const v of await netInflowFromStore(history, this.inflow, dma, historyFrom, replayFrom, slotMs)) {
+        this.flowBaseline.addSlotMean(dma, v.ts, v.value);
+      }
+    }
+    const pressureSensors = [...this.pressureOf.keys()];
+    await warmBaselineFromStore(this.pressureBaseline, history, 'pressure', pressureSensors, replayFrom - 14 * 86_400_000, replayFrom);
+    const flows = this.inflow.dmas().flatMap((d) => this.inflow.termsOf(d).map((t) => t.sensor));
+    const raw = await readRawHistory(history, this.ctx.topology, [...new Set([...flows, ...pressureSensors])], replayFrom, until);
+    this.silent = true;
+    try {
+      for (let i = 0; i < raw.length;) {
+        let j = i;
+        while (j < raw.length && raw[j].ts === raw[i].ts) j++;
+        this.onReadings(raw.slice(i, j));
+        i = j;
+      }
+      this.onTime(until);
+    } finally {
+      this.silent = false;
+      this.derived = [];
+    }
+  }
+
+  // ---- pressure ----
+
+  private onPressure(p: PressureTrack, r: SensorReading): void {
+    if (r.quality === 'bad' || !Number.isFinite(r.value) || this.ctx.health.isFaulty(r.sensor)) return;
+    if (p.ts.length && r.ts <= p.ts[p.ts.length - 1]) return; // late or duplicate
+    this.pressureBaseline.add(r.sensor, r.ts, r.value);
+    const e = this.pressureBaseline.expected(r.sensor, r.ts);
+    const resid = e ? r.value - e.median : r.value;
+    // a baseline appearing changes the residual's meaning: start the track afresh
+    if (p.ts.length && (e === undefined) !== Number.isNaN(p.lastValue)) {
+      p.ts.length = 0;
+      p.resid.length = 0;
+    }
+    p.lastValue = e ? resid : NaN;
+    p.ts.push(r.ts);
+    p.resid.push(resid);
+    const keepFrom = r.ts - 3 * 3_600_000;
+    let drop = 0;
+    while (drop < p.ts.length && p.ts[drop] < keepFrom) drop++;
+    if (drop) {
+      p.ts.splice(0, drop);
+      p.resid.splice(0, drop);
+    }
+    if (p.resid.length >= 20 && (Number.isNaN(p.sigma) || p.ts.length % 30 === 0)) {
+      const n = Math.min(p.resid.length, 120);
+      const diffs: number[] = [];
+      for (let i = p.resid.length - n + 1; i < p.resid.length; i++) diffs.push(Math.abs(p.resid[i] - p.resid[i - 1]));
+      // noise of one sample from the MAD of first differences (σ_diff = √2 σ)
+      p.sigma = Math.max(1.4826 * median(diffs) / Math.SQRT2, 1e-5);
+    }
+  }
+
+  /** Drop of a sensor's residual from before the onset to the last minutes, MPa, and its z. */
+  private pressureDrop(p: PressureTrack, onset: number, now: number): { drop: number; z: number } | undefined {
+    if (this.ctx.health.isFaulty(p.sensor) || Number.isNaN(p.sigma)) return undefined;
+    const pre: number[] = [];
+    const post: number[] = [];
+    const postFrom = Math.max(onset, now - 10 * MIN);
+    const kept = p.preLevel?.onset === onset ? p.preLevel : undefined;
+    for (let i = 0; i < p.ts.length; i++) {
+      const t = p.ts[i];
+      if (!kept && t >= onset - 30 * MIN && t < onset) pre.push(p.resid[i]);
+      else if (t >= postFrom && t <= now) post.push(p.resid[i]);
+    }
+    const preN = kept ? kept.n : pre.length;
+    if (preN < 5 || post.length < 2) return undefined;
+    const preLevel = kept ? kept.level : median(pre);
+    p.preLevel = { onset, level: preLevel, n: preN };
+    const drop = preLevel - median(post);
+    const se = p.sigma * Math.sqrt(1.57 / preN + 1.57 / post.length); // a median's variance is π/2 × the mean's
+    return { drop, z: drop / se };
+  }
+
+  // ---- net inflow ----
+
+  private onNetInflow(v: NetInflow, out: Condition[]): void {
+    const t = this.dmas.get(v.dma);
+    if (!t) return;
+    if (this.o.emitInflow && !this.silent) this.derived.push(this.inflow.toPoint(v));
+    this.flowBaseline.add(v.dma, v.ts, v.value);
+    const e = this.flowBaseline.expected(v.dma, v.ts);
+    // no history for this time of day (and kind of day) yet: warming up
+    if (!e || e.median <= 0 || !e.sameType) {
+      t.refReady = false;
+      return;
+    }
+    const dayNumber = Math.floor(v.ts / 86_400_000);
+    if (t.meanAtDay !== dayNumber || t.meanInflow === undefined) {
+      t.meanInflow = this.flowBaseline.typicalMean(v.dma, v.ts) ?? t.meanInflow;
+      t.meanAtDay = dayNumber;
+    }
+    const mean = t.meanInflow ?? e.median;
+    const gap = v.ts - t.lastTs;
+    t.lastTs = v.ts;
+    const ratio = v.value / e.median - 1;
+    if (!t.refReady || gap > 60 * MIN) {
+      // first value, or back after a long gap: take today's level as it is, and start the CUSUM afresh
+      if (t.state !== 'active') {
+        t.refRatio = ratio;
+        t.s = 0;
+      }
+      t.refReady = true;
+    }
+    const expected = e.median * (1 + t.refRatio);
+    const r = v.value - expected;
+    push(t.rTs, t.r, v.ts, r, v.ts - 3 * 3_600_000);
+
+    // noise scale of the residual from quiet times (MAD), with a floor
+    if (t.state === 'watch') {
+      t.quiet.push(r);
+      if (t.quiet.length > 240) t.quiet.shift();
+    }
+    if (t.quiet.length >= 20 && (v.ts - t.sigmaAt >= 15 * MIN || Number.isNaN(t.sigma))) {
+      const m = median(t.quiet);
+      t.sigma = 1.4826 * median(t.quiet.map((x) => Math.abs(x - m)));
+      t.sigmaAt = v.ts;
+    }
+    const sigma = Math.max(Number.isNaN(t.sigma) ? 0 : t.sigma, this.o.sigmaFloorFraction * mean);
+    const minBurst = this.o.minBurstFraction * mean;
+    // allowance: half the smallest burst we look for, in σ units (and at least one σ)
+    const k = Math.max(1, 0.5 * minBurst / sigma);
+    const z = r / sigma;
+
+    if (t.state === 'watch') {
+      const before = t.s;
+      t.s = Math.max(0, t.s + z - k);
+      if (before === 0 && t.s > 0) t.firstUpTs = v.ts;
+      if (t.s === 0) {
+        // follow today's level slowly while nothing is happening
+        const a = 1 - Math.exp(-(Math.min(gap, 10 * MIN) / MIN) / this.o.referenceTauMin);
+        t.refRatio += a * (ratio - t.refRatio);
+      }
+      if (t.s > 0 && v.ts - t.firstUpTs >= this.o.candidateTimeoutMin * MIN) {
+        // a slow rise, not a step: take it as today's level (demand wanders) and start again
+        t.refRatio += meanSince(t.rTs, t.r, v.ts - 10 * MIN + 1) / e.median;
+        t.s = 0;
+        return;
+      }
+      if (t.s >= this.o.decisionConfirmed * k) {
+        const onset = t.firstUpTs;
+        const size = meanSince(t.rTs, t.r, onset);
+        if (size < minBurst * 0.8) return;
+        const hint = this.locate(t, onset, v.ts);
+        const confirmed = hint !== undefined && hint.z >= this.o.pressureDropZ && hint.drop >= this.o.pressureDropMinMPa;
+        // a burst is a step: the first minutes after the onset stand above the minutes before it
+        // by about its size, where demand wandering rises gradually
+        const jump = meanBetween(t.rTs, t.r, onset, onset + this.o.stepAfterMin * MIN) - meanBetween(t.rTs, t.r, onset - this.o.stepBeforeMin * MIN, onset);
+        const step = v.ts >= onset + (this.o.stepAfterMin - 1) * MIN && jump >= this.o.stepFraction * minBurst;
+        if (confirmed || step || (t.s >= this.o.decisionFlowOnly * k && size >= this.o.flowOnlyMinFraction * mean)) {
+          t.jump = jump;
+          t.state = 'active';
+          t.onset = onset;
+          t.peak = size;
+          t.level = size;
+          t.belowSince = undefined;
+          out.push(this.condition(t, 'raise', v.ts, size, mean, sigma, hint, confirmed));
+        }
+      }
+      return;
+    }
+
+    // active: follow the residual level (mean of the last 10 minutes) and clear when it returns
+    t.level = meanSince(t.rTs, t.r, Math.max(t.onset, v.ts - 10 * MIN + 1));
+    t.peak = Math.max(t.peak, t.level);
+    const hint = this.locate(t, t.onset, v.ts);
+    const confirmed = hint !== undefined && hint.z >= this.o.pressureDropZ && hint.drop >= this.o.pressureDropMinMPa;
+    // a repair (or a valve put back) is a step down of about the burst's size
+    const stepDown = meanBetween(t.rTs, t.r, v.ts - (this.o.stepBeforeMin + this.o.stepAfterMin) * MIN + 1, v.ts - this.o.stepAfterMin * MIN + 1)
+      - meanBetween(t.rTs, t.r, v.ts - this.o.stepAfterMin * MIN + 1, v.ts + 1);
+    if (stepDown >= 0.7 * Math.max(t.jump, minBurst) && t.belowSince === undefined) t.belowSince = v.ts;
+    if (t.level < this.o.clearFraction * t.peak || (t.belowSince !== undefined && t.level < 0.5 * t.peak)) {
+      t.belowSince ??= v.ts;
+      if (v.ts - t.belowSince >= this.o.clearDelayMin * MIN) {
+        // the location is the one seen during the burst, not after the repair
+        out.push(this.condition(t, 'clear', v.ts, t.level, mean, sigma, t.emitted?.location, t.emitted?.confirmed ?? false));
+        t.state = 'watch';
+        t.s = 0;
+        t.emitted = undefined;
+        t.quiet.length = 0;
+      }
+      return;
+    }
+    t.belowSince = undefined;
+    const prev = t.emitted!;
+    const priority = priorityOf(t.level / mean);
+    const changed = priority !== prev.priority || confirmed !== prev.confirmed || (hint?.sensor !== prev.hint && confirmed)
+      || Math.abs(t.level - prev.flow) > 0.25 * prev.flow;
+    if (changed && v.ts - prev.ts >= 5 * MIN) out.push(this.condition(t, 'update', v.ts, t.level, mean, sigma, hint, confirmed));
+  }
+
+  /** The DMA's pressure sensor with the largest drop since the onset. */
+  private locate(t: DmaTrack, onset: number, now: number): Hint | undefined {
+    let best: { sensor: string; drop: number; z: number } | undefined;
+    const drops: Record<string, number> = {};
+    for (const p of t.pressures) {
+      const d = this.pressureDrop(p, onset, now);
+      if (!d) continue;
+      drops[p.sensor] = round(d.drop, 5);
+      if (!best || d.drop > best.drop) best = { sensor: p.sensor, ...d };
+    }
+    return best && { ...best, drops };
+  }
+
+  private condition(
+    t: DmaTrack, state: Condition['state'], ts: number, flow: number, mean: number, sigma: number,
+    hint: Hint | undefined, confirmed: boolean,
+  ): Condition {
+    const priority = state === 'clear' ? priorityOf(t.peak / mean) : priorityOf(flow / mean);
+    if (state !== 'clear') t.emitted = { priority, confirmed, hint: hint?.sensor, flow, ts, location: hint };
+    const where = confirmed && hint ? `, largest pressure drop at ${hint.sensor} (${(hint.drop * 1000).toFixed(1)} kPa)` : '';
+    const message = state === 'clear'
+      ? `Burst in DMA ${t.dma} over: net inflow back to its baseline`
+      : `Possible burst in DMA ${t.dma}: net inflow ${flow.toFixed(1)} m³/h above its baseline (${Math.round((100 * flow) / mean)} % of mean inflow)${where}${confirmed ? '' : '; no pressure drop confirms it yet'}`;
+    return {
+      id: `burst:${t.dma}`, type: 'burst', state, ts, priority, site: t.site || undefined, dma: t.dma,
+      sensor: confirmed ? hint?.sensor : undefined,
+      message,
+      evidence: {
+        burstFlowM3h: round(flow, 2),
+        peakFlowM3h: round(t.peak, 2),
+        meanInflowM3h: round(mean, 2),
+        shareOfMeanInflow: round(flow / mean, 3),
+        estimatedStart: t.onset,
+        stepAtStartM3h: round(t.jump, 2),
+        residualSigmaM3h: round(sigma, 3),
+        cusum: round(t.s, 1),
+        pressureConfirmed: confirmed,
+        locationHint: hint?.sensor,
+        largestPressureDropMPa: hint ? round(hint.drop, 5) : undefined,
+        pressureDropsMPa: hint?.drops,
+      },
+    };
+  }
+}
+
+export function priorityOf(share: number): 'low' | 'medium' | 'high' | 'critical' {
+  if (share >= 0.3) return 'critical';
+  if (share >= 0.15) return 'high';
+  if (share >= 0.05) return 'medium';
+  return 'low';
+}
+
+function push(ts: number[], xs: number[], t: number, x: number, keepFrom: number): void {
+  ts.push(t);
+  xs.push(x);
+  let drop = 0;
+  while (drop < ts.length && ts[drop] < keepFrom) drop++;
+  if (drop) {
+    ts.splice(0, drop);
+    xs.splice(0, drop);
+  }
+}
+
+function meanSince(ts: number[], xs: number[], from: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = ts.length - 1; i >= 0 && ts[i] >= from; i--) {
+    sum += xs[i];
+    n++;
+  }
+  return n ? sum / n : 0;
+}
+
+function meanBetween(ts: number[], xs: number[], from: number, to: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = ts.length - 1; i >= 0 && ts[i] >= from; i--) {
+    if (ts[i] < to) {
+      sum += xs[i];
+      n++;
+    }
+  }
+  return n ? sum / n : NaN;
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}

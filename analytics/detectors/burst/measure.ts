@@ -1,0 +1,80 @@
+/**
+ * Measures the burst, night-flow and pressure detectors on the scenario suite and prints JSON lines
+ * (the figures quoted in the READMEs). Not a test: it runs for a minute or two.
+ *
+ *   npx tsx analytics/detectors/burst/measure.ts
+ */
+import { NightFlowDetector } from '../night-flow/index.ts';
+import { PressureDetector } from '../pressure/index.ts';
+import { raises, runScenario, score } from './harness.ts';
+import { BurstDetector } from './index.ts';
+
+const DAY = 86_400_000;
+const START = Date.parse('2024-05-06T00:00:00+08:00'); // every suite scenario used here starts then
+const print = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
+};
+
+async function bursts(file: string) {
+  // a quiet week before the start warms the baselines (event times stay where the file puts them)
+  const run = await runScenario({ scenario: file, from: START - 7 * DAY, detectors: (ctx) => [new BurstDetector(ctx)] });
+  const s = score(run, 'burst', 'burst', 30 * 60_000, START);
+  const days = (run.end - START) / DAY;
+  return { run, s, days };
+}
+
+const all: { delay: number }[] = [];
+let events = 0;
+let falseAlarms = 0;
+let dmaDays = 0;
+for (const file of ['burst.yaml', 'small-bursts.yaml']) {
+  const { run, s, days } = await bursts(file);
+  events += s.found.length + s.missed.length;
+  all.push(...s.found.map((f) => ({ delay: f.delayMin })));
+  falseAlarms += s.falseAlarms.length;
+  dmaDays += days * run.topology.dmas.size;
+  print({
+    scenario: file, found: s.found.length, missed: s.missed.map((m) => m.id), delaysMin: s.found.map((f) => f.delayMin),
+    hintRight: s.found.filter((f) => f.condition.evidence?.locationHint === f.truth.expect.nearestSensor).length,
+    falseAlarms: s.falseAlarms.length, falseAlarmsByDma: count(s.falseAlarms.map((c) => c.dma ?? '')),
+  });
+}
+print({ 'detect.burst_recall': all.length / events, 'detect.burst_delay_median_min': pct(all.map((a) => a.delay), 0.5), 'detect.burst_delay_p95_min': pct(all.map((a) => a.delay), 0.95), 'burst.false_alarms_per_dma_4w_during_event_runs': (falseAlarms / dmaDays) * 28 });
+
+// event-free: quiet-week after two weeks of warm-up
+{
+  const run = await runScenario({
+    scenario: 'quiet-week.yaml', from: START - 14 * DAY,
+    detectors: (ctx) => {
+      const b = new BurstDetector(ctx);
+      return [b, new NightFlowDetector(ctx), new PressureDetector(ctx, { bursts: b })];
+    },
+  });
+  const after = run.conditions.filter((c) => c.ts >= START && c.state === 'raise');
+  const dmaWeeks = run.topology.dmas.size;
+  const byType = count(after.map((c) => c.type));
+  print({ scenario: 'quiet-week.yaml (14 d warm-up)', raisesByType: byType, burstByDma: count(after.filter((c) => c.type === 'burst').map((c) => c.dma ?? '')), 'detect.false_alarms_per_dma_4w(burst)': ((byType.burst ?? 0) / dmaWeeks) * 4, 'new_leak_per_dma_4w': ((byType.new_leak ?? 0) / dmaWeeks) * 4 });
+}
+
+// night flow: incipient leak
+{
+  const run = await runScenario({ scenario: 'incipient-leak.yaml', detectors: (ctx) => [new NightFlowDetector(ctx)] });
+  const leak = run.truth.find((t) => t.type === 'leak')!;
+  const r = raises(run.conditions, 'new_leak');
+  const night = (ts: number) => Math.floor((ts - START - 3 * 3_600_000) / DAY); // night index, 03:00 local
+  const west = r.find((c) => c.dma === leak.dma);
+  const full = leak.expect.fullSizeFrom as number;
+  print({
+    scenario: 'incipient-leak.yaml', raised: r.map((c) => c.dma),
+    nightsSinceLeakStart: west ? night(west.ts) - night(leak.start) : null,
+    nightsSinceFullSize: west ? night(west.ts) - night(full) : null, riseM3h: west?.evidence?.riseM3h,
+  });
+}
+
+function count(xs: string[]): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const x of xs) o[x] = (o[x] ?? 0) + 1;
+  return o;
+}

@@ -1,0 +1,255 @@
+/**
+ * Night flow and leakage: per DMA per night, the minimum night flow (MNF: lowest 15-min mean of net
+ * inflow between 02:00 and 04:00 local), the legitimate night use from customer counts, the leakage
+ * estimate, and a new-leak condition when MNF rises against the DMA's own recent nights.
+ * See README.md for the method.
+ */
+import type { Point } from '../../../core/model/reading.ts';
+import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
+import { robustStats } from '../../baseline/time-of-week.ts';
+import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
+import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
+
+export const NIGHT_FLOW_MEASUREMENT = 'night_flow';
+export const LEAKAGE_MEASUREMENT = 'leakage_estimate';
+
+export interface NightFlowOptions {
+  /** Local window of the night minimum, hours [from, to). Default 2–4. */
+  windowFromHour?: number;
+  windowToHour?: number;
+  /** Averaging window of the minimum, min. Default 15. */
+  averageMin?: number;
+  /** A 15-min window counts only with this share of its samples. Default 0.5. */
+  minCoverage?: number;
+  /** Recent nights the rise is measured against (median). Default 14. */
+  historyNights?: number;
+  /** Fewest earlier nights before a rise can be judged. Default 2. */
+  minNights?: number;
+  /** A rise of at least this share of the reference MNF raises. Default 0.10. */
+  riseFraction?: number;
+  /** A rise above the median of recent nights by k × σ (σ = 1.4826 MAD, at least sigmaFloorFraction (0.03) of the reference)... Default 3. */
+  madK?: number;
+  sigmaFloorFraction?: number;
+  /** ...raises too when it is at least this share of the reference. Default 0.05. */
+  madMinFraction?: number;
+  /** Clear when MNF is back below reference + this share of the rise threshold for clearNights nights. */
+  clearShare?: number;
+  clearNights?: number;
+}
+
+interface Night {
+  /** Local day number of the night (the date at 02:00). */
+  day: number;
+  mnf: number;
+  /** Start of the lowest window, ms. */
+  at: number;
+}
+
+interface DmaNight {
+  dma: string;
+  site: string;
+  customers: number;
+  legitimateM3h: number;
+  /** Current night being collected: local day, and per-window sums. */
+  day: number;
+  windows: Map<number, { sum: number; n: number }>;
+  nightEndTs: number;
+  nightStartTs: number;
+  history: Night[];
+  active: boolean;
+  /** Reference frozen when a leak was raised, so the leak does not become its own baseline. */
+  frozenRef?: { median: number; sigma: number };
+  risingNights: number;
+  quietNights: number;
+}
+
+export class NightFlowDetector implements Detector {
+  readonly name = 'night-flow';
+  private readonly inflow: DmaInflow;
+  private readonly local: LocalTime;
+  private readonly dmas = new Map<string, DmaNight>();
+  private readonly o: Required<NightFlowOptions>;
+  private derived: Point[] = [];
+  private silent = false;
+  private readonly net: NetInflow[] = [];
+
+  constructor(private readonly ctx: DetectorContext, options: NightFlowOptions = {}) {
+    this.o = {
+      windowFromHour: options.windowFromHour ?? 2,
+      windowToHour: options.windowToHour ?? 4,
+      averageMin: options.averageMin ?? 15,
+      minCoverage: options.minCoverage ?? 0.5,
+      historyNights: options.historyNights ?? 14,
+      minNights: options.minNights ?? 2,
+      riseFraction: options.riseFraction ?? 0.1,
+      madK: options.madK ?? 3,
+      sigmaFloorFraction: options.sigmaFloorFraction ?? 0.03,
+      madMinFraction: options.madMinFraction ?? 0.05,
+      clearShare: options.clearShare ?? 0.5,
+      clearNights: options.clearNights ?? 2,
+    };
+    if (!(this.o.windowToHour > this.o.windowFromHour)) throw new Error('nightFlow.windowToHour: must be after windowFromHour');
+    this.local = new LocalTime(ctx.timezone);
+    this.inflow = new DmaInflow(ctx.topology, ctx.health);
+    for (const dma of this.inflow.dmas()) {
+      const cfg = ctx.topology.dmas.get(dma)!;
+      this.dmas.set(dma, {
+        dma, site: this.inflow.siteOf(dma), customers: cfg.customers,
+        // L/property/h × properties → L/h → m³/h
+        legitimateM3h: (cfg.customers * cfg.nightUseLPerPropertyH) / 1000,
+        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], active: false, risingNights: 0, quietNights: 0,
+      });
+    }
+  }
+
+  onReadings(batch: readonly SensorReading[]): Condition[] {
+    const out: Condition[] = [];
+    for (const r of batch) {
+      if (!this.inflow.isFlowSensor(r.sensor)) continue;
+      this.net.length = 0;
+      this.inflow.add(r, this.net);
+      for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.bucketMsOf(v.dma) / MINUTE_MS, out);
+    }
+    return this.silent ? [] : out;
+  }
+
+  onTime(eventTime: number): Condition[] {
+    const out: Condition[] = [];
+    this.net.length = 0;
+    this.inflow.advance(eventTime, this.net);
+    for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.bucketMsOf(v.dma) / MINUTE_MS, out);
+    for (const d of this.dmas.values()) if (!Number.isNaN(d.day) && eventTime >= d.nightEndTs) this.closeNight(d, out);
+    return this.silent ? [] : out;
+  }
+
+  drainDerived(): Point[] {
+    const d = this.derived;
+    this.derived = [];
+    return d;
+  }
+
+  /** The nights known for a DMA (oldest first), for tests and the KPI report. */
+  nights(dma: string): readonly Night[] {
+    return this.dmas.get(dma)?.history ?? [];
+  }
+
+  async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
+    const windowMs = this.o.averageMin * MINUTE_MS;
+    const from = until - (this.o.historyNights + 1) * 86_400_000;
+    this.silent = true;
+    try {
+      for (const dma of this.dmas.keys()) {
+        const values = await netInflowFromStore(history, this.inflow, dma, from, Math.floor(until / windowMs) * windowMs, windowMs);
+        // one window mean stands for a full window of one-minute samples
+        for (const v of values) this.onNet(dma, v.ts, v.value, this.o.averageMin, []);
+      }
+      this.onTime(until);
+    } finally {
+      this.silent = false;
+      this.derived = this.derived.filter((p) => p.ts >= until - 86_400_000);
+    }
+  }
+
+  /** One net inflow value standing for `minutes` one-minute samples. */
+  private onNet(dma: string, ts: number, value: number, minutes: number, out: Condition[]): void {
+    const d = this.dmas.get(dma);
+    if (!d) return;
+    if (!Number.isNaN(d.day) && ts >= d.nightEndTs) this.closeNight(d, out);
+    const pos = this.local.position(ts);
+    const hour = pos.msOfDay / 3_600_000;
+    if (hour < this.o.windowFromHour || hour >= this.o.windowToHour) return;
+    if (pos.day !== d.day) {
+      if (!Number.isNaN(d.day)) this.closeNight(d, out);
+      d.day = pos.day;
+      d.windows.clear();
+      d.nightStartTs = this.local.instantOf(pos.day, this.o.windowFromHour * 3_600_000);
+      d.nightEndTs = this.local.instantOf(pos.day, this.o.windowToHour * 3_600_000);
+    }
+    // windows on the local clock (02:00, 02:15...); the repeated hour of a fall-back night adds to the same windows
+    const w = Math.floor(pos.msOfDay / (this.o.averageMin * MINUTE_MS));
+    const acc = d.windows.get(w) ?? { sum: 0, n: 0 };
+    acc.sum += value * minutes;
+    acc.n += minutes;
+    d.windows.set(w, acc);
+  }
+
+  private closeNight(d: DmaNight, out: Condition[]): void {
+    const perWindow = this.o.averageMin;
+    let best: { mean: number; w: number } | undefined;
+    for (const [w, acc] of d.windows) {
+      if (acc.n < this.o.minCoverage * perWindow) continue;
+      const mean = acc.sum / acc.n;
+      if (!best || mean < best.mean) best = { mean, w };
+    }
+    const day = d.day;
+    d.day = NaN;
+    d.windows.clear();
+    if (!best) return; // no usable window tonight (a gap): no figure rather than a wrong one
+    if (d.history.length && d.history[d.history.length - 1].day >= day) return;
+    const at = this.local.instantOf(day, best.w * this.o.averageMin * MINUTE_MS);
+    const night: Night = { day, mnf: best.mean, at };
+    const leakage = best.mean - d.legitimateM3h;
+    const ts = d.nightStartTs;
+    this.derived.push(
+      { measurement: NIGHT_FLOW_MEASUREMENT, sensor: d.dma, ts, value: best.mean, quality: 'good', site: d.site, dma: d.dma },
+      { measurement: LEAKAGE_MEASUREMENT, sensor: d.dma, ts, value: leakage, quality: 'good', site: d.site, dma: d.dma },
+    );
+    this.judge(d, night, leakage, d.nightEndTs, out);
+    d.history.push(night);
+    if (d.history.length > this.o.historyNights) d.history.shift();
+  }
+
+  /** Compare tonight with the recent nights; raise, update or clear `new_leak:<dma>`. */
+  private judge(d: DmaNight, night: Night, leakage: number, ts: number, out: Condition[]): void {
+    const earlier = d.history.map((n) => n.mnf);
+    if (!d.active && earlier.length < this.o.minNights) return;
+    const ref = d.frozenRef ?? (() => {
+      const s = robustStats(earlier);
+      return { median: s.median, sigma: Math.max(s.sigma, this.o.sigmaFloorFraction * s.median) };
+    })();
+    const rise = night.mnf - ref.median;
+    const byShare = rise >= this.o.riseFraction * ref.median;
+    const byMad = rise >= this.o.madK * ref.sigma && rise >= this.o.madMinFraction * ref.median;
+    d.risingNights = byMad || byShare ? d.risingNights + 1 : 0;
+    const evidence = {
+      nightFlowM3h: round(night.mnf), referenceM3h: round(ref.median), riseM3h: round(rise), riseShare: round(rise / ref.median, 3),
+      referenceSigmaM3h: round(ref.sigma), legitimateNightUseM3h: round(d.legitimateM3h), leakageEstimateM3h: round(leakage),
+      customers: d.customers, minimumAt: night.at, nightsCompared: earlier.length, risingNights: d.risingNights,
+    };
+    const base = { id: `new_leak:${d.dma}`, type: 'new_leak', ts, site: d.site || undefined, dma: d.dma };
+    if (!d.active) {
+      if (byShare || byMad) {
+        d.active = true;
+        d.frozenRef = ref;
+        d.quietNights = 0;
+        out.push({
+          ...base, state: 'raise', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
+          message: `New leak suspected in DMA ${d.dma}: minimum night flow ${night.mnf.toFixed(1)} m³/h, ${rise.toFixed(1)} m³/h (${Math.round((100 * rise) / ref.median)} %) above its recent nights`,
+        });
+      }
+      return;
+    }
+    const clearBelow = this.o.clearShare * Math.min(this.o.riseFraction * ref.median, Math.max(this.o.madK * ref.sigma, this.o.madMinFraction * ref.median));
+    if (rise < clearBelow) {
+      d.quietNights++;
+      if (d.quietNights >= this.o.clearNights) {
+        d.active = false;
+        d.frozenRef = undefined;
+        d.risingNights = 0;
+        out.push({ ...base, state: 'clear', priority: 'medium', evidence, message: `Night flow in DMA ${d.dma} back to its earlier level` });
+      }
+      return;
+    }
+    d.quietNights = 0;
+    out.push({
+      ...base, state: 'update', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
+      message: `Leak in DMA ${d.dma} persists: minimum night flow ${night.mnf.toFixed(1)} m³/h, ${rise.toFixed(1)} m³/h above its earlier nights`,
+    });
+  }
+}
+
+function round(x: number, d = 2): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
+import { LocalTime } from '../../baseline/local-time.ts';
+import type { DetectorContext } from '../../types.ts';
+import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../burst/harness.ts';
+import { LEAKAGE_MEASUREMENT, NIGHT_FLOW_MEASUREMENT, NightFlowDetector } from './index.ts';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+function town(timezone = 'Asia/Shanghai') {
+  const ctx: DetectorContext = { topology: syntheticTopology(), health: new ScheduledFaults(), timezone };
+  const local = new LocalTime(timezone);
+  return { detector: new NightFlowDetector(ctx), wall: (ts: number) => local.wallMs(ts), local };
+}
+
+describe('night flow, hand-made town', () => {
+  const MON = Date.parse('2024-05-06T00:00:00+08:00');
+
+  it('stores the minimum night flow and the leakage estimate per night, at 02:00 local', () => {
+    const { detector, wall } = town();
+    const { derived } = feedTown([detector], MON, MON + 3 * DAY, wall);
+    const nights = derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT);
+    expect(nights.map((p) => p.ts)).toEqual([0, 1, 2].map((d) => MON + d * DAY + 2 * HOUR));
+    // the town's demand is lowest at 03:00 (20 m³/h): the lowest 15-min mean is about 20
+    for (const p of nights) expect(p.value).toBeCloseTo(20.05, 0);
+    const leak = derived.filter((p) => p.measurement === LEAKAGE_MEASUREMENT);
+    // 1,000 customers × 1.7 L/h = 1.7 m³/h of legitimate night use
+    expect(leak[0].value).toBeCloseTo(nights[0].value - 1.7, 9);
+    expect(leak[0]).toMatchObject({ sensor: 'town', dma: 'town', site: 'site1' });
+    const first = detector.nights('town')[0];
+    expect(new Date(first.at).toISOString()).toMatch(/T1[89]:/); // the lowest window lies near 03:00 local (19:00 UTC)
+  });
+
+  it('raises new_leak when a leak of 10 % of night flow appears, and clears two nights after the repair', () => {
+    const { detector, wall } = town();
+    feedTown([detector], MON, MON + 5 * DAY, wall);
+    const leak: TownEvent = { from: MON + 5 * DAY + 12 * HOUR, to: MON + 8 * DAY + 12 * HOUR, burstM3h: 2.5 };
+    const { conditions } = feedTown([detector], MON + 5 * DAY, MON + 11 * DAY, wall, [leak]);
+    const raised = raises(conditions, 'new_leak');
+    expect(raised).toHaveLength(1);
+    expect(raised[0].id).toBe('new_leak:town');
+    expect(raised[0].ts).toBe(MON + 6 * DAY + 4 * HOUR); // the first night with the leak, at 04:00
+    expect(raised[0].evidence!.riseM3h as number).toBeCloseTo(2.5, 0);
+    const clear = conditions.filter((c) => c.state === 'clear');
+    expect(clear).toHaveLength(1);
+    expect(clear[0].ts).toBe(MON + 10 * DAY + 4 * HOUR);
+  });
+
+  it('leaves a night without data out instead of guessing (gap), and ignores what is late', () => {
+    const { detector, wall } = town();
+    const { derived } = feedTown([detector], MON, MON + 3 * DAY, wall, [], (batch, ts) => {
+      const h = ((wall(ts) / HOUR) % 24 + 24) % 24;
+      return ts >= MON + DAY && ts < MON + 2 * DAY && h >= 1 && h < 5 ? [] : batch; // comms lost the second night
+    });
+    const nights = derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT).map((p) => p.ts);
+    expect(nights).toEqual([MON + 2 * HOUR, MON + 2 * DAY + 2 * HOUR]);
+    // a reading for last night arriving now changes nothing
+    const late = detector.onReadings([{ measurement: 'flow', sensor: 'IN-1', ts: MON + DAY + 3 * HOUR, value: 0, quality: 'good', site: 'site1', dma: 'town' }]);
+    expect(late).toEqual([]);
+    expect(detector.drainDerived()).toEqual([]);
+  });
+
+  it('follows local time across DST (Europe/Rome): one figure per night, the short and the long night too', () => {
+    const { detector, wall, local } = town('Europe/Rome');
+    const from = Date.UTC(2024, 2, 28, 23); // 2024-03-29 00:00 CET
+    const { derived } = feedTown([detector], from, from + 4 * DAY, wall);
+    const nights = derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT);
+    expect(nights.map((p) => new Date(p.ts).toISOString())).toEqual([
+      '2024-03-29T01:00:00.000Z', '2024-03-30T01:00:00.000Z',
+      '2024-03-31T01:00:00.000Z', // 02:00 did not exist: the window starts when the clocks jump, 03:00 CEST
+      '2024-04-01T00:00:00.000Z', // 02:00 CEST
+    ]);
+    // the short night's minimum comes from 03:00–04:00 local, which holds the town's 03:00 low
+    const short = detector.nights('town')[2];
+    expect(local.position(short.at).msOfDay).toBeGreaterThanOrEqual(3 * HOUR);
+    const fall = town('Europe/Rome');
+    const f = feedTown([fall.detector], Date.UTC(2024, 9, 25, 22), Date.UTC(2024, 9, 25, 22) + 3 * DAY, fall.wall).derived;
+    expect(f.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT)).toHaveLength(3); // the 25-hour night gives one figure
+  });
+
+  it('restarts at 03:00 through warmUp and still closes the night with the same figure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-night-'));
+    const store = new SqliteStore(join(dir, 'ts.db'));
+    await store.init();
+    try {
+      const whole = town();
+      const ref = feedTown([whole.detector], MON, MON + 3 * DAY, whole.wall).derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT);
+      const first = town();
+      const restartAt = MON + 2 * DAY + 3 * HOUR;
+      const before = feedTown([first.detector], MON, restartAt, first.wall);
+      await store.write(before.readings);
+      const second = town();
+      await second.detector.warmUp(store, restartAt);
+      expect(second.detector.nights('town')).toHaveLength(2);
+      const after = feedTown([second.detector], restartAt, MON + 3 * DAY, second.wall).derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT);
+      expect(after).toHaveLength(1);
+      expect(after[0].ts).toBe(ref[2].ts);
+      expect(after[0].value).toBeCloseTo(ref[2].value, 9);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('night flow, simulated L-Town (incipient-leak.yaml)', () => {
+  it('finds the growing leak in West within three nights, and nothing elsewhere', async () => {
+    const run = await runScenario({ scenario: 'incipient-leak.yaml', detectors: (ctx) => [new NightFlowDetector(ctx)] });
+    const leak = run.truth.find((t) => t.type === 'leak')!;
+    const raised = raises(run.conditions, 'new_leak');
+    expect(raised.map((c) => c.dma)).toEqual(['west']);
+    // the leak grows linearly to its full size; find the first night (03:00 local) it was ≥ 10 % of the night flow
+    const fullFrom = leak.expect.fullSizeFrom as number;
+    const sizeAt = (ts: number) => leak.magnitude! * Math.min(1, Math.max(0, (ts - leak.start) / (fullFrom - leak.start)));
+    const reference = raised[0].evidence!.referenceM3h as number;
+    const nightAt = (n: number) => Date.parse('2024-05-06T03:00:00+08:00') + n * DAY;
+    const firstNight = (pred: (ts: number) => boolean) => [0, 1, 2, 3, 4, 5, 6].find((n) => pred(nightAt(n)))!;
+    const raisedNight = firstNight((ts) => ts + HOUR >= raised[0].ts);
+    const leakNight = firstNight((ts) => ts >= leak.start);
+    const tenPercentNight = firstNight((ts) => sizeAt(ts) >= 0.1 * reference);
+    const sinceTen = raisedNight - tenPercentNight + 1;
+    console.log(`incipient-leak: new_leak:west on night ${raisedNight - leakNight + 1} after the leak began, night ${sinceTen} after it reached 10 % of night flow (rise ${String(raised[0].evidence!.riseM3h)} m³/h)`);
+    expect(sinceTen).toBeLessThanOrEqual(3);
+    expect(raisedNight - leakNight + 1).toBeLessThanOrEqual(4);
+    const nightFlows = run.derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT);
+    expect(nightFlows).toHaveLength(5 * 7);
+    expect(run.derived.filter((p) => p.measurement === LEAKAGE_MEASUREMENT)).toHaveLength(5 * 7);
+  }, 60_000);
+});

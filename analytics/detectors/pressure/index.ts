@@ -1,0 +1,294 @@
+/**
+ * Pressure detector, per pressure sensor:
+ * - `pressure_low:<sensor>`: below the minimum service pressure (thresholds.low, default 0.14 MPa at
+ *   network, network-end and inlet sensors) for the on-delay; clears above low + hysteresis for the
+ *   off-delay. Below thresholds.lowLow it is high priority.
+ * - `pressure_drop:<sensor>`: a rapid drop (≥ dropMPa within dropWindowMin); clears when the
+ *   pressure has recovered half of the drop.
+ * - `pressure_deviation:<sensor>`: away from its time-of-week baseline by more than
+ *   max(k × 1.4826 MAD, minDeviationMPa) for the on-delay; clears inside half of that.
+ * A faulty sensor (ctx.health) is skipped and its conditions cleared. See README.md.
+ */
+import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+import { readRawHistory } from '../../baseline/history.ts';
+import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
+import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
+
+export interface PressureOptions {
+  /** Minimum service pressure where a sensor sets no thresholds.low, MPa. Default 0.14. */
+  defaultLowMPa?: number;
+  /** Places the default applies to. Default network, network-end, inlet. */
+  defaultLowPlaces?: readonly string[];
+  lowOnDelayMin?: number;
+  lowOffDelayMin?: number;
+  /** Hysteresis above the threshold before a low clears, MPa. Default 0.01. */
+  hysteresisMPa?: number;
+  /** Rapid drop: at least this much, MPa... Default 0.03. */
+  dropMPa?: number;
+  /** ...within this many minutes. Default 10. */
+  dropWindowMin?: number;
+  /** Deviation from the time-of-week baseline: k × σ (σ = 1.4826 MAD)... Default 5. */
+  deviationK?: number;
+  /** ...and at least this much, MPa. Default 0.02. */
+  minDeviationMPa?: number;
+  deviationOnDelayMin?: number;
+  deviationOffDelayMin?: number;
+  /** Fewest days of baseline before deviations are judged. Default 3. */
+  deviationMinDays?: number;
+  baseline?: Partial<Omit<BaselineOptions, 'timezone'>>;
+  /** Burst detector (or anything) telling which burst is active in a DMA: secondary conditions link to it. */
+  bursts?: { activeBurst(dma: string): string | undefined };
+  /** Hours of raw history warmUp replays. Default 1. */
+  replayHours?: number;
+}
+
+const MIN = 60_000;
+
+interface Active { since: number; parent?: string; evidence: Record<string, unknown> }
+
+interface Track {
+  sensor: string;
+  dma: string;
+  site: string;
+  low: number | undefined;
+  lowLow: number | undefined;
+  lastTs: number;
+  /** Recent (ts, value) for the drop window. */
+  ts: number[];
+  v: number[];
+  lowPending: number | undefined;
+  lowClearPending: number | undefined;
+  devPending: number | undefined;
+  devClearPending: number | undefined;
+  lowActive?: Active;
+  dropActive?: Active & { before: number; drop: number };
+  devActive?: Active;
+}
+
+export class PressureDetector implements Detector {
+  readonly name = 'pressure';
+  private readonly tracks = new Map<string, Track>();
+  private readonly baseline: TimeOfWeekBaseline;
+  private readonly o: Required<Omit<PressureOptions, 'bursts' | 'baseline'>>;
+  private silent = false;
+
+  constructor(private readonly ctx: DetectorContext, private readonly options: PressureOptions = {}) {
+    this.o = {
+      defaultLowMPa: options.defaultLowMPa ?? 0.14,
+      defaultLowPlaces: options.defaultLowPlaces ?? ['network', 'network-end', 'inlet'],
+      lowOnDelayMin: options.lowOnDelayMin ?? 5,
+      lowOffDelayMin: options.lowOffDelayMin ?? 5,
+      hysteresisMPa: options.hysteresisMPa ?? 0.01,
+      dropMPa: options.dropMPa ?? 0.03,
+      dropWindowMin: options.dropWindowMin ?? 10,
+      deviationK: options.deviationK ?? 5,
+      minDeviationMPa: options.minDeviationMPa ?? 0.02,
+      deviationOnDelayMin: options.deviationOnDelayMin ?? 15,
+      deviationOffDelayMin: options.deviationOffDelayMin ?? 15,
+      deviationMinDays: options.deviationMinDays ?? 3,
+      replayHours: options.replayHours ?? 1,
+    };
+    this.baseline = new TimeOfWeekBaseline({ timezone: ctx.timezone, historyDays: 21, ...options.baseline });
+    for (const s of ctx.topology.networkSensors()) {
+      if (s.kind !== 'pressure') continue;
+      const low = s.thresholds?.low ?? (this.o.defaultLowPlaces.includes(s.place) ? this.o.defaultLowMPa : undefined);
+      this.tracks.set(s.id, {
+        sensor: s.id, dma: s.dma, site: s.site, low, lowLow: s.thresholds?.lowLow, lastTs: -Infinity, ts: [], v: [],
+        lowPending: undefined, lowClearPending: undefined, devPending: undefined, devClearPending: undefined,
+      });
+    }
+  }
+
+  onReadings(batch: readonly SensorReading[]): Condition[] {
+    const out: Condition[] = [];
+    for (const r of batch) {
+      const t = this.tracks.get(r.sensor);
+      if (!t) continue;
+      if (this.ctx.health.isFaulty(r.sensor)) {
+        this.clearAll(t, r.ts, 'sensor in fault', out);
+        continue;
+      }
+      if (r.quality === 'bad' || !Number.isFinite(r.value) || r.ts <= t.lastTs) continue; // bad, late or duplicate
+      t.lastTs = r.ts;
+      this.baseline.add(r.sensor, r.ts, r.value);
+      this.checkLow(t, r.ts, r.value, out);
+      this.checkDrop(t, r.ts, r.value, out);
+      this.checkDeviation(t, r.ts, r.value, out);
+    }
+    this.linkToBursts(out, batch.length ? batch[batch.length - 1].ts : undefined);
+    return this.silent ? [] : out;
+  }
+
+  onTime(eventTime: number): Condition[] {
+    const out: Condition[] = [];
+    this.baseline.advance(eventTime);
+    for (const t of this.tracks.values()) if (this.ctx.health.isFaulty(t.sensor)) this.clearAll(t, eventTime, 'sensor in fault', out);
+    this.linkToBursts(out, eventTime);
+    return this.silent ? [] : out;
+  }
+
+  async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
+    const sensors = [...this.tracks.keys()];
+    const replayFrom = Math.floor((until - this.o.replayHours * 3_600_000) / this.baseline.slotMs) * this.baseline.slotMs;
+    await warmBaselineFromStore(this.baseline, history, 'pressure', sensors, replayFrom - this.baseline.historyDays * 86_400_000, replayFrom);
+    const raw = await readRawHistory(history, this.ctx.topology, sensors, replayFrom, until);
+    this.silent = true;
+    try {
+      for (let i = 0; i < raw.length;) {
+        let j = i;
+        while (j < raw.length && raw[j].ts === raw[i].ts) j++;
+        this.onReadings(raw.slice(i, j));
+        i = j;
+      }
+      this.onTime(until);
+    } finally {
+      this.silent = false;
+    }
+  }
+
+  // ---- rules ----
+
+  private checkLow(t: Track, ts: number, value: number, out: Condition[]): void {
+    if (t.low === undefined) return;
+    if (!t.lowActive) {
+      if (value < t.low) {
+        t.lowPending ??= ts;
+        if (ts - t.lowPending >= this.o.lowOnDelayMin * MIN) {
+          const severe = t.lowLow !== undefined && value < t.lowLow;
+          t.lowActive = { since: t.lowPending, evidence: { valueMPa: value, thresholdMPa: t.low, lowLowMPa: t.lowLow, belowSince: t.lowPending } };
+          t.lowClearPending = undefined;
+          out.push(this.cond(t, 'pressure_low', 'raise', ts, severe ? 'high' : 'medium', t.lowActive,
+            `Pressure at ${t.sensor} below the minimum service pressure: ${fmt(value)} MPa < ${fmt(t.low)} MPa`));
+        }
+      } else t.lowPending = undefined;
+      return;
+    }
+    if (value >= t.low + this.o.hysteresisMPa) {
+      t.lowClearPending ??= ts;
+      if (ts - t.lowClearPending >= this.o.lowOffDelayMin * MIN) {
+        out.push(this.cond(t, 'pressure_low', 'clear', ts, 'medium', { ...t.lowActive, evidence: { ...t.lowActive.evidence, valueMPa: value } },
+          `Pressure at ${t.sensor} back above ${fmt(t.low)} MPa`));
+        t.lowActive = undefined;
+        t.lowPending = undefined;
+      }
+    } else t.lowClearPending = undefined;
+  }
+
+  private checkDrop(t: Track, ts: number, value: number, out: Condition[]): void {
+    t.ts.push(ts);
+    t.v.push(value);
+    const from = ts - this.o.dropWindowMin * MIN;
+    let cut = 0;
+    while (cut < t.ts.length && t.ts[cut] < from) cut++;
+    if (cut) {
+      t.ts.splice(0, cut);
+      t.v.splice(0, cut);
+    }
+    if (t.dropActive) {
+      // recovered half of the drop: over
+      if (value >= t.dropActive.before - t.dropActive.drop / 2) {
+        out.push(this.cond(t, 'pressure_drop', 'clear', ts, 'medium', { ...t.dropActive, evidence: { ...t.dropActive.evidence, valueMPa: value } },
+          `Pressure at ${t.sensor} recovered`));
+        t.dropActive = undefined;
+      }
+      return;
+    }
+    if (t.v.length < 3) return;
+    // smooth single-sample noise: the latest value against the highest of the window, both as medians of three
+    const now = med3(t.v[t.v.length - 1], t.v[t.v.length - 2], t.v[t.v.length - 3]);
+    let before = -Infinity;
+    let beforeTs = ts;
+    for (let i = 1; i + 1 < t.v.length - 2; i++) {
+      const m = med3(t.v[i - 1], t.v[i], t.v[i + 1]);
+      if (m > before) {
+        before = m;
+        beforeTs = t.ts[i];
+      }
+    }
+    const drop = before - now;
+    if (drop >= this.o.dropMPa) {
+      t.dropActive = {
+        since: beforeTs, before, drop,
+        evidence: { dropMPa: round(drop), fromMPa: round(before), toMPa: round(now), withinMin: round((ts - beforeTs) / MIN, 1), startedAt: beforeTs },
+      };
+      out.push(this.cond(t, 'pressure_drop', 'raise', ts, drop >= 2 * this.o.dropMPa ? 'high' : 'medium', t.dropActive,
+        `Rapid pressure drop at ${t.sensor}: ${fmt(drop)} MPa in ${Math.round((ts - beforeTs) / MIN)} min`));
+    }
+  }
+
+  private checkDeviation(t: Track, ts: number, value: number, out: Condition[]): void {
+    const e = this.baseline.expected(t.sensor, ts);
+    if (!e || !e.sameType || e.days < this.o.deviationMinDays) return;
+    const limit = Math.max(this.o.deviationK * e.sigma, this.o.minDeviationMPa);
+    const dev = value - e.median;
+    const evidence = { valueMPa: round(value), baselineMPa: round(e.median), deviationMPa: round(dev), limitMPa: round(limit), baselineDays: e.days };
+    if (!t.devActive) {
+      if (Math.abs(dev) > limit) {
+        t.devPending ??= ts;
+        if (ts - t.devPending >= this.o.deviationOnDelayMin * MIN) {
+          t.devActive = { since: t.devPending, evidence: { ...evidence, direction: dev < 0 ? 'below' : 'above' } };
+          t.devClearPending = undefined;
+          out.push(this.cond(t, 'pressure_deviation', 'raise', ts, 'low', t.devActive,
+            `Pressure at ${t.sensor} ${dev < 0 ? 'below' : 'above'} its usual level for this time of week by ${fmt(Math.abs(dev))} MPa`));
+        }
+      } else t.devPending = undefined;
+      return;
+    }
+    if (Math.abs(dev) < limit / 2) {
+      t.devClearPending ??= ts;
+      if (ts - t.devClearPending >= this.o.deviationOffDelayMin * MIN) {
+        out.push(this.cond(t, 'pressure_deviation', 'clear', ts, 'low', { ...t.devActive, evidence }, `Pressure at ${t.sensor} back to its usual level`));
+        t.devActive = undefined;
+        t.devPending = undefined;
+      }
+    } else t.devClearPending = undefined;
+  }
+
+  private clearAll(t: Track, ts: number, reason: string, out: Condition[]): void {
+    const msg = `Pressure at ${t.sensor}: ${reason}, condition withdrawn`;
+    if (t.lowActive) out.push(this.cond(t, 'pressure_low', 'clear', ts, 'medium', { ...t.lowActive, evidence: { ...t.lowActive.evidence, reason } }, msg));
+    if (t.dropActive) out.push(this.cond(t, 'pressure_drop', 'clear', ts, 'medium', { ...t.dropActive, evidence: { ...t.dropActive.evidence, reason } }, msg));
+    if (t.devActive) out.push(this.cond(t, 'pressure_deviation', 'clear', ts, 'low', { ...t.devActive, evidence: { ...t.devActive.evidence, reason } }, msg));
+    t.lowActive = t.dropActive = t.devActive = undefined;
+    t.lowPending = t.devPending = undefined;
+    t.ts.length = 0;
+    t.v.length = 0;
+  }
+
+  /** Active conditions in a DMA with a burst get evidence.parent = the burst's id (an update when it appears). */
+  private linkToBursts(out: Condition[], ts: number | undefined): void {
+    const bursts = this.options.bursts;
+    if (!bursts || ts === undefined) return;
+    for (const t of this.tracks.values()) {
+      const parent = t.dma ? bursts.activeBurst(t.dma) : undefined;
+      for (const [type, a] of [['pressure_low', t.lowActive], ['pressure_drop', t.dropActive], ['pressure_deviation', t.devActive]] as const) {
+        if (!a || a.parent === parent) continue;
+        a.parent = parent;
+        const raisedNow = out.find((c) => c.id === `${type}:${t.sensor}` && c.state === 'raise');
+        if (raisedNow) raisedNow.evidence = { ...raisedNow.evidence, parent };
+        else out.push(this.cond(t, type, 'update', ts, type === 'pressure_deviation' ? 'low' : 'medium', a,
+          parent ? `Pressure at ${t.sensor}: secondary effect of ${parent}` : `Pressure at ${t.sensor}: no longer linked to a burst`));
+      }
+    }
+  }
+
+  private cond(t: Track, type: string, state: Condition['state'], ts: number, priority: Condition['priority'], a: Active, message: string): Condition {
+    return {
+      id: `${type}:${t.sensor}`, type, state, ts, priority, site: t.site || undefined, dma: t.dma || undefined, sensor: t.sensor, message,
+      evidence: { ...a.evidence, since: a.since, ...(a.parent ? { parent: a.parent } : {}) },
+    };
+  }
+}
+
+function med3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+function round(x: number, d = 4): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+function fmt(x: number): string {
+  return x.toFixed(3);
+}

@@ -1,0 +1,208 @@
+/**
+ * DMA net inflow = Σ inlet flows − Σ outlet flows (topology: dmas[].inlets / outlets), aligned per
+ * time bucket (the DMA's slowest flow sensor's interval, at least a minute).
+ *
+ * Each bucket takes the mean of each sensor's readings in it. A bucket is complete when every flow
+ * sensor of the DMA has reported in it; otherwise it is closed when a later bucket completes, when
+ * the DMA's newest reading is `latenessMs` past its end, or when the watermark passes its end.
+ * A sensor missing from a closed bucket (a gap, a bad-quality or faulty reading) is held at its last
+ * value for up to `holdMs`; past that the bucket has no net inflow (a gap in the output, never a
+ * made-up value). Readings for a bucket already closed are late and dropped (counted).
+ */
+import type { Quality } from '../core/model/reading.ts';
+import type { Point } from '../core/model/reading.ts';
+import type { Topology } from '../core/topology/topology.ts';
+import type { TimeSeriesStore } from '../core/tsdb/types.ts';
+import type { SensorHealthView, SensorReading } from './types.ts';
+
+export const DMA_INFLOW_MEASUREMENT = 'dma_inflow';
+
+export interface NetInflow {
+  dma: string;
+  /** Bucket start, ms. */
+  ts: number;
+  /** m³/h. */
+  value: number;
+  quality: Quality;
+  /** Sensors whose value was held from an earlier bucket. */
+  held: string[];
+}
+
+export interface DmaInflowOptions {
+  /** Bucket length, ms; default the slowest flow sensor's interval of the DMA, at least 60 s. */
+  bucketMs?: number;
+  /** How long a missing sensor may be held at its last value. Default 5 min. */
+  holdMs?: number;
+  /** Close a bucket once the DMA's newest reading is this far past its end. Default 2 min. */
+  latenessMs?: number;
+}
+
+interface Term { sensor: string; sign: number }
+
+interface Bucket { start: number; sums: Map<string, number>; counts: Map<string, number>; uncertain: boolean }
+
+interface DmaState {
+  id: string;
+  site: string;
+  terms: Term[];
+  bucketMs: number;
+  open: Map<number, Bucket>;
+  lastClosed: number;
+  newestTs: number;
+  last: Map<string, { ts: number; value: number }>;
+}
+
+export class DmaInflow {
+  private readonly byDma = new Map<string, DmaState>();
+  /** sensor → DMAs it enters or leaves. */
+  private readonly bySensor = new Map<string, DmaState[]>();
+  private readonly holdMs: number;
+  private readonly latenessMs: number;
+  lateDropped = 0;
+  gaps = 0;
+
+  constructor(topology: Topology, private readonly health?: SensorHealthView, options: DmaInflowOptions = {}) {
+    this.holdMs = options.holdMs ?? 300_000;
+    this.latenessMs = options.latenessMs ?? 120_000;
+    for (const d of topology.dmas.values()) {
+      if (d.inlets.length === 0) continue;
+      const signs = new Map<string, number>();
+      for (const s of d.inlets) signs.set(s, (signs.get(s) ?? 0) + 1);
+      for (const s of d.outlets) signs.set(s, (signs.get(s) ?? 0) - 1);
+      const terms = [...signs].filter(([, sign]) => sign !== 0).map(([sensor, sign]) => ({ sensor, sign }));
+      const intervals = terms.map((t) => topology.sensors.get(t.sensor)?.intervalS ?? 60);
+      const bucketMs = options.bucketMs ?? Math.max(60, ...intervals) * 1000;
+      const site = topology.sensors.get(d.inlets[0])?.site ?? '';
+      const state: DmaState = { id: d.id, site, terms, bucketMs, open: new Map(), lastClosed: -Infinity, newestTs: -Infinity, last: new Map() };
+      this.byDma.set(d.id, state);
+      for (const t of terms) {
+        const list = this.bySensor.get(t.sensor) ?? [];
+        list.push(state);
+        this.bySensor.set(t.sensor, list);
+      }
+    }
+  }
+
+  /** DMAs with a net inflow (at least one inlet). */
+  dmas(): string[] {
+    return [...this.byDma.keys()];
+  }
+
+  /** The flow sensors of a DMA with their sign (+1 inlet, −1 outlet). */
+  termsOf(dma: string): readonly Term[] {
+    return this.byDma.get(dma)?.terms ?? [];
+  }
+
+  bucketMsOf(dma: string): number {
+    return this.byDma.get(dma)?.bucketMs ?? 60_000;
+  }
+
+  siteOf(dma: string): string {
+    return this.byDma.get(dma)?.site ?? '';
+  }
+
+  isFlowSensor(sensor: string): boolean {
+    return this.bySensor.has(sensor);
+  }
+
+  /** Add one reading; returns the net inflow of buckets it closed, in time order. */
+  add(r: SensorReading, out: NetInflow[] = []): NetInflow[] {
+    const states = this.bySensor.get(r.sensor);
+    if (!states) return out;
+    const usable = r.quality !== 'bad' && Number.isFinite(r.value) && !this.health?.isFaulty(r.sensor);
+    for (const st of states) {
+      const start = Math.floor(r.ts / st.bucketMs) * st.bucketMs;
+      if (start <= st.lastClosed) {
+        this.lateDropped++;
+        continue;
+      }
+      if (r.ts > st.newestTs) st.newestTs = r.ts;
+      if (usable) {
+        let b = st.open.get(start);
+        if (!b) {
+          b = { start, sums: new Map(), counts: new Map(), uncertain: false };
+          st.open.set(start, b);
+        }
+        b.sums.set(r.sensor, (b.sums.get(r.sensor) ?? 0) + r.value);
+        b.counts.set(r.sensor, (b.counts.get(r.sensor) ?? 0) + 1);
+        if (r.quality === 'uncertain') b.uncertain = true;
+        if (b.sums.size === st.terms.length) this.closeThrough(st, start, out);
+      }
+      this.closeThrough(st, Math.floor((st.newestTs - this.latenessMs) / st.bucketMs) * st.bucketMs - st.bucketMs, out);
+    }
+    return out;
+  }
+
+  /** The watermark reached `ts`: close every bucket that ended by then. */
+  advance(ts: number, out: NetInflow[] = []): NetInflow[] {
+    for (const st of this.byDma.values()) this.closeThrough(st, Math.floor(ts / st.bucketMs) * st.bucketMs - st.bucketMs, out);
+    return out;
+  }
+
+  /** Close all open buckets of `st` starting at or before `upTo`, in order. */
+  private closeThrough(st: DmaState, upTo: number, out: NetInflow[]): void {
+    if (st.open.size === 0) {
+      if (upTo > st.lastClosed) st.lastClosed = upTo;
+      return;
+    }
+    const starts = [...st.open.keys()].filter((s) => s <= upTo).sort((a, b) => a - b);
+    for (const s of starts) {
+      const b = st.open.get(s)!;
+      st.open.delete(s);
+      const v = this.netOf(st, b);
+      if (v) out.push(v);
+    }
+    if (upTo > st.lastClosed) st.lastClosed = upTo;
+  }
+
+  private netOf(st: DmaState, b: Bucket): NetInflow | undefined {
+    let net = 0;
+    const held: string[] = [];
+    for (const t of st.terms) {
+      const n = b.counts.get(t.sensor);
+      let v: number;
+      if (n) {
+        v = b.sums.get(t.sensor)! / n;
+        st.last.set(t.sensor, { ts: b.start, value: v });
+      } else {
+        const last = st.last.get(t.sensor);
+        if (!last || b.start - last.ts > this.holdMs) {
+          this.gaps++;
+          return undefined;
+        }
+        v = last.value;
+        held.push(t.sensor);
+      }
+      net += t.sign * v;
+    }
+    return { dma: st.id, ts: b.start, value: net, quality: b.uncertain || held.length ? 'uncertain' : 'good', held };
+  }
+
+  /** A net inflow value as a derived point for the store. */
+  toPoint(v: NetInflow): Point {
+    return { measurement: DMA_INFLOW_MEASUREMENT, sensor: v.dma, ts: v.ts, value: v.value, quality: v.quality, site: this.siteOf(v.dma), dma: v.dma };
+  }
+}
+
+/**
+ * Net inflow per DMA from a store's windowed means of its flow sensors: Σ inlet means − Σ outlet
+ * means per window, for windows where every sensor has a mean (a window with any sensor missing is
+ * left out rather than guessed). For warm-ups.
+ */
+export async function netInflowFromStore(
+  store: TimeSeriesStore, inflow: DmaInflow, dma: string, from: number, to: number, windowMs: number,
+): Promise<{ ts: number; value: number }[]> {
+  const terms = inflow.termsOf(dma);
+  if (terms.length === 0 || to <= from) return [];
+  const q = await store.query({ measurement: 'flow', sensors: terms.map((t) => t.sensor), from, to, windowMs, aggregate: 'mean' });
+  const sums = new Map<number, { net: number; n: number }>();
+  for (const t of terms) {
+    for (const v of q.get(t.sensor) ?? []) {
+      const e = sums.get(v.ts) ?? { net: 0, n: 0 };
+      e.net += t.sign * v.value;
+      e.n++;
+      sums.set(v.ts, e);
+    }
+  }
+  return [...sums].filter(([, e]) => e.n === terms.length).map(([ts, e]) => ({ ts, value: e.net })).sort((a, b) => a.ts - b.ts);
+}
