@@ -78,6 +78,8 @@ export const siteSchema = z.object({
   name: z.string().optional(),
   kind: z.enum(['plant', 'pump-station', 'reservoir', 'network']).default('network'),
   timezone: z.string().optional(),
+  /** DMAs this plant or pump station (and its tanks) feeds: a trip here warns of outages there. */
+  supplies: z.array(id).optional(),
 }).strict();
 
 export const dmaSchema = z.object({

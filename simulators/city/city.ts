@@ -74,7 +74,8 @@ export interface CitySpec {
     /** Each outlet: the reservoir (clear-water tank) and the main leaving it. */
     outlets: { reservoir: string; main: string }[];
   };
-  pumpStations?: { site: string; name: string; pumps: string[]; tanks: string[] }[];
+  /** `supplies`: the DMAs the station (and its tanks) feed, for outage warnings and causes. */
+  pumpStations?: { site: string; name: string; pumps: string[]; tanks: string[]; supplies?: string[] }[];
   /** Pressure sensors: at junctions whose .inp comment says PRESSURE SENSOR, or at listed junctions. */
   pressureSensors: 'comments' | string[];
   /** Water-quality monitors: one per DMA at its far end ('auto'), or at listed junctions. */
@@ -292,7 +293,7 @@ export function buildCity(spec: CitySpec, inpText = readFileSync(networkPath(spe
     }
   }
   for (const ps of spec.pumpStations ?? []) {
-    sites.push({ id: ps.site, name: ps.name, kind: 'pump-station', timezone: spec.timezone });
+    sites.push({ id: ps.site, name: ps.name, kind: 'pump-station', timezone: spec.timezone, ...(ps.supplies ? { supplies: ps.supplies } : {}) });
     for (const pump of ps.pumps) {
       const link = net.links.get(pump);
       if (!link || link.type !== 'pump') throw fail(`pump station ${ps.site}: ${pump} is not a pump`);

@@ -33,7 +33,7 @@ export const LTOWN: CitySpec = {
     name: 'L-Town treatment works',
     outlets: [{ reservoir: 'R1', main: 'p227' }, { reservoir: 'R2', main: 'p235' }],
   },
-  pumpStations: [{ site: 'PS1', name: 'Hill pump station', pumps: ['PUMP_1'], tanks: ['T1'] }],
+  pumpStations: [{ site: 'PS1', name: 'Hill pump station', pumps: ['PUMP_1'], tanks: ['T1'], supplies: ['hill'] }],
   pressureSensors: 'comments',
   qualityMonitors: 'auto',
   quality: { sources: { R1: 0.8, R2: 0.8 }, bulkPerDay: -0.5, wallMPerDay: 0, initial: 0.5 },

@@ -1,0 +1,56 @@
+/**
+ * The detector registry: every detector of the platform, wired together, for the live worker and
+ * for replay (`aquawatch analyze`). Order matters: sensor health runs first, so the others already
+ * skip a sensor whose fault arrives in the same batch.
+ */
+import type { Topology } from '../../core/topology/topology.ts';
+import type { Detector } from '../types.ts';
+import { SensorHealthDetector } from './sensor-health/index.ts';
+import { BurstDetector } from './burst/index.ts';
+import { PressureDetector } from './pressure/index.ts';
+import { NightFlowDetector } from './night-flow/index.ts';
+import { OutageDetector, type OutageOptions } from './outage/index.ts';
+import { QualityDetector } from './quality/index.ts';
+import { MeterAnomalyDetector } from './meters/index.ts';
+
+export interface DetectorSetup {
+  topology: Topology;
+  timezone: string;
+  /** The planned outage register: outages are classed planned/unplanned against it and recorded in it. */
+  register?: OutageOptions['register'];
+}
+
+export interface Detectors {
+  all: Detector[];
+  health: SensorHealthDetector;
+  burst: BurstDetector;
+}
+
+export function createDetectors(setup: DetectorSetup): Detectors {
+  const { topology, timezone } = setup;
+  const health = new SensorHealthDetector({ topology });
+  const ctx = { topology, health, timezone };
+  const burst = new BurstDetector(ctx);
+  const stationDmas: Record<string, string[]> = {};
+  for (const site of topology.sites.values()) if (site.supplies?.length) stationDmas[site.id] = site.supplies;
+  const all: Detector[] = [
+    health,
+    burst,
+    // pressure drops in a DMA with an active burst are linked to it (one burst, one alarm)
+    new PressureDetector(ctx, { bursts: burst }),
+    new NightFlowDetector(ctx),
+    new OutageDetector(ctx, {
+      register: setup.register,
+      causeHint: (dma) => (burst.activeBurst(dma) ? 'burst' : undefined),
+      stationDmas,
+    }),
+    new QualityDetector(ctx),
+    new MeterAnomalyDetector({ topology }),
+  ];
+  return { all, health, burst };
+}
+
+/** The factory `aquawatch analyze` loads. */
+export function buildDetectors(ctx: { topology: Topology; timezone: string }): Detector[] {
+  return createDetectors(ctx).all;
+}
