@@ -27,7 +27,7 @@ commands:
   import     import a CSV file: aquawatch import FILE --map MAPPING.yaml
   analyze    replay detectors over stored history: aquawatch analyze --from T --to T
   alarms     export alarms: aquawatch alarms --from T --to T --format csv|json
-  report     KPIs for a period
+  report     KPIs for a period: aquawatch report --quarter 2026-Q3 --format json|csv|html
   token      PDA device tokens: aquawatch token create|list|revoke --device ID
   bench      benchmarks: aquawatch bench [ingest|...]
 
@@ -36,7 +36,6 @@ Run 'aquawatch <command> --help' for a command's options.`;
 /** Commands whose capability belongs to an open issue: say so plainly rather than pretend. */
 const LATER: Record<string, string> = {
   server: 'the analytics worker and the dashboard server arrive with the analytics (#4) and dashboard (#5) issues',
-  report: 'KPI reports arrive with the analytics issue (#4)',
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -49,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     case 'start': return (await import('./commands/start.ts')).run(rest);
     case 'ingest': return (await import('./commands/ingest.ts')).run(rest);
     case 'import': return (await import('../ingest/sources/csv/command.ts')).runImportCommand(rest);
+    case 'report': return (await import('./commands/report.ts')).run(rest);
     case 'analyze': return (await import('./commands/analyze.ts')).run(rest);
     case 'alarms': return (await import('./commands/alarms.ts')).run(rest);
     case 'simulate': return (await import('./commands/simulate.ts')).run(rest);
