@@ -9,13 +9,16 @@
  *
  * With --config it runs that configuration, without simulators.
  */
-import { resolve } from 'node:path';
+import { resolve, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import Fastify from 'fastify';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
 import { EmbeddedBroker, PortInUseError } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { registerStatusPage } from '../../dashboard/server/status-page.ts';
+import { AnalyticsService } from '../../analytics/service.ts';
 import { commonOptions, loadConfigOrExplain } from './common.ts';
 
 const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
@@ -43,7 +46,11 @@ export async function run(argv: string[]): Promise<number> {
     const dataDir = resolve((values['data-dir'] as string | undefined) ?? './data');
     rig = new SimulatorRig({ scenario: (values.scenario as string | undefined) ?? DEMO_SCENARIO, dataDir, log: log.child({ service: 'simulators' }) });
     await rig.startPlant();
-    config = parseConfig(rig.platformConfig({ dataDir }), '(demo)');
+    const demoConfig = rig.platformConfig({ dataDir });
+    config = parseConfig(demoConfig, '(demo)');
+    // The demo's effective configuration, for the commands that read it: analyze, alarms, report, import.
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'demo-config.yaml'), `# Written by aquawatch start (demo): the configuration of the running demo.\n${stringify(demoConfig)}`);
   } else {
     config = loadConfigOrExplain(configFile);
     if (!config) return 2;
@@ -53,12 +60,16 @@ export async function run(argv: string[]): Promise<number> {
   if (values['mqtt-port']) config.broker.port = Number(values['mqtt-port']);
   log.level = config.log.level;
 
-  const platform = await startPlatform(config, log);
+  // With simulators, analytics starts once the backfill is stored: it warms its baselines from the
+  // store, as after any restart, and then follows the live feed. (Run during the backfill, the
+  // sources' different paces would skew its event-time watermark.)
+  const platform = await startPlatform(config, log, { analytics: !rig });
   console.log(`aquawatch is running (${config.mode} mode)`);
   console.log(`  dashboard: ${platform.httpBase}/`);
   console.log(`  health:    ${platform.httpBase}/health   metrics: ${platform.httpBase}/metrics`);
   console.log(`  MQTT:      ${platform.brokerUrl}${platform.broker ? ' (embedded)' : ''}`);
   console.log(`  store:     ${platform.ingest.store.describe}`);
+  if (rig) console.log(`  config:    ${join(config.dataDir, 'demo-config.yaml')} (for aquawatch analyze|alarms|report --config)`);
 
   if (rig) {
     await rig.connect({ brokerUrl: platform.brokerUrl, brokerUsername: config.broker.username, brokerPassword: config.broker.password, httpBase: platform.httpBase });
@@ -70,6 +81,9 @@ export async function run(argv: string[]): Promise<number> {
       if (!live && step.ts >= Date.now() - 60_000) {
         live = true;
         log.info({ steps: rig!.stepsDone }, 'simulation backfill done; running in real time');
+        void platform.startAnalytics().then(
+          () => log.info('analytics running: detectors warmed up from the backfill'),
+          (e: unknown) => log.error({ err: String(e) }, 'analytics failed to start'));
       }
     }).then((s) => log.info({ steps: s.steps }, 'simulation scenario ended'));
   }
@@ -92,14 +106,17 @@ export interface RunningPlatform {
   broker?: EmbeddedBroker;
   brokerUrl: string;
   ingest: IngestService;
+  analytics?: AnalyticsService;
   httpBase: string;
+  /** Start analytics later (when `startPlatform` was told not to start it yet). */
+  startAnalytics(): Promise<void>;
   /** Resolve once every source is connected (and subscribed), or after `timeoutMs`; says which. */
   waitForSources(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
-/** Broker (embedded unless configured), ingest and the HTTP server, as one platform. */
-export async function startPlatform(config: LoadedConfig, log: Logger): Promise<RunningPlatform> {
+/** Broker (embedded unless configured), ingest, analytics and the HTTP server, as one platform. */
+export async function startPlatform(config: LoadedConfig, log: Logger, opts: { analytics?: boolean; analyticsStartAt?: number } = {}): Promise<RunningPlatform> {
   let broker: EmbeddedBroker | undefined;
   let brokerUrl = config.broker.url;
   if (config.broker.url === 'embedded') {
@@ -109,12 +126,21 @@ export async function startPlatform(config: LoadedConfig, log: Logger): Promise<
   }
   const ingest = new IngestService({ config, log: log.child({ service: 'ingest' }), brokerUrl, http: false });
   await ingest.start();
+  const analytics = new AnalyticsService({ config, store: ingest.store, brokerUrl, log: log.child({ service: 'analytics' }), startAt: opts.analyticsStartAt });
+  let analyticsStarted = false;
+  const startAnalytics = async () => {
+    if (analyticsStarted) return;
+    analyticsStarted = true;
+    await analytics.start();
+  };
+  if (opts.analytics !== false) await startAnalytics();
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
   await ingest.registerRoutes(app);
-  registerStatusPage(app, { config, ingest });
+  registerStatusPage(app, { config, ingest, analytics });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (e) {
+    if (analyticsStarted) await analytics.stop();
     await ingest.stop();
     await broker?.stop();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -126,7 +152,7 @@ export async function startPlatform(config: LoadedConfig, log: Logger): Promise<
   const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   return {
-    broker, brokerUrl, ingest, httpBase: `http://${host}:${port}`,
+    broker, brokerUrl, ingest, analytics, startAnalytics, httpBase: `http://${host}:${port}`,
     waitForSources: async (timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
@@ -135,6 +161,6 @@ export async function startPlatform(config: LoadedConfig, log: Logger): Promise<
       }
       return false;
     },
-    stop: async () => { await app.close(); await ingest.stop(); await broker?.stop(); },
+    stop: async () => { await app.close(); if (analyticsStarted) await analytics.stop(); await ingest.stop(); await broker?.stop(); },
   };
 }

@@ -6,11 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from '../../core/config/load.ts';
 import type { IngestService } from '../../ingest/service.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function registerStatusPage(app: FastifyInstance, deps: { config: LoadedConfig; ingest: IngestService }): void {
-  const { config, ingest } = deps;
+export function registerStatusPage(app: FastifyInstance, deps: { config: LoadedConfig; ingest: IngestService; analytics?: AnalyticsService }): void {
+  const { config, ingest, analytics } = deps;
   const fmtTime = new Intl.DateTimeFormat('zh-CN', { timeZone: config.site.timezone, dateStyle: 'short', timeStyle: 'medium' });
   app.get('/', async (_req, reply) => {
     const h = await ingest.health();
@@ -27,7 +28,9 @@ export function registerStatusPage(app: FastifyInstance, deps: { config: LoadedC
  · 缓存 Outbox: ${esc((h.outbox as { depth: number }).depth)} / ${esc((h.outbox as { capacity: number }).capacity)}</p>
 <h2>数据源 Sources</h2><table><tr><th>name</th><th>type</th><th>state</th><th>last data</th></tr>
 ${h.sources.map((s) => row([s.name, s.type, s.state, s.lastDataAt ? fmtTime.format(s.lastDataAt) : '—'])).join('')}</table>
-<h2>告警条件 Conditions</h2><table><tr><th>id</th><th>since</th><th>message</th></tr>
+<h2>告警 Alarms</h2><table><tr><th>priority</th><th>type</th><th>area</th><th>sensor</th><th>raised</th><th>state</th><th>message</th></tr>
+${(analytics?.openAlarms() ?? []).sort((a, b) => b.raisedAt - a.raisedAt).slice(0, 200).map((a) => row([a.priority, a.type, a.dma ?? '', a.sensor ?? '', fmtTime.format(a.raisedAt), a.state, a.message])).join('') || '<tr><td colspan="7">none</td></tr>'}</table>
+<h2>采集告警条件 Ingest conditions</h2><table><tr><th>id</th><th>since</th><th>message</th></tr>
 ${h.conditions.map((c) => row([c.id, fmtTime.format(c.ts), c.message])).join('') || '<tr><td colspan="3">none</td></tr>'}</table>
 <h2>最新值 Latest values</h2><table><tr><th>sensor</th><th>kind</th><th>value</th><th>quality</th><th>time (${esc(config.site.timezone)})</th></tr>
 ${latest.map((l) => row([l.sensor, l.measurement, Number(l.value.toFixed(4)), l.quality, fmtTime.format(l.ts)])).join('') || '<tr><td colspan="5">no readings yet</td></tr>'}</table>

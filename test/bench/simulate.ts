@@ -25,7 +25,7 @@ async function backfill7d(): Promise<number> {
   const rig = new SimulatorRig({ scenario: 'simulators/scenarios/suite/quiet-week.yaml', from: now - 7 * 86_400_000, to: now, dataDir, log: silentLogger });
   await rig.startPlant();
   const config = parseConfig(rig.platformConfig({ dataDir, http: { port: await freePort() }, broker: { port: await freePort() }, log: { level: 'warn' } }), '(bench)');
-  const platform = await startPlatform(config, silentLogger);
+  const platform = await startPlatform(config, silentLogger, { analytics: false });
   await rig.connect({ brokerUrl: platform.brokerUrl, httpBase: platform.httpBase });
   await platform.waitForSources(30_000);
   const t0 = performance.now();

@@ -26,7 +26,7 @@ describe('simulated city → platform', () => {
     rig = new SimulatorRig({ scenario: 'simulators/scenarios/suite/quiet-week.yaml', from: now - 2 * 86_400_000, to: now, dataDir, log: silentLogger });
     await rig.startPlant();
     const config = parseConfig(rig.platformConfig({ dataDir, http: { port: await freePort() }, broker: { port: await freePort() }, log: { level: 'warn' } }), '(test)');
-    platform = await startPlatform(config, silentLogger);
+    platform = await startPlatform(config, silentLogger, { analytics: false });
     await rig.connect({ brokerUrl: platform.brokerUrl, httpBase: platform.httpBase });
     // values a device sends before the platform subscribed are not observed (as with real devices)
     await platform.waitForSources(30_000);
