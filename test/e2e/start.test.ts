@@ -1,0 +1,51 @@
+/**
+ * The README's first command: `aquawatch start` with no configuration starts the whole platform
+ * with simulators on embedded defaults, prints the dashboard's address, fills the store, and stops
+ * cleanly on SIGTERM.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from '../helpers/ports.ts';
+
+describe('aquawatch start (demo)', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => { if (child && child.exitCode === null) child.kill('SIGKILL'); });
+
+  it('prints the dashboard address, serves health and status, stores simulated readings, stops on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'aw-start-'));
+    const httpPort = await freePort();
+    const mqttPort = await freePort();
+    child = spawn(process.execPath, ['bin/aquawatch.js', 'start', '--data-dir', dataDir, '--http-port', String(httpPort), '--mqtt-port', String(mqttPort)],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AQUAWATCH_LOG_LEVEL: 'warn' } });
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', () => {});
+    await waitFor(() => out.includes('dashboard:') && out.includes('simulators:'), 60_000, 100, 'the dashboard address and the simulators');
+    expect(out).toContain(`dashboard: http://127.0.0.1:${httpPort}/`);
+    expect(out).toContain(`MQTT:      mqtt://127.0.0.1:${mqttPort} (embedded)`);
+    expect(out).toMatch(/simulators: opc\.tcp:\/\/127\.0\.0\.1:\d+ \(plant OPC UA\)/);
+
+    const base = `http://127.0.0.1:${httpPort}`;
+    // readings from every protocol reach the store while the 7-day backfill runs
+    const stored = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const v = (src: string) => Number(new RegExp(`aquawatch_readings_in_total\\{source="${src}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { plant: v('plant'), mqtt: v('ltown-mqtt'), sparkplug: v('ltown-sparkplug'), pda: v('pda'), stored: Number(/^aquawatch_readings_stored_total (\d+)/m.exec(text)?.[1] ?? 0) };
+    };
+    await waitFor(async () => { const s = await stored(); return s.plant > 0 && s.mqtt > 0 && s.sparkplug > 0 && s.pda > 0 && s.stored > 10_000; }, 90_000, 500, 'readings from OPC UA, MQTT, Sparkplug B and PDA stored');
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    const h = await health.json() as { sources: { name: string; state: string }[] };
+    expect(h.sources.map((s) => [s.name, s.state]).sort()).toEqual([['ltown-mqtt', 'connected'], ['ltown-sparkplug', 'connected'], ['plant', 'connected']]);
+    const page = await (await fetch(`${base}/`)).text();
+    expect(page).toContain('最新值 Latest values');
+    expect(page).toMatch(/P-n\d+/);
+
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 150_000);
+});
