@@ -11,6 +11,7 @@ export type Benchmark = (opts: { runs: number; quick: boolean }) => Promise<Figu
 const SUITES: Record<string, () => Promise<Benchmark>> = {
   ingest: async () => (await import('./ingest.ts')).ingestBenchmark,
   simulate: async () => (await import('./simulate.ts')).simulateBenchmark,
+  detect: async () => (await import('./detect.ts')).detectBenchmark,
 };
 
 export function median(xs: number[]): number {
