@@ -22,7 +22,7 @@ const USAGE = `usage: aquawatch <command> [--config FILE] [options]
 commands:
   start      whole platform in one process (embedded broker and store by default)
   ingest     ingest service only
-  server     analytics and dashboard server only
+  server     analytics and alarms (the dashboard follows) against the configured broker and store
   simulate   simulators
   import     import a CSV file: aquawatch import FILE --map MAPPING.yaml
   analyze    replay detectors over stored history: aquawatch analyze --from T --to T
@@ -32,11 +32,6 @@ commands:
   bench      benchmarks: aquawatch bench [ingest|...]
 
 Run 'aquawatch <command> --help' for a command's options.`;
-
-/** Commands whose capability belongs to an open issue: say so plainly rather than pretend. */
-const LATER: Record<string, string> = {
-  server: 'the analytics worker and the dashboard server arrive with the analytics (#4) and dashboard (#5) issues',
-};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -48,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     case 'start': return (await import('./commands/start.ts')).run(rest);
     case 'ingest': return (await import('./commands/ingest.ts')).run(rest);
     case 'import': return (await import('../ingest/sources/csv/command.ts')).runImportCommand(rest);
+    case 'server': return (await import('./commands/server.ts')).run(rest);
     case 'report': return (await import('./commands/report.ts')).run(rest);
     case 'analyze': return (await import('./commands/analyze.ts')).run(rest);
     case 'alarms': return (await import('./commands/alarms.ts')).run(rest);
@@ -55,10 +51,6 @@ async function main(argv: string[]): Promise<number> {
     case 'token': return (await import('./commands/token.ts')).run(rest);
     case 'bench': return (await import('../test/bench/run.ts')).run(rest);
     default:
-      if (LATER[command]) {
-        console.error(`aquawatch ${command}: not available yet: ${LATER[command]}.`);
-        return 2;
-      }
       console.error(`aquawatch: unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }

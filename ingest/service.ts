@@ -69,7 +69,8 @@ export class IngestService {
   async start(): Promise<void> {
     const { config, log } = this.o;
     mkdirSync(config.dataDir, { recursive: true });
-    this.store = this.o.store ?? await createStore(config.store, config.dataDir, { log: log.child({ component: 'store' }) });
+    // Ingest starts while the database is down: the outbox holds the readings until it is back.
+    this.store = this.o.store ?? await createStore(config.store, config.dataDir, { log: log.child({ component: 'store' }), whenUnavailable: 'retry' });
     this.outbox = new Outbox({
       path: this.dataPath(config.ingest.outboxPath),
       maxReadings: config.ingest.outboxMaxReadings,
@@ -124,7 +125,7 @@ export class IngestService {
     }
 
     if (this.o.http !== false) {
-      this.http = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+      this.http = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false } } });
       await this.registerRoutes(this.http);
       const { host, port } = this.o.http ?? { host: config.http.host, port: config.http.ingestPort };
       await this.http.listen({ host, port });

@@ -134,7 +134,7 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
     await analytics.start();
   };
   if (opts.analytics !== false) await startAnalytics();
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false } } });
   await ingest.registerRoutes(app);
   registerStatusPage(app, { config, ingest, analytics });
   try {

@@ -7,7 +7,18 @@ import { SqliteStore } from './sqlite.ts';
 import { InfluxV1Store } from './influx1.ts';
 import { InfluxV2Store } from './influx2.ts';
 
-export async function createStore(cfg: StoreConfig, dataDir: string, opts: { log?: Logger } = {}): Promise<TimeSeriesStore> {
+export interface CreateStoreOptions {
+  log?: Logger;
+  /**
+   * `retry`: a store that cannot be reached at start-up (a retryable error) is returned anyway and
+   * its init retried in the background every `retryMs`, so a service whose writes go through an
+   * outbox starts while the database is down. `fail` (default): the error is thrown.
+   */
+  whenUnavailable?: 'fail' | 'retry';
+  retryMs?: number;
+}
+
+export async function createStore(cfg: StoreConfig, dataDir: string, opts: CreateStoreOptions = {}): Promise<TimeSeriesStore> {
   let store: TimeSeriesStore;
   switch (cfg.type) {
     case 'sqlite':
@@ -22,6 +33,18 @@ export async function createStore(cfg: StoreConfig, dataDir: string, opts: { log
     default:
       throw new Error(`store type ${(cfg as { type: string }).type} is not available in this build`);
   }
-  await store.init();
+  try {
+    await store.init();
+  } catch (e) {
+    if (opts.whenUnavailable !== 'retry' || (e as { retryable?: boolean }).retryable === false) throw e;
+    opts.log?.warn({ store: store.describe, err: (e as Error).message }, 'store unavailable at start-up; retrying in the background');
+    const retry = () => {
+      store.init().then(
+        () => opts.log?.info({ store: store.describe }, 'store available'),
+        () => { setTimeout(retry, opts.retryMs ?? 5000).unref(); },
+      );
+    };
+    setTimeout(retry, opts.retryMs ?? 5000).unref();
+  }
   return store;
 }

@@ -1,0 +1,65 @@
+/**
+ * `aquawatch server`: the server process of a split deployment. Today it runs the analytics
+ * (detectors, alarm manager with its state, planned outage register) against the configured broker
+ * and store, with /health and the open alarms at /api/v1/alarms; the dashboard joins it with the
+ * dashboard issue (#5).
+ */
+import Fastify from 'fastify';
+import { createLogger } from '../../core/log.ts';
+import { createStore } from '../../core/tsdb/factory.ts';
+import { PortInUseError } from '../../core/bus/embedded-broker.ts';
+import { AnalyticsService } from '../../analytics/service.ts';
+import { commonOptions, loadConfigOrExplain } from './common.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = commonOptions(argv, { 'http-port': { type: 'string' } });
+  if (values.help) {
+    console.log('usage: aquawatch server --config FILE [--http-port N]\n\nAnalytics and alarms against broker.url and the store; /health and /api/v1/alarms on http.host:http.port.');
+    return 0;
+  }
+  const config = loadConfigOrExplain(values.config as string | undefined);
+  if (!config) return 2;
+  if (config.broker.url === 'embedded') {
+    console.error('aquawatch server: broker.url must name the broker ingest publishes to (mqtt://…); for everything in one process use aquawatch start');
+    return 2;
+  }
+  if (values['http-port']) config.http.port = Number(values['http-port']);
+  const log = createLogger(config.log.level).child({ service: 'server' });
+  const store = await createStore(config.store, config.dataDir, { log });
+  const analytics = new AnalyticsService({ config, store, brokerUrl: config.broker.url, log });
+  await analytics.start();
+
+  // Unknown query or body keys are errors, not silently dropped (fastify's default strips them).
+  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
+  app.get('/health', async (_req, reply) => {
+    const storeOk = await store.ping();
+    const stats = analytics.worker.stats;
+    return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', store: { describe: store.describe, ok: storeOk }, analytics: stats, openAlarms: analytics.openAlarms().length });
+  });
+  app.get('/api/v1/alarms', {
+    schema: { querystring: { type: 'object', properties: { dma: { type: 'string', maxLength: 128 } }, additionalProperties: false } },
+  }, async (req) => {
+    const { dma } = req.query as { dma?: string };
+    return analytics.openAlarms().filter((a) => !dma || a.dma === dma);
+  });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (e) {
+    await analytics.stop();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.http.host, config.http.port, 'HTTP server', 'set http.port in the config or pass --http-port');
+    throw e;
+  }
+  console.log(JSON.stringify({ ready: true, service: 'server', http: `http://${config.http.host}:${config.http.port}`, broker: config.broker.url }));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.close();
+    await analytics.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  return -1;
+}

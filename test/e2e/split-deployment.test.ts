@@ -1,0 +1,73 @@
+/**
+ * The split deployment of docker-compose, as processes on this machine: `aquawatch ingest` and
+ * `aquawatch server` talking through a real Mosquitto. A condition raised by ingest (its outbox
+ * filling up while the store is unreachable) becomes an alarm in the server.
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import mqtt from 'mqtt';
+import { stringify } from 'yaml';
+import { MOSQUITTO_BIN, MosquittoBroker } from '../helpers/mosquitto.ts';
+import { freePort, waitFor } from '../helpers/ports.ts';
+
+if (!MOSQUITTO_BIN && process.env.REQUIRE_MOSQUITTO === '1') throw new Error('REQUIRE_MOSQUITTO=1 but mosquitto is not installed');
+
+function startProcess(command: string, configFile: string, children: ChildProcess[]): Promise<string> {
+  const child = spawn(process.execPath, ['bin/aquawatch.js', command, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => { if (l.includes('"ready":true')) resolve(JSON.parse(l).http as string); });
+    child.once('exit', (code) => reject(new Error(`${command} exited ${code}: ${err.slice(-1500)}`)));
+  });
+}
+
+describe.skipIf(!MOSQUITTO_BIN)('split deployment: ingest and server processes over Mosquitto', () => {
+  const broker = new MosquittoBroker();
+  const children: ChildProcess[] = [];
+  afterAll(async () => { for (const c of children) c.kill('SIGKILL'); await broker.stop(); });
+
+  it('an ingest condition becomes a server alarm', async () => {
+    await broker.start();
+    const topology = { sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }], sensors: [{ id: 'F1', kind: 'flow', site: 'S1', dma: 'D1' }] };
+    const unreachableInflux = `http://127.0.0.1:${await freePort()}`;
+    const ingestDir = mkdtempSync(join(tmpdir(), 'aw-split-ingest-'));
+    const serverDir = mkdtempSync(join(tmpdir(), 'aw-split-server-'));
+    const ingestConfig = join(ingestDir, 'config.yaml');
+    const serverConfig = join(serverDir, 'config.yaml');
+    writeFileSync(ingestConfig, stringify({
+      dataDir: ingestDir, log: { level: 'warn' }, http: { ingestPort: await freePort() }, broker: { url: broker.url },
+      store: { type: 'influxdb1', url: unreachableInflux, timeoutMs: 500 },
+      ingest: { outboxMaxReadings: 50 },
+      sources: { mqtt: [{ name: 'loggers', qos: 1, topics: [{ pattern: 'loggers/{sensor}', format: 'json', valuePath: 'v', timePath: 't' }] }] },
+      topology,
+    }));
+    writeFileSync(serverConfig, stringify({
+      dataDir: serverDir, log: { level: 'warn' }, http: { port: await freePort() }, broker: { url: broker.url },
+      store: { type: 'sqlite' }, topology,
+    }));
+    const serverHttp = await startProcess('server', serverConfig, children);
+    await startProcess('ingest', ingestConfig, children);
+
+    const pub = await mqtt.connectAsync(broker.url);
+    const t0 = Date.now() - 600_000;
+    for (let i = 0; i < 80; i++) await pub.publishAsync('loggers/F1', JSON.stringify({ v: i, t: t0 + i * 1000 }), { qos: 1 });
+    await pub.endAsync();
+
+    const alarms = await waitFor(async () => {
+      const list = await (await fetch(`${serverHttp}/api/v1/alarms`)).json() as { type: string; priority: string; state: string }[];
+      return list.some((a) => a.type === 'ingest.outbox_full') ? list : undefined;
+    }, 30_000, 200, 'the outbox_full alarm in the server');
+    expect(alarms!.find((a) => a.type === 'ingest.outbox_full')).toMatchObject({ priority: 'critical', state: 'active-unacknowledged' });
+    const health = await (await fetch(`${serverHttp}/health`)).json() as { status: string; openAlarms: number };
+    expect(health.status).toBe('ok');
+    expect(health.openAlarms).toBeGreaterThan(0);
+    const bad = await fetch(`${serverHttp}/api/v1/alarms?nonsense=1`);
+    expect(bad.status).toBe(400);
+  }, 90_000);
+});
