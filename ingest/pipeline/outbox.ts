@@ -79,12 +79,15 @@ export class Outbox {
 
   /**
    * Queue points for the next group commit. Resolves once they are durable.
-   * Throws BackpressureError, synchronously accepting nothing, when they would overfill the outbox.
+   * Rejects with BackpressureError, accepting nothing, once the outbox is full. A batch is taken
+   * whole while there is room, even if it overshoots the bound by its own size: refusing a batch
+   * larger than the room left would refuse it forever (the source redelivers the same batch), and
+   * the outbox would never fill up far enough to raise its alarm.
    */
   enqueue(points: readonly Point[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('outbox closed'));
     if (points.length === 0) return Promise.resolve();
-    if (this.depth + points.length > this.opts.maxReadings) return Promise.reject(new BackpressureError());
+    if (this.depth >= this.opts.maxReadings) return Promise.reject(new BackpressureError());
     for (const p of points) this.pending.push(p);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.pending.length >= this.opts.batchMaxSize || this.opts.batchMaxDelayMs === 0) this.commit();

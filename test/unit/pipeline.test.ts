@@ -90,11 +90,21 @@ describe('pipeline: validate, convert, de-duplicate, outbox', () => {
     expect(r2).toMatchObject({ accepted: 1, duplicates: 1 });
   });
 
-  it('refuses a batch that would overfill the outbox, accepting nothing of it', async () => {
+  it('takes batches whole while there is room and refuses the next, accepting nothing of it, once full', async () => {
     const many = (n: number, t0: number): RawReading[] => Array.from({ length: n }, (_, i) => ({ sensor: 'F1', ts: t0 + i, value: i, quality: 'good' as const }));
     await pipeline.submit('s', many(90, NOW - 100_000));
-    await expect(pipeline.submit('s', many(20, NOW - 50_000))).rejects.toBeInstanceOf(BackpressureError);
-    expect(outbox.depth).toBe(90);
+    // 20 more overshoot the bound of 100: taken whole (refusing it would refuse it forever)
+    await pipeline.submit('s', many(20, NOW - 50_000));
+    expect(outbox.depth).toBe(110);
+    expect(outbox.isFull).toBe(true);
+    await expect(pipeline.submit('s', many(5, NOW - 20_000))).rejects.toBeInstanceOf(BackpressureError);
+    expect(outbox.depth).toBe(110);
+  });
+
+  it('takes a first batch larger than the whole outbox rather than refusing it forever', async () => {
+    const many = Array.from({ length: 150 }, (_, i) => ({ sensor: 'F1', ts: NOW - 200_000 + i, value: i, quality: 'good' as const }));
+    await expect(pipeline.submit('s', many)).resolves.toMatchObject({ accepted: 150 });
+    expect(outbox.isFull).toBe(true);
   });
 });
 
