@@ -22,7 +22,7 @@
 import { EventEmitter } from 'node:events';
 import type { Condition } from '../../core/bus/topics.ts';
 import {
-  ALARM_PRIORITIES, type AlarmEventKind, type AlarmPriority, type AlarmQuery, type AlarmRecord, type AlarmShelf,
+  ALARM_PRIORITIES, type AlarmEventKind, type AlarmEventRecord, type AlarmPriority, type AlarmQuery, type AlarmRecord, type AlarmShelf,
   type AlarmState, type AlarmStore, type SuppressionRecord,
 } from '../../core/state/alarm-store.ts';
 
@@ -63,18 +63,8 @@ export interface AlarmManagerOptions {
   now?: () => number;
 }
 
-export interface AlarmTransition {
-  /** seq of the stored event. */
-  seq: number;
-  alarmId: string;
-  kind: AlarmEventKind;
-  fromState: AlarmState | null;
-  toState: AlarmState;
-  user: string;
-  eventTs: number;
-  wallTs: number;
-  comment?: string;
-  data?: Record<string, unknown>;
+/** A stored event of the alarm's history (`seq` is its number there), with the alarm as it now is. */
+export interface AlarmTransition extends AlarmEventRecord {
   /** The alarm after the transition (a copy). */
   alarm: AlarmRecord;
   /** False while the alarm is shelved, suppressed or linked under another alarm: show it, do not notify. */

@@ -32,3 +32,13 @@ export async function readRawHistory(
   out.sort((a, b) => a.ts - b.ts || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
   return out;
 }
+
+/** Feed `raw` (in time order) to `onReadings` one timestamp at a time, as live batches come. */
+export function replayByTimestamp(raw: readonly SensorReading[], onReadings: (batch: SensorReading[]) => unknown): void {
+  for (let i = 0; i < raw.length;) {
+    let j = i;
+    while (j < raw.length && raw[j].ts === raw[i].ts) j++;
+    onReadings(raw.slice(i, j));
+    i = j;
+  }
+}

@@ -4,7 +4,7 @@
  */
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import { readRawHistory } from '../../baseline/history.ts';
+import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { median, TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
@@ -195,12 +195,7 @@ export class BurstDetector implements Detector {
     const raw = await readRawHistory(history, this.ctx.topology, [...new Set([...flows, ...pressureSensors])], replayFrom, until);
     this.silent = true;
     try {
-      for (let i = 0; i < raw.length;) {
-        let j = i;
-        while (j < raw.length && raw[j].ts === raw[i].ts) j++;
-        this.onReadings(raw.slice(i, j));
-        i = j;
-      }
+      replayByTimestamp(raw, (batch) => this.onReadings(batch));
       this.onTime(until);
     } finally {
       this.silent = false;

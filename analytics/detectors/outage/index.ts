@@ -19,6 +19,7 @@
  * Seeds' rules (昆明 item 14): `planned_outage_short_notice:<id>` for a planned outage told to customers
  * less than 24 h ahead; `emergency_supply_required:<dma>` when an outage reaches 24 h.
  */
+import { readRawHistory } from '../../baseline/history.ts';
 import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
 import type { Topology, SensorInfo } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
@@ -635,21 +636,8 @@ export class OutageDetector implements Detector {
    */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const from = until - this.o.warmUpMs;
-    const wanted = new Map<string, string[]>();
-    const add = (kind: string, id: string) => wanted.set(kind, [...(wanted.get(kind) ?? []), id]);
-    for (const id of this.pressure.keys()) add('pressure', id);
-    for (const id of this.flowDmas.keys()) add('flow', id);
-    for (const id of this.tanks.keys()) add('level', id);
-    for (const id of this.pumps.keys()) add('pump', id);
-    const readings: SensorReading[] = [];
-    for (const [kind, sensors] of wanted) {
-      const series = await history.query({ measurement: kind, sensors, from, to: until });
-      for (const [sensor, values] of series) {
-        const info = this.topology.sensors.get(sensor)!;
-        for (const v of values) readings.push({ measurement: kind, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: info.site, dma: info.dma });
-      }
-    }
-    readings.sort((a, b) => a.ts - b.ts);
+    const watched = [...this.pressure.keys(), ...this.flowDmas.keys(), ...this.tanks.keys(), ...this.pumps.keys()];
+    const readings = await readRawHistory(history, this.topology, watched, from, until);
     const openBefore = new Map<string, Incident>();
     for (const inc of this.register?.listIncidents?.(until - 1, until) ?? []) if (inc.end === undefined) openBefore.set(inc.dma, inc);
     this.warming = true;

@@ -10,7 +10,7 @@
  * A faulty sensor (ctx.health) is skipped and its conditions cleared. See README.md.
  */
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import { readRawHistory } from '../../baseline/history.ts';
+import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
 import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
 
@@ -134,12 +134,7 @@ export class PressureDetector implements Detector {
     const raw = await readRawHistory(history, this.ctx.topology, sensors, replayFrom, until);
     this.silent = true;
     try {
-      for (let i = 0; i < raw.length;) {
-        let j = i;
-        while (j < raw.length && raw[j].ts === raw[i].ts) j++;
-        this.onReadings(raw.slice(i, j));
-        i = j;
-      }
+      replayByTimestamp(raw, (batch) => this.onReadings(batch));
       this.onTime(until);
     } finally {
       this.silent = false;

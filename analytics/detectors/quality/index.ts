@@ -16,6 +16,7 @@
  * Conditions: `quality_<param>:<sensor>` (chlorine, turbidity, ph, and conductivity/temperature
  * when a sensor has thresholds), `quality_chlorine_drop:<sensor>`.
  */
+import { readRawHistory } from '../../baseline/history.ts';
 import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
 import type { SensorInfo, Topology } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
@@ -263,17 +264,7 @@ export class QualityDetector implements Detector {
   /** Replays the last hour and a bit of quality readings silently: pending and active excursions survive a restart. */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const from = until - Math.max(this.drop.baselineMs + this.drop.recentMs, this.onDelayMs, this.offDelayMs) - MIN;
-    const byKind = new Map<string, string[]>();
-    for (const s of this.sensors.values()) byKind.set(s.param, [...(byKind.get(s.param) ?? []), s.info.id]);
-    const readings: SensorReading[] = [];
-    for (const [kind, sensors] of byKind) {
-      const series = await history.query({ measurement: kind, sensors, from, to: until });
-      for (const [sensor, values] of series) {
-        const info = this.topology.sensors.get(sensor)!;
-        for (const v of values) readings.push({ measurement: kind, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: info.site, dma: info.dma });
-      }
-    }
-    readings.sort((a, b) => a.ts - b.ts);
+    const readings = await readRawHistory(history, this.topology, [...this.sensors.values()].map((s) => s.info.id), from, until);
     this.warming = true;
     try { this.onReadings(readings); } finally { this.warming = false; }
   }

@@ -15,6 +15,7 @@
  * It is also the SensorHealthView the other detectors consult: a sensor with any fault is excluded
  * until it recovers. Feed it each batch BEFORE the other detectors.
  */
+import { readRawHistory } from '../../baseline/history.ts';
 import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
@@ -236,22 +237,10 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
    * restart neither forgets a frozen sensor nor calls every sensor stale for lack of history.
    */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
-    const byKind = new Map<string, string[]>();
-    for (const s of this.topology.sensors.values()) {
-      if (this.o.staleExemptKinds.includes(s.kind)) continue;
-      byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), s.id]);
-    }
+    const watched = [...this.topology.sensors.values()].filter((s) => !this.o.staleExemptKinds.includes(s.kind)).map((s) => s.id);
     const maxIntervalS = Math.max(60, ...[...this.topology.sensors.values()].filter((s) => !this.o.staleExemptKinds.includes(s.kind)).map((s) => s.intervalS));
     const from = until - Math.max(this.o.flatlineSamples + 1, this.o.staleIntervals + 1) * maxIntervalS * 1000;
-    const readings: SensorReading[] = [];
-    for (const [kind, sensors] of byKind) {
-      const series = await history.query({ measurement: kind, sensors, from, to: until });
-      for (const [sensor, values] of series) {
-        const info = this.topology.sensors.get(sensor)!;
-        for (const v of values) readings.push({ measurement: kind, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: info.site, dma: info.dma });
-      }
-    }
-    readings.sort((a, b) => a.ts - b.ts);
+    const readings = await readRawHistory(history, this.topology, watched, from, until);
     this.warming = true;
     try {
       this.onReadings(readings);
