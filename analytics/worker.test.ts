@@ -20,6 +20,7 @@ import type { Detector, SensorReading } from './types.ts';
 import { AlarmManager } from './alarms/manager.ts';
 import { ALARM_FILTER, decodeAlarmTransition } from './alarms/topics.ts';
 import { AnalyticsWorker } from './worker.ts';
+import { SensorHealthDetector } from './detectors/sensor-health/index.ts';
 
 const T0 = Date.parse('2024-05-07T10:00:00Z'); // a whole minute
 const MIN = 60_000;
@@ -180,6 +181,138 @@ describe('AnalyticsWorker: event time', () => {
     expect(() => new AnalyticsWorker({ topology, detectors: [], allowedLatenessMs: -1 })).toThrow(/allowedLatenessMs/);
     expect(() => new AnalyticsWorker({ topology, detectors: [{ name: 'x' } as never] })).toThrow(/detectors\[0\]/);
     expect(() => new AnalyticsWorker({ topology, detectors: [new RecordingDetectorDouble(), new RecordingDetectorDouble()] })).toThrow(/detectors\[1\]\.name/);
+  });
+});
+
+// Two sources: an OPC UA plant and the MQTT sensors, as in the demo.
+const twoSources = new Topology(topologySchema.parse({
+  sites: [{ id: 'plant' }, { id: 'net' }],
+  dmas: [{ id: 'central' }],
+  sensors: [
+    { id: 'PL-F', kind: 'flow', site: 'plant', unit: 'm3/h', source: { type: 'opcua', server: 'plant', nodeId: 'ns=1;s=F' } },
+    { id: 'PL-P', kind: 'pressure', site: 'plant', unit: 'MPa', source: { type: 'opcua', server: 'plant', nodeId: 'ns=1;s=P' } },
+    { id: 'MQ-P1', kind: 'pressure', site: 'net', dma: 'central', unit: 'MPa', source: { type: 'mqtt', topic: 'sensors/p1' } },
+    { id: 'MQ-P2', kind: 'pressure', site: 'net', dma: 'central', unit: 'MPa', source: { type: 'mqtt', topic: 'sensors/p2' } },
+  ],
+  meters: [{ id: 'M-1', customer: 'C1', dma: 'central' }],
+}));
+const minuteReading = (sensor: string, minute: number): BusReading => ({ sensor, ts: T0 + minute * MIN, value: 0.3 + 0.001 * (minute % 7), quality: 'good' });
+
+/** A worker with a fake wall clock and the real sensor-health detector, recording its conditions. */
+function pacedWorker(opts: { sourceIdleMs?: number; maxBufferedReadings?: number } = {}) {
+  const wall = { now: 1_000_000 };
+  const health = new SensorHealthDetector({ topology: twoSources });
+  const recorder = new RecordingDetectorDouble();
+  const w = new AnalyticsWorker({ topology: twoSources, detectors: [health, recorder], wallClock: () => wall.now, ...opts });
+  const conditions: Condition[] = [];
+  w.on('condition', (c) => conditions.push(c));
+  w.startAt(T0);
+  return { w, wall, health, recorder, conditions };
+}
+
+describe('AnalyticsWorker: watermark per source', () => {
+  it('two sources at different paces (one 50× faster in event time per wall second): no late reading, no stale sensor', () => {
+    const { w, wall, recorder, conditions } = pacedWorker();
+    // Each wall second the plant sends 1 minute of event time and the MQTT sensors 50 minutes;
+    // the MQTT sensors finish their 3 days long before the plant does, then wait for it.
+    const days = 3 * 1440;
+    let plant = 0; let mqttMinute = 0;
+    while (plant < days) {
+      wall.now += 1000;
+      w.feed([minuteReading('PL-F', plant), minuteReading('PL-P', plant)]);
+      plant++;
+      const batch: BusReading[] = [];
+      for (let i = 0; i < 50 && mqttMinute < days; i++, mqttMinute++) batch.push(minuteReading('MQ-P1', mqttMinute), minuteReading('MQ-P2', mqttMinute));
+      if (batch.length) w.feed(batch);
+    }
+    w.flush(T0 + days * MIN);
+    expect(w.stats.late).toBe(0);
+    expect(w.stats.forcedAdvances).toBe(0);
+    expect(conditions.filter((c) => c.type === 'sensor_stale')).toEqual([]);
+    expect(recorder.batches.flat().length).toBe(4 * days);
+    // while both were running, the watermark followed the slow plant, not the fast MQTT sensors
+    expect(w.stats).toMatchObject({ feeds: 4 });
+  });
+
+  it('the watermark follows the slowest active sensor, minus the lateness (also within one source)', () => {
+    const { w, wall } = pacedWorker();
+    w.feed(['PL-F', 'PL-P', 'MQ-P1', 'MQ-P2'].map((id) => minuteReading(id, 0)));
+    wall.now += 1000;
+    w.feed([minuteReading('MQ-P1', 100), minuteReading('MQ-P2', 100)]);
+    expect(w.watermark).toBe(T0); // the plant is still at minute 0
+    wall.now += 1000;
+    w.feed([minuteReading('PL-F', 30)]);
+    expect(w.watermark).toBe(T0); // one of the plant's items is still at minute 0
+    w.feed([minuteReading('PL-P', 40)]);
+    expect(w.watermark).toBe(T0 + 28 * MIN); // the plant's slower item at 30 − 2 min of lateness
+  });
+
+  it('a source that stops holds the watermark only for sourceIdleMs of wall time; its sensors then go stale', () => {
+    const { w, wall, conditions } = pacedWorker({ sourceIdleMs: 30_000 });
+    for (let m = 0; m < 10; m++) { wall.now += 1000; w.feed([minuteReading('PL-F', m), minuteReading('PL-P', m), minuteReading('MQ-P1', m), minuteReading('MQ-P2', m)]); }
+    // the plant falls silent at minute 10; the MQTT sensors go on at a minute per wall second
+    for (let m = 10; m < 30; m++) { wall.now += 1000; w.feed([minuteReading('MQ-P1', m), minuteReading('MQ-P2', m)]); }
+    expect(w.watermark).toBe(T0 + 7 * MIN); // held: the plant's last minute (9) − 2 min, to a step
+    expect(w.stats.activeFeeds).toBe(4);
+    for (let m = 30; m < 60; m++) { wall.now += 1000; w.feed([minuteReading('MQ-P1', m), minuteReading('MQ-P2', m)]); }
+    // silent for more than 30 s of wall time: the plant no longer holds the watermark
+    expect(w.watermark).toBe(T0 + 57 * MIN);
+    expect(w.stats).toMatchObject({ activeFeeds: 2, late: 0 });
+    const stale = conditions.filter((c) => c.type === 'sensor_stale' && c.state === 'raise');
+    expect(stale.map((c) => [c.sensor, (c.ts - T0) / MIN]).sort()).toEqual([['PL-F', 12], ['PL-P', 12]]);
+    // the plant comes back: its sensors recover on their first recent reading
+    wall.now += 1000;
+    w.feed([minuteReading('PL-F', 60), minuteReading('PL-P', 60), minuteReading('MQ-P1', 60), minuteReading('MQ-P2', 60)]);
+    w.flush(T0 + 61 * MIN);
+    expect(conditions.filter((c) => c.type === 'sensor_stale' && c.state === 'clear').map((c) => c.sensor).sort()).toEqual(['PL-F', 'PL-P']);
+  });
+
+  it('at the start, a source not heard from yet is waited for (sourceIdleMs), so its first readings are not late', () => {
+    const { w, wall, conditions } = pacedWorker();
+    // the plant's first 10 minutes arrive before the MQTT sensors' first message
+    for (let m = 0; m < 10; m++) { wall.now += 1000; w.feed([minuteReading('PL-F', m), minuteReading('PL-P', m)]); }
+    expect(w.watermark).toBe(T0);
+    wall.now += 1000;
+    w.feed([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((m) => [minuteReading('MQ-P1', m), minuteReading('MQ-P2', m)]));
+    expect(w.watermark).toBe(T0 + 7 * MIN);
+    expect(w.stats.late).toBe(0);
+    expect(conditions.filter((c) => c.type === 'sensor_stale')).toEqual([]);
+  });
+
+  it('a reading late by less than the allowed lateness is used, one later than that is dropped', () => {
+    const { w, wall, recorder } = pacedWorker();
+    for (let m = 0; m <= 10; m++) { wall.now += 1000; w.feed(['PL-F', 'PL-P', 'MQ-P1', 'MQ-P2'].map((id) => minuteReading(id, m))); }
+    expect(w.watermark).toBe(T0 + 8 * MIN);
+    w.feed([{ ...minuteReading('MQ-P2', 9), ts: T0 + 9 * MIN + 30_000 }]); // 1.5 min behind: within 2 min
+    w.feed([{ ...minuteReading('MQ-P2', 7), ts: T0 + 7 * MIN + 30_000 }]); // 3.5 min behind: the watermark has passed it
+    w.flush(T0 + 11 * MIN);
+    expect(w.stats.late).toBe(1);
+    expect(recorder.batches.flat().filter((x) => x.sensor === 'MQ-P2' && x.ts % MIN !== 0).map((x) => (x.ts - T0) / 1000)).toEqual([570]);
+  });
+
+  it('customer meters (PDA uploads) never hold the watermark back', () => {
+    const { w, wall } = pacedWorker();
+    wall.now += 1000;
+    w.feed([{ sensor: 'M-1', ts: T0 - 86_400_000, value: 12, quality: 'good' }]); // a reading of yesterday: late, not waited for
+    w.feed(['PL-F', 'PL-P', 'MQ-P1', 'MQ-P2'].map((id) => minuteReading(id, 20)));
+    expect(w.watermark).toBe(T0 + 18 * MIN);
+    expect(w.stats).toMatchObject({ late: 1, feeds: 4 });
+  });
+
+  it('memory stays bounded when a slow source lags far behind: the watermark is forced forward', () => {
+    const { w, wall } = pacedWorker({ maxBufferedReadings: 500 });
+    for (let m = 0; m < 2000; m++) {
+      wall.now += 1000;
+      w.feed([minuteReading('MQ-P1', m), minuteReading('MQ-P2', m)]);
+      if (m % 50 === 0) w.feed([minuteReading('PL-F', m / 50)]);
+    }
+    expect(w.stats.buffered).toBeLessThanOrEqual(500);
+    expect(w.stats.forcedAdvances).toBeGreaterThan(0);
+  });
+
+  it('refuses a bad sourceIdleMs or wallClock', () => {
+    expect(() => new AnalyticsWorker({ topology, detectors: [], sourceIdleMs: -5 })).toThrow(/sourceIdleMs/);
+    expect(() => new AnalyticsWorker({ topology, detectors: [], wallClock: 5 as never })).toThrow(/wallClock/);
   });
 });
 

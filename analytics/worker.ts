@@ -3,8 +3,18 @@
  * conditions to the alarm manager.
  *
  * Readings arrive in any order (per-DMA batches from several ingest instances, late PDA uploads).
- * The worker keeps a watermark: the event time up to which input is taken as complete, = the
- * latest reading time seen − the allowed lateness. It buffers readings, and moves the watermark in
+ * The worker keeps a watermark: the event time up to which input is taken as complete. Sources do
+ * not keep the same pace (in the demo's backfill the OPC UA plant, the MQTT sensors and the
+ * Sparkplug loggers replay the same week at different speeds, and even the items of one OPC UA
+ * subscription arrive at different paces), so the watermark follows each SENSOR: the worker keeps
+ * the newest reading time of every sensor with a source address, and the watermark is the slowest
+ * ACTIVE sensor's time − the allowed lateness. A sensor from which nothing has arrived for
+ * `sourceIdleMs` of wall time is left out: a dead sensor or source must not stop analytics (its
+ * sensors then go stale on the others' watermark). Customer meters (PDA uploads, read monthly) and
+ * derived series never hold it back; sensors without a source address (whose source is not known)
+ * count as one feed, whose time is the newest of their readings. With one such feed (a topology
+ * without addresses, a test) the watermark is the newest reading time − the lateness.
+ * It buffers readings, and moves the watermark in
  * fixed steps aligned to the epoch (`stepMs`, default 1 min): at each step boundary b it gives every
  * detector the readings in [previous boundary, b) sorted by (time, sensor), then onTime(b), feeds
  * the conditions to the alarm manager and moves the manager's clock to b. Because the steps do
@@ -42,6 +52,13 @@ export interface AnalyticsWorkerOptions {
   maxBufferedReadings?: number;
   /** Derived points held for drainDerived(). Default 200,000 (the oldest are dropped past it). */
   maxDerivedBuffered?: number;
+  /**
+   * A sensor (or the feed of sensors without an address) from which no reading has arrived for
+   * this long (wall time) no longer holds the watermark back. Default 2 min.
+   */
+  sourceIdleMs?: number;
+  /** Wall clock (ms), only for `sourceIdleMs`; tests pass a fake one. Default Date.now. */
+  wallClock?: () => number;
   log?: Logger;
 }
 
@@ -58,6 +75,28 @@ export interface WorkerStats {
   busErrors: number;
   buffered: number;
   watermark: number;
+  /** Feeds (sensors, and the feed of sensors without an address) the watermark follows, and those holding it now. */
+  feeds: number;
+  activeFeeds: number;
+}
+
+/** A feed's progress: the newest reading time it sent and when (wall time) it last sent. */
+interface FeedProgress {
+  latestTs: number;
+  lastArrivalWall: number;
+}
+
+/**
+ * The feed whose pace a sensor's readings follow for the watermark: the sensor itself when it has
+ * a source address, '-' (one feed for all of them) when it has none. Undefined for customer meters
+ * and derived series, which must not hold the watermark (PDA uploads are late by nature; derived
+ * series come from the detectors themselves).
+ */
+export function watermarkFeedOf(sensor: { id: string; kind: string; source?: { type: string } }): string | undefined {
+  if (sensor.kind === 'meter') return undefined;
+  if (!sensor.source) return '-';
+  if (sensor.source.type === 'pda' || sensor.source.type === 'derived') return undefined;
+  return sensor.id;
 }
 
 export interface WorkerStartOptions {
@@ -88,6 +127,11 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   private readonly stepMs: number;
   private readonly maxBuffered: number;
   private readonly maxDerived: number;
+  private readonly sourceIdleMs: number;
+  private readonly wallClock: () => number;
+  /** Per sensor, the progress record of its feed; null: the sensor does not hold the watermark. */
+  private readonly feedOfSensor = new Map<string, FeedProgress | null>();
+  private readonly feeds = new Map<string, FeedProgress>();
   private readonly log: Logger;
   private pending: Point[] = [];
   private pendingSorted = true;
@@ -95,13 +139,15 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   /** Every reading before this event time has been given to the detectors. */
   private mark = Number.NEGATIVE_INFINITY;
   private derived: Point[] = [];
-  private readonly s: Omit<WorkerStats, 'buffered' | 'watermark'> = {
+  private readonly s: Omit<WorkerStats, 'buffered' | 'watermark' | 'feeds' | 'activeFeeds'> = {
     readings: 0, late: 0, unknownSensor: 0, invalid: 0, forcedAdvances: 0, conditions: 0, conditionErrors: 0,
     detectorErrors: 0, derivedDropped: 0, busErrors: 0,
   };
   private client?: MqttClient;
   private timers: NodeJS.Timeout[] = [];
   private lastInputWall = 0;
+  /** The last reading dropped as late, for the log. */
+  private lastLate?: Point;
   private unpublish?: () => void;
 
   constructor(opts: AnalyticsWorkerOptions) {
@@ -113,6 +159,8 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     positive(opts.stepMs, 'stepMs', 1);
     positive(opts.maxBufferedReadings, 'maxBufferedReadings', 1);
     positive(opts.maxDerivedBuffered, 'maxDerivedBuffered', 1);
+    positive(opts.sourceIdleMs, 'sourceIdleMs', 0);
+    if (opts.wallClock !== undefined && typeof opts.wallClock !== 'function') throw new Error('wallClock: must be a function returning ms');
     const names = new Set<string>();
     opts.detectors.forEach((d, i) => {
       if (!d || typeof d.onReadings !== 'function' || typeof d.onTime !== 'function') throw new Error(`detectors[${i}]: not a Detector (onReadings and onTime are required)`);
@@ -128,6 +176,12 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     this.stepMs = opts.stepMs ?? 60_000;
     this.maxBuffered = opts.maxBufferedReadings ?? 1_000_000;
     this.maxDerived = opts.maxDerivedBuffered ?? 200_000;
+    this.sourceIdleMs = opts.sourceIdleMs ?? 120_000;
+    this.wallClock = opts.wallClock ?? Date.now;
+    for (const info of opts.topology.sensors.values()) {
+      const key = watermarkFeedOf(info);
+      this.feedOfSensor.set(info.id, key === undefined ? null : this.progressOf(key));
+    }
     this.log = opts.log ?? silentLogger;
   }
 
@@ -135,7 +189,10 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   get watermark(): number { return this.mark; }
 
   get stats(): WorkerStats {
-    return { ...this.s, buffered: this.pending.length, watermark: this.mark };
+    const now = this.wallClock();
+    let activeFeeds = 0;
+    for (const p of this.feeds.values()) if (now - p.lastArrivalWall <= this.sourceIdleMs) activeFeeds++;
+    return { ...this.s, buffered: this.pending.length, watermark: this.mark, feeds: this.feeds.size, activeFeeds };
   }
 
   /**
@@ -163,6 +220,13 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     if (!Number.isFinite(ts)) throw new Error('startAt: ts must be a finite event time, ms');
     if (ts > this.mark) this.mark = ts;
     if (ts > this.maxTs) this.maxTs = ts;
+    // Every sensor of the topology is expected from here: one not heard from yet holds the
+    // watermark at the start for sourceIdleMs (its first readings are on their way), not longer.
+    const now = this.wallClock();
+    for (const p of this.feeds.values()) {
+      if (p.latestTs < ts) p.latestTs = ts;
+      if (p.lastArrivalWall < now) p.lastArrivalWall = now;
+    }
   }
 
   /** Readings from the telemetry bus (canonical units); kind, site and DMA are joined from the topology. */
@@ -179,9 +243,17 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   /** Readings already joined with their sensor's attributes (from the store). */
   feedPoints(points: readonly Point[]): void {
     let last = this.pending.length ? this.pending[this.pending.length - 1] : undefined;
+    const now = this.wallClock();
     for (const p of points) {
       if (!Number.isFinite(p.ts) || typeof p.value !== 'number' || Number.isNaN(p.value)) { this.s.invalid++; continue; }
-      if (p.ts < this.mark) { this.s.late++; continue; }
+      // the feed's progress counts even when the reading itself is too late to use
+      let feed = this.feedOfSensor.get(p.sensor);
+      if (feed === undefined) feed = this.progressOf('-'); // not in the topology (straight from a store)
+      if (feed) {
+        if (p.ts > feed.latestTs) feed.latestTs = p.ts;
+        feed.lastArrivalWall = now;
+      }
+      if (p.ts < this.mark) { this.s.late++; this.lastLate = p; continue; }
       if (last && (p.ts < last.ts || (p.ts === last.ts && p.sensor < last.sensor))) this.pendingSorted = false;
       this.pending.push(p);
       last = p;
@@ -194,7 +266,27 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
       this.s.forcedAdvances++;
       this.advance(this.pending[this.pending.length - this.maxBuffered].ts + 1, true);
     }
-    this.advance(this.maxTs - this.lateness, false);
+    this.advance(this.completeUntil(now) - this.lateness, false);
+  }
+
+  /**
+   * The event time up to which the active feeds have sent: the slowest one's newest reading. A
+   * feed silent for longer than sourceIdleMs (wall) is not waited for; when none is active (only
+   * meters came, or all went silent) it is the newest reading time. O(sensors) per feed() call.
+   */
+  private completeUntil(now: number): number {
+    let slowest = Number.POSITIVE_INFINITY;
+    for (const p of this.feeds.values()) {
+      if (now - p.lastArrivalWall > this.sourceIdleMs) continue;
+      if (p.latestTs < slowest) slowest = p.latestTs;
+    }
+    return slowest === Number.POSITIVE_INFINITY ? this.maxTs : Math.min(slowest, this.maxTs);
+  }
+
+  private progressOf(key: string): FeedProgress {
+    let p = this.feeds.get(key);
+    if (!p) this.feeds.set(key, p = { latestTs: Number.NEGATIVE_INFINITY, lastArrivalWall: Number.NEGATIVE_INFINITY });
+    return p;
   }
 
   /** Move the watermark to `until` whatever the lateness (end of input, end of a replay chunk). */
@@ -309,6 +401,15 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
         if (Date.now() - this.lastInputWall >= idleMs) this.advance(Date.now() - this.lateness, false);
       }, Math.min(idleMs, 10_000)));
     }
+    // Late readings are dropped silently per reading; say so once a minute, with the watermark's state.
+    let lateReported = 0;
+    this.timers.push(setInterval(() => {
+      if (this.s.late === lateReported) return;
+      const { late, watermark, feeds, activeFeeds, forcedAdvances } = this.stats;
+      const example = this.lastLate && { sensor: this.lastLate.sensor, ts: new Date(this.lastLate.ts).toISOString() };
+      this.log.warn({ late: late - lateReported, watermark: new Date(watermark).toISOString(), feeds, activeFeeds, forcedAdvances, example }, 'late readings dropped (older than the watermark)');
+      lateReported = late;
+    }, 60_000));
     for (const t of this.timers) t.unref();
   }
 

@@ -10,7 +10,11 @@
  *   narrower range given per kind);
  * - bad_quality: `badQualitySamples` bad-quality readings in a row;
  * - offline: the source says the sensor is gone (Sparkplug NDEATH/DDEATH, OPC UA session lost),
- *   passed in by the worker through markOffline/markOnline.
+ *   passed in by the worker through markOffline/markOnline;
+ * - spike: isolated readings far from their neighbours (a Hampel test on a short window, spike.ts),
+ *   `spikeSamples` of them within `spikeWindowMs`; a step (pump start, burst) is not a spike;
+ * - drift: the sensor slowly departs from its peers (a CUSUM on the difference to the peers'
+ *   median, drift.ts); a step that all or some of the peers share (a burst) is not a drift.
  *
  * It is also the SensorHealthView the other detectors consult: a sensor with any fault is excluded
  * until it recovers. Feed it each batch BEFORE the other detectors.
@@ -20,8 +24,10 @@ import type { Condition, Detector, DetectorContext, SensorHealthView, SensorRead
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 import { PHYSICAL_RANGE, type Kind } from '../../../core/model/units.ts';
+import { SpikeTracker } from './spike.ts';
+import { DriftTracker } from './drift.ts';
 
-export type SensorFault = 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline';
+export type SensorFault = 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'spike' | 'drift';
 
 export interface SensorHealthOptions {
   /** A sensor silent for this many of its intervals is stale. Default 3. */
@@ -40,7 +46,58 @@ export interface SensorHealthOptions {
   range?: Partial<Record<Kind, readonly [number, number]>>;
   /** Kinds never judged stale (customer meters are read monthly by hand). Default ['meter']. */
   staleExemptKinds?: readonly Kind[];
+  /**
+   * Smallest spike per kind, canonical units (MPa, m³/h, m, mg/L, pH, µS/cm, °C); kinds not
+   * listed are not checked for spikes. Default SPIKE_MIN_ABS.
+   */
+  spikeMinAbs?: Partial<Record<Kind, number>>;
+  /** Smallest spike relative to the window's median. Default 0.25. */
+  spikeMinRel?: number;
+  /** Readings in the Hampel window (before the reading judged). Default 9. */
+  spikeWindow?: number;
+  /** Hampel threshold in robust standard deviations (1.4826 × MAD). Default 6. */
+  spikeK?: number;
+  /** Longest excursion (readings) still a spike; longer is a level change. Default 3. */
+  spikeMaxRun?: number;
+  /** Spiked readings within spikeWindowMs that raise the fault. Default 2. */
+  spikeSamples?: number;
+  /** Default 1 h. */
+  spikeWindowMs?: number;
+  /** The spike fault clears after this long (event time) without a spike. Default 1 h. */
+  spikeClearMs?: number;
+  /**
+   * Smallest drift worth reporting per kind, canonical units; kinds not listed are not checked
+   * for drift. Default DRIFT_SIZE.
+   */
+  driftSize?: Partial<Record<Kind, number>>;
+  /** Kinds whose peers are the same kind network-wide when the DMA has too few (water quality). */
+  driftNetworkKinds?: readonly Kind[];
+  /** Peers (other sensors) needed for a drift check. Default 2. */
+  driftMinPeers?: number;
+  /** Hours of differences that set a sensor's reference. Default 24. */
+  driftLearnHours?: number;
+  /** CUSUM threshold, in multiples of the drift size. Default 2. */
+  driftThreshold?: number;
+  /** A step of the difference that stays this long becomes the new reference. Default 24 h. */
+  driftRebaseHours?: number;
 }
+
+/** Default smallest spike per kind (canonical units). Turbidity is left out: real turbidity spikes happen. */
+export const SPIKE_MIN_ABS: Partial<Record<Kind, number>> = {
+  pressure: 0.1, flow: 20, level: 0.5, chlorine: 0.3, ph: 1, conductivity: 200, temperature: 3,
+};
+
+/**
+ * Default smallest drift per kind (canonical units). Only kinds whose difference to the peers is a
+ * stable offset: pressure within a DMA, and pH network-wide. Chlorine, conductivity and
+ * temperature follow water age and the source mix of each DMA (a pump trip, a chlorine dosing
+ * fault move one monitor against the others for real, and the quality detector must keep seeing
+ * it); flow and turbidity follow demand and events. Add them per site with `driftSize` where the
+ * monitors do track each other.
+ */
+export const DRIFT_SIZE: Partial<Record<Kind, number>> = {
+  pressure: 0.02, ph: 0.3,
+};
 
 const DEFAULTS = {
   staleIntervals: 3,
@@ -50,10 +107,26 @@ const DEFAULTS = {
   badQualitySamples: 3,
   recoverySamples: 3,
   staleExemptKinds: ['meter'] as readonly Kind[],
+  spikeMinAbs: SPIKE_MIN_ABS,
+  spikeMinRel: 0.25,
+  spikeWindow: 9,
+  spikeK: 6,
+  spikeMaxRun: 3,
+  spikeSamples: 2,
+  spikeWindowMs: 3_600_000,
+  spikeClearMs: 3_600_000,
+  driftSize: DRIFT_SIZE,
+  driftNetworkKinds: ['ph', 'conductivity', 'temperature', 'chlorine'] as readonly Kind[],
+  driftMinPeers: 2,
+  driftLearnHours: 24,
+  driftThreshold: 2,
+  driftRebaseHours: 24,
 };
 
+const HOUR = 3_600_000;
+
 const FAULT_PRIORITY: Record<SensorFault, Condition['priority']> = {
-  stale: 'medium', flatline: 'medium', range: 'medium', bad_quality: 'low', offline: 'medium',
+  stale: 'medium', flatline: 'medium', range: 'medium', bad_quality: 'low', offline: 'medium', spike: 'low', drift: 'low',
 };
 
 const FAULT_TEXT: Record<SensorFault, string> = {
@@ -62,6 +135,8 @@ const FAULT_TEXT: Record<SensorFault, string> = {
   range: 'reads values outside the physical range',
   bad_quality: 'reports bad quality',
   offline: 'is offline at its source',
+  spike: 'reads isolated values far from its neighbours (spikes)',
+  drift: 'drifts away from the sensors around it',
 };
 
 interface SensorState {
@@ -73,8 +148,21 @@ interface SensorState {
   inRangeCount: number;
   offlineSince?: number;
   offlineReason?: string;
+  /** Latest good, in-range value and its time (drift compares it with the peers'). */
+  goodValue: number;
+  goodTs: number;
+  spike?: SpikeTracker;
+  spikeTimes: number[];
+  lastSpikeTs: number;
+  drift?: DriftTracker;
   /** Active faults with the event time they were raised. */
   faults: Map<SensorFault, number>;
+}
+
+/** Sensors compared with one another for drift. */
+interface DriftGroup {
+  key: string;
+  sensors: { id: string; intervalS: number }[];
 }
 
 export class SensorHealthDetector implements Detector, SensorHealthView {
@@ -86,12 +174,63 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   private firstWatermark?: number;
   private watermark = -Infinity;
   private warming = false;
+  private readonly driftGroups: DriftGroup[] = [];
+  private driftHour = NaN;
 
   constructor(ctx: Pick<DetectorContext, 'topology'>, options: SensorHealthOptions = {}) {
     this.topology = ctx.topology;
     this.o = { ...DEFAULTS, ...options };
     for (const [k, v] of Object.entries({ staleIntervals: this.o.staleIntervals, flatlineSamples: this.o.flatlineSamples, badQualitySamples: this.o.badQualitySamples, recoverySamples: this.o.recoverySamples })) {
       if (!Number.isFinite(v) || v < 1) throw new Error(`sensor-health.${k}: must be a number ≥ 1, got ${v}`);
+    }
+    for (const [k, v] of Object.entries({ spikeWindow: this.o.spikeWindow, spikeMaxRun: this.o.spikeMaxRun, spikeSamples: this.o.spikeSamples, driftMinPeers: this.o.driftMinPeers, driftLearnHours: this.o.driftLearnHours, driftRebaseHours: this.o.driftRebaseHours })) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`sensor-health.${k}: must be a whole number ≥ 1, got ${v}`);
+    }
+    for (const [k, v] of Object.entries({ spikeK: this.o.spikeK, spikeMinRel: this.o.spikeMinRel, spikeWindowMs: this.o.spikeWindowMs, spikeClearMs: this.o.spikeClearMs, driftThreshold: this.o.driftThreshold })) {
+      if (!Number.isFinite(v) || v < 0) throw new Error(`sensor-health.${k}: must be a number ≥ 0, got ${v}`);
+    }
+    for (const [field, table] of [['spikeMinAbs', this.o.spikeMinAbs], ['driftSize', this.o.driftSize]] as const) {
+      for (const [kind, v] of Object.entries(table)) if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new Error(`sensor-health.${field}.${kind}: must be a number > 0, got ${v}`);
+    }
+    this.buildDriftGroups();
+  }
+
+  /**
+   * Drift peers: the sensors of a kind in one DMA when there are enough of them, else (for water
+   * quality) every sensor of that kind in a DMA. Plant sensors (no DMA) are not compared.
+   */
+  private buildDriftGroups(): void {
+    const byDma = new Map<string, { id: string; intervalS: number }[]>();
+    const byKind = new Map<string, { id: string; intervalS: number }[]>();
+    for (const info of this.topology.sensors.values()) {
+      if (!info.dma || this.o.driftSize[info.kind] === undefined) continue;
+      const k = `${info.dma}|${info.kind}`;
+      (byDma.get(k) ?? byDma.set(k, []).get(k)!).push({ id: info.id, intervalS: info.intervalS });
+      (byKind.get(info.kind) ?? byKind.set(info.kind, []).get(info.kind)!).push({ id: info.id, intervalS: info.intervalS });
+    }
+    const min = this.o.driftMinPeers + 1;
+    const leftOver = new Map<string, { id: string; intervalS: number }[]>();
+    for (const [key, sensors] of byDma) {
+      if (sensors.length >= min) this.driftGroups.push({ key, sensors });
+      else {
+        const kind = key.slice(key.indexOf('|') + 1) as Kind;
+        if (this.o.driftNetworkKinds.includes(kind)) (leftOver.get(kind) ?? leftOver.set(kind, []).get(kind)!).push(...sensors);
+      }
+    }
+    // water quality: the DMAs with too few sensors of a kind are compared network-wide
+    for (const [kind, sensors] of leftOver) {
+      const all = byKind.get(kind)!;
+      if (all.length >= min && sensors.length === all.length) this.driftGroups.push({ key: `*|${kind}`, sensors: all });
+      else if (sensors.length >= min) this.driftGroups.push({ key: `*|${kind}`, sensors });
+    }
+    for (const g of this.driftGroups) {
+      for (const s of g.sensors) {
+        const kind = this.topology.sensors.get(s.id)!.kind;
+        this.state(s.id).drift = new DriftTracker({
+          size: this.o.driftSize[kind]!, hSize: this.o.driftThreshold, learnHours: this.o.driftLearnHours,
+          rebaseHours: this.o.driftRebaseHours, refHalfLifeHours: 7 * 24,
+        });
+      }
     }
   }
 
@@ -108,7 +247,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   private state(sensor: string): SensorState {
     let s = this.states.get(sensor);
     if (!s) {
-      s = { lastTs: -Infinity, repeatCount: 0, badCount: 0, goodCount: 0, inRangeCount: 0, faults: new Map() };
+      s = { lastTs: -Infinity, repeatCount: 0, badCount: 0, goodCount: 0, inRangeCount: 0, goodValue: NaN, goodTs: -Infinity, spikeTimes: [], lastSpikeTs: -Infinity, faults: new Map() };
       this.states.set(sensor, s);
     }
     return s;
@@ -173,6 +312,23 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       }
       s.inRangeCount++;
       if (s.faults.has('range') && s.inRangeCount >= this.o.recoverySamples) this.clear(out, r.sensor, 'range', r.ts, { value: r.value });
+      s.goodValue = r.value; s.goodTs = r.ts;
+
+      // spikes
+      const minAbs = this.o.spikeMinAbs[kind];
+      if (minAbs !== undefined) {
+        s.spike ??= new SpikeTracker({ window: this.o.spikeWindow, k: this.o.spikeK, minAbs, minRel: this.o.spikeMinRel, maxRun: this.o.spikeMaxRun });
+        const found = s.spike.push(r.ts, r.value);
+        if (found) {
+          for (const t of found.ts) s.spikeTimes.push(t);
+          s.lastSpikeTs = found.ts[found.ts.length - 1];
+          const since = r.ts - this.o.spikeWindowMs;
+          while (s.spikeTimes.length && s.spikeTimes[0] < since) s.spikeTimes.shift();
+          if (s.spikeTimes.length >= this.o.spikeSamples) {
+            this.raise(out, r.sensor, 'spike', r.ts, { values: found.values, median: found.median, band: found.band, spikesInWindow: s.spikeTimes.length });
+          }
+        }
+      }
 
       // flatline
       if (this.o.flatlineKinds.includes(kind)) {
@@ -194,6 +350,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     if (eventTime <= this.watermark) return out;
     this.watermark = eventTime;
     this.firstWatermark ??= eventTime;
+    this.checkDrift(out, eventTime);
     for (const info of this.topology.sensors.values()) {
       if (this.o.staleExemptKinds.includes(info.kind)) continue;
       const s = this.state(info.id);
@@ -203,8 +360,57 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         // an offline sensor is silent by definition: the offline fault already says so
         if (!s.faults.has('offline')) this.raise(out, info.id, 'stale', heardAt + limitMs, { lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null, silentS: Math.round((eventTime - heardAt) / 1000), limitS: limitMs / 1000 });
       }
+      if (s.faults.has('spike') && eventTime - s.lastSpikeTs >= this.o.spikeClearMs) {
+        s.spikeTimes.length = 0;
+        this.clear(out, info.id, 'spike', eventTime, { lastSpike: s.lastSpikeTs });
+      }
     }
     return out;
+  }
+
+  /**
+   * Each step: every drift-checked sensor's difference to the median of its healthy, recent peers;
+   * each hour: the CUSUM verdicts.
+   */
+  private checkDrift(out: Condition[], eventTime: number): void {
+    if (!this.driftGroups.length) return;
+    const hour = Math.floor(eventTime / HOUR);
+    const closing = !Number.isNaN(this.driftHour) && hour !== this.driftHour;
+    this.driftHour = hour;
+    const values: number[] = [];
+    const peers: number[] = [];
+    for (const g of this.driftGroups) {
+      if (closing) {
+        for (const m of g.sensors) {
+          const s = this.states.get(m.id)!;
+          const verdict = s.drift!.closeHour(Math.max(1, Math.floor(1800 / m.intervalS)));
+          if (!verdict) continue;
+          if (verdict.drifting) this.raise(out, m.id, 'drift', eventTime, { residual: verdict.residual, cusum: verdict.cusum, peers: g.key });
+          else if (s.faults.has('drift')) this.clear(out, m.id, 'drift', eventTime, { residual: verdict.residual });
+        }
+      }
+      // the values of this step: recent ones; as peers, only from sensors without a fault
+      values.length = 0;
+      peers.length = 0;
+      for (const m of g.sensors) {
+        const s = this.states.get(m.id)!;
+        const recent = eventTime - s.goodTs <= 2 * m.intervalS * 1000;
+        values.push(recent ? s.goodValue : NaN);
+        if (recent && s.faults.size === 0) peers.push(s.goodValue);
+      }
+      peers.sort((a, b) => a - b);
+      for (let i = 0; i < g.sensors.length; i++) {
+        const v = values[i];
+        if (Number.isNaN(v)) continue;
+        // the median of the peers without this sensor's own value (when it is among them)
+        const own = this.states.get(g.sensors[i].id)!.faults.size === 0 ? peers.indexOf(v) : -1;
+        const n = own >= 0 ? peers.length - 1 : peers.length;
+        if (n < this.o.driftMinPeers) continue;
+        const at = (k: number) => peers[own >= 0 && k >= own ? k + 1 : k];
+        const median = n % 2 ? at(n >> 1) : (at((n >> 1) - 1) + at(n >> 1)) / 2;
+        this.states.get(g.sensors[i].id)!.drift!.add(v - median);
+      }
+    }
   }
 
   /** The source lost these sensors (Sparkplug death, OPC UA session lost) at event time `ts`. */

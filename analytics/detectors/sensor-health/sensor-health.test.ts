@@ -29,10 +29,15 @@ describe('sensor health on the scenario suite', () => {
     });
     const stale = run.groundTruth.find((g) => g.type === 'sensor_stale')!;
     const flat = run.groundTruth.find((g) => g.type === 'sensor_flatline')!;
+    const spike = run.groundTruth.find((g) => g.type === 'sensor_spike')!;
+    const drift = run.groundTruth.find((g) => g.type === 'sensor_drift')!;
     const r = run.conditions.filter((c) => c.state === 'raise');
-    expect(r.map((c) => c.id)).toEqual(['sensor_stale:P-n410', 'sensor_flatline:F-PRV-2']);
+    expect(r.map((c) => c.id)).toEqual(['sensor_stale:P-n410', 'sensor_flatline:F-PRV-2', 'sensor_drift:WQ-n114.ph', 'sensor_spike:P-n288']);
     expect(r[0].ts - stale.start).toBeLessThanOrEqual(3 * MIN);
     expect(r[1].ts - flat.start).toBeLessThanOrEqual(30 * MIN);
+    // the spike (two readings at 2.5×) as soon as the readings are back; the pH drift (0.8 a day) within 12 h
+    expect(r[3].ts - spike.start).toBeLessThanOrEqual(3 * MIN);
+    expect(r[2].ts - drift.start).toBeLessThanOrEqual(12 * 60 * MIN);
     const clears = run.conditions.filter((c) => c.state === 'clear');
     expect(clears.find((c) => c.id === 'sensor_stale:P-n410')!.ts - stale.end!).toBeLessThanOrEqual(MIN);
     expect(clears.find((c) => c.id === 'sensor_flatline:F-PRV-2')!.ts - flat.end!).toBeLessThanOrEqual(MIN);
@@ -189,5 +194,89 @@ describe('sensor health edge cases', () => {
 
   it('refuses bad options naming the key', () => {
     expect(() => new SensorHealthDetector({ topology }, { staleIntervals: 0 })).toThrow(/sensor-health\.staleIntervals/);
+  });
+});
+
+// --- spikes and drift -------------------------------------------------------------------------------
+
+const dmaTopology = new Topology(topologySchema.parse({
+  sites: [{ id: 'net' }],
+  dmas: [{ id: 'a' }],
+  sensors: ['P1', 'P2', 'P3', 'P4'].map((id) => ({ id, kind: 'pressure', unit: 'MPa', site: 'net', dma: 'a' })),
+}));
+/** Pressures of the four loggers at minute m: a daily demand swing, fixed offsets, a little noise. */
+function dmaPressure(m: number, id: string): number {
+  const swing = 0.03 * Math.sin((2 * Math.PI * m) / 1440);
+  const offset = { P1: 0, P2: 0.04, P3: -0.03, P4: 0.07 }[id]!;
+  const noise = 0.0008 * Math.sin(m * 12.9898 + offset * 1000); // deterministic jitter
+  return 0.35 + offset - swing + noise;
+}
+function driveDma(h: SensorHealthDetector, from: number, to: number, value: (m: number, id: string) => number): Condition[] {
+  const out: Condition[] = [];
+  for (let m = from; m < to; m++) {
+    const batch: SensorReading[] = ['P1', 'P2', 'P3', 'P4'].map((id) => ({ measurement: 'pressure', sensor: id, ts: T0 + m * MIN, value: value(m, id), quality: 'good', site: 'net', dma: 'a' }));
+    out.push(...h.onReadings(batch), ...h.onTime(T0 + m * MIN));
+  }
+  return out;
+}
+const DAY_MIN = 1440;
+
+describe('sensor health: spikes', () => {
+  it('a pump start (a step up with a one-reading overshoot) and a lone transient raise no spike', () => {
+    const h = new SensorHealthDetector({ topology: dmaTopology });
+    const out = driveDma(h, 0, 600, (m, id) => {
+      const base = dmaPressure(m, id);
+      if (id !== 'P1') return base;
+      if (m === 200) return base + 0.25; // pump start: surge for one reading...
+      if (m > 200 && m < 400) return base + 0.08; // ...then the new, higher level
+      if (m === 500) return base * 2.5; // one transient on its own
+      return base;
+    });
+    expect(raises(out, 'sensor_spike')).toEqual([]);
+  });
+
+  it('two isolated spikes within an hour raise a spike fault; it clears after an hour without one', () => {
+    const h = new SensorHealthDetector({ topology: dmaTopology });
+    const out = driveDma(h, 0, 300, (m, id) => (id === 'P2' && (m === 100 || m === 130) ? dmaPressure(m, id) * 2.5 : dmaPressure(m, id)));
+    expect(out.map((c) => [c.id, c.state, (c.ts - T0) / MIN])).toEqual([['sensor_spike:P2', 'raise', 131], ['sensor_spike:P2', 'clear', 190]]);
+    expect(out[0].evidence).toMatchObject({ spikesInWindow: 2 });
+  });
+
+  it('two spiked readings in a row (as the simulator injects them) are one spike of two readings: raised', () => {
+    const h = new SensorHealthDetector({ topology: dmaTopology });
+    const out = driveDma(h, 0, 150, (m, id) => (id === 'P3' && (m === 100 || m === 101) ? dmaPressure(m, id) * 2.5 : dmaPressure(m, id)));
+    expect(raises(out, 'sensor_spike').map((c) => [c.sensor, (c.ts - T0) / MIN])).toEqual([['P3', 102]]);
+    expect(h.isFaulty('P3')).toBe(true); // other detectors skip it until it clears
+  });
+});
+
+describe('sensor health: drift', () => {
+  it('a burst (every logger of the DMA drops together, for 8 hours) raises no drift; neither does a burst felt more by one logger', () => {
+    const h = new SensorHealthDetector({ topology: dmaTopology });
+    const out = driveDma(h, 0, 4 * DAY_MIN, (m, id) => {
+      const inBurst = m >= 2 * DAY_MIN && m < 2 * DAY_MIN + 480;
+      const near = m >= 3 * DAY_MIN && m < 3 * DAY_MIN + 480;
+      // day 2: a drop felt alike; day 3: a burst near P4, which drops 0.05 MPa more than the others
+      return dmaPressure(m, id) - (inBurst ? 0.08 : 0) - (near ? (id === 'P4' ? 0.13 : 0.08) : 0);
+    });
+    expect(raises(out, 'sensor_drift')).toEqual([]);
+  });
+
+  it('a logger drifting 0.01 MPa/day is found within 2 days of the drift starting (after a day of learning)', () => {
+    const h = new SensorHealthDetector({ topology: dmaTopology });
+    const start = DAY_MIN; // the first day sets the references
+    const out = driveDma(h, 0, 5 * DAY_MIN, (m, id) => dmaPressure(m, id) + (id === 'P3' && m >= start ? (0.01 * (m - start)) / DAY_MIN : 0));
+    const drift = raises(out, 'sensor_drift');
+    expect(drift.map((c) => c.sensor)).toEqual(['P3']);
+    const days = (drift[0].ts - T0 - start * MIN) / (DAY_MIN * MIN);
+    expect(days).toBeGreaterThan(0.5); // no sooner than the drift could be told from noise...
+    expect(days).toBeLessThanOrEqual(2); // ...and within 2 days
+    expect(h.isFaulty('P3')).toBe(true);
+    expect(h.isFaulty('P1') || h.isFaulty('P2') || h.isFaulty('P4')).toBe(false);
+  });
+
+  it('refuses bad spike and drift options naming the key', () => {
+    expect(() => new SensorHealthDetector({ topology }, { spikeWindow: 2.5 })).toThrow(/sensor-health\.spikeWindow/);
+    expect(() => new SensorHealthDetector({ topology }, { driftSize: { pressure: -1 } })).toThrow(/sensor-health\.driftSize\.pressure/);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * Drift detection for one sensor against its peers (the other sensors of its kind in its DMA, or
+ * network-wide for water-quality kinds): the difference to the peers' median is normally stable
+ * (elevation, head loss); a drifting sensor makes it wander off slowly.
+ *
+ * Per hour, the mean difference d. The first `learnHours` hours set the reference r (their mean);
+ * afterwards the residual e = d − r feeds a two-sided CUSUM with slack `size` / 2 and threshold
+ * `hSize` × `size` (`size`: the smallest drift worth reporting). A change of the hourly difference
+ * larger than `size` / 2 from one hour to the next is a STEP, not a drift (a burst near the sensor,
+ * a valve operation): the CUSUM holds until the residual is back within `size` / 2 of where it was
+ * before the step, or rebases the reference after `rebaseHours` if the step stays. While the CUSUM
+ * is quiet the reference follows slowly (`refHalfLifeHours`), so seasonal change is absorbed but a
+ * drift is not.
+ */
+
+export interface DriftParams {
+  size: number;
+  hSize: number;
+  learnHours: number;
+  rebaseHours: number;
+  refHalfLifeHours: number;
+}
+
+export interface DriftVerdict {
+  /** The drift fault should be active (raise) or not (clear). */
+  drifting: boolean;
+  residual: number;
+  cusum: number;
+}
+
+export class DriftTracker {
+  private hourSum = 0;
+  private hourN = 0;
+  private learnSum = 0;
+  private learnN = 0;
+  private ref = NaN;
+  private up = 0;
+  private down = 0;
+  private lastHourly = NaN;
+  /** Residual before a step, and how many hours the step has lasted. */
+  private stepFrom = NaN;
+  private stepHours = 0;
+  private alarmed = false;
+  private prevResidual = 0;
+  private readonly alpha: number;
+
+  constructor(private readonly p: DriftParams) {
+    this.alpha = 1 - Math.pow(0.5, 1 / p.refHalfLifeHours);
+  }
+
+  /** One difference to the peers' median (a step of the worker). */
+  add(diff: number): void {
+    this.hourSum += diff;
+    this.hourN++;
+  }
+
+  /** End of an hour: returns the verdict when the hour had data. */
+  closeHour(minSamples: number): DriftVerdict | undefined {
+    if (this.hourN < minSamples) { this.hourSum = 0; this.hourN = 0; return undefined; }
+    const d = this.hourSum / this.hourN;
+    this.hourSum = 0; this.hourN = 0;
+    const { size } = this.p;
+    if (this.learnN < this.p.learnHours) {
+      this.learnSum += d; this.learnN++;
+      this.ref = this.learnSum / this.learnN;
+      this.lastHourly = d;
+      return { drifting: false, residual: 0, cusum: 0 };
+    }
+    const e = d - this.ref;
+    const jumped = Number.isFinite(this.lastHourly) && Math.abs(d - this.lastHourly) > size / 2;
+    this.lastHourly = d;
+    if (Number.isNaN(this.stepFrom) && jumped && !this.alarmed) {
+      this.stepFrom = this.prevResidual;
+      this.stepHours = 0;
+    }
+    this.prevResidual = e;
+    if (!Number.isNaN(this.stepFrom)) {
+      if (Math.abs(e - this.stepFrom) <= size / 2) this.stepFrom = NaN; // the event is over
+      else if (++this.stepHours >= this.p.rebaseHours) {
+        // the new level stays: a new reference (a relocated or recalibrated sensor, a changed network)
+        this.ref = d; this.up = 0; this.down = 0; this.stepFrom = NaN; this.prevResidual = 0;
+      }
+      return { drifting: this.alarmed, residual: e, cusum: Math.max(this.up, this.down) };
+    }
+    const slack = size / 2;
+    this.up = Math.max(0, this.up + e - slack);
+    this.down = Math.max(0, this.down - e - slack);
+    const cusum = Math.max(this.up, this.down);
+    if (!this.alarmed && cusum > this.p.hSize * size) this.alarmed = true;
+    else if (this.alarmed && Math.abs(e) < slack) { this.alarmed = false; this.up = 0; this.down = 0; }
+    if (cusum === 0 && !this.alarmed) this.ref += this.alpha * e;
+    return { drifting: this.alarmed, residual: e, cusum };
+  }
+}
