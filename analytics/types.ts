@@ -42,6 +42,12 @@ export interface Detector {
   warmUp?(history: TimeSeriesStore, until: number): Promise<void>;
   /** A batch of readings, ordered by time. Returns the conditions they raise, update or clear. */
   onReadings(batch: readonly SensorReading[]): Condition[];
+  /**
+   * True for a detector that keeps its own per-sensor order and so also takes readings of customer
+   * meters that arrive after the watermark passed them (PDA rounds upload hours after reading):
+   * the worker hands it those instead of dropping them as late.
+   */
+  readonly acceptsLateMeterReadings?: boolean;
   /** The watermark moved to `eventTime`: time-driven checks (staleness, on-delays, nightly figures). */
   onTime(eventTime: number): Condition[];
   /** Derived series the detector computes (night flow per DMA, DMA net inflow), to be stored. */

@@ -360,3 +360,37 @@ describe('AnalyticsWorker: live on the bus (real Mosquitto)', () => {
     expect(d.calls.slice(0, 4)).toEqual(['readings F-1@0,P-1@0,P-2@30', 'time 60', 'readings P-1@90', 'time 120']);
   });
 });
+
+describe('AnalyticsWorker: customer meter readings uploaded late', () => {
+  const withMeter = new Topology(topologySchema.parse({
+    sites: [{ id: 'net' }],
+    dmas: [{ id: 'central', inlets: ['F-1'] }],
+    sensors: [{ id: 'F-1', kind: 'flow', site: 'net', dma: 'central', unit: 'm3/h' }],
+    meters: [{ id: 'M-1', customer: 'C-1', dma: 'central', address: '1 Main St' }],
+  }));
+  const meterPoint = (ts: number, value: number): Point => ({ measurement: 'meter', sensor: 'M-1', ts, value, quality: 'good', site: 'customers', dma: 'central' });
+  const flowPoint = (ts: number): Point => ({ measurement: 'flow', sensor: 'F-1', ts, value: 10, quality: 'good', site: 'net', dma: 'central' });
+
+  it('go to the meter detector (a PDA round uploads hours after reading) while other late readings are dropped', async () => {
+    const { MeterAnomalyDetector } = await import('./detectors/meters/index.ts');
+    const meters = new MeterAnomalyDetector({ topology: withMeter });
+    const other = new RecordingDetectorDouble();
+    const conditions: Condition[] = [];
+    const w = new AnalyticsWorker({ topology: withMeter, detectors: [meters, other] });
+    w.on('condition', (c) => conditions.push(c));
+    w.startAt(T0);
+    // the live feed runs 7 h ahead of the PDA round's readings
+    for (let m = 0; m <= 7 * 60; m += 10) w.feedPoints([flowPoint(T0 + m * MIN)]);
+    expect(w.watermark).toBeGreaterThan(T0 + 6 * 3_600_000);
+    const seenByOther = other.batches.flat().length;
+    // the round read M-1 at T0+1h and T0+2h; the second register went backwards (a digit slip)
+    w.feedPoints([meterPoint(T0 + 3_600_000, 1234.5), meterPoint(T0 + 7_200_000, 1134.5), flowPoint(T0 - 10 * MIN)]);
+    expect(w.stats.lateMeterReadings).toBe(2);
+    expect(w.stats.late).toBe(1); // the late flow reading is still too late
+    expect(conditions.map((c) => `${c.id} ${c.state} ${new Date(c.ts).toISOString()}`)).toEqual([
+      `meter_backwards:M-1 raise ${new Date(T0 + 7_200_000).toISOString()}`,
+    ]);
+    // a detector that does not keep its own per-meter order never sees them
+    expect(other.batches.flat().length).toBe(seenByOther);
+  });
+});

@@ -21,7 +21,9 @@
  * not depend on how the input was batched, a live feed, a backfill and a replay of the store
  * (analytics/replay.ts) make the same detector calls and so raise the same alarms.
  *
- * A reading older than the watermark is too late: it is counted and dropped (it is in the store,
+ * A customer meter reading older than the watermark (PDA rounds upload hours after reading) goes
+ * at once to the detectors that keep their own per-meter order (`acceptsLateMeterReadings`).
+ * Any other reading older than the watermark is too late: it is counted and dropped (it is in the store,
  * so a replay still sees it). Memory is bounded: past `maxBufferedReadings` the watermark is forced
  * forward, and derived series wait for drainDerived() up to `maxDerivedBuffered`.
  */
@@ -65,6 +67,8 @@ export interface AnalyticsWorkerOptions {
 export interface WorkerStats {
   readings: number;
   late: number;
+  /** Late customer meter readings handed to the detectors that take them. */
+  lateMeterReadings: number;
   unknownSensor: number;
   invalid: number;
   forcedAdvances: number;
@@ -121,6 +125,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   readonly topology: Topology;
   readonly timezone: string;
   private readonly detectors: readonly Detector[];
+  private readonly lateMeterDetectors: readonly Detector[];
   private readonly store?: TimeSeriesStore;
   private readonly alarms?: AlarmManager;
   private readonly lateness: number;
@@ -140,7 +145,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   private mark = Number.NEGATIVE_INFINITY;
   private derived: Point[] = [];
   private readonly s: Omit<WorkerStats, 'buffered' | 'watermark' | 'feeds' | 'activeFeeds'> = {
-    readings: 0, late: 0, unknownSensor: 0, invalid: 0, forcedAdvances: 0, conditions: 0, conditionErrors: 0,
+    readings: 0, late: 0, lateMeterReadings: 0, unknownSensor: 0, invalid: 0, forcedAdvances: 0, conditions: 0, conditionErrors: 0,
     detectorErrors: 0, derivedDropped: 0, busErrors: 0,
   };
   private client?: MqttClient;
@@ -170,6 +175,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     this.topology = opts.topology;
     this.timezone = opts.timezone ?? 'Asia/Shanghai';
     this.detectors = opts.detectors;
+    this.lateMeterDetectors = opts.detectors.filter((d) => d.acceptsLateMeterReadings === true);
     this.store = opts.store;
     this.alarms = opts.alarms;
     this.lateness = opts.allowedLatenessMs ?? 120_000;
@@ -244,6 +250,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   feedPoints(points: readonly Point[]): void {
     let last = this.pending.length ? this.pending[this.pending.length - 1] : undefined;
     const now = this.wallClock();
+    let lateMeters: Point[] | undefined;
     for (const p of points) {
       if (!Number.isFinite(p.ts) || typeof p.value !== 'number' || Number.isNaN(p.value)) { this.s.invalid++; continue; }
       // the feed's progress counts even when the reading itself is too late to use
@@ -253,13 +260,18 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
         if (p.ts > feed.latestTs) feed.latestTs = p.ts;
         feed.lastArrivalWall = now;
       }
-      if (p.ts < this.mark) { this.s.late++; this.lastLate = p; continue; }
+      if (p.ts < this.mark) {
+        if (p.measurement === 'meter' && this.lateMeterDetectors.length) (lateMeters ??= []).push(p);
+        else { this.s.late++; this.lastLate = p; }
+        continue;
+      }
       if (last && (p.ts < last.ts || (p.ts === last.ts && p.sensor < last.sensor))) this.pendingSorted = false;
       this.pending.push(p);
       last = p;
       this.s.readings++;
       if (p.ts > this.maxTs) this.maxTs = p.ts;
     }
+    if (lateMeters) this.runLateMeterReadings(lateMeters);
     if (this.pending.length > this.maxBuffered) {
       // Too much held back: give up waiting for stragglers older than what must go.
       this.sortPending();
@@ -333,6 +345,25 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
       this.mark = b;
     }
     if (i) this.pending = i === this.pending.length ? [] : this.pending.slice(i);
+  }
+
+  /**
+   * Meter readings the watermark has passed, to the detectors that take them: their conditions
+   * carry the readings' own (past) times and do not move the alarm manager's clock.
+   */
+  private runLateMeterReadings(points: Point[]): void {
+    points.sort((a, b) => a.ts - b.ts || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+    this.s.lateMeterReadings += points.length;
+    const conditions: Condition[] = [];
+    for (const d of this.lateMeterDetectors) {
+      try {
+        for (const c of d.onReadings(points)) conditions.push(c);
+      } catch (e) {
+        this.s.detectorErrors++;
+        this.log.error({ detector: d.name, err: e }, 'detector failed on late meter readings; continuing');
+      }
+    }
+    for (const c of conditions) this.handleCondition(c, { advanceClock: false });
   }
 
   /** One step: the readings before `b`, then onTime(b); conditions to the alarm manager. */

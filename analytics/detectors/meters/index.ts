@@ -108,6 +108,9 @@ export class MeterAnomalyDetector implements Detector {
     });
   }
 
+  /** PDA rounds upload hours after the reading: the worker hands late meter readings here too. */
+  readonly acceptsLateMeterReadings = true;
+
   onReadings(batch: readonly SensorReading[]): Condition[] {
     const out: Condition[] = [];
     const mine = batch.filter((r) => r.measurement === 'meter' && this.states.has(r.sensor) && r.quality !== 'bad' && Number.isFinite(r.value));
