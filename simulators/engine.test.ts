@@ -141,7 +141,8 @@ events:
     expect(level[tripAt + 12 * 10]).toBeLessThan(level[tripAt] - 0.5);
     // pressure holds while there is water in the tank, and collapses once it is empty
     expect(Math.min(...pressure.slice(tripAt, emptyAt - 12))).toBeGreaterThan(0.2);
-    expect(Math.max(...pressure.slice(emptyAt + 6, restoreAt))).toBeLessThan(0.01);
+    // (the last 5 cm of water still hold the zone for up to an hour)
+    expect(Math.max(...pressure.slice(emptyAt + 12, restoreAt))).toBeLessThan(0.01);
     // and comes back with the pump
     expect(state[restoreAt + 1]).toBe(1);
     expect(level[level.length - 1]).toBeGreaterThan(0.5);

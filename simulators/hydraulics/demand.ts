@@ -87,12 +87,14 @@ export class WeeklyProfile {
 /**
  * The demand multiplier of one group (a DMA): its profile × a day level × slow hourly wandering.
  * The day level depends only on (seed, group, local date), so a given day has the same level in
- * every run with that seed, whatever time the run started.
+ * every run with that seed, whatever time the run started. It is the level at local noon and moves
+ * linearly from one noon to the next: a step at midnight (as a level per calendar day would make)
+ * is no feature of real demand, and as large as a small burst in a small DMA.
  */
 export class GroupDemand {
   private readonly hourly: SlowNoise;
-  private dayIndex = NaN;
-  private dayLevel = 1;
+  /** Day levels by local day index, the two around the current instant. */
+  private readonly levels = new Map<number, number>();
   private wander = 0;
 
   constructor(
@@ -114,13 +116,22 @@ export class GroupDemand {
 
   /** Multiplier at local time `localMs` (as returned by LocalClock.local). */
   at(localMs: number): number {
-    const day = Math.floor(localMs / DAY_MS);
-    if (day !== this.dayIndex) {
-      this.dayIndex = day;
+    const sinceNoon = localMs / DAY_MS - 0.5;
+    const day = Math.floor(sinceNoon);
+    const f = sinceNoon - day;
+    const level = this.dayLevel(day) * (1 - f) + this.dayLevel(day + 1) * f;
+    return Math.max(0, this.profile.at(localMs) * level * (1 + this.wander));
+  }
+
+  private dayLevel(day: number): number {
+    let level = this.levels.get(day);
+    if (level === undefined) {
       const sd = Math.min(this.profile.data.dailySd, 0.08) * this.noise;
-      this.dayLevel = 1 + sd * new Rng(this.seed, `demand-day:${this.group}:${day}`).normal();
+      level = 1 + sd * new Rng(this.seed, `demand-day:${this.group}:${day}`).normal();
+      if (this.levels.size >= 4) this.levels.clear(); // only the days around now are needed
+      this.levels.set(day, level);
     }
-    return Math.max(0, this.profile.at(localMs) * this.dayLevel * (1 + this.wander));
+    return level;
   }
 
   /** advance(dtS), then at(localMs). */
