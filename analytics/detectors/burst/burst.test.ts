@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { LocalTime } from '../../baseline/local-time.ts';
-import type { DetectorContext } from '../../types.ts';
-import { feedTown, raises, runScenario, ScheduledFaults, score, syntheticTopology, type TownEvent } from './harness.ts';
+import { topologySchema } from '../../../core/config/schema.ts';
+import { Topology } from '../../../core/topology/topology.ts';
+import type { Condition, DetectorContext, SensorReading } from '../../types.ts';
+import { feedTown, noise, raises, runScenario, ScheduledFaults, score, syntheticTopology, type TownEvent } from './harness.ts';
 import { BurstDetector } from './index.ts';
 
 const MIN = 60_000;
@@ -143,4 +145,105 @@ describe('burst detector, simulated L-Town (burst.yaml, one quiet week before it
     console.log(`burst.yaml: found ${s.found.length}/2, delays ${s.found.map((f) => f.delayMin).join(', ')} min, false alarms ${s.falseAlarms.length} (${[...new Set(s.falseAlarms.map((c) => c.dma))].join(', ')})`);
     expect(s.falseAlarms.length).toBeLessThanOrEqual(5);
   }, 60_000);
+});
+
+/**
+ * Two DMAs: `up` fed by IN-UP, passing water on to `down` through the boundary meter LINK; `down`
+ * also fed by IN-DOWN. Each uses 30 m³/h on a daily shape; a valve move shifts `down`'s supply.
+ */
+function twoDmaTopology() {
+  return new Topology(topologySchema.parse({
+    sites: [{ id: 'site1' }],
+    dmas: [
+      { id: 'up', inlets: ['IN-UP'], outlets: ['LINK'], customers: 500 },
+      { id: 'down', inlets: ['LINK', 'IN-DOWN'], outlets: [], customers: 500 },
+    ],
+    sensors: [
+      { id: 'IN-UP', kind: 'flow', unit: 'm3/h', site: 'site1', dma: 'up', place: 'inlet' },
+      { id: 'LINK', kind: 'flow', unit: 'm3/h', site: 'site1', dma: 'down', place: 'inlet' },
+      { id: 'IN-DOWN', kind: 'flow', unit: 'm3/h', site: 'site1', dma: 'down', place: 'inlet' },
+    ],
+  }));
+}
+
+/** One minute of the two DMAs; `shift(ts)` m³/h of `down`'s supply moved from IN-DOWN to LINK, `linkLagMin` later on IN-UP and IN-DOWN. */
+function twoDmaMinute(ts: number, shift: (ts: number) => number, lagMin = 0): SensorReading[] {
+  const hour = (((wall(ts) / 3_600_000) % 24) + 24) % 24;
+  const i = Math.floor(ts / MIN);
+  const use = (salt: number) => 30 - 15 * Math.cos(((hour - 3) / 24) * 2 * Math.PI) + 0.2 * noise(i, salt);
+  const now = shift(ts);
+  const lagged = shift(ts - lagMin * MIN);
+  const link = 10 + now;
+  const r = (sensor: string, value: number): SensorReading => ({ measurement: 'flow', sensor, ts, value, quality: 'good', site: 'site1', dma: sensor === 'IN-UP' ? 'up' : 'down' });
+  return [r('IN-UP', use(1) + 10 + lagged), r('LINK', link), r('IN-DOWN', use(2) - 10 - lagged)];
+}
+
+describe('burst detector, step test edge cases', () => {
+  it('raises a sustained step of 5 % of mean inflow on flow alone (no pressure drop), and not a gradual rise of the same size', () => {
+    const { detector } = town();
+    feedTown([detector], MONDAY, TEST_DAY, wall);
+    const step: TownEvent = { from: TEST_DAY + 10 * 3_600_000, to: TEST_DAY + 11 * 3_600_000, burstM3h: 2 };
+    const ramp: TownEvent[] = [];
+    // the same 2 m³/h reached over 40 minutes in the afternoon: demand wandering
+    for (let m = 0; m < 40; m++) ramp.push({ from: TEST_DAY + 15 * 3_600_000 + m * MIN, to: TEST_DAY + 17 * 3_600_000, burstM3h: 0.05 });
+    const { conditions } = feedTown([detector], TEST_DAY, TEST_DAY + DAY, wall, [step, ...ramp]);
+    const raised = raises(conditions, 'burst');
+    expect(raised).toHaveLength(1);
+    expect(raised[0].ts).toBeGreaterThanOrEqual(step.from);
+    expect((raised[0].ts - step.from) / MIN).toBeLessThanOrEqual(10);
+    expect(Math.abs((raised[0].evidence!.estimatedStart as number) - step.from)).toBeLessThanOrEqual(MIN);
+    expect(raised[0].evidence!.burstFlowM3h as number).toBeGreaterThan(1.6);
+    expect(raised[0].evidence!.burstFlowM3h as number).toBeLessThan(2.4);
+    expect(raised[0].evidence!.pressureConfirmed).toBe(false);
+  });
+
+  it('does not raise a one-minute spike of the same size (a meter glitch, not a burst)', () => {
+    const { detector } = town();
+    feedTown([detector], MONDAY, TEST_DAY, wall);
+    const spikes: TownEvent[] = [0, 1, 2].map((h) => ({ from: TEST_DAY + (9 + 3 * h) * 3_600_000, to: TEST_DAY + (9 + 3 * h) * 3_600_000 + MIN, burstM3h: 4 }));
+    const { conditions } = feedTown([detector], TEST_DAY, TEST_DAY + DAY, wall, spikes);
+    expect(raises(conditions, 'burst')).toEqual([]);
+  });
+
+  it('a flow shift between two DMAs does not alarm, even with the boundary meter a minute ahead of the others', () => {
+    const ctx: DetectorContext = { topology: twoDmaTopology(), health: new ScheduledFaults(), timezone: TZ };
+    const detector = new BurstDetector(ctx);
+    const moveAt = TEST_DAY + 10 * 3_600_000;
+    // down's supply moves 6 m³/h (20 % of its use) from its own inlet to the link through up, and back at 14:00
+    const shift = (ts: number) => (ts >= moveAt && ts < moveAt + 4 * 3_600_000 ? 6 : 0);
+    const conditions: Condition[] = [];
+    const derived: number[] = [];
+    for (let ts = MONDAY; ts < TEST_DAY + DAY; ts += MIN) {
+      const batch = twoDmaMinute(ts, shift, 1);
+      conditions.push(...detector.onReadings(batch), ...detector.onTime(ts));
+      for (const p of detector.drainDerived()) if (p.sensor === 'down' && p.ts === moveAt) derived.push(p.value);
+    }
+    // the minute the meters disagree, down's net inflow does jump by the shift...
+    expect(derived).toHaveLength(1);
+    expect(raises(conditions, 'burst')).toEqual([]);
+  });
+
+  it('restarts between the jump and its confirmation: the burst is raised once, by the new process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-burst-'));
+    const store = new SqliteStore(join(dir, 'ts.db'));
+    await store.init();
+    try {
+      const step: TownEvent = { from: TEST_DAY + 10 * 3_600_000, to: TEST_DAY + 12 * 3_600_000, burstM3h: 2.5 };
+      const first = town();
+      const restartAt = step.from + 3 * MIN;
+      const before = feedTown([first.detector], MONDAY, restartAt, wall, [step]);
+      await store.write(before.readings);
+      expect(raises(before.conditions, 'burst')).toEqual([]);
+      const second = town();
+      await second.detector.warmUp(store, restartAt);
+      const after = feedTown([second.detector], restartAt, TEST_DAY + DAY, wall, [step]);
+      const raised = raises(after.conditions, 'burst');
+      expect(raised).toHaveLength(1);
+      expect((raised[0].ts - step.from) / MIN).toBeLessThanOrEqual(10);
+      expect(raised[0].evidence!.estimatedStart).toBe(step.from);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,6 +1,7 @@
 /**
- * Burst detector: a step rise of a DMA's net inflow above its time-of-week baseline, confirmed by a
- * simultaneous pressure drop at the DMA's pressure sensors. See README.md for the method.
+ * Burst detector: a step rise of a DMA's net inflow above its time-of-week baseline (a jump within a
+ * minute or two that holds), or a big gradual rise; the DMA's pressure drops locate it. See
+ * README.md for the method.
  */
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
@@ -15,25 +16,38 @@ export interface BurstOptions {
   referenceTauMin?: number;
   /** Smallest burst to find, as a share of the DMA's mean inflow. Default 0.05. */
   minBurstFraction?: number;
-  /** CUSUM decision interval (with a step or a pressure drop confirming), in allowances k. Default 6. */
-  decisionConfirmed?: number;
-  /** CUSUM decision interval on flow alone (no pressure drop seen), in allowances k. Default 12. */
+  /** CUSUM decision interval for a rise without a clear step, in allowances k. Default 12. */
   decisionFlowOnly?: number;
-  /** On flow alone, the rise must also be at least this share of mean inflow. Default 0.15. */
+  /** ...and that rise must be at least this share of mean inflow (a jump this big is raised after 2 min instead of `stepConfirmMin`). Default 0.15. */
   flowOnlyMinFraction?: number;
-  /** The step at the onset must be at least this share of the smallest burst. Default 1. */
-  stepFraction?: number;
-  /** Minutes before the onset the step is measured against. Default 3. */
+  /** Minutes before the onset whose median is the level the step is measured from. Default 3. */
   stepBeforeMin?: number;
   /** Minutes after the onset the step is measured on. Default 2. */
   stepAfterMin?: number;
+  /**
+   * Step test: a jump of the residual (mean of the `stepAfterMin` minutes from an instant against the
+   * `stepBeforeMin` minutes before it) of at least this many noise scales of that jump, learned from
+   * the DMA's own quiet hours, starts a step candidate. Default 4.5.
+   */
+  stepZ?: number;
+  /** ...and of at least this share of the smallest burst. Default 0.8. */
+  stepMinFraction?: number;
+  /**
+   * A step candidate is raised when, this many minutes after its jump, the mean residual since its
+   * onset still stands above the level before by `stepHoldFraction` of the smallest burst. Default 6.
+   */
+  stepConfirmMin?: number;
+  /** See stepConfirmMin. Default 0.6. */
+  stepHoldFraction?: number;
+  /** ...and at least this share of the jump itself (demand's big one-minute moves partly fall back). Default 0.5. */
+  stepHoldOfJump?: number;
   /** A CUSUM run that has not become a burst within this many minutes is taken as today's new level. Default 30. */
   candidateTimeoutMin?: number;
   /** Lower bound of the residual's noise scale, as a share of mean inflow (meters are never perfect). Default 0.004. */
   sigmaFloorFraction?: number;
-  /** Pressure drop that confirms: at least this many noise scales of the sensor... Default 4. */
+  /** Pressure drop that confirms (the flag and the hint; it does not raise): at least this many noise scales of the sensor... Default 4. */
   pressureDropZ?: number;
-  /** ...and at least this much, MPa (demand wandering moves pressures by 1–3 kPa in minutes). Default 0.005. */
+  /** ...and at least this much more than the median drop of the other DMAs' sensors, MPa. Default 0.005. */
   pressureDropMinMPa?: number;
   /** Clear when the residual level falls below this share of the burst's peak. Default 0.3. */
   clearFraction?: number;
@@ -46,9 +60,11 @@ export interface BurstOptions {
 }
 
 const MIN = 60_000;
+/** Quiet minutes whose jumps give the step test's noise scale (memory per DMA is bounded by it). */
+const JUMP_WINDOW = 720;
 
 /** The DMA's pressure sensor with the largest drop since the onset, with every sensor's drop. */
-interface Hint { sensor: string; drop: number; z: number; drops: Record<string, number> }
+interface Hint { sensor: string; drop: number; z: number; drops: Record<string, number>; systemDrop: number }
 
 interface PressureTrack {
   sensor: string;
@@ -80,6 +96,12 @@ interface DmaTrack {
   quiet: number[];
   sigma: number;
   sigmaAt: number;
+  /** Jumps of the residual (step statistic) at quiet times, and their robust noise scale. */
+  quietJumps: number[];
+  jumpSigma: number;
+  jumpSigmaAt: number;
+  /** A jump seen and being confirmed (the residual must hold above its level before). */
+  pending: { onset: number; pre: number; jump: number } | undefined;
   meanInflow: number | undefined;
   meanAtDay: number;
   state: 'watch' | 'active';
@@ -110,13 +132,16 @@ export class BurstDetector implements Detector {
     this.o = {
       referenceTauMin: options.referenceTauMin ?? 15,
       minBurstFraction: options.minBurstFraction ?? 0.05,
-      decisionConfirmed: options.decisionConfirmed ?? 6,
       decisionFlowOnly: options.decisionFlowOnly ?? 12,
       flowOnlyMinFraction: options.flowOnlyMinFraction ?? 0.15,
       candidateTimeoutMin: options.candidateTimeoutMin ?? 30,
-      stepFraction: options.stepFraction ?? 1.0,
       stepBeforeMin: options.stepBeforeMin ?? 3,
       stepAfterMin: options.stepAfterMin ?? 2,
+      stepZ: options.stepZ ?? 4.5,
+      stepMinFraction: options.stepMinFraction ?? 0.8,
+      stepConfirmMin: options.stepConfirmMin ?? 6,
+      stepHoldFraction: options.stepHoldFraction ?? 0.6,
+      stepHoldOfJump: options.stepHoldOfJump ?? 0.5,
       sigmaFloorFraction: options.sigmaFloorFraction ?? 0.004,
       pressureDropZ: options.pressureDropZ ?? 4,
       pressureDropMinMPa: options.pressureDropMinMPa ?? 0.005,
@@ -139,7 +164,7 @@ export class BurstDetector implements Detector {
       }
       this.dmas.set(dma, {
         dma, site: this.inflow.siteOf(dma), refRatio: 0, refReady: false, lastTs: -Infinity, s: 0, firstUpTs: NaN,
-        rTs: [], r: [], quiet: [], sigma: NaN, sigmaAt: -Infinity, meanInflow: undefined, meanAtDay: NaN,
+        rTs: [], r: [], quiet: [], sigma: NaN, sigmaAt: -Infinity, quietJumps: [], jumpSigma: NaN, jumpSigmaAt: -Infinity, pending: undefined, meanInflow: undefined, meanAtDay: NaN,
         state: 'watch', onset: NaN, jump: NaN, peak: 0, level: 0, belowSince: undefined, pressures,
       });
     }
@@ -236,7 +261,7 @@ export class BurstDetector implements Detector {
   }
 
   /** Drop of a sensor's residual from before the onset to the last minutes, MPa, and its z. */
-  private pressureDrop(p: PressureTrack, onset: number, now: number): { drop: number; z: number } | undefined {
+  private pressureDrop(p: PressureTrack, onset: number, now: number, keep = true): { drop: number; z: number } | undefined {
     if (this.ctx.health.isFaulty(p.sensor) || Number.isNaN(p.sigma)) return undefined;
     const pre: number[] = [];
     const post: number[] = [];
@@ -250,7 +275,7 @@ export class BurstDetector implements Detector {
     const preN = kept ? kept.n : pre.length;
     if (preN < 5 || post.length < 2) return undefined;
     const preLevel = kept ? kept.level : median(pre);
-    p.preLevel = { onset, level: preLevel, n: preN };
+    if (keep) p.preLevel = { onset, level: preLevel, n: preN };
     const drop = preLevel - median(post);
     const se = p.sigma * Math.sqrt(1.57 / preN + 1.57 / post.length); // a median's variance is π/2 × the mean's
     return { drop, z: drop / se };
@@ -283,6 +308,7 @@ export class BurstDetector implements Detector {
       if (t.state !== 'active') {
         t.refRatio = ratio;
         t.s = 0;
+        t.pending = undefined;
       }
       t.refReady = true;
     }
@@ -290,26 +316,65 @@ export class BurstDetector implements Detector {
     const r = v.value - expected;
     push(t.rTs, t.r, v.ts, r, v.ts - 3 * 3_600_000);
 
-    // noise scale of the residual from quiet times (MAD), with a floor
-    if (t.state === 'watch') {
+    // step statistic: the mean of the last `after` minutes against the `before` minutes before them
+    const after = this.o.stepAfterMin;
+    const stepAt = v.ts - (after - 1) * MIN;
+    const preFrom = stepAt - this.o.stepBeforeMin * MIN;
+    // (the level before is a median: a one-minute glitch just before must not pass for a step)
+    const preLevel = medianBetween(t.rTs, t.r, preFrom, stepAt);
+    const jumpNow = meanBetween(t.rTs, t.r, stepAt, v.ts + 1) - preLevel;
+
+    // noise scales of the residual and of its jumps from quiet times (MAD), with a floor
+    if (t.state === 'watch' && !t.pending) {
       t.quiet.push(r);
       if (t.quiet.length > 240) t.quiet.shift();
+      if (Number.isFinite(jumpNow)) {
+        // relative to the expected flow: demand wanders, and meters err, in proportion to the flow
+        t.quietJumps.push(jumpNow / e.median);
+        if (t.quietJumps.length > JUMP_WINDOW) t.quietJumps.shift();
+      }
     }
     if (t.quiet.length >= 20 && (v.ts - t.sigmaAt >= 15 * MIN || Number.isNaN(t.sigma))) {
-      const m = median(t.quiet);
-      t.sigma = 1.4826 * median(t.quiet.map((x) => Math.abs(x - m)));
+      t.sigma = madSigma(t.quiet);
       t.sigmaAt = v.ts;
     }
-    const sigma = Math.max(Number.isNaN(t.sigma) ? 0 : t.sigma, this.o.sigmaFloorFraction * mean);
+    // the jump scale rests on 12 h of quiet minutes: hourly updates are plenty
+    if (t.quietJumps.length >= 20 && (v.ts - t.jumpSigmaAt >= 60 * MIN || t.quietJumps.length < 60)) {
+      t.jumpSigma = madSigma(t.quietJumps);
+      t.jumpSigmaAt = v.ts;
+    }
+    const floor = this.o.sigmaFloorFraction * mean;
+    const sigma = Math.max(Number.isNaN(t.sigma) ? 0 : t.sigma, floor);
     const minBurst = this.o.minBurstFraction * mean;
     // allowance: half the smallest burst we look for, in σ units (and at least one σ)
     const k = Math.max(1, 0.5 * minBurst / sigma);
     const z = r / sigma;
 
     if (t.state === 'watch') {
+      // 1. the step test: a burst is a jump of the inflow within a minute or two, where demand
+      //    wanders by a fraction of that per minute; the jump's own noise scale is learned per DMA
+      if (!t.pending && !Number.isNaN(t.jumpSigma)
+        && jumpNow >= Math.max(this.o.stepZ * Math.max(t.jumpSigma * e.median, floor), this.o.stepMinFraction * minBurst)) {
+        t.pending = { onset: stepAt, pre: preLevel, jump: jumpNow };
+      }
+      const p = t.pending;
+      // a big jump needs only to outlast a meter glitch; a small one must hold for a few minutes
+      const confirmMin = p && p.jump >= this.o.flowOnlyMinFraction * mean ? 2 : this.o.stepConfirmMin;
+      if (p && v.ts >= p.onset + (after - 1 + confirmMin) * MIN) {
+        t.pending = undefined;
+        // it held (not a spike or a passing transient): the level before the jump is the new reference
+        const held = meanSince(t.rTs, t.r, p.onset) - p.pre;
+        if (held >= this.o.stepHoldFraction * minBurst && held >= this.o.stepHoldOfJump * p.jump) {
+          t.refRatio += p.pre / e.median;
+          for (let i = t.r.length - 1; i >= 0 && t.rTs[i] >= p.onset; i--) t.r[i] -= p.pre;
+          this.raise(t, p.onset, p.jump, held, v.ts, mean, sigma, out);
+          return;
+        }
+      }
       const before = t.s;
       t.s = Math.max(0, t.s + z - k);
       if (before === 0 && t.s > 0) t.firstUpTs = v.ts;
+      if (t.pending) return; // judged by the step test first
       if (t.s === 0) {
         // follow today's level slowly while nothing is happening
         const a = 1 - Math.exp(-(Math.min(gap, 10 * MIN) / MIN) / this.o.referenceTauMin);
@@ -321,24 +386,13 @@ export class BurstDetector implements Detector {
         t.s = 0;
         return;
       }
-      if (t.s >= this.o.decisionConfirmed * k) {
+      // 2. a big rise on flow alone, even a gradual one (a burst behind a slow valve, a fill left open)
+      if (t.s >= this.o.decisionFlowOnly * k) {
         const onset = t.firstUpTs;
         const size = meanSince(t.rTs, t.r, onset);
-        if (size < minBurst * 0.8) return;
-        const hint = this.locate(t, onset, v.ts);
-        const confirmed = hint !== undefined && hint.z >= this.o.pressureDropZ && hint.drop >= this.o.pressureDropMinMPa;
-        // a burst is a step: the first minutes after the onset stand above the minutes before it
-        // by about its size, where demand wandering rises gradually
-        const jump = meanBetween(t.rTs, t.r, onset, onset + this.o.stepAfterMin * MIN) - meanBetween(t.rTs, t.r, onset - this.o.stepBeforeMin * MIN, onset);
-        const step = v.ts >= onset + (this.o.stepAfterMin - 1) * MIN && jump >= this.o.stepFraction * minBurst;
-        if (confirmed || step || (t.s >= this.o.decisionFlowOnly * k && size >= this.o.flowOnlyMinFraction * mean)) {
-          t.jump = jump;
-          t.state = 'active';
-          t.onset = onset;
-          t.peak = size;
-          t.level = size;
-          t.belowSince = undefined;
-          out.push(this.condition(t, 'raise', v.ts, size, mean, sigma, hint, confirmed));
+        if (size >= this.o.flowOnlyMinFraction * mean) {
+          const jump = meanBetween(t.rTs, t.r, onset, onset + after * MIN) - meanBetween(t.rTs, t.r, onset - this.o.stepBeforeMin * MIN, onset);
+          this.raise(t, onset, jump, size, v.ts, mean, sigma, out);
         }
       }
       return;
@@ -348,7 +402,7 @@ export class BurstDetector implements Detector {
     t.level = meanSince(t.rTs, t.r, Math.max(t.onset, v.ts - 10 * MIN + 1));
     t.peak = Math.max(t.peak, t.level);
     const hint = this.locate(t, t.onset, v.ts);
-    const confirmed = hint !== undefined && hint.z >= this.o.pressureDropZ && hint.drop >= this.o.pressureDropMinMPa;
+    const confirmed = this.isConfirmed(hint);
     // a repair (or a valve put back) is a step down of about the burst's size
     const stepDown = meanBetween(t.rTs, t.r, v.ts - (this.o.stepBeforeMin + this.o.stepAfterMin) * MIN + 1, v.ts - this.o.stepAfterMin * MIN + 1)
       - meanBetween(t.rTs, t.r, v.ts - this.o.stepAfterMin * MIN + 1, v.ts + 1);
@@ -373,7 +427,28 @@ export class BurstDetector implements Detector {
     if (changed && v.ts - prev.ts >= 5 * MIN) out.push(this.condition(t, 'update', v.ts, t.level, mean, sigma, hint, confirmed));
   }
 
-  /** The DMA's pressure sensor with the largest drop since the onset. */
+  private raise(
+    t: DmaTrack, onset: number, jump: number, size: number, now: number, mean: number, sigma: number, out: Condition[],
+    hint = this.locate(t, onset, now), confirmed = this.isConfirmed(hint),
+  ): void {
+    t.jump = jump;
+    t.state = 'active';
+    t.onset = onset;
+    t.peak = size;
+    t.level = size;
+    t.belowSince = undefined;
+    out.push(this.condition(t, 'raise', now, size, mean, sigma, hint, confirmed));
+  }
+
+  private isConfirmed(hint: Hint | undefined): boolean {
+    return hint !== undefined && hint.z >= this.o.pressureDropZ && hint.drop - Math.max(0, hint.systemDrop) >= this.o.pressureDropMinMPa;
+  }
+
+  /**
+   * The DMA's pressure sensor with the largest drop since the onset, and the median drop of the
+   * other DMAs' sensors over the same minutes: demand rising everywhere lowers every pressure, a
+   * burst lowers those around it more.
+   */
   private locate(t: DmaTrack, onset: number, now: number): Hint | undefined {
     let best: { sensor: string; drop: number; z: number } | undefined;
     const drops: Record<string, number> = {};
@@ -383,7 +458,16 @@ export class BurstDetector implements Detector {
       drops[p.sensor] = round(d.drop, 5);
       if (!best || d.drop > best.drop) best = { sensor: p.sensor, ...d };
     }
-    return best && { ...best, drops };
+    if (!best) return undefined;
+    // (only worth the scan when the drop would confirm on its own)
+    if (best.z < this.o.pressureDropZ || best.drop < this.o.pressureDropMinMPa) return { ...best, drops, systemDrop: 0 };
+    const elsewhere: number[] = [];
+    for (const p of this.pressureOf.values()) {
+      if (t.pressures.includes(p)) continue;
+      const d = this.pressureDrop(p, onset, now, false);
+      if (d) elsewhere.push(d.drop);
+    }
+    return { ...best, drops, systemDrop: elsewhere.length ? median(elsewhere) : 0 };
   }
 
   private condition(
@@ -425,6 +509,12 @@ export function priorityOf(share: number): 'low' | 'medium' | 'high' | 'critical
   return 'low';
 }
 
+/** Standard deviation from the median absolute deviation (robust to the odd event in the window). */
+function madSigma(xs: readonly number[]): number {
+  const m = median(xs);
+  return 1.4826 * median(xs.map((x) => Math.abs(x - m)));
+}
+
 function push(ts: number[], xs: number[], t: number, x: number, keepFrom: number): void {
   ts.push(t);
   xs.push(x);
@@ -456,6 +546,13 @@ function meanBetween(ts: number[], xs: number[], from: number, to: number): numb
     }
   }
   return n ? sum / n : NaN;
+}
+
+const scratch: number[] = [];
+function medianBetween(ts: number[], xs: number[], from: number, to: number): number {
+  scratch.length = 0;
+  for (let i = ts.length - 1; i >= 0 && ts[i] >= from; i--) if (ts[i] < to) scratch.push(xs[i]);
+  return scratch.length ? median(scratch) : NaN;
 }
 
 function round(x: number, d: number): number {
