@@ -246,3 +246,24 @@ describe('replay', () => {
     await expect(replay({ store: tsdb, topology, detectors: [], from: FROM, to: TO, chunkMs: 10 })).rejects.toThrow(/chunkMs/);
   });
 });
+
+describe('mergeByTime', () => {
+  it('puts the chunk in the worker order (time, then sensor id), for aligned and irregular series', async () => {
+    const { mergeByTime } = await import('./replay.ts');
+    const sim = new Simulation({ scenario: 'simulators/scenarios/suite/quiet-week.yaml' });
+    const topology = new Topology(sim.topology());
+    sim.close();
+    const ids = [...topology.sensors.keys()].filter((id) => topology.sensors.get(id)!.kind !== 'meter').slice(0, 12);
+    const series = ids.map((sensor, k) => ({
+      measurement: topology.sensors.get(sensor)!.kind, sensor,
+      // aligned minutes for half the sensors, odd offsets and gaps for the others
+      values: Array.from({ length: 30 + k }, (_, i) => ({ ts: k % 2 ? i * 60_000 : i * (37_000 + k * 1000) + (k % 3) * 500, value: i, quality: 'good' as const })),
+    }));
+    const merged = mergeByTime([...series].reverse(), topology);
+    const expected = series.flatMap((s) => s.values.map((v) => ({ sensor: s.sensor, ts: v.ts, value: v.value })))
+      .sort((a, b) => a.ts - b.ts || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+    expect(merged.map((p) => ({ sensor: p.sensor, ts: p.ts, value: p.value }))).toEqual(expected);
+    expect(merged[0]).toMatchObject({ measurement: topology.sensors.get(merged[0].sensor)!.kind, dma: topology.sensors.get(merged[0].sensor)!.dma, quality: 'good' });
+    expect(mergeByTime([], topology)).toEqual([]);
+  });
+});

@@ -2,13 +2,13 @@
  * Replay: the detectors over stored history, through the same worker the live feed uses, so the
  * alarms come out at the event times the platform would have raised them (`aquawatch analyze`).
  *
- * History is read in time chunks (default 6 h), per DMA and quantity kind, merged and handed to the
- * worker in (time, sensor) order; after each chunk the watermark moves to the chunk's end (stored
+ * History is read in time chunks (default 6 h), per DMA and quantity kind, merged into (time, sensor)
+ * order (the worker's step order, so it does not sort) and handed to the worker; after each chunk the watermark moves to the chunk's end (stored
  * history is complete, so no lateness is needed). Memory is one chunk of readings.
  */
 import type { Point } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
-import type { TimeSeriesStore } from '../core/tsdb/types.ts';
+import type { SeriesValue, TimeSeriesStore } from '../core/tsdb/types.ts';
 import type { Logger } from '../core/log.ts';
 import type { Detector } from './types.ts';
 import type { AlarmManager, AlarmTransition } from './alarms/manager.ts';
@@ -66,6 +66,51 @@ function queryGroups(topology: Topology, only?: readonly string[]): { measuremen
   return [...groups.values()];
 }
 
+interface ChunkSeries { measurement: string; sensor: string; values: readonly SeriesValue[] }
+
+/**
+ * The chunk's series (each ascending in time) merged into (time, sensor) order, the order the worker
+ * steps in, so it need not sort them: a k-way merge on a binary heap of series, ranked by sensor id.
+ */
+export function mergeByTime(series: ChunkSeries[], topology: Topology): Point[] {
+  series.sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+  let total = 0;
+  for (const s of series) total += s.values.length;
+  const out: Point[] = new Array(total);
+  const next = new Int32Array(series.length); // cursor per series
+  const heap: number[] = []; // series indices; the smaller (ts, index) on top
+  const before = (a: number, b: number) => {
+    const ta = series[a].values[next[a]].ts;
+    const tb = series[b].values[next[b]].ts;
+    return ta < tb || (ta === tb && a < b);
+  };
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) return;
+      const c = l + 1 < heap.length && before(heap[l + 1], heap[l]) ? l + 1 : l;
+      if (!before(heap[c], heap[i])) return;
+      [heap[c], heap[i]] = [heap[i], heap[c]];
+      i = c;
+    }
+  };
+  for (let k = 0; k < series.length; k++) heap.push(k);
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+  const infos = series.map((s) => topology.sensors.get(s.sensor)!);
+  let n = 0;
+  while (heap.length) {
+    const k = heap[0];
+    const s = series[k];
+    const v = s.values[next[k]++];
+    out[n++] = { measurement: s.measurement, sensor: s.sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: infos[k].site, dma: infos[k].dma };
+    if (next[k] === s.values.length) {
+      const last = heap.pop()!;
+      if (heap.length) { heap[0] = last; siftDown(0); }
+    } else siftDown(0);
+  }
+  return out;
+}
+
 export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   if (!Number.isFinite(o.from)) throw new Error('from: must be a finite event time, ms');
   if (!Number.isFinite(o.to) || o.to <= o.from) throw new Error('to: must be an event time after from');
@@ -88,16 +133,12 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     else worker.startAt(o.from);
     for (let t = o.from; t < o.to; t += chunkMs) {
       const end = Math.min(t + chunkMs, o.to);
-      const points: Point[] = [];
+      const series: ChunkSeries[] = [];
       for (const g of groups) {
-        const series = await o.store.query({ measurement: g.measurement, sensors: g.sensors, from: t, to: end });
-        for (const [sensor, values] of series) {
-          const info = o.topology.sensors.get(sensor)!;
-          for (const v of values) {
-            points.push({ measurement: g.measurement, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: info.site, dma: info.dma });
-          }
-        }
+        const found = await o.store.query({ measurement: g.measurement, sensors: g.sensors, from: t, to: end });
+        for (const [sensor, values] of found) if (values.length) series.push({ measurement: g.measurement, sensor, values });
       }
+      const points = mergeByTime(series, o.topology);
       readings += points.length;
       worker.feedPoints(points);
       worker.flush(end);

@@ -25,6 +25,9 @@ export class LocalTime {
   private readonly zone: TimeZone;
   private cachedQuarter = NaN;
   private cachedOffset = 0;
+  private cachedDay = NaN;
+  /** The offset of all of `cachedDay` (UTC), or NaN when it changes that day. */
+  private dayOffset = NaN;
 
   constructor(readonly timezone: string) {
     this.zone = timeZone(timezone);
@@ -34,8 +37,17 @@ export class LocalTime {
   offsetAt(ts: number): number {
     const quarter = Math.floor(ts / QUARTER_MS);
     if (quarter !== this.cachedQuarter) {
+      // Per UTC day: when the offset at the day's start equals the one at the next day's start, it
+      // holds all day (offsets change at most once a day), so a whole day costs two Intl look-ups
+      // even when readings come sensor by sensor through weeks of history (warm-up).
+      const day = Math.floor(ts / DAY_MS);
+      if (day !== this.cachedDay) {
+        this.cachedDay = day;
+        const a = this.zone.offsetAt(day * DAY_MS);
+        this.dayOffset = a === this.zone.offsetAt((day + 1) * DAY_MS) ? a : NaN;
+      }
       this.cachedQuarter = quarter;
-      this.cachedOffset = this.zone.offsetAt(quarter * QUARTER_MS);
+      this.cachedOffset = Number.isNaN(this.dayOffset) ? this.zone.offsetAt(quarter * QUARTER_MS) : this.dayOffset;
     }
     return this.cachedOffset;
   }

@@ -12,6 +12,7 @@
  * on the fall-back day the repeated hour's two passes are merged into one mean per slot.
  * Memory per series is fixed: slotsPerDay × historyDays numbers.
  */
+import { medianAndMad, medianOf } from './median.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { DAY_MS, isWeekend, LocalTime, MINUTE_MS } from './local-time.ts';
 
@@ -297,21 +298,12 @@ export class TimeOfWeekBaseline {
 }
 
 export function robustStats(values: number[]): Omit<SlotStats, 'sameType'> {
-  const sorted = Float64Array.from(values).sort();
-  const median = medianOfSorted(sorted);
-  const dev = sorted.map((v) => Math.abs(v - median)).sort();
-  const mad = medianOfSorted(dev);
+  const { median, mad } = medianAndMad(values);
   return { median, mad, sigma: 1.4826 * mad, days: values.length };
 }
 
-function medianOfSorted(a: Float64Array): number {
-  const n = a.length;
-  const h = n >> 1;
-  return n % 2 ? a[h] : (a[h - 1] + a[h]) / 2;
-}
-
 export function median(values: readonly number[]): number {
-  return medianOfSorted(Float64Array.from(values).sort());
+  return medianOf(values);
 }
 
 /**

@@ -22,6 +22,10 @@ export class SqliteStore implements TimeSeriesStore {
   private db!: Database.Database;
   private insert!: Database.Statement;
   private writeMany!: (points: readonly Point[]) => void;
+  /** Raw range read, prepared once and returning rows as arrays: the replay's hot path. */
+  private rawRange!: Database.Statement;
+  /** Aggregate statements by SQL text (a few window sizes and aggregates in practice). */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly path: string) {
     this.describe = `sqlite ${path}`;
@@ -38,6 +42,7 @@ export class SqliteStore implements TimeSeriesStore {
       PRIMARY KEY (measurement, sensor, ts)) WITHOUT ROWID`);
     this.insert = this.db.prepare(
       'INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.rawRange = this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts').raw(true);
     this.writeMany = this.db.transaction((points: readonly Point[]) => {
       for (const p of points) this.insert.run(p.measurement, p.sensor, p.ts, p.value, QUALITY_CODE[p.quality], p.site, p.dma);
     });
@@ -57,16 +62,23 @@ export class SqliteStore implements TimeSeriesStore {
   private querySensor(q: RangeQuery, sensor: string): SeriesValue[] {
     const args = [q.measurement, sensor, q.from, q.to];
     if (!q.aggregate) {
-      return (this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts')
-        .all(...args) as { ts: number; value: number; q: number }[])
-        .map((r) => ({ ts: r.ts, value: r.value, quality: qualityFromCode(r.q) }));
+      const rows = this.rawRange.all(...args) as [number, number, number][];
+      const out: SeriesValue[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = { ts: rows[i][0], value: rows[i][1], quality: qualityFromCode(rows[i][2]) };
+      return out;
     }
     // Windows aligned to the epoch; without windowMs, one window starting at `from` (as InfluxQL does).
-    const bucket = q.windowMs ? `((ts / ${Math.trunc(q.windowMs)}) * ${Math.trunc(q.windowMs)})` : `${Math.trunc(q.from)}`;
+    // (the one-window start is a bound parameter, so the statement is the same for every range)
+    const bucket = q.windowMs ? `((ts / ${Math.trunc(q.windowMs)}) * ${Math.trunc(q.windowMs)})` : '?';
     const sql = q.aggregate === 'last'
       ? `SELECT ${bucket} AS w, value, MAX(ts) FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? GROUP BY w ORDER BY w`
       : `SELECT ${bucket} AS w, ${AGG_SQL[q.aggregate]} AS value FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? GROUP BY w ORDER BY w`;
-    return (this.db.prepare(sql).all(...args) as { w: number; value: number }[]).map((r) => ({ ts: r.w, value: r.value }));
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      if (this.statements.size >= 64) this.statements.clear();
+      this.statements.set(sql, stmt = this.db.prepare(sql));
+    }
+    return (stmt.all(...(q.windowMs ? args : [Math.trunc(q.from), ...args])) as { w: number; value: number }[]).map((r) => ({ ts: r.w, value: r.value }));
   }
 
   async latest(measurement: string, sensors?: readonly string[]): Promise<LatestValue[]> {

@@ -33,6 +33,13 @@ export interface NightFlowOptions {
   sigmaFloorFraction?: number;
   /** ...raises too when it is at least this share of the reference. Default 0.05. */
   madMinFraction?: number;
+  /**
+   * A rise that passes only one of the two tests (share or σ) raises once it has held this many
+   * nights running; one that passes both raises at once. Default 2: a real leak stays, while the
+   * night flow of a DMA whose nights scatter by more than 10 % (real hourly inflows) crosses +10 % for
+   * a night now and then.
+   */
+  confirmNights?: number;
   /** Clear when MNF is back below reference + this share of the rise threshold for clearNights nights. */
   clearShare?: number;
   clearNights?: number;
@@ -86,6 +93,7 @@ export class NightFlowDetector implements Detector {
       madK: options.madK ?? 3,
       sigmaFloorFraction: options.sigmaFloorFraction ?? 0.03,
       madMinFraction: options.madMinFraction ?? 0.05,
+      confirmNights: options.confirmNights ?? 2,
       clearShare: options.clearShare ?? 0.5,
       clearNights: options.clearNights ?? 2,
     };
@@ -219,7 +227,7 @@ export class NightFlowDetector implements Detector {
     };
     const base = { id: `new_leak:${d.dma}`, type: 'new_leak', ts, site: d.site || undefined, dma: d.dma };
     if (!d.active) {
-      if (byShare || byMad) {
+      if ((byShare && byMad) || ((byShare || byMad) && d.risingNights >= this.o.confirmNights)) {
         d.active = true;
         d.frozenRef = ref;
         d.quietNights = 0;

@@ -51,6 +51,21 @@ describe('night flow, hand-made town', () => {
     expect(clear[0].ts).toBe(MON + 10 * DAY + 4 * HOUR);
   });
 
+  it('waits a second night for a rise that passes only one test: a one-night bump is not a leak', () => {
+    // night flow ≈ 20 m³/h, σ at its floor (3 %): +1.9 m³/h is beyond 3σ (1.8) but under 10 % (2.0)
+    const bump = (from: number, to: number): TownEvent => ({ from, to, burstM3h: 1.9 });
+    const once = town();
+    feedTown([once.detector], MON, MON + 5 * DAY, once.wall);
+    const oneNight = feedTown([once.detector], MON + 5 * DAY, MON + 9 * DAY, once.wall, [bump(MON + 5 * DAY + 12 * HOUR, MON + 6 * DAY + 12 * HOUR)]);
+    expect(raises(oneNight.conditions, 'new_leak')).toEqual([]);
+    const stays = town();
+    feedTown([stays.detector], MON, MON + 5 * DAY, stays.wall);
+    const lasting = feedTown([stays.detector], MON + 5 * DAY, MON + 9 * DAY, stays.wall, [bump(MON + 5 * DAY + 12 * HOUR, MON + 20 * DAY)]);
+    const raised = raises(lasting.conditions, 'new_leak');
+    expect(raised.map((c) => c.ts)).toEqual([MON + 7 * DAY + 4 * HOUR]); // the second night of the rise
+    expect(raised[0].evidence!.risingNights).toBe(2);
+  });
+
   it('leaves a night without data out instead of guessing (gap), and ignores what is late', () => {
     const { detector, wall } = town();
     const { derived } = feedTown([detector], MON, MON + 3 * DAY, wall, [], (batch, ts) => {

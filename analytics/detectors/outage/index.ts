@@ -102,6 +102,9 @@ interface DmaState {
   id: string;
   customers: number;
   pressureSensors: string[];
+  /** The same pressure sensors' states, and the inlets (+1) then outlets (−1): resolved once. */
+  pressures: PressureState[];
+  flowTerms: { info: SensorInfo; sign: 1 | -1 }[];
   downSince?: number;
   upSince?: number;
   incident?: OpenIncident;
@@ -203,13 +206,16 @@ export class OutageDetector implements Detector {
     }
 
     for (const d of this.topology.dmas.values()) {
-      this.dmas.set(d.id, { id: d.id, customers: d.customers, pressureSensors: [], lastEval: -Infinity, warning: false });
+      const flowTerms = [...d.inlets.map((id) => ({ info: this.topology.sensors.get(id)!, sign: 1 as const })), ...d.outlets.map((id) => ({ info: this.topology.sensors.get(id)!, sign: -1 as const }))];
+      this.dmas.set(d.id, { id: d.id, customers: d.customers, pressureSensors: [], pressures: [], flowTerms, lastEval: -Infinity, warning: false });
       for (const f of [...d.inlets, ...d.outlets]) this.flowDmas.set(f, [...(this.flowDmas.get(f) ?? []), d.id]);
     }
     for (const s of this.topology.sensors.values()) {
       if (s.kind === 'pressure' && s.dma && (s.place === 'network' || s.place === 'network-end')) {
-        this.pressure.set(s.id, { sensor: s, lastTs: -Infinity, value: NaN, trend: new TrendWindow(this.warnO.trendWindowMs) });
+        const state: PressureState = { sensor: s, lastTs: -Infinity, value: NaN, trend: new TrendWindow(this.warnO.trendWindowMs) };
+        this.pressure.set(s.id, state);
         this.dmas.get(s.dma)?.pressureSensors.push(s.id);
+        this.dmas.get(s.dma)?.pressures.push(state);
       } else if (s.kind === 'level' && s.place === 'tank') {
         this.tanks.set(s.id, { sensor: s, trend: new TrendWindow(this.tankO.trendWindowMs), warning: false, maxSeen: -Infinity });
       } else if (s.kind === 'pump') {
@@ -236,20 +242,23 @@ export class OutageDetector implements Detector {
 
   onReadings(batch: readonly SensorReading[]): Condition[] {
     const out: Condition[] = [];
+    // DMAs whose pressure or flow moved, with the latest time (inline, no closure: a hot path)
     const touched = new Map<string, number>();
-    const touch = (dma: string, ts: number) => touched.set(dma, Math.max(touched.get(dma) ?? -Infinity, ts));
     for (const r of batch) {
       if (r.quality === 'bad' || !Number.isFinite(r.value)) continue;
       const p = this.pressure.get(r.sensor);
       if (p) {
-        if (r.ts > p.lastTs) { p.lastTs = r.ts; p.value = r.value; p.trend.push(r.ts, r.value); touch(p.sensor.dma, r.ts); }
+        if (r.ts > p.lastTs) {
+          p.lastTs = r.ts; p.value = r.value; p.trend.push(r.ts, r.value);
+          if (!(r.ts <= (touched.get(p.sensor.dma) ?? -Infinity))) touched.set(p.sensor.dma, r.ts);
+        }
         continue;
       }
       const dmasOfFlow = this.flowDmas.get(r.sensor);
       if (dmasOfFlow) {
         const f = this.flows.get(r.sensor);
         if (!f || r.ts > f.ts) this.flows.set(r.sensor, { ts: r.ts, value: r.value });
-        for (const d of dmasOfFlow) touch(d, r.ts);
+        for (const d of dmasOfFlow) if (!(r.ts <= (touched.get(d) ?? -Infinity))) touched.set(d, r.ts);
       }
       const t = this.tanks.get(r.sensor);
       if (t) { t.trend.push(r.ts, r.value); t.maxSeen = Math.max(t.maxSeen, r.value); this.evaluateTank(out, t, r.ts); continue; }
@@ -277,17 +286,13 @@ export class OutageDetector implements Detector {
   }
 
   /** Net inflow of a DMA now, when every inlet and outlet is fresh and healthy. */
-  private netInflow(dmaId: string, t: number): number | undefined {
-    const d = this.topology.dmas.get(dmaId)!;
-    if (!d.inlets.length) return undefined;
+  private netInflow(d: DmaState, t: number): number | undefined {
+    if (!d.flowTerms.length || d.flowTerms[0].sign < 0) return undefined; // no inlet
     let sum = 0;
-    for (const [ids, sign] of [[d.inlets, 1], [d.outlets, -1]] as const) {
-      for (const id of ids) {
-        const f = this.flows.get(id);
-        const info = this.topology.sensors.get(id)!;
-        if (!f || !this.fresh(info, f.ts, t)) return undefined;
-        sum += sign * f.value;
-      }
+    for (const term of d.flowTerms) {
+      const f = this.flows.get(term.info.id);
+      if (!f || !this.fresh(term.info, f.ts, t)) return undefined;
+      sum += term.sign * f.value;
     }
     return sum;
   }
@@ -296,11 +301,18 @@ export class OutageDetector implements Detector {
     const t = Math.max(tIn, d.lastEval);
     d.lastEval = t;
     const thr = this.o.thresholdMPa;
-    const usable = d.pressureSensors.map((id) => this.pressure.get(id)!).filter((p) => this.fresh(p.sensor, p.lastTs, t));
-    const below = usable.filter((p) => p.value < thr);
-    const up = usable.filter((p) => p.value >= thr + this.o.recoveryMarginMPa);
+    // plain loops, no per-call closures: this runs for every DMA at every step
+    const usable: PressureState[] = [];
+    let belowCount = 0;
+    let upCount = 0;
+    for (const p of d.pressures) {
+      if (!this.fresh(p.sensor, p.lastTs, t)) continue;
+      usable.push(p);
+      if (p.value < thr) belowCount++;
+      if (p.value >= thr + this.o.recoveryMarginMPa) upCount++;
+    }
 
-    const inflow = this.netInflow(d.id, t);
+    const inflow = this.netInflow(d, t);
     const expected = d.expectedInflow;
     const demandExpected = d.customers > 0 && expected !== undefined && expected >= this.o.minExpectedInflowM3h;
     const stopLevel = expected !== undefined ? Math.max(this.o.inflowStopFraction * expected, 0.2) : undefined;
@@ -308,8 +320,8 @@ export class OutageDetector implements Detector {
 
     let isDown: boolean | undefined; let isUp: boolean | undefined; let signal: 'pressure' | 'inflow' = 'pressure';
     if (usable.length) {
-      isDown = below.length / usable.length >= this.o.minShareBelow;
-      isUp = up.length / usable.length >= this.o.minShareBelow;
+      isDown = belowCount / usable.length >= this.o.minShareBelow;
+      isUp = upCount / usable.length >= this.o.minShareBelow;
     } else if (inflow !== undefined && demandExpected) {
       // no pressure sensor to trust: the inflow alone tells whether water reaches the area
       signal = 'inflow';
@@ -325,19 +337,12 @@ export class OutageDetector implements Detector {
       d.inflowTs = t;
     }
 
-    const evidence = () => ({
-      thresholdMPa: thr,
-      pressures: Object.fromEntries(usable.map((p) => [p.sensor.id, round(p.value, 4)])),
-      sensorsBelow: below.map((p) => p.sensor.id),
-      excludedSensors: d.pressureSensors.filter((id) => !usable.some((p) => p.sensor.id === id)),
-      netInflowM3h: inflow === undefined ? null : round(inflow, 2),
-      expectedInflowM3h: expected === undefined ? null : round(expected, 2),
-    });
+    const evidence = this.dmaEvidence;
 
     if (!d.incident) {
       if (isDown) {
         d.downSince ??= t;
-        if (t - d.downSince >= this.o.onDelayMs) this.openIncident(out, d, d.downSince, t, signal, evidence());
+        if (t - d.downSince >= this.o.onDelayMs) this.openIncident(out, d, d.downSince, t, signal, evidence(d, usable, inflow, expected));
       } else if (isDown === false) d.downSince = undefined;
       // (isDown undefined: no evidence either way; keep waiting)
       if (!d.incident) this.evaluateWarning(out, d, t, usable);
@@ -348,7 +353,7 @@ export class OutageDetector implements Detector {
     const inc = d.incident;
     if (isUp) {
       d.upSince ??= t;
-      if (t - d.upSince >= this.o.offDelayMs) { this.closeIncident(out, d, d.upSince, t, evidence()); return; }
+      if (t - d.upSince >= this.o.offDelayMs) { this.closeIncident(out, d, d.upSince, t, evidence(d, usable, inflow, expected)); return; }
     } else if (isUp === false) d.upSince = undefined;
 
     if (!inc.emergencyRaised && t - inc.start >= this.o.emergencyAfterMs) {
@@ -365,10 +370,23 @@ export class OutageDetector implements Detector {
       this.emit(out, {
         id: `outage:${d.id}`, type: 'outage', state: 'update', ts: t, priority: 'high', dma: d.id,
         message: `Planned outage ${inc.planned.id} in ${d.id} runs past its announced end`,
-        evidence: { ...this.incidentEvidence(d, inc), overrun: true, plannedEnd: inc.planned.end, ...evidence() },
+        evidence: { ...this.incidentEvidence(d, inc), overrun: true, plannedEnd: inc.planned.end, ...evidence(d, usable, inflow, expected) },
       });
     }
   }
+
+  /** What the pressures and the inflow of a DMA showed (built only when a condition is emitted). */
+  private readonly dmaEvidence = (d: DmaState, usable: readonly PressureState[], inflow: number | undefined, expected: number | undefined): Record<string, unknown> => {
+    const thr = this.o.thresholdMPa;
+    return {
+      thresholdMPa: thr,
+      pressures: Object.fromEntries(usable.map((p) => [p.sensor.id, round(p.value, 4)])),
+      sensorsBelow: usable.filter((p) => p.value < thr).map((p) => p.sensor.id),
+      excludedSensors: d.pressureSensors.filter((id) => !usable.some((p) => p.sensor.id === id)),
+      netInflowM3h: inflow === undefined ? null : round(inflow, 2),
+      expectedInflowM3h: expected === undefined ? null : round(expected, 2),
+    };
+  };
 
   private incidentEvidence(d: DmaState, inc: OpenIncident): Record<string, unknown> {
     return {

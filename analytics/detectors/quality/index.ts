@@ -16,6 +16,7 @@
  * Conditions: `quality_<param>:<sensor>` (chlorine, turbidity, ph, and conductivity/temperature
  * when a sensor has thresholds), `quality_chlorine_drop:<sensor>`.
  */
+import { medianOf } from '../../baseline/median.ts';
 import { readRawHistory } from '../../baseline/history.ts';
 import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
 import type { SensorInfo, Topology } from '../../../core/topology/topology.ts';
@@ -73,12 +74,6 @@ interface SensorState {
 }
 
 const DEFAULT_HYSTERESIS: Record<QualityParam, number> = { chlorine: 0.02, turbidity: 0.1, ph: 0.1, conductivity: 10, temperature: 0.5 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -167,7 +162,7 @@ export class QualityDetector implements Detector {
     let cut = 0;
     while (cut < w.ts.length && w.ts[cut] < ts - 2 * this.onDelayMs) cut++;
     if (cut) { w.ts.splice(0, cut); w.xs.splice(0, cut); }
-    const level = w.xs.length >= 2 || this.onDelayMs === 0 ? median(w.xs) : undefined;
+    const level = w.xs.length >= 2 || this.onDelayMs === 0 ? medianOf(w.xs) : undefined;
     const e = s.exc;
     const id = `quality_${s.param}:${s.info.id}`;
     const type = `quality_${s.param}`;
@@ -231,7 +226,7 @@ export class QualityDetector implements Detector {
     for (let i = 0; i < h.ts.length; i++) (h.ts[i] < recentFrom ? base : recent).push(h.xs[i]);
     const id = `quality_chlorine_drop:${s.info.id}`;
     if (s.drop) {
-      const recentMedian = recent.length ? median(recent) : v;
+      const recentMedian = recent.length ? medianOf(recent) : v;
       const recoveredLevel = s.drop.baseline - this.drop.minDrop / 2;
       const recovered = recentMedian >= recoveredLevel;
       if (recovered || ts - s.drop.ts >= this.drop.holdMs) {
@@ -248,8 +243,8 @@ export class QualityDetector implements Detector {
     const interval = s.info.intervalS * 1000;
     if (recent.length < Math.max(2, Math.floor(this.drop.recentMs / interval * 0.6))) return;
     if (base.length < Math.max(3, Math.floor(this.drop.baselineMs / interval * 0.5))) return;
-    const baseline = median(base);
-    const now = median(recent);
+    const baseline = medianOf(base);
+    const now = medianOf(recent);
     const fell = baseline - now;
     if (fell >= this.drop.minDrop && fell >= this.drop.minFraction * baseline) {
       s.drop = { ts, baseline };
