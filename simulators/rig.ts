@@ -5,14 +5,15 @@
  * (the all-in-one demo). Devices talk to the platform over the wire only.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Simulation, type Speed, type RunSummary } from './engine.ts';
 import { PlantOpcuaServer } from './plant-opcua/server.ts';
 import { JsonSensorFleet } from './mqtt-fleet/json-sensors.ts';
 import { SparkplugFleet } from './mqtt-fleet/sparkplug.ts';
 import { PdaReaderFleet, planRoutes, platformDevices, type PdaReaderConfig } from './pda-reader/reader.ts';
+import { writeCityMap } from './city/map.ts';
 import type { SimDevice, SimStep } from './types.ts';
 
 export interface RigOptions {
@@ -71,8 +72,14 @@ export class SimulatorRig {
     await this.plant.start();
   }
 
-  /** The platform configuration (config-schema input) that reads this rig's devices. */
+  /**
+   * The platform configuration (config-schema input) that reads this rig's devices. The city's
+   * pipes for the dashboard's map are written to `<dataDir>/network-map.json` and named by the
+   * topology's `map`.
+   */
   platformConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    mkdirSync(this.o.dataDir, { recursive: true });
+    const mapFile = writeCityMap(this.sim.city, resolve(this.o.dataDir, 'network-map.json'));
     const base = this.sim.platformConfig({
       opcuaEndpoint: this.plant.endpointUrl,
       opcua: {
@@ -86,7 +93,7 @@ export class SimulatorRig {
       },
       pdaDevices: platformDevices(this.readers),
     });
-    return { ...base, ...extra };
+    return { ...base, topology: { ...base.topology, map: mapFile }, ...extra };
   }
 
   /** Start the MQTT and PDA devices against the platform. */

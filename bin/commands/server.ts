@@ -1,20 +1,22 @@
 /**
- * `aquawatch server`: the server process of a split deployment. Today it runs the analytics
- * (detectors, alarm manager with its state, planned outage register) against the configured broker
- * and store, with /health and the open alarms at /api/v1/alarms; the dashboard joins it with the
- * dashboard issue (#5).
+ * `aquawatch server`: the server process of a split deployment. It runs the analytics (detectors,
+ * alarm manager with its state, planned outage register) against the configured broker and store,
+ * and the dashboard (web app, REST API under /api/v1, public outage page) with /health.
  */
 import Fastify from 'fastify';
 import { createLogger } from '../../core/log.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import { PortInUseError } from '../../core/bus/embedded-broker.ts';
 import { AnalyticsService } from '../../analytics/service.ts';
+import { registerDashboard } from '../../dashboard/server/index.ts';
+import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
+import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { commonOptions, loadConfigOrExplain } from './common.ts';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = commonOptions(argv, { 'http-port': { type: 'string' } });
   if (values.help) {
-    console.log('usage: aquawatch server --config FILE [--http-port N]\n\nAnalytics and alarms against broker.url and the store; /health and /api/v1/alarms on http.host:http.port.');
+    console.log('usage: aquawatch server --config FILE [--http-port N]\n\nAnalytics and alarms against broker.url and the store; the dashboard, its API (/api/v1) and /health on http.host:http.port.');
     return 0;
   }
   const config = loadConfigOrExplain(values.config as string | undefined);
@@ -36,15 +38,18 @@ export async function run(argv: string[]): Promise<number> {
     const stats = analytics.worker.stats;
     return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', store: { describe: store.describe, ok: storeOk }, analytics: stats, openAlarms: analytics.openAlarms().length });
   });
-  app.get('/api/v1/alarms', {
-    schema: { querystring: { type: 'object', properties: { dma: { type: 'string', maxLength: 128 } }, additionalProperties: false } },
-  }, async (req) => {
-    const { dma } = req.query as { dma?: string };
-    return analytics.openAlarms().filter((a) => !dma || a.dma === dma);
-  });
+  const dashboard = await registerDashboard(app, { config, store, log: log.child({ component: 'dashboard' }), analytics });
+  let live: LiveWiring | undefined;
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
+    live = await startLive(dashboard, {
+      httpServer: app.server, brokerUrl: config.broker.url, connect: mqttConnectOptions(config.broker),
+      log: log.child({ component: 'live' }), analytics,
+    });
   } catch (e) {
+    await live?.stop();
+    await app.close();
+    dashboard.close();
     await analytics.stop();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.http.host, config.http.port, 'HTTP server', 'set http.port in the config or pass --http-port');
     throw e;
@@ -54,7 +59,9 @@ export async function run(argv: string[]): Promise<number> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await live?.stop();
     await app.close();
+    dashboard.close();
     await analytics.stop();
     await store.close();
     process.exit(0);

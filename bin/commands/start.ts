@@ -17,9 +17,12 @@ import { createLogger, type Logger } from '../../core/log.ts';
 import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
 import { EmbeddedBroker, PortInUseError } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
-import { registerStatusPage } from '../../dashboard/server/status-page.ts';
+import { registerDashboard, type DashboardHandle } from '../../dashboard/server/index.ts';
+import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
+import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { AnalyticsService } from '../../analytics/service.ts';
 import { commonOptions, loadConfigOrExplain } from './common.ts';
+import { ensureWebBuilt } from '../../dashboard/web/build.ts';
 
 const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
 
@@ -60,13 +63,14 @@ export async function run(argv: string[]): Promise<number> {
   if (values['mqtt-port']) config.broker.port = Number(values['mqtt-port']);
   log.level = config.log.level;
 
-  // With simulators, analytics starts once the backfill is stored: it warms its baselines from the
-  // store, as after any restart, and then follows the live feed. (Run during the backfill, the
-  // sources' different paces would skew its event-time watermark.)
-  const platform = await startPlatform(config, log, { analytics: !rig });
+  // With simulators, analytics starts with the platform at the simulation's first step and follows
+  // the backfill as it arrives (its watermark follows each sensor, so the sources' different paces during
+  // the backfill neither drop readings nor make sensors look stale).
+  const platform = await startPlatform(config, log, { analyticsStartAt: rig?.sim.scenario.start });
   console.log(`aquawatch is running (${config.mode} mode)`);
   console.log(`  dashboard: ${platform.httpBase}/`);
-  console.log(`  health:    ${platform.httpBase}/health   metrics: ${platform.httpBase}/metrics`);
+  console.log(`  health:    ${platform.httpBase}/health   metrics: ${platform.httpBase}/metrics   status: ${platform.httpBase}/status`);
+  if (config.mode === 'demo') console.log('  sign in:   demo users admin, dispatcher, maintenance, service, viewer (passwords on the sign-in page)');
   console.log(`  MQTT:      ${platform.brokerUrl}${platform.broker ? ' (embedded)' : ''}`);
   console.log(`  store:     ${platform.ingest.store.describe}`);
   if (rig) console.log(`  config:    ${join(config.dataDir, 'demo-config.yaml')} (for aquawatch analyze|alarms|report --config)`);
@@ -75,15 +79,12 @@ export async function run(argv: string[]): Promise<number> {
     await rig.connect({ brokerUrl: platform.brokerUrl, brokerUsername: config.broker.username, brokerPassword: config.broker.password, httpBase: platform.httpBase });
     if (!await platform.waitForSources(30_000)) log.warn('not every source connected within 30 s; the simulation starts anyway');
     console.log(`  simulators: ${rig.plant.endpointUrl} (plant OPC UA), MQTT JSON and Sparkplug B sensors, ${rig.readers.length} PDA readers`);
-    console.log('  backfilling the last 7 days at full speed, then live; watch the status page fill up');
+    console.log('  backfilling the last 7 days at full speed, then live; watch the dashboard (or /status) fill up');
     let live = false;
     void rig.run('realtime', (step) => {
       if (!live && step.ts >= Date.now() - 60_000) {
         live = true;
         log.info({ steps: rig!.stepsDone }, 'simulation backfill done; running in real time');
-        void platform.startAnalytics().then(
-          () => log.info('analytics running: detectors warmed up from the backfill'),
-          (e: unknown) => log.error({ err: String(e) }, 'analytics failed to start'));
       }
     }).then((s) => log.info({ steps: s.steps }, 'simulation scenario ended'));
   }
@@ -128,18 +129,34 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
   await ingest.start();
   const analytics = new AnalyticsService({ config, store: ingest.store, brokerUrl, log: log.child({ service: 'analytics' }), startAt: opts.analyticsStartAt });
   let analyticsStarted = false;
+  let dashboard: DashboardHandle | undefined;
+  let live: LiveWiring | undefined;
   const startAnalytics = async () => {
     if (analyticsStarted) return;
     analyticsStarted = true;
     await analytics.start();
+    dashboard?.attachAnalytics();
+    live?.attachAnalytics(analytics);
   };
   if (opts.analytics !== false) await startAnalytics();
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false } } });
   await ingest.registerRoutes(app);
-  registerStatusPage(app, { config, ingest, analytics });
   try {
+    // a fresh build of the web app when dist is missing or older than its sources (a fresh clone);
+    // a failed build leaves the dashboard's "not built" page, not a platform that will not start
+    await ensureWebBuilt().catch((e: unknown) => log.error({ err: String(e) }, 'dashboard web app build failed'));
+    // the dashboard at `/` (API, web app, public outage page); the old status page moved to /status
+    dashboard = await registerDashboard(app, { config, store: ingest.store, log: log.child({ service: 'dashboard' }), analytics, ingest });
     await app.listen({ host: config.http.host, port: config.http.port });
+    // socket.io on the same HTTP server: live values, alarms, incidents, area states, KPI tiles
+    live = await startLive(dashboard, {
+      httpServer: app.server, brokerUrl, connect: mqttConnectOptions({ ...config.broker, url: brokerUrl }),
+      log: log.child({ service: 'live' }), analytics: analyticsStarted ? analytics : undefined,
+    });
   } catch (e) {
+    await live?.stop();
+    await app.close();
+    dashboard?.close();
     if (analyticsStarted) await analytics.stop();
     await ingest.stop();
     await broker?.stop();
@@ -161,6 +178,6 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
       }
       return false;
     },
-    stop: async () => { await app.close(); if (analyticsStarted) await analytics.stop(); await ingest.stop(); await broker?.stop(); },
+    stop: async () => { await live?.stop(); await app.close(); dashboard?.close(); if (analyticsStarted) await analytics.stop(); await ingest.stop(); await broker?.stop(); },
   };
 }

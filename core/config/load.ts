@@ -86,8 +86,10 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
   if (typeof cfg.topology === 'string') {
     const tfile = isAbsolute(cfg.topology) ? cfg.topology : resolve(baseDir, cfg.topology);
     topology = parseTopology(substituteEnv(readYaml(tfile), env), tfile);
+    if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(dirname(tfile), topology.map) };
   } else {
     topology = cfg.topology;
+    if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(baseDir, topology.map) };
   }
   const dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(baseDir, cfg.dataDir);
   const problems = checkProductionSafety({ ...cfg, topology, dataDir, file });
@@ -104,7 +106,8 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
 
 /**
  * Production mode refuses the shortcuts demo mode allows: no broker without credentials when it
- * listens beyond loopback, no TLS without verification.
+ * listens beyond loopback, no TLS without verification, no dashboard without a configured admin
+ * (demo mode creates demo users instead).
  */
 function checkProductionSafety(cfg: LoadedConfig): string[] {
   if (cfg.mode !== 'production') return [];
@@ -112,6 +115,9 @@ function checkProductionSafety(cfg: LoadedConfig): string[] {
   const loopback = (h: string) => h === '127.0.0.1' || h === 'localhost' || h === '::1';
   if (cfg.broker.url === 'embedded' && !loopback(cfg.broker.host) && !cfg.broker.password) {
     out.push('broker: an embedded broker listening beyond loopback needs a username and password in production mode');
+  }
+  if (!cfg.auth.admin) {
+    out.push('auth.admin: production mode needs a configured administrator (auth: { admin: { username: admin, password: ${AQUAWATCH_ADMIN_PASSWORD} } })');
   }
   if (cfg.broker.tls && !cfg.broker.tls.rejectUnauthorized) out.push('broker.tls.rejectUnauthorized: must be true in production mode');
   for (const [i, s] of cfg.sources.mqtt.entries()) {

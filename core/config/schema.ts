@@ -112,6 +112,12 @@ export const topologySchema = z.object({
   dmas: z.array(dmaSchema).default([]),
   sensors: z.array(sensorSchema).default([]),
   meters: z.array(meterSchema).default([]),
+  /**
+   * The network drawn on the dashboard's area map: a JSON file `{ links: [{ dma?, points: [[x, y], …] }] }`
+   * in the network's own coordinates (the simulators write one from the .inp). Relative paths are
+   * resolved against the topology file (or the config file when the topology is inline).
+   */
+  map: z.string().min(1).optional(),
 }).strict();
 
 export const storeSchema = z.discriminatedUnion('type', [
@@ -278,6 +284,20 @@ export const ingestSchema = z.object({
   publishToBus: z.boolean().default(true),
 }).strict();
 
+export const authSchema = z.object({
+  /**
+   * The first administrator, created (or its password reset to this one) at start. Required in
+   * production mode; the password usually comes from the environment: `password: ${AQUAWATCH_ADMIN_PASSWORD}`.
+   */
+  admin: z.object({
+    username: z.string().regex(/^[A-Za-z0-9_.\-]{2,64}$/, '2-64 letters, digits or _ . -').default('admin'),
+    displayName: z.string().optional(),
+    password: z.string().min(12, 'must be at least 12 characters'),
+  }).strict().optional(),
+  /** A dashboard session unused this long expires. */
+  sessionIdleMinutes: z.number().int().min(1).max(7 * 24 * 60).default(720),
+}).strict();
+
 export const configSchema = z.object({
   /** demo: demo users, self-signed trust, loopback; production: refuses unsafe defaults. */
   mode: z.enum(['demo', 'production']).default('demo'),
@@ -303,6 +323,7 @@ export const configSchema = z.object({
     sparkplug: z.array(sparkplugSourceSchema).default([]),
     pda: pdaSourceSchema.default(pdaSourceSchema.parse({})),
   }).strict().default({ opcua: [], mqtt: [], sparkplug: [], pda: pdaSourceSchema.parse({}) }),
+  auth: authSchema.default({ sessionIdleMinutes: 720 }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
 }).strict();
@@ -322,3 +343,4 @@ export type TopicPatternConfig = z.infer<typeof topicPatternSchema>;
 export type SparkplugSourceConfig = z.infer<typeof sparkplugSourceSchema>;
 export type PdaSourceConfig = z.infer<typeof pdaSourceSchema>;
 export type IngestConfig = z.infer<typeof ingestSchema>;
+export type AuthConfig = z.infer<typeof authSchema>;

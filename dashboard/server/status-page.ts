@@ -1,19 +1,26 @@
 /**
- * The platform's status page at `/`: which sources are connected, how deep the outbox is, the
- * latest value of every sensor. A plain server-rendered page that refreshes itself; the live
- * dashboard for dispatchers replaces it at `/` with the dashboard issue (#5).
+ * The platform's status page (at `/status` since the dashboard took `/`): which sources are
+ * connected, how deep the outbox is, the latest value of every sensor. A plain server-rendered page
+ * that refreshes itself.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LoadedConfig } from '../../core/config/load.ts';
 import type { IngestService } from '../../ingest/service.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function registerStatusPage(app: FastifyInstance, deps: { config: LoadedConfig; ingest: IngestService; analytics?: AnalyticsService }): void {
+export function registerStatusPage(app: FastifyInstance, deps: {
+  config: LoadedConfig; ingest: IngestService; analytics?: AnalyticsService;
+  /** Where it is served; default `/status`. */
+  path?: string;
+  /** Who may see it (production: signed-in users); default everyone. */
+  allow?: (req: FastifyRequest) => boolean;
+}): void {
   const { config, ingest, analytics } = deps;
   const fmtTime = new Intl.DateTimeFormat('zh-CN', { timeZone: config.site.timezone, dateStyle: 'short', timeStyle: 'medium' });
-  app.get('/', async (_req, reply) => {
+  app.get(deps.path ?? '/status', { schema: { hide: true } }, async (req, reply) => {
+    if (deps.allow && !deps.allow(req)) return reply.code(401).type('text/html; charset=utf-8').send('<!doctype html><p>Sign in at <a href="/">the dashboard</a> first.</p>');
     const h = await ingest.health();
     const kinds = [...new Set([...ingest.topology.networkSensors()].map((s) => s.kind))];
     const latest = (await Promise.all(kinds.map((k) => ingest.store.latest(k)))).flat()
@@ -29,7 +36,7 @@ export function registerStatusPage(app: FastifyInstance, deps: { config: LoadedC
 <h2>数据源 Sources</h2><table><tr><th>name</th><th>type</th><th>state</th><th>last data</th></tr>
 ${h.sources.map((s) => row([s.name, s.type, s.state, s.lastDataAt ? fmtTime.format(s.lastDataAt) : '—'])).join('')}</table>
 <h2>告警 Alarms</h2><table><tr><th>priority</th><th>type</th><th>area</th><th>sensor</th><th>raised</th><th>state</th><th>message</th></tr>
-${(analytics?.openAlarms() ?? []).sort((a, b) => b.raisedAt - a.raisedAt).slice(0, 200).map((a) => row([a.priority, a.type, a.dma ?? '', a.sensor ?? '', fmtTime.format(a.raisedAt), a.state, a.message])).join('') || '<tr><td colspan="7">none</td></tr>'}</table>
+${(analytics?.alarms ? analytics.openAlarms() : []).sort((a, b) => b.raisedAt - a.raisedAt).slice(0, 200).map((a) => row([a.priority, a.type, a.dma ?? '', a.sensor ?? '', fmtTime.format(a.raisedAt), a.state, a.message])).join('') || '<tr><td colspan="7">none</td></tr>'}</table>
 <h2>采集告警条件 Ingest conditions</h2><table><tr><th>id</th><th>since</th><th>message</th></tr>
 ${h.conditions.map((c) => row([c.id, fmtTime.format(c.ts), c.message])).join('') || '<tr><td colspan="3">none</td></tr>'}</table>
 <h2>最新值 Latest values</h2><table><tr><th>sensor</th><th>kind</th><th>value</th><th>quality</th><th>time (${esc(config.site.timezone)})</th></tr>

@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<Benchmark>> = {
   ingest: async () => (await import('./ingest.ts')).ingestBenchmark,
   simulate: async () => (await import('./simulate.ts')).simulateBenchmark,
   detect: async () => (await import('./detect.ts')).detectBenchmark,
+  dashboard: async () => (await import('./dashboard.ts')).dashboardBenchmark,
 };
 
 export function median(xs: number[]): number {
@@ -32,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const n of selected) {
     const bench = await SUITES[n]();
     const figures = await bench({ runs, quick });
-    for (const f of figures) console.log(JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit }));
+    for (const f of figures) console.log(JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit, ...(f.target ? { target: f.target } : {}) }));
     all.push(...figures);
   }
   console.error('\n' + table(all));

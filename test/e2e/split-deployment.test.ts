@@ -59,15 +59,22 @@ describe.skipIf(!MOSQUITTO_BIN)('split deployment: ingest and server processes o
     for (let i = 0; i < 80; i++) await pub.publishAsync('loggers/F1', JSON.stringify({ v: i, t: t0 + i * 1000 }), { qos: 1 });
     await pub.endAsync();
 
+    // the dashboard's API needs a session: the demo viewer (the server's config is in demo mode)
+    expect((await fetch(`${serverHttp}/api/v1/alarms`)).status).toBe(401);
+    const login = await fetch(`${serverHttp}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'demo-viewer-2026' }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
     const alarms = await waitFor(async () => {
-      const list = await (await fetch(`${serverHttp}/api/v1/alarms`)).json() as { type: string; priority: string; state: string }[];
+      const list = await (await fetch(`${serverHttp}/api/v1/alarms`, { headers: { cookie } })).json() as { type: string; priority: string; state: string }[];
       return list.some((a) => a.type === 'ingest.outbox_full') ? list : undefined;
     }, 30_000, 200, 'the outbox_full alarm in the server');
     expect(alarms!.find((a) => a.type === 'ingest.outbox_full')).toMatchObject({ priority: 'critical', state: 'active-unacknowledged' });
     const health = await (await fetch(`${serverHttp}/health`)).json() as { status: string; openAlarms: number };
     expect(health.status).toBe('ok');
     expect(health.openAlarms).toBeGreaterThan(0);
-    const bad = await fetch(`${serverHttp}/api/v1/alarms?nonsense=1`);
+    const bad = await fetch(`${serverHttp}/api/v1/alarms?nonsense=1`, { headers: { cookie } });
     expect(bad.status).toBe(400);
   }, 90_000);
 });

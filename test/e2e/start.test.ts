@@ -40,9 +40,13 @@ describe('aquawatch start (demo)', () => {
     expect(health.status).toBe(200);
     const h = await health.json() as { sources: { name: string; state: string }[] };
     expect(h.sources.map((s) => [s.name, s.state]).sort()).toEqual([['ltown-mqtt', 'connected'], ['ltown-sparkplug', 'connected'], ['plant', 'connected']]);
-    const page = await (await fetch(`${base}/`)).text();
+    // the old status page moved to /status when the dashboard took `/`
+    const page = await (await fetch(`${base}/status`)).text();
     expect(page).toContain('最新值 Latest values');
     expect(page).toMatch(/P-n\d+/);
+    const info = await (await fetch(`${base}/api/v1/auth/info`)).json() as { mode: string; demoUsers: { role: string }[] };
+    expect(info.mode).toBe('demo');
+    expect(info.demoUsers.map((u) => u.role)).toContain('dispatcher');
 
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

@@ -42,7 +42,7 @@ describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
   });
 
   it('mounts an aquawatch config that the loader accepts in production mode', () => {
-    const cfg = loadConfig('deploy/aquawatch/config.yaml', { AQUAWATCH_SITE_NAME: 'x', INFLUXDB_TOKEN: 't', MQTT_PASSWORD: 'p' });
+    const cfg = loadConfig('deploy/aquawatch/config.yaml', { AQUAWATCH_SITE_NAME: 'x', INFLUXDB_TOKEN: 't', MQTT_PASSWORD: 'p', AQUAWATCH_ADMIN_PASSWORD: 'a-long-admin-password' });
     expect(cfg.mode).toBe('production');
     expect(cfg.store).toMatchObject({ type: 'influxdb2', token: 't' });
   });

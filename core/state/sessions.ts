@@ -1,0 +1,101 @@
+/**
+ * Dashboard sessions in the server's state database (SQLite). A session id is 256 random bits,
+ * handed to the browser once (the cookie) and kept here only as its SHA-256, so a copy of the
+ * database does not sign anyone in. Each session has its own CSRF token. A session unused for
+ * `idleMs` (12 h by default) expires; `touch` on every request keeps an active one alive.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+
+export const DEFAULT_IDLE_MS = 12 * 3_600_000;
+/** Write last_seen at most this often per session (a busy dashboard polls many times a minute). */
+const TOUCH_EVERY_MS = 60_000;
+
+export interface Session {
+  username: string;
+  csrfToken: string;
+  createdAt: number;
+  lastSeen: number;
+}
+
+interface SessionRow { id_sha256: string; username: string; csrf_token: string; created_at: number; last_seen: number }
+
+const hashId = (id: string) => createHash('sha256').update(id, 'utf8').digest('hex');
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+export class SessionStore {
+  private readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+  readonly idleMs: number;
+  private readonly now: () => number;
+
+  constructor(db: string | Database.Database, opts: { idleMs?: number; now?: () => number } = {}) {
+    if (typeof db === 'string') {
+      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
+      this.db = new Database(db);
+      this.db.pragma('journal_mode = WAL');
+      this.ownsDb = true;
+    } else {
+      this.db = db;
+      this.ownsDb = false;
+    }
+    this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+    this.now = opts.now ?? Date.now;
+    this.db.exec(`CREATE TABLE IF NOT EXISTS sessions (
+      id_sha256 TEXT PRIMARY KEY,
+      username TEXT NOT NULL,
+      csrf_token TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_seen INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);`);
+  }
+
+  /** A new session: its id (for the cookie, never stored) and CSRF token. */
+  create(username: string): { id: string; session: Session } {
+    const id = randomBytes(32).toString('base64url');
+    const at = this.now();
+    const session: Session = { username, csrfToken: randomBytes(32).toString('base64url'), createdAt: at, lastSeen: at };
+    this.db.prepare('INSERT INTO sessions (id_sha256, username, csrf_token, created_at, last_seen) VALUES (?, ?, ?, ?, ?)')
+      .run(hashId(id), username, session.csrfToken, at, at);
+    this.purgeExpired();
+    return { id, session };
+  }
+
+  /** The live session of an id, its idle time renewed; undefined when unknown or expired (then deleted). */
+  get(id: string | undefined): Session | undefined {
+    if (!id || !SESSION_ID.test(id)) return undefined;
+    const key = hashId(id);
+    const row = this.db.prepare('SELECT * FROM sessions WHERE id_sha256 = ?').get(key) as SessionRow | undefined;
+    if (!row) return undefined;
+    const at = this.now();
+    if (at - row.last_seen > this.idleMs) {
+      this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(key);
+      return undefined;
+    }
+    if (at - row.last_seen >= TOUCH_EVERY_MS) {
+      this.db.prepare('UPDATE sessions SET last_seen = ? WHERE id_sha256 = ?').run(at, key);
+      row.last_seen = at;
+    }
+    return { username: row.username, csrfToken: row.csrf_token, createdAt: row.created_at, lastSeen: row.last_seen };
+  }
+
+  delete(id: string | undefined): boolean {
+    if (!id) return false;
+    return this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(hashId(id)).changes > 0;
+  }
+
+  /** Sign a user out everywhere (password changed, account disabled). */
+  deleteForUser(username: string): number {
+    return this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username).changes;
+  }
+
+  purgeExpired(): number {
+    return this.db.prepare('DELETE FROM sessions WHERE last_seen < ?').run(this.now() - this.idleMs).changes;
+  }
+
+  close(): void {
+    if (this.ownsDb && this.db.open) this.db.close();
+  }
+}

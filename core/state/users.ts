@@ -1,0 +1,166 @@
+/**
+ * Dashboard users in the server's state database (SQLite): username, display name, role, and a
+ * scrypt hash of the password with a per-user random salt. Verification always runs scrypt (a dummy
+ * hash for an unknown user) and compares in constant time, so timing reveals neither the password
+ * nor whether the user exists.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const MIN_PASSWORD_LENGTH = 12;
+const USERNAME = /^[A-Za-z0-9_.\-]{2,64}$/;
+/** scrypt cost: N=2^15, r=8, p=1 (about 50 ms and 32 MiB per hash), key 64 bytes. */
+const SCRYPT = { N: 32768, r: 8, p: 1, keylen: 64, maxmem: 64 * 1024 * 1024 };
+
+export interface User {
+  username: string;
+  displayName: string;
+  role: Role;
+  createdAt: number;
+  disabled: boolean;
+}
+
+export class UserError extends Error {
+  constructor(readonly field: string, reason: string, readonly code: 'invalid' | 'exists' | 'not_found' = 'invalid') {
+    super(`${field}: ${reason}`);
+    this.name = 'UserError';
+  }
+}
+
+interface UserRow { username: string; display_name: string; role: string; password_hash: string; created_at: number; disabled: number }
+
+function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((res, rej) => scrypt(password.normalize('NFKC'), salt, keylen, options, (err, key) => (err ? rej(err) : res(key))));
+}
+
+export async function hashPassword(password: string, salt: Buffer = randomBytes(16)): Promise<string> {
+  const key = await scryptAsync(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT.maxmem });
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Constant-time check of `password` against a stored `scrypt$N$r$p$salt$key` hash. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, saltB64, keyB64] = stored.split('$');
+  if (scheme !== 'scrypt' || !saltB64 || !keyB64) return false;
+  const expected = Buffer.from(keyB64, 'base64');
+  const actual = await scryptAsync(password, Buffer.from(saltB64, 'base64'), expected.length,
+    { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** Hash compared against when the user does not exist, so that case costs the same. */
+let dummyHash: Promise<string> | undefined;
+
+function checkUsername(v: unknown): string {
+  if (typeof v !== 'string' || !USERNAME.test(v)) throw new UserError('username', 'must be 2-64 letters, digits or _ . -');
+  return v;
+}
+function checkRole(v: unknown): Role {
+  if (typeof v !== 'string' || !(ROLES as readonly string[]).includes(v)) throw new UserError('role', `must be one of ${ROLES.join(', ')}`);
+  return v as Role;
+}
+function checkPassword(v: unknown): string {
+  if (typeof v !== 'string' || v.length < MIN_PASSWORD_LENGTH) throw new UserError('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (v.length > 1024) throw new UserError('password', 'must be at most 1024 characters');
+  return v;
+}
+
+export class UserStore {
+  private readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+
+  /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
+  constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
+    if (typeof db === 'string') {
+      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
+      this.db = new Database(db);
+      this.db.pragma('journal_mode = WAL');
+      this.ownsDb = true;
+    } else {
+      this.db = db;
+      this.ownsDb = false;
+    }
+    this.db.exec(`CREATE TABLE IF NOT EXISTS users (
+      username TEXT PRIMARY KEY,
+      display_name TEXT NOT NULL,
+      role TEXT NOT NULL,
+      password_hash TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      disabled INTEGER NOT NULL DEFAULT 0)`);
+  }
+
+  async create(input: { username: string; displayName?: string; role: string; password: string }): Promise<User> {
+    const username = checkUsername(input.username);
+    const role = checkRole(input.role);
+    const password = checkPassword(input.password);
+    const displayName = (input.displayName ?? username).trim() || username;
+    if (this.row(username)) throw new UserError('username', `${username} already exists`, 'exists');
+    const hash = await hashPassword(password);
+    if (this.row(username)) throw new UserError('username', `${username} already exists`, 'exists');
+    this.db.prepare('INSERT INTO users (username, display_name, role, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?, 0)')
+      .run(username, displayName, role, hash, this.now());
+    return this.get(username)!;
+  }
+
+  async update(username: string, patch: { displayName?: string; role?: string; password?: string; disabled?: boolean }): Promise<User> {
+    let row = this.row(username);
+    if (!row) throw new UserError('username', `no user ${username}`, 'not_found');
+    const role = patch.role !== undefined ? checkRole(patch.role) : row.role;
+    const newHash = patch.password !== undefined ? await hashPassword(checkPassword(patch.password)) : undefined;
+    row = this.row(username);
+    if (!row) throw new UserError('username', `no user ${username}`, 'not_found');
+    const displayName = patch.displayName !== undefined ? patch.displayName.trim() || username : row.display_name;
+    const hash = newHash ?? row.password_hash;
+    const disabled = patch.disabled !== undefined ? (patch.disabled ? 1 : 0) : row.disabled;
+    this.db.prepare('UPDATE users SET display_name = ?, role = ?, password_hash = ?, disabled = ? WHERE username = ?')
+      .run(displayName, role, hash, disabled, username);
+    return this.get(username)!;
+  }
+
+  get(username: string): User | undefined {
+    const row = this.row(username);
+    return row ? toUser(row) : undefined;
+  }
+
+  list(): User[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY username').all() as UserRow[]).map(toUser);
+  }
+
+  /** The user when the password is right and the account enabled; otherwise undefined (same cost). */
+  async verify(username: string, password: string): Promise<User | undefined> {
+    const row = typeof username === 'string' && username.length <= 64 ? this.row(username) : undefined;
+    const stored = row?.password_hash ?? await (dummyHash ??= hashPassword('not a password of anyone'));
+    const ok = await verifyPassword(typeof password === 'string' ? password : '', stored);
+    return row && ok && !row.disabled ? toUser(row) : undefined;
+  }
+
+  /**
+   * Make sure a user exists with this role and password (configured admin, demo users): created
+   * when missing, role and password set when they differ; an account disabled stays disabled.
+   */
+  async ensure(input: { username: string; displayName?: string; role: Role; password: string }): Promise<User> {
+    const row = this.row(input.username);
+    if (!row) return this.create(input);
+    const patch: { role?: string; password?: string } = {};
+    if (row.role !== input.role) patch.role = input.role;
+    if (!await verifyPassword(input.password, row.password_hash)) patch.password = input.password;
+    return Object.keys(patch).length ? this.update(input.username, patch) : toUser(row);
+  }
+
+  close(): void {
+    if (this.ownsDb && this.db.open) this.db.close();
+  }
+
+  private row(username: string): UserRow | undefined {
+    return this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+  }
+}
+
+function toUser(r: UserRow): User {
+  return { username: r.username, displayName: r.display_name, role: r.role as Role, createdAt: r.created_at, disabled: !!r.disabled };
+}

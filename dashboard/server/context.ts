@@ -1,0 +1,91 @@
+/**
+ * What the dashboard's routes share: the platform's parts, the state stores, the permission table,
+ * and the error shape `{ error, message }` (the message names the field and the reason).
+ */
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../../core/config/load.ts';
+import type { Topology } from '../../core/topology/topology.ts';
+import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import type { UserStore, Role, User } from '../../core/state/users.ts';
+import type { SessionStore, Session } from '../../core/state/sessions.ts';
+import type { WorkOrderStore } from '../../core/state/work-orders.ts';
+import type { DeviceTokenStore } from '../../core/state/device-tokens.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
+import type { OutageRegister } from '../../analytics/outages/register.ts';
+import type { AreaStateService } from './area-state.ts';
+
+/** Who may do what: the one place the server's role checks come from (dashboard/API.md). */
+export const PERMISSIONS = {
+  'alarms.ack': ['admin', 'dispatcher'],
+  'alarms.shelve': ['admin', 'dispatcher'],
+  'outages.edit': ['admin', 'dispatcher', 'customer_service'],
+  'workorders.edit': ['admin', 'dispatcher', 'maintenance'],
+  'users.manage': ['admin'],
+  'tokens.manage': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function permissionsOf(role: Role): Permission[] {
+  return (Object.keys(PERMISSIONS) as Permission[]).filter((p) => (PERMISSIONS[p] as readonly Role[]).includes(role));
+}
+
+export interface ApiUser { username: string; displayName: string; role: Role; permissions: Permission[] }
+
+export function apiUser(u: User): ApiUser {
+  return { username: u.username, displayName: u.displayName, role: u.role, permissions: permissionsOf(u.role) };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    dashUser?: ApiUser;
+    dashSession?: Session;
+  }
+  interface FastifyContextConfig {
+    /** The permission a route needs (besides being signed in). */
+    permission?: Permission;
+    /** Reachable without signing in. */
+    public?: boolean;
+    /** State change without the CSRF header (sign-in only). */
+    noCsrf?: boolean;
+  }
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface DashboardContext {
+  config: LoadedConfig;
+  topology: Topology;
+  store: TimeSeriesStore;
+  log: Logger;
+  db: Database.Database;
+  users: UserStore;
+  sessions: SessionStore;
+  workOrders: WorkOrderStore;
+  tokens: DeviceTokenStore;
+  /** The analytics once started (alarms, register), else undefined. */
+  analytics(): AnalyticsService | undefined;
+  /** The planned-outage register: the analytics' own once started, else one on the same database. */
+  register(): OutageRegister;
+  area: AreaStateService;
+  /** Event time: the alarm manager's clock once it runs, else the wall clock. */
+  now(): number;
+  /** Health of ingest (sources), when ingest runs in this process. */
+  ingestHealth?: () => Promise<{ sources: { name: string; state: string }[] }>;
+  /** Called after a planned outage is created, changed or deleted (suppressions, live push). */
+  onPlannedChanged(id: string): void;
+  demoUsers: { username: string; password: string; role: Role }[];
+}
+
+/** The started analytics, or a 503 naming why not. */
+export function requireAnalytics(ctx: DashboardContext): AnalyticsService {
+  const a = ctx.analytics();
+  if (!a) throw new ApiError(503, 'starting', 'analytics is not running yet (the demo starts it after the 7-day backfill); try again shortly');
+  return a;
+}

@@ -1,0 +1,253 @@
+/**
+ * The dashboard's server side: `registerDashboard(app, deps)` adds to a fastify app
+ * - security headers (helmet, with a CSP that allows the app's own scripts and styles and the inline
+ *   styles ECharts sets), cookies, sign-in with rate limiting, sessions, roles and CSRF checks;
+ * - the REST API under /api/v1 (dashboard/API.md), every route with a JSON schema (unknown keys
+ *   refused: the app must be built with `ajv: { customOptions: { removeAdditional: false } }`),
+ *   its OpenAPI document at /docs (JSON at /docs/json);
+ * - the public outage page `/outages` (no sign-in, no customer data);
+ * - the built web app from dashboard/web/dist with SPA fallback (a 503 page saying how to build it
+ *   when it is missing), and the old status page at /status.
+ * Analytics may start after the dashboard (the demo starts it after its backfill): call
+ * `attachAnalytics()` once it runs; until then alarm routes answer 503 and areas read as normal.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Database from 'better-sqlite3';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../../core/config/load.ts';
+import { Topology } from '../../core/topology/topology.ts';
+import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { stateDbPath } from '../../ingest/sources/index.ts';
+import { UserStore, type Role } from '../../core/state/users.ts';
+import { SessionStore } from '../../core/state/sessions.ts';
+import { WorkOrderStore } from '../../core/state/work-orders.ts';
+import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
+import { OutageRegister } from '../../analytics/outages/register.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
+import type { IngestService } from '../../ingest/service.ts';
+import { AreaStateService } from './area-state.ts';
+import { apiUser, type ApiUser, type DashboardContext } from './context.ts';
+import { registerApi, resolveSession, SESSION_COOKIE } from './api.ts';
+import { registerPublicOutagePage } from './public-page.ts';
+import { registerStatusPage } from './status-page.ts';
+import { WorkOrderService } from './work-order-service.ts';
+import { PlannedOutageSuppressions } from './planned-suppressions.ts';
+
+export interface DashboardDeps {
+  config: LoadedConfig;
+  store: TimeSeriesStore;
+  log: Logger;
+  /** The analytics service; it may be started later (then call `attachAnalytics()`). */
+  analytics?: AnalyticsService;
+  /** Ingest in this process: its health for the sensors view and the status page at /status. */
+  ingest?: IngestService;
+  topology?: Topology;
+  /** Built web app; default dashboard/web/dist. */
+  webDist?: string;
+}
+
+export interface DashboardHandle {
+  /** Analytics has started: alarms, incidents, work orders from bursts, suppressions. */
+  attachAnalytics(): void;
+  /** The signed-in user of a `Cookie` header, for the live gateway's handshake. */
+  authenticate(cookieHeader: string | undefined): ApiUser | undefined;
+  area: AreaStateService;
+  ctx: DashboardContext;
+  close(): void;
+}
+
+/** Demo users, one per role; their passwords are shown on the sign-in page (demo mode only). */
+export const DEMO_USERS: { username: string; displayName: string; role: Role; password: string }[] = [
+  { username: 'admin', displayName: '系统管理员 Admin', role: 'admin', password: 'demo-admin-2026' },
+  { username: 'dispatcher', displayName: '调度员 Dispatcher', role: 'dispatcher', password: 'demo-dispatcher-2026' },
+  { username: 'maintenance', displayName: '维修班 Maintenance', role: 'maintenance', password: 'demo-maintenance-2026' },
+  { username: 'service', displayName: '客服 Customer service', role: 'customer_service', password: 'demo-service-2026' },
+  { username: 'viewer', displayName: '访客 Viewer', role: 'viewer', password: 'demo-viewer-2026' },
+];
+
+export const DEFAULT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../web/dist');
+
+export async function registerDashboard(app: FastifyInstance, deps: DashboardDeps): Promise<DashboardHandle> {
+  const { config, store, log } = deps;
+  const topology = deps.topology ?? deps.analytics?.topology ?? deps.ingest?.topology ?? new Topology(config.topology, config.file);
+  const statePath = stateDbPath(config);
+  const db = new Database(statePath);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  const users = new UserStore(db);
+  const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000 });
+  const workOrders = new WorkOrderStore(db);
+  const tokens = new DeviceTokenStore(db);
+  let analyticsRunning = false;
+  const analytics = () => (analyticsRunning && deps.analytics?.alarms ? deps.analytics : undefined);
+  let fallbackRegister: OutageRegister | undefined;
+  const register = () => analytics()?.register ?? (fallbackRegister ??= new OutageRegister(db, { knownDmas: topology.dmas.keys() }));
+  const area = new AreaStateService({ topology, store, analytics });
+
+  // Users: the configured admin (config wins), and in demo mode one user per role.
+  const demoUsers: DashboardContext['demoUsers'] = [];
+  if (config.auth.admin) {
+    const a = config.auth.admin;
+    await users.ensure({ username: a.username, displayName: a.displayName, role: 'admin', password: a.password });
+  }
+  if (config.mode === 'demo') {
+    for (const u of DEMO_USERS) {
+      if (config.auth.admin && u.username === config.auth.admin.username) continue;
+      await users.ensure(u);
+      demoUsers.push({ username: u.username, password: u.password, role: u.role });
+    }
+  }
+
+  const suppressions = new PlannedOutageSuppressions(db, { analytics, register, log });
+  const ctx: DashboardContext = {
+    config, topology, store, log, db, users, sessions, workOrders, tokens, analytics, register, area,
+    now: () => area.now(),
+    ingestHealth: deps.ingest ? () => deps.ingest!.health() : undefined,
+    onPlannedChanged: (id) => suppressions.sync(id),
+    demoUsers,
+  };
+  const workOrderService = new WorkOrderService(ctx);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // ECharts and Preact set style attributes on elements
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        // 'self' covers the same origin's ws:/wss: (socket.io) in current browsers
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        mediaSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // plain http on loopback in the demo: HSTS would only confuse the next https site on localhost
+    hsts: config.mode === 'production',
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'aquawatch dashboard API', version: '1', description: 'REST API of the aquawatch dashboard (dashboard/API.md). Sign in with POST /api/v1/auth/login; state changes need the x-csrf-token header.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+      security: [{ session: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: false });
+
+  await app.register(async (api) => { await registerApi(api, ctx); }, { prefix: '/api/v1' });
+  registerPublicOutagePage(app, ctx);
+
+  const signedIn = (req: FastifyRequest) => resolveSession(ctx, req.cookies[SESSION_COOKIE])?.user;
+  if (deps.ingest) {
+    registerStatusPage(app, {
+      config, ingest: deps.ingest, analytics: deps.analytics, path: '/status',
+      // production: the status page shows live values and alarms, so only to someone signed in
+      allow: config.mode === 'production' ? (req) => !!signedIn(req) : undefined,
+    });
+  }
+  registerWebApp(app, deps.webDist ?? DEFAULT_WEB_DIST);
+
+  const attachAnalytics = () => {
+    if (analyticsRunning || !deps.analytics?.alarms) return;
+    analyticsRunning = true;
+    if (fallbackRegister) { fallbackRegister.close(); fallbackRegister = undefined; }
+    workOrderService.attach(deps.analytics);
+    suppressions.syncAll();
+  };
+  if (deps.analytics?.alarms) attachAnalytics();
+
+  return {
+    attachAnalytics,
+    authenticate: (cookieHeader) => {
+      const id = parseCookieHeader(cookieHeader)[SESSION_COOKIE];
+      return resolveSession(ctx, id)?.user;
+    },
+    area,
+    ctx,
+    close: () => {
+      workOrderService.detach();
+      fallbackRegister?.close();
+      if (db.open) db.close();
+    },
+  };
+}
+
+export function parseCookieHeader(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i < 0) continue;
+    const k = part.slice(0, i).trim();
+    if (!k || k in out) continue;
+    try { out[k] = decodeURIComponent(part.slice(i + 1).trim()); } catch { /* malformed: skip */ }
+  }
+  return out;
+}
+
+export { apiUser };
+
+const NOT_APP = /^\/(api|docs|socket\.io|health|metrics|status|outages)(\/|$)/;
+
+/**
+ * The built web app: files from `dist`, and index.html for any other GET that is not an API path
+ * (client-side routes). Checked per request, so building the app needs no restart.
+ */
+function registerWebApp(app: FastifyInstance, dist: string): void {
+  void app.register(fastifyStatic, { root: dist, serve: false });
+  const serveIndex = (reply: FastifyReply) => {
+    if (!existsSync(join(dist, 'index.html'))) {
+      return reply.code(503).type('text/html; charset=utf-8').send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>aquawatch</title></head>
+<body style="font:15px system-ui,sans-serif;margin:3em;max-width:46em">
+<h1>仪表盘尚未构建 · The dashboard is not built</h1>
+<p>The web app's files (<code>${dist}</code>) are missing. Build it once with <code>npm run build:web</code>
+and reload this page; no restart is needed.</p>
+<p>请先构建前端，然后刷新本页。 Meanwhile: <a href="/status">status page 状态页</a> · <a href="/outages">停水公告 outages</a> · <a href="/docs">API docs</a> · <a href="/health">/health</a></p>
+</body></html>`);
+    }
+    return reply.header('cache-control', 'no-cache').sendFile('index.html', dist, { cacheControl: false });
+  };
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => serveIndex(reply));
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if ((req.method === 'GET' || req.method === 'HEAD') && !NOT_APP.test(path)) {
+      const file = safeFile(dist, path);
+      if (file) {
+        // Vite's assets carry a content hash in their names: cached for good; anything else revalidated
+        return path.startsWith('/assets/')
+          ? reply.sendFile(file, dist, { maxAge: 365 * 86_400_000, immutable: true })
+          : reply.header('cache-control', 'no-cache').sendFile(file, dist, { cacheControl: false });
+      }
+      if (!/\.[a-z0-9]+$/i.test(path)) return serveIndex(reply);
+    }
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
+  });
+}
+
+/** A file under `dist` for a URL path, or undefined (no traversal outside it). */
+function safeFile(dist: string, urlPath: string): string | undefined {
+  let rel: string;
+  try { rel = decodeURIComponent(urlPath).replace(/^\/+/, ''); } catch { return undefined; }
+  if (!rel || rel.includes('\0') || rel.split('/').includes('..')) return undefined;
+  const full = resolve(dist, rel);
+  if (!full.startsWith(resolve(dist) + '/')) return undefined;
+  try { return statSync(full).isFile() ? rel : undefined; } catch { return undefined; }
+}

@@ -1,0 +1,123 @@
+/** Site, area map, area states, sensor catalogue, history and the live KPI tiles. */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { LatestValue } from '../../../core/tsdb/types.ts';
+import { ApiError, type DashboardContext } from '../context.ts';
+import { isActive } from '../area-state.ts';
+import { obj, ms, int } from '../schemas.ts';
+import { readHistory, HistoryQueryError, DEFAULT_HISTORY_POINTS } from '../history.ts';
+
+export interface NetworkMap {
+  dmas: { id: string; name: string; x?: number; y?: number; customers: number }[];
+  sensors: { id: string; name: string; kind: string; unit: string; site: string; dma: string; x?: number; y?: number; place: string; thresholds?: object }[];
+  links: { dma?: string; points: [number, number][] }[];
+  bounds: { minX: number; minY: number; maxX: number; maxY: number };
+}
+
+/** Reads the topology's map file: `{ links: [{ dma?, points: [[x, y], …] }] }`; errors name the field. */
+export function readMapFile(file: string): NetworkMap['links'] {
+  let doc: unknown;
+  try { doc = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new Error(`topology.map ${file}: ${(e as Error).message}`); }
+  const links = (doc as { links?: unknown }).links;
+  if (!Array.isArray(links)) throw new Error(`topology.map ${file}: links: expected an array`);
+  return links.map((l, i) => {
+    const { dma, points } = l as { dma?: unknown; points?: unknown };
+    if (!Array.isArray(points) || points.length < 2 || !points.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))) {
+      throw new Error(`topology.map ${file}: links[${i}].points: expected at least two [x, y] pairs`);
+    }
+    if (dma !== undefined && typeof dma !== 'string') throw new Error(`topology.map ${file}: links[${i}].dma: expected a DMA id`);
+    return { ...(dma ? { dma } : {}), points: points as [number, number][] };
+  });
+}
+
+export function buildMap(ctx: DashboardContext): NetworkMap {
+  const t = ctx.topology;
+  const links = t.config.map ? readMapFile(t.config.map) : [];
+  const dmas = [...t.dmas.values()].map((d) => ({ id: d.id, name: d.name ?? d.id, ...(d.x !== undefined ? { x: d.x, y: d.y } : {}), customers: d.customers }));
+  const sensors = t.networkSensors().map((s) => ({
+    id: s.id, name: s.name ?? s.id, kind: s.kind, unit: s.canonicalUnit, site: s.site, dma: s.dma, place: s.place,
+    ...(s.x !== undefined && s.y !== undefined ? { x: s.x, y: s.y } : {}),
+    ...(s.thresholds ? { thresholds: s.thresholds } : {}),
+  }));
+  let minX = Infinity; let minY = Infinity; let maxX = -Infinity; let maxY = -Infinity;
+  const add = (x?: number, y?: number) => {
+    if (x === undefined || y === undefined) return;
+    minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x); maxY = Math.max(maxY, y);
+  };
+  for (const l of links) for (const [x, y] of l.points) add(x, y);
+  for (const s of sensors) add(s.x, s.y);
+  for (const d of dmas) add(d.x, d.y);
+  const bounds = Number.isFinite(minX) ? { minX, minY, maxX, maxY } : { minX: 0, minY: 0, maxX: 1, maxY: 1 };
+  return { dmas, sensors, links, bounds };
+}
+
+type HealthState = 'ok' | 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'unknown';
+
+export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContext): void {
+  app.get('/site', { schema: { tags: ['network'], summary: 'Site name, time zone, mode' } }, async () => ({
+    name: ctx.config.site.name, timezone: ctx.config.site.timezone, mode: ctx.config.mode,
+  }));
+
+  let map: NetworkMap | undefined;
+  app.get('/map', { schema: { tags: ['network'], summary: 'Areas, sensors and pipes in the network\'s own coordinates' } }, async () => {
+    try { map ??= buildMap(ctx); } catch (e) { throw new ApiError(500, 'map', (e as Error).message); }
+    return map;
+  });
+
+  app.get('/dmas/state', { schema: { tags: ['network'], summary: 'State of each area' } }, async () => ctx.area.dmaStates());
+
+  app.get('/kpis/summary', { schema: { tags: ['network'], summary: 'Live KPI tiles' } }, async () => ctx.area.kpiSummary());
+
+  app.get('/sensors', { schema: { tags: ['network'], summary: 'Sensor catalogue with health and latest values' } }, async () => {
+    const sensors = ctx.topology.networkSensors();
+    const byKind = new Map<string, string[]>();
+    for (const s of sensors) byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), s.id]);
+    const latest = new Map<string, LatestValue>();
+    await Promise.all([...byKind].map(async ([kind, ids]) => {
+      for (const l of await ctx.store.latest(kind, ids).catch(() => [])) latest.set(l.sensor, l);
+    }));
+    const faults = new Map<string, { state: HealthState; since: number }>();
+    for (const a of ctx.analytics()?.alarms.openAlarms() ?? []) {
+      if (!isActive(a) || !a.sensor || !a.type.startsWith('sensor_')) continue;
+      const fault = a.type.slice('sensor_'.length) as HealthState;
+      if (!faults.has(a.sensor)) faults.set(a.sensor, { state: fault, since: a.conditionSince });
+    }
+    const now = ctx.now();
+    const running = !!ctx.analytics();
+    return sensors.map((s) => {
+      const l = latest.get(s.id);
+      let health: { state: HealthState; since?: number };
+      const fault = faults.get(s.id);
+      if (fault) health = fault;
+      else if (!l) health = { state: running ? 'offline' : 'unknown' };
+      else if (now - l.ts > 3 * s.intervalS * 1000) health = { state: 'stale', since: l.ts };
+      else if (l.quality !== 'good') health = { state: 'bad_quality' };
+      else health = { state: 'ok' };
+      return {
+        id: s.id, name: s.name ?? s.id, kind: s.kind, unit: s.canonicalUnit, site: s.site, dma: s.dma, place: s.place, intervalS: s.intervalS,
+        ...(l ? { latest: { ts: l.ts, value: l.value, quality: l.quality } } : {}),
+        health,
+      };
+    });
+  });
+
+  app.get('/history', {
+    schema: {
+      tags: ['network'], summary: 'Downsampled history (mean per window, computed by the store)',
+      querystring: obj({ sensors: { type: 'string', minLength: 1, maxLength: 4000 }, from: ms, to: ms, points: int(10, 5000) }, ['sensors', 'from', 'to']),
+    },
+  }, async (req) => {
+    const q = req.query as { sensors: string; from: number; to: number; points?: number };
+    const ids = [...new Set(q.sensors.split(',').map((s) => s.trim()).filter(Boolean))];
+    if (ids.length === 0 || ids.length > 20) throw new ApiError(400, 'validation', `querystring.sensors: give 1 to 20 sensor ids (got ${ids.length})`);
+    const unknown = ids.filter((id) => !ctx.topology.sensors.has(id));
+    if (unknown.length) throw new ApiError(400, 'validation', `querystring.sensors: unknown sensor ${unknown.join(', ')}`);
+    if (q.to <= q.from) throw new ApiError(400, 'validation', 'querystring.to: must be after from');
+    try {
+      return await readHistory(ctx.store, { sensors: ids, from: q.from, to: q.to, points: q.points ?? DEFAULT_HISTORY_POINTS }, ctx.topology);
+    } catch (e) {
+      if (e instanceof HistoryQueryError) throw new ApiError(400, 'validation', `querystring.${e.message}`);
+      throw e;
+    }
+  });
+}

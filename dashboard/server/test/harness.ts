@@ -1,0 +1,121 @@
+/**
+ * A dashboard on a real fastify app with a real SQLite store and state database in a temp dir, and
+ * the analytics' real alarm manager and outage register (without the MQTT worker: tests feed the
+ * alarm manager conditions directly, as the worker would).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
+import { parseConfig, type LoadedConfig } from '../../../core/config/load.ts';
+import { createStore } from '../../../core/tsdb/factory.ts';
+import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+import { Topology } from '../../../core/topology/topology.ts';
+import { AlarmStore } from '../../../core/state/alarm-store.ts';
+import { AlarmManager } from '../../../analytics/alarms/manager.ts';
+import { OutageRegister } from '../../../analytics/outages/register.ts';
+import type { AnalyticsService } from '../../../analytics/service.ts';
+import { stateDbPath } from '../../../ingest/sources/index.ts';
+import { registerDashboard, DEMO_USERS, type DashboardHandle } from '../index.ts';
+
+export const T0 = Date.parse('2026-11-30T02:00:00Z');
+
+export const TOPOLOGY = {
+  sites: [{ id: 'plant', kind: 'plant' }, { id: 'net' }],
+  dmas: [
+    { id: 'north', name: '北区 North', inlets: ['F-N'], customers: 1200, x: 10, y: 20 },
+    { id: 'south', name: '南区 South', inlets: ['F-S'], customers: 800, x: 30, y: 5 },
+  ],
+  sensors: [
+    { id: 'PLANT.flow', kind: 'flow', unit: 'm3/h', site: 'plant', place: 'plant-outlet', x: 0, y: 0 },
+    { id: 'F-N', kind: 'flow', unit: 'm3/h', site: 'net', dma: 'north', place: 'inlet', x: 5, y: 15 },
+    { id: 'F-S', kind: 'flow', unit: 'm3/h', site: 'net', dma: 'south', place: 'inlet', x: 25, y: 8 },
+    { id: 'P-N1', kind: 'pressure', unit: 'MPa', site: 'net', dma: 'north', x: 12, y: 22, thresholds: { low: 0.14 } },
+    { id: 'CL-N', kind: 'chlorine', unit: 'mg/L', site: 'net', dma: 'north', x: 14, y: 25 },
+  ],
+  meters: [
+    { id: 'M-1001', customer: 'ACC-778899', dma: 'north', address: '人民路 12 号 12 Renmin Rd' },
+    { id: 'M-2002', customer: 'ACC-112233', dma: 'south', address: '南湖路 8 号 8 Nanhu Rd' },
+  ],
+};
+
+export interface Harness {
+  app: FastifyInstance;
+  dash: DashboardHandle;
+  config: LoadedConfig;
+  store: TimeSeriesStore;
+  alarms: AlarmManager;
+  register: OutageRegister;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: { config?: Record<string, unknown>; webDist?: string; analytics?: boolean } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'aw-dash-'));
+  writeFileSync(join(dir, 'map.json'), JSON.stringify({ links: [{ dma: 'north', points: [[0, 0], [5, 15], [12, 22]] }, { points: [[5, 15], [25, 8]] }] }));
+  const config = parseConfig({
+    dataDir: dir, log: { level: 'silent' }, site: { name: '示例水务 Example Water', timezone: 'Asia/Shanghai' },
+    topology: { ...TOPOLOGY, map: join(dir, 'map.json') }, ...opts.config,
+  }, join(dir, 'config.yaml'), {});
+  const store = await createStore(config.store, config.dataDir, {});
+  const topology = new Topology(config.topology);
+  const alarmStore = new AlarmStore(stateDbPath(config));
+  const alarms = new AlarmManager({ store: alarmStore });
+  alarms.advanceTo(T0);
+  const register = new OutageRegister(stateDbPath(config), { knownDmas: topology.dmas.keys() });
+  const analytics = { topology, alarms, register, alarmStore, openAlarms: () => alarms.openAlarms() } as unknown as AnalyticsService;
+  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
+  const dash = await registerDashboard(app, {
+    config, store, log: pino({ level: 'silent' }), topology, webDist: opts.webDist ?? join(dir, 'no-dist'),
+    analytics: opts.analytics === false ? undefined : analytics,
+  });
+  await app.ready();
+  return {
+    app, dash, config, store, alarms, register, dir,
+    close: async () => {
+      await app.close();
+      dash.close();
+      register.close();
+      alarmStore.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const password = (username: string) => DEMO_USERS.find((u) => u.username === username)!.password;
+
+/** A signed-in client: cookie and CSRF token carried on every request. */
+export class Client {
+  cookie = '';
+  csrf = '';
+  constructor(private readonly app: FastifyInstance) {}
+
+  static async signIn(app: FastifyInstance, username: string, pw = password(username)): Promise<Client> {
+    const c = new Client(app);
+    const r = await c.login(username, pw);
+    if (r.statusCode !== 200) throw new Error(`sign-in of ${username}: ${r.statusCode} ${r.body}`);
+    return c;
+  }
+
+  async login(username: string, pw: string): Promise<LightMyRequestResponse> {
+    const r = await this.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password: pw } });
+    if (r.statusCode === 200) {
+      this.cookie = String(r.headers['set-cookie']).split(';')[0];
+      this.csrf = (r.json() as { csrfToken: string }).csrfToken;
+    }
+    return r;
+  }
+
+  get(url: string): Promise<LightMyRequestResponse> {
+    return this.app.inject({ method: 'GET', url, headers: { cookie: this.cookie } });
+  }
+
+  send(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown, csrf: string | null = this.csrf): Promise<LightMyRequestResponse> {
+    return this.app.inject({
+      method, url, headers: { cookie: this.cookie, ...(csrf !== null ? { 'x-csrf-token': csrf } : {}) },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
+  }
+}

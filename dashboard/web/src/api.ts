@@ -1,0 +1,52 @@
+/**
+ * The REST client (dashboard/API.md). Every state-changing request carries the session's CSRF token
+ * in `x-csrf-token`; a 401 anywhere sends the app back to the sign-in page.
+ */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+}
+
+const BASE = '/api/v1';
+let csrfToken = '';
+let onUnauthorized: () => void = () => {};
+
+export function setCsrfToken(token: string): void { csrfToken = token; }
+export function setUnauthorizedHandler(fn: () => void): void { onUnauthorized = fn; }
+/** The session ended (seen elsewhere than in a REST answer, e.g. the live connection). */
+export function sessionEnded(): void { onUnauthorized(); }
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function apiUrl(path: string, query?: Query): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  const q = qs.toString();
+  return `${BASE}${path}${q ? `?${q}` : ''}`;
+}
+
+async function request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; quiet401?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(apiUrl(path, opts.query), {
+    method, headers, credentials: 'same-origin',
+    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+  });
+  if (res.status === 401 && !opts.quiet401) onUnauthorized();
+  const text = await res.text();
+  let data: unknown = undefined;
+  try { data = text ? JSON.parse(text) : undefined; } catch { data = text; }
+  if (!res.ok) {
+    const e = (data && typeof data === 'object' ? data : {}) as { error?: string; message?: string };
+    throw new ApiError(res.status, e.error ?? String(res.status), e.message ?? res.statusText);
+  }
+  return data as T;
+}
+
+export const api = {
+  get: <T>(path: string, query?: Query, opts: { quiet401?: boolean } = {}) => request<T>('GET', path, { query, ...opts }),
+  post: <T>(path: string, body: unknown = {}, opts: { quiet401?: boolean } = {}) => request<T>('POST', path, { body, ...opts }),
+  put: <T>(path: string, body: unknown) => request<T>('PUT', path, { body }),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body }),
+  del: <T>(path: string) => request<T>('DELETE', path),
+};

@@ -1,0 +1,42 @@
+/**
+ * zh-CN (default) and en. Every visible string goes through `t`; the choice is remembered in
+ * localStorage. Switching re-renders the app from its root (App keys its tree on the language).
+ */
+import { zhCN, type MessageKey } from './i18n/zh-CN.ts';
+import { en } from './i18n/en.ts';
+
+export type Lang = 'zh-CN' | 'en';
+export type { MessageKey };
+const DICTS: Record<Lang, Record<MessageKey, string>> = { 'zh-CN': zhCN, en };
+const STORAGE_KEY = 'aquawatch.lang';
+
+function initialLang(): Lang {
+  try {
+    const v = localStorage.getItem(STORAGE_KEY);
+    if (v === 'en' || v === 'zh-CN') return v;
+  } catch { /* storage blocked: default */ }
+  return 'zh-CN';
+}
+
+let current: Lang = initialLang();
+document.documentElement.lang = current;
+
+export function lang(): Lang { return current; }
+
+export function setLang(l: Lang): void {
+  current = l;
+  document.documentElement.lang = l;
+  try { localStorage.setItem(STORAGE_KEY, l); } catch { /* not remembered, still switched */ }
+}
+
+/** The message in the current language, with `{name}` placeholders filled from `params`. */
+export function t(key: MessageKey, params?: Record<string, string | number>): string {
+  const msg = DICTS[current][key] ?? key;
+  return params ? msg.replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`)) : msg;
+}
+
+/** A message for a server-side code (state, kind, cause…) with a fallback to the code itself. */
+export function tCode(prefix: string, code: string): string {
+  const key = `${prefix}.${code}` as MessageKey;
+  return DICTS[current][key] ?? code;
+}

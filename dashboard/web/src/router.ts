@@ -1,0 +1,33 @@
+/** Hash routes (`#/alarms`), so deep links work whatever the server does with paths. */
+import { useEffect, useState } from 'preact/hooks';
+import type { Permission } from './types.ts';
+import type { MessageKey } from './i18n.ts';
+
+export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'reports' | 'sensors' | 'admin';
+export interface RouteInfo { id: Route; label: MessageKey; needs?: Permission }
+export const ROUTES: RouteInfo[] = [
+  { id: 'control', label: 'nav.control' },
+  { id: 'alarms', label: 'nav.alarms' },
+  { id: 'maintenance', label: 'nav.maintenance' },
+  { id: 'customers', label: 'nav.customers' },
+  { id: 'reports', label: 'nav.reports' },
+  { id: 'sensors', label: 'nav.sensors' },
+  { id: 'admin', label: 'nav.admin', needs: 'users.manage' },
+];
+
+function parse(): Route {
+  const id = location.hash.replace(/^#\/?/, '').split(/[?/]/)[0];
+  return (ROUTES.find((r) => r.id === id)?.id) ?? 'control';
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState<Route>(parse);
+  useEffect(() => {
+    const on = () => setRoute(parse());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+export const href = (r: Route) => `#/${r}`;

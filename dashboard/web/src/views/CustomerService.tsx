@@ -1,0 +1,190 @@
+/**
+ * Customer service: current outages and low-pressure areas (with customers, since, cause, expected
+ * restoration), planned outages (create/edit, the 24 h notice rule flagged, the generated Chinese
+ * notice text), and a lookup of address / account / meter → the area's state.
+ */
+import { useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { t, tCode } from '../i18n.ts';
+import { fmtNum, fmtShort, fromLocalInput, toLocalInput } from '../format.ts';
+import { useApi, useNetworkMap } from '../hooks.ts';
+import { useLiveEvent, useRooms } from '../live.ts';
+import { useCan } from '../session.ts';
+import { STATE_COLORS } from '../charts.ts';
+import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../types.ts';
+
+const CAUSES = ['maintenance', 'retrofit', 'repair', 'burst', 'pump_trip', 'power_failure', 'raw_water_shortage', 'water_quality', 'third_party_damage', 'unknown'];
+const NOTICE_MS = 24 * 3_600_000;
+
+export function CustomerServiceView() {
+  return (
+    <div class="customers-view">
+      <CurrentOutages />
+      <PlannedOutages />
+      <Lookup />
+    </div>
+  );
+}
+
+function CurrentOutages() {
+  const r = useApi<CurrentOutage[]>('/outages/current');
+  useRooms(['dmas', 'incidents']);
+  useLiveEvent('dmas', () => r.reload());
+  useLiveEvent('incident', () => r.reload());
+  return (
+    <section class="card">
+      <h2>{t('cs.current')}</h2>
+      {r.error && <p class="error">{r.error}</p>}
+      <table class="data" data-testid="current-outages">
+        <thead><tr><th>{t('cs.area')}</th><th>{t('cs.kind')}</th><th>{t('cs.customers')}</th><th>{t('cs.since')}</th><th>{t('cs.cause')}</th><th>{t('cs.restoration')}</th></tr></thead>
+        <tbody>
+          {(r.data ?? []).map((o) => (
+            <tr key={`${o.dma}:${o.kind}`} data-dma={o.dma} data-kind={o.kind} data-customers={o.customersAffected}>
+              <td>{o.name}</td>
+              <td><span class="badge" style={{ borderColor: STATE_COLORS[o.kind] }}>{tCode('state', o.kind)}</span>{o.planned && <span class="badge">{t('cs.planned')}</span>}</td>
+              <td class="num"><b>{fmtNum(o.customersAffected, 0)}</b></td>
+              <td>{fmtShort(o.since)}</td>
+              <td>{tCode('cause', o.cause)}</td>
+              <td>{o.expectedRestoration ? fmtShort(o.expectedRestoration) : t('cs.unknown')}</td>
+            </tr>
+          ))}
+          {r.data && !r.data.length && <tr><td colSpan={6} class="muted">{t('cs.noOutages')}</td></tr>}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function PlannedOutages() {
+  const from = useState(() => Date.now() - 86_400_000)[0];
+  const list = useApi<PlannedOutageRow[]>('/planned-outages', { from });
+  const canEdit = useCan('outages.edit');
+  const [editing, setEditing] = useState<PlannedOutageRow | 'new' | null>(null);
+  const [saved, setSaved] = useState<PlannedOutageSaved | null>(null);
+  const remove = async (id: string) => { await api.del(`/planned-outages/${encodeURIComponent(id)}`); list.reload(); };
+  return (
+    <section class="card">
+      <div class="row between">
+        <h2>{t('cs.plannedTitle')}</h2>
+        {canEdit && <button type="button" data-action="new-planned" onClick={() => { setSaved(null); setEditing('new'); }}>{t('cs.newPlanned')}</button>}
+      </div>
+      {editing && <PlannedOutageForm initial={editing === 'new' ? undefined : editing}
+        onCancel={() => setEditing(null)} onSaved={(s) => { setSaved(s); setEditing(null); list.reload(); }} />}
+      {saved && <SavedNotice saved={saved} />}
+      <table class="data" data-testid="planned-outages">
+        <thead><tr><th>{t('cs.areas')}</th><th>{t('cs.start')}</th><th>{t('cs.end')}</th><th>{t('cs.notified')}</th><th>{t('cs.cause')}</th><th>{t('cs.reason')}</th><th></th></tr></thead>
+        <tbody>
+          {(list.data ?? []).map((p) => (
+            <tr key={p.id} data-planned={p.id} data-short-notice={p.shortNotice ? 'yes' : 'no'}>
+              <td>{p.dmas.join(', ')}</td><td>{fmtShort(p.start)}</td><td>{fmtShort(p.end)}</td>
+              <td>{fmtShort(p.notifiedAt)}{p.shortNotice && <span class="badge warn" title={t('cs.shortNoticeHelp')}>{t('cs.shortNotice')}</span>}</td>
+              <td>{tCode('cause', p.cause)}</td><td>{p.reason}</td>
+              <td class="actions">{canEdit && <>
+                <button type="button" class="small ghost" onClick={() => { setSaved(null); setEditing(p); }}>{t('common.edit')}</button>
+                <button type="button" class="small ghost" onClick={() => void remove(p.id)}>{t('common.delete')}</button>
+              </>}</td>
+            </tr>
+          ))}
+          {list.data && !list.data.length && <tr><td colSpan={7} class="muted">{t('cs.noPlanned')}</td></tr>}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function PlannedOutageForm({ initial, onSaved, onCancel }: { initial?: PlannedOutageRow; onSaved: (s: PlannedOutageSaved) => void; onCancel: () => void }) {
+  const map = useNetworkMap();
+  const now = Date.now();
+  const [dmas, setDmas] = useState<string[]>(initial?.dmas ?? []);
+  const [start, setStart] = useState(toLocalInput(initial?.start ?? now + 2 * 86_400_000));
+  const [end, setEnd] = useState(toLocalInput(initial?.end ?? now + 2 * 86_400_000 + 4 * 3_600_000));
+  const [notified, setNotified] = useState(toLocalInput(initial?.notifiedAt ?? now));
+  const [cause, setCause] = useState<string>(initial?.cause ?? 'maintenance');
+  const [reason, setReason] = useState(initial?.reason ?? '');
+  const [error, setError] = useState<string | null>(null);
+  const startMs = fromLocalInput(start), endMs = fromLocalInput(end), notifiedMs = fromLocalInput(notified);
+  const shortNotice = startMs !== undefined && notifiedMs !== undefined && startMs - notifiedMs < NOTICE_MS;
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    if (!dmas.length) return setError(t('cs.needArea'));
+    if (startMs === undefined || endMs === undefined || endMs <= startMs) return setError(t('cs.badWindow'));
+    const body = { dmas, start: startMs, end: endMs, notifiedAt: notifiedMs, cause, reason };
+    try {
+      onSaved(initial ? await api.put<PlannedOutageSaved>(`/planned-outages/${encodeURIComponent(initial.id)}`, body)
+        : await api.post<PlannedOutageSaved>('/planned-outages', body));
+    } catch (err) { setError((err as Error).message); }
+  };
+
+  return (
+    <form class="planned-form card" data-testid="planned-form" onSubmit={submit}>
+      <h3>{initial ? t('cs.editPlanned') : t('cs.newPlanned')}</h3>
+      <fieldset class="dma-picks"><legend>{t('cs.areas')}</legend>
+        {(map?.dmas ?? []).map((d) => (
+          <label key={d.id} class="check"><input type="checkbox" value={d.id} checked={dmas.includes(d.id)}
+            onChange={(e) => setDmas((prev) => (e.target as HTMLInputElement).checked ? [...prev, d.id] : prev.filter((x) => x !== d.id))} />
+            {d.name} <small class="muted">({fmtNum(d.customers, 0)})</small></label>
+        ))}
+      </fieldset>
+      <div class="row wrap">
+        <label>{t('cs.start')}<input type="datetime-local" name="start" value={start} onInput={(e) => setStart((e.target as HTMLInputElement).value)} required /></label>
+        <label>{t('cs.end')}<input type="datetime-local" name="end" value={end} onInput={(e) => setEnd((e.target as HTMLInputElement).value)} required /></label>
+        <label>{t('cs.notified')}<input type="datetime-local" name="notifiedAt" value={notified} onInput={(e) => setNotified((e.target as HTMLInputElement).value)} /></label>
+        <label>{t('cs.cause')}<select name="cause" value={cause} onChange={(e) => setCause((e.target as HTMLSelectElement).value)}>
+          {CAUSES.map((c) => <option key={c} value={c}>{tCode('cause', c)}</option>)}</select></label>
+      </div>
+      <label>{t('cs.reason')}<input name="reason" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} required /></label>
+      {shortNotice && <p class="warn" data-testid="short-notice-preview">{t('cs.shortNoticeHelp')}</p>}
+      {error && <p class="error" role="alert">{error}</p>}
+      <div class="row"><button type="submit">{t('common.save')}</button><button type="button" class="ghost" onClick={onCancel}>{t('common.cancel')}</button></div>
+    </form>
+  );
+}
+
+function SavedNotice({ saved }: { saved: PlannedOutageSaved }) {
+  return (
+    <section class={`saved-notice ${saved.shortNotice ? 'short' : ''}`} data-testid="saved-notice" data-short-notice={saved.shortNotice ? 'yes' : 'no'}>
+      <p><b>{t('cs.saved')}</b> {saved.shortNotice && <span class="badge warn">{t('cs.shortNotice')}</span>}</p>
+      {saved.shortNotice && <p class="warn">{t('cs.shortNoticeHelp')}</p>}
+      <h4>{t('cs.smsText')}</h4>
+      <pre class="notice-text" lang="zh-CN" data-testid="notice-sms">{saved.notice.sms}</pre>
+      <h4>{t('cs.webText')}</h4>
+      <pre class="notice-text" lang="zh-CN" data-testid="notice-web">{saved.notice.web}</pre>
+    </section>
+  );
+}
+
+function Lookup() {
+  const [q, setQ] = useState('');
+  const [rows, setRows] = useState<LookupRow[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const search = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    if (q.trim().length < 2) return setError(t('cs.lookupShort'));
+    try { setRows(await api.get<LookupRow[]>('/lookup', { q: q.trim() })); } catch (err) { setError((err as Error).message); }
+  };
+  return (
+    <section class="card">
+      <h2>{t('cs.lookup')}</h2>
+      <form class="row" onSubmit={search}>
+        <input type="search" value={q} placeholder={t('cs.lookupPlaceholder')} onInput={(e) => setQ((e.target as HTMLInputElement).value)} aria-label={t('cs.lookup')} />
+        <button type="submit">{t('cs.search')}</button>
+      </form>
+      {error && <p class="error">{error}</p>}
+      {rows && (
+        <table class="data" data-testid="lookup-results">
+          <thead><tr><th>{t('cs.meter')}</th><th>{t('cs.customer')}</th><th>{t('cs.address')}</th><th>{t('cs.area')}</th><th>{t('cs.state')}</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.meter}><td>{r.meter}</td><td>{r.customer}</td><td>{r.address}</td><td>{r.dmaName}</td>
+                <td><span class="swatch" style={{ background: STATE_COLORS[r.dmaState] }} /> {tCode('state', r.dmaState)}</td></tr>
+            ))}
+            {!rows.length && <tr><td colSpan={5} class="muted">{t('cs.noMatch')}</td></tr>}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
