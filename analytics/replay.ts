@@ -68,6 +68,24 @@ function queryGroups(topology: Topology, only?: readonly string[]): { measuremen
 
 interface ChunkSeries { measurement: string; sensor: string; values: readonly SeriesValue[] }
 
+/** Series a goes before series b: the earlier next value, then the smaller index (the sensor order). */
+function before(headTs: Float64Array, a: number, b: number): boolean {
+  const ta = headTs[a];
+  const tb = headTs[b];
+  return ta < tb || (ta === tb && a < b);
+}
+
+function siftDown(heap: Int32Array, size: number, headTs: Float64Array, i: number): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) return;
+    const c = l + 1 < size && before(headTs, heap[l + 1], heap[l]) ? l + 1 : l;
+    if (!before(headTs, heap[c], heap[i])) return;
+    const t = heap[c]; heap[c] = heap[i]; heap[i] = t;
+    i = c;
+  }
+}
+
 /**
  * The chunk's series (each ascending in time) merged into (time, sensor) order, the order the worker
  * steps in, so it need not sort them: a k-way merge on a binary heap of series, ranked by sensor id.
@@ -77,36 +95,29 @@ export function mergeByTime(series: ChunkSeries[], topology: Topology): Point[] 
   let total = 0;
   for (const s of series) total += s.values.length;
   const out: Point[] = new Array(total);
-  const next = new Int32Array(series.length); // cursor per series
-  const heap: number[] = []; // series indices; the smaller (ts, index) on top
-  const before = (a: number, b: number) => {
-    const ta = series[a].values[next[a]].ts;
-    const tb = series[b].values[next[b]].ts;
-    return ta < tb || (ta === tb && a < b);
-  };
-  const siftDown = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= heap.length) return;
-      const c = l + 1 < heap.length && before(heap[l + 1], heap[l]) ? l + 1 : l;
-      if (!before(heap[c], heap[i])) return;
-      [heap[c], heap[i]] = [heap[i], heap[c]];
-      i = c;
-    }
-  };
-  for (let k = 0; k < series.length; k++) heap.push(k);
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+  const k = series.length;
+  const next = new Int32Array(k); // cursor per series
+  // the time of each series' next value, +∞ once it is used up: compared without closures (hot path)
+  const headTs = new Float64Array(k);
+  for (let j = 0; j < k; j++) headTs[j] = series[j].values.length ? series[j].values[0].ts : Number.POSITIVE_INFINITY;
+  const heap = new Int32Array(k); // series indices; the smaller (ts, index) on top
+  let size = 0;
+  for (let j = 0; j < k; j++) if (series[j].values.length) heap[size++] = j;
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(heap, size, headTs, i);
   const infos = series.map((s) => topology.sensors.get(s.sensor)!);
   let n = 0;
-  while (heap.length) {
-    const k = heap[0];
-    const s = series[k];
-    const v = s.values[next[k]++];
-    out[n++] = { measurement: s.measurement, sensor: s.sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: infos[k].site, dma: infos[k].dma };
-    if (next[k] === s.values.length) {
-      const last = heap.pop()!;
-      if (heap.length) { heap[0] = last; siftDown(0); }
-    } else siftDown(0);
+  while (size) {
+    const j = heap[0];
+    const s = series[j];
+    const values = s.values;
+    const v = values[next[j]++];
+    const info = infos[j];
+    out[n++] = { measurement: s.measurement, sensor: s.sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: info.site, dma: info.dma };
+    if (next[j] === values.length) {
+      headTs[j] = Number.POSITIVE_INFINITY;
+      heap[0] = heap[--size];
+    } else headTs[j] = values[next[j]].ts;
+    if (size) siftDown(heap, size, headTs, 0);
   }
   return out;
 }

@@ -101,6 +101,22 @@ interface Track {
 }
 
 const SYSTEM = 'system';
+
+/** What the next timer does (advanceTo). */
+const DUE_NONE = 0;
+const DUE_RAISE = 1;
+const DUE_CLEAR = 2;
+const DUE_SHELF_END = 3;
+const DUE_UNSHELVE = 4;
+const DUE_SUPPRESSIONS = 5;
+
+interface DueTimer {
+  kind: number;
+  at: number;
+  track?: Track;
+  alarm?: AlarmRecord;
+}
+
 const META_EVENT_TIME = 'event_time';
 
 function typeMatches(pattern: string, type: string): boolean {
@@ -141,6 +157,9 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
   private time = Number.NEGATIVE_INFINITY;
   /** Suppression boundaries up to this event time have been applied. */
   private suppressionsAppliedTo = Number.NEGATIVE_INFINITY;
+  private readonly resolvedRules = new Map<string, Required<AlarmRule>>();
+  /** advanceTo's scratch: the next timer due. */
+  private readonly due: DueTimer = { kind: DUE_NONE, at: Number.POSITIVE_INFINITY };
 
   constructor(opts: AlarmManagerOptions) {
     super();
@@ -173,6 +192,18 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
   get eventTime(): number { return this.time; }
 
   ruleFor(type: string): Required<AlarmRule> {
+    // the rules are fixed at construction: one resolution per type (ruleFor runs per track and step)
+    return { ...this.cachedRule(type) };
+  }
+
+  /** The rule for a type, shared: not to be changed. */
+  private cachedRule(type: string): Required<AlarmRule> {
+    let resolved = this.resolvedRules.get(type);
+    if (!resolved) this.resolvedRules.set(type, resolved = this.resolveRule(type));
+    return resolved;
+  }
+
+  private resolveRule(type: string): Required<AlarmRule> {
     const rule = this.rules[type] ?? this.rulePatterns.find(([p]) => typeMatches(p, type))?.[1] ?? this.rules.default ?? {};
     return { onDelayMs: rule.onDelayMs ?? 0, offDelayMs: rule.offDelayMs ?? 0, priority: rule.priority ?? 'medium' };
   }
@@ -235,42 +266,54 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
    * effect, shelving expires, suppression windows start and end, in time order.
    */
   advanceTo(ts: number): void {
+    // Called every step of the worker: nothing allocated while no timer is due.
+    const due = this.due;
     for (;;) {
-      const due = this.nextDue();
-      if (!due || due.at > ts) break;
-      if (due.at > this.time) this.time = due.at;
-      due.run();
+      this.findNextDue(due);
+      if (due.kind === DUE_NONE || due.at > ts) break;
+      const at = due.at;
+      if (at > this.time) this.time = at;
+      switch (due.kind) {
+        case DUE_RAISE: this.raiseAlarm(due.track!, at); break;
+        case DUE_CLEAR: this.clearAlarm(due.track!, at); break;
+        case DUE_SHELF_END: { const t = due.track!; t.shelf = undefined; this.saveTrack(t); break; }
+        case DUE_UNSHELVE: this.unshelveAt(due.alarm!, SYSTEM, at, 'shelving expired'); break;
+        default: this.applySuppressions(at);
+      }
     }
+    due.track = undefined;
+    due.alarm = undefined;
     if (ts > this.time) this.time = ts;
   }
 
-  /** The earliest timer that is due, with what it does. */
-  private nextDue(): { at: number; run: () => void } | undefined {
-    let best: { at: number; run: () => void } | undefined;
-    const consider = (at: number, run: () => void) => { if (!best || at < best.at) best = { at, run }; };
+  /** The earliest timer (in `due`), with what it does; ties go to the first found, in this order. */
+  private findNextDue(due: DueTimer): void {
+    due.kind = DUE_NONE;
+    due.at = Number.POSITIVE_INFINITY;
+    due.track = undefined;
+    due.alarm = undefined;
     for (const t of this.tracks.values()) {
       if (t.pendingRaiseSince !== undefined && !t.waitsFor) {
-        const at = t.pendingRaiseSince + this.ruleFor(t.last.type).onDelayMs;
-        consider(at, () => this.raiseAlarm(t, at));
+        const at = t.pendingRaiseSince + this.cachedRule(t.last.type).onDelayMs;
+        if (due.kind === DUE_NONE || at < due.at) { due.kind = DUE_RAISE; due.at = at; due.track = t; }
       }
       if (t.pendingClearSince !== undefined) {
-        const at = t.pendingClearSince + this.ruleFor(t.last.type).offDelayMs;
-        consider(at, () => this.clearAlarm(t, at));
+        const at = t.pendingClearSince + this.cachedRule(t.last.type).offDelayMs;
+        if (due.kind === DUE_NONE || at < due.at) { due.kind = DUE_CLEAR; due.at = at; due.track = t; }
       }
       if (t.shelf && !(t.alarmId && this.open.get(t.alarmId)?.shelved)) {
         const at = t.shelf.until;
-        consider(at, () => { t.shelf = undefined; this.saveTrack(t); });
+        if (due.kind === DUE_NONE || at < due.at) { due.kind = DUE_SHELF_END; due.at = at; due.track = t; }
       }
     }
     for (const a of this.open.values()) {
       if (a.shelved) {
         const at = a.shelved.until;
-        consider(at, () => this.unshelveAt(a, SYSTEM, at, 'shelving expired'));
+        if (due.kind === DUE_NONE || at < due.at) { due.kind = DUE_UNSHELVE; due.at = at; due.track = undefined; due.alarm = a; }
       }
     }
     const boundary = this.nextSuppressionBoundary();
-    if (boundary !== undefined) consider(boundary, () => this.applySuppressions(boundary));
-    return best;
+    if (boundary !== undefined && (due.kind === DUE_NONE || boundary < due.at)) { due.kind = DUE_SUPPRESSIONS; due.at = boundary; due.track = undefined; due.alarm = undefined; }
   }
 
   // --- lifecycle -----------------------------------------------------------------------------------

@@ -171,6 +171,7 @@ export class TimeOfWeekBaseline {
   private push(r: SeriesRing, slot: number, day: number, type: number, mean: number, samples: number): void {
     const base = slot * r.history;
     const last = base + ((r.head[slot] + r.history - 1) % r.history);
+    let evicted = false;
     if (r.day[last] === day) {
       // The same local slot again (the repeated hour when clocks go back): merge.
       const total = r.count[last] + samples;
@@ -178,6 +179,7 @@ export class TimeOfWeekBaseline {
       r.count[last] = total;
     } else if (Number.isNaN(r.day[last]) || day > r.day[last]) {
       const at = base + r.head[slot];
+      evicted = !Number.isNaN(r.day[at]);
       r.day[at] = day;
       r.value[at] = mean;
       r.count[at] = samples;
@@ -187,8 +189,13 @@ export class TimeOfWeekBaseline {
       this.lateDropped++;
       return;
     }
-    r.cacheKey[slot * 2] = NaN;
-    r.cacheKey[slot * 2 + 1] = NaN;
+    // A cached slot's stats use only the days before its `beforeDay` (key = beforeDay × 8 + type):
+    // the slot closing today (the common case) leaves the stats for today as they are, unless the
+    // ring was full and a day fell out.
+    for (let c = slot * 2; c <= slot * 2 + 1; c++) {
+      const key = r.cacheKey[c];
+      if (!Number.isNaN(key) && (evicted || day < Math.floor(key / 8))) r.cacheKey[c] = NaN;
+    }
   }
 
   /**

@@ -255,6 +255,8 @@ export class PressureDetector implements Detector {
     const bursts = this.options.bursts;
     if (!bursts || ts === undefined) return;
     for (const t of this.tracks.values()) {
+      // (twice a step over every sensor: the common case, nothing active, allocates nothing)
+      if (!t.lowActive && !t.dropActive && !t.devActive) continue;
       const parent = t.dma ? bursts.activeBurst(t.dma) : undefined;
       for (const [type, a] of [['pressure_low', t.lowActive], ['pressure_drop', t.dropActive], ['pressure_deviation', t.devActive]] as const) {
         if (!a || a.parent === parent) continue;

@@ -86,6 +86,8 @@ export class QualityDetector implements Detector {
   private readonly hysteresis: Record<QualityParam, number>;
   private readonly drop: Required<NonNullable<QualityOptions['chlorineDrop']>>;
   private readonly sensors = new Map<string, SensorState>();
+  private readonly baseScratch: number[] = [];
+  private readonly recentScratch: number[] = [];
   private warming = false;
 
   constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: QualityOptions = {}) {
@@ -164,11 +166,12 @@ export class QualityDetector implements Detector {
     if (cut) { w.ts.splice(0, cut); w.xs.splice(0, cut); }
     const level = w.xs.length >= 2 || this.onDelayMs === 0 ? medianOf(w.xs) : undefined;
     const e = s.exc;
-    const id = `quality_${s.param}:${s.info.id}`;
-    const type = `quality_${s.param}`;
     if (!e.active) {
       const b = level === undefined ? undefined : this.beyond(s, level);
       if (!b) return;
+      // (the ids are built only when a condition is: checkLimits runs per reading)
+      const id = `quality_${s.param}:${s.info.id}`;
+      const type = `quality_${s.param}`;
       e.active = { ts, direction: b.direction, limit: b.limit, worst: v, critical: this.priority(s, level!) === 'critical' };
       e.okSince = undefined;
       this.emit(out, {
@@ -182,6 +185,8 @@ export class QualityDetector implements Detector {
       return;
     }
     const a = e.active;
+    const id = `quality_${s.param}:${s.info.id}`;
+    const type = `quality_${s.param}`;
     a.worst = a.direction === 'low' ? Math.min(a.worst, v) : Math.max(a.worst, v);
     const h = this.hysteresis[s.param];
     const recovered = level !== undefined && (a.direction === 'low' ? level >= a.limit + h : level <= a.limit - h);
@@ -222,10 +227,12 @@ export class QualityDetector implements Detector {
     while (cut < h.ts.length && h.ts[cut] < horizon) cut++;
     if (cut) { h.ts.splice(0, cut); h.xs.splice(0, cut); }
     const recentFrom = ts - this.drop.recentMs;
-    const base: number[] = []; const recent: number[] = [];
+    // (scratch arrays: checkDrop runs per chlorine reading, and medianOf copies what it sorts)
+    const base = this.baseScratch; const recent = this.recentScratch;
+    base.length = 0; recent.length = 0;
     for (let i = 0; i < h.ts.length; i++) (h.ts[i] < recentFrom ? base : recent).push(h.xs[i]);
-    const id = `quality_chlorine_drop:${s.info.id}`;
     if (s.drop) {
+      const id = `quality_chlorine_drop:${s.info.id}`;
       const recentMedian = recent.length ? medianOf(recent) : v;
       const recoveredLevel = s.drop.baseline - this.drop.minDrop / 2;
       const recovered = recentMedian >= recoveredLevel;
@@ -247,6 +254,7 @@ export class QualityDetector implements Detector {
     const now = medianOf(recent);
     const fell = baseline - now;
     if (fell >= this.drop.minDrop && fell >= this.drop.minFraction * baseline) {
+      const id = `quality_chlorine_drop:${s.info.id}`;
       s.drop = { ts, baseline };
       this.emit(out, {
         id, type: 'quality_chlorine_drop', state: 'raise', ts, priority: 'high', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,

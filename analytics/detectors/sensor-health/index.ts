@@ -157,12 +157,33 @@ interface SensorState {
   drift?: DriftTracker;
   /** Active faults with the event time they were raised. */
   faults: Map<SensorFault, number>;
+  /** For a sensor of the topology: its kind's rules and its staleness limit, ms, looked up once. */
+  rules?: KindRules;
+  staleLimitMs: number;
 }
 
 /** Sensors compared with one another for drift. */
 interface DriftGroup {
   key: string;
   sensors: { id: string; intervalS: number }[];
+  /** The sensors' states, in the order of `sensors` (states are never dropped, so held once). */
+  states: SensorState[];
+}
+
+/** What onReadings needs per kind, worked out once from the options (hot path: no lookups per reading). */
+interface KindRules {
+  lo: number;
+  hi: number;
+  spikeMinAbs: number | undefined;
+  flatline: boolean;
+  zeroIsReal: boolean;
+}
+
+/** A sensor onTime checks for staleness, with its state and limit held once. */
+interface WatchedSensor {
+  id: string;
+  state: SensorState;
+  limitMs: number;
 }
 
 export class SensorHealthDetector implements Detector, SensorHealthView {
@@ -176,6 +197,9 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   private warming = false;
   private readonly driftGroups: DriftGroup[] = [];
   private driftHour = NaN;
+  private readonly kindRules = new Map<string, KindRules>();
+  /** The sensors of the topology not exempt from staleness, built at the first onTime. */
+  private watched?: WatchedSensor[];
 
   constructor(ctx: Pick<DetectorContext, 'topology'>, options: SensorHealthOptions = {}) {
     this.topology = ctx.topology;
@@ -211,7 +235,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     const min = this.o.driftMinPeers + 1;
     const leftOver = new Map<string, { id: string; intervalS: number }[]>();
     for (const [key, sensors] of byDma) {
-      if (sensors.length >= min) this.driftGroups.push({ key, sensors });
+      if (sensors.length >= min) this.driftGroups.push({ key, sensors, states: [] });
       else {
         const kind = key.slice(key.indexOf('|') + 1) as Kind;
         if (this.o.driftNetworkKinds.includes(kind)) (leftOver.get(kind) ?? leftOver.set(kind, []).get(kind)!).push(...sensors);
@@ -220,8 +244,8 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     // water quality: the DMAs with too few sensors of a kind are compared network-wide
     for (const [kind, sensors] of leftOver) {
       const all = byKind.get(kind)!;
-      if (all.length >= min && sensors.length === all.length) this.driftGroups.push({ key: `*|${kind}`, sensors: all });
-      else if (sensors.length >= min) this.driftGroups.push({ key: `*|${kind}`, sensors });
+      if (all.length >= min && sensors.length === all.length) this.driftGroups.push({ key: `*|${kind}`, sensors: all, states: [] });
+      else if (sensors.length >= min) this.driftGroups.push({ key: `*|${kind}`, sensors, states: [] });
     }
     for (const g of this.driftGroups) {
       for (const s of g.sensors) {
@@ -232,6 +256,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         });
       }
     }
+    for (const g of this.driftGroups) for (const s of g.sensors) g.states.push(this.states.get(s.id)!);
   }
 
   isFaulty(sensor: string): boolean {
@@ -244,10 +269,23 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     return [...(this.states.get(sensor)?.faults.keys() ?? [])];
   }
 
+  private rulesOf(kind: Kind): KindRules {
+    let k = this.kindRules.get(kind);
+    if (!k) {
+      const [lo, hi] = this.o.range?.[kind] ?? PHYSICAL_RANGE[kind] ?? [-Infinity, Infinity];
+      k = {
+        lo, hi, spikeMinAbs: this.o.spikeMinAbs[kind], flatline: this.o.flatlineKinds.includes(kind),
+        zeroIsReal: this.o.zeroIsRealKinds.includes(kind),
+      };
+      this.kindRules.set(kind, k);
+    }
+    return k;
+  }
+
   private state(sensor: string): SensorState {
     let s = this.states.get(sensor);
     if (!s) {
-      s = { lastTs: -Infinity, repeatCount: 0, badCount: 0, goodCount: 0, inRangeCount: 0, goodValue: NaN, goodTs: -Infinity, spikeTimes: [], lastSpikeTs: -Infinity, faults: new Map() };
+      s = { lastTs: -Infinity, repeatCount: 0, badCount: 0, goodCount: 0, inRangeCount: 0, goodValue: NaN, goodTs: -Infinity, spikeTimes: [], lastSpikeTs: -Infinity, faults: new Map(), staleLimitMs: NaN };
       this.states.set(sensor, s);
     }
     return s;
@@ -283,15 +321,22 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   onReadings(batch: readonly SensorReading[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
-      const info = this.topology.sensors.get(r.sensor);
-      const kind = (info?.kind ?? r.measurement) as Kind;
       const s = this.state(r.sensor);
+      let rules = s.rules;
+      let staleLimitMs = s.staleLimitMs;
+      if (!rules) {
+        const info = this.topology.sensors.get(r.sensor);
+        rules = this.rulesOf((info?.kind ?? r.measurement) as Kind);
+        staleLimitMs = this.o.staleIntervals * (info?.intervalS ?? 60) * 1000;
+        // (a sensor outside the topology takes its kind from each reading: not kept)
+        if (info) { s.rules = rules; s.staleLimitMs = staleLimitMs; }
+      }
       // Late data (older than what we have) says nothing about the sensor now: no flatline counting,
       // and it must not un-stale the sensor.
       if (r.ts <= s.lastTs) continue;
       s.lastTs = r.ts;
       // a late reading that is itself already too old for the watermark does not end staleness
-      const fresh = this.watermark - r.ts < this.o.staleIntervals * (info?.intervalS ?? 60) * 1000;
+      const fresh = this.watermark - r.ts < staleLimitMs;
       if (s.faults.has('stale') && fresh) this.clear(out, r.sensor, 'stale', r.ts, { value: r.value });
 
       // bad quality
@@ -304,7 +349,8 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       if (s.faults.has('bad_quality') && s.goodCount >= this.o.recoverySamples) this.clear(out, r.sensor, 'bad_quality', r.ts);
 
       // physical range
-      const [lo, hi] = this.o.range?.[kind] ?? PHYSICAL_RANGE[kind] ?? [-Infinity, Infinity];
+      const lo = rules.lo;
+      const hi = rules.hi;
       if (!Number.isFinite(r.value) || r.value < lo || r.value > hi) {
         s.inRangeCount = 0;
         this.raise(out, r.sensor, 'range', r.ts, { value: r.value, min: lo, max: hi });
@@ -315,7 +361,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       s.goodValue = r.value; s.goodTs = r.ts;
 
       // spikes
-      const minAbs = this.o.spikeMinAbs[kind];
+      const minAbs = rules.spikeMinAbs;
       if (minAbs !== undefined) {
         s.spike ??= new SpikeTracker({ window: this.o.spikeWindow, k: this.o.spikeK, minAbs, minRel: this.o.spikeMinRel, maxRun: this.o.spikeMaxRun });
         const found = s.spike.push(r.ts, r.value);
@@ -331,8 +377,8 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       }
 
       // flatline
-      if (this.o.flatlineKinds.includes(kind)) {
-        const zeroIsReal = r.value === 0 && this.o.zeroIsRealKinds.includes(kind);
+      if (rules.flatline) {
+        const zeroIsReal = r.value === 0 && rules.zeroIsReal;
         if (s.lastValue === r.value && !zeroIsReal) s.repeatCount++;
         else {
           if (s.faults.has('flatline')) this.clear(out, r.sensor, 'flatline', r.ts, { value: r.value, previous: s.lastValue });
@@ -351,19 +397,29 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     this.watermark = eventTime;
     this.firstWatermark ??= eventTime;
     this.checkDrift(out, eventTime);
-    for (const info of this.topology.sensors.values()) {
-      if (this.o.staleExemptKinds.includes(info.kind)) continue;
-      const s = this.state(info.id);
-      const limitMs = this.o.staleIntervals * info.intervalS * 1000;
+    const watched = this.watched ??= this.watchedSensors();
+    for (let i = 0; i < watched.length; i++) {
+      const w = watched[i];
+      const s = w.state;
+      const limitMs = w.limitMs;
       const heardAt = Number.isFinite(s.lastTs) ? s.lastTs : this.firstWatermark;
       if (eventTime - heardAt >= limitMs) {
         // an offline sensor is silent by definition: the offline fault already says so
-        if (!s.faults.has('offline')) this.raise(out, info.id, 'stale', heardAt + limitMs, { lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null, silentS: Math.round((eventTime - heardAt) / 1000), limitS: limitMs / 1000 });
+        if (!s.faults.has('offline')) this.raise(out, w.id, 'stale', heardAt + limitMs, { lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null, silentS: Math.round((eventTime - heardAt) / 1000), limitS: limitMs / 1000 });
       }
       if (s.faults.has('spike') && eventTime - s.lastSpikeTs >= this.o.spikeClearMs) {
         s.spikeTimes.length = 0;
-        this.clear(out, info.id, 'spike', eventTime, { lastSpike: s.lastSpikeTs });
+        this.clear(out, w.id, 'spike', eventTime, { lastSpike: s.lastSpikeTs });
       }
+    }
+    return out;
+  }
+
+  private watchedSensors(): WatchedSensor[] {
+    const out: WatchedSensor[] = [];
+    for (const info of this.topology.sensors.values()) {
+      if (this.o.staleExemptKinds.includes(info.kind)) continue;
+      out.push({ id: info.id, state: this.state(info.id), limitMs: this.o.staleIntervals * info.intervalS * 1000 });
     }
     return out;
   }
@@ -381,8 +437,9 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     const peers: number[] = [];
     for (const g of this.driftGroups) {
       if (closing) {
-        for (const m of g.sensors) {
-          const s = this.states.get(m.id)!;
+        for (let i = 0; i < g.sensors.length; i++) {
+          const m = g.sensors[i];
+          const s = g.states[i];
           const verdict = s.drift!.closeHour(Math.max(1, Math.floor(1800 / m.intervalS)));
           if (!verdict) continue;
           if (verdict.drifting) this.raise(out, m.id, 'drift', eventTime, { residual: verdict.residual, cusum: verdict.cusum, peers: g.key });
@@ -392,8 +449,9 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       // the values of this step: recent ones; as peers, only from sensors without a fault
       values.length = 0;
       peers.length = 0;
-      for (const m of g.sensors) {
-        const s = this.states.get(m.id)!;
+      for (let i = 0; i < g.sensors.length; i++) {
+        const m = g.sensors[i];
+        const s = g.states[i];
         const recent = eventTime - s.goodTs <= 2 * m.intervalS * 1000;
         values.push(recent ? s.goodValue : NaN);
         if (recent && s.faults.size === 0) peers.push(s.goodValue);
@@ -403,12 +461,12 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         const v = values[i];
         if (Number.isNaN(v)) continue;
         // the median of the peers without this sensor's own value (when it is among them)
-        const own = this.states.get(g.sensors[i].id)!.faults.size === 0 ? peers.indexOf(v) : -1;
+        const state = g.states[i];
+        const own = state.faults.size === 0 ? peers.indexOf(v) : -1;
         const n = own >= 0 ? peers.length - 1 : peers.length;
         if (n < this.o.driftMinPeers) continue;
-        const at = (k: number) => peers[own >= 0 && k >= own ? k + 1 : k];
-        const median = n % 2 ? at(n >> 1) : (at((n >> 1) - 1) + at(n >> 1)) / 2;
-        this.states.get(g.sensors[i].id)!.drift!.add(v - median);
+        const median = n % 2 ? peerAt(peers, own, n >> 1) : (peerAt(peers, own, (n >> 1) - 1) + peerAt(peers, own, n >> 1)) / 2;
+        state.drift!.add(v - median);
       }
     }
   }
@@ -459,4 +517,9 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
 }
 
 /** The view a detector gets when health is not tracked (tests of one detector alone). */
+/** The k-th of the sorted peers with the one at index `own` (when ≥ 0) left out. */
+function peerAt(peers: readonly number[], own: number, k: number): number {
+  return peers[own >= 0 && k >= own ? k + 1 : k];
+}
+
 export const ALL_HEALTHY: SensorHealthView = { isFaulty: () => false };
