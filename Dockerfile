@@ -5,11 +5,21 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
+# The dashboard's web app, bundled by Vite (a dev dependency, so not in the runtime image).
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY dashboard/web ./dashboard/web
+RUN npx tsx dashboard/web/build.ts
+
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
+COPY --from=web /app/dashboard/web/dist ./dashboard/web/dist
 USER node
 ENTRYPOINT ["node", "bin/aquawatch.js"]
 CMD ["start"]

@@ -9,6 +9,7 @@ import { createStore } from '../../core/tsdb/factory.ts';
 import { PortInUseError } from '../../core/bus/embedded-broker.ts';
 import { AnalyticsService } from '../../analytics/service.ts';
 import { registerDashboard } from '../../dashboard/server/index.ts';
+import { ensureWebBuilt } from '../../dashboard/web/build.ts';
 import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
 import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { commonOptions, loadConfigOrExplain } from './common.ts';
@@ -38,6 +39,8 @@ export async function run(argv: string[]): Promise<number> {
     const stats = analytics.worker.stats;
     return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', store: { describe: store.describe, ok: storeOk }, analytics: stats, openAlarms: analytics.openAlarms().length });
   });
+  // a fresh build of the web app when dist is missing or older than its sources (a source checkout)
+  await ensureWebBuilt().catch((e: unknown) => log.error({ err: String(e) }, 'dashboard web app build failed'));
   const dashboard = await registerDashboard(app, { config, store, log: log.child({ component: 'dashboard' }), analytics });
   let live: LiveWiring | undefined;
   try {

@@ -21,6 +21,7 @@ import { registerDashboard, type DashboardHandle } from '../../dashboard/server/
 import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
 import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { AnalyticsService } from '../../analytics/service.ts';
+import type { CauseCode } from '../../analytics/outages/register.ts';
 import { commonOptions, loadConfigOrExplain } from './common.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
 
@@ -79,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     await rig.connect({ brokerUrl: platform.brokerUrl, brokerUsername: config.broker.username, brokerPassword: config.broker.password, httpBase: platform.httpBase });
     if (!await platform.waitForSources(30_000)) log.warn('not every source connected within 30 s; the simulation starts anyway');
     console.log(`  simulators: ${rig.plant.endpointUrl} (plant OPC UA), MQTT JSON and Sparkplug B sensors, ${rig.readers.length} PDA readers`);
+    registerAnnouncedOutages(rig, platform, log);
     console.log('  backfilling the last 7 days at full speed, then live; watch the dashboard (or /status) fill up');
     let live = false;
     void rig.run('realtime', (step) => {
@@ -103,8 +105,35 @@ export async function run(argv: string[]): Promise<number> {
   return -1; // keep running
 }
 
+/**
+ * The demo utility announced its scenario's planned outages (notice given days before): enter them
+ * in the planned-outage register as customer service would, so the outage is classed planned and
+ * its pressure alarms are suppressed. Ids carry the start, so a restart on the same data adds none twice.
+ */
+function registerAnnouncedOutages(rig: import('../../simulators/rig.ts').SimulatorRig, platform: RunningPlatform, log: Logger): void {
+  const { ctx } = platform.dashboard;
+  for (const g of rig.sim.groundTruth) {
+    if (g.type !== 'planned_outage') continue;
+    const id = `${g.id}:${g.start}`;
+    if (ctx.register().getPlanned(id)) continue;
+    const dmas = (g.expect.dmas as string[] | undefined) ?? (g.dma ? [g.dma] : []);
+    const end = g.end ?? g.start + 24 * 3_600_000;
+    try {
+      ctx.register().createPlanned({
+        id, dmas, start: g.start, end, notifiedAt: (g.expect.noticeAt as number | undefined) ?? g.start,
+        cause: (g.expect.cause as CauseCode | undefined) ?? 'maintenance', reason: `管网计划检修 planned works${g.element ? ` (${g.element})` : ''}`,
+      });
+      ctx.onPlannedChanged(id);
+      log.info({ id, dmas }, 'demo: the scenario\'s announced outage entered in the planned-outage register');
+    } catch (e) {
+      log.error({ id, err: String(e) }, 'demo: could not enter the scenario\'s announced outage');
+    }
+  }
+}
+
 export interface RunningPlatform {
   broker?: EmbeddedBroker;
+  dashboard: DashboardHandle;
   brokerUrl: string;
   ingest: IngestService;
   analytics?: AnalyticsService;
@@ -169,7 +198,7 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
   const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   return {
-    broker, brokerUrl, ingest, analytics, startAnalytics, httpBase: `http://${host}:${port}`,
+    broker, brokerUrl, ingest, analytics, dashboard: dashboard!, startAnalytics, httpBase: `http://${host}:${port}`,
     waitForSources: async (timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
