@@ -12,8 +12,7 @@
  * Everything here is synchronous (better-sqlite3), so detectors may call it while handling readings.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openStateDb } from '../../core/state/open-db.ts';
 
 export const HOUR_MS = 3_600_000;
 /** Seeds (昆明 item 14): a planned stop needs at least 24 h notice to the affected users. */
@@ -111,15 +110,7 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
 
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, options: OutageRegisterOptions = {}) {
-    if (typeof db === 'string') {
-      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
-      this.db = new Database(db);
-      this.db.pragma('journal_mode = WAL');
-      this.ownsDb = true;
-    } else {
-      this.db = db;
-      this.ownsDb = false;
-    }
+    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
     this.knownDmas = options.knownDmas ? new Set(options.knownDmas) : undefined;
     this.minNoticeMs = options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS;
     this.db.exec(`

@@ -9,8 +9,7 @@
  * migration for every field.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openStateDb } from './open-db.ts';
 
 export type AlarmState = 'active-unacknowledged' | 'active-acknowledged' | 'cleared-unacknowledged' | 'cleared';
 export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
@@ -136,15 +135,7 @@ export class AlarmStore {
 
   /** `db`: the state database file, `:memory:`, or an open better-sqlite3 database to share. */
   constructor(db: string | Database.Database) {
-    if (typeof db === 'string') {
-      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
-      this.db = new Database(db);
-      this.db.pragma('journal_mode = WAL');
-      this.ownsDb = true;
-    } else {
-      this.db = db;
-      this.ownsDb = false;
-    }
+    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS alarms (
         id TEXT PRIMARY KEY,

@@ -9,8 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openStateDb } from './open-db.ts';
 
 export interface TokenVerifier {
   /** The device a token belongs to, or undefined when the token is unknown or revoked. */
@@ -47,15 +46,7 @@ export class DeviceTokenStore implements TokenVerifier {
 
   /** `db`: a path to the state database file, or an open better-sqlite3 database to share. */
   constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
-    if (typeof db === 'string') {
-      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
-      this.db = new Database(db);
-      this.db.pragma('journal_mode = WAL');
-      this.ownsDb = true;
-    } else {
-      this.db = db;
-      this.ownsDb = false;
-    }
+    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
     this.db.exec(`CREATE TABLE IF NOT EXISTS device_tokens (
       device_id TEXT PRIMARY KEY,
       token_sha256 BLOB NOT NULL,

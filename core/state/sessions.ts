@@ -5,9 +5,8 @@
  * `idleMs` (12 h by default) expires; `touch` on every request keeps an active one alive.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { openStateDb } from './open-db.ts';
 
 export const DEFAULT_IDLE_MS = 12 * 3_600_000;
 /** Write last_seen at most this often per session (a busy dashboard polls many times a minute). */
@@ -32,15 +31,7 @@ export class SessionStore {
   private readonly now: () => number;
 
   constructor(db: string | Database.Database, opts: { idleMs?: number; now?: () => number } = {}) {
-    if (typeof db === 'string') {
-      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
-      this.db = new Database(db);
-      this.db.pragma('journal_mode = WAL');
-      this.ownsDb = true;
-    } else {
-      this.db = db;
-      this.ownsDb = false;
-    }
+    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
     this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
     this.now = opts.now ?? Date.now;
     this.db.exec(`CREATE TABLE IF NOT EXISTS sessions (

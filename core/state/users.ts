@@ -5,9 +5,8 @@
  * nor whether the user exists.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { openStateDb } from './open-db.ts';
 
 export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -76,15 +75,7 @@ export class UserStore {
 
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
-    if (typeof db === 'string') {
-      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
-      this.db = new Database(db);
-      this.db.pragma('journal_mode = WAL');
-      this.ownsDb = true;
-    } else {
-      this.db = db;
-      this.ownsDb = false;
-    }
+    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
     this.db.exec(`CREATE TABLE IF NOT EXISTS users (
       username TEXT PRIMARY KEY,
       display_name TEXT NOT NULL,

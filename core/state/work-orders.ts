@@ -8,8 +8,7 @@
  * resolution (or up to `now`, an event time the caller gives: the alarm manager's clock).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openStateDb } from './open-db.ts';
 
 export const WORK_ORDER_STATUSES = ['new', 'assigned', 'in_progress', 'resolved'] as const;
 export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
@@ -70,15 +69,7 @@ export class WorkOrderStore {
   private readonly ownsDb: boolean;
 
   constructor(db: string | Database.Database) {
-    if (typeof db === 'string') {
-      if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
-      this.db = new Database(db);
-      this.db.pragma('journal_mode = WAL');
-      this.ownsDb = true;
-    } else {
-      this.db = db;
-      this.ownsDb = false;
-    }
+    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
     this.db.exec(`CREATE TABLE IF NOT EXISTS work_orders (
       id TEXT PRIMARY KEY,
       alarm_id TEXT NOT NULL UNIQUE,
