@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     case 'alarms': return (await import('./commands/alarms.ts')).run(rest);
     case 'simulate': return (await import('./commands/simulate.ts')).run(rest);
     case 'token': return (await import('./commands/token.ts')).run(rest);
-    case 'bench': return (await import('../test/bench/run.ts')).run(rest);
+    case 'bench': return (await import('../bench/run.ts')).run(rest);
     default:
       console.error(`aquawatch: unknown command '${command}'\n\n${USAGE}`);
       return 2;

@@ -12,8 +12,8 @@
  *   and the heap the detectors retain after the week, per sensor (memory must not grow with time).
  */
 import { spawn } from 'node:child_process';
-import type { Benchmark, Figure } from './run.ts';
-import { median } from './run.ts';
+import type { Benchmark, Figure } from '../../bench/run.ts';
+import { median } from '../../bench/run.ts';
 import { describeBwdf, runBwdf } from './detect-bwdf.ts';
 import { measureReplayThroughput, simulatedHistory } from './detect-replay.ts';
 

@@ -46,7 +46,7 @@ export function ControlRoom({ wall }: { wall: boolean }) {
   const quality = useMemo(() => pick(qualityKind), [map, dma, qualityKind]);
   const ready = !!(map && states && kpis);
   useEffect(() => {
-    // first-load figure (test/bench/dashboard-web.ts): map and tiles drawn, after ECharts' next frame
+    // first-load figure (bench/dashboard-web.ts): map and tiles drawn, after ECharts' next frame
     if (ready && !performance.getEntriesByName('aw:control-ready').length) requestAnimationFrame(() => requestAnimationFrame(() => performance.mark('aw:control-ready')));
   }, [ready]);
   const dmaName = dma ? map?.dmas.find((d) => d.id === dma)?.name ?? dma : t('control.allAreas');

@@ -10,12 +10,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../core/log.ts';
-import { parseConfig } from '../../core/config/load.ts';
-import { SimulatorRig } from '../../simulators/rig.ts';
-import { startPlatform } from '../../bin/commands/start.ts';
-import { MosquittoBroker } from '../helpers/mosquitto.ts';
-import { freePort } from '../helpers/ports.ts';
+import { silentLogger } from '../core/log.ts';
+import { parseConfig } from '../core/config/load.ts';
+import { SimulatorRig } from '../simulators/rig.ts';
+import { startPlatform } from '../bin/commands/start.ts';
+import { MosquittoBroker } from '../test/helpers/mosquitto.ts';
+import { freePort } from '../test/helpers/ports.ts';
 import type { Benchmark, Figure } from './run.ts';
 import { median } from './run.ts';
 

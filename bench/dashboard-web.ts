@@ -1,5 +1,5 @@
 /**
- * The browser figures of the dashboard (called by test/bench/dashboard.ts):
+ * The browser figures of the dashboard (called by bench/dashboard.ts):
  * - `dashboard.js_gzip_kb`: gzip size of the JavaScript the control-room view loads on a cold first
  *   visit (every script response chromium receives until the view is ready), target ≤ 500 kB;
  * - `dashboard.first_load_ms`: from chromium's navigation start to the signed-in control room with
@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { freePort, waitFor } from '../helpers/ports.ts';
-import { ensureWebBuilt } from '../../dashboard/web/build.ts';
+import { freePort, waitFor } from '../test/helpers/ports.ts';
+import { ensureWebBuilt } from '../dashboard/web/build.ts';
 import { median, type Figure } from './run.ts';
 
 // chromium.launch gives every run a fresh temporary profile (user-data dir)

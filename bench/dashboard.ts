@@ -13,7 +13,7 @@
  * - history: 10 series × 7 days of 1-min data written to a real InfluxDB 1.x ($INFLUXDB_URL, or an
  *   influxd started here), then readHistory over the 7 days at 5-min windows, 50 times in a row:
  *   `dashboard.history_p95_ms`.
- * - web: `dashboard.first_load_ms` and `dashboard.js_gzip_kb` from test/bench/dashboard-web.ts
+ * - web: `dashboard.first_load_ms` and `dashboard.js_gzip_kb` from bench/dashboard-web.ts
  *   (the web app's own measurement) when that file exists.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,14 +25,14 @@ import { createInterface, type Interface } from 'node:readline';
 import mqtt from 'mqtt';
 import type { Benchmark, Figure } from './run.ts';
 import { median } from './run.ts';
-import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
-import { encodeTelemetry, telemetryTopic, type BusReading } from '../../core/bus/topics.ts';
-import { topologySchema, type TopologyConfig } from '../../core/config/schema.ts';
-import { Topology } from '../../core/topology/topology.ts';
-import { InfluxV1Store } from '../../core/tsdb/influx1.ts';
-import type { Point } from '../../core/model/reading.ts';
-import { InfluxdServer } from '../helpers/influxd.ts';
-import { readHistory } from '../../dashboard/server/history.ts';
+import { EmbeddedBroker } from '../core/bus/embedded-broker.ts';
+import { encodeTelemetry, telemetryTopic, type BusReading } from '../core/bus/topics.ts';
+import { topologySchema, type TopologyConfig } from '../core/config/schema.ts';
+import { Topology } from '../core/topology/topology.ts';
+import { InfluxV1Store } from '../core/tsdb/influx1.ts';
+import type { Point } from '../core/model/reading.ts';
+import { InfluxdServer } from '../test/helpers/influxd.ts';
+import { readHistory } from '../dashboard/server/history.ts';
 
 const SENSORS = 2000;
 const DMAS = 20;
@@ -100,8 +100,8 @@ function spawnRole(role: string, args: Record<string, unknown>): Child {
 
 /** `--role=gateway`: the LiveGateway on its own HTTP server; answers `stats` with its stats and CPU. */
 async function gatewayRole(args: { brokerUrl: string }): Promise<void> {
-  const { LiveGateway } = await import('../../dashboard/server/live/gateway.ts');
-  const { silentLogger } = await import('../../core/log.ts');
+  const { LiveGateway } = await import('../dashboard/server/live/gateway.ts');
+  const { silentLogger } = await import('../core/log.ts');
   const http = createServer((_req, res) => { res.statusCode = 404; res.end(); });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const gateway = new LiveGateway({
@@ -330,10 +330,10 @@ export const dashboardBenchmark: Benchmark = async ({ runs, quick }) => {
       figures.push(...await web.measureWebFigures({ runs, quick }));
     } catch (e) {
       // The live and history figures stand on their own: report the web measurement's failure, keep them.
-      console.error(`  web figures (dashboard.first_load_ms, dashboard.js_gzip_kb): NOT MEASURED, test/bench/dashboard-web.ts failed: ${(e as Error).message}`);
+      console.error(`  web figures (dashboard.first_load_ms, dashboard.js_gzip_kb): NOT MEASURED, bench/dashboard-web.ts failed: ${(e as Error).message}`);
     }
   } else {
-    console.error('  web figures (dashboard.first_load_ms, dashboard.js_gzip_kb): NOT MEASURED, test/bench/dashboard-web.ts does not exist yet');
+    console.error('  web figures (dashboard.first_load_ms, dashboard.js_gzip_kb): NOT MEASURED, bench/dashboard-web.ts does not exist yet');
   }
   return figures;
 };
