@@ -21,7 +21,8 @@ import { DeadLetterStore } from './pipeline/dead-letters.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { StoreWriter } from './sinks/store-writer.ts';
 import { BusPublisher } from './sinks/bus-publisher.ts';
-import type { Source, SourceContext, SourceStatus, UndecodableInput } from './sources/types.ts';
+import type { Source, SourceContext, SourceStatus } from './sources/types.ts';
+import type { UndecodableInput } from './pipeline/contract.ts';
 import { buildSources, registerHttpSources } from './sources/index.ts';
 
 export interface IngestServiceOptions {

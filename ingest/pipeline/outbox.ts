@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Point } from '../../core/model/reading.ts';
 import { QUALITY_CODE, qualityFromCode } from '../../core/model/reading.ts';
-import { BackpressureError } from '../sources/types.ts';
+import { BackpressureError } from './contract.ts';
 
 export interface OutboxOptions {
   path: string;

@@ -6,43 +6,15 @@
  * acknowledge upstream (an MQTT PUBACK, a PDA HTTP answer) acknowledges after that, never before.
  * Readings the pipeline rejects come back item by item with the field and the reason; they are
  * already counted and kept in the dead-letter table, so a source only needs to pass them on where
- * its protocol can (the PDA answer), or ignore them.
+ * its protocol can (the PDA answer), or ignore them. The submit contract itself (SubmitResult,
+ * BackpressureError, UndecodableInput) belongs to the pipeline: ingest/pipeline/contract.ts.
  */
 import type { Logger } from 'pino';
 import type { RawReading } from '../../core/model/reading.ts';
 import type { Topology } from '../../core/topology/topology.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { Condition } from '../../core/bus/topics.ts';
-
-export interface Rejection {
-  /** Index of the reading in the submitted array. */
-  index: number;
-  /** The field at fault: `sensor`, `ts`, `value`, `unit`, `quality`. */
-  field: string;
-  reason: string;
-}
-
-export interface SubmitResult {
-  accepted: number;
-  duplicates: number;
-  rejected: Rejection[];
-}
-
-/** Raised when the outbox is full: the source must not acknowledge; it should retry later. */
-export class BackpressureError extends Error {
-  constructor(message = 'outbox full: readings refused until the store catches up') {
-    super(message);
-    this.name = 'BackpressureError';
-  }
-}
-
-/** Raw input a source could not even turn into a reading (bad JSON, unknown topic), kept for inspection. */
-export interface UndecodableInput {
-  /** Where it came from: topic, node id, line number. */
-  origin: string;
-  reason: string;
-  raw: string;
-}
+import type { SubmitResult, UndecodableInput } from '../pipeline/contract.ts';
 
 export interface SourceContext {
   topology: Topology;

@@ -14,7 +14,7 @@ import { Topology } from '../../core/topology/topology.ts';
 import { topologySchema, pdaSourceSchema } from '../../core/config/schema.ts';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import { ReadingValidator } from '../../ingest/pipeline/validate.ts';
-import { BackpressureError, type SubmitResult } from '../../ingest/sources/types.ts';
+import { BackpressureError, type SubmitResult } from '../../ingest/pipeline/contract.ts';
 import { pdaRoutes, type UploadAnswer } from '../../ingest/sources/pda/routes.ts';
 import { meterLookupsFromStore } from '../../ingest/sources/pda/lookups.ts';
 import { RecordingContext } from '../../test/helpers/recording-context.ts';

@@ -8,7 +8,8 @@ import type { Condition } from '../../core/bus/topics.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { Metrics } from '../../core/metrics.ts';
 import { silentLogger } from '../../core/log.ts';
-import type { SourceContext, SubmitResult, UndecodableInput } from '../../ingest/sources/types.ts';
+import type { SourceContext } from '../../ingest/sources/types.ts';
+import type { SubmitResult, UndecodableInput } from '../../ingest/pipeline/contract.ts';
 
 export class RecordingContext implements SourceContext {
   readonly readings: RawReading[] = [];

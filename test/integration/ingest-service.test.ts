@@ -14,7 +14,7 @@ import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import type { Point } from '../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { IngestService } from '../../ingest/service.ts';
-import { BackpressureError } from '../../ingest/sources/types.ts';
+import { BackpressureError } from '../../ingest/pipeline/contract.ts';
 import { freePort, waitFor } from '../helpers/ports.ts';
 
 /** A real SQLite store behind a switch that makes writes fail, as an unreachable InfluxDB would. */

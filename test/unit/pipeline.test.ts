@@ -9,7 +9,7 @@ import { silentLogger } from '../../core/log.ts';
 import { Outbox } from '../../ingest/pipeline/outbox.ts';
 import { DeadLetterStore } from '../../ingest/pipeline/dead-letters.ts';
 import { Pipeline } from '../../ingest/pipeline/pipeline.ts';
-import { BackpressureError } from '../../ingest/sources/types.ts';
+import { BackpressureError } from '../../ingest/pipeline/contract.ts';
 import type { RawReading } from '../../core/model/reading.ts';
 
 const NOW = Date.UTC(2026, 5, 1, 8, 0, 0);

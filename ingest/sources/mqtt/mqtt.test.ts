@@ -10,7 +10,7 @@ import { mqttSourceSchema } from '../../../core/config/schema.ts';
 import type { RawReading } from '../../../core/model/reading.ts';
 import { RecordingContext } from '../../../test/helpers/recording-context.ts';
 import { waitFor } from '../../../test/helpers/ports.ts';
-import { BackpressureError, type SubmitResult } from '../types.ts';
+import { BackpressureError, type SubmitResult } from '../../pipeline/contract.ts';
 import { MqttSource } from './mqtt-source.ts';
 import { AedesTestBroker, MosquittoTestBroker, type TestBroker } from './test-brokers.ts';
 

@@ -30,7 +30,8 @@ import type { Logger } from 'pino';
 import type { OpcuaSourceConfig } from '../../../core/config/schema.ts';
 import type { Quality, RawReading } from '../../../core/model/reading.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
-import { BackpressureError, type Source, type SourceContext, type SourceState, type SourceStatus } from '../types.ts';
+import { BackpressureError } from '../../pipeline/contract.ts';
+import type { Source, SourceContext, SourceState, SourceStatus } from '../types.ts';
 
 export interface OpcuaSourceOptions {
   /** Base folder for relative paths (pkiFolder, certificate files). */

@@ -9,7 +9,7 @@ import { topologySchema, pdaSourceSchema, type PdaSourceConfig } from '../../../
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { DeviceTokenStore, hashToken } from '../../../core/state/device-tokens.ts';
 import { ReadingValidator } from '../../pipeline/validate.ts';
-import { BackpressureError, type SubmitResult } from '../types.ts';
+import { BackpressureError, type SubmitResult } from '../../pipeline/contract.ts';
 import { RecordingContext } from '../../../test/helpers/recording-context.ts';
 import { freePort } from '../../../test/helpers/ports.ts';
 import { pdaRoutes, PDA_READINGS_PATH, type UploadAnswer } from './routes.ts';
