@@ -10,7 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../core/config/load.ts';
 import { Topology } from '../core/topology/topology.ts';
-import { Metrics } from '../core/metrics.ts';
+import { Metrics } from './metrics.ts';
 import { createStore } from '../core/tsdb/factory.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { conditionTopic, statusTopic, type Condition } from '../core/bus/topics.ts';

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Point, RawReading } from '../../core/model/reading.ts';
 import type { Topology } from '../../core/topology/topology.ts';
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import type { SubmitResult, Rejection, UndecodableInput } from './contract.ts';
 import { ReadingValidator } from './validate.ts';
 import type { Outbox } from './outbox.ts';

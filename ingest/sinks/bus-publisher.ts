@@ -7,7 +7,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Point } from '../../core/model/reading.ts';
 import { encodeTelemetry, telemetryTopic } from '../../core/bus/topics.ts';
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
 const MAX_PER_MESSAGE = 2000;
 

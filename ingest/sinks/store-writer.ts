@@ -5,7 +5,7 @@
  * after a crash harmless (exactly once in the store).
  */
 import type { Logger } from 'pino';
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 

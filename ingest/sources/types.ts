@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { RawReading } from '../../core/model/reading.ts';
 import type { Topology } from '../../core/topology/topology.ts';
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Condition } from '../../core/bus/topics.ts';
 import type { SubmitResult, UndecodableInput } from '../pipeline/contract.ts';
 

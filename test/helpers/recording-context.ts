@@ -6,7 +6,7 @@
 import type { RawReading } from '../../core/model/reading.ts';
 import type { Condition } from '../../core/bus/topics.ts';
 import { Topology } from '../../core/topology/topology.ts';
-import { Metrics } from '../../core/metrics.ts';
+import { Metrics } from '../../ingest/metrics.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { SourceContext } from '../../ingest/sources/types.ts';
 import type { SubmitResult, UndecodableInput } from '../../ingest/pipeline/contract.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
 import { Topology } from '../../core/topology/topology.ts';
-import { Metrics } from '../../core/metrics.ts';
+import { Metrics } from '../../ingest/metrics.ts';
 import { silentLogger } from '../../core/log.ts';
 import { Outbox } from '../../ingest/pipeline/outbox.ts';
 import { DeadLetterStore } from '../../ingest/pipeline/dead-letters.ts';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
-import { Metrics } from '../../../core/metrics.ts';
+import { Metrics } from '../../metrics.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { mqttSourceSchema } from '../../../core/config/schema.ts';
 import { Outbox } from '../../pipeline/outbox.ts';

@@ -10,7 +10,8 @@ import { Topology } from '../../../core/topology/topology.ts';
 import { topicPatternSchema, mqttSourceSchema, type TopicPatternConfig } from '../../../core/config/schema.ts';
 import { mqttConnectOptions, resolveBroker, BrokerConfigError } from '../../../core/bus/mqtt-client.ts';
 import { compilePattern, matchTopic } from './topic-pattern.ts';
-import { PayloadDecoder, qualityFromAny } from './decode.ts';
+import { PayloadDecoder } from './decode.ts';
+import { qualityFromAny } from '../common/mqtt/quality.ts';
 import { MqttSource } from './mqtt-source.ts';
 
 const topology = new Topology({

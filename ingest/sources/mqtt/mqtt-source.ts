@@ -2,7 +2,7 @@
  * The MQTT source: network sensors and field loggers that publish a plain number or JSON on
  * topics of their own. Topic patterns name where the sensor id is (a `{sensor}` level, an exact
  * sensor.source.topic, or a field of the payload); decoders turn payloads into readings. Nothing is
- * acknowledged to the broker before it is durable in the outbox (see ack-after-durable.ts).
+ * acknowledged to the broker before it is durable in the outbox (see ../common/mqtt/ack-after-durable.ts).
  */
 import { hostname } from 'node:os';
 import type { IPublishPacket, MqttClient } from 'mqtt';
@@ -13,7 +13,7 @@ import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client
 import type { Source, SourceContext, SourceStatus } from '../types.ts';
 import { compilePattern, matchTopic, type CompiledPattern } from './topic-pattern.ts';
 import { PayloadDecoder } from './decode.ts';
-import { DurableSubscriber } from './durable-subscriber.ts';
+import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
 
 /** Longest raw payload kept with a rejection. */
 const MAX_RAW = 8192;

@@ -12,6 +12,7 @@ import { RecordingContext } from '../../../test/helpers/recording-context.ts';
 import { waitFor } from '../../../test/helpers/ports.ts';
 import { BackpressureError, type SubmitResult } from '../../pipeline/contract.ts';
 import { MqttSource } from './mqtt-source.ts';
+import { mqttConnectedGauge } from '../common/mqtt/durable-subscriber.ts';
 import { AedesTestBroker, MosquittoTestBroker, type TestBroker } from './test-brokers.ts';
 
 const topology = new Topology({
@@ -89,7 +90,7 @@ describe.each([
     const ctx = new RecordingContext(topology);
     ctx.clock = () => T0 + 5000;
     const source = await startSource(ctx);
-    expect((await ctx.metrics.mqttConnected.get()).values).toEqual([{ value: 1, labels: { source: 'field' } }]);
+    expect((await mqttConnectedGauge(ctx.metrics).get()).values).toEqual([{ value: 1, labels: { source: 'field' } }]);
     expect(source.status().state).toBe('connected');
 
     await pub.publishAsync('wq/north/cl-1', json({ value: 0.45, ts: T0 }), { qos: 1 });
@@ -182,7 +183,7 @@ describe.each([
     expect((await ctx.metrics.sourceConnected.get()).values).toEqual([{ value: 1, labels: { source: 'field', type: 'mqtt' } }]);
     await source.stop();
     expect(source.status().state).toBe('stopped');
-    expect((await ctx.metrics.mqttConnected.get()).values).toEqual([{ value: 0, labels: { source: 'field' } }]);
+    expect((await mqttConnectedGauge(ctx.metrics).get()).values).toEqual([{ value: 0, labels: { source: 'field' } }]);
   });
 });
 

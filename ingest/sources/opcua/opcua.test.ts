@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
-import { OpcuaSource, numericValue, qualityOf, toRawReading } from './source.ts';
+import { OpcuaSource, numericValue, opcuaSessionStateGauge, qualityOf, toRawReading } from './source.ts';
 import { removeTempFolders, startTestServer, tempFolder, TcpRelay, type TestServer, type TestVariable } from './test-server.ts';
 import { opcuaSourceSchema, type OpcuaSourceConfig } from '../../../core/config/schema.ts';
 import { parseTopology } from '../../../core/config/load.ts';
@@ -53,7 +53,8 @@ function countSubmits(ctx: RecordingContext): RawReading[][] {
 const of = (ctx: RecordingContext, sensor: string) => ctx.readings.filter((r) => r.sensor === sensor);
 const conditionsOf = (ctx: RecordingContext, id: string) => ctx.conditions.filter((c) => c.id === id).map((c) => c.state);
 async function gauge(ctx: RecordingContext, which: 'opcuaSessionState' | 'sourceConnected'): Promise<number | undefined> {
-  return (await ctx.metrics[which].get()).values[0]?.value;
+  const metric = which === 'opcuaSessionState' ? opcuaSessionStateGauge(ctx.metrics) : ctx.metrics.sourceConnected;
+  return (await metric.get()).values[0]?.value;
 }
 
 describe('value conversion', () => {

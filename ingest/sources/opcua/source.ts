@@ -27,6 +27,8 @@ import {
   type UserIdentityInfo, type MonitoringParametersOptions,
 } from 'node-opcua';
 import type { Logger } from 'pino';
+import type { Gauge } from 'prom-client';
+import type { Metrics } from '../../metrics.ts';
 import type { OpcuaSourceConfig } from '../../../core/config/schema.ts';
 import type { Quality, RawReading } from '../../../core/model/reading.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
@@ -70,6 +72,11 @@ const SECURITY_POLICIES: Record<OpcuaSourceConfig['securityPolicy'], SecurityPol
 };
 
 const SESSION_STATE_METRIC: Record<SourceState, number> = { stopped: 0, disconnected: 0, connecting: 1, connected: 2, silent: 3 };
+
+/** The OPC UA source's own gauge, registered by the source rather than by the service. */
+export function opcuaSessionStateGauge(metrics: Metrics): Gauge<'source'> {
+  return metrics.gauge('aquawatch_opcua_session_state', 'OPC UA session: 0 disconnected, 1 connecting, 2 connected, 3 subscription silent', ['source']);
+}
 
 /** One sensor to monitor, with its node id normalised (`ns=1;s=x`) so notifications can be matched. */
 interface PlannedItem {
@@ -766,7 +773,7 @@ export class OpcuaSource implements Source {
     this.state = state;
     const metrics = this.ctx?.metrics;
     if (!metrics) return;
-    metrics.opcuaSessionState.labels(this.name).set(SESSION_STATE_METRIC[state]);
+    opcuaSessionStateGauge(metrics).labels(this.name).set(SESSION_STATE_METRIC[state]);
     metrics.sourceConnected.labels(this.name, 'opcua').set(state === 'connected' ? 1 : 0);
   }
 

@@ -5,7 +5,7 @@
  * state is unknown or a message was missed, and marks a dead node's sensors offline.
  *
  * Messages are acknowledged only once their readings are durable, as in the MQTT source (shared
- * code in ../mqtt/ack-after-durable.ts and ../mqtt/durable-subscriber.ts).
+ * code in ../common/mqtt/ack-after-durable.ts and ../common/mqtt/durable-subscriber.ts).
  */
 import sparkplug from 'sparkplug-payload';
 import type { IPublishPacket, MqttClient } from 'mqtt';
@@ -15,8 +15,8 @@ import type { SparkplugSourceConfig } from '../../../core/config/schema.ts';
 import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
 import type { Source, SourceContext, SourceStatus } from '../types.ts';
-import { DurableSubscriber } from '../mqtt/durable-subscriber.ts';
-import { qualityFromAny } from '../mqtt/decode.ts';
+import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
+import { qualityFromAny } from '../common/mqtt/quality.ts';
 
 const spb = sparkplug.get('spBv1.0')!;
 type Payload = ReturnType<typeof spb.decodePayload>;

@@ -6,13 +6,16 @@
  */
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { mqttConnectOptions, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
-import type { SourceContext, SourceState } from '../types.ts';
+import type { Gauge } from 'prom-client';
+import type { Metrics } from '../../../metrics.ts';
+import { mqttConnectOptions, type BrokerAddress } from '../../../../core/bus/mqtt-client.ts';
+import type { SourceContext, SourceState } from '../../types.ts';
 import { AckAfterDurable, type AckStats, type MessageDecoder } from './ack-after-durable.ts';
 
 export interface DurableSubscriberOptions {
   name: string;
-  type: 'mqtt' | 'sparkplug';
+  /** The source's type, for its metric labels and condition ids (`<type>.disconnected`). */
+  type: string;
   broker: BrokerAddress;
   /** Config key of the broker, for errors (e.g. `sources.mqtt[field].broker`). */
   brokerField: string;
@@ -35,6 +38,11 @@ export interface DurableSubscriberOptions {
   /** Tuning of AckAfterDurable (tests). */
   pauseMinMs?: number;
   maxUnsettledReadings?: number;
+}
+
+/** The MQTT-based sources' own gauge, registered by them rather than by the service. */
+export function mqttConnectedGauge(metrics: Metrics): Gauge<'source'> {
+  return metrics.gauge('aquawatch_mqtt_connected', 'MQTT client connection: 1 connected, 0 not', ['source']);
 }
 
 export class DurableSubscriber {
@@ -156,7 +164,7 @@ export class DurableSubscriber {
   }
 
   private setConnectedMetric(up: boolean): void {
-    this.o.ctx.metrics.mqttConnected.set({ source: this.o.name }, up ? 1 : 0);
+    mqttConnectedGauge(this.o.ctx.metrics).set({ source: this.o.name }, up ? 1 : 0);
     this.o.ctx.metrics.sourceConnected.set({ source: this.o.name, type: this.o.type }, up ? 1 : 0);
   }
 

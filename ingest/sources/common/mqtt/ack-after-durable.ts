@@ -29,8 +29,8 @@
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { RawReading } from '../../../core/model/reading.ts';
-import { BackpressureError } from '../../pipeline/contract.ts';
+import type { RawReading } from '../../../../core/model/reading.ts';
+import { BackpressureError } from '../../../pipeline/contract.ts';
 
 /** What a source makes of one message: the readings to submit, possibly none. Must not throw. */
 export type MessageDecoder = (packet: IPublishPacket) => RawReading[];

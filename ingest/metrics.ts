@@ -1,6 +1,10 @@
 /**
- * Prometheus metrics of one process. Each service creates its own registry so that two services in
- * one process (the all-in-one `start`) or in one test do not collide.
+ * Prometheus metrics of one ingest process. Each service creates its own registry so that two
+ * services in one process (the all-in-one `start`) or in one test do not collide.
+ *
+ * The pipeline's own metrics are fields here. A protocol's metrics (OPC UA session state, MQTT
+ * connection) are registered by its source through `gauge()`, as Telegraf's selfstat.Register does
+ * inside the plugin, so adding a source does not edit this file.
  */
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
@@ -15,8 +19,6 @@ export class Metrics {
   readonly writeLatency: Histogram;
   readonly writeErrors: Counter;
   readonly sourceConnected: Gauge<'source' | 'type'>;
-  readonly opcuaSessionState: Gauge<'source'>;
-  readonly mqttConnected: Gauge<'source'>;
   readonly busPublished: Counter;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -31,9 +33,20 @@ export class Metrics {
     this.writeLatency = new Histogram({ name: 'aquawatch_store_write_seconds', help: 'Latency of one batch write to the time-series store', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers });
     this.writeErrors = new Counter({ name: 'aquawatch_store_write_errors_total', help: 'Failed batch writes (retried from the outbox)', registers });
     this.sourceConnected = new Gauge({ name: 'aquawatch_source_connected', help: '1 when the source is connected and receiving', labelNames: ['source', 'type'], registers });
-    this.opcuaSessionState = new Gauge({ name: 'aquawatch_opcua_session_state', help: 'OPC UA session: 0 disconnected, 1 connecting, 2 connected, 3 subscription silent', labelNames: ['source'], registers });
-    this.mqttConnected = new Gauge({ name: 'aquawatch_mqtt_connected', help: 'MQTT client connection: 1 connected, 0 not', labelNames: ['source'], registers });
     this.busPublished = new Counter({ name: 'aquawatch_bus_published_total', help: 'Readings published on the telemetry bus', registers });
+  }
+
+  /**
+   * A gauge a source registers for its protocol; the same one when several sources of a type (or
+   * two types sharing code) ask for it, since one name may be registered only once per registry.
+   */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) {
+      if (!(existing instanceof Gauge)) throw new Error(`metric ${name} is already registered and is not a gauge`);
+      return existing as Gauge<L>;
+    }
+    return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
   }
 
   text(): Promise<string> { return this.registry.metrics(); }
