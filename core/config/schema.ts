@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { KINDS } from '../model/units.ts';
+import { OPCUA_SECURITY_MODES, OPCUA_SECURITY_POLICIES } from '../opcua-security.ts';
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/, 'letters, digits and _ . : - only');
 
@@ -160,8 +161,8 @@ export const brokerSchema = z.object({
 export const opcuaSourceSchema = z.object({
   name: id,
   endpoint: z.string().regex(/^opc\.tcp:\/\//, 'must start with opc.tcp://'),
-  securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None'),
-  securityPolicy: z.enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).default('None'),
+  securityMode: z.enum(OPCUA_SECURITY_MODES).default('None'),
+  securityPolicy: z.enum(OPCUA_SECURITY_POLICIES).default('None'),
   auth: z.discriminatedUnion('type', [
     z.object({ type: z.literal('anonymous') }).strict(),
     z.object({ type: z.literal('username'), username: z.string().min(1), password: z.string() }).strict(),

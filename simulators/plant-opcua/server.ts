@@ -13,17 +13,18 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import {
-  OPCUAServer, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, DataType, Variant, StatusCodes,
+  OPCUAServer, OPCUACertificateManager, DataType, Variant, StatusCodes,
   resolveNodeId, type UAVariable, type StatusCode, type UAObject, type Namespace, type NodeId,
 } from 'node-opcua';
+import { SECURITY_MODE, SECURITY_POLICY, type OpcuaSecurityModeName, type OpcuaSecurityPolicyName } from '../../core/opcua-security.ts';
 import type { TopologyConfig, SensorConfig } from '../../core/config/schema.ts';
 import { CANONICAL_UNIT, PHYSICAL_RANGE, converterFor } from '../../core/model/units.ts';
 import type { Quality } from '../../core/model/reading.ts';
 import type { SimDevice, SimStep, SimCity } from '../types.ts';
 import { engineeringUnits } from './units.ts';
 
-export type PlantSecurityMode = 'None' | 'Sign' | 'SignAndEncrypt';
-export type PlantSecurityPolicy = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
+export type PlantSecurityMode = OpcuaSecurityModeName;
+export type PlantSecurityPolicy = OpcuaSecurityPolicyName;
 
 export interface PlantOpcuaOptions {
   topology: TopologyConfig;
@@ -56,16 +57,6 @@ export interface PlantOpcuaOptions {
   /** Product name shown in BuildInfo and the application name. Default 'aquawatch plant simulator'. */
   productName?: string;
 }
-
-const MODES: Record<PlantSecurityMode, MessageSecurityMode> = {
-  None: MessageSecurityMode.None, Sign: MessageSecurityMode.Sign, SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
-};
-const POLICIES: Record<PlantSecurityPolicy, SecurityPolicy> = {
-  None: SecurityPolicy.None,
-  Basic256Sha256: SecurityPolicy.Basic256Sha256,
-  Aes128_Sha256_RsaOaep: SecurityPolicy.Aes128_Sha256_RsaOaep,
-  Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
-};
 
 /** Status written for each sample quality. Bad and uncertain use sensor-specific codes, as a PLC reports them. */
 export const STATUS_FOR_QUALITY: Record<Quality, StatusCode> = {
@@ -170,10 +161,10 @@ export class PlantOpcuaServer implements SimDevice {
       throw new Error('plant-opcua: option allowAnonymous is false but no users are configured: nobody could log in');
     }
     for (const m of opts.securityModes ?? []) {
-      if (!(m in MODES)) throw new Error(`plant-opcua: option securityModes: ${JSON.stringify(m)} is not one of ${Object.keys(MODES).join(', ')}`);
+      if (!(m in SECURITY_MODE)) throw new Error(`plant-opcua: option securityModes: ${JSON.stringify(m)} is not one of ${Object.keys(SECURITY_MODE).join(', ')}`);
     }
     for (const p of opts.securityPolicies ?? []) {
-      if (!(p in POLICIES)) throw new Error(`plant-opcua: option securityPolicies: ${JSON.stringify(p)} is not one of ${Object.keys(POLICIES).join(', ')}`);
+      if (!(p in SECURITY_POLICY)) throw new Error(`plant-opcua: option securityPolicies: ${JSON.stringify(p)} is not one of ${Object.keys(SECURITY_POLICY).join(', ')}`);
     }
     const picked = plantSensors(opts.topology, opts.server);
     this.serverName = picked.server;
@@ -234,8 +225,8 @@ export class PlantOpcuaServer implements SimDevice {
       ...(hostname ? { hostname, alternateHostname: [hostname] } : {}),
       serverCertificateManager: this.serverCertificates,
       userCertificateManager: this.userCertificates,
-      securityModes: (this.opts.securityModes ?? ['None', 'SignAndEncrypt']).map((m) => MODES[m]),
-      securityPolicies: (this.opts.securityPolicies ?? ['None', 'Basic256Sha256']).map((p) => POLICIES[p]),
+      securityModes: (this.opts.securityModes ?? ['None', 'SignAndEncrypt']).map((m) => SECURITY_MODE[m]),
+      securityPolicies: (this.opts.securityPolicies ?? ['None', 'Basic256Sha256']).map((p) => SECURITY_POLICY[p]),
       allowAnonymous: this.opts.allowAnonymous ?? true,
       userManager: {
         isValidUser: (username: string, password: string) => users.some((u) => u.username === username && u.password === password),

@@ -20,7 +20,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import {
-  OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, UserTokenType, AttributeIds,
+  OPCUAClient, OPCUACertificateManager, UserTokenType, AttributeIds,
   TimestampsToReturn, DataChangeFilter, DataChangeTrigger, DeadbandType, DataType, VariantArrayType,
   DataChangeNotification, resolveNodeId,
   type ClientSession, type ClientSubscription, type DataValue, type NotificationMessage, type StatusCode,
@@ -30,6 +30,7 @@ import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Metrics } from '../../metrics.ts';
 import type { OpcuaSourceConfig } from '../../../core/config/schema.ts';
+import { SECURITY_MODE, SECURITY_POLICY } from '../../../core/opcua-security.ts';
 import type { Quality, RawReading } from '../../../core/model/reading.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
 import { BackpressureError } from '../../pipeline/contract.ts';
@@ -58,18 +59,6 @@ const MAX_QUEUED_READINGS = 100_000;
 const BACKPRESSURE_RETRY_MS = 1_000;
 /** Bound on how long stop() waits for the server to answer the session close. */
 const DISCONNECT_TIMEOUT_MS = 5_000;
-
-const SECURITY_MODES: Record<OpcuaSourceConfig['securityMode'], MessageSecurityMode> = {
-  None: MessageSecurityMode.None,
-  Sign: MessageSecurityMode.Sign,
-  SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
-};
-const SECURITY_POLICIES: Record<OpcuaSourceConfig['securityPolicy'], SecurityPolicy> = {
-  None: SecurityPolicy.None,
-  Basic256Sha256: SecurityPolicy.Basic256Sha256,
-  Aes128_Sha256_RsaOaep: SecurityPolicy.Aes128_Sha256_RsaOaep,
-  Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
-};
 
 const SESSION_STATE_METRIC: Record<SourceState, number> = { stopped: 0, disconnected: 0, connecting: 1, connected: 2, silent: 3 };
 
@@ -460,8 +449,8 @@ export class OpcuaSource implements Source {
       applicationName: 'aquawatch-ingest',
       clientName: `aquawatch-${this.name}`,
       clientCertificateManager: this.trustStore,
-      securityMode: SECURITY_MODES[this.config.securityMode],
-      securityPolicy: SECURITY_POLICIES[this.config.securityPolicy],
+      securityMode: SECURITY_MODE[this.config.securityMode],
+      securityPolicy: SECURITY_POLICY[this.config.securityPolicy],
       connectionStrategy: CONNECTION_STRATEGY,
       endpointMustExist: false,
       requestedSessionTimeout: SESSION_TIMEOUT_MS,

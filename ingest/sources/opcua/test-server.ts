@@ -13,12 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import {
-  OPCUAServer, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, DataType, Variant, StatusCodes,
+  OPCUAServer, OPCUACertificateManager, DataType, Variant, StatusCodes,
   type UAVariable, type StatusCode, type UAObject,
 } from 'node-opcua';
+import { SECURITY_MODE, SECURITY_POLICY, type OpcuaSecurityModeName, type OpcuaSecurityPolicyName } from '../../../core/opcua-security.ts';
 
-export type TestSecurityMode = 'None' | 'Sign' | 'SignAndEncrypt';
-export type TestSecurityPolicy = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
+export type TestSecurityMode = OpcuaSecurityModeName;
+export type TestSecurityPolicy = OpcuaSecurityPolicyName;
 
 export interface TestVariable {
   /** Node id `ns=1;s=<name>`. */
@@ -58,16 +59,6 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-const MODES: Record<TestSecurityMode, MessageSecurityMode> = {
-  None: MessageSecurityMode.None, Sign: MessageSecurityMode.Sign, SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
-};
-const POLICIES: Record<TestSecurityPolicy, SecurityPolicy> = {
-  None: SecurityPolicy.None,
-  Basic256Sha256: SecurityPolicy.Basic256Sha256,
-  Aes128_Sha256_RsaOaep: SecurityPolicy.Aes128_Sha256_RsaOaep,
-  Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
-};
-
 const tempFolders: string[] = [];
 
 /** A new temp folder (PKI, dataDir) that removeTempFolders() deletes after the tests. */
@@ -96,8 +87,8 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     alternateHostname: ['127.0.0.1'],
     serverCertificateManager,
     userCertificateManager,
-    securityModes: (opts.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map((m) => MODES[m]),
-    securityPolicies: (opts.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map((p) => POLICIES[p]),
+    securityModes: (opts.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map((m) => SECURITY_MODE[m]),
+    securityPolicies: (opts.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map((p) => SECURITY_POLICY[p]),
     allowAnonymous: opts.allowAnonymous ?? true,
     userManager: { isValidUser: (username: string, password: string) => users.some((u) => u.username === username && u.password === password) },
     buildInfo: { productName: 'aquawatch-test-plant' },
