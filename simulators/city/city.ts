@@ -63,8 +63,8 @@ export interface DmaSpec {
 export interface CitySpec {
   name: string;
   title: string;
-  /** File name in simulators/networks/. */
-  network: string;
+  /** File name in simulators/networks/; absent for a generated city (its .inp text is passed to buildCity). */
+  network?: string;
   /** The city's local time zone: demand follows local hours. */
   timezone: string;
   dmas: DmaSpec[];
@@ -139,8 +139,12 @@ const PRESSURE_UNIT: Record<Telemetry, string> = { mqtt: 'bar', sparkplug: 'mH2O
 const FLOW_UNIT: Record<Telemetry, string> = { mqtt: 'L/s', sparkplug: 'm3/h' };
 
 /** Build a city from its spec: DMAs, sensors with addresses, customers and meters. */
-export function buildCity(spec: CitySpec, inpText = readFileSync(networkPath(spec.network), 'utf8')): City {
+export function buildCity(spec: CitySpec, inpText?: string): City {
   const fail = (message: string) => new CityError(spec.name, message);
+  if (inpText === undefined) {
+    if (!spec.network) throw fail('no network: give the .inp text or name a network file');
+    inpText = readFileSync(networkPath(spec.network), 'utf8');
+  }
   const net = parseInp(inpText);
   const graph = new NetworkGraph(net);
   const coord = (node: string) => net.coordinates.get(node) ?? { x: 0, y: 0 };

@@ -4,6 +4,7 @@
  * length), and which junctions lose their supply when some links are closed.
  */
 import type { InpNetwork } from '../hydraulics/inp.ts';
+import { MinHeap } from './min-heap.ts';
 
 interface Edge {
   to: string;
@@ -52,26 +53,22 @@ export class NetworkGraph {
   /** Shortest pipe distance from any of `sources` to every node reached (Dijkstra). */
   distances(sources: Iterable<string>, within?: ReadonlySet<string>): Map<string, number> {
     const dist = new Map<string, number>();
-    // a binary heap would be faster; networks here have under a few thousand nodes
-    const frontier: [number, string][] = [];
-    for (const s of sources) {
-      dist.set(s, 0);
-      frontier.push([0, s]);
-    }
-    while (frontier.length) {
-      let best = 0;
-      for (let i = 1; i < frontier.length; i++) if (frontier[i][0] < frontier[best][0]) best = i;
-      const [d, u] = frontier[best];
-      frontier[best] = frontier[frontier.length - 1];
-      frontier.pop();
+    const frontier = new MinHeap();
+    const ids: string[] = [];
+    const visit = (node: string, d: number) => {
+      dist.set(node, d);
+      ids.push(node);
+      frontier.push(d, ids.length - 1);
+    };
+    for (const s of sources) visit(s, 0);
+    while (frontier.size) {
+      const [d, k] = frontier.pop();
+      const u = ids[k];
       if (d > (dist.get(u) ?? Infinity)) continue;
       for (const e of this.edges(u)) {
         if (within && !within.has(e.to)) continue;
         const nd = d + e.length;
-        if (nd < (dist.get(e.to) ?? Infinity)) {
-          dist.set(e.to, nd);
-          frontier.push([nd, e.to]);
-        }
+        if (nd < (dist.get(e.to) ?? Infinity)) visit(e.to, nd);
       }
     }
     return dist;
