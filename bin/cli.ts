@@ -6,6 +6,7 @@
  *   ingest    the ingest service alone (sources → outbox → store and bus)
  *   server    the server alone (analytics and dashboard)
  *   simulate  the simulators (hydraulic model → OPC UA, MQTT, PDA)
+ *   city      generate a city: EPANET network, topology and map from a seed
  *   import    a CSV file of history from a legacy SCADA
  *   analyze   replay the detectors over stored history
  *   alarms    export alarms for a period
@@ -24,6 +25,7 @@ commands:
   ingest     ingest service only
   server     analytics and alarms (the dashboard follows) against the configured broker and store
   simulate   simulators
+  city       generate a city: aquawatch city generate --seed N --dmas N --junctions N --out DIR
   import     import a CSV file: aquawatch import FILE --map MAPPING.yaml
   analyze    replay detectors over stored history: aquawatch analyze --from T --to T
   alarms     export alarms: aquawatch alarms --from T --to T --format csv|json
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze': return (await import('./commands/analyze.ts')).run(rest);
     case 'alarms': return (await import('./commands/alarms.ts')).run(rest);
     case 'simulate': return (await import('./commands/simulate.ts')).run(rest);
+    case 'city': return (await import('./commands/city.ts')).run(rest);
     case 'token': return (await import('./commands/token.ts')).run(rest);
     case 'bench': return (await import('../bench/run.ts')).run(rest);
     default:
