@@ -28,23 +28,40 @@ export interface PipelineOptions {
  * Remembers the last few (ts, value, quality) per sensor: a source that sends the same reading
  * twice (an MQTT redelivery, a PDA upload repeated, an OPC UA republish) stores it once.
  * A different value at the same time is a correction and passes.
+ *
+ * Only readings already durable in the outbox are remembered (`remember` runs after the commit):
+ * a batch the outbox refused is re-sent by its source, and must then be taken, not dropped as a
+ * duplicate and acknowledged.
  */
 class RecentReadings {
   private readonly perSensor = new Map<string, { ts: number[]; key: string[]; next: number }>();
   constructor(private readonly window: number) {}
 
-  /** True when seen recently; records it otherwise. */
-  seen(p: Point): boolean {
+  /** True when this reading was made durable recently. */
+  has(p: Point): boolean {
     if (this.window === 0) return false;
-    let r = this.perSensor.get(p.sensor);
-    if (!r) { r = { ts: [], key: [], next: 0 }; this.perSensor.set(p.sensor, r); }
-    const key = `${p.value}|${p.quality}`;
+    const r = this.perSensor.get(p.sensor);
+    if (!r) return false;
+    const key = readingKey(p);
     for (let i = 0; i < r.ts.length; i++) if (r.ts[i] === p.ts && r.key[i] === key) return true;
-    r.ts[r.next] = p.ts;
-    r.key[r.next] = key;
-    r.next = (r.next + 1) % this.window;
     return false;
   }
+
+  /** Record readings that are now durable. */
+  remember(points: readonly Point[]): void {
+    if (this.window === 0) return;
+    for (const p of points) {
+      let r = this.perSensor.get(p.sensor);
+      if (!r) { r = { ts: [], key: [], next: 0 }; this.perSensor.set(p.sensor, r); }
+      r.ts[r.next] = p.ts;
+      r.key[r.next] = readingKey(p);
+      r.next = (r.next + 1) % this.window;
+    }
+  }
+}
+
+function readingKey(p: Point): string {
+  return `${p.value}|${p.quality}`;
 }
 
 export class Pipeline {
@@ -67,6 +84,8 @@ export class Pipeline {
     const rejected: Rejection[] = [];
     const letters: DeadLetter[] = [];
     let duplicates = 0;
+    // The same reading twice in one batch is stored once.
+    const inBatch = new RecentReadings(this.o.dedupeWindow);
     const at = Date.now();
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i];
@@ -76,7 +95,8 @@ export class Pipeline {
         letters.push({ at, source, origin: `item ${i}`, sensor: typeof r?.sensor === 'string' ? r.sensor : undefined, field: c.field, reason: c.reason, raw: safeJson(r) });
         continue;
       }
-      if (this.recent.seen(c.point)) { duplicates++; continue; }
+      if (this.recent.has(c.point) || inBatch.has(c.point)) { duplicates++; continue; }
+      inBatch.remember([c.point]);
       accepted.push(c.point);
     }
     metrics.readingsIn.inc({ source }, readings.length);
@@ -87,6 +107,7 @@ export class Pipeline {
       this.logRejections(source, rejected);
     }
     await this.o.outbox.enqueue(accepted);
+    this.recent.remember(accepted);
     metrics.outboxDepth.set(this.o.outbox.depth);
     return { accepted: accepted.length, duplicates, rejected };
   }
