@@ -96,6 +96,21 @@ export class IngestService {
         this.deadLetters.addMany(points.map((p) => ({ at, source: 'store', origin: this.store.describe, sensor: p.sensor, field: 'store', reason: error.message, raw: JSON.stringify(p) })));
         this.metrics.readingsRejected.inc({ source: 'store', reason: 'store' }, points.length);
       },
+      onOutboxFault: (err, diskFull) => {
+        const id = diskFull ? 'ingest.disk_full' : 'ingest.outbox_fault';
+        if (err === undefined) {
+          for (const c of ['ingest.disk_full', 'ingest.outbox_fault']) {
+            if (this.activeConditions.has(c)) this.condition({ id: c, type: c, state: 'clear', ts: Date.now(), message: 'the outbox drains again' });
+          }
+          return;
+        }
+        this.condition({
+          id, type: id, state: 'raise', ts: Date.now(), priority: 'critical',
+          message: diskFull ? `disk full: the outbox cannot drain (${err}); sources are refused until there is room`
+            : `the outbox cannot drain: ${err}; retried with backoff`,
+          evidence: { depth: this.outbox.depth },
+        });
+      },
       onStoreState: (ok, err) => this.condition({
         id: 'ingest.store_unavailable', type: 'ingest.store_unavailable', state: ok ? 'clear' : 'raise', ts: Date.now(),
         priority: 'high', message: ok ? 'time-series store writes succeed again' : `time-series store unavailable: ${err}; readings are held in the outbox`,
@@ -111,6 +126,12 @@ export class IngestService {
     this.bus.on('error', (e) => log.warn({ err: e.message }, 'bus connection error'));
     this.publisher = config.ingest.publishToBus ? new BusPublisher(this.bus, this.metrics) : undefined;
 
+    // A row that cannot be decoded was moved aside: an event for an operator to look at (and acknowledge).
+    this.outbox.onQuarantine = (rowId, reason) => {
+      const c = { id: 'ingest.outbox_row_quarantined', type: 'ingest.outbox_row_quarantined', ts: Date.now(), priority: 'high' as const };
+      this.condition({ ...c, state: 'raise', message: `outbox row ${rowId} could not be read (${reason}); moved to the outbox_quarantine table of the ingest database`, evidence: { rowId } });
+      this.condition({ ...c, state: 'clear', message: 'readings behind the quarantined row are written' });
+    };
     this.outbox.onCommit = (points) => {
       this.publisher?.publish(points);
       this.writer.notify();

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { Point } from '../model/reading.ts';
 import { QUALITY_CODE, qualityFromCode } from '../model/reading.ts';
 import type { Aggregate, LatestValue, RangeQuery, SeriesValue, TimeSeriesStore } from './types.ts';
+import { checkPoints } from './line-protocol.ts';
 
 const AGG_SQL: Record<Aggregate, string> = {
   mean: 'AVG(value)', min: 'MIN(value)', max: 'MAX(value)', count: 'COUNT(value)', sum: 'SUM(value)',
@@ -35,7 +36,9 @@ export class SqliteStore implements TimeSeriesStore {
     if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
     this.db = new Database(this.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // FULL: the store writer deletes a batch from the outbox right after this write returns, so the
+    // write must survive a power cut as the outbox commit does (NORMAL may lose the last commits).
+    this.db.pragma('synchronous = FULL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS readings (
       measurement TEXT NOT NULL, sensor TEXT NOT NULL, ts INTEGER NOT NULL,
       value REAL NOT NULL, q INTEGER NOT NULL, site TEXT NOT NULL, dma TEXT NOT NULL,
@@ -49,6 +52,9 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async write(points: readonly Point[]): Promise<void> {
+    // The same points InfluxDB cannot take are refused here too (InvalidPointError, not retryable),
+    // so the outbox sets them aside instead of retrying a constraint error forever.
+    checkPoints(points);
     if (points.length) this.writeMany(points);
   }
 

@@ -33,9 +33,19 @@ function encodeRow(points: readonly Point[]): string {
   return JSON.stringify(r);
 }
 
+/** Decode one stored row; throws naming what is wrong when the row is not one this code wrote. */
 function decodeRow(json: string, into: Point[]): void {
   const r = JSON.parse(json) as Row;
-  for (let i = 0; i < r.s.length; i++) {
+  const columns = [r?.m, r?.s, r?.t, r?.v, r?.q, r?.si, r?.d];
+  if (!columns.every(Array.isArray)) throw new Error('row is not the outbox\'s columnar JSON');
+  const n = r.s.length;
+  if (!columns.every((c) => c.length === n)) throw new Error('row columns differ in length');
+  const start = into.length;
+  for (let i = 0; i < n; i++) {
+    if (typeof r.s[i] !== 'string' || !Number.isFinite(r.t[i]) || typeof r.v[i] !== 'number') {
+      into.length = start;
+      throw new Error(`row item ${i} is not a reading`);
+    }
     into.push({ measurement: r.m[i], sensor: r.s[i], ts: r.t[i], value: r.v[i], quality: qualityFromCode(r.q[i]), site: r.si[i], dma: r.d[i] });
   }
 }
@@ -50,6 +60,7 @@ export class Outbox {
   private readonly insertRow: Database.Statement;
   private readonly selectRows: Database.Statement;
   private readonly deleteUpTo: Database.Statement;
+  private readonly quarantineRow: (id: number, n: unknown, reason: string, points: unknown) => void;
   private pending: Point[] = [];
   private waiters: Waiter[] = [];
   private timer?: NodeJS.Timeout;
@@ -57,6 +68,8 @@ export class Outbox {
   private closed = false;
   /** Called after every commit with the points just made durable (the bus publisher listens). */
   onCommit?: (points: readonly Point[]) => void;
+  /** Called when a row that cannot be decoded was moved to the quarantine table. */
+  onQuarantine?: (rowId: number, reason: string) => void;
 
   constructor(private readonly opts: OutboxOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
@@ -66,7 +79,17 @@ export class Outbox {
     this.db.pragma('synchronous = FULL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS outbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, points TEXT NOT NULL)`);
+    // Rows that cannot be decoded (a torn write, bit rot, a hand edit) are moved here, text kept,
+    // so one bad row neither blocks the readings behind it nor crashes the writer on every start.
+    this.db.exec(`CREATE TABLE IF NOT EXISTS outbox_quarantine (
+      id INTEGER PRIMARY KEY, at INTEGER NOT NULL, n INTEGER, reason TEXT NOT NULL, points TEXT)`);
     this.insertRow = this.db.prepare('INSERT INTO outbox (n, points) VALUES (?, ?)');
+    const keep = this.db.prepare('INSERT OR REPLACE INTO outbox_quarantine (id, at, n, reason, points) VALUES (?, ?, ?, ?, ?)');
+    const drop = this.db.prepare('DELETE FROM outbox WHERE id = ?');
+    this.quarantineRow = this.db.transaction((id: number, n: unknown, reason: string, points: unknown) => {
+      keep.run(id, Date.now(), typeof n === 'number' ? n : null, reason, typeof points === 'string' ? points : String(points));
+      drop.run(id);
+    });
     this.selectRows = this.db.prepare('SELECT id, n, points FROM outbox WHERE id > ? ORDER BY id LIMIT ?');
     this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE id <= ?');
     this.committedDepth = (this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM outbox').get() as { n: number }).n;
@@ -123,12 +146,32 @@ export class Outbox {
     const points: Point[] = [];
     let lastId = afterId;
     // iterate() reads lazily, so stopping at maxPoints does not load the rest of a deep outbox
+    const bad: { id: number; n: unknown; reason: string; points: unknown }[] = [];
     for (const row of this.selectRows.iterate(afterId, 1_000_000) as IterableIterator<{ id: number; n: number; points: string }>) {
       if (points.length > 0 && points.length + row.n > maxPoints) break;
-      decodeRow(row.points, points);
+      try {
+        decodeRow(row.points, points);
+      } catch (e) {
+        bad.push({ id: row.id, n: row.n, reason: (e as Error).message, points: row.points });
+        if (bad.length >= 100) break;
+      }
       lastId = row.id;
     }
-    return lastId === afterId ? undefined : { lastId, points };
+    // Quarantined after the read (the iterator holds the statement); the good rows around a bad
+    // one are still returned, and acking past the bad row's id is harmless since it is gone.
+    for (const b of bad) {
+      this.quarantineRow(b.id, b.n, b.reason, b.points);
+      if (typeof b.n === 'number' && b.n > 0) this.committedDepth = Math.max(0, this.committedDepth - b.n);
+      this.onQuarantine?.(b.id, b.reason);
+    }
+    if (points.length === 0) return bad.length > 0 ? this.peek(maxPoints, lastId) : undefined;
+    return { lastId, points };
+  }
+
+  /** Rows moved aside because they could not be decoded, newest first. */
+  quarantined(limit = 100): { id: number; at: number; n: number | null; reason: string; points: string }[] {
+    return this.db.prepare('SELECT id, at, n, reason, points FROM outbox_quarantine ORDER BY id DESC LIMIT ?').all(limit) as
+      { id: number; at: number; n: number | null; reason: string; points: string }[];
   }
 
   /** Remove every row up to and including `lastId` (written to the store). */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
 import { Topology } from '../../core/topology/topology.ts';
-import { Metrics } from '../../core/metrics.ts';
+import { Metrics } from '../metrics.ts';
 import { silentLogger } from '../../core/log.ts';
 import { Outbox } from './outbox.ts';
 import { DeadLetterStore } from './dead-letters.ts';
