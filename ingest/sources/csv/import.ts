@@ -18,6 +18,7 @@ import type { ReadingValidator } from '../../pipeline/validate.ts';
 import type { CsvMapping } from './mapping.ts';
 import { timestampReader } from './timestamps.ts';
 import type { ProgressState } from './progress.ts';
+import { parseDecimalText } from '../common/decimal-text.ts';
 
 export interface ImportRejection {
   /** 1-based line of the file (the line where the record ends, for a quoted multi-line cell). */
@@ -100,10 +101,7 @@ class LineNumberedParser extends Parser {
 }
 
 function numberParser(decimal: '.' | ','): (s: string) => number {
-  const dot = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-  const comma = /^[+-]?(\d+,?\d*|,\d+)([eE][+-]?\d+)?$/;
-  if (decimal === '.') return (s) => (dot.test(s) ? Number(s) : NaN);
-  return (s) => (comma.test(s) ? Number(s.replace(',', '.')) : NaN);
+  return (s) => parseDecimalText(s, decimal);
 }
 
 interface WideColumn { index: number; name: string; sensor: string; unit?: string; scale: number }

@@ -3,6 +3,7 @@
  * such as `DD/MM/YYYY HH:mm` read as local wall-clock time in an IANA zone (core/time/zoned.ts).
  */
 import { parseIso, timeZone as zoneNamed, type WallTime, type ZonedResult } from '../../../core/time/zoned.ts';
+import { isDecimalText } from '../common/decimal-text.ts';
 
 export const EPOCH_FORMATS: readonly string[] = ['epoch-s', 'epoch-ms'];
 
@@ -73,7 +74,6 @@ export function wallTimeParser(pattern: string): (s: string) => WallTime | { rea
   };
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * A reader of one timestamp text. For a wall time in a repeated (fall-back) hour it answers the
@@ -85,7 +85,7 @@ export function timestampReader(format: string, zone?: string): (text: string) =
     const factor = format === 'epoch-s' ? 1000 : 1;
     return (text) => {
       const t = text.trim();
-      if (!NUMBER.test(t)) return { ok: false, reason: `${JSON.stringify(text)} is not an epoch time in ${format === 'epoch-s' ? 'seconds' : 'milliseconds'}` };
+      if (!isDecimalText(t)) return { ok: false, reason: `${JSON.stringify(text)} is not an epoch time in ${format === 'epoch-s' ? 'seconds' : 'milliseconds'}` };
       return { ok: true, utc: Math.round(Number(t) * factor) };
     };
   }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseIso } from '../../../core/time/zoned.ts';
+import { isDecimalText } from '../common/decimal-text.ts';
 
 /** What a PDA sends per meter visit. `reading` is the cumulative register in m³. */
 export interface PdaItem {
@@ -57,7 +58,6 @@ export function parseItemTime(time: string | number): TimeCheck {
   return r.ok ? { ok: true, ts: r.utc } : { ok: false, reason: r.reason };
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER = /^\d+$/;
 
 export class CsvBodyError extends Error {}
@@ -70,7 +70,8 @@ export class CsvBodyError extends Error {}
 export function csvBodyToItems(text: string): Record<string, unknown>[] {
   let records: string[][];
   try {
-    records = parseCsv(text, { bom: true, skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+    // A record longer than any real line is refused, not buffered (bodies may be megabytes).
+    records = parseCsv(text, { bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, max_record_size: 64 * 1024 }) as string[][];
   } catch (e) {
     throw new CsvBodyError(`body: not valid CSV (${(e as Error).message})`);
   }
@@ -90,7 +91,7 @@ export function csvBodyToItems(text: string): Record<string, unknown>[] {
     const m = cells[meter];
     if (m !== undefined && m !== '') item.meter = m;
     const v = cells[reading];
-    if (v !== undefined && v !== '') item.reading = NUMBER.test(v) ? Number(v) : v;
+    if (v !== undefined && v !== '') item.reading = isDecimalText(v) ? Number(v) : v;
     const t = cells[time];
     if (t !== undefined && t !== '') item.time = INTEGER.test(t) ? Number(t) : t;
     const r = reader >= 0 ? cells[reader] : undefined;
