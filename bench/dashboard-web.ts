@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { freePort, waitFor } from '../test/helpers/ports.ts';
+import { freePort, waitFor } from '../test/support/ports.ts';
 import { ensureWebBuilt } from '../dashboard/web/build.ts';
 import { median, type Figure } from './run.ts';
 

@@ -18,7 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createInterface, type Interface } from 'node:readline';
@@ -31,7 +31,7 @@ import { topologySchema, type TopologyConfig } from '../core/config/schema.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { InfluxV1Store } from '../core/tsdb/influx1.ts';
 import type { Point } from '../core/model/reading.ts';
-import { InfluxdServer } from '../test/helpers/influxd.ts';
+import { InfluxdServer } from '../test/support/influxd.ts';
 import { readHistory } from '../dashboard/server/history.ts';
 
 const SENSORS = 2000;
@@ -323,17 +323,12 @@ export const dashboardBenchmark: Benchmark = async ({ runs, quick }) => {
     { bench: 'dashboard.history_p95_ms', value: median(r.hist), unit: 'ms', target: '<= 300', runs: r.hist },
   ];
 
-  const webFile = new URL('./dashboard-web.ts', import.meta.url);
-  if (existsSync(webFile)) {
-    try {
-      const web = await import(webFile.href) as { measureWebFigures(opts: { runs: number; quick: boolean }): Promise<Figure[]> };
-      figures.push(...await web.measureWebFigures({ runs, quick }));
-    } catch (e) {
-      // The live and history figures stand on their own: report the web measurement's failure, keep them.
-      console.error(`  web figures (dashboard.first_load_ms, dashboard.js_gzip_kb): NOT MEASURED, bench/dashboard-web.ts failed: ${(e as Error).message}`);
-    }
-  } else {
-    console.error('  web figures (dashboard.first_load_ms, dashboard.js_gzip_kb): NOT MEASURED, bench/dashboard-web.ts does not exist yet');
+  try {
+    const { measureWebFigures } = await import('./dashboard-web.ts');
+    figures.push(...await measureWebFigures({ runs, quick }));
+  } catch (e) {
+    // The live and history figures stand on their own: report the web measurement's failure, keep them.
+    console.error(`  web figures (dashboard.first_load_ms, dashboard.js_gzip_kb): NOT MEASURED, bench/dashboard-web.ts failed: ${(e as Error).message}`);
   }
   return figures;
 };

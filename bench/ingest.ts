@@ -15,9 +15,9 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
-import { MosquittoBroker } from '../test/helpers/mosquitto.ts';
-import { InfluxdServer } from '../test/helpers/influxd.ts';
-import { freePort } from '../test/helpers/ports.ts';
+import { MosquittoBroker } from '../test/support/mosquitto.ts';
+import { InfluxdServer } from '../test/support/influxd.ts';
+import { freePort } from '../test/support/ports.ts';
 import type { Benchmark, Figure } from './run.ts';
 import { median } from './run.ts';
 

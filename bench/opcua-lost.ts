@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
-import { startTestServer, tempFolder } from '../ingest/sources/opcua/test-server.ts';
-import { freePort } from '../test/helpers/ports.ts';
+import { startTestServer, tempFolder } from '../test/support/opcua-server.ts';
+import { freePort } from '../test/support/ports.ts';
 import type { Figure } from './run.ts';
 
 const ITEMS = 10_000;

@@ -14,8 +14,8 @@ import { silentLogger } from '../core/log.ts';
 import { parseConfig } from '../core/config/load.ts';
 import { SimulatorRig } from '../simulators/rig.ts';
 import { startPlatform } from '../bin/commands/start.ts';
-import { MosquittoBroker } from '../test/helpers/mosquitto.ts';
-import { freePort } from '../test/helpers/ports.ts';
+import { MosquittoBroker } from '../test/support/mosquitto.ts';
+import { freePort } from '../test/support/ports.ts';
 import type { Benchmark, Figure } from './run.ts';
 import { median } from './run.ts';
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createHmac } from 'node:crypto';
 import { AlarmStore } from '../../core/state/alarm-store.ts';
-import { freePort } from '../../test/helpers/ports.ts';
+import { freePort } from '../../test/support/ports.ts';
 import { AlarmManager, type AlarmTransition } from '../alarms/manager.ts';
 import { WebhookChannel, WebhookDeliveryError } from './webhook.ts';
 import { Notifier, type NotificationChannel } from './channel.ts';

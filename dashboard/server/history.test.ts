@@ -10,7 +10,7 @@ import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import { InfluxV1Store } from '../../core/tsdb/influx1.ts';
 import type { TimeSeriesStore, RangeQuery } from '../../core/tsdb/types.ts';
 import type { Point } from '../../core/model/reading.ts';
-import { freshDatabaseName, influxAdmin, influxUrlForTests } from '../../test/helpers/influxd.ts';
+import { freshDatabaseName, influxAdmin, influxUrlForTests } from '../../test/support/influxd.ts';
 import { historyStep, readHistory, HistoryQueryError, HISTORY_STEPS_MS } from './history.ts';
 
 const MIN = 60_000;

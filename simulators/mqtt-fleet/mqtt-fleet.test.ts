@@ -8,7 +8,7 @@ import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import type { TopologyConfig } from '../../core/config/schema.ts';
-import { MosquittoBroker } from '../../test/helpers/mosquitto.ts';
+import { MosquittoBroker } from '../../test/support/mosquitto.ts';
 import type { SimStep } from '../types.ts';
 import { JsonSensorFleet, jsonTopicPatterns, type JsonSensorMessage } from './json-sensors.ts';
 import { SparkplugFleet, decodeSparkplug, encodeSparkplug, REBIRTH_METRIC, QUALITY_PROPERTY } from './sparkplug.ts';

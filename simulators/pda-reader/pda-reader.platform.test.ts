@@ -17,7 +17,7 @@ import { ReadingValidator } from '../../ingest/pipeline/validate.ts';
 import { BackpressureError, type SubmitResult } from '../../ingest/pipeline/contract.ts';
 import { pdaRoutes, type UploadAnswer } from '../../ingest/sources/pda/routes.ts';
 import { meterLookupsFromStore } from '../../ingest/sources/pda/lookups.ts';
-import { RecordingContext } from '../../test/helpers/recording-context.ts';
+import { RecordingContext } from '../../test/support/recording-context.ts';
 import type { SimStep } from '../types.ts';
 import { PdaReaderFleet, planRoutes, platformDevices } from './reader.ts';
 

@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { freePort, waitFor } from '../helpers/ports.ts';
+import { freePort, waitFor } from '../support/ports.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');

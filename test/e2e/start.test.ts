@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../helpers/ports.ts';
+import { freePort, waitFor } from '../support/ports.ts';
 
 describe('aquawatch start (demo)', () => {
   let child: ChildProcess | undefined;

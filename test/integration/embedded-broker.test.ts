@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import mqtt from 'mqtt';
 import { EmbeddedBroker, PortInUseError } from '../../core/bus/embedded-broker.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../support/ports.ts';
 
 describe('embedded broker (aedes)', () => {
   const started: EmbeddedBroker[] = [];

@@ -15,7 +15,7 @@ import type { Point } from '../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { BackpressureError } from '../../ingest/pipeline/contract.ts';
-import { freePort, waitFor } from '../helpers/ports.ts';
+import { freePort, waitFor } from '../support/ports.ts';
 
 /** A real SQLite store behind a switch that makes writes fail, as an unreachable InfluxDB would. */
 class SwitchableStore extends SqliteStore {

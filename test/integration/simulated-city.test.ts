@@ -11,7 +11,7 @@ import { silentLogger } from '../../core/log.ts';
 import { parseConfig } from '../../core/config/load.ts';
 import { SimulatorRig } from '../../simulators/rig.ts';
 import { startPlatform, type RunningPlatform } from '../../bin/commands/start.ts';
-import { freePort, waitFor } from '../helpers/ports.ts';
+import { freePort, waitFor } from '../support/ports.ts';
 import type { SimStep } from '../../simulators/types.ts';
 
 describe('simulated city → platform', () => {

@@ -6,9 +6,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { describeStoreConformance } from '../helpers/tsdb-conformance.ts';
-import { freshDatabaseName, influxAdmin, influxUrlForTests, INFLUXD_BIN, InfluxdServer } from '../helpers/influxd.ts';
-import { freePort } from '../helpers/ports.ts';
+import { describeStoreConformance } from '../support/tsdb-conformance.ts';
+import { freshDatabaseName, influxAdmin, influxUrlForTests, INFLUXD_BIN, InfluxdServer } from '../support/influxd.ts';
+import { freePort } from '../support/ports.ts';
 import { InfluxV1Store, type InfluxV1Config } from '../../core/tsdb/influx1.ts';
 import { InfluxError, SENSORS_PER_STATEMENT } from '../../core/tsdb/influxql.ts';
 import { InvalidPointError } from '../../core/tsdb/line-protocol.ts';

@@ -15,10 +15,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { describeStoreConformance } from '../helpers/tsdb-conformance.ts';
-import { freshDatabaseName, influxAdmin, influxUrlForTests } from '../helpers/influxd.ts';
-import { victoriaMetricsForTests, type ExportedSeries } from '../helpers/victoria-metrics.ts';
-import { freePort } from '../helpers/ports.ts';
+import { describeStoreConformance } from '../support/tsdb-conformance.ts';
+import { freshDatabaseName, influxAdmin, influxUrlForTests } from '../support/influxd.ts';
+import { victoriaMetricsForTests, type ExportedSeries } from '../support/victoria-metrics.ts';
+import { freePort } from '../support/ports.ts';
 import { InfluxV2Store, WRITE_CHUNK, type InfluxV2Config } from '../../core/tsdb/influx2.ts';
 import { InfluxV1Store } from '../../core/tsdb/influx1.ts';
 import { InfluxError } from '../../core/tsdb/influxql.ts';

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeStoreConformance } from '../helpers/tsdb-conformance.ts';
+import { describeStoreConformance } from '../support/tsdb-conformance.ts';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 
 describeStoreConformance('sqlite (embedded)', async () => {

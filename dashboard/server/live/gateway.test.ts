@@ -17,7 +17,7 @@ import { silentLogger } from '../../../core/log.ts';
 import { AlarmStore } from '../../../core/state/alarm-store.ts';
 import { AlarmManager } from '../../../analytics/alarms/manager.ts';
 import { OutageRegister } from '../../../analytics/outages/register.ts';
-import { waitFor } from '../../../test/helpers/ports.ts';
+import { waitFor } from '../../../test/support/ports.ts';
 import { LiveGateway, type LiveGatewayOptions, type LiveValue } from './gateway.ts';
 
 const BIG = 3000; // sensors of the DMA the stalled client watches: enough to fill loopback buffers quickly

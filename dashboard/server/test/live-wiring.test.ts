@@ -8,7 +8,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import pino from 'pino';
 import { EmbeddedBroker } from '../../../core/bus/embedded-broker.ts';
 import type { AnalyticsService } from '../../../analytics/service.ts';
-import { freePort } from '../../../test/helpers/ports.ts';
+import { freePort } from '../../../test/support/ports.ts';
 import { startLive, type LiveWiring } from '../live-wiring.ts';
 import { Client, startHarness, T0, type Harness } from './harness.ts';
 

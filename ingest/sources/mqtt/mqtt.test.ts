@@ -8,12 +8,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
 import { mqttSourceSchema } from '../../../core/config/schema.ts';
 import type { RawReading } from '../../../core/model/reading.ts';
-import { RecordingContext } from '../../../test/helpers/recording-context.ts';
-import { waitFor } from '../../../test/helpers/ports.ts';
+import { RecordingContext } from '../../../test/support/recording-context.ts';
+import { waitFor } from '../../../test/support/ports.ts';
 import { BackpressureError, type SubmitResult } from '../../pipeline/contract.ts';
 import { MqttSource } from './mqtt-source.ts';
 import { mqttConnectedGauge } from '../common/mqtt/durable-subscriber.ts';
-import { AedesTestBroker, MosquittoTestBroker, type TestBroker } from './test-brokers.ts';
+import { AedesTestBroker, MosquittoTestBroker, type TestBroker } from '../../../test/support/brokers.ts';
 
 const topology = new Topology({
   sites: [], dmas: [], meters: [],

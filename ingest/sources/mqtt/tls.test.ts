@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
 import { mqttSourceSchema } from '../../../core/config/schema.ts';
-import { RecordingContext } from '../../../test/helpers/recording-context.ts';
-import { freePort, waitFor } from '../../../test/helpers/ports.ts';
-import { MOSQUITTO_BIN } from '../../../test/helpers/mosquitto.ts';
+import { RecordingContext } from '../../../test/support/recording-context.ts';
+import { freePort, waitFor } from '../../../test/support/ports.ts';
+import { MOSQUITTO_BIN } from '../../../test/support/mosquitto.ts';
 import { MqttSource } from './mqtt-source.ts';
 
 const topology = new Topology({

@@ -5,12 +5,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
 import { OpcuaSource, numericValue, opcuaSessionStateGauge, qualityOf, toRawReading } from './source.ts';
-import { removeTempFolders, startTestServer, tempFolder, TcpRelay, type TestServer, type TestVariable } from './test-server.ts';
+import { removeTempFolders, startTestServer, tempFolder, TcpRelay, type TestServer, type TestVariable } from '../../../test/support/opcua-server.ts';
 import { opcuaSourceSchema, type OpcuaSourceConfig } from '../../../core/config/schema.ts';
 import { parseTopology } from '../../../core/config/load.ts';
 import { Topology } from '../../../core/topology/topology.ts';
-import { RecordingContext } from '../../../test/helpers/recording-context.ts';
-import { freePort, waitFor } from '../../../test/helpers/ports.ts';
+import { RecordingContext } from '../../../test/support/recording-context.ts';
+import { freePort, waitFor } from '../../../test/support/ports.ts';
 import type { RawReading } from '../../../core/model/reading.ts';
 
 const VARIABLES: TestVariable[] = [

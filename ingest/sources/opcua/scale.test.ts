@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMonitoredItemsRequest, type Request } from 'node-opcua';
 import { OpcuaSource } from './source.ts';
-import { removeTempFolders, startTestServer, tempFolder, type TestServer } from './test-server.ts';
+import { removeTempFolders, startTestServer, tempFolder, type TestServer } from '../../../test/support/opcua-server.ts';
 import { opcuaSourceSchema } from '../../../core/config/schema.ts';
 import { parseTopology } from '../../../core/config/load.ts';
 import { Topology } from '../../../core/topology/topology.ts';
-import { RecordingContext } from '../../../test/helpers/recording-context.ts';
-import { freePort, waitFor } from '../../../test/helpers/ports.ts';
+import { RecordingContext } from '../../../test/support/recording-context.ts';
+import { freePort, waitFor } from '../../../test/support/ports.ts';
 
 const ITEMS = 10_000;
 

@@ -10,12 +10,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OPCUACertificateManager } from 'node-opcua';
 import { pino, type Logger } from 'pino';
 import { OpcuaSource, thumbprintOf } from './source.ts';
-import { removeTempFolders, startTestServer, tempFolder, type TestServer } from './test-server.ts';
+import { removeTempFolders, startTestServer, tempFolder, type TestServer } from '../../../test/support/opcua-server.ts';
 import { opcuaSourceSchema, type OpcuaSourceConfig } from '../../../core/config/schema.ts';
 import { parseTopology } from '../../../core/config/load.ts';
 import { Topology } from '../../../core/topology/topology.ts';
-import { RecordingContext } from '../../../test/helpers/recording-context.ts';
-import { freePort, waitFor } from '../../../test/helpers/ports.ts';
+import { RecordingContext } from '../../../test/support/recording-context.ts';
+import { freePort, waitFor } from '../../../test/support/ports.ts';
 
 const topology = new Topology(parseTopology({
   sites: [{ id: 'plant1', kind: 'plant' }],

@@ -10,8 +10,8 @@ import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { DeviceTokenStore, hashToken } from '../../../core/state/device-tokens.ts';
 import { ReadingValidator } from '../../pipeline/validate.ts';
 import { BackpressureError, type SubmitResult } from '../../pipeline/contract.ts';
-import { RecordingContext } from '../../../test/helpers/recording-context.ts';
-import { freePort } from '../../../test/helpers/ports.ts';
+import { RecordingContext } from '../../../test/support/recording-context.ts';
+import { freePort } from '../../../test/support/ports.ts';
 import { pdaRoutes, PDA_READINGS_PATH, type UploadAnswer } from './routes.ts';
 import { meterLookupsFromStore } from './lookups.ts';
 

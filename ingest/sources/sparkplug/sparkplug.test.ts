@@ -7,11 +7,11 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
 import { sparkplugSourceSchema } from '../../../core/config/schema.ts';
-import { RecordingContext } from '../../../test/helpers/recording-context.ts';
-import { waitFor } from '../../../test/helpers/ports.ts';
-import { AedesTestBroker, MosquittoTestBroker, type TestBroker } from '../mqtt/test-brokers.ts';
+import { RecordingContext } from '../../../test/support/recording-context.ts';
+import { waitFor } from '../../../test/support/ports.ts';
+import { AedesTestBroker, MosquittoTestBroker, type TestBroker } from '../../../test/support/brokers.ts';
 import { SparkplugSource, longToNumber, parseTopic } from './sparkplug-source.ts';
-import { TestEdgeNode } from './test-edge-node.ts';
+import { TestEdgeNode } from '../../../test/support/sparkplug-edge-node.ts';
 
 const spb = (group: string, node: string, metric: string, device?: string) => ({ type: 'sparkplug' as const, group, node, metric, ...(device ? { device } : {}) });
 const topology = new Topology({

@@ -12,8 +12,8 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
-import { MOSQUITTO_BIN, MosquittoBroker } from '../../helpers/mosquitto.ts';
-import { freePort, waitFor } from '../../helpers/ports.ts';
+import { MOSQUITTO_BIN, MosquittoBroker } from '../../support/mosquitto.ts';
+import { freePort, waitFor } from '../../support/ports.ts';
 
 if (!MOSQUITTO_BIN && process.env.REQUIRE_MOSQUITTO === '1') throw new Error('REQUIRE_MOSQUITTO=1 but mosquitto is not installed');
 

@@ -1,11 +1,11 @@
 /**
  * The two brokers the MQTT and Sparkplug source tests run against: aedes (the embedded broker's
- * engine, in this process) and Mosquitto (a real process, via test/helpers/mosquitto.ts).
+ * engine, in this process) and Mosquitto (a real process, via test/support/mosquitto.ts).
  */
 import { createServer, type Server } from 'node:net';
 import { chmodSync } from 'node:fs';
 import { Aedes } from 'aedes';
-import { MosquittoBroker } from '../../../test/helpers/mosquitto.ts';
+import { MosquittoBroker } from './mosquitto.ts';
 
 export interface TestBroker {
   readonly kind: 'aedes' | 'mosquitto';
