@@ -12,7 +12,7 @@
  * With aedes the broker runs in this process and shares its event loop with the source, as in the
  * all-in-one start; Mosquitto runs as its own process.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,9 +75,13 @@ function startBroker(kind: MqttThroughputOptions['broker']): TestBroker {
   return kind === 'aedes' ? new AedesTestBroker() : new MosquittoTestBroker();
 }
 
-/** The publisher runs as its own process, so that it does not share the measured event loop. */
-function forkPublisher(url: string, o: MqttThroughputOptions): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), ['publisher', url, String(o.messages), String(o.qos), String(o.readingsPerMessage)], { execArgv: ['--import', 'tsx'] });
+/**
+ * The publisher runs as its own process, so that it does not share the measured event loop. Its exit
+ * is awaited from the start: at QoS 0 it may be gone before the last reading is durable.
+ */
+function forkPublisher(url: string, o: MqttThroughputOptions): { exited: Promise<void> } {
+  const child = fork(fileURLToPath(import.meta.url), ['publisher', url, String(o.messages), String(o.qos), String(o.readingsPerMessage)], { execArgv: ['--import', 'tsx'] });
+  return { exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
 }
 
 /** The broker's own rate on this machine: a bare mqtt.js subscriber that only counts messages. */
@@ -93,10 +97,10 @@ export async function measureBrokerBaseline(o: MqttThroughputOptions): Promise<B
       if (!first) first = performance.now();
       if (++count === o.messages) resolve();
     }));
-    const child = forkPublisher(broker.url, o);
+    const publisher = forkPublisher(broker.url, o);
     await all;
     const seconds = (performance.now() - first) / 1000;
-    await new Promise((r) => child.once('exit', r));
+    await publisher.exited;
     await sub.endAsync();
     return { broker: o.broker, qos: o.qos, messages: o.messages, seconds: Number(seconds.toFixed(2)), messagesPerSecond: Math.round(o.messages / seconds) };
   } finally {
@@ -141,7 +145,7 @@ export async function measureMqttThroughput(o: MqttThroughputOptions): Promise<M
   }), { url: broker.url, host: '127.0.0.1', port: 0 });
   await source.start(ctx);
 
-  const child = forkPublisher(broker.url, o);
+  const publisher = forkPublisher(broker.url, o);
   const expected = n * perMessage;
   await new Promise<void>((resolve, reject) => {
     const deadline = Date.now() + 300_000;
@@ -160,7 +164,7 @@ export async function measureMqttThroughput(o: MqttThroughputOptions): Promise<M
     readingsPerSecond: Math.round(expected / seconds), messagesPerSecond: Math.round(n / seconds),
     acked: Number(d.acked), outboxDepth: outbox.depth,
   };
-  await new Promise((r) => child.once('exit', r));
+  await publisher.exited;
   await source.stop();
   outbox.close();
   await broker.stop();
