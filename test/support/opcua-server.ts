@@ -16,7 +16,7 @@ import {
   OPCUAServer, OPCUACertificateManager, DataType, Variant, StatusCodes,
   type UAVariable, type StatusCode, type UAObject,
 } from 'node-opcua';
-import { SECURITY_MODE, SECURITY_POLICY, type OpcuaSecurityModeName, type OpcuaSecurityPolicyName } from '../../../core/opcua-security.ts';
+import { SECURITY_MODE, SECURITY_POLICY, type OpcuaSecurityModeName, type OpcuaSecurityPolicyName } from '../../core/opcua-security.ts';
 
 export type TestSecurityMode = OpcuaSecurityModeName;
 export type TestSecurityPolicy = OpcuaSecurityPolicyName;
