@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../../../core/config/load.ts';
-import { Client, password, startHarness, T0, type Harness } from './harness.ts';
+import { parseConfig } from '../../core/config/load.ts';
+import { Client, password, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
 
 const harnesses: Harness[] = [];
 afterEach(async () => { for (const h of harnesses.splice(0)) await h.close(); });

@@ -17,9 +17,9 @@ import { ReadingValidator } from '../../ingest/pipeline/validate.ts';
 import { BackpressureError, type SubmitResult } from '../../ingest/pipeline/contract.ts';
 import { pdaRoutes, type UploadAnswer } from '../../ingest/sources/pda/routes.ts';
 import { meterLookupsFromStore } from '../../ingest/sources/pda/lookups.ts';
-import { RecordingContext } from '../../test/support/recording-context.ts';
-import type { SimStep } from '../types.ts';
-import { PdaReaderFleet, planRoutes, platformDevices } from './reader.ts';
+import { RecordingContext } from '../support/recording-context.ts';
+import type { SimStep } from '../../simulators/types.ts';
+import { PdaReaderFleet, planRoutes, platformDevices } from '../../simulators/pda-reader/reader.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { TimeZone, timeZone, zonedToUtc, parseIso, parseIsoParts, isValidTimeZone, type WallTime } from '../../core/time/zoned.ts';
+import { TimeZone, timeZone, zonedToUtc, parseIso, parseIsoParts, isValidTimeZone, type WallTime } from './zoned.ts';
 
 const w = (year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millisecond = 0): WallTime =>
   ({ year, month, day, hour, minute, second, millisecond });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DeviceTokenStore, HashedTokenList, anyVerifier, hashToken } from '../../core/state/device-tokens.ts';
+import { DeviceTokenStore, HashedTokenList, anyVerifier, hashToken } from './device-tokens.ts';
 
 describe('DeviceTokenStore on a SQLite file', () => {
   let dir: string;

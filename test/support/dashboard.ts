@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
-import { parseConfig, type LoadedConfig } from '../../../core/config/load.ts';
-import { createStore } from '../../../core/tsdb/factory.ts';
-import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import { Topology } from '../../../core/topology/topology.ts';
-import { AlarmStore } from '../../../core/state/alarm-store.ts';
-import { AlarmManager } from '../../../analytics/alarms/manager.ts';
-import { OutageRegister } from '../../../analytics/outages/register.ts';
-import type { AnalyticsService } from '../../../analytics/service.ts';
-import { stateDbPath } from '../../../ingest/sources/index.ts';
-import { registerDashboard, DEMO_USERS, type DashboardHandle } from '../index.ts';
+import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
+import { createStore } from '../../core/tsdb/factory.ts';
+import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { Topology } from '../../core/topology/topology.ts';
+import { AlarmStore } from '../../core/state/alarm-store.ts';
+import { AlarmManager } from '../../analytics/alarms/manager.ts';
+import { OutageRegister } from '../../analytics/outages/register.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
+import { stateDbPath } from '../../ingest/sources/index.ts';
+import { registerDashboard, DEMO_USERS, type DashboardHandle } from '../../dashboard/server/index.ts';
 
 export const T0 = Date.parse('2026-11-30T02:00:00Z');
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { converterFor, isKnownUnit } from '../../core/model/units.ts';
+import { converterFor, isKnownUnit } from './units.ts';
 
 describe('unit conversion to canonical units', () => {
   it('converts pressure from kPa, bar, psi and metres of head to MPa', () => {

@@ -6,11 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import pino from 'pino';
-import { EmbeddedBroker } from '../../../core/bus/embedded-broker.ts';
-import type { AnalyticsService } from '../../../analytics/service.ts';
-import { freePort } from '../../../test/support/ports.ts';
-import { startLive, type LiveWiring } from '../live-wiring.ts';
-import { Client, startHarness, T0, type Harness } from './harness.ts';
+import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { startLive, type LiveWiring } from './live-wiring.ts';
+import { Client, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });

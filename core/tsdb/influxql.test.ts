@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildLatestQuery, buildRangeQuery, checkRangeQuery, parseQueryResponse, quoteIdent, quoteString, serverMessage, timeLiteral,
-} from '../../core/tsdb/influxql.ts';
-import { checkPoint, escapeMeasurement, InvalidPointError } from '../../core/tsdb/line-protocol.ts';
-import type { Point } from '../../core/model/reading.ts';
+} from './influxql.ts';
+import { checkPoint, escapeMeasurement, InvalidPointError } from './line-protocol.ts';
+import type { Point } from '../model/reading.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 

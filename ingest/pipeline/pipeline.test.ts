@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
 import { Topology } from '../../core/topology/topology.ts';
-import { Metrics } from '../../ingest/metrics.ts';
+import { Metrics } from '../metrics.ts';
 import { silentLogger } from '../../core/log.ts';
-import { Outbox } from '../../ingest/pipeline/outbox.ts';
-import { DeadLetterStore } from '../../ingest/pipeline/dead-letters.ts';
-import { Pipeline } from '../../ingest/pipeline/pipeline.ts';
-import { BackpressureError } from '../../ingest/pipeline/contract.ts';
+import { Outbox } from './outbox.ts';
+import { DeadLetterStore } from './dead-letters.ts';
+import { Pipeline } from './pipeline.ts';
+import { BackpressureError } from './contract.ts';
 import type { RawReading } from '../../core/model/reading.ts';
 
 const NOW = Date.UTC(2026, 5, 1, 8, 0, 0);

@@ -2,8 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../core/config/load.ts';
-import { Topology } from '../../core/topology/topology.ts';
+import { ConfigError, loadConfig, parseConfig } from './load.ts';
+import { Topology } from '../topology/topology.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aw-config-'));
 function file(name: string, text: string): string {
