@@ -107,6 +107,13 @@ describe('dashboard in chromium on the running platform', () => {
     await page.waitForSelector(`.shell[data-view="${view}"]`);
   };
 
+  /**
+   * What the page shows, polled until it matches: a rendered text, attribute or count can still be
+   * changing when first read (a heading half-translated, a list still filling), so every assertion on
+   * the page waits for the expected state (up to `timeout`), never for a fixed time.
+   */
+  const eventually = <T,>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
+
   const shot = async (page: Page, name: string) => {
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
   };
@@ -117,11 +124,11 @@ describe('dashboard in chromium on the running platform', () => {
     const page = await ctx.newPage();
     await page.goto(`${base}/`);
     await page.waitForSelector('[data-demo-user="dispatcher"]');
-    expect(await page.locator('[data-demo-user]').count()).toBe(5);
+    await eventually(() => page.locator('[data-demo-user]').count()).toBe(5);
     await page.fill('input[name="username"]', 'dispatcher');
     await page.fill('input[name="password"]', 'not-the-password');
     await page.click('form.signin button[type="submit"]');
-    await expect.poll(() => page.locator('form.signin .error').textContent()).toContain('用户名或密码错误');
+    await eventually(() => page.locator('form.signin .error').textContent()).toContain('用户名或密码错误');
     await shot(page, 'signin');
   }, 60_000);
 
@@ -130,13 +137,13 @@ describe('dashboard in chromium on the running platform', () => {
     const roleOf: Record<DemoUser, string> = { admin: 'admin', dispatcher: 'dispatcher', maintenance: 'maintenance', service: 'customer_service', viewer: 'viewer' };
     for (const user of Object.keys(DEMO) as DemoUser[]) {
       const page = await signIn(user, { viaForm: user === 'dispatcher' });
-      expect(await page.getAttribute('.user', 'data-role')).toBe(roleOf[user]);
-      expect(await page.locator('nav a[data-route="admin"]').count()).toBe(expectNav[user] ? 1 : 0);
+      await eventually(() => page.getAttribute('.user', 'data-role')).toBe(roleOf[user]);
+      await eventually(() => page.locator('nav a[data-route="admin"]').count()).toBe(expectNav[user] ? 1 : 0);
       // planned outages: the create button only for roles with outages.edit
       await open(page, 'customers');
       await page.waitForSelector('[data-testid="planned-outages"]');
       const mayEdit = user === 'admin' || user === 'dispatcher' || user === 'service';
-      expect(await page.locator('[data-action="new-planned"]').count()).toBe(mayEdit ? 1 : 0);
+      await eventually(() => page.locator('[data-action="new-planned"]').count()).toBe(mayEdit ? 1 : 0);
       expect((page as Page & { errors?: string[] }).errors).toEqual([]);
       await page.context().close();
     }
@@ -144,18 +151,19 @@ describe('dashboard in chromium on the running platform', () => {
 
   it('switches the language, remembers it, and formats the UI in both', async () => {
     const page = await signIn('viewer');
-    expect(await page.textContent('nav a[data-route="alarms"]')).toBe('报警');
+    await eventually(() => page.textContent('nav a[data-route="alarms"]')).toBe('报警');
     await page.selectOption('[data-testid="lang-switch"]', 'en');
-    await expect.poll(() => page.textContent('nav a[data-route="alarms"]')).toBe('Alarms');
-    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await eventually(() => page.textContent('nav a[data-route="alarms"]')).toBe('Alarms');
+    await eventually(() => page.getAttribute('html', 'lang')).toBe('en');
     await page.reload();
     await page.waitForSelector('.control-room[data-ready="yes"]');
-    expect(await page.textContent('nav a[data-route="alarms"]')).toBe('Alarms');
-    expect(await page.textContent('[data-testid="trend-pressure"] h2')).toBe('Network pressure (MPa)');
+    await eventually(() => page.textContent('nav a[data-route="alarms"]')).toBe('Alarms');
+    await eventually(() => page.textContent('[data-testid="trend-pressure"] h2')).toBe('Network pressure (MPa)');
     await shot(page, 'control-room-en');
     await page.selectOption('[data-testid="lang-switch"]', 'zh-CN');
-    await expect.poll(() => page.textContent('nav a[data-route="alarms"]')).toBe('报警');
-    expect(await page.textContent('[data-testid="trend-pressure"] h2')).toBe('管网压力趋势 (MPa)');
+    await eventually(() => page.textContent('nav a[data-route="alarms"]')).toBe('报警');
+    // the heading's unit appears once the map's sensors have loaded: read it only when complete
+    await eventually(() => page.textContent('[data-testid="trend-pressure"] h2')).toBe('管网压力趋势 (MPa)');
   }, 60_000);
 
   it('flags a planned outage announced less than 24 h ahead and shows the Chinese notice text', async () => {
@@ -173,13 +181,13 @@ describe('dashboard in chromium on the running platform', () => {
     await form.locator('input[name="start"]').fill(await local(start));
     await form.locator('input[name="end"]').fill(await local(start + 2 * 3_600_000));
     await form.locator('input[name="reason"]').fill('更换阀门 valve replacement');
-    await expect.poll(() => page.locator('[data-testid="short-notice-preview"]').count()).toBe(1);
+    await eventually(() => page.locator('[data-testid="short-notice-preview"]').count()).toBe(1);
     await form.locator('button[type="submit"]').click();
     const saved = page.locator('[data-testid="saved-notice"]');
     await saved.waitFor();
-    expect(await saved.getAttribute('data-short-notice')).toBe('yes');
-    expect(await page.textContent('[data-testid="notice-sms"]')).toMatch(/[\u4e00-\u9fff]/);
-    await expect.poll(() => page.locator('[data-testid="planned-outages"] tr[data-short-notice="yes"]').count()).toBeGreaterThan(0);
+    await eventually(() => saved.getAttribute('data-short-notice')).toBe('yes');
+    await eventually(() => page.textContent('[data-testid="notice-sms"]')).toMatch(/[\u4e00-\u9fff]/);
+    await eventually(() => page.locator('[data-testid="planned-outages"] tr[data-short-notice="yes"]').count()).toBeGreaterThan(0);
     await shot(page, 'customer-service-planned');
   }, 60_000);
 
@@ -187,14 +195,13 @@ describe('dashboard in chromium on the running platform', () => {
     const page = await signIn('dispatcher');
     await page.waitForSelector('[data-testid="trend-pressure"][data-loaded="yes"]', { timeout: 30_000 });
     const stamps = () => page.$$eval('[data-testid="trend-pressure"] li[data-sensor]', (els) => els.map((e) => Number(e.getAttribute('data-ts') || 0)));
-    const before = await stamps();
-    expect(before.length).toBeGreaterThan(0);
+    const before = (await waitFor(async () => { const s = await stamps(); return s.length > 0 ? s : undefined; }, 15_000, 100, 'the pressure trend\'s sensor list'))!;
     // a reading reaches the open page over socket.io: some sensor's latest timestamp moves forward
     // (trends show the last hour: live values count once the 7-day backfill has caught up)
     await waitFor(async () => (await stamps()).some((ts, i) => ts > (before[i] ?? 0)), 600_000, 500, 'a live pressure value on the page');
-    expect(await page.locator('.area-map canvas').count()).toBeGreaterThan(0);
-    expect(await page.locator('[data-testid="dma-states"] li').count()).toBe(5);
-    expect(await page.textContent('[data-kpi="inflow"] .tile-value')).toMatch(/\d/);
+    await eventually(() => page.locator('.area-map canvas').count()).toBeGreaterThan(0);
+    await eventually(() => page.locator('[data-testid="dma-states"] li').count()).toBe(5);
+    await eventually(() => page.textContent('[data-kpi="inflow"] .tile-value')).toMatch(/\d/);
     await shot(page, 'control-room');
   }, 660_000);
 
@@ -218,7 +225,7 @@ describe('dashboard in chromium on the running platform', () => {
     await shot(dispatcher, 'control-room-burst');
 
     // the viewer has no ack button, and the server refuses the viewer's ack
-    expect(await viewer.locator(`tr[data-alarm-id="${burst.id}"] [data-action="ack"]`).count()).toBe(0);
+    await eventually(() => viewer.locator(`tr[data-alarm-id="${burst.id}"] [data-action="ack"]`).count()).toBe(0);
     const status = await viewer.evaluate(async (id) => {
       const me = await (await fetch('/api/v1/auth/me')).json() as { csrfToken: string };
       const r = await fetch(`/api/v1/alarms/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken }, body: '{}' });
@@ -232,9 +239,9 @@ describe('dashboard in chromium on the running platform', () => {
     await row.locator('[data-action="ack"]').click();
     await dispatcher.fill('[data-testid="ack-form"] input[name="comment"]', '已派抢修队 crew sent');
     await dispatcher.click('[data-testid="ack-form"] button[type="submit"]');
-    await expect.poll(() => row.getAttribute('data-state'), { timeout: 10_000 }).toBe('active-acknowledged');
+    await eventually(() => row.getAttribute('data-state')).toBe('active-acknowledged');
     // the viewer's page follows live
-    await expect.poll(() => viewer.locator(`tr[data-alarm-id="${burst.id}"]`).getAttribute('data-state'), { timeout: 10_000 }).toBe('active-acknowledged');
+    await eventually(() => viewer.locator(`tr[data-alarm-id="${burst.id}"]`).getAttribute('data-state')).toBe('active-acknowledged');
     const after = await apiGet<{ alarm: { ackedBy?: string; ackComment?: string } }>(`/alarms/${encodeURIComponent(burst.id)}`);
     expect(after.alarm.ackedBy).toBe('dispatcher');
     expect(after.alarm.ackComment).toBe('已派抢修队 crew sent');
@@ -252,11 +259,18 @@ describe('dashboard in chromium on the running platform', () => {
   it('shows customer service the outage area with its customer count', async () => {
     const page = await signIn('service');
     await open(page, 'customers');
-    const current = (await waitFor(async () => (await apiGet<{ dma: string; kind: string; customersAffected: number }[]>('/outages/current')).find((o) => o.customersAffected > 0), 420_000, 1000, 'an area without water or on low pressure'))!;
+    type Outage = { dma: string; kind: string; customersAffected: number };
+    const current = (await waitFor(async () => (await apiGet<Outage[]>('/outages/current')).find((o) => o.customersAffected > 0), 420_000, 1000, 'an area without water or on low pressure'))!;
     const row = page.locator(`[data-testid="current-outages"] tr[data-dma="${current.dma}"]`).first();
     await row.waitFor({ timeout: 15_000 });
-    expect(Number(await row.getAttribute('data-customers'))).toBe(current.customersAffected);
-    expect((await row.textContent()) ?? '').toContain(current.customersAffected.toLocaleString('zh-CN'));
+    // the count can change while the outage spreads: poll until the row shows what the server says now
+    const shownAndServed = async () => {
+      const served = (await apiGet<Outage[]>('/outages/current')).find((o) => o.dma === current.dma)?.customersAffected;
+      const shown = Number(await row.getAttribute('data-customers'));
+      const text = (await row.textContent()) ?? '';
+      return served !== undefined && shown === served && text.includes(served.toLocaleString('zh-CN'));
+    };
+    await eventually(shownAndServed).toBe(true);
     await shot(page, 'customer-service');
   }, 480_000);
 
@@ -264,11 +278,11 @@ describe('dashboard in chromium on the running platform', () => {
     const page = await signIn('admin');
     await open(page, 'reports');
     await page.waitForSelector('[data-testid="kpi-report"]', { timeout: 30_000 });
-    expect(await page.getAttribute('[data-action="csv"]', 'href')).toContain('/api/v1/kpis.csv');
+    await eventually(() => page.getAttribute('[data-action="csv"]', 'href')).toContain('/api/v1/kpis.csv');
     await shot(page, 'reports');
     await open(page, 'sensors');
     await page.waitForSelector('[data-testid="sensors-table"] tr[data-sensor]');
-    expect(await page.locator('[data-testid="sensors-table"] tr[data-sensor]').count()).toBeGreaterThan(10);
+    await eventually(() => page.locator('[data-testid="sensors-table"] tr[data-sensor]').count()).toBeGreaterThan(10);
     await shot(page, 'sensors');
     await open(page, 'admin');
     await page.waitForSelector('[data-testid="users-table"] tr[data-user="viewer"]');
