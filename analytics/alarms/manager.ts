@@ -21,6 +21,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Condition } from '../../core/bus/topics.ts';
+import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
 import {
   ALARM_PRIORITIES, type AlarmEventKind, type AlarmEventRecord, type AlarmPriority, type AlarmQuery, type AlarmRecord, type AlarmShelf,
   type AlarmState, type AlarmStore, type SuppressionRecord,
@@ -72,9 +73,9 @@ export interface AlarmTransition extends AlarmEventRecord {
 }
 
 /** A refused operator action (unknown alarm, wrong state, missing reason); the message names the field. */
-export class AlarmError extends Error {
-  constructor(message: string) {
-    super(message);
+export class AlarmError extends DomainError {
+  constructor(message: string, code: DomainErrorCode = 'validation') {
+    super(code, message);
     this.name = 'AlarmError';
   }
 }
@@ -510,15 +511,15 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
     requireText(alarmId, 'alarmId');
     const a = this.open.get(alarmId);
     if (a) return a;
-    if (this.store.getAlarm(alarmId)) throw new AlarmError(`alarmId: ${alarmId} is closed`);
-    throw new AlarmError(`alarmId: no alarm ${alarmId}`);
+    if (this.store.getAlarm(alarmId)) throw new AlarmError(`alarmId: ${alarmId} is closed`, 'conflict');
+    throw new AlarmError(`alarmId: no alarm ${alarmId}`, 'not_found');
   }
 
   /** Acknowledge: active-unacknowledged → active-acknowledged; cleared-unacknowledged → cleared (closed). */
   acknowledge(alarmId: string, user: string, comment?: string): AlarmRecord {
     requireText(user, 'user');
     const a = this.openAlarm(alarmId);
-    if (a.state === 'active-acknowledged') throw new AlarmError(`alarmId: ${alarmId} is already acknowledged`);
+    if (a.state === 'active-acknowledged') throw new AlarmError(`alarmId: ${alarmId} is already acknowledged`, 'conflict');
     const from = a.state;
     const at = this.stamp();
     a.ackedAt = at;
@@ -556,7 +557,7 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
   unshelve(alarmId: string, user: string, comment?: string): AlarmRecord {
     requireText(user, 'user');
     const a = this.openAlarm(alarmId);
-    if (!a.shelved) throw new AlarmError(`alarmId: ${alarmId} is not shelved`);
+    if (!a.shelved) throw new AlarmError(`alarmId: ${alarmId} is not shelved`, 'conflict');
     this.unshelveAt(a, user, this.stamp(), comment);
     return structuredClone(a);
   }

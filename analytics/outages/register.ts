@@ -13,6 +13,7 @@
  */
 import Database from 'better-sqlite3';
 import { openStateDb } from '../../core/state/open-db.ts';
+import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
 
 export const HOUR_MS = 3_600_000;
 /** Seeds (昆明 item 14): a planned stop needs at least 24 h notice to the affected users. */
@@ -68,9 +69,9 @@ export interface IncidentSink {
   recordIncident(incident: Incident): void;
 }
 
-export class RegisterError extends Error {
-  constructor(readonly field: string, reason: string) {
-    super(`${field}: ${reason}`);
+export class RegisterError extends DomainError {
+  constructor(readonly field: string, reason: string, code: DomainErrorCode = 'validation') {
+    super(code, `${field}: ${reason}`, field);
     this.name = 'RegisterError';
   }
 }
@@ -167,7 +168,7 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
   /** Enters a planned outage. Returns it with the short-notice flag (notice < 24 h by default). */
   createPlanned(input: PlannedOutageInput): { outage: PlannedOutage; shortNotice: boolean } {
     const outage = this.validatePlanned(input);
-    if (this.getPlanned(outage.id)) throw new RegisterError('id', `planned outage ${outage.id} already exists`);
+    if (this.getPlanned(outage.id)) throw new RegisterError('id', `planned outage ${outage.id} already exists`, 'conflict');
     this.db.prepare(`INSERT INTO planned_outages (id, dmas, start, "end", notified_at, cause, reason)
       VALUES (@id, @dmas, @start, @end, @notifiedAt, @cause, @reason)`)
       .run({ ...outage, dmas: JSON.stringify(outage.dmas) });
@@ -177,7 +178,7 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
   /** Changes a planned outage (e.g. extended works); the id stays. Returns the new state and flag. */
   updatePlanned(id: string, patch: Partial<Omit<PlannedOutage, 'id'>>): { outage: PlannedOutage; shortNotice: boolean } {
     const current = this.getPlanned(id);
-    if (!current) throw new RegisterError('id', `no planned outage ${id}`);
+    if (!current) throw new RegisterError('id', `no planned outage ${id}`, 'not_found');
     const outage = this.validatePlanned({ ...current, ...patch, id });
     this.db.prepare(`UPDATE planned_outages SET dmas=@dmas, start=@start, "end"=@end, notified_at=@notifiedAt,
       cause=@cause, reason=@reason WHERE id=@id`).run({ ...outage, dmas: JSON.stringify(outage.dmas) });

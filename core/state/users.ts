@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { openStateDb } from './open-db.ts';
+import { DomainError, type DomainErrorCode } from '../errors.ts';
 
 export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -24,9 +25,9 @@ export interface User {
   disabled: boolean;
 }
 
-export class UserError extends Error {
-  constructor(readonly field: string, reason: string, readonly code: 'invalid' | 'exists' | 'not_found' = 'invalid') {
-    super(`${field}: ${reason}`);
+export class UserError extends DomainError {
+  constructor(readonly field: string, reason: string, code: DomainErrorCode = 'validation') {
+    super(code, `${field}: ${reason}`, field);
     this.name = 'UserError';
   }
 }
@@ -90,9 +91,9 @@ export class UserStore {
     const role = checkRole(input.role);
     const password = checkPassword(input.password);
     const displayName = (input.displayName ?? username).trim() || username;
-    if (this.row(username)) throw new UserError('username', `${username} already exists`, 'exists');
+    if (this.row(username)) throw new UserError('username', `${username} already exists`, 'conflict');
     const hash = await hashPassword(password);
-    if (this.row(username)) throw new UserError('username', `${username} already exists`, 'exists');
+    if (this.row(username)) throw new UserError('username', `${username} already exists`, 'conflict');
     this.db.prepare('INSERT INTO users (username, display_name, role, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?, 0)')
       .run(username, displayName, role, hash, this.now());
     return this.get(username)!;

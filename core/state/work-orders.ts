@@ -9,6 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { openStateDb } from './open-db.ts';
+import { DomainError, type DomainErrorCode } from '../errors.ts';
 
 export const WORK_ORDER_STATUSES = ['new', 'assigned', 'in_progress', 'resolved'] as const;
 export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
@@ -32,9 +33,9 @@ export interface WorkOrder {
   estimatedLossM3: number;
 }
 
-export class WorkOrderError extends Error {
-  constructor(readonly field: string, reason: string, readonly code: 'invalid' | 'exists' | 'not_found' = 'invalid') {
-    super(`${field}: ${reason}`);
+export class WorkOrderError extends DomainError {
+  constructor(readonly field: string, reason: string, code: DomainErrorCode = 'validation') {
+    super(code, `${field}: ${reason}`, field);
     this.name = 'WorkOrderError';
   }
 }
@@ -89,7 +90,7 @@ export class WorkOrderStore {
   /** One work order per alarm: a second one is refused (`exists`). */
   create(input: NewWorkOrder, now = input.at): WorkOrder {
     if (typeof input.alarmId !== 'string' || !input.alarmId) throw new WorkOrderError('alarmId', 'required');
-    if (this.byAlarm(input.alarmId)) throw new WorkOrderError('alarmId', `alarm ${input.alarmId} already has a work order`, 'exists');
+    if (this.byAlarm(input.alarmId)) throw new WorkOrderError('alarmId', `alarm ${input.alarmId} already has a work order`, 'conflict');
     const seq = (this.db.prepare('SELECT COUNT(*) AS n FROM work_orders').get() as { n: number }).n + 1;
     const id = `WO-${String(seq).padStart(5, '0')}`;
     const notes: WorkOrderNote[] = input.note ? [{ at: input.at, by: input.by, text: input.note }] : [];

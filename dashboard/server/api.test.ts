@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
+import { ENDPOINTS } from '../contract/index.ts';
 import { Client, password, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
 
 const harnesses: Harness[] = [];
@@ -24,7 +25,7 @@ describe('sign-in and sessions', () => {
     const h = await start();
     const anon = await h.app.inject({ method: 'GET', url: '/api/v1/auth/me' });
     expect(anon.statusCode).toBe(401);
-    expect(anon.json()).toMatchObject({ error: 'unauthorized' });
+    expect(anon.json()).toMatchObject({ error: { code: 'unauthorized' } });
 
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'dispatcher', password: password('dispatcher') } });
     expect(r.statusCode).toBe(200);
@@ -62,11 +63,11 @@ describe('sign-in and sessions', () => {
     for (let i = 0; i < 5; i++) {
       const r = await c.login('viewer', 'wrong password!');
       expect(r.statusCode).toBe(401);
-      expect(r.json()).toMatchObject({ error: 'bad_credentials' });
+      expect(r.json()).toMatchObject({ error: { code: 'bad_credentials' } });
     }
     const limited = await c.login('viewer', password('viewer'));
     expect(limited.statusCode).toBe(429);
-    expect(limited.json()).toMatchObject({ error: 'rate_limited' });
+    expect(limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
     expect(limited.headers['retry-after']).toBeDefined();
     // another user from the same address is not locked out
     expect((await c.login('dispatcher', password('dispatcher'))).statusCode).toBe(200);
@@ -107,7 +108,7 @@ describe('CSRF and roles', () => {
     const c = await Client.signIn(h.app, 'dispatcher');
     const none = await c.send('POST', `/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, {}, null);
     expect(none.statusCode).toBe(403);
-    expect(none.json()).toMatchObject({ error: 'csrf' });
+    expect(none.json()).toMatchObject({ error: { code: 'csrf' } });
     const wrong = await c.send('POST', `/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, {}, 'x'.repeat(43));
     expect(wrong.statusCode).toBe(403);
     // another session's token is not this session's
@@ -125,17 +126,18 @@ describe('CSRF and roles', () => {
     expect((list.json() as { id: string }[]).map((a) => a.id)).toContain(alarm.id);
     const refused = await viewer.send('POST', `/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, { comment: 'seen' });
     expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toMatchObject({ error: 'forbidden' });
-    expect(refused.json().message).toContain('alarms.ack');
+    expect(refused.json()).toMatchObject({ error: { code: 'forbidden' } });
+    expect(refused.json().error.message).toContain('alarms.ack');
 
     const dispatcher = await Client.signIn(h.app, 'dispatcher');
     // no body at all is an empty one
-    expect((await dispatcher.send('POST', '/api/v1/alarms/nope/ack')).json()).toEqual({ error: 'not_found', message: 'alarmId: no alarm nope' });
+    expect((await dispatcher.send('POST', '/api/v1/alarms/nope/ack')).json()).toEqual({ error: { code: 'not_found', message: 'alarmId: no alarm nope' } });
     const acked = await dispatcher.send('POST', `/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, { comment: 'crew informed' });
     expect(acked.statusCode).toBe(200);
     expect(acked.json()).toMatchObject({ state: 'active-acknowledged', ackedBy: 'dispatcher', ackComment: 'crew informed' });
     const again = await dispatcher.send('POST', `/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, {});
     expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('conflict');
     const shelved = await dispatcher.send('POST', `/api/v1/alarms/${encodeURIComponent(alarm.id)}/shelve`, { minutes: 30, reason: 'known works' });
     expect(shelved.statusCode).toBe(200);
     expect(shelved.json().shelved).toMatchObject({ until: T0 + 30 * 60_000, by: 'dispatcher', reason: 'known works' });
@@ -243,33 +245,61 @@ describe('CSRF and roles', () => {
   });
 });
 
+describe('error codes', () => {
+  it('maps each domain refusal by its code: not found 404, conflict 409, invalid 400, with the field', async () => {
+    const h = await start();
+    const c = await Client.signIn(h.app, 'admin');
+    const missing = await c.send('PUT', '/api/v1/planned-outages/nope', { reason: 'x' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: { code: 'not_found', message: 'id: no planned outage nope', field: 'id' } });
+    const user = { username: 'crew1', role: 'maintenance', password: 'a long enough password' };
+    expect((await c.send('POST', '/api/v1/users', user)).statusCode).toBe(201);
+    const twice = await c.send('POST', '/api/v1/users', user);
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json()).toEqual({ error: { code: 'conflict', message: 'username: crew1 already exists', field: 'username' } });
+    const backwards = await c.send('POST', '/api/v1/planned-outages', { dmas: ['north'], start: T0 + HOUR, end: T0, cause: 'maintenance', reason: 'x' });
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().error).toMatchObject({ code: 'validation', field: 'end' });
+    const noWorkOrder = await c.send('PATCH', '/api/v1/work-orders/nope', { crew: 'A' });
+    expect(noWorkOrder.statusCode).toBe(404);
+    expect(noWorkOrder.json().error).toMatchObject({ code: 'not_found', field: 'id' });
+  });
+});
+
 describe('schemas', () => {
   it('refuses unknown and missing fields, naming them', async () => {
     const h = await start();
     const c = await Client.signIn(h.app, 'admin');
     const extra = await c.send('POST', '/api/v1/planned-outages', { dmas: ['north'], start: T0, end: T0 + HOUR, cause: 'maintenance', reason: 'x', colour: 'red' });
     expect(extra.statusCode).toBe(400);
-    expect(extra.json()).toEqual({ error: 'validation', message: 'body.colour: unknown field' });
+    expect(extra.json()).toEqual({ error: { code: 'validation', message: 'body.colour: unknown field', field: 'body.colour' } });
     const missing = await c.send('POST', '/api/v1/planned-outages', { dmas: ['north'], start: T0, end: T0 + HOUR, reason: 'x' });
-    expect(missing.json().message).toBe('body.cause: required');
+    expect(missing.json().error.message).toBe('body.cause: required');
     const badItem = await c.send('POST', '/api/v1/planned-outages', { dmas: [''], start: T0, end: T0 + HOUR, cause: 'maintenance', reason: 'x' });
-    expect(badItem.json().message).toMatch(/^body\.dmas\[0\]: /);
+    expect(badItem.json().error.message).toMatch(/^body\.dmas\[0\]: /);
     const unknownDma = await c.send('POST', '/api/v1/planned-outages', { dmas: ['mars'], start: T0, end: T0 + HOUR, cause: 'maintenance', reason: 'x' });
-    expect(unknownDma.json()).toEqual({ error: 'validation', message: 'dmas[0]: unknown DMA mars' });
+    expect(unknownDma.json()).toEqual({ error: { code: 'validation', message: 'dmas[0]: unknown DMA mars', field: 'dmas[0]' } });
     const q = await c.get('/api/v1/alarms?nonsense=1');
     expect(q.statusCode).toBe(400);
-    expect(q.json().message).toBe('querystring.nonsense: unknown field');
-    expect((await c.get('/api/v1/alarms?limit=5000')).json().message).toMatch(/^querystring\.limit: must be <= 1000/);
-    expect((await c.send('POST', '/api/v1/users', { username: 'x1', role: 'viewer', password: 'short' })).json().message).toMatch(/^body\.password: /);
+    expect(q.json().error.message).toBe('querystring.nonsense: unknown field');
+    expect((await c.get('/api/v1/alarms?limit=5000')).json().error.message).toMatch(/^querystring\.limit: must be <= 1000/);
+    expect((await c.send('POST', '/api/v1/users', { username: 'x1', role: 'viewer', password: 'short' })).json().error.message).toMatch(/^body\.password: /);
   });
 
-  it('serves the OpenAPI document at /docs listing the routes', async () => {
+  it('serves the OpenAPI document at /docs: exactly the contract\'s routes, each with its answer schema', async () => {
     const h = await start();
-    const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json() as { openapi: string; paths: Record<string, object> };
+    type Operation = { responses: Record<string, { content?: Record<string, { schema?: object }> }> };
+    const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json() as { openapi: string; paths: Record<string, Record<string, Operation>> };
     expect(doc.openapi).toMatch(/^3\./);
-    for (const p of ['/api/v1/auth/login', '/api/v1/alarms', '/api/v1/alarms/{id}/ack', '/api/v1/planned-outages/{id}', '/api/v1/work-orders/{id}',
-      '/api/v1/kpis.csv', '/api/v1/users/{username}', '/api/v1/device-tokens/{id}', '/api/v1/map', '/api/v1/history', '/api/v1/public/outages']) {
-      expect(Object.keys(doc.paths)).toContain(p);
+    const documented = Object.entries(doc.paths).filter(([p]) => p.startsWith('/api/v1/'))
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    const contract = ENDPOINTS.map((e) => `${e.method} /api/v1${e.url.replace(/:(\w+)/g, '{$1}')}`).sort();
+    expect(documented).toEqual(contract);
+    for (const e of ENDPOINTS) {
+      const op = doc.paths[`/api/v1${e.url.replace(/:(\w+)/g, '{$1}')}`][e.method.toLowerCase()];
+      const answer = op.responses[String(e.status ?? 200)]?.content?.[e.contentType ?? 'application/json']?.schema;
+      expect(answer, `${e.method} ${e.url}`).toBeDefined();
+      expect(op.responses['4XX']?.content?.['application/json']?.schema, `${e.method} ${e.url} error body`).toBeDefined();
     }
     expect(JSON.stringify(doc.paths['/api/v1/planned-outages'])).toContain('"additionalProperties":false');
     const ui = await h.app.inject({ method: 'GET', url: '/docs/' });
@@ -346,8 +376,8 @@ describe('areas, outages, public page', () => {
     const csv = await v.get(`/api/v1/kpis.csv?from=${T0 - HOUR}&to=${T0 + 2 * HOUR}`);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(csv.body.startsWith('\uFEFFsection,area,item,metric,value,unit')).toBe(true);
-    expect((await v.get(`/api/v1/kpis?from=${T0}`)).json().message).toBe('querystring.to: required with from');
-    expect((await v.get(`/api/v1/kpis?from=${T0}&to=${T0 + HOUR}&exclude=weather`)).json().message).toMatch(/^querystring\.exclude: unknown cause code\(s\) weather/);
+    expect((await v.get(`/api/v1/kpis?from=${T0}`)).json().error.message).toBe('querystring.to: required with from');
+    expect((await v.get(`/api/v1/kpis?from=${T0}&to=${T0 + HOUR}&exclude=weather`)).json().error.message).toMatch(/^querystring\.exclude: unknown cause code\(s\) weather/);
   });
 });
 
@@ -374,7 +404,7 @@ describe('web app, headers, late analytics', () => {
     const api404 = await h.app.inject({ method: 'GET', url: '/api/v1/nothing-here' });
     expect(api404.statusCode).toBe(401); // not signed in comes first
     const c = await Client.signIn(h.app, 'viewer');
-    expect((await c.get('/api/v1/nothing-here')).json()).toEqual({ error: 'not_found', message: 'no route GET /api/v1/nothing-here' });
+    expect((await c.get('/api/v1/nothing-here')).json()).toEqual({ error: { code: 'not_found', message: 'no route GET /api/v1/nothing-here' } });
   });
 
   it('sends security headers with a CSP that allows only the app\'s own scripts', async () => {

@@ -1,17 +1,16 @@
 /**
  * The REST API under /api/v1: sessions from the `aw_session` cookie, the sign-in routes, the role
  * and CSRF checks (before validation, so a refused caller learns nothing about the body), the
- * error shape `{ error, message }`, and the routes of each view.
+ * error body `{ error: { code, message, field? } }` with the status its code gives (contract
+ * ERROR_STATUS), and the routes of each view, all declared in dashboard/contract.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AlarmError } from '../../analytics/alarms/manager.ts';
-import { RegisterError } from '../../analytics/outages/register.ts';
-import { UserError } from '../../core/state/users.ts';
-import { WorkOrderError } from '../../core/state/work-orders.ts';
+import { DomainError } from '../../core/errors.ts';
 import type { Session } from '../../core/state/sessions.ts';
+import { API, ERROR_STATUS, type ErrorBody, type ErrorCode } from '../contract/index.ts';
 import { ApiError, apiUser, type ApiUser, type DashboardContext } from './context.ts';
-import { obj, str } from './schemas.ts';
+import { serve, type ServeOptions } from './schemas.ts';
 import { registerNetworkRoutes } from './routes/network.ts';
 import { registerAlarmRoutes } from './routes/alarms.ts';
 import { registerOutageRoutes } from './routes/outages.ts';
@@ -41,19 +40,25 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** `body.dmas[0]: must NOT have fewer than 1 items` style messages from ajv errors. */
-export function formatValidation(errors: FastifyError['validation'], context: string | undefined): string {
-  return (errors ?? []).map((e) => {
+/**
+ * `body.dmas[0]: must NOT have fewer than 1 items` style messages from ajv errors, and the path of
+ * the first one's field (`body.dmas[0]`).
+ */
+export function formatValidation(errors: FastifyError['validation'], context: string | undefined): { message: string; field?: string } {
+  const problems = (errors ?? []).map((e) => {
     const at = [context ?? 'request', ...e.instancePath.split('/').filter(Boolean)]
       .reduce((p, seg) => (/^\d+$/.test(seg) ? `${p}[${seg}]` : `${p}.${seg}`));
     const params = e.params as Record<string, unknown>;
-    if (e.keyword === 'additionalProperties') return `${at}.${String(params.additionalProperty)}: unknown field`;
-    if (e.keyword === 'required') return `${at}.${String(params.missingProperty)}: required`;
-    return `${at}: ${e.message ?? 'invalid'}`;
-  }).join('; ');
+    if (e.keyword === 'additionalProperties') return { field: `${at}.${String(params.additionalProperty)}`, reason: 'unknown field' };
+    if (e.keyword === 'required') return { field: `${at}.${String(params.missingProperty)}`, reason: 'required' };
+    return { field: at, reason: e.message ?? 'invalid' };
+  });
+  return { message: problems.map((p) => `${p.field}: ${p.reason}`).join('; '), field: problems[0]?.field };
 }
 
-export async function registerApi(app: FastifyInstance, ctx: DashboardContext): Promise<void> {
+export async function registerApi(app: FastifyInstance, ctx: DashboardContext, opts: Pick<ServeOptions, 'checkResponses'> = {}): Promise<void> {
+  // answers as JSON.stringify gives them: the response schemas describe them (and the tests check them)
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.decorateRequest('dashUser', undefined);
   app.decorateRequest('dashSession', undefined);
 
@@ -66,43 +71,45 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext): 
     if (req.body === undefined && STATE_CHANGING.has(req.method)) req.body = {};
     const cfg = req.routeOptions.config;
     if (cfg.public) return;
-    if (!req.dashUser || !req.dashSession) throw new ApiError(401, 'unauthorized', 'not signed in (POST /api/v1/auth/login)');
+    if (!req.dashUser || !req.dashSession) throw new ApiError('unauthorized', 'not signed in (POST /api/v1/auth/login)');
     if (STATE_CHANGING.has(req.method) && !cfg.noCsrf) {
       const token = req.headers['x-csrf-token'];
       if (typeof token !== 'string' || !sameText(token, req.dashSession.csrfToken)) {
-        throw new ApiError(403, 'csrf', 'x-csrf-token: missing or wrong (use the csrfToken from sign-in or GET /auth/me)');
+        throw new ApiError('csrf', 'x-csrf-token: missing or wrong (use the csrfToken from sign-in or GET /auth/me)', 'headers.x-csrf-token');
       }
     }
     if (cfg.permission && !req.dashUser.permissions.includes(cfg.permission)) {
-      throw new ApiError(403, 'forbidden', `role ${req.dashUser.role} lacks permission ${cfg.permission}`);
+      throw new ApiError('forbidden', `role ${req.dashUser.role} lacks permission ${cfg.permission}`);
     }
   });
 
+  // every refusal is mapped by its code, never by its message
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const send = (status: number, error: string, message: string) => reply.code(status).send({ error, message });
-    if (err instanceof ApiError) return send(err.status, err.code, err.message);
-    if (err.validation) return send(400, 'validation', formatValidation(err.validation, err.validationContext));
-    if (err instanceof AlarmError) return /: no alarm /.test(err.message) ? send(404, 'not_found', err.message) : send(409, 'conflict', err.message);
-    if (err instanceof RegisterError) return /^id: no planned outage/.test(err.message) ? send(404, 'not_found', err.message) : send(400, 'validation', err.message);
-    if (err instanceof UserError || err instanceof WorkOrderError) {
-      return err.code === 'exists' ? send(409, 'conflict', err.message) : err.code === 'not_found' ? send(404, 'not_found', err.message) : send(400, 'validation', err.message);
+    const send = (code: ErrorCode, message: string, field?: string, status: number = ERROR_STATUS[code]) =>
+      reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } } satisfies ErrorBody);
+    if (err instanceof ApiError || err instanceof DomainError) return send(err.code, err.message, err.field);
+    if (err.validation) {
+      const { message, field } = formatValidation(err.validation, err.validationContext);
+      return send('validation', message, field);
     }
-    if (err.statusCode && err.statusCode < 500) return send(err.statusCode, err.code ?? 'bad_request', err.message);
+    // fastify's own refusals (a body that is not JSON, too large, a wrong content type) keep their status
+    if (err.statusCode && err.statusCode < 500) return send('bad_request', err.message, undefined, err.statusCode);
     ctx.log.error({ err: String(err), stack: err.stack, url: req.url }, 'dashboard API error');
-    return send(500, 'internal', 'internal error (see the server log)');
+    return send('internal', 'internal error (see the server log)');
   });
-  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } } satisfies ErrorBody));
 
-  registerAuthRoutes(app, ctx);
-  registerNetworkRoutes(app, ctx);
-  registerAlarmRoutes(app, ctx);
-  registerOutageRoutes(app, ctx);
-  registerWorkOrderRoutes(app, ctx);
-  registerReportRoutes(app, ctx);
-  registerAdminRoutes(app, ctx);
+  const routeOpts = { checkResponses: opts.checkResponses };
+  registerAuthRoutes(app, ctx, routeOpts);
+  registerNetworkRoutes(app, ctx, routeOpts);
+  registerAlarmRoutes(app, ctx, routeOpts);
+  registerOutageRoutes(app, ctx, routeOpts);
+  registerWorkOrderRoutes(app, ctx, routeOpts);
+  registerReportRoutes(app, ctx, routeOpts);
+  registerAdminRoutes(app, ctx, routeOpts);
 }
 
-function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext): void {
+function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {
   const limiter = app.createRateLimit({
     max: LOGIN_MAX_FAILURES,
     timeWindow: LOGIN_WINDOW_MS,
@@ -115,43 +122,36 @@ function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext): void {
     else reply.setCookie(SESSION_COOKIE, value, opts);
   };
 
-  app.post('/auth/login', {
-    config: { public: true, noCsrf: true },
-    schema: {
-      tags: ['auth'], summary: 'Sign in',
-      body: obj({ username: str(64, 1), password: str(1024, 1) }, ['username', 'password']),
-    },
-  }, async (req, reply) => {
-    const { username, password } = req.body as { username: string; password: string };
+  serve(app, API.auth.login, async (req, reply) => {
+    const { username, password } = req.body;
     const before = await limiter(req, { increment: false });
     if (!before.isAllowed && before.remaining <= 0) {
-      return reply.code(429).header('retry-after', String(before.ttlInSeconds)).send({
-        error: 'rate_limited', message: `username: too many failed sign-ins for ${username} from this address; try again in ${before.ttlInSeconds} s`,
-      });
+      reply.header('retry-after', String(before.ttlInSeconds));
+      throw new ApiError('rate_limited', `username: too many failed sign-ins for ${username} from this address; try again in ${before.ttlInSeconds} s`, 'body.username');
     }
     const user = await ctx.users.verify(username, password);
     if (!user) {
       await limiter(req);
       ctx.log.warn({ username, ip: req.ip }, 'dashboard sign-in failed');
-      throw new ApiError(401, 'bad_credentials', 'username or password: wrong, or the account is disabled');
+      throw new ApiError('bad_credentials', 'username or password: wrong, or the account is disabled');
     }
     const { id, session } = ctx.sessions.create(user.username);
     setCookie(req, reply, id);
     ctx.log.info({ username: user.username, role: user.role }, 'dashboard sign-in');
     return { user: apiUser(user), csrfToken: session.csrfToken };
-  });
+  }, { ...opts, noCsrf: true });
 
-  app.post('/auth/logout', { schema: { tags: ['auth'], summary: 'Sign out' } }, async (req, reply) => {
+  serve(app, API.auth.logout, async (req, reply) => {
     ctx.sessions.delete(req.cookies[SESSION_COOKIE]);
     setCookie(req, reply, '', true);
-    return { ok: true };
-  });
+    return { ok: true } as const;
+  }, opts);
 
-  app.get('/auth/me', { schema: { tags: ['auth'], summary: 'The signed-in user and the CSRF token' } }, async (req) => ({ user: req.dashUser, csrfToken: req.dashSession!.csrfToken }));
+  serve(app, API.auth.me, async (req) => ({ user: req.dashUser!, csrfToken: req.dashSession!.csrfToken }), opts);
 
-  app.get('/auth/info', { config: { public: true }, schema: { tags: ['auth'], summary: 'Mode, site and (demo mode) the demo users' } }, async () => ({
+  serve(app, API.auth.info, async () => ({
     mode: ctx.config.mode,
     site: { name: ctx.config.site.name, timezone: ctx.config.site.timezone },
     ...(ctx.config.mode === 'demo' ? { demoUsers: ctx.demoUsers } : {}),
-  }));
+  }), opts);
 }

@@ -1,6 +1,7 @@
 /**
- * What the dashboard's routes share: the platform's parts, the state stores, the permission table,
- * and the error shape `{ error, message }` (the message names the field and the reason).
+ * What the dashboard's routes share: the platform's parts, the state stores, the signed-in user with
+ * the permissions of its role (the table is in the contract), and `ApiError`, a refusal with a code
+ * of the contract (the message names the field and the reason).
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -14,24 +15,13 @@ import type { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { OutageRegister } from '../../analytics/outages/register.ts';
 import type { AreaStateService } from './area-state.ts';
-
-/** Who may do what: the one place the server's role checks come from (dashboard/API.md). */
-export const PERMISSIONS = {
-  'alarms.ack': ['admin', 'dispatcher'],
-  'alarms.shelve': ['admin', 'dispatcher'],
-  'outages.edit': ['admin', 'dispatcher', 'customer_service'],
-  'workorders.edit': ['admin', 'dispatcher', 'maintenance'],
-  'users.manage': ['admin'],
-  'tokens.manage': ['admin'],
-} as const satisfies Record<string, readonly Role[]>;
-
-export type Permission = keyof typeof PERMISSIONS;
+import { ERROR_STATUS, PERMISSIONS, type ErrorCode, type Permission, type User as ContractUser } from '../contract/index.ts';
 
 export function permissionsOf(role: Role): Permission[] {
   return (Object.keys(PERMISSIONS) as Permission[]).filter((p) => (PERMISSIONS[p] as readonly Role[]).includes(role));
 }
 
-export interface ApiUser { username: string; displayName: string; role: Role; permissions: Permission[] }
+export type ApiUser = ContractUser;
 
 export function apiUser(u: User): ApiUser {
   return { username: u.username, displayName: u.displayName, role: u.role, permissions: permissionsOf(u.role) };
@@ -52,10 +42,14 @@ declare module 'fastify' {
   }
 }
 
+/** A refused request; its HTTP status follows from the code (contract ERROR_STATUS). */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  readonly status: number;
+  /** `field` is the path of the input the refusal is about, e.g. `querystring.to`. */
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
     super(message);
     this.name = 'ApiError';
+    this.status = ERROR_STATUS[code];
   }
 }
 
@@ -86,6 +80,6 @@ export interface DashboardContext {
 /** The started analytics, or a 503 naming why not. */
 export function requireAnalytics(ctx: DashboardContext): AnalyticsService {
   const a = ctx.analytics();
-  if (!a) throw new ApiError(503, 'starting', 'analytics is not running yet (the demo starts it after the 7-day backfill); try again shortly');
+  if (!a) throw new ApiError('starting', 'analytics is not running yet (the demo starts it after the 7-day backfill); try again shortly');
   return a;
 }

@@ -53,6 +53,8 @@ export interface DashboardDeps {
   topology?: Topology;
   /** Built web app; default dashboard/web/dist. */
   webDist?: string;
+  /** Check every API answer against the contract's schema (tests). */
+  checkResponses?: boolean;
 }
 
 export interface DashboardHandle {
@@ -152,7 +154,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: false });
 
-  await app.register(async (api) => { await registerApi(api, ctx); }, { prefix: '/api/v1' });
+  await app.register(async (api) => { await registerApi(api, ctx, { checkResponses: deps.checkResponses }); }, { prefix: '/api/v1' });
   registerPublicOutagePage(app, ctx);
 
   const signedIn = (req: FastifyRequest) => resolveSession(ctx, req.cookies[SESSION_COOKIE])?.user;

@@ -68,7 +68,7 @@ export async function startHarness(opts: { config?: Record<string, unknown>; web
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   const dash = await registerDashboard(app, {
     config, store, log: pino({ level: 'silent' }), topology, webDist: opts.webDist ?? join(dir, 'no-dist'),
-    analytics: opts.analytics === false ? undefined : analytics,
+    analytics: opts.analytics === false ? undefined : analytics, checkResponses: true,
   });
   await app.ready();
   return {

@@ -2,17 +2,13 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { LatestValue } from '../../../core/tsdb/types.ts';
+import { API, type HealthState, type NetworkMap, type SensorInfo } from '../../contract/index.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { isActive } from '../area-state.ts';
-import { obj, ms, int } from '../schemas.ts';
+import { serve, type ServeOptions } from '../schemas.ts';
 import { readHistory, HistoryQueryError, DEFAULT_HISTORY_POINTS } from '../history.ts';
 
-export interface NetworkMap {
-  dmas: { id: string; name: string; x?: number; y?: number; customers: number }[];
-  sensors: { id: string; name: string; kind: string; unit: string; site: string; dma: string; x?: number; y?: number; place: string; thresholds?: object }[];
-  links: { dma?: string; points: [number, number][] }[];
-  bounds: { minX: number; minY: number; maxX: number; maxY: number };
-}
+export type { NetworkMap };
 
 /** Reads the topology's map file: `{ links: [{ dma?, points: [[x, y], …] }] }`; errors name the field. */
 export function readMapFile(file: string): NetworkMap['links'] {
@@ -51,24 +47,23 @@ export function buildMap(ctx: DashboardContext): NetworkMap {
   return { dmas, sensors, links, bounds };
 }
 
-type HealthState = 'ok' | 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'unknown';
-
-export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContext): void {
-  app.get('/site', { schema: { tags: ['network'], summary: 'Site name, time zone, mode' } }, async () => ({
+export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
+  serve(app, API.network.site, async () => ({
     name: ctx.config.site.name, timezone: ctx.config.site.timezone, mode: ctx.config.mode,
-  }));
+  }), opts);
 
   let map: NetworkMap | undefined;
-  app.get('/map', { schema: { tags: ['network'], summary: 'Areas, sensors and pipes in the network\'s own coordinates' } }, async () => {
-    try { map ??= buildMap(ctx); } catch (e) { throw new ApiError(500, 'map', (e as Error).message); }
+  serve(app, API.network.map, async () => {
+    // a broken map file is the server's configuration problem: a 500 whose message names the file
+    try { map ??= buildMap(ctx); } catch (e) { throw new ApiError('internal', (e as Error).message); }
     return map;
-  });
+  }, opts);
 
-  app.get('/dmas/state', { schema: { tags: ['network'], summary: 'State of each area' } }, async () => ctx.area.dmaStates());
+  serve(app, API.network.dmaStates, async () => ctx.area.dmaStates(), opts);
 
-  app.get('/kpis/summary', { schema: { tags: ['network'], summary: 'Live KPI tiles' } }, async () => ctx.area.kpiSummary());
+  serve(app, API.network.kpiSummary, async () => ctx.area.kpiSummary(), opts);
 
-  app.get('/sensors', { schema: { tags: ['network'], summary: 'Sensor catalogue with health and latest values' } }, async () => {
+  serve(app, API.network.sensors, async () => {
     const sensors = ctx.topology.networkSensors();
     const byKind = new Map<string, string[]>();
     for (const s of sensors) byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), s.id]);
@@ -84,9 +79,9 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContex
     }
     const now = ctx.now();
     const running = !!ctx.analytics();
-    return sensors.map((s) => {
+    return sensors.map((s): SensorInfo => {
       const l = latest.get(s.id);
-      let health: { state: HealthState; since?: number };
+      let health: SensorInfo['health'];
       const fault = faults.get(s.id);
       if (fault) health = fault;
       else if (!l) health = { state: running ? 'offline' : 'unknown' };
@@ -99,25 +94,20 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContex
         health,
       };
     });
-  });
+  }, opts);
 
-  app.get('/history', {
-    schema: {
-      tags: ['network'], summary: 'Downsampled history (mean per window, computed by the store)',
-      querystring: obj({ sensors: { type: 'string', minLength: 1, maxLength: 4000 }, from: ms, to: ms, points: int(10, 5000) }, ['sensors', 'from', 'to']),
-    },
-  }, async (req) => {
-    const q = req.query as { sensors: string; from: number; to: number; points?: number };
+  serve(app, API.network.history, async (req) => {
+    const q = req.query;
     const ids = [...new Set(q.sensors.split(',').map((s) => s.trim()).filter(Boolean))];
-    if (ids.length === 0 || ids.length > 20) throw new ApiError(400, 'validation', `querystring.sensors: give 1 to 20 sensor ids (got ${ids.length})`);
+    if (ids.length === 0 || ids.length > 20) throw new ApiError('validation', `querystring.sensors: give 1 to 20 sensor ids (got ${ids.length})`, 'querystring.sensors');
     const unknown = ids.filter((id) => !ctx.topology.sensors.has(id));
-    if (unknown.length) throw new ApiError(400, 'validation', `querystring.sensors: unknown sensor ${unknown.join(', ')}`);
-    if (q.to <= q.from) throw new ApiError(400, 'validation', 'querystring.to: must be after from');
+    if (unknown.length) throw new ApiError('validation', `querystring.sensors: unknown sensor ${unknown.join(', ')}`, 'querystring.sensors');
+    if (q.to <= q.from) throw new ApiError('validation', 'querystring.to: must be after from', 'querystring.to');
     try {
       return await readHistory(ctx.store, { sensors: ids, from: q.from, to: q.to, points: q.points ?? DEFAULT_HISTORY_POINTS }, ctx.topology);
     } catch (e) {
-      if (e instanceof HistoryQueryError) throw new ApiError(400, 'validation', `querystring.${e.message}`);
+      if (e instanceof HistoryQueryError) throw new ApiError('validation', `querystring.${e.message}`, `querystring.${e.field}`);
       throw e;
     }
-  });
+  }, opts);
 }

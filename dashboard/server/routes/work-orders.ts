@@ -1,11 +1,11 @@
 /** Maintenance: work orders (burst alarms create them; crews, status, notes). */
 import type { FastifyInstance } from 'fastify';
-import { WORK_ORDER_STATUSES, type WorkOrderStatus } from '../../../core/state/work-orders.ts';
+import { API } from '../../contract/index.ts';
 import { ApiError, requireAnalytics, type DashboardContext } from '../context.ts';
 import { burstEvidence, WORK_ORDER_ALARM_TYPES } from '../work-order-service.ts';
-import { obj, str, params } from '../schemas.ts';
+import { serve, type ServeOptions } from '../schemas.ts';
 
-export function registerWorkOrderRoutes(app: FastifyInstance, ctx: DashboardContext): void {
+export function registerWorkOrderRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
   /** The burst's flow estimate changes every minute without an alarm transition: read it from the open alarm. */
   const refreshFlows = () => {
     const a = ctx.analytics();
@@ -18,38 +18,26 @@ export function registerWorkOrderRoutes(app: FastifyInstance, ctx: DashboardCont
     }
   };
 
-  app.get('/work-orders', {
-    schema: { tags: ['work orders'], summary: 'Work orders, newest first', querystring: obj({ status: { type: 'string', enum: [...WORK_ORDER_STATUSES] } }) },
-  }, async (req) => {
+  serve(app, API.workOrders.list, async (req) => {
     refreshFlows();
-    return ctx.workOrders.list(ctx.now(), (req.query as { status?: WorkOrderStatus }).status);
-  });
+    return ctx.workOrders.list(ctx.now(), req.query.status);
+  }, opts);
 
-  app.post('/work-orders', {
-    config: { permission: 'workorders.edit' },
-    schema: { tags: ['work orders'], summary: 'Create a work order for an alarm', body: obj({ alarmId: str(256, 1), note: str(2000) }, ['alarmId']) },
-  }, async (req, reply) => {
-    const { alarmId, note } = req.body as { alarmId: string; note?: string };
+  serve(app, API.workOrders.create, async (req) => {
+    const { alarmId, note } = req.body;
     const alarm = requireAnalytics(ctx).alarms.get(alarmId);
-    if (!alarm) throw new ApiError(404, 'not_found', `alarmId: no alarm ${alarmId}`);
+    if (!alarm) throw new ApiError('not_found', `alarmId: no alarm ${alarmId}`, 'body.alarmId');
     const now = ctx.now();
     const wo = ctx.workOrders.create({
       alarmId, dma: alarm.dma ?? '', by: req.dashUser!.username, at: now, note: note || undefined,
       ...(WORK_ORDER_ALARM_TYPES.includes(alarm.type) ? burstEvidence(alarm) : alarm.sensor ? { locationHint: alarm.sensor } : {}),
     }, now);
-    return reply.code(201).send(wo);
-  });
+    return wo;
+  }, opts);
 
-  app.patch('/work-orders/:id', {
-    config: { permission: 'workorders.edit' },
-    schema: {
-      tags: ['work orders'], summary: 'Assign a crew, change the status, add a note', params: params('id'),
-      body: obj({ status: { type: 'string', enum: [...WORK_ORDER_STATUSES] }, crew: str(200), note: str(2000) }),
-    },
-  }, async (req) => {
-    const { id } = req.params as { id: string };
-    const body = req.body as { status?: string; crew?: string; note?: string };
-    if (body.status === undefined && body.crew === undefined && !body.note) throw new ApiError(400, 'validation', 'body: give status, crew or note');
-    return ctx.workOrders.update(id, body, req.dashUser!.username, ctx.now());
-  });
+  serve(app, API.workOrders.update, async (req) => {
+    const body = req.body;
+    if (body.status === undefined && body.crew === undefined && !body.note) throw new ApiError('validation', 'body: give status, crew or note', 'body');
+    return ctx.workOrders.update(req.params.id, body, req.dashUser!.username, ctx.now());
+  }, opts);
 }

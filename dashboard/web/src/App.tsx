@@ -15,7 +15,7 @@ import { SignIn } from './views/SignIn.tsx';
 import { ControlRoom } from './views/ControlRoom.tsx';
 import { LazyView } from './components/LazyView.tsx';
 import { t } from './i18n.ts';
-import type { AuthInfo, Session as SessionData, Site } from './types.ts';
+import type { AuthInfo, Session as SessionData, Site } from '../../contract/index.ts';
 
 type Phase = { kind: 'loading' } | { kind: 'signed-out'; info?: AuthInfo } | { kind: 'signed-in'; session: SessionData; site: Site };
 

@@ -1,9 +1,12 @@
 /**
- * The REST client (dashboard/API.md). Every state-changing request carries the session's CSRF token
- * in `x-csrf-token`; a 401 anywhere sends the app back to the sign-in page.
+ * The REST client (dashboard/contract; the routes at /docs). Every state-changing request carries the
+ * session's CSRF token in `x-csrf-token`; a 401 anywhere sends the app back to the sign-in page.
  */
+import type { ErrorBody, ErrorCode } from '../../contract/index.ts';
+
+/** A refused request: the contract's error code, the message naming the field, and the field's path. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+  constructor(readonly status: number, readonly code: ErrorCode | 'unreachable', message: string, readonly field?: string) { super(message); }
 }
 
 const BASE = '/api/v1';
@@ -37,8 +40,9 @@ async function request<T>(method: string, path: string, opts: { query?: Query; b
   let data: unknown = undefined;
   try { data = text ? JSON.parse(text) : undefined; } catch { data = text; }
   if (!res.ok) {
-    const e = (data && typeof data === 'object' ? data : {}) as { error?: string; message?: string };
-    throw new ApiError(res.status, e.error ?? String(res.status), e.message ?? res.statusText);
+    // no error body: a proxy or the network answered, not the API
+    const e = (data && typeof data === 'object' ? (data as Partial<ErrorBody>).error : undefined);
+    throw e ? new ApiError(res.status, e.code, e.message, e.field) : new ApiError(res.status, 'unreachable', res.statusText || `HTTP ${res.status}`);
   }
   return data as T;
 }

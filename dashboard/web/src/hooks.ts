@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.ts';
 import { useLiveEvent, useRooms } from './live.ts';
-import type { AlarmRecord, DmaState, KpiSummary, NetworkMap } from './types.ts';
+import type { AlarmRecord, AlarmTransition, DmaState, KpiSummary, NetworkMap } from '../../contract/index.ts';
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -73,7 +73,7 @@ export const isOpenAlarm = (a: AlarmRecord) => a.state !== 'cleared';
 export function useOpenAlarms(onTransition?: (kind: string, alarm: AlarmRecord) => void): Loaded<AlarmRecord[]> {
   const r = useApi<AlarmRecord[]>('/alarms', { open: true, limit: 1000 });
   useRooms(['alarms']);
-  useLiveEvent<{ kind: string; alarm: AlarmRecord }>('alarm', ({ kind, alarm }) => {
+  useLiveEvent<AlarmTransition>('alarm', ({ kind, alarm }) => {
     r.set((prev) => {
       const rest = (prev ?? []).filter((a) => a.id !== alarm.id);
       return isOpenAlarm(alarm) ? [alarm, ...rest].sort((a, b) => b.raisedAt - a.raisedAt) : rest;

@@ -1,5 +1,5 @@
 /** Latest live value per sensor, shared by the map's tooltips and the value lists. */
-import type { LiveValue } from './types.ts';
+import type { LiveValue } from '../../contract/index.ts';
 
 export const latestValues = new Map<string, LiveValue>();
 

@@ -1,6 +1,6 @@
 /** Hash routes (`#/alarms`), so deep links work whatever the server does with paths. */
 import { useEffect, useState } from 'preact/hooks';
-import type { Permission } from './types.ts';
+import type { Permission } from '../../contract/index.ts';
 import type { MessageKey } from './i18n.ts';
 
 export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'reports' | 'sensors' | 'admin';

@@ -1,7 +1,7 @@
 /** The signed-in user and the site, shared by every view through a context. */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { Permission, Site, User } from './types.ts';
+import type { Permission, Site, User } from '../../contract/index.ts';
 
 export interface SessionContext { user: User; site: Site; signOut: () => void }
 export const Session = createContext<SessionContext | null>(null);

@@ -3,7 +3,7 @@
  * analytics apply — GB 5749-2022 by place for quality (as analytics/detectors/quality
  * `standardLimits`) and the minimum service pressure 0.14 MPa at network points (domain.md).
  */
-import type { MapSensor, Thresholds } from './types.ts';
+import type { MapSensor, Thresholds } from '../../contract/index.ts';
 
 function standard(s: MapSensor): Thresholds {
   switch (s.kind) {

@@ -4,7 +4,7 @@ import { t, tCode } from '../i18n.ts';
 import { fmtTime } from '../format.ts';
 import { setSoundEnabled, soundEnabled } from '../sound.ts';
 import { href } from '../router.ts';
-import type { AlarmRecord } from '../types.ts';
+import type { AlarmRecord } from '../../../contract/index.ts';
 
 const RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
 

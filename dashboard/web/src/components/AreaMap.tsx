@@ -9,7 +9,7 @@ import { EChart } from './EChart.tsx';
 import { t, tCode } from '../i18n.ts';
 import { fmtNum, fmtTime } from '../format.ts';
 import { latestValues } from '../liveValues.ts';
-import type { DmaState, NetworkMap } from '../types.ts';
+import type { DmaState, NetworkMap } from '../../../contract/index.ts';
 
 const NO_DMA_COLOR = '#6e7681';
 

@@ -1,7 +1,7 @@
 /** Live KPI tiles (GET /kpis/summary, room `kpis`). */
 import { t } from '../i18n.ts';
 import { fmtNum } from '../format.ts';
-import type { KpiSummary } from '../types.ts';
+import type { KpiSummary } from '../../../contract/index.ts';
 
 export function KpiTiles({ kpis }: { kpis: KpiSummary | undefined }) {
   const p = kpis?.alarmsByPriority;

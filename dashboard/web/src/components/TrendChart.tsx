@@ -12,7 +12,7 @@ import { t, tCode } from '../i18n.ts';
 import { fmtHm, fmtNum, fmtShort, fmtTime } from '../format.ts';
 import { RANGE_MS, type HistoryRange } from './HistoryControls.tsx';
 import { effectiveThresholds } from '../thresholds.ts';
-import type { History, LiveValue, MapSensor, Thresholds } from '../types.ts';
+import type { History, LiveValue, MapSensor, Thresholds } from '../../../contract/index.ts';
 
 const THRESHOLD_COLORS: Record<keyof Thresholds, string> = { lowLow: '#f85149', low: '#d29922', high: '#d29922', highHigh: '#f85149' };
 

@@ -5,7 +5,7 @@ import { t, tCode } from '../i18n.ts';
 import { fmtShort } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { useCan } from '../session.ts';
-import type { DeviceToken, DeviceTokenCreated, Role, UserRow } from '../types.ts';
+import type { DeviceToken, DeviceTokenCreated, Role, UserRow } from '../../../contract/index.ts';
 
 const ROLES: Role[] = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'];
 
@@ -74,7 +74,7 @@ function DeviceTokens() {
         <label>{t('admin.device')}<input value={device} onInput={(e) => setDevice((e.target as HTMLInputElement).value)} required pattern="[A-Za-z0-9_.:\-]{1,128}" /></label>
         <button type="submit">{t('admin.createToken')}</button>
       </form>
-      {created && <p class="notice">{t('admin.tokenOnce')} <code class="secret">{created.token ?? created.secret}</code></p>}
+      {created && <p class="notice">{t('admin.tokenOnce')} <code class="secret">{created.token}</code></p>}
       {error && <p class="error">{error}</p>}
     </section>
   );

@@ -10,7 +10,7 @@ import { useApi, isOpenAlarm } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
 import { ActionForm } from '../components/ActionForm.tsx';
-import type { AlarmEventRecord, AlarmRecord } from '../types.ts';
+import type { AckManyResult, AlarmDetail, AlarmRecord } from '../../../contract/index.ts';
 
 type SortKey = 'raisedAt' | 'priority' | 'dma' | 'type';
 const PRIORITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
@@ -128,7 +128,7 @@ function PendingAction({ pending, onDone, onCancel }: { pending: NonNullable<Pen
         const body = comment ? { comment } : {};
         if (pending.ids.length === 1) onDone([await api.post<AlarmRecord>(`/alarms/${encodeURIComponent(pending.ids[0])}/ack`, body)]);
         else {
-          const r = await api.post<{ acknowledged: string[]; failed: { id: string; message: string }[] }>('/alarms/ack', { ids: pending.ids, ...body });
+          const r = await api.post<AckManyResult>('/alarms/ack', { ids: pending.ids, ...body });
           if (r.failed.length) throw new Error(r.failed.map((f) => `${f.id}: ${f.message}`).join('; '));
           onDone([]);
         }
@@ -157,7 +157,7 @@ function PendingAction({ pending, onDone, onCancel }: { pending: NonNullable<Pen
 }
 
 function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
-  const r = useApi<{ alarm: AlarmRecord; history: AlarmEventRecord[] }>(`/alarms/${encodeURIComponent(id)}`);
+  const r = useApi<AlarmDetail>(`/alarms/${encodeURIComponent(id)}`);
   return (
     <section class="card alarm-detail" data-testid="alarm-detail">
       <div class="row between"><h3>{r.data ? r.data.alarm.message : id}</h3><button type="button" class="ghost small" onClick={onClose}>{t('common.close')}</button></div>

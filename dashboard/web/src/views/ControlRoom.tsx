@@ -13,7 +13,7 @@ import { KpiTiles } from '../components/KpiTiles.tsx';
 import { AreaMap } from '../components/AreaMap.tsx';
 import { TrendChart } from '../components/TrendChart.tsx';
 import { HistoryControls, type HistoryRange } from '../components/HistoryControls.tsx';
-import type { LiveValue, MapSensor } from '../types.ts';
+import type { LiveValue, MapSensor } from '../../../contract/index.ts';
 
 const QUALITY_KINDS = ['chlorine', 'turbidity', 'ph', 'conductivity', 'temperature'];
 const MAX_TREND_SERIES = 6;

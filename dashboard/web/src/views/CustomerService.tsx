@@ -11,7 +11,7 @@ import { useApi, useNetworkMap } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
 import { STATE_COLORS } from '../charts.ts';
-import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../types.ts';
+import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../../../contract/index.ts';
 
 const CAUSES = ['maintenance', 'retrofit', 'repair', 'burst', 'pump_trip', 'power_failure', 'raw_water_shortage', 'water_quality', 'third_party_damage', 'unknown'];
 const NOTICE_MS = 24 * 3_600_000;

@@ -10,7 +10,7 @@ import { fmtNum, fmtShort } from '../format.ts';
 import { useApi, useNow } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
-import type { AlarmRecord, WorkOrder, WorkOrderStatus } from '../types.ts';
+import type { AlarmRecord, WorkOrder, WorkOrderStatus } from '../../../contract/index.ts';
 
 const NEXT: Record<WorkOrderStatus, WorkOrderStatus | null> = { new: 'assigned', assigned: 'in_progress', in_progress: 'resolved', resolved: null };
 

@@ -11,7 +11,7 @@ import { t, tCode } from '../i18n.ts';
 import { fmtDate, fmtNum, fromLocalInput, toLocalInput } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { useSession } from '../session.ts';
-import type { KpiReport } from '../types.ts';
+import type { KpiReport } from '../../../contract/index.ts';
 
 echarts.use([BarChart]);
 

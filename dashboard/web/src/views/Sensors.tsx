@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { t, tCode } from '../i18n.ts';
 import { fmtNum, fmtShort } from '../format.ts';
 import { useApi } from '../hooks.ts';
-import type { SensorInfo } from '../types.ts';
+import type { SensorInfo } from '../../../contract/index.ts';
 
 export function SensorsView() {
   const r = useApi<SensorInfo[]>('/sensors');

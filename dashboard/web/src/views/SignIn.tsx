@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { t, tCode, type Lang } from '../i18n.ts';
 import { LanguageSwitch } from '../components/LanguageSwitch.tsx';
-import type { AuthInfo, Session } from '../types.ts';
+import type { AuthInfo, Session } from '../../../contract/index.ts';
 
 export function SignIn(props: { info?: AuthInfo; lang: Lang; onLang: (l: Lang) => void; onSignedIn: (s: Session) => void }) {
   const [username, setUsername] = useState('');
