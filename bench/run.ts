@@ -4,6 +4,7 @@
  * Performance targets live here, not in timed tests.
  */
 import { cpus, totalmem } from 'node:os';
+import type { ReferenceDataMissingError } from '../core/reference-data.ts';
 
 export interface Figure { bench: string; value: number; unit: string; target?: string; runs?: number[] }
 export type Benchmark = (opts: { runs: number; quick: boolean }) => Promise<Figure[]>;
@@ -14,6 +15,15 @@ const SUITES: Record<string, () => Promise<Benchmark>> = {
   detect: async () => (await import('../test/bench/detect.ts')).detectBenchmark,
   dashboard: async () => (await import('./dashboard.ts')).dashboardBenchmark,
 };
+
+/**
+ * A figure that needs a reference dataset the data folder does not have is not measured: one JSON
+ * line says which figure, which dataset is absent and where to put it; the other figures go on.
+ */
+export function reportMissingData(bench: string, missing: ReferenceDataMissingError): void {
+  console.log(JSON.stringify({ bench, notMeasured: 'reference data missing', dataset: missing.dataset, expected: missing.path, fix: missing.message }));
+  console.error(`${bench}: NOT MEASURED, ${missing.message}`);
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,8 +1,10 @@
 /**
- * False alarms on real data: the BWDF inflows (test/bench/fixtures/bwdf/InflowData.csv, 10 DMAs of an
- * Italian utility, hourly, 2021-01 to 2023-03) imported with `aquawatch import` into an embedded
- * SQLite store and replayed through every detector with `aquawatch analyze` (the same commands a
- * utility runs), in a temp dir. Each DMA has one inlet flow sensor reporting every 3600 s.
+ * False alarms on real data: the BWDF inflows (`InflowData.csv` of the Battle of the Water Demand
+ * Forecasting, WDSA-CCWI 2024, CC BY 4.0: 10 DMAs of an Italian utility, hourly, 2021-01 to 2023-03,
+ * read from the reference data folder: core/reference-data.ts) imported with `aquawatch import` into
+ * an embedded SQLite store and replayed through every detector with `aquawatch analyze` (the same
+ * commands a utility runs), in a temp dir. Each DMA has one inlet flow sensor reporting every 3600 s.
+ * Without the data folder the figure is not measured, and one JSON line says so (bench/run.ts).
  *
  * Every alarm is listed with its type, DMA, time and the evidence the data give for or against a real
  * event (the hourly inflow around it against the same hours of the weeks before). An alarm of type
@@ -26,10 +28,12 @@ import { run as analyzeCommand } from '../../bin/commands/analyze.ts';
 import { AlarmStore, type AlarmRecord } from '../../core/state/alarm-store.ts';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import type { SeriesValue } from '../../core/tsdb/types.ts';
+import { referenceFile, ReferenceDataMissingError } from '../../core/reference-data.ts';
+import { reportMissingData } from '../../bench/run.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-export const BWDF_CSV = new URL('fixtures/bwdf/InflowData.csv', import.meta.url).pathname;
+export const BWDF_FIGURE = 'detect.bwdf_false_alarms_per_dma_4w';
 export const BWDF_MAPPING = new URL('../../ingest/sources/csv/fixtures/bwdf.yaml', import.meta.url).pathname;
 const ZONE = 'Europe/Rome';
 const DMAS = Array.from({ length: 10 }, (_, i) => `bwdf-dma${i + 1}`);
@@ -145,8 +149,10 @@ function judge(a: AlarmRecord, series: Map<number, number>): { real: boolean; ev
   return { real: false, evidence: 'no inflow judgement for this type' };
 }
 
+/** Throws ReferenceDataMissingError, before any work, when the data folder has no BWDF inflows. */
 export async function runBwdf(opts: { log?: (line: string) => void } = {}): Promise<BwdfResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
+  const inflows = referenceFile('bwdf-inflows');
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-bwdf-'));
   try {
     const config = join(dir, 'config.yaml');
@@ -155,7 +161,7 @@ export async function runBwdf(opts: { log?: (line: string) => void } = {}): Prom
       log: { level: 'warn' }, topology: bwdfTopology,
     }));
     const out: string[] = [];
-    const importCode = await runImportCommand([BWDF_CSV, '--map', BWDF_MAPPING, '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],
+    const importCode = await runImportCommand([inflows, '--map', BWDF_MAPPING, '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],
       { stdout: (l) => out.push(l), stderr: quiet(), env: {} });
     if (importCode !== 0) throw new Error(`aquawatch import exited with ${importCode}`);
     const imported = JSON.parse(out.pop()!) as BwdfResult['imported'] & { firstTs: number; lastTs: number };
@@ -226,9 +232,17 @@ export function describeBwdf(r: BwdfResult): string[] {
 }
 
 async function main(): Promise<void> {
-  const r = await runBwdf();
+  let r: BwdfResult;
+  try {
+    r = await runBwdf();
+  } catch (e) {
+    if (!(e instanceof ReferenceDataMissingError)) throw e;
+    reportMissingData(BWDF_FIGURE, e);
+    process.exitCode = 1;
+    return;
+  }
   for (const l of describeBwdf(r)) console.error(l);
-  console.log(JSON.stringify({ metric: 'detect.bwdf_false_alarms_per_dma_4w', value: r.falseAlarmsPerDma4w }));
+  console.log(JSON.stringify({ metric: BWDF_FIGURE, value: r.falseAlarmsPerDma4w }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -13,8 +13,9 @@
  */
 import { spawn } from 'node:child_process';
 import type { Benchmark, Figure } from '../../bench/run.ts';
-import { median } from '../../bench/run.ts';
-import { describeBwdf, runBwdf } from './detect-bwdf.ts';
+import { median, reportMissingData } from '../../bench/run.ts';
+import { ReferenceDataMissingError } from '../../core/reference-data.ts';
+import { BWDF_FIGURE, describeBwdf, runBwdf } from './detect-bwdf.ts';
 import { measureReplayThroughput, simulatedHistory } from './detect-replay.ts';
 
 const SCRIPTS = ['analytics/detectors/outage/measure.ts', 'analytics/detectors/burst/measure.ts', 'analytics/detectors/night-flow/measure.ts'];
@@ -72,9 +73,14 @@ export const detectBenchmark: Benchmark = async ({ runs, quick }) => {
   }
 
   console.error('detect benchmark: BWDF inflows through aquawatch import and aquawatch analyze');
-  const bwdf = await runBwdf({ log: (l) => console.error(`  ${l}`) });
-  for (const l of describeBwdf(bwdf)) console.error(`  ${l}`);
-  figures.push(figure('detect.bwdf_false_alarms_per_dma_4w', bwdf.falseAlarmsPerDma4w));
+  try {
+    const bwdf = await runBwdf({ log: (l) => console.error(`  ${l}`) });
+    for (const l of describeBwdf(bwdf)) console.error(`  ${l}`);
+    figures.push(figure(BWDF_FIGURE, bwdf.falseAlarmsPerDma4w));
+  } catch (e) {
+    if (!(e instanceof ReferenceDataMissingError)) throw e;
+    reportMissingData(BWDF_FIGURE, e);
+  }
 
   const days = quick ? 4 : 8;
   console.error(`detect benchmark: replay throughput, ${days - 1} simulated days of L-Town after 1 day of warm-up, all detectors`);

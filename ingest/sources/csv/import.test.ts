@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -14,7 +14,57 @@ import { loadMapping, parseMapping, MappingError } from './mapping.ts';
 import { runImportCommand } from './command.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const BWDF_MAPPING = join(FIXTURES, 'bwdf.yaml');
 const HOUR = 3_600_000;
+
+/*
+ * CSV files in the layout of the BWDF InflowData.csv (which the mapping fixtures/bwdf.yaml reads): a
+ * header, `DD/MM/YYYY HH:mm` in Italian local time, one column per DMA in L/s, `NaN` for a gap, CRLF
+ * line ends. The values are this test's own: the reference data are never copied into the project.
+ */
+const BWDF_HEADER = ['Date-time CET-CEST (DD/MM/YYYY HH:mm)', ...Array.from({ length: 10 }, (_, i) => `DMA ${i + 1} (L/s)`)].join(',');
+type InflowRow = [localTime: string, litresPerSecond: (number | null)[]];
+const inflowCsv = (rows: InflowRow[]) =>
+  [BWDF_HEADER, ...rows.map(([t, vs]) => [t, ...vs.map((v) => (v === null ? 'NaN' : String(v)))].join(','))].join('\r\n') + '\r\n';
+const pad = (n: number) => String(n).padStart(2, '0');
+/** DMA d's inflow on row `row` (multiples of 1/8: exact in binary, so the checks can be exact too). */
+const inflow = (d: number, row: number) => d + (row % 24) / 8;
+
+/** 199 hourly rows from 01/01/2021 00:00 CET; DMA 6 and 9 are gaps all along, DMA 3 on row 100 only. */
+const HEAD_ROWS = 199;
+function headRows(): InflowRow[] {
+  return Array.from({ length: HEAD_ROWS }, (_, row) => {
+    const local = new Date(Date.UTC(2021, 0, 1) + row * HOUR); // CET all along: the wall clock as UTC fields
+    const time = `${pad(local.getUTCDate())}/${pad(local.getUTCMonth() + 1)}/${local.getUTCFullYear()} ${pad(local.getUTCHours())}:00`;
+    return [time, Array.from({ length: 10 }, (_, i) => (i + 1 === 6 || i + 1 === 9 || (i + 1 === 3 && row === 100) ? null : inflow(i + 1, row)))];
+  });
+}
+
+/**
+ * The two days the clocks change in 2021, written as the BWDF file writes them: 28/03 has no 02:00 row
+ * (the hour is skipped), 31/10 has 02:00 twice (first CEST, then CET). Row k of a day carries inflow(d, k).
+ */
+function dstRows(): InflowRow[] {
+  const day = (date: string, hours: number[]): InflowRow[] =>
+    hours.map((h, k) => [`${date} ${pad(h)}:00`, Array.from({ length: 10 }, (_, i) => inflow(i + 1, k))]);
+  const hours = Array.from({ length: 24 }, (_, h) => h);
+  return [
+    ...day('28/03/2021', hours.filter((h) => h !== 2)),
+    ...day('31/10/2021', [0, 1, 2, ...hours.slice(2)]),
+  ];
+}
+
+let samples: string;
+let HEAD_CSV: string;
+let DST_CSV: string;
+beforeAll(() => {
+  samples = mkdtempSync(join(tmpdir(), 'aw-csv-samples-'));
+  HEAD_CSV = join(samples, 'inflow-head.csv');
+  DST_CSV = join(samples, 'inflow-dst.csv');
+  writeFileSync(HEAD_CSV, inflowCsv(headRows()));
+  writeFileSync(DST_CSV, inflowCsv(dstRows()));
+});
+afterAll(() => rmSync(samples, { recursive: true, force: true }));
 
 const topologyConfig = topologySchema.parse({
   sites: [{ id: 'bwdf' }, { id: 'plant-a' }],
@@ -64,13 +114,13 @@ describe('CSV history import', () => {
     return f;
   };
 
-  it('imports the real BWDF file (L/s → m³/h), and a second run stores nothing twice', async () => {
-    const file = join(FIXTURES, 'bwdf-inflow-head.csv');
-    const mapping = loadMapping(join(FIXTURES, 'bwdf.yaml'));
+  it('imports a file in the BWDF layout (L/s → m³/h), and a second run stores nothing twice', async () => {
+    const file = HEAD_CSV;
+    const mapping = loadMapping(BWDF_MAPPING);
     const expected = countCells(file);
     const progress: number[] = [];
     const first = await importCsv({ file, mapping, store, validator, topology, batchSize: 300, onProgress: (p) => progress.push(p.bytesRead) });
-    expect(first).toMatchObject({ rows: 199, readings: expected.values, rejected: 0, gaps: expected.gaps });
+    expect(first).toMatchObject({ rows: HEAD_ROWS, readings: expected.values, rejected: 0, gaps: expected.gaps });
     expect(first.rows).toBe(expected.rows);
     const sensors = Array.from({ length: 10 }, (_, i) => `bwdf-dma${i + 1}-inflow`);
     expect(await count('flow', sensors)).toBe(expected.values);
@@ -80,19 +130,18 @@ describe('CSV history import', () => {
     expect({ ...second, seconds: 0 }).toEqual({ ...first, seconds: 0 });
     expect(await count('flow', sensors)).toBe(expected.values);
 
-    // first row: 01/01/2021 00:00 CET = 2020-12-31 23:00 UTC; DMA 3 is 3.7 L/s = 13.32 m³/h
+    // first row: 01/01/2021 00:00 CET = 2020-12-31 23:00 UTC; L/s × 3.6 = m³/h
     const dma3 = await series('bwdf-dma3-inflow');
     expect(dma3[0].ts).toBe(Date.UTC(2020, 11, 31, 23));
-    expect(dma3[0].value).toBeCloseTo(3.7 * 3.6, 10);
+    expect(dma3[0].value).toBeCloseTo(inflow(3, 0) * 3.6, 10);
     expect(dma3[1]).toMatchObject({ ts: Date.UTC(2021, 0, 1, 0), quality: 'good' });
-    expect(dma3[1].value).toBeCloseTo(3.5625 * 3.6, 10);
-    // DMA 6 and DMA 9 are NaN all along in these rows: gaps, nothing stored
+    expect(dma3[1].value).toBeCloseTo(inflow(3, 1) * 3.6, 10);
+    // DMA 6 and DMA 9 are NaN all along: gaps, nothing stored
     expect(await series('bwdf-dma6-inflow')).toEqual([]);
   });
 
-  it('puts the BWDF daylight-saving days on a continuous UTC hour grid', async () => {
-    const file = join(FIXTURES, 'bwdf-inflow-dst.csv');
-    const summary = await importCsv({ file, mapping: loadMapping(join(FIXTURES, 'bwdf.yaml')), store, validator, topology });
+  it('puts the daylight-saving days of a BWDF-layout file on a continuous UTC hour grid', async () => {
+    const summary = await importCsv({ file: DST_CSV, mapping: loadMapping(BWDF_MAPPING), store, validator, topology });
     expect(summary.rejected).toBe(0);
     const dma1 = await series('bwdf-dma1-inflow');
     const march = dma1.filter((v) => v.ts < Date.UTC(2021, 5, 1)).map((v) => v.ts);
@@ -101,11 +150,13 @@ describe('CSV history import', () => {
     expect(march).toEqual(Array.from({ length: 23 }, (_, i) => Date.UTC(2021, 2, 27, 23) + i * HOUR));
     // 31/10/2021 00:00 CEST … 23:00 CET with 02:00 twice: 25 rows, 25 consecutive UTC hours
     expect(october).toEqual(Array.from({ length: 25 }, (_, i) => Date.UTC(2021, 9, 30, 22) + i * HOUR));
-    // the first 02:00 row (6.55 L/s) is 02:00 CEST = 00:00 UTC; the second (6.4825) is 02:00 CET = 01:00 UTC
+    // 31/10: the first 02:00 row (row 2 of the day) is 02:00 CEST = 00:00 UTC; the second (row 3) is 02:00 CET = 01:00 UTC
     const at = (ts: number) => dma1.find((v) => v.ts === ts)!.value / 3.6;
-    expect(at(Date.UTC(2021, 9, 31, 0))).toBeCloseTo(6.55, 10);
-    expect(at(Date.UTC(2021, 9, 31, 1))).toBeCloseTo(6.4825, 10);
-    expect(at(Date.UTC(2021, 2, 28, 1))).toBeCloseTo(4.5875, 10); // 03:00 CEST
+    expect(at(Date.UTC(2021, 9, 31, 0))).toBeCloseTo(inflow(1, 2), 10);
+    expect(at(Date.UTC(2021, 9, 31, 1))).toBeCloseTo(inflow(1, 3), 10);
+    // 28/03: row 2 of the day is 03:00 CEST = 01:00 UTC, right after 01:00 CET = 00:00 UTC
+    expect(at(Date.UTC(2021, 2, 28, 0))).toBeCloseTo(inflow(1, 1), 10);
+    expect(at(Date.UTC(2021, 2, 28, 1))).toBeCloseTo(inflow(1, 2), 10);
   });
 
   it('reads semicolons, decimal commas, a banner line and units; refuses a nonexistent spring-forward time', async () => {
@@ -256,8 +307,8 @@ describe('CSV history import', () => {
   });
 
   it('fails before writing when the header or the topology does not fit the mapping', async () => {
-    const file = join(FIXTURES, 'bwdf-inflow-head.csv');
-    const mapping = loadMapping(join(FIXTURES, 'bwdf.yaml'));
+    const file = HEAD_CSV;
+    const mapping = loadMapping(BWDF_MAPPING);
     const missingColumn = { ...mapping, columns: { ...mapping.columns, 'DMA 11 (L/s)': { sensor: 'pa-flow', scale: 1 } } };
     await expect(importCsv({ file, mapping: missingColumn, store, validator })).rejects.toThrow(
       /columns\.DMA 11 \(L\/s\): column "DMA 11 \(L\/s\)" is not in the header \(the header has: "Date-time CET-CEST/);
@@ -312,21 +363,21 @@ describe('aquawatch import (runImportCommand)', () => {
       const stdout: string[] = [];
       const errChunks: string[] = [];
       const stderr = new Writable({ write(chunk, _enc, cb) { errChunks.push(String(chunk)); cb(); } });
-      const file = join(FIXTURES, 'bwdf-inflow-head.csv');
-      const code = await runImportCommand([file, '--map', join(FIXTURES, 'bwdf.yaml'), '--config', join(d, 'config.yaml'), '--json', '--rejects', join(d, 'rejects.jsonl')],
+      const file = HEAD_CSV;
+      const code = await runImportCommand([file, '--map', BWDF_MAPPING, '--config', join(d, 'config.yaml'), '--json', '--rejects', join(d, 'rejects.jsonl')],
         { stdout: (l) => stdout.push(l), stderr, env: {} });
       expect(code).toBe(0);
       const summary = JSON.parse(stdout[0]);
-      expect(summary).toMatchObject({ rows: 199, readings: countCells(file).values, rejected: 0 });
+      expect(summary).toMatchObject({ rows: HEAD_ROWS, readings: countCells(file).values, rejected: 0 });
       // stderr is not a terminal here: the progress is a plain line, no carriage returns
-      expect(errChunks.join('')).toMatch(/bwdf-inflow-head\.csv 100\.0% .* rows\/s/);
+      expect(errChunks.join('')).toMatch(/inflow-head\.csv 100\.0% .* rows\/s/);
       expect(errChunks.join('')).not.toContain('\r');
       expect(readFileSync(join(d, 'rejects.jsonl'), 'utf8')).toBe('');
 
       const s = new SqliteStore(join(d, 'data', 'tsdb.sqlite'));
       await s.init();
       const c = await s.query({ measurement: 'flow', sensors: ['bwdf-dma3-inflow'], from: 0, to: Date.UTC(2030, 0, 1), aggregate: 'count' });
-      expect(c.get('bwdf-dma3-inflow')).toEqual([{ ts: 0, value: 198 }]); // DMA 3 has a value in 198 of the 199 rows
+      expect(c.get('bwdf-dma3-inflow')).toEqual([{ ts: 0, value: HEAD_ROWS - 1 }]); // DMA 3 has a gap on one row
       await s.close();
 
       const usage = await runImportCommand([file], { stdout: () => undefined, stderr, env: {} });
