@@ -1,0 +1,34 @@
+/**
+ * What both SMS providers share: in China an SMS goes out only as a pre-registered template
+ * (id assigned by the provider) plus parameters, so the config maps each of our message templates
+ * (`alarm`, `escalation`, `summary`, ...) to the provider's template id and the order of its parameters.
+ */
+import { z } from 'zod';
+import type { DeliveryResult, NotifyMessage, Recipient } from './channel.ts';
+
+export const smsTemplatesSchema = z.record(z.string(), z.object({
+  /** The provider's template id (Alibaba: SMS_123456789; Tencent: 1234567). */
+  id: z.string().min(1),
+  /** Our parameter names in the template's order (Tencent's TemplateParamSet is positional; Alibaba's TemplateParam is keyed by these). */
+  params: z.array(z.string()).default([]),
+}));
+export type SmsTemplates = z.infer<typeof smsTemplatesSchema>;
+
+export interface SmsTemplateCall { id: string; params: [string, string][] }
+
+/** The provider template for a message, or why there is none (a config error, not retryable). */
+export function smsTemplateFor(templates: SmsTemplates, message: NotifyMessage): SmsTemplateCall | string {
+  const t = templates[message.sms.template];
+  if (!t) return `no SMS template configured for "${message.sms.template}"`;
+  const missing = t.params.filter((p) => message.sms.params[p] === undefined);
+  if (missing.length) return `SMS template "${message.sms.template}" needs ${missing.join(', ')}`;
+  return { id: t.id, params: t.params.map((p) => [p, message.sms.params[p]]) };
+}
+
+/** The phone number and provider template for a send, or the failure (a config or roster error, not retryable). */
+export function smsPreflight(templates: SmsTemplates, message: NotifyMessage, recipient: Recipient): { phone: string; template: SmsTemplateCall } | DeliveryResult {
+  if (!recipient.phone) return { ok: false, retryable: false, answer: `recipient ${recipient.id} has no phone number` };
+  const template = smsTemplateFor(templates, message);
+  if (typeof template === 'string') return { ok: false, retryable: false, answer: template };
+  return { phone: recipient.phone, template };
+}
