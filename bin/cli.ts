@@ -12,6 +12,7 @@
  *   alarms    export alarms for a period
  *   report    KPIs for a period
  *   token     device tokens for PDA uploads (create, list, revoke)
+ *   broker-auth  Mosquitto's passwd and ACL files from the config's broker section
  *   bench     benchmarks
  */
 import { ConfigError } from '../core/config/load.ts';
@@ -31,6 +32,7 @@ commands:
   alarms     export alarms: aquawatch alarms --from T --to T --format csv|json
   report     KPIs for a period: aquawatch report --quarter 2026-Q3 --format json|csv|html
   token      PDA device tokens: aquawatch token create|list|revoke --device ID
+  broker-auth  Mosquitto passwd and ACL from the config: aquawatch broker-auth --out DIR
   bench      benchmarks: aquawatch bench [ingest|...]
 
 Run 'aquawatch <command> --help' for a command's options.`;
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate': return (await import('./commands/simulate.ts')).run(rest);
     case 'city': return (await import('./commands/city.ts')).run(rest);
     case 'token': return (await import('./commands/token.ts')).run(rest);
+    case 'broker-auth': return (await import('./commands/broker-auth.ts')).run(rest);
     case 'bench': return (await import('../bench/run.ts')).run(rest);
     default:
       console.error(`aquawatch: unknown command '${command}'\n\n${USAGE}`);

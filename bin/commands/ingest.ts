@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   let broker: EmbeddedBroker | undefined;
   let brokerUrl = config.broker.url;
   if (brokerUrl === 'embedded') {
-    broker = new EmbeddedBroker({ host: config.broker.host, port: config.broker.port, username: config.broker.username, password: config.broker.password, log });
+    broker = EmbeddedBroker.fromConfig(config.broker, log);
     await broker.start();
     brokerUrl = broker.url;
   }

@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import Fastify from 'fastify';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
-import { EmbeddedBroker, PortInUseError } from '../../core/bus/embedded-broker.ts';
+import { EmbeddedBroker, PortInUseError, ensurePlatformIdentity } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { registerDashboard, type DashboardHandle } from '../../dashboard/server/index.ts';
 import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
@@ -150,7 +150,8 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
   let broker: EmbeddedBroker | undefined;
   let brokerUrl = config.broker.url;
   if (config.broker.url === 'embedded') {
-    broker = new EmbeddedBroker({ host: config.broker.host, port: config.broker.port, username: config.broker.username, password: config.broker.password, log });
+    ensurePlatformIdentity(config.broker);
+    broker = EmbeddedBroker.fromConfig(config.broker, log);
     await broker.start();
     brokerUrl = broker.url;
   }

@@ -4,16 +4,64 @@
  * to a real broker: there is no in-process shortcut that production lacks.
  */
 import { createServer, type Server } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/schema.ts';
+import { TOPIC_ROOT } from './topics.ts';
+import { filterCovers, topicMatches } from './topic-filter.ts';
+
+/** A device's or an integration's identity on the embedded broker, limited to its topic filters. */
+export interface BrokerUser {
+  username: string;
+  password: string;
+  /** Topic filters it may publish to (never the platform's `aquawatch/#`). */
+  publish: readonly string[];
+  /** Topic filters it may subscribe to (an integration may be given `aquawatch/v1/alarms/#`). */
+  subscribe: readonly string[];
+}
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
+  /**
+   * The platform's own identity: the only one that may publish on `aquawatch/#` (telemetry,
+   * conditions, alarms, status). Without it the broker is open to every client (tests, a laptop);
+   * `aquawatch start` always sets one.
+   */
   username?: string;
   password?: string;
+  /** Devices and integrations, each limited to its own topics. */
+  users?: readonly BrokerUser[];
+  /**
+   * Clients that give no username: `devices` lets them publish and subscribe anywhere outside the
+   * platform's topics (the demo's simulators on loopback); `refuse` turns them away.
+   */
+  anonymous?: 'devices' | 'refuse';
   log?: Logger;
+}
+
+/** The first topic level the platform reserves for itself (core/bus/topics.ts TOPIC_ROOT). */
+const PLATFORM_LEVEL = TOPIC_ROOT.split('/')[0];
+
+type Identity = { role: 'platform' } | { role: 'user'; user: BrokerUser } | { role: 'anonymous' };
+const IDENTITY = Symbol('aquawatch identity');
+type ClientWithIdentity = { [IDENTITY]?: Identity; id: string };
+
+function mayPublish(who: Identity | undefined, topic: string): boolean {
+  if (!who) return false;
+  if (who.role === 'platform') return true;
+  if (topic.split('/')[0] === PLATFORM_LEVEL || topic.startsWith('$')) return false;
+  return who.role === 'anonymous' || who.user.publish.some((f) => topicMatches(f, topic));
+}
+
+function maySubscribe(who: Identity | undefined, filter: string): boolean {
+  if (!who) return false;
+  if (who.role === 'platform') return true;
+  if (who.role === 'user') return who.user.subscribe.some((f) => filterCovers(f, filter));
+  // anonymous devices: anything that cannot match a platform topic
+  const first = filter.split('/')[0];
+  return first !== PLATFORM_LEVEL && first !== '+' && first !== '#' && !first.startsWith('$');
 }
 
 export class PortInUseError extends Error {
@@ -37,23 +85,54 @@ export class EmbeddedBroker {
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
 
+  /** The embedded broker a site config describes (`broker:` with `url: embedded`). */
+  static fromConfig(broker: BrokerConfig, log?: Logger): EmbeddedBroker {
+    return new EmbeddedBroker({
+      host: broker.host, port: broker.port, username: broker.username, password: broker.password,
+      users: broker.users, anonymous: broker.anonymous, log,
+    });
+  }
+
   get url(): string {
     const host = this.opts.host === '0.0.0.0' || this.opts.host === '::' ? '127.0.0.1' : this.opts.host;
     return `mqtt://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const { username, password } = this.opts;
+    const { username, password, users = [], anonymous = 'devices', log } = this.opts;
+    const refuse = (done: (e: never, ok: boolean) => void, code: 4 | 5, why: string) =>
+      done(Object.assign(new Error(why), { returnCode: code }) as never, false);
     this.broker = await Aedes.createBroker({
       // Large enough that a burst of QoS 1 traffic to a slow subscriber queues instead of dropping.
       queueLimit: 100_000,
       // Passing `authenticate: undefined` would replace aedes's default handler: only set it with a password.
       ...(password === undefined ? {} : {
-        authenticate: (_client, user, pass, done) => {
-          const ok = user === username && sameSecret(password, pass);
-          if (ok) return done(null, true);
-          const err = Object.assign(new Error('bad username or password'), { returnCode: 4 as const });
-          done(err as never, false);
+        authenticate: (client, user, pass, done) => {
+          let who: Identity | undefined;
+          if (user === undefined || user === '') {
+            if (anonymous === 'devices') who = { role: 'anonymous' };
+          } else if (user === username) {
+            if (sameSecret(password, pass)) who = { role: 'platform' };
+          } else {
+            const u = users.find((x) => x.username === user);
+            if (u && sameSecret(u.password, pass)) who = { role: 'user', user: u };
+          }
+          if (!who) return refuse(done, user ? 4 : 5, user ? 'bad username or password' : 'anonymous clients are refused');
+          (client as unknown as ClientWithIdentity)[IDENTITY] = who;
+          done(null, true);
+        },
+        // Devices write only their own topics; the platform's bus, alarms and state are the platform's.
+        authorizePublish: (client, packet, done) => {
+          const who = client ? (client as unknown as ClientWithIdentity)[IDENTITY] : { role: 'platform' as const };
+          if (mayPublish(who, packet.topic)) return done(null);
+          log?.warn({ client: client?.id, topic: packet.topic }, 'publish refused: not this client\'s topic');
+          done(new Error(`not authorised to publish on ${packet.topic}`));
+        },
+        authorizeSubscribe: (client, sub, done) => {
+          const who = (client as unknown as ClientWithIdentity)[IDENTITY];
+          if (maySubscribe(who, sub.topic)) return done(null, sub);
+          log?.warn({ client: client.id, filter: sub.topic }, 'subscription refused: not this client\'s topic');
+          done(null, null); // SUBACK 0x80 for this filter; the connection stays
         },
       } satisfies Parameters<typeof Aedes.createBroker>[0]),
     });
@@ -82,4 +161,15 @@ export class EmbeddedBroker {
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * Give the platform an identity on its own embedded broker when the config names none (the demo):
+ * a random password that only this process knows, so only the platform may publish on
+ * `aquawatch/#` while the simulated devices connect without one and keep to their own topics.
+ */
+export function ensurePlatformIdentity(broker: BrokerConfig): void {
+  if (broker.url !== 'embedded' || broker.password !== undefined) return;
+  broker.username ??= 'aquawatch-platform';
+  broker.password = randomBytes(18).toString('base64url');
 }

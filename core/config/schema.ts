@@ -147,6 +147,10 @@ export const storeSchema = z.discriminatedUnion('type', [
   }).strict(),
 ]);
 
+/** A topic filter a device may publish to: never one that can reach the platform's `aquawatch/#`. */
+const deviceTopicFilter = z.string().min(1).refine((f) => !['aquawatch', '+', '#'].includes(f.split('/')[0]),
+  'must not reach the platform\'s topics (aquawatch/#): start with a literal level of the device\'s own');
+
 export const brokerSchema = z.object({
   /** `embedded` runs an aedes broker inside the process; otherwise an mqtt:// or mqtts:// URL. */
   url: z.string().default('embedded'),
@@ -156,6 +160,19 @@ export const brokerSchema = z.object({
   username: z.string().optional(),
   password: z.string().optional(),
   tls: tlsSchema.optional(),
+  /**
+   * Embedded broker: devices and integrations, each limited to its own topic filters; only the
+   * platform (username/password above) may publish on `aquawatch/#`. Mosquitto gets the same from
+   * deploy/mosquitto (passwd and ACL generated from the environment).
+   */
+  users: z.array(z.object({
+    username: z.string().min(1),
+    password: z.string().min(1),
+    publish: z.array(deviceTopicFilter).default([]),
+    subscribe: z.array(z.string().min(1)).default([]),
+  }).strict()).default([]),
+  /** Embedded broker: clients without a username act as devices (`devices`) or are refused (`refuse`). */
+  anonymous: z.enum(['devices', 'refuse']).default('devices'),
 }).strict();
 
 export const opcuaSourceSchema = z.object({
@@ -316,7 +333,7 @@ export const configSchema = z.object({
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
     .strict().default({ level: 'info' }),
   store: storeSchema.default({ type: 'sqlite', path: 'tsdb.sqlite' }),
-  broker: brokerSchema.default({ url: 'embedded', host: '127.0.0.1', port: 1883 }),
+  broker: brokerSchema.prefault({}),
   ingest: ingestSchema.default(ingestSchema.parse({})),
   sources: z.object({
     opcua: z.array(opcuaSourceSchema).default([]),

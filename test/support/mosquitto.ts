@@ -12,10 +12,17 @@ import { freePort, waitFor } from './ports.ts';
 
 export const MOSQUITTO_BIN = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
 
+export interface MosquittoOptions {
+  /** Password and ACL files (as `aquawatch broker-auth` writes them): anonymous clients are then refused. */
+  auth?: { passwordFile: string; aclFile: string };
+}
+
 export class MosquittoBroker {
   private proc?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'aw-mosquitto-'));
   port = 0;
+
+  constructor(private readonly options: MosquittoOptions = {}) {}
 
   get url(): string { return `mqtt://127.0.0.1:${this.port}`; }
 
@@ -28,7 +35,9 @@ export class MosquittoBroker {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(conf, [
       `listener ${this.port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(this.options.auth
+        ? ['allow_anonymous false', `password_file ${this.options.auth.passwordFile}`, `acl_file ${this.options.auth.aclFile}`]
+        : ['allow_anonymous true']),
       'persistence true',
       `persistence_location ${this.dir}/`,
       'autosave_interval 1',
