@@ -15,8 +15,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { parseConfig } from '../../core/config/load.ts';
 import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
 import { mosquittoAuthFiles } from '../../core/bus/broker-auth.ts';
-import { MosquittoBroker } from '../helpers/mosquitto.ts';
-import { freePort } from '../helpers/ports.ts';
+import { MosquittoBroker } from '../support/mosquitto.ts';
+import { freePort } from '../support/ports.ts';
 
 const PLATFORM = { username: 'aquawatch', password: 'platform-secret-1' };
 const LOGGER = { username: 'logger-central', password: 'device-secret-1' };
