@@ -24,6 +24,7 @@ import { BusPublisher } from './sinks/bus-publisher.ts';
 import type { Source, SourceContext, SourceStatus } from './sources/types.ts';
 import type { UndecodableInput } from './pipeline/contract.ts';
 import { buildSources, registerHttpSources } from './sources/index.ts';
+import { checkSourceConfig } from './sources/registry.ts';
 
 export interface IngestServiceOptions {
   config: LoadedConfig;
@@ -59,6 +60,8 @@ export class IngestService {
   private readonly closers: (() => void)[] = [];
 
   constructor(private readonly o: IngestServiceOptions) {
+    // The entry points check the sources' sections on loading; a config built in code is checked here.
+    checkSourceConfig(o.config);
     this.topology = new Topology(o.config.topology, o.config.file);
     this.now = o.now ?? Date.now;
   }

@@ -21,7 +21,7 @@ import mqtt from 'mqtt';
 import { Topology } from '../../core/topology/topology.ts';
 import { Metrics } from '../../ingest/metrics.ts';
 import { silentLogger } from '../../core/log.ts';
-import { mqttSourceSchema } from '../../core/config/schema.ts';
+import { mqttSourceSchema } from '../../ingest/sources/mqtt/config.ts';
 import { Outbox } from '../../ingest/pipeline/outbox.ts';
 import { DeadLetterStore } from '../../ingest/pipeline/dead-letters.ts';
 import { Pipeline } from '../../ingest/pipeline/pipeline.ts';

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../../core/log.ts';
 import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
 import { EmbeddedBroker, PortInUseError, ensurePlatformIdentity } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
+import { SOURCES } from '../../ingest/sources/registry.ts';
 import { registerDashboard, type DashboardHandle } from '../../dashboard/server/index.ts';
 import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
 import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
@@ -51,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     rig = new SimulatorRig({ scenario: (values.scenario as string | undefined) ?? DEMO_SCENARIO, dataDir, log: log.child({ service: 'simulators' }) });
     await rig.startPlant();
     const demoConfig = rig.platformConfig({ dataDir });
-    config = parseConfig(demoConfig, '(demo)');
+    config = parseConfig(demoConfig, '(demo)', process.env, SOURCES);
     // The demo's effective configuration, for the commands that read it: analyze, alarms, report, import.
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'demo-config.yaml'), `# Written by aquawatch start (demo): the configuration of the running demo.\n${stringify(demoConfig)}`);

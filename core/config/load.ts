@@ -7,6 +7,7 @@ import { dirname, resolve, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, topologySchema, type Config, type TopologyConfig } from './schema.ts';
+import { buildConfigSchema, buildTopologySchema, duplicateAddresses, type SourceConfigDescriptor } from './sources.ts';
 
 export class ConfigError extends Error {
   constructor(readonly file: string, readonly issues: string[]) {
@@ -53,6 +54,10 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: Prop
   return value;
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
 function readYaml(file: string): unknown {
   let text: string;
   try {
@@ -67,41 +72,57 @@ function readYaml(file: string): unknown {
   }
 }
 
-export function parseTopology(raw: unknown, file: string): TopologyConfig {
-  const r = topologySchema.safeParse(raw);
+/** Validate a topology; with `sources`, each sensor address is checked by its source's schema. */
+export function parseTopology(raw: unknown, file: string, sources?: readonly SourceConfigDescriptor[]): TopologyConfig {
+  const r = (sources ? buildTopologySchema(sources) : topologySchema).safeParse(raw);
   if (!r.success) throw new ConfigError(file, formatZodIssues(r.error).map((m) => `topology.${m}`));
   return r.data;
 }
 
-/** Validate a configuration object (already read from a file, or built in code). */
-export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/**
+ * Validate a configuration object (already read from a file, or built in code). `sources` are the
+ * source descriptors (ingest/sources/registry.ts) that check `sources.*` and the sensor addresses;
+ * without them only the platform's own keys are checked, and ingest checks its part when it starts.
+ */
+export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env, sources?: readonly SourceConfigDescriptor[]): LoadedConfig {
   const missing: string[] = [];
   const substituted = substituteEnv(raw ?? {}, env, [], missing);
   if (missing.length) throw new ConfigError(file, missing);
-  const r = configSchema.safeParse(substituted);
-  if (!r.success) throw new ConfigError(file, formatZodIssues(r.error));
+  // An inline topology is checked on its own: inside the file-or-object union zod would report
+  // only "topology: Invalid input", not which sensor is wrong.
+  const inline = isObject(substituted) && isObject(substituted.topology) ? substituted.topology : undefined;
+  const r = (sources ? buildConfigSchema(sources) : configSchema).safeParse(inline ? { ...substituted as object, topology: undefined } : substituted);
+  const problems = r.success ? [] : formatZodIssues(r.error);
+  let inlineTopology: TopologyConfig | undefined;
+  if (inline) {
+    try { inlineTopology = parseTopology(inline, file, sources); } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.issues);
+    }
+  }
+  if (!r.success || problems.length) throw new ConfigError(file, problems);
   const cfg = r.data;
   const baseDir = file.startsWith('(') ? process.cwd() : dirname(resolve(file));
   let topology: TopologyConfig;
-  if (typeof cfg.topology === 'string') {
-    const tfile = isAbsolute(cfg.topology) ? cfg.topology : resolve(baseDir, cfg.topology);
-    topology = parseTopology(substituteEnv(readYaml(tfile), env), tfile);
-    if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(dirname(tfile), topology.map) };
-  } else {
-    topology = cfg.topology;
+  if (inlineTopology || typeof cfg.topology !== 'string') {
+    topology = inlineTopology ?? cfg.topology as TopologyConfig;
     if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(baseDir, topology.map) };
+  } else {
+    const tfile = isAbsolute(cfg.topology) ? cfg.topology : resolve(baseDir, cfg.topology);
+    topology = parseTopology(substituteEnv(readYaml(tfile), env), tfile, sources);
+    if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(dirname(tfile), topology.map) };
   }
   const dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(baseDir, cfg.dataDir);
-  const problems = checkProductionSafety({ ...cfg, topology, dataDir, file });
-  if (problems.length) throw new ConfigError(file, problems);
+  const unsafe = [...(sources ? duplicateAddresses(topology, sources) : []), ...checkProductionSafety({ ...cfg, topology, dataDir, file })];
+  if (unsafe.length) throw new ConfigError(file, unsafe);
   return { ...cfg, topology, dataDir, file };
 }
 
-/** Load `file`, or the defaults when no file is given (the embedded demo). */
-export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  if (!file) return parseConfig({}, '(defaults)', env);
+/** Load `file`, or the defaults when no file is given (the embedded demo). `sources`: see parseConfig. */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env, sources?: readonly SourceConfigDescriptor[]): LoadedConfig {
+  if (!file) return parseConfig({}, '(defaults)', env, sources);
   if (!existsSync(file)) throw new ConfigError(file, ['file not found']);
-  return parseConfig(readYaml(file), file, env);
+  return parseConfig(readYaml(file), file, env, sources);
 }
 
 /**
@@ -117,11 +138,18 @@ function checkProductionSafety(cfg: LoadedConfig): string[] {
     out.push('broker: an embedded broker listening beyond loopback needs a username and password in production mode');
   }
   if (!cfg.auth.admin) {
-    out.push('auth.admin: production mode needs a configured administrator (auth: { admin: { username: admin, password: ${AQUAWATCH_ADMIN_PASSWORD} } })');
+    out.push('auth.admin: production mode needs a configured administrator (auth: { admin: { username: admin, password: "${AQUAWATCH_ADMIN_PASSWORD}" } })');
   }
   if (cfg.broker.tls && !cfg.broker.tls.rejectUnauthorized) out.push('broker.tls.rejectUnauthorized: must be true in production mode');
-  for (const [i, s] of cfg.sources.mqtt.entries()) {
-    if (s.broker?.tls && s.broker.tls.rejectUnauthorized === false) out.push(`sources.mqtt[${i}].broker.tls.rejectUnauthorized: must be true in production mode`);
-  }
+  for (const path of unverifiedTls(cfg.sources, ['sources'])) out.push(`${formatPath(path)}.tls.rejectUnauthorized: must be true in production mode`);
   return out;
+}
+
+/** Paths of every `tls: { rejectUnauthorized: false }` in a source section, whatever the source. */
+function unverifiedTls(value: unknown, path: PropertyKey[]): PropertyKey[][] {
+  if (!value || typeof value !== 'object') return [];
+  const o = value as Record<string, unknown>;
+  const tls = o.tls as { rejectUnauthorized?: unknown } | undefined;
+  const here = tls && typeof tls === 'object' && tls.rejectUnauthorized === false ? [path] : [];
+  return [...here, ...Object.entries(o).flatMap(([k, v]) => unverifiedTls(v, [...path, Array.isArray(o) ? Number(k) : k]))];
 }

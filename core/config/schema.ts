@@ -6,9 +6,11 @@
  */
 import { z } from 'zod';
 import { KINDS } from '../model/units.ts';
-import { OPCUA_SECURITY_MODES, OPCUA_SECURITY_POLICIES } from '../opcua-security.ts';
 
-const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/, 'letters, digits and _ . : - only');
+/** An identifier: sensor, site, DMA, source name. */
+export const idSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/, 'letters, digits and _ . : - only');
+
+const id = idSchema;
 
 export const tlsSchema = z.object({
   /** PEM files. */
@@ -26,33 +28,16 @@ export const thresholdsSchema = z.object({
   highHigh: z.number().optional(),
 }).strict();
 
-/** Where a sensor's values come from. One sensor, one address. */
-export const sourceAddressSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('opcua'),
-    /** Name of the OPC UA source (sources.opcua[].name). */
-    server: z.string().min(1),
-    nodeId: z.string().min(1),
-    /** Absolute deadband in the source's unit; 0 reports every change. */
-    deadband: z.number().min(0).optional(),
-    samplingIntervalMs: z.number().int().min(0).optional(),
-  }).strict(),
-  z.object({
-    type: z.literal('mqtt'),
-    /** Exact topic this sensor publishes on (or omit and let a topic pattern name the sensor). */
-    topic: z.string().min(1),
-  }).strict(),
-  z.object({
-    type: z.literal('sparkplug'),
-    group: z.string().min(1),
-    node: z.string().min(1),
-    device: z.string().min(1).optional(),
-    metric: z.string().min(1),
-  }).strict(),
-  z.object({ type: z.literal('pda') }).strict(),
-  z.object({ type: z.literal('csv') }).strict(),
-  z.object({ type: z.literal('derived') }).strict(),
-]);
+/**
+ * Where a sensor's values come from. One sensor, one address. Each source declares the addresses
+ * it reads (ingest/sources/<name>/config.ts, listed in ingest/sources/registry.ts); without that
+ * registry an address is checked for its `type` only, and `buildConfigSchema` (sources.ts) puts the
+ * sources' own address schemas in its place. `derived` is the platform's: values analytics computes.
+ */
+export const sourceAddressSchema = z.object({ type: z.string().min(1) }).catchall(z.unknown());
+
+/** Values the platform computes itself rather than reads from a source. */
+export const derivedAddressSchema = z.object({ type: z.literal('derived') }).strict();
 
 export const sensorSchema = z.object({
   id,
@@ -175,116 +160,6 @@ export const brokerSchema = z.object({
   anonymous: z.enum(['devices', 'refuse']).default('devices'),
 }).strict();
 
-export const opcuaSourceSchema = z.object({
-  name: id,
-  endpoint: z.string().regex(/^opc\.tcp:\/\//, 'must start with opc.tcp://'),
-  securityMode: z.enum(OPCUA_SECURITY_MODES).default('None'),
-  securityPolicy: z.enum(OPCUA_SECURITY_POLICIES).default('None'),
-  auth: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('anonymous') }).strict(),
-    z.object({ type: z.literal('username'), username: z.string().min(1), password: z.string() }).strict(),
-    z.object({ type: z.literal('certificate'), certificate: z.string().min(1), privateKey: z.string().min(1) }).strict(),
-  ]).default({ type: 'anonymous' }),
-  /** The client's PKI: own certificate, trusted and rejected server certificates. Under dataDir when relative. */
-  pkiFolder: z.string().default('pki/opcua'),
-  /** Server certificates (PEM or DER files) to trust in addition to those in the PKI's trusted folder. */
-  trustedServerCertificates: z.array(z.string()).default([]),
-  samplingIntervalMs: z.number().int().min(0).default(1000),
-  publishingIntervalMs: z.number().int().min(50).default(1000),
-  /**
-   * Server-side queue per monitored item. Default: enough samples for one publishing interval.
-   * Raise it (with samplingIntervalMs 0) to receive every change of a fast source, e.g. a simulator
-   * running faster than real time.
-   */
-  queueSize: z.number().int().min(1).max(100_000).optional(),
-  /** Report a value again when only its source timestamp changes (trigger StatusValueTimestamp). */
-  reportSameValue: z.boolean().default(false),
-  /** Monitored items created per CreateMonitoredItems request, to stay under the server's message size. */
-  batchSize: z.number().int().min(1).max(10_000).default(500),
-  /** A subscription with no data and no keep-alive for this long is reported silent. */
-  silenceTimeoutMs: z.number().int().positive().default(30_000),
-}).strict();
-
-export const topicPatternSchema = z.object({
-  /**
-   * MQTT topic filter with named segments: `wq/{site}/{sensor}` captures the sensor id from the topic;
-   * `+` and `#` match as in MQTT. Without `{sensor}`, the sensor is looked up by exact topic
-   * (sensor.source.topic) or taken from `sensorPath` in the payload.
-   */
-  pattern: z.string().min(1),
-  format: z.enum(['json', 'number']).default('json'),
-  /** Dotted paths into a JSON payload. */
-  valuePath: z.string().default('value'),
-  timePath: z.string().optional(),
-  unitPath: z.string().optional(),
-  qualityPath: z.string().optional(),
-  sensorPath: z.string().optional(),
-  /** Time format of timePath: epoch ms, epoch s, or ISO 8601. */
-  timeFormat: z.enum(['ms', 's', 'iso']).default('ms'),
-}).strict();
-
-/**
- * A source's own broker settings, laid over the platform broker's. No defaults here (unlike
- * brokerSchema), so a key left out is inherited instead of reset; host/port belong to the embedded
- * broker only, a source names another broker by `url`.
- */
-const sourceBrokerSchema = z.object({
-  url: z.string().min(1).optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  tls: tlsSchema.optional(),
-}).strict();
-
-export const mqttSourceSchema = z.object({
-  name: id,
-  /** Broker to read from; defaults to the platform's broker. */
-  broker: sourceBrokerSchema.optional(),
-  clientId: z.string().optional(),
-  /**
-   * Subscribe through a shared subscription (`$share/<group>/<filter>`) so several ingest instances
-   * split the load (Mosquitto 2 and EMQX; not the embedded aedes broker).
-   */
-  shareGroup: z.string().min(1).regex(/^[^/+#]+$/, 'no / + or # (it is a topic level)').optional(),
-  qos: z.union([z.literal(0), z.literal(1)]).default(1),
-  topics: z.array(topicPatternSchema).default([]),
-}).strict();
-
-export const sparkplugSourceSchema = z.object({
-  name: id,
-  broker: sourceBrokerSchema.optional(),
-  clientId: z.string().optional(),
-  /**
-   * Sparkplug group ids to subscribe to; `+` for all. A metric maps to the sensor whose
-   * source address names it; when a metric has no such sensor, `<group>.<node>[.<device>].<metric>`
-   * is taken as the sensor id if it exists.
-   */
-  groups: z.array(z.string().min(1)).default(['+']),
-  qos: z.union([z.literal(0), z.literal(1)]).default(1),
-  /** The host application id for STATE messages (Sparkplug 3.0). */
-  hostId: z.string().min(1).regex(/^[^/+#]+$/, 'no / + or # (it is a topic level)').default('aquawatch'),
-  /** At most one rebirth request (NCMD Node Control/Rebirth) per edge node in this interval. */
-  rebirthMinIntervalMs: z.number().int().min(0).default(5000),
-}).strict();
-
-export const pdaSourceSchema = z.object({
-  enabled: z.boolean().default(true),
-  /** Accept readings taken up to this many days ago (PDA uploads come late). */
-  maxAgeDays: z.number().positive().default(45),
-  maxItems: z.number().int().positive().default(10_000),
-  /** A reading time further ahead of the server clock than this is refused (PDA clock wrong). */
-  maxFutureMs: z.number().int().min(0).default(5 * 60_000),
-  /** Seconds a PDA is told to wait (Retry-After) when the outbox is full. */
-  retryAfterS: z.number().int().positive().default(30),
-  /**
-   * Device tokens given as SHA-256 hashes (64 hex digits), for an ingest instance without the
-   * server's state database. Tokens issued by the server (device_tokens table) work as well.
-   */
-  devices: z.array(z.object({
-    id,
-    tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (the SHA-256 of the token)'),
-  }).strict()).default([]),
-}).strict();
-
 export const ingestSchema = z.object({
   /** Group commit to the outbox: at most this many readings or this long. */
   batchMaxSize: z.number().int().positive().default(5000),
@@ -335,12 +210,11 @@ export const configSchema = z.object({
   store: storeSchema.default({ type: 'sqlite', path: 'tsdb.sqlite' }),
   broker: brokerSchema.prefault({}),
   ingest: ingestSchema.default(ingestSchema.parse({})),
-  sources: z.object({
-    opcua: z.array(opcuaSourceSchema).default([]),
-    mqtt: z.array(mqttSourceSchema).default([]),
-    sparkplug: z.array(sparkplugSourceSchema).default([]),
-    pda: pdaSourceSchema.default(pdaSourceSchema.parse({})),
-  }).strict().default({ opcua: [], mqtt: [], sparkplug: [], pda: pdaSourceSchema.parse({}) }),
+  /**
+   * One key per source type, each validated by its source's own schema (ingest/sources/<name>/config.ts)
+   * when the schema is built with the registry (buildConfigSchema in sources.ts).
+   */
+  sources: z.record(z.string(), z.unknown()).default({}),
   auth: authSchema.default({ sessionIdleMinutes: 720 }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
@@ -355,10 +229,6 @@ export type MeterConfig = z.infer<typeof meterSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
 export type BrokerConfig = z.infer<typeof brokerSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
-export type OpcuaSourceConfig = z.infer<typeof opcuaSourceSchema>;
-export type MqttSourceConfig = z.infer<typeof mqttSourceSchema>;
-export type TopicPatternConfig = z.infer<typeof topicPatternSchema>;
-export type SparkplugSourceConfig = z.infer<typeof sparkplugSourceSchema>;
-export type PdaSourceConfig = z.infer<typeof pdaSourceSchema>;
 export type IngestConfig = z.infer<typeof ingestSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
+export type SourceAddress = z.infer<typeof sourceAddressSchema>;

@@ -23,7 +23,7 @@ export class Topology {
   readonly dmas = new Map<string, DmaConfig>();
   readonly sites = new Map<string, SiteConfig>();
   readonly meters = new Map<string, MeterConfig>();
-  private readonly byAddress = new Map<string, SensorInfo>();
+  private readonly indexes = new Map<string, ReadonlyMap<string, SensorInfo>>();
 
   constructor(readonly config: TopologyConfig, file = '(topology)') {
     const problems: string[] = [];
@@ -39,13 +39,6 @@ export class Topology {
       if (!convert) problems.push(`${at}.unit: ${s.unit} is not a unit of ${s.kind}`);
       const info: SensorInfo = { ...s, dma: s.dma ?? '', canonicalUnit: CANONICAL_UNIT[s.kind], convert: convert ?? ((v) => v) };
       this.sensors.set(s.id, info);
-      if (s.source) {
-        const key = Topology.addressKey(s.source);
-        if (key) {
-          if (this.byAddress.has(key)) problems.push(`${at}.source: address already used by ${this.byAddress.get(key)!.id}`);
-          this.byAddress.set(key, info);
-        }
-      }
     });
     config.dmas.forEach((d, i) => {
       for (const [list, ids] of [['inlets', d.inlets], ['outlets', d.outlets]] as const) {
@@ -69,29 +62,29 @@ export class Topology {
     if (problems.length) throw new ConfigError(file, problems);
   }
 
-  /** A stable key for a source address, used to find the sensor a source reports for. */
-  static addressKey(a: NonNullable<SensorConfig['source']>): string | undefined {
-    switch (a.type) {
-      case 'opcua': return `opcua|${a.server}|${a.nodeId}`;
-      case 'mqtt': return `mqtt|${a.topic}`;
-      case 'sparkplug': return `spb|${a.group}|${a.node}|${a.device ?? ''}|${a.metric}`;
-      default: return undefined;
-    }
+  /** Sensors whose source address is of this type (`mqtt`, `opcua`, ...). */
+  sensorsOfSource(type: string): SensorInfo[] {
+    return [...this.sensors.values()].filter((s) => s.source?.type === type);
   }
 
-  sensorByOpcua(server: string, nodeId: string): SensorInfo | undefined {
-    return this.byAddress.get(`opcua|${server}|${nodeId}`);
+  /**
+   * The sensors of one source type by the key its source gives an address (topic, node id...),
+   * built on first use. Two sensors on one address are refused when the configuration is loaded
+   * with the source registry (core/config/sources.ts duplicateAddresses); here the first one wins.
+   */
+  sensorsByAddress(type: string, keyOf: (address: NonNullable<SensorConfig['source']>) => string): ReadonlyMap<string, SensorInfo> {
+    let index = this.indexes.get(type);
+    if (!index) {
+      const built = new Map<string, SensorInfo>();
+      for (const s of this.sensorsOfSource(type)) {
+        const key = keyOf(s.source!);
+        if (!built.has(key)) built.set(key, s);
+      }
+      this.indexes.set(type, index = built);
+    }
+    return index;
   }
-  sensorByTopic(topic: string): SensorInfo | undefined {
-    return this.byAddress.get(`mqtt|${topic}`);
-  }
-  sensorBySparkplug(group: string, node: string, device: string | undefined, metric: string): SensorInfo | undefined {
-    return this.byAddress.get(`spb|${group}|${node}|${device ?? ''}|${metric}`);
-  }
-  /** Sensors served by one OPC UA source. */
-  opcuaSensors(server: string): SensorInfo[] {
-    return [...this.sensors.values()].filter((s) => s.source?.type === 'opcua' && s.source.server === server);
-  }
+
   /** Real sensors (not customer meters). */
   networkSensors(): SensorInfo[] {
     return [...this.sensors.values()].filter((s) => s.kind !== 'meter' || !this.meters.has(s.id));

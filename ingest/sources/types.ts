@@ -10,6 +10,9 @@
  * BackpressureError, UndecodableInput) belongs to the pipeline: ingest/pipeline/contract.ts.
  */
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { SourceConfigDescriptor } from '../../core/config/sources.ts';
+import type { BrokerAddress } from '../../core/bus/mqtt-client.ts';
 import type { RawReading } from '../../core/model/reading.ts';
 import type { Topology } from '../../core/topology/topology.ts';
 import type { Metrics } from '../metrics.ts';
@@ -36,7 +39,8 @@ export type SourceState = 'stopped' | 'connecting' | 'connected' | 'disconnected
 
 export interface SourceStatus {
   name: string;
-  type: 'opcua' | 'mqtt' | 'sparkplug' | 'pda' | 'csv';
+  /** The source's type, as in the registry (registry.ts) and the `sources:` key. */
+  type: string;
   state: SourceState;
   /** Last time data arrived, ms, or null. */
   lastDataAt: number | null;
@@ -50,3 +54,30 @@ export interface Source {
   stop(): Promise<void>;
   status(): SourceStatus;
 }
+
+/** What a source may need of the platform beyond its own section of the configuration. */
+export interface SourceEnvironment {
+  dataDir: string;
+  demoMode: boolean;
+  /** The platform broker as sources see it: the embedded broker's real address replaces `embedded`. */
+  platformBroker: BrokerAddress;
+}
+
+/** The module of a protocol source (its source.ts): makes one Source per configured instance. */
+export interface SourceModule<C> {
+  createSource(config: C, env: SourceEnvironment): Source;
+}
+
+/**
+ * A source type as its folder's index.ts describes it to the registry: its configuration section
+ * and sensor address (for the config schema), and, for a protocol source, its module, imported only
+ * when the section lists an instance (node-opcua alone adds some 100 MB to a process).
+ */
+export interface ProtocolSourceDescriptor<C> extends SourceConfigDescriptor {
+  /** `sources.<type>`: a list, one Source per entry. */
+  readonly configSchema: z.ZodType<C[]>;
+  load(): Promise<SourceModule<C>>;
+}
+
+/** A source type without Source objects of its own: HTTP-borne (PDA) or a command (CSV import). */
+export type SourceDescriptor = SourceConfigDescriptor | ProtocolSourceDescriptor<never>;

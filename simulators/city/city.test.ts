@@ -68,14 +68,16 @@ describe('L-Town as the demo city', () => {
 
   it('emits a ready platform configuration, also for a scaled fleet', () => {
     const config = configSchema.parse(platformConfig(city, { opcuaEndpoint: 'opc.tcp://127.0.0.1:4841/plant', scale: 4, intervalS: 1 }));
-    expect(config.sources.opcua[0]).toMatchObject({ name: 'plant', endpoint: 'opc.tcp://127.0.0.1:4841/plant' });
-    expect(config.sources.mqtt[0].topics[0]).toMatchObject({ pattern: 'sim/ltown/#', valuePath: 'v', timePath: 't', unitPath: 'u', qualityPath: 'q' });
-    expect(config.sources.sparkplug[0].groups).toEqual(['ltown']);
+    const sources = config.sources as { opcua: object[]; mqtt: { topics: object[] }[]; sparkplug: { groups: string[] }[] };
+    expect(sources.opcua[0]).toMatchObject({ name: 'plant', endpoint: 'opc.tcp://127.0.0.1:4841/plant' });
+    expect(sources.mqtt[0].topics[0]).toMatchObject({ pattern: 'sim/ltown/#', valuePath: 'v', timePath: 't', unitPath: 'u', qualityPath: 'q' });
+    expect(sources.sparkplug[0].groups).toEqual(['ltown']);
     const topology = new Topology(config.topology as never);
     expect(topology.networkSensors().length).toBe(4 * city.sensors.length);
     expect(topology.sensors.get('P-n54-x3')).toMatchObject({ kind: 'pressure', dma: 'central', intervalS: 1 });
-    expect(topology.sensorBySparkplug('ltown', 'central', 'logger-n54-x3', 'pressure')?.id).toBe('P-n54-x3');
-    expect(topology.sensorByOpcua('plant', 'ns=1;s=WTP.R1.flow-x1')?.id).toBe('WTP.R1.flow-x1');
+    const withAddress = (address: object) => [...topology.sensors.values()].filter((s) => expect.objectContaining(address).asymmetricMatch(s.source)).map((s) => s.id);
+    expect(withAddress({ type: 'sparkplug', group: 'ltown', node: 'central', device: 'logger-n54-x3', metric: 'pressure' })).toEqual(['P-n54-x3']);
+    expect(withAddress({ type: 'opcua', server: 'plant', nodeId: 'ns=1;s=WTP.R1.flow-x1' })).toEqual(['WTP.R1.flow-x1']);
     // copies are load, not water: DMA balances use the originals
     expect(topology.dmas.get('hill')?.inlets).toEqual(['F-p239']);
     expect(simCity(city).endpoints.opcua[0].name).toBe('plant');

@@ -3,15 +3,15 @@
  * to (the plant's OPC UA server, MQTT JSON topics, Sparkplug B group, PDA uploads) and the city's
  * topology. Written out as YAML it is what `aquawatch start --config` reads.
  */
-import type { OpcuaSourceConfig, TopologyConfig } from '../../core/config/schema.ts';
+import type { TopologyConfig } from '../../core/config/schema.ts';
 import type { SimCity } from '../types.ts';
 import { cityTopology, type City, type TopologyOptions } from './city.ts';
 
 export interface PlatformConfigOptions extends TopologyOptions {
   /** Endpoint of the simulated plant OPC UA server. */
   opcuaEndpoint?: string;
-  /** Overrides for the OPC UA source (security mode, user...). */
-  opcua?: Partial<Omit<OpcuaSourceConfig, 'name' | 'endpoint'>>;
+  /** Overrides for the OPC UA source (security mode, user...): keys of `sources.opcua[]` (ingest/sources/opcua/config.ts). */
+  opcua?: Record<string, unknown>;
   /** PDA devices with the SHA-256 of their tokens, when the PDA readers use fixed tokens. */
   pdaDevices?: { id: string; tokenSha256: string }[];
   /** Broker settings (the platform's embedded broker by default). */

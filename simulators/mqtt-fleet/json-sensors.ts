@@ -5,7 +5,8 @@
  * connection carries the whole fleet (thousands of sensors at --scale would not each get a socket).
  */
 import type { MqttClient } from 'mqtt';
-import type { SensorConfig, TopicPatternConfig, TopologyConfig } from '../../core/config/schema.ts';
+import type { SensorConfig, TopologyConfig } from '../../core/config/schema.ts';
+import { addressOf } from '../addresses.ts';
 import { CANONICAL_UNIT } from '../../core/model/units.ts';
 import type { SimDevice, SimStep } from '../types.ts';
 import {
@@ -40,9 +41,14 @@ export interface JsonSensorMessage {
  * The platform's `sources.mqtt[].topics` entries that read what this fleet publishes: one pattern per
  * first topic level, the sensor found by its exact topic (sensor.source.topic).
  */
-export function jsonTopicPatterns(topology: TopologyConfig): TopicPatternConfig[] {
+/** One `sources.mqtt[].topics` entry as configuration input (its schema: ingest/sources/mqtt/config.ts). */
+export interface JsonTopicPattern {
+  pattern: string; format: 'json'; valuePath: string; timePath: string; unitPath: string; qualityPath: string; timeFormat: 'ms';
+}
+
+export function jsonTopicPatterns(topology: TopologyConfig): JsonTopicPattern[] {
   const roots = new Set<string>();
-  for (const s of topology.sensors) if (s.source?.type === 'mqtt') roots.add(s.source.topic.split('/')[0]);
+  for (const s of topology.sensors) { const a = addressOf(s, 'mqtt'); if (a) roots.add(a.topic.split('/')[0]); }
   return [...roots].map((root) => ({
     pattern: `${root}/#`, format: 'json', valuePath: 'v', timePath: 't', unitPath: 'u', qualityPath: 'q', timeFormat: 'ms',
   }));
@@ -65,11 +71,12 @@ export class JsonSensorFleet implements SimDevice {
     if (![0, 1, 2].includes(this.qos)) throw new Error(`mqtt-json: option qos: ${String(opts.qos)} is not 0, 1 or 2`);
     const only = opts.sensors ? new Set(opts.sensors) : undefined;
     for (const sensor of opts.topology.sensors) {
-      if (sensor.source?.type !== 'mqtt' || (only && !only.has(sensor.id))) continue;
-      if (/[+#]/.test(sensor.source.topic)) {
-        throw new Error(`mqtt-json: sensor ${sensor.id}: source.topic ${sensor.source.topic} has a wildcard; a sensor publishes on one exact topic`);
+      const address = addressOf(sensor, 'mqtt');
+      if (!address || (only && !only.has(sensor.id))) continue;
+      if (/[+#]/.test(address.topic)) {
+        throw new Error(`mqtt-json: sensor ${sensor.id}: source.topic ${address.topic} has a wildcard; a sensor publishes on one exact topic`);
       }
-      this.sensors.set(sensor.id, { sensor, topic: sensor.source.topic, unit: sensor.unit ?? CANONICAL_UNIT[sensor.kind] });
+      this.sensors.set(sensor.id, { sensor, topic: address.topic, unit: sensor.unit ?? CANONICAL_UNIT[sensor.kind] });
     }
     for (const id of opts.sensors ?? []) {
       if (!this.sensors.has(id)) throw new Error(`mqtt-json: option sensors: ${id} is not an MQTT sensor of the topology`);

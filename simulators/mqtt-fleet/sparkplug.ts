@@ -15,6 +15,7 @@
 import type { MqttClient } from 'mqtt';
 import sparkplugPayload from 'sparkplug-payload';
 import type { SensorConfig, TopologyConfig } from '../../core/config/schema.ts';
+import { addressOf } from '../addresses.ts';
 import type { Quality } from '../../core/model/reading.ts';
 import type { SimDevice, SimSample, SimStep } from '../types.ts';
 import {
@@ -379,8 +380,8 @@ export class SparkplugFleet implements SimDevice {
     const problems: string[] = [];
     const seen = new Map<string, string>();
     opts.topology.sensors.forEach((sensor, i) => {
-      const src = sensor.source;
-      if (src?.type !== 'sparkplug') return;
+      const src = addressOf(sensor, 'sparkplug');
+      if (!src) return;
       const at = `topology.sensors[${i}] (${sensor.id}).source`;
       for (const [field, value] of [['group', src.group], ['node', src.node], ['device', src.device]] as const) {
         if (value !== undefined && /[/+#]/.test(value)) problems.push(`${at}.${field}: ${value} may not contain / + or # (it is a topic level)`);

@@ -18,6 +18,7 @@ import {
 } from 'node-opcua';
 import { SECURITY_MODE, SECURITY_POLICY, type OpcuaSecurityModeName, type OpcuaSecurityPolicyName } from '../../core/opcua-security.ts';
 import type { TopologyConfig, SensorConfig } from '../../core/config/schema.ts';
+import { addressOf } from '../addresses.ts';
 import { CANONICAL_UNIT, PHYSICAL_RANGE, converterFor } from '../../core/model/units.ts';
 import type { Quality } from '../../core/model/reading.ts';
 import type { SimDevice, SimStep, SimCity } from '../types.ts';
@@ -68,7 +69,7 @@ export const STATUS_FOR_QUALITY: Record<Quality, StatusCode> = {
 /** The sensors this server exposes, with their parsed node ids; throws naming every bad entry. */
 export function plantSensors(topology: TopologyConfig, server?: string): { server: string; sensors: { sensor: SensorConfig; nodeId: NodeId }[] } {
   const opcua = topology.sensors.filter((s) => s.source?.type === 'opcua');
-  const servers = [...new Set(opcua.map((s) => (s.source as { server: string }).server))];
+  const servers = [...new Set(opcua.map((s) => addressOf(s, 'opcua')!.server))];
   let name = server;
   if (name === undefined) {
     if (servers.length > 1) {
@@ -80,8 +81,8 @@ export function plantSensors(topology: TopologyConfig, server?: string): { serve
   const sensors: { sensor: SensorConfig; nodeId: NodeId }[] = [];
   const seen = new Map<string, string>();
   topology.sensors.forEach((sensor, i) => {
-    const src = sensor.source;
-    if (src?.type !== 'opcua' || src.server !== name) return;
+    const src = addressOf(sensor, 'opcua');
+    if (!src || src.server !== name) return;
     const at = `topology.sensors[${i}] (${sensor.id}).source.nodeId`;
     let nodeId: NodeId;
     try {

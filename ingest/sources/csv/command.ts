@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError, loadConfig } from '../../../core/config/load.ts';
+import { SOURCES } from '../registry.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { createStore } from '../../../core/tsdb/factory.ts';
 import { ReadingValidator } from '../../pipeline/validate.ts';
@@ -85,7 +86,7 @@ export async function runImportCommand(argv: string[], io: ImportCommandIo = {})
   let mapping;
   let topology;
   try {
-    config = loadConfig((values.config as string | undefined) ?? env.AQUAWATCH_CONFIG, env);
+    config = loadConfig((values.config as string | undefined) ?? env.AQUAWATCH_CONFIG, env, SOURCES);
     topology = new Topology(config.topology, config.file);
     mapping = loadMapping(values.map);
   } catch (e) {

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topology } from '../../../core/topology/topology.ts';
-import { topicPatternSchema, mqttSourceSchema, type TopicPatternConfig } from '../../../core/config/schema.ts';
+import { topicPatternSchema, mqttSourceSchema, type TopicPatternConfig } from './config.ts';
 import { mqttConnectOptions, resolveBroker, BrokerConfigError } from '../../../core/bus/mqtt-client.ts';
 import { compilePattern, matchTopic } from './topic-pattern.ts';
 import { PayloadDecoder } from './decode.ts';

@@ -5,7 +5,7 @@
  */
 import type { Quality, RawReading } from '../../../core/model/reading.ts';
 import { qualityFromAny } from '../common/mqtt/quality.ts';
-import type { TopicPatternConfig } from '../../../core/config/schema.ts';
+import type { TopicPatternConfig } from './config.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 
 export interface DecodeProblem {

@@ -8,9 +8,9 @@ import { hostname } from 'node:os';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RawReading } from '../../../core/model/reading.ts';
-import type { MqttSourceConfig } from '../../../core/config/schema.ts';
+import type { MqttAddress, MqttSourceConfig } from './config.ts';
 import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
-import type { Source, SourceContext, SourceStatus } from '../types.ts';
+import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../types.ts';
 import { compilePattern, matchTopic, type CompiledPattern } from './topic-pattern.ts';
 import { PayloadDecoder } from './decode.ts';
 import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
@@ -118,7 +118,7 @@ export class MqttSource implements Source {
         this.retainedSkipped++;
         return [];
       }
-      const topicSensor = captures.sensor ?? ctx.topology.sensorByTopic(topic)?.id;
+      const topicSensor = captures.sensor ?? ctx.topology.sensorsByAddress('mqtt', (a) => (a as unknown as MqttAddress).topic).get(topic)?.id;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const { readings, problems } = route.decoder.decode({ topic, payload, topicSensor });
       if (problems.length) {
@@ -174,4 +174,9 @@ export class MqttSource implements Source {
       },
     };
   }
+}
+
+/** The registry's entry point (index.ts load): one source per `sources.mqtt[]` entry. */
+export function createSource(config: MqttSourceConfig, env: SourceEnvironment): MqttSource {
+  return new MqttSource(config, env.platformBroker);
 }

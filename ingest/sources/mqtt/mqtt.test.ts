@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
-import { mqttSourceSchema } from '../../../core/config/schema.ts';
+import { mqttSourceSchema } from './config.ts';
 import type { RawReading } from '../../../core/model/reading.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';
 import { waitFor } from '../../../test/support/ports.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
-import { mqttSourceSchema } from '../../../core/config/schema.ts';
+import { mqttSourceSchema } from './config.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';
 import { freePort, waitFor } from '../../../test/support/ports.ts';
 import { MOSQUITTO_BIN } from '../../../test/support/mosquitto.ts';

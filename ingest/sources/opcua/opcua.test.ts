@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
 import { OpcuaSource, numericValue, opcuaSessionStateGauge, qualityOf, toRawReading } from './source.ts';
 import { removeTempFolders, startTestServer, tempFolder, TcpRelay, type TestServer, type TestVariable } from '../../../test/support/opcua-server.ts';
-import { opcuaSourceSchema, type OpcuaSourceConfig } from '../../../core/config/schema.ts';
+import { opcuaSourceSchema, type OpcuaSourceConfig } from './config.ts';
 import { parseTopology } from '../../../core/config/load.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMonitoredItemsRequest, type Request } from 'node-opcua';
 import { OpcuaSource } from './source.ts';
 import { removeTempFolders, startTestServer, tempFolder, type TestServer } from '../../../test/support/opcua-server.ts';
-import { opcuaSourceSchema } from '../../../core/config/schema.ts';
+import { opcuaSourceSchema } from './config.ts';
 import { parseTopology } from '../../../core/config/load.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';

@@ -11,7 +11,7 @@ import { OPCUACertificateManager } from 'node-opcua';
 import { pino, type Logger } from 'pino';
 import { OpcuaSource, thumbprintOf } from './source.ts';
 import { removeTempFolders, startTestServer, tempFolder, type TestServer } from '../../../test/support/opcua-server.ts';
-import { opcuaSourceSchema, type OpcuaSourceConfig } from '../../../core/config/schema.ts';
+import { opcuaSourceSchema, type OpcuaSourceConfig } from './config.ts';
 import { parseTopology } from '../../../core/config/load.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';

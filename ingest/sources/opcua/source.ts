@@ -29,12 +29,13 @@ import {
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Metrics } from '../../metrics.ts';
-import type { OpcuaSourceConfig } from '../../../core/config/schema.ts';
+import type { OpcuaAddress, OpcuaSourceConfig } from './config.ts';
+import { addressOf } from '../address.ts';
 import { SECURITY_MODE, SECURITY_POLICY } from '../../../core/opcua-security.ts';
 import type { Quality, RawReading } from '../../../core/model/reading.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
 import { BackpressureError } from '../../pipeline/contract.ts';
-import type { Source, SourceContext, SourceState, SourceStatus } from '../types.ts';
+import type { Source, SourceContext, SourceEnvironment, SourceState, SourceStatus } from '../types.ts';
 
 export interface OpcuaSourceOptions {
   /** Base folder for relative paths (pkiFolder, certificate files). */
@@ -253,7 +254,7 @@ export class OpcuaSource implements Source {
     this.stopping = false;
     try {
       this.identity = this.loadIdentity();
-      this.plan = this.planItems(ctx.topology.opcuaSensors(this.name));
+      this.plan = this.planItems(ctx.topology.sensorsOfSource('opcua').filter((s) => addressOf<OpcuaAddress>(s, 'opcua')!.server === this.name));
       this.trustStore = new ServerTrustStore(this.pkiFolder, this.opts.demoMode, {
         autoAccepted: (thumbprint) => {
           this.autoTrusted.push(thumbprint);
@@ -389,21 +390,22 @@ export class OpcuaSource implements Source {
     const plan: PlannedItem[] = [];
     this.sensorByNode.clear();
     for (const s of sensors) {
-      if (s.source?.type !== 'opcua') continue;
+      const address = addressOf<OpcuaAddress>(s, 'opcua');
+      if (!address) continue;
       let nodeId: string;
       try {
-        nodeId = resolveNodeId(s.source.nodeId).toString();
+        nodeId = resolveNodeId(address.nodeId).toString();
       } catch (err) {
-        this.rejectSensor(s.id, s.source.nodeId, `invalid node id: ${(err as Error).message}`);
+        this.rejectSensor(s.id, address.nodeId, `invalid node id: ${(err as Error).message}`);
         continue;
       }
       const other = this.sensorByNode.get(nodeId);
       if (other) {
-        this.rejectSensor(s.id, s.source.nodeId, `node ${nodeId} is already read for sensor ${other}`);
+        this.rejectSensor(s.id, address.nodeId, `node ${nodeId} is already read for sensor ${other}`);
         continue;
       }
       this.sensorByNode.set(nodeId, s.id);
-      plan.push({ sensor: s.id, nodeId, samplingIntervalMs: s.source.samplingIntervalMs ?? this.config.samplingIntervalMs, deadband: s.source.deadband });
+      plan.push({ sensor: s.id, nodeId, samplingIntervalMs: address.samplingIntervalMs ?? this.config.samplingIntervalMs, deadband: address.deadband });
     }
     return plan;
   }
@@ -894,4 +896,9 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     timer.unref();
     p.then((v) => { clearTimeout(timer); resolvePromise(v); }, (e) => { clearTimeout(timer); reject(e); });
   });
+}
+
+/** The registry's entry point (index.ts load): one source per `sources.opcua[]` entry. */
+export function createSource(config: OpcuaSourceConfig, env: SourceEnvironment): OpcuaSource {
+  return new OpcuaSource(config, { dataDir: env.dataDir, demoMode: env.demoMode });
 }

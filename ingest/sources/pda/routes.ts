@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawReading, Quality } from '../../../core/model/reading.ts';
-import type { PdaSourceConfig } from '../../../core/config/schema.ts';
+import type { PdaSourceConfig } from './config.ts';
 import { HashedTokenList, anyVerifier, type TokenVerifier } from '../../../core/state/device-tokens.ts';
 import { BackpressureError } from '../../pipeline/contract.ts';
 import type { SourceContext } from '../types.ts';

@@ -11,10 +11,11 @@ import sparkplug from 'sparkplug-payload';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Quality, RawReading } from '../../../core/model/reading.ts';
-import type { SparkplugSourceConfig } from '../../../core/config/schema.ts';
+import { sparkplugAddressKey, type SparkplugAddress, type SparkplugSourceConfig } from './config.ts';
+import { addressOf } from '../address.ts';
 import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
-import type { Source, SourceContext, SourceStatus } from '../types.ts';
+import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../types.ts';
 import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
 import { qualityFromAny } from '../common/mqtt/quality.ts';
 
@@ -345,7 +346,7 @@ export class SparkplugSource implements Source {
 
   private sensorFor(t: SparkplugTopic, metric: string): SensorInfo | undefined {
     const topology = this.ctx!.topology;
-    return topology.sensorBySparkplug(t.group, t.node, t.device, metric)
+    return topology.sensorsByAddress('sparkplug', (a) => sparkplugAddressKey(a as unknown as SparkplugAddress)).get(sparkplugAddressKey({ ...t, metric }))
       ?? topology.sensors.get(`${t.group}.${t.node}${t.device ? `.${t.device}` : ''}.${metric}`);
   }
 
@@ -356,8 +357,8 @@ export class SparkplugSource implements Source {
   private sensorsOf(group: string, node: string, device: string | undefined, state: NodeState): string[] {
     const out = new Set<string>();
     for (const s of this.ctx!.topology.sensors.values()) {
-      const a = s.source;
-      if (a?.type !== 'sparkplug' || a.group !== group || a.node !== node) continue;
+      const a = addressOf<SparkplugAddress>(s, 'sparkplug');
+      if (!a || a.group !== group || a.node !== node) continue;
       if (device === undefined || (a.device ?? '') === device) out.add(s.id);
     }
     for (const [d, ids] of state.seenSensors) {
@@ -470,4 +471,9 @@ export class SparkplugSource implements Source {
       },
     };
   }
+}
+
+/** The registry's entry point (index.ts load): one source per `sources.sparkplug[]` entry. */
+export function createSource(config: SparkplugSourceConfig, env: SourceEnvironment): SparkplugSource {
+  return new SparkplugSource(config, env.platformBroker);
 }

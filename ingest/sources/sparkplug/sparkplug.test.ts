@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
-import { sparkplugSourceSchema } from '../../../core/config/schema.ts';
+import { sparkplugSourceSchema } from './config.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';
 import { waitFor } from '../../../test/support/ports.ts';
 import { AedesTestBroker, MosquittoTestBroker, type TestBroker } from '../../../test/support/brokers.ts';

@@ -1,0 +1,29 @@
+/**
+ * The PDA upload API's configuration (`sources.pda`, one for the service): meter readers' handhelds
+ * post readings over HTTP. A customer meter's address is `{ type: pda }` (the topology gives it).
+ */
+import { z } from 'zod';
+import { idSchema } from '../../../core/config/schema.ts';
+
+export const pdaSourceSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Accept readings taken up to this many days ago (PDA uploads come late). */
+  maxAgeDays: z.number().positive().default(45),
+  maxItems: z.number().int().positive().default(10_000),
+  /** A reading time further ahead of the server clock than this is refused (PDA clock wrong). */
+  maxFutureMs: z.number().int().min(0).default(5 * 60_000),
+  /** Seconds a PDA is told to wait (Retry-After) when the outbox is full. */
+  retryAfterS: z.number().int().positive().default(30),
+  /**
+   * Device tokens given as SHA-256 hashes (64 hex digits), for an ingest instance without the
+   * server's state database. Tokens issued by the server (device_tokens table) work as well.
+   */
+  devices: z.array(z.object({
+    id: idSchema,
+    tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (the SHA-256 of the token)'),
+  }).strict()).default([]),
+}).strict();
+
+export const pdaAddressSchema = z.object({ type: z.literal('pda') }).strict();
+
+export type PdaSourceConfig = z.infer<typeof pdaSourceSchema>;
