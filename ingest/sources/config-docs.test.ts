@@ -1,0 +1,63 @@
+/**
+ * Configuration examples in the READMEs cannot drift from the schema: every ```yaml block of the
+ * sources' READMEs and of the top README is validated (a site-config block against the schema built
+ * from the registry, a CSV mapping against the mapping schema), and the published JSON Schema is
+ * what the generator writes today.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../core/config/load.ts';
+import { parseMapping } from './csv/mapping.ts';
+import { SOURCES } from './registry.ts';
+import { CONFIG_SCHEMA_FILE, configSchemaText } from './generate-config-schema.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SOURCES_DIR = fileURLToPath(new URL('./', import.meta.url));
+
+function yamlBlocks(file: string): { line: number; text: string }[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const blocks: { line: number; text: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() !== '```yaml') continue;
+    const start = i + 1;
+    while (++i < lines.length && lines[i].trim() !== '```');
+    blocks.push({ line: start + 1, text: lines.slice(start, i).join('\n') });
+  }
+  return blocks;
+}
+
+/** Any ${NAME} resolves, so a block is judged on its shape, not on this machine's environment. */
+const anyEnv = new Proxy({}, { get: (_, name) => (typeof name === 'string' ? `env-${name}` : undefined) }) as NodeJS.ProcessEnv;
+
+const readmes = [
+  join(ROOT, 'README.md'),
+  ...readdirSync(SOURCES_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(SOURCES_DIR, d.name, 'README.md')))
+    .map((d) => join(SOURCES_DIR, d.name, 'README.md')),
+];
+const cases = readmes.flatMap((file) => yamlBlocks(file).map((b) => ({ ...b, file: relative(ROOT, file) })));
+
+describe('configuration examples in the READMEs', () => {
+  it('finds the blocks (every source README has at least one)', () => {
+    for (const file of readmes.filter((f) => f.startsWith(SOURCES_DIR))) {
+      expect(cases.some((c) => c.file === relative(ROOT, file)), file).toBe(true);
+    }
+  });
+
+  it.each(cases.map((c) => [`${c.file}:${c.line}`, c] as const))('%s is valid', (_, c) => {
+    const raw = parseYaml(c.text) as Record<string, unknown>;
+    // A topology given as a file name names a file the README does not hold.
+    if (typeof raw.topology === 'string') delete raw.topology;
+    if (c.file.startsWith('ingest/sources/csv/')) parseMapping(raw, `${c.file}:${c.line}`);
+    else parseConfig(raw, `${c.file}:${c.line}`, anyEnv, SOURCES);
+  });
+});
+
+describe('the published JSON Schema of the site configuration', () => {
+  it('is up to date (regenerate with npx tsx ingest/sources/generate-config-schema.ts)', () => {
+    expect(readFileSync(CONFIG_SCHEMA_FILE, 'utf8')).toBe(configSchemaText());
+  });
+});
