@@ -1,0 +1,59 @@
+/**
+ * Signed acknowledgement links: a token naming an alarm and a recipient, signed with HMAC-SHA256,
+ * expiring, and single-use (its nonce is recorded in `notify_ack_tokens` in the state database when
+ * used, so a forwarded or replayed link acknowledges nothing). The token goes in the SMS / robot /
+ * e-mail link; the HTTP page that verifies it comes with the wiring.
+ *
+ * Format: base64url(JSON {a: alarm id, r: recipient id, e: expiry ms, n: nonce}) "." base64url(HMAC).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+
+export interface AckClaim { alarmId: string; recipientId: string; expiresAt: number; nonce: string }
+export type AckCheck = { ok: true; claim: AckClaim } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'used' };
+
+export class AckLinks {
+  private readonly insertUse;
+  private readonly findUse;
+
+  constructor(private readonly db: Database, private readonly secret: string, private readonly ttlMs: number) {
+    if (Buffer.byteLength(secret) < 32) throw new Error('ack link secret: at least 32 bytes');
+    db.exec(`CREATE TABLE IF NOT EXISTS notify_ack_tokens (
+      nonce TEXT PRIMARY KEY, alarm_id TEXT NOT NULL, recipient_id TEXT NOT NULL, used_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`);
+    this.insertUse = db.prepare('INSERT OR IGNORE INTO notify_ack_tokens (nonce, alarm_id, recipient_id, used_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+    this.findUse = db.prepare('SELECT 1 FROM notify_ack_tokens WHERE nonce = ?');
+  }
+
+  create(alarmId: string, recipientId: string, now: number): string {
+    const payload = Buffer.from(JSON.stringify({ a: alarmId, r: recipientId, e: now + this.ttlMs, n: randomBytes(12).toString('base64url') })).toString('base64url');
+    return `${payload}.${this.sign(payload)}`;
+  }
+
+  /** Check a token without using it (to show the alarm on the page before the person confirms). */
+  verify(token: string, now: number): AckCheck {
+    const [payload, signature, extra] = token.split('.');
+    if (!payload || !signature || extra !== undefined) return { ok: false, reason: 'malformed' };
+    const expected = Buffer.from(this.sign(payload));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+    let body: { a?: unknown; r?: unknown; e?: unknown; n?: unknown };
+    try { body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof body; } catch { return { ok: false, reason: 'malformed' }; }
+    if (typeof body.a !== 'string' || typeof body.r !== 'string' || typeof body.e !== 'number' || typeof body.n !== 'string') return { ok: false, reason: 'malformed' };
+    if (now >= body.e) return { ok: false, reason: 'expired' };
+    if (this.findUse.get(body.n)) return { ok: false, reason: 'used' };
+    return { ok: true, claim: { alarmId: body.a, recipientId: body.r, expiresAt: body.e, nonce: body.n } };
+  }
+
+  /** Verify and use the token: only the first call for a token succeeds. */
+  consume(token: string, now: number): AckCheck {
+    const check = this.verify(token, now);
+    if (!check.ok) return check;
+    const { alarmId, recipientId, expiresAt, nonce } = check.claim;
+    const inserted = this.insertUse.run(nonce, alarmId, recipientId, now, expiresAt).changes === 1;
+    return inserted ? check : { ok: false, reason: 'used' };
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+  }
+}
