@@ -5,6 +5,7 @@
  * ERROR_STATUS), and the routes of each view, all declared in dashboard/contract.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './sign-in-limiter.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.ts';
 import type { Session } from '../../core/state/sessions.ts';
@@ -20,8 +21,6 @@ import { registerAdminRoutes } from './routes/admin.ts';
 
 export const SESSION_COOKIE = 'aw_session';
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-export const LOGIN_MAX_FAILURES = 5;
-export const LOGIN_WINDOW_MS = 5 * 60_000;
 
 /** The session and its (enabled) user for a cookie value. */
 export function resolveSession(ctx: DashboardContext, id: string | undefined): { session: Session; user: ApiUser } | undefined {
@@ -110,11 +109,7 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
 }
 
 function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {
-  const limiter = app.createRateLimit({
-    max: LOGIN_MAX_FAILURES,
-    timeWindow: LOGIN_WINDOW_MS,
-    keyGenerator: (req: FastifyRequest) => `login|${String((req.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()}|${req.ip}`,
-  });
+  const limiter = new SignInLimiter(DEFAULT_SIGN_IN_LIMITS);
   const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, clear = false) => {
     const secure = !(ctx.config.mode === 'demo' && req.protocol === 'http' && isLoopback(req.ip));
     const opts = { httpOnly: true, sameSite: 'strict' as const, path: '/', secure };
@@ -124,14 +119,22 @@ function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: S
 
   serve(app, API.auth.login, async (req, reply) => {
     const { username, password } = req.body;
-    const before = await limiter(req, { increment: false });
-    if (!before.isAllowed && before.remaining <= 0) {
-      reply.header('retry-after', String(before.ttlInSeconds));
-      throw new ApiError('rate_limited', `username: too many failed sign-ins for ${username} from this address; try again in ${before.ttlInSeconds} s`, 'body.username');
+    const place = limiter.reserve(username, req.ip);
+    if (!place.ok) {
+      reply.header('retry-after', String(place.retryAfterS));
+      const why = place.reason === 'user' ? `too many failed sign-ins for ${username} from this address`
+        : place.reason === 'address' ? 'too many failed sign-ins from this address' : 'too many sign-ins at once';
+      throw new ApiError('rate_limited', `username: ${why}; try again in ${place.retryAfterS} s`, 'body.username');
     }
-    const user = await ctx.users.verify(username, password);
+    let user: Awaited<ReturnType<typeof ctx.users.verify>>;
+    try {
+      user = await ctx.users.verify(username, password);
+    } catch (e) {
+      place.done(false);
+      throw e;
+    }
+    place.done(user !== undefined && user !== null);
     if (!user) {
-      await limiter(req);
       ctx.log.warn({ username, ip: req.ip }, 'dashboard sign-in failed');
       throw new ApiError('bad_credentials', 'username or password: wrong, or the account is disabled');
     }

@@ -18,7 +18,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Database from 'better-sqlite3';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
@@ -144,7 +143,6 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     hsts: config.mode === 'production',
     crossOriginEmbedderPolicy: false,
   });
-  await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'aquawatch dashboard API', version: '1', description: 'REST API of the aquawatch dashboard (dashboard/API.md). Sign in with POST /api/v1/auth/login; state changes need the x-csrf-token header.' },
