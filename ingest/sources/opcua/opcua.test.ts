@@ -4,7 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
-import { OpcuaSource, numericValue, opcuaSessionStateGauge, qualityOf, toRawReading } from './source.ts';
+import { OpcuaSource, opcuaSessionStateGauge } from './source.ts';
+import { numericValue, qualityOf, toRawReading } from './values.ts';
 import { removeTempFolders, startTestServer, tempFolder, TcpRelay, type TestServer, type TestVariable } from '../../../test/support/opcua-server.ts';
 import { opcuaSourceSchema, type OpcuaSourceConfig } from './config.ts';
 import { parseTopology } from '../../../core/config/load.ts';

@@ -15,15 +15,18 @@
  *   one oversized request; every publish response becomes one `ctx.submit` call.
  * - watchdog: a subscription that delivers neither data nor keep-alive for `silenceTimeoutMs` is reported
  *   silent; if it stays silent while the session looks healthy, the subscription is rebuilt.
+ *
+ * Beside it: values.ts turns a DataValue into a reading; trust.ts keeps the client PKI (which server
+ * certificates are trusted) and reports node-opcua's verdicts.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import {
-  OPCUAClient, OPCUACertificateManager, UserTokenType, AttributeIds,
-  TimestampsToReturn, DataChangeFilter, DataChangeTrigger, DeadbandType, DataType, VariantArrayType,
+  OPCUAClient, UserTokenType, AttributeIds,
+  TimestampsToReturn, DataChangeFilter, DataChangeTrigger, DeadbandType, DataType,
   DataChangeNotification, resolveNodeId,
-  type ClientSession, type ClientSubscription, type DataValue, type NotificationMessage, type StatusCode,
+  type ClientSession, type ClientSubscription, type NotificationMessage, type StatusCode,
   type UserIdentityInfo, type MonitoringParametersOptions,
 } from 'node-opcua';
 import type { Logger } from 'pino';
@@ -32,9 +35,11 @@ import type { Metrics } from '../../metrics.ts';
 import type { OpcuaAddress, OpcuaSourceConfig } from './config.ts';
 import { addressOf } from '../address.ts';
 import { SECURITY_MODE, SECURITY_POLICY } from '../../../core/opcua-security.ts';
-import type { Quality, RawReading } from '../../../core/model/reading.ts';
+import type { RawReading } from '../../../core/model/reading.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
 import { BackpressureError } from '../../pipeline/contract.ts';
+import { toRawReading } from './values.ts';
+import { ServerTrustStore, readCertificateFile, rejectedFolderOf, trustedFolderOf } from './trust.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceState, SourceStatus } from '../types.ts';
 
 export interface OpcuaSourceOptions {
@@ -74,112 +79,6 @@ interface PlannedItem {
   nodeId: string;
   samplingIntervalMs: number;
   deadband?: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Turning a DataValue into a reading
-// ---------------------------------------------------------------------------------------------
-
-/** OPC UA StatusCode severity (top two bits): 00 Good, 01 Uncertain, 10 Bad (11 reserved, treated as bad). */
-export function qualityOf(status: StatusCode | undefined): Quality {
-  const severity = ((status?.value ?? 0) >>> 30) & 0b11;
-  return severity === 0 ? 'good' : severity === 1 ? 'uncertain' : 'bad';
-}
-
-/** A Date from the wire, or undefined when absent (node-opcua uses null or the 1601 epoch for "not set"). */
-function timeOf(d: Date | null | undefined): number | undefined {
-  if (!d) return undefined;
-  const t = d.getTime();
-  return Number.isFinite(t) && t > 0 ? t : undefined;
-}
-
-/** The value as a number, or why it cannot be one. Booleans (pump run state) become 0/1. */
-export function numericValue(dv: DataValue): { value: number } | { reason: string } {
-  const v = dv.value;
-  const status = dv.statusCode?.toString() ?? 'Good';
-  if (!v || v.dataType === DataType.Null || v.value === null || v.value === undefined) {
-    return { reason: `no value (status ${status})` };
-  }
-  const typeName = DataType[v.dataType] ?? String(v.dataType);
-  if (v.arrayType !== undefined && v.arrayType !== VariantArrayType.Scalar) return { reason: `${typeName} array is not a number` };
-  const x: unknown = v.value;
-  if (typeof x === 'boolean') return { value: x ? 1 : 0 };
-  if (typeof x === 'number') return Number.isFinite(x) ? { value: x } : { reason: `${typeName} value ${x} is not a finite number` };
-  if (typeof x === 'bigint') return { value: Number(x) };
-  // node-opcua carries Int64/UInt64 as [high, low] 32-bit words.
-  if ((v.dataType === DataType.Int64 || v.dataType === DataType.UInt64) && Array.isArray(x) && x.length === 2) {
-    return { value: Number(x[0]) * 2 ** 32 + Number(x[1]) };
-  }
-  const shown = String(x).slice(0, 60);
-  return { reason: `${typeName} value ${JSON.stringify(shown)} is not numeric` };
-}
-
-/** Reading time: the source timestamp, else the server timestamp, else the clock (only when neither is sent). */
-export function toRawReading(sensor: string, dv: DataValue, now: () => number): { reading: RawReading } | { reason: string } {
-  const v = numericValue(dv);
-  if ('reason' in v) return v;
-  const ts = timeOf(dv.sourceTimestamp) ?? timeOf(dv.serverTimestamp) ?? now();
-  return { reading: { sensor, ts, value: v.value, quality: qualityOf(dv.statusCode) } };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Trust of the server certificate
-// ---------------------------------------------------------------------------------------------
-
-/** The first certificate of a DER chain (a server may send its certificate followed by its issuers). */
-function leafCertificate(chain: Buffer): Buffer {
-  // DER SEQUENCE: 0x30, then a short or long-form length.
-  if (chain.length < 2 || chain[0] !== 0x30) return chain;
-  const first = chain[1];
-  if (first < 0x80) return chain.subarray(0, 2 + first);
-  const lengthBytes = first & 0x7f;
-  let length = 0;
-  for (let i = 0; i < lengthBytes; i++) length = length * 256 + chain[2 + i];
-  return chain.subarray(0, 2 + lengthBytes + length);
-}
-
-export function thumbprintOf(certificate: Buffer): string {
-  return createHash('sha1').update(leafCertificate(certificate)).digest('hex');
-}
-
-interface TrustEvents {
-  /** Demo mode accepted a certificate nobody trusted before. */
-  autoAccepted(thumbprint: string): void;
-  /** The certificate was refused (and filed under rejected/). */
-  refused(thumbprint: string, status: string): void;
-}
-
-type CheckCallback = (err: Error | null, status?: StatusCode) => void;
-
-/**
- * The client's certificate manager, reporting its verdicts on server certificates: node-opcua decides
- * (trusted/ folder, issuers, validity), this only tells the source what was decided so it can say so.
- */
-class ServerTrustStore extends OPCUACertificateManager {
-  constructor(rootFolder: string, acceptUnknown: boolean, private readonly events: TrustEvents) {
-    // File watchers off: the source reloads the folders before each connection attempt instead.
-    super({ rootFolder, automaticallyAcceptUnknownCertificate: acceptUnknown, disableFileWatchers: true });
-  }
-
-  override checkCertificate(chain: Buffer | Buffer[]): Promise<StatusCode>;
-  override checkCertificate(chain: Buffer | Buffer[], callback: CheckCallback): void;
-  override checkCertificate(chain: Buffer | Buffer[], callback?: CheckCallback): Promise<StatusCode> | void {
-    const verdict = this.checkAndReport(chain);
-    if (!callback) return verdict;
-    verdict.then((s) => callback(null, s), (e: Error) => callback(e));
-  }
-
-  private async checkAndReport(chain: Buffer | Buffer[]): Promise<StatusCode> {
-    const leaf = Array.isArray(chain) ? chain[0] : chain;
-    // Only auto-accepting needs to know whether the certificate was known before (the question files an
-    // unknown certificate under rejected/, exactly as the check itself would).
-    const before = this.automaticallyAcceptUnknownCertificate ? await this.isCertificateTrusted(chain) : undefined;
-    const status = await (super.checkCertificate as (c: Buffer | Buffer[]) => Promise<StatusCode>)(chain);
-    const thumbprint = thumbprintOf(leaf);
-    if (status.isGood() && before === 'BadCertificateUntrusted') this.events.autoAccepted(thumbprint);
-    if (!status.isGood()) this.events.refused(thumbprint, status.toString());
-    return status;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,9 +162,11 @@ export class OpcuaSource implements Source {
         },
         refused: (thumbprint, status) => { this.refusedCertificate = { thumbprint, status }; },
       });
-      this.removeRejectedCopiesOfTrusted();
+      this.trustStore.removeRejectedCopiesOfTrusted(this.log);
       await this.trustStore.initialize();
-      await this.trustConfiguredCertificates();
+      await this.trustStore.trustFiles(this.config.trustedServerCertificates.map((file, i) => ({
+        file: this.resolvePath(file), field: `sources.opcua (${this.name}).trustedServerCertificates[${i}]`,
+      })), this.log);
     } catch (err) {
       await this.trustStore?.dispose().catch(() => undefined);
       this.trustStore = undefined;
@@ -330,8 +231,8 @@ export class OpcuaSource implements Source {
     return isAbsolute(p) ? p : resolve(this.opts.dataDir, p);
   }
 
-  private get trustedFolder(): string { return join(this.pkiFolder, 'trusted', 'certs'); }
-  private get rejectedFolder(): string { return join(this.pkiFolder, 'rejected'); }
+  private get trustedFolder(): string { return trustedFolderOf(this.pkiFolder); }
+  private get rejectedFolder(): string { return rejectedFolderOf(this.pkiFolder); }
 
   private loadIdentity(): UserIdentityInfo {
     const auth = this.config.auth;
@@ -350,38 +251,6 @@ export class OpcuaSource implements Source {
         }
         return { type: UserTokenType.Certificate, certificateData, privateKey };
       }
-    }
-  }
-
-  /** Server certificates listed in the config join the trusted folder (idempotent). */
-  private async trustConfiguredCertificates(): Promise<void> {
-    for (const [i, file] of this.config.trustedServerCertificates.entries()) {
-      const der = readCertificateFile(this.resolvePath(file), `sources.opcua (${this.name}).trustedServerCertificates[${i}]`);
-      await this.trustStore!.trustCertificate(der);
-      this.log?.info({ file, thumbprint: thumbprintOf(der) }, 'server certificate trusted from configuration');
-    }
-  }
-
-  /**
-   * Re-read the PKI folders, so that a certificate an operator put into trusted/certs counts from the
-   * next attempt on, without a restart. node-opcua lets a copy left in rejected/ win over trusted/;
-   * the operator's explicit choice should win, so such a rejected copy is removed first.
-   */
-  private async reloadTrust(): Promise<void> {
-    try {
-      this.removeRejectedCopiesOfTrusted();
-      await this.trustStore?.reloadCertificates();
-    } catch (err) {
-      this.log?.warn({ err: (err as Error).message }, 'cannot reload the PKI folders');
-    }
-  }
-
-  private removeRejectedCopiesOfTrusted(): void {
-    const trusted = new Set(certificatesIn(this.trustedFolder).map((c) => c.thumbprint));
-    for (const c of certificatesIn(this.rejectedFolder)) {
-      if (!trusted.has(c.thumbprint)) continue;
-      rmSync(c.file, { force: true });
-      this.log?.info({ thumbprint: c.thumbprint, file: c.file }, 'server certificate trusted by the operator: removed its copy from rejected/');
     }
   }
 
@@ -422,7 +291,7 @@ export class OpcuaSource implements Source {
   private async runConnectionLoop(): Promise<void> {
     let first = true;
     while (!this.stopping) {
-      if (!first) await this.reloadTrust();
+      if (!first) await this.trustStore?.reload(this.log);
       first = false;
       this.connectingSince = Date.now();
       this.refusedCertificate = undefined;
@@ -851,36 +720,6 @@ export class OpcuaSource implements Source {
 // ---------------------------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------------------------
-
-/** A certificate file, PEM or DER, as DER. */
-function readCertificateFile(file: string, field: string): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new Error(`${field}: cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return Buffer.from(new X509Certificate(bytes).raw);
-  } catch (err) {
-    throw new Error(`${field}: ${file} is not a PEM or DER certificate: ${(err as Error).message}`);
-  }
-}
-
-/** The certificates of a PKI folder with their SHA-1 thumbprints; files that are not certificates are skipped. */
-function certificatesIn(folder: string): { file: string; thumbprint: string }[] {
-  if (!existsSync(folder)) return [];
-  const out: { file: string; thumbprint: string }[] = [];
-  for (const name of readdirSync(folder)) {
-    const file = join(folder, name);
-    try {
-      out.push({ file, thumbprint: thumbprintOf(Buffer.from(new X509Certificate(readFileSync(file)).raw)) });
-    } catch {
-      // a directory, a CRL or a stray file: not ours to judge
-    }
-  }
-  return out;
-}
 
 function safeString(x: unknown): string {
   try {
