@@ -5,6 +5,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import type { ReferenceDataMissingError } from '../core/reference-data.ts';
+import { integerOption, parseCommandLine } from '../core/command-line.ts';
 
 export interface Figure { bench: string; value: number; unit: string; target?: string; runs?: number[] }
 export type Benchmark = (opts: { runs: number; quick: boolean }) => Promise<Figure[]>;
@@ -31,13 +32,28 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+const USAGE = `usage: aquawatch bench [NAME...] [--quick] [--runs N]
+
+Runs the benchmarks (all, or the ones named: ${Object.keys(SUITES).join(', ')}). Each figure is printed
+as a JSON line on stdout; a table of all figures follows on stderr.
+
+options:
+      --quick    one short run per figure
+      --runs N   runs per figure, the median is reported (default 3, 1 with --quick)
+  -h, --help     this text`;
+
 export async function run(argv: string[]): Promise<number> {
-  const quick = argv.includes('--quick');
-  const runsArg = argv.find((a) => a.startsWith('--runs='));
-  const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
-  const names = argv.filter((a) => !a.startsWith('--'));
-  const selected = names.length ? names : Object.keys(SUITES);
-  for (const n of selected) if (!SUITES[n]) { console.error(`unknown benchmark ${n}; have: ${Object.keys(SUITES).join(', ')}`); return 2; }
+  const cl = parseCommandLine({
+    command: 'aquawatch bench', usage: USAGE, positionals: true,
+    options: { quick: { type: 'boolean' }, runs: { type: 'string' } },
+  }, argv);
+  if (typeof cl === 'number') return cl;
+  const quick = cl.values.quick ?? false;
+  const runsOption = integerOption('runs', cl.values.runs, 1);
+  if (typeof runsOption === 'object') return cl.fail(runsOption.error);
+  const runs = runsOption ?? (quick ? 1 : 3);
+  const selected = cl.positionals.length ? cl.positionals : Object.keys(SUITES);
+  for (const n of selected) if (!SUITES[n]) return cl.fail(`unknown benchmark ${n}; have: ${Object.keys(SUITES).join(', ')}`);
   console.error(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${runs} run(s) per figure, median reported`);
   const all: Figure[] = [];
   for (const n of selected) {

@@ -13,11 +13,12 @@
  *   report    KPIs for a period
  *   token     device tokens for PDA uploads (create, list, revoke)
  *   broker-auth  Mosquitto's passwd and ACL files from the config's broker section
+ *   config    check a site configuration file
  *   bench     benchmarks
  */
-import { ConfigError } from '../core/config/load.ts';
-import { createLogger } from '../core/log.ts';
-import { PortInUseError } from '../core/bus/embedded-broker.ts';
+import { readFileSync } from 'node:fs';
+import { logFormat } from '../core/log.ts';
+import { USAGE_EXIT } from '../core/command-line.ts';
 
 const USAGE = `usage: aquawatch <command> [--config FILE] [options]
 
@@ -33,15 +34,45 @@ commands:
   report     KPIs for a period: aquawatch report --quarter 2026-Q3 --format json|csv|html
   token      PDA device tokens: aquawatch token create|list|revoke --device ID
   broker-auth  Mosquitto passwd and ACL from the config: aquawatch broker-auth --out DIR
+  config     check a site configuration: aquawatch config check FILE
   bench      benchmarks: aquawatch bench [ingest|...]
 
-Run 'aquawatch <command> --help' for a command's options.`;
+options:
+  -h, --help       this text ('aquawatch help COMMAND' or 'aquawatch COMMAND --help': a command's options)
+  -V, --version    the version
+
+Logs are JSON lines, or readable text when standard output is a terminal; AQUAWATCH_LOG_FORMAT=json|pretty
+chooses, AQUAWATCH_LOG_LEVEL sets the level.
+
+Exit codes: 0 done; 1 failed (also a configuration problem found while starting, e.g. a port in use,
+or an invalid file for 'config check'); 2 usage error (unknown or malformed option, missing argument)
+or a configuration that does not load.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (!command) {
+    console.error(USAGE);
+    return USAGE_EXIT;
+  }
+  if (command === '--help' || command === '-h' || (command === 'help' && !rest.length)) {
     console.log(USAGE);
-    return command ? 0 : 2;
+    return 0;
+  }
+  if (command === 'help') return main([rest[0], '--help']);
+  if (command === '--version' || command === '-V') {
+    console.log(version());
+    return 0;
+  }
+  try {
+    logFormat(process.env);
+  } catch (e) {
+    console.error(`aquawatch: ${(e as Error).message}`);
+    return USAGE_EXIT;
   }
   switch (command) {
     case 'start': return (await import('./commands/start.ts')).run(rest);
@@ -55,18 +86,25 @@ async function main(argv: string[]): Promise<number> {
     case 'city': return (await import('./commands/city.ts')).run(rest);
     case 'token': return (await import('./commands/token.ts')).run(rest);
     case 'broker-auth': return (await import('./commands/broker-auth.ts')).run(rest);
+    case 'config': return (await import('./commands/config.ts')).run(rest);
     case 'bench': return (await import('../bench/run.ts')).run(rest);
     default:
-      console.error(`aquawatch: unknown command '${command}'\n\n${USAGE}`);
-      return 2;
+      console.error(`aquawatch: unknown ${command.startsWith('-') ? 'option' : 'command'} '${command}'\n\n${USAGE}`);
+      return USAGE_EXIT;
   }
+}
+
+/** A failure a command did not handle: a clear line for a configuration problem, else the logged error. */
+async function reportFailure(e: unknown): Promise<void> {
+  // loaded here, not at the top: `--help`, `--version` and usage errors stay quick
+  const [{ ConfigError }, { PortInUseError }, { createLogger }] = await Promise.all([
+    import('../core/config/load.ts'), import('../core/bus/embedded-broker.ts'), import('../core/log.ts'),
+  ]);
+  if (e instanceof PortInUseError || e instanceof ConfigError) console.error(`aquawatch: ${(e as Error).message}`);
+  else createLogger().fatal({ err: e }, 'aquawatch failed');
 }
 
 main(process.argv.slice(2)).then(
   (code) => { if (code !== -1) process.exitCode = code; },
-  (e: unknown) => {
-    if (e instanceof PortInUseError || e instanceof ConfigError) console.error(`aquawatch: ${(e as Error).message}`);
-    else createLogger().fatal({ err: e }, 'aquawatch failed');
-    process.exit(1);
-  },
+  (e: unknown) => reportFailure(e).finally(() => process.exit(1)),
 );

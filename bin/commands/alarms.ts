@@ -8,10 +8,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AlarmStore, type AlarmRecord } from '../../core/state/alarm-store.ts';
 import { timeZone } from '../../core/time/zoned.ts';
-import { loadConfigOrExplain } from './common.ts';
+import { parseCommandLine } from '../../core/command-line.ts';
+import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { parseTimeOption } from './analyze.ts';
 
 const USAGE = `usage: aquawatch alarms --from TIME --to TIME [--format csv|json] [options]
@@ -59,20 +59,15 @@ export function alarmRow(a: AlarmRecord, zone: string): Record<(typeof CSV_COLUM
 export async function run(argv: string[], io: { stdout?: (chunk: string) => void; stderr?: (line: string) => void } = {}): Promise<number> {
   const write = io.stdout ?? ((s: string) => process.stdout.write(s));
   const err = io.stderr ?? ((l: string) => console.error(l));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv, allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, from: { type: 'string' }, to: { type: 'string' },
-        format: { type: 'string' }, source: { type: 'string' }, db: { type: 'string' }, dma: { type: 'string' }, type: { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    err(`aquawatch alarms: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) { write(`${USAGE}\n`); return 0; }
+  const cl = parseCommandLine({
+    command: 'aquawatch alarms', usage: USAGE,
+    options: {
+      ...CONFIG_OPTION, from: { type: 'string' }, to: { type: 'string' },
+      format: { type: 'string' }, source: { type: 'string' }, db: { type: 'string' }, dma: { type: 'string' }, type: { type: 'string' },
+    },
+  }, argv, { out: (l) => write(`${l}\n`), err });
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
   const format = (values.format as string | undefined) ?? 'csv';
   if (format !== 'csv' && format !== 'json') { err(`aquawatch alarms: --format: must be csv or json (got ${format})`); return 2; }
   const source = (values.source as string | undefined) ?? 'analysis';

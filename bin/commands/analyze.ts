@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Topology } from '../../core/topology/topology.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import { AlarmStore } from '../../core/state/alarm-store.ts';
@@ -20,7 +19,8 @@ import type { LoadedConfig } from '../../core/config/load.ts';
 import { AlarmManager } from '../../analytics/alarms/manager.ts';
 import { replay } from '../../analytics/replay.ts';
 import type { Detector } from '../../analytics/types.ts';
-import { loadConfigOrExplain } from './common.ts';
+import { parseCommandLine } from '../../core/command-line.ts';
+import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 
 const USAGE = `usage: aquawatch analyze --from TIME --to TIME [options]
 
@@ -67,20 +67,15 @@ export function parseTimeOption(name: string, value: unknown, zone: string): num
 export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
   const out = io.stdout ?? ((l: string) => console.log(l));
   const err = io.stderr ?? ((l: string) => console.error(l));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv, allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, from: { type: 'string' }, to: { type: 'string' },
-        out: { type: 'string' }, chunk: { type: 'string' }, 'no-warmup': { type: 'boolean' }, json: { type: 'boolean' },
-      },
-    }));
-  } catch (e) {
-    err(`aquawatch analyze: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) { out(USAGE); return 0; }
+  const cl = parseCommandLine({
+    command: 'aquawatch analyze', usage: USAGE,
+    options: {
+      ...CONFIG_OPTION, from: { type: 'string' }, to: { type: 'string' },
+      out: { type: 'string' }, chunk: { type: 'string' }, 'no-warmup': { type: 'boolean' }, json: { type: 'boolean' },
+    },
+  }, argv, { out, err });
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
   const config = loadConfigOrExplain(values.config as string | undefined);
   if (!config) return 2;
   const zone = config.site.timezone;

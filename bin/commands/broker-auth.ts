@@ -6,16 +6,25 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerAuthError, mosquittoAuthFiles } from '../../core/bus/broker-auth.ts';
-import { commonOptions, loadConfigOrExplain } from './common.ts';
+import { parseCommandLine } from '../../core/command-line.ts';
+import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 
-const USAGE = 'usage: aquawatch broker-auth --config FILE --out DIR   (writes DIR/passwd and DIR/acl for Mosquitto)';
+const USAGE = `usage: aquawatch broker-auth --config FILE --out DIR
+
+Writes DIR/passwd and DIR/acl for Mosquitto from the configuration's broker section.
+
+options:
+  -c, --config FILE   configuration (default: $AQUAWATCH_CONFIG)
+      --out DIR       where to write passwd and acl (required)
+  -h, --help          this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = commonOptions(argv, { out: { type: 'string' } });
-  if (values.help) { console.log(USAGE); return 0; }
-  const out = values.out as string | undefined;
-  if (!out) { console.error(`--out is required\n${USAGE}`); return 2; }
-  const config = loadConfigOrExplain(values.config as string | undefined);
+  const cl = parseCommandLine({ command: 'aquawatch broker-auth', usage: USAGE, options: { ...CONFIG_OPTION, out: { type: 'string' } } }, argv);
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
+  const out = values.out;
+  if (!out) return cl.fail('--out is required');
+  const config = loadConfigOrExplain(values.config);
   if (!config) return 2;
   let files: { passwd: string; acl: string };
   try {

@@ -1,23 +1,17 @@
-/** What every command shares: its options and loading the configuration with a clear error. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+/**
+ * What the commands share: the `--config` option and loading the configuration with a clear error.
+ * Their options are read by core/command-line.ts (usage on --help, exit 2 on a bad option).
+ */
 import { ConfigError, loadConfig, type LoadedConfig } from '../../core/config/load.ts';
 import { SOURCES } from '../../ingest/sources/registry.ts';
 
-export interface ParsedCommand {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
+/** `-c/--config FILE`: the site configuration (else $AQUAWATCH_CONFIG, else the built-in defaults). */
+export const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
 
-/** `--config/-c` and `--help/-h` plus the command's own options. Unknown options are an error. */
-export function commonOptions(argv: string[], extra: ParseArgsConfig['options'] = {}): ParsedCommand {
-  const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, ...extra },
-  });
-  return { values: values as ParsedCommand['values'], positionals };
-}
-
-/** Load the config (`--config`, else $AQUAWATCH_CONFIG, else defaults) or print a clear error. */
+/**
+ * Load the config (`--config`, else $AQUAWATCH_CONFIG, else defaults) or print a clear error; the
+ * commands then exit 2, like any other usage error.
+ */
 export function loadConfigOrExplain(file: string | undefined): LoadedConfig | undefined {
   try {
     return loadConfig(file ?? process.env.AQUAWATCH_CONFIG, process.env, SOURCES);

@@ -5,14 +5,21 @@
 import { createLogger } from '../../core/log.ts';
 import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
-import { commonOptions, loadConfigOrExplain } from './common.ts';
+import { parseCommandLine } from '../../core/command-line.ts';
+import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
+
+const USAGE = `usage: aquawatch ingest [--config FILE]
+
+Serves /health, /metrics and the PDA API on http.host:http.ingestPort.
+
+options:
+  -c, --config FILE   configuration (default: $AQUAWATCH_CONFIG, else the built-in defaults)
+  -h, --help          this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = commonOptions(argv);
-  if (values.help) {
-    console.log('usage: aquawatch ingest [--config FILE]\n\nServes /health, /metrics and the PDA API on http.host:http.ingestPort.');
-    return 0;
-  }
+  const cl = parseCommandLine({ command: 'aquawatch ingest', usage: USAGE, options: CONFIG_OPTION }, argv);
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
   const config = loadConfigOrExplain(values.config as string | undefined);
   if (!config) return 2;
   const log = createLogger(config.log.level).child({ service: 'ingest' });

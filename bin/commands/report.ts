@@ -9,7 +9,6 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Topology } from '../../core/topology/topology.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import { createLogger } from '../../core/log.ts';
@@ -18,7 +17,8 @@ import {
   SANYA_EXCLUDED_CAUSES, type Period,
 } from '../../analytics/kpi/index.ts';
 import { toCsv, toHtml, toJson } from '../../analytics/kpi/format.ts';
-import { loadConfigOrExplain } from './common.ts';
+import { parseCommandLine } from '../../core/command-line.ts';
+import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 
 const USAGE = `usage: aquawatch report [--quarter YYYY-QN | --from TIME --to TIME] [--format json|csv|html] [options]
 
@@ -50,21 +50,16 @@ export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
   const write = io.stdout ?? ((s: string) => process.stdout.write(s));
   const err = io.stderr ?? ((l: string) => console.error(l));
   const now = (io.now ?? Date.now)();
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv, allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, quarter: { type: 'string' },
-        from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, 'exclude-causes': { type: 'string' },
-        state: { type: 'string' }, out: { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    err(`aquawatch report: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) { write(`${USAGE}\n`); return 0; }
+  const cl = parseCommandLine({
+    command: 'aquawatch report', usage: USAGE,
+    options: {
+      ...CONFIG_OPTION, quarter: { type: 'string' },
+      from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, 'exclude-causes': { type: 'string' },
+      state: { type: 'string' }, out: { type: 'string' },
+    },
+  }, argv, { out: (l) => write(`${l}\n`), err });
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
   const fail = (message: string) => { err(`aquawatch report: ${message}`); return 2; };
 
   const format = (values.format as string | undefined) ?? 'json';

@@ -12,21 +12,32 @@ import { registerDashboard } from '../../dashboard/server/index.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
 import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
 import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
-import { commonOptions, loadConfigOrExplain } from './common.ts';
+import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
+import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
+
+const USAGE = `usage: aquawatch server --config FILE [--http-port N]
+
+Analytics and alarms against broker.url and the store; the dashboard, its API (/api/v1) and /health
+on http.host:http.port.
+
+options:
+  -c, --config FILE   configuration (default: $AQUAWATCH_CONFIG); broker.url must name a broker
+      --http-port N   HTTP port (default http.port)
+  -h, --help          this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = commonOptions(argv, { 'http-port': { type: 'string' } });
-  if (values.help) {
-    console.log('usage: aquawatch server --config FILE [--http-port N]\n\nAnalytics and alarms against broker.url and the store; the dashboard, its API (/api/v1) and /health on http.host:http.port.');
-    return 0;
-  }
+  const cl = parseCommandLine({ command: 'aquawatch server', usage: USAGE, options: { ...CONFIG_OPTION, 'http-port': { type: 'string' } } }, argv);
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
+  const httpPort = integerOption('http-port', values['http-port'], ...PORT);
+  if (typeof httpPort === 'object') return cl.fail(httpPort.error);
   const config = loadConfigOrExplain(values.config as string | undefined);
   if (!config) return 2;
   if (config.broker.url === 'embedded') {
     console.error('aquawatch server: broker.url must name the broker ingest publishes to (mqtt://…); for everything in one process use aquawatch start');
     return 2;
   }
-  if (values['http-port']) config.http.port = Number(values['http-port']);
+  if (typeof httpPort === 'number') config.http.port = httpPort;
   const log = createLogger(config.log.level).child({ service: 'server' });
   const store = await createStore(config.store, config.dataDir, { log });
   const analytics = new AnalyticsService({ config, store, brokerUrl: config.broker.url, log });

@@ -11,7 +11,7 @@ import { resolve, join } from 'node:path';
 import { stringify } from 'yaml';
 import { createLogger } from '../../core/log.ts';
 import { parseSimulateArgs } from '../../simulators/engine.ts';
-import { commonOptions } from './common.ts';
+import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 
 const USAGE = `usage: aquawatch simulate --scenario FILE [--speed realtime|10x|max] [--from ISO] [--to ISO]
                           [--scale N] [--seed N] [--broker URL] [--http URL] [--opcua-port N]
@@ -19,15 +19,22 @@ const USAGE = `usage: aquawatch simulate --scenario FILE [--speed realtime|10x|m
 
 Runs the scenario's devices against a platform: a plant OPC UA server (default port 4840), MQTT
 sensors publishing to --broker (default mqtt://127.0.0.1:1883), PDA readers uploading to --http
-(default http://127.0.0.1:8081). --emit-config writes the platform config that reads them.`;
+(default http://127.0.0.1:8081). --emit-config writes the platform config that reads them.
+-h, --help prints this text.`;
 
 export async function run(argv: string[]): Promise<number> {
   const own = { broker: { type: 'string' }, http: { type: 'string' }, 'opcua-port': { type: 'string' }, 'data-dir': { type: 'string' }, 'emit-config': { type: 'string' } } as const;
-  const { values } = commonOptions(argv, {
-    ...own, scenario: { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-    scale: { type: 'string' }, seed: { type: 'string' },
-  });
-  if (values.help) { console.log(USAGE); return 0; }
+  const cl = parseCommandLine({
+    command: 'aquawatch simulate', usage: USAGE,
+    options: {
+      ...own, scenario: { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+      scale: { type: 'string' }, seed: { type: 'string' },
+    },
+  }, argv);
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
+  const opcuaPort = integerOption('opcua-port', values['opcua-port'], ...PORT);
+  if (typeof opcuaPort === 'object') return cl.fail(opcuaPort.error);
   let args;
   try {
     // the engine's own parser checks the scenario options and names the one at fault
@@ -35,8 +42,7 @@ export async function run(argv: string[]): Promise<number> {
       .flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])]));
     args = parseSimulateArgs(simArgv);
   } catch (e) {
-    console.error(`aquawatch simulate: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return cl.fail((e as Error).message);
   }
   const log = createLogger(process.env.AQUAWATCH_LOG_LEVEL ?? 'info').child({ service: 'simulators' });
   const dataDir = resolve((values['data-dir'] as string | undefined) ?? './data-sim');
@@ -44,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const { SimulatorRig } = await import('../../simulators/rig.ts');
   const rig = new SimulatorRig({
     scenario: args.scenario, scale: args.scale, seed: args.seed, from: args.from, to: args.to, dataDir,
-    opcuaPort: values['opcua-port'] ? Number(values['opcua-port']) : 4840, log,
+    opcuaPort: opcuaPort ?? 4840, log,
     tokenFile: join(dataDir, 'pda-tokens.json'),
   });
   await rig.startPlant();

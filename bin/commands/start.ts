@@ -23,7 +23,8 @@ import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.t
 import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { AnalyticsService } from '../../analytics/service.ts';
 import type { CauseCode } from '../../analytics/outages/register.ts';
-import { commonOptions, loadConfigOrExplain } from './common.ts';
+import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
+import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
 
 const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
@@ -32,14 +33,30 @@ const USAGE = `usage: aquawatch start [--config FILE] [--http-port N] [--mqtt-po
                        [--scenario FILE] [--data-dir DIR] [--no-simulators]
 
 Without --config: the demo city with simulators (scenario ${DEMO_SCENARIO}),
-embedded broker, SQLite store under ./data, demo mode, everything on loopback.`;
+embedded broker, SQLite store under ./data, demo mode, everything on loopback.
+
+options:
+  -c, --config FILE     configuration (default: $AQUAWATCH_CONFIG, else the demo); no simulators
+      --http-port N     HTTP port of the dashboard and API (default http.port, 8080)
+      --mqtt-port N     port of the embedded MQTT broker (default broker.port, 1883)
+      --scenario FILE   the demo's simulation scenario (default ${DEMO_SCENARIO})
+      --data-dir DIR    where the demo keeps its data (default ./data)
+      --no-simulators   the platform alone, without the demo's simulators
+  -h, --help            this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = commonOptions(argv, {
-    'http-port': { type: 'string' }, 'mqtt-port': { type: 'string' }, scenario: { type: 'string' },
-    'data-dir': { type: 'string' }, 'no-simulators': { type: 'boolean' },
-  });
-  if (values.help) { console.log(USAGE); return 0; }
+  const cl = parseCommandLine({
+    command: 'aquawatch start', usage: USAGE,
+    options: {
+      ...CONFIG_OPTION, 'http-port': { type: 'string' }, 'mqtt-port': { type: 'string' }, scenario: { type: 'string' },
+      'data-dir': { type: 'string' }, 'no-simulators': { type: 'boolean' },
+    },
+  }, argv);
+  if (typeof cl === 'number') return cl;
+  const { values } = cl;
+  const httpPort = integerOption('http-port', values['http-port'], ...PORT);
+  const mqttPort = integerOption('mqtt-port', values['mqtt-port'], ...PORT);
+  for (const p of [httpPort, mqttPort]) if (typeof p === 'object') return cl.fail(p.error);
   const configFile = (values.config as string | undefined) ?? process.env.AQUAWATCH_CONFIG;
   const withSimulators = !configFile && !values['no-simulators'];
   const log = createLogger(process.env.AQUAWATCH_LOG_LEVEL ?? 'info');
@@ -61,8 +78,8 @@ export async function run(argv: string[]): Promise<number> {
     if (!config) return 2;
     if (values['data-dir']) config.dataDir = resolve(values['data-dir'] as string);
   }
-  if (values['http-port']) config.http.port = Number(values['http-port']);
-  if (values['mqtt-port']) config.broker.port = Number(values['mqtt-port']);
+  if (typeof httpPort === 'number') config.http.port = httpPort;
+  if (typeof mqttPort === 'number') config.broker.port = mqttPort;
   log.level = config.log.level;
 
   // With simulators, analytics starts with the platform at the simulation's first step and follows

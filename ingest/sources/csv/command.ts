@@ -4,11 +4,11 @@
  * Exit codes: 0 imported (rejected cells are reported, not fatal), 1 the import failed, 2 usage or
  * configuration error.
  */
-import { parseArgs } from 'node:util';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError, loadConfig } from '../../../core/config/load.ts';
 import { SOURCES } from '../registry.ts';
+import { integerOption, parseCommandLine } from '../../../core/command-line.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { createStore } from '../../../core/tsdb/factory.ts';
 import { ReadingValidator } from '../../pipeline/validate.ts';
@@ -45,42 +45,24 @@ export async function runImportCommand(argv: string[], io: ImportCommandIo = {})
   const err = (l: string) => errStream.write(`${l}\n`);
   const env = io.env ?? process.env;
 
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv, allowPositionals: true,
-      options: {
-        map: { type: 'string', short: 'm' },
-        config: { type: 'string', short: 'c' },
-        'batch-size': { type: 'string' },
-        rejects: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    err(`aquawatch import: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    out(USAGE);
-    return 0;
-  }
+  const cl = parseCommandLine({
+    command: 'aquawatch import', usage: USAGE, positionals: true,
+    options: {
+      map: { type: 'string', short: 'm' },
+      config: { type: 'string', short: 'c' },
+      'batch-size': { type: 'string' },
+      rejects: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  }, argv, { out, err });
+  if (typeof cl === 'number') return cl;
+  const { values, positionals } = cl;
   const file = positionals[0];
-  if (positionals.length !== 1 || typeof values.map !== 'string') {
-    err(`aquawatch import: ${positionals.length !== 1 ? 'give exactly one FILE' : '--map MAPPING.yaml is required'}\n\n${USAGE}`);
-    return 2;
-  }
-  let batchSize: number | undefined;
-  if (values['batch-size'] !== undefined) {
-    batchSize = Number(values['batch-size']);
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      err(`aquawatch import: --batch-size: must be a positive integer (got ${String(values['batch-size'])})`);
-      return 2;
-    }
-  }
+  if (positionals.length !== 1) return cl.fail('give exactly one FILE');
+  if (typeof values.map !== 'string') return cl.fail('--map MAPPING.yaml is required');
+  const batchSize = integerOption('batch-size', values['batch-size'], 1);
+  if (typeof batchSize === 'object') return cl.fail(batchSize.error);
 
   let config;
   let mapping;
