@@ -24,6 +24,7 @@ import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { AnalyticsService } from '../../analytics/service.ts';
 import type { CauseCode } from '../../analytics/outages/register.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
+import { BackfillProgress } from './backfill-progress.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
 
@@ -100,13 +101,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`  simulators: ${rig.plant.endpointUrl} (plant OPC UA), MQTT JSON and Sparkplug B sensors, ${rig.readers.length} PDA readers`);
     registerAnnouncedOutages(rig, platform, log);
     console.log('  backfilling the last 7 days at full speed, then live; watch the dashboard (or /status) fill up');
-    let live = false;
-    void rig.run('realtime', (step) => {
-      if (!live && step.ts >= Date.now() - 60_000) {
-        live = true;
-        log.info({ steps: rig!.stepsDone }, 'simulation backfill done; running in real time');
-      }
-    }).then((s) => log.info({ steps: s.steps }, 'simulation scenario ended'));
+    const backfill = new BackfillProgress({ log });
+    void rig.run('realtime', (step) => backfill.onStep(step))
+      .then((s) => log.info({ steps: s.steps }, 'simulation scenario ended'));
   }
 
   let stopping = false;
