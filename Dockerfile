@@ -5,7 +5,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-# The dashboard's web app, bundled by Vite (a dev dependency, so not in the runtime image).
+# The dashboard's web app, bundled by Vite with Preact and ECharts: all three are devDependencies
+# (build-time only), so the runtime image has none of them and serves this stage's dist, never building.
 FROM node:20-bookworm-slim AS web
 WORKDIR /app
 COPY package.json package-lock.json ./
