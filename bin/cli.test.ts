@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'import', 'analyze', 'alarms', 'report', 'token', 'config', 'bench'];
+const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'city', 'import', 'analyze', 'alarms', 'report', 'token', 'config', 'bench'];
 // each case starts node with tsx: slow on a loaded machine, so generous
 const PROCESS_TIMEOUT = 120_000;
 
@@ -66,6 +66,7 @@ describe('aquawatch command line', () => {
         ingest: await (await import('./commands/ingest.ts')).run(help),
         server: await (await import('./commands/server.ts')).run(help),
         simulate: await (await import('./commands/simulate.ts')).run(help),
+        city: await (await import('./commands/city.ts')).run(help, { stdout: lines }),
         import: await (await import('../ingest/sources/csv/command.ts')).runImportCommand(help, { stdout: lines }),
         analyze: await (await import('./commands/analyze.ts')).run(help, { stdout: lines }),
         alarms: await (await import('./commands/alarms.ts')).run(help, { stdout: lines }),

@@ -6,11 +6,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { buildCity, cityTopology } from '../../simulators/city/city.ts';
 import { DEMO_TOWN, generateCity, GeneratorError } from '../../simulators/city/generator/index.ts';
 import { writeCityMap } from '../../simulators/city/map.ts';
+import { parseCommandLine } from '../../core/command-line.ts';
 
 const USAGE = `usage: aquawatch city generate [--seed N] [--dmas N] [--junctions N] [--name NAME] --out DIR
 
@@ -18,7 +18,8 @@ const USAGE = `usage: aquawatch city generate [--seed N] [--dmas N] [--junctions
   --dmas N        district metered areas, ≥ 3 (default ${DEMO_TOWN.dmas}: the demo town's hill, west, central, east, south)
   --junctions N   junctions in the network (default ${DEMO_TOWN.junctions})
   --name NAME     city name for MQTT topics and the Sparkplug group (default: from the parameters)
-  --out DIR       folder for <name>.inp, topology.yaml and network-map.json (created if missing)`;
+  --out DIR       folder for <name>.inp, topology.yaml and network-map.json (created if missing)
+  -h, --help      this text`;
 
 interface Io {
   stdout?: (line: string) => void;
@@ -28,35 +29,25 @@ interface Io {
 export async function run(argv: string[], io: Io = {}): Promise<number> {
   const out = io.stdout ?? ((l: string) => console.log(l));
   const err = io.stderr ?? ((l: string) => console.error(l));
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv, allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h' }, seed: { type: 'string' }, dmas: { type: 'string' },
-        junctions: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
-      },
-    }));
-  } catch (e) {
-    err(`aquawatch city: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) { out(USAGE); return 0; }
+  const cl = parseCommandLine({
+    command: 'aquawatch city', usage: USAGE, positionals: true,
+    options: { seed: { type: 'string' }, dmas: { type: 'string' }, junctions: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' } },
+  }, argv, { out, err });
+  if (typeof cl === 'number') return cl;
+  const { values, positionals } = cl;
   if (positionals.length !== 1 || positionals[0] !== 'generate') {
-    err(`aquawatch city: ${positionals.length ? `unknown action '${positionals.join(' ')}'` : 'an action is required'}\n\n${USAGE}`);
-    return 2;
+    return cl.fail(positionals.length ? `unknown action '${positionals.join(' ')}'` : 'an action is required');
   }
-  const whole = (option: string, fallback: number): number | string => {
-    const text = values[option] as string | undefined;
+  const whole = (option: 'seed' | 'dmas' | 'junctions', fallback: number): number | string => {
+    const text = values[option];
     if (text === undefined) return fallback;
     return /^\d+$/.test(text) ? Number(text) : `--${option}: must be a whole number (got ${text})`;
   };
   const seed = whole('seed', DEMO_TOWN.seed);
   const dmas = whole('dmas', DEMO_TOWN.dmas);
   const junctions = whole('junctions', DEMO_TOWN.junctions);
-  for (const v of [seed, dmas, junctions]) if (typeof v === 'string') { err(`aquawatch city: ${v}`); return 2; }
-  if (!values.out) { err(`aquawatch city: --out is required\n\n${USAGE}`); return 2; }
+  for (const v of [seed, dmas, junctions]) if (typeof v === 'string') return cl.fail(v);
+  if (!values.out) return cl.fail('--out is required');
   const isDemo = seed === DEMO_TOWN.seed && dmas === DEMO_TOWN.dmas && junctions === DEMO_TOWN.junctions;
   const name = (values.name as string | undefined) ?? (isDemo ? DEMO_TOWN.name : undefined);
   let generated;
