@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'city', 'import', 'analyze', 'alarms', 'report', 'token', 'config', 'bench'];
+const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'city', 'import', 'analyze', 'alarms', 'report', 'token', 'config', 'broker-auth', 'bench'];
 // each case starts node with tsx: slow on a loaded machine, so generous
 const PROCESS_TIMEOUT = 120_000;
 
@@ -73,6 +73,7 @@ describe('aquawatch command line', () => {
         report: await (await import('./commands/report.ts')).run(help, { stdout: lines }),
         token: await (await import('./commands/token.ts')).run(help),
         config: await (await import('./commands/config.ts')).run(help),
+        'broker-auth': await (await import('./commands/broker-auth.ts')).run(help),
       };
       expect(codes).toEqual(Object.fromEntries(Object.keys(codes).map((c) => [c, 0])));
       for (const c of Object.keys(codes)) {
