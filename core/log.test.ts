@@ -25,7 +25,7 @@ describe('log format', () => {
   it('writes JSON lines when not on a terminal and readable lines with pretty', async () => {
     const [json, pretty] = await Promise.all([logOnce({ AQUAWATCH_LOG_FORMAT: '' }), logOnce({ AQUAWATCH_LOG_FORMAT: 'pretty' })]);
     expect(JSON.parse(json)).toMatchObject({ level: 30, app: 'aquawatch', dma: 'north', msg: 'backfill 42%' });
-    // e.g. "[13:45:01.123] INFO: backfill 42%" then "    dma: \"north\"", without colour codes off a terminal
-    expect(pretty).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: backfill 42%\n {4}dma: "north"\n$/);
+    // one line, e.g. '[13:45:01.123] INFO: backfill 42% {"dma":"north"}', without colour codes off a terminal
+    expect(pretty).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: backfill 42% \{"dma":"north"\}\n$/);
   }, 120_000);
 });

@@ -21,16 +21,16 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env, isTerminal = Boo
 }
 
 /** The pino-pretty options used here. */
-interface PrettyOptions { colorize: boolean; translateTime: string; ignore: string; sync: boolean }
+interface PrettyOptions { colorize: boolean; translateTime: string; ignore: string; singleLine: boolean; sync: boolean }
 
 /**
- * pino-pretty as an in-process stream: `time level: message` and the fields below it. Required only
- * when pretty output is chosen (synchronously, as createLogger is), so JSON logging (services,
+ * pino-pretty as an in-process stream, one line per entry: `[time] LEVEL: message {fields}`. Required
+ * only when pretty output is chosen (synchronously, as createLogger is), so JSON logging (services,
  * tests) never loads it; writes are synchronous, so the last lines before `process.exit` are kept.
  */
 function prettyStream(): DestinationStream {
   const pretty = createRequire(import.meta.url)('pino-pretty') as (o: PrettyOptions) => DestinationStream;
-  return pretty({ colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app', sync: true });
+  return pretty({ colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app', singleLine: true, sync: true });
 }
 
 export function createLogger(level: string = process.env.AQUAWATCH_LOG_LEVEL ?? 'info'): Logger {
