@@ -1,6 +1,6 @@
 /**
  * The alarm manager: turns conditions (from detectors and ingest) into alarms with a lifecycle, in
- * the spirit of ISA-18.2 (DESIGN.md, "Alarms"). See README.md in this folder.
+ * the spirit of ISA-18.2 (docs/architecture.md). See README.md in this folder.
  *
  * - States: active-unacknowledged → active-acknowledged → cleared, or active-unacknowledged →
  *   cleared-unacknowledged → cleared. `cleared` is closed.

@@ -1,5 +1,6 @@
 /**
- * The Reading: one value of one sensor at one instant, as DESIGN.md defines it.
+ * The Reading: one value of one sensor at one instant, as it flows from the sources to the
+ * detectors (docs/architecture.md).
  * Times are milliseconds since the epoch, UTC. Quality follows OPC UA's three classes.
  */
 import type { Kind } from './units.ts';

@@ -2,7 +2,7 @@
  * What both InfluxDB stores need to know about line protocol: which points it can carry, how our
  * schema maps a Point onto it, and the one escape that the `influx` package leaves to its caller.
  *
- * Schema (DESIGN.md): measurement = point.measurement; tags sensor, site, dma; fields `value`
+ * Schema (docs/architecture.md): measurement = point.measurement; tags sensor, site, dma; fields `value`
  * (float) and `q` (integer 0 good, 1 uncertain, 2 bad); timestamps in ms.
  *
  * The two client libraries escape spaces, commas and `=` in tags, but neither can carry a newline,
