@@ -1,0 +1,153 @@
+/**
+ * The notification engine put together from its config section (`notify:`): channels, routing,
+ * the delivery queue and acknowledgement links. Event-time driven like its parts: the caller
+ * reports alarms (`raise`, `clear`), acknowledgements, and calls `tick(now)` at `nextDueAt()`.
+ * When a channel keeps failing, `notify.channel_down` goes to the duty managers on the other channels.
+ */
+import type { Database } from 'better-sqlite3';
+import { z } from 'zod';
+import { AckLinks, type AckCheck } from './ack/ack-links.ts';
+import { resolveSecret, secretRefSchema, type Channel, type Recipient } from './channels/channel.ts';
+import { CHANNEL_ADDRESS, channelConfigSchema, createChannel } from './channels/index.ts';
+import { DeliveryQueue, type ChannelHealthEvent, type DeliveryRecord } from './delivery/delivery-queue.ts';
+import { renderMessage, type RenderInput } from './render.ts';
+import { Router, routingSchema, type Outgoing, type RoutableAlarm } from './routing/router.ts';
+
+export const personSchema = z.object({
+  name: z.string().min(1),
+  phone: z.string().regex(/^\+\d{8,15}$/, 'E.164, e.g. +8613800000000').optional(),
+  email: z.email().optional(),
+  language: z.enum(['zh-CN', 'en']).default('zh-CN'),
+}).strict();
+
+export const notifyConfigSchema = z.object({
+  /** Where the dashboard is reached from a phone; acknowledgement links are `<publicUrl>/ack/<token>`. */
+  publicUrl: z.url({ protocol: /^https?$/ }),
+  ackSecret: secretRefSchema,
+  ackLinkTtlMin: z.number().positive().default(24 * 60),
+  people: z.record(z.string(), personSchema),
+  channels: z.array(channelConfigSchema).min(1),
+  routing: routingSchema,
+  delivery: z.object({
+    maxAttempts: z.number().int().min(1).optional(),
+    backoffMs: z.number().int().min(0).optional(),
+    maxBackoffMs: z.number().int().min(0).optional(),
+    channelDownAfter: z.number().int().min(1).optional(),
+  }).strict().default({}),
+}).strict().superRefine((c, ctx) => {
+  const names = c.channels.map((ch) => ch.name);
+  names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `channel name ${n} is used twice` }); });
+  c.routing.rules.forEach((rule, i) => rule.channels.forEach((ch, j) => {
+    if (!names.includes(ch)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'channels', j], message: `no channel named ${ch}` });
+  }));
+  for (const [rotaName, rota] of Object.entries(c.routing.rotas)) {
+    const people = [rota.dutyManager, ...rota.weekly.flatMap((s) => s.people), ...rota.overrides.flatMap((o) => o.people)];
+    for (const p of new Set(people)) if (!c.people[p]) ctx.addIssue({ code: 'custom', path: ['routing', 'rotas', rotaName], message: `no person ${p} in people` });
+  }
+});
+export type NotifyConfig = z.infer<typeof notifyConfigSchema>;
+
+export interface NotifierDeps {
+  /** The state database (better-sqlite3); the notifier adds its tables, it opens no file. */
+  db: Database;
+  /** Where `${ENV}` secrets are resolved. Default process.env. */
+  env?: Record<string, string | undefined>;
+}
+
+/** An alarm as the notifier needs it: routing fields plus the detector's text. */
+export interface NotifyAlarm extends RoutableAlarm { message?: string }
+
+export interface Notifier {
+  raise(alarm: NotifyAlarm, now: number): void;
+  /** Acknowledged in the dashboard or by link: no escalation or repeat after this. */
+  acknowledge(alarmId: string): void;
+  /** Cleared, closed, shelved or suppressed since: stop notifying about it. */
+  clear(alarmId: string): void;
+  /** Use an acknowledgement link's token; on success the alarm stops escalating. The caller records who and when in the alarm's history. */
+  acknowledgeByLink(token: string, now: number): AckCheck;
+  /** Verify a link's token without using it (the page shows the alarm first). */
+  verifyLink(token: string, now: number): AckCheck;
+  /** Route what is due and send what is queued and due. */
+  tick(now: number): Promise<void>;
+  nextDueAt(): number | undefined;
+  history(alarmId: string): DeliveryRecord[];
+  close(): Promise<void>;
+}
+
+export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: NotifierDeps): Notifier {
+  const config = notifyConfigSchema.parse(input);
+  const env = deps.env ?? process.env;
+  const channels = new Map<string, Channel>(config.channels.map((c) => [c.name, createChannel(c, env)]));
+  const router = new Router(config.routing);
+  const links = new AckLinks(deps.db, resolveSecret(config.ackSecret, env), config.ackLinkTtlMin * 60_000);
+  const tz = config.routing.timeZone;
+  const pendingDown: ChannelHealthEvent[] = [];
+  const queue = new DeliveryQueue(deps.db, { channels, retry: config.delivery, channelDownAfter: config.delivery.channelDownAfter, onChannelDown: (e) => pendingDown.push(e) });
+  const alarms = new Map<string, NotifyAlarm>();
+
+  function recipient(personId: string): Recipient {
+    const p = config.people[personId];
+    return { id: personId, name: p.name, phone: p.phone, email: p.email, language: p.language };
+  }
+
+  /** Queue a message to a person on each channel that can reach them. */
+  function deliver(personId: string, channelNames: string[], render: Omit<RenderInput, 'language' | 'timeZone'>, now: number): void {
+    const to = recipient(personId);
+    const message = renderMessage({ ...render, language: to.language, timeZone: tz });
+    for (const name of channelNames) {
+      const config_ = config.channels.find((c) => c.name === name)!;
+      const needs = CHANNEL_ADDRESS[config_.type];
+      if (needs && !to[needs]) continue;
+      queue.enqueue(message, to, name, now);
+    }
+  }
+
+  function send(list: Outgoing[], now: number): void {
+    for (const o of list) {
+      const alarm = alarms.get(o.alarm.id) ?? o.alarm;
+      const single = o.kind !== 'summary';
+      const ackUrl = single ? `${config.publicUrl.replace(/\/$/, '')}/ack/${links.create(alarm.id, o.person, now)}` : undefined;
+      const id = single ? `${alarm.id}/${o.person}/${o.kind}/${o.n}` : `summary/${o.person}/${o.dueAt}`;
+      deliver(o.person, o.channels, { id, kind: o.kind, at: single ? now : o.dueAt, alarm, count: o.alarmIds.length, ackUrl }, now);
+    }
+  }
+
+  /** A channel went down: every duty manager hears it on every other channel. */
+  function announceDown(e: ChannelHealthEvent): void {
+    const others = config.channels.map((c) => c.name).filter((n) => n !== e.channel);
+    for (const person of router.dutyManagers()) {
+      deliver(person, others, { id: `notify.channel_down/${e.channel}/${e.at}/${person}`, kind: 'channel_down', at: e.at, channel: e.channel, detail: e.lastAnswer }, e.at);
+    }
+  }
+
+  const notifier: Notifier = {
+    raise(alarm: NotifyAlarm, now: number) {
+      alarms.set(alarm.id, alarm);
+      send(router.raise(alarm, now), now);
+    },
+    acknowledge(alarmId: string) { router.acknowledge(alarmId); },
+    clear(alarmId: string) { router.close(alarmId); },
+    acknowledgeByLink(token: string, now: number) {
+      const check = links.consume(token, now);
+      if (check.ok) router.acknowledge(check.claim.alarmId);
+      return check;
+    },
+    verifyLink: (token: string, now: number) => links.verify(token, now),
+    async tick(now: number) {
+      send(router.tick(now), now);
+      await queue.runDue(now);
+      // A channel reported down during this run: its notice goes out on the other channels now.
+      while (pendingDown.length) {
+        announceDown(pendingDown.shift()!);
+        await queue.runDue(now);
+      }
+    },
+    nextDueAt() {
+      const times = [router.nextDueAt(), queue.nextDueAt()].filter((t): t is number => t !== undefined);
+      return times.length ? Math.min(...times) : undefined;
+    },
+    history: (alarmId: string) => queue.history(alarmId),
+    async close() { for (const c of channels.values()) await c.close?.(); },
+  };
+  return notifier;
+}

@@ -1,0 +1,68 @@
+/**
+ * The texts of notification messages in the recipient's language (zh-CN or en). The alarm's own
+ * message is the detector's text; what this adds (kind, type, area, priority, time, link) is in
+ * both languages. SMS carries only template parameters (see channels/sms.ts): type, area, priority,
+ * time, link, count.
+ */
+import type { Language, NotifyMessage } from './channels/channel.ts';
+import { localTime } from './routing/local-time.ts';
+import type { OutgoingKind, RoutableAlarm } from './routing/router.ts';
+
+export type MessageKind = OutgoingKind | 'channel_down';
+
+const TYPE_NAMES: Record<string, Record<Language, string>> = {
+  burst: { 'zh-CN': '爆管', en: 'Burst' },
+  leak: { 'zh-CN': '漏损', en: 'Leak' },
+  low_pressure: { 'zh-CN': '低压', en: 'Low pressure' },
+  sensor_fault: { 'zh-CN': '传感器故障', en: 'Sensor fault' },
+};
+const PRIORITY_NAMES: Record<string, Record<Language, string>> = {
+  low: { 'zh-CN': '低', en: 'low' }, medium: { 'zh-CN': '中', en: 'medium' }, high: { 'zh-CN': '高', en: 'high' }, critical: { 'zh-CN': '紧急', en: 'critical' },
+};
+const KIND_WORDS: Record<MessageKind, Record<Language, string>> = {
+  alarm: { 'zh-CN': '告警', en: 'Alarm' },
+  escalation: { 'zh-CN': '告警升级(无人确认)', en: 'Escalated (not acknowledged)' },
+  repeat: { 'zh-CN': '告警提醒(仍未确认)', en: 'Reminder (still not acknowledged)' },
+  summary: { 'zh-CN': '告警汇总', en: 'Alarm summary' },
+  channel_down: { 'zh-CN': '通知通道故障', en: 'Notification channel down' },
+};
+
+export interface RenderInput {
+  id: string;
+  kind: MessageKind;
+  language: Language;
+  timeZone: string;
+  at: number;
+  alarm?: RoutableAlarm & { message?: string };
+  /** Summary: how many alarms. */
+  count?: number;
+  /** channel_down: which channel, and its last answer. */
+  channel?: string;
+  detail?: string;
+  ackUrl?: string;
+}
+
+export function renderMessage(i: RenderInput): NotifyMessage {
+  const zh = i.language === 'zh-CN';
+  const kind = KIND_WORDS[i.kind][i.language];
+  const time = localTime(i.at, i.timeZone).dateTime.replace('T', ' ');
+  const type = i.alarm ? TYPE_NAMES[i.alarm.type]?.[i.language] ?? i.alarm.type : '';
+  const area = i.alarm?.area ?? '';
+  const priority = i.alarm ? PRIORITY_NAMES[i.alarm.priority][i.language] : '';
+  let title: string;
+  const lines: string[] = [];
+  if (i.kind === 'channel_down') {
+    title = `${kind}: ${i.channel}`;
+    lines.push(`**${title}**`, zh ? `时间: ${time}` : `Time: ${time}`, zh ? `最后回复: ${i.detail ?? ''}` : `Last answer: ${i.detail ?? ''}`);
+  } else if (i.kind === 'summary') {
+    title = zh ? `${kind}: ${i.count} 条新告警` : `${kind}: ${i.count} new alarms`;
+    lines.push(`**${title}**`, zh ? `时间: ${time},请在调度台查看` : `Time: ${time}; see the dashboard`);
+  } else {
+    title = `${kind}: ${type}${area ? ` ${area}` : ''}`;
+    lines.push(`**${title}**`, zh ? `优先级: ${priority}` : `Priority: ${priority}`, zh ? `时间: ${time}` : `Time: ${time}`);
+    if (i.alarm?.message) lines.push(`> ${i.alarm.message}`);
+  }
+  if (i.ackUrl) lines.push(zh ? `[确认告警](${i.ackUrl})` : `[Acknowledge](${i.ackUrl})`);
+  const params: Record<string, string> = { type, area, priority, time: time.slice(11), link: i.ackUrl ?? '', count: String(i.count ?? 1), channel: i.channel ?? '' };
+  return { id: i.id, alarmId: i.alarm?.id, title, text: lines.join('\n\n'), sms: { template: i.kind, params }, ackUrl: i.ackUrl };
+}
