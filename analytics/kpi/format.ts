@@ -9,6 +9,7 @@
  */
 import { timeZone } from '../../core/time/zoned.ts';
 import { LEAKAGE_NATIONAL_AIM_PCT, type KpiReport, type LeakageGrade } from './types.ts';
+import { csvCell } from '../../core/csv-cell.ts';
 
 /** ISO 8601 with the zone's offset, e.g. 2026-07-01T00:00:00+08:00. */
 export function localIso(ts: number, zone: string): string {
@@ -36,11 +37,7 @@ export const CSV_HEADER = ['section', 'area', 'item', 'metric', 'value', 'unit']
 
 type Cell = string | number | boolean | null | undefined;
 
-function csvField(v: Cell): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6)) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+const csvField = (v: Cell): string => csvCell(v);
 
 export function toCsv(r: KpiReport): string {
   const z = r.period.timezone;

@@ -13,6 +13,7 @@ import { timeZone } from '../../core/time/zoned.ts';
 import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { parseTimeOption } from './analyze.ts';
+import { csvCell } from '../../core/csv-cell.ts';
 
 const USAGE = `usage: aquawatch alarms --from TIME --to TIME [--format csv|json] [options]
 
@@ -42,9 +43,7 @@ export function localIso(ts: number | undefined, zone: string): string {
   return `${new Date(ts + off).toISOString().slice(0, 19)}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
-function csvField(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
+const csvField = (v: string): string => csvCell(v);
 
 export function alarmRow(a: AlarmRecord, zone: string): Record<(typeof CSV_COLUMNS)[number], string> {
   return {

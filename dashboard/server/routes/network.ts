@@ -6,6 +6,7 @@ import { API, type HealthState, type NetworkMap, type SensorInfo } from '../../c
 import { ApiError, type DashboardContext } from '../context.ts';
 import { isActive } from '../area-state.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
+import { checkPeriod } from './period.ts';
 import { readHistory, HistoryQueryError, DEFAULT_HISTORY_POINTS } from '../history.ts';
 
 export type { NetworkMap };
@@ -98,11 +99,11 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContex
 
   serve(app, API.network.history, async (req) => {
     const q = req.query;
+    checkPeriod(q.from, q.to);
     const ids = [...new Set(q.sensors.split(',').map((s) => s.trim()).filter(Boolean))];
     if (ids.length === 0 || ids.length > 20) throw new ApiError('validation', `querystring.sensors: give 1 to 20 sensor ids (got ${ids.length})`, 'querystring.sensors');
     const unknown = ids.filter((id) => !ctx.topology.sensors.has(id));
     if (unknown.length) throw new ApiError('validation', `querystring.sensors: unknown sensor ${unknown.join(', ')}`, 'querystring.sensors');
-    if (q.to <= q.from) throw new ApiError('validation', 'querystring.to: must be after from', 'querystring.to');
     try {
       return await readHistory(ctx.store, { sensors: ids, from: q.from, to: q.to, points: q.points ?? DEFAULT_HISTORY_POINTS }, ctx.topology);
     } catch (e) {

@@ -5,6 +5,7 @@ import { toCsv } from '../../../analytics/kpi/format.ts';
 import { API, type QueryOf } from '../../contract/index.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
+import { checkPeriod } from './period.ts';
 
 export function registerReportRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
   const report = async (q: QueryOf<typeof API.reports.kpis>) => {
@@ -14,7 +15,7 @@ export function registerReportRoutes(app: FastifyInstance, ctx: DashboardContext
       const [missing, given] = q.from === undefined ? ['from', 'to'] : ['to', 'from'];
       throw new ApiError('validation', `querystring.${missing}: required with ${given}`, `querystring.${missing}`);
     }
-    if (q.from !== undefined && q.to! <= q.from) throw new ApiError('validation', 'querystring.to: must be after from', 'querystring.to');
+    if (q.from !== undefined) checkPeriod(q.from, q.to!);
     const period = q.from !== undefined ? explicitPeriod(q.from, q.to!, zone) : quarterOf(now, zone);
     let excludeCauses: string[] | undefined;
     if (q.exclude !== undefined) {

@@ -1,0 +1,18 @@
+/**
+ * Bounds on the periods a request may ask for (review finding F9): a KPI report reads the store once
+ * per day of its period and a history read scans every point of its range, so an unbounded period
+ * from any signed-in viewer could keep the store busy for hours.
+ */
+import { ApiError } from '../context.ts';
+
+/** A year and a quarter: the longest report a utility draws (a year, with the quarter before it). */
+export const MAX_PERIOD_DAYS = 460;
+const DAY_MS = 86_400_000;
+
+/** Throws a validation error naming `querystring.to` when the period is reversed or too long. */
+export function checkPeriod(from: number, to: number, maxDays = MAX_PERIOD_DAYS): void {
+  if (to <= from) throw new ApiError('validation', 'querystring.to: must be after from', 'querystring.to');
+  if (to - from > maxDays * DAY_MS) {
+    throw new ApiError('validation', `querystring.to: the period may be at most ${maxDays} days (got ${Math.ceil((to - from) / DAY_MS)})`, 'querystring.to');
+  }
+}
