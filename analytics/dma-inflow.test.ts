@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DmaInflow, type NetInflow } from './dma-inflow.ts';
 import { ScheduledFaults, syntheticTopology } from './detectors/burst/harness.ts';
-import type { SensorReading } from './types.ts';
+import type { Point } from '../core/model/reading.ts';
 
 const T0 = Date.UTC(2024, 4, 6);
 const MIN = 60_000;
-const r = (sensor: string, ts: number, value: number, quality: SensorReading['quality'] = 'good'): SensorReading =>
+const r = (sensor: string, ts: number, value: number, quality: Point['quality'] = 'good'): Point =>
   ({ measurement: 'flow', sensor, ts, value, quality, site: 'site1', dma: 'town' });
 
 function minute(inflow: DmaInflow, ts: number, values: Record<string, number>): NetInflow[] {

@@ -9,11 +9,10 @@
  * value for up to `holdMs`; past that the bucket has no net inflow (a gap in the output, never a
  * made-up value). Readings for a bucket already closed are late and dropped (counted).
  */
-import type { Quality } from '../core/model/reading.ts';
-import type { Point } from '../core/model/reading.ts';
+import type { Point, Quality } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import type { SensorHealthView, SensorReading } from './types.ts';
+import type { SensorHealthView } from './types.ts';
 
 export const DMA_INFLOW_MEASUREMENT = 'dma_inflow';
 
@@ -106,7 +105,7 @@ export class DmaInflow {
   }
 
   /** Add one reading; returns the net inflow of buckets it closed, in time order. */
-  add(r: SensorReading, out: NetInflow[] = []): NetInflow[] {
+  add(r: Point, out: NetInflow[] = []): NetInflow[] {
     const states = this.bySensor.get(r.sensor);
     if (!states) return out;
     const usable = r.quality !== 'bad' && Number.isFinite(r.value) && !this.health?.isFaulty(r.sensor);

@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Point } from '../core/model/reading.ts';
-import type { BusReading, Condition } from '../core/bus/topics.ts';
+import type { Point, Reading } from '../core/model/reading.ts';
+import type { Condition } from '../core/bus/messages/condition.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import { AlarmStore } from '../core/state/alarm-store.ts';
 import { Simulation } from '../simulators/engine.ts';
 import type { GroundTruth } from '../simulators/types.ts';
-import type { Detector, SensorReading } from './types.ts';
+import type { Detector } from './types.ts';
 import { AlarmManager } from './alarms/manager.ts';
 import { AnalyticsWorker } from './worker.ts';
 import { replay } from './replay.ts';
@@ -43,7 +43,7 @@ class NetInflowStepDetectorDouble implements Detector {
   private readonly active = new Map<string, number>();
   private derived: Point[] = [];
   constructor(private readonly topology: Topology) {}
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     for (const r of batch) if (r.measurement === 'flow' && r.quality === 'good') this.latest.set(r.sensor, r.value);
     return [];
   }
@@ -79,7 +79,7 @@ class PressureDropDetectorDouble implements Detector {
   readonly name = 'pressure-drop-double';
   private readonly series = new Map<string, { ts: number; v: number }[]>();
   private readonly dropped = new Set<string>();
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
       if (r.measurement !== 'pressure' || r.quality !== 'good') continue;
@@ -108,7 +108,7 @@ const RULES = { burst: { onDelayMs: 2 * MIN, offDelayMs: 5 * MIN }, pressure_dro
 
 let dir: string;
 let topology: Topology;
-let steps: { ts: number; readings: BusReading[] }[];
+let steps: { ts: number; readings: Reading[] }[];
 let groundTruth: GroundTruth[];
 let tsdb: SqliteStore;
 
@@ -146,9 +146,9 @@ describe('replay', () => {
     const liveAlarms = new AlarmManager({ store: liveStore, rules: RULES, now: () => 0 });
     const live = new AnalyticsWorker({ topology, detectors: [new NetInflowStepDetectorDouble(topology), new PressureDropDetectorDouble()], alarms: liveAlarms, allowedLatenessMs: 2 * MIN });
     live.startAt(FROM);
-    let heldBack: BusReading[] = [];
+    let heldBack: Reading[] = [];
     for (const step of steps) {
-      const byDma = new Map<string, BusReading[]>();
+      const byDma = new Map<string, Reading[]>();
       for (const r of step.readings) {
         const dma = topology.sensors.get(r.sensor)!.dma;
         byDma.set(dma, [...(byDma.get(dma) ?? []), r]);

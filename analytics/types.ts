@@ -7,14 +7,11 @@
  * event times, and tests are deterministic.
  */
 import type { Point } from '../core/model/reading.ts';
-import type { Condition } from '../core/bus/topics.ts';
+import type { Condition } from '../core/bus/messages/condition.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 
 export type { Condition };
-
-/** A reading as detectors see it: value in canonical units, with the sensor's kind, site and DMA. */
-export type SensorReading = Point;
 
 /**
  * Which sensors are in fault (stale, flatline, out of range, bad quality, source lost). The sensor
@@ -41,7 +38,7 @@ export interface Detector {
    */
   warmUp?(history: TimeSeriesStore, until: number): Promise<void>;
   /** A batch of readings, ordered by time. Returns the conditions they raise, update or clear. */
-  onReadings(batch: readonly SensorReading[]): Condition[];
+  onReadings(batch: readonly Point[]): Condition[];
   /**
    * True for a detector that keeps its own per-sensor order and so also takes readings of customer
    * meters that arrive after the watermark passed them (PDA rounds upload hours after reading):

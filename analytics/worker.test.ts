@@ -7,18 +7,20 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import type { Point } from '../core/model/reading.ts';
+import type { Point, Reading } from '../core/model/reading.ts';
 import { topologySchema } from '../core/config/schema.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { conditionTopic, encodeTelemetry, telemetryTopic, type BusReading, type Condition } from '../core/bus/topics.ts';
+import { ALARM_FILTER, conditionTopic, telemetryTopic } from '../core/bus/topics.ts';
+import { encodeTelemetry } from '../core/bus/messages/telemetry.ts';
+import type { Condition } from '../core/bus/messages/condition.ts';
+import { decodeAlarmTransition } from '../core/bus/messages/alarm.ts';
 import { AlarmStore } from '../core/state/alarm-store.ts';
 import { MosquittoBroker } from '../test/support/mosquitto.ts';
 import { waitFor } from '../test/support/ports.ts';
-import type { Detector, SensorReading } from './types.ts';
+import type { Detector } from './types.ts';
 import { AlarmManager } from './alarms/manager.ts';
-import { ALARM_FILTER, decodeAlarmTransition } from './alarms/topics.ts';
 import { AnalyticsWorker } from './worker.ts';
 import { SensorHealthDetector } from './detectors/sensor-health/index.ts';
 
@@ -39,12 +41,12 @@ const topology = new Topology(topologySchema.parse({
 /** Test double of a detector: records every call; optionally raises a condition when pressure is low. */
 class RecordingDetectorDouble implements Detector {
   readonly calls: string[] = [];
-  readonly batches: SensorReading[][] = [];
+  readonly batches: Point[][] = [];
   warmedUntil?: number;
   derived: Point[] = [];
   constructor(readonly name = 'recording-double', private readonly lowPressure?: number) {}
   async warmUp(_history: TimeSeriesStore, until: number): Promise<void> { this.warmedUntil = until; }
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     this.batches.push([...batch]);
     this.calls.push(`readings ${batch.map((r) => `${r.sensor}@${(r.ts - T0) / 1000}`).join(',')}`);
     const out: Condition[] = [];
@@ -65,7 +67,7 @@ class RecordingDetectorDouble implements Detector {
   drainDerived(): Point[] { const d = this.derived; this.derived = []; return d; }
 }
 
-const r = (sensor: string, s: number, value = 0.3): BusReading => ({ sensor, ts: T0 + s * 1000, value, quality: 'good' });
+const r = (sensor: string, s: number, value = 0.3): Reading => ({ sensor, ts: T0 + s * 1000, value, quality: 'good' });
 
 describe('AnalyticsWorker: event time', () => {
   it('gives detectors each step\'s readings sorted by (time, sensor), then onTime at the step boundary', () => {
@@ -103,9 +105,9 @@ describe('AnalyticsWorker: event time', () => {
   });
 
   it('makes the same detector calls however the input is batched', () => {
-    const readings: BusReading[] = [];
+    const readings: Reading[] = [];
     for (let s = 0; s < 1800; s += 15) for (const id of ['F-1', 'F-2', 'P-1', 'P-2']) readings.push(r(id, s + (id === 'P-2' ? 3 : 0), 0.3 + (s % 7) / 100));
-    const run = (split: (rs: BusReading[]) => BusReading[][]) => {
+    const run = (split: (rs: Reading[]) => Reading[][]) => {
       const d = new RecordingDetectorDouble();
       const w = new AnalyticsWorker({ topology, detectors: [d], allowedLatenessMs: 90_000 });
       w.startAt(T0);
@@ -117,7 +119,7 @@ describe('AnalyticsWorker: event time', () => {
     const oneByOne = run((rs) => rs.map((x) => [x]));
     // per sensor (as several ingest instances would deliver), shuffled within each 45 s
     const perSensor = run((rs) => {
-      const out: BusReading[][] = [];
+      const out: Reading[][] = [];
       for (let i = 0; i < rs.length; i += 12) {
         const slice = rs.slice(i, i + 12);
         for (const id of ['P-2', 'F-1', 'P-1', 'F-2']) out.push(slice.filter((x) => x.sensor === id).reverse());
@@ -196,7 +198,7 @@ const twoSources = new Topology(topologySchema.parse({
   ],
   meters: [{ id: 'M-1', customer: 'C1', dma: 'central' }],
 }));
-const minuteReading = (sensor: string, minute: number): BusReading => ({ sensor, ts: T0 + minute * MIN, value: 0.3 + 0.001 * (minute % 7), quality: 'good' });
+const minuteReading = (sensor: string, minute: number): Reading => ({ sensor, ts: T0 + minute * MIN, value: 0.3 + 0.001 * (minute % 7), quality: 'good' });
 
 /** A worker with a fake wall clock and the real sensor-health detector, recording its conditions. */
 function pacedWorker(opts: { sourceIdleMs?: number; maxBufferedReadings?: number } = {}) {
@@ -221,7 +223,7 @@ describe('AnalyticsWorker: watermark per source', () => {
       wall.now += 1000;
       w.feed([minuteReading('PL-F', plant), minuteReading('PL-P', plant)]);
       plant++;
-      const batch: BusReading[] = [];
+      const batch: Reading[] = [];
       for (let i = 0; i < 50 && mqttMinute < days; i++, mqttMinute++) batch.push(minuteReading('MQ-P1', mqttMinute), minuteReading('MQ-P2', mqttMinute));
       if (batch.length) w.feed(batch);
     }

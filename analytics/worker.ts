@@ -29,14 +29,16 @@
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient, IClientOptions } from 'mqtt';
-import type { Point } from '../core/model/reading.ts';
+import type { Point, Reading } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { CONDITION_FILTER, TELEMETRY_FILTER, decodeTelemetry, type BusReading, type Condition } from '../core/bus/topics.ts';
+import { CONDITION_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
+import { decodeTelemetry } from '../core/bus/messages/telemetry.ts';
+import type { Condition } from '../core/bus/messages/condition.ts';
+import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Detector } from './types.ts';
-import type { AlarmManager, AlarmTransition } from './alarms/manager.ts';
-import { alarmTopic, encodeAlarmTransition } from './alarms/topics.ts';
+import type { AlarmManager } from './alarms/manager.ts';
 
 export interface AnalyticsWorkerOptions {
   topology: Topology;
@@ -236,7 +238,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   }
 
   /** Readings from the telemetry bus (canonical units); kind, site and DMA are joined from the topology. */
-  feed(readings: readonly BusReading[]): void {
+  feed(readings: readonly Reading[]): void {
     const points: Point[] = [];
     for (const r of readings) {
       const info = this.topology.sensors.get(r.sensor);

@@ -26,7 +26,9 @@ import mqtt from 'mqtt';
 import type { Benchmark, Figure } from './run.ts';
 import { median } from './run.ts';
 import { EmbeddedBroker } from '../core/bus/embedded-broker.ts';
-import { encodeTelemetry, telemetryTopic, type BusReading } from '../core/bus/topics.ts';
+import { telemetryTopic } from '../core/bus/topics.ts';
+import { encodeTelemetry } from '../core/bus/messages/telemetry.ts';
+import type { Reading } from '../core/model/reading.ts';
 import { topologySchema, type TopologyConfig } from '../core/config/schema.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { InfluxV1Store } from '../core/tsdb/influx1.ts';
@@ -168,7 +170,7 @@ function startPublisher(client: mqtt.MqttClient, counter: { readings: number }):
   let seq = 0;
   const timer = setInterval(() => {
     const ts = Date.now();
-    const byDma = new Map<number, BusReading[]>();
+    const byDma = new Map<number, Reading[]>();
     for (let i = slot; i < SENSORS; i += 10) {
       const d = Math.floor(i / PER_DMA);
       let list = byDma.get(d);

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Condition } from '../../core/bus/topics.ts';
+import type { Condition } from '../../core/bus/messages/condition.ts';
 import { AlarmStore } from '../../core/state/alarm-store.ts';
 import { AlarmError, AlarmManager, type AlarmManagerOptions, type AlarmTransition } from './manager.ts';
 

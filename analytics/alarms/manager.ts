@@ -20,14 +20,15 @@
  *   The manager's pending timers are stored too, so a restart resumes where it stopped.
  */
 import { EventEmitter } from 'node:events';
-import type { Condition } from '../../core/bus/topics.ts';
+import type { Condition } from '../../core/bus/messages/condition.ts';
+import type { AlarmTransition } from '../../core/bus/messages/alarm.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
 import {
-  ALARM_PRIORITIES, type AlarmEventKind, type AlarmEventRecord, type AlarmPriority, type AlarmQuery, type AlarmRecord, type AlarmShelf,
+  ALARM_PRIORITIES, type AlarmEventKind, type AlarmPriority, type AlarmQuery, type AlarmRecord, type AlarmShelf,
   type AlarmState, type AlarmStore, type SuppressionRecord,
 } from '../../core/state/alarm-store.ts';
 
-export type { AlarmPriority, AlarmRecord, AlarmState, AlarmEventKind };
+export type { AlarmPriority, AlarmRecord, AlarmState, AlarmEventKind, AlarmTransition };
 
 /** The per-type lifecycle rule. Delays are event time, ms. */
 export interface AlarmRule {
@@ -64,13 +65,6 @@ export interface AlarmManagerOptions {
   now?: () => number;
 }
 
-/** A stored event of the alarm's history (`seq` is its number there), with the alarm as it now is. */
-export interface AlarmTransition extends AlarmEventRecord {
-  /** The alarm after the transition (a copy). */
-  alarm: AlarmRecord;
-  /** False while the alarm is shelved, suppressed or linked under another alarm: show it, do not notify. */
-  annunciate: boolean;
-}
 
 /** A refused operator action (unknown alarm, wrong state, missing reason); the message names the field. */
 export class AlarmError extends DomainError {

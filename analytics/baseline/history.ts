@@ -5,12 +5,12 @@
  */
 import type { Topology } from '../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
-import type { SensorReading } from '../types.ts';
+import type { Point } from '../../core/model/reading.ts';
 
 /** Raw readings of `sensors` (grouped by measurement = kind) in [from, to), in time order. */
 export async function readRawHistory(
   store: TimeSeriesStore, topology: Topology, sensors: readonly string[], from: number, to: number,
-): Promise<SensorReading[]> {
+): Promise<Point[]> {
   if (to <= from || sensors.length === 0) return [];
   const byKind = new Map<string, string[]>();
   for (const id of sensors) {
@@ -20,7 +20,7 @@ export async function readRawHistory(
     list.push(id);
     byKind.set(s.kind, list);
   }
-  const out: SensorReading[] = [];
+  const out: Point[] = [];
   for (const [kind, ids] of byKind) {
     const result = await store.query({ measurement: kind, sensors: ids, from, to });
     for (const [id, values] of result) {
@@ -34,7 +34,7 @@ export async function readRawHistory(
 }
 
 /** Feed `raw` (in time order) to `onReadings` one timestamp at a time, as live batches come. */
-export function replayByTimestamp(raw: readonly SensorReading[], onReadings: (batch: SensorReading[]) => unknown): void {
+export function replayByTimestamp(raw: readonly Point[], onReadings: (batch: Point[]) => unknown): void {
   for (let i = 0; i < raw.length;) {
     let j = i;
     while (j < raw.length && raw[j].ts === raw[i].ts) j++;

@@ -1,6 +1,8 @@
 /**
  * Median without sorting: a quickselect on a reused scratch buffer. The detectors take a median (and
  * a MAD) per reading over windows of a few dozen values, which made sorting a hot spot of the replay.
+ * The one median module of analytics: detectors and baselines take their medians from here (even for
+ * windows of 5, quickselect measured as fast as an insertion sort).
  */
 
 let scratch = new Float64Array(1024);
@@ -50,4 +52,9 @@ export function medianAndMad(values: ArrayLike<number>): { median: number; mad: 
   if (n > deviations.length) deviations = new Float64Array(2 * n);
   for (let i = 0; i < n; i++) deviations[i] = Math.abs(values[i] - median);
   return { median, mad: medianOf(deviations, n) };
+}
+
+/** Median of three numbers without a buffer (smoothing single-sample noise in a hot loop). */
+export function medianOfThree(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }

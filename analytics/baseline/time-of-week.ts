@@ -309,10 +309,6 @@ export function robustStats(values: number[]): Omit<SlotStats, 'sameType'> {
   return { median, mad, sigma: 1.4826 * mad, days: values.length };
 }
 
-export function median(values: readonly number[]): number {
-  return medianOf(values);
-}
-
 /**
  * Warm a baseline from a store: one mean per slot window over `historyDays` before `until`, per
  * sensor of `measurement` (series key = `keyOf(sensor)`). Windows are aligned to the epoch, which is

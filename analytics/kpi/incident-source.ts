@@ -4,8 +4,10 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { CAUSE_CODES, OutageRegister } from '../outages/register.ts';
-import type { Incident, IncidentSource } from './types.ts';
+import { OutageRegister } from '../outages/register.ts';
+import { CAUSE_CODES } from '../outages/types.ts';
+import type { IncidentSource } from './types.ts';
+import type { Incident } from '../outages/types.ts';
 
 /** The cause codes incidents may carry (from the register). */
 export const KNOWN_CAUSE_CODES: readonly string[] = CAUSE_CODES;

@@ -10,7 +10,8 @@ import { nightFlowTrends } from './night-flow.ts';
 import { outageKpis } from './outages.ts';
 import { explicitPeriod } from './period.ts';
 import { pressureCompliance } from './pressure.ts';
-import { SANYA_EXCLUDED_CAUSES, type Incident, type IncidentSource, type KpiReport } from './types.ts';
+import { SANYA_EXCLUDED_CAUSES, type IncidentSource, type KpiReport } from './types.ts';
+import type { Incident } from '../outages/types.ts';
 import { waterBalance, type WaterBalanceOptions } from './water-balance.ts';
 
 export * from './types.ts';

@@ -7,7 +7,8 @@ import type { Point } from '../../core/model/reading.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import { Simulation } from '../../simulators/engine.ts';
-import { OutageRegister, type Incident } from '../outages/register.ts';
+import { OutageRegister } from '../outages/register.ts';
+import type { Incident } from '../outages/types.ts';
 import { toCsv, toHtml, toJson, CSV_HEADER } from './format.ts';
 import {
   computeKpis, ListIncidentSource, openRegisterReadOnly, previousQuarter, quarterOf, quarterPeriod, registerIncidentSource,

@@ -6,9 +6,8 @@
  * - interruption frequency per customer (SAIFI) = Σ customers affected ÷ customers served.
  * Every incident is clipped to the period; one still open runs to the period's end or `asOf`.
  */
-import type {
-  AreaOutageMinutes, CauseStats, DurationStats, Incident, IncidentInPeriod, OutageKpis,
-} from './types.ts';
+import type { AreaOutageMinutes, CauseStats, DurationStats, IncidentInPeriod, OutageKpis } from './types.ts';
+import type { Incident } from '../outages/types.ts';
 
 const MINUTE_MS = 60_000;
 

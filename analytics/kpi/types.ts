@@ -5,21 +5,7 @@
  * outage register's tables, so any store of incidents (the register, a CSV import, a test's list)
  * can feed it. `incident-source.ts` adapts the register (analytics/outages/register.ts).
  */
-
-/** One outage of one area, as the outage detector or a planner recorded it. */
-export interface Incident {
-  id: string;
-  dma: string;
-  /** ms, UTC. */
-  start: number;
-  /** ms, UTC; absent while the outage lasts. */
-  end?: number;
-  customersAffected: number;
-  planned: boolean;
-  plannedOutageId?: string;
-  /** Cause code (analytics/outages/register.ts CAUSE_CODES), e.g. `burst`, `maintenance`. */
-  cause: string;
-}
+import type { Incident } from '../outages/types.ts';
 
 export interface IncidentSource {
   /** Incidents overlapping [from, to), open ones included. */

@@ -14,60 +14,16 @@
 import Database from 'better-sqlite3';
 import { openStateDb } from '../../core/state/open-db.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
+import {
+  CAUSE_CODES, type CauseCode, type Incident, type IncidentSink, type PlannedOutage, type PlannedOutageInput, type PlannedOutageLookup,
+} from './types.ts';
+
+export { CAUSE_CODES };
+export type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageInput, PlannedOutageLookup };
 
 export const HOUR_MS = 3_600_000;
 /** Seeds (昆明 item 14): a planned stop needs at least 24 h notice to the affected users. */
 export const DEFAULT_MIN_NOTICE_MS = 24 * HOUR_MS;
-
-/**
- * Cause codes in use. Free text is refused so that the KPI can exclude causes reliably; the list
- * follows 三亚 item 六 (maintenance/retrofit, reduced raw water and power failure can be excluded).
- */
-export const CAUSE_CODES = [
-  'maintenance', 'retrofit', 'repair', 'burst', 'pump_trip', 'power_failure', 'raw_water_shortage',
-  'water_quality', 'third_party_damage', 'unknown',
-] as const;
-export type CauseCode = (typeof CAUSE_CODES)[number];
-
-export interface PlannedOutage {
-  id: string;
-  dmas: string[];
-  /** ms, UTC. */
-  start: number;
-  end: number;
-  /** When the affected customers were notified, ms. */
-  notifiedAt: number;
-  cause: CauseCode;
-  reason: string;
-}
-
-export type PlannedOutageInput = Omit<PlannedOutage, 'id'> & { id?: string };
-
-export interface Incident {
-  /** Stable: `<dma>:<start ms>`, so recording the same incident again (replay, restart) overwrites. */
-  id: string;
-  dma: string;
-  start: number;
-  /** Absent while the outage lasts. */
-  end?: number;
-  customersAffected: number;
-  planned: boolean;
-  plannedOutageId?: string;
-  cause: CauseCode;
-}
-
-/** What the outage detector needs from the register; the class below implements it. */
-export interface PlannedOutageLookup {
-  /** The planned outage of `dma` whose window (widened by `toleranceMs` on each side) holds `ts`. */
-  findPlanned(dma: string, ts: number, toleranceMs?: number): PlannedOutage | undefined;
-  /** Planned outages whose window overlaps [from, to). */
-  listPlanned(from: number, to: number): PlannedOutage[];
-  isShortNotice(outage: PlannedOutage, minNoticeMs?: number): boolean;
-}
-
-export interface IncidentSink {
-  recordIncident(incident: Incident): void;
-}
 
 export class RegisterError extends DomainError {
   constructor(readonly field: string, reason: string, code: DomainErrorCode = 'validation') {

@@ -1,6 +1,8 @@
 /**
- * The Reading: one value of one sensor at one instant, as it flows from the sources to the
- * detectors (docs/architecture.md).
+ * A reading under its three names, one per stage from the sources to the detectors
+ * (docs/architecture.md): RawReading (what a source decoded) → Point (validated, converted, joined
+ * with the topology: what the store keeps and the detectors see) → Reading (what the telemetry bus
+ * carries: core/bus/messages/telemetry.ts).
  * Times are milliseconds since the epoch, UTC. Quality follows OPC UA's three classes.
  */
 import type { Kind } from './units.ts';
@@ -24,7 +26,10 @@ export interface RawReading {
   unit?: string;
 }
 
-/** A reading after validation and unit conversion, in the canonical unit of its kind. */
+/**
+ * A reading after validation and unit conversion, in the canonical unit of its kind: what the
+ * telemetry bus carries (consumers join kind, site and DMA back from the topology).
+ */
 export interface Reading {
   sensor: string;
   ts: number;
@@ -33,7 +38,8 @@ export interface Reading {
 }
 
 /**
- * A reading joined with the sensor's static attributes: what the time-series store keeps.
+ * A reading joined with the sensor's static attributes: what the time-series store keeps and the
+ * detectors see.
  * `measurement` is the quantity kind for sensor data, or a derived series' own name
  * (e.g. `dma_inflow`, `night_flow`).
  */

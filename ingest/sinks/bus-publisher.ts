@@ -6,7 +6,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import type { Point } from '../../core/model/reading.ts';
-import { encodeTelemetry, telemetryTopic } from '../../core/bus/topics.ts';
+import { telemetryTopic } from '../../core/bus/topics.ts';
+import { encodeTelemetry } from '../../core/bus/messages/telemetry.ts';
 import type { Metrics } from '../metrics.ts';
 
 const MAX_PER_MESSAGE = 2000;

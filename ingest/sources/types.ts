@@ -16,7 +16,7 @@ import type { BrokerAddress } from '../../core/bus/mqtt-client.ts';
 import type { RawReading } from '../../core/model/reading.ts';
 import type { Topology } from '../../core/topology/topology.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Condition } from '../../core/bus/topics.ts';
+import type { Condition } from '../../core/bus/messages/condition.ts';
 import type { SubmitResult, UndecodableInput } from '../pipeline/contract.ts';
 
 export interface SourceContext {

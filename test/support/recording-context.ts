@@ -4,7 +4,7 @@
  * whose sensor is in the topology and rejects the others, as the real pipeline does first.
  */
 import type { RawReading } from '../../core/model/reading.ts';
-import type { Condition } from '../../core/bus/topics.ts';
+import type { Condition } from '../../core/bus/messages/condition.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { Metrics } from '../../ingest/metrics.ts';
 import { silentLogger } from '../../core/log.ts';

@@ -6,7 +6,8 @@ import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { LocalTime } from '../../baseline/local-time.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { Topology } from '../../../core/topology/topology.ts';
-import type { Condition, DetectorContext, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition, DetectorContext } from '../../types.ts';
 import { feedTown, noise, raises, runScenario, ScheduledFaults, score, syntheticTopology, type TownEvent } from './harness.ts';
 import { BurstDetector } from './index.ts';
 
@@ -167,14 +168,14 @@ function twoDmaTopology() {
 }
 
 /** One minute of the two DMAs; `shift(ts)` m³/h of `down`'s supply moved from IN-DOWN to LINK, `linkLagMin` later on IN-UP and IN-DOWN. */
-function twoDmaMinute(ts: number, shift: (ts: number) => number, lagMin = 0): SensorReading[] {
+function twoDmaMinute(ts: number, shift: (ts: number) => number, lagMin = 0): Point[] {
   const hour = (((wall(ts) / 3_600_000) % 24) + 24) % 24;
   const i = Math.floor(ts / MIN);
   const use = (salt: number) => 30 - 15 * Math.cos(((hour - 3) / 24) * 2 * Math.PI) + 0.2 * noise(i, salt);
   const now = shift(ts);
   const lagged = shift(ts - lagMin * MIN);
   const link = 10 + now;
-  const r = (sensor: string, value: number): SensorReading => ({ measurement: 'flow', sensor, ts, value, quality: 'good', site: 'site1', dma: sensor === 'IN-UP' ? 'up' : 'down' });
+  const r = (sensor: string, value: number): Point => ({ measurement: 'flow', sensor, ts, value, quality: 'good', site: 'site1', dma: sensor === 'IN-UP' ? 'up' : 'down' });
   return [r('IN-UP', use(1) + 10 + lagged), r('LINK', link), r('IN-DOWN', use(2) - 10 - lagged)];
 }
 

@@ -9,7 +9,7 @@ import { Topology } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { Simulation } from '../../../simulators/engine.ts';
 import type { GroundTruth, SimStep } from '../../../simulators/types.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
 
 /** Test double of the sensor-health view: faults given as (sensor, from, to) intervals. */
 export class ScheduledFaults implements SensorHealthView {
@@ -37,7 +37,7 @@ export interface RunOptions {
   detectors: (ctx: DetectorContext) => Detector[];
   health?: ScheduledFaults;
   /** Alter or drop a step's readings (gaps, late data); return the batch to deliver. */
-  transform?: (batch: SensorReading[], step: SimStep) => SensorReading[];
+  transform?: (batch: Point[], step: SimStep) => Point[];
   /** Called after each step with the detectors (e.g. to restart one). */
   afterStep?: (step: SimStep, detectors: Detector[], ctx: DetectorContext) => Promise<Detector[] | void>;
   /** Store every reading here too (for warm-up tests). */
@@ -61,7 +61,7 @@ export async function runScenario(o: RunOptions): Promise<ScenarioRun> {
       if (Number.isNaN(start)) start = step.ts;
       end = step.ts;
       health.now = step.ts;
-      let batch: SensorReading[] = [];
+      let batch: Point[] = [];
       for (const s of step.samples) {
         const info = topology.sensors.get(s.sensor);
         if (!info || info.kind === 'meter') continue;
@@ -151,7 +151,7 @@ export interface TownEvent { from: number; to: number; burstM3h: number; pressur
  * One minute of the synthetic town at `ts`: a smooth daily demand shape in local time (night 20,
  * day peak 60 m³/h), a little noise, and the events' extra flow and pressure drops.
  */
-export function townMinute(ts: number, local: (ts: number) => number, events: readonly TownEvent[] = []): SensorReading[] {
+export function townMinute(ts: number, local: (ts: number) => number, events: readonly TownEvent[] = []): Point[] {
   const hour = (((local(ts) / 3_600_000) % 24) + 24) % 24;
   const i = Math.floor(ts / 60_000);
   const demand = 40 - 20 * Math.cos(((hour - 3) / 24) * 2 * Math.PI) + 0.3 * noise(i, 1);
@@ -169,7 +169,7 @@ export function townMinute(ts: number, local: (ts: number) => number, events: re
   const out = 10 + 0.1 * noise(i, 2);
   const pNear = 0.45 - 0.0015 * demand - dropNear + 0.0003 * noise(i, 3);
   const pFar = 0.30 - 0.002 * demand - dropFar + 0.0003 * noise(i, 4);
-  const r = (sensor: string, measurement: string, value: number): SensorReading => ({ measurement, sensor, ts, value, quality: 'good', site: 'site1', dma: 'town' });
+  const r = (sensor: string, measurement: string, value: number): Point => ({ measurement, sensor, ts, value, quality: 'good', site: 'site1', dma: 'town' });
   return [
     r('IN-1', 'flow', 0.6 * (net + out)), r('IN-2', 'flow', 0.4 * (net + out)), r('OUT-1', 'flow', out),
     r('P-near', 'pressure', pNear), r('P-far', 'pressure', pFar),
@@ -179,11 +179,11 @@ export function townMinute(ts: number, local: (ts: number) => number, events: re
 /** Feed minutes [from, to) of the town to the detectors; returns what they emitted. */
 export function feedTown(
   detectors: readonly Detector[], from: number, to: number, local: (ts: number) => number, events: readonly TownEvent[] = [],
-  transform?: (batch: SensorReading[], ts: number) => SensorReading[], health?: ScheduledFaults,
-): { conditions: Condition[]; derived: Point[]; readings: SensorReading[] } {
+  transform?: (batch: Point[], ts: number) => Point[], health?: ScheduledFaults,
+): { conditions: Condition[]; derived: Point[]; readings: Point[] } {
   const conditions: Condition[] = [];
   const derived: Point[] = [];
-  const readings: SensorReading[] = [];
+  const readings: Point[] = [];
   for (let ts = from; ts < to; ts += 60_000) {
     if (health) health.now = ts;
     let batch = townMinute(ts, local, events);

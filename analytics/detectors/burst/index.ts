@@ -6,9 +6,10 @@
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
-import { median, TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
+import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
+import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
-import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
+import type { Condition, Detector, DetectorContext } from '../../types.ts';
 
 export interface BurstOptions {
   baseline?: Partial<Omit<BaselineOptions, 'timezone'>>;
@@ -175,7 +176,7 @@ export class BurstDetector implements Detector {
     return this.dmas.get(dma)?.state === 'active' ? `burst:${dma}` : undefined;
   }
 
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
       const p = this.pressureOf.get(r.sensor);
@@ -230,7 +231,7 @@ export class BurstDetector implements Detector {
 
   // ---- pressure ----
 
-  private onPressure(p: PressureTrack, r: SensorReading): void {
+  private onPressure(p: PressureTrack, r: Point): void {
     if (r.quality === 'bad' || !Number.isFinite(r.value) || this.ctx.health.isFaulty(r.sensor)) return;
     if (p.ts.length && r.ts <= p.ts[p.ts.length - 1]) return; // late or duplicate
     this.pressureBaseline.add(r.sensor, r.ts, r.value);
@@ -256,7 +257,7 @@ export class BurstDetector implements Detector {
       const diffs: number[] = [];
       for (let i = p.resid.length - n + 1; i < p.resid.length; i++) diffs.push(Math.abs(p.resid[i] - p.resid[i - 1]));
       // noise of one sample from the MAD of first differences (σ_diff = √2 σ)
-      p.sigma = Math.max(1.4826 * median(diffs) / Math.SQRT2, 1e-5);
+      p.sigma = Math.max(1.4826 * medianOf(diffs) / Math.SQRT2, 1e-5);
     }
   }
 
@@ -274,9 +275,9 @@ export class BurstDetector implements Detector {
     }
     const preN = kept ? kept.n : pre.length;
     if (preN < 5 || post.length < 2) return undefined;
-    const preLevel = kept ? kept.level : median(pre);
+    const preLevel = kept ? kept.level : medianOf(pre);
     if (keep) p.preLevel = { onset, level: preLevel, n: preN };
-    const drop = preLevel - median(post);
+    const drop = preLevel - medianOf(post);
     const se = p.sigma * Math.sqrt(1.57 / preN + 1.57 / post.length); // a median's variance is π/2 × the mean's
     return { drop, z: drop / se };
   }
@@ -467,7 +468,7 @@ export class BurstDetector implements Detector {
       const d = this.pressureDrop(p, onset, now, false);
       if (d) elsewhere.push(d.drop);
     }
-    return { ...best, drops, systemDrop: elsewhere.length ? median(elsewhere) : 0 };
+    return { ...best, drops, systemDrop: elsewhere.length ? medianOf(elsewhere) : 0 };
   }
 
   private condition(
@@ -511,8 +512,8 @@ export function priorityOf(share: number): 'low' | 'medium' | 'high' | 'critical
 
 /** Standard deviation from the median absolute deviation (robust to the odd event in the window). */
 function madSigma(xs: readonly number[]): number {
-  const m = median(xs);
-  return 1.4826 * median(xs.map((x) => Math.abs(x - m)));
+  const m = medianOf(xs);
+  return 1.4826 * medianOf(xs.map((x) => Math.abs(x - m)));
 }
 
 function push(ts: number[], xs: number[], t: number, x: number, keepFrom: number): void {
@@ -552,7 +553,7 @@ const scratch: number[] = [];
 function medianBetween(ts: number[], xs: number[], from: number, to: number): number {
   scratch.length = 0;
   for (let i = ts.length - 1; i >= 0 && ts[i] >= from; i--) if (ts[i] < to) scratch.push(xs[i]);
-  return scratch.length ? median(scratch) : NaN;
+  return scratch.length ? medianOf(scratch) : NaN;
 }
 
 function round(x: number, d: number): number {

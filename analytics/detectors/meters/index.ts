@@ -14,11 +14,13 @@
  *   `maxIntervalForContinuousMs` (6 h) apart (smart or large-customer meters); monthly PDA readings
  *   cannot show it. Large (enterprise) accounts use water around the clock and are left out by default.
  */
-import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import type { MeterConfig } from '../../../core/config/schema.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 import { CUSTOMER_SITE } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+import { medianOf } from '../../baseline/median.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -57,12 +59,6 @@ interface MeterState {
   zeroSince?: number;
   continuousSince?: number;
   active: Set<'backwards' | 'zero_use' | 'high_use' | 'continuous_use'>;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -111,7 +107,7 @@ export class MeterAnomalyDetector implements Detector {
   /** PDA rounds upload hours after the reading: the worker hands late meter readings here too. */
   readonly acceptsLateMeterReadings = true;
 
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     const mine = batch.filter((r) => r.measurement === 'meter' && this.states.has(r.sensor) && r.quality !== 'bad' && Number.isFinite(r.value));
     // PDA batches are not always in time order within themselves
@@ -217,7 +213,7 @@ export class MeterAnomalyDetector implements Detector {
     const history = s.periods.map((p) => p.m3PerDay);
     let anomalous = false;
     if (history.length >= this.o.minHistoryPeriods) {
-      const usual = median(history);
+      const usual = medianOf(history);
       anomalous = period.m3PerDay > this.o.highFactor * usual && period.m3PerDay - usual >= this.o.minExcessM3PerDay;
       if (anomalous) {
         this.condition(out, s, 'high_use', 'raise', ts, `Meter ${m} used ${r3(period.m3PerDay)} m³/day, ${r3(period.m3PerDay / Math.max(usual, 1e-9))} × its usual ${r3(usual)} m³/day`, {
@@ -239,7 +235,7 @@ export class MeterAnomalyDetector implements Detector {
     const ids = [...this.states.keys()];
     if (!ids.length) return;
     const series = await history.query({ measurement: 'meter', sensors: ids, from: until - this.o.warmUpMs, to: until });
-    const readings: SensorReading[] = [];
+    const readings: Point[] = [];
     for (const [sensor, values] of series) {
       const dma = this.states.get(sensor)?.meter.dma ?? '';
       for (const v of values) readings.push({ measurement: 'meter', sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: CUSTOMER_SITE, dma });

@@ -11,7 +11,8 @@ import { runScenario } from '../sensor-health/sim-feed.ts';
 import { Topology, CUSTOMER_SITE } from '../../../core/topology/topology.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
-import type { Condition, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition } from '../../types.ts';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -39,15 +40,15 @@ const topology = new Topology(topologySchema.parse({
   ],
 }));
 const T0 = Date.parse('2024-01-01T01:00:00Z');
-const m = (meter: string, ts: number, value: number): SensorReading => ({ measurement: 'meter', sensor: meter, ts, value, quality: 'good', site: CUSTOMER_SITE, dma: 'a' });
+const m = (meter: string, ts: number, value: number): Point => ({ measurement: 'meter', sensor: meter, ts, value, quality: 'good', site: CUSTOMER_SITE, dma: 'a' });
 /** Daily readings of a meter using `perDay(i)` m³ on day i. */
-function daily(meter: string, days: number, perDay: (i: number) => number, start = 1000): SensorReading[] {
-  const out: SensorReading[] = [];
+function daily(meter: string, days: number, perDay: (i: number) => number, start = 1000): Point[] {
+  const out: Point[] = [];
   let v = start;
   for (let i = 0; i <= days; i++) { out.push(m(meter, T0 + i * DAY, Math.round(v * 1000) / 1000)); v += perDay(i); }
   return out;
 }
-const feed = (det: MeterAnomalyDetector, readings: SensorReading[]): Condition[] => readings.flatMap((r) => det.onReadings([r]));
+const feed = (det: MeterAnomalyDetector, readings: Point[]): Condition[] => readings.flatMap((r) => det.onReadings([r]));
 
 describe('meter anomalies', () => {
   it('a digit slip (reading lower than the last) is flagged, then cleared as a misread; it does not pose as high use', () => {
@@ -103,7 +104,7 @@ describe('meter anomalies', () => {
   it('continuous use over three days with hourly readings; a quiet hour resets it; large accounts and monthly readings are not judged', () => {
     const det = new MeterAnomalyDetector({ topology });
     const hourly = (meter: string, hours: number, perHour: (h: number) => number) => {
-      const out: SensorReading[] = []; let v = 500;
+      const out: Point[] = []; let v = 500;
       for (let h = 0; h <= hours; h++) { out.push(m(meter, T0 + h * H, Math.round(v * 1000) / 1000)); v += perHour(h); }
       return out;
     };

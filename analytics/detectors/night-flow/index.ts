@@ -9,7 +9,7 @@ import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { robustStats } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
-import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
+import type { Condition, Detector, DetectorContext } from '../../types.ts';
 
 export const NIGHT_FLOW_MEASUREMENT = 'night_flow';
 export const LEAKAGE_MEASUREMENT = 'leakage_estimate';
@@ -111,7 +111,7 @@ export class NightFlowDetector implements Detector {
     }
   }
 
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
       if (!this.inflow.isFlowSensor(r.sensor)) continue;

@@ -17,7 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { Simulation } from '../../../simulators/engine.ts';
 import { readScenarioFile } from '../../../simulators/scenarios/load.ts';
 import { Topology } from '../../../core/topology/topology.ts';
-import type { Condition, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition } from '../../types.ts';
 import { createDetectors } from '../index.ts';
 import { raises, runScenario } from '../burst/harness.ts';
 import { toReading } from '../sensor-health/sim-feed.ts';
@@ -70,7 +71,7 @@ export async function measureQuiet(file = 'quiet-week.yaml', seed?: number, warm
   try {
     for await (const step of sim.steps()) {
       end = step.ts;
-      const batch: SensorReading[] = step.samples.map((s) => toReading(topology, s.sensor, s.ts, s.value, s.quality));
+      const batch: Point[] = step.samples.map((s) => toReading(topology, s.sensor, s.ts, s.value, s.quality));
       // the PDA rounds read each customer meter once a day
       const day = Math.floor(step.ts / DAY);
       if (step.meters.length && day !== meterDay) {

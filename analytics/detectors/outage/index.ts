@@ -20,12 +20,14 @@
  * less than 24 h ahead; `emergency_supply_required:<dma>` when an outage reaches 24 h.
  */
 import { readRawHistory } from '../../baseline/history.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
 import type { Topology, SensorInfo } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageLookup } from '../../outages/register.ts';
+import type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageLookup } from '../../outages/types.ts';
 import { DEFAULT_MIN_NOTICE_MS } from '../../outages/register.ts';
 import { TrendWindow } from './trend.ts';
+import { medianOf } from '../../baseline/median.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -126,13 +128,6 @@ interface PumpState {
   startLevels: number[];
   stopLevels: number[];
   tripped?: { ts: number; reason: string };
-}
-
-function median(xs: number[]): number | undefined {
-  if (!xs.length) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -240,7 +235,7 @@ export class OutageDetector implements Detector {
 
   // --- readings ------------------------------------------------------------------------------------
 
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     // DMAs whose pressure or flow moved, with the latest time (inline, no closure: a hot path)
     const touched = new Map<string, number>();
@@ -564,7 +559,7 @@ export class OutageDetector implements Detector {
     if (list.length > 7) list.shift();
   }
 
-  private onPumpState(out: Condition[], p: PumpState, r: SensorReading): void {
+  private onPumpState(out: Condition[], p: PumpState, r: Point): void {
     if (r.ts <= p.lastTs || this.health.isFaulty(p.sensor.id)) return;
     p.lastTs = r.ts;
     const on = r.value >= 0.5;
@@ -579,7 +574,7 @@ export class OutageDetector implements Detector {
       return;
     }
     // 1 → 0: level control stops the pump when its tank is full; anything else is a trip
-    const stopLevel = median(p.stopLevels) ?? tank?.maxSeen;
+    const stopLevel = p.stopLevels.length ? medianOf(p.stopLevels) : tank?.maxSeen;
     const controlled = level !== undefined && stopLevel !== undefined && level >= stopLevel - this.pumpO.controlBandM;
     if (controlled) { this.remember(p.stopLevels, level!); return; }
     this.raiseTrip(out, p, r.ts, 'stopped', { tankLevelM: level ?? null, usualStopLevelM: stopLevel ?? null });
@@ -589,7 +584,7 @@ export class OutageDetector implements Detector {
   private checkRestart(out: Condition[], p: PumpState, t: number): void {
     if (p.on !== false || p.tripped) return;
     const configuredLow = [...this.tanks.values()].find((k) => k.sensor.site === p.sensor.site)?.sensor.thresholds?.low;
-    const startLevel = median(p.startLevels) ?? configuredLow;
+    const startLevel = p.startLevels.length ? medianOf(p.startLevels) : configuredLow;
     if (startLevel === undefined) return;
     const tank = this.stationTank(p.sensor, t);
     const level = tank?.trend.lastValue;

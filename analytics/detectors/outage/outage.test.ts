@@ -14,7 +14,8 @@ import { Simulation } from '../../../simulators/engine.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
-import type { Condition, SensorHealthView, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition, SensorHealthView } from '../../types.ts';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -143,7 +144,7 @@ const topology = new Topology(topologySchema.parse({
 
 const T0 = Date.parse('2024-03-01T00:00:00Z');
 
-function reading(sensor: string, ts: number, value: number, quality: SensorReading['quality'] = 'good'): SensorReading {
+function reading(sensor: string, ts: number, value: number, quality: Point['quality'] = 'good'): Point {
   const s = topology.sensors.get(sensor)!;
   return { measurement: s.kind, sensor, ts, value, quality, site: s.site, dma: s.dma };
 }
@@ -244,7 +245,7 @@ describe('outage edge cases', () => {
       const before = drive(first, 0, 20 * 60, values);
       expect(raises(before, 'outage')).toHaveLength(1);
       // what the store holds at the restart, 20 h in (18 h into the outage)
-      const points: SensorReading[] = [];
+      const points: Point[] = [];
       for (let m = 0; m < 20 * 60; m++) for (const [s, v] of Object.entries(values(m))) points.push(reading(s, T0 + m * MIN, v));
       await store.write(points);
 

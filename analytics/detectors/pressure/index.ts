@@ -12,7 +12,9 @@
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
-import type { Condition, Detector, DetectorContext, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import { medianOfThree } from '../../baseline/median.ts';
+import type { Condition, Detector, DetectorContext } from '../../types.ts';
 
 export interface PressureOptions {
   /** Minimum service pressure where a sensor sets no thresholds.low, MPa. Default 0.14. */
@@ -99,7 +101,7 @@ export class PressureDetector implements Detector {
     }
   }
 
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
       const t = this.tracks.get(r.sensor);
@@ -190,11 +192,11 @@ export class PressureDetector implements Detector {
     }
     if (t.v.length < 3) return;
     // smooth single-sample noise: the latest value against the highest of the window, both as medians of three
-    const now = med3(t.v[t.v.length - 1], t.v[t.v.length - 2], t.v[t.v.length - 3]);
+    const now = medianOfThree(t.v[t.v.length - 1], t.v[t.v.length - 2], t.v[t.v.length - 3]);
     let before = -Infinity;
     let beforeTs = ts;
     for (let i = 1; i + 1 < t.v.length - 2; i++) {
-      const m = med3(t.v[i - 1], t.v[i], t.v[i + 1]);
+      const m = medianOfThree(t.v[i - 1], t.v[i], t.v[i + 1]);
       if (m > before) {
         before = m;
         beforeTs = t.ts[i];
@@ -275,10 +277,6 @@ export class PressureDetector implements Detector {
       evidence: { ...a.evidence, since: a.since, ...(a.parent ? { parent: a.parent } : {}) },
     };
   }
-}
-
-function med3(a: number, b: number, c: number): number {
-  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 function round(x: number, d = 4): number {

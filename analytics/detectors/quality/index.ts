@@ -18,7 +18,8 @@
  */
 import { medianOf } from '../../baseline/median.ts';
 import { readRawHistory } from '../../baseline/history.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
 import type { SensorInfo, Topology } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 
@@ -126,7 +127,7 @@ export class QualityDetector implements Detector {
     if (!this.warming) out.push(c);
   }
 
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
       const s = this.sensors.get(r.sensor);

@@ -14,7 +14,8 @@ import { Simulation } from '../../../simulators/engine.ts';
 import { parseScenario } from '../../../simulators/scenarios/load.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
-import type { Condition, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition } from '../../types.ts';
 
 const MIN = 60_000;
 const SUITE = 'simulators/scenarios/suite';
@@ -123,7 +124,7 @@ const topology = new Topology(topologySchema.parse({
   ],
 }));
 const T0 = Date.parse('2024-03-30T12:00:00Z');
-const r = (sensor: string, m: number, value: number, quality: SensorReading['quality'] = 'good'): SensorReading => {
+const r = (sensor: string, m: number, value: number, quality: Point['quality'] = 'good'): Point => {
   const s = topology.sensors.get(sensor)!;
   return { measurement: s.kind, sensor, ts: T0 + m * MIN, value, quality, site: s.site, dma: s.dma };
 };

@@ -20,7 +20,8 @@
  * until it recovers. Feed it each batch BEFORE the other detectors.
  */
 import { readRawHistory } from '../../baseline/history.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 import { PHYSICAL_RANGE, type Kind } from '../../../core/model/units.ts';
@@ -318,7 +319,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     });
   }
 
-  onReadings(batch: readonly SensorReading[]): Condition[] {
+  onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
       const s = this.state(r.sensor);

@@ -11,7 +11,8 @@ import { Topology } from '../../../core/topology/topology.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { Simulation } from '../../../simulators/engine.ts';
-import type { Condition, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition } from '../../types.ts';
 
 const MIN = 60_000;
 const SUITE = 'simulators/scenarios/suite';
@@ -96,11 +97,11 @@ const topology = new Topology(topologySchema.parse({
   meters: [{ id: 'M1', customer: 'C1', dma: 'a' }],
 }));
 const T0 = Date.parse('2024-10-27T00:00:00Z'); // the night clocks go back in Europe: irrelevant in event time
-const r = (sensor: string, m: number, value: number, quality: SensorReading['quality'] = 'good'): SensorReading => {
+const r = (sensor: string, m: number, value: number, quality: Point['quality'] = 'good'): Point => {
   const s = topology.sensors.get(sensor)!;
   return { measurement: s.kind, sensor, ts: T0 + m * MIN, value, quality, site: s.site, dma: s.dma };
 };
-function drive(h: SensorHealthDetector, from: number, to: number, values: (m: number) => Record<string, number | [number, SensorReading['quality']] | undefined>): Condition[] {
+function drive(h: SensorHealthDetector, from: number, to: number, values: (m: number) => Record<string, number | [number, Point['quality']] | undefined>): Condition[] {
   const out: Condition[] = [];
   for (let m = from; m < to; m++) {
     const batch = Object.entries(values(m)).filter(([, v]) => v !== undefined)
@@ -177,7 +178,7 @@ describe('sensor health edge cases', () => {
       const values = (m: number) => ({ ...live(m), F1: m >= 20 ? 12.5 : 10 + (m % 3) });
       const first = new SensorHealthDetector({ topology });
       expect(raises(drive(first, 0, 60, values), 'sensor_flatline')).toHaveLength(1);
-      const points: SensorReading[] = [];
+      const points: Point[] = [];
       for (let m = 0; m < 60; m++) for (const [s, v] of Object.entries(values(m))) points.push(r(s, m, v));
       await store.write(points);
       const second = new SensorHealthDetector({ topology });
@@ -214,7 +215,7 @@ function dmaPressure(m: number, id: string): number {
 function driveDma(h: SensorHealthDetector, from: number, to: number, value: (m: number, id: string) => number): Condition[] {
   const out: Condition[] = [];
   for (let m = from; m < to; m++) {
-    const batch: SensorReading[] = ['P1', 'P2', 'P3', 'P4'].map((id) => ({ measurement: 'pressure', sensor: id, ts: T0 + m * MIN, value: value(m, id), quality: 'good', site: 'net', dma: 'a' }));
+    const batch: Point[] = ['P1', 'P2', 'P3', 'P4'].map((id) => ({ measurement: 'pressure', sensor: id, ts: T0 + m * MIN, value: value(m, id), quality: 'good', site: 'net', dma: 'a' }));
     out.push(...h.onReadings(batch), ...h.onTime(T0 + m * MIN));
   }
   return out;

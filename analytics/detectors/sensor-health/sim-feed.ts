@@ -6,7 +6,8 @@
 import { Simulation } from '../../../simulators/engine.ts';
 import type { SimStep, GroundTruth } from '../../../simulators/types.ts';
 import { Topology } from '../../../core/topology/topology.ts';
-import type { Condition, Detector, SensorReading } from '../../types.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import type { Condition, Detector } from '../../types.ts';
 import type { SensorHealthDetector } from './index.ts';
 
 export interface SimRun {
@@ -32,7 +33,7 @@ export interface FeedOptions {
   meterEvery?: number;
 }
 
-export function toReading(topology: Topology, sensor: string, ts: number, value: number, quality: SensorReading['quality']): SensorReading {
+export function toReading(topology: Topology, sensor: string, ts: number, value: number, quality: Point['quality']): Point {
   const info = topology.sensors.get(sensor);
   if (!info) throw new Error(`sim-feed: sensor ${sensor} is not in the topology`);
   return { measurement: info.kind, sensor, ts, value: info.convert(value), quality, site: info.site, dma: info.dma };

@@ -8,6 +8,7 @@
  * longer run, or one that ends elsewhere, is a level change and is not counted. The detector raises when `samples` spiked readings fall within
  * `windowMs` (so one legitimate transient does not alarm).
  */
+import { medianOf } from '../../baseline/median.ts';
 
 export interface SpikeParams {
   window: number;
@@ -23,22 +24,6 @@ export interface SpikeFound {
   values: number[];
   median: number;
   band: number;
-}
-
-let scratch = new Float64Array(16);
-
-function medianOf(buf: Float64Array, n: number): number {
-  if (scratch.length < n) scratch = new Float64Array(n);
-  for (let i = 0; i < n; i++) scratch[i] = buf[i];
-  // insertion sort: n is small (the window), and this beats Array.prototype.sort on a few numbers
-  for (let i = 1; i < n; i++) {
-    const v = scratch[i];
-    let j = i - 1;
-    while (j >= 0 && scratch[j] > v) { scratch[j + 1] = scratch[j]; j--; }
-    scratch[j + 1] = v;
-  }
-  const h = n >> 1;
-  return n % 2 ? scratch[h] : (scratch[h - 1] + scratch[h]) / 2;
 }
 
 export class SpikeTracker {

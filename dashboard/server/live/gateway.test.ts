@@ -10,7 +10,9 @@ import type { Socket as NetSocket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { EmbeddedBroker } from '../../../core/bus/embedded-broker.ts';
-import { encodeTelemetry, telemetryTopic, type BusReading } from '../../../core/bus/topics.ts';
+import { telemetryTopic } from '../../../core/bus/topics.ts';
+import { encodeTelemetry } from '../../../core/bus/messages/telemetry.ts';
+import type { Reading } from '../../../core/model/reading.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { silentLogger } from '../../../core/log.ts';
@@ -95,11 +97,11 @@ async function subscribe(socket: ClientSocket, rooms: unknown): Promise<{ ok: bo
   return socket.timeout(5000).emitWithAck('subscribe', { rooms });
 }
 
-function publish(dma: string, readings: BusReading[]): Promise<unknown> {
+function publish(dma: string, readings: Reading[]): Promise<unknown> {
   return publisher.publishAsync(telemetryTopic(dma), encodeTelemetry(readings), { qos: 0 });
 }
 
-const reading = (sensor: string, ts: number, value: number): BusReading => ({ sensor, ts, value, quality: 'good' });
+const reading = (sensor: string, ts: number, value: number): Reading => ({ sensor, ts, value, quality: 'good' });
 
 describe('LiveGateway', () => {
   it('refuses the handshake without a valid session cookie', async () => {
