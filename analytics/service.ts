@@ -8,7 +8,7 @@ import { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { mqttConnectOptions } from '../core/bus/mqtt-client.ts';
 import { AlarmStore, type AlarmRecord } from '../core/state/alarm-store.ts';
-import { stateDbPath } from '../ingest/sources/index.ts';
+import { stateDbPath } from '../core/state/state-db.ts';
 import { AlarmManager } from './alarms/manager.ts';
 import { OutageRegister } from './outages/register.ts';
 import { createDetectors } from './detectors/index.ts';

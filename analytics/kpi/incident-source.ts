@@ -2,8 +2,8 @@
  * Incident sources for the KPIs: a plain list (tests, imports) and an adapter to the outage
  * register (analytics/outages/register.ts), which keeps incidents in the server's state database.
  */
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import { openStateDbReadOnly } from '../../core/state/state-db.ts';
 import { OutageRegister } from '../outages/register.ts';
 import { CAUSE_CODES } from '../outages/types.ts';
 import type { IncidentSource } from './types.ts';
@@ -36,7 +36,7 @@ export function registerIncidentSource(register: IncidentLister): IncidentSource
  */
 export function openRegisterReadOnly(path: string): { source: IncidentSource; close(): void } | { missing: string } {
   if (!existsSync(path)) return { missing: `${path} does not exist` };
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openStateDbReadOnly(path);
   const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outage_incidents'").get();
   if (!hasTable) {
     db.close();

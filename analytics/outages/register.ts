@@ -12,7 +12,7 @@
  * Everything here is synchronous (better-sqlite3), so detectors may call it while handling readings.
  */
 import Database from 'better-sqlite3';
-import { openStateDb } from '../../core/state/open-db.ts';
+import { closeStateDb, storeDb } from '../../core/state/state-db.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
 import {
   CAUSE_CODES, type CauseCode, type Incident, type IncidentSink, type PlannedOutage, type PlannedOutageInput, type PlannedOutageLookup,
@@ -67,7 +67,7 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
 
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, options: OutageRegisterOptions = {}) {
-    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
     this.knownDmas = options.knownDmas ? new Set(options.knownDmas) : undefined;
     this.minNoticeMs = options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS;
     this.db.exec(`
@@ -96,7 +96,7 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
   }
 
   close(): void {
-    if (this.ownsDb) this.db.close();
+    if (this.ownsDb) closeStateDb(this.db);
   }
 
   // --- planned outages ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
-import { stateDbPath } from '../../ingest/sources/index.ts';
+import { stateDbPath } from '../../core/state/state-db.ts';
 import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 

@@ -5,6 +5,7 @@
  * (see load.ts), so the file can be committed and the secret kept in the service's environment.
  */
 import { z } from 'zod';
+import { ALARM_PRIORITIES } from '../state/alarm-store.ts';
 import { KINDS } from '../model/units.ts';
 
 /** An identifier: sensor, site, DMA, source name. */
@@ -191,6 +192,32 @@ export const authSchema = z.object({
   sessionIdleMinutes: z.number().int().min(1).max(7 * 24 * 60).default(720),
 }).strict();
 
+/** The state database (alarms, outages, users, sessions, work orders, device tokens): core/state/state-db.ts. */
+export const stateSchema = z.object({
+  /** Relative to dataDir. Give ingest and server the same file in a split deployment (device tokens). */
+  path: z.string().min(1).default('state.sqlite'),
+}).strict();
+
+/** An alarm rule per condition type (exact, or a prefix ending in `*`; `default` for the rest). */
+export const alarmRuleSchema = z.object({
+  /** A raise must hold this long before it becomes an alarm. */
+  onDelayMs: z.number().min(0).optional(),
+  /** A clear must hold this long before the alarm returns to normal. */
+  offDelayMs: z.number().min(0).optional(),
+  /** Priority when the condition carries none. */
+  priority: z.enum(ALARM_PRIORITIES).optional(),
+}).strict();
+
+/**
+ * Tuning of analytics. `detectors.<name>` is checked by that detector's own schema
+ * (analytics/detectors/<name>/index.ts, when the detectors are built), so core need not know them;
+ * `alarms.rules` feeds the alarm manager.
+ */
+export const analyticsSchema = z.object({
+  detectors: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  alarms: z.object({ rules: z.record(z.string(), alarmRuleSchema).default({}) }).strict().default({ rules: {} }),
+}).strict();
+
 export const configSchema = z.object({
   /** demo: demo users, self-signed trust, loopback; production: refuses unsafe defaults. */
   mode: z.enum(['demo', 'production']).default('demo'),
@@ -216,6 +243,8 @@ export const configSchema = z.object({
    */
   sources: z.record(z.string(), z.unknown()).default({}),
   auth: authSchema.default({ sessionIdleMinutes: 720 }),
+  state: stateSchema.default({ path: 'state.sqlite' }),
+  analytics: analyticsSchema.default({ detectors: {}, alarms: { rules: {} } }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
 }).strict();
@@ -232,3 +261,5 @@ export type TlsConfig = z.infer<typeof tlsSchema>;
 export type IngestConfig = z.infer<typeof ingestSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
 export type SourceAddress = z.infer<typeof sourceAddressSchema>;
+export type StateConfig = z.infer<typeof stateSchema>;
+export type AnalyticsConfig = z.infer<typeof analyticsSchema>;

@@ -9,11 +9,11 @@
  * migration for every field.
  */
 import Database from 'better-sqlite3';
-import { openStateDb } from './open-db.ts';
+import { closeStateDb, storeDb } from './state-db.ts';
 
 export type AlarmState = 'active-unacknowledged' | 'active-acknowledged' | 'cleared-unacknowledged' | 'cleared';
-export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
-export const ALARM_PRIORITIES: readonly AlarmPriority[] = ['low', 'medium', 'high', 'critical'];
+export const ALARM_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type AlarmPriority = (typeof ALARM_PRIORITIES)[number];
 
 /** A condition attached to an alarm as a secondary effect (a burst's pressure drops), not an alarm of its own. */
 export interface LinkedCondition {
@@ -135,7 +135,7 @@ export class AlarmStore {
 
   /** `db`: the state database file, `:memory:`, or an open better-sqlite3 database to share. */
   constructor(db: string | Database.Database) {
-    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS alarms (
         id TEXT PRIMARY KEY,
@@ -323,6 +323,6 @@ export class AlarmStore {
   }
 
   close(): void {
-    if (this.ownsDb && this.db.open) this.db.close();
+    if (this.ownsDb) closeStateDb(this.db);
   }
 }

@@ -9,7 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { openStateDb } from './open-db.ts';
+import { closeStateDb, storeDb } from './state-db.ts';
 
 export interface TokenVerifier {
   /** The device a token belongs to, or undefined when the token is unknown or revoked. */
@@ -46,7 +46,7 @@ export class DeviceTokenStore implements TokenVerifier {
 
   /** `db`: a path to the state database file, or an open better-sqlite3 database to share. */
   constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
-    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
     this.db.exec(`CREATE TABLE IF NOT EXISTS device_tokens (
       device_id TEXT PRIMARY KEY,
       token_sha256 BLOB NOT NULL,
@@ -101,7 +101,7 @@ export class DeviceTokenStore implements TokenVerifier {
   }
 
   close(): void {
-    if (this.ownsDb && this.db.open) this.db.close();
+    if (this.ownsDb) closeStateDb(this.db);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { openStateDb } from './open-db.ts';
+import { closeStateDb, storeDb } from './state-db.ts';
 
 export const DEFAULT_IDLE_MS = 12 * 3_600_000;
 /** Write last_seen at most this often per session (a busy dashboard polls many times a minute). */
@@ -31,7 +31,7 @@ export class SessionStore {
   private readonly now: () => number;
 
   constructor(db: string | Database.Database, opts: { idleMs?: number; now?: () => number } = {}) {
-    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
     this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
     this.now = opts.now ?? Date.now;
     this.db.exec(`CREATE TABLE IF NOT EXISTS sessions (
@@ -87,6 +87,6 @@ export class SessionStore {
   }
 
   close(): void {
-    if (this.ownsDb && this.db.open) this.db.close();
+    if (this.ownsDb) closeStateDb(this.db);
   }
 }

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { openStateDb } from './open-db.ts';
+import { closeStateDb, storeDb } from './state-db.ts';
 import { DomainError, type DomainErrorCode } from '../errors.ts';
 
 export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
@@ -76,7 +76,7 @@ export class UserStore {
 
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
-    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
     this.db.exec(`CREATE TABLE IF NOT EXISTS users (
       username TEXT PRIMARY KEY,
       display_name TEXT NOT NULL,
@@ -145,7 +145,7 @@ export class UserStore {
   }
 
   close(): void {
-    if (this.ownsDb && this.db.open) this.db.close();
+    if (this.ownsDb) closeStateDb(this.db);
   }
 
   private row(username: string): UserRow | undefined {

@@ -8,7 +8,7 @@
  * resolution (or up to `now`, an event time the caller gives: the alarm manager's clock).
  */
 import Database from 'better-sqlite3';
-import { openStateDb } from './open-db.ts';
+import { closeStateDb, storeDb } from './state-db.ts';
 import { DomainError, type DomainErrorCode } from '../errors.ts';
 
 export const WORK_ORDER_STATUSES = ['new', 'assigned', 'in_progress', 'resolved'] as const;
@@ -70,7 +70,7 @@ export class WorkOrderStore {
   private readonly ownsDb: boolean;
 
   constructor(db: string | Database.Database) {
-    ({ db: this.db, ownsDb: this.ownsDb } = openStateDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
     this.db.exec(`CREATE TABLE IF NOT EXISTS work_orders (
       id TEXT PRIMARY KEY,
       alarm_id TEXT NOT NULL UNIQUE,
@@ -148,7 +148,7 @@ export class WorkOrderStore {
   }
 
   close(): void {
-    if (this.ownsDb && this.db.open) this.db.close();
+    if (this.ownsDb) closeStateDb(this.db);
   }
 }
 

@@ -15,7 +15,6 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Database from 'better-sqlite3';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
@@ -25,14 +24,14 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../../core/config/load.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
-import { stateDbPath } from '../../ingest/sources/index.ts';
+import { closeStateDb, openStateDb, stateDbPath } from '../../core/state/state-db.ts';
 import { UserStore, type Role } from '../../core/state/users.ts';
 import { SessionStore } from '../../core/state/sessions.ts';
 import { WorkOrderStore } from '../../core/state/work-orders.ts';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import { OutageRegister } from '../../analytics/outages/register.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
-import type { IngestService } from '../../ingest/service.ts';
+import type { IngestView } from '../../core/ingest-view.ts';
 import { AreaStateService } from './area-state.ts';
 import { apiUser, type ApiUser, type DashboardContext } from './context.ts';
 import { registerApi, resolveSession, SESSION_COOKIE } from './api.ts';
@@ -48,7 +47,7 @@ export interface DashboardDeps {
   /** The analytics service; it may be started later (then call `attachAnalytics()`). */
   analytics?: AnalyticsService;
   /** Ingest in this process: its health for the sensors view and the status page at /status. */
-  ingest?: IngestService;
+  ingest?: IngestView;
   topology?: Topology;
   /** Built web app; default dashboard/web/dist. */
   webDist?: string;
@@ -81,9 +80,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const { config, store, log } = deps;
   const topology = deps.topology ?? deps.analytics?.topology ?? deps.ingest?.topology ?? new Topology(config.topology, config.file);
   const statePath = stateDbPath(config);
-  const db = new Database(statePath);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
+  const db = openStateDb(statePath);
   const users = new UserStore(db);
   const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000 });
   const workOrders = new WorkOrderStore(db);
@@ -185,7 +182,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     close: () => {
       workOrderService.detach();
       fallbackRegister?.close();
-      if (db.open) db.close();
+      closeStateDb(db);
     },
   };
 }

@@ -5,13 +5,13 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LoadedConfig } from '../../core/config/load.ts';
-import type { IngestService } from '../../ingest/service.ts';
+import type { IngestView } from '../../core/ingest-view.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function registerStatusPage(app: FastifyInstance, deps: {
-  config: LoadedConfig; ingest: IngestService; analytics?: AnalyticsService;
+  config: LoadedConfig; ingest: IngestView; analytics?: AnalyticsService;
   /** Where it is served; default `/status`. */
   path?: string;
   /** Who may see it (production: signed-in users); default everyone. */

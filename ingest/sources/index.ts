@@ -3,21 +3,17 @@
  * UA, MQTT, Sparkplug B) are objects with start/stop; HTTP sources (PDA uploads) are routes on the
  * service's HTTP server.
  */
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../../core/config/load.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
+import { stateDbPath } from '../../core/state/state-db.ts';
 import type { Source, SourceContext, SourceEnvironment } from './types.ts';
 import { SOURCES, sourceSection } from './registry.ts';
 import { pda as pdaSource } from './pda/index.ts';
 import { pdaRoutes } from './pda/routes.ts';
 import { meterLookupsFromStore } from './pda/lookups.ts';
-
-export function stateDbPath(config: LoadedConfig): string {
-  return join(config.dataDir, 'state.sqlite');
-}
 
 /**
  * The Source objects of every protocol source the configuration lists. A source's module is

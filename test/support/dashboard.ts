@@ -16,7 +16,7 @@ import { AlarmStore } from '../../core/state/alarm-store.ts';
 import { AlarmManager } from '../../analytics/alarms/manager.ts';
 import { OutageRegister } from '../../analytics/outages/register.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
-import { stateDbPath } from '../../ingest/sources/index.ts';
+import { stateDbPath } from '../../core/state/state-db.ts';
 import { registerDashboard, DEMO_USERS, type DashboardHandle } from '../../dashboard/server/index.ts';
 
 export const T0 = Date.parse('2026-11-30T02:00:00Z');

@@ -1,0 +1,75 @@
+/**
+ * The owner of the state database: one SQLite file for alarms, outages, users, sessions, work
+ * orders and device tokens, shared by the stores of analytics, the dashboard and ingest's PDA route.
+ *
+ * - `stateDbPath(config)`: where it is (`state.path`, relative to `dataDir`; default
+ *   `<dataDir>/state.sqlite`). A split deployment (ingest and server in separate containers) points
+ *   both at the same file so tokens issued by the server reach ingest's PDA route.
+ * - `openStateDb(path)`: one connection per file per process (WAL, and a busy timeout so the other
+ *   process's writes wait instead of failing with SQLITE_BUSY). Every store opened on the same path
+ *   shares it; the last `closeStateDb` closes it. `:memory:` (tests) always gives a new database.
+ * - `storeDb(db)`: what a store's constructor calls with a path or a connection it is handed.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** Writers of another process wait this long for the lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+export const DEFAULT_STATE_FILE = 'state.sqlite';
+
+export function stateDbPath(config: { dataDir: string; state?: { path?: string } }): string {
+  const file = config.state?.path ?? DEFAULT_STATE_FILE;
+  return isAbsolute(file) ? file : join(config.dataDir, file);
+}
+
+const shared = new Map<string, { db: Database.Database; users: number }>();
+
+export function openStateDb(path: string): Database.Database {
+  if (path === ':memory:') return configure(new Database(path));
+  const key = resolve(path);
+  const open = shared.get(key);
+  if (open?.db.open) {
+    open.users++;
+    return open.db;
+  }
+  mkdirSync(dirname(key), { recursive: true });
+  const db = configure(new Database(key));
+  shared.set(key, { db, users: 1 });
+  return db;
+}
+
+/** Gives back a connection from openStateDb; the database closes when its last user gives it back. */
+export function closeStateDb(db: Database.Database): void {
+  for (const [key, open] of shared) {
+    if (open.db !== db) continue;
+    if (--open.users > 0) return;
+    shared.delete(key);
+    break;
+  }
+  if (db.open) db.close();
+}
+
+/** A read-only connection for a report (`aquawatch report`): nothing is created or changed. */
+export function openStateDbReadOnly(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return db;
+}
+
+/**
+ * For a store's constructor: `db` is a path to the state database (`:memory:` for tests), opened
+ * through openStateDb (the store gives it back with closeStateDb when `ownsDb`), or an open
+ * connection another store or the process shares with it.
+ */
+export function storeDb(db: string | Database.Database): { db: Database.Database; ownsDb: boolean } {
+  if (typeof db !== 'string') return { db, ownsDb: false };
+  return { db: openStateDb(db), ownsDb: true };
+}
+
+function configure(db: Database.Database): Database.Database {
+  db.pragma('journal_mode = WAL');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return db;
+}
