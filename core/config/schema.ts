@@ -5,7 +5,7 @@
  * (see load.ts), so the file can be committed and the secret kept in the service's environment.
  */
 import { z } from 'zod';
-import { ALARM_PRIORITIES } from '../state/alarm-store.ts';
+import { ALARM_PRIORITIES, type AlarmPriority } from '../state/alarm-store.ts';
 import { KINDS } from '../model/units.ts';
 
 /** An identifier: sensor, site, DMA, source name. */
@@ -205,7 +205,7 @@ export const alarmRuleSchema = z.object({
   /** A clear must hold this long before the alarm returns to normal. */
   offDelayMs: z.number().min(0).optional(),
   /** Priority when the condition carries none. */
-  priority: z.enum(ALARM_PRIORITIES).optional(),
+  priority: z.enum(ALARM_PRIORITIES as [AlarmPriority, ...AlarmPriority[]]).optional(),
 }).strict();
 
 /**

@@ -12,8 +12,8 @@ import Database from 'better-sqlite3';
 import { closeStateDb, storeDb } from './state-db.ts';
 
 export type AlarmState = 'active-unacknowledged' | 'active-acknowledged' | 'cleared-unacknowledged' | 'cleared';
-export const ALARM_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type AlarmPriority = (typeof ALARM_PRIORITIES)[number];
+export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
+export const ALARM_PRIORITIES: readonly AlarmPriority[] = ['low', 'medium', 'high', 'critical'];
 
 /** A condition attached to an alarm as a secondary effect (a burst's pressure drops), not an alarm of its own. */
 export interface LinkedCondition {

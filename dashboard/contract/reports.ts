@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { KpiReport as ServerKpiReport } from '../../analytics/kpi/types.ts';
 import { endpoint, epochMs, text, type Equal, type Expect } from './common.ts';
+import { causeCode } from './outages.ts';
 
 const nullableNumber = z.number().nullable();
 const durationStats = z.strictObject({
@@ -32,7 +33,7 @@ export const kpiReport = z.strictObject({
     })),
     incidents: z.array(z.strictObject({
       id: z.string(), dma: z.string(), start: epochMs, end: epochMs.optional(), customersAffected: z.number(), planned: z.boolean(),
-      plannedOutageId: z.string().optional(), cause: z.string(),
+      plannedOutageId: z.string().optional(), cause: causeCode,
       clippedStart: epochMs, clippedEnd: epochMs, minutes: z.number(), customerMinutes: z.number(), ongoing: z.boolean(), excluded: z.boolean(),
     })),
   }),
