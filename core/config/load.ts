@@ -113,7 +113,14 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
     if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(dirname(tfile), topology.map) };
   }
   const dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(baseDir, cfg.dataDir);
-  const unsafe = [...(sources ? duplicateAddresses(topology, sources) : []), ...checkProductionSafety({ ...cfg, topology, dataDir, file })];
+  const loaded = { ...cfg, topology, dataDir, file };
+  const unsafe = [
+    ...(sources ? duplicateAddresses(topology, sources) : []),
+    ...checkDemoOnLoopback(loaded),
+    ...checkProductionSafety(loaded),
+    ...(cfg.mode === 'production' && sources
+      ? sources.flatMap((s) => s.productionProblems?.((cfg.sources as Record<string, unknown>)[s.type]) ?? []) : []),
+  ];
   if (unsafe.length) throw new ConfigError(file, unsafe);
   return { ...cfg, topology, dataDir, file };
 }
@@ -125,6 +132,22 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env, 
   return parseConfig(readYaml(file), file, env, sources);
 }
 
+const isLoopback = (h: string) => h === '127.0.0.1' || h === 'localhost' || h === '::1' || /^127\./.test(h);
+
+/**
+ * Demo mode (the default when a file says no `mode:`) creates accounts whose passwords are printed
+ * on the sign-in page and trusts unknown OPC UA servers: it may listen on loopback only. A config
+ * that binds anywhere else must say `mode: production` and meet its checks.
+ */
+function checkDemoOnLoopback(cfg: LoadedConfig): string[] {
+  if (cfg.mode === 'production') return [];
+  const out: string[] = [];
+  const why = 'demo mode (the default without `mode:`) listens on loopback only: its demo accounts\' passwords are public; set `mode: production` with auth.admin to serve other machines';
+  if (!isLoopback(cfg.http.host)) out.push(`http.host: ${cfg.http.host}: ${why}`);
+  if (cfg.broker.url === 'embedded' && !isLoopback(cfg.broker.host)) out.push(`broker.host: ${cfg.broker.host}: ${why}`);
+  return out;
+}
+
 /**
  * Production mode refuses the shortcuts demo mode allows: no broker without credentials when it
  * listens beyond loopback, no TLS without verification, no dashboard without a configured admin
@@ -133,8 +156,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env, 
 function checkProductionSafety(cfg: LoadedConfig): string[] {
   if (cfg.mode !== 'production') return [];
   const out: string[] = [];
-  const loopback = (h: string) => h === '127.0.0.1' || h === 'localhost' || h === '::1';
-  if (cfg.broker.url === 'embedded' && !loopback(cfg.broker.host) && !cfg.broker.password) {
+  if (cfg.broker.url === 'embedded' && !isLoopback(cfg.broker.host) && !cfg.broker.password) {
     out.push('broker: an embedded broker listening beyond loopback needs a username and password in production mode');
   }
   if (!cfg.auth.admin) {

@@ -20,6 +20,11 @@ export interface SourceConfigDescriptor {
    * id of an OPC UA address, but not its deadband. None for sources whose address names no point.
    */
   addressKey?(address: SourceAddress): string;
+  /**
+   * In production mode: what this source's section asks for that production refuses, each problem
+   * starting with its key path (`sources.<type>...`). E.g. OPC UA without security.
+   */
+  productionProblems?(section: unknown): string[];
 }
 
 /** The topology with every sensor address checked by its source's schema. */

@@ -34,7 +34,36 @@ export const opcuaSourceSchema = z.object({
   batchSize: z.number().int().min(1).max(10_000).default(500),
   /** A subscription with no data and no keep-alive for this long is reported silent. */
   silenceTimeoutMs: z.number().int().positive().default(30_000),
+  /**
+   * Production mode refuses security mode None and anonymous sessions (anyone on the plant network
+   * could forge values); `true` accepts that risk for this server, and the source then keeps a
+   * warning condition raised for as long as it runs. A username over None is refused regardless.
+   */
+  allowInsecure: z.boolean().default(false),
 }).strict();
+
+/** In production: what an OPC UA server's settings ask for that production refuses (see allowInsecure). */
+export function opcuaProductionProblems(section: unknown): string[] {
+  const servers = Array.isArray(section) ? section as OpcuaSourceConfig[] : [];
+  return servers.flatMap((s, i) => {
+    const key = `sources.opcua[${i}]`;
+    const out: string[] = [];
+    if (s.securityMode === 'None' && s.auth.type === 'username') {
+      out.push(`${key}.auth: a username and password over security mode None travel in clear text; use Sign or SignAndEncrypt`);
+    }
+    if (!s.allowInsecure) {
+      if (s.securityMode === 'None') out.push(`${key}.securityMode: None is refused in production mode (plant values could be forged on the network); use Sign or SignAndEncrypt, or set allowInsecure: true to accept the risk`);
+      if (s.auth.type === 'anonymous') out.push(`${key}.auth: anonymous sessions are refused in production mode; use a username or a certificate, or set allowInsecure: true to accept the risk`);
+    }
+    return out;
+  });
+}
+
+/** Why this server's session is insecure (None or anonymous), or undefined when it is not. */
+export function opcuaInsecurity(s: OpcuaSourceConfig): string | undefined {
+  const why = [s.securityMode === 'None' ? 'security mode None' : '', s.auth.type === 'anonymous' ? 'an anonymous session' : ''].filter(Boolean);
+  return why.length ? why.join(' and ') : undefined;
+}
 
 /** A sensor read from an OPC UA server: one monitored item on the node's Value. */
 export const opcuaAddressSchema = z.object({

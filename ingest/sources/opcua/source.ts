@@ -33,6 +33,7 @@ import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Metrics } from '../../metrics.ts';
 import type { OpcuaAddress, OpcuaSourceConfig } from './config.ts';
+import { opcuaInsecurity } from './config.ts';
 import { addressOf } from '../address.ts';
 import { SECURITY_MODE, SECURITY_POLICY } from '../../../core/opcua-security.ts';
 import type { RawReading } from '../../../core/model/reading.ts';
@@ -162,6 +163,12 @@ export class OpcuaSource implements Source {
         },
         refused: (thumbprint, status) => { this.refusedCertificate = { thumbprint, status }; },
       });
+      // Production accepted an insecure session only because the config says allowInsecure: keep
+      // that visible as a standing warning for as long as the source runs.
+      const insecure = opcuaInsecurity(this.config);
+      if (!this.opts.demoMode && this.config.allowInsecure && insecure) {
+        this.raise('insecure', 'source.insecure', 'medium', `OPC UA server ${this.name} is read with ${insecure} (allowInsecure: true): values could be forged on the plant network`, { endpoint: this.config.endpoint });
+      }
       this.trustStore.removeRejectedCopiesOfTrusted(this.log);
       await this.trustStore.initialize();
       await this.trustStore.trustFiles(this.config.trustedServerCertificates.map((file, i) => ({
