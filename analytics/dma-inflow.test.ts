@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DmaInflow, type NetInflow } from './dma-inflow.ts';
-import { ScheduledFaults, syntheticTopology } from './detectors/burst/harness.ts';
+import { ScheduledFaults, syntheticTopology } from '../test/support/sim-drive.ts';
 import type { Point } from '../core/model/reading.ts';
 
 const T0 = Date.UTC(2024, 4, 6);

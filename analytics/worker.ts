@@ -38,6 +38,7 @@ import type { Condition } from '../core/bus/messages/condition.ts';
 import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Detector } from './types.ts';
+import { runStep } from './step.ts';
 import type { AlarmManager } from './alarms/manager.ts';
 
 export interface AnalyticsWorkerOptions {
@@ -368,19 +369,14 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     for (const c of conditions) this.handleCondition(c, { advanceClock: false });
   }
 
-  /** One step: the readings before `b`, then onTime(b); conditions to the alarm manager. */
+  /** One step: the readings before `b`, then onTime(b) (analytics/step.ts); conditions to the alarm manager. */
   private runStep(batch: readonly Point[], b: number): void {
-    const conditions: Condition[] = [];
-    for (const d of this.detectors) {
-      try {
-        if (batch.length) for (const c of d.onReadings(batch)) conditions.push(c);
-        for (const c of d.onTime(b)) conditions.push(c);
-        if (d.drainDerived) this.keepDerived(d.drainDerived());
-      } catch (e) {
-        this.s.detectorErrors++;
-        this.log.error({ detector: d.name, err: e, eventTime: b }, 'detector failed on a step; continuing with the others');
-      }
+    const { conditions, derived, failures } = runStep(this.detectors, batch, b);
+    for (const f of failures) {
+      this.s.detectorErrors++;
+      this.log.error({ detector: f.detector, err: f.error, eventTime: b }, 'detector failed on a step; continuing with the others');
     }
+    if (derived.length) this.keepDerived(derived);
     for (const c of conditions) this.handleCondition(c);
     this.alarms?.advanceTo(b);
   }

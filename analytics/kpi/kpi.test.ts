@@ -15,7 +15,7 @@ import {
   isoPeriod, PeriodError, type KpiReport,
 } from './index.ts';
 import { pressureCompliance } from './pressure.ts';
-import { fillFromSimulation } from './testing.ts';
+import { fillFromSimulation } from '../../test/support/sim-drive.ts';
 import { integrateFlow, registersAt } from './water-balance.ts';
 
 const ZONE = 'Asia/Shanghai';

@@ -7,7 +7,7 @@ import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import { Simulation } from '../../simulators/engine.ts';
 import { run } from '../../bin/commands/report.ts';
 import { OutageRegister } from '../outages/register.ts';
-import { fillFromSimulation } from './testing.ts';
+import { fillFromSimulation } from '../../test/support/sim-drive.ts';
 
 const dayFrom = Date.parse('2024-05-06T00:00:00+08:00');
 const dayTo = Date.parse('2024-05-07T00:00:00+08:00');

@@ -8,7 +8,7 @@ import { topologySchema } from '../../../core/config/schema.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import type { Condition, DetectorContext } from '../../types.ts';
-import { feedTown, noise, raises, runScenario, ScheduledFaults, score, syntheticTopology, type TownEvent } from './harness.ts';
+import { feedTown, noise, raises, runScenario, ScheduledFaults, score, syntheticTopology, type TownEvent } from '../../../test/support/sim-drive.ts';
 import { BurstDetector } from './index.ts';
 
 const MIN = 60_000;
@@ -132,7 +132,7 @@ describe('burst detector, simulated L-Town (burst.yaml, one quiet week before it
     expect(s.missed.map((m) => m.id)).toEqual([]);
     for (const f of s.found) expect(f.delayMin).toBeLessThanOrEqual(10);
     // the big burst in Central: the sensor with the largest drop is the one nearest the burst
-    const truth = run.truth.find((t) => t.dma === 'central')!;
+    const truth = run.groundTruth.find((t) => t.dma === 'central')!;
     const central = run.conditions.filter((c) => c.id === 'burst:central' && c.ts >= truth.start && c.ts <= truth.end! + 15 * MIN && c.evidence?.pressureConfirmed);
     expect(central.length).toBeGreaterThan(0);
     expect(central[central.length - 1].evidence!.locationHint).toBe('P-n410');

@@ -6,7 +6,7 @@
  */
 import { NightFlowDetector } from '../night-flow/index.ts';
 import { PressureDetector } from '../pressure/index.ts';
-import { raises, runScenario, score } from './harness.ts';
+import { raises, runScenario, score } from '../../../test/support/sim-drive.ts';
 import { BurstDetector } from './index.ts';
 
 const DAY = 86_400_000;
@@ -63,7 +63,7 @@ print({ 'detect.burst_recall': all.length / events, 'detect.burst_delay_median_m
 // night flow: incipient leak
 {
   const run = await runScenario({ scenario: 'incipient-leak.yaml', detectors: (ctx) => [new NightFlowDetector(ctx)] });
-  const leak = run.truth.find((t) => t.type === 'leak')!;
+  const leak = run.groundTruth.find((t) => t.type === 'leak')!;
   const r = raises(run.conditions, 'new_leak');
   const night = (ts: number) => Math.floor((ts - START - 3 * 3_600_000) / DAY); // night index, 03:00 local
   const west = r.find((c) => c.dma === leak.dma);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MeterAnomalyDetector } from './index.ts';
-import { runScenario } from '../sensor-health/sim-feed.ts';
+import { runScenario } from '../../../test/support/sim-drive.ts';
 import { Topology, CUSTOMER_SITE } from '../../../core/topology/topology.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
@@ -22,7 +22,7 @@ describe('meters on a simulated quiet week', () => {
     const run = await runScenario({
       scenario: 'simulators/scenarios/suite/quiet-week.yaml',
       meters: true, meterEvery: 96, // meter registers come every 15 min: keep one a day
-      detectors: (topology) => ({ others: [new MeterAnomalyDetector({ topology })] }),
+      detectors: ({ topology }) => [new MeterAnomalyDetector({ topology })],
     });
     expect(run.topology.meters.size).toBe(306);
     // 8 readings a meter: 7 daily periods, so days 5–7 were judged against the customer's own history

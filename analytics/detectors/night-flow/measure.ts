@@ -20,8 +20,7 @@ import { Topology } from '../../../core/topology/topology.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import type { Condition } from '../../types.ts';
 import { createDetectors } from '../index.ts';
-import { raises, runScenario } from '../burst/harness.ts';
-import { toReading } from '../sensor-health/sim-feed.ts';
+import { raises, runScenario, toReading } from '../../../test/support/sim-drive.ts';
 import { NightFlowDetector } from './index.ts';
 
 const DAY = 86_400_000;
@@ -34,7 +33,7 @@ export interface LeakMeasure { scenario: string; dma: string; raised: boolean; n
 /** Nights from the leak reaching 10 % of night flow to the alarm, on one incipient-leak scenario. */
 export async function measureLeak(file = 'incipient-leak.yaml'): Promise<LeakMeasure> {
   const run = await runScenario({ scenario: file, detectors: (ctx) => [new NightFlowDetector(ctx)] });
-  const leak = run.truth.find((t) => t.type === 'leak');
+  const leak = run.groundTruth.find((t) => t.type === 'leak');
   if (!leak || leak.magnitude === undefined) throw new Error(`${file}: no leak with a magnitude in the ground truth`);
   const all = raises(run.conditions, 'new_leak');
   const hit = all.find((c) => c.dma === leak.dma && c.ts >= leak.start);

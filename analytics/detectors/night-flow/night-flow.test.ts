@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { LocalTime } from '../../baseline/local-time.ts';
 import type { DetectorContext } from '../../types.ts';
-import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../burst/harness.ts';
+import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../../../test/support/sim-drive.ts';
 import { LEAKAGE_MEASUREMENT, NIGHT_FLOW_MEASUREMENT, NightFlowDetector } from './index.ts';
 
 const MIN = 60_000;
@@ -126,7 +126,7 @@ describe('night flow, hand-made town', () => {
 describe('night flow, simulated L-Town (incipient-leak.yaml)', () => {
   it('finds the growing leak in West within three nights, and nothing elsewhere', async () => {
     const run = await runScenario({ scenario: 'incipient-leak.yaml', detectors: (ctx) => [new NightFlowDetector(ctx)] });
-    const leak = run.truth.find((t) => t.type === 'leak')!;
+    const leak = run.groundTruth.find((t) => t.type === 'leak')!;
     const raised = raises(run.conditions, 'new_leak');
     expect(raised.map((c) => c.dma)).toEqual(['west']);
     // the leak grows linearly to its full size; find the first night (03:00 local) it was ≥ 10 % of the night flow

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { OutageDetector } from './index.ts';
 import { SensorHealthDetector } from '../sensor-health/index.ts';
 import { QualityDetector } from '../quality/index.ts';
-import { raises, runScenario } from '../sensor-health/sim-feed.ts';
+import { raises, runScenario } from '../../../test/support/sim-drive.ts';
 import { OutageRegister, type CauseCode } from '../../outages/register.ts';
 import { Simulation } from '../../../simulators/engine.ts';
 
@@ -36,9 +36,9 @@ export async function measureOutages(files = ['planned-outage.yaml', 'pump-trip.
     }
     const run = await runScenario({
       scenario,
-      detectors: (topology) => {
+      detectors: ({ topology }) => {
         const health = new SensorHealthDetector({ topology });
-        return { health, others: [new OutageDetector({ topology, health }, { register, stationDmas: { PS1: ['hill'] } })] };
+        return [health, new OutageDetector({ topology, health }, { register, stationDmas: { PS1: ['hill'] } })];
       },
     });
     const outages = raises(run.conditions, 'outage');
@@ -67,9 +67,9 @@ export async function measureOutages(files = ['planned-outage.yaml', 'pump-trip.
 export async function measureQuality(): Promise<{ events: number; found: number; delaysFromStartMin: number[] }> {
   const run = await runScenario({
     scenario: `${SUITE}/quality-excursion.yaml`,
-    detectors: (topology) => {
+    detectors: ({ topology }) => {
       const health = new SensorHealthDetector({ topology });
-      return { health, others: [new QualityDetector({ topology, health })] };
+      return [health, new QualityDetector({ topology, health })];
     },
   });
   let events = 0; let found = 0; const delays: number[] = [];

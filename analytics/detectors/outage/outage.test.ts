@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutageDetector, type OutageOptions } from './index.ts';
 import { SensorHealthDetector, ALL_HEALTHY } from '../sensor-health/index.ts';
-import { raises, runScenario } from '../sensor-health/sim-feed.ts';
+import { raises, runScenario } from '../../../test/support/sim-drive.ts';
 import { OutageRegister } from '../../outages/register.ts';
 import { Simulation } from '../../../simulators/engine.ts';
 import { Topology } from '../../../core/topology/topology.ts';
@@ -33,9 +33,9 @@ function registerFromGroundTruth(scenario: string): OutageRegister {
 async function runOutage(scenario: string, options: OutageOptions = {}, from?: string, to?: string) {
   return runScenario({
     scenario, from, to,
-    detectors: (topology) => {
+    detectors: ({ topology }) => {
       const health = new SensorHealthDetector({ topology });
-      return { health, others: [new OutageDetector({ topology, health }, { stationDmas: { PS1: ['hill'] }, ...options })] };
+      return [health, new OutageDetector({ topology, health }, { stationDmas: { PS1: ['hill'] }, ...options })];
     },
   });
 }

@@ -6,7 +6,7 @@ import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { LocalTime } from '../../baseline/local-time.ts';
 import type { Condition, DetectorContext } from '../../types.ts';
 import { BurstDetector } from '../burst/index.ts';
-import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../burst/harness.ts';
+import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../../../test/support/sim-drive.ts';
 import { PressureDetector, type PressureOptions } from './index.ts';
 
 const MIN = 60_000;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QualityDetector, standardLimits } from './index.ts';
 import { SensorHealthDetector, ALL_HEALTHY } from '../sensor-health/index.ts';
-import { raises, runScenario, toReading } from '../sensor-health/sim-feed.ts';
+import { raises, runScenario, toReading } from '../../../test/support/sim-drive.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { Simulation } from '../../../simulators/engine.ts';
 import { parseScenario } from '../../../simulators/scenarios/load.ts';
@@ -47,10 +47,10 @@ describe('quality on the scenario suite', () => {
     let topo: Topology | undefined;
     const run = await runScenario({
       scenario: `${SUITE}/quality-excursion.yaml`,
-      detectors: (topology) => {
+      detectors: ({ topology }) => {
         topo = topology;
         const health = new SensorHealthDetector({ topology });
-        return { health, others: [new QualityDetector({ topology, health })] };
+        return [health, new QualityDetector({ topology, health })];
       },
       beforeStep: (step) => {
         for (const s of step.samples) {
@@ -104,7 +104,7 @@ describe('quality on the scenario suite', () => {
   it('quiet-week.yaml (three days): no quality condition', async () => {
     const run = await runScenario({
       scenario: `${SUITE}/quiet-week.yaml`, to: '2024-05-09T00:00:00+08:00',
-      detectors: (topology) => ({ others: [new QualityDetector({ topology, health: ALL_HEALTHY })] }),
+      detectors: ({ topology }) => [new QualityDetector({ topology, health: ALL_HEALTHY })],
     });
     expect(run.conditions).toEqual([]);
   }, 60_000);

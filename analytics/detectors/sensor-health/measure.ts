@@ -7,13 +7,13 @@
  * Prints one JSON line per scenario and a summary line, and the replay cost per reading.
  */
 import { SensorHealthDetector } from './index.ts';
-import { runScenario } from './sim-feed.ts';
+import { runScenario } from '../../../test/support/sim-drive.ts';
 
 const SUITE = 'simulators/scenarios/suite';
 
 async function faults(): Promise<Record<string, number>> {
   const started = Date.now();
-  const run = await runScenario({ scenario: `${SUITE}/sensor-faults.yaml`, detectors: (topology) => ({ health: new SensorHealthDetector({ topology }), others: [] }) });
+  const run = await runScenario({ scenario: `${SUITE}/sensor-faults.yaml`, detectors: ({ topology }) => [new SensorHealthDetector({ topology })] });
   const wallMs = Date.now() - started;
   const raised = run.conditions.filter((c) => c.state === 'raise');
   const figures: Record<string, number> = {};
@@ -31,9 +31,9 @@ async function faults(): Promise<Record<string, number>> {
 }
 
 async function quiet(name: string): Promise<number> {
-  const run = await runScenario({ scenario: `${SUITE}/${name}.yaml`, detectors: (topology) => ({ health: new SensorHealthDetector({ topology }), others: [] }) });
+  const run = await runScenario({ scenario: `${SUITE}/${name}.yaml`, detectors: ({ topology }) => [new SensorHealthDetector({ topology })] });
   const raised = run.conditions.filter((c) => c.state === 'raise' && (c.type === 'sensor_spike' || c.type === 'sensor_drift'));
-  console.log(JSON.stringify({ scenario: name, days: Math.round((run.lastTs - run.firstTs) / 86_400_000 * 10) / 10, spikeOrDriftRaises: raised.map((c) => `${c.id}@${new Date(c.ts).toISOString()}`) }));
+  console.log(JSON.stringify({ scenario: name, days: Math.round((run.end - run.start) / 86_400_000 * 10) / 10, spikeOrDriftRaises: raised.map((c) => `${c.id}@${new Date(c.ts).toISOString()}`) }));
   return raised.length;
 }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SensorHealthDetector } from './index.ts';
-import { raises, runScenario } from './sim-feed.ts';
+import { raises, runScenario } from '../../../test/support/sim-drive.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
@@ -23,7 +23,7 @@ describe('sensor health on the scenario suite', () => {
     const faultyAt = new Map<number, string[]>();
     const run = await runScenario({
       scenario: `${SUITE}/sensor-faults.yaml`,
-      detectors: (topology) => { health = new SensorHealthDetector({ topology }); return { health, others: [] }; },
+      detectors: ({ topology }) => [health = new SensorHealthDetector({ topology })],
       beforeStep: (step) => {
         if (step.ts % (30 * MIN) === 0) faultyAt.set(step.ts, [...run_sensors].filter((s) => health!.isFaulty(s)));
       },
@@ -55,7 +55,7 @@ describe('sensor health on the scenario suite', () => {
     let health: SensorHealthDetector | undefined;
     const run = await runScenario({
       scenario,
-      detectors: (topology) => ({ health: (health = new SensorHealthDetector({ topology })), others: [] }),
+      detectors: ({ topology }) => [health = new SensorHealthDetector({ topology })],
       // ingest reports NDEATH/NBIRTH of the edge node as a status: the worker passes it on
       beforeStep: (step, emit) => {
         if (step.ts === edgeTruth.start) emit(health!.markOffline(edgeSensors, step.ts, 'sparkplug NDEATH ltown/central'));

@@ -1,17 +1,19 @@
 /**
- * Test and measurement harness: drives detectors with a simulated city, step by step in event time,
- * the way the worker does (a batch of readings per step, then the watermark). Shared by the burst,
- * night-flow and pressure tests and by measure.ts.
+ * The one detector harness for tests and benchmarks: drives detectors with a simulated city (or the
+ * hand-made town below) step by step in event time through analytics/step.ts, the step function the
+ * worker uses, so tests see the worker's real call order. Sample values are converted to canonical
+ * units, as the ingest pipeline does. Also fills a store with a simulated run (for the KPI tests).
  */
-import { topologySchema } from '../../../core/config/schema.ts';
-import type { Point } from '../../../core/model/reading.ts';
-import { Topology } from '../../../core/topology/topology.ts';
-import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import { Simulation } from '../../../simulators/engine.ts';
-import type { GroundTruth, SimStep } from '../../../simulators/types.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
+import { topologySchema } from '../../core/config/schema.ts';
+import type { Point } from '../../core/model/reading.ts';
+import { CUSTOMER_SITE, Topology } from '../../core/topology/topology.ts';
+import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { Simulation } from '../../simulators/engine.ts';
+import type { GroundTruth, SimStep } from '../../simulators/types.ts';
+import { runStep } from '../../analytics/step.ts';
+import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../analytics/types.ts';
 
-/** Test double of the sensor-health view: faults given as (sensor, from, to) intervals. */
+/** A fake sensor-health view (the real one is SensorHealthDetector): faults given as (sensor, from, to) intervals. */
 export class ScheduledFaults implements SensorHealthView {
   now = 0;
   constructor(private readonly faults: { sensor: string; from: number; to: number }[] = []) {}
@@ -20,60 +22,97 @@ export class ScheduledFaults implements SensorHealthView {
   }
 }
 
+export const SUITE = new URL('../../simulators/scenarios/suite/', import.meta.url).pathname;
+
+/** A scenario file: a bare name is one of the suite's, a path is used as it is. */
+export function scenarioPath(scenario: string): string {
+  return scenario.includes('/') ? scenario : `${SUITE}${scenario}`;
+}
+
+/** One simulated sensor sample as the pipeline would store it. */
+export function toReading(topology: Topology, sensor: string, ts: number, value: number, quality: Point['quality']): Point {
+  const info = topology.sensors.get(sensor);
+  if (!info) throw new Error(`sim-drive: sensor ${sensor} is not in the topology`);
+  return { measurement: info.kind, sensor, ts, value: info.convert(value), quality, site: info.site, dma: info.dma };
+}
+
+/** A customer meter register as the PDA import would store it. */
+export function toMeterReading(topology: Topology, meter: string, ts: number, reading: number): Point {
+  return { measurement: 'meter', sensor: meter, ts, value: reading, quality: 'good', site: CUSTOMER_SITE, dma: topology.meters.get(meter)?.dma ?? '' };
+}
+
 export interface ScenarioRun {
   topology: Topology;
-  truth: GroundTruth[];
+  groundTruth: GroundTruth[];
   conditions: Condition[];
   derived: Point[];
+  /** Time of the first and the last step. */
   start: number;
   end: number;
+  /** Readings handed to the detectors. */
+  readings: number;
 }
 
 export interface RunOptions {
+  /** A suite scenario's file name, or a path. */
   scenario: string;
-  from?: number;
-  to?: number;
+  from?: number | string;
+  to?: number | string;
   timezone?: string;
+  /** The detectors, in the order the worker would run them (a SensorHealthDetector first). */
   detectors: (ctx: DetectorContext) => Detector[];
+  /** The health view in the context when no SensorHealthDetector is given (default: no faults). */
   health?: ScheduledFaults;
+  /** Customer meter registers are readings of kind `meter` too; off unless asked (they are many). */
+  meters?: boolean;
+  /** Keep only every Nth step's meter registers (PDA readers read far less often than the simulator emits). */
+  meterEvery?: number;
+  /** Before the detectors see a step; `emit` adds conditions (e.g. a sensor marked offline, as ingest would). */
+  beforeStep?: (step: SimStep, emit: (cs: readonly Condition[]) => void) => void;
   /** Alter or drop a step's readings (gaps, late data); return the batch to deliver. */
   transform?: (batch: Point[], step: SimStep) => Point[];
-  /** Called after each step with the detectors (e.g. to restart one). */
+  /** After each step, with the detectors (e.g. to restart one); return replacements to go on with. */
   afterStep?: (step: SimStep, detectors: Detector[], ctx: DetectorContext) => Promise<Detector[] | void>;
   /** Store every reading here too (for warm-up tests). */
   store?: TimeSeriesStore;
 }
 
-export const SUITE = new URL('../../../simulators/scenarios/suite/', import.meta.url).pathname;
+/** Throws the first failure of a step: in a test a detector error must fail, not be logged. */
+function stepOrThrow(detectors: readonly Detector[], batch: readonly Point[], t: number) {
+  const r = runStep(detectors, batch, t);
+  if (r.failures.length) throw r.failures[0].error;
+  return r;
+}
 
 export async function runScenario(o: RunOptions): Promise<ScenarioRun> {
-  const sim = new Simulation({ scenario: o.scenario.includes('/') ? o.scenario : `${SUITE}${o.scenario}`, from: o.from, to: o.to });
+  const sim = new Simulation({ scenario: scenarioPath(o.scenario), from: o.from, to: o.to });
   const topology = new Topology(sim.topology());
   const health = o.health ?? new ScheduledFaults();
   const ctx: DetectorContext = { topology, health, timezone: o.timezone ?? sim.scenario.timezone };
   let detectors = o.detectors(ctx);
   const conditions: Condition[] = [];
   const derived: Point[] = [];
-  let start = NaN;
-  let end = NaN;
+  const emit = (cs: readonly Condition[]) => { for (const c of cs) conditions.push(c); };
+  let start = Number.NaN;
+  let end = Number.NaN;
+  let readings = 0;
+  let meterStep = 0;
   try {
     for await (const step of sim.steps()) {
       if (Number.isNaN(start)) start = step.ts;
       end = step.ts;
       health.now = step.ts;
-      let batch: Point[] = [];
-      for (const s of step.samples) {
-        const info = topology.sensors.get(s.sensor);
-        if (!info || info.kind === 'meter') continue;
-        batch.push({ measurement: info.kind, sensor: s.sensor, ts: s.ts, value: info.convert(s.value), quality: s.quality, site: info.site, dma: info.dma });
+      o.beforeStep?.(step, emit);
+      let batch = step.samples.map((s) => toReading(topology, s.sensor, s.ts, s.value, s.quality));
+      if (o.meters && step.meters.length && (meterStep++ % (o.meterEvery ?? 1)) === 0) {
+        for (const m of step.meters) batch.push(toMeterReading(topology, m.meter, m.ts, m.reading));
       }
       if (o.transform) batch = o.transform(batch, step);
+      readings += batch.length;
       if (o.store && batch.length) await o.store.write(batch);
-      for (const d of detectors) {
-        conditions.push(...d.onReadings(batch));
-        conditions.push(...d.onTime(step.ts));
-        if (d.drainDerived) derived.push(...d.drainDerived());
-      }
+      const r = stepOrThrow(detectors, batch, step.ts);
+      emit(r.conditions);
+      for (const p of r.derived) derived.push(p);
       if (o.afterStep) {
         const replaced = await o.afterStep(step, detectors, ctx);
         if (replaced) detectors = replaced;
@@ -82,10 +121,10 @@ export async function runScenario(o: RunOptions): Promise<ScenarioRun> {
   } finally {
     sim.close();
   }
-  return { topology, truth: sim.groundTruth, conditions, derived, start, end };
+  return { topology, groundTruth: sim.groundTruth, conditions, derived, start, end, readings };
 }
 
-/** Raise conditions of a type, with the DMA. */
+/** Raises of one condition type, in time order. */
 export function raises(conditions: readonly Condition[], type: string): Condition[] {
   return conditions.filter((c) => c.type === type && c.state === 'raise');
 }
@@ -101,7 +140,7 @@ export interface Scored {
  * event's start and its end (plus `graceMs`) finds it; any other raise is a false alarm.
  */
 export function score(run: ScenarioRun, type: string, truthType: string, graceMs = 30 * 60_000, from = -Infinity): Scored {
-  const events = run.truth.filter((t) => t.type === truthType && t.start >= from);
+  const events = run.groundTruth.filter((t) => t.type === truthType && t.start >= from);
   const found: Scored['found'] = [];
   const missed: GroundTruth[] = [];
   const used = new Set<Condition>();
@@ -118,8 +157,26 @@ export function score(run: ScenarioRun, type: string, truthType: string, graceMs
   return { found, missed, falseAlarms };
 }
 
-// ---- a hand-made town for edge cases: exact, fast, and with every value under the test's control ----
+/** Fill a store with a simulated run, as the ingest pipeline would (samples and customer meter registers). */
+export async function fillFromSimulation(sim: Simulation, store: TimeSeriesStore): Promise<{ topology: Topology; points: number }> {
+  const topology = new Topology(sim.topology());
+  let batch: Point[] = [];
+  let points = 0;
+  const flush = async () => {
+    await store.write(batch);
+    points += batch.length;
+    batch = [];
+  };
+  for await (const step of sim.steps()) {
+    for (const s of step.samples) batch.push(toReading(topology, s.sensor, s.ts, s.value, s.quality));
+    for (const m of step.meters) batch.push(toMeterReading(topology, m.meter, m.ts, m.reading));
+    if (batch.length > 20_000) await flush();
+  }
+  await flush();
+  return { topology, points };
+}
 
+// ---- a hand-made town for edge cases: exact, fast, and with every value under the test's control ----
 
 /**
  * One DMA `town` fed by inlets IN-1 and IN-2 with outlet OUT-1 (net = IN-1 + IN-2 − OUT-1), pressure
@@ -189,10 +246,9 @@ export function feedTown(
     let batch = townMinute(ts, local, events);
     if (transform) batch = transform(batch, ts);
     readings.push(...batch);
-    for (const d of detectors) {
-      conditions.push(...d.onReadings(batch), ...d.onTime(ts));
-      if (d.drainDerived) derived.push(...d.drainDerived());
-    }
+    const r = stepOrThrow(detectors, batch, ts);
+    conditions.push(...r.conditions);
+    derived.push(...r.derived);
   }
   return { conditions, derived, readings };
 }
