@@ -1,17 +1,18 @@
 /**
- * The analytics service of the server process: detectors in an event-time worker fed by the
- * telemetry bus, the alarm manager with its SQLite state, and the planned outage register.
+ * The analytics service of the server process: the live composition (analytics/compose.ts:
+ * detectors, alarm manager with its SQLite state, planned outage register and its suppressions) in
+ * an event-time worker fed by the telemetry bus.
  */
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../core/config/load.ts';
 import { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { mqttConnectOptions } from '../core/bus/mqtt-client.ts';
-import { AlarmStore, type AlarmRecord } from '../core/state/alarm-store.ts';
+import type { AlarmRecord, AlarmStore } from '../core/state/alarm-store.ts';
 import { stateDbPath } from '../core/state/state-db.ts';
-import { AlarmManager } from './alarms/manager.ts';
-import { OutageRegister } from './outages/register.ts';
-import { createDetectors } from './detectors/index.ts';
+import type { AlarmManager } from './alarms/manager.ts';
+import type { OutageRegister } from './outages/register.ts';
+import { buildAnalytics, type Analytics } from './compose.ts';
 import { AnalyticsWorker } from './worker.ts';
 
 export interface AnalyticsServiceOptions {
@@ -32,6 +33,7 @@ export class AnalyticsService {
   alarms!: AlarmManager;
   register!: OutageRegister;
   worker!: AnalyticsWorker;
+  private parts?: Analytics;
 
   constructor(private readonly o: AnalyticsServiceOptions) {
     this.topology = new Topology(o.config.topology, o.config.file);
@@ -39,13 +41,14 @@ export class AnalyticsService {
 
   async start(): Promise<void> {
     const { config, log } = this.o;
-    const statePath = stateDbPath(config);
-    this.alarmStore = new AlarmStore(statePath);
-    this.alarms = new AlarmManager({ store: this.alarmStore });
-    this.register = new OutageRegister(statePath, { knownDmas: this.topology.dmas.keys() });
-    const detectors = createDetectors({ topology: this.topology, timezone: config.site.timezone, register: this.register });
+    const parts = this.parts = buildAnalytics({
+      config, statePath: stateDbPath(config), mode: 'live', topology: this.topology, log: log.child({ component: 'analytics' }),
+    });
+    this.alarmStore = parts.alarmStore;
+    this.alarms = parts.alarms;
+    this.register = parts.register!;
     this.worker = new AnalyticsWorker({
-      topology: this.topology, store: this.o.store, detectors: detectors.all, alarms: this.alarms,
+      topology: this.topology, store: this.o.store, detectors: parts.detectors.all, alarms: this.alarms,
       timezone: config.site.timezone, log: log.child({ component: 'analytics' }),
     });
     this.alarms.on('transition', (t) => {
@@ -55,6 +58,8 @@ export class AnalyticsService {
     });
     if (this.o.startAt !== undefined) this.worker.startAt(this.o.startAt);
     else await this.worker.warmUp(Date.now());
+    // planned outages entered while analytics was down
+    parts.suppressions.syncAll();
     await this.worker.start(this.o.brokerUrl, {
       connect: mqttConnectOptions({ ...config.broker, url: this.o.brokerUrl }),
       clientId: `aquawatch-analytics-${process.pid}`,
@@ -67,7 +72,6 @@ export class AnalyticsService {
 
   async stop(): Promise<void> {
     await this.worker?.stop();
-    this.register?.close();
-    this.alarmStore?.close();
+    this.parts?.close();
   }
 }

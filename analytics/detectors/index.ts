@@ -1,6 +1,6 @@
 /**
- * The detector registry: every detector of the platform, wired together, for the live worker and
- * for replay (`aquawatch analyze`). Order matters: sensor health runs first, so the others already
+ * The detector registry: every detector of the platform, wired together (analytics/compose.ts
+ * builds it for the live worker and for replay, `aquawatch analyze`). Order matters: sensor health runs first, so the others already
  * skip a sensor whose fault arrives in the same batch.
  */
 import type { Topology } from '../../core/topology/topology.ts';
@@ -48,9 +48,4 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     new MeterAnomalyDetector({ topology }),
   ];
   return { all, health, burst };
-}
-
-/** The factory `aquawatch analyze` loads. */
-export function buildDetectors(ctx: { topology: Topology; timezone: string }): Detector[] {
-  return createDetectors(ctx).all;
 }

@@ -11,6 +11,7 @@
  *
  * Everything here is synchronous (better-sqlite3), so detectors may call it while handling readings.
  */
+import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import { closeStateDb, storeDb } from '../../core/state/state-db.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
@@ -58,7 +59,10 @@ export interface OutageRegisterOptions {
   minNoticeMs?: number;
 }
 
-export class OutageRegister implements PlannedOutageLookup, IncidentSink {
+/** `planned-changed`: a planned outage was created, changed or deleted (its id), for the suppressions. */
+type RegisterEvents = { 'planned-changed': [string] };
+
+export class OutageRegister extends EventEmitter<RegisterEvents> implements PlannedOutageLookup, IncidentSink {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
   private readonly knownDmas?: Set<string>;
@@ -67,6 +71,7 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
 
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, options: OutageRegisterOptions = {}) {
+    super();
     ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
     this.knownDmas = options.knownDmas ? new Set(options.knownDmas) : undefined;
     this.minNoticeMs = options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS;
@@ -128,6 +133,7 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
     this.db.prepare(`INSERT INTO planned_outages (id, dmas, start, "end", notified_at, cause, reason)
       VALUES (@id, @dmas, @start, @end, @notifiedAt, @cause, @reason)`)
       .run({ ...outage, dmas: JSON.stringify(outage.dmas) });
+    this.emit('planned-changed', outage.id);
     return { outage, shortNotice: this.isShortNotice(outage) };
   }
 
@@ -138,11 +144,14 @@ export class OutageRegister implements PlannedOutageLookup, IncidentSink {
     const outage = this.validatePlanned({ ...current, ...patch, id });
     this.db.prepare(`UPDATE planned_outages SET dmas=@dmas, start=@start, "end"=@end, notified_at=@notifiedAt,
       cause=@cause, reason=@reason WHERE id=@id`).run({ ...outage, dmas: JSON.stringify(outage.dmas) });
+    this.emit('planned-changed', id);
     return { outage, shortNotice: this.isShortNotice(outage) };
   }
 
   deletePlanned(id: string): boolean {
-    return this.db.prepare('DELETE FROM planned_outages WHERE id = ?').run(id).changes > 0;
+    const deleted = this.db.prepare('DELETE FROM planned_outages WHERE id = ?').run(id).changes > 0;
+    if (deleted) this.emit('planned-changed', id);
+    return deleted;
   }
 
   getPlanned(id: string): PlannedOutage | undefined {

@@ -3,21 +3,21 @@
  * a CSV import) and record the alarms at the event times they would have been raised, so a utility
  * sees what the platform would have caught. The alarms go to an analysis database of their own
  * (default <dataDir>/analysis.sqlite), never mixed with the live alarms; `aquawatch alarms` exports
- * them. Running it again over the same period replaces that period's alarms.
+ * them. Running it again over the same period replaces that period's alarms. Analytics is built as
+ * live builds it (analytics/compose.ts): the live planned-outage register (only read) classes
+ * outages planned or unplanned and suppresses their pressure alarms.
  *
  * Exit codes: 0 done, 1 the replay failed, 2 usage or configuration error.
  */
-import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Topology } from '../../core/topology/topology.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
-import { AlarmStore } from '../../core/state/alarm-store.ts';
 import { parseIso } from '../../core/time/zoned.ts';
 import { createLogger } from '../../core/log.ts';
 import type { LoadedConfig } from '../../core/config/load.ts';
-import { AlarmManager } from '../../analytics/alarms/manager.ts';
+import { buildAnalytics } from '../../analytics/compose.ts';
 import { replay } from '../../analytics/replay.ts';
+import { stateDbPath } from '../../core/state/state-db.ts';
 import type { Detector } from '../../analytics/types.ts';
 import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
@@ -38,23 +38,14 @@ options:
       --json          print the summary as JSON
   -h, --help          this text`;
 
-/** Builds the detectors for a topology: the registry in analytics/detectors/index.ts (`buildDetectors`). */
+/** Builds other detectors than the registry's (tests). */
 export type DetectorFactory = (ctx: { topology: Topology; timezone: string; config: LoadedConfig }) => Detector[] | Promise<Detector[]>;
 
 export interface AnalyzeIo {
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
-  /** Tests give their own detectors; otherwise the registry is loaded. */
+  /** Tests give their own detectors; otherwise those of the analytics composition (as live). */
   buildDetectors?: DetectorFactory;
-}
-
-/** The detector registry, loaded by path so this command works before (and without) it at type-check time. */
-async function loadRegistry(): Promise<DetectorFactory | string> {
-  const url = new URL('../../analytics/detectors/index.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return 'no detector registry (analytics/detectors/index.ts exporting buildDetectors) in this build';
-  const mod = await import(url.href) as { buildDetectors?: DetectorFactory };
-  if (typeof mod.buildDetectors !== 'function') return 'analytics/detectors/index.ts does not export buildDetectors(ctx)';
-  return mod.buildDetectors;
 }
 
 /** ISO time → ms, read in `zone` when it has no offset; the reason on failure. */
@@ -86,20 +77,21 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
   const chunkHours = values.chunk === undefined ? 6 : Number(values.chunk);
   if (!(Number.isFinite(chunkHours) && chunkHours > 0)) { err(`aquawatch analyze: --chunk: must be a positive number of hours (got ${String(values.chunk)})`); return 2; }
 
-  const factory = io.buildDetectors ?? await loadRegistry();
-  if (typeof factory === 'string') { err(`aquawatch analyze: ${factory}`); return 2; }
   const topology = new Topology(config.topology, config.file);
-  const detectors = await factory({ topology, timezone: zone, config });
   const outPath = typeof values.out === 'string' ? (isAbsolute(values.out) ? values.out : join(process.cwd(), values.out)) : join(config.dataDir, 'analysis.sqlite');
 
   const log = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   const store = await createStore(config.store, config.dataDir, { log });
-  const alarmStore = new AlarmStore(outPath);
+  // as live: the register's planned outages class outages and suppress alarms (the register only read)
+  const analytics = buildAnalytics({
+    config, topology, statePath: stateDbPath(config), mode: 'replay', log,
+    replay: { alarmsPath: outPath, from: from as number, to: to as number },
+  });
+  const alarmStore = analytics.alarmStore;
   try {
-    const replaced = alarmStore.deleteRaisedBetween(from as number, to as number);
-    const alarms = new AlarmManager({ store: alarmStore });
+    const detectors = io.buildDetectors ? await io.buildDetectors({ topology, timezone: zone, config }) : analytics.detectors.all;
     const summary = await replay({
-      store, topology, detectors, alarms, from: from as number, to: to as number, chunkMs: chunkHours * 3_600_000,
+      store, topology, detectors, alarms: analytics.alarms, from: from as number, to: to as number, chunkMs: chunkHours * 3_600_000,
       timezone: zone, warmUp: !values['no-warmup'], log,
       onProgress: ({ eventTime, readings }) => err(`analyze: ${new Date(eventTime).toISOString()} ${readings} readings`),
     });
@@ -109,7 +101,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     const result = {
       from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString(), database: outPath,
       detectors: detectors.map((d) => d.name), readings: summary.readings, readingsPerS: summary.readingsPerS,
-      alarms: found.length, byType, replacedAlarms: replaced, derivedWritten: summary.derivedWritten,
+      alarms: found.length, byType, replacedAlarms: analytics.replacedAlarms, derivedWritten: summary.derivedWritten,
       late: summary.worker.late, detectorErrors: summary.worker.detectorErrors,
     };
     if (values.json) out(JSON.stringify(result));
@@ -124,7 +116,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     err(`aquawatch analyze: ${(e as Error).message}`);
     return 1;
   } finally {
-    alarmStore.close();
+    analytics.close();
     await store.close();
   }
 }

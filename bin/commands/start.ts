@@ -138,7 +138,6 @@ function registerAnnouncedOutages(rig: import('../../simulators/rig.ts').Simulat
         id, dmas, start: g.start, end, notifiedAt: (g.expect.noticeAt as number | undefined) ?? g.start,
         cause: (g.expect.cause as CauseCode | undefined) ?? 'maintenance', reason: `管网计划检修 planned works${g.element ? ` (${g.element})` : ''}`,
       });
-      ctx.onPlannedChanged(id);
       log.info({ id, dmas }, 'demo: the scenario\'s announced outage entered in the planned-outage register');
     } catch (e) {
       log.error({ id, err: String(e) }, 'demo: could not enter the scenario\'s announced outage');

@@ -72,8 +72,6 @@ export interface DashboardContext {
   now(): number;
   /** Health of ingest (sources), when ingest runs in this process. */
   ingestHealth?: () => Promise<{ sources: { name: string; state: string }[] }>;
-  /** Called after a planned outage is created, changed or deleted (suppressions, live push). */
-  onPlannedChanged(id: string): void;
   demoUsers: { username: string; password: string; role: Role }[];
 }
 

@@ -38,7 +38,6 @@ import { registerApi, resolveSession, SESSION_COOKIE } from './api.ts';
 import { registerPublicOutagePage } from './public-page.ts';
 import { registerStatusPage } from './status-page.ts';
 import { WorkOrderService } from './work-order-service.ts';
-import { PlannedOutageSuppressions } from './planned-suppressions.ts';
 
 export interface DashboardDeps {
   config: LoadedConfig;
@@ -105,12 +104,10 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     }
   }
 
-  const suppressions = new PlannedOutageSuppressions(db, { analytics, register, log });
   const ctx: DashboardContext = {
     config, topology, store, log, db, users, sessions, workOrders, tokens, analytics, register, area,
     now: () => area.now(),
     ingestHealth: deps.ingest ? () => deps.ingest!.health() : undefined,
-    onPlannedChanged: (id) => suppressions.sync(id),
     demoUsers,
   };
   const workOrderService = new WorkOrderService(ctx);
@@ -167,7 +164,6 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     analyticsRunning = true;
     if (fallbackRegister) { fallbackRegister.close(); fallbackRegister = undefined; }
     workOrderService.attach(deps.analytics);
-    suppressions.syncAll();
   };
   if (deps.analytics?.alarms) attachAnalytics();
 

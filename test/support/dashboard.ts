@@ -1,7 +1,7 @@
 /**
  * A dashboard on a real fastify app with a real SQLite store and state database in a temp dir, and
- * the analytics' real alarm manager and outage register (without the MQTT worker: tests feed the
- * alarm manager conditions directly, as the worker would).
+ * the analytics' live composition (alarm manager, outage register, planned-outage suppressions)
+ * without the MQTT worker: tests feed the alarm manager conditions directly, as the worker would.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,9 @@ import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { Topology } from '../../core/topology/topology.ts';
-import { AlarmStore } from '../../core/state/alarm-store.ts';
-import { AlarmManager } from '../../analytics/alarms/manager.ts';
-import { OutageRegister } from '../../analytics/outages/register.ts';
+import type { AlarmManager } from '../../analytics/alarms/manager.ts';
+import type { OutageRegister } from '../../analytics/outages/register.ts';
+import { buildAnalytics } from '../../analytics/compose.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import { stateDbPath } from '../../core/state/state-db.ts';
 import { registerDashboard, DEMO_USERS, type DashboardHandle } from '../../dashboard/server/index.ts';
@@ -60,10 +60,10 @@ export async function startHarness(opts: { config?: Record<string, unknown>; web
   }, join(dir, 'config.yaml'), {});
   const store = await createStore(config.store, config.dataDir, {});
   const topology = new Topology(config.topology);
-  const alarmStore = new AlarmStore(stateDbPath(config));
-  const alarms = new AlarmManager({ store: alarmStore });
+  const parts = buildAnalytics({ config, topology, statePath: stateDbPath(config), mode: 'live' });
+  const { alarms, alarmStore } = parts;
+  const register = parts.register!;
   alarms.advanceTo(T0);
-  const register = new OutageRegister(stateDbPath(config), { knownDmas: topology.dmas.keys() });
   const analytics = { topology, alarms, register, alarmStore, openAlarms: () => alarms.openAlarms() } as unknown as AnalyticsService;
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   const dash = await registerDashboard(app, {
@@ -76,8 +76,7 @@ export async function startHarness(opts: { config?: Record<string, unknown>; web
     close: async () => {
       await app.close();
       dash.close();
-      register.close();
-      alarmStore.close();
+      parts.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

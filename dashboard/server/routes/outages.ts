@@ -57,20 +57,17 @@ export function registerOutageRoutes(app: FastifyInstance, ctx: DashboardContext
     const notifiedAt = b.notifiedAt ?? Math.min(Date.now(), b.start);
     const { outage } = ctx.register().createPlanned({ ...b, notifiedAt });
     ctx.log.info({ id: outage.id, dmas: outage.dmas, by: req.dashUser!.username }, 'planned outage entered');
-    ctx.onPlannedChanged(outage.id);
     return plannedWithNotice(ctx, outage);
   }, opts);
 
   serve(app, API.outages.updatePlanned, async (req) => {
     const { outage } = ctx.register().updatePlanned(req.params.id, req.body);
-    ctx.onPlannedChanged(outage.id);
     return plannedWithNotice(ctx, outage);
   }, opts);
 
   serve(app, API.outages.deletePlanned, async (req) => {
     const { id } = req.params;
     if (!ctx.register().deletePlanned(id)) throw new ApiError('not_found', `id: no planned outage ${id}`, 'params.id');
-    ctx.onPlannedChanged(id);
     return { ok: true } as const;
   }, opts);
 

@@ -1,0 +1,111 @@
+/**
+ * The one composition of analytics, for the live platform (`aquawatch start`, `aquawatch server`)
+ * and for replay (`aquawatch analyze`): the detectors of the registry, the alarm manager, the
+ * planned-outage register and the planned-outage suppressions, wired the same way in both, so a
+ * replay classes outages planned or unplanned and suppresses alarms exactly as live would.
+ *
+ * - live: alarms and the register in the state database; the register records incidents and the
+ *   suppressions follow its edits.
+ * - replay: alarms in the analysis database (`alarmsPath`); the live register is only read (its
+ *   planned outages), never written: no incident of a replay reaches the live KPIs.
+ */
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { LoadedConfig } from '../core/config/load.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import { Topology } from '../core/topology/topology.ts';
+import { AlarmStore } from '../core/state/alarm-store.ts';
+import { AlarmManager } from './alarms/manager.ts';
+import { createDetectors, type Detectors } from './detectors/index.ts';
+import { OutageRegister, type PlannedOutageLookup } from './outages/register.ts';
+import { PlannedOutageSuppressions } from './outages/suppressions.ts';
+
+export type AnalyticsMode = 'live' | 'replay';
+
+export interface BuildAnalyticsOptions {
+  config: LoadedConfig;
+  /** The state database (alarms, planned outages, incidents). */
+  statePath: string;
+  mode: AnalyticsMode;
+  /**
+   * replay: the analysis database the replayed alarms go to (never the live alarms), and the
+   * period replayed: its earlier alarms there are replaced, and its planned outages suppress.
+   */
+  replay?: { alarmsPath: string; from: number; to: number };
+  /** Default: the configuration's topology. */
+  topology?: Topology;
+  log?: Logger;
+}
+
+export interface Analytics {
+  mode: AnalyticsMode;
+  topology: Topology;
+  detectors: Detectors;
+  alarmStore: AlarmStore;
+  alarms: AlarmManager;
+  /** live: the register (edited by the dashboard). replay: undefined (only read, through the detectors). */
+  register?: OutageRegister;
+  suppressions: PlannedOutageSuppressions;
+  /** replay: alarms of an earlier replay of the same period, deleted. */
+  replacedAlarms: number;
+  close(): void;
+}
+
+/** The register's planned outages, read only: what the outage detector consults, with no incident sink. */
+function readOnlyLookup(register: OutageRegister): PlannedOutageLookup {
+  return {
+    findPlanned: (dma, ts, toleranceMs) => register.findPlanned(dma, ts, toleranceMs),
+    listPlanned: (from, to) => register.listPlanned(from, to),
+    isShortNotice: (outage, minNoticeMs) => register.isShortNotice(outage, minNoticeMs),
+  };
+}
+
+/**
+ * A register on the live state database opened read-only (replay must not write to it), or one in
+ * memory with no planned outage when there is no state database yet (history imported from CSV).
+ */
+function openRegisterReadOnly(statePath: string, topology: Topology, log: Logger): OutageRegister {
+  const knownDmas = topology.dmas.keys();
+  if (!existsSync(statePath)) return new OutageRegister(':memory:', { knownDmas });
+  const db = new Database(statePath, { readonly: true, fileMustExist: true });
+  try {
+    const register = new OutageRegister(db, { knownDmas });
+    const close = register.close.bind(register);
+    register.close = () => { close(); db.close(); };
+    return register;
+  } catch (e) {
+    // a state database from before the register (its tables cannot be created read-only)
+    db.close();
+    log.warn({ statePath, err: String(e) }, 'no planned-outage register in the state database; replay classes every outage unplanned');
+    return new OutageRegister(':memory:', { knownDmas });
+  }
+}
+
+export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
+  const { config, mode } = o;
+  const log = o.log ?? silentLogger;
+  const topology = o.topology ?? new Topology(config.topology, config.file);
+  const timezone = config.site.timezone;
+  if (mode === 'replay' && !o.replay) throw new Error('buildAnalytics: replay needs replay.alarmsPath and the period');
+  const alarmStore = new AlarmStore(mode === 'live' ? o.statePath : o.replay!.alarmsPath);
+  // before the manager loads its state: a replay of the same period starts from a clean slate
+  const replacedAlarms = o.replay ? alarmStore.deleteRaisedBetween(o.replay.from, o.replay.to) : 0;
+  const alarms = new AlarmManager({ store: alarmStore });
+  const register = mode === 'live'
+    ? new OutageRegister(o.statePath, { knownDmas: topology.dmas.keys() })
+    : openRegisterReadOnly(o.statePath, topology, log);
+  const detectors = createDetectors({ topology, timezone, register: mode === 'live' ? register : readOnlyLookup(register) });
+  // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
+  const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);
+  if (mode === 'live') suppressions.follow(register);
+  else suppressions.syncAll(o.replay!.from);
+  return {
+    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms,
+    register: mode === 'live' ? register : undefined,
+    close: () => {
+      if (mode === 'live') suppressions.unfollow(register);
+      register.close();
+      alarmStore.close();
+    },
+  };
+}
