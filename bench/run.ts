@@ -13,7 +13,7 @@ export type Benchmark = (opts: { runs: number; quick: boolean }) => Promise<Figu
 const SUITES: Record<string, () => Promise<Benchmark>> = {
   ingest: async () => (await import('./ingest.ts')).ingestBenchmark,
   simulate: async () => (await import('./simulate.ts')).simulateBenchmark,
-  detect: async () => (await import('../test/bench/detect.ts')).detectBenchmark,
+  detect: async () => (await import('./detect/index.ts')).detectBenchmark,
   dashboard: async () => (await import('./dashboard.ts')).dashboardBenchmark,
 };
 

@@ -2,7 +2,7 @@
  * Measures the outage and quality detectors against the scenario suite's ground truth and prints
  * JSON lines (the names the detection benchmark uses):
  *
- *   npx tsx analytics/detectors/outage/measure.ts
+ *   npx tsx bench/detect/outage.ts
  *
  * Outage events are the ground-truth entries that expect an `outage` alarm (valve closures, planned
  * or not); recall counts those raised as `outage:<dma>` after their start, delay is raise − start,
@@ -10,12 +10,12 @@
  * sensor of the quality ground truth, raised as `quality_<param>:<sensor>`.
  */
 import { pathToFileURL } from 'node:url';
-import { OutageDetector } from './index.ts';
-import { SensorHealthDetector } from '../sensor-health/index.ts';
-import { QualityDetector } from '../quality/index.ts';
-import { raises, runScenario } from '../../../test/support/sim-drive.ts';
-import { OutageRegister, type CauseCode } from '../../outages/register.ts';
-import { Simulation } from '../../../simulators/engine.ts';
+import { OutageDetector } from '../../analytics/detectors/outage/index.ts';
+import { SensorHealthDetector } from '../../analytics/detectors/sensor-health/index.ts';
+import { QualityDetector } from '../../analytics/detectors/quality/index.ts';
+import { raises, runScenario } from '../../test/support/sim-drive.ts';
+import { OutageRegister, type CauseCode } from '../../analytics/outages/register.ts';
+import { Simulation } from '../../simulators/engine.ts';
 
 const MIN = 60_000;
 const SUITE = 'simulators/scenarios/suite';

@@ -1,13 +1,13 @@
 /**
- * Measure sensor health on the scenario suite: `node --import tsx analytics/detectors/sensor-health/measure.ts`.
+ * Measure sensor health on the scenario suite: `node --import tsx bench/detect/sensor-health.ts`.
  *
  * sensor-faults.yaml: for each injected fault, was it raised on that sensor, and how long after the
  * fault began; every other raise is a false alarm. The event scenarios (quiet week, bursts, leak,
  * pump trip, quality excursion): every spike or drift raise is a false alarm (none is injected).
  * Prints one JSON line per scenario and a summary line, and the replay cost per reading.
  */
-import { SensorHealthDetector } from './index.ts';
-import { runScenario } from '../../../test/support/sim-drive.ts';
+import { SensorHealthDetector } from '../../analytics/detectors/sensor-health/index.ts';
+import { runScenario } from '../../test/support/sim-drive.ts';
 
 const SUITE = 'simulators/scenarios/suite';
 

@@ -1,7 +1,7 @@
 /**
  * Detection benchmark (`npm run bench -- detect`):
  * - the detectors on the simulator's scenario suite, through the measurement scripts kept beside the
- *   detectors (analytics/detectors/<name>/measure.ts): burst recall and delay, outage recall, delay
+ *   detectors (bench/detect/<name>.ts): burst recall and delay, outage recall, delay
  *   and class, quality recall, new-leak nights, and false alarms of ALL detectors on event-free weeks.
  *   Scenarios and seeds are fixed, so these figures are deterministic: measured once.
  * - false alarms on real data: the BWDF inflows imported with `aquawatch import` and replayed with
@@ -12,13 +12,13 @@
  *   and the heap the detectors retain after the week, per sensor (memory must not grow with time).
  */
 import { spawn } from 'node:child_process';
-import type { Benchmark, Figure } from '../../bench/run.ts';
-import { median, reportMissingData } from '../../bench/run.ts';
+import type { Benchmark, Figure } from '../run.ts';
+import { median, reportMissingData } from '../run.ts';
 import { ReferenceDataMissingError } from '../../core/reference-data.ts';
-import { BWDF_FIGURE, describeBwdf, runBwdf } from './detect-bwdf.ts';
-import { measureReplayThroughput, simulatedHistory } from './detect-replay.ts';
+import { BWDF_FIGURE, describeBwdf, runBwdf } from './bwdf.ts';
+import { measureReplayThroughput, simulatedHistory } from './replay.ts';
 
-const SCRIPTS = ['analytics/detectors/outage/measure.ts', 'analytics/detectors/burst/measure.ts', 'analytics/detectors/night-flow/measure.ts'];
+const SCRIPTS = ['bench/detect/outage.ts', 'bench/detect/burst.ts', 'bench/detect/night-flow.ts'];
 
 const UNITS: Record<string, string> = {
   'detect.burst_delay_median_min': 'min', 'detect.burst_delay_p95_min': 'min', 'detect.outage_delay_max_min': 'min',

@@ -11,7 +11,7 @@
  * - detectors only: the same readings read from the store beforehand, then timed through the worker
  *   (feedPoints + flush per 6-h chunk) with the alarm manager; no store reads or writes.
  *
- *   node --import tsx test/bench/detect-replay.ts [--days 8] [--runs 3] [--keep DIR (reuse the history there)]
+ *   node --import tsx bench/detect/replay.ts [--days 8] [--runs 3] [--keep DIR (reuse the history there)]
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@
  * (analytics/detectors/index.ts) on event-free weeks, and prints JSON lines (the names the detection
  * benchmark uses). Not a test: it simulates several weeks of L-Town and runs for a few minutes.
  *
- *   npx tsx analytics/detectors/night-flow/measure.ts
+ *   npx tsx bench/detect/night-flow.ts
  *
  * - detect.leak_nights_max: over the incipient-leak scenarios, nights from the first night the leak
  *   is ≥ 10 % of the DMA's night flow (the leak grows linearly to its full size; night flow = the
@@ -14,18 +14,18 @@
  *   runs them (sensor health first); every raise of any type in the week counts, per DMA per 4 weeks.
  */
 import { pathToFileURL } from 'node:url';
-import { Simulation } from '../../../simulators/engine.ts';
-import { readScenarioFile } from '../../../simulators/scenarios/load.ts';
-import { Topology } from '../../../core/topology/topology.ts';
-import type { Point } from '../../../core/model/reading.ts';
-import type { Condition } from '../../types.ts';
-import { createDetectors } from '../index.ts';
-import { raises, runScenario, toReading } from '../../../test/support/sim-drive.ts';
-import { NightFlowDetector } from './index.ts';
+import { Simulation } from '../../simulators/engine.ts';
+import { readScenarioFile } from '../../simulators/scenarios/load.ts';
+import { Topology } from '../../core/topology/topology.ts';
+import type { Point } from '../../core/model/reading.ts';
+import type { Condition } from '../../analytics/types.ts';
+import { createDetectors } from '../../analytics/detectors/index.ts';
+import { raises, runScenario, toReading } from '../../test/support/sim-drive.ts';
+import { NightFlowDetector } from '../../analytics/detectors/night-flow/index.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const SUITE = new URL('../../../simulators/scenarios/suite/', import.meta.url).pathname;
+const SUITE = new URL('../../simulators/scenarios/suite/', import.meta.url).pathname;
 const START = Date.parse('2024-05-06T00:00:00+08:00'); // the suite's scenarios start then
 
 export interface LeakMeasure { scenario: string; dma: string; raised: boolean; nightsFromTenPercent?: number; nightsFromStart?: number; riseM3h?: unknown; otherDmas: string[] }

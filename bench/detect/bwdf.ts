@@ -15,7 +15,7 @@
  * night minimum stays ≥ 10 % above the previous 14 nights' median for ≥ 3 nights running. Sensor-health
  * alarms (stale, flatline…) on the data's real gaps are not detection alarms and are reported apart.
  *
- *   node --import tsx test/bench/detect-bwdf.ts
+ *   node --import tsx bench/detect/bwdf.ts
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ import { AlarmStore, type AlarmRecord } from '../../core/state/alarm-store.ts';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import type { SeriesValue } from '../../core/tsdb/types.ts';
 import { referenceFile, ReferenceDataMissingError } from '../../core/reference-data.ts';
-import { reportMissingData } from '../../bench/run.ts';
+import { reportMissingData } from '../run.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

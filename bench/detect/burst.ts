@@ -2,12 +2,12 @@
  * Measures the burst, night-flow and pressure detectors on the scenario suite and prints JSON lines
  * (the figures quoted in the READMEs). Not a test: it runs for a minute or two.
  *
- *   npx tsx analytics/detectors/burst/measure.ts
+ *   npx tsx bench/detect/burst.ts
  */
-import { NightFlowDetector } from '../night-flow/index.ts';
-import { PressureDetector } from '../pressure/index.ts';
-import { raises, runScenario, score } from '../../../test/support/sim-drive.ts';
-import { BurstDetector } from './index.ts';
+import { NightFlowDetector } from '../../analytics/detectors/night-flow/index.ts';
+import { PressureDetector } from '../../analytics/detectors/pressure/index.ts';
+import { raises, runScenario, score } from '../../test/support/sim-drive.ts';
+import { BurstDetector } from '../../analytics/detectors/burst/index.ts';
 
 const DAY = 86_400_000;
 const START = Date.parse('2024-05-06T00:00:00+08:00'); // every suite scenario used here starts then
