@@ -1,5 +1,5 @@
 /**
- * Replay against live: one simulated day of the burst scenario (L-Town, 1-min data) is fed to the
+ * Replay against live: one simulated day of the burst scenario (demo town, 1-min data) is fed to the
  * worker as a live bus would deliver it (per-DMA batches, one DMA's batches a step late), and the
  * same readings are written to a SQLite time-series store and replayed from it. Both must raise the
  * same alarms at the same event times, with the same history, and the replay must catch the burst.

@@ -10,6 +10,7 @@
  * The same scenario and seed give the same steps: the model is deterministic and every random stream
  * is seeded from (seed, name of what it drives).
  */
+import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { GroundTruth, MeterSample, SimDevice, SimSample, SimStep } from './types.ts';
 import type { TopologyConfig } from '../core/config/schema.ts';
@@ -20,7 +21,7 @@ import { hash32, Rng, SlowNoise } from './hydraulics/random.ts';
 import { citySensors, cityTopology, type City, type CitySensor } from './city/city.ts';
 import { loadCity } from './city/index.ts';
 import { platformConfig, type PlatformConfigOptions } from './city/config.ts';
-import { readScenarioFile, type ParsedScenario } from './scenarios/load.ts';
+import { parseScenario, readScenarioFile, type ParsedScenario } from './scenarios/load.ts';
 import { resolveScenario, type ScenarioRun, type SimEvent } from './scenarios/resolve.ts';
 
 export type Speed = 'max' | 'realtime' | number;
@@ -34,8 +35,14 @@ export function parseSpeed(text: string): Speed {
   return Number(m[1]);
 }
 
+/** The scenario of `--network FILE` without `--scenario`: no events, from now until stopped. */
+const QUIET_RUN = 'city: demo\nstart: now\nduration: open\ninterval: 1m\nseed: 1\n';
+
 export interface SimulateArgs {
-  scenario: string;
+  /** A scenario file; absent with --network alone (a quiet open run from now). */
+  scenario?: string;
+  /** An .inp file that replaces the scenario's city. */
+  network?: string;
   speed: Speed;
   from?: string;
   to?: string;
@@ -45,19 +52,21 @@ export interface SimulateArgs {
 
 /**
  * The options of `aquawatch simulate`:
- * --scenario FILE --speed realtime|max|10x [--from ISO] [--to ISO] [--scale N] [--seed N].
+ * --scenario FILE and/or --network FILE.inp, --speed realtime|max|10x [--from ISO] [--to ISO] [--scale N] [--seed N].
  * Errors name the option.
  */
 export function parseSimulateArgs(argv: string[]): SimulateArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
-      scenario: { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+      scenario: { type: 'string' }, network: { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
       scale: { type: 'string' }, seed: { type: 'string' },
     },
     strict: true, allowPositionals: false,
   });
-  if (!values.scenario) throw new Error('--scenario: a scenario file is required (e.g. simulators/scenarios/suite/demo.yaml)');
+  if (!values.scenario && !values.network) {
+    throw new Error('--scenario: a scenario file is required (e.g. simulators/scenarios/suite/demo.yaml), or --network FILE.inp for a quiet run on that network');
+  }
   const whole = (name: string, v: string | undefined, min: number): number | undefined => {
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`--${name}: ${v} is not a whole number ≥ ${min}`);
@@ -69,6 +78,7 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
   }
   return {
     scenario: values.scenario,
+    network: values.network,
     speed: parseSpeed(values.speed ?? 'realtime'),
     from: values.from,
     to: values.to,
@@ -78,10 +88,12 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
 }
 
 export interface SimulationOptions {
-  /** A scenario file path, or one already parsed. */
-  scenario: string | ParsedScenario;
+  /** A scenario file path, or one already parsed; default a quiet open run from now (with `network`). */
+  scenario?: string | ParsedScenario;
   /** The city, or its name; default the one the scenario names. */
   city?: City | string;
+  /** An .inp file to run on instead of the scenario's city (its events must name this network's elements). */
+  network?: string;
   /** Overrides the scenario's seed. */
   seed?: number;
   /** N × the sensor fleet: copies with suffixed ids (-x1, -x2...), same model values, own noise. */
@@ -236,11 +248,16 @@ export class Simulation {
   private groupMultiplier = new Map<string, number>();
 
   constructor(options: SimulationOptions) {
-    const parsed = typeof options.scenario === 'string' ? readScenarioFile(options.scenario) : options.scenario;
-    this.city = options.city === undefined ? loadCity(parsed.scenario.city)
-      : typeof options.city === 'string' ? loadCity(options.city) : options.city;
+    if (options.scenario === undefined && options.network === undefined) throw new Error('a scenario or a network is required');
+    const parsed = options.scenario === undefined ? parseScenario(QUIET_RUN, '(quiet run)')
+      : typeof options.scenario === 'string' ? readScenarioFile(options.scenario) : options.scenario;
+    const baseDir = parsed.file.startsWith('(') ? undefined : dirname(resolvePath(parsed.file));
+    this.city = options.network !== undefined ? loadCity(options.network)
+      : options.city === undefined ? loadCity(parsed.scenario.city, { baseDir })
+        : typeof options.city === 'string' ? loadCity(options.city) : options.city;
     this.scenario = resolveScenario(parsed, this.city, {
       now: options.now, seed: options.seed, from: toMs(options.from, '--from'), to: toMs(options.to, '--to'),
+      otherCity: options.network !== undefined,
     });
     this.scale = options.scale ?? 1;
     if (!Number.isInteger(this.scale) || this.scale < 1) throw new Error(`--scale: must be a whole number ≥ 1 (got ${options.scale})`);

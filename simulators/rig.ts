@@ -17,7 +17,10 @@ import { writeCityMap } from './city/map.ts';
 import type { SimDevice, SimStep } from './types.ts';
 
 export interface RigOptions {
-  scenario: string;
+  /** Scenario file; without it, `network` runs quiet from now. */
+  scenario?: string;
+  /** An .inp file to run on instead of the scenario's city. */
+  network?: string;
   scale?: number;
   seed?: number;
   from?: string | number;
@@ -53,7 +56,7 @@ export class SimulatorRig {
   lastStepTs: number | null = null;
 
   constructor(private readonly o: RigOptions) {
-    this.sim = new Simulation({ scenario: o.scenario, scale: o.scale, seed: o.seed, from: o.from, to: o.to });
+    this.sim = new Simulation({ scenario: o.scenario, network: o.network, scale: o.scale, seed: o.seed, from: o.from, to: o.to });
     const topology = this.sim.topology();
     this.plant = new PlantOpcuaServer({
       topology, port: o.opcuaPort ?? 0, pkiFolder: join(o.dataDir, 'sim-plant-pki'),

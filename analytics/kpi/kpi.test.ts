@@ -281,7 +281,7 @@ describe('water balance details on hand-made series', () => {
   });
 });
 
-describe('on simulated data (L-Town, SqliteStore)', () => {
+describe('on simulated data (demo town, SqliteStore)', () => {
   const dayFrom = Date.parse('2024-05-06T00:00:00+08:00');
   const dayTo = Date.parse('2024-05-07T00:00:00+08:00');
   let quiet: KpiReport;
@@ -304,7 +304,7 @@ describe('on simulated data (L-Town, SqliteStore)', () => {
     const leakFile = join(dir, 'west-leak.yaml');
     leakTruth = 8;
     writeFileSync(leakFile, [
-      'name: KPI test, a leak in West from the start', 'city: ltown', 'start: 2024-05-06T00:00:00+08:00', 'duration: 2d', 'interval: 1m', 'seed: 3',
+      'name: KPI test, a leak in West from the start', 'city: demo', 'start: 2024-05-06T00:00:00+08:00', 'duration: 2d', 'interval: 1m', 'seed: 3',
       'events:', '  - type: leak', '    at: 0h', '    dma: west', `    flow: ${leakTruth}`, '    growth: 1m', '',
     ].join('\n'));
     leaky = await simulate(leakFile);

@@ -6,7 +6,7 @@
  *   Scenarios and seeds are fixed, so these figures are deterministic: measured once.
  * - false alarms on real data: the BWDF inflows imported with `aquawatch import` and replayed with
  *   `aquawatch analyze` (detect-bwdf.ts); every alarm is printed with its evidence. Deterministic.
- * - replay throughput through all detectors (detect-replay.ts): a simulated week of L-Town replayed
+ * - replay throughput through all detectors (detect-replay.ts): a simulated week of the demo town replayed
  *   from an embedded SQLite store; the median of `runs` runs (it varies with the machine's load), per
  *   second of wall time (the figure with the target) and of CPU time (steadier on a shared machine);
  *   and the heap the detectors retain after the week, per sensor (memory must not grow with time).
@@ -83,7 +83,7 @@ export const detectBenchmark: Benchmark = async ({ runs, quick }) => {
   }
 
   const days = quick ? 4 : 8;
-  console.error(`detect benchmark: replay throughput, ${days - 1} simulated days of L-Town after 1 day of warm-up, all detectors`);
+  console.error(`detect benchmark: replay throughput, ${days - 1} simulated days of the demo town after 1 day of warm-up, all detectors`);
   const history = await simulatedHistory(days);
   const e2e: number[] = [];
   const only: number[] = [];

@@ -1,7 +1,7 @@
 /**
  * Measures the night-flow detector on the incipient leak, and every detector of the registry
  * (analytics/detectors/index.ts) on event-free weeks, and prints JSON lines (the names the detection
- * benchmark uses). Not a test: it simulates several weeks of L-Town and runs for a few minutes.
+ * benchmark uses). Not a test: it simulates several weeks of the demo town and runs for a few minutes.
  *
  *   npx tsx bench/detect/night-flow.ts
  *

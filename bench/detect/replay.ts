@@ -1,6 +1,6 @@
 /**
  * Replay throughput through ALL detectors (createDetectors: sensor health, burst, pressure, night
- * flow, outage, quality, meters) on the L-Town city at 1-min samples: `aquawatch analyze`'s path.
+ * flow, outage, quality, meters) on the demo town at 1-min samples: `aquawatch analyze`'s path.
  *
  * History: the quiet-week scenario simulated for `days` days into an embedded SQLite store (sensors
  * every minute, customer meters once a day as the PDA rounds read them). The first day warms the
@@ -46,7 +46,7 @@ export interface SimulatedHistory {
 }
 
 /**
- * `days` of the quiet week of L-Town in a SQLite store in a temp dir. With `keepDir` (profiling),
+ * `days` of the quiet week of the demo town in a SQLite store in a temp dir. With `keepDir` (profiling),
  * the store there is reused when it exists and kept afterwards.
  */
 export async function simulatedHistory(days = 8, keepDir?: string): Promise<SimulatedHistory> {

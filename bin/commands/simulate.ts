@@ -13,13 +13,15 @@ import { createLogger } from '../../core/log.ts';
 import { parseSimulateArgs } from '../../simulators/engine.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 
-const USAGE = `usage: aquawatch simulate --scenario FILE [--speed realtime|10x|max] [--from ISO] [--to ISO]
+const USAGE = `usage: aquawatch simulate --scenario FILE [--network FILE.inp] [--speed realtime|10x|max] [--from ISO] [--to ISO]
                           [--scale N] [--seed N] [--broker URL] [--http URL] [--opcua-port N]
                           [--data-dir DIR] [--emit-config FILE]
 
 Runs the scenario's devices against a platform: a plant OPC UA server (default port 4840), MQTT
 sensors publishing to --broker (default mqtt://127.0.0.1:1883), PDA readers uploading to --http
 (default http://127.0.0.1:8081). --emit-config writes the platform config that reads them.
+--network runs on an EPANET .inp file (e.g. the L-Town network from the reference data folder)
+instead of the scenario's city, as one DMA; without --scenario, a quiet run from now.
 -h, --help prints this text.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -27,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const cl = parseCommandLine({
     command: 'aquawatch simulate', usage: USAGE,
     options: {
-      ...own, scenario: { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+      ...own, scenario: { type: 'string' }, network: { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
       scale: { type: 'string' }, seed: { type: 'string' },
     },
   }, argv);
@@ -38,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   let args;
   try {
     // the engine's own parser checks the scenario options and names the one at fault
-    const simArgv = (['scenario', 'speed', 'from', 'to', 'scale', 'seed'] as const)
+    const simArgv = (['scenario', 'network', 'speed', 'from', 'to', 'scale', 'seed'] as const)
       .flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])]));
     args = parseSimulateArgs(simArgv);
   } catch (e) {
@@ -49,17 +51,17 @@ export async function run(argv: string[]): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   const { SimulatorRig } = await import('../../simulators/rig.ts');
   const rig = new SimulatorRig({
-    scenario: args.scenario, scale: args.scale, seed: args.seed, from: args.from, to: args.to, dataDir,
+    scenario: args.scenario, network: args.network, scale: args.scale, seed: args.seed, from: args.from, to: args.to, dataDir,
     opcuaPort: opcuaPort ?? 4840, log,
     tokenFile: join(dataDir, 'pda-tokens.json'),
   });
   await rig.startPlant();
   if (values['emit-config']) {
-    writeFileSync(values['emit-config'] as string, `# Platform config for scenario ${args.scenario} (written by aquawatch simulate)\n${stringify(rig.platformConfig())}`);
+    writeFileSync(values['emit-config'] as string, `# Platform config for scenario ${args.scenario ?? `(quiet run on ${args.network})`} (written by aquawatch simulate)\n${stringify(rig.platformConfig())}`);
     console.log(`platform config written to ${values['emit-config']}`);
   }
   await rig.connect({ brokerUrl: (values.broker as string | undefined) ?? 'mqtt://127.0.0.1:1883', httpBase: (values.http as string | undefined) ?? 'http://127.0.0.1:8081' });
-  console.log(`simulating ${args.scenario} at ${args.speed} speed: plant OPC UA ${rig.plant.endpointUrl}`);
+  console.log(`simulating ${args.scenario ?? 'a quiet run'} on ${rig.sim.city.name} at ${args.speed} speed: plant OPC UA ${rig.plant.endpointUrl}`);
   const ctrl = { stopping: false };
   const stop = async () => { if (ctrl.stopping) return; ctrl.stopping = true; await rig.stop(); process.exit(0); };
   process.on('SIGINT', () => void stop());

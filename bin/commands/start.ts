@@ -1,7 +1,7 @@
 /**
  * `aquawatch start`: the whole platform in one process.
  *
- * With no configuration it is the demo: the simulators' demo city (L-Town) with a plant OPC UA
+ * With no configuration it is the demo: the simulators' demo city (the generated demo town) with a plant OPC UA
  * server, MQTT and Sparkplug B sensors and PDA readers, an embedded aedes broker, the SQLite store
  * under ./data, and the HTTP server on 127.0.0.1:8080. The simulation backfills the last 7 days at
  * full speed and then goes on in real time. Components talk over MQTT, OPC UA and HTTP exactly as

@@ -4,11 +4,11 @@
  * platform's topology (the same format `aquawatch start` reads) and a ready configuration, so the
  * platform and the simulator agree on every sensor id, unit and address.
  *
- * A city is built from a spec (ltown.ts, net1.ts): DMAs are given by a seed junction and the links on
- * their border; membership follows by flood fill, so the spec stays a few lines.
+ * A city is built from a spec and the .inp text of its network (generator/, ltown.ts, net1.ts,
+ * from-inp.ts): DMAs are given by a seed junction and the links on their border; membership follows
+ * by flood fill, so the spec stays a few lines.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { ReferenceDataset } from '../../core/reference-data.ts';
 import type { DmaConfig, MeterConfig, SensorConfig, SiteConfig, TopologyConfig } from '../../core/config/schema.ts';
 import type { Kind } from '../../core/model/units.ts';
 import { parseInp, patternMean, type InpNetwork } from '../hydraulics/inp.ts';
@@ -63,8 +63,8 @@ export interface DmaSpec {
 export interface CitySpec {
   name: string;
   title: string;
-  /** File name in simulators/networks/; absent for a generated city (its .inp text is passed to buildCity). */
-  network?: string;
+  /** The reference network it is built on (core/reference-data.ts); absent for generated and user cities. */
+  network?: ReferenceDataset;
   /** The city's local time zone: demand follows local hours. */
   timezone: string;
   dmas: DmaSpec[];
@@ -131,20 +131,12 @@ export class CityError extends Error {
   }
 }
 
-export function networkPath(file: string): string {
-  return fileURLToPath(new URL(`../networks/${file}`, import.meta.url));
-}
-
 const PRESSURE_UNIT: Record<Telemetry, string> = { mqtt: 'bar', sparkplug: 'mH2O' };
 const FLOW_UNIT: Record<Telemetry, string> = { mqtt: 'L/s', sparkplug: 'm3/h' };
 
 /** Build a city from its spec: DMAs, sensors with addresses, customers and meters. */
-export function buildCity(spec: CitySpec, inpText?: string): City {
+export function buildCity(spec: CitySpec, inpText: string): City {
   const fail = (message: string) => new CityError(spec.name, message);
-  if (inpText === undefined) {
-    if (!spec.network) throw fail('no network: give the .inp text or name a network file');
-    inpText = readFileSync(networkPath(spec.network), 'utf8');
-  }
   const net = parseInp(inpText);
   const graph = new NetworkGraph(net);
   const coord = (node: string) => net.coordinates.get(node) ?? { x: 0, y: 0 };

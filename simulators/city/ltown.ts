@@ -1,6 +1,7 @@
 /**
- * The demo city: L-Town (BattLeDIM 2020, KIOS Research and Innovation Center of Excellence,
- * University of Cyprus; Zenodo record 4017659, CC BY 4.0), 782 junctions fed from two reservoirs
+ * L-Town (BattLeDIM 2020, KIOS Research and Innovation Center of Excellence,
+ * University of Cyprus; Zenodo record 4017659, CC BY 4.0), read from the reference data folder
+ * (never committed; core/reference-data.ts), 782 junctions fed from two reservoirs
  * through pressure-reducing valves, with a pumped tank feeding a hill zone.
  *
  * DMAs follow the network's own structure where it has one, and pipes where it does not:
@@ -16,7 +17,7 @@ import type { CitySpec } from './city.ts';
 export const LTOWN: CitySpec = {
   name: 'ltown',
   title: 'L-Town',
-  network: 'L-TOWN.inp',
+  network: 'ltown',
   timezone: 'Asia/Shanghai',
   dmas: [
     { id: 'hill', name: 'Hill (tank-fed)', seed: 'n1', boundary: ['p239'], profile: 'bwdf-dma3', telemetry: 'mqtt' },

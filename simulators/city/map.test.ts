@@ -1,11 +1,11 @@
-/** The demo city's pipes for the dashboard map: every link in model coordinates, tagged with its DMA. */
+/** The demo town's pipes for the dashboard map: every link in model coordinates, tagged with its DMA. */
 import { describe, expect, it } from 'vitest';
 import { loadCity } from './index.ts';
 import { cityMap, inpVertices } from './map.ts';
 
 describe('city map', () => {
-  it('draws every L-Town link from its nodes\' coordinates, tagged with the DMA of its junctions', () => {
-    const city = loadCity('ltown');
+  it('draws every link of the demo town from its nodes\' coordinates, tagged with the DMA of its junctions', () => {
+    const city = loadCity('demo');
     const { links } = cityMap(city);
     expect(links).toHaveLength(city.network.links.size);
     const byDma = new Map<string, number>();

@@ -1,49 +1,53 @@
-/**
- * The hydraulic engine and its inputs: the .inp reader, the EPANET wrapper (units, stepping, events
- * as model changes) and the demand profiles derived from the real BWDF inflows.
- */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { networkPath } from '../city/city.ts';
+import { generateCity, DEMO_TOWN } from '../city/generator/index.ts';
 import { parseInp, meanDemand } from './inp.ts';
 import { HydraulicModel } from './model.ts';
 import { GroupDemand, LocalClock, loadProfiles, WeeklyProfile } from './demand.ts';
 import { deriveProfiles } from './derive-profiles.ts';
 import { Rng, hash32 } from './random.ts';
 
-const ltownText = readFileSync(networkPath('L-TOWN.inp'), 'utf8');
-const net1Text = readFileSync(networkPath('Net1.inp'), 'utf8');
+const demoText = generateCity(DEMO_TOWN).inpText;
+/** Our own four-junction network in US units (GPM, ft, psi). */
+const usTownText = readFileSync(fileURLToPath(new URL('../networks/small-us-town.inp', import.meta.url)), 'utf8');
 
 describe('the .inp reader', () => {
-  it('reads L-Town\'s elements, units, comments and demands', () => {
-    const net = parseInp(ltownText);
-    expect(net.junctions.size).toBe(782);
-    expect([...net.links.values()].filter((l) => l.type === 'pipe').length).toBe(905);
-    expect([...net.links.values()].filter((l) => l.type === 'valve').map((l) => `${l.id} ${l.valveType} ${l.setting}`))
-      .toEqual(['PRV-1 PRV 40', 'PRV-2 PRV 50', 'PRV-3 PRV 35']);
-    expect([...net.reservoirs.keys()]).toEqual(['R1', 'R2']);
-    expect(net.tanks.get('T1')).toMatchObject({ elevation: 98.68, maxLevel: 4, diameter: 16, comment: 'LEVEL SENSOR' });
-    expect(net.flowUnits).toBe('CMH');
-    expect(net.si).toBe(true);
-    expect(net.junctions.get('n1')!.comment).toBe('AMR & PRESSURE SENSOR');
-    // [DEMANDS] replaces the [JUNCTIONS] demand: n1 has three categories, only the industrial one non-zero
-    expect(net.junctions.get('n1')!.demands.map((d) => d.pattern)).toEqual(['P-Residential', 'P-Commercial', 'P-Industrial']);
-    expect(net.coordinates.get('n1')).toEqual({ x: 138.22, y: 1549.64 });
+  it('reads elements, units, comments and demands', () => {
+    const net = parseInp(usTownText);
+    expect([...net.junctions.keys()]).toEqual(['J1', 'J2', 'J3', 'J4']);
+    expect([...net.links.values()].filter((l) => l.type === 'pipe').length).toBe(6);
+    expect([...net.reservoirs.keys()]).toEqual(['SRC']);
+    expect(net.tanks.get('TK')).toMatchObject({ elevation: 850, maxLevel: 20, diameter: 50, comment: 'LEVEL SENSOR' });
+    expect(net.flowUnits).toBe('GPM');
+    expect(net.si).toBe(false);
+    expect(net.junctions.get('J2')!.comment).toBe('PRESSURE SENSOR');
+    expect(net.junctions.get('J2')!.demands).toEqual([{ base: 150, pattern: undefined }]);
+    expect(net.coordinates.get('J2')).toEqual({ x: 50, y: 80 });
+    // [DEMANDS] replaces the [JUNCTIONS] demand, as in EPANET
+    const listed = parseInp('[JUNCTIONS]\n j1 10 5 P1\n[DEMANDS]\n j1 2 P-Res ;home\n j1 0.5 P-Ind ;works\n[END]\n');
+    expect(listed.junctions.get('j1')!.demands).toEqual([{ base: 2, pattern: 'P-Res', category: 'home' }, { base: 0.5, pattern: 'P-Ind', category: 'works' }]);
+    const demo = parseInp(demoText);
+    expect([...demo.links.values()].filter((l) => l.type === 'valve').map((l) => `${l.id} ${l.valveType}`).sort()).toEqual(['PRV-1 PRV', 'PRV-2 PRV', 'PRV-3 PRV']);
+    expect(demo.flowUnits).toBe('CMH');
+    expect(demo.si).toBe(true);
   });
 });
 
 describe('the hydraulic model', () => {
-  it('gives SI values for a US-unit model (Net1: GPM, ft, psi)', async () => {
-    const model = await HydraulicModel.open(net1Text, { hydraulicStepS: 3600 });
+  it('gives SI values for a US-unit model (GPM, ft, psi)', async () => {
+    const model = await HydraulicModel.open(usTownText, { hydraulicStepS: 3600 });
     try {
       expect(model.flowToM3h).toBeCloseTo(0.2271247, 6);
       expect(model.pressureToM).toBeCloseTo(0.70307, 5);
-      // the pump lifts from a reservoir at 800 ft; junctions sit at 700 ft: pressures of tens of metres
-      const p = model.pressureM(model.nodeIndex('12'));
-      expect(p).toBeGreaterThan(50);
-      expect(p).toBeLessThan(120);
-      expect(model.tankLevelM(model.nodeIndex('2'))).toBeCloseTo(120 * 0.3048, 1);
-      expect(model.hasQuality).toBe(true); // Net1 carries its own chlorine model
+      // a reservoir at 900 ft over junctions at about 700 ft: some 60 m of pressure
+      const p = model.pressureM(model.nodeIndex('J2'));
+      expect(p).toBeGreaterThan(40);
+      expect(p).toBeLessThan(65);
+      expect(model.tankLevelM(model.nodeIndex('TK'))).toBeCloseTo(10 * 0.3048, 1);
+      // 400 GPM of demand in all, in m³/h
+      expect(['J1', 'J2', 'J3', 'J4'].reduce((t, j) => t + model.demandM3h(model.nodeIndex(j)), 0)).toBeCloseTo(400 * 0.2271247, 1);
+      expect(model.hasQuality).toBe(false);
       model.advanceTo(7200);
       expect(model.time).toBe(7200);
     } finally {
@@ -52,8 +56,8 @@ describe('the hydraulic model', () => {
   });
 
   it('keeps each junction\'s average demand when it replaces the time patterns', async () => {
-    const net = parseInp(ltownText);
-    const model = await HydraulicModel.open(ltownText, { hydraulicStepS: 300 });
+    const net = parseInp(demoText);
+    const model = await HydraulicModel.open(demoText, { hydraulicStepS: 300 });
     try {
       let parsed = 0;
       let kept = 0;
@@ -73,12 +77,12 @@ describe('the hydraulic model', () => {
   });
 
   it('lets a leak out and stops it, closes and reopens a PRV, trips a pump and forces a tank level', async () => {
-    const model = await HydraulicModel.open(ltownText, {
-      hydraulicStepS: 60, quality: { sources: { R1: 0.8, R2: 0.8 }, bulkPerDay: -0.5, initial: 0.5 }, leakJunctions: ['n55'],
+    const model = await HydraulicModel.open(demoText, {
+      hydraulicStepS: 60, quality: { sources: { R1: 0.8, R2: 0.8 }, bulkPerDay: -0.5, initial: 0.5 }, leakJunctions: ['n383'],
     });
     try {
       model.advanceTo(600);
-      const n = model.nodeIndex('n55');
+      const n = model.nodeIndex('n383');
       const before = model.demandM3h(n);
       model.setLeakDemand(n, 30);
       model.advanceTo(660);
@@ -87,10 +91,10 @@ describe('the hydraulic model', () => {
       model.setLeakDemand(n, 0);
       model.advanceTo(720);
       expect(model.demandM3h(n)).toBeCloseTo(before, 1); // repaired: gone at once
-      expect(() => model.setLeakDemand(model.nodeIndex('n56'), 1)).toThrow(/not opened as a leak junction/);
+      expect(() => model.setLeakDemand(model.nodeIndex('n384'), 1)).toThrow(/not opened as a leak junction/);
 
       const prv = model.linkIndex('PRV-3');
-      const zone = model.nodeIndex('n215');
+      const zone = model.nodeIndex('n661'); // in the low zone behind PRV-3
       const normal = model.pressureM(zone);
       model.setLinkClosed(prv, true);
       model.advanceTo(780);
@@ -109,11 +113,12 @@ describe('the hydraulic model', () => {
       expect(model.tankLevelM(tank)).toBeCloseTo(1.5, 1);
       model.setPumpTripped(pump, false);
       model.advanceTo(4 * 3600 + 120);
-      expect(model.flowM3h(pump)).toBeGreaterThan(30);
+      expect(model.flowM3h(pump)).toBeGreaterThan(30); // the pump lifts about twice the hill's use
 
       model.setSourceQuality(model.nodeIndex('R2'), 0.1);
       model.advanceTo(5 * 3600);
-      expect(model.quality(model.nodeIndex('n336'))).toBeLessThan(0.15);
+      // the junction at the plant end of R2's outlet main
+      expect(model.quality(model.nodeIndex('n799'))).toBeLessThan(0.15);
       expect(model.warnings.size).toBe(0);
     } finally {
       model.close();
@@ -123,7 +128,7 @@ describe('the hydraulic model', () => {
   it('refuses a network that does not load, and times that are not on the step', async () => {
     await expect(HydraulicModel.open('[JUNCTIONS]\n j1 10 1\n[PIPES]\n p1 j1 nowhere 100 100 100\n[END]\n', { hydraulicStepS: 60 }))
       .rejects.toThrow(/the network does not load/);
-    const model = await HydraulicModel.open(net1Text, { hydraulicStepS: 600 });
+    const model = await HydraulicModel.open(usTownText, { hydraulicStepS: 600 });
     try {
       expect(() => model.advanceTo(900)).toThrow(/multiples of the hydraulic step/);
     } finally {

@@ -44,7 +44,7 @@ export interface ModelOptions {
   requiredPressureM?: number;
   /**
    * Chlorine transport and decay. When the model has no quality analysis and this is given, one is
-   * set up; when the model has its own (Net1 does) and this is omitted, the model's is kept.
+   * set up; when the model has its own (EPANET's Net1 does) and this is omitted, the model's is kept.
    */
   quality?: QualitySettings;
   /** Demand groups: junction id → group name. Junctions in no group use the group 'default'. */
@@ -496,6 +496,13 @@ export class HydraulicModel {
       for (const c of this.suspendedControls.get(link) ?? []) p.setControlEnabled(c, 1);
       this.suspendedControls.delete(link);
       p.setLinkValue(link, LinkProperty.Status, 1);
+      // EPANET keeps a pump that delivers into a tank standing at its minimum level temporarily
+      // closed (it never restarts); a centimetre of water in the tank lets it start, as a real one would
+      const to = p.getLinkNodes(link).node2;
+      if (this.isTank(to)) {
+        const { min } = this.tankLimitsM(to);
+        if (this.tankLevelM(to) <= min + 0.005) this.setTankLevel(to, min + 0.01);
+      }
     }
   }
 

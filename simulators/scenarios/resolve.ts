@@ -5,6 +5,7 @@
  */
 import type { GroundTruth } from '../types.ts';
 import type { City } from '../city/city.ts';
+import { cityName } from '../city/index.ts';
 import { Rng } from '../hydraulics/random.ts';
 import { parseDuration, type ParsedScenario, type PathKey } from './load.ts';
 import type { ScenarioEvent } from './schema.ts';
@@ -57,13 +58,15 @@ export interface ResolveOptions {
   /** Overrides the start and end (--from/--to); event times stay where the scenario put them. */
   from?: number;
   to?: number;
+  /** The simulation runs on another city than the scenario names (`--network FILE`). */
+  otherCity?: boolean;
 }
 
 export function resolveScenario(parsed: ParsedScenario, city: City, options: ResolveOptions = {}): ScenarioRun {
   const s = parsed.scenario;
   const problems: { path: PathKey[]; message: string }[] = [];
   const problem = (path: PathKey[], message: string) => problems.push({ path, message });
-  if (s.city !== city.name) problem(['city'], `names city ${s.city}, but the simulation was given ${city.name}`);
+  if (!options.otherCity && cityName(s.city) !== city.name) problem(['city'], `names city ${cityName(s.city)}, but the simulation was given ${city.name}`);
 
   const intervalMs = parseDuration(s.interval);
   if (intervalMs < 1000 || intervalMs % 1000 !== 0) problem(['interval'], 'must be whole seconds, at least 1s');
@@ -111,7 +114,7 @@ export function resolveScenario(parsed: ParsedScenario, city: City, options: Res
   });
   if (problems.length) throw parsed.error(problems);
   return {
-    file: parsed.file, name: s.name, description: s.description, city: s.city,
+    file: parsed.file, name: s.name, description: s.description, city: city.name,
     start, end, intervalMs: interval, seed, timezone, noise: s.noise ?? 1,
     meterIntervalMs: Math.max(interval, Math.round(parseDuration(s.meterInterval ?? '15m') / interval) * interval),
     warmupMs: warmup, events, groundTruth: truth,

@@ -26,7 +26,7 @@ function errorOf(text: string): ScenarioError {
   throw new Error('expected a ScenarioError');
 }
 
-const header = `city: ltown
+const header = `city: demo
 start: 2024-05-06T00:00:00+08:00
 duration: 2d
 interval: 1m
@@ -55,7 +55,7 @@ describe('the scenario suite', () => {
     expect(quiet.scenario.events).toEqual([]);
     expect(parseDuration(quiet.scenario.duration)).toBe(7 * 86_400_000);
     const now = Date.parse('2024-06-01T08:00:30Z');
-    const demo = resolveScenario(readScenarioFile(`${suiteDir}demo.yaml`), loadCity('ltown'), { now });
+    const demo = resolveScenario(readScenarioFile(`${suiteDir}demo.yaml`), loadCity('demo'), { now });
     expect(demo.end).toBeUndefined();
     expect(now - demo.start).toBeGreaterThanOrEqual(7 * 86_400_000);
     expect(now - demo.start).toBeLessThan(7 * 86_400_000 + 60_000);
@@ -67,12 +67,22 @@ describe('the scenario suite', () => {
   });
 });
 
+describe('the city a scenario names', () => {
+  it('may be generator parameters, resolved against the generated city', () => {
+    const parsed = parseScenario(`${header.replace('city: demo', 'city: { generate: { seed: 4, dmas: 3, junctions: 200 } }')}events:\n  - { type: burst, at: 1d, dma: dma-001, flow: 2 }\n`, 'gen.yaml');
+    const run = resolveScenario(parsed, loadCity(parsed.scenario.city));
+    expect(run.city).toBe('city-4-3-200');
+    expect(run.groundTruth[0]).toMatchObject({ type: 'burst', dma: 'dma-001' });
+    expect(() => resolveScenario(parsed, loadCity('demo'))).toThrow(/names city city-4-3-200, but the simulation was given demo/);
+  });
+});
+
 describe('a scenario that does not fit', () => {
   it('names the line and the reason for a bad value', () => {
     const e = errorOf(`${header}events:
   - type: burst
     at: 1d
-    junction: n55
+    junction: n383
     flow: -5
 `);
     expect(e.message).toMatch(/^bad\.yaml:10:11: events\[0\]\.flow: Too small: expected number to be >0/);
@@ -80,7 +90,7 @@ describe('a scenario that does not fit', () => {
   });
 
   it('names the line of an unknown key, of a missing field, of a bad duration', () => {
-    const e = errorOf(`city: ltown
+    const e = errorOf(`city: demo
 start: 2024-05-06T00:00:00+08:00
 duration: 2 days
 interval: 1m
@@ -117,9 +127,9 @@ events:
   - { type: valve_closure, at: 1d, dma: downtown }
 `);
     expect(e.problems.map((p) => [p.line, p.message])).toEqual([
-      [7, 'unknown junction n9999 in city ltown'],
-      [10, 'unknown sensor P-nowhere in city ltown'],
-      [11, 'unknown DMA downtown (ltown has hill, west, central, east, south)'],
+      [7, 'unknown junction n9999 in city demo'],
+      [10, 'unknown sensor P-nowhere in city demo'],
+      [11, 'unknown DMA downtown (demo has hill, west, central, east, south)'],
     ]);
   });
 
@@ -127,7 +137,7 @@ events:
     const e = errorOf(`${header}events:
   - type: burst
     at: 3d
-    junction: n55
+    junction: n383
     dma: central
     flow: 10
 `);
@@ -157,7 +167,7 @@ describe('times and durations', () => {
     expect(parseDuration('7d')).toBe(7 * 86_400_000);
     expect(parseDuration('1.5h')).toBe(5_400_000);
     const now = Date.parse('2024-06-01T08:00:30Z');
-    const run = resolveScenario(parseScenario(header.replace('2024-05-06T00:00:00+08:00', 'now-1d'), 'x.yaml'), loadCity('ltown'), { now });
+    const run = resolveScenario(parseScenario(header.replace('2024-05-06T00:00:00+08:00', 'now-1d'), 'x.yaml'), loadCity('demo'), { now });
     expect(run.start).toBe(Date.parse('2024-05-31T08:00:00Z')); // rounded down to the interval
     expect(run.end).toBe(run.start + 2 * 86_400_000);
     expect(run.timezone).toBe('Asia/Shanghai');

@@ -150,7 +150,17 @@ export const EVENT_TYPES = [
 export const scenarioSchema = z.object({
   name: z.string().optional(),
   description: z.string().optional(),
-  city: z.string().min(1).describe('The simulated city (network and topology): ltown or net1.'),
+  city: z.union([
+    z.string().min(1).describe('demo (the generated demo town), large (the generated large city), ltown or net1 '
+      + '(from the reference data folder), or the path of an .inp file (relative to the scenario file; one DMA over the network).'),
+    z.object({
+      generate: z.object({
+        seed: z.number().int().min(0).max(2 ** 32 - 1),
+        dmas: z.number().int().min(3),
+        junctions: z.number().int().min(1),
+      }).strict().describe('A city from the generator (simulators/city/generator): the same parameters give the same city.'),
+    }).strict(),
+  ]).describe('The simulated city (network and topology).'),
   start,
   duration: z.union([duration, z.literal('open')]).describe('How long to run; open runs until stopped.'),
   interval: duration.describe('Sample interval: every sensor is sampled once per interval.'),

@@ -33,13 +33,13 @@ describe('aquawatch start (demo)', () => {
     const stored = async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       const v = (src: string) => Number(new RegExp(`aquawatch_readings_in_total\\{source="${src}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-      return { plant: v('plant'), mqtt: v('ltown-mqtt'), sparkplug: v('ltown-sparkplug'), pda: v('pda'), stored: Number(/^aquawatch_readings_stored_total (\d+)/m.exec(text)?.[1] ?? 0) };
+      return { plant: v('plant'), mqtt: v('demo-mqtt'), sparkplug: v('demo-sparkplug'), pda: v('pda'), stored: Number(/^aquawatch_readings_stored_total (\d+)/m.exec(text)?.[1] ?? 0) };
     };
     await waitFor(async () => { const s = await stored(); return s.plant > 0 && s.mqtt > 0 && s.sparkplug > 0 && s.pda > 0 && s.stored > 10_000; }, 90_000, 500, 'readings from OPC UA, MQTT, Sparkplug B and PDA stored');
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     const h = await health.json() as { sources: { name: string; state: string }[] };
-    expect(h.sources.map((s) => [s.name, s.state]).sort()).toEqual([['ltown-mqtt', 'connected'], ['ltown-sparkplug', 'connected'], ['plant', 'connected']]);
+    expect(h.sources.map((s) => [s.name, s.state]).sort()).toEqual([['demo-mqtt', 'connected'], ['demo-sparkplug', 'connected'], ['plant', 'connected']]);
     // the old status page moved to /status when the dashboard took `/`
     const page = await (await fetch(`${base}/status`)).text();
     expect(page).toContain('最新值 Latest values');

@@ -51,13 +51,13 @@ describe('simulated city → platform', () => {
 
     const readingsIn = async (source: string) => (await m.readingsIn.get()).values.find((v) => v.labels.source === source)?.value ?? 0;
     await waitFor(async () => (await readingsIn('plant')) >= expected.get('opcua')!
-      && (await readingsIn('ltown-mqtt')) >= expected.get('mqtt')!
-      && (await readingsIn('ltown-sparkplug')) >= expected.get('sparkplug')!, 60_000, 200, 'all samples received');
+      && (await readingsIn('demo-mqtt')) >= expected.get('mqtt')!
+      && (await readingsIn('demo-sparkplug')) >= expected.get('sparkplug')!, 60_000, 200, 'all samples received');
     await waitFor(() => platform!.ingest.outbox.depth === 0, 30_000, 100, 'outbox drained');
 
     expect(await readingsIn('plant')).toBe(expected.get('opcua'));
-    expect(await readingsIn('ltown-mqtt')).toBe(expected.get('mqtt'));
-    expect(await readingsIn('ltown-sparkplug')).toBe(expected.get('sparkplug'));
+    expect(await readingsIn('demo-mqtt')).toBe(expected.get('mqtt'));
+    expect(await readingsIn('demo-sparkplug')).toBe(expected.get('sparkplug'));
     const rejected = (await m.readingsRejected.get()).values.reduce((a, v) => a + v.value, 0);
     expect(rejected, JSON.stringify((await m.readingsRejected.get()).values)).toBe(0);
 

@@ -124,7 +124,7 @@ describe('burst detector, hand-made town', () => {
   });
 });
 
-describe('burst detector, simulated L-Town (burst.yaml, one quiet week before it)', () => {
+describe('burst detector, simulated demo town (burst.yaml, one quiet week before it)', () => {
   it('finds both bursts within 10 minutes, in the right DMA', async () => {
     const start = Date.parse('2024-05-06T00:00:00+08:00');
     const run = await runScenario({ scenario: 'burst.yaml', from: start - 7 * DAY, detectors: (ctx) => [new BurstDetector(ctx)] });
@@ -135,7 +135,7 @@ describe('burst detector, simulated L-Town (burst.yaml, one quiet week before it
     const truth = run.groundTruth.find((t) => t.dma === 'central')!;
     const central = run.conditions.filter((c) => c.id === 'burst:central' && c.ts >= truth.start && c.ts <= truth.end! + 15 * MIN && c.evidence?.pressureConfirmed);
     expect(central.length).toBeGreaterThan(0);
-    expect(central[central.length - 1].evidence!.locationHint).toBe('P-n410');
+    expect(central[central.length - 1].evidence!.locationHint).toBe('P-n383');
     // sizes: the estimate is near the simulated inflow rise
     const size = s.found.find((f) => f.truth.dma === 'central')!;
     const later = run.conditions.filter((c) => c.id === 'burst:central' && c.ts > size.condition.ts && c.state === 'update');

@@ -123,7 +123,7 @@ describe('night flow, hand-made town', () => {
   });
 });
 
-describe('night flow, simulated L-Town (incipient-leak.yaml)', () => {
+describe('night flow, simulated demo town (incipient-leak.yaml)', () => {
   it('finds the growing leak in West within three nights, and nothing elsewhere', async () => {
     const run = await runScenario({ scenario: 'incipient-leak.yaml', detectors: (ctx) => [new NightFlowDetector(ctx)] });
     const leak = run.groundTruth.find((t) => t.type === 'leak')!;

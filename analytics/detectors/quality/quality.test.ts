@@ -82,7 +82,7 @@ describe('quality on the scenario suite', () => {
         expect(raised.ts - first.ts, `${g.id} ${sensor}`).toBeLessThanOrEqual(onDelay + 2 * interval);
         expect(raised.evidence).toMatchObject({ standard: 'GB 5749-2022', direction: param === 'chlorine' ? 'low' : 'high' });
         const cleared = run.conditions.find((c) => c.id === raised.id && c.state === 'clear');
-        if (g.end !== undefined && sensor !== 'WQ-n1.chlorine') expect(cleared!.ts).toBeGreaterThan(g.end);
+        if (g.end !== undefined && sensor !== 'WQ-n131.chlorine') expect(cleared!.ts).toBeGreaterThan(g.end);
       }
     }
     expect(delays).toHaveLength(5);
@@ -92,11 +92,11 @@ describe('quality on the scenario suite', () => {
     const limit = raises(run.conditions, 'quality_chlorine').find((c) => c.sensor === 'WTP.R2.chlorine')!;
     expect(drop.ts).toBeLessThan(limit.ts);
     // the slow loss of chlorine in Hill is no "sudden drop"
-    expect(raises(run.conditions, 'quality_chlorine_drop').some((c) => c.sensor === 'WQ-n1.chlorine')).toBe(false);
+    expect(raises(run.conditions, 'quality_chlorine_drop').some((c) => c.sensor === 'WQ-n131.chlorine')).toBe(false);
     // nothing else was raised but the five excursions and the drops
     const other = run.conditions.filter((c) => c.state === 'raise' && !['quality_chlorine_drop'].includes(c.type));
     expect(other.map((c) => c.id).sort()).toEqual([
-      'quality_chlorine:WQ-n1.chlorine', 'quality_chlorine:WTP.R2.chlorine', 'quality_turbidity:WQ-n410.turbidity',
+      'quality_chlorine:WQ-n131.chlorine', 'quality_chlorine:WTP.R2.chlorine', 'quality_turbidity:WQ-n363.turbidity',
       'quality_turbidity:WTP.R1.turbidity', 'quality_turbidity:WTP.R2.turbidity',
     ]);
   }, 60_000);

@@ -33,19 +33,19 @@ describe('sensor health on the scenario suite', () => {
     const spike = run.groundTruth.find((g) => g.type === 'sensor_spike')!;
     const drift = run.groundTruth.find((g) => g.type === 'sensor_drift')!;
     const r = run.conditions.filter((c) => c.state === 'raise');
-    expect(r.map((c) => c.id)).toEqual(['sensor_stale:P-n410', 'sensor_flatline:F-PRV-2', 'sensor_drift:WQ-n114.ph', 'sensor_spike:P-n288']);
+    expect(r.map((c) => c.id)).toEqual(['sensor_stale:P-n383', 'sensor_flatline:F-p1086', 'sensor_drift:WQ-n308.ph', 'sensor_spike:P-n274']);
     expect(r[0].ts - stale.start).toBeLessThanOrEqual(3 * MIN);
     expect(r[1].ts - flat.start).toBeLessThanOrEqual(30 * MIN);
     // the spike (two readings at 2.5×) as soon as the readings are back; the pH drift (0.8 a day) within 12 h
     expect(r[3].ts - spike.start).toBeLessThanOrEqual(3 * MIN);
     expect(r[2].ts - drift.start).toBeLessThanOrEqual(12 * 60 * MIN);
     const clears = run.conditions.filter((c) => c.state === 'clear');
-    expect(clears.find((c) => c.id === 'sensor_stale:P-n410')!.ts - stale.end!).toBeLessThanOrEqual(MIN);
-    expect(clears.find((c) => c.id === 'sensor_flatline:F-PRV-2')!.ts - flat.end!).toBeLessThanOrEqual(MIN);
+    expect(clears.find((c) => c.id === 'sensor_stale:P-n383')!.ts - stale.end!).toBeLessThanOrEqual(MIN);
+    expect(clears.find((c) => c.id === 'sensor_flatline:F-p1086')!.ts - flat.end!).toBeLessThanOrEqual(MIN);
     // the view the other detectors consult
-    expect(faultyAt.get(stale.start + 2 * 60 * MIN)).toEqual(['P-n410']);
-    expect(faultyAt.get(flat.start + 2 * 60 * MIN)).toEqual(['F-PRV-2']);
-    expect(health!.isFaulty('P-n410') || health!.isFaulty('F-PRV-2')).toBe(false);
+    expect(faultyAt.get(stale.start + 2 * 60 * MIN)).toEqual(['P-n383']);
+    expect(faultyAt.get(flat.start + 2 * 60 * MIN)).toEqual(['F-p1086']);
+    expect(health!.isFaulty('P-n383') || health!.isFaulty('F-p1086')).toBe(false);
   }, 60_000);
 
   it('comms-loss.yaml: a Sparkplug death marks the edge node\'s sensors offline (not stale); a silent site or DMA goes stale', async () => {
@@ -58,7 +58,7 @@ describe('sensor health on the scenario suite', () => {
       detectors: ({ topology }) => [health = new SensorHealthDetector({ topology })],
       // ingest reports NDEATH/NBIRTH of the edge node as a status: the worker passes it on
       beforeStep: (step, emit) => {
-        if (step.ts === edgeTruth.start) emit(health!.markOffline(edgeSensors, step.ts, 'sparkplug NDEATH ltown/central'));
+        if (step.ts === edgeTruth.start) emit(health!.markOffline(edgeSensors, step.ts, 'sparkplug NDEATH demo/central'));
         if (step.ts === edgeTruth.end) emit(health!.markOnline(edgeSensors, step.ts));
       },
     });
@@ -76,12 +76,12 @@ describe('sensor health on the scenario suite', () => {
     // the edge node's sensors were offline, never also stale
     const edge = run.groundTruth.find((g) => g.expect.edgeNode)!;
     expect(run.conditions.some((c) => c.type === 'sensor_stale' && (edge.expect.sensors as string[]).includes(c.sensor!))).toBe(false);
-    expect(raises(run.conditions, 'sensor_stale')).toHaveLength(17);
+    expect(raises(run.conditions, 'sensor_stale')).toHaveLength(20); // the plant's 8 sensors, then Hill's 12
   }, 60_000);
 });
 
 /** Sensors whose health the sensor-faults run samples every half hour. */
-const run_sensors = ['P-n410', 'F-PRV-2', 'P-n288', 'WQ-n114.ph', 'P-n54'];
+const run_sensors = ['P-n383', 'F-p1086', 'P-n274', 'WQ-n308.ph', 'P-n313'];
 
 // --- hand-made edge cases ---------------------------------------------------------------------------
 
