@@ -4,8 +4,12 @@
  * plant SCADA on OPC UA, a few hundred customer meters; and the emitted configuration validates.
  * Cities load by name, by generator parameters and from a user's .inp file.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ReferenceDataMissingError } from '../../core/reference-data.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { configSchema, topologySchema } from '../../core/config/schema.ts';
 import { DEMO_TOWN, generateCity } from './generator/index.ts';
@@ -108,6 +112,20 @@ describe('cities by reference', () => {
     expect(city.sensors.map((s) => s.id)).toEqual(expect.arrayContaining(['P-J2', 'P-J3', 'WQ-J2.chlorine', 'plant.SRC.flow', 'PS1.TK.level']));
     expect(() => new Topology(topologySchema.parse(cityTopology(city)))).not.toThrow();
     expect(() => loadCity('no/such/network.inp')).toThrow(/cannot read the network/);
+  });
+
+  it('reads L-Town from the reference data folder, and says which file is missing when it is not there', () => {
+    const saved = process.env.AQUAWATCH_DATA_DIR;
+    const empty = mkdtempSync(join(tmpdir(), 'aquawatch-no-data-'));
+    process.env.AQUAWATCH_DATA_DIR = empty;
+    try {
+      expect(() => loadCity('ltown')).toThrow(ReferenceDataMissingError);
+      expect(() => loadCity('ltown')).toThrow(`expected ${join(empty, 'networks', 'L-TOWN.inp')}`);
+    } finally {
+      if (saved === undefined) delete process.env.AQUAWATCH_DATA_DIR;
+      else process.env.AQUAWATCH_DATA_DIR = saved;
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('generates a city from parameters, and names the cities it knows when asked for another', () => {

@@ -135,7 +135,7 @@ describe('burst detector, simulated demo town (burst.yaml, one quiet week before
     const truth = run.groundTruth.find((t) => t.dma === 'central')!;
     const central = run.conditions.filter((c) => c.id === 'burst:central' && c.ts >= truth.start && c.ts <= truth.end! + 15 * MIN && c.evidence?.pressureConfirmed);
     expect(central.length).toBeGreaterThan(0);
-    expect(central[central.length - 1].evidence!.locationHint).toBe('P-n383');
+    expect(central[central.length - 1].evidence!.locationHint).toBe('P-n464');
     // sizes: the estimate is near the simulated inflow rise
     const size = s.found.find((f) => f.truth.dma === 'central')!;
     const later = run.conditions.filter((c) => c.id === 'burst:central' && c.ts > size.condition.ts && c.state === 'update');

@@ -114,7 +114,7 @@ describe('pressure detector, hand-made town', () => {
 });
 
 describe('pressure detector, simulated demo town', () => {
-  it('burst.yaml: the drop at P-n383 is linked to burst:central; nothing else fires', async () => {
+  it('burst.yaml: the drop at P-n464 is linked to burst:central; nothing else fires', async () => {
     const start = Date.parse('2024-05-06T00:00:00+08:00');
     const run = await runScenario({
       scenario: 'burst.yaml', to: start + DAY + 21 * HOUR,
@@ -125,8 +125,8 @@ describe('pressure detector, simulated demo town', () => {
     });
     const pressure = run.conditions.filter((c) => c.type.startsWith('pressure_'));
     const drops = raises(pressure, 'pressure_drop');
-    expect(drops.map((c) => c.sensor)).toEqual(['P-n383']);
-    const linked = pressure.filter((c) => c.id === 'pressure_drop:P-n383' && c.evidence?.parent === 'burst:central');
+    expect(drops.map((c) => c.sensor)).toEqual(['P-n464']);
+    const linked = pressure.filter((c) => c.id === 'pressure_drop:P-n464' && c.evidence?.parent === 'burst:central');
     expect(linked.length).toBeGreaterThan(0);
     expect(raises(pressure, 'pressure_low')).toEqual([]);
   }, 60_000);
