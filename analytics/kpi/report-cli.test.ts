@@ -32,13 +32,13 @@ beforeAll(async () => {
   configFile = join(dir, 'aquawatch.yaml');
   // JSON is YAML: the simulator's own topology, inline
   writeFileSync(configFile, JSON.stringify({
-    site: { name: 'L-Town water', timezone: 'Asia/Shanghai' }, dataDir: dir, store: { type: 'sqlite', path: 'tsdb.sqlite' },
+    site: { name: 'Demo town water', timezone: 'Asia/Shanghai' }, dataDir: dir, store: { type: 'sqlite', path: 'tsdb.sqlite' },
     log: { level: 'silent' }, topology: sim.topology(),
   }));
   const register = new OutageRegister(join(dir, 'state.sqlite'));
-  // a burst in West, 2 h for all 2831 customers, and planned works in South (excluded by default), 1 h
-  register.recordIncident({ id: 'west:1', dma: 'west', start: dayFrom + 10 * 60 * MIN, end: dayFrom + 12 * 60 * MIN, customersAffected: 2831, planned: false, cause: 'burst' });
-  register.recordIncident({ id: 'south:1', dma: 'south', start: dayFrom + 3 * 60 * MIN, end: dayFrom + 4 * 60 * MIN, customersAffected: 461, planned: true, plannedOutageId: 'po-1', cause: 'maintenance' });
+  // a burst in West, 2 h for all 1981 customers, and planned works in South (excluded by default), 1 h
+  register.recordIncident({ id: 'west:1', dma: 'west', start: dayFrom + 10 * 60 * MIN, end: dayFrom + 12 * 60 * MIN, customersAffected: 1981, planned: false, cause: 'burst' });
+  register.recordIncident({ id: 'south:1', dma: 'south', start: dayFrom + 3 * 60 * MIN, end: dayFrom + 4 * 60 * MIN, customersAffected: 1824, planned: true, plannedOutageId: 'po-1', cause: 'maintenance' });
   register.close();
 }, 60_000);
 
@@ -53,10 +53,10 @@ describe('aquawatch report', () => {
     expect(r.period).toMatchObject({ from: dayFrom, to: dayTo, fromLocal: '2024-05-06T00:00:00+08:00' });
     expect(r.outages.planned.count).toBe(1);
     expect(r.outages.unplanned).toMatchObject({ count: 1, totalMinutes: 120, areas: ['west'] });
-    // customers served 838 + 2831 + 2222 + 2863 + 461 = 9215; the maintenance outage is excluded
-    expect(r.outages.customersServed).toBe(9215);
-    expect(r.outages.saidiMinutes).toBeCloseTo((2831 * 120) / 9215, 9);
-    expect(r.outages.saidiMinutesAllCauses).toBeCloseTo((2831 * 120 + 461 * 60) / 9215, 9);
+    // customers served 1817 + 1981 + 1883 + 1893 + 1824 = 9398 (the demo town); the maintenance outage is excluded
+    expect(r.outages.customersServed).toBe(9398);
+    expect(r.outages.saidiMinutes).toBeCloseTo((1981 * 120) / 9398, 9);
+    expect(r.outages.saidiMinutesAllCauses).toBeCloseTo((1981 * 120 + 1824 * 60) / 9398, 9);
     expect(r.waterBalance.dmas).toHaveLength(5);
     expect(Math.abs(r.waterBalance.total.leakageRatePct)).toBeLessThan(0.1);
     expect(r.pressure.samples).toBe(5 * 1440);
@@ -65,9 +65,9 @@ describe('aquawatch report', () => {
   it('takes --exclude-causes, and none', async () => {
     const none = JSON.parse((await report(['--from', '2024-05-06T00:00', '--to', '2024-05-07T00:00', '--exclude-causes', 'none'])).out);
     expect(none.outages.excludedCauses).toEqual([]);
-    expect(none.outages.saidiMinutes).toBeCloseTo((2831 * 120 + 461 * 60) / 9215, 9);
+    expect(none.outages.saidiMinutes).toBeCloseTo((1981 * 120 + 1824 * 60) / 9398, 9);
     const bursts = JSON.parse((await report(['--from', '2024-05-06T00:00', '--to', '2024-05-07T00:00', '--exclude-causes', 'burst,pump_trip'])).out);
-    expect(bursts.outages.saidiMinutes).toBeCloseTo((461 * 60) / 9215, 9);
+    expect(bursts.outages.saidiMinutes).toBeCloseTo((1824 * 60) / 9398, 9);
   });
 
   it('writes CSV rows for a quarter, and a printable HTML page to --out', async () => {
@@ -86,7 +86,7 @@ describe('aquawatch report', () => {
     expect(html.out).toBe('');
     expect(html.err).toEqual([`report 2024-Q2 written to ${file} (html)`]);
     const page = readFileSync(file, 'utf8');
-    expect(page).toContain('L-Town water');
+    expect(page).toContain('Demo town water');
     expect(page).toContain('2024-Q2');
     expect(page).toContain('用户平均停水时间');
     expect(page).toContain('west');
