@@ -87,7 +87,7 @@ describe('outages on the scenario suite', () => {
     expect(trip[0]).toMatchObject({ sensor: 'PS1.PUMP_1.state', dma: 'hill' });
     expect(trip[0].ts).toBeGreaterThanOrEqual(truth.start);
     expect(outage.map((c) => c.dma)).toEqual(['hill']);
-    expect(outage[0].evidence).toMatchObject({ planned: false, cause: 'pump_trip', customersAffected: 838 });
+    expect(outage[0].evidence).toMatchObject({ planned: false, cause: 'pump_trip', customersAffected: 1817 });
     expect(tank[0].sensor).toBe('PS1.T1.level');
     // the warnings lead the outage by hours
     expect(outage[0].ts - trip[0].ts).toBeGreaterThan(6 * H);

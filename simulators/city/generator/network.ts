@@ -378,8 +378,9 @@ export function generateNetwork(params: NetworkParams): GeneratedNetwork {
   for (const t of pumpedTanks) {
     const zoneMean = dmas[t.dma].nodes.reduce((s, j) => s + meanM3h(nodes[j]), 0);
     t.designFlowM3h = Math.round(zoneMean * 2.2 * 100) / 100;
-    // a full tank holds about half a day of the zone's use
-    const area = (12 * zoneMean) / t.offAboveM;
+    // a full tank holds about a day and a half of the zone's use (as L-Town's does): a smaller one
+    // runs through its whole range every day and looks like a pump trip to the outage detector
+    const area = (36 * zoneMean) / t.offAboveM;
     t.diameterM = Math.round(Math.sqrt((4 * area) / Math.PI) * 100) / 100;
     const tank = nodes[t.tank];
     tank.elevation = Math.round((ZONE_GROUND_M.hill + STATIC_PRESSURE_M - t.onBelowM) * 100) / 100;
