@@ -82,7 +82,7 @@ describe('a burst', () => {
     const drops = pressureSensors.map((id) => ({ id, drop: mean(during(b.get(id)!)) - mean(during(a.get(id)!)) }));
     for (const d of drops) expect(d.drop, d.id).toBeGreaterThan(0);
     const largest = drops.reduce((x, y) => (y.drop > x.drop ? y : x));
-    expect(largest.drop).toBeGreaterThan(0.01); // MPa: over a metre at P-n383, the burst's own junction
+    expect(largest.drop).toBeGreaterThan(0.008); // MPa: about a metre at P-n383, the burst's own junction
     expect(burst.groundTruth[0]).toMatchObject({ type: 'burst', dma: 'central', element: 'n383', expect: { nearestSensor: largest.id } });
     // other DMAs barely notice
     const west = mean(during(netInflow(a, topology, 'hill'))) - mean(during(netInflow(b, topology, 'hill')));
@@ -137,9 +137,9 @@ events:
     expect(state.slice(tripAt, restoreAt).every((v) => v === 0)).toBe(true);
     // the tank falls steadily while the pump is off
     const emptyAt = level.findIndex((v, i) => i > tripAt && v < 0.05);
-    expect(emptyAt).toBeGreaterThan(tripAt + 12 * 5); // it holds for about nine hours (half a day of use when full)
+    expect(emptyAt).toBeGreaterThan(tripAt + 12 * 20); // it holds for more than 20 hours (a day and a half of use when full)
     expect(emptyAt).toBeLessThan(restoreAt);
-    expect(level[tripAt + 12 * 4]).toBeLessThan(level[tripAt] - 0.5);
+    expect(level[tripAt + 12 * 12]).toBeLessThan(level[tripAt] - 0.5);
     // pressure holds while there is water in the tank, and collapses once it is empty
     expect(Math.min(...pressure.slice(tripAt, emptyAt - 12))).toBeGreaterThan(0.2);
     // (the last 5 cm of water still hold the zone for up to an hour)
