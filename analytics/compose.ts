@@ -90,7 +90,7 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   const alarmStore = new AlarmStore(mode === 'live' ? o.statePath : o.replay!.alarmsPath);
   // before the manager loads its state: a replay of the same period starts from a clean slate
   const replacedAlarms = o.replay ? alarmStore.deleteRaisedBetween(o.replay.from, o.replay.to) : 0;
-  const alarms = new AlarmManager({ store: alarmStore });
+  const alarms = new AlarmManager({ store: alarmStore, rules: config.analytics.alarms.rules });
   const register = mode === 'live'
     ? new OutageRegister(o.statePath, { knownDmas: topology.dmas.keys() })
     : openRegisterReadOnly(o.statePath, topology, log);

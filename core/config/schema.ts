@@ -209,12 +209,10 @@ export const alarmRuleSchema = z.object({
 }).strict();
 
 /**
- * Tuning of analytics. `detectors.<name>` is checked by that detector's own schema
- * (analytics/detectors/<name>/index.ts, when the detectors are built), so core need not know them;
- * `alarms.rules` feeds the alarm manager.
+ * Tuning of analytics: `alarms.rules` (on/off delays and priority by condition type) feeds the
+ * alarm manager (analytics/compose.ts). Detector options are not settable yet.
  */
 export const analyticsSchema = z.object({
-  detectors: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   alarms: z.object({ rules: z.record(z.string(), alarmRuleSchema).default({}) }).strict().default({ rules: {} }),
 }).strict();
 
@@ -244,7 +242,7 @@ export const configSchema = z.object({
   sources: z.record(z.string(), z.unknown()).default({}),
   auth: authSchema.default({ sessionIdleMinutes: 720 }),
   state: stateSchema.default({ path: 'state.sqlite' }),
-  analytics: analyticsSchema.default({ detectors: {}, alarms: { rules: {} } }),
+  analytics: analyticsSchema.default({ alarms: { rules: {} } }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
 }).strict();
