@@ -67,7 +67,7 @@ describe('aquawatch command line', () => {
         server: await (await import('./commands/server.ts')).run(help),
         simulate: await (await import('./commands/simulate.ts')).run(help),
         city: await (await import('./commands/city.ts')).run(help, { stdout: lines }),
-        import: await (await import('../ingest/sources/csv/command.ts')).runImportCommand(help, { stdout: lines }),
+        import: await (await import('./commands/import.ts')).run(help, { stdout: lines }),
         analyze: await (await import('./commands/analyze.ts')).run(help, { stdout: lines }),
         alarms: await (await import('./commands/alarms.ts')).run(help, { stdout: lines }),
         report: await (await import('./commands/report.ts')).run(help, { stdout: lines }),

@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start': return (await import('./commands/start.ts')).run(rest);
     case 'ingest': return (await import('./commands/ingest.ts')).run(rest);
-    case 'import': return (await import('../ingest/sources/csv/command.ts')).runImportCommand(rest);
+    case 'import': return (await import('./commands/import.ts')).run(rest);
     case 'server': return (await import('./commands/server.ts')).run(rest);
     case 'report': return (await import('./commands/report.ts')).run(rest);
     case 'analyze': return (await import('./commands/analyze.ts')).run(rest);

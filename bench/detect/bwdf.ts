@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import { stringify as toYaml } from 'yaml';
-import { runImportCommand } from '../../ingest/sources/csv/command.ts';
+import { run as importCommand } from '../../bin/commands/import.ts';
 import { run as analyzeCommand } from '../../bin/commands/analyze.ts';
 import { AlarmStore, type AlarmRecord } from '../../core/state/alarm-store.ts';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
@@ -161,7 +161,7 @@ export async function runBwdf(opts: { log?: (line: string) => void } = {}): Prom
       log: { level: 'warn' }, topology: bwdfTopology,
     }));
     const out: string[] = [];
-    const importCode = await runImportCommand([inflows, '--map', BWDF_MAPPING, '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],
+    const importCode = await importCommand([inflows, '--map', BWDF_MAPPING, '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],
       { stdout: (l) => out.push(l), stderr: quiet(), env: {} });
     if (importCode !== 0) throw new Error(`aquawatch import exited with ${importCode}`);
     const imported = JSON.parse(out.pop()!) as BwdfResult['imported'] & { firstTs: number; lastTs: number };

@@ -3,15 +3,12 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
-import { stringify as toYaml } from 'yaml';
 import { Topology } from '../../../core/topology/topology.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { ReadingValidator } from '../../pipeline/validate.ts';
 import { importCsv, ImportError, type ImportRejection } from './import.ts';
 import { loadMapping, parseMapping, MappingError } from './mapping.ts';
-import { runImportCommand } from './command.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const BWDF_MAPPING = join(FIXTURES, 'bwdf.yaml');
@@ -352,43 +349,5 @@ describe('mapping validation', () => {
     expect(() => loadMapping(join(d, 'broken.yaml'))).toThrow(/broken\.yaml: /);
     expect(() => loadMapping(join(d, 'none.yaml'))).toThrow(/none\.yaml: cannot read/);
     rmSync(d, { recursive: true, force: true });
-  });
-});
-
-describe('aquawatch import (runImportCommand)', () => {
-  it('imports with a config file and a mapping, prints the summary, keeps rejects in a file', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'aw-cli-'));
-    try {
-      writeFileSync(join(d, 'config.yaml'), toYaml({ dataDir: join(d, 'data'), store: { type: 'sqlite', path: 'tsdb.sqlite' }, topology: topologyConfig }));
-      const stdout: string[] = [];
-      const errChunks: string[] = [];
-      const stderr = new Writable({ write(chunk, _enc, cb) { errChunks.push(String(chunk)); cb(); } });
-      const file = HEAD_CSV;
-      const code = await runImportCommand([file, '--map', BWDF_MAPPING, '--config', join(d, 'config.yaml'), '--json', '--rejects', join(d, 'rejects.jsonl')],
-        { stdout: (l) => stdout.push(l), stderr, env: {} });
-      expect(code).toBe(0);
-      const summary = JSON.parse(stdout[0]);
-      expect(summary).toMatchObject({ rows: HEAD_ROWS, readings: countCells(file).values, rejected: 0 });
-      // stderr is not a terminal here: the progress is a plain line, no carriage returns
-      expect(errChunks.join('')).toMatch(/inflow-head\.csv 100\.0% .* rows\/s/);
-      expect(errChunks.join('')).not.toContain('\r');
-      expect(readFileSync(join(d, 'rejects.jsonl'), 'utf8')).toBe('');
-
-      const s = new SqliteStore(join(d, 'data', 'tsdb.sqlite'));
-      await s.init();
-      const c = await s.query({ measurement: 'flow', sensors: ['bwdf-dma3-inflow'], from: 0, to: Date.UTC(2030, 0, 1), aggregate: 'count' });
-      expect(c.get('bwdf-dma3-inflow')).toEqual([{ ts: 0, value: HEAD_ROWS - 1 }]); // DMA 3 has a gap on one row
-      await s.close();
-
-      const usage = await runImportCommand([file], { stdout: () => undefined, stderr, env: {} });
-      expect(usage).toBe(2);
-      expect(errChunks.join('')).toContain('--map MAPPING.yaml is required');
-      writeFileSync(join(d, 'bad.yaml'), 'timestamp: { column: x, format: "DD/MM/YYYY" }\ncolumns: { a: { sensor: pa-flow } }\n');
-      const bad = await runImportCommand([file, '-m', join(d, 'bad.yaml'), '-c', join(d, 'config.yaml')], { stdout: () => undefined, stderr, env: {} });
-      expect(bad).toBe(2);
-      expect(errChunks.join('')).toMatch(/mapping error: .*bad\.yaml: timestamp\.timeZone: required/);
-    } finally {
-      rmSync(d, { recursive: true, force: true });
-    }
   });
 });

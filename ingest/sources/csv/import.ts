@@ -17,7 +17,6 @@ import type { Topology } from '../../../core/topology/topology.ts';
 import type { ReadingValidator } from '../../pipeline/validate.ts';
 import type { CsvMapping } from './mapping.ts';
 import { timestampReader } from './timestamps.ts';
-import type { ProgressState } from './progress.ts';
 import { parseDecimalText } from '../common/decimal-text.ts';
 
 export interface ImportRejection {
@@ -45,6 +44,14 @@ export interface ImportSummary {
   /** Time range of the written readings, ms. */
   firstTs?: number;
   lastTs?: number;
+}
+
+/** How far an import is, for a progress display (the command's bar: bin/commands/import-progress.ts). */
+export interface ProgressState {
+  bytesRead: number;
+  totalBytes: number;
+  rows: number;
+  readings: number;
 }
 
 export interface ImportOptions {

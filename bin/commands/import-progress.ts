@@ -2,12 +2,7 @@
  * Progress of a long import on stderr: a redrawn bar (bytes read of the file size, rows/s, ETA)
  * when stderr is a terminal, otherwise (a log file, CI) one plain line every `logEveryMs`.
  */
-export interface ProgressState {
-  bytesRead: number;
-  totalBytes: number;
-  rows: number;
-  readings: number;
-}
+import type { ProgressState } from '../../ingest/sources/csv/import.ts';
 
 export interface ProgressOptions {
   /** Where to write; process.stderr by default. */

@@ -1,20 +1,21 @@
 /**
  * `aquawatch import FILE --map MAPPING.yaml [--config CFG]`: a CSV history file into the configured
- * store, with a progress bar on stderr and the summary on stdout.
+ * store, with a progress bar on stderr and the summary on stdout. The import itself (mapping, parsing,
+ * validation, store writes) is the CSV source's: ingest/sources/csv/.
  * Exit codes: 0 imported (rejected cells are reported, not fatal), 1 the import failed, 2 usage or
  * configuration error.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ConfigError, loadConfig } from '../../../core/config/load.ts';
-import { SOURCES } from '../registry.ts';
-import { integerOption, parseCommandLine } from '../../../core/command-line.ts';
-import { Topology } from '../../../core/topology/topology.ts';
-import { createStore } from '../../../core/tsdb/factory.ts';
-import { ReadingValidator } from '../../pipeline/validate.ts';
-import { importCsv, ImportError, type ImportRejection, type ImportSummary } from './import.ts';
-import { loadMapping, MappingError } from './mapping.ts';
-import { ProgressBar } from './progress.ts';
+import { ConfigError, loadConfig } from '../../core/config/load.ts';
+import { SOURCES } from '../../ingest/sources/registry.ts';
+import { integerOption, parseCommandLine } from '../../core/command-line.ts';
+import { Topology } from '../../core/topology/topology.ts';
+import { createStore } from '../../core/tsdb/factory.ts';
+import { ReadingValidator } from '../../ingest/pipeline/validate.ts';
+import { importCsv, ImportError, type ImportRejection, type ImportSummary } from '../../ingest/sources/csv/import.ts';
+import { loadMapping, MappingError } from '../../ingest/sources/csv/mapping.ts';
+import { ProgressBar } from './import-progress.ts';
 
 const USAGE = `usage: aquawatch import FILE --map MAPPING.yaml [--config CFG] [options]
 
@@ -39,7 +40,7 @@ export interface ImportCommandIo {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function runImportCommand(argv: string[], io: ImportCommandIo = {}): Promise<number> {
+export async function run(argv: string[], io: ImportCommandIo = {}): Promise<number> {
   const out = io.stdout ?? ((l: string) => console.log(l));
   const errStream = io.stderr ?? process.stderr;
   const err = (l: string) => errStream.write(`${l}\n`);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ProgressBar, formatBytes, formatDuration } from './progress.ts';
+import { ProgressBar, formatBytes, formatDuration } from './import-progress.ts';
 
 /** Test double of stderr: collects what is written; `isTTY` chooses the bar or plain lines. */
 function fakeStderr(isTTY: boolean) {
