@@ -62,6 +62,31 @@ export interface OutageRegisterOptions {
 /** `planned-changed`: a planned outage was created, changed or deleted (its id), for the suppressions. */
 type RegisterEvents = { 'planned-changed': [string] };
 
+/** This store's tables, created through the state database's owner (core/state/state-db.ts). */
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS planned_outages (
+    id TEXT PRIMARY KEY,
+    dmas TEXT NOT NULL,          -- JSON array of DMA ids
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    notified_at INTEGER NOT NULL,
+    cause TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT ''
+    );
+  CREATE INDEX IF NOT EXISTS planned_outages_window ON planned_outages (start, "end");
+  CREATE TABLE IF NOT EXISTS outage_incidents (
+    id TEXT PRIMARY KEY,
+    dma TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER,
+    customers_affected INTEGER NOT NULL,
+    planned INTEGER NOT NULL,
+    planned_outage_id TEXT,
+    cause TEXT NOT NULL
+    );
+  CREATE INDEX IF NOT EXISTS outage_incidents_start ON outage_incidents (start);
+`;
+
 export class OutageRegister extends EventEmitter<RegisterEvents> implements PlannedOutageLookup, IncidentSink {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
@@ -72,32 +97,9 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, options: OutageRegisterOptions = {}) {
     super();
-    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
     this.knownDmas = options.knownDmas ? new Set(options.knownDmas) : undefined;
     this.minNoticeMs = options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS planned_outages (
-        id TEXT PRIMARY KEY,
-        dmas TEXT NOT NULL,          -- JSON array of DMA ids
-        start INTEGER NOT NULL,
-        "end" INTEGER NOT NULL,
-        notified_at INTEGER NOT NULL,
-        cause TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT ''
-      );
-      CREATE INDEX IF NOT EXISTS planned_outages_window ON planned_outages (start, "end");
-      CREATE TABLE IF NOT EXISTS outage_incidents (
-        id TEXT PRIMARY KEY,
-        dma TEXT NOT NULL,
-        start INTEGER NOT NULL,
-        "end" INTEGER,
-        customers_affected INTEGER NOT NULL,
-        planned INTEGER NOT NULL,
-        planned_outage_id TEXT,
-        cause TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS outage_incidents_start ON outage_incidents (start);
-    `);
   }
 
   close(): void {

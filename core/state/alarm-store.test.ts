@@ -64,18 +64,13 @@ describe('AlarmStore', () => {
     s.close();
   });
 
-  it('records delivery attempts, and forgets a period (with its history) before an analysis run writes it again', () => {
+  it('forgets a period (with its history) before an analysis run writes it again', () => {
     const s = new AlarmStore(':memory:');
     s.saveTransition(alarm('a:1@x', T0), { kind: 'raise', fromState: null, toState: 'active-unacknowledged', user: 'system', eventTs: T0, wallTs: 1 });
     s.saveTransition(alarm('a:2@y', T0 + 1000), { kind: 'raise', fromState: null, toState: 'active-unacknowledged', user: 'system', eventTs: T0 + 1000, wallTs: 1 });
-    s.recordDelivery({ channel: 'webhook', alarmId: 'a:1@x', eventSeq: 1, attempt: 1, wallTs: 2, outcome: 'retry', status: 500, error: 'HTTP 500', durationMs: 3 });
-    s.recordDelivery({ channel: 'webhook', alarmId: 'a:1@x', eventSeq: 1, attempt: 2, wallTs: 3, outcome: 'delivered', status: 200 });
-    expect(s.deliveries({ alarmId: 'a:1@x' }).map((d) => [d.attempt, d.outcome, d.status ?? null, d.error ?? null]))
-      .toEqual([[1, 'retry', 500, 'HTTP 500'], [2, 'delivered', 200, null]]);
     expect(s.deleteRaisedBetween(T0, T0 + 1)).toBe(1);
     expect(s.listAlarms().map((a) => a.id)).toEqual(['a:2@y']);
     expect(s.events('a:1@x')).toEqual([]);
-    expect(s.deliveries()).toEqual([]);
     s.close();
   });
 

@@ -1,7 +1,7 @@
 /**
  * The alarms' part of the state database (SQLite through better-sqlite3): alarms, the history of
  * every transition (who, event time, wall time), the alarm manager's pending timers per condition,
- * area suppressions, and the record of notification delivery attempts.
+ * and area suppressions. (Notification deliveries are analytics/notify's, table notify_deliveries.)
  *
  * The alarm manager (analytics/alarms/manager.ts) owns the lifecycle; this file only keeps it, so a
  * restart reloads exactly what was open. Each alarm row keeps its indexed fields as columns (state,
@@ -100,22 +100,6 @@ export interface SuppressionRecord {
   createdWall: number;
 }
 
-export type DeliveryOutcome = 'retry' | 'delivered' | 'failed' | 'dropped';
-
-export interface DeliveryAttempt {
-  id?: number;
-  channel: string;
-  alarmId: string;
-  /** seq of the alarm event the notification carried. */
-  eventSeq: number;
-  attempt: number;
-  wallTs: number;
-  outcome: DeliveryOutcome;
-  status?: number;
-  error?: string;
-  durationMs?: number;
-}
-
 export interface AlarmQuery {
   /** Raise time window, event time: [from, to). */
   from?: number;
@@ -128,6 +112,42 @@ export interface AlarmQuery {
 
 interface AlarmRow { doc: string }
 
+/** This store's tables, created through the state database's owner (core/state/state-db.ts). */
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS alarms (
+    id TEXT PRIMARY KEY,
+    condition_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    state TEXT NOT NULL,
+    dma TEXT, site TEXT, sensor TEXT,
+    raised_at INTEGER NOT NULL,
+    cleared_at INTEGER,
+    closed_at INTEGER,
+    parent_alarm_id TEXT,
+    doc TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);
+  CREATE INDEX IF NOT EXISTS alarms_open ON alarms (state) WHERE state <> 'cleared';
+  CREATE TABLE IF NOT EXISTS alarm_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alarm_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    user TEXT NOT NULL,
+    event_ts INTEGER NOT NULL,
+    wall_ts INTEGER NOT NULL,
+    comment TEXT,
+    data TEXT);
+  CREATE INDEX IF NOT EXISTS alarm_events_alarm ON alarm_events (alarm_id, seq);
+  CREATE TABLE IF NOT EXISTS alarm_tracks (condition_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS alarm_suppressions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dma TEXT NOT NULL, from_ts INTEGER NOT NULL, to_ts INTEGER NOT NULL,
+    reason TEXT NOT NULL, user TEXT NOT NULL, types TEXT NOT NULL, created_wall INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS alarm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
 export class AlarmStore {
   readonly db: Database.Database;
   private readonly ownsDb: boolean;
@@ -135,46 +155,7 @@ export class AlarmStore {
 
   /** `db`: the state database file, `:memory:`, or an open better-sqlite3 database to share. */
   constructor(db: string | Database.Database) {
-    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS alarms (
-        id TEXT PRIMARY KEY,
-        condition_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        priority TEXT NOT NULL,
-        state TEXT NOT NULL,
-        dma TEXT, site TEXT, sensor TEXT,
-        raised_at INTEGER NOT NULL,
-        cleared_at INTEGER,
-        closed_at INTEGER,
-        parent_alarm_id TEXT,
-        doc TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);
-      CREATE INDEX IF NOT EXISTS alarms_open ON alarms (state) WHERE state <> 'cleared';
-      CREATE TABLE IF NOT EXISTS alarm_events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        alarm_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        from_state TEXT,
-        to_state TEXT NOT NULL,
-        user TEXT NOT NULL,
-        event_ts INTEGER NOT NULL,
-        wall_ts INTEGER NOT NULL,
-        comment TEXT,
-        data TEXT);
-      CREATE INDEX IF NOT EXISTS alarm_events_alarm ON alarm_events (alarm_id, seq);
-      CREATE TABLE IF NOT EXISTS alarm_tracks (condition_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS alarm_suppressions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        dma TEXT NOT NULL, from_ts INTEGER NOT NULL, to_ts INTEGER NOT NULL,
-        reason TEXT NOT NULL, user TEXT NOT NULL, types TEXT NOT NULL, created_wall INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS alarm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS notification_attempts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        channel TEXT NOT NULL, alarm_id TEXT NOT NULL, event_seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
-        wall_ts INTEGER NOT NULL, outcome TEXT NOT NULL, status INTEGER, error TEXT, duration_ms INTEGER);
-      CREATE INDEX IF NOT EXISTS notification_attempts_alarm ON notification_attempts (alarm_id, id);
-    `);
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
     this.stmt = {
       upsertAlarm: this.db.prepare(`INSERT OR REPLACE INTO alarms
         (id, condition_id, type, priority, state, dma, site, sensor, raised_at, cleared_at, closed_at, parent_alarm_id, doc)
@@ -192,8 +173,6 @@ export class AlarmStore {
       endSuppression: this.db.prepare('UPDATE alarm_suppressions SET to_ts = ? WHERE id = ?'),
       getMeta: this.db.prepare('SELECT value FROM alarm_meta WHERE key = ?'),
       putMeta: this.db.prepare('INSERT OR REPLACE INTO alarm_meta (key, value) VALUES (?, ?)'),
-      insertAttempt: this.db.prepare(`INSERT INTO notification_attempts (channel, alarm_id, event_seq, attempt, wall_ts, outcome, status, error, duration_ms)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
   }
 
@@ -285,27 +264,6 @@ export class AlarmStore {
     this.stmt.putMeta.run(key, value);
   }
 
-  recordDelivery(a: DeliveryAttempt): number {
-    return Number(this.stmt.insertAttempt.run(a.channel, a.alarmId, a.eventSeq, a.attempt, a.wallTs, a.outcome,
-      a.status ?? null, a.error ?? null, a.durationMs ?? null).lastInsertRowid);
-  }
-
-  deliveries(filter: { alarmId?: string; channel?: string } = {}): DeliveryAttempt[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.alarmId !== undefined) { where.push('alarm_id = ?'); args.push(filter.alarmId); }
-    if (filter.channel !== undefined) { where.push('channel = ?'); args.push(filter.channel); }
-    const rows = this.db.prepare(`SELECT * FROM notification_attempts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`)
-      .all(...args) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: r.id as number, channel: r.channel as string, alarmId: r.alarm_id as string, eventSeq: r.event_seq as number,
-      attempt: r.attempt as number, wallTs: r.wall_ts as number, outcome: r.outcome as DeliveryOutcome,
-      ...(r.status != null ? { status: r.status as number } : {}),
-      ...(r.error != null ? { error: r.error as string } : {}),
-      ...(r.duration_ms != null ? { durationMs: r.duration_ms as number } : {}),
-    }));
-  }
-
   /**
    * Forget alarms raised in [from, to) with their history, and every pending timer: used before an
    * analysis run over the same period writes its alarms again.
@@ -314,9 +272,8 @@ export class AlarmStore {
     return this.db.transaction(() => {
       const ids = (this.db.prepare('SELECT id FROM alarms WHERE raised_at >= ? AND raised_at < ?').all(from, to) as { id: string }[]).map((r) => r.id);
       const delEvents = this.db.prepare('DELETE FROM alarm_events WHERE alarm_id = ?');
-      const delAttempts = this.db.prepare('DELETE FROM notification_attempts WHERE alarm_id = ?');
       const delAlarm = this.db.prepare('DELETE FROM alarms WHERE id = ?');
-      for (const id of ids) { delEvents.run(id); delAttempts.run(id); delAlarm.run(id); }
+      for (const id of ids) { delEvents.run(id); delAlarm.run(id); }
       this.db.exec('DELETE FROM alarm_tracks; DELETE FROM alarm_meta');
       return ids.length;
     })();

@@ -39,6 +39,14 @@ function findByHash(hash: Buffer, entries: Iterable<{ deviceId: string; hash: Bu
 
 const DEVICE_ID = /^[A-Za-z0-9_.:\-]{1,128}$/;
 
+/** This store's tables, created through the state database's owner (core/state/state-db.ts). */
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS device_tokens (
+    device_id TEXT PRIMARY KEY,
+    token_sha256 BLOB NOT NULL,
+    note TEXT,
+    created_at INTEGER NOT NULL)`;
+
 export class DeviceTokenStore implements TokenVerifier {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
@@ -46,12 +54,7 @@ export class DeviceTokenStore implements TokenVerifier {
 
   /** `db`: a path to the state database file, or an open better-sqlite3 database to share. */
   constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
-    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
-    this.db.exec(`CREATE TABLE IF NOT EXISTS device_tokens (
-      device_id TEXT PRIMARY KEY,
-      token_sha256 BLOB NOT NULL,
-      note TEXT,
-      created_at INTEGER NOT NULL)`);
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
     this.allHashes = this.db.prepare('SELECT device_id AS deviceId, token_sha256 AS hash FROM device_tokens');
   }
 

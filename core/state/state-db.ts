@@ -1,6 +1,7 @@
 /**
  * The owner of the state database: one SQLite file for alarms, outages, users, sessions, work
- * orders and device tokens, shared by the stores of analytics, the dashboard and ingest's PDA route.
+ * orders, device tokens and notification deliveries, shared by the stores of analytics, the
+ * dashboard and ingest's PDA route.
  *
  * - `stateDbPath(config)`: where it is (`state.path`, relative to `dataDir`; default
  *   `<dataDir>/state.sqlite`). A split deployment (ingest and server in separate containers) points
@@ -8,7 +9,11 @@
  * - `openStateDb(path)`: one connection per file per process (WAL, and a busy timeout so the other
  *   process's writes wait instead of failing with SQLITE_BUSY). Every store opened on the same path
  *   shares it; the last `closeStateDb` closes it. `:memory:` (tests) always gives a new database.
- * - `storeDb(db)`: what a store's constructor calls with a path or a connection it is handed.
+ * - `storeDb(db, tables)`: what a store's constructor calls with a path or a connection it is handed,
+ *   and the DDL of its own tables (`CREATE ... IF NOT EXISTS`). The stores live with the part that
+ *   owns their data (alarms in core/state, planned outages in analytics/outages, users, sessions and
+ *   work orders in dashboard/server/state): each brings its tables, this file only opens and hands
+ *   out the connection.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -61,11 +66,18 @@ export function openStateDbReadOnly(path: string): Database.Database {
 /**
  * For a store's constructor: `db` is a path to the state database (`:memory:` for tests), opened
  * through openStateDb (the store gives it back with closeStateDb when `ownsDb`), or an open
- * connection another store or the process shares with it.
+ * connection another store or the process shares with it. `tables` (the store's own
+ * `CREATE ... IF NOT EXISTS` statements) are created on it; a failure gives the connection back.
  */
-export function storeDb(db: string | Database.Database): { db: Database.Database; ownsDb: boolean } {
-  if (typeof db !== 'string') return { db, ownsDb: false };
-  return { db: openStateDb(db), ownsDb: true };
+export function storeDb(db: string | Database.Database, tables: string): { db: Database.Database; ownsDb: boolean } {
+  const opened = typeof db === 'string' ? { db: openStateDb(db), ownsDb: true } : { db, ownsDb: false };
+  try {
+    opened.db.exec(tables);
+  } catch (e) {
+    if (opened.ownsDb) closeStateDb(opened.db);
+    throw e;
+  }
+  return opened;
 }
 
 function configure(db: Database.Database): Database.Database {

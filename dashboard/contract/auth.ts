@@ -1,6 +1,6 @@
 /** Sign-in, sign-out, the signed-in user. */
 import { z } from 'zod';
-import { ROLES, MIN_PASSWORD_LENGTH } from '../../core/state/users.ts';
+import { ROLES, MIN_PASSWORD_LENGTH } from '../server/state/users.ts';
 import { endpoint, ok, text, PERMISSION_NAMES } from './common.ts';
 
 export const role = z.enum(ROLES);

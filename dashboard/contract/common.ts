@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { DomainErrorCode } from '../../core/errors.ts';
-import type { Role } from '../../core/state/users.ts';
+import type { Role } from '../server/state/users.ts';
 
 /** Epoch milliseconds (UTC); the browser formats them in the site's time zone. */
 export const epochMs = z.number().int().min(0).max(8_640_000_000_000_000);

@@ -1,6 +1,6 @@
 /** Maintenance work orders (a burst alarm's raise creates one). */
 import { z } from 'zod';
-import { WORK_ORDER_STATUSES, type WorkOrder as ServerWorkOrder } from '../../core/state/work-orders.ts';
+import { WORK_ORDER_STATUSES, type WorkOrder as ServerWorkOrder } from '../server/state/work-orders.ts';
 import { endpoint, epochMs, idParams, text, type Equal, type Expect } from './common.ts';
 
 export const workOrderStatus = z.enum(WORK_ORDER_STATUSES);

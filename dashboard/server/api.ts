@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './sign-in-limiter.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.ts';
-import type { Session } from '../../core/state/sessions.ts';
+import type { Session } from './state/sessions.ts';
 import { API, ERROR_STATUS, type ErrorBody, type ErrorCode } from '../contract/index.ts';
 import { ApiError, apiUser, type ApiUser, type DashboardContext } from './context.ts';
 import { serve, type ServeOptions } from './schemas.ts';

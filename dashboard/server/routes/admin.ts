@@ -1,6 +1,6 @@
 /** Administration: users and PDA device tokens (admin only). */
 import type { FastifyInstance } from 'fastify';
-import type { User } from '../../../core/state/users.ts';
+import type { User } from '../state/users.ts';
 import { API, type UserRow } from '../../contract/index.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { serve, type ServeOptions } from '../schemas.ts';

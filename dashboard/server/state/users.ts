@@ -6,8 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { closeStateDb, storeDb } from './state-db.ts';
-import { DomainError, type DomainErrorCode } from '../errors.ts';
+import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
+import { DomainError, type DomainErrorCode } from '../../../core/errors.ts';
 
 export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -70,20 +70,23 @@ function checkPassword(v: unknown): string {
   return v;
 }
 
+/** This store's tables, created through the state database's owner (core/state/state-db.ts). */
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0)`;
+
 export class UserStore {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
 
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
-    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
-    this.db.exec(`CREATE TABLE IF NOT EXISTS users (
-      username TEXT PRIMARY KEY,
-      display_name TEXT NOT NULL,
-      role TEXT NOT NULL,
-      password_hash TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      disabled INTEGER NOT NULL DEFAULT 0)`);
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
   }
 
   async create(input: { username: string; displayName?: string; role: string; password: string }): Promise<User> {

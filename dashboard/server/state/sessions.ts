@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeStateDb, storeDb } from './state-db.ts';
+import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
 
 export const DEFAULT_IDLE_MS = 12 * 3_600_000;
 /** Write last_seen at most this often per session (a busy dashboard polls many times a minute). */
@@ -24,6 +24,16 @@ interface SessionRow { id_sha256: string; username: string; csrf_token: string; 
 const hashId = (id: string) => createHash('sha256').update(id, 'utf8').digest('hex');
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
+/** This store's tables, created through the state database's owner (core/state/state-db.ts). */
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS sessions (
+    id_sha256 TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL);
+  CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);`;
+
 export class SessionStore {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
@@ -31,16 +41,9 @@ export class SessionStore {
   private readonly now: () => number;
 
   constructor(db: string | Database.Database, opts: { idleMs?: number; now?: () => number } = {}) {
-    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
     this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
     this.now = opts.now ?? Date.now;
-    this.db.exec(`CREATE TABLE IF NOT EXISTS sessions (
-      id_sha256 TEXT PRIMARY KEY,
-      username TEXT NOT NULL,
-      csrf_token TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      last_seen INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);`);
   }
 
   /** A new session: its id (for the cookie, never stored) and CSRF token. */

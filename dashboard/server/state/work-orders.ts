@@ -8,8 +8,8 @@
  * resolution (or up to `now`, an event time the caller gives: the alarm manager's clock).
  */
 import Database from 'better-sqlite3';
-import { closeStateDb, storeDb } from './state-db.ts';
-import { DomainError, type DomainErrorCode } from '../errors.ts';
+import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
+import { DomainError, type DomainErrorCode } from '../../../core/errors.ts';
 
 export const WORK_ORDER_STATUSES = ['new', 'assigned', 'in_progress', 'resolved'] as const;
 export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
@@ -65,26 +65,29 @@ export function estimatedLoss(o: { burstFlowM3h?: number; burstStart?: number; c
   return Math.round(Math.max(0, o.burstFlowM3h * (end - start) / 3_600_000) * 10) / 10;
 }
 
+/** This store's tables, created through the state database's owner (core/state/state-db.ts). */
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS work_orders (
+    id TEXT PRIMARY KEY,
+    alarm_id TEXT NOT NULL UNIQUE,
+    dma TEXT NOT NULL,
+    location_hint TEXT,
+    status TEXT NOT NULL,
+    crew TEXT,
+    notes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    burst_flow_m3h REAL,
+    burst_start INTEGER);
+  CREATE INDEX IF NOT EXISTS work_orders_status ON work_orders (status, created_at);`;
+
 export class WorkOrderStore {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
 
   constructor(db: string | Database.Database) {
-    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db));
-    this.db.exec(`CREATE TABLE IF NOT EXISTS work_orders (
-      id TEXT PRIMARY KEY,
-      alarm_id TEXT NOT NULL UNIQUE,
-      dma TEXT NOT NULL,
-      location_hint TEXT,
-      status TEXT NOT NULL,
-      crew TEXT,
-      notes TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL,
-      resolved_at INTEGER,
-      burst_flow_m3h REAL,
-      burst_start INTEGER);
-      CREATE INDEX IF NOT EXISTS work_orders_status ON work_orders (status, created_at);`);
+    ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
   }
 
   /** One work order per alarm: a second one is refused (`exists`). */
