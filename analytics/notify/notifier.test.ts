@@ -12,7 +12,8 @@ import { parse } from 'yaml';
 import { startFakeWecom } from '../../test/support/fake-wecom.ts';
 import { startFakeAliyunSms } from '../../test/support/fake-aliyun-sms.ts';
 import type { FakeReceiver } from '../../test/support/fake-http-receiver.ts';
-import { createNotifier, notifyConfigSchema, type Notifier } from './notifier.ts';
+import { notifyConfigSchema } from '../../core/config/notify.ts';
+import { createNotifier, type Notifier } from './notifier.ts';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-12-03T10:00:00+08:00');
@@ -116,9 +117,9 @@ describe('createNotifier', () => {
     expect(bad.error!.issues.map((i) => i.message)).toEqual(expect.arrayContaining(['no channel named nope', 'no person ghost in people']));
   });
 
-  it('the README example is a valid notify: section', () => {
-    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
-    const yaml = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1];
+  it('the README example of notify: is valid and shows every channel type', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const yaml = /### Notifications \(`notify:`\)[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1];
     const result = notifyConfigSchema.safeParse((parse(yaml) as { notify: unknown }).notify);
     expect(result.error?.issues ?? []).toEqual([]);
     expect(result.data!.channels.map((c) => c.type)).toEqual(['wecom', 'dingtalk', 'sms-aliyun', 'sms-tencent', 'email', 'webhook']);

@@ -5,47 +5,15 @@
  * When a channel keeps failing, `notify.channel_down` goes to the duty managers on the other channels.
  */
 import type { Database } from 'better-sqlite3';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { notifyConfigSchema } from '../../core/config/notify.ts';
 import { AckLinks, type AckCheck } from './ack/ack-links.ts';
-import { resolveSecret, secretRefSchema, type Channel, type Recipient } from './channels/channel.ts';
-import { CHANNEL_ADDRESS, channelConfigSchema, createChannel } from './channels/index.ts';
+import { resolveSecret, type Channel, type Recipient } from './channels/channel.ts';
+import { CHANNEL_ADDRESS, createChannel } from './channels/index.ts';
 import { DeliveryQueue, type ChannelHealthEvent, type DeliveryRecord } from './delivery/delivery-queue.ts';
 import { renderMessage, type RenderInput } from './render.ts';
-import { Router, routingSchema, type Outgoing, type RoutableAlarm } from './routing/router.ts';
+import { Router, type Outgoing, type RoutableAlarm } from './routing/router.ts';
 
-export const personSchema = z.object({
-  name: z.string().min(1),
-  phone: z.string().regex(/^\+\d{8,15}$/, 'E.164, e.g. +8613800000000').optional(),
-  email: z.email().optional(),
-  language: z.enum(['zh-CN', 'en']).default('zh-CN'),
-}).strict();
-
-export const notifyConfigSchema = z.object({
-  /** Where the dashboard is reached from a phone; acknowledgement links are `<publicUrl>/ack/<token>`. */
-  publicUrl: z.url({ protocol: /^https?$/ }),
-  ackSecret: secretRefSchema,
-  ackLinkTtlMin: z.number().positive().default(24 * 60),
-  people: z.record(z.string(), personSchema),
-  channels: z.array(channelConfigSchema).min(1),
-  routing: routingSchema,
-  delivery: z.object({
-    maxAttempts: z.number().int().min(1).optional(),
-    backoffMs: z.number().int().min(0).optional(),
-    maxBackoffMs: z.number().int().min(0).optional(),
-    channelDownAfter: z.number().int().min(1).optional(),
-  }).strict().default({}),
-}).strict().superRefine((c, ctx) => {
-  const names = c.channels.map((ch) => ch.name);
-  names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `channel name ${n} is used twice` }); });
-  c.routing.rules.forEach((rule, i) => rule.channels.forEach((ch, j) => {
-    if (!names.includes(ch)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'channels', j], message: `no channel named ${ch}` });
-  }));
-  for (const [rotaName, rota] of Object.entries(c.routing.rotas)) {
-    const people = [rota.dutyManager, ...rota.weekly.flatMap((s) => s.people), ...rota.overrides.flatMap((o) => o.people)];
-    for (const p of new Set(people)) if (!c.people[p]) ctx.addIssue({ code: 'custom', path: ['routing', 'rotas', rotaName], message: `no person ${p} in people` });
-  }
-});
-export type NotifyConfig = z.infer<typeof notifyConfigSchema>;
 
 export interface NotifierDeps {
   /** The state database (better-sqlite3); the notifier adds its tables, it opens no file. */

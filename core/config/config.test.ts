@@ -43,6 +43,20 @@ describe('configuration', () => {
     expect(() => loadConfig(p, {})).toThrowError(/store\.token: environment variable INFLUX_TOKEN is not set/);
   });
 
+  it('keeps the secrets of notify: as references (the notifier resolves them) but names one that is not set', () => {
+    const notify = {
+      publicUrl: 'https://scada.example', ackSecret: '${ACK_SECRET}', people: { wang: { name: 'Wang' } },
+      channels: [{ type: 'wecom', name: 'ops', key: '${WECOM_KEY}' }],
+      routing: { timeZone: 'Asia/Shanghai', rotas: { m: { weekly: [{ days: ['mon'], from: '08:00', to: '18:00', people: ['wang'] }], dutyManager: 'wang' } },
+        rules: [{ name: 'all', rota: 'm', channels: ['ops'], escalateAfterMin: 10 }] },
+    };
+    const c = parseConfig({ notify }, 'site.yaml', { ACK_SECRET: 'a'.repeat(32), WECOM_KEY: 'k' });
+    expect(c.notify!.ackSecret).toBe('${ACK_SECRET}');
+    expect(c.notify!.channels[0]).toMatchObject({ key: '${WECOM_KEY}' });
+    expect(() => parseConfig({ notify }, 'site.yaml', { ACK_SECRET: 'a'.repeat(32) })).toThrowError(/notify\.channels\[0\]\.key: environment variable WECOM_KEY is not set/);
+    expect(() => parseConfig({ notify: { ...notify, ackSecret: 'literal-secret' } }, 'site.yaml', { WECOM_KEY: 'k' })).toThrowError(/notify\.ackSecret: a secret must be an \$\{ENV_NAME\} reference/);
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     const p = file('syntax.yaml', 'store: [unclosed\n');
     expect(() => loadConfig(p, {})).toThrowError(/syntax\.yaml/);

@@ -54,6 +54,13 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: Prop
   return value;
 }
 
+/** `${NAME}` references in a section left unsubstituted whose variable is not set. */
+function unsetReferences(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[]): string[] {
+  const missing: string[] = [];
+  substituteEnv(value, env, path, missing);
+  return missing;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
@@ -86,7 +93,14 @@ export function parseTopology(raw: unknown, file: string, sources?: readonly Sou
  */
 export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env, sources?: readonly SourceConfigDescriptor[]): LoadedConfig {
   const missing: string[] = [];
-  const substituted = substituteEnv(raw ?? {}, env, [], missing);
+  // `notify:` keeps its `${NAME}` secrets as references (the notifier resolves them when built, so
+  // no key sits in the loaded config); a variable it names must still be set.
+  let substituted: unknown;
+  if (isObject(raw) && raw.notify !== undefined) {
+    const { notify, ...rest } = raw;
+    substituted = { ...substituteEnv(rest, env, [], missing) as object, notify };
+    missing.push(...unsetReferences(notify, env, ['notify']));
+  } else substituted = substituteEnv(raw ?? {}, env, [], missing);
   if (missing.length) throw new ConfigError(file, missing);
   // An inline topology is checked on its own: inside the file-or-object union zod would report
   // only "topology: Invalid input", not which sensor is wrong.

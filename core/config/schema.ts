@@ -3,10 +3,12 @@
  * exists, so that an empty file (or none) starts the embedded platform. Secrets are never
  * written here in production: `${ENV_VAR}` in any string is replaced from the environment
  * (see load.ts), so the file can be committed and the secret kept in the service's environment.
+ * `notify:` is the exception: its secrets stay references until the notifier is built.
  */
 import { z } from 'zod';
 import { ALARM_PRIORITIES, type AlarmPriority } from '../state/alarm-store.ts';
 import { KINDS } from '../model/units.ts';
+import { notifyConfigSchema } from './notify.ts';
 
 /** An identifier: sensor, site, DMA, source name. */
 export const idSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/, 'letters, digits and _ . : - only');
@@ -243,6 +245,11 @@ export const configSchema = z.object({
   auth: authSchema.default({ sessionIdleMinutes: 720 }),
   state: stateSchema.default({ path: 'state.sqlite' }),
   analytics: analyticsSchema.default({ alarms: { rules: {} } }),
+  /**
+   * Alarms to people: channels (WeCom, DingTalk, SMS, e-mail, webhook), rota, escalation
+   * (core/config/notify.ts, analytics/notify). Without it, alarms reach only the dashboard.
+   */
+  notify: notifyConfigSchema.optional(),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
 }).strict();

@@ -3,7 +3,7 @@
  * SMS providers, e-mail), and the message a channel carries. A channel makes ONE attempt per
  * `send`: retries, backoff and the delivery record live in ../delivery, so a channel never sleeps.
  */
-import { z } from 'zod';
+import { secretRefName } from '../../../core/config/notify.ts';
 
 export type Language = 'zh-CN' | 'en';
 
@@ -51,19 +51,11 @@ export interface Channel {
   close?(): Promise<void>;
 }
 
-/**
- * A secret in the config is only ever a `${ENV_NAME}` reference, so no key is written in a file;
- * the caller resolves it (resolveSecret) when the channel is built.
- */
-export const secretRefSchema = z.string().regex(/^\$\{[A-Z_][A-Z0-9_]*\}$/, 'a secret must be an ${ENV_NAME} reference');
-
+/** A secret of the config (an `${ENV_NAME}` reference, core/config/notify.ts), resolved when the channel is built. */
 export function resolveSecret(ref: string, env: Record<string, string | undefined>): string {
-  const name = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(ref)?.[1];
+  const name = secretRefName(ref);
   if (!name) throw new Error(`not an \${ENV} reference: ${ref}`);
   const value = env[name];
   if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
   return value;
 }
-
-export const channelNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lowercase letters, digits, _ . -');
-export const timeoutSchema = z.number().int().min(1).default(10_000);

@@ -14,7 +14,8 @@ import { aliyunReferenceSignature, startFakeAliyunSms } from '../../../test/supp
 import { startFakeTencentSms } from '../../../test/support/fake-tencent-sms.ts';
 import type { NotifyMessage, Recipient } from './channel.ts';
 import { resolveSecret } from './channel.ts';
-import { channelConfigSchema, createChannel } from './index.ts';
+import { channelConfigSchema } from '../../../core/config/notify.ts';
+import { createChannel } from './index.ts';
 import { aliyunSignature } from './sms-aliyun.ts';
 
 const NOW = Date.parse('2026-12-03T02:15:00Z');

@@ -7,25 +7,14 @@
  * works when the text also contains `@<mobile>`. Answer `{"errcode":0,"errmsg":"ok"}`.
  */
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
-import { channelNameSchema, secretRefSchema, timeoutSchema, type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
+import type { DingtalkChannelConfig } from '../../../core/config/notify.ts';
+import { type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
 import { isFailure, postOnce } from './http.ts';
 import { robotResult } from './robot-answer.ts';
 
-export const DINGTALK_DEFAULT_URL = 'https://oapi.dingtalk.com/robot/send';
 /** 130101: sending too fast (20 a minute per robot). */
 const DINGTALK_BUSY_CODES = [-1, 130101];
 
-export const dingtalkChannelSchema = z.object({
-  type: z.literal('dingtalk'),
-  name: channelNameSchema,
-  url: z.url({ protocol: /^https?$/ }).default(DINGTALK_DEFAULT_URL),
-  accessToken: secretRefSchema,
-  /** The robot's 加签 secret (SEC...). */
-  secret: secretRefSchema,
-  timeoutMs: timeoutSchema,
-}).strict();
-export type DingtalkChannelConfig = z.infer<typeof dingtalkChannelSchema>;
 
 /** The `sign` parameter before URL encoding (URLSearchParams does that). */
 export function dingtalkSign(timestampMs: number, secret: string): string {

@@ -5,22 +5,9 @@
  * a lost connection is worth another attempt; a 5xx (no such mailbox, refused) is not.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import { z } from 'zod';
-import { channelNameSchema, secretRefSchema, timeoutSchema, type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
+import type { EmailChannelConfig } from '../../../core/config/notify.ts';
+import { type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
 
-export const emailChannelSchema = z.object({
-  type: z.literal('email'),
-  name: channelNameSchema,
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(587),
-  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
-  secure: z.boolean().default(false),
-  user: z.string().optional(),
-  password: secretRefSchema.optional(),
-  from: z.string().min(3),
-  timeoutMs: timeoutSchema,
-}).strict();
-export type EmailChannelConfig = z.infer<typeof emailChannelSchema>;
 
 export class EmailChannel implements Channel {
   readonly name: string;

@@ -1,17 +1,13 @@
-/** Every channel type, its config schema, and building one from config (secrets resolved from the environment). */
-import { z } from 'zod';
+/** Every channel type, and building one from its config (core/config/notify.ts) (secrets resolved from the environment). */
+import type { ChannelConfig } from '../../../core/config/notify.ts';
 import { resolveSecret, type Channel } from './channel.ts';
-import { DingtalkChannel, dingtalkChannelSchema } from './dingtalk.ts';
-import { EmailChannel, emailChannelSchema } from './email.ts';
-import { AliyunSmsChannel, aliyunSmsChannelSchema } from './sms-aliyun.ts';
-import { TencentSmsChannel, tencentSmsChannelSchema } from './sms-tencent.ts';
-import { WebhookChannel, webhookChannelSchema } from './webhook.ts';
-import { WecomChannel, wecomChannelSchema } from './wecom.ts';
+import { DingtalkChannel } from './dingtalk.ts';
+import { EmailChannel } from './email.ts';
+import { AliyunSmsChannel } from './sms-aliyun.ts';
+import { TencentSmsChannel } from './sms-tencent.ts';
+import { WebhookChannel } from './webhook.ts';
+import { WecomChannel } from './wecom.ts';
 
-export const channelConfigSchema = z.discriminatedUnion('type', [
-  webhookChannelSchema, wecomChannelSchema, dingtalkChannelSchema, aliyunSmsChannelSchema, tencentSmsChannelSchema, emailChannelSchema,
-]);
-export type ChannelConfig = z.infer<typeof channelConfigSchema>;
 export type ChannelType = ChannelConfig['type'];
 
 /** Channel types that need an address on the recipient (the robots and the webhook post to a group or system). */

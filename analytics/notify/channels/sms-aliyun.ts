@@ -8,28 +8,14 @@
  * `{"Code":"OK","Message":"OK","BizId":"...","RequestId":"..."}`; any other Code is a failure.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { channelNameSchema, secretRefSchema, timeoutSchema, type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
+import type { AliyunSmsChannelConfig } from '../../../core/config/notify.ts';
+import { type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
 import { isFailure, jsonAnswer, postOnce, retryableStatus } from './http.ts';
-import { smsPreflight, smsTemplatesSchema } from './sms.ts';
+import { smsPreflight } from './sms.ts';
 
-export const ALIYUN_SMS_DEFAULT_ENDPOINT = 'https://dysmsapi.aliyuncs.com/';
 /** Codes that a later attempt may get past (flow control, service busy). */
 const ALIYUN_RETRYABLE_CODES = ['Throttling.User', 'Throttling', 'ServiceUnavailable', 'isv.BUSINESS_LIMIT_CONTROL'];
 
-export const aliyunSmsChannelSchema = z.object({
-  type: z.literal('sms-aliyun'),
-  name: channelNameSchema,
-  endpoint: z.url({ protocol: /^https?$/ }).default(ALIYUN_SMS_DEFAULT_ENDPOINT),
-  regionId: z.string().default('cn-hangzhou'),
-  accessKeyId: secretRefSchema,
-  accessKeySecret: secretRefSchema,
-  /** The registered signature (签名), e.g. 某市水务. */
-  signName: z.string().min(1),
-  templates: smsTemplatesSchema,
-  timeoutMs: timeoutSchema,
-}).strict();
-export type AliyunSmsChannelConfig = z.infer<typeof aliyunSmsChannelSchema>;
 
 /** RFC 3986 percent-encoding as the RPC signature wants it. */
 export function aliyunPercentEncode(s: string): string {

@@ -9,28 +9,14 @@
  * `{"Response":{"SendStatusSet":[{"Code":"Ok",...}],"RequestId"}}` or `{"Response":{"Error":{"Code","Message"}}}`.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { z } from 'zod';
-import { channelNameSchema, secretRefSchema, timeoutSchema, type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
+import type { TencentSmsChannelConfig } from '../../../core/config/notify.ts';
+import { type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
 import { isFailure, jsonAnswer, postOnce, retryableStatus } from './http.ts';
-import { smsPreflight, smsTemplatesSchema } from './sms.ts';
+import { smsPreflight } from './sms.ts';
 
-export const TENCENT_SMS_DEFAULT_ENDPOINT = 'https://sms.tencentcloudapi.com/';
 const TENCENT_RETRYABLE_ERRORS = ['InternalError', 'RequestLimitExceeded', 'LimitExceeded.PhoneNumberThirtySecondLimit', 'ResourceUnavailable'];
 const CONTENT_TYPE = 'application/json; charset=utf-8';
 
-export const tencentSmsChannelSchema = z.object({
-  type: z.literal('sms-tencent'),
-  name: channelNameSchema,
-  endpoint: z.url({ protocol: /^https?$/ }).default(TENCENT_SMS_DEFAULT_ENDPOINT),
-  region: z.string().default('ap-guangzhou'),
-  secretId: secretRefSchema,
-  secretKey: secretRefSchema,
-  smsSdkAppId: z.string().min(1),
-  signName: z.string().min(1),
-  templates: smsTemplatesSchema,
-  timeoutMs: timeoutSchema,
-}).strict();
-export type TencentSmsChannelConfig = z.infer<typeof tencentSmsChannelSchema>;
 
 const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const hmac = (key: string | Buffer, s: string) => createHmac('sha256', key).update(s).digest();

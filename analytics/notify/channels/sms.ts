@@ -3,16 +3,8 @@
  * (id assigned by the provider) plus parameters, so the config maps each of our message templates
  * (`alarm`, `escalation`, `summary`, ...) to the provider's template id and the order of its parameters.
  */
-import { z } from 'zod';
+import type { SmsTemplates } from '../../../core/config/notify.ts';
 import type { DeliveryResult, NotifyMessage, Recipient } from './channel.ts';
-
-export const smsTemplatesSchema = z.record(z.string(), z.object({
-  /** The provider's template id (Alibaba: SMS_123456789; Tencent: 1234567). */
-  id: z.string().min(1),
-  /** Our parameter names in the template's order (Tencent's TemplateParamSet is positional; Alibaba's TemplateParam is keyed by these). */
-  params: z.array(z.string()).default([]),
-}));
-export type SmsTemplates = z.infer<typeof smsTemplatesSchema>;
 
 export interface SmsTemplateCall { id: string; params: [string, string][] }
 

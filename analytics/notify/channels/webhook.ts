@@ -5,18 +5,10 @@
  * Retry-After is passed on to the delivery queue, which waits that long before the next attempt.
  */
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
-import { channelNameSchema, secretRefSchema, timeoutSchema, type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
+import type { WebhookChannelConfig } from '../../../core/config/notify.ts';
+import { type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
 import { isFailure, postOnce, retryableStatus } from './http.ts';
 
-export const webhookChannelSchema = z.object({
-  type: z.literal('webhook'),
-  name: channelNameSchema,
-  url: z.url({ protocol: /^https?$/ }),
-  secret: secretRefSchema.optional(),
-  timeoutMs: timeoutSchema,
-}).strict();
-export type WebhookChannelConfig = z.infer<typeof webhookChannelSchema>;
 
 export function webhookSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

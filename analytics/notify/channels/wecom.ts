@@ -4,25 +4,16 @@
  * `{"msgtype":"markdown","markdown":{"content":"..."}}` (content at most 4096 bytes, UTF-8); the answer
  * is `{"errcode":0,"errmsg":"ok"}`. The robot key is the only credential (no signature).
  */
-import { z } from 'zod';
-import { channelNameSchema, secretRefSchema, timeoutSchema, type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
+import type { WecomChannelConfig } from '../../../core/config/notify.ts';
+import { type Channel, type DeliveryResult, type NotifyMessage, type Recipient } from './channel.ts';
 import { isFailure, postOnce } from './http.ts';
 import { robotResult } from './robot-answer.ts';
 import { truncateUtf8 } from './text.ts';
 
-export const WECOM_DEFAULT_URL = 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send';
 /** -1 system busy, 45009 API call frequency limit (20 messages a minute per robot). */
 const WECOM_BUSY_CODES = [-1, 45009];
 const WECOM_MARKDOWN_MAX_BYTES = 4096;
 
-export const wecomChannelSchema = z.object({
-  type: z.literal('wecom'),
-  name: channelNameSchema,
-  url: z.url({ protocol: /^https?$/ }).default(WECOM_DEFAULT_URL),
-  key: secretRefSchema,
-  timeoutMs: timeoutSchema,
-}).strict();
-export type WecomChannelConfig = z.infer<typeof wecomChannelSchema>;
 
 export class WecomChannel implements Channel {
   readonly name: string;

@@ -1,5 +1,6 @@
 /** Wall-clock time in the site's time zone, as comparable strings (no time-zone library needed). */
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+import type { WEEKDAYS } from '../../../core/config/notify.ts';
+
 export type Weekday = (typeof WEEKDAYS)[number];
 
 export interface LocalTime {
@@ -11,10 +12,6 @@ export interface LocalTime {
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();
-
-export function isTimeZone(tz: string): boolean {
-  try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); return true; } catch { return false; }
-}
 
 export function localTime(ms: number, timeZone: string): LocalTime {
   let f = formats.get(timeZone);

@@ -2,31 +2,8 @@
  * An on-call rota: a weekly schedule in the site's time zone, with dated overrides (holidays, swaps)
  * that replace it while they last, and a duty manager who is the last step of every escalation.
  */
-import { z } from 'zod';
-import { inDailyWindow, localTime, WEEKDAYS } from './local-time.ts';
-
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
-const localDateTime = z.string().regex(/^\d{4}-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d$/, 'YYYY-MM-DDTHH:MM (site time)');
-
-export const rotaSchema = z.object({
-  /** In escalation order: the first on call is notified first. */
-  weekly: z.array(z.object({
-    days: z.array(z.enum(WEEKDAYS)).min(1),
-    /** A shift with to ≤ from runs past midnight (into the next day). */
-    from: hhmm,
-    to: hhmm,
-    people: z.array(z.string()).min(1),
-  })).min(1),
-  overrides: z.array(z.object({
-    from: localDateTime,
-    to: localDateTime,
-    people: z.array(z.string()).min(1),
-    /** e.g. "National Day", "swap Wang ↔ Li" */
-    reason: z.string().optional(),
-  }).refine((o) => o.from < o.to, 'from must be before to')).default([]),
-  dutyManager: z.string(),
-}).strict();
-export type Rota = z.infer<typeof rotaSchema>;
+import { WEEKDAYS, type Rota } from '../../../core/config/notify.ts';
+import { inDailyWindow, localTime } from './local-time.ts';
 
 const previousDay = (d: (typeof WEEKDAYS)[number]) => WEEKDAYS[(WEEKDAYS.indexOf(d) + 6) % 7];
 

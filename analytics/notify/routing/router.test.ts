@@ -1,7 +1,8 @@
 /** Routing with an explicit clock: rota in the site's time zone, escalation, repeats, quiet hours, flood control, suppression, dedupe. */
 import { describe, expect, it } from 'vitest';
-import { onCallAt, type Rota } from './rota.ts';
-import { Router, routingSchema, type Outgoing, type RoutableAlarm, type RoutingConfig } from './router.ts';
+import { onCallAt } from './rota.ts';
+import { routingSchema, type Rota, type RoutingConfig } from '../../../core/config/notify.ts';
+import { Router, type Outgoing, type RoutableAlarm } from './router.ts';
 
 const MIN = 60_000;
 const TZ = 'Asia/Shanghai';

@@ -11,37 +11,12 @@
  * - Flood control: past `maxAlarms` alarm messages to one person within `windowMin`, further ones
  *   are held and sent as one summary when the window ends.
  */
-import { z } from 'zod';
+import type { RoutingConfig, Rule } from '../../../core/config/notify.ts';
 import { ALARM_PRIORITIES, type AlarmPriority } from '../../../core/state/alarm-store.ts';
-import { inDailyWindow, isTimeZone, localTime } from './local-time.ts';
-import { onCallAt, rotaSchema } from './rota.ts';
+import { inDailyWindow, localTime } from './local-time.ts';
+import { onCallAt } from './rota.ts';
 
 const MIN = 60_000;
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
-
-export const ruleSchema = z.object({
-  name: z.string(),
-  match: z.object({
-    types: z.array(z.string()).optional(),
-    minPriority: z.enum(ALARM_PRIORITIES as [AlarmPriority, ...AlarmPriority[]]).default('low'),
-    areas: z.array(z.string()).optional(),
-  }).default({ minPriority: 'low' }),
-  rota: z.string(),
-  channels: z.array(z.string()).min(1),
-  escalateAfterMin: z.number().positive(),
-  repeatEveryMin: z.number().positive().optional(),
-}).strict();
-
-export const routingSchema = z.object({
-  /** The site's time zone, for the rota and quiet hours. */
-  timeZone: z.string().refine(isTimeZone, 'not an IANA time zone'),
-  rotas: z.record(z.string(), rotaSchema),
-  rules: z.array(ruleSchema).min(1),
-  quietHours: z.object({ from: hhmm, to: hhmm, maxPriority: z.enum(ALARM_PRIORITIES as [AlarmPriority, ...AlarmPriority[]]).default('low') }).strict().optional(),
-  flood: z.object({ maxAlarms: z.number().int().min(1), windowMin: z.number().positive() }).strict().optional(),
-}).strict();
-export type RoutingConfig = z.infer<typeof routingSchema>;
-export type Rule = z.infer<typeof ruleSchema>;
 
 export interface RoutableAlarm {
   id: string;
