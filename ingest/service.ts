@@ -85,7 +85,15 @@ export class IngestService {
     this.metrics.outboxCapacity.set(config.ingest.outboxMaxReadings);
     this.metrics.outboxDepth.set(this.outbox.depth);
     if (this.outbox.depth > 0) log.info({ depth: this.outbox.depth }, 'outbox holds readings from before the restart; writing them first');
-    this.deadLetters = new DeadLetterStore(this.outbox.db);
+    this.deadLetters = new DeadLetterStore(this.outbox.db, {
+      onCapped: (source, state, { bytes, cap, dropped }) => this.condition({
+        id: `ingest.dead_letters_capped:${source}`, type: 'ingest.dead_letters_capped', state, ts: Date.now(), priority: 'medium',
+        message: state === 'raise'
+          ? `source ${source} holds ${bytes} bytes of dead letters (cap ${cap}): its further rejected input is counted, not kept`
+          : `source ${source} has room for dead letters again`,
+        evidence: { source, bytes, cap, dropped },
+      }),
+    });
     this.pipeline = new Pipeline({
       topology: this.topology, outbox: this.outbox, deadLetters: this.deadLetters, metrics: this.metrics,
       log: log.child({ component: 'pipeline' }), maxFutureMs: config.ingest.maxFutureMs,
@@ -181,7 +189,7 @@ export class IngestService {
           this.checkOutbox();
         }
       },
-      reject: (source: string, input: UndecodableInput) => this.pipeline.reject(source, input),
+      reject: (source: string, input: UndecodableInput | readonly UndecodableInput[]) => this.pipeline.reject(source, input),
       condition: (c: Condition) => this.condition(c),
       sensorsStatus: (source, sensors, status, ts) => {
         this.bus?.publish(statusTopic(source), JSON.stringify({ source, sensors, status, ts }), { qos: 1 });

@@ -112,11 +112,14 @@ export class Pipeline {
     return { accepted: accepted.length, duplicates, rejected };
   }
 
-  /** Input that never became a reading (undecodable payload, unknown topic). */
-  reject(source: string, input: UndecodableInput): void {
-    this.o.deadLetters.add({ at: Date.now(), source, origin: input.origin, field: 'payload', reason: input.reason, raw: input.raw });
-    this.o.metrics.readingsRejected.inc({ source, reason: 'payload' });
-    this.logRejections(source, [{ index: -1, field: 'payload', reason: `${input.origin}: ${input.reason}` }]);
+  /** Input that never became a reading (undecodable payload, unknown topic); a list in one commit. */
+  reject(source: string, input: UndecodableInput | readonly UndecodableInput[]): void {
+    const inputs = Array.isArray(input) ? input as readonly UndecodableInput[] : [input as UndecodableInput];
+    if (inputs.length === 0) return;
+    const at = Date.now();
+    this.o.deadLetters.addMany(inputs.map((i) => ({ at, source, origin: i.origin, field: 'payload', reason: i.reason, raw: i.raw })));
+    this.o.metrics.readingsRejected.inc({ source, reason: 'payload' }, inputs.length);
+    this.logRejections(source, inputs.map((i) => ({ index: -1, field: 'payload', reason: `${i.origin}: ${i.reason}` })));
   }
 
   // One log line per source and second at most, so a flood of bad input cannot flood the log.

@@ -25,8 +25,11 @@ export interface SourceContext {
   metrics: Metrics;
   /** Validate, convert, de-duplicate and make durable. Throws BackpressureError when the outbox is full. */
   submit(source: string, readings: RawReading[]): Promise<SubmitResult>;
-  /** Count and keep input that never became a reading. */
-  reject(source: string, input: UndecodableInput): void;
+  /**
+   * Count and keep input that never became a reading. A list is kept in one commit: a source
+   * passes all the rejections of one message or upload at once, never one call per element.
+   */
+  reject(source: string, input: UndecodableInput | readonly UndecodableInput[]): void;
   /** Report a condition (session lost, subscription silent, node death) towards the alarm manager. */
   condition(c: Condition): void;
   /** Mark sensors stale/unavailable (Sparkplug death, OPC UA session lost) without inventing values. */

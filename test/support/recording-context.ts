@@ -33,7 +33,10 @@ export class RecordingContext implements SourceContext {
     });
     return result;
   }
-  reject(_source: string, input: UndecodableInput): void { this.undecodable.push(input); }
+  reject(_source: string, input: UndecodableInput | readonly UndecodableInput[]): void {
+    if (Array.isArray(input)) this.undecodable.push(...(input as readonly UndecodableInput[]));
+    else this.undecodable.push(input as UndecodableInput);
+  }
   condition(c: Condition): void { this.conditions.push(c); }
   sensorsStatus(source: string, sensors: string[], status: 'online' | 'offline', ts: number): void {
     this.statuses.push({ source, sensors, status, ts });

@@ -14,14 +14,10 @@ import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../
 import { compilePattern, matchTopic, type CompiledPattern } from './topic-pattern.ts';
 import { PayloadDecoder } from './decode.ts';
 import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
+import { rawForRejection } from '../common/mqtt/raw-payload.ts';
 
-/** Longest raw payload kept with a rejection. */
-const MAX_RAW = 8192;
-
-export function rawForRejection(payload: Buffer): string {
-  if (payload.length <= MAX_RAW) return payload.toString('utf8');
-  return `${payload.subarray(0, MAX_RAW).toString('utf8')}... (${payload.length} bytes, truncated)`;
-}
+/** Problems of one message spelled out in its dead letter; the rest are counted. */
+const PROBLEMS_SHOWN = 20;
 
 interface Route {
   pattern: CompiledPattern;
@@ -122,10 +118,16 @@ export class MqttSource implements Source {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const { readings, problems } = route.decoder.decode({ topic, payload, topicSensor });
       if (problems.length) {
+        // One dead letter per message, whatever the number of bad elements in it: a message of N
+        // bad elements must not cost N commits and N copies of its payload.
+        this.undecodable += problems.length;
         const raw = rawForRejection(payload);
-        for (const p of problems) {
-          this.undecodable++;
-          ctx.reject(this.name, { origin: p.origin, reason: p.reason, raw });
+        if (problems.length === 1) ctx.reject(this.name, { origin: problems[0].origin, reason: problems[0].reason, raw });
+        else {
+          // An element's origin is `<topic>[i]`: the topic is said once, as the dead letter's origin.
+          const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `${p.origin.startsWith(topic) ? p.origin.slice(topic.length) : p.origin} ${p.reason}`.trimStart());
+          const more = problems.length > PROBLEMS_SHOWN ? `; and ${problems.length - PROBLEMS_SHOWN} more` : '';
+          ctx.reject(this.name, { origin: topic, reason: `${problems.length} problems: ${shown.join('; ')}${more}`, raw });
         }
       }
       this.readings += readings.length;

@@ -38,7 +38,7 @@ import { addressOf } from '../address.ts';
 import { SECURITY_MODE, SECURITY_POLICY } from '../../../core/opcua-security.ts';
 import type { RawReading } from '../../../core/model/reading.ts';
 import type { SensorInfo } from '../../../core/topology/topology.ts';
-import { BackpressureError } from '../../pipeline/contract.ts';
+import { BackpressureError, type UndecodableInput } from '../../pipeline/contract.ts';
 import { toRawReading } from './values.ts';
 import { ServerTrustStore, readCertificateFile, rejectedFolderOf, trustedFolderOf } from './trust.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceState, SourceStatus } from '../types.ts';
@@ -571,6 +571,7 @@ export class OpcuaSource implements Source {
     this.lastActivityAt = Date.now();
     if (this.state === 'silent' || this.raised.has(this.conditionId('subscription_silent'))) this.onSilenceEnded();
     const readings: RawReading[] = [];
+    const rejected: UndecodableInput[] = [];
     for (const data of message.notificationData ?? []) {
       if (!(data instanceof DataChangeNotification)) continue;
       for (const item of data.monitoredItems ?? []) {
@@ -588,12 +589,14 @@ export class OpcuaSource implements Source {
         }
         const r = toRawReading(sensor, item.value, () => ctx.now());
         if ('reason' in r) {
-          ctx.reject(this.name, { origin: nodeId!, reason: `sensor ${sensor}: ${r.reason}`, raw: safeString(item.value.value?.value) });
+          rejected.push({ origin: nodeId!, reason: `sensor ${sensor}: ${r.reason}`, raw: safeString(item.value.value?.value) });
         } else {
           readings.push(r.reading);
         }
       }
     }
+    // The rejections of one publish response in one commit.
+    if (rejected.length) ctx.reject(this.name, rejected);
     if (readings.length === 0) return;
     this.lastDataAt = ctx.now();
     this.enqueue(readings);

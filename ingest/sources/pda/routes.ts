@@ -327,16 +327,14 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
       });
     }
 
-    // 5. Keep what was refused here for inspection (after submit: a 503 must not dead-letter twice).
+    // 5. Keep what was refused here for inspection (after submit: a 503 must not dead-letter twice),
+    //    all of the upload in one commit.
     const pipelineRejected = new Set(submittedIndex);
-    for (const res of results) {
-      if (res.status !== 'rejected' || pipelineRejected.has(res.index)) continue;
-      ctx.reject(source, {
-        origin: `pda device ${deviceId}${readerId ? ` reader ${readerId}` : ''} item ${res.index}`,
-        reason: `${res.field}: ${res.reason}`,
-        raw: safeJson(rawItems[res.index]),
-      });
-    }
+    ctx.reject(source, results.filter((res) => res.status === 'rejected' && !pipelineRejected.has(res.index)).map((res) => ({
+      origin: `pda device ${deviceId}${readerId ? ` reader ${readerId}` : ''} item ${res.index}`,
+      reason: `${res.field}: ${res.reason}`,
+      raw: safeJson(rawItems[res.index]),
+    })));
 
     const totals = { items: results.length, accepted: 0, duplicates: 0, rejected: 0, flagged: 0 };
     for (const r of results) {

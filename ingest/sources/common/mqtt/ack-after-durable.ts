@@ -32,12 +32,17 @@ import type { Logger } from 'pino';
 import type { RawReading } from '../../../../core/model/reading.ts';
 import { BackpressureError } from '../../../pipeline/contract.ts';
 
-/** What a source makes of one message: the readings to submit, possibly none. Must not throw. */
+/** What a source makes of one message: the readings to submit, possibly none. Should not throw. */
 export type MessageDecoder = (packet: IPublishPacket) => RawReading[];
 
 export interface AckAfterDurableOptions {
   client: MqttClient;
   decode: MessageDecoder;
+  /**
+   * Keep a message whose decoder threw (a bug) in the dead letters, before it is acknowledged.
+   * When this throws too (disk full), the message is not acknowledged and the broker redelivers it.
+   */
+  deadLetter: (packet: IPublishPacket, err: Error) => void;
   submit: (readings: RawReading[]) => Promise<unknown>;
   log: Logger;
   /** Readings per submit at most. */
@@ -61,6 +66,8 @@ interface PendingAck {
 interface Batch {
   readings: RawReading[];
   acks: PendingAck[];
+  /** Set when a message of the batch could be neither decoded nor dead-lettered: nothing of it is acknowledged. */
+  failed?: Error;
 }
 
 /**
@@ -112,15 +119,20 @@ export class AckAfterDurable {
 
   private onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
     this.stats.messages++;
-    let readings: RawReading[];
+    const batch = (this.open ??= { readings: [], acks: [] });
+    let readings: RawReading[] = [];
     try {
       readings = this.o.decode(packet);
     } catch (e) {
-      // A decoder bug must not stall the connection; the message is acknowledged and logged.
-      this.o.log.error({ err: (e as Error).message, topic: packet.topic }, 'message decoder failed');
-      readings = [];
+      // A decoder bug must not stall the connection, nor lose the message: it is acknowledged once
+      // its raw payload is in the dead letters.
+      this.o.log.error({ err: (e as Error).message, topic: packet.topic }, 'message decoder failed; payload kept in the dead letters');
+      try {
+        this.o.deadLetter(packet, e as Error);
+      } catch (dl) {
+        batch.failed = new Error(`message on ${packet.topic} could be neither decoded nor dead-lettered: ${(dl as Error).message}`);
+      }
     }
-    const batch = (this.open ??= { readings: [], acks: [] });
     for (const r of readings) batch.readings.push(r);
     this.unsettled += readings.length;
     if (packet.qos > 0 && packet.messageId !== undefined) {
@@ -146,6 +158,12 @@ export class AckAfterDurable {
     this.open = undefined;
     if (!batch) return;
     const n = batch.readings.length;
+    if (batch.failed) {
+      this.unsettled -= n;
+      this.refused(batch.failed, batch);
+      this.releaseHeld();
+      return;
+    }
     if (n === 0) {
       for (const a of batch.acks) a.durable = true;
       this.drainAcks();
@@ -162,13 +180,17 @@ export class AckAfterDurable {
     ).finally(() => {
       this.unsettled -= n;
       this.inflight.delete(done);
-      if (this.held && this.unsettled < this.maxUnsettled) {
-        const proceed = this.held;
-        this.held = undefined;
-        proceed();
-      }
+      this.releaseHeld();
     });
     this.inflight.add(done);
+  }
+
+  private releaseHeld(): void {
+    if (this.held && this.unsettled < this.maxUnsettled) {
+      const proceed = this.held;
+      this.held = undefined;
+      proceed();
+    }
   }
 
   private drainAcks(): void {

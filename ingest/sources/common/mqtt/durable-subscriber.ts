@@ -11,6 +11,7 @@ import type { Metrics } from '../../../metrics.ts';
 import { mqttConnectOptions, type BrokerAddress } from '../../../../core/bus/mqtt-client.ts';
 import type { SourceContext, SourceState } from '../../types.ts';
 import { AckAfterDurable, type AckStats, type MessageDecoder } from './ack-after-durable.ts';
+import { rawForRejection } from './raw-payload.ts';
 
 export interface DurableSubscriberOptions {
   name: string;
@@ -81,6 +82,7 @@ export class DurableSubscriber {
     this.acks = new AckAfterDurable({
       client,
       decode: o.decode,
+      deadLetter: (packet, err) => o.ctx.reject(o.name, { origin: packet.topic, reason: `decoder failed: ${err.message}`, raw: rawForRejection(packet.payload) }),
       submit: (readings) => o.ctx.submit(o.name, readings),
       log: o.log,
       pauseMinMs: o.pauseMinMs,
