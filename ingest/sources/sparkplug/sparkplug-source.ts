@@ -1,85 +1,29 @@
 /**
  * The Sparkplug B source: a Sparkplug 3.0 host application (spBv1.0) reading edge nodes and
- * devices of field gateways. It keeps, per edge node, the metric aliases from the births, the
- * birth/death sequence (bdSeq) and the message sequence (seq); it asks a node to rebirth when its
- * state is unknown or a message was missed, and marks a dead node's sensors offline.
+ * devices of field gateways. It keeps, per edge node the topology knows, the metric aliases from the
+ * births, the birth/death sequence (bdSeq) and the message sequence (seq); it asks a node to rebirth
+ * when its state is unknown or a message was missed, and marks a dead node's sensors offline.
+ * Messages of nodes and devices no sensor is read from are counted and dropped.
  *
- * Messages are acknowledged only once their readings are durable, as in the MQTT source (shared
- * code in ../common/mqtt/ack-after-durable.ts and ../common/mqtt/durable-subscriber.ts).
+ * Beside it: payload.ts reads the wire format (topics, protobuf, metric values); nodes.ts keeps what
+ * is known of each node. Messages are acknowledged only once their readings are durable, as in the
+ * MQTT source (shared code in ../common/mqtt/ack-after-durable.ts and ../common/mqtt/durable-subscriber.ts).
  */
-import sparkplug from 'sparkplug-payload';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Quality, RawReading } from '../../../core/model/reading.ts';
-import { sparkplugAddressKey, type SparkplugAddress, type SparkplugSourceConfig } from './config.ts';
-import { addressOf } from '../address.ts';
+import type { RawReading } from '../../../core/model/reading.ts';
+import type { SparkplugSourceConfig } from './config.ts';
 import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
-import type { SensorInfo } from '../../../core/topology/topology.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../types.ts';
+import type { UndecodableInput } from '../../pipeline/contract.ts';
 import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
-import { qualityFromAny } from '../common/mqtt/quality.ts';
+import {
+  NAMESPACE, aliasMap, decodePayload, longToNumber, metricValue, parseTopic, payloadJson, rebirthCommand,
+  type Metric, type Payload, type SparkplugTopic,
+} from './payload.ts';
+import { SparkplugNodes, type NodeState } from './nodes.ts';
 
-const spb = sparkplug.get('spBv1.0')!;
-type Payload = ReturnType<typeof spb.decodePayload>;
-type Metric = NonNullable<Payload['metrics']>[number];
-
-export const NAMESPACE = 'spBv1.0';
-const REBIRTH_METRIC = 'Node Control/Rebirth';
-/** Sparkplug data types that carry a number (booleans as 0/1). */
-const NUMERIC_TYPES = new Set(['Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'Float', 'Double', 'Boolean', 'DateTime']);
-
-/** A 64-bit protobuf integer (long.js) as found in decoded payloads. */
-interface LongLike { low: number; high: number; unsigned: boolean }
-
-function isLong(v: unknown): v is LongLike {
-  return typeof v === 'object' && v !== null && typeof (v as LongLike).low === 'number' && typeof (v as LongLike).high === 'number';
-}
-
-/** A protobuf 64-bit value as a number; Int64 values arrive as unsigned Longs and are read signed. */
-export function longToNumber(v: unknown, signed = false): number | undefined {
-  if (typeof v === 'number') return v;
-  if (!isLong(v)) return undefined;
-  const high = signed ? v.high | 0 : v.high >>> 0;
-  return high * 0x1_0000_0000 + (v.low >>> 0);
-}
-
-/** Quality from a metric's `Quality` property: 192 (OPC DA good) is good, 64–127 uncertain, the rest bad (e.g. 0, 500 stale). */
-function qualityFromProperty(q: unknown): Quality {
-  const n = longToNumber(q);
-  if (n === undefined) return typeof q === 'string' ? qualityFromAny(q) ?? 'bad' : 'bad';
-  if (n < 256 && (n & 0xc0) === 0xc0) return 'good';
-  if (n < 256 && (n & 0xc0) === 0x40) return 'uncertain';
-  return 'bad';
-}
-
-interface SparkplugTopic {
-  group: string;
-  type: string;
-  node: string;
-  device?: string;
-}
-
-export function parseTopic(topic: string): SparkplugTopic | undefined {
-  const p = topic.split('/');
-  if (p[0] !== NAMESPACE || p.length < 4 || p.length > 5) return undefined;
-  return { group: p[1], type: p[2], node: p[3], device: p[4] };
-}
-
-interface NodeState {
-  group: string;
-  node: string;
-  /** An NBIRTH has been seen and no NDEATH since. */
-  born: boolean;
-  bdSeq?: number;
-  lastSeq?: number;
-  /** Metric aliases per device ('' for the node itself): alias → metric name. */
-  aliases: Map<string, Map<number, string>>;
-  /** Last value per metric key, for a null metric reported as the last value with bad quality. */
-  lastValues: Map<string, number>;
-  /** Sensors seen through the fallback id `<group>.<node>[.<device>].<metric>`, per device. */
-  seenSensors: Map<string, Set<string>>;
-  lastRebirthRequestAt: number;
-}
+export { NAMESPACE, longToNumber, parseTopic } from './payload.ts';
 
 export interface SparkplugSourceOptions {
   reconnectPeriodMs?: number;
@@ -87,14 +31,14 @@ export interface SparkplugSourceOptions {
   connectWaitMs?: number;
 }
 
-const nodeKey = (group: string, node: string) => `${group}/${node}`;
-
 export class SparkplugSource implements Source {
   readonly type = 'sparkplug' as const;
   readonly name: string;
   readonly clientId: string;
   private readonly broker: BrokerAddress;
-  private readonly nodes = new Map<string, NodeState>();
+  private nodes?: SparkplugNodes;
+  /** Rejections of the message being decoded: kept in one commit when it is done. */
+  private messageRejects: UndecodableInput[] = [];
   private subscriber?: DurableSubscriber;
   private ctx?: SourceContext;
   private log?: Logger;
@@ -102,7 +46,7 @@ export class SparkplugSource implements Source {
   private stateTs = 0;
   private lastDataAt: number | null = null;
   private stopping = false;
-  private readonly counts = { messages: 0, readings: 0, rejected: 0, rebirthRequests: 0, staleDeaths: 0, sequenceGaps: 0, unmappedMetrics: 0, nullMetricsSkipped: 0 };
+  private readonly counts = { messages: 0, readings: 0, rejected: 0, rebirthRequests: 0, staleDeaths: 0, sequenceGaps: 0, unmappedMetrics: 0, nullMetricsSkipped: 0, unknownNodes: 0, unknownDevices: 0 };
 
   constructor(readonly config: SparkplugSourceConfig, platformBroker: BrokerAddress, private readonly opts: SparkplugSourceOptions = {}) {
     this.name = config.name;
@@ -121,6 +65,7 @@ export class SparkplugSource implements Source {
   async start(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
     this.log = ctx.log.child({ component: 'sparkplug', source: this.name });
+    this.nodes = new SparkplugNodes(ctx.topology);
     this.subscriber = new DurableSubscriber({
       name: this.name,
       type: 'sparkplug',
@@ -165,20 +110,20 @@ export class SparkplugSource implements Source {
 
   private reject(origin: string, reason: string, raw: string): void {
     this.counts.rejected++;
-    this.ctx!.reject(this.name, { origin, reason, raw });
-  }
-
-  private nodeState(group: string, node: string): NodeState {
-    const key = nodeKey(group, node);
-    let s = this.nodes.get(key);
-    if (!s) {
-      s = { group, node, born: false, aliases: new Map(), lastValues: new Map(), seenSensors: new Map(), lastRebirthRequestAt: -Infinity };
-      this.nodes.set(key, s);
-    }
-    return s;
+    this.messageRejects.push({ origin, reason, raw });
   }
 
   private decode(packet: IPublishPacket): RawReading[] {
+    try {
+      return this.decodeMessage(packet);
+    } finally {
+      const rejects = this.messageRejects;
+      this.messageRejects = [];
+      if (rejects.length) this.ctx!.reject(this.name, rejects);
+    }
+  }
+
+  private decodeMessage(packet: IPublishPacket): RawReading[] {
     const ctx = this.ctx!;
     this.counts.messages++;
     if (packet.topic === this.stateTopic) {
@@ -193,15 +138,18 @@ export class SparkplugSource implements Source {
       this.reject(packet.topic, 'topic: not a Sparkplug B topic (spBv1.0/<group>/<type>/<node>[/<device>])', payloadBytes.toString('base64'));
       return [];
     }
+    // Nodes and devices no sensor is read from get no state, no rebirth request and no condition.
+    if (!this.nodes!.knowsNode(t.group, t.node)) { this.counts.unknownNodes++; return []; }
+    if (t.device !== undefined && !this.nodes!.knowsDevice(t.group, t.node, t.device)) { this.counts.unknownDevices++; return []; }
     let payload: Payload;
     try {
-      payload = spb.decodePayload(payloadBytes);
+      payload = decodePayload(payloadBytes);
     } catch (e) {
       this.reject(packet.topic, `payload: not a Sparkplug B payload (${(e as Error).message})`, payloadBytes.toString('base64'));
       return [];
     }
     this.lastDataAt = ctx.now();
-    const state = this.nodeState(t.group, t.node);
+    const state = this.nodes!.state(t.group, t.node);
     switch (t.type) {
       case 'NBIRTH': return this.onNodeBirth(t, state, payload, packet.topic);
       case 'DBIRTH': return this.onDeviceBirth(t, state, payload, packet.topic);
@@ -250,8 +198,7 @@ export class SparkplugSource implements Source {
     state.lastRebirthRequestAt = now;
     this.counts.rebirthRequests++;
     const topic = `${NAMESPACE}/${state.group}/NCMD/${state.node}`;
-    const payload = spb.encodePayload({ timestamp: now, metrics: [{ name: REBIRTH_METRIC, type: 'Boolean', value: true }] });
-    client.publish(topic, Buffer.from(payload), { qos: 0 });
+    client.publish(topic, rebirthCommand(now), { qos: 0 });
     this.log!.info({ group: state.group, node: state.node, reason }, 'requested a Sparkplug rebirth');
   }
 
@@ -259,13 +206,13 @@ export class SparkplugSource implements Source {
     const ctx = this.ctx!;
     // A new life of the node: all aliases (its devices' too) come again with the births.
     state.born = true;
-    state.aliases = new Map([['', this.aliasMap(payload)]]);
+    state.aliases = new Map([['', aliasMap(payload)]]);
     state.lastSeq = longToNumber(payload.seq);
     const bdSeq = payload.metrics?.find((m) => m.name === 'bdSeq');
     state.bdSeq = bdSeq ? longToNumber(bdSeq.value) : undefined;
     const ts = this.payloadTime(payload);
     const readings = this.metricsToReadings(t, state, payload, topic);
-    ctx.sensorsStatus(this.name, this.sensorsOf(t.group, t.node, '', state), 'online', ts);
+    ctx.sensorsStatus(this.name, this.nodes!.sensorsOf(state, ''), 'online', ts);
     ctx.condition({
       id: `sparkplug.node_death:${t.group}/${t.node}`, type: 'sparkplug.node_death', state: 'clear', ts,
       message: `Sparkplug edge node ${t.group}/${t.node} is online (NBIRTH)`,
@@ -278,10 +225,10 @@ export class SparkplugSource implements Source {
     const device = t.device ?? '';
     this.checkSeq(state, payload, topic);
     if (!state.born) this.requestRebirth(state, `DBIRTH of ${device} without an NBIRTH`);
-    state.aliases.set(device, this.aliasMap(payload));
+    state.aliases.set(device, aliasMap(payload));
     const ts = this.payloadTime(payload);
     const readings = this.metricsToReadings(t, state, payload, topic);
-    ctx.sensorsStatus(this.name, this.sensorsOf(t.group, t.node, device, state), 'online', ts);
+    ctx.sensorsStatus(this.name, this.nodes!.sensorsOf(state, device), 'online', ts);
     ctx.condition({
       id: `sparkplug.device_death:${t.group}/${t.node}/${device}`, type: 'sparkplug.device_death', state: 'clear', ts,
       message: `Sparkplug device ${t.group}/${t.node}/${device} is online (DBIRTH)`,
@@ -310,7 +257,7 @@ export class SparkplugSource implements Source {
     state.born = false;
     state.aliases = new Map();
     state.lastSeq = undefined;
-    ctx.sensorsStatus(this.name, this.sensorsOf(t.group, t.node, undefined, state), 'offline', ts);
+    ctx.sensorsStatus(this.name, this.nodes!.sensorsOf(state, undefined), 'offline', ts);
     ctx.condition({
       id: `sparkplug.node_death:${t.group}/${t.node}`, type: 'sparkplug.node_death', state: 'raise', ts, priority: 'medium',
       message: `Sparkplug edge node ${t.group}/${t.node} is offline (NDEATH); its sensors have no current values`,
@@ -324,47 +271,15 @@ export class SparkplugSource implements Source {
     this.checkSeq(state, payload, topic);
     state.aliases.delete(device);
     const ts = this.payloadTime(payload);
-    ctx.sensorsStatus(this.name, this.sensorsOf(t.group, t.node, device, state), 'offline', ts);
+    ctx.sensorsStatus(this.name, this.nodes!.sensorsOf(state, device), 'offline', ts);
     ctx.condition({
       id: `sparkplug.device_death:${t.group}/${t.node}/${device}`, type: 'sparkplug.device_death', state: 'raise', ts, priority: 'medium',
       message: `Sparkplug device ${t.group}/${t.node}/${device} is offline (DDEATH); its sensors have no current values`,
     });
   }
 
-  private aliasMap(payload: Payload): Map<number, string> {
-    const map = new Map<number, string>();
-    for (const m of payload.metrics ?? []) {
-      const alias = longToNumber(m.alias);
-      if (m.name && alias !== undefined) map.set(alias, m.name);
-    }
-    return map;
-  }
-
   private payloadTime(payload: Payload): number {
     return longToNumber(payload.timestamp) ?? this.ctx!.now();
-  }
-
-  private sensorFor(t: SparkplugTopic, metric: string): SensorInfo | undefined {
-    const topology = this.ctx!.topology;
-    return topology.sensorsByAddress('sparkplug', (a) => sparkplugAddressKey(a as unknown as SparkplugAddress)).get(sparkplugAddressKey({ ...t, metric }))
-      ?? topology.sensors.get(`${t.group}.${t.node}${t.device ? `.${t.device}` : ''}.${metric}`);
-  }
-
-  /**
-   * Sensors of a node (device undefined: the node and all its devices) or of one device ('' is
-   * the node itself): those whose source address names it, and those seen through the fallback id.
-   */
-  private sensorsOf(group: string, node: string, device: string | undefined, state: NodeState): string[] {
-    const out = new Set<string>();
-    for (const s of this.ctx!.topology.sensors.values()) {
-      const a = addressOf<SparkplugAddress>(s, 'sparkplug');
-      if (!a || a.group !== group || a.node !== node) continue;
-      if (device === undefined || (a.device ?? '') === device) out.add(s.id);
-    }
-    for (const [d, ids] of state.seenSensors) {
-      if (device === undefined || d === device) for (const id of ids) out.add(id);
-    }
-    return [...out];
   }
 
   private metricsToReadings(t: SparkplugTopic, state: NodeState, payload: Payload, topic: string): RawReading[] {
@@ -390,53 +305,37 @@ export class SparkplugSource implements Source {
     if (unknownAliases.length) {
       this.requestRebirth(state, `unknown aliases ${unknownAliases.join(', ')}`);
       this.reject(topic, `metric: unknown alias${unknownAliases.length > 1 ? 'es' : ''} ${unknownAliases.join(', ')} (no birth seen for this ${t.device ? 'device' : 'node'} since it started; rebirth requested)`,
-        JSON.stringify(payload, (_k, v) => (isLong(v) ? longToNumber(v) : v)));
+        payloadJson(payload));
     }
     this.counts.readings += readings.length;
     return readings;
   }
 
   private metricToReading(t: SparkplugTopic, state: NodeState, name: string, m: Metric, payloadTs: number | undefined, topic: string): RawReading | undefined {
-    const sensor = this.sensorFor(t, name);
+    const sensor = this.nodes!.sensorFor(t, name);
     if (!sensor) {
       // Nodes publish many metrics no sensor follows (bdSeq, Node Control/*, properties).
       this.counts.unmappedMetrics++;
       return undefined;
     }
-    if (!sensor.source || sensor.source.type !== 'sparkplug') {
-      let seen = state.seenSensors.get(t.device ?? '');
-      if (!seen) { seen = new Set(); state.seenSensors.set(t.device ?? '', seen); }
-      seen.add(sensor.id);
-    }
+    this.nodes!.seen(state, t.device ?? '', sensor);
     // Transient metrics are, by the specification, not to be historised.
     if (m.isTransient) return undefined;
     const ts = longToNumber(m.timestamp) ?? payloadTs ?? this.ctx!.now();
     const key = `${t.device ?? ''}|${name}`;
-    const props = m.properties as Record<string, { value?: unknown }> | undefined;
-    const qualityProp = props?.Quality ?? props?.quality;
-    let quality: Quality = qualityProp ? qualityFromProperty(qualityProp.value) : 'good';
-    let value: number | undefined;
-    if (m.value === null || m.value === undefined || m.isNull) {
-      // A null metric: the value is unknown. Report the last known value as bad rather than invent one.
-      value = state.lastValues.get(key);
-      if (value === undefined) { this.counts.nullMetricsSkipped++; return undefined; }
-      quality = 'bad';
-    } else if (!NUMERIC_TYPES.has(m.type)) {
-      this.reject(`${topic}#${name}`, `value: metric ${name} is of type ${m.type}, not a number (sensor ${sensor.id})`, String(m.value).slice(0, 200));
+    const v = metricValue(name, m, sensor.id);
+    if ('reason' in v) {
+      this.reject(`${topic}#${name}`, `value: ${v.reason}`, String(m.value).slice(0, 200));
       return undefined;
-    } else if (typeof m.value === 'boolean') {
-      value = m.value ? 1 : 0;
-    } else {
-      value = longToNumber(m.value, m.type === 'Int64');
-      if (value === undefined || !Number.isFinite(value)) {
-        this.reject(`${topic}#${name}`, `value: metric ${name} has no numeric value`, String(m.value).slice(0, 200));
-        return undefined;
-      }
-      // A 32-bit float holds about 7 significant digits: 0.45 arrives as 0.44999998807907104.
-      if (m.type === 'Float') value = Number(value.toPrecision(7));
     }
-    state.lastValues.set(key, value);
-    return { sensor: sensor.id, ts, value, quality };
+    if ('isNull' in v) {
+      // A null metric: the value is unknown. Report the last known value as bad rather than invent one.
+      const last = state.lastValues.get(key);
+      if (last === undefined) { this.counts.nullMetricsSkipped++; return undefined; }
+      return { sensor: sensor.id, ts, value: last, quality: 'bad' };
+    }
+    state.lastValues.set(key, v.value);
+    return { sensor: sensor.id, ts, value: v.value, quality: v.quality };
   }
 
   async stop(): Promise<void> {
@@ -447,7 +346,6 @@ export class SparkplugSource implements Source {
   status(): SourceStatus {
     const s = this.subscriber;
     const acks = s?.ackStats();
-    const nodes = [...this.nodes.values()];
     return {
       name: this.name,
       type: 'sparkplug',
@@ -460,8 +358,8 @@ export class SparkplugSource implements Source {
         filters: this.filters,
         connections: s?.connections ?? 0,
         paused: s?.acks?.paused ?? false,
-        nodesOnline: nodes.filter((n) => n.born).length,
-        nodesKnown: nodes.length,
+        nodesOnline: this.nodes?.online ?? 0,
+        nodesKnown: this.nodes?.known ?? 0,
         ...this.counts,
         acked: acks?.acked ?? 0,
         pendingAcks: s?.acks?.pendingAcks ?? 0,

@@ -231,6 +231,27 @@ describe.each([
     expect(source.status().detail).toMatchObject({ rejected: 1, rebirthRequests: 1 });
   });
 
+  it('keeps no state for nodes and devices the topology does not know: counted and dropped, no rebirth, no condition', async () => {
+    const ctx = new RecordingContext(topology);
+    const source = await startSource(ctx);
+    for (let i = 0; i < 20; i++) {
+      const rogue = await edgeNode(`ROGUE${i}`, 1);
+      await rogue.nodeBirth([{ name: 'Level', alias: 1, type: 'Float', value: 1, timestamp: T0 }], T0);
+      await rogue.data([{ alias: 9, type: 'Float', value: 2, timestamp: T0 + 1000 }], { seq: 40 });
+      await rogue.nodeDeath(1);
+    }
+    // A device no sensor belongs to, on a node the topology knows.
+    const edge = await edgeNode('N1');
+    await edge.nodeBirth(N1_BIRTH, T0);
+    await edge.deviceBirth('rogue-device', [{ name: 'Chlorine', alias: 50, type: 'Float', value: 0.5, timestamp: T0 }], T0);
+    await edge.deviceDeath('rogue-device', T0 + 5000);
+    await waitFor(() => Number(source.status().detail!.unknownDevices) === 2, 5000, 20, 'the unknown device\'s messages counted');
+    expect(source.status().detail).toMatchObject({ nodesKnown: 1, unknownNodes: 60, unknownDevices: 2, rebirthRequests: 0 });
+    expect(ctx.conditions.filter((c) => c.state === 'raise')).toEqual([]);
+    expect(ctx.statuses.map((s) => s.status)).toEqual(['online']);
+    expect(ctx.undecodable).toEqual([]);
+  });
+
   it('acknowledges only durable data: a host killed before that gets the message again, and its will says offline', async () => {
     const clientId = uniqueId('kill');
     const hostId = uniqueId('killhost');
