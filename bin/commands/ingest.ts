@@ -7,6 +7,7 @@ import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
+import { httpScheme } from '../../core/http-tls.ts';
 
 const USAGE = `usage: aquawatch ingest [--config FILE]
 
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const addr = ingest.http?.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.http.ingestPort;
   // A machine-readable line: the fault tests and process supervisors wait for it.
-  console.log(JSON.stringify({ ready: true, service: 'ingest', http: `http://${config.http.host}:${port}`, broker: brokerUrl, pid: process.pid }));
+  console.log(JSON.stringify({ ready: true, service: 'ingest', http: `${httpScheme(config.http.tls)}://${config.http.host}:${port}`, broker: brokerUrl, pid: process.pid }));
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -14,6 +14,7 @@ import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.t
 import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
+import { httpScheme, httpServerOptions } from '../../core/http-tls.ts';
 
 const USAGE = `usage: aquawatch server --config FILE [--http-port N]
 
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   await analytics.start();
 
   // Unknown query or body keys are errors, not silently dropped (fastify's default strips them).
-  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
+  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } }, ...httpServerOptions(config.http.tls) });
   app.get('/health', async (_req, reply) => {
     const storeOk = await store.ping();
     const stats = analytics.worker.stats;
@@ -68,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.http.host, config.http.port, 'HTTP server', 'set http.port in the config or pass --http-port');
     throw e;
   }
-  console.log(JSON.stringify({ ready: true, service: 'server', http: `http://${config.http.host}:${config.http.port}`, broker: config.broker.url }));
+  console.log(JSON.stringify({ ready: true, service: 'server', http: `${httpScheme(config.http.tls)}://${config.http.host}:${config.http.port}`, broker: config.broker.url }));
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

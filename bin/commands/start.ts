@@ -27,6 +27,7 @@ import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { BackfillProgress } from './backfill-progress.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
+import { httpScheme, httpServerOptions } from '../../core/http-tls.ts';
 
 const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
 
@@ -183,7 +184,7 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
     live?.attachAnalytics(analytics);
   };
   if (opts.analytics !== false) await startAnalytics();
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false } } });
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false } }, ...httpServerOptions(config.http.tls) });
   await ingest.registerRoutes(app);
   try {
     // a fresh build of the web app when dist is missing or older than its sources (a fresh clone);
@@ -213,7 +214,7 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
   const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   return {
-    broker, brokerUrl, ingest, analytics, dashboard: dashboard!, startAnalytics, httpBase: `http://${host}:${port}`,
+    broker, brokerUrl, ingest, analytics, dashboard: dashboard!, startAnalytics, httpBase: `${httpScheme(config.http.tls)}://${host}:${port}`,
     waitForSources: async (timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

@@ -231,6 +231,11 @@ export const configSchema = z.object({
     port: z.number().int().min(0).max(65535).default(8080),
     /** Port of the ingest process's own /health, /metrics and PDA API when run split from the server. */
     ingestPort: z.number().int().min(0).max(65535).default(8081),
+    /**
+     * HTTPS for the dashboard and the ingest API (PEM files): browsers keep production's Secure
+     * session cookie only over HTTPS, and PDA bearer tokens must not travel in clear.
+     */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
   }).strict().default({ host: '127.0.0.1', port: 8080, ingestPort: 8081 }),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
     .strict().default({ level: 'info' }),
