@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'city', 'import', 'analyze', 'alarms', 'report', 'token', 'config', 'broker-auth', 'bench'];
+const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'city', 'import', 'analyze', 'alarms', 'report', 'token', 'config', 'broker-auth', 'backup', 'restore', 'bench'];
 // each case starts node with tsx: slow on a loaded machine, so generous
 const PROCESS_TIMEOUT = 120_000;
 

@@ -13,6 +13,7 @@
  *   report    KPIs for a period
  *   token     device tokens for PDA uploads (create, list, revoke)
  *   broker-auth  Mosquitto's passwd and ACL files from the config's broker section
+ *   backup    copy the state database while the services run; restore puts a copy back
  *   config    check a site configuration file
  *   bench     benchmarks
  */
@@ -34,6 +35,8 @@ commands:
   report     KPIs for a period: aquawatch report --quarter 2026-Q3 --format json|csv|html
   token      PDA device tokens: aquawatch token create|list|revoke --device ID
   broker-auth  Mosquitto passwd and ACL from the config: aquawatch broker-auth --out DIR
+  backup     copy the state database while running: aquawatch backup --out FILE
+  restore    put a state database copy back: aquawatch restore FILE
   config     check a site configuration: aquawatch config check FILE
   bench      benchmarks: aquawatch bench [ingest|...]
 
@@ -86,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
     case 'city': return (await import('./commands/city.ts')).run(rest);
     case 'token': return (await import('./commands/token.ts')).run(rest);
     case 'broker-auth': return (await import('./commands/broker-auth.ts')).run(rest);
+    case 'backup': return (await import('./commands/backup.ts')).runBackup(rest);
+    case 'restore': return (await import('./commands/backup.ts')).runRestore(rest);
     case 'config': return (await import('./commands/config.ts')).run(rest);
     case 'bench': return (await import('../bench/run.ts')).run(rest);
     default:
