@@ -1,5 +1,6 @@
-# aquawatch: one image for every service (ingest, server, simulate); the command picks the role.
-FROM node:20-bookworm-slim AS deps
+# aquawatch: one image for every service (ingest, server, broker-auth at first start); the command picks the role.
+# Node 22 is the current LTS line (maintained until 2027-04).
+FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
@@ -7,7 +8,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 # The dashboard's web app, bundled by Vite with Preact and ECharts: all three are devDependencies
 # (build-time only), so the runtime image has none of them and serves this stage's dist, never building.
-FROM node:20-bookworm-slim AS web
+FROM node:22-bookworm-slim AS web
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -15,12 +16,18 @@ COPY tsconfig.json ./
 COPY dashboard/web ./dashboard/web
 RUN npx tsx dashboard/web/build.ts
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# openssl: compose's init step makes the deployment's internal CA and certificates (deploy/init/certificates.sh)
+RUN apt-get update && apt-get install -y --no-install-recommends openssl && rm -rf /var/lib/apt/lists/*
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 COPY --from=web /app/dashboard/web/dist ./dashboard/web/dist
+# Volumes mounted here start as copies of these folders, owned by the user the services run as.
+RUN mkdir -p /data /state /tls && chown node:node /data /state
 USER node
+# AQUAWATCH_HEALTH_URL picks the service's /health (compose sets it per service).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["node", "deploy/healthcheck.mjs"]
 ENTRYPOINT ["node", "bin/aquawatch.js"]
 CMD ["start"]

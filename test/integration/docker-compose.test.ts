@@ -1,6 +1,8 @@
 /**
- * The production compose file parses (Debian's docker-compose validates without an engine), names
- * the services the README promises, and the aquawatch config it mounts is valid for our loader.
+ * The production compose file parses (Debian's docker-compose validates without an engine), wires
+ * what a working deployment needs (an init step before the services, TLS, one InfluxDB user per
+ * service, a shared state volume, health checks), and the aquawatch config it mounts is valid for
+ * our loader. test/deploy/production-topology.test.ts runs the same files as processes.
  */
 import { describe, it, expect } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -9,41 +11,109 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../core/config/load.ts';
+import { SOURCES } from '../../ingest/sources/registry.ts';
 
 const COMPOSE = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((p) => existsSync(p));
 if (!COMPOSE && process.env.CI) throw new Error('docker-compose is not installed (apt-get install docker-compose)');
 
+interface Service {
+  image?: string; user?: string; entrypoint?: string[]; command?: string[];
+  environment?: Record<string, string>; volumes?: (string | { source?: string; target: string; read_only?: boolean })[];
+  depends_on?: Record<string, { condition: string }>; healthcheck?: { test?: string[]; disable?: boolean }; ports?: unknown[];
+}
+
+/** The services' environment as compose gives it, for loading the mounted config as each service does. */
+function serviceEnv(doc: { services: Record<string, Service> }, name: string): NodeJS.ProcessEnv {
+  return doc.services[name].environment ?? {};
+}
+
+const targets = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[1] : v.target));
+
 describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
   const envFile = join(mkdtempSync(join(tmpdir(), 'aw-compose-')), '.env');
-  const env = readFileSync('.env.example', 'utf8').replace(/=$/gm, '=secret');
-  writeFileSync(envFile, env);
+  let n = 0;
+  // every secret its own value, as the README's one-liner makes them
+  writeFileSync(envFile, readFileSync('.env.example', 'utf8').replace(/=$/gm, () => `=secret-value-${++n}`));
+  const config = () => parseYaml(execFileSync(COMPOSE!, ['--env-file', envFile, '-f', 'docker-compose.yml', 'config'], { encoding: 'utf8' })) as { services: Record<string, Service> };
 
-  it('parses with every secret set, with the simulators under a profile', () => {
-    const out = execFileSync(COMPOSE!, ['--env-file', envFile, '-f', 'docker-compose.yml', 'config'], { encoding: 'utf8' });
-    const doc = parseYaml(out) as { services: Record<string, { image?: string; profiles?: string[]; environment?: Record<string, string> }> };
-    expect(Object.keys(doc.services).sort()).toEqual(['influxdb', 'ingest', 'mosquitto', 'server', 'simulators']);
-    expect(doc.services.influxdb.image).toBe('influxdb:2.7');
+  it('parses with every secret set: init, InfluxDB 1.x, Mosquitto and the two aquawatch services', () => {
+    const doc = config();
+    expect(Object.keys(doc.services).sort()).toEqual(['influxdb', 'ingest', 'init', 'mosquitto', 'server']);
+    expect(doc.services.influxdb.image).toMatch(/^influxdb:1\.\d+$/);
     expect(doc.services.mosquitto.image).toBe('eclipse-mosquitto:2');
-    expect(doc.services.simulators.profiles).toEqual(['simulators']);
-    expect(doc.services.influxdb.environment!.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN).toBe('secret');
+    for (const name of ['mosquitto', 'ingest', 'server']) {
+      expect(doc.services[name].depends_on!.init).toEqual({ condition: 'service_completed_successfully' });
+    }
+    expect(doc.services.init.entrypoint).toEqual(['sh', '/app/deploy/init/first-start.sh']);
   });
 
   it('refuses to start with a secret missing (no default password)', () => {
     const r = spawnSync(COMPOSE!, ['-f', 'docker-compose.yml', 'config', '-q'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/set INFLUXDB_/);
+    expect(r.stderr).toMatch(/set [A-Z_]+/);
   });
 
-  it('configures Mosquitto with persistence and a raised QoS 1 queue', () => {
+  it('gives each service its own InfluxDB user, never the administrator', () => {
+    const doc = config();
+    const admin = doc.services.influxdb.environment!.INFLUXDB_ADMIN_PASSWORD;
+    expect(doc.services.influxdb.environment!.INFLUXDB_HTTP_AUTH_ENABLED).toBe('true');
+    const ingest = loadConfig('deploy/aquawatch/config.yaml', serviceEnv(doc, 'ingest'), SOURCES).store;
+    const server = loadConfig('deploy/aquawatch/config.yaml', serviceEnv(doc, 'server'), SOURCES).store;
+    expect(ingest).toMatchObject({ type: 'influxdb1', username: 'ingest', createDatabase: false });
+    expect(server).toMatchObject({ type: 'influxdb1', username: 'server', createDatabase: false });
+    const passwords = [ingest, server].map((s) => (s as { password?: string }).password);
+    expect(new Set([...passwords, admin]).size).toBe(3);
+    expect(doc.services.influxdb.environment!.AQUAWATCH_INFLUX_INGEST_PASSWORD).toBe(passwords[0]);
+    expect(doc.services.influxdb.environment!.AQUAWATCH_INFLUX_SERVER_PASSWORD).toBe(passwords[1]);
+    const users = readFileSync('deploy/influxdb/service-users.sh', 'utf8');
+    expect(users).toMatch(/CREATE USER ingest WITH PASSWORD '\$AQUAWATCH_INFLUX_INGEST_PASSWORD'/);
+    expect(users).toMatch(/CREATE USER server WITH PASSWORD '\$AQUAWATCH_INFLUX_SERVER_PASSWORD'/);
+    expect(users).not.toMatch(/ALL PRIVILEGES/);
+  });
+
+  it('shares one state volume between ingest and server (device tokens have one owner)', () => {
+    const doc = config();
+    const cfg = loadConfig('deploy/aquawatch/config.yaml', serviceEnv(doc, 'server'), SOURCES);
+    expect(cfg.state.path).toBe('/state/state.sqlite');
+    expect(targets(doc.services.ingest)).toContain('/state');
+    expect(targets(doc.services.server)).toContain('/state');
+    expect(targets(doc.services.ingest)).toContain('/data');
+  });
+
+  it('serves the dashboard, the PDA API and MQTT over TLS only, and checks every long-running service\'s health', () => {
+    const doc = config();
+    const cfg = loadConfig('deploy/aquawatch/config.yaml', serviceEnv(doc, 'server'), SOURCES);
+    expect(cfg.http.tls).toEqual({ cert: '/tls/server.crt', key: '/tls/server.key' });
+    expect(cfg.broker.url).toMatch(/^mqtts:\/\//);
+    expect(cfg.broker.tls?.ca).toBe('/tls/ca.crt');
+    const conf = readFileSync('deploy/mosquitto/mosquitto.conf', 'utf8');
+    expect(conf).toMatch(/^listener 8883$/m);
+    expect(conf).not.toMatch(/^listener 1883/m);
+    for (const name of ['influxdb', 'mosquitto']) expect(doc.services[name].healthcheck?.test?.length).toBeGreaterThan(0);
+    // ingest and server: the image's HEALTHCHECK, pointed at each one's own https /health
+    expect(doc.services.ingest.environment!.AQUAWATCH_HEALTH_URL).toBe(`https://localhost:${cfg.http.ingestPort}/health`);
+    expect(doc.services.server.environment!.AQUAWATCH_HEALTH_URL).toBe(`https://localhost:${cfg.http.port}/health`);
+    expect(readFileSync('Dockerfile', 'utf8')).toMatch(/^HEALTHCHECK .*deploy\/healthcheck\.mjs/m);
+  });
+
+  it('configures Mosquitto with generated users and ACLs, persistence and a raised QoS 1 queue', () => {
     const conf = readFileSync('deploy/mosquitto/mosquitto.conf', 'utf8');
     expect(conf).toMatch(/^persistence true$/m);
     expect(conf).toMatch(/^max_queued_messages 1000000$/m);
     expect(conf).toMatch(/^allow_anonymous false$/m);
+    expect(conf).toMatch(/^password_file \/mosquitto\/auth\/passwd$/m);
+    expect(conf).toMatch(/^acl_file \/mosquitto\/auth\/acl$/m);
+    expect(readFileSync('deploy/init/first-start.sh', 'utf8')).toMatch(/broker-auth --config \/etc\/aquawatch\/config\.yaml --out \/mosquitto-auth/);
   });
 
-  it('mounts an aquawatch config that the loader accepts in production mode', () => {
-    const cfg = loadConfig('deploy/aquawatch/config.yaml', { AQUAWATCH_SITE_NAME: 'x', INFLUXDB_TOKEN: 't', MQTT_PASSWORD: 'p', AQUAWATCH_ADMIN_PASSWORD: 'a-long-admin-password' });
-    expect(cfg.mode).toBe('production');
-    expect(cfg.store).toMatchObject({ type: 'influxdb2', token: 't' });
+  it('builds on a current Node LTS, runs as node with /data owned by it, and keeps .env out of the image and of git', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const bases = [...dockerfile.matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]));
+    expect(bases.length).toBeGreaterThan(0);
+    for (const major of bases) expect([22, 24]).toContain(major);
+    expect(dockerfile).toMatch(/chown node:node \/data/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(readFileSync('.dockerignore', 'utf8').split('\n')).toContain('.env');
+    expect(readFileSync('.gitignore', 'utf8').split('\n')).toContain('.env');
   });
 });
