@@ -41,6 +41,39 @@ export interface EmbeddedBrokerOptions {
   log?: Logger;
 }
 
+/**
+ * The largest MQTT packet a broker takes, the embedded one here and Mosquitto
+ * (`max_packet_size` in deploy/mosquitto/mosquitto.conf). The platform's own messages stay well
+ * below it (a telemetry message carries at most 2,000 readings, some 100 to 200 kB); without a
+ * bound, a client could announce 256 MB before it even authenticates, and the broker would buffer it.
+ */
+export const MQTT_MAX_PACKET_BYTES = 1024 * 1024;
+
+/** The part of mqtt-packet's parser (aedes's client._parser) that the size check hooks into. */
+interface PacketParser {
+  packet: { length: number };
+  _parseLength(): boolean;
+  _emitError(err: Error): void;
+}
+
+/**
+ * Refuse a packet as soon as its fixed header announces more than `max` bytes. aedes has no option
+ * for it; its parser (mqtt-packet) reads the remaining length first and then buffers that many
+ * bytes, so the check goes right after the length is read. The parser error makes aedes drop the
+ * connection. (packet-size.test.ts fails if an aedes or mqtt-packet upgrade moves these internals.)
+ */
+function limitPacketSize(conn: { client?: { _parser?: PacketParser } }, max: number): void {
+  const parser = conn.client?._parser;
+  if (!parser) throw new Error('aedes internals changed: no client parser to bound the packet size');
+  const parseLength = parser._parseLength;
+  parser._parseLength = function boundedParseLength(this: PacketParser): boolean {
+    if (!parseLength.call(this)) return false;
+    if (this.packet.length <= max) return true;
+    this._emitError(new Error(`packet of ${this.packet.length} bytes exceeds the maximum of ${max}`));
+    return false;
+  };
+}
+
 /** The first topic level the platform reserves for itself (core/bus/topics.ts TOPIC_ROOT). */
 const PLATFORM_LEVEL = TOPIC_ROOT.split('/')[0];
 
@@ -136,7 +169,11 @@ export class EmbeddedBroker {
         },
       } satisfies Parameters<typeof Aedes.createBroker>[0]),
     });
-    const server = createServer(this.broker.handle as never);
+    const broker = this.broker;
+    const server = createServer((conn) => {
+      broker.handle(conn as never);
+      limitPacketSize(conn as never, MQTT_MAX_PACKET_BYTES);
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error) => { void this.stop().finally(() => reject(e)); };

@@ -15,6 +15,8 @@ export const MOSQUITTO_BIN = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find(
 export interface MosquittoOptions {
   /** Password and ACL files (as `aquawatch broker-auth` writes them): anonymous clients are then refused. */
   auth?: { passwordFile: string; aclFile: string };
+  /** More configuration lines (e.g. a setting of deploy/mosquitto/mosquitto.conf under test). */
+  extraConfig?: string[];
 }
 
 export class MosquittoBroker {
@@ -45,6 +47,7 @@ export class MosquittoBroker {
       'max_queued_messages 0',
       'max_inflight_messages 0',
       'log_type error',
+      ...(this.options.extraConfig ?? []),
       '',
     ].join('\n'));
     this.proc = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
