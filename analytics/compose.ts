@@ -6,6 +6,7 @@
  *
  * - live: alarms and the register in the state database; the register records incidents and the
  *   suppressions follow its edits.
+ * - live with a `notify:` section: the notifier follows the alarm manager (analytics/notify/alarm-feed.ts).
  * - replay: alarms in the analysis database (`alarmsPath`); the live register is only read (its
  *   planned outages), never written: no incident of a replay reaches the live KPIs.
  */
@@ -17,6 +18,8 @@ import { Topology } from '../core/topology/topology.ts';
 import { AlarmStore } from '../core/state/alarm-store.ts';
 import { AlarmManager } from './alarms/manager.ts';
 import { createDetectors, type Detectors } from './detectors/index.ts';
+import { AlarmNotifications } from './notify/alarm-feed.ts';
+import { createNotifier } from './notify/notifier.ts';
 import { OutageRegister, type PlannedOutageLookup } from './outages/register.ts';
 import { PlannedOutageSuppressions } from './outages/suppressions.ts';
 
@@ -46,6 +49,8 @@ export interface Analytics {
   /** live: the register (edited by the dashboard). replay: undefined (only read, through the detectors). */
   register?: OutageRegister;
   suppressions: PlannedOutageSuppressions;
+  /** live with a `notify:` section: alarms to people (analytics/notify). Never in replay: a replay sends nothing. */
+  notifications?: AlarmNotifications;
   /** replay: alarms of an earlier replay of the same period, deleted. */
   replacedAlarms: number;
   close(): void;
@@ -99,11 +104,17 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);
   if (mode === 'live') suppressions.follow(register);
   else suppressions.syncAll(o.replay!.from);
+  const notifications = mode === 'live' && config.notify ? new AlarmNotifications({
+    notifier: createNotifier(config.notify, { db: alarmStore.db }), config: config.notify, alarms,
+    storedAlarm: (id) => alarmStore.getAlarm(id), log: log.child({ component: 'notify' }),
+  }) : undefined;
+  notifications?.start();
   return {
-    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms,
+    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms, notifications,
     register: mode === 'live' ? register : undefined,
     close: () => {
       if (mode === 'live') suppressions.unfollow(register);
+      void notifications?.stop();
       register.close();
       alarmStore.close();
     },

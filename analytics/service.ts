@@ -13,6 +13,7 @@ import { stateDbPath } from '../core/state/state-db.ts';
 import type { AlarmManager } from './alarms/manager.ts';
 import type { OutageRegister } from './outages/register.ts';
 import { buildAnalytics, type Analytics } from './compose.ts';
+import type { AlarmNotifications } from './notify/alarm-feed.ts';
 import { AnalyticsWorker } from './worker.ts';
 
 export interface AnalyticsServiceOptions {
@@ -64,6 +65,11 @@ export class AnalyticsService {
       connect: mqttConnectOptions({ ...config.broker, url: this.o.brokerUrl }),
       clientId: `aquawatch-analytics-${process.pid}`,
     });
+  }
+
+  /** Alarms to people (with a `notify:` section): delivery history, acknowledgement links. */
+  get notifications(): AlarmNotifications | undefined {
+    return this.parts?.notifications;
   }
 
   openAlarms(): AlarmRecord[] {

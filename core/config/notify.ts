@@ -163,6 +163,11 @@ export const notifyConfigSchema = z.object({
   publicUrl: httpUrl,
   ackSecret: secretRefSchema,
   ackLinkTtlMin: z.number().positive().default(24 * 60),
+  /**
+   * An alarm raised longer ago than this (its event time against the wall clock) is history being
+   * caught up (a backfill, a logger's stored readings): shown in the dashboard, not sent to phones.
+   */
+  maxAlarmAgeMin: z.number().positive().default(60),
   people: z.record(z.string(), personSchema),
   channels: z.array(channelConfigSchema).min(1),
   routing: routingSchema,
