@@ -154,7 +154,7 @@ export interface RunSummary {
 const M_TO_MPA = 0.00980665;
 
 /** Standard deviation of measurement noise, in the model's SI unit (pressure m, flow m³/h...). */
-function noiseSd(quantity: CitySensor['measure']['quantity'], v: number): number {
+export function noiseSd(quantity: CitySensor['measure']['quantity'], v: number): number {
   switch (quantity) {
     case 'pressure': return 0.05;
     case 'flow': return 0.003 * Math.abs(v) + 0.02;
@@ -169,7 +169,7 @@ function noiseSd(quantity: CitySensor['measure']['quantity'], v: number): number
 }
 
 /** Decimals a device reports in its unit. */
-function decimalsFor(kind: Kind, unit: string | undefined): number {
+export function decimalsFor(kind: Kind, unit: string | undefined): number {
   const u = normaliseUnit(unit ?? '');
   if (kind === 'pressure') return u === 'mpa' ? 5 : u === 'kpa' ? 2 : u === 'bar' ? 4 : 3;
   if (kind === 'pump') return 0;
@@ -179,7 +179,7 @@ function decimalsFor(kind: Kind, unit: string | undefined): number {
 }
 
 /** From the kind's canonical unit to the sensor's declared unit (the inverse of the pipeline's conversion). */
-function toDeclaredUnit(kind: Kind, unit: string | undefined): (canonical: number) => number {
+export function toDeclaredUnit(kind: Kind, unit: string | undefined): (canonical: number) => number {
   const c = converterFor(kind, unit);
   if (!c) throw new Error(`unit ${unit} is not a unit of ${kind}`);
   const offset = c(0);

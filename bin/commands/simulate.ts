@@ -16,12 +16,19 @@ import { integerOption, parseCommandLine, PORT } from '../../core/command-line.t
 const USAGE = `usage: aquawatch simulate --scenario FILE [--network FILE.inp] [--speed realtime|10x|max] [--from ISO] [--to ISO]
                           [--scale N] [--seed N] [--broker URL] [--http URL] [--opcua-port N]
                           [--data-dir DIR] [--emit-config FILE]
+       aquawatch simulate --city large|demo|SEED,DMAS,JUNCTIONS [--intervals KIND=S,...] [--speed ...]
+                          [--from ISO] [--to ISO] [--seed N] [--broker URL] [--http URL] [--opcua-port N]
+                          [--data-dir DIR] [--emit-config FILE]
 
 Runs the scenario's devices against a platform: a plant OPC UA server (default port 4840), MQTT
 sensors publishing to --broker (default mqtt://127.0.0.1:1883), PDA readers uploading to --http
 (default http://127.0.0.1:8081). --emit-config writes the platform config that reads them.
 --network runs on an EPANET .inp file (e.g. the L-Town network from the reference data folder)
 instead of the scenario's city, as one DMA; without --scenario, a quiet run from now.
+--city runs a generated city's whole fleet for scale (simulators/large-city): every sensor and one
+AMR meter per junction (AMR registers go through the PDA upload API) at their own reporting
+intervals (--intervals plant=60,flow=300,pressure=900,quality=900,meter=900 by default, seconds),
+quiet, on a 15-min hydraulic step; from now (or --from) until stopped (or --to).
 -h, --help prints this text.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -30,13 +37,19 @@ export async function run(argv: string[]): Promise<number> {
     command: 'aquawatch simulate', usage: USAGE,
     options: {
       ...own, scenario: { type: 'string' }, network: { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-      scale: { type: 'string' }, seed: { type: 'string' },
+      scale: { type: 'string' }, seed: { type: 'string' }, city: { type: 'string' }, intervals: { type: 'string' },
     },
   }, argv);
   if (typeof cl === 'number') return cl;
   const { values } = cl;
   const opcuaPort = integerOption('opcua-port', values['opcua-port'], ...PORT);
   if (typeof opcuaPort === 'object') return cl.fail(opcuaPort.error);
+  if (values.city !== undefined || values.intervals !== undefined) {
+    if (values.city === undefined) return cl.fail('--intervals goes with --city');
+    for (const k of ['scenario', 'network', 'scale'] as const) if (values[k] !== undefined) return cl.fail(`--${k} does not go with --city (a generated city's whole fleet, quiet)`);
+    const { runLargeCity } = await import('../../simulators/large-city/command.ts');
+    return runLargeCity(values, opcuaPort ?? 4840, cl.fail);
+  }
   let args;
   try {
     // the engine's own parser checks the scenario options and names the one at fault

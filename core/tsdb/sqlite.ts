@@ -25,6 +25,8 @@ export class SqliteStore implements TimeSeriesStore {
   private writeMany!: (points: readonly Point[]) => void;
   /** Raw range read, prepared once and returning rows as arrays: the replay's hot path. */
   private rawRange!: Database.Statement;
+  /** A sensor's newest row, as an array. */
+  private lastRow!: Database.Statement;
   /** Aggregate statements by SQL text (a few window sizes and aggregates in practice). */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -45,6 +47,7 @@ export class SqliteStore implements TimeSeriesStore {
       PRIMARY KEY (measurement, sensor, ts)) WITHOUT ROWID`);
     this.insert = this.db.prepare(
       'INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.lastRow = this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? ORDER BY ts DESC LIMIT 1').raw(true);
     this.rawRange = this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts').raw(true);
     this.writeMany = this.db.transaction((points: readonly Point[]) => {
       for (const p of points) this.insert.run(p.measurement, p.sensor, p.ts, p.value, QUALITY_CODE[p.quality], p.site, p.dma);
@@ -88,11 +91,19 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async latest(measurement: string, sensors?: readonly string[]): Promise<LatestValue[]> {
+    if (sensors) {
+      // one primary-key seek per sensor: the PDA route asks for the meters of each upload, and a
+      // scan of every series of the measurement grew with the whole fleet (100,000 AMR meters)
+      const out: LatestValue[] = [];
+      for (const sensor of new Set(sensors)) {
+        const row = this.lastRow.get(measurement, sensor) as [number, number, number] | undefined;
+        if (row) out.push({ measurement, sensor, ts: row[0], value: row[1], quality: qualityFromCode(row[2]) });
+      }
+      return out;
+    }
     const rows = this.db.prepare(`SELECT sensor, MAX(ts) AS ts, value, q FROM readings WHERE measurement = ? GROUP BY sensor`)
       .all(measurement) as { sensor: string; ts: number; value: number; q: number }[];
-    const wanted = sensors ? new Set(sensors) : undefined;
-    return rows.filter((r) => !wanted || wanted.has(r.sensor))
-      .map((r) => ({ measurement, sensor: r.sensor, ts: r.ts, value: r.value, quality: qualityFromCode(r.q) }));
+    return rows.map((r) => ({ measurement, sensor: r.sensor, ts: r.ts, value: r.value, quality: qualityFromCode(r.q) }));
   }
 
   async ping(): Promise<boolean> {
