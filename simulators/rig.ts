@@ -12,7 +12,7 @@ import { Simulation, type Speed, type RunSummary } from './engine.ts';
 import { PlantOpcuaServer } from './plant-opcua/server.ts';
 import { JsonSensorFleet } from './mqtt-fleet/json-sensors.ts';
 import { SparkplugFleet } from './mqtt-fleet/sparkplug.ts';
-import { PdaReaderFleet, planRoutes, platformDevices, type PdaReaderConfig } from './pda-reader/reader.ts';
+import { PdaReaderFleet, planRoutes, platformDevices, platformRoutes, type PdaReaderConfig } from './pda-reader/reader.ts';
 import { writeCityMap } from './city/map.ts';
 import type { SimDevice, SimStep } from './types.ts';
 
@@ -95,6 +95,7 @@ export class SimulatorRig {
         reportSameValue: true,
       },
       pdaDevices: platformDevices(this.readers),
+      pdaRoutes: platformRoutes(this.readers),
     });
     return { ...base, topology: { ...base.topology, map: mapFile }, ...extra };
   }

@@ -14,6 +14,7 @@ import { SOURCES, sourceSection } from './registry.ts';
 import { pda as pdaSource } from './pda/index.ts';
 import { pdaRoutes } from './pda/routes.ts';
 import { meterLookupsFromStore } from './pda/lookups.ts';
+import { PdaCorrectionLog } from './pda/corrections.ts';
 
 /**
  * The Source objects of every protocol source the configuration lists. A source's module is
@@ -44,7 +45,8 @@ export async function registerHttpSources(app: FastifyInstance, config: LoadedCo
   // Tokens issued with `aquawatch token create` (hashes in the state database); hashes listed in
   // sources.pda.devices are accepted by the route itself.
   const issued = new DeviceTokenStore(stateDbPath(config));
+  const corrections = new PdaCorrectionLog(stateDbPath(config));
   log.debug({ devices: issued.list().length + pda.devices.length }, 'PDA uploads enabled');
-  await app.register(pdaRoutes, { ctx, tokens: issued, config: pda, ...meterLookupsFromStore(store) });
-  return { close: () => issued.close() };
+  await app.register(pdaRoutes, { ctx, tokens: issued, config: pda, corrections, ...meterLookupsFromStore(store) });
+  return { close: () => { issued.close(); corrections.close(); } };
 }

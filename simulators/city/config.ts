@@ -14,6 +14,8 @@ export interface PlatformConfigOptions extends TopologyOptions {
   opcua?: Record<string, unknown>;
   /** PDA devices with the SHA-256 of their tokens, when the PDA readers use fixed tokens. */
   pdaDevices?: { id: string; tokenSha256: string }[];
+  /** The meters each PDA device reads (`sources.pda.routes`). */
+  pdaRoutes?: { id: string; devices: string[]; meters: string[] }[];
   /** Broker settings (the platform's embedded broker by default). */
   broker?: Record<string, unknown>;
   dataDir?: string;
@@ -49,7 +51,7 @@ export function platformConfig(city: City, options: PlatformConfigOptions = {}):
       }],
       mqtt: [{ name: `${city.name}-mqtt`, topics: [{ pattern: `${spec.mqttRoot}/#`, ...MQTT_JSON_LAYOUT }] }],
       sparkplug: [{ name: `${city.name}-sparkplug`, groups: [spec.sparkplugGroup] }],
-      pda: { enabled: true, devices: options.pdaDevices ?? [] },
+      pda: { enabled: true, devices: options.pdaDevices ?? [], routes: options.pdaRoutes ?? [] },
     },
     topology: cityTopology(city, options),
   };

@@ -154,6 +154,11 @@ export function platformDevices(readers: PdaReaderConfig[]): { id: string; token
   return [...seen].map(([id, hash]) => ({ id, tokenSha256: hash }));
 }
 
+/** The platform's `sources.pda.routes` for these readers: each device writes the meters of its route. */
+export function platformRoutes(readers: PdaReaderConfig[]): { id: string; devices: string[]; meters: string[] }[] {
+  return readers.map((r) => ({ id: `route-${r.readerId}`, devices: [r.deviceId], meters: r.meters }));
+}
+
 /**
  * Splits the topology's meters into `readers` routes (by DMA, then in id order, as routes follow
  * streets), with reader ids `reader-01…`, device ids `pda-01…` and a token per device from `tokenFor`.

@@ -18,9 +18,10 @@ import { ReadingValidator } from '../../ingest/pipeline/validate.ts';
 import { BackpressureError, type SubmitResult } from '../../ingest/pipeline/contract.ts';
 import { pdaRoutes, type UploadAnswer } from '../../ingest/sources/pda/routes.ts';
 import { meterLookupsFromStore } from '../../ingest/sources/pda/lookups.ts';
+import { PdaCorrectionLog } from '../../ingest/sources/pda/corrections.ts';
 import { RecordingContext } from '../support/recording-context.ts';
 import type { SimStep } from '../../simulators/types.ts';
-import { PdaReaderFleet, planRoutes, platformDevices } from '../../simulators/pda-reader/reader.ts';
+import { PdaReaderFleet, planRoutes, platformDevices, platformRoutes } from '../../simulators/pda-reader/reader.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -64,15 +65,18 @@ describe('PDA readers → the platform PDA route → the store', () => {
   let ctx: StoringContext;
   let simNow = T0;
   let fleet: PdaReaderFleet;
+  let corrections: PdaCorrectionLog;
 
   beforeAll(async () => {
-    store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'aw-pda-sim-')), 'tsdb.sqlite'));
+    const dir = mkdtempSync(join(tmpdir(), 'aw-pda-sim-'));
+    store = new SqliteStore(join(dir, 'tsdb.sqlite'));
     await store.init();
     ctx = new StoringContext(store, () => simNow);
     const readers = planRoutes(topologyConfig.meters, 2, (device) => `secret-of-${device}`);
-    const config = pdaSourceSchema.parse({ retryAfterS: 1, devices: platformDevices(readers) });
+    const config = pdaSourceSchema.parse({ retryAfterS: 1, devices: platformDevices(readers), routes: platformRoutes(readers) });
+    corrections = new PdaCorrectionLog(join(dir, 'state.sqlite'));
     app = Fastify({ logger: false });
-    await app.register(pdaRoutes, { ctx, config, ...meterLookupsFromStore(store) });
+    await app.register(pdaRoutes, { ctx, config, corrections, ...meterLookupsFromStore(store) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -98,6 +102,7 @@ describe('PDA readers → the platform PDA route → the store', () => {
   afterAll(async () => {
     await app?.close();
     await store?.close();
+    corrections?.close();
   });
 
   it('had uploads of every kind: late, re-sent, with digit slips, and one refused with 503 at first', () => {

@@ -22,6 +22,17 @@ export const pdaSourceSchema = z.object({
     id: idSchema,
     tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (the SHA-256 of the token)'),
   }).strict()).default([]),
+  /**
+   * Meter-reading routes: the meters (listed, or all meters of the listed DMAs) each device may
+   * write. With routes, a device writes only the meters of its routes (a device on none, none);
+   * without, any device writes any meter of the topology.
+   */
+  routes: z.array(z.object({
+    id: idSchema,
+    devices: z.array(idSchema).min(1),
+    meters: z.array(idSchema).default([]),
+    dmas: z.array(idSchema).default([]),
+  }).strict()).default([]),
 }).strict();
 
 export const pdaAddressSchema = z.object({ type: z.literal('pda') }).strict();

@@ -14,6 +14,8 @@ export interface PdaItem {
   /** ISO 8601 with an offset, or epoch milliseconds. */
   time: string | number;
   readerId?: string;
+  /** The reading replaces one stored for the same meter and time (a typing error put right). */
+  correction?: boolean;
 }
 
 function describeInput(v: unknown): string {
@@ -33,6 +35,7 @@ export const pdaItemSchema = z.object({
     error: (i) => (i.input === undefined ? 'missing' : `must be an ISO 8601 time with offset or epoch ms (got ${describeInput(i.input)})`),
   }),
   readerId: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(128, 'longer than 128 characters').optional(),
+  correction: z.boolean({ error: (i) => `must be true or false (got ${describeInput(i.input)})` }).optional(),
 }, { error: (i) => `each reading must be an object (got ${describeInput(i.input)})` });
 
 export type ItemCheck = { ok: true; item: PdaItem } | { ok: false; field: string; reason: string };
@@ -59,11 +62,12 @@ export function parseItemTime(time: string | number): TimeCheck {
 }
 
 const INTEGER = /^\d+$/;
+const CSV_BOOLEAN: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
 
 export class CsvBodyError extends Error {}
 
 /**
- * A `text/csv` upload: header `meter,reading,time[,reader]` (any order, case-insensitive; other
+ * A `text/csv` upload: header `meter,reading,time[,reader][,correction]` (any order, case-insensitive; other
  * columns are ignored), one reading per line. Cells become the JSON item shape, so both bodies go
  * through the same checks. Throws CsvBodyError for a body that is not CSV or lacks a column.
  */
@@ -82,6 +86,7 @@ export function csvBodyToItems(text: string): Record<string, unknown>[] {
   const reading = col('reading');
   const time = col('time');
   const reader = col('reader', 'readerid', 'reader_id');
+  const correction = col('correction');
   const missing = [['meter', meter], ['reading', reading], ['time', time]].filter(([, i]) => i === -1).map(([n]) => n);
   if (missing.length) {
     throw new CsvBodyError(`body: CSV header lacks ${missing.join(', ')} (expected meter,reading,time[,reader]; got ${records[0].join(',')})`);
@@ -96,6 +101,8 @@ export function csvBodyToItems(text: string): Record<string, unknown>[] {
     if (t !== undefined && t !== '') item.time = INTEGER.test(t) ? Number(t) : t;
     const r = reader >= 0 ? cells[reader] : undefined;
     if (r !== undefined && r !== '') item.readerId = r;
+    const c = correction >= 0 ? cells[correction] : undefined;
+    if (c !== undefined && c !== '') item.correction = CSV_BOOLEAN[c.toLowerCase()] ?? c;
     return item;
   });
 }

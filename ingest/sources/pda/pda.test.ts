@@ -15,6 +15,7 @@ import { RecordingContext } from '../../../test/support/recording-context.ts';
 import { freePort } from '../../../test/support/ports.ts';
 import { pdaRoutes, PDA_READINGS_PATH, type UploadAnswer } from './routes.ts';
 import { meterLookupsFromStore } from './lookups.ts';
+import { PdaCorrectionLog } from './corrections.ts';
 
 const NOW = Date.UTC(2026, 2, 10, 6, 0); // 2026-03-10 14:00 in Shanghai
 const HOUR = 3_600_000;
@@ -57,11 +58,12 @@ describe('PDA readings upload', () => {
   let ctx: StoringRecordingContext;
   let app: FastifyInstance;
   let token: string;
+  let corrections: PdaCorrectionLog;
   const config: PdaSourceConfig = pdaSourceSchema.parse({ maxItems: 50, devices: [{ id: 'pda-yaml', tokenSha256: hashToken('yaml-configured-token') }] });
 
   async function buildApp(): Promise<FastifyInstance> {
     const a = Fastify({ logger: false });
-    await a.register(pdaRoutes, { ctx, tokens, config, ...meterLookupsFromStore(store) });
+    await a.register(pdaRoutes, { ctx, tokens, config, corrections, ...meterLookupsFromStore(store) });
     await a.ready();
     return a;
   }
@@ -72,12 +74,14 @@ describe('PDA readings upload', () => {
     await store.init();
     tokens = new DeviceTokenStore(join(dir, 'state.sqlite'));
     token = tokens.create('pda-07', 'reader team north');
+    corrections = new PdaCorrectionLog(join(dir, 'state.sqlite'));
     ctx = new StoringRecordingContext(topology, store);
     app = await buildApp();
   });
   afterEach(async () => {
     await app.close();
     tokens.close();
+    corrections.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -244,17 +248,52 @@ describe('PDA readings upload', () => {
     await app.close();
     const { lastReading } = meterLookupsFromStore(store);
     app = Fastify({ logger: false });
-    await app.register(pdaRoutes, { ctx, tokens, config, lastReading });
+    await app.register(pdaRoutes, { ctx, tokens, config, corrections, lastReading });
     const body = (await post({ readerId: 'R-5', readings: [{ meter: 'M-1002', reading: 64, time: NOW - DAY }, { meter: 'M-1002', reading: 63, time: NOW - HOUR }] })).json() as UploadAnswer;
     expect(body.items.map((i) => [i.status, i.flags])).toEqual([['duplicate', undefined], ['accepted', ['rollback']]]);
     expect(ctx.readings.map((r) => r.value)).toEqual([64, 63]);
   });
 
-  it('marks a different value at a stored time as replacing it', async () => {
+  it('overwrites a stored reading only when the item says it is a correction, and records the correction (F19)', async () => {
     await post({ readerId: 'R-6', readings: [{ meter: 'M-1003', reading: 40, time: NOW - DAY }] });
-    const body = (await post({ readerId: 'R-6', readings: [{ meter: 'M-1003', reading: 41, time: NOW - DAY }] })).json() as UploadAnswer;
-    expect(body.items[0]).toMatchObject({ status: 'accepted', flags: ['replaces'] });
+    const plain = (await post({ readerId: 'R-6', readings: [{ meter: 'M-1003', reading: 41, time: NOW - DAY }] })).json() as UploadAnswer;
+    expect(plain.items[0]).toMatchObject({ status: 'rejected', field: 'reading' });
+    expect(plain.items[0].reason).toMatch(/40 m³ is stored for this meter and time; send the item with "correction": true to replace it/);
+    expect((await storedValues('M-1003')).map((v) => v.value)).toEqual([40]);
+
+    const corrected = (await post({ readerId: 'R-6', readings: [{ meter: 'M-1003', reading: 41, time: NOW - DAY, correction: true }] })).json() as UploadAnswer;
+    expect(corrected.items[0]).toMatchObject({ status: 'accepted', flags: ['replaces'] });
     expect((await storedValues('M-1003')).map((v) => v.value)).toEqual([41]);
+    expect(corrections.list()).toEqual([{ at: NOW, deviceId: 'pda-07', readerId: 'R-6', meter: 'M-1003', ts: NOW - DAY, previous: 40, value: 41 }]);
+    // a CSV upload says it with a `correction` column
+    const csv = (await post(`meter,reading,time,correction\nM-1003,42,${NOW - DAY},true\n`, { contentType: 'text/csv' })).json() as UploadAnswer;
+    expect(csv.items[0]).toMatchObject({ status: 'accepted', flags: ['replaces'] });
+    expect(corrections.list().map((c) => [c.previous, c.value])).toEqual([[40, 41], [41, 42]]);
+  });
+
+  it('holds a device to the meters of its routes when routes are configured (F19)', async () => {
+    await app.close();
+    const routed = pdaSourceSchema.parse({ ...config, routes: [
+      { id: 'north-1', devices: ['pda-07'], meters: ['M-1001'] },
+      { id: 'north-2', devices: ['pda-yaml'], dmas: ['dma-north'] },
+    ] });
+    app = Fastify({ logger: false });
+    await app.register(pdaRoutes, { ctx, tokens, config: routed, corrections, ...meterLookupsFromStore(store) });
+    const body = (await post({ readerId: 'R-7', readings: [
+      { meter: 'M-1001', reading: 10, time: NOW - HOUR },
+      { meter: 'M-1002', reading: 20, time: NOW - HOUR },
+    ] })).json() as UploadAnswer;
+    expect(body.items.map((i) => [i.status, i.field, i.reason])).toEqual([
+      ['accepted', undefined, undefined],
+      ['rejected', 'meter', 'M-1002 is not on a route of device pda-07 (sources.pda.routes)'],
+    ]);
+    const other = (await post({ readerId: 'R-8', readings: [{ meter: 'M-1002', reading: 20, time: NOW - HOUR }] }, { token: 'yaml-configured-token' })).json() as UploadAnswer;
+    expect(other.items[0].status).toBe('accepted');
+    // a device on no route may write no meter
+    const stray = tokens.create('pda-99');
+    const none = (await post({ readerId: 'R-9', readings: [{ meter: 'M-1003', reading: 5, time: NOW - HOUR }] }, { token: stray })).json() as UploadAnswer;
+    expect(none.items[0]).toMatchObject({ status: 'rejected', field: 'meter', reason: 'M-1003 is not on a route of device pda-99 (sources.pda.routes)' });
+    expect(ctx.readings.map((r) => r.sensor)).toEqual(['M-1001', 'M-1002']);
   });
 
   it('takes a text/csv body with header meter,reading,time,reader', async () => {

@@ -15,6 +15,8 @@ import type { SourceContext } from '../types.ts';
 import { checkItemShape, csvBodyToItems, CsvBodyError, parseItemTime, type PdaItem } from './items.ts';
 import { RecentMeterReadings, type MeterValue } from './recent.ts';
 import type { LastReadingLookup, StoredReadingsLookup } from './lookups.ts';
+import type { PdaCorrection, PdaCorrectionLog } from './corrections.ts';
+import type { Topology } from '../../../core/topology/topology.ts';
 
 export const PDA_READINGS_PATH = '/api/v1/pda/readings';
 const DAY_MS = 86_400_000;
@@ -30,6 +32,38 @@ export interface PdaRoutesOptions {
   storedReadings?: StoredReadingsLookup;
   /** Source name given to ctx.submit and ctx.reject. */
   sourceName?: string;
+  /** Where accepted corrections (items that replace a stored reading) are recorded. */
+  corrections: Pick<PdaCorrectionLog, 'record'>;
+}
+
+/**
+ * The meters each device may write (sources.pda.routes), or undefined when no routes are
+ * configured (any device, any meter). Throws naming a route's meter or DMA the topology lacks.
+ */
+export function metersByDevice(config: PdaSourceConfig, topology: Topology): Map<string, Set<string>> | undefined {
+  if (config.routes.length === 0) return undefined;
+  const byDma = new Map<string, string[]>();
+  for (const m of topology.meters.values()) {
+    if (m.dma) byDma.set(m.dma, [...(byDma.get(m.dma) ?? []), m.id]);
+  }
+  const out = new Map<string, Set<string>>();
+  config.routes.forEach((route, i) => {
+    const meters: string[] = [];
+    route.meters.forEach((m, k) => {
+      if (!topology.meters.has(m)) throw new Error(`sources.pda.routes[${i}].meters[${k}]: unknown meter ${m}`);
+      meters.push(m);
+    });
+    route.dmas.forEach((d, k) => {
+      if (!topology.dmas.has(d)) throw new Error(`sources.pda.routes[${i}].dmas[${k}]: unknown DMA ${d}`);
+      meters.push(...(byDma.get(d) ?? []));
+    });
+    for (const device of route.devices) {
+      const set = out.get(device) ?? new Set<string>();
+      for (const m of meters) set.add(m);
+      out.set(device, set);
+    }
+  });
+  return out;
 }
 
 export type ItemStatus = 'accepted' | 'duplicate' | 'rejected';
@@ -95,9 +129,12 @@ function iso(ts: number): string {
 export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): Promise<void> {
   const { ctx, config } = opts;
   if (!config.enabled) return;
+  if (!opts.corrections) throw new Error('pdaRoutes: a correction log is required (corrections)');
   const source = opts.sourceName ?? 'pda';
   const verifier = anyVerifier(opts.tokens, config.devices.length ? new HashedTokenList(config.devices) : undefined);
   const recent = new RecentMeterReadings();
+  const scope = metersByDevice(config, ctx.topology);
+  if (!scope) ctx.log.warn('sources.pda.routes is empty: every PDA device token may write every customer meter');
   const devices = new WeakMap<FastifyRequest, string>();
   // A JSON item is about 100 bytes; 512 per item is generous and still stops a broken client early.
   const bodyLimit = Math.max(1 << 20, config.maxItems * 512);
@@ -224,6 +261,7 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
       const { item } = shape;
       results[index].meter = item.meter;
       if (!ctx.topology.meters.has(item.meter)) return reject(index, 'meter', `unknown meter ${item.meter}`);
+      if (scope && !scope.get(deviceId)?.has(item.meter)) return reject(index, 'meter', `${item.meter} is not on a route of device ${deviceId} (sources.pda.routes)`);
       const t = parseItemTime(item.time);
       if (!t.ok) return reject(index, 'time', t.reason);
       if (t.ts < oldest) {
@@ -261,6 +299,7 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
     //    stored readings and with the batch items before it).
     const toSubmit: RawReading[] = [];
     const submittedIndex: number[] = [];
+    const corrections = new Map<number, PdaCorrection>();
     for (const { index, item, ts } of candidates) {
       const list = known.get(item.meter)!;
       const res = results[index];
@@ -284,9 +323,15 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
       const flags: ItemFlag[] = [];
       const notes: string[] = [];
       if (stored) {
-        // The store overwrites the same series and time; say so, customer service may want to know.
+        // The store would overwrite the same series and time: only an explicit correction may, and
+        // it is recorded (who, when, the value before).
+        if (!item.correction) {
+          reject(index, 'reading', `${stored.value} m³ is stored for this meter and time; send the item with "correction": true to replace it`);
+          continue;
+        }
         flags.push('replaces');
         notes.push(`replaces the stored ${stored.value} m³ at the same time`);
+        corrections.set(index, { at: now, deviceId, readerId: item.readerId ?? readerId, meter: item.meter, ts, previous: stored.value, value: item.reading });
       }
       // A cumulative register never runs backwards: compare with the nearest readings before and
       // after in time (an old reading uploaded late is lower than the last one, and that is fine).
@@ -325,6 +370,7 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
       toSubmit.forEach((r, k) => {
         if (results[submittedIndex[k]].status === 'accepted') recent.add(r.sensor, { ts: r.ts, value: r.value });
       });
+      opts.corrections.record([...corrections].filter(([index]) => results[index].status === 'accepted').map(([, c]) => c));
     }
 
     // 5. Keep what was refused here for inspection (after submit: a 503 must not dead-letter twice),
