@@ -358,7 +358,7 @@ describe('PDA readings upload', () => {
 
   it('serves nothing when sources.pda.enabled is false', async () => {
     const off = Fastify({ logger: false });
-    await off.register(pdaRoutes, { ctx, tokens, config: { ...config, enabled: false }, ...meterLookupsFromStore(store) });
+    await off.register(pdaRoutes, { ctx, tokens, config: { ...config, enabled: false }, corrections, ...meterLookupsFromStore(store) });
     const res = await off.inject({ method: 'POST', url: PDA_READINGS_PATH, headers: { authorization: `Bearer ${token}` }, payload: { readerId: 'R', readings: [] } });
     expect(res.statusCode).toBe(404);
     await off.close();
