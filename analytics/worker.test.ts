@@ -351,15 +351,72 @@ describe('AnalyticsWorker: live on the bus (real Mosquitto)', () => {
     await publisher.publishAsync(telemetryTopic('central'), Buffer.from('not json'), { qos: 1 });
     const ingestCondition: Condition = { id: 'ingest.outbox_full', type: 'ingest.outbox_full', state: 'raise', ts: T0 + 5000, priority: 'critical', message: 'outbox full' };
     await publisher.publishAsync(conditionTopic('ingest'), JSON.stringify(ingestCondition), { qos: 1 });
+    // forged: a detector's condition id from the bus (a device with the platform's credentials)
+    await publisher.publishAsync(conditionTopic('ingest'), JSON.stringify({ ...ingestCondition, id: 'pressure_low:P-1', type: 'pressure_low', state: 'clear' }), { qos: 1 });
 
-    await waitFor(() => seen.length >= 3, 10_000, 20, 'three alarm transitions on the bus');
+    await waitFor(() => seen.length >= 3 && w.stats.busDropped.namespace === 1, 10_000, 20, 'three alarm transitions on the bus, the forged clear dropped');
     expect(seen.sort((a, b) => a.condition.localeCompare(b.condition) || a.kind.localeCompare(b.kind))).toEqual([
       { topic: 'aquawatch/v1/alarms/_', kind: 'raise', condition: 'ingest.outbox_full' },
       { topic: 'aquawatch/v1/alarms/central', kind: 'clear', condition: 'pressure_low:P-1' },
       { topic: 'aquawatch/v1/alarms/central', kind: 'raise', condition: 'pressure_low:P-1' },
     ]);
-    expect(w.stats).toMatchObject({ readings: 5, busErrors: 1 });
+    expect(w.stats).toMatchObject({ readings: 5, busDropped: { undecodable: 1, namespace: 1, shape: 0, future: 0 } });
     expect(d.calls.slice(0, 4)).toEqual(['readings F-1@0,P-1@0,P-2@30', 'time 60', 'readings P-1@90', 'time 120']);
+  });
+});
+
+describe('AnalyticsWorker: what it takes from the bus (F2: the bus is the platform\'s, not the devices\')', () => {
+  const WALL = T0 + 30 * MIN;
+  function guarded() {
+    const store = new AlarmStore(':memory:');
+    const alarms = new AlarmManager({ store });
+    const d = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({ topology, detectors: [d], alarms, allowedLatenessMs: 0, wallClock: () => WALL, busClockSkewMs: 5 * MIN });
+    w.startAt(T0);
+    const bus = (topic: string, message: unknown) => w.onBusMessage(topic, Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)));
+    return { alarms, store, d, w, bus };
+  }
+  const burst = { id: 'burst:central', type: 'burst', state: 'raise' as const, ts: T0, priority: 'critical' as const, dma: 'central', message: 'burst: +42 m3/h' };
+
+  it('a forged clear of a detector\'s alarm is dropped and counted; the alarm stays open', () => {
+    const { alarms, store, w, bus } = guarded();
+    alarms.onCondition(burst);
+    bus(conditionTopic('x'), { ...burst, state: 'clear', ts: T0 + 1000, message: 'ok' });
+    bus(conditionTopic('ingest'), { ...burst, state: 'clear', ts: T0 + 1000, message: 'ok' });
+    expect(alarms.openAlarms().map((a) => `${a.conditionId} ${a.state}`)).toEqual(['burst:central active-unacknowledged']);
+    expect(w.stats.busDropped).toEqual({ undecodable: 0, shape: 0, namespace: 2, future: 0 });
+    store.close();
+  });
+
+  it('forged raises outside ingest\'s namespaces, with topic wildcards, extra keys or far-future times raise nothing', () => {
+    const { alarms, store, w, bus } = guarded();
+    for (let i = 0; i < 50; i++) bus(conditionTopic('ingest'), { ...burst, id: `x:${i}` });
+    bus(conditionTopic('ingest'), { ...burst, id: 'ingest.x', type: 'burst' }); // an ingest id with a detector's type (work orders)
+    bus(conditionTopic('ingest'), { ...burst, id: 'ingest.x', type: 'ingest.x', dma: 'central/#' });
+    bus(conditionTopic('ingest'), { ...burst, id: 'ingest.x', type: 'ingest.x', admin: true });
+    bus(conditionTopic('ingest'), { ...burst, id: 'ingest.x', type: 'ingest.x', ts: WALL + 6 * MIN });
+    bus(conditionTopic('ingest'), '{"id":');
+    expect(alarms.openAlarms()).toEqual([]);
+    expect(w.stats.busDropped).toEqual({ undecodable: 1, shape: 2, namespace: 51, future: 1 });
+    // ingest's own condition, within the skew, passes
+    bus(conditionTopic('ingest'), { id: 'ingest.outbox_full', type: 'ingest.outbox_full', state: 'raise', ts: WALL + 4 * MIN, priority: 'critical', message: 'outbox full' });
+    expect(alarms.openAlarms().map((a) => a.conditionId)).toEqual(['ingest.outbox_full']);
+    store.close();
+  });
+
+  it('telemetry: a reading beyond the allowed clock skew is dropped and counted, the others of its message kept; a malformed message is dropped whole', () => {
+    const { d, w, bus } = guarded();
+    bus(telemetryTopic('central'), encodeTelemetry([r('P-1', 0, 0.3), r('F-1', 0, 50), r('P-2', 0, 0.3), r('F-2', 0, 10)]).toString());
+    const forged = { v: 1, s: ['P-1', 'F-1'], t: [9e12, T0 + 60_000], x: [0.1, 50], q: [0, 0] };
+    bus(telemetryTopic('central'), forged);
+    bus(telemetryTopic('central'), { v: 1, s: ['P-1'], t: [T0 + 60_000], x: [0.1, 0.2], q: [0] }); // columns of different lengths
+    bus(telemetryTopic('central'), { v: 1, s: ['P-1'], t: [T0 + 60_000], x: ['0.1'], q: [0] });
+    bus(telemetryTopic('central'), { v: 2, s: [], t: [], x: [], q: [] });
+    expect(w.stats.busDropped).toEqual({ undecodable: 0, shape: 3, namespace: 0, future: 1 });
+    expect(w.stats.readings).toBe(5);
+    // the watermark did not walk towards year 2255 (9e12 ms)
+    expect(w.watermark).toBeLessThanOrEqual(T0 + 60_000);
+    expect(d.batches.flat().some((p) => p.ts === 9e12)).toBe(false);
   });
 });
 

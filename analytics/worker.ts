@@ -33,8 +33,9 @@ import type { Point, Reading } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { CONDITION_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
-import { decodeTelemetry } from '../core/bus/messages/telemetry.ts';
-import type { Condition } from '../core/bus/messages/condition.ts';
+import { checkTelemetry } from '../core/bus/messages/telemetry.ts';
+import { checkBusCondition, type Condition } from '../core/bus/messages/condition.ts';
+import { emptyDropCounts, type BusDropCounts, type BusRefusal } from '../core/bus/messages/trust.ts';
 import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Detector } from './types.ts';
@@ -62,8 +63,14 @@ export interface AnalyticsWorkerOptions {
    * this long (wall time) no longer holds the watermark back. Default 2 min.
    */
   sourceIdleMs?: number;
-  /** Wall clock (ms), only for `sourceIdleMs`; tests pass a fake one. Default Date.now. */
+  /** Wall clock (ms), for `sourceIdleMs` and the bus's future check; tests pass a fake one. Default Date.now. */
   wallClock?: () => number;
+  /**
+   * A bus message (telemetry reading, ingest condition) timed further than this ahead of the wall
+   * clock is dropped and counted: the clock skew the platform allows (config ingest.maxFutureMs).
+   * Default 5 min.
+   */
+  busClockSkewMs?: number;
   log?: Logger;
 }
 
@@ -80,6 +87,8 @@ export interface WorkerStats {
   detectorErrors: number;
   derivedDropped: number;
   busErrors: number;
+  /** Bus messages dropped by the checks of core/bus/messages (readings, for `future`), by reason. */
+  busDropped: BusDropCounts;
   buffered: number;
   watermark: number;
   /** Feeds (sensors, and the feed of sensors without an address) the watermark follows, and those holding it now. */
@@ -137,6 +146,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   private readonly maxDerived: number;
   private readonly sourceIdleMs: number;
   private readonly wallClock: () => number;
+  private readonly busClockSkewMs: number;
   /** Per sensor, the progress record of its feed; null: the sensor does not hold the watermark. */
   private readonly feedOfSensor = new Map<string, FeedProgress | null>();
   private readonly feeds = new Map<string, FeedProgress>();
@@ -149,7 +159,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   private derived: Point[] = [];
   private readonly s: Omit<WorkerStats, 'buffered' | 'watermark' | 'feeds' | 'activeFeeds'> = {
     readings: 0, late: 0, lateMeterReadings: 0, unknownSensor: 0, invalid: 0, forcedAdvances: 0, conditions: 0, conditionErrors: 0,
-    detectorErrors: 0, derivedDropped: 0, busErrors: 0,
+    detectorErrors: 0, derivedDropped: 0, busErrors: 0, busDropped: emptyDropCounts(),
   };
   private client?: MqttClient;
   private timers: NodeJS.Timeout[] = [];
@@ -168,6 +178,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     positive(opts.maxBufferedReadings, 'maxBufferedReadings', 1);
     positive(opts.maxDerivedBuffered, 'maxDerivedBuffered', 1);
     positive(opts.sourceIdleMs, 'sourceIdleMs', 0);
+    positive(opts.busClockSkewMs, 'busClockSkewMs', 0);
     if (opts.wallClock !== undefined && typeof opts.wallClock !== 'function') throw new Error('wallClock: must be a function returning ms');
     const names = new Set<string>();
     opts.detectors.forEach((d, i) => {
@@ -187,6 +198,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     this.maxDerived = opts.maxDerivedBuffered ?? 200_000;
     this.sourceIdleMs = opts.sourceIdleMs ?? 120_000;
     this.wallClock = opts.wallClock ?? Date.now;
+    this.busClockSkewMs = opts.busClockSkewMs ?? 5 * 60_000;
     for (const info of opts.topology.sensors.values()) {
       const key = watermarkFeedOf(info);
       this.feedOfSensor.set(info.id, key === undefined ? null : this.progressOf(key));
@@ -201,7 +213,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     const now = this.wallClock();
     let activeFeeds = 0;
     for (const p of this.feeds.values()) if (now - p.lastArrivalWall <= this.sourceIdleMs) activeFeeds++;
-    return { ...this.s, buffered: this.pending.length, watermark: this.mark, feeds: this.feeds.size, activeFeeds };
+    return { ...this.s, busDropped: { ...this.s.busDropped }, buffered: this.pending.length, watermark: this.mark, feeds: this.feeds.size, activeFeeds };
   }
 
   /**
@@ -442,19 +454,37 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     for (const t of this.timers) t.unref();
   }
 
-  private onBusMessage(topic: string, payload: Buffer): void {
-    try {
-      if (topic.startsWith(TELEMETRY_FILTER.slice(0, -1))) {
-        this.lastInputWall = Date.now();
-        this.feed(decodeTelemetry(payload));
-      } else {
-        // Ingest conditions run on ingest's clock (wall time): they must not move event time.
-        this.handleCondition(JSON.parse(payload.toString()) as Condition, { advanceClock: false });
-      }
-    } catch (e) {
-      this.s.busErrors++;
-      this.log.warn({ topic, err: (e as Error).message }, 'undecodable bus message dropped');
+  /**
+   * One message from the bus, checked before use (core/bus/messages): a message that is not its
+   * topic's, a condition outside ingest's namespaces (a forged `clear` of a detector's alarm) and
+   * a time beyond the allowed clock skew (a forged far-future reading) are dropped and counted.
+   */
+  onBusMessage(topic: string, payload: Buffer): void {
+    const clock = { now: this.wallClock, maxFutureMs: this.busClockSkewMs };
+    if (topic.startsWith(TELEMETRY_FILTER.slice(0, -1))) {
+      this.lastInputWall = Date.now();
+      const t = checkTelemetry(payload, clock);
+      if (!t.ok) { this.dropBusMessage(topic, t); return; }
+      if (t.future) this.dropBusMessage(topic, { ok: false, reason: 'future', detail: `${t.future} readings beyond the allowed clock skew` }, t.future);
+      this.feed(t.readings);
+      return;
     }
+    const c = checkBusCondition(topic, payload, clock);
+    if (!c.ok) { this.dropBusMessage(topic, c); return; }
+    // Ingest conditions run on ingest's clock (wall time): they must not move event time.
+    this.handleCondition(c.condition, { advanceClock: false });
+  }
+
+  private lastDropLog = Number.NEGATIVE_INFINITY;
+  private dropsNotLogged = 0;
+  private dropBusMessage(topic: string, refusal: BusRefusal, count = 1): void {
+    this.s.busDropped[refusal.reason] += count;
+    // One line a second at most: a flood of forged messages must not flood the log too.
+    const now = Date.now();
+    if (now - this.lastDropLog < 1000) { this.dropsNotLogged += count; return; }
+    this.lastDropLog = now;
+    this.log.warn({ topic, reason: refusal.reason, detail: refusal.detail, count, droppedSinceLastLine: this.dropsNotLogged }, 'bus message dropped');
+    this.dropsNotLogged = 0;
   }
 
   /** Write pending derived series to the store (start() does it on a timer). */

@@ -41,6 +41,7 @@ export async function startLive(dashboard: DashboardHandle, o: {
     register: { listIncidents: (from, to) => source?.register.listIncidents(from, to) ?? [] },
     dmaStates: () => dashboard.area.dmaStates(),
     kpiSummary: () => dashboard.area.kpiSummary(),
+    busClockSkewMs: dashboard.ctx.config.ingest.maxFutureMs,
     log: o.log,
   });
   if (o.analytics?.alarms) attachAnalytics(o.analytics);

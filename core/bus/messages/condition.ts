@@ -3,6 +3,10 @@
  * an alarm. Ingest publishes its own on the bus; analytics detectors return the same shape to the
  * alarm manager in process.
  */
+import { z } from 'zod';
+import { ALARM_PRIORITIES, type AlarmPriority } from '../../state/alarm-store.ts';
+import { describeIssues, parseJsonObject, type BusClock, type BusRefusal } from './trust.ts';
+
 export interface Condition {
   /** Stable id of the condition instance, e.g. `ingest.outbox_full` or `opcua.session_lost:plant1`. */
   id: string;
@@ -16,4 +20,52 @@ export interface Condition {
   sensor?: string;
   message: string;
   evidence?: Record<string, unknown>;
+}
+
+/**
+ * Per publisher (the last level of `aquawatch/v1/conditions/<origin>`), the prefixes its condition
+ * ids and types must start with. Only ingest publishes conditions on the bus; detector conditions
+ * (`burst:DMA_C`, `pressure_low:P-1`) never travel there, so a message naming one is forged.
+ */
+export const BUS_CONDITION_NAMESPACES: Readonly<Record<string, { ids: readonly string[]; types: readonly string[] }>> = {
+  ingest: {
+    ids: ['ingest.', 'opcua.', 'mqtt.', 'sparkplug.', 'pda.', 'csv.'],
+    types: ['ingest.', 'source.', 'opcua.', 'mqtt.', 'sparkplug.', 'pda.', 'csv.'],
+  },
+};
+
+const topologyId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/);
+
+/** A condition as it may travel on the bus: no topic wildcards or separators where a topic is built from it. */
+export const busConditionSchema = z.object({
+  id: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  type: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.]+$/),
+  state: z.enum(['raise', 'update', 'clear']),
+  ts: z.number().int(),
+  priority: z.enum(ALARM_PRIORITIES as [AlarmPriority, ...AlarmPriority[]]).optional(),
+  site: topologyId.optional(),
+  dma: topologyId.optional(),
+  sensor: topologyId.optional(),
+  message: z.string().max(2000),
+  evidence: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+/**
+ * A condition from the bus topic `topic`, checked: its shape, the namespace its publisher (the
+ * topic's last level) owns, and a time no further than the allowed skew ahead of `clock.now()`.
+ */
+export function checkBusCondition(topic: string, payload: Buffer | string, clock: BusClock): { ok: true; condition: Condition } | BusRefusal {
+  const json = parseJsonObject(payload);
+  if (!json.ok) return json;
+  const parsed = busConditionSchema.safeParse(json.value);
+  if (!parsed.success) return { ok: false, reason: 'shape', detail: describeIssues(parsed.error.issues) };
+  const c = parsed.data;
+  const origin = topic.slice(topic.lastIndexOf('/') + 1);
+  const ns = Object.hasOwn(BUS_CONDITION_NAMESPACES, origin) ? BUS_CONDITION_NAMESPACES[origin] : undefined;
+  if (!ns) return { ok: false, reason: 'namespace', detail: `${topic}: no publisher ${origin} of conditions` };
+  if (!ns.ids.some((p) => c.id.startsWith(p))) return { ok: false, reason: 'namespace', detail: `id ${c.id} is not in ${origin}'s namespaces (${ns.ids.join(' ')})` };
+  if (!ns.types.some((p) => c.type.startsWith(p))) return { ok: false, reason: 'namespace', detail: `type ${c.type} is not in ${origin}'s namespaces (${ns.types.join(' ')})` };
+  const ahead = c.ts - clock.now();
+  if (ahead > clock.maxFutureMs) return { ok: false, reason: 'future', detail: `${Math.round(ahead / 1000)} s in the future (limit ${Math.round(clock.maxFutureMs / 1000)} s)` };
+  return { ok: true, condition: c };
 }

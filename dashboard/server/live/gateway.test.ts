@@ -150,6 +150,20 @@ describe('LiveGateway', () => {
     expect(gateway.stats()).toMatchObject({ valuesIn: 3, valuesUnknown: 1, valuesOut: 2, messagesOut: 2 });
   });
 
+  it('F2: a forged far-future reading does not freeze the live value; it and malformed messages are dropped and counted', async () => {
+    const { url, gateway } = await rig({ busClockSkewMs: 60_000 });
+    const cx = await client(url, 'aw_session=ok-li');
+    await subscribe(cx.socket, ['values:X']);
+    await publish('D1', [reading('X', 9e12, 99)]); // year 2255: every later real reading would look older
+    await publisher.publishAsync(telemetryTopic('D1'), Buffer.from('{"v":1,"s":["X"],"t":[1],"x":[1]}'), { qos: 0 });
+    await publisher.publishAsync(telemetryTopic('D1'), Buffer.from('not json'), { qos: 0 });
+    const ts = Date.now();
+    await publish('D1', [reading('X', ts, 3.5)]);
+    await waitFor(() => cx.values().length > 0, 5000, 20, 'the real reading served');
+    expect(cx.values()).toEqual([{ sensor: 'X', kind: 'pressure', ts, value: 3.5, quality: 'good' }]);
+    expect(gateway.stats()).toMatchObject({ valuesStale: 0, busDropped: { future: 1, shape: 1, undecodable: 1, namespace: 0 } });
+  });
+
   it('coalesces: 10 readings of one series within its second → one delivered, the latest, ≥ 1 s after the previous', async () => {
     const { url } = await rig();
     const c = await client(url, 'aw_session=ok-li');

@@ -15,7 +15,8 @@ import { Server as IoServer, type Socket } from 'socket.io';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { TELEMETRY_FILTER } from '../../../core/bus/topics.ts';
-import { decodeTelemetry } from '../../../core/bus/messages/telemetry.ts';
+import { checkTelemetry } from '../../../core/bus/messages/telemetry.ts';
+import { emptyDropCounts, type BusDropCounts } from '../../../core/bus/messages/trust.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 import type { Quality } from '../../../core/model/reading.ts';
 import type { AlarmTransition } from '../../../analytics/alarms/manager.ts';
@@ -63,6 +64,12 @@ export interface LiveGatewayOptions {
   incidentLookbackMs?: number;
   /** How often a connected client's session is checked again (default 30 s); gone → disconnected. */
   sessionCheckMs?: number;
+  /**
+   * A reading timed further than this ahead of the server's clock is dropped and counted: the
+   * clock skew the platform allows (config ingest.maxFutureMs). Default 5 min. Kept, such a reading
+   * would hold the sensor's live value for good (later real readings look older).
+   */
+  busClockSkewMs?: number;
   /** How long start() waits for the first bus subscription before going on without it (default 10 s). */
   busStartTimeoutMs?: number;
   /** Origins (`https://scada.example`) allowed besides the server's own host (a page served elsewhere). */
@@ -89,6 +96,8 @@ export interface LiveStats {
   lastFlushMs: number;
   busConnected: boolean;
   busErrors: number;
+  /** Telemetry dropped by the checks of core/bus/messages: messages by reason, readings for `future`. */
+  busDropped: BusDropCounts;
   pollErrors: number;
 }
 
@@ -138,7 +147,7 @@ export class LiveGateway {
   private alarmListener?: (t: AlarmTransition) => void;
   private readonly s = {
     valuesIn: 0, valuesUnknown: 0, valuesStale: 0, valuesOut: 0, messagesOut: 0, skippedSends: 0,
-    flushes: 0, lastFlushMs: 0, busErrors: 0, pollErrors: 0,
+    flushes: 0, lastFlushMs: 0, busErrors: 0, busDropped: emptyDropCounts(), pollErrors: 0,
   };
   private readonly flushMs: number;
   private readonly minIntervalMs: number;
@@ -231,7 +240,7 @@ export class LiveGateway {
   stats(): LiveStats {
     let rooms = this.bySensor.size + this.byDma.size;
     for (const name of NAMED_ROOMS) if ((this.io?.sockets.adapter.rooms.get(name)?.size ?? 0) > 0) rooms++;
-    return { clients: this.clients.size, rooms, ...this.s, busConnected: this.bus?.connected ?? false };
+    return { clients: this.clients.size, rooms, ...this.s, busDropped: { ...this.s.busDropped }, busConnected: this.bus?.connected ?? false };
   }
 
   // --- bus ---------------------------------------------------------------------------------------
@@ -268,14 +277,14 @@ export class LiveGateway {
   }
 
   private onTelemetry(payload: Buffer): void {
-    let readings;
-    try {
-      readings = decodeTelemetry(payload);
-    } catch (e) {
-      this.s.busErrors++;
-      this.opts.log.warn({ err: (e as Error).message }, 'live: undecodable telemetry dropped');
+    const checked = checkTelemetry(payload, { now: Date.now, maxFutureMs: this.opts.busClockSkewMs ?? 5 * 60_000 });
+    if (!checked.ok) {
+      this.s.busDropped[checked.reason]++;
+      this.opts.log.warn({ reason: checked.reason, err: checked.detail }, 'live: telemetry message dropped');
       return;
     }
+    this.s.busDropped.future += checked.future;
+    const readings = checked.readings;
     const sensors = this.opts.topology.sensors;
     for (const r of readings) {
       this.s.valuesIn++;
