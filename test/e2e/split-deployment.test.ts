@@ -4,28 +4,17 @@
  * filling up while the store is unreachable) becomes an alarm in the server.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { MOSQUITTO_BIN, MosquittoBroker } from '../support/mosquitto.ts';
 import { freePort, waitFor } from '../support/ports.ts';
+import { startService } from '../support/processes.ts';
 
 if (!MOSQUITTO_BIN && process.env.REQUIRE_MOSQUITTO === '1') throw new Error('REQUIRE_MOSQUITTO=1 but mosquitto is not installed');
-
-function startProcess(command: string, configFile: string, children: ChildProcess[]): Promise<string> {
-  const child = spawn(process.execPath, ['bin/aquawatch.js', command, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => { if (l.includes('"ready":true')) resolve(JSON.parse(l).http as string); });
-    child.once('exit', (code) => reject(new Error(`${command} exited ${code}: ${err.slice(-1500)}`)));
-  });
-}
 
 describe.skipIf(!MOSQUITTO_BIN)('split deployment: ingest and server processes over Mosquitto', () => {
   const broker = new MosquittoBroker();
@@ -51,8 +40,8 @@ describe.skipIf(!MOSQUITTO_BIN)('split deployment: ingest and server processes o
       dataDir: serverDir, log: { level: 'warn' }, http: { port: await freePort() }, broker: { url: broker.url },
       store: { type: 'sqlite' }, topology,
     }));
-    const serverHttp = await startProcess('server', serverConfig, children);
-    await startProcess('ingest', ingestConfig, children);
+    const serverHttp = await startService('server', serverConfig, children);
+    await startService('ingest', ingestConfig, children);
 
     const pub = await mqtt.connectAsync(broker.url);
     const t0 = Date.now() - 600_000;

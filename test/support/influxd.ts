@@ -14,6 +14,9 @@ import { freePort, waitFor } from './ports.ts';
 export const INFLUXD_BIN = ['/usr/bin/influxd', '/usr/sbin/influxd'].find((p) => existsSync(p));
 
 export class InfluxdServer {
+  /** `auth`: HTTP authentication on, as a production server runs (create the first admin without credentials). */
+  constructor(private readonly options: { auth?: boolean } = {}) {}
+
   readonly dir = mkdtempSync(join(tmpdir(), 'aw-influxd-'));
   port = 0;
   /** influxd's RPC service (backup/restore) cannot be turned off; it gets a free loopback port too. */
@@ -90,6 +93,7 @@ bind-address = "127.0.0.1:${this.rpcPort}"
   log-enabled = false
 [http]
   enabled = true
+  auth-enabled = ${this.options.auth ? 'true' : 'false'}
   bind-address = "127.0.0.1:${this.port}"
   log-enabled = false
   write-tracing = false

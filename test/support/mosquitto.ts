@@ -17,6 +17,8 @@ export interface MosquittoOptions {
   auth?: { passwordFile: string; aclFile: string };
   /** More configuration lines (e.g. a setting of deploy/mosquitto/mosquitto.conf under test). */
   extraConfig?: string[];
+  /** A TLS listener (PEM files, readable by the `mosquitto` user) instead of plain MQTT; url is then mqtts://localhost. */
+  tls?: { caFile: string; certFile: string; keyFile: string };
 }
 
 export class MosquittoBroker {
@@ -26,7 +28,8 @@ export class MosquittoBroker {
 
   constructor(private readonly options: MosquittoOptions = {}) {}
 
-  get url(): string { return `mqtt://127.0.0.1:${this.port}`; }
+  /** With TLS, `localhost`: a name the broker's certificate carries. */
+  get url(): string { return this.options.tls ? `mqtts://localhost:${this.port}` : `mqtt://127.0.0.1:${this.port}`; }
 
   async start(port?: number): Promise<void> {
     if (!MOSQUITTO_BIN) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
@@ -37,6 +40,9 @@ export class MosquittoBroker {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(conf, [
       `listener ${this.port} 127.0.0.1`,
+      ...(this.options.tls
+        ? [`cafile ${this.options.tls.caFile}`, `certfile ${this.options.tls.certFile}`, `keyfile ${this.options.tls.keyFile}`]
+        : []),
       ...(this.options.auth
         ? ['allow_anonymous false', `password_file ${this.options.auth.passwordFile}`, `acl_file ${this.options.auth.aclFile}`]
         : ['allow_anonymous true']),
