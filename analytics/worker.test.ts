@@ -420,6 +420,51 @@ describe('AnalyticsWorker: what it takes from the bus (F2: the bus is the platfo
   });
 });
 
+describe('AnalyticsWorker: one sensor whose clock is behind (F3)', () => {
+  const twoSensors = new Topology(topologySchema.parse({
+    sites: [{ id: 'P1' }], dmas: [{ id: 'D1' }],
+    sensors: [
+      { id: 'GOOD', kind: 'pressure', site: 'P1', dma: 'D1', source: { type: 'mqtt', topic: 'a' } },
+      { id: 'LAGGING', kind: 'pressure', site: 'P1', dma: 'D1', source: { type: 'mqtt', topic: 'b' } },
+    ],
+  }));
+  const at = (sensor: string, ts: number): Reading => ({ sensor, ts, value: 0.3, quality: 'good' });
+
+  it('leaves the watermark after sensorClockLagMs and raises sensor_clock_skew; the other sensor is analysed on; it clears when the clock is right again', () => {
+    const wall = { now: T0 };
+    const d = new RecordingDetectorDouble();
+    const conditions: Condition[] = [];
+    const w = new AnalyticsWorker({ topology: twoSensors, detectors: [d], wallClock: () => wall.now, sensorClockLagMs: 10 * MIN });
+    w.on('condition', (c) => conditions.push(c));
+    w.startAt(T0);
+    for (let m = 1; m <= 60; m++) {
+      wall.now = T0 + m * MIN;
+      w.feed([at('GOOD', wall.now)]);
+      w.feed([at('LAGGING', wall.now - 86_400_000)]); // its clock one day behind
+      // held back for at most the lag bound (the watermark trails GOOD by the 2-min lateness after it)
+      if (m > 11) expect(w.watermark).toBe(T0 + (m - 2) * MIN);
+    }
+    expect(d.calls.filter((c) => c.startsWith('time')).length).toBeGreaterThanOrEqual(55);
+    expect(conditions.map((c) => `${c.id} ${c.state} ${c.sensor} ${c.dma}`)).toEqual(['sensor_clock_skew:LAGGING raise LAGGING D1']);
+    expect(w.stats).toMatchObject({ feeds: 2, activeFeeds: 1 });
+    // its clock is set right: it holds the watermark again and the condition clears
+    wall.now += MIN;
+    w.feed([at('LAGGING', wall.now), at('GOOD', wall.now)]);
+    expect(conditions.map((c) => `${c.id} ${c.state}`)).toEqual(['sensor_clock_skew:LAGGING raise', 'sensor_clock_skew:LAGGING clear']);
+    expect(w.stats.activeFeeds).toBe(2);
+  });
+
+  it('a sensor catching up on old data within the bound still holds the watermark (nothing of it is dropped)', () => {
+    const wall = { now: T0 };
+    const w = new AnalyticsWorker({ topology: twoSensors, detectors: [], wallClock: () => wall.now, sensorClockLagMs: 10 * MIN, allowedLatenessMs: 0 });
+    w.startAt(T0);
+    wall.now += 5 * MIN;
+    w.feed([at('GOOD', T0 + 5 * MIN), at('LAGGING', T0 - MIN)]);
+    expect(w.watermark).toBe(T0);
+    expect(w.stats.activeFeeds).toBe(2);
+  });
+});
+
 describe('AnalyticsWorker: customer meter readings uploaded late', () => {
   const withMeter = new Topology(topologySchema.parse({
     sites: [{ id: 'net' }],

@@ -10,7 +10,9 @@
  * the newest reading time of every sensor with a source address, and the watermark is the slowest
  * ACTIVE sensor's time − the allowed lateness. A sensor from which nothing has arrived for
  * `sourceIdleMs` of wall time is left out: a dead sensor or source must not stop analytics (its
- * sensors then go stale on the others' watermark). Customer meters (PDA uploads, read monthly) and
+ * sensors then go stale on the others' watermark). Nor must one whose clock is behind: a sensor that
+ * sends only readings older than the watermark holds it for `sensorClockLagMs` at most, then
+ * `sensor_clock_skew` is raised for it and the others are analysed on. Customer meters (PDA uploads, read monthly) and
  * derived series never hold it back; sensors without a source address (whose source is not known)
  * count as one feed, whose time is the newest of their readings. With one such feed (a topology
  * without addresses, a test) the watermark is the newest reading time − the lateness.
@@ -63,6 +65,13 @@ export interface AnalyticsWorkerOptions {
    * this long (wall time) no longer holds the watermark back. Default 2 min.
    */
   sourceIdleMs?: number;
+  /**
+   * The longest one sensor may hold the watermark back while it sends only readings older than it
+   * (a clock behind, or old data being replayed), so the longest one bad clock delays every alarm:
+   * past it the sensor no longer holds the watermark, `sensor_clock_skew` is raised for it, and the
+   * others are analysed on. It holds again once its readings are current. Default 10 min.
+   */
+  sensorClockLagMs?: number;
   /** Wall clock (ms), for `sourceIdleMs` and the bus's future check; tests pass a fake one. Default Date.now. */
   wallClock?: () => number;
   /**
@@ -98,8 +107,13 @@ export interface WorkerStats {
 
 /** A feed's progress: the newest reading time it sent and when (wall time) it last sent. */
 interface FeedProgress {
+  key: string;
   latestTs: number;
   lastArrivalWall: number;
+  /** Wall time since which it has sent only readings older than the watermark; undefined when its last one was current. */
+  lateSinceWall?: number;
+  /** `sensor_clock_skew` is raised for it. */
+  skewRaised: boolean;
 }
 
 /**
@@ -145,6 +159,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   private readonly maxBuffered: number;
   private readonly maxDerived: number;
   private readonly sourceIdleMs: number;
+  private readonly sensorClockLagMs: number;
   private readonly wallClock: () => number;
   private readonly busClockSkewMs: number;
   /** Per sensor, the progress record of its feed; null: the sensor does not hold the watermark. */
@@ -179,6 +194,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     positive(opts.maxDerivedBuffered, 'maxDerivedBuffered', 1);
     positive(opts.sourceIdleMs, 'sourceIdleMs', 0);
     positive(opts.busClockSkewMs, 'busClockSkewMs', 0);
+    positive(opts.sensorClockLagMs, 'sensorClockLagMs', 0);
     if (opts.wallClock !== undefined && typeof opts.wallClock !== 'function') throw new Error('wallClock: must be a function returning ms');
     const names = new Set<string>();
     opts.detectors.forEach((d, i) => {
@@ -197,6 +213,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     this.maxBuffered = opts.maxBufferedReadings ?? 1_000_000;
     this.maxDerived = opts.maxDerivedBuffered ?? 200_000;
     this.sourceIdleMs = opts.sourceIdleMs ?? 120_000;
+    this.sensorClockLagMs = opts.sensorClockLagMs ?? 10 * 60_000;
     this.wallClock = opts.wallClock ?? Date.now;
     this.busClockSkewMs = opts.busClockSkewMs ?? 5 * 60_000;
     for (const info of opts.topology.sensors.values()) {
@@ -212,7 +229,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   get stats(): WorkerStats {
     const now = this.wallClock();
     let activeFeeds = 0;
-    for (const p of this.feeds.values()) if (now - p.lastArrivalWall <= this.sourceIdleMs) activeFeeds++;
+    for (const p of this.feeds.values()) if (this.holdsWatermark(p, now)) activeFeeds++;
     return { ...this.s, busDropped: { ...this.s.busDropped }, buffered: this.pending.length, watermark: this.mark, feeds: this.feeds.size, activeFeeds };
   }
 
@@ -274,6 +291,13 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
       if (feed) {
         if (p.ts > feed.latestTs) feed.latestTs = p.ts;
         feed.lastArrivalWall = now;
+        if (p.ts >= this.mark) {
+          feed.lateSinceWall = undefined;
+          if (feed.skewRaised) this.clockSkewEnded(feed, p);
+        } else {
+          feed.lateSinceWall ??= now;
+          if (!feed.skewRaised && now - feed.lateSinceWall >= this.sensorClockLagMs) this.clockSkewFound(feed, p, now);
+        }
       }
       if (p.ts < this.mark) {
         if (p.measurement === 'meter' && this.lateMeterDetectors.length) (lateMeters ??= []).push(p);
@@ -304,16 +328,51 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   private completeUntil(now: number): number {
     let slowest = Number.POSITIVE_INFINITY;
     for (const p of this.feeds.values()) {
-      if (now - p.lastArrivalWall > this.sourceIdleMs) continue;
+      if (!this.holdsWatermark(p, now)) continue;
       if (p.latestTs < slowest) slowest = p.latestTs;
     }
     return slowest === Number.POSITIVE_INFINITY ? this.maxTs : Math.min(slowest, this.maxTs);
   }
 
+  /**
+   * A feed holds the watermark back while it is heard from (sourceIdleMs) and, when it sends only
+   * readings older than the watermark, for sensorClockLagMs at most.
+   */
+  private holdsWatermark(p: FeedProgress, now: number): boolean {
+    if (now - p.lastArrivalWall > this.sourceIdleMs) return false;
+    return p.lateSinceWall === undefined || now - p.lateSinceWall < this.sensorClockLagMs;
+  }
+
   private progressOf(key: string): FeedProgress {
     let p = this.feeds.get(key);
-    if (!p) this.feeds.set(key, p = { latestTs: Number.NEGATIVE_INFINITY, lastArrivalWall: Number.NEGATIVE_INFINITY });
+    if (!p) this.feeds.set(key, p = { key, latestTs: Number.NEGATIVE_INFINITY, lastArrivalWall: Number.NEGATIVE_INFINITY, skewRaised: false });
     return p;
+  }
+
+  /** A feed that has sent only readings older than the watermark for sensorClockLagMs (wall). */
+  private clockSkewFound(feed: FeedProgress, p: Point, now: number): void {
+    feed.skewRaised = true;
+    const behindMin = Math.round((this.mark - feed.latestTs) / 60_000);
+    const forMin = Math.round((now - (feed.lateSinceWall ?? now)) / 60_000);
+    this.handleCondition({
+      ...this.clockSkewIdentity(feed, p), state: 'raise', ts: this.mark, priority: 'medium',
+      message: `sensor ${feed.key === '-' ? p.sensor : feed.key}: for ${forMin} min every reading has arrived older than the analysis time (its newest ${behindMin} min behind): its clock is behind, or it replays old data. It no longer holds back the analysis of the other sensors; its readings are stored but not analysed live`,
+      evidence: { latestTs: feed.latestTs, watermark: this.mark, lateForMs: now - (feed.lateSinceWall ?? now) },
+    }, { advanceClock: false });
+  }
+
+  private clockSkewEnded(feed: FeedProgress, p: Point): void {
+    feed.skewRaised = false;
+    this.handleCondition({
+      ...this.clockSkewIdentity(feed, p), state: 'clear', ts: this.mark,
+      message: `sensor ${feed.key === '-' ? p.sensor : feed.key}: its readings are current again`,
+    }, { advanceClock: false });
+  }
+
+  private clockSkewIdentity(feed: FeedProgress, p: Point): Pick<Condition, 'id' | 'type' | 'sensor' | 'site' | 'dma'> {
+    // the feed of sensors without an address is one feed: one condition for it
+    const sensor = feed.key === '-' ? undefined : feed.key;
+    return { id: `sensor_clock_skew:${feed.key}`, type: 'sensor_clock_skew', sensor, site: sensor ? p.site : undefined, dma: sensor && p.dma ? p.dma : undefined };
   }
 
   /** Move the watermark to `until` whatever the lateness (end of input, end of a replay chunk). */

@@ -216,6 +216,12 @@ export const alarmRuleSchema = z.object({
  */
 export const analyticsSchema = z.object({
   alarms: z.object({ rules: z.record(z.string(), alarmRuleSchema).default({}) }).strict().default({ rules: {} }),
+  /**
+   * The longest one sensor whose clock is behind (its readings all arrive older than the analysis
+   * time) may hold back the analysis, and so the alarms, of every other sensor. Past it the sensor
+   * is left out, `sensor_clock_skew` is raised for it, and the others are analysed on.
+   */
+  sensorClockLagMinutes: z.number().positive().max(24 * 60).default(10),
 }).strict();
 
 export const configSchema = z.object({
@@ -249,7 +255,7 @@ export const configSchema = z.object({
   sources: z.record(z.string(), z.unknown()).default({}),
   auth: authSchema.default({ sessionIdleMinutes: 720 }),
   state: stateSchema.default({ path: 'state.sqlite' }),
-  analytics: analyticsSchema.default({ alarms: { rules: {} } }),
+  analytics: analyticsSchema.default({ alarms: { rules: {} }, sensorClockLagMinutes: 10 }),
   /**
    * Alarms to people: channels (WeCom, DingTalk, SMS, e-mail, webhook), rota, escalation
    * (core/config/notify.ts, analytics/notify). Without it, alarms reach only the dashboard.
