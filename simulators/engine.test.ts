@@ -5,7 +5,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Simulation, parseSimulateArgs, parseSpeed, type SimClock } from './engine.ts';
+import { Simulation } from './engine.ts';
+import { parseSimulateArgs, parseSpeed } from './simulate-args.ts';
+import type { SimClock } from './pacing.ts';
 import { parseScenario } from './scenarios/load.ts';
 import { converterFor } from '../core/model/units.ts';
 import type { SimDevice, SimStep } from './types.ts';

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { stringify } from 'yaml';
 import { createLogger } from '../../core/log.ts';
-import { parseSimulateArgs } from '../../simulators/engine.ts';
+import { parseSimulateArgs } from '../../simulators/simulate-args.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 
 const USAGE = `usage: aquawatch simulate --scenario FILE [--network FILE.inp] [--speed realtime|10x|max] [--from ISO] [--to ISO]

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { createLogger } from '../../core/log.ts';
 import { DEMO_TOWN, LARGE_CITY, type GeneratorParams } from '../city/generator/index.ts';
-import { parseSpeed } from '../engine.ts';
+import { parseSpeed } from '../simulate-args.ts';
 import { amrCity, DEFAULT_INTERVALS, type ReportingIntervals } from './plan.ts';
 import { LargeCitySimulator } from './simulator.ts';
 
