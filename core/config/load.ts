@@ -178,7 +178,30 @@ function checkProductionSafety(cfg: LoadedConfig): string[] {
   }
   if (cfg.broker.tls && !cfg.broker.tls.rejectUnauthorized) out.push('broker.tls.rejectUnauthorized: must be true in production mode');
   for (const path of unverifiedTls(cfg.sources, ['sources'])) out.push(`${formatPath(path)}.tls.rejectUnauthorized: must be true in production mode`);
+  for (const path of plainBrokersWithCredentials({ broker: cfg.broker, sources: cfg.sources }, [])) {
+    out.push(`${formatPath(path)}.url: credentials over plain mqtt:// travel in clear text to a broker beyond loopback; use mqtts:// (with tls: { ca } for a private CA) in production mode`);
+  }
+  if (!isLoopback(cfg.http.host) && !cfg.http.tls && !cfg.http.behindTlsProxy) {
+    out.push(`http.host: ${cfg.http.host}: production mode serves the dashboard and the ingest API (session cookies, PDA bearer tokens) beyond loopback over HTTPS only: set http.tls: { cert, key }, or http.behindTlsProxy: true when a proxy in front terminates TLS`);
+  }
   return out;
+}
+
+/**
+ * Paths of every broker block (`{ url: 'mqtt://…' }`, the platform's or a source's) whose URL is
+ * plain MQTT to a host beyond loopback and which carries credentials (its own keys, or user:pass@ in the URL).
+ */
+function plainBrokersWithCredentials(value: unknown, path: PropertyKey[]): PropertyKey[][] {
+  if (!value || typeof value !== 'object') return [];
+  const o = value as Record<string, unknown>;
+  let here: PropertyKey[][] = [];
+  if (typeof o.url === 'string' && /^(mqtt|ws):\/\//i.test(o.url)) {
+    let url: URL | undefined;
+    try { url = new URL(o.url); } catch { url = undefined; }
+    const credentials = Boolean(o.username || o.password || url?.username || url?.password);
+    if (url && credentials && !isLoopback(url.hostname.replace(/^\[|\]$/g, ''))) here = [path];
+  }
+  return [...here, ...Object.entries(o).flatMap(([k, v]) => plainBrokersWithCredentials(v, [...path, Array.isArray(o) ? Number(k) : k]))];
 }
 
 /** Paths of every `tls: { rejectUnauthorized: false }` in a source section, whatever the source. */

@@ -14,7 +14,37 @@ describe('demo mode listens on loopback only', () => {
     expect(parseConfig({ http: { host: '127.0.0.1' } }, 'site.yaml', {}).mode).toBe('demo');
     expect(parseConfig({ http: { host: '::1' } }, 'site.yaml', {}).mode).toBe('demo');
     expect(parseConfig({
-      mode: 'production', http: { host: '0.0.0.0' }, auth: { admin: { password: 'a-long-admin-password' } },
+      mode: 'production', http: { host: '0.0.0.0', behindTlsProxy: true }, auth: { admin: { password: 'a-long-admin-password' } },
     }, 'site.yaml', {}).mode).toBe('production');
+  });
+});
+
+describe('production refuses unsafe transport, naming the key (F5)', () => {
+  const admin = { admin: { username: 'admin', password: 'a-long-admin-password' } };
+  const production = (raw: Record<string, unknown>) => () => parseConfig({ mode: 'production', auth: admin, ...raw }, 'site.yaml', {});
+
+  it('credentials over plain mqtt:// to a broker beyond loopback: the platform broker and any source\'s', () => {
+    expect(production({ broker: { url: 'mqtt://broker.plant:1883', username: 'aquawatch', password: 'secret' } }))
+      .toThrow(/broker\.url: credentials over plain mqtt:\/\//);
+    expect(production({ broker: { url: 'mqtt://aquawatch:secret@broker.plant:1883' } })).toThrow(/broker\.url: credentials/);
+    expect(production({ sources: { sparkplug: [{ name: 'spb', broker: { url: 'mqtt://edge.plant', username: 'u', password: 'p' } }] } }))
+      .toThrow(/sources\.sparkplug\[0\]\.broker\.url: credentials/);
+    // TLS, loopback, or no credentials: accepted
+    expect(production({ broker: { url: 'mqtts://broker.plant:8883', username: 'aquawatch', password: 'secret' } })().mode).toBe('production');
+    expect(production({ broker: { url: 'mqtt://127.0.0.1:1883', username: 'aquawatch', password: 'secret' } })().mode).toBe('production');
+    expect(production({ sources: { mqtt: [{ name: 'open', broker: { url: 'mqtt://public.example' } }] } })().mode).toBe('production');
+  });
+
+  it('rejectUnauthorized: false in any broker block, Sparkplug included', () => {
+    expect(production({ broker: { url: 'mqtts://b:8883', tls: { rejectUnauthorized: false } } })).toThrow(/broker\.tls\.rejectUnauthorized: must be true/);
+    expect(production({ sources: { sparkplug: [{ name: 'spb', broker: { url: 'mqtts://b:8883', tls: { rejectUnauthorized: false } } }] } }))
+      .toThrow(/sources\.sparkplug\[0\]\.broker\.tls\.rejectUnauthorized: must be true/);
+  });
+
+  it('HTTP (dashboard and ingest API) beyond loopback without TLS, unless a proxy in front terminates it', () => {
+    expect(production({ http: { host: '0.0.0.0' } })).toThrow(/http\.host: 0\.0\.0\.0: production mode serves .* over HTTPS only: set http\.tls/);
+    expect(production({ http: { host: '0.0.0.0', tls: { cert: '/tls/server.crt', key: '/tls/server.key' } } })().mode).toBe('production');
+    expect(production({ http: { host: '10.0.0.5', behindTlsProxy: true } })().http.behindTlsProxy).toBe(true);
+    expect(production({ http: { host: '127.0.0.1' } })().mode).toBe('production');
   });
 });

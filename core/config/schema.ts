@@ -242,7 +242,13 @@ export const configSchema = z.object({
      * session cookie only over HTTPS, and PDA bearer tokens must not travel in clear.
      */
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
-  }).strict().default({ host: '127.0.0.1', port: 8080, ingestPort: 8081 }),
+    /**
+     * A proxy in front (nginx, Caddy, a load balancer) terminates TLS and forwards plain HTTP here:
+     * production mode then accepts an `http.host` beyond loopback without `http.tls`. Say so only
+     * when no client can reach this port except through that proxy.
+     */
+    behindTlsProxy: z.boolean().default(false),
+  }).strict().default({ host: '127.0.0.1', port: 8080, ingestPort: 8081, behindTlsProxy: false }),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
     .strict().default({ level: 'info' }),
   store: storeSchema.default({ type: 'sqlite', path: 'tsdb.sqlite' }),

@@ -64,6 +64,20 @@ export interface DashboardHandle {
   close(): void;
 }
 
+/**
+ * A data directory that ran the demo and now runs in production keeps the demo's accounts, whose
+ * passwords are published: every one that still has its demo password is deleted, with its
+ * sessions (one whose password was changed was taken over by someone, and stays).
+ */
+async function removeDemoAccounts(users: UserStore, sessions: SessionStore, configuredAdmin: string | undefined, log: Logger): Promise<void> {
+  for (const u of DEMO_USERS) {
+    if (u.username === configuredAdmin || !await users.hasPassword(u.username, u.password)) continue;
+    users.remove(u.username);
+    const ended = sessions.deleteForUser(u.username);
+    log.warn({ username: u.username, sessionsEnded: ended }, 'demo account with its published password deleted (production mode)');
+  }
+}
+
 /** Demo users, one per role; their passwords are shown on the sign-in page (demo mode only). */
 export const DEMO_USERS: { username: string; displayName: string; role: Role; password: string }[] = [
   { username: 'admin', displayName: '系统管理员 Admin', role: 'admin', password: 'demo-admin-2026' },
@@ -102,6 +116,8 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       await users.ensure(u);
       demoUsers.push({ username: u.username, password: u.password, role: u.role });
     }
+  } else {
+    await removeDemoAccounts(users, sessions, config.auth.admin?.username, log);
   }
 
   const ctx: DashboardContext = {

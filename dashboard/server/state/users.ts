@@ -147,6 +147,17 @@ export class UserStore {
     return Object.keys(patch).length ? this.update(input.username, patch) : toUser(row);
   }
 
+  /** True when the account exists and this is its password, enabled or not. */
+  async hasPassword(username: string, password: string): Promise<boolean> {
+    const row = this.row(username);
+    return row !== undefined && await verifyPassword(password, row.password_hash);
+  }
+
+  /** Delete the account (its sessions are the session store's to end). True when there was one. */
+  remove(username: string): boolean {
+    return this.db.prepare('DELETE FROM users WHERE username = ?').run(username).changes > 0;
+  }
+
   close(): void {
     if (this.ownsDb) closeStateDb(this.db);
   }
