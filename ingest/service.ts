@@ -26,7 +26,7 @@ import type { Source, SourceContext, SourceStatus } from './sources/types.ts';
 import type { UndecodableInput } from './pipeline/contract.ts';
 import { buildSources, registerHttpSources } from './sources/index.ts';
 import { checkSourceConfig } from './sources/registry.ts';
-import { httpServerOptions } from '../core/http-tls.ts';
+import { httpServerSettings } from '../core/http-limits.ts';
 
 export interface IngestServiceOptions {
   config: LoadedConfig;
@@ -160,7 +160,7 @@ export class IngestService {
     }
 
     if (this.o.http !== false) {
-      this.http = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false } }, ...httpServerOptions(config.http.tls) });
+      this.http = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } }, ...httpServerSettings(config.http.tls) });
       await this.registerRoutes(this.http);
       const { host, port } = this.o.http ?? { host: config.http.host, port: config.http.ingestPort };
       await this.http.listen({ host, port });

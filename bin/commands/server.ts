@@ -14,7 +14,8 @@ import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.t
 import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
-import { httpScheme, httpServerOptions } from '../../core/http-tls.ts';
+import { httpScheme } from '../../core/http-tls.ts';
+import { httpServerSettings } from '../../core/http-limits.ts';
 
 const USAGE = `usage: aquawatch server --config FILE [--http-port N]
 
@@ -45,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   await analytics.start();
 
   // Unknown query or body keys are errors, not silently dropped (fastify's default strips them).
-  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } }, ...httpServerOptions(config.http.tls) });
+  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } }, ...httpServerSettings(config.http.tls) });
   app.get('/health', async (_req, reply) => {
     const storeOk = await store.ping();
     const stats = analytics.worker.stats;

@@ -27,7 +27,8 @@ import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { BackfillProgress } from './backfill-progress.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
-import { httpScheme, httpServerOptions } from '../../core/http-tls.ts';
+import { httpScheme } from '../../core/http-tls.ts';
+import { httpServerSettings } from '../../core/http-limits.ts';
 
 const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
 
@@ -184,7 +185,7 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
     live?.attachAnalytics(analytics);
   };
   if (opts.analytics !== false) await startAnalytics();
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false } }, ...httpServerOptions(config.http.tls) });
+  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } }, ...httpServerSettings(config.http.tls) });
   await ingest.registerRoutes(app);
   try {
     // a fresh build of the web app when dist is missing or older than its sources (a fresh clone);

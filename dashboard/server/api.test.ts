@@ -429,3 +429,22 @@ describe('web app, headers, late analytics', () => {
     expect(r.json().shortNotice).toBe(false);
   });
 });
+
+// A caller who is not signed in is refused before the request's body is read or parsed (review F12).
+describe('authentication before the body', () => {
+  it('answers 401 to a caller without a session, without parsing what it sent', async () => {
+    const h = await start();
+    const post = (payload: string) => h.app.inject({ method: 'POST', url: '/api/v1/alarms/ack', headers: { 'content-type': 'application/json' }, payload });
+    for (const res of [await post('{not json'), await post(JSON.stringify({ ids: ['x'.repeat(2 * 1024 * 1024)] }))]) {
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    }
+    // signed in, the same bad body is the body's problem
+    const login = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: password('admin') } });
+    expect(login.statusCode).toBe(200);
+    const { csrfToken } = login.json() as { csrfToken: string };
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    const bad = await h.app.inject({ method: 'POST', url: '/api/v1/alarms/ack', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, payload: '{not json' });
+    expect(bad.statusCode).toBe(400);
+  });
+});

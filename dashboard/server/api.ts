@@ -1,6 +1,7 @@
 /**
  * The REST API under /api/v1: sessions from the `aw_session` cookie, the sign-in routes, the role
- * and CSRF checks (before validation, so a refused caller learns nothing about the body), the
+ * and CSRF checks (on the request's headers, before its body is read, so a refused caller costs no
+ * parsing and learns nothing about the body), the
  * error body `{ error: { code, message, field? } }` with the status its code gives (contract
  * ERROR_STATUS), and the routes of each view, all declared in dashboard/contract.
  */
@@ -64,11 +65,8 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
   app.addHook('onRequest', async (req) => {
     const found = resolveSession(ctx, req.cookies[SESSION_COOKIE]);
     if (found) { req.dashUser = found.user; req.dashSession = found.session; }
-  });
-  app.addHook('preValidation', async (req) => {
-    // a POST without a body (ack, unshelve) is an empty object, so its schema can name what is missing
-    if (req.body === undefined && STATE_CHANGING.has(req.method)) req.body = {};
     const cfg = req.routeOptions.config;
+    // (an unknown route is not public either: not signed in comes first, the route inventory stays private)
     if (cfg.public) return;
     if (!req.dashUser || !req.dashSession) throw new ApiError('unauthorized', 'not signed in (POST /api/v1/auth/login)');
     if (STATE_CHANGING.has(req.method) && !cfg.noCsrf) {
@@ -80,6 +78,10 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
     if (cfg.permission && !req.dashUser.permissions.includes(cfg.permission)) {
       throw new ApiError('forbidden', `role ${req.dashUser.role} lacks permission ${cfg.permission}`);
     }
+  });
+  app.addHook('preValidation', async (req) => {
+    // a POST without a body (ack, unshelve) is an empty object, so its schema can name what is missing
+    if (req.body === undefined && STATE_CHANGING.has(req.method)) req.body = {};
   });
 
   // every refusal is mapped by its code, never by its message

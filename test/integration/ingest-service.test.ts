@@ -16,6 +16,7 @@ import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { BackpressureError } from '../../ingest/pipeline/contract.ts';
 import { freePort, waitFor } from '../support/ports.ts';
+import { HTTP_LIMITS } from '../../core/http-limits.ts';
 
 /** A real SQLite store behind a switch that makes writes fail, as an unreachable InfluxDB would. */
 class SwitchableStore extends SqliteStore {
@@ -47,6 +48,10 @@ describe('ingest service operations', () => {
     await ingest.start();
     stops.push(() => ingest.stop());
     const base = `http://127.0.0.1:${port}`;
+    // its HTTP server has the platform's limits (F12): a small default body and timeouts
+    expect(ingest.http!.initialConfig.bodyLimit).toBe(HTTP_LIMITS.bodyLimit);
+    expect(ingest.http!.server.requestTimeout).toBe(HTTP_LIMITS.requestTimeout);
+    expect(ingest.http!.server.timeout).toBe(HTTP_LIMITS.connectionTimeout);
     const ctx = ingest.sourceContext();
     const t0 = Date.now() - 3_600_000;
     const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ sensor: 'F1', ts: t0 + (from + i) * 1000, value: 1, quality: 'good' as const }));
