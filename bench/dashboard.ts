@@ -16,12 +16,11 @@
  * - web: `dashboard.first_load_ms` and `dashboard.js_gzip_kb` from bench/dashboard-web.ts
  *   (the web app's own measurement) when that file exists.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createInterface, type Interface } from 'node:readline';
 import mqtt from 'mqtt';
 import type { Benchmark, Figure } from './run.ts';
 import { median } from './run.ts';
@@ -67,31 +66,32 @@ function viewOf(k: number): string[] {
 
 // --- child processes -----------------------------------------------------------------------------
 
-interface Child { proc: ChildProcess; lines: Interface; next(): Promise<Record<string, unknown>>; send(line: string): void; stop(): Promise<void> }
+/**
+ * A role of this file in a process of its own (the gateway's CPU and the clients' event loop must not
+ * share the benchmark's). Requests and answers are IPC messages: values, not lines parsed from stdout.
+ */
+interface Child { proc: ChildProcess; next(): Promise<Record<string, unknown>>; send(request: string): void; stop(): Promise<void> }
 
 function spawnRole(role: string, args: Record<string, unknown>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, `--role=${role}`, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout! });
+  const proc = fork(THIS_FILE, [`--role=${role}`, JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const queue: Record<string, unknown>[] = [];
   const waiting: ((v: Record<string, unknown>) => void)[] = [];
   let exited = false;
   const failures: ((e: Error) => void)[] = [];
-  lines.on('line', (l) => {
-    if (!l.startsWith('{')) return;
-    const o = JSON.parse(l) as Record<string, unknown>;
+  proc.on('message', (o) => {
     const w = waiting.shift();
-    if (w) w(o); else queue.push(o);
+    if (w) w(o as Record<string, unknown>); else queue.push(o as Record<string, unknown>);
   });
   proc.once('exit', (code) => { exited = true; for (const f of failures.splice(0)) f(new Error(`${role} process exited (${code})`)); });
   return {
-    proc, lines,
+    proc,
     next: () => {
       const q = queue.shift();
       if (q) return Promise.resolve(q);
       if (exited) return Promise.reject(new Error(`${role} process has exited`));
       return new Promise((resolve, reject) => { waiting.push(resolve); failures.push(reject); });
     },
-    send: (line) => { proc.stdin!.write(line + '\n'); },
+    send: (request) => { proc.send(request); },
     stop: () => new Promise<void>((resolve) => {
       if (exited) return resolve();
       proc.once('exit', () => resolve());
@@ -99,6 +99,10 @@ function spawnRole(role: string, args: Record<string, unknown>): Child {
     }),
   };
 }
+
+/** In a role's process: answer the parent, and take its requests. */
+const answer = (o: object) => { process.send!(o); };
+const onRequest = (handle: (request: string) => void) => { process.on('message', (m) => handle(String(m))); };
 
 /** `--role=gateway`: the LiveGateway on its own HTTP server; answers `stats` with its stats and CPU. */
 async function gatewayRole(args: { brokerUrl: string }): Promise<void> {
@@ -111,10 +115,9 @@ async function gatewayRole(args: { brokerUrl: string }): Promise<void> {
     authenticate: (cookie) => (cookie === COOKIE ? { username: 'bench', role: 'viewer' } : undefined),
   });
   await gateway.start();
-  const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
-  out({ ready: true, port: (http.address() as { port: number }).port });
-  createInterface({ input: process.stdin }).on('line', (l) => {
-    if (l === 'stats') out({ stats: gateway.stats(), cpu: process.cpuUsage(), at: performance.now() });
+  answer({ ready: true, port: (http.address() as { port: number }).port });
+  onRequest((l) => {
+    if (l === 'stats') answer({ stats: gateway.stats(), cpu: process.cpuUsage(), at: performance.now() });
   });
   process.once('SIGTERM', () => { void gateway.stop().finally(() => http.close(() => process.exit(0))); });
 }
@@ -123,7 +126,6 @@ async function gatewayRole(args: { brokerUrl: string }): Promise<void> {
 async function clientsRole(args: { url: string; clients: number }): Promise<void> {
   const { io } = await import('socket.io-client');
   type ClientSocket = ReturnType<typeof io>;
-  const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
   const histogram = new Uint32Array(60_001); // 1-ms buckets, the last one is "≥ 60 s"
   let measuring = false;
   let received = 0;
@@ -146,9 +148,9 @@ async function clientsRole(args: { url: string; clients: number }): Promise<void
       return s;
     })));
   }
-  out({ ready: true, clients: sockets.length });
-  createInterface({ input: process.stdin }).on('line', (l) => {
-    if (l === 'start') { histogram.fill(0); received = 0; measuring = true; out({ started: true }); }
+  answer({ ready: true, clients: sockets.length });
+  onRequest((l) => {
+    if (l === 'start') { histogram.fill(0); received = 0; measuring = true; answer({ started: true }); }
     if (l === 'stop') {
       measuring = false;
       const pct = (p: number) => {
@@ -156,7 +158,7 @@ async function clientsRole(args: { url: string; clients: number }): Promise<void
         for (let ms = 0; ms < histogram.length; ms++) { need -= histogram[ms]; if (need <= 0) return ms; }
         return histogram.length;
       };
-      out({ received, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: pct(1), disconnects });
+      answer({ received, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: pct(1), disconnects });
     }
   });
   process.once('SIGTERM', () => { for (const s of sockets) s.disconnect(); process.exit(0); });

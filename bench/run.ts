@@ -21,6 +21,19 @@ const SUITES: Record<string, () => Promise<Benchmark>> = {
  * A figure that needs a reference dataset the data folder does not have is not measured: one JSON
  * line says which figure, which dataset is absent and where to put it; the other figures go on.
  */
+/** `detect:<name>`: one detector measurement of the detect suite alone (bench/detect/index.ts). */
+async function detectorMeasurement(name: string): Promise<Benchmark | undefined> {
+  const m = /^detect:(.+)$/.exec(name);
+  if (!m) return undefined;
+  const { DETECTOR_MEASUREMENTS, detectorMeasurementBenchmark } = await import('./detect/index.ts');
+  return DETECTOR_MEASUREMENTS[m[1]] ? detectorMeasurementBenchmark(m[1]) : undefined;
+}
+
+async function detectorMeasurementNames(): Promise<string> {
+  const { DETECTOR_MEASUREMENTS } = await import('./detect/index.ts');
+  return Object.keys(DETECTOR_MEASUREMENTS).map((n) => `detect:${n}`).join(', ');
+}
+
 export function reportMissingData(bench: string, missing: ReferenceDataMissingError): void {
   console.log(JSON.stringify({ bench, notMeasured: 'reference data missing', dataset: missing.dataset, expected: missing.path, fix: missing.message }));
   console.error(`${bench}: NOT MEASURED, ${missing.message}`);
@@ -34,8 +47,9 @@ export function median(xs: number[]): number {
 
 const USAGE = `usage: aquawatch bench [NAME...] [--quick] [--runs N]
 
-Runs the benchmarks (all, or the ones named: ${Object.keys(SUITES).join(', ')}). Each figure is printed
-as a JSON line on stdout; a table of all figures follows on stderr.
+Runs the benchmarks (all, or the ones named: ${Object.keys(SUITES).join(', ')}; detect:NAME runs one
+detector measurement of the detect suite alone, e.g. detect:burst). Each figure is printed as a JSON
+line on stdout; a table of all figures follows on stderr.
 
 options:
       --quick    one short run per figure
@@ -53,11 +67,11 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof runsOption === 'object') return cl.fail(runsOption.error);
   const runs = runsOption ?? (quick ? 1 : 3);
   const selected = cl.positionals.length ? cl.positionals : Object.keys(SUITES);
-  for (const n of selected) if (!SUITES[n]) return cl.fail(`unknown benchmark ${n}; have: ${Object.keys(SUITES).join(', ')}`);
+  for (const n of selected) if (!SUITES[n] && !await detectorMeasurement(n)) return cl.fail(`unknown benchmark ${n}; have: ${Object.keys(SUITES).join(', ')}, ${await detectorMeasurementNames()}`);
   console.error(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${runs} run(s) per figure, median reported`);
   const all: Figure[] = [];
   for (const n of selected) {
-    const bench = await SUITES[n]();
+    const bench = SUITES[n] ? await SUITES[n]() : (await detectorMeasurement(n))!;
     const figures = await bench({ runs, quick });
     for (const f of figures) console.log(JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit, ...(f.target ? { target: f.target } : {}) }));
     all.push(...figures);

@@ -1,24 +1,21 @@
 /**
  * Detection benchmark (`npm run bench -- detect`):
- * - the detectors on the simulator's scenario suite, through the measurement scripts kept beside the
- *   detectors (bench/detect/<name>.ts): burst recall and delay, outage recall, delay
+ * - the detectors on the simulator's scenario suite, through the measurements in
+ *   bench/detect/<name>.ts (functions returning their figures): burst recall and delay, outage recall, delay
  *   and class, quality recall, new-leak nights, and false alarms of ALL detectors on event-free weeks.
  *   Scenarios and seeds are fixed, so these figures are deterministic: measured once.
  * - false alarms on real data: the BWDF inflows imported with `aquawatch import` and replayed with
- *   `aquawatch analyze` (detect-bwdf.ts); every alarm is printed with its evidence. Deterministic.
- * - replay throughput through all detectors (detect-replay.ts): a simulated week of the demo town replayed
+ *   `aquawatch analyze` (bwdf.ts); every alarm is printed with its evidence. Deterministic.
+ * - replay throughput through all detectors (replay.ts): a simulated week of the demo town replayed
  *   from an embedded SQLite store; the median of `runs` runs (it varies with the machine's load), per
  *   second of wall time (the figure with the target) and of CPU time (steadier on a shared machine);
  *   and the heap the detectors retain after the week, per sensor (memory must not grow with time).
  */
-import { spawn } from 'node:child_process';
 import type { Benchmark, Figure } from '../run.ts';
 import { median, reportMissingData } from '../run.ts';
 import { ReferenceDataMissingError } from '../../core/reference-data.ts';
 import { BWDF_FIGURE, describeBwdf, runBwdf } from './bwdf.ts';
 import { measureReplayThroughput, simulatedHistory } from './replay.ts';
-
-const SCRIPTS = ['bench/detect/outage.ts', 'bench/detect/burst.ts', 'bench/detect/night-flow.ts'];
 
 const UNITS: Record<string, string> = {
   'detect.burst_delay_median_min': 'min', 'detect.burst_delay_p95_min': 'min', 'detect.outage_delay_max_min': 'min',
@@ -34,43 +31,37 @@ const TARGETS: Record<string, string> = {
   'detect.leak_nights_max': '<= 3', 'detect.false_alarms_per_dma_4w': '<= 1', 'detect.burst_false_alarms_per_dma_4w': '<= 1',
   'detect.bwdf_false_alarms_per_dma_4w': '<= 1', 'detect.replay_readings_per_s': '>= 200000',
 };
-/** Figures the scripts print under another name. */
-const RENAME: Record<string, string> = {
-  // the burst script counts the quiet week's burst alarms only; the night-flow script counts every type
-  'detect.false_alarms_per_dma_4w(burst)': 'detect.burst_false_alarms_per_dma_4w',
-};
+type Measurement = (log: (line: string) => void) => Promise<Record<string, number>>;
 
-function runScript(file: string): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`${file} exited with ${code}`));
-      const figures: Record<string, number> = {};
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const o = JSON.parse(line) as Record<string, unknown>;
-        // either {"metric": "detect.x", "value": n} or {"detect.x": n, ...}; the rest is detail for people
-        let found = false;
-        if (typeof o.metric === 'string' && typeof o.value === 'number') { figures[o.metric] = o.value; found = true; }
-        for (const [k, v] of Object.entries(o)) if (k.startsWith('detect.') && typeof v === 'number') { figures[k] = v; found = true; }
-        if (!found) console.error(`  ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
-      }
-      resolve(figures);
-    });
-  });
+/**
+ * The detector measurements on the scenario suite, by name (`npm run bench -- detect:<name>` runs
+ * one alone). Each returns its figures and logs its detail for people.
+ */
+export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> = {
+  outage: async () => (await import('./outage.ts')).measureOutagesAndQuality,
+  burst: async () => (await import('./burst.ts')).measureBursts,
+  'night-flow': async () => (await import('./night-flow.ts')).measureLeaksAndQuiet,
+  // not in the detect suite (its figures are quoted in the sensor-health README only)
+  'sensor-health': async () => (await import('./sensor-health.ts')).measureSensorHealth,
+};
+const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow'];
+
+const logDetail = (line: string) => console.error(`  ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
+
+async function measure(name: string): Promise<Figure[]> {
+  console.error(`detect benchmark: ${name}`);
+  const found = await (await DETECTOR_MEASUREMENTS[name]())(logDetail);
+  return Object.entries(found).map(([key, value]) => figure(key, value));
 }
+
+/** One detector measurement as a benchmark of its own. */
+export const detectorMeasurementBenchmark = (name: string): Benchmark => async () => measure(name);
 
 const figure = (bench: string, value: number, runs?: number[]): Figure => ({ bench, value, unit: UNITS[bench] ?? '', target: TARGETS[bench], runs });
 
 export const detectBenchmark: Benchmark = async ({ runs, quick }) => {
   const figures: Figure[] = [];
-  for (const script of SCRIPTS) {
-    console.error(`detect benchmark: ${script}`);
-    const found = await runScript(script);
-    for (const [key, value] of Object.entries(found)) figures.push(figure(RENAME[key] ?? key, value));
-  }
+  for (const name of IN_DETECT_SUITE) figures.push(...await measure(name));
 
   console.error('detect benchmark: BWDF inflows through aquawatch import and aquawatch analyze');
   try {

@@ -1,9 +1,9 @@
 /**
  * Measures the night-flow detector on the incipient leak, and every detector of the registry
- * (analytics/detectors/index.ts) on event-free weeks, and prints JSON lines (the names the detection
+ * (analytics/detectors/index.ts) on event-free weeks, and returns the figures (the names the detection
  * benchmark uses). Not a test: it simulates several weeks of the demo town and runs for a few minutes.
  *
- *   npx tsx bench/detect/night-flow.ts
+ *   npm run bench -- detect:night-flow
  *
  * - detect.leak_nights_max: over the incipient-leak scenarios, nights from the first night the leak
  *   is ≥ 10 % of the DMA's night flow (the leak grows linearly to its full size; night flow = the
@@ -13,7 +13,6 @@
  *   the sensors each minute and the customer meters once a day, through ALL detectors as the worker
  *   runs them (sensor health first); every raise of any type in the week counts, per DMA per 4 weeks.
  */
-import { pathToFileURL } from 'node:url';
 import { Simulation } from '../../simulators/engine.ts';
 import { readScenarioFile } from '../../simulators/scenarios/load.ts';
 import { Topology } from '../../core/topology/topology.ts';
@@ -99,12 +98,14 @@ function count(xs: string[]): Record<string, number> {
   return o;
 }
 
-async function main(): Promise<void> {
-  const print = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+/** Nights to a new leak's alarm, and false alarms of every detector on the quiet week (seeds 1 and 2). */
+export async function measureLeaksAndQuiet(log: (line: string) => void): Promise<Record<string, number>> {
+  const print = (o: Record<string, unknown>) => log(JSON.stringify(o));
   const leaks = [await measureLeak('incipient-leak.yaml')];
   for (const l of leaks) print({ ...l });
   const missed = leaks.filter((l) => !l.raised).length;
-  print({ 'detect.leak_nights_max': missed ? 99 : Math.max(...leaks.map((l) => l.nightsFromTenPercent!)), leaksMissed: missed });
+  const leakNightsMax = missed ? 99 : Math.max(...leaks.map((l) => l.nightsFromTenPercent!));
+  print({ leaksMissed: missed });
 
   let raised = 0;
   let dmaDays = 0;
@@ -117,9 +118,6 @@ async function main(): Promise<void> {
       raises: q.raises.map((c) => `${new Date(c.ts).toISOString()} ${c.id}`),
     });
   }
-  print({ 'detect.false_alarms_per_dma_4w': (raised / dmaDays) * 28, raises: raised, dmaDays });
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((e: unknown) => { console.error(e); process.exit(1); });
+  print({ raises: raised, dmaDays });
+  return { 'detect.leak_nights_max': leakNightsMax, 'detect.false_alarms_per_dma_4w': (raised / dmaDays) * 28 };
 }

@@ -1,15 +1,14 @@
 /**
- * Measures the outage and quality detectors against the scenario suite's ground truth and prints
- * JSON lines (the names the detection benchmark uses):
+ * Measures the outage and quality detectors against the scenario suite's ground truth and returns
+ * the figures (the names the detection benchmark uses):
  *
- *   npx tsx bench/detect/outage.ts
+ *   npm run bench -- detect:outage
  *
  * Outage events are the ground-truth entries that expect an `outage` alarm (valve closures, planned
  * or not); recall counts those raised as `outage:<dma>` after their start, delay is raise − start,
  * class accuracy compares planned/unplanned and the cause code. Quality events are every expected
  * sensor of the quality ground truth, raised as `quality_<param>:<sensor>`.
  */
-import { pathToFileURL } from 'node:url';
 import { OutageDetector } from '../../analytics/detectors/outage/index.ts';
 import { SensorHealthDetector } from '../../analytics/detectors/sensor-health/index.ts';
 import { QualityDetector } from '../../analytics/detectors/quality/index.ts';
@@ -84,18 +83,16 @@ export async function measureQuality(): Promise<{ events: number; found: number;
   return { events, found, delaysFromStartMin: delays };
 }
 
-async function main(): Promise<void> {
+/** Outage recall, delay and class, and quality recall, on the suite. */
+export async function measureOutagesAndQuality(log: (line: string) => void): Promise<Record<string, number>> {
   const o = await measureOutages();
   const q = await measureQuality();
-  const line = (metric: string, value: number, unit = '') => console.log(JSON.stringify({ metric, value, ...(unit ? { unit } : {}) }));
-  line('detect.outage_recall', o.events ? o.found / o.events : 1);
-  line('detect.outage_delay_max_min', o.delaysMin.length ? Math.max(...o.delaysMin) : 0, 'min');
-  line('detect.outage_class_accuracy', o.found ? o.classedRight / o.found : 1);
-  line('detect.quality_recall', q.events ? q.found / q.events : 1);
-  for (const d of o.detail) console.error(d);
-  console.error(`quality: ${q.found}/${q.events} raised; delays from the event start (min): ${q.delaysFromStartMin.join(', ')}`);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((e: unknown) => { console.error(e); process.exit(1); });
+  for (const d of o.detail) log(d);
+  log(`quality: ${q.found}/${q.events} raised; delays from the event start (min): ${q.delaysFromStartMin.join(', ')}`);
+  return {
+    'detect.outage_recall': o.events ? o.found / o.events : 1,
+    'detect.outage_delay_max_min': o.delaysMin.length ? Math.max(...o.delaysMin) : 0,
+    'detect.outage_class_accuracy': o.found ? o.classedRight / o.found : 1,
+    'detect.quality_recall': q.events ? q.found / q.events : 1,
+  };
 }
