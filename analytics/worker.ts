@@ -40,6 +40,7 @@ import { checkBusCondition, type Condition } from '../core/bus/messages/conditio
 import { emptyDropCounts, type BusDropCounts, type BusRefusal } from '../core/bus/messages/trust.ts';
 import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
+import { ReadingsListeners, type ReadingsListener, type TelemetryFeed } from '../core/bus/telemetry-feed.ts';
 import type { Detector } from './types.ts';
 import { runStep } from './step.ts';
 import type { AlarmManager } from './alarms/manager.ts';
@@ -147,7 +148,12 @@ export interface WorkerStartOptions {
 
 type WorkerEvents = { condition: [Condition]; error: [Error] };
 
-export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
+/**
+ * The worker is also the process's telemetry feed (core/bus/telemetry-feed.ts): what its bus
+ * subscription decodes goes to the live gateway as well, so a process that runs both subscribes and
+ * decodes once.
+ */
+export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements TelemetryFeed {
   readonly topology: Topology;
   readonly timezone: string;
   private readonly detectors: readonly Detector[];
@@ -182,6 +188,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
   /** The last reading dropped as late, for the log. */
   private lastLate?: Point;
   private unpublish?: () => void;
+  private readonly telemetryListeners: ReadingsListeners;
 
   constructor(opts: AnalyticsWorkerOptions) {
     super();
@@ -221,6 +228,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
       this.feedOfSensor.set(info.id, key === undefined ? null : this.progressOf(key));
     }
     this.log = opts.log ?? silentLogger;
+    this.telemetryListeners = new ReadingsListeners(this.log);
   }
 
   /** The event time up to which the detectors have seen all input. */
@@ -513,6 +521,20 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
     for (const t of this.timers) t.unref();
   }
 
+  /** The telemetry the bus subscription decodes and checks, for the other readers in the process (TelemetryFeed). */
+  onReadings(listener: ReadingsListener): () => void {
+    return this.telemetryListeners.add(listener);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Bus messages dropped by the checks (TelemetryFeed; conditions included). */
+  get dropped(): BusDropCounts {
+    return { ...this.s.busDropped };
+  }
+
   /**
    * One message from the bus, checked before use (core/bus/messages): a message that is not its
    * topic's, a condition outside ingest's namespaces (a forged `clear` of a detector's alarm) and
@@ -525,6 +547,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> {
       const t = checkTelemetry(payload, clock);
       if (!t.ok) { this.dropBusMessage(topic, t); return; }
       if (t.future) this.dropBusMessage(topic, { ok: false, reason: 'future', detail: `${t.future} readings beyond the allowed clock skew` }, t.future);
+      this.telemetryListeners.emit(t.readings);
       this.feed(t.readings);
       return;
     }

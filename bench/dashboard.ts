@@ -110,8 +110,12 @@ async function gatewayRole(args: { brokerUrl: string }): Promise<void> {
   const { silentLogger } = await import('../core/log.ts');
   const http = createServer((_req, res) => { res.statusCode = 404; res.end(); });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { BusTelemetrySubscriber } = await import('../core/bus/telemetry-feed.ts');
+  // its own bus subscription, in its process: the gateway's CPU figure includes decoding, as in the platform's one subscription
+  const telemetry = new BusTelemetrySubscriber({ brokerUrl: args.brokerUrl, clientId: `bench-dash-gateway-${process.pid}`, log: silentLogger });
+  await telemetry.start();
   const gateway = new LiveGateway({
-    httpServer: http, brokerUrl: args.brokerUrl, topology: new Topology(syntheticTopology()), log: silentLogger,
+    httpServer: http, telemetry, topology: new Topology(syntheticTopology()), log: silentLogger,
     authenticate: (cookie) => (cookie === COOKIE ? { username: 'bench', role: 'viewer' } : undefined),
   });
   await gateway.start();
@@ -119,7 +123,7 @@ async function gatewayRole(args: { brokerUrl: string }): Promise<void> {
   onRequest((l) => {
     if (l === 'stats') answer({ stats: gateway.stats(), cpu: process.cpuUsage(), at: performance.now() });
   });
-  process.once('SIGTERM', () => { void gateway.stop().finally(() => http.close(() => process.exit(0))); });
+  process.once('SIGTERM', () => { void gateway.stop().then(() => telemetry.stop()).finally(() => http.close(() => process.exit(0))); });
 }
 
 /** `--role=clients`: socket.io clients; `start`/`stop` bracket the measurement, then the latency summary is printed. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../core/log.ts';
 import { parseConfig } from '../core/config/load.ts';
 import { SimulatorRig } from '../simulators/rig.ts';
-import { startPlatform } from '../bin/commands/start.ts';
+import { startPlatform } from '../bin/commands/platform.ts';
 import { MosquittoBroker } from '../test/support/mosquitto.ts';
 import { freePort } from '../test/support/ports.ts';
 import type { Benchmark, Figure } from './run.ts';

@@ -3,19 +3,13 @@
  * alarm manager with its state, planned outage register) against the configured broker and store,
  * and the dashboard (web app, REST API under /api/v1, public outage page) with /health.
  */
-import Fastify from 'fastify';
 import { createLogger } from '../../core/log.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
-import { PortInUseError } from '../../core/bus/embedded-broker.ts';
-import { AnalyticsService } from '../../analytics/service.ts';
-import { registerDashboard } from '../../dashboard/server/index.ts';
-import { ensureWebBuilt } from '../../dashboard/web/build.ts';
-import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
-import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { httpScheme } from '../../core/http-tls.ts';
-import { httpServerSettings } from '../../core/http-limits.ts';
+import { serveDashboard, startAnalytics, type DashboardServer } from './platform.ts';
 
 const USAGE = `usage: aquawatch server --config FILE [--http-port N]
 
@@ -40,34 +34,27 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   if (typeof httpPort === 'number') config.http.port = httpPort;
-  const log = createLogger(config.log.level).child({ service: 'server' });
+  const rootLog = createLogger(config.log.level);
+  const log = rootLog.child({ service: 'server' });
   const store = await createStore(config.store, config.dataDir, { log });
-  const analytics = new AnalyticsService({ config, store, brokerUrl: config.broker.url, log });
-  await analytics.start();
-
-  // Unknown query or body keys are errors, not silently dropped (fastify's default strips them).
-  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } }, ...httpServerSettings(config.http.tls) });
-  app.get('/health', async (_req, reply) => {
-    const storeOk = await store.ping();
-    const stats = analytics.worker.stats;
-    return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', store: { describe: store.describe, ok: storeOk }, analytics: stats, openAlarms: analytics.openAlarms().length });
-  });
-  // a fresh build of the web app when dist is missing or older than its sources (a source checkout)
-  await ensureWebBuilt().catch((e: unknown) => log.error({ err: String(e) }, 'dashboard web app build failed'));
-  const dashboard = await registerDashboard(app, { config, store, log: log.child({ component: 'dashboard' }), analytics });
-  let live: LiveWiring | undefined;
+  let analytics: AnalyticsService | undefined;
+  let server: DashboardServer;
   try {
-    await app.listen({ host: config.http.host, port: config.http.port });
-    live = await startLive(dashboard, {
-      httpServer: app.server, brokerUrl: config.broker.url, connect: mqttConnectOptions(config.broker),
-      log: log.child({ component: 'live' }), analytics,
+    analytics = await startAnalytics({ config, store, brokerUrl: config.broker.url, log });
+    const running = analytics;
+    server = await serveDashboard({
+      config, store, log: rootLog, analytics,
+      routes: (app) => {
+        app.get('/health', async (_req, reply) => {
+          const storeOk = await store.ping();
+          const stats = running.worker.stats;
+          return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', store: { describe: store.describe, ok: storeOk }, analytics: stats, openAlarms: running.openAlarms().length });
+        });
+      },
     });
   } catch (e) {
-    await live?.stop();
-    await app.close();
-    dashboard.close();
-    await analytics.stop();
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.http.host, config.http.port, 'HTTP server', 'set http.port in the config or pass --http-port');
+    await analytics?.stop();
+    await store.close();
     throw e;
   }
   console.log(JSON.stringify({ ready: true, service: 'server', http: `${httpScheme(config.http.tls)}://${config.http.host}:${config.http.port}`, broker: config.broker.url }));
@@ -75,9 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await live?.stop();
-    await app.close();
-    dashboard.close();
+    await server.stop();
     await analytics.stop();
     await store.close();
     process.exit(0);

@@ -12,23 +12,14 @@
 import { resolve, join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import Fastify from 'fastify';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
-import { EmbeddedBroker, PortInUseError, ensurePlatformIdentity } from '../../core/bus/embedded-broker.ts';
-import { IngestService } from '../../ingest/service.ts';
 import { SOURCES } from '../../ingest/sources/registry.ts';
-import { registerDashboard, type DashboardHandle } from '../../dashboard/server/index.ts';
-import { startLive, type LiveWiring } from '../../dashboard/server/live-wiring.ts';
-import { mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
-import { AnalyticsService } from '../../analytics/service.ts';
 import type { CauseCode } from '../../analytics/outages/register.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { BackfillProgress } from './backfill-progress.ts';
+import { startPlatform, type RunningPlatform } from './platform.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
-import { ensureWebBuilt } from '../../dashboard/web/build.ts';
-import { httpScheme } from '../../core/http-tls.ts';
-import { httpServerSettings } from '../../core/http-limits.ts';
 
 const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
 
@@ -145,85 +136,4 @@ function registerAnnouncedOutages(rig: import('../../simulators/rig.ts').Simulat
       log.error({ id, err: String(e) }, 'demo: could not enter the scenario\'s announced outage');
     }
   }
-}
-
-export interface RunningPlatform {
-  broker?: EmbeddedBroker;
-  dashboard: DashboardHandle;
-  brokerUrl: string;
-  ingest: IngestService;
-  analytics?: AnalyticsService;
-  httpBase: string;
-  /** Start analytics later (when `startPlatform` was told not to start it yet). */
-  startAnalytics(): Promise<void>;
-  /** Resolve once every source is connected (and subscribed), or after `timeoutMs`; says which. */
-  waitForSources(timeoutMs: number): Promise<boolean>;
-  stop(): Promise<void>;
-}
-
-/** Broker (embedded unless configured), ingest, analytics and the HTTP server, as one platform. */
-export async function startPlatform(config: LoadedConfig, log: Logger, opts: { analytics?: boolean; analyticsStartAt?: number } = {}): Promise<RunningPlatform> {
-  let broker: EmbeddedBroker | undefined;
-  let brokerUrl = config.broker.url;
-  if (config.broker.url === 'embedded') {
-    ensurePlatformIdentity(config.broker);
-    broker = EmbeddedBroker.fromConfig(config.broker, log);
-    await broker.start();
-    brokerUrl = broker.url;
-  }
-  const ingest = new IngestService({ config, log: log.child({ service: 'ingest' }), brokerUrl, http: false });
-  await ingest.start();
-  const analytics = new AnalyticsService({ config, store: ingest.store, brokerUrl, log: log.child({ service: 'analytics' }), startAt: opts.analyticsStartAt });
-  let analyticsStarted = false;
-  let dashboard: DashboardHandle | undefined;
-  let live: LiveWiring | undefined;
-  const startAnalytics = async () => {
-    if (analyticsStarted) return;
-    analyticsStarted = true;
-    await analytics.start();
-    dashboard?.attachAnalytics();
-    live?.attachAnalytics(analytics);
-  };
-  if (opts.analytics !== false) await startAnalytics();
-  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } }, ...httpServerSettings(config.http.tls) });
-  await ingest.registerRoutes(app);
-  try {
-    // a fresh build of the web app when dist is missing or older than its sources (a fresh clone);
-    // a failed build leaves the dashboard's "not built" page, not a platform that will not start
-    await ensureWebBuilt().catch((e: unknown) => log.error({ err: String(e) }, 'dashboard web app build failed'));
-    // the dashboard at `/` (API, web app, public outage page); the old status page moved to /status
-    dashboard = await registerDashboard(app, { config, store: ingest.store, log: log.child({ service: 'dashboard' }), analytics, ingest });
-    await app.listen({ host: config.http.host, port: config.http.port });
-    // socket.io on the same HTTP server: live values, alarms, incidents, area states, KPI tiles
-    live = await startLive(dashboard, {
-      httpServer: app.server, brokerUrl, connect: mqttConnectOptions({ ...config.broker, url: brokerUrl }),
-      log: log.child({ service: 'live' }), analytics: analyticsStarted ? analytics : undefined,
-    });
-  } catch (e) {
-    await live?.stop();
-    await app.close();
-    dashboard?.close();
-    if (analyticsStarted) await analytics.stop();
-    await ingest.stop();
-    await broker?.stop();
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new PortInUseError(config.http.host, config.http.port, 'HTTP server', 'set http.port in the config or pass --http-port');
-    }
-    throw e;
-  }
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
-  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  return {
-    broker, brokerUrl, ingest, analytics, dashboard: dashboard!, startAnalytics, httpBase: `${httpScheme(config.http.tls)}://${host}:${port}`,
-    waitForSources: async (timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (ingest.sources.every((s) => s.status().state === 'connected')) return true;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return false;
-    },
-    stop: async () => { await live?.stop(); await app.close(); dashboard?.close(); if (analyticsStarted) await analytics.stop(); await ingest.stop(); await broker?.stop(); },
-  };
 }

@@ -41,8 +41,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   rate_limited: 429,
   internal: 500,
-  /** A part of the platform (analytics) has not started yet. */
-  starting: 503,
+  /** A part of the platform (analytics) does not run in this server process. */
+  unavailable: 503,
 } as const satisfies Record<DomainErrorCode, number> & Record<string, number>;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);

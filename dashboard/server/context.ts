@@ -63,9 +63,9 @@ export interface DashboardContext {
   sessions: SessionStore;
   workOrders: WorkOrderStore;
   tokens: DeviceTokenStore;
-  /** The analytics once started (alarms, register), else undefined. */
+  /** The analytics (alarms, register), or undefined when this process runs none. */
   analytics(): AnalyticsService | undefined;
-  /** The planned-outage register: the analytics' own once started, else one on the same database. */
+  /** The analytics' planned-outage register (503 `unavailable` without analytics). */
   register(): OutageRegister;
   area: AreaStateService;
   /** Event time: the alarm manager's clock once it runs, else the wall clock. */
@@ -75,9 +75,9 @@ export interface DashboardContext {
   demoUsers: { username: string; password: string; role: Role }[];
 }
 
-/** The started analytics, or a 503 naming why not. */
-export function requireAnalytics(ctx: DashboardContext): AnalyticsService {
+/** The analytics, or a 503 naming why not. */
+export function requireAnalytics(ctx: Pick<DashboardContext, 'analytics'>): AnalyticsService {
   const a = ctx.analytics();
-  if (!a) throw new ApiError('starting', 'analytics is not running yet (the demo starts it after the 7-day backfill); try again shortly');
+  if (!a) throw new ApiError('unavailable', 'analytics (alarms, outages) does not run in this server process');
   return a;
 }

@@ -8,8 +8,9 @@
  * - the public outage page `/outages` (no sign-in, no customer data);
  * - the built web app from dashboard/web/dist with SPA fallback (a 503 page saying how to build it
  *   when it is missing), and the old status page at /status.
- * Analytics may start after the dashboard (the demo starts it after its backfill): call
- * `attachAnalytics()` once it runs; until then alarm routes answer 503 and areas read as normal.
+ * The analytics composition comes at construction, started (bin/commands/platform.ts starts it
+ * first); without it (a process that runs no analytics) the alarm, outage and work-order routes
+ * answer 503 `unavailable` and areas read as normal.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -29,11 +30,10 @@ import { UserStore, type Role } from './state/users.ts';
 import { SessionStore } from './state/sessions.ts';
 import { WorkOrderStore } from './state/work-orders.ts';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
-import { OutageRegister } from '../../analytics/outages/register.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { IngestView } from '../../core/ingest-view.ts';
 import { AreaStateService } from './area-state.ts';
-import { apiUser, type ApiUser, type DashboardContext } from './context.ts';
+import { apiUser, requireAnalytics, type ApiUser, type DashboardContext } from './context.ts';
 import { registerApi, resolveSession, SESSION_COOKIE } from './api.ts';
 import { registerPublicOutagePage } from './public-page.ts';
 import { registerStatusPage } from './status-page.ts';
@@ -43,7 +43,7 @@ export interface DashboardDeps {
   config: LoadedConfig;
   store: TimeSeriesStore;
   log: Logger;
-  /** The analytics service; it may be started later (then call `attachAnalytics()`). */
+  /** The analytics service, started; absent when this process runs none. */
   analytics?: AnalyticsService;
   /** Ingest in this process: its health for the sensors view and the status page at /status. */
   ingest?: IngestView;
@@ -55,8 +55,6 @@ export interface DashboardDeps {
 }
 
 export interface DashboardHandle {
-  /** Analytics has started: alarms, incidents, work orders from bursts, suppressions. */
-  attachAnalytics(): void;
   /** The signed-in user of a `Cookie` header, for the live gateway's handshake. */
   authenticate(cookieHeader: string | undefined): ApiUser | undefined;
   area: AreaStateService;
@@ -98,10 +96,9 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000 });
   const workOrders = new WorkOrderStore(db);
   const tokens = new DeviceTokenStore(db);
-  let analyticsRunning = false;
-  const analytics = () => (analyticsRunning && deps.analytics?.alarms ? deps.analytics : undefined);
-  let fallbackRegister: OutageRegister | undefined;
-  const register = () => analytics()?.register ?? (fallbackRegister ??= new OutageRegister(db, { knownDmas: topology.dmas.keys() }));
+  if (deps.analytics && !deps.analytics.alarms) throw new Error('registerDashboard: start the analytics service before the dashboard');
+  const analytics = () => deps.analytics;
+  const register = () => requireAnalytics({ analytics }).register;
   const area = new AreaStateService({ topology, store, analytics });
 
   // Users: the configured admin (config wins), and in demo mode one user per role.
@@ -175,16 +172,9 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   }
   registerWebApp(app, deps.webDist ?? DEFAULT_WEB_DIST);
 
-  const attachAnalytics = () => {
-    if (analyticsRunning || !deps.analytics?.alarms) return;
-    analyticsRunning = true;
-    if (fallbackRegister) { fallbackRegister.close(); fallbackRegister = undefined; }
-    workOrderService.attach(deps.analytics);
-  };
-  if (deps.analytics?.alarms) attachAnalytics();
+  if (deps.analytics) workOrderService.attach(deps.analytics);
 
   return {
-    attachAnalytics,
     authenticate: (cookieHeader) => {
       const id = parseCookieHeader(cookieHeader)[SESSION_COOKIE];
       return resolveSession(ctx, id)?.user;
@@ -193,7 +183,6 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     ctx,
     close: () => {
       workOrderService.detach();
-      fallbackRegister?.close();
       closeStateDb(db);
     },
   };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../core/log.ts';
 import { parseConfig } from '../../core/config/load.ts';
 import { SimulatorRig } from '../../simulators/rig.ts';
-import { startPlatform, type RunningPlatform } from '../../bin/commands/start.ts';
+import { startPlatform, type RunningPlatform } from '../../bin/commands/platform.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import type { SimStep } from '../../simulators/types.ts';
 

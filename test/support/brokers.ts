@@ -23,8 +23,15 @@ export class AedesTestBroker implements TestBroker {
 
   get url(): string { return `mqtt://127.0.0.1:${this.port}`; }
 
+  private readonly connected = new Set<string>();
+
+  /** Ids of the clients connected now. */
+  clientIds(): string[] { return [...this.connected]; }
+
   async start(): Promise<void> {
     this.broker = await Aedes.createBroker({ queueLimit: 100_000 });
+    this.broker.on('client', (c) => { this.connected.add(c.id); });
+    this.broker.on('clientDisconnect', (c) => { this.connected.delete(c.id); });
     const server = createServer(this.broker.handle as never);
     this.server = server;
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 /**
  * LiveGateway with real parts: the embedded MQTT broker (aedes) carrying telemetry as ingest
- * publishes it, a real HTTP server, real socket.io-client connections over websockets, a real
+ * publishes it (read by a BusTelemetrySubscriber, the feed a process without analytics uses), a real HTTP server, real socket.io-client connections over websockets, a real
  * AlarmManager and OutageRegister. `authenticate` stands in for the session store: a cookie
  * `aw_session=ok-<user>` is a session, anything else is not.
  */
@@ -12,6 +12,7 @@ import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { EmbeddedBroker } from '../../../core/bus/embedded-broker.ts';
 import { telemetryTopic } from '../../../core/bus/topics.ts';
 import { encodeTelemetry } from '../../../core/bus/messages/telemetry.ts';
+import { BusTelemetrySubscriber } from '../../../core/bus/telemetry-feed.ts';
 import type { Reading } from '../../../core/model/reading.ts';
 import { topologySchema } from '../../../core/config/schema.ts';
 import { Topology } from '../../../core/topology/topology.ts';
@@ -53,24 +54,27 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-interface Rig { gateway: LiveGateway; http: Server; url: string }
+interface Rig { gateway: LiveGateway; telemetry: BusTelemetrySubscriber; http: Server; url: string }
 const rigs: Rig[] = [];
 const clients: ClientSocket[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) c.disconnect();
   for (const r of rigs.splice(0)) {
     await r.gateway.stop();
+    await r.telemetry.stop();
     await new Promise<void>((resolve) => r.http.close(() => resolve()));
   }
 });
 
-async function rig(extra: Partial<LiveGatewayOptions> = {}): Promise<Rig> {
+async function rig(extra: Partial<LiveGatewayOptions> = {}, feed: { maxFutureMs?: number } = {}): Promise<Rig> {
   const http = createServer((_req, res) => { res.statusCode = 404; res.end(); });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as { port: number }).port;
-  const gateway = new LiveGateway({ httpServer: http, authenticate, brokerUrl: broker.url, topology, log: silentLogger, ...extra });
+  const telemetry = new BusTelemetrySubscriber({ brokerUrl: broker.url, clientId: `live-test-${process.pid}-${rigs.length}`, log: silentLogger, ...feed });
+  await telemetry.start();
+  const gateway = new LiveGateway({ httpServer: http, authenticate, telemetry, topology, log: silentLogger, ...extra });
   await gateway.start();
-  const r = { gateway, http, url: `http://127.0.0.1:${port}` };
+  const r = { gateway, telemetry, http, url: `http://127.0.0.1:${port}` };
   rigs.push(r);
   return r;
 }
@@ -151,7 +155,7 @@ describe('LiveGateway', () => {
   });
 
   it('F2: a forged far-future reading does not freeze the live value; it and malformed messages are dropped and counted', async () => {
-    const { url, gateway } = await rig({ busClockSkewMs: 60_000 });
+    const { url, gateway } = await rig({}, { maxFutureMs: 60_000 });
     const cx = await client(url, 'aw_session=ok-li');
     await subscribe(cx.socket, ['values:X']);
     await publish('D1', [reading('X', 9e12, 99)]); // year 2255: every later real reading would look older

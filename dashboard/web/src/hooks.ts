@@ -26,7 +26,7 @@ export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
         if (!live) return;
         setError(e.message);
         setLoading(false);
-        // 503: a part of the platform is still starting (analytics after the demo's backfill)
+        // 503: a part of the platform is unavailable (a server restarting behind a proxy): try again
         if (e instanceof ApiError && e.status === 503) retry = setTimeout(() => setTick((n) => n + 1), 5000);
       });
     return () => { live = false; if (retry) clearTimeout(retry); };
