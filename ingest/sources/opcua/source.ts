@@ -16,18 +16,15 @@
  * - watchdog: a subscription that delivers neither data nor keep-alive for `silenceTimeoutMs` is reported
  *   silent; if it stays silent while the session looks healthy, the subscription is rebuilt.
  *
- * Beside it: values.ts turns a DataValue into a reading; trust.ts keeps the client PKI (which server
- * certificates are trusted) and reports node-opcua's verdicts.
+ * Beside it: monitored-items.ts plans the items and creates them on a subscription; values.ts turns
+ * a publish response into readings; submit-queue.ts hands them to the pipeline in order, holding them
+ * under backpressure; identity.ts makes the session's user identity; trust.ts keeps the client PKI
+ * (which server certificates are trusted) and reports node-opcua's verdicts.
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { createPrivateKey } from 'node:crypto';
 import {
-  OPCUAClient, UserTokenType, AttributeIds,
-  TimestampsToReturn, DataChangeFilter, DataChangeTrigger, DeadbandType, DataType,
-  DataChangeNotification, resolveNodeId,
-  type ClientSession, type ClientSubscription, type NotificationMessage, type StatusCode,
-  type UserIdentityInfo, type MonitoringParametersOptions,
+  OPCUAClient, UserTokenType,
+  type ClientSession, type ClientSubscription, type NotificationMessage, type StatusCode, type UserIdentityInfo,
 } from 'node-opcua';
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
@@ -36,11 +33,11 @@ import type { OpcuaAddress, OpcuaSourceConfig } from './config.ts';
 import { opcuaInsecurity } from './config.ts';
 import { addressOf } from '../address.ts';
 import { SECURITY_MODE, SECURITY_POLICY } from '../../../core/opcua-security.ts';
-import type { RawReading } from '../../../core/model/reading.ts';
-import type { SensorInfo } from '../../../core/topology/topology.ts';
-import { BackpressureError, type UndecodableInput } from '../../pipeline/contract.ts';
-import { toRawReading } from './values.ts';
-import { ServerTrustStore, readCertificateFile, rejectedFolderOf, trustedFolderOf } from './trust.ts';
+import { notificationReadings } from './values.ts';
+import { ServerTrustStore, rejectedFolderOf, trustedFolderOf } from './trust.ts';
+import { loadIdentity } from './identity.ts';
+import { createMonitoredItems, planItems, type PlannedItem } from './monitored-items.ts';
+import { SubmitQueue } from './submit-queue.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceState, SourceStatus } from '../types.ts';
 
 export interface OpcuaSourceOptions {
@@ -61,9 +58,6 @@ const SESSION_TIMEOUT_MS = 10 * 60_000;
 const SUBSCRIPTION_LIFETIME_MS = 10 * 60_000;
 /** Notifications per publish response: keeps each response (and each submit) a moderate size. */
 const MAX_NOTIFICATIONS_PER_PUBLISH = 1_000;
-/** Readings waiting for the pipeline (backpressure) before new ones are dropped. */
-const MAX_QUEUED_READINGS = 100_000;
-const BACKPRESSURE_RETRY_MS = 1_000;
 /** Bound on how long stop() waits for the server to answer the session close. */
 const DISCONNECT_TIMEOUT_MS = 5_000;
 
@@ -72,14 +66,6 @@ const SESSION_STATE_METRIC: Record<SourceState, number> = { stopped: 0, disconne
 /** The OPC UA source's own gauge, registered by the source rather than by the service. */
 export function opcuaSessionStateGauge(metrics: Metrics): Gauge<'source'> {
   return metrics.gauge('aquawatch_opcua_session_state', 'OPC UA session: 0 disconnected, 1 connecting, 2 connected, 3 subscription silent', ['source']);
-}
-
-/** One sensor to monitor, with its node id normalised (`ns=1;s=x`) so notifications can be matched. */
-interface PlannedItem {
-  sensor: string;
-  nodeId: string;
-  samplingIntervalMs: number;
-  deadband?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,13 +90,12 @@ export class OpcuaSource implements Source {
   private lastError?: string;
 
   private plan: PlannedItem[] = [];
-  private readonly sensorByNode = new Map<string, string>();
+  private sensorByNode = new Map<string, string>();
   private readonly rejectedSensors = new Set<string>();
   private monitoredSensors: string[] = [];
   private sensorsOnline: boolean | undefined;
   private reconnects = 0;
   private subscriptionRebuilds = 0;
-  private droppedReadings = 0;
   /** Notifications with a non-good status and no value (e.g. BadWaitingForInitialData): counted, not stored. */
   private statusWithoutValue = 0;
   private readonly autoTrusted: string[] = [];
@@ -130,8 +115,11 @@ export class OpcuaSource implements Source {
   private watchdog?: NodeJS.Timeout;
   private readonly raised = new Set<string>();
 
-  private submitChain: Promise<void> = Promise.resolve();
-  private queuedReadings = 0;
+  private readonly submits = new SubmitQueue(
+    () => { const ctx = this.ctx; return ctx && ((readings) => ctx.submit(this.name, readings)); },
+    () => this.stopping,
+    () => this.log,
+  );
 
   constructor(private readonly config: OpcuaSourceConfig, private readonly opts: OpcuaSourceOptions) {
     this.name = config.name;
@@ -153,8 +141,10 @@ export class OpcuaSource implements Source {
     this.log = ctx.log.child({ component: 'opcua', source: this.name });
     this.stopping = false;
     try {
-      this.identity = this.loadIdentity();
-      this.plan = this.planItems(ctx.topology.sensorsOfSource('opcua').filter((s) => addressOf<OpcuaAddress>(s, 'opcua')!.server === this.name));
+      this.identity = loadIdentity(this.config, (p) => this.resolvePath(p));
+      ({ plan: this.plan, sensorByNode: this.sensorByNode } = planItems(
+        ctx.topology.sensorsOfSource('opcua').filter((s) => addressOf<OpcuaAddress>(s, 'opcua')!.server === this.name),
+        this.config, (sensor, nodeId, reason) => this.rejectSensor(sensor, nodeId, reason)));
       this.trustStore = new ServerTrustStore(this.pkiFolder, this.opts.demoMode, {
         autoAccepted: (thumbprint) => {
           this.autoTrusted.push(thumbprint);
@@ -202,7 +192,7 @@ export class OpcuaSource implements Source {
     // A connect() still retrying towards an unreachable server ends only when the client is disconnected.
     await this.teardownClient();
     await withTimeout(this.loop ?? Promise.resolve(), DISCONNECT_TIMEOUT_MS * 2).catch((err: Error) => this.log?.warn({ err: err.message }, 'connection loop did not end in time'));
-    await this.submitChain;
+    await this.submits.settled();
     await this.trustStore?.dispose().catch(() => undefined);
     this.trustStore = undefined;
     this.setState('stopped');
@@ -223,7 +213,7 @@ export class OpcuaSource implements Source {
         rejectedItems: this.rejectedSensors.size,
         reconnects: this.reconnects,
         subscriptionRebuilds: this.subscriptionRebuilds,
-        droppedReadings: this.droppedReadings,
+        droppedReadings: this.submits.dropped,
         statusWithoutValue: this.statusWithoutValue,
         pkiFolder: this.pkiFolder,
         ...(this.autoTrusted.length ? { autoTrustedCertificates: [...this.autoTrusted] } : {}),
@@ -240,51 +230,6 @@ export class OpcuaSource implements Source {
 
   private get trustedFolder(): string { return trustedFolderOf(this.pkiFolder); }
   private get rejectedFolder(): string { return rejectedFolderOf(this.pkiFolder); }
-
-  private loadIdentity(): UserIdentityInfo {
-    const auth = this.config.auth;
-    const at = `sources.opcua (${this.name}).auth`;
-    switch (auth.type) {
-      case 'anonymous': return { type: UserTokenType.Anonymous };
-      case 'username': return { type: UserTokenType.UserName, userName: auth.username, password: auth.password };
-      case 'certificate': {
-        const certificateData = readCertificateFile(this.resolvePath(auth.certificate), `${at}.certificate`);
-        let privateKey: string;
-        const keyFile = this.resolvePath(auth.privateKey);
-        try {
-          privateKey = createPrivateKey(readFileSync(keyFile)).export({ format: 'pem', type: 'pkcs8' }).toString();
-        } catch (err) {
-          throw new Error(`${at}.privateKey: cannot read a private key from ${keyFile}: ${(err as Error).message}`);
-        }
-        return { type: UserTokenType.Certificate, certificateData, privateKey };
-      }
-    }
-  }
-
-  /** One item per sensor; a node id that cannot even be parsed is rejected here, the others go on. */
-  private planItems(sensors: SensorInfo[]): PlannedItem[] {
-    const plan: PlannedItem[] = [];
-    this.sensorByNode.clear();
-    for (const s of sensors) {
-      const address = addressOf<OpcuaAddress>(s, 'opcua');
-      if (!address) continue;
-      let nodeId: string;
-      try {
-        nodeId = resolveNodeId(address.nodeId).toString();
-      } catch (err) {
-        this.rejectSensor(s.id, address.nodeId, `invalid node id: ${(err as Error).message}`);
-        continue;
-      }
-      const other = this.sensorByNode.get(nodeId);
-      if (other) {
-        this.rejectSensor(s.id, address.nodeId, `node ${nodeId} is already read for sensor ${other}`);
-        continue;
-      }
-      this.sensorByNode.set(nodeId, s.id);
-      plan.push({ sensor: s.id, nodeId, samplingIntervalMs: address.samplingIntervalMs ?? this.config.samplingIntervalMs, deadband: address.deadband });
-    }
-    return plan;
-  }
 
   private rejectSensor(sensor: string, nodeId: string, reason: string): void {
     if (this.rejectedSensors.has(sensor)) return;
@@ -451,7 +396,11 @@ export class OpcuaSource implements Source {
     }
     this.watchSubscription(subscription);
     try {
-      await this.createMonitoredItems(subscription);
+      this.monitoredSensors = await createMonitoredItems(subscription, this.plan, this.config, {
+        reject: (sensor, nodeId, reason) => this.rejectSensor(sensor, nodeId, reason),
+        accepted: (sensor) => this.rejectedSensors.delete(sensor),
+        connectionLost: () => Boolean(this.client?.isReconnecting || !subscription.hasSession || this.stopping),
+      });
     } catch (err) {
       subscription.removeAllListeners('raw_notification');
       await withTimeout(subscription.terminate(), DISCONNECT_TIMEOUT_MS).catch(() => undefined);
@@ -471,66 +420,6 @@ export class OpcuaSource implements Source {
       if (this.stopping || this.subscription !== subscription || !this.session || this.client?.isReconnecting) return;
       setImmediate(() => void this.rebuildSubscription('subscription terminated'));
     });
-  }
-
-  /**
-   * Items with the same sampling interval and deadband share one set of parameters; each such group is
-   * sent in batches of `batchSize`. A node the server refuses is reported and skipped; a batch that fails
-   * as a whole while the connection is up is reported item by item; a lost connection aborts the attempt.
-   */
-  private async createMonitoredItems(subscription: ClientSubscription): Promise<void> {
-    const byParameters = new Map<string, PlannedItem[]>();
-    for (const item of this.plan) {
-      const key = `${item.samplingIntervalMs}|${item.deadband ?? ''}`;
-      const list = byParameters.get(key) ?? [];
-      list.push(item);
-      byParameters.set(key, list);
-    }
-    const monitored: string[] = [];
-    for (const items of byParameters.values()) {
-      const parameters = this.monitoringParameters(items[0]);
-      for (let start = 0; start < items.length; start += this.config.batchSize) {
-        const batch = items.slice(start, start + this.config.batchSize);
-        let results: StatusCode[];
-        try {
-          const group = await subscription.monitorItems(
-            batch.map((i) => ({ nodeId: i.nodeId, attributeId: AttributeIds.Value })),
-            parameters,
-            TimestampsToReturn.Both,
-          );
-          results = group.monitoredItems.map((m) => m.statusCode);
-        } catch (err) {
-          if (this.client?.isReconnecting || !subscription.hasSession || this.stopping) throw err;
-          const reason = `CreateMonitoredItems failed: ${(err as Error).message}`;
-          for (const i of batch) this.rejectSensor(i.sensor, i.nodeId, reason);
-          continue;
-        }
-        batch.forEach((item, index) => {
-          const status = results[index];
-          if (status?.isGood()) {
-            monitored.push(item.sensor);
-            this.rejectedSensors.delete(item.sensor);
-          } else {
-            this.rejectSensor(item.sensor, item.nodeId, `the server refused the monitored item: ${status?.toString() ?? 'no result'}`);
-          }
-        });
-      }
-    }
-    this.monitoredSensors = monitored;
-  }
-
-  private monitoringParameters(item: PlannedItem): MonitoringParametersOptions {
-    const sampling = item.samplingIntervalMs;
-    // Queue enough samples for one publishing interval so that fast sampling loses nothing between publishes.
-    const queueSize = this.config.queueSize ?? Math.min(100, Math.max(1, Math.ceil(this.config.publishingIntervalMs / Math.max(sampling, 10)) + 1));
-    // StatusValueTimestamp reports a repeated value with a new source timestamp (a pump that stays on),
-    // so a steady sensor is not taken for a stale one.
-    const trigger = this.config.reportSameValue ? DataChangeTrigger.StatusValueTimestamp : DataChangeTrigger.StatusValue;
-    const deadband = item.deadband !== undefined && item.deadband > 0;
-    const filter = deadband || this.config.reportSameValue
-      ? new DataChangeFilter({ trigger, deadbandType: deadband ? DeadbandType.Absolute : DeadbandType.None, deadbandValue: deadband ? item.deadband : 0 })
-      : null;
-    return { samplingInterval: sampling, queueSize, discardOldest: true, filter };
   }
 
   /**
@@ -570,71 +459,14 @@ export class OpcuaSource implements Source {
     if (!ctx || this.stopping) return;
     this.lastActivityAt = Date.now();
     if (this.state === 'silent' || this.raised.has(this.conditionId('subscription_silent'))) this.onSilenceEnded();
-    const readings: RawReading[] = [];
-    const rejected: UndecodableInput[] = [];
-    for (const data of message.notificationData ?? []) {
-      if (!(data instanceof DataChangeNotification)) continue;
-      for (const item of data.monitoredItems ?? []) {
-        // Matched through the node id, which node-opcua registers before the create request is sent,
-        // so even a first value that overtakes our own bookkeeping finds its sensor.
-        const nodeId = subscription.monitoredItems[item.clientHandle]?.itemToMonitor.nodeId?.toString();
-        const sensor = nodeId ? this.sensorByNode.get(nodeId) : undefined;
-        if (!sensor) continue;
-        // A bad or uncertain status without a value (BadWaitingForInitialData, a failed sensor) is
-        // a state of the device, not bad input: there is nothing to store, so it is only counted.
-        const v = item.value.value;
-        if ((!v || v.dataType === DataType.Null || v.value === null || v.value === undefined) && item.value.statusCode && !item.value.statusCode.isGood()) {
-          this.statusWithoutValue++;
-          continue;
-        }
-        const r = toRawReading(sensor, item.value, () => ctx.now());
-        if ('reason' in r) {
-          rejected.push({ origin: nodeId!, reason: `sensor ${sensor}: ${r.reason}`, raw: safeString(item.value.value?.value) });
-        } else {
-          readings.push(r.reading);
-        }
-      }
-    }
+    const { readings, rejected, statusWithoutValue } = notificationReadings(message,
+      (clientHandle) => subscription.monitoredItems[clientHandle]?.itemToMonitor.nodeId?.toString(), this.sensorByNode, () => ctx.now());
+    this.statusWithoutValue += statusWithoutValue;
     // The rejections of one publish response in one commit.
     if (rejected.length) ctx.reject(this.name, rejected);
     if (readings.length === 0) return;
     this.lastDataAt = ctx.now();
-    this.enqueue(readings);
-  }
-
-  // ----- handing readings to the pipeline --------------------------------------------------------
-
-  /** Submits run one after the other, in arrival order; backpressure holds them (boundedly) and retries. */
-  private enqueue(readings: RawReading[]): void {
-    if (this.queuedReadings + readings.length > MAX_QUEUED_READINGS) {
-      this.droppedReadings += readings.length;
-      this.log?.error({ dropped: readings.length, totalDropped: this.droppedReadings }, 'pipeline refuses readings and the OPC UA queue is full: readings dropped');
-      return;
-    }
-    this.queuedReadings += readings.length;
-    this.submitChain = this.submitChain
-      .then(() => this.submitWithRetry(readings))
-      .finally(() => { this.queuedReadings -= readings.length; });
-  }
-
-  private async submitWithRetry(readings: RawReading[]): Promise<void> {
-    for (;;) {
-      const ctx = this.ctx;
-      if (!ctx) return;
-      try {
-        const result = await ctx.submit(this.name, readings);
-        if (result.rejected.length) this.log?.debug({ rejected: result.rejected.length }, 'readings rejected by the pipeline');
-        return;
-      } catch (err) {
-        if (err instanceof BackpressureError && !this.stopping) {
-          await new Promise((r) => setTimeout(r, BACKPRESSURE_RETRY_MS));
-          continue;
-        }
-        this.droppedReadings += readings.length;
-        this.log?.error({ err: (err as Error).message, dropped: readings.length }, 'submit failed: readings dropped');
-        return;
-      }
-    }
+    this.submits.enqueue(readings);
   }
 
   // ----- state, conditions, sensors --------------------------------------------------------------
@@ -730,14 +562,6 @@ export class OpcuaSource implements Source {
 // ---------------------------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------------------------
-
-function safeString(x: unknown): string {
-  try {
-    return typeof x === 'string' ? x : JSON.stringify(x) ?? String(x);
-  } catch {
-    return String(x);
-  }
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolvePromise, reject) => {

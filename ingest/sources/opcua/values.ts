@@ -1,9 +1,11 @@
 /**
- * Turning an OPC UA DataValue into a reading: the value as a number (booleans and enumerations
- * too), the server's source timestamp, and a quality from the StatusCode's severity.
+ * Turning what an OPC UA subscription delivers into readings: a DataValue's value as a number
+ * (booleans and enumerations too), the server's source timestamp, and a quality from the
+ * StatusCode's severity; a publish response's data changes as readings and rejections.
  */
-import { DataType, VariantArrayType, type DataValue, type StatusCode } from 'node-opcua';
+import { DataChangeNotification, DataType, VariantArrayType, type DataValue, type NotificationMessage, type StatusCode } from 'node-opcua';
 import type { Quality, RawReading } from '../../../core/model/reading.ts';
+import type { UndecodableInput } from '../../pipeline/contract.ts';
 
 /** OPC UA StatusCode severity (top two bits): 00 Good, 01 Uncertain, 10 Bad (11 reserved, treated as bad). */
 export function qualityOf(status: StatusCode | undefined): Quality {
@@ -45,4 +47,49 @@ export function toRawReading(sensor: string, dv: DataValue, now: () => number): 
   if ('reason' in v) return v;
   const ts = timeOf(dv.sourceTimestamp) ?? timeOf(dv.serverTimestamp) ?? now();
   return { reading: { sensor, ts, value: v.value, quality: qualityOf(dv.statusCode) } };
+}
+
+/**
+ * The readings of one publish response. `nodeIdOf` gives the node of a monitored item by its client
+ * handle; items of nodes no sensor reads are skipped.
+ */
+export function notificationReadings(
+  message: NotificationMessage, nodeIdOf: (clientHandle: number) => string | undefined,
+  sensorByNode: ReadonlyMap<string, string>, now: () => number,
+): { readings: RawReading[]; rejected: UndecodableInput[]; statusWithoutValue: number } {
+  const readings: RawReading[] = [];
+  const rejected: UndecodableInput[] = [];
+  let statusWithoutValue = 0;
+  for (const data of message.notificationData ?? []) {
+    if (!(data instanceof DataChangeNotification)) continue;
+    for (const item of data.monitoredItems ?? []) {
+      // Matched through the node id, which node-opcua registers before the create request is sent,
+      // so even a first value that overtakes our own bookkeeping finds its sensor.
+      const nodeId = nodeIdOf(item.clientHandle);
+      const sensor = nodeId ? sensorByNode.get(nodeId) : undefined;
+      if (!sensor) continue;
+      // A bad or uncertain status without a value (BadWaitingForInitialData, a failed sensor) is
+      // a state of the device, not bad input: there is nothing to store, so it is only counted.
+      const v = item.value.value;
+      if ((!v || v.dataType === DataType.Null || v.value === null || v.value === undefined) && item.value.statusCode && !item.value.statusCode.isGood()) {
+        statusWithoutValue++;
+        continue;
+      }
+      const r = toRawReading(sensor, item.value, now);
+      if ('reason' in r) {
+        rejected.push({ origin: nodeId!, reason: `sensor ${sensor}: ${r.reason}`, raw: safeString(item.value.value?.value) });
+      } else {
+        readings.push(r.reading);
+      }
+    }
+  }
+  return { readings, rejected, statusWithoutValue };
+}
+
+function safeString(x: unknown): string {
+  try {
+    return typeof x === 'string' ? x : JSON.stringify(x) ?? String(x);
+  } catch {
+    return String(x);
+  }
 }
