@@ -15,6 +15,7 @@ const SUITES: Record<string, () => Promise<Benchmark>> = {
   simulate: async () => (await import('./simulate.ts')).simulateBenchmark,
   detect: async () => (await import('./detect/index.ts')).detectBenchmark,
   dashboard: async () => (await import('./dashboard.ts')).dashboardBenchmark,
+  faults: async () => (await import('./faults.ts')).faultsBenchmark,
 };
 
 /**

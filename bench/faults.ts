@@ -1,0 +1,202 @@
+/**
+ * `npm run bench -- faults`: readings a device had acknowledged that never reached the store, over
+ * randomised fault cycles on the real pipeline (#11.6). A QoS 1 publisher sends numbered readings
+ * through a real Mosquitto to an `aquawatch ingest` process (its outbox on disk) writing to a real
+ * InfluxDB 1.x; meanwhile each cycle does one of:
+ *   kill-ingest   kill -9 of ingest, restart after a random pause;
+ *   store-outage  InfluxDB stopped until the outbox holds more, then started again;
+ *   refuse        InfluxDB stopped until the outbox is full and ingest refuses (no PUBACK, the
+ *                 broker re-delivers: the path of review finding F1), then started again;
+ *   kill-store    kill -9 of InfluxDB, restarted;
+ *   kill-both     InfluxDB stopped and ingest killed while it is down, both restarted.
+ * At the end the publisher stops and the bench waits until every acknowledged reading is stored
+ * (or a bound passes); `faults.acked_lost` counts those that are not (target 0).
+ *
+ * AQUAWATCH_BENCH_SEED=N repeats a run's fault schedule (the seed is printed on stderr).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { stringify } from 'yaml';
+import { MosquittoBroker } from '../test/support/mosquitto.ts';
+import { InfluxdServer } from '../test/support/influxd.ts';
+import { freePort, waitFor } from '../test/support/ports.ts';
+import { startService } from '../test/support/processes.ts';
+import { createStore } from '../core/tsdb/factory.ts';
+import type { Benchmark, Figure } from './run.ts';
+
+const SENSORS = 10;
+const SENSOR_IDS = Array.from({ length: SENSORS }, (_, i) => `F${i}`);
+const DATABASE = 'aw_faults';
+/** Small, so a short store outage fills it and the refusal path runs. */
+const OUTBOX_MAX_READINGS = 3000;
+/** Readings per second from the device, and at most this many unacknowledged. */
+const RATE_PER_S = 1500;
+const WINDOW = 300;
+const ACTIONS = ['kill-ingest', 'store-outage', 'refuse', 'kill-store', 'kill-both'] as const;
+type Action = typeof ACTIONS[number];
+
+/** mulberry32: a small seeded generator, so a schedule can be replayed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface IngestHealth { status: string; store: { ok: boolean }; outbox: { depth: number; full: boolean } }
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const faultsBenchmark: Benchmark = async ({ quick }) => {
+  const cycles = quick ? 20 : 30;
+  const seed = Number(process.env.AQUAWATCH_BENCH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const rnd = random(seed);
+  const between = (lo: number, hi: number) => Math.round(lo + rnd() * (hi - lo));
+  console.error(`faults: ${cycles} cycles, seed ${seed} (AQUAWATCH_BENCH_SEED=${seed} repeats the schedule)`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'aw-bench-faults-'));
+  const broker = new MosquittoBroker();
+  const influx = new InfluxdServer();
+  const children: ChildProcess[] = [];
+  let ingest: ChildProcess | undefined;
+  const publisher = { stop: false };
+  try {
+    await broker.start();
+    await influx.start();
+    const ingestPort = await freePort();
+    const storeConfig = { type: 'influxdb1' as const, url: influx.url, database: DATABASE, timeoutMs: 2000, createDatabase: true };
+    const configFile = join(dir, 'ingest.yaml');
+    writeFileSync(configFile, stringify({
+      dataDir: dir, log: { level: 'error' }, http: { ingestPort },
+      broker: { url: broker.url },
+      store: storeConfig,
+      ingest: { outboxMaxReadings: OUTBOX_MAX_READINGS },
+      sources: { mqtt: [{ name: 'loggers', qos: 1, clientId: 'aw-bench-faults-ingest', topics: [{ pattern: 'loggers/{sensor}', format: 'json', valuePath: 'v', timePath: 't' }] }] },
+      topology: { sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }], sensors: SENSOR_IDS.map((id) => ({ id, kind: 'flow', site: 'S1', dma: 'D1' })) },
+    }));
+    const startIngest = async () => {
+      await startService('ingest', configFile, children);
+      ingest = children.at(-1);
+    };
+    const killIngest = async () => {
+      const p = ingest!;
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    };
+    const health = async (): Promise<IngestHealth | undefined> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${ingestPort}/health`, { signal: AbortSignal.timeout(2000) });
+        return await res.json() as IngestHealth;
+      } catch { return undefined; }
+    };
+    await startIngest();
+
+    // the device: numbered readings, value = number; `acked` holds those the broker acknowledged
+    const acked = new Set<number>();
+    const device = await mqtt.connectAsync(broker.url, { clientId: 'aw-bench-faults-device', clean: true });
+    const t0 = Date.now() - 24 * 3_600_000;
+    const publishing = (async () => {
+      const started = Date.now();
+      const inflight = new Set<Promise<void>>();
+      for (let i = 0; !publisher.stop; i++) {
+        while (i >= ((Date.now() - started) / 1000) * RATE_PER_S || inflight.size >= WINDOW) {
+          if (inflight.size >= WINDOW) await Promise.race(inflight);
+          else await pause(5);
+          if (publisher.stop) break;
+        }
+        if (publisher.stop) break;
+        const n = i;
+        const p = device.publishAsync(`loggers/F${n % SENSORS}`, JSON.stringify({ v: n, t: t0 + Math.floor(n / SENSORS) * 1000 }), { qos: 1 })
+          .then(() => { acked.add(n); }, () => undefined)
+          .finally(() => { inflight.delete(p); });
+        inflight.add(p);
+      }
+      await Promise.all(inflight);
+    })();
+
+    const counts: Record<Action, number> = Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<Action, number>;
+    for (let c = 0; c < cycles; c++) {
+      // some readings flow normally first, so every fault lands mid-stream
+      const flowing = acked.size + between(200, 1500);
+      await waitFor(() => acked.size >= flowing, 60_000, 5, 'the device to publish');
+      const action = ACTIONS[Math.floor(rnd() * ACTIONS.length)];
+      counts[action]++;
+      console.error(`faults: cycle ${c + 1}/${cycles}: ${action} (${acked.size} readings acknowledged so far)`);
+      switch (action) {
+        case 'kill-ingest':
+          await killIngest();
+          await pause(between(0, 500));
+          await startIngest();
+          break;
+        case 'store-outage': {
+          await influx.stop();
+          const depth = (await health())?.outbox.depth ?? 0;
+          await waitFor(async () => ((await health())?.outbox.depth ?? 0) >= Math.min(depth + between(100, 1500), OUTBOX_MAX_READINGS), 60_000, 20, 'the outbox to grow');
+          await influx.start();
+          break;
+        }
+        case 'refuse':
+          await influx.stop();
+          await waitFor(async () => (await health())?.outbox.full === true, 60_000, 20, 'the outbox to fill (ingest refusing)');
+          // refusals and re-deliveries for a while
+          await pause(between(100, 1500));
+          await influx.start();
+          break;
+        case 'kill-store':
+          await influx.kill();
+          await pause(between(0, 500));
+          await influx.start();
+          break;
+        case 'kill-both':
+          await influx.stop();
+          await waitFor(async () => (await health())?.store.ok === false, 30_000, 20, 'ingest to see the store gone');
+          await killIngest();
+          await startIngest();
+          await influx.start();
+          break;
+      }
+      // the next fault once ingest writes again
+      await waitFor(async () => (await health())?.store.ok === true, 60_000, 50, 'ingest to write to the store again');
+    }
+    publisher.stop = true;
+    await publishing;
+    await device.endAsync();
+
+    // read back through the platform's own InfluxQL reader (chunked: no row limit)
+    const reader = await createStore(storeConfig, dir);
+    const stored = async () => {
+      const series = await reader.query({ measurement: 'flow', sensors: SENSOR_IDS, from: t0, to: Date.now() });
+      return new Set([...series.values()].flatMap((values) => values.map((v) => v.value)));
+    };
+    const missing = async () => { const s = await stored(); return [...acked].filter((n) => !s.has(n)); };
+    let lost: number[] = [];
+    try {
+      await waitFor(async () => { lost = await missing(); return lost.length === 0; }, 180_000, 500, 'every acknowledged reading in the store');
+    } catch {
+      console.error(`faults: ${lost.length} acknowledged readings not stored, e.g. ${lost.slice(0, 10).join(', ')}; ingest: ${JSON.stringify(await health())}`);
+    }
+    await reader.close();
+    console.error(`faults: ${acked.size} readings acknowledged; cycles: ${ACTIONS.map((a) => `${a} ${counts[a]}`).join(', ')}`);
+    const figures: Figure[] = [
+      { bench: 'faults.acked_lost', value: lost.length, unit: 'readings', target: '0' },
+      { bench: 'faults.acked', value: acked.size, unit: 'readings' },
+      { bench: 'faults.cycles', value: cycles, unit: 'cycles', target: '>= 20' },
+    ];
+    return figures;
+  } finally {
+    publisher.stop = true;
+    for (const c of children) c.kill('SIGKILL');
+    await broker.stop();
+    await influx.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
