@@ -20,7 +20,8 @@
  *   The manager's pending timers are stored too, so a restart resumes where it stopped.
  */
 import { EventEmitter } from 'node:events';
-import type { Condition } from '../../core/bus/messages/condition.ts';
+import type { Condition as IncomingCondition } from '../../core/bus/messages/condition.ts';
+import { localizedAlarmText, renderAlarmText } from '../../core/messages/alarm-texts.ts';
 import type { AlarmTransition } from '../../core/bus/messages/alarm.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
 import {
@@ -123,6 +124,9 @@ function requireText(value: unknown, field: string): string {
   return value;
 }
 
+/** A condition as the manager keeps it: with its English message (rendered from its text when it has one). */
+export type Condition = IncomingCondition & { message: string };
+
 /** Check a condition's fields, naming the first that is wrong. */
 export function validateCondition(c: unknown): Condition {
   if (typeof c !== 'object' || c === null) throw new AlarmError('condition: must be an object');
@@ -134,7 +138,13 @@ export function validateCondition(c: unknown): Condition {
   if (x.priority !== undefined && !ALARM_PRIORITIES.includes(x.priority as AlarmPriority)) {
     throw new AlarmError(`condition.priority: must be one of ${ALARM_PRIORITIES.join(', ')} (got ${JSON.stringify(x.priority)})`);
   }
-  if (typeof x.message !== 'string') throw new AlarmError('condition.message: must be a string');
+  const text = x.text as { code?: unknown; params?: unknown } | undefined;
+  if (text !== undefined && (typeof text !== 'object' || text === null || typeof text.code !== 'string' || typeof text.params !== 'object' || text.params === null)) {
+    throw new AlarmError('condition.text: must be { code, params }');
+  }
+  if (x.message !== undefined && typeof x.message !== 'string') throw new AlarmError('condition.message: must be a string');
+  if (text === undefined && x.message === undefined) throw new AlarmError('condition.message: a condition needs a message or a text');
+  if (x.message === undefined) return { ...x, message: renderAlarmText(x.text as IncomingCondition['text'] & object, 'en') } as unknown as Condition;
   if (x.evidence !== undefined && (typeof x.evidence !== 'object' || x.evidence === null)) throw new AlarmError('condition.evidence: must be an object');
   return x as unknown as Condition;
 }
@@ -210,7 +220,7 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
    * to the condition's time, so delays that ran out before it take effect first. Conditions from
    * another clock (ingest's, on the bus) pass `advanceClock: false` and let the watermark move time.
    */
-  onCondition(input: Condition, opts: { advanceClock?: boolean } = {}): void {
+  onCondition(input: IncomingCondition, opts: { advanceClock?: boolean } = {}): void {
     const c = validateCondition(input);
     if (opts.advanceClock !== false) this.advanceTo(c.ts);
     let track = this.tracks.get(c.id);
@@ -328,7 +338,7 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
     const alarm: AlarmRecord = {
       id, conditionId: c.id, type: c.type, priority: c.priority ?? this.ruleFor(c.type).priority, state: 'active-unacknowledged',
       ...(c.site ? { site: c.site } : {}), ...(c.dma ? { dma: c.dma } : {}), ...(c.sensor ? { sensor: c.sensor } : {}),
-      message: c.message, ...(c.evidence ? { evidence: c.evidence } : {}),
+      message: c.message, ...(c.text ? { text: c.text, localized: localizedAlarmText(c.text) } : {}), ...(c.evidence ? { evidence: c.evidence } : {}),
       conditionSince: since, raisedAt: at, secondaries: [], updatedAt: at,
     };
     if (track.shelf && track.shelf.until > at) alarm.shelved = { ...track.shelf };
@@ -347,6 +357,7 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
     const previous = alarm.priority;
     alarm.priority = priority;
     alarm.message = c.message;
+    if (c.text) { alarm.text = c.text; alarm.localized = localizedAlarmText(c.text); }
     if (c.evidence) alarm.evidence = c.evidence;
     alarm.updatedAt = Math.max(alarm.updatedAt, c.ts);
     // Evidence changes every minute during an event: kept on the alarm, but only a change of

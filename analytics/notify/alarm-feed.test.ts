@@ -1,7 +1,7 @@
 /**
  * The notifier on the live composition (analytics/compose.ts with a `notify:` section), against the
  * WeCom fake and a real state database, on the wall clock: the on-call person gets a burst in
- * Chinese with a link; the link acknowledges it in the alarm's history as that person, once; nobody
+ * Chinese (the detector's message code rendered for them) with a link; the link acknowledges it in the alarm's history as that person, once; nobody
  * acknowledging brings it to the duty manager after the configured delay; an alarm suppressed by a
  * planned outage, or raised long ago (a backfill), gets no message; replay sends nothing.
  */
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
 import { startFakeWecom } from '../../test/support/fake-wecom.ts';
 import type { FakeReceiver } from '../../test/support/fake-http-receiver.ts';
+import { alarmText } from '../../core/messages/alarm-texts.ts';
 import { buildAnalytics, type Analytics } from '../compose.ts';
 
 const ENV = { AW_TEST_ACK_SECRET: 'a-test-ack-secret-that-is-long-enough', AW_TEST_WECOM_KEY: 'wk' };
@@ -52,7 +53,7 @@ async function until<T>(what: string, f: () => T | undefined | false): Promise<T
   throw new Error(`timed out waiting for ${what}`);
 }
 function raise(analytics: Analytics, id: string, dma: string, ts = Date.now()) {
-  analytics.alarms.onCondition({ id, type: 'burst', state: 'raise', ts, priority: 'high', dma, message: 'burst' });
+  analytics.alarms.onCondition({ id, type: 'burst', state: 'raise', ts, priority: 'high', dma, text: alarmText('burst.raise', { dma, flow: '40.0', share: 15 }) });
   return analytics.alarms.openAlarms().find((a) => a.conditionId === id)!;
 }
 
@@ -60,8 +61,12 @@ describe('alarm notifications on the live composition', () => {
   it('the on-call person gets the burst in Chinese; the link acknowledges it as that person, once', async () => {
     const { wecom, analytics } = await setup();
     const alarm = raise(analytics, 'burst:central', 'central');
+    // the dashboard shows the alarm in its user's language: the record carries both renderings
+    expect(alarm.localized).toEqual({ 'zh-CN': expect.stringContaining('central 分区疑似爆管'), en: expect.stringContaining('Possible burst in DMA central') });
+    expect(alarm.message).toBe(alarm.localized!.en);
     const text = await until('the WeCom message', () => texts(wecom)[0]);
     expect(text).toContain('爆管');
+    expect(text).toContain('central 分区疑似爆管:净进水量高于基线 40.0 m³/h');
     const token = /\/ack\/([^)\s]+)\)/.exec(text)![1];
     const notifications = analytics.notifications!;
     expect(notifications.inspectLink(token)).toMatchObject({ ok: true, by: '王工', alarm: { id: alarm.id, state: 'active-unacknowledged' } });

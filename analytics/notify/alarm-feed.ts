@@ -119,7 +119,7 @@ export class AlarmNotifications {
     const now = this.now();
     if (now - alarm.raisedAt > this.o.config.maxAlarmAgeMin * 60_000) return;
     const routable: NotifyAlarm = {
-      id: alarm.id, type: alarm.type, priority: alarm.priority, area: alarm.dma, message: alarm.message, suppressed: !!alarm.suppressed,
+      id: alarm.id, type: alarm.type, priority: alarm.priority, area: alarm.dma, message: alarm.message, text: alarm.text, suppressed: !!alarm.suppressed,
     };
     this.o.notifier.raise(routable, now);
   }

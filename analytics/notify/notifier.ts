@@ -7,6 +7,7 @@
 import type { Database } from 'better-sqlite3';
 import type { z } from 'zod';
 import { notifyConfigSchema } from '../../core/config/notify.ts';
+import type { AlarmText } from '../../core/messages/alarm-texts.ts';
 import { AckLinks, type AckCheck } from './ack/ack-links.ts';
 import { resolveSecret, type Channel, type Recipient } from './channels/channel.ts';
 import { CHANNEL_ADDRESS, createChannel } from './channels/index.ts';
@@ -22,8 +23,8 @@ export interface NotifierDeps {
   env?: Record<string, string | undefined>;
 }
 
-/** An alarm as the notifier needs it: routing fields plus the detector's text. */
-export interface NotifyAlarm extends RoutableAlarm { message?: string }
+/** An alarm as the notifier needs it: routing fields plus the detector's text (a code, rendered per recipient) or message. */
+export interface NotifyAlarm extends RoutableAlarm { message?: string; text?: AlarmText }
 
 export interface Notifier {
   raise(alarm: NotifyAlarm, now: number): void;

@@ -1,21 +1,16 @@
 /**
- * The texts of notification messages in the recipient's language (zh-CN or en). The alarm's own
- * message is the detector's text; what this adds (kind, type, area, priority, time, link) is in
- * both languages. SMS carries only template parameters (see channels/sms.ts): type, area, priority,
+ * The texts of notification messages in the recipient's language (zh-CN or en): the alarm's own
+ * text (the detector's message code, core/messages/alarm-texts.ts) and what this adds (kind, type,
+ * area, priority, time, link). SMS carries only template parameters (see channels/sms.ts): type, area, priority,
  * time, link, count.
  */
+import { alarmMessage, alarmTypeName, type AlarmText } from '../../core/messages/alarm-texts.ts';
 import type { Language, NotifyMessage } from './channels/channel.ts';
 import { localTime } from './routing/local-time.ts';
 import type { OutgoingKind, RoutableAlarm } from './routing/router.ts';
 
 export type MessageKind = OutgoingKind | 'channel_down';
 
-const TYPE_NAMES: Record<string, Record<Language, string>> = {
-  burst: { 'zh-CN': '爆管', en: 'Burst' },
-  leak: { 'zh-CN': '漏损', en: 'Leak' },
-  low_pressure: { 'zh-CN': '低压', en: 'Low pressure' },
-  sensor_fault: { 'zh-CN': '传感器故障', en: 'Sensor fault' },
-};
 const PRIORITY_NAMES: Record<string, Record<Language, string>> = {
   low: { 'zh-CN': '低', en: 'low' }, medium: { 'zh-CN': '中', en: 'medium' }, high: { 'zh-CN': '高', en: 'high' }, critical: { 'zh-CN': '紧急', en: 'critical' },
 };
@@ -33,7 +28,7 @@ export interface RenderInput {
   language: Language;
   timeZone: string;
   at: number;
-  alarm?: RoutableAlarm & { message?: string };
+  alarm?: RoutableAlarm & { message?: string; text?: AlarmText };
   /** Summary: how many alarms. */
   count?: number;
   /** channel_down: which channel, and its last answer. */
@@ -46,7 +41,7 @@ export function renderMessage(i: RenderInput): NotifyMessage {
   const zh = i.language === 'zh-CN';
   const kind = KIND_WORDS[i.kind][i.language];
   const time = localTime(i.at, i.timeZone).dateTime.replace('T', ' ');
-  const type = i.alarm ? TYPE_NAMES[i.alarm.type]?.[i.language] ?? i.alarm.type : '';
+  const type = i.alarm ? alarmTypeName(i.alarm.type, i.language) : '';
   const area = i.alarm?.area ?? '';
   const priority = i.alarm ? PRIORITY_NAMES[i.alarm.priority][i.language] : '';
   let title: string;
@@ -60,7 +55,8 @@ export function renderMessage(i: RenderInput): NotifyMessage {
   } else {
     title = `${kind}: ${type}${area ? ` ${area}` : ''}`;
     lines.push(`**${title}**`, zh ? `优先级: ${priority}` : `Priority: ${priority}`, zh ? `时间: ${time}` : `Time: ${time}`);
-    if (i.alarm?.message) lines.push(`> ${i.alarm.message}`);
+    const detail = i.alarm ? alarmMessage(i.alarm, i.language) : '';
+    if (detail) lines.push(`> ${detail}`);
   }
   if (i.ackUrl) lines.push(zh ? `[确认告警](${i.ackUrl})` : `[Acknowledge](${i.ackUrl})`);
   const params: Record<string, string> = { type, area, priority, time: time.slice(11), link: i.ackUrl ?? '', count: String(i.count ?? 1), channel: i.channel ?? '' };

@@ -9,6 +9,7 @@
  * migration for every field.
  */
 import Database from 'better-sqlite3';
+import type { AlarmText, TextLanguage } from '../messages/alarm-texts.ts';
 import { closeStateDb, storeDb } from './state-db.ts';
 
 export type AlarmState = 'active-unacknowledged' | 'active-acknowledged' | 'cleared-unacknowledged' | 'cleared';
@@ -48,7 +49,12 @@ export interface AlarmRecord {
   site?: string;
   dma?: string;
   sensor?: string;
+  /** In English (logs, the command line, a source's own condition). */
   message: string;
+  /** The detector's message code and parameters (core/messages/alarm-texts.ts)... */
+  text?: AlarmText;
+  /** ...rendered in each language, for readers that cannot render (the web app imports no catalog). */
+  localized?: Record<TextLanguage, string>;
   evidence?: Record<string, unknown>;
   /** Event time the condition was first raised (before the on-delay). */
   conditionSince: number;

@@ -15,6 +15,9 @@ export const alarmRecord = z.strictObject({
   /** `<condition id>@<ISO raise time>`. */
   id: z.string(), conditionId: z.string(), type: z.string(), priority: alarmPriority, state: alarmState,
   site: z.string().optional(), dma: z.string().optional(), sensor: z.string().optional(), message: z.string(),
+  /** The message as a code (core/messages/alarm-texts.ts) and parameters, and rendered in each language (the web app shows its user's). */
+  text: z.strictObject({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) }).optional(),
+  localized: z.strictObject({ 'zh-CN': z.string(), en: z.string() }).optional(),
   evidence: evidence.optional(),
   conditionSince: epochMs, raisedAt: epochMs, clearedAt: epochMs.optional(),
   ackedAt: epochMs.optional(), ackedBy: z.string().optional(), ackComment: z.string().optional(), closedAt: epochMs.optional(),

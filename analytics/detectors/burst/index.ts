@@ -10,6 +10,7 @@ import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from 
 import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
 export interface BurstOptions {
   baseline?: Partial<Omit<BaselineOptions, 'timezone'>>;
@@ -477,14 +478,15 @@ export class BurstDetector implements Detector {
   ): Condition {
     const priority = state === 'clear' ? priorityOf(t.peak / mean) : priorityOf(flow / mean);
     if (state !== 'clear') t.emitted = { priority, confirmed, hint: hint?.sensor, flow, ts, location: hint };
-    const where = confirmed && hint ? `, largest pressure drop at ${hint.sensor} (${(hint.drop * 1000).toFixed(1)} kPa)` : '';
-    const message = state === 'clear'
-      ? `Burst in DMA ${t.dma} over: net inflow back to its baseline`
-      : `Possible burst in DMA ${t.dma}: net inflow ${flow.toFixed(1)} m³/h above its baseline (${Math.round((100 * flow) / mean)} % of mean inflow)${where}${confirmed ? '' : '; no pressure drop confirms it yet'}`;
+    const raised = { dma: t.dma, flow: flow.toFixed(1), share: Math.round((100 * flow) / mean) };
+    const text = state === 'clear' ? alarmText('burst.clear', { dma: t.dma })
+      : !confirmed ? alarmText('burst.raise_unconfirmed', raised)
+        : hint ? alarmText('burst.raise_located', { ...raised, sensor: hint.sensor, dropKpa: (hint.drop * 1000).toFixed(1) })
+          : alarmText('burst.raise', raised);
     return {
       id: `burst:${t.dma}`, type: 'burst', state, ts, priority, site: t.site || undefined, dma: t.dma,
       sensor: confirmed ? hint?.sensor : undefined,
-      message,
+      text,
       evidence: {
         burstFlowM3h: round(flow, 2),
         peakFlowM3h: round(t.peak, 2),

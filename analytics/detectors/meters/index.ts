@@ -21,6 +21,7 @@ import type { Topology } from '../../../core/topology/topology.ts';
 import { CUSTOMER_SITE } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { medianOf } from '../../baseline/median.ts';
+import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -93,13 +94,13 @@ export class MeterAnomalyDetector implements Detector {
     for (const m of this.topology.meters.values()) this.states.set(m.id, { meter: m, lastTs: -Infinity, periods: [], active: new Set() });
   }
 
-  private condition(out: Condition[], s: MeterState, anomaly: 'backwards' | 'zero_use' | 'high_use' | 'continuous_use', state: 'raise' | 'clear', ts: number, message: string, evidence: Record<string, unknown>): void {
+  private condition(out: Condition[], s: MeterState, anomaly: 'backwards' | 'zero_use' | 'high_use' | 'continuous_use', state: 'raise' | 'clear', ts: number, text: AlarmText, evidence: Record<string, unknown>): void {
     if (state === 'raise') { if (s.active.has(anomaly)) return; s.active.add(anomaly); }
     else { if (!s.active.delete(anomaly)) return; }
     if (this.warming) return;
     out.push({
       id: `meter_${anomaly}:${s.meter.id}`, type: `meter_${anomaly}`, state, ts, priority: 'low', site: CUSTOMER_SITE,
-      dma: s.meter.dma, sensor: s.meter.id, message,
+      dma: s.meter.dma, sensor: s.meter.id, text,
       evidence: { customer: s.meter.customer, address: s.meter.address ?? null, ...evidence },
     });
   }
@@ -133,7 +134,7 @@ export class MeterAnomalyDetector implements Detector {
       if (value >= s.reading - this.o.backwardsToleranceM3) {
         // back above the trusted register: the low reading was a misread
         s.suspect = undefined;
-        this.condition(out, s, 'backwards', 'clear', ts, `Meter ${m} reads normally again (the low reading was a misread)`, { resolution: 'misread', reading: value });
+        this.condition(out, s, 'backwards', 'clear', ts, alarmText('meter.backwards_misread', { meter: m }), { resolution: 'misread', reading: value });
       } else if (value >= sp.lastReading - this.o.backwardsToleranceM3) {
         sp.confirmations++; sp.lastTs = ts; sp.lastReading = value;
         if (sp.confirmations >= 2) {
@@ -142,7 +143,7 @@ export class MeterAnomalyDetector implements Detector {
           s.periodStart = { ts: sp.ts, reading: sp.reading };
           s.zeroSince = undefined; s.continuousSince = undefined;
           this.accept(s, sp.ts, sp.reading);
-          this.condition(out, s, 'backwards', 'clear', ts, `Meter ${m}: register restarted lower (reset or replaced), new reference taken`, { resolution: 'register_reset', newReference: sp.reading });
+          this.condition(out, s, 'backwards', 'clear', ts, alarmText('meter.backwards_reset', { meter: m }), { resolution: 'register_reset', newReference: sp.reading });
           this.consume(out, s, ts, value);
         }
         return;
@@ -154,7 +155,7 @@ export class MeterAnomalyDetector implements Detector {
 
     if (value < s.reading - this.o.backwardsToleranceM3) {
       s.suspect = { ts, reading: value, previous: s.reading, previousTs: s.readingTs!, confirmations: 0, lastTs: ts, lastReading: value };
-      this.condition(out, s, 'backwards', 'raise', ts, `Meter ${m} reading went backwards: ${value} m³ after ${s.reading} m³`, {
+      this.condition(out, s, 'backwards', 'raise', ts, alarmText('meter.backwards', { meter: m, reading: value, previous: s.reading }), {
         reading: value, previous: s.reading, previousTs: s.readingTs, dropM3: r3(s.reading - value),
       });
       return;
@@ -178,12 +179,12 @@ export class MeterAnomalyDetector implements Detector {
     if (used <= this.o.backwardsToleranceM3) {
       s.zeroSince ??= prevTs;
       if (s.meter.active && ts - s.zeroSince >= this.o.zeroDays * DAY) {
-        this.condition(out, s, 'zero_use', 'raise', ts, `No water used on active account ${s.meter.customer} (meter ${m}) for ${Math.floor((ts - s.zeroSince) / DAY)} days`, {
+        this.condition(out, s, 'zero_use', 'raise', ts, alarmText('meter.zero_use', { customer: s.meter.customer, meter: m, days: Math.floor((ts - s.zeroSince) / DAY) }), {
           since: s.zeroSince, days: r3((ts - s.zeroSince) / DAY), reading: value,
         });
       }
     } else {
-      if (s.active.has('zero_use')) this.condition(out, s, 'zero_use', 'clear', ts, `Meter ${m} registers use again`, { usedM3: r3(used) });
+      if (s.active.has('zero_use')) this.condition(out, s, 'zero_use', 'clear', ts, alarmText('meter.zero_use_clear', { meter: m }), { usedM3: r3(used) });
       s.zeroSince = undefined;
     }
 
@@ -194,12 +195,12 @@ export class MeterAnomalyDetector implements Detector {
       else if (rate >= this.o.floorM3PerH) {
         s.continuousSince ??= prevTs;
         if (ts - s.continuousSince >= this.o.continuousDays * DAY) {
-          this.condition(out, s, 'continuous_use', 'raise', ts, `Meter ${m} has not stopped for ${Math.floor((ts - s.continuousSince) / DAY)} days: possible leak behind the meter`, {
+          this.condition(out, s, 'continuous_use', 'raise', ts, alarmText('meter.continuous_use', { meter: m, days: Math.floor((ts - s.continuousSince) / DAY) }), {
             since: s.continuousSince, floorM3PerH: this.o.floorM3PerH, lastRateM3PerH: r3(rate),
           });
         }
       } else {
-        if (s.active.has('continuous_use')) this.condition(out, s, 'continuous_use', 'clear', ts, `Meter ${m} shows a quiet period again`, { rateM3PerH: r3(rate) });
+        if (s.active.has('continuous_use')) this.condition(out, s, 'continuous_use', 'clear', ts, alarmText('meter.continuous_use_clear', { meter: m }), { rateM3PerH: r3(rate) });
         s.continuousSince = undefined;
       }
     }
@@ -216,11 +217,11 @@ export class MeterAnomalyDetector implements Detector {
       const usual = medianOf(history);
       anomalous = period.m3PerDay > this.o.highFactor * usual && period.m3PerDay - usual >= this.o.minExcessM3PerDay;
       if (anomalous) {
-        this.condition(out, s, 'high_use', 'raise', ts, `Meter ${m} used ${r3(period.m3PerDay)} m³/day, ${r3(period.m3PerDay / Math.max(usual, 1e-9))} × its usual ${r3(usual)} m³/day`, {
+        this.condition(out, s, 'high_use', 'raise', ts, alarmText('meter.high_use', { meter: m, perDay: r3(period.m3PerDay), ratio: r3(period.m3PerDay / Math.max(usual, 1e-9)), usual: r3(usual) }), {
           m3PerDay: r3(period.m3PerDay), usualM3PerDay: r3(usual), ratio: r3(period.m3PerDay / Math.max(usual, 1e-9)), periodFrom: period.from, periodTo: period.to, historyPeriods: history.length,
         });
       } else if (s.active.has('high_use')) {
-        this.condition(out, s, 'high_use', 'clear', ts, `Meter ${m} use back to its usual level`, { m3PerDay: r3(period.m3PerDay), usualM3PerDay: r3(usual) });
+        this.condition(out, s, 'high_use', 'clear', ts, alarmText('meter.high_use_clear', { meter: m }), { m3PerDay: r3(period.m3PerDay), usualM3PerDay: r3(usual) });
       }
     }
     // an anomalous period does not become the customer's norm

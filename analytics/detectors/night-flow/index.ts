@@ -10,6 +10,7 @@ import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { robustStats } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
 export const NIGHT_FLOW_MEASUREMENT = 'night_flow';
 export const LEAKAGE_MEASUREMENT = 'leakage_estimate';
@@ -233,7 +234,7 @@ export class NightFlowDetector implements Detector {
         d.quietNights = 0;
         out.push({
           ...base, state: 'raise', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
-          message: `New leak suspected in DMA ${d.dma}: minimum night flow ${night.mnf.toFixed(1)} m³/h, ${rise.toFixed(1)} m³/h (${Math.round((100 * rise) / ref.median)} %) above its recent nights`,
+          text: alarmText('new_leak.raise', { dma: d.dma, mnf: night.mnf.toFixed(1), rise: rise.toFixed(1), risePct: Math.round((100 * rise) / ref.median) }),
         });
       }
       return;
@@ -245,14 +246,14 @@ export class NightFlowDetector implements Detector {
         d.active = false;
         d.frozenRef = undefined;
         d.risingNights = 0;
-        out.push({ ...base, state: 'clear', priority: 'medium', evidence, message: `Night flow in DMA ${d.dma} back to its earlier level` });
+        out.push({ ...base, state: 'clear', priority: 'medium', evidence, text: alarmText('new_leak.clear', { dma: d.dma }) });
       }
       return;
     }
     d.quietNights = 0;
     out.push({
       ...base, state: 'update', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
-      message: `Leak in DMA ${d.dma} persists: minimum night flow ${night.mnf.toFixed(1)} m³/h, ${rise.toFixed(1)} m³/h above its earlier nights`,
+      text: alarmText('new_leak.persists', { dma: d.dma, mnf: night.mnf.toFixed(1), rise: rise.toFixed(1) }),
     });
   }
 }

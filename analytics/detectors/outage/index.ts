@@ -28,6 +28,7 @@ import type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageLoo
 import { DEFAULT_MIN_NOTICE_MS } from '../../outages/register.ts';
 import { TrendWindow } from './trend.ts';
 import { medianOf } from '../../baseline/median.ts';
+import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -356,7 +357,7 @@ export class OutageDetector implements Detector {
       this.emit(out, {
         id: `emergency_supply_required:${d.id}`, type: 'emergency_supply_required', state: 'raise', ts: inc.start + this.o.emergencyAfterMs,
         priority: 'critical', dma: d.id,
-        message: `Outage in ${d.id} has lasted 24 h: emergency water supply required`,
+        text: alarmText('emergency_supply_required.raise', { dma: d.id }),
         evidence: { outageStart: inc.start, customersAffected: d.customers, planned: !!inc.planned, plannedOutageId: inc.planned?.id ?? null },
       });
     }
@@ -364,7 +365,7 @@ export class OutageDetector implements Detector {
       inc.overrunReported = true;
       this.emit(out, {
         id: `outage:${d.id}`, type: 'outage', state: 'update', ts: t, priority: 'high', dma: d.id,
-        message: `Planned outage ${inc.planned.id} in ${d.id} runs past its announced end`,
+        text: alarmText('outage.overrun', { outage: inc.planned.id, dma: d.id }),
         evidence: { ...this.incidentEvidence(d, inc), overrun: true, plannedEnd: inc.planned.end, ...evidence(d, usable, inflow, expected) },
       });
     }
@@ -410,9 +411,9 @@ export class OutageDetector implements Detector {
     if (d.warning) this.endWarning(out, d, t, 'outage began');
     this.emit(out, {
       id: `outage:${d.id}`, type: 'outage', state: 'raise', ts: t, priority: planned ? 'low' : 'high', dma: d.id,
-      message: planned
-        ? `Planned outage in ${d.id} (${planned.id}, ${planned.cause}): ${d.customers} customers without water`
-        : `Unplanned outage in ${d.id}: ${d.customers} customers without water (cause ${cause})`,
+      text: planned
+        ? alarmText('outage.planned', { dma: d.id, outage: planned.id, cause: planned.cause, customers: d.customers })
+        : alarmText('outage.unplanned', { dma: d.id, customers: d.customers, cause }),
       evidence: { ...this.incidentEvidence(d, d.incident), ...evidence },
     });
   }
@@ -424,13 +425,13 @@ export class OutageDetector implements Detector {
     const base = this.incidentEvidence(d, inc);
     this.emit(out, {
       id: `outage:${d.id}`, type: 'outage', state: 'clear', ts: t, priority: inc.planned ? 'low' : 'high', dma: d.id,
-      message: `Water back in ${d.id} after ${Math.round((end - inc.start) / MIN)} min`,
+      text: alarmText('outage.clear', { dma: d.id, minutes: Math.round((end - inc.start) / MIN) }),
       evidence: { ...base, end, durationMin: Math.round((end - inc.start) / MIN), customerMinutes: Math.round(d.customers * (end - inc.start) / MIN), ...evidence },
     });
     if (inc.emergencyRaised) {
       this.emit(out, {
         id: `emergency_supply_required:${d.id}`, type: 'emergency_supply_required', state: 'clear', ts: t, priority: 'critical', dma: d.id,
-        message: `Water back in ${d.id}: emergency supply no longer required`, evidence: { outageStart: inc.start, end },
+        text: alarmText('emergency_supply_required.clear', { dma: d.id }), evidence: { outageStart: inc.start, end },
       });
     }
   }
@@ -468,7 +469,7 @@ export class OutageDetector implements Detector {
         d.warning = true;
         this.emit(out, {
           id: `outage_warning:${d.id}`, type: 'outage_warning', state: 'raise', ts: t, priority: 'high', dma: d.id,
-          message: `Pressure in ${d.id} is falling and will reach the outage threshold in about ${Math.min(...forecasts.map((f) => f.crossInMin))} min`,
+          text: alarmText('outage_warning.raise', { dma: d.id, minutes: Math.min(...forecasts.map((f) => f.crossInMin)) }),
           evidence: { thresholdMPa: thr, horizonMin: this.warnO.horizonMs / MIN, forecasts, customers: d.customers },
         });
       }
@@ -485,7 +486,7 @@ export class OutageDetector implements Detector {
     d.warning = false; d.warnSince = undefined; d.calmSince = undefined;
     this.emit(out, {
       id: `outage_warning:${d.id}`, type: 'outage_warning', state: 'clear', ts: t, priority: 'high', dma: d.id,
-      message: `Outage warning for ${d.id} ended: ${reason}`, evidence: { reason },
+      text: alarmText('outage_warning.clear', { dma: d.id, reason: `@reason.${reason.replaceAll(' ', '_')}` }), evidence: { reason },
     });
   }
 
@@ -524,7 +525,7 @@ export class OutageDetector implements Detector {
         this.emit(out, {
           id: `tank_low_warning:${s.id}`, type: 'tank_low_warning', state: 'raise', ts: t, priority: 'high', site: s.site, sensor: s.id,
           dma: evidence.dmas[0],
-          message: `Tank ${s.id} will be empty in about ${evidence.timeToEmptyH} h`, evidence,
+          text: alarmText('tank_low_warning.raise', { tank: s.id, hours: String(evidence.timeToEmptyH) }), evidence,
         });
       }
     } else {
@@ -536,7 +537,7 @@ export class OutageDetector implements Detector {
           tank.warning = false; tank.okSince = undefined;
           this.emit(out, {
             id: `tank_low_warning:${s.id}`, type: 'tank_low_warning', state: 'clear', ts: t, priority: 'high', site: s.site, sensor: s.id,
-            dma: evidence.dmas[0], message: `Tank ${s.id} level recovering`, evidence,
+            dma: evidence.dmas[0], text: alarmText('tank_low_warning.clear', { tank: s.id }), evidence,
           });
         }
       } else tank.okSince = undefined;
@@ -598,8 +599,7 @@ export class OutageDetector implements Detector {
     const dmas = this.suppliedDmas(p.sensor);
     this.emit(out, {
       id: `pump_trip:${p.sensor.id}`, type: 'pump_trip', state: 'raise', ts, priority: 'high', site: p.sensor.site, sensor: p.sensor.id, dma: dmas[0],
-      message: reason === 'stopped' ? `Pump ${p.sensor.id} stopped outside its level control`
-        : reason === 'failed_to_restart' ? `Pump ${p.sensor.id} did not restart as its tank fell` : `Pump ${p.sensor.id} is off while its tank runs empty`,
+      text: alarmText(reason === 'stopped' ? 'pump_trip.stopped' : reason === 'failed_to_restart' ? 'pump_trip.failed_to_restart' : 'pump_trip.off_while_emptying', { pump: p.sensor.id }),
       evidence: { reason, dmas, ...evidence },
     });
   }
@@ -609,7 +609,7 @@ export class OutageDetector implements Detector {
     p.tripped = undefined;
     this.emit(out, {
       id: `pump_trip:${p.sensor.id}`, type: 'pump_trip', state: 'clear', ts, priority: 'high', site: p.sensor.site, sensor: p.sensor.id,
-      dma: this.suppliedDmas(p.sensor)[0], message: `Pump ${p.sensor.id} running again`,
+      dma: this.suppliedDmas(p.sensor)[0], text: alarmText('pump_trip.clear', { pump: p.sensor.id }),
       evidence: { since: trip.ts, reason: trip.reason, tankLevelM: level ?? null },
     });
   }
@@ -625,7 +625,7 @@ export class OutageDetector implements Detector {
       this.shortNoticeActive.set(po.id, po);
       this.emit(out, {
         id: `planned_outage_short_notice:${po.id}`, type: 'planned_outage_short_notice', state: 'raise', ts: t, priority: 'medium', dma: po.dmas[0],
-        message: `Planned outage ${po.id} was announced only ${round((po.start - po.notifiedAt) / HOUR, 1)} h ahead (24 h required)`,
+        text: alarmText('planned_outage_short_notice.raise', { outage: po.id, hours: round((po.start - po.notifiedAt) / HOUR, 1) }),
         evidence: { plannedOutageId: po.id, dmas: po.dmas, start: po.start, end: po.end, notifiedAt: po.notifiedAt, noticeH: round((po.start - po.notifiedAt) / HOUR, 2), requiredH: this.o.minNoticeMs / HOUR, cause: po.cause },
       });
     }
@@ -635,7 +635,7 @@ export class OutageDetector implements Detector {
       this.shortNoticeActive.delete(id);
       this.emit(out, {
         id: `planned_outage_short_notice:${id}`, type: 'planned_outage_short_notice', state: 'clear', ts: t, priority: 'medium', dma: po.dmas[0],
-        message: `Planned outage ${id} ${now ? (t >= now.end ? 'is over' : 'now has enough notice') : 'was withdrawn'}`, evidence: { plannedOutageId: id },
+        text: alarmText(now ? (t >= now.end ? 'planned_outage_short_notice.over' : 'planned_outage_short_notice.enough_notice') : 'planned_outage_short_notice.withdrawn', { outage: id }), evidence: { plannedOutageId: id },
       });
     }
   }

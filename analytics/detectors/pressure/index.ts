@@ -15,6 +15,7 @@ import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from 
 import type { Point } from '../../../core/model/reading.ts';
 import { medianOfThree } from '../../baseline/median.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
 
 export interface PressureOptions {
   /** Minimum service pressure where a sensor sets no thresholds.low, MPa. Default 0.14. */
@@ -155,7 +156,7 @@ export class PressureDetector implements Detector {
           t.lowActive = { since: t.lowPending, evidence: { valueMPa: value, thresholdMPa: t.low, lowLowMPa: t.lowLow, belowSince: t.lowPending } };
           t.lowClearPending = undefined;
           out.push(this.cond(t, 'pressure_low', 'raise', ts, severe ? 'high' : 'medium', t.lowActive,
-            `Pressure at ${t.sensor} below the minimum service pressure: ${fmt(value)} MPa < ${fmt(t.low)} MPa`));
+            alarmText('pressure_low.raise', { sensor: t.sensor, value: fmt(value), limit: fmt(t.low) })));
         }
       } else t.lowPending = undefined;
       return;
@@ -164,7 +165,7 @@ export class PressureDetector implements Detector {
       t.lowClearPending ??= ts;
       if (ts - t.lowClearPending >= this.o.lowOffDelayMin * MIN) {
         out.push(this.cond(t, 'pressure_low', 'clear', ts, 'medium', { ...t.lowActive, evidence: { ...t.lowActive.evidence, valueMPa: value } },
-          `Pressure at ${t.sensor} back above ${fmt(t.low)} MPa`));
+          alarmText('pressure_low.clear', { sensor: t.sensor, limit: fmt(t.low) })));
         t.lowActive = undefined;
         t.lowPending = undefined;
       }
@@ -185,7 +186,7 @@ export class PressureDetector implements Detector {
       // recovered half of the drop: over
       if (value >= t.dropActive.before - t.dropActive.drop / 2) {
         out.push(this.cond(t, 'pressure_drop', 'clear', ts, 'medium', { ...t.dropActive, evidence: { ...t.dropActive.evidence, valueMPa: value } },
-          `Pressure at ${t.sensor} recovered`));
+          alarmText('pressure_drop.clear', { sensor: t.sensor })));
         t.dropActive = undefined;
       }
       return;
@@ -209,7 +210,7 @@ export class PressureDetector implements Detector {
         evidence: { dropMPa: round(drop), fromMPa: round(before), toMPa: round(now), withinMin: round((ts - beforeTs) / MIN, 1), startedAt: beforeTs },
       };
       out.push(this.cond(t, 'pressure_drop', 'raise', ts, drop >= 2 * this.o.dropMPa ? 'high' : 'medium', t.dropActive,
-        `Rapid pressure drop at ${t.sensor}: ${fmt(drop)} MPa in ${Math.round((ts - beforeTs) / MIN)} min`));
+        alarmText('pressure_drop.raise', { sensor: t.sensor, drop: fmt(drop), minutes: Math.round((ts - beforeTs) / MIN) })));
     }
   }
 
@@ -226,7 +227,7 @@ export class PressureDetector implements Detector {
           t.devActive = { since: t.devPending, evidence: { ...evidence, direction: dev < 0 ? 'below' : 'above' } };
           t.devClearPending = undefined;
           out.push(this.cond(t, 'pressure_deviation', 'raise', ts, 'low', t.devActive,
-            `Pressure at ${t.sensor} ${dev < 0 ? 'below' : 'above'} its usual level for this time of week by ${fmt(Math.abs(dev))} MPa`));
+            alarmText('pressure_deviation.raise', { sensor: t.sensor, direction: dev < 0 ? '@below' : '@above', deviation: fmt(Math.abs(dev)) })));
         }
       } else t.devPending = undefined;
       return;
@@ -234,7 +235,7 @@ export class PressureDetector implements Detector {
     if (Math.abs(dev) < limit / 2) {
       t.devClearPending ??= ts;
       if (ts - t.devClearPending >= this.o.deviationOffDelayMin * MIN) {
-        out.push(this.cond(t, 'pressure_deviation', 'clear', ts, 'low', { ...t.devActive, evidence }, `Pressure at ${t.sensor} back to its usual level`));
+        out.push(this.cond(t, 'pressure_deviation', 'clear', ts, 'low', { ...t.devActive, evidence }, alarmText('pressure_deviation.clear', { sensor: t.sensor })));
         t.devActive = undefined;
         t.devPending = undefined;
       }
@@ -242,7 +243,7 @@ export class PressureDetector implements Detector {
   }
 
   private clearAll(t: Track, ts: number, reason: string, out: Condition[]): void {
-    const msg = `Pressure at ${t.sensor}: ${reason}, condition withdrawn`;
+    const msg = alarmText('pressure.withdrawn', { sensor: t.sensor, reason: `@reason.${reason.replaceAll(' ', '_')}` });
     if (t.lowActive) out.push(this.cond(t, 'pressure_low', 'clear', ts, 'medium', { ...t.lowActive, evidence: { ...t.lowActive.evidence, reason } }, msg));
     if (t.dropActive) out.push(this.cond(t, 'pressure_drop', 'clear', ts, 'medium', { ...t.dropActive, evidence: { ...t.dropActive.evidence, reason } }, msg));
     if (t.devActive) out.push(this.cond(t, 'pressure_deviation', 'clear', ts, 'low', { ...t.devActive, evidence: { ...t.devActive.evidence, reason } }, msg));
@@ -266,14 +267,14 @@ export class PressureDetector implements Detector {
         const raisedNow = out.find((c) => c.id === `${type}:${t.sensor}` && c.state === 'raise');
         if (raisedNow) raisedNow.evidence = { ...raisedNow.evidence, parent };
         else out.push(this.cond(t, type, 'update', ts, type === 'pressure_deviation' ? 'low' : 'medium', a,
-          parent ? `Pressure at ${t.sensor}: secondary effect of ${parent}` : `Pressure at ${t.sensor}: no longer linked to a burst`));
+          parent ? alarmText('pressure.secondary', { sensor: t.sensor, parent }) : alarmText('pressure.unlinked', { sensor: t.sensor })));
       }
     }
   }
 
-  private cond(t: Track, type: string, state: Condition['state'], ts: number, priority: Condition['priority'], a: Active, message: string): Condition {
+  private cond(t: Track, type: string, state: Condition['state'], ts: number, priority: Condition['priority'], a: Active, text: AlarmText): Condition {
     return {
-      id: `${type}:${t.sensor}`, type, state, ts, priority, site: t.site || undefined, dma: t.dma || undefined, sensor: t.sensor, message,
+      id: `${type}:${t.sensor}`, type, state, ts, priority, site: t.site || undefined, dma: t.dma || undefined, sensor: t.sensor, text,
       evidence: { ...a.evidence, since: a.since, ...(a.parent ? { parent: a.parent } : {}) },
     };
   }

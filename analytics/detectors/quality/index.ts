@@ -22,6 +22,7 @@ import type { Point } from '../../../core/model/reading.ts';
 import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
 import type { SensorInfo, Topology } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
 const MIN = 60_000;
 
@@ -177,7 +178,7 @@ export class QualityDetector implements Detector {
       e.okSince = undefined;
       this.emit(out, {
         id, type, state: 'raise', ts, priority: this.priority(s, level!), site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
-        message: `${label(s.param)} ${b.direction === 'low' ? 'below' : 'above'} the limit at ${s.info.id}: ${round(level!)} ${s.info.canonicalUnit} (limit ${b.limit})`,
+        text: alarmText('quality.beyond_limit', { param: `@quality.${s.param}`, direction: b.direction === 'low' ? '@below' : '@above', sensor: s.info.id, value: round(level!), unit: s.info.canonicalUnit, limit: b.limit }),
         evidence: {
           value: round(v), level: round(level!), windowMin: 2 * this.onDelayMs / MIN, readings: w.xs.length, limit: b.limit, direction: b.direction,
           place: s.info.place, standard: 'GB 5749-2022', limits: s.limits,
@@ -198,7 +199,7 @@ export class QualityDetector implements Detector {
         a.critical = true;
         this.emit(out, {
           id, type, state: 'update', ts, priority: 'critical', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
-          message: `${label(s.param)} at ${s.info.id} beyond the critical limit: ${round(level)} ${s.info.canonicalUnit}`,
+          text: alarmText('quality.critical', { param: `@quality.${s.param}`, sensor: s.info.id, value: round(level), unit: s.info.canonicalUnit }),
           evidence: { value: round(v), level: round(level), limit: a.limit, direction: a.direction, limits: s.limits },
         });
       }
@@ -208,7 +209,7 @@ export class QualityDetector implements Detector {
     if (ts - e.okSince < this.offDelayMs) return;
     this.emit(out, {
       id, type, state: 'clear', ts, priority: 'high', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
-      message: `${label(s.param)} back within limits at ${s.info.id}: ${round(level!)} ${s.info.canonicalUnit}`,
+      text: alarmText('quality.within_limits', { param: `@quality.${s.param}`, sensor: s.info.id, value: round(level!), unit: s.info.canonicalUnit }),
       evidence: { value: round(v), level: round(level!), limit: a.limit, direction: a.direction, worst: round(a.worst), raisedAt: a.ts, durationMin: Math.round((ts - a.ts) / MIN) },
     });
     e.active = undefined; e.okSince = undefined;
@@ -240,7 +241,7 @@ export class QualityDetector implements Detector {
       if (recovered || ts - s.drop.ts >= this.drop.holdMs) {
         this.emit(out, {
           id, type: 'quality_chlorine_drop', state: 'clear', ts, priority: 'high', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
-          message: recovered ? `Chlorine at ${s.info.id} has recovered` : `Chlorine at ${s.info.id} has settled at a new level`,
+          text: alarmText(recovered ? 'quality_chlorine_drop.recovered' : 'quality_chlorine_drop.settled', { sensor: s.info.id }),
           evidence: { recentMedian: round(recentMedian), baseline: round(s.drop.baseline), recovered },
         });
         s.drop = undefined;
@@ -259,7 +260,7 @@ export class QualityDetector implements Detector {
       s.drop = { ts, baseline };
       this.emit(out, {
         id, type: 'quality_chlorine_drop', state: 'raise', ts, priority: 'high', site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
-        message: `Sudden chlorine drop at ${s.info.id}: ${round(baseline)} → ${round(now)} mg/L`,
+        text: alarmText('quality_chlorine_drop.raise', { sensor: s.info.id, baseline: round(baseline), now: round(now) }),
         evidence: { baseline: round(baseline), recentMedian: round(now), dropMgL: round(fell), dropFraction: round(fell / baseline), place: s.info.place },
       });
     }
@@ -276,8 +277,4 @@ export class QualityDetector implements Detector {
 
 function definedOnly(t: Limits): Limits {
   return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Limits;
-}
-
-function label(p: QualityParam): string {
-  return { chlorine: 'Free chlorine', turbidity: 'Turbidity', ph: 'pH', conductivity: 'Conductivity', temperature: 'Temperature' }[p];
 }

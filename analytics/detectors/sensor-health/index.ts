@@ -27,6 +27,7 @@ import type { Topology } from '../../../core/topology/topology.ts';
 import { PHYSICAL_RANGE, type Kind } from '../../../core/model/units.ts';
 import { SpikeTracker } from './spike.ts';
 import { DriftTracker } from './drift.ts';
+import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
 export type SensorFault = 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'spike' | 'drift';
 
@@ -128,16 +129,6 @@ const HOUR = 3_600_000;
 
 const FAULT_PRIORITY: Record<SensorFault, Condition['priority']> = {
   stale: 'medium', flatline: 'medium', range: 'medium', bad_quality: 'low', offline: 'medium', spike: 'low', drift: 'low',
-};
-
-const FAULT_TEXT: Record<SensorFault, string> = {
-  stale: 'sends no readings',
-  flatline: 'reads the same value over and over',
-  range: 'reads values outside the physical range',
-  bad_quality: 'reports bad quality',
-  offline: 'is offline at its source',
-  spike: 'reads isolated values far from its neighbours (spikes)',
-  drift: 'drifts away from the sensors around it',
 };
 
 interface SensorState {
@@ -301,7 +292,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     out.push({
       id: `sensor_${fault}:${sensor}`, type: `sensor_${fault}`, state: 'raise', ts, priority: FAULT_PRIORITY[fault],
       site: info?.site, dma: info?.dma || undefined, sensor,
-      message: `Sensor ${sensor} ${FAULT_TEXT[fault]}`, evidence,
+      text: alarmText('sensor_fault.raise', { sensor, fault: `@fault.${fault}` }), evidence,
     });
   }
 
@@ -315,7 +306,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     out.push({
       id: `sensor_${fault}:${sensor}`, type: `sensor_${fault}`, state: 'clear', ts, priority: FAULT_PRIORITY[fault],
       site: info?.site, dma: info?.dma || undefined, sensor,
-      message: `Sensor ${sensor} recovered (${fault})`, evidence: { ...evidence, faultSince: since },
+      text: alarmText('sensor_fault.clear', { sensor, faultCode: fault }), evidence: { ...evidence, faultSince: since },
     });
   }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ALARM_PRIORITIES, type AlarmPriority } from '../../state/alarm-store.ts';
 import { describeIssues, parseJsonObject, type BusClock, type BusRefusal } from './trust.ts';
+import type { AlarmText } from '../../messages/alarm-texts.ts';
 
 export interface Condition {
   /** Stable id of the condition instance, e.g. `ingest.outbox_full` or `opcua.session_lost:plant1`. */
@@ -18,7 +19,12 @@ export interface Condition {
   site?: string;
   dma?: string;
   sensor?: string;
-  message: string;
+  /**
+   * What it is, for people: `text` (a code of core/messages/alarm-texts.ts and its parameters,
+   * rendered in each reader's language) or, from a source without codes yet, an English `message`.
+   */
+  message?: string;
+  text?: AlarmText;
   evidence?: Record<string, unknown>;
 }
 

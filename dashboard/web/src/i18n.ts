@@ -40,3 +40,8 @@ export function tCode(prefix: string, code: string): string {
   const key = `${prefix}.${code}` as MessageKey;
   return DICTS[current][key] ?? code;
 }
+
+/** An alarm's text in the current language (rendered from its message code; a source's own message as it came). */
+export function alarmTextOf(a: { message: string; localized?: Record<Lang, string> }): string {
+  return a.localized?.[current] ?? a.message;
+}

@@ -4,7 +4,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { t, tCode } from '../i18n.ts';
+import { alarmTextOf, t, tCode } from '../i18n.ts';
 import { fmtDateTime, fmtShort } from '../format.ts';
 import { useApi, isOpenAlarm } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
@@ -42,7 +42,7 @@ export function AlarmsView() {
   const dmas = [...new Set(all.map((a) => a.dma).filter((d): d is string => !!d))].sort();
   const rows = all
     .filter((a) => (!priority || a.priority === priority) && (!type || a.type === type) && (!dma || a.dma === dma)
-      && (!text || `${a.message} ${a.sensor ?? ''} ${a.id}`.toLowerCase().includes(text.toLowerCase())))
+      && (!text || `${alarmTextOf(a)} ${a.message} ${a.sensor ?? ''} ${a.id}`.toLowerCase().includes(text.toLowerCase())))
     .sort((a, b) => sort === 'priority' ? (PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority]) || (b.raisedAt - a.raisedAt)
       : sort === 'raisedAt' ? b.raisedAt - a.raisedAt : String(a[sort] ?? '').localeCompare(String(b[sort] ?? '')) || (b.raisedAt - a.raisedAt));
   const ackable = (a: AlarmRecord) => !a.ackedAt && (a.state === 'active-unacknowledged' || a.state === 'cleared-unacknowledged');
@@ -100,7 +100,7 @@ export function AlarmsView() {
               <td><span class={`badge prio-${a.priority}`}>{t(`priority.${a.priority}`)}</span></td>
               <td>{tCode('alarmType', a.type)}</td>
               <td>{a.dma ?? '—'}</td>
-              <td class="message">{a.message}{a.shelved && <span class="badge">{t('alarms.shelvedUntil', { time: fmtShort(a.shelved.until) })}</span>}</td>
+              <td class="message">{alarmTextOf(a)}{a.shelved && <span class="badge">{t('alarms.shelvedUntil', { time: fmtShort(a.shelved.until) })}</span>}</td>
               <td class="time">{fmtShort(a.raisedAt)}</td>
               <td class="state">{tCode('alarmState', a.state)}{a.ackedBy && <small class="muted"> · {a.ackedBy}</small>}</td>
               <td class="actions">
@@ -160,7 +160,7 @@ function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const r = useApi<AlarmDetail>(`/alarms/${encodeURIComponent(id)}`);
   return (
     <section class="card alarm-detail" data-testid="alarm-detail">
-      <div class="row between"><h3>{r.data ? r.data.alarm.message : id}</h3><button type="button" class="ghost small" onClick={onClose}>{t('common.close')}</button></div>
+      <div class="row between"><h3>{r.data ? alarmTextOf(r.data.alarm) : id}</h3><button type="button" class="ghost small" onClick={onClose}>{t('common.close')}</button></div>
       {r.error && <p class="error">{r.error}</p>}
       {r.data && (
         <>
