@@ -85,8 +85,10 @@ export function timestampReader(format: string, zone?: string): (text: string) =
     const factor = format === 'epoch-s' ? 1000 : 1;
     return (text) => {
       const t = text.trim();
-      if (!isDecimalText(t)) return { ok: false, reason: `${JSON.stringify(text)} is not an epoch time in ${format === 'epoch-s' ? 'seconds' : 'milliseconds'}` };
-      return { ok: true, utc: Math.round(Number(t) * factor) };
+      const utc = isDecimalText(t) ? Math.round(Number(t) * factor) : NaN;
+      // "1e999" is decimal text too, and no time
+      if (!Number.isFinite(utc)) return { ok: false, reason: `${JSON.stringify(text)} is not an epoch time in ${format === 'epoch-s' ? 'seconds' : 'milliseconds'}` };
+      return { ok: true, utc };
     };
   }
   if (format === 'iso') return (text) => parseIso(text, zone, 'earlier');
