@@ -2,7 +2,7 @@
  * What MQTT-borne input costs when it is bad, against a real broker (aedes) and, where it matters,
  * the real pipeline and outbox: a message whose decoder throws is kept in the dead letters before it
  * is acknowledged (review L9); one message with many bad elements is one dead-letter commit, not
- * one per element (F10).
+ * one per element (F10); a payload larger than the platform's packet limit is not decoded (F14).
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -23,6 +23,7 @@ import type { UndecodableInput } from '../../../pipeline/contract.ts';
 import { MqttSource } from '../../mqtt/mqtt-source.ts';
 import { mqttSourceSchema } from '../../mqtt/config.ts';
 import { DurableSubscriber } from './durable-subscriber.ts';
+import { MQTT_MAX_PACKET_BYTES } from '../../../../core/bus/embedded-broker.ts';
 
 const topology = new Topology(parseConfig({ topology: {
   sites: [{ id: 'S1' }],
@@ -107,5 +108,25 @@ describe('one message with many bad elements', () => {
     const letters = new DeadLetterStore(outbox.db).list({ source: 'field' });
     expect(letters).toHaveLength(1);
     expect(letters[0].reason).toMatch(/^300 problems: \[0\] value: .*; \[19\] value: .*; and 280 more$/);
+  });
+});
+
+describe('a payload larger than the packet limit', () => {
+  it('is dead-lettered unread (its head kept), even from a broker that lets it through', async () => {
+    const ctx = new RecordingContext(topology);
+    const config = mqttSourceSchema.parse({ name: 'field', clientId: uniqueId('huge'), topics: [{ pattern: 'batch/#', sensorPath: 'id' }] });
+    const source = new MqttSource(config, { url: broker.url, host: '127.0.0.1', port: broker.port }, { reconnectPeriodMs: 50 });
+    stops.push(() => source.stop());
+    await source.start(ctx);
+    // valid readings, but 2 MiB of them: the test broker (plain aedes) has no packet limit
+    const t = Date.now() - 60_000;
+    const huge = JSON.stringify(Array.from({ length: 40_000 }, (_, i) => ({ id: 'cl-1', value: 0.5, ts: t + i })));
+    expect(huge.length).toBeGreaterThan(MQTT_MAX_PACKET_BYTES);
+    await pub.publishAsync('batch/big', huge, { qos: 1 });
+    await waitFor(() => source.status().detail!.acked === 1, 10_000, 10, 'the message acknowledged');
+    expect(ctx.readings).toEqual([]);
+    expect(ctx.undecodable).toHaveLength(1);
+    expect(ctx.undecodable[0]).toMatchObject({ origin: 'batch/big', reason: `payload: ${huge.length} bytes, more than the ${MQTT_MAX_PACKET_BYTES} a message may have; not decoded` });
+    expect(ctx.undecodable[0].raw.startsWith(huge.slice(0, 100))).toBe(true);
   });
 });

@@ -12,6 +12,7 @@ import { mqttConnectOptions, type BrokerAddress } from '../../../../core/bus/mqt
 import type { SourceContext, SourceState } from '../../types.ts';
 import { AckAfterDurable, type AckStats, type MessageDecoder } from './ack-after-durable.ts';
 import { rawForRejection } from './raw-payload.ts';
+import { MQTT_MAX_PACKET_BYTES } from '../../../../core/bus/embedded-broker.ts';
 
 export interface DurableSubscriberOptions {
   name: string;
@@ -81,7 +82,16 @@ export class DurableSubscriber {
     this.client = client;
     this.acks = new AckAfterDurable({
       client,
-      decode: o.decode,
+      // A source may read a broker that takes bigger packets than the platform's: such a payload
+      // is kept (its head) in the dead letters, not parsed.
+      decode: (packet) => {
+        if (packet.payload.length <= MQTT_MAX_PACKET_BYTES) return o.decode(packet);
+        o.ctx.reject(o.name, {
+          origin: packet.topic, raw: rawForRejection(packet.payload),
+          reason: `payload: ${packet.payload.length} bytes, more than the ${MQTT_MAX_PACKET_BYTES} a message may have; not decoded`,
+        });
+        return [];
+      },
       deadLetter: (packet, err) => o.ctx.reject(o.name, { origin: packet.topic, reason: `decoder failed: ${err.message}`, raw: rawForRejection(packet.payload) }),
       submit: (readings) => o.ctx.submit(o.name, readings),
       log: o.log,
