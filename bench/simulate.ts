@@ -5,6 +5,7 @@
  *   last reading is stored (the all-in-one platform in this process, as `npm start` runs it).
  * - simulate.cpu_scale50_pct: `aquawatch simulate --scale 50` at 1-s samples in real time, as its own
  *   process publishing to Mosquitto: its CPU use in % of one core over 30 s.
+ * - simulate.large_city_*: the large city's fleet against a split platform (large-city.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { SimulatorRig } from '../simulators/rig.ts';
 import { startPlatform } from '../bin/commands/platform.ts';
 import { MosquittoBroker } from '../test/support/mosquitto.ts';
 import { freePort } from '../test/support/ports.ts';
+import { measureLargeCity, type LargeCityFigures } from './large-city.ts';
 import type { Benchmark, Figure } from './run.ts';
 import { median } from './run.ts';
 
@@ -76,14 +78,27 @@ async function cpuScale50(seconds: number): Promise<number> {
 export const simulateBenchmark: Benchmark = async ({ runs, quick }) => {
   const backfill: number[] = [];
   const cpu: number[] = [];
+  const large: LargeCityFigures[] = [];
   for (let k = 0; k < runs; k++) {
     console.error(`simulate benchmark, run ${k + 1}/${runs}`);
     backfill.push(await backfill7d());
     cpu.push(await cpuScale50(quick ? 10 : 30));
+    large.push(await measureLargeCity({ backfillMin: quick ? 5 : 10, windowS: quick ? 30 : 60, log: (l) => console.error(`  large city: ${l}`) }));
   }
+  const of = (pick: (f: LargeCityFigures) => number) => large.map(pick);
+  const figure = (bench: string, values: number[], unit: string, target?: string): Figure => ({ bench, value: median(values), unit, runs: values, ...(target ? { target } : {}) });
   const figures: Figure[] = [
     { bench: 'simulate.backfill_7d_s', value: median(backfill), unit: 's', target: '<= 60', runs: backfill },
     { bench: 'simulate.cpu_scale50_pct', value: median(cpu), unit: '% of one core', target: '<= 25', runs: cpu },
+    // the fleet sends about 121 readings/s in real time: the simulator must at least keep up with that
+    figure('simulate.large_city_readings_per_s', of((f) => f.readingsPerS), 'readings/s', `>= ${Math.ceil(large[0].fleetReadingsPerS)} (the fleet in real time)`),
+    figure('simulate.large_city_sensors', of((f) => f.sensors), 'sensors and meters'),
+    figure('simulate.large_city_ingest_cpu_per_10k', of((f) => f.ingestCpuPer10k), 'CPU-s/s per 10k sensors'),
+    figure('simulate.large_city_analytics_cpu_per_10k', of((f) => f.analyticsCpuPer10k), 'CPU-s/s per 10k sensors'),
+    figure('simulate.large_city_simulator_cpu_pct', of((f) => f.simulatorCpuPct), '% of one core'),
+    figure('simulate.large_city_max_lag_ms', of((f) => f.maxLagMs), 'ms', '< 1000 (keeps up in real time)'),
+    figure('simulate.large_city_stored_pct', of((f) => 100 * f.storedFraction), '% of the readings sent', '100'),
+    figure('simulate.large_city_analysed_pct', of((f) => 100 * f.analysedFraction), '% of the readings sent', '100'),
   ];
   return figures;
 };

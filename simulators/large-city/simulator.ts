@@ -91,6 +91,8 @@ export class LargeCitySimulator {
   private devices: SimDevice[] = [];
   private headEnd?: AmrHeadEnd;
   private readonly abort = new AbortController();
+  /** Reports up to here are sent; (from, to] ticks, so the first instant is due too. */
+  private simTime: number;
   private running?: Promise<LargeCityStats>;
   // per sensor
   private readonly noise: Rng[];
@@ -104,6 +106,7 @@ export class LargeCitySimulator {
     this.plan = planFleet(o.city, o.intervals);
     this.seed = o.seed ?? 1;
     this.start = Math.floor((o.from ?? Date.now()) / 1000) * 1000;
+    this.simTime = this.start - 1;
     const city = o.city;
     this.topology = fleetPlatformConfig(this.plan).topology;
     this.plant = new PlantOpcuaServer({
@@ -131,6 +134,9 @@ export class LargeCitySimulator {
     this.meterStart = Float64Array.from(city.meters, () => Math.round(registers.uniform(50, 2000)));
     this.meterDevice = Int16Array.from(city.meters, (m) => (dmaIndex.get(m.dma ?? '') ?? 0) % n);
   }
+
+  /** The AMR head-end's upload counts (after connect()). */
+  get headEndStats(): AmrHeadEnd['stats'] | undefined { return this.headEnd?.stats; }
 
   /** Sensors and meters of the fleet. */
   get size(): number { return this.plan.size; }
@@ -167,13 +173,17 @@ export class LargeCitySimulator {
     });
   }
 
-  /** Run until `to` or stop(); resolves with the figures. */
-  run(speed: Speed): Promise<LargeCityStats> {
-    this.running = this.loop(speed);
+  /**
+   * Run until `until` (default options.to) or stop(); resolves with the figures. A later run goes
+   * on from where the last one ended (e.g. a backfill at `max`, then real time).
+   */
+  run(speed: Speed, until?: number): Promise<LargeCityStats> {
+    this.running = this.loop(speed, until ?? this.o.to ?? Number.POSITIVE_INFINITY);
     return this.running;
   }
 
   async stop(): Promise<void> {
+    if (this.abort.signal.aborted) return;
     this.abort.abort();
     await this.running?.catch((e: unknown) => this.o.log.warn({ err: String(e) }, 'large-city simulation ended with an error'));
     for (const d of this.devices.length ? this.devices : [this.plant]) {
@@ -182,18 +192,19 @@ export class LargeCitySimulator {
     this.hydraulics?.close();
   }
 
-  private async loop(speed: Speed): Promise<LargeCityStats> {
+  private async loop(speed: Speed, end: number): Promise<LargeCityStats> {
     const h = this.hydraulics;
     if (!h || !this.headEnd) throw new Error('large-city: run() before open() and connect()');
-    const end = this.o.to ?? Number.POSITIVE_INFINITY;
     const factor = speed === 'realtime' ? 1 : speed;
     const wall0 = Date.now();
-    let simTime = this.start - 1; // (from, to]: the first instant is due too
+    let simTime = this.simTime;
+    const simStart = simTime + 1;
     while (!this.abort.signal.aborted && simTime < end - 1) {
       let target: number;
       if (factor === 'max') target = simTime + (this.o.maxTickMs ?? 60_000);
       else {
-        const wallTarget = this.start + (Date.now() - wall0) * factor;
+        // real time: simulated time is the wall clock (a run behind it catches up at once); N×: from where it starts
+        const wallTarget = speed === 'realtime' ? Date.now() : simStart + (Date.now() - wall0) * factor;
         if (wallTarget <= simTime + 1) {
           await sleep(Math.max(1, Math.ceil((simTime + 1000 - wallTarget) / factor)), this.abort.signal);
           continue;
@@ -205,7 +216,7 @@ export class LargeCitySimulator {
       const grid = (Math.floor(simTime / h.stepMs) + 1) * h.stepMs;
       const to = Math.min(target, grid, end - 1);
       await this.tick(simTime, to);
-      simTime = to;
+      simTime = this.simTime = to;
     }
     await this.headEnd.drain();
     this.stats.hydraulicSolves = h.solves;
