@@ -33,7 +33,11 @@ export interface LargeCityFigures {
   maxLagMs: number;
   liveReadings: number;
   rejectedOrRefused: number;
-  /** Readings the ingest stored and the analytics worker took in, of those the simulator sent. */
+  /**
+   * Readings the ingest stored, and the analytics worker received (on time, or behind its watermark:
+   * the backfill's readings from before the server started, and AMR reads in late batches), of those
+   * the simulator sent.
+   */
   storedFraction: number;
   analysedFraction: number;
 }
@@ -121,17 +125,18 @@ export async function measureLargeCity(o: { backfillMin: number; windowS: number
     // everything sent reached the store and the analytics (wait for the tail, at most a minute)
     const sent = sim.stats.readings;
     const stored = async () => Number(/^aquawatch_readings_stored_total (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${ingestPort}/metrics`)).text())?.[1] ?? 0);
-    // (AMR reads arriving behind the watermark go to the meter detectors as late meter readings)
+    // (AMR reads arriving behind the watermark go to the meter detectors as late meter readings;
+    // the backfill's sensor readings from before the server started are late and not analysed)
     const analysed = async () => {
-      const { analytics } = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { analytics: { readings: number; lateMeterReadings: number } };
-      return analytics.readings + analytics.lateMeterReadings;
+      const { analytics } = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { analytics: { readings: number; lateMeterReadings: number; late: number } };
+      return analytics.readings + analytics.lateMeterReadings + analytics.late;
     };
     for (let waited = 0; waited < 60_000 && ((await stored()) < sent || (await analysed()) < sent); waited += 1000) await new Promise((r) => setTimeout(r, 1000));
     const storedFraction = (await stored()) / sent;
     const analysedFraction = (await analysed()) / sent;
     say(`live ${seconds.toFixed(0)} s: ${liveReadings} readings (${(liveReadings / seconds).toFixed(1)}/s); ingest ${(100 * ingestCpu).toFixed(1)} % of a core, `
       + `server ${(100 * serverCpu).toFixed(1)} %, simulator ${((100 * (simCpu.user + simCpu.system)) / 1e6 / seconds).toFixed(1)} %; largest lag ${maxLagMs.toFixed(0)} ms; `
-      + `of ${sent} readings sent, ${(100 * storedFraction).toFixed(2)} % stored, ${(100 * analysedFraction).toFixed(2)} % analysed`);
+      + `of ${sent} readings sent, ${(100 * storedFraction).toFixed(2)} % stored, ${(100 * analysedFraction).toFixed(2)} % received by the analytics`);
     return {
       sensors: sim.size, fleetReadingsPerS: sim.plan.readingsPerS, backfillReadings, readingsPerS: backfillReadings / backfillS,
       ingestCpuPer10k: ingestCpu / per10k, analyticsCpuPer10k: serverCpu / per10k,

@@ -98,7 +98,7 @@ export const simulateBenchmark: Benchmark = async ({ runs, quick }) => {
     figure('simulate.large_city_simulator_cpu_pct', of((f) => f.simulatorCpuPct), '% of one core'),
     figure('simulate.large_city_max_lag_ms', of((f) => f.maxLagMs), 'ms', '< 1000 (keeps up in real time)'),
     figure('simulate.large_city_stored_pct', of((f) => 100 * f.storedFraction), '% of the readings sent', '100'),
-    figure('simulate.large_city_analysed_pct', of((f) => 100 * f.analysedFraction), '% of the readings sent', '100'),
+    figure('simulate.large_city_analytics_received_pct', of((f) => 100 * f.analysedFraction), '% of the readings sent', '100'),
   ];
   return figures;
 };
