@@ -12,7 +12,8 @@ import { topologySchema } from '../core/config/schema.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { ALARM_FILTER, conditionTopic, telemetryTopic } from '../core/bus/topics.ts';
+import { ALARM_FILTER, conditionTopic, statusTopic, telemetryTopic } from '../core/bus/topics.ts';
+import { encodeSensorStatus } from '../core/bus/messages/status.ts';
 import { encodeTelemetry } from '../core/bus/messages/telemetry.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
 import { decodeAlarmTransition } from '../core/bus/messages/alarm.ts';
@@ -362,6 +363,39 @@ describe('AnalyticsWorker: live on the bus (real Mosquitto)', () => {
     ]);
     expect(w.stats).toMatchObject({ readings: 5, busDropped: { undecodable: 1, namespace: 1, shape: 0, future: 0 } });
     expect(d.calls.slice(0, 4)).toEqual(['readings F-1@0,P-1@0,P-2@30', 'time 60', 'readings P-1@90', 'time 120']);
+  });
+});
+
+describe('AnalyticsWorker: sensor status from the bus (real Mosquitto)', () => {
+  const broker = new MosquittoBroker();
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+
+  it('a source losing its sensors (Sparkplug NDEATH, OPC UA session lost) marks them offline in sensor health, and back online', async () => {
+    await broker.start();
+    cleanups.push(() => broker.stop());
+    const health = new SensorHealthDetector({ topology });
+    const w = new AnalyticsWorker({ topology, detectors: [health], sensorStatus: health, allowedLatenessMs: 0 });
+    const conditions: Condition[] = [];
+    w.on('condition', (c) => conditions.push(c));
+    w.startAt(T0);
+    await w.start(broker.url, { idleAdvanceMs: 0, flushDerivedMs: 0 });
+    cleanups.push(() => w.stop());
+
+    const ingest = await mqtt.connectAsync(broker.url, { clientId: 'ingest-double' });
+    cleanups.push(() => ingest.endAsync());
+    const lost = Date.now();
+    await ingest.publishAsync(statusTopic('plant-sparkplug'), encodeSensorStatus({ source: 'plant-sparkplug', sensors: ['P-1', 'NOT-IN-TOPOLOGY'], status: 'offline', ts: lost }), { qos: 1 });
+    // a status naming another source than its topic's is not that source's word
+    await ingest.publishAsync(statusTopic('plant-sparkplug'), encodeSensorStatus({ source: 'plant-opcua', sensors: ['P-2'], status: 'offline', ts: lost }), { qos: 1 });
+    await waitFor(() => health.isFaulty('P-1') && w.stats.busDropped.namespace === 1, 10_000, 20, 'P-1 offline, the forged status dropped');
+    expect(health.isFaulty('P-2')).toBe(false);
+    expect(conditions.map((c) => `${c.id} ${c.state}`)).toEqual(['sensor_offline:P-1 raise']);
+    expect(conditions[0]).toMatchObject({ ts: lost, sensor: 'P-1' });
+
+    await ingest.publishAsync(statusTopic('plant-sparkplug'), encodeSensorStatus({ source: 'plant-sparkplug', sensors: ['P-1'], status: 'online', ts: lost + 1000 }), { qos: 1 });
+    await waitFor(() => !health.isFaulty('P-1'), 10_000, 20, 'P-1 back online');
+    expect(conditions.map((c) => `${c.id} ${c.state}`)).toEqual(['sensor_offline:P-1 raise', 'sensor_offline:P-1 clear']);
   });
 });
 

@@ -34,11 +34,12 @@ import type { MqttClient, IClientOptions } from 'mqtt';
 import type { Point, Reading } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { CONDITION_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
+import { CONDITION_FILTER, STATUS_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
 import { checkTelemetry } from '../core/bus/messages/telemetry.ts';
 import { checkBusCondition, type Condition } from '../core/bus/messages/condition.ts';
 import { emptyDropCounts, type BusDropCounts, type BusRefusal } from '../core/bus/messages/trust.ts';
 import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
+import { checkSensorStatus } from '../core/bus/messages/status.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { ReadingsListeners, type ReadingsListener, type TelemetryFeed } from '../core/bus/telemetry-feed.ts';
 import type { Detector } from './types.ts';
@@ -81,7 +82,18 @@ export interface AnalyticsWorkerOptions {
    * Default 5 min.
    */
   busClockSkewMs?: number;
+  /**
+   * Who takes the sources' sensor status (aquawatch/v1/status/<source>: Sparkplug death, OPC UA
+   * session lost): sensor health, which marks the sensors offline and back online.
+   */
+  sensorStatus?: SensorStatusSink;
   log?: Logger;
+}
+
+/** The part of sensor health (analytics/detectors/sensor-health) the status messages go to. */
+export interface SensorStatusSink {
+  markOffline(sensors: readonly string[], ts: number, reason?: string): Condition[];
+  markOnline(sensors: readonly string[], ts: number): Condition[];
 }
 
 export interface WorkerStats {
@@ -168,6 +180,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   private readonly sensorClockLagMs: number;
   private readonly wallClock: () => number;
   private readonly busClockSkewMs: number;
+  private readonly sensorStatus?: SensorStatusSink;
   /** Per sensor, the progress record of its feed; null: the sensor does not hold the watermark. */
   private readonly feedOfSensor = new Map<string, FeedProgress | null>();
   private readonly feeds = new Map<string, FeedProgress>();
@@ -222,6 +235,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     this.sourceIdleMs = opts.sourceIdleMs ?? 120_000;
     this.sensorClockLagMs = opts.sensorClockLagMs ?? 10 * 60_000;
     this.wallClock = opts.wallClock ?? Date.now;
+    this.sensorStatus = opts.sensorStatus;
     this.busClockSkewMs = opts.busClockSkewMs ?? 5 * 60_000;
     for (const info of opts.topology.sensors.values()) {
       const key = watermarkFeedOf(info);
@@ -493,7 +507,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     this.lastInputWall = Date.now();
     client.on('message', (topic, payload) => this.onBusMessage(topic, payload));
     client.on('error', (e) => { this.s.busErrors++; this.log.warn({ err: e.message }, 'analytics bus client error'); });
-    await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER], { qos: 1 });
+    await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ...(this.sensorStatus ? [STATUS_FILTER] : [])], { qos: 1 });
     if (this.alarms && opts.publishAlarms !== false) {
       const listener = (t: AlarmTransition) => {
         client.publish(alarmTopic(t.alarm.dma), encodeAlarmTransition(t), { qos: 1 }, (e) => { if (e) this.s.busErrors++; });
@@ -551,10 +565,29 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
       this.feed(t.readings);
       return;
     }
+    if (topic.startsWith(STATUS_FILTER.slice(0, -1))) {
+      const st = checkSensorStatus(topic, payload, clock);
+      if (!st.ok) { this.dropBusMessage(topic, st); return; }
+      this.onSensorStatus(st.status);
+      return;
+    }
     const c = checkBusCondition(topic, payload, clock);
     if (!c.ok) { this.dropBusMessage(topic, c); return; }
     // Ingest conditions run on ingest's clock (wall time): they must not move event time.
     this.handleCondition(c.condition, { advanceClock: false });
+  }
+
+  /**
+   * A source lost or regained sensors: sensor health marks them at the source's time (wall time, as
+   * ingest conditions: it does not move event time), and its conditions go to the alarm manager.
+   */
+  onSensorStatus(status: { source: string; sensors: readonly string[]; status: 'online' | 'offline'; ts: number }): void {
+    if (!this.sensorStatus) return;
+    const known = status.sensors.filter((id) => this.topology.sensors.has(id));
+    const conditions = status.status === 'offline'
+      ? this.sensorStatus.markOffline(known, status.ts, `${status.source}: source lost the sensor`)
+      : this.sensorStatus.markOnline(known, status.ts);
+    for (const c of conditions) this.handleCondition(c, { advanceClock: false });
   }
 
   private lastDropLog = Number.NEGATIVE_INFINITY;

@@ -14,6 +14,7 @@ import { Metrics } from './metrics.ts';
 import { createStore } from '../core/tsdb/factory.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { conditionTopic, statusTopic } from '../core/bus/topics.ts';
+import { encodeSensorStatus } from '../core/bus/messages/status.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
 import { mqttConnectOptions } from '../core/bus/mqtt-client.ts';
 import type { RawReading } from '../core/model/reading.ts';
@@ -193,7 +194,7 @@ export class IngestService {
       reject: (source: string, input: UndecodableInput | readonly UndecodableInput[]) => this.pipeline.reject(source, input),
       condition: (c: Condition) => this.condition(c),
       sensorsStatus: (source, sensors, status, ts) => {
-        this.bus?.publish(statusTopic(source), JSON.stringify({ source, sensors, status, ts }), { qos: 1 });
+        this.bus?.publish(statusTopic(source), encodeSensorStatus({ source, sensors, status, ts }), { qos: 1 });
       },
       now: this.now,
     };

@@ -1,6 +1,6 @@
 /**
  * Every MQTT topic of the platform's own bus. The message on each topic is defined in
- * core/bus/messages/ (telemetry, condition, alarm). Versioned (`v1`) so that a later format can run
+ * core/bus/messages/ (telemetry, condition, status, alarm). Versioned (`v1`) so that a later format can run
  * beside this one during an upgrade.
  */
 export const TOPIC_ROOT = 'aquawatch/v1';
@@ -13,7 +13,10 @@ export const TELEMETRY_FILTER = `${TOPIC_ROOT}/telemetry/+`;
 export const conditionTopic = (origin: string) => `${TOPIC_ROOT}/conditions/${origin}`;
 export const CONDITION_FILTER = `${TOPIC_ROOT}/conditions/#`;
 
-/** Source and sensor status changes (Sparkplug death, OPC UA session lost, subscription silent). */
+/**
+ * Sensors a source lost or regained (Sparkplug death and birth, OPC UA session lost and restored):
+ * messages/status.ts. The analytics worker reads it; sensor health marks the sensors offline.
+ */
 export const statusTopic = (source: string) => `${TOPIC_ROOT}/status/${source}`;
 export const STATUS_FILTER = `${TOPIC_ROOT}/status/#`;
 
