@@ -15,6 +15,7 @@ import { createStore } from '../core/tsdb/factory.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { conditionTopic, statusTopic } from '../core/bus/topics.ts';
 import { encodeSensorStatus } from '../core/bus/messages/status.ts';
+import { mayReadOperationalDetail, METRICS_REFUSED } from '../core/http-access.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
 import { mqttConnectOptions } from '../core/bus/mqtt-client.ts';
 import type { RawReading } from '../core/model/reading.ts';
@@ -170,11 +171,15 @@ export class IngestService {
 
   /** Routes of the ingest service, for its own HTTP server or one it shares (the all-in-one start). */
   async registerRoutes(app: FastifyInstance): Promise<void> {
-    app.get('/health', async (_req, reply) => {
+    const behindProxy = this.o.config.http.behindTlsProxy;
+    app.get('/health', async (req, reply) => {
       const h = await this.health();
-      return reply.code(h.status === 'down' ? 503 : 200).send(h);
+      return reply.code(h.status === 'down' ? 503 : 200).send(mayReadOperationalDetail(req, behindProxy) ? h : { status: h.status });
     });
-    app.get('/metrics', async (_req, reply) => reply.type(this.metrics.contentType()).send(await this.metrics.text()));
+    app.get('/metrics', async (req, reply) => {
+      if (!mayReadOperationalDetail(req, behindProxy)) return reply.code(403).send(METRICS_REFUSED);
+      return reply.type(this.metrics.contentType()).send(await this.metrics.text());
+    });
     const closer = await registerHttpSources(app, this.o.config, this.sourceContext(), this.store, this.o.log);
     this.closers.push(() => closer.close());
   }

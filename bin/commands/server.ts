@@ -4,6 +4,7 @@
  * and the dashboard (web app, REST API under /api/v1, public outage page) with /health.
  */
 import { createLogger } from '../../core/log.ts';
+import { mayReadOperationalDetail } from '../../core/http-access.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
@@ -45,10 +46,11 @@ export async function run(argv: string[]): Promise<number> {
     server = await serveDashboard({
       config, store, log: rootLog, analytics,
       routes: (app) => {
-        app.get('/health', async (_req, reply) => {
+        app.get('/health', async (req, reply) => {
           const storeOk = await store.ping();
-          const stats = running.worker.stats;
-          return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', store: { describe: store.describe, ok: storeOk }, analytics: stats, openAlarms: running.openAlarms().length });
+          const detail = mayReadOperationalDetail(req, config.http.behindTlsProxy)
+            ? { store: { describe: store.describe, ok: storeOk }, analytics: running.worker.stats, openAlarms: running.openAlarms().length } : {};
+          return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', ...detail });
         });
       },
     });

@@ -68,6 +68,13 @@ describe('ingest service operations', () => {
     expect(metrics).toMatch(/^aquawatch_outbox_depth 0$/m);
     expect(metrics).toMatch(/^aquawatch_store_write_seconds_count \d+$/m);
     expect(metrics).toMatch(/^aquawatch_process_resident_memory_bytes \d+/m);
+    // F13: a caller from another machine learns the status and nothing else (no store URL, sources, errors)
+    const remote = await ingest.http!.inject({ url: '/health', remoteAddress: '10.20.30.40' });
+    expect(remote.statusCode).toBe(200);
+    expect(remote.json()).toEqual({ status: 'ok' });
+    const remoteMetrics = await ingest.http!.inject({ url: '/metrics', remoteAddress: '10.20.30.40' });
+    expect(remoteMetrics.statusCode).toBe(403);
+    expect(remoteMetrics.body).not.toContain('aquawatch_');
 
     // the store goes away: readings pile up in the outbox until it is full
     store.down = true;
