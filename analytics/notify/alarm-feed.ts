@@ -74,10 +74,11 @@ export class AlarmNotifications {
   }
 
   /** The alarm and recipient a link names, without using it (the page shows the alarm first). */
-  inspectLink(token: string): { ok: true; claim: AckClaim; alarm?: AlarmRecord; by: string } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'used' } {
+  inspectLink(token: string): { ok: true; claim: AckClaim; alarm?: AlarmRecord; by: string; language: 'zh-CN' | 'en' } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'used' } {
     const check = this.o.notifier.verifyLink(token, this.now());
     if (!check.ok) return check;
-    return { ok: true, claim: check.claim, alarm: this.alarm(check.claim.alarmId), by: this.personName(check.claim.recipientId) };
+    const person = this.o.config.people[check.claim.recipientId];
+    return { ok: true, claim: check.claim, alarm: this.alarm(check.claim.alarmId), by: person?.name ?? check.claim.recipientId, language: person?.language ?? 'zh-CN' };
   }
 
   /** Use a link: the alarm is acknowledged in its history by the person the link was sent to. */
@@ -96,10 +97,6 @@ export class AlarmNotifications {
 
   private alarm(id: string): AlarmRecord | undefined {
     return this.o.alarms.openAlarms().find((a) => a.id === id) ?? this.o.storedAlarm(id);
-  }
-
-  private personName(id: string): string {
-    return this.o.config.people[id]?.name ?? id;
   }
 
   private follow(t: AlarmTransition): void {

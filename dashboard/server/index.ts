@@ -6,6 +6,7 @@
  *   refused: the app must be built with `ajv: { customOptions: { removeAdditional: false } }`),
  *   its OpenAPI document at /docs (JSON at /docs/json);
  * - the public outage page `/outages` (no sign-in, no customer data);
+ * - the acknowledgement page of a notification's link `/ack/<token>` (the token is the credential);
  * - the built web app from dashboard/web/dist with SPA fallback (a 503 page saying how to build it
  *   when it is missing), and the old status page at /status.
  * The analytics composition comes at construction, started (bin/commands/platform.ts starts it
@@ -36,6 +37,7 @@ import { AreaStateService } from './area-state.ts';
 import { apiUser, requireAnalytics, type ApiUser, type DashboardContext } from './context.ts';
 import { registerApi, resolveSession, SESSION_COOKIE } from './api.ts';
 import { registerPublicOutagePage } from './public-page.ts';
+import { registerAckPage } from './ack-page.ts';
 import { registerStatusPage } from './status-page.ts';
 import { WorkOrderService } from './work-order-service.ts';
 
@@ -161,6 +163,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
 
   await app.register(async (api) => { await registerApi(api, ctx, { checkResponses: deps.checkResponses }); }, { prefix: '/api/v1' });
   registerPublicOutagePage(app, ctx);
+  registerAckPage(app, ctx);
 
   const signedIn = (req: FastifyRequest) => resolveSession(ctx, req.cookies[SESSION_COOKIE])?.user;
   if (deps.ingest) {

@@ -2,7 +2,7 @@
  * Signed acknowledgement links: a token naming an alarm and a recipient, signed with HMAC-SHA256,
  * expiring, and single-use (its nonce is recorded in `notify_ack_tokens` in the state database when
  * used, so a forwarded or replayed link acknowledges nothing). The token goes in the SMS / robot /
- * e-mail link; the HTTP page that verifies it comes with the wiring.
+ * e-mail link; dashboard/server/ack-page.ts is the page that verifies and uses it.
  *
  * Format: base64url(JSON {a: alarm id, r: recipient id, e: expiry ms, n: nonce}) "." base64url(HMAC).
  */
