@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TimeZone } from '../../core/time/zoned.ts';
-import { Rng, SlowNoise } from './random.ts';
+import { Rng, SmoothNoise } from './random.ts';
 
 export interface ProfileData {
   weekday: number[];
@@ -85,14 +85,14 @@ export class WeeklyProfile {
 }
 
 /**
- * The demand multiplier of one group (a DMA): its profile × a day level × slow hourly wandering.
+ * The demand multiplier of one group (a DMA): its profile × a day level × slow, smooth wandering.
  * The day level depends only on (seed, group, local date), so a given day has the same level in
  * every run with that seed, whatever time the run started. It is the level at local noon and moves
  * linearly from one noon to the next: a step at midnight (as a level per calendar day would make)
  * is no feature of real demand, and as large as a small burst in a small DMA.
  */
 export class GroupDemand {
-  private readonly hourly: SlowNoise;
+  private readonly hourly: SmoothNoise;
   /** Day levels by local day index, the two around the current instant. */
   private readonly levels = new Map<number, number>();
   private wander = 0;
@@ -104,9 +104,11 @@ export class GroupDemand {
     /** Scales the derived noise: 0 for smooth demand, 1 for the spread the real data shows. */
     private readonly noise = 1,
   ) {
-    // the hourly spread in BWDF includes its meters' own noise; half of it is demand wandering
+    // the hourly spread in BWDF includes its meters' own noise; half of it is demand wandering, on
+    // hours, with a smooth path: a whole DMA's use drifts, and an hourly record says nothing of jumps
+    // from minute to minute
     const sd = Math.min(profile.data.hourlySd, 0.1) * 0.5 * noise;
-    this.hourly = new SlowNoise(new Rng(seed, `demand-hourly:${group}`), sd, 3600);
+    this.hourly = new SmoothNoise(new Rng(seed, `demand-hourly:${group}`), sd, 3600);
   }
 
   /** Move the slow wandering on by `dtS` seconds (call on the sample grid only, so runs that solve at extra instants draw the same numbers). */

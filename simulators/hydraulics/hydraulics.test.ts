@@ -6,7 +6,7 @@ import { parseInp, meanDemand } from './inp.ts';
 import { HydraulicModel } from './model.ts';
 import { GroupDemand, LocalClock, loadProfiles, WeeklyProfile } from './demand.ts';
 import { deriveProfiles } from './derive-profiles.ts';
-import { Rng, hash32 } from './random.ts';
+import { Rng, SlowNoise, SmoothNoise, hash32 } from './random.ts';
 
 const demoText = generateCity(DEMO_TOWN).inpText;
 /** Our own four-junction network in US units (GPM, ft, psi). */
@@ -188,6 +188,22 @@ describe('demand profiles from BWDF', () => {
     expect(new GroupDemand('east', profile, 8).next(t, 60) / profile.at(t)).not.toBeCloseTo(aToday, 6);
     const noiseless = new GroupDemand('east', profile, 7, 0);
     expect(noiseless.next(t, 60)).toBeCloseTo(profile.at(t), 9);
+  });
+
+  it('wander smoothly: the same spread over hours as an AR(1) path, a tenth of its jumps from minute to minute', () => {
+    const spread = (make: (rng: Rng) => { step(dtS: number): number }) => {
+      const noise = make(new Rng(5, 'wander'));
+      const values: number[] = [];
+      for (let i = 0; i < 200 * 24 * 60; i++) values.push(noise.step(60));
+      const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + x * x, 0) / xs.length);
+      return { sd: sd(values), minuteSd: sd(values.slice(1).map((v, i) => v - values[i])) };
+    };
+    const smooth = spread((rng) => new SmoothNoise(rng, 0.05, 3600));
+    const ar1 = spread((rng) => new SlowNoise(rng, 0.05, 3600));
+    expect(smooth.sd).toBeGreaterThan(0.04);
+    expect(smooth.sd).toBeLessThan(0.06);
+    expect(ar1.minuteSd).toBeGreaterThan(0.05 / 7);
+    expect(smooth.minuteSd).toBeLessThan(ar1.minuteSd / 8);
   });
 
   it('are derived from a CSV of hourly inflows by local hour, weekday and weekend', () => {

@@ -89,3 +89,33 @@ export class SlowNoise {
     return this.x;
   }
 }
+
+/**
+ * Slow wandering with a smooth path: an AR(1) drive (as SlowNoise) through a first-order lag of the
+ * same time constant, scaled so that the output keeps the standard deviation asked for. Over hours it
+ * spreads as SlowNoise does; from one minute to the next it moves by about sd·dt/τ (1/60 of sd for a
+ * one-hour τ) instead of SlowNoise's sd·√(2dt/τ) (1/5.5 of sd): the summed use of a thousand
+ * households drifts, it does not jump about like one random walk.
+ */
+export class SmoothNoise {
+  private drive: number;
+  private x: number;
+  private readonly driveSd: number;
+
+  constructor(private readonly rng: Rng, sd: number, private readonly tauS: number) {
+    // with equal time constants the lag halves the drive's variance; start from the stationary
+    // joint distribution (the output correlates with the drive by 1/√2)
+    this.driveSd = sd * Math.SQRT2;
+    this.drive = this.driveSd * rng.normal();
+    this.x = this.drive / 2 + (this.driveSd / 2) * rng.normal();
+  }
+
+  /** Advance by dtS seconds and return the new value. */
+  step(dtS: number): number {
+    if (this.driveSd === 0) return 0;
+    const phi = Math.exp(-dtS / this.tauS);
+    this.drive = phi * this.drive + this.driveSd * Math.sqrt(1 - phi * phi) * this.rng.normal();
+    this.x += (1 - phi) * (this.drive - this.x);
+    return this.x;
+  }
+}
