@@ -16,6 +16,7 @@ const SUITES: Record<string, () => Promise<Benchmark>> = {
   detect: async () => (await import('./detect/index.ts')).detectBenchmark,
   dashboard: async () => (await import('./dashboard.ts')).dashboardBenchmark,
   faults: async () => (await import('./faults.ts')).faultsBenchmark,
+  city: async () => (await import('./city.ts')).cityBenchmark,
 };
 
 /**
