@@ -6,6 +6,8 @@
  *   Scenarios and seeds are fixed, so these figures are deterministic: measured once.
  * - false alarms on real data: the BWDF inflows imported with `aquawatch import` and replayed with
  *   `aquawatch analyze` (bwdf.ts); every alarm is printed with its evidence. Deterministic.
+ * - burst recall and delay on L-Town, a real network from the data folder (ltown.ts): the burst
+ *   scenarios of simulators/scenarios/bench/ltown-*.yaml. Deterministic.
  * - replay throughput through all detectors (replay.ts): a simulated week of the demo town replayed
  *   from an embedded SQLite store; the median of `runs` runs (it varies with the machine's load), per
  *   second of wall time (the figure with the target) and of CPU time (steadier on a shared machine);
@@ -15,6 +17,7 @@ import type { Benchmark, Figure } from '../run.ts';
 import { median, reportMissingData } from '../run.ts';
 import { ReferenceDataMissingError } from '../../core/reference-data.ts';
 import { BWDF_FIGURE, describeBwdf, runBwdf } from './bwdf.ts';
+import { measureLtownBursts } from './ltown.ts';
 import { measureReplayThroughput, simulatedHistory } from './replay.ts';
 
 const UNITS: Record<string, string> = {
@@ -23,13 +26,15 @@ const UNITS: Record<string, string> = {
   'detect.burst_false_alarms_per_dma_4w': 'per DMA per 4 weeks', 'detect.bwdf_false_alarms_per_dma_4w': 'per DMA per 4 weeks',
   'detect.replay_readings_per_s': 'readings/s', 'detect.replay_detectors_only_readings_per_s': 'readings/s',
   'detect.replay_readings_per_cpu_s': 'readings/CPU-s', 'detect.replay_detectors_only_readings_per_cpu_s': 'readings/CPU-s',
-  'detect.replay_retained_kb_per_sensor': 'KiB per sensor',
+  'detect.replay_retained_kb_per_sensor': 'KiB per sensor', 'detect.ltown_burst_delay_median_min': 'min',
+  'detect.ltown_burst_false_alarms_per_dma_4w_during_event_runs': 'per DMA per 4 weeks',
 };
 const TARGETS: Record<string, string> = {
   'detect.burst_recall': '>= 0.95', 'detect.burst_delay_median_min': '<= 10', 'detect.outage_recall': '1',
   'detect.outage_delay_max_min': '<= 5', 'detect.outage_class_accuracy': '1', 'detect.quality_recall': '1',
   'detect.leak_nights_max': '<= 3', 'detect.false_alarms_per_dma_4w': '<= 1', 'detect.burst_false_alarms_per_dma_4w': '<= 1',
   'detect.bwdf_false_alarms_per_dma_4w': '<= 1', 'detect.replay_readings_per_s': '>= 200000',
+  'detect.ltown_burst_recall': '>= 0.95', 'detect.ltown_burst_delay_median_min': '<= 10',
 };
 type Measurement = (log: (line: string) => void) => Promise<Record<string, number>>;
 
@@ -71,6 +76,15 @@ export const detectBenchmark: Benchmark = async ({ runs, quick }) => {
   } catch (e) {
     if (!(e instanceof ReferenceDataMissingError)) throw e;
     reportMissingData(BWDF_FIGURE, e);
+  }
+
+  console.error('detect benchmark: bursts on L-Town (reference data folder)');
+  try {
+    const ltown = await measureLtownBursts((l) => console.error(`  ${l}`));
+    for (const [key, value] of Object.entries(ltown)) figures.push(figure(key, value));
+  } catch (e) {
+    if (!(e instanceof ReferenceDataMissingError)) throw e;
+    reportMissingData('detect.ltown_burst_recall', e);
   }
 
   const days = quick ? 4 : 8;
