@@ -23,7 +23,7 @@ export const STATUS_FILTER = `${TOPIC_ROOT}/status/#`;
 /**
  * Alarm transitions, one message per transition, QoS 1, per DMA (`_` for alarms outside any DMA):
  * messages/alarm.ts. The analytics worker publishes them for integrations (subscribe to
- * `aquawatch/v1/alarms/+`, or one DMA's topic).
+ * `aquawatch/v1/alarms/+`, or one DMA's topic): docs/alarm-topic.md.
  */
 export const alarmTopic = (dma: string | undefined) => `${TOPIC_ROOT}/alarms/${dma || '_'}`;
 export const ALARM_FILTER = `${TOPIC_ROOT}/alarms/+`;
