@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ALARM_PRIORITIES, type AlarmRecord as ServerAlarmRecord, type AlarmEventRecord as ServerAlarmEventRecord,
 } from '../../core/state/alarm-store.ts';
+import type { DeliveryRecord as ServerDeliveryRecord } from '../../analytics/notify/delivery/delivery-queue.ts';
 import { endpoint, epochMs, id, idParams, text, type Equal, type Expect } from './common.ts';
 
 export const alarmPriority = z.enum(ALARM_PRIORITIES as readonly ['low', 'medium', 'high', 'critical']);
@@ -41,9 +42,18 @@ export const alarmEventRecord = z.strictObject({
 });
 export type AlarmEventRecord = z.infer<typeof alarmEventRecord>;
 
+/** One notification message of the alarm to one person on one channel, with the channel's last answer. */
+export const deliveryRecord = z.strictObject({
+  id: z.number(), messageId: z.string(), alarmId: z.string().nullable(), recipientId: z.string(), channel: z.string(),
+  state: z.enum(['queued', 'sent', 'delivered', 'failed']), attempts: z.number(), queuedAt: epochMs, updatedAt: epochMs,
+  nextAttemptAt: epochMs.nullable(), status: z.number().nullable(), answer: z.string().nullable(),
+});
+export type DeliveryRecord = z.infer<typeof deliveryRecord>;
+
 export type AlarmsMatchServer = [
   Expect<Equal<AlarmRecord, ServerAlarmRecord>>,
   Expect<Equal<AlarmEventRecord, ServerAlarmEventRecord>>,
+  Expect<Equal<DeliveryRecord, ServerDeliveryRecord>>,
 ];
 
 export const alarmDetail = z.strictObject({ alarm: alarmRecord, history: z.array(alarmEventRecord) });
@@ -65,6 +75,10 @@ export const alarms = {
   get: endpoint({
     method: 'GET', url: '/alarms/:id', tags: ['alarms'], summary: 'An alarm and its history', params: idParams,
     response: alarmDetail,
+  }),
+  deliveries: endpoint({
+    method: 'GET', url: '/alarms/:id/deliveries', tags: ['alarms'], summary: 'The alarm\'s notifications: each message, recipient and channel with its state and the channel\'s answer (empty without notify:)',
+    params: idParams, response: z.array(deliveryRecord),
   }),
   ack: endpoint({
     method: 'POST', url: '/alarms/:id/ack', tags: ['alarms'], summary: 'Acknowledge', permission: 'alarms.ack',

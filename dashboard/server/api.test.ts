@@ -144,6 +144,10 @@ describe('CSRF and roles', () => {
     const detail = (await viewer.get(`/api/v1/alarms/${encodeURIComponent(alarm.id)}`)).json() as { history: { kind: string; user: string }[] };
     expect(detail.history.map((e) => [e.kind, e.user])).toEqual([['raise', 'system'], ['acknowledge', 'dispatcher'], ['shelve', 'dispatcher']]);
     expect((await viewer.send('POST', `/api/v1/alarms/${encodeURIComponent(alarm.id)}/unshelve`, {})).statusCode).toBe(403);
+    // notification deliveries: none without a notify: section; an unknown alarm is 404
+    const deliveries = await viewer.get(`/api/v1/alarms/${encodeURIComponent(alarm.id)}/deliveries`);
+    expect([deliveries.statusCode, deliveries.json()]).toEqual([200, []]);
+    expect((await viewer.get('/api/v1/alarms/nope/deliveries')).statusCode).toBe(404);
   });
 
   it('bulk acknowledge reports what failed', async () => {

@@ -24,6 +24,13 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: DashboardContext,
     return { alarm, history: a.alarms.history(id) };
   }, opts);
 
+  serve(app, API.alarms.deliveries, async (req) => {
+    const { id } = req.params;
+    const a = requireAnalytics(ctx);
+    if (!a.alarms.get(id)) throw new ApiError('not_found', `id: no alarm ${id}`, 'params.id');
+    return a.notifications?.history(id) ?? [];
+  }, opts);
+
   serve(app, API.alarms.ack, async (req) => {
     const { comment } = req.body;
     return requireAnalytics(ctx).alarms.acknowledge(req.params.id, req.dashUser!.username, comment || undefined);

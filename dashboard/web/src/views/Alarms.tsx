@@ -10,7 +10,7 @@ import { useApi, isOpenAlarm } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
 import { ActionForm } from '../components/ActionForm.tsx';
-import type { AckManyResult, AlarmDetail, AlarmRecord } from '../../../contract/index.ts';
+import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord } from '../../../contract/index.ts';
 
 type SortKey = 'raisedAt' | 'priority' | 'dma' | 'type';
 const PRIORITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
@@ -158,6 +158,7 @@ function PendingAction({ pending, onDone, onCancel }: { pending: NonNullable<Pen
 
 function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const r = useApi<AlarmDetail>(`/alarms/${encodeURIComponent(id)}`);
+  const deliveries = useApi<DeliveryRecord[]>(`/alarms/${encodeURIComponent(id)}/deliveries`);
   return (
     <section class="card alarm-detail" data-testid="alarm-detail">
       <div class="row between"><h3>{r.data ? alarmTextOf(r.data.alarm) : id}</h3><button type="button" class="ghost small" onClick={onClose}>{t('common.close')}</button></div>
@@ -173,6 +174,19 @@ function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
               ))}
             </tbody>
           </table>
+          {deliveries.data && deliveries.data.length > 0 && (
+            <>
+              <h4>{t('alarms.deliveries')}</h4>
+              <table class="data" data-testid="alarm-deliveries">
+                <thead><tr><th>{t('alarms.when')}</th><th>{t('alarms.recipient')}</th><th>{t('alarms.channel')}</th><th>{t('alarms.state')}</th><th>{t('alarms.attempts')}</th><th>{t('alarms.answer')}</th></tr></thead>
+                <tbody>
+                  {deliveries.data.map((d) => (
+                    <tr key={d.id} data-delivery-state={d.state}><td>{fmtDateTime(d.updatedAt)}</td><td>{d.recipientId}</td><td>{d.channel}</td><td>{tCode('deliveryState', d.state)}</td><td>{d.attempts}</td><td class="muted">{d.answer ?? ''}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
         </>
       )}
     </section>
