@@ -1,5 +1,7 @@
 /**
- * Outages per DMA, and warnings before the water stops.
+ * Outages per DMA, and warnings before the water stops. This file: the detector and the DMA outage;
+ * station.ts: tanks and pumps; warning.ts: the pressure decline warning; the short-notice rule is
+ * analytics/outages/notice-rules.ts (beside the register it reads).
  *
  * Outage (`outage:<dma>`): the DMA's pressures (sensors placed network/network-end in the DMA, not in
  * fault) stay below the outage threshold (0.05 MPa) for the on-delay — or, where no healthy pressure
@@ -26,12 +28,12 @@ import type { Topology, SensorInfo } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageLookup } from '../../outages/types.ts';
 import { DEFAULT_MIN_NOTICE_MS } from '../../outages/register.ts';
+import { ShortNoticeRule } from '../../outages/notice-rules.ts';
 import { TrendWindow } from './trend.ts';
-import { medianOf } from '../../baseline/median.ts';
+import { StationWatch, type PumpOptions, type TankOptions } from './station.ts';
+import { OutageWarnings, type PressureState, type WarningOptions, type WarningState } from './warning.ts';
+import { HOUR, MIN, round } from './units.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
 
 export interface OutageOptions {
   /** Below this a tap on an upper floor runs dry (domain.md). Default 0.05 MPa. */
@@ -89,8 +91,6 @@ export interface OutageOptions {
   warmUpMs?: number;
 }
 
-interface PressureState { sensor: SensorInfo; lastTs: number; value: number; trend: TrendWindow }
-
 interface OpenIncident {
   start: number;
   raisedAt: number;
@@ -101,9 +101,7 @@ interface OpenIncident {
   overrunReported: boolean;
 }
 
-interface DmaState {
-  id: string;
-  customers: number;
+interface DmaState extends WarningState {
   pressureSensors: string[];
   /** The same pressure sensors' states, and the inlets (+1) then outlets (−1): resolved once. */
   pressures: PressureState[];
@@ -115,32 +113,13 @@ interface DmaState {
   /** Usual net inflow, m³/h: an exponentially weighted mean over about a day, outside outages. */
   expectedInflow?: number;
   inflowTs?: number;
-  warnSince?: number;
-  calmSince?: number;
-  warning: boolean;
 }
-
-interface TankState { sensor: SensorInfo; trend: TrendWindow; lowSince?: number; okSince?: number; warning: boolean; maxSeen: number }
-
-interface PumpState {
-  sensor: SensorInfo;
-  on?: boolean;
-  lastTs: number;
-  startLevels: number[];
-  stopLevels: number[];
-  tripped?: { ts: number; reason: string };
-}
-
-const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export class OutageDetector implements Detector {
   readonly name = 'outage';
   private readonly topology: Topology;
   private readonly health: SensorHealthView;
   private readonly o: Required<Omit<OutageOptions, 'register' | 'causeHint' | 'stationDmas' | 'tank' | 'pump' | 'warning'>>;
-  private readonly tankO: Required<Omit<NonNullable<OutageOptions['tank']>, 'floorM'>> & { floorM: Record<string, number> };
-  private readonly pumpO: Required<NonNullable<OutageOptions['pump']>>;
-  private readonly warnO: Required<NonNullable<OutageOptions['warning']>>;
   private readonly register?: OutageOptions['register'];
   private readonly causeHint?: OutageOptions['causeHint'];
   private readonly stationDmas: Record<string, string[]>;
@@ -150,10 +129,9 @@ export class OutageDetector implements Detector {
   /** flow sensor → latest (ts, value) */
   private readonly flows = new Map<string, { ts: number; value: number }>();
   private readonly flowDmas = new Map<string, string[]>();
-  private readonly tanks = new Map<string, TankState>();
-  private readonly pumps = new Map<string, PumpState>();
-  private readonly shortNoticeActive = new Map<string, PlannedOutage>();
-  private lastRegisterPoll = -Infinity;
+  private readonly stations: StationWatch;
+  private readonly warnings: OutageWarnings;
+  private readonly shortNotice?: ShortNoticeRule;
   private watermark = -Infinity;
   private warming = false;
 
@@ -173,7 +151,7 @@ export class OutageDetector implements Detector {
       minNoticeMs: options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS,
       warmUpMs: options.warmUpMs ?? 26 * HOUR,
     };
-    this.tankO = {
+    const tankO: TankOptions = {
       timeToEmptyLimitMs: options.tank?.timeToEmptyLimitMs ?? 6 * HOUR,
       trendWindowMs: options.tank?.trendWindowMs ?? 30 * MIN,
       floorM: options.tank?.floorM ?? {},
@@ -181,12 +159,12 @@ export class OutageDetector implements Detector {
       onDelayMs: options.tank?.onDelayMs ?? 5 * MIN,
       offDelayMs: options.tank?.offDelayMs ?? 30 * MIN,
     };
-    this.pumpO = {
+    const pumpO: PumpOptions = {
       controlBandM: options.pump?.controlBandM ?? 0.15,
       restartMarginM: options.pump?.restartMarginM ?? 0.1,
       levels: options.pump?.levels ?? {},
     };
-    this.warnO = {
+    const warnO: WarningOptions = {
       horizonMs: options.warning?.horizonMs ?? 60 * MIN,
       trendWindowMs: options.warning?.trendWindowMs ?? 20 * MIN,
       onDelayMs: options.warning?.onDelayMs ?? 5 * MIN,
@@ -200,6 +178,14 @@ export class OutageDetector implements Detector {
     for (const [site, dmas] of Object.entries(this.stationDmas)) {
       for (const d of dmas) if (!this.topology.dmas.has(d)) throw new Error(`outage.stationDmas.${site}: unknown DMA ${d}`);
     }
+    const emit = (out: Condition[], c: Condition) => this.emit(out, c);
+    this.stations = new StationWatch({
+      topology: this.topology, health: this.health, emit,
+      suppliedDmas: (sensor) => this.suppliedDmas(sensor),
+      fresh: (sensor, lastTs, t) => this.fresh(sensor, lastTs, t),
+    }, tankO, pumpO);
+    this.warnings = new OutageWarnings(this.o, warnO, emit);
+    if (this.register) this.shortNotice = new ShortNoticeRule(this.register, this.o.minNoticeMs);
 
     for (const d of this.topology.dmas.values()) {
       const flowTerms = [...d.inlets.map((id) => ({ info: this.topology.sensors.get(id)!, sign: 1 as const })), ...d.outlets.map((id) => ({ info: this.topology.sensors.get(id)!, sign: -1 as const }))];
@@ -208,19 +194,12 @@ export class OutageDetector implements Detector {
     }
     for (const s of this.topology.sensors.values()) {
       if (s.kind === 'pressure' && s.dma && (s.place === 'network' || s.place === 'network-end')) {
-        const state: PressureState = { sensor: s, lastTs: -Infinity, value: NaN, trend: new TrendWindow(this.warnO.trendWindowMs) };
+        const state: PressureState = { sensor: s, lastTs: -Infinity, value: NaN, trend: new TrendWindow(warnO.trendWindowMs) };
         this.pressure.set(s.id, state);
         this.dmas.get(s.dma)?.pressureSensors.push(s.id);
         this.dmas.get(s.dma)?.pressures.push(state);
-      } else if (s.kind === 'level' && s.place === 'tank') {
-        this.tanks.set(s.id, { sensor: s, trend: new TrendWindow(this.tankO.trendWindowMs), warning: false, maxSeen: -Infinity });
-      } else if (s.kind === 'pump') {
-        const known = this.pumpO.levels[s.id];
-        this.pumps.set(s.id, {
-          sensor: s, lastTs: -Infinity,
-          startLevels: known?.startM !== undefined ? [known.startM] : [],
-          stopLevels: known?.stopM !== undefined ? [known.stopM] : [],
-        });
+      } else {
+        this.stations.add(s);
       }
     }
   }
@@ -256,10 +235,7 @@ export class OutageDetector implements Detector {
         if (!f || r.ts > f.ts) this.flows.set(r.sensor, { ts: r.ts, value: r.value });
         for (const d of dmasOfFlow) if (!(r.ts <= (touched.get(d) ?? -Infinity))) touched.set(d, r.ts);
       }
-      const t = this.tanks.get(r.sensor);
-      if (t) { t.trend.push(r.ts, r.value); t.maxSeen = Math.max(t.maxSeen, r.value); this.evaluateTank(out, t, r.ts); continue; }
-      const pump = this.pumps.get(r.sensor);
-      if (pump) this.onPumpState(out, pump, r);
+      this.stations.onReading(out, r);
     }
     for (const [dma, ts] of touched) this.evaluateDma(out, this.dmas.get(dma)!, ts);
     return out;
@@ -270,8 +246,8 @@ export class OutageDetector implements Detector {
     if (eventTime < this.watermark) return out;
     this.watermark = eventTime;
     for (const d of this.dmas.values()) this.evaluateDma(out, d, eventTime);
-    for (const p of this.pumps.values()) this.checkRestart(out, p, eventTime);
-    this.pollRegister(out, eventTime);
+    this.stations.onTime(out, eventTime);
+    this.shortNotice?.poll(eventTime, (c) => this.emit(out, c));
     return out;
   }
 
@@ -341,7 +317,7 @@ export class OutageDetector implements Detector {
         if (t - d.downSince >= this.o.onDelayMs) this.openIncident(out, d, d.downSince, t, signal, evidence(d, usable, inflow, expected));
       } else if (isDown === false) d.downSince = undefined;
       // (isDown undefined: no evidence either way; keep waiting)
-      if (!d.incident) this.evaluateWarning(out, d, t, usable);
+      if (!d.incident) this.warnings.evaluate(out, d, t, usable);
       return;
     }
 
@@ -396,9 +372,7 @@ export class OutageDetector implements Detector {
     if (planned) return { planned, cause: planned.cause };
     const hinted = this.causeHint?.(dma, start);
     if (hinted) return { cause: hinted };
-    for (const p of this.pumps.values()) {
-      if (p.tripped && this.suppliedDmas(p.sensor).includes(dma)) return { cause: 'pump_trip' };
-    }
+    if (this.stations.trippedFor(dma)) return { cause: 'pump_trip' };
     return { cause: 'unknown' };
   }
 
@@ -408,7 +382,7 @@ export class OutageDetector implements Detector {
     d.downSince = undefined; d.upSince = undefined;
     // while warming, the start may still be corrected from the register: recorded after warm-up
     if (!this.warming) this.recordIncident(d, d.incident);
-    if (d.warning) this.endWarning(out, d, t, 'outage began');
+    if (d.warning) this.warnings.end(out, d, t, 'outage began');
     this.emit(out, {
       id: `outage:${d.id}`, type: 'outage', state: 'raise', ts: t, priority: planned ? 'low' : 'high', dma: d.id,
       text: planned
@@ -443,203 +417,6 @@ export class OutageDetector implements Detector {
     });
   }
 
-  // --- pressure decline warning --------------------------------------------------------------------
-
-  private evaluateWarning(out: Condition[], d: DmaState, t: number, usable: PressureState[]): void {
-    if (!usable.length) return;
-    const thr = this.o.thresholdMPa;
-    const forecasts: { sensor: string; value: number; slopeMPaPerH: number; crossInMin: number }[] = [];
-    for (const p of usable) {
-      const fit = p.trend.fit();
-      if (!fit || fit.n < 4 || fit.spanMs < this.warnO.trendWindowMs / 2 || fit.slope >= 0) continue;
-      const [a, b] = p.trend.halves();
-      // a steady decline shows in both halves; a step (a burst, a valve) in one half only
-      if (!a || !b || a.slope > 0.3 * fit.slope || b.slope > 0.3 * fit.slope) continue;
-      if (fit.valueAtEnd <= thr) continue;
-      const crossInMs = (fit.valueAtEnd - thr) / -fit.slope;
-      if (crossInMs <= this.warnO.horizonMs) {
-        forecasts.push({ sensor: p.sensor.id, value: round(p.value, 4), slopeMPaPerH: round(fit.slope * HOUR, 4), crossInMin: Math.round(crossInMs / MIN) });
-      }
-    }
-    const predicted = forecasts.length / usable.length >= this.o.minShareBelow;
-    if (predicted) {
-      d.calmSince = undefined;
-      d.warnSince ??= t;
-      if (!d.warning && t - d.warnSince >= this.warnO.onDelayMs) {
-        d.warning = true;
-        this.emit(out, {
-          id: `outage_warning:${d.id}`, type: 'outage_warning', state: 'raise', ts: t, priority: 'high', dma: d.id,
-          text: alarmText('outage_warning.raise', { dma: d.id, minutes: Math.min(...forecasts.map((f) => f.crossInMin)) }),
-          evidence: { thresholdMPa: thr, horizonMin: this.warnO.horizonMs / MIN, forecasts, customers: d.customers },
-        });
-      }
-    } else {
-      d.warnSince = undefined;
-      if (d.warning) {
-        d.calmSince ??= t;
-        if (t - d.calmSince >= this.warnO.offDelayMs) this.endWarning(out, d, t, 'pressure steady');
-      }
-    }
-  }
-
-  private endWarning(out: Condition[], d: DmaState, t: number, reason: string): void {
-    d.warning = false; d.warnSince = undefined; d.calmSince = undefined;
-    this.emit(out, {
-      id: `outage_warning:${d.id}`, type: 'outage_warning', state: 'clear', ts: t, priority: 'high', dma: d.id,
-      text: alarmText('outage_warning.clear', { dma: d.id, reason: `@reason.${reason.replaceAll(' ', '_')}` }), evidence: { reason },
-    });
-  }
-
-  // --- tanks ---------------------------------------------------------------------------------------
-
-  private tankFloor(s: SensorInfo): number {
-    return this.tankO.floorM[s.id] ?? s.thresholds?.lowLow ?? 0;
-  }
-
-  private evaluateTank(out: Condition[], tank: TankState, t: number): void {
-    const s = tank.sensor;
-    if (this.health.isFaulty(s.id)) return;
-    const fit = tank.trend.fit();
-    if (!fit || fit.n < 4 || fit.spanMs < this.tankO.trendWindowMs / 2) return;
-    const floor = this.tankFloor(s);
-    const level = fit.valueAtEnd;
-    // a tank within a few centimetres of its floor is empty, whatever the (flat) trend says
-    const timeToEmptyMs = level <= floor + this.tankO.emptyBandM ? 0 : fit.slope < 0 ? (level - floor) / -fit.slope : Infinity;
-    const low = timeToEmptyMs < this.tankO.timeToEmptyLimitMs;
-    const evidence = {
-      levelM: round(level, 3), floorM: floor, trendMPerH: round(fit.slope * HOUR, 3),
-      timeToEmptyH: Number.isFinite(timeToEmptyMs) ? round(timeToEmptyMs / HOUR, 2) : null,
-      limitH: this.tankO.timeToEmptyLimitMs / HOUR, dmas: this.suppliedDmas(s),
-    };
-    if (low) {
-      tank.okSince = undefined;
-      tank.lowSince ??= t;
-      if (!tank.warning && t - tank.lowSince >= this.tankO.onDelayMs) {
-        tank.warning = true;
-        // a pump left off while its own tank runs empty is not under level control any more
-        for (const p of this.pumps.values()) {
-          if (p.sensor.site === s.site && p.on === false && !p.tripped) {
-            this.raiseTrip(out, p, t, 'off_while_tank_low', { tankLevelM: evidence.levelM, timeToEmptyH: evidence.timeToEmptyH });
-          }
-        }
-        this.emit(out, {
-          id: `tank_low_warning:${s.id}`, type: 'tank_low_warning', state: 'raise', ts: t, priority: 'high', site: s.site, sensor: s.id,
-          dma: evidence.dmas[0],
-          text: alarmText('tank_low_warning.raise', { tank: s.id, hours: String(evidence.timeToEmptyH) }), evidence,
-        });
-      }
-    } else {
-      tank.lowSince = undefined;
-      // recover only with a margin, so a level hovering at the limit does not flap
-      if (tank.warning && timeToEmptyMs > 1.5 * this.tankO.timeToEmptyLimitMs) {
-        tank.okSince ??= t;
-        if (t - tank.okSince >= this.tankO.offDelayMs) {
-          tank.warning = false; tank.okSince = undefined;
-          this.emit(out, {
-            id: `tank_low_warning:${s.id}`, type: 'tank_low_warning', state: 'clear', ts: t, priority: 'high', site: s.site, sensor: s.id,
-            dma: evidence.dmas[0], text: alarmText('tank_low_warning.clear', { tank: s.id }), evidence,
-          });
-        }
-      } else tank.okSince = undefined;
-    }
-  }
-
-  // --- pumps ---------------------------------------------------------------------------------------
-
-  /** The station's tank level now (the first fresh, healthy tank sensor on the same site). */
-  private stationTank(pump: SensorInfo, t: number): TankState | undefined {
-    for (const tank of this.tanks.values()) {
-      const last = tank.trend.lastTs;
-      if (tank.sensor.site === pump.site && last !== undefined && this.fresh(tank.sensor, last, t)) return tank;
-    }
-    return undefined;
-  }
-
-  private remember(list: number[], v: number): void {
-    list.push(v);
-    if (list.length > 7) list.shift();
-  }
-
-  private onPumpState(out: Condition[], p: PumpState, r: Point): void {
-    if (r.ts <= p.lastTs || this.health.isFaulty(p.sensor.id)) return;
-    p.lastTs = r.ts;
-    const on = r.value >= 0.5;
-    const was = p.on;
-    p.on = on;
-    if (was === undefined || was === on) return;
-    const tank = this.stationTank(p.sensor, r.ts);
-    const level = tank?.trend.lastValue;
-    if (on) {
-      if (level !== undefined && !p.tripped) this.remember(p.startLevels, level);
-      if (p.tripped) this.clearTrip(out, p, r.ts, level);
-      return;
-    }
-    // 1 → 0: level control stops the pump when its tank is full; anything else is a trip
-    const stopLevel = p.stopLevels.length ? medianOf(p.stopLevels) : tank?.maxSeen;
-    const controlled = level !== undefined && stopLevel !== undefined && level >= stopLevel - this.pumpO.controlBandM;
-    if (controlled) { this.remember(p.stopLevels, level!); return; }
-    this.raiseTrip(out, p, r.ts, 'stopped', { tankLevelM: level ?? null, usualStopLevelM: stopLevel ?? null });
-  }
-
-  /** A pump that stays off while its tank falls below the usual start level has failed to restart. */
-  private checkRestart(out: Condition[], p: PumpState, t: number): void {
-    if (p.on !== false || p.tripped) return;
-    const configuredLow = [...this.tanks.values()].find((k) => k.sensor.site === p.sensor.site)?.sensor.thresholds?.low;
-    const startLevel = p.startLevels.length ? medianOf(p.startLevels) : configuredLow;
-    if (startLevel === undefined) return;
-    const tank = this.stationTank(p.sensor, t);
-    const level = tank?.trend.lastValue;
-    if (level !== undefined && level < startLevel - this.pumpO.restartMarginM) {
-      this.raiseTrip(out, p, t, 'failed_to_restart', { tankLevelM: round(level, 3), usualStartLevelM: round(startLevel, 3) });
-    }
-  }
-
-  private raiseTrip(out: Condition[], p: PumpState, ts: number, reason: string, evidence: Record<string, unknown>): void {
-    p.tripped = { ts, reason };
-    const dmas = this.suppliedDmas(p.sensor);
-    this.emit(out, {
-      id: `pump_trip:${p.sensor.id}`, type: 'pump_trip', state: 'raise', ts, priority: 'high', site: p.sensor.site, sensor: p.sensor.id, dma: dmas[0],
-      text: alarmText(reason === 'stopped' ? 'pump_trip.stopped' : reason === 'failed_to_restart' ? 'pump_trip.failed_to_restart' : 'pump_trip.off_while_emptying', { pump: p.sensor.id }),
-      evidence: { reason, dmas, ...evidence },
-    });
-  }
-
-  private clearTrip(out: Condition[], p: PumpState, ts: number, level: number | undefined): void {
-    const trip = p.tripped!;
-    p.tripped = undefined;
-    this.emit(out, {
-      id: `pump_trip:${p.sensor.id}`, type: 'pump_trip', state: 'clear', ts, priority: 'high', site: p.sensor.site, sensor: p.sensor.id,
-      dma: this.suppliedDmas(p.sensor)[0], text: alarmText('pump_trip.clear', { pump: p.sensor.id }),
-      evidence: { since: trip.ts, reason: trip.reason, tankLevelM: level ?? null },
-    });
-  }
-
-  // --- planned outage register: the short-notice rule ------------------------------------------------
-
-  private pollRegister(out: Condition[], t: number): void {
-    if (!this.register || t - this.lastRegisterPoll < MIN) return;
-    this.lastRegisterPoll = t;
-    for (const po of this.register.listPlanned(t, Infinity)) {
-      if (po.notifiedAt > t || this.shortNoticeActive.has(po.id)) continue;
-      if (!this.register.isShortNotice(po, this.o.minNoticeMs)) continue;
-      this.shortNoticeActive.set(po.id, po);
-      this.emit(out, {
-        id: `planned_outage_short_notice:${po.id}`, type: 'planned_outage_short_notice', state: 'raise', ts: t, priority: 'medium', dma: po.dmas[0],
-        text: alarmText('planned_outage_short_notice.raise', { outage: po.id, hours: round((po.start - po.notifiedAt) / HOUR, 1) }),
-        evidence: { plannedOutageId: po.id, dmas: po.dmas, start: po.start, end: po.end, notifiedAt: po.notifiedAt, noticeH: round((po.start - po.notifiedAt) / HOUR, 2), requiredH: this.o.minNoticeMs / HOUR, cause: po.cause },
-      });
-    }
-    for (const [id, po] of this.shortNoticeActive) {
-      const now = this.register.listPlanned(po.start, po.start + 1).find((x) => x.id === id);
-      if (now && t < now.end && this.register.isShortNotice(now, this.o.minNoticeMs)) continue;
-      this.shortNoticeActive.delete(id);
-      this.emit(out, {
-        id: `planned_outage_short_notice:${id}`, type: 'planned_outage_short_notice', state: 'clear', ts: t, priority: 'medium', dma: po.dmas[0],
-        text: alarmText(now ? (t >= now.end ? 'planned_outage_short_notice.over' : 'planned_outage_short_notice.enough_notice') : 'planned_outage_short_notice.withdrawn', { outage: id }), evidence: { plannedOutageId: id },
-      });
-    }
-  }
-
   // --- restart ---------------------------------------------------------------------------------------
 
   /**
@@ -649,7 +426,7 @@ export class OutageDetector implements Detector {
    */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const from = until - this.o.warmUpMs;
-    const watched = [...this.pressure.keys(), ...this.flowDmas.keys(), ...this.tanks.keys(), ...this.pumps.keys()];
+    const watched = [...this.pressure.keys(), ...this.flowDmas.keys(), ...this.stations.sensors()];
     const readings = await readRawHistory(history, this.topology, watched, from, until);
     const openBefore = new Map<string, Incident>();
     for (const inc of this.register?.listIncidents?.(until - 1, until) ?? []) if (inc.end === undefined) openBefore.set(inc.dma, inc);
