@@ -1,6 +1,7 @@
 /**
  * The one composition of analytics, for the live platform (`aquawatch start`, `aquawatch server`)
- * and for replay (`aquawatch analyze`): the detectors of the registry, the alarm manager, the
+ * and for replay (`aquawatch analyze`): the detectors of the registry with their options
+ * (`analytics.detectors`), the alarm manager with its rules (`analytics.alarms`), the
  * planned-outage register and the planned-outage suppressions, wired the same way in both, so a
  * replay classes outages planned or unplanned and suppresses alarms exactly as live would.
  *
@@ -20,6 +21,8 @@ import { AlarmManager } from './alarms/manager.ts';
 import { createDetectors, type Detectors } from './detectors/index.ts';
 import { AlarmNotifications } from './notify/alarm-feed.ts';
 import { createNotifier } from './notify/notifier.ts';
+import { detectorOptionsSchema } from './detectors/options.ts';
+import { parseDetectorOptions } from './detectors/parse-options.ts';
 import { OutageRegister, type PlannedOutageLookup } from './outages/register.ts';
 import { PlannedOutageSuppressions } from './outages/suppressions.ts';
 
@@ -95,11 +98,14 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   const alarmStore = new AlarmStore(mode === 'live' ? o.statePath : o.replay!.alarmsPath);
   // before the manager loads its state: a replay of the same period starts from a clean slate
   const replacedAlarms = o.replay ? alarmStore.deleteRaisedBetween(o.replay.from, o.replay.to) : 0;
-  const alarms = new AlarmManager({ store: alarmStore, rules: config.analytics.alarms.rules });
+  const { alarms: alarmOptions, detectors: detectorOptions } = config.analytics;
+  const alarms = new AlarmManager({ store: alarmStore, rules: alarmOptions.rules, links: alarmOptions.links });
   const register = mode === 'live'
     ? new OutageRegister(o.statePath, { knownDmas: topology.dmas.keys() })
     : openRegisterReadOnly(o.statePath, topology, log);
-  const detectors = createDetectors({ topology, timezone, register: mode === 'live' ? register : readOnlyLookup(register) });
+  // each section through its detector's schema here too: a config loaded without it (checked only for its shape) is checked now
+  const options = parseDetectorOptions('analytics.detectors', detectorOptionsSchema, detectorOptions);
+  const detectors = createDetectors({ topology, timezone, options, register: mode === 'live' ? register : readOnlyLookup(register) });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);
   if (mode === 'live') suppressions.follow(register);

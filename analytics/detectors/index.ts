@@ -12,12 +12,15 @@ import { NightFlowDetector } from './night-flow/index.ts';
 import { OutageDetector, type OutageOptions } from './outage/index.ts';
 import { QualityDetector } from './quality/index.ts';
 import { MeterAnomalyDetector } from './meters/index.ts';
+import type { DetectorOptions } from './options.ts';
 
 export interface DetectorSetup {
   topology: Topology;
   timezone: string;
   /** The planned outage register: outages are classed planned/unplanned against it and recorded in it. */
   register?: OutageOptions['register'];
+  /** The detectors' options by name (`analytics.detectors` of the site config); each defaults to today's constants. */
+  options?: DetectorOptions;
 }
 
 export interface Detectors {
@@ -28,24 +31,26 @@ export interface Detectors {
 
 export function createDetectors(setup: DetectorSetup): Detectors {
   const { topology, timezone } = setup;
-  const health = new SensorHealthDetector({ topology });
+  const o = setup.options ?? {};
+  const health = new SensorHealthDetector({ topology }, o['sensor-health']);
   const ctx = { topology, health, timezone };
-  const burst = new BurstDetector(ctx);
+  const burst = new BurstDetector(ctx, o.burst);
   const stationDmas: Record<string, string[]> = {};
   for (const site of topology.sites.values()) if (site.supplies?.length) stationDmas[site.id] = site.supplies;
   const all: Detector[] = [
     health,
     burst,
     // pressure drops in a DMA with an active burst are linked to it (one burst, one alarm)
-    new PressureDetector(ctx, { bursts: burst }),
-    new NightFlowDetector(ctx),
+    new PressureDetector(ctx, { ...o.pressure, bursts: burst }),
+    new NightFlowDetector(ctx, o['night-flow']),
     new OutageDetector(ctx, {
+      ...o.outage,
       register: setup.register,
       causeHint: (dma) => (burst.activeBurst(dma) ? 'burst' : undefined),
       stationDmas,
     }),
-    new QualityDetector(ctx),
-    new MeterAnomalyDetector({ topology }),
+    new QualityDetector(ctx, o.quality),
+    new MeterAnomalyDetector({ topology }, o.meters),
   ];
   return { all, health, burst };
 }

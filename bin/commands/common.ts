@@ -2,8 +2,8 @@
  * What the commands share: the `--config` option and loading the configuration with a clear error.
  * Their options are read by core/command-line.ts (usage on --help, exit 2 on a bad option).
  */
-import { ConfigError, loadConfig, type LoadedConfig } from '../../core/config/load.ts';
-import { SOURCES } from '../../ingest/sources/registry.ts';
+import { ConfigError, type LoadedConfig } from '../../core/config/load.ts';
+import { loadSiteConfig } from '../site-config.ts';
 
 /** `-c/--config FILE`: the site configuration (else $AQUAWATCH_CONFIG, else the built-in defaults). */
 export const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
@@ -14,7 +14,7 @@ export const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const
  */
 export function loadConfigOrExplain(file: string | undefined): LoadedConfig | undefined {
   try {
-    return loadConfig(file ?? process.env.AQUAWATCH_CONFIG, process.env, SOURCES);
+    return loadSiteConfig(file ?? process.env.AQUAWATCH_CONFIG, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`configuration error: ${e.message}`);

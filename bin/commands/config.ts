@@ -6,11 +6,11 @@
  *
  * Exit codes: 0 valid, 1 invalid, 2 usage error.
  */
-import { ConfigError, loadConfig, type LoadedConfig } from '../../core/config/load.ts';
+import { ConfigError, type LoadedConfig } from '../../core/config/load.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { BrokerConfigError, mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { parseCommandLine, type CommandIo } from '../../core/command-line.ts';
-import { SOURCES } from '../../ingest/sources/registry.ts';
+import { loadSiteConfig } from '../site-config.ts';
 
 const USAGE = `usage: aquawatch config check FILE
 
@@ -43,7 +43,7 @@ export async function run(argv: string[], io: CommandIo & { env?: NodeJS.Process
 /** The loaded configuration, or its errors as `key.path: reason`. */
 export function checkConfig(file: string, env: NodeJS.ProcessEnv): { config: LoadedConfig; errors?: undefined } | { errors: string[] } {
   try {
-    const config = loadConfig(file, env, SOURCES); // with every source's own schema, as ingest loads it
+    const config = loadSiteConfig(file, env); // with every source's and detector's own schema, as the services load it
     new Topology(config.topology, config.file); // cross-references: a sensor's DMA, a DMA's inflow sensors
     if (config.broker.url !== 'embedded') mqttConnectOptions(config.broker); // URL scheme, TLS files
     return { config };

@@ -91,8 +91,11 @@ export function parseTopology(raw: unknown, file: string, sources?: readonly Sou
  * Validate a configuration object (already read from a file, or built in code). `sources` are the
  * source descriptors (ingest/sources/registry.ts) that check `sources.*` and the sensor addresses;
  * without them only the platform's own keys are checked, and ingest checks its part when it starts.
+ * `detectors` (with `sources`) is the schema of `analytics.detectors` (analytics/detectors/options.ts);
+ * without it analytics checks the sections when it builds the detectors.
  */
-export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env, sources?: readonly SourceConfigDescriptor[]): LoadedConfig {
+export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env, sources?: readonly SourceConfigDescriptor[],
+  detectors?: z.ZodType<Record<string, unknown>>): LoadedConfig {
   const missing: string[] = [];
   // `notify:` keeps its `${NAME}` secrets as references (the notifier resolves them when built, so
   // no key sits in the loaded config); a variable it names must still be set.
@@ -106,7 +109,7 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
   // An inline topology is checked on its own: inside the file-or-object union zod would report
   // only "topology: Invalid input", not which sensor is wrong.
   const inline = isObject(substituted) && isObject(substituted.topology) ? substituted.topology : undefined;
-  const r = (sources ? buildConfigSchema(sources) : configSchema).safeParse(inline ? { ...substituted as object, topology: undefined } : substituted);
+  const r = (sources ? buildConfigSchema(sources, detectors) : configSchema).safeParse(inline ? { ...substituted as object, topology: undefined } : substituted);
   const problems = r.success ? [] : formatZodIssues(r.error);
   let inlineTopology: TopologyConfig | undefined;
   if (inline) {
@@ -140,11 +143,12 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
   return { ...cfg, topology, dataDir, file };
 }
 
-/** Load `file`, or the defaults when no file is given (the embedded demo). `sources`: see parseConfig. */
-export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env, sources?: readonly SourceConfigDescriptor[]): LoadedConfig {
-  if (!file) return parseConfig({}, '(defaults)', env, sources);
+/** Load `file`, or the defaults when no file is given (the embedded demo). `sources`, `detectors`: see parseConfig. */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env, sources?: readonly SourceConfigDescriptor[],
+  detectors?: z.ZodType<Record<string, unknown>>): LoadedConfig {
+  if (!file) return parseConfig({}, '(defaults)', env, sources, detectors);
   if (!existsSync(file)) throw new ConfigError(file, ['file not found']);
-  return parseConfig(readYaml(file), file, env, sources);
+  return parseConfig(readYaml(file), file, env, sources, detectors);
 }
 
 const isLoopback = (h: string) => h === '127.0.0.1' || h === 'localhost' || h === '::1' || /^127\./.test(h);

@@ -211,11 +211,28 @@ export const alarmRuleSchema = z.object({
 }).strict();
 
 /**
- * Tuning of analytics: `alarms.rules` (on/off delays and priority by condition type) feeds the
- * alarm manager (analytics/compose.ts). Detector options are not settable yet.
+ * Conditions of a child type in the same DMA as an alarm of a parent type, within `windowMs` of it,
+ * are linked to it as secondaries (types exact, or a prefix ending in `*`).
+ */
+export const linkRuleSchema = z.object({
+  parentTypes: z.array(z.string().min(1)).min(1),
+  childTypes: z.array(z.string().min(1)).min(1),
+  windowMs: z.number().min(0),
+}).strict();
+
+/**
+ * Tuning of analytics (analytics/compose.ts): `alarms.rules` (on/off delays and priority by
+ * condition type) and `alarms.links` (default: a burst's pressure conditions are its secondaries)
+ * feed the alarm manager; `detectors.<name>` the detectors, each section checked by the detector's
+ * own schema when the schema is built with analytics' (buildConfigSchema in sources.ts).
  */
 export const analyticsSchema = z.object({
-  alarms: z.object({ rules: z.record(z.string(), alarmRuleSchema).default({}) }).strict().default({ rules: {} }),
+  alarms: z.object({
+    rules: z.record(z.string(), alarmRuleSchema).default({}),
+    /** Replaces the default link rules when given. */
+    links: z.array(linkRuleSchema).optional(),
+  }).strict().default({ rules: {} }),
+  detectors: z.record(z.string(), z.unknown()).default({}),
   /**
    * The longest one sensor whose clock is behind (its readings all arrive older than the analysis
    * time) may hold back the analysis, and so the alarms, of every other sensor. Past it the sensor
@@ -261,7 +278,7 @@ export const configSchema = z.object({
   sources: z.record(z.string(), z.unknown()).default({}),
   auth: authSchema.default({ sessionIdleMinutes: 720 }),
   state: stateSchema.default({ path: 'state.sqlite' }),
-  analytics: analyticsSchema.default({ alarms: { rules: {} }, sensorClockLagMinutes: 10 }),
+  analytics: analyticsSchema.default({ alarms: { rules: {} }, detectors: {}, sensorClockLagMinutes: 10 }),
   /**
    * Alarms to people: channels (WeCom, DingTalk, SMS, e-mail, webhook), rota, escalation
    * (core/config/notify.ts, analytics/notify). Without it, alarms reach only the dashboard.

@@ -5,7 +5,7 @@
  * therefore touches its folder and the registry, not core.
  */
 import { z } from 'zod';
-import { configSchema, derivedAddressSchema, sensorSchema, topologySchema, type SourceAddress, type TopologyConfig } from './schema.ts';
+import { analyticsSchema, configSchema, derivedAddressSchema, sensorSchema, topologySchema, type SourceAddress, type TopologyConfig } from './schema.ts';
 
 /** What the configuration needs to know about a source type. */
 export interface SourceConfigDescriptor {
@@ -34,12 +34,19 @@ export function buildTopologySchema(sources: readonly SourceConfigDescriptor[]) 
   return topologySchema.extend({ sensors: z.array(sensorSchema.extend({ source: address.optional() })).default([]) });
 }
 
-/** The whole site configuration: the platform's keys (schema.ts) and each source's section. */
-export function buildConfigSchema(sources: readonly SourceConfigDescriptor[]) {
+/**
+ * The whole site configuration: the platform's keys (schema.ts), each source's section, and, when
+ * given, the schema of `analytics.detectors` (analytics/detectors/options.ts: each detector's own).
+ */
+export function buildConfigSchema(sources: readonly SourceConfigDescriptor[], detectors?: z.ZodType<Record<string, unknown>>) {
   const sections: Record<string, z.ZodType> = {};
   for (const s of sources) if (s.configSchema) sections[s.type] = s.configSchema;
+  const analytics = detectors
+    ? analyticsSchema.extend({ detectors: detectors.prefault({}) }).prefault({})
+    : configSchema.shape.analytics;
   return configSchema.extend({
     sources: z.object(sections).strict().default(z.object(sections).parse({}) as never),
+    analytics,
     topology: z.union([z.string(), buildTopologySchema(sources)]).default(topologySchema.parse({}) as never),
   });
 }

@@ -6,60 +6,15 @@
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
-import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
+import { TimeOfWeekBaseline, warmBaselineFromStore } from '../../baseline/time-of-week.ts';
+import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
 
-export interface BurstOptions {
-  baseline?: Partial<Omit<BaselineOptions, 'timezone'>>;
-  /** Time constant of the slow reference (how far today runs above or below the baseline), min. Default 15. */
-  referenceTauMin?: number;
-  /** Smallest burst to find, as a share of the DMA's mean inflow. Default 0.05. */
-  minBurstFraction?: number;
-  /** CUSUM decision interval for a rise without a clear step, in allowances k. Default 12. */
-  decisionFlowOnly?: number;
-  /** ...and that rise must be at least this share of mean inflow (a jump this big is raised after 2 min instead of `stepConfirmMin`). Default 0.15. */
-  flowOnlyMinFraction?: number;
-  /** Minutes before the onset whose median is the level the step is measured from. Default 3. */
-  stepBeforeMin?: number;
-  /** Minutes after the onset the step is measured on. Default 2. */
-  stepAfterMin?: number;
-  /**
-   * Step test: a jump of the residual (mean of the `stepAfterMin` minutes from an instant against the
-   * `stepBeforeMin` minutes before it) of at least this many noise scales of that jump, learned from
-   * the DMA's own quiet hours, starts a step candidate. Default 4.5.
-   */
-  stepZ?: number;
-  /** ...and of at least this share of the smallest burst. Default 0.8. */
-  stepMinFraction?: number;
-  /**
-   * A step candidate is raised when, this many minutes after its jump, the mean residual since its
-   * onset still stands above the level before by `stepHoldFraction` of the smallest burst. Default 6.
-   */
-  stepConfirmMin?: number;
-  /** See stepConfirmMin. Default 0.6. */
-  stepHoldFraction?: number;
-  /** ...and at least this share of the jump itself (demand's big one-minute moves partly fall back). Default 0.5. */
-  stepHoldOfJump?: number;
-  /** A CUSUM run that has not become a burst within this many minutes is taken as today's new level. Default 30. */
-  candidateTimeoutMin?: number;
-  /** Lower bound of the residual's noise scale, as a share of mean inflow (meters are never perfect). Default 0.004. */
-  sigmaFloorFraction?: number;
-  /** Pressure drop that confirms (the flag and the hint; it does not raise): at least this many noise scales of the sensor... Default 4. */
-  pressureDropZ?: number;
-  /** ...and at least this much more than the median drop of the other DMAs' sensors, MPa. Default 0.005. */
-  pressureDropMinMPa?: number;
-  /** Clear when the residual level falls below this share of the burst's peak. Default 0.3. */
-  clearFraction?: number;
-  /** ...for this long, min. Default 5. */
-  clearDelayMin?: number;
-  /** Hours of raw history replayed by warmUp (on top of the baseline's slot means). Default 6. */
-  replayHours?: number;
-  /** Store the DMA net inflow as derived series `dma_inflow` (drainDerived). Default true. */
-  emitInflow?: boolean;
-}
+export type { BurstOptions };
 
 const MIN = 60_000;
 /** Quiet minutes whose jumps give the step test's noise scale (memory per DMA is bounded by it). */
@@ -125,35 +80,16 @@ export class BurstDetector implements Detector {
   private readonly pressureBaseline: TimeOfWeekBaseline;
   private readonly dmas = new Map<string, DmaTrack>();
   private readonly pressureOf = new Map<string, PressureTrack>();
-  private readonly o: Required<Omit<BurstOptions, 'baseline'>>;
+  private readonly o: Omit<BurstSettings, 'baseline'>;
   private derived: Point[] = [];
   private silent = false;
   private readonly net: NetInflow[] = [];
 
   constructor(private readonly ctx: DetectorContext, options: BurstOptions = {}) {
-    this.o = {
-      referenceTauMin: options.referenceTauMin ?? 15,
-      minBurstFraction: options.minBurstFraction ?? 0.05,
-      decisionFlowOnly: options.decisionFlowOnly ?? 12,
-      flowOnlyMinFraction: options.flowOnlyMinFraction ?? 0.15,
-      candidateTimeoutMin: options.candidateTimeoutMin ?? 30,
-      stepBeforeMin: options.stepBeforeMin ?? 3,
-      stepAfterMin: options.stepAfterMin ?? 2,
-      stepZ: options.stepZ ?? 4.5,
-      stepMinFraction: options.stepMinFraction ?? 0.8,
-      stepConfirmMin: options.stepConfirmMin ?? 6,
-      stepHoldFraction: options.stepHoldFraction ?? 0.6,
-      stepHoldOfJump: options.stepHoldOfJump ?? 0.5,
-      sigmaFloorFraction: options.sigmaFloorFraction ?? 0.004,
-      pressureDropZ: options.pressureDropZ ?? 4,
-      pressureDropMinMPa: options.pressureDropMinMPa ?? 0.005,
-      clearFraction: options.clearFraction ?? 0.3,
-      clearDelayMin: options.clearDelayMin ?? 5,
-      replayHours: options.replayHours ?? 6,
-      emitInflow: options.emitInflow ?? true,
-    };
+    const { baseline, ...settings } = parseDetectorOptions('burst', burstOptionsSchema, options);
+    this.o = settings;
     this.inflow = new DmaInflow(ctx.topology, ctx.health);
-    const b = { timezone: ctx.timezone, ...options.baseline };
+    const b = { timezone: ctx.timezone, ...baseline };
     this.flowBaseline = new TimeOfWeekBaseline(b);
     this.pressureBaseline = new TimeOfWeekBaseline({ ...b, historyDays: Math.min(b.historyDays ?? 14, 14) });
     for (const dma of this.inflow.dmas()) {

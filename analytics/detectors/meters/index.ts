@@ -22,29 +22,13 @@ import { CUSTOMER_SITE } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
+import { meterOptionsSchema, type MeterOptions, type MeterSettings } from './options.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export interface MeterOptions {
-  /** Register going down by less than this is rounding, m³. Default 0.001. */
-  backwardsToleranceM3?: number;
-  zeroDays?: number;
-  highFactor?: number;
-  minExcessM3PerDay?: number;
-  /** Shortest period the high-use check compares, ms. Default 1 day. */
-  minPeriodMs?: number;
-  /** Previous periods needed before high use is judged. Default 4. */
-  minHistoryPeriods?: number;
-  /** Periods kept as the customer's history. Default 12. */
-  historyPeriods?: number;
-  floorM3PerH?: number;
-  continuousDays?: number;
-  maxIntervalForContinuousMs?: number;
-  continuousIncludesLarge?: boolean;
-  /** How far back warmUp reads the meter history. Default 400 days. */
-  warmUpMs?: number;
-}
+export type { MeterOptions };
 
 interface Period { from: number; to: number; m3PerDay: number }
 
@@ -67,26 +51,13 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 export class MeterAnomalyDetector implements Detector {
   readonly name = 'meters';
   private readonly topology: Topology;
-  private readonly o: Required<MeterOptions>;
+  private readonly o: MeterSettings;
   private readonly states = new Map<string, MeterState>();
   private warming = false;
 
   constructor(ctx: Pick<DetectorContext, 'topology'>, options: MeterOptions = {}) {
     this.topology = ctx.topology;
-    this.o = {
-      backwardsToleranceM3: options.backwardsToleranceM3 ?? 0.001,
-      zeroDays: options.zeroDays ?? 14,
-      highFactor: options.highFactor ?? 3,
-      minExcessM3PerDay: options.minExcessM3PerDay ?? 0.5,
-      minPeriodMs: options.minPeriodMs ?? DAY,
-      minHistoryPeriods: options.minHistoryPeriods ?? 4,
-      historyPeriods: options.historyPeriods ?? 12,
-      floorM3PerH: options.floorM3PerH ?? 0.005,
-      continuousDays: options.continuousDays ?? 3,
-      maxIntervalForContinuousMs: options.maxIntervalForContinuousMs ?? 6 * HOUR,
-      continuousIncludesLarge: options.continuousIncludesLarge ?? false,
-      warmUpMs: options.warmUpMs ?? 400 * DAY,
-    };
+    this.o = parseDetectorOptions('meters', meterOptionsSchema, options);
     for (const [k, v] of Object.entries(this.o)) {
       if (typeof v === 'number' && !(v >= 0)) throw new Error(`meters.${k}: must be a number ≥ 0, got ${v}`);
     }

@@ -11,40 +11,13 @@ import { robustStats } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import { nightFlowOptionsSchema, type NightFlowOptions, type NightFlowSettings } from './options.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
 
 export const NIGHT_FLOW_MEASUREMENT = 'night_flow';
 export const LEAKAGE_MEASUREMENT = 'leakage_estimate';
 
-export interface NightFlowOptions {
-  /** Local window of the night minimum, hours [from, to). Default 2–4. */
-  windowFromHour?: number;
-  windowToHour?: number;
-  /** Averaging window of the minimum, min. Default 15. */
-  averageMin?: number;
-  /** A 15-min window counts only with this share of its samples. Default 0.5. */
-  minCoverage?: number;
-  /** Recent nights the rise is measured against (median). Default 14. */
-  historyNights?: number;
-  /** Fewest earlier nights before a rise can be judged. Default 2. */
-  minNights?: number;
-  /** A rise of at least this share of the reference MNF raises. Default 0.10. */
-  riseFraction?: number;
-  /** A rise above the median of recent nights by k × σ (σ = 1.4826 MAD, at least sigmaFloorFraction (0.03) of the reference)... Default 3. */
-  madK?: number;
-  sigmaFloorFraction?: number;
-  /** ...raises too when it is at least this share of the reference. Default 0.05. */
-  madMinFraction?: number;
-  /**
-   * A rise that passes only one of the two tests (share or σ) raises once it has held this many
-   * nights running; one that passes both raises at once. Default 2: a real leak stays, while the
-   * night flow of a DMA whose nights scatter by more than 10 % (real hourly inflows) crosses +10 % for
-   * a night now and then.
-   */
-  confirmNights?: number;
-  /** Clear when MNF is back below reference + this share of the rise threshold for clearNights nights. */
-  clearShare?: number;
-  clearNights?: number;
-}
+export type { NightFlowOptions };
 
 interface Night {
   /** Local day number of the night (the date at 02:00). */
@@ -77,27 +50,13 @@ export class NightFlowDetector implements Detector {
   private readonly inflow: DmaInflow;
   private readonly local: LocalTime;
   private readonly dmas = new Map<string, DmaNight>();
-  private readonly o: Required<NightFlowOptions>;
+  private readonly o: NightFlowSettings;
   private derived: Point[] = [];
   private silent = false;
   private readonly net: NetInflow[] = [];
 
   constructor(private readonly ctx: DetectorContext, options: NightFlowOptions = {}) {
-    this.o = {
-      windowFromHour: options.windowFromHour ?? 2,
-      windowToHour: options.windowToHour ?? 4,
-      averageMin: options.averageMin ?? 15,
-      minCoverage: options.minCoverage ?? 0.5,
-      historyNights: options.historyNights ?? 14,
-      minNights: options.minNights ?? 2,
-      riseFraction: options.riseFraction ?? 0.1,
-      madK: options.madK ?? 3,
-      sigmaFloorFraction: options.sigmaFloorFraction ?? 0.03,
-      madMinFraction: options.madMinFraction ?? 0.05,
-      confirmNights: options.confirmNights ?? 2,
-      clearShare: options.clearShare ?? 0.5,
-      clearNights: options.clearNights ?? 2,
-    };
+    this.o = parseDetectorOptions('night-flow', nightFlowOptionsSchema, options);
     if (!(this.o.windowToHour > this.o.windowFromHour)) throw new Error('nightFlow.windowToHour: must be after windowFromHour');
     this.local = new LocalTime(ctx.timezone);
     this.inflow = new DmaInflow(ctx.topology, ctx.health);

@@ -27,69 +27,24 @@ import type { Condition, Detector, DetectorContext, SensorHealthView } from '../
 import type { Topology, SensorInfo } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageLookup } from '../../outages/types.ts';
-import { DEFAULT_MIN_NOTICE_MS } from '../../outages/register.ts';
+import type { z } from 'zod';
 import { ShortNoticeRule } from '../../outages/notice-rules.ts';
 import { TrendWindow } from './trend.ts';
-import { StationWatch, type PumpOptions, type TankOptions } from './station.ts';
-import { OutageWarnings, type PressureState, type WarningOptions, type WarningState } from './warning.ts';
+import { StationWatch } from './station.ts';
+import { OutageWarnings, type PressureState, type WarningState } from './warning.ts';
+import { outageOptionsSchema, type OutageSettings } from './options.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
 import { HOUR, MIN, round } from './units.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
-export interface OutageOptions {
-  /** Below this a tap on an upper floor runs dry (domain.md). Default 0.05 MPa. */
-  thresholdMPa?: number;
-  /** Added to the threshold for recovery (hysteresis). Default 0.02 MPa. */
-  recoveryMarginMPa?: number;
-  /** The DMA is down when this share of its usable pressure sensors is below. Default 0.6. */
-  minShareBelow?: number;
-  onDelayMs?: number;
-  offDelayMs?: number;
-  /** Net inflow below this share of its usual level counts as stopped. Default 0.05. */
-  inflowStopFraction?: number;
-  /** Usual net inflow below this (m³/h) means no demand is expected. Default 1. */
-  minExpectedInflowM3h?: number;
-  /** Planned outages match incidents starting this long before their start or after their end. Default 30 min. */
-  plannedToleranceMs?: number;
-  /** Default 24 h (seeds). */
-  emergencyAfterMs?: number;
-  /** Default 24 h (seeds). */
-  minNoticeMs?: number;
+export type OutageOptions = z.input<typeof outageOptionsSchema> & {
   /** The planned outage register; also receives incidents when it implements IncidentSink. */
   register?: PlannedOutageLookup & Partial<IncidentSink> & { listIncidents?(from?: number, to?: number): Incident[] };
   /** Cause of an unplanned outage from elsewhere (an active burst alarm in the DMA → 'burst'). */
   causeHint?: (dma: string, ts: number) => CauseCode | undefined;
   /** Which DMAs a pump station or tank site supplies, by site id: for warnings and causes. */
   stationDmas?: Record<string, string[]>;
-  tank?: {
-    /** Warn when the tank would be empty within this. Default 6 h. */
-    timeToEmptyLimitMs?: number;
-    /** Trend window. Default 30 min. */
-    trendWindowMs?: number;
-    /** Level counted as empty, by sensor; default thresholds.lowLow, else 0. */
-    floorM?: Record<string, number>;
-    /** Within this of the floor the tank counts as empty. Default 0.05 m. */
-    emptyBandM?: number;
-    onDelayMs?: number;
-    offDelayMs?: number;
-  };
-  pump?: {
-    /** A stop within this of the usual stop level (or the highest level seen) is level control. Default 0.15 m. */
-    controlBandM?: number;
-    /** Pump still off this far below its usual start level: it failed to restart. Default 0.1 m. */
-    restartMarginM?: number;
-    /** Known start/stop levels, by pump state sensor (otherwise learned from the transitions seen). */
-    levels?: Record<string, { startM?: number; stopM?: number }>;
-  };
-  warning?: {
-    /** Warn when the threshold will be crossed within this. Default 60 min. */
-    horizonMs?: number;
-    trendWindowMs?: number;
-    onDelayMs?: number;
-    offDelayMs?: number;
-  };
-  /** How far back warmUp reads. Default 26 h (so the 24 h rule survives a restart). */
-  warmUpMs?: number;
-}
+};
 
 interface OpenIncident {
   start: number;
@@ -119,7 +74,7 @@ export class OutageDetector implements Detector {
   readonly name = 'outage';
   private readonly topology: Topology;
   private readonly health: SensorHealthView;
-  private readonly o: Required<Omit<OutageOptions, 'register' | 'causeHint' | 'stationDmas' | 'tank' | 'pump' | 'warning'>>;
+  private readonly o: Omit<OutageSettings, 'tank' | 'pump' | 'warning'>;
   private readonly register?: OutageOptions['register'];
   private readonly causeHint?: OutageOptions['causeHint'];
   private readonly stationDmas: Record<string, string[]>;
@@ -138,43 +93,12 @@ export class OutageDetector implements Detector {
   constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: OutageOptions = {}) {
     this.topology = ctx.topology;
     this.health = ctx.health;
-    this.o = {
-      thresholdMPa: options.thresholdMPa ?? 0.05,
-      recoveryMarginMPa: options.recoveryMarginMPa ?? 0.02,
-      minShareBelow: options.minShareBelow ?? 0.6,
-      onDelayMs: options.onDelayMs ?? 3 * MIN,
-      offDelayMs: options.offDelayMs ?? 3 * MIN,
-      inflowStopFraction: options.inflowStopFraction ?? 0.05,
-      minExpectedInflowM3h: options.minExpectedInflowM3h ?? 1,
-      plannedToleranceMs: options.plannedToleranceMs ?? 30 * MIN,
-      emergencyAfterMs: options.emergencyAfterMs ?? 24 * HOUR,
-      minNoticeMs: options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS,
-      warmUpMs: options.warmUpMs ?? 26 * HOUR,
-    };
-    const tankO: TankOptions = {
-      timeToEmptyLimitMs: options.tank?.timeToEmptyLimitMs ?? 6 * HOUR,
-      trendWindowMs: options.tank?.trendWindowMs ?? 30 * MIN,
-      floorM: options.tank?.floorM ?? {},
-      emptyBandM: options.tank?.emptyBandM ?? 0.05,
-      onDelayMs: options.tank?.onDelayMs ?? 5 * MIN,
-      offDelayMs: options.tank?.offDelayMs ?? 30 * MIN,
-    };
-    const pumpO: PumpOptions = {
-      controlBandM: options.pump?.controlBandM ?? 0.15,
-      restartMarginM: options.pump?.restartMarginM ?? 0.1,
-      levels: options.pump?.levels ?? {},
-    };
-    const warnO: WarningOptions = {
-      horizonMs: options.warning?.horizonMs ?? 60 * MIN,
-      trendWindowMs: options.warning?.trendWindowMs ?? 20 * MIN,
-      onDelayMs: options.warning?.onDelayMs ?? 5 * MIN,
-      offDelayMs: options.warning?.offDelayMs ?? 15 * MIN,
-    };
-    if (!(this.o.thresholdMPa > 0)) throw new Error(`outage.thresholdMPa: must be > 0, got ${this.o.thresholdMPa}`);
-    if (!(this.o.minShareBelow > 0 && this.o.minShareBelow <= 1)) throw new Error(`outage.minShareBelow: must be in (0, 1], got ${this.o.minShareBelow}`);
-    this.register = options.register;
-    this.causeHint = options.causeHint;
-    this.stationDmas = options.stationDmas ?? {};
+    const { register, causeHint, stationDmas, ...config } = options;
+    const { tank: tankO, pump: pumpO, warning: warnO, ...settings } = parseDetectorOptions('outage', outageOptionsSchema, config);
+    this.o = settings;
+    this.register = register;
+    this.causeHint = causeHint;
+    this.stationDmas = stationDmas ?? {};
     for (const [site, dmas] of Object.entries(this.stationDmas)) {
       for (const d of dmas) if (!this.topology.dmas.has(d)) throw new Error(`outage.stationDmas.${site}: unknown DMA ${d}`);
     }

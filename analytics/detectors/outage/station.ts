@@ -15,23 +15,10 @@ import { medianOf } from '../../baseline/median.ts';
 import { TrendWindow } from './trend.ts';
 import { HOUR, round } from './units.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import type { OutageSettings } from './options.ts';
 
-export interface TankOptions {
-  timeToEmptyLimitMs: number;
-  trendWindowMs: number;
-  /** Level counted as empty, by sensor; default thresholds.lowLow, else 0. */
-  floorM: Record<string, number>;
-  emptyBandM: number;
-  onDelayMs: number;
-  offDelayMs: number;
-}
-
-export interface PumpOptions {
-  controlBandM: number;
-  restartMarginM: number;
-  /** Known start/stop levels, by pump state sensor (otherwise learned from the transitions seen). */
-  levels: Record<string, { startM?: number; stopM?: number }>;
-}
+type TankOptions = OutageSettings['tank'];
+type PumpOptions = OutageSettings['pump'];
 
 interface TankState { sensor: SensorInfo; trend: TrendWindow; lowSince?: number; okSince?: number; warning: boolean; maxSeen: number }
 

@@ -8,13 +8,9 @@ import type { Condition } from '../../types.ts';
 import type { TrendWindow } from './trend.ts';
 import { HOUR, MIN, round } from './units.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import type { OutageSettings } from './options.ts';
 
-export interface WarningOptions {
-  horizonMs: number;
-  trendWindowMs: number;
-  onDelayMs: number;
-  offDelayMs: number;
-}
+type WarningOptions = OutageSettings['warning'];
 
 /** A pressure sensor of a DMA as the outage detector keeps it. */
 export interface PressureState { sensor: SensorInfo; lastTs: number; value: number; trend: TrendWindow }

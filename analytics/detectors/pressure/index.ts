@@ -11,39 +11,19 @@
  */
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
-import { TimeOfWeekBaseline, warmBaselineFromStore, type BaselineOptions } from '../../baseline/time-of-week.ts';
+import type { z } from 'zod';
+import { TimeOfWeekBaseline, warmBaselineFromStore } from '../../baseline/time-of-week.ts';
+import { pressureOptionsSchema, type PressureSettings } from './options.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import { medianOfThree } from '../../baseline/median.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
 
-export interface PressureOptions {
-  /** Minimum service pressure where a sensor sets no thresholds.low, MPa. Default 0.14. */
-  defaultLowMPa?: number;
-  /** Places the default applies to. Default network, network-end, inlet. */
-  defaultLowPlaces?: readonly string[];
-  lowOnDelayMin?: number;
-  lowOffDelayMin?: number;
-  /** Hysteresis above the threshold before a low clears, MPa. Default 0.01. */
-  hysteresisMPa?: number;
-  /** Rapid drop: at least this much, MPa... Default 0.03. */
-  dropMPa?: number;
-  /** ...within this many minutes. Default 10. */
-  dropWindowMin?: number;
-  /** Deviation from the time-of-week baseline: k × σ (σ = 1.4826 MAD)... Default 5. */
-  deviationK?: number;
-  /** ...and at least this much, MPa. Default 0.02. */
-  minDeviationMPa?: number;
-  deviationOnDelayMin?: number;
-  deviationOffDelayMin?: number;
-  /** Fewest days of baseline before deviations are judged. Default 3. */
-  deviationMinDays?: number;
-  baseline?: Partial<Omit<BaselineOptions, 'timezone'>>;
+export type PressureOptions = z.input<typeof pressureOptionsSchema> & {
   /** Burst detector (or anything) telling which burst is active in a DMA: secondary conditions link to it. */
   bursts?: { activeBurst(dma: string): string | undefined };
-  /** Hours of raw history warmUp replays. Default 1. */
-  replayHours?: number;
-}
+};
 
 const MIN = 60_000;
 
@@ -72,26 +52,14 @@ export class PressureDetector implements Detector {
   readonly name = 'pressure';
   private readonly tracks = new Map<string, Track>();
   private readonly baseline: TimeOfWeekBaseline;
-  private readonly o: Required<Omit<PressureOptions, 'bursts' | 'baseline'>>;
+  private readonly o: Omit<PressureSettings, 'baseline'>;
   private silent = false;
 
   constructor(private readonly ctx: DetectorContext, private readonly options: PressureOptions = {}) {
-    this.o = {
-      defaultLowMPa: options.defaultLowMPa ?? 0.14,
-      defaultLowPlaces: options.defaultLowPlaces ?? ['network', 'network-end', 'inlet'],
-      lowOnDelayMin: options.lowOnDelayMin ?? 5,
-      lowOffDelayMin: options.lowOffDelayMin ?? 5,
-      hysteresisMPa: options.hysteresisMPa ?? 0.01,
-      dropMPa: options.dropMPa ?? 0.03,
-      dropWindowMin: options.dropWindowMin ?? 10,
-      deviationK: options.deviationK ?? 5,
-      minDeviationMPa: options.minDeviationMPa ?? 0.02,
-      deviationOnDelayMin: options.deviationOnDelayMin ?? 15,
-      deviationOffDelayMin: options.deviationOffDelayMin ?? 15,
-      deviationMinDays: options.deviationMinDays ?? 3,
-      replayHours: options.replayHours ?? 1,
-    };
-    this.baseline = new TimeOfWeekBaseline({ timezone: ctx.timezone, historyDays: 21, ...options.baseline });
+    const { bursts: _bursts, ...config } = options;
+    const { baseline, ...settings } = parseDetectorOptions('pressure', pressureOptionsSchema, config);
+    this.o = settings;
+    this.baseline = new TimeOfWeekBaseline({ timezone: ctx.timezone, historyDays: 21, ...baseline });
     for (const s of ctx.topology.networkSensors()) {
       if (s.kind !== 'pressure') continue;
       const low = s.thresholds?.low ?? (this.o.defaultLowPlaces.includes(s.place) ? this.o.defaultLowMPa : undefined);

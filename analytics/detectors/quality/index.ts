@@ -23,6 +23,8 @@ import type { Condition, Detector, DetectorContext, SensorHealthView } from '../
 import type { SensorInfo, Topology } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import { qualityOptionsSchema, type QualityOptions, type QualitySettings } from './options.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
 
 const MIN = 60_000;
 
@@ -41,24 +43,7 @@ export function standardLimits(kind: QualityParam, place: SensorInfo['place']): 
   }
 }
 
-export interface QualityOptions {
-  onDelayMs?: number;
-  offDelayMs?: number;
-  /** How far back inside the limit a reading must be to count as recovered, by parameter. */
-  hysteresis?: Partial<Record<QualityParam, number>>;
-  chlorineDrop?: {
-    /** Absolute drop, mg/L. Default 0.2. */
-    minDrop?: number;
-    /** Relative to the baseline. Default 0.3. */
-    minFraction?: number;
-    /** Window of the recent median. Default 5 min. */
-    recentMs?: number;
-    /** Window of the baseline median, ending where the recent window begins. Default 60 min. */
-    baselineMs?: number;
-    /** A drop that has not recovered is cleared after this: chlorine has settled at a new level. Default 2 h. */
-    holdMs?: number;
-  };
-}
+export type { QualityOptions };
 
 interface Excursion { okSince?: number; active?: { ts: number; direction: 'low' | 'high'; limit: number; worst: number; critical: boolean } }
 
@@ -75,8 +60,6 @@ interface SensorState {
   drop?: { ts: number; baseline: number };
 }
 
-const DEFAULT_HYSTERESIS: Record<QualityParam, number> = { chlorine: 0.02, turbidity: 0.1, ph: 0.1, conductivity: 10, temperature: 0.5 };
-
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export class QualityDetector implements Detector {
@@ -86,7 +69,7 @@ export class QualityDetector implements Detector {
   private readonly onDelayMs: number;
   private readonly offDelayMs: number;
   private readonly hysteresis: Record<QualityParam, number>;
-  private readonly drop: Required<NonNullable<QualityOptions['chlorineDrop']>>;
+  private readonly drop: QualitySettings['chlorineDrop'];
   private readonly sensors = new Map<string, SensorState>();
   private readonly baseScratch: number[] = [];
   private readonly recentScratch: number[] = [];
@@ -95,17 +78,11 @@ export class QualityDetector implements Detector {
   constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: QualityOptions = {}) {
     this.topology = ctx.topology;
     this.health = ctx.health;
-    this.onDelayMs = options.onDelayMs ?? 5 * MIN;
-    this.offDelayMs = options.offDelayMs ?? 5 * MIN;
-    if (!(this.onDelayMs >= 0)) throw new Error(`quality.onDelayMs: must be ≥ 0, got ${this.onDelayMs}`);
-    this.hysteresis = { ...DEFAULT_HYSTERESIS, ...options.hysteresis };
-    this.drop = {
-      minDrop: options.chlorineDrop?.minDrop ?? 0.2,
-      minFraction: options.chlorineDrop?.minFraction ?? 0.3,
-      recentMs: options.chlorineDrop?.recentMs ?? 5 * MIN,
-      baselineMs: options.chlorineDrop?.baselineMs ?? 60 * MIN,
-      holdMs: options.chlorineDrop?.holdMs ?? 2 * 60 * MIN,
-    };
+    const o = parseDetectorOptions('quality', qualityOptionsSchema, options);
+    this.onDelayMs = o.onDelayMs;
+    this.offDelayMs = o.offDelayMs;
+    this.hysteresis = o.hysteresis;
+    this.drop = o.chlorineDrop;
     for (const s of this.topology.sensors.values()) {
       if (!(PARAMS as readonly string[]).includes(s.kind)) continue;
       const param = s.kind as QualityParam;

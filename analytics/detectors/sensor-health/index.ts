@@ -25,105 +25,16 @@ import type { Condition, Detector, DetectorContext, SensorHealthView } from '../
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 import { PHYSICAL_RANGE, type Kind } from '../../../core/model/units.ts';
+import { DRIFT_SIZE, SPIKE_MIN_ABS, sensorHealthOptionsSchema, type SensorHealthOptions, type SensorHealthSettings } from './options.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
 import { SpikeTracker } from './spike.ts';
 import { DriftTracker } from './drift.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
 export type SensorFault = 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'spike' | 'drift';
 
-export interface SensorHealthOptions {
-  /** A sensor silent for this many of its intervals is stale. Default 3. */
-  staleIntervals?: number;
-  /** Identical values in a row that make a flatline. Default 30. */
-  flatlineSamples?: number;
-  /** Kinds whose readings always vary (noise at least); others (pump state, valve %) may hold still. */
-  flatlineKinds?: readonly Kind[];
-  /** Kinds for which an exact 0 that holds is real (no flow, an emptied main), not a flatline. */
-  zeroIsRealKinds?: readonly Kind[];
-  /** Bad-quality readings in a row before the sensor counts as faulty. Default 3. */
-  badQualitySamples?: number;
-  /** Readings back in range (or good) needed to clear range/bad-quality faults. Default 3. */
-  recoverySamples?: number;
-  /** Narrower physical ranges per kind, canonical units. */
-  range?: Partial<Record<Kind, readonly [number, number]>>;
-  /** Kinds never judged stale (customer meters are read monthly by hand). Default ['meter']. */
-  staleExemptKinds?: readonly Kind[];
-  /**
-   * Smallest spike per kind, canonical units (MPa, m³/h, m, mg/L, pH, µS/cm, °C); kinds not
-   * listed are not checked for spikes. Default SPIKE_MIN_ABS.
-   */
-  spikeMinAbs?: Partial<Record<Kind, number>>;
-  /** Smallest spike relative to the window's median. Default 0.25. */
-  spikeMinRel?: number;
-  /** Readings in the Hampel window (before the reading judged). Default 9. */
-  spikeWindow?: number;
-  /** Hampel threshold in robust standard deviations (1.4826 × MAD). Default 6. */
-  spikeK?: number;
-  /** Longest excursion (readings) still a spike; longer is a level change. Default 3. */
-  spikeMaxRun?: number;
-  /** Spiked readings within spikeWindowMs that raise the fault. Default 2. */
-  spikeSamples?: number;
-  /** Default 1 h. */
-  spikeWindowMs?: number;
-  /** The spike fault clears after this long (event time) without a spike. Default 1 h. */
-  spikeClearMs?: number;
-  /**
-   * Smallest drift worth reporting per kind, canonical units; kinds not listed are not checked
-   * for drift. Default DRIFT_SIZE.
-   */
-  driftSize?: Partial<Record<Kind, number>>;
-  /** Kinds whose peers are the same kind network-wide when the DMA has too few (water quality). */
-  driftNetworkKinds?: readonly Kind[];
-  /** Peers (other sensors) needed for a drift check. Default 2. */
-  driftMinPeers?: number;
-  /** Hours of differences that set a sensor's reference. Default 24. */
-  driftLearnHours?: number;
-  /** CUSUM threshold, in multiples of the drift size. Default 2. */
-  driftThreshold?: number;
-  /** A step of the difference that stays this long becomes the new reference. Default 24 h. */
-  driftRebaseHours?: number;
-}
-
-/** Default smallest spike per kind (canonical units). Turbidity is left out: real turbidity spikes happen. */
-export const SPIKE_MIN_ABS: Partial<Record<Kind, number>> = {
-  pressure: 0.1, flow: 20, level: 0.5, chlorine: 0.3, ph: 1, conductivity: 200, temperature: 3,
-};
-
-/**
- * Default smallest drift per kind (canonical units). Only kinds whose difference to the peers is a
- * stable offset: pressure within a DMA, and pH network-wide. Chlorine, conductivity and
- * temperature follow water age and the source mix of each DMA (a pump trip, a chlorine dosing
- * fault move one monitor against the others for real, and the quality detector must keep seeing
- * it); flow and turbidity follow demand and events. Add them per site with `driftSize` where the
- * monitors do track each other.
- */
-export const DRIFT_SIZE: Partial<Record<Kind, number>> = {
-  pressure: 0.02, ph: 0.3,
-};
-
-const DEFAULTS = {
-  staleIntervals: 3,
-  flatlineSamples: 30,
-  flatlineKinds: ['pressure', 'flow', 'level', 'chlorine', 'turbidity', 'ph', 'conductivity', 'temperature'] as readonly Kind[],
-  zeroIsRealKinds: ['flow', 'pressure'] as readonly Kind[],
-  badQualitySamples: 3,
-  recoverySamples: 3,
-  staleExemptKinds: ['meter'] as readonly Kind[],
-  spikeMinAbs: SPIKE_MIN_ABS,
-  spikeMinRel: 0.25,
-  spikeWindow: 9,
-  spikeK: 6,
-  spikeMaxRun: 3,
-  spikeSamples: 2,
-  spikeWindowMs: 3_600_000,
-  spikeClearMs: 3_600_000,
-  driftSize: DRIFT_SIZE,
-  driftNetworkKinds: ['ph', 'conductivity', 'temperature', 'chlorine'] as readonly Kind[],
-  driftMinPeers: 2,
-  driftLearnHours: 24,
-  driftThreshold: 2,
-  driftRebaseHours: 24,
-};
+export type { SensorHealthOptions };
+export { DRIFT_SIZE, SPIKE_MIN_ABS };
 
 const HOUR = 3_600_000;
 
@@ -181,7 +92,7 @@ interface WatchedSensor {
 export class SensorHealthDetector implements Detector, SensorHealthView {
   readonly name = 'sensor-health';
   private readonly topology: Topology;
-  private readonly o: typeof DEFAULTS & SensorHealthOptions;
+  private readonly o: SensorHealthSettings;
   private readonly states = new Map<string, SensorState>();
   /** Watermark when the detector started: a sensor never heard from is stale counted from here. */
   private firstWatermark?: number;
@@ -195,19 +106,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
 
   constructor(ctx: Pick<DetectorContext, 'topology'>, options: SensorHealthOptions = {}) {
     this.topology = ctx.topology;
-    this.o = { ...DEFAULTS, ...options };
-    for (const [k, v] of Object.entries({ staleIntervals: this.o.staleIntervals, flatlineSamples: this.o.flatlineSamples, badQualitySamples: this.o.badQualitySamples, recoverySamples: this.o.recoverySamples })) {
-      if (!Number.isFinite(v) || v < 1) throw new Error(`sensor-health.${k}: must be a number ≥ 1, got ${v}`);
-    }
-    for (const [k, v] of Object.entries({ spikeWindow: this.o.spikeWindow, spikeMaxRun: this.o.spikeMaxRun, spikeSamples: this.o.spikeSamples, driftMinPeers: this.o.driftMinPeers, driftLearnHours: this.o.driftLearnHours, driftRebaseHours: this.o.driftRebaseHours })) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`sensor-health.${k}: must be a whole number ≥ 1, got ${v}`);
-    }
-    for (const [k, v] of Object.entries({ spikeK: this.o.spikeK, spikeMinRel: this.o.spikeMinRel, spikeWindowMs: this.o.spikeWindowMs, spikeClearMs: this.o.spikeClearMs, driftThreshold: this.o.driftThreshold })) {
-      if (!Number.isFinite(v) || v < 0) throw new Error(`sensor-health.${k}: must be a number ≥ 0, got ${v}`);
-    }
-    for (const [field, table] of [['spikeMinAbs', this.o.spikeMinAbs], ['driftSize', this.o.driftSize]] as const) {
-      for (const [kind, v] of Object.entries(table)) if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new Error(`sensor-health.${field}.${kind}: must be a number > 0, got ${v}`);
-    }
+    this.o = parseDetectorOptions('sensor-health', sensorHealthOptionsSchema, options);
     this.buildDriftGroups();
   }
 

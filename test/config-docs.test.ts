@@ -1,21 +1,30 @@
 /**
  * Configuration examples in the READMEs cannot drift from the schema: every ```yaml block of the
- * sources' READMEs and of the top README is validated (a site-config block against the schema built
- * from the registry, a CSV mapping against the mapping schema), and the published JSON Schema is
- * what the generator writes today.
+ * sources' and the detectors' READMEs, the alarm manager's and the top README is validated (a
+ * site-config block against the schema built from the sources' registry and the detectors' option
+ * schemas, a CSV mapping against the mapping schema), and the published JSON Schema is what the
+ * generator writes today.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig } from '../../core/config/load.ts';
-import { parseMapping } from './csv/mapping.ts';
-import { SOURCES } from './registry.ts';
-import { CONFIG_SCHEMA_FILE, configSchemaText } from './generate-config-schema.ts';
+import { parseConfig } from '../core/config/load.ts';
+import { parseMapping } from '../ingest/sources/csv/mapping.ts';
+import { SOURCES, detectorOptionsSchema } from '../bin/site-config.ts';
+import { CONFIG_SCHEMA_FILE, configSchemaText } from '../bin/generate-config-schema.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SOURCES_DIR = fileURLToPath(new URL('./', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SOURCES_DIR = join(ROOT, 'ingest/sources/');
+const DETECTORS_DIR = join(ROOT, 'analytics/detectors/');
+
+/** The READMEs of the folders under `dir` (one per source, one per detector). */
+function folderReadmes(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'README.md')))
+    .map((d) => join(dir, d.name, 'README.md'));
+}
 
 function yamlBlocks(file: string): { line: number; text: string }[] {
   const lines = readFileSync(file, 'utf8').split('\n');
@@ -34,15 +43,15 @@ const anyEnv = new Proxy({}, { get: (_, name) => (typeof name === 'string' ? `en
 
 const readmes = [
   join(ROOT, 'README.md'),
-  ...readdirSync(SOURCES_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(SOURCES_DIR, d.name, 'README.md')))
-    .map((d) => join(SOURCES_DIR, d.name, 'README.md')),
+  join(ROOT, 'analytics/alarms/README.md'),
+  ...folderReadmes(SOURCES_DIR),
+  ...folderReadmes(DETECTORS_DIR),
 ];
 const cases = readmes.flatMap((file) => yamlBlocks(file).map((b) => ({ ...b, file: relative(ROOT, file) })));
 
 describe('configuration examples in the READMEs', () => {
-  it('finds the blocks (every source README has at least one)', () => {
-    for (const file of readmes.filter((f) => f.startsWith(SOURCES_DIR))) {
+  it('finds the blocks (every source and detector README has at least one)', () => {
+    for (const file of readmes.filter((f) => f.startsWith(SOURCES_DIR) || f.startsWith(DETECTORS_DIR))) {
       expect(cases.some((c) => c.file === relative(ROOT, file)), file).toBe(true);
     }
   });
@@ -52,12 +61,12 @@ describe('configuration examples in the READMEs', () => {
     // A topology given as a file name names a file the README does not hold.
     if (typeof raw.topology === 'string') delete raw.topology;
     if (c.file.startsWith('ingest/sources/csv/')) parseMapping(raw, `${c.file}:${c.line}`);
-    else parseConfig(raw, `${c.file}:${c.line}`, anyEnv, SOURCES);
+    else parseConfig(raw, `${c.file}:${c.line}`, anyEnv, SOURCES, detectorOptionsSchema);
   });
 });
 
 describe('the published JSON Schema of the site configuration', () => {
-  it('is up to date (regenerate with npx tsx ingest/sources/generate-config-schema.ts)', () => {
+  it('is up to date (regenerate with npx tsx bin/generate-config-schema.ts)', () => {
     expect(readFileSync(CONFIG_SCHEMA_FILE, 'utf8')).toBe(configSchemaText());
   });
 });
