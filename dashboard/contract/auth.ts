@@ -1,7 +1,10 @@
 /** Sign-in, sign-out, the signed-in user. */
 import { z } from 'zod';
-import { ROLES, MIN_PASSWORD_LENGTH } from '../server/state/users.ts';
 import { endpoint, ok, text, PERMISSION_NAMES } from './common.ts';
+
+/** The roles a user may have; the server's user store and the browser both take them from here. */
+export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
+export const MIN_PASSWORD_LENGTH = 12;
 
 export const role = z.enum(ROLES);
 export type Role = z.infer<typeof role>;

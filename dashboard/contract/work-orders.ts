@@ -1,7 +1,10 @@
 /** Maintenance work orders (a burst alarm's raise creates one). */
 import { z } from 'zod';
-import { WORK_ORDER_STATUSES, type WorkOrder as ServerWorkOrder } from '../server/state/work-orders.ts';
+import type { WorkOrder as ServerWorkOrder } from '../server/state/work-orders.ts';
 import { endpoint, epochMs, idParams, text, type Equal, type Expect } from './common.ts';
+
+/** A work order's states; the server's store and the browser both take them from here. */
+export const WORK_ORDER_STATUSES = ['new', 'assigned', 'in_progress', 'resolved'] as const;
 
 export const workOrderStatus = z.enum(WORK_ORDER_STATUSES);
 export type WorkOrderStatus = z.infer<typeof workOrderStatus>;

@@ -9,10 +9,10 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
 import { DomainError, type DomainErrorCode } from '../../../core/errors.ts';
 
-export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, MIN_PASSWORD_LENGTH } from '../../contract/auth.ts';
 
-export const MIN_PASSWORD_LENGTH = 12;
+export { ROLES, MIN_PASSWORD_LENGTH };
+export type Role = (typeof ROLES)[number];
 const USERNAME = /^[A-Za-z0-9_.\-]{2,64}$/;
 /** scrypt cost: N=2^15, r=8, p=1 (about 50 ms and 32 MiB per hash), key 64 bytes. */
 const SCRYPT = { N: 32768, r: 8, p: 1, keylen: 64, maxmem: 64 * 1024 * 1024 };

@@ -11,7 +11,9 @@ import Database from 'better-sqlite3';
 import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
 import { DomainError, type DomainErrorCode } from '../../../core/errors.ts';
 
-export const WORK_ORDER_STATUSES = ['new', 'assigned', 'in_progress', 'resolved'] as const;
+import { WORK_ORDER_STATUSES } from '../../contract/work-orders.ts';
+
+export { WORK_ORDER_STATUSES };
 export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
 
 export interface WorkOrderNote { at: number; by: string; text: string }

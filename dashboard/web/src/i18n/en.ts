@@ -46,7 +46,7 @@ export const en: Record<MessageKey, string> = {
   'kpi.customersWithoutWater': 'Customers without water',
   'kpi.totalInflow': 'Total inflow',
   'kpi.qualityCompliance': 'Quality compliance',
-  'banner.waiting': 'Alarm service starting…',
+  'banner.waiting': 'Waiting for the alarm service…',
   'banner.none': 'No unacknowledged alarms',
   'banner.unacked': '{n} unacknowledged alarm(s)',
   'banner.soundOn': '🔔 Sound: on',

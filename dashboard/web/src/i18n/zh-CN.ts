@@ -44,7 +44,7 @@ export const zhCN = {
   'kpi.customersWithoutWater': '停水用户',
   'kpi.totalInflow': '总供水量',
   'kpi.qualityCompliance': '水质合格率',
-  'banner.waiting': '报警服务启动中…',
+  'banner.waiting': '正在连接报警服务…',
   'banner.none': '无未确认报警',
   'banner.unacked': '{n} 条未确认报警',
   'banner.soundOn': '🔔 声音：开',
