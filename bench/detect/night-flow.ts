@@ -20,6 +20,7 @@ import type { Point } from '../../core/model/reading.ts';
 import type { Condition } from '../../analytics/types.ts';
 import { createDetectors } from '../../analytics/detectors/index.ts';
 import { raises, runScenario, toReading } from '../../test/support/sim-drive.ts';
+import { runStep } from '../../analytics/step.ts';
 import { NightFlowDetector } from '../../analytics/detectors/night-flow/index.ts';
 
 const DAY = 86_400_000;
@@ -77,11 +78,10 @@ export async function measureQuiet(file = 'quiet-week.yaml', seed?: number, warm
         for (const m of step.meters) batch.push(toReading(topology, m.meter, m.ts, m.reading, 'good'));
       }
       batch.sort((a, b) => a.ts - b.ts || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
-      // as the worker steps: every detector sees the batch, then the watermark (sensor health first)
-      for (const d of all) {
-        conditions.push(...d.onReadings(batch), ...d.onTime(step.ts + 60_000));
-        d.drainDerived?.();
-      }
+      // the worker's own step: every detector sees the batch, then the watermark (sensor health first)
+      const r = runStep(all, batch, step.ts + 60_000);
+      if (r.failures.length) throw new Error(`${file}: detector ${r.failures[0].detector} failed: ${String(r.failures[0].error)}`);
+      conditions.push(...r.conditions);
     }
   } finally {
     sim.close();
