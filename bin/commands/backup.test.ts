@@ -100,4 +100,47 @@ describe('aquawatch backup and restore of the state database', () => {
     expect(kept.list().map((t) => t.deviceId)).toEqual(['pda-1']);
     kept.close();
   }, 120_000);
+
+  it('refuses to restore while a service has the state database open, naming it, and restores once it stopped', async () => {
+    const target = join(dir, 'in-use');
+    writeFileSync(join(dir, 'in-use.yaml'), `dataDir: ${target}\n`);
+    const statePath = join(target, 'state.sqlite');
+    const seeded = new DeviceTokenStore(statePath);
+    seeded.create('pda-before');
+    seeded.close();
+    await aquawatch(['backup', '--config', join(dir, 'in-use.yaml'), '--out', join(dir, 'in-use-copy.sqlite')]);
+
+    // A process holding the database the way the services do (a store opened through openStateDb).
+    const holderScript = join(dir, 'state-holder.mts');
+    writeFileSync(holderScript, `import { DeviceTokenStore } from ${JSON.stringify(join(ROOT, 'core/state/device-tokens.ts'))};
+const store = new DeviceTokenStore(process.argv[2]);
+store.create('pda-while-open');
+console.log('open');
+setInterval(() => {}, 1000);`);
+    const holder = spawn(process.execPath, ['--import', 'tsx', holderScript, statePath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let open = false;
+    createInterface({ input: holder.stdout! }).on('line', (l) => { if (l === 'open') open = true; });
+    try {
+      await waitFor(() => open, 60_000, 20, 'the holder to open the state database');
+      const refused = await aquawatch(['restore', join(dir, 'in-use-copy.sqlite'), '--config', join(dir, 'in-use.yaml')]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/is in use: stop the services using it first/);
+      expect(refused.stderr).toContain(`state-holder.mts (pid ${holder.pid} on `);
+      const untouched = new Database(statePath, { readonly: true });
+      const devices = (untouched.prepare('SELECT device_id FROM device_tokens ORDER BY device_id').all() as { device_id: string }[]).map((r) => r.device_id);
+      untouched.close();
+      expect(devices).toEqual(['pda-before', 'pda-while-open']);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((resolve) => holder.once('exit', resolve));
+
+    // Killed without closing: its row in the holders table stays, but the file is free and restore goes on.
+    const restored = await aquawatch(['restore', join(dir, 'in-use-copy.sqlite'), '--config', join(dir, 'in-use.yaml')]);
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    const kept = new DeviceTokenStore(statePath);
+    expect(kept.list().map((t) => t.deviceId)).toEqual(['pda-before']);
+    kept.close();
+  }, 120_000);
 });

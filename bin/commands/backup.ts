@@ -22,7 +22,7 @@ options:
 const RESTORE_USAGE = `usage: aquawatch restore FILE [--config FILE]
 
 Replaces the state database (state.path under dataDir) with FILE, a copy made by aquawatch backup,
-after checking it. Stop the services that use the state database first.
+after checking it. Refuses, naming them, while services have the state database open: stop them first.
 
 options:
   -c, --config FILE   configuration (default: $AQUAWATCH_CONFIG, else the built-in defaults)

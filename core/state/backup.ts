@@ -7,7 +7,7 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { BUSY_TIMEOUT_MS } from './state-db.ts';
+import { BUSY_TIMEOUT_MS, clearStateDbHolders, stateDbHolders } from './state-db.ts';
 
 /** Tables only an aquawatch state database has; a file without any of them is not one. */
 const STATE_TABLES = ['device_tokens', 'users', 'sessions', 'alarms', 'alarm_tracks', 'work_orders'];
@@ -48,16 +48,45 @@ export async function backupStateDb(statePath: string, out: string): Promise<{ p
 }
 
 /**
+ * Refuse when another process has the state database open. SQLite leaves WAL mode only with no
+ * other connection on the file (every one holds a lock on it while open, across processes and
+ * containers sharing the volume), so a failed switch to rollback mode is the proof; the holders
+ * table (state-db.ts) then says who. A running service keeps alarms and sessions in memory and
+ * would write them over the restored file.
+ */
+function refuseWhileInUse(statePath: string): void {
+  if (!existsSync(statePath)) return;
+  const db = new Database(statePath, { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 0');
+    try {
+      db.pragma('journal_mode = DELETE');
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    }
+    const holders = stateDbHolders(db).map((h) => `${h.command} (pid ${h.pid} on ${h.host}, since ${new Date(h.openedAt).toISOString()})`);
+    throw new StateBackupError(`${statePath} is in use: stop the services using it first. `
+      + (holders.length ? `Recorded as open by: ${holders.join('; ')}` : 'No service recorded itself (aquawatch report or another SQLite client?)'));
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Replace the state database at `statePath` with the backup `file`, after checking it is an intact
- * state database. Through the backup API as well, so a leftover WAL of the old file cannot mix with
- * the restored pages. Run it with the services stopped: they keep some state in memory.
+ * state database and that no service has the file open. Through the backup API as well, so a
+ * leftover WAL of the old file cannot mix with the restored pages.
  */
 export async function restoreStateDb(file: string, statePath: string): Promise<{ pages: number }> {
   if (!existsSync(file)) throw new StateBackupError(`${file}: no such file`);
   const src = new Database(file, { readonly: true, fileMustExist: true });
   try {
     checkStateFile(src, file);
+    refuseWhileInUse(statePath);
     const r = await src.backup(statePath, { progress: copyAllAtOnce });
+    const restored = new Database(statePath, { fileMustExist: true });
+    try { clearStateDbHolders(restored); } finally { restored.close(); }
     return { pages: r.totalPages };
   } finally {
     src.close();

@@ -14,9 +14,12 @@
  *   owns their data (alarms in core/state, planned outages in analytics/outages, users, sessions and
  *   work orders in dashboard/server/state): each brings its tables, this file only opens and hands
  *   out the connection.
+ * - `state_db_holders`: every process with the file open through openStateDb has a row (host, pid,
+ *   command) while it does, so `aquawatch restore` can name the services it must wait for.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** Writers of another process wait this long for the lock before SQLITE_BUSY. */
@@ -41,8 +44,50 @@ export function openStateDb(path: string): Database.Database {
   }
   mkdirSync(dirname(key), { recursive: true });
   const db = configure(new Database(key));
+  recordHolder(db);
   shared.set(key, { db, users: 1 });
   return db;
+}
+
+export interface StateDbHolder { host: string; pid: number; command: string; openedAt: number }
+
+const HOLDERS_TABLE = `CREATE TABLE IF NOT EXISTS state_db_holders (
+  host TEXT NOT NULL, pid INTEGER NOT NULL, command TEXT NOT NULL, opened_at INTEGER NOT NULL,
+  PRIMARY KEY (host, pid))`;
+
+/** What this process is, for the holders table: `aquawatch server` rather than a path to node. */
+function holderCommand(): string {
+  const script = process.argv[1] ?? '';
+  return basename(script) === 'aquawatch.js' ? `aquawatch ${process.argv[2] ?? ''}`.trim() : basename(script) || 'node';
+}
+
+function recordHolder(db: Database.Database): void {
+  db.exec(HOLDERS_TABLE);
+  db.prepare('INSERT OR REPLACE INTO state_db_holders (host, pid, command, opened_at) VALUES (?, ?, ?, ?)')
+    .run(hostname(), process.pid, holderCommand(), Date.now());
+}
+
+function forgetHolder(db: Database.Database): void {
+  try {
+    db.prepare('DELETE FROM state_db_holders WHERE host = ? AND pid = ?').run(hostname(), process.pid);
+  } catch {
+    // A full disk or a read-only file must not stop the close; the row is only a hint (stateDbHolders).
+  }
+}
+
+/**
+ * The processes recorded as holding the state database open. A process killed with SIGKILL leaves
+ * its row behind; only a caller that knows the file is in use (restore) should believe the list.
+ */
+export function stateDbHolders(db: Database.Database): StateDbHolder[] {
+  db.exec(HOLDERS_TABLE);
+  return db.prepare('SELECT host, pid, command, opened_at AS openedAt FROM state_db_holders ORDER BY opened_at').all() as StateDbHolder[];
+}
+
+/** After a restore nobody holds the copied file: the rows it carried from its source are not true. */
+export function clearStateDbHolders(db: Database.Database): void {
+  db.exec(HOLDERS_TABLE);
+  db.exec('DELETE FROM state_db_holders');
 }
 
 /** Gives back a connection from openStateDb; the database closes when its last user gives it back. */
@@ -51,6 +96,7 @@ export function closeStateDb(db: Database.Database): void {
     if (open.db !== db) continue;
     if (--open.users > 0) return;
     shared.delete(key);
+    if (db.open) forgetHolder(db);
     break;
   }
   if (db.open) db.close();
