@@ -29,6 +29,7 @@ import type { UndecodableInput } from './pipeline/contract.ts';
 import { buildSources, registerHttpSources } from './sources/index.ts';
 import { checkSourceConfig } from './sources/registry.ts';
 import { httpServerSettings } from '../core/http-limits.ts';
+import { ActiveConditions } from './active-conditions.ts';
 
 export interface IngestServiceOptions {
   config: LoadedConfig;
@@ -57,8 +58,8 @@ export class IngestService {
   publisher?: BusPublisher;
   http?: FastifyInstance;
   sources: Source[] = [];
-  /** Active conditions raised by this service or its sources, by id. */
-  readonly activeConditions = new Map<string, Condition>();
+  /** Active conditions raised by this service or its sources, by id (bounded). */
+  readonly activeConditions = new ActiveConditions();
   private readonly now: () => number;
   private outboxFull = false;
   private readonly closers: (() => void)[] = [];
@@ -207,8 +208,7 @@ export class IngestService {
 
   /** Record a condition and put it on the bus for the alarm manager. */
   condition(c: Condition): void {
-    if (c.state === 'clear') this.activeConditions.delete(c.id);
-    else this.activeConditions.set(c.id, c);
+    this.activeConditions.record(c);
     const log = c.state === 'clear' ? this.o.log.info.bind(this.o.log) : this.o.log.warn.bind(this.o.log);
     log({ condition: c.id, state: c.state }, c.message);
     this.bus?.publish(conditionTopic('ingest'), JSON.stringify(c), { qos: 1 });
@@ -228,7 +228,7 @@ export class IngestService {
     }
   }
 
-  async health(): Promise<{ status: 'ok' | 'degraded' | 'down'; store: object; outbox: object; bus: object; sources: SourceStatus[]; conditions: Condition[] }> {
+  async health(): Promise<{ status: 'ok' | 'degraded' | 'down'; store: object; outbox: object; bus: object; sources: SourceStatus[]; conditions: Condition[]; conditionsNotListed: number }> {
     const storeOk = !this.writer.storeFailing && await this.store.ping();
     const sources = this.sources.map((s) => s.status());
     const sourcesOk = sources.every((s) => s.state === 'connected' || s.state === 'stopped');
@@ -240,6 +240,7 @@ export class IngestService {
       bus: { connected: this.bus?.connected ?? false, droppedWhileDisconnected: this.publisher?.dropped ?? 0 },
       sources,
       conditions: [...this.activeConditions.values()],
+      conditionsNotListed: this.activeConditions.notListed,
     };
   }
 

@@ -69,6 +69,11 @@ export class SparkplugNodes {
     return s;
   }
 
+  /** The state of a node seen before, without making one. */
+  existing(group: string, node: string): NodeState | undefined {
+    return this.states.get(nodeKey(group, node));
+  }
+
   get known(): number { return this.states.size; }
   get online(): number { return [...this.states.values()].filter((n) => n.born).length; }
 

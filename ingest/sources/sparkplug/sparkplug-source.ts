@@ -46,7 +46,7 @@ export class SparkplugSource implements Source {
   private stateTs = 0;
   private lastDataAt: number | null = null;
   private stopping = false;
-  private readonly counts = { messages: 0, readings: 0, rejected: 0, rebirthRequests: 0, staleDeaths: 0, sequenceGaps: 0, unmappedMetrics: 0, nullMetricsSkipped: 0, unknownNodes: 0, unknownDevices: 0 };
+  private readonly counts = { messages: 0, readings: 0, rejected: 0, rebirthRequests: 0, staleDeaths: 0, sequenceGaps: 0, unmappedMetrics: 0, nullMetricsSkipped: 0, unknownNodes: 0, unknownDevices: 0, deathsWithoutBirth: 0 };
 
   constructor(readonly config: SparkplugSourceConfig, platformBroker: BrokerAddress, private readonly opts: SparkplugSourceOptions = {}) {
     this.name = config.name;
@@ -146,6 +146,12 @@ export class SparkplugSource implements Source {
       payload = decodePayload(payloadBytes);
     } catch (e) {
       this.reject(packet.topic, `payload: not a Sparkplug B payload (${(e as Error).message})`, payloadBytes.toString('base64'));
+      return [];
+    }
+    // A death of a node this host has not seen alive (never born, or dead already) tells nothing
+    // new: it gets no state and raises no condition, so forged deaths cannot fill the alarm list.
+    if ((t.type === 'NDEATH' || t.type === 'DDEATH') && !this.nodes!.existing(t.group, t.node)?.born) {
+      this.counts.deathsWithoutBirth++;
       return [];
     }
     this.lastDataAt = ctx.now();

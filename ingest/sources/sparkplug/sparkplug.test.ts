@@ -252,6 +252,21 @@ describe.each([
     expect(ctx.undecodable).toEqual([]);
   });
 
+  it('ignores the death of a known node that was never born: no state, no offline status, no condition', async () => {
+    const ctx = new RecordingContext(topology);
+    const source = await startSource(ctx);
+    const n4 = await edgeNode('N4', 5);
+    await n4.nodeDeath(5);
+    const n1 = await edgeNode('N1');
+    await n1.deviceDeath('wq1', T0);
+    // N1's birth after the deaths: once its readings are in, the deaths before it were handled.
+    await n1.nodeBirth(N1_BIRTH, T0 + 1000);
+    await waitFor(() => ctx.readings.length === 3, 5000, 20, 'the birth after the deaths');
+    expect(ctx.conditions.filter((c) => c.state === 'raise')).toEqual([]);
+    expect(ctx.statuses.map((s) => s.status)).toEqual(['online']);
+    expect(source.status().detail).toMatchObject({ nodesKnown: 1, deathsWithoutBirth: 2 });
+  });
+
   it('acknowledges only durable data: a host killed before that gets the message again, and its will says offline', async () => {
     const clientId = uniqueId('kill');
     const hostId = uniqueId('killhost');
