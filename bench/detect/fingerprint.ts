@@ -1,6 +1,6 @@
 /**
  * Fingerprint of what analytics makes of the scenario suite: every condition, alarm transition and
- * derived point of the 11 suite scenarios (the first 3 days of each; the demo's `now` fixed), driven through the real worker (its step function) and
+ * derived point of the suite's scenarios (the first 3 days of each; the demo's `now` fixed), driven through the real worker (its step function) and
  * alarm manager with every detector of the registry, at the worker's 60-s step and at 1-h steps.
  * A refactor of the detectors, the step function or the alarm manager must leave every hash as it
  * was: run it before and after and compare (`npx tsx bench/detect/fingerprint.ts [--json]`).
@@ -15,6 +15,7 @@ import { AlarmManager, type AlarmTransition } from '../../analytics/alarms/manag
 import { createDetectors } from '../../analytics/detectors/index.ts';
 import { AnalyticsWorker } from '../../analytics/worker.ts';
 import type { Condition } from '../../analytics/types.ts';
+import type { PlannedOutageLookup } from '../../analytics/outages/register.ts';
 
 export const SUITE_DIR = new URL('../../simulators/scenarios/suite/', import.meta.url).pathname;
 /** The instant a scenario starting at `now-…` (the demo) counts from: fixed, so its hash is too. */
@@ -36,31 +37,42 @@ function stable(v: unknown): string {
   return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${stable(o[k])}`).join(',')}}`;
 }
 
-/** One scenario through the worker and the alarm manager, from the simulator's readings. */
-export async function fingerprintScenario(scenario: string, stepMs: number, days = 3): Promise<Fingerprint> {
+export interface DriveOptions {
+  stepMs: number;
+  /** Days from the scenario's start (or from `from`) to run; at most to the scenario's end. */
+  days: number;
+  /** Start earlier than the file (a quiet lead-in that warms the baselines); event times stay where the file puts them. */
+  from?: number;
+  /** The planned-outage register the detectors consult (the outage detector, the pressure detector's network events). */
+  register?: PlannedOutageLookup;
+  /** Before the first step, with the alarm manager and its store (e.g. to wire planned-outage suppressions). */
+  setup?: (alarms: AlarmManager, alarmStore: AlarmStore) => void;
+  /** Customer meter registers too (default true). */
+  meters?: boolean;
+  onCondition?: (c: Condition) => void;
+  onTransition?: (t: AlarmTransition) => void;
+  onDerived?: (p: Point) => void;
+}
+
+/** One scenario through the worker (every detector of the registry) and the alarm manager, from the simulator's readings (the fingerprint's drive; alarm-rate.ts drives the same way). */
+export async function driveScenario(scenario: string, o: DriveOptions): Promise<void> {
   const { start, end } = new Simulation({ scenario, now: FIXED_NOW }).scenario;
-  const sim = new Simulation({ scenario, now: FIXED_NOW, to: Math.min(end ?? Infinity, start + days * 86_400_000) });
+  const sim = new Simulation({ scenario, now: FIXED_NOW, from: o.from, to: Math.min(end ?? Infinity, start + o.days * 86_400_000) });
   const topology = new Topology(sim.topology());
   const alarmStore = new AlarmStore(':memory:');
   // wall time fixed: transitions record it, and it must not change the hash
   const alarms = new AlarmManager({ store: alarmStore, now: () => 0 });
-  const detectors = createDetectors({ topology, timezone: sim.scenario.timezone });
+  const detectors = createDetectors({ topology, timezone: sim.scenario.timezone, register: o.register });
+  const { stepMs } = o;
   const worker = new AnalyticsWorker({ topology, detectors: detectors.all, alarms, timezone: sim.scenario.timezone, allowedLatenessMs: 0, stepMs });
-  const parts: Record<'conditions' | 'transitions' | 'derived', Hash> = {
-    conditions: createHash('sha256'), transitions: createHash('sha256'), derived: createHash('sha256'),
-  };
-  const counts = { conditions: 0, transitions: 0, derived: 0 };
-  worker.on('condition', (c: Condition) => { counts.conditions++; parts.conditions.update(stable(c)); });
-  alarms.on('transition', (t: AlarmTransition) => {
-    counts.transitions++;
-    const { wallTs: _wall, ...rest } = t;
-    parts.transitions.update(stable(rest));
-  });
+  if (o.onCondition) worker.on('condition', o.onCondition);
+  if (o.onTransition) alarms.on('transition', o.onTransition);
   const drain = () => {
-    for (const p of worker.drainDerived()) { counts.derived++; parts.derived.update(stable(p)); }
+    for (const p of worker.drainDerived()) o.onDerived?.(p);
   };
   let last = Number.NaN;
   try {
+    o.setup?.(alarms, alarmStore);
     for await (const step of sim.steps()) {
       if (Number.isNaN(last)) worker.startAt(step.ts);
       last = step.ts;
@@ -69,7 +81,7 @@ export async function fingerprintScenario(scenario: string, stepMs: number, days
         const info = topology.sensors.get(s.sensor)!;
         points.push({ measurement: info.kind, sensor: s.sensor, ts: s.ts, value: info.convert(s.value), quality: s.quality, site: info.site, dma: info.dma });
       }
-      for (const m of step.meters) {
+      if (o.meters !== false) for (const m of step.meters) {
         points.push({ measurement: 'meter', sensor: m.meter, ts: m.ts, value: m.reading, quality: 'good', site: CUSTOMER_SITE, dma: topology.meters.get(m.meter)?.dma ?? '' });
       }
       worker.feedPoints(points);
@@ -81,6 +93,24 @@ export async function fingerprintScenario(scenario: string, stepMs: number, days
     sim.close();
     alarmStore.close();
   }
+}
+
+/** One scenario's fingerprint. */
+export async function fingerprintScenario(scenario: string, stepMs: number, days = 3): Promise<Fingerprint> {
+  const parts: Record<'conditions' | 'transitions' | 'derived', Hash> = {
+    conditions: createHash('sha256'), transitions: createHash('sha256'), derived: createHash('sha256'),
+  };
+  const counts = { conditions: 0, transitions: 0, derived: 0 };
+  await driveScenario(scenario, {
+    stepMs, days,
+    onCondition: (c) => { counts.conditions++; parts.conditions.update(stable(c)); },
+    onTransition: (t) => {
+      counts.transitions++;
+      const { wallTs: _wall, ...rest } = t;
+      parts.transitions.update(stable(rest));
+    },
+    onDerived: (p) => { counts.derived++; parts.derived.update(stable(p)); },
+  });
   const all = createHash('sha256');
   for (const k of ['conditions', 'transitions', 'derived'] as const) all.update(parts[k].digest('hex'));
   return { ...counts, hash: all.digest('hex').slice(0, 16) };
@@ -105,7 +135,7 @@ export async function fingerprintSuite(
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const json = process.argv.includes('--json');
-  // FINGERPRINT_ONLY=burst,demo: only these scenarios. --step MINUTES (repeatable): only these steps; the 11 scenarios take minutes per step size
+  // FINGERPRINT_ONLY=burst,demo: only these scenarios. --step MINUTES (repeatable): only these steps; the scenarios take minutes per step size
   const steps = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--step' ? [Number(a) * 60_000] : []));
   const result = await fingerprintSuite(steps.length ? steps : undefined, json ? undefined : (k, f) => console.log(`${k.padEnd(28)} ${f.hash}  conditions ${f.conditions}  transitions ${f.transitions}  derived ${f.derived}`));
   if (json) console.log(JSON.stringify(result, null, 2));

@@ -28,12 +28,14 @@ const UNITS: Record<string, string> = {
   'detect.replay_readings_per_cpu_s': 'readings/CPU-s', 'detect.replay_detectors_only_readings_per_cpu_s': 'readings/CPU-s',
   'detect.replay_retained_kb_per_sensor': 'KiB per sensor', 'detect.ltown_burst_delay_median_min': 'min',
   'detect.ltown_burst_false_alarms_per_dma_4w_during_event_runs': 'per DMA per 4 weeks',
+  'detect.max_alarms_per_10min': 'alarms per 10 min', 'detect.flood_episodes': 'episodes',
 };
 const TARGETS: Record<string, string> = {
   'detect.burst_recall': '>= 0.95', 'detect.burst_delay_median_min': '<= 10', 'detect.outage_recall': '1',
   'detect.outage_delay_max_min': '<= 5', 'detect.outage_class_accuracy': '1', 'detect.quality_recall': '1',
   'detect.leak_nights_max': '<= 3', 'detect.false_alarms_per_dma_4w': '<= 1', 'detect.burst_false_alarms_per_dma_4w': '<= 1',
   'detect.bwdf_false_alarms_per_dma_4w': '<= 1', 'detect.replay_readings_per_s': '>= 200000',
+  'detect.max_alarms_per_10min': '<= 10', 'detect.flood_episodes': '0',
   'detect.ltown_burst_recall': '>= 0.95', 'detect.ltown_burst_delay_median_min': '<= 10',
 };
 type Measurement = (log: (line: string) => void) => Promise<Record<string, number>>;
@@ -46,10 +48,11 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   outage: async () => (await import('./outage.ts')).measureOutagesAndQuality,
   burst: async () => (await import('./burst.ts')).measureBursts,
   'night-flow': async () => (await import('./night-flow.ts')).measureLeaksAndQuiet,
+  'alarm-rate': async () => (await import('./alarm-rate.ts')).measureAlarmRate,
   // not in the detect suite (its figures are quoted in the sensor-health README only)
   'sensor-health': async () => (await import('./sensor-health.ts')).measureSensorHealth,
 };
-const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow'];
+const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow', 'alarm-rate'];
 
 const logDetail = (line: string) => console.error(`  ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
 
