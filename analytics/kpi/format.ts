@@ -157,7 +157,7 @@ function gradeText(g: LeakageGrade | null): string {
 
 const CAUSE_ZH: Record<string, string> = {
   maintenance: '设备检修', retrofit: '改造施工', repair: '抢修', burst: '爆管', pump_trip: '水泵跳闸',
-  power_failure: '市政停电', raw_water_shortage: '原水减少', water_quality: '水质', third_party_damage: '第三方破坏', unknown: '未明',
+  power_failure: '市政停电', raw_water_shortage: '原水减少', water_quality: '水质', third_party_damage: '第三方破坏', other: '其他', unknown: '未明',
 };
 
 function table(head: string[], rows: string[][], cls = ''): string {

@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import { closeStateDb, storeDb } from '../../core/state/state-db.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
+import { IncidentBook, plainIncident, toSqlNumber } from './incident-book.ts';
 import {
   CAUSE_CODES, type CauseCode, type Incident, type IncidentSink, type PlannedOutage, type PlannedOutageInput, type PlannedOutageLookup,
 } from './types.ts';
@@ -48,10 +49,6 @@ function checkCause(field: string, v: unknown): CauseCode {
 }
 
 interface PlannedRow { id: string; dmas: string; start: number; end: number; notified_at: number; cause: string; reason: string }
-interface IncidentRow {
-  id: string; dma: string; start: number; end: number | null; customers_affected: number;
-  planned: number; planned_outage_id: string | null; cause: string;
-}
 
 export interface OutageRegisterOptions {
   /** DMA ids that exist; a planned outage naming another is refused. Omit to accept any id. */
@@ -93,6 +90,8 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
   private readonly knownDmas?: Set<string>;
   private readonly minNoticeMs: number;
   private seq = 0;
+  /** People's corrections, manual and low-pressure incidents, merges, history, emergency supply. */
+  readonly book: IncidentBook;
 
   /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
   constructor(db: string | Database.Database, options: OutageRegisterOptions = {}) {
@@ -100,6 +99,7 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
     ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
     this.knownDmas = options.knownDmas ? new Set(options.knownDmas) : undefined;
     this.minNoticeMs = options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS;
+    this.book = new IncidentBook(this.db);
   }
 
   close(): void {
@@ -198,33 +198,22 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
       });
   }
 
+  /** An outage incident with the corrections in force (see incident-book.ts). */
   getIncident(id: string): Incident | undefined {
-    const row = this.db.prepare('SELECT * FROM outage_incidents WHERE id = ?').get(id) as IncidentRow | undefined;
-    return row ? rowToIncident(row) : undefined;
+    const rec = this.book.get(id);
+    return rec && rec.kind === 'outage' ? plainIncident(rec) : undefined;
   }
 
-  /** Incidents overlapping [from, to); open incidents count as lasting. */
+  /**
+   * Outage incidents overlapping [from, to), with people's corrections in force and merged ones
+   * counted once; open incidents count as lasting. Low-pressure periods are not outages: not here.
+   */
   listIncidents(from = -Infinity, to = Infinity): Incident[] {
-    const rows = this.db.prepare('SELECT * FROM outage_incidents WHERE start < ? AND ("end" IS NULL OR "end" > ?) ORDER BY start, dma')
-      .all(toSqlNumber(to), toSqlNumber(from)) as IncidentRow[];
-    return rows.map(rowToIncident);
+    return this.book.list(from, to, { kind: 'outage' }).map(plainIncident);
   }
 }
 
-/** SQLite has no infinity in bound parameters; the extremes of a 64-bit integer serve. */
-function toSqlNumber(v: number): number {
-  if (v === Infinity) return Number.MAX_SAFE_INTEGER;
-  if (v === -Infinity) return Number.MIN_SAFE_INTEGER;
-  return v;
-}
 
 function rowToPlanned(r: PlannedRow): PlannedOutage {
   return { id: r.id, dmas: JSON.parse(r.dmas) as string[], start: r.start, end: r.end, notifiedAt: r.notified_at, cause: r.cause as CauseCode, reason: r.reason };
-}
-
-function rowToIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id, dma: r.dma, start: r.start, ...(r.end === null ? {} : { end: r.end }), customersAffected: r.customers_affected,
-    planned: r.planned === 1, ...(r.planned_outage_id === null ? {} : { plannedOutageId: r.planned_outage_id }), cause: r.cause as CauseCode,
-  };
 }

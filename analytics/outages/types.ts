@@ -4,11 +4,13 @@
  */
 /**
  * Cause codes in use. Free text is refused so that the KPI can exclude causes reliably; the list
- * follows 三亚 item 六 (maintenance/retrofit, reduced raw water and power failure can be excluded).
+ * follows 三亚 item 六 (maintenance/retrofit, reduced raw water and power failure can be excluded) and
+ * the seeds' list for people correcting a cause (maintenance or renovation, reduced raw water,
+ * municipal power failure, burst, third-party damage, other).
  */
 export const CAUSE_CODES = [
   'maintenance', 'retrofit', 'repair', 'burst', 'pump_trip', 'power_failure', 'raw_water_shortage',
-  'water_quality', 'third_party_damage', 'unknown',
+  'water_quality', 'third_party_damage', 'other', 'unknown',
 ] as const;
 export type CauseCode = (typeof CAUSE_CODES)[number];
 
@@ -52,4 +54,78 @@ export interface PlannedOutageLookup {
 
 export interface IncidentSink {
   recordIncident(incident: Incident): void;
+}
+
+/**
+ * What an incident is: no water (停水) or supply below the minimum service pressure (供水不足). Only
+ * outages count in the outage KPIs; low-pressure periods are kept for compensation.
+ */
+export const INCIDENT_KINDS = ['outage', 'low_pressure'] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+
+/** Where an incident came from: the detectors, or a person (a call from the public, a crew). */
+export type IncidentOrigin = 'detected' | 'manual';
+
+/**
+ * The part of the area really affected, when not all of it: meters picked from the area's list, or
+ * a polygon drawn on the map (in the map's coordinates). The customer count follows from it.
+ */
+export type AffectedPart =
+  | { meters: string[] }
+  | { polygon: [number, number][] };
+
+/**
+ * An incident as people work with it: the detected record with their corrections applied (cause,
+ * customers from a partial area, restoration times), notes, and its place among merged incidents.
+ * `start`, `end`, `cause` and `customersAffected` are the values in force (the KPIs count these);
+ * `detected` keeps what the detector recorded.
+ */
+export interface IncidentRecord extends Incident {
+  kind: IncidentKind;
+  origin: IncidentOrigin;
+  detected: { cause: CauseCode; customersAffected: number; end?: number };
+  affectedPart?: AffectedPart;
+  /** When supply is expected back (ms), as told to customers. */
+  expectedRestoration?: number;
+  /** When supply was really back (ms): ends the incident, overriding the detected end. */
+  actualRestoration?: number;
+  notes: string;
+  /** The incident this one was merged into (then it is counted only through that one). */
+  mergedInto?: string;
+  /** Incidents merged into this one. */
+  merged: string[];
+  updatedAt?: number;
+  updatedBy?: string;
+}
+
+/** One change a person (or the system) made to an incident: the incident's history. */
+export interface IncidentChange {
+  incidentId: string;
+  at: number;
+  by: string;
+  action: 'create' | 'edit' | 'merge' | 'merged_into' | 'split' | 'emergency_supply';
+  /** Field → [before, after], for edits. */
+  changes: Record<string, [unknown, unknown]>;
+  note?: string;
+}
+
+/** Measures of an emergency supply (应急供水): water trucks or supply points, with their times. */
+export interface EmergencyMeasure {
+  kind: 'water_truck' | 'supply_point';
+  /** Where (an address, a square), and what (plate, capacity). */
+  place: string;
+  detail: string;
+  from: number;
+  to?: number;
+}
+
+/** The record an outage reaching 24 h opens (昆明 item 14); open until supply is restored. */
+export interface EmergencySupply {
+  id: string;
+  incidentId: string;
+  dma: string;
+  openedAt: number;
+  closedAt?: number;
+  measures: EmergencyMeasure[];
+  notes: string;
 }

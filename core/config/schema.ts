@@ -241,6 +241,18 @@ export const analyticsSchema = z.object({
   sensorClockLagMinutes: z.number().positive().max(24 * 60).default(10),
 }).strict();
 
+/**
+ * How people's incidents follow the detectors (dashboard/server/incident-service.ts): a DMA whose
+ * network-end pressure stays below the minimum this long gets a low-pressure incident (供水不足); an
+ * outage this long opens an emergency-supply record (seeds: 24 h); a burst alarm of one of these
+ * priorities opens a work order by itself (a lower one waits for a dispatcher's decision).
+ */
+export const incidentsSchema = z.object({
+  lowPressureMinutes: z.number().positive().max(24 * 60).default(30),
+  emergencySupplyHours: z.number().positive().max(24 * 30).default(24),
+  burstWorkOrderPriorities: z.array(z.enum(ALARM_PRIORITIES as [AlarmPriority, ...AlarmPriority[]])).default(['high', 'critical']),
+}).strict();
+
 export const configSchema = z.object({
   /** demo: demo users, self-signed trust, loopback; production: refuses unsafe defaults. */
   mode: z.enum(['demo', 'production']).default('demo'),
@@ -284,6 +296,7 @@ export const configSchema = z.object({
    * (core/config/notify.ts, analytics/notify). Without it, alarms reach only the dashboard.
    */
   notify: notifyConfigSchema.optional(),
+  incidents: incidentsSchema.prefault({}),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
 }).strict();

@@ -22,6 +22,7 @@ export const PERMISSIONS = {
   'workorders.edit': ['admin', 'dispatcher', 'maintenance'],
   'users.manage': ['admin'],
   'tokens.manage': ['admin'],
+  'audit.read': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 export const PERMISSION_NAMES = Object.keys(PERMISSIONS) as [Permission, ...Permission[]];

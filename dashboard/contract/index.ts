@@ -11,6 +11,7 @@ import { outages } from './outages.ts';
 import { workOrders } from './work-orders.ts';
 import { reports } from './reports.ts';
 import { admin } from './admin.ts';
+import { incidents } from './incidents.ts';
 import type { Endpoint } from './common.ts';
 
 export * from './common.ts';
@@ -21,8 +22,9 @@ export * from './outages.ts';
 export * from './work-orders.ts';
 export * from './reports.ts';
 export * from './admin.ts';
+export * from './incidents.ts';
 export * from './live.ts';
 
 /** Every route under /api/v1, by area. */
-export const API = { auth, network, alarms, outages, workOrders, reports, admin } satisfies Record<string, Record<string, Endpoint>>;
+export const API = { auth, network, alarms, outages, incidents, workOrders, reports, admin } satisfies Record<string, Record<string, Endpoint>>;
 export const ENDPOINTS: Endpoint[] = Object.values(API).flatMap((area) => Object.values(area));

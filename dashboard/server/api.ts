@@ -19,6 +19,8 @@ import { registerOutageRoutes } from './routes/outages.ts';
 import { registerWorkOrderRoutes } from './routes/work-orders.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerIncidentRoutes } from './routes/incidents.ts';
+import { recordAudit } from './audit.ts';
 
 export const SESSION_COOKIE = 'aw_session';
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -79,6 +81,8 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
       throw new ApiError('forbidden', `role ${req.dashUser.role} lacks permission ${cfg.permission}`);
     }
   });
+  app.decorateRequest('auditNote', undefined);
+  app.addHook('onResponse', async (req, reply) => recordAudit(ctx, req, reply));
   app.addHook('preValidation', async (req) => {
     // a POST without a body (ack, unshelve) is an empty object, so its schema can name what is missing
     if (req.body === undefined && STATE_CHANGING.has(req.method)) req.body = {};
@@ -108,6 +112,7 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
   registerWorkOrderRoutes(app, ctx, routeOpts);
   registerReportRoutes(app, ctx, routeOpts);
   registerAdminRoutes(app, ctx, routeOpts);
+  registerIncidentRoutes(app, ctx, routeOpts);
 }
 
 function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {

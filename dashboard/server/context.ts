@@ -11,6 +11,7 @@ import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import type { UserStore, Role, User } from './state/users.ts';
 import type { SessionStore, Session } from './state/sessions.ts';
 import type { WorkOrderStore } from './state/work-orders.ts';
+import type { AuditLog } from './state/audit-log.ts';
 import type { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { OutageRegister } from '../../analytics/outages/register.ts';
@@ -63,6 +64,8 @@ export interface DashboardContext {
   sessions: SessionStore;
   workOrders: WorkOrderStore;
   tokens: DeviceTokenStore;
+  /** Every change people make (written by audit.ts after each state-changing request). */
+  audit: AuditLog;
   /** The analytics (alarms, register), or undefined when this process runs none. */
   analytics(): AnalyticsService | undefined;
   /** The analytics' planned-outage register (503 `unavailable` without analytics). */

@@ -30,6 +30,7 @@ import { closeStateDb, openStateDb, stateDbPath } from '../../core/state/state-d
 import { UserStore, type Role } from './state/users.ts';
 import { SessionStore } from './state/sessions.ts';
 import { WorkOrderStore } from './state/work-orders.ts';
+import { AuditLog } from './state/audit-log.ts';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { IngestView } from '../../core/ingest-view.ts';
@@ -40,6 +41,7 @@ import { registerPublicOutagePage } from './public-page.ts';
 import { registerAckPage } from './ack-page.ts';
 import { registerStatusPage } from './status-page.ts';
 import { WorkOrderService } from './work-order-service.ts';
+import { IncidentService } from './incident-service.ts';
 
 export interface DashboardDeps {
   config: LoadedConfig;
@@ -98,6 +100,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000 });
   const workOrders = new WorkOrderStore(db);
   const tokens = new DeviceTokenStore(db);
+  const audit = new AuditLog(db);
   if (deps.analytics && !deps.analytics.alarms) throw new Error('registerDashboard: start the analytics service before the dashboard');
   const analytics = () => deps.analytics;
   const register = () => requireAnalytics({ analytics }).register;
@@ -120,12 +123,13 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   }
 
   const ctx: DashboardContext = {
-    config, topology, store, log, db, users, sessions, workOrders, tokens, analytics, register, area,
+    config, topology, store, log, db, users, sessions, workOrders, tokens, audit, analytics, register, area,
     now: () => area.now(),
     ingestHealth: deps.ingest ? () => deps.ingest!.health() : undefined,
     demoUsers,
   };
   const workOrderService = new WorkOrderService(ctx);
+  const incidentService = new IncidentService(ctx);
 
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
@@ -175,7 +179,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   }
   registerWebApp(app, deps.webDist ?? DEFAULT_WEB_DIST);
 
-  if (deps.analytics) workOrderService.attach(deps.analytics);
+  if (deps.analytics) { workOrderService.attach(deps.analytics); incidentService.attach(deps.analytics); }
 
   return {
     authenticate: (cookieHeader) => {
@@ -186,6 +190,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     ctx,
     close: () => {
       workOrderService.detach();
+      incidentService.detach();
       closeStateDb(db);
     },
   };

@@ -9,7 +9,7 @@ import type { PlannedOutage } from '../../analytics/outages/register.ts';
 export const CAUSE_ZH: Record<string, string> = {
   maintenance: '管网维护', retrofit: '管网改造', repair: '管道维修', burst: '爆管抢修', pump_trip: '泵站停机',
   power_failure: '停电', raw_water_shortage: '原水不足', water_quality: '水质处理', third_party_damage: '第三方施工破坏',
-  unknown: '其他原因', low_pressure: '水压不足',
+  other: '其他原因', unknown: '其他原因', low_pressure: '水压不足',
 };
 
 export const SMS_SEGMENT_CHARS = 70;

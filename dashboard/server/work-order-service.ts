@@ -1,7 +1,9 @@
 /**
- * Burst alarms become work orders: on the raise of a `burst` alarm (the alarm manager's
- * 'transition' event) a work order is created, linked to the alarm, its area, the detector's
- * location hint, burst flow and estimated start. While the burst lasts, its flow estimate is kept
+ * Burst alarms become work orders: on the raise of a `burst` alarm of a priority in
+ * `incidents.burstWorkOrderPriorities` (default high and critical; the alarm manager's 'transition'
+ * event, or its update when a burst grows into one) a work order is created, linked to the alarm,
+ * its area, the detector's location hint, burst flow and estimated start. A smaller burst (a false
+ * one of 1 m³/h is low) waits for a dispatcher's decision (POST /work-orders from the alarm). While the burst lasts, its flow estimate is kept
  * up to date; the loss is computed on read (flow × time since the estimated start, event time).
  * Bursts raised while the server was down get theirs when it attaches (open burst alarms).
  */
@@ -28,7 +30,7 @@ export class WorkOrderService {
   private readonly onTransition = (t: AlarmTransition) => {
     try {
       if (!WORK_ORDER_ALARM_TYPES.includes(t.alarm.type)) return;
-      if (t.kind === 'raise') this.createFor(t.alarm, 'system');
+      if ((t.kind === 'raise' || t.kind === 'update') && this.opensWorkOrder(t.alarm) && !this.ctx.workOrders.byAlarm(t.alarm.id)) this.createFor(t.alarm, 'system');
       else if (t.kind === 'update' || t.kind === 'secondary') this.refresh(t.alarm);
     } catch (e) {
       this.ctx.log.warn({ alarm: t.alarmId, err: String(e) }, 'work order from burst alarm failed');
@@ -37,11 +39,16 @@ export class WorkOrderService {
 
   constructor(private readonly ctx: DashboardContext) {}
 
+  /** A burst of a configured priority opens its work order by itself. */
+  private opensWorkOrder(alarm: AlarmRecord): boolean {
+    return WORK_ORDER_ALARM_TYPES.includes(alarm.type) && this.ctx.config.incidents.burstWorkOrderPriorities.includes(alarm.priority);
+  }
+
   attach(analytics: AnalyticsService): void {
     this.analytics = analytics;
     analytics.alarms.on('transition', this.onTransition);
     for (const a of analytics.alarms.openAlarms()) {
-      if (WORK_ORDER_ALARM_TYPES.includes(a.type) && !this.ctx.workOrders.byAlarm(a.id)) this.createFor(a, 'system');
+      if (this.opensWorkOrder(a) && !this.ctx.workOrders.byAlarm(a.id)) this.createFor(a, 'system');
     }
   }
 

@@ -226,6 +226,7 @@ export const en: Record<MessageKey, string> = {
   'cause.raw_water_shortage': 'Raw water shortage',
   'cause.water_quality': 'Water quality',
   'cause.third_party_damage': 'Third-party damage',
+  'cause.other': 'Other',
   'cause.unknown': 'Unknown',
   'reports.thisQuarter': 'This quarter',
   'reports.exclude': 'Leave out (Sanya rule)',

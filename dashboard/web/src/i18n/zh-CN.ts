@@ -224,6 +224,7 @@ export const zhCN = {
   'cause.raw_water_shortage': '原水不足',
   'cause.water_quality': '水质问题',
   'cause.third_party_damage': '第三方破坏',
+  'cause.other': '其他',
   'cause.unknown': '原因不明',
   'reports.thisQuarter': '本季度',
   'reports.exclude': '不计入（三亚规则）',

@@ -13,7 +13,7 @@ import { useCan } from '../session.ts';
 import { STATE_COLORS } from '../charts.ts';
 import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../../../contract/index.ts';
 
-const CAUSES = ['maintenance', 'retrofit', 'repair', 'burst', 'pump_trip', 'power_failure', 'raw_water_shortage', 'water_quality', 'third_party_damage', 'unknown'];
+const CAUSES = ['maintenance', 'retrofit', 'repair', 'burst', 'pump_trip', 'power_failure', 'raw_water_shortage', 'water_quality', 'third_party_damage', 'other', 'unknown'];
 const NOTICE_MS = 24 * 3_600_000;
 
 export function CustomerServiceView() {

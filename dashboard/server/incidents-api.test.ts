@@ -1,0 +1,76 @@
+/** Incidents people work with, emergency supply, work orders by burst priority, and the audit log, over the API. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
+
+const H = 3_600_000;
+let h: Harness;
+let dispatcher: Client; let service: Client; let viewer: Client; let admin: Client;
+beforeAll(async () => {
+  h = await startHarness();
+  [dispatcher, service, viewer, admin] = await Promise.all(['dispatcher', 'service', 'viewer', 'admin'].map((u) => Client.signIn(h.app, u)));
+}, 60_000);
+afterAll(async () => { await h?.close(); });
+
+const saidi = async () => ((await viewer.get(`/api/v1/kpis?from=${T0 - H}&to=${T0 + 10 * H}`)).json() as { outages: { saidiMinutes: number } }).outages.saidiMinutes;
+
+describe('incidents over the API', () => {
+  it('corrects a detected outage\'s cause (the Sanya rule then leaves it out), records a partial area, keeps the history; a viewer may only read', async () => {
+    const id = `south:${T0}`;
+    h.register.recordIncident({ id, dma: 'south', start: T0, end: T0 + 2 * H, customersAffected: 800, planned: false, cause: 'unknown' });
+    expect(await saidi()).toBeCloseTo((800 * 120) / 2000);
+    expect((await viewer.send('PATCH', `/api/v1/incidents/${encodeURIComponent(id)}`, { cause: 'power_failure' })).statusCode).toBe(403);
+
+    const r = await dispatcher.send('PATCH', `/api/v1/incidents/${encodeURIComponent(id)}`, { cause: 'power_failure', notes: '=HYPERLINK("x") 市政停电' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().incident).toMatchObject({ cause: 'power_failure', detected: { cause: 'unknown' } });
+    expect(await saidi()).toBe(0);
+
+    const part = await service.send('PATCH', `/api/v1/incidents/${encodeURIComponent(id)}`, { cause: null, affected: { meters: ['M-2002'] } });
+    expect(part.statusCode).toBe(200);
+    // the area has one meter in the topology: all of its 800 customers
+    expect(part.json().incident).toMatchObject({ cause: 'unknown', customersAffected: 800, affectedPart: { meters: ['M-2002'] } });
+    const wrong = await service.send('PATCH', `/api/v1/incidents/${encodeURIComponent(id)}`, { affected: { meters: ['M-1001'] } });
+    expect(wrong.json().error).toMatchObject({ code: 'validation', message: 'affected.meters[0]: meter M-1001 is not in this area' });
+
+    const detail = (await viewer.get(`/api/v1/incidents/${encodeURIComponent(id)}`)).json();
+    expect(detail.history.map((c: { by: string; action: string }) => `${c.by} ${c.action}`)).toEqual(['dispatcher edit', 'service edit']);
+    expect(detail.history[0].changes.cause).toEqual(['unknown', 'power_failure']);
+    expect(detail.meters).toEqual([{ id: 'M-2002', customer: 'ACC-112233', address: '南湖路 8 号 8 Nanhu Rd' }]);
+  });
+
+  it('enters a phoned-in outage with the area\'s customers, and refuses an unknown area', async () => {
+    const r = await service.send('POST', '/api/v1/incidents', { dma: 'north', start: T0 + 3 * H, cause: 'third_party_damage', notes: '12345 来电' });
+    expect(r.statusCode).toBe(201);
+    expect(r.json().incident).toMatchObject({ origin: 'manual', kind: 'outage', dma: 'north', customersAffected: 1200, cause: 'third_party_damage' });
+    expect((await viewer.get(`/api/v1/incidents?from=${T0}`)).json().map((i: { id: string }) => i.id)).toContain(r.json().incident.id);
+    const bad = await service.send('POST', '/api/v1/incidents', { dma: 'nowhere', start: T0, cause: 'other' });
+    expect(bad.json().error.message).toBe('body.dma: unknown DMA nowhere');
+  });
+
+  it('opens a work order by itself only for a burst of a configured priority', async () => {
+    h.alarms.onCondition({ id: 'burst:south', type: 'burst', state: 'raise', ts: T0 + 4 * H, priority: 'low', dma: 'south', message: 'small burst', evidence: { burstFlowM3h: 1.2 } });
+    const small = h.alarms.openAlarms().find((a) => a.conditionId === 'burst:south')!;
+    expect(h.dash.ctx.workOrders.byAlarm(small.id)).toBeUndefined();
+    // the dispatcher decides
+    expect((await dispatcher.send('POST', '/api/v1/work-orders', { alarmId: small.id })).statusCode).toBe(201);
+  });
+
+  it('logs every change with who and what, shows it to admins only, and exports CSV with formulas neutralised', async () => {
+    expect((await dispatcher.get('/api/v1/audit')).statusCode).toBe(403);
+    const entries = (await admin.get('/api/v1/audit')).json() as { username: string; action: string; target?: string; details: Record<string, unknown> }[];
+    // refused requests changed nothing: not logged
+    expect(entries.map((e) => `${e.username} ${e.action}`)).toEqual([
+      'dispatcher workOrders.create', 'service incidents.create', 'service incidents.update', 'dispatcher incidents.update',
+    ]);
+    expect(entries.at(-1)).toMatchObject({ target: `south:${T0}`, details: { changes: { cause: ['unknown', 'power_failure'] } } });
+    await admin.send('POST', '/api/v1/users', { username: 'clerk', role: 'viewer', password: 'a-long-password-1' });
+    const users = (await admin.get('/api/v1/audit?action=admin.')).json();
+    expect(users[0]).toMatchObject({ action: 'admin.createUser', details: { request: { username: 'clerk', password: '[hidden]' } } });
+    const csv = await admin.get('/api/v1/audit.csv');
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.body).not.toContain('a-long-password-1');
+    expect(csv.body).toMatch(/^\uFEFFseq,time_utc,username,role,action,target,details\r\n/);
+    expect(csv.body).toContain('HYPERLINK'); // inside the details cell, which starts with {, not =
+    expect(csv.body.split('\r\n').every((line) => !/(^|,)=/.test(line))).toBe(true);
+  });
+});
