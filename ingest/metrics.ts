@@ -14,6 +14,7 @@ export class Metrics {
   readonly readingsStored: Counter;
   readonly readingsRejected: Counter<'source' | 'reason'>;
   readonly readingsDuplicate: Counter<'source'>;
+  readonly readingsHeldForClock: Counter<'source'>;
   readonly outboxDepth: Gauge;
   readonly outboxCapacity: Gauge;
   readonly writeLatency: Histogram;
@@ -28,6 +29,7 @@ export class Metrics {
     this.readingsStored = new Counter({ name: 'aquawatch_readings_stored_total', help: 'Readings written to the time-series store', registers });
     this.readingsRejected = new Counter({ name: 'aquawatch_readings_rejected_total', help: 'Readings rejected by validation (kept in the dead-letter table)', labelNames: ['source', 'reason'], registers });
     this.readingsDuplicate = new Counter({ name: 'aquawatch_readings_duplicate_total', help: 'Readings dropped as duplicates of a recent reading', labelNames: ['source'], registers });
+    this.readingsHeldForClock = new Counter({ name: 'aquawatch_readings_held_for_clock_total', help: 'Readings refused retryably (not acknowledged) because the server clock looked behind', labelNames: ['source'], registers });
     this.outboxDepth = new Gauge({ name: 'aquawatch_outbox_depth', help: 'Readings in the store-and-forward outbox, not yet in the store', registers });
     this.outboxCapacity = new Gauge({ name: 'aquawatch_outbox_capacity', help: 'Outbox bound in readings', registers });
     this.writeLatency = new Histogram({ name: 'aquawatch_store_write_seconds', help: 'Latency of one batch write to the time-series store', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers });

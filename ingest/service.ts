@@ -102,6 +102,13 @@ export class IngestService {
       topology: this.topology, outbox: this.outbox, deadLetters: this.deadLetters, metrics: this.metrics,
       log: log.child({ component: 'pipeline' }), maxFutureMs: config.ingest.maxFutureMs,
       dedupeWindow: config.ingest.dedupeWindow, now: this.now,
+      onClockSuspect: (state, v) => this.condition({
+        id: 'ingest.clock_suspect', type: 'ingest.clock_suspect', state, ts: Date.now(), priority: 'high',
+        message: state === 'raise'
+          ? `the server clock looks behind: ${v.aheadSensors} of ${v.sensors} sensors report times up to ${Math.round(v.maxAheadMs / 1000)} s beyond ingest.maxFutureMs; their readings are held (sources retry) until the clock is right (check NTP)`
+          : 'readings are no longer ahead of the server clock; held readings are taken again',
+        evidence: { aheadSensors: v.aheadSensors, sensors: v.sensors, maxAheadMs: v.maxAheadMs },
+      }),
     });
     this.writer = new StoreWriter({
       outbox: this.outbox, store: this.store, metrics: this.metrics, log: log.child({ component: 'store-writer' }),

@@ -33,3 +33,15 @@ export interface UndecodableInput {
   reason: string;
   raw: string;
 }
+
+/**
+ * Raised when most sensors report times ahead of the server clock: the server's clock is behind,
+ * the readings are right. A back-pressure refusal like a full outbox (the source must not
+ * acknowledge, and retries), accepting nothing of the batch.
+ */
+export class ClockBehindError extends BackpressureError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClockBehindError';
+  }
+}

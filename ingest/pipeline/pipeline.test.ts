@@ -9,7 +9,7 @@ import { silentLogger } from '../../core/log.ts';
 import { Outbox } from './outbox.ts';
 import { DeadLetterStore } from './dead-letters.ts';
 import { Pipeline } from './pipeline.ts';
-import { BackpressureError } from './contract.ts';
+import { BackpressureError, ClockBehindError } from './contract.ts';
 import type { RawReading } from '../../core/model/reading.ts';
 
 const NOW = Date.UTC(2026, 5, 1, 8, 0, 0);
@@ -105,6 +105,61 @@ describe('pipeline: validate, convert, de-duplicate, outbox', () => {
     const many = Array.from({ length: 150 }, (_, i) => ({ sensor: 'F1', ts: NOW - 200_000 + i, value: i, quality: 'good' as const }));
     await expect(pipeline.submit('s', many)).resolves.toMatchObject({ accepted: 150 });
     expect(outbox.isFull).toBe(true);
+  });
+});
+
+describe('pipeline: the server clock behind (F17)', () => {
+  const HOUR = 3_600_000;
+  const fleet = (ts: number, value = 1): RawReading[] => ['F1', 'PT1', 'CL1'].map((sensor) => ({ sensor, ts, value, quality: 'good' as const }));
+  let outbox: Outbox;
+  let dead: DeadLetterStore;
+  let serverClock: number;
+  let conditions: { state: string; aheadSensors: number; sensors: number }[];
+  let pipeline: Pipeline;
+
+  beforeEach(() => {
+    outbox = new Outbox({ path: join(mkdtempSync(join(tmpdir(), 'aw-clock-')), 'outbox.sqlite'), maxReadings: 1000, batchMaxSize: 1000, batchMaxDelayMs: 5 });
+    dead = new DeadLetterStore(outbox.db);
+    conditions = [];
+    serverClock = NOW - HOUR; // an RTC reset at boot, NTP not synced yet
+    pipeline = new Pipeline({
+      topology, outbox, deadLetters: dead, metrics: new Metrics(), log: silentLogger, maxFutureMs: 300_000, dedupeWindow: 8,
+      now: () => serverClock, onClockSuspect: (state, v) => conditions.push({ state, aheadSensors: v.aheadSensors, sensors: v.sensors }),
+    });
+  });
+  afterEach(() => outbox.close());
+
+  it('holds correct readings when most sensors are ahead of it: refused retryably, nothing stored or dead-lettered, a condition raised; taken once it catches up', async () => {
+    const refusal = pipeline.submit('mqtt', fleet(NOW));
+    await expect(refusal).rejects.toBeInstanceOf(ClockBehindError);
+    // A BackpressureError: every source already refuses to acknowledge those and retries.
+    await expect(refusal).rejects.toBeInstanceOf(BackpressureError);
+    await expect(refusal).rejects.toThrow(/server clock looks behind: 3 of 3 sensors/);
+    expect(outbox.depth).toBe(0);
+    expect(dead.count()).toBe(0);
+    expect(conditions).toEqual([{ state: 'raise', aheadSensors: 3, sensors: 3 }]);
+
+    // Retried while still behind: held again, no second raise.
+    await expect(pipeline.submit('mqtt', fleet(NOW))).rejects.toBeInstanceOf(ClockBehindError);
+    expect(conditions).toHaveLength(1);
+
+    serverClock = NOW + 1000; // NTP stepped the clock
+    await expect(pipeline.submit('mqtt', fleet(NOW))).resolves.toMatchObject({ accepted: 3, rejected: [] });
+    expect(outbox.depth).toBe(3);
+    expect(conditions.at(-1)).toEqual({ state: 'clear', aheadSensors: 0, sensors: 3 });
+  });
+
+  it('still rejects the reading of one device whose own clock is ahead while the others are current', async () => {
+    serverClock = NOW;
+    await pipeline.submit('mqtt', fleet(NOW - 60_000));
+    const r = await pipeline.submit('mqtt', [
+      { sensor: 'F1', ts: NOW + HOUR, value: 2, quality: 'good' },
+      { sensor: 'PT1', ts: NOW, value: 2, quality: 'good' },
+    ]);
+    expect(r).toMatchObject({ accepted: 1 });
+    expect(r.rejected).toEqual([{ index: 0, field: 'ts', reason: '3600 s in the future (limit 300 s)' }]);
+    expect(dead.count()).toBe(1);
+    expect(conditions).toEqual([]);
   });
 });
 

@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 import type { Point, RawReading } from '../../core/model/reading.ts';
 import type { Topology } from '../../core/topology/topology.ts';
 import type { Metrics } from '../metrics.ts';
-import type { SubmitResult, Rejection, UndecodableInput } from './contract.ts';
-import { ReadingValidator } from './validate.ts';
+import { ClockBehindError, type SubmitResult, type Rejection, type UndecodableInput } from './contract.ts';
+import { ReadingValidator, type Checked } from './validate.ts';
+import { ClockWatch, CLOCK_SUSPECT_MIN_SENSORS, type ClockVerdict } from './clock-watch.ts';
 import type { Outbox } from './outbox.ts';
 import type { DeadLetter, DeadLetterStore } from './dead-letters.ts';
 
@@ -22,6 +23,11 @@ export interface PipelineOptions {
   /** Recent timestamps remembered per sensor for de-duplication. */
   dedupeWindow: number;
   now: () => number;
+  /**
+   * The server's clock looks behind (raise: most sensors, at least CLOCK_SUSPECT_MIN_SENSORS, are
+   * ahead; their readings are held) or no longer does (clear).
+   */
+  onClockSuspect?: (state: 'raise' | 'clear', verdict: ClockVerdict) => void;
 }
 
 /**
@@ -67,6 +73,8 @@ function readingKey(p: Point): string {
 export class Pipeline {
   private readonly validator: ReadingValidator;
   private readonly recent: RecentReadings;
+  private readonly clock = new ClockWatch();
+  private clockSuspect = false;
 
   constructor(private readonly o: PipelineOptions) {
     this.validator = new ReadingValidator(o.topology, { maxFutureMs: o.maxFutureMs, now: o.now });
@@ -76,7 +84,9 @@ export class Pipeline {
   /**
    * Validate a batch and make the good readings durable. A bad reading costs nothing else in its
    * batch: it is counted, kept in the dead-letter table and reported back by index.
-   * Throws BackpressureError (accepting nothing) when the outbox is full.
+   * Throws BackpressureError (accepting nothing) when the outbox is full, and ClockBehindError (a
+   * BackpressureError, accepting nothing) when the batch has readings ahead of the clock and most
+   * sensors are: the server's clock is behind, not theirs.
    */
   async submit(source: string, readings: readonly RawReading[]): Promise<SubmitResult> {
     const { metrics } = this.o;
@@ -87,9 +97,11 @@ export class Pipeline {
     // The same reading twice in one batch is stored once.
     const inBatch = new RecentReadings(this.o.dedupeWindow);
     const at = Date.now();
+    const checked = readings.map((r) => this.validator.check(r));
+    this.holdWhileServerClockBehind(source, readings, checked);
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i];
-      const c = this.validator.check(r);
+      const c = checked[i];
       if (!c.ok) {
         rejected.push({ index: i, field: c.field, reason: c.reason });
         letters.push({ at, source, origin: `item ${i}`, sensor: typeof r?.sensor === 'string' ? r.sensor : undefined, field: c.field, reason: c.reason, raw: safeJson(r) });
@@ -110,6 +122,30 @@ export class Pipeline {
     this.recent.remember(accepted);
     metrics.outboxDepth.set(this.o.outbox.depth);
     return { accepted: accepted.length, duplicates, rejected };
+  }
+
+  /** Learn from the batch whose clock is wrong; throw ClockBehindError when it is the server's. */
+  private holdWhileServerClockBehind(source: string, readings: readonly RawReading[], checked: readonly Checked[]): void {
+    let ahead = 0;
+    checked.forEach((c, i) => {
+      if (c.ok) this.clock.observe(c.point.sensor, undefined);
+      else if (c.aheadMs !== undefined) {
+        ahead++;
+        // Only a reading of a known sensor reaches the time check: at most one entry per sensor.
+        this.clock.observe(readings[i].sensor, c.aheadMs);
+      }
+    });
+    const verdict = this.clock.verdict();
+    const suspect = verdict.serverBehind && verdict.aheadSensors >= CLOCK_SUSPECT_MIN_SENSORS;
+    if (suspect !== this.clockSuspect) {
+      this.clockSuspect = suspect;
+      this.o.onClockSuspect?.(suspect ? 'raise' : 'clear', verdict);
+    }
+    if (ahead > 0 && verdict.serverBehind) {
+      this.o.metrics.readingsHeldForClock.inc({ source }, ahead);
+      throw new ClockBehindError(`the server clock looks behind: ${verdict.aheadSensors} of ${verdict.sensors} sensors report times up to `
+        + `${Math.round(verdict.maxAheadMs / 1000)} s beyond the future limit; readings are held (not acknowledged) until it catches up`);
+    }
   }
 
   /** Input that never became a reading (undecodable payload, unknown topic); a list in one commit. */

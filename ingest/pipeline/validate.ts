@@ -8,7 +8,8 @@ import type { Topology } from '../../core/topology/topology.ts';
 
 export type Checked =
   | { ok: true; point: Point }
-  | { ok: false; field: string; reason: string };
+  /** `aheadMs`: the time is this far beyond the future limit (a source's clock, or the server's, is wrong). */
+  | { ok: false; field: string; reason: string; aheadMs?: number };
 
 export interface ValidatorOptions {
   /** A timestamp further ahead of `now()` than this is a clock error at the source. */
@@ -31,7 +32,7 @@ export class ReadingValidator {
     if (r.ts < EARLIEST_TS) return { ok: false, field: 'ts', reason: `${new Date(r.ts).toISOString()} is before 2000 (seconds sent as milliseconds?)` };
     const ahead = r.ts - this.opts.now();
     if (ahead > this.opts.maxFutureMs) {
-      return { ok: false, field: 'ts', reason: `${Math.round(ahead / 1000)} s in the future (limit ${Math.round(this.opts.maxFutureMs / 1000)} s)` };
+      return { ok: false, field: 'ts', reason: `${Math.round(ahead / 1000)} s in the future (limit ${Math.round(this.opts.maxFutureMs / 1000)} s)`, aheadMs: ahead };
     }
     if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return { ok: false, field: 'value', reason: `not a finite number (${String(r.value)})` };
     if (!QUALITIES.has(r.quality)) return { ok: false, field: 'quality', reason: `must be good, uncertain or bad (got ${String(r.quality)})` };

@@ -10,9 +10,7 @@ export const pdaSourceSchema = z.object({
   /** Accept readings taken up to this many days ago (PDA uploads come late). */
   maxAgeDays: z.number().positive().default(45),
   maxItems: z.number().int().positive().default(10_000),
-  /** A reading time further ahead of the server clock than this is refused (PDA clock wrong). */
-  maxFutureMs: z.number().int().min(0).default(5 * 60_000),
-  /** Seconds a PDA is told to wait (Retry-After) when the outbox is full. */
+  /** Seconds a PDA is told to wait (Retry-After) when the outbox is full or the server clock is behind. */
   retryAfterS: z.number().int().positive().default(30),
   /**
    * Device tokens given as SHA-256 hashes (64 hex digits), for an ingest instance without the

@@ -11,6 +11,10 @@ import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { DeviceTokenStore, hashToken } from '../../../core/state/device-tokens.ts';
 import { ReadingValidator } from '../../pipeline/validate.ts';
 import { BackpressureError, type SubmitResult } from '../../pipeline/contract.ts';
+import { Outbox } from '../../pipeline/outbox.ts';
+import { DeadLetterStore } from '../../pipeline/dead-letters.ts';
+import { Pipeline } from '../../pipeline/pipeline.ts';
+import { silentLogger } from '../../../core/log.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';
 import { freePort } from '../../../test/support/ports.ts';
 import { pdaRoutes, PDA_READINGS_PATH, type UploadAnswer } from './routes.ts';
@@ -31,24 +35,39 @@ const topology = new Topology(topologySchema.parse({
 }));
 
 /**
- * Test double of the pipeline: the RecordingContext records what is submitted; this subclass also
- * writes it (validated) to a real SQLite store, so later uploads find the stored readings.
+ * The real pipeline (validation, the clock check, an outbox in the test's folder) under a
+ * RecordingContext, which records what is accepted; accepted readings are also written to a real
+ * SQLite store, so later uploads find them stored. `backpressure` makes it refuse as a full outbox.
  */
 class StoringRecordingContext extends RecordingContext {
   private readonly validator: ReadingValidator;
+  private readonly outbox: Outbox;
+  private readonly pipeline: Pipeline;
+  /** The pipeline's dead letters (what it rejects itself; the route's own rejections go to `undecodable`). */
+  readonly deadLetters: DeadLetterStore;
   backpressure = false;
-  constructor(topology: Topology, private readonly store: SqliteStore) {
+  constructor(topology: Topology, private readonly store: SqliteStore, dir: string) {
     super(topology);
     this.clock = () => NOW;
-    this.validator = new ReadingValidator(topology, { maxFutureMs: 5 * 60_000, now: () => NOW });
+    const now = () => this.clock();
+    this.validator = new ReadingValidator(topology, { maxFutureMs: 5 * 60_000, now });
+    this.outbox = new Outbox({ path: join(dir, 'outbox.sqlite'), maxReadings: 10_000, batchMaxSize: 1000, batchMaxDelayMs: 1 });
+    this.deadLetters = new DeadLetterStore(this.outbox.db);
+    this.pipeline = new Pipeline({
+      topology, outbox: this.outbox, deadLetters: this.deadLetters, metrics: this.metrics, log: silentLogger,
+      maxFutureMs: 5 * 60_000, dedupeWindow: 0, now,
+    });
   }
   override async submit(source: string, readings: RawReading[]): Promise<SubmitResult> {
     if (this.backpressure) throw new BackpressureError();
-    const result = await super.submit(source, readings);
-    const points = readings.map((r) => this.validator.check(r)).flatMap((c) => (c.ok ? [c.point] : []));
-    await this.store.write(points);
+    const result = await this.pipeline.submit(source, readings);
+    const rejected = new Set(result.rejected.map((r) => r.index));
+    const taken = readings.filter((_, i) => !rejected.has(i));
+    this.readings.push(...taken);
+    await this.store.write(taken.map((r) => this.validator.check(r)).flatMap((c) => (c.ok ? [c.point] : [])));
     return result;
   }
+  close(): void { this.outbox.close(); }
 }
 
 describe('PDA readings upload', () => {
@@ -75,11 +94,12 @@ describe('PDA readings upload', () => {
     tokens = new DeviceTokenStore(join(dir, 'state.sqlite'));
     token = tokens.create('pda-07', 'reader team north');
     corrections = new PdaCorrectionLog(join(dir, 'state.sqlite'));
-    ctx = new StoringRecordingContext(topology, store);
+    ctx = new StoringRecordingContext(topology, store, dir);
     app = await buildApp();
   });
   afterEach(async () => {
     await app.close();
+    ctx.close();
     tokens.close();
     corrections.close();
     await store.close();
@@ -183,8 +203,10 @@ describe('PDA readings upload', () => {
     expect(byIndex(9)).toEqual({ index: 9, meter: 'M-1002', status: 'accepted' });
 
     expect(ctx.readings.map((r) => [r.sensor, r.value])).toEqual([['M-1001', 100], ['M-1002', 12.5]]);
-    // every rejected item went to the dead letters naming field and reason
-    expect(ctx.undecodable).toHaveLength(8);
+    // every rejected item went to the dead letters naming field and reason: the future one by the
+    // pipeline (which judges times ahead of the server clock), the others by the route
+    expect(ctx.deadLetters.list().map((d) => [d.sensor, d.field])).toEqual([['M-1003', 'ts']]);
+    expect(ctx.undecodable).toHaveLength(7);
     expect(ctx.undecodable[0]).toMatchObject({ origin: 'pda device pda-07 reader R-3 item 1', reason: 'meter: unknown meter M-9999' });
     expect(JSON.parse(ctx.undecodable[0].raw)).toEqual({ meter: 'M-9999', reading: 5, time: NOW - DAY });
   });
@@ -383,6 +405,19 @@ describe('PDA readings upload', () => {
     const retry = (await post(batch)).json() as UploadAnswer;
     expect(retry.items.map((i) => i.status)).toEqual(['accepted', 'rejected']);
     expect(ctx.undecodable).toHaveLength(1);
+  });
+
+  it('answers 503 with Retry-After while the server clock is behind (most meters ahead of it), storing nothing; takes the batch once it is right (F17)', async () => {
+    ctx.clock = () => NOW - HOUR;
+    const batch = { readerId: 'R-14', readings: ['M-1001', 'M-1002', 'M-1003'].map((meter, i) => ({ meter, reading: 50 + i, time: NOW - 60_000 })) };
+    const res = await post(batch);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('30');
+    expect(res.json().reason).toMatch(/server clock looks behind: 3 of 3 sensors.*nothing was stored, re-send the whole batch/);
+    expect(await storedValues('M-1001')).toEqual([]);
+    ctx.clock = () => NOW;
+    const retry = (await post(batch)).json() as UploadAnswer;
+    expect(retry.items.map((i) => i.status)).toEqual(['accepted', 'accepted', 'accepted']);
   });
 
   it('serves a real listening socket (fetch), JSON and CSV', async () => {

@@ -234,7 +234,7 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
       return reply.code(200).send(answer);
     } catch (e) {
       if (e instanceof BackpressureError) {
-        ctx.log.warn({ deviceId, items: rawItems.length }, 'pda upload refused: outbox full');
+        ctx.log.warn({ deviceId, items: rawItems.length, reason: e.message }, 'pda upload refused for now (outbox full, or the server clock behind)');
         return reply.code(503).header('retry-after', String(config.retryAfterS))
           .send({ error: 'busy', reason: `${e.message}; nothing was stored, re-send the whole batch`, retryAfterS: config.retryAfterS });
       }
@@ -245,7 +245,6 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
   async function handleUpload(deviceId: string, readerId: string | undefined, rawItems: unknown[]): Promise<UploadAnswer> {
     const now = ctx.now();
     const oldest = now - config.maxAgeDays * DAY_MS;
-    const newest = now + config.maxFutureMs;
     const results: ItemResult[] = rawItems.map((_, index) => ({ index, status: 'rejected' }));
     const candidates: { index: number; item: PdaItem; ts: number }[] = [];
     const reject = (index: number, field: string, reason: string) => Object.assign(results[index], { status: 'rejected', field, reason });
@@ -267,9 +266,8 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
       if (t.ts < oldest) {
         return reject(index, 'time', `${iso(t.ts)} is ${Math.floor((now - t.ts) / DAY_MS)} days ago; older than the ${config.maxAgeDays}-day limit (sources.pda.maxAgeDays)`);
       }
-      if (t.ts > newest) {
-        return reject(index, 'time', `${iso(t.ts)} is ${Math.round((t.ts - now) / 1000)} s in the future (limit ${Math.round(config.maxFutureMs / 1000)} s; is the PDA clock right?)`);
-      }
+      // A time ahead of the server clock is the pipeline's to judge (ingest.maxFutureMs): the PDA's
+      // clock wrong (rejected), or the server's, when most sensors agree (503, held for a retry).
       candidates.push({ index, item, ts: t.ts });
     });
 
