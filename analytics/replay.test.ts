@@ -241,6 +241,28 @@ describe('replay', () => {
     expect(errors).toEqual([expect.stringMatching(/--format: must be csv or json/), expect.stringMatching(/--from: .*not an ISO 8601 time/)]);
   });
 
+  it('aquawatch analyze --truth scores the alarms against an event log: found and when, missed, false alarms', async () => {
+    const configFile = join(dir, 'aquawatch-truth.json');
+    writeFileSync(configFile, JSON.stringify({
+      dataDir: join(dir, 'data-truth'), log: { level: 'silent' }, store: { type: 'sqlite', path: join(dir, 'tsdb.sqlite') }, topology: topology.config,
+    }));
+    const burst = groundTruth.find((g) => g.id === 'central-main')!;
+    const local = (t: number) => new Date(t + 8 * 3_600_000).toISOString().slice(0, 16); // the site's zone, Asia/Shanghai
+    const truthFile = join(dir, 'repairs.csv');
+    writeFileSync(truthFile, `area,start,end,type\ncentral,${local(burst.start)},${local(burst.end!)},burst\nwest,2024-05-07T12:00,2024-05-07T13:00,burst\n`);
+    const lines: string[] = [];
+    const buildDetectors = ({ topology: t }: { topology: Topology }) => [new NetInflowStepDetectorDouble(t), new PressureDropDetectorDouble()];
+    const args = ['--config', configFile, '--from', '2024-05-07T06:00:00', '--to', '2024-05-08T06:00:00', '--no-warmup', '--truth', truthFile];
+    expect(await analyzeCommand(args, { stdout: (l) => lines.push(l), stderr: () => {}, buildDetectors })).toBe(0);
+    expect(lines).toContainEqual(expect.stringMatching(/^FOUND {7}central@.* abrupt .*: burst at 2024-05-07 11:01, after 0\.\d h$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^MISSED {6}west@2024-05-07T12:00 abrupt/));
+    expect(lines).toContainEqual(expect.stringMatching(/^found 1 of 2 leaks, 0 false alarm\(s\)/));
+    const errors: string[] = [];
+    writeFileSync(truthFile, 'area,start,type\ncentral,someday,burst\n');
+    expect(await analyzeCommand(args, { stderr: (l) => errors.push(l), buildDetectors })).toBe(2);
+    expect(errors).toEqual([expect.stringMatching(/^aquawatch analyze: --truth: .*repairs\.csv: line 2: start: "someday" is not an ISO 8601 time/)]);
+  });
+
   it('refuses a bad range with the field named', async () => {
     await expect(replay({ store: tsdb, topology, detectors: [], from: TO, to: FROM })).rejects.toThrow(/^to:/);
     await expect(replay({ store: tsdb, topology, detectors: [], from: FROM, to: TO, chunkMs: 10 })).rejects.toThrow(/chunkMs/);

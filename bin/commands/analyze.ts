@@ -5,7 +5,8 @@
  * (default <dataDir>/analysis.sqlite), never mixed with the live alarms; `aquawatch alarms` exports
  * them. Running it again over the same period replaces that period's alarms. Analytics is built as
  * live builds it (analytics/compose.ts): the live planned-outage register (only read) classes
- * outages planned or unplanned and suppresses their pressure alarms.
+ * outages planned or unplanned and suppresses their pressure alarms. With `--truth FILE` the alarms
+ * are scored against the utility's own event log (analytics/scoring).
  *
  * Exit codes: 0 done, 1 the replay failed, 2 usage or configuration error.
  */
@@ -21,6 +22,8 @@ import { stateDbPath } from '../../core/state/state-db.ts';
 import type { Detector } from '../../analytics/types.ts';
 import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
+import { describeScore, scoreAlarms, type ScoreReport, type TruthEvent } from '../../analytics/scoring/score.ts';
+import { loadTruth, TruthFileError } from '../../analytics/scoring/truth.ts';
 
 const USAGE = `usage: aquawatch analyze --from TIME --to TIME [options]
 
@@ -35,6 +38,9 @@ options:
       --out FILE      analysis database (default: <dataDir>/analysis.sqlite)
       --chunk HOURS   history read per step, in hours (default 6)
       --no-warmup     start the detectors cold at --from instead of warming them on the history before it
+      --truth FILE    score the alarms against an event log (CSV: area or pipe, start, end, type
+                      abrupt|incipient[, peak]; analytics/scoring/README.md): per event whether and
+                      when it was found, the false alarms and the delays
       --json          print the summary as JSON
   -h, --help          this text`;
 
@@ -63,6 +69,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     options: {
       ...CONFIG_OPTION, from: { type: 'string' }, to: { type: 'string' },
       out: { type: 'string' }, chunk: { type: 'string' }, 'no-warmup': { type: 'boolean' }, json: { type: 'boolean' },
+      truth: { type: 'string' },
     },
   }, argv, { out, err });
   if (typeof cl === 'number') return cl;
@@ -76,6 +83,17 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
   if ((to as number) <= (from as number)) { err('aquawatch analyze: --to: must be after --from'); return 2; }
   const chunkHours = values.chunk === undefined ? 6 : Number(values.chunk);
   if (!(Number.isFinite(chunkHours) && chunkHours > 0)) { err(`aquawatch analyze: --chunk: must be a positive number of hours (got ${String(values.chunk)})`); return 2; }
+
+  let truth: TruthEvent[] | undefined;
+  if (typeof values.truth === 'string') {
+    try {
+      truth = loadTruth(values.truth, zone);
+    } catch (e) {
+      if (!(e instanceof TruthFileError)) throw e;
+      err(`aquawatch analyze: --truth: ${e.message}`);
+      return 2;
+    }
+  }
 
   const topology = new Topology(config.topology, config.file);
   const outPath = typeof values.out === 'string' ? (isAbsolute(values.out) ? values.out : join(process.cwd(), values.out)) : join(config.dataDir, 'analysis.sqlite');
@@ -98,17 +116,22 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     const found = alarmStore.listAlarms({ from: from as number, to: to as number });
     const byType: Record<string, number> = {};
     for (const a of found) byType[a.type] = (byType[a.type] ?? 0) + 1;
+    const score: ScoreReport | undefined = truth
+      ? scoreAlarms(truth, found.map((a) => ({ id: a.id, type: a.type, dma: a.dma, raisedAt: a.raisedAt })), { dataStart: from as number, dataEnd: to as number })
+      : undefined;
     const result = {
       from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString(), database: outPath,
       detectors: detectors.map((d) => d.name), readings: summary.readings, readingsPerS: summary.readingsPerS,
       alarms: found.length, byType, replacedAlarms: analytics.replacedAlarms, derivedWritten: summary.derivedWritten,
       late: summary.worker.late, detectorErrors: summary.worker.detectorErrors,
+      ...(score ? { score } : {}),
     };
     if (values.json) out(JSON.stringify(result));
     else {
       out(`analysed ${result.readings} readings from ${result.from} to ${result.to} (${result.readingsPerS}/s) with ${result.detectors.join(', ') || 'no detectors'}`);
       out(`${found.length} alarm(s)${found.length ? `: ${Object.entries(byType).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}; recorded in ${outPath}`);
       if (result.detectorErrors) out(`warning: ${result.detectorErrors} detector error(s), see the log`);
+      if (score) for (const line of describeScore(score)) out(line);
       out(`export: aquawatch alarms --from ${values.from as string} --to ${values.to as string} --format csv`);
     }
     return 0;

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { describeScore, scoreAlarms, type ScoredAlarm, type TruthEvent } from './score.ts';
+import { parseTruth, TruthFileError } from './truth.ts';
+
+const H = 3_600_000;
+const D = 24 * H;
+const T0 = Date.UTC(2019, 0, 1);
+const END = T0 + 180 * D;
+
+let n = 0;
+const alarm = (type: string, at: number, dma?: string): ScoredAlarm => ({ id: `a${n++}`, type, raisedAt: at, dma });
+
+describe('scoreAlarms (BattLeDIM-style rule)', () => {
+  const abrupt: TruthEvent = { id: 'p1', pipe: 'p1', kind: 'abrupt', start: T0 + 10 * D, end: T0 + 40 * D };
+  const incipient: TruthEvent = { id: 'p2', pipe: 'p2', kind: 'incipient', start: T0 + 50 * D, end: T0 + 120 * D, peak: T0 + 90 * D };
+  const background: TruthEvent = { id: 'p0', pipe: 'p0', kind: 'incipient', start: T0 - 100 * D, peak: T0 + 5 * D };
+
+  it('finds an abrupt leak within 14 days of its start, counts later alarms in its window as repeats and the rest as false', () => {
+    const r = scoreAlarms([abrupt], [
+      alarm('burst', T0 + 10 * D + 3 * H), alarm('new_leak', T0 + 12 * D), alarm('burst', T0 + 2 * D), alarm('burst', T0 + 25 * D),
+    ], { dataStart: T0, dataEnd: END });
+    expect(r.found).toBe(1);
+    expect(r.events[0].delayMs).toBe(3 * H);
+    expect(r.delayAbruptMedianH).toBe(3);
+    expect(r.repeats).toBe(1);
+    // before the start, and 15 days after it (outside the 14-day window, though the leak still runs)
+    expect(r.falseAlarms.map((a) => a.raisedAt)).toEqual([T0 + 2 * D, T0 + 25 * D]);
+    expect(Number.isNaN(r.delayIncipientMedianD)).toBe(true);
+  });
+
+  it('gives an incipient leak until 14 days after its peak, and measures its delay from its start', () => {
+    const late = scoreAlarms([incipient], [alarm('leak_trend', T0 + 103 * D)], { dataStart: T0, dataEnd: END });
+    expect(late.found).toBe(1);
+    expect(late.delayIncipientMedianD).toBe(53);
+    const tooLate = scoreAlarms([incipient], [alarm('leak_trend', T0 + 105 * D)], { dataStart: T0, dataEnd: END });
+    expect(tooLate.found).toBe(0);
+    expect(tooLate.missed).toBe(1);
+    expect(tooLate.falseAlarms).toHaveLength(1);
+  });
+
+  it('does not count background leaks, and an alarm in a background leak\'s window is not false', () => {
+    const r = scoreAlarms([background, abrupt], [alarm('new_leak', T0 + 3 * D)], { dataStart: T0, dataEnd: END });
+    expect(r.leaks).toBe(1);
+    expect(r.found).toBe(0);
+    expect(r.backgroundAlarms).toBe(1);
+    expect(r.falseAlarms).toHaveLength(0);
+  });
+
+  it('ignores alarm types that are not leak types, and matches areas when the log names them', () => {
+    const inArea: TruthEvent = { id: 'hill', area: 'hill', kind: 'abrupt', start: T0 + 10 * D, end: T0 + 11 * D };
+    const r = scoreAlarms([inArea], [
+      alarm('pressure_drop', T0 + 10 * D + H), alarm('burst', T0 + 10 * D + H, 'valley'), alarm('burst', T0 + 10 * D + 2 * H, 'hill'),
+    ], { dataStart: T0, dataEnd: END });
+    expect(r.otherAlarms).toBe(1);
+    expect(r.found).toBe(1);
+    expect(r.events[0].foundBy?.dma).toBe('hill');
+    expect(r.falseAlarms.map((a) => a.dma)).toEqual(['valley']);
+  });
+
+  it('gives an alarm to the earliest unfound leak when windows overlap, so a second alarm can find the second leak', () => {
+    const second: TruthEvent = { ...abrupt, id: 'p3', pipe: 'p3', start: abrupt.start + D };
+    const r = scoreAlarms([second, abrupt], [alarm('burst', abrupt.start + 2 * D), alarm('burst', abrupt.start + 3 * D)], { dataStart: T0, dataEnd: END });
+    expect(r.events.map((s) => [s.event.id, s.found, s.delayMs])).toEqual([['p1', true, 2 * D], ['p3', true, 2 * D]]);
+    expect(describeScore(r).at(-1)).toMatch(/^found 2 of 2 leaks, 0 false alarm\(s\)/);
+  });
+});
+
+describe('parseTruth', () => {
+  it('reads BattLeDIM\'s leaks.csv layout: pipe, times without offset in the given zone, ongoing, peak', () => {
+    const events = parseTruth([
+      'pipe,start,end,diameter_m,type,peak',
+      'p523,2019-01-15 23:00,2019-02-01 09:50,0.020246,abrupt,2019-01-15 23:00',
+      'p193,2019-05-19 10:40,ongoing,0.01239,incipient,2019-07-25 03:20',
+    ].join('\n'), 'UTC');
+    expect(events).toEqual([
+      { id: 'p523@2019-01-15 23:00', pipe: 'p523', area: undefined, kind: 'abrupt', start: Date.UTC(2019, 0, 15, 23), end: Date.UTC(2019, 1, 1, 9, 50), peak: Date.UTC(2019, 0, 15, 23) },
+      { id: 'p193@2019-05-19 10:40', pipe: 'p193', area: undefined, kind: 'incipient', start: Date.UTC(2019, 4, 19, 10, 40), end: undefined, peak: Date.UTC(2019, 6, 25, 3, 20) },
+    ]);
+  });
+
+  it('reads an area log in the site\'s zone and names every bad line', () => {
+    const [e] = parseTruth('area,start,end,type\nhill,2024-05-01T08:00,,burst\n', 'Asia/Shanghai');
+    expect(e).toMatchObject({ area: 'hill', kind: 'abrupt', start: Date.UTC(2024, 4, 1, 0) });
+    expect(() => parseTruth('area,start,end,type\nhill,yesterday,,burst\n,2024-05-01T08:00,,slow\n', 'UTC')).toThrow(TruthFileError);
+    try {
+      parseTruth('area,start,end,type\nhill,yesterday,,burst\n,2024-05-01T08:00,,slow\n', 'UTC');
+    } catch (e) {
+      expect((e as TruthFileError).problems).toEqual([
+        expect.stringMatching(/^line 2: start: /),
+        'line 3: type: "slow" is not abrupt, burst or incipient',
+        'line 3: names neither an area nor a pipe',
+      ]);
+    }
+    expect(() => parseTruth('when,what\n1,2\n', 'UTC')).toThrow(/no column 'start'; no column 'type'; no column 'area' or 'pipe'/);
+  });
+});

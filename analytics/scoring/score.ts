@@ -1,0 +1,163 @@
+/**
+ * Replayed alarms scored against a utility's own event log (issue #12, BattLeDIM-style, flows only).
+ *
+ * An alarm of a leak type finds a leak when it is raised at or after the leak's start, before its end,
+ * and at most `windowDays` (14) after its start (abrupt) or after its peak (incipient: a leak that grows
+ * for months is found when it is found before it has stopped growing for two weeks). Further alarms
+ * inside a found leak's window are repeats and not counted. Every other alarm of a leak type is a
+ * false alarm. Leaks already running at the start of the data are background: not to be found, and an
+ * alarm inside one's window is neither a find nor a false alarm.
+ *
+ * Delays run from the leak's start for both kinds (the time the network lost water unseen).
+ * An alarm matches a leak in space when the leak names the alarm's area, or names only a pipe and no
+ * `areaOfPipe` lookup places the pipe elsewhere (a one-area replay such as BattLeDIM's).
+ */
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+export type LeakKind = 'abrupt' | 'incipient';
+
+export interface TruthEvent {
+  /** A stable name for the report: the pipe, else the area, with the start. */
+  id: string;
+  area?: string;
+  pipe?: string;
+  kind: LeakKind;
+  start: number;
+  /** undefined: still running at the end of the log. */
+  end?: number;
+  /** Incipient leaks: when the leak reached its largest flow (default: its end, else its start). */
+  peak?: number;
+}
+
+export interface ScoredAlarm {
+  id: string;
+  type: string;
+  dma?: string;
+  raisedAt: number;
+}
+
+/**
+ * Alarm types that claim a leak: bursts, new leaks at night, leak trends and abrupt leaks. The
+ * detectors' own names; a type not listed (sensor health, pressure, quality, outage) is neither a
+ * find nor a false alarm here.
+ */
+export const LEAK_ALARM_TYPES: readonly string[] = ['burst', 'new_leak', 'leak_trend', 'abrupt_leak'];
+
+export interface ScoreOptions {
+  /** Start of the replayed data: leaks that started before it are background. */
+  dataStart: number;
+  /** End of the replayed data (leaks still running end here). */
+  dataEnd: number;
+  /** Days after the start (abrupt) or the peak (incipient) within which an alarm finds the leak. Default 14. */
+  windowDays?: number;
+  leakTypes?: readonly string[];
+  /** The area a pipe lies in, when known; undefined: the pipe matches alarms of every area. */
+  areaOfPipe?: (pipe: string) => string | undefined;
+}
+
+export interface EventScore {
+  event: TruthEvent;
+  background: boolean;
+  found: boolean;
+  /** The first alarm that found it. */
+  foundBy?: ScoredAlarm;
+  delayMs?: number;
+  /** Alarms inside its window after the finding one. */
+  repeats: number;
+  /** [from, to): when an alarm can find it. */
+  window: { from: number; to: number };
+}
+
+export interface ScoreReport {
+  events: EventScore[];
+  /** New leaks: started inside the data. */
+  leaks: number;
+  found: number;
+  missed: number;
+  falseAlarms: ScoredAlarm[];
+  repeats: number;
+  /** Alarms in a background leak's window. */
+  backgroundAlarms: number;
+  /** Alarm types other than the leak types, ignored. */
+  otherAlarms: number;
+  /** Median delay of the found abrupt leaks, h (NaN when none was found). */
+  delayAbruptMedianH: number;
+  /** Median delay of the found incipient leaks, days (NaN when none was found). */
+  delayIncipientMedianD: number;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The interval in which an alarm finds the event. */
+export function findWindow(e: TruthEvent, dataEnd: number, windowDays = 14): { from: number; to: number } {
+  const anchor = e.kind === 'abrupt' ? e.start : (e.peak ?? e.end ?? e.start);
+  return { from: e.start, to: Math.min(e.end ?? dataEnd, anchor + windowDays * DAY) };
+}
+
+function sameArea(e: TruthEvent, a: ScoredAlarm, areaOfPipe?: (pipe: string) => string | undefined): boolean {
+  const area = e.area ?? (e.pipe !== undefined ? areaOfPipe?.(e.pipe) : undefined);
+  return area === undefined || a.dma === undefined || a.dma === area;
+}
+
+export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly ScoredAlarm[], o: ScoreOptions): ScoreReport {
+  const leakTypes = new Set(o.leakTypes ?? LEAK_ALARM_TYPES);
+  const events: EventScore[] = [...truth].sort((a, b) => a.start - b.start).map((event) => ({
+    event, background: event.start < o.dataStart, found: false, repeats: 0, window: findWindow(event, o.dataEnd, o.windowDays),
+  }));
+  const falseAlarms: ScoredAlarm[] = [];
+  let repeats = 0;
+  let backgroundAlarms = 0;
+  let otherAlarms = 0;
+  for (const a of [...alarms].sort((x, y) => x.raisedAt - y.raisedAt)) {
+    if (!leakTypes.has(a.type)) { otherAlarms++; continue; }
+    const matching = events.filter((s) => a.raisedAt >= s.window.from && a.raisedAt < s.window.to && sameArea(s.event, a, o.areaOfPipe));
+    // the earliest-started leak not yet found takes the alarm; else it repeats a found one
+    const finds = matching.find((s) => !s.background && !s.found);
+    if (finds) {
+      finds.found = true;
+      finds.foundBy = a;
+      finds.delayMs = a.raisedAt - finds.event.start;
+      continue;
+    }
+    const repeated = matching.find((s) => s.found);
+    if (repeated) { repeated.repeats++; repeats++; continue; }
+    if (matching.some((s) => s.background)) { backgroundAlarms++; continue; }
+    falseAlarms.push(a);
+  }
+  const fresh = events.filter((s) => !s.background);
+  const delays = (kind: LeakKind, unit: number) => fresh.filter((s) => s.found && s.event.kind === kind).map((s) => s.delayMs! / unit);
+  return {
+    events, leaks: fresh.length, found: fresh.filter((s) => s.found).length, missed: fresh.filter((s) => !s.found).length,
+    falseAlarms, repeats, backgroundAlarms, otherAlarms,
+    delayAbruptMedianH: median(delays('abrupt', HOUR)),
+    delayIncipientMedianD: median(delays('incipient', DAY)),
+  };
+}
+
+const iso = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+
+/** The report for people: one line per event, then the false alarms and the totals. */
+export function describeScore(r: ScoreReport): string[] {
+  const lines: string[] = [];
+  for (const s of r.events) {
+    const e = s.event;
+    const what = `${e.id} ${e.kind} ${iso(e.start)} to ${e.end === undefined ? 'ongoing' : iso(e.end)}${e.kind === 'incipient' && e.peak !== undefined ? ` (peak ${iso(e.peak)})` : ''}`;
+    if (s.background) lines.push(`background  ${what}`);
+    else if (s.found) {
+      const d = s.delayMs!;
+      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}, after ${d < 2 * DAY ? `${(d / HOUR).toFixed(1)} h` : `${(d / DAY).toFixed(1)} d`}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
+    } else lines.push(`MISSED      ${what}: no alarm by ${iso(s.window.to)}`);
+  }
+  for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);
+  const fmt = (x: number, unit: string) => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`);
+  lines.push(`found ${r.found} of ${r.leaks} leaks, ${r.falseAlarms.length} false alarm(s), ${r.repeats} repeat(s), ${r.backgroundAlarms} on background leaks; `
+    + `median delay abrupt ${fmt(r.delayAbruptMedianH, 'h')}, incipient ${fmt(r.delayIncipientMedianD, 'd')}`);
+  return lines;
+}
