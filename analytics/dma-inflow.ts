@@ -1,6 +1,16 @@
 /**
- * DMA net inflow = Σ inlet flows − Σ outlet flows (topology: dmas[].inlets / outlets), aligned per
- * time bucket (the DMA's slowest flow sensor's interval, at least a minute).
+ * DMA net inflow (net demand) = Σ inlet flows − Σ outlet flows − Σ dV/dt of its tanks (topology:
+ * dmas[].inlets / outlets / tanks), aligned per time bucket (the DMA's slowest flow or level
+ * sensor's interval, at least a minute).
+ *
+ * Storage: a tank's volume comes from its level and geometry (tank-volume.ts). A level is read to a
+ * centimetre or so, which on a 16 m cylinder is 2 m³: a derivative over one 5-min sample would carry
+ * ±24 m³/h of noise. So for a DMA with tanks the net demand is taken over a window of
+ * `tankWindowMin` minutes (default 30), flows and volume alike: the mean of the flows over the
+ * window minus the volume change across it divided by its length (tank-volume.ts StorageWindow).
+ * Both terms see the same window, so a pump that fills the tank from the DMA's own inflow cancels
+ * exactly (no spike at its starts and stops), and the level's resolution weighs 1/window. A DMA
+ * without tanks gives each bucket's value as before.
  *
  * Each bucket takes the mean of each sensor's readings in it. A bucket is complete when every flow
  * sensor of the DMA has reported in it; otherwise it is closed when a later bucket completes, when
@@ -13,6 +23,7 @@ import type { Point, Quality } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import type { SensorHealthView } from './types.ts';
+import { levelOffsetFraction, StorageWindow, tankVolume } from './tank-volume.ts';
 
 export const DMA_INFLOW_MEASUREMENT = 'dma_inflow';
 
@@ -38,12 +49,22 @@ export interface DmaInflowOptions {
 
 interface Term { sensor: string; sign: number }
 
+/** A tank's level sensor, its level → volume (m³), and how often the level is read. */
+interface TankTerm { sensor: string; volume: (levelM: number) => number; intervalMs: number }
+
+export const DEFAULT_TANK_WINDOW_MIN = 30;
+
 interface Bucket { start: number; sums: Map<string, number>; counts: Map<string, number>; uncertain: boolean }
 
 interface DmaState {
   id: string;
   site: string;
   terms: Term[];
+  tanks: TankTerm[];
+  /** Flow and level sensors: a bucket is complete when each has reported. */
+  sensorCount: number;
+  /** DMAs with tanks: the net demand over the tank window. */
+  storage?: StorageWindow;
   bucketMs: number;
   open: Map<number, Bucket>;
   lastClosed: number;
@@ -69,12 +90,17 @@ export class DmaInflow {
       for (const s of d.inlets) signs.set(s, (signs.get(s) ?? 0) + 1);
       for (const s of d.outlets) signs.set(s, (signs.get(s) ?? 0) - 1);
       const terms = [...signs].filter(([, sign]) => sign !== 0).map(([sensor, sign]) => ({ sensor, sign }));
-      const intervals = terms.map((t) => topology.sensors.get(t.sensor)?.intervalS ?? 60);
+      const tanks = (d.tanks ?? []).map((t) => ({ sensor: t.level, volume: tankVolume(t), intervalMs: (topology.sensors.get(t.level)?.intervalS ?? 60) * 1000 }));
+      const intervals = [...terms, ...tanks].map((t) => topology.sensors.get(t.sensor)?.intervalS ?? 60);
       const bucketMs = options.bucketMs ?? Math.max(60, ...intervals) * 1000;
       const site = topology.sensors.get(d.inlets[0])?.site ?? '';
-      const state: DmaState = { id: d.id, site, terms, bucketMs, open: new Map(), lastClosed: -Infinity, newestTs: -Infinity, last: new Map() };
+      const windowMs = (d.tankWindowMin ?? DEFAULT_TANK_WINDOW_MIN) * 60_000;
+      const state: DmaState = {
+        id: d.id, site, terms, tanks, sensorCount: terms.length + tanks.length, bucketMs, open: new Map(), lastClosed: -Infinity, newestTs: -Infinity, last: new Map(),
+        storage: tanks.length ? new StorageWindow(bucketMs, windowMs, levelOffsetFraction(bucketMs, Math.max(...tanks.map((t) => t.intervalMs)))) : undefined,
+      };
       this.byDma.set(d.id, state);
-      for (const t of terms) {
+      for (const t of [...terms, ...tanks]) {
         const list = this.bySensor.get(t.sensor) ?? [];
         list.push(state);
         this.bySensor.set(t.sensor, list);
@@ -92,6 +118,23 @@ export class DmaInflow {
     return this.byDma.get(dma)?.terms ?? [];
   }
 
+  /** The level sensors of a DMA's tanks with their level → volume. */
+  tanksOf(dma: string): readonly TankTerm[] {
+    return this.byDma.get(dma)?.tanks ?? [];
+  }
+
+  /** Every sensor the DMA's balance reads: its flows and its tanks' levels. */
+  balanceSensorsOf(dma: string): string[] {
+    const st = this.byDma.get(dma);
+    return st ? [...st.terms, ...st.tanks].map((t) => t.sensor) : [];
+  }
+
+  /** The window (ms) net demand is taken over: a DMA with tanks, its tank window; else one bucket. */
+  storageWindowMsOf(dma: string): number {
+    const st = this.byDma.get(dma);
+    return st?.storage?.windowMs ?? st?.bucketMs ?? 60_000;
+  }
+
   bucketMsOf(dma: string): number {
     return this.byDma.get(dma)?.bucketMs ?? 60_000;
   }
@@ -100,7 +143,8 @@ export class DmaInflow {
     return this.byDma.get(dma)?.site ?? '';
   }
 
-  isFlowSensor(sensor: string): boolean {
+  /** A flow or tank level sensor of some DMA's balance. */
+  isBalanceSensor(sensor: string): boolean {
     return this.bySensor.has(sensor);
   }
 
@@ -125,7 +169,7 @@ export class DmaInflow {
         b.sums.set(r.sensor, (b.sums.get(r.sensor) ?? 0) + r.value);
         b.counts.set(r.sensor, (b.counts.get(r.sensor) ?? 0) + 1);
         if (r.quality === 'uncertain') b.uncertain = true;
-        if (b.sums.size === st.terms.length) this.closeThrough(st, start, out);
+        if (b.sums.size === st.sensorCount) this.closeThrough(st, start, out);
       }
       this.closeThrough(st, Math.floor((st.newestTs - this.latenessMs) / st.bucketMs) * st.bucketMs - st.bucketMs, out);
     }
@@ -154,25 +198,38 @@ export class DmaInflow {
     if (upTo > st.lastClosed) st.lastClosed = upTo;
   }
 
+  /** The bucket's mean of a sensor, or its last value held; undefined past the hold (a gap). */
+  private meanOrHeld(st: DmaState, b: Bucket, sensor: string, held: string[]): number | undefined {
+    const n = b.counts.get(sensor);
+    if (n) {
+      const v = b.sums.get(sensor)! / n;
+      st.last.set(sensor, { ts: b.start, value: v });
+      return v;
+    }
+    const last = st.last.get(sensor);
+    if (!last || b.start - last.ts > this.holdMs) return undefined;
+    held.push(sensor);
+    return last.value;
+  }
+
   private netOf(st: DmaState, b: Bucket): NetInflow | undefined {
     let net = 0;
     const held: string[] = [];
     for (const t of st.terms) {
-      const n = b.counts.get(t.sensor);
-      let v: number;
-      if (n) {
-        v = b.sums.get(t.sensor)! / n;
-        st.last.set(t.sensor, { ts: b.start, value: v });
-      } else {
-        const last = st.last.get(t.sensor);
-        if (!last || b.start - last.ts > this.holdMs) {
-          this.gaps++;
-          return undefined;
-        }
-        v = last.value;
-        held.push(t.sensor);
-      }
+      const v = this.meanOrHeld(st, b, t.sensor, held);
+      if (v === undefined) { this.gaps++; st.storage?.reset(); return undefined; }
       net += t.sign * v;
+    }
+    if (st.storage) {
+      let volume = 0;
+      for (const t of st.tanks) {
+        const level = this.meanOrHeld(st, b, t.sensor, held);
+        if (level === undefined) { this.gaps++; st.storage.reset(); return undefined; }
+        volume += t.volume(level);
+      }
+      const demand = st.storage.add(b.start, net, volume, b.uncertain || held.length > 0);
+      if (!demand) return undefined; // the window is filling
+      return { dma: st.id, ts: b.start, value: demand.value, quality: demand.uncertain ? 'uncertain' : 'good', held };
     }
     return { dma: st.id, ts: b.start, value: net, quality: b.uncertain || held.length ? 'uncertain' : 'good', held };
   }
@@ -186,7 +243,8 @@ export class DmaInflow {
 /**
  * Net inflow per DMA from a store's windowed means of its flow sensors: Σ inlet means − Σ outlet
  * means per window, for windows where every sensor has a mean (a window with any sensor missing is
- * left out rather than guessed). For warm-ups.
+ * left out rather than guessed); for a DMA with tanks, minus the storage change taken over the tank
+ * window (or over two consecutive windows when they are longer), as live. For warm-ups.
  */
 export async function netInflowFromStore(
   store: TimeSeriesStore, inflow: DmaInflow, dma: string, from: number, to: number, windowMs: number,
@@ -203,5 +261,27 @@ export async function netInflowFromStore(
       sums.set(v.ts, e);
     }
   }
-  return [...sums].filter(([, e]) => e.n === terms.length).map(([ts, e]) => ({ ts, value: e.net })).sort((a, b) => a.ts - b.ts);
+  const flows = [...sums].filter(([, e]) => e.n === terms.length).map(([ts, e]) => ({ ts, value: e.net })).sort((a, b) => a.ts - b.ts);
+  const tanks = inflow.tanksOf(dma);
+  if (tanks.length === 0) return flows;
+  const levels = await store.query({ measurement: 'level', sensors: tanks.map((t) => t.sensor), from, to, windowMs, aggregate: 'mean' });
+  const volumes = new Map<number, { volume: number; n: number }>();
+  for (const t of tanks) {
+    for (const v of levels.get(t.sensor) ?? []) {
+      const e = volumes.get(v.ts) ?? { volume: 0, n: 0 };
+      e.volume += t.volume(v.value);
+      e.n++;
+      volumes.set(v.ts, e);
+    }
+  }
+  const levelOffset = levelOffsetFraction(windowMs, Math.max(...tanks.map((t) => t.intervalMs)));
+  const storage = new StorageWindow(windowMs, Math.max(inflow.storageWindowMsOf(dma), windowMs), levelOffset);
+  const out: { ts: number; value: number }[] = [];
+  for (const f of flows) {
+    const v = volumes.get(f.ts);
+    if (!v || v.n !== tanks.length) { storage.reset(); continue; }
+    const demand = storage.add(f.ts, f.value, v.volume, false);
+    if (demand) out.push({ ts: f.ts, value: demand.value });
+  }
+  return out;
 }

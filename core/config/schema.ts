@@ -71,12 +71,41 @@ export const siteSchema = z.object({
   supplies: z.array(id).optional(),
 }).strict();
 
+/**
+ * A tank inside a DMA: its level sensor and its geometry, so the water balance can take the water
+ * stored or drawn (net demand = Σ inlets − Σ outlets − Σ dV/dt). Exactly one of: a cylinder's
+ * diameter, a constant plan area, or a volume curve (level m → volume m³, levels ascending).
+ */
+export const dmaTankSchema = z.object({
+  /** The tank's level sensor (kind level). */
+  level: id,
+  diameterM: z.number().positive().optional(),
+  areaM2: z.number().positive().optional(),
+  /** [level m, volume m³] pairs, levels ascending; linear between them, extended by the end slopes. */
+  volumeCurve: z.array(z.tuple([z.number(), z.number().min(0)])).min(2).optional(),
+}).strict().superRefine((t, ctx) => {
+  const given = [t.diameterM, t.areaM2, t.volumeCurve].filter((g) => g !== undefined).length;
+  if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of diameterM, areaM2 and volumeCurve' });
+  t.volumeCurve?.forEach(([level], i) => {
+    if (i > 0 && !(level > t.volumeCurve![i - 1][0])) ctx.addIssue({ code: 'custom', path: ['volumeCurve', i], message: 'levels must be ascending' });
+  });
+});
+
 export const dmaSchema = z.object({
   id,
   name: z.string().optional(),
-  /** Flow sensors whose flow enters the DMA (net inflow = Σ inlets − Σ outlets). */
+  /** Flow sensors whose flow enters the DMA (net inflow = Σ inlets − Σ outlets − Σ dV/dt of its tanks). */
   inlets: z.array(id).default([]),
   outlets: z.array(id).default([]),
+  /** Tanks inside the DMA: water filling them is not demand, water they release is (analytics/dma-inflow.ts). */
+  tanks: z.array(dmaTankSchema).optional(),
+  /**
+   * Window over which the storage change is taken, minutes: the net demand of a DMA with tanks is
+   * the mean over this window, flows and level alike. Long enough that the level's resolution
+   * (1 cm × the tank's area) stays small against the flows (a 16 m cylinder: 2 m³ per cm, 4 m³/h
+   * over 30 min); short enough that a burst still shows within the burst detector's delay. Default 30.
+   */
+  tankWindowMin: z.number().min(1).max(360).optional(),
   customers: z.number().int().min(0).default(0),
   /** Legitimate night use per property, L/property/h (domain.md). */
   nightUseLPerPropertyH: z.number().min(0).default(1.7),
@@ -305,6 +334,7 @@ export type Config = z.infer<typeof configSchema>;
 export type TopologyConfig = z.infer<typeof topologySchema>;
 export type SensorConfig = z.infer<typeof sensorSchema>;
 export type DmaConfig = z.infer<typeof dmaSchema>;
+export type DmaTankConfig = z.infer<typeof dmaTankSchema>;
 export type SiteConfig = z.infer<typeof siteSchema>;
 export type MeterConfig = z.infer<typeof meterSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;

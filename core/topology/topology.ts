@@ -48,6 +48,11 @@ export class Topology {
           else if (s.kind !== 'flow') problems.push(`topology.dmas[${i}].${list}[${j}]: sensor ${sid} is ${s.kind}, not flow`);
         });
       }
+      (d.tanks ?? []).forEach((t, j) => {
+        const s = this.sensors.get(t.level);
+        if (!s) problems.push(`topology.dmas[${i}].tanks[${j}].level: unknown sensor ${t.level}`);
+        else if (s.kind !== 'level') problems.push(`topology.dmas[${i}].tanks[${j}].level: sensor ${t.level} is ${s.kind}, not level`);
+      });
     });
     config.meters.forEach((m, i) => {
       if (m.dma && !this.dmas.has(m.dma)) problems.push(`topology.meters[${i}].dma: unknown DMA ${m.dma}`);

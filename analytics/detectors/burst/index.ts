@@ -118,7 +118,7 @@ export class BurstDetector implements Detector {
     for (const r of batch) {
       const p = this.pressureOf.get(r.sensor);
       if (p) this.onPressure(p, r);
-      if (this.inflow.isFlowSensor(r.sensor)) {
+      if (this.inflow.isBalanceSensor(r.sensor)) {
         this.net.length = 0;
         this.inflow.add(r, this.net);
         for (const v of this.net) this.onNetInflow(v, out);
@@ -154,7 +154,7 @@ export class BurstDetector implements Detector {
     }
     const pressureSensors = [...this.pressureOf.keys()];
     await warmBaselineFromStore(this.pressureBaseline, history, 'pressure', pressureSensors, replayFrom - 14 * 86_400_000, replayFrom);
-    const flows = this.inflow.dmas().flatMap((d) => this.inflow.termsOf(d).map((t) => t.sensor));
+    const flows = this.inflow.dmas().flatMap((d) => this.inflow.balanceSensorsOf(d));
     const raw = await readRawHistory(history, this.ctx.topology, [...new Set([...flows, ...pressureSensors])], replayFrom, until);
     this.silent = true;
     try {

@@ -74,7 +74,7 @@ export class NightFlowDetector implements Detector {
   onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
-      if (!this.inflow.isFlowSensor(r.sensor)) continue;
+      if (!this.inflow.isBalanceSensor(r.sensor)) continue;
       this.net.length = 0;
       this.inflow.add(r, this.net);
       for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.bucketMsOf(v.dma) / MINUTE_MS, out);
