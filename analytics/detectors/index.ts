@@ -9,6 +9,7 @@ import { SensorHealthDetector } from './sensor-health/index.ts';
 import { BurstDetector } from './burst/index.ts';
 import { PressureDetector } from './pressure/index.ts';
 import { NightFlowDetector } from './night-flow/index.ts';
+import { LeakChangeDetector } from './leak-change/index.ts';
 import { OutageDetector, type OutageOptions } from './outage/index.ts';
 import { QualityDetector } from './quality/index.ts';
 import { MeterAnomalyDetector } from './meters/index.ts';
@@ -43,6 +44,7 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     // pressure drops in a DMA with an active burst are linked to it (one burst, one alarm)
     new PressureDetector(ctx, { ...o.pressure, bursts: burst }),
     new NightFlowDetector(ctx, o['night-flow']),
+    new LeakChangeDetector(ctx, o['leak-change']),
     new OutageDetector(ctx, {
       ...o.outage,
       register: setup.register,

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { burstOptionsSchema } from './burst/options.ts';
 import { meterOptionsSchema } from './meters/options.ts';
 import { nightFlowOptionsSchema } from './night-flow/options.ts';
+import { leakChangeOptionsSchema } from './leak-change/options.ts';
 import { outageOptionsSchema } from './outage/options.ts';
 import { pressureOptionsSchema } from './pressure/options.ts';
 import { qualityOptionsSchema } from './quality/options.ts';
@@ -19,6 +20,7 @@ export const detectorOptionsSchema = z.object({
   burst: burstOptionsSchema.prefault({}),
   pressure: pressureOptionsSchema.prefault({}),
   'night-flow': nightFlowOptionsSchema.prefault({}),
+  'leak-change': leakChangeOptionsSchema.prefault({}),
   outage: outageOptionsSchema.prefault({}),
   quality: qualityOptionsSchema.prefault({}),
   meters: meterOptionsSchema.prefault({}),

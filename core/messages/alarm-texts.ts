@@ -39,6 +39,27 @@ export const ALARM_TEXTS = {
     'zh-CN': '{dma} 分区漏损持续:最小夜间流量 {mnf} m³/h,比此前几夜高 {rise} m³/h',
   },
 
+  'leak_trend.raise': {
+    en: 'Slow leak in DMA {dma}: night flow {leak} m³/h above the level of the tight network, growing since {start}',
+    'zh-CN': '{dma} 分区缓慢漏损:夜间流量比管网无漏时高 {leak} m³/h,自 {start} 起增长',
+  },
+  'leak_trend.persists': {
+    en: 'Slow leak in DMA {dma} persists: {leak} m³/h above the level of the tight network (since {start})',
+    'zh-CN': '{dma} 分区缓慢漏损持续:比管网无漏时高 {leak} m³/h(自 {start} 起)',
+  },
+  'leak_trend.clear': {
+    en: 'Slow leak in DMA {dma} repaired: night flow dropped; reference re-based at {reference} m³/h',
+    'zh-CN': '{dma} 分区缓慢漏损已修复:夜间流量回落,基准重设为 {reference} m³/h',
+  },
+  'abrupt_leak.raise': {
+    en: 'Leak in DMA {dma}: net demand stepped up by {size} m³/h at {start} and was still up the next night',
+    'zh-CN': '{dma} 分区漏损:净用水量于 {start} 上升 {size} m³/h,次日夜间仍未回落',
+  },
+  'abrupt_leak.clear': {
+    en: 'Leak of {size} m³/h in DMA {dma} repaired: net demand stepped back down and stayed down through the night',
+    'zh-CN': '{dma} 分区 {size} m³/h 的漏损已修复:净用水量回落并在夜间保持',
+  },
+
   'pressure_low.raise': {
     en: 'Pressure at {sensor} below the minimum service pressure: {value} MPa < {limit} MPa',
     'zh-CN': '{sensor} 压力低于最低服务压力:{value} MPa < {limit} MPa',
@@ -182,6 +203,8 @@ export function alarmMessage(a: { message?: string; text?: AlarmText }, language
 export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   burst: { en: 'Burst', 'zh-CN': '爆管' },
   new_leak: { en: 'New leak', 'zh-CN': '新增漏损' },
+  leak_trend: { en: 'Slow leak', 'zh-CN': '缓慢漏损' },
+  abrupt_leak: { en: 'Small abrupt leak', 'zh-CN': '小型突发漏损' },
   outage: { en: 'Outage', 'zh-CN': '停水' },
   outage_warning: { en: 'Outage warning', 'zh-CN': '停水预警' },
   planned_outage_short_notice: { en: 'Planned outage with < 24 h notice', 'zh-CN': '计划停水通知不足 24 小时' },

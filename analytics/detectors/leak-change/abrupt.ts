@@ -1,0 +1,137 @@
+/**
+ * Small abrupt leaks of one DMA (see README.md): hourly residuals of net inflow against the same
+ * hour of the same weekday in recent weeks; a step that holds for `stepHours` becomes a candidate,
+ * and the candidate is a leak when the next night is still above its reference. A step down of
+ * about a known leak's size, confirmed the same way, is its repair.
+ */
+import { medianOf } from '../../baseline/median.ts';
+import type { LeakChangeSettings } from './options.ts';
+
+export interface AbruptLeak {
+  /** Estimated start: the first hour of the step. */
+  startTs: number;
+  sizeM3h: number;
+  raisedTs: number;
+}
+
+export type StepJudgement =
+  | { kind: 'raise'; leak: AbruptLeak; nightRiseM3h: number; nightSigmaM3h: number }
+  | { kind: 'repair'; leak: AbruptLeak; repairTs: number; nightDropM3h: number };
+
+interface Candidate { sign: 1 | -1; startTs: number; residuals: number[] }
+
+const ROBUST_SIGMA = 1.4826;
+const HOUR_MS = 3_600_000;
+/** Residuals kept for the hourly noise (a week) and the night noise (four weeks). */
+const HOURLY_NOISE_HOURS = 7 * 24;
+/** How far before the candidate the change point is looked for, hours. */
+const CHANGE_POINT_LOOKBACK_H = 12;
+const NIGHT_NOISE_NIGHTS = 28;
+
+export class AbruptSteps {
+  readonly active: AbruptLeak[] = [];
+  private readonly hourly: { ts: number; r: number }[] = [];
+  private readonly nights: number[] = [];
+  /** The last stepHours residuals with their hour starts. */
+  private readonly recent: { ts: number; r: number }[] = [];
+  private candidate?: Candidate;
+  private readonly stepN: number;
+
+  constructor(private readonly o: LeakChangeSettings) {
+    this.stepN = Math.max(1, Math.round(o.stepHours));
+  }
+
+  /** Net inflow of leaks raised and not repaired whose step began by `ts`, m³/h. */
+  activeFlowAt(ts: number): number {
+    let sum = 0;
+    for (const l of this.active) if (l.startTs <= ts) sum += l.sizeM3h;
+    return sum;
+  }
+
+  /** One hour's residual (its flow minus known leaks minus its reference; NaN when either is missing). */
+  onHour(startTs: number, residual: number, sigmaFloor: number): void {
+    if (!Number.isFinite(residual)) {
+      this.recent.length = 0;
+      return;
+    }
+    this.recent.push({ ts: startTs, r: residual });
+    if (this.recent.length > this.stepN) this.recent.shift();
+    const sigma = robustSigma(this.hourly.map((h) => h.r), 48, sigmaFloor);
+    this.hourly.push({ ts: startTs, r: residual });
+    if (this.hourly.length > HOURLY_NOISE_HOURS) this.hourly.shift();
+    if (this.recent.length < this.stepN || Number.isNaN(sigma)) return;
+    const mean = this.recent.reduce((a, b) => a + b.r, 0) / this.recent.length;
+    const threshold = Math.max(this.o.minStepM3h, (this.o.stepSigma * sigma) / Math.sqrt(this.stepN));
+    const c = this.candidate;
+    if (c) {
+      c.residuals.push(residual);
+      if (c.sign * mean < threshold / 2) this.candidate = undefined; // the step did not hold
+      return;
+    }
+    const sign = mean >= threshold ? 1 : mean <= -threshold && this.active.length ? -1 : 0;
+    if (!sign) return;
+    const first = this.recent.find((h) => sign * h.r >= (sign * mean) / 2) ?? this.recent[0];
+    this.candidate = { sign, startTs: first.ts, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r) };
+  }
+
+  /**
+   * The night window closed at `endTs` with this mean residual: a candidate whose step began before
+   * the night's last hour is confirmed when the night still shows it, else dropped.
+   */
+  onNight(endTs: number, residual: number, sigmaFloor: number): StepJudgement | undefined {
+    if (!Number.isFinite(residual)) return undefined;
+    const sigma = robustSigma(this.nights, 7, sigmaFloor);
+    this.nights.push(residual);
+    if (this.nights.length > NIGHT_NOISE_NIGHTS) this.nights.shift();
+    const c = this.candidate;
+    if (!c || c.startTs > endTs - HOUR_MS || Number.isNaN(sigma)) return undefined;
+    this.candidate = undefined;
+    const step = this.changePoint(c, endTs);
+    const shown = c.sign * residual;
+    if (shown < this.o.nightConfirmShare * step.size || shown < this.o.nightSigma * sigma) return undefined;
+    if (c.sign > 0) {
+      const leak: AbruptLeak = { startTs: step.startTs, sizeM3h: step.size, raisedTs: endTs };
+      this.active.push(leak);
+      this.nights[this.nights.length - 1] -= step.size; // the night's residual is explained now
+      return { kind: 'raise', leak, nightRiseM3h: residual, nightSigmaM3h: sigma };
+    }
+    // a step down: the repair of the active leak whose size it matches best
+    let best = this.active[0];
+    for (const l of this.active) if (Math.abs(l.sizeM3h - step.size) < Math.abs(best.sizeM3h - step.size)) best = l;
+    if (shown < this.o.nightConfirmShare * best.sizeM3h) return undefined;
+    this.active.splice(this.active.indexOf(best), 1);
+    this.nights[this.nights.length - 1] += best.sizeM3h;
+    return { kind: 'repair', leak: best, repairTs: step.startTs, nightDropM3h: -residual };
+  }
+
+  /**
+   * Where the step is: the split of the hourly residuals from CHANGE_POINT_LOOKBACK_H before the
+   * candidate to the night's end that best separates two levels (the two-segment likelihood for a
+   * shift in mean: largest |mean after − mean before| × √(n₁n₂/n)), and its size (median after − median before).
+   */
+  private changePoint(c: Candidate, endTs: number): { startTs: number; size: number } {
+    const span = this.hourly.filter((h) => h.ts >= c.startTs - CHANGE_POINT_LOOKBACK_H * HOUR_MS && h.ts < endTs);
+    const n = span.length;
+    let best = { score: -Infinity, at: span.findIndex((h) => h.ts >= c.startTs) };
+    const total = span.reduce((a, h) => a + h.r, 0);
+    let before = 0;
+    for (let i = 1; i < n; i++) {
+      before += span[i - 1].r;
+      const shift = c.sign * ((total - before) / (n - i) - before / i);
+      const score = shift * Math.sqrt((i * (n - i)) / n);
+      if (score > best.score) best = { score, at: i };
+    }
+    const at = Math.max(0, best.at);
+    const after = span.slice(at).map((h) => h.r);
+    const prior = span.slice(0, at).map((h) => h.r);
+    const size = Math.abs(medianOf(after) - (prior.length ? medianOf(prior) : 0));
+    return { startTs: span[at]?.ts ?? c.startTs, size };
+  }
+}
+
+/** 1.4826 × MAD of the values; NaN with fewer than `min`; at least `floor`. */
+function robustSigma(values: readonly number[], min: number, floor: number): number {
+  if (values.length < min) return NaN;
+  const m = medianOf(values);
+  return Math.max(floor, ROBUST_SIGMA * medianOf(values.map((v) => Math.abs(v - m))));
+}

@@ -1,0 +1,259 @@
+/**
+ * Lasting changes of a DMA's net demand that are leaks too small or too slow for the burst and
+ * night-flow detectors: `leak_trend:<dma>` (a leak growing over days or weeks, with its estimated
+ * start and flow now, closed by its repair) and `abrupt_leak:<dma>:<start>` (a step that is still
+ * there the next night, with its start and size). See README.md for the method.
+ */
+import type { Point } from '../../../core/model/reading.ts';
+import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import { isWeekend, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
+import { medianOf } from '../../baseline/median.ts';
+import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
+import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import { parseDetectorOptions } from '../parse-options.ts';
+import { AbruptSteps, type StepJudgement } from './abrupt.ts';
+import { HourlyMeans, type ClosedHour } from './hours.ts';
+import { leakChangeOptionsSchema, type LeakChangeOptions, type LeakChangeSettings } from './options.ts';
+import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
+
+export type { LeakChangeOptions };
+
+const HOUR_MS = 3_600_000;
+
+/** One local day's hourly means, m³/h, less the flow of abrupt leaks already raised (NaN: not covered). */
+interface DayHours {
+  day: number;
+  weekday: number;
+  hours: Float64Array;
+  hourStarts: Float64Array;
+  nightDone: boolean;
+  /** End of the night window and of the day (the next local midnight), ms. */
+  nightEndTs: number;
+  dayEndTs: number;
+}
+
+class DmaLeaks {
+  readonly hours: HourlyMeans;
+  readonly trend: SlowLeakTrend;
+  readonly steps: AbruptSteps;
+  /** Closed days, oldest first (historyDays of them). */
+  private readonly days: DayHours[] = [];
+  private today?: DayHours;
+  private readonly kindOffset = [new Float64Array(24), new Float64Array(24)];
+
+  constructor(
+    readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
+    private readonly out: () => Condition[],
+  ) {
+    this.hours = new HourlyMeans(local, o.hourCoverage, (h) => this.onHour(h));
+    this.trend = new SlowLeakTrend(o);
+    this.steps = new AbruptSteps(o);
+  }
+
+  /** The watermark reached `ts`: close the hour, and the night or the day, that ended by then. */
+  advance(ts: number): void {
+    this.hours.advance(ts);
+    const t = this.today;
+    if (!t) return;
+    if (!t.nightDone && ts >= t.nightEndTs) this.closeNight(t);
+    if (ts >= t.dayEndTs) this.closeDay(t);
+  }
+
+  private onHour(h: ClosedHour): void {
+    if (this.today && this.today.day !== h.day) this.closeDay(this.today);
+    if (!this.today) {
+      this.today = {
+        day: h.day, weekday: h.weekday, hours: new Float64Array(24).fill(NaN), hourStarts: new Float64Array(24).fill(NaN), nightDone: false,
+        nightEndTs: this.local.instantOf(h.day, this.o.nightToHour * HOUR_MS), dayEndTs: this.local.instantOf(h.day + 1, 0),
+      };
+    }
+    const t = this.today;
+    const value = h.mean - this.steps.activeFlowAt(h.startTs);
+    t.hours[h.hour] = value;
+    t.hourStarts[h.hour] = h.startTs;
+    const reference = this.referenceOf(t.weekday, h.hour);
+    this.steps.onHour(h.startTs, value - reference, this.sigmaFloor(reference));
+    if (h.hour === this.o.nightToHour - 1) this.closeNight(t);
+    if (h.hour === 23) this.closeDay(t);
+  }
+
+  /**
+   * The same hour of the last profileDays days (median), each moved to this day's kind (working day
+   * or weekend day) by the kinds' offset at that hour: recent days, so neither a seasonal drift nor a
+   * growing leak looks like a step, and a Saturday night is compared with the nights just before it.
+   */
+  private referenceOf(weekday: number, hour: number): number {
+    const values: number[] = [];
+    for (let i = this.days.length - 1; i >= 0 && values.length < this.o.profileDays; i--) {
+      const d = this.days[i];
+      if (Number.isFinite(d.hours[hour])) values.push(d.hours[hour] - this.kindOffset[+isWeekend(d.weekday)][hour]);
+    }
+    return values.length >= 2 ? medianOf(values) + this.kindOffset[+isWeekend(weekday)][hour] : NaN;
+  }
+
+  /** Per kind (0 working day, 1 weekend) and hour: its median over the history minus all days' median (leaks cancel out). */
+  private updateKindOffsets(): void {
+    for (let hour = 0; hour < 24; hour++) {
+      const all: number[] = [];
+      const byKind: number[][] = [[], []];
+      for (const d of this.days) {
+        if (!Number.isFinite(d.hours[hour])) continue;
+        all.push(d.hours[hour]);
+        byKind[+isWeekend(d.weekday)].push(d.hours[hour]);
+      }
+      const m = medianOf(all);
+      for (const k of [0, 1]) this.kindOffset[k][hour] = byKind[k].length >= 2 ? medianOf(byKind[k]) - m : 0;
+    }
+  }
+
+  private sigmaFloor(levelM3h: number): number {
+    return this.o.sigmaFloorShare * (Number.isFinite(levelM3h) ? Math.abs(levelM3h) : 0);
+  }
+
+  private closeNight(t: DayHours): void {
+    t.nightDone = true;
+    let flow = 0;
+    let reference = 0;
+    for (let h = this.o.nightFromHour; h < this.o.nightToHour; h++) {
+      flow += t.hours[h];
+      reference += this.referenceOf(t.weekday, h);
+    }
+    const n = this.o.nightToHour - this.o.nightFromHour;
+    const endTs = t.nightEndTs;
+    const j = this.steps.onNight(endTs, (flow - reference) / n, this.sigmaFloor(reference / n));
+    if (j) this.onStep(j, endTs);
+  }
+
+  private closeDay(t: DayHours): void {
+    if (!t.nightDone) this.closeNight(t);
+    this.today = undefined;
+    this.days.push(t);
+    if (this.days.length > this.o.historyDays) this.days.shift();
+    this.updateKindOffsets();
+    const f = this.figureOf(t);
+    if (!f) return;
+    const j = this.trend.addDay(f, this.steps.active.length > 0);
+    if (j) this.onTrend(j, t.dayEndTs);
+  }
+
+  private figureOf(t: DayHours): DayFigure | undefined {
+    let night = 0;
+    for (let h = this.o.nightFromHour; h < this.o.nightToHour; h++) night += t.hours[h];
+    let sum = 0;
+    let n = 0;
+    for (const v of t.hours) if (Number.isFinite(v)) { sum += v; n++; }
+    if (!Number.isFinite(night) || n < this.o.minDayHours) return undefined;
+    return { day: t.day, nightM3h: night / (this.o.nightToHour - this.o.nightFromHour), dayM3h: sum / n };
+  }
+
+  /** Take `delta` m³/h off every stored hour from `fromTs` on (an abrupt leak raised) or put it back (repaired). */
+  private correct(fromTs: number, delta: number): void {
+    for (const d of [...this.days, ...(this.today ? [this.today] : [])]) {
+      let changed = false;
+      for (let h = 0; h < 24; h++) {
+        if (d.hourStarts[h] >= fromTs && Number.isFinite(d.hours[h])) {
+          d.hours[h] -= delta;
+          changed = true;
+        }
+      }
+      const f = changed && d !== this.today ? this.figureOf(d) : undefined;
+      if (f) this.trend.replaceDay(f);
+    }
+  }
+
+  private onStep(j: StepJudgement, ts: number): void {
+    const id = `abrupt_leak:${this.dma}:${j.leak.startTs}`;
+    const base = { id, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma };
+    const evidence = { estimatedStartTs: j.leak.startTs, estimatedStart: new Date(j.leak.startTs).toISOString(), sizeM3h: round(j.leak.sizeM3h) };
+    if (j.kind === 'raise') {
+      this.correct(j.leak.startTs, j.leak.sizeM3h);
+      this.trend.restartCusum();
+      this.out().push({
+        ...base, state: 'raise', priority: 'medium',
+        evidence: { ...evidence, nightRiseM3h: round(j.nightRiseM3h), nightSigmaM3h: round(j.nightSigmaM3h) },
+        text: alarmText('abrupt_leak.raise', { dma: this.dma, size: j.leak.sizeM3h.toFixed(1), start: localStamp(this.local, j.leak.startTs) }),
+      });
+      return;
+    }
+    this.correct(j.repairTs, -j.leak.sizeM3h);
+    this.out().push({
+      ...base, state: 'clear', priority: 'medium',
+      evidence: { ...evidence, repairTs: j.repairTs, nightDropM3h: round(j.nightDropM3h) },
+      text: alarmText('abrupt_leak.clear', { dma: this.dma, size: j.leak.sizeM3h.toFixed(1) }),
+    });
+  }
+
+  private onTrend(j: TrendJudgement, ts: number): void {
+    const s = j.state;
+    const startTs = this.local.instantOf(j.startDay, 0);
+    const evidence = {
+      estimatedStartTs: startTs, estimatedStartDate: localStamp(this.local, startTs).slice(0, 10), leakM3h: round(j.leakM3h),
+      adjustedNightFlowM3h: round(s.adjustedNightM3h), referenceM3h: round(s.referenceM3h), sigmaM3h: round(s.sigmaM3h),
+      cusumM3hDays: round(s.cusum), swingWeight: round(s.swingWeight, 3),
+    };
+    const base = { id: `leak_trend:${this.dma}`, type: 'leak_trend', ts, site: this.site || undefined, dma: this.dma, priority: 'medium' as const };
+    const params = { dma: this.dma, leak: j.leakM3h.toFixed(1), start: evidence.estimatedStartDate };
+    if (j.kind === 'raise') this.out().push({ ...base, state: 'raise', evidence, text: alarmText('leak_trend.raise', params) });
+    else if (j.kind === 'update') this.out().push({ ...base, state: 'update', evidence, text: alarmText('leak_trend.persists', params) });
+    else {
+      const repairedTs = this.local.instantOf(j.repairedDay, 0);
+      this.out().push({
+        ...base, state: 'clear', evidence: { ...evidence, repairedTs, repairedDate: localStamp(this.local, repairedTs).slice(0, 10) },
+        text: alarmText('leak_trend.clear', { dma: this.dma, reference: s.referenceM3h.toFixed(1) }),
+      });
+    }
+  }
+}
+
+export class LeakChangeDetector implements Detector {
+  readonly name = 'leak-change';
+  private readonly inflow: DmaInflow;
+  private readonly dmas = new Map<string, DmaLeaks>();
+  private readonly net: NetInflow[] = [];
+  private out: Condition[] = [];
+
+  constructor(ctx: DetectorContext, options: LeakChangeOptions = {}) {
+    const o = parseDetectorOptions('leak-change', leakChangeOptionsSchema, options);
+    if (!(o.nightToHour > o.nightFromHour)) throw new Error('leak-change.nightToHour: must be after nightFromHour');
+    const local = new LocalTime(ctx.timezone);
+    this.inflow = new DmaInflow(ctx.topology, ctx.health);
+    for (const dma of this.inflow.dmas()) this.dmas.set(dma, new DmaLeaks(dma, this.inflow.siteOf(dma), o, local, () => this.out));
+  }
+
+  onReadings(batch: readonly Point[]): Condition[] {
+    for (const r of batch) {
+      if (!this.inflow.isFlowSensor(r.sensor)) continue;
+      this.net.length = 0;
+      this.inflow.add(r, this.net);
+      this.take(this.net);
+    }
+    return this.drain();
+  }
+
+  onTime(eventTime: number): Condition[] {
+    this.net.length = 0;
+    this.inflow.advance(eventTime, this.net);
+    this.take(this.net);
+    for (const d of this.dmas.values()) d.advance(eventTime);
+    return this.drain();
+  }
+
+  private take(values: readonly NetInflow[]): void {
+    for (const v of values) this.dmas.get(v.dma)?.hours.add(v.ts, v.value, this.inflow.bucketMsOf(v.dma) / MINUTE_MS);
+  }
+
+  private drain(): Condition[] {
+    const c = this.out;
+    this.out = [];
+    return c;
+  }
+}
+
+function localStamp(local: LocalTime, ts: number): string {
+  return new Date(local.wallMs(ts)).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+function round(x: number, d = 2): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}

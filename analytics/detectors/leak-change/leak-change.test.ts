@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { topologySchema } from '../../../core/config/schema.ts';
+import type { Point } from '../../../core/model/reading.ts';
+import { Topology } from '../../../core/topology/topology.ts';
+import { runStep } from '../../step.ts';
+import type { Condition } from '../../types.ts';
+import { Rng } from '../../../simulators/hydraulics/random.ts';
+import { LeakChangeDetector } from './index.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ZONE = 'Asia/Shanghai';
+/** Monday 2024-01-01 00:00 local. */
+const START = Date.parse('2024-01-01T00:00:00+08:00');
+
+/** Extra flow of a leak at `ts`, m³/h. */
+type Leak = (ts: number) => number;
+
+/**
+ * A DMA with 25 m³/h of background leakage under a consumption of 15 m³/h at night and up to 75 by
+ * day (later on weekends); the consumption scales with the season (±10 % over the year) and the
+ * day's weather (±5 %), with hourly noise of ~2 % (all deterministic); read every `intervalMin` minutes.
+ */
+function run(days: number, leaks: Leak[] = [], intervalMin = 60): Condition[] {
+  const topology = new Topology(topologySchema.parse({
+    sites: [{ id: 's' }],
+    dmas: [{ id: 'dma', inlets: ['in'] }],
+    sensors: [{ id: 'in', kind: 'flow', unit: 'm3/h', site: 's', dma: 'dma', place: 'inlet', intervalS: intervalMin * 60 }],
+  }));
+  const detector = new LeakChangeDetector({ topology, health: { isFaulty: () => false }, timezone: ZONE });
+  const conditions: Condition[] = [];
+  const step = intervalMin * 60_000;
+  // seeded streams, independent from hour to hour and day to day
+  const hourly = new Rng(1, 'hourly');
+  const daily = new Rng(1, 'weather');
+  let hourNoise = 0;
+  let weather = 1;
+  for (let ts = START; ts < START + days * DAY; ts += step) {
+    if ((ts - START) % HOUR === 0) hourNoise = hourly.uniform(-1, 1);
+    if ((ts - START) % DAY === 0) weather = 1 + 0.05 * daily.uniform(-1, 1);
+    const localHour = (((ts - START) % DAY) / HOUR);
+    const weekday = Math.floor((ts - START) / DAY) % 7; // 0 = Monday
+    const weekend = weekday >= 5;
+    const consumption = 15 + 60 * Math.max(0, Math.sin((Math.PI * (localHour - (weekend ? 7 : 6))) / 16));
+    const season = 1 + 0.1 * Math.sin((2 * Math.PI * (ts - START)) / (365 * DAY));
+    const value = (25 + consumption * season * weather) * (1 + 0.02 * hourNoise) + leaks.reduce((a, l) => a + l(ts), 0);
+    const p: Point = { measurement: 'flow', sensor: 'in', ts, value, quality: 'good', site: 's', dma: 'dma' };
+    const r = runStep([detector], [p], ts);
+    if (r.failures.length) throw r.failures[0].error;
+    conditions.push(...r.conditions);
+  }
+  return conditions;
+}
+
+const transitions = (cs: Condition[], type: string, state: Condition['state']) => cs.filter((c) => c.type === type && c.state === state);
+
+describe('leak-change: slow and small abrupt leaks', () => {
+  it('stays quiet on thirteen weeks of a DMA whose demand varies by weekday, season and noise', () => {
+    const cs = run(91);
+    expect(cs.filter((c) => c.state === 'raise')).toEqual([]);
+  });
+
+  it('raises abrupt_leak for a 4 m³/h step by day (10 % of night flow) the next night, with its start and size, and clears it on the repair', () => {
+    const from = START + 35 * DAY + 13 * HOUR;
+    const to = START + 49 * DAY + 10 * HOUR;
+    const cs = run(60, [(ts) => (ts >= from && ts < to ? 4 : 0)]);
+    const raised = transitions(cs, 'abrupt_leak', 'raise');
+    expect(raised).toHaveLength(1);
+    expect(raised[0].ts).toBe(START + 36 * DAY + 5 * HOUR); // the end of the next night's window
+    // the change point of the hourly residuals, within two hours
+    expect(Math.abs((raised[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(2 * HOUR);
+    // the day's weather moves the hours around the step by a few m³/h: the size is right within a quarter
+    expect(Math.abs((raised[0].evidence!.sizeM3h as number) - 4)).toBeLessThanOrEqual(1);
+    const cleared = transitions(cs, 'abrupt_leak', 'clear');
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0].id).toBe(raised[0].id);
+    expect(cleared[0].ts).toBe(START + 50 * DAY + 5 * HOUR);
+    // its flow was taken off the stored hours while it ran: no slow leak either, before or after the repair
+    expect(cs.filter((c) => c.state === 'raise' && c.type !== 'abrupt_leak')).toEqual([]);
+  });
+
+  it('finds the same step in 15-min and 30-min data (parameters in hours and m³/h, not samples)', () => {
+    const from = START + 35 * DAY + 13 * HOUR;
+    const leak: Leak = (ts) => (ts >= from ? 4 : 0);
+    for (const interval of [15, 30]) {
+      const raised = transitions(run(38, [leak], interval), 'abrupt_leak', 'raise');
+      expect(raised.map((c) => c.ts), `${interval} min`).toEqual([START + 36 * DAY + 5 * HOUR]);
+    }
+  });
+
+  it('raises leak_trend for a leak growing to 6 m³/h over four weeks, with its start, and re-bases the reference after the repair', () => {
+    const from = START + 40 * DAY;
+    const repaired = START + 90 * DAY + 11 * HOUR;
+    const growing: Leak = (ts) => (ts < from || ts >= repaired ? 0 : Math.min(6, (6 * (ts - from)) / (28 * DAY)));
+    const cs = run(110, [growing]);
+    expect(transitions(cs, 'abrupt_leak', 'raise')).toEqual([]);
+    const raised = transitions(cs, 'leak_trend', 'raise');
+    expect(raised).toHaveLength(1);
+    const start = raised[0].evidence!.estimatedStartTs as number;
+    expect(Math.abs(start - from)).toBeLessThanOrEqual(10 * DAY);
+    expect(raised[0].ts - from).toBeLessThanOrEqual(21 * DAY);
+    expect(raised[0].ts).toBeGreaterThan(from);
+    const cleared = transitions(cs, 'leak_trend', 'clear');
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0].evidence!.repairedTs).toBe(START + 91 * DAY); // the first day whole after the repair
+    expect(cleared[0].evidence!.leakM3h as number).toBeGreaterThan(4);
+  });
+});
