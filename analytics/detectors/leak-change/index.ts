@@ -222,7 +222,7 @@ export class LeakChangeDetector implements Detector {
 
   onReadings(batch: readonly Point[]): Condition[] {
     for (const r of batch) {
-      if (!this.inflow.isFlowSensor(r.sensor)) continue;
+      if (!this.inflow.isBalanceSensor(r.sensor)) continue;
       this.net.length = 0;
       this.inflow.add(r, this.net);
       this.take(this.net);
