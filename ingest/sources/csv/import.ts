@@ -102,7 +102,15 @@ class LineNumberedParser extends Parser {
     return super.push(record === null ? null : { cells: record as string[], line: this.info.lines } satisfies LineRecord, encoding);
   }
 
+  private lastErrorLine = -1;
+
+  /**
+   * One error per line: past max_record_size, csv-parse reports the same record again for every
+   * chunk it reads (an unclosed quote before 8 MiB of text made 114 dead letters of line 2).
+   */
   private pushError(line: number, message: string): void {
+    if (line === this.lastErrorLine) return;
+    this.lastErrorLine = line;
     super.push({ line, error: message } satisfies LineRecord);
   }
 }
