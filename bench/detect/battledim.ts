@@ -102,9 +102,10 @@ export async function runBattledim(opts: { log?: (line: string) => void } = {}):
     const code = await analyzeCommand(['--config', config, '--from', FROM, '--to', TO, '--json', '--chunk', '168', '--truth', files.leaks],
       { stdout: (l) => out.push(l), stderr: (l) => errs.push(l) });
     if (code !== 0) throw new Error(`aquawatch analyze exited with ${code}: ${errs.slice(-3).join(' | ')}`);
-    const analysed = JSON.parse(out.pop()!) as { readings: number; detectorErrors: number; byType: Record<string, number>; score: ScoreReport };
+    const analysed = JSON.parse(out.pop()!) as { readings: number; detectorErrors: number; byType: Record<string, number>; score: ScoreReport; transferWarnings: string[] };
     const seconds = (performance.now() - t0) / 1000;
     log(`battledim: analysed ${analysed.readings} readings in ${seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(analysed.byType)}`);
+    log(`battledim: balance check: ${analysed.transferWarnings.length ? analysed.transferWarnings.join('; ') : 'no transfer missing from the balance (the pump\'s cycles cancel with T1\'s storage)'}`);
     return { imported, replay: { readings: analysed.readings, seconds, detectorErrors: analysed.detectorErrors, byType: analysed.byType }, score: analysed.score };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,9 @@
  * them. Running it again over the same period replaces that period's alarms. Analytics is built as
  * live builds it (analytics/compose.ts): the live planned-outage register (only read) classes
  * outages planned or unplanned and suppresses their pressure alarms. With `--truth FILE` the alarms
- * are scored against the utility's own event log (analytics/scoring).
+ * are scored against the utility's own event log (analytics/scoring). After the replay it warns of a
+ * transfer missing from a DMA's balance (analytics/balance-check.ts: net demand stepping with a
+ * pump's or valve's state).
  *
  * Exit codes: 0 done, 1 the replay failed, 2 usage or configuration error.
  */
@@ -24,12 +26,14 @@ import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { describeScore, scoreAlarms, type ScoreReport, type TruthEvent } from '../../analytics/scoring/score.ts';
 import { loadTruth, TruthFileError } from '../../analytics/scoring/truth.ts';
+import { checkTransfers } from '../../analytics/balance-check.ts';
 
 const USAGE = `usage: aquawatch analyze --from TIME --to TIME [options]
 
 Runs the detectors over the stored history between two times and records the alarms they would
 have raised, in an analysis database (not the live alarms). Export them with 'aquawatch alarms'.
-TIME is ISO 8601; without an offset it is read in the site's time zone.
+TIME is ISO 8601; without an offset it is read in the site's time zone. Warns when a DMA's net
+demand steps with a pump's or valve's state (a transfer missing from its water balance).
 
 options:
   -c, --config FILE   configuration (default: $AQUAWATCH_CONFIG, else the built-in defaults)
@@ -114,6 +118,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       onProgress: ({ eventTime, readings }) => err(`analyze: ${new Date(eventTime).toISOString()} ${readings} readings`),
     });
     const found = alarmStore.listAlarms({ from: from as number, to: to as number });
+    const transferWarnings = await checkTransfers(store, topology, from as number, to as number);
     const byType: Record<string, number> = {};
     for (const a of found) byType[a.type] = (byType[a.type] ?? 0) + 1;
     const score: ScoreReport | undefined = truth
@@ -124,6 +129,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       detectors: detectors.map((d) => d.name), readings: summary.readings, readingsPerS: summary.readingsPerS,
       alarms: found.length, byType, replacedAlarms: analytics.replacedAlarms, derivedWritten: summary.derivedWritten,
       late: summary.worker.late, detectorErrors: summary.worker.detectorErrors,
+      transferWarnings: transferWarnings.map((w) => w.message),
       ...(score ? { score } : {}),
     };
     if (values.json) out(JSON.stringify(result));
@@ -131,6 +137,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       out(`analysed ${result.readings} readings from ${result.from} to ${result.to} (${result.readingsPerS}/s) with ${result.detectors.join(', ') || 'no detectors'}`);
       out(`${found.length} alarm(s)${found.length ? `: ${Object.entries(byType).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}; recorded in ${outPath}`);
       if (result.detectorErrors) out(`warning: ${result.detectorErrors} detector error(s), see the log`);
+      for (const w of transferWarnings) out(`warning: ${w.message}`);
       if (score) for (const line of describeScore(score)) out(line);
       out(`export: aquawatch alarms --from ${values.from as string} --to ${values.to as string} --format csv`);
     }
