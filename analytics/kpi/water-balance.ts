@@ -1,10 +1,11 @@
 /**
  * Water balance per DMA for a period (IWA, simplified to what the platform measures):
  * - system input volume: the DMA's net inflow (Σ inlets − Σ outlets, m³/h) integrated over the period,
- *   from windowed means in the store. A window counts when every flow sensor of the area has at least
- *   half its expected samples in it; the volume over the counted windows is `measured`, the share of
- *   the period they cover is `coverage`, and measured ÷ coverage (gaps filled at the covered mean) is
- *   the input the balance uses;
+ *   from windowed means in the store, less the water its tanks stored over the period (topology
+ *   dmas[].tanks: volume from the level in the period's last window minus its first). A window counts
+ *   when every flow sensor of the area has at least half its expected samples in it; the volume over
+ *   the counted windows is `measured`, the share of the period they cover is `coverage`, and
+ *   measured ÷ coverage (gaps filled at the covered mean) is the input the balance uses;
  * - billed metered consumption: Σ over the DMA's customer meters of (register at the period's end −
  *   register at its start), each register interpolated linearly between the PDA readings (cumulative
  *   m³) either side of the boundary. Readings of quality other than good (a rollback the PDA source
@@ -13,6 +14,7 @@
  *   漏损率 = (供水总量 − 注册用户用水量) ÷ 供水总量 × 100 %, graded ≤ 10 % (grade 1), ≤ 12 % (grade 2).
  */
 import type { Topology } from '../../core/topology/topology.ts';
+import { tankVolume } from '../tank-volume.ts';
 import type { SeriesValue, TimeSeriesStore } from '../../core/tsdb/types.ts';
 import {
   LEAKAGE_GRADE_1_MAX_PCT, LEAKAGE_GRADE_2_MAX_PCT, LEAKAGE_NATIONAL_AIM_PCT,
@@ -86,6 +88,24 @@ export async function integrateFlow(store: TimeSeriesStore, terms: readonly Flow
   return { measuredM3: measured, coverage, estimatedM3: covered > 0 ? measured / coverage : null };
 }
 
+/**
+ * The water a DMA's tanks stored over [from, to), m³ (negative: they gave water), from the mean level
+ * in the period's first and last window; undefined, with the tank named, when a level is missing.
+ */
+export async function storageChange(store: TimeSeriesStore, topology: Topology, dma: string, o: WaterBalanceOptions): Promise<{ m3: number } | { missing: string }> {
+  const windowMs = o.windowMs ?? 15 * 60_000;
+  let m3 = 0;
+  for (const t of topology.dmas.get(dma)?.tanks ?? []) {
+    const levelAt = async (from: number, to: number) => (await store.query({ measurement: 'level', sensors: [t.level], from, to, windowMs: to - from, aggregate: 'mean' })).get(t.level)?.[0]?.value;
+    const first = await levelAt(o.from, Math.min(o.to, o.from + windowMs));
+    const last = await levelAt(Math.max(o.from, o.to - windowMs), o.to);
+    if (first === undefined || last === undefined || !Number.isFinite(first) || !Number.isFinite(last)) return { missing: t.level };
+    const volume = tankVolume(t);
+    m3 += volume(last) - volume(first);
+  }
+  return { m3 };
+}
+
 /** A meter's register at `boundary`, interpolated from the good readings either side. */
 export type RegisterAt = { value: number } | { problem: string };
 
@@ -148,8 +168,16 @@ export async function waterBalance(store: TimeSeriesStore, topology: Topology, o
   for (const d of topology.dmas.values()) {
     const terms = netInflowTerms(topology, d.id);
     const notes: string[] = [];
-    const input = await integrateFlow(store, terms, o);
+    let input = await integrateFlow(store, terms, o);
     if (!terms.length) notes.push('no metered inlet: input volume unknown');
+    else if (d.tanks?.length) {
+      const stored = await storageChange(store, topology, d.id, o);
+      if ('missing' in stored) notes.push(`tank level ${stored.missing} missing at the period's start or end: the water its tanks stored is not taken off the input`);
+      else {
+        input = { ...input, measuredM3: input.measuredM3 - stored.m3, estimatedM3: input.estimatedM3 === null ? null : input.estimatedM3 - stored.m3 };
+        notes.push(`input net of ${stored.m3.toFixed(1)} m³ stored in the area's tanks`);
+      }
+    }
     else if (input.coverage < 1) notes.push(`inflow data cover ${(input.coverage * 100).toFixed(1)} % of the period; gaps filled at the covered mean`);
     const meters = metersByDma.get(d.id) ?? [];
     let billed = 0;
