@@ -253,7 +253,8 @@ export class IncidentBook {
       for (const f of ['cause', 'customersAffected', 'affectedPart', 'expectedRestoration', 'actualRestoration', 'end', 'notes'] as const) {
         if (JSON.stringify(before[f]) !== JSON.stringify(after[f])) changes[f] = [before[f] ?? null, after[f] ?? null];
       }
-      this.log(id, at, by, 'edit', changes);
+      // a request that changed nothing in force (a correction equal to the detected value) leaves no history
+      if (Object.keys(changes).length) this.log(id, at, by, 'edit', changes);
     })();
     return this.get(id)!;
   }

@@ -73,7 +73,11 @@ export type IncidentsMatchServer = [
   Expect<Equal<AuditEntry, ServerAuditEntry>>,
 ];
 
-const nullable = <T extends z.ZodType>(s: T) => s.nullable().optional();
+/**
+ * `null` or the value, null first: fastify's ajv coerces types, and with the value first it would
+ * turn a null into 0 (a time at 1970) before trying the null branch.
+ */
+const nullable = <T extends z.ZodType>(s: T) => z.union([z.null(), s]).optional();
 
 export const incidentPatch = z.strictObject({
   /** `null` takes a correction back (the detected value again). */

@@ -29,6 +29,10 @@ describe('incidents over the API', () => {
     expect(part.statusCode).toBe(200);
     // the area has one meter in the topology: all of its 800 customers
     expect(part.json().incident).toMatchObject({ cause: 'unknown', customersAffected: 800, affectedPart: { meters: ['M-2002'] } });
+    // null takes a correction back (not a time of 0)
+    const cleared = await service.send('PATCH', `/api/v1/incidents/${encodeURIComponent(id)}`, { actualRestoration: null, expectedRestoration: null });
+    expect(cleared.statusCode).toBe(200);
+    expect(cleared.json().incident.end).toBe(T0 + 2 * H);
     const wrong = await service.send('PATCH', `/api/v1/incidents/${encodeURIComponent(id)}`, { affected: { meters: ['M-1001'] } });
     expect(wrong.json().error).toMatchObject({ code: 'validation', message: 'affected.meters[0]: meter M-1001 is not in this area' });
 
@@ -60,7 +64,7 @@ describe('incidents over the API', () => {
     const entries = (await admin.get('/api/v1/audit')).json() as { username: string; action: string; target?: string; details: Record<string, unknown> }[];
     // refused requests changed nothing: not logged
     expect(entries.map((e) => `${e.username} ${e.action}`)).toEqual([
-      'dispatcher workOrders.create', 'service incidents.create', 'service incidents.update', 'dispatcher incidents.update',
+      'dispatcher workOrders.create', 'service incidents.create', 'service incidents.update', 'service incidents.update', 'dispatcher incidents.update',
     ]);
     expect(entries.at(-1)).toMatchObject({ target: `south:${T0}`, details: { changes: { cause: ['unknown', 'power_failure'] } } });
     await admin.send('POST', '/api/v1/users', { username: 'clerk', role: 'viewer', password: 'a-long-password-1' });

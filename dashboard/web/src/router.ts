@@ -3,13 +3,14 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Permission } from '../../contract/index.ts';
 import type { MessageKey } from './i18n.ts';
 
-export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'reports' | 'sensors' | 'admin';
+export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'incidents' | 'reports' | 'sensors' | 'admin';
 export interface RouteInfo { id: Route; label: MessageKey; needs?: Permission }
 export const ROUTES: RouteInfo[] = [
   { id: 'control', label: 'nav.control' },
   { id: 'alarms', label: 'nav.alarms' },
   { id: 'maintenance', label: 'nav.maintenance' },
   { id: 'customers', label: 'nav.customers' },
+  { id: 'incidents', label: 'nav.incidents' },
   { id: 'reports', label: 'nav.reports' },
   { id: 'sensors', label: 'nav.sensors' },
   { id: 'admin', label: 'nav.admin', needs: 'users.manage' },

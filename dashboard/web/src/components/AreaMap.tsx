@@ -16,7 +16,7 @@ const NO_DMA_COLOR = '#6e7681';
 export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined; selectedDma?: string; onSelectDma: (dma?: string) => void }) {
   const { map, states } = props;
   const stateOf = useMemo(() => new Map((states ?? []).map((s) => [s.dma, s])), [states]);
-  const grid = useRef({ left: 10, top: 10, width: 100, height: 100 });
+  const grid = useRef({ left: 0, top: 0, width: 0, height: 0 });
 
   const option = useMemo<EChartsOption>(() => {
     const b = map.bounds;
@@ -25,7 +25,9 @@ export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined
     return {
       animation: false,
       backgroundColor: 'transparent',
-      grid: { ...grid.current },
+      // no grid here: fit() owns it. A grid copied from the ref at render time reached the chart after
+      // fit() had set the real one (the option is applied in a later effect), drew the map in a
+      // 100-pixel corner, and fit() then saw nothing to change (issue #14.7)
       xAxis: { type: 'value', min: b.minX, max: b.maxX, show: false },
       yAxis: { type: 'value', min: b.minY, max: b.maxY, show: false },
       tooltip: { trigger: 'item', confine: true, formatter: (p: unknown) => tooltip(p as TooltipParams, map, stateOf) },

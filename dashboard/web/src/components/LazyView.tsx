@@ -9,6 +9,7 @@ const loaders: Record<Exclude<Route, 'control'>, () => Promise<ComponentType>> =
   alarms: () => import('../views/Alarms.tsx').then((m) => m.AlarmsView),
   maintenance: () => import('../views/Maintenance.tsx').then((m) => m.MaintenanceView),
   customers: () => import('../views/CustomerService.tsx').then((m) => m.CustomerServiceView),
+  incidents: () => import('../views/Incidents.tsx').then((m) => m.IncidentsView),
   reports: () => import('../views/Reports.tsx').then((m) => m.ReportsView),
   sensors: () => import('../views/Sensors.tsx').then((m) => m.SensorsView),
   admin: () => import('../views/Admin.tsx').then((m) => m.AdminView),

@@ -1,16 +1,17 @@
-/** Administration (admin only): users and PDA device tokens (a new token's secret is shown once). */
+/** Administration (admin only): users, PDA device tokens (a new token's secret is shown once), the audit log. */
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { t, tCode } from '../i18n.ts';
 import { fmtShort } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { useCan } from '../session.ts';
+import { AuditLogSection } from './AuditLog.tsx';
 import type { DeviceToken, DeviceTokenCreated, Role, UserRow } from '../../../contract/index.ts';
 
 const ROLES: Role[] = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'];
 
 export function AdminView() {
-  return <div class="admin-view">{useCan('users.manage') && <Users />}{useCan('tokens.manage') && <DeviceTokens />}</div>;
+  return <div class="admin-view">{useCan('users.manage') && <Users />}{useCan('tokens.manage') && <DeviceTokens />}{useCan('audit.read') && <AuditLogSection />}</div>;
 }
 
 function Users() {

@@ -8,7 +8,8 @@ import { alarmTextOf, t, tCode } from '../i18n.ts';
 import { fmtDateTime, fmtShort } from '../format.ts';
 import { useApi, isOpenAlarm } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
-import { useCan } from '../session.ts';
+import { useCan, useSession } from '../session.ts';
+import { inQueues, queuesOf } from '../alarm-queue.ts';
 import { ActionForm } from '../components/ActionForm.tsx';
 import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord } from '../../../contract/index.ts';
 
@@ -36,8 +37,11 @@ export function AlarmsView() {
   const [pending, setPending] = useState<Pending>(null);
   const canAck = useCan('alarms.ack');
   const canShelve = useCan('alarms.shelve');
+  const myQueues = queuesOf(useSession().user.role);
+  const [allQueues, setAllQueues] = useState(false);
+  const inMyQueue = inQueues(allQueues ? undefined : myQueues);
 
-  const all = list.data ?? [];
+  const all = (list.data ?? []).filter(inMyQueue);
   const types = [...new Set(all.map((a) => a.type))].sort();
   const dmas = [...new Set(all.map((a) => a.dma).filter((d): d is string => !!d))].sort();
   const rows = all
@@ -68,6 +72,9 @@ export function AlarmsView() {
           <option value="">{t('alarms.anyArea')}</option>
           {dmas.map((x) => <option key={x} value={x}>{x}</option>)}
         </select>
+        {myQueues && (
+          <label><input type="checkbox" checked={allQueues} data-action="all-queues" onChange={(e) => setAllQueues((e.target as HTMLInputElement).checked)} /> {t('alarms.allQueues')}</label>
+        )}
         <input type="search" placeholder={t('alarms.search')} value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
         <label>{t('alarms.sortBy')}{' '}
           <select value={sort} onChange={(e) => setSort((e.target as HTMLSelectElement).value as SortKey)}>

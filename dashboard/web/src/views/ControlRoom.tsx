@@ -8,6 +8,8 @@ import { useDmaStates, useKpiSummary, useNetworkMap, useOpenAlarms } from '../ho
 import { useLiveEvent, useRooms } from '../live.ts';
 import { recordValues } from '../liveValues.ts';
 import { beep } from '../sound.ts';
+import { useSession } from '../session.ts';
+import { inQueues, queuesOf } from '../alarm-queue.ts';
 import { AlarmBanner } from '../components/AlarmBanner.tsx';
 import { KpiTiles } from '../components/KpiTiles.tsx';
 import { AreaMap } from '../components/AreaMap.tsx';
@@ -23,8 +25,9 @@ export function ControlRoom({ wall }: { wall: boolean }) {
   const states = useDmaStates();
   const kpis = useKpiSummary();
   const alarms = useOpenAlarms((kind, a) => {
-    if (kind === 'raise' && !a.shelved && !a.suppressed && (a.priority === 'critical' || a.priority === 'high')) beep(a.priority);
+    if (kind === 'raise' && inMyQueue(a) && !a.shelved && !a.suppressed && (a.priority === 'critical' || a.priority === 'high')) beep(a.priority);
   });
+  const inMyQueue = inQueues(queuesOf(useSession().user.role));
   const [dma, setDma] = useState<string | undefined>(undefined);
   const [range, setRange] = useState<HistoryRange>({ kind: '1h' });
   const [qualityKind, setQualityKind] = useState('chlorine');
@@ -53,7 +56,7 @@ export function ControlRoom({ wall }: { wall: boolean }) {
 
   return (
     <div class={`control-room ${wall ? 'wall' : ''}`} data-ready={ready ? 'yes' : 'no'}>
-      <AlarmBanner alarms={alarms.data} />
+      <AlarmBanner alarms={alarms.data?.filter(inMyQueue)} />
       <KpiTiles kpis={kpis} />
       <div class="control-grid">
         {map && states ? <AreaMap map={map} states={states} selectedDma={dma} onSelectDma={setDma} /> : <section class="card map-card"><p class="muted">{t('app.loading')}</p></section>}

@@ -11,9 +11,9 @@ import { useApi, useNetworkMap } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
 import { STATE_COLORS } from '../charts.ts';
+import { CAUSES } from '../causes.ts';
 import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../../../contract/index.ts';
 
-const CAUSES = ['maintenance', 'retrofit', 'repair', 'burst', 'pump_trip', 'power_failure', 'raw_water_shortage', 'water_quality', 'third_party_damage', 'other', 'unknown'];
 const NOTICE_MS = 24 * 3_600_000;
 
 export function CustomerServiceView() {

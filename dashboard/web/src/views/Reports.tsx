@@ -32,6 +32,7 @@ export function ReportsView() {
     <div class="reports-view">
       <div class="toolbar no-print">
         <button type="button" class={period.from === undefined ? 'active small' : 'ghost small'} onClick={() => setPeriod({})}>{t('reports.thisQuarter')}</button>
+        <button type="button" class="ghost small" data-action="last-week" onClick={() => { const now = Date.now(); setPeriod({ from: now - 7 * 86_400_000, to: now }); }}>{t('reports.lastWeek')}</button>
         <label>{t('history.from')}<input type="datetime-local" value={from || (rep ? toLocalInput(rep.period.from) : '')} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} /></label>
         <label>{t('history.to')}<input type="datetime-local" value={to || (rep ? toLocalInput(rep.period.to) : '')} onInput={(e) => setTo((e.target as HTMLInputElement).value)} /></label>
         <button type="button" class="small" onClick={apply} disabled={!from || !to}>{t('history.apply')}</button>
@@ -50,15 +51,14 @@ export function ReportsView() {
           <h2>{site.name} · {t('reports.title')} · {rep.period.label}</h2>
           <p class="muted">{fmtDate(rep.period.from)} – {fmtDate(rep.period.to)} · {t('reports.asOf')} {fmtDate(rep.asOf)} · {rep.period.timezone}</p>
           <section class="kpi-grid">
-            <Figure label={t('reports.saidi')} value={fmtNum(rep.outages.saidiMinutes, 1)} unit={t('reports.minPerCustomer')} />
+            <Figure label={t('reports.saidi')} value={fmtNum(rep.outages.saidiMinutes, 1)} unit={t('reports.minPerCustomer')} testId="saidi" />
             <Figure label={t('reports.saifi')} value={fmtNum(rep.outages.saifi, 3)} />
             <Figure label={t('reports.unplanned')} value={fmtNum(rep.outages.unplanned.count, 0)} />
             <Figure label={t('reports.planned')} value={fmtNum(rep.outages.planned.count, 0)} />
             <Figure label={t('reports.customerMinutes')} value={fmtNum(rep.outages.customerMinutesLost, 0)} />
             <Figure label={t('reports.pressureCompliance')} value={rep.pressure.share == null ? '—' : fmtNum(rep.pressure.share * 100, 1)} unit="%"
               note={rep.pressure.meetsNorm == null ? '' : rep.pressure.meetsNorm ? t('reports.meetsNorm') : t('reports.belowNorm')} />
-            <Figure label={t('reports.leakageTotal')} value={fmtNum(rep.waterBalance.total.leakageRatePct, 1)} unit="%" />
-            <Figure label={t('reports.nrw')} value={fmtNum(rep.waterBalance.total.nonRevenueM3, 0)} unit="m³" />
+            <VolumeFigures rep={rep} />
           </section>
           <div class="report-charts">
             <LeakageChart rep={rep} />
@@ -71,8 +71,9 @@ export function ReportsView() {
               {rep.waterBalance.dmas.map((d) => {
                 const area = rep.outages.byArea.find((a) => a.dma === d.dma);
                 return (
-                  <tr key={d.dma}><td>{d.dma}</td><td class="num">{fmtNum(d.customers, 0)}</td><td class="num">{fmtNum(d.systemInputM3, 0)}</td>
-                    <td class="num">{fmtNum(d.billedM3, 0)}</td><td class="num">{fmtNum(d.leakageRatePct, 1)}</td><td>{d.grade ?? '—'}</td>
+                  <tr key={d.dma} data-dma={d.dma}><td>{d.dma}</td><td class="num">{fmtNum(d.customers, 0)}</td>
+                    <td class="num">{d.systemInputM3 !== null ? fmtNum(d.systemInputM3, 0) : <>{fmtNum(d.input.measuredM3, 0)} <small class="muted">{t('reports.measuredShare', { pct: fmtNum(d.input.coverage * 100, 1) })}</small></>}</td>
+                    <td class="num">{fmtNum(d.billedM3, 0)} <small class="muted">{t('reports.metersUsed', { used: d.metersUsed, all: d.meters })}</small></td><td class="num">{fmtNum(d.leakageRatePct, 1)}</td><td>{d.grade ?? '—'}</td>
                     <td class="num">{fmtNum(area?.outageMinutesCounted, 0)}</td></tr>
                 );
               })}
@@ -85,8 +86,31 @@ export function ReportsView() {
   );
 }
 
-function Figure(props: { label: string; value: string; unit?: string; note?: string }) {
-  return <div class="tile"><span class="tile-label">{props.label}</span><span class="tile-value">{props.value}{props.unit && <small> {props.unit}</small>}</span>{props.note && <small>{props.note}</small>}</div>;
+/**
+ * Supplied and billed volume and the leakage rate. Over a period the data only partly cover (a
+ * week of demo data in a quarter), the volumes measured are shown with their coverage, and the
+ * leakage rate says why it is not given, instead of three dashes (issue #14.7).
+ */
+function VolumeFigures({ rep }: { rep: KpiReport }) {
+  const { total, dmas } = rep.waterBalance;
+  const measured = dmas.reduce((s, d) => s + d.input.measuredM3, 0);
+  const estimated = dmas.reduce((s, d) => s + (d.input.estimatedM3 ?? 0), 0);
+  const coverage = estimated > 0 ? measured / estimated : 0;
+  const billed = dmas.reduce((s, d) => s + d.billedM3, 0);
+  const metersUsed = dmas.reduce((s, d) => s + d.metersUsed, 0);
+  const meters = dmas.reduce((s, d) => s + d.meters, 0);
+  return <>
+    <Figure label={t('reports.supplied')} value={fmtNum(total.systemInputM3 ?? measured, 0)} unit="m³" testId="supplied"
+      note={total.systemInputM3 !== null && total.complete ? '' : t('reports.coverage', { pct: fmtNum(coverage * 100, 1) })} />
+    <Figure label={t('reports.billedVolume')} value={fmtNum(billed, 0)} unit="m³" testId="billed" note={t('reports.metersUsed', { used: metersUsed, all: meters })} />
+    <Figure label={t('reports.leakageTotal')} value={fmtNum(total.leakageRatePct, 1)} unit="%" testId="leakage"
+      note={total.leakageRatePct === null ? t('reports.leakageNeeds', { pct: fmtNum(coverage * 100, 1) }) : ''} />
+    <Figure label={t('reports.nrw')} value={fmtNum(total.nonRevenueM3, 0)} unit="m³" />
+  </>;
+}
+
+function Figure(props: { label: string; value: string; unit?: string; note?: string; testId?: string }) {
+  return <div class="tile" data-testid={props.testId}><span class="tile-label">{props.label}</span><span class="tile-value">{props.value}{props.unit && <small> {props.unit}</small>}</span>{props.note && <small>{props.note}</small>}</div>;
 }
 
 const axisStyle = { axisLabel: { color: '#8b949e' }, axisLine: { lineStyle: { color: '#30363d' } }, splitLine: { lineStyle: { color: '#21262d' } } };

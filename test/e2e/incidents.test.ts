@@ -1,0 +1,127 @@
+/**
+ * Incidents, the audit log and the control room's first look in chromium, against a dashboard
+ * started in-process on a small store (test/support/dashboard.ts: real fastify, SQLite, the live
+ * analytics' alarm manager and outage register), not the whole platform: npm test is at its time
+ * limit. As a new user would at 1600×1000: the dispatcher's map fills its panel and the meter
+ * anomalies stay out of the dispatcher's banner; customer service corrects a detected outage's cause
+ * to municipal power failure (the average outage time per customer drops to 0), records the part of
+ * the area affected (the customer count follows) and enters an outage phoned in; the admin finds
+ * every change in the audit log.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureWebBuilt } from '../../dashboard/web/build.ts';
+import { password, startHarness, T0, TOPOLOGY, type Harness } from '../support/dashboard.ts';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const H = 3_600_000;
+/** North with four meters, so that one picked is a quarter of its 1200 customers. */
+const NORTH_METERS = ['M-1001', 'M-1002', 'M-1003', 'M-1004'];
+
+let h: Harness;
+let browser: Browser;
+let base = '';
+
+beforeAll(async () => {
+  const { dist } = await ensureWebBuilt({ log: () => {} });
+  h = await startHarness({
+    webDist: dist,
+    config: { topology: { ...TOPOLOGY, meters: [...NORTH_METERS.map((id, i) => ({ id, customer: `ACC-90${i}`, dma: 'north', address: `北街 ${i + 1} 号` })), TOPOLOGY.meters[1]] } },
+  });
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = h.app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  h.register.recordIncident({ id: `north:${T0}`, dma: 'north', start: T0, end: T0 + 2 * H, customersAffected: 1200, planned: false, cause: 'unknown' });
+  h.alarms.onCondition({ id: 'meter_backwards:M-1002', type: 'meter_backwards', state: 'raise', ts: T0, priority: 'low', dma: 'north', message: 'meter M-1002 went backwards' });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+async function signIn(user: string): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN', timezoneId: 'UTC' });
+  const page = await ctx.newPage();
+  await page.goto(`${base}/`);
+  await page.fill('input[name="username"]', user);
+  await page.fill('input[name="password"]', password(user));
+  await page.click('form.signin button[type="submit"]');
+  await page.waitForSelector('.control-room[data-ready="yes"]', { timeout: 30_000 });
+  return page;
+}
+
+const eventually = <T,>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
+const open = async (page: Page, view: string) => {
+  await page.click(`nav a[data-route="${view}"]`);
+  await page.waitForSelector(`.shell[data-view="${view}"]`);
+};
+
+describe('incidents in chromium', () => {
+  it('draws the dispatcher\'s map over its whole panel on first load, and keeps meter anomalies out of the dispatcher\'s banner', async () => {
+    const page = await signIn('dispatcher');
+    // the box, the canvas, and the extent of what is drawn on it (pixels not transparent)
+    const box = async () => page.$eval('.area-map', (el) => {
+      const canvas = el.querySelector('canvas')!;
+      const rect = canvas.getBoundingClientRect();
+      const { data, width, height } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let minX = width, minY = height, maxX = -1, maxY = -1;
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+        if (data[(y * width + x) * 4 + 3] === 0) continue;
+        if (x < minX) minX = x; if (x > maxX) maxX = x; if (y < minY) minY = y; if (y > maxY) maxY = y;
+      }
+      const ratio = canvas.width / rect.width;
+      return { w: el.clientWidth, h: el.clientHeight, cw: Math.round(rect.width), ch: Math.round(rect.height), drawnW: (maxX - minX) / ratio, drawnH: (maxY - minY) / ratio };
+    });
+    // the canvas fills the box, and the network drawn on it spans most of it (it was drawn in a
+    // corner of about 200×90 pixels on first load, issue #14.7)
+    await eventually(async () => { const b = await box(); return b.cw === b.w && b.ch === b.h && b.w > 600 && b.h >= 500; }).toBe(true);
+    await eventually(async () => { const b = await box(); return b.drawnW >= 0.5 * b.w && b.drawnH >= 0.5 * b.h; }).toBe(true);
+    await eventually(() => page.textContent('[data-testid="alarm-banner"]')).not.toContain('M-1002');
+    await open(page, 'alarms');
+    await page.check('[data-action="all-queues"]');
+    await eventually(() => page.locator('tr', { hasText: 'M-1002' }).count()).toBeGreaterThan(0);
+    await page.context().close();
+  }, 60_000);
+
+  it('customer service corrects the cause (average outage time per customer follows), records a partial area and enters a phoned-in outage', async () => {
+    const page = await signIn('service');
+    await open(page, 'reports');
+    const saidi = () => page.textContent('[data-testid="saidi"] .tile-value');
+    await eventually(saidi).toContain(String((1200 * 120) / 2000)); // 72 min: 1200 customers × 2 h ÷ 2000 served
+
+    await open(page, 'incidents');
+    await page.click(`tr[data-incident="north:${T0}"]`);
+    const panel = page.locator('[data-testid="incident-panel"]');
+    await panel.locator('select[name="cause"]').selectOption('power_failure');
+    await panel.locator('input[name="part"][value="meters"]').check();
+    await panel.locator('[data-testid="meter-picks"] input[value="M-1003"]').check();
+    await panel.locator('[data-action="save-incident"]').click();
+    await eventually(() => panel.getAttribute('data-customers')).toBe('300');
+    await eventually(() => panel.getAttribute('data-cause')).toBe('power_failure');
+    await eventually(() => page.locator('[data-testid="incident-history"] li').count()).toBe(1);
+
+    await open(page, 'reports');
+    await eventually(saidi).toMatch(/^0\s/);
+
+    await open(page, 'incidents');
+    await page.click('[data-action="new-incident"]');
+    const form = page.locator('[data-testid="manual-incident-form"]');
+    await form.locator('select[name="dma"]').selectOption('south');
+    await form.locator('select[name="cause"]').selectOption('third_party_damage');
+    await form.locator('textarea[name="notes"]').fill('12345 来电：南湖路停水');
+    await form.locator('[data-action="save-manual"]').click();
+    await eventually(() => page.locator('tr[data-dma="south"][data-cause="third_party_damage"]').getAttribute('data-customers')).toBe('800');
+    await page.context().close();
+  }, 60_000);
+
+  it('shows the admin every change in the audit log', async () => {
+    const page = await signIn('admin');
+    await open(page, 'admin');
+    const log = page.locator('[data-testid="audit-log"]');
+    await eventually(() => log.locator('tr[data-action="incidents.update"]').count()).toBe(1);
+    await eventually(() => log.locator('tr[data-action="incidents.create"]').count()).toBe(1);
+    await page.context().close();
+  }, 60_000);
+});
