@@ -94,7 +94,7 @@ describe('JSON payloads', () => {
     expect(d.decode({ topic: 'x', payload: buf('{"value":"0.5"}'), topicSensor: 'cl-1' }).readings[0]).toEqual({ sensor: 'cl-1', ts: NOW, value: 0.5, quality: 'good' });
   });
 
-  it('takes the sensor from sensorPath when the topic names none, and reads an array as several readings', () => {
+  it('takes the sensor from sensorPath when the topic names none (not one bound to another address), and reads an array as several readings', () => {
     const d = decoder({ pattern: 'batch', sensorPath: 'id', timePath: 't' });
     const r = d.decode({ topic: 'batch', payload: buf(JSON.stringify([
       { id: 'cl-1', value: 0.4, t: NOW - 2000 },
@@ -105,9 +105,10 @@ describe('JSON payloads', () => {
     ])) });
     expect(r.readings).toEqual([
       { sensor: 'cl-1', ts: NOW - 2000, value: 0.4, quality: 'good' },
-      { sensor: 'p-1', ts: NOW - 1000, value: 0.3, quality: 'good' },
     ]);
     expect(r.problems).toEqual([
+      // p-1 has its own topic: a device publishing on batch must not write it (review L4)
+      { origin: 'batch[1]', reason: 'sensor: "p-1" (from id) is read from topic loggers/p1/pressure, not named in payloads on this topic' },
       { origin: 'batch[2]', reason: 'sensor: unknown sensor "nobody" (from id)' },
       { origin: 'batch[3]', reason: 'value: value is missing' },
       { origin: 'batch[4]', reason: 'value: value is not a number: "n/a"' },

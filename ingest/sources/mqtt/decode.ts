@@ -116,8 +116,17 @@ export class PayloadDecoder {
       out.problems.push({ origin, reason: `sensor: no sensor for this message: the pattern has no {sensor} level and no sensor has this source.topic${inPayload}` });
       return undefined;
     }
-    if (!this.topology.sensors.has(id)) {
+    const sensor = this.topology.sensors.get(id);
+    if (!sensor) {
       out.problems.push({ origin, reason: `sensor: unknown sensor ${describe(id)} (from ${from})` });
+      return undefined;
+    }
+    // A payload may name only sensors not bound elsewhere (review L4): a sensor with a source
+    // address is written from that address alone, so broker ACLs on its topic hold.
+    const bound = sensor.source;
+    if (from !== 'topic' && bound && !(bound.type === 'mqtt' && (bound as { topic?: string }).topic === originTopic(origin))) {
+      const where = bound.type === 'mqtt' ? `topic ${(bound as { topic?: string }).topic}` : `its ${bound.type} source address`;
+      out.problems.push({ origin, reason: `sensor: ${describe(id)} (from ${from}) is read from ${where}, not named in payloads on this topic` });
       return undefined;
     }
     return id;
@@ -201,4 +210,9 @@ export class PayloadDecoder {
     if (!Number.isFinite(n)) return `is not epoch ${format === 's' ? 'seconds' : 'milliseconds'}: ${describe(t)}`;
     return format === 's' ? Math.round(n * 1000) : n;
   }
+}
+
+/** The topic of an origin (`topic` or `topic[i]` for an array element). */
+function originTopic(origin: string): string {
+  return origin.replace(/\[\d+\]$/, '');
 }

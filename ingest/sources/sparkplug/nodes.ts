@@ -25,6 +25,14 @@ export interface NodeState {
 }
 
 const nodeKey = (group: string, node: string) => `${group}/${node}`;
+
+/**
+ * The fallback id `<group>.<node>[.<device>].<metric>` is read only for names without dots (review
+ * L4): otherwise node `a` with metric `b.c` and node `a.b` with metric `c` would name the same
+ * sensor, and one node's credentials would write another's. A node or device with a dot in its
+ * name is read through source addresses only.
+ */
+const dotFree = (...names: string[]) => names.every((n) => !n.includes('.'));
 const deviceKey = (group: string, node: string, device: string) => `${group}/${node}/${device}`;
 
 export class SparkplugNodes {
@@ -51,11 +59,11 @@ export class SparkplugNodes {
 
   /** A node some sensor is read from (by its source address or by the fallback id). */
   knowsNode(group: string, node: string): boolean {
-    return this.addressed.has(nodeKey(group, node)) || this.idPrefixes.has(`${group}.${node}`);
+    return this.addressed.has(nodeKey(group, node)) || (dotFree(group, node) && this.idPrefixes.has(`${group}.${node}`));
   }
 
   knowsDevice(group: string, node: string, device: string): boolean {
-    return this.knownDevices.has(deviceKey(group, node, device)) || this.idPrefixes.has(`${group}.${node}.${device}`);
+    return this.knownDevices.has(deviceKey(group, node, device)) || (dotFree(group, node, device) && this.idPrefixes.has(`${group}.${node}.${device}`));
   }
 
   /** The state of a node the topology knows (see knowsNode), made on first sight. */
@@ -79,8 +87,9 @@ export class SparkplugNodes {
 
   /** The sensor a metric maps to: by source address, else by the fallback id. */
   sensorFor(t: SparkplugTopic, metric: string): SensorInfo | undefined {
-    return this.topology.sensorsByAddress('sparkplug', (a) => sparkplugAddressKey(a as unknown as SparkplugAddress)).get(sparkplugAddressKey({ ...t, metric }))
-      ?? this.topology.sensors.get(`${t.group}.${t.node}${t.device ? `.${t.device}` : ''}.${metric}`);
+    const addressed = this.topology.sensorsByAddress('sparkplug', (a) => sparkplugAddressKey(a as unknown as SparkplugAddress)).get(sparkplugAddressKey({ ...t, metric }));
+    if (addressed || !dotFree(t.group, t.node, t.device ?? '')) return addressed;
+    return this.topology.sensors.get(`${t.group}.${t.node}${t.device ? `.${t.device}` : ''}.${metric}`);
   }
 
   /** Remember a sensor found through the fallback id, so that a death marks it offline too. */

@@ -24,6 +24,8 @@ const topology = new Topology({
     { id: 'n4-pressure', kind: 'pressure', unit: 'MPa', site: 'S1', place: 'network', intervalS: 60, source: spb('G1', 'N4', 'Pressure') },
     // No source address: found through the fallback id <group>.<node>.<metric>.
     { id: 'G1.N2.Level', kind: 'level', unit: 'm', site: 'S1', place: 'tank', intervalS: 60 },
+    // Node N6's device x, by the fallback id; a node named "N6.x" must not write it (review L4).
+    { id: 'G1.N6.x.Flow', kind: 'flow', unit: 'm3/h', site: 'S1', place: 'network', intervalS: 60 },
   ],
 });
 
@@ -265,6 +267,19 @@ describe.each([
     expect(ctx.conditions.filter((c) => c.state === 'raise')).toEqual([]);
     expect(ctx.statuses.map((s) => s.status)).toEqual(['online']);
     expect(source.status().detail).toMatchObject({ nodesKnown: 1, deathsWithoutBirth: 2 });
+  });
+
+  it('reads a fallback id only for names without dots: node "N6.x" cannot write node N6\'s device x (L4)', async () => {
+    const ctx = new RecordingContext(topology);
+    const source = await startSource(ctx);
+    const impostor = await edgeNode('N6.x');
+    await impostor.nodeBirth([{ name: 'Flow', alias: 1, type: 'Double', value: 999, timestamp: T0 }], T0);
+    const n6 = await edgeNode('N6');
+    await n6.nodeBirth([], T0);
+    await n6.deviceBirth('x', [{ name: 'Flow', alias: 2, type: 'Double', value: 12, timestamp: T0 + 1000 }], T0 + 1000);
+    await waitFor(() => ctx.readings.length >= 1, 5000, 20, 'node N6 device x\'s reading');
+    expect(ctx.readings).toEqual([{ sensor: 'G1.N6.x.Flow', ts: T0 + 1000, value: 12, quality: 'good' }]);
+    expect(source.status().detail).toMatchObject({ unknownNodes: 1 });
   });
 
   it('acknowledges only durable data: a host killed before that gets the message again, and its will says offline', async () => {
