@@ -18,6 +18,9 @@ import { SOURCES } from '../../ingest/sources/registry.ts';
 import type { CauseCode } from '../../analytics/outages/register.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { BackfillProgress } from './backfill-progress.ts';
+import { demoNotifyConfig } from './demo-notify.ts';
+import { DEMO_PHONE_PATH } from '../../dashboard/server/demo-phone.ts';
+import { notifyConfigSchema } from '../../core/config/notify.ts';
 import { startPlatform, type RunningPlatform } from './platform.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 
@@ -75,6 +78,8 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof httpPort === 'number') config.http.port = httpPort;
   if (typeof mqttPort === 'number') config.broker.port = mqttPort;
   log.level = config.log.level;
+  // the demo notifies its own phone inbox, on the dashboard's port (so only once that is known)
+  if (rig) config.notify = notifyConfigSchema.parse(demoNotifyConfig(`http://127.0.0.1:${config.http.port}`, config.site.timezone));
 
   // With simulators, analytics starts with the platform at the simulation's first step and follows
   // the backfill as it arrives (its watermark follows each sensor, so the sources' different paces during
@@ -87,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  MQTT:      ${platform.brokerUrl}${platform.broker ? ' (embedded)' : ''}`);
   console.log(`  store:     ${platform.ingest.store.describe}`);
   if (rig) console.log(`  config:    ${join(config.dataDir, 'demo-config.yaml')} (for aquawatch analyze|alarms|report --config)`);
+  if (rig) console.log(`  phone:     ${platform.httpBase}${DEMO_PHONE_PATH} (the WeCom messages the on-call crew get; ack links work)`);
 
   if (rig) {
     await rig.connect({ brokerUrl: platform.brokerUrl, brokerUsername: config.broker.username, brokerPassword: config.broker.password, httpBase: platform.httpBase });

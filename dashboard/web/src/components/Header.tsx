@@ -16,6 +16,7 @@ export function Header(props: { route: Route; lang: Lang; onLang: (l: Lang) => v
         <strong>{site.name}</strong>
         <span class="muted">{t('app.title')}</span>
         {site.mode === 'demo' && <span class="badge demo">{t('app.demo')}</span>}
+        {site.mode === 'demo' && <a class="badge demo" href="/demo-phone" target="_blank" rel="noopener" data-testid="demo-phone-link">{t('app.demoPhone')}</a>}
       </div>
       <nav class="nav">
         {routes.map((r) => (

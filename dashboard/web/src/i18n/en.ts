@@ -5,6 +5,7 @@ export const en: Record<MessageKey, string> = {
   'app.title': 'Water network control',
   'app.loading': 'Loading…',
   'app.demo': 'Demo mode',
+  'app.demoPhone': 'Demo phone',
   'app.forbidden': 'Your role may not open this page.',
   'nav.control': 'Control room',
   'nav.alarms': 'Alarms',

@@ -3,6 +3,7 @@ export const zhCN = {
   'app.title': '供水监控调度平台',
   'app.loading': '加载中…',
   'app.demo': '演示模式',
+  'app.demoPhone': '演示手机',
   'app.forbidden': '您的角色无权访问此页面。',
   'nav.control': '调度中心',
   'nav.alarms': '报警',

@@ -1,0 +1,58 @@
+/**
+ * The demo's `notify:` section: alarms go to a WeCom group robot that is the demo's own phone inbox
+ * (dashboard/server/demo-phone.ts, served by the demo at /demo-phone), so a visitor sees the Chinese
+ * message and can tap its acknowledgement link. The demo maintenance user is on call all week, the
+ * demo dispatcher is the duty manager, and an alarm nobody acknowledges escalates after
+ * DEMO_ESCALATE_AFTER_MIN.
+ *
+ * It is added to the running demo's configuration only, not to the demo-config.yaml written for
+ * analyze/alarms/report: its secrets are generated per run and those commands send nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import type { notifyConfigSchema } from '../../core/config/notify.ts';
+import { DEMO_PHONE_PATH, DEMO_PHONE_WECOM_PATH } from '../../dashboard/server/demo-phone.ts';
+import { DEMO_USERS } from '../../dashboard/server/index.ts';
+
+/** Short, so a visitor sees an escalation reach the duty manager while looking. */
+export const DEMO_ESCALATE_AFTER_MIN = 2;
+export const DEMO_ACK_SECRET_ENV = 'AQUAWATCH_DEMO_ACK_SECRET';
+export const DEMO_WECOM_KEY_ENV = 'AQUAWATCH_DEMO_WECOM_KEY';
+/** The demo users who get messages: the person ids are their user names. */
+export const DEMO_ON_CALL = 'maintenance';
+export const DEMO_DUTY_MANAGER = 'dispatcher';
+
+const displayName = (username: string) => DEMO_USERS.find((u) => u.username === username)!.displayName;
+
+/**
+ * The section for a demo whose dashboard is at `httpBase`, in the site's time zone. The ack secret and robot key are
+ * generated into the process environment (where the notifier reads secrets) unless already set.
+ */
+export function demoNotifyConfig(httpBase: string, timeZone: string, env: Record<string, string | undefined> = process.env): z.input<typeof notifyConfigSchema> {
+  env[DEMO_ACK_SECRET_ENV] ||= randomBytes(32).toString('base64url');
+  env[DEMO_WECOM_KEY_ENV] ||= randomBytes(16).toString('hex');
+  return {
+    publicUrl: httpBase,
+    ackSecret: `\${${DEMO_ACK_SECRET_ENV}}`,
+    // the backfilled week's alarms are history; the scenario's own, raised in the backfill's last
+    // 20 minutes, are sent
+    maxAlarmAgeMin: 30,
+    people: {
+      [DEMO_ON_CALL]: { name: displayName(DEMO_ON_CALL), language: 'zh-CN' },
+      [DEMO_DUTY_MANAGER]: { name: displayName(DEMO_DUTY_MANAGER), language: 'zh-CN' },
+    },
+    channels: [{ type: 'wecom', name: 'demo-phone', url: `${httpBase}${DEMO_PHONE_PATH}${DEMO_PHONE_WECOM_PATH}`, key: `\${${DEMO_WECOM_KEY_ENV}}` }],
+    routing: {
+      timeZone,
+      rotas: {
+        crew: {
+          weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '00:00', people: [DEMO_ON_CALL] }],
+          dutyManager: DEMO_DUTY_MANAGER,
+        },
+      },
+      // medium and up: the crew's phone is not for sensor spikes or the planned outage they announced themselves
+      rules: [{ name: 'medium and up', match: { minPriority: 'medium' }, rota: 'crew', channels: ['demo-phone'], escalateAfterMin: DEMO_ESCALATE_AFTER_MIN }],
+      flood: { maxAlarms: 20, windowMin: 10 },
+    },
+  };
+}
