@@ -17,6 +17,7 @@ const SUITES: Record<string, () => Promise<Benchmark>> = {
   dashboard: async () => (await import('./dashboard.ts')).dashboardBenchmark,
   faults: async () => (await import('./faults.ts')).faultsBenchmark,
   city: async () => (await import('./city.ts')).cityBenchmark,
+  notify: async () => (await import('./notify.ts')).notifyBenchmark,
 };
 
 /**
