@@ -6,6 +6,8 @@
  * A parameter whose value starts with `@` names a term (a quality parameter, a reason), translated
  * too; numbers arrive already rounded as they are to be shown.
  */
+import { INGEST_TEXTS, INGEST_TYPE_NAMES } from './ingest-texts.ts';
+
 export type TextLanguage = 'zh-CN' | 'en';
 export type TextParams = Record<string, string | number>;
 
@@ -144,6 +146,9 @@ export const ALARM_TEXTS = {
   'planned_outage_short_notice.over': { en: 'Planned outage {outage} is over', 'zh-CN': '计划停水 {outage} 已结束' },
   'planned_outage_short_notice.enough_notice': { en: 'Planned outage {outage} now has enough notice', 'zh-CN': '计划停水 {outage} 现已满足提前公告要求' },
   'planned_outage_short_notice.withdrawn': { en: 'Planned outage {outage} was withdrawn', 'zh-CN': '计划停水 {outage} 已撤销' },
+
+  // ingest's own conditions (the store, the outbox, the sources' connections)
+  ...INGEST_TEXTS,
 } satisfies Record<string, Texts>;
 
 export type AlarmTextCode = keyof typeof ALARM_TEXTS;
@@ -231,9 +236,10 @@ export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   meter_zero_use: { en: 'Meter zero use', 'zh-CN': '水表零用量' },
   sensor_spike: { en: 'Sensor spikes', 'zh-CN': '传感器尖峰' },
   sensor_drift: { en: 'Sensor drift', 'zh-CN': '传感器漂移' },
+  ...INGEST_TYPE_NAMES,
 };
 
-/** An alarm type's name in `language`, or the type itself for one without a name (a source's own condition). */
+/** An alarm type's name in `language`, or the type itself for one without a name. */
 export function alarmTypeName(type: string, language: TextLanguage): string {
   return ALARM_TYPE_NAMES[type]?.[language] ?? type;
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ALARM_PRIORITIES, type AlarmPriority } from '../../state/alarm-store.ts';
 import { describeIssues, parseJsonObject, type BusClock, type BusRefusal } from './trust.ts';
 import type { AlarmText } from '../../messages/alarm-texts.ts';
+import { ingestConditionText } from '../../messages/ingest-texts.ts';
 
 export interface Condition {
   /** Stable id of the condition instance, e.g. `ingest.outbox_full` or `opcua.session_lost:plant1`. */
@@ -73,5 +74,7 @@ export function checkBusCondition(topic: string, payload: Buffer | string, clock
   if (!ns.types.some((p) => c.type.startsWith(p))) return { ok: false, reason: 'namespace', detail: `type ${c.type} is not in ${origin}'s namespaces (${ns.types.join(' ')})` };
   const ahead = c.ts - clock.now();
   if (ahead > clock.maxFutureMs) return { ok: false, reason: 'future', detail: `${Math.round(ahead / 1000)} s in the future (limit ${Math.round(clock.maxFutureMs / 1000)} s)` };
-  return { ok: true, condition: c };
+  // ingest sends English messages: the text in every reader's language comes from what was checked
+  const text = ingestConditionText(c);
+  return { ok: true, condition: text ? { ...c, text } : c };
 }
