@@ -15,7 +15,7 @@ import { DEMO_PHONE_PATH, DEMO_PHONE_WECOM_PATH } from '../../dashboard/server/d
 import { DEMO_USERS } from '../../dashboard/server/index.ts';
 
 /** Short, so a visitor sees an escalation reach the duty manager while looking. */
-export const DEMO_ESCALATE_AFTER_MIN = 2;
+export const DEMO_ESCALATE_AFTER_MIN = 1;
 export const DEMO_ACK_SECRET_ENV = 'AQUAWATCH_DEMO_ACK_SECRET';
 export const DEMO_WECOM_KEY_ENV = 'AQUAWATCH_DEMO_WECOM_KEY';
 /** The demo users who get messages: the person ids are their user names. */
@@ -35,8 +35,8 @@ export function demoNotifyConfig(httpBase: string, timeZone: string, env: Record
     publicUrl: httpBase,
     ackSecret: `\${${DEMO_ACK_SECRET_ENV}}`,
     // the backfilled week's alarms are history; the scenario's own, raised in the backfill's last
-    // 20 minutes, are sent
-    maxAlarmAgeMin: 30,
+    // 20 minutes (and on a slow machine processed some minutes later), are sent
+    maxAlarmAgeMin: 60,
     people: {
       [DEMO_ON_CALL]: { name: displayName(DEMO_ON_CALL), language: 'zh-CN' },
       [DEMO_DUTY_MANAGER]: { name: displayName(DEMO_DUTY_MANAGER), language: 'zh-CN' },
