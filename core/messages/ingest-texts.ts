@@ -13,6 +13,11 @@ export const INGEST_TEXTS = {
     'zh-CN': '时序数据库不可用:读数暂存于缓存队列(待写 {depth} 条)',
   },
   'ingest.store_unavailable.clear': { en: 'Time-series store writes succeed again', 'zh-CN': '时序数据库恢复写入' },
+  'ingest.clock_suspect.raise': {
+    en: 'The server clock looks behind: {aheadSensors} of {sensors} sensors report times beyond ingest.maxFutureMs (up to {maxAheadMs} ms); their readings are held until the clock is right (check NTP)',
+    'zh-CN': '服务器时钟疑似落后:{sensors} 个传感器中有 {aheadSensors} 个上报的时间超出 ingest.maxFutureMs(最多 {maxAheadMs} ms);其读数暂缓接收,直至时钟校正(请检查 NTP)',
+  },
+  'ingest.clock_suspect.clear': { en: 'Readings are no longer ahead of the server clock; held readings are taken again', 'zh-CN': '读数不再超前于服务器时钟,暂缓的读数重新接收' },
   'ingest.disk_full.raise': {
     en: 'Disk full: the outbox cannot drain and sources are refused until there is room ({depth} readings waiting)',
     'zh-CN': '磁盘已满:缓存队列无法写出,数据源暂被拒收,直至腾出空间(待写 {depth} 条)',
@@ -80,6 +85,7 @@ export const INGEST_TEXTS = {
 /** The names of ingest's condition types (a notification's title, the alarm list). */
 export const INGEST_TYPE_NAMES: Record<string, Record<'zh-CN' | 'en', string>> = {
   'ingest.store_unavailable': { en: 'Store unavailable', 'zh-CN': '数据库不可用' },
+  'ingest.clock_suspect': { en: 'Server clock behind', 'zh-CN': '服务器时钟落后' },
   'ingest.disk_full': { en: 'Disk full', 'zh-CN': '磁盘已满' },
   'ingest.outbox_fault': { en: 'Outbox fault', 'zh-CN': '缓存队列故障' },
   'ingest.outbox_full': { en: 'Outbox full', 'zh-CN': '缓存队列已满' },
