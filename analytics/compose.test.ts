@@ -13,6 +13,7 @@ import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import { Simulation } from '../simulators/engine.ts';
 import { fillFromSimulation, SUITE } from '../test/support/sim-drive.ts';
 import { run as analyzeCommand } from '../bin/commands/analyze.ts';
+import { run as reportCommand } from '../bin/commands/report.ts';
 import { buildAnalytics } from './compose.ts';
 import type { CauseCode } from './outages/register.ts';
 import { replay } from './replay.ts';
@@ -60,7 +61,7 @@ describe('analytics composition, live and replay', () => {
     const live = buildAnalytics({ config, statePath, mode: 'live' });
     const truth = new Simulation({ scenario: SCENARIO }).groundTruth.filter((g) => g.type === 'planned_outage');
     for (const g of truth) {
-      live.register!.createPlanned({
+      live.register.createPlanned({
         id: g.id, dmas: g.expect.dmas as string[], start: g.start, end: g.end!, notifiedAt: g.expect.noticeAt as number,
         cause: g.expect.cause as CauseCode, reason: g.id,
       });
@@ -70,7 +71,7 @@ describe('analytics composition, live and replay', () => {
     await replay({ store: tsdb, topology: live.topology, detectors: live.detectors.all, alarms: live.alarms, from: FROM, to: TO, warmUp: false, writeDerived: false });
     const liveAlarms = live.alarmStore.listAlarms();
     const liveEvents = live.alarmStore.events();
-    const liveIncidents = live.register!.listIncidents();
+    const liveIncidents = live.register.listIncidents();
     live.close();
 
     const closure = truth.find((g) => g.id === 'south-maintenance')!;
@@ -103,7 +104,17 @@ describe('analytics composition, live and replay', () => {
 
     // The live register was read, not written: its incidents are live's alone.
     const after = buildAnalytics({ config, statePath, mode: 'live' });
-    expect(after.register!.listIncidents()).toEqual(liveIncidents);
+    expect(after.register.listIncidents()).toEqual(liveIncidents);
     after.close();
+
+    // The replay found the same incidents and kept them beside its alarms: the period's KPIs come from them.
+    expect(JSON.parse(lines[0])).toMatchObject({ incidents: 1, plannedIncidents: 1, replacedIncidents: 0 });
+    let json = '';
+    expect(await reportCommand(['--config', configFile, '--from', FROM_ISO, '--to', TO_ISO, '--state', out, '--format', 'json'],
+      { stdout: (c) => { json += c; }, stderr: () => {}, now: () => TO })).toBe(0);
+    const kpis = JSON.parse(json) as { outages: { planned: { count: number }; unplanned: { count: number }; incidents: { dma: string; plannedOutageId?: string }[] } };
+    expect(kpis.outages.planned.count).toBe(1);
+    expect(kpis.outages.unplanned.count).toBe(0);
+    expect(kpis.outages.incidents).toEqual([expect.objectContaining({ dma: 'south', plannedOutageId: 'south-maintenance' })]);
   }, 600_000);
 });

@@ -8,8 +8,10 @@
  * - live: alarms and the register in the state database; the register records incidents and the
  *   suppressions follow its edits.
  * - live with a `notify:` section: the notifier follows the alarm manager (analytics/notify/alarm-feed.ts).
- * - replay: alarms in the analysis database (`alarmsPath`); the live register is only read (its
- *   planned outages), never written: no incident of a replay reaches the live KPIs.
+ * - replay: alarms in the analysis database (`alarmsPath`), and a register there too: the live
+ *   register's planned outages around the period copied in (the live register is only read, never
+ *   written: no incident of a replay reaches the live KPIs), and the incidents the replay detects
+ *   recorded in it, so `aquawatch report --state <analysis database>` gives the replayed period's KPIs.
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -23,7 +25,7 @@ import { AlarmNotifications } from './notify/alarm-feed.ts';
 import { createNotifier } from './notify/notifier.ts';
 import { detectorOptionsSchema } from './detectors/options.ts';
 import { parseDetectorOptions } from './detectors/parse-options.ts';
-import { OutageRegister, type PlannedOutageLookup } from './outages/register.ts';
+import { OutageRegister } from './outages/register.ts';
 import { PlannedOutageSuppressions } from './outages/suppressions.ts';
 
 export type AnalyticsMode = 'live' | 'replay';
@@ -49,23 +51,16 @@ export interface Analytics {
   detectors: Detectors;
   alarmStore: AlarmStore;
   alarms: AlarmManager;
-  /** live: the register (edited by the dashboard). replay: undefined (only read, through the detectors). */
-  register?: OutageRegister;
+  /** live: the register (edited by the dashboard). replay: the analysis database's (planned outages copied from live, the replay's incidents). */
+  register: OutageRegister;
   suppressions: PlannedOutageSuppressions;
   /** live with a `notify:` section: alarms to people (analytics/notify). Never in replay: a replay sends nothing. */
   notifications?: AlarmNotifications;
   /** replay: alarms of an earlier replay of the same period, deleted. */
   replacedAlarms: number;
+  /** replay: incidents of an earlier replay starting in the period, deleted. */
+  replacedIncidents: number;
   close(): void;
-}
-
-/** The register's planned outages, read only: what the outage detector consults, with no incident sink. */
-function readOnlyLookup(register: OutageRegister): PlannedOutageLookup {
-  return {
-    findPlanned: (dma, ts, toleranceMs) => register.findPlanned(dma, ts, toleranceMs),
-    listPlanned: (from, to) => register.listPlanned(from, to),
-    isShortNotice: (outage, minNoticeMs) => register.isShortNotice(outage, minNoticeMs),
-  };
 }
 
 /**
@@ -89,6 +84,35 @@ function openRegisterReadOnly(statePath: string, topology: Topology, log: Logger
   }
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The replay's register, in the analysis database: the live register's planned outages overlapping
+ * the period (± a day, the outage detector's tolerance) copied in, those an earlier replay copied
+ * that live no longer has removed, and the incidents an earlier replay found starting in the period
+ * deleted (the replay records them again).
+ */
+function replayRegister(statePath: string, analysisDb: Database.Database, period: { from: number; to: number }, topology: Topology, log: Logger): { register: OutageRegister; replacedIncidents: number } {
+  const live = openRegisterReadOnly(statePath, topology, log);
+  const register = new OutageRegister(analysisDb, { knownDmas: topology.dmas.keys() });
+  try {
+    const planned = live.listPlanned(period.from - DAY_MS, period.to + DAY_MS);
+    const ids = new Set(planned.map((p) => p.id));
+    for (const p of register.listPlanned(period.from - DAY_MS, period.to + DAY_MS)) if (!ids.has(p.id)) register.deletePlanned(p.id);
+    for (const p of planned) {
+      try {
+        if (register.getPlanned(p.id)) register.updatePlanned(p.id, p);
+        else register.createPlanned(p);
+      } catch (e) {
+        log.warn({ plannedOutage: p.id, err: String(e) }, 'planned outage of the live register left out of the replay');
+      }
+    }
+  } finally {
+    live.close();
+  }
+  return { register, replacedIncidents: register.deleteIncidentsStartingBetween(period.from, period.to) };
+}
+
 export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   const { config, mode } = o;
   const log = o.log ?? silentLogger;
@@ -100,12 +124,12 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   const replacedAlarms = o.replay ? alarmStore.deleteRaisedBetween(o.replay.from, o.replay.to) : 0;
   const { alarms: alarmOptions, detectors: detectorOptions } = config.analytics;
   const alarms = new AlarmManager({ store: alarmStore, rules: alarmOptions.rules, links: alarmOptions.links });
-  const register = mode === 'live'
-    ? new OutageRegister(o.statePath, { knownDmas: topology.dmas.keys() })
-    : openRegisterReadOnly(o.statePath, topology, log);
+  const { register, replacedIncidents } = mode === 'live'
+    ? { register: new OutageRegister(o.statePath, { knownDmas: topology.dmas.keys() }), replacedIncidents: 0 }
+    : replayRegister(o.statePath, alarmStore.db, o.replay!, topology, log);
   // each section through its detector's schema here too: a config loaded without it (checked only for its shape) is checked now
   const options = parseDetectorOptions('analytics.detectors', detectorOptionsSchema, detectorOptions);
-  const detectors = createDetectors({ topology, timezone, options, register: mode === 'live' ? register : readOnlyLookup(register) });
+  const detectors = createDetectors({ topology, timezone, options, register });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);
   if (mode === 'live') suppressions.follow(register);
@@ -116,8 +140,7 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   }) : undefined;
   notifications?.start();
   return {
-    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms, notifications,
-    register: mode === 'live' ? register : undefined,
+    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms, replacedIncidents, notifications, register,
     close: () => {
       if (mode === 'live') suppressions.unfollow(register);
       void notifications?.stop();

@@ -198,6 +198,11 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
       });
   }
 
+  /** Deletes the detected incidents starting in [from, to): a replay of the period records them again. Returns how many. */
+  deleteIncidentsStartingBetween(from: number, to: number): number {
+    return this.db.prepare('DELETE FROM outage_incidents WHERE start >= ? AND start < ?').run(toSqlNumber(from), toSqlNumber(to)).changes;
+  }
+
   /** An outage incident with the corrections in force (see incident-book.ts). */
   getIncident(id: string): Incident | undefined {
     const rec = this.book.get(id);

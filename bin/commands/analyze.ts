@@ -5,7 +5,9 @@
  * (default <dataDir>/analysis.sqlite), never mixed with the live alarms; `aquawatch alarms` exports
  * them. Running it again over the same period replaces that period's alarms. Analytics is built as
  * live builds it (analytics/compose.ts): the live planned-outage register (only read) classes
- * outages planned or unplanned and suppresses their pressure alarms. With `--truth FILE` the alarms
+ * outages planned or unplanned and suppresses their pressure alarms, and the outage incidents the
+ * replay finds are recorded in the analysis database, so `aquawatch report --state <it>` gives the
+ * period's KPIs. With `--truth FILE` the alarms
  * are scored against the utility's own event log (analytics/scoring). After the replay it warns of a
  * transfer missing from a DMA's balance (analytics/balance-check.ts: net demand stepping with a
  * pump's or valve's state).
@@ -31,7 +33,8 @@ import { checkTransfers } from '../../analytics/balance-check.ts';
 const USAGE = `usage: aquawatch analyze --from TIME --to TIME [options]
 
 Runs the detectors over the stored history between two times and records the alarms they would
-have raised, in an analysis database (not the live alarms). Export them with 'aquawatch alarms'.
+have raised, and the outage incidents, in an analysis database (not the live alarms and incidents).
+Export the alarms with 'aquawatch alarms'; the KPIs with 'aquawatch report --state <analysis database>'.
 TIME is ISO 8601; without an offset it is read in the site's time zone. Warns when a DMA's net
 demand steps with a pump's or valve's state (a transfer missing from its water balance).
 
@@ -119,6 +122,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     });
     const found = alarmStore.listAlarms({ from: from as number, to: to as number });
     const transferWarnings = await checkTransfers(store, topology, from as number, to as number);
+    const incidents = analytics.register.listIncidents(from as number, to as number);
     const byType: Record<string, number> = {};
     for (const a of found) byType[a.type] = (byType[a.type] ?? 0) + 1;
     const score: ScoreReport | undefined = truth
@@ -128,6 +132,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString(), database: outPath,
       detectors: detectors.map((d) => d.name), readings: summary.readings, readingsPerS: summary.readingsPerS,
       alarms: found.length, byType, replacedAlarms: analytics.replacedAlarms, derivedWritten: summary.derivedWritten,
+      incidents: incidents.length, plannedIncidents: incidents.filter((i) => i.planned).length, replacedIncidents: analytics.replacedIncidents,
       late: summary.worker.late, detectorErrors: summary.worker.detectorErrors,
       transferWarnings: transferWarnings.map((w) => w.message),
       ...(score ? { score } : {}),
@@ -139,6 +144,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       if (result.detectorErrors) out(`warning: ${result.detectorErrors} detector error(s), see the log`);
       for (const w of transferWarnings) out(`warning: ${w.message}`);
       if (score) for (const line of describeScore(score)) out(line);
+      out(`${incidents.length} outage incident(s), ${result.plannedIncidents} of them planned; KPIs: aquawatch report --from ${values.from as string} --to ${values.to as string} --state ${outPath}`);
       out(`export: aquawatch alarms --from ${values.from as string} --to ${values.to as string} --format csv`);
     }
     return 0;
