@@ -54,8 +54,8 @@ export interface AreaInputs {
   topology: Topology;
   /** The alarm manager's open alarms (not closed). */
   openAlarms: readonly AlarmRecord[];
-  /** Incidents without an end (outages going on). */
-  openIncidents: readonly Incident[];
+  /** Incidents without an end (outages going on), with the restoration people expect when they said. */
+  openIncidents: readonly (Incident & { expectedRestoration?: number })[];
 }
 
 export const OUTAGE_TYPES = ['outage'];
@@ -116,6 +116,8 @@ export function currentOutages(input: AreaInputs & { planned: readonly PlannedOu
       cause: incident?.cause ?? planned?.cause ?? evidenceCause ?? (s.state === 'low_pressure' ? 'low_pressure' : 'unknown'),
       customersAffected: s.customersAffected,
       ...(planned ? { expectedRestoration: planned.end, plannedOutageId: planned.id } : {}),
+      // what the dispatcher or customer service told customers wins over the planned window
+      ...(incident?.expectedRestoration !== undefined ? { expectedRestoration: incident.expectedRestoration } : {}),
       ...(alarm ? { alarmId: alarm.id } : {}),
     });
   }
@@ -181,7 +183,7 @@ export class AreaStateService {
   inputs(): AreaInputs {
     const a = this.o.analytics();
     const openAlarms = a?.alarms ? a.alarms.openAlarms() : [];
-    const openIncidents = a?.register ? a.register.listIncidents(this.now(), Infinity).filter((i) => i.end === undefined) : [];
+    const openIncidents = a?.register ? a.register.book.list(this.now(), Infinity, { kind: 'outage' }).filter((i) => i.end === undefined) : [];
     return { topology: this.o.topology, openAlarms, openIncidents };
   }
 

@@ -43,12 +43,34 @@ describe('incidents over the API', () => {
   });
 
   it('enters a phoned-in outage with the area\'s customers, and refuses an unknown area', async () => {
-    const r = await service.send('POST', '/api/v1/incidents', { dma: 'north', start: T0 + 3 * H, cause: 'third_party_damage', notes: '12345 来电' });
+    const r = await service.send('POST', '/api/v1/incidents', { dma: 'north', start: T0 + 3 * H, cause: 'third_party_damage', expectedRestoration: T0 + 5 * H, notes: '12345 来电' });
     expect(r.statusCode).toBe(201);
     expect(r.json().incident).toMatchObject({ origin: 'manual', kind: 'outage', dma: 'north', customersAffected: 1200, cause: 'third_party_damage' });
     expect((await viewer.get(`/api/v1/incidents?from=${T0}`)).json().map((i: { id: string }) => i.id)).toContain(r.json().incident.id);
+    // customer service's current outages (and the public page) say when supply is expected back
+    expect((await viewer.get('/api/v1/outages/current')).json()).toContainEqual(expect.objectContaining({ dma: 'north', kind: 'outage', expectedRestoration: T0 + 5 * H }));
     const bad = await service.send('POST', '/api/v1/incidents', { dma: 'nowhere', start: T0, cause: 'other' });
     expect(bad.json().error.message).toBe('body.dma: unknown DMA nowhere');
+  });
+
+  it('merges and splits over the API, and opens the emergency-supply record of an outage reaching 24 h', async () => {
+    const a = `south:${T0 + 5 * H}`; const b = `south:${T0 + 6 * H}`;
+    h.register.recordIncident({ id: a, dma: 'south', start: T0 + 5 * H, end: T0 + 5.5 * H, customersAffected: 800, planned: false, cause: 'burst' });
+    h.register.recordIncident({ id: b, dma: 'south', start: T0 + 6 * H, end: T0 + 7 * H, customersAffected: 800, planned: false, cause: 'burst' });
+    const merged = await dispatcher.send('POST', `/api/v1/incidents/${encodeURIComponent(a)}/merge`, { incidents: [b] });
+    expect(merged.json().incident).toMatchObject({ start: T0 + 5 * H, end: T0 + 7 * H, merged: [b] });
+    const split = await dispatcher.send('POST', `/api/v1/incidents/${encodeURIComponent(a)}/split`, { at: T0 + 6 * H });
+    expect(split.json().error).toMatchObject({ code: 'conflict' }); // split before merging
+
+    h.register.recordIncident({ id: `north:${T0 - 25 * H}`, dma: 'north', start: T0 - 25 * H, customersAffected: 1200, planned: false, cause: 'unknown' });
+    // the outage alarm's transition makes the server look again
+    h.alarms.onCondition({ id: 'outage:north', type: 'outage', state: 'raise', ts: T0, priority: 'high', dma: 'north', message: 'no water' });
+    const open = (await viewer.get('/api/v1/emergency-supplies?open=true')).json() as { id: string; incidentId: string; openedAt: number }[];
+    expect(open).toEqual([expect.objectContaining({ incidentId: `north:${T0 - 25 * H}`, openedAt: T0 - H })]);
+    const truck = { kind: 'water_truck', place: '人民路口', detail: '5 t', from: T0 };
+    expect((await viewer.send('PATCH', `/api/v1/emergency-supplies/${encodeURIComponent(open[0].id)}`, { measures: [truck] })).statusCode).toBe(403);
+    const saved = await dispatcher.send('PATCH', `/api/v1/emergency-supplies/${encodeURIComponent(open[0].id)}`, { measures: [truck] });
+    expect(saved.json().measures).toEqual([truck]);
   });
 
   it('opens a work order by itself only for a burst of a configured priority', async () => {
@@ -64,7 +86,7 @@ describe('incidents over the API', () => {
     const entries = (await admin.get('/api/v1/audit')).json() as { username: string; action: string; target?: string; details: Record<string, unknown> }[];
     // refused requests changed nothing: not logged
     expect(entries.map((e) => `${e.username} ${e.action}`)).toEqual([
-      'dispatcher workOrders.create', 'service incidents.create', 'service incidents.update', 'service incidents.update', 'dispatcher incidents.update',
+      'dispatcher workOrders.create', 'dispatcher incidents.updateEmergencySupply', 'dispatcher incidents.merge', 'service incidents.create', 'service incidents.update', 'service incidents.update', 'dispatcher incidents.update',
     ]);
     expect(entries.at(-1)).toMatchObject({ target: `south:${T0}`, details: { changes: { cause: ['unknown', 'power_failure'] } } });
     await admin.send('POST', '/api/v1/users', { username: 'clerk', role: 'viewer', password: 'a-long-password-1' });
