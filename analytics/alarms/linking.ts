@@ -78,8 +78,9 @@ export class AlarmLinking {
   }
 
   /**
-   * A new alarm takes in what belongs under it: conditions that waited for it, and (by the link
-   * rules) alarms and pending raises of child types in its DMA that started within the window.
+   * A new alarm takes in what belongs under it: conditions that waited for it, alarms whose condition
+   * names it, and (by the link rules) alarms and pending raises of child types in its DMA that
+   * started within the window.
    */
   adoptChildren(parent: AlarmRecord, parentTrack: Track, ts: number): void {
     const { tracks, open } = this.book;
@@ -89,6 +90,12 @@ export class AlarmLinking {
         if (t.active) this.linkAsSecondary(t, parent, ts);
         this.book.saveTrack(t);
       }
+    }
+    for (const t of tracks.values()) {
+      // alarms raised before their parent was known, whose condition names it now (a network event
+      // recognised once enough sensors had raised): grouped under it like a link rule's children
+      if (t === parentTrack || !t.active || !t.alarmId || t.last.evidence?.parent !== parentTrack.conditionId) continue;
+      this.groupUnder(t, parent, ts);
     }
     if (!parent.dma) return;
     for (const rule of this.links) {
@@ -101,17 +108,23 @@ export class AlarmLinking {
           continue;
         }
         const child = t.alarmId ? open.get(t.alarmId) : undefined;
-        if (!child || child.parentAlarmId || child.raisedAt < parent.conditionSince - rule.windowMs) continue;
-        // The child was an alarm before its parent was known: it keeps its own lifecycle, grouped under the parent.
-        child.parentAlarmId = parent.id;
-        this.book.record(child, 'link', child.state, SYSTEM, ts, undefined, { parentAlarmId: parent.id });
-        parent.secondaries.push({
-          conditionId: t.conditionId, type: child.type, ...(child.dma ? { dma: child.dma } : {}), ...(child.sensor ? { sensor: child.sensor } : {}),
-          message: child.message, ...(child.evidence ? { evidence: child.evidence } : {}), firstTs: child.conditionSince, lastTs: ts, active: true,
-        });
-        this.book.record(parent, 'secondary', parent.state, SYSTEM, ts, undefined, { conditionId: t.conditionId, type: child.type, state: 'raise', alarmId: child.id });
+        if (!child || child.raisedAt < parent.conditionSince - rule.windowMs) continue;
+        this.groupUnder(t, parent, ts);
       }
     }
+  }
+
+  /** An alarm raised before its parent was known keeps its own lifecycle, grouped under the parent (no longer annunciated). */
+  private groupUnder(t: Track, parent: AlarmRecord, ts: number): void {
+    const child = t.alarmId ? this.book.open.get(t.alarmId) : undefined;
+    if (!child || child.parentAlarmId) return;
+    child.parentAlarmId = parent.id;
+    this.book.record(child, 'link', child.state, SYSTEM, ts, undefined, { parentAlarmId: parent.id });
+    parent.secondaries.push({
+      conditionId: t.conditionId, type: child.type, ...(child.dma ? { dma: child.dma } : {}), ...(child.sensor ? { sensor: child.sensor } : {}),
+      message: child.message, ...(child.evidence ? { evidence: child.evidence } : {}), firstTs: child.conditionSince, lastTs: ts, active: true,
+    });
+    this.book.record(parent, 'secondary', parent.state, SYSTEM, ts, undefined, { conditionId: t.conditionId, type: child.type, state: 'raise', alarmId: child.id });
   }
 
   /** The parent's raise was cancelled within its on-delay: its waiting children become raises of their own. */

@@ -41,8 +41,9 @@ export function createDetectors(setup: DetectorSetup): Detectors {
   const all: Detector[] = [
     health,
     burst,
-    // pressure drops in a DMA with an active burst are linked to it (one burst, one alarm)
-    new PressureDetector(ctx, { ...o.pressure, bursts: burst }),
+    // pressure drops in a DMA with an active burst are linked to it (one burst, one alarm); a planned
+    // operation in the register explains a network event
+    new PressureDetector(ctx, { ...o.pressure, bursts: burst, planned: setup.register }),
     new NightFlowDetector(ctx, o['night-flow']),
     new LeakChangeDetector(ctx, o['leak-change']),
     new OutageDetector(ctx, {

@@ -76,6 +76,15 @@ export const ALARM_TEXTS = {
   'pressure_deviation.clear': { en: 'Pressure at {sensor} back to its usual level', 'zh-CN': '{sensor} 压力回到常值' },
   'pressure.withdrawn': { en: 'Pressure at {sensor}: {reason}, condition withdrawn', 'zh-CN': '{sensor} 压力:{reason},条件撤销' },
   'pressure.secondary': { en: 'Pressure at {sensor}: secondary effect of {parent}', 'zh-CN': '{sensor} 压力:{parent} 的次生影响' },
+  'network_event.raise': {
+    en: 'Network event: pressure changed at {sensors} sensors in {dmas} at once (a valve operation, pump trip or change of plant pressure?)',
+    'zh-CN': '管网事件:{dmas} 的 {sensors} 个测点压力同时变化(阀门操作、水泵跳闸或出厂压力调整?)',
+  },
+  'network_event.raise_planned': {
+    en: 'Network event: pressure changed at {sensors} sensors in {dmas} at once; explained by planned operation {planned}',
+    'zh-CN': '管网事件:{dmas} 的 {sensors} 个测点压力同时变化;由计划作业 {planned} 引起',
+  },
+  'network_event.clear': { en: 'Network event over: pressure back to normal at its {sensors} sensors', 'zh-CN': '管网事件结束:{sensors} 个测点压力恢复正常' },
   'pressure.unlinked': { en: 'Pressure at {sensor}: no longer linked to a burst', 'zh-CN': '{sensor} 压力:不再关联爆管' },
 
   'quality.beyond_limit': {
@@ -216,6 +225,7 @@ export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   pressure_low: { en: 'Low pressure', 'zh-CN': '压力过低' },
   pressure_drop: { en: 'Pressure drop', 'zh-CN': '压力骤降' },
   pressure_deviation: { en: 'Pressure deviation', 'zh-CN': '压力异常' },
+  network_event: { en: 'Network event', 'zh-CN': '管网事件' },
   pump_trip: { en: 'Pump trip', 'zh-CN': '水泵跳闸' },
   tank_low_warning: { en: 'Tank low warning', 'zh-CN': '水池低液位预警' },
   emergency_supply_required: { en: 'Emergency supply required', 'zh-CN': '需应急供水' },

@@ -7,7 +7,8 @@
  *   pressure has recovered half of the drop.
  * - `pressure_deviation:<sensor>`: away from its time-of-week baseline by more than
  *   max(k × 1.4826 MAD, minDeviationMPa) for the on-delay; clears inside half of that.
- * A faulty sensor (ctx.health) is skipped and its conditions cleared. See README.md.
+ * A faulty sensor (ctx.health) is skipped and its conditions cleared. Conditions raised together
+ * at many sensors of several DMAs are grouped under one `network_event` (network-event.ts). See README.md.
  */
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
@@ -19,15 +20,29 @@ import { medianOfThree } from '../../baseline/median.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import type { PlannedOutageLookup } from '../../outages/types.ts';
+import { NetworkEvents } from './network-event.ts';
 
 export type PressureOptions = z.input<typeof pressureOptionsSchema> & {
   /** Burst detector (or anything) telling which burst is active in a DMA: secondary conditions link to it. */
   bursts?: { activeBurst(dma: string): string | undefined };
+  /** The planned-outage register: a planned operation explains a network event. */
+  planned?: Pick<PlannedOutageLookup, 'findPlanned'>;
 };
+
+const TYPES = ['pressure_low', 'pressure_drop', 'pressure_deviation'] as const;
+type PressureType = (typeof TYPES)[number];
 
 const MIN = 60_000;
 
-interface Active { since: number; parent?: string; evidence: Record<string, unknown> }
+interface Active {
+  since: number;
+  /** The burst or network event it is a secondary effect of. */
+  parent?: string;
+  /** The network event it is part of (a burst, when there is one, is the parent still). */
+  event?: string;
+  evidence: Record<string, unknown>;
+}
 
 interface Track {
   sensor: string;
@@ -53,12 +68,14 @@ export class PressureDetector implements Detector {
   private readonly tracks = new Map<string, Track>();
   private readonly baseline: TimeOfWeekBaseline;
   private readonly o: Omit<PressureSettings, 'baseline'>;
+  private readonly events: NetworkEvents;
   private silent = false;
 
   constructor(private readonly ctx: DetectorContext, private readonly options: PressureOptions = {}) {
-    const { bursts: _bursts, ...config } = options;
+    const { bursts: _bursts, planned, ...config } = options;
     const { baseline, ...settings } = parseDetectorOptions('pressure', pressureOptionsSchema, config);
     this.o = settings;
+    this.events = new NetworkEvents(settings, planned);
     this.baseline = new TimeOfWeekBaseline({ timezone: ctx.timezone, historyDays: 21, ...baseline });
     for (const s of ctx.topology.networkSensors()) {
       if (s.kind !== 'pressure') continue;
@@ -82,11 +99,15 @@ export class PressureDetector implements Detector {
       if (r.quality === 'bad' || !Number.isFinite(r.value) || r.ts <= t.lastTs) continue; // bad, late or duplicate
       t.lastTs = r.ts;
       this.baseline.add(r.sensor, r.ts, r.value);
+      const mark = out.length;
       this.checkLow(t, r.ts, r.value, out);
       this.checkDrop(t, r.ts, r.value, out);
       this.checkDeviation(t, r.ts, r.value, out);
+      if (out.length > mark) this.groupIntoNetworkEvent(t, out, mark);
     }
-    this.linkToBursts(out, batch.length ? batch[batch.length - 1].ts : undefined);
+    const last = batch.length ? batch[batch.length - 1].ts : undefined;
+    this.linkToBursts(out, last);
+    if (last !== undefined) this.endNetworkEvent(out, last);
     return this.silent ? [] : out;
   }
 
@@ -95,6 +116,7 @@ export class PressureDetector implements Detector {
     this.baseline.advance(eventTime);
     for (const t of this.tracks.values()) if (this.ctx.health.isFaulty(t.sensor)) this.clearAll(t, eventTime, 'sensor in fault', out);
     this.linkToBursts(out, eventTime);
+    this.endNetworkEvent(out, eventTime);
     return this.silent ? [] : out;
   }
 
@@ -221,15 +243,69 @@ export class PressureDetector implements Detector {
     t.v.length = 0;
   }
 
-  /** Active conditions in a DMA with a burst get evidence.parent = the burst's id (an update when it appears). */
+  private active(t: Track, type: PressureType): Active | undefined {
+    return type === 'pressure_low' ? t.lowActive : type === 'pressure_drop' ? t.dropActive : t.devActive;
+  }
+
+  /**
+   * The conditions a reading at `t` just added (out[mark..]): a raise not explained by a burst joins
+   * the active network event, or with the raises before it forms one. The manager needs the event's
+   * raise before the raises that name it, and the updates of those already sent before the event's
+   * raise (it then takes their alarms under it), so out is reordered accordingly.
+   */
+  private groupIntoNetworkEvent(t: Track, out: Condition[], mark: number): void {
+    if (t.dma && this.options.bursts?.activeBurst(t.dma)) return;
+    const fresh = out.splice(mark);
+    for (const c of fresh) {
+      const a = c.state === 'raise' ? this.active(t, c.type as PressureType) : undefined;
+      const r = a ? this.events.noteRaise({ conditionId: c.id, sensor: t.sensor, dma: t.dma, site: t.site, ts: c.ts }) : undefined;
+      if (!a || !r) { out.push(c); continue; }
+      a.event = a.parent = r.id;
+      c.evidence = { ...c.evidence, parent: r.id };
+      if (r.formed && r.raise) {
+        const named: Condition[] = [];
+        for (const f of r.formed) {
+          if (f.conditionId === c.id) continue;
+          const type = f.conditionId.slice(0, f.conditionId.indexOf(':')) as PressureType;
+          const ft = this.tracks.get(f.sensor)!;
+          const fa = this.active(ft, type);
+          if (!fa) continue; // cleared since
+          fa.event = fa.parent = r.id;
+          const i = out.findIndex((x) => x.id === f.conditionId && x.state === 'raise');
+          if (i >= 0) {
+            const [raised] = out.splice(i, 1);
+            raised.evidence = { ...raised.evidence, parent: r.id };
+            named.push(raised);
+          } else out.push(this.cond(ft, type, 'update', c.ts, undefined, fa, alarmText('pressure.secondary', { sensor: ft.sensor, parent: r.id })));
+        }
+        out.push(r.raise, ...named);
+      }
+      out.push(c);
+    }
+  }
+
+  /** The network event ends when none of its conditions is active. */
+  private endNetworkEvent(out: Condition[], ts: number): void {
+    const id = this.events.activeId;
+    if (!id) return;
+    let stillActive = false;
+    for (const t of this.tracks.values()) {
+      if (t.lowActive?.event === id || t.dropActive?.event === id || t.devActive?.event === id) { stillActive = true; break; }
+    }
+    const clear = this.events.clearIfOver(stillActive, ts);
+    if (clear) out.push(clear);
+  }
+
+  /** Active conditions in a DMA with a burst get evidence.parent = the burst's id (an update when it appears), else their network event's. */
   private linkToBursts(out: Condition[], ts: number | undefined): void {
     const bursts = this.options.bursts;
     if (!bursts || ts === undefined) return;
     for (const t of this.tracks.values()) {
       // (twice a step over every sensor: the common case, nothing active, allocates nothing)
       if (!t.lowActive && !t.dropActive && !t.devActive) continue;
-      const parent = t.dma ? bursts.activeBurst(t.dma) : undefined;
+      const burst = t.dma ? bursts.activeBurst(t.dma) : undefined;
       for (const [type, a] of [['pressure_low', t.lowActive], ['pressure_drop', t.dropActive], ['pressure_deviation', t.devActive]] as const) {
+        const parent = burst ?? a?.event;
         if (!a || a.parent === parent) continue;
         a.parent = parent;
         const raisedNow = out.find((c) => c.id === `${type}:${t.sensor}` && c.state === 'raise');
@@ -240,9 +316,10 @@ export class PressureDetector implements Detector {
     }
   }
 
+  /** `priority` undefined: an update that keeps the alarm's. */
   private cond(t: Track, type: string, state: Condition['state'], ts: number, priority: Condition['priority'], a: Active, text: AlarmText): Condition {
     return {
-      id: `${type}:${t.sensor}`, type, state, ts, priority, site: t.site || undefined, dma: t.dma || undefined, sensor: t.sensor, text,
+      id: `${type}:${t.sensor}`, type, state, ts, ...(priority ? { priority } : {}), site: t.site || undefined, dma: t.dma || undefined, sensor: t.sensor, text,
       evidence: { ...a.evidence, since: a.since, ...(a.parent ? { parent: a.parent } : {}) },
     };
   }

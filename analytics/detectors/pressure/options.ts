@@ -25,6 +25,14 @@ export const pressureOptionsSchema = z.object({
   deviationMinDays: z.number().int().min(0).default(3),
   /** The pressures' time-of-week baseline (history 21 days by default). */
   baseline: baselineOptionsSchema.optional(),
+  /** Network event (one alarm for simultaneous pressure changes): fewest sensors changing together... */
+  networkEventMinSensors: z.number().int().min(2).default(5),
+  /** ...in at least this many DMAs... */
+  networkEventMinDmas: z.number().int().min(1).default(2),
+  /** ...within this many minutes. */
+  networkEventWindowMin: z.number().positive().default(10),
+  /** A planned outage in the register explains the event when its window starts within this many minutes. */
+  networkEventPlannedToleranceMin: z.number().min(0).default(30),
   /** Hours of raw history warmUp replays. */
   replayHours: z.number().min(0).default(1),
 }).strict();
