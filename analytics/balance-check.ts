@@ -117,10 +117,12 @@ export async function checkTransfers(
   const inflow = new DmaInflow(topology);
   const warnings: TransferWarning[] = [];
   for (const dma of inflow.dmas()) {
+    const candidates = devices(topology, new Set(inflow.balanceSensorsOf(dma)));
+    if (candidates.length === 0) continue; // nothing switches: no need to read a year of net demand
     const bucketMs = inflow.bucketMsOf(dma);
     const net = await netInflowFromStore(store, inflow, dma, from, to, bucketMs);
     if (net.length === 0) continue;
-    for (const d of devices(topology, new Set(inflow.balanceSensorsOf(dma)))) {
+    for (const d of candidates) {
       const q = await store.query({ measurement: d.kind, sensors: [d.id], from, to, windowMs: bucketMs, aggregate: 'mean' });
       const series = q.get(d.id) ?? [];
       if (series.length < 2) continue;
