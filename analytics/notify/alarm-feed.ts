@@ -14,6 +14,7 @@ import type { AlarmManager } from '../alarms/manager.ts';
 import type { AckClaim } from './ack/ack-links.ts';
 import type { DeliveryRecord } from './delivery/delivery-queue.ts';
 import type { Notifier, NotifyAlarm } from './notifier.ts';
+import type { WorkOrderNotice } from './render.ts';
 
 /** What a person opening an acknowledgement link gets. */
 export type LinkAcknowledgement =
@@ -93,6 +94,21 @@ export class AlarmNotifications {
     const acked = this.o.alarms.acknowledge(alarm.id, seen.by, `acknowledged from the notification link sent to ${used.claim.recipientId}`);
     this.schedule();
     return { ok: true, alarm: acked, by: seen.by };
+  }
+
+  /** A work order assigned to a crew: to the crew's phones if `notify.crews` has it. Returns how many members it goes to. */
+  dispatchWorkOrder(workOrder: WorkOrderNotice): number {
+    const n = this.o.notifier.sendWorkOrder(workOrder, this.now());
+    if (n) this.schedule();
+    return n;
+  }
+
+  /** The work order and crew member a work-order link names (its phone page), with the member's name and language. */
+  inspectWorkOrderLink(token: string): { ok: true; workOrderId: string; by: string; language: 'zh-CN' | 'en' } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' } {
+    const check = this.o.notifier.verifyWorkOrderLink(token, this.now());
+    if (!check.ok) return check;
+    const person = this.o.config.people[check.claim.recipientId];
+    return { ok: true, workOrderId: check.claim.workOrderId, by: person?.name ?? check.claim.recipientId, language: person?.language ?? 'zh-CN' };
   }
 
   private alarm(id: string): AlarmRecord | undefined {

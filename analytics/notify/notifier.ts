@@ -3,16 +3,18 @@
  * the delivery queue and acknowledgement links. Event-time driven like its parts: the caller
  * reports alarms (`raise`, `clear`), acknowledgements, and calls `tick(now)` at `nextDueAt()`.
  * When a channel keeps failing, `notify.channel_down` goes to the duty managers on the other channels.
+ * Work orders assigned to a configured crew go to its members' phones (`sendWorkOrder`).
  */
 import type { Database } from 'better-sqlite3';
 import type { z } from 'zod';
 import { notifyConfigSchema } from '../../core/config/notify.ts';
 import type { AlarmText } from '../../core/messages/alarm-texts.ts';
 import { AckLinks, type AckCheck } from './ack/ack-links.ts';
-import { resolveSecret, type Channel, type Recipient } from './channels/channel.ts';
+import { WorkOrderLinks, type WorkOrderCheck } from './ack/work-order-links.ts';
+import { resolveSecret, type Channel, type NotifyMessage, type Recipient } from './channels/channel.ts';
 import { CHANNEL_ADDRESS, createChannel } from './channels/index.ts';
 import { DeliveryQueue, type ChannelHealthEvent, type DeliveryRecord } from './delivery/delivery-queue.ts';
-import { renderMessage, type RenderInput } from './render.ts';
+import { renderMessage, renderWorkOrderMessage, type RenderInput, type WorkOrderNotice } from './render.ts';
 import { Router, type Outgoing, type RoutableAlarm } from './routing/router.ts';
 
 
@@ -40,6 +42,14 @@ export interface Notifier {
   tick(now: number): Promise<void>;
   nextDueAt(): number | undefined;
   history(alarmId: string): DeliveryRecord[];
+  /**
+   * A work order assigned to a crew of `crews`: its message, with a link to its phone page, to
+   * every member on the crew's channels (once per work order, crew and member). Returns how many
+   * members it went to (0 for a crew not in the config). Sent at the next `tick`.
+   */
+  sendWorkOrder(workOrder: WorkOrderNotice, now: number): number;
+  /** Check a work-order link's token (a crew member's phone page). */
+  verifyWorkOrderLink(token: string, now: number): WorkOrderCheck;
   close(): Promise<void>;
 }
 
@@ -53,6 +63,8 @@ export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: 
   const pendingDown: ChannelHealthEvent[] = [];
   const queue = new DeliveryQueue(deps.db, { channels, retry: config.delivery, channelDownAfter: config.delivery.channelDownAfter, onChannelDown: (e) => pendingDown.push(e) });
   const alarms = new Map<string, NotifyAlarm>();
+  const workOrderLinks = new WorkOrderLinks(resolveSecret(config.ackSecret, env), config.ackLinkTtlMin * 60_000);
+  const baseUrl = config.publicUrl.replace(/\/$/, '');
 
   function recipient(personId: string): Recipient {
     const p = config.people[personId];
@@ -62,7 +74,10 @@ export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: 
   /** Queue a message to a person on each channel that can reach them. */
   function deliver(personId: string, channelNames: string[], render: Omit<RenderInput, 'language' | 'timeZone'>, now: number): void {
     const to = recipient(personId);
-    const message = renderMessage({ ...render, language: to.language, timeZone: tz });
+    enqueueReachable(renderMessage({ ...render, language: to.language, timeZone: tz }), to, channelNames, now);
+  }
+
+  function enqueueReachable(message: NotifyMessage, to: Recipient, channelNames: string[], now: number): void {
     for (const name of channelNames) {
       const config_ = config.channels.find((c) => c.name === name)!;
       const needs = CHANNEL_ADDRESS[config_.type];
@@ -75,7 +90,7 @@ export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: 
     for (const o of list) {
       const alarm = alarms.get(o.alarm.id) ?? o.alarm;
       const single = o.kind !== 'summary';
-      const ackUrl = single ? `${config.publicUrl.replace(/\/$/, '')}/ack/${links.create(alarm.id, o.person, now)}` : undefined;
+      const ackUrl = single ? `${baseUrl}/ack/${links.create(alarm.id, o.person, now)}` : undefined;
       const id = single ? `${alarm.id}/${o.person}/${o.kind}/${o.n}` : `summary/${o.person}/${o.dueAt}`;
       deliver(o.person, o.channels, { id, kind: o.kind, at: single ? now : o.dueAt, alarm, count: o.alarmIds.length, ackUrl }, now);
     }
@@ -116,6 +131,18 @@ export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: 
       return times.length ? Math.min(...times) : undefined;
     },
     history: (alarmId: string) => queue.history(alarmId),
+    sendWorkOrder(workOrder: WorkOrderNotice, now: number) {
+      const crew = config.crews[workOrder.crew];
+      if (!crew) return 0;
+      for (const member of crew.members) {
+        const to = recipient(member);
+        const link = `${baseUrl}/wo/${workOrderLinks.create(workOrder.id, member, now)}`;
+        const message = renderWorkOrderMessage({ id: `work_order/${workOrder.id}/${workOrder.crew}/${member}`, workOrder, language: to.language, link });
+        enqueueReachable(message, to, crew.channels, now);
+      }
+      return crew.members.length;
+    },
+    verifyWorkOrderLink: (token: string, now: number) => workOrderLinks.verify(token, now),
     async close() { for (const c of channels.values()) await c.close?.(); },
   };
   return notifier;

@@ -2,7 +2,7 @@
  * The texts of notification messages in the recipient's language (zh-CN or en): the alarm's own
  * text (the detector's message code, core/messages/alarm-texts.ts) and what this adds (kind, type,
  * area, priority, time, link). SMS carries only template parameters (see channels/sms.ts): type, area, priority,
- * time, link, count.
+ * time, link, count. Work orders to a crew's phones: `renderWorkOrderMessage`.
  */
 import { alarmMessage, alarmTypeName, type AlarmText } from '../../core/messages/alarm-texts.ts';
 import type { Language, NotifyMessage } from './channels/channel.ts';
@@ -61,4 +61,31 @@ export function renderMessage(i: RenderInput): NotifyMessage {
   if (i.ackUrl) lines.push(zh ? `[确认告警](${i.ackUrl})` : `[Acknowledge](${i.ackUrl})`);
   const params: Record<string, string> = { type, area, priority, time: time.slice(11), link: i.ackUrl ?? '', count: String(i.count ?? 1), channel: i.channel ?? '' };
   return { id: i.id, alarmId: i.alarm?.id, title, text: lines.join('\n\n'), sms: { template: i.kind, params }, ackUrl: i.ackUrl };
+}
+
+/** A work order as its crew's message needs it. */
+export interface WorkOrderNotice {
+  id: string;
+  alarmId: string;
+  dma: string;
+  locationHint?: string;
+  burstFlowM3h?: number;
+  crew: string;
+}
+
+const WORK_ORDER_WORDS: Record<Language, { title: string; area: string; location: string; flow: string; crew: string; link: string; unknown: string }> = {
+  'zh-CN': { title: '抢修工单', area: '区域', location: '位置提示', flow: '估计漏水量', crew: '班组', link: '打开工单', unknown: '待查' },
+  en: { title: 'Work order', area: 'Area', location: 'Location hint', flow: 'Estimated burst flow', crew: 'Crew', link: 'Open the work order', unknown: 'to be found' },
+};
+
+/** A work order for a crew member's phone, with the link to its phone page. SMS: template `work_order`, parameters area, location, link. */
+export function renderWorkOrderMessage(i: { id: string; workOrder: WorkOrderNotice; language: Language; link: string }): NotifyMessage {
+  const w = WORK_ORDER_WORDS[i.language];
+  const wo = i.workOrder;
+  const title = `${w.title} ${wo.id}: ${wo.dma}`;
+  const location = wo.locationHint ?? w.unknown;
+  const lines = [`**${title}**`, `${w.area}: ${wo.dma}`, `${w.location}: ${location}`];
+  if (wo.burstFlowM3h !== undefined) lines.push(`${w.flow}: ${wo.burstFlowM3h.toFixed(1)} m³/h`);
+  lines.push(`${w.crew}: ${wo.crew}`, `[${w.link}](${i.link})`);
+  return { id: i.id, alarmId: wo.alarmId, title, text: lines.join('\n\n'), sms: { template: 'work_order', params: { area: wo.dma, location, link: i.link } } };
 }

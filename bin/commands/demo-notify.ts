@@ -3,7 +3,8 @@
  * (dashboard/server/demo-phone.ts, served by the demo at /demo-phone), so a visitor sees the Chinese
  * message and can tap its acknowledgement link. The demo maintenance user is on call all week, the
  * demo dispatcher is the duty manager, and an alarm nobody acknowledges escalates after
- * DEMO_ESCALATE_AFTER_MIN.
+ * DEMO_ESCALATE_AFTER_MIN. A work order assigned to the crew DEMO_CREW goes to the maintenance
+ * user's phone too.
  *
  * It is added to the running demo's configuration only, not to the demo-config.yaml written for
  * analyze/alarms/report: its secrets are generated per run and those commands send nothing.
@@ -21,6 +22,8 @@ export const DEMO_WECOM_KEY_ENV = 'AQUAWATCH_DEMO_WECOM_KEY';
 /** The demo users who get messages: the person ids are their user names. */
 export const DEMO_ON_CALL = 'maintenance';
 export const DEMO_DUTY_MANAGER = 'dispatcher';
+/** The crew a dispatcher assigns a work order to (the maintenance view's crew field) to send it to the maintenance user's phone. */
+export const DEMO_CREW = '抢修一队';
 
 const displayName = (username: string) => DEMO_USERS.find((u) => u.username === username)!.displayName;
 
@@ -54,5 +57,6 @@ export function demoNotifyConfig(httpBase: string, timeZone: string, env: Record
       rules: [{ name: 'medium and up', match: { minPriority: 'medium' }, rota: 'crew', channels: ['demo-phone'], escalateAfterMin: DEMO_ESCALATE_AFTER_MIN }],
       flood: { maxAlarms: 20, windowMin: 10 },
     },
+    crews: { [DEMO_CREW]: { members: [DEMO_ON_CALL], channels: ['demo-phone'] } },
   };
 }

@@ -171,6 +171,14 @@ export const notifyConfigSchema = z.object({
   people: z.record(z.string(), personSchema),
   channels: z.array(channelConfigSchema).min(1),
   routing: routingSchema,
+  /**
+   * Maintenance crews by the name a dispatcher assigns a work order to: a work order assigned to a
+   * crew goes to each member's phone on the crew's channels, with a link to its phone page.
+   */
+  crews: z.record(z.string().min(1), z.object({
+    members: z.array(z.string()).min(1),
+    channels: z.array(z.string()).min(1),
+  }).strict()).default({}),
   delivery: z.object({
     maxAttempts: z.number().int().min(1).optional(),
     backoffMs: z.number().int().min(0).optional(),
@@ -183,6 +191,10 @@ export const notifyConfigSchema = z.object({
   c.routing.rules.forEach((rule, i) => rule.channels.forEach((ch, j) => {
     if (!names.includes(ch)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'channels', j], message: `no channel named ${ch}` });
   }));
+  for (const [crewName, crew] of Object.entries(c.crews)) {
+    for (const p of crew.members) if (!c.people[p]) ctx.addIssue({ code: 'custom', path: ['crews', crewName, 'members'], message: `no person ${p} in people` });
+    for (const ch of crew.channels) if (!names.includes(ch)) ctx.addIssue({ code: 'custom', path: ['crews', crewName, 'channels'], message: `no channel named ${ch}` });
+  }
   for (const [rotaName, rota] of Object.entries(c.routing.rotas)) {
     const people = [rota.dutyManager, ...rota.weekly.flatMap((s) => s.people), ...rota.overrides.flatMap((o) => o.people)];
     for (const p of new Set(people)) if (!c.people[p]) ctx.addIssue({ code: 'custom', path: ['routing', 'rotas', rotaName], message: `no person ${p} in people` });

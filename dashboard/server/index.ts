@@ -7,6 +7,7 @@
  *   its OpenAPI document at /docs (JSON at /docs/json);
  * - the public outage page `/outages` (no sign-in, no customer data);
  * - the acknowledgement page of a notification's link `/ack/<token>` (the token is the credential);
+ * - a work order's phone page for its crew `/wo/<token>` (work-order-page.ts);
  * - demo mode: the demo's phone inbox `/demo-phone`, the WeCom robot its notifier sends to (demo-phone.ts);
  * - the built web app from dashboard/web/dist with SPA fallback (a 503 page saying how to build it
  *   when it is missing), and the old status page at /status.
@@ -41,6 +42,7 @@ import { registerApi, resolveSession, SESSION_COOKIE } from './api.ts';
 import { registerPublicOutagePage } from './public-page.ts';
 import { registerAckPage } from './ack-page.ts';
 import { registerDemoPhone } from './demo-phone.ts';
+import { registerWorkOrderPage } from './work-order-page.ts';
 import { registerStatusPage } from './status-page.ts';
 import { WorkOrderService } from './work-order-service.ts';
 import { IncidentService } from './incident-service.ts';
@@ -170,6 +172,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   await app.register(async (api) => { await registerApi(api, ctx, { checkResponses: deps.checkResponses }); }, { prefix: '/api/v1' });
   registerPublicOutagePage(app, ctx);
   registerAckPage(app, ctx);
+  registerWorkOrderPage(app, ctx);
   if (config.mode === 'demo') registerDemoPhone(app, config.notify, config.site.timezone);
 
   const signedIn = (req: FastifyRequest) => resolveSession(ctx, req.cookies[SESSION_COOKIE])?.user;

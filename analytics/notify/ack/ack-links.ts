@@ -4,10 +4,14 @@
  * used, so a forwarded or replayed link acknowledges nothing). The token goes in the SMS / robot /
  * e-mail link; dashboard/server/ack-page.ts is the page that verifies and uses it.
  *
- * Format: base64url(JSON {a: alarm id, r: recipient id, e: expiry ms, n: nonce}) "." base64url(HMAC).
+ * Body: {a: alarm id, r: recipient id, e: expiry ms, n: nonce} (signed-token.ts).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { readToken, signToken } from './signed-token.ts';
+
+/** Acknowledgement tokens are signed without a label (as they were before other links existed). */
+const ACK_LABEL = '';
 
 export interface AckClaim { alarmId: string; recipientId: string; expiresAt: number; nonce: string }
 export type AckCheck = { ok: true; claim: AckClaim } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'used' };
@@ -25,19 +29,14 @@ export class AckLinks {
   }
 
   create(alarmId: string, recipientId: string, now: number): string {
-    const payload = Buffer.from(JSON.stringify({ a: alarmId, r: recipientId, e: now + this.ttlMs, n: randomBytes(12).toString('base64url') })).toString('base64url');
-    return `${payload}.${this.sign(payload)}`;
+    return signToken(this.secret, ACK_LABEL, { a: alarmId, r: recipientId, e: now + this.ttlMs, n: randomBytes(12).toString('base64url') });
   }
 
   /** Check a token without using it (to show the alarm on the page before the person confirms). */
   verify(token: string, now: number): AckCheck {
-    const [payload, signature, extra] = token.split('.');
-    if (!payload || !signature || extra !== undefined) return { ok: false, reason: 'malformed' };
-    const expected = Buffer.from(this.sign(payload));
-    const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
-    let body: { a?: unknown; r?: unknown; e?: unknown; n?: unknown };
-    try { body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof body; } catch { return { ok: false, reason: 'malformed' }; }
+    const read = readToken(this.secret, ACK_LABEL, token);
+    if (!read.ok) return read;
+    const body = read.body;
     if (typeof body.a !== 'string' || typeof body.r !== 'string' || typeof body.e !== 'number' || typeof body.n !== 'string') return { ok: false, reason: 'malformed' };
     if (now >= body.e) return { ok: false, reason: 'expired' };
     if (this.findUse.get(body.n)) return { ok: false, reason: 'used' };
@@ -51,9 +50,5 @@ export class AckLinks {
     const { alarmId, recipientId, expiresAt, nonce } = check.claim;
     const inserted = this.insertUse.run(nonce, alarmId, recipientId, now, expiresAt).changes === 1;
     return inserted ? check : { ok: false, reason: 'used' };
-  }
-
-  private sign(payload: string): string {
-    return createHmac('sha256', this.secret).update(payload).digest('base64url');
   }
 }

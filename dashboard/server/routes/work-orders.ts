@@ -4,6 +4,7 @@ import { API } from '../../contract/index.ts';
 import { ApiError, requireAnalytics, type DashboardContext } from '../context.ts';
 import { burstEvidence, WORK_ORDER_ALARM_TYPES } from '../work-order-service.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
+import { sendWorkOrderToCrew } from '../work-order-page.ts';
 
 export function registerWorkOrderRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
   /** The burst's flow estimate changes every minute without an alarm transition: read it from the open alarm. */
@@ -38,6 +39,9 @@ export function registerWorkOrderRoutes(app: FastifyInstance, ctx: DashboardCont
   serve(app, API.workOrders.update, async (req) => {
     const body = req.body;
     if (body.status === undefined && body.crew === undefined && !body.note) throw new ApiError('validation', 'body: give status, crew or note', 'body');
-    return ctx.workOrders.update(req.params.id, body, req.dashUser!.username, ctx.now());
+    const crewBefore = ctx.workOrders.get(req.params.id, ctx.now())?.crew;
+    const wo = ctx.workOrders.update(req.params.id, body, req.dashUser!.username, ctx.now());
+    if (wo.crew && wo.crew !== crewBefore) sendWorkOrderToCrew(ctx, wo);
+    return wo;
   }, opts);
 }

@@ -1,0 +1,83 @@
+/**
+ * Work orders to the crew's phones on a real composition (analytics/compose.ts with `notify:` and
+ * `crews`, the WeCom fake, a real work-order store): a work order assigned to a configured crew
+ * reaches each member with its location hint and a link to its phone page; the page's buttons move
+ * it to in progress, then resolved, recorded as that member; a resolved order, a forged link or a
+ * crew that is not configured change nothing.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { parseConfig } from '../../core/config/load.ts';
+import { buildAnalytics } from '../../analytics/compose.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
+import { startFakeWecom } from '../../test/support/fake-wecom.ts';
+import { waitFor } from '../../test/support/ports.ts';
+import type { DashboardContext } from './context.ts';
+import { WorkOrderStore } from './state/work-orders.ts';
+import { registerWorkOrderPage, sendWorkOrderToCrew } from './work-order-page.ts';
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => { for (const c of closers.splice(0).reverse()) await c(); vi.unstubAllEnvs(); });
+
+describe('work orders on the crew\'s phones', () => {
+  it('goes to each crew member with the location hint and a link whose page moves it to in progress and resolved', async () => {
+    vi.stubEnv('AW_WO_ACK_SECRET', 'a-work-order-test-secret-long-enough!');
+    vi.stubEnv('AW_WO_WECOM', 'wk');
+    const wecom = await startFakeWecom('wk');
+    const dir = mkdtempSync(join(tmpdir(), 'aw-wo-page-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }), () => wecom.close());
+    const config = parseConfig({
+      dataDir: dir, topology: { dmas: [{ id: 'central' }] },
+      notify: {
+        publicUrl: 'https://scada.example.cn', ackSecret: '${AW_WO_ACK_SECRET}',
+        people: { wang: { name: '王工' }, li: { name: 'Li', language: 'en' } },
+        channels: [{ type: 'wecom', name: 'crew-phone', url: wecom.sendUrl, key: '${AW_WO_WECOM}' }],
+        routing: { timeZone: 'Asia/Shanghai', rotas: { m: { weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '00:00', people: ['wang'] }], dutyManager: 'wang' } },
+          rules: [{ name: 'none', match: { types: ['nothing'] }, rota: 'm', channels: ['crew-phone'], escalateAfterMin: 60 }] },
+        crews: { 抢修一队: { members: ['wang', 'li'], channels: ['crew-phone'] } },
+      },
+    }, 'site.yaml');
+    const analytics = buildAnalytics({ config, statePath: join(dir, 'state.sqlite'), mode: 'live' });
+    closers.push(() => analytics.close());
+    const workOrders = new WorkOrderStore(join(dir, 'state.sqlite'));
+    closers.push(() => workOrders.close());
+    const ctx = { config, workOrders, now: () => Date.now(), analytics: () => ({ notifications: analytics.notifications }) as unknown as AnalyticsService } as unknown as DashboardContext;
+    const app = Fastify();
+    closers.push(() => app.close());
+    registerWorkOrderPage(app, ctx);
+
+    const created = workOrders.create({ alarmId: 'burst:central@1', dma: 'central', locationHint: 'P-n464', burstFlowM3h: 33, by: 'system', at: Date.now() });
+    expect(sendWorkOrderToCrew(ctx, workOrders.update(created.id, { crew: '另一队' }, 'dispatcher', Date.now()))).toBe(0);
+    const assigned = workOrders.update(created.id, { crew: '抢修一队' }, 'dispatcher', Date.now());
+    expect(sendWorkOrderToCrew(ctx, assigned)).toBe(2);
+    await waitFor(() => wecom.requests.length === 2, 10_000, 25, 'the work order on both phones');
+    const texts = wecom.requests.map((r) => (JSON.parse(r.body) as { markdown: { content: string } }).markdown.content);
+    const zh = texts.find((t) => t.includes('王工'))!;
+    expect(zh).toContain('抢修工单');
+    expect(zh).toContain('位置提示: P-n464');
+    expect(texts.find((t) => t.includes('> Li'))).toContain('Location hint: P-n464');
+    const path = /https:\/\/scada\.example\.cn(\/wo\/[^)\s]+)\)/.exec(zh)![1];
+    // the delivery is in the burst alarm's history
+    await analytics.notifications!.settled();
+    expect(analytics.notifications!.history('burst:central@1').map((d) => d.recipientId).sort()).toEqual(['li', 'wang']);
+
+    const shown = await app.inject({ method: 'GET', url: path });
+    expect(shown.statusCode).toBe(200);
+    expect(shown.body).toContain('<meta name="viewport"');
+    expect(shown.body).toContain('P-n464');
+    expect(shown.body).toContain('data-action="in_progress"');
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const started = await app.inject({ method: 'POST', url: path, headers: form, payload: 'status=in_progress' });
+    expect(started.body).toContain('data-changed="in_progress"');
+    expect(workOrders.get(created.id, Date.now())).toMatchObject({ status: 'in_progress', notes: [expect.objectContaining({ by: '王工', text: '经手机链接更新' })] });
+    expect((await app.inject({ method: 'POST', url: path, headers: form, payload: 'status=new' })).statusCode).toBe(400);
+    await app.inject({ method: 'POST', url: path, headers: form, payload: 'status=resolved' });
+    expect(workOrders.get(created.id, Date.now())!.status).toBe('resolved');
+    expect((await app.inject({ method: 'POST', url: path, headers: form, payload: 'status=in_progress' })).statusCode).toBe(409);
+    expect(workOrders.get(created.id, Date.now())!.status).toBe('resolved');
+    expect((await app.inject({ method: 'GET', url: path.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) })).statusCode).toBe(400);
+  });
+});
