@@ -35,6 +35,7 @@ const UNITS: Record<string, string> = {
   'detect.max_alarms_per_10min': 'alarms per 10 min', 'detect.flood_episodes': 'episodes',
   [BATTLEDIM_FIGURES.found]: 'of 10 new leaks', [BATTLEDIM_FIGURES.false]: 'in the half-year',
   [BATTLEDIM_FIGURES.delayAbrupt]: 'h', [BATTLEDIM_FIGURES.delayIncipient]: 'days',
+  'detect.pressure_model_delay_median_h': 'h', 'detect.pressure_model_false_per_dma_4w': 'per DMA per 4 weeks',
 };
 const TARGETS: Record<string, string> = {
   'detect.burst_recall': '>= 0.95', 'detect.burst_delay_median_min': '<= 10', 'detect.outage_recall': '1',
@@ -57,10 +58,11 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   burst: async () => (await import('./burst.ts')).measureBursts,
   'night-flow': async () => (await import('./night-flow.ts')).measureLeaksAndQuiet,
   'alarm-rate': async () => (await import('./alarm-rate.ts')).measureAlarmRate,
+  'pressure-model': async () => (await import('./pressure-model.ts')).measurePressureModel,
   // not in the detect suite (its figures are quoted in the sensor-health README only)
   'sensor-health': async () => (await import('./sensor-health.ts')).measureSensorHealth,
 };
-const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow', 'alarm-rate'];
+const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow', 'alarm-rate', 'pressure-model'];
 
 const logDetail = (line: string) => console.error(`  ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
 

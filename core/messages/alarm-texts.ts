@@ -85,6 +85,11 @@ export const ALARM_TEXTS = {
     'zh-CN': '管网事件:{dmas} 的 {sensors} 个测点压力同时变化;由计划作业 {planned} 引起',
   },
   'network_event.clear': { en: 'Network event over: pressure back to normal at its {sensors} sensors', 'zh-CN': '管网事件结束:{sensors} 个测点压力恢复正常' },
+  'leak_candidate.raise': {
+    en: 'Leak candidate in DMA {dma}: pressure at {sensor} {residualKpa} kPa below what the other loggers predict, for {hours} h (nearest logger first in the evidence)',
+    'zh-CN': '{dma} 分区疑似漏损:{sensor} 压力比其他测点推算值低 {residualKpa} kPa,已持续 {hours} 小时(证据中按离漏点远近排列测点)',
+  },
+  'leak_candidate.clear': { en: 'Leak candidate in DMA {dma} over: pressures back to what the model predicts', 'zh-CN': '{dma} 分区疑似漏损结束:压力回到模型推算值' },
   'pressure.unlinked': { en: 'Pressure at {sensor}: no longer linked to a burst', 'zh-CN': '{sensor} 压力:不再关联爆管' },
 
   'quality.beyond_limit': {
@@ -226,6 +231,7 @@ export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   pressure_drop: { en: 'Pressure drop', 'zh-CN': '压力骤降' },
   pressure_deviation: { en: 'Pressure deviation', 'zh-CN': '压力异常' },
   network_event: { en: 'Network event', 'zh-CN': '管网事件' },
+  leak_candidate: { en: 'Leak candidate (pressure model)', 'zh-CN': '疑似漏损(压力模型)' },
   pump_trip: { en: 'Pump trip', 'zh-CN': '水泵跳闸' },
   tank_low_warning: { en: 'Tank low warning', 'zh-CN': '水池低液位预警' },
   emergency_supply_required: { en: 'Emergency supply required', 'zh-CN': '需应急供水' },
