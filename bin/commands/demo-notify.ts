@@ -16,7 +16,7 @@ import { DEMO_PHONE_PATH, DEMO_PHONE_WECOM_PATH } from '../../dashboard/server/d
 import { DEMO_USERS } from '../../dashboard/server/index.ts';
 
 /** Short, so a visitor sees an escalation reach the duty manager while looking. */
-export const DEMO_ESCALATE_AFTER_MIN = 1;
+export const DEMO_ESCALATE_AFTER_MIN = 0.5;
 export const DEMO_ACK_SECRET_ENV = 'AQUAWATCH_DEMO_ACK_SECRET';
 export const DEMO_WECOM_KEY_ENV = 'AQUAWATCH_DEMO_WECOM_KEY';
 /** The demo users who get messages: the person ids are their user names. */

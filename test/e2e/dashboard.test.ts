@@ -327,7 +327,7 @@ describe('dashboard in chromium on the running platform', () => {
   it('brings an alarm nobody acknowledged to the duty manager after the configured delay; the dispatcher acks it with a comment', async () => {
     // alarms of the scenario nobody acknowledged (the chlorine excursion; the short-notice planned
     // outage entered above, raised when the analytics catch up with its notice time) escalate from
-    // the maintenance user to the duty manager, the dispatcher, a minute after they were sent
+    // the maintenance user to the duty manager, the dispatcher, the demo's delay after they were sent
     type Delivery = { messageId: string; recipientId: string; queuedAt: number; state: string };
     const escalated = (await waitFor(async () => {
       for (const a of (await apiGet<AlarmRow[]>('/alarms?open=true')).filter((x) => x.raisedAt >= scenarioBurstOnset && x.state === 'active-unacknowledged')) {
