@@ -8,11 +8,12 @@
  *
  * Every alarm is listed with its type, DMA, time and the evidence the data give for or against a real
  * event (the hourly inflow around it against the same hours of the weeks before). An alarm of type
- * burst, new_leak (night flow), pressure or outage counts as false unless the data show a real event:
+ * burst, new_leak (night flow), leak_trend or abrupt_leak (leak-change), pressure or outage counts
+ * as false unless the data show a real event:
  * here, a burst or outage is real when the inflow it flags stays beyond 3 robust σ (and 10 %) of the
  * same hour of the previous 4 weeks for ≥ 3 hours running, starting within 3 h of the alarm (a burst:
- * above; an outage: below); a new leak when the
- * night minimum stays ≥ 10 % above the previous 14 nights' median for ≥ 3 nights running. Sensor-health
+ * above; an outage: below); a new, slow or abrupt leak
+ * when the night minimum stays ≥ 10 % above the previous 14 nights' median for ≥ 3 nights running. Sensor-health
  * alarms (stale, flatline…) on the data's real gaps are not detection alarms and are reported apart.
  *
  *   node --import tsx bench/detect/bwdf.ts
@@ -30,6 +31,7 @@ import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import type { SeriesValue } from '../../core/tsdb/types.ts';
 import { referenceFile, ReferenceDataMissingError } from '../../core/reference-data.ts';
 import { reportMissingData } from '../run.ts';
+import { LEAK_ALARM_TYPES } from '../../analytics/scoring/score.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -38,7 +40,7 @@ export const BWDF_MAPPING = new URL('../../ingest/sources/csv/fixtures/bwdf.yaml
 const ZONE = 'Europe/Rome';
 const DMAS = Array.from({ length: 10 }, (_, i) => `bwdf-dma${i + 1}`);
 /** Detection alarm types: each counts as false unless the data show the event. */
-const isDetection = (type: string) => type === 'burst' || type === 'new_leak' || type.startsWith('pressure_') || type.startsWith('outage');
+const isDetection = (type: string) => LEAK_ALARM_TYPES.includes(type) || type.startsWith('pressure_') || type.startsWith('outage');
 
 export const bwdfTopology = {
   sites: [{ id: 'bwdf', name: 'BWDF utility (Italy)', timezone: ZONE }],
@@ -145,7 +147,8 @@ function isSummer(ts: number): boolean {
 function judge(a: AlarmRecord, series: Map<number, number>): { real: boolean; evidence: string } {
   if (a.type === 'burst') return judgeStep(series, a.raisedAt, 1);
   if (a.type === 'outage' || a.type === 'outage_warning') return judgeStep(series, a.raisedAt, -1);
-  if (a.type === 'new_leak') return judgeNight(series, a.raisedAt);
+  // a slow or small abrupt leak is judged as a new leak: real only when the night minimum is up ≥ 10 % for ≥ 3 nights
+  if (a.type === 'new_leak' || a.type === 'leak_trend' || a.type === 'abrupt_leak') return judgeNight(series, a.raisedAt);
   return { real: false, evidence: 'no inflow judgement for this type' };
 }
 

@@ -2,7 +2,8 @@
  * Detection benchmark (`npm run bench -- detect`):
  * - the detectors on the simulator's scenario suite, through the measurements in
  *   bench/detect/<name>.ts (functions returning their figures): burst recall and delay, outage recall, delay
- *   and class, quality recall, new-leak nights, and false alarms of ALL detectors on event-free weeks.
+ *   and class, quality recall, new-leak nights, false alarms of ALL detectors on event-free weeks, and
+ *   slow and small abrupt leaks found in a simulated quarter (leak-change.ts).
  *   Scenarios and seeds are fixed, so these figures are deterministic: measured once.
  * - false alarms on real data: the BWDF inflows imported with `aquawatch import` and replayed with
  *   `aquawatch analyze` (bwdf.ts); every alarm is printed with its evidence. Deterministic.
@@ -36,6 +37,8 @@ const UNITS: Record<string, string> = {
   [BATTLEDIM_FIGURES.found]: 'of 10 new leaks', [BATTLEDIM_FIGURES.false]: 'in the half-year',
   [BATTLEDIM_FIGURES.delayAbrupt]: 'h', [BATTLEDIM_FIGURES.delayIncipient]: 'days',
   'detect.pressure_model_delay_median_h': 'h', 'detect.pressure_model_false_per_dma_4w': 'per DMA per 4 weeks',
+  'detect.leak_change_found': 'leaks', 'detect.leak_change_leaks': 'leaks', 'detect.leak_change_false': 'in the quarter',
+  'detect.leak_change_delay_abrupt_median_h': 'h', 'detect.leak_change_delay_incipient_median_d': 'days',
 };
 const TARGETS: Record<string, string> = {
   'detect.burst_recall': '>= 0.95', 'detect.burst_delay_median_min': '<= 10', 'detect.outage_recall': '1',
@@ -59,10 +62,11 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   'night-flow': async () => (await import('./night-flow.ts')).measureLeaksAndQuiet,
   'alarm-rate': async () => (await import('./alarm-rate.ts')).measureAlarmRate,
   'pressure-model': async () => (await import('./pressure-model.ts')).measurePressureModel,
+  'leak-change': async () => (await import('./leak-change.ts')).measureLeakChange,
   // not in the detect suite (its figures are quoted in the sensor-health README only)
   'sensor-health': async () => (await import('./sensor-health.ts')).measureSensorHealth,
 };
-const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow', 'alarm-rate', 'pressure-model'];
+const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];
 
 const logDetail = (line: string) => console.error(`  ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
 

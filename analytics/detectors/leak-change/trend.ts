@@ -108,7 +108,11 @@ export class SlowLeakTrend {
     return medianOf(this.days.slice(-Math.max(1, n)).map((d) => this.adjusted(d)));
   }
 
-  /** Day-to-day noise of the adjusted figure: robust σ of consecutive days' differences ÷ √2 (blind to slow trends and single steps). */
+  /**
+   * Noise of the adjusted figure: the larger of the robust σ of consecutive days' differences ÷ √2
+   * (blind to slow trends and single steps) and the robust σ of the last four weeks around their
+   * median (demand that wanders for days at a time, which day-to-day differences understate).
+   */
   private sigma(): number {
     const diffs: number[] = [];
     for (let i = 1; i < this.days.length; i++) {
@@ -116,9 +120,8 @@ export class SlowLeakTrend {
     }
     const floor = this.o.sigmaFloorShare * Math.abs(this.reference);
     if (diffs.length < 7) return floor;
-    const m = medianOf(diffs);
-    const mad = medianOf(diffs.map((d) => Math.abs(d - m)));
-    return Math.max(floor, (ROBUST_SIGMA * mad) / Math.SQRT2);
+    const level = this.days.slice(-28).map((d) => this.adjusted(d));
+    return Math.max(floor, robustSigma(diffs) / Math.SQRT2, robustSigma(level));
   }
 
   /**
@@ -171,4 +174,9 @@ export class SlowLeakTrend {
     const beta = sxx > 1e-9 ? Math.max(-1, Math.min(1, sxy / sxx)) : 0;
     return { beta, swingMean: mx };
   }
+}
+
+function robustSigma(values: number[]): number {
+  const m = medianOf(values);
+  return ROBUST_SIGMA * medianOf(values.map((v) => Math.abs(v - m)));
 }
