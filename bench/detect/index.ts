@@ -39,6 +39,9 @@ const UNITS: Record<string, string> = {
   'detect.pressure_model_delay_median_h': 'h', 'detect.pressure_model_false_per_dma_4w': 'per DMA per 4 weeks',
   'detect.leak_change_found': 'leaks', 'detect.leak_change_leaks': 'leaks', 'detect.leak_change_false': 'in the quarter',
   'detect.leak_change_delay_abrupt_median_h': 'h', 'detect.leak_change_delay_incipient_median_d': 'days',
+  'detect.burst_delay_median_5min_min': 'min', 'detect.burst_delay_p95_5min_min': 'min',
+  'detect.burst_delay_median_15min_min': 'min', 'detect.burst_delay_p95_15min_min': 'min',
+  'detect.burst_false_alarms_per_dma_4w_5min': 'per DMA per 4 weeks', 'detect.burst_false_alarms_per_dma_4w_15min': 'per DMA per 4 weeks',
 };
 const TARGETS: Record<string, string> = {
   'detect.burst_recall': '>= 0.95', 'detect.burst_delay_median_min': '<= 10', 'detect.outage_recall': '1',
@@ -46,6 +49,8 @@ const TARGETS: Record<string, string> = {
   'detect.leak_nights_max': '<= 3', 'detect.false_alarms_per_dma_4w': '<= 1', 'detect.burst_false_alarms_per_dma_4w': '<= 1',
   'detect.bwdf_false_alarms_per_dma_4w': '<= 1', 'detect.replay_readings_per_s': '>= 200000',
   'detect.max_alarms_per_10min': '<= 10', 'detect.flood_episodes': '0',
+  'detect.burst_recall_5min': '>= 0.95', 'detect.burst_recall_15min': '>= 0.95',
+  'detect.burst_false_alarms_per_dma_4w_5min': '<= 1', 'detect.burst_false_alarms_per_dma_4w_15min': '<= 1',
   'detect.ltown_burst_recall': '>= 0.95', 'detect.ltown_burst_delay_median_min': '<= 10',
   [BATTLEDIM_FIGURES.found]: '>= 8', [BATTLEDIM_FIGURES.false]: '<= 2',
   [BATTLEDIM_FIGURES.delayAbrupt]: '<= 6', [BATTLEDIM_FIGURES.delayIncipient]: '<= 7',
@@ -59,6 +64,7 @@ type Measurement = (log: (line: string) => void) => Promise<Record<string, numbe
 export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> = {
   outage: async () => (await import('./outage.ts')).measureOutagesAndQuality,
   burst: async () => (await import('./burst.ts')).measureBursts,
+  cadence: async () => (await import('./cadence.ts')).measureBurstsAtCoarseIntervals,
   'night-flow': async () => (await import('./night-flow.ts')).measureLeaksAndQuiet,
   'alarm-rate': async () => (await import('./alarm-rate.ts')).measureAlarmRate,
   'pressure-model': async () => (await import('./pressure-model.ts')).measurePressureModel,
@@ -66,7 +72,7 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   // not in the detect suite (its figures are quoted in the sensor-health README only)
   'sensor-health': async () => (await import('./sensor-health.ts')).measureSensorHealth,
 };
-const IN_DETECT_SUITE = ['outage', 'burst', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];
+const IN_DETECT_SUITE = ['outage', 'burst', 'cadence', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];
 
 const logDetail = (line: string) => console.error(`  ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
 

@@ -52,6 +52,24 @@ describe('burst detector, hand-made town', () => {
     expect(cleared[0].ts - BURST.to).toBeLessThanOrEqual(15 * MIN);
   });
 
+  it('finds the burst in 5-min and 15-min data (the interval inferred from the readings), with its start and the sensor nearest', () => {
+    for (const [everyMin, withinMin] of [[5, 15], [15, 35]]) {
+      const { detector } = town();
+      // the topology declares 60 s: a SCADA log that keeps one instantaneous sample every `everyMin`
+      const sampled = (batch: Point[], ts: number) => (ts % (everyMin * MIN) === 0 ? batch : []);
+      const warm = feedTown([detector], MONDAY, TEST_DAY, wall, [], sampled);
+      expect(raises(warm.conditions, 'burst')).toEqual([]);
+      const { conditions } = feedTown([detector], TEST_DAY, TEST_DAY + DAY, wall, [BURST], sampled);
+      const raised = raises(conditions, 'burst');
+      expect(raised, `${everyMin}-min data`).toHaveLength(1);
+      expect((raised[0].ts - BURST.from) / MIN).toBeLessThanOrEqual(withinMin);
+      expect(Math.abs((raised[0].evidence!.estimatedStart as number) - BURST.from)).toBeLessThan(everyMin * MIN);
+      expect(raised[0].evidence!.burstFlowM3h as number).toBeGreaterThan(2.2);
+      expect(conditions.some((x) => x.id === 'burst:town' && x.evidence?.locationHint === 'P-near' && x.evidence.pressureConfirmed)).toBe(true);
+      expect(conditions.filter((x) => x.id === 'burst:town' && x.state === 'clear')).toHaveLength(1);
+    }
+  });
+
   it('rides through a gap in one inlet and a late reading without a second alarm or a false clear', () => {
     const { detector } = town();
     feedTown([detector], MONDAY, TEST_DAY, wall);

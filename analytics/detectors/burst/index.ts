@@ -7,6 +7,7 @@ import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore } from '../../baseline/time-of-week.ts';
+import { SampleInterval } from '../../baseline/sample-interval.ts';
 import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
@@ -18,13 +19,24 @@ export type { BurstOptions };
 
 const MIN = 60_000;
 /** Quiet minutes whose jumps give the step test's noise scale (memory per DMA is bounded by it). */
-const JUMP_WINDOW = 720;
+const JUMP_WINDOW_MIN = 720;
+/** Quiet minutes whose residuals give the CUSUM's noise scale. */
+const QUIET_WINDOW_MIN = 240;
+/** Fewest values a noise scale (MAD) rests on. */
+const MIN_NOISE_VALUES = 20;
+/**
+ * Windows widen with the sample interval up to this one (minutes). Beyond it (hourly data) the step
+ * windows hold no sample before the step and only the CUSUM judges, as a step cannot be told from
+ * an hour's change of demand.
+ */
+const MAX_SCALED_INTERVAL_MIN = 15;
 
 /** The DMA's pressure sensor with the largest drop since the onset, with every sensor's drop. */
 interface Hint { sensor: string; drop: number; z: number; drops: Record<string, number>; systemDrop: number }
 
 interface PressureTrack {
   sensor: string;
+  interval: SampleInterval;
   /** Recent (ts, residual against its own baseline or raw) for the last hours. */
   ts: number[];
   resid: number[];
@@ -38,6 +50,8 @@ interface PressureTrack {
 interface DmaTrack {
   dma: string;
   site: string;
+  /** Interval of the net inflow (its buckets, or the readings' own spacing when coarser). */
+  interval: SampleInterval;
   /** EW mean of x / baseline − 1. */
   refRatio: number;
   refReady: boolean;
@@ -96,12 +110,12 @@ export class BurstDetector implements Detector {
       const pressures: PressureTrack[] = [];
       for (const s of ctx.topology.sensorsOfDma(dma)) {
         if (s.kind !== 'pressure') continue;
-        const p: PressureTrack = { sensor: s.id, ts: [], resid: [], sigma: NaN, lastValue: NaN };
+        const p: PressureTrack = { sensor: s.id, interval: new SampleInterval(s.intervalS * 1000), ts: [], resid: [], sigma: NaN, lastValue: NaN };
         pressures.push(p);
         this.pressureOf.set(s.id, p);
       }
       this.dmas.set(dma, {
-        dma, site: this.inflow.siteOf(dma), refRatio: 0, refReady: false, lastTs: -Infinity, s: 0, firstUpTs: NaN,
+        dma, site: this.inflow.siteOf(dma), interval: new SampleInterval(this.inflow.bucketMsOf(dma)), refRatio: 0, refReady: false, lastTs: -Infinity, s: 0, firstUpTs: NaN,
         rTs: [], r: [], quiet: [], sigma: NaN, sigmaAt: -Infinity, quietJumps: [], jumpSigma: NaN, jumpSigmaAt: -Infinity, pending: undefined, meanInflow: undefined, meanAtDay: NaN,
         state: 'watch', onset: NaN, jump: NaN, peak: 0, level: 0, belowSince: undefined, pressures,
       });
@@ -171,6 +185,7 @@ export class BurstDetector implements Detector {
   private onPressure(p: PressureTrack, r: Point): void {
     if (r.quality === 'bad' || !Number.isFinite(r.value) || this.ctx.health.isFaulty(r.sensor)) return;
     if (p.ts.length && r.ts <= p.ts[p.ts.length - 1]) return; // late or duplicate
+    p.interval.observe(r.ts);
     this.pressureBaseline.add(r.sensor, r.ts, r.value);
     const e = this.pressureBaseline.expected(r.sensor, r.ts);
     const resid = e ? r.value - e.median : r.value;
@@ -182,14 +197,17 @@ export class BurstDetector implements Detector {
     p.lastValue = e ? resid : NaN;
     p.ts.push(r.ts);
     p.resid.push(resid);
-    const keepFrom = r.ts - 3 * 3_600_000;
+    // 3 h of residuals, and at least enough samples for the noise scale at a coarse interval
+    const cadence = p.interval.minutes(MAX_SCALED_INTERVAL_MIN);
+    const keepFrom = r.ts - Math.max(180, (MIN_NOISE_VALUES + 4) * cadence) * MIN;
     let drop = 0;
     while (drop < p.ts.length && p.ts[drop] < keepFrom) drop++;
     if (drop) {
       p.ts.splice(0, drop);
       p.resid.splice(0, drop);
     }
-    if (p.resid.length >= 20 && (Number.isNaN(p.sigma) || p.ts.length % 30 === 0)) {
+    // (recomputed every 30 min)
+    if (p.resid.length >= MIN_NOISE_VALUES && (Number.isNaN(p.sigma) || p.ts.length % Math.max(1, Math.round(30 / cadence)) === 0)) {
       const n = Math.min(p.resid.length, 120);
       const diffs: number[] = [];
       for (let i = p.resid.length - n + 1; i < p.resid.length; i++) diffs.push(Math.abs(p.resid[i] - p.resid[i - 1]));
@@ -203,11 +221,15 @@ export class BurstDetector implements Detector {
     if (this.ctx.health.isFaulty(p.sensor) || Number.isNaN(p.sigma)) return undefined;
     const pre: number[] = [];
     const post: number[] = [];
-    const postFrom = Math.max(onset, now - 10 * MIN);
+    // the level 30 min before the onset against the last 10 min; at a coarse interval the windows
+    // widen to the 5 and 2 samples the comparison needs
+    const cadence = p.interval.minutes(MAX_SCALED_INTERVAL_MIN);
+    const postFrom = Math.max(onset, now - Math.max(10, 2 * cadence) * MIN);
+    const preFrom = onset - Math.max(30, 5 * cadence) * MIN;
     const kept = p.preLevel?.onset === onset ? p.preLevel : undefined;
     for (let i = 0; i < p.ts.length; i++) {
       const t = p.ts[i];
-      if (!kept && t >= onset - 30 * MIN && t < onset) pre.push(p.resid[i]);
+      if (!kept && t >= preFrom && t < onset) pre.push(p.resid[i]);
       else if (t >= postFrom && t <= now) post.push(p.resid[i]);
     }
     const preN = kept ? kept.n : pre.length;
@@ -225,6 +247,7 @@ export class BurstDetector implements Detector {
     const t = this.dmas.get(v.dma);
     if (!t) return;
     if (this.o.emitInflow && !this.silent) this.derived.push(this.inflow.toPoint(v));
+    t.interval.observe(v.ts);
     this.flowBaseline.add(v.dma, v.ts, v.value);
     const e = this.flowBaseline.expected(v.dma, v.ts);
     // no history for this time of day (and kind of day) yet: warming up
@@ -255,9 +278,9 @@ export class BurstDetector implements Detector {
     push(t.rTs, t.r, v.ts, r, v.ts - 3 * 3_600_000);
 
     // step statistic: the mean of the last `after` minutes against the `before` minutes before them
-    const after = this.o.stepAfterMin;
-    const stepAt = v.ts - (after - 1) * MIN;
-    const preFrom = stepAt - this.o.stepBeforeMin * MIN;
+    const w = this.windows(t);
+    const stepAt = v.ts - (w.afterMs - w.sampleMs);
+    const preFrom = stepAt - w.beforeMs;
     // (the level before is a median: a one-minute glitch just before must not pass for a step)
     const preLevel = medianBetween(t.rTs, t.r, preFrom, stepAt);
     const jumpNow = meanBetween(t.rTs, t.r, stepAt, v.ts + 1) - preLevel;
@@ -265,19 +288,19 @@ export class BurstDetector implements Detector {
     // noise scales of the residual and of its jumps from quiet times (MAD), with a floor
     if (t.state === 'watch' && !t.pending) {
       t.quiet.push(r);
-      if (t.quiet.length > 240) t.quiet.shift();
+      while (t.quiet.length > w.quietValues) t.quiet.shift();
       if (Number.isFinite(jumpNow)) {
         // relative to the expected flow: demand wanders, and meters err, in proportion to the flow
         t.quietJumps.push(jumpNow / e.median);
-        if (t.quietJumps.length > JUMP_WINDOW) t.quietJumps.shift();
+        while (t.quietJumps.length > w.jumpValues) t.quietJumps.shift();
       }
     }
-    if (t.quiet.length >= 20 && (v.ts - t.sigmaAt >= 15 * MIN || Number.isNaN(t.sigma))) {
+    if (t.quiet.length >= MIN_NOISE_VALUES && (v.ts - t.sigmaAt >= 15 * MIN || Number.isNaN(t.sigma))) {
       t.sigma = madSigma(t.quiet);
       t.sigmaAt = v.ts;
     }
     // the jump scale rests on 12 h of quiet minutes: hourly updates are plenty
-    if (t.quietJumps.length >= 20 && (v.ts - t.jumpSigmaAt >= 60 * MIN || t.quietJumps.length < 60)) {
+    if (t.quietJumps.length >= MIN_NOISE_VALUES && (v.ts - t.jumpSigmaAt >= 60 * MIN || t.quietJumps.length < 60)) {
       t.jumpSigma = madSigma(t.quietJumps);
       t.jumpSigmaAt = v.ts;
     }
@@ -298,7 +321,7 @@ export class BurstDetector implements Detector {
       const p = t.pending;
       // a big jump needs only to outlast a meter glitch; a small one must hold for a few minutes
       const confirmMin = p && p.jump >= this.o.flowOnlyMinFraction * mean ? 2 : this.o.stepConfirmMin;
-      if (p && v.ts >= p.onset + (after - 1 + confirmMin) * MIN) {
+      if (p && v.ts >= p.onset + (w.afterMs - w.sampleMs) + confirmMin * MIN) {
         t.pending = undefined;
         // it held (not a spike or a passing transient): the level before the jump is the new reference
         const held = meanSince(t.rTs, t.r, p.onset) - p.pre;
@@ -315,7 +338,8 @@ export class BurstDetector implements Detector {
       if (t.pending) return; // judged by the step test first
       if (t.s === 0) {
         // follow today's level slowly while nothing is happening
-        const a = 1 - Math.exp(-(Math.min(gap, 10 * MIN) / MIN) / this.o.referenceTauMin);
+        // (at most one sample's worth, and 10 min, after a gap)
+        const a = 1 - Math.exp(-(Math.min(gap, Math.max(10 * MIN, w.sampleMs)) / MIN) / this.o.referenceTauMin);
         t.refRatio += a * (ratio - t.refRatio);
       }
       if (t.s > 0 && v.ts - t.firstUpTs >= this.o.candidateTimeoutMin * MIN) {
@@ -329,7 +353,7 @@ export class BurstDetector implements Detector {
         const onset = t.firstUpTs;
         const size = meanSince(t.rTs, t.r, onset);
         if (size >= this.o.flowOnlyMinFraction * mean) {
-          const jump = meanBetween(t.rTs, t.r, onset, onset + after * MIN) - meanBetween(t.rTs, t.r, onset - this.o.stepBeforeMin * MIN, onset);
+          const jump = meanBetween(t.rTs, t.r, onset, onset + w.afterMs) - meanBetween(t.rTs, t.r, onset - w.beforeMs, onset);
           this.raise(t, onset, jump, size, v.ts, mean, sigma, out);
         }
       }
@@ -342,8 +366,8 @@ export class BurstDetector implements Detector {
     const hint = this.locate(t, t.onset, v.ts);
     const confirmed = this.isConfirmed(hint);
     // a repair (or a valve put back) is a step down of about the burst's size
-    const stepDown = meanBetween(t.rTs, t.r, v.ts - (this.o.stepBeforeMin + this.o.stepAfterMin) * MIN + 1, v.ts - this.o.stepAfterMin * MIN + 1)
-      - meanBetween(t.rTs, t.r, v.ts - this.o.stepAfterMin * MIN + 1, v.ts + 1);
+    const stepDown = meanBetween(t.rTs, t.r, v.ts - (w.beforeMs + w.afterMs) + 1, v.ts - w.afterMs + 1)
+      - meanBetween(t.rTs, t.r, v.ts - w.afterMs + 1, v.ts + 1);
     if (stepDown >= 0.7 * Math.max(t.jump, minBurst) && t.belowSince === undefined) t.belowSince = v.ts;
     if (t.level < this.o.clearFraction * t.peak || (t.belowSince !== undefined && t.level < 0.5 * t.peak)) {
       t.belowSince ??= v.ts;
@@ -363,6 +387,23 @@ export class BurstDetector implements Detector {
     const changed = priority !== prev.priority || confirmed !== prev.confirmed || (hint?.sensor !== prev.hint && confirmed)
       || Math.abs(t.level - prev.flow) > 0.25 * prev.flow;
     if (changed && v.ts - prev.ts >= 5 * MIN) out.push(this.condition(t, 'update', v.ts, t.level, mean, sigma, hint, confirmed));
+  }
+
+  /**
+   * The step test's windows at the DMA's sample interval: `stepAfterMin` and `stepBeforeMin` as
+   * configured at 1-min data; at a coarser interval at least one sample after the step and three
+   * before it (a median of three rejects a one-sample glitch). The noise scales rest on 12 h of
+   * jumps and 4 h of residuals, and on at least 20 values.
+   */
+  private windows(t: DmaTrack): { sampleMs: number; afterMs: number; beforeMs: number; quietValues: number; jumpValues: number } {
+    const sampleMin = t.interval.minutes(MAX_SCALED_INTERVAL_MIN);
+    return {
+      sampleMs: sampleMin * MIN,
+      afterMs: Math.max(this.o.stepAfterMin, sampleMin) * MIN,
+      beforeMs: Math.max(this.o.stepBeforeMin, 3 * sampleMin) * MIN,
+      quietValues: Math.max(MIN_NOISE_VALUES, Math.round(QUIET_WINDOW_MIN / sampleMin)),
+      jumpValues: Math.max(MIN_NOISE_VALUES, Math.round(JUMP_WINDOW_MIN / sampleMin)),
+    };
   }
 
   private raise(

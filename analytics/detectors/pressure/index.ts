@@ -14,6 +14,7 @@ import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import type { z } from 'zod';
 import { TimeOfWeekBaseline, warmBaselineFromStore } from '../../baseline/time-of-week.ts';
+import { SampleInterval } from '../../baseline/sample-interval.ts';
 import { pressureOptionsSchema, type PressureSettings } from './options.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import { medianOfThree } from '../../baseline/median.ts';
@@ -34,6 +35,10 @@ const TYPES = ['pressure_low', 'pressure_drop', 'pressure_deviation'] as const;
 type PressureType = (typeof TYPES)[number];
 
 const MIN = 60_000;
+/** The drop window widens with the sample interval up to this one (minutes). */
+const MAX_SCALED_INTERVAL_MIN = 15;
+/** Samples the drop window holds at least: a median of three before the drop and one after it. */
+const DROP_WINDOW_SAMPLES = 5;
 
 interface Active {
   since: number;
@@ -48,6 +53,7 @@ interface Track {
   sensor: string;
   dma: string;
   site: string;
+  interval: SampleInterval;
   low: number | undefined;
   lowLow: number | undefined;
   lastTs: number;
@@ -81,7 +87,7 @@ export class PressureDetector implements Detector {
       if (s.kind !== 'pressure') continue;
       const low = s.thresholds?.low ?? (this.o.defaultLowPlaces.includes(s.place) ? this.o.defaultLowMPa : undefined);
       this.tracks.set(s.id, {
-        sensor: s.id, dma: s.dma, site: s.site, low, lowLow: s.thresholds?.lowLow, lastTs: -Infinity, ts: [], v: [],
+        sensor: s.id, dma: s.dma, site: s.site, interval: new SampleInterval(s.intervalS * 1000), low, lowLow: s.thresholds?.lowLow, lastTs: -Infinity, ts: [], v: [],
         lowPending: undefined, lowClearPending: undefined, devPending: undefined, devClearPending: undefined,
       });
     }
@@ -98,6 +104,7 @@ export class PressureDetector implements Detector {
       }
       if (r.quality === 'bad' || !Number.isFinite(r.value) || r.ts <= t.lastTs) continue; // bad, late or duplicate
       t.lastTs = r.ts;
+      t.interval.observe(r.ts);
       this.baseline.add(r.sensor, r.ts, r.value);
       const mark = out.length;
       this.checkLow(t, r.ts, r.value, out);
@@ -165,7 +172,8 @@ export class PressureDetector implements Detector {
   private checkDrop(t: Track, ts: number, value: number, out: Condition[]): void {
     t.ts.push(ts);
     t.v.push(value);
-    const from = ts - this.o.dropWindowMin * MIN;
+    // `dropWindowMin` at 1-min data; at a coarser interval wide enough for the medians of three
+    const from = ts - Math.max(this.o.dropWindowMin, DROP_WINDOW_SAMPLES * t.interval.minutes(MAX_SCALED_INTERVAL_MIN)) * MIN;
     let cut = 0;
     while (cut < t.ts.length && t.ts[cut] < from) cut++;
     if (cut) {
