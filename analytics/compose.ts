@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from '../core/log.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { AlarmStore } from '../core/state/alarm-store.ts';
 import { AlarmManager } from './alarms/manager.ts';
+import { DayCalendar } from './baseline/calendar.ts';
 import { createDetectors, type Detectors } from './detectors/index.ts';
 import { AlarmNotifications } from './notify/alarm-feed.ts';
 import { createNotifier } from './notify/notifier.ts';
@@ -129,7 +130,7 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
     : replayRegister(o.statePath, alarmStore.db, o.replay!, topology, log);
   // each section through its detector's schema here too: a config loaded without it (checked only for its shape) is checked now
   const options = parseDetectorOptions('analytics.detectors', detectorOptionsSchema, detectorOptions);
-  const detectors = createDetectors({ topology, timezone, options, register });
+  const detectors = createDetectors({ topology, timezone, calendar: new DayCalendar(config.calendar), options, register });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);
   if (mode === 'live') suppressions.follow(register);

@@ -9,6 +9,7 @@
 import type { Point } from '../core/model/reading.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
 import type { Topology } from '../core/topology/topology.ts';
+import type { DayCalendar } from './baseline/calendar.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 
 export type { Condition };
@@ -27,6 +28,8 @@ export interface DetectorContext {
   health: SensorHealthView;
   /** Time zone of the site, for local-time rules (night flow 02:00–04:00, time-of-week baselines). */
   timezone: string;
+  /** The site's holidays and make-up working days (config `calendar:`), for the time-of-week baselines. */
+  calendar?: DayCalendar;
 }
 
 export interface Detector {

@@ -6,6 +6,8 @@ import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import { zonedToUtc } from '../../core/time/zoned.ts';
 import { LocalTime } from './local-time.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore } from './time-of-week.ts';
+import { DayCalendar } from './calendar.ts';
+import { calendarSchema } from '../../core/config/calendar.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -138,5 +140,69 @@ describe('TimeOfWeekBaseline', () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('TimeOfWeekBaseline, day types and the calendar', () => {
+  const hourlyFeed = (b: TimeOfWeekBaseline, from: number, days: number, f: (ts: number) => number) => {
+    // hourly data (as BWDF's) is enough: each hour's value fills its slot
+    for (let ts = from; ts < from + days * DAY; ts += HOUR) b.add('dma', ts, f(ts));
+    b.advance(from + days * DAY);
+  };
+  /** 20 m³/h, with a draw of 40 more every Tuesday 02:00–03:00 (a weekly tank fill, BWDF DMA 1's kind). */
+  const tuesdayDraw = (ts: number) => {
+    const p = new LocalTime(SH).position(ts);
+    return p.weekday === 2 && p.msOfDay >= 2 * HOUR && p.msOfDay < 3 * HOUR ? 60 : 20;
+  };
+
+  it('per weekday: a Tuesday is compared with Tuesdays once three are known, before that with working days', () => {
+    const b = new TimeOfWeekBaseline({ timezone: SH });
+    const mon = at('2024-05-06');
+    hourlyFeed(b, mon, 14, tuesdayDraw);
+    // two Tuesdays known: working days stand in, and the draw looks like an event
+    expect(b.expected('dma', at('2024-05-21T02:00'))).toMatchObject({ median: 20, sameType: true });
+    hourlyFeed(b, mon + 14 * DAY, 7, tuesdayDraw);
+    expect(b.expected('dma', at('2024-05-28T02:00'))).toMatchObject({ median: 60, days: 3, sameType: true });
+    // a Wednesday is not compared with Tuesdays
+    expect(b.expected('dma', at('2024-05-29T02:00'))!.median).toBe(20);
+    // the old grouping still on offer
+    const grouped = new TimeOfWeekBaseline({ timezone: SH, dayTypes: 'weekday-weekend' });
+    hourlyFeed(grouped, mon, 21, tuesdayDraw);
+    expect(grouped.expected('dma', at('2024-05-28T02:00'))!.median).toBe(20);
+  });
+
+  it('compares a holiday with holidays (weekend days until one is known) and a make-up working day with working days', () => {
+    // Spring Festival 2025 (China): holidays 28 Jan – 4 Feb; Sunday 26 Jan and Saturday 8 Feb worked (调休)
+    const calendar = new DayCalendar(calendarSchema.parse({
+      holidays: [{ from: '2025-01-28', to: '2025-02-04', name: 'Spring Festival' }, '2025-01-01'],
+      workdays: [{ date: '2025-01-26', name: 'make-up for the Spring Festival' }, '2025-02-08'],
+    }));
+    const b = new TimeOfWeekBaseline({ timezone: SH, calendar });
+    const local = new LocalTime(SH);
+    // working days 100, weekend days 60, holidays 30
+    const level = (ts: number) => {
+      const p = local.position(ts);
+      const kind = calendar.kindOf(p.day);
+      if (kind === 'holiday') return 30;
+      if (kind === 'workday') return 100;
+      return p.weekday === 0 || p.weekday === 6 ? 60 : 100;
+    };
+    const from = at('2024-12-23');
+    hourlyFeed(b, from, 9, level); // to 1 Jan 00:00: no holiday known yet
+    expect(b.expected('dma', at('2025-01-01T10:00'))).toMatchObject({ median: 60, sameType: true }); // weekend days stand in
+    hourlyFeed(b, from + 9 * DAY, 26, level); // to 27 Jan
+    expect(b.expected('dma', at('2025-01-26T10:00'))!.median).toBe(100); // a worked Sunday: like a working day
+    expect(b.expected('dma', at('2025-01-28T10:00'))!.median).toBe(30); // New Year's Day is a holiday already known
+    hourlyFeed(b, from + 35 * DAY, 4, level); // to 31 Jan
+    expect(b.expected('dma', at('2025-01-31T10:00'))!.median).toBe(30); // a Friday of the festival week
+    expect(b.expected('dma', at('2025-02-03T10:00'))!.median).toBe(30);
+    // and the Monday after it is a working day again, its holidays not among its values
+    expect(b.expected('dma', at('2025-02-10T10:00'))!.median).toBe(100);
+  });
+
+  it('refuses a day that is both a holiday and a make-up working day, and a date that does not exist', () => {
+    expect(() => new DayCalendar({ holidays: ['2025-10-01'], workdays: ['2025-10-01'] })).toThrow(/both a holiday and a make-up working day/);
+    expect(calendarSchema.safeParse({ holidays: ['2025-02-30'] }).success).toBe(false);
+    expect(calendarSchema.safeParse({ holidays: [{ from: '2025-02-04', to: '2025-01-28' }] }).success).toBe(false);
   });
 });

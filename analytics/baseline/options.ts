@@ -8,8 +8,10 @@ import { z } from 'zod';
 export const baselineOptionsSchema = z.object({
   /** Slot length, minutes; must divide a day. Default 15. */
   slotMinutes: z.number().int().positive().optional(),
-  /** How days are grouped. Default weekday-weekend. */
+  /** How days are compared (analytics/baseline/README.md). Default per-weekday. */
   dayTypes: z.enum(['weekday-weekend', 'per-weekday', 'all']).optional(),
+  /** per-weekday: fewer days of the same weekday known than this, and working or weekend days stand in. Default 3. */
+  minSameWeekdays: z.number().int().min(1).optional(),
   /** Days kept per slot. */
   historyDays: z.number().int().positive().optional(),
   /** At most this many most recent days of the matching type are used. Default 10. */

@@ -2,11 +2,12 @@
  * Time-of-week baseline: what a series usually does at this local time of day on this kind of day.
  *
  * Per series, the local day is cut into slots (15 min by default). Each finished slot's mean goes
- * into a ring of the last `historyDays` days kept for that slot, with the day's type. The expected
- * value at an instant is the median of the same slot over the last `daysPerType` days of the same
- * type (weekday/weekend, or the same weekday), and its spread the MAD of those values: robust, so a
- * burst or an outage on one past day does not move the baseline. When too few days of that type
- * are known yet (a fresh start), all known days are used.
+ * into a ring of the last `historyDays` days kept for that slot, with the day's type (its weekday, or
+ * holiday, or make-up working day from the site's calendar). The expected value at an instant is the
+ * median of the same slot over the last `daysPerType` days of the same type, and its spread the MAD
+ * of those values: robust, so a burst or an outage on one past day does not move the baseline. When
+ * too few days of that type are known yet, a wider group stands in (the same weekday → working days
+ * or weekend days; holidays → weekend days), and at a fresh start all known days.
  *
  * Slots are local wall time (DST-correct): on the spring-forward day the skipped slots get no value;
  * on the fall-back day the repeated hour's two passes are merged into one mean per slot.
@@ -14,7 +15,8 @@
  */
 import { medianAndMad, medianOf } from './median.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
-import { DAY_MS, isWeekend, LocalTime, MINUTE_MS } from './local-time.ts';
+import { DAY_MS, LocalTime, MINUTE_MS } from './local-time.ts';
+import type { DayCalendar } from './calendar.ts';
 
 export type DayTypes = 'weekday-weekend' | 'per-weekday' | 'all';
 
@@ -23,14 +25,24 @@ export interface BaselineOptions {
   timezone: string;
   /** Slot length, minutes; must divide a day. Default 15. */
   slotMinutes?: number;
-  /** How days are grouped. Default 'weekday-weekend'. */
+  /**
+   * How days are compared. 'per-weekday' (default): with the same weekday once `minSameWeekdays` of
+   * them are known, until then with working days or weekend days; 'weekday-weekend': working days
+   * with working days, weekend with weekend; 'all': every day alike. Holidays of the calendar are
+   * compared with holidays (weekend days until one is known; not in 'all'), make-up working days
+   * with working days.
+   */
   dayTypes?: DayTypes;
+  /** The site's holidays and make-up working days. */
+  calendar?: DayCalendar;
   /** Days kept per slot (the ring). Default 28 (four weeks). */
   historyDays?: number;
   /** At most this many most recent days of the matching type are used. Default 10. */
   daysPerType?: number;
   /** Fewer days of the matching type than this: use all known days (sameType false). Default 1. */
   minDaysPerType?: number;
+  /** 'per-weekday': fewer days of the same weekday than this, and its group stands in. Default 3. */
+  minSameWeekdays?: number;
 }
 
 export interface SlotStats {
@@ -42,15 +54,32 @@ export interface SlotStats {
   sigma: number;
   /** How many past days the figures rest on. */
   days: number;
-  /** False when too few days of the matching type were known and other days stood in. */
+  /** False when too few days of the matching type (or its stand-in group) were known and all days stood in. */
   sameType: boolean;
 }
 
-/** A day's type key under a grouping. */
-function dayTypeOf(weekday: number, mode: DayTypes): number {
-  if (mode === 'all') return 0;
-  if (mode === 'per-weekday') return weekday;
-  return isWeekend(weekday) ? 1 : 0;
+/** A day's type as stored: its weekday (0 = Sunday … 6), or one of these from the calendar. */
+const HOLIDAY = 7;
+const MAKE_UP_WORKDAY = 8;
+const DAY_TYPE_COUNT = 9;
+const bit = (code: number) => 1 << code;
+const WORKING_DAYS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5) | bit(MAKE_UP_WORKDAY);
+const WEEKEND_DAYS = bit(0) | bit(6);
+const ALL_DAYS = (1 << DAY_TYPE_COUNT) - 1;
+
+/** Which stored day types a day is compared with, in order of preference, each with the fewest days it needs. */
+type MatchChain = readonly { mask: number; minDays: number }[];
+
+function matchChains(mode: DayTypes, minDaysPerType: number, minSameWeekdays: number): MatchChain[] {
+  const chains: MatchChain[] = [];
+  for (let code = 0; code < DAY_TYPE_COUNT; code++) {
+    const group = code === HOLIDAY ? WEEKEND_DAYS : (WORKING_DAYS & bit(code)) ? WORKING_DAYS : WEEKEND_DAYS;
+    if (mode === 'all') chains.push([{ mask: ALL_DAYS, minDays: minDaysPerType }]);
+    else if (code === HOLIDAY) chains.push([{ mask: bit(HOLIDAY), minDays: minDaysPerType }, { mask: WEEKEND_DAYS, minDays: minDaysPerType }]);
+    else if (mode === 'weekday-weekend' || code === MAKE_UP_WORKDAY) chains.push([{ mask: group, minDays: minDaysPerType }]);
+    else chains.push([{ mask: bit(code), minDays: minSameWeekdays }, { mask: group, minDays: minDaysPerType }]);
+  }
+  return chains;
 }
 
 /** The fixed-size memory of one series. */
@@ -88,10 +117,11 @@ export class TimeOfWeekBaseline {
   readonly local: LocalTime;
   readonly slotMs: number;
   readonly slotsPerDay: number;
-  private readonly mode: DayTypes;
   readonly historyDays: number;
   private readonly daysPerType: number;
   private readonly minDaysPerType: number;
+  private readonly chains: MatchChain[];
+  private readonly calendar: DayCalendar | undefined;
   private readonly series = new Map<string, SeriesRing>();
   /** Readings older than the open slot of their series (late data), not used. */
   lateDropped = 0;
@@ -103,11 +133,20 @@ export class TimeOfWeekBaseline {
     this.local = new LocalTime(options.timezone);
     this.slotMs = slotMinutes * MINUTE_MS;
     this.slotsPerDay = 1440 / slotMinutes;
-    this.mode = options.dayTypes ?? 'weekday-weekend';
     this.historyDays = options.historyDays ?? 28;
     this.daysPerType = options.daysPerType ?? 10;
     this.minDaysPerType = options.minDaysPerType ?? 1;
+    this.chains = matchChains(options.dayTypes ?? 'per-weekday', this.minDaysPerType, options.minSameWeekdays ?? 3);
+    this.calendar = options.calendar?.size ? options.calendar : undefined;
     if (!(this.historyDays >= 1 && this.historyDays <= 366)) throw new Error(`baseline.historyDays: must be 1–366 (got ${this.historyDays})`);
+  }
+
+  /** The stored type of local day `day` (weekday 0 = Sunday … 6, HOLIDAY, MAKE_UP_WORKDAY). */
+  private dayType(day: number, weekday: number): number {
+    const kind = this.calendar?.kindOf(day);
+    if (kind === 'holiday') return HOLIDAY;
+    if (kind === 'workday') return MAKE_UP_WORKDAY;
+    return weekday;
   }
 
   private ring(key: string): SeriesRing {
@@ -137,7 +176,7 @@ export class TimeOfWeekBaseline {
       this.closeOpen(r);
       r.openDay = pos.day;
       r.openSlot = slot;
-      r.openType = dayTypeOf(pos.weekday, this.mode);
+      r.openType = this.dayType(pos.day, pos.weekday);
       r.openEndTs = ts - (pos.msOfDay - slot * this.slotMs) + this.slotMs;
     }
     r.sum += value;
@@ -157,7 +196,7 @@ export class TimeOfWeekBaseline {
     if (!Number.isFinite(mean)) return;
     const r = this.ring(key);
     const pos = this.local.position(ts);
-    this.push(r, Math.floor(pos.msOfDay / this.slotMs), pos.day, dayTypeOf(pos.weekday, this.mode), mean, samples);
+    this.push(r, Math.floor(pos.msOfDay / this.slotMs), pos.day, this.dayType(pos.day, pos.weekday), mean, samples);
   }
 
   private closeOpen(r: SeriesRing): void {
@@ -189,37 +228,43 @@ export class TimeOfWeekBaseline {
       this.lateDropped++;
       return;
     }
-    // A cached slot's stats use only the days before its `beforeDay` (key = beforeDay × 8 + type):
+    // A cached slot's stats use only the days before its `beforeDay` (key = beforeDay × 16 + type):
     // the slot closing today (the common case) leaves the stats for today as they are, unless the
     // ring was full and a day fell out.
     for (let c = slot * 2; c <= slot * 2 + 1; c++) {
       const key = r.cacheKey[c];
-      if (!Number.isNaN(key) && (evicted || day < Math.floor(key / 8))) r.cacheKey[c] = NaN;
+      if (!Number.isNaN(key) && (evicted || day < Math.floor(key / 16))) r.cacheKey[c] = NaN;
     }
   }
 
   /**
-   * Median and MAD of slot `slot` over days before `beforeDay` of type `type` (all days when too
-   * few of that type are known).
+   * Median and MAD of slot `slot` over days before `beforeDay` that match a day of type `type` (its
+   * chain: the same type, else its stand-in group), or of all days when too few match.
    */
   private slotStats(r: SeriesRing, slot: number, beforeDay: number, type: number): SlotStats | undefined {
-    const cacheAt = slot * 2 + (type === 0 ? 0 : 1);
-    const key = beforeDay * 8 + type;
+    // two entries per slot: consecutive days (today, and the next day's first slot near midnight) alternate
+    const cacheAt = slot * 2 + (beforeDay & 1);
+    const key = beforeDay * 16 + type;
     if (r.cacheKey[cacheAt] === key) return r.cacheStats[cacheAt];
     const values = this.scratch;
-    values.length = 0;
     const base = slot * r.history;
-    // newest first
-    for (let k = 1; k <= r.history && values.length < this.daysPerType; k++) {
-      const at = base + ((r.head[slot] + r.history - k) % r.history);
-      const d = r.day[at];
-      if (Number.isNaN(d)) break;
-      if (d >= beforeDay || r.type[at] !== type) continue;
-      values.push(r.value[at]);
+    let sameType = false;
+    for (const { mask, minDays } of this.chains[type]) {
+      values.length = 0;
+      // newest first
+      for (let k = 1; k <= r.history && values.length < this.daysPerType; k++) {
+        const at = base + ((r.head[slot] + r.history - k) % r.history);
+        const d = r.day[at];
+        if (Number.isNaN(d)) break;
+        if (d >= beforeDay || !(mask & bit(r.type[at]))) continue;
+        values.push(r.value[at]);
+      }
+      if (values.length >= minDays) {
+        sameType = true;
+        break;
+      }
     }
-    let sameType = true;
-    if (values.length < this.minDaysPerType) {
-      sameType = false;
+    if (!sameType) {
       values.length = 0;
       for (let k = 1; k <= r.history && values.length < this.daysPerType; k++) {
         const at = base + ((r.head[slot] + r.history - k) % r.history);
@@ -239,7 +284,7 @@ export class TimeOfWeekBaseline {
     const r = this.series.get(key);
     if (!r) return undefined;
     const pos = this.local.position(ts);
-    return this.slotStats(r, Math.floor(pos.msOfDay / this.slotMs), pos.day, dayTypeOf(pos.weekday, this.mode));
+    return this.slotStats(r, Math.floor(pos.msOfDay / this.slotMs), pos.day, this.dayType(pos.day, pos.weekday));
   }
 
   /**
@@ -267,12 +312,12 @@ export class TimeOfWeekBaseline {
   }
 
   private neighbour(r: SeriesRing, day: number, weekday: number, slot: number): SlotStats | undefined {
-    if (slot < 0) return this.slotStats(r, this.slotsPerDay - 1, day - 1, dayTypeOf((weekday + 6) % 7, this.mode));
-    if (slot >= this.slotsPerDay) return this.slotStats(r, 0, day + 1, dayTypeOf((weekday + 1) % 7, this.mode));
-    return this.slotStats(r, slot, day, dayTypeOf(weekday, this.mode));
+    if (slot < 0) return this.slotStats(r, this.slotsPerDay - 1, day - 1, this.dayType(day - 1, (weekday + 6) % 7));
+    if (slot >= this.slotsPerDay) return this.slotStats(r, 0, day + 1, this.dayType(day + 1, (weekday + 1) % 7));
+    return this.slotStats(r, slot, day, this.dayType(day, weekday));
   }
 
-  /** Mean of the slot medians over a day of type weekday (a typical daily mean), or undefined. */
+  /** Mean of the slot medians over a day of the type of the day of `ts`, today included (a typical daily mean), or undefined. */
   typicalMean(key: string, ts: number): number | undefined {
     const r = this.series.get(key);
     if (!r) return undefined;
@@ -280,7 +325,7 @@ export class TimeOfWeekBaseline {
     let sum = 0;
     let n = 0;
     for (let s = 0; s < this.slotsPerDay; s++) {
-      const st = this.slotStats(r, s, pos.day + 1, dayTypeOf(pos.weekday, this.mode));
+      const st = this.slotStats(r, s, pos.day + 1, this.dayType(pos.day, pos.weekday));
       if (st) {
         sum += st.median;
         n++;

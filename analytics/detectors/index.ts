@@ -14,10 +14,13 @@ import { OutageDetector, type OutageOptions } from './outage/index.ts';
 import { QualityDetector } from './quality/index.ts';
 import { MeterAnomalyDetector } from './meters/index.ts';
 import type { DetectorOptions } from './options.ts';
+import type { DayCalendar } from '../baseline/calendar.ts';
 
 export interface DetectorSetup {
   topology: Topology;
   timezone: string;
+  /** The site's holidays and make-up working days (config `calendar:`), for the time-of-week baselines. */
+  calendar?: DayCalendar;
   /** The planned outage register: outages are classed planned/unplanned against it and recorded in it. */
   register?: OutageOptions['register'];
   /** The detectors' options by name (`analytics.detectors` of the site config); each defaults to today's constants. */
@@ -31,10 +34,10 @@ export interface Detectors {
 }
 
 export function createDetectors(setup: DetectorSetup): Detectors {
-  const { topology, timezone } = setup;
+  const { topology, timezone, calendar } = setup;
   const o = setup.options ?? {};
   const health = new SensorHealthDetector({ topology }, o['sensor-health']);
-  const ctx = { topology, health, timezone };
+  const ctx = { topology, health, timezone, calendar };
   const burst = new BurstDetector(ctx, o.burst);
   const stationDmas: Record<string, string[]> = {};
   for (const site of topology.sites.values()) if (site.supplies?.length) stationDmas[site.id] = site.supplies;

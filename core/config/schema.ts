@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ALARM_PRIORITIES, type AlarmPriority } from '../state/alarm-store.ts';
 import { KINDS } from '../model/units.ts';
 import { notifyConfigSchema } from './notify.ts';
+import { calendarSchema } from './calendar.ts';
 
 /** An identifier: sensor, site, DMA, source name. */
 export const idSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/, 'letters, digits and _ . : - only');
@@ -326,6 +327,8 @@ export const configSchema = z.object({
    */
   notify: notifyConfigSchema.optional(),
   incidents: incidentsSchema.prefault({}),
+  /** Holidays and make-up working days (core/config/calendar.ts), for the time-of-week baselines. */
+  calendar: calendarSchema.default({ holidays: [], workdays: [] }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
 }).strict();

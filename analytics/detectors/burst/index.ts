@@ -103,7 +103,7 @@ export class BurstDetector implements Detector {
     const { baseline, ...settings } = parseDetectorOptions('burst', burstOptionsSchema, options);
     this.o = settings;
     this.inflow = new DmaInflow(ctx.topology, ctx.health);
-    const b = { timezone: ctx.timezone, ...baseline };
+    const b = { timezone: ctx.timezone, calendar: ctx.calendar, ...baseline };
     this.flowBaseline = new TimeOfWeekBaseline(b);
     this.pressureBaseline = new TimeOfWeekBaseline({ ...b, historyDays: Math.min(b.historyDays ?? 14, 14) });
     for (const dma of this.inflow.dmas()) {

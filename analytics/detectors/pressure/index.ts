@@ -82,7 +82,7 @@ export class PressureDetector implements Detector {
     const { baseline, ...settings } = parseDetectorOptions('pressure', pressureOptionsSchema, config);
     this.o = settings;
     this.events = new NetworkEvents(settings, planned);
-    this.baseline = new TimeOfWeekBaseline({ timezone: ctx.timezone, historyDays: 21, ...baseline });
+    this.baseline = new TimeOfWeekBaseline({ timezone: ctx.timezone, calendar: ctx.calendar, historyDays: 21, ...baseline });
     for (const s of ctx.topology.networkSensors()) {
       if (s.kind !== 'pressure') continue;
       const low = s.thresholds?.low ?? (this.o.defaultLowPlaces.includes(s.place) ? this.o.defaultLowMPa : undefined);

@@ -1,0 +1,40 @@
+/**
+ * The `calendar:` section of the site configuration: the days that are not what their weekday says.
+ * Holidays (public holidays, the Spring Festival week) are compared with holidays by the time-of-week
+ * baselines (analytics/baseline), and make-up working days (调休: a Saturday or Sunday worked in
+ * exchange for a holiday) with working days. Dates are local dates of the site (`site.timezone`).
+ */
+import { z } from 'zod';
+
+const localDate = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'YYYY-MM-DD (site date)')
+  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+
+/** One day (`2025-10-01` or `{ date, name }`) or a run of days (`{ from, to, name }`, both included). */
+const daysSchema = z.union([
+  localDate,
+  z.object({ date: localDate, name: z.string().optional() }).strict(),
+  z.object({ from: localDate, to: localDate, name: z.string().optional() }).strict()
+    .refine((r) => r.from <= r.to, 'from must not be after to'),
+]);
+
+export const calendarSchema = z.object({
+  /** Days off: compared with other holidays (weekend days stand in until a holiday is known). */
+  holidays: z.array(daysSchema).default([]),
+  /** Make-up working days (调休): weekend dates worked as working days, compared with working days. */
+  workdays: z.array(daysSchema).default([]),
+}).strict();
+
+export type CalendarConfig = z.input<typeof calendarSchema>;
+export type DaysEntry = z.infer<typeof daysSchema>;
+
+const DAY_MS = 86_400_000;
+const dayNumber = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+
+/** The local day numbers (days since 1970-01-01 in wall time) an entry covers. */
+export function daysOf(entry: DaysEntry): number[] {
+  if (typeof entry === 'string') return [dayNumber(entry)];
+  if ('date' in entry) return [dayNumber(entry.date)];
+  const out: number[] = [];
+  for (let d = dayNumber(entry.from); d <= dayNumber(entry.to); d++) out.push(d);
+  return out;
+}
