@@ -50,8 +50,12 @@ const readmes = [
 const cases = readmes.flatMap((file) => yamlBlocks(file).map((b) => ({ ...b, file: relative(ROOT, file) })));
 
 describe('configuration examples in the READMEs', () => {
-  it('finds the blocks (every source and detector README has at least one)', () => {
-    for (const file of readmes.filter((f) => f.startsWith(SOURCES_DIR) || f.startsWith(DETECTORS_DIR))) {
+  it('finds the blocks (every source and every configurable detector README has at least one)', () => {
+    // A detector folder outside the options registry (pressure-model, measured but not run by the
+    // platform) cannot be configured, so its README has no block to show.
+    const configurable = new Set(Object.keys(detectorOptionsSchema.shape));
+    const isConfigurableDetector = (f: string) => f.startsWith(DETECTORS_DIR) && configurable.has(relative(DETECTORS_DIR, f).split('/')[0]);
+    for (const file of readmes.filter((f) => f.startsWith(SOURCES_DIR) || isConfigurableDetector(f))) {
       expect(cases.some((c) => c.file === relative(ROOT, file)), file).toBe(true);
     }
   });
