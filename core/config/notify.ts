@@ -179,6 +179,16 @@ export const notifyConfigSchema = z.object({
     members: z.array(z.string()).min(1),
     channels: z.array(z.string()).min(1),
   }).strict()).default({}),
+  /**
+   * Customer notices of outages (停水通知) by SMS: the SMS channel and its template names for a planned
+   * outage and for a sudden one under repair. A customer whose language is en gets `<template>_en`
+   * when the channel has that template. Parameters: area, start, end, restore, cause, site.
+   */
+  customerNotices: z.object({
+    channel: z.string(),
+    plannedTemplate: z.string().default('outage_planned'),
+    suddenTemplate: z.string().default('outage_sudden'),
+  }).strict().optional(),
   delivery: z.object({
     maxAttempts: z.number().int().min(1).optional(),
     backoffMs: z.number().int().min(0).optional(),
@@ -191,6 +201,17 @@ export const notifyConfigSchema = z.object({
   c.routing.rules.forEach((rule, i) => rule.channels.forEach((ch, j) => {
     if (!names.includes(ch)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'channels', j], message: `no channel named ${ch}` });
   }));
+  if (c.customerNotices) {
+    const { channel, plannedTemplate, suddenTemplate } = c.customerNotices;
+    const sms = c.channels.find((ch) => ch.name === channel);
+    if (!sms || (sms.type !== 'sms-aliyun' && sms.type !== 'sms-tencent')) {
+      ctx.addIssue({ code: 'custom', path: ['customerNotices', 'channel'], message: `no SMS channel named ${channel}` });
+    } else {
+      for (const t of [plannedTemplate, suddenTemplate]) {
+        if (!sms.templates[t]) ctx.addIssue({ code: 'custom', path: ['customerNotices'], message: `SMS channel ${channel} has no template ${t}` });
+      }
+    }
+  }
   for (const [crewName, crew] of Object.entries(c.crews)) {
     for (const p of crew.members) if (!c.people[p]) ctx.addIssue({ code: 'custom', path: ['crews', crewName, 'members'], message: `no person ${p} in people` });
     for (const ch of crew.channels) if (!names.includes(ch)) ctx.addIssue({ code: 'custom', path: ['crews', crewName, 'channels'], message: `no channel named ${ch}` });

@@ -124,6 +124,10 @@ export const meterSchema = z.object({
   active: z.boolean().default(true),
   /** Large (enterprise) customers may see their own consumption live. */
   large: z.boolean().default(false),
+  /** The customer's mobile for outage notices by SMS (E.164); a customer without one is not texted. */
+  phone: z.string().regex(/^\+\d{8,15}$/, 'E.164, e.g. +8613800000000').optional(),
+  /** The language of the customer's notices (default zh-CN). */
+  language: z.enum(['zh-CN', 'en']).optional(),
 }).strict();
 
 export const topologySchema = z.object({

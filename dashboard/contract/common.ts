@@ -19,6 +19,8 @@ export const PERMISSIONS = {
   'alarms.ack': ['admin', 'dispatcher'],
   'alarms.shelve': ['admin', 'dispatcher'],
   'outages.edit': ['admin', 'dispatcher', 'customer_service'],
+  /** Approving and sending customer notices (the seeds: a planned stop needs approval). */
+  'notices.approve': ['admin', 'dispatcher'],
   'workorders.edit': ['admin', 'dispatcher', 'maintenance'],
   'users.manage': ['admin'],
   'tokens.manage': ['admin'],

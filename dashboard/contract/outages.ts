@@ -34,7 +34,7 @@ export type PlannedOutageRow = z.infer<typeof plannedOutageRow>;
 
 const plannedFields = z.strictObject({
   dmas: z.array(z.string().min(1).max(128)).min(1).max(100), start: epochMs, end: epochMs,
-  /** Default: now (the notice goes out when the outage is entered). */
+  /** When customers were told by other means. Default: not yet (the start), until the platform's notice is sent (POST /notices). */
   notifiedAt: epochMs.optional(), cause: causeCode, reason: text(500),
 });
 export const plannedOutageInput = plannedFields;

@@ -20,6 +20,7 @@ import { registerWorkOrderRoutes } from './routes/work-orders.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
+import { registerNoticeRoutes } from './routes/notices.ts';
 import { recordAudit } from './audit.ts';
 
 export const SESSION_COOKIE = 'aw_session';
@@ -113,6 +114,7 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
   registerReportRoutes(app, ctx, routeOpts);
   registerAdminRoutes(app, ctx, routeOpts);
   registerIncidentRoutes(app, ctx, routeOpts);
+  registerNoticeRoutes(app, ctx, routeOpts);
 }
 
 function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {

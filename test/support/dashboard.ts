@@ -51,13 +51,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { config?: Record<string, unknown>; webDist?: string; analytics?: boolean } = {}): Promise<Harness> {
+/** `env`: where the config's `${ENV}` references are checked (a `notify:` section's secrets). */
+export async function startHarness(opts: { config?: Record<string, unknown>; webDist?: string; analytics?: boolean; env?: Record<string, string | undefined> } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'aw-dash-'));
   writeFileSync(join(dir, 'map.json'), JSON.stringify({ links: [{ dma: 'north', points: [[0, 0], [5, 15], [12, 22]] }, { points: [[5, 15], [25, 8]] }] }));
   const config = parseConfig({
     dataDir: dir, log: { level: 'silent' }, site: { name: '示例水务 Example Water', timezone: 'Asia/Shanghai' },
     topology: { ...TOPOLOGY, map: join(dir, 'map.json') }, ...opts.config,
-  }, join(dir, 'config.yaml'), {});
+  }, join(dir, 'config.yaml'), opts.env ?? {});
   const store = await createStore(config.store, config.dataDir, {});
   const topology = new Topology(config.topology);
   const parts = buildAnalytics({ config, topology, statePath: stateDbPath(config), mode: 'live' });

@@ -53,8 +53,9 @@ export function registerOutageRoutes(app: FastifyInstance, ctx: DashboardContext
 
   serve(app, API.outages.createPlanned, async (req) => {
     const b = req.body;
-    // notified now unless told otherwise: the notice goes out when it is entered
-    const notifiedAt = b.notifiedAt ?? Math.min(Date.now(), b.start);
+    // not told yet unless the dispatcher says when (a notice by other means): no notice counts as told
+    // at the start, so the outage is flagged short-notice until its notice is sent (customer-notices.ts)
+    const notifiedAt = b.notifiedAt ?? b.start;
     const { outage } = ctx.register().createPlanned({ ...b, notifiedAt });
     ctx.log.info({ id: outage.id, dmas: outage.dmas, by: req.dashUser!.username }, 'planned outage entered');
     return plannedWithNotice(ctx, outage);

@@ -1,0 +1,151 @@
+/**
+ * Customer notices through the API on a real fastify app and SQLite state database: drafted by
+ * customer service, approved by a dispatcher (role checked on the server, audit row), sent by the
+ * real Alibaba SMS channel over HTTP to a local receiver that checks the vendor's format, with a
+ * delivery log per customer; the 24 h flag counts from the sending.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Client, startHarness, T0, TOPOLOGY, type Harness } from '../../test/support/dashboard.ts';
+import { startFakeAliyunSms } from '../../test/support/fake-aliyun-sms.ts';
+import type { FakeReceiver } from '../../test/support/fake-http-receiver.ts';
+import type { CustomerNotice, PlannedOutageRow } from '../contract/index.ts';
+
+const HOUR = 3_600_000;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => { for (const c of closers.splice(0).reverse()) await c(); vi.unstubAllEnvs(); });
+
+const METERS = [
+  { id: 'M-1001', customer: 'ACC-778899', dma: 'north', address: '人民路 12 号', phone: '+8613800000001' },
+  { id: 'M-1002', customer: 'ACC-778900', dma: 'north', address: '人民路 14 号', phone: '+8613800000002', language: 'en' },
+  { id: 'M-1003', customer: 'ACC-778901', dma: 'north', address: '人民路 16 号' },
+  { id: 'M-2002', customer: 'ACC-112233', dma: 'south', address: '南湖路 8 号', phone: '+8613900000009' },
+];
+
+async function start(): Promise<{ h: Harness; sms: FakeReceiver }> {
+  vi.stubEnv('AW_NOTICE_ACK', 'a-notice-test-ack-secret-long-enough!');
+  vi.stubEnv('AW_NOTICE_ALI_ID', 'LTAI-notice');
+  vi.stubEnv('AW_NOTICE_ALI_SECRET', 'notice-secret');
+  const sms = await startFakeAliyunSms('LTAI-notice', 'notice-secret', Date.now);
+  closers.push(() => sms.close());
+  const h = await startHarness({
+    env: process.env,
+    config: {
+      topology: { ...TOPOLOGY, meters: METERS },
+      notify: {
+        publicUrl: 'https://scada.example.cn', ackSecret: '${AW_NOTICE_ACK}', people: { wang: { name: '王工', phone: '+8613700000000' } },
+        channels: [{
+          type: 'sms-aliyun', name: 'sms', endpoint: `${sms.url}/`, accessKeyId: '${AW_NOTICE_ALI_ID}', accessKeySecret: '${AW_NOTICE_ALI_SECRET}', signName: '示例水务',
+          templates: {
+            alarm: { id: 'SMS_460770001', params: ['type', 'area', 'time', 'link'] },
+            outage_planned: { id: 'SMS_460770010', params: ['area', 'start', 'end', 'cause'] },
+            outage_planned_en: { id: 'SMS_460770011', params: ['area', 'start', 'end'] },
+            outage_sudden: { id: 'SMS_460770020', params: ['area', 'start', 'restore'] },
+          },
+        }],
+        routing: { timeZone: 'Asia/Shanghai', rotas: { m: { weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '00:00', people: ['wang'] }], dutyManager: 'wang' } },
+          rules: [{ name: 'all', rota: 'm', channels: ['sms'], escalateAfterMin: 60 }] },
+        customerNotices: { channel: 'sms' },
+      },
+    },
+  });
+  closers.push(() => h.close());
+  return { h, sms };
+}
+
+/** Polls the notice until every delivery has an outcome. */
+async function settled(c: Client, query: string): Promise<CustomerNotice> {
+  for (let i = 0; i < 400; i++) {
+    const [n] = (await c.get(`/api/v1/notices?${query}`)).json() as CustomerNotice[];
+    if (n.deliveries.length && n.deliveries.every((d) => d.state !== 'queued')) return n;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('deliveries still queued');
+}
+
+describe('customer notices', () => {
+  it('planned outage: drafted, approved by a dispatcher, sent by SMS with a delivery log; the 24 h rule counts from the sending', async () => {
+    const { h, sms } = await start();
+    const service = await Client.signIn(h.app, 'service');
+    const dispatcher = await Client.signIn(h.app, 'dispatcher');
+    const outage = (await service.send('POST', '/api/v1/planned-outages', { dmas: ['north'], start: T0 + 30 * HOUR, end: T0 + 34 * HOUR, cause: 'maintenance', reason: '更换阀门' })).json() as { outage: { id: string }; shortNotice: boolean };
+    // entered but nobody told yet: flagged
+    expect(outage.shortNotice).toBe(true);
+
+    const draft = await service.send('POST', '/api/v1/notices', { plannedOutageId: outage.outage.id });
+    expect(draft.statusCode).toBe(201);
+    const notice = draft.json() as CustomerNotice;
+    expect(notice).toMatchObject({ kind: 'planned', dmas: ['north'], createdBy: 'service', withoutPhone: 1, deliveries: [] });
+    expect(notice.texts['zh-CN'].sms).toContain('北区 North');
+    expect(notice.texts['zh-CN'].sms).toContain('停水');
+    expect(notice.texts.en.sms).toMatch(/Water supply to 北区 North stops from 1 Dec, 16:00 to 1 Dec, 20:00/);
+
+    // customer service may draft, not approve or send; nothing is sent unapproved
+    expect((await service.send('POST', `/api/v1/notices/${notice.id}/approve`)).statusCode).toBe(403);
+    expect((await dispatcher.send('POST', `/api/v1/notices/${notice.id}/send`)).json()).toMatchObject({ error: { code: 'conflict' } });
+    const approved = (await dispatcher.send('POST', `/api/v1/notices/${notice.id}/approve`)).json() as CustomerNotice;
+    expect(approved).toMatchObject({ approvedBy: 'dispatcher', approvedAt: T0 });
+    expect(h.dash.ctx.audit.list({ action: 'notices.approve' })).toMatchObject([{ username: 'dispatcher', target: notice.id }]);
+
+    // the first customer's number is refused by the vendor: failed, with its answer; the other is sent
+    sms.queueAnswer({ status: 400, body: { Code: 'isv.MOBILE_NUMBER_ILLEGAL', Message: 'invalid mobile number' } });
+    const sending = (await dispatcher.send('POST', `/api/v1/notices/${notice.id}/send`)).json() as CustomerNotice;
+    expect(sending.deliveries.map((d) => [d.meter, d.state])).toEqual([['M-1001', 'queued'], ['M-1002', 'queued']]);
+    const first = await settled(dispatcher, `plannedOutageId=${outage.outage.id}`);
+    expect(first.deliveries).toMatchObject([
+      { meter: 'M-1001', phone: '+8613800000001', state: 'failed', attempts: 1, answer: expect.stringContaining('isv.MOBILE_NUMBER_ILLEGAL') },
+      { meter: 'M-1002', state: 'sent', attempts: 1, answer: expect.stringContaining('"Code":"OK"') },
+    ]);
+    expect(first).toMatchObject({ sentAt: T0, sentBy: 'dispatcher' });
+    const form = new URLSearchParams(sms.requests[1].body);
+    expect(sms.problems[1]).toEqual([]);
+    expect(form.get('PhoneNumbers')).toBe('13800000002');
+    expect(form.get('TemplateCode')).toBe('SMS_460770011'); // the English customer's template
+    expect(JSON.parse(form.get('TemplateParam')!)).toEqual({ area: '北区 North', start: '1 Dec, 16:00', end: '1 Dec, 20:00' });
+
+    // told at T0, 30 h ahead: the flag is gone
+    const rows = (await service.get('/api/v1/planned-outages')).json() as PlannedOutageRow[];
+    expect(rows.find((r) => r.id === outage.outage.id)).toMatchObject({ notifiedAt: T0, shortNotice: false });
+
+    // sending again reaches only the customer not reached
+    await dispatcher.send('POST', `/api/v1/notices/${notice.id}/send`);
+    const second = await settled(dispatcher, `plannedOutageId=${outage.outage.id}`);
+    expect(second.deliveries.map((d) => [d.meter, d.state, d.attempts])).toEqual([['M-1001', 'sent', 2], ['M-1002', 'sent', 1]]);
+    expect(sms.requests).toHaveLength(3);
+    const zh = new URLSearchParams(sms.requests[2].body);
+    expect(zh.get('TemplateCode')).toBe('SMS_460770010');
+    expect(JSON.parse(zh.get('TemplateParam')!)).toEqual({ area: '北区 North', start: '12月1日 16:00', end: '12月1日 20:00', cause: '管网维护' });
+  });
+
+  it('planned outage told less than 24 h ahead stays flagged once sent', async () => {
+    const { h } = await start();
+    const dispatcher = await Client.signIn(h.app, 'dispatcher');
+    const { outage } = (await dispatcher.send('POST', '/api/v1/planned-outages', { dmas: ['south'], start: T0 + 10 * HOUR, end: T0 + 12 * HOUR, cause: 'repair', reason: '' })).json() as { outage: { id: string } };
+    const notice = (await dispatcher.send('POST', '/api/v1/notices', { plannedOutageId: outage.id })).json() as CustomerNotice;
+    await dispatcher.send('POST', `/api/v1/notices/${notice.id}/approve`);
+    await dispatcher.send('POST', `/api/v1/notices/${notice.id}/send`);
+    expect((await settled(dispatcher, `plannedOutageId=${outage.id}`)).deliveries).toMatchObject([{ meter: 'M-2002', state: 'sent' }]);
+    expect(h.register.getPlanned(outage.id)).toMatchObject({ notifiedAt: T0 });
+    expect(h.register.isShortNotice(h.register.getPlanned(outage.id)!)).toBe(true);
+  });
+
+  it('sudden outage: the notice during the repair carries the expected restoration', async () => {
+    const { h, sms } = await start();
+    const dispatcher = await Client.signIn(h.app, 'dispatcher');
+    h.register.recordIncident({ id: `north:${T0 - HOUR}`, dma: 'north', start: T0 - HOUR, customersAffected: 1200, planned: false, cause: 'burst' });
+    const incidentId = `north:${T0 - HOUR}`;
+    // no expected restoration yet: nothing to tell
+    expect((await dispatcher.send('POST', '/api/v1/notices', { incidentId })).json()).toMatchObject({ error: { code: 'conflict' } });
+    h.register.book.edit(incidentId, { expectedRestoration: T0 + 3 * HOUR, affected: { part: { meters: ['M-1001'] }, customers: 1 } }, 'dispatcher', T0);
+    const notice = (await dispatcher.send('POST', '/api/v1/notices', { incidentId })).json() as CustomerNotice;
+    expect(notice.kind).toBe('sudden');
+    expect(notice.texts['zh-CN'].sms).toBe('【示例水务 Example Water】因爆管抢修，北区 North自11月30日09:00起停水，正在抢修，预计11月30日13:00恢复供水。');
+    expect(notice.texts.en.sms).toContain('expected back by 30 Nov, 13:00');
+    await dispatcher.send('POST', `/api/v1/notices/${notice.id}/approve`);
+    await dispatcher.send('POST', `/api/v1/notices/${notice.id}/send`);
+    // only the affected part's customer
+    expect((await settled(dispatcher, `incidentId=${encodeURIComponent(incidentId)}`)).deliveries).toMatchObject([{ meter: 'M-1001', state: 'sent' }]);
+    const form = new URLSearchParams(sms.requests[0].body);
+    expect(form.get('TemplateCode')).toBe('SMS_460770020');
+    expect(JSON.parse(form.get('TemplateParam')!)).toEqual({ area: '北区 North', start: '11月30日 09:00', restore: '11月30日 13:00' });
+  });
+});
