@@ -1,7 +1,7 @@
 /**
  * Customer service: current outages and low-pressure areas (with customers, since, cause, expected
  * restoration), planned outages (create/edit, the 24 h notice rule flagged, the generated Chinese
- * notice text), and a lookup of address / account / meter → the area's state.
+ * notice text, the customer notice: draft, approve, send by SMS, delivery log), and a lookup of address / account / meter → the area's state.
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -12,6 +12,7 @@ import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
 import { STATE_COLORS } from '../charts.ts';
 import { CAUSES } from '../causes.ts';
+import { CustomerNotices } from '../components/CustomerNotices.tsx';
 import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../../../contract/index.ts';
 
 const NOTICE_MS = 24 * 3_600_000;
@@ -61,6 +62,7 @@ function PlannedOutages() {
   const canEdit = useCan('outages.edit');
   const [editing, setEditing] = useState<PlannedOutageRow | 'new' | null>(null);
   const [saved, setSaved] = useState<PlannedOutageSaved | null>(null);
+  const [noticeOf, setNoticeOf] = useState<string | null>(null);
   const remove = async (id: string) => { await api.del(`/planned-outages/${encodeURIComponent(id)}`); list.reload(); };
   return (
     <section class="card">
@@ -79,7 +81,7 @@ function PlannedOutages() {
               <td>{p.dmas.join(', ')}</td><td>{fmtShort(p.start)}</td><td>{fmtShort(p.end)}</td>
               <td>{fmtShort(p.notifiedAt)}{p.shortNotice && <span class="badge warn" title={t('cs.shortNoticeHelp')}>{t('cs.shortNotice')}</span>}</td>
               <td>{tCode('cause', p.cause)}</td><td>{p.reason}</td>
-              <td class="actions">{canEdit && <>
+              <td class="actions"><button type="button" class="small ghost" data-action="notice" onClick={() => setNoticeOf(noticeOf === p.id ? null : p.id)}>{t('notice.title')}</button>{canEdit && <>
                 <button type="button" class="small ghost" onClick={() => { setSaved(null); setEditing(p); }}>{t('common.edit')}</button>
                 <button type="button" class="small ghost" onClick={() => void remove(p.id)}>{t('common.delete')}</button>
               </>}</td>
@@ -88,6 +90,7 @@ function PlannedOutages() {
           {list.data && !list.data.length && <tr><td colSpan={7} class="muted">{t('cs.noPlanned')}</td></tr>}
         </tbody>
       </table>
+      {noticeOf && <CustomerNotices key={noticeOf} subject={{ plannedOutageId: noticeOf }} />}
     </section>
   );
 }
@@ -98,19 +101,22 @@ function PlannedOutageForm({ initial, onSaved, onCancel }: { initial?: PlannedOu
   const [dmas, setDmas] = useState<string[]>(initial?.dmas ?? []);
   const [start, setStart] = useState(toLocalInput(initial?.start ?? now + 2 * 86_400_000));
   const [end, setEnd] = useState(toLocalInput(initial?.end ?? now + 2 * 86_400_000 + 4 * 3_600_000));
-  const [notified, setNotified] = useState(toLocalInput(initial?.notifiedAt ?? now));
+  // empty: not told yet; the customer notice sent from this view sets it (the 24 h rule counts from the sending)
+  const [notified, setNotified] = useState(initial && initial.notifiedAt < initial.start ? toLocalInput(initial.notifiedAt) : '');
   const [cause, setCause] = useState<string>(initial?.cause ?? 'maintenance');
   const [reason, setReason] = useState(initial?.reason ?? '');
   const [error, setError] = useState<string | null>(null);
   const startMs = fromLocalInput(start), endMs = fromLocalInput(end), notifiedMs = fromLocalInput(notified);
-  const shortNotice = startMs !== undefined && notifiedMs !== undefined && startMs - notifiedMs < NOTICE_MS;
+  // not told yet: short already when even a notice sent now would come less than 24 h ahead
+  const toldAt = notified === '' ? now : notifiedMs;
+  const shortNotice = startMs !== undefined && toldAt !== undefined && startMs - toldAt < NOTICE_MS;
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
     if (!dmas.length) return setError(t('cs.needArea'));
     if (startMs === undefined || endMs === undefined || endMs <= startMs) return setError(t('cs.badWindow'));
-    const body = { dmas, start: startMs, end: endMs, notifiedAt: notifiedMs, cause, reason };
+    const body = { dmas, start: startMs, end: endMs, ...(notified !== '' && notifiedMs !== undefined ? { notifiedAt: notifiedMs } : {}), cause, reason };
     try {
       onSaved(initial ? await api.put<PlannedOutageSaved>(`/planned-outages/${encodeURIComponent(initial.id)}`, body)
         : await api.post<PlannedOutageSaved>('/planned-outages', body));
@@ -130,7 +136,7 @@ function PlannedOutageForm({ initial, onSaved, onCancel }: { initial?: PlannedOu
       <div class="row wrap">
         <label>{t('cs.start')}<input type="datetime-local" name="start" value={start} onInput={(e) => setStart((e.target as HTMLInputElement).value)} required /></label>
         <label>{t('cs.end')}<input type="datetime-local" name="end" value={end} onInput={(e) => setEnd((e.target as HTMLInputElement).value)} required /></label>
-        <label>{t('cs.notified')}<input type="datetime-local" name="notifiedAt" value={notified} onInput={(e) => setNotified((e.target as HTMLInputElement).value)} /></label>
+        <label>{t('cs.notifiedOther')}<input type="datetime-local" name="notifiedAt" value={notified} onInput={(e) => setNotified((e.target as HTMLInputElement).value)} /></label>
         <label>{t('cs.cause')}<select name="cause" value={cause} onChange={(e) => setCause((e.target as HTMLSelectElement).value)}>
           {CAUSES.map((c) => <option key={c} value={c}>{tCode('cause', c)}</option>)}</select></label>
       </div>

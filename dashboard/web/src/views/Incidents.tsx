@@ -12,6 +12,7 @@ import { fmtNum, fmtShort, fromLocalInput, toLocalInput } from '../format.ts';
 import { useApi, useNetworkMap } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
+import { CustomerNotices } from '../components/CustomerNotices.tsx';
 import { CAUSES } from '../causes.ts';
 import type { EmergencySupply, IncidentDetail, IncidentKind, IncidentRecord } from '../../../contract/index.ts';
 
@@ -88,6 +89,7 @@ function IncidentPanel(props: { id: string; all: IncidentRecord[]; canEdit: bool
         <EditForm detail={d} onSaved={done} />
         <MergeSplit detail={d} all={props.all} onMerged={done} onSplit={(second) => { props.onChanged(); props.onSelect(second); }} />
       </>}
+      {i.kind === 'outage' && i.end === undefined && !i.mergedInto && <CustomerNotices subject={{ incidentId: i.id }} />}
       {d.emergencySupply && <EmergencySupplyPanel supply={d.emergencySupply} canEdit={props.canEdit} onSaved={() => r.reload()} />}
       <h3>{t('inc.history')}</h3>
       <ul class="history" data-testid="incident-history">
