@@ -5,8 +5,8 @@
  * delivery log per customer; the 24 h flag counts from the sending.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Client, startHarness, T0, TOPOLOGY, type Harness } from '../../test/support/dashboard.ts';
-import { startFakeAliyunSms } from '../../test/support/fake-aliyun-sms.ts';
+import { Client, T0, type Harness } from '../../test/support/dashboard.ts';
+import { startNoticeHarness } from '../../test/support/customer-notices.ts';
 import type { FakeReceiver } from '../../test/support/fake-http-receiver.ts';
 import type { CustomerNotice, PlannedOutageRow } from '../contract/index.ts';
 
@@ -14,42 +14,10 @@ const HOUR = 3_600_000;
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const c of closers.splice(0).reverse()) await c(); vi.unstubAllEnvs(); });
 
-const METERS = [
-  { id: 'M-1001', customer: 'ACC-778899', dma: 'north', address: '人民路 12 号', phone: '+8613800000001' },
-  { id: 'M-1002', customer: 'ACC-778900', dma: 'north', address: '人民路 14 号', phone: '+8613800000002', language: 'en' },
-  { id: 'M-1003', customer: 'ACC-778901', dma: 'north', address: '人民路 16 号' },
-  { id: 'M-2002', customer: 'ACC-112233', dma: 'south', address: '南湖路 8 号', phone: '+8613900000009' },
-];
-
 async function start(): Promise<{ h: Harness; sms: FakeReceiver }> {
-  vi.stubEnv('AW_NOTICE_ACK', 'a-notice-test-ack-secret-long-enough!');
-  vi.stubEnv('AW_NOTICE_ALI_ID', 'LTAI-notice');
-  vi.stubEnv('AW_NOTICE_ALI_SECRET', 'notice-secret');
-  const sms = await startFakeAliyunSms('LTAI-notice', 'notice-secret', Date.now);
-  closers.push(() => sms.close());
-  const h = await startHarness({
-    env: process.env,
-    config: {
-      topology: { ...TOPOLOGY, meters: METERS },
-      notify: {
-        publicUrl: 'https://scada.example.cn', ackSecret: '${AW_NOTICE_ACK}', people: { wang: { name: '王工', phone: '+8613700000000' } },
-        channels: [{
-          type: 'sms-aliyun', name: 'sms', endpoint: `${sms.url}/`, accessKeyId: '${AW_NOTICE_ALI_ID}', accessKeySecret: '${AW_NOTICE_ALI_SECRET}', signName: '示例水务',
-          templates: {
-            alarm: { id: 'SMS_460770001', params: ['type', 'area', 'time', 'link'] },
-            outage_planned: { id: 'SMS_460770010', params: ['area', 'start', 'end', 'cause'] },
-            outage_planned_en: { id: 'SMS_460770011', params: ['area', 'start', 'end'] },
-            outage_sudden: { id: 'SMS_460770020', params: ['area', 'start', 'restore'] },
-          },
-        }],
-        routing: { timeZone: 'Asia/Shanghai', rotas: { m: { weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '00:00', people: ['wang'] }], dutyManager: 'wang' } },
-          rules: [{ name: 'all', rota: 'm', channels: ['sms'], escalateAfterMin: 60 }] },
-        customerNotices: { channel: 'sms' },
-      },
-    },
-  });
-  closers.push(() => h.close());
-  return { h, sms };
+  const started = await startNoticeHarness();
+  closers.push(() => started.sms.close(), () => started.h.close());
+  return started;
 }
 
 /** Polls the notice until every delivery has an outcome. */
