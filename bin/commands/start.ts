@@ -18,7 +18,7 @@ import { SOURCES } from '../../ingest/sources/registry.ts';
 import type { CauseCode } from '../../analytics/outages/register.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { BackfillProgress } from './backfill-progress.ts';
-import { demoNotifyConfig } from './demo-notify.ts';
+import { demoNotifyConfig, withDemoPhones } from './demo-notify.ts';
 import { DEMO_PHONE_PATH } from '../../dashboard/server/demo-phone.ts';
 import { notifyConfigSchema } from '../../core/config/notify.ts';
 import { startPlatform, type RunningPlatform } from './platform.ts';
@@ -79,7 +79,10 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof mqttPort === 'number') config.broker.port = mqttPort;
   log.level = config.log.level;
   // the demo notifies its own phone inbox, on the dashboard's port (so only once that is known)
-  if (rig) config.notify = notifyConfigSchema.parse(demoNotifyConfig(`http://127.0.0.1:${config.http.port}`, config.site.timezone));
+  if (rig) {
+    config.notify = notifyConfigSchema.parse(demoNotifyConfig(`http://127.0.0.1:${config.http.port}`, config.site.timezone));
+    config.topology.meters = withDemoPhones(config.topology.meters);
+  }
 
   // With simulators, analytics starts with the platform at the simulation's first step and follows
   // the backfill as it arrives (its watermark follows each sensor, so the sources' different paces during

@@ -7,15 +7,30 @@
  * path/91770: POST JSON `{"msgtype":"markdown","markdown":{"content":...}}` to
  * `<url>/cgi-bin/webhook/send?key=KEY`, answer `{errcode, errmsg}`), so the demo's notifier uses the
  * real WeCom channel over HTTP; it stands in for the vendor only because the vendor cannot be
- * reached from a demo. Messages are kept in memory (the latest DEMO_PHONE_KEEP).
+ * reached from a demo. Customer notices come the same way to its Alibaba SMS endpoint (SendSms,
+ * signature checked), shown filled into the demo's template texts (DEMO_SMS_TEMPLATES).
+ * Messages are kept in memory (the latest DEMO_PHONE_KEEP).
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { NotifyConfig } from '../../core/config/notify.ts';
 import { resolveSecret } from '../../analytics/notify/channels/channel.ts';
+import { aliyunSignature } from '../../analytics/notify/channels/sms-aliyun.ts';
 
 export const DEMO_PHONE_PATH = '/demo-phone';
 export const DEMO_PHONE_WECOM_PATH = '/cgi-bin/webhook/send';
 export const DEMO_PHONE_KEEP = 200;
+/** The demo's Alibaba SMS endpoint (customer notices): the vendor's SendSms protocol, shown in the inbox. */
+export const DEMO_PHONE_SMS_PATH = '/sms';
+/**
+ * The texts of the demo's SMS templates, as the vendor would hold them once registered (Alibaba's
+ * `${param}` placeholders; the vendor puts the signature 【SignName】 first): the inbox shows the SMS a customer would read.
+ */
+export const DEMO_SMS_TEMPLATES: Record<string, string> = {
+  SMS_900000001: '因${cause}，${area}将于${start}至${end}停水，请提前储水。',
+  SMS_900000002: 'Water supply to ${area} stops from ${start} to ${end} for ${cause}. Please store water.',
+  SMS_900000003: '因${cause}，${area}自${start}起停水，正在抢修，预计${restore}恢复供水。',
+};
 const WECOM_MARKDOWN_MAX_BYTES = 4096;
 
 export interface DemoPhoneMessage { n: number; receivedAt: number; content: string }
@@ -40,6 +55,15 @@ function inboxKey(notify: NotifyConfig | undefined, env: Record<string, string |
   return channel?.type === 'wecom' ? resolveSecret(channel.key, env) : undefined;
 }
 
+/** The access key pair of the SMS channel that points at this inbox, or undefined when none does. */
+function inboxSmsKeys(notify: NotifyConfig | undefined, env: Record<string, string | undefined>): { id: string; secret: string } | undefined {
+  const channel = notify?.channels.find((c) => c.type === 'sms-aliyun' && new URL(c.endpoint).pathname === `${DEMO_PHONE_PATH}${DEMO_PHONE_SMS_PATH}`);
+  return channel?.type === 'sms-aliyun' ? { id: resolveSecret(channel.accessKeyId, env), secret: resolveSecret(channel.accessKeySecret, env) } : undefined;
+}
+
+/** A customer's number shown as on a phone's lock screen: 138****0001. */
+const maskedPhone = (n: string) => (n.length >= 11 ? `${n.slice(0, 3)}****${n.slice(-4)}` : n);
+
 /**
  * Serve the inbox page, and the robot endpoint when the demo's `notify:` section has a WeCom
  * channel pointing at it (without one the page says so: the dashboard links it in every demo).
@@ -49,6 +73,10 @@ export function registerDemoPhone(app: FastifyInstance, notify: NotifyConfig | u
   const key = inboxKey(notify, env);
   const messages: DemoPhoneMessage[] = [];
   let received = 0;
+  const keep = (content: string) => {
+    messages.push({ n: ++received, receivedAt: Date.now(), content });
+    if (messages.length > DEMO_PHONE_KEEP) messages.shift();
+  };
   const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: siteTimeZone, dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23' });
 
   // The vendor's answers: 93000 wrong key, 40008 not a markdown message, 40058 content missing or too long.
@@ -58,9 +86,28 @@ export function registerDemoPhone(app: FastifyInstance, notify: NotifyConfig | u
     if (body?.msgtype !== 'markdown') return { errcode: 40008, errmsg: 'invalid message type' };
     const content = body.markdown?.content;
     if (typeof content !== 'string' || content === '' || Buffer.byteLength(content) > WECOM_MARKDOWN_MAX_BYTES) return { errcode: 40058, errmsg: 'invalid markdown content' };
-    messages.push({ n: ++received, receivedAt: Date.now(), content });
-    if (messages.length > DEMO_PHONE_KEEP) messages.shift();
+    keep(content);
     return { errcode: 0, errmsg: 'ok' };
+  });
+
+  // Alibaba SendSms (form POST, signed): the vendor's answers for a wrong key, signature or template.
+  const sms = inboxSmsKeys(notify, env);
+  if (sms) void app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.post(`${DEMO_PHONE_PATH}${DEMO_PHONE_SMS_PATH}`, { schema: { hide: true } }, async (req, reply) => {
+      const form = Object.fromEntries(new URLSearchParams(String(req.body ?? '')));
+      const { Signature: signature, ...signed } = form;
+      const refuse = (Code: string) => reply.code(400).send({ Code, Message: Code, RequestId: randomUUID() });
+      if (form.AccessKeyId !== sms.id) return refuse('InvalidAccessKeyId.NotFound');
+      if (aliyunSignature('POST', signed, sms.secret) !== signature) return refuse('SignatureDoesNotMatch');
+      const template = DEMO_SMS_TEMPLATES[form.TemplateCode];
+      if (!template) return refuse('isv.SMS_TEMPLATE_ILLEGAL');
+      let params: Record<string, string>;
+      try { params = JSON.parse(form.TemplateParam || '{}') as Record<string, string>; } catch { return refuse('isv.INVALID_JSON_PARAM'); }
+      const text = template.replace(/\$\{(\w+)\}/g, (_m, k: string) => params[k] ?? '');
+      keep(`**短信 SMS → ${maskedPhone(form.PhoneNumbers ?? '')}**\n\n【${form.SignName ?? ''}】${text}`);
+      return { Code: 'OK', Message: 'OK', BizId: `${Date.now()}^0`, RequestId: randomUUID() };
+    });
   });
 
   app.get(DEMO_PHONE_PATH, { schema: { hide: true } }, async (_req, reply) => {
@@ -75,7 +122,7 @@ header{background:#2b6cb0;color:#fff;padding:.8em 1em;position:sticky;top:0}head
 .msg time{font-size:.8em;color:#888}.msg p{margin:.4em 0}blockquote{margin:.4em 0;padding-left:.6em;border-left:3px solid #ccc;color:#555}
 .msg a{display:inline-block;margin:.2em 0;padding:.4em .8em;background:#c62828;color:#fff;border-radius:.3em;text-decoration:none}</style></head><body>
 <header>企业微信 · 抢修群 <a href="${DEMO_PHONE_PATH}">刷新 Refresh</a></header>
-<p class="hint">演示手机:平台发给值班人员的企业微信机器人消息。点“确认告警”即以收件人身份确认。<br>Demo phone: the WeCom robot messages the platform sends to the people on call; the link acknowledges as the recipient.</p>
+<p class="hint">演示手机:平台发给值班人员的企业微信机器人消息。点“确认告警”即以收件人身份确认。客户停水通知短信也显示在这里。<br>Demo phone: the WeCom robot messages the platform sends to the people on call; the link acknowledges as the recipient. Customers' outage notices by SMS show here too.</p>
 <main data-testid="demo-phone" data-count="${messages.length}">${list || `<p class="hint" data-empty>${empty}</p>`}</main>
 </body></html>`;
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(html);
