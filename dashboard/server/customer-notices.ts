@@ -6,7 +6,8 @@
  * failed, with the channel's answer). The first SMS the carrier accepts is the time the customers
  * were told: a planned outage's `notifiedAt` becomes it, so the short-notice flag and the
  * `planned_outage_short_notice` alarm count the 24 h from the real sending, not from data entry.
- * Sending again reaches only the customers not reached yet (failed ones).
+ * Sending again reaches only the customers not reached yet (failed ones). Times are the wall clock:
+ * people act and SMS go out now, also while the analytics' event time is still catching up.
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -165,7 +166,7 @@ export class CustomerNoticeService {
 
   create(subject: { plannedOutageId?: string; incidentId?: string }, by: string): CustomerNotice {
     if (!subject.plannedOutageId === !subject.incidentId) throw new ApiError('validation', 'body: name either plannedOutageId or incidentId', 'body');
-    const now = this.ctx.now();
+    const now = Date.now();
     const opts: TextInput = {
       siteName: this.ctx.config.site.name, timezone: this.ctx.config.site.timezone, now,
       areaName: (dma) => this.ctx.topology.dmas.get(dma)?.name ?? dma,
@@ -192,7 +193,7 @@ export class CustomerNoticeService {
   approve(id: string, by: string): CustomerNotice {
     const row = this.row(id);
     if (row.approved_at !== null) throw new ApiError('conflict', `id: notice ${id} was approved by ${row.approved_by}`, 'params.id');
-    this.db.prepare('UPDATE customer_notices SET approved_at = ?, approved_by = ? WHERE id = ?').run(this.ctx.now(), by, id);
+    this.db.prepare('UPDATE customer_notices SET approved_at = ?, approved_by = ? WHERE id = ?').run(Date.now(), by, id);
     return this.get(id);
   }
 
@@ -201,7 +202,7 @@ export class CustomerNoticeService {
     const row = this.row(id);
     if (row.approved_at === null) throw new ApiError('conflict', `id: notice ${id} is not approved yet`, 'params.id');
     this.smsChannel(); // refuse now, not in the background, when no channel is configured
-    const now = this.ctx.now();
+    const now = Date.now();
     const upsert = this.db.prepare(`INSERT INTO customer_notice_deliveries (notice_id, meter, customer, phone, language, state, updated_at)
       VALUES (?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (notice_id, meter) DO UPDATE SET state = 'queued', updated_at = excluded.updated_at WHERE state = 'failed'`);
     this.db.transaction(() => {
@@ -238,7 +239,7 @@ export class CustomerNoticeService {
       };
       const to: Recipient = { id: d.meter, name: d.customer, phone: d.phone, language: d.language };
       const result = await channel.send(message, to).catch((e: unknown) => ({ ok: false, answer: `channel threw: ${(e as Error).message}` }));
-      const now = this.ctx.now();
+      const now = Date.now();
       this.db.prepare(`UPDATE customer_notice_deliveries SET state = ?, attempts = attempts + 1, updated_at = ?, answer = ? WHERE notice_id = ? AND meter = ?`)
         .run(result.ok ? 'sent' : 'failed', now, result.answer, id, d.meter);
       if (result.ok) this.markSent(id, now);

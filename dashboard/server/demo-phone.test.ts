@@ -80,7 +80,7 @@ describe('the demo phone inbox', () => {
     const to = { id: 'M-1', name: 'C-1', phone: '+8613900000101', language: 'zh-CN' as const };
     const sent = await createChannel(smsConfig, process.env).send(message, to);
     expect(sent).toMatchObject({ ok: true, state: 'sent' });
-    expect(messages.map((m) => m.content)).toEqual(['**短信 SMS → 139****0101**\n\n【演示水务】因管网维护，中心区将于12月5日 08:00至12月5日 12:00停水，请提前储水。']);
+    expect(messages.map((m) => m.content)).toEqual(['**短信 SMS → 139••••0101**\n\n【演示水务】因管网维护，中心区将于12月5日 08:00至12月5日 12:00停水，请提前储水。']);
     // signed with another secret: refused like the vendor does, nothing shown
     const forged = await createChannel(smsConfig, { ...process.env, [DEMO_SMS_KEY_SECRET_ENV]: 'not-the-secret' }).send(message, to);
     expect(forged).toMatchObject({ ok: false, answer: expect.stringContaining('SignatureDoesNotMatch') });

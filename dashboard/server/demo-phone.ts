@@ -61,8 +61,8 @@ function inboxSmsKeys(notify: NotifyConfig | undefined, env: Record<string, stri
   return channel?.type === 'sms-aliyun' ? { id: resolveSecret(channel.accessKeyId, env), secret: resolveSecret(channel.accessKeySecret, env) } : undefined;
 }
 
-/** A customer's number shown as on a phone's lock screen: 138****0001. */
-const maskedPhone = (n: string) => (n.length >= 11 ? `${n.slice(0, 3)}****${n.slice(-4)}` : n);
+/** A customer's number shown masked, 138••••0001 (asterisks would read as bold in the inbox's markdown). */
+const maskedPhone = (n: string) => (n.length >= 11 ? `${n.slice(0, 3)}••••${n.slice(-4)}` : n);
 
 /**
  * Serve the inbox page, and the robot endpoint when the demo's `notify:` section has a WeCom

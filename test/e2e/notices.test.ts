@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
-import { password, T0, type Harness } from '../support/dashboard.ts';
+import { password, type Harness } from '../support/dashboard.ts';
 import { startNoticeHarness } from '../support/customer-notices.ts';
 import type { FakeReceiver } from '../support/fake-http-receiver.ts';
 
@@ -26,8 +26,9 @@ beforeAll(async () => {
   const address = h.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  // the planned-outage list shows outages from a day before the browser's clock: start it from now
-  h.register.createPlanned({ id: 'po-valve', dmas: ['north'], start: Math.max(T0, Date.now()) + 48 * H, end: Math.max(T0, Date.now()) + 52 * H, notifiedAt: Math.max(T0, Date.now()) + 48 * H, cause: 'maintenance', reason: '更换阀门' });
+  // in two days (the wall clock: the list shows outages from a day before it); not told yet
+  const start = Date.now() + 48 * H;
+  h.register.createPlanned({ id: 'po-valve', dmas: ['north'], start, end: start + 4 * H, notifiedAt: start, cause: 'maintenance', reason: '更换阀门' });
 }, 180_000);
 
 afterAll(async () => {
