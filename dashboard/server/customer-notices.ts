@@ -6,7 +6,8 @@
  * failed, with the channel's answer). The first SMS the carrier accepts is the time the customers
  * were told: a planned outage's `notifiedAt` becomes it, so the short-notice flag and the
  * `planned_outage_short_notice` alarm count the 24 h from the real sending, not from data entry.
- * Sending again reaches only the customers not reached yet (failed ones). Times are the wall clock:
+ * Sending again reaches only the customers not reached yet (failed ones); SMS still queued when the
+ * server stopped are sent when it starts again. Times are the wall clock:
  * people act and SMS go out now, also while the analytics' event time is still catching up.
  */
 import { randomBytes } from 'node:crypto';
@@ -152,6 +153,11 @@ export class CustomerNoticeService {
   constructor(private readonly ctx: DashboardContext, private readonly env: Record<string, string | undefined> = process.env) {
     this.db = ctx.db;
     this.db.exec(TABLES);
+    // SMS still queued when the server stopped go out now
+    if (ctx.config.notify?.customerNotices) {
+      const pending = this.db.prepare(`SELECT DISTINCT notice_id FROM customer_notice_deliveries WHERE state = 'queued'`).all() as { notice_id: string }[];
+      for (const { notice_id } of pending) this.startDelivery(notice_id);
+    }
   }
 
   list(filter: { plannedOutageId?: string; incidentId?: string }): CustomerNotice[] {
@@ -209,12 +215,15 @@ export class CustomerNoticeService {
       for (const m of this.recipients(row)) if (m.phone) upsert.run(id, m.id, m.customer, m.phone, m.language ?? 'zh-CN', now);
       this.db.prepare('UPDATE customer_notices SET send_requested_by = ? WHERE id = ?').run(by, id);
     })();
-    if (!this.running.has(id)) {
-      const run = this.deliver(id).catch((e: unknown) => this.ctx.log.error({ notice: id, err: String(e) }, 'customer notice sending stopped'))
-        .finally(() => this.running.delete(id));
-      this.running.set(id, run);
-    }
+    this.startDelivery(id);
     return this.get(id);
+  }
+
+  private startDelivery(id: string): void {
+    if (this.running.has(id)) return;
+    const run = this.deliver(id).catch((e: unknown) => this.ctx.log.error({ notice: id, err: String(e) }, 'customer notice sending stopped'))
+      .finally(() => this.running.delete(id));
+    this.running.set(id, run);
   }
 
   /** Resolves when no notice is being sent (shutdown). */

@@ -9,6 +9,7 @@ import { Client, T0, type Harness } from '../../test/support/dashboard.ts';
 import { startNoticeHarness } from '../../test/support/customer-notices.ts';
 import type { FakeReceiver } from '../../test/support/fake-http-receiver.ts';
 import type { CustomerNotice, PlannedOutageRow } from '../contract/index.ts';
+import { CustomerNoticeService } from './customer-notices.ts';
 
 const HOUR = 3_600_000;
 const closers: (() => Promise<void>)[] = [];
@@ -122,6 +123,11 @@ describe('customer notices', () => {
     expect((await settled(dispatcher, `incidentId=${encodeURIComponent(incidentId)}`)).deliveries).toMatchObject([{ meter: 'M-1001', state: 'sent' }]);
     const form = new URLSearchParams(sms.requests[0].body);
     expect(form.get('TemplateCode')).toBe('SMS_460770020');
+    // a server stopped while the SMS was still queued sends it when it starts again
+    h.dash.ctx.db.prepare(`UPDATE customer_notice_deliveries SET state = 'queued' WHERE notice_id = ?`).run(notice.id);
+    new CustomerNoticeService(h.dash.ctx);
+    expect((await settled(dispatcher, `incidentId=${encodeURIComponent(incidentId)}`)).deliveries).toMatchObject([{ meter: 'M-1001', state: 'sent', attempts: 2 }]);
+    expect(sms.requests).toHaveLength(2);
     expect(JSON.parse(form.get('TemplateParam')!)).toEqual({ area: '北区 North', start: '11月30日 09:00', restore: '11月30日 13:00' });
   });
 });
