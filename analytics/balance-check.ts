@@ -11,6 +11,7 @@
  * transitions agree in sign (≥ 80 %) and their median step is beyond `noiseMultiple` robust σ of
  * the same step taken at every bucket (the demand's own variation over that window).
  */
+import { madSigma, medianOf } from './baseline/median.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { DmaInflow, netInflowFromStore } from './dma-inflow.ts';
@@ -41,11 +42,6 @@ export interface TransferCheckOptions {
   noiseMultiple?: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** On/off changes of a device series (bucket means) whose state is `isOn`. */
 export function transitionsOf(series: readonly Sample[], isOn: (v: number) => boolean, maxGapMs: number): Transition[] {
@@ -89,9 +85,8 @@ export function transferStep(net: readonly Sample[], transitions: readonly Trans
     const s = step(net[i].ts);
     if (s !== undefined) all.push(s);
   }
-  const m = median(all);
-  const noise = 1.4826 * median(all.map((x) => Math.abs(x - m)));
-  const stepM3h = median(signed);
+  const noise = madSigma(all);
+  const stepM3h = medianOf(signed);
   return { transitions: signed.length, agreeing: signed.filter((s) => Math.sign(s) === Math.sign(stepM3h)).length, stepM3h, noiseM3h: noise };
 }
 

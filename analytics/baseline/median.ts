@@ -54,6 +54,11 @@ export function medianAndMad(values: ArrayLike<number>): { median: number; mad: 
   return { median, mad: medianOf(deviations, n) };
 }
 
+/** The standard deviation 1.4826 × MAD stands for with normal noise (robust to the odd event among the values). */
+export function madSigma(values: ArrayLike<number>): number {
+  return 1.4826 * medianAndMad(values).mad;
+}
+
 /** Median of three numbers without a buffer (smoothing single-sample noise in a hot loop). */
 export function medianOfThree(a: number, b: number, c: number): number {
   return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));

@@ -9,7 +9,7 @@ import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore } from '../../baseline/time-of-week.ts';
 import { SampleInterval } from '../../baseline/sample-interval.ts';
 import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
-import { medianOf } from '../../baseline/median.ts';
+import { madSigma, medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
@@ -489,11 +489,6 @@ export function priorityOf(share: number): 'low' | 'medium' | 'high' | 'critical
   return 'low';
 }
 
-/** Standard deviation from the median absolute deviation (robust to the odd event in the window). */
-function madSigma(xs: readonly number[]): number {
-  const m = medianOf(xs);
-  return 1.4826 * medianOf(xs.map((x) => Math.abs(x - m)));
-}
 
 function push(ts: number[], xs: number[], t: number, x: number, keepFrom: number): void {
   ts.push(t);

@@ -4,7 +4,7 @@
  * and the candidate is a leak when the next night is still above its reference. A step down of
  * about a known leak's size, confirmed the same way, is its repair.
  */
-import { medianOf } from '../../baseline/median.ts';
+import { madSigma, medianOf } from '../../baseline/median.ts';
 import type { LeakChangeSettings } from './options.ts';
 
 export interface AbruptLeak {
@@ -20,7 +20,6 @@ export type StepJudgement =
 
 interface Candidate { sign: 1 | -1; startTs: number; residuals: number[] }
 
-const ROBUST_SIGMA = 1.4826;
 const HOUR_MS = 3_600_000;
 /** Residuals kept for the hourly noise (a week) and the night noise (four weeks). */
 const HOURLY_NOISE_HOURS = 7 * 24;
@@ -132,6 +131,5 @@ export class AbruptSteps {
 /** 1.4826 × MAD of the values; NaN with fewer than `min`; at least `floor`. */
 function robustSigma(values: readonly number[], min: number, floor: number): number {
   if (values.length < min) return NaN;
-  const m = medianOf(values);
-  return Math.max(floor, ROBUST_SIGMA * medianOf(values.map((v) => Math.abs(v - m))));
+  return Math.max(floor, madSigma(values));
 }

@@ -3,7 +3,7 @@
  * against a reference that moves only on evidence of a tight network (a repair, the lower envelope
  * of several weeks), never with every recent night.
  */
-import { medianOf } from '../../baseline/median.ts';
+import { madSigma, medianOf } from '../../baseline/median.ts';
 import type { LeakChangeSettings } from './options.ts';
 
 /** One local day's figures, m³/h: the night window's mean and the 24-hour mean of net inflow. */
@@ -23,7 +23,6 @@ export interface TrendState {
   swingWeight: number;
 }
 
-const ROBUST_SIGMA = 1.4826;
 
 export class SlowLeakTrend {
   private days: DayFigure[] = [];
@@ -121,7 +120,7 @@ export class SlowLeakTrend {
     const floor = this.o.sigmaFloorShare * Math.abs(this.reference);
     if (diffs.length < 7) return floor;
     const level = this.days.slice(-28).map((d) => this.adjusted(d));
-    return Math.max(floor, robustSigma(diffs) / Math.SQRT2, robustSigma(level));
+    return Math.max(floor, madSigma(diffs) / Math.SQRT2, madSigma(level));
   }
 
   /**
@@ -176,7 +175,4 @@ export class SlowLeakTrend {
   }
 }
 
-function robustSigma(values: number[]): number {
-  const m = medianOf(values);
-  return ROBUST_SIGMA * medianOf(values.map((v) => Math.abs(v - m)));
-}
+
