@@ -3,42 +3,72 @@
  * picked, or a polygon drawn on the map. The topology has the area's customer count and a list of
  * its meters (a meter may stand for many properties), and the map has the area's pipes: so
  * - meters picked: the area's customers × picked meters ÷ the area's meters;
- * - polygon: the area's customers × the area's pipe vertices inside ÷ all its pipe vertices (the
- *   network's extent stands for where its customers live).
- * Rounded to whole customers, never more than the area has.
+ * - polygon, when the area's meters have map positions: the meters inside it (on its edge counts as
+ *   inside) are the ones selected, and count as if picked; the part keeps them beside the polygon;
+ * - polygon, when none of them has a position: the area's customers × the area's pipe vertices
+ *   inside ÷ all its pipe vertices (the network's extent stands for where its customers live).
+ * Rounded to whole customers, never more than the area has. Computed here, on the server, from the
+ * topology: a client's own count or selection is never taken.
  */
-import type { AffectedPart } from './types.ts';
+import type { AffectedPart, AffectedPartInput } from './types.ts';
 import { IncidentError } from './incident-book.ts';
+
+type Point = readonly [number, number];
 
 export interface AreaExtent {
   customers: number;
-  /** The area's meter ids. */
-  meters: readonly string[];
+  /** The area's meters, with their map position when the topology gives one. */
+  meters: readonly { id: string; x?: number; y?: number }[];
   /** Vertices of the area's pipes on the map, [x, y]. */
-  points: readonly (readonly [number, number])[];
+  points: readonly Point[];
 }
 
-export function customersInPart(part: AffectedPart, area: AreaExtent): number {
-  if ('meters' in part) {
-    const known = new Set(area.meters);
-    const picked = [...new Set(part.meters)];
+/** The part as stored (a polygon with the meters it selects) and the customers it holds. */
+export function measurePart(input: AffectedPartInput, area: AreaExtent): { part: AffectedPart; customers: number } {
+  const share = (n: number, of: number) => Math.min(area.customers, Math.round((area.customers * n) / of));
+  if ('meters' in input) {
+    const known = new Set(area.meters.map((m) => m.id));
+    const picked = [...new Set(input.meters)];
     picked.forEach((m, i) => { if (!known.has(m)) throw new IncidentError(`affected.meters[${i}]`, `meter ${m} is not in this area`); });
     if (!picked.length) throw new IncidentError('affected.meters', 'pick at least one meter');
-    return Math.min(area.customers, Math.round((area.customers * picked.length) / area.meters.length));
+    return { part: { meters: picked }, customers: share(picked.length, area.meters.length) };
   }
-  if (part.polygon.length < 3) throw new IncidentError('affected.polygon', 'a polygon needs at least 3 corners');
-  if (!area.points.length) throw new IncidentError('affected.polygon', 'the map has no pipes of this area to measure the polygon against');
-  const inside = area.points.filter(([x, y]) => insidePolygon(x, y, part.polygon)).length;
-  return Math.min(area.customers, Math.round((area.customers * inside) / area.points.length));
+  const polygon = input.polygon;
+  if (polygon.length < 3) throw new IncidentError('affected.polygon', 'a polygon needs at least 3 corners');
+  const placed = area.meters.filter((m): m is { id: string; x: number; y: number } => m.x !== undefined && m.y !== undefined);
+  if (placed.length) {
+    const inside = placed.filter((m) => insidePolygon(m.x, m.y, polygon)).map((m) => m.id);
+    if (!inside.length) throw new IncidentError('affected.polygon', 'the polygon holds none of this area\'s meters');
+    return { part: { polygon: [...polygon], meters: inside }, customers: share(inside.length, area.meters.length) };
+  }
+  if (!area.points.length) throw new IncidentError('affected.polygon', 'the map has no meters or pipes of this area to measure the polygon against');
+  const inside = area.points.filter(([x, y]) => insidePolygon(x, y, polygon)).length;
+  return { part: { polygon: [...polygon] }, customers: share(inside, area.points.length) };
 }
 
-/** Even-odd rule (ray casting). */
-export function insidePolygon(x: number, y: number, polygon: readonly (readonly [number, number])[]): boolean {
+/**
+ * Whether (x, y) lies inside the polygon or on its boundary. Even-odd rule (ray casting), which
+ * handles concave and self-crossing outlines; the boundary is tested apart because ray casting
+ * decides points on an edge by rounding, and a meter on the line someone drew is meant to be in.
+ */
+export function insidePolygon(x: number, y: number, polygon: readonly Point[]): boolean {
   let inside = false;
   for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
     const [xi, yi] = polygon[i];
     const [xj, yj] = polygon[j];
+    if (onSegment(x, y, xi, yi, xj, yj)) return true;
     if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
+}
+
+/** On the segment from (ax, ay) to (bx, by), within a rounding tolerance relative to its length. */
+function onSegment(x: number, y: number, ax: number, ay: number, bx: number, by: number): boolean {
+  const dx = bx - ax, dy = by - ay;
+  const lengthSq = dx * dx + dy * dy;
+  if (lengthSq === 0) return x === ax && y === ay;
+  const cross = (x - ax) * dy - (y - ay) * dx;
+  if (Math.abs(cross) > 1e-9 * lengthSq) return false;
+  const along = (x - ax) * dx + (y - ay) * dy;
+  return along >= 0 && along <= lengthSq;
 }

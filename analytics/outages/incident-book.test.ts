@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { OutageRegister } from './register.ts';
-import { customersInPart } from './affected-part.ts';
 import { LowPressureIncidents } from './low-pressure.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { topologySchema } from '../../core/config/schema.ts';
@@ -82,15 +81,6 @@ describe('incident book', () => {
     detected(reg, 'south', T0, T0 + 30 * H);
     expect(reg.book.sweepEmergencySupply(T0 + 31 * H, 24 * H).closed.map((s) => s.closedAt)).toEqual([T0 + 30 * H]);
     expect(reg.book.listEmergency({ open: true })).toEqual([]);
-  });
-});
-
-describe('customers of a partial area', () => {
-  const area = { customers: 1000, meters: ['M1', 'M2', 'M3', 'M4'], points: [[0, 0], [10, 0], [10, 10], [0, 10]] as [number, number][] };
-  it('scales the area\'s customers by the meters picked or the pipes inside the polygon', () => {
-    expect(customersInPart({ meters: ['M1'] }, area)).toBe(250);
-    expect(customersInPart({ polygon: [[-1, -1], [11, -1], [11, 5], [-1, 5]] }, area)).toBe(500);
-    expect(() => customersInPart({ meters: ['X'] }, area)).toThrow(/^affected\.meters\[0\]: meter X is not in this area/);
   });
 });
 

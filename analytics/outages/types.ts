@@ -72,6 +72,12 @@ export type IncidentOrigin = 'detected' | 'manual';
  */
 export type AffectedPart =
   | { meters: string[] }
+  /** `meters`: the meters inside, selected by the server from their map positions (absent when the area's meters have none). */
+  | { polygon: [number, number][]; meters?: string[] };
+
+/** The part as a person gives it: meters picked, or a polygon alone (the server selects its meters). */
+export type AffectedPartInput =
+  | { meters: string[] }
   | { polygon: [number, number][] };
 
 /**

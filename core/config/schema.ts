@@ -124,11 +124,17 @@ export const meterSchema = z.object({
   active: z.boolean().default(true),
   /** Large (enterprise) customers may see their own consumption live. */
   large: z.boolean().default(false),
+  /**
+   * Where the meter is, in the network map's coordinates: a polygon drawn on the map selects the
+   * meters inside it (an incident's affected part). A meter without a position can still be picked.
+   */
+  x: z.number().optional(),
+  y: z.number().optional(),
   /** The customer's mobile for outage notices by SMS (E.164); a customer without one is not texted. */
   phone: z.string().regex(/^\+\d{8,15}$/, 'E.164, e.g. +8613800000000').optional(),
   /** The language of the customer's notices (default zh-CN). */
   language: z.enum(['zh-CN', 'en']).optional(),
-}).strict();
+}).strict().refine((m) => (m.x === undefined) === (m.y === undefined), { message: 'give both x and y, or neither', path: ['x'] });
 
 export const topologySchema = z.object({
   sites: z.array(siteSchema).default([]),

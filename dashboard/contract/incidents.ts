@@ -15,10 +15,17 @@ export const incidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof incidentKind>;
 
 const point = z.tuple([z.number(), z.number()]);
-/** Meters picked from the area's list, or a polygon drawn on the map (map coordinates). */
+const meterIds = z.array(z.string().min(1).max(128)).max(10_000);
+const polygon = z.array(point).min(3).max(500);
+/** Meters picked from the area's list, or a polygon drawn on the map (map coordinates), as a person gives it. */
+export const affectedPartInput = z.union([
+  z.strictObject({ meters: meterIds.min(1) }),
+  z.strictObject({ polygon }),
+]);
+/** The part as stored: a polygon with the meters inside it that the server selected (when meters have positions). */
 export const affectedPart = z.union([
-  z.strictObject({ meters: z.array(z.string().min(1).max(128)).min(1).max(10_000) }),
-  z.strictObject({ polygon: z.array(point).min(3).max(500) }),
+  z.strictObject({ meters: meterIds.min(1) }),
+  z.strictObject({ polygon, meters: meterIds.optional() }),
 ]);
 export type AffectedPart = z.infer<typeof affectedPart>;
 
@@ -55,8 +62,8 @@ export type EmergencySupply = z.infer<typeof emergencySupply>;
 
 export const incidentDetail = z.strictObject({
   incident: incidentRecord, history: z.array(incidentChange), emergencySupply: emergencySupply.optional(),
-  /** The area's meters, to pick the part affected. */
-  meters: z.array(z.strictObject({ id: z.string(), customer: z.string(), address: z.string() })),
+  /** The area's meters, to pick the part affected or draw around (x, y: map position, when known). */
+  meters: z.array(z.strictObject({ id: z.string(), customer: z.string(), address: z.string(), x: z.number().optional(), y: z.number().optional() })),
 });
 export type IncidentDetail = z.infer<typeof incidentDetail>;
 
@@ -83,7 +90,7 @@ export const incidentPatch = z.strictObject({
   /** `null` takes a correction back (the detected value again). */
   cause: nullable(causeCode),
   /** The part of the area affected; the customer count is recomputed from it. */
-  affected: nullable(affectedPart),
+  affected: nullable(affectedPartInput),
   customersAffected: nullable(z.number().int().min(0).max(10_000_000)),
   expectedRestoration: nullable(epochMs),
   actualRestoration: nullable(epochMs),

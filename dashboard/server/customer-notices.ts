@@ -283,7 +283,7 @@ export class CustomerNoticeService {
     return this.channel;
   }
 
-  /** Active customers of the notice's areas (a sudden outage's affected part when people picked its meters). */
+  /** Active customers of the notice's areas (a sudden outage's affected part when people picked its meters or drew around them). */
   private recipients(row: NoticeRow): MeterConfig[] {
     const dmas = new Set(JSON.parse(row.dmas) as string[]);
     const part = row.incident_id ? this.ctx.register().book.get(row.incident_id)?.affectedPart : undefined;

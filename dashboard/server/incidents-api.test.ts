@@ -1,12 +1,14 @@
 /** Incidents people work with, emergency supply, work orders by burst priority, and the audit log, over the API. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
+import { Client, startHarness, T0, TOPOLOGY, type Harness } from '../../test/support/dashboard.ts';
 
 const H = 3_600_000;
 let h: Harness;
 let dispatcher: Client; let service: Client; let viewer: Client; let admin: Client;
 beforeAll(async () => {
-  h = await startHarness();
+  // North's meters on the map (south's has no position): a polygon drawn around some of them selects them
+  const northMeters = [[2, 2], [4, 4], [20, 20], [22, 22]].map(([x, y], i) => ({ id: `M-10${i + 1}`, customer: `ACC-10${i + 1}`, dma: 'north', x, y }));
+  h = await startHarness({ config: { topology: { ...TOPOLOGY, meters: [...northMeters, TOPOLOGY.meters[1]] } } });
   [dispatcher, service, viewer, admin] = await Promise.all(['dispatcher', 'service', 'viewer', 'admin'].map((u) => Client.signIn(h.app, u)));
 }, 60_000);
 afterAll(async () => { await h?.close(); });
@@ -40,6 +42,25 @@ describe('incidents over the API', () => {
     expect(detail.history.map((c: { by: string; action: string }) => `${c.by} ${c.action}`)).toEqual(['dispatcher edit', 'service edit']);
     expect(detail.history[0].changes.cause).toEqual(['unknown', 'power_failure']);
     expect(detail.meters).toEqual([{ id: 'M-2002', customer: 'ACC-112233', address: '南湖路 8 号 8 Nanhu Rd' }]);
+  });
+
+  it('selects the meters inside a drawn polygon and recomputes the customers itself; a client\'s own selection is refused', async () => {
+    const id = `north:${T0 + 20 * H}`;
+    h.register.recordIncident({ id, dma: 'north', start: T0 + 20 * H, end: T0 + 21 * H, customersAffected: 1200, planned: false, cause: 'unknown' });
+    const url = `/api/v1/incidents/${encodeURIComponent(id)}`;
+    const polygon = [[0, 0], [5, 0], [5, 5], [0, 5]];
+    const r = await service.send('PATCH', url, { affected: { polygon } });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().incident).toMatchObject({ customersAffected: 600, affectedPart: { polygon, meters: ['M-101', 'M-102'] } });
+    // the detail gives the editor the meters' positions to draw
+    expect((await viewer.get(url)).json().meters[0]).toEqual({ id: 'M-101', customer: 'ACC-101', address: '', x: 2, y: 2 });
+    // the server selects: meters sent beside the polygon are not taken, nor is a count
+    expect((await service.send('PATCH', url, { affected: { polygon: [[0, 0], [1, 0], [1, 1]], meters: ['M-101', 'M-102', 'M-103'] } })).statusCode).toBe(400);
+    const none = await service.send('PATCH', url, { affected: { polygon: [[100, 100], [101, 100], [101, 101]] } });
+    expect(none.json().error).toMatchObject({ code: 'validation', message: 'affected.polygon: the polygon holds none of this area\'s meters' });
+    const history = (await viewer.get(url)).json().history;
+    expect(history).toHaveLength(1);
+    expect(history[0].changes).toMatchObject({ customersAffected: [1200, 600], affectedPart: [null, { polygon, meters: ['M-101', 'M-102'] }] });
   });
 
   it('enters a phoned-in outage with the area\'s customers, and refuses an unknown area', async () => {
@@ -86,8 +107,10 @@ describe('incidents over the API', () => {
     const entries = (await admin.get('/api/v1/audit')).json() as { username: string; action: string; target?: string; details: Record<string, unknown> }[];
     // refused requests changed nothing: not logged
     expect(entries.map((e) => `${e.username} ${e.action}`)).toEqual([
-      'dispatcher workOrders.create', 'dispatcher incidents.updateEmergencySupply', 'dispatcher incidents.merge', 'service incidents.create', 'service incidents.update', 'service incidents.update', 'dispatcher incidents.update',
+      'dispatcher workOrders.create', 'dispatcher incidents.updateEmergencySupply', 'dispatcher incidents.merge', 'service incidents.create', 'service incidents.update', 'service incidents.update', 'service incidents.update', 'dispatcher incidents.update',
     ]);
+    // the drawn part with the meters the server selected
+    expect(entries.find((e) => e.target === `north:${T0 + 20 * H}`)?.details).toMatchObject({ changes: { affectedPart: [null, { meters: ['M-101', 'M-102'] }] } });
     expect(entries.at(-1)).toMatchObject({ target: `south:${T0}`, details: { changes: { cause: ['unknown', 'power_failure'] } } });
     await admin.send('POST', '/api/v1/users', { username: 'clerk', role: 'viewer', password: 'a-long-password-1' });
     const users = (await admin.get('/api/v1/audit?action=admin.')).json();

@@ -72,6 +72,11 @@ describe('the demo town as the demo city', () => {
     expect(city.meters.filter((m) => m.large).length).toBe(2); // the two industrial users
     const metered = new Set(city.meters.flatMap((m) => m.junctions));
     for (const j of city.junctionCustomers.keys()) expect(metered.has(j), j).toBe(true);
+    // on the map where its junctions are (a single junction's meter on the junction itself)
+    const single = city.meters.find((m) => m.junctions.length === 1)!;
+    const node = city.network.coordinates.get(single.junctions[0])!;
+    expect([single.x, single.y]).toEqual([Math.round(node.x * 100) / 100, Math.round(node.y * 100) / 100]);
+    for (const m of city.meters) expect(Number.isFinite(m.x) && Number.isFinite(m.y), m.id).toBe(true);
   });
 
   it('emits a ready platform configuration, also for a scaled fleet', () => {

@@ -348,9 +348,12 @@ export function buildCity(spec: CitySpec, inpText: string): City {
     const first = junctions[0];
     const suffix = use === 'industrial' ? '-ind' : '';
     const meanM3h = junctions.reduce((s, j) => s + ((use === 'industrial' ? industrialM3h : domesticM3h).get(j) ?? 0), 0);
+    // on the map where its junctions are, so that a polygon drawn around streets selects their meters
+    const at = centroid(junctions.map((j) => coord(j)));
     meters.push({
       id: `M-${first}${suffix}`, customer: `C-${first}${suffix}`, dma,
       address: `${dmaName}, ${use === 'industrial' ? 'works at ' : ''}${junctions.length > 1 ? `junctions ${junctions.join(' ')}` : `junction ${first}`}`,
+      ...at,
       active: true, large: use === 'industrial', junctions, use, meanM3h: round(meanM3h, 4),
     });
   };
@@ -385,16 +388,22 @@ export function buildCity(spec: CitySpec, inpText: string): City {
 
   const dmas: CityDma[] = spec.dmas.map((d) => {
     const junctions = members.get(d.id)!;
-    const xs = junctions.map((j) => coord(j));
     return {
       ...d, junctions,
       inletSensors: inlets.get(d.id)!, outletSensors: outlets.get(d.id)!,
       customers: junctions.reduce((s, j) => s + (junctionCustomers.get(j) ?? 0), 0),
-      x: round(xs.reduce((s, c) => s + c.x, 0) / xs.length, 2),
-      y: round(xs.reduce((s, c) => s + c.y, 0) / xs.length, 2),
+      ...centroid(junctions.map((j) => coord(j))),
     };
   });
   return { spec, name: spec.name, inpText, network: net, graph, sites, dmas, sensors, meters, junctionDma, junctionCustomers, networkSite };
+}
+
+/** The mean of map points, to 2 decimals. */
+function centroid(points: { x: number; y: number }[]): { x: number; y: number } {
+  return {
+    x: round(points.reduce((s, c) => s + c.x, 0) / points.length, 2),
+    y: round(points.reduce((s, c) => s + c.y, 0) / points.length, 2),
+  };
 }
 
 /** Flow units of .inp files to m³/h (as the model uses; here for the customer estimate). */

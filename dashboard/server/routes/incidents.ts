@@ -5,7 +5,7 @@
  * dispatcher, customer service) changes, every signed-in user reads; `audit.read` (admin) the log.
  */
 import type { FastifyInstance } from 'fastify';
-import { customersInPart } from '../../../analytics/outages/affected-part.ts';
+import { measurePart } from '../../../analytics/outages/affected-part.ts';
 import type { IncidentRecord } from '../../../analytics/outages/types.ts';
 import { API, type IncidentDetail } from '../../contract/index.ts';
 import { auditCsv } from '../state/audit-log.ts';
@@ -17,7 +17,7 @@ import { readMapFile } from './network.ts';
 export function registerIncidentRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
   const book = () => ctx.register().book;
   let pipePoints: Map<string, [number, number][]> | undefined;
-  /** The map's pipe vertices per DMA (read once): what a drawn polygon is measured against. */
+  /** The map's pipe vertices per DMA (read once): what a drawn polygon is measured against when the meters have no positions. */
   const pointsOf = (dma: string) => {
     if (!pipePoints) {
       pipePoints = new Map();
@@ -32,7 +32,7 @@ export function registerIncidentRoutes(app: FastifyInstance, ctx: DashboardConte
     const supply = book().listEmergency().find((s) => s.incidentId === incident.id);
     return {
       incident, history: book().history(incident.id), ...(supply ? { emergencySupply: supply } : {}),
-      meters: metersOf(incident.dma).map((m) => ({ id: m.id, customer: m.customer, address: m.address ?? '' })),
+      meters: metersOf(incident.dma).map((m) => ({ id: m.id, customer: m.customer, address: m.address ?? '', ...(m.x !== undefined && m.y !== undefined ? { x: m.x, y: m.y } : {}) })),
     };
   };
   const need = (id: string) => {
@@ -52,13 +52,9 @@ export function registerIncidentRoutes(app: FastifyInstance, ctx: DashboardConte
     const { id } = req.params;
     const current = need(id);
     const { affected, ...rest } = req.body;
-    let part: { part: NonNullable<typeof affected>; customers: number } | null | undefined;
-    if (affected === null) part = null;
-    else if (affected !== undefined) {
-      const dma = ctx.topology.dmas.get(current.dma);
-      const customers = customersInPart(affected, { customers: dma?.customers ?? current.detected.customersAffected, meters: metersOf(current.dma).map((m) => m.id), points: pointsOf(current.dma) });
-      part = { part: affected, customers };
-    }
+    const dma = ctx.topology.dmas.get(current.dma);
+    const part = affected === null || affected === undefined ? affected
+      : measurePart(affected, { customers: dma?.customers ?? current.detected.customersAffected, meters: metersOf(current.dma), points: pointsOf(current.dma) });
     const after = book().edit(id, { ...rest, ...(part !== undefined ? { affected: part } : {}) }, req.dashUser!.username, Date.now());
     auditTarget(req, id, { changes: book().history(id).at(-1)?.changes ?? {} });
     return detail(after);

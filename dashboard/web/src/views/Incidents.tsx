@@ -108,8 +108,8 @@ const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v =
 function EditForm({ detail, onSaved }: { detail: IncidentDetail; onSaved: (d: IncidentDetail) => void }) {
   const i = detail.incident;
   const [cause, setCause] = useState<string>(i.cause);
-  const [partKind, setPartKind] = useState<'all' | 'meters' | 'polygon'>(i.affectedPart ? ('meters' in i.affectedPart ? 'meters' : 'polygon') : 'all');
-  const [meters, setMeters] = useState<string[]>(i.affectedPart && 'meters' in i.affectedPart ? i.affectedPart.meters : []);
+  const [partKind, setPartKind] = useState<'all' | 'meters' | 'polygon'>(i.affectedPart ? ('polygon' in i.affectedPart ? 'polygon' : 'meters') : 'all');
+  const [meters, setMeters] = useState<string[]>(i.affectedPart && !('polygon' in i.affectedPart) ? i.affectedPart.meters : []);
   const [polygon, setPolygon] = useState(i.affectedPart && 'polygon' in i.affectedPart ? i.affectedPart.polygon.map((p) => p.join(',')).join('; ') : '');
   const [expected, setExpected] = useState(i.expectedRestoration !== undefined ? toLocalInput(i.expectedRestoration) : '');
   const [actual, setActual] = useState(i.actualRestoration !== undefined ? toLocalInput(i.actualRestoration) : '');
