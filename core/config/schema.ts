@@ -293,6 +293,45 @@ export const incidentsSchema = z.object({
   burstWorkOrderPriorities: z.array(z.enum(ALARM_PRIORITIES as [AlarmPriority, ...AlarmPriority[]])).default(['high', 'critical']),
 }).strict();
 
+/** A rate of compensation: an amount (in `compensation.currency`) per minute or per hour. */
+export const compensationRateSchema = z.object({
+  amount: z.number().min(0),
+  per: z.enum(['minute', 'hour']),
+}).strict();
+
+/**
+ * Compensation for interrupted (停水) or insufficient (供水不足, low pressure) supply (昆明 item 19,
+ * 三亚 item 六), per customer and period (analytics/kpi/compensation.ts): a rate for each kind, the
+ * minutes of each interruption that are not paid (compensation starts after them), the causes that
+ * are never compensated (default: the Sanya exclusions) and, optionally, a separate rate for planned
+ * outages notified at least `noticeHours` ahead (usually 0). Amounts are 0 until the utility sets rates.
+ */
+export const compensationSchema = z.object({
+  currency: z.string().min(1).max(8).default('CNY'),
+  outage: z.object({
+    rate: compensationRateSchema.default({ amount: 0, per: 'hour' }),
+    minimumMinutes: z.number().min(0).max(30 * 24 * 60).default(0),
+  }).strict().prefault({}),
+  lowPressure: z.object({
+    rate: compensationRateSchema.default({ amount: 0, per: 'hour' }),
+    minimumMinutes: z.number().min(0).max(30 * 24 * 60).default(0),
+  }).strict().prefault({}),
+  plannedWithNotice: z.object({
+    noticeHours: z.number().min(0).max(30 * 24).default(24),
+    rate: compensationRateSchema.default({ amount: 0, per: 'hour' }),
+  }).strict().optional(),
+  /** Cause codes (analytics/outages/types.ts CAUSE_CODES; checked against that list when the server starts). */
+  excludeCauses: z.array(z.string().regex(/^[a-z_]{1,40}$/, 'a cause code')).default(['maintenance', 'retrofit', 'raw_water_shortage', 'power_failure']),
+}).strict();
+
+/** The complaint ledger (dashboard/server/state/complaints.ts): channels besides hotline 12345 and the utility's own line. */
+export const complaintsSchema = z.object({
+  channels: z.array(z.object({
+    id: z.string().regex(/^[a-z0-9_]{1,32}$/, 'lower-case letters, digits and _'),
+    name: z.string().min(1).max(64),
+  }).strict()).default([]),
+}).strict();
+
 export const configSchema = z.object({
   /** demo: demo users, self-signed trust, loopback; production: refuses unsafe defaults. */
   mode: z.enum(['demo', 'production']).default('demo'),
@@ -337,6 +376,8 @@ export const configSchema = z.object({
    */
   notify: notifyConfigSchema.optional(),
   incidents: incidentsSchema.prefault({}),
+  compensation: compensationSchema.prefault({}),
+  complaints: complaintsSchema.prefault({}),
   /** Holidays and make-up working days (core/config/calendar.ts), for the time-of-week baselines. */
   calendar: calendarSchema.default({ holidays: [], workdays: [] }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
@@ -358,3 +399,5 @@ export type AuthConfig = z.infer<typeof authSchema>;
 export type SourceAddress = z.infer<typeof sourceAddressSchema>;
 export type StateConfig = z.infer<typeof stateSchema>;
 export type AnalyticsConfig = z.infer<typeof analyticsSchema>;
+export type CompensationConfig = z.infer<typeof compensationSchema>;
+export type ComplaintsConfig = z.infer<typeof complaintsSchema>;
