@@ -97,14 +97,14 @@ describe('compensation statements', () => {
 
 describe('which incidents affected a customer', () => {
   const meters = [{ id: 'M-1', dma: 'north' }];
-  it('the whole area, picked meters, a polygon (place known or not), another area', () => {
+  it('the whole area, picked meters, a polygon (meters selected inside, or no positions known), another area', () => {
     expect(affectsCustomer({ dma: 'north' }, meters)).toBe(true);
     expect(affectsCustomer({ dma: 'south' }, meters)).toBe(false);
     expect(affectsCustomer({ dma: 'north', affectedPart: { meters: ['M-1', 'M-9'] } }, meters)).toBe(true);
     expect(affectsCustomer({ dma: 'north', affectedPart: { meters: ['M-9'] } }, meters)).toBe(false);
     const square: [number, number][] = [[0, 0], [10, 0], [10, 10], [0, 10]];
-    expect(affectsCustomer({ dma: 'north', affectedPart: { polygon: square } }, meters, () => false)).toBe(false);
-    expect(affectsCustomer({ dma: 'north', affectedPart: { polygon: square } }, meters, () => true)).toBe(true);
+    expect(affectsCustomer({ dma: 'north', affectedPart: { polygon: square, meters: ['M-9'] } }, meters)).toBe(false);
+    expect(affectsCustomer({ dma: 'north', affectedPart: { polygon: square, meters: ['M-1'] } }, meters)).toBe(true);
     expect(affectsCustomer({ dma: 'north', affectedPart: { polygon: square } }, meters)).toBe(true);
   });
 });

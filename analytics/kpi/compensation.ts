@@ -207,20 +207,12 @@ export interface CustomerMeter { id: string; dma?: string }
 
 /**
  * Whether an incident affected a customer: one of their meters is in the incident's area and, when a
- * part of the area was recorded, in that part. A polygon part is decided by `insidePolygon` (the
- * meter's place on the map); a meter whose place is unknown (`undefined`) counts as affected, so no
- * customer loses compensation for a map the utility has not drawn.
+ * part of the area was recorded, in that part (the meters picked, or the meters the server selected
+ * inside a drawn polygon). A polygon drawn where the area's meters have no map positions selects no
+ * meters: the customer's place is unknown, and they count as affected, so no customer loses
+ * compensation for a map the utility has not completed.
  */
-export function affectsCustomer(
-  incident: { dma: string; affectedPart?: AffectedPart },
-  meters: readonly CustomerMeter[],
-  insidePolygon: (meterId: string, polygon: readonly (readonly [number, number])[]) => boolean | undefined = () => undefined,
-): boolean {
+export function affectsCustomer(incident: { dma: string; affectedPart?: AffectedPart }, meters: readonly CustomerMeter[]): boolean {
   const part = incident.affectedPart;
-  return meters.some((m) => {
-    if (m.dma !== incident.dma) return false;
-    if (!part) return true;
-    if ('meters' in part) return part.meters.includes(m.id);
-    return insidePolygon(m.id, part.polygon) ?? true;
-  });
+  return meters.some((m) => m.dma === incident.dma && (!part?.meters || part.meters.includes(m.id)));
 }
