@@ -6,7 +6,9 @@
  */
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
+import type { DayCalendar } from '../../baseline/calendar.ts';
+import { isWeekend, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
+import { medianOf } from '../../baseline/median.ts';
 import { robustStats } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
@@ -25,6 +27,8 @@ interface Night {
   mnf: number;
   /** Start of the lowest window, ms. */
   at: number;
+  /** The night before a weekend day or holiday (people stay up, night use is higher), not before a working day. */
+  rest: boolean;
 }
 
 interface DmaNight {
@@ -39,6 +43,8 @@ interface DmaNight {
   nightStartTs: number;
   history: Night[];
   active: boolean;
+  /** How much higher rest nights run than working nights, m³/h (NaN until both kinds are known). */
+  restOffset: number;
   /** Reference frozen when a leak was raised, so the leak does not become its own baseline. */
   frozenRef?: { median: number; sigma: number };
   risingNights: number;
@@ -54,11 +60,13 @@ export class NightFlowDetector implements Detector {
   private derived: Point[] = [];
   private silent = false;
   private readonly net: NetInflow[] = [];
+  private readonly calendar: DayCalendar | undefined;
 
   constructor(private readonly ctx: DetectorContext, options: NightFlowOptions = {}) {
     this.o = parseDetectorOptions('night-flow', nightFlowOptionsSchema, options);
     if (!(this.o.windowToHour > this.o.windowFromHour)) throw new Error('nightFlow.windowToHour: must be after windowFromHour');
     this.local = new LocalTime(ctx.timezone);
+    this.calendar = ctx.calendar;
     this.inflow = new DmaInflow(ctx.topology, ctx.health);
     for (const dma of this.inflow.dmas()) {
       const cfg = ctx.topology.dmas.get(dma)!;
@@ -66,7 +74,7 @@ export class NightFlowDetector implements Detector {
         dma, site: this.inflow.siteOf(dma), customers: cfg.customers,
         // L/property/h × properties → L/h → m³/h
         legitimateM3h: (cfg.customers * cfg.nightUseLPerPropertyH) / 1000,
-        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], active: false, risingNights: 0, quietNights: 0,
+        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], restOffset: NaN, active: false, risingNights: 0, quietNights: 0,
       });
     }
   }
@@ -104,7 +112,7 @@ export class NightFlowDetector implements Detector {
 
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const windowMs = this.o.averageMin * MINUTE_MS;
-    const from = until - (this.o.historyNights + 1) * 86_400_000;
+    const from = until - (Math.max(this.o.historyNights, this.o.dayKindNights) + 1) * 86_400_000;
     this.silent = true;
     try {
       for (const dma of this.dmas.keys()) {
@@ -156,7 +164,7 @@ export class NightFlowDetector implements Detector {
     if (!best) return; // no usable window tonight (a gap): no figure rather than a wrong one
     if (d.history.length && d.history[d.history.length - 1].day >= day) return;
     const at = this.local.instantOf(day, best.w * this.o.averageMin * MINUTE_MS);
-    const night: Night = { day, mnf: best.mean, at };
+    const night: Night = { day, mnf: best.mean, at, rest: this.isRestDay(day) };
     const leakage = best.mean - d.legitimateM3h;
     const ts = d.nightStartTs;
     this.derived.push(
@@ -165,12 +173,33 @@ export class NightFlowDetector implements Detector {
     );
     this.judge(d, night, leakage, d.nightEndTs, out);
     d.history.push(night);
-    if (d.history.length > this.o.historyNights) d.history.shift();
+    if (d.history.length > Math.max(this.o.historyNights, this.o.dayKindNights)) d.history.shift();
+    d.restOffset = restOffsetOf(d.history, this.o.minNights);
+  }
+
+  /** The calendar's holidays and make-up working days first, else the weekday. */
+  private isRestDay(day: number): boolean {
+    const kind = this.calendar?.kindOf(day);
+    if (kind) return kind === 'holiday';
+    return isWeekend((((day + 4) % 7) + 7) % 7); // day 0, 1970-01-01, was a Thursday (4 with Sunday = 0)
+  }
+
+  /**
+   * Tonight's comparison nights, like with like: the last historyNights nights, those of the other
+   * kind moved by the rest-night offset. Before the offset is known, only the nights of tonight's
+   * kind; with fewer than minNights of them (the first weekend after a start), all nights, as
+   * nothing better is known.
+   */
+  private comparable(d: DmaNight, night: Night): number[] {
+    const recent = d.history.slice(-this.o.historyNights);
+    if (!Number.isNaN(d.restOffset)) return recent.map((n) => n.mnf + (n.rest === night.rest ? 0 : night.rest ? d.restOffset : -d.restOffset));
+    const sameKind = recent.filter((n) => n.rest === night.rest).map((n) => n.mnf);
+    return sameKind.length >= this.o.minNights ? sameKind : recent.map((n) => n.mnf);
   }
 
   /** Compare tonight with the recent nights; raise, update or clear `new_leak:<dma>`. */
   private judge(d: DmaNight, night: Night, leakage: number, ts: number, out: Condition[]): void {
-    const earlier = d.history.map((n) => n.mnf);
+    const earlier = this.comparable(d, night);
     if (!d.active && earlier.length < this.o.minNights) return;
     const ref = d.frozenRef ?? (() => {
       const s = robustStats(earlier);
@@ -187,7 +216,7 @@ export class NightFlowDetector implements Detector {
     };
     const base = { id: `new_leak:${d.dma}`, type: 'new_leak', ts, site: d.site || undefined, dma: d.dma };
     if (!d.active) {
-      if ((byShare && byMad) || ((byShare || byMad) && d.risingNights >= this.o.confirmNights)) {
+      if (d.risingNights >= this.o.confirmNights) {
         d.active = true;
         d.frozenRef = ref;
         d.quietNights = 0;
@@ -215,6 +244,13 @@ export class NightFlowDetector implements Detector {
       text: alarmText('new_leak.persists', { dma: d.dma, mnf: night.mnf.toFixed(1), rise: rise.toFixed(1) }),
     });
   }
+}
+
+/** Median rest night − median working night over the kept nights (the same weeks: drift and leaks cancel); NaN with fewer than `min` of either. */
+function restOffsetOf(history: readonly Night[], min: number): number {
+  const rest = history.filter((n) => n.rest).map((n) => n.mnf);
+  const working = history.filter((n) => !n.rest).map((n) => n.mnf);
+  return rest.length >= min && working.length >= min ? medianOf(rest) - medianOf(working) : NaN;
 }
 
 function round(x: number, d = 2): number {

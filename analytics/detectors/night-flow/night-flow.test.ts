@@ -36,34 +36,51 @@ describe('night flow, hand-made town', () => {
     expect(new Date(first.at).toISOString()).toMatch(/T1[89]:/); // the lowest window lies near 03:00 local (19:00 UTC)
   });
 
-  it('raises new_leak when a leak of 10 % of night flow appears, and clears two nights after the repair', () => {
+  it('raises new_leak on the second night of a leak of 10 % of night flow, and clears two nights after the repair', () => {
     const { detector, wall } = town();
-    feedTown([detector], MON, MON + 5 * DAY, wall);
-    const leak: TownEvent = { from: MON + 5 * DAY + 12 * HOUR, to: MON + 8 * DAY + 12 * HOUR, burstM3h: 2.5 };
-    const { conditions } = feedTown([detector], MON + 5 * DAY, MON + 11 * DAY, wall, [leak]);
+    feedTown([detector], MON, MON + 2 * DAY, wall);
+    // from Wednesday noon to Saturday noon
+    const leak: TownEvent = { from: MON + 2 * DAY + 12 * HOUR, to: MON + 5 * DAY + 12 * HOUR, burstM3h: 2.5 };
+    const { conditions } = feedTown([detector], MON + 2 * DAY, MON + 8 * DAY, wall, [leak]);
     const raised = raises(conditions, 'new_leak');
     expect(raised).toHaveLength(1);
     expect(raised[0].id).toBe('new_leak:town');
-    expect(raised[0].ts).toBe(MON + 6 * DAY + 4 * HOUR); // the first night with the leak, at 04:00
+    expect(raised[0].ts).toBe(MON + 4 * DAY + 4 * HOUR); // the second night with the leak (a leak stays), at 04:00
     expect(raised[0].evidence!.riseM3h as number).toBeCloseTo(2.5, 0);
+    expect(raised[0].evidence!.risingNights).toBe(2);
     const clear = conditions.filter((c) => c.state === 'clear');
     expect(clear).toHaveLength(1);
-    expect(clear[0].ts).toBe(MON + 10 * DAY + 4 * HOUR);
+    expect(clear[0].ts).toBe(MON + 7 * DAY + 4 * HOUR);
   });
 
-  it('waits a second night for a rise that passes only one test: a one-night bump is not a leak', () => {
-    // night flow ≈ 20 m³/h, σ at its floor (3 %): +1.9 m³/h is beyond 3σ (1.8) but under 10 % (2.0)
-    const bump = (from: number, to: number): TownEvent => ({ from, to, burstM3h: 1.9 });
+  it('waits a second night for any rise: a one-night bump is not a leak, however large', () => {
+    // night flow ≈ 20 m³/h: +6 m³/h is 30 %, beyond both tests
+    const bump = (from: number, to: number): TownEvent => ({ from, to, burstM3h: 6 });
     const once = town();
-    feedTown([once.detector], MON, MON + 5 * DAY, once.wall);
-    const oneNight = feedTown([once.detector], MON + 5 * DAY, MON + 9 * DAY, once.wall, [bump(MON + 5 * DAY + 12 * HOUR, MON + 6 * DAY + 12 * HOUR)]);
+    feedTown([once.detector], MON, MON + 2 * DAY, once.wall);
+    const oneNight = feedTown([once.detector], MON + 2 * DAY, MON + 5 * DAY, once.wall, [bump(MON + 2 * DAY + 12 * HOUR, MON + 3 * DAY + 12 * HOUR)]);
     expect(raises(oneNight.conditions, 'new_leak')).toEqual([]);
     const stays = town();
-    feedTown([stays.detector], MON, MON + 5 * DAY, stays.wall);
-    const lasting = feedTown([stays.detector], MON + 5 * DAY, MON + 9 * DAY, stays.wall, [bump(MON + 5 * DAY + 12 * HOUR, MON + 20 * DAY)]);
+    feedTown([stays.detector], MON, MON + 2 * DAY, stays.wall);
+    const lasting = feedTown([stays.detector], MON + 2 * DAY, MON + 5 * DAY, stays.wall, [bump(MON + 2 * DAY + 12 * HOUR, MON + 20 * DAY)]);
     const raised = raises(lasting.conditions, 'new_leak');
-    expect(raised.map((c) => c.ts)).toEqual([MON + 7 * DAY + 4 * HOUR]); // the second night of the rise
+    expect(raised.map((c) => c.ts)).toEqual([MON + 4 * DAY + 4 * HOUR]); // the second night of the rise
     expect(raised[0].evidence!.risingNights).toBe(2);
+  });
+
+  it('compares a weekend night with weekend nights once it knows them: nights before rest days running 25 % higher raise only on the first weekend', () => {
+    const { detector, wall } = town();
+    // the nights before Saturday and Sunday (Friday and Saturday night, 00:00–06:00 local) use 5 m³/h more
+    const restNights: TownEvent[] = [];
+    for (let week = 0; week < 3; week++) {
+      for (const day of [5, 6]) restNights.push({ from: MON + (7 * week + day) * DAY, to: MON + (7 * week + day) * DAY + 6 * HOUR, burstM3h: 5 });
+    }
+    const { conditions } = feedTown([detector], MON, MON + 22 * DAY, wall, restNights);
+    // the first weekend: no rest night known yet, compared with the working nights (nothing better is known)
+    expect(raises(conditions, 'new_leak').map((c) => c.ts)).toEqual([MON + 6 * DAY + 4 * HOUR]);
+    // the next two: compared with the rest nights before them and the working nights moved by the learnt offset
+    expect(detector.nights('town').filter((n) => n.rest)).toHaveLength(6);
+    expect(conditions.filter((c) => c.type === 'new_leak' && c.ts > MON + 8 * DAY && c.state !== 'clear')).toEqual([]);
   });
 
   it('leaves a night without data out instead of guessing (gap), and ignores what is late', () => {
@@ -141,7 +158,8 @@ describe('night flow, simulated demo town (incipient-leak.yaml)', () => {
     const sinceTen = raisedNight - tenPercentNight + 1;
     console.log(`incipient-leak: new_leak:west on night ${raisedNight - leakNight + 1} after the leak began, night ${sinceTen} after it reached 10 % of night flow (rise ${String(raised[0].evidence!.riseM3h)} m³/h)`);
     expect(sinceTen).toBeLessThanOrEqual(3);
-    expect(raisedNight - leakNight + 1).toBeLessThanOrEqual(4);
+    // the 10 % night is the leak's third; a leak must stay two nights, the weekend's first night is judged against working nights
+    expect(raisedNight - leakNight + 1).toBeLessThanOrEqual(5);
     const nightFlows = run.derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT);
     expect(nightFlows).toHaveLength(5 * 7);
     expect(run.derived.filter((p) => p.measurement === LEAKAGE_MEASUREMENT)).toHaveLength(5 * 7);

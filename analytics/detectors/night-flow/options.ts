@@ -11,7 +11,12 @@ export const nightFlowOptionsSchema = z.object({
   minCoverage: z.number().min(0).max(1).default(0.5),
   /** Recent nights the rise is measured against (median). */
   historyNights: z.number().int().positive().default(14),
-  /** Fewest earlier nights before a rise can be judged. */
+  /**
+   * Nights kept to learn how much higher the nights before weekend days and holidays run than the
+   * nights before working days (eight weeks: 16 rest nights). Each night is compared like with like.
+   */
+  dayKindNights: z.number().int().positive().default(56),
+  /** Fewest earlier nights before a rise can be judged (of tonight's kind while the rest-night offset is unknown). */
   minNights: z.number().int().min(1).default(2),
   /** A rise of at least this share of the reference MNF raises. */
   riseFraction: z.number().min(0).default(0.1),
@@ -21,10 +26,8 @@ export const nightFlowOptionsSchema = z.object({
   /** ...raises too when it is at least this share of the reference. */
   madMinFraction: z.number().min(0).default(0.05),
   /**
-   * A rise that passes only one of the two tests (share or σ) raises once it has held this many
-   * nights running; one that passes both raises at once. 2: a real leak stays, while the night flow
-   * of a DMA whose nights scatter by more than 10 % (real hourly inflows) crosses +10 % for a night
-   * now and then.
+   * Rising nights running before new_leak is raised, whatever the size of the first night's rise:
+   * a leak stays, while a single night of high use (a pool filled, a weekend party) does not.
    */
   confirmNights: z.number().int().min(1).default(2),
   /** Clear when MNF is back below reference + this share of the rise threshold for clearNights nights. */
