@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../core/log.ts';
 import type { LoadedConfig } from '../../core/config/load.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { createStore, keepsDerivedApart } from '../../core/tsdb/factory.ts';
 import { EmbeddedBroker, PortInUseError, ensurePlatformIdentity } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { AnalyticsService } from '../../analytics/service.ts';
@@ -107,17 +108,21 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
   }
   const ingest = new IngestService({ config, log: log.child({ service: 'ingest' }), brokerUrl, http: false });
   let analytics: AnalyticsService | undefined;
+  let analyticsStore: TimeSeriesStore | undefined;
   await ingest.start();
   let server: DashboardServer;
   try {
     if (opts.analytics !== false) {
-      analytics = await startAnalytics({ config, store: ingest.store, brokerUrl, log: log.child({ service: 'analytics' }), startAt: opts.analyticsStartAt });
+      // derived series kept apart (store.derivedDatabase) are written by a store of their own
+      if (keepsDerivedApart(config.store)) analyticsStore = await createStore(config.store, config.dataDir, { log, writes: 'derived' });
+      analytics = await startAnalytics({ config, store: analyticsStore ?? ingest.store, brokerUrl, log: log.child({ service: 'analytics' }), startAt: opts.analyticsStartAt });
     }
     server = await serveDashboard({
       config, store: ingest.store, log, analytics, ingest, routes: (app) => ingest.registerRoutes(app),
     });
   } catch (e) {
     await analytics?.stop();
+    await analyticsStore?.close();
     await ingest.stop();
     await broker?.stop();
     throw e;
@@ -132,6 +137,6 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
       }
       return false;
     },
-    stop: async () => { await server.stop(); await analytics?.stop(); await ingest.stop(); await broker?.stop(); },
+    stop: async () => { await server.stop(); await analytics?.stop(); await analyticsStore?.close(); await ingest.stop(); await broker?.stop(); },
   };
 }

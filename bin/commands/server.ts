@@ -37,7 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof httpPort === 'number') config.http.port = httpPort;
   const rootLog = createLogger(config.log.level);
   const log = rootLog.child({ service: 'server' });
-  const store = await createStore(config.store, config.dataDir, { log });
+  // analytics writes its derived series: into store.derivedDatabase when they are kept apart
+  const store = await createStore(config.store, config.dataDir, { log, writes: 'derived' });
   let analytics: AnalyticsService | undefined;
   let server: DashboardServer;
   try {

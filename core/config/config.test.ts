@@ -57,6 +57,18 @@ describe('configuration', () => {
     expect(() => parseConfig({ notify: { ...notify, ackSecret: 'literal-secret' } }, 'site.yaml', { WECOM_KEY: 'k' })).toThrowError(/notify\.ackSecret: a secret must be an \$\{ENV_NAME\} reference/);
   });
 
+  it('takes InfluxDB credentials as one user or token for everything, or as a reader and a writer, not both', () => {
+    const v1 = file('influx1-users.yaml', 'store:\n  type: influxdb1\n  derivedDatabase: aw_derived\n  reader: { username: reader, password: r }\n  writer: { username: ingest, password: w }\n');
+    expect(loadConfig(v1, {}).store).toMatchObject({ derivedDatabase: 'aw_derived', reader: { username: 'reader' }, writer: { username: 'ingest' } });
+    const both = file('influx1-both.yaml', 'store:\n  type: influxdb1\n  username: admin\n  writer: { username: ingest, password: w }\n');
+    expect(() => loadConfig(both, {})).toThrowError(/store\.username: give either username\/password .* or reader\/writer/);
+    const v2 = file('influx2-tokens.yaml', 'store:\n  type: influxdb2\n  readToken: r\n  writeToken: w\n');
+    expect(loadConfig(v2, {}).store).toMatchObject({ readToken: 'r', writeToken: 'w' });
+    for (const [name, tokens] of [['none', ''], ['both', '  token: t\n  writeToken: w\n']]) {
+      expect(() => loadConfig(file(`influx2-${name}.yaml`, `store:\n  type: influxdb2\n${tokens}`), {})).toThrowError(/store\.token: give either token .* or readToken\/writeToken/);
+    }
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     const p = file('syntax.yaml', 'store: [unclosed\n');
     expect(() => loadConfig(p, {})).toThrowError(/syntax\.yaml/);

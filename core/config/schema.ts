@@ -149,6 +149,8 @@ export const topologySchema = z.object({
   map: z.string().min(1).optional(),
 }).strict();
 
+const influxUserSchema = z.object({ username: z.string().min(1), password: z.string() }).strict();
+
 export const storeSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('sqlite'),
@@ -158,21 +160,39 @@ export const storeSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('influxdb1'),
     url: z.string().url().default('http://127.0.0.1:8086'),
+    /** The readings (ingest writes them). */
     database: z.string().default('aquawatch'),
+    /**
+     * Analytics' derived series in a database of their own, so the service that computes them
+     * needs write rights there only, never on the readings. Reads look in both.
+     */
+    derivedDatabase: z.string().min(1).optional(),
+    /** One user for reads and writes; or, least privilege, `reader` and `writer` instead. */
     username: z.string().optional(),
     password: z.string().optional(),
+    /** The user reads go with (READ on database and derivedDatabase). */
+    reader: influxUserSchema.optional(),
+    /** The user writes go with (WRITE on the database this service writes to). */
+    writer: influxUserSchema.optional(),
     /** Create the database on start when it is missing. */
     createDatabase: z.boolean().default(true),
     timeoutMs: z.number().int().positive().default(10_000),
-  }).strict(),
+  }).strict().refine((s) => s.username === undefined || (s.reader === undefined && s.writer === undefined),
+    { message: 'give either username/password (one user for everything) or reader/writer, not both', path: ['username'] }),
   z.object({
     type: z.literal('influxdb2'),
     url: z.string().url().default('http://127.0.0.1:8086'),
     org: z.string().default('aquawatch'),
     bucket: z.string().default('aquawatch'),
-    token: z.string().min(1),
+    /** One token for reads and writes; or, least privilege, `readToken` and `writeToken` instead. */
+    token: z.string().min(1).optional(),
+    /** A token with read permission on the bucket only. */
+    readToken: z.string().min(1).optional(),
+    /** A token with write permission on the bucket only. */
+    writeToken: z.string().min(1).optional(),
     timeoutMs: z.number().int().positive().default(10_000),
-  }).strict(),
+  }).strict().refine((s) => (s.token !== undefined) !== (s.readToken !== undefined || s.writeToken !== undefined),
+    { message: 'give either token (one for everything) or readToken/writeToken', path: ['token'] }),
 ]);
 
 /** A topic filter a device may publish to: never one that can reach the platform's `aquawatch/#`. */

@@ -4,7 +4,7 @@ import type { StoreConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { TimeSeriesStore } from './types.ts';
 import { SqliteStore } from './sqlite.ts';
-import { InfluxV1Store } from './influx1.ts';
+import { InfluxV1Store, type StoreWrites } from './influx1.ts';
 import { InfluxV2Store } from './influx2.ts';
 
 export interface CreateStoreOptions {
@@ -16,6 +16,16 @@ export interface CreateStoreOptions {
    */
   whenUnavailable?: 'fail' | 'retry';
   retryMs?: number;
+  /**
+   * What this service writes: `readings` (default; ingest, import) or `derived` (analytics' own
+   * series), which an influxdb1 store with a `derivedDatabase` writes there.
+   */
+  writes?: StoreWrites;
+}
+
+/** Does this store keep analytics' derived series in a database of their own (store.derivedDatabase)? */
+export function keepsDerivedApart(cfg: StoreConfig): boolean {
+  return cfg.type === 'influxdb1' && cfg.derivedDatabase !== undefined;
 }
 
 export async function createStore(cfg: StoreConfig, dataDir: string, opts: CreateStoreOptions = {}): Promise<TimeSeriesStore> {
@@ -25,7 +35,7 @@ export async function createStore(cfg: StoreConfig, dataDir: string, opts: Creat
       store = new SqliteStore(cfg.path === ':memory:' || isAbsolute(cfg.path) ? cfg.path : join(dataDir, cfg.path));
       break;
     case 'influxdb1':
-      store = new InfluxV1Store(cfg);
+      store = new InfluxV1Store(cfg, { writes: opts.writes });
       break;
     case 'influxdb2':
       store = new InfluxV2Store(cfg, { log: opts.log });

@@ -36,6 +36,8 @@ export class InfluxV2Store implements TimeSeriesStore {
   private readonly client: InfluxDB;
   private readonly reader: InfluxQLReader;
   private readonly log?: Logger;
+  private readonly writeToken?: string;
+  private readonly readToken?: string;
 
   constructor(private readonly cfg: InfluxV2Config, opts: InfluxV2Options = {}) {
     this.log = opts.log;
@@ -43,9 +45,12 @@ export class InfluxV2Store implements TimeSeriesStore {
     const shown = new URL(base); // no credentials in logs, should the URL carry any
     shown.username = ''; shown.password = '';
     this.describe = `influxdb2 ${shown.toString().replace(/\/+$/, '')}/${cfg.bucket}`;
-    this.client = new InfluxDB({ url: base, token: cfg.token, timeout: cfg.timeoutMs });
+    // Least privilege: a write-only token for writes, a read-only one for reads (else one for both).
+    this.writeToken = cfg.writeToken ?? cfg.token;
+    this.readToken = cfg.readToken ?? cfg.token;
+    this.client = new InfluxDB({ url: base, token: this.writeToken, timeout: cfg.timeoutMs });
     this.reader = new InfluxQLReader({
-      url: base, database: cfg.bucket, authorization: `Token ${cfg.token}`, timeoutMs: cfg.timeoutMs, describe: this.describe,
+      url: base, database: cfg.bucket, authorization: this.readToken ? `Token ${this.readToken}` : undefined, timeoutMs: cfg.timeoutMs, describe: this.describe,
     });
     // The library logs every failed write to the console; ours reject, and the outbox logs them.
     // setLogger is global to the library; every store routes it to its own logger, the last one wins.
@@ -57,7 +62,7 @@ export class InfluxV2Store implements TimeSeriesStore {
   }
 
   /**
-   * Check that the server answers and the token may read the bucket. A bucket is not created here:
+   * Check that the server answers and the read token (if this service has one) may read the bucket. A bucket is not created here:
    * that needs an operator token, and deployment creates it (3.x creates a database on first write,
    * so "database not found" before any write is not an error).
    */
@@ -65,6 +70,7 @@ export class InfluxV2Store implements TimeSeriesStore {
     if (!(await this.reader.ping())) {
       throw new InfluxError(`${this.describe}: InfluxDB does not answer /ping at ${this.cfg.url}`, { retryable: true });
     }
+    if (!this.readToken) return; // a write-only service: nothing it may read to check
     try {
       await this.reader.run('SHOW MEASUREMENTS LIMIT 1');
     } catch (e) {
@@ -76,6 +82,10 @@ export class InfluxV2Store implements TimeSeriesStore {
 
   async write(points: readonly Point[]): Promise<void> {
     if (!points.length) return;
+    if (!this.writeToken) {
+      // Retryable: an operator adds the token while the outbox holds the readings.
+      throw new InfluxError(`${this.describe}: write refused here: store.writeToken is not set for this service`, { retryable: true });
+    }
     checkPoints(points);
     const api = this.newWriteApi();
     try {

@@ -36,6 +36,14 @@ describe('InfluxQL text', () => {
     expect(buildLatestQuery('level')).toBe('SELECT last("value") AS "value", "q" FROM "level" GROUP BY "sensor"');
   });
 
+  it('reads a measurement from every database named (readings and derived series kept apart)', () => {
+    const dbs = ['aquawatch', 'aw"derived'];
+    expect(buildLatestQuery('dma_inflow', ['D1'], dbs))
+      .toBe('SELECT last("value") AS "value", "q" FROM "aquawatch".."dma_inflow", "aw\\"derived".."dma_inflow" WHERE ("sensor" = \'D1\') GROUP BY "sensor"');
+    expect(buildRangeQuery({ measurement: 'flow', sensors: [], from: T0, to: T0 + 1000 }, ['a'], dbs))
+      .toMatch(/^SELECT "value", "q" FROM "aquawatch".."flow", "aw\\"derived".."flow" WHERE/);
+  });
+
   it('checks a RangeQuery with errors that name the field', () => {
     const q = { measurement: 'pressure', sensors: ['a'], from: 0, to: 1 };
     expect(() => checkRangeQuery({ ...q, windowMs: 1.5, aggregate: 'mean' })).toThrow('query.windowMs must be a positive whole number of milliseconds, got 1.5');

@@ -99,10 +99,19 @@ export function checkRangeQuery(q: RangeQuery): void {
   }
 }
 
+/**
+ * The FROM clause: the measurement in the request's database, or with `databases` the measurement
+ * in each of them (`"db".."m"`, the default retention policy), which InfluxDB merges per series.
+ */
+function fromClause(measurement: string, databases?: readonly string[]): string {
+  if (!databases?.length) return `FROM ${quoteIdent(measurement)}`;
+  return `FROM ${databases.map((db) => `${quoteIdent(db)}..${quoteIdent(measurement)}`).join(', ')}`;
+}
+
 /** One SELECT for a RangeQuery over the given sensors (at least one), grouped by sensor. */
-export function buildRangeQuery(q: RangeQuery, sensors: readonly string[]): string {
+export function buildRangeQuery(q: RangeQuery, sensors: readonly string[], databases?: readonly string[]): string {
   const where = `WHERE ${sensorFilter(sensors)} AND time >= ${timeLiteral(q.from)} AND time < ${timeLiteral(q.to)}`;
-  const from = `FROM ${quoteIdent(q.measurement)}`;
+  const from = fromClause(q.measurement, databases);
   if (!q.aggregate) return `SELECT "value", "q" ${from} ${where} GROUP BY "sensor"`;
   const groupBy = q.windowMs ? `GROUP BY time(${q.windowMs}ms), "sensor" fill(none)` : 'GROUP BY "sensor"';
   return `SELECT ${q.aggregate}("value") AS "value" ${from} ${where} ${groupBy}`;
@@ -112,9 +121,9 @@ export function buildRangeQuery(q: RangeQuery, sensors: readonly string[]): stri
  * The latest point per sensor. `last` is a selector: with one selector in the SELECT, InfluxQL takes
  * the other fields (`q`) from the same point, so value and quality always belong together.
  */
-export function buildLatestQuery(measurement: string, sensors?: readonly string[]): string {
+export function buildLatestQuery(measurement: string, sensors?: readonly string[], databases?: readonly string[]): string {
   const where = sensors ? ` WHERE ${sensorFilter(sensors)}` : '';
-  return `SELECT last("value") AS "value", "q" FROM ${quoteIdent(measurement)}${where} GROUP BY "sensor"`;
+  return `SELECT last("value") AS "value", "q" ${fromClause(measurement, databases)}${where} GROUP BY "sensor"`;
 }
 
 // ---- /query answers ----
@@ -187,6 +196,8 @@ export interface QueryEndpoint {
   url: string;
   /** v1 database; for 2.x the bucket name (mapped to a database since 2.2), for 3.x the database. */
   database: string;
+  /** More databases every read also looks in (1.x: the derived series kept apart). */
+  alsoDatabases?: readonly string[];
   /** Authorization header value, if any (`Basic …` for 1.x users, `Token …` for 2.x/3.x). */
   authorization?: string;
   timeoutMs: number;
@@ -200,8 +211,12 @@ const CHUNK_SIZE = 10_000;
 export class InfluxQLReader {
   private readonly base: string;
 
-  constructor(private readonly ep: QueryEndpoint) {
-    this.base = ep.url.endsWith('/') ? ep.url : `${ep.url}/`;
+  /** Every database a read names, when it is more than the request's own. */
+  private readonly databases?: readonly string[];
+
+  constructor(readonly endpoint: QueryEndpoint) {
+    this.base = endpoint.url.endsWith('/') ? endpoint.url : `${endpoint.url}/`;
+    if (endpoint.alsoDatabases?.length) this.databases = [endpoint.database, ...endpoint.alsoDatabases];
   }
 
   /**
@@ -210,19 +225,19 @@ export class InfluxQLReader {
    */
   async run(statement: string): Promise<InfluxSeries[]> {
     const url = new URL('query', this.base);
-    url.searchParams.set('db', this.ep.database);
+    url.searchParams.set('db', this.endpoint.database);
     url.searchParams.set('epoch', 'ms');
     url.searchParams.set('chunked', 'true');
     url.searchParams.set('chunk_size', String(CHUNK_SIZE));
-    const what = `${this.ep.describe}: query`;
+    const what = `${this.endpoint.describe}: query`;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (this.ep.authorization) headers.authorization = this.ep.authorization;
+    if (this.endpoint.authorization) headers.authorization = this.endpoint.authorization;
     let res: Response;
     let body: string;
     try {
       res = await fetch(url, {
         method: 'POST', headers, body: new URLSearchParams({ q: statement }).toString(),
-        signal: AbortSignal.timeout(this.ep.timeoutMs),
+        signal: AbortSignal.timeout(this.endpoint.timeoutMs),
       });
       body = await res.text();
     } catch (e) {
@@ -242,7 +257,7 @@ export class InfluxQLReader {
     const sensors = [...out.keys()];
     if (!sensors.length || q.to <= q.from) return out;
     for (const part of chunks(sensors, SENSORS_PER_STATEMENT)) {
-      for (const series of await this.run(buildRangeQuery(q, part))) {
+      for (const series of await this.run(buildRangeQuery(q, part, this.databases))) {
         const values = out.get(series.tags?.sensor ?? '');
         if (!values) continue;
         const ti = column(series, 'time');
@@ -265,7 +280,7 @@ export class InfluxQLReader {
     const out: LatestValue[] = [];
     for (const part of parts) {
       if (part && !part.length) continue;
-      for (const series of await this.run(buildLatestQuery(measurement, part))) {
+      for (const series of await this.run(buildLatestQuery(measurement, part, this.databases))) {
         const sensor = series.tags?.sensor;
         const row = series.values[0];
         if (!sensor || !row) continue;
@@ -280,7 +295,7 @@ export class InfluxQLReader {
   /** GET /ping: 204 from 1.x and 2.x, 200 from 3.x. Never throws. */
   async ping(): Promise<boolean> {
     try {
-      const res = await fetch(new URL('ping', this.base), { signal: AbortSignal.timeout(this.ep.timeoutMs) });
+      const res = await fetch(new URL('ping', this.base), { signal: AbortSignal.timeout(this.endpoint.timeoutMs) });
       await res.arrayBuffer();
       return res.ok;
     } catch {

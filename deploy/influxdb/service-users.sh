@@ -1,13 +1,21 @@
 # Sourced once by the influxdb:1.x image at its first start (/docker-entrypoint-initdb.d), after it
-# made the database (INFLUXDB_DB) and the administrator. Each aquawatch service gets its own user,
-# with rights on that database only: ingest writes readings and reads meters back (PDA checks); the
-# server reads and writes the derived series of analytics. Neither may create or drop databases,
-# users or retention policies: the administrator is for operators, and no service has its password.
+# made the database (INFLUXDB_DB) and the administrator. Least privilege, one user per job:
+#   ingest     WRITE on the readings ($INFLUXDB_DB): it cannot read them, nor touch derived series;
+#   analytics  WRITE on the derived series (${INFLUXDB_DB}_derived), which the server computes:
+#              it cannot write (forge) a reading;
+#   reader     READ on both: the server's charts, reports and detectors, ingest's PDA checks.
+# None may create or drop databases, users or retention policies: the administrator is for
+# operators, and no service has its password.
 aquawatch_influx() {
   influx -host 127.0.0.1 -port "${INFLUXDB_INIT_PORT:-8086}" \
     -username "$INFLUXDB_ADMIN_USER" -password "$INFLUXDB_ADMIN_PASSWORD" -execute "$1"
 }
+aquawatch_derived_db="${INFLUXDB_DB}_derived"
+aquawatch_influx "CREATE DATABASE \"$aquawatch_derived_db\""
 aquawatch_influx "CREATE USER ingest WITH PASSWORD '$AQUAWATCH_INFLUX_INGEST_PASSWORD'"
-aquawatch_influx "GRANT ALL ON \"$INFLUXDB_DB\" TO ingest"
-aquawatch_influx "CREATE USER server WITH PASSWORD '$AQUAWATCH_INFLUX_SERVER_PASSWORD'"
-aquawatch_influx "GRANT ALL ON \"$INFLUXDB_DB\" TO server"
+aquawatch_influx "GRANT WRITE ON \"$INFLUXDB_DB\" TO ingest"
+aquawatch_influx "CREATE USER analytics WITH PASSWORD '$AQUAWATCH_INFLUX_ANALYTICS_PASSWORD'"
+aquawatch_influx "GRANT WRITE ON \"$aquawatch_derived_db\" TO analytics"
+aquawatch_influx "CREATE USER reader WITH PASSWORD '$AQUAWATCH_INFLUX_READER_PASSWORD'"
+aquawatch_influx "GRANT READ ON \"$INFLUXDB_DB\" TO reader"
+aquawatch_influx "GRANT READ ON \"$aquawatch_derived_db\" TO reader"

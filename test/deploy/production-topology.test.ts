@@ -4,10 +4,10 @@
  * - TLS files from deploy/init/certificates.sh; Mosquitto (TLS listener) with the passwd and ACL
  *   that `aquawatch broker-auth` writes from deploy/aquawatch/config.yaml, as the init service does;
  * - InfluxDB 1.x with authentication on, its service users made by deploy/influxdb/service-users.sh
- *   (run here with a stand-in for the `influx` CLI, which Debian's package lacks: it sends each
- *   statement to /query as that CLI does);
- * - `aquawatch ingest` and `aquawatch server` as separate processes in production mode, each with
- *   its own InfluxDB user, sharing one state database, serving HTTPS.
+ *   (test/support/influxd.ts runServiceUsersScript, with a stand-in for the image's `influx` CLI);
+ * - `aquawatch ingest` and `aquawatch server` as separate processes in production mode, each
+ *   writing as its own InfluxDB user (ingest: readings only; server: derived series only) and
+ *   reading as the reader, sharing one state database, serving HTTPS.
  * Then: chromium signs in over HTTPS and sees a live value a field sensor published; a PDA token
  * issued in the admin view works at ingest and is refused within 10 s of its revocation there; a
  * device credential cannot publish on the platform's topics. docker-compose.test.ts checks that the
@@ -24,7 +24,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parse as parseYaml, stringify } from 'yaml';
 import { MOSQUITTO_BIN, MosquittoBroker } from '../support/mosquitto.ts';
-import { INFLUXD_BIN, InfluxdServer } from '../support/influxd.ts';
+import { INFLUXD_BIN, InfluxdServer, runServiceUsersScript } from '../support/influxd.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { startService } from '../support/processes.ts';
 import { ensureWebBuilt } from '../../dashboard/web/build.ts';
@@ -41,18 +41,20 @@ const SECRETS = {
   INFLUXDB_ADMIN_USER: 'admin',
   INFLUXDB_ADMIN_PASSWORD: 'influx-admin-secret-1',
   INFLUX_INGEST_PASSWORD: 'influx-ingest-secret-2',
-  INFLUX_SERVER_PASSWORD: 'influx-server-secret-3',
+  INFLUX_ANALYTICS_PASSWORD: 'influx-analytics-secret-3',
+  INFLUX_READER_PASSWORD: 'influx-reader-secret-6',
   MQTT_PASSWORD: 'mqtt-platform-secret-4',
   MQTT_SENSORS_PASSWORD: 'mqtt-sensors-secret-5',
 };
 /** What docker-compose.yml gives each aquawatch service. */
-const serviceEnv = (influxUser: 'ingest' | 'server') => ({
+const serviceEnv = (service: 'ingest' | 'server') => ({
   AQUAWATCH_SITE_NAME: SECRETS.AQUAWATCH_SITE_NAME,
   MQTT_PASSWORD: SECRETS.MQTT_PASSWORD,
   MQTT_SENSORS_PASSWORD: SECRETS.MQTT_SENSORS_PASSWORD,
   AQUAWATCH_ADMIN_PASSWORD: SECRETS.AQUAWATCH_ADMIN_PASSWORD,
-  AQUAWATCH_INFLUX_USER: influxUser,
-  AQUAWATCH_INFLUX_PASSWORD: influxUser === 'ingest' ? SECRETS.INFLUX_INGEST_PASSWORD : SECRETS.INFLUX_SERVER_PASSWORD,
+  AQUAWATCH_INFLUX_WRITER: service === 'ingest' ? 'ingest' : 'analytics',
+  AQUAWATCH_INFLUX_WRITER_PASSWORD: service === 'ingest' ? SECRETS.INFLUX_INGEST_PASSWORD : SECRETS.INFLUX_ANALYTICS_PASSWORD,
+  AQUAWATCH_INFLUX_READER_PASSWORD: SECRETS.INFLUX_READER_PASSWORD,
 });
 
 const TOPOLOGY = {
@@ -78,20 +80,6 @@ function httpsRequest(url: string, ca: Buffer, opts: { method?: string; headers?
     req.end(opts.body);
   });
 }
-
-/** The image's influx CLI, stood in by curl: the flags service-users.sh passes, one statement to /query. */
-const INFLUX_CLI_STAND_IN = `
-influx() {
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      -host) host=$2; shift 2 ;; -port) port=$2; shift 2 ;; -username) user=$2; shift 2 ;;
-      -password) password=$2; shift 2 ;; -execute) statement=$2; shift 2 ;; *) echo "influx stand-in: unknown flag $1" >&2; return 2 ;;
-    esac
-  done
-  answer=$(curl -sS -u "$user:$password" --data-urlencode "q=$statement" "http://$host:$port/query")
-  case "$answer" in *'"error"'*) echo "$statement: $answer" >&2; return 1 ;; esac
-}
-`;
 
 describe.skipIf(!READY)('production topology: compose\'s services as processes, TLS, generated broker users, InfluxDB users', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aw-topology-'));
@@ -152,16 +140,9 @@ describe.skipIf(!READY)('production topology: compose\'s services as processes, 
     await broker.start(mqttPort);
 
     // influxdb image's first start: the database and the administrator, then service-users.sh
-    expect((await influxQuery(`CREATE USER ${SECRETS.INFLUXDB_ADMIN_USER} WITH PASSWORD '${SECRETS.INFLUXDB_ADMIN_PASSWORD}' WITH ALL PRIVILEGES`)).status).toBe(200);
-    const admin = { user: SECRETS.INFLUXDB_ADMIN_USER, password: SECRETS.INFLUXDB_ADMIN_PASSWORD };
-    expect((await influxQuery('CREATE DATABASE aquawatch', admin)).body).not.toContain('error');
-    execFileSync('bash', ['-ec', `${INFLUX_CLI_STAND_IN}\n. deploy/influxdb/service-users.sh`], {
-      cwd: ROOT, stdio: 'pipe',
-      env: {
-        PATH: process.env.PATH, INFLUXDB_INIT_PORT: String(influx.port), INFLUXDB_DB: 'aquawatch',
-        INFLUXDB_ADMIN_USER: admin.user, INFLUXDB_ADMIN_PASSWORD: admin.password,
-        AQUAWATCH_INFLUX_INGEST_PASSWORD: SECRETS.INFLUX_INGEST_PASSWORD, AQUAWATCH_INFLUX_SERVER_PASSWORD: SECRETS.INFLUX_SERVER_PASSWORD,
-      },
+    runServiceUsersScript(influx, {
+      admin: { user: SECRETS.INFLUXDB_ADMIN_USER, password: SECRETS.INFLUXDB_ADMIN_PASSWORD }, database: 'aquawatch', cwd: ROOT,
+      passwords: { ingest: SECRETS.INFLUX_INGEST_PASSWORD, analytics: SECRETS.INFLUX_ANALYTICS_PASSWORD, reader: SECRETS.INFLUX_READER_PASSWORD },
     });
 
     await ensureWebBuilt();
@@ -197,11 +178,19 @@ describe.skipIf(!READY)('production topology: compose\'s services as processes, 
     await expect(fetch(`${dashboard.replace('https:', 'http:')}/health`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
   });
 
-  it('gives the services InfluxDB users that cannot administer the server', async () => {
+  it('gives the services InfluxDB users of least privilege: ingest cannot read, the reader cannot write, none administers', async () => {
     const ingestUser = { user: 'ingest', password: SECRETS.INFLUX_INGEST_PASSWORD };
-    const drop = await influxQuery('DROP DATABASE aquawatch', ingestUser);
-    expect(drop.body).toMatch(/requires admin privilege|not authorized/);
-    expect((await influxQuery('SHOW USERS', { user: 'server', password: SECRETS.INFLUX_SERVER_PASSWORD })).body).toMatch(/requires admin privilege|not authorized/);
+    const reader = { user: 'reader', password: SECRETS.INFLUX_READER_PASSWORD };
+    const analytics = { user: 'analytics', password: SECRETS.INFLUX_ANALYTICS_PASSWORD };
+    expect((await influxQuery('DROP DATABASE aquawatch', ingestUser)).body).toMatch(/requires admin privilege|not authorized/);
+    expect((await influxQuery('SHOW USERS', reader)).body).toMatch(/requires admin privilege|not authorized/);
+    expect((await influxQuery('SELECT * FROM "aquawatch".."pressure"', ingestUser)).body).toMatch(/requires READ on aquawatch/);
+    const write = (who: { user: string; password: string }, db: string) => fetch(`${influx.url}/write?db=${db}&precision=ms`, {
+      method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${who.user}:${who.password}`).toString('base64')}` },
+      body: `pressure,sensor=P1 value=9 ${Date.now()}`, signal: AbortSignal.timeout(10_000),
+    }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    expect((await write(reader, 'aquawatch')).body).toMatch(/not authorized to write/);
+    expect((await write(analytics, 'aquawatch')).body).toMatch(/not authorized to write/);
   });
 
   it('refuses a device credential on the platform\'s topics', async () => {

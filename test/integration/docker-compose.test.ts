@@ -1,7 +1,7 @@
 /**
  * The production compose file parses (Debian's docker-compose validates without an engine), wires
- * what a working deployment needs (an init step before the services, TLS, one InfluxDB user per
- * service, a shared state volume, health checks), and the aquawatch config it mounts is valid for
+ * what a working deployment needs (an init step before the services, TLS, InfluxDB users of least
+ * privilege per service, a shared state volume, health checks), and the aquawatch config it mounts is valid for
  * our loader. test/deploy/production-topology.test.ts runs the same files as processes.
  */
 import { describe, it, expect } from 'vitest';
@@ -53,22 +53,30 @@ describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
     expect(r.stderr).toMatch(/set [A-Z_]+/);
   });
 
-  it('gives each service its own InfluxDB user, never the administrator', () => {
+  it('gives each service InfluxDB users of least privilege, never the administrator', () => {
     const doc = config();
-    const admin = doc.services.influxdb.environment!.INFLUXDB_ADMIN_PASSWORD;
-    expect(doc.services.influxdb.environment!.INFLUXDB_HTTP_AUTH_ENABLED).toBe('true');
+    const influx = doc.services.influxdb.environment!;
+    expect(influx.INFLUXDB_HTTP_AUTH_ENABLED).toBe('true');
     const ingest = loadConfig('deploy/aquawatch/config.yaml', serviceEnv(doc, 'ingest'), SOURCES).store;
     const server = loadConfig('deploy/aquawatch/config.yaml', serviceEnv(doc, 'server'), SOURCES).store;
-    expect(ingest).toMatchObject({ type: 'influxdb1', username: 'ingest', createDatabase: false });
-    expect(server).toMatchObject({ type: 'influxdb1', username: 'server', createDatabase: false });
-    const passwords = [ingest, server].map((s) => (s as { password?: string }).password);
-    expect(new Set([...passwords, admin]).size).toBe(3);
-    expect(doc.services.influxdb.environment!.AQUAWATCH_INFLUX_INGEST_PASSWORD).toBe(passwords[0]);
-    expect(doc.services.influxdb.environment!.AQUAWATCH_INFLUX_SERVER_PASSWORD).toBe(passwords[1]);
+    const reader = { username: 'reader', password: influx.AQUAWATCH_INFLUX_READER_PASSWORD };
+    // ingest writes readings as `ingest`, the server derived series as `analytics`; both read as `reader`
+    expect(ingest).toMatchObject({ type: 'influxdb1', database: 'aquawatch', derivedDatabase: 'aquawatch_derived', createDatabase: false,
+      writer: { username: 'ingest', password: influx.AQUAWATCH_INFLUX_INGEST_PASSWORD }, reader });
+    expect(server).toMatchObject({ writer: { username: 'analytics', password: influx.AQUAWATCH_INFLUX_ANALYTICS_PASSWORD }, reader });
+    expect(new Set([influx.AQUAWATCH_INFLUX_INGEST_PASSWORD, influx.AQUAWATCH_INFLUX_ANALYTICS_PASSWORD, influx.AQUAWATCH_INFLUX_READER_PASSWORD, influx.INFLUXDB_ADMIN_PASSWORD]).size).toBe(4);
+    // no aquawatch service (init included) gets another service's password or the administrator's
+    const secretsOf = (name: string) => Object.values(serviceEnv(doc, name));
+    expect(secretsOf('ingest')).not.toContain(influx.AQUAWATCH_INFLUX_ANALYTICS_PASSWORD);
+    expect(secretsOf('server')).not.toContain(influx.AQUAWATCH_INFLUX_INGEST_PASSWORD);
+    for (const name of ['init', 'ingest', 'server']) expect(secretsOf(name)).not.toContain(influx.INFLUXDB_ADMIN_PASSWORD);
+    for (const p of [influx.AQUAWATCH_INFLUX_INGEST_PASSWORD, influx.AQUAWATCH_INFLUX_ANALYTICS_PASSWORD, influx.AQUAWATCH_INFLUX_READER_PASSWORD]) {
+      expect(secretsOf('init')).not.toContain(p);
+    }
     const users = readFileSync('deploy/influxdb/service-users.sh', 'utf8');
-    expect(users).toMatch(/CREATE USER ingest WITH PASSWORD '\$AQUAWATCH_INFLUX_INGEST_PASSWORD'/);
-    expect(users).toMatch(/CREATE USER server WITH PASSWORD '\$AQUAWATCH_INFLUX_SERVER_PASSWORD'/);
-    expect(users).not.toMatch(/ALL PRIVILEGES/);
+    expect(users).toMatch(/GRANT WRITE ON \\"\$INFLUXDB_DB\\" TO ingest/);
+    expect(users).toMatch(/GRANT READ ON \\"\$INFLUXDB_DB\\" TO reader/);
+    expect(users).not.toMatch(/ALL PRIVILEGES|GRANT ALL/);
   });
 
   it('shares one state volume between ingest and server (device tokens have one owner)', () => {

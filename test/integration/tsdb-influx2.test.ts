@@ -271,6 +271,20 @@ describe('InfluxV2Store request-level contract (test double HTTP server, not Inf
       `SELECT mean("value") AS "value" FROM "pressure" WHERE ("sensor" = 'o\\'k' OR "sensor" = 'none') AND time >= ${T0}000000 AND time < ${T0 + 3_600_000}000000 GROUP BY time(900000ms), "sensor" fill(none)`);
   });
 
+  it('writes with the write token and reads with the read token when they are apart (least privilege)', async () => {
+    const store = fresh({ token: undefined, readToken: 'read-only', writeToken: 'write-only' });
+    double.reply = (r, res) => (r.url.startsWith('/api/v2/write') ? (res.statusCode = 204, res.end())
+      : json(res, 200, { results: [{ statement_id: 0 }] }));
+    await store.write([pt('p1', T0, 1)]);
+    await store.latest('pressure', ['p1']);
+    expect(double.requests.map((r) => [new URL(r.url, double.url).pathname, r.headers.authorization]))
+      .toEqual([['/api/v2/write', 'Token write-only'], ['/query', 'Token read-only']]);
+    // a service given only a read token sends no write at all, and says which key is missing
+    const readOnly = fresh({ token: undefined, readToken: 'read-only' });
+    await expect(readOnly.write([pt('p1', T0, 1)])).rejects.toThrow(/store\.writeToken is not set/);
+    expect(double.requests).toEqual([]);
+  });
+
   it('init: tolerates "database not found" (3.x before the first write) but not a refused token', async () => {
     const store = fresh();
     double.reply = (r, res) => (r.url.startsWith('/ping') ? (res.statusCode = 204, res.end())

@@ -5,7 +5,7 @@
  * `InfluxdServer` keeps its ports and data folder across stop()/kill()/restart(), so a fault test
  * can take InfluxDB away while readings flow and bring the same server back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,4 +200,40 @@ export async function influxAdmin(url: string, statement: string): Promise<void>
   });
   const body = await res.text();
   if (!res.ok || body.includes('"error"')) throw new Error(`${statement}: HTTP ${res.status} ${body}`);
+}
+
+/** The passwords deploy/influxdb/service-users.sh gives the services' InfluxDB users. */
+export interface ServiceUserPasswords { ingest: string; analytics: string; reader: string }
+
+/**
+ * What the influxdb:1.x image does at its first start, on an `InfluxdServer({ auth: true })`: the
+ * administrator and the database (INFLUXDB_DB), then deploy/influxdb/service-users.sh, run with a
+ * stand-in for the image's `influx` CLI (Debian's package lacks it) that sends each statement to
+ * /query as that CLI does.
+ */
+export function runServiceUsersScript(server: InfluxdServer, o: { admin: { user: string; password: string }; database: string; passwords: ServiceUserPasswords; cwd: string }): void {
+  const standIn = `
+influx() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -host) host=$2; shift 2 ;; -port) port=$2; shift 2 ;; -username) user=$2; shift 2 ;;
+      -password) password=$2; shift 2 ;; -execute) statement=$2; shift 2 ;; *) echo "influx stand-in: unknown flag $1" >&2; return 2 ;;
+    esac
+  done
+  answer=$(curl -sS -u "$user:$password" --data-urlencode "q=$statement" "http://$host:$port/query")
+  case "$answer" in *'"error"'*) echo "$statement: $answer" >&2; return 1 ;; esac
+}
+curl -sS --data-urlencode "q=CREATE USER \\"$INFLUXDB_ADMIN_USER\\" WITH PASSWORD '$INFLUXDB_ADMIN_PASSWORD' WITH ALL PRIVILEGES" "http://127.0.0.1:$INFLUXDB_INIT_PORT/query" >/dev/null
+influx -host 127.0.0.1 -port "$INFLUXDB_INIT_PORT" -username "$INFLUXDB_ADMIN_USER" -password "$INFLUXDB_ADMIN_PASSWORD" -execute "CREATE DATABASE \\"$INFLUXDB_DB\\""
+`;
+  execFileSync('bash', ['-ec', `${standIn}\n. deploy/influxdb/service-users.sh`], {
+    cwd: o.cwd, stdio: 'pipe',
+    env: {
+      PATH: process.env.PATH, INFLUXDB_INIT_PORT: String(server.port), INFLUXDB_DB: o.database,
+      INFLUXDB_ADMIN_USER: o.admin.user, INFLUXDB_ADMIN_PASSWORD: o.admin.password,
+      AQUAWATCH_INFLUX_INGEST_PASSWORD: o.passwords.ingest,
+      AQUAWATCH_INFLUX_ANALYTICS_PASSWORD: o.passwords.analytics,
+      AQUAWATCH_INFLUX_READER_PASSWORD: o.passwords.reader,
+    },
+  });
 }
