@@ -114,12 +114,23 @@ export function toCsv(r: KpiReport): string {
     add('water_balance', b.dma, '', 'billed_metered', b.billedM3, 'm3');
     add('water_balance', b.dma, '', 'non_revenue', b.nonRevenueM3, 'm3');
     add('water_balance', b.dma, '', 'leakage_rate', b.leakageRatePct, '%');
-    add('water_balance', b.dma, '', 'grade', b.grade);
-    add('water_balance', b.dma, '', 'meets_national_aim', b.meetsNationalAim);
     add('water_balance', b.dma, '', 'meters', b.meters);
     add('water_balance', b.dma, '', 'meters_used', b.metersUsed);
     add('water_balance', b.dma, '', 'complete', b.complete);
   }
+
+  const l = r.leakage;
+  add('leakage', '', '', 'basic_rate', l.basicRatePct, '%');
+  for (const c of l.corrections) {
+    add('leakage', '', c.key, 'input', c.input, c.unit);
+    add('leakage', '', c.key, 'correction', c.pct, '%');
+    add('leakage', '', c.key, 'source', c.source ?? `missing: ${c.missing}`);
+  }
+  add('leakage', '', '', 'annualised_input', l.annualisedInputM3, 'm3');
+  add('leakage', '', '', 'total_correction', l.totalCorrectionPct, '%');
+  add('leakage', '', '', 'corrected_rate', l.correctedRatePct, '%');
+  add('leakage', '', '', 'grade', l.grade);
+  add('leakage', '', '', 'meets_national_aim', l.meetsNationalAim);
 
   for (const t of r.nightFlow) {
     add('night_flow', t.dma, '', 'nights', t.nights.length);
@@ -160,6 +171,12 @@ const CAUSE_ZH: Record<string, string> = {
   power_failure: '市政停电', raw_water_shortage: '原水减少', water_quality: '水质', third_party_damage: '第三方破坏', other: '其他', unknown: '未明',
 };
 
+/** CJJ 92-2016's names of the corrections. */
+export const CORRECTION_ZH: Record<'R1' | 'R2' | 'R3' | 'R4', string> = {
+  R1: '居民抄表到户水量 household metering', R2: '单位供水量管长 pipe length per supply',
+  R3: '年平均出厂压力 outlet pressure', R4: '最大冻土深度 frozen soil',
+};
+
 function table(head: string[], rows: string[][], cls = ''): string {
   if (!rows.length) return '<p class="empty">无 / none</p>';
   return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${
@@ -180,7 +197,8 @@ export function toHtml(r: KpiReport, options: { siteName?: string; generatedAt?:
     ['计划停水', 'Planned outages', `${o.planned.count}`, `次 · ${h(o.planned.totalMinutes)} h`],
     ['突发停水', 'Sudden (unplanned) outages', `${o.unplanned.count}`, `次 · ${h(o.unplanned.totalMinutes)} h`],
     ['用户平均停水时间', 'Average outage time per customer', num(o.saidiMinutes, 1), 'min'],
-    ['漏损率', 'Leakage rate (CJJ 92-2016)', num(total.leakageRatePct, 2), `% · ${gradeText(total.grade)}`],
+    ['漏损率', 'Leakage rate (CJJ 92-2016, corrected)', num(r.leakage.correctedRatePct, 2),
+      `% · ${gradeText(r.leakage.grade)} · 综合 basic ${num(r.leakage.basicRatePct, 2)} %`],
   ].map(([zh, en, value, unit]) => `<div class="kpi"><div class="zh">${zh}</div><div class="en">${en}</div><div class="value">${esc(value)}</div><div class="unit">${unit}</div></div>`).join('');
 
   const causeRows = o.byCause.map((c) => [`${esc(CAUSE_ZH[c.cause] ?? c.cause)} <span class="en">${esc(c.cause)}</span>`, `${c.count}`,
@@ -189,7 +207,10 @@ export function toHtml(r: KpiReport, options: { siteName?: string; generatedAt?:
     `${i.customersAffected}`, i.planned ? '计划 / planned' : '突发 / sudden', esc(CAUSE_ZH[i.cause] ?? i.cause)]);
   const balanceRows = [...r.waterBalance.dmas, total].map((b) => [
     b.dma === 'total' ? '<b>合计 / total</b>' : esc(b.dma), num(b.systemInputM3, 0), `${num(b.input.coverage * 100, 1)}%`, num(b.billedM3, 0),
-    num(b.nonRevenueM3, 0), num(b.leakageRatePct, 2), gradeText(b.grade), `${b.metersUsed}/${b.meters}`]);
+    num(b.nonRevenueM3, 0), num(b.leakageRatePct, 2), `${b.metersUsed}/${b.meters}`]);
+  const correctionRows = r.leakage.corrections.map((c) => [`${c.key} ${CORRECTION_ZH[c.key]}`,
+    c.input === null ? '—' : `${num(c.input, c.unit === 'share' ? 3 : 2)} ${c.unit === 'share' ? '' : esc(c.unit)}`,
+    num(c.pct, 2), esc(c.source ?? `缺 missing: ${c.missing}`)]);
   const pressureRows = p.sensors.map((s) => [esc(s.sensor), esc(s.dma), `${s.samples}`, s.share === null ? '—' : `${num(s.share * 100, 2)}%`, num(s.minMpa, 3)]);
   const nightRows = r.nightFlow.filter((t) => t.nights.length).map((t) => [esc(t.dma), `${t.nights.length}`, num(t.firstM3h, 2), num(t.lastM3h, 2),
     num(t.meanM3h, 2), num(t.slopeM3hPer30d, 2), num(t.meanLeakageM3h, 2)]);
@@ -224,13 +245,17 @@ export function toHtml(r: KpiReport, options: { siteName?: string; generatedAt?:
  (全部 all: ${num(o.saifiAllCauses, 3)}) · 停水损失户·分钟 Customer-minutes lost: ${num(o.customerMinutesLost, 0)} · 供水户数 Customers served: ${o.customersServed}</div>
 <div class="meta">管网末梢压力合格率 Network-end pressure compliance (≥ ${p.thresholdMpa} MPa): <b>${p.share === null ? '—' : `${num(p.share * 100, 2)}%`}</b>
  (要求 norm ≥ ${num(p.norm * 100, 0)}%: ${p.meetsNorm === null ? '—' : p.meetsNorm ? '达标 / met' : '未达标 / not met'}) ·
- 漏损率国家目标 National leakage aim ≤ ${LEAKAGE_NATIONAL_AIM_PCT}%: ${total.meetsNationalAim === null ? '—' : total.meetsNationalAim ? '达到 / met' : '未达到 / not met'}</div>
+ 漏损率国家目标 National leakage aim ≤ ${LEAKAGE_NATIONAL_AIM_PCT}%: ${r.leakage.meetsNationalAim === null ? '—' : r.leakage.meetsNationalAim ? '达到 / met' : '未达到 / not met'}</div>
+<h2>漏损率修正 <span class="en">Leakage rate corrections (CJJ 92-2016: 漏损率 R<sub>BL</sub> = 综合漏损率 R<sub>WL</sub> − R<sub>n</sub>)</span></h2>
+${table(['修正 Correction', '输入 Input', '修正值 %', '来源 Source'], correctionRows)}
+<div class="meta">综合漏损率 Basic R<sub>WL</sub>: ${num(r.leakage.basicRatePct, 2)} % · 总修正值 R<sub>n</sub>: ${num(r.leakage.totalCorrectionPct, 2)} % ·
+ 漏损率 Corrected R<sub>BL</sub>: <b>${num(r.leakage.correctedRatePct, 2)} %</b> (${gradeText(r.leakage.grade)})</div>
 <h2>停水统计 <span class="en">Outages by cause</span></h2>
 ${table(['原因 Cause', '次数 Count', '时长 h', '平均 min', '区域 Areas', '户·分钟 Cust·min', '不计入 Excluded'], causeRows)}
 <h2>停水事件 <span class="en">Outage incidents</span></h2>
 ${table(['区域 Area', '开始 Start', '结束 End', '分钟 Min', '户数 Customers', '类型 Type', '原因 Cause'], incidentRows)}
 <h2>水量平衡 <span class="en">Water balance per DMA</span></h2>
-${table(['区域 DMA', '供水量 Input m³', '数据覆盖 Coverage', '注册用户用水量 Billed m³', '产销差 NRW m³', '漏损率 %', '等级 Grade', '水表 Meters'], balanceRows)}
+${table(['区域 DMA', '供水量 Input m³', '数据覆盖 Coverage', '注册用户用水量 Billed m³', '产销差 NRW m³', '综合漏损率 Basic %', '水表 Meters'], balanceRows)}
 <div class="secondary">
 <div><h2>末梢压力 <span class="en">Pressure by sensor</span></h2>
 ${table(['测点 Sensor', '区域 DMA', '样本 Samples', '合格率 Share', '最低 Min MPa'], pressureRows)}</div>

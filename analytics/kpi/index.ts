@@ -13,12 +13,15 @@ import { pressureCompliance } from './pressure.ts';
 import { SANYA_EXCLUDED_CAUSES, type IncidentSource, type KpiReport } from './types.ts';
 import type { Incident } from '../outages/types.ts';
 import { waterBalance, type WaterBalanceOptions } from './water-balance.ts';
+import { correctedLeakage, outletPressure } from './leakage-correction.ts';
+import type { LeakageConfig } from '../../core/config/schema.ts';
 
 export * from './types.ts';
 export { quarterPeriod, quarterOf, previousQuarter, isoPeriod, explicitPeriod, PeriodError } from './period.ts';
 export { ListIncidentSource, registerIncidentSource, openRegisterReadOnly, KNOWN_CAUSE_CODES } from './incident-source.ts';
 export { customerOutageMinutes } from './outages.ts';
 export { leakageGrade } from './water-balance.ts';
+export { correctedLeakage } from './leakage-correction.ts';
 
 export interface ComputeKpisInput {
   store: TimeSeriesStore;
@@ -39,6 +42,8 @@ export interface ComputeKpisInput {
   /** Minimum service pressure, MPa. Default 0.14. */
   minPressureMpa?: number;
   balance?: Omit<WaterBalanceOptions, 'from' | 'to'>;
+  /** CJJ 92-2016 correction inputs (the configuration's `leakage:`); without them the corrected rate names each one missing. */
+  leakage?: LeakageConfig;
 }
 
 export async function computeKpis(input: ComputeKpisInput): Promise<KpiReport> {
@@ -56,13 +61,18 @@ export async function computeKpis(input: ComputeKpisInput): Promise<KpiReport> {
   const outages = outageKpis(incidents, {
     from, to, asOf, excludeCauses: input.excludeCauses ?? SANYA_EXCLUDED_CAUSES, customersServed, customersOf,
   });
-  const [pressure, balance, nightFlow] = await Promise.all([
+  const leakageInputs = input.leakage ?? {};
+  const [pressure, balance, nightFlow, outlet] = await Promise.all([
     pressureCompliance(store, topology, { from, to, thresholdMpa: input.minPressureMpa }),
     waterBalance(store, topology, { ...input.balance, from, to }),
     nightFlowTrends(store, topology, from, to),
+    outletPressure(store, leakageInputs, to),
   ]);
+  const leakage = correctedLeakage(
+    { basicRatePct: balance.total.leakageRatePct, systemInputM3: balance.total.systemInputM3, periodMs: to - from }, leakageInputs, outlet);
+  if (leakage.missing.length) notes.push(`corrected leakage rate (CJJ 92-2016) not given: missing ${leakage.missing.join('; ')}`);
   if (pressure.sensors.length === 0) notes.push('no network pressure sensors: no pressure compliance');
   notes.push(...balance.notes);
   if (nightFlow.every((t) => t.nights.length === 0)) notes.push('no night-flow series stored for the period');
-  return { period, asOf, outages, pressure, waterBalance: { dmas: balance.dmas, total: balance.total }, nightFlow, notes };
+  return { period, asOf, outages, pressure, waterBalance: { dmas: balance.dmas, total: balance.total }, leakage, nightFlow, notes };
 }

@@ -259,7 +259,7 @@ describe('water balance details on hand-made series', () => {
     await store.close();
   });
 
-  it('gives the leakage rate by the CJJ 92-2016 basic formula, with its grade', async () => {
+  it('gives the leakage rate by the CJJ 92-2016 basic formula per area, and grades only the total corrected rate', async () => {
     const store = await memoryStore();
     const pts: Point[] = [];
     for (let i = 0; i < 240; i++) {
@@ -272,11 +272,33 @@ describe('water balance details on hand-made series', () => {
     await store.write(pts);
     const r = await computeKpis({ store, topology: smallTopology(), incidents: [], from, to, timezone: ZONE });
     const [a, b] = r.waterBalance.dmas;
-    expect(a).toMatchObject({ dma: 'a', systemInputM3: expect.closeTo(200, 6), billedM3: expect.closeTo(180, 6), grade: 1, meetsNationalAim: false, complete: true });
+    expect(a).toMatchObject({ dma: 'a', systemInputM3: expect.closeTo(200, 6), billedM3: expect.closeTo(180, 6), complete: true });
+    expect(a).not.toHaveProperty('grade');
     expect(a.leakageRatePct).toBeCloseTo(10, 6);
     expect(b.leakageRatePct).toBeCloseTo(15, 6);
-    expect(b.grade).toBe('ungraded');
     expect(r.waterBalance.total.leakageRatePct).toBeCloseTo((300 - 265) / 300 * 100, 6);
+    // no correction inputs configured: the corrected rate and the grade are not given, and the note names every input
+    expect(r.leakage).toMatchObject({ basicRatePct: expect.closeTo((300 - 265) / 300 * 100, 6), correctedRatePct: null, grade: null });
+    expect(r.leakage.missing).toEqual([
+      'leakage.residentialMeteredShare', 'leakage.dn75PipeLengthKm',
+      'leakage.annualMeanOutletPressureMpa (or leakage.outletPressureSensors)', 'leakage.maxFrozenSoilDepthM',
+    ]);
+    expect(r.notes.join('\n')).toContain('corrected leakage rate (CJJ 92-2016) not given: missing leakage.residentialMeteredShare');
+
+    // with the inputs, the outlet pressure measured at the plant: 4 h of 0.5 MPa (R3 = 0.5 %)
+    const outlet: Point[] = [];
+    for (let i = 0; i < 240; i++) outlet.push(point('pressure', 'P-plant', from + i * MIN, 0.5));
+    await store.write(outlet);
+    const corrected = await computeKpis({
+      store, topology: smallTopology(), incidents: [], from, to, timezone: ZONE,
+      leakage: { residentialMeteredShare: 0.5, dn75PipeLengthKm: 0, outletPressureSensors: ['P-plant'], maxFrozenSoilDepthM: 2 },
+    });
+    const c = corrected.leakage;
+    expect(c.missing).toEqual([]);
+    expect(c.corrections.map((x) => x.pct)).toEqual([4, -3, 0.5, 1]);
+    expect(c.corrections[2]).toMatchObject({ input: expect.closeTo(0.5, 9), source: 'mean of P-plant over 1 of the last 365 days' });
+    expect(c.correctedRatePct).toBeCloseTo((300 - 265) / 300 * 100 - 2.5, 6);
+    expect(c).toMatchObject({ grade: 1, meetsNationalAim: false }); // 9.17 %: grade 1, above the national aim of 9 %
     await store.close();
   });
 });
@@ -350,7 +372,6 @@ describe('on simulated data (demo town, SqliteStore)', () => {
       expect(b.billedM3).toBeGreaterThan(100);
       // the simulator's registers balance against the inflow within ~0.1 %
       expect(Math.abs(b.leakageRatePct!)).toBeLessThan(0.1);
-      expect(b.grade).toBe(1);
     }
     expect(Math.abs(quiet.waterBalance.total.leakageRatePct!)).toBeLessThan(0.1);
   });
@@ -387,7 +408,8 @@ describe('on simulated data (demo town, SqliteStore)', () => {
     const rate = lines.find((l) => l.startsWith('water_balance,west,,leakage_rate,'))!;
     expect(Number(rate.split(',')[4])).toBeCloseTo(leaky.waterBalance.dmas[1].leakageRatePct!, 4);
     expect(lines).toContain('reliability,,,excluded_causes,maintenance power_failure raw_water_shortage retrofit,');
-    expect(new Set(lines.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(['period', 'outages', 'reliability', 'pressure', 'pressure_sensor', 'water_balance', 'night_flow', 'notes']));
+    expect(new Set(lines.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(['period', 'outages', 'reliability', 'pressure', 'pressure_sensor', 'water_balance', 'leakage', 'night_flow', 'notes']));
+    expect(lines).toContain('leakage,,R1,source,missing: leakage.residentialMeteredShare,');
 
     const html = toHtml(leaky, { siteName: 'L-Town <water>' });
     expect(html.startsWith('<!doctype html>')).toBe(true);
@@ -396,7 +418,9 @@ describe('on simulated data (demo town, SqliteStore)', () => {
       expect(html).toContain(label);
     }
     expect(html).toContain('L-Town &lt;water&gt;');
-    expect(html).toContain('未达二级 / above grade 2'); // West's row
+    // no correction inputs here: the corrected rate is not given and the corrections table says what is missing
+    expect(html).toContain('综合漏损率 Basic %');
+    expect(html).toContain('缺 missing: leakage.dn75PipeLengthKm');
     expect((html.match(/<tr>/g) ?? []).length).toBeGreaterThan(5);
   });
 });

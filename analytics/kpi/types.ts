@@ -154,13 +154,47 @@ export interface WaterBalance {
   /** Meters left out (no reading around a boundary, consumption negative): with the reason. */
   metersMissing: { meter: string; problem: string }[];
   nonRevenueM3: number | null;
-  /** CJJ 92-2016 basic formula: (input − registered use) ÷ input × 100. */
+  /**
+   * CJJ 92-2016's basic rate (综合漏损率): (input − registered use) ÷ input × 100. The standard grades
+   * the corrected rate of the whole utility (KpiReport.leakage), so an area's row carries no grade.
+   */
   leakageRatePct: number | null;
-  grade: LeakageGrade | null;
-  meetsNationalAim: boolean | null;
   /** False when the input coverage is below the minimum or a meter is missing. */
   complete: boolean;
   notes: string[];
+}
+
+/** One of CJJ 92-2016's corrections (analytics/kpi/leakage-correction.ts). */
+export interface LeakageCorrection {
+  /** R1 household metering, R2 pipe length per supply, R3 outlet pressure, R4 frozen soil. */
+  key: 'R1' | 'R2' | 'R3' | 'R4';
+  /** The input it is computed from (share, km, MPa, m), null when missing. */
+  input: number | null;
+  unit: string;
+  /** The correction, percentage points; null when its input is missing. */
+  pct: number | null;
+  /** Where the input came from (the configuration key, or the sensors and days measured). */
+  source: string | null;
+  /** What is missing (a configuration key), when it is. */
+  missing?: string;
+}
+
+/** The utility's leakage rate by CJJ 92-2016: basic, the corrections, corrected and graded. */
+export interface LeakageAssessment {
+  /** R_WL of the whole system (the water balance's total), %. */
+  basicRatePct: number | null;
+  /** The period's system input scaled to a year, m³ (for the pipe-length correction). */
+  annualisedInputM3: number | null;
+  corrections: LeakageCorrection[];
+  /** R_n = R1 + R2 + R3 + R4; null while an input is missing. */
+  totalCorrectionPct: number | null;
+  /** R_BL = R_WL − R_n, the rate the grade applies to. */
+  correctedRatePct: number | null;
+  grade: LeakageGrade | null;
+  /** Corrected rate ≤ the national aim (9 %). */
+  meetsNationalAim: boolean | null;
+  /** Every missing input, named. */
+  missing: string[];
 }
 
 export interface NightFlowTrend {
@@ -185,6 +219,8 @@ export interface KpiReport {
     /** Σ of the DMAs' figures (areas with a measured input only). */
     total: WaterBalance;
   };
+  /** The total's leakage rate, basic and corrected (CJJ 92-2016), graded. */
+  leakage: LeakageAssessment;
   nightFlow: NightFlowTrend[];
   notes: string[];
 }

@@ -11,14 +11,14 @@
  *   m³) either side of the boundary. Readings of quality other than good (a rollback the PDA source
  *   flagged is `uncertain`) are left out;
  * - non-revenue water = input − billed; leakage rate by CJJ 92-2016's basic formula:
- *   漏损率 = (供水总量 − 注册用户用水量) ÷ 供水总量 × 100 %, graded ≤ 10 % (grade 1), ≤ 12 % (grade 2).
+ *   综合漏损率 = (供水总量 − 注册用户用水量) ÷ 供水总量 × 100 %. The standard grades (≤ 10 % grade 1,
+ *   ≤ 12 % grade 2) the corrected rate of the whole utility: leakage-correction.ts.
  */
 import type { Topology } from '../../core/topology/topology.ts';
 import { tankVolume } from '../tank-volume.ts';
 import type { SeriesValue, TimeSeriesStore } from '../../core/tsdb/types.ts';
 import {
-  LEAKAGE_GRADE_1_MAX_PCT, LEAKAGE_GRADE_2_MAX_PCT, LEAKAGE_NATIONAL_AIM_PCT,
-  type LeakageGrade, type VolumeIntegral, type WaterBalance,
+  LEAKAGE_GRADE_1_MAX_PCT, LEAKAGE_GRADE_2_MAX_PCT, type LeakageGrade, type VolumeIntegral, type WaterBalance,
 } from './types.ts';
 
 const HOUR_MS = 3_600_000;
@@ -144,6 +144,7 @@ function interpolate(values: readonly SeriesValue[], at: number): RegisterAt {
   return { value: before.value + ((after.value - before.value) * (at - before.ts)) / (after.ts - before.ts) };
 }
 
+/** CJJ 92-2016's grade of a corrected leakage rate (leakage-correction.ts). */
 export function leakageGrade(ratePct: number): LeakageGrade {
   if (ratePct <= LEAKAGE_GRADE_1_MAX_PCT) return 1;
   if (ratePct <= LEAKAGE_GRADE_2_MAX_PCT) return 2;
@@ -216,7 +217,6 @@ function balanceRow(dma: string, customers: number, input: VolumeIntegral, usabl
   return {
     dma, customers, input, systemInputM3: systemInput, billedM3: billed, meters, metersUsed: meters - missing.length,
     metersMissing: missing, nonRevenueM3: nrw, leakageRatePct: rate,
-    grade: rate === null ? null : leakageGrade(rate), meetsNationalAim: rate === null ? null : rate <= LEAKAGE_NATIONAL_AIM_PCT,
     complete: usable && input.coverage >= 0.999 && missing.length === 0, notes,
   };
 }

@@ -101,7 +101,7 @@ export async function run(argv: string[], io: ReportIo = {}): Promise<number> {
   try {
     const report = await computeKpis({
       store, topology, incidents: 'missing' in register ? undefined : register.source,
-      from: period.from, to: period.to, timezone: zone, label: period.label, excludeCauses, asOf: now,
+      from: period.from, to: period.to, timezone: zone, label: period.label, excludeCauses, asOf: now, leakage: config.leakage,
     });
     const text = format === 'json' ? `${toJson(report)}\n` : format === 'csv' ? toCsv(report) : toHtml(report, { siteName: config.site.name, generatedAt: now });
     if (typeof values.out === 'string') {

@@ -352,6 +352,24 @@ export const complaintsSchema = z.object({
   }).strict()).default([]),
 }).strict();
 
+/**
+ * The inputs of CJJ 92-2016's corrections to the leakage rate (analytics/kpi/leakage-correction.ts):
+ * the grade applies to the corrected rate, so each input left out leaves that correction, and so the
+ * corrected rate and the grade, unknown (the report names what is missing) rather than taken as 0.
+ */
+export const leakageSchema = z.object({
+  /** r: residential consumption metered at the household (抄表到户) as a share of the total supply, 0–1. */
+  residentialMeteredShare: z.number().min(0).max(1).optional(),
+  /** L: length of the mains of DN75 and above, km. */
+  dn75PipeLengthKm: z.number().min(0).optional(),
+  /** The annual mean pressure at the plant outlets, MPa (or `outletPressureSensors` to compute it). */
+  annualMeanOutletPressureMpa: z.number().positive().max(2).optional(),
+  /** Plant outlet pressure sensors: their mean over the 365 days ending with the period (used when the figure above is not given). */
+  outletPressureSensors: z.array(idSchema).min(1).optional(),
+  /** The maximum depth of frozen soil at the site, m. */
+  maxFrozenSoilDepthM: z.number().min(0).max(10).optional(),
+}).strict();
+
 export const configSchema = z.object({
   /** demo: demo users, self-signed trust, loopback; production: refuses unsafe defaults. */
   mode: z.enum(['demo', 'production']).default('demo'),
@@ -398,6 +416,8 @@ export const configSchema = z.object({
   incidents: incidentsSchema.prefault({}),
   compensation: compensationSchema.prefault({}),
   complaints: complaintsSchema.prefault({}),
+  /** CJJ 92-2016 leakage-rate correction inputs (analytics/kpi/README.md). */
+  leakage: leakageSchema.default({}),
   /** Holidays and make-up working days (core/config/calendar.ts), for the time-of-week baselines. */
   calendar: calendarSchema.default({ holidays: [], workdays: [] }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
@@ -421,3 +441,4 @@ export type StateConfig = z.infer<typeof stateSchema>;
 export type AnalyticsConfig = z.infer<typeof analyticsSchema>;
 export type CompensationConfig = z.infer<typeof compensationSchema>;
 export type ComplaintsConfig = z.infer<typeof complaintsSchema>;
+export type LeakageConfig = z.infer<typeof leakageSchema>;

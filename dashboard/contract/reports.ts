@@ -14,10 +14,22 @@ const waterBalance = z.strictObject({
   input: z.strictObject({ measuredM3: z.number(), coverage: z.number(), estimatedM3: nullableNumber }),
   systemInputM3: nullableNumber, billedM3: z.number(), meters: z.number(), metersUsed: z.number(),
   metersMissing: z.array(z.strictObject({ meter: z.string(), problem: z.string() })),
+  /** leakageRatePct: CJJ 92-2016's basic rate (综合漏损率) of the area, ungraded. */
   nonRevenueM3: nullableNumber, leakageRatePct: nullableNumber,
-  grade: z.union([z.literal(1), z.literal(2), z.literal('ungraded')]).nullable(),
-  meetsNationalAim: z.boolean().nullable(), complete: z.boolean(), notes: z.array(z.string()),
+  complete: z.boolean(), notes: z.array(z.string()),
 });
+const leakageGrade = z.union([z.literal(1), z.literal(2), z.literal('ungraded')]);
+/** The utility's leakage rate by CJJ 92-2016: basic, the four corrections, corrected (graded). */
+export const leakageAssessment = z.strictObject({
+  basicRatePct: nullableNumber, annualisedInputM3: nullableNumber,
+  corrections: z.array(z.strictObject({
+    key: z.enum(['R1', 'R2', 'R3', 'R4']), input: nullableNumber, unit: z.string(), pct: nullableNumber,
+    source: z.string().nullable(), missing: z.string().optional(),
+  })),
+  totalCorrectionPct: nullableNumber, correctedRatePct: nullableNumber, grade: leakageGrade.nullable(),
+  meetsNationalAim: z.boolean().nullable(), missing: z.array(z.string()),
+});
+export type LeakageAssessment = z.infer<typeof leakageAssessment>;
 
 /** The KPI report (analytics/kpi/types.ts explains each figure). */
 export const kpiReport = z.strictObject({
@@ -45,6 +57,7 @@ export const kpiReport = z.strictObject({
     })),
   }),
   waterBalance: z.strictObject({ dmas: z.array(waterBalance), total: waterBalance }),
+  leakage: leakageAssessment,
   nightFlow: z.array(z.strictObject({
     dma: z.string(),
     nights: z.array(z.strictObject({ ts: epochMs, nightFlowM3h: nullableNumber, leakageM3h: nullableNumber })),

@@ -25,7 +25,7 @@ export function registerReportRoutes(app: FastifyInstance, ctx: DashboardContext
     }
     return computeKpis({
       store: ctx.store, topology: ctx.topology, incidents: registerIncidentSource(ctx.register()),
-      from: period.from, to: period.to, timezone: zone, label: period.label, excludeCauses, asOf: now,
+      from: period.from, to: period.to, timezone: zone, label: period.label, excludeCauses, asOf: now, leakage: ctx.config.leakage,
     });
   };
 

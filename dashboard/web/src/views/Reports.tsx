@@ -64,16 +64,17 @@ export function ReportsView() {
             <LeakageChart rep={rep} />
             <OutageCauseChart rep={rep} />
           </div>
+          <LeakageCorrections rep={rep} />
           <h3>{t('reports.byArea')}</h3>
           <table class="data">
-            <thead><tr><th>{t('cs.area')}</th><th>{t('map.customers')}</th><th>{t('reports.input')}</th><th>{t('reports.billed')}</th><th>{t('reports.leakage')}</th><th>{t('reports.grade')}</th><th>{t('reports.outageMin')}</th></tr></thead>
+            <thead><tr><th>{t('cs.area')}</th><th>{t('map.customers')}</th><th>{t('reports.input')}</th><th>{t('reports.billed')}</th><th>{t('reports.leakage')}</th><th>{t('reports.outageMin')}</th></tr></thead>
             <tbody>
               {rep.waterBalance.dmas.map((d) => {
                 const area = rep.outages.byArea.find((a) => a.dma === d.dma);
                 return (
                   <tr key={d.dma} data-dma={d.dma}><td>{d.dma}</td><td class="num">{fmtNum(d.customers, 0)}</td>
                     <td class="num">{d.systemInputM3 !== null ? fmtNum(d.systemInputM3, 0) : <>{fmtNum(d.input.measuredM3, 0)} <small class="muted">{t('reports.measuredShare', { pct: fmtNum(d.input.coverage * 100, 1) })}</small></>}</td>
-                    <td class="num">{fmtNum(d.billedM3, 0)} <small class="muted">{t('reports.metersUsed', { used: d.metersUsed, all: d.meters })}</small></td><td class="num">{fmtNum(d.leakageRatePct, 1)}</td><td>{d.grade ?? '—'}</td>
+                    <td class="num">{fmtNum(d.billedM3, 0)} <small class="muted">{t('reports.metersUsed', { used: d.metersUsed, all: d.meters })}</small></td><td class="num">{fmtNum(d.leakageRatePct, 1)}</td>
                     <td class="num">{fmtNum(area?.outageMinutesCounted, 0)}</td></tr>
                 );
               })}
@@ -105,7 +106,38 @@ function VolumeFigures({ rep }: { rep: KpiReport }) {
     <Figure label={t('reports.billedVolume')} value={fmtNum(billed, 0)} unit="m³" testId="billed" note={t('reports.metersUsed', { used: metersUsed, all: meters })} />
     <Figure label={t('reports.leakageTotal')} value={fmtNum(total.leakageRatePct, 1)} unit="%" testId="leakage"
       note={total.leakageRatePct === null ? t('reports.leakageNeeds', { pct: fmtNum(coverage * 100, 1) }) : ''} />
+    <Figure label={t('reports.leakageCorrected')} value={fmtNum(rep.leakage.correctedRatePct, 1)} unit="%" testId="leakage-corrected"
+      note={rep.leakage.correctedRatePct === null
+        ? (rep.leakage.missing.length ? t('reports.missingInputs', { what: rep.leakage.missing.join('; ') }) : '')
+        : gradeText(rep.leakage.grade)} />
     <Figure label={t('reports.nrw')} value={fmtNum(total.nonRevenueM3, 0)} unit="m³" />
+  </>;
+}
+
+export function gradeText(grade: KpiReport['leakage']['grade']): string {
+  if (grade === null) return '';
+  return grade === 'ungraded' ? t('reports.ungraded') : t('reports.gradeValue', { grade });
+}
+
+/** CJJ 92-2016's four corrections: each input with where it came from, or the configuration key missing. */
+function LeakageCorrections({ rep }: { rep: KpiReport }) {
+  const l = rep.leakage;
+  return <>
+    <h3>{t('reports.corrections')}</h3>
+    <table class="data" data-testid="leakage-corrections">
+      <thead><tr><th>{t('reports.correction')}</th><th>{t('reports.correctionInput')}</th><th>{t('reports.correctionPct')}</th><th>{t('reports.correctionSource')}</th></tr></thead>
+      <tbody>
+        {l.corrections.map((c) => (
+          <tr key={c.key} data-correction={c.key}><td>{t(`reports.${c.key}`)}</td>
+            <td class="num">{c.input === null ? '—' : `${fmtNum(c.input, c.unit === 'share' ? 3 : 2)}${c.unit === 'share' ? '' : ` ${c.unit}`}`}</td>
+            <td class="num">{fmtNum(c.pct, 2)}</td>
+            <td>{c.source ?? <span class="warn">{t('reports.missing', { what: c.missing ?? '' })}</span>}</td></tr>
+        ))}
+        <tr><td>{t('reports.correctionTotal')}</td><td /><td class="num">{fmtNum(l.totalCorrectionPct, 2)}</td><td /></tr>
+        <tr><td>{t('reports.leakageTotal')} → {t('reports.leakageCorrected')}</td><td class="num">{fmtNum(l.basicRatePct, 2)} %</td>
+          <td class="num"><b>{fmtNum(l.correctedRatePct, 2)} %</b></td><td>{gradeText(l.grade)}</td></tr>
+      </tbody>
+    </table>
   </>;
 }
 
