@@ -21,6 +21,8 @@ export const PERMISSIONS = {
   'outages.edit': ['admin', 'dispatcher', 'customer_service'],
   /** Approving and sending customer notices (the seeds: a planned stop needs approval). */
   'notices.approve': ['admin', 'dispatcher'],
+  /** Handling meter-anomaly cases (calls, field visits, closing). */
+  'customers.act': ['admin', 'customer_service'],
   'workorders.edit': ['admin', 'dispatcher', 'maintenance'],
   'users.manage': ['admin'],
   'tokens.manage': ['admin'],

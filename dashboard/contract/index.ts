@@ -13,6 +13,7 @@ import { reports } from './reports.ts';
 import { admin } from './admin.ts';
 import { incidents } from './incidents.ts';
 import { notices } from './notices.ts';
+import { customers } from './customers.ts';
 import type { Endpoint } from './common.ts';
 
 export * from './common.ts';
@@ -25,8 +26,9 @@ export * from './reports.ts';
 export * from './admin.ts';
 export * from './incidents.ts';
 export * from './notices.ts';
+export * from './customers.ts';
 export * from './live.ts';
 
 /** Every route under /api/v1, by area. */
-export const API = { auth, network, alarms, outages, notices, incidents, workOrders, reports, admin } satisfies Record<string, Record<string, Endpoint>>;
+export const API = { auth, network, alarms, outages, notices, incidents, customers, workOrders, reports, admin } satisfies Record<string, Record<string, Endpoint>>;
 export const ENDPOINTS: Endpoint[] = Object.values(API).flatMap((area) => Object.values(area));

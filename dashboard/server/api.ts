@@ -21,6 +21,7 @@ import { registerReportRoutes } from './routes/reports.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import { registerNoticeRoutes } from './routes/notices.ts';
+import { registerCustomerRoutes } from './routes/customers.ts';
 import { recordAudit } from './audit.ts';
 
 export const SESSION_COOKIE = 'aw_session';
@@ -114,7 +115,8 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
   registerReportRoutes(app, ctx, routeOpts);
   registerAdminRoutes(app, ctx, routeOpts);
   registerIncidentRoutes(app, ctx, routeOpts);
-  registerNoticeRoutes(app, ctx, routeOpts);
+  const notices = registerNoticeRoutes(app, ctx, routeOpts);
+  registerCustomerRoutes(app, ctx, notices, routeOpts);
 }
 
 function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {

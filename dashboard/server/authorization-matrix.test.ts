@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENDPOINTS, PERMISSIONS, type Permission } from '../contract/index.ts';
-import { Client, startHarness, type Harness } from '../../test/support/dashboard.ts';
+import { Client, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
 import { DEMO_USERS } from './index.ts';
 
 /** Routes under /api/v1 anyone may call (issue #11: the inventory of public routes). */
@@ -37,6 +37,15 @@ describe('route × role authorisation, from the OpenAPI document', () => {
     expect(ENDPOINTS.filter((e) => e.public).map((e) => `${e.method} ${e.url}`).sort()).toEqual([...PUBLIC].sort());
   });
 
+  it('acting on a real meter anomaly (a body that passes validation): exactly the roles of customers.act', async () => {
+    h.alarms.onCondition({ id: 'meter_zero_use:M-2002', type: 'meter_zero_use', state: 'raise', ts: T0, priority: 'low', dma: 'south', sensor: 'M-2002', message: 'zero use' });
+    const url = `/api/v1/meter-anomalies/${encodeURIComponent(`meter_zero_use:M-2002@${new Date(T0).toISOString()}`)}/actions`;
+    const answers: Record<string, number> = {};
+    for (const [role, client] of sessions) answers[role] = (await client.send('POST', url, { action: 'call', note: `called by ${role}` })).statusCode;
+    const expected = Object.fromEntries([...sessions.keys()].map((role) => [role, (PERMISSIONS['customers.act'] as readonly string[]).includes(role) ? 200 : 403]));
+    expect(answers).toEqual(expected);
+  });
+
   it('401 without a session, 403 without the CSRF token, and the permission table per role', async () => {
     // sign-out ends the session the later checks use: it goes last
     const ops = (await openApiOperations()).sort((a, b) => Number(a.endsWith('/auth/logout')) - Number(b.endsWith('/auth/logout')));
@@ -60,4 +69,5 @@ describe('route × role authorisation, from the OpenAPI document', () => {
     }
     expect(failures).toEqual([]);
   }, 120_000);
+
 });

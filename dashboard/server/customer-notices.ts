@@ -166,6 +166,14 @@ export class CustomerNoticeService {
     return rows.map((r) => this.toNotice(r));
   }
 
+  /** Sent notices meant for any of these meters (recipients of their areas or part), with only those meters' SMS (the customer page). */
+  sentToMeters(meterIds: readonly string[]): CustomerNotice[] {
+    const ids = new Set(meterIds);
+    const rows = this.db.prepare('SELECT * FROM customer_notices WHERE sent_at IS NOT NULL ORDER BY sent_at, id').all() as NoticeRow[];
+    return rows.filter((r) => this.recipients(r).some((m) => ids.has(m.id)))
+      .map((r) => { const n = this.toNotice(r); return { ...n, deliveries: n.deliveries.filter((d) => ids.has(d.meter)) }; });
+  }
+
   get(id: string): CustomerNotice {
     return this.toNotice(this.row(id));
   }
