@@ -12,15 +12,14 @@
  */
 import type { AffectedPart, AffectedPartInput } from './types.ts';
 import { IncidentError } from './incident-book.ts';
-
-type Point = readonly [number, number];
+import { insidePolygon, type MapPoint } from '../../core/topology/polygon.ts';
 
 export interface AreaExtent {
   customers: number;
   /** The area's meters, with their map position when the topology gives one. */
   meters: readonly { id: string; x?: number; y?: number }[];
   /** Vertices of the area's pipes on the map, [x, y]. */
-  points: readonly Point[];
+  points: readonly MapPoint[];
 }
 
 /** The part as stored (a polygon with the meters it selects) and the customers it holds. */
@@ -44,31 +43,4 @@ export function measurePart(input: AffectedPartInput, area: AreaExtent): { part:
   if (!area.points.length) throw new IncidentError('affected.polygon', 'the map has no meters or pipes of this area to measure the polygon against');
   const inside = area.points.filter(([x, y]) => insidePolygon(x, y, polygon)).length;
   return { part: { polygon: [...polygon] }, customers: share(inside, area.points.length) };
-}
-
-/**
- * Whether (x, y) lies inside the polygon or on its boundary. Even-odd rule (ray casting), which
- * handles concave and self-crossing outlines; the boundary is tested apart because ray casting
- * decides points on an edge by rounding, and a meter on the line someone drew is meant to be in.
- */
-export function insidePolygon(x: number, y: number, polygon: readonly Point[]): boolean {
-  let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i];
-    const [xj, yj] = polygon[j];
-    if (onSegment(x, y, xi, yi, xj, yj)) return true;
-    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-/** On the segment from (ax, ay) to (bx, by), within a rounding tolerance relative to its length. */
-function onSegment(x: number, y: number, ax: number, ay: number, bx: number, by: number): boolean {
-  const dx = bx - ax, dy = by - ay;
-  const lengthSq = dx * dx + dy * dy;
-  if (lengthSq === 0) return x === ax && y === ay;
-  const cross = (x - ax) * dy - (y - ay) * dx;
-  if (Math.abs(cross) > 1e-9 * lengthSq) return false;
-  const along = (x - ax) * dx + (y - ay) * dy;
-  return along >= 0 && along <= lengthSq;
 }

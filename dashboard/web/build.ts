@@ -40,7 +40,10 @@ export function webViteConfig(outDir = WEB_DIST): InlineConfig {
   };
 }
 
-/** Newest modification time of the app's sources (src/**, index.html, this file). */
+/** Modules outside src/ that the app bundles (shared with the server). */
+const SHARED_SOURCES = ['../../core/topology/polygon.ts'];
+
+/** Newest modification time of the app's sources (src/**, index.html, this file, the shared modules). */
 export function newestSourceMtime(): number {
   let newest = 0;
   const walk = (p: string) => {
@@ -48,7 +51,7 @@ export function newestSourceMtime(): number {
     if (s.isDirectory()) { for (const e of readdirSync(p)) walk(join(p, e)); return; }
     newest = Math.max(newest, s.mtimeMs);
   };
-  for (const p of ['src', 'index.html', 'build.ts']) if (existsSync(join(WEB_DIR, p))) walk(join(WEB_DIR, p));
+  for (const p of ['src', 'index.html', 'build.ts', ...SHARED_SOURCES]) if (existsSync(join(WEB_DIR, p))) walk(join(WEB_DIR, p));
   return newest;
 }
 

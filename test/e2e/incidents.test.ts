@@ -5,8 +5,8 @@
  * limit. As a new user would at 1600×1000: the dispatcher's map fills its panel and the meter
  * anomalies stay out of the dispatcher's banner; customer service corrects a detected outage's cause
  * to municipal power failure (the average outage time per customer drops to 0), records the part of
- * the area affected (the customer count follows) and enters an outage phoned in; the admin finds
- * every change in the audit log.
+ * the area affected (the customer count follows), enters an outage phoned in and draws the part
+ * affected as a polygon on the map; the admin finds every change in the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -15,8 +15,12 @@ import { password, startHarness, T0, TOPOLOGY, type Harness } from '../support/d
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const H = 3_600_000;
-/** North with four meters, so that one picked is a quarter of its 1200 customers. */
+/**
+ * North with four meters, so that one picked is a quarter of its 1200 customers; on the map, the
+ * first two apart from the others, to draw a polygon around them.
+ */
 const NORTH_METERS = ['M-1001', 'M-1002', 'M-1003', 'M-1004'];
+const METER_POSITIONS = [[4, 18], [6, 21], [16, 10], [20, 12]];
 
 let h: Harness;
 let browser: Browser;
@@ -26,7 +30,7 @@ beforeAll(async () => {
   const { dist } = await ensureWebBuilt({ log: () => {} });
   h = await startHarness({
     webDist: dist,
-    config: { topology: { ...TOPOLOGY, meters: [...NORTH_METERS.map((id, i) => ({ id, customer: `ACC-90${i}`, dma: 'north', address: `北街 ${i + 1} 号` })), TOPOLOGY.meters[1]] } },
+    config: { topology: { ...TOPOLOGY, meters: [...NORTH_METERS.map((id, i) => ({ id, customer: `ACC-90${i}`, dma: 'north', address: `北街 ${i + 1} 号`, x: METER_POSITIONS[i][0], y: METER_POSITIONS[i][1] })), TOPOLOGY.meters[1]] } },
   });
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   const address = h.app.server.address();
@@ -116,11 +120,51 @@ describe('incidents in chromium', () => {
     await page.context().close();
   }, 60_000);
 
+  it('customer service draws a polygon around two of North\'s four meters: half of North\'s customers', async () => {
+    const page = await signIn('service');
+    await open(page, 'incidents');
+    await page.click(`tr[data-incident="north:${T0}"]`);
+    const panel = page.locator('[data-testid="incident-panel"]');
+    await panel.locator('input[name="part"][value="polygon"]').check();
+    const editor = panel.locator('[data-testid="polygon-editor"]');
+    const chart = editor.locator('.polygon-map');
+    await chart.locator('canvas').first().waitFor();
+    const box = (await chart.boundingBox())!;
+    const corners = editor.locator('input[name="polygon"]');
+    // where map coordinates fall on the canvas: two clicks read back as corners give scale and offset
+    // (the map keeps its proportions, so each axis is linear), then cleared
+    const clickAt = (px: number, py: number) => page.mouse.click(box.x + px, box.y + py);
+    const a = [box.width * 0.3, box.height * 0.3], b = [box.width * 0.7, box.height * 0.7];
+    await clickAt(a[0], a[1]);
+    await clickAt(b[0], b[1]);
+    await eventually(() => editor.getAttribute('data-corners')).toBe('2');
+    const [[ax, ay], [bx, by]] = (await corners.inputValue()).split(';').map((c) => c.split(',').map(Number));
+    const toPixel = ([x, y]: number[]) => [a[0] + ((x - ax) * (b[0] - a[0])) / (bx - ax), a[1] + ((y - ay) * (b[1] - a[1])) / (by - ay)];
+    await editor.locator('[data-action="clear-polygon"]').click();
+    await eventually(() => editor.getAttribute('data-corners')).toBe('0');
+
+    // around M-1001 (4, 18) and M-1002 (6, 21); M-1003 and M-1004 stay out. The last corner is
+    // double-clicked: it is added once and closes the polygon
+    const pixels = [[2, 16], [9, 16], [9, 23], [2, 23]].map(toPixel);
+    for (const [px, py] of pixels.slice(0, 3)) await clickAt(px, py);
+    await eventually(() => editor.locator('[data-action="close-polygon"]').isEnabled()).toBe(true);
+    await page.mouse.dblclick(box.x + pixels[3][0], box.y + pixels[3][1]);
+    await eventually(() => editor.getAttribute('data-closed')).toBe('yes');
+    expect(await editor.getAttribute('data-corners')).toBe('4');
+    await eventually(() => editor.getAttribute('data-inside')).toBe('M-1001 M-1002');
+    await eventually(() => editor.locator('[data-testid="polygon-inside"]').textContent()).toContain('600');
+    await panel.locator('[data-action="save-incident"]').click();
+    // the server's own count: 2 of 4 meters, 600 of North's 1200 customers
+    await eventually(() => panel.getAttribute('data-customers')).toBe('600');
+    await eventually(() => page.locator('[data-testid="incident-history"] li').count()).toBe(2);
+    await page.context().close();
+  }, 60_000);
+
   it('shows the admin every change in the audit log', async () => {
     const page = await signIn('admin');
     await open(page, 'admin');
     const log = page.locator('[data-testid="audit-log"]');
-    await eventually(() => log.locator('tr[data-action="incidents.update"]').count()).toBe(1);
+    await eventually(() => log.locator('tr[data-action="incidents.update"]').count()).toBe(2);
     await eventually(() => log.locator('tr[data-action="incidents.create"]').count()).toBe(1);
     await page.context().close();
   }, 60_000);

@@ -44,6 +44,8 @@ export function buildMap(ctx: DashboardContext): NetworkMap {
   for (const l of links) for (const [x, y] of l.points) add(x, y);
   for (const s of sensors) add(s.x, s.y);
   for (const d of dmas) add(d.x, d.y);
+  // meters are drawn around on the incidents view: on the map, whatever the pipes' extent
+  for (const m of t.meters.values()) add(m.x, m.y);
   const bounds = Number.isFinite(minX) ? { minX, minY, maxX, maxY } : { minX: 0, minY: 0, maxX: 1, maxY: 1 };
   return { dmas, sensors, links, bounds };
 }

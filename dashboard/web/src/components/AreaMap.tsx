@@ -1,7 +1,9 @@
 /**
  * The area map from the network's own coordinates (GET /map): pipes as lines coloured by their
  * DMA's state, a label per DMA, sensors as points whose tooltip shows the live value. The data
- * aspect ratio is kept by sizing the grid to the box.
+ * aspect ratio is kept by sizing the grid to the box. PolygonMap draws the same network for an
+ * incident's affected part: a click adds a corner, a double-click closes the polygon, and the
+ * area's meters inside it are marked.
  */
 import { useMemo, useRef } from 'preact/hooks';
 import { STATE_COLORS, type EChartsOption, type echarts } from '../charts.ts';
@@ -16,26 +18,15 @@ const NO_DMA_COLOR = '#6e7681';
 export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined; selectedDma?: string; onSelectDma: (dma?: string) => void }) {
   const { map, states } = props;
   const stateOf = useMemo(() => new Map((states ?? []).map((s) => [s.dma, s])), [states]);
-  const grid = useRef({ left: 0, top: 0, width: 0, height: 0 });
 
   const option = useMemo<EChartsOption>(() => {
-    const b = map.bounds;
     const colorOf = (dma?: string) => (dma ? STATE_COLORS[stateOf.get(dma)?.state ?? 'normal'] : NO_DMA_COLOR);
     const dim = (dma?: string) => (props.selectedDma && dma !== props.selectedDma ? 0.35 : 0.95);
     return {
-      animation: false,
-      backgroundColor: 'transparent',
-      // no grid here: fit() owns it. A grid copied from the ref at render time reached the chart after
-      // fit() had set the real one (the option is applied in a later effect), drew the map in a
-      // 100-pixel corner, and fit() then saw nothing to change (issue #14.7)
-      xAxis: { type: 'value', min: b.minX, max: b.maxX, show: false },
-      yAxis: { type: 'value', min: b.minY, max: b.maxY, show: false },
+      ...networkAxes(map),
       tooltip: { trigger: 'item', confine: true, formatter: (p: unknown) => tooltip(p as TooltipParams, map, stateOf) },
       series: [
-        {
-          id: 'pipes', type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, silent: true, z: 1,
-          data: map.links.map((l) => ({ coords: l.points, lineStyle: { color: colorOf(l.dma), width: l.dma && stateOf.get(l.dma)?.state !== 'normal' ? 2.5 : 1.5, opacity: dim(l.dma) } })),
-        },
+        pipesSeries(map, colorOf, (dma) => (dma && stateOf.get(dma)?.state !== 'normal' ? 2.5 : 1.5), dim),
         {
           id: 'sensors', type: 'scatter', z: 3, symbolSize: 7,
           itemStyle: { color: '#e6edf3', borderColor: '#0d1117', borderWidth: 1 },
@@ -57,28 +48,11 @@ export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined
     } as EChartsOption;
   }, [map, stateOf, props.selectedDma]);
 
-  // keep the network's proportions: fit the grid inside the box
-  const fit = (chart: echarts.ECharts, w: number, h: number) => {
-    const b = map.bounds;
-    const dx = Math.max(1e-9, b.maxX - b.minX), dy = Math.max(1e-9, b.maxY - b.minY);
-    const pad = 24;
-    const scale = Math.min((w - 2 * pad) / dx, (h - 2 * pad) / dy);
-    if (!(scale > 0)) return;
-    const gw = dx * scale, gh = dy * scale;
-    const next = { left: Math.round((w - gw) / 2), top: Math.round((h - gh) / 2), width: Math.round(gw), height: Math.round(gh) };
-    const g = grid.current;
-    // a redraw of ~900 pipes is not free: only when the box really changed
-    if (g.left === next.left && g.top === next.top && g.width === next.width && g.height === next.height) return;
-    grid.current = next;
-    chart.setOption({ grid: next });
-  };
-
   const states_ = states ?? [];
   return (
     <section class="card map-card">
       <h2>{t('map.title')}</h2>
-      <EChart option={option} class="area-map" label={t('map.title')} onResize={fit}
-        onReady={(c) => { const el = c.getDom(); fit(c, el.clientWidth, el.clientHeight); }}
+      <NetworkChart map={map} option={option} class="area-map" label={t('map.title')}
         onClick={(p) => { if (p.seriesId === 'dmas') { const id = (p.data as { name: string }).name; props.onSelectDma(props.selectedDma === id ? undefined : id); } }} />
       <ul class="dma-states" data-testid="dma-states">
         {states_.map((s) => (
@@ -93,6 +67,122 @@ export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined
       </ul>
     </section>
   );
+}
+
+type Point = [number, number];
+
+/**
+ * The network with an incident's area highlighted, to draw the part affected on: a click adds a
+ * corner (a second click on the same spot, as in a double-click, does not), a double-click closes
+ * the polygon; the area's meters are points, those inside the polygon marked.
+ */
+export function PolygonMap(props: {
+  map: NetworkMap; dma: string; meters: { id: string; x: number; y: number }[]; inside: ReadonlySet<string>;
+  polygon: Point[]; closed: boolean; onAdd: (p: Point) => void; onClose: () => void;
+}) {
+  const { map, dma, meters, inside, polygon, closed } = props;
+  const option = useMemo<EChartsOption>(() => {
+    const outline = closed && polygon.length >= 3 ? [...polygon, polygon[0]] : polygon;
+    return {
+      ...networkAxes(map),
+      tooltip: { trigger: 'item', confine: true, formatter: (p: unknown) => esc((p as TooltipParams).data?.name ?? '') },
+      series: [
+        pipesSeries(map, (d) => (d === dma ? '#58a6ff' : NO_DMA_COLOR), (d) => (d === dma ? 2 : 1), (d) => (d === dma ? 0.9 : 0.35)),
+        {
+          id: 'meters', type: 'scatter', z: 3, symbolSize: 9,
+          data: meters.map((m) => ({
+            value: [m.x, m.y], name: m.id,
+            itemStyle: inside.has(m.id) ? { color: POLYGON_COLOR, borderColor: '#0d1117', borderWidth: 1 } : { color: '#e6edf3', borderColor: '#0d1117', borderWidth: 1, opacity: 0.8 },
+          })),
+        },
+        {
+          id: 'outline', type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, silent: true, z: 4,
+          lineStyle: { color: POLYGON_COLOR, width: 2, type: closed ? 'solid' : 'dashed', opacity: 1 },
+          data: outline.length >= 2 ? [{ coords: outline }] : [],
+        },
+        {
+          id: 'corners', type: 'scatter', z: 5, symbolSize: 7, silent: true,
+          itemStyle: { color: '#0d1117', borderColor: POLYGON_COLOR, borderWidth: 2 },
+          data: polygon.map((p) => ({ value: p })),
+        },
+      ],
+    } as EChartsOption;
+  }, [map, dma, meters, inside, polygon, closed]);
+  const lastClick = useRef<Point | null>(null);
+  return (
+    <NetworkChart map={map} option={option} class="polygon-map" label={t('inc.drawMap')}
+      onMapClick={(at, pixel) => {
+        const last = lastClick.current;
+        lastClick.current = pixel;
+        if (closed || (last && Math.hypot(pixel[0] - last[0], pixel[1] - last[1]) < 4)) return;
+        props.onAdd(at);
+      }}
+      onMapDoubleClick={() => { lastClick.current = null; props.onClose(); }} />
+  );
+}
+
+const POLYGON_COLOR = '#f0883e';
+
+/** No grid here: NetworkChart's fit() owns it. */
+function networkAxes(map: NetworkMap): EChartsOption {
+  const b = map.bounds;
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    // a grid copied from a ref at render time reached the chart after fit() had set the real one
+    // (the option is applied in a later effect), drew the map in a 100-pixel corner, and fit() then
+    // saw nothing to change (issue #14.7)
+    xAxis: { type: 'value', min: b.minX, max: b.maxX, show: false },
+    yAxis: { type: 'value', min: b.minY, max: b.maxY, show: false },
+  };
+}
+
+function pipesSeries(map: NetworkMap, colorOf: (dma?: string) => string, widthOf: (dma?: string) => number, opacityOf: (dma?: string) => number) {
+  return {
+    id: 'pipes', type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, silent: true, z: 1,
+    data: map.links.map((l) => ({ coords: l.points, lineStyle: { color: colorOf(l.dma), width: widthOf(l.dma), opacity: opacityOf(l.dma) } })),
+  } as const;
+}
+
+/**
+ * The network to scale in its box: the grid is fitted inside the box keeping the network's
+ * proportions. `onMapClick` gets clicks anywhere on the chart in map coordinates (and pixels).
+ */
+function NetworkChart(props: {
+  map: NetworkMap; option: EChartsOption; class: string; label: string;
+  onClick?: (p: { seriesId?: string; data?: unknown }) => void;
+  onMapClick?: (at: Point, pixel: Point) => void;
+  onMapDoubleClick?: () => void;
+}) {
+  const grid = useRef({ left: 0, top: 0, width: 0, height: 0 });
+  const latest = useRef(props);
+  latest.current = props;
+  const fit = (chart: echarts.ECharts, w: number, h: number) => {
+    const b = latest.current.map.bounds;
+    const dx = Math.max(1e-9, b.maxX - b.minX), dy = Math.max(1e-9, b.maxY - b.minY);
+    const pad = 24;
+    const scale = Math.min((w - 2 * pad) / dx, (h - 2 * pad) / dy);
+    if (!(scale > 0)) return;
+    const gw = dx * scale, gh = dy * scale;
+    const next = { left: Math.round((w - gw) / 2), top: Math.round((h - gh) / 2), width: Math.round(gw), height: Math.round(gh) };
+    const g = grid.current;
+    // a redraw of ~900 pipes is not free: only when the box really changed
+    if (g.left === next.left && g.top === next.top && g.width === next.width && g.height === next.height) return;
+    grid.current = next;
+    chart.setOption({ grid: next });
+  };
+  const ready = (c: echarts.ECharts) => {
+    const el = c.getDom();
+    fit(c, el.clientWidth, el.clientHeight);
+    const zr = c.getZr();
+    zr.on('click', (e) => {
+      const pixel: Point = [e.offsetX, e.offsetY];
+      const at = c.convertFromPixel({ gridIndex: 0 }, pixel) as number[] | undefined;
+      if (at && at.every(Number.isFinite)) latest.current.onMapClick?.([at[0], at[1]], pixel);
+    });
+    zr.on('dblclick', () => latest.current.onMapDoubleClick?.());
+  };
+  return <EChart option={props.option} class={props.class} label={props.label} onResize={fit} onReady={ready} onClick={(p) => latest.current.onClick?.(p)} />;
 }
 
 interface TooltipParams { seriesId?: string; data?: { name?: string } }

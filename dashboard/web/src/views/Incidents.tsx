@@ -1,11 +1,11 @@
 /**
  * Incidents (issue #14.1): outages and low-pressure periods, detected or entered by hand. Dispatchers
  * and customer service correct the cause, record the part of the area affected (meters picked, or a
- * polygon in map coordinates: the customer count follows), the expected and actual restoration and
+ * polygon drawn on the map around them: the customer count follows), the expected and actual restoration and
  * notes; enter an outage phoned in; merge and split; record the emergency supply of an outage of 24 h
  * or more. Every change is in the incident's history with who and when. Viewers read.
  */
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { t, tCode } from '../i18n.ts';
 import { fmtNum, fmtShort, fromLocalInput, toLocalInput } from '../format.ts';
@@ -13,8 +13,10 @@ import { useApi, useNetworkMap } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
 import { CustomerNotices } from '../components/CustomerNotices.tsx';
+import { PolygonMap } from '../components/AreaMap.tsx';
+import { insidePolygon } from '../../../../core/topology/polygon.ts';
 import { CAUSES } from '../causes.ts';
-import type { EmergencySupply, IncidentDetail, IncidentKind, IncidentRecord } from '../../../contract/index.ts';
+import type { EmergencySupply, IncidentDetail, IncidentKind, IncidentRecord, NetworkMap } from '../../../contract/index.ts';
 
 const DAY = 86_400_000;
 
@@ -109,8 +111,10 @@ function EditForm({ detail, onSaved }: { detail: IncidentDetail; onSaved: (d: In
   const i = detail.incident;
   const [cause, setCause] = useState<string>(i.cause);
   const [partKind, setPartKind] = useState<'all' | 'meters' | 'polygon'>(i.affectedPart ? ('polygon' in i.affectedPart ? 'polygon' : 'meters') : 'all');
-  const [meters, setMeters] = useState<string[]>(i.affectedPart && !('polygon' in i.affectedPart) ? i.affectedPart.meters : []);
-  const [polygon, setPolygon] = useState(i.affectedPart && 'polygon' in i.affectedPart ? i.affectedPart.polygon.map((p) => p.join(',')).join('; ') : '');
+  // a drawn part's meters (the server's selection) start the list of picks too
+  const [meters, setMeters] = useState<string[]>(i.affectedPart?.meters ?? []);
+  const [polygon, setPolygon] = useState<[number, number][]>(i.affectedPart && 'polygon' in i.affectedPart ? i.affectedPart.polygon : []);
+  const [closed, setClosed] = useState(polygon.length >= 3);
   const [expected, setExpected] = useState(i.expectedRestoration !== undefined ? toLocalInput(i.expectedRestoration) : '');
   const [actual, setActual] = useState(i.actualRestoration !== undefined ? toLocalInput(i.actualRestoration) : '');
   const [notes, setNotes] = useState(i.notes);
@@ -120,8 +124,8 @@ function EditForm({ detail, onSaved }: { detail: IncidentDetail; onSaved: (d: In
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null); setSaved(false);
-    const corners = polygon.split(';').map((p) => p.split(',').map(Number)).filter((p) => p.length === 2 && p.every(Number.isFinite)) as [number, number][];
-    const affected = partKind === 'all' ? null : partKind === 'meters' ? { meters } : { polygon: corners };
+    if (partKind === 'polygon' && !(closed && polygon.length >= 3)) return setError(t('inc.polygonOpen'));
+    const affected = partKind === 'all' ? null : partKind === 'meters' ? { meters } : { polygon };
     const body = {
       cause, affected, notes,
       expectedRestoration: expected ? fromLocalInput(expected) ?? null : null,
@@ -152,9 +156,8 @@ function EditForm({ detail, onSaved }: { detail: IncidentDetail; onSaved: (d: In
             {!detail.meters.length && <p class="muted">{t('inc.noMeters')}</p>}
           </div>
         )}
-        {partKind === 'polygon' && (
-          <label>{t('inc.polygonHelp')}<input name="polygon" value={polygon} placeholder="x,y; x,y; x,y" onInput={(e) => setPolygon((e.target as HTMLInputElement).value)} /></label>
-        )}
+        {partKind === 'polygon' && <PolygonEditor detail={detail} polygon={polygon} closed={closed}
+          onChange={(next, isClosed) => { setPolygon(next); setClosed(isClosed); }} />}
       </fieldset>
       <label>{t('inc.notes')}<textarea name="notes" value={notes} onInput={(e) => setNotes((e.target as HTMLTextAreaElement).value)} /></label>
       {error && <p class="error" role="alert">{error}</p>}
@@ -162,6 +165,57 @@ function EditForm({ detail, onSaved }: { detail: IncidentDetail; onSaved: (d: In
       <div class="row"><button type="submit" data-action="save-incident">{t('common.save')}</button></div>
     </form>
   );
+}
+
+/**
+ * Draw the part affected on the map: click corners, close with a double-click or the button, clear.
+ * The corners are also a text field (map coordinates), to type or paste them. The meters inside and
+ * the customers shown are a preview by the same point-in-polygon as the server's, which selects the
+ * meters and counts the customers again when the incident is saved.
+ */
+function PolygonEditor({ detail, polygon, closed, onChange }: {
+  detail: IncidentDetail; polygon: [number, number][]; closed: boolean; onChange: (polygon: [number, number][], closed: boolean) => void;
+}) {
+  const map = useNetworkMap();
+  const i = detail.incident;
+  const placed = useMemo(() => detail.meters.flatMap((m) => (m.x !== undefined && m.y !== undefined ? [{ id: m.id, x: m.x, y: m.y }] : [])), [detail.meters]);
+  const inside = useMemo(() => new Set(closed ? placed.filter((m) => insidePolygon(m.x, m.y, polygon)).map((m) => m.id) : []), [placed, polygon, closed]);
+  const areaCustomers = map?.dmas.find((d) => d.id === i.dma)?.customers;
+  const [text, setText] = useState<string | null>(null);
+  const cornersText = text ?? polygon.map(([x, y]) => `${x},${y}`).join('; ');
+  const typed = (value: string) => {
+    setText(value);
+    const corners = value.split(';').map((p) => p.split(',').map((v) => Number(v.trim()))).filter((p) => p.length === 2 && p.every(Number.isFinite)) as [number, number][];
+    onChange(corners, corners.length >= 3);
+  };
+  return (
+    <div class="polygon-editor" data-testid="polygon-editor" data-corners={polygon.length} data-closed={closed ? 'yes' : 'no'} data-inside={[...inside].join(' ')}>
+      <p class="muted">{t('inc.drawHelp')}</p>
+      {map && <PolygonMap map={map} dma={i.dma} meters={placed} inside={inside} polygon={polygon} closed={closed}
+        onAdd={(p) => { setText(null); onChange([...polygon, [roundTo(p[0], map), roundTo(p[1], map)]], false); }}
+        onClose={() => { if (polygon.length >= 3) onChange(polygon, true); }} />}
+      <div class="row wrap">
+        <button type="button" class="small" data-action="close-polygon" disabled={closed || polygon.length < 3} onClick={() => onChange(polygon, true)}>{t('inc.closePolygon')}</button>
+        <button type="button" class="small ghost" data-action="clear-polygon" disabled={!polygon.length} onClick={() => { setText(null); onChange([], false); }}>{t('inc.clearPolygon')}</button>
+        {closed && placed.length > 0 && (
+          <span data-testid="polygon-inside">{t('inc.polygonInside', {
+            n: inside.size, of: detail.meters.length,
+            customers: areaCustomers !== undefined ? fmtNum(Math.round((areaCustomers * inside.size) / detail.meters.length), 0) : '—',
+          })}</span>
+        )}
+      </div>
+      {!placed.length && <p class="muted">{t('inc.polygonByPipes')}</p>}
+      {placed.length > 0 && placed.length < detail.meters.length && <p class="muted">{t('inc.metersUnplaced', { n: detail.meters.length - placed.length })}</p>}
+      <label>{t('inc.polygonHelp')}<input name="polygon" value={cornersText} placeholder="x,y; x,y; x,y" onInput={(e) => typed((e.target as HTMLInputElement).value)} /></label>
+    </div>
+  );
+}
+
+/** A clicked map coordinate to a ten-thousandth of the map's extent: finer than a click, whether the map is in metres or degrees. */
+function roundTo(v: number, map: NetworkMap): number {
+  const b = map.bounds;
+  const step = 10 ** Math.floor(Math.log10(Math.max(b.maxX - b.minX, b.maxY - b.minY, 1e-9) / 10_000));
+  return Number((Math.round(v / step) * step).toFixed(Math.max(0, -Math.log10(step))));
 }
 
 function MergeSplit({ detail, all, onMerged, onSplit }: { detail: IncidentDetail; all: IncidentRecord[]; onMerged: (d: IncidentDetail) => void; onSplit: (secondId: string) => void }) {
