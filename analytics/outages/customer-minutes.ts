@@ -11,7 +11,7 @@
  * An incident still open lasts until `now`. The totals per kind are the union of the incidents'
  * times, so two overlapping incidents of one kind are not counted twice.
  */
-import { insidePolygon } from './affected-part.ts';
+import { insidePolygon } from '../../core/topology/polygon.ts';
 import type { AffectedPart, IncidentKind, IncidentRecord } from './types.ts';
 
 export interface CustomerMeterPlace {
