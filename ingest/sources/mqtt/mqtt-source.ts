@@ -84,6 +84,7 @@ export class MqttSource implements Source {
     // First matching pattern wins, in configuration order.
     this.routes = this.config.topics.map((t, i) => ({ pattern: this.patterns[i], decoder: new PayloadDecoder(t, ctx.topology, () => ctx.now()) }));
     this.subscriber = new DurableSubscriber({
+      protocolVersion: this.config.broker?.protocolVersion,
       name: this.name,
       type: 'mqtt',
       broker: this.broker,

@@ -67,6 +67,7 @@ export class SparkplugSource implements Source {
     this.log = ctx.log.child({ component: 'sparkplug', source: this.name });
     this.nodes = new SparkplugNodes(ctx.topology);
     this.subscriber = new DurableSubscriber({
+      protocolVersion: this.config.broker?.protocolVersion,
       name: this.name,
       type: 'sparkplug',
       broker: this.broker,

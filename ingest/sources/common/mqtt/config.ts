@@ -12,4 +12,12 @@ export const sourceBrokerSchema = z.object({
   username: z.string().optional(),
   password: z.string().optional(),
   tls: tlsSchema.optional(),
+  /**
+   * MQTT version of the source's connection. 4 (3.1.1, the default) works with every broker,
+   * the embedded aedes included, which speaks nothing else. 5 puts the maximum packet size
+   * (MQTT_MAX_PACKET_BYTES plus the topic's room) in the CONNECT, so a broker such as Mosquitto
+   * never sends ingest a bigger message (it drops it), and asks for a session that outlives the
+   * connection (session expiry: never).
+   */
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).optional(),
 }).strict();

@@ -14,6 +14,16 @@ import { AckAfterDurable, type AckStats, type MessageDecoder } from './ack-after
 import { rawForRejection } from './raw-payload.ts';
 import { MQTT_MAX_PACKET_BYTES } from '../../../../core/bus/embedded-broker.ts';
 
+/** MQTT 5's Session Expiry Interval that means "never" (seconds, 2^32 - 1). */
+const SESSION_NEVER_EXPIRES = 0xffff_ffff;
+/**
+ * The Maximum Packet Size ingest announces in an MQTT 5 CONNECT: a payload of the platform's
+ * limit (MQTT_MAX_PACKET_BYTES) with room for a long topic and the packet's header and properties.
+ */
+export const MQTT5_MAX_PACKET_BYTES = MQTT_MAX_PACKET_BYTES + 64 * 1024;
+/** CONNACK return code 1 of MQTT 3.1.1: "unacceptable protocol version" (aedes' answer to MQTT 5). */
+const CONNACK_UNACCEPTABLE_PROTOCOL = 1;
+
 export interface DurableSubscriberOptions {
   name: string;
   /** The source's type, for its metric labels and condition ids (`<type>.disconnected`). */
@@ -35,6 +45,8 @@ export interface DurableSubscriberOptions {
   /** Before an intended disconnect: stop, or a pause for backpressure (Sparkplug STATE death). */
   beforeDisconnect?: (client: MqttClient) => Promise<void>;
   reconnectPeriodMs?: number;
+  /** MQTT version (sourceBrokerSchema.protocolVersion); default 4, i.e. 3.1.1. */
+  protocolVersion?: 4 | 5;
   /** How long start() waits for the first subscription before returning and retrying in the background. */
   connectWaitMs?: number;
   /** Tuning of AckAfterDurable (tests). */
@@ -70,7 +82,11 @@ export class DurableSubscriber {
       // A persistent session: the broker keeps our subscriptions and queues QoS 1 messages while we
       // are disconnected, and redelivers those we did not acknowledge.
       clean: false,
-      protocolVersion: 4,
+      ...(o.protocolVersion === 5 ? {
+        protocolVersion: 5,
+        // MQTT 5 ends a session at disconnect unless told otherwise: keep it (and its queue) for good.
+        properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES, maximumPacketSize: MQTT5_MAX_PACKET_BYTES },
+      } : { protocolVersion: 4 }),
       reconnectPeriod: o.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
       // We subscribe ourselves (see onConnect); mqtt.js' resubscribe would repeat it.
@@ -112,8 +128,10 @@ export class DurableSubscriber {
     client.on('reconnect', () => { if (o.will) client.options.will = o.will(); });
     client.on('close', () => this.onClose());
     client.on('error', (e) => {
-      this.lastError = e.message;
-      o.log.warn({ err: e.message }, 'MQTT connection error');
+      this.lastError = o.protocolVersion === 5 && (e as Error & { code?: number }).code === CONNACK_UNACCEPTABLE_PROTOCOL
+        ? `${e.message}: the broker does not speak MQTT 5 (the embedded broker, aedes, speaks 3.1.1 only); set ${o.brokerField}.protocolVersion: 4`
+        : e.message;
+      o.log.warn({ err: this.lastError }, 'MQTT connection error');
     });
     this.state = 'connecting';
     this.setConnectedMetric(false);
