@@ -32,3 +32,22 @@ export function useRoute(): Route {
 }
 
 export const href = (r: Route) => `#/${r}`;
+
+/** What follows the view in the hash, decoded (`#/customers/ACC-1` → `ACC-1`); undefined when nothing does. */
+function parseParam(): string | undefined {
+  const rest = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').slice(1).join('/');
+  return rest ? decodeURIComponent(rest) : undefined;
+}
+
+export function useRouteParam(): string | undefined {
+  const [param, setParam] = useState<string | undefined>(parseParam);
+  useEffect(() => {
+    const on = () => setParam(parseParam());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return param;
+}
+
+/** The page of one customer (account), in the customer-service view. */
+export const customerHref = (account: string) => `#/customers/${encodeURIComponent(account)}`;

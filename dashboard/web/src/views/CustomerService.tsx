@@ -1,7 +1,8 @@
 /**
  * Customer service: current outages and low-pressure areas (with customers, since, cause, expected
- * restoration), planned outages (create/edit, the 24 h notice rule flagged, the generated Chinese
- * notice text, the customer notice: draft, approve, send by SMS, delivery log), and a lookup of address / account / meter → the area's state.
+ * restoration), the meter-anomaly queue (CustomerAnomalies.tsx), planned outages (create/edit, the 24 h notice rule flagged, the generated Chinese
+ * notice text, the customer notice: draft, approve, send by SMS, delivery log), and a lookup of address / account / meter → the area's state
+ * and the customer's page (`#/customers/<account>`, CustomerPage.tsx).
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -13,14 +14,20 @@ import { useCan } from '../session.ts';
 import { STATE_COLORS } from '../charts.ts';
 import { CAUSES } from '../causes.ts';
 import { CustomerNotices } from '../components/CustomerNotices.tsx';
+import { customerHref, useRouteParam } from '../router.ts';
+import { MeterAnomalyQueue } from './CustomerAnomalies.tsx';
+import { CustomerPage } from './CustomerPage.tsx';
 import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../../../contract/index.ts';
 
 const NOTICE_MS = 24 * 3_600_000;
 
 export function CustomerServiceView() {
+  const account = useRouteParam();
+  if (account) return <CustomerPage key={account} account={account} />;
   return (
     <div class="customers-view">
       <CurrentOutages />
+      <MeterAnomalyQueue />
       <PlannedOutages />
       <Lookup />
     </div>
@@ -184,7 +191,7 @@ function Lookup() {
           <thead><tr><th>{t('cs.meter')}</th><th>{t('cs.customer')}</th><th>{t('cs.address')}</th><th>{t('cs.area')}</th><th>{t('cs.state')}</th></tr></thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.meter}><td>{r.meter}</td><td>{r.customer}</td><td>{r.address}</td><td>{r.dmaName}</td>
+              <tr key={r.meter}><td>{r.meter}</td><td><a href={customerHref(r.customer)} data-customer={r.customer}>{r.customer}</a></td><td>{r.address}</td><td>{r.dmaName}</td>
                 <td><span class="swatch" style={{ background: STATE_COLORS[r.dmaState] }} /> {tCode('state', r.dmaState)}</td></tr>
             ))}
             {!rows.length && <tr><td colSpan={5} class="muted">{t('cs.noMatch')}</td></tr>}

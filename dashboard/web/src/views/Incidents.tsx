@@ -16,6 +16,7 @@ import { CustomerNotices } from '../components/CustomerNotices.tsx';
 import { PolygonMap } from '../components/AreaMap.tsx';
 import { insidePolygon } from '../../../../core/topology/polygon.ts';
 import { CAUSES } from '../causes.ts';
+import { CustomerLinks } from './CustomerLinks.tsx';
 import type { EmergencySupply, IncidentDetail, IncidentKind, IncidentRecord, NetworkMap } from '../../../contract/index.ts';
 
 const DAY = 86_400_000;
@@ -87,6 +88,7 @@ function IncidentPanel(props: { id: string; all: IncidentRecord[]; canEdit: bool
       <h2>{t('inc.detail', { area: i.dma })} · {tCode('incKind', i.kind)}</h2>
       <p class="muted">{fmtShort(i.start)} – {i.end !== undefined ? fmtShort(i.end) : t('inc.ongoing')} · {t('inc.detected', { cause: tCode('cause', i.detected.cause), n: fmtNum(i.detected.customersAffected, 0) })}</p>
       <p><b data-testid="incident-customers">{fmtNum(i.customersAffected, 0)}</b> {t('cs.customers')}</p>
+      <p class="affected-customers">{t('cust.affectedAccounts')}: <CustomerLinks meters={i.affectedPart?.meters ? d.meters.filter((m) => i.affectedPart!.meters!.includes(m.id)) : d.meters} /></p>
       {i.mergedInto ? <p class="notice">{t('inc.mergedInto', { id: i.mergedInto })}</p> : props.canEdit && <>
         <EditForm detail={d} onSaved={done} />
         <MergeSplit detail={d} all={props.all} onMerged={done} onSplit={(second) => { props.onChanged(); props.onSelect(second); }} />
