@@ -97,7 +97,7 @@ export interface CompensationResult { lines: CompensationLine[]; totals: Compens
 export interface StatementOptions {
   from: number;
   to: number;
-  /** Open incidents count up to this instant when it is before `to`. Default `to`. */
+  /** Open incidents count up to this instant when it is before `to` (ended ones count to their end). Default `to`. */
   asOf?: number;
   rules: CompensationRules;
 }
@@ -145,7 +145,7 @@ function pays(a: Classified, b: Classified): number {
 export function compensationStatement(incidents: readonly CompensationIncident[], o: StatementOptions): CompensationResult {
   const until = Math.min(o.to, o.asOf ?? o.to);
   const classified = [...new Map(incidents.map((i) => [i.id, i])).values()].map((i) => classify(i, until, o.rules));
-  const all = classified.filter((c) => c.inc.start < until && c.end > o.from);
+  const all = classified.filter((c) => c.inc.start < o.to && c.end > o.from);
 
   // the unpaid first minutes of each interruption, per kind, from its real start (incidents before
   // the period included: an interruption that began before it has used its minimum there)
@@ -158,10 +158,10 @@ export function compensationStatement(incidents: readonly CompensationIncident[]
   }
   const inMinimum = (kind: IncidentKind, a: number, b: number) => minimumWindows.get(kind)!.some((w) => w.start <= a && b <= w.end);
 
-  const cuts = new Set<number>([o.from, until]);
+  const cuts = new Set<number>([o.from, o.to]);
   for (const c of all) { cuts.add(c.inc.start); cuts.add(c.end); }
   for (const ws of minimumWindows.values()) for (const w of ws) cuts.add(w.end);
-  const points = [...cuts].filter((t) => t >= o.from && t <= until).sort((a, b) => a - b);
+  const points = [...cuts].filter((t) => t >= o.from && t <= o.to).sort((a, b) => a - b);
 
   const acc = new Map(all.map((c) => [c.inc.id, { minutes: 0, minimum: 0, overlap: 0, paid: 0 }]));
   const totals: CompensationTotals = { affectedMinutes: 0, paidOutageMinutes: 0, paidLowPressureMinutes: 0, excludedMinutes: 0, amount: 0 };

@@ -24,6 +24,10 @@ export const PERMISSIONS = {
   /** Handling meter-anomaly cases (calls, field visits, closing). */
   'customers.act': ['admin', 'customer_service'],
   'workorders.edit': ['admin', 'dispatcher', 'maintenance'],
+  /** Recording and handling complaints in the ledger. */
+  'complaints.edit': ['admin', 'customer_service'],
+  /** Customers' compensation statements (amounts owed to named accounts). */
+  'compensation.read': ['admin', 'customer_service'],
   'users.manage': ['admin'],
   'tokens.manage': ['admin'],
   'audit.read': ['admin'],

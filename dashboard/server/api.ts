@@ -22,6 +22,8 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import { registerNoticeRoutes } from './routes/notices.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
+import { registerComplaintRoutes } from './routes/complaints.ts';
+import { registerCompensationRoutes } from './routes/compensation.ts';
 import { recordAudit } from './audit.ts';
 
 export const SESSION_COOKIE = 'aw_session';
@@ -117,6 +119,8 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
   registerIncidentRoutes(app, ctx, routeOpts);
   const notices = registerNoticeRoutes(app, ctx, routeOpts);
   registerCustomerRoutes(app, ctx, notices, routeOpts);
+  registerComplaintRoutes(app, ctx, routeOpts);
+  registerCompensationRoutes(app, ctx, routeOpts);
 }
 
 function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {

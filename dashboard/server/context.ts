@@ -12,6 +12,8 @@ import type { UserStore, Role, User } from './state/users.ts';
 import type { SessionStore, Session } from './state/sessions.ts';
 import type { WorkOrderStore } from './state/work-orders.ts';
 import type { AuditLog } from './state/audit-log.ts';
+import type { ComplaintLedger } from './state/complaints.ts';
+import type { CompensationRules } from '../../analytics/kpi/compensation.ts';
 import type { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { OutageRegister } from '../../analytics/outages/register.ts';
@@ -66,6 +68,9 @@ export interface DashboardContext {
   tokens: DeviceTokenStore;
   /** Every change people make (written by audit.ts after each state-changing request). */
   audit: AuditLog;
+  complaints: ComplaintLedger;
+  /** The config's `compensation:` rules, cause codes checked. */
+  compensationRules: CompensationRules;
   /** The analytics (alarms, register), or undefined when this process runs none. */
   analytics(): AnalyticsService | undefined;
   /** The analytics' planned-outage register (503 `unavailable` without analytics). */

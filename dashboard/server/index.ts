@@ -33,6 +33,8 @@ import { UserStore, type Role } from './state/users.ts';
 import { SessionStore } from './state/sessions.ts';
 import { WorkOrderStore } from './state/work-orders.ts';
 import { AuditLog } from './state/audit-log.ts';
+import { ComplaintLedger } from './state/complaints.ts';
+import { checkCompensationRules } from '../../analytics/kpi/compensation.ts';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { IngestView } from '../../core/ingest-view.ts';
@@ -105,6 +107,8 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const workOrders = new WorkOrderStore(db);
   const tokens = new DeviceTokenStore(db);
   const audit = new AuditLog(db);
+  const complaints = new ComplaintLedger(db, config.complaints.channels.map((c) => c.id));
+  const compensationRules = checkCompensationRules(config.compensation);
   if (deps.analytics && !deps.analytics.alarms) throw new Error('registerDashboard: start the analytics service before the dashboard');
   const analytics = () => deps.analytics;
   const register = () => requireAnalytics({ analytics }).register;
@@ -127,7 +131,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   }
 
   const ctx: DashboardContext = {
-    config, topology, store, log, db, users, sessions, workOrders, tokens, audit, analytics, register, area,
+    config, topology, store, log, db, users, sessions, workOrders, tokens, audit, complaints, compensationRules, analytics, register, area,
     now: () => area.now(),
     ingestHealth: deps.ingest ? () => deps.ingest!.health() : undefined,
     demoUsers,

@@ -1,22 +1,17 @@
 /** Reports: KPIs for a period (the current quarter by default), as JSON or CSV. */
 import type { FastifyInstance } from 'fastify';
-import { computeKpis, explicitPeriod, KNOWN_CAUSE_CODES, quarterOf, registerIncidentSource } from '../../../analytics/kpi/index.ts';
+import { computeKpis, KNOWN_CAUSE_CODES, registerIncidentSource } from '../../../analytics/kpi/index.ts';
 import { toCsv } from '../../../analytics/kpi/format.ts';
 import { API, type QueryOf } from '../../contract/index.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
-import { checkPeriod } from './period.ts';
+import { periodOrQuarter } from './period.ts';
 
 export function registerReportRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
   const report = async (q: QueryOf<typeof API.reports.kpis>) => {
     const zone = ctx.config.site.timezone;
     const now = ctx.now();
-    if ((q.from === undefined) !== (q.to === undefined)) {
-      const [missing, given] = q.from === undefined ? ['from', 'to'] : ['to', 'from'];
-      throw new ApiError('validation', `querystring.${missing}: required with ${given}`, `querystring.${missing}`);
-    }
-    if (q.from !== undefined) checkPeriod(q.from, q.to!);
-    const period = q.from !== undefined ? explicitPeriod(q.from, q.to!, zone) : quarterOf(now, zone);
+    const period = periodOrQuarter(q, now, zone);
     let excludeCauses: string[] | undefined;
     if (q.exclude !== undefined) {
       excludeCauses = q.exclude.trim() === '' || q.exclude.trim() === 'none' ? [] : q.exclude.split(',').map((c) => c.trim()).filter(Boolean);
