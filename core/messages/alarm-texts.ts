@@ -104,6 +104,11 @@ export const ALARM_TEXTS = {
 
   'sensor_fault.raise': { en: 'Sensor {sensor} {fault}', 'zh-CN': '传感器 {sensor} {fault}' },
   'sensor_fault.clear': { en: 'Sensor {sensor} recovered ({faultCode})', 'zh-CN': '传感器 {sensor} 已恢复({faultCode})' },
+  'comms_loss.raise': {
+    en: 'Communications lost with {sensors} sensors at once ({where}): a gateway, base station or collector?',
+    'zh-CN': '{where} 的 {sensors} 个测点同时通信中断(网关、基站或采集器故障?)',
+  },
+  'comms_loss.clear': { en: 'Communications restored with its {sensors} sensors', 'zh-CN': '{sensors} 个测点通信已恢复' },
 
   'meter.backwards_misread': { en: 'Meter {meter} reads normally again (the low reading was a misread)', 'zh-CN': '水表 {meter} 读数恢复正常(低读数系误读)' },
   'meter.backwards_reset': {
@@ -246,6 +251,7 @@ export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   sensor_range: { en: 'Sensor out of range', 'zh-CN': '传感器超量程' },
   sensor_bad_quality: { en: 'Sensor bad quality', 'zh-CN': '传感器质量差' },
   sensor_offline: { en: 'Sensor offline', 'zh-CN': '传感器离线' },
+  comms_loss: { en: 'Communications loss', 'zh-CN': '通信中断' },
   meter_backwards: { en: 'Meter running backwards', 'zh-CN': '水表倒转' },
   meter_continuous_use: { en: 'Meter continuous use', 'zh-CN': '水表持续用水' },
   meter_high_use: { en: 'Meter high use', 'zh-CN': '水表用量过高' },

@@ -16,6 +16,9 @@
  * - drift: the sensor slowly departs from its peers (a CUSUM on the difference to the peers'
  *   median, drift.ts); a step that all or some of the peers share (a burst) is not a drift.
  *
+ * Many sensors falling silent together (stale or offline) are one `comms_loss` event, their own
+ * conditions linked under it (comms-loss.ts).
+ *
  * It is also the SensorHealthView the other detectors consult: a sensor with any fault is excluded
  * until it recovers. Feed it each batch BEFORE the other detectors.
  */
@@ -29,6 +32,7 @@ import { DRIFT_SIZE, SPIKE_MIN_ABS, sensorHealthOptionsSchema, type SensorHealth
 import { parseDetectorOptions } from '../parse-options.ts';
 import { SpikeTracker } from './spike.ts';
 import { DriftTracker } from './drift.ts';
+import { CommsLossEvents, type SilenceRaise } from './comms-loss.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 
 export type SensorFault = 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'spike' | 'drift';
@@ -103,10 +107,18 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   private readonly kindRules = new Map<string, KindRules>();
   /** The sensors of the topology not exempt from staleness, built at the first onTime. */
   private watched?: WatchedSensor[];
+  private readonly commsLoss: CommsLossEvents;
+  /** Silence faults (stale, offline) raised since the last grouping into communications losses. */
+  private silences: SilenceRaise[] = [];
+  private readonly silent = (sensor: string): boolean => {
+    const f = this.states.get(sensor)?.faults;
+    return !!f && (f.has('stale') || f.has('offline'));
+  };
 
   constructor(ctx: Pick<DetectorContext, 'topology'>, options: SensorHealthOptions = {}) {
     this.topology = ctx.topology;
     this.o = parseDetectorOptions('sensor-health', sensorHealthOptionsSchema, options);
+    this.commsLoss = new CommsLossEvents(this.o);
     this.buildDriftGroups();
   }
 
@@ -182,12 +194,19 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     return s;
   }
 
-  private raise(out: Condition[], sensor: string, fault: SensorFault, ts: number, evidence: Record<string, unknown>): void {
+  /** `silentSince` for a silence fault (stale, offline): when the sensor was last heard. */
+  private raise(out: Condition[], sensor: string, fault: SensorFault, ts: number, evidence: Record<string, unknown>, silentSince?: number): void {
     const s = this.state(sensor);
     if (s.faults.has(fault)) return;
     s.faults.set(fault, ts);
-    if (this.warming) return;
     const info = this.topology.sensors.get(sensor);
+    if (silentSince !== undefined) {
+      this.silences.push({
+        conditionId: `sensor_${fault}:${sensor}`, sensor, silentSince, raisedAt: ts, intervalMs: (info?.intervalS ?? 60) * 1000,
+        site: info?.site ?? '', dma: info?.dma ?? '', source: info?.source?.type, evidence,
+      });
+    }
+    if (this.warming) return;
     out.push({
       id: `sensor_${fault}:${sensor}`, type: `sensor_${fault}`, state: 'raise', ts, priority: FAULT_PRIORITY[fault],
       site: info?.site, dma: info?.dma || undefined, sensor,
@@ -279,6 +298,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       }
       s.lastValue = r.value;
     }
+    if (batch.length) this.endCommsLoss(out, batch[batch.length - 1].ts);
     return out;
   }
 
@@ -296,14 +316,61 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       const heardAt = Number.isFinite(s.lastTs) ? s.lastTs : this.firstWatermark;
       if (eventTime - heardAt >= limitMs) {
         // an offline sensor is silent by definition: the offline fault already says so
-        if (!s.faults.has('offline')) this.raise(out, w.id, 'stale', heardAt + limitMs, { lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null, silentS: Math.round((eventTime - heardAt) / 1000), limitS: limitMs / 1000 });
+        if (!s.faults.has('offline')) this.raise(out, w.id, 'stale', heardAt + limitMs, { lastReading: Number.isFinite(s.lastTs) ? s.lastTs : null, silentS: Math.round((eventTime - heardAt) / 1000), limitS: limitMs / 1000 }, heardAt);
       }
       if (s.faults.has('spike') && eventTime - s.lastSpikeTs >= this.o.spikeClearMs) {
         s.spikeTimes.length = 0;
         this.clear(out, w.id, 'spike', eventTime, { lastSpike: s.lastSpikeTs });
       }
     }
+    this.groupSilences(out, eventTime);
     return out;
+  }
+
+  /**
+   * The silences raised just now become part of a communications loss when enough sensors went
+   * silent together: their conditions name it as parent, those raised earlier by an update. The
+   * manager needs those updates before the event's raise (it then takes their alarms under it) and
+   * the event's raise before the raises that name it, so `out` is reordered accordingly.
+   */
+  private groupSilences(out: Condition[], ts: number): void {
+    if (!this.silences.length) return;
+    const silences = this.silences;
+    this.silences = [];
+    const eventRaises: Condition[] = [];
+    const children = new Set<Condition>();
+    const nameParent = (r: SilenceRaise, parent: string): void => {
+      const c = out.find((x) => x.id === r.conditionId && x.state === 'raise');
+      if (c) {
+        c.evidence = { ...c.evidence, parent };
+        children.add(c);
+      } else if (!this.warming && this.silent(r.sensor)) {
+        const info = this.topology.sensors.get(r.sensor);
+        const fault = r.conditionId.slice('sensor_'.length, r.conditionId.indexOf(':')) as SensorFault;
+        out.push({
+          id: r.conditionId, type: `sensor_${fault}`, state: 'update', ts, site: info?.site, dma: info?.dma || undefined, sensor: r.sensor,
+          text: alarmText('sensor_fault.raise', { sensor: r.sensor, fault: `@fault.${fault}` }), evidence: { ...r.evidence, parent },
+        });
+      }
+    };
+    for (const r of silences) {
+      const found = this.commsLoss.note(r, this.silent);
+      if (!found) continue;
+      nameParent(r, found.id);
+      for (const f of found.formed ?? []) if (f !== r) nameParent(f, found.id);
+      if (found.raise) eventRaises.push(found.raise);
+    }
+    if (this.warming || !children.size && !eventRaises.length) return;
+    const rest = out.filter((c) => !children.has(c));
+    const named = out.filter((c) => children.has(c));
+    out.length = 0;
+    out.push(...rest, ...eventRaises, ...named);
+  }
+
+  /** Communications losses none of whose sensors is silent any more end. */
+  private endCommsLoss(out: Condition[], ts: number): void {
+    const clears = this.commsLoss.clearOver(this.silent, ts);
+    if (!this.warming) out.push(...clears);
   }
 
   private watchedSensors(): WatchedSensor[] {
@@ -368,10 +435,11 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     for (const id of sensors) {
       const s = this.state(id);
       s.offlineSince = ts; s.offlineReason = reason;
-      this.raise(out, id, 'offline', ts, { reason });
+      this.raise(out, id, 'offline', ts, { reason }, ts);
       // stale said the same thing less precisely
       this.clear(out, id, 'stale', ts, { supersededBy: 'offline' });
     }
+    this.groupSilences(out, ts);
     return out;
   }
 
@@ -384,6 +452,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       s.offlineSince = undefined; s.offlineReason = undefined;
       this.clear(out, id, 'offline', ts, { reason });
     }
+    this.endCommsLoss(out, ts);
     return out;
   }
 

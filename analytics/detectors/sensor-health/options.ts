@@ -74,6 +74,13 @@ export const sensorHealthOptionsSchema = z.object({
   driftThreshold: z.number().min(0).default(2),
   /** A step of the difference that stays this long becomes the new reference, hours. */
   driftRebaseHours: wholeCount.default(24),
+  /** Fewest sensors silent together (stale or offline) that are one communications loss, one alarm. */
+  commsLossMinSensors: wholeCount.default(3),
+  /**
+   * Sensors went silent together when their last readings lie within this many minutes of one
+   * another, plus the longer of their reporting intervals.
+   */
+  commsLossWindowMin: z.number().min(0).default(5),
 }).strict();
 
 export type SensorHealthOptions = z.input<typeof sensorHealthOptionsSchema>;

@@ -48,7 +48,7 @@ describe('sensor health on the scenario suite', () => {
     expect(health!.isFaulty('P-n383') || health!.isFaulty('F-p1086')).toBe(false);
   }, 60_000);
 
-  it('comms-loss.yaml: a Sparkplug death marks the edge node\'s sensors offline (not stale); a silent site or DMA goes stale', async () => {
+  it('comms-loss.yaml: a Sparkplug death marks the edge node\'s sensors offline (not stale); a silent site or DMA goes stale; each loss is one comms_loss event', async () => {
     const scenario = `${SUITE}/comms-loss.yaml`;
     const edgeTruth = new Simulation({ scenario }).groundTruth.find((g) => g.expect.edgeNode)!;
     const edgeSensors = edgeTruth.expect.sensors as string[];
@@ -77,6 +77,19 @@ describe('sensor health on the scenario suite', () => {
     const edge = run.groundTruth.find((g) => g.expect.edgeNode)!;
     expect(run.conditions.some((c) => c.type === 'sensor_stale' && (edge.expect.sensors as string[]).includes(c.sensor!))).toBe(false);
     expect(raises(run.conditions, 'sensor_stale')).toHaveLength(20); // the plant's 8 sensors, then Hill's 12
+    // one event, one alarm: each loss is one comms_loss condition, every sensor's fault names it as parent
+    const events = raises(run.conditions, 'comms_loss');
+    expect(events).toHaveLength(run.groundTruth.length);
+    for (const g of run.groundTruth) {
+      const sensors = g.expect.sensors as string[];
+      const event = events.find((e) => (e.evidence!.sensors as string[]).includes(sensors[0]))!;
+      expect(event.ts - g.start, g.id).toBeLessThanOrEqual(3 * MIN);
+      const children = run.conditions.filter((c) => c.state === 'raise' && sensors.includes(c.sensor!));
+      expect(children.every((c) => c.evidence!.parent === event.id), g.id).toBe(true);
+      const cleared = run.conditions.find((c) => c.id === event.id && c.state === 'clear')!;
+      expect(cleared.ts - g.end!, g.id).toBeLessThanOrEqual(MIN);
+      expect(cleared.evidence!.sensors).toEqual([...sensors].sort());
+    }
   }, 60_000);
 });
 
