@@ -8,7 +8,7 @@
  * have their own tests): a DMA net-inflow step and a pressure drop, both deliberately simple.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Point, Reading } from '../core/model/reading.ts';
@@ -17,6 +17,8 @@ import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import { AlarmStore } from '../core/state/alarm-store.ts';
 import { Simulation } from '../simulators/engine.ts';
+import { loadCity } from '../simulators/city/index.ts';
+import { writeCityMap } from '../simulators/city/map.ts';
 import type { GroundTruth } from '../simulators/types.ts';
 import type { Detector } from './types.ts';
 import { AlarmManager } from './alarms/manager.ts';
@@ -261,6 +263,32 @@ describe('replay', () => {
     writeFileSync(truthFile, 'area,start,type\ncentral,someday,burst\n');
     expect(await analyzeCommand(args, { stderr: (l) => errors.push(l), buildDetectors })).toBe(2);
     expect(errors).toEqual([expect.stringMatching(/^aquawatch analyze: --truth: .*repairs\.csv: line 2: start: "someday" is not an ISO 8601 time/)]);
+  });
+
+  it('aquawatch analyze --truth places the pipes a log names in their areas through the network model (the topology map); a pipe the model lacks is reported', async () => {
+    const mapFile = writeCityMap(loadCity('demo'), join(dir, 'network-map.json'));
+    const configFile = join(dir, 'aquawatch-pipes.json');
+    writeFileSync(configFile, JSON.stringify({
+      dataDir: join(dir, 'data-pipes'), log: { level: 'silent' }, store: { type: 'sqlite', path: join(dir, 'tsdb.sqlite') }, topology: { ...topology.config, map: mapFile },
+    }));
+    const { links } = JSON.parse(readFileSync(mapFile, 'utf8')) as { links: { id: string; dma?: string }[] };
+    const centralPipe = links.find((l) => l.dma === 'central')!.id;
+    const westPipe = links.find((l) => l.dma === 'west')!.id;
+    const burst = groundTruth.find((g) => g.id === 'central-main')!;
+    const local = (t: number) => new Date(t + 8 * 3_600_000).toISOString().slice(0, 16);
+    const truthFile = join(dir, 'pipe-repairs.csv');
+    // the same burst logged at a pipe of West, at one of Central, and at a pipe no model knows
+    writeFileSync(truthFile, `pipe,start,end,type\n${westPipe},${local(burst.start)},${local(burst.end!)},burst\n`
+      + `${centralPipe},${local(burst.start)},${local(burst.end!)},burst\nno-such-pipe,2024-05-07T12:00,2024-05-07T13:00,burst\n`);
+    const lines: string[] = [];
+    const buildDetectors = ({ topology: t }: { topology: Topology }) => [new NetInflowStepDetectorDouble(t), new PressureDropDetectorDouble()];
+    const args = ['--config', configFile, '--from', '2024-05-07T06:00:00', '--to', '2024-05-08T06:00:00', '--no-warmup', '--truth', truthFile];
+    expect(await analyzeCommand(args, { stdout: (l) => lines.push(l), stderr: () => {}, buildDetectors })).toBe(0);
+    // Central's burst alarm finds the Central pipe's leak only: West's is missed though it came first in the log
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^FOUND {7}${centralPipe}@.* \\(in central\\) abrupt .*: burst at`)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^MISSED {6}${westPipe}@.* \\(in west\\) abrupt`)));
+    expect(lines).toContainEqual('UNKNOWN PIPE no-such-pipe: not in the network model (topology map); its leaks were matched against alarms of every area');
+    expect(lines).toContainEqual(expect.stringMatching(/^found 1 of 3 leaks/));
   });
 
   it('refuses a bad range with the field named', async () => {

@@ -94,3 +94,21 @@ describe('parseTruth', () => {
     expect(() => parseTruth('when,what\n1,2\n', 'UTC')).toThrow(/no column 'start'; no column 'type'; no column 'area' or 'pipe'/);
   });
 });
+
+describe('pipes placed by the network model', () => {
+  const leak = (pipe: string): TruthEvent => ({ id: pipe, pipe, kind: 'abrupt', start: T0 + 10 * D, end: T0 + 11 * D });
+  const pipeAreas = new Map<string, string | undefined>([['p-hill', 'hill'], ['p-border', undefined]]);
+
+  it('an alarm finds a pipe\'s leak only in the pipe\'s area; a border pipe and an unknown pipe match every area, the unknown one reported', () => {
+    const r = scoreAlarms([leak('p-hill'), leak('p-border'), leak('p-nowhere')], [
+      alarm('burst', T0 + 10 * D + H, 'valley'), alarm('burst', T0 + 10 * D + 2 * H, 'valley'), alarm('burst', T0 + 10 * D + 3 * H, 'hill'),
+    ], { dataStart: T0, dataEnd: END, pipeAreas });
+    expect(r.events.map((s) => [s.event.id, s.area, s.foundBy?.dma])).toEqual([
+      ['p-hill', 'hill', 'hill'], ['p-border', undefined, 'valley'], ['p-nowhere', undefined, 'valley'],
+    ]);
+    expect(r.unknownPipes).toEqual(['p-nowhere']);
+    expect(describeScore(r)).toContainEqual(expect.stringMatching(/^UNKNOWN PIPE p-nowhere: not in the network model/));
+    // without a model every pipe matches every area and none is reported
+    expect(scoreAlarms([leak('p-hill')], [alarm('burst', T0 + 10 * D + H, 'valley')], { dataStart: T0, dataEnd: END }).found).toBe(1);
+  });
+});

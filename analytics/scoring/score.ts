@@ -9,9 +9,13 @@
  * alarm inside one's window is neither a find nor a false alarm.
  *
  * Delays run from the leak's start for both kinds (the time the network lost water unseen).
- * An alarm matches a leak in space when the leak names the alarm's area, or names only a pipe and no
- * `areaOfPipe` lookup places the pipe elsewhere (a one-area replay such as BattLeDIM's).
+ * An alarm matches a leak in space when the leak names the alarm's area, or names a pipe that the
+ * network model (`pipeAreas`, pipe-areas.ts) places in the alarm's area. A pipe the model has but
+ * places in no single area (a border pipe, a trunk main), or any pipe when there is no model (a
+ * one-area replay such as BattLeDIM's), matches alarms of every area; a pipe the model does not have
+ * does too, and is reported (`unknownPipes`).
  */
+import type { PipeAreas } from './pipe-areas.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -53,8 +57,8 @@ export interface ScoreOptions {
   /** Days after the start (abrupt) or the peak (incipient) within which an alarm finds the leak. Default 14. */
   windowDays?: number;
   leakTypes?: readonly string[];
-  /** The area a pipe lies in, when known; undefined: the pipe matches alarms of every area. */
-  areaOfPipe?: (pipe: string) => string | undefined;
+  /** The network model's pipes with their areas; without it a pipe matches alarms of every area. */
+  pipeAreas?: PipeAreas;
 }
 
 export interface EventScore {
@@ -68,6 +72,8 @@ export interface EventScore {
   repeats: number;
   /** [from, to): when an alarm can find it. */
   window: { from: number; to: number };
+  /** The area its alarms must be in: the log's, or its pipe's in the network model; undefined: any. */
+  area?: string;
 }
 
 export interface ScoreReport {
@@ -86,6 +92,8 @@ export interface ScoreReport {
   delayAbruptMedianH: number;
   /** Median delay of the found incipient leaks, days (NaN when none was found). */
   delayIncipientMedianD: number;
+  /** Pipes the log names that the network model does not have (scored against every area). */
+  unknownPipes: string[];
 }
 
 export function median(xs: readonly number[]): number {
@@ -101,23 +109,32 @@ export function findWindow(e: TruthEvent, dataEnd: number, windowDays = 14): { f
   return { from: e.start, to: Math.min(e.end ?? dataEnd, anchor + windowDays * DAY) };
 }
 
-function sameArea(e: TruthEvent, a: ScoredAlarm, areaOfPipe?: (pipe: string) => string | undefined): boolean {
-  const area = e.area ?? (e.pipe !== undefined ? areaOfPipe?.(e.pipe) : undefined);
-  return area === undefined || a.dma === undefined || a.dma === area;
+function sameArea(s: EventScore, a: ScoredAlarm): boolean {
+  return s.area === undefined || a.dma === undefined || a.dma === s.area;
 }
 
 export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly ScoredAlarm[], o: ScoreOptions): ScoreReport {
   const leakTypes = new Set(o.leakTypes ?? LEAK_ALARM_TYPES);
-  const events: EventScore[] = [...truth].sort((a, b) => a.start - b.start).map((event) => ({
-    event, background: event.start < o.dataStart, found: false, repeats: 0, window: findWindow(event, o.dataEnd, o.windowDays),
-  }));
+  const unknownPipes = new Set<string>();
+  const areaOf = (e: TruthEvent): string | undefined => {
+    if (e.area !== undefined || e.pipe === undefined || !o.pipeAreas) return e.area;
+    if (!o.pipeAreas.has(e.pipe)) unknownPipes.add(e.pipe);
+    return o.pipeAreas.get(e.pipe);
+  };
+  const events: EventScore[] = [...truth].sort((a, b) => a.start - b.start).map((event) => {
+    const area = areaOf(event);
+    return {
+      event, background: event.start < o.dataStart, found: false, repeats: 0, window: findWindow(event, o.dataEnd, o.windowDays),
+      ...(area !== undefined ? { area } : {}),
+    };
+  });
   const falseAlarms: ScoredAlarm[] = [];
   let repeats = 0;
   let backgroundAlarms = 0;
   let otherAlarms = 0;
   for (const a of [...alarms].sort((x, y) => x.raisedAt - y.raisedAt)) {
     if (!leakTypes.has(a.type)) { otherAlarms++; continue; }
-    const matching = events.filter((s) => a.raisedAt >= s.window.from && a.raisedAt < s.window.to && sameArea(s.event, a, o.areaOfPipe));
+    const matching = events.filter((s) => a.raisedAt >= s.window.from && a.raisedAt < s.window.to && sameArea(s, a));
     // the earliest-started leak not yet found takes the alarm; else it repeats a found one
     const finds = matching.find((s) => !s.background && !s.found);
     if (finds) {
@@ -138,6 +155,7 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
     falseAlarms, repeats, backgroundAlarms, otherAlarms,
     delayAbruptMedianH: median(delays('abrupt', HOUR)),
     delayIncipientMedianD: median(delays('incipient', DAY)),
+    unknownPipes: [...unknownPipes].sort(),
   };
 }
 
@@ -148,7 +166,7 @@ export function describeScore(r: ScoreReport): string[] {
   const lines: string[] = [];
   for (const s of r.events) {
     const e = s.event;
-    const what = `${e.id} ${e.kind} ${iso(e.start)} to ${e.end === undefined ? 'ongoing' : iso(e.end)}${e.kind === 'incipient' && e.peak !== undefined ? ` (peak ${iso(e.peak)})` : ''}`;
+    const what = `${e.id}${s.area !== undefined && e.area === undefined ? ` (in ${s.area})` : ''} ${e.kind} ${iso(e.start)} to ${e.end === undefined ? 'ongoing' : iso(e.end)}${e.kind === 'incipient' && e.peak !== undefined ? ` (peak ${iso(e.peak)})` : ''}`;
     if (s.background) lines.push(`background  ${what}`);
     else if (s.found) {
       const d = s.delayMs!;
@@ -156,6 +174,7 @@ export function describeScore(r: ScoreReport): string[] {
     } else lines.push(`MISSED      ${what}: no alarm by ${iso(s.window.to)}`);
   }
   for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);
+  for (const p of r.unknownPipes) lines.push(`UNKNOWN PIPE ${p}: not in the network model (topology map); its leaks were matched against alarms of every area`);
   const fmt = (x: number, unit: string) => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`);
   lines.push(`found ${r.found} of ${r.leaks} leaks, ${r.falseAlarms.length} false alarm(s), ${r.repeats} repeat(s), ${r.backgroundAlarms} on background leaks; `
     + `median delay abrupt ${fmt(r.delayAbruptMedianH, 'h')}, incipient ${fmt(r.delayIncipientMedianD, 'd')}`);

@@ -28,6 +28,7 @@ import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { describeScore, scoreAlarms, type ScoreReport, type TruthEvent } from '../../analytics/scoring/score.ts';
 import { loadTruth, TruthFileError } from '../../analytics/scoring/truth.ts';
+import { PipeModelError, readPipeAreas, type PipeAreas } from '../../analytics/scoring/pipe-areas.ts';
 import { checkTransfers } from '../../analytics/balance-check.ts';
 
 const USAGE = `usage: aquawatch analyze --from TIME --to TIME [options]
@@ -103,6 +104,18 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
   }
 
   const topology = new Topology(config.topology, config.file);
+  // a log naming pipes is placed in areas through the network model (the topology's map)
+  let pipeAreas: PipeAreas | undefined;
+  const pipeWarnings: string[] = [];
+  if (truth?.some((e) => e.pipe !== undefined && e.area === undefined) && topology.dmas.size > 1) {
+    try {
+      if (config.topology.map) pipeAreas = readPipeAreas(config.topology.map);
+      else pipeWarnings.push('the log names pipes but the topology has no map (network model): they were matched against alarms of every area');
+    } catch (e) {
+      if (!(e instanceof PipeModelError)) throw e;
+      pipeWarnings.push(`${e.message}; the log's pipes were matched against alarms of every area`);
+    }
+  }
   const outPath = typeof values.out === 'string' ? (isAbsolute(values.out) ? values.out : join(process.cwd(), values.out)) : join(config.dataDir, 'analysis.sqlite');
 
   const log = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
@@ -126,7 +139,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     const byType: Record<string, number> = {};
     for (const a of found) byType[a.type] = (byType[a.type] ?? 0) + 1;
     const score: ScoreReport | undefined = truth
-      ? scoreAlarms(truth, found.map((a) => ({ id: a.id, type: a.type, dma: a.dma, raisedAt: a.raisedAt })), { dataStart: from as number, dataEnd: to as number })
+      ? scoreAlarms(truth, found.map((a) => ({ id: a.id, type: a.type, dma: a.dma, raisedAt: a.raisedAt })), { dataStart: from as number, dataEnd: to as number, pipeAreas })
       : undefined;
     const result = {
       from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString(), database: outPath,
@@ -135,6 +148,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       incidents: incidents.length, plannedIncidents: incidents.filter((i) => i.planned).length, replacedIncidents: analytics.replacedIncidents,
       late: summary.worker.late, detectorErrors: summary.worker.detectorErrors,
       transferWarnings: transferWarnings.map((w) => w.message),
+      ...(pipeWarnings.length ? { pipeWarnings } : {}),
       ...(score ? { score } : {}),
     };
     if (values.json) out(JSON.stringify(result));
@@ -143,6 +157,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       out(`${found.length} alarm(s)${found.length ? `: ${Object.entries(byType).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}; recorded in ${outPath}`);
       if (result.detectorErrors) out(`warning: ${result.detectorErrors} detector error(s), see the log`);
       for (const w of transferWarnings) out(`warning: ${w.message}`);
+      for (const w of pipeWarnings) out(`warning: ${w}`);
       if (score) for (const line of describeScore(score)) out(line);
       out(`${incidents.length} outage incident(s), ${result.plannedIncidents} of them planned; KPIs: aquawatch report --from ${values.from as string} --to ${values.to as string} --state ${outPath}`);
       out(`export: aquawatch alarms --from ${values.from as string} --to ${values.to as string} --format csv`);

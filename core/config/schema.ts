@@ -142,8 +142,9 @@ export const topologySchema = z.object({
   sensors: z.array(sensorSchema).default([]),
   meters: z.array(meterSchema).default([]),
   /**
-   * The network drawn on the dashboard's area map: a JSON file `{ links: [{ dma?, points: [[x, y], …] }] }`
-   * in the network's own coordinates (the simulators write one from the .inp). Relative paths are
+   * The network drawn on the dashboard's area map: a JSON file `{ links: [{ id?, dma?, points: [[x, y], …] }] }`
+   * in the network's own coordinates (the simulators write one from the .inp). With the model's link
+   * ids it is also the network model `aquawatch analyze --truth` places a repair log's pipes with. Relative paths are
    * resolved against the topology file (or the config file when the topology is inline).
    */
   map: z.string().min(1).optional(),

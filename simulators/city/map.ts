@@ -2,13 +2,14 @@
  * The city's pipes for the dashboard's area map, in the model's own coordinates: each link of the
  * .inp from its first node through its vertices (the [VERTICES] section, when the file has any) to
  * its second node, tagged with the DMA it lies in (the city's flood fill; a link between two DMAs
- * or outside every DMA carries none). Written as JSON `{ links: [{ dma?, points }] }`, the format
- * of the topology's `map` file.
+ * or outside every DMA carries none). Written as JSON `{ links: [{ id, dma?, points }] }`, the format
+ * of the topology's `map` file; the link ids let a repair log that names pipes be placed in areas
+ * (analytics/scoring/pipe-areas.ts).
  */
 import { writeFileSync } from 'node:fs';
 import type { City } from './city.ts';
 
-export interface MapLink { dma?: string; points: [number, number][] }
+export interface MapLink { id: string; dma?: string; points: [number, number][] }
 
 /** Link id → its vertices, read from the .inp text (the network reader skips that section). */
 export function inpVertices(inpText: string): Map<string, [number, number][]> {
@@ -43,7 +44,7 @@ export function cityMap(city: City): { links: MapLink[] } {
     const db = dmaOf(l.to);
     // inside one DMA, or from a DMA to a node outside every DMA (a tank, the plant side)
     const dma = da && db ? (da === db ? da : undefined) : da ?? db;
-    links.push({ ...(dma ? { dma } : {}), points: [[a.x, a.y], ...(vertices.get(l.id) ?? []), [b.x, b.y]] });
+    links.push({ id: l.id, ...(dma ? { dma } : {}), points: [[a.x, a.y], ...(vertices.get(l.id) ?? []), [b.x, b.y]] });
   }
   return { links };
 }
