@@ -68,7 +68,7 @@ export const meterAnomalyDetail = z.strictObject({
 });
 export type MeterAnomalyDetail = z.infer<typeof meterAnomalyDetail>;
 
-/** Use between two readings, or over a day of the site's calendar. `m3` is null when the register went backwards. */
+/** Use between two readings, or over a day of the site's calendar. `m3` is null over the interval where the register was reset or replaced. */
 export const consumptionRow = z.strictObject({ from: epochMs, to: epochMs, m3: z.number().nullable(), m3PerDay: z.number().nullable() });
 export type ConsumptionRow = z.infer<typeof consumptionRow>;
 

@@ -33,7 +33,11 @@ export function customerRefOf(ctx: Pick<DashboardContext, 'topology'>, m: MeterC
 
 /**
  * Use per day of the site's calendar (readings daily or more often: from the day's last reading to
- * the previous day's last) or per reading interval (sparser readings). A backwards step gives `null`.
+ * the previous day's last) or per reading interval (sparser readings). A reading lower than the
+ * register before is held apart, as the meter detector does: when the next one is back above the
+ * register it was a misread and the use runs from the register to it (one longer interval); when two
+ * more readings go on from the lower value the register was reset or replaced: that interval's use is
+ * unknown (`null`) and the lower value is the register from then on.
  */
 export function consumptionOf(readings: readonly (readonly [number, number])[], timezone: string): { step: 'day' | 'reading'; rows: ConsumptionRow[] } {
   const gaps = readings.slice(1).map(([ts], i) => ts - readings[i][0]).sort((a, b) => a - b);
@@ -46,10 +50,23 @@ export function consumptionOf(readings: readonly (readonly [number, number])[], 
     points = [...lastOfDay.values()];
   }
   const rows: ConsumptionRow[] = [];
-  for (let i = 1; i < points.length; i++) {
-    const [[from, a], [to, b]] = [points[i - 1], points[i]];
-    const m3 = b - a < -BACKWARDS_TOLERANCE_M3 ? null : Math.max(0, round3(b - a));
+  const use = (from: number, to: number, m3: number | null) =>
     rows.push({ from, to, m3, m3PerDay: m3 === null || to === from ? null : round3((m3 * DAY) / (to - from)) });
+  let register = points[0];
+  let low: (readonly [number, number])[] = [];
+  for (const p of points.slice(1)) {
+    if (p[1] >= register[1] - BACKWARDS_TOLERANCE_M3) {
+      use(register[0], p[0], Math.max(0, round3(p[1] - register[1])));
+      register = p; low = [];
+    } else if (low.length && p[1] >= low[low.length - 1][1] - BACKWARDS_TOLERANCE_M3) {
+      low.push(p);
+      if (low.length < 3) continue;
+      use(register[0], low[0][0], null);
+      for (let i = 1; i < low.length; i++) use(low[i - 1][0], low[i][0], Math.max(0, round3(low[i][1] - low[i - 1][1])));
+      register = low[low.length - 1]; low = [];
+    } else {
+      low = [p];
+    }
   }
   return { step, rows };
 }

@@ -5,6 +5,7 @@
  * note), field visit requested, closed with a reason (customer service and admin; the server checks).
  */
 import { useMemo, useState } from 'preact/hooks';
+import { Fragment, type ComponentChildren } from 'preact';
 import { api } from '../api.ts';
 import { alarmTextOf, t, tCode } from '../i18n.ts';
 import { fmtDateTime, fmtNum, fmtShort } from '../format.ts';
@@ -35,16 +36,21 @@ export function MeterAnomalyQueue() {
         </select>
       </div>
       {list.error && <p class="error">{list.error}</p>}
-      <AnomalyTable rows={list.data ?? []} selected={selected} onSelect={(id) => setSelected(selected === id ? null : id)} showCustomer />
+      <AnomalyTable rows={list.data ?? []} selected={selected} onSelect={(id) => setSelected(selected === id ? null : id)} showCustomer
+        detail={(id) => <AnomalyDetail key={id} id={id} onChanged={list.reload} onClose={() => setSelected(null)} />} />
       {list.data && !list.data.length && <p class="muted">{t('cust.noAnomalies')}</p>}
-      {selected && <AnomalyDetail key={selected} id={selected} onChanged={list.reload} onClose={() => setSelected(null)} />}
+      {/* a case closed from the "to handle" list leaves it: its detail stays open below */}
+      {selected && !(list.data ?? []).some((a) => a.alarm.id === selected) && <AnomalyDetail key={selected} id={selected} onChanged={list.reload} onClose={() => setSelected(null)} />}
     </section>
   );
 }
 
-/** Anomalies as a table; rows open their detail when `onSelect` is given. */
-export function AnomalyTable({ rows, selected, onSelect, showCustomer }: { rows: MeterAnomaly[]; selected?: string | null; onSelect?: (id: string) => void; showCustomer?: boolean }) {
+/** Anomalies as a table; a row opens its detail (`detail`) under it when `onSelect` is given. */
+export function AnomalyTable({ rows, selected, onSelect, showCustomer, detail }: {
+  rows: MeterAnomaly[]; selected?: string | null; onSelect?: (id: string) => void; showCustomer?: boolean; detail?: (id: string) => ComponentChildren;
+}) {
   if (!rows.length) return null;
+  const columns = showCustomer ? 8 : 5;
   return (
     <table class="data" data-testid="anomalies">
       <thead><tr>
@@ -52,8 +58,8 @@ export function AnomalyTable({ rows, selected, onSelect, showCustomer }: { rows:
         <th>{t('cs.meter')}</th><th>{t('cs.since')}</th><th>{t('cust.anomalyNow')}</th><th>{t('cust.case')}</th>
       </tr></thead>
       <tbody>
-        {rows.map((a) => (
-          <tr key={a.alarm.id} data-anomaly={a.alarm.id} data-state={a.state} class={`${selected === a.alarm.id ? 'selected' : ''} ${onSelect ? 'clickable' : ''}`}
+        {rows.map((a) => <Fragment key={a.alarm.id}>
+          <tr data-anomaly={a.alarm.id} data-state={a.state} class={`${selected === a.alarm.id ? 'selected' : ''} ${onSelect ? 'clickable' : ''}`}
             onClick={onSelect ? () => onSelect(a.alarm.id) : undefined}>
             <td>{tCode('alarmType', a.alarm.type)}</td>
             {showCustomer && <>
@@ -65,7 +71,8 @@ export function AnomalyTable({ rows, selected, onSelect, showCustomer }: { rows:
             <td>{a.alarm.clearedAt !== undefined ? t('cust.cleared', { at: fmtShort(a.alarm.clearedAt) }) : t('cust.stillActive')}</td>
             <td><span class={`badge case-${a.state}`}>{tCode('caseState', a.state)}</span>{a.case?.closeReason && <small class="muted"> {tCode('closeReason', a.case.closeReason)}</small>}</td>
           </tr>
-        ))}
+          {detail && selected === a.alarm.id && <tr class="detail-row"><td colSpan={columns}>{detail(a.alarm.id)}</td></tr>}
+        </Fragment>)}
       </tbody>
     </table>
   );

@@ -81,11 +81,11 @@ function Consumption({ page }: { page: Page }) {
     color: SERIES_COLORS,
     grid: { left: 56, right: 24, top: 28, bottom: 28 },
     legend: { top: 0, textStyle: { color: '#c9d1d9' } },
-    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => `${fmtNum(v as number, 3)} m³` },
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => `${fmtNum(v as number, 3)} ${t('cust.m3PerDay')}` },
     xAxis: { type: 'time', axisLabel: { color: '#8b949e', hideOverlap: true } },
-    yAxis: { type: 'value', name: perDay ? 'm³' : t('cust.m3PerDay'), nameTextStyle: { color: '#8b949e' }, axisLabel: { color: '#8b949e' }, splitLine: { lineStyle: { color: '#30363d' } } },
-    // a day's use at the day's last reading; a longer interval's as m³ per day, so months compare with months
-    series: c.series.map((s) => ({ type: 'bar', name: s.meter, data: s.rows.map((row) => [row.to, perDay ? row.m3 : row.m3PerDay]) })),
+    yAxis: { type: 'value', name: t('cust.m3PerDay'), nameTextStyle: { color: '#8b949e' }, axisLabel: { color: '#8b949e' }, splitLine: { lineStyle: { color: '#30363d' } } },
+    // m³ per day at the interval's end, so a longer interval (a misread reading skipped, monthly rounds) compares with a day
+    series: c.series.map((s) => ({ type: 'bar', name: s.meter, data: s.rows.map((row) => [row.to, row.m3PerDay]) })),
   }), [page]);
   const rows = c.series.flatMap((s) => s.rows.map((row) => ({ meter: s.meter, ...row }))).sort((a, b) => b.to - a.to);
   return (
