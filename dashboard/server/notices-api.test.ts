@@ -121,6 +121,11 @@ describe('customer notices', () => {
     await dispatcher.send('POST', `/api/v1/notices/${notice.id}/send`);
     // only the affected part's customer
     expect((await settled(dispatcher, `incidentId=${encodeURIComponent(incidentId)}`)).deliveries).toMatchObject([{ meter: 'M-1001', state: 'sent' }]);
+    // the customer pages: the picked customer's lists the notice with its SMS, the customer left out of the part has none
+    const page = async (account: string) => (await dispatcher.get(`/api/v1/customers/${account}?from=${T0 - 2 * HOUR}&to=${T0 + HOUR}`)).json();
+    expect((await page('ACC-778899')).notices).toMatchObject([{ id: notice.id, kind: 'sudden', incidentId, delivery: { meter: 'M-1001', state: 'sent' } }]);
+    expect((await page('ACC-778900')).notices).toEqual([]);
+    expect((await page('ACC-778900')).incidents).toEqual([]);
     const form = new URLSearchParams(sms.requests[0].body);
     expect(form.get('TemplateCode')).toBe('SMS_460770020');
     // a server stopped while the SMS was still queued sends it when it starts again
