@@ -3,13 +3,15 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Permission } from '../../contract/index.ts';
 import type { MessageKey } from './i18n.ts';
 
-export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'incidents' | 'reports' | 'sensors' | 'admin';
+export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'complaints' | 'compensation' | 'incidents' | 'reports' | 'sensors' | 'admin';
 export interface RouteInfo { id: Route; label: MessageKey; needs?: Permission }
 export const ROUTES: RouteInfo[] = [
   { id: 'control', label: 'nav.control' },
   { id: 'alarms', label: 'nav.alarms' },
   { id: 'maintenance', label: 'nav.maintenance' },
   { id: 'customers', label: 'nav.customers' },
+  { id: 'complaints', label: 'nav.complaints' },
+  { id: 'compensation', label: 'nav.compensation', needs: 'compensation.read' },
   { id: 'incidents', label: 'nav.incidents' },
   { id: 'reports', label: 'nav.reports' },
   { id: 'sensors', label: 'nav.sensors' },
@@ -51,3 +53,5 @@ export function useRouteParam(): string | undefined {
 
 /** The page of one customer (account), in the customer-service view. */
 export const customerHref = (account: string) => `#/customers/${encodeURIComponent(account)}`;
+/** A customer's compensation statement (the current quarter). */
+export const compensationHref = (account: string) => `#/compensation/${encodeURIComponent(account)}`;

@@ -13,6 +13,7 @@ import { useApi } from '../hooks.ts';
 import { echarts, SERIES_COLORS, type EChartsOption } from '../charts.ts';
 import { EChart } from '../components/EChart.tsx';
 import { AnomalyTable } from './CustomerAnomalies.tsx';
+import { CustomerComplaints } from './CustomerComplaints.tsx';
 import type { CustomerPage as Page } from '../../../contract/index.ts';
 
 echarts.use([BarChart]);
@@ -49,7 +50,7 @@ export function CustomerPage({ account }: { account: string }) {
         </section>
         <Interruptions page={p} />
         <NoticesSent page={p} />
-        {/* the complaints and compensation sections of this customer go here, as components of their own */}
+        <CustomerComplaints account={account} />
       </>}
     </div>
   );
