@@ -23,7 +23,7 @@ describe('DmaInflow', () => {
     expect(minute(inflow, T0, { 'IN-1': 30 })).toEqual([]);
     expect(minute(inflow, T0 + 5_000, { 'IN-2': 20 })).toEqual([]);
     const out = minute(inflow, T0 + 10_000, { 'OUT-1': 8 });
-    expect(out).toEqual([{ dma: 'town', ts: T0, value: 42, quality: 'good', held: [] }]);
+    expect(out).toEqual([{ dma: 'town', ts: T0, value: 42, quality: 'good', held: [], flows: 42 }]);
     expect(inflow.toPoint(out[0])).toMatchObject({ measurement: 'dma_inflow', sensor: 'town', dma: 'town', site: 'site1', value: 42 });
   });
 
@@ -53,7 +53,7 @@ describe('DmaInflow', () => {
     inflow.add(r('IN-2', T0 + 2 * MIN, 500, 'bad'), out);
     inflow.add(r('OUT-1', T0 + 2 * MIN, 10), out);
     inflow.advance(T0 + 3 * MIN, out);
-    expect(out).toEqual([{ dma: 'town', ts: T0 + 2 * MIN, value: 40, quality: 'uncertain', held: ['IN-2'] }]);
+    expect(out).toEqual([{ dma: 'town', ts: T0 + 2 * MIN, value: 40, quality: 'uncertain', held: ['IN-2'], flows: 40 }]);
     // a faulty sensor's readings are ignored too (ctx.health)
     health.now = T0 + 3 * MIN;
     const out2 = minute(inflow, T0 + 3 * MIN, { 'IN-1': 30, 'IN-2': 777, 'OUT-1': 10 });

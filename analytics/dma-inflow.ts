@@ -36,6 +36,8 @@ export interface NetInflow {
   quality: Quality;
   /** Sensors whose value was held from an earlier bucket. */
   held: string[];
+  /** Σ inlets − Σ outlets of this bucket alone (m³/h), before any storage window: its steps bound the window's sampling error. */
+  flows: number;
 }
 
 export interface DmaInflowOptions {
@@ -229,9 +231,9 @@ export class DmaInflow {
       }
       const demand = st.storage.add(b.start, net, volume, b.uncertain || held.length > 0);
       if (!demand) return undefined; // the window is filling
-      return { dma: st.id, ts: b.start, value: demand.value, quality: demand.uncertain ? 'uncertain' : 'good', held };
+      return { dma: st.id, ts: b.start, value: demand.value, quality: demand.uncertain ? 'uncertain' : 'good', held, flows: net };
     }
-    return { dma: st.id, ts: b.start, value: net, quality: b.uncertain || held.length ? 'uncertain' : 'good', held };
+    return { dma: st.id, ts: b.start, value: net, quality: b.uncertain || held.length ? 'uncertain' : 'good', held, flows: net };
   }
 
   /** A net inflow value as a derived point for the store. */

@@ -47,6 +47,15 @@ interface PressureTrack {
   preLevel?: { onset: number; level: number; n: number };
 }
 
+/** A tank level sensor of a DMA's balance: its volume curve and the resolution its readings show. */
+interface TankLevel {
+  sensor: string;
+  volume: (levelM: number) => number;
+  last: number;
+  /** Smallest change between two readings seen (m): the sensor's resolution, NaN until it moves. */
+  resolutionM: number;
+}
+
 interface DmaTrack {
   dma: string;
   site: string;
@@ -82,6 +91,13 @@ interface DmaTrack {
   belowSince: number | undefined;
   /** Step of the residual at the onset, m³/h. */
   jump: number;
+  /** The window (ms) the net demand is taken over when the DMA has tanks (dma-inflow.ts), else 0. */
+  storageWindowMs: number;
+  /** The tanks' level sensors, for the level resolution's share of the noise. */
+  tanks: TankLevel[];
+  /** Σ flows of the last bucket, and the sampling errors of the window after the flows' recent steps. */
+  lastFlows: { ts: number; value: number } | undefined;
+  switchErrors: { ts: number; m3h: number }[];
   /** What was last emitted, to decide on updates. */
   emitted?: { priority: string; confirmed: boolean; hint: string | undefined; flow: number; ts: number; location?: Hint };
   pressures: PressureTrack[];
@@ -94,6 +110,7 @@ export class BurstDetector implements Detector {
   private readonly pressureBaseline: TimeOfWeekBaseline;
   private readonly dmas = new Map<string, DmaTrack>();
   private readonly pressureOf = new Map<string, PressureTrack>();
+  private readonly tankLevelOf = new Map<string, TankLevel>();
   private readonly o: Omit<BurstSettings, 'baseline'>;
   private derived: Point[] = [];
   private silent = false;
@@ -114,7 +131,10 @@ export class BurstDetector implements Detector {
         pressures.push(p);
         this.pressureOf.set(s.id, p);
       }
+      const tanks = this.inflow.tanksOf(dma).map((k) => this.tankLevelOf.get(k.sensor) ?? { sensor: k.sensor, volume: k.volume, last: NaN, resolutionM: NaN });
+      for (const k of tanks) this.tankLevelOf.set(k.sensor, k);
       this.dmas.set(dma, {
+        storageWindowMs: tanks.length ? this.inflow.storageWindowMsOf(dma) : 0, tanks, lastFlows: undefined, switchErrors: [],
         dma, site: this.inflow.siteOf(dma), interval: new SampleInterval(this.inflow.bucketMsOf(dma)), refRatio: 0, refReady: false, lastTs: -Infinity, s: 0, firstUpTs: NaN,
         rTs: [], r: [], quiet: [], sigma: NaN, sigmaAt: -Infinity, quietJumps: [], jumpSigma: NaN, jumpSigmaAt: -Infinity, pending: undefined, meanInflow: undefined, meanAtDay: NaN,
         state: 'watch', onset: NaN, jump: NaN, peak: 0, level: 0, belowSince: undefined, pressures,
@@ -132,6 +152,8 @@ export class BurstDetector implements Detector {
     for (const r of batch) {
       const p = this.pressureOf.get(r.sensor);
       if (p) this.onPressure(p, r);
+      const level = this.tankLevelOf.get(r.sensor);
+      if (level) observeResolution(level, r);
       if (this.inflow.isBalanceSensor(r.sensor)) {
         this.net.length = 0;
         this.inflow.add(r, this.net);
@@ -306,6 +328,7 @@ export class BurstDetector implements Detector {
     }
     const floor = this.o.sigmaFloorFraction * mean;
     const sigma = Math.max(Number.isNaN(t.sigma) ? 0 : t.sigma, floor);
+    const balance = this.balanceUncertainty(t, v);
     const minBurst = this.o.minBurstFraction * mean;
     // allowance: half the smallest burst we look for, in σ units (and at least one σ)
     const k = Math.max(1, 0.5 * minBurst / sigma);
@@ -315,7 +338,7 @@ export class BurstDetector implements Detector {
       // 1. the step test: a burst is a jump of the inflow within a minute or two, where demand
       //    wanders by a fraction of that per minute; the jump's own noise scale is learned per DMA
       if (!t.pending && !Number.isNaN(t.jumpSigma)
-        && jumpNow >= Math.max(this.o.stepZ * Math.max(t.jumpSigma * e.median, floor), this.o.stepMinFraction * minBurst)) {
+        && jumpNow >= Math.max(this.o.stepZ * Math.max(t.jumpSigma * e.median, floor, balance.levelJumpSigma), this.o.stepMinFraction * minBurst) + balance.switching) {
         t.pending = { onset: stepAt, pre: preLevel, jump: jumpNow };
       }
       const p = t.pending;
@@ -342,7 +365,8 @@ export class BurstDetector implements Detector {
         const a = 1 - Math.exp(-(Math.min(gap, Math.max(10 * MIN, w.sampleMs)) / MIN) / this.o.referenceTauMin);
         t.refRatio += a * (ratio - t.refRatio);
       }
-      if (t.s > 0 && v.ts - t.firstUpTs >= this.o.candidateTimeoutMin * MIN) {
+      // (a net demand taken over a storage window shows a step only as a rise over that window)
+      if (t.s > 0 && v.ts - t.firstUpTs >= this.o.candidateTimeoutMin * MIN + t.storageWindowMs) {
         // a slow rise, not a step: take it as today's level (demand wanders) and start again
         t.refRatio += meanSince(t.rTs, t.r, v.ts - 10 * MIN + 1) / e.median;
         t.s = 0;
@@ -387,6 +411,40 @@ export class BurstDetector implements Detector {
     const changed = priority !== prev.priority || confirmed !== prev.confirmed || (hint?.sensor !== prev.hint && confirmed)
       || Math.abs(t.level - prev.flow) > 0.25 * prev.flow;
     if (changed && v.ts - prev.ts >= 5 * MIN) out.push(this.condition(t, 'update', v.ts, t.level, mean, sigma, hint, confirmed));
+  }
+
+  /**
+   * What the measurement chain alone makes of a DMA's net demand taken over a storage window W (a
+   * DMA with tanks; zero without): noise that does not scale with the flow, so the jump scale
+   * learned relative to the flow (mostly by day) would understate it at night.
+   * - `levelJumpSigma`: a level read to a resolution δ (smallest change its readings show) gives the
+   *   volume to q = area × δ; the jump compares windows whose ends are four level readings, each
+   *   off by up to ±q/2 (uniform, variance q²/12): σ = q / W / √3 m³/h (T1 of L-Town: 2 m³ per cm,
+   *   W 30 min: 2.3 m³/h).
+   * - `switching`: the flows are samples, so a flow that steps by ΔQ (a pump or valve switching) at
+   *   an unknown instant between two samples is counted in the window's flow mean for up to one
+   *   interval Δt more or less than the volume change saw it: the net demand is off by up to
+   *   ΔQ × Δt / W, for as long as the step is inside the window (a 44 m³/h pump at 5-min data: a
+   *   7.3 m³/h box lasting 30 min). The largest such bound of the steps within the last W.
+   */
+  private balanceUncertainty(t: DmaTrack, v: NetInflow): { levelJumpSigma: number; switching: number } {
+    if (t.storageWindowMs === 0) return { levelJumpSigma: 0, switching: 0 };
+    const windowH = t.storageWindowMs / 3_600_000;
+    let q2 = 0;
+    for (const k of t.tanks) {
+      if (Number.isNaN(k.resolutionM) || Number.isNaN(k.last)) continue;
+      q2 += (k.volume(k.last + k.resolutionM) - k.volume(k.last)) ** 2;
+    }
+    const last = t.lastFlows;
+    const sampleMs = t.interval.ms;
+    if (last && v.ts > last.ts && v.ts - last.ts <= 2 * sampleMs) {
+      t.switchErrors.push({ ts: v.ts, m3h: (Math.abs(v.flows - last.value) * sampleMs) / t.storageWindowMs });
+    }
+    t.lastFlows = { ts: v.ts, value: v.flows };
+    while (t.switchErrors.length && t.switchErrors[0].ts <= v.ts - t.storageWindowMs) t.switchErrors.shift();
+    let switching = 0;
+    for (const e of t.switchErrors) switching = Math.max(switching, e.m3h);
+    return { levelJumpSigma: Math.sqrt(q2) / windowH / Math.sqrt(3), switching };
   }
 
   /**
@@ -489,6 +547,14 @@ export function priorityOf(share: number): 'low' | 'medium' | 'high' | 'critical
   return 'low';
 }
 
+
+/** The smallest change of a level sensor's readings so far: its resolution (changes under 1 µm are float noise). */
+function observeResolution(k: TankLevel, r: Point): void {
+  if (r.quality === 'bad' || !Number.isFinite(r.value)) return;
+  const change = Math.abs(r.value - k.last);
+  if (change >= 1e-6 && !(change >= k.resolutionM)) k.resolutionM = change;
+  k.last = r.value;
+}
 
 function push(ts: number[], xs: number[], t: number, x: number, keepFrom: number): void {
   ts.push(t);
