@@ -194,6 +194,7 @@ export class IngestService {
 
   sourceContext(): SourceContext {
     return {
+      outboxRoom: () => Math.max(0, this.outbox.capacity - this.outbox.depth),
       topology: this.topology,
       log: this.o.log,
       metrics: this.metrics,

@@ -36,6 +36,11 @@ export interface SourceContext {
   sensorsStatus(source: string, sensors: string[], status: 'online' | 'offline', ts: number): void;
   /** Clock for timestamps a source must invent (only when the protocol has none). Tests replace it. */
   now(): number;
+  /**
+   * Readings the outbox can take before it refuses (0 when full). A source that can leave data
+   * with its sender (an MQTT broker) reads no more than this, rather than read and be refused.
+   */
+  outboxRoom?(): number;
 }
 
 export type SourceState = 'stopped' | 'connecting' | 'connected' | 'disconnected' | 'silent';

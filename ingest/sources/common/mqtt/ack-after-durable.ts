@@ -12,8 +12,12 @@
  *   the batch, and send the PUBACKs ourselves once the submit resolved.
  * - PUBACKs go out in the order the messages came in, as MQTT 3.1.1 (4.6) requires, whatever order
  *   submits resolve in: a FIFO of pending acks, drained from its head.
- * - Flow control: while more than `maxUnsettledReadings` readings await their submit, the callback
- *   is held, so mqtt.js stops reading the socket and TCP pushes back on the broker.
+ * - Flow control: while more than `maxUnsettledReadings` readings await their submit, or more than
+ *   the outbox has room for (`room`), the callback is held, so mqtt.js stops reading the socket and
+ *   TCP pushes back on the broker. Reading only what the outbox can take keeps a broker's backlog
+ *   with the broker: reading it all would have the outbox refuse all but its first batch, the
+ *   connection dropped and the whole backlog sent again, once per outbox-full.
+ *   Held for room, it is checked again every ROOM_CHECK_MS as the store writer drains the outbox.
  * - Acks are per connection. When the connection drops, pending acks are forgotten: the broker
  *   redelivers those messages on the next connection (persistent session), and readings that were
  *   stored meanwhile come again as duplicates, which the pipeline and the store absorb.
@@ -25,7 +29,8 @@
  * on a live connection would never come back; the broker's persistent session, not our memory,
  * holds what arrives while the outbox is full; and in a shared subscription, the broker can hand
  * the load to another instance meanwhile. QoS 0 readings refused this way are lost (QoS 0 promises
- * nothing) and counted.
+ * nothing) and counted. With `room`, the pause ends early once the outbox has room again, so a
+ * source backed off to 30 s does not sit out an outbox the store writer has emptied.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -54,7 +59,12 @@ export interface AckAfterDurableOptions {
   pauseMaxMs?: number;
   /** Runs before the connection is dropped for a pause (Sparkplug announces STATE offline). */
   beforePause?: () => Promise<void>;
+  /** Readings the outbox can still take (SourceContext.outboxRoom). */
+  room?: () => number;
 }
+
+/** How often a socket held for outbox room, or a pause, looks at the room again. */
+const ROOM_CHECK_MS = 20;
 
 interface PendingAck {
   messageId: number;
@@ -101,6 +111,7 @@ export class AckAfterDurable {
   private readonly inflight = new Set<Promise<void>>();
   private pausing = false;
   private pauseTimer?: NodeJS.Timeout;
+  private roomTimer?: NodeJS.Timeout;
   private refusalsInARow = 0;
   private stopped = false;
   private readonly maxBatch: number;
@@ -148,8 +159,25 @@ export class AckAfterDurable {
       setImmediate(() => { this.flushScheduled = false; this.flush(); });
     }
     const proceed = packet.qos > 0 ? () => callback(ACK_DEFERRED) : () => callback();
-    if (this.unsettled >= this.maxUnsettled) this.held = proceed;
-    else proceed();
+    if (this.unsettled >= this.readLimit()) {
+      this.held = proceed;
+      this.watchRoom();
+    } else proceed();
+  }
+
+  /** Unsettled readings at which reading stops: maxUnsettledReadings, or less if the outbox has less room. */
+  private readLimit(): number {
+    return this.o.room ? Math.min(this.maxUnsettled, this.o.room()) : this.maxUnsettled;
+  }
+
+  /** While held for outbox room, look again as the store writer drains it. */
+  private watchRoom(): void {
+    if (!this.o.room || this.roomTimer || this.stopped) return;
+    this.roomTimer = setTimeout(() => {
+      this.roomTimer = undefined;
+      this.releaseHeld();
+      if (this.held) this.watchRoom();
+    }, ROOM_CHECK_MS);
   }
 
   /** Submit the open batch now. */
@@ -186,7 +214,7 @@ export class AckAfterDurable {
   }
 
   private releaseHeld(): void {
-    if (this.held && this.unsettled < this.maxUnsettled) {
+    if (this.held && this.unsettled < this.readLimit()) {
       const proceed = this.held;
       this.held = undefined;
       proceed();
@@ -238,10 +266,15 @@ export class AckAfterDurable {
       // Forced: no DISCONNECT packet and no waiting; the un-acked messages stay with the broker.
       this.o.client.end(true, () => {
         if (this.stopped) return;
-        this.pauseTimer = setTimeout(() => {
+        const pausedAt = Date.now();
+        // Reconnect after the delay, or as soon as the outbox has room again (after pauseMinMs).
+        const resumeWhenDue = () => {
+          const due = Date.now() - pausedAt >= delay || (this.o.room !== undefined && Date.now() - pausedAt >= min && this.o.room() > 0);
+          if (!due) { this.pauseTimer = setTimeout(resumeWhenDue, this.o.room ? ROOM_CHECK_MS : delay); return; }
           this.pausing = false;
           if (!this.stopped) this.o.client.reconnect();
-        }, delay);
+        };
+        this.pauseTimer = setTimeout(resumeWhenDue, this.o.room ? Math.min(min, delay) : delay);
       });
     })();
   }
@@ -262,6 +295,7 @@ export class AckAfterDurable {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.pauseTimer);
+    clearTimeout(this.roomTimer);
     this.held?.();
     this.held = undefined;
   }

@@ -114,6 +114,7 @@ export class DurableSubscriber {
       pauseMinMs: o.pauseMinMs,
       maxUnsettledReadings: o.maxUnsettledReadings,
       beforePause: o.beforeDisconnect && (() => o.beforeDisconnect!(client)),
+      room: o.ctx.outboxRoom && (() => o.ctx.outboxRoom!()),
     });
     let firstSubscribed!: () => void;
     const subscribed = new Promise<void>((resolve) => { firstSubscribed = resolve; });
