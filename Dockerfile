@@ -19,8 +19,9 @@ RUN npx tsx dashboard/web/build.ts
 FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# openssl: compose's init step makes the deployment's internal CA and certificates (deploy/init/certificates.sh)
-RUN apt-get update && apt-get install -y --no-install-recommends openssl && rm -rf /var/lib/apt/lists/*
+# openssl: compose's init step makes the deployment's internal CA and certificates (deploy/init/certificates.sh);
+# fonts-wqy-microhei: the CJK font the quarterly disclosure's PDF embeds (config disclosure.fontPath)
+RUN apt-get update && apt-get install -y --no-install-recommends openssl fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 COPY --from=web /app/dashboard/web/dist ./dashboard/web/dist

@@ -371,6 +371,18 @@ export const leakageSchema = z.object({
   maxFrozenSoilDepthM: z.number().min(0).max(10).optional(),
 }).strict();
 
+/**
+ * The quarterly disclosure (dashboard/server/disclosure-document.ts): the CJK font its PDF embeds (a
+ * TTF or OTF file, or a collection .ttc with the face named by its PostScript name).
+ */
+export const DEFAULT_DISCLOSURE_FONT = { path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', face: 'WenQuanYiMicroHei' };
+export const disclosureSchema = z.object({
+  fontPath: z.string().min(1).default(DEFAULT_DISCLOSURE_FONT.path),
+  /** The face of a collection (.ttc); for the default font, WenQuanYiMicroHei. */
+  fontFace: z.string().min(1).optional(),
+}).strict();
+export type DisclosureConfig = z.infer<typeof disclosureSchema>;
+
 export const configSchema = z.object({
   /** demo: demo users, self-signed trust, loopback; production: refuses unsafe defaults. */
   mode: z.enum(['demo', 'production']).default('demo'),
@@ -419,6 +431,8 @@ export const configSchema = z.object({
   complaints: complaintsSchema.prefault({}),
   /** CJJ 92-2016 leakage-rate correction inputs (analytics/kpi/README.md). */
   leakage: leakageSchema.default({}),
+  /** The quarterly disclosure's PDF font. */
+  disclosure: disclosureSchema.prefault({}),
   /** Holidays and make-up working days (core/config/calendar.ts), for the time-of-week baselines. */
   calendar: calendarSchema.default({ holidays: [], workdays: [] }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */

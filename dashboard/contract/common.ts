@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   'users.manage': ['admin'],
   'tokens.manage': ['admin'],
   'audit.read': ['admin'],
+  /** Preparing, approving and publishing the quarterly disclosure. */
+  'disclosure.manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 export const PERMISSION_NAMES = Object.keys(PERMISSIONS) as [Permission, ...Permission[]];

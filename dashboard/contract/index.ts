@@ -16,6 +16,7 @@ import { notices } from './notices.ts';
 import { customers } from './customers.ts';
 import { complaints } from './complaints.ts';
 import { compensation } from './compensation.ts';
+import { disclosures } from './disclosure.ts';
 import type { Endpoint } from './common.ts';
 
 export * from './common.ts';
@@ -31,8 +32,9 @@ export * from './notices.ts';
 export * from './customers.ts';
 export * from './complaints.ts';
 export * from './compensation.ts';
+export * from './disclosure.ts';
 export * from './live.ts';
 
 /** Every route under /api/v1, by area. */
-export const API = { auth, network, alarms, outages, notices, incidents, customers, complaints, compensation, workOrders, reports, admin } satisfies Record<string, Record<string, Endpoint>>;
+export const API = { auth, network, alarms, outages, notices, incidents, customers, complaints, compensation, workOrders, reports, admin, disclosures } satisfies Record<string, Record<string, Endpoint>>;
 export const ENDPOINTS: Endpoint[] = Object.values(API).flatMap((area) => Object.values(area));

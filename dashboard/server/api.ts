@@ -24,6 +24,7 @@ import { registerNoticeRoutes } from './routes/notices.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerComplaintRoutes } from './routes/complaints.ts';
 import { registerCompensationRoutes } from './routes/compensation.ts';
+import { registerDisclosureRoutes } from './routes/disclosure.ts';
 import { recordAudit } from './audit.ts';
 
 export const SESSION_COOKIE = 'aw_session';
@@ -121,6 +122,7 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
   registerCustomerRoutes(app, ctx, notices, routeOpts);
   registerComplaintRoutes(app, ctx, routeOpts);
   registerCompensationRoutes(app, ctx, routeOpts);
+  registerDisclosureRoutes(app, ctx, routeOpts);
 }
 
 function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {

@@ -14,6 +14,7 @@ import type { WorkOrderStore } from './state/work-orders.ts';
 import type { AuditLog } from './state/audit-log.ts';
 import type { ComplaintLedger } from './state/complaints.ts';
 import type { CompensationRules } from '../../analytics/kpi/compensation.ts';
+import type { DisclosureStore } from './state/disclosures.ts';
 import type { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { OutageRegister } from '../../analytics/outages/register.ts';
@@ -71,6 +72,8 @@ export interface DashboardContext {
   complaints: ComplaintLedger;
   /** The config's `compensation:` rules, cause codes checked. */
   compensationRules: CompensationRules;
+  /** Quarterly disclosures: drafts and what was published (routes/disclosure.ts, the public page). */
+  disclosures: DisclosureStore;
   /** The analytics (alarms, register), or undefined when this process runs none. */
   analytics(): AnalyticsService | undefined;
   /** The analytics' planned-outage register (503 `unavailable` without analytics). */

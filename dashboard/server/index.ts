@@ -35,6 +35,7 @@ import { WorkOrderStore } from './state/work-orders.ts';
 import { AuditLog } from './state/audit-log.ts';
 import { ComplaintLedger } from './state/complaints.ts';
 import { checkCompensationRules } from '../../analytics/kpi/compensation.ts';
+import { DisclosureStore } from './state/disclosures.ts';
 import { DeviceTokenStore } from '../../core/state/device-tokens.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { IngestView } from '../../core/ingest-view.ts';
@@ -109,6 +110,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const audit = new AuditLog(db);
   const complaints = new ComplaintLedger(db, config.complaints.channels.map((c) => c.id));
   const compensationRules = checkCompensationRules(config.compensation);
+  const disclosures = new DisclosureStore(db);
   if (deps.analytics && !deps.analytics.alarms) throw new Error('registerDashboard: start the analytics service before the dashboard');
   const analytics = () => deps.analytics;
   const register = () => requireAnalytics({ analytics }).register;
@@ -131,7 +133,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   }
 
   const ctx: DashboardContext = {
-    config, topology, store, log, db, users, sessions, workOrders, tokens, audit, complaints, compensationRules, analytics, register, area,
+    config, topology, store, log, db, users, sessions, workOrders, tokens, audit, complaints, compensationRules, disclosures, analytics, register, area,
     now: () => area.now(),
     ingestHealth: deps.ingest ? () => deps.ingest!.health() : undefined,
     demoUsers,

@@ -1,11 +1,19 @@
 /** Reports: KPIs for a period (the current quarter by default), as JSON or CSV. */
 import type { FastifyInstance } from 'fastify';
-import { computeKpis, KNOWN_CAUSE_CODES, registerIncidentSource } from '../../../analytics/kpi/index.ts';
+import { computeKpis, KNOWN_CAUSE_CODES, registerIncidentSource, type KpiReport, type Period } from '../../../analytics/kpi/index.ts';
 import { toCsv } from '../../../analytics/kpi/format.ts';
 import { API, type QueryOf } from '../../contract/index.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
 import { periodOrQuarter } from './period.ts';
+
+/** The site's KPIs for a period, as the Reports view and the quarterly disclosure compute them. */
+export function siteKpis(ctx: DashboardContext, period: Period, excludeCauses?: readonly string[]): Promise<KpiReport> {
+  return computeKpis({
+    store: ctx.store, topology: ctx.topology, incidents: registerIncidentSource(ctx.register()),
+    from: period.from, to: period.to, timezone: period.timezone, label: period.label, excludeCauses, asOf: ctx.now(), leakage: ctx.config.leakage,
+  });
+}
 
 export function registerReportRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
   const report = async (q: QueryOf<typeof API.reports.kpis>) => {
@@ -18,10 +26,7 @@ export function registerReportRoutes(app: FastifyInstance, ctx: DashboardContext
       const unknown = excludeCauses.filter((c) => !KNOWN_CAUSE_CODES.includes(c));
       if (unknown.length) throw new ApiError('validation', `querystring.exclude: unknown cause code(s) ${unknown.join(', ')} (known: ${KNOWN_CAUSE_CODES.join(', ')})`, 'querystring.exclude');
     }
-    return computeKpis({
-      store: ctx.store, topology: ctx.topology, incidents: registerIncidentSource(ctx.register()),
-      from: period.from, to: period.to, timezone: zone, label: period.label, excludeCauses, asOf: now, leakage: ctx.config.leakage,
-    });
+    return siteKpis(ctx, period, excludeCauses);
   };
 
   serve(app, API.reports.kpis, async (req) => report(req.query), opts);
