@@ -57,6 +57,14 @@ export const ALARM_TEXTS = {
     en: 'Leak in DMA {dma}: net demand stepped up by {size} m³/h at {start} and was still up the next night',
     'zh-CN': '{dma} 分区漏损:净用水量于 {start} 上升 {size} m³/h,次日夜间仍未回落',
   },
+  'abrupt_leak.reported': {
+    en: 'Possible leak in DMA {dma}: net demand stepped up by {size} m³/h at {start} and has held for hours; the next night confirms it',
+    'zh-CN': '{dma} 分区疑似漏损:净用水量于 {start} 上升 {size} m³/h 并已持续数小时,待次日夜间确认',
+  },
+  'abrupt_leak.retracted': {
+    en: 'Possible leak of {size} m³/h in DMA {dma} withdrawn: the step did not last through the night',
+    'zh-CN': '{dma} 分区 {size} m³/h 的疑似漏损已撤销:上升未持续到夜间',
+  },
   'abrupt_leak.clear': {
     en: 'Leak of {size} m³/h in DMA {dma} repaired: net demand stepped back down and stayed down through the night',
     'zh-CN': '{dma} 分区 {size} m³/h 的漏损已修复:净用水量回落并在夜间保持',

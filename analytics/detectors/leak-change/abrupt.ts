@@ -1,13 +1,17 @@
 /**
  * Small abrupt leaks of one DMA (see README.md): hourly residuals of net inflow against the same
- * hour of the same weekday in recent weeks; a step that holds for `stepHours` becomes a candidate,
- * and the candidate is a leak when the next night is still above its reference. A step down of
+ * hour of recent days of the same kind; a step that holds for `stepHours` becomes a candidate, and
+ * the candidate is a leak when the next night is still above its reference. A step whose excess over
+ * `dayStepHours` is `dayStepSigma` times the noise of such an excess at those hours of day is
+ * reported at once, by day; the next night then confirms its size or retracts it. A step down of
  * about a known leak's size, confirmed the same way, is its repair.
  */
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import type { LeakChangeSettings } from './options.ts';
 
 export interface AbruptLeak {
+  /** The start first reported, which names the alarm (the estimate may move when the night confirms). */
+  key: number;
   /** Estimated start: the first hour of the step. */
   startTs: number;
   sizeM3h: number;
@@ -15,10 +19,15 @@ export interface AbruptLeak {
 }
 
 export type StepJudgement =
-  | { kind: 'raise'; leak: AbruptLeak; nightRiseM3h: number; nightSigmaM3h: number }
+  /** By day: an excess of `excessSigma` × the noise of a dayStepHours mean, before any night saw it. */
+  | { kind: 'report'; leak: AbruptLeak; excessSigma: number; excessM3h: number }
+  /** A reported step that the night did not confirm, or that ended before it. */
+  | { kind: 'retract'; leak: AbruptLeak; nightResidualM3h?: number }
+  /** Confirmed by the night; `reported`: it was reported by day already (the night gives the size). */
+  | { kind: 'raise'; leak: AbruptLeak; nightRiseM3h: number; nightSigmaM3h: number; reported: boolean }
   | { kind: 'repair'; leak: AbruptLeak; repairTs: number; nightDropM3h: number };
 
-interface Candidate { sign: 1 | -1; startTs: number; residuals: number[] }
+interface Candidate { sign: 1 | -1; startTs: number; residuals: number[]; reported?: AbruptLeak }
 
 const HOUR_MS = 3_600_000;
 /** Residuals kept for the hourly noise (a week) and the night noise (four weeks). */
@@ -26,6 +35,12 @@ const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
 const CHANGE_POINT_LOOKBACK_H = 12;
 const NIGHT_NOISE_NIGHTS = 28;
+/** Days of residuals per hour of day (their noise), and the fewest that give it. */
+const HOUR_OF_DAY_NOISE_DAYS = 28;
+const HOUR_OF_DAY_NOISE_MIN = 7;
+/** Standardised dayStepHours means kept for their own noise (two weeks), and the fewest that give it. */
+const EXCESS_NOISE_HOURS = 14 * 24;
+const EXCESS_NOISE_MIN = 48;
 
 export class AbruptSteps {
   readonly active: AbruptLeak[] = [];
@@ -35,9 +50,17 @@ export class AbruptSteps {
   private readonly recent: { ts: number; r: number }[] = [];
   private candidate?: Candidate;
   private readonly stepN: number;
+  /** Residuals per local hour of day: demand's noise differs between 03:00 and 08:00. */
+  private readonly byHourOfDay: number[][] = Array.from({ length: 24 }, () => []);
+  /** The last dayStepHours residuals in units of their hour of day's noise. */
+  private readonly recentZ: number[] = [];
+  /** Means of dayStepHours standardised residuals (neighbouring hours move together: this is their real noise). */
+  private readonly excessMeans: number[] = [];
+  private readonly dayStepN: number;
 
   constructor(private readonly o: LeakChangeSettings) {
     this.stepN = Math.max(1, Math.round(o.stepHours));
+    this.dayStepN = Math.max(1, Math.round(o.dayStepHours));
   }
 
   /** Net inflow of leaks raised and not repaired whose step began by `ts`, m³/h. */
@@ -47,30 +70,78 @@ export class AbruptSteps {
     return sum;
   }
 
-  /** One hour's residual (its flow minus known leaks minus its reference; NaN when either is missing). */
-  onHour(startTs: number, residual: number, sigmaFloor: number): void {
+  /**
+   * One hour's residual (its flow minus known leaks minus its reference; NaN when either is missing),
+   * `hourOfDay` its local hour. Returns a report or retraction of a step by day.
+   */
+  onHour(startTs: number, hourOfDay: number, residual: number, sigmaFloor: number): StepJudgement | undefined {
     if (!Number.isFinite(residual)) {
       this.recent.length = 0;
-      return;
+      this.recentZ.length = 0;
+      return undefined;
     }
     this.recent.push({ ts: startTs, r: residual });
     if (this.recent.length > this.stepN) this.recent.shift();
     const sigma = robustSigma(this.hourly.map((h) => h.r), 48, sigmaFloor);
     this.hourly.push({ ts: startTs, r: residual });
     if (this.hourly.length > HOURLY_NOISE_HOURS) this.hourly.shift();
-    if (this.recent.length < this.stepN || Number.isNaN(sigma)) return;
+    const excess = this.dayExcess(hourOfDay, residual, sigmaFloor);
+    if (this.recent.length < this.stepN || Number.isNaN(sigma)) return undefined;
     const mean = this.recent.reduce((a, b) => a + b.r, 0) / this.recent.length;
     const threshold = Math.max(this.o.minStepM3h, (this.o.stepSigma * sigma) / Math.sqrt(this.stepN));
     const c = this.candidate;
     if (c) {
       c.residuals.push(residual);
-      if (c.sign * mean < threshold / 2) this.candidate = undefined; // the step did not hold
-      return;
+      if (c.sign * mean < threshold / 2) {
+        this.candidate = undefined; // the step did not hold
+        return c.reported ? { kind: 'retract', leak: c.reported } : undefined;
+      }
+      return this.reportByDay(c, excess, startTs + HOUR_MS);
     }
-    const sign = mean >= threshold ? 1 : mean <= -threshold && this.active.length ? -1 : 0;
-    if (!sign) return;
+    const shown = excess !== undefined && excess.sigmas >= this.o.dayStepSigma;
+    const sign = mean >= threshold || shown ? 1 : mean <= -threshold && this.active.length ? -1 : 0;
+    if (!sign) return undefined;
     const first = this.recent.find((h) => sign * h.r >= (sign * mean) / 2) ?? this.recent[0];
-    this.candidate = { sign, startTs: first.ts, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r) };
+    const created: Candidate = { sign, startTs: first.ts, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r) };
+    this.candidate = created;
+    return this.reportByDay(created, excess, startTs + HOUR_MS);
+  }
+
+  /**
+   * The mean of the last dayStepHours residuals, each in units of its hour of day's noise (robust σ
+   * of that hour over four weeks), in units of the noise of such means (robust σ over two weeks, at
+   * least that of independent hours, 1/√n); undefined until both noises are known.
+   */
+  private dayExcess(hourOfDay: number, residual: number, sigmaFloor: number): { sigmas: number; meanM3h: number } | undefined {
+    const sameHour = this.byHourOfDay[hourOfDay];
+    const hourSigma = robustSigma(sameHour, HOUR_OF_DAY_NOISE_MIN, sigmaFloor);
+    sameHour.push(residual);
+    if (sameHour.length > HOUR_OF_DAY_NOISE_DAYS) sameHour.shift();
+    if (Number.isNaN(hourSigma) || hourSigma <= 0) {
+      this.recentZ.length = 0;
+      return undefined;
+    }
+    this.recentZ.push(residual / hourSigma);
+    if (this.recentZ.length > this.dayStepN) this.recentZ.shift();
+    if (this.recentZ.length < this.dayStepN) return undefined;
+    const meanZ = this.recentZ.reduce((a, b) => a + b, 0) / this.dayStepN;
+    const noise = this.excessMeans.length >= EXCESS_NOISE_MIN ? Math.max(madSigma(this.excessMeans), 1 / Math.sqrt(this.dayStepN)) : NaN;
+    this.excessMeans.push(meanZ);
+    if (this.excessMeans.length > EXCESS_NOISE_HOURS) this.excessMeans.shift();
+    if (Number.isNaN(noise)) return undefined;
+    const window = this.hourly.slice(-this.dayStepN).map((h) => h.r);
+    const meanM3h = window.reduce((a, b) => a + b, 0) / this.dayStepN;
+    // a leak is a step: every hour of the window shows it (one hour's draw cannot make the mean alone)
+    if (Math.min(...window) < meanM3h / 2) return { sigmas: 0, meanM3h };
+    return { sigmas: meanZ / noise, meanM3h };
+  }
+
+  /** A rising candidate not yet reported whose excess is shown beyond doubt by day: report it now. */
+  private reportByDay(c: Candidate, excess: { sigmas: number; meanM3h: number } | undefined, nowTs: number): StepJudgement | undefined {
+    if (c.sign < 0 || c.reported || !excess || excess.sigmas < this.o.dayStepSigma || excess.meanM3h < this.o.minStepM3h) return undefined;
+    const step = this.changePoint(c, nowTs);
+    c.reported = { key: step.startTs, startTs: step.startTs, sizeM3h: step.size, raisedTs: nowTs };
+    return { kind: 'report', leak: c.reported, excessSigma: excess.sigmas, excessM3h: excess.meanM3h };
   }
 
   /**
@@ -87,12 +158,14 @@ export class AbruptSteps {
     this.candidate = undefined;
     const step = this.changePoint(c, endTs);
     const shown = c.sign * residual;
-    if (shown < this.o.nightConfirmShare * step.size || shown < this.o.nightSigma * sigma) return undefined;
+    if (shown < this.o.nightConfirmShare * step.size || shown < this.o.nightSigma * sigma) {
+      return c.reported ? { kind: 'retract', leak: c.reported, nightResidualM3h: residual } : undefined;
+    }
     if (c.sign > 0) {
-      const leak: AbruptLeak = { startTs: step.startTs, sizeM3h: step.size, raisedTs: endTs };
+      const leak: AbruptLeak = { key: c.reported?.key ?? step.startTs, startTs: step.startTs, sizeM3h: step.size, raisedTs: c.reported?.raisedTs ?? endTs };
       this.active.push(leak);
       this.nights[this.nights.length - 1] -= step.size; // the night's residual is explained now
-      return { kind: 'raise', leak, nightRiseM3h: residual, nightSigmaM3h: sigma };
+      return { kind: 'raise', leak, nightRiseM3h: residual, nightSigmaM3h: sigma, reported: c.reported !== undefined };
     }
     // a step down: the repair of the active leak whose size it matches best
     let best = this.active[0];

@@ -72,7 +72,8 @@ class DmaLeaks {
     t.hours[h.hour] = value;
     t.hourStarts[h.hour] = h.startTs;
     const reference = this.referenceOf(t.weekday, h.hour);
-    this.steps.onHour(h.startTs, value - reference, this.sigmaFloor(reference));
+    const j = this.steps.onHour(h.startTs, h.hour, value - reference, this.sigmaFloor(reference));
+    if (j) this.onStep(j, h.endTs);
     if (h.hour === this.o.nightToHour - 1) this.closeNight(t);
     if (h.hour === 23) this.closeDay(t);
   }
@@ -162,25 +163,40 @@ class DmaLeaks {
   }
 
   private onStep(j: StepJudgement, ts: number): void {
-    const id = `abrupt_leak:${this.dma}:${j.leak.startTs}`;
-    const base = { id, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma };
+    const id = `abrupt_leak:${this.dma}:${j.leak.key}`;
+    const base = { id, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma, priority: 'medium' as const };
     const evidence = { estimatedStartTs: j.leak.startTs, estimatedStart: new Date(j.leak.startTs).toISOString(), sizeM3h: round(j.leak.sizeM3h) };
-    if (j.kind === 'raise') {
-      this.correct(j.leak.startTs, j.leak.sizeM3h);
-      this.trend.restartCusum();
-      this.out().push({
-        ...base, state: 'raise', priority: 'medium',
-        evidence: { ...evidence, nightRiseM3h: round(j.nightRiseM3h), nightSigmaM3h: round(j.nightSigmaM3h) },
-        text: alarmText('abrupt_leak.raise', { dma: this.dma, size: j.leak.sizeM3h.toFixed(1), start: localStamp(this.local, j.leak.startTs) }),
-      });
-      return;
+    const start = localStamp(this.local, j.leak.startTs);
+    const size = j.leak.sizeM3h.toFixed(1);
+    switch (j.kind) {
+      case 'report':
+        this.out().push({
+          ...base, state: 'raise', evidence: { ...evidence, confirmed: false, excessSigma: round(j.excessSigma), excessM3h: round(j.excessM3h) },
+          text: alarmText('abrupt_leak.reported', { dma: this.dma, size, start }),
+        });
+        return;
+      case 'retract':
+        this.out().push({
+          ...base, state: 'clear', evidence: { ...evidence, retracted: true, ...(j.nightResidualM3h === undefined ? {} : { nightResidualM3h: round(j.nightResidualM3h) }) },
+          text: alarmText('abrupt_leak.retracted', { dma: this.dma, size }),
+        });
+        return;
+      case 'raise':
+        this.correct(j.leak.startTs, j.leak.sizeM3h);
+        this.trend.restartCusum();
+        this.out().push({
+          ...base, state: j.reported ? 'update' : 'raise',
+          evidence: { ...evidence, confirmed: true, nightRiseM3h: round(j.nightRiseM3h), nightSigmaM3h: round(j.nightSigmaM3h) },
+          text: alarmText('abrupt_leak.raise', { dma: this.dma, size, start }),
+        });
+        return;
+      case 'repair':
+        this.correct(j.repairTs, -j.leak.sizeM3h);
+        this.out().push({
+          ...base, state: 'clear', evidence: { ...evidence, repairTs: j.repairTs, nightDropM3h: round(j.nightDropM3h) },
+          text: alarmText('abrupt_leak.clear', { dma: this.dma, size }),
+        });
     }
-    this.correct(j.repairTs, -j.leak.sizeM3h);
-    this.out().push({
-      ...base, state: 'clear', priority: 'medium',
-      evidence: { ...evidence, repairTs: j.repairTs, nightDropM3h: round(j.nightDropM3h) },
-      text: alarmText('abrupt_leak.clear', { dma: this.dma, size: j.leak.sizeM3h.toFixed(1) }),
-    });
   }
 
   private onTrend(j: TrendJudgement, ts: number): void {

@@ -60,17 +60,23 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(cs.filter((c) => c.state === 'raise')).toEqual([]);
   });
 
-  it('raises abrupt_leak for a 4 m³/h step by day (10 % of night flow) the next night, with its start and size, and clears it on the repair', () => {
+  it('reports abrupt_leak for a 4 m³/h step by day (10 % of night flow) before the night, confirms it the next night with its start and size, and clears it on the repair', () => {
     const from = START + 35 * DAY + 13 * HOUR;
     const to = START + 49 * DAY + 10 * HOUR;
     const cs = run(60, [(ts) => (ts >= from && ts < to ? 4 : 0)]);
     const raised = transitions(cs, 'abrupt_leak', 'raise');
     expect(raised).toHaveLength(1);
-    expect(raised[0].ts).toBe(START + 36 * DAY + 5 * HOUR); // the end of the next night's window
+    // reported when its excess over 3 hours reached 6 σ of such an excess at those hours, before the night's end
+    expect(raised[0].evidence!.confirmed).toBe(false);
+    expect(raised[0].evidence!.excessSigma as number).toBeGreaterThanOrEqual(6);
+    expect(raised[0].ts).toBeGreaterThan(from + 3 * HOUR);
+    expect(raised[0].ts).toBeLessThan(START + 36 * DAY + 5 * HOUR);
+    const confirmed = transitions(cs, 'abrupt_leak', 'update');
+    expect(confirmed.map((c) => [c.id, c.ts, c.evidence!.confirmed])).toEqual([[raised[0].id, START + 36 * DAY + 5 * HOUR, true]]); // the end of the next night's window
     // the change point of the hourly residuals, within two hours
-    expect(Math.abs((raised[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(2 * HOUR);
+    expect(Math.abs((confirmed[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(2 * HOUR);
     // the day's weather moves the hours around the step by a few m³/h: the size is right within a quarter
-    expect(Math.abs((raised[0].evidence!.sizeM3h as number) - 4)).toBeLessThanOrEqual(1);
+    expect(Math.abs((confirmed[0].evidence!.sizeM3h as number) - 4)).toBeLessThanOrEqual(1);
     const cleared = transitions(cs, 'abrupt_leak', 'clear');
     expect(cleared).toHaveLength(1);
     expect(cleared[0].id).toBe(raised[0].id);
@@ -83,9 +89,22 @@ describe('leak-change: slow and small abrupt leaks', () => {
     const from = START + 35 * DAY + 13 * HOUR;
     const leak: Leak = (ts) => (ts >= from ? 4 : 0);
     for (const interval of [15, 30]) {
-      const raised = transitions(run(38, [leak], interval), 'abrupt_leak', 'raise');
-      expect(raised.map((c) => c.ts), `${interval} min`).toEqual([START + 36 * DAY + 5 * HOUR]);
+      const cs = run(38, [leak], interval);
+      expect(transitions(cs, 'abrupt_leak', 'raise'), `${interval} min`).toHaveLength(1);
+      expect(transitions(cs, 'abrupt_leak', 'update').map((c) => c.ts), `${interval} min`).toEqual([START + 36 * DAY + 5 * HOUR]);
     }
+  });
+
+  it('retracts a step reported by day that is gone before the night: 8 m³/h drawn from 13:00 to 23:00', () => {
+    const from = START + 35 * DAY + 13 * HOUR;
+    const cs = run(38, [(ts) => (ts >= from && ts < from + 10 * HOUR ? 8 : 0)]);
+    const raised = transitions(cs, 'abrupt_leak', 'raise');
+    expect(raised).toHaveLength(1);
+    expect(raised[0].ts).toBeLessThan(from + 10 * HOUR);
+    const retracted = transitions(cs, 'abrupt_leak', 'clear');
+    expect(retracted.map((c) => [c.id, c.evidence!.retracted])).toEqual([[raised[0].id, true]]);
+    expect(retracted[0].ts).toBeLessThanOrEqual(START + 36 * DAY + 5 * HOUR);
+    expect(transitions(cs, 'abrupt_leak', 'update')).toEqual([]);
   });
 
   it('raises leak_trend for a leak growing to 6 m³/h over four weeks, with its start, and re-bases the reference after the repair', () => {

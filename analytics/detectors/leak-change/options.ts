@@ -37,6 +37,13 @@ export const leakChangeOptionsSchema = z.object({
   minStepM3h: z.number().min(0).default(1),
   /** Recent days of the same kind (working day / weekend day) whose same hour, median, is the hour's reference. */
   profileDays: z.number().int().min(2).default(3),
+  /**
+   * Reported by day, before the next night: a step whose mean excess over dayStepHours hours is
+   * dayStepSigma times the noise of such a mean at those hours of day (each hour in units of its own
+   * hour of day's noise; the mean's noise measured on the last two weeks, neighbouring hours moving together).
+   */
+  dayStepHours: z.number().positive().default(3),
+  dayStepSigma: z.number().positive().default(6),
   /** The next night confirms when its residual is at least this share of the step and nightSigma σ of a night's mean. */
   nightConfirmShare: z.number().min(0).max(1).default(0.5),
   nightSigma: z.number().min(0).default(3),
