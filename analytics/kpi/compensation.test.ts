@@ -1,7 +1,7 @@
 /** Compensation statements on worked examples (each one's arithmetic in its comment). */
 import { describe, expect, it } from 'vitest';
 import { compensationSchema } from '../../core/config/schema.ts';
-import { affectsCustomer, checkCompensationRules, compensationStatement, type CompensationIncident, type CompensationRules } from './compensation.ts';
+import { affectsCustomer, checkCompensationRules, DEMO_COMPENSATION, compensationStatement, type CompensationIncident, type CompensationRules } from './compensation.ts';
 import { SANYA_EXCLUDED_CAUSES } from './types.ts';
 
 const H = 3_600_000;
@@ -110,6 +110,10 @@ describe('which incidents affected a customer', () => {
 });
 
 describe('the compensation rules in the config', () => {
+  it('the demo\'s rules are a valid section', () => {
+    expect(compensationSchema.parse(DEMO_COMPENSATION)).toMatchObject({ currency: 'CNY', outage: { minimumMinutes: 60 } });
+  });
+
   it('default to the Sanya exclusions and refuse an unknown cause code', () => {
     expect(compensationSchema.parse({}).excludeCauses).toEqual([...SANYA_EXCLUDED_CAUSES]);
     expect(() => checkCompensationRules(compensationSchema.parse({ excludeCauses: ['power_failure', 'storm'] })))

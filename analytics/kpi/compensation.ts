@@ -35,6 +35,16 @@ export interface CompensationRules {
   excludeCauses: readonly string[];
 }
 
+/**
+ * The demo utility's rules (`aquawatch start` without a config): illustrative rates, so that the
+ * demo's statements show amounts; a real site sets its own in `compensation:` (default 0).
+ */
+export const DEMO_COMPENSATION = {
+  outage: { rate: { amount: 5, per: 'hour' }, minimumMinutes: 60 },
+  lowPressure: { rate: { amount: 1, per: 'hour' }, minimumMinutes: 120 },
+  plannedWithNotice: { noticeHours: 24, rate: { amount: 0, per: 'hour' } },
+} as const;
+
 /** The rules, with every excluded cause checked against the incidents' cause codes (config key named). */
 export function checkCompensationRules(rules: CompensationRules): CompensationRules {
   rules.excludeCauses.forEach((c, i) => {

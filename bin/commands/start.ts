@@ -19,6 +19,7 @@ import type { CauseCode } from '../../analytics/outages/register.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { BackfillProgress } from './backfill-progress.ts';
 import { demoNotifyConfig, withDemoPhones } from './demo-notify.ts';
+import { DEMO_COMPENSATION } from '../../analytics/kpi/compensation.ts';
 import { DEMO_PHONE_PATH } from '../../dashboard/server/demo-phone.ts';
 import { notifyConfigSchema } from '../../core/config/notify.ts';
 import { startPlatform, type RunningPlatform } from './platform.ts';
@@ -65,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     const dataDir = resolve((values['data-dir'] as string | undefined) ?? './data');
     rig = new SimulatorRig({ scenario: (values.scenario as string | undefined) ?? DEMO_SCENARIO, dataDir, log: log.child({ service: 'simulators' }) });
     await rig.startPlant();
-    const demoConfig = rig.platformConfig({ dataDir });
+    const demoConfig = { ...rig.platformConfig({ dataDir }), compensation: DEMO_COMPENSATION };
     config = parseConfig(demoConfig, '(demo)', process.env, SOURCES);
     // The demo's effective configuration, for the commands that read it: analyze, alarms, report, import.
     mkdirSync(dataDir, { recursive: true });
