@@ -296,6 +296,19 @@ describe('linking secondary conditions', () => {
       .toEqual(['pressure_drop:P-410', 'burst:central', 'pressure_drop:P-900']);
   });
 
+  it('one outage, one alarm: the low and falling pressure at the loggers of the DMA without water are its secondaries', () => {
+    const { manager, transitions } = setup();
+    manager.onCondition(cond('outage:hill', 'raise', T0, { dma: 'hill', priority: 'high' }));
+    for (const p of ['P-1', 'P-2', 'P-3']) {
+      manager.onCondition(cond(`pressure_low:${p}`, 'raise', T0 + MIN, { dma: 'hill', sensor: p }));
+      manager.onCondition(cond(`pressure_drop:${p}`, 'raise', T0 + MIN, { dma: 'hill', sensor: p }));
+    }
+    manager.onCondition(cond('pressure_low:P-9', 'raise', T0 + MIN, { dma: 'east', sensor: 'P-9' }));
+    const outage = manager.openAlarms().find((a) => a.type === 'outage')!;
+    expect(outage.secondaries).toHaveLength(6);
+    expect(transitions.filter((t) => t.kind === 'raise' && t.annunciate).map((t) => t.alarm.conditionId)).toEqual(['outage:hill', 'pressure_low:P-9']);
+  });
+
   it('a child waiting for a parent in its on-delay becomes its own alarm if the parent never does', () => {
     const { manager } = setup({ rules: { burst: { onDelayMs: 10 * MIN } } });
     manager.onCondition(cond('burst:central', 'raise', T0, { dma: 'central' }));

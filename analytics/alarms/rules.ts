@@ -26,9 +26,14 @@ export interface LinkRule {
   windowMs: number;
 }
 
-/** Default: a burst's pressure conditions in its DMA are its secondary effects, not alarms of their own. */
+/**
+ * Default: a burst's pressure conditions in its DMA are its secondary effects, not alarms of their
+ * own; so are an outage's (a DMA without water has low and falling pressure at every logger: the
+ * outage is the one alarm, ISA-18.2).
+ */
 export const DEFAULT_LINK_RULES: readonly LinkRule[] = [
   { parentTypes: ['burst*'], childTypes: ['pressure*'], windowMs: 30 * 60_000 },
+  { parentTypes: ['outage*'], childTypes: ['pressure*'], windowMs: 30 * 60_000 },
 ];
 
 export function typeMatches(pattern: string, type: string): boolean {
