@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DmaInflow, type NetInflow } from './dma-inflow.ts';
-import { ScheduledFaults, syntheticTopology } from '../test/support/sim-drive.ts';
+import { raises, runScenario, ScheduledFaults, SUITE, syntheticTopology, type ScenarioRun } from '../test/support/sim-drive.ts';
+import { NightFlowDetector, NIGHT_FLOW_MEASUREMENT } from './detectors/night-flow/index.ts';
+import { LeakChangeDetector } from './detectors/leak-change/index.ts';
 import type { Point } from '../core/model/reading.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { dmaTankSchema } from '../core/config/schema.ts';
@@ -135,4 +140,43 @@ describe('tank geometry', () => {
       sensors: [{ id: 'p', kind: 'pressure', site: 's', place: 'network', intervalS: 60 }],
     })).toThrow(/tanks\[0\]\.level: sensor p is pressure, not level.*tanks\[1\]\.level: unknown sensor x/s);
   });
+});
+
+describe('hourly data (#12.2): night flow and leak-change from a simulator scenario at 60-min cadence', () => {
+  /** incipient-leak.yaml sampled every hour; `declaredS` the interval the topology states (60: hourly data imported into a 60-s topology). */
+  async function hourly(declaredS: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-hourly-'));
+    try {
+      const file = join(dir, 'incipient-leak-hourly.yaml');
+      writeFileSync(file, readFileSync(join(SUITE, 'incipient-leak.yaml'), 'utf8').replace(/^interval: 1m$/m, 'interval: 1h'));
+      return await runScenario({
+        scenario: file,
+        detectors: (ctx) => {
+          const config = { ...ctx.topology.config, sensors: ctx.topology.config.sensors.map((s) => ({ ...s, intervalS: declaredS })) };
+          const declared = { ...ctx, topology: new Topology(config) };
+          return [new NightFlowDetector(declared), new LeakChangeDetector(declared)];
+        },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('gives every night its minimum night flow and finds West\'s growing leak, whether the topology declares the hour or 60 s', async () => {
+    const declaredHourly = await hourly(3600);
+    const inferred = await hourly(60);
+    const figures = (run: ScenarioRun) => run.derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT).map((p) => `${p.dma} ${p.ts} ${p.value.toFixed(3)}`);
+    // 7 nights × 5 DMAs; at hourly data a night's figure is the lower of its 02:00 and 03:00 values
+    expect(figures(declaredHourly)).toHaveLength(35);
+    // undeclared, the hour is known from the fifth reading on (4 gaps): the first night, at the start of the data, is lost
+    expect(figures(inferred)).toEqual(figures(declaredHourly).slice(5));
+    const leak = declaredHourly.groundTruth.find((t) => t.type === 'leak')!;
+    for (const run of [declaredHourly, inferred]) {
+      const raised = raises(run.conditions, 'new_leak');
+      expect(raised.map((c) => c.dma)).toEqual(['west']);
+      // as at 1-min data (night-flow.test.ts): within five nights of the leak's start
+      expect(raised[0].ts - leak.start).toBeLessThan(5 * 24 * 60 * MIN);
+      expect(run.conditions.filter((c) => c.state === 'raise' && c.dma !== 'west')).toEqual([]);
+    }
+  }, 60_000);
 });

@@ -18,12 +18,17 @@
  * A sensor missing from a closed bucket (a gap, a bad-quality or faulty reading) is held at its last
  * value for up to `holdMs`; past that the bucket has no net inflow (a gap in the output, never a
  * made-up value). Readings for a bucket already closed are late and dropped (counted).
+ *
+ * Buckets are made only where readings are: sensors that report less often than declared (hourly
+ * data in a topology that says 60 s) give one value per sample, which `minutesOf` weighs by the
+ * sensors' inferred interval for the detectors that average over time.
  */
 import type { Point, Quality } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import type { SensorHealthView } from './types.ts';
 import { levelOffsetFraction, StorageWindow, tankVolume } from './tank-volume.ts';
+import { SampleInterval } from './baseline/sample-interval.ts';
 
 export const DMA_INFLOW_MEASUREMENT = 'dma_inflow';
 
@@ -72,12 +77,15 @@ interface DmaState {
   lastClosed: number;
   newestTs: number;
   last: Map<string, { ts: number; value: number }>;
+  /** Each balance sensor's sample interval: declared, until its readings show their own spacing. */
+  intervals: SampleInterval[];
 }
 
 export class DmaInflow {
   private readonly byDma = new Map<string, DmaState>();
   /** sensor → DMAs it enters or leaves. */
   private readonly bySensor = new Map<string, DmaState[]>();
+  private readonly intervals = new Map<string, SampleInterval>();
   private readonly holdMs: number;
   private readonly latenessMs: number;
   lateDropped = 0;
@@ -99,6 +107,7 @@ export class DmaInflow {
       const windowMs = (d.tankWindowMin ?? DEFAULT_TANK_WINDOW_MIN) * 60_000;
       const state: DmaState = {
         id: d.id, site, terms, tanks, sensorCount: terms.length + tanks.length, bucketMs, open: new Map(), lastClosed: -Infinity, newestTs: -Infinity, last: new Map(),
+        intervals: [],
         storage: tanks.length ? new StorageWindow(bucketMs, windowMs, levelOffsetFraction(bucketMs, Math.max(...tanks.map((t) => t.intervalMs)))) : undefined,
       };
       this.byDma.set(d.id, state);
@@ -106,6 +115,9 @@ export class DmaInflow {
         const list = this.bySensor.get(t.sensor) ?? [];
         list.push(state);
         this.bySensor.set(t.sensor, list);
+        let interval = this.intervals.get(t.sensor);
+        if (!interval) this.intervals.set(t.sensor, interval = new SampleInterval((topology.sensors.get(t.sensor)?.intervalS ?? 60) * 1000));
+        state.intervals.push(interval);
       }
     }
   }
@@ -141,6 +153,22 @@ export class DmaInflow {
     return this.byDma.get(dma)?.bucketMs ?? 60_000;
   }
 
+  /**
+   * The minutes a net inflow value stands for, for means over time (night flow's 15-min windows,
+   * leak-change's hours): one bucket, or, when the DMA's sensors report less often than their
+   * declared interval (hourly data imported into a topology that says 60 s), the span of a sample:
+   * each value all of whose sensors reported in its bucket stands for the slowest sensor's inferred
+   * interval (analytics/baseline/sample-interval.ts). Buckets are only made where readings are, so
+   * at coarse data without this a value would count as one minute and no window would be covered.
+   */
+  minutesOf(v: NetInflow): number {
+    const st = this.byDma.get(v.dma);
+    if (!st) return 1;
+    let sampleMs = st.bucketMs;
+    for (const i of st.intervals) if (i.ms > sampleMs) sampleMs = i.ms;
+    return (v.held.length === 0 ? sampleMs : st.bucketMs) / 60_000;
+  }
+
   siteOf(dma: string): string {
     return this.byDma.get(dma)?.site ?? '';
   }
@@ -154,6 +182,7 @@ export class DmaInflow {
   add(r: Point, out: NetInflow[] = []): NetInflow[] {
     const states = this.bySensor.get(r.sensor);
     if (!states) return out;
+    this.intervals.get(r.sensor)!.observe(r.ts);
     const usable = r.quality !== 'bad' && Number.isFinite(r.value) && !this.health?.isFaulty(r.sensor);
     for (const st of states) {
       const start = Math.floor(r.ts / st.bucketMs) * st.bucketMs;

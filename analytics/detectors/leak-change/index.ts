@@ -255,7 +255,7 @@ export class LeakChangeDetector implements Detector {
   }
 
   private take(values: readonly NetInflow[]): void {
-    for (const v of values) this.dmas.get(v.dma)?.hours.add(v.ts, v.value, this.inflow.bucketMsOf(v.dma) / MINUTE_MS);
+    for (const v of values) this.dmas.get(v.dma)?.hours.add(v.ts, v.value, this.inflow.minutesOf(v));
   }
 
   private drain(): Condition[] {

@@ -85,7 +85,7 @@ export class NightFlowDetector implements Detector {
       if (!this.inflow.isBalanceSensor(r.sensor)) continue;
       this.net.length = 0;
       this.inflow.add(r, this.net);
-      for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.bucketMsOf(v.dma) / MINUTE_MS, out);
+      for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.minutesOf(v), out);
     }
     return this.silent ? [] : out;
   }
@@ -94,7 +94,7 @@ export class NightFlowDetector implements Detector {
     const out: Condition[] = [];
     this.net.length = 0;
     this.inflow.advance(eventTime, this.net);
-    for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.bucketMsOf(v.dma) / MINUTE_MS, out);
+    for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.minutesOf(v), out);
     for (const d of this.dmas.values()) if (!Number.isNaN(d.day) && eventTime >= d.nightEndTs) this.closeNight(d, out);
     return this.silent ? [] : out;
   }
