@@ -2,7 +2,8 @@
  * The page of one customer (account), `#/customers/<account>` (issue #14.2): their meters, the
  * consumption from the meter readings (chart and table, per day or per reading interval), their
  * meter anomalies open and closed, every outage and low-pressure period that reached them with its
- * minutes (a partial area leaves out the customers it did not reach), and the notices they were sent.
+ * minutes (a partial area leaves out the customers it did not reach), the notices they were sent, and
+ * their complaints with a link to their compensation statement (CustomerComplaints.tsx).
  * Reached from the lookup, the anomaly queue and an incident's affected meters.
  */
 import { useMemo, useState } from 'preact/hooks';
