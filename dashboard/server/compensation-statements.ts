@@ -87,11 +87,16 @@ export function customerStatement(src: StatementSources, customer: string, p: St
 
 /** The statements of every customer with a meter in `dma`. */
 export function areaStatement(src: StatementSources, dma: string, p: StatementPeriod): AreaStatement {
-  const all = [...src.meters];
-  const customers = [...new Set(all.filter((m) => m.dma === dma).map((m) => m.customer))].sort();
+  // a customer's statement covers all their meters, in this area or not (grouped once: an area may have many thousands)
+  const metersOf = new Map<string, MeterConfig[]>();
+  for (const m of src.meters) {
+    const list = metersOf.get(m.customer);
+    if (list) list.push(m);
+    else metersOf.set(m.customer, [m]);
+  }
+  const customers = [...metersOf].filter(([, ms]) => ms.some((m) => m.dma === dma)).map(([c]) => c).sort();
   const incidents = incidentsOf(src, p);
-  // a customer's statement covers all their meters, in this area or not
-  const statements = customers.map((c) => statementFor(c, all.filter((m) => m.customer === c), incidents, src, p));
+  const statements = customers.map((c) => statementFor(c, metersOf.get(c)!, incidents, src, p));
   const amount = Math.round(statements.reduce((a, s) => a + s.totals.amount, 0) * 100) / 100;
   return {
     dma, from: p.from, to: p.to, asOf: p.asOf, currency: src.rules.currency, statements,
