@@ -15,6 +15,7 @@ import type { Incident } from '../outages/types.ts';
 import { waterBalance, type WaterBalanceOptions } from './water-balance.ts';
 import { correctedLeakage, outletPressure } from './leakage-correction.ts';
 import type { LeakageConfig } from '../../core/config/schema.ts';
+import { reportNote } from '../../core/messages/report-notes.ts';
 
 export * from './types.ts';
 export { quarterPeriod, quarterOf, previousQuarter, isoPeriod, explicitPeriod, PeriodError } from './period.ts';
@@ -52,12 +53,12 @@ export async function computeKpis(input: ComputeKpisInput): Promise<KpiReport> {
   const asOf = Math.min(to, input.asOf ?? to);
   const notes: string[] = [];
   let incidents: Incident[] = [];
-  if (input.incidents === undefined) notes.push('no incident register: outage figures are empty');
+  if (input.incidents === undefined) notes.push(reportNote('no_incident_register'));
   else incidents = Array.isArray(input.incidents) ? [...input.incidents] : await (input.incidents as IncidentSource).incidents(from, to);
 
   const customersOf = (dma: string) => topology.dmas.get(dma)?.customers ?? 0;
   const customersServed = input.customersServed ?? [...topology.dmas.values()].reduce((a, d) => a + d.customers, 0);
-  if (customersServed <= 0) notes.push('no customers served in the topology: SAIDI and SAIFI are not defined');
+  if (customersServed <= 0) notes.push(reportNote('no_customers'));
   const outages = outageKpis(incidents, {
     from, to, asOf, excludeCauses: input.excludeCauses ?? SANYA_EXCLUDED_CAUSES, customersServed, customersOf,
   });
@@ -70,9 +71,9 @@ export async function computeKpis(input: ComputeKpisInput): Promise<KpiReport> {
   ]);
   const leakage = correctedLeakage(
     { basicRatePct: balance.total.leakageRatePct, systemInputM3: balance.total.systemInputM3, periodMs: to - from }, leakageInputs, outlet);
-  if (leakage.missing.length) notes.push(`corrected leakage rate (CJJ 92-2016) not given: missing ${leakage.missing.join('; ')}`);
-  if (pressure.sensors.length === 0) notes.push('no network pressure sensors: no pressure compliance');
+  if (leakage.missing.length) notes.push(reportNote('leakage_inputs_missing', { missing: leakage.missing.join('; ') }));
+  if (pressure.sensors.length === 0) notes.push(reportNote('no_pressure_sensors'));
   notes.push(...balance.notes);
-  if (nightFlow.every((t) => t.nights.length === 0)) notes.push('no night-flow series stored for the period');
+  if (nightFlow.every((t) => t.nights.length === 0)) notes.push(reportNote('no_night_flow'));
   return { period, asOf, outages, pressure, waterBalance: { dmas: balance.dmas, total: balance.total }, leakage, nightFlow, notes };
 }

@@ -17,6 +17,7 @@
 import type { Topology } from '../../core/topology/topology.ts';
 import { tankVolume } from '../tank-volume.ts';
 import type { SeriesValue, TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { reportNote } from '../../core/messages/report-notes.ts';
 import {
   LEAKAGE_GRADE_1_MAX_PCT, LEAKAGE_GRADE_2_MAX_PCT, type LeakageGrade, type VolumeIntegral, type WaterBalance,
 } from './types.ts';
@@ -205,7 +206,7 @@ export async function waterBalance(store: TimeSeriesStore, topology: Topology, o
     sum(measured.map((b) => b.billedM3)), sum(measured.map((b) => b.meters)), measured.flatMap((b) => b.metersMissing),
     measured.length < dmas.length ? [`areas without a usable input left out: ${dmas.filter((b) => b.systemInputM3 === null).map((b) => b.dma).join(', ')}`] : []);
   total.complete = measured.length === dmas.length && measured.every((b) => b.complete);
-  const notes = unassigned.length ? [`${unassigned.length} meter(s) belong to no DMA and are in no balance`] : [];
+  const notes = unassigned.length ? [reportNote('meters_without_dma', { n: unassigned.length })] : [];
   return { dmas, total, notes };
 }
 

@@ -24,6 +24,10 @@ const ACTIONS = new Map<string, string>(Object.entries(API).flatMap(([area, rout
 const NOT_AUDITED = new Set(['auth.login', 'auth.logout']);
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Every action the log may hold (the web app names each in both languages). */
+export const AUDITED_ACTIONS: string[] = Object.entries(API).flatMap(([area, routes]) =>
+  Object.entries(routes).filter(([, e]) => CHANGES.has(e.method)).map(([name]) => `${area}.${name}`).filter((a) => !NOT_AUDITED.has(a)));
+
 /** Names the target and adds details to the audit entry of the request being handled. */
 export function auditTarget(req: FastifyRequest, target: string, details: Record<string, unknown> = {}): void {
   req.auditNote = { target, details: { ...req.auditNote?.details, ...details } };

@@ -41,7 +41,7 @@ export function webViteConfig(outDir = WEB_DIST): InlineConfig {
 }
 
 /** Modules outside src/ that the app bundles (shared with the server). */
-const SHARED_SOURCES = ['../../core/topology/polygon.ts'];
+const SHARED_SOURCES = ['../../core/topology/polygon.ts', '../../core/messages'];
 
 /** Newest modification time of the app's sources (src/**, index.html, this file, the shared modules). */
 export function newestSourceMtime(): number {

@@ -4,6 +4,8 @@
  */
 import { zhCN, type MessageKey } from './i18n/zh-CN.ts';
 import { en } from './i18n/en.ts';
+import { alarmTypeName } from '../../../core/messages/alarm-texts.ts';
+import { localizeReportNote } from '../../../core/messages/report-notes.ts';
 
 export type Lang = 'zh-CN' | 'en';
 export type { MessageKey };
@@ -39,6 +41,21 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
 export function tCode(prefix: string, code: string): string {
   const key = `${prefix}.${code}` as MessageKey;
   return DICTS[current][key] ?? code;
+}
+
+/** The codes that have a message under `prefix` (e.g. the audit log's actions, for a filter). */
+export function codesOf(prefix: string): string[] {
+  return Object.keys(DICTS[current]).filter((k) => k.startsWith(`${prefix}.`)).map((k) => k.slice(prefix.length + 1));
+}
+
+/** A KPI report's note in the current language (core/messages/report-notes.ts). */
+export function reportNoteOf(note: string): string {
+  return localizeReportNote(note, current);
+}
+
+/** An alarm type's name in the current language, from the catalog the notifier uses too (core/messages/alarm-texts.ts). */
+export function alarmTypeOf(type: string): string {
+  return alarmTypeName(type, current);
 }
 
 /** An alarm's text in the current language (rendered from its message code; a source's own message as it came). */

@@ -1,6 +1,6 @@
 /** The newest unacknowledged alarm of the highest priority, the open count, and the sound switch. */
 import { useState } from 'preact/hooks';
-import { alarmTextOf, t, tCode } from '../i18n.ts';
+import { alarmTextOf, t, tCode, alarmTypeOf } from '../i18n.ts';
 import { fmtTime } from '../format.ts';
 import { setSoundEnabled, soundEnabled } from '../sound.ts';
 import { href } from '../router.ts';
@@ -19,7 +19,7 @@ export function AlarmBanner({ alarms }: { alarms: AlarmRecord[] | undefined }) {
         <a href={href('alarms')} class="banner-text">
           <b>{t('banner.unacked', { n: unacked.length })}</b>
           <span class="badge">{t(`priority.${top.priority}`)}</span>
-          <span>{tCode('alarmType', top.type)} · {alarmTextOf(top)}</span>
+          <span>{alarmTypeOf(top.type)} · {alarmTextOf(top)}</span>
           <span class="muted">{fmtTime(top.raisedAt)}</span>
         </a>
       ) : <span class="banner-text">{alarms ? t('banner.none') : t('banner.waiting')}</span>}

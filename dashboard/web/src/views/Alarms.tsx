@@ -4,7 +4,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { alarmTextOf, t, tCode } from '../i18n.ts';
+import { alarmTextOf, t, tCode, alarmTypeOf } from '../i18n.ts';
 import { fmtDateTime, fmtShort } from '../format.ts';
 import { useApi, isOpenAlarm } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
@@ -66,7 +66,7 @@ export function AlarmsView() {
         </select>
         <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)} aria-label={t('alarms.type')}>
           <option value="">{t('alarms.anyType')}</option>
-          {types.map((x) => <option key={x} value={x}>{tCode('alarmType', x)}</option>)}
+          {types.map((x) => <option key={x} value={x}>{alarmTypeOf(x)}</option>)}
         </select>
         <select value={dma} onChange={(e) => setDma((e.target as HTMLSelectElement).value)} aria-label={t('alarms.area')}>
           <option value="">{t('alarms.anyArea')}</option>
@@ -105,7 +105,7 @@ export function AlarmsView() {
             <tr key={a.id} data-alarm-id={a.id} data-type={a.type} data-state={a.state} class={`prio-row-${a.priority} ${detail === a.id ? 'selected' : ''}`}>
               <td>{canAck && <input type="checkbox" checked={selected.has(a.id)} onChange={() => toggle(a.id)} aria-label={a.id} />}</td>
               <td><span class={`badge prio-${a.priority}`}>{t(`priority.${a.priority}`)}</span></td>
-              <td>{tCode('alarmType', a.type)}</td>
+              <td>{alarmTypeOf(a.type)}</td>
               <td>{a.dma ?? '—'}</td>
               <td class="message">{alarmTextOf(a)}{a.shelved && <span class="badge">{t('alarms.shelvedUntil', { time: fmtShort(a.shelved.until) })}</span>}</td>
               <td class="time">{fmtShort(a.raisedAt)}</td>

@@ -1,7 +1,7 @@
 /** The audit log (admins, issue #14.5): every change people made, newest first, filtered, exported as CSV. */
 import { useState } from 'preact/hooks';
 import { apiUrl } from '../api.ts';
-import { t } from '../i18n.ts';
+import { codesOf, t, tCode } from '../i18n.ts';
 import { fmtDateTime } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import type { AuditEntry } from '../../../contract/index.ts';
@@ -19,7 +19,10 @@ export function AuditLogSection() {
       </div>
       <div class="row wrap">
         <input type="search" placeholder={t('audit.user')} value={username} onChange={(e) => setUsername((e.target as HTMLInputElement).value)} />
-        <input type="search" placeholder={t('audit.action')} value={action} onChange={(e) => setAction((e.target as HTMLInputElement).value)} />
+        <select value={action} aria-label={t('audit.action')} onChange={(e) => setAction((e.target as HTMLSelectElement).value)}>
+          <option value="">{t('audit.allActions')}</option>
+          {codesOf('auditAction').map((a) => <option key={a} value={a}>{tCode('auditAction', a)}</option>)}
+        </select>
       </div>
       {r.error && <p class="error">{r.error}</p>}
       <table class="data">
@@ -27,7 +30,7 @@ export function AuditLogSection() {
         <tbody>
           {(r.data ?? []).map((e) => (
             <tr key={e.seq} data-action={e.action}>
-              <td>{fmtDateTime(e.at)}</td><td>{e.username} <small class="muted">{e.role}</small></td><td><code>{e.action}</code></td>
+              <td>{fmtDateTime(e.at)}</td><td>{e.username} <small class="muted">{tCode('role', e.role)}</small></td><td>{tCode('auditAction', e.action)}</td>
               <td>{e.target ?? ''}</td><td><small class="muted">{JSON.stringify(e.details)}</small></td>
             </tr>
           ))}

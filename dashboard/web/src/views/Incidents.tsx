@@ -17,7 +17,7 @@ import { PolygonMap } from '../components/AreaMap.tsx';
 import { insidePolygon } from '../../../../core/topology/polygon.ts';
 import { CAUSES } from '../causes.ts';
 import { CustomerLinks } from './CustomerLinks.tsx';
-import type { EmergencySupply, IncidentDetail, IncidentKind, IncidentRecord, NetworkMap } from '../../../contract/index.ts';
+import type { AffectedPart, EmergencySupply, IncidentDetail, IncidentKind, IncidentRecord, NetworkMap } from '../../../contract/index.ts';
 
 const DAY = 86_400_000;
 
@@ -99,7 +99,7 @@ function IncidentPanel(props: { id: string; all: IncidentRecord[]; canEdit: bool
       <ul class="history" data-testid="incident-history">
         {d.history.map((c, n) => (
           <li key={n}>{fmtShort(c.at)} · <b>{c.by}</b> · {tCode('incAction', c.action)}
-            {Object.entries(c.changes).map(([f, [a, b]]) => <span key={f}> · {f}: {show(a)} → {show(b)}</span>)}
+            {Object.entries(c.changes).map(([f, [a, b]]) => <span key={f}> · {tCode('incField', f)}: {showChange(f, a)} → {showChange(f, b)}</span>)}
             {c.note && <span class="muted"> · {c.note}</span>}</li>
         ))}
       </ul>
@@ -107,7 +107,20 @@ function IncidentPanel(props: { id: string; all: IncidentRecord[]; canEdit: bool
   );
 }
 
-const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'number' && v > 1e11 ? fmtShort(v) : typeof v === 'object' ? JSON.stringify(v) : String(v));
+/** A changed field's value in the history, in the reader's language. */
+function showChange(field: string, v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (field === 'cause') return tCode('cause', String(v));
+  if (field === 'affectedPart') {
+    const part = v as AffectedPart;
+    return 'polygon' in part
+      ? t('inc.partPolygonValue', { corners: part.polygon.length, n: part.meters?.length ?? '—' })
+      : t('inc.partMetersValue', { n: part.meters.length, meters: part.meters.join(', ') });
+  }
+  if (typeof v === 'number' && v > 1e11) return fmtShort(v);
+  if (Array.isArray(v)) return v.join(', ');
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
 
 function EditForm({ detail, onSaved }: { detail: IncidentDetail; onSaved: (d: IncidentDetail) => void }) {
   const i = detail.incident;

@@ -7,7 +7,7 @@ import { BarChart } from 'echarts/charts';
 import { echarts, SERIES_COLORS, type EChartsOption } from '../charts.ts';
 import { EChart } from '../components/EChart.tsx';
 import { apiUrl } from '../api.ts';
-import { t, tCode } from '../i18n.ts';
+import { reportNoteOf, t, tCode } from '../i18n.ts';
 import { fmtDate, fmtNum, fromLocalInput, toLocalInput } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { useSession } from '../session.ts';
@@ -80,7 +80,7 @@ export function ReportsView() {
               })}
             </tbody>
           </table>
-          {rep.notes.length > 0 && <ul class="notes">{rep.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
+          {rep.notes.length > 0 && <ul class="notes">{rep.notes.map((n, i) => <li key={i}>{reportNoteOf(n)}</li>)}</ul>}
         </article>
       )}
     </div>

@@ -1,0 +1,49 @@
+/**
+ * The notes a KPI report carries (what a figure lacks and why), in both languages. The report keeps
+ * its notes as English text (the CLI, the CSV and the printed report show them so); the producers
+ * write them only through `reportNote`, so the web app can give each note back in its reader's
+ * language with `localizeReportNote`. Pure data and string work, so the web app bundles it.
+ */
+import type { TextLanguage, TextParams } from './alarm-texts.ts';
+
+export const REPORT_NOTES = {
+  no_incident_register: { en: 'no incident register: outage figures are empty', 'zh-CN': '无停水事件登记：停水指标为空' },
+  no_customers: { en: 'no customers served in the topology: SAIDI and SAIFI are not defined', 'zh-CN': '拓扑中没有供水用户：无法计算户均停水时间与停水频率' },
+  leakage_inputs_missing: {
+    en: 'corrected leakage rate (CJJ 92-2016) not given: missing {missing}',
+    'zh-CN': '未给出修正漏损率（CJJ 92-2016）：缺少 {missing}',
+  },
+  no_pressure_sensors: { en: 'no network pressure sensors: no pressure compliance', 'zh-CN': '管网无压力传感器：无压力合格率' },
+  no_night_flow: { en: 'no night-flow series stored for the period', 'zh-CN': '该时段没有存储夜间流量数据' },
+  meters_without_dma: { en: '{n} meter(s) belong to no DMA and are in no balance', 'zh-CN': '{n} 个水表不属于任何分区，未计入水量平衡' },
+} satisfies Record<string, Record<TextLanguage, string>>;
+
+export type ReportNoteCode = keyof typeof REPORT_NOTES;
+
+const fill = (template: string, params: TextParams) => template.replace(/\{(\w+)\}/g, (whole, k: string) => (k in params ? String(params[k]) : whole));
+
+/** A report note, as the report stores it (English). */
+export function reportNote(code: ReportNoteCode, params: TextParams = {}): string {
+  return fill(REPORT_NOTES[code].en, params);
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const MATCHERS = Object.values(REPORT_NOTES).map((texts) => {
+  const names: string[] = [];
+  const source = texts.en.split(/(\{\w+\})/).map((part) => {
+    const m = /^\{(\w+)\}$/.exec(part);
+    if (!m) return escapeRegExp(part);
+    names.push(m[1]);
+    return '(.+?)';
+  }).join('');
+  return { pattern: new RegExp(`^${source}$`), names, texts };
+});
+
+/** A report's note in `language` (a note from elsewhere, not written by reportNote, as it came). */
+export function localizeReportNote(note: string, language: TextLanguage): string {
+  for (const { pattern, names, texts } of MATCHERS) {
+    const m = pattern.exec(note);
+    if (m) return fill(texts[language], Object.fromEntries(names.map((n, i) => [n, m[i + 1]])));
+  }
+  return note;
+}
