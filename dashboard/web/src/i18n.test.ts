@@ -13,8 +13,9 @@ import { z } from 'zod';
 import { zhCN } from './i18n/zh-CN.ts';
 import { en } from './i18n/en.ts';
 import {
-  alarmEventRecord, alarmState, causeCode, deliveryRecord, dmaStateName, emergencyMeasure, healthState, incidentChange,
-  incidentKind, incidentRecord, mapSensor, noticeDelivery, role, workOrderStatus,
+  alarmEventRecord, alarmState, API, CASE_ACTIONS, CASE_STATES, causeCode, CLOSE_REASONS, customerNoticeRow, deliveryRecord,
+  dmaStateName, emergencyMeasure, healthState, incidentChange, incidentKind, incidentRecord, mapSensor, noticeDelivery, role,
+  workOrderStatus,
 } from '../../contract/index.ts';
 import { AUDITED_ACTIONS } from '../../server/audit.ts';
 
@@ -45,6 +46,11 @@ const CODE_SETS: Record<string, readonly string[]> = {
   alarmEvent: enumValues(alarmEventRecord.shape.kind),
   deliveryState: enumValues(deliveryRecord.shape.state),
   noticeState: enumValues(noticeDelivery.shape.state),
+  caseState: CASE_STATES,
+  caseAction: CASE_ACTIONS,
+  closeReason: CLOSE_REASONS,
+  'cust.noticeKind': enumValues(customerNoticeRow.shape.kind),
+  'cust.status': enumValues((API.customers.anomalies.querystring as z.ZodObject<{ status: z.ZodOptional<z.ZodEnum> }>).shape.status.unwrap()),
   /** The audit log's actions: every state-changing route of the API. */
   auditAction: AUDITED_ACTIONS,
 };

@@ -7,7 +7,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Fragment, type ComponentChildren } from 'preact';
 import { api } from '../api.ts';
-import { alarmTextOf, t, tCode } from '../i18n.ts';
+import { alarmTextOf, t, tCode, alarmTypeOf } from '../i18n.ts';
 import { fmtDateTime, fmtNum, fmtShort } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
@@ -61,7 +61,7 @@ export function AnomalyTable({ rows, selected, onSelect, showCustomer, detail }:
         {rows.map((a) => <Fragment key={a.alarm.id}>
           <tr data-anomaly={a.alarm.id} data-state={a.state} class={`${selected === a.alarm.id ? 'selected' : ''} ${onSelect ? 'clickable' : ''}`}
             onClick={onSelect ? () => onSelect(a.alarm.id) : undefined}>
-            <td>{tCode('alarmType', a.alarm.type)}</td>
+            <td>{alarmTypeOf(a.alarm.type)}</td>
             {showCustomer && <>
               <td><a href={customerHref(a.customer.account)} onClick={(e) => e.stopPropagation()} data-customer={a.customer.account}>{a.customer.account}</a></td>
               <td>{a.customer.address}</td><td>{a.customer.dmaName}</td>
@@ -95,7 +95,7 @@ function AnomalyDetail({ id, onChanged, onClose }: { id: string; onChanged: () =
   return (
     <section class="card anomaly-detail" data-testid="anomaly-detail" data-anomaly={a.alarm.id} data-state={a.state}>
       <div class="row between">
-        <h3>{tCode('alarmType', a.alarm.type)} · {a.customer.meter}</h3>
+        <h3>{alarmTypeOf(a.alarm.type)} · {a.customer.meter}</h3>
         <button type="button" class="ghost small" onClick={onClose}>{t('common.close')}</button>
       </div>
       <p>{alarmTextOf(a.alarm)}</p>
