@@ -13,10 +13,11 @@ import { z } from 'zod';
 import { zhCN } from './i18n/zh-CN.ts';
 import { en } from './i18n/en.ts';
 import {
-  alarmEventRecord, alarmState, API, CASE_ACTIONS, CASE_STATES, causeCode, CLOSE_REASONS, customerNoticeRow, deliveryRecord,
-  dmaStateName, emergencyMeasure, healthState, incidentChange, incidentKind, incidentRecord, mapSensor, noticeDelivery, role,
-  workOrderStatus,
+  alarmEventRecord, alarmState, API, CASE_ACTIONS, CASE_STATES, causeCode, CLOSE_REASONS, compensationLine, compensationRules,
+  complaintCategory, complaintChange, complaintStatus, customerNoticeRow, deliveryRecord, dmaStateName, emergencyMeasure,
+  healthState, incidentChange, incidentKind, incidentRecord, mapSensor, noticeDelivery, role, workOrderStatus,
 } from '../../contract/index.ts';
+import { BUILT_IN_CHANNELS } from '../../server/state/complaints.ts';
 import { AUDITED_ACTIONS } from '../../server/audit.ts';
 
 const SRC = fileURLToPath(new URL('.', import.meta.url));
@@ -51,6 +52,13 @@ const CODE_SETS: Record<string, readonly string[]> = {
   closeReason: CLOSE_REASONS,
   'cust.noticeKind': enumValues(customerNoticeRow.shape.kind),
   'cust.status': enumValues((API.customers.anomalies.querystring as z.ZodObject<{ status: z.ZodOptional<z.ZodEnum> }>).shape.status.unwrap()),
+  'complaints.cat': enumValues(complaintCategory),
+  'complaints.state': enumValues(complaintStatus),
+  'complaints.action': enumValues(complaintChange.shape.action),
+  /** The built-in channels (a site's own channels carry their name from the config). */
+  'complaints.channel': BUILT_IN_CHANNELS,
+  'comp.per': enumValues(compensationRules.shape.outage.shape.rate.shape.per),
+  'comp.basisOf': enumValues(compensationLine.shape.basis),
   /** The audit log's actions: every state-changing route of the API. */
   auditAction: AUDITED_ACTIONS,
 };
@@ -104,10 +112,10 @@ describe('the views', () => {
     const found: string[] = [];
     for (const { file, text } of sources().filter((s) => s.file.endsWith('.tsx'))) {
       text.split('\n').forEach((line, n) => {
-        // text between a tag's end and the next tag; not an arrow `=>`, a generic `Promise<…>`, or
-        // code between two elements (`</p> : canEdit && <>`)
+        // text between a tag's end and the next tag; not an arrow `=>`, a generic `Promise<…>`, code
+        // between two elements (`</p> : canEdit && <>`) or a type (`Record<…>; onChange: (v: Partial<…>`)
         for (const m of line.matchAll(/([^=\s])>([^<>{}]*[A-Za-z]{2,}[^<>{}]*)</g)) {
-          if (/&&|\|\||^\s*[:?]|^\s*(Promise|Record|Array|Set|Map)\s*$/.test(m[2])) continue;
+          if (/&&|\|\||;|^\s*[:?]|^\s*(Promise|Record|Array|Set|Map)\s*$/.test(m[2])) continue;
           found.push(`${file}:${n + 1}: ${m[2].trim()}`);
         }
         for (const m of line.matchAll(/\b(placeholder|title|aria-label|alt)="([^"]*[A-Za-z]{2,}[^"]*)"/g)) found.push(`${file}:${n + 1}: ${m[1]}="${m[2]}"`);
