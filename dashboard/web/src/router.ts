@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Permission } from '../../contract/index.ts';
 import type { MessageKey } from './i18n.ts';
 
-export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'complaints' | 'compensation' | 'incidents' | 'reports' | 'sensors' | 'admin';
+export type Route = 'control' | 'alarms' | 'maintenance' | 'customers' | 'complaints' | 'compensation' | 'incidents' | 'reports' | 'disclosure' | 'sensors' | 'admin';
 export interface RouteInfo { id: Route; label: MessageKey; needs?: Permission }
 export const ROUTES: RouteInfo[] = [
   { id: 'control', label: 'nav.control' },
@@ -14,6 +14,7 @@ export const ROUTES: RouteInfo[] = [
   { id: 'compensation', label: 'nav.compensation', needs: 'compensation.read' },
   { id: 'incidents', label: 'nav.incidents' },
   { id: 'reports', label: 'nav.reports' },
+  { id: 'disclosure', label: 'nav.disclosure', needs: 'disclosure.manage' },
   { id: 'sensors', label: 'nav.sensors' },
   { id: 'admin', label: 'nav.admin', needs: 'users.manage' },
 ];

@@ -13,6 +13,7 @@ const loaders: Record<Exclude<Route, 'control'>, () => Promise<ComponentType>> =
   compensation: () => import('../views/Compensation.tsx').then((m) => m.CompensationView),
   incidents: () => import('../views/Incidents.tsx').then((m) => m.IncidentsView),
   reports: () => import('../views/Reports.tsx').then((m) => m.ReportsView),
+  disclosure: () => import('../views/Disclosure.tsx').then((m) => m.DisclosureView),
   sensors: () => import('../views/Sensors.tsx').then((m) => m.SensorsView),
   admin: () => import('../views/Admin.tsx').then((m) => m.AdminView),
 };
