@@ -14,7 +14,7 @@ import { zhCN } from './i18n/zh-CN.ts';
 import { en } from './i18n/en.ts';
 import {
   alarmEventRecord, alarmState, API, CASE_ACTIONS, CASE_STATES, causeCode, CLOSE_REASONS, compensationLine, compensationRules,
-  complaintCategory, complaintChange, complaintStatus, customerNoticeRow, deliveryRecord, dmaStateName, emergencyMeasure,
+  complaintCategory, complaintChange, complaintStatus, customerNoticeRow, deliveryRecord, disclosure, dmaStateName, emergencyMeasure,
   healthState, incidentChange, incidentKind, incidentRecord, mapSensor, noticeDelivery, role, workOrderStatus,
 } from '../../contract/index.ts';
 import { BUILT_IN_CHANNELS } from '../../server/state/complaints.ts';
@@ -59,6 +59,7 @@ const CODE_SETS: Record<string, readonly string[]> = {
   'complaints.channel': BUILT_IN_CHANNELS,
   'comp.per': enumValues(compensationRules.shape.outage.shape.rate.shape.per),
   'comp.basisOf': enumValues(compensationLine.shape.basis),
+  'disclosure.status': enumValues(disclosure.shape.status),
   /** The audit log's actions: every state-changing route of the API. */
   auditAction: AUDITED_ACTIONS,
 };

@@ -520,6 +520,8 @@ export const en: Record<MessageKey, string> = {
   'disclosure.complaintLine': '{total} (closed {closed}, open {open})',
   'disclosure.coverage': 'Data coverage',
   'disclosure.coverageLine': 'inflow {inflow} % of the quarter · {used} of {meters} meters · {samples} pressure samples',
+  'disclosure.pdf': 'PDF',
+  'disclosure.sha': 'SHA-256 of the PDF',
   'complaints.title': 'Complaint ledger',
   'complaints.status': 'Status',
   'complaints.allStatuses': 'All statuses',

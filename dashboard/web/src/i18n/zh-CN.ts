@@ -518,6 +518,8 @@ export const zhCN = {
   'disclosure.complaintLine': '{total} 件（已办结 {closed}，未办结 {open}）',
   'disclosure.coverage': '数据覆盖',
   'disclosure.coverageLine': '进水流量覆盖本季度 {inflow} % · 水表 {used}/{meters} · 压力样本 {samples}',
+  'disclosure.pdf': 'PDF 文件',
+  'disclosure.sha': 'PDF 的 SHA-256 校验值',
   'complaints.title': '投诉台账',
   'complaints.status': '状态',
   'complaints.allStatuses': '全部状态',

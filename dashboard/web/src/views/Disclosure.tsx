@@ -62,7 +62,7 @@ export function DisclosureView() {
                 <td>{d.quarter}</td><td>{tCode('disclosure.status', d.status)}</td>
                 <td>{fmtDateTime(d.preparedAt)} <small class="muted">{d.preparedBy}</small></td>
                 <td>{d.approvedAt ? <>{fmtDateTime(d.approvedAt)} <small class="muted">{d.approvedBy}</small></> : '—'}</td>
-                <td>{d.publishedAt ? <>{fmtDateTime(d.publishedAt)} · <a href={`/outages/disclosure/${d.quarter}.pdf`} download data-action="pdf">PDF</a></> : '—'}</td>
+                <td>{d.publishedAt ? <>{fmtDateTime(d.publishedAt)} · <a href={`/outages/disclosure/${d.quarter}.pdf`} download data-action="pdf">{t('disclosure.pdf')}</a></> : '—'}</td>
                 <td><button type="button" class="ghost small" data-action="open" onClick={() => setSelected(d.quarter)}>{t('disclosure.open')}</button></td>
               </tr>
             ))}
@@ -92,8 +92,8 @@ function DisclosureDetail({ d, busy, act }: { d: Disclosure; busy: boolean; act:
       {d.status === 'published' ? (
         <p data-testid="disclosure-published">
           {d.remark && <>{t('disclosure.remark')}: {d.remark}<br /></>}
-          <a href={`/outages/disclosure/${d.quarter}`} target="_blank" rel="noopener">{t('disclosure.publicPage')}</a> · <a href={`/outages/disclosure/${d.quarter}.pdf`} download>PDF</a>
-          <br /><small class="muted">SHA-256 (PDF): <code>{d.pdfSha256}</code></small>
+          <a href={`/outages/disclosure/${d.quarter}`} target="_blank" rel="noopener">{t('disclosure.publicPage')}</a> · <a href={`/outages/disclosure/${d.quarter}.pdf`} download>{t('disclosure.pdf')}</a>
+          <br /><small class="muted">{t('disclosure.sha')}: <code>{d.pdfSha256}</code></small>
         </p>
       ) : (
         <form class="row wrap" onSubmit={(e) => { e.preventDefault(); void act(() => api.patch<Disclosure>(path, { remark })); }}>
