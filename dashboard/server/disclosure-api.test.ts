@@ -47,6 +47,11 @@ describe('quarterly disclosure over the API', () => {
     expect((await admin.send('POST', '/api/v1/disclosures/2026-Q3/publish')).json().error.code).toBe('conflict');
     expect((await admin.send('PATCH', '/api/v1/disclosures/2026-Q3', { remark: '经审核 reviewed' })).json().remark).toBe('经审核 reviewed');
     expect((await admin.send('POST', '/api/v1/disclosures/2026-Q3/approve')).json()).toMatchObject({ status: 'approved', approvedBy: 'admin' });
+    // without its font the PDF cannot be made: said, and nothing is published
+    const font = h.config.disclosure.fontPath;
+    h.config.disclosure.fontPath = '/nonexistent/font.ttc';
+    expect((await admin.send('POST', '/api/v1/disclosures/2026-Q3/publish')).json().error).toMatchObject({ code: 'unavailable', message: expect.stringContaining('disclosure.fontPath: /nonexistent/font.ttc does not exist') });
+    h.config.disclosure.fontPath = font;
     const published = await admin.send('POST', '/api/v1/disclosures/2026-Q3/publish');
     expect(published.statusCode).toBe(200);
     const p = published.json();

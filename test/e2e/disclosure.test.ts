@@ -2,7 +2,8 @@
  * The quarterly disclosure in chromium, against a dashboard started in-process on a small store
  * (test/support/dashboard.ts, as incidents.test.ts): the admin prepares 2026-Q3 (a sudden outage in
  * it), approves and publishes it; the public outage page lists it with the earlier quarters and
- * shows its page; the PDF downloads from the archive and names the quarter.
+ * shows its page; the PDF downloads from the archive and names the quarter; the Reports view shows
+ * the leakage corrections.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,11 @@ describe('quarterly disclosure in chromium', () => {
     const pdf = readFileSync((await download.path())!);
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.toString('latin1')).toContain('Quarterly water supply disclosure 2026-Q3');
+
+    // the Reports view shows the basic and the corrected leakage rate with each correction
+    await page.click('nav a[data-route="reports"]');
+    await page.waitForSelector('[data-testid="leakage-corrections"] tr[data-correction="R4"]');
+    expect(await page.textContent('[data-testid="leakage-corrections"] tr[data-correction="R3"]')).toContain('leakage.annualMeanOutletPressureMpa');
 
     const pub = await ctx.newPage();
     await pub.goto(`${base}/outages`);

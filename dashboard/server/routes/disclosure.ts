@@ -5,6 +5,7 @@
  * serves them from there, public-page.ts); a quarter must have ended to be published. Every step is in
  * the audit log (audit.ts, with the quarter as target).
  */
+import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { PeriodError, quarterPeriod } from '../../../analytics/kpi/index.ts';
 import { API } from '../../contract/index.ts';
@@ -69,7 +70,11 @@ export function registerDisclosureRoutes(app: FastifyInstance, ctx: DashboardCon
     const period = periodOf(quarter, 'params.quarter');
     if (period.to > ctx.now()) throw new ApiError('conflict', `params.quarter: ${quarter} has not ended; it can be published from its end on`, 'params.quarter');
     if (d.status !== 'approved') throw new ApiError('conflict', `params.quarter: ${quarter} must be approved before it is published (it is ${d.status})`, 'params.quarter');
-    const doc = await renderPublication(d, ctx.config.site.name, Date.now(), ctx.config.disclosure);
+    const font = ctx.config.disclosure;
+    if (!existsSync(font.fontPath)) {
+      throw new ApiError('unavailable', `disclosure.fontPath: ${font.fontPath} does not exist: install the font (Debian: fonts-wqy-microhei) or name another in the configuration`);
+    }
+    const doc = await renderPublication(d, ctx.config.site.name, Date.now(), font);
     const published = ctx.disclosures.publish(quarter, req.dashUser!.username, doc);
     auditTarget(req, quarter, { pdfSha256: doc.pdfSha256, jsonSha256: doc.jsonSha256, publishedAt: doc.publishedAt });
     ctx.log.info({ quarter, by: req.dashUser!.username, pdfSha256: doc.pdfSha256 }, 'quarterly disclosure published');
