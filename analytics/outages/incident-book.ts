@@ -17,6 +17,7 @@ import {
   type IncidentChange, type IncidentKind, type IncidentRecord,
 } from './types.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
+import { incidentNote } from '../../core/messages/incident-notes.ts';
 
 export class IncidentError extends DomainError {
   constructor(readonly field: string, reason: string, code: DomainErrorCode = 'validation') {
@@ -275,7 +276,7 @@ export class IncidentBook {
         VALUES (?, ?, ?, ?, ?, 0, NULL, ?)`).run(id, input.dma, start, input.end ?? null, customers, input.cause);
       this.db.prepare(`INSERT INTO incident_edits (id, kind, origin, expected_restoration, notes, updated_at, updated_by)
         VALUES (?, ?, 'manual', ?, ?, ?, ?)`).run(id, kind, input.expectedRestoration ?? null, checkText('notes', input.notes ?? '', 2000), at, by);
-      this.log(id, at, by, 'create', {}, `entered by hand: ${kind} in ${input.dma}`);
+      this.log(id, at, by, 'create', {}, incidentNote(kind === 'outage' ? 'manual_outage' : 'manual_low_pressure', { dma: input.dma }));
     })();
     return this.get(id)!;
   }
@@ -328,8 +329,8 @@ export class IncidentBook {
         rec.expectedRestoration ?? null, rec.actualRestoration ?? (rec.origin === 'manual' ? rec.end ?? null : null), rec.notes, id, at, by);
       this.ensureEditRow(id);
       this.db.prepare('UPDATE incident_edits SET actual_restoration = ?, updated_at = ?, updated_by = ? WHERE id = ?').run(splitAt, at, by, id);
-      this.log(id, at, by, 'split', { end: [rec.end ?? null, splitAt] }, `continued as ${secondId}`);
-      this.log(secondId, at, by, 'create', {}, `split from ${id} at ${new Date(splitAt).toISOString()}`);
+      this.log(id, at, by, 'split', { end: [rec.end ?? null, splitAt] }, incidentNote('continued_as', { id: secondId }));
+      this.log(secondId, at, by, 'create', {}, incidentNote('split_from', { id, at: new Date(splitAt).toISOString() }));
     })();
     return { first: this.get(id)!, second: this.get(secondId)! };
   }
@@ -344,7 +345,7 @@ export class IncidentBook {
         VALUES (?, ?, ?, ?, ?, 0, NULL, 'unknown') ON CONFLICT(id) DO UPDATE SET "end" = excluded."end", customers_affected = excluded.customers_affected`)
         .run(id, p.dma, p.start, p.end ?? null, p.customersAffected);
       this.db.prepare("INSERT INTO incident_edits (id, kind) VALUES (?, 'low_pressure') ON CONFLICT(id) DO NOTHING").run(id);
-      if (!existed) this.log(id, at, 'system', 'create', {}, 'network-end pressure below the service minimum');
+      if (!existed) this.log(id, at, 'system', 'create', {}, incidentNote('low_pressure_opened'));
     })();
     return this.get(id)!;
   }
@@ -365,7 +366,7 @@ export class IncidentBook {
         if (this.db.prepare('SELECT 1 FROM emergency_supplies WHERE incident_id = ?').get(inc.id)) continue;
         const id = `es-${inc.id}`;
         this.db.prepare('INSERT INTO emergency_supplies (id, incident_id, dma, opened_at) VALUES (?, ?, ?, ?)').run(id, inc.id, inc.dma, inc.start + afterMs);
-        this.log(inc.id, now, 'system', 'emergency_supply', {}, `outage reached ${Math.round(afterMs / 3_600_000)} h: emergency supply record ${id} opened`);
+        this.log(inc.id, now, 'system', 'emergency_supply', {}, incidentNote('emergency_opened', { hours: Math.round(afterMs / 3_600_000), id }));
         opened.push(this.getEmergency(id)!);
       }
       for (const row of this.db.prepare('SELECT * FROM emergency_supplies WHERE closed_at IS NULL').all() as SupplyRow[]) {
@@ -405,7 +406,7 @@ export class IncidentBook {
     const notes = patch.notes === undefined ? before.notes : checkText('notes', patch.notes, 2000);
     this.db.transaction(() => {
       this.db.prepare('UPDATE emergency_supplies SET measures = ?, notes = ? WHERE id = ?').run(JSON.stringify(measures), notes, id);
-      this.log(before.incidentId, at, by, 'emergency_supply', { measures: [before.measures.length, measures.length] }, `emergency supply ${id} updated`);
+      this.log(before.incidentId, at, by, 'emergency_supply', { measures: [before.measures.length, measures.length] }, incidentNote('emergency_updated', { id }));
     })();
     return this.getEmergency(id)!;
   }

@@ -2,9 +2,10 @@
  * The notes a KPI report carries (what a figure lacks and why), in both languages. The report keeps
  * its notes as English text (the CLI, the CSV and the printed report show them so); the producers
  * write them only through `reportNote`, so the web app can give each note back in its reader's
- * language with `localizeReportNote`. Pure data and string work, so the web app bundles it.
+ * language with `localizeReportNote` (note-catalog.ts).
  */
 import type { TextLanguage, TextParams } from './alarm-texts.ts';
+import { noteCatalog } from './note-catalog.ts';
 
 export const REPORT_NOTES = {
   no_incident_register: { en: 'no incident register: outage figures are empty', 'zh-CN': '无停水事件登记：停水指标为空' },
@@ -20,30 +21,10 @@ export const REPORT_NOTES = {
 
 export type ReportNoteCode = keyof typeof REPORT_NOTES;
 
-const fill = (template: string, params: TextParams) => template.replace(/\{(\w+)\}/g, (whole, k: string) => (k in params ? String(params[k]) : whole));
+const catalog = noteCatalog(REPORT_NOTES);
 
 /** A report note, as the report stores it (English). */
-export function reportNote(code: ReportNoteCode, params: TextParams = {}): string {
-  return fill(REPORT_NOTES[code].en, params);
-}
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const MATCHERS = Object.values(REPORT_NOTES).map((texts) => {
-  const names: string[] = [];
-  const source = texts.en.split(/(\{\w+\})/).map((part) => {
-    const m = /^\{(\w+)\}$/.exec(part);
-    if (!m) return escapeRegExp(part);
-    names.push(m[1]);
-    return '(.+?)';
-  }).join('');
-  return { pattern: new RegExp(`^${source}$`), names, texts };
-});
+export const reportNote: (code: ReportNoteCode, params?: TextParams) => string = catalog.write;
 
 /** A report's note in `language` (a note from elsewhere, not written by reportNote, as it came). */
-export function localizeReportNote(note: string, language: TextLanguage): string {
-  for (const { pattern, names, texts } of MATCHERS) {
-    const m = pattern.exec(note);
-    if (m) return fill(texts[language], Object.fromEntries(names.map((n, i) => [n, m[i + 1]])));
-  }
-  return note;
-}
+export const localizeReportNote: (note: string, language: TextLanguage) => string = catalog.localize;

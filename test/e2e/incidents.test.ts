@@ -178,6 +178,19 @@ describe('incidents in chromium', () => {
     expect(routes.length).toBeGreaterThanOrEqual(8);
     const english = new Set<string>(Object.entries(en).filter(([k, v]) => v !== zhCN[k as keyof typeof zhCN]).map(([, v]) => v));
     const chinese = new Set<string>(Object.entries(zhCN).filter(([k, v]) => v !== en[k as keyof typeof en]).map(([, v]) => v));
+    const collect = () => page.evaluate(() => {
+      const out: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const v = n.textContent?.trim();
+        // the language switch names each language in itself
+        if (v && !n.parentElement?.closest('[data-testid="lang-switch"]')) out.push(v);
+      }
+      for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
+        for (const a of ['placeholder', 'title', 'aria-label']) { const v = el.getAttribute(a)?.trim(); if (v) out.push(v); }
+      }
+      return out;
+    });
     const findings: string[] = [];
     for (const lang of ['zh-CN', 'en'] as const) {
       await page.selectOption('[data-testid="lang-switch"]', lang);
@@ -189,19 +202,13 @@ describe('incidents in chromium', () => {
         if (view === 'alarms' && await page.locator('[data-action="all-queues"]').count()) await page.check('[data-action="all-queues"]');
         await page.waitForLoadState('networkidle');
         await eventually(() => page.locator('main :text-is("' + (lang === 'en' ? en : zhCN)['app.loading'] + '")').count()).toBe(0);
-        const texts = await page.evaluate(() => {
-          const out: string[] = [];
-          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const v = n.textContent?.trim();
-            // the language switch names each language in itself
-            if (v && !n.parentElement?.closest('[data-testid="lang-switch"]')) out.push(v);
-          }
-          for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
-            for (const a of ['placeholder', 'title', 'aria-label']) { const v = el.getAttribute(a)?.trim(); if (v) out.push(v); }
-          }
-          return out;
-        });
+        const texts = await collect();
+        if (view === 'incidents') {
+          // and an incident entered by hand, whose history carries the book's note
+          await page.click('tr[data-dma="south"][data-cause="third_party_damage"]');
+          await page.waitForSelector('[data-testid="incident-panel"][data-incident^="manual:south"] [data-testid="incident-history"] li');
+          texts.push(...await collect());
+        }
         for (const text of new Set(texts)) {
           if (/^[a-z]+\.[a-zA-Z_.]+$/.test(text)) findings.push(`${lang} ${view}: raw key ${text}`);
           else if (/^[a-z]+(_[a-z]+)+$|^[a-z]+[A-Z][a-zA-Z]*$/.test(text)) findings.push(`${lang} ${view}: raw code ${text}`);

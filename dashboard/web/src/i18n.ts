@@ -6,6 +6,7 @@ import { zhCN, type MessageKey } from './i18n/zh-CN.ts';
 import { en } from './i18n/en.ts';
 import { alarmTypeName } from '../../../core/messages/alarm-texts.ts';
 import { localizeReportNote } from '../../../core/messages/report-notes.ts';
+import { localizeIncidentNote } from '../../../core/messages/incident-notes.ts';
 
 export type Lang = 'zh-CN' | 'en';
 export type { MessageKey };
@@ -51,6 +52,11 @@ export function codesOf(prefix: string): string[] {
 /** A KPI report's note in the current language (core/messages/report-notes.ts). */
 export function reportNoteOf(note: string): string {
   return localizeReportNote(note, current);
+}
+
+/** A note of an incident's history in the current language (core/messages/incident-notes.ts). */
+export function incidentNoteOf(note: string): string {
+  return localizeIncidentNote(note, current);
 }
 
 /** An alarm type's name in the current language, from the catalog the notifier uses too (core/messages/alarm-texts.ts). */

@@ -7,7 +7,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { t, tCode } from '../i18n.ts';
+import { t, tCode, incidentNoteOf } from '../i18n.ts';
 import { fmtNum, fmtShort, fromLocalInput, toLocalInput } from '../format.ts';
 import { useApi, useNetworkMap } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
@@ -100,7 +100,7 @@ function IncidentPanel(props: { id: string; all: IncidentRecord[]; canEdit: bool
         {d.history.map((c, n) => (
           <li key={n}>{fmtShort(c.at)} · <b>{c.by}</b> · {tCode('incAction', c.action)}
             {Object.entries(c.changes).map(([f, [a, b]]) => <span key={f}> · {tCode('incField', f)}: {showChange(f, a)} → {showChange(f, b)}</span>)}
-            {c.note && <span class="muted"> · {c.note}</span>}</li>
+            {c.note && <span class="muted"> · {incidentNoteOf(c.note)}</span>}</li>
         ))}
       </ul>
     </section>
