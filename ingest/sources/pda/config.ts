@@ -10,8 +10,13 @@ export const pdaSourceSchema = z.object({
   /** Accept readings taken up to this many days ago (PDA uploads come late). */
   maxAgeDays: z.number().positive().default(45),
   maxItems: z.number().int().positive().default(10_000),
-  /** Seconds a PDA is told to wait (Retry-After) when the outbox is full or the server clock is behind. */
+  /** Seconds a PDA is told to wait (Retry-After) when the outbox is full, the server clock is behind, or uploads queue up. */
   retryAfterS: z.number().int().positive().default(30),
+  /**
+   * Uploads waiting their turn (they are handled one at a time) beyond which an upload is answered
+   * 503 with Retry-After: each waiting upload holds its body (up to 5 MB) in memory.
+   */
+  maxQueuedUploads: z.number().int().positive().default(16),
   /**
    * Device tokens given as SHA-256 hashes (64 hex digits), for an ingest instance without the
    * server's state database. Tokens issued by the server (device_tokens table) work as well.

@@ -16,7 +16,7 @@ import { DeadLetterStore } from '../../pipeline/dead-letters.ts';
 import { Pipeline } from '../../pipeline/pipeline.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';
-import { freePort } from '../../../test/support/ports.ts';
+import { freePort, waitFor } from '../../../test/support/ports.ts';
 import { pdaRoutes, PDA_READINGS_PATH, type UploadAnswer } from './routes.ts';
 import { meterLookupsFromStore } from './lookups.ts';
 import { PdaCorrectionLog } from './corrections.ts';
@@ -405,6 +405,27 @@ describe('PDA readings upload', () => {
     const retry = (await post(batch)).json() as UploadAnswer;
     expect(retry.items.map((i) => i.status)).toEqual(['accepted', 'rejected']);
     expect(ctx.undecodable).toHaveLength(1);
+  });
+
+  it('answers 503 with Retry-After when more uploads wait their turn than maxQueuedUploads, and takes them later (L6)', async () => {
+    await app.close();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const { lastReading } = meterLookupsFromStore(store);
+    app = Fastify({ logger: false });
+    // a store lookup that hangs (InfluxDB slow): the first upload holds the queue
+    await app.register(pdaRoutes, { ctx, tokens, config: { ...config, maxQueuedUploads: 2 }, corrections, lastReading: async (m) => { await gate; return lastReading(m); } });
+    const upload = (i: number) => post({ readerId: 'R-11', readings: [{ meter: 'M-1001', reading: 100 + i, time: NOW - DAY + i * HOUR }] });
+    const first = [upload(0), upload(1), upload(2)];
+    await waitFor(async () => /^aquawatch_pda_uploads_queued 3$/m.test(await ctx.metrics.text()), 5000, 5, 'three uploads taken');
+    const refused = await upload(3);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('30');
+    expect(refused.json().reason).toMatch(/3 uploads are waiting \(sources\.pda\.maxQueuedUploads 2\); nothing was stored/);
+    release();
+    expect((await Promise.all(first)).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect((await upload(3)).statusCode).toBe(200);
+    expect(ctx.readings.map((r) => r.value)).toEqual([100, 101, 102, 103]);
   });
 
   it('answers 503 with Retry-After while the server clock is behind (most meters ahead of it), storing nothing; takes the batch once it is right (F17)', async () => {

@@ -141,8 +141,12 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
 
   // Uploads are handled one at a time, so a batch sent twice in parallel is still answered `duplicate`.
   let queue: Promise<unknown> = Promise.resolve();
+  /** Uploads taken and not yet answered: the one being handled and those waiting behind it. */
+  let queued = 0;
+  const queuedGauge = ctx.metrics.gauge('aquawatch_pda_uploads_queued', 'PDA uploads taken and not yet answered (one handled, the rest waiting)', []);
   const serially = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
+    queuedGauge.set(++queued);
+    const run = queue.then(fn, fn).finally(() => { queuedGauge.set(--queued); });
     queue = run.catch(() => undefined);
     return run;
   };
@@ -229,6 +233,12 @@ export async function pdaRoutes(app: FastifyInstance, opts: PdaRoutesOptions): P
       return reply.code(413).send({ error: 'too many items', field: 'readings', reason: `${rawItems.length} items; the limit is ${config.maxItems} per upload (sources.pda.maxItems)` });
     }
 
+    if (queued > config.maxQueuedUploads) {
+      // One slow upload (store lookups) must not let the bodies of all the others pile up in memory.
+      ctx.log.warn({ deviceId, queued }, 'pda upload refused for now: too many uploads waiting');
+      return reply.code(503).header('retry-after', String(config.retryAfterS))
+        .send({ error: 'busy', reason: `${queued} uploads are waiting (sources.pda.maxQueuedUploads ${config.maxQueuedUploads}); nothing was stored, re-send the whole batch`, retryAfterS: config.retryAfterS });
+    }
     try {
       const answer = await serially(() => handleUpload(deviceId, readerId, rawItems));
       return reply.code(200).send(answer);
