@@ -9,7 +9,7 @@ import { t, tCode } from '../i18n.ts';
 import { fmtDateTime, fmtNum } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import type { Disclosure, DisclosureFigures } from '../../../contract/index.ts';
-import { gradeText } from './Reports.tsx';
+import { gradeText } from '../leakage-grade.ts';
 
 /** The last quarter that has ended, as `2026-Q3` (by the browser's calendar; the server checks). */
 function lastEndedQuarter(now = new Date()): string {

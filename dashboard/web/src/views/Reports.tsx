@@ -11,6 +11,7 @@ import { reportNoteOf, t, tCode } from '../i18n.ts';
 import { fmtDate, fmtNum, fromLocalInput, toLocalInput } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { useSession } from '../session.ts';
+import { gradeText } from '../leakage-grade.ts';
 import type { KpiReport } from '../../../contract/index.ts';
 
 echarts.use([BarChart]);
@@ -114,10 +115,6 @@ function VolumeFigures({ rep }: { rep: KpiReport }) {
   </>;
 }
 
-export function gradeText(grade: KpiReport['leakage']['grade']): string {
-  if (grade === null) return '';
-  return grade === 'ungraded' ? t('reports.ungraded') : t('reports.gradeValue', { grade });
-}
 
 /** CJJ 92-2016's four corrections: each input with where it came from, or the configuration key missing. */
 function LeakageCorrections({ rep }: { rep: KpiReport }) {
