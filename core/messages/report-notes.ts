@@ -17,6 +17,9 @@ export const REPORT_NOTES = {
   no_pressure_sensors: { en: 'no network pressure sensors: no pressure compliance', 'zh-CN': '管网无压力传感器：无压力合格率' },
   no_night_flow: { en: 'no night-flow series stored for the period', 'zh-CN': '该时段没有存储夜间流量数据' },
   meters_without_dma: { en: '{n} meter(s) belong to no DMA and are in no balance', 'zh-CN': '{n} 个水表不属于任何分区，未计入水量平衡' },
+  /** The quarterly disclosure's figures (dashboard/server/disclosure-figures.ts). */
+  no_complaint_ledger: { en: 'no complaint ledger in this server: complaint counts are not given', 'zh-CN': '本服务器没有投诉台账：不提供投诉数量' },
+  quarter_not_ended: { en: 'the quarter has not ended: figures so far', 'zh-CN': '本季度尚未结束：为截至目前的数据' },
 } satisfies Record<string, Record<TextLanguage, string>>;
 
 export type ReportNoteCode = keyof typeof REPORT_NOTES;

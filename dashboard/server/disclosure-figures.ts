@@ -7,6 +7,7 @@
  * approves the draft sees what the figures rest on.
  */
 import type { KpiReport, LeakageAssessment } from '../../analytics/kpi/types.ts';
+import { reportNote } from '../../core/messages/report-notes.ts';
 
 /** Complaint counts of a period (the complaint ledger's, dashboard/server/state/complaints.ts). */
 export interface DisclosureComplaints {
@@ -59,8 +60,8 @@ export function disclosureFigures(quarter: string, report: KpiReport, complaints
   const o = report.outages;
   const total = report.waterBalance.total;
   const notes = [...report.notes];
-  if (!complaints) notes.push('no complaint ledger in this server: complaint counts are not given');
-  if (report.asOf < report.period.to) notes.push('the quarter has not ended: figures so far');
+  if (!complaints) notes.push(reportNote('no_complaint_ledger'));
+  if (report.asOf < report.period.to) notes.push(reportNote('quarter_not_ended'));
   return {
     quarter, period: { from: report.period.from, to: report.period.to, timezone: report.period.timezone }, computedAt, asOf: report.asOf,
     plannedOutages: outageFigure(o.planned), suddenOutages: outageFigure(o.unplanned),

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { t, tCode } from '../i18n.ts';
+import { t, tCode, reportNoteOf } from '../i18n.ts';
 import { fmtDateTime, fmtNum } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import type { Disclosure, DisclosureFigures } from '../../../contract/index.ts';
@@ -122,6 +122,6 @@ function Figures({ f }: { f: DisclosureFigures }) {
   ];
   return <>
     <table class="data" data-testid="disclosure-figures"><tbody>{rows.map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}</tbody></table>
-    {f.notes.length > 0 && <ul class="notes">{f.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
+    {f.notes.length > 0 && <ul class="notes">{f.notes.map((n, i) => <li key={i}>{reportNoteOf(n)}</li>)}</ul>}
   </>;
 }
