@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pino from 'pino';
 import { parseConfig } from '../../core/config/load.ts';
 import { ENDPOINTS } from '../contract/index.ts';
 import { Client, password, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
@@ -73,6 +74,23 @@ describe('sign-in and sessions', () => {
     expect((await c.login('dispatcher', password('dispatcher'))).statusCode).toBe(200);
     // unknown users fail like wrong passwords
     expect((await c.login('nobody', 'whatever it is')).statusCode).toBe(401);
+  });
+
+  it('logs a failed sign-in with a short hash of the typed username, never the name itself (review L2)', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(line); } });
+    const h = await start({ log });
+    // a password typed into the username field is what the log must not keep
+    const typed = 'Tr0ub4dor&3-secret';
+    expect((await new Client(h.app).login(typed, 'wrong password!')).statusCode).toBe(401);
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'dashboard sign-in failed');
+    expect(failed).toBeDefined();
+    expect(JSON.stringify(failed)).not.toContain(typed);
+    expect(failed!.usernameHash).toMatch(/^[0-9a-f]{12}$/);
+    // the same name gives the same hash, so repeated failures for one account can still be told apart
+    await new Client(h.app).login(typed, 'wrong password!');
+    const hashes = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'dashboard sign-in failed').map((l) => l.usernameHash);
+    expect(hashes).toEqual([failed!.usernameHash, failed!.usernameHash]);
   });
 
   it('lists the demo users in demo mode only', async () => {

@@ -5,7 +5,7 @@
  * error body `{ error: { code, message, field? } }` with the status its code gives (contract
  * ERROR_STATUS), and the routes of each view, all declared in dashboard/contract.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './sign-in-limiter.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.ts';
@@ -127,6 +127,11 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
 
 function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions): void {
   const limiter = new SignInLimiter(DEFAULT_SIGN_IN_LIMITS);
+  // A failed sign-in's username is often a password typed into the wrong field: the log keeps a short
+  // keyed hash (repeated failures for one name still match within a run; a leaked log gives no dictionary
+  // attack, the key never leaves the process).
+  const usernameHashKey = randomBytes(32);
+  const usernameHash = (username: string) => createHmac('sha256', usernameHashKey).update(username).digest('hex').slice(0, 12);
   const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, clear = false) => {
     const secure = !(ctx.config.mode === 'demo' && req.protocol === 'http' && isLoopback(req.ip));
     const opts = { httpOnly: true, sameSite: 'strict' as const, path: '/', secure };
@@ -152,7 +157,7 @@ function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext, opts: S
     }
     place.done(user !== undefined && user !== null);
     if (!user) {
-      ctx.log.warn({ username, ip: req.ip }, 'dashboard sign-in failed');
+      ctx.log.warn({ usernameHash: usernameHash(username), ip: req.ip }, 'dashboard sign-in failed');
       throw new ApiError('bad_credentials', 'username or password: wrong, or the account is disabled');
     }
     const { id, session } = ctx.sessions.create(user.username);

@@ -51,8 +51,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** `env`: where the config's `${ENV}` references are checked (a `notify:` section's secrets). */
-export async function startHarness(opts: { config?: Record<string, unknown>; webDist?: string; analytics?: boolean; env?: Record<string, string | undefined> } = {}): Promise<Harness> {
+/** `env`: where the config's `${ENV}` references are checked (a `notify:` section's secrets); `log`: the
+ *  dashboard's logger (silent unless a test reads what is logged). */
+export async function startHarness(opts: { config?: Record<string, unknown>; webDist?: string; analytics?: boolean; env?: Record<string, string | undefined>; log?: pino.Logger } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'aw-dash-'));
   writeFileSync(join(dir, 'map.json'), JSON.stringify({ links: [{ dma: 'north', points: [[0, 0], [5, 15], [12, 22]] }, { points: [[5, 15], [25, 8]] }] }));
   const config = parseConfig({
@@ -68,7 +69,7 @@ export async function startHarness(opts: { config?: Record<string, unknown>; web
   const analytics = { topology, alarms, register, alarmStore, openAlarms: () => alarms.openAlarms() } as unknown as AnalyticsService;
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   const dash = await registerDashboard(app, {
-    config, store, log: pino({ level: 'silent' }), topology, webDist: opts.webDist ?? join(dir, 'no-dist'),
+    config, store, log: opts.log ?? pino({ level: 'silent' }), topology, webDist: opts.webDist ?? join(dir, 'no-dist'),
     analytics: opts.analytics === false ? undefined : analytics, checkResponses: true,
   });
   await app.ready();
