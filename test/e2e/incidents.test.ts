@@ -209,6 +209,13 @@ describe('incidents in chromium', () => {
           await page.waitForSelector('[data-testid="incident-panel"][data-incident^="manual:south"] [data-testid="incident-history"] li');
           texts.push(...await collect());
         }
+        if (view === 'customers') {
+          // and the page of a customer the incidents reached
+          await page.evaluate(() => { location.hash = '#/customers/ACC-900'; });
+          await page.waitForSelector('[data-testid="customer-page"][data-account="ACC-900"] [data-testid="customer-incidents"]');
+          await page.waitForLoadState('networkidle');
+          texts.push(...await collect());
+        }
         for (const text of new Set(texts)) {
           if (/^[a-z]+\.[a-zA-Z_.]+$/.test(text)) findings.push(`${lang} ${view}: raw key ${text}`);
           else if (/^[a-z]+(_[a-z]+)+$|^[a-z]+[A-Z][a-zA-Z]*$/.test(text)) findings.push(`${lang} ${view}: raw code ${text}`);
