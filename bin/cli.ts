@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { logFormat } from '../core/log.ts';
 import { USAGE_EXIT } from '../core/command-line.ts';
+import { logProcessFailures } from './process-failures.ts';
 
 const USAGE = `usage: aquawatch <command> [--config FILE] [options]
 
@@ -109,6 +110,7 @@ async function reportFailure(e: unknown): Promise<void> {
   else createLogger().fatal({ err: e }, 'aquawatch failed');
 }
 
+logProcessFailures(process.argv[2] ?? '(none)');
 main(process.argv.slice(2)).then(
   (code) => { if (code !== -1) process.exitCode = code; },
   (e: unknown) => reportFailure(e).finally(() => process.exit(1)),

@@ -24,6 +24,7 @@ import { DEMO_PHONE_PATH } from '../../dashboard/server/demo-phone.ts';
 import { notifyConfigSchema } from '../../core/config/notify.ts';
 import { startPlatform, type RunningPlatform } from './platform.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
+import { runInBackground } from '../process-failures.ts';
 
 const DEMO_SCENARIO = 'simulators/scenarios/suite/demo.yaml';
 
@@ -105,8 +106,9 @@ export async function run(argv: string[]): Promise<number> {
     registerAnnouncedOutages(rig, platform, log);
     console.log('  backfilling the last 7 days at full speed, then live; watch the dashboard (or /status) fill up');
     const backfill = new BackfillProgress({ log });
-    void rig.run('realtime', (step) => backfill.onStep(step))
-      .then((s) => log.info({ steps: s.steps }, 'simulation scenario ended'));
+    // a simulator failure stops the simulation, not the demo: the dashboard keeps serving what arrived
+    runInBackground(rig.run('realtime', (step) => backfill.onStep(step)), log, 'the simulation',
+      (s) => log.info({ steps: s.steps }, 'simulation scenario ended'));
   }
 
   let stopping = false;
