@@ -208,10 +208,9 @@ describe('incidents in chromium', () => {
           await page.click('tr[data-dma="south"][data-cause="third_party_damage"]');
           await page.waitForSelector('[data-testid="incident-panel"][data-incident^="manual:south"] [data-testid="incident-history"] li');
           texts.push(...await collect());
-        }
-        if (view === 'customers') {
-          // and the page of a customer the incidents reached
-          await page.evaluate(() => { location.hash = '#/customers/ACC-900'; });
+          // and, by its link, the page of a customer the north outage reached
+          await page.click(`tr[data-incident="north:${T0}"]`);
+          await page.click('[data-testid="incident-panel"] a[data-customer="ACC-900"]');
           await page.waitForSelector('[data-testid="customer-page"][data-account="ACC-900"] [data-testid="customer-incidents"]');
           await page.waitForLoadState('networkidle');
           texts.push(...await collect());
