@@ -21,6 +21,9 @@ export const PERMISSIONS = {
   'outages.edit': ['admin', 'dispatcher', 'customer_service'],
   /** Approving and sending customer notices (the seeds: a planned stop needs approval). */
   'notices.approve': ['admin', 'dispatcher'],
+  /** Reading customers' names, accounts and addresses: the lookup, a customer's page, meter-anomaly
+   *  cases, complaints (review L5: the viewer role sees the network, not the people). */
+  'customers.read': ['admin', 'dispatcher', 'customer_service'],
   /** Handling meter-anomaly cases (calls, field visits, closing). */
   'customers.act': ['admin', 'customer_service'],
   'workorders.edit': ['admin', 'dispatcher', 'maintenance'],

@@ -76,7 +76,7 @@ const listQuery = z.strictObject({
 export const complaints = {
   list: endpoint({
     method: 'GET', url: '/complaints', tags: ['complaints'], summary: 'Complaints, newest received first (filter by period, status, channel, category, customer, incident, area)',
-    querystring: listQuery, response: z.array(complaint),
+    permission: 'customers.read', querystring: listQuery, response: z.array(complaint),
   }),
   channels: endpoint({
     method: 'GET', url: '/complaints/channels', tags: ['complaints'], summary: 'The channels a complaint may come from',
@@ -88,7 +88,7 @@ export const complaints = {
   }),
   get: endpoint({
     method: 'GET', url: '/complaints/:id', tags: ['complaints'], summary: 'One complaint with its history',
-    params: idParams, response: complaintDetail,
+    permission: 'customers.read', params: idParams, response: complaintDetail,
   }),
   create: endpoint({
     method: 'POST', url: '/complaints', tags: ['complaints'], summary: 'Record a complaint', permission: 'complaints.edit',

@@ -114,11 +114,11 @@ export type CustomerPage = z.infer<typeof customerPage>;
 export const customers = {
   anomalies: endpoint({
     method: 'GET', url: '/meter-anomalies', tags: ['customers'], summary: 'Meter anomalies with their customer and case (status: to_handle, the cases not closed, by default; closed; all)',
-    querystring: z.strictObject({ status: z.enum(['to_handle', 'closed', 'all']).optional() }), response: z.array(meterAnomaly),
+    permission: 'customers.read', querystring: z.strictObject({ status: z.enum(['to_handle', 'closed', 'all']).optional() }), response: z.array(meterAnomaly),
   }),
   anomaly: endpoint({
     method: 'GET', url: '/meter-anomalies/:id', tags: ['customers'], summary: 'One meter anomaly with its case history and the meter\'s readings around it',
-    params: z.strictObject({ id }), response: meterAnomalyDetail,
+    permission: 'customers.read', params: z.strictObject({ id }), response: meterAnomalyDetail,
   }),
   act: endpoint({
     method: 'POST', url: '/meter-anomalies/:id/actions', tags: ['customers'], summary: 'Record a call (with a note), request a field visit, or close the case with a reason',
@@ -127,6 +127,6 @@ export const customers = {
   }),
   page: endpoint({
     method: 'GET', url: '/customers/:account', tags: ['customers'], summary: 'A customer\'s page: consumption, anomalies, outage and low-pressure minutes, notices (default: the last 90 days)',
-    params: z.strictObject({ account: id }), querystring: z.strictObject({ from: epochMs.optional(), to: epochMs.optional() }), response: customerPage,
+    permission: 'customers.read', params: z.strictObject({ account: id }), querystring: z.strictObject({ from: epochMs.optional(), to: epochMs.optional() }), response: customerPage,
   }),
 };

@@ -91,7 +91,7 @@ export const outages = {
   }),
   lookup: endpoint({
     method: 'GET', url: '/lookup', tags: ['outages'], summary: 'Find a meter by id, account or part of an address (at most 50)',
-    querystring: z.strictObject({ q: text(200, 2) }), response: z.array(lookupRow),
+    permission: 'customers.read', querystring: z.strictObject({ q: text(200, 2) }), response: z.array(lookupRow),
   }),
   publicFeed: endpoint({
     method: 'GET', url: '/public/outages', tags: ['public'], summary: 'Public outage feed (no customer data)', public: true,

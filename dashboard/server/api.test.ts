@@ -355,10 +355,13 @@ describe('areas, outages, public page', () => {
       alarmsByPriority: { low: 0, medium: 1, high: 2, critical: 0 }, areasWithoutWater: 1, customersWithoutWater: 800,
       totalInflowM3h: 412.5, qualityCompliancePct: 0,
     });
-    const lookup = (await viewer.get(`/api/v1/lookup?q=${encodeURIComponent('南湖')}`)).json();
+    // the lookup names customers: customer service's, not the viewer's (review L5)
+    expect((await viewer.get(`/api/v1/lookup?q=${encodeURIComponent('南湖')}`)).statusCode).toBe(403);
+    const service = await Client.signIn(h.app, 'service');
+    const lookup = (await service.get(`/api/v1/lookup?q=${encodeURIComponent('南湖')}`)).json();
     expect(lookup).toEqual([{ meter: 'M-2002', customer: 'ACC-112233', address: '南湖路 8 号 8 Nanhu Rd', dma: 'south', dmaName: '南区 South', dmaState: 'outage' }]);
-    expect((await viewer.get('/api/v1/lookup?q=ACC-7788')).json()).toHaveLength(1);
-    expect((await viewer.get('/api/v1/lookup?q=x')).statusCode).toBe(400);
+    expect((await service.get('/api/v1/lookup?q=ACC-7788')).json()).toHaveLength(1);
+    expect((await service.get('/api/v1/lookup?q=x')).statusCode).toBe(400);
 
     // the public page: no sign-in, area names and times, no customer data
     const page = await h.app.inject({ method: 'GET', url: '/outages' });

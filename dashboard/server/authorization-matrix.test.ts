@@ -46,6 +46,19 @@ describe('route × role authorisation, from the OpenAPI document', () => {
     expect(answers).toEqual(expected);
   });
 
+  it('customer data (review L5): only the roles of customers.read read the lookup, a customer\'s page, meter anomalies and complaints', async () => {
+    expect([...PERMISSIONS['customers.read']].sort()).toEqual(['admin', 'customer_service', 'dispatcher']);
+    const reads = ['/lookup?q=ACC', '/customers/ACC-101', '/meter-anomalies', '/meter-anomalies/x1', '/complaints', '/complaints/x1'];
+    const refused: Record<string, string[]> = {};
+    for (const [role, client] of sessions) {
+      for (const url of reads) {
+        const status = (await client.get(`/api/v1${url}`)).statusCode;
+        if (status === 401 || status === 403) (refused[role] ??= []).push(url);
+      }
+    }
+    expect(refused).toEqual({ viewer: reads, maintenance: reads });
+  });
+
   it('401 without a session, 403 without the CSRF token, and the permission table per role', async () => {
     // sign-out ends the session the later checks use: it goes last
     const ops = (await openApiOperations()).sort((a, b) => Number(a.endsWith('/auth/logout')) - Number(b.endsWith('/auth/logout')));

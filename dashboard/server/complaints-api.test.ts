@@ -38,7 +38,7 @@ describe('complaint ledger over the API', () => {
     const closed = await admin.send('POST', `${url}/status`, { status: 'closed', resolution: '抢修完成，已回访' });
     expect(closed.json().complaint).toMatchObject({ status: 'closed', resolution: '抢修完成，已回访' });
     expect(closed.json().history.map((c: { action: string }) => c.action)).toEqual(['create', 'close']);
-    expect((await viewer.get(url)).json().complaint.status).toBe('closed');
+    expect((await dispatcher.get(url)).json().complaint.status).toBe('closed');
     expect((await viewer.send('POST', `${url}/status`, { status: 'open', note: 'x' })).statusCode).toBe(403);
 
     const channels = (await viewer.get('/api/v1/complaints/channels')).json();

@@ -10,7 +10,7 @@ export const ROUTES: RouteInfo[] = [
   { id: 'alarms', label: 'nav.alarms' },
   { id: 'maintenance', label: 'nav.maintenance' },
   { id: 'customers', label: 'nav.customers' },
-  { id: 'complaints', label: 'nav.complaints' },
+  { id: 'complaints', label: 'nav.complaints', needs: 'customers.read' },
   { id: 'compensation', label: 'nav.compensation', needs: 'compensation.read' },
   { id: 'incidents', label: 'nav.incidents' },
   { id: 'reports', label: 'nav.reports' },

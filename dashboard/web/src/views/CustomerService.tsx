@@ -2,7 +2,8 @@
  * Customer service: current outages and low-pressure areas (with customers, since, cause, expected
  * restoration), the meter-anomaly queue (CustomerAnomalies.tsx), planned outages (create/edit, the 24 h notice rule flagged, the generated Chinese
  * notice text, the customer notice: draft, approve, send by SMS, delivery log), and a lookup of address / account / meter → the area's state
- * and the customer's page (`#/customers/<account>`, CustomerPage.tsx).
+ * and the customer's page (`#/customers/<account>`, CustomerPage.tsx); the queue, the lookup and the page only for roles
+ * with customers.read.
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -23,13 +24,15 @@ const NOTICE_MS = 24 * 3_600_000;
 
 export function CustomerServiceView() {
   const account = useRouteParam();
-  if (account) return <CustomerPage key={account} account={account} />;
+  // customers' names, accounts and addresses only for customers.read (the viewer sees outages, review L5)
+  const readsCustomers = useCan('customers.read');
+  if (account) return readsCustomers ? <CustomerPage key={account} account={account} /> : <p class="notice">{t('app.forbidden')}</p>;
   return (
     <div class="customers-view">
       <CurrentOutages />
-      <MeterAnomalyQueue />
+      {readsCustomers && <MeterAnomalyQueue />}
       <PlannedOutages />
-      <Lookup />
+      {readsCustomers && <Lookup />}
     </div>
   );
 }
