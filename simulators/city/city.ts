@@ -52,8 +52,17 @@ export interface DmaSpec {
   name: string;
   /** A junction inside the DMA; the DMA is all junctions reachable from it without crossing a boundary link. */
   seed: string;
-  /** Links on the DMA's border, each with a flow meter (shared with the DMA on the other side). */
+  /**
+   * Links on the DMA's border, each with a flow meter (shared with the DMA on the other side). A link
+   * between the DMA and one of its own `tanks` is metered too, as a sub-meter outside the balance.
+   */
   boundary: string[];
+  /**
+   * Tanks inside the DMA: its balance takes their storage change (net demand = Σ inlets − Σ outlets −
+   * Σ dV/dt), with the tank's level sensor (a pump station must list the tank) and the .inp's
+   * diameter; a pump filling one is then an inlet of the DMA.
+   */
+  tanks?: string[];
   /** Key of the demand profile (demand-profiles.json) that shapes the DMA's use. */
   profile: string;
   /** How the DMA's loggers report: plain MQTT JSON or Sparkplug B edge nodes. */
@@ -96,11 +105,15 @@ export interface CitySpec {
   sparkplugGroup: string;
 }
 
-export interface CityDma extends DmaSpec {
+export interface CityDma extends Omit<DmaSpec, 'tanks'> {
   junctions: string[];
   /** Flow sensor ids whose positive flow enters / leaves the DMA. */
   inletSensors: string[];
   outletSensors: string[];
+  /** The DMA's tanks: level sensor and diameter (m), for the storage term of its balance. */
+  tanks: { tank: string; level: string; diameterM: number }[];
+  /** Meters inside the DMA kept as a check on its balance (a tank's outlet), not in it. */
+  subMeters: string[];
   customers: number;
   x: number;
   y: number;
@@ -168,6 +181,25 @@ export function buildCity(spec: CitySpec, inpText: string): City {
     members.set(d.id, inside);
   }
 
+  // --- tanks inside DMAs: their level sensor comes from the pump station that lists them ---------
+  const levelSensorOf = new Map<string, string>();
+  for (const ps of spec.pumpStations ?? []) for (const tank of ps.tanks) levelSensorOf.set(tank, `${ps.site}.${tank}.level`);
+  const tankDma = new Map<string, string>();
+  const dmaTanks = new Map<string, CityDma['tanks']>(spec.dmas.map((d) => [d.id, []]));
+  for (const d of spec.dmas) {
+    for (const tank of d.tanks ?? []) {
+      const t = net.tanks.get(tank);
+      if (!t) throw fail(`DMA ${d.id}: ${tank} is not a tank`);
+      if (tankDma.has(tank)) throw fail(`tank ${tank} is in both ${tankDma.get(tank)} and ${d.id}`);
+      const level = levelSensorOf.get(tank);
+      if (!level) throw fail(`DMA ${d.id}: tank ${tank} has no level sensor (list it in a pump station's tanks)`);
+      tankDma.set(tank, d.id);
+      dmaTanks.get(d.id)!.push({ tank, level, diameterM: round(net.si ? t.diameter : t.diameter * FT_TO_M, 3) });
+    }
+  }
+  /** The DMA a junction, or a tank inside a DMA, belongs to. */
+  const dmaOfNode = (node: string) => junctionDma.get(node) ?? tankDma.get(node);
+
   const sites: SiteConfig[] = [];
   const sensors: CitySensor[] = [];
   const networkSite = 'network';
@@ -186,22 +218,28 @@ export function buildCity(spec: CitySpec, inpText: string): City {
   // --- boundary flow meters: inlet of the DMA the link's direction enters ----------------------
   const inlets = new Map<string, string[]>(spec.dmas.map((d) => [d.id, []]));
   const outlets = new Map<string, string[]>(spec.dmas.map((d) => [d.id, []]));
+  const subMeters = new Map<string, string[]>(spec.dmas.map((d) => [d.id, []]));
   for (const linkId of cut) {
     const link = net.links.get(linkId)!;
-    const into = junctionDma.get(link.to);
-    const from = junctionDma.get(link.from);
+    const into = dmaOfNode(link.to);
+    const from = dmaOfNode(link.from);
     const owner = into ?? from;
     if (!owner) throw fail(`boundary link ${linkId} touches no DMA`);
+    // between a DMA and its own tank: water stays inside, the meter only checks the balance
+    const inside = into === from;
     const id = `F-${linkId}`;
     const telemetry = dmaSpec.get(owner)!.telemetry;
     sensor({
-      id, name: `Flow ${linkId}${from && into ? ` (${from} → ${into})` : ''}`, kind: 'flow', unit: FLOW_UNIT[telemetry],
-      site: networkSite, dma: owner, node: linkId, ...linkCoord(linkId), place: 'inlet',
+      id, name: `Flow ${linkId}${from && into ? (inside ? ` (${owner} tank outlet, sub-meter)` : ` (${from} → ${into})`) : ''}`, kind: 'flow', unit: FLOW_UNIT[telemetry],
+      site: networkSite, dma: owner, node: linkId, ...linkCoord(linkId), place: inside ? 'network' : 'inlet',
       source: address(telemetry, owner, id, `logger-${linkId}`, 'flow'),
       measure: { quantity: 'flow', link: linkId },
     });
-    if (into) inlets.get(into)!.push(id);
-    if (from) outlets.get(from)!.push(id);
+    if (inside) subMeters.get(owner)!.push(id);
+    else {
+      if (into) inlets.get(into)!.push(id);
+      if (from) outlets.get(from)!.push(id);
+    }
   }
 
   // --- pressure sensors --------------------------------------------------------------------------
@@ -304,8 +342,8 @@ export function buildCity(spec: CitySpec, inpText: string): City {
         sensor({ id, name: `${ps.name} ${pump} ${q}`, kind, unit, site: ps.site, node: pump, ...at, place: 'pump-station', source: opcua(id), measure });
       }
       // a pump that draws from one DMA and delivers elsewhere is part of that DMA's water balance
-      const suction = junctionDma.get(link.from);
-      const delivery = junctionDma.get(link.to);
+      const suction = dmaOfNode(link.from);
+      const delivery = dmaOfNode(link.to);
       if (suction !== delivery) {
         if (suction) outlets.get(suction)!.push(`${ps.site}.${pump}.flow`);
         if (delivery) inlets.get(delivery)!.push(`${ps.site}.${pump}.flow`);
@@ -390,7 +428,7 @@ export function buildCity(spec: CitySpec, inpText: string): City {
     const junctions = members.get(d.id)!;
     return {
       ...d, junctions,
-      inletSensors: inlets.get(d.id)!, outletSensors: outlets.get(d.id)!,
+      inletSensors: inlets.get(d.id)!, outletSensors: outlets.get(d.id)!, tanks: dmaTanks.get(d.id)!, subMeters: subMeters.get(d.id)!,
       customers: junctions.reduce((s, j) => s + (junctionCustomers.get(j) ?? 0), 0),
       ...centroid(junctions.map((j) => coord(j))),
     };
@@ -411,6 +449,8 @@ const FLOW_TO_M3H_BY_NAME: Record<string, number> = {
   CFS: 101.9406477, GPM: 0.2271247, MGD: 157.725491, IMGD: 189.4204167, AFD: 51.3950926,
   LPS: 3.6, LPM: 0.06, MLD: 41.6666667, CMH: 1, CMD: 1 / 24, CMS: 3600,
 };
+
+const FT_TO_M = 0.3048;
 
 function round(v: number, digits: number): number {
   return Number(v.toFixed(digits));
@@ -454,6 +494,7 @@ export function cityTopology(city: City, options: TopologyOptions = {}): Topolog
   // copies of a scaled fleet are extra load, not extra water: only the originals make a DMA's inflow
   const dmas: DmaConfig[] = city.dmas.map((d) => ({
     id: d.id, name: d.name, inlets: d.inletSensors, outlets: d.outletSensors,
+    ...(d.tanks.length ? { tanks: d.tanks.map((t) => ({ level: t.level, diameterM: t.diameterM })), } : {}),
     customers: d.customers, nightUseLPerPropertyH: 1.7, x: d.x, y: d.y,
   }));
   const meters: MeterConfig[] = city.meters.map(({ junctions: _j, use: _u, meanM3h: _m, ...m }) => m);
