@@ -253,6 +253,8 @@ export const authSchema = z.object({
   }).strict().optional(),
   /** A dashboard session unused this long expires. */
   sessionIdleMinutes: z.number().int().min(1).max(7 * 24 * 60).default(720),
+  /** A dashboard session ends this long after sign-in however much it is used (a stolen cookie kept busy). */
+  sessionMaxHours: z.number().int().min(1).max(30 * 24).default(24),
 }).strict();
 
 /** The state database (alarms, outages, users, sessions, work orders, device tokens): core/state/state-db.ts. */
@@ -418,7 +420,7 @@ export const configSchema = z.object({
    * when the schema is built with the registry (buildConfigSchema in sources.ts).
    */
   sources: z.record(z.string(), z.unknown()).default({}),
-  auth: authSchema.default({ sessionIdleMinutes: 720 }),
+  auth: authSchema.default({ sessionIdleMinutes: 720, sessionMaxHours: 24 }),
   state: stateSchema.default({ path: 'state.sqlite' }),
   analytics: analyticsSchema.default({ alarms: { rules: {} }, detectors: {}, sensorClockLagMinutes: 10 }),
   /**

@@ -104,7 +104,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const statePath = stateDbPath(config);
   const db = openStateDb(statePath);
   const users = new UserStore(db);
-  const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000 });
+  const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000, maxAgeMs: config.auth.sessionMaxHours * 3_600_000 });
   const workOrders = new WorkOrderStore(db);
   const tokens = new DeviceTokenStore(db);
   const audit = new AuditLog(db);

@@ -27,6 +27,21 @@ describe('SessionStore', () => {
     expect(stored).toContain(a.session.csrfToken);
   });
 
+  it('ends a session at its absolute lifetime however much it is used (review L1)', () => {
+    let now = 1_000_000;
+    const s = new SessionStore(':memory:', { idleMs: 3_600_000, maxAgeMs: 24 * 3_600_000, now: () => now });
+    const { id } = s.create('ann');
+    // used every 30 minutes: the idle expiry alone would keep it forever
+    for (let t = 0; t < 47; t++) { now += 30 * 60_000; expect(s.get(id)).toBeDefined(); }
+    now += 30 * 60_000; // 24 h after sign-in
+    expect(s.get(id)).toBeUndefined();
+    const fresh = s.create('ann');
+    expect(s.purgeExpired()).toBe(0);
+    now += 24 * 3_600_000 + 1;
+    s.get(fresh.id);
+    expect(s.get(fresh.id)).toBeUndefined();
+  });
+
   it('expires a session after the idle time; use keeps it alive', () => {
     let now = 1_000_000;
     const s = new SessionStore(':memory:', { idleMs: 3_600_000, now: () => now });

@@ -2,13 +2,15 @@
  * Dashboard sessions in the server's state database (SQLite). A session id is 256 random bits,
  * handed to the browser once (the cookie) and kept here only as its SHA-256, so a copy of the
  * database does not sign anyone in. Each session has its own CSRF token. A session unused for
- * `idleMs` (12 h by default) expires; `touch` on every request keeps an active one alive.
+ * `idleMs` (12 h by default) expires; `touch` on every request keeps an active one alive, but never
+ * past `maxAgeMs` (24 h by default) after sign-in, so a stolen cookie kept in use still ends.
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
 
 export const DEFAULT_IDLE_MS = 12 * 3_600_000;
+export const DEFAULT_MAX_AGE_MS = 24 * 3_600_000;
 /** Write last_seen at most this often per session (a busy dashboard polls many times a minute). */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -38,11 +40,13 @@ export class SessionStore {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
   readonly idleMs: number;
+  readonly maxAgeMs: number;
   private readonly now: () => number;
 
-  constructor(db: string | Database.Database, opts: { idleMs?: number; now?: () => number } = {}) {
+  constructor(db: string | Database.Database, opts: { idleMs?: number; maxAgeMs?: number; now?: () => number } = {}) {
     ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
     this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+    this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     this.now = opts.now ?? Date.now;
   }
 
@@ -57,14 +61,14 @@ export class SessionStore {
     return { id, session };
   }
 
-  /** The live session of an id, its idle time renewed; undefined when unknown or expired (then deleted). */
+  /** The live session of an id, its idle time renewed; undefined when unknown, idle too long or too old (then deleted). */
   get(id: string | undefined): Session | undefined {
     if (!id || !SESSION_ID.test(id)) return undefined;
     const key = hashId(id);
     const row = this.db.prepare('SELECT * FROM sessions WHERE id_sha256 = ?').get(key) as SessionRow | undefined;
     if (!row) return undefined;
     const at = this.now();
-    if (at - row.last_seen > this.idleMs) {
+    if (at - row.last_seen > this.idleMs || at - row.created_at >= this.maxAgeMs) {
       this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(key);
       return undefined;
     }
@@ -86,7 +90,8 @@ export class SessionStore {
   }
 
   purgeExpired(): number {
-    return this.db.prepare('DELETE FROM sessions WHERE last_seen < ?').run(this.now() - this.idleMs).changes;
+    const at = this.now();
+    return this.db.prepare('DELETE FROM sessions WHERE last_seen < ? OR created_at <= ?').run(at - this.idleMs, at - this.maxAgeMs).changes;
   }
 
   close(): void {
