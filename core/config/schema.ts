@@ -243,13 +243,16 @@ export const ingestSchema = z.object({
 
 export const authSchema = z.object({
   /**
-   * The first administrator, created (or its password reset to this one) at start. Required in
-   * production mode; the password usually comes from the environment: `password: ${AQUAWATCH_ADMIN_PASSWORD}`.
+   * The first administrator, created with this password at the first start; later starts keep a password
+   * changed in the dashboard (with a warning) unless `resetPassword: true`. Required in production mode;
+   * the password usually comes from the environment: `password: ${AQUAWATCH_ADMIN_PASSWORD}`.
    */
   admin: z.object({
     username: z.string().regex(/^[A-Za-z0-9_.\-]{2,64}$/, '2-64 letters, digits or _ . -').default('admin'),
     displayName: z.string().optional(),
     password: z.string().min(12, 'must be at least 12 characters'),
+    /** Set the stored password back to `password` at start (a forgotten one) and end the admin's sessions. */
+    resetPassword: z.boolean().default(false),
   }).strict().optional(),
   /** A dashboard session unused this long expires. */
   sessionIdleMinutes: z.number().int().min(1).max(7 * 24 * 60).default(720),

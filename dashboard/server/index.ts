@@ -31,6 +31,7 @@ import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { closeStateDb, openStateDb, stateDbPath } from '../../core/state/state-db.ts';
 import { UserStore, type Role } from './state/users.ts';
 import { SessionStore } from './state/sessions.ts';
+import { applyConfiguredAdmin } from './configured-admin.ts';
 import { WorkOrderStore } from './state/work-orders.ts';
 import { AuditLog } from './state/audit-log.ts';
 import { ComplaintLedger } from './state/complaints.ts';
@@ -116,11 +117,11 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const register = () => requireAnalytics({ analytics }).register;
   const area = new AreaStateService({ topology, store, analytics });
 
-  // Users: the configured admin (config wins), and in demo mode one user per role.
+  // Users: the configured admin (its password applied at creation), and in demo mode one user per role.
   const demoUsers: DashboardContext['demoUsers'] = [];
   if (config.auth.admin) {
-    const a = config.auth.admin;
-    await users.ensure({ username: a.username, displayName: a.displayName, role: 'admin', password: a.password });
+    const published = DEMO_USERS.find((u) => u.username === config.auth.admin!.username)?.password;
+    await applyConfiguredAdmin(config.auth.admin, users, sessions, log, published);
   }
   if (config.mode === 'demo') {
     for (const u of DEMO_USERS) {
