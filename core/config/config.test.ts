@@ -88,6 +88,20 @@ describe('configuration', () => {
     expect(t.dmas.get('D1')!.customers).toBe(1200);
     expect(t.sensors.get('F1')!.convert(1)).toBeCloseTo(3.6, 10);
   });
+
+  it('substitutes ${VAR} outside the topology only: a topology that names a variable is refused, naming the key (review L7)', () => {
+    const env = { INFLUXDB_TOKEN: 'secret-token', TOPOLOGY_FILE: 'topo-env.yaml' };
+    // a topology from a third party (GIS export) must not pull a secret into a name every viewer sees
+    file('topo-env.yaml', 'sites: [{id: P1, kind: plant}]\ndmas: [{id: D1, name: "North ${INFLUXDB_TOKEN}"}]\n');
+    let message = '';
+    try { loadConfig(file('env-topo.yaml', 'topology: ${TOPOLOGY_FILE}\n'), env); } catch (e) { message = (e as Error).message; }
+    expect(message).toContain('topology.dmas[0].name: ${INFLUXDB_TOKEN} is not substituted in the topology');
+    expect(message).not.toContain('secret-token');
+    expect(() => parseConfig({ topology: { dmas: [{ id: 'D1', name: 'x ${INFLUXDB_TOKEN}' }] } }, 'x', env))
+      .toThrowError(/topology\.dmas\[0\]\.name: \$\{INFLUXDB_TOKEN\} is not substituted/);
+    // elsewhere, and for the topology file's path, variables are substituted as before
+    expect(parseConfig({ site: { name: 'Water ${INFLUXDB_TOKEN}' } }, 'x', env).site.name).toBe('Water secret-token');
+  });
 });
 
 describe('topology cross-references', () => {

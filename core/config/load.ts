@@ -33,7 +33,7 @@ export function formatZodIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
 }
 
-/** Replace `${NAME}` in every string with the environment variable NAME; a missing one is an error. */
+/** Replace `${NAME}` in every string with the environment variable NAME; a missing one is an error (parseConfig: not in the topology). */
 export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[] = [], missing: string[] = []): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
@@ -52,6 +52,23 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: Prop
     return out;
   }
   return value;
+}
+
+const ENV_REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
+
+/**
+ * Every string of a topology that names a variable, as a refusal naming its key. The topology is not
+ * substituted (review L7): one prepared elsewhere (a GIS export) could pull `${INFLUXDB_TOKEN}` into a
+ * sensor name that every viewer sees.
+ */
+function envReferencesInTopology(value: unknown, path: PropertyKey[] = ['topology']): string[] {
+  if (typeof value === 'string') {
+    const ref = ENV_REFERENCE.exec(value);
+    return ref ? [`${formatPath(path)}: ${ref[0]} is not substituted in the topology (variables are for the config's secrets); write the value itself`] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => envReferencesInTopology(v, [...path, i]));
+  if (isObject(value)) return Object.entries(value).flatMap(([k, v]) => envReferencesInTopology(v, [...path, k]));
+  return [];
 }
 
 /** `${NAME}` references in a section left unsubstituted whose variable is not set. */
@@ -98,17 +115,22 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
   detectors?: z.ZodType<Record<string, unknown>>): LoadedConfig {
   const missing: string[] = [];
   // `notify:` keeps its `${NAME}` secrets as references (the notifier resolves them when built, so
-  // no key sits in the loaded config); a variable it names must still be set.
-  let substituted: unknown;
-  if (isObject(raw) && raw.notify !== undefined) {
-    const { notify, ...rest } = raw;
-    substituted = { ...substituteEnv(rest, env, [], missing) as object, notify };
-    missing.push(...unsetReferences(notify, env, ['notify']));
-  } else substituted = substituteEnv(raw ?? {}, env, [], missing);
+  // no key sits in the loaded config); a variable it names must still be set. An inline topology is
+  // not substituted at all, and refused when it names a variable.
+  const { notify, topology: rawTopology, ...rest } = isObject(raw) ? raw : {} as Record<string, unknown>;
+  const inlineRaw = isObject(rawTopology) ? rawTopology : undefined;
+  // not an object (a YAML scalar or list): left to the schema to refuse
+  const substituted: unknown = !isObject(raw) ? substituteEnv(raw ?? {}, env, [], missing) : {
+    ...substituteEnv(rest, env, [], missing) as object,
+    ...(rawTopology === undefined ? {} : { topology: inlineRaw ?? substituteEnv(rawTopology, env, ['topology'], missing) }),
+    ...(notify === undefined ? {} : { notify }),
+  };
+  if (notify !== undefined) missing.push(...unsetReferences(notify, env, ['notify']));
+  if (inlineRaw) missing.push(...envReferencesInTopology(inlineRaw));
   if (missing.length) throw new ConfigError(file, missing);
   // An inline topology is checked on its own: inside the file-or-object union zod would report
   // only "topology: Invalid input", not which sensor is wrong.
-  const inline = isObject(substituted) && isObject(substituted.topology) ? substituted.topology : undefined;
+  const inline = inlineRaw;
   const r = (sources ? buildConfigSchema(sources, detectors) : configSchema).safeParse(inline ? { ...substituted as object, topology: undefined } : substituted);
   const problems = r.success ? [] : formatZodIssues(r.error);
   let inlineTopology: TopologyConfig | undefined;
@@ -127,7 +149,10 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
     if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(baseDir, topology.map) };
   } else {
     const tfile = isAbsolute(cfg.topology) ? cfg.topology : resolve(baseDir, cfg.topology);
-    topology = parseTopology(substituteEnv(readYaml(tfile), env), tfile, sources);
+    const rawFileTopology = readYaml(tfile);
+    const references = envReferencesInTopology(rawFileTopology);
+    if (references.length) throw new ConfigError(tfile, references);
+    topology = parseTopology(rawFileTopology, tfile, sources);
     if (topology.map && !isAbsolute(topology.map)) topology = { ...topology, map: resolve(dirname(tfile), topology.map) };
   }
   const dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(baseDir, cfg.dataDir);
