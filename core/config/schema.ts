@@ -317,6 +317,13 @@ export const incidentsSchema = z.object({
   lowPressureMinutes: z.number().positive().max(24 * 60).default(30),
   emergencySupplyHours: z.number().positive().max(24 * 30).default(24),
   burstWorkOrderPriorities: z.array(z.enum(ALARM_PRIORITIES as [AlarmPriority, ...AlarmPriority[]])).default(['high', 'critical']),
+  /**
+   * Caps on a planned outage entered in the dashboard (review F18: it suppresses the dispatchers'
+   * pressure alarms in its areas and is published): its length, how far ahead it may start, its DMAs.
+   */
+  plannedMaxHours: z.number().positive().max(24 * 30).default(72),
+  plannedMaxLeadDays: z.number().positive().max(366).default(30),
+  plannedMaxDmas: z.number().int().min(1).max(100).default(10),
 }).strict();
 
 /** A rate of compensation: an amount (in `compensation.currency`) per minute or per hour. */

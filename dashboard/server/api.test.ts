@@ -179,6 +179,23 @@ describe('CSRF and roles', () => {
     expect(r.json().failed).toEqual([{ id: 'nope', message: 'alarmId: no alarm nope' }]);
   });
 
+  it('caps planned outages: duration, lead time and DMAs, with a 400 naming the field (review F18)', async () => {
+    const h = await start({ config: { incidents: { plannedMaxDmas: 1 } } });
+    const service = await Client.signIn(h.app, 'service');
+    const now = h.dash.ctx.now();
+    const ok = { dmas: ['north'], start: now + 2 * HOUR, end: now + 6 * HOUR, notifiedAt: now, cause: 'maintenance', reason: '更换阀门' };
+    const refusal = async (body: Record<string, unknown>) => (await service.send('POST', '/api/v1/planned-outages', body)).json().error as { code: string; field: string; message: string };
+    // a suppression of the dispatchers' pressure alarms without end: at most 72 h by default
+    expect(await refusal({ ...ok, end: ok.start + 73 * HOUR })).toMatchObject({ code: 'validation', field: 'body.end', message: expect.stringContaining('incidents.plannedMaxHours') });
+    expect(await refusal({ ...ok, start: now + 31 * 24 * HOUR, end: now + 31 * 24 * HOUR + HOUR })).toMatchObject({ code: 'validation', field: 'body.start', message: expect.stringContaining('incidents.plannedMaxLeadDays') });
+    expect(await refusal({ ...ok, dmas: ['north', 'south'] })).toMatchObject({ code: 'validation', field: 'body.dmas', message: expect.stringContaining('incidents.plannedMaxDmas') });
+    const created = await service.send('POST', '/api/v1/planned-outages', { ...ok, end: ok.start + 72 * HOUR });
+    expect(created.statusCode).toBe(201);
+    // a change cannot stretch it past the caps either
+    const changed = await service.send('PUT', `/api/v1/planned-outages/${created.json().outage.id}`, { end: ok.start + 100 * HOUR });
+    expect(changed.json().error).toMatchObject({ code: 'validation', field: 'body.end' });
+  });
+
   it('customer service enters a planned outage (short notice flagged, Chinese notices); a viewer may not', async () => {
     const h = await start();
     const body = { dmas: ['north'], start: T0 + 2 * HOUR, end: T0 + 6 * HOUR, notifiedAt: T0, cause: 'maintenance', reason: '更换阀门' };

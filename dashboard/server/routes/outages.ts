@@ -6,6 +6,25 @@ import { ApiError, type DashboardContext } from '../context.ts';
 import { outageNotice } from '../notice.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
 
+/**
+ * A planned outage suppresses the dispatchers' pressure and outage-warning alarms in its areas and its
+ * reason is published (review F18): one entered or changed here is capped in length, lead time and
+ * DMAs (config incidents.planned*), refused with 400 naming the field. The register itself takes any
+ * (the demo and replays enter scenario outages directly).
+ */
+function checkPlannedLimits(ctx: DashboardContext, p: { dmas: string[]; start: number; end: number }): void {
+  const { plannedMaxHours, plannedMaxLeadDays, plannedMaxDmas } = ctx.config.incidents;
+  if (p.end - p.start > plannedMaxHours * 3_600_000) {
+    throw new ApiError('validation', `end: a planned outage lasts at most ${plannedMaxHours} h (incidents.plannedMaxHours)`, 'body.end');
+  }
+  if (p.start > ctx.now() + plannedMaxLeadDays * 86_400_000) {
+    throw new ApiError('validation', `start: a planned outage starts at most ${plannedMaxLeadDays} days ahead (incidents.plannedMaxLeadDays)`, 'body.start');
+  }
+  if (new Set(p.dmas).size > plannedMaxDmas) {
+    throw new ApiError('validation', `dmas: a planned outage covers at most ${plannedMaxDmas} DMAs (incidents.plannedMaxDmas)`, 'body.dmas');
+  }
+}
+
 export function plannedWithNotice(ctx: DashboardContext, outage: PlannedOutage): PlannedOutageSaved {
   const register = ctx.register();
   return {
@@ -56,12 +75,15 @@ export function registerOutageRoutes(app: FastifyInstance, ctx: DashboardContext
     // not told yet unless the dispatcher says when (a notice by other means): no notice counts as told
     // at the start, so the outage is flagged short-notice until its notice is sent (customer-notices.ts)
     const notifiedAt = b.notifiedAt ?? b.start;
+    checkPlannedLimits(ctx, b);
     const { outage } = ctx.register().createPlanned({ ...b, notifiedAt });
     ctx.log.info({ id: outage.id, dmas: outage.dmas, by: req.dashUser!.username }, 'planned outage entered');
     return plannedWithNotice(ctx, outage);
   }, opts);
 
   serve(app, API.outages.updatePlanned, async (req) => {
+    const current = ctx.register().getPlanned(req.params.id);
+    if (current) checkPlannedLimits(ctx, { ...current, ...req.body });
     const { outage } = ctx.register().updatePlanned(req.params.id, req.body);
     return plannedWithNotice(ctx, outage);
   }, opts);
