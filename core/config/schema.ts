@@ -324,6 +324,12 @@ export const incidentsSchema = z.object({
   plannedMaxHours: z.number().positive().max(24 * 30).default(72),
   plannedMaxLeadDays: z.number().positive().max(366).default(30),
   plannedMaxDmas: z.number().int().min(1).max(100).default(10),
+  /**
+   * A detected outage or low-pressure area reaches the public page once an operator has acknowledged
+   * its alarm, or after this many minutes (review L8: a false detection is not a public notice at
+   * once, nor does the page show an attacker the effect of an attack live); 0 publishes at once.
+   */
+  publicDelayMinutes: z.number().int().min(0).max(24 * 60).default(30),
 }).strict();
 
 /** A rate of compensation: an amount (in `compensation.currency`) per minute or per hour. */

@@ -380,6 +380,16 @@ describe('areas, outages, public page', () => {
     expect((await service.get('/api/v1/lookup?q=ACC-7788')).json()).toHaveLength(1);
     expect((await service.get('/api/v1/lookup?q=x')).statusCode).toBe(400);
 
+    // the public feed (review L8): a detection is published once an operator acknowledged its alarm or
+    // after incidents.publicDelayMinutes (30), not at once
+    const publicFeed = async () => (await h.app.inject({ method: 'GET', url: '/api/v1/public/outages' })).json() as { current: { dmaName: string }[] };
+    expect((await publicFeed()).current).toEqual([]);
+    const dispatcher = await Client.signIn(h.app, 'dispatcher');
+    const southAlarm = h.alarms.openAlarms().find((a) => a.dma === 'south' && a.type === 'outage')!;
+    expect((await dispatcher.send('POST', `/api/v1/alarms/${encodeURIComponent(southAlarm.id)}/ack`, { comment: 'confirmed by phone' })).statusCode).toBe(200);
+    expect((await publicFeed()).current.map((o) => o.dmaName)).toEqual(['南区 South']);
+    h.alarms.advanceTo(T0 + 60_000 + 30 * 60_000);
+
     // the public page: no sign-in, area names and times, no customer data
     const page = await h.app.inject({ method: 'GET', url: '/outages' });
     expect(page.statusCode).toBe(200);

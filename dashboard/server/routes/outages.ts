@@ -1,7 +1,7 @@
 /** Customer service: current outages, incidents, planned outages with notices, lookup, the public feed. */
 import type { FastifyInstance } from 'fastify';
 import type { PlannedOutage } from '../../../analytics/outages/register.ts';
-import { API, type LookupRow, type PlannedOutageSaved, type PublicOutages } from '../../contract/index.ts';
+import { API, type CurrentOutage, type LookupRow, type PlannedOutageSaved, type PublicOutages } from '../../contract/index.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { outageNotice } from '../notice.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
@@ -42,11 +42,15 @@ export function publicOutages(ctx: DashboardContext): PublicOutages {
   const now = ctx.now();
   const areaName = (dma: string) => ctx.topology.dmas.get(dma)?.name ?? dma;
   const planned = ctx.register().listPlanned(now, now + 14 * 86_400_000);
+  const acknowledged = new Set((ctx.analytics()?.openAlarms() ?? []).filter((a) => a.state.endsWith('-acknowledged')).map((a) => a.id));
+  const delayMs = ctx.config.incidents.publicDelayMinutes * 60_000;
+  // planned works, areas an operator confirmed (alarm acknowledged) and those lasting past the delay
+  const published = (o: CurrentOutage) => o.planned || (o.alarmId !== undefined && acknowledged.has(o.alarmId)) || now - o.since >= delayMs;
   return {
     site: ctx.config.site.name,
     timezone: ctx.config.site.timezone,
     updatedAt: now,
-    current: ctx.area.currentOutages(ctx.register().listPlanned(now - 86_400_000, now + 86_400_000)).map((o) => ({
+    current: ctx.area.currentOutages(ctx.register().listPlanned(now - 86_400_000, now + 86_400_000)).filter(published).map((o) => ({
       dmaName: o.name, kind: o.kind, since: o.since, ...(o.expectedRestoration ? { expectedRestoration: o.expectedRestoration } : {}), cause: o.cause,
     })),
     planned: planned.filter((p) => p.end > now).map((p) => ({ dmaNames: p.dmas.map(areaName), start: p.start, end: p.end, reason: p.reason, cause: p.cause })),
