@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startHarness, type Harness } from '../../test/support/dashboard.ts';
+import { localizeReportNote } from '../../core/messages/report-notes.ts';
 
 const H = 3_600_000;
 const Q3_OUTAGE = Date.parse('2026-08-10T02:00:00Z');
@@ -66,6 +67,9 @@ describe('quarterly disclosure over the API', () => {
     const page = await h.app.inject('/outages/disclosure/2026-Q3');
     expect(page.body).toContain('供水服务季度公示 2026-Q3');
     expect(page.body).toContain('经审核 reviewed');
+    // the figures' notes (what a figure lacks) read in both languages, like every other row
+    expect(draft.figures.notes.length).toBeGreaterThan(0);
+    for (const note of draft.figures.notes) expect(page.body).toContain(`${localizeReportNote(note, 'zh-CN')} ${note}`);
     expect((await h.app.inject('/outages/disclosure/2026-Q2')).statusCode).toBe(404);
     expect((await h.app.inject('/outages')).body).toMatch(/<tr data-quarter="2026-Q3">.*\/outages\/disclosure\/2026-Q3\.pdf/s);
 

@@ -16,6 +16,7 @@ import type { LeakageAssessment } from '../../analytics/kpi/types.ts';
 import { CAUSE_ZH } from './notice.ts';
 import type { DisclosureFigures } from './disclosure-figures.ts';
 import type { Disclosure, PublishedDocument } from './state/disclosures.ts';
+import { localizeReportNote } from '../../core/messages/report-notes.ts';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -73,13 +74,17 @@ export function disclosureLines(d: Pick<Disclosure, 'quarter' | 'remark'> & { fi
         ['进水流量 Inflow data', `${num(f.coverage.inflow * 100, 1)} % of the quarter`],
         ['水表 Meters read', `${f.coverage.metersUsed} / ${f.coverage.meters}`],
         ['压力样本 Pressure samples', `${f.coverage.pressureSamples} (${f.coverage.pressureSensors} sensors)`],
-        ...f.notes.map((n): [string, string] => ['说明 Note', n]),
+        // Bilingual like every other row: the Chinese note from the catalog, then the stored English.
+        ...f.notes.map((n): [string, string] => ['说明 Note', bilingual(localizeReportNote(n, 'zh-CN'), n)]),
       ],
     },
   ];
   if (d.remark) sections.push({ heading: '备注 Remark', rows: [['', d.remark]] });
   return sections;
 }
+
+/** "中文 English", once when a note has no Chinese in the catalog. */
+const bilingual = (zh: string, en: string) => (zh === en ? en : `${zh} ${en}`);
 
 const fmt = (ts: number, zone: string) => new Intl.DateTimeFormat('zh-CN', { timeZone: zone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' }).format(ts);
 
