@@ -67,8 +67,8 @@ export interface DashboardDeps {
 }
 
 export interface DashboardHandle {
-  /** The signed-in user of a `Cookie` header, for the live gateway's handshake. */
-  authenticate(cookieHeader: string | undefined): ApiUser | undefined;
+  /** The signed-in user of a `Cookie` header and when that session would expire, for the live gateway. */
+  authenticate(cookieHeader: string | undefined): (ApiUser & { sessionExpiresAt: number }) | undefined;
   area: AreaStateService;
   ctx: DashboardContext;
   close(): void;
@@ -196,8 +196,8 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
 
   return {
     authenticate: (cookieHeader) => {
-      const id = parseCookieHeader(cookieHeader)[SESSION_COOKIE];
-      return resolveSession(ctx, id)?.user;
+      const found = resolveSession(ctx, parseCookieHeader(cookieHeader)[SESSION_COOKIE]);
+      return found && { ...found.user, sessionExpiresAt: sessions.expiresAt(found.session) };
     },
     area,
     ctx,

@@ -2,7 +2,7 @@
  * Attaches the live gateway (dashboard/server/live) to the dashboard's HTTP server: live values
  * from the analytics worker's telemetry feed (one bus subscription and one decode for analytics and
  * the browsers), alarm transitions and incidents from the analytics, area states and KPI tiles from
- * the dashboard's derivations, and the dashboard's session check.
+ * the dashboard's derivations, and the dashboard's session check (a sign-out reaches the sockets at once).
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ export async function startLive(dashboard: DashboardHandle, o: { httpServer: Htt
   const gateway = new LiveGateway({
     httpServer: o.httpServer,
     authenticate: (cookie) => dashboard.authenticate(cookie),
+    onSessionsEnded: (listener) => dashboard.ctx.sessions.onEnded(listener),
     telemetry: o.analytics.worker,
     topology: dashboard.ctx.topology,
     alarms: o.analytics.alarms,

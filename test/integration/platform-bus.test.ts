@@ -2,8 +2,8 @@
  * `aquawatch start`'s platform (bin/commands/platform.ts) on the bus: ingest publishes the telemetry,
  * and ONE subscription (the analytics worker's) feeds both analytics and the live gateway, so the
  * platform has two MQTT clients on its bus (ingest's publisher and the analytics worker), not three.
- * The live channel admits signed-in browsers only, and alarm transitions of the analytics reach
- * them. Real parts: an aedes broker on a port of its own, ingest, the SQLite store, analytics,
+ * The live channel admits signed-in browsers only, alarm transitions of the analytics reach
+ * them, and a sign-out or a disabled user ends that session's sockets at once (review L1). Real parts: an aedes broker on a port of its own, ingest, the SQLite store, analytics,
  * fastify, socket.io over websockets.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,11 +30,12 @@ function connect(url: string, cookie: string): Promise<Socket> {
   });
 }
 
-async function signIn(base: string, username: string): Promise<string> {
+async function signIn(base: string, username: string): Promise<{ cookie: string; csrfToken: string }> {
   const password = DEMO_USERS.find((u) => u.username === username)!.password;
   const r = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
   expect(r.status).toBe(200);
-  return (r.headers.get('set-cookie') ?? '').split(';')[0];
+  const { csrfToken } = await r.json() as { csrfToken: string };
+  return { cookie: (r.headers.get('set-cookie') ?? '').split(';')[0], csrfToken };
 }
 
 describe('the platform on its bus', () => {
@@ -57,7 +58,8 @@ describe('the platform on its bus', () => {
     expect(broker.clientIds()).toEqual(expect.arrayContaining([`aquawatch-analytics-${process.pid}`, expect.stringMatching(/^aquawatch-ingest-bus-/)]));
 
     await expect(connect(platform.httpBase, '')).rejects.toThrowError(/unauthorized/);
-    const socket = await connect(platform.httpBase, await signIn(platform.httpBase, 'viewer'));
+    const viewer = await signIn(platform.httpBase, 'viewer');
+    const socket = await connect(platform.httpBase, viewer.cookie);
     const ack = await socket.emitWithAck('subscribe', { rooms: ['values:F1', 'alarms'] }) as { ok: boolean };
     expect(ack.ok).toBe(true);
 
@@ -72,5 +74,22 @@ describe('the platform on its bus', () => {
     const alarm = new Promise<{ kind: string; alarm: { type: string; dma: string } }>((resolve) => socket.on('alarm', resolve));
     analytics.alarms.onCondition({ id: 'burst:D1', type: 'burst', state: 'raise', ts, priority: 'high', dma: 'D1', message: 'burst', evidence: { burstFlowM3h: 20 } });
     expect(await alarm).toMatchObject({ kind: 'raise', alarm: { type: 'burst', dma: 'D1' } });
+
+    // Review L1: a sign-out, and a user disabled by an admin, end their sockets at once (the
+    // periodic session check is 30 s; the waits below are far shorter)
+    const expired: string[] = [];
+    socket.on('session_expired', () => expired.push('viewer'));
+    const out = await fetch(`${platform.httpBase}/api/v1/auth/logout`, { method: 'POST', headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrfToken } });
+    expect(out.status).toBe(200);
+    await waitFor(() => !socket.connected, 5000, 20, 'the signed-out socket disconnected');
+    expect(expired).toEqual(['viewer']);
+
+    const dispatcher = await connect(platform.httpBase, (await signIn(platform.httpBase, 'dispatcher')).cookie);
+    const admin = await signIn(platform.httpBase, 'admin');
+    const disabled = await fetch(`${platform.httpBase}/api/v1/users/dispatcher`, {
+      method: 'PATCH', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ disabled: true }),
+    });
+    expect(disabled.status).toBe(200);
+    await waitFor(() => !dispatcher.connected, 5000, 20, 'the disabled user\'s socket disconnected');
   });
 });

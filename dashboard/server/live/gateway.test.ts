@@ -319,4 +319,28 @@ describe('LiveGateway', () => {
     await expired;
     await waitFor(() => !c.socket.connected && gateway.stats().clients === 0, 5000, 10, 'disconnect');
   });
+
+  it('disconnects a client when its session expires, without waiting for the periodic check (review L1)', async () => {
+    const expiresAt = Date.now() + 300;
+    // the session of the handshake says when it expires; from then on it is gone
+    const { url, gateway } = await rig({ authenticate: (c) => (Date.now() < expiresAt ? { ...authenticate(c)!, sessionExpiresAt: expiresAt } : undefined) });
+    const c = await client(url, 'aw_session=ok-li');
+    const expired = new Promise((resolve) => c.socket.once('session_expired', resolve));
+    await expired; // the periodic check is 30 s away: only the expiry timer can do this within the test's time
+    await waitFor(() => !c.socket.connected && gateway.stats().clients === 0, 5000, 10, 'disconnect');
+  });
+
+  it('checks every client at once when told that sessions ended (review L1)', async () => {
+    let ended: (() => void) | undefined;
+    let valid = true;
+    const { url, gateway } = await rig({ authenticate: (c) => (valid ? authenticate(c) : undefined), onSessionsEnded: (l) => { ended = l; return () => { ended = undefined; }; } });
+    const c = await client(url, 'aw_session=ok-li');
+    const expired = new Promise((resolve) => c.socket.once('session_expired', resolve));
+    valid = false;
+    ended!();
+    await expired;
+    await waitFor(() => !c.socket.connected && gateway.stats().clients === 0, 5000, 10, 'disconnect');
+    await gateway.stop();
+    expect(ended).toBeUndefined();
+  });
 });

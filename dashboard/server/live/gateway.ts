@@ -46,6 +46,12 @@ export interface LiveGatewayOptions extends SnapshotSources {
   maxBufferedBytes?: number;
   /** How often a connected client's session is checked again (default 30 s); gone → disconnected. */
   sessionCheckMs?: number;
+  /**
+   * Subscribes to "sessions were deleted" (sign-out, a user signed out everywhere, expiry); returns
+   * the unsubscribe. Every client is checked at once then, so a signed-out socket does not wait for
+   * the next periodic check.
+   */
+  onSessionsEnded?(listener: () => void): () => void;
   /** Origins (`https://scada.example`) allowed besides the server's own host (a page served elsewhere). */
   allowedOrigins?: string[];
   /** Socket.io path (default /socket.io). */
@@ -63,6 +69,12 @@ export class LiveGateway {
   private readonly snapshots: Snapshots;
   private alarmListener?: (t: AlarmTransition) => void;
   private stopTelemetry?: () => void;
+  private stopSessionsEnded?: () => void;
+  /** The session check running now, and whether another was asked for meanwhile. */
+  private sessionCheck?: Promise<void>;
+  private sessionCheckAgain = false;
+  /** Per client (socket id): the timer that checks its session when it would expire. */
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   private readonly s: LiveCounters = {
     valuesIn: 0, valuesUnknown: 0, valuesStale: 0, valuesOut: 0, messagesOut: 0, skippedSends: 0,
     flushes: 0, lastFlushMs: 0, pollErrors: 0,
@@ -131,7 +143,8 @@ export class LiveGateway {
 
     const every = (ms: number, fn: () => void) => { const t = setInterval(fn, ms); t.unref(); this.timers.push(t); };
     every(this.flushMs, () => this.values.flush());
-    every(o.sessionCheckMs ?? 30_000, () => this.poller.poll('sessions', () => this.recheckSessions()));
+    every(o.sessionCheckMs ?? 30_000, () => this.checkSessions());
+    this.stopSessionsEnded = o.onSessionsEnded?.(() => this.checkSessions());
     this.snapshots.start(every);
   }
 
@@ -140,6 +153,10 @@ export class LiveGateway {
     this.timers.length = 0;
     this.stopTelemetry?.();
     this.stopTelemetry = undefined;
+    this.stopSessionsEnded?.();
+    this.stopSessionsEnded = undefined;
+    for (const t of this.expiryTimers.values()) clearTimeout(t);
+    this.expiryTimers.clear();
     if (this.alarmListener) this.opts.alarms?.off('transition', this.alarmListener);
     this.alarmListener = undefined;
     const io = this.io;
@@ -162,11 +179,17 @@ export class LiveGateway {
   // --- clients -----------------------------------------------------------------------------------
 
   private onConnection(socket: Socket): void {
-    const client = new Client(socket, socket.data.user as LiveUser);
+    const user = socket.data.user as LiveUser;
+    const client = new Client(socket, user);
     this.rooms.clients.set(socket.id, client);
+    this.checkAtExpiry(client, user);
     socket.on('subscribe', (body: unknown, ack?: unknown) => answer(ack, this.subscribe(client, body)));
     socket.on('unsubscribe', (body: unknown, ack?: unknown) => answer(ack, this.unsubscribe(client, body)));
-    socket.on('disconnect', () => this.rooms.forget(client));
+    socket.on('disconnect', () => {
+      clearTimeout(this.expiryTimers.get(socket.id));
+      this.expiryTimers.delete(socket.id);
+      this.rooms.forget(client);
+    });
   }
 
   private subscribe(c: Client, body: unknown): RoomsAnswer {
@@ -204,14 +227,44 @@ export class LiveGateway {
     return { ok: true, rooms: c.rooms() };
   }
 
-  private async recheckSessions(): Promise<void> {
-    for (const c of [...this.rooms.clients.values()]) {
-      const user = await this.opts.authenticate(c.socket.handshake.headers.cookie);
-      if (!user) {
-        c.socket.emit('session_expired', { message: 'the session ended; sign in again' });
-        c.socket.disconnect(true);
-      }
-    }
+  /** Check every client's session now; a check already running is followed by one more (a session may have ended after it looked). */
+  private checkSessions(): void {
+    if (this.sessionCheck) { this.sessionCheckAgain = true; return; }
+    this.sessionCheck = (async () => {
+      for (const c of [...this.rooms.clients.values()]) await this.checkSession(c);
+    })().catch(this.sessionCheckFailed).finally(() => {
+      this.sessionCheck = undefined;
+      if (this.sessionCheckAgain) { this.sessionCheckAgain = false; this.checkSessions(); }
+    });
+  }
+
+  private readonly sessionCheckFailed = (e: unknown): void => {
+    this.s.pollErrors++;
+    this.opts.log.warn({ poll: 'sessions', err: (e as Error).message }, 'live: session check failed');
+  };
+
+  private async checkSession(c: Client): Promise<void> {
+    if (!c.socket.connected) return;
+    const user = await this.opts.authenticate(c.socket.handshake.headers.cookie);
+    if (user) { this.checkAtExpiry(c, user); return; }
+    c.socket.emit('session_expired', { message: 'the session ended; sign in again' });
+    c.socket.disconnect(true);
+  }
+
+  /** A timer that checks the client's session just after it would expire (renewed by each check that finds it alive). */
+  private checkAtExpiry(c: Client, user: LiveUser): void {
+    const id = c.socket.id;
+    clearTimeout(this.expiryTimers.get(id));
+    this.expiryTimers.delete(id);
+    if (user.sessionExpiresAt === undefined) return;
+    // setTimeout holds at most 2^31-1 ms; a later expiry is checked then and the timer renewed
+    const delay = Math.min(Math.max(user.sessionExpiresAt - Date.now() + 1, 0), 2 ** 31 - 1);
+    const t = setTimeout(() => {
+      this.expiryTimers.delete(id);
+      this.checkSession(c).catch(this.sessionCheckFailed);
+    }, delay);
+    t.unref();
+    this.expiryTimers.set(id, t);
   }
 }
 

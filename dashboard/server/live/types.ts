@@ -2,7 +2,12 @@
 import type { Quality } from '../../../core/model/reading.ts';
 import type { BusDropCounts } from '../../../core/bus/messages/trust.ts';
 
-export interface LiveUser { username: string; role: string }
+export interface LiveUser {
+  username: string;
+  role: string;
+  /** When the session ends unless used again (ms); the client is checked again then. */
+  sessionExpiresAt?: number;
+}
 
 /** What travels in a `values` message. */
 export interface LiveValue { sensor: string; kind: string; ts: number; value: number; quality: Quality }

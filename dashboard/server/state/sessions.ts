@@ -4,6 +4,8 @@
  * database does not sign anyone in. Each session has its own CSRF token. A session unused for
  * `idleMs` (12 h by default) expires; `touch` on every request keeps an active one alive, but never
  * past `maxAgeMs` (24 h by default) after sign-in, so a stolen cookie kept in use still ends.
+ * Listeners of `onEnded` hear of every session deleted (sign-out, a user signed out everywhere,
+ * expiry), so the live channel can drop that session's sockets at once.
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
@@ -42,6 +44,7 @@ export class SessionStore {
   readonly idleMs: number;
   readonly maxAgeMs: number;
   private readonly now: () => number;
+  private readonly endedListeners = new Set<() => void>();
 
   constructor(db: string | Database.Database, opts: { idleMs?: number; maxAgeMs?: number; now?: () => number } = {}) {
     ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
@@ -69,7 +72,7 @@ export class SessionStore {
     if (!row) return undefined;
     const at = this.now();
     if (at - row.last_seen > this.idleMs || at - row.created_at >= this.maxAgeMs) {
-      this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(key);
+      this.ended(this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(key).changes);
       return undefined;
     }
     if (at - row.last_seen >= TOUCH_EVERY_MS) {
@@ -79,19 +82,35 @@ export class SessionStore {
     return { username: row.username, csrfToken: row.csrf_token, createdAt: row.created_at, lastSeen: row.last_seen };
   }
 
-  delete(id: string | undefined): boolean {
-    if (!id) return false;
-    return this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(hashId(id)).changes > 0;
+  /** When a session ends unless it is used again: idle expiry or its maximum age, whichever comes first. */
+  expiresAt(session: Session): number {
+    return Math.min(session.lastSeen + this.idleMs, session.createdAt + this.maxAgeMs);
   }
 
-  /** Sign a user out everywhere (password changed, account disabled). */
+  delete(id: string | undefined): boolean {
+    if (!id) return false;
+    return this.ended(this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(hashId(id)).changes) > 0;
+  }
+
+  /** Sign a user out everywhere (password changed, account disabled or removed). */
   deleteForUser(username: string): number {
-    return this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username).changes;
+    return this.ended(this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username).changes);
   }
 
   purgeExpired(): number {
     const at = this.now();
-    return this.db.prepare('DELETE FROM sessions WHERE last_seen < ? OR created_at <= ?').run(at - this.idleMs, at - this.maxAgeMs).changes;
+    return this.ended(this.db.prepare('DELETE FROM sessions WHERE last_seen < ? OR created_at <= ?').run(at - this.idleMs, at - this.maxAgeMs).changes);
+  }
+
+  /** Call `listener` whenever sessions were deleted; returns the unsubscribe. */
+  onEnded(listener: () => void): () => void {
+    this.endedListeners.add(listener);
+    return () => { this.endedListeners.delete(listener); };
+  }
+
+  private ended(count: number): number {
+    if (count > 0) for (const l of this.endedListeners) l();
+    return count;
   }
 
   close(): void {
