@@ -3,7 +3,7 @@
  * /metrics and the PDA upload API on its own HTTP port. Stateless apart from its outbox, so a
  * utility runs one per plant or site, or several sharing an MQTT shared subscription.
  */
-import { join, isAbsolute } from 'node:path';
+import { join, isAbsolute, dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -30,6 +30,7 @@ import { buildSources, registerHttpSources } from './sources/index.ts';
 import { checkSourceConfig } from './sources/registry.ts';
 import { httpServerSettings } from '../core/http-limits.ts';
 import { ActiveConditions } from './active-conditions.ts';
+import { DiskSpaceWatch, type DiskUsage } from './disk-space.ts';
 
 export interface IngestServiceOptions {
   config: LoadedConfig;
@@ -63,6 +64,7 @@ export class IngestService {
   private readonly now: () => number;
   private outboxFull = false;
   private readonly closers: (() => void)[] = [];
+  private diskUsage: DiskUsage[] = [];
 
   constructor(private readonly o: IngestServiceOptions) {
     // The entry points check the sources' sections on loading; a config built in code is checked here.
@@ -161,6 +163,7 @@ export class IngestService {
       this.checkOutbox();
     };
     this.writer.start();
+    this.watchDiskSpace();
 
     const ctx = this.sourceContext();
     this.sources = await buildSources(config, { brokerUrl: this.o.brokerUrl });
@@ -222,6 +225,26 @@ export class IngestService {
     this.bus?.publish(conditionTopic('ingest'), JSON.stringify(c), { qos: 1 });
   }
 
+  /** The disk-space condition (review F24) of the filesystems of the data directory, the outbox and the embedded store, off the hot path. */
+  private watchDiskSpace(): void {
+    const { config, log } = this.o;
+    const files = [this.dataPath(config.ingest.outboxPath), ...(config.store.type === 'sqlite' ? [this.dataPath(config.store.path)] : [])];
+    const dirs = [config.dataDir, ...files.filter((f) => f !== ':memory:').map((f) => dirname(f))];
+    const watch = new DiskSpaceWatch({ dirs: [...new Set(dirs)], floor: config.ingest, condition: (c) => this.condition(c) });
+    let running = false;
+    const check = () => {
+      if (running) return;
+      running = true;
+      watch.check().then((u) => { this.diskUsage = u; })
+        .catch((e: unknown) => log.warn({ err: (e as Error).message }, 'disk space check failed'))
+        .finally(() => { running = false; });
+    };
+    check();
+    const timer = setInterval(check, config.ingest.diskCheckMs);
+    timer.unref();
+    this.closers.push(() => clearInterval(timer));
+  }
+
   /** The outbox-full alarm, with hysteresis: raised at the bound, cleared below 90 % of it. */
   private checkOutbox(): void {
     const { depth, capacity } = this.outbox;
@@ -236,15 +259,17 @@ export class IngestService {
     }
   }
 
-  async health(): Promise<{ status: 'ok' | 'degraded' | 'down'; store: object; outbox: object; bus: object; sources: SourceStatus[]; conditions: Condition[]; conditionsNotListed: number }> {
+  async health(): Promise<{ status: 'ok' | 'degraded' | 'down'; store: object; outbox: object; disk: DiskUsage[]; bus: object; sources: SourceStatus[]; conditions: Condition[]; conditionsNotListed: number }> {
     const storeOk = !this.writer.storeFailing && await this.store.ping();
     const sources = this.sources.map((s) => s.status());
     const sourcesOk = sources.every((s) => s.state === 'connected' || s.state === 'stopped');
-    const status = this.outbox.isFull ? 'down' : storeOk && sourcesOk && this.bus?.connected ? 'ok' : 'degraded';
+    const diskLow = [...this.activeConditions.values()].some((c) => c.type === 'ingest.disk_low');
+    const status = this.outbox.isFull ? 'down' : storeOk && sourcesOk && !diskLow && this.bus?.connected ? 'ok' : 'degraded';
     return {
       status,
       store: { describe: this.store.describe, ok: storeOk, lastError: this.writer.lastError, lastWriteAt: this.writer.lastWriteAt },
       outbox: { depth: this.outbox.depth, capacity: this.outbox.capacity, full: this.outbox.isFull },
+      disk: this.diskUsage,
       bus: { connected: this.bus?.connected ?? false, droppedWhileDisconnected: this.publisher?.dropped ?? 0 },
       sources,
       conditions: [...this.activeConditions.values()],

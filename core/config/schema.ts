@@ -239,6 +239,14 @@ export const ingestSchema = z.object({
   dedupeWindow: z.number().int().min(0).default(16),
   /** Publish accepted readings to aquawatch/v1/telemetry/<dma>. */
   publishToBus: z.boolean().default(true),
+  /**
+   * The `ingest.disk_low` condition (review F24): raised when free space on the filesystem of the
+   * data directory, the outbox or the embedded store falls below either floor (0 turns a floor off),
+   * cleared once it is 10 % above both again. Checked every `diskCheckMs`.
+   */
+  diskFreeFloorMiB: z.number().min(0).default(1024),
+  diskFreeFloorPercent: z.number().min(0).max(100).default(5),
+  diskCheckMs: z.number().int().positive().default(60_000),
 }).strict();
 
 export const authSchema = z.object({

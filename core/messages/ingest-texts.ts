@@ -23,6 +23,11 @@ export const INGEST_TEXTS = {
     'zh-CN': '磁盘已满:缓存队列无法写出,数据源暂被拒收,直至腾出空间(待写 {depth} 条)',
   },
   'ingest.disk_full.clear': { en: 'The outbox drains again', 'zh-CN': '缓存队列恢复写出' },
+  'ingest.disk_low.raise': {
+    en: 'Disk space low on {dir}: {freeMiB} MiB free, floor {floorMiB} MiB; the stores fail when it is full',
+    'zh-CN': '{dir} 磁盘空间不足:剩余 {freeMiB} MiB,下限 {floorMiB} MiB;磁盘写满后数据库将无法写入',
+  },
+  'ingest.disk_low.clear': { en: 'Disk space on {dir} above the floor again ({freeMiB} MiB free)', 'zh-CN': '{dir} 磁盘空间已回到下限以上(剩余 {freeMiB} MiB)' },
   'ingest.outbox_fault.raise': {
     en: 'The outbox cannot drain; retried with backoff ({depth} readings waiting)',
     'zh-CN': '缓存队列无法写出,正在退避重试(待写 {depth} 条)',
@@ -87,6 +92,7 @@ export const INGEST_TYPE_NAMES: Record<string, Record<'zh-CN' | 'en', string>> =
   'ingest.store_unavailable': { en: 'Store unavailable', 'zh-CN': '数据库不可用' },
   'ingest.clock_suspect': { en: 'Server clock behind', 'zh-CN': '服务器时钟落后' },
   'ingest.disk_full': { en: 'Disk full', 'zh-CN': '磁盘已满' },
+  'ingest.disk_low': { en: 'Disk space low', 'zh-CN': '磁盘空间不足' },
   'ingest.outbox_fault': { en: 'Outbox fault', 'zh-CN': '缓存队列故障' },
   'ingest.outbox_full': { en: 'Outbox full', 'zh-CN': '缓存队列已满' },
   'ingest.outbox_row_quarantined': { en: 'Outbox row quarantined', 'zh-CN': '缓存行已隔离' },

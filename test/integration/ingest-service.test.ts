@@ -1,7 +1,8 @@
 /**
  * The ingest service as operations see it: /health and /metrics over HTTP, and a full outbox
  * (store unreachable) that refuses further readings, raises its condition, shows in /health as
- * `down` and clears once the store is back and the outbox drains.
+ * `down` and clears once the store is back and the outbox drains; a disk below its free-space floor
+ * (review F24) raises `ingest.disk_low`, shows in /health as `degraded` and clears above the floor.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -41,7 +42,7 @@ describe('ingest service operations', () => {
     const port = await freePort();
     const config = parseConfig({
       dataDir,
-      ingest: { outboxMaxReadings: 1000, batchMaxDelayMs: 5 },
+      ingest: { outboxMaxReadings: 1000, batchMaxDelayMs: 5, diskCheckMs: 50 },
       topology: { sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }], sensors: [{ id: 'F1', kind: 'flow', unit: 'L/s', site: 'S1', dma: 'D1' }] },
     }, 'ops-test', {});
     const ingest = new IngestService({ config, log: silentLogger, brokerUrl: broker.url, http: { host: '127.0.0.1', port }, store: store as TimeSeriesStore });
@@ -92,6 +93,19 @@ describe('ingest service operations', () => {
     await waitFor(() => ingest.outbox.depth === 0 && !ingest.activeConditions.has('ingest.outbox_full'), 15_000, 50, 'outbox drained');
     const count = await store.query({ measurement: 'flow', sensors: ['F1'], from: t0, to: t0 + 10_000_000, aggregate: 'count' });
     expect(count.get('F1')).toEqual([{ ts: t0, value: 1010 }]);
+    expect((await (await fetch(`${base}/health`)).json()).status).toBe('ok');
+
+    // F24: a floor above this machine's free space (100 % of the filesystem) raises; 0 clears
+    const diskLow = () => [...ingest.activeConditions.values()].find((c) => c.type === 'ingest.disk_low');
+    config.ingest.diskFreeFloorPercent = 100;
+    await waitFor(() => diskLow() !== undefined, 5000, 20, 'ingest.disk_low raised');
+    expect(diskLow()).toMatchObject({ id: `ingest.disk_low:${dataDir}`, state: 'raise', priority: 'high', evidence: { dir: dataDir } });
+    const low = await (await fetch(`${base}/health`)).json();
+    expect(low).toMatchObject({ status: 'degraded', conditions: [expect.objectContaining({ type: 'ingest.disk_low' })] });
+    expect(low.disk[0]).toMatchObject({ dir: dataDir, freeBytes: expect.any(Number), totalBytes: expect.any(Number) });
+    config.ingest.diskFreeFloorPercent = 0;
+    config.ingest.diskFreeFloorMiB = 1;
+    await waitFor(() => diskLow() === undefined, 5000, 20, 'ingest.disk_low cleared');
     expect((await (await fetch(`${base}/health`)).json()).status).toBe('ok');
   });
 });
