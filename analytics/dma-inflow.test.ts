@@ -9,7 +9,8 @@ import { LeakChangeDetector } from './detectors/leak-change/index.ts';
 import type { Point } from '../core/model/reading.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { dmaTankSchema } from '../core/config/schema.ts';
-import { tankVolume } from './tank-volume.ts';
+import { storageSlopeStandardError, tankVolume } from './tank-volume.ts';
+import { Rng } from '../simulators/hydraulics/random.ts';
 
 const T0 = Date.UTC(2024, 4, 6);
 const MIN = 60_000;
@@ -69,12 +70,12 @@ describe('DmaInflow', () => {
 
 describe('DmaInflow with a tank (net demand = inflow − dV/dt over the tank window)', () => {
   const AREA_M2 = 200;
-  const topology = (window?: number) => new Topology({
+  const topology = (window?: number, intervalS = 300) => new Topology({
     sites: [{ id: 's', kind: 'network' }],
     dmas: [{ id: 'hill', inlets: ['in'], outlets: [], tanks: [{ level: 'tank-level', areaM2: AREA_M2 }], tankWindowMin: window, customers: 0, nightUseLPerPropertyH: 1.7 }],
     sensors: [
-      { id: 'in', kind: 'flow', site: 's', dma: 'hill', place: 'inlet', intervalS: 300 },
-      { id: 'tank-level', kind: 'level', site: 's', dma: 'hill', place: 'tank', intervalS: 300 },
+      { id: 'in', kind: 'flow', site: 's', dma: 'hill', place: 'inlet', intervalS },
+      { id: 'tank-level', kind: 'level', site: 's', dma: 'hill', place: 'tank', intervalS },
     ],
     meters: [],
   });
@@ -120,6 +121,50 @@ describe('DmaInflow with a tank (net demand = inflow − dV/dt over the tank win
     expect(worst(5)).toBeGreaterThan(10); // over one 5-min step: up to 24 m³/h
     expect(worst(5)).toBeLessThanOrEqual(24 + 1e-9);
     expect(worst(60)).toBeLessThanOrEqual(2 + 1e-9);
+  });
+
+  /**
+   * 1-min data for `minutes`: a constant inflow, and a tank level rising at `fillAt(ts)` m³/h (so
+   * the net demand is inflow − fill) read with Gaussian noise of `noiseM` (a seeded draw).
+   */
+  function ramp(minutes: number, inflowM3h: number, fillAt: (ts: number) => number, noiseM: number): NetInflow[] {
+    const inflow = new DmaInflow(topology(30, 60));
+    const rng = new Rng(7, 'level-noise');
+    const out: NetInflow[] = [];
+    let level = 2;
+    for (let i = 0; i < minutes; i++) {
+      const ts = T0 + i * MIN;
+      inflow.add(r('in', ts, inflowM3h), out);
+      inflow.add({ ...r('tank-level', ts, level + noiseM * rng.normal()), measurement: 'level' }, out);
+      level += (fillAt(ts) * (MIN / 3_600_000)) / AREA_M2;
+    }
+    inflow.advance(T0 + (minutes + 1) * MIN, out);
+    return out;
+  }
+
+  it('takes the storage term from the slope of every level in the window: a noisy ramp gives its flow within the slope\'s standard error', () => {
+    const noiseM = 0.003; // 3 mm per reading: 0.6 m³ on 200 m²
+    const out = ramp(24 * 60, 80, () => 30, noiseM);
+    const errors = out.map((v) => v.value - 50);
+    const rms = Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length);
+    const slopeSe = storageSlopeStandardError(noiseM * AREA_M2, 31, 1 / 60); // 31 readings in 30 min
+    const endPointSe = (noiseM * AREA_M2 * Math.SQRT2) / 0.5; // the difference of the window's two end levels
+    expect(out.length).toBe(24 * 60 - 30);
+    expect(Math.abs(errors.reduce((a, e) => a + e, 0) / errors.length)).toBeLessThan(slopeSe / 3);
+    expect(rms).toBeLessThan(slopeSe * 1.2);
+    expect(rms).toBeGreaterThan(slopeSe * 0.8);
+    expect(slopeSe).toBeLessThan(endPointSe / 2);
+  });
+
+  it('shows a step in the fill rate within one window: the old demand before it, the new one a window after it', () => {
+    const step = T0 + 120 * MIN;
+    const out = ramp(240, 80, (ts) => (ts < step ? 30 : 10), 0);
+    const at = (ts: number) => out.find((v) => v.ts === ts)!.value;
+    // a window's readings span [ts − 30 min, ts]: before the step all of them see the old fill
+    for (let ts = T0 + 30 * MIN; ts <= step; ts += MIN) expect(at(ts)).toBeCloseTo(50, 6);
+    for (let ts = step + 30 * MIN; ts < T0 + 240 * MIN; ts += MIN) expect(at(ts)).toBeCloseTo(70, 6);
+    // in between it moves monotonically from the old demand to the new
+    for (let ts = step + MIN; ts < step + 30 * MIN; ts += MIN) expect(at(ts)).toBeGreaterThanOrEqual(at(ts - MIN) - 1e-9);
   });
 });
 

@@ -6,10 +6,10 @@
  * Storage: a tank's volume comes from its level and geometry (tank-volume.ts). A level is read to a
  * centimetre or so, which on a 16 m cylinder is 2 m³: a derivative over one 5-min sample would carry
  * ±24 m³/h of noise. So for a DMA with tanks the net demand is taken over a window of
- * `tankWindowMin` minutes (default 30), flows and volume alike: the mean of the flows over the
- * window minus the volume change across it divided by its length (tank-volume.ts StorageWindow).
- * Both terms see the same window, so a pump that fills the tank from the DMA's own inflow cancels
- * exactly (no spike at its starts and stops), and the level's resolution weighs 1/window. A DMA
+ * `tankWindowMin` minutes (default 30), flows and volume alike: a weighted mean of the flows over
+ * the window minus the least-squares slope of the volumes read in it (tank-volume.ts StorageWindow).
+ * Both terms weigh the window alike, so a pump that fills the tank from the DMA's own inflow cancels
+ * exactly (no spike at its starts and stops), and every level reading in the window counts. A DMA
  * without tanks gives each bucket's value as before.
  *
  * Each bucket takes the mean of each sensor's readings in it. A bucket is complete when every flow

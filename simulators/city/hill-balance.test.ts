@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DmaInflow, type NetInflow } from '../../analytics/dma-inflow.ts';
 import { checkTransfers } from '../../analytics/balance-check.ts';
+import { slopeWeights } from '../../analytics/tank-volume.ts';
 import type { Point } from '../../core/model/reading.ts';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
 import { Topology } from '../../core/topology/topology.ts';
@@ -22,8 +23,9 @@ const STEP_S = 300;
 const T0 = Date.UTC(2026, 0, 5);
 const HOURS = 72;
 /**
- * Net demand over the 30-min tank window against the mean of F-p1093 over the same window: the
- * tank's mass balance makes them equal when flows are step means (registers), so what is left is
+ * Net demand over the 30-min tank window against the mean of F-p1093 over the same window, each
+ * step weighted as the storage term's least-squares slope weighs it (tank-volume.ts slopeWeights):
+ * the tank's mass balance makes them equal when flows are step means (registers), so what is left is
  * rounding. (Instantaneous 5-min samples would miss part of a step in which the pump switches:
  * up to 80 m³/h for one step, 14 m³/h over a window.)
  */
@@ -109,13 +111,14 @@ describe('Hill with tank T1 inside (the storage-aware balance on the demo town)'
     expect(net.length).toBeGreaterThan(HOURS * 12 - 10);
     const outlet = points.filter((p) => p.sensor === 'F-p1093');
     const windowSteps = 30 * 60 / STEP_S;
+    const { intervalWeights } = slopeWeights(windowSteps + 1, STEP_S / 3600);
     let worst = 0;
     for (const v of net) {
       // the window ending at v.ts: the flows of the steps that start in it
       const end = outlet.findIndex((p) => p.ts === v.ts);
       const span = outlet.slice(end - windowSteps, end);
       expect(span.length, new Date(v.ts).toISOString()).toBe(windowSteps);
-      const mean = span.reduce((s, p) => s + p.value, 0) / span.length;
+      const mean = span.reduce((s, p, j) => s + intervalWeights[j] * p.value, 0);
       worst = Math.max(worst, Math.abs(v.value - mean));
     }
     expect(worst).toBeLessThan(TOLERANCE_M3H);
