@@ -7,27 +7,23 @@
  * their area with its minutes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { ensureWebBuilt } from '../../dashboard/web/build.ts';
-import { password, startHarness, T0, type Harness } from '../support/dashboard.ts';
+import type { Browser } from 'playwright-core';
+import { eventually, startBrowserDashboard, type BrowserDashboard } from '../support/browser.ts';
+import { password, T0, type Harness } from '../support/dashboard.ts';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const H = 3_600_000;
 const D = 24 * H;
 const ANOMALY = `meter_high_use:M-1001@${new Date(T0).toISOString()}`;
 const OUTAGE = `north:${T0 - 2 * D}`;
 
+let dashboard: BrowserDashboard;
 let h: Harness;
 let browser: Browser;
 let base = '';
 
 beforeAll(async () => {
-  const { dist } = await ensureWebBuilt({ log: () => {} });
-  h = await startHarness({ webDist: dist });
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = h.app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  dashboard = await startBrowserDashboard();
+  ({ h, browser, base } = dashboard);
   // ten daily readings of ACC-778899's meter, the last day's use six times the usual
   await h.store.write(Array.from({ length: 10 }, (_, i) => ({
     measurement: 'meter', sensor: 'M-1001', ts: T0 - (9 - i) * D + 6 * H, value: 100 + 0.5 * i + (i === 9 ? 2.5 : 0), quality: 'good' as const, site: 'customers', dma: 'north',
@@ -37,11 +33,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await h?.close();
+  await dashboard?.close();
 });
-
-const eventually = <T,>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
 
 describe('customer service in chromium', () => {
   it('handles a meter anomaly from the customer-service view', async () => {

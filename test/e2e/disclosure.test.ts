@@ -7,34 +7,27 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { ensureWebBuilt } from '../../dashboard/web/build.ts';
-import { password, startHarness, type Harness } from '../support/dashboard.ts';
+import type { Browser } from 'playwright-core';
+import { eventually, startBrowserDashboard, type BrowserDashboard } from '../support/browser.ts';
+import { password, type Harness } from '../support/dashboard.ts';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const H = 3_600_000;
 const Q3_OUTAGE = Date.parse('2026-08-10T02:00:00Z');
 
+let dashboard: BrowserDashboard;
 let h: Harness;
 let browser: Browser;
 let base = '';
 
 beforeAll(async () => {
-  const { dist } = await ensureWebBuilt({ log: () => {} });
-  h = await startHarness({ webDist: dist, config: { leakage: { residentialMeteredShare: 0.5, dn75PipeLengthKm: 20, annualMeanOutletPressureMpa: 0.4, maxFrozenSoilDepthM: 0.3 } } });
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = h.app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  dashboard = await startBrowserDashboard({ config: { leakage: { residentialMeteredShare: 0.5, dn75PipeLengthKm: 20, annualMeanOutletPressureMpa: 0.4, maxFrozenSoilDepthM: 0.3 } } });
+  ({ h, browser, base } = dashboard);
   h.register.recordIncident({ id: `north:${Q3_OUTAGE}`, dma: 'north', start: Q3_OUTAGE, end: Q3_OUTAGE + 3 * H, customersAffected: 1200, planned: false, cause: 'burst' });
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await h?.close();
+  await dashboard?.close();
 });
-
-const eventually = <T,>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
 
 describe('quarterly disclosure in chromium', () => {
   it('the admin prepares, approves and publishes 2026-Q3; the public page and the archive list it; the PDF downloads', async () => {
