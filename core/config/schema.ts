@@ -185,6 +185,11 @@ export const storeSchema = z.discriminatedUnion('type', [
     url: z.string().url().default('http://127.0.0.1:8086'),
     org: z.string().default('aquawatch'),
     bucket: z.string().default('aquawatch'),
+    /**
+     * Analytics' derived series in a bucket of their own, so the write token analytics holds can be
+     * scoped to that bucket and never write readings. Reads look in both.
+     */
+    derivedBucket: z.string().min(1).optional(),
     /** One token for reads and writes; or, least privilege, `readToken` and `writeToken` instead. */
     token: z.string().min(1).optional(),
     /** A token with read permission on the bucket only. */

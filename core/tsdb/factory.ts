@@ -18,14 +18,14 @@ export interface CreateStoreOptions {
   retryMs?: number;
   /**
    * What this service writes: `readings` (default; ingest, import) or `derived` (analytics' own
-   * series), which an influxdb1 store with a `derivedDatabase` writes there.
+   * series), which an influxdb1 store with a `derivedDatabase` (2.x: `derivedBucket`) writes there.
    */
   writes?: StoreWrites;
 }
 
-/** Does this store keep analytics' derived series in a database of their own (store.derivedDatabase)? */
+/** Does this store keep analytics' derived series apart (store.derivedDatabase, 2.x store.derivedBucket)? */
 export function keepsDerivedApart(cfg: StoreConfig): boolean {
-  return cfg.type === 'influxdb1' && cfg.derivedDatabase !== undefined;
+  return (cfg.type === 'influxdb1' && cfg.derivedDatabase !== undefined) || (cfg.type === 'influxdb2' && cfg.derivedBucket !== undefined);
 }
 
 export async function createStore(cfg: StoreConfig, dataDir: string, opts: CreateStoreOptions = {}): Promise<TimeSeriesStore> {
@@ -38,7 +38,7 @@ export async function createStore(cfg: StoreConfig, dataDir: string, opts: Creat
       store = new InfluxV1Store(cfg, { writes: opts.writes });
       break;
     case 'influxdb2':
-      store = new InfluxV2Store(cfg, { log: opts.log });
+      store = new InfluxV2Store(cfg, { log: opts.log, writes: opts.writes });
       break;
     default:
       throw new Error(`store type ${(cfg as { type: string }).type} is not available in this build`);

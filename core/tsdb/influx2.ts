@@ -20,6 +20,7 @@ import type { Logger } from '../log.ts';
 import type { LatestValue, RangeQuery, SeriesValue, TimeSeriesStore } from './types.ts';
 import { checkPoints, chunks, pointTags } from './line-protocol.ts';
 import { InfluxError, InfluxQLReader, isRetryableStatus, networkMessage, serverMessage } from './influxql.ts';
+import type { StoreWrites } from './influx1.ts';
 
 export type InfluxV2Config = Extract<StoreConfig, { type: 'influxdb2' }>;
 
@@ -29,29 +30,39 @@ export const WRITE_CHUNK = 5_000;
 export interface InfluxV2Options {
   /** Where the client library's own log lines go (debug level: failures also reject write()). */
   log?: Logger;
+  /** Default `readings`. `derived` writes into `derivedBucket` (the readings bucket when unset). */
+  writes?: StoreWrites;
 }
 
 export class InfluxV2Store implements TimeSeriesStore {
   readonly describe: string;
   private readonly client: InfluxDB;
   private readonly reader: InfluxQLReader;
+  /** Reads the derived bucket, when analytics' series are kept apart (store.derivedBucket). */
+  private readonly derivedReader?: InfluxQLReader;
   private readonly log?: Logger;
   private readonly writeToken?: string;
   private readonly readToken?: string;
+  /** The bucket write() goes to: the readings', or analytics' own for derived series. */
+  private readonly writeBucket: string;
 
   constructor(private readonly cfg: InfluxV2Config, opts: InfluxV2Options = {}) {
     this.log = opts.log;
     const base = cfg.url.replace(/\/+$/, '');
     const shown = new URL(base); // no credentials in logs, should the URL carry any
     shown.username = ''; shown.password = '';
-    this.describe = `influxdb2 ${shown.toString().replace(/\/+$/, '')}/${cfg.bucket}`;
+    this.writeBucket = opts.writes === 'derived' ? (cfg.derivedBucket ?? cfg.bucket) : cfg.bucket;
+    this.describe = `influxdb2 ${shown.toString().replace(/\/+$/, '')}/${this.writeBucket}`;
     // Least privilege: a write-only token for writes, a read-only one for reads (else one for both).
     this.writeToken = cfg.writeToken ?? cfg.token;
     this.readToken = cfg.readToken ?? cfg.token;
     this.client = new InfluxDB({ url: base, token: this.writeToken, timeout: cfg.timeoutMs });
-    this.reader = new InfluxQLReader({
-      url: base, database: cfg.bucket, authorization: this.readToken ? `Token ${this.readToken}` : undefined, timeoutMs: cfg.timeoutMs, describe: this.describe,
-    });
+    const authorization = this.readToken ? `Token ${this.readToken}` : undefined;
+    const readerOf = (bucket: string) => new InfluxQLReader({ url: base, database: bucket, authorization, timeoutMs: cfg.timeoutMs, describe: this.describe });
+    this.reader = readerOf(cfg.bucket);
+    // One request per bucket: a query naming two databases is 1.x InfluxQL that 2.x and 3.x need
+    // not accept (each bucket is its own DBRP mapping), so the derived bucket is read on its own.
+    this.derivedReader = cfg.derivedBucket && cfg.derivedBucket !== cfg.bucket ? readerOf(cfg.derivedBucket) : undefined;
     // The library logs every failed write to the console; ours reject, and the outbox logs them.
     // setLogger is global to the library; every store routes it to its own logger, the last one wins.
     const log = this.log;
@@ -71,12 +82,14 @@ export class InfluxV2Store implements TimeSeriesStore {
       throw new InfluxError(`${this.describe}: InfluxDB does not answer /ping at ${this.cfg.url}`, { retryable: true });
     }
     if (!this.readToken) return; // a write-only service: nothing it may read to check
-    try {
-      await this.reader.run('SHOW MEASUREMENTS LIMIT 1');
-    } catch (e) {
-      const notFound = e instanceof InfluxError && e.status !== 401 && e.status !== 403 && /not found/i.test(e.message);
-      if (!notFound) throw e;
-      this.log?.warn({ store: this.describe }, `bucket/database ${this.cfg.bucket} not found yet: ${(e as Error).message}`);
+    for (const reader of [this.reader, ...(this.derivedReader ? [this.derivedReader] : [])]) {
+      try {
+        await reader.run('SHOW MEASUREMENTS LIMIT 1');
+      } catch (e) {
+        const notFound = e instanceof InfluxError && e.status !== 401 && e.status !== 403 && /not found/i.test(e.message);
+        if (!notFound) throw e;
+        this.log?.warn({ store: this.describe }, `bucket/database ${reader.endpoint.database} not found yet: ${(e as Error).message}`);
+      }
     }
   }
 
@@ -100,12 +113,27 @@ export class InfluxV2Store implements TimeSeriesStore {
     }
   }
 
-  query(q: RangeQuery): Promise<Map<string, SeriesValue[]>> {
-    return this.reader.query(q);
+  async query(q: RangeQuery): Promise<Map<string, SeriesValue[]>> {
+    const readings = await this.reader.query(q);
+    if (!this.derivedReader) return readings;
+    const derived = await this.derivedReader.query(q);
+    // A series lives in one bucket (readings or derived), so at most one side has points for it.
+    for (const [sensor, values] of derived) {
+      if (values.length) readings.set(sensor, [...(readings.get(sensor) ?? []), ...values].sort((a, b) => a.ts - b.ts));
+      else if (!readings.has(sensor)) readings.set(sensor, values);
+    }
+    return readings;
   }
 
-  latest(measurement: string, sensors?: readonly string[]): Promise<LatestValue[]> {
-    return this.reader.latest(measurement, sensors);
+  async latest(measurement: string, sensors?: readonly string[]): Promise<LatestValue[]> {
+    const readings = await this.reader.latest(measurement, sensors);
+    if (!this.derivedReader) return readings;
+    const newest = new Map(readings.map((v) => [v.sensor, v]));
+    for (const v of await this.derivedReader.latest(measurement, sensors)) {
+      const seen = newest.get(v.sensor);
+      if (!seen || v.ts > seen.ts) newest.set(v.sensor, v);
+    }
+    return [...newest.values()];
   }
 
   ping(): Promise<boolean> {
@@ -118,7 +146,7 @@ export class InfluxV2Store implements TimeSeriesStore {
 
   /** One WriteApi per write() call, so concurrent calls never flush (or fail) each other's points. */
   private newWriteApi(): WriteApi {
-    return this.client.getWriteApi(this.cfg.org, this.cfg.bucket, 'ms', {
+    return this.client.getWriteApi(this.cfg.org, this.writeBucket, 'ms', {
       maxRetries: 0, // the outbox retries; see the comment at the top of this file
       flushInterval: 0, // no timer: we flush
       batchSize: WRITE_CHUNK + 1, // never flush by itself (its own flushes swallow errors)

@@ -23,12 +23,13 @@ import { InfluxV2Store, WRITE_CHUNK, type InfluxV2Config } from '../../core/tsdb
 import { InfluxV1Store } from '../../core/tsdb/influx1.ts';
 import { InfluxError } from '../../core/tsdb/influxql.ts';
 import { InvalidPointError } from '../../core/tsdb/line-protocol.ts';
-import { createStore } from '../../core/tsdb/factory.ts';
+import { createStore, keepsDerivedApart } from '../../core/tsdb/factory.ts';
 import type { Point } from '../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 const MIN = 60_000;
+const HOUR = 60 * MIN;
 const pt = (sensor: string, ts: number, value: number, extra: Partial<Point> = {}): Point =>
   ({ measurement: 'pressure', sensor, ts, value, quality: 'good', site: 'S1', dma: 'D1', ...extra });
 
@@ -132,6 +133,26 @@ describe.skipIf(!influx.available)('InfluxV2Store read path → real InfluxDB 1.
     expect(store).toBeInstanceOf(InfluxV2Store);
     expect(store.describe).toBe(`influxdb2 ${url}/${database}`);
     expect(await store.ping()).toBe(true);
+  });
+
+  it('F21: reads the readings bucket and the derived bucket (store.derivedBucket), each with a request of its own', async () => {
+    const readingsDb = freshDatabaseName();
+    const derivedDb = freshDatabaseName();
+    databases.push(readingsDb, derivedDb);
+    const readingsWriter = new InfluxV1Store({ type: 'influxdb1', url, database: readingsDb, createDatabase: true, timeoutMs: 10_000 });
+    const derivedWriter = new InfluxV1Store({ type: 'influxdb1', url, database: derivedDb, createDatabase: true, timeoutMs: 10_000 });
+    await readingsWriter.init();
+    await derivedWriter.init();
+    await readingsWriter.write([pt('F1', T0, 10, { measurement: 'flow' }), pt('F1', T0 + MIN, 11, { measurement: 'flow' })]);
+    await derivedWriter.write([pt('DMA1', T0, 5, { measurement: 'flow' }), pt('DMA1', T0 + 2 * MIN, 6, { measurement: 'flow' })]);
+    const store = await createStore(v2config(url, { bucket: readingsDb, derivedBucket: derivedDb }), '/nonexistent');
+    const range = await store.query({ measurement: 'flow', sensors: ['F1', 'DMA1', 'none'], from: T0, to: T0 + HOUR });
+    expect(range.get('F1')?.map((v) => v.value)).toEqual([10, 11]);
+    expect(range.get('DMA1')?.map((v) => v.value)).toEqual([5, 6]);
+    expect(range.get('none')).toEqual([]);
+    const latest = await store.latest('flow');
+    expect(latest.map((v) => [v.sensor, v.value]).sort()).toEqual([['DMA1', 6], ['F1', 11]]);
+    await readingsWriter.close(); await derivedWriter.close();
   });
 
   it('surfaces a server error on write with its message: InfluxDB 1.6 has no /api/v2/write (404)', async () => {
@@ -283,6 +304,22 @@ describe('InfluxV2Store request-level contract (test double HTTP server, not Inf
     const readOnly = fresh({ token: undefined, readToken: 'read-only' });
     await expect(readOnly.write([pt('p1', T0, 1)])).rejects.toThrow(/store\.writeToken is not set/);
     expect(double.requests).toEqual([]);
+  });
+
+  it('F21: analytics writes derived series into store.derivedBucket, ingest into the readings bucket; reads ask both', async () => {
+    const cfg = v2config(double.url, { org: 'utility', bucket: 'aw', derivedBucket: 'aw_derived', token: undefined, readToken: 'read-both', writeToken: 'write-one' });
+    double.requests.length = 0;
+    double.reply = (r, res) => (r.url.startsWith('/api/v2/write') ? (res.statusCode = 204, res.end())
+      : json(res, 200, { results: [{ statement_id: 0 }] }));
+    await new InfluxV2Store(cfg, { writes: 'derived' }).write([pt('DMA1', T0, 1)]);
+    await new InfluxV2Store(cfg).write([pt('F1', T0, 1)]);
+    expect(double.requests.map((r) => new URL(r.url, double.url).searchParams.get('bucket'))).toEqual(['aw_derived', 'aw']);
+    double.requests.length = 0;
+    await new InfluxV2Store(cfg, { writes: 'derived' }).latest('flow', ['DMA1']);
+    expect(double.requests.map((r) => [new URL(r.url, double.url).searchParams.get('db'), r.headers.authorization]))
+      .toEqual([['aw', 'Token read-both'], ['aw_derived', 'Token read-both']]);
+    expect(keepsDerivedApart(cfg)).toBe(true);
+    expect(keepsDerivedApart(v2config(double.url))).toBe(false);
   });
 
   it('init: tolerates "database not found" (3.x before the first write) but not a refused token', async () => {
