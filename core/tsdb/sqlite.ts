@@ -18,6 +18,22 @@ const AGG_SQL: Record<Aggregate, string> = {
   last: 'value',
 };
 
+/**
+ * The newest row of every sensor of a measurement, in index seeks only (review F24: a GROUP BY read
+ * the measurement's whole history, on the event loop, every few seconds). The recursive part walks
+ * the distinct sensors one primary-key seek each (SQLite has no skip-scan for this on its own), and
+ * each sensor's newest row is one more seek: the cost grows with the sensors, not with the history.
+ * `sensor >= ''` keeps every seek on (measurement, sensor) so the query plan shows it (sqlite.test.ts).
+ */
+export const LATEST_OF_MEASUREMENT_SQL = `WITH RECURSIVE sensors(sensor) AS (
+    SELECT (SELECT MIN(sensor) FROM readings WHERE measurement = @measurement AND sensor >= '')
+    UNION ALL
+    SELECT (SELECT MIN(sensor) FROM readings WHERE measurement = @measurement AND sensor > sensors.sensor)
+      FROM sensors WHERE sensors.sensor IS NOT NULL)
+  SELECT r.sensor, r.ts, r.value, r.q FROM sensors CROSS JOIN readings r
+    ON r.measurement = @measurement AND r.sensor = sensors.sensor
+    AND r.ts = (SELECT MAX(ts) FROM readings WHERE measurement = @measurement AND sensor = sensors.sensor)`;
+
 export class SqliteStore implements TimeSeriesStore {
   readonly describe: string;
   private db!: Database.Database;
@@ -32,6 +48,7 @@ export class SqliteStore implements TimeSeriesStore {
   private rawRange!: Database.Statement;
   /** A sensor's newest row, as an array. */
   private lastRow!: Database.Statement;
+  private latestOfMeasurement!: Database.Statement;
   /** Aggregate statements by SQL text (a few window sizes and aggregates in practice). */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -53,6 +70,7 @@ export class SqliteStore implements TimeSeriesStore {
     this.insert = this.db.prepare(
       'INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.lastRow = this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? ORDER BY ts DESC LIMIT 1').raw(true);
+    this.latestOfMeasurement = this.db.prepare(LATEST_OF_MEASUREMENT_SQL);
     this.rawRange = this.db.prepare(`SELECT json_group_array(ts), json_group_array(value), json_group_array(q)
       FROM (SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts)`).raw(true);
     this.writeMany = this.db.transaction((points: readonly Point[]) => {
@@ -117,8 +135,7 @@ export class SqliteStore implements TimeSeriesStore {
       }
       return out;
     }
-    const rows = this.db.prepare(`SELECT sensor, MAX(ts) AS ts, value, q FROM readings WHERE measurement = ? GROUP BY sensor`)
-      .all(measurement) as { sensor: string; ts: number; value: number; q: number }[];
+    const rows = this.latestOfMeasurement.all({ measurement }) as { sensor: string; ts: number; value: number; q: number }[];
     return rows.map((r) => ({ measurement, sensor: r.sensor, ts: r.ts, value: r.value, quality: qualityFromCode(r.q) }));
   }
 
