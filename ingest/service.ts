@@ -103,7 +103,7 @@ export class IngestService {
     this.pipeline = new Pipeline({
       topology: this.topology, outbox: this.outbox, deadLetters: this.deadLetters, metrics: this.metrics,
       log: log.child({ component: 'pipeline' }), maxFutureMs: config.ingest.maxFutureMs,
-      dedupeWindow: config.ingest.dedupeWindow, now: this.now,
+      maxAgeMs: config.ingest.maxAgeHours * 3_600_000, dedupeWindow: config.ingest.dedupeWindow, now: this.now,
       onClockSuspect: (state, v) => this.condition({
         id: 'ingest.clock_suspect', type: 'ingest.clock_suspect', state, ts: Date.now(), priority: 'high',
         message: state === 'raise'

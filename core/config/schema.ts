@@ -240,6 +240,13 @@ export const ingestSchema = z.object({
   outboxPath: z.string().default('outbox.sqlite'),
   /** A reading time further ahead than this is rejected (clock error at the source). */
   maxFutureMs: z.number().int().min(0).default(5 * 60_000),
+  /**
+   * A reading from a live source (OPC UA, MQTT, Sparkplug B, PDA) older than this is rejected (review
+   * F16: a device whose RTC reset, data past the store's retention); `aquawatch import` is not limited.
+   * 45 days: a logger buffers weeks of data through a comms outage, a meter round is uploaded weeks
+   * late, and it is the PDA's own default limit (`sources.pda.maxAgeDays`), which it would otherwise cut.
+   */
+  maxAgeHours: z.number().positive().default(45 * 24),
   /** Readings with this (sensor, ts) seen within the window are dropped as duplicates. */
   dedupeWindow: z.number().int().min(0).default(16),
   /** Publish accepted readings to aquawatch/v1/telemetry/<dma>. */

@@ -20,6 +20,8 @@ export interface PipelineOptions {
   metrics: Metrics;
   log: Logger;
   maxFutureMs: number;
+  /** Readings older than this are rejected (ingest.maxAgeHours; review F16); undefined: no limit. */
+  maxAgeMs?: number;
   /** Recent timestamps remembered per sensor for de-duplication. */
   dedupeWindow: number;
   now: () => number;
@@ -77,7 +79,7 @@ export class Pipeline {
   private clockSuspect = false;
 
   constructor(private readonly o: PipelineOptions) {
-    this.validator = new ReadingValidator(o.topology, { maxFutureMs: o.maxFutureMs, now: o.now });
+    this.validator = new ReadingValidator(o.topology, { maxFutureMs: o.maxFutureMs, maxAgeMs: o.maxAgeMs, now: o.now });
     this.recent = new RecentReadings(o.dedupeWindow);
   }
 

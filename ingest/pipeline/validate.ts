@@ -1,6 +1,7 @@
 /**
  * Validation and unit conversion of one reading: the checks every source's input goes through
  * (the live pipeline and the CSV import alike). Each failure names the field and the reason.
+ * Only the live pipeline sets `maxAgeMs`: the CSV import exists to load history.
  */
 import type { Point, RawReading, Quality } from '../../core/model/reading.ts';
 import { PHYSICAL_RANGE, converterFor } from '../../core/model/units.ts';
@@ -14,6 +15,11 @@ export type Checked =
 export interface ValidatorOptions {
   /** A timestamp further ahead of `now()` than this is a clock error at the source. */
   maxFutureMs: number;
+  /**
+   * A timestamp older than `now()` minus this is refused (review F16): a live device whose RTC
+   * reset, or history that belongs in `aquawatch import`. Undefined: no limit (the CSV import).
+   */
+  maxAgeMs?: number;
   now: () => number;
 }
 
@@ -24,13 +30,22 @@ const EARLIEST_TS = Date.UTC(2000, 0, 1);
 export class ReadingValidator {
   constructor(private readonly topology: Topology, private readonly opts: ValidatorOptions) {}
 
-  check(r: RawReading): Checked {
+  /**
+   * `at`: the time the reading is judged at (default `now()`); a dead letter replayed later is
+   * judged at the time it was received, so its age and future limits mean what they meant then.
+   */
+  check(r: RawReading, at = this.opts.now()): Checked {
     if (typeof r.sensor !== 'string' || r.sensor === '') return { ok: false, field: 'sensor', reason: 'missing sensor id' };
     const sensor = this.topology.sensors.get(r.sensor);
     if (!sensor) return { ok: false, field: 'sensor', reason: `unknown sensor ${r.sensor}` };
     if (typeof r.ts !== 'number' || !Number.isFinite(r.ts)) return { ok: false, field: 'ts', reason: 'not a valid time' };
     if (r.ts < EARLIEST_TS) return { ok: false, field: 'ts', reason: `${new Date(r.ts).toISOString()} is before 2000 (seconds sent as milliseconds?)` };
-    const ahead = r.ts - this.opts.now();
+    const { maxAgeMs } = this.opts;
+    if (maxAgeMs !== undefined && at - r.ts > maxAgeMs) {
+      return { ok: false, field: 'ts', reason: `${new Date(r.ts).toISOString()} is ${hours(at - r.ts)} h old, older than live sources may send `
+        + `(ingest.maxAgeHours ${hours(maxAgeMs)}); load history with aquawatch import` };
+    }
+    const ahead = r.ts - at;
     if (ahead > this.opts.maxFutureMs) {
       return { ok: false, field: 'ts', reason: `${Math.round(ahead / 1000)} s in the future (limit ${Math.round(this.opts.maxFutureMs / 1000)} s)`, aheadMs: ahead };
     }
@@ -49,4 +64,8 @@ export class ReadingValidator {
     }
     return { ok: true, point: { measurement: sensor.kind, sensor: sensor.id, ts: Math.round(r.ts), value, quality: r.quality, site: sensor.site, dma: sensor.dma } };
   }
+}
+
+function hours(ms: number): number {
+  return Math.round((ms / 3_600_000) * 10) / 10;
 }

@@ -21,7 +21,8 @@ describe('simulated city → platform', () => {
 
   it('stores every sample sent over OPC UA, MQTT, Sparkplug B and PDA', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'aw-simcity-'));
-    const now = Date.UTC(2026, 10, 20, 0, 0, 0);
+    // the last two whole days: live sources refuse readings older than ingest.maxAgeHours (and the PDA than sources.pda.maxAgeDays)
+    const now = Math.floor(Date.now() / 86_400_000) * 86_400_000;
     // two days at 1-min samples so that PDA readers make their rounds and upload
     rig = new SimulatorRig({ scenario: 'simulators/scenarios/suite/quiet-week.yaml', from: now - 2 * 86_400_000, to: now, dataDir, log: silentLogger });
     await rig.startPlant();

@@ -46,7 +46,8 @@ class StoringRecordingContext extends RecordingContext {
   /** The pipeline's dead letters (what it rejects itself; the route's own rejections go to `undecodable`). */
   readonly deadLetters: DeadLetterStore;
   backpressure = false;
-  constructor(topology: Topology, private readonly store: SqliteStore, dir: string) {
+  /** `maxAgeMs`: the pipeline's ingest.maxAgeHours (none by default, as this file's tests predate it). */
+  constructor(topology: Topology, private readonly store: SqliteStore, dir: string, maxAgeMs?: number) {
     super(topology);
     this.clock = () => NOW;
     const now = () => this.clock();
@@ -55,7 +56,7 @@ class StoringRecordingContext extends RecordingContext {
     this.deadLetters = new DeadLetterStore(this.outbox.db);
     this.pipeline = new Pipeline({
       topology, outbox: this.outbox, deadLetters: this.deadLetters, metrics: this.metrics, log: silentLogger,
-      maxFutureMs: 5 * 60_000, dedupeWindow: 0, now,
+      maxFutureMs: 5 * 60_000, maxAgeMs, dedupeWindow: 0, now,
     });
   }
   override async submit(source: string, readings: RawReading[]): Promise<SubmitResult> {
@@ -209,6 +210,24 @@ describe('PDA readings upload', () => {
     expect(ctx.undecodable).toHaveLength(7);
     expect(ctx.undecodable[0]).toMatchObject({ origin: 'pda device pda-07 reader R-3 item 1', reason: 'meter: unknown meter M-9999' });
     expect(JSON.parse(ctx.undecodable[0].raw)).toEqual({ meter: 'M-9999', reading: 5, time: NOW - DAY });
+  });
+
+  it('F16 a reading older than ingest.maxAgeHours is rejected by the pipeline (field time), dead-lettered as ts and counted, though younger than sources.pda.maxAgeDays', async () => {
+    await app.close();
+    ctx.close();
+    ctx = new StoringRecordingContext(topology, store, dir, 7 * DAY);
+    app = await buildApp();
+    const res = await post({ readerId: 'R-9', readings: [
+      { meter: 'M-1001', reading: 300, time: NOW - 10 * DAY },
+      { meter: 'M-1002', reading: 40, time: NOW - 6 * DAY },
+    ] });
+    const body = res.json() as UploadAnswer;
+    expect(body.totals).toEqual({ items: 2, accepted: 1, duplicates: 0, rejected: 1, flagged: 0 });
+    expect(body.items[0]).toEqual({ index: 0, meter: 'M-1001', status: 'rejected', field: 'time',
+      reason: '2026-02-28T06:00:00.000Z is 240 h old, older than live sources may send (ingest.maxAgeHours 168); load history with aquawatch import' });
+    expect(ctx.deadLetters.list().map((d) => [d.sensor, d.field])).toEqual([['M-1001', 'ts']]);
+    expect((await ctx.metrics.readingsRejected.get()).values).toEqual([{ value: 1, labels: { source: 'pda', reason: 'ts' } }]);
+    expect(await storedValues('M-1002')).toEqual([{ ts: NOW - 6 * DAY, value: 40, quality: 'good' }]);
   });
 
   it('flags a reading lower than the stored one as rollback (accepted, quality uncertain)', async () => {
