@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'city', 'import', 'analyze', 'alarms', 'report', 'token', 'config', 'broker-auth', 'backup', 'restore', 'bench'];
+const COMMANDS = ['start', 'ingest', 'server', 'simulate', 'city', 'import', 'analyze', 'alarms', 'report', 'token', 'dead-letters', 'config', 'broker-auth', 'backup', 'restore', 'bench'];
 // each case starts node with tsx: slow on a loaded machine, so generous
 const PROCESS_TIMEOUT = 120_000;
 
@@ -72,6 +72,7 @@ describe('aquawatch command line', () => {
         alarms: await (await import('./commands/alarms.ts')).run(help, { stdout: lines }),
         report: await (await import('./commands/report.ts')).run(help, { stdout: lines }),
         token: await (await import('./commands/token.ts')).run(help),
+        'dead-letters': await (await import('./commands/dead-letters.ts')).run(help, { stdout: lines }),
         config: await (await import('./commands/config.ts')).run(help),
         'broker-auth': await (await import('./commands/broker-auth.ts')).run(help),
       };

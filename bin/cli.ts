@@ -12,6 +12,7 @@
  *   alarms    export alarms for a period
  *   report    KPIs for a period
  *   token     device tokens for PDA uploads (create, list, revoke)
+ *   dead-letters  rejected input: list, show, replay once the cause is fixed
  *   broker-auth  Mosquitto's passwd and ACL files from the config's broker section
  *   backup    copy the state database while the services run; restore puts a copy back
  *   config    check a site configuration file
@@ -35,6 +36,7 @@ commands:
   alarms     export alarms: aquawatch alarms --from T --to T --format csv|json
   report     KPIs for a period: aquawatch report --quarter 2026-Q3 --format json|csv|html
   token      PDA device tokens: aquawatch token create|list|revoke --device ID
+  dead-letters  rejected input: aquawatch dead-letters list|show ID|replay [--source S --field F --since T]
   broker-auth  Mosquitto passwd and ACL from the config: aquawatch broker-auth --out DIR
   backup     copy the state database while running: aquawatch backup --out FILE
   restore    put a state database copy back: aquawatch restore FILE
@@ -89,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate': return (await import('./commands/simulate.ts')).run(rest);
     case 'city': return (await import('./commands/city.ts')).run(rest);
     case 'token': return (await import('./commands/token.ts')).run(rest);
+    case 'dead-letters': return (await import('./commands/dead-letters.ts')).run(rest);
     case 'broker-auth': return (await import('./commands/broker-auth.ts')).run(rest);
     case 'backup': return (await import('./commands/backup.ts')).runBackup(rest);
     case 'restore': return (await import('./commands/backup.ts')).runRestore(rest);

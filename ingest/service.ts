@@ -19,7 +19,7 @@ import { mayReadOperationalDetail, METRICS_REFUSED } from '../core/http-access.t
 import type { Condition } from '../core/bus/messages/condition.ts';
 import { mqttConnectOptions } from '../core/bus/mqtt-client.ts';
 import type { RawReading } from '../core/model/reading.ts';
-import { Outbox } from './pipeline/outbox.ts';
+import { Outbox, outboxFile } from './pipeline/outbox.ts';
 import { DeadLetterStore } from './pipeline/dead-letters.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { StoreWriter } from './sinks/store-writer.ts';
@@ -83,7 +83,7 @@ export class IngestService {
     // Ingest starts while the database is down: the outbox holds the readings until it is back.
     this.store = this.o.store ?? await createStore(config.store, config.dataDir, { log: log.child({ component: 'store' }), whenUnavailable: 'retry' });
     this.outbox = new Outbox({
-      path: this.dataPath(config.ingest.outboxPath),
+      path: outboxFile(config),
       maxReadings: config.ingest.outboxMaxReadings,
       batchMaxSize: config.ingest.batchMaxSize,
       batchMaxDelayMs: config.ingest.batchMaxDelayMs,

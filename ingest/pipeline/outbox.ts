@@ -9,7 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Point } from '../../core/model/reading.ts';
 import { QUALITY_CODE, qualityFromCode } from '../../core/model/reading.ts';
 import { BackpressureError } from './contract.ts';
@@ -48,6 +48,12 @@ function decodeRow(json: string, into: Point[]): void {
     }
     into.push({ measurement: r.m[i], sensor: r.s[i], ts: r.t[i], value: r.v[i], quality: qualityFromCode(r.q[i]), site: r.si[i], dma: r.d[i] });
   }
+}
+
+/** The ingest database (outbox and dead letters): `ingest.outboxPath`, relative to `dataDir`. */
+export function outboxFile(config: { dataDir: string; ingest: { outboxPath: string } }): string {
+  const p = config.ingest.outboxPath;
+  return p === ':memory:' || isAbsolute(p) ? p : join(config.dataDir, p);
 }
 
 interface Waiter { resolve: () => void; reject: (e: Error) => void }
@@ -92,7 +98,24 @@ export class Outbox {
     });
     this.selectRows = this.db.prepare('SELECT id, n, points FROM outbox WHERE id > ? ORDER BY id LIMIT ?');
     this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE id <= ?');
-    this.committedDepth = (this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM outbox').get() as { n: number }).n;
+    this.committedDepth = this.storedDepth();
+  }
+
+  /**
+   * Append points as one row now, inside the caller's transaction: a replayed dead letter leaves its
+   * table in the same commit that makes it durable here (ingest/pipeline/replay.ts). Another process
+   * (the `aquawatch dead-letters` command) may call this while ingest runs: the store writer picks
+   * the row up at its next poll.
+   */
+  appendRow(points: readonly Point[]): void {
+    if (points.length === 0) return;
+    this.insertRow.run(points.length, encodeRow(points));
+    this.committedDepth += points.length;
+  }
+
+  /** Readings in committed rows as the database counts them, rows other processes added included. */
+  storedDepth(): number {
+    return (this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM outbox').get() as { n: number }).n;
   }
 
   /** Readings durable in the outbox and not yet written to the store, plus those awaiting commit. */
