@@ -21,6 +21,7 @@ export class Metrics {
   readonly writeErrors: Counter;
   readonly sourceConnected: Gauge<'source' | 'type'>;
   readonly busPublished: Counter;
+  readonly retentionDeleted: Counter<'measurement'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -36,6 +37,7 @@ export class Metrics {
     this.writeErrors = new Counter({ name: 'aquawatch_store_write_errors_total', help: 'Failed batch writes (retried from the outbox)', registers });
     this.sourceConnected = new Gauge({ name: 'aquawatch_source_connected', help: '1 when the source is connected and receiving', labelNames: ['source', 'type'], registers });
     this.busPublished = new Counter({ name: 'aquawatch_bus_published_total', help: 'Readings published on the telemetry bus', registers });
+    this.retentionDeleted = new Counter({ name: 'aquawatch_store_retention_deleted_total', help: 'Rows the embedded store deleted as older than their retention (store.retentionDays)', labelNames: ['measurement'], registers });
   }
 
   /**

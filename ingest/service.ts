@@ -31,6 +31,11 @@ import { checkSourceConfig } from './sources/registry.ts';
 import { httpServerSettings } from '../core/http-limits.ts';
 import { ActiveConditions } from './active-conditions.ts';
 import { DiskSpaceWatch, type DiskUsage } from './disk-space.ts';
+import { SqliteStore } from '../core/tsdb/sqlite.ts';
+import { resolveRetentionDays } from '../core/tsdb/sqlite-retention.ts';
+
+/** A retention pass of the embedded store this often: each one deletes about this long's worth of rows. */
+const RETENTION_PASS_MS = 3_600_000;
 
 export interface IngestServiceOptions {
   config: LoadedConfig;
@@ -164,6 +169,7 @@ export class IngestService {
     };
     this.writer.start();
     this.watchDiskSpace();
+    this.runRetention();
 
     const ctx = this.sourceContext();
     this.sources = await buildSources(config, { brokerUrl: this.o.brokerUrl });
@@ -243,6 +249,29 @@ export class IngestService {
     const timer = setInterval(check, config.ingest.diskCheckMs);
     timer.unref();
     this.closers.push(() => clearInterval(timer));
+  }
+
+  /**
+   * Retention of the embedded store (review F24), by the service that writes the readings: a pass at
+   * start and every hour, in short chunks between ingest's own writes. InfluxDB keeps data by its
+   * own retention policy (deploy/influxdb).
+   */
+  private runRetention(): void {
+    const { config, log } = this.o;
+    if (config.store.type !== 'sqlite' || !(this.store instanceof SqliteStore)) return;
+    const days = resolveRetentionDays(config.store.retentionDays);
+    const retention = this.store.retention({ days, onDeleted: (measurement, rows) => this.metrics.retentionDeleted.inc({ measurement }, rows) });
+    const pass = () => {
+      retention.runPass().then((r) => {
+        if (r.chunks === 0 && r.pagesFreed === 0) return;
+        const keptFrom = Object.fromEntries(Object.entries(r.keptFrom).filter(([m]) => r.deleted[m]).map(([m, t]) => [m, new Date(t).toISOString()]));
+        log.info({ deleted: r.deleted, keptFrom, pagesFreed: r.pagesFreed, retentionDays: days }, 'store retention: deleted rows older than their measurement\'s retention');
+      }, (e: unknown) => log.warn({ err: (e as Error).message }, 'store retention pass failed; retried at the next pass'));
+    };
+    pass();
+    const timer = setInterval(pass, RETENTION_PASS_MS);
+    timer.unref();
+    this.closers.push(() => { clearInterval(timer); retention.stop(); });
   }
 
   /** The outbox-full alarm, with hysteresis: raised at the bound, cleared below 90 % of it. */

@@ -157,6 +157,20 @@ export const storeSchema = z.discriminatedUnion('type', [
     type: z.literal('sqlite'),
     /** File of the embedded store; relative paths are under dataDir. */
     path: z.string().default('tsdb.sqlite'),
+    /**
+     * Days of data kept (core/tsdb/sqlite-retention.ts), counted back from each measurement's newest
+     * reading (or now, when earlier); 0 keeps everything. One number for every measurement, or
+     * `readings` (the quantity kinds; default 400: a year-on-year KPI needs the same month a year
+     * back), `derived` (analytics' series; default 800) and `measurements` (per measurement name).
+     */
+    retentionDays: z.union([
+      z.number().min(0),
+      z.object({
+        readings: z.number().min(0).optional(),
+        derived: z.number().min(0).optional(),
+        measurements: z.record(z.string().min(1), z.number().min(0)).optional(),
+      }).strict(),
+    ]).optional(),
   }).strict(),
   z.object({
     type: z.literal('influxdb1'),

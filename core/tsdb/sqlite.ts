@@ -11,6 +11,7 @@ import type { Point } from '../model/reading.ts';
 import { QUALITY_CODE, qualityFromCode } from '../model/reading.ts';
 import type { Aggregate, LatestValue, RangeQuery, SeriesValue, TimeSeriesStore } from './types.ts';
 import { checkPoints } from './line-protocol.ts';
+import { SqliteRetention, type RetentionOptions } from './sqlite-retention.ts';
 
 const AGG_SQL: Record<Aggregate, string> = {
   mean: 'AVG(value)', min: 'MIN(value)', max: 'MAX(value)', count: 'COUNT(value)', sum: 'SUM(value)',
@@ -59,6 +60,9 @@ export class SqliteStore implements TimeSeriesStore {
   async init(): Promise<void> {
     if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
     this.db = new Database(this.path);
+    // Takes effect only in a new file (before its first table): retention can then give back the
+    // pages a large deletion frees (sqlite-retention.ts). An older file reuses them for new rows.
+    this.db.pragma('auto_vacuum = INCREMENTAL');
     this.db.pragma('journal_mode = WAL');
     // FULL: the store writer deletes a batch from the outbox right after this write returns, so the
     // write must survive a power cut as the outbox commit does (NORMAL may lose the last commits).
@@ -137,6 +141,11 @@ export class SqliteStore implements TimeSeriesStore {
     }
     const rows = this.latestOfMeasurement.all({ measurement }) as { sensor: string; ts: number; value: number; q: number }[];
     return rows.map((r) => ({ measurement, sensor: r.sensor, ts: r.ts, value: r.value, quality: qualityFromCode(r.q) }));
+  }
+
+  /** Retention on this store's connection (run by ingest, the service that writes the readings). */
+  retention(options: RetentionOptions): SqliteRetention {
+    return new SqliteRetention(this.db, options);
   }
 
   async ping(): Promise<boolean> {

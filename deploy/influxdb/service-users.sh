@@ -11,7 +11,12 @@ aquawatch_influx() {
     -username "$INFLUXDB_ADMIN_USER" -password "$INFLUXDB_ADMIN_PASSWORD" -execute "$1"
 }
 aquawatch_derived_db="${INFLUXDB_DB}_derived"
-aquawatch_influx "CREATE DATABASE \"$aquawatch_derived_db\""
+# Retention (review F24), on each database's default policy, which the services write and read:
+# readings 400 days (a year-on-year KPI needs the same month a year back), derived series 800 days
+# (they cannot be computed again once their readings are gone), as the embedded store keeps them.
+# INF keeps everything. Runs at the first start only; README "Deployment" says how to change it later.
+aquawatch_influx "ALTER RETENTION POLICY \"autogen\" ON \"$INFLUXDB_DB\" DURATION ${AQUAWATCH_INFLUX_READINGS_RETENTION:-400d} DEFAULT"
+aquawatch_influx "CREATE DATABASE \"$aquawatch_derived_db\" WITH DURATION ${AQUAWATCH_INFLUX_DERIVED_RETENTION:-800d} NAME \"autogen\""
 aquawatch_influx "CREATE USER ingest WITH PASSWORD '$AQUAWATCH_INFLUX_INGEST_PASSWORD'"
 aquawatch_influx "GRANT WRITE ON \"$INFLUXDB_DB\" TO ingest"
 aquawatch_influx "CREATE USER analytics WITH PASSWORD '$AQUAWATCH_INFLUX_ANALYTICS_PASSWORD'"

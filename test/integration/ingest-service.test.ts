@@ -2,7 +2,8 @@
  * The ingest service as operations see it: /health and /metrics over HTTP, and a full outbox
  * (store unreachable) that refuses further readings, raises its condition, shows in /health as
  * `down` and clears once the store is back and the outbox drains; a disk below its free-space floor
- * (review F24) raises `ingest.disk_low`, shows in /health as `degraded` and clears above the floor.
+ * (review F24) raises `ingest.disk_low`, shows in /health as `degraded` and clears above the floor;
+ * the embedded store's retention pass at start deletes readings older than `store.retentionDays` (F24).
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -39,9 +40,14 @@ describe('ingest service operations', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'aw-ops-'));
     const store = new SwitchableStore(join(dataDir, 'tsdb.sqlite'));
     await store.init();
+    // F24: ingest's retention pass at start deletes what is older than store.retentionDays
+    const old = { measurement: 'flow', sensor: 'F1', ts: Date.now() - 500 * 86_400_000, value: 1, quality: 'good' as const, site: 'S1', dma: 'D1' };
+    const recent = { ...old, ts: Date.now() - 2 * 3_600_000 };
+    await store.write([old, recent]);
     const port = await freePort();
     const config = parseConfig({
       dataDir,
+      store: { type: 'sqlite', retentionDays: 30 },
       ingest: { outboxMaxReadings: 1000, batchMaxDelayMs: 5, diskCheckMs: 50 },
       topology: { sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }], sensors: [{ id: 'F1', kind: 'flow', unit: 'L/s', site: 'S1', dma: 'D1' }] },
     }, 'ops-test', {});
@@ -59,6 +65,9 @@ describe('ingest service operations', () => {
 
     await ctx.submit('test', [...batch(0, 10), { sensor: 'F1', ts: t0, value: Number.NaN, quality: 'good' }]);
     await waitFor(() => ingest.outbox.depth === 0, 5000, 20, 'first readings stored');
+    const storedBefore = async () => (await store.query({ measurement: 'flow', sensors: ['F1'], from: 0, to: t0 })).get('F1')!.map((v) => v.ts);
+    await waitFor(async () => (await storedBefore()).length === 1, 5000, 20, 'retention pass');
+    expect(await storedBefore()).toEqual([recent.ts]);
     await waitFor(async () => (await (await fetch(`${base}/health`)).json()).bus.connected, 5000, 50, 'bus connected');
     const health = await (await fetch(`${base}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', outbox: { depth: 0, capacity: 1000, full: false }, store: { ok: true } });
@@ -67,6 +76,7 @@ describe('ingest service operations', () => {
     expect(metrics).toMatch(/^aquawatch_readings_stored_total 10$/m);
     expect(metrics).toMatch(/^aquawatch_readings_rejected_total\{source="test",reason="value"\} 1$/m);
     expect(metrics).toMatch(/^aquawatch_outbox_depth 0$/m);
+    expect(metrics).toMatch(/^aquawatch_store_retention_deleted_total\{measurement="flow"\} 1$/m);
     expect(metrics).toMatch(/^aquawatch_store_write_seconds_count \d+$/m);
     expect(metrics).toMatch(/^aquawatch_process_resident_memory_bytes \d+/m);
     // F13: a caller from another machine learns the status and nothing else (no store URL, sources, errors)

@@ -3,7 +3,8 @@
  * deploy/influxdb/service-users.sh makes: ingest writes readings and cannot read them, the reader
  * reads readings and derived series and cannot write, analytics writes derived series and cannot
  * write a reading; the stores of ingest and server, configured as deploy/aquawatch/config.yaml
- * configures them, write and read through those users.
+ * configures them, write and read through those users; each database keeps data as long as the
+ * script's retention policy says (F24).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ if (!INFLUXD_BIN && process.env.REQUIRE_INFLUXDB === '1') throw new Error('REQUI
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PASSWORDS = { ingest: 'ingest-secret-1', analytics: 'analytics-secret-2', reader: 'reader-secret-3' };
-const T0 = Date.UTC(2026, 0, 5);
+/** Yesterday, midnight UTC: within the retention service-users.sh gives the databases. */
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
 const reading = (sensor: string, ts: number, value: number): Point =>
   ({ measurement: 'pressure', sensor, ts, value, quality: 'good', site: 'S1', dma: 'D1' });
 
@@ -47,6 +49,16 @@ describe.skipIf(!INFLUXD_BIN)('InfluxDB 1.x users of least privilege (real Influ
     const analyticsOnReadings = new InfluxV1Store(config({ username: 'analytics', password: PASSWORDS.analytics }));
     await expect(analyticsOnReadings.write([reading('P1', T0, 99)])).rejects.toThrow(/not authorized to write to database "aquawatch"/);
     expect((await readerOnly.latest('pressure', ['P1'])).map((l) => l.value)).toEqual([1.5]);
+  });
+
+  it('F24 keeps readings 400 days and derived series 800 days (the default retention policy of each database)', async () => {
+    const policies = async (database: string) => {
+      const res = await fetch(`${influx.url}/query?${new URLSearchParams({ q: `SHOW RETENTION POLICIES ON "${database}"`, u: 'admin', p: 'admin-secret-0' })}`);
+      const rows = (await res.json()).results[0].series[0].values as [string, string, string, number, boolean][];
+      return rows.filter((r) => r[4]).map((r) => [r[0], r[1]]);
+    };
+    expect(await policies('aquawatch')).toEqual([['autogen', '9600h0m0s']]);
+    expect(await policies('aquawatch_derived')).toEqual([['autogen', '19200h0m0s']]);
   });
 
   it('ingest (writer ingest) and server (writer analytics, derived series) start, write their own and read everything as reader', async () => {
