@@ -57,7 +57,7 @@ function raise(analytics: Analytics, id: string, dma: string, ts = Date.now()) {
   return analytics.alarms.openAlarms().find((a) => a.conditionId === id)!;
 }
 
-describe('alarm notifications on the live composition', () => {
+describe('alarm notifications on the live composition (F22: alarms reach people without an open dashboard)', () => {
   it('the on-call person gets the burst in Chinese; the link acknowledges it as that person, once', async () => {
     const { wecom, analytics } = await setup();
     const alarm = raise(analytics, 'burst:central', 'central');

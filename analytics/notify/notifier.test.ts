@@ -95,7 +95,7 @@ describe('createNotifier', () => {
     expect(wecomText(wecom, 2)).toContain('Time: 2026-12-03 10:30');
   });
 
-  it('a channel that keeps failing raises notify.channel_down to the duty manager on the other channel', async () => {
+  it('a channel that keeps failing raises notify.channel_down to the duty manager on the other channel (F22: failed deliveries alarm)', async () => {
     const { sms, notifier } = await setup({ ...ENV, WECOM_KEY: 'revoked' });
     for (const i of [1, 2, 3]) notifier.raise(burst(`burst:DMA-3@x${i}`), T0);
     await notifier.tick(T0);

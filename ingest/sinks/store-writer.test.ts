@@ -60,7 +60,7 @@ describe('store writer', () => {
     await until('an empty outbox', () => outbox.depth === 0);
   });
 
-  it('sets aside only the point the store refuses, not its batch', async () => {
+  it('sets aside only the point the store refuses, not its batch (F16: one bad reading no longer dead-letters its batch)', async () => {
     const refused: Point[] = [];
     const { outbox, store, writer } = await rig({ onRefused: (p) => refused.push(...p) });
     const batch = Array.from({ length: 5000 }, (_, k) => point('B', k));

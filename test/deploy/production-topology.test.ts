@@ -178,7 +178,7 @@ describe.skipIf(!READY)('production topology: compose\'s services as processes, 
     await expect(fetch(`${dashboard.replace('https:', 'http:')}/health`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
   });
 
-  it('gives the services InfluxDB users of least privilege: ingest cannot read, the reader cannot write, none administers', async () => {
+  it('gives the services InfluxDB users of least privilege: ingest cannot read, the reader cannot write, none administers (F21)', async () => {
     const ingestUser = { user: 'ingest', password: SECRETS.INFLUX_INGEST_PASSWORD };
     const reader = { user: 'reader', password: SECRETS.INFLUX_READER_PASSWORD };
     const analytics = { user: 'analytics', password: SECRETS.INFLUX_ANALYTICS_PASSWORD };
@@ -213,7 +213,7 @@ describe.skipIf(!READY)('production topology: compose\'s services as processes, 
     expect(got.filter((t) => t.startsWith('aquawatch/v1/conditions/forged') || t === 'aquawatch/v1/telemetry/D1')).toEqual([]);
   });
 
-  it('signs in over HTTPS in chromium, shows a live value, and a PDA token issued and revoked in the admin view works and stops working at ingest', async () => {
+  it('signs in over HTTPS in chromium, shows a live value, and a PDA token issued and revoked in the admin view works and stops working at ingest within 10 s (F20)', async () => {
     // chromium trusts exactly this certificate's key (as a PC with ca.crt installed would trust the site)
     const spki = createHash('sha256').update(createPublicKey(readFileSync(join(tlsDir, 'server.crt'))).export({ type: 'spki', format: 'der' })).digest('base64');
     browser = await chromium.launch({

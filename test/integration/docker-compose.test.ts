@@ -53,7 +53,7 @@ describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
     expect(r.stderr).toMatch(/set [A-Z_]+/);
   });
 
-  it('gives each service InfluxDB users of least privilege, never the administrator', () => {
+  it('gives each service InfluxDB users of least privilege, never the administrator (F21)', () => {
     const doc = config();
     const influx = doc.services.influxdb.environment!;
     expect(influx.INFLUXDB_HTTP_AUTH_ENABLED).toBe('true');
@@ -79,7 +79,7 @@ describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
     expect(users).not.toMatch(/ALL PRIVILEGES|GRANT ALL/);
   });
 
-  it('shares one state volume between ingest and server (device tokens have one owner)', () => {
+  it('shares one state volume between ingest and server (device tokens have one owner, F20)', () => {
     const doc = config();
     const cfg = loadConfig('deploy/aquawatch/config.yaml', serviceEnv(doc, 'server'), SOURCES);
     expect(cfg.state.path).toBe('/state/state.sqlite');
@@ -114,7 +114,7 @@ describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
     expect(readFileSync('deploy/init/first-start.sh', 'utf8')).toMatch(/broker-auth --config \/etc\/aquawatch\/config\.yaml --out \/mosquitto-auth/);
   });
 
-  it('builds on a current Node LTS, runs as node with /data owned by it, and keeps .env out of the image and of git', () => {
+  it('builds on a current Node LTS, runs as node with /data owned by it, and keeps .env out of the image and of git (F21)', () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8');
     const bases = [...dockerfile.matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]));
     expect(bases.length).toBeGreaterThan(0);

@@ -23,7 +23,7 @@ const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
 const reading = (sensor: string, ts: number, value: number): Point =>
   ({ measurement: 'pressure', sensor, ts, value, quality: 'good', site: 'S1', dma: 'D1' });
 
-describe.skipIf(!INFLUXD_BIN)('InfluxDB 1.x users of least privilege (real InfluxDB 1.6, auth on)', () => {
+describe.skipIf(!INFLUXD_BIN)('InfluxDB 1.x users of least privilege (real InfluxDB 1.6, auth on; F21: no service holds the admin credentials)', () => {
   const influx = new InfluxdServer({ auth: true });
   const user = (username: keyof typeof PASSWORDS) => ({ username, password: PASSWORDS[username] });
   /** A store config as deploy/aquawatch/config.yaml makes it, or with one user for everything. */
