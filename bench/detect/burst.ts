@@ -6,12 +6,15 @@
  */
 import { NightFlowDetector } from '../../analytics/detectors/night-flow/index.ts';
 import { PressureDetector } from '../../analytics/detectors/pressure/index.ts';
-import { raises, runScenario, score } from '../../test/support/sim-drive.ts';
+import { raises, runScenario, score, type ScenarioRun } from '../../test/support/sim-drive.ts';
 import { BurstDetector } from '../../analytics/detectors/burst/index.ts';
 import type { Point } from '../../core/model/reading.ts';
+import type { Detector, DetectorContext } from '../../analytics/types.ts';
 
 const DAY = 86_400_000;
-const START = Date.parse('2024-05-06T00:00:00+08:00'); // every suite scenario used here starts then
+/** Every suite scenario used here starts then. */
+export const SUITE_START = Date.parse('2024-05-06T00:00:00+08:00');
+const START = SUITE_START;
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
@@ -29,11 +32,42 @@ export function resampleFlowAndPressure(intervalMin: number): ((batch: Point[]) 
   return (batch) => batch.filter((p) => (p.measurement !== 'flow' && p.measurement !== 'pressure') || p.ts % every === 0);
 }
 
-async function bursts(file: string, intervalMin: number) {
+/** A run of measureBurstsAt with the pressure readings the detectors saw (for measurements of the evidence itself). */
+export interface ObservedRun {
+  scenario: string;
+  run: ScenarioRun;
+  timezone: string;
+  pressures: Point[];
+}
+export type RunObserver = (o: ObservedRun) => void;
+
+/** The detectors of a run, and the run's time zone (from their context) for an observer. */
+function withTimezone(detectors: (ctx: DetectorContext) => Detector[]) {
+  const seen = { timezone: 'UTC' };
+  return { seen, detectors: (ctx: DetectorContext) => { seen.timezone = ctx.timezone; return detectors(ctx); } };
+}
+
+/** The resampling of `intervalMin`, keeping the pressure readings it lets through for `observe`. */
+function sampling(intervalMin: number, observe: RunObserver | undefined): { transform?: (batch: Point[]) => Point[]; pressures: Point[] } {
+  const resample = resampleFlowAndPressure(intervalMin);
+  const pressures: Point[] = [];
+  if (!observe) return { transform: resample, pressures };
+  return {
+    pressures,
+    transform: (batch) => {
+      const kept = resample ? resample(batch) : batch;
+      for (const p of kept) if (p.measurement === 'pressure') pressures.push(p);
+      return kept;
+    },
+  };
+}
+
+async function bursts(file: string, intervalMin: number, observe?: RunObserver) {
+  const { transform, pressures } = sampling(intervalMin, observe);
   // a quiet week before the start warms the baselines (event times stay where the file puts them)
-  const run = await runScenario({
-    scenario: file, from: START - 7 * DAY, detectors: (ctx) => [new BurstDetector(ctx)], transform: resampleFlowAndPressure(intervalMin),
-  });
+  const { seen, detectors } = withTimezone((ctx) => [new BurstDetector(ctx)]);
+  const run = await runScenario({ scenario: file, from: START - 7 * DAY, detectors, transform });
+  observe?.({ scenario: file, run, timezone: seen.timezone, pressures });
   const s = score(run, 'burst', 'burst', 30 * 60_000, START);
   const days = (run.end - START) / DAY;
   return { run, s, days };
@@ -49,9 +83,10 @@ export async function measureBursts(log: (line: string) => void): Promise<Record
 /**
  * Burst recall and delays on burst.yaml and small-bursts.yaml, false alarms during those runs and on
  * the quiet week, with flows and pressures sampled every `intervalMin` minutes. Figure names carry
- * the interval unless it is 1 min (`detect.burst_recall_5min`).
+ * the interval unless it is 1 min (`detect.burst_recall_5min`). `observe` sees each run with the
+ * pressure readings it was given.
  */
-export async function measureBurstsAt(intervalMin: number, log: (line: string) => void): Promise<Record<string, number>> {
+export async function measureBurstsAt(intervalMin: number, log: (line: string) => void, observe?: RunObserver): Promise<Record<string, number>> {
   const print = (o: Record<string, unknown>) => log(JSON.stringify(intervalMin === 1 ? o : { intervalMin, ...o }));
   const suffix = intervalMin === 1 ? '' : `_${intervalMin}min`;
   const figures: Record<string, number> = {};
@@ -60,7 +95,7 @@ export async function measureBurstsAt(intervalMin: number, log: (line: string) =
   let falseAlarms = 0;
   let dmaDays = 0;
   for (const file of ['burst.yaml', 'small-bursts.yaml']) {
-    const { run, s, days } = await bursts(file, intervalMin);
+    const { run, s, days } = await bursts(file, intervalMin, observe);
     events += s.found.length + s.missed.length;
     all.push(...s.found.map((f) => ({ delay: f.delayMin })));
     falseAlarms += s.falseAlarms.length;
@@ -80,13 +115,13 @@ export async function measureBurstsAt(intervalMin: number, log: (line: string) =
 
   // event-free: quiet-week after two weeks of warm-up
   {
-    const run = await runScenario({
-      scenario: 'quiet-week.yaml', from: START - 14 * DAY, transform: resampleFlowAndPressure(intervalMin),
-      detectors: (ctx) => {
-        const b = new BurstDetector(ctx);
-        return [b, new NightFlowDetector(ctx), new PressureDetector(ctx, { bursts: b })];
-      },
+    const { transform, pressures } = sampling(intervalMin, observe);
+    const { seen, detectors } = withTimezone((ctx) => {
+      const b = new BurstDetector(ctx);
+      return [b, new NightFlowDetector(ctx), new PressureDetector(ctx, { bursts: b })];
     });
+    const run = await runScenario({ scenario: 'quiet-week.yaml', from: START - 14 * DAY, transform, detectors });
+    observe?.({ scenario: 'quiet-week.yaml', run, timezone: seen.timezone, pressures });
     const after = run.conditions.filter((c) => c.ts >= START && c.state === 'raise');
     const dmaWeeks = run.topology.dmas.size;
     const byType = count(after.map((c) => c.type));

@@ -7,14 +7,181 @@
  * still declares 60 s, so the detector must infer the interval from the readings (as with data a
  * utility imports). Deterministic; a few minutes.
  *
+ * On the same runs it measures what the data itself holds, whatever a detector makes of it
+ * (`measureStepEvidence`): how far each burst stands out of the quiet samples' noise on the flow
+ * step alone, on a step held over more samples, on the DMA's pressure drop against the system's,
+ * and on flow and pressure combined, and the recall each would give at the false-alarm target.
+ *
  *   npm run bench -- detect:cadence
  */
-import { measureBurstsAt } from './burst.ts';
+import { TimeOfWeekBaseline } from '../../analytics/baseline/time-of-week.ts';
+import { madSigma, medianOf } from '../../analytics/baseline/median.ts';
+import { DMA_INFLOW_MEASUREMENT } from '../../analytics/dma-inflow.ts';
+import type { Point } from '../../core/model/reading.ts';
+import { measureBurstsAt, SUITE_START, type ObservedRun } from './burst.ts';
 
 export const CADENCE_INTERVALS_MIN = [5, 15];
 
 export async function measureBurstsAtCoarseIntervals(log: (line: string) => void): Promise<Record<string, number>> {
   const figures: Record<string, number> = {};
-  for (const intervalMin of CADENCE_INTERVALS_MIN) Object.assign(figures, await measureBurstsAt(intervalMin, log));
+  for (const intervalMin of CADENCE_INTERVALS_MIN) {
+    const observed: ObservedRun[] = [];
+    Object.assign(figures, await measureBurstsAt(intervalMin, log, (o) => observed.push(o)));
+    measureStepEvidence(observed, intervalMin, log);
+  }
   return figures;
+}
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Samples this far from every burst of a run are quiet: they give the noise scales and the false-alarm rate. */
+const QUIET_DISTANCE_MS = 3 * HOUR;
+/** A burst counts as found up to this long after its end (the suite's recall definition, bench/detect/burst.ts). */
+const GRACE_MS = 30 * MIN;
+/** The false-alarm target: at most one per DMA per 4 weeks. */
+const FALSE_ALARMS_PER_DMA_DAY = 1 / 28;
+
+/** One DMA at one sample: the flow steps held over 1…4 samples and the pressure drop against the system. */
+interface StepSample {
+  run: ObservedRun;
+  dma: string;
+  ts: number;
+  /** Net inflow ÷ baseline − 1: mean of the k samples from ts against the median of the 3 before (k = 1…4). */
+  flowStep: number[];
+  /** Median step of the other DMAs' pressure residuals − mean step of this DMA's, MPa (a drop is positive). */
+  pressureDrop: number;
+}
+
+/**
+ * Series key → (ts → value − its time-of-week baseline), the baseline fed online as the detector's
+ * (from earlier days only); `relative` divides by the baseline (the net inflow's ratio).
+ */
+function residuals(points: readonly Point[], timezone: string, historyDays: number | undefined, relative: boolean): Map<string, Map<number, number>> {
+  const baseline = new TimeOfWeekBaseline({ timezone, historyDays });
+  const out = new Map<string, Map<number, number>>();
+  for (const p of points) {
+    baseline.advance(p.ts);
+    baseline.add(p.sensor, p.ts, p.value);
+    const e = baseline.expected(p.sensor, p.ts);
+    if (!e || !e.sameType || (relative && !(e.median > 0))) continue;
+    let series = out.get(p.sensor);
+    if (!series) out.set(p.sensor, (series = new Map()));
+    series.set(p.ts, relative ? p.value / e.median - 1 : p.value - e.median);
+  }
+  return out;
+}
+
+/** Mean of the `after` samples from `ts` against the median of the 3 before (the detector's windows at a coarse interval); NaN when one is missing. */
+function stepAt(series: Map<number, number> | undefined, ts: number, stepMs: number, after: number): number {
+  if (!series) return NaN;
+  const before: number[] = [];
+  for (let i = 1; i <= 3; i++) before.push(series.get(ts - i * stepMs) ?? NaN);
+  let sum = 0;
+  for (let i = 0; i < after; i++) sum += series.get(ts + i * stepMs) ?? NaN;
+  return sum / after - medianOf(before);
+}
+
+function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
+  const inflow = o.run.derived.filter((p) => p.measurement === DMA_INFLOW_MEASUREMENT);
+  const flows = residuals(inflow, o.timezone, undefined, true);
+  const pressures = residuals(o.pressures, o.timezone, 14, false);
+  const dmaOf = new Map<string, string>();
+  for (const p of o.pressures) dmaOf.set(p.sensor, p.dma ?? '');
+  const out: StepSample[] = [];
+  for (const [dma, series] of flows) {
+    for (const ts of series.keys()) {
+      if (ts < SUITE_START) continue;
+      const own: number[] = [];
+      const others: number[] = [];
+      for (const [sensor, s] of pressures) {
+        const step = stepAt(s, ts, stepMs, 1);
+        if (Number.isFinite(step)) (dmaOf.get(sensor) === dma ? own : others).push(step);
+      }
+      const ownMean = own.reduce((a, b) => a + b, 0) / own.length;
+      out.push({
+        run: o, dma, ts, flowStep: [1, 2, 3, 4].map((k) => stepAt(series, ts, stepMs, k)),
+        pressureDrop: own.length && others.length ? medianOf(others) - ownMean : NaN,
+      });
+    }
+  }
+  return out;
+}
+
+/** Robust correlation of two noise-scaled series: (MAD(x+y)² − MAD(x−y)²) / (MAD(x+y)² + MAD(x−y)²). */
+function robustCorrelation(x: number[], y: number[]): number {
+  const plus = madSigma(x.map((v, i) => v + y[i])) ** 2;
+  const minus = madSigma(x.map((v, i) => v - y[i])) ** 2;
+  return (plus - minus) / (plus + minus);
+}
+
+/**
+ * How far each burst stands out, in noise scales learned per DMA from the quiet samples of all the
+ * runs (pooled over the whole run, where the detector learns over the last 12 h), on:
+ * - the flow step the detector tests (1 sample after against the median of 3 before);
+ * - the same step held over 2, 3, 4 samples (persistence: a burst lasts; costs 15 min each at 15-min data);
+ * - the DMA's pressure drop against the system's (the median step of the other DMAs' sensors);
+ * - flow and pressure combined: (z_flow + z_pressure) / √(2 (1 + ρ)), ρ their correlation on quiet
+ *   samples (demand rising in a DMA lowers its pressures too), so the sum is again one noise scale;
+ * - flow and pressure each above the same threshold (the smaller of the two z's).
+ * For each: the lowest threshold that quiet samples pass at most once per DMA per 4 weeks (every
+ * sample over it counted as an alarm), and the share of the runs' bursts that pass it at some
+ * sample between their start and 30 min after their end (the suite's recall).
+ */
+export function measureStepEvidence(observed: readonly ObservedRun[], intervalMin: number, log: (line: string) => void): void {
+  const stepMs = intervalMin * MIN;
+  const samples = observed.flatMap((o) => stepSamples(o, stepMs));
+  const bursts = observed.flatMap((o) => o.run.groundTruth.filter((t) => t.type === 'burst' && t.start >= SUITE_START).map((truth) => ({ run: o, truth })));
+  const quiet = samples.filter((s) => bursts.every((b) => b.run !== s.run
+    || s.ts < b.truth.start - QUIET_DISTANCE_MS || s.ts > (b.truth.end ?? Infinity) + QUIET_DISTANCE_MS));
+  const dmas = [...new Set(samples.map((s) => s.dma))];
+
+  // noise scales and the flow–pressure correlation per DMA, from the quiet samples
+  const scale = new Map<string, { flow: number[]; pressure: number; rho: number }>();
+  for (const dma of dmas) {
+    const q = quiet.filter((s) => s.dma === dma && s.flowStep.every(Number.isFinite) && Number.isFinite(s.pressureDrop));
+    const flow = [0, 1, 2, 3].map((k) => madSigma(q.map((s) => s.flowStep[k])));
+    const pressure = madSigma(q.map((s) => s.pressureDrop));
+    scale.set(dma, { flow, pressure, rho: robustCorrelation(q.map((s) => s.flowStep[0] / flow[0]), q.map((s) => s.pressureDrop / pressure)) });
+  }
+  const zFlow = (s: StepSample, k: number) => s.flowStep[k] / scale.get(s.dma)!.flow[k];
+  const zPressure = (s: StepSample) => s.pressureDrop / scale.get(s.dma)!.pressure;
+  const statistics: { name: string; heldSamples: number; z: (s: StepSample) => number }[] = [
+    { name: 'flow step (the detector\'s)', heldSamples: 1, z: (s) => zFlow(s, 0) },
+    ...[1, 2, 3].map((k) => ({ name: `flow step held ${k + 1} samples`, heldSamples: k + 1, z: (s: StepSample) => zFlow(s, k) })),
+    { name: 'pressure drop against the system', heldSamples: 1, z: zPressure },
+    { name: 'flow + pressure', heldSamples: 1, z: (s) => (zFlow(s, 0) + zPressure(s)) / Math.sqrt(2 * (1 + scale.get(s.dma)!.rho)) },
+    { name: 'flow and pressure each', heldSamples: 1, z: (s) => Math.min(zFlow(s, 0), zPressure(s)) },
+  ];
+
+  const quietDmaDays = (quiet.length * stepMs) / DAY;
+  log(JSON.stringify({
+    intervalMin, evidence: 'noise scales on quiet samples', quietDmaDays: round(quietDmaDays, 1),
+    flowStepScalePercentOfFlow: Object.fromEntries(dmas.map((d) => [d, round(100 * scale.get(d)!.flow[0], 2)])),
+    pressureDropScaleKPa: Object.fromEntries(dmas.map((d) => [d, round(1000 * scale.get(d)!.pressure, 2)])),
+    flowPressureCorrelation: Object.fromEntries(dmas.map((d) => [d, round(scale.get(d)!.rho, 2)])),
+  }));
+  for (const stat of statistics) {
+    const quietZ = quiet.map(stat.z).filter(Number.isFinite).sort((a, b) => b - a);
+    // the lowest threshold passed at most once per DMA per 4 weeks: just above the (allowed + 1)-th largest quiet z
+    const allowed = Math.floor(quietDmaDays * FALSE_ALARMS_PER_DMA_DAY);
+    const threshold = quietZ.length > allowed ? quietZ[allowed] + 1e-9 : 0;
+    const perBurst = bursts.map((b) => {
+      const end = (b.truth.end ?? Infinity) + GRACE_MS;
+      // the statistic at ts is known once its last held sample is in
+      const zs = samples.filter((s) => s.run === b.run && s.dma === b.truth.dma && s.ts >= b.truth.start
+        && s.ts + (stat.heldSamples - 1) * stepMs <= end).map(stat.z).filter(Number.isFinite);
+      return { id: b.truth.id, first: zs[0] ?? NaN, best: zs.length ? Math.max(...zs) : NaN };
+    });
+    log(JSON.stringify({
+      intervalMin, evidence: stat.name, thresholdFor1PerDma4w: round(threshold, 2),
+      recall: round(perBurst.filter((b) => b.best >= threshold).length / bursts.length, 2),
+      zAtFirstSample: Object.fromEntries(perBurst.map((b) => [b.id, round(b.first, 1)])),
+    }));
+  }
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
 }
