@@ -9,6 +9,7 @@ import { Topology } from '../../../core/topology/topology.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import type { Condition, DetectorContext } from '../../types.ts';
 import { feedTown, noise, raises, runScenario, ScheduledFaults, score, syntheticTopology, type TownEvent } from '../../../test/support/sim-drive.ts';
+import { Rng } from '../../../simulators/hydraulics/random.ts';
 import { BurstDetector } from './index.ts';
 
 const MIN = 60_000;
@@ -322,5 +323,55 @@ describe('burst detector, a DMA with a tank in its balance (5-min data)', () => 
     // the storage window shows a step as a rise over its 30 minutes
     expect((raised[0].ts - burstFrom) / MIN).toBeLessThanOrEqual(60);
     expect(raised[0].ts).toBeGreaterThan(burstFrom);
+  });
+});
+
+/**
+ * The demo town's Hill drawn with its tank inside, at 1-min data: inflow = a pump filling the tank
+ * (84 m³/h, on below 2.5 m, off above 4.5 m), storage = a 314 m² tank whose level is read with 3 mm
+ * of noise (simulators/sensors.ts) and rounded to 1 mm, demand about 34 m³/h (14 at night). The
+ * level's noise, not its 1-mm resolution, is what the windowed net demand carries at night.
+ */
+function noisyTankTown() {
+  const AREA_M2 = 314;
+  const topology = new Topology(topologySchema.parse({
+    sites: [{ id: 's' }],
+    dmas: [{ id: 'hill', inlets: ['PUMP'], tanks: [{ level: 'LEVEL', areaM2: AREA_M2 }] }],
+    sensors: [
+      { id: 'PUMP', kind: 'flow', unit: 'm3/h', site: 's', dma: 'hill', place: 'pump-station' },
+      { id: 'LEVEL', kind: 'level', unit: 'm', site: 's', dma: 'hill', place: 'tank' },
+    ],
+  }));
+  const detector = new BurstDetector({ topology, health: new ScheduledFaults(), timezone: TZ });
+  const levelNoise = new Rng(7, 'level');
+  let level = 3.5;
+  let pumpOn = false;
+  const run = (from: number, to: number, burst?: { from: number; m3h: number }) => {
+    const conditions: Condition[] = [];
+    for (let ts = from, i = (from - MONDAY) / MIN; ts < to; ts += MIN, i++) {
+      if (level < 2.5) pumpOn = true;
+      if (level > 4.5) pumpOn = false;
+      const pump = pumpOn ? 84 : 0;
+      const demand = 34 - 20 * Math.cos((2 * Math.PI * (wall(ts) % DAY - 4 * 3_600_000)) / DAY) + 0.3 * noise(i) + (burst && ts >= burst.from ? burst.m3h : 0);
+      const read = Math.round((level + 0.003 * levelNoise.normal()) * 1000) / 1000;
+      const r = (sensor: string, value: number, measurement: string): Point => ({ measurement, sensor, ts, value, quality: 'good', site: 's', dma: 'hill' });
+      conditions.push(...detector.onReadings([r('PUMP', pump, 'flow'), r('LEVEL', read, 'level')]), ...detector.onTime(ts + 1));
+      level += ((pump - demand) / 60) / AREA_M2;
+    }
+    return conditions;
+  };
+  return { run };
+}
+
+describe('burst detector, a DMA with a tank whose level is read with noise (1-min data)', () => {
+  it('takes the level noise for noise at night, and still raises a burst of 20 % of mean inflow', () => {
+    const town = noisyTankTown();
+    const quiet = town.run(MONDAY, TEST_DAY + 12 * 3_600_000);
+    expect(raises(quiet, 'burst').map((c) => new Date(c.ts).toISOString())).toEqual([]);
+    const burstFrom = TEST_DAY + 13 * 3_600_000;
+    const raised = raises(town.run(TEST_DAY + 12 * 3_600_000, TEST_DAY + 16 * 3_600_000, { from: burstFrom, m3h: 7 }), 'burst');
+    expect(raised).toHaveLength(1);
+    // the storage window shows a step as a rise over its 30 minutes
+    expect((raised[0].ts - burstFrom) / MIN).toBeLessThanOrEqual(45);
   });
 });

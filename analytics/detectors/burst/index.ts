@@ -11,6 +11,7 @@ import { SampleInterval } from '../../baseline/sample-interval.ts';
 import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
+import { storageStepNoiseGain } from '../../tank-volume.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
@@ -47,13 +48,26 @@ interface PressureTrack {
   preLevel?: { onset: number; level: number; n: number };
 }
 
-/** A tank level sensor of a DMA's balance: its volume curve and the resolution its readings show. */
+/**
+ * Level readings whose second differences give a level sensor's reading noise (the last few hundred:
+ * a day at 5-min data, 5 h at 1-min; memory per sensor is a running mean).
+ */
+const LEVEL_NOISE_READINGS = 300;
+
+/** A tank level sensor of a DMA's balance: its volume curve and the noise its readings show. */
 interface TankLevel {
   sensor: string;
   volume: (levelM: number) => number;
+  /** The last two usable readings (m) and their times, for the second differences. */
   last: number;
+  lastTs: number;
+  prev: number;
+  prevTs: number;
   /** Smallest change between two readings seen (m): the sensor's resolution, NaN until it moves. */
   resolutionM: number;
+  /** Running mean of the squared second differences of evenly spaced readings (m²), and how many it holds. */
+  secondDiffMeanSq: number;
+  secondDiffs: number;
 }
 
 interface DmaTrack {
@@ -93,8 +107,10 @@ interface DmaTrack {
   jump: number;
   /** The window (ms) the net demand is taken over when the DMA has tanks (dma-inflow.ts), else 0. */
   storageWindowMs: number;
-  /** The tanks' level sensors, for the level resolution's share of the noise. */
+  /** The tanks' level sensors, for the level noise's share of the step test's noise. */
   tanks: TankLevel[];
+  /** How much a level reading's noise (m³ of volume) moves the step statistic (m³/h), at this sample interval. */
+  levelGain: { sampleMs: number; perHour: number } | undefined;
   /** Σ flows of the last bucket, and the sampling errors of the window after the flows' recent steps. */
   lastFlows: { ts: number; value: number } | undefined;
   switchErrors: { ts: number; m3h: number }[];
@@ -102,6 +118,8 @@ interface DmaTrack {
   emitted?: { priority: string; confirmed: boolean; hint: string | undefined; flow: number; ts: number; location?: Hint };
   pressures: PressureTrack[];
 }
+
+interface StepWindows { sampleMs: number; afterMs: number; beforeMs: number; quietValues: number; jumpValues: number }
 
 export class BurstDetector implements Detector {
   readonly name = 'burst';
@@ -131,10 +149,10 @@ export class BurstDetector implements Detector {
         pressures.push(p);
         this.pressureOf.set(s.id, p);
       }
-      const tanks = this.inflow.tanksOf(dma).map((k) => this.tankLevelOf.get(k.sensor) ?? { sensor: k.sensor, volume: k.volume, last: NaN, resolutionM: NaN });
+      const tanks = this.inflow.tanksOf(dma).map((k) => this.tankLevelOf.get(k.sensor) ?? newTankLevel(k.sensor, k.volume));
       for (const k of tanks) this.tankLevelOf.set(k.sensor, k);
       this.dmas.set(dma, {
-        storageWindowMs: tanks.length ? this.inflow.storageWindowMsOf(dma) : 0, tanks, lastFlows: undefined, switchErrors: [],
+        storageWindowMs: tanks.length ? this.inflow.storageWindowMsOf(dma) : 0, tanks, levelGain: undefined, lastFlows: undefined, switchErrors: [],
         dma, site: this.inflow.siteOf(dma), interval: new SampleInterval(this.inflow.bucketMsOf(dma)), refRatio: 0, refReady: false, lastTs: -Infinity, s: 0, firstUpTs: NaN,
         rTs: [], r: [], quiet: [], sigma: NaN, sigmaAt: -Infinity, quietJumps: [], jumpSigma: NaN, jumpSigmaAt: -Infinity, pending: undefined, meanInflow: undefined, meanAtDay: NaN,
         state: 'watch', onset: NaN, jump: NaN, peak: 0, level: 0, belowSince: undefined, pressures,
@@ -153,7 +171,7 @@ export class BurstDetector implements Detector {
       const p = this.pressureOf.get(r.sensor);
       if (p) this.onPressure(p, r);
       const level = this.tankLevelOf.get(r.sensor);
-      if (level) observeResolution(level, r);
+      if (level) observeLevel(level, r);
       if (this.inflow.isBalanceSensor(r.sensor)) {
         this.net.length = 0;
         this.inflow.add(r, this.net);
@@ -296,11 +314,11 @@ export class BurstDetector implements Detector {
       t.refReady = true;
     }
     const expected = e.median * (1 + t.refRatio);
+    const w = this.windows(t);
     const r = v.value - expected;
     push(t.rTs, t.r, v.ts, r, v.ts - 3 * 3_600_000);
 
     // step statistic: the mean of the last `after` minutes against the `before` minutes before them
-    const w = this.windows(t);
     const stepAt = v.ts - (w.afterMs - w.sampleMs);
     const preFrom = stepAt - w.beforeMs;
     // (the level before is a median: a one-minute glitch just before must not pass for a step)
@@ -328,7 +346,7 @@ export class BurstDetector implements Detector {
     }
     const floor = this.o.sigmaFloorFraction * mean;
     const sigma = Math.max(Number.isNaN(t.sigma) ? 0 : t.sigma, floor);
-    const balance = this.balanceUncertainty(t, v);
+    const balance = this.balanceUncertainty(t, v, w);
     const minBurst = this.o.minBurstFraction * mean;
     // allowance: half the smallest burst we look for, in σ units (and at least one σ)
     const k = Math.max(1, 0.5 * minBurst / sigma);
@@ -417,23 +435,39 @@ export class BurstDetector implements Detector {
    * What the measurement chain alone makes of a DMA's net demand taken over a storage window W (a
    * DMA with tanks; zero without): noise that does not scale with the flow, so the jump scale
    * learned relative to the flow (mostly by day) would understate it at night.
-   * - `levelJumpSigma`: a level read to a resolution δ (smallest change its readings show) gives the
-   *   volume to q = area × δ; the jump compares windows whose ends are four level readings, each
-   *   off by up to ±q/2 (uniform, variance q²/12): σ = q / W / √3 m³/h (T1 of L-Town: 2 m³ per cm,
-   *   W 30 min: 2.3 m³/h).
+   * - `levelJumpSigma`, from two errors of the level readings:
+   *   - rounding: a level read to a resolution δ (smallest change its readings show) gives the volume
+   *     to q = area × δ. A slowly moving level rounds in a staircase, so these errors are not
+   *     independent from reading to reading; bounded as the windows' four end readings each off by
+   *     up to ±q/2 (uniform, variance q²/12): q / W / √3 m³/h (L-Town's T1, 201 m² read to 1 cm,
+   *     W 30 min: 2.3 m³/h).
+   *   - the sensor's own noise beyond its rounding, σ_w (levelWhiteNoiseM, from the readings' second
+   *     differences), independent from reading to reading: the step statistic is a fixed linear
+   *     combination of the level readings (the storage slope's weights over the windows it
+   *     compares), so it carries area × σ_w × that combination's norm (tank-volume.ts
+   *     storageStepNoiseGain). The demo town's T1 (314 m², 3 mm) at 1-min data: 0.67 m³/h, where its
+   *     1-mm rounding gives 0.36.
+   *   Independent, so they add in quadrature.
    * - `switching`: the flows are samples, so a flow that steps by ΔQ (a pump or valve switching) at
    *   an unknown instant between two samples is counted in the window's flow mean for up to one
    *   interval Δt more or less than the volume change saw it: the net demand is off by up to
    *   ΔQ × Δt / W, for as long as the step is inside the window (a 44 m³/h pump at 5-min data: a
    *   7.3 m³/h box lasting 30 min). The largest such bound of the steps within the last W.
    */
-  private balanceUncertainty(t: DmaTrack, v: NetInflow): { levelJumpSigma: number; switching: number } {
+  private balanceUncertainty(t: DmaTrack, v: NetInflow, w: StepWindows): { levelJumpSigma: number; switching: number } {
     if (t.storageWindowMs === 0) return { levelJumpSigma: 0, switching: 0 };
-    const windowH = t.storageWindowMs / 3_600_000;
-    let q2 = 0;
+    if (t.levelGain?.sampleMs !== w.sampleMs) {
+      const samples = (ms: number) => Math.max(1, Math.round(ms / w.sampleMs));
+      t.levelGain = {
+        sampleMs: w.sampleMs,
+        perHour: storageStepNoiseGain(samples(t.storageWindowMs), samples(w.afterMs), samples(w.beforeMs), w.sampleMs / 3_600_000),
+      };
+    }
+    let variance = 0;
     for (const k of t.tanks) {
       if (Number.isNaN(k.resolutionM) || Number.isNaN(k.last)) continue;
-      q2 += (k.volume(k.last + k.resolutionM) - k.volume(k.last)) ** 2;
+      const volumeOf = (levelM: number) => k.volume(k.last + levelM) - k.volume(k.last);
+      variance += (volumeOf(k.resolutionM) / (t.storageWindowMs / 3_600_000)) ** 2 / 3 + (volumeOf(levelWhiteNoiseM(k)) * t.levelGain.perHour) ** 2;
     }
     const last = t.lastFlows;
     const sampleMs = t.interval.ms;
@@ -444,7 +478,7 @@ export class BurstDetector implements Detector {
     while (t.switchErrors.length && t.switchErrors[0].ts <= v.ts - t.storageWindowMs) t.switchErrors.shift();
     let switching = 0;
     for (const e of t.switchErrors) switching = Math.max(switching, e.m3h);
-    return { levelJumpSigma: Math.sqrt(q2) / windowH / Math.sqrt(3), switching };
+    return { levelJumpSigma: Math.sqrt(variance), switching };
   }
 
   /**
@@ -453,7 +487,7 @@ export class BurstDetector implements Detector {
    * before it (a median of three rejects a one-sample glitch). The noise scales rest on 12 h of
    * jumps and 4 h of residuals, and on at least 20 values.
    */
-  private windows(t: DmaTrack): { sampleMs: number; afterMs: number; beforeMs: number; quietValues: number; jumpValues: number } {
+  private windows(t: DmaTrack): StepWindows {
     const sampleMin = t.interval.minutes(MAX_SCALED_INTERVAL_MIN);
     return {
       sampleMs: sampleMin * MIN,
@@ -548,12 +582,41 @@ export function priorityOf(share: number): 'low' | 'medium' | 'high' | 'critical
 }
 
 
-/** The smallest change of a level sensor's readings so far: its resolution (changes under 1 µm are float noise). */
-function observeResolution(k: TankLevel, r: Point): void {
-  if (r.quality === 'bad' || !Number.isFinite(r.value)) return;
+function newTankLevel(sensor: string, volume: (levelM: number) => number): TankLevel {
+  return { sensor, volume, last: NaN, lastTs: NaN, prev: NaN, prevTs: NaN, resolutionM: NaN, secondDiffMeanSq: 0, secondDiffs: 0 };
+}
+
+/**
+ * A level reading: its resolution (the smallest change so far; changes under 1 µm are float noise)
+ * and its second difference. A smooth level moves almost linearly between three readings, so the
+ * second difference is their error: var = 6 σ² for independent reading errors of σ. A pump
+ * starting or stopping bends the level once, so values beyond 5 × the RMS so far are clipped to it.
+ */
+function observeLevel(k: TankLevel, r: Point): void {
+  if (r.quality === 'bad' || !Number.isFinite(r.value) || !(r.ts > k.lastTs || Number.isNaN(k.lastTs))) return;
   const change = Math.abs(r.value - k.last);
   if (change >= 1e-6 && !(change >= k.resolutionM)) k.resolutionM = change;
+  if (Number.isFinite(k.prev) && r.ts - k.lastTs === k.lastTs - k.prevTs) {
+    let sq = (r.value - 2 * k.last + k.prev) ** 2;
+    if (k.secondDiffs >= MIN_NOISE_VALUES) sq = Math.min(sq, 25 * k.secondDiffMeanSq);
+    k.secondDiffs = Math.min(k.secondDiffs + 1, LEVEL_NOISE_READINGS);
+    k.secondDiffMeanSq += (sq - k.secondDiffMeanSq) / k.secondDiffs;
+  }
+  k.prev = k.last;
+  k.prevTs = k.lastTs;
   k.last = r.value;
+  k.lastTs = r.ts;
+}
+
+/**
+ * A level sensor's noise beyond its rounding σ_w (m): the readings' error variance from their second
+ * differences less the rounding's δ²/12 (a level read to 1 cm with no other noise: about 0; the
+ * simulator's 3 mm read to 1 mm: 3 mm). 0 until 20 second differences are known.
+ */
+function levelWhiteNoiseM(k: TankLevel): number {
+  if (k.secondDiffs < MIN_NOISE_VALUES) return 0;
+  const rounding = Number.isNaN(k.resolutionM) ? 0 : k.resolutionM ** 2 / 12;
+  return Math.sqrt(Math.max(0, k.secondDiffMeanSq / 6 - rounding));
 }
 
 function push(ts: number[], xs: number[], t: number, x: number, keepFrom: number): void {
