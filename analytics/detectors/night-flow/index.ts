@@ -21,6 +21,16 @@ export const LEAKAGE_MEASUREMENT = 'leakage_estimate';
 
 export type { NightFlowOptions };
 
+/**
+ * What a night lies between, as people live it: after a working or a rest day (the evening), before a
+ * working or a rest day (the morning). Friday night (into-rest) and Saturday night (rest) differ, and
+ * Sunday night (into-work) is not Wednesday's (L-Town: Saturday nights run about 8 m³/h above Friday nights).
+ */
+export type NightKind = 'working' | 'into-rest' | 'rest' | 'into-work';
+const NIGHT_KINDS: readonly NightKind[] = ['working', 'into-rest', 'rest', 'into-work'];
+/** A night is paired with the working nights of its own week: at most this many days away. */
+const PAIRING_DAYS = 3;
+
 interface Night {
   /** Local day number of the night (the date at 02:00). */
   day: number;
@@ -29,6 +39,7 @@ interface Night {
   at: number;
   /** The night before a weekend day or holiday (people stay up, night use is higher), not before a working day. */
   rest: boolean;
+  kind: NightKind;
 }
 
 interface DmaNight {
@@ -43,9 +54,9 @@ interface DmaNight {
   nightStartTs: number;
   history: Night[];
   active: boolean;
-  /** How much higher rest nights run than working nights, m³/h (NaN until both kinds are known). */
-  restOffset: number;
-  /** Reference frozen when a leak was raised, so the leak does not become its own baseline. */
+  /** Per kind, how much higher its nights run than working nights, m³/h (NaN until both are known). */
+  kindOffsets: Map<NightKind, number>;
+  /** Reference frozen when a leak was raised, so the leak does not become its own baseline (as a working night's: each night adds its kind's offset). */
   frozenRef?: { median: number; sigma: number };
   risingNights: number;
   quietNights: number;
@@ -74,7 +85,7 @@ export class NightFlowDetector implements Detector {
         dma, site: this.inflow.siteOf(dma), customers: cfg.customers,
         // L/property/h × properties → L/h → m³/h
         legitimateM3h: (cfg.customers * cfg.nightUseLPerPropertyH) / 1000,
-        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], restOffset: NaN, active: false, risingNights: 0, quietNights: 0,
+        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], kindOffsets: new Map(), active: false, risingNights: 0, quietNights: 0,
       });
     }
   }
@@ -164,7 +175,8 @@ export class NightFlowDetector implements Detector {
     if (!best) return; // no usable window tonight (a gap): no figure rather than a wrong one
     if (d.history.length && d.history[d.history.length - 1].day >= day) return;
     const at = this.local.instantOf(day, best.w * this.o.averageMin * MINUTE_MS);
-    const night: Night = { day, mnf: best.mean, at, rest: this.isRestDay(day) };
+    const rest = this.isRestDay(day);
+    const night: Night = { day, mnf: best.mean, at, rest, kind: nightKind(this.isRestDay(day - 1), rest) };
     const leakage = best.mean - d.legitimateM3h;
     const ts = d.nightStartTs;
     this.derived.push(
@@ -174,7 +186,7 @@ export class NightFlowDetector implements Detector {
     this.judge(d, night, leakage, d.nightEndTs, out);
     d.history.push(night);
     if (d.history.length > Math.max(this.o.historyNights, this.o.dayKindNights)) d.history.shift();
-    d.restOffset = restOffsetOf(d.history, this.o.minNights);
+    d.kindOffsets = kindOffsetsOf(d.history, this.o.minNights);
   }
 
   /** The calendar's holidays and make-up working days first, else the weekday. */
@@ -185,23 +197,29 @@ export class NightFlowDetector implements Detector {
   }
 
   /**
-   * Tonight's comparison nights, like with like: the last historyNights nights, those of the other
-   * kind moved by the rest-night offset. Before the offset is known, only the nights of tonight's
-   * kind; with fewer than minNights of them (the first weekend after a start), all nights, as
-   * nothing better is known.
+   * Tonight's comparison nights, like with like: the last historyNights nights whose kind's offset is
+   * known, each moved to tonight's kind. Before tonight's kind is known (the first weekend after a
+   * cold start), all recent nights, flagged `likeWithLike: false`: nothing better is known, and a rise
+   * against them may be the kind's own (see README: what it cannot see).
    */
-  private comparable(d: DmaNight, night: Night): number[] {
+  private comparable(d: DmaNight, night: Night): { nights: number[]; likeWithLike: boolean } {
     const recent = d.history.slice(-this.o.historyNights);
-    if (!Number.isNaN(d.restOffset)) return recent.map((n) => n.mnf + (n.rest === night.rest ? 0 : night.rest ? d.restOffset : -d.restOffset));
-    const sameKind = recent.filter((n) => n.rest === night.rest).map((n) => n.mnf);
-    return sameKind.length >= this.o.minNights ? sameKind : recent.map((n) => n.mnf);
+    const tonight = d.kindOffsets.get(night.kind);
+    if (tonight === undefined) return { nights: recent.map((n) => n.mnf), likeWithLike: false };
+    const nights: number[] = [];
+    for (const n of recent) {
+      const offset = d.kindOffsets.get(n.kind);
+      if (offset !== undefined) nights.push(n.mnf - offset + tonight);
+    }
+    return { nights, likeWithLike: true };
   }
 
   /** Compare tonight with the recent nights; raise, update or clear `new_leak:<dma>`. */
   private judge(d: DmaNight, night: Night, leakage: number, ts: number, out: Condition[]): void {
-    const earlier = this.comparable(d, night);
+    const { nights: earlier, likeWithLike } = this.comparable(d, night);
     if (!d.active && earlier.length < this.o.minNights) return;
-    const ref = d.frozenRef ?? (() => {
+    const offset = d.kindOffsets.get(night.kind) ?? 0;
+    const ref = d.frozenRef ? { median: d.frozenRef.median + offset, sigma: d.frozenRef.sigma } : (() => {
       const s = robustStats(earlier);
       return { median: s.median, sigma: Math.max(s.sigma, this.o.sigmaFloorFraction * s.median) };
     })();
@@ -212,13 +230,13 @@ export class NightFlowDetector implements Detector {
     const evidence = {
       nightFlowM3h: round(night.mnf), referenceM3h: round(ref.median), riseM3h: round(rise), riseShare: round(rise / ref.median, 3),
       referenceSigmaM3h: round(ref.sigma), legitimateNightUseM3h: round(d.legitimateM3h), leakageEstimateM3h: round(leakage),
-      customers: d.customers, minimumAt: night.at, nightsCompared: earlier.length, risingNights: d.risingNights,
+      customers: d.customers, minimumAt: night.at, nightsCompared: earlier.length, likeWithLike, nightKind: night.kind, risingNights: d.risingNights,
     };
     const base = { id: `new_leak:${d.dma}`, type: 'new_leak', ts, site: d.site || undefined, dma: d.dma };
     if (!d.active) {
       if (d.risingNights >= this.o.confirmNights) {
         d.active = true;
-        d.frozenRef = ref;
+        d.frozenRef = { median: ref.median - offset, sigma: ref.sigma };
         d.quietNights = 0;
         out.push({
           ...base, state: 'raise', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
@@ -246,11 +264,37 @@ export class NightFlowDetector implements Detector {
   }
 }
 
-/** Median rest night − median working night over the kept nights (the same weeks: drift and leaks cancel); NaN with fewer than `min` of either. */
-function restOffsetOf(history: readonly Night[], min: number): number {
-  const rest = history.filter((n) => n.rest).map((n) => n.mnf);
-  const working = history.filter((n) => !n.rest).map((n) => n.mnf);
-  return rest.length >= min && working.length >= min ? medianOf(rest) - medianOf(working) : NaN;
+function nightKind(restBefore: boolean, restAfter: boolean): NightKind {
+  return restAfter ? (restBefore ? 'rest' : 'into-rest') : restBefore ? 'into-work' : 'working';
+}
+
+/**
+ * Per kind, how much higher its nights run than the working nights around them: the median over its
+ * kept nights of (the night − the median working night within `PAIRING_DAYS` days). Paired within the
+ * week, a leak or a season present on both sides cancels (medians over eight weeks do not: a leak
+ * running on the weekday nights of two weeks moves the working median, not the weekend's). A kind
+ * with fewer than `min` paired nights takes its class's: a night before a day off, both weekend
+ * kinds pooled; a night before a working day, the working nights' (0). Unknown until `min` working nights.
+ */
+function kindOffsetsOf(history: readonly Night[], min: number): Map<NightKind, number> {
+  const offsets = new Map<NightKind, number>();
+  const working = history.filter((n) => n.kind === 'working');
+  if (working.length < min) return offsets;
+  const differences = new Map<NightKind, number[]>(NIGHT_KINDS.map((k) => [k, []]));
+  for (const n of history) {
+    if (n.kind === 'working') continue;
+    const around = working.filter((w) => Math.abs(w.day - n.day) <= PAIRING_DAYS).map((w) => w.mnf);
+    if (around.length) differences.get(n.kind)!.push(n.mnf - medianOf(around));
+  }
+  const beforeRest = [...differences.get('into-rest')!, ...differences.get('rest')!];
+  for (const kind of NIGHT_KINDS) {
+    const own = differences.get(kind)!;
+    if (kind === 'working') offsets.set(kind, 0);
+    else if (own.length >= min) offsets.set(kind, medianOf(own));
+    else if (kind === 'into-work') offsets.set(kind, 0);
+    else if (beforeRest.length >= min) offsets.set(kind, medianOf(beforeRest));
+  }
+  return offsets;
 }
 
 function round(x: number, d = 2): number {

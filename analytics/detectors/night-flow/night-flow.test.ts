@@ -83,6 +83,24 @@ describe('night flow, hand-made town', () => {
     expect(conditions.filter((c) => c.type === 'new_leak' && c.ts > MON + 8 * DAY && c.state !== 'clear')).toEqual([]);
   });
 
+  it('tells Friday nights from Saturday nights: a Sunday running as Sundays do is no half of a two-night rise', () => {
+    const { detector, wall } = town();
+    // Friday night (Saturday 00:00–06:00) uses 2 m³/h more than a working night, Saturday night 8 (BattLeDIM: about 14 and 22)
+    const events: TownEvent[] = [];
+    for (let week = 0; week < 5; week++) {
+      events.push({ from: MON + (7 * week + 5) * DAY, to: MON + (7 * week + 5) * DAY + 6 * HOUR, burstM3h: 2 });
+      events.push({ from: MON + (7 * week + 6) * DAY, to: MON + (7 * week + 6) * DAY + 6 * HOUR, burstM3h: 8 });
+    }
+    // one night of high use on the fourth Monday, right after a Saturday night like every other
+    events.push({ from: MON + 21 * DAY, to: MON + 21 * DAY + 6 * HOUR, burstM3h: 4 });
+    const { conditions } = feedTown([detector], MON, MON + 30 * DAY, wall, events);
+    // with weekend nights as one kind (reference halfway between Friday and Saturday nights) that
+    // Sunday rose by 3 m³/h (15 %), and with the Monday's bump raised new_leak
+    expect(raises(conditions, 'new_leak').filter((c) => c.ts > MON + 8 * DAY)).toEqual([]);
+    const kinds = detector.nights('town').slice(-9, -2).map((n) => n.kind); // the fourth week, Monday to Sunday
+    expect(kinds).toEqual(['into-work', 'working', 'working', 'working', 'working', 'into-rest', 'rest']);
+  });
+
   it('leaves a night without data out instead of guessing (gap), and ignores what is late', () => {
     const { detector, wall } = town();
     const { derived } = feedTown([detector], MON, MON + 3 * DAY, wall, [], (batch, ts) => {
