@@ -62,7 +62,8 @@ function sampling(intervalMin: number, observe: RunObserver | undefined): { tran
   };
 }
 
-async function bursts(file: string, intervalMin: number, observe?: RunObserver) {
+/** A burst scenario (suite name or path) after a quiet week, at `intervalMin`, scored by the suite's rule. */
+export async function bursts(file: string, intervalMin: number, observe?: RunObserver) {
   const { transform, pressures } = sampling(intervalMin, observe);
   // a quiet week before the start warms the baselines (event times stay where the file puts them)
   const { seen, detectors } = withTimezone((ctx) => [new BurstDetector(ctx)]);

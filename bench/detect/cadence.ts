@@ -5,12 +5,14 @@
  * readings, rather than simulating at a coarser step, keeps the very same demand, events and
  * hydraulics as the 1-min figures, so the figures differ by the sampling alone; and the topology
  * still declares 60 s, so the detector must infer the interval from the readings (as with data a
- * utility imports). Deterministic; a few minutes.
+ * utility imports). Deterministic.
  *
  * On the same runs it measures what the data itself holds, whatever a detector makes of it
  * (`measureStepEvidence`): how far each burst stands out of the quiet samples' noise on the flow
  * step alone, on a step held over more samples, on the DMA's pressure drop against the system's,
- * and on flow and pressure combined, and the recall each would give at the false-alarm target.
+ * and on flow and pressure combined, and the recall each would give at the false-alarm target; and
+ * runs small-bursts.yaml again with its bursts 1.5 and 2 times as large at 15-min data, to check the
+ * size that measurement says 15-min data needs. About 9 minutes in all.
  *
  *   npm run bench -- detect:cadence
  */
@@ -18,7 +20,11 @@ import { TimeOfWeekBaseline } from '../../analytics/baseline/time-of-week.ts';
 import { madSigma, medianOf } from '../../analytics/baseline/median.ts';
 import { DMA_INFLOW_MEASUREMENT } from '../../analytics/dma-inflow.ts';
 import type { Point } from '../../core/model/reading.ts';
-import { measureBurstsAt, SUITE_START, type ObservedRun } from './burst.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bursts, measureBurstsAt, SUITE_START, type ObservedRun } from './burst.ts';
+import { SUITE } from '../../test/support/sim-drive.ts';
 
 export const CADENCE_INTERVALS_MIN = [5, 15];
 
@@ -29,7 +35,33 @@ export async function measureBurstsAtCoarseIntervals(log: (line: string) => void
     Object.assign(figures, await measureBurstsAt(intervalMin, log, (o) => observed.push(o)));
     measureStepEvidence(observed, intervalMin, log);
   }
+  for (const factor of LARGER_BURSTS) await measureLargerSmallBursts(factor, 15, log);
   return figures;
+}
+
+/** small-bursts.yaml's bursts this many times as large (≈ 10 % and 13 % of mean inflow), at 15-min data. */
+const LARGER_BURSTS = [1.5, 2];
+
+/**
+ * The detector on small-bursts.yaml with every burst `factor` times its size (the same times,
+ * places, demand and seed), at `intervalMin`: checks the size measureStepEvidence says 15-min data
+ * needs for 95 % (7–13 % of mean inflow), with the detector as it is.
+ */
+async function measureLargerSmallBursts(factor: number, intervalMin: number, log: (line: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'aquawatch-cadence-'));
+  try {
+    const text = readFileSync(join(SUITE, 'small-bursts.yaml'), 'utf8')
+      .replace(/(\bflow: )([0-9.]+)/g, (_, key: string, flow: string) => `${key}${round(Number(flow) * factor, 2)}`)
+    const file = join(dir, `small-bursts-x${factor}.yaml`);
+    writeFileSync(file, text);
+    const { s } = await bursts(file, intervalMin);
+    log(JSON.stringify({
+      intervalMin, scenario: `small-bursts.yaml, bursts × ${factor}`, recall: round(s.found.length / (s.found.length + s.missed.length), 2),
+      missed: s.missed.map((m) => m.id), delaysMin: s.found.map((f) => f.delayMin), falseAlarms: s.falseAlarms.length,
+    }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const MIN = 60_000;
