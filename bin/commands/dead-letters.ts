@@ -11,7 +11,8 @@ import { parseIso } from '../../core/time/zoned.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { Outbox, outboxFile } from '../../ingest/pipeline/outbox.ts';
 import { DeadLetterStore, type DeadLetter, type DeadLetterFilter } from '../../ingest/pipeline/dead-letters.ts';
-import { replayability, replayDeadLetters, type ReplayReport } from '../../ingest/pipeline/replay.ts';
+import { replayability, replayDeadLetters, type LetterDecoder, type ReplayReport } from '../../ingest/pipeline/replay.ts';
+import { letterDecoders } from '../../ingest/sources/index.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 
 const USAGE = `usage: aquawatch dead-letters list [--source NAME] [--field FIELD] [--since TIME] [--limit N] [--json]
@@ -25,8 +26,9 @@ outbox again, after the cause was fixed (a sensor added to the topology, a unit 
 the configuration ingest will run with. A letter that passes leaves the table in the commit that
 makes it durable in the outbox, and ingest writes it to the store; one that fails again stays with
 its new reason. Each is judged at the time it was received (ingest.maxAgeHours, ingest.maxFutureMs).
-Undecodable payloads, items a source refused before validation and raw input cut at 4 kB cannot be
-replayed; they are reported as such. Works while ingest runs.
+A message an MQTT source refused (e.g. for a sensor the topology lacked) is decoded again with the
+configuration given. What other sources refused (Sparkplug B, OPC UA, PDA items: the sender must
+send it again) and raw input cut at 4 kB cannot be replayed; they are reported as such. Works while ingest runs.
 
 options:
   -c, --config FILE   configuration (default: $AQUAWATCH_CONFIG, else the built-in defaults)
@@ -102,19 +104,20 @@ export async function run(argv: string[], io: DeadLettersIo = {}): Promise<numbe
   try {
     const deadLetters = new DeadLetterStore(outbox.db);
     const topology = new Topology(config.topology, config.file);
+    const judge: Judge = { topology, decoders: letterDecoders(config, topology) };
     const print = { out, json: values.json ?? false, file };
     if (action === 'list') {
-      list(deadLetters, topology, filter, limit ?? 20, print);
+      list(deadLetters, judge, filter, limit ?? 20, print);
       return 0;
     }
     if (action === 'show') {
       const d = deadLetters.get(showId!);
       if (!d) { err(`aquawatch dead-letters: no dead letter ${showId} in ${file}`); return 1; }
-      show(d, topology, print);
+      show(d, judge, print);
       return 0;
     }
     const report = replayDeadLetters({
-      outbox, deadLetters, topology, now, dryRun: values['dry-run'],
+      outbox, deadLetters, topology, letterDecoders: judge.decoders, now, dryRun: values['dry-run'],
       maxFutureMs: config.ingest.maxFutureMs, maxAgeMs: config.ingest.maxAgeHours * 3_600_000, outboxMaxReadings: config.ingest.outboxMaxReadings,
     }, filter);
     printReplay(report, print);
@@ -138,21 +141,25 @@ function parseSince(text: string, zone: LoadedConfig['site']['timezone'], now: n
 
 interface Print { out: (line: string) => void; json: boolean; file: string }
 
-function verdict(d: DeadLetter, topology: Topology): true | string {
-  const r = replayability(d, topology);
-  return 'reading' in r ? true : r.notReplayable;
+/** What replayability needs: the topology, and decoders of sources whose payloads can be read again. */
+interface Judge { topology: Topology; decoders: ReadonlyMap<string, LetterDecoder> }
+
+/** True when a replay can try the letter (it may still fail), else why not. */
+function verdict(d: DeadLetter, judge: Judge): true | string {
+  const r = replayability(d, judge.topology, judge.decoders);
+  return 'notReplayable' in r ? r.notReplayable : true;
 }
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function list(deadLetters: DeadLetterStore, topology: Topology, filter: DeadLetterFilter, limit: number, p: Print): void {
+function list(deadLetters: DeadLetterStore, judge: Judge, filter: DeadLetterFilter, limit: number, p: Print): void {
   const { total, groups } = deadLetters.groups(filter);
   const newest = deadLetters.list({ ...filter, limit });
   if (p.json) {
     // the raw input is for `show`: a list of 20 letters of up to 4 kB each would bury the rest
-    const brief = newest.map((d) => ({ ...d, raw: undefined, replayable: verdict(d, topology) }));
+    const brief = newest.map((d) => ({ ...d, raw: undefined, replayable: verdict(d, judge) }));
     p.out(JSON.stringify({ database: p.file, total, groups, newest: brief }));
     return;
   }
@@ -162,7 +169,7 @@ function list(deadLetters: DeadLetterStore, topology: Topology, filter: DeadLett
   for (const g of groups) p.out(`${String(g.count).padStart(8)}  ${g.source} / ${g.field}: ${g.reason}`);
   p.out(`newest ${newest.length}:`);
   for (const d of newest) {
-    const v = verdict(d, topology);
+    const v = verdict(d, judge);
     p.out(`#${d.id} ${iso(d.at)} ${d.source} (${d.origin})${d.sensor ? ` sensor ${d.sensor}` : ''} ${d.field}: ${d.reason}${v === true ? '' : ' [cannot be replayed]'}`);
   }
 }
@@ -172,8 +179,8 @@ function describeFilter(f: DeadLetterFilter): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-function show(d: DeadLetter, topology: Topology, p: Print): void {
-  const replayable = verdict(d, topology);
+function show(d: DeadLetter, judge: Judge, p: Print): void {
+  const replayable = verdict(d, judge);
   if (p.json) { p.out(JSON.stringify({ ...d, replayable })); return; }
   p.out(`dead letter #${d.id}`);
   p.out(`  rejected   ${iso(d.at)}`);

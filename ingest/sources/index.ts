@@ -15,6 +15,10 @@ import { pda as pdaSource } from './pda/index.ts';
 import { pdaRoutes } from './pda/routes.ts';
 import { meterLookupsFromStore } from './pda/lookups.ts';
 import { PdaCorrectionLog } from './pda/corrections.ts';
+import { mqtt as mqttSource } from './mqtt/index.ts';
+import { letterDecoder } from './mqtt/routes.ts';
+import type { Topology } from '../../core/topology/topology.ts';
+import type { LetterDecoder } from '../pipeline/replay.ts';
 
 /**
  * The Source objects of every protocol source the configuration lists. A source's module is
@@ -49,4 +53,13 @@ export async function registerHttpSources(app: FastifyInstance, config: LoadedCo
   log.debug({ devices: issued.list().length + pda.devices.length }, 'PDA uploads enabled');
   await app.register(pdaRoutes, { ctx, tokens: issued, config: pda, corrections, ...meterLookupsFromStore(store) });
   return { close: () => { issued.close(); corrections.close(); } };
+}
+
+/**
+ * Decoders of the sources whose refused input can be decoded again for a replay (by source name):
+ * the MQTT sources' messages, with today's topology and topic patterns. What Sparkplug B (payloads
+ * kept as base64), OPC UA or the PDA route refused must come from the sender again.
+ */
+export function letterDecoders(config: LoadedConfig, topology: Topology): Map<string, LetterDecoder> {
+  return new Map(sourceSection(config, mqttSource).map((c) => [c.name, letterDecoder(c, topology)]));
 }

@@ -213,6 +213,6 @@ export class PayloadDecoder {
 }
 
 /** The topic of an origin (`topic` or `topic[i]` for an array element). */
-function originTopic(origin: string): string {
+export function originTopic(origin: string): string {
   return origin.replace(/\[\d+\]$/, '');
 }

@@ -8,21 +8,13 @@ import { hostname } from 'node:os';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RawReading } from '../../../core/model/reading.ts';
-import type { MqttAddress, MqttSourceConfig } from './config.ts';
+import type { MqttSourceConfig } from './config.ts';
 import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../types.ts';
-import { compilePattern, matchTopic, type CompiledPattern } from './topic-pattern.ts';
-import { PayloadDecoder } from './decode.ts';
+import type { CompiledPattern } from './topic-pattern.ts';
+import { buildRoutes, compilePatterns, oneRejection, routeOf, UNMATCHED_TOPIC, type Route } from './routes.ts';
 import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
 import { rawForRejection } from '../common/mqtt/raw-payload.ts';
-
-/** Problems of one message spelled out in its dead letter; the rest are counted. */
-const PROBLEMS_SHOWN = 20;
-
-interface Route {
-  pattern: CompiledPattern;
-  decoder: PayloadDecoder;
-}
 
 export interface MqttSourceOptions {
   /** Reconnect delay after a lost connection. */
@@ -36,7 +28,7 @@ export class MqttSource implements Source {
   readonly type = 'mqtt' as const;
   readonly name: string;
   readonly clientId: string;
-  private readonly patterns: CompiledPattern[] = [];
+  private readonly patterns: CompiledPattern[];
   private routes: Route[] = [];
   private readonly broker: BrokerAddress;
   private subscriber?: DurableSubscriber;
@@ -62,14 +54,7 @@ export class MqttSource implements Source {
     if (config.topics.length === 0) {
       throw new Error(`sources.mqtt[${config.name}].topics: at least one topic pattern is needed`);
     }
-    config.topics.forEach((t, i) => {
-      const field = `sources.mqtt[${config.name}].topics[${i}]`;
-      const pattern = compilePattern(t.pattern, `${field}.pattern`);
-      if (t.format === 'number' && !pattern.capturesSensor && t.sensorPath) {
-        throw new Error(`${field}.sensorPath: a plain number payload has no fields; name the sensor with {sensor} or sensor.source.topic`);
-      }
-      this.patterns.push(pattern);
-    });
+    this.patterns = compilePatterns(config);
   }
 
   /** The filters subscribed to (with `$share/<group>/` when shared). */
@@ -82,7 +67,7 @@ export class MqttSource implements Source {
     this.ctx = ctx;
     this.log = ctx.log.child({ component: 'mqtt', source: this.name });
     // First matching pattern wins, in configuration order.
-    this.routes = this.config.topics.map((t, i) => ({ pattern: this.patterns[i], decoder: new PayloadDecoder(t, ctx.topology, () => ctx.now()) }));
+    this.routes = buildRoutes(this.config, this.patterns, ctx.topology, () => ctx.now());
     this.subscriber = new DurableSubscriber({
       protocolVersion: this.config.broker?.protocolVersion,
       name: this.name,
@@ -106,30 +91,20 @@ export class MqttSource implements Source {
     const ctx = this.ctx!;
     const topic = packet.topic;
     this.lastDataAt = ctx.now();
-    for (const route of this.routes) {
-      const captures = matchTopic(route.pattern, topic);
-      if (!captures) continue;
+    const found = routeOf(this.routes, ctx.topology, topic);
+    if (found) {
+      const { route, topicSensor } = found;
       // A retained message delivered on subscribing is an old value; without a time of its own it
       // would be stored at arrival time, i.e. wrong. Skip it (the next live message counts).
       if (packet.retain && route.decoder.usesArrivalTime) {
         this.retainedSkipped++;
         return [];
       }
-      const topicSensor = captures.sensor ?? ctx.topology.sensorsByAddress('mqtt', (a) => (a as unknown as MqttAddress).topic).get(topic)?.id;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const { readings, problems } = route.decoder.decode({ topic, payload, topicSensor });
       if (problems.length) {
-        // One dead letter per message, whatever the number of bad elements in it: a message of N
-        // bad elements must not cost N commits and N copies of its payload.
         this.undecodable += problems.length;
-        const raw = rawForRejection(payload);
-        if (problems.length === 1) ctx.reject(this.name, { origin: problems[0].origin, reason: problems[0].reason, raw });
-        else {
-          // An element's origin is `<topic>[i]`: the topic is said once, as the dead letter's origin.
-          const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `${p.origin.startsWith(topic) ? p.origin.slice(topic.length) : p.origin} ${p.reason}`.trimStart());
-          const more = problems.length > PROBLEMS_SHOWN ? `; and ${problems.length - PROBLEMS_SHOWN} more` : '';
-          ctx.reject(this.name, { origin: topic, reason: `${problems.length} problems: ${shown.join('; ')}${more}`, raw });
-        }
+        ctx.reject(this.name, { ...oneRejection(topic, problems), raw: rawForRejection(payload) });
       }
       this.readings += readings.length;
       return readings;
@@ -137,7 +112,7 @@ export class MqttSource implements Source {
     // Only possible with overlapping subscriptions in a persistent session from an older config.
     this.unmatched++;
     this.undecodable++;
-    ctx.reject(this.name, { origin: topic, reason: 'topic: matches none of the configured topic patterns', raw: rawForRejection(packet.payload as Buffer) });
+    ctx.reject(this.name, { origin: topic, reason: UNMATCHED_TOPIC, raw: rawForRejection(packet.payload as Buffer) });
     return [];
   }
 
