@@ -97,13 +97,13 @@ function replayRegister(statePath: string, analysisDb: Database.Database, period
   const live = openRegisterReadOnly(statePath, topology, log);
   const register = new OutageRegister(analysisDb, { knownDmas: topology.dmas.keys() });
   try {
-    const planned = live.listPlanned(period.from - DAY_MS, period.to + DAY_MS);
+    // pending ones too, with their approval: the replay acts on what live would (approved only)
+    const planned = live.listPlanned(period.from - DAY_MS, period.to + DAY_MS, { withPending: true });
     const ids = new Set(planned.map((p) => p.id));
-    for (const p of register.listPlanned(period.from - DAY_MS, period.to + DAY_MS)) if (!ids.has(p.id)) register.deletePlanned(p.id);
+    for (const p of register.listPlanned(period.from - DAY_MS, period.to + DAY_MS, { withPending: true })) if (!ids.has(p.id)) register.deletePlanned(p.id);
     for (const p of planned) {
       try {
-        if (register.getPlanned(p.id)) register.updatePlanned(p.id, p);
-        else register.createPlanned(p);
+        register.copyPlanned(p);
       } catch (e) {
         log.warn({ plannedOutage: p.id, err: String(e) }, 'planned outage of the live register left out of the replay');
       }

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { parseConfig } from '../../core/config/load.ts';
+import { TOPOLOGY } from '../../test/support/dashboard.ts';
+import { buildAnalytics } from '../compose.ts';
 import { OutageRegister, RegisterError } from './register.ts';
 
 const H = 3_600_000;
@@ -72,6 +76,42 @@ describe('planned outage register', () => {
       expect(again.listIncidents()).toEqual([{ id: `south:${T0}`, dma: 'south', start: T0, end: T0 + 4 * H, customersAffected: 461, planned: true, plannedOutageId: 'po-1', cause: 'maintenance' }]);
       expect(again.listIncidents(T0 + 10 * H, T0 + 11 * H)).toHaveLength(0);
       again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('F18 migration: an entry of a state database from before approval stays approved and keeps suppressing; the public sees the neutral template', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outage-register-'));
+    try {
+      const file = join(dir, 'state.sqlite');
+      // the tables as the previous release made them (today's less the approval columns), with a maintenance under way
+      new OutageRegister(file).close();
+      const old = new Database(file);
+      for (const column of ['public_reason', 'status', 'changed_by', 'approved_by', 'approved_at']) old.exec(`ALTER TABLE planned_outages DROP COLUMN ${column}`);
+      old.prepare('INSERT INTO planned_outages VALUES (?, ?, ?, ?, ?, ?, ?)').run('po-old', '["north"]', T0 - H, T0 + 3 * H, T0 - 48 * H, 'maintenance', '换阀 free text');
+      old.close();
+
+      // a replay or report reads the old file read-only, unmigrated: the entry is in force there too
+      const readOnly = new Database(file, { readonly: true });
+      expect(new OutageRegister(readOnly).findPlanned('north', T0)).toMatchObject({ id: 'po-old', status: 'approved', publicReason: 'planned_works' });
+      readOnly.close();
+
+      // the upgraded analytics start on it as AnalyticsService does (live composition, then syncAll)
+      const config = parseConfig({ dataDir: dir, log: { level: 'silent' }, topology: TOPOLOGY }, join(dir, 'config.yaml'), {});
+      const live = buildAnalytics({ config, statePath: file, mode: 'live' });
+      try {
+        live.alarms.advanceTo(T0);
+        live.suppressions.syncAll();
+        expect(live.register.getPlanned('po-old')).toEqual({
+          id: 'po-old', dmas: ['north'], start: T0 - H, end: T0 + 3 * H, notifiedAt: T0 - 48 * H, cause: 'maintenance', reason: '换阀 free text',
+          publicReason: 'planned_works', status: 'approved',
+        });
+        expect(live.alarms.isSuppressed('north', T0 + H, 'pressure_low')).toBe(true);
+        expect(live.register.findPlanned('north', T0)?.id).toBe('po-old');
+      } finally {
+        live.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,11 @@
 /**
  * The planned-outage register and the outage incidents, in the server's state database (SQLite).
  *
- * A planned outage is entered by a dispatcher before the works: which DMAs, from when to when, when
- * the customers were told (notice time), a cause code and a reason. The seeds (昆明 item 14) require at
- * least 24 h notice; `isShortNotice` gives the flag.
+ * A planned outage is entered before the works: which DMAs, from when to when, when the customers
+ * were told (notice time), a cause code, an internal reason and the public reason (a template). The
+ * seeds (昆明 item 14) require at least 24 h notice; `isShortNotice` gives the flag. One entered or
+ * re-timed without the dispatcher's authority is pending until approved (`approvePlanned`), and the
+ * analytics' lookups (`findPlanned`, `listPlanned`) see approved ones only (review F18).
  *
  * An incident is an outage the outage detector saw (or a planner entered after the fact): one DMA,
  * start, end (absent while it lasts), customers affected, planned or not (and which planned outage),
@@ -17,11 +19,12 @@ import { closeStateDb, storeDb } from '../../core/state/state-db.ts';
 import { DomainError, type DomainErrorCode } from '../../core/errors.ts';
 import { IncidentBook, plainIncident, toSqlNumber } from './incident-book.ts';
 import {
-  CAUSE_CODES, type CauseCode, type Incident, type IncidentSink, type PlannedOutage, type PlannedOutageInput, type PlannedOutageLookup,
+  CAUSE_CODES, PLANNED_STATUSES, PUBLIC_REASONS, type CauseCode, type Incident, type IncidentSink, type PlannedOutage, type PlannedOutageInput,
+  type PlannedOutageLookup, type PlannedOutagePatch, type PlannedStatus, type PublicReason,
 } from './types.ts';
 
-export { CAUSE_CODES };
-export type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageInput, PlannedOutageLookup };
+export { CAUSE_CODES, PLANNED_STATUSES, PUBLIC_REASONS };
+export type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageInput, PlannedOutageLookup, PlannedOutagePatch, PlannedStatus, PublicReason };
 
 export const HOUR_MS = 3_600_000;
 /** Seeds (昆明 item 14): a planned stop needs at least 24 h notice to the affected users. */
@@ -48,7 +51,19 @@ function checkCause(field: string, v: unknown): CauseCode {
   return v as CauseCode;
 }
 
-interface PlannedRow { id: string; dmas: string; start: number; end: number; notified_at: number; cause: string; reason: string }
+function checkOneOf<T extends string>(field: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new RegisterError(field, `${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Who changes a planned outage: a person, and whether they hold the dispatcher's authority to approve it. */
+export interface PlannedAuthor { username: string; approves: boolean; at: number }
+
+/** The approval columns are absent from a read-only state database made before them (rowToPlanned's defaults). */
+interface PlannedRow {
+  id: string; dmas: string; start: number; end: number; notified_at: number; cause: string; reason: string;
+  public_reason?: string; status?: string; changed_by?: string | null; approved_by?: string | null; approved_at?: number | null;
+}
 
 export interface OutageRegisterOptions {
   /** DMA ids that exist; a planned outage naming another is refused. Omit to accept any id. */
@@ -59,6 +74,20 @@ export interface OutageRegisterOptions {
 /** `planned-changed`: a planned outage was created, changed or deleted (its id), for the suppressions. */
 type RegisterEvents = { 'planned-changed': [string] };
 
+/**
+ * Columns of planned_outages added with the approval (review F18). A state database made before them
+ * gets them at start (migratePlanned) with these defaults: its entries were in force, so they stay
+ * approved and an upgrade does not end a running maintenance's suppression; the public sees the
+ * neutral template, never their free text.
+ */
+const APPROVAL_COLUMNS: [string, string][] = [
+  ['public_reason', `TEXT NOT NULL DEFAULT 'planned_works'`],
+  ['status', `TEXT NOT NULL DEFAULT 'approved'`],
+  ['changed_by', 'TEXT'],
+  ['approved_by', 'TEXT'],
+  ['approved_at', 'INTEGER'],
+];
+
 /** This store's tables, created through the state database's owner (core/state/state-db.ts). */
 const TABLES = `
   CREATE TABLE IF NOT EXISTS planned_outages (
@@ -68,7 +97,8 @@ const TABLES = `
     "end" INTEGER NOT NULL,
     notified_at INTEGER NOT NULL,
     cause TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT ''
+    reason TEXT NOT NULL DEFAULT '',
+    ${APPROVAL_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n    ')}
     );
   CREATE INDEX IF NOT EXISTS planned_outages_window ON planned_outages (start, "end");
   CREATE TABLE IF NOT EXISTS outage_incidents (
@@ -97,6 +127,7 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
   constructor(db: string | Database.Database, options: OutageRegisterOptions = {}) {
     super();
     ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
+    migratePlanned(this.db);
     this.knownDmas = options.knownDmas ? new Set(options.knownDmas) : undefined;
     this.minNoticeMs = options.minNoticeMs ?? DEFAULT_MIN_NOTICE_MS;
     this.book = new IncidentBook(this.db);
@@ -125,27 +156,69 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
     const cause = checkCause('cause', p.cause);
     const reason = p.reason ?? '';
     if (typeof reason !== 'string') throw new RegisterError('reason', 'expected text');
-    return { id, dmas: [...new Set(p.dmas)], start, end, notifiedAt, cause, reason };
+    const publicReason = checkOneOf('publicReason', p.publicReason ?? 'planned_works', PUBLIC_REASONS);
+    const status = checkOneOf('status', p.status ?? 'approved', PLANNED_STATUSES);
+    const changedBy = p.changedBy !== undefined ? checkName('changedBy', p.changedBy) : undefined;
+    const approval = status === 'approved' && p.approvedBy !== undefined
+      ? { approvedBy: checkName('approvedBy', p.approvedBy), approvedAt: checkTime('approvedAt', p.approvedAt) } : {};
+    return { id, dmas: [...new Set(p.dmas)], start, end, notifiedAt, cause, reason, publicReason, status, ...(changedBy !== undefined ? { changedBy } : {}), ...approval };
   }
 
-  /** Enters a planned outage. Returns it with the short-notice flag (notice < 24 h by default). */
+  private write(outage: PlannedOutage, verb: 'INSERT' | 'INSERT OR REPLACE'): void {
+    this.db.prepare(`${verb} INTO planned_outages (id, dmas, start, "end", notified_at, cause, reason, public_reason, status, changed_by, approved_by, approved_at)
+      VALUES (@id, @dmas, @start, @end, @notifiedAt, @cause, @reason, @publicReason, @status, @changedBy, @approvedBy, @approvedAt)`)
+      .run({ ...outage, dmas: JSON.stringify(outage.dmas), changedBy: outage.changedBy ?? null, approvedBy: outage.approvedBy ?? null, approvedAt: outage.approvedAt ?? null });
+  }
+
+  /**
+   * Enters a planned outage. Returns it with the short-notice flag (notice < 24 h by default). Its
+   * `status` is the caller's to say (the dashboard: pending unless the author may approve);
+   * without one it is approved (the platform's own entries: demo, scenarios).
+   */
   createPlanned(input: PlannedOutageInput): { outage: PlannedOutage; shortNotice: boolean } {
     const outage = this.validatePlanned(input);
     if (this.getPlanned(outage.id)) throw new RegisterError('id', `planned outage ${outage.id} already exists`, 'conflict');
-    this.db.prepare(`INSERT INTO planned_outages (id, dmas, start, "end", notified_at, cause, reason)
-      VALUES (@id, @dmas, @start, @end, @notifiedAt, @cause, @reason)`)
-      .run({ ...outage, dmas: JSON.stringify(outage.dmas) });
+    this.write(outage, 'INSERT');
     this.emit('planned-changed', outage.id);
     return { outage, shortNotice: this.isShortNotice(outage) };
   }
 
-  /** Changes a planned outage (e.g. extended works); the id stays. Returns the new state and flag. */
-  updatePlanned(id: string, patch: Partial<Omit<PlannedOutage, 'id'>>): { outage: PlannedOutage; shortNotice: boolean } {
+  /** Another register's entry as it is, approval included (a replay's copy of the live register). */
+  copyPlanned(outage: PlannedOutage): void {
+    this.write(this.validatePlanned(outage), 'INSERT OR REPLACE');
+    this.emit('planned-changed', outage.id);
+  }
+
+  /**
+   * Changes a planned outage (e.g. extended works); the id stays. A change of its window or areas
+   * sends it back to pending (it suppresses nothing until approved again), recorded as `author`'s,
+   * unless the author has the dispatcher's authority (`approves`): then it is approved by them at
+   * `at`, in the same write, so its suppressions move without a gap. Any other change keeps the
+   * approval as it is. Returns the new state and flag.
+   */
+  updatePlanned(id: string, patch: PlannedOutagePatch, author?: PlannedAuthor): { outage: PlannedOutage; shortNotice: boolean } {
     const current = this.getPlanned(id);
     if (!current) throw new RegisterError('id', `no planned outage ${id}`, 'not_found');
-    const outage = this.validatePlanned({ ...current, ...patch, id });
-    this.db.prepare(`UPDATE planned_outages SET dmas=@dmas, start=@start, "end"=@end, notified_at=@notifiedAt,
-      cause=@cause, reason=@reason WHERE id=@id`).run({ ...outage, dmas: JSON.stringify(outage.dmas) });
+    const changed = this.validatePlanned({ ...current, ...pickPatch(patch), id });
+    const moved = changed.start !== current.start || changed.end !== current.end
+      || changed.dmas.length !== current.dmas.length || changed.dmas.some((d) => !current.dmas.includes(d));
+    const { approvedBy: _by, approvedAt: _at, changedBy: _changedBy, ...unapproved } = changed;
+    const changedBy = author ? { changedBy: checkName('author', author.username) } : {};
+    const outage: PlannedOutage = !moved ? changed
+      : author?.approves ? { ...unapproved, ...changedBy, status: 'approved', approvedBy: author.username, approvedAt: checkTime('author.at', author.at) }
+        : { ...unapproved, ...changedBy, status: 'pending' };
+    this.write(outage, 'INSERT OR REPLACE');
+    this.emit('planned-changed', id);
+    return { outage, shortNotice: this.isShortNotice(outage) };
+  }
+
+  /** A dispatcher's approval of a pending planned outage: from now on it suppresses, classes and is published. */
+  approvePlanned(id: string, by: string, at: number): { outage: PlannedOutage; shortNotice: boolean } {
+    const current = this.getPlanned(id);
+    if (!current) throw new RegisterError('id', `no planned outage ${id}`, 'not_found');
+    if (current.status === 'approved') throw new RegisterError('id', `planned outage ${id} is approved already`, 'conflict');
+    const outage: PlannedOutage = { ...current, status: 'approved', approvedBy: checkName('by', by), approvedAt: checkTime('at', at) };
+    this.write(outage, 'INSERT OR REPLACE');
     this.emit('planned-changed', id);
     return { outage, shortNotice: this.isShortNotice(outage) };
   }
@@ -161,16 +234,18 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
     return row ? rowToPlanned(row) : undefined;
   }
 
-  listPlanned(from = -Infinity, to = Infinity): PlannedOutage[] {
+  /** Planned outages overlapping [from, to): the approved ones (what the analytics act on), and the pending too with `withPending` (the dashboard's list). */
+  listPlanned(from = -Infinity, to = Infinity, { withPending = false } = {}): PlannedOutage[] {
     const rows = this.db.prepare('SELECT * FROM planned_outages WHERE "end" > ? AND start < ? ORDER BY start, id')
       .all(toSqlNumber(from), toSqlNumber(to)) as PlannedRow[];
-    return rows.map(rowToPlanned);
+    return rows.map(rowToPlanned).filter((p) => withPending || p.status === 'approved');
   }
 
+  /** The approved planned outage of `dma` around `ts`: a pending one classes no outage planned. */
   findPlanned(dma: string, ts: number, toleranceMs = 0): PlannedOutage | undefined {
     const rows = this.db.prepare('SELECT * FROM planned_outages WHERE start - ? <= ? AND "end" + ? >= ? ORDER BY start')
       .all(toleranceMs, ts, toleranceMs, ts) as PlannedRow[];
-    return rows.map(rowToPlanned).find((p) => p.dmas.includes(dma));
+    return rows.map(rowToPlanned).find((p) => p.status === 'approved' && p.dmas.includes(dma));
   }
 
   /** The seeds' rule: customers told less than `minNoticeMs` (24 h) before the start. */
@@ -219,6 +294,34 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
 }
 
 
+const USERNAME = /^[^\u0000-\u001f]{1,128}$/;
+
+function checkName(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !USERNAME.test(v)) throw new RegisterError(field, `${JSON.stringify(v)} is not a user name`);
+  return v;
+}
+
+/** Only the fields a change may set: the approval is never patched in (updatePlanned, approvePlanned). */
+function pickPatch(p: PlannedOutagePatch): PlannedOutagePatch {
+  const { dmas, start, end, notifiedAt, cause, reason, publicReason } = p;
+  return Object.fromEntries(Object.entries({ dmas, start, end, notifiedAt, cause, reason, publicReason }).filter(([, v]) => v !== undefined));
+}
+
+/** Adds the approval columns to a planned_outages table made before them; once, also with two processes starting together. */
+function migratePlanned(db: Database.Database): void {
+  // a report or replay opens the file read-only and reads an older table as it is (rowToPlanned's defaults)
+  if (db.readonly) return;
+  db.transaction(() => {
+    const have = new Set((db.pragma('table_info(planned_outages)') as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of APPROVAL_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE planned_outages ADD COLUMN ${name} ${type}`);
+  }).immediate();
+}
+
 function rowToPlanned(r: PlannedRow): PlannedOutage {
-  return { id: r.id, dmas: JSON.parse(r.dmas) as string[], start: r.start, end: r.end, notifiedAt: r.notified_at, cause: r.cause as CauseCode, reason: r.reason };
+  return {
+    id: r.id, dmas: JSON.parse(r.dmas) as string[], start: r.start, end: r.end, notifiedAt: r.notified_at, cause: r.cause as CauseCode, reason: r.reason,
+    publicReason: (r.public_reason ?? 'planned_works') as PublicReason, status: (r.status ?? 'approved') as PlannedStatus,
+    ...(r.changed_by ? { changedBy: r.changed_by } : {}),
+    ...(r.approved_by && typeof r.approved_at === 'number' ? { approvedBy: r.approved_by, approvedAt: r.approved_at } : {}),
+  };
 }

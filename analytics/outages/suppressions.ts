@@ -1,6 +1,6 @@
 /**
- * A planned outage suppresses, in its areas and for its window, the alarms it will cause: low and
- * falling pressure and the outage warnings. The outage alarm itself stays (it is raised as planned,
+ * An approved planned outage suppresses, in its areas and for its window, the alarms it will cause: low and
+ * falling pressure and the outage warnings (a pending one, entered without the dispatcher's authority, nothing). The outage alarm itself stays (it is raised as planned,
  * low priority), and so do quality alarms: water coming back after works is exactly when quality
  * needs watching.
  *
@@ -41,9 +41,11 @@ export class PlannedOutageSuppressions {
     register.off('planned-changed', this.listener);
   }
 
-  /** Make the suppressions of planned outage `id` match it (created, changed or deleted). */
+  /** Make the suppressions of planned outage `id` match it (created, changed, approved, sent back to pending or deleted). */
   sync(id: string): void {
-    const outage = this.register.getPlanned(id);
+    // a pending entry suppresses nothing until a dispatcher approves it (review F18)
+    const entry = this.register.getPlanned(id);
+    const outage = entry?.status === 'approved' ? entry : undefined;
     const rows = this.db.prepare('SELECT suppression_id AS sid, dma, from_ts AS "from", to_ts AS "to" FROM planned_outage_suppressions WHERE outage_id = ?')
       .all(id) as { sid: number; dma: string; from: number; to: number }[];
     const wanted = outage ? outage.dmas.map((dma) => ({ dma, from: outage.start, to: outage.end })) : [];

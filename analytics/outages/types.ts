@@ -14,6 +14,25 @@ export const CAUSE_CODES = [
 ] as const;
 export type CauseCode = (typeof CAUSE_CODES)[number];
 
+/**
+ * What the public page may say about a planned outage (review F18): a template chosen from this list,
+ * texts in public-reasons.ts; the free-text `reason` stays internal. `planned_works` is the neutral
+ * one, and what entries from before the list show.
+ */
+export const PUBLIC_REASONS = [
+  'planned_works', 'maintenance', 'pipe_repair', 'pipe_renewal', 'connection_works', 'valve_works', 'meter_works',
+  'pumping_station_works', 'reservoir_cleaning', 'power_works',
+] as const;
+export type PublicReason = (typeof PUBLIC_REASONS)[number];
+
+/**
+ * A planned outage entered or re-timed by someone without the dispatcher's authority is `pending`:
+ * listed, but it suppresses nothing, classes no outage planned and is neither published nor announced
+ * until a dispatcher approves it (review F18).
+ */
+export const PLANNED_STATUSES = ['pending', 'approved'] as const;
+export type PlannedStatus = (typeof PLANNED_STATUSES)[number];
+
 export interface PlannedOutage {
   id: string;
   dmas: string[];
@@ -23,10 +42,23 @@ export interface PlannedOutage {
   /** When the affected customers were notified, ms. */
   notifiedAt: number;
   cause: CauseCode;
+  /** Free text for the staff (dispatchers, customer service); never published. */
   reason: string;
+  /** What the public page shows instead of `reason`. */
+  publicReason: PublicReason;
+  status: PlannedStatus;
+  /** Who entered it or last changed its window or areas (the change an approval is about); absent for the platform's own entries. */
+  changedBy?: string;
+  /** Who approved it and when (ms); absent while pending, and for entries approved by the upgrade that introduced approval. */
+  approvedBy?: string;
+  approvedAt?: number;
 }
 
-export type PlannedOutageInput = Omit<PlannedOutage, 'id'> & { id?: string };
+/** The platform's own entries (demo, scenarios, replay copies) are approved unless they say otherwise; the dashboard always says. */
+export type PlannedOutageInput = Omit<PlannedOutage, 'id' | 'publicReason' | 'status'> & { id?: string; publicReason?: PublicReason; status?: PlannedStatus };
+
+/** What a change may set; the approval follows from it (updatePlanned) or from approvePlanned. */
+export type PlannedOutagePatch = Partial<Pick<PlannedOutage, 'dmas' | 'start' | 'end' | 'notifiedAt' | 'cause' | 'reason' | 'publicReason'>>;
 
 /** One outage of one area, as the outage detector or a planner recorded it. */
 export interface Incident {
@@ -43,11 +75,14 @@ export interface Incident {
   cause: CauseCode;
 }
 
-/** What the outage detector needs from the register; OutageRegister (register.ts) implements it. */
+/**
+ * What the outage detector needs from the register; OutageRegister (register.ts) implements it. The
+ * analytics see approved planned outages only: a pending one has no effect until approved.
+ */
 export interface PlannedOutageLookup {
-  /** The planned outage of `dma` whose window (widened by `toleranceMs` on each side) holds `ts`. */
+  /** The approved planned outage of `dma` whose window (widened by `toleranceMs` on each side) holds `ts`. */
   findPlanned(dma: string, ts: number, toleranceMs?: number): PlannedOutage | undefined;
-  /** Planned outages whose window overlaps [from, to). */
+  /** Approved planned outages whose window overlaps [from, to). */
   listPlanned(from: number, to: number): PlannedOutage[];
   isShortNotice(outage: PlannedOutage, minNoticeMs?: number): boolean;
 }

@@ -127,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /**
  * The demo utility announced its scenario's planned outages (notice given days before): enter them
- * in the planned-outage register as customer service would, so the outage is classed planned and
+ * in the planned-outage register as a dispatcher would (approved), so the outage is classed planned and
  * its pressure alarms are suppressed. Ids carry the start, so a restart on the same data adds none twice.
  */
 function registerAnnouncedOutages(rig: import('../../simulators/rig.ts').SimulatorRig, platform: RunningPlatform, log: Logger): void {

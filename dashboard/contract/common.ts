@@ -19,6 +19,9 @@ export const PERMISSIONS = {
   'alarms.ack': ['admin', 'dispatcher'],
   'alarms.shelve': ['admin', 'dispatcher'],
   'outages.edit': ['admin', 'dispatcher', 'customer_service'],
+  /** Approving a planned outage, which then suppresses the dispatchers' pressure alarms in its areas
+   *  and is published (review F18); an entry by a role with it is approved as it is made. */
+  'outages.approve': ['admin', 'dispatcher'],
   /** Approving and sending customer notices (the seeds: a planned stop needs approval). */
   'notices.approve': ['admin', 'dispatcher'],
   /** Reading customers' names, accounts and addresses: the lookup, a customer's page, meter-anomaly

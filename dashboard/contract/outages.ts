@@ -1,6 +1,8 @@
 /** Outages for customer service: current outages, incidents, planned outages, meter lookup, public feed. */
 import { z } from 'zod';
-import { CAUSE_CODES, type Incident as ServerIncident, type PlannedOutage as ServerPlannedOutage } from '../../analytics/outages/register.ts';
+import {
+  CAUSE_CODES, PLANNED_STATUSES, PUBLIC_REASONS, type Incident as ServerIncident, type PlannedOutage as ServerPlannedOutage,
+} from '../../analytics/outages/register.ts';
 import type { CurrentOutage as ServerCurrentOutage } from '../server/area-state.ts';
 import type { Notice as ServerNotice } from '../server/notice.ts';
 import { endpoint, epochMs, idParams, ok, text, type Equal, type Expect } from './common.ts';
@@ -23,10 +25,21 @@ export const incident = z.strictObject({
 });
 export type Incident = z.infer<typeof incident>;
 
+/** The public page's reason: a template (analytics/outages/public-reasons.ts), never the free text (review F18). */
+export const publicReason = z.enum(PUBLIC_REASONS);
+/** `pending`: entered or re-timed without the dispatcher's authority; suppresses nothing, published and announced only once approved. */
+export const plannedStatus = z.enum(PLANNED_STATUSES);
+
 export const plannedOutage = z.strictObject({
   id: z.string(), dmas: z.array(z.string()), start: epochMs, end: epochMs,
   /** When the affected customers were told. */
-  notifiedAt: epochMs, cause: causeCode, reason: z.string(),
+  notifiedAt: epochMs, cause: causeCode,
+  /** Internal description (staff only). */
+  reason: z.string(),
+  publicReason, status: plannedStatus,
+  /** Who entered it or last changed its window or areas. */
+  changedBy: z.string().optional(),
+  approvedBy: z.string().optional(), approvedAt: epochMs.optional(),
 });
 export type PlannedOutage = z.infer<typeof plannedOutage>;
 export const plannedOutageRow = plannedOutage.extend({ shortNotice: z.boolean() });
@@ -36,6 +49,8 @@ const plannedFields = z.strictObject({
   dmas: z.array(z.string().min(1).max(128)).min(1).max(100), start: epochMs, end: epochMs,
   /** When customers were told by other means. Default: not yet (the start), until the platform's notice is sent (POST /notices). */
   notifiedAt: epochMs.optional(), cause: causeCode, reason: text(500),
+  /** What the public page says (default `planned_works`). */
+  publicReason: publicReason.optional(),
 });
 export const plannedOutageInput = plannedFields;
 export type PlannedOutageInput = z.infer<typeof plannedOutageInput>;
@@ -54,7 +69,11 @@ export type LookupRow = z.infer<typeof lookupRow>;
 export const publicOutages = z.strictObject({
   site: z.string(), timezone: z.string(), updatedAt: epochMs,
   current: z.array(z.strictObject({ dmaName: z.string(), kind: z.enum(['outage', 'low_pressure']), since: epochMs, expectedRestoration: epochMs.optional(), cause: z.string() })),
-  planned: z.array(z.strictObject({ dmaNames: z.array(z.string()), start: epochMs, end: epochMs, reason: z.string(), cause: causeCode })),
+  /** Approved planned outages only; the reason is the chosen template in both languages, never the staff's free text. */
+  planned: z.array(z.strictObject({
+    dmaNames: z.array(z.string()), start: epochMs, end: epochMs, cause: causeCode, publicReason,
+    reasonText: z.strictObject({ 'zh-CN': z.string(), en: z.string() }),
+  })),
 });
 export type PublicOutages = z.infer<typeof publicOutages>;
 
@@ -84,6 +103,11 @@ export const outages = {
   updatePlanned: endpoint({
     method: 'PUT', url: '/planned-outages/:id', tags: ['outages'], summary: 'Change a planned outage', permission: 'outages.edit',
     params: idParams, body: plannedFields.partial(), response: plannedOutageSaved,
+  }),
+  approvePlanned: endpoint({
+    method: 'POST', url: '/planned-outages/:id/approve', tags: ['outages'], permission: 'outages.approve',
+    summary: 'Approve a pending planned outage: from now on it suppresses its areas\' pressure alarms and is published (not by whoever made the pending change, unless admin)',
+    params: idParams, response: plannedOutageSaved,
   }),
   deletePlanned: endpoint({
     method: 'DELETE', url: '/planned-outages/:id', tags: ['outages'], summary: 'Delete a planned outage', permission: 'outages.edit',

@@ -220,8 +220,11 @@ describe('CSRF and roles', () => {
     expect(edited.statusCode).toBe(200);
     expect(edited.json().shortNotice).toBe(false);
     const listed = (await viewer.get(`/api/v1/planned-outages?from=${T0}`)).json() as { id: string; shortNotice: boolean }[];
-    expect(listed).toEqual([expect.objectContaining({ id: res.outage.id, shortNotice: false })]);
-    // its area's pressure alarms are suppressed for the window
+    expect(listed).toEqual([expect.objectContaining({ id: res.outage.id, shortNotice: false, status: 'pending' })]);
+    // once a dispatcher approved it (review F18), its area's pressure alarms are suppressed for the window
+    expect(h.alarms.suppressions()).toEqual([]);
+    const dispatcher = await Client.signIn(h.app, 'dispatcher');
+    expect((await dispatcher.send('POST', `/api/v1/planned-outages/${res.outage.id}/approve`)).statusCode).toBe(200);
     expect(h.alarms.suppressions()).toEqual([expect.objectContaining({ dma: 'north', from: T0 + 2 * HOUR, to: T0 + 6 * HOUR, types: ['pressure*', 'outage_warning'] })]);
     expect(h.alarms.isSuppressed('north', T0 + 3 * HOUR, 'pressure_low')).toBe(true);
     expect(h.alarms.isSuppressed('north', T0 + 3 * HOUR, 'quality_chlorine')).toBe(false);

@@ -207,6 +207,7 @@ export class CustomerNoticeService {
   approve(id: string, by: string): CustomerNotice {
     const row = this.row(id);
     if (row.approved_at !== null) throw new ApiError('conflict', `id: notice ${id} was approved by ${row.approved_by}`, 'params.id');
+    this.checkOutageApproved(row);
     this.db.prepare('UPDATE customer_notices SET approved_at = ?, approved_by = ? WHERE id = ?').run(Date.now(), by, id);
     return this.get(id);
   }
@@ -215,6 +216,7 @@ export class CustomerNoticeService {
   send(id: string, by: string): CustomerNotice {
     const row = this.row(id);
     if (row.approved_at === null) throw new ApiError('conflict', `id: notice ${id} is not approved yet`, 'params.id');
+    this.checkOutageApproved(row);
     this.smsChannel(); // refuse now, not in the background, when no channel is configured
     const now = Date.now();
     const upsert = this.db.prepare(`INSERT INTO customer_notice_deliveries (notice_id, meter, customer, phone, language, state, updated_at)
@@ -297,6 +299,14 @@ export class CustomerNoticeService {
     const part = row.incident_id ? this.ctx.register().book.get(row.incident_id)?.affectedPart : undefined;
     const picked = part && 'meters' in part ? new Set(part.meters) : undefined;
     return [...this.ctx.topology.meters.values()].filter((m) => m.active && m.dma !== undefined && dmas.has(m.dma) && (!picked || picked.has(m.id)));
+  }
+
+  /** A planned outage is announced to customers only once a dispatcher approved it (review F18). */
+  private checkOutageApproved(row: NoticeRow): void {
+    const outage = row.planned_outage_id ? this.ctx.register().getPlanned(row.planned_outage_id) : undefined;
+    if (outage?.status === 'pending') {
+      throw new ApiError('conflict', `id: planned outage ${outage.id} waits for a dispatcher's approval; its notice goes out only once it is approved`, 'params.id');
+    }
   }
 
   private row(id: string): NoticeRow {

@@ -1,7 +1,8 @@
 /**
  * The public outage page `GET /outages` for the utility's website: current outages and the planned
  * ones ahead, server-rendered (no script), in Chinese with English, no sign-in and no customer data
- * (area names, times, causes only); and the quarterly disclosures published (季度公示, issue #14.4),
+ * (area names, times, causes only; a planned outage once approved, with the reason template chosen for
+ * the public, never the staff's free text: review F18); and the quarterly disclosures published (季度公示, issue #14.4),
  * newest first with the earlier quarters listed, each at `/outages/disclosure/<quarter>` with its PDF
  * at `/outages/disclosure/<quarter>.pdf`, served exactly as stored at publication.
  */
@@ -19,7 +20,7 @@ export function registerPublicOutagePage(app: FastifyInstance, ctx: DashboardCon
     const p = publicOutages(ctx);
     const current = p.current.map((o) => `<tr><td>${esc(o.dmaName)}</td><td>${o.kind === 'outage' ? '停水 <small>no water</small>' : '水压偏低 <small>low pressure</small>'}</td>
 <td>${esc(fmt.format(o.since))}</td><td>${o.expectedRestoration ? esc(fmt.format(o.expectedRestoration)) : '抢修中 <small>being repaired</small>'}</td><td>${cause(o.cause)}</td></tr>`).join('');
-    const planned = p.planned.map((o) => `<tr><td>${esc(o.dmaNames.join('、'))}</td><td>${esc(fmt.format(o.start))}</td><td>${esc(fmt.format(o.end))}</td><td>${cause(o.cause)}${o.reason ? `<br>${esc(o.reason)}` : ''}</td></tr>`).join('');
+    const planned = p.planned.map((o) => `<tr><td>${esc(o.dmaNames.join('、'))}</td><td>${esc(fmt.format(o.start))}</td><td>${esc(fmt.format(o.end))}</td><td>${cause(o.cause)}<br>${esc(o.reasonText['zh-CN'])} <small>${esc(o.reasonText.en)}</small></td></tr>`).join('');
     const disclosures = ctx.disclosures.list().filter((d) => d.status === 'published').map((d) => `<tr data-quarter="${esc(d.quarter)}"><td>${esc(d.quarter)}</td>
 <td>${esc(fmt.format(d.publishedAt!))}</td><td><a href="/outages/disclosure/${esc(d.quarter)}">网页 page</a> · <a href="/outages/disclosure/${esc(d.quarter)}.pdf">PDF</a></td><td><small><code>${esc(d.pdfSha256)}</code></small></td></tr>`).join('');
     const html = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

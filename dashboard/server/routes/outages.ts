@@ -1,7 +1,9 @@
 /** Customer service: current outages, incidents, planned outages with notices, lookup, the public feed. */
-import type { FastifyInstance } from 'fastify';
-import type { PlannedOutage } from '../../../analytics/outages/register.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PlannedAuthor, PlannedOutage } from '../../../analytics/outages/register.ts';
+import { PUBLIC_REASON_TEXTS } from '../../../analytics/outages/public-reasons.ts';
 import { API, type CurrentOutage, type LookupRow, type PlannedOutageSaved, type PublicOutages } from '../../contract/index.ts';
+import { auditTarget } from '../audit.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { outageNotice } from '../notice.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
@@ -24,6 +26,19 @@ function checkPlannedLimits(ctx: DashboardContext, p: { dmas: string[]; start: n
     throw new ApiError('validation', `dmas: a planned outage covers at most ${plannedMaxDmas} DMAs (incidents.plannedMaxDmas)`, 'body.dmas');
   }
 }
+
+/**
+ * The signed-in user as the author of a planned outage's change (review F18): with `outages.approve`
+ * (dispatcher, admin) their entries and re-timings are approved as made; customer service's wait,
+ * pending. People act on the wall clock.
+ */
+function authorOf(req: FastifyRequest): PlannedAuthor {
+  const user = req.dashUser!;
+  return { username: user.username, approves: user.permissions.includes('outages.approve'), at: Date.now() };
+}
+
+/** The window and areas an approval is about, for the audit log. */
+const windowOf = (o: PlannedOutage) => ({ status: o.status, dmas: o.dmas, start: o.start, end: o.end });
 
 export function plannedWithNotice(ctx: DashboardContext, outage: PlannedOutage): PlannedOutageSaved {
   const register = ctx.register();
@@ -53,7 +68,10 @@ export function publicOutages(ctx: DashboardContext): PublicOutages {
     current: ctx.area.currentOutages(ctx.register().listPlanned(now - 86_400_000, now + 86_400_000)).filter(published).map((o) => ({
       dmaName: o.name, kind: o.kind, since: o.since, ...(o.expectedRestoration ? { expectedRestoration: o.expectedRestoration } : {}), cause: o.cause,
     })),
-    planned: planned.filter((p) => p.end > now).map((p) => ({ dmaNames: p.dmas.map(areaName), start: p.start, end: p.end, reason: p.reason, cause: p.cause })),
+    // approved ones only (listPlanned), and the template chosen for the public, never the staff's free text
+    planned: planned.filter((p) => p.end > now).map((p) => ({
+      dmaNames: p.dmas.map(areaName), start: p.start, end: p.end, cause: p.cause, publicReason: p.publicReason, reasonText: PUBLIC_REASON_TEXTS[p.publicReason],
+    })),
   };
 }
 
@@ -71,7 +89,7 @@ export function registerOutageRoutes(app: FastifyInstance, ctx: DashboardContext
   serve(app, API.outages.listPlanned, async (req) => {
     const { from, to } = req.query;
     const register = ctx.register();
-    return register.listPlanned(from ?? ctx.now() - 7 * 86_400_000, to ?? Infinity).map((p) => ({ ...p, shortNotice: register.isShortNotice(p) }));
+    return register.listPlanned(from ?? ctx.now() - 7 * 86_400_000, to ?? Infinity, { withPending: true }).map((p) => ({ ...p, shortNotice: register.isShortNotice(p) }));
   }, opts);
 
   serve(app, API.outages.createPlanned, async (req) => {
@@ -80,15 +98,35 @@ export function registerOutageRoutes(app: FastifyInstance, ctx: DashboardContext
     // at the start, so the outage is flagged short-notice until its notice is sent (customer-notices.ts)
     const notifiedAt = b.notifiedAt ?? b.start;
     checkPlannedLimits(ctx, b);
-    const { outage } = ctx.register().createPlanned({ ...b, notifiedAt });
-    ctx.log.info({ id: outage.id, dmas: outage.dmas, by: req.dashUser!.username }, 'planned outage entered');
+    const author = authorOf(req);
+    const approval = author.approves ? { status: 'approved' as const, approvedBy: author.username, approvedAt: author.at } : { status: 'pending' as const };
+    const { outage } = ctx.register().createPlanned({ ...b, notifiedAt, changedBy: author.username, ...approval });
+    auditTarget(req, outage.id, windowOf(outage));
+    ctx.log.info({ id: outage.id, dmas: outage.dmas, by: author.username, status: outage.status }, 'planned outage entered');
     return plannedWithNotice(ctx, outage);
   }, opts);
 
   serve(app, API.outages.updatePlanned, async (req) => {
     const current = ctx.register().getPlanned(req.params.id);
     if (current) checkPlannedLimits(ctx, { ...current, ...req.body });
-    const { outage } = ctx.register().updatePlanned(req.params.id, req.body);
+    const { outage } = ctx.register().updatePlanned(req.params.id, req.body, authorOf(req));
+    auditTarget(req, outage.id, windowOf(outage));
+    return plannedWithNotice(ctx, outage);
+  }, opts);
+
+  serve(app, API.outages.approvePlanned, async (req) => {
+    const { id } = req.params;
+    const user = req.dashUser!;
+    const current = ctx.register().getPlanned(id);
+    if (!current) throw new ApiError('not_found', `id: no planned outage ${id}`, 'params.id');
+    // four eyes: the change that made it pending is approved by someone else; an admin, who may give
+    // themselves any role anyway, is not held to it (a small utility may have one person doing both)
+    if (current.changedBy === user.username && user.role !== 'admin') {
+      throw new ApiError('forbidden', `id: ${user.username} made the pending change of planned outage ${id}; another dispatcher approves it`, 'params.id');
+    }
+    const { outage } = ctx.register().approvePlanned(id, user.username, Date.now());
+    auditTarget(req, id, windowOf(outage));
+    ctx.log.info({ id, dmas: outage.dmas, by: user.username }, 'planned outage approved');
     return plannedWithNotice(ctx, outage);
   }, opts);
 
