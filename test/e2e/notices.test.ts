@@ -3,6 +3,7 @@
  * SMS channel pointing at a local Alibaba SMS receiver (test/support/customer-notices.ts): customer
  * service drafts the notice of a planned outage; the dispatcher approves and sends it; the delivery
  * log shows each customer with a phone as sent, and the SMS reached the receiver in the vendor's format.
+ * A planned outage customer service entered shows pending, and only the dispatcher has its Approve button (review F18).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -29,6 +30,7 @@ beforeAll(async () => {
   // in two days (the wall clock: the list shows outages from a day before it); not told yet
   const start = Date.now() + 48 * H;
   h.register.createPlanned({ id: 'po-valve', dmas: ['north'], start, end: start + 4 * H, notifiedAt: start, cause: 'maintenance', reason: '更换阀门' });
+  h.register.createPlanned({ id: 'po-pending', dmas: ['south'], start, end: start + 2 * H, notifiedAt: start, cause: 'repair', reason: '接驳', status: 'pending', changedBy: 'service' });
 }, 180_000);
 
 afterAll(async () => {
@@ -59,10 +61,15 @@ describe('customer notices in chromium', () => {
     const draft = service.locator('[data-testid="customer-notices"] [data-notice]');
     await eventually(() => draft.count()).toBe(1);
     await eventually(() => draft.locator('pre[lang="zh-CN"]').textContent()).toMatch(/停水/);
-    // customer service may not approve: no button
+    // customer service may not approve: no button, for the notice nor for its own pending planned outage
     expect(await service.locator('[data-action="approve-notice"]').count()).toBe(0);
+    expect(await service.locator('tr[data-planned="po-pending"]').getAttribute('data-status')).toBe('pending');
+    expect(await service.locator('[data-action="approve-planned"]').count()).toBe(0);
 
     const dispatcher = await signIn('dispatcher');
+    await dispatcher.click('tr[data-planned="po-pending"] [data-action="approve-planned"]');
+    await eventually(() => dispatcher.locator('tr[data-planned="po-pending"]').getAttribute('data-status')).toBe('approved');
+    expect(h.alarms.isSuppressed('south', h.register.getPlanned('po-pending')!.start + H, 'pressure_low')).toBe(true);
     await dispatcher.click('tr[data-planned="po-valve"] [data-action="notice"]');
     await dispatcher.click('[data-action="approve-notice"]');
     const notice = dispatcher.locator('[data-testid="customer-notices"] [data-notice]');

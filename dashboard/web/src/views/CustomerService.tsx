@@ -1,13 +1,14 @@
 /**
  * Customer service: current outages and low-pressure areas (with customers, since, cause, expected
  * restoration), the meter-anomaly queue (CustomerAnomalies.tsx), planned outages (create/edit, the 24 h notice rule flagged, the generated Chinese
- * notice text, the customer notice: draft, approve, send by SMS, delivery log), and a lookup of address / account / meter → the area's state
+ * notice text, the reason shown to the public chosen from templates, pending entries with an Approve button for dispatchers (review F18),
+ * the customer notice: draft, approve, send by SMS, delivery log), and a lookup of address / account / meter → the area's state
  * and the customer's page (`#/customers/<account>`, CustomerPage.tsx); the queue, the lookup and the page only for roles
  * with customers.read.
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { t, tCode } from '../i18n.ts';
+import { lang, t, tCode } from '../i18n.ts';
 import { fmtNum, fmtShort, fromLocalInput, toLocalInput } from '../format.ts';
 import { useApi, useNetworkMap } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
@@ -18,6 +19,8 @@ import { CustomerNotices } from '../components/CustomerNotices.tsx';
 import { customerHref, useRouteParam } from '../router.ts';
 import { MeterAnomalyQueue } from './CustomerAnomalies.tsx';
 import { CustomerPage } from './CustomerPage.tsx';
+import { PUBLIC_REASONS } from '../../../../analytics/outages/types.ts';
+import { PUBLIC_REASON_TEXTS } from '../../../../analytics/outages/public-reasons.ts';
 import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../../../contract/index.ts';
 
 const NOTICE_MS = 24 * 3_600_000;
@@ -70,10 +73,17 @@ function PlannedOutages() {
   const from = useState(() => Date.now() - 86_400_000)[0];
   const list = useApi<PlannedOutageRow[]>('/planned-outages', { from });
   const canEdit = useCan('outages.edit');
+  const canApprove = useCan('outages.approve');
   const [editing, setEditing] = useState<PlannedOutageRow | 'new' | null>(null);
   const [saved, setSaved] = useState<PlannedOutageSaved | null>(null);
   const [noticeOf, setNoticeOf] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
   const remove = async (id: string) => { await api.del(`/planned-outages/${encodeURIComponent(id)}`); list.reload(); };
+  const approve = async (id: string) => {
+    setError(null);
+    try { await api.post(`/planned-outages/${encodeURIComponent(id)}/approve`, {}); } catch (err) { setError((err as Error).message); }
+    list.reload();
+  };
   return (
     <section class="card">
       <div class="row between">
@@ -83,21 +93,26 @@ function PlannedOutages() {
       {editing && <PlannedOutageForm initial={editing === 'new' ? undefined : editing}
         onCancel={() => setEditing(null)} onSaved={(s) => { setSaved(s); setEditing(null); list.reload(); }} />}
       {saved && <SavedNotice saved={saved} />}
+      {error && <p class="error" role="alert">{error}</p>}
       <table class="data" data-testid="planned-outages">
-        <thead><tr><th>{t('cs.areas')}</th><th>{t('cs.start')}</th><th>{t('cs.end')}</th><th>{t('cs.notified')}</th><th>{t('cs.cause')}</th><th>{t('cs.reason')}</th><th></th></tr></thead>
+        <thead><tr><th>{t('cs.areas')}</th><th>{t('cs.start')}</th><th>{t('cs.end')}</th><th>{t('cs.notified')}</th><th>{t('cs.cause')}</th><th>{t('cs.reason')}</th><th>{t('cs.status')}</th><th></th></tr></thead>
         <tbody>
           {(list.data ?? []).map((p) => (
-            <tr key={p.id} data-planned={p.id} data-short-notice={p.shortNotice ? 'yes' : 'no'}>
+            <tr key={p.id} data-planned={p.id} data-short-notice={p.shortNotice ? 'yes' : 'no'} data-status={p.status}>
               <td>{p.dmas.join(', ')}</td><td>{fmtShort(p.start)}</td><td>{fmtShort(p.end)}</td>
               <td>{fmtShort(p.notifiedAt)}{p.shortNotice && <span class="badge warn" title={t('cs.shortNoticeHelp')}>{t('cs.shortNotice')}</span>}</td>
-              <td>{tCode('cause', p.cause)}</td><td>{p.reason}</td>
+              <td>{tCode('cause', p.cause)}</td><td>{p.reason}<br /><small class="muted">{PUBLIC_REASON_TEXTS[p.publicReason][lang()]}</small></td>
+              <td>{p.status === 'pending'
+                ? <><span class="badge warn" title={t('cs.pendingHelp')}>{t('cs.pending')}</span>
+                  {canApprove && <button type="button" class="small" data-action="approve-planned" onClick={() => void approve(p.id)}>{t('cs.approve')}</button>}</>
+                : <small class="muted">{p.approvedBy ? t('cs.approvedBy', { user: p.approvedBy }) : '✓'}</small>}</td>
               <td class="actions"><button type="button" class="small ghost" data-action="notice" onClick={() => setNoticeOf(noticeOf === p.id ? null : p.id)}>{t('notice.title')}</button>{canEdit && <>
                 <button type="button" class="small ghost" onClick={() => { setSaved(null); setEditing(p); }}>{t('common.edit')}</button>
                 <button type="button" class="small ghost" onClick={() => void remove(p.id)}>{t('common.delete')}</button>
               </>}</td>
             </tr>
           ))}
-          {list.data && !list.data.length && <tr><td colSpan={7} class="muted">{t('cs.noPlanned')}</td></tr>}
+          {list.data && !list.data.length && <tr><td colSpan={8} class="muted">{t('cs.noPlanned')}</td></tr>}
         </tbody>
       </table>
       {noticeOf && <CustomerNotices key={noticeOf} subject={{ plannedOutageId: noticeOf }} />}
@@ -115,6 +130,7 @@ function PlannedOutageForm({ initial, onSaved, onCancel }: { initial?: PlannedOu
   const [notified, setNotified] = useState(initial && initial.notifiedAt < initial.start ? toLocalInput(initial.notifiedAt) : '');
   const [cause, setCause] = useState<string>(initial?.cause ?? 'maintenance');
   const [reason, setReason] = useState(initial?.reason ?? '');
+  const [publicReason, setPublicReason] = useState<string>(initial?.publicReason ?? 'planned_works');
   const [error, setError] = useState<string | null>(null);
   const startMs = fromLocalInput(start), endMs = fromLocalInput(end), notifiedMs = fromLocalInput(notified);
   // not told yet: short already when even a notice sent now would come less than 24 h ahead
@@ -126,7 +142,7 @@ function PlannedOutageForm({ initial, onSaved, onCancel }: { initial?: PlannedOu
     setError(null);
     if (!dmas.length) return setError(t('cs.needArea'));
     if (startMs === undefined || endMs === undefined || endMs <= startMs) return setError(t('cs.badWindow'));
-    const body = { dmas, start: startMs, end: endMs, ...(notified !== '' && notifiedMs !== undefined ? { notifiedAt: notifiedMs } : {}), cause, reason };
+    const body = { dmas, start: startMs, end: endMs, ...(notified !== '' && notifiedMs !== undefined ? { notifiedAt: notifiedMs } : {}), cause, reason, publicReason };
     try {
       onSaved(initial ? await api.put<PlannedOutageSaved>(`/planned-outages/${encodeURIComponent(initial.id)}`, body)
         : await api.post<PlannedOutageSaved>('/planned-outages', body));
@@ -150,7 +166,9 @@ function PlannedOutageForm({ initial, onSaved, onCancel }: { initial?: PlannedOu
         <label>{t('cs.cause')}<select name="cause" value={cause} onChange={(e) => setCause((e.target as HTMLSelectElement).value)}>
           {CAUSES.map((c) => <option key={c} value={c}>{tCode('cause', c)}</option>)}</select></label>
       </div>
-      <label>{t('cs.reason')}<input name="reason" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} required /></label>
+      <label>{t('cs.reasonInternal')}<input name="reason" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} required /></label>
+      <label>{t('cs.publicReason')}<select name="publicReason" value={publicReason} onChange={(e) => setPublicReason((e.target as HTMLSelectElement).value)}>
+        {PUBLIC_REASONS.map((r) => <option key={r} value={r}>{PUBLIC_REASON_TEXTS[r][lang()]}</option>)}</select></label>
       {shortNotice && <p class="warn" data-testid="short-notice-preview">{t('cs.shortNoticeHelp')}</p>}
       {error && <p class="error" role="alert">{error}</p>}
       <div class="row"><button type="submit">{t('common.save')}</button><button type="button" class="ghost" onClick={onCancel}>{t('common.cancel')}</button></div>
@@ -161,7 +179,9 @@ function PlannedOutageForm({ initial, onSaved, onCancel }: { initial?: PlannedOu
 function SavedNotice({ saved }: { saved: PlannedOutageSaved }) {
   return (
     <section class={`saved-notice ${saved.shortNotice ? 'short' : ''}`} data-testid="saved-notice" data-short-notice={saved.shortNotice ? 'yes' : 'no'}>
-      <p><b>{t('cs.saved')}</b> {saved.shortNotice && <span class="badge warn">{t('cs.shortNotice')}</span>}</p>
+      <p><b>{t('cs.saved')}</b> {saved.shortNotice && <span class="badge warn">{t('cs.shortNotice')}</span>}
+        {saved.outage.status === 'pending' && <span class="badge warn" data-testid="saved-pending">{t('cs.pending')}</span>}</p>
+      {saved.outage.status === 'pending' && <p class="warn">{t('cs.pendingHelp')}</p>}
       {saved.shortNotice && <p class="warn">{t('cs.shortNoticeHelp')}</p>}
       <h4>{t('cs.smsText')}</h4>
       <pre class="notice-text" lang="zh-CN" data-testid="notice-sms">{saved.notice.sms}</pre>
