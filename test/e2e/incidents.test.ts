@@ -39,6 +39,9 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   h.register.recordIncident({ id: `north:${T0}`, dma: 'north', start: T0, end: T0 + 2 * H, customersAffected: 1200, planned: false, cause: 'unknown' });
+  // a planned outage awaiting approval (the wall clock: the list starts a day back), so its badge and Approve button are checked too
+  const works = Date.now() + 48 * H;
+  h.register.createPlanned({ id: 'po-pending', dmas: ['south'], start: works, end: works + 2 * H, notifiedAt: works, cause: 'repair', reason: '接驳 DN300', status: 'pending', changedBy: 'service' });
   h.alarms.onCondition({ id: 'meter_backwards:M-1002', type: 'meter_backwards', state: 'raise', ts: T0, priority: 'low', dma: 'north', message: 'meter M-1002 went backwards',
     text: { code: 'meter.backwards', params: { meter: 'M-1002', reading: 120.5, previous: 123.25 } } });
 }, 180_000);
