@@ -42,6 +42,8 @@ const UNITS: Record<string, string> = {
   'detect.burst_delay_median_5min_min': 'min', 'detect.burst_delay_p95_5min_min': 'min',
   'detect.burst_delay_median_15min_min': 'min', 'detect.burst_delay_p95_15min_min': 'min',
   'detect.burst_false_alarms_per_dma_4w_5min': 'per DMA per 4 weeks', 'detect.burst_false_alarms_per_dma_4w_15min': 'per DMA per 4 weeks',
+  'detect.hill_tank_burst_found': 'Hill bursts', 'detect.hill_tank_burst_events': 'Hill bursts', 'detect.hill_tank_burst_false': 'Hill bursts',
+  'detect.hill_tank_storage_noise_m3h': 'm³/h', 'detect.hill_tank_storage_noise_predicted_m3h': 'm³/h',
 };
 const TARGETS: Record<string, string> = {
   'detect.burst_recall': '>= 0.95', 'detect.burst_delay_median_min': '<= 10', 'detect.outage_recall': '1',
@@ -71,6 +73,8 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   'leak-change': async () => (await import('./leak-change.ts')).measureLeakChange,
   // not in the detect suite (its figures are quoted in the sensor-health README only)
   'sensor-health': async () => (await import('./sensor-health.ts')).measureSensorHealth,
+  // not in the detect suite: the demo's Hill on its tank balance (quoted in simulators/city/README.md)
+  'hill-tank': async () => (await import('./hill-tank.ts')).measureHillOnTank,
 };
 const IN_DETECT_SUITE = ['outage', 'burst', 'cadence', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];
 

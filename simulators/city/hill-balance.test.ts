@@ -17,7 +17,7 @@ import { Topology } from '../../core/topology/topology.ts';
 import { loadProfiles } from '../hydraulics/demand.ts';
 import { HydraulicModel } from '../hydraulics/model.ts';
 import { buildCity, cityTopology } from './city.ts';
-import { DEMO_TOWN, generateCity } from './generator/index.ts';
+import { demoTownWithHillOnTank } from './generator/index.ts';
 
 const STEP_S = 300;
 const T0 = Date.UTC(2026, 0, 5);
@@ -34,8 +34,8 @@ const TOLERANCE_M3H = 0.01;
 describe('Hill with tank T1 inside (the storage-aware balance on the demo town)', () => {
   // the demo town as a utility with this layout would draw it: T1 inside Hill (the demo itself keeps
   // F-p1093 as Hill's inlet: README, Hill's storage-aware balance)
-  const demo = generateCity(DEMO_TOWN);
-  const city = buildCity({ ...demo.spec, dmas: demo.spec.dmas.map((d) => (d.id === 'hill' ? { ...d, tanks: ['T1'] } : d)) }, demo.inpText);
+  const drawn = demoTownWithHillOnTank();
+  const city = buildCity(drawn.spec, drawn.inpText);
   const hill = city.dmas.find((d) => d.id === 'hill')!;
   const points: Point[] = [];
   let dir: string;

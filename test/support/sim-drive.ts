@@ -10,6 +10,7 @@ import { CUSTOMER_SITE, Topology } from '../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { Simulation } from '../../simulators/engine.ts';
 import type { GroundTruth, SimStep } from '../../simulators/types.ts';
+import type { City } from '../../simulators/city/city.ts';
 import { runStep } from '../../analytics/step.ts';
 import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../analytics/types.ts';
 
@@ -56,6 +57,8 @@ export interface ScenarioRun {
 export interface RunOptions {
   /** A suite scenario's file name, or a path. */
   scenario: string;
+  /** Run on this city instead of the one the scenario names (e.g. the demo town drawn otherwise). */
+  city?: City;
   from?: number | string;
   to?: number | string;
   timezone?: string;
@@ -85,7 +88,7 @@ function stepOrThrow(detectors: readonly Detector[], batch: readonly Point[], t:
 }
 
 export async function runScenario(o: RunOptions): Promise<ScenarioRun> {
-  const sim = new Simulation({ scenario: scenarioPath(o.scenario), from: o.from, to: o.to });
+  const sim = new Simulation({ scenario: scenarioPath(o.scenario), city: o.city, from: o.from, to: o.to });
   const topology = new Topology(sim.topology());
   const health = o.health ?? new ScheduledFaults();
   const ctx: DetectorContext = { topology, health, timezone: o.timezone ?? sim.scenario.timezone };
