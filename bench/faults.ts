@@ -30,6 +30,7 @@ import { startService } from '../test/support/processes.ts';
 import { createStore } from '../core/tsdb/factory.ts';
 import { hashToken } from '../core/state/device-tokens.ts';
 import type { Benchmark, Figure } from './run.ts';
+import { fuzzFigures } from './fuzz-figures.ts';
 
 const SENSORS = 10;
 const SENSOR_IDS = Array.from({ length: SENSORS }, (_, i) => `F${i}`);
@@ -64,7 +65,10 @@ interface IngestHealth { status: string; store: { ok: boolean }; outbox: { depth
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export const faultsBenchmark: Benchmark = async ({ quick }) => {
+/** The fault cycles, then the fuzz suite's figures (bench/fuzz-figures.ts) once everything is stopped. */
+export const faultsBenchmark: Benchmark = async (opts) => [...await faultCycles(opts), ...fuzzFigures()];
+
+const faultCycles: Benchmark = async ({ quick }) => {
   const cycles = quick ? 20 : 30;
   const seed = Number(process.env.AQUAWATCH_BENCH_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const rnd = random(seed);

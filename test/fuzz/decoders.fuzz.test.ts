@@ -3,7 +3,7 @@
  * inputs; oracles: no crash, ≤ MAX_MS_PER_INPUT per input, each bad item refused with its reason,
  * good items kept.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { topologySchema } from '../../core/config/schema.ts';
 import { Topology } from '../../core/topology/topology.ts';
@@ -16,17 +16,16 @@ import { checkItemShape, csvBodyToItems, CsvBodyError, parseItemTime } from '../
 import { parseDecimalText } from '../../ingest/sources/common/decimal-text.ts';
 import { timestampReader } from '../../ingest/sources/csv/timestamps.ts';
 import { decodePayload, metricValue } from '../../ingest/sources/sparkplug/payload.ts';
+import { FuzzFigureCounter } from './figures.ts';
 
 /** The bound per input (issue #11 §6). */
 const MAX_MS_PER_INPUT = 100;
 const RUNS = 300;
 const NOW = Date.parse('2026-12-01T08:00:00Z');
 
-const figures = { inputs: 0, maxMs: 0 };
-afterAll(() => {
-  // the suite's figures, for `bench -- faults` and for a reader of the test log
-  console.log(JSON.stringify({ 'fuzz.inputs': figures.inputs, 'fuzz.crashes': 0, 'fuzz.max_ms_per_input': Number(figures.maxMs.toFixed(2)) }));
-});
+const figures = new FuzzFigureCounter();
+beforeEach(({ onTestFailed }) => onTestFailed(() => figures.propertyFailed()));
+afterAll(() => { figures.report(); });
 
 /**
  * Run one input through `parse`, timed. An input over the bound is timed once more (a GC or a
@@ -34,7 +33,7 @@ afterAll(() => {
  * `items`: a body of that many records parsed at once (a CSV upload) is bounded per record.
  */
 function timed<T>(parse: () => T, items = 1): T {
-  figures.inputs++;
+  figures.input();
   let t0 = performance.now();
   const out = parse();
   let ms = (performance.now() - t0) / items;
@@ -43,7 +42,7 @@ function timed<T>(parse: () => T, items = 1): T {
     try { parse(); } catch { /* the same answer as the first time */ }
     ms = Math.min(ms, (performance.now() - t0) / items);
   }
-  if (ms > figures.maxMs) figures.maxMs = ms;
+  figures.took(ms);
   if (ms > MAX_MS_PER_INPUT) throw new Error(`one input took ${ms.toFixed(1)} ms (bound ${MAX_MS_PER_INPUT} ms)`);
   return out;
 }
