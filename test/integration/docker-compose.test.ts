@@ -53,6 +53,14 @@ describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
     expect(r.stderr).toMatch(/set [A-Z_]+/);
   });
 
+  it('refuses to start without AQUAWATCH_HOSTNAMES: the certificate made once at the first start would name only localhost', () => {
+    const withoutNames = join(mkdtempSync(join(tmpdir(), 'aw-compose-')), '.env');
+    writeFileSync(withoutNames, readFileSync(envFile, 'utf8').replace(/^AQUAWATCH_HOSTNAMES=.*$/m, 'AQUAWATCH_HOSTNAMES='));
+    const r = spawnSync(COMPOSE!, ['--env-file', withoutNames, '-f', 'docker-compose.yml', 'config', '-q'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/set AQUAWATCH_HOSTNAMES/);
+  });
+
   it('gives each service InfluxDB users of least privilege, never the administrator (F21)', () => {
     const doc = config();
     const influx = doc.services.influxdb.environment!;
