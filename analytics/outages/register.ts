@@ -200,8 +200,7 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
     const current = this.getPlanned(id);
     if (!current) throw new RegisterError('id', `no planned outage ${id}`, 'not_found');
     const changed = this.validatePlanned({ ...current, ...pickPatch(patch), id });
-    const moved = changed.start !== current.start || changed.end !== current.end
-      || changed.dmas.length !== current.dmas.length || changed.dmas.some((d) => !current.dmas.includes(d));
+    const moved = !sameWindow(changed, current);
     const { approvedBy: _by, approvedAt: _at, changedBy: _changedBy, ...unapproved } = changed;
     const changedBy = author ? { changedBy: checkName('author', author.username) } : {};
     const outage: PlannedOutage = !moved ? changed
@@ -293,6 +292,14 @@ export class OutageRegister extends EventEmitter<RegisterEvents> implements Plan
   }
 }
 
+
+type Window = Pick<PlannedOutage, 'dmas' | 'start' | 'end'>;
+
+/** Same start, end and set of areas: what an approval is about. */
+export function sameWindow(a: Window, b: Window): boolean {
+  const areas = new Set(b.dmas);
+  return a.start === b.start && a.end === b.end && new Set(a.dmas).size === areas.size && a.dmas.every((d) => areas.has(d));
+}
 
 const USERNAME = /^[^\u0000-\u001f]{1,128}$/;
 

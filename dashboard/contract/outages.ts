@@ -107,7 +107,9 @@ export const outages = {
   approvePlanned: endpoint({
     method: 'POST', url: '/planned-outages/:id/approve', tags: ['outages'], permission: 'outages.approve',
     summary: 'Approve a pending planned outage: from now on it suppresses its areas\' pressure alarms and is published (not by whoever made the pending change, unless admin)',
-    params: idParams, response: plannedOutageSaved,
+    /** The window and areas the approver saw: a change made since is not approved unseen (409). */
+    params: idParams, body: z.strictObject({ dmas: z.array(z.string().min(1).max(128)).min(1).max(100), start: epochMs, end: epochMs }),
+    response: plannedOutageSaved,
   }),
   deletePlanned: endpoint({
     method: 'DELETE', url: '/planned-outages/:id', tags: ['outages'], summary: 'Delete a planned outage', permission: 'outages.edit',

@@ -224,7 +224,7 @@ describe('CSRF and roles', () => {
     // once a dispatcher approved it (review F18), its area's pressure alarms are suppressed for the window
     expect(h.alarms.suppressions()).toEqual([]);
     const dispatcher = await Client.signIn(h.app, 'dispatcher');
-    expect((await dispatcher.send('POST', `/api/v1/planned-outages/${res.outage.id}/approve`)).statusCode).toBe(200);
+    expect((await dispatcher.send('POST', `/api/v1/planned-outages/${res.outage.id}/approve`, { dmas: ['north'], start: body.start, end: body.end })).statusCode).toBe(200);
     expect(h.alarms.suppressions()).toEqual([expect.objectContaining({ dma: 'north', from: T0 + 2 * HOUR, to: T0 + 6 * HOUR, types: ['pressure*', 'outage_warning'] })]);
     expect(h.alarms.isSuppressed('north', T0 + 3 * HOUR, 'pressure_low')).toBe(true);
     expect(h.alarms.isSuppressed('north', T0 + 3 * HOUR, 'quality_chlorine')).toBe(false);

@@ -56,7 +56,7 @@ describe('customer notices', () => {
     expect((await dispatcher.send('POST', `/api/v1/notices/${notice.id}/send`)).json()).toMatchObject({ error: { code: 'conflict' } });
     // nor before the planned outage customer service entered is approved (review F18)
     expect((await dispatcher.send('POST', `/api/v1/notices/${notice.id}/approve`)).json()).toMatchObject({ error: { code: 'conflict' } });
-    expect((await dispatcher.send('POST', `/api/v1/planned-outages/${outage.outage.id}/approve`)).statusCode).toBe(200);
+    expect((await dispatcher.send('POST', `/api/v1/planned-outages/${outage.outage.id}/approve`, { dmas: ['north'], start, end: start + 4 * HOUR })).statusCode).toBe(200);
     const approved = (await dispatcher.send('POST', `/api/v1/notices/${notice.id}/approve`)).json() as CustomerNotice;
     expect(approved.approvedBy).toBe('dispatcher');
     expect(approved.approvedAt).toBeGreaterThanOrEqual(before);

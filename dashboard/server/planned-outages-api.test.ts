@@ -30,6 +30,12 @@ function lowPressureInNorth(h: Harness, n: number): boolean {
 /** Suppressions still to run at the alarm manager's event time (an ended one keeps the part already past, as history). */
 const ahead = (h: Harness) => h.alarms.suppressions().filter((s) => s.to > h.alarms.eventTime).map((s) => [s.dma, s.from, s.to]);
 
+/** The body of an approval: the window and areas as the approver sees them now. */
+function seen(h: Harness, id: string): { dmas: string[]; start: number; end: number } {
+  const { dmas, start, end } = h.register.getPlanned(id)!;
+  return { dmas, start, end };
+}
+
 async function enter(c: Client, body: Record<string, unknown> = ENTRY): Promise<PlannedOutageSaved['outage']> {
   const r = await c.send('POST', '/api/v1/planned-outages', body);
   expect(r.statusCode).toBe(201);
@@ -52,7 +58,7 @@ describe('planned outages: approval before suppression (review F18)', () => {
     expect(h.register.findPlanned('north', WINDOW.start + HOUR)).toBeUndefined();
     expect((await h.app.inject('/api/v1/public/outages')).json().planned).toEqual([]);
 
-    const approved = await dispatcher.send('POST', `/api/v1/planned-outages/${outage.id}/approve`);
+    const approved = await dispatcher.send('POST', `/api/v1/planned-outages/${outage.id}/approve`, seen(h, outage.id));
     expect(approved.statusCode).toBe(200);
     expect((approved.json() as PlannedOutageSaved).outage).toMatchObject({ status: 'approved', approvedBy: 'dispatcher', changedBy: 'service' });
     expect(h.alarms.suppressions()).toEqual([expect.objectContaining({ dma: 'north', from: WINDOW.start, to: WINDOW.end, types: ['pressure*', 'outage_warning'] })]);
@@ -63,7 +69,7 @@ describe('planned outages: approval before suppression (review F18)', () => {
       { username: 'dispatcher', target: outage.id, details: { status: 'approved', dmas: ['north'], start: WINDOW.start, end: WINDOW.end } },
     ]);
     // once is enough
-    expect((await dispatcher.send('POST', `/api/v1/planned-outages/${outage.id}/approve`)).json()).toMatchObject({ error: { code: 'conflict' } });
+    expect((await dispatcher.send('POST', `/api/v1/planned-outages/${outage.id}/approve`, seen(h, outage.id))).json()).toMatchObject({ error: { code: 'conflict' } });
   });
 
   it('F18 customer service cannot approve (403), nor can whoever made the pending change unless admin; a dispatcher\'s entry is approved as made', async () => {
@@ -72,7 +78,7 @@ describe('planned outages: approval before suppression (review F18)', () => {
     const admin = await Client.signIn(h.app, 'admin');
     const dispatcher = await Client.signIn(h.app, 'dispatcher');
     const pending = await enter(service);
-    const refused = await service.send('POST', `/api/v1/planned-outages/${pending.id}/approve`);
+    const refused = await service.send('POST', `/api/v1/planned-outages/${pending.id}/approve`, seen(h, pending.id));
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ error: { code: 'forbidden' } });
     expect(h.register.getPlanned(pending.id)!.status).toBe('pending');
@@ -81,9 +87,9 @@ describe('planned outages: approval before suppression (review F18)', () => {
     // the author promoted to dispatcher still may not approve their own change: another person must
     expect((await admin.send('PATCH', '/api/v1/users/service', { role: 'dispatcher' })).statusCode).toBe(200);
     const promoted = await Client.signIn(h.app, 'service');
-    const own = await promoted.send('POST', `/api/v1/planned-outages/${pending.id}/approve`);
+    const own = await promoted.send('POST', `/api/v1/planned-outages/${pending.id}/approve`, seen(h, pending.id));
     expect(own.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('another dispatcher approves it') } });
-    expect((await admin.send('POST', `/api/v1/planned-outages/${pending.id}/approve`)).statusCode).toBe(200);
+    expect((await admin.send('POST', `/api/v1/planned-outages/${pending.id}/approve`, seen(h, pending.id))).statusCode).toBe(200);
 
     const direct = await enter(dispatcher, { ...ENTRY, dmas: ['south'] });
     expect(direct).toMatchObject({ status: 'approved', approvedBy: 'dispatcher', changedBy: 'dispatcher' });
@@ -108,8 +114,12 @@ describe('planned outages: approval before suppression (review F18)', () => {
     expect(stretched.outage.approvedBy).toBeUndefined();
     expect(ahead(h)).toEqual([]);
     expect(lowPressureInNorth(h, 2)).toBe(false);
+    // the approval names the window the dispatcher saw: the one before the stretch is not approved unseen
+    const stale = await dispatcher.send('POST', `/api/v1/planned-outages/${outage.id}/approve`, { dmas: ['north'], ...WINDOW });
+    expect(stale.json()).toMatchObject({ error: { code: 'conflict', field: 'body', message: expect.stringContaining('was changed since') } });
+    expect(ahead(h)).toEqual([]);
     // so are areas
-    await dispatcher.send('POST', `/api/v1/planned-outages/${outage.id}/approve`);
+    await dispatcher.send('POST', `/api/v1/planned-outages/${outage.id}/approve`, seen(h, outage.id));
     expect(h.alarms.isSuppressed('north', WINDOW.end + HOUR, 'pressure_low')).toBe(true);
     expect((await service.send('PUT', `/api/v1/planned-outages/${outage.id}`, { dmas: ['north', 'south'] })).json().outage.status).toBe('pending');
     expect(ahead(h)).toEqual([]);

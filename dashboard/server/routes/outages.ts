@@ -1,6 +1,6 @@
 /** Customer service: current outages, incidents, planned outages with notices, lookup, the public feed. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { PlannedAuthor, PlannedOutage } from '../../../analytics/outages/register.ts';
+import { sameWindow, type PlannedAuthor, type PlannedOutage } from '../../../analytics/outages/register.ts';
 import { PUBLIC_REASON_TEXTS } from '../../../analytics/outages/public-reasons.ts';
 import { API, type CurrentOutage, type LookupRow, type PlannedOutageSaved, type PublicOutages } from '../../contract/index.ts';
 import { auditTarget } from '../audit.ts';
@@ -123,6 +123,10 @@ export function registerOutageRoutes(app: FastifyInstance, ctx: DashboardContext
     // themselves any role anyway, is not held to it (a small utility may have one person doing both)
     if (current.changedBy === user.username && user.role !== 'admin') {
       throw new ApiError('forbidden', `id: ${user.username} made the pending change of planned outage ${id}; another dispatcher approves it`, 'params.id');
+    }
+    // what the approver saw is what gets approved: a change made meanwhile goes back to them first
+    if (!sameWindow(req.body, current)) {
+      throw new ApiError('conflict', `body: planned outage ${id} was changed since (now ${current.dmas.join(', ')} from ${new Date(current.start).toISOString()} to ${new Date(current.end).toISOString()}); look at it again`, 'body');
     }
     const { outage } = ctx.register().approvePlanned(id, user.username, Date.now());
     auditTarget(req, id, windowOf(outage));

@@ -79,9 +79,10 @@ function PlannedOutages() {
   const [noticeOf, setNoticeOf] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const remove = async (id: string) => { await api.del(`/planned-outages/${encodeURIComponent(id)}`); list.reload(); };
-  const approve = async (id: string) => {
+  // the window and areas shown are what the dispatcher approves (changed meanwhile: refused, the list reloads)
+  const approve = async ({ id, dmas, start, end }: PlannedOutageRow) => {
     setError(null);
-    try { await api.post(`/planned-outages/${encodeURIComponent(id)}/approve`, {}); } catch (err) { setError((err as Error).message); }
+    try { await api.post(`/planned-outages/${encodeURIComponent(id)}/approve`, { dmas, start, end }); } catch (err) { setError((err as Error).message); }
     list.reload();
   };
   return (
@@ -104,7 +105,7 @@ function PlannedOutages() {
               <td>{tCode('cause', p.cause)}</td><td>{p.reason}<br /><small class="muted">{PUBLIC_REASON_TEXTS[p.publicReason][lang()]}</small></td>
               <td>{p.status === 'pending'
                 ? <><span class="badge warn" title={t('cs.pendingHelp')}>{t('cs.pending')}</span>
-                  {canApprove && <button type="button" class="small" data-action="approve-planned" onClick={() => void approve(p.id)}>{t('cs.approve')}</button>}</>
+                  {canApprove && <button type="button" class="small" data-action="approve-planned" onClick={() => void approve(p)}>{t('cs.approve')}</button>}</>
                 : <small class="muted">{p.approvedBy ? t('cs.approvedBy', { user: p.approvedBy }) : '✓'}</small>}</td>
               <td class="actions"><button type="button" class="small ghost" data-action="notice" onClick={() => setNoticeOf(noticeOf === p.id ? null : p.id)}>{t('notice.title')}</button>{canEdit && <>
                 <button type="button" class="small ghost" onClick={() => { setSaved(null); setEditing(p); }}>{t('common.edit')}</button>
