@@ -172,6 +172,17 @@ describe('F16 live sources: maximum age, and dead letters listed and replayed', 
     expect((await command(['replay', '-c', configFile, '--field', 'value'])).out[0]).toBe('replayed 0 of 0 selected dead letters into the outbox (ingest writes them to the store)');
   });
 
+  it('F16 dead-letters says so when there is no ingest database, and refuses options that do not fit the action', async () => {
+    writeFileSync(join(dir, 'elsewhere.yaml'), toYaml({ ...siteConfig(join(dir, 'never-ran'), broker.url, false), sources: {} }));
+    const none = await command(['list', '-c', join(dir, 'elsewhere.yaml')]);
+    expect(none.code).toBe(1);
+    expect(none.err[0]).toMatch(/no ingest database at .*never-ran\/outbox\.sqlite .*has ingest run with this configuration\?$/);
+    expect((await command(['list', '--dry-run', '-c', configFile])).code).toBe(2);
+    const badSince = await command(['replay', '--since', 'yesterday', '-c', configFile]);
+    expect(badSince.code).toBe(2);
+    expect(badSince.err[0]).toMatch(/^aquawatch dead-letters: --since: .*\(or a duration such as 24h or 7d\)/);
+  });
+
   it('F16 aquawatch import is not limited by ingest.maxAgeHours: it loads history', async () => {
     const importDir = join(dir, 'import');
     const config = { ...siteConfig(join(importDir, 'data'), broker.url, false), sources: {} };
