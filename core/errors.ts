@@ -6,8 +6,11 @@
 export type DomainErrorCode = 'validation' | 'not_found' | 'conflict';
 
 export class DomainError extends Error {
-  /** `field` is the path of the input the refusal is about, when there is one. */
-  constructor(readonly code: DomainErrorCode, message: string, readonly field?: string) {
+  /**
+   * `field` is the path of the input the refusal is about, when there is one; `rule` a stable code
+   * of the rule it broke, for a client to say in its user's language (a password rule).
+   */
+  constructor(readonly code: DomainErrorCode, message: string, readonly field?: string, readonly rule?: string) {
     super(message);
     this.name = 'DomainError';
   }

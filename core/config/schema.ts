@@ -288,6 +288,12 @@ export const authSchema = z.object({
     /** Set the stored password back to `password` at start (a forgotten one) and end the admin's sessions. */
     resetPassword: z.boolean().default(false),
   }).strict().optional(),
+  /**
+   * A list of breached or common passwords the utility keeps (review L1): one per line, plain (e.g.
+   * from SecLists) or SHA-1 hex sorted by hash (Have I Been Pwned's `HASH:COUNT` file); relative to
+   * the config file. A new password found in it is refused, besides the built-in rules.
+   */
+  breachedPasswordFile: z.string().min(1).optional(),
   /** A dashboard session unused this long expires. */
   sessionIdleMinutes: z.number().int().min(1).max(7 * 24 * 60).default(720),
   /** A dashboard session ends this long after sign-in however much it is used (a stolen cookie kept busy). */

@@ -5,6 +5,12 @@ import { endpoint, ok, text, PERMISSION_NAMES } from './common.ts';
 /** The roles a user may have; the server's user store and the browser both take them from here. */
 export const ROLES = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'] as const;
 export const MIN_PASSWORD_LENGTH = 12;
+/**
+ * Why a new password is refused (dashboard/server/state/password-policy.ts): the API's error carries
+ * the rule in `rule`, and the dashboard says it in the user's language.
+ */
+export const PASSWORD_RULES = ['length', 'breached', 'common', 'context', 'repeat', 'sequence', 'keyboard'] as const;
+export type PasswordRule = (typeof PASSWORD_RULES)[number];
 
 export const role = z.enum(ROLES);
 export type Role = z.infer<typeof role>;

@@ -64,9 +64,12 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
-/** Every refused request: the message names the field and the reason; `field` is that field's path. */
+/**
+ * Every refused request: the message names the field and the reason; `field` is that field's path;
+ * `rule`, when the refusal is by a rule the dashboard explains in the user's language (PASSWORD_RULES).
+ */
 export const errorBody = z.strictObject({
-  error: z.strictObject({ code: errorCode, message: z.string(), field: z.string().optional() }),
+  error: z.strictObject({ code: errorCode, message: z.string(), field: z.string().optional(), rule: z.string().optional() }),
 });
 export type ErrorBody = z.infer<typeof errorBody>;
 

@@ -277,6 +277,13 @@ describe('CSRF and roles', () => {
     expect((await new Client(h.app).login('op2', 'a long password')).statusCode).toBe(401);
     // the last admin cannot be demoted
     expect((await admin.send('PATCH', '/api/v1/users/admin', { role: 'viewer' })).statusCode).toBe(409);
+    // L1: a common or guessable new password is refused, naming the rule the dashboard translates
+    const common = await admin.send('POST', '/api/v1/users', { username: 'op3', role: 'viewer', password: 'Summer2026!!!' });
+    expect(common.statusCode).toBe(400);
+    expect(common.json()).toEqual({ error: { code: 'validation', field: 'password', rule: 'common',
+      message: 'password: refused by the password rule common: a commonly used password, or one with digits or symbols added' } });
+    expect((await admin.send('PATCH', '/api/v1/users/op2', { password: 'op2-Aquawatch-2026' })).json().error).toMatchObject({ rule: 'context' });
+    expect((await admin.send('PATCH', '/api/v1/users/op2', { password: 'river-lamp-orbit-42' })).statusCode).toBe(200);
 
     const token = await admin.send('POST', '/api/v1/device-tokens', { device: 'pda-9', note: 'route 9' });
     expect(token.statusCode).toBe(201);

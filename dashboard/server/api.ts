@@ -95,9 +95,10 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
 
   // every refusal is mapped by its code, never by its message
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const send = (code: ErrorCode, message: string, field?: string, status: number = ERROR_STATUS[code]) =>
-      reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } } satisfies ErrorBody);
-    if (err instanceof ApiError || err instanceof DomainError) return send(err.code, err.message, err.field);
+    const send = (code: ErrorCode, message: string, field?: string, status: number = ERROR_STATUS[code], rule?: string) =>
+      reply.code(status).send({ error: { code, message, ...(field ? { field } : {}), ...(rule ? { rule } : {}) } } satisfies ErrorBody);
+    if (err instanceof DomainError) return send(err.code, err.message, err.field, undefined, err.rule);
+    if (err instanceof ApiError) return send(err.code, err.message, err.field);
     if (err.validation) {
       const { message, field } = formatValidation(err.validation, err.validationContext);
       return send('validation', message, field);

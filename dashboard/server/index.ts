@@ -30,6 +30,7 @@ import { Topology } from '../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { closeStateDb, openStateDb, stateDbPath } from '../../core/state/state-db.ts';
 import { UserStore, type Role } from './state/users.ts';
+import { PasswordPolicy } from './state/password-policy.ts';
 import { SessionStore } from './state/sessions.ts';
 import { applyConfiguredAdmin } from './configured-admin.ts';
 import { WorkOrderStore } from './state/work-orders.ts';
@@ -104,7 +105,13 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const topology = deps.topology ?? deps.analytics?.topology ?? deps.ingest?.topology ?? new Topology(config.topology, config.file);
   const statePath = stateDbPath(config);
   const db = openStateDb(statePath);
-  const users = new UserStore(db);
+  const breachedFile = config.auth.breachedPasswordFile;
+  const passwordPolicy = await PasswordPolicy.open({
+    contextNames: [config.site.name],
+    // relative to the config file, as the topology file is
+    breachedFile: breachedFile && resolve(config.file.startsWith('(') ? process.cwd() : dirname(resolve(config.file)), breachedFile),
+  });
+  const users = new UserStore(db, Date.now, passwordPolicy);
   const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000, maxAgeMs: config.auth.sessionMaxHours * 3_600_000 });
   const workOrders = new WorkOrderStore(db);
   const tokens = new DeviceTokenStore(db);

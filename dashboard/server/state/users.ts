@@ -10,6 +10,7 @@ import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
 import { DomainError, type DomainErrorCode } from '../../../core/errors.ts';
 
 import { ROLES, MIN_PASSWORD_LENGTH } from '../../contract/auth.ts';
+import { PASSWORD_RULE_TEXT, PasswordPolicy, type PasswordRule } from './password-policy.ts';
 
 export { ROLES, MIN_PASSWORD_LENGTH };
 export type Role = (typeof ROLES)[number];
@@ -26,9 +27,17 @@ export interface User {
 }
 
 export class UserError extends DomainError {
-  constructor(readonly field: string, reason: string, code: DomainErrorCode = 'validation') {
-    super(code, `${field}: ${reason}`, field);
+  constructor(readonly field: string, reason: string, code: DomainErrorCode = 'validation', rule?: PasswordRule) {
+    super(code, `${field}: ${reason}`, field, rule);
     this.name = 'UserError';
+  }
+}
+
+/** A new password the policy refuses: the message and `rule` name the rule (password-policy.ts). */
+export class WeakPasswordError extends UserError {
+  constructor(readonly rule: PasswordRule) {
+    super('password', `refused by the password rule ${rule}: ${PASSWORD_RULE_TEXT[rule]}`, 'validation', rule);
+    this.name = 'WeakPasswordError';
   }
 }
 
@@ -65,7 +74,7 @@ function checkRole(v: unknown): Role {
   return v as Role;
 }
 function checkPassword(v: unknown): string {
-  if (typeof v !== 'string' || v.length < MIN_PASSWORD_LENGTH) throw new UserError('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (typeof v !== 'string' || v.length < MIN_PASSWORD_LENGTH) throw new UserError('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`, 'validation', 'length');
   if (v.length > 1024) throw new UserError('password', 'must be at most 1024 characters');
   return v;
 }
@@ -84,16 +93,27 @@ export class UserStore {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
 
-  /** `db`: a path to the state database file (`:memory:` for tests), or an open database to share. */
-  constructor(db: string | Database.Database, private readonly now: () => number = Date.now) {
+  /**
+   * `db`: a path to the state database file (`:memory:` for tests), or an open database to share.
+   * `policy`: which new passwords are refused (the dashboard's has the site's name and
+   * auth.breachedPasswordFile).
+   */
+  constructor(db: string | Database.Database, private readonly now: () => number = Date.now,
+    private readonly policy: PasswordPolicy = PasswordPolicy.builtIn()) {
     ({ db: this.db, ownsDb: this.ownsDb } = storeDb(db, TABLES));
   }
 
+  /** A new account; its password must pass the policy. */
   async create(input: { username: string; displayName?: string; role: string; password: string }): Promise<User> {
+    return this.add(input, true);
+  }
+
+  private async add(input: { username: string; displayName?: string; role: string; password: string }, checkPolicy: boolean): Promise<User> {
     const username = checkUsername(input.username);
     const role = checkRole(input.role);
     const password = checkPassword(input.password);
     const displayName = (input.displayName ?? username).trim() || username;
+    if (checkPolicy) await this.requireAcceptable(password, { username, displayName });
     if (this.row(username)) throw new UserError('username', `${username} already exists`, 'conflict');
     const hash = await hashPassword(password);
     if (this.row(username)) throw new UserError('username', `${username} already exists`, 'conflict');
@@ -102,11 +122,15 @@ export class UserStore {
     return this.get(username)!;
   }
 
+  /** A changed password must pass the policy. */
   async update(username: string, patch: { displayName?: string; role?: string; password?: string; disabled?: boolean }): Promise<User> {
     let row = this.row(username);
     if (!row) throw new UserError('username', `no user ${username}`, 'not_found');
     const role = patch.role !== undefined ? checkRole(patch.role) : row.role;
-    const newHash = patch.password !== undefined ? await hashPassword(checkPassword(patch.password)) : undefined;
+    if (patch.password !== undefined) {
+      await this.requireAcceptable(checkPassword(patch.password), { username, displayName: patch.displayName ?? row.display_name });
+    }
+    const newHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
     row = this.row(username);
     if (!row) throw new UserError('username', `no user ${username}`, 'not_found');
     const displayName = patch.displayName !== undefined ? patch.displayName.trim() || username : row.display_name;
@@ -135,16 +159,28 @@ export class UserStore {
   }
 
   /**
-   * Make sure a user exists with this role and password (configured admin, demo users): created
-   * when missing, role and password set when they differ; an account disabled stays disabled.
+   * Make sure a demo user exists with this role and password: created when missing, role and
+   * password set when they differ; an account disabled stays disabled. A demo password is published
+   * on the sign-in page anyway, so only its length is checked, not the password rules.
    */
   async ensure(input: { username: string; displayName?: string; role: Role; password: string }): Promise<User> {
     const row = this.row(input.username);
-    if (!row) return this.create(input);
-    const patch: { role?: string; password?: string } = {};
-    if (row.role !== input.role) patch.role = input.role;
-    if (!await verifyPassword(input.password, row.password_hash)) patch.password = input.password;
-    return Object.keys(patch).length ? this.update(input.username, patch) : toUser(row);
+    if (!row) return this.add(input, false);
+    const role = input.role;
+    if (row.role === role && await verifyPassword(input.password, row.password_hash)) return toUser(row);
+    const hash = await hashPassword(checkPassword(input.password));
+    this.db.prepare('UPDATE users SET role = ?, password_hash = ? WHERE username = ?').run(role, hash, input.username);
+    return this.get(input.username)!;
+  }
+
+  /** The rule this password would break for the user, or undefined (a warning for a password set before the rules). */
+  passwordRuleBroken(password: string, user: { username: string; displayName?: string }): Promise<PasswordRule | undefined> {
+    return this.policy.check(password, user);
+  }
+
+  private async requireAcceptable(password: string, user: { username: string; displayName?: string }): Promise<void> {
+    const rule = await this.policy.check(password, user);
+    if (rule) throw new WeakPasswordError(rule);
   }
 
   /** True when the account exists and this is its password, enabled or not. */

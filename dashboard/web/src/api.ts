@@ -4,9 +4,9 @@
  */
 import type { ErrorBody, ErrorCode } from '../../contract/index.ts';
 
-/** A refused request: the contract's error code, the message naming the field, and the field's path. */
+/** A refused request: the contract's error code, the message naming the field, the field's path, and the rule broken (if named). */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: ErrorCode | 'unreachable', message: string, readonly field?: string) { super(message); }
+  constructor(readonly status: number, readonly code: ErrorCode | 'unreachable', message: string, readonly field?: string, readonly rule?: string) { super(message); }
 }
 
 const BASE = '/api/v1';
@@ -42,7 +42,7 @@ async function request<T>(method: string, path: string, opts: { query?: Query; b
   if (!res.ok) {
     // no error body: a proxy or the network answered, not the API
     const e = (data && typeof data === 'object' ? (data as Partial<ErrorBody>).error : undefined);
-    throw e ? new ApiError(res.status, e.code, e.message, e.field) : new ApiError(res.status, 'unreachable', res.statusText || `HTTP ${res.status}`);
+    throw e ? new ApiError(res.status, e.code, e.message, e.field, e.rule) : new ApiError(res.status, 'unreachable', res.statusText || `HTTP ${res.status}`);
   }
   return data as T;
 }

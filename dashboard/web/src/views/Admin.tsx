@@ -1,6 +1,6 @@
 /** Administration (admin only): users, PDA device tokens (a new token's secret is shown once), the audit log. */
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, ApiError } from '../api.ts';
 import { t, tCode } from '../i18n.ts';
 import { fmtShort } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -9,6 +9,9 @@ import { AuditLogSection } from './AuditLog.tsx';
 import type { DeviceToken, DeviceTokenCreated, Role, UserRow } from '../../../contract/index.ts';
 
 const ROLES: Role[] = ['admin', 'dispatcher', 'maintenance', 'customer_service', 'viewer'];
+
+/** A refusal by a named rule (a password rule) in the user's language; otherwise the server's message. */
+const refusalText = (e: unknown) => (e instanceof ApiError && e.rule ? tCode('passwordRule', e.rule) : (e as Error).message);
 
 export function AdminView() {
   return <div class="admin-view">{useCan('users.manage') && <Users />}{useCan('tokens.manage') && <DeviceTokens />}{useCan('audit.read') && <AuditLogSection />}</div>;
@@ -21,7 +24,7 @@ function Users() {
   const [role, setRole] = useState<Role>('viewer');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const act = async (fn: () => Promise<unknown>) => { setError(null); try { await fn(); r.reload(); } catch (e) { setError((e as Error).message); } };
+  const act = async (fn: () => Promise<unknown>) => { setError(null); try { await fn(); r.reload(); } catch (e) { setError(refusalText(e)); } };
   return (
     <section class="card">
       <h2>{t('admin.users')}</h2>
