@@ -27,6 +27,14 @@ export type BrokerAddress = Partial<BrokerConfig> & { url: string };
  * that names another broker (`url`) does not inherit the platform's credentials or TLS files,
  * which belong to the platform broker.
  */
+/**
+ * The broker URL without the user and password it may carry (`mqtts://user:password@host`), for
+ * messages and logs: a source's conditions become alarms every viewer reads.
+ */
+export function brokerUrlForDisplay(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1');
+}
+
 export function resolveBroker(platform: BrokerAddress, override?: Partial<BrokerConfig>): BrokerAddress {
   if (!override) return { ...platform };
   if (override.url !== undefined && override.url !== 'embedded' && override.url !== platform.url) return { ...override, url: override.url };

@@ -4,7 +4,7 @@
  * start/stop done the same way.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { mqttConnectOptions, type BrokerAddress } from '../../core/bus/mqtt-client.ts';
+import { brokerUrlForDisplay, mqttConnectOptions, type BrokerAddress } from '../../core/bus/mqtt-client.ts';
 import type { SensorConfig } from '../../core/config/schema.ts';
 
 export type { BrokerAddress };
@@ -53,12 +53,13 @@ export function clientOptions(broker: BrokerAddress, field: string, extra: IClie
 export function connectClient(url: string, options: IClientOptions, timeoutMs = 10_000): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { connectTimeout: timeoutMs, ...options });
-    const timer = setTimeout(() => fail(new Error(`no CONNACK from ${url} within ${timeoutMs} ms`)), timeoutMs);
+    const shown = brokerUrlForDisplay(url);
+    const timer = setTimeout(() => fail(new Error(`no CONNACK from ${shown} within ${timeoutMs} ms`)), timeoutMs);
     const fail = (e: Error) => {
       clearTimeout(timer);
       client.removeListener('connect', ok);
       client.end(true);
-      reject(new Error(`MQTT connect to ${url} failed: ${e.message}`));
+      reject(new Error(`MQTT connect to ${shown} failed: ${e.message}`));
     };
     const ok = () => {
       clearTimeout(timer);

@@ -9,7 +9,7 @@ import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RawReading } from '../../../core/model/reading.ts';
 import type { MqttSourceConfig } from './config.ts';
-import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
+import { brokerUrlForDisplay, resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../types.ts';
 import type { CompiledPattern } from './topic-pattern.ts';
 import { buildRoutes, compilePatterns, oneRejection, routeOf, UNMATCHED_TOPIC, type Route } from './routes.ts';
@@ -132,7 +132,7 @@ export class MqttSource implements Source {
       state: s?.state ?? 'stopped',
       lastDataAt: this.lastDataAt,
       detail: {
-        url: this.broker.url,
+        url: brokerUrlForDisplay(this.broker.url),
         clientId: this.clientId,
         filters: this.filters,
         qos: this.config.qos,

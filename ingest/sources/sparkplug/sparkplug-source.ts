@@ -13,7 +13,7 @@ import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RawReading } from '../../../core/model/reading.ts';
 import type { SparkplugSourceConfig } from './config.ts';
-import { resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
+import { brokerUrlForDisplay, resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../types.ts';
 import type { UndecodableInput } from '../../pipeline/contract.ts';
 import { DurableSubscriber } from '../common/mqtt/durable-subscriber.ts';
@@ -359,7 +359,7 @@ export class SparkplugSource implements Source {
       state: s?.state ?? 'stopped',
       lastDataAt: this.lastDataAt,
       detail: {
-        url: this.broker.url,
+        url: brokerUrlForDisplay(this.broker.url),
         clientId: this.clientId,
         hostId: this.config.hostId,
         filters: this.filters,

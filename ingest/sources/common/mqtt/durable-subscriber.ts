@@ -8,7 +8,7 @@ import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Metrics } from '../../../metrics.ts';
-import { mqttConnectOptions, type BrokerAddress } from '../../../../core/bus/mqtt-client.ts';
+import { brokerUrlForDisplay, mqttConnectOptions, type BrokerAddress } from '../../../../core/bus/mqtt-client.ts';
 import type { SourceContext, SourceState } from '../../types.ts';
 import { AckAfterDurable, type AckStats, type MessageDecoder } from './ack-after-durable.ts';
 import { rawForRejection } from './raw-payload.ts';
@@ -71,6 +71,11 @@ export class DurableSubscriber {
   private stopping = false;
 
   constructor(private readonly o: DurableSubscriberOptions) {}
+
+  /** The broker URL for messages and logs: without credentials, should it carry any. */
+  private get shownUrl(): string {
+    return brokerUrlForDisplay(this.o.broker.url);
+  }
 
   /** Connect and subscribe; resolves once subscribed, or after connectWaitMs while retrying in the background. */
   async start(): Promise<void> {
@@ -143,7 +148,7 @@ export class DurableSubscriber {
       new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), o.connectWaitMs ?? 5000); }),
     ]);
     clearTimeout(timer);
-    if (!waited) o.log.warn({ url: o.broker.url, err: this.lastError }, 'broker not reachable yet; retrying in the background');
+    if (!waited) o.log.warn({ url: this.shownUrl, err: this.lastError }, 'broker not reachable yet; retrying in the background');
   }
 
   private async onConnect(client: MqttClient, connack: IConnackPacket): Promise<void> {
@@ -164,12 +169,12 @@ export class DurableSubscriber {
     this.state = 'connected';
     this.connectedAt = o.ctx.now();
     this.setConnectedMetric(true);
-    o.log.info({ url: o.broker.url, clientId: o.clientId, sessionPresent: connack.sessionPresent }, 'MQTT source connected');
+    o.log.info({ url: this.shownUrl, clientId: o.clientId, sessionPresent: connack.sessionPresent }, 'MQTT source connected');
     if (this.disconnectRaised) {
       this.disconnectRaised = false;
       o.ctx.condition({
         id: `${o.type}.disconnected:${o.name}`, type: `${o.type}.disconnected`, state: 'clear', ts: o.ctx.now(),
-        message: `${o.type} source ${o.name} connected again to ${o.broker.url}`,
+        message: `${o.type} source ${o.name} connected again to ${this.shownUrl}`,
       });
     }
   }
@@ -185,10 +190,10 @@ export class DurableSubscriber {
     // connection is not.
     if (wasConnected && !this.stopping && !this.acks?.paused && !this.disconnectRaised) {
       this.disconnectRaised = true;
-      o.log.warn({ url: o.broker.url, err: this.lastError }, 'MQTT source disconnected; reconnecting');
+      o.log.warn({ url: this.shownUrl, err: this.lastError }, 'MQTT source disconnected; reconnecting');
       o.ctx.condition({
         id: `${o.type}.disconnected:${o.name}`, type: `${o.type}.disconnected`, state: 'raise', ts: o.ctx.now(), priority: 'medium',
-        message: `${o.type} source ${o.name} lost its connection to ${o.broker.url}; the broker keeps QoS 1 messages until it is back`,
+        message: `${o.type} source ${o.name} lost its connection to ${this.shownUrl}; the broker keeps QoS 1 messages until it is back`,
         evidence: { lastError: this.lastError },
       });
     }
