@@ -9,7 +9,7 @@ import { LeakChangeDetector } from './detectors/leak-change/index.ts';
 import type { Point } from '../core/model/reading.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { dmaTankSchema } from '../core/config/schema.ts';
-import { storageSlopeStandardError, tankVolume } from './tank-volume.ts';
+import { storageSlopeStandardError, storageStepNoiseGain, tankVolume } from './tank-volume.ts';
 import { Rng } from '../simulators/hydraulics/random.ts';
 
 const T0 = Date.UTC(2024, 4, 6);
@@ -154,6 +154,20 @@ describe('DmaInflow with a tank (net demand = inflow − dV/dt over the tank win
     expect(rms).toBeLessThan(slopeSe * 1.2);
     expect(rms).toBeGreaterThan(slopeSe * 0.8);
     expect(slopeSe).toBeLessThan(endPointSe / 2);
+  });
+
+  it('carries level noise into the burst step statistic (2 values after against 3 before) as storageStepNoiseGain says', () => {
+    const noiseM = 0.003;
+    const out = ramp(3 * 24 * 60, 80, () => 30, noiseM);
+    const v = out.map((x) => x.value);
+    const jumps: number[] = [];
+    for (let i = 4; i < v.length; i++) jumps.push((v[i] + v[i - 1]) / 2 - (v[i - 2] + v[i - 3] + v[i - 4]) / 3);
+    const sd = Math.sqrt(jumps.reduce((a, j) => a + j * j, 0) / jumps.length);
+    const predicted = noiseM * AREA_M2 * storageStepNoiseGain(30, 2, 3, 1 / 60);
+    expect(sd).toBeGreaterThan(predicted * 0.85);
+    expect(sd).toBeLessThan(predicted * 1.15);
+    // far less than the window's own noise: neighbouring windows share most of their readings
+    expect(predicted).toBeLessThan(storageSlopeStandardError(noiseM * AREA_M2, 31, 1 / 60) * 0.7);
   });
 
   it('shows a step in the fill rate within one window: the old demand before it, the new one a window after it', () => {
