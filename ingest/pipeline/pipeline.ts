@@ -115,14 +115,17 @@ export class Pipeline {
     }
     metrics.readingsIn.inc({ source }, readings.length);
     if (duplicates) metrics.readingsDuplicate.inc({ source }, duplicates);
+    // The good readings first (review F16): a dead-letter write that fails (it throws, and the
+    // source sends the batch again) must not keep them out, and a batch the outbox refuses must not
+    // leave its bad readings dead-lettered once per attempt.
+    await this.o.outbox.enqueue(accepted);
+    this.recent.remember(accepted);
+    metrics.outboxDepth.set(this.o.outbox.depth);
     if (letters.length) {
       this.o.deadLetters.addMany(letters);
       for (const rj of rejected) metrics.readingsRejected.inc({ source, reason: rj.field });
       this.logRejections(source, rejected);
     }
-    await this.o.outbox.enqueue(accepted);
-    this.recent.remember(accepted);
-    metrics.outboxDepth.set(this.o.outbox.depth);
     return { accepted: accepted.length, duplicates, rejected };
   }
 

@@ -28,14 +28,24 @@ const topology = new Topology(parseConfig({ topology: {
 let outbox: Outbox | undefined;
 afterEach(() => { outbox?.close(); outbox = undefined; });
 
-function build(maxReadings: number): { outbox: Outbox; pipeline: Pipeline } {
+/** A real dead-letter table whose next `failures` writes fail as SQLite does on a full disk. */
+class FailingDeadLetters extends DeadLetterStore {
+  failures = 0;
+  override addMany(list: Parameters<DeadLetterStore['addMany']>[0]): void {
+    if (this.failures > 0) { this.failures--; throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }); }
+    super.addMany(list);
+  }
+}
+
+function build(maxReadings: number): { outbox: Outbox; pipeline: Pipeline; deadLetters: FailingDeadLetters } {
   const path = join(mkdtempSync(join(tmpdir(), 'aw-redeliver-')), 'outbox.sqlite');
   outbox = new Outbox({ path, maxReadings, batchMaxSize: 1000, batchMaxDelayMs: 0 });
+  const deadLetters = new FailingDeadLetters(outbox.db);
   const pipeline = new Pipeline({
-    topology, outbox, deadLetters: new DeadLetterStore(outbox.db), metrics: new Metrics(), log: silentLogger,
+    topology, outbox, deadLetters, metrics: new Metrics(), log: silentLogger,
     maxFutureMs: 300_000, dedupeWindow: 16, now: () => NOW,
   });
-  return { outbox, pipeline };
+  return { outbox, pipeline, deadLetters };
 }
 
 /** Everything durable in the outbox, for one sensor. */
@@ -77,6 +87,32 @@ describe('a refused batch, sent again, is stored exactly once', () => {
     const again = await pipeline.submit('mqtt', readings);
     expect(again).toMatchObject({ accepted: 600, duplicates: 0 });
     expect(o.peek(1_000_000)?.points.length).toBe(600);
+  });
+
+  it('F16 a dead-letter write that fails keeps neither the good readings out nor, sent again, stores them twice', async () => {
+    const { outbox: o, pipeline, deadLetters } = build(1000);
+    const good = { sensor: 'PT1', ts: NOW - 60_000, value: 0.31, quality: 'good' as const };
+    const bad = { sensor: 'PT1', ts: NOW - 30_000, value: Number.NaN, quality: 'good' as const };
+    deadLetters.failures = 1;
+    await expect(pipeline.submit('mqtt', [good, bad])).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    expect(stored(o, 'PT1')).toEqual([NOW - 60_000]);
+    expect(deadLetters.count()).toBe(0);
+    // the source was not acknowledged and sends the batch again
+    expect(await pipeline.submit('mqtt', [good, bad])).toMatchObject({ accepted: 0, duplicates: 1, rejected: [{ index: 1, field: 'value' }] });
+    expect(stored(o, 'PT1')).toEqual([NOW - 60_000]);
+    expect(deadLetters.count()).toBe(1);
+  });
+
+  it('F16 a batch the outbox refuses leaves no dead letters behind: sent again, its bad reading is kept once', async () => {
+    const { outbox: o, pipeline, deadLetters } = build(1);
+    await pipeline.submit('filler', [{ sensor: 'PT2', ts: NOW - 1000, value: 0.3, quality: 'good' }]);
+    const batch = [{ sensor: 'PT1', ts: NOW - 60_000, value: 0.31, quality: 'good' as const }, { sensor: 'nobody', ts: NOW, value: 1, quality: 'good' as const }];
+    await expect(pipeline.submit('mqtt', batch)).rejects.toMatchObject({ name: 'BackpressureError' });
+    expect(deadLetters.count()).toBe(0);
+    const b = o.peek(100)!;
+    o.ack(b.lastId, b.points.length);
+    expect(await pipeline.submit('mqtt', batch)).toMatchObject({ accepted: 1 });
+    expect(deadLetters.list().map((d) => d.reason)).toEqual(['unknown sensor nobody']);
   });
 
   it('the same reading twice in one batch is stored once', async () => {
