@@ -135,32 +135,36 @@ describe('planned outages: approval before suppression (review F18)', () => {
     const service = await Client.signIn(h.app, 'service');
     const dispatcher = await Client.signIn(h.app, 'dispatcher');
     h.alarms.advanceTo(T0);
-    const approved = await enter(dispatcher, { ...ENTRY, publicReason: 'valve_works' });
+    const approved = await enter(dispatcher);
     const pending = await enter(service, { ...ENTRY, dmas: ['south'], reason: 'pending: 南区 secret works' });
-    const draft = (await service.send('POST', '/api/v1/notices', { plannedOutageId: pending.id })).json() as { id: string };
-    expect((await dispatcher.send('POST', `/api/v1/notices/${draft.id}/approve`)).json())
-      .toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('waits for a dispatcher\'s approval') } });
-
-    const page = (await h.app.inject('/outages')).body;
-    const feed = (await h.app.inject('/api/v1/public/outages')).body;
-    for (const body of [page, feed]) {
+    const publicBodies = async () => [(await h.app.inject('/outages')).body, (await h.app.inject('/api/v1/public/outages')).body];
+    for (const body of await publicBodies()) {
       expect(body).not.toContain('400-123-4567');
       expect(body).not.toContain('example.invalid');
       expect(body).not.toContain('更换阀门');
       expect(body).not.toContain('secret works');
       expect(body).not.toContain('南区 South');
     }
+    // no template chosen: the neutral one
+    expect((await publicBodies())[0]).toContain('计划施工 <small>Planned works</small>');
+
+    expect((await dispatcher.send('PUT', `/api/v1/planned-outages/${approved.id}`, { publicReason: 'valve_works' })).statusCode).toBe(200);
+    const [page, feed] = await publicBodies();
     expect(page).toContain('北区 North');
     expect(page).toContain('阀门检修 <small>Valve works</small>');
+    expect(page).not.toContain('更换阀门');
     expect(JSON.parse(feed).planned).toEqual([{
       dmaNames: ['北区 North'], start: WINDOW.start, end: WINDOW.end, cause: 'maintenance', publicReason: 'valve_works',
       reasonText: { 'zh-CN': '阀门检修', en: 'Valve works' },
     }]);
     // the staff still read the free text
     expect((await dispatcher.get('/api/v1/planned-outages')).json()).toEqual(expect.arrayContaining([expect.objectContaining({ id: approved.id, reason: ENTRY.reason })]));
-
     // a template outside the list is refused
-    const unknown = await dispatcher.send('POST', '/api/v1/planned-outages', { ...ENTRY, publicReason: 'see our website' });
-    expect(unknown.statusCode).toBe(400);
+    expect((await dispatcher.send('POST', '/api/v1/planned-outages', { ...ENTRY, publicReason: 'see our website' })).statusCode).toBe(400);
+
+    // the pending entry is not announced to its customers either
+    const draft = (await service.send('POST', '/api/v1/notices', { plannedOutageId: pending.id })).json() as { id: string };
+    expect((await dispatcher.send('POST', `/api/v1/notices/${draft.id}/approve`)).json())
+      .toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('waits for a dispatcher\'s approval') } });
   });
 });
