@@ -72,9 +72,10 @@ export class AbruptSteps {
 
   /**
    * One hour's residual (its flow minus known leaks minus its reference; NaN when either is missing),
-   * `hourOfDay` its local hour. Returns a report or retraction of a step by day.
+   * `hourOfDay` its local hour; `byDay` false while its day kind's profile is not its own yet (no
+   * report by day then). Returns a report or retraction of a step by day.
    */
-  onHour(startTs: number, hourOfDay: number, residual: number, sigmaFloor: number): StepJudgement | undefined {
+  onHour(startTs: number, hourOfDay: number, residual: number, sigmaFloor: number, byDay = true): StepJudgement | undefined {
     if (!Number.isFinite(residual)) {
       this.recent.length = 0;
       this.recentZ.length = 0;
@@ -85,7 +86,9 @@ export class AbruptSteps {
     const sigma = robustSigma(this.hourly.map((h) => h.r), 48, sigmaFloor);
     this.hourly.push({ ts: startTs, r: residual });
     if (this.hourly.length > HOURLY_NOISE_HOURS) this.hourly.shift();
-    const excess = this.dayExcess(hourOfDay, residual, sigmaFloor);
+    const measured = this.dayExcess(hourOfDay, residual, sigmaFloor);
+    // the report by day judges hours against their own day kind's profile: none before it is known
+    const excess = byDay ? measured : undefined;
     if (this.recent.length < this.stepN || Number.isNaN(sigma)) return undefined;
     const mean = this.recent.reduce((a, b) => a + b.r, 0) / this.recent.length;
     const threshold = Math.max(this.o.minStepM3h, (this.o.stepSigma * sigma) / Math.sqrt(this.stepN));

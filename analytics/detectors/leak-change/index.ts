@@ -19,6 +19,15 @@ import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
+/**
+ * Day kinds of the hourly reference, as night-flow's nights: Tuesday to Friday (working, after a
+ * working day), Saturday (a day off after a working day), Sunday (a day off after a day off), Monday
+ * (a working day after a day off: its early hours are Sunday night). Indexed by weekday, 0 = Sunday.
+ */
+const SATURDAY = 1;
+const SUNDAY = 2;
+const DAY_KINDS = 4;
+const DAY_KIND_OF = [SUNDAY, 3, 0, 0, 0, 0, SATURDAY];
 
 /** One local day's hourly means, m³/h, less the flow of abrupt leaks already raised (NaN: not covered). */
 interface DayHours {
@@ -39,7 +48,10 @@ class DmaLeaks {
   /** Closed days, oldest first (historyDays of them). */
   private readonly days: DayHours[] = [];
   private today?: DayHours;
-  private readonly kindOffset = [new Float64Array(24), new Float64Array(24)];
+  /** Per day kind (DAY_KIND_OF) and hour, how far that kind's hour runs from all days' (m³/h). */
+  private readonly dayOffset = Array.from({ length: DAY_KINDS }, () => new Float64Array(24));
+  /** Per day kind and hour: the offset is the kind's own (seen at least twice), not its class's. */
+  private readonly kindKnown = Array.from({ length: DAY_KINDS }, () => new Array<boolean>(24).fill(false));
 
   constructor(
     readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
@@ -72,38 +84,52 @@ class DmaLeaks {
     t.hours[h.hour] = value;
     t.hourStarts[h.hour] = h.startTs;
     const reference = this.referenceOf(t.weekday, h.hour);
-    const j = this.steps.onHour(h.startTs, h.hour, value - reference, this.sigmaFloor(reference));
+    const j = this.steps.onHour(h.startTs, h.hour, value - reference, this.sigmaFloor(reference), this.kindKnown[DAY_KIND_OF[t.weekday]][h.hour]);
     if (j) this.onStep(j, h.endTs);
     if (h.hour === this.o.nightToHour - 1) this.closeNight(t);
     if (h.hour === 23) this.closeDay(t);
   }
 
   /**
-   * The same hour of the last profileDays days (median), each moved to this day's kind (working day
-   * or weekend day) by the kinds' offset at that hour: recent days, so neither a seasonal drift nor a
-   * growing leak looks like a step, and a Saturday night is compared with the nights just before it.
+   * The same hour of the last profileDays days (median), each moved to this day's kind by the kinds'
+   * offsets at that hour: recent days, so neither a seasonal drift nor a growing leak looks like a
+   * step, and a Sunday afternoon is compared with the days just before it as Sundays differ.
    */
   private referenceOf(weekday: number, hour: number): number {
     const values: number[] = [];
     for (let i = this.days.length - 1; i >= 0 && values.length < this.o.profileDays; i--) {
       const d = this.days[i];
-      if (Number.isFinite(d.hours[hour])) values.push(d.hours[hour] - this.kindOffset[+isWeekend(d.weekday)][hour]);
+      if (Number.isFinite(d.hours[hour])) values.push(d.hours[hour] - this.dayOffset[DAY_KIND_OF[d.weekday]][hour]);
     }
-    return values.length >= 2 ? medianOf(values) + this.kindOffset[+isWeekend(weekday)][hour] : NaN;
+    return values.length >= 2 ? medianOf(values) + this.dayOffset[DAY_KIND_OF[weekday]][hour] : NaN;
   }
 
-  /** Per kind (0 working day, 1 weekend) and hour: its median over the history minus all days' median (leaks cancel out). */
-  private updateKindOffsets(): void {
+  /**
+   * Per day kind and hour: its median over the history minus all days' median (the same weeks: leaks
+   * cancel out). Saturday and Sunday are not one kind: L-Town's Sunday afternoons ran about 10 m³/h
+   * below its Saturdays', so against one weekend kind every Sunday hour's residual was −5 to −10 and
+   * a 5 m³/h leak on a Sunday afternoon (p280, p710) left it below zero. (Seven weekday kinds, tried,
+   * cost power where weekdays do not differ: medians of 8 values each.) A kind seen fewer than twice
+   * takes its class's (working day or weekend day), or 0, and its hours are not reported by day.
+   */
+  private updateDayOffsets(): void {
     for (let hour = 0; hour < 24; hour++) {
       const all: number[] = [];
-      const byKind: number[][] = [[], []];
+      const byClass: number[][] = [[], []];
+      const byKind: number[][] = Array.from({ length: DAY_KINDS }, () => []);
       for (const d of this.days) {
         if (!Number.isFinite(d.hours[hour])) continue;
         all.push(d.hours[hour]);
-        byKind[+isWeekend(d.weekday)].push(d.hours[hour]);
+        byClass[+isWeekend(d.weekday)].push(d.hours[hour]);
+        byKind[DAY_KIND_OF[d.weekday]].push(d.hours[hour]);
       }
       const m = medianOf(all);
-      for (const k of [0, 1]) this.kindOffset[k][hour] = byKind[k].length >= 2 ? medianOf(byKind[k]) - m : 0;
+      for (let k = 0; k < DAY_KINDS; k++) {
+        const own = byKind[k];
+        const cls = byClass[+(k === SATURDAY || k === SUNDAY)];
+        this.dayOffset[k][hour] = own.length >= 2 ? medianOf(own) - m : cls.length >= 2 ? medianOf(cls) - m : 0;
+        this.kindKnown[k][hour] = own.length >= 2;
+      }
     }
   }
 
@@ -130,7 +156,7 @@ class DmaLeaks {
     this.today = undefined;
     this.days.push(t);
     if (this.days.length > this.o.historyDays) this.days.shift();
-    this.updateKindOffsets();
+    this.updateDayOffsets();
     const f = this.figureOf(t);
     if (!f) return;
     const j = this.trend.addDay(f, this.steps.active.length > 0);

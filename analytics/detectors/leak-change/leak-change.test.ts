@@ -21,7 +21,7 @@ type Leak = (ts: number) => number;
  * day (later on weekends); the consumption scales with the season (±10 % over the year) and the
  * day's weather (±5 %), with hourly noise of ~2 % (all deterministic); read every `intervalMin` minutes.
  */
-function run(days: number, leaks: Leak[] = [], intervalMin = 60): Condition[] {
+function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1): Condition[] {
   const topology = new Topology(topologySchema.parse({
     sites: [{ id: 's' }],
     dmas: [{ id: 'dma', inlets: ['in'] }],
@@ -41,7 +41,7 @@ function run(days: number, leaks: Leak[] = [], intervalMin = 60): Condition[] {
     const localHour = (((ts - START) % DAY) / HOUR);
     const weekday = Math.floor((ts - START) / DAY) % 7; // 0 = Monday
     const weekend = weekday >= 5;
-    const consumption = 15 + 60 * Math.max(0, Math.sin((Math.PI * (localHour - (weekend ? 7 : 6))) / 16));
+    const consumption = (15 + 60 * Math.max(0, Math.sin((Math.PI * (localHour - (weekend ? 7 : 6))) / 16))) * (weekday === 6 ? sundayShare : 1);
     const season = 1 + 0.1 * Math.sin((2 * Math.PI * (ts - START)) / (365 * DAY));
     const value = (25 + consumption * season * weather) * (1 + 0.02 * hourNoise) + leaks.reduce((a, l) => a + l(ts), 0);
     const p: Point = { measurement: 'flow', sensor: 'in', ts, value, quality: 'good', site: 's', dma: 'dma' };
@@ -83,6 +83,17 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(cleared[0].ts).toBe(START + 50 * DAY + 5 * HOUR);
     // its flow was taken off the stored hours while it ran: no slow leak either, before or after the repair
     expect(cs.filter((c) => c.state === 'raise' && c.type !== 'abrupt_leak')).toEqual([]);
+  });
+
+  it('tells Sundays from Saturdays: with Sundays using 20 % less, quiet weeks raise nothing and a Sunday afternoon step is confirmed with its size', () => {
+    expect(run(91, [], 60, 0.8).filter((c) => c.state === 'raise')).toEqual([]);
+    const from = START + 41 * DAY + 13 * HOUR; // Sunday 13:00
+    const cs = run(44, [(ts) => (ts >= from ? 4 : 0)], 60, 0.8);
+    const confirmed = cs.filter((c) => c.type === 'abrupt_leak' && c.evidence!.confirmed === true);
+    expect(confirmed.map((c) => c.ts)).toEqual([START + 42 * DAY + 5 * HOUR]); // the end of the next night's window
+    expect(Math.abs((confirmed[0].evidence!.sizeM3h as number) - 4)).toBeLessThanOrEqual(1);
+    // the change point, within four hours (a Sunday's afternoon hours scatter more than a working day's)
+    expect(Math.abs((confirmed[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(4 * HOUR);
   });
 
   it('finds the same step in 15-min and 30-min data (parameters in hours and m³/h, not samples)', () => {
