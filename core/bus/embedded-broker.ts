@@ -3,11 +3,13 @@
  * Mosquitto/EMQX of a split deployment, so every component connects to it over TCP like it would
  * to a real broker: there is no in-process shortcut that production lacks.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/schema.ts';
+import { BrokerConfigError, readPem } from './mqtt-client.ts';
 import { TOPIC_ROOT } from './topics.ts';
 import { filterCovers, topicMatches } from './topic-filter.ts';
 
@@ -38,6 +40,12 @@ export interface EmbeddedBrokerOptions {
    * platform's topics (the demo's simulators on loopback); `refuse` turns them away.
    */
   anonymous?: 'devices' | 'refuse';
+  /**
+   * PEM files of the broker's certificate and key: the broker then listens for MQTT over TLS only
+   * (`mqtts://`), so passwords never cross the network in clear text. The platform's own clients
+   * connect to `url` too, so the certificate must name that address (127.0.0.1 for a wildcard host).
+   */
+  tls?: { cert: string; key: string };
   log?: Logger;
 }
 
@@ -120,19 +128,42 @@ export class EmbeddedBroker {
 
   /** The embedded broker a site config describes (`broker:` with `url: embedded`). */
   static fromConfig(broker: BrokerConfig, log?: Logger): EmbeddedBroker {
+    const { tls } = broker;
+    if (tls && (!tls.cert || !tls.key)) {
+      throw new BrokerConfigError(`broker.tls.${tls.cert ? 'key' : 'cert'}`, 'the embedded broker\'s TLS listener needs both cert and key');
+    }
     return new EmbeddedBroker({
       host: broker.host, port: broker.port, username: broker.username, password: broker.password,
       users: broker.users, anonymous: broker.anonymous, log,
+      ...(tls?.cert && tls.key ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     });
   }
 
   get url(): string {
     const host = this.opts.host === '0.0.0.0' || this.opts.host === '::' ? '127.0.0.1' : this.opts.host;
-    return `mqtt://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return `${this.opts.tls ? 'mqtts' : 'mqtt'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /**
+   * The listening socket: TLS when the broker has a certificate, plain TCP (loopback, demo)
+   * otherwise. Reads the PEM files now, so a missing one fails before the broker starts.
+   */
+  private createListener(onConnection: (conn: Socket) => void): Server {
+    const { tls, log } = this.opts;
+    if (!tls) return createServer(onConnection);
+    const server = createTlsServer({ cert: readPem(tls.cert, 'broker.tls.cert'), key: readPem(tls.key, 'broker.tls.key') }, onConnection);
+    // A plain-TCP client, or one that does not trust the certificate: its handshake fails and the socket closes.
+    server.on('tlsClientError', (e) => log?.debug({ err: e.message }, 'embedded broker: TLS handshake refused'));
+    return server;
   }
 
   async start(): Promise<void> {
     const { username, password, users = [], anonymous = 'devices', log } = this.opts;
+    const server = this.createListener((conn) => {
+      if (!this.broker) return void conn.destroy(); // stopping
+      this.broker.handle(conn as never);
+      limitPacketSize(conn as never, MQTT_MAX_PACKET_BYTES);
+    });
     const refuse = (done: (e: never, ok: boolean) => void, code: 4 | 5, why: string) =>
       done(Object.assign(new Error(why), { returnCode: code }) as never, false);
     this.broker = await Aedes.createBroker({
@@ -168,11 +199,6 @@ export class EmbeddedBroker {
           done(null, null); // SUBACK 0x80 for this filter; the connection stays
         },
       } satisfies Parameters<typeof Aedes.createBroker>[0]),
-    });
-    const broker = this.broker;
-    const server = createServer((conn) => {
-      broker.handle(conn as never);
-      limitPacketSize(conn as never, MQTT_MAX_PACKET_BYTES);
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {

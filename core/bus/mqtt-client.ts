@@ -41,7 +41,8 @@ export function resolveBroker(platform: BrokerAddress, override?: Partial<Broker
   return { ...platform, ...override, url: platform.url };
 }
 
-function readPem(file: string, field: string): Buffer {
+/** A PEM file's bytes, or BrokerConfigError naming the config key (`field`) when it cannot be read. */
+export function readPem(file: string, field: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {

@@ -77,7 +77,7 @@ describe('configuration', () => {
   it('refuses an embedded broker beyond loopback without a password in production mode', () => {
     expect(() => parseConfig({ mode: 'production', broker: { host: '0.0.0.0' } }, 'prod.yaml', {}))
       .toThrowError(/needs a username and password in production mode/);
-    expect(parseConfig({ mode: 'production', broker: { host: '0.0.0.0', username: 'u', password: 'p' }, auth: { admin: { password: 'a-long-admin-password' } } }, 'prod.yaml', {}).mode).toBe('production');
+    expect(parseConfig({ mode: 'production', broker: { host: '0.0.0.0', username: 'u', password: 'p', tls: { cert: '/tls/broker.crt', key: '/tls/broker.key' } }, auth: { admin: { password: 'a-long-admin-password' } } }, 'prod.yaml', {}).mode).toBe('production');
   });
 
   it('loads the topology from a separate file relative to the config', () => {

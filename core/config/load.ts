@@ -193,15 +193,19 @@ function checkDemoOnLoopback(cfg: LoadedConfig): string[] {
 }
 
 /**
- * Production mode refuses the shortcuts demo mode allows: no broker without credentials when it
- * listens beyond loopback, no TLS without verification, no dashboard without a configured admin
+ * Production mode refuses the shortcuts demo mode allows: no embedded broker without credentials
+ * and TLS when it listens beyond loopback, no TLS without verification, no dashboard without a configured admin
  * (demo mode creates demo users instead).
  */
 function checkProductionSafety(cfg: LoadedConfig): string[] {
   if (cfg.mode !== 'production') return [];
   const out: string[] = [];
-  if (cfg.broker.url === 'embedded' && !isLoopback(cfg.broker.host) && !cfg.broker.password) {
+  const embeddedBeyondLoopback = cfg.broker.url === 'embedded' && !isLoopback(cfg.broker.host);
+  if (embeddedBeyondLoopback && !cfg.broker.password) {
     out.push('broker: an embedded broker listening beyond loopback needs a username and password in production mode');
+  }
+  if (embeddedBeyondLoopback && !(cfg.broker.tls?.cert && cfg.broker.tls.key)) {
+    out.push(`broker.tls: an embedded broker listening beyond loopback (broker.host: ${cfg.broker.host}) needs broker.tls: { cert, key } in production mode, so that passwords and readings do not cross the network in clear text`);
   }
   if (!cfg.auth.admin) {
     out.push('auth.admin: production mode needs a configured administrator (auth: { admin: { username: admin, password: "${AQUAWATCH_ADMIN_PASSWORD}" } })');

@@ -47,4 +47,13 @@ describe('production refuses unsafe transport, naming the key (F5)', () => {
     expect(production({ http: { host: '10.0.0.5', behindTlsProxy: true } })().http.behindTlsProxy).toBe(true);
     expect(production({ http: { host: '127.0.0.1' } })().mode).toBe('production');
   });
+
+  it('F5 an embedded broker beyond loopback without broker.tls cert and key (its passwords would travel in clear text)', () => {
+    const credentials = { username: 'aquawatch', password: 'secret' };
+    expect(production({ broker: { host: '0.0.0.0', ...credentials } })).toThrow(/broker\.tls: an embedded broker listening beyond loopback .* needs broker\.tls: \{ cert, key \} .*clear text/);
+    expect(production({ broker: { host: '10.0.0.5', ...credentials, tls: { ca: '/tls/ca.crt' } } })).toThrow(/broker\.tls: an embedded broker/);
+    expect(production({ broker: { host: '0.0.0.0', ...credentials, tls: { cert: '/tls/broker.crt', key: '/tls/broker.key' } } })().broker.tls?.cert).toBe('/tls/broker.crt');
+    // on loopback it needs neither; a broker named by URL is checked by its scheme (above)
+    expect(production({ broker: { host: '127.0.0.1' } })().mode).toBe('production');
+  });
 });

@@ -227,6 +227,11 @@ export const brokerSchema = z.object({
   port: z.number().int().min(0).max(65535).default(1883),
   username: z.string().optional(),
   password: z.string().optional(),
+  /**
+   * A broker URL: `ca` (and a client certificate) to verify it. The embedded broker: its own `cert`
+   * and `key`, and it then listens for `mqtts://` only (production needs them beyond loopback);
+   * `ca` verifies it for the platform's own clients, which connect to it like any other.
+   */
   tls: tlsSchema.optional(),
   /**
    * Embedded broker: devices and integrations, each limited to its own topic filters; only the

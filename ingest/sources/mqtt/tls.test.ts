@@ -4,10 +4,9 @@
  * the connection is refused; a listener that requires a client certificate accepts ours.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
@@ -15,6 +14,7 @@ import { mqttSourceSchema } from './config.ts';
 import { RecordingContext } from '../../../test/support/recording-context.ts';
 import { freePort, waitFor } from '../../../test/support/ports.ts';
 import { MOSQUITTO_BIN } from '../../../test/support/mosquitto.ts';
+import { makeTestCertificates } from '../../../test/support/certificates.ts';
 import { MqttSource } from './mqtt-source.ts';
 
 const topology = new Topology({
@@ -23,26 +23,8 @@ const topology = new Topology({
 });
 const T0 = Date.UTC(2026, 2, 1);
 
-const dir = mkdtempSync(join(tmpdir(), 'aw-mqtt-tls-'));
+let dir = '';
 const file = (name: string) => join(dir, name);
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
-function makeCertificates(): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=aquawatch test CA');
-  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const [name, cn, ext] of [['server', '127.0.0.1', 'server.ext'], ['client', 'ingest-test', '']] as const) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2',
-      ...(ext ? ['-extfile', ext] : []));
-  }
-  // Mosquitto started as root drops to the mosquitto user, which must read these.
-  chmodSync(dir, 0o755);
-  for (const f of ['ca.crt', 'server.crt', 'server.key']) chmodSync(file(f), 0o644);
-}
 
 describe('MqttSource over TLS (Mosquitto)', () => {
   let proc: ChildProcess | undefined;
@@ -67,7 +49,7 @@ describe('MqttSource over TLS (Mosquitto)', () => {
 
   beforeAll(async () => {
     if (!MOSQUITTO_BIN) throw new Error('mosquitto is not installed');
-    makeCertificates();
+    dir = makeTestCertificates({ client: true }).dir;
     [plainPort, tlsPort, mutualPort] = [await freePort(), await freePort(), await freePort()];
     const tlsFiles = [`cafile ${file('ca.crt')}`, `certfile ${file('server.crt')}`, `keyfile ${file('server.key')}`];
     writeFileSync(file('mosquitto.conf'), [
