@@ -103,13 +103,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** A failure a command did not handle: a clear line for a configuration problem, else the logged error. */
+/** A failure a command did not handle: a clear line for a configuration problem or a damaged database file, else the logged error. */
 async function reportFailure(e: unknown): Promise<void> {
   // loaded here, not at the top: `--help`, `--version` and usage errors stay quick
-  const [{ ConfigError }, { PortInUseError }, { createLogger }] = await Promise.all([
-    import('../core/config/load.ts'), import('../core/bus/embedded-broker.ts'), import('../core/log.ts'),
+  const [{ ConfigError }, { PortInUseError }, { DatabaseFileError }, { createLogger }] = await Promise.all([
+    import('../core/config/load.ts'), import('../core/bus/embedded-broker.ts'), import('../core/sqlite-file-check.ts'), import('../core/log.ts'),
   ]);
-  if (e instanceof PortInUseError || e instanceof ConfigError) console.error(`aquawatch: ${(e as Error).message}`);
+  if (e instanceof PortInUseError || e instanceof ConfigError || e instanceof DatabaseFileError) console.error(`aquawatch: ${(e as Error).message}`);
   else createLogger().fatal({ err: e }, 'aquawatch failed');
 }
 

@@ -7,8 +7,9 @@
  *   `<dataDir>/state.sqlite`). A split deployment (ingest and server in separate containers) points
  *   both at the same file so tokens issued by the server reach ingest's PDA route.
  * - `openStateDb(path)`: one connection per file per process (WAL, and a busy timeout so the other
- *   process's writes wait instead of failing with SQLITE_BUSY). Every store opened on the same path
- *   shares it; the last `closeStateDb` closes it. `:memory:` (tests) always gives a new database.
+ *   process's writes wait instead of failing with SQLITE_BUSY), after `quick_check`: a damaged file
+ *   stops the service with DatabaseFileError, saying to restore the latest backup. Every store
+ *   opened on the same path shares it; the last `closeStateDb` closes it. `:memory:` (tests) always gives a new database.
  * - `storeDb(db, tables)`: what a store's constructor calls with a path or a connection it is handed,
  *   and the DDL of its own tables (`CREATE ... IF NOT EXISTS`). The stores live with the part that
  *   owns their data (alarms in core/state, planned outages in analytics/outages, users, sessions and
@@ -21,6 +22,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { checkDatabaseFile, recoverySteps } from '../sqlite-file-check.ts';
 
 /** Writers of another process wait this long for the lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -43,10 +45,18 @@ export function openStateDb(path: string): Database.Database {
     return open.db;
   }
   mkdirSync(dirname(key), { recursive: true });
-  const db = configure(new Database(key));
+  const opened = new Database(key);
+  checkDatabaseFile(opened, key, stateRemedy(key));
+  const db = configure(opened);
   recordHolder(db);
   shared.set(key, { db, users: 1 });
   return db;
+}
+
+/** What the operator does with a damaged state database: the backup is the intact copy. */
+function stateRemedy(path: string): string {
+  return `Stop the services and put the latest backup back: aquawatch restore BACKUP_FILE (it checks the copy before it `
+    + `replaces this file). Without a backup, ${recoverySteps(path)}`;
 }
 
 export interface StateDbHolder { host: string; pid: number; command: string; openedAt: number }

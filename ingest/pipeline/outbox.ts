@@ -13,6 +13,17 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { Point } from '../../core/model/reading.ts';
 import { QUALITY_CODE, qualityFromCode } from '../../core/model/reading.ts';
 import { BackpressureError } from './contract.ts';
+import { checkDatabaseFile, recoverySteps } from '../../core/sqlite-file-check.ts';
+
+/**
+ * What the operator does with a damaged outbox. Never deleted for them: it holds readings already
+ * acknowledged to their sources and not yet stored, and the dead letters.
+ */
+function outboxRemedy(path: string): string {
+  return `It holds the readings not yet stored and the dead letters; do not delete it. Stop ingest, ${recoverySteps(path)}, `
+    + `then start ingest: it stores the recovered readings (rows it cannot read go to outbox_quarantine). Starting without `
+    + `that step creates an empty outbox: the unsent readings then stay only in the moved file`;
+}
 
 export interface OutboxOptions {
   path: string;
@@ -80,6 +91,7 @@ export class Outbox {
   constructor(private readonly opts: OutboxOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     this.db = new Database(opts.path);
+    if (opts.path !== ':memory:') checkDatabaseFile(this.db, opts.path, outboxRemedy(opts.path));
     this.db.pragma('journal_mode = WAL');
     // FULL: the WAL is fsynced at every commit, so an acknowledged reading survives power loss too.
     this.db.pragma('synchronous = FULL');
