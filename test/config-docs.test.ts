@@ -51,8 +51,7 @@ const cases = readmes.flatMap((file) => yamlBlocks(file).map((b) => ({ ...b, fil
 
 describe('configuration examples in the READMEs', () => {
   it('finds the blocks (every source and every configurable detector README has at least one)', () => {
-    // A detector folder outside the options registry (pressure-model, measured but not run by the
-    // platform) cannot be configured, so its README has no block to show.
+    // A detector folder outside the options registry cannot be configured, so its README has no block to show.
     const configurable = new Set(Object.keys(detectorOptionsSchema.shape));
     const isConfigurableDetector = (f: string) => f.startsWith(DETECTORS_DIR) && configurable.has(relative(DETECTORS_DIR, f).split('/')[0]);
     for (const file of readmes.filter((f) => f.startsWith(SOURCES_DIR) || isConfigurableDetector(f))) {

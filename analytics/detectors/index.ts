@@ -10,6 +10,7 @@ import { BurstDetector } from './burst/index.ts';
 import { PressureDetector } from './pressure/index.ts';
 import { NightFlowDetector } from './night-flow/index.ts';
 import { LeakChangeDetector } from './leak-change/index.ts';
+import { PressureModelDetector } from './pressure-model/index.ts';
 import { OutageDetector, type OutageOptions } from './outage/index.ts';
 import { QualityDetector } from './quality/index.ts';
 import { MeterAnomalyDetector } from './meters/index.ts';
@@ -49,6 +50,8 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     new PressureDetector(ctx, { ...o.pressure, bursts: burst, planned: setup.register }),
     new NightFlowDetector(ctx, o['night-flow']),
     new LeakChangeDetector(ctx, o['leak-change']),
+    // a burst already explains its DMA's pressure loss (one event, one alarm)
+    new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst }),
     new OutageDetector(ctx, {
       ...o.outage,
       register: setup.register,

@@ -12,6 +12,7 @@ import { nightFlowOptionsSchema } from './night-flow/options.ts';
 import { leakChangeOptionsSchema } from './leak-change/options.ts';
 import { outageOptionsSchema } from './outage/options.ts';
 import { pressureOptionsSchema } from './pressure/options.ts';
+import { pressureModelOptionsSchema } from './pressure-model/options.ts';
 import { qualityOptionsSchema } from './quality/options.ts';
 import { sensorHealthOptionsSchema } from './sensor-health/options.ts';
 
@@ -21,6 +22,7 @@ export const detectorOptionsSchema = z.object({
   pressure: pressureOptionsSchema.prefault({}),
   'night-flow': nightFlowOptionsSchema.prefault({}),
   'leak-change': leakChangeOptionsSchema.prefault({}),
+  'pressure-model': pressureModelOptionsSchema.prefault({}),
   outage: outageOptionsSchema.prefault({}),
   quality: qualityOptionsSchema.prefault({}),
   meters: meterOptionsSchema.prefault({}),

@@ -37,6 +37,7 @@ const UNITS: Record<string, string> = {
   [BATTLEDIM_FIGURES.found]: 'of 10 new leaks', [BATTLEDIM_FIGURES.false]: 'in the half-year',
   [BATTLEDIM_FIGURES.delayAbrupt]: 'h', [BATTLEDIM_FIGURES.delayIncipient]: 'days',
   'detect.pressure_model_delay_median_h': 'h', 'detect.pressure_model_false_per_dma_4w': 'per DMA per 4 weeks',
+  'detect.pressure_model_12h_delay_median_h': 'h', 'detect.pressure_model_12h_false_per_dma_4w': 'per DMA per 4 weeks',
   'detect.leak_change_found': 'leaks', 'detect.leak_change_leaks': 'leaks', 'detect.leak_change_false': 'in the quarter',
   'detect.leak_change_delay_abrupt_median_h': 'h', 'detect.leak_change_delay_incipient_median_d': 'days',
   'detect.burst_delay_median_5min_min': 'min', 'detect.burst_delay_p95_5min_min': 'min',

@@ -1,67 +1,120 @@
 /**
- * Pressure-model residuals (LILA's approach, BattLeDIM 2020): each pressure logger is predicted from
- * a reference logger by a linear regression learned on quiet data; a leak lowers the pressure near
- * it more than at the reference, so a lasting negative residual (an hours-long mean, in multiples
- * of that mean's own noise) raises `leak_candidate:<dma>`, with the DMA's loggers ranked by residual
- * (the first is the nearest to the leak) and their map coordinates. See README.md.
+ * Pressure-model residuals (LILA's approach, BattLeDIM 2020, with the evidence taken over all
+ * loggers): each pressure logger is predicted from every other logger, the plant's outlet pressures
+ * and the tank levels by a ridge regression learned on quiet days, with an hour-of-day correction.
+ * A leak lowers the pressure near it more than the rest of the network, so a lasting negative
+ * residual (a mean over hours, in multiples of that mean's own noise) raises `leak_candidate:<dma>`,
+ * with the DMA's loggers ranked by residual (the first is the nearest to the leak) and their map
+ * coordinates. A network event (valve operation, pump trip) moves loggers of several DMAs at once
+ * against the model: those slots are left out. See README.md.
  *
- * Memory per logger is fixed: the learning days' slot means (learnDays × slots per day) until the
- * model is fitted, then a ring of persistHours of residuals.
+ * Memory per sensor is fixed: the learning days' slot means until the models are fitted, then the
+ * columns' means and covariances (to fit again without a missing sensor) and a ring of persistHours
+ * of residuals per logger.
  */
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import type { z } from 'zod';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import { TimeZone } from '../../../core/time/zoned.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { pressureModelOptionsSchema, type PressureModelSettings } from './options.ts';
+import { moments, ridgeFit, type Moments } from './ridge.ts';
 
-export type PressureModelOptions = z.input<typeof pressureModelOptionsSchema>;
+export type PressureModelOptions = z.input<typeof pressureModelOptionsSchema> & {
+  /** The burst detector: a burst already explains a DMA's pressure loss (one event, one alarm). */
+  bursts?: { activeBurst(dma: string): string | undefined };
+};
 
 const MIN = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
+const KPA_PER_MPA = 1000;
 
-interface Logger { id: string; dma: string; site: string; x?: number; y?: number }
+/** A column of the model: a logger (predicted and predictor) or a support sensor (predictor only). */
+interface Column { id: string; measurement: 'pressure' | 'level'; scale: number; dma: string; site: string; x?: number; y?: number }
 
-/** Per logger: its reference, the fit p = a + b × p_ref, and the noise of the residual's persistHours mean. */
-interface Model { ref: Int32Array; a: Float64Array; b: Float64Array; sigma: Float64Array }
+/**
+ * One logger's prediction: intercept + Σ weight × column, over `columns`; the fit's residual
+ * standard deviation, and the measured noise of a corrected slot and of a persistHours mean.
+ */
+interface Prediction {
+  intercept: number; columns: Int32Array; weights: Float64Array; fitSigma: number; sigmaSlot: number; sigmaMean: number;
+  /** Its residual's mean per local hour of day over the learning days, subtracted from each residual. */
+  hourly: Float64Array;
+}
 
-export interface RankedSensor { sensor: string; residualMPa: number; z: number; x?: number; y?: number }
+interface Learned {
+  moments: Moments;
+  full: (Prediction | undefined)[];
+  /**
+   * Every column's mean per local hour of day (index hour × columns + column), over the rows the
+   * moments took: a linear model's mean residual per hour follows from them, for any set of regressors.
+   */
+  columnHourly: Float64Array;
+  /** The range the support columns (plant pressures, tank levels) were learned in, widened by a tenth. */
+  low: Float64Array;
+  high: Float64Array;
+  /** Predictions without some sensors (key: their column indices), fitted when they go missing. */
+  reduced: Map<string, (Prediction | undefined)[]>;
+}
+
+export interface RankedSensor { sensor: string; residualKpa: number; z: number; x?: number; y?: number }
 
 export class PressureModelDetector implements Detector {
   readonly name = 'pressure-model';
   private readonly o: PressureModelSettings;
-  private readonly loggers: Logger[];
+  private readonly bursts: PressureModelOptions['bursts'];
+  private readonly columns: Column[];
+  /** Loggers are the first `loggers` columns. */
+  private readonly loggers: number;
+  private readonly dmas: string[];
   private readonly index = new Map<string, number>();
   private readonly slotMs: number;
   private readonly persistSlots: number;
+  private readonly learnSlots: number;
+  private readonly zone: TimeZone;
+  private offsetHour = Number.NaN;
+  private offset = 0;
   private slotStart = Number.NaN;
   private readonly sum: Float64Array;
   private readonly count: Uint16Array;
-  /** Slot means while learning, one row per slot. */
+  /** Slot means while learning, one row per slot (the last learnDays). */
   private learning: Float64Array[] = [];
-  private model: Model | undefined;
-  /** persistSlots residuals per logger (row-major by slot), and how many slots are in it. */
+  private model: Learned | undefined;
+  /** persistSlots residuals per logger (row-major by slot), kPa; NaN where unknown or left out. */
   private readonly ring: Float64Array;
   private ringPos = 0;
   private ringFill = 0;
-  private readonly active = new Map<string, { since: number; sensor: string }>();
+  private readonly active = new Map<string, { since: number }>();
   private silent = false;
 
   constructor(private readonly ctx: DetectorContext, options: PressureModelOptions = {}) {
-    this.o = parseDetectorOptions('pressure-model', pressureModelOptionsSchema, options);
-    this.loggers = ctx.topology.networkSensors()
-      .filter((s) => s.kind === 'pressure' && s.dma && (s.place === 'network' || s.place === 'network-end'))
-      .map((s) => ({ id: s.id, dma: s.dma, site: s.site, x: s.x, y: s.y }));
-    this.loggers.forEach((l, i) => this.index.set(l.id, i));
+    const { bursts, ...config } = options;
+    this.bursts = bursts;
+    this.o = parseDetectorOptions('pressure-model', pressureModelOptionsSchema, config);
+    const sensors = ctx.topology.networkSensors();
+    const loggers = sensors.filter((s) => s.kind === 'pressure' && s.dma && (s.place === 'network' || s.place === 'network-end'));
+    // what drives every pressure: the plant's outlet pressures and the tanks' levels
+    const supports = sensors.filter((s) => (s.kind === 'pressure' && s.place === 'plant-outlet') || (s.kind === 'level' && s.place === 'tank'));
+    this.columns = [...loggers, ...supports].map((s) => ({
+      id: s.id, measurement: s.kind === 'level' ? 'level' : 'pressure', scale: s.kind === 'level' ? 1 : KPA_PER_MPA,
+      dma: s.dma, site: s.site, x: s.x, y: s.y,
+    }));
+    this.loggers = loggers.length;
+    this.dmas = [...new Set(loggers.map((l) => l.dma))];
+    this.columns.forEach((c, i) => this.index.set(c.id, i));
     this.slotMs = this.o.slotMin * MIN;
     this.persistSlots = Math.max(1, Math.round((this.o.persistHours * 60) / this.o.slotMin));
-    this.sum = new Float64Array(this.loggers.length);
-    this.count = new Uint16Array(this.loggers.length);
-    this.ring = new Float64Array(this.loggers.length * this.persistSlots);
+    this.learnSlots = Math.max(1, Math.round((this.o.learnDays * DAY) / this.slotMs));
+    this.zone = new TimeZone(ctx.timezone);
+    this.sum = new Float64Array(this.columns.length);
+    this.count = new Uint16Array(this.columns.length);
+    this.ring = new Float64Array(this.loggers * this.persistSlots);
   }
 
-  /** Whether the regressions are learned (false during the first learnDays). */
+  /** Whether the models are learned (false during the first learnDays). */
   get learned(): boolean { return this.model !== undefined; }
 
   onReadings(batch: readonly Point[]): Condition[] {
@@ -73,7 +126,7 @@ export class PressureModelDetector implements Detector {
       if (Number.isNaN(this.slotStart)) this.slotStart = slot;
       if (slot < this.slotStart) continue; // late: its slot is closed
       if (slot > this.slotStart) this.closeSlot(slot, out);
-      this.sum[i] += r.value;
+      this.sum[i] += r.value * this.columns[i].scale;
       this.count[i]++;
     }
     return this.silent ? [] : out;
@@ -87,13 +140,17 @@ export class PressureModelDetector implements Detector {
     return this.silent ? [] : out;
   }
 
-  /** Learn from stored history: the learnDays before `until` (a restart learns again from them). */
+  /** Learn from stored history: the learnDays, then persistHours of residuals, before `until`. */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
-    const from = Math.floor((until - this.o.learnDays * DAY) / this.slotMs) * this.slotMs;
-    const found = await history.query({ measurement: 'pressure', sensors: this.loggers.map((l) => l.id), from, to: until });
+    const from = Math.floor((until - this.o.learnDays * DAY - this.o.persistHours * HOUR) / this.slotMs) * this.slotMs;
     const points: Point[] = [];
-    for (const [sensor, values] of found) {
-      for (const v of values) points.push({ measurement: 'pressure', sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: '', dma: '' });
+    for (const measurement of ['pressure', 'level'] as const) {
+      const sensors = this.columns.filter((c) => c.measurement === measurement).map((c) => c.id);
+      if (!sensors.length) continue;
+      const found = await history.query({ measurement, sensors, from, to: until });
+      for (const [sensor, values] of found) {
+        for (const v of values) points.push({ measurement, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: '', dma: '' });
+      }
     }
     points.sort((p, q) => p.ts - q.ts);
     this.silent = true;
@@ -106,120 +163,278 @@ export class PressureModelDetector implements Detector {
   }
 
   private closeSlot(next: number, out: Condition[]): void {
-    const n = this.loggers.length;
+    const n = this.columns.length;
     const row = new Float64Array(n);
     for (let i = 0; i < n; i++) row[i] = this.count[i] ? this.sum[i] / this.count[i] : Number.NaN;
-    const end = this.slotStart + this.slotMs;
+    const start = this.slotStart;
     this.sum.fill(0);
     this.count.fill(0);
     this.slotStart = next;
-    if (!this.model) {
-      this.learning.push(row);
-      if (this.learning.length * this.slotMs >= this.o.learnDays * DAY) this.fit();
-      return;
+    if (!this.model) this.learn(row, start);
+    else this.detect(row, start, start + this.slotMs, out);
+    // slots without any reading (a gap in the data) keep their place in time, as unknown
+    const skipped = Math.min(Math.round((next - start) / this.slotMs) - 1, Math.max(this.learnSlots, this.persistSlots));
+    for (let k = 1; k <= skipped; k++) {
+      const slot = start + k * this.slotMs;
+      if (!this.model) this.learn(new Float64Array(n).fill(Number.NaN), slot);
+      else {
+        this.ring.fill(Number.NaN, this.ringPos * this.loggers, (this.ringPos + 1) * this.loggers);
+        this.ringPos = (this.ringPos + 1) % this.persistSlots;
+        this.ringFill = Math.min(this.persistSlots, this.ringFill + 1);
+      }
     }
-    this.detect(row, end, out);
   }
 
-  /** Each logger's best reference (least residual variance) and its fit, over the learning rows. */
-  private fit(): void {
-    const rows = this.learning;
-    const n = this.loggers.length;
-    const model: Model = { ref: new Int32Array(n).fill(-1), a: new Float64Array(n), b: new Float64Array(n), sigma: new Float64Array(n) };
-    for (let i = 0; i < n; i++) {
-      let best = Infinity;
-      for (let j = 0; j < n; j++) {
-        if (j === i || (this.o.referenceOutsideDma && this.loggers[j].dma === this.loggers[i].dma)) continue;
-        const f = ols(rows, j, i);
-        if (f && f.residualVar < best) { best = f.residualVar; model.ref[i] = j; model.a[i] = f.a; model.b[i] = f.b; }
-      }
-      if (model.ref[i] < 0) continue;
-      // the noise of what is tested: the residual's persistHours mean, over the learning days
-      const means: number[] = [];
-      let s = 0; let c = 0;
-      const res = rows.map((r) => r[i] - (model.a[i] + model.b[i] * r[model.ref[i]]));
-      for (let t = 0; t < res.length; t++) {
-        if (Number.isFinite(res[t])) { s += res[t]; c++; }
-        const old = t - this.persistSlots;
-        if (old >= 0 && Number.isFinite(res[old])) { s -= res[old]; c--; }
-        if (t >= this.persistSlots - 1 && c > 0) means.push(s / c);
-      }
-      const m = means.reduce((p, q) => p + q, 0) / Math.max(1, means.length);
-      model.sigma[i] = Math.sqrt(means.reduce((p, q) => p + (q - m) ** 2, 0) / Math.max(1, means.length - 1));
+  private learn(row: Float64Array, start: number): void {
+    this.learning.push(row);
+    if (this.learning.length > this.learnSlots) this.learning.shift();
+    if (this.learning.length === this.learnSlots) this.fit(start - (this.learnSlots - 1) * this.slotMs);
+  }
+
+  /** Local hour of day at `ts` (the hour-of-day correction follows the demand, which keeps local time). */
+  private hourOf(ts: number): number {
+    const utcHour = Math.floor(ts / HOUR);
+    if (utcHour !== this.offsetHour) {
+      this.offsetHour = utcHour;
+      this.offset = this.zone.offsetAt(utcHour * HOUR);
     }
-    this.model = model;
+    return Math.floor((((ts + this.offset) % DAY) + DAY) % DAY / HOUR);
+  }
+
+  /**
+   * Every logger's ridge regression on all the other columns, over the learning rows, and its
+   * residuals' mean per local hour (the demand shapes of DMAs differ, which a linear map of the
+   * others cannot follow). The noise of a corrected slot and of a persistHours mean is measured out
+   * of sample, each learning day predicted by the model and hourly means of the other days: in
+   * sample it would look smaller than it is (with two days, the hourly means alone halve it).
+   * Waits (sliding the learning days on) while fewer than half the rows have every sensor.
+   */
+  private fit(firstSlot: number): void {
+    const rows = this.learning;
+    const m = moments(rows, this.columns.length);
+    if (m.n < rows.length / 2) return;
+    const all = this.columns.map((_, j) => j);
+    const hours = rows.map((_, t) => this.hourOf(firstSlot + t * this.slotMs));
+    const columnHourly = hourlyColumnMeans(rows, hours, this.columns.length);
+    const full = all.slice(0, this.loggers).map((i) => this.prediction(m, i, all, columnHourly));
+    const slotsPerDay = Math.round(DAY / this.slotMs);
+    const days = Math.ceil(rows.length / slotsPerDay);
+    const outOfSample = full.map(() => new Array<number>(rows.length).fill(Number.NaN));
+    for (let d = 0; d < days; d++) {
+      const other = (t: number) => Math.floor(t / slotsPerDay) !== d;
+      const md = moments(rows, this.columns.length, other);
+      if (md.n < slotsPerDay / 2) continue;
+      for (let i = 0; i < this.loggers; i++) {
+        const p = full[i] && this.prediction(md, i, all, undefined);
+        if (!p) continue;
+        const residuals = rows.map((r) => residual(p, r, i));
+        const correction = hourlyMeans(residuals, hours, other);
+        for (let t = d * slotsPerDay; t < Math.min(rows.length, (d + 1) * slotsPerDay); t++) outOfSample[i][t] = residuals[t] - correction[hours[t]];
+      }
+    }
+    full.forEach((p, i) => {
+      if (!p) return;
+      p.sigmaSlot = std(outOfSample[i]);
+      p.sigmaMean = std(movingMeans(outOfSample[i], this.persistSlots));
+    });
+    const low = new Float64Array(this.columns.length).fill(-Infinity);
+    const high = new Float64Array(this.columns.length).fill(Infinity);
+    for (let j = this.loggers; j < this.columns.length; j++) {
+      const seen = rows.map((r) => r[j]).filter(Number.isFinite);
+      const lo = Math.min(...seen);
+      const hi = Math.max(...seen);
+      low[j] = lo - (hi - lo) / 10;
+      high[j] = hi + (hi - lo) / 10;
+    }
+    this.model = { moments: m, full, columnHourly, low, high, reduced: new Map() };
     this.learning = [];
   }
 
-  private detect(row: Float64Array, ts: number, out: Condition[]): void {
-    const m = this.model!;
-    const n = this.loggers.length;
-    for (let i = 0; i < n; i++) {
-      const ref = m.ref[i];
-      this.ring[this.ringPos * n + i] = ref < 0 ? Number.NaN : row[i] - (m.a[i] + m.b[i] * row[ref]);
+  /** Logger `target` from the columns `use`; with the columns' hourly means, its hourly correction. */
+  private prediction(m: Moments, target: number, use: readonly number[], columnHourly: Float64Array | undefined): Prediction | undefined {
+    const f = ridgeFit(m, target, use, this.o.ridge);
+    if (!f) return undefined;
+    const columns = Int32Array.from(use.filter((j) => j !== target && f.coef[j] !== 0));
+    const fitSigma = Math.sqrt(f.residualVar);
+    const p: Prediction = {
+      intercept: f.intercept, columns, weights: Float64Array.from(columns, (j) => f.coef[j]), fitSigma, sigmaSlot: fitSigma, sigmaMean: Number.NaN,
+      hourly: new Float64Array(24),
+    };
+    if (columnHourly) {
+      const c = this.columns.length;
+      for (let h = 0; h < 24; h++) p.hourly[h] = residual(p, columnHourly.subarray(h * c, (h + 1) * c), target);
     }
+    return p;
+  }
+
+  /** The predictions for a slot: the full ones, or ones fitted again without the sensors missing in it. */
+  private predictions(row: Float64Array): (Prediction | undefined)[] {
+    const model = this.model!;
+    const missing: number[] = [];
+    for (let j = 0; j < row.length; j++) if (!Number.isFinite(row[j])) missing.push(j);
+    if (!missing.length) return model.full;
+    const key = missing.join(',');
+    let set = model.reduced.get(key);
+    if (!set) {
+      const present = this.columns.map((_, j) => j).filter((j) => Number.isFinite(row[j]));
+      set = model.full.map((full, i) => {
+        if (!full || !Number.isFinite(row[i])) return undefined;
+        const p = this.prediction(model.moments, i, present, model.columnHourly);
+        if (!p) return undefined;
+        // the noise grows as much as the fit without them is worse
+        const ratio = full.fitSigma > 0 ? p.fitSigma / full.fitSigma : 1;
+        return { ...p, sigmaSlot: full.sigmaSlot * ratio, sigmaMean: full.sigmaMean * ratio };
+      });
+      if (model.reduced.size >= 16) model.reduced.clear(); // bounded: sensors rarely go missing in many combinations
+      model.reduced.set(key, set);
+    }
+    return set;
+  }
+
+  private detect(row: Float64Array, start: number, end: number, out: Condition[]): void {
+    const model = this.model!;
+    const n = this.loggers;
+    const predictions = this.predictions(row);
+    const hour = this.hourOf(start);
+    const base = this.ringPos * n;
+    const offDmas = new Set<string>();
+    let off = 0;
+    let rise = false;
+    for (let i = 0; i < n; i++) {
+      const p = predictions[i];
+      const r = p ? residual(p, row, i) - p.hourly[hour] : Number.NaN;
+      // a leak's evidence is slow (about one slot noise a slot); one slot this far off is an event
+      // of its own, and may weigh in the means no more than this
+      const cap = p ? this.o.networkEventSigma * p.sigmaSlot : 0;
+      this.ring[base + i] = Math.max(-cap, Math.min(cap, r));
+      if (Math.abs(r) > cap) { off++; offDmas.add(this.columns[i].dma); rise ||= r > 0; }
+    }
+    // many loggers of several DMAs off at once, one far above the model (a leak lowers pressures),
+    // or the plant or a tank outside what was learned: a network event, not a leak (which lowers its own area most, and the others only
+    // through their weights on its loggers); a burst explains the loss it causes while it is active
+    // (and its slots would hold a raise up for persistHours after)
+    const networkEvent = rise || (offDmas.size >= 2 && off >= n * this.o.networkEventShare) || this.outsideLearned(row);
+    if (networkEvent || this.dmas.some((dma) => this.bursts?.activeBurst(dma))) this.ring.fill(Number.NaN, base, base + n);
     this.ringPos = (this.ringPos + 1) % this.persistSlots;
     this.ringFill = Math.min(this.persistSlots, this.ringFill + 1);
     if (this.ringFill < this.persistSlots) return;
     const byDma = new Map<string, RankedSensor[]>();
+    let highest = -Infinity;
     for (let i = 0; i < n; i++) {
+      const p = predictions[i] ?? model.full[i];
+      if (!p || !(p.sigmaMean > 0)) continue;
       let s = 0; let c = 0;
       for (let k = 0; k < this.persistSlots; k++) {
         const v = this.ring[k * n + i];
         if (Number.isFinite(v)) { s += v; c++; }
       }
-      if (c < this.persistSlots / 2 || !(m.sigma[i] > 0)) continue;
-      const l = this.loggers[i];
+      if (c < this.persistSlots / 2) continue;
+      const col = this.columns[i];
       const mean = s / c;
-      const ranked: RankedSensor = { sensor: l.id, residualMPa: round(mean), z: round(mean / m.sigma[i], 1), ...(l.x !== undefined ? { x: l.x, y: l.y } : {}) };
-      if (!byDma.has(l.dma)) byDma.set(l.dma, []);
-      byDma.get(l.dma)!.push(ranked);
+      const ranked: RankedSensor = { sensor: col.id, residualKpa: round(mean, 3), z: round(mean / p.sigmaMean, 1), ...(col.x !== undefined ? { x: col.x, y: col.y } : {}) };
+      highest = Math.max(highest, ranked.z);
+      let list = byDma.get(col.dma);
+      if (!list) byDma.set(col.dma, list = []);
+      list.push(ranked);
     }
+    // a leak lowers pressures: a logger as far above the model as the threshold means the relations
+    // learned do not hold now (a changed valve or pump setting), and no logger's loss can be read
+    const relationsHold = highest <= this.o.k;
     for (const [dma, sensors] of byDma) {
       sensors.sort((p, q) => p.z - q.z);
       const top = sensors[0];
       const raised = this.active.get(dma);
-      const site = this.loggers[this.index.get(top.sensor)!].site;
-      if (!raised && top.z < -this.o.k && top.residualMPa < -this.o.minResidualMPa) {
-        this.active.set(dma, { since: ts, sensor: top.sensor });
-        out.push(this.condition(dma, site, 'raise', ts, sensors, ts));
+      if (!raised && relationsHold && top.z < -this.o.k && top.residualKpa < -this.o.minResidualKpa) {
+        this.active.set(dma, { since: end });
+        out.push(this.condition(dma, 'raise', end, sensors, end));
       } else if (raised && top.z > -this.o.k / 2) {
         this.active.delete(dma);
-        out.push(this.condition(dma, site, 'clear', ts, sensors, raised.since));
+        out.push(this.condition(dma, 'clear', end, sensors, raised.since));
       }
     }
   }
 
-  private condition(dma: string, site: string, state: 'raise' | 'clear', ts: number, ranked: RankedSensor[], since: number): Condition {
+  /**
+   * A plant pressure or tank level outside the range it was learned in (a pump tripped and the tank
+   * drains, the plant's set point moved): the model would extrapolate, so the slot is left out.
+   */
+  private outsideLearned(row: Float64Array): boolean {
+    const { low, high } = this.model!;
+    for (let j = this.loggers; j < row.length; j++) if (row[j] < low[j] || row[j] > high[j]) return true;
+    return false;
+  }
+
+  private condition(dma: string, state: 'raise' | 'clear', ts: number, ranked: RankedSensor[], since: number): Condition {
     const top = ranked[0];
+    const site = this.columns[this.index.get(top.sensor)!].site;
     return {
       id: `leak_candidate:${dma}`, type: 'leak_candidate', state, ts, priority: 'medium', site: site || undefined, dma, sensor: top.sensor,
       text: state === 'raise'
-        ? alarmText('leak_candidate.raise', { dma, sensor: top.sensor, residualKpa: (-top.residualMPa * 1000).toFixed(1), hours: this.o.persistHours })
+        ? alarmText('leak_candidate.raise', { dma, sensor: top.sensor, residualKpa: (-top.residualKpa).toFixed(2), hours: this.o.persistHours })
         : alarmText('leak_candidate.clear', { dma }),
       evidence: { since, nearestSensor: top.sensor, ranked: ranked.slice(0, this.o.rankTop), persistHours: this.o.persistHours, k: this.o.k },
     };
   }
 }
 
-/** Least squares y = a + b x over the rows where both are known (x column j, y column i). */
-function ols(rows: readonly Float64Array[], j: number, i: number): { a: number; b: number; residualVar: number } | undefined {
-  let n = 0; let sx = 0; let sy = 0; let sxx = 0; let sxy = 0; let syy = 0;
-  for (const r of rows) {
-    const x = r[j]; const y = r[i];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    n++; sx += x; sy += y; sxx += x * x; sxy += x * y; syy += y * y;
-  }
-  if (n < 8) return undefined;
-  const vx = sxx - (sx * sx) / n;
-  const cxy = sxy - (sx * sy) / n;
-  const vy = syy - (sy * sy) / n;
-  if (!(vx > 0)) return undefined;
-  const b = cxy / vx;
-  return { a: (sy - b * sx) / n, b, residualVar: Math.max(0, vy - b * cxy) / n };
+/** Measured minus predicted for logger `i` in a row (NaN when a value it needs is missing). */
+function residual(p: Prediction, row: Float64Array, i: number): number {
+  let y = p.intercept;
+  for (let u = 0; u < p.columns.length; u++) y += p.weights[u] * row[p.columns[u]];
+  return row[i] - y;
 }
 
-function round(x: number, digits = 5): number {
+/** Every column's mean per local hour of day over the rows where every column is known. */
+function hourlyColumnMeans(rows: readonly Float64Array[], hours: readonly number[], columns: number): Float64Array {
+  const sums = new Float64Array(24 * columns);
+  const counts = new Float64Array(24);
+  rows.forEach((r, t) => {
+    if (!r.every(Number.isFinite)) return;
+    counts[hours[t]]++;
+    for (let j = 0; j < columns; j++) sums[hours[t] * columns + j] += r[j];
+  });
+  // an hour never seen complete gets the overall means, so its correction is the overall mean residual (0)
+  const overall = new Float64Array(columns);
+  let n = 0;
+  for (let h = 0; h < 24; h++) { n += counts[h]; for (let j = 0; j < columns; j++) overall[j] += sums[h * columns + j]; }
+  for (let h = 0; h < 24; h++) {
+    for (let j = 0; j < columns; j++) sums[h * columns + j] = counts[h] ? sums[h * columns + j] / counts[h] : overall[j] / Math.max(1, n);
+  }
+  return sums;
+}
+
+/** Mean residual per local hour of day over the slots `use(t)` takes (0 for an hour without any). */
+function hourlyMeans(residuals: readonly number[], hours: readonly number[], use: (t: number) => boolean): Float64Array {
+  const sums = new Float64Array(24);
+  const counts = new Float64Array(24);
+  residuals.forEach((x, t) => { if (use(t) && Number.isFinite(x)) { sums[hours[t]] += x; counts[hours[t]]++; } });
+  return sums.map((s, h) => (counts[h] ? s / counts[h] : 0));
+}
+
+/** Means of every run of `w` consecutive values with at least half of them known. */
+function movingMeans(xs: readonly number[], w: number): number[] {
+  const out: number[] = [];
+  let s = 0; let c = 0;
+  for (let t = 0; t < xs.length; t++) {
+    if (Number.isFinite(xs[t])) { s += xs[t]; c++; }
+    const old = t - w;
+    if (old >= 0 && Number.isFinite(xs[old])) { s -= xs[old]; c--; }
+    if (t >= w - 1 && c >= w / 2) out.push(s / c);
+  }
+  return out;
+}
+
+function std(xs: readonly number[]): number {
+  let s = 0; let c = 0;
+  for (const x of xs) if (Number.isFinite(x)) { s += x; c++; }
+  if (c < 2) return Number.NaN;
+  const m = s / c;
+  let v = 0;
+  for (const x of xs) if (Number.isFinite(x)) v += (x - m) ** 2;
+  return Math.sqrt(v / (c - 1));
+}
+
+function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }

@@ -1,7 +1,9 @@
 /**
- * The pressure-model detector on a hand-made town of two DMAs whose loggers follow one demand curve:
- * learned on two quiet days, then a lasting loss of 10 kPa at one logger raises leak_candidate in
- * its DMA with that logger ranked first, and clears when it is gone; nothing while quiet.
+ * The pressure-model detector on a hand-made town of two DMAs whose loggers follow their DMA's daily
+ * demand curve, with the simulator's gauge noise (0.5 kPa per reading): learned on two quiet days,
+ * then a lasting loss of 3 kPa at one logger raises leak_candidate in its DMA with that logger ranked
+ * first, and clears when it is gone; a valve operation that lowers every logger of both DMAs for
+ * hours (a network event) raises nothing, nor does a logger that stops reporting.
  */
 import { describe, expect, it } from 'vitest';
 import { topologySchema } from '../../../core/config/schema.ts';
@@ -9,13 +11,14 @@ import type { Point } from '../../../core/model/reading.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { runStep } from '../../step.ts';
 import type { Condition } from '../../types.ts';
-import { ScheduledFaults } from '../../../test/support/sim-drive.ts';
+import { noise, ScheduledFaults } from '../../../test/support/sim-drive.ts';
 import { PressureModelDetector, type RankedSensor } from './index.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const T0 = Date.parse('2024-05-06T00:00:00+08:00');
 const SENSORS = ['P-a1', 'P-a2', 'P-a3', 'P-b1', 'P-b2', 'P-b3'];
+const LATER = { from: T0 + 60 * HOUR, to: T0 + 70 * HOUR };
 
 const topology = () => new Topology(topologySchema.parse({
   sites: [{ id: 'network' }],
@@ -23,30 +26,50 @@ const topology = () => new Topology(topologySchema.parse({
   sensors: SENSORS.map((id, k) => ({ id, kind: 'pressure', unit: 'MPa', site: 'network', dma: id[2], place: 'network', x: k * 100, y: 0 })),
 }));
 
+/** 5-min samples over 4 days; `change(sensor, ts)` is kPa added to the town's pressure then; `skip` drops readings. */
+function drive(change: (sensor: string, ts: number) => number, skip: (sensor: string, ts: number) => boolean = () => false) {
+  const detector = new PressureModelDetector({ topology: topology(), health: new ScheduledFaults(), timezone: 'Asia/Shanghai' }, { learnDays: 2, persistHours: 6 });
+  const conditions: Condition[] = [];
+  let step = 0;
+  for (let ts = T0; ts < T0 + 96 * HOUR; ts += 5 * MIN, step++) {
+    const phase = (2 * Math.PI * (ts - T0)) / (24 * HOUR);
+    const demand = { a: 1 + 0.5 * Math.sin(phase), b: 1 + 0.4 * Math.sin(phase + 0.5) };
+    const batch: Point[] = SENSORS.flatMap((sensor, k): Point[] => {
+      if (skip(sensor, ts)) return [];
+      // head loss grows with the square of the DMA's demand, each logger its own share; gauge noise 0.5 kPa
+      const kpa = 350 - (20 + 5 * k) * demand[sensor[2] as 'a' | 'b'] ** 2 + 0.85 * noise(step * 7 + k, k) + change(sensor, ts);
+      return [{ measurement: 'pressure', sensor, ts, value: kpa / 1000, quality: 'good', site: 'network', dma: sensor[2] }];
+    });
+    conditions.push(...runStep([detector], batch, ts + 5 * MIN).conditions);
+    if (ts === T0 + 47 * HOUR) expect(detector.learned).toBe(false);
+  }
+  expect(detector.learned).toBe(true);
+  return conditions;
+}
+
+const during = (ts: number) => ts >= LATER.from && ts < LATER.to;
+
 describe('pressure-model detector', () => {
   it('learns on quiet days, then a lasting loss at one logger is a leak candidate in its DMA, that logger first', () => {
-    const detector = new PressureModelDetector({ topology: topology(), health: new ScheduledFaults(), timezone: 'Asia/Shanghai' });
-    const leak = { from: T0 + 60 * HOUR, to: T0 + 70 * HOUR };
-    const conditions: Condition[] = [];
-    // 5-min samples over 4 days: head loss grows with a daily demand curve, each logger its own share, a little noise
-    for (let ts = T0; ts < T0 + 96 * HOUR; ts += 5 * MIN) {
-      const demand = 1 + 0.5 * Math.sin((2 * Math.PI * (ts - T0)) / (24 * HOUR));
-      const batch: Point[] = SENSORS.map((sensor, k) => {
-        const loss = sensor === 'P-a2' && ts >= leak.from && ts < leak.to ? 0.01 : 0;
-        const value = 0.35 - (0.02 + 0.005 * k) * demand * demand + 0.0003 * Math.sin(ts / MIN * 1.7 + k) - loss;
-        return { measurement: 'pressure', sensor, ts, value, quality: 'good', site: 'network', dma: sensor[2] };
-      });
-      conditions.push(...runStep([detector], batch, ts + 5 * MIN).conditions);
-      if (ts === T0 + 47 * HOUR) expect(detector.learned).toBe(false);
-    }
-    expect(detector.learned).toBe(true);
+    const conditions = drive((sensor, ts) => (sensor === 'P-a2' && during(ts) ? -3 : 0));
     expect(conditions.map((c) => `${c.id} ${c.state}`)).toEqual(['leak_candidate:a raise', 'leak_candidate:a clear']);
     const [raise, clear] = conditions;
-    expect(raise.ts).toBeGreaterThan(leak.from);
-    expect(raise.ts - leak.from).toBeLessThanOrEqual(6 * HOUR);
-    expect(clear.ts).toBeGreaterThan(leak.to);
+    expect(raise.ts).toBeGreaterThan(LATER.from);
+    expect(raise.ts - LATER.from).toBeLessThanOrEqual(6 * HOUR);
+    expect(clear.ts).toBeGreaterThan(LATER.to);
     const ranked = raise.evidence!.ranked as RankedSensor[];
     expect(ranked[0]).toMatchObject({ sensor: 'P-a2', x: 100, y: 0 });
-    expect(ranked[0].residualMPa).toBeLessThan(-0.002);
+    expect(ranked[0].residualKpa).toBeLessThan(-0.3);
+  });
+
+  it('raises nothing for a network event that lowers every logger of both DMAs for hours', () => {
+    // a valve closed upstream: 25 kPa less in a, 8 in b
+    const conditions = drive((sensor, ts) => (during(ts) ? -(sensor[2] === 'a' ? 25 : 8) : 0));
+    expect(conditions).toEqual([]);
+  });
+
+  it('raises nothing when a logger stops reporting (fitted again without it)', () => {
+    const conditions = drive(() => 0, (sensor, ts) => sensor === 'P-b2' && ts >= LATER.from);
+    expect(conditions).toEqual([]);
   });
 });
