@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import type { IngestView } from '../../core/ingest-view.ts';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse, type RouteOptions } from 'fastify';
 import pino from 'pino';
 import { parseConfig, type LoadedConfig } from '../../core/config/load.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
@@ -52,8 +53,13 @@ export interface Harness {
 }
 
 /** `env`: where the config's `${ENV}` references are checked (a `notify:` section's secrets); `log`: the
- *  dashboard's logger (silent unless a test reads what is logged). */
-export async function startHarness(opts: { config?: Record<string, unknown>; webDist?: string; analytics?: boolean; env?: Record<string, string | undefined>; log?: pino.Logger } = {}): Promise<Harness> {
+ *  dashboard's logger (silent unless a test reads what is logged); `onRoute`: told of every route as
+ *  it is registered, and `ingest`: the service whose /status page the dashboard serves (both for the
+ *  public-route inventory). */
+export async function startHarness(opts: {
+  config?: Record<string, unknown>; webDist?: string; analytics?: boolean; env?: Record<string, string | undefined>; log?: pino.Logger;
+  onRoute?: (route: RouteOptions) => void; ingest?: IngestView;
+} = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'aw-dash-'));
   writeFileSync(join(dir, 'map.json'), JSON.stringify({ links: [{ dma: 'north', points: [[0, 0], [5, 15], [12, 22]] }, { points: [[5, 15], [25, 8]] }] }));
   const config = parseConfig({
@@ -68,9 +74,10 @@ export async function startHarness(opts: { config?: Record<string, unknown>; web
   alarms.advanceTo(T0);
   const analytics = { topology, alarms, register, alarmStore, openAlarms: () => alarms.openAlarms() } as unknown as AnalyticsService;
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   const dash = await registerDashboard(app, {
     config, store, log: opts.log ?? pino({ level: 'silent' }), topology, webDist: opts.webDist ?? join(dir, 'no-dist'),
-    analytics: opts.analytics === false ? undefined : analytics, checkResponses: true,
+    analytics: opts.analytics === false ? undefined : analytics, ingest: opts.ingest, checkResponses: true,
   });
   await app.ready();
   return {

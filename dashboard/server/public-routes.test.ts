@@ -1,0 +1,80 @@
+/**
+ * The inventory of public routes (issue #11): every route the dashboard server and the ingest HTTP
+ * service register outside /api/v1 (authorization-matrix.test.ts covers /api/v1 route by role) must
+ * be in the reviewed list below, with why anyone may call it. A new route outside /api/v1 fails this
+ * test until someone has looked at it and added it here. Routes are collected with fastify's
+ * onRoute hook while the real registration code runs: the dashboard in demo mode (its demo-phone
+ * route) with an ingest service (its /status page), and the ingest service's own routes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import pino from 'pino';
+import { startHarness, type Harness } from '../../test/support/dashboard.ts';
+import { IngestService } from '../../ingest/service.ts';
+import { parseConfig } from '../../core/config/load.ts';
+
+/** Reviewed public routes outside /api/v1 (HEAD comes with each GET), and why each may be public. */
+const REVIEWED_PUBLIC: Record<string, string> = {
+  'GET /': 'the web app\'s index.html (or the "not built" page); its data comes from /api/v1 behind sign-in',
+  'GET /health': 'probes of supervisors and load balancers; the status alone unless the caller is on this machine (mayReadOperationalDetail, F13)',
+  'GET /metrics': 'the scrape of a monitoring agent on this machine; 403 to any other caller (mayReadOperationalDetail, F13)',
+  'GET /status': 'the old status page; in production only to someone signed in (the allow check in index.ts)',
+  'GET /outages': 'the planned-outage notice page for customers, public by purpose',
+  'GET /outages/disclosure/:file': 'a quarter\'s disclosure once published (404 before), public by purpose',
+  'GET /ack/*': 'the acknowledgement page a notification links to: the signed, expiring, single-use token in the path is the credential',
+  'POST /ack/*': 'acknowledging from that page; the token in the path is the credential',
+  'GET /wo/*': 'the work-order page a crew member\'s message links to: the signed, expiring token in the path is the credential',
+  'POST /wo/*': 'a crew\'s update from that page; the token in the path is the credential',
+  'GET /demo-phone': 'demo mode only (loopback only): the demo\'s phone inbox of sent notifications',
+  'GET /docs': 'the OpenAPI UI; it documents the API, every operation of which still checks its session',
+  'GET /docs/': 'the same',
+  'GET /docs/json': 'the OpenAPI document (authorization-matrix.test.ts reads it)',
+  'GET /docs/yaml': 'the same document as YAML',
+  'GET /docs/static/*': 'the OpenAPI UI\'s static files',
+  'GET /docs/static/index.html': 'the same',
+  'GET /docs/static/swagger-initializer.js': 'the same',
+};
+
+/** `METHOD url` of each registered route, HEAD folded into its GET. */
+function routeNames(route: RouteOptions): string[] {
+  return [route.method].flat().map((m) => `${m === 'HEAD' ? 'GET' : m} ${route.url}`);
+}
+
+const outsideApi = (name: string) => !name.split(' ')[1].startsWith('/api/v1/');
+
+let h: Harness;
+let ingestApp: FastifyInstance;
+const dashboardRoutes = new Set<string>();
+const ingestRoutes = new Set<string>();
+beforeAll(async () => {
+  const log = pino({ level: 'silent' });
+  // Not started: its routes depend only on the configuration, and nothing is called here.
+  const ingestFor = (config: Harness['config']) => new IngestService({ config, log, brokerUrl: 'mqtt://127.0.0.1:1', http: false });
+  const defaultConfig = parseConfig({}, '(inline)', {});
+  // the dashboard of `aquawatch start` (an ingest service beside it gives /status), in demo mode
+  h = await startHarness({ onRoute: (r) => routeNames(r).forEach((n) => dashboardRoutes.add(n)), ingest: ingestFor(defaultConfig) });
+  ingestApp = Fastify({ logger: false });
+  ingestApp.addHook('onRoute', (r) => routeNames(r).forEach((n) => ingestRoutes.add(n)));
+  await ingestFor(h.config).registerRoutes(ingestApp);
+  await ingestApp.ready();
+}, 120_000);
+afterAll(async () => { await ingestApp?.close(); await h?.close(); });
+
+describe('public route inventory', () => {
+  it('every dashboard and ingest route outside /api/v1 is a reviewed public route', () => {
+    const unreviewed = [...dashboardRoutes, ...ingestRoutes].filter(outsideApi).filter((n) => !(n in REVIEWED_PUBLIC));
+    expect(unreviewed).toEqual([]);
+  });
+
+  it('the list has no route that is no longer registered (a stale entry would hide a future one)', () => {
+    const registered = new Set([...dashboardRoutes, ...ingestRoutes]);
+    expect(Object.keys(REVIEWED_PUBLIC).filter((n) => !registered.has(n))).toEqual([]);
+  });
+
+  it('the collection sees the routes it must: /api/v1 of both services and the known public ones', () => {
+    expect(ingestRoutes).toContain('POST /api/v1/pda/readings');
+    expect(dashboardRoutes).toContain('POST /api/v1/auth/login');
+    expect([...ingestRoutes].filter(outsideApi).sort()).toEqual(['GET /health', 'GET /metrics']);
+    expect(dashboardRoutes).toContain('GET /status');
+  });
+});
