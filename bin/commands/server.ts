@@ -7,7 +7,10 @@ import { createLogger } from '../../core/log.ts';
 import { mayReadOperationalDetail } from '../../core/http-access.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
+import type { FastifyInstance } from 'fastify';
 import type { AnalyticsService } from '../../analytics/service.ts';
+import type { LoadedConfig } from '../../core/config/load.ts';
+import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
 import { httpScheme } from '../../core/http-tls.ts';
 import { serveDashboard, startAnalytics, type DashboardServer } from './platform.ts';
@@ -21,6 +24,22 @@ options:
   -c, --config FILE   configuration (default: $AQUAWATCH_CONFIG); broker.url must name a broker
       --http-port N   HTTP port (default http.port)
   -h, --help          this text`;
+
+/**
+ * The routes `aquawatch server` adds beside the dashboard: /health, with the store and analytics
+ * detail to callers on this machine only (F13). Exported for the public-route inventory test.
+ */
+export function registerServerRoutes(app: FastifyInstance, o: {
+  config: LoadedConfig; store: TimeSeriesStore; analytics: Pick<AnalyticsService, 'worker' | 'openAlarms'>;
+}): void {
+  const { config, store, analytics } = o;
+  app.get('/health', async (req, reply) => {
+    const storeOk = await store.ping();
+    const detail = mayReadOperationalDetail(req, config.http.behindTlsProxy)
+      ? { store: { describe: store.describe, ok: storeOk }, analytics: analytics.worker.stats, openAlarms: analytics.openAlarms().length } : {};
+    return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', ...detail });
+  });
+}
 
 export async function run(argv: string[]): Promise<number> {
   const cl = parseCommandLine({ command: 'aquawatch server', usage: USAGE, options: { ...CONFIG_OPTION, 'http-port': { type: 'string' } } }, argv);
@@ -46,14 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     const running = analytics;
     server = await serveDashboard({
       config, store, log: rootLog, analytics,
-      routes: (app) => {
-        app.get('/health', async (req, reply) => {
-          const storeOk = await store.ping();
-          const detail = mayReadOperationalDetail(req, config.http.behindTlsProxy)
-            ? { store: { describe: store.describe, ok: storeOk }, analytics: running.worker.stats, openAlarms: running.openAlarms().length } : {};
-          return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', ...detail });
-        });
-      },
+      routes: (app) => registerServerRoutes(app, { config, store, analytics: running }),
     });
   } catch (e) {
     await analytics?.stop();

@@ -4,7 +4,8 @@
  * be in the reviewed list below, with why anyone may call it. A new route outside /api/v1 fails this
  * test until someone has looked at it and added it here. Routes are collected with fastify's
  * onRoute hook while the real registration code runs: the dashboard in demo mode (its demo-phone
- * route) with an ingest service (its /status page), and the ingest service's own routes.
+ * route) with an ingest service (its /status page), the ingest service's own routes, and those
+ * `aquawatch server` adds beside the dashboard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
@@ -12,6 +13,8 @@ import pino from 'pino';
 import { startHarness, type Harness } from '../../test/support/dashboard.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { parseConfig } from '../../core/config/load.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
+import { registerServerRoutes } from '../../bin/commands/server.ts';
 
 /** Reviewed public routes outside /api/v1 (HEAD comes with each GET), and why each may be public. */
 const REVIEWED_PUBLIC: Record<string, string> = {
@@ -44,8 +47,10 @@ const outsideApi = (name: string) => !name.split(' ')[1].startsWith('/api/v1/');
 
 let h: Harness;
 let ingestApp: FastifyInstance;
+let serverApp: FastifyInstance;
 const dashboardRoutes = new Set<string>();
 const ingestRoutes = new Set<string>();
+const serverRoutes = new Set<string>();
 beforeAll(async () => {
   const log = pino({ level: 'silent' });
   // Not started: its routes depend only on the configuration, and nothing is called here.
@@ -55,19 +60,24 @@ beforeAll(async () => {
   h = await startHarness({ onRoute: (r) => routeNames(r).forEach((n) => dashboardRoutes.add(n)), ingest: ingestFor(defaultConfig) });
   ingestApp = Fastify({ logger: false });
   ingestApp.addHook('onRoute', (r) => routeNames(r).forEach((n) => ingestRoutes.add(n)));
+  serverApp = Fastify({ logger: false });
+  serverApp.addHook('onRoute', (r) => routeNames(r).forEach((n) => serverRoutes.add(n)));
   await ingestFor(h.config).registerRoutes(ingestApp);
-  await ingestApp.ready();
+  // A fake analytics service, named as one: registering the routes reads nothing from it.
+  const analyticsNotCalled = {} as Pick<AnalyticsService, 'worker' | 'openAlarms'>;
+  registerServerRoutes(serverApp, { config: h.config, store: h.store, analytics: analyticsNotCalled });
+  await Promise.all([ingestApp.ready(), serverApp.ready()]);
 }, 120_000);
-afterAll(async () => { await ingestApp?.close(); await h?.close(); });
+afterAll(async () => { await ingestApp?.close(); await serverApp?.close(); await h?.close(); });
 
 describe('public route inventory', () => {
-  it('every dashboard and ingest route outside /api/v1 is a reviewed public route', () => {
-    const unreviewed = [...dashboardRoutes, ...ingestRoutes].filter(outsideApi).filter((n) => !(n in REVIEWED_PUBLIC));
+  it('every dashboard, ingest and server route outside /api/v1 is a reviewed public route', () => {
+    const unreviewed = [...dashboardRoutes, ...ingestRoutes, ...serverRoutes].filter(outsideApi).filter((n) => !(n in REVIEWED_PUBLIC));
     expect(unreviewed).toEqual([]);
   });
 
   it('the list has no route that is no longer registered (a stale entry would hide a future one)', () => {
-    const registered = new Set([...dashboardRoutes, ...ingestRoutes]);
+    const registered = new Set([...dashboardRoutes, ...ingestRoutes, ...serverRoutes]);
     expect(Object.keys(REVIEWED_PUBLIC).filter((n) => !registered.has(n))).toEqual([]);
   });
 
@@ -75,6 +85,7 @@ describe('public route inventory', () => {
     expect(ingestRoutes).toContain('POST /api/v1/pda/readings');
     expect(dashboardRoutes).toContain('POST /api/v1/auth/login');
     expect([...ingestRoutes].filter(outsideApi).sort()).toEqual(['GET /health', 'GET /metrics']);
+    expect([...serverRoutes]).toEqual(['GET /health']);
     expect(dashboardRoutes).toContain('GET /status');
   });
 });
