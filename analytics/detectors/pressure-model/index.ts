@@ -120,6 +120,7 @@ export class PressureModelDetector implements Detector {
   onReadings(batch: readonly Point[]): Condition[] {
     const out: Condition[] = [];
     for (const r of batch) {
+      if (r.measurement !== 'pressure' && r.measurement !== 'level') continue; // most readings: no map lookup
       const i = this.index.get(r.sensor);
       if (i === undefined || r.quality === 'bad' || !Number.isFinite(r.value) || this.ctx.health.isFaulty(r.sensor)) continue;
       const slot = Math.floor(r.ts / this.slotMs) * this.slotMs;
