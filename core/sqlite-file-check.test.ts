@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import type { Point } from './model/reading.ts';
 import { Outbox } from '../ingest/pipeline/outbox.ts';
 import { closeStateDb, openStateDb } from './state/state-db.ts';
 import { DatabaseFileError } from './sqlite-file-check.ts';
+import { DeviceTokenStore } from './state/device-tokens.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 // starts node with tsx: slow on a loaded machine, so generous
@@ -102,13 +103,13 @@ describe('F6 damaged database files at start', () => {
     closeStateDb(reopened);
   });
 
-  it('F6 the aquawatch command prints the message as one line and exits 1 (outbox and state)', async () => {
+  it('F6 the aquawatch command prints the message as one line and exits 1 (outbox and state); the state remedy as printed works', async () => {
     writeFileSync(join(dir, 'outbox.sqlite'), randomBytes(4096));
     writeFileSync(join(dir, 'state.sqlite'), randomBytes(4096));
     writeFileSync(join(dir, 'site.yaml'), `dataDir: ${JSON.stringify(dir)}\n`);
-    const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const run = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, ['bin/aquawatch.js', ...args, '--config', join(dir, 'site.yaml')], { cwd: ROOT, timeout: PROCESS_TIMEOUT },
-        (error, _stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }));
+        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }));
     });
     const [deadLetters, tokens] = await Promise.all([run(['dead-letters', 'list']), run(['token', 'list'])]);
     expect(deadLetters.code).toBe(1);
@@ -119,5 +120,18 @@ describe('F6 damaged database files at start', () => {
     expect(tokens.stderr.trim().split('\n')).toHaveLength(1);
     expect(tokens.stderr).toContain(`aquawatch: ${join(dir, 'state.sqlite')}: is not an SQLite database`);
     expect(tokens.stderr).toContain('aquawatch restore BACKUP_FILE');
+
+    // the state remedy as printed: move the file aside (kept), restore a backup, and it starts again
+    const backup = join(dir, 'backup.sqlite');
+    const backedUp = new DeviceTokenStore(backup);
+    backedUp.create('pda-7');
+    backedUp.close();
+    const state = join(dir, 'state.sqlite');
+    expect(tokens.stderr).toContain(`mv ${state} ${state}.damaged`);
+    renameSync(state, `${state}.damaged`);
+    expect(await run(['restore', backup])).toMatchObject({ code: 0, stderr: '' });
+    const after = await run(['token', 'list']);
+    expect(after).toMatchObject({ code: 0, stderr: '' });
+    expect(after.stdout).toContain('pda-7');
   }, PROCESS_TIMEOUT);
 });

@@ -18,14 +18,18 @@ export class DatabaseFileError extends Error {
   }
 }
 
+/** The command that moves a damaged `path` aside, kept, with the WAL and shared-memory files beside it. */
+export function moveAsideStep(path: string): string {
+  return `move it aside with its -wal and -shm files (mv ${path} ${path}.damaged; likewise ${path}-wal, ${path}-shm)`;
+}
+
 /**
- * The operator's steps to move a damaged `path` aside and copy the rows SQLite can still read into a
- * new file at `path`. `.recover` first; sqlite3 3.40 stops with "SQL logic error" on a file cut
- * short, where `.dump` still reads the intact rows but ends with ROLLBACK, hence the sed.
+ * How to copy the rows SQLite can still read from the moved-aside file into a new one at `path`.
+ * `.recover` first; sqlite3 3.40 stops with "SQL logic error" on a file cut short, where `.dump`
+ * still reads the intact rows but ends with ROLLBACK, hence the sed.
  */
-export function recoverySteps(path: string): string {
-  return `move it aside with its -wal and -shm files (mv ${path} ${path}.damaged; likewise ${path}-wal, ${path}-shm) `
-    + `and copy the rows it still holds into a new file: sqlite3 ${path}.damaged .recover | sqlite3 ${path} `
+export function recoverRowsStep(path: string): string {
+  return `copy the rows it still holds into a new file: sqlite3 ${path}.damaged .recover | sqlite3 ${path} `
     + `(if .recover stops with an error: sqlite3 ${path}.damaged .dump | sed 's/^ROLLBACK;.*/COMMIT;/' | sqlite3 ${path})`;
 }
 

@@ -22,7 +22,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkDatabaseFile, recoverySteps } from '../sqlite-file-check.ts';
+import { checkDatabaseFile, moveAsideStep, recoverRowsStep } from '../sqlite-file-check.ts';
 
 /** Writers of another process wait this long for the lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -53,10 +53,13 @@ export function openStateDb(path: string): Database.Database {
   return db;
 }
 
-/** What the operator does with a damaged state database: the backup is the intact copy. */
+/**
+ * What the operator does with a damaged state database: the backup is the intact copy. Moved aside
+ * first: restore cannot write over a file that is not a database (it stops with SQLite's error).
+ */
 function stateRemedy(path: string): string {
-  return `Stop the services and put the latest backup back: aquawatch restore BACKUP_FILE (it checks the copy before it `
-    + `replaces this file). Without a backup, ${recoverySteps(path)}`;
+  return `Stop the services, ${moveAsideStep(path)}, then put the latest backup back: aquawatch restore BACKUP_FILE `
+    + `(it checks the copy). Without a backup, ${recoverRowsStep(path)}`;
 }
 
 export interface StateDbHolder { host: string; pid: number; command: string; openedAt: number }

@@ -13,15 +13,15 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { Point } from '../../core/model/reading.ts';
 import { QUALITY_CODE, qualityFromCode } from '../../core/model/reading.ts';
 import { BackpressureError } from './contract.ts';
-import { checkDatabaseFile, recoverySteps } from '../../core/sqlite-file-check.ts';
+import { checkDatabaseFile, moveAsideStep, recoverRowsStep } from '../../core/sqlite-file-check.ts';
 
 /**
  * What the operator does with a damaged outbox. Never deleted for them: it holds readings already
  * acknowledged to their sources and not yet stored, and the dead letters.
  */
 function outboxRemedy(path: string): string {
-  return `It holds the readings not yet stored and the dead letters; do not delete it. Stop ingest, ${recoverySteps(path)}, `
-    + `then start ingest: it stores the recovered readings (rows it cannot read go to outbox_quarantine). Starting without `
+  return `It holds the readings not yet stored and the dead letters; do not delete it. Stop ingest, ${moveAsideStep(path)}, `
+    + `${recoverRowsStep(path)}, then start ingest: it stores the recovered readings (rows it cannot read go to outbox_quarantine). Starting without `
     + `that step creates an empty outbox: the unsent readings then stay only in the moved file`;
 }
 
