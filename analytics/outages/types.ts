@@ -14,16 +14,9 @@ export const CAUSE_CODES = [
 ] as const;
 export type CauseCode = (typeof CAUSE_CODES)[number];
 
-/**
- * What the public page may say about a planned outage (review F18): a template chosen from this list,
- * texts in public-reasons.ts; the free-text `reason` stays internal. `planned_works` is the neutral
- * one, and what entries from before the list show.
- */
-export const PUBLIC_REASONS = [
-  'planned_works', 'maintenance', 'pipe_repair', 'pipe_renewal', 'connection_works', 'valve_works', 'meter_works',
-  'pumping_station_works', 'reservoir_cleaning', 'power_works',
-] as const;
-export type PublicReason = (typeof PUBLIC_REASONS)[number];
+/** The public page's reason for a planned outage: a template (review F18), in core/messages/public-reasons.ts. */
+import type { PublicReason } from '../../core/messages/public-reasons.ts';
+export { PUBLIC_REASONS, type PublicReason } from '../../core/messages/public-reasons.ts';
 
 /**
  * A planned outage entered or re-timed by someone without the dispatcher's authority is `pending`:

@@ -1,7 +1,7 @@
 /**
  * The contract's own checks: the web app reaches the platform only through this module (and only
  * for types, so no server code or zod ends up in the browser bundle), besides a few pure modules it
- * shares with the server so both say the same thing (message catalogs, point-in-polygon); and every
+ * shares with the server so both say the same thing (message catalogs, public-reason templates, point-in-polygon); and every
  * input schema converts to the JSON Schema fastify validates with.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ const CORE = resolve(import.meta.dirname, '../../core');
  * counts customers with. Each may import only the others (checked below), never Node or zod.
  */
 const SHARED_WITH_BROWSER = new Set(
-  ['messages/alarm-texts.ts', 'messages/ingest-texts.ts', 'messages/report-notes.ts', 'messages/incident-notes.ts', 'messages/note-catalog.ts', 'topology/polygon.ts'].map((f) => join(CORE, f)),
+  ['messages/alarm-texts.ts', 'messages/ingest-texts.ts', 'messages/report-notes.ts', 'messages/incident-notes.ts', 'messages/note-catalog.ts', 'messages/public-reasons.ts', 'topology/polygon.ts'].map((f) => join(CORE, f)),
 );
 
 function imports(file: string): { typeOnly: boolean; spec: string }[] {

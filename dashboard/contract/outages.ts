@@ -25,7 +25,7 @@ export const incident = z.strictObject({
 });
 export type Incident = z.infer<typeof incident>;
 
-/** The public page's reason: a template (analytics/outages/public-reasons.ts), never the free text (review F18). */
+/** The public page's reason: a template (core/messages/public-reasons.ts), never the free text (review F18). */
 export const publicReason = z.enum(PUBLIC_REASONS);
 /** `pending`: entered or re-timed without the dispatcher's authority; suppresses nothing, published and announced only once approved. */
 export const plannedStatus = z.enum(PLANNED_STATUSES);

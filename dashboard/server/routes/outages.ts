@@ -1,7 +1,7 @@
 /** Customer service: current outages, incidents, planned outages with notices, lookup, the public feed. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sameWindow, type PlannedAuthor, type PlannedOutage } from '../../../analytics/outages/register.ts';
-import { PUBLIC_REASON_TEXTS } from '../../../analytics/outages/public-reasons.ts';
+import { PUBLIC_REASON_TEXTS } from '../../../core/messages/public-reasons.ts';
 import { API, type CurrentOutage, type LookupRow, type PlannedOutageSaved, type PublicOutages } from '../../contract/index.ts';
 import { auditTarget } from '../audit.ts';
 import { ApiError, type DashboardContext } from '../context.ts';

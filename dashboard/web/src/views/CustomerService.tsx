@@ -19,8 +19,7 @@ import { CustomerNotices } from '../components/CustomerNotices.tsx';
 import { customerHref, useRouteParam } from '../router.ts';
 import { MeterAnomalyQueue } from './CustomerAnomalies.tsx';
 import { CustomerPage } from './CustomerPage.tsx';
-import { PUBLIC_REASONS } from '../../../../analytics/outages/types.ts';
-import { PUBLIC_REASON_TEXTS } from '../../../../analytics/outages/public-reasons.ts';
+import { PUBLIC_REASONS, PUBLIC_REASON_TEXTS } from '../../../../core/messages/public-reasons.ts';
 import type { CurrentOutage, LookupRow, PlannedOutageRow, PlannedOutageSaved } from '../../../contract/index.ts';
 
 const NOTICE_MS = 24 * 3_600_000;

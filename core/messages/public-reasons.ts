@@ -1,10 +1,16 @@
 /**
- * The public page's texts for a planned outage's reason (review F18): one template per code of
- * PUBLIC_REASONS, in both languages, so what the public reads is chosen from a list, never typed.
- * Pure data: the server's public page and the dashboard's form both read it.
+ * What the public page may say about a planned outage (review F18): a template chosen from this
+ * list, in both languages, so what the public reads is chosen, never typed; the free-text `reason`
+ * stays internal. `planned_works` is the neutral one, and what entries from before the list show.
+ * Pure data shared with the browser: the server's public page and the dashboard's form both read it.
  */
-import type { TextLanguage } from '../../core/messages/alarm-texts.ts';
-import type { PublicReason } from './types.ts';
+import type { TextLanguage } from './alarm-texts.ts';
+
+export const PUBLIC_REASONS = [
+  'planned_works', 'maintenance', 'pipe_repair', 'pipe_renewal', 'connection_works', 'valve_works', 'meter_works',
+  'pumping_station_works', 'reservoir_cleaning', 'power_works',
+] as const;
+export type PublicReason = (typeof PUBLIC_REASONS)[number];
 
 export const PUBLIC_REASON_TEXTS: Record<PublicReason, Record<TextLanguage, string>> = {
   planned_works: { 'zh-CN': '计划施工', en: 'Planned works' },
