@@ -504,7 +504,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
       ...opts.connect, clientId: opts.clientId ?? `aquawatch-analytics-${process.pid}`, clean: true, reconnectPeriod: 1000,
     });
     this.client = client;
-    this.lastInputWall = Date.now();
+    this.lastInputWall = this.wallClock();
     client.on('message', (topic, payload) => this.onBusMessage(topic, payload));
     client.on('error', (e) => { this.s.busErrors++; this.log.warn({ err: e.message }, 'analytics bus client error'); });
     await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ...(this.sensorStatus ? [STATUS_FILTER] : [])], { qos: 1 });
@@ -518,11 +518,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     const flushMs = opts.flushDerivedMs ?? 10_000;
     if (flushMs > 0 && this.store) this.timers.push(setInterval(() => void this.writeDerived(), flushMs));
     const idleMs = opts.idleAdvanceMs ?? 5 * 60_000;
-    if (idleMs > 0) {
-      this.timers.push(setInterval(() => {
-        if (Date.now() - this.lastInputWall >= idleMs) this.advance(Date.now() - this.lateness, false);
-      }, Math.min(idleMs, 10_000)));
-    }
+    if (idleMs > 0) this.timers.push(setInterval(() => this.advanceIfIdle(idleMs), Math.min(idleMs, 10_000)));
     // Late readings are dropped silently per reading; say so once a minute, with the watermark's state.
     let lateReported = 0;
     this.timers.push(setInterval(() => {
@@ -533,6 +529,15 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
       lateReported = late;
     }, 60_000));
     for (const t of this.timers) t.unref();
+  }
+
+  /**
+   * When no telemetry has come from the bus for `idleMs` (wall time), move the watermark to wall
+   * time − allowed lateness. start() calls it on a timer; tests call it directly.
+   */
+  advanceIfIdle(idleMs: number): void {
+    const now = this.wallClock();
+    if (now - this.lastInputWall >= idleMs) this.advance(now - this.lateness, false);
   }
 
   /** The telemetry the bus subscription decodes and checks, for the other readers in the process (TelemetryFeed). */
@@ -557,7 +562,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   onBusMessage(topic: string, payload: Buffer): void {
     const clock = { now: this.wallClock, maxFutureMs: this.busClockSkewMs };
     if (topic.startsWith(TELEMETRY_FILTER.slice(0, -1))) {
-      this.lastInputWall = Date.now();
+      this.lastInputWall = this.wallClock();
       const t = checkTelemetry(payload, clock);
       if (!t.ok) { this.dropBusMessage(topic, t); return; }
       if (t.future) this.dropBusMessage(topic, { ok: false, reason: 'future', detail: `${t.future} readings beyond the allowed clock skew` }, t.future);
