@@ -2,8 +2,8 @@
  * The analytics worker: detectors see readings in event-time order in fixed steps whatever the
  * batching, the watermark trails the newest reading by the allowed lateness, late readings are
  * dropped and counted, memory stays bounded, conditions reach the alarm manager whose clock follows
- * the watermark; and live over a real Mosquitto broker: telemetry and ingest conditions in, alarm
- * transitions out.
+ * the watermark, and a step of the server's wall clock moves neither (F17); and live over a real
+ * Mosquitto broker: telemetry and ingest conditions in, alarm transitions out.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
@@ -201,12 +201,12 @@ const twoSources = new Topology(topologySchema.parse({
 }));
 const minuteReading = (sensor: string, minute: number): Reading => ({ sensor, ts: T0 + minute * MIN, value: 0.3 + 0.001 * (minute % 7), quality: 'good' });
 
-/** A worker with a fake wall clock and the real sensor-health detector, recording its conditions. */
+/** A worker with fake clocks (wall and monotonic run together here) and the real sensor-health detector, recording its conditions. */
 function pacedWorker(opts: { sourceIdleMs?: number; maxBufferedReadings?: number } = {}) {
   const wall = { now: 1_000_000 };
   const health = new SensorHealthDetector({ topology: twoSources });
   const recorder = new RecordingDetectorDouble();
-  const w = new AnalyticsWorker({ topology: twoSources, detectors: [health, recorder], wallClock: () => wall.now, ...opts });
+  const w = new AnalyticsWorker({ topology: twoSources, detectors: [health, recorder], wallClock: () => wall.now, monotonicClock: () => wall.now, ...opts });
   const conditions: Condition[] = [];
   w.on('condition', (c) => conditions.push(c));
   w.startAt(T0);
@@ -250,7 +250,7 @@ describe('AnalyticsWorker: watermark per source', () => {
     expect(w.watermark).toBe(T0 + 28 * MIN); // the plant's slower item at 30 − 2 min of lateness
   });
 
-  it('a source that stops holds the watermark only for sourceIdleMs of wall time; its sensors then go stale', () => {
+  it('a source that stops holds the watermark only for sourceIdleMs; its sensors then go stale', () => {
     const { w, wall, conditions } = pacedWorker({ sourceIdleMs: 30_000 });
     for (let m = 0; m < 10; m++) { wall.now += 1000; w.feed([minuteReading('PL-F', m), minuteReading('PL-P', m), minuteReading('MQ-P1', m), minuteReading('MQ-P2', m)]); }
     // the plant falls silent at minute 10; the MQTT sensors go on at a minute per wall second
@@ -258,7 +258,7 @@ describe('AnalyticsWorker: watermark per source', () => {
     expect(w.watermark).toBe(T0 + 7 * MIN); // held: the plant's last minute (9) − 2 min, to a step
     expect(w.stats.activeFeeds).toBe(4);
     for (let m = 30; m < 60; m++) { wall.now += 1000; w.feed([minuteReading('MQ-P1', m), minuteReading('MQ-P2', m)]); }
-    // silent for more than 30 s of wall time: the plant no longer holds the watermark
+    // silent for more than 30 s: the plant no longer holds the watermark
     expect(w.watermark).toBe(T0 + 57 * MIN);
     expect(w.stats).toMatchObject({ activeFeeds: 2, late: 0 });
     const stale = conditions.filter((c) => c.type === 'sensor_stale' && c.state === 'raise');
@@ -313,9 +313,10 @@ describe('AnalyticsWorker: watermark per source', () => {
     expect(w.stats.forcedAdvances).toBeGreaterThan(0);
   });
 
-  it('refuses a bad sourceIdleMs or wallClock', () => {
+  it('refuses a bad sourceIdleMs, wallClock or monotonicClock', () => {
     expect(() => new AnalyticsWorker({ topology, detectors: [], sourceIdleMs: -5 })).toThrow(/sourceIdleMs/);
     expect(() => new AnalyticsWorker({ topology, detectors: [], wallClock: 5 as never })).toThrow(/wallClock/);
+    expect(() => new AnalyticsWorker({ topology, detectors: [], monotonicClock: 5 as never })).toThrow(/monotonicClock/);
   });
 });
 
@@ -468,7 +469,7 @@ describe('AnalyticsWorker: one sensor whose clock is behind (F3)', () => {
     const wall = { now: T0 };
     const d = new RecordingDetectorDouble();
     const conditions: Condition[] = [];
-    const w = new AnalyticsWorker({ topology: twoSensors, detectors: [d], wallClock: () => wall.now, sensorClockLagMs: 10 * MIN });
+    const w = new AnalyticsWorker({ topology: twoSensors, detectors: [d], wallClock: () => wall.now, monotonicClock: () => wall.now, sensorClockLagMs: 10 * MIN });
     w.on('condition', (c) => conditions.push(c));
     w.startAt(T0);
     for (let m = 1; m <= 60; m++) {
@@ -490,7 +491,7 @@ describe('AnalyticsWorker: one sensor whose clock is behind (F3)', () => {
 
   it('a sensor catching up on old data within the bound still holds the watermark (nothing of it is dropped)', () => {
     const wall = { now: T0 };
-    const w = new AnalyticsWorker({ topology: twoSensors, detectors: [], wallClock: () => wall.now, sensorClockLagMs: 10 * MIN, allowedLatenessMs: 0 });
+    const w = new AnalyticsWorker({ topology: twoSensors, detectors: [], wallClock: () => wall.now, monotonicClock: () => wall.now, sensorClockLagMs: 10 * MIN, allowedLatenessMs: 0 });
     w.startAt(T0);
     wall.now += 5 * MIN;
     w.feed([at('GOOD', T0 + 5 * MIN), at('LAGGING', T0 - MIN)]);
@@ -530,5 +531,90 @@ describe('AnalyticsWorker: customer meter readings uploaded late', () => {
     ]);
     // a detector that does not keep its own per-meter order never sees them
     expect(other.batches.flat().length).toBe(seenByOther);
+  });
+});
+
+describe('AnalyticsWorker: the server clock stepped forwards (F17)', () => {
+  // Stale after 3 × 3 min: the real 7-minute gap of the test is not yet a stale sensor.
+  const twoSensors = new Topology(topologySchema.parse({
+    sites: [{ id: 'P1' }], dmas: [{ id: 'D1' }],
+    sensors: [
+      { id: 'P-A', kind: 'pressure', site: 'P1', dma: 'D1', intervalS: 180, source: { type: 'mqtt', topic: 'a' } },
+      { id: 'P-B', kind: 'pressure', site: 'P1', dma: 'D1', intervalS: 180, source: { type: 'mqtt', topic: 'b' } },
+    ],
+  }));
+  const IDLE_ADVANCE_MS = 5 * MIN;
+  const STEP_MS = 2 * 3_600_000;
+
+  /** A worker fed over the bus, with a fake wall clock and a fake monotonic clock the test moves. */
+  function clockedWorker() {
+    const clock = { wall: T0, mono: 1_000 };
+    const store = new AlarmStore(':memory:');
+    const alarms = new AlarmManager({ store, now: () => clock.wall });
+    const recorder = new RecordingDetectorDouble();
+    const w = new AnalyticsWorker({
+      topology: twoSensors, detectors: [new SensorHealthDetector({ topology: twoSensors }), recorder], alarms,
+      wallClock: () => clock.wall, monotonicClock: () => clock.mono,
+    });
+    const conditions: Condition[] = [];
+    w.on('condition', (c) => conditions.push(c));
+    w.startAt(T0);
+    /** One minute of both sensors at their true time, sent over the bus 5 s after it, the wall clock `wallAhead` ahead. */
+    const minute = (m: number, wallAhead = 0) => {
+      clock.mono += MIN;
+      clock.wall = T0 + m * MIN + 5_000 + wallAhead;
+      w.onBusMessage(telemetryTopic('D1'), encodeTelemetry([at('P-A', m), at('P-B', m)]));
+      w.advanceIfIdle(IDLE_ADVANCE_MS); // what start()'s timer does
+    };
+    return { clock, store, alarms, recorder, w, conditions, minute };
+  }
+  const at = (sensor: string, m: number): Reading => ({ sensor, ts: T0 + m * MIN, value: 0.3, quality: 'good' });
+
+  it('F17 a forward step of the wall clock while every source is silent: the idle advance moves by the time elapsed, the readings that follow are analysed, no alarm comes from the step and shelving holds', () => {
+    const { clock, store, alarms, recorder, w, conditions, minute } = clockedWorker();
+    for (let m = 0; m <= 10; m++) minute(m);
+    alarms.onCondition({ id: 'ingest.test', type: 'ingest.test', state: 'raise', ts: T0 + 10 * MIN, priority: 'high', dma: 'D1', message: 'test' }, { advanceClock: false });
+    const [alarm] = alarms.openAlarms();
+    alarms.shelve(alarm.id, 'operator', T0 + 60 * MIN, 'pump overhaul');
+    // six minutes of silence, start()'s timer ticking every 10 s; NTP steps the wall clock +2 h after the first tick
+    for (let tick = 1; tick <= 36; tick++) {
+      clock.mono += 10_000;
+      clock.wall += 10_000 + (tick === 2 ? STEP_MS : 0);
+      w.advanceIfIdle(IDLE_ADVANCE_MS);
+    }
+    // event time ran on by the silence (6 min past the last reading, minus the 2-min lateness), not by the step
+    expect.soft(w.watermark).toBe(T0 + 14 * MIN);
+    // the sources speak again at their true times
+    for (let m = 17; m <= 25; m++) minute(m, STEP_MS);
+    w.flush(T0 + 26 * MIN);
+    expect.soft(w.stats.late).toBe(0);
+    expect.soft(recorder.batches.flat().length).toBe(2 * (11 + 9));
+    expect.soft(conditions.map((c) => `${c.id} ${c.state} ${new Date(c.ts).toISOString()}`)).toEqual([]);
+    expect.soft(alarms.openAlarms().map((a) => a.shelved?.until)).toEqual([T0 + 60 * MIN]);
+    store.close();
+  });
+
+  it('F17 a forward step of the wall clock while the sources send at different paces: the slower one is not taken for silent, none of its readings is late', () => {
+    const clock = { wall: T0, mono: 1_000 };
+    const health = new SensorHealthDetector({ topology: twoSources });
+    const w = new AnalyticsWorker({ topology: twoSources, detectors: [health], wallClock: () => clock.wall, monotonicClock: () => clock.mono });
+    const conditions: Condition[] = [];
+    w.on('condition', (c) => conditions.push(c));
+    w.startAt(T0);
+    const second = () => { clock.mono += 1000; clock.wall += 1000; };
+    // a backfill: the plant sends a minute of event time per second, the MQTT sensors five
+    for (let s = 0; s < 10; s++) {
+      second();
+      w.feed([minuteReading('PL-F', s), minuteReading('PL-P', s)]);
+      w.feed([0, 1, 2, 3, 4].flatMap((i) => [minuteReading('MQ-P1', 5 * s + i), minuteReading('MQ-P2', 5 * s + i)]));
+    }
+    expect(w.watermark).toBe(T0 + 7 * MIN); // the plant's minute 9 − the lateness
+    clock.wall += STEP_MS; // NTP steps the wall clock +2 h between two messages
+    second();
+    w.feed([minuteReading('MQ-P1', 50), minuteReading('MQ-P2', 50)]);
+    w.feed([minuteReading('PL-F', 10), minuteReading('PL-P', 10)]);
+    expect.soft(w.watermark).toBe(T0 + 8 * MIN);
+    expect.soft(w.stats).toMatchObject({ late: 0, activeFeeds: 4 });
+    expect.soft(conditions.map((c) => `${c.id} ${c.state}`)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@
  * subscription arrive at different paces), so the watermark follows each SENSOR: the worker keeps
  * the newest reading time of every sensor with a source address, and the watermark is the slowest
  * ACTIVE sensor's time − the allowed lateness. A sensor from which nothing has arrived for
- * `sourceIdleMs` of wall time is left out: a dead sensor or source must not stop analytics (its
+ * `sourceIdleMs` is left out: a dead sensor or source must not stop analytics (its
  * sensors then go stale on the others' watermark). Nor must one whose clock is behind: a sensor that
  * sends only readings older than the watermark holds it for `sensorClockLagMs` at most, then
  * `sensor_clock_skew` is raised for it and the others are analysed on. Customer meters (PDA uploads, read monthly) and
@@ -44,6 +44,7 @@ import { silentLogger, type Logger } from '../core/log.ts';
 import { ReadingsListeners, type ReadingsListener, type TelemetryFeed } from '../core/bus/telemetry-feed.ts';
 import type { Detector } from './types.ts';
 import { runStep } from './step.ts';
+import { monotonicMs } from '../core/time/monotonic.ts';
 import type { AlarmManager } from './alarms/manager.ts';
 
 export interface AnalyticsWorkerOptions {
@@ -64,7 +65,7 @@ export interface AnalyticsWorkerOptions {
   maxDerivedBuffered?: number;
   /**
    * A sensor (or the feed of sensors without an address) from which no reading has arrived for
-   * this long (wall time) no longer holds the watermark back. Default 2 min.
+   * this long no longer holds the watermark back. Default 2 min.
    */
   sourceIdleMs?: number;
   /**
@@ -74,8 +75,17 @@ export interface AnalyticsWorkerOptions {
    * others are analysed on. It holds again once its readings are current. Default 10 min.
    */
   sensorClockLagMs?: number;
-  /** Wall clock (ms), for `sourceIdleMs` and the bus's future check; tests pass a fake one. Default Date.now. */
+  /**
+   * Wall clock (ms), for the bus's future check and to bound the idle advance's start (see
+   * advanceIfIdle); tests pass a fake one. Default Date.now.
+   */
   wallClock?: () => number;
+  /**
+   * Monotonic clock (ms, any origin) for the durations the worker measures itself: `sourceIdleMs`,
+   * `sensorClockLagMs`, the idle advance. A step of the wall clock must not make every source look
+   * silent at once or let event time jump (F17). Tests pass a fake one. Default core/time/monotonic.ts.
+   */
+  monotonicClock?: () => number;
   /**
    * A bus message (telemetry reading, ingest condition) timed further than this ahead of the wall
    * clock is dropped and counted: the clock skew the platform allows (config ingest.maxFutureMs).
@@ -118,13 +128,13 @@ export interface WorkerStats {
   activeFeeds: number;
 }
 
-/** A feed's progress: the newest reading time it sent and when (wall time) it last sent. */
+/** A feed's progress: the newest reading time it sent and when (monotonic clock) it last sent. */
 interface FeedProgress {
   key: string;
   latestTs: number;
-  lastArrivalWall: number;
-  /** Wall time since which it has sent only readings older than the watermark; undefined when its last one was current. */
-  lateSinceWall?: number;
+  lastArrival: number;
+  /** Monotonic time since which it has sent only readings older than the watermark; undefined when its last one was current. */
+  lateSince?: number;
   /** `sensor_clock_skew` is raised for it. */
   skewRaised: boolean;
 }
@@ -151,9 +161,10 @@ export interface WorkerStartOptions {
   /** Write derived series to the store this often (wall time). Default 10 s; 0 = never. */
   flushDerivedMs?: number;
   /**
-   * When no reading has arrived for this long (wall time), move the watermark to wall time −
-   * allowed lateness, so time-driven checks (stale sensors, on-delays) still run while every source
-   * is silent. Default 5 min; 0 = never. A backfill resuming after such a pause is counted late.
+   * When no reading has arrived for this long, let event time run on (advanceIfIdle), so
+   * time-driven checks (stale sensors, on-delays) still run while every source is silent. Default
+   * 5 min; 0 = never. A backfill resuming after such a pause: its readings up to the pause's
+   * length after its newest one are counted late.
    */
   idleAdvanceMs?: number;
 }
@@ -179,6 +190,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   private readonly sourceIdleMs: number;
   private readonly sensorClockLagMs: number;
   private readonly wallClock: () => number;
+  private readonly monotonicClock: () => number;
   private readonly busClockSkewMs: number;
   private readonly sensorStatus?: SensorStatusSink;
   /** Per sensor, the progress record of its feed; null: the sensor does not hold the watermark. */
@@ -197,7 +209,9 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   };
   private client?: MqttClient;
   private timers: NodeJS.Timeout[] = [];
-  private lastInputWall = 0;
+  /** When the last telemetry came from the bus, on both clocks (advanceIfIdle). */
+  private lastInputWall = Number.NEGATIVE_INFINITY;
+  private lastInputMono = 0;
   /** The last reading dropped as late, for the log. */
   private lastLate?: Point;
   private unpublish?: () => void;
@@ -216,6 +230,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     positive(opts.busClockSkewMs, 'busClockSkewMs', 0);
     positive(opts.sensorClockLagMs, 'sensorClockLagMs', 0);
     if (opts.wallClock !== undefined && typeof opts.wallClock !== 'function') throw new Error('wallClock: must be a function returning ms');
+    if (opts.monotonicClock !== undefined && typeof opts.monotonicClock !== 'function') throw new Error('monotonicClock: must be a function returning ms');
     const names = new Set<string>();
     opts.detectors.forEach((d, i) => {
       if (!d || typeof d.onReadings !== 'function' || typeof d.onTime !== 'function') throw new Error(`detectors[${i}]: not a Detector (onReadings and onTime are required)`);
@@ -235,6 +250,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     this.sourceIdleMs = opts.sourceIdleMs ?? 120_000;
     this.sensorClockLagMs = opts.sensorClockLagMs ?? 10 * 60_000;
     this.wallClock = opts.wallClock ?? Date.now;
+    this.monotonicClock = opts.monotonicClock ?? monotonicMs;
     this.sensorStatus = opts.sensorStatus;
     this.busClockSkewMs = opts.busClockSkewMs ?? 5 * 60_000;
     for (const info of opts.topology.sensors.values()) {
@@ -249,7 +265,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   get watermark(): number { return this.mark; }
 
   get stats(): WorkerStats {
-    const now = this.wallClock();
+    const now = this.monotonicClock();
     let activeFeeds = 0;
     for (const p of this.feeds.values()) if (this.holdsWatermark(p, now)) activeFeeds++;
     return { ...this.s, busDropped: { ...this.s.busDropped }, buffered: this.pending.length, watermark: this.mark, feeds: this.feeds.size, activeFeeds };
@@ -282,10 +298,10 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     if (ts > this.maxTs) this.maxTs = ts;
     // Every sensor of the topology is expected from here: one not heard from yet holds the
     // watermark at the start for sourceIdleMs (its first readings are on their way), not longer.
-    const now = this.wallClock();
+    const now = this.monotonicClock();
     for (const p of this.feeds.values()) {
       if (p.latestTs < ts) p.latestTs = ts;
-      if (p.lastArrivalWall < now) p.lastArrivalWall = now;
+      if (p.lastArrival < now) p.lastArrival = now;
     }
   }
 
@@ -303,7 +319,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   /** Readings already joined with their sensor's attributes (from the store). */
   feedPoints(points: readonly Point[]): void {
     let last = this.pending.length ? this.pending[this.pending.length - 1] : undefined;
-    const now = this.wallClock();
+    const now = this.monotonicClock();
     let lateMeters: Point[] | undefined;
     for (const p of points) {
       if (!Number.isFinite(p.ts) || typeof p.value !== 'number' || Number.isNaN(p.value)) { this.s.invalid++; continue; }
@@ -312,13 +328,13 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
       if (feed === undefined) feed = this.progressOf('-'); // not in the topology (straight from a store)
       if (feed) {
         if (p.ts > feed.latestTs) feed.latestTs = p.ts;
-        feed.lastArrivalWall = now;
+        feed.lastArrival = now;
         if (p.ts >= this.mark) {
-          feed.lateSinceWall = undefined;
+          feed.lateSince = undefined;
           if (feed.skewRaised) this.clockSkewEnded(feed, p);
         } else {
-          feed.lateSinceWall ??= now;
-          if (!feed.skewRaised && now - feed.lateSinceWall >= this.sensorClockLagMs) this.clockSkewFound(feed, p, now);
+          feed.lateSince ??= now;
+          if (!feed.skewRaised && now - feed.lateSince >= this.sensorClockLagMs) this.clockSkewFound(feed, p, now);
         }
       }
       if (p.ts < this.mark) {
@@ -344,7 +360,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
 
   /**
    * The event time up to which the active feeds have sent: the slowest one's newest reading. A
-   * feed silent for longer than sourceIdleMs (wall) is not waited for; when none is active (only
+   * feed silent for longer than sourceIdleMs is not waited for; when none is active (only
    * meters came, or all went silent) it is the newest reading time. O(sensors) per feed() call.
    */
   private completeUntil(now: number): number {
@@ -361,25 +377,25 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
    * readings older than the watermark, for sensorClockLagMs at most.
    */
   private holdsWatermark(p: FeedProgress, now: number): boolean {
-    if (now - p.lastArrivalWall > this.sourceIdleMs) return false;
-    return p.lateSinceWall === undefined || now - p.lateSinceWall < this.sensorClockLagMs;
+    if (now - p.lastArrival > this.sourceIdleMs) return false;
+    return p.lateSince === undefined || now - p.lateSince < this.sensorClockLagMs;
   }
 
   private progressOf(key: string): FeedProgress {
     let p = this.feeds.get(key);
-    if (!p) this.feeds.set(key, p = { key, latestTs: Number.NEGATIVE_INFINITY, lastArrivalWall: Number.NEGATIVE_INFINITY, skewRaised: false });
+    if (!p) this.feeds.set(key, p = { key, latestTs: Number.NEGATIVE_INFINITY, lastArrival: Number.NEGATIVE_INFINITY, skewRaised: false });
     return p;
   }
 
-  /** A feed that has sent only readings older than the watermark for sensorClockLagMs (wall). */
+  /** A feed that has sent only readings older than the watermark for sensorClockLagMs. */
   private clockSkewFound(feed: FeedProgress, p: Point, now: number): void {
     feed.skewRaised = true;
     const behindMin = Math.round((this.mark - feed.latestTs) / 60_000);
-    const forMin = Math.round((now - (feed.lateSinceWall ?? now)) / 60_000);
+    const forMin = Math.round((now - (feed.lateSince ?? now)) / 60_000);
     this.handleCondition({
       ...this.clockSkewIdentity(feed, p), state: 'raise', ts: this.mark, priority: 'medium',
       message: `sensor ${feed.key === '-' ? p.sensor : feed.key}: for ${forMin} min every reading has arrived older than the analysis time (its newest ${behindMin} min behind): its clock is behind, or it replays old data. It no longer holds back the analysis of the other sensors; its readings are stored but not analysed live`,
-      evidence: { latestTs: feed.latestTs, watermark: this.mark, lateForMs: now - (feed.lateSinceWall ?? now) },
+      evidence: { latestTs: feed.latestTs, watermark: this.mark, lateForMs: now - (feed.lateSince ?? now) },
     }, { advanceClock: false });
   }
 
@@ -504,7 +520,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
       ...opts.connect, clientId: opts.clientId ?? `aquawatch-analytics-${process.pid}`, clean: true, reconnectPeriod: 1000,
     });
     this.client = client;
-    this.lastInputWall = this.wallClock();
+    this.noteInput();
     client.on('message', (topic, payload) => this.onBusMessage(topic, payload));
     client.on('error', (e) => { this.s.busErrors++; this.log.warn({ err: e.message }, 'analytics bus client error'); });
     await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ...(this.sensorStatus ? [STATUS_FILTER] : [])], { qos: 1 });
@@ -532,12 +548,26 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   }
 
   /**
-   * When no telemetry has come from the bus for `idleMs` (wall time), move the watermark to wall
-   * time − allowed lateness. start() calls it on a timer; tests call it directly.
+   * When no telemetry has come from the bus for `idleMs`, let event time run on without input, so
+   * time-driven checks (stale sensors, on-delays) still run while every source is silent: the
+   * watermark moves to the event time of the last input plus the time elapsed since, minus the
+   * allowed lateness. The elapsed time is the MONOTONIC clock's, not the wall clock now minus the
+   * wall clock then: a step of the wall clock during the silence (NTP correcting it, an RTC fixed)
+   * would carry the watermark and the alarm manager's clock with it, so the readings that follow at
+   * their true times would be dropped as late, sensors reported stale and shelving ended early (F17).
+   * The last input's event time is its newest reading's, but no later than the wall clock then: a
+   * device clock ahead (within the allowed skew) must not carry event time past the other sensors.
+   * start() calls it on a timer; tests call it directly.
    */
   advanceIfIdle(idleMs: number): void {
-    const now = this.wallClock();
-    if (now - this.lastInputWall >= idleMs) this.advance(now - this.lateness, false);
+    const silentFor = this.monotonicClock() - this.lastInputMono;
+    if (silentFor < idleMs) return;
+    this.advance(Math.min(this.maxTs, this.lastInputWall) + silentFor - this.lateness, false);
+  }
+
+  private noteInput(): void {
+    this.lastInputMono = this.monotonicClock();
+    this.lastInputWall = this.wallClock();
   }
 
   /** The telemetry the bus subscription decodes and checks, for the other readers in the process (TelemetryFeed). */
@@ -562,7 +592,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   onBusMessage(topic: string, payload: Buffer): void {
     const clock = { now: this.wallClock, maxFutureMs: this.busClockSkewMs };
     if (topic.startsWith(TELEMETRY_FILTER.slice(0, -1))) {
-      this.lastInputWall = this.wallClock();
+      this.noteInput();
       const t = checkTelemetry(payload, clock);
       if (!t.ok) { this.dropBusMessage(topic, t); return; }
       if (t.future) this.dropBusMessage(topic, { ok: false, reason: 'future', detail: `${t.future} readings beyond the allowed clock skew` }, t.future);
@@ -600,7 +630,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   private dropBusMessage(topic: string, refusal: BusRefusal, count = 1): void {
     this.s.busDropped[refusal.reason] += count;
     // One line a second at most: a flood of forged messages must not flood the log too.
-    const now = Date.now();
+    const now = this.monotonicClock();
     if (now - this.lastDropLog < 1000) { this.dropsNotLogged += count; return; }
     this.lastDropLog = now;
     this.log.warn({ topic, reason: refusal.reason, detail: refusal.detail, count, droppedSinceLastLine: this.dropsNotLogged }, 'bus message dropped');
