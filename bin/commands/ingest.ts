@@ -3,7 +3,7 @@
  * It connects to the configured broker; with `broker.url: embedded` it runs its own.
  */
 import { createLogger } from '../../core/log.ts';
-import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
+import { EmbeddedBroker, ensurePlatformIdentity } from '../../core/bus/embedded-broker.ts';
 import { IngestService } from '../../ingest/service.ts';
 import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
@@ -27,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
   let broker: EmbeddedBroker | undefined;
   let brokerUrl = config.broker.url;
   if (brokerUrl === 'embedded') {
+    ensurePlatformIdentity(config.broker); // its own clients sign in like `aquawatch start`'s: anonymous ones may be refused
     broker = EmbeddedBroker.fromConfig(config.broker, log);
     await broker.start();
     brokerUrl = broker.url;

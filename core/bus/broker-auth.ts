@@ -48,6 +48,8 @@ export function mosquittoAuthFiles(broker: BrokerConfig): { passwd: string; acl:
     checkName(`${key}.username`, u.username);
     if (seen.has(u.username)) throw new BrokerAuthError(`${key}.username`, `'${u.username}' is listed twice`);
     seen.add(u.username);
+    // Mosquitto maps a certificate to a user only on a listener set up for it (use_identity_as_username), which deploy/mosquitto has not.
+    if (u.password === undefined) throw new BrokerAuthError(`${key}.password`, `'${u.username}' signs in by client certificate, which only the embedded broker accepts; give it a password for Mosquitto`);
     passwd.push(mosquittoPasswordLine(u.username, u.password));
     acl.push('', `user ${u.username}`);
     u.publish.forEach((f, k) => { checkFilter(`${key}.publish[${k}]`, f); acl.push(`topic write ${f}`); });

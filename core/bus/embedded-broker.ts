@@ -4,7 +4,7 @@
  * to a real broker: there is no in-process shortcut that production lacks.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
@@ -15,8 +15,10 @@ import { filterCovers, topicMatches } from './topic-filter.ts';
 
 /** A device's or an integration's identity on the embedded broker, limited to its topic filters. */
 export interface BrokerUser {
+  /** Its user name, or the common name (CN) of its client certificate. */
   username: string;
-  password: string;
+  /** Absent: it signs in by a client certificate only. */
+  password?: string;
   /** Topic filters it may publish to (never the platform's `aquawatch/#`). */
   publish: readonly string[];
   /** Topic filters it may subscribe to (an integration may be given `aquawatch/v1/alarms/#`). */
@@ -28,24 +30,28 @@ export interface EmbeddedBrokerOptions {
   port: number;
   /**
    * The platform's own identity: the only one that may publish on `aquawatch/#` (telemetry,
-   * conditions, alarms, status). Without it the broker is open to every client (tests, a laptop);
-   * `aquawatch start` always sets one.
+   * conditions, alarms, status). With no identity at all (no password, no users, no client
+   * certificates, anonymous not refused) the broker is open to every client (tests);
+   * `aquawatch start` and `aquawatch ingest` always set one.
    */
   username?: string;
   password?: string;
   /** Devices and integrations, each limited to its own topics. */
   users?: readonly BrokerUser[];
   /**
-   * Clients that give no username: `devices` lets them publish and subscribe anywhere outside the
-   * platform's topics (the demo's simulators on loopback); `refuse` turns them away.
+   * Clients that give no username (and no client certificate): `devices` (the default) lets them
+   * publish and subscribe anywhere outside the platform's topics (the demo's simulators on
+   * loopback); `refuse` turns them away (production mode).
    */
   anonymous?: 'devices' | 'refuse';
   /**
    * PEM files of the broker's certificate and key: the broker then listens for MQTT over TLS only
    * (`mqtts://`), so passwords never cross the network in clear text. The platform's own clients
    * connect to `url` too, so the certificate must name that address (127.0.0.1 for a wildcard host).
+   * `clientCa`: the CA whose signature a client certificate needs; the broker then asks every client
+   * for one, and a client that shows one signed by another CA is refused before MQTT.
    */
-  tls?: { cert: string; key: string };
+  tls?: { cert: string; key: string; clientCa?: string };
   log?: Logger;
 }
 
@@ -86,6 +92,16 @@ function limitPacketSize(conn: { client?: { _parser?: PacketParser } }, max: num
 const PLATFORM_LEVEL = TOPIC_ROOT.split('/')[0];
 
 type Identity = { role: 'platform' } | { role: 'user'; user: BrokerUser } | { role: 'anonymous' };
+
+/**
+ * The common name of the client certificate a connection showed, when it verified against the
+ * broker's client CA (a connection whose certificate did not verify is closed before MQTT).
+ */
+function certificateName(conn: unknown): string | undefined {
+  if (!(conn instanceof TLSSocket) || !conn.authorized) return undefined;
+  const cn = conn.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn ? cn : undefined;
+}
 const IDENTITY = Symbol('aquawatch identity');
 type ClientWithIdentity = { [IDENTITY]?: Identity; id: string };
 
@@ -132,10 +148,13 @@ export class EmbeddedBroker {
     if (tls && (!tls.cert || !tls.key)) {
       throw new BrokerConfigError(`broker.tls.${tls.cert ? 'key' : 'cert'}`, 'the embedded broker\'s TLS listener needs both cert and key');
     }
+    if (tls?.requestClientCertificate && !tls.ca) {
+      throw new BrokerConfigError('broker.tls.ca', 'requestClientCertificate needs the CA that signs the devices\' certificates');
+    }
     return new EmbeddedBroker({
       host: broker.host, port: broker.port, username: broker.username, password: broker.password,
       users: broker.users, anonymous: broker.anonymous, log,
-      ...(tls?.cert && tls.key ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      ...(tls?.cert && tls.key ? { tls: { cert: tls.cert, key: tls.key, ...(tls.requestClientCertificate ? { clientCa: tls.ca } : {}) } } : {}),
     });
   }
 
@@ -151,14 +170,26 @@ export class EmbeddedBroker {
   private createListener(onConnection: (conn: Socket) => void): Server {
     const { tls, log } = this.opts;
     if (!tls) return createServer(onConnection);
-    const server = createTlsServer({ cert: readPem(tls.cert, 'broker.tls.cert'), key: readPem(tls.key, 'broker.tls.key') }, onConnection);
+    const server = createTlsServer({
+      cert: readPem(tls.cert, 'broker.tls.cert'), key: readPem(tls.key, 'broker.tls.key'),
+      // Asked, not required: the platform and password devices show none. One that does not verify
+      // against the CA is closed here; a verified one is an identity (authenticate below).
+      ...(tls.clientCa ? { ca: readPem(tls.clientCa, 'broker.tls.ca'), requestCert: true, rejectUnauthorized: false } : {}),
+    }, (conn) => {
+      if (conn.authorizationError && Object.keys(conn.getPeerCertificate()).length > 0) {
+        log?.warn({ err: String(conn.authorizationError) }, 'embedded broker: client certificate refused (not signed by broker.tls.ca)');
+        return void conn.destroy();
+      }
+      onConnection(conn);
+    });
     // A plain-TCP client, or one that does not trust the certificate: its handshake fails and the socket closes.
     server.on('tlsClientError', (e) => log?.debug({ err: e.message }, 'embedded broker: TLS handshake refused'));
     return server;
   }
 
   async start(): Promise<void> {
-    const { username, password, users = [], anonymous = 'devices', log } = this.opts;
+    const { username, password, users = [], anonymous = 'devices', tls, log } = this.opts;
+    const open = password === undefined && users.length === 0 && anonymous !== 'refuse' && !tls?.clientCa;
     const server = this.createListener((conn) => {
       if (!this.broker) return void conn.destroy(); // stopping
       this.broker.handle(conn as never);
@@ -169,19 +200,25 @@ export class EmbeddedBroker {
     this.broker = await Aedes.createBroker({
       // Large enough that a burst of QoS 1 traffic to a slow subscriber queues instead of dropping.
       queueLimit: 100_000,
-      // Passing `authenticate: undefined` would replace aedes's default handler: only set it with a password.
-      ...(password === undefined ? {} : {
+      // Passing `authenticate: undefined` would replace aedes's default handler: only set it when there are identities.
+      ...(open ? {} : {
         authenticate: (client, user, pass, done) => {
           let who: Identity | undefined;
-          if (user === undefined || user === '') {
-            if (anonymous === 'devices') who = { role: 'anonymous' };
-          } else if (user === username) {
-            if (sameSecret(password, pass)) who = { role: 'platform' };
-          } else {
+          const certified = certificateName(client.conn);
+          if (user && pass !== undefined) {
+            // A password signs in whatever certificate the client showed (the platform's own clients show broker.tls.cert).
             const u = users.find((x) => x.username === user);
-            if (u && sameSecret(u.password, pass)) who = { role: 'user', user: u };
+            if (user === username && password !== undefined && sameSecret(password, pass)) who = { role: 'platform' };
+            else if (u?.password !== undefined && sameSecret(u.password, pass)) who = { role: 'user', user: u };
+          } else if (certified !== undefined) {
+            // The certificate's CN is the device's user name; a username given beside it must be the same.
+            const u = users.find((x) => x.username === certified);
+            if (u && (!user || user === certified)) who = { role: 'user', user: u };
+            else log?.warn({ client: client.id, certificate: certified, username: user }, 'client certificate names no broker.users entry (or another username was given)');
+          } else if (!user && anonymous === 'devices') {
+            who = { role: 'anonymous' };
           }
-          if (!who) return refuse(done, user ? 4 : 5, user ? 'bad username or password' : 'anonymous clients are refused');
+          if (!who) return refuse(done, user || certified ? 4 : 5, user || certified ? 'bad username, password or certificate' : 'anonymous clients are refused');
           (client as unknown as ClientWithIdentity)[IDENTITY] = who;
           done(null, true);
         },

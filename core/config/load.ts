@@ -165,6 +165,7 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
       ? sources.flatMap((s) => s.productionProblems?.((cfg.sources as Record<string, unknown>)[s.type]) ?? []) : []),
   ];
   if (unsafe.length) throw new ConfigError(file, unsafe);
+  cfg.broker.anonymous ??= cfg.mode === 'production' ? 'refuse' : 'devices';
   return { ...cfg, topology, dataDir, file };
 }
 
@@ -193,13 +194,17 @@ function checkDemoOnLoopback(cfg: LoadedConfig): string[] {
 }
 
 /**
- * Production mode refuses the shortcuts demo mode allows: no embedded broker without credentials
- * and TLS when it listens beyond loopback, no TLS without verification, no dashboard without a configured admin
- * (demo mode creates demo users instead).
+ * Production mode refuses the shortcuts demo mode allows: no anonymous clients on the embedded
+ * broker (loopback included: any local process could write a device's readings), no embedded broker
+ * without credentials and TLS when it listens beyond loopback, no TLS without verification, no
+ * dashboard without a configured admin (demo mode creates demo users instead).
  */
 function checkProductionSafety(cfg: LoadedConfig): string[] {
   if (cfg.mode !== 'production') return [];
   const out: string[] = [];
+  if (cfg.broker.url === 'embedded' && cfg.broker.anonymous === 'devices') {
+    out.push('broker.anonymous: devices: production mode refuses anonymous clients on the embedded broker, on loopback too; give each device a broker.users entry (a password, or a client certificate with broker.tls.requestClientCertificate) and leave broker.anonymous out (or set it to refuse)');
+  }
   const embeddedBeyondLoopback = cfg.broker.url === 'embedded' && !isLoopback(cfg.broker.host);
   if (embeddedBeyondLoopback && !cfg.broker.password) {
     out.push('broker: an embedded broker listening beyond loopback needs a username and password in production mode');

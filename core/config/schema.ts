@@ -230,23 +230,38 @@ export const brokerSchema = z.object({
   /**
    * A broker URL: `ca` (and a client certificate) to verify it. The embedded broker: its own `cert`
    * and `key`, and it then listens for `mqtts://` only (production needs them beyond loopback);
-   * `ca` verifies it for the platform's own clients, which connect to it like any other.
+   * `ca` verifies it for the platform's own clients, which connect to it like any other. With
+   * `requestClientCertificate: true` the embedded broker also asks each client for a certificate
+   * signed by `ca` (the utility's CA): a device that shows one signs in as the `users` entry
+   * named by its common name (CN), with no password.
    */
-  tls: tlsSchema.optional(),
+  tls: tlsSchema.extend({ requestClientCertificate: z.boolean().optional() }).strict().optional(),
   /**
    * Embedded broker: devices and integrations, each limited to its own topic filters; only the
    * platform (username/password above) may publish on `aquawatch/#`. Mosquitto gets the same from
    * deploy/mosquitto (passwd and ACL generated from the environment).
    */
   users: z.array(z.object({
+    /** The device's user name, or the common name (CN) of its client certificate. */
     username: z.string().min(1),
-    password: z.string().min(1),
+    /** Absent: the device signs in by its client certificate only (broker.tls.requestClientCertificate). */
+    password: z.string().min(1).optional(),
     publish: z.array(deviceTopicFilter).default([]),
     subscribe: z.array(z.string().min(1)).default([]),
   }).strict()).default([]),
-  /** Embedded broker: clients without a username act as devices (`devices`) or are refused (`refuse`). */
-  anonymous: z.enum(['devices', 'refuse']).default('devices'),
-}).strict();
+  /**
+   * Embedded broker: clients without a username or certificate act as devices (`devices`) or are
+   * refused (`refuse`). Left out: `devices` in demo mode, `refuse` in production mode, which refuses
+   * `devices` (core/config/load.ts).
+   */
+  anonymous: z.enum(['devices', 'refuse']).optional(),
+}).strict().superRefine((broker, ctx) => {
+  broker.users.forEach((u, i) => {
+    if (u.password === undefined && !broker.tls?.requestClientCertificate) {
+      ctx.addIssue({ code: 'custom', path: ['users', i, 'password'], message: `${u.username} has no password and broker.tls.requestClientCertificate is off: it could never sign in` });
+    }
+  });
+});
 
 export const ingestSchema = z.object({
   /** Group commit to the outbox: at most this many readings or this long. */

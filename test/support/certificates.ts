@@ -20,15 +20,10 @@ export interface TestCertificates {
 
 export function makeTestCertificates(opts: { client?: boolean } = {}): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'aw-certs-'));
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=aquawatch test CA');
+  opensslIn(dir)('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=aquawatch test CA');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  const signed: (readonly [string, string, string])[] = [['server', '127.0.0.1', 'server.ext'], ...(opts.client ? [['client', 'ingest-test', ''] as const] : [])];
-  for (const [name, cn, ext] of signed) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2',
-      ...(ext ? ['-extfile', ext] : []));
-  }
+  signWithTestCa(dir, 'server', '127.0.0.1', 'server.ext');
+  if (opts.client) signWithTestCa(dir, 'client', 'ingest-test');
   // A broker started as root (Mosquitto) drops to its own user, which must read these.
   chmodSync(dir, 0o755);
   for (const f of ['ca.crt', 'server.crt', 'server.key']) chmodSync(join(dir, f), 0o644);
@@ -37,4 +32,21 @@ export function makeTestCertificates(opts: { client?: boolean } = {}): TestCerti
     dir, ca: file('ca.crt'), serverCert: file('server.crt'), serverKey: file('server.key'),
     ...(opts.client ? { clientCert: file('client.crt'), clientKey: file('client.key') } : {}),
   };
+}
+
+/** Another client certificate with common name `cn`, signed by the CA of `certs`: `<name>.crt` and `<name>.key`. */
+export function makeClientCertificate(certs: TestCertificates, name: string, cn: string): { cert: string; key: string } {
+  signWithTestCa(certs.dir, name, cn);
+  return { cert: join(certs.dir, `${name}.crt`), key: join(certs.dir, `${name}.key`) };
+}
+
+function opensslIn(dir: string) {
+  return (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+}
+
+function signWithTestCa(dir: string, name: string, cn: string, extFile?: string): void {
+  const openssl = opensslIn(dir);
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2',
+    ...(extFile ? ['-extfile', extFile] : []));
 }
