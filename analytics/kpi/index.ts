@@ -6,6 +6,7 @@
  */
 import type { Topology } from '../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
+import { abortableReads } from '../../core/tsdb/abortable.ts';
 import { nightFlowTrends } from './night-flow.ts';
 import { outageKpis } from './outages.ts';
 import { explicitPeriod } from './period.ts';
@@ -45,10 +46,14 @@ export interface ComputeKpisInput {
   balance?: Omit<WaterBalanceOptions, 'from' | 'to'>;
   /** CJJ 92-2016 correction inputs (the configuration's `leakage:`); without them the corrected rate names each one missing. */
   leakage?: LeakageConfig;
+  /** Stops the computation at its next store read (the dashboard's client went away); it then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function computeKpis(input: ComputeKpisInput): Promise<KpiReport> {
-  const { store, topology, from, to, timezone } = input;
+  const { topology, from, to, timezone } = input;
+  // pressure compliance reads the store once per day of the period: each read checks the signal first
+  const store = abortableReads(input.store, input.signal);
   const period = explicitPeriod(from, to, timezone, input.label);
   const asOf = Math.min(to, input.asOf ?? to);
   const notes: string[] = [];

@@ -3,10 +3,12 @@
  * (That the server reads the text as meant is proven against real InfluxDB 1.6 in
  * test/integration/tsdb-influx1.test.ts.)
  */
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
-  buildLatestQuery, buildRangeQuery, checkRangeQuery, parseQueryResponse, quoteIdent, quoteString, serverMessage, timeLiteral,
+  buildLatestQuery, buildRangeQuery, checkRangeQuery, InfluxQLReader, parseQueryResponse, quoteIdent, quoteString, serverMessage, timeLiteral,
 } from './influxql.ts';
+import { waitFor } from '../../test/support/ports.ts';
 import { checkPoint, escapeMeasurement, InvalidPointError } from './line-protocol.ts';
 import type { Point } from '../model/reading.ts';
 
@@ -105,5 +107,30 @@ describe('line protocol checks', () => {
 
   it('escapes commas and spaces in measurement names', () => {
     expect(escapeMeasurement('night flow,x=1')).toBe('night\\ flow\\,x=1');
+  });
+});
+
+describe('a read with a signal', () => {
+  it('F9 cancels its request in flight when the signal fires, and rejects with the signal\'s reason', async () => {
+    // a server that takes the connection and never answers (an InfluxDB stalled on a long query)
+    const sockets = new Set<Socket>();
+    const stalled = createServer((socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = stalled.address() as { port: number };
+      const reader = new InfluxQLReader({ url: `http://127.0.0.1:${port}`, database: 'aquawatch', timeoutMs: 60_000, describe: 'stalled' });
+      const caller = new AbortController();
+      const read = reader.query({ measurement: 'pressure', sensors: ['P1'], from: T0, to: T0 + 86_400_000, signal: caller.signal });
+      read.catch(() => { /* asserted below */ });
+      const onTheWire = await waitFor(() => [...sockets][0], 5_000, 10, 'the request on the wire');
+      const gone = new Error('the client went away');
+      caller.abort(gone);
+      await expect(read).rejects.toBe(gone);
+      // InfluxDB stops a query whose connection closes (fetch may open a fresh one for the pool: not this one)
+      await waitFor(() => onTheWire.destroyed, 5_000, 10, 'the connection of the read closed');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
   });
 });

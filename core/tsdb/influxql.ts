@@ -223,7 +223,7 @@ export class InfluxQLReader {
    * Run one statement and return its series. POST, so that long sensor lists do not meet URL length
    * limits; db and epoch go in the URL, the statement in the form body, as all three versions accept.
    */
-  async run(statement: string): Promise<InfluxSeries[]> {
+  async run(statement: string, signal?: AbortSignal): Promise<InfluxSeries[]> {
     const url = new URL('query', this.base);
     url.searchParams.set('db', this.endpoint.database);
     url.searchParams.set('epoch', 'ms');
@@ -237,10 +237,12 @@ export class InfluxQLReader {
     try {
       res = await fetch(url, {
         method: 'POST', headers, body: new URLSearchParams({ q: statement }).toString(),
-        signal: AbortSignal.timeout(this.endpoint.timeoutMs),
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.endpoint.timeoutMs)]) : AbortSignal.timeout(this.endpoint.timeoutMs),
       });
       body = await res.text();
     } catch (e) {
+      // the caller gave up (its client went away): not a store failure, nothing to retry
+      if (signal?.aborted) throw signal.reason;
       throw new InfluxError(`${what} failed: ${networkMessage(e)}`, { retryable: true, cause: e });
     }
     if (!res.ok) {
@@ -257,7 +259,7 @@ export class InfluxQLReader {
     const sensors = [...out.keys()];
     if (!sensors.length || q.to <= q.from) return out;
     for (const part of chunks(sensors, SENSORS_PER_STATEMENT)) {
-      for (const series of await this.run(buildRangeQuery(q, part, this.databases))) {
+      for (const series of await this.run(buildRangeQuery(q, part, this.databases), q.signal)) {
         const values = out.get(series.tags?.sensor ?? '');
         if (!values) continue;
         const ti = column(series, 'time');

@@ -24,6 +24,12 @@ export interface RangeQuery {
   windowMs?: number;
   /** Omit for raw points. */
   aggregate?: Aggregate;
+  /**
+   * The caller no longer needs the answer once this fires (its HTTP client went away): InfluxDB
+   * stores cancel the request they have in flight. The embedded store's reads are synchronous and
+   * run to their end; callers check the signal between reads (abortableReads).
+   */
+  signal?: AbortSignal;
 }
 
 export interface SeriesValue { ts: number; value: number; quality?: Quality }

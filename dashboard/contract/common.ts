@@ -66,12 +66,16 @@ export const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...Erro
 
 /**
  * Every refused request: the message names the field and the reason; `field` is that field's path;
- * `rule`, when the refusal is by a rule the dashboard explains in the user's language (PASSWORD_RULES).
+ * `rule`, when the refusal is by a rule the dashboard explains in the user's language (PASSWORD_RULES,
+ * LIMIT_RULES).
  */
 export const errorBody = z.strictObject({
   error: z.strictObject({ code: errorCode, message: z.string(), field: z.string().optional(), rule: z.string().optional() }),
 });
 export type ErrorBody = z.infer<typeof errorBody>;
+
+/** The rules of a 429 `rate_limited` refusal other than sign-in's: `reports_at_once`, a user's reports being computed at once (dashboard/server/routes/report-slots.ts). */
+export const LIMIT_RULES = ['reports_at_once'] as const;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

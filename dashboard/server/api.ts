@@ -26,6 +26,7 @@ import { registerComplaintRoutes } from './routes/complaints.ts';
 import { registerCompensationRoutes } from './routes/compensation.ts';
 import { registerDisclosureRoutes } from './routes/disclosure.ts';
 import { recordAudit } from './audit.ts';
+import { ClientGoneError } from './routes/client-gone.ts';
 
 export const SESSION_COOKIE = 'aw_session';
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -98,7 +99,12 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
     const send = (code: ErrorCode, message: string, field?: string, status: number = ERROR_STATUS[code], rule?: string) =>
       reply.code(status).send({ error: { code, message, ...(field ? { field } : {}), ...(rule ? { rule } : {}) } } satisfies ErrorBody);
     if (err instanceof DomainError) return send(err.code, err.message, err.field, undefined, err.rule);
-    if (err instanceof ApiError) return send(err.code, err.message, err.field);
+    if (err instanceof ApiError) return send(err.code, err.message, err.field, undefined, err.rule);
+    if (err instanceof ClientGoneError) {
+      // nobody reads this answer; 499 (a client closed request, as proxies log it) keeps it out of the errors
+      ctx.log.info({ url: req.url, user: req.dashUser?.username }, 'request abandoned: the client went away');
+      return send('bad_request', err.message, undefined, 499);
+    }
     if (err.validation) {
       const { message, field } = formatValidation(err.validation, err.validationContext);
       return send('validation', message, field);

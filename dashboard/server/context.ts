@@ -49,8 +49,8 @@ declare module 'fastify' {
 /** A refused request; its HTTP status follows from the code (contract ERROR_STATUS). */
 export class ApiError extends Error {
   readonly status: number;
-  /** `field` is the path of the input the refusal is about, e.g. `querystring.to`. */
-  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
+  /** `field` is the path of the input the refusal is about, e.g. `querystring.to`; `rule` as in the contract's error body. */
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string, readonly rule?: string) {
     super(message);
     this.name = 'ApiError';
     this.status = ERROR_STATUS[code];

@@ -27,6 +27,8 @@ export interface HistoryQuery {
    * Optional when a topology is passed to readHistory (its sensors' kinds are used).
    */
   measurementOf?(sensor: string): string | undefined;
+  /** Cancels the store reads (InfluxDB's requests) when it fires: the dashboard's client went away. */
+  signal?: AbortSignal;
 }
 
 /** What readHistory needs of core/topology's Topology. */
@@ -76,7 +78,7 @@ export async function readHistory(store: TimeSeriesStore, q: HistoryQuery, topol
   // a few smaller queries side by side let it use the others. The sum of the work is the same.
   const groups = [...byMeasurement].flatMap(([measurement, list]) => split(list, QUERIES_PER_MEASUREMENT).map((part) => [measurement, part] as const));
   const answers = await Promise.all(groups.map(([measurement, list]) =>
-    store.query({ measurement, sensors: list, from: q.from, to: q.to, windowMs: stepMs, aggregate: 'mean' })));
+    store.query({ measurement, sensors: list, from: q.from, to: q.to, windowMs: stepMs, aggregate: 'mean', signal: q.signal })));
   const series: Record<string, [number, number][]> = {};
   for (const s of sensors) series[s] = [];
   for (const answer of answers) {

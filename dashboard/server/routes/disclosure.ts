@@ -15,6 +15,7 @@ import { disclosureFigures, type DisclosureComplaints } from '../disclosure-figu
 import { renderPublication } from '../disclosure-document.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
 import { siteKpis } from './reports.ts';
+import { inReportSlot } from './report-slots.ts';
 
 /** The complaint ledger's counts of the complaints received in the quarter (state/complaints.ts). */
 function complaintCounts(ctx: DashboardContext, from: number, to: number): DisclosureComplaints {
@@ -41,11 +42,11 @@ export function registerDisclosureRoutes(app: FastifyInstance, ctx: DashboardCon
 
   serve(app, API.disclosures.get, async (req) => found(req.params.quarter), opts);
 
-  serve(app, API.disclosures.prepare, async (req) => {
+  serve(app, API.disclosures.prepare, async (req, reply) => {
     const { quarter, remark } = req.body;
     const period = periodOf(quarter, 'body.quarter');
     if (period.from > ctx.now()) throw new ApiError('validation', `body.quarter: ${quarter} has not begun`, 'body.quarter');
-    const report = await siteKpis(ctx, period);
+    const report = await inReportSlot(ctx, req, reply, (signal) => siteKpis(ctx, period, { signal }));
     const figures = disclosureFigures(period.label, report, complaintCounts(ctx, period.from, period.to), Date.now());
     const d = ctx.disclosures.prepare(figures, req.dashUser!.username, Date.now(), remark);
     auditTarget(req, quarter, { status: d.status });

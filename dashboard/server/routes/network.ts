@@ -8,6 +8,7 @@ import { isActive } from '../area-state.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
 import { checkPeriod } from './period.ts';
 import { readHistory, HistoryQueryError, DEFAULT_HISTORY_POINTS } from '../history.ts';
+import { clientGoneSignal } from './client-gone.ts';
 
 export type { NetworkMap };
 
@@ -99,7 +100,7 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContex
     });
   }, opts);
 
-  serve(app, API.network.history, async (req) => {
+  serve(app, API.network.history, async (req, reply) => {
     const q = req.query;
     checkPeriod(q.from, q.to);
     const ids = [...new Set(q.sensors.split(',').map((s) => s.trim()).filter(Boolean))];
@@ -107,7 +108,8 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContex
     const unknown = ids.filter((id) => !ctx.topology.sensors.has(id));
     if (unknown.length) throw new ApiError('validation', `querystring.sensors: unknown sensor ${unknown.join(', ')}`, 'querystring.sensors');
     try {
-      return await readHistory(ctx.store, { sensors: ids, from: q.from, to: q.to, points: q.points ?? DEFAULT_HISTORY_POINTS }, ctx.topology);
+      const signal = clientGoneSignal(reply);
+      return await readHistory(ctx.store, { sensors: ids, from: q.from, to: q.to, points: q.points ?? DEFAULT_HISTORY_POINTS, signal }, ctx.topology);
     } catch (e) {
       if (e instanceof HistoryQueryError) throw new ApiError('validation', `querystring.${e.message}`, `querystring.${e.field}`);
       throw e;

@@ -3,6 +3,7 @@
  * session's CSRF token in `x-csrf-token`; a 401 anywhere sends the app back to the sign-in page.
  */
 import type { ErrorBody, ErrorCode } from '../../contract/index.ts';
+import { tCode } from './i18n.ts';
 
 /** A refused request: the contract's error code, the message naming the field, the field's path, and the rule broken (if named). */
 export class ApiError extends Error {
@@ -27,12 +28,12 @@ export function apiUrl(path: string, query?: Query): string {
   return `${BASE}${path}${q ? `?${q}` : ''}`;
 }
 
-async function request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; quiet401?: boolean } = {}): Promise<T> {
+async function request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; quiet401?: boolean; signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfToken;
   const res = await fetch(apiUrl(path, opts.query), {
-    method, headers, credentials: 'same-origin',
+    method, headers, credentials: 'same-origin', signal: opts.signal,
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
   });
   if (res.status === 401 && !opts.quiet401) onUnauthorized();
@@ -42,13 +43,16 @@ async function request<T>(method: string, path: string, opts: { query?: Query; b
   if (!res.ok) {
     // no error body: a proxy or the network answered, not the API
     const e = (data && typeof data === 'object' ? (data as Partial<ErrorBody>).error : undefined);
-    throw e ? new ApiError(res.status, e.code, e.message, e.field, e.rule) : new ApiError(res.status, 'unreachable', res.statusText || `HTTP ${res.status}`);
+    if (!e) throw new ApiError(res.status, 'unreachable', res.statusText || `HTTP ${res.status}`);
+    // a limit the server names by its rule (too many reports at once) is said in the user's language
+    throw new ApiError(res.status, e.code, e.code === 'rate_limited' && e.rule ? tCode('limitRule', e.rule) : e.message, e.field, e.rule);
   }
   return data as T;
 }
 
 export const api = {
-  get: <T>(path: string, query?: Query, opts: { quiet401?: boolean } = {}) => request<T>('GET', path, { query, ...opts }),
+  /** `signal`: closes the request when the answer is no longer wanted, which also stops the server's work on it (a report). */
+  get: <T>(path: string, query?: Query, opts: { quiet401?: boolean; signal?: AbortSignal } = {}) => request<T>('GET', path, { query, ...opts }),
   post: <T>(path: string, body: unknown = {}, opts: { quiet401?: boolean } = {}) => request<T>('POST', path, { body, ...opts }),
   put: <T>(path: string, body: unknown) => request<T>('PUT', path, { body }),
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body }),

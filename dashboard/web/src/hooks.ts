@@ -8,7 +8,10 @@ type Query = Record<string, string | number | boolean | undefined>;
 
 export interface Loaded<T> { data: T | undefined; error: string | undefined; loading: boolean; reload: () => void; set: (fn: (prev: T | undefined) => T | undefined) => void }
 
-/** GET `path` once per change of `query`, with a manual `reload`. */
+/**
+ * GET `path` once per change of `query`, with a manual `reload`. A read no longer wanted (the query
+ * changed, the view closed) is cancelled, so the server stops a report nobody will see.
+ */
 export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
@@ -19,8 +22,9 @@ export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
     if (!path) return;
     let live = true;
     let retry: ReturnType<typeof setTimeout> | undefined;
+    const wanted = new AbortController();
     setLoading(true);
-    api.get<T>(path, query).then(
+    api.get<T>(path, query, { signal: wanted.signal }).then(
       (d) => { if (live) { setData(d); setError(undefined); setLoading(false); } },
       (e: Error) => {
         if (!live) return;
@@ -29,7 +33,7 @@ export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
         // 503: a part of the platform is unavailable (a server restarting behind a proxy): try again
         if (e instanceof ApiError && e.status === 503) retry = setTimeout(() => setTick((n) => n + 1), 5000);
       });
-    return () => { live = false; if (retry) clearTimeout(retry); };
+    return () => { live = false; wanted.abort(); if (retry) clearTimeout(retry); };
   }, [path, qkey, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
   return { data, error, loading, reload, set: setData as Loaded<T>['set'] };

@@ -15,7 +15,7 @@ import { en } from './i18n/en.ts';
 import {
   alarmEventRecord, alarmState, API, CASE_ACTIONS, CASE_STATES, causeCode, CLOSE_REASONS, compensationLine, compensationRules,
   complaintCategory, complaintChange, complaintStatus, customerNoticeRow, deliveryRecord, disclosure, dmaStateName, emergencyMeasure,
-  healthState, incidentChange, incidentKind, incidentRecord, mapSensor, noticeDelivery, PASSWORD_RULES, role, workOrderStatus,
+  healthState, incidentChange, incidentKind, incidentRecord, LIMIT_RULES, mapSensor, noticeDelivery, PASSWORD_RULES, role, workOrderStatus,
 } from '../../contract/index.ts';
 import { BUILT_IN_CHANNELS } from '../../server/state/complaints.ts';
 import { AUDITED_ACTIONS } from '../../server/audit.ts';
@@ -64,6 +64,8 @@ const CODE_SETS: Record<string, readonly string[]> = {
   auditAction: AUDITED_ACTIONS,
   /** Why a new password is refused (the API error's `rule`). */
   passwordRule: PASSWORD_RULES,
+  /** Which limit a 429 names (the API error's `rule`). */
+  limitRule: LIMIT_RULES,
 };
 
 function sources(dir = SRC): { file: string; text: string }[] {

@@ -411,6 +411,7 @@ export const en: Record<MessageKey, string> = {
   'passwordRule.repeat': 'This password repeats characters or a part: choose another.',
   'passwordRule.sequence': 'This password is a sequence of letters or digits (abcd…, 1234…): choose another.',
   'passwordRule.keyboard': 'This password follows neighbouring keys on the keyboard (qwerty, 1qaz2wsx…): choose another.',
+  'limitRule.reports_at_once': 'Your earlier reports are still being computed: try again in a few seconds, when one has finished.',
   'admin.tokens': 'Device tokens (PDA)',
   'admin.device': 'Device id',
   'admin.note': 'Note',

@@ -409,6 +409,7 @@ export const zhCN = {
   'passwordRule.repeat': '该密码由重复的字符或片段组成，请换一个。',
   'passwordRule.sequence': '该密码是连续的字母或数字（如 abcd…、1234…），请换一个。',
   'passwordRule.keyboard': '该密码是键盘上相邻的按键（如 qwerty、1qaz2wsx），请换一个。',
+  'limitRule.reports_at_once': '您之前请求的报表仍在生成，请等其中一份完成后（几秒钟）再试。',
   'admin.tokens': '设备令牌（PDA）',
   'admin.device': '设备编号',
   'admin.note': '备注',
