@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Metrics } from '../../metrics.ts';
 import type { SourceContext, SourceState } from '../types.ts';
+import { monotonicMs } from '../../../core/time/monotonic.ts';
 
 /** Not connected this long after an attempt began: reported as session lost (the first attempt may hang in retries). */
 const CONNECT_ALARM_AFTER_MS = 10_000;
@@ -29,6 +30,13 @@ export interface SourceHealthOptions {
   /** Sensors with a monitored item now, and every sensor planned (the offline report names all). */
   monitoredSensors: () => string[];
   plannedSensors: () => string[];
+  /**
+   * The watchdog's clock (ms). Monotonic, not the wall clock: a step of the server's clock (NTP, an
+   * RTC fixed) must neither raise a false silence and rebuild the subscription (forwards) nor hide a
+   * real silence for the length of the step (backwards) (F17). Tests pass a fake one.
+   * Default core/time/monotonic.ts.
+   */
+  monotonicClock?: () => number;
 }
 
 /** What the watchdog needs to know of the connection, and the repair it may ask for. */
@@ -42,16 +50,30 @@ export interface ConnectionView {
 export class SourceHealth {
   state: SourceState = 'stopped';
   lastError?: string;
-  /** Wall-clock time of the last publish response (data or keep-alive), for the silence watchdog. */
-  lastActivityAt = 0;
-  /** When the current connection attempt began. */
-  connectingSince = 0;
+  /** Monotonic time of the last publish response (data or keep-alive), for the silence watchdog. */
+  private lastActivityAt = 0;
+  /** When the current connection attempt began (monotonic). */
+  private connectingSince = 0;
   private silentSince = 0;
   private silenceRepairTried = false;
   private sensorsOnline: boolean | undefined;
   private readonly raised = new Set<string>();
 
-  constructor(private readonly o: SourceHealthOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly o: SourceHealthOptions) {
+    this.now = o.monotonicClock ?? monotonicMs;
+  }
+
+  /** A connection attempt begins: a first connection stuck for too long is reported. */
+  connectionAttemptStarted(): void {
+    this.connectingSince = this.now();
+  }
+
+  /** A new subscription replaced the old one: the silence watchdog counts from now. */
+  subscriptionRenewed(): void {
+    this.lastActivityAt = this.now();
+  }
 
   setState(state: SourceState): void {
     this.state = state;
@@ -64,7 +86,7 @@ export class SourceHealth {
   sessionUp(): void {
     const ctx = this.o.ctx();
     if (this.o.stopping() || !ctx) return;
-    this.lastActivityAt = Date.now();
+    this.lastActivityAt = this.now();
     this.silentSince = 0;
     this.lastError = undefined;
     this.setState('connected');
@@ -93,14 +115,14 @@ export class SourceHealth {
 
   /** A publish response (data or keep-alive) arrived. */
   activity(): void {
-    this.lastActivityAt = Date.now();
+    this.lastActivityAt = this.now();
     if (this.state === 'silent' || this.raised.has(this.conditionId('subscription_silent'))) this.silenceEnded();
   }
 
   /** Runs on a timer: a stuck first connection, and a subscription gone quiet. */
   checkLiveness(connection: ConnectionView): void {
     if (this.o.stopping() || !this.o.ctx()) return;
-    const now = Date.now();
+    const now = this.now();
     if (this.state === 'connecting' && connection.hasClient && !connection.hasSession && now - this.connectingSince > CONNECT_ALARM_AFTER_MS) {
       this.sessionDown(`not connected to ${this.o.endpoint} after ${Math.round((now - this.connectingSince) / 1000)} s`);
       return;

@@ -119,7 +119,7 @@ export class OpcuaSource implements Source {
       rejectSensor: (sensor, nodeId, reason) => this.rejectSensor(sensor, nodeId, reason),
       acceptedSensor: (sensor) => this.rejectedSensors.delete(sensor),
       activity: () => this.health.activity(),
-      renewed: () => { this.health.lastActivityAt = Date.now(); },
+      renewed: () => this.health.subscriptionRenewed(),
       readings: (readings, rejected) => {
         const c = this.ctx;
         if (!c) return;
@@ -182,7 +182,7 @@ export class OpcuaSource implements Source {
       this.log.warn('username authentication without a secure channel: the password is protected only if the server\'s user token policy encrypts it');
     }
     this.health.setState('connecting');
-    this.health.connectingSince = Date.now();
+    this.health.connectionAttemptStarted();
     const period = Math.max(100, Math.min(1_000, Math.floor(this.config.silenceTimeoutMs / 4)));
     this.watchdog = setInterval(() => this.health.checkLiveness({
       hasClient: this.connection.client !== undefined,
@@ -252,7 +252,7 @@ export class OpcuaSource implements Source {
   // ----- connection attempts (retry-loop.ts runs them) --------------------------------------------
 
   private async attempt(): Promise<void> {
-    this.health.connectingSince = Date.now();
+    this.health.connectionAttemptStarted();
     this.refusedCertificate = undefined;
     const connected = await this.connection.open(this.trustStore, this.identity, (session) => this.subscription.open(session));
     if (!connected) return;
