@@ -3,7 +3,7 @@
  * wrong passwords were all checked against a limit of 5), and spraying one address over many
  * usernames is limited too.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startHarness, password, type Harness } from '../../test/support/dashboard.ts';
 import { SignInLimiter } from './sign-in-limiter.ts';
 
@@ -53,5 +53,25 @@ describe('sign-in limits', () => {
     if (a.ok) a.done(true);
     expect(limiter.reserve('c', '3').ok).toBe(true);
     if (b.ok) b.done(true);
+  });
+
+  it('F17 a lockout lasts its window whatever the server\'s wall clock does: a step forwards does not lift it, one backwards does not prolong it', () => {
+    // The process's clocks faked: the wall clock (Date) is stepped alone, as NTP or an RTC fix
+    // does; time passing moves it and the monotonic clock (performance.now) together.
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      vi.setSystemTime(Date.parse('2026-12-04T06:00:00Z'));
+      const limiter = new SignInLimiter({ perUser: 2, perAddress: 20, concurrent: 100, windowMs: 300_000 });
+      const guess = () => { const r = limiter.reserve('ann', '10.0.0.9'); if (r.ok) r.done(false); return r; };
+      guess(); guess();
+      expect(guess()).toMatchObject({ ok: false, reason: 'user' });
+      vi.setSystemTime(Date.now() + 2 * 3_600_000); // the wall clock steps forward 2 h
+      expect(guess()).toMatchObject({ ok: false, reason: 'user', retryAfterS: 300 });
+      vi.setSystemTime(Date.now() - 4 * 3_600_000); // and back 4 h
+      vi.advanceTimersByTime(300_001); // the window passes
+      expect(guess().ok).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

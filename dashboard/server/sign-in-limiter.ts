@@ -7,7 +7,12 @@
  * are known: at most `perUser` guesses per username and address, `perAddress` per address (spraying
  * one password over many names), and `concurrent` checks at once for the whole server (scrypt is an
  * unauthenticated CPU cost). A success forgets that username's failures from that address.
+ *
+ * The window is measured on the process's monotonic clock: on the wall clock a step forwards (NTP,
+ * an RTC fixed) would lift every lockout at once, and a step backwards would lock users out for the
+ * length of the step (F17). Nothing here outlives the process, so wall time is not needed.
  */
+import { monotonicMs } from '../../core/time/monotonic.ts';
 
 export interface SignInLimits {
   /** Failed sign-ins per username and address within the window. */
@@ -34,7 +39,8 @@ export class SignInLimiter {
   private readonly counters = new Map<string, Counter>();
   private checking = 0;
 
-  constructor(private readonly limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS, private readonly now: () => number = Date.now) {}
+  /** `now`: a monotonic clock in ms (tests pass a fake one). */
+  constructor(private readonly limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS, private readonly now: () => number = monotonicMs) {}
 
   /** Take a place for one password check, or say why not. Synchronous, so concurrent attempts see each other. */
   reserve(username: string, address: string): Reservation {

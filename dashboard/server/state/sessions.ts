@@ -6,6 +6,10 @@
  * past `maxAgeMs` (24 h by default) after sign-in, so a stolen cookie kept in use still ends.
  * Listeners of `onEnded` hear of every session deleted (sign-out, a user signed out everywhere,
  * expiry), so the live channel can drop that session's sockets at once.
+ * Times are wall time, unlike the sign-in limiter's: they are stored and must outlive a restart (a
+ * monotonic clock starts again with the process), and the browser's cookie expiry is wall time too.
+ * A step of the server's clock forwards ends sessions early (users sign in again); one backwards
+ * keeps them alive longer by at most the step (review finding F17).
  */
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
