@@ -594,6 +594,19 @@ describe('AnalyticsWorker: the server clock stepped forwards (F17)', () => {
     store.close();
   });
 
+  it('F17 a backward step of the wall clock while every source is silent: event time still runs on, so the silent sensors are reported stale', () => {
+    const { clock, store, w, conditions, minute } = clockedWorker();
+    for (let m = 0; m <= 10; m++) minute(m);
+    for (let tick = 1; tick <= 6 * 20; tick++) { // 20 min of silence; the wall clock stepped back 2 h after the first tick
+      clock.mono += 10_000;
+      clock.wall += 10_000 - (tick === 2 ? STEP_MS : 0);
+      w.advanceIfIdle(IDLE_ADVANCE_MS);
+    }
+    expect(w.watermark).toBe(T0 + 28 * MIN); // the last reading + 20 min − the lateness
+    expect(conditions.map((c) => `${c.id} ${c.state} ${(c.ts - T0) / MIN}`)).toEqual(['sensor_stale:P-A raise 19', 'sensor_stale:P-B raise 19']);
+    store.close();
+  });
+
   it('F17 a forward step of the wall clock while the sources send at different paces: the slower one is not taken for silent, none of its readings is late', () => {
     const clock = { wall: T0, mono: 1_000 };
     const health = new SensorHealthDetector({ topology: twoSources });
