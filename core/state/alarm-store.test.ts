@@ -64,6 +64,15 @@ describe('AlarmStore', () => {
     s.close();
   });
 
+  it('F9 lists at most `limit` alarms, newest first, filtered by priority in the database', () => {
+    const s = new AlarmStore(':memory:');
+    for (let i = 0; i < 50; i++) s.saveAlarm(alarm(`burst:d${i % 3}@${i}`, T0 + i * 1000, { priority: i % 2 ? 'high' : 'low', state: 'cleared' }));
+    expect(s.listAlarms({ newestFirst: true, limit: 3 }).map((a) => a.id)).toEqual(['burst:d1@49', 'burst:d0@48', 'burst:d2@47']);
+    expect(s.listAlarms({ priority: 'low', newestFirst: true, limit: 2 }).map((a) => a.id)).toEqual(['burst:d0@48', 'burst:d1@46']);
+    expect(s.listAlarms({ limit: 2 }).map((a) => a.id)).toEqual(['burst:d0@0', 'burst:d1@1']);
+    s.close();
+  });
+
   it('forgets a period (with its history) before an analysis run writes it again', () => {
     const s = new AlarmStore(':memory:');
     s.saveTransition(alarm('a:1@x', T0), { kind: 'raise', fromState: null, toState: 'active-unacknowledged', user: 'system', eventTs: T0, wallTs: 1 });

@@ -114,6 +114,11 @@ export interface AlarmQuery {
   type?: string;
   /** Only alarms not yet `cleared` (closed). */
   openOnly?: boolean;
+  priority?: AlarmPriority;
+  /** Newest raise first (default oldest first). */
+  newestFirst?: boolean;
+  /** At most this many: the database stops there, not a slice of every match (review F9). */
+  limit?: number;
 }
 
 interface AlarmRow { doc: string }
@@ -220,7 +225,10 @@ export class AlarmStore {
     if (q.dma !== undefined) { where.push('dma = ?'); args.push(q.dma); }
     if (q.type !== undefined) { where.push('type = ?'); args.push(q.type); }
     if (q.openOnly) where.push("state <> 'cleared'");
-    const sql = `SELECT doc FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at, id`;
+    if (q.priority !== undefined) { where.push('priority = ?'); args.push(q.priority); }
+    const order = q.newestFirst ? 'raised_at DESC, id DESC' : 'raised_at, id';
+    if (q.limit !== undefined) args.push(q.limit);
+    const sql = `SELECT doc FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}${q.limit !== undefined ? ' LIMIT ?' : ''}`;
     return (this.db.prepare(sql).all(...args) as AlarmRow[]).map((r) => JSON.parse(r.doc) as AlarmRecord);
   }
 

@@ -9,11 +9,12 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: DashboardContext,
     const q = req.query;
     const a = requireAnalytics(ctx);
     const open = q.open ?? true;
-    let list = open && q.from === undefined && q.to === undefined
-      ? a.alarms.openAlarms().filter((x) => (!q.dma || x.dma === q.dma) && (!q.type || x.type === q.type))
-      : a.alarms.list({ from: q.from, to: q.to, dma: q.dma, type: q.type, openOnly: open });
-    if (q.priority) list = list.filter((x) => x.priority === q.priority);
-    return list.sort((x, y) => y.raisedAt - x.raisedAt || y.id.localeCompare(x.id)).slice(0, q.limit ?? 500);
+    const limit = q.limit ?? 500;
+    // the open alarms are in memory; past ones come from the database, newest first and at most `limit` of them (F9)
+    const list = open && q.from === undefined && q.to === undefined
+      ? a.alarms.openAlarms().filter((x) => (!q.dma || x.dma === q.dma) && (!q.type || x.type === q.type) && (!q.priority || x.priority === q.priority))
+      : a.alarms.list({ from: q.from, to: q.to, dma: q.dma, type: q.type, priority: q.priority, openOnly: open, newestFirst: true, limit });
+    return list.sort((x, y) => y.raisedAt - x.raisedAt || y.id.localeCompare(x.id)).slice(0, limit);
   }, opts);
 
   serve(app, API.alarms.get, async (req) => {
