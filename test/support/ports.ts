@@ -16,14 +16,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 /** Resolve when `check` returns truthy, polling every `intervalMs`; reject after `timeoutMs`. */
 export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 50, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // On the monotonic clock: a test may step the wall clock (F17).
+  const deadline = performance.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
       if (v) return v;
     } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

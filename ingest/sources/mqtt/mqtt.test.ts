@@ -3,7 +3,7 @@
  * loss: a PUBACK only after submit resolved, redelivery after an abrupt death, backpressure, broker
  * restarts with a persistent session, shared subscriptions.
  */
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach, vi } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topology } from '../../../core/topology/topology.ts';
 import { mqttSourceSchema } from './config.ts';
@@ -160,6 +160,25 @@ describe.each([
     // A deliberate pause is not a lost connection.
     expect(ctx.conditions).toEqual([]);
     expect(source.status().state).toBe('connected');
+  });
+
+  it('F17 reconnects after a refusal\'s pause while the wall clock runs backwards', async () => {
+    const ctx = new RefusingContext(topology, 1);
+    const source = await startSource(ctx);
+    // From the refusal on, the wall clock runs backwards (an NTP step back, seen at every read): a
+    // pause measured as a difference of wall times would never end.
+    const realNow = Date.now.bind(Date);
+    const wall = vi.spyOn(Date, 'now');
+    const refused = ctx.submit.bind(ctx);
+    ctx.submit = async (src, readings) => {
+      if (ctx.submits === 0) { const t0 = realNow(); wall.mockImplementation(() => 2 * t0 - realNow()); }
+      return refused(src, readings);
+    };
+    try {
+      await pub.publishAsync('wq/north/cl-2', json({ value: 0.5, ts: T0 }), { qos: 1 });
+      await waitFor(() => ctx.readings.length === 1, 10_000, 20, 'the refused reading redelivered after the pause');
+      expect(source.status().detail!.refusedSubmits).toBe(1);
+    } finally { wall.mockRestore(); }
   });
 
   it('skips retained values that carry no time of their own', async () => {

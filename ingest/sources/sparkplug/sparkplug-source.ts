@@ -22,6 +22,7 @@ import {
   type Metric, type Payload, type SparkplugTopic,
 } from './payload.ts';
 import { SparkplugNodes, type NodeState } from './nodes.ts';
+import { monotonicMs } from '../../../core/time/monotonic.ts';
 
 export { NAMESPACE, longToNumber, parseTopic } from './payload.ts';
 
@@ -198,14 +199,15 @@ export class SparkplugSource implements Source {
 
   /** Ask the edge node for NBIRTH/DBIRTH again, at most once per rebirthMinIntervalMs. */
   private requestRebirth(state: NodeState, reason: string): void {
-    const now = Date.now();
+    // The interval on the monotonic clock: a backward step of the wall clock must not hold rebirths back (F17).
+    const now = monotonicMs();
     if (now - state.lastRebirthRequestAt < this.config.rebirthMinIntervalMs) return;
     const client = this.subscriber?.client;
     if (!client?.connected) return;
     state.lastRebirthRequestAt = now;
     this.counts.rebirthRequests++;
     const topic = `${NAMESPACE}/${state.group}/NCMD/${state.node}`;
-    client.publish(topic, rebirthCommand(now), { qos: 0 });
+    client.publish(topic, rebirthCommand(Date.now()), { qos: 0 });
     this.log!.info({ group: state.group, node: state.node, reason }, 'requested a Sparkplug rebirth');
   }
 

@@ -36,6 +36,7 @@ import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RawReading } from '../../../../core/model/reading.ts';
 import { BackpressureError } from '../../../pipeline/contract.ts';
+import { monotonicMs } from '../../../../core/time/monotonic.ts';
 
 /** What a source makes of one message: the readings to submit, possibly none. Should not throw. */
 export type MessageDecoder = (packet: IPublishPacket) => RawReading[];
@@ -266,10 +267,12 @@ export class AckAfterDurable {
       // Forced: no DISCONNECT packet and no waiting; the un-acked messages stay with the broker.
       this.o.client.end(true, () => {
         if (this.stopped) return;
-        const pausedAt = Date.now();
+        // Measured on the monotonic clock: a backward step of the wall clock must not lengthen the pause (F17).
+        const pausedAt = monotonicMs();
         // Reconnect after the delay, or as soon as the outbox has room again (after pauseMinMs).
         const resumeWhenDue = () => {
-          const due = Date.now() - pausedAt >= delay || (this.o.room !== undefined && Date.now() - pausedAt >= min && this.o.room() > 0);
+          const paused = monotonicMs() - pausedAt;
+          const due = paused >= delay || (this.o.room !== undefined && paused >= min && this.o.room() > 0);
           if (!due) { this.pauseTimer = setTimeout(resumeWhenDue, this.o.room ? ROOM_CHECK_MS : delay); return; }
           this.pausing = false;
           if (!this.stopped) this.o.client.reconnect();
