@@ -8,6 +8,8 @@
  * - live: alarms and the register in the state database; the register records incidents and the
  *   suppressions follow its edits.
  * - live with a `notify:` section: the notifier follows the alarm manager (analytics/notify/alarm-feed.ts).
+ * - the dispatchers' acceptances of leak alarms (analytics/detectors/leak-change/decisions.ts): live
+ *   in the state database, read by the leak-change detector by event time; a replay reads live's.
  * - replay: alarms in the analysis database (`alarmsPath`), and a register there too: the live
  *   register's planned outages around the period copied in (the live register is only read, never
  *   written: no incident of a replay reaches the live KPIs), and the incidents the replay detects
@@ -27,6 +29,7 @@ import { createNotifier } from './notify/notifier.ts';
 import { detectorOptionsSchema } from './detectors/options.ts';
 import { parseDetectorOptions } from './detectors/parse-options.ts';
 import { OutageRegister } from './outages/register.ts';
+import { LeakDecisionStore, readLeakDecisions } from './detectors/leak-change/decisions.ts';
 import { PlannedOutageSuppressions } from './outages/suppressions.ts';
 
 export type AnalyticsMode = 'live' | 'replay';
@@ -54,6 +57,8 @@ export interface Analytics {
   alarms: AlarmManager;
   /** live: the register (edited by the dashboard). replay: the analysis database's (planned outages copied from live, the replay's incidents). */
   register: OutageRegister;
+  /** live: dispatchers' acceptances of leak alarms (written by the dashboard). replay reads live's, read-only, and has none here. */
+  leakDecisions?: LeakDecisionStore;
   suppressions: PlannedOutageSuppressions;
   /** live with a `notify:` section: alarms to people (analytics/notify). Never in replay: a replay sends nothing. */
   notifications?: AlarmNotifications;
@@ -130,7 +135,11 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
     : replayRegister(o.statePath, alarmStore.db, o.replay!, topology, log);
   // each section through its detector's schema here too: a config loaded without it (checked only for its shape) is checked now
   const options = parseDetectorOptions('analytics.detectors', detectorOptionsSchema, detectorOptions);
-  const detectors = createDetectors({ topology, timezone, calendar: new DayCalendar(config.calendar), options, register });
+  // replay applies live's decisions at their event times, as live did
+  const leakDecisions = mode === 'live' ? new LeakDecisionStore(o.statePath) : undefined;
+  const detectors = createDetectors({
+    topology, timezone, calendar: new DayCalendar(config.calendar), options, register, leakDecisions: leakDecisions ?? readLeakDecisions(o.statePath),
+  });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);
   if (mode === 'live') suppressions.follow(register);
@@ -141,11 +150,12 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   }) : undefined;
   notifications?.start();
   return {
-    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms, replacedIncidents, notifications, register,
+    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms, replacedIncidents, notifications, register, leakDecisions,
     close: () => {
       if (mode === 'live') suppressions.unfollow(register);
       void notifications?.stop();
       register.close();
+      leakDecisions?.close();
       alarmStore.close();
     },
   };

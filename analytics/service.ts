@@ -12,6 +12,7 @@ import type { AlarmRecord, AlarmStore } from '../core/state/alarm-store.ts';
 import { stateDbPath } from '../core/state/state-db.ts';
 import type { AlarmManager } from './alarms/manager.ts';
 import type { OutageRegister } from './outages/register.ts';
+import type { LeakDecisionStore } from './detectors/leak-change/decisions.ts';
 import { buildAnalytics, type Analytics } from './compose.ts';
 import type { AlarmNotifications } from './notify/alarm-feed.ts';
 import { AnalyticsWorker } from './worker.ts';
@@ -66,6 +67,11 @@ export class AnalyticsService {
       connect: mqttConnectOptions({ ...config.broker, url: this.o.brokerUrl }),
       clientId: `aquawatch-analytics-${process.pid}`,
     });
+  }
+
+  /** Dispatchers' acceptances of leak alarms as changes of use (the dashboard writes them, leak-change reads them). */
+  get leakDecisions(): LeakDecisionStore | undefined {
+    return this.parts?.leakDecisions;
   }
 
   /** Alarms to people (with a `notify:` section): delivery history, acknowledgement links. */

@@ -10,6 +10,7 @@ import { BurstDetector } from './burst/index.ts';
 import { PressureDetector } from './pressure/index.ts';
 import { NightFlowDetector } from './night-flow/index.ts';
 import { LeakChangeDetector } from './leak-change/index.ts';
+import type { LeakDecisionLookup } from './leak-change/decisions.ts';
 import { PressureModelDetector } from './pressure-model/index.ts';
 import { OutageDetector, type OutageOptions } from './outage/index.ts';
 import { QualityDetector } from './quality/index.ts';
@@ -24,6 +25,8 @@ export interface DetectorSetup {
   calendar?: DayCalendar;
   /** The planned outage register: outages are classed planned/unplanned against it and recorded in it. */
   register?: OutageOptions['register'];
+  /** Dispatchers' acceptances of leak alarms as changes of use (leak-change/decisions.ts), read by event time. */
+  leakDecisions?: LeakDecisionLookup;
   /** The detectors' options by name (`analytics.detectors` of the site config); each defaults to today's constants. */
   options?: DetectorOptions;
 }
@@ -49,7 +52,7 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     // operation in the register explains a network event
     new PressureDetector(ctx, { ...o.pressure, bursts: burst, planned: setup.register }),
     new NightFlowDetector(ctx, o['night-flow']),
-    new LeakChangeDetector(ctx, o['leak-change']),
+    new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions }),
     // a burst already explains its DMA's pressure loss (one event, one alarm)
     new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst }),
     new OutageDetector(ctx, {

@@ -53,6 +53,10 @@ export const ALARM_TEXTS = {
     en: 'Slow leak in DMA {dma} repaired: night flow dropped; reference re-based at {reference} m³/h',
     'zh-CN': '{dma} 分区缓慢漏损已修复:夜间流量回落,基准重设为 {reference} m³/h',
   },
+  'leak_trend.accepted': {
+    en: 'Night-flow rise in DMA {dma} accepted by the dispatcher as a change of use (not a leak); reference re-based at {reference} m³/h',
+    'zh-CN': '{dma} 分区夜间流量上升已由调度员确认为用水变化(非漏损);基准重设为 {reference} m³/h',
+  },
   'abrupt_leak.raise': {
     en: 'Leak in DMA {dma}: net demand stepped up by {size} m³/h at {start} and was still up the next night',
     'zh-CN': '{dma} 分区漏损:净用水量于 {start} 上升 {size} m³/h,次日夜间仍未回落',
@@ -64,6 +68,10 @@ export const ALARM_TEXTS = {
   'abrupt_leak.retracted': {
     en: 'Possible leak of {size} m³/h in DMA {dma} withdrawn: the step did not last through the night',
     'zh-CN': '{dma} 分区 {size} m³/h 的疑似漏损已撤销:上升未持续到夜间',
+  },
+  'abrupt_leak.accepted': {
+    en: 'Step of {size} m³/h in DMA {dma} accepted by the dispatcher as a change of use (not a leak); references re-based',
+    'zh-CN': '{dma} 分区 {size} m³/h 的用水上升已由调度员确认为用水变化(非漏损);基准已重设',
   },
   'abrupt_leak.clear': {
     en: 'Leak of {size} m³/h in DMA {dma} repaired: net demand stepped back down and stayed down through the night',

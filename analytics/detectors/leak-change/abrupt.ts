@@ -148,6 +148,28 @@ export class AbruptSteps {
   }
 
   /**
+   * A dispatcher accepted the leak named `key` as a change of use: it is no longer a leak (neither
+   * repaired nor retracted). Returns it and whether it was confirmed (its flow taken off the stored
+   * hours) or only reported by day; undefined when no such leak or report is held.
+   */
+  accept(key: number): { leak: AbruptLeak; confirmed: boolean } | undefined {
+    const i = this.active.findIndex((l) => l.key === key);
+    const c = this.candidate;
+    let found: { leak: AbruptLeak; confirmed: boolean } | undefined;
+    if (i >= 0) found = { leak: this.active.splice(i, 1)[0], confirmed: true };
+    else if (c?.reported?.key === key) {
+      this.candidate = undefined;
+      found = { leak: c.reported, confirmed: false };
+    }
+    // the last hours' residuals hold the step: it must not become a new candidate
+    if (found) {
+      this.recent.length = 0;
+      this.recentZ.length = 0;
+    }
+    return found;
+  }
+
+  /**
    * The night window closed at `endTs` with this mean residual: a candidate whose step began before
    * the night's last hour is confirmed when the night still shows it, else dropped.
    */

@@ -12,6 +12,7 @@ import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { AbruptSteps, type StepJudgement } from './abrupt.ts';
+import type { LeakDecision, LeakDecisionLookup } from './decisions.ts';
 import { HourlyMeans, type ClosedHour } from './hours.ts';
 import { leakChangeOptionsSchema, type LeakChangeOptions, type LeakChangeSettings } from './options.ts';
 import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
@@ -175,10 +176,15 @@ class DmaLeaks {
 
   /** Take `delta` m³/h off every stored hour from `fromTs` on (an abrupt leak raised) or put it back (repaired). */
   private correct(fromTs: number, delta: number): void {
+    this.correctHours(delta, (hourStart) => hourStart >= fromTs);
+  }
+
+  /** Take `delta` m³/h off the stored hours whose start `which` selects, and the slow-leak figures of their days. */
+  private correctHours(delta: number, which: (hourStart: number) => boolean): void {
     for (const d of [...this.days, ...(this.today ? [this.today] : [])]) {
       let changed = false;
       for (let h = 0; h < 24; h++) {
-        if (d.hourStarts[h] >= fromTs && Number.isFinite(d.hours[h])) {
+        if (which(d.hourStarts[h]) && Number.isFinite(d.hours[h])) {
           d.hours[h] -= delta;
           changed = true;
         }
@@ -186,6 +192,35 @@ class DmaLeaks {
       const f = changed && d !== this.today ? this.figureOf(d) : undefined;
       if (f) this.trend.replaceDay(f);
     }
+  }
+
+  /**
+   * A dispatcher's acceptance of this DMA's leak alarm as a change of use, in force from `ts`: the
+   * references move to the level now and the alarm clears with `accepted: true`. A decision about a
+   * leak this detector does not hold (cleared already, or never raised in this run) changes nothing.
+   */
+  accept(d: LeakDecision, ts: number): void {
+    const evidence = { accepted: true, decisionId: d.id, acceptedBy: d.decidedBy, reason: d.reason };
+    if (d.type === 'leak_trend') {
+      if (d.conditionId !== `leak_trend:${this.dma}`) return;
+      const j = this.trend.accept();
+      if (j) this.onTrend(j, ts, evidence);
+      return;
+    }
+    const prefix = `abrupt_leak:${this.dma}:`;
+    if (!d.conditionId.startsWith(prefix)) return;
+    const found = this.steps.accept(Number(d.conditionId.slice(prefix.length)));
+    if (!found) return;
+    const { leak, confirmed } = found;
+    // every stored hour to the new use: a confirmed leak's flow was taken off from its start, a
+    // report's hours since its start hold it already and the hours before get it
+    this.correctHours(-leak.sizeM3h, confirmed ? () => true : (hourStart) => hourStart < leak.startTs);
+    this.trend.shiftReference(leak.sizeM3h);
+    this.out().push({
+      id: `abrupt_leak:${this.dma}:${leak.key}`, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma, priority: 'medium', state: 'clear',
+      evidence: { estimatedStartTs: leak.startTs, estimatedStart: new Date(leak.startTs).toISOString(), sizeM3h: round(leak.sizeM3h), confirmed, ...evidence },
+      text: alarmText('abrupt_leak.accepted', { dma: this.dma, size: leak.sizeM3h.toFixed(1) }),
+    });
   }
 
   private onStep(j: StepJudgement, ts: number): void {
@@ -225,7 +260,7 @@ class DmaLeaks {
     }
   }
 
-  private onTrend(j: TrendJudgement, ts: number): void {
+  private onTrend(j: TrendJudgement, ts: number, acceptance?: Record<string, unknown>): void {
     const s = j.state;
     const startTs = this.local.instantOf(j.startDay, 0);
     const evidence = {
@@ -237,14 +272,24 @@ class DmaLeaks {
     const params = { dma: this.dma, leak: j.leakM3h.toFixed(1), start: evidence.estimatedStartDate };
     if (j.kind === 'raise') this.out().push({ ...base, state: 'raise', evidence, text: alarmText('leak_trend.raise', params) });
     else if (j.kind === 'update') this.out().push({ ...base, state: 'update', evidence, text: alarmText('leak_trend.persists', params) });
-    else {
+    else if (j.kind === 'accepted') {
+      this.out().push({
+        ...base, state: 'clear', evidence: { ...evidence, ...acceptance },
+        text: alarmText('leak_trend.accepted', { dma: this.dma, reference: s.referenceM3h.toFixed(1) }),
+      });
+    } else {
       const repairedTs = this.local.instantOf(j.repairedDay, 0);
       this.out().push({
-        ...base, state: 'clear', evidence: { ...evidence, repairedTs, repairedDate: localStamp(this.local, repairedTs).slice(0, 10) },
+        ...base, state: 'clear', evidence: { ...evidence, repairedTs, repairedDate: localStamp(this.local, repairedTs).slice(0, 10), nightDropM3h: round(j.dropM3h) },
         text: alarmText('leak_trend.clear', { dma: this.dma, reference: s.referenceM3h.toFixed(1) }),
       });
     }
   }
+}
+
+export interface LeakChangeInputs {
+  /** Dispatchers' acceptances of leak alarms as changes of use, read by event time (decisions.ts). */
+  decisions?: LeakDecisionLookup;
 }
 
 export class LeakChangeDetector implements Detector {
@@ -253,8 +298,12 @@ export class LeakChangeDetector implements Detector {
   private readonly dmas = new Map<string, DmaLeaks>();
   private readonly net: NetInflow[] = [];
   private out: Condition[] = [];
+  private readonly decisions?: LeakDecisionLookup;
+  /** Decisions applied already (one may be recorded with a time the watermark has passed: it applies at the next step). */
+  private readonly applied = new Set<number>();
 
-  constructor(ctx: DetectorContext, options: LeakChangeOptions = {}) {
+  constructor(ctx: DetectorContext, options: LeakChangeOptions = {}, inputs: LeakChangeInputs = {}) {
+    this.decisions = inputs.decisions;
     const o = parseDetectorOptions('leak-change', leakChangeOptionsSchema, options);
     if (!(o.nightToHour > o.nightFromHour)) throw new Error('leak-change.nightToHour: must be after nightFromHour');
     const local = new LocalTime(ctx.timezone);
@@ -277,7 +326,17 @@ export class LeakChangeDetector implements Detector {
     this.inflow.advance(eventTime, this.net);
     this.take(this.net);
     for (const d of this.dmas.values()) d.advance(eventTime);
+    if (this.decisions) this.applyDecisions(this.decisions, eventTime);
     return this.drain();
+  }
+
+  /** The decisions in force by event time `ts` not applied yet, oldest first. */
+  private applyDecisions(decisions: LeakDecisionLookup, ts: number): void {
+    for (const d of decisions.decisionsUpTo(ts)) {
+      if (this.applied.has(d.id)) continue;
+      this.applied.add(d.id);
+      this.dmas.get(d.dma)?.accept(d, ts);
+    }
   }
 
   private take(values: readonly NetInflow[]): void {

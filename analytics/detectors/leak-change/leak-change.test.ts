@@ -6,6 +6,7 @@ import { runStep } from '../../step.ts';
 import type { Condition } from '../../types.ts';
 import { Rng } from '../../../simulators/hydraulics/random.ts';
 import { LeakChangeDetector } from './index.ts';
+import { LeakDecisionStore, type LeakDecisionLookup, type NewLeakDecision } from './decisions.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -21,13 +22,13 @@ type Leak = (ts: number) => number;
  * day (later on weekends); the consumption scales with the season (±10 % over the year) and the
  * day's weather (±5 %), with hourly noise of ~2 % (all deterministic); read every `intervalMin` minutes.
  */
-function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1): Condition[] {
+function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1, inputs: { decisions?: LeakDecisionLookup; beforeStep?: (ts: number) => void } = {}): Condition[] {
   const topology = new Topology(topologySchema.parse({
     sites: [{ id: 's' }],
     dmas: [{ id: 'dma', inlets: ['in'] }],
     sensors: [{ id: 'in', kind: 'flow', unit: 'm3/h', site: 's', dma: 'dma', place: 'inlet', intervalS: intervalMin * 60 }],
   }));
-  const detector = new LeakChangeDetector({ topology, health: { isFaulty: () => false }, timezone: ZONE });
+  const detector = new LeakChangeDetector({ topology, health: { isFaulty: () => false }, timezone: ZONE }, {}, { decisions: inputs.decisions });
   const conditions: Condition[] = [];
   const step = intervalMin * 60_000;
   // seeded streams, independent from hour to hour and day to day
@@ -45,6 +46,7 @@ function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1
     const season = 1 + 0.1 * Math.sin((2 * Math.PI * (ts - START)) / (365 * DAY));
     const value = (25 + consumption * season * weather) * (1 + 0.02 * hourNoise) + leaks.reduce((a, l) => a + l(ts), 0);
     const p: Point = { measurement: 'flow', sensor: 'in', ts, value, quality: 'good', site: 's', dma: 'dma' };
+    inputs.beforeStep?.(ts);
     const r = runStep([detector], [p], ts);
     if (r.failures.length) throw r.failures[0].error;
     conditions.push(...r.conditions);
@@ -134,5 +136,69 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(cleared).toHaveLength(1);
     expect(cleared[0].evidence!.repairedTs).toBe(START + 91 * DAY); // the first day whole after the repair
     expect(cleared[0].evidence!.leakM3h as number).toBeGreaterThan(4);
+  });
+
+  describe('#12.4 a dispatcher accepts a rise as a change of use', () => {
+    /** A new factory's use, 6 m³/h day and night, reached over two weeks from day 45. */
+    const factoryFrom = START + 45 * DAY;
+    const factory: Leak = (ts) => (ts < factoryFrom ? 0 : Math.min(6, (6 * (ts - factoryFrom)) / (14 * DAY)));
+    const decisionFor = (raised: Condition, effectiveTs: number): NewLeakDecision => ({
+      alarmId: `${raised.id}@${new Date(raised.ts).toISOString()}`, conditionId: raised.id, type: raised.type as NewLeakDecision['type'], dma: 'dma',
+      effectiveTs, reason: 'new night-shift factory on the ring road', decidedBy: 'dispatcher', decidedAt: 0,
+    });
+    const after = (cs: Condition[], ts: number) => cs.filter((c) => c.ts > ts && c.state !== 'clear');
+    /** The dispatcher found the factory and accepts once its use is all there (before, it went on rising: a later rise is raised again). */
+    const acceptedAt = factoryFrom + 16 * DAY + 9 * HOUR;
+
+    it('#12.4 acceptance of a slow rise re-bases the reference at the level now: the leak_trend clears accepted, and the accepted level raises nothing later', () => {
+      const raised = transitions(run(100, [factory]), 'leak_trend', 'raise');
+      expect(raised).toHaveLength(1);
+      const decisions = new LeakDecisionStore(':memory:');
+      const decision = decisions.accept(decisionFor(raised[0], acceptedAt));
+      const cs = run(100, [factory], 60, 1, { decisions });
+      // the same raise: nothing before the decision changed
+      expect(transitions(cs, 'leak_trend', 'raise')).toEqual(raised);
+      const cleared = transitions(cs, 'leak_trend', 'clear');
+      expect(cleared.map((c) => [c.ts, c.evidence!.accepted, c.evidence!.decisionId, c.evidence!.reason])).toEqual([[decision.effectiveTs, true, decision.id, decision.reason]]);
+      expect(cleared[0].evidence!.repairedTs).toBeUndefined();
+      expect(cleared[0].text!.code).toBe('leak_trend.accepted');
+      // re-based at the level of the last days, the reference includes most of the factory's use
+      expect(cleared[0].evidence!.referenceM3h as number).toBeGreaterThan((raised[0].evidence!.referenceM3h as number) + 3);
+      // seven more weeks at the accepted level: no alarm of any kind (without the decision, the leak stays raised)
+      expect(after(cs, decision.effectiveTs)).toEqual([]);
+      decisions.close();
+    });
+
+    it('#12.4 acceptance of an abrupt step, confirmed or only reported by day, clears it accepted and the new level raises nothing later', () => {
+      const from = START + 35 * DAY + 13 * HOUR;
+      const step: Leak = (ts) => (ts >= from ? 4 : 0);
+      const plain = run(63, [step]);
+      const reported = transitions(plain, 'abrupt_leak', 'raise');
+      const confirmed = transitions(plain, 'abrupt_leak', 'update');
+      expect(reported).toHaveLength(1);
+      expect(confirmed).toHaveLength(1);
+      for (const [when, effectiveTs] of [['after the night confirmed it', confirmed[0].ts + 3 * HOUR], ['reported by day, before the night', reported[0].ts + HOUR]] as const) {
+        const decisions = new LeakDecisionStore(':memory:');
+        decisions.accept(decisionFor(reported[0], effectiveTs));
+        const cs = run(63, [step], 60, 1, { decisions });
+        const cleared = transitions(cs, 'abrupt_leak', 'clear');
+        expect(cleared.map((c) => [c.id, c.ts, c.evidence!.accepted, c.evidence!.retracted]), when).toEqual([[reported[0].id, effectiveTs, true, undefined]]);
+        // four weeks at the new level (4 m³/h more, day and night): no step, no slow leak
+        expect(after(cs, effectiveTs), when).toEqual([]);
+        decisions.close();
+      }
+    });
+
+    it('#12.4 decisions are read by event time: recorded during the run (live) or all there from the start (a replay), the same alarms', () => {
+      const raised = transitions(run(100, [factory]), 'leak_trend', 'raise');
+      const decision = decisionFor(raised[0], acceptedAt);
+      const live = new LeakDecisionStore(':memory:');
+      const liveRun = run(100, [factory], 60, 1, { decisions: live, beforeStep: (ts) => { if (ts === decision.effectiveTs) live.accept(decision); } });
+      expect(live.list()).toHaveLength(1);
+      const replayRun = run(100, [factory], 60, 1, { decisions: live });
+      expect(replayRun).toEqual(liveRun);
+      expect(transitions(replayRun, 'leak_trend', 'clear').map((c) => c.evidence!.accepted)).toEqual([true]);
+      live.close();
+    });
   });
 });

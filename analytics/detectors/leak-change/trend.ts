@@ -12,7 +12,10 @@ export interface DayFigure { day: number; nightM3h: number; dayM3h: number }
 export type TrendJudgement =
   | { kind: 'raise'; startDay: number; leakM3h: number; state: TrendState }
   | { kind: 'update'; startDay: number; leakM3h: number; state: TrendState }
-  | { kind: 'clear'; startDay: number; repairedDay: number; leakM3h: number; state: TrendState };
+  /** Repaired; `dropM3h`: from the leak's peak level down to the re-based reference. */
+  | { kind: 'clear'; startDay: number; repairedDay: number; leakM3h: number; dropM3h: number; state: TrendState }
+  /** A dispatcher accepted the rise as a change of use: the reference moved to the level now. */
+  | { kind: 'accepted'; startDay: number; leakM3h: number; state: TrendState };
 
 export interface TrendState {
   adjustedNightM3h: number;
@@ -34,6 +37,8 @@ export class SlowLeakTrend {
   private cusum = 0;
   private cusumStartDay = NaN;
   private active?: { startDay: number; peakLeakM3h: number; clearDays: number[] };
+  /** Last day a change of use was accepted: the nights before it are no evidence of a tighter network. */
+  private acceptedDay = NaN;
 
   constructor(private readonly o: LeakChangeSettings) {}
 
@@ -60,12 +65,13 @@ export class SlowLeakTrend {
         // the repair is the evidence: the nights since it are the tight network's new level
         const repairedDay = a.clearDays[0];
         const peak = a.peakLeakM3h;
+        const peakLevel = this.reference + peak;
         this.active = undefined;
         this.reference = medianOf(this.days.filter((d) => d.day >= repairedDay).map((d) => this.adjusted(d)));
         this.referenceDay = f.day;
         this.cusum = 0;
         this.cusumStartDay = NaN;
-        return { kind: 'clear', startDay: a.startDay, repairedDay, leakM3h: peak, state: state() };
+        return { kind: 'clear', startDay: a.startDay, repairedDay, leakM3h: peak, dropM3h: peakLevel - this.reference, state: state() };
       }
       a.peakLeakM3h = Math.max(a.peakLeakM3h, leak);
       return { kind: 'update', startDay: a.startDay, leakM3h: leak, state: state() };
@@ -98,6 +104,39 @@ export class SlowLeakTrend {
     this.cusumStartDay = NaN;
   }
 
+  /**
+   * A dispatcher accepted the raised leak as a change of use: the reference moves to the level now
+   * (the median of the last 3 days, the level the leak flow is measured at) and the leak is closed,
+   * not as a repair. Undefined when no leak is raised.
+   */
+  accept(): TrendJudgement | undefined {
+    const a = this.active;
+    const last = this.days.at(-1);
+    if (!a || !last) return undefined;
+    const level = this.recentLevel(3);
+    const leak = level - this.reference;
+    this.active = undefined;
+    this.reference = level;
+    this.referenceDay = last.day;
+    this.acceptedDay = last.day;
+    this.cusum = 0;
+    this.cusumStartDay = NaN;
+    const state: TrendState = { adjustedNightM3h: this.adjusted(last), referenceM3h: level, sigmaM3h: this.sigma(), cusum: 0, swingWeight: this.beta };
+    return { kind: 'accepted', startDay: a.startDay, leakM3h: leak, state };
+  }
+
+  /**
+   * An accepted change of use of `deltaM3h` was added to every stored day (abrupt leak accepted):
+   * the reference moves with it, so the figures keep their distance to it.
+   */
+  shiftReference(deltaM3h: number): void {
+    if (Number.isNaN(this.reference)) return;
+    this.reference += deltaM3h;
+    const last = this.days.at(-1);
+    if (last) this.acceptedDay = last.day;
+    this.restartCusum();
+  }
+
   private adjusted(f: DayFigure): number {
     return f.nightM3h - this.beta * (f.dayM3h - f.nightM3h - this.swingMean);
   }
@@ -128,7 +167,8 @@ export class SlowLeakTrend {
    * network got tighter), and rises only when every one of the last envelopeWeeks weeks' medians is above it.
    */
   private followEnvelope(day: number): void {
-    if (this.days.length >= 14) {
+    // after an accepted change of use, the nights before it (lower) would pull the reference back down
+    if (this.days.length >= 14 && !(day - this.acceptedDay < 14)) {
       // two weeks running below: the network is tighter (one low week is noise)
       const lastWeek = this.recentLevel(7);
       const weekBefore = medianOf(this.days.slice(-14, -7).map((d) => this.adjusted(d)));
