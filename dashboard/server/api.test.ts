@@ -6,6 +6,7 @@ import pino from 'pino';
 import { parseConfig } from '../../core/config/load.ts';
 import { ENDPOINTS } from '../contract/index.ts';
 import { Client, password, startHarness, T0, type Harness } from '../../test/support/dashboard.ts';
+import { WEB_BUILD_STAMP } from '../web/build.ts';
 
 const harnesses: Harness[] = [];
 afterEach(async () => { for (const h of harnesses.splice(0)) await h.close(); });
@@ -453,6 +454,9 @@ describe('web app, headers, late analytics', () => {
     mkdirSync(join(dist, 'assets'), { recursive: true });
     writeFileSync(join(dist, 'index.html'), '<!doctype html><div id="app"></div><script type="module" src="/assets/app-1.js"></script>');
     writeFileSync(join(dist, 'assets', 'app-1.js'), 'console.log(1)');
+    // files without the build's list of what it wrote (its stamp) are not served
+    expect((await h.app.inject({ method: 'GET', url: '/' })).statusCode).toBe(503);
+    writeFileSync(join(dist, WEB_BUILD_STAMP), JSON.stringify({ builtAt: new Date(T0).toISOString(), files: ['assets/app-1.js', 'index.html'] }));
     const index = await h.app.inject({ method: 'GET', url: '/' });
     expect(index.statusCode).toBe(200);
     expect(index.body).toContain('id="app"');

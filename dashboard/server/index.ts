@@ -9,13 +9,13 @@
  * - the acknowledgement page of a notification's link `/ack/<token>` (the token is the credential);
  * - a work order's phone page for its crew `/wo/<token>` (work-order-page.ts);
  * - demo mode: the demo's phone inbox `/demo-phone`, the WeCom robot its notifier sends to (demo-phone.ts);
- * - the built web app from dashboard/web/dist with SPA fallback (a 503 page saying how to build it
- *   when it is missing), and the old status page at /status.
+ * - the built web app from dashboard/web/dist with SPA fallback: only the files its build wrote (a 503
+ *   page saying how to build it when there are none), and the old status page at /status.
  * The analytics composition comes at construction, started (bin/commands/platform.ts starts it
  * first); without it (a process that runs no analytics) the alarm, outage and work-order routes
  * answer 503 `unavailable` and areas read as normal.
  */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -51,6 +51,7 @@ import { registerWorkOrderPage } from './work-order-page.ts';
 import { registerStatusPage } from './status-page.ts';
 import { WorkOrderService } from './work-order-service.ts';
 import { IncidentService } from './incident-service.ts';
+import { builtWebFiles, WEB_BUILD_STAMP } from '../web/build.ts';
 
 export interface DashboardDeps {
   config: LoadedConfig;
@@ -234,17 +235,39 @@ export { apiUser };
 const NOT_APP = /^\/(api|docs|socket\.io|health|metrics|status|outages)(\/|$)/;
 
 /**
- * The built web app: files from `dist`, and index.html for any other GET that is not an API path
- * (client-side routes). Checked per request, so building the app needs no restart.
+ * The URL paths of the web app's files: those its build wrote (listed in dist's stamp by
+ * dashboard/web/build.ts), nothing else, so a file put into dist by hand is not public. An entry
+ * that could leave dist or names a dotfile is dropped. Empty when dist has no such list.
+ */
+export function servedWebFiles(dist: string): string[] {
+  const safe = (f: string) => !f.includes('\0') && !f.includes('\\') && f.split('/').every((part) => part !== '' && !part.startsWith('.'));
+  return (builtWebFiles(dist) ?? []).filter(safe).map((f) => `/${f}`);
+}
+
+/**
+ * The built web app: the files its build wrote, and index.html for any other GET that is not an
+ * API path (client-side routes). The list is read again when the build's stamp changes, so
+ * building the app needs no restart.
  */
 function registerWebApp(app: FastifyInstance, dist: string): void {
   void app.register(fastifyStatic, { root: dist, serve: false });
+  let built: { stamp: string; paths: ReadonlySet<string> } | undefined;
+  const servedPaths = (): ReadonlySet<string> => {
+    let stamp: string;
+    try {
+      const s = statSync(join(dist, WEB_BUILD_STAMP));
+      stamp = `${s.ino}:${s.mtimeMs}`;
+    } catch { return new Set(); }
+    if (built?.stamp !== stamp) built = { stamp, paths: new Set(servedWebFiles(dist)) };
+    return built.paths;
+  };
   const serveIndex = (reply: FastifyReply) => {
-    if (!existsSync(join(dist, 'index.html'))) {
+    if (!servedPaths().has('/index.html')) {
       return reply.code(503).type('text/html; charset=utf-8').send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>aquawatch</title></head>
 <body style="font:15px system-ui,sans-serif;margin:3em;max-width:46em">
 <h1>仪表盘尚未构建 · The dashboard is not built</h1>
-<p>The web app's files (<code>${dist}</code>) are missing. Build it once with <code>npm run build:web</code>
+<p>The web app's files (<code>${dist}</code>) are missing, or were not written by its build (whose
+<code>${WEB_BUILD_STAMP}</code> lists them). Build it once with <code>npm run build:web</code>
 and reload this page; no restart is needed.</p>
 <p>请先构建前端，然后刷新本页。 Meanwhile: <a href="/status">status page 状态页</a> · <a href="/outages">停水公告 outages</a> · <a href="/docs">API docs</a> · <a href="/health">/health</a></p>
 </body></html>`);
@@ -255,7 +278,7 @@ and reload this page; no restart is needed.</p>
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && !NOT_APP.test(path)) {
-      const file = safeFile(dist, path);
+      const file = builtFile(dist, path, servedPaths());
       if (file) {
         // Vite's assets carry a content hash in their names: cached for good; anything else revalidated
         return path.startsWith('/assets/')
@@ -268,12 +291,11 @@ and reload this page; no restart is needed.</p>
   });
 }
 
-/** A file under `dist` for a URL path, or undefined (no traversal outside it). */
-function safeFile(dist: string, urlPath: string): string | undefined {
-  let rel: string;
-  try { rel = decodeURIComponent(urlPath).replace(/^\/+/, ''); } catch { return undefined; }
-  if (!rel || rel.includes('\0') || rel.split('/').includes('..')) return undefined;
-  const full = resolve(dist, rel);
-  if (!full.startsWith(resolve(dist) + '/')) return undefined;
-  try { return statSync(full).isFile() ? rel : undefined; } catch { return undefined; }
+/** The dist-relative file a URL path names when the build wrote it and it is still there, or undefined. */
+function builtFile(dist: string, urlPath: string, served: ReadonlySet<string>): string | undefined {
+  let decoded: string;
+  try { decoded = decodeURIComponent(urlPath); } catch { return undefined; }
+  if (!served.has(decoded)) return undefined;
+  const rel = decoded.slice(1);
+  try { return statSync(join(dist, rel)).isFile() ? rel : undefined; } catch { return undefined; }
 }

@@ -6,8 +6,16 @@
  * onRoute hook while the real registration code runs: the dashboard in demo mode (its demo-phone
  * route) with an ingest service (its /status page), the ingest service's own routes, and those
  * `aquawatch server` adds beside the dashboard.
+ *
+ * The web app's files have no route of their own: the not-found handler serves the files the web
+ * build wrote (its stamp lists them). They are collected from a real build (dashboard/web/build.ts),
+ * copied with files put in by hand beside them, and each must match a reviewed pattern; the
+ * hand-put files must be 404.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import pino from 'pino';
 import { startHarness, type Harness } from '../../test/support/dashboard.ts';
@@ -15,6 +23,8 @@ import { IngestService } from '../../ingest/service.ts';
 import { parseConfig } from '../../core/config/load.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import { registerServerRoutes } from '../../bin/commands/server.ts';
+import { ensureWebBuilt } from '../web/build.ts';
+import { servedWebFiles } from './index.ts';
 
 /** Reviewed public routes outside /api/v1 (HEAD comes with each GET), and why each may be public. */
 const REVIEWED_PUBLIC: Record<string, string> = {
@@ -38,6 +48,21 @@ const REVIEWED_PUBLIC: Record<string, string> = {
   'GET /docs/static/swagger-initializer.js': 'the same',
 };
 
+/**
+ * Reviewed patterns of the web app's files (GET; `*` is one path level), and why each may be public:
+ * none holds data or a secret, everything the app shows comes from /api/v1 behind sign-in.
+ */
+const REVIEWED_STATIC: Record<string, string> = {
+  '/index.html': 'the web app\'s page (also served at / and for client-side paths); markup and the names of its scripts only',
+  '/assets/*.js': 'the web app\'s code, bundled by Vite from dashboard/web/src and the shared catalogs (content hash in the name)',
+  '/assets/*.css': 'the web app\'s styles',
+};
+
+/** Files put into the copied dist by hand, none written by the build: each must be 404. */
+const PUT_BY_HAND = ['/notes.txt', '/backup.sql', '/assets/extra.js', '/.env', '/.built', '/assets/.hidden.css'];
+
+const staticPattern = (pattern: string) => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]+')}$`);
+
 /** `METHOD url` of each registered route, HEAD folded into its GET. */
 function routeNames(route: RouteOptions): string[] {
   return [route.method].flat().map((m) => `${m === 'HEAD' ? 'GET' : m} ${route.url}`);
@@ -46,6 +71,8 @@ function routeNames(route: RouteOptions): string[] {
 const outsideApi = (name: string) => !name.split(' ')[1].startsWith('/api/v1/');
 
 let h: Harness;
+let dist: string;
+let staticFiles: string[];
 let ingestApp: FastifyInstance;
 let serverApp: FastifyInstance;
 const dashboardRoutes = new Set<string>();
@@ -56,8 +83,13 @@ beforeAll(async () => {
   // Not started: its routes depend only on the configuration, and nothing is called here.
   const ingestFor = (config: Harness['config']) => new IngestService({ config, log, brokerUrl: 'mqtt://127.0.0.1:1', http: false });
   const defaultConfig = parseConfig({}, '(inline)', {});
+  // a real web build, copied so that the files put in by hand never reach the dist other tests serve
+  dist = mkdtempSync(join(tmpdir(), 'aw-dist-'));
+  cpSync((await ensureWebBuilt({ log: () => {} })).dist, dist, { recursive: true });
+  for (const f of PUT_BY_HAND.filter((p) => p !== '/.built')) writeFileSync(join(dist, f), 'not built\n');
+  staticFiles = servedWebFiles(dist);
   // the dashboard of `aquawatch start` (an ingest service beside it gives /status), in demo mode
-  h = await startHarness({ onRoute: (r) => routeNames(r).forEach((n) => dashboardRoutes.add(n)), ingest: ingestFor(defaultConfig) });
+  h = await startHarness({ onRoute: (r) => routeNames(r).forEach((n) => dashboardRoutes.add(n)), ingest: ingestFor(defaultConfig), webDist: dist });
   ingestApp = Fastify({ logger: false });
   ingestApp.addHook('onRoute', (r) => routeNames(r).forEach((n) => ingestRoutes.add(n)));
   serverApp = Fastify({ logger: false });
@@ -68,7 +100,10 @@ beforeAll(async () => {
   registerServerRoutes(serverApp, { config: h.config, store: h.store, analytics: analyticsNotCalled });
   await Promise.all([ingestApp.ready(), serverApp.ready()]);
 }, 120_000);
-afterAll(async () => { await ingestApp?.close(); await serverApp?.close(); await h?.close(); });
+afterAll(async () => {
+  await ingestApp?.close(); await serverApp?.close(); await h?.close();
+  if (dist) rmSync(dist, { recursive: true, force: true });
+});
 
 describe('public route inventory', () => {
   it('every dashboard, ingest and server route outside /api/v1 is a reviewed public route', () => {
@@ -87,5 +122,23 @@ describe('public route inventory', () => {
     expect([...ingestRoutes].filter(outsideApi).sort()).toEqual(['GET /health', 'GET /metrics']);
     expect([...serverRoutes]).toEqual(['GET /health']);
     expect(dashboardRoutes).toContain('GET /status');
+  });
+
+  it('route inventory: the web app serves the files its build wrote, each a reviewed static pattern, and nothing put into dist by hand', async () => {
+    const unreviewed = staticFiles.filter((f) => Object.keys(REVIEWED_STATIC).filter((p) => staticPattern(p).test(f)).length !== 1);
+    expect(unreviewed).toEqual([]);
+    const unused = Object.keys(REVIEWED_STATIC).filter((p) => !staticFiles.some((f) => staticPattern(p).test(f)));
+    expect(unused).toEqual([]); // a stale pattern would let a future file through unreviewed
+    for (const f of staticFiles) expect((await h.app.inject({ method: 'GET', url: f })).statusCode, f).toBe(200);
+    for (const f of PUT_BY_HAND) {
+      expect(staticFiles).not.toContain(f);
+      const res = await h.app.inject({ method: 'GET', url: f });
+      expect(res.statusCode, f).toBe(404);
+      expect(res.body, f).not.toContain('not built');
+    }
+    expect((await h.app.inject({ method: 'GET', url: '/assets/..%2f.env' })).statusCode).toBe(404);
+    const page = await h.app.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/<script type="module"[^>]* src="\/assets\/[^"]+\.js"/);
   });
 });

@@ -6,14 +6,33 @@
  * Vite is a devDependency: it is imported only when a build is needed, so a production install
  * that ships a prebuilt dist (`npm ci --omit=dev`) never loads it.
  */
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InlineConfig } from 'vite';
 
 export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const WEB_DIST = join(WEB_DIR, 'dist');
-const STAMP = '.built';
+/**
+ * Written last by a build: when it was built and every file it wrote (dist-relative, `/`
+ * separators). The server serves those files and no other (dashboard/server/index.ts), so a file
+ * put into dist by hand is not public. A dotfile: never served itself.
+ */
+export const WEB_BUILD_STAMP = '.built';
+interface WebBuildStamp { builtAt: string; files: string[] }
+
+/** Every file under `dir` except dotfiles and dot-folders, dist-relative. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name), `${prefix}${e.name}/`) : e.isFile() ? [`${prefix}${e.name}`] : []);
+}
+
+/** The files the build that made `dist` wrote, from its stamp; undefined when dist has no such list. */
+export function builtWebFiles(dist: string): string[] | undefined {
+  let stamp: Partial<WebBuildStamp>;
+  try { stamp = JSON.parse(readFileSync(join(dist, WEB_BUILD_STAMP), 'utf8')) as Partial<WebBuildStamp>; } catch { return undefined; }
+  return Array.isArray(stamp.files) && stamp.files.every((f) => typeof f === 'string') ? stamp.files : undefined;
+}
 
 /** The Vite configuration shared by the build and the dev server (vite.config.ts). */
 export function webViteConfig(outDir = WEB_DIST): InlineConfig {
@@ -57,8 +76,9 @@ export function newestSourceMtime(): number {
 
 /** Whether dist holds a complete build at least as new as every source file. */
 export function webBuildIsFresh(): boolean {
-  const stamp = join(WEB_DIST, STAMP);
-  if (!existsSync(stamp) || !existsSync(join(WEB_DIST, 'index.html'))) return false;
+  const stamp = join(WEB_DIST, WEB_BUILD_STAMP);
+  // a dist without the list of its files (an older build) is built again: the server would serve none of it
+  if (!existsSync(stamp) || !existsSync(join(WEB_DIST, 'index.html')) || !builtWebFiles(WEB_DIST)) return false;
   return statSync(stamp).mtimeMs >= newestSourceMtime();
 }
 
@@ -83,7 +103,8 @@ export async function ensureWebBuilt(opts: { force?: boolean; log?: (msg: string
   const tmp = join(WEB_DIR, `.dist-tmp-${process.pid}`);
   try {
     await vite.build(webViteConfig(tmp));
-    writeFileSync(join(tmp, STAMP), `${new Date().toISOString()}\n`);
+    const stamp: WebBuildStamp = { builtAt: new Date().toISOString(), files: filesUnder(tmp).sort() };
+    writeFileSync(join(tmp, WEB_BUILD_STAMP), `${JSON.stringify(stamp, null, 1)}\n`);
     const old = join(WEB_DIR, `.dist-old-${process.pid}`);
     if (existsSync(WEB_DIST)) renameSync(WEB_DIST, old);
     renameSync(tmp, WEB_DIST);
