@@ -4,9 +4,11 @@
  *
  * History is read in time chunks (default 6 h), per DMA and quantity kind, merged into (time, sensor)
  * order (the worker's step order, so it does not sort) and handed to the worker; after each chunk the watermark moves to the chunk's end (stored
- * history is complete, so no lateness is needed). Memory is one chunk of readings, and up to
- * DERIVED_WRITE_BATCH derived points: they are written in batches of that size (and at the end), not
- * after every chunk, since each store write is a durable commit (an fsync on SQLite).
+ * history is complete, so no lateness is needed). The next READ_AHEAD_CHUNKS chunks are read while
+ * the detectors run (a SQLite store file by a second thread: analytics/replay-read-ahead.ts). Memory
+ * is 1 + READ_AHEAD_CHUNKS chunks of readings, and up to DERIVED_WRITE_BATCH derived points: they
+ * are written in batches of that size (and at the end), not after every chunk, since each store
+ * write is a durable commit (an fsync on SQLite).
  */
 import type { Point } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
@@ -14,7 +16,9 @@ import type { SeriesValue, TimeSeriesStore } from '../core/tsdb/types.ts';
 import type { Logger } from '../core/log.ts';
 import type { Detector } from './types.ts';
 import type { AlarmManager, AlarmTransition } from './alarms/manager.ts';
+import { QUALITY_FROM_CODE } from '../core/model/reading.ts';
 import { AnalyticsWorker, type WorkerStats } from './worker.ts';
+import { openChunkSource, toColumns, type QueryGroup, type SeriesColumns } from './replay-read-ahead.ts';
 
 export interface ReplayOptions {
   store: TimeSeriesStore;
@@ -35,6 +39,11 @@ export interface ReplayOptions {
   writeDerived?: boolean;
   /** Only these sensors (default: every sensor and meter of the topology). */
   sensors?: readonly string[];
+  /**
+   * Read a SQLite store file in a second thread, ahead of the detectors (default true): the same
+   * readings, the store reads beside the detectors instead of between their chunks.
+   */
+  readThread?: boolean;
   log?: Logger;
   /** After each chunk: the event time reached and the readings so far. */
   onProgress?: (p: { eventTime: number; readings: number }) => void;
@@ -54,9 +63,9 @@ export interface ReplaySummary {
 }
 
 /** Sensor ids grouped by (DMA, kind): one store query per group and chunk. */
-function queryGroups(topology: Topology, only?: readonly string[]): { measurement: string; sensors: string[] }[] {
+function queryGroups(topology: Topology, only?: readonly string[]): QueryGroup[] {
   const wanted = only ? new Set(only) : undefined;
-  const groups = new Map<string, { measurement: string; sensors: string[] }>();
+  const groups = new Map<string, QueryGroup>();
   for (const s of topology.sensors.values()) {
     if (wanted && !wanted.has(s.id)) continue;
     if (s.source?.type === 'derived') continue; // computed by the detectors themselves
@@ -91,41 +100,49 @@ function siftDown(heap: Int32Array, size: number, headTs: Float64Array, i: numbe
   }
 }
 
+/** mergeColumns on a store's range query results. */
+export function mergeByTime(series: ChunkSeries[], topology: Topology): Point[] {
+  return mergeColumns(series.map((s) => toColumns(s.measurement, s.sensor, s.values)), topology);
+}
+
 /**
  * The chunk's series (each ascending in time) merged into (time, sensor) order, the order the worker
  * steps in, so it need not sort them: a k-way merge on a binary heap of series, ranked by sensor id.
  */
-export function mergeByTime(series: ChunkSeries[], topology: Topology): Point[] {
+export function mergeColumns(series: SeriesColumns[], topology: Topology): Point[] {
   series.sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
   let total = 0;
-  for (const s of series) total += s.values.length;
+  for (const s of series) total += s.ts.length;
   const out: Point[] = new Array(total);
   const k = series.length;
   const next = new Int32Array(k); // cursor per series
   // the time of each series' next value, +∞ once it is used up: compared without closures (hot path)
   const headTs = new Float64Array(k);
-  for (let j = 0; j < k; j++) headTs[j] = series[j].values.length ? series[j].values[0].ts : Number.POSITIVE_INFINITY;
+  for (let j = 0; j < k; j++) headTs[j] = series[j].ts.length ? series[j].ts[0] : Number.POSITIVE_INFINITY;
   const heap = new Int32Array(k); // series indices; the smaller (ts, index) on top
   let size = 0;
-  for (let j = 0; j < k; j++) if (series[j].values.length) heap[size++] = j;
+  for (let j = 0; j < k; j++) if (series[j].ts.length) heap[size++] = j;
   for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(heap, size, headTs, i);
   const infos = series.map((s) => topology.sensors.get(s.sensor)!);
   let n = 0;
   while (size) {
     const j = heap[0];
     const s = series[j];
-    const values = s.values;
-    const v = values[next[j]++];
+    const i = next[j]++;
     const info = infos[j];
-    out[n++] = { measurement: s.measurement, sensor: s.sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: info.site, dma: info.dma };
-    if (next[j] === values.length) {
+    const quality = s.quality ? QUALITY_FROM_CODE[s.quality[i]] : 'good';
+    out[n++] = { measurement: s.measurement, sensor: s.sensor, ts: s.ts[i], value: s.value[i], quality, site: info.site, dma: info.dma };
+    if (i + 1 === s.ts.length) {
       headTs[j] = Number.POSITIVE_INFINITY;
       heap[0] = heap[--size];
-    } else headTs[j] = values[next[j]].ts;
+    } else headTs[j] = s.ts[i + 1];
     if (size) siftDown(heap, size, headTs, 0);
   }
   return out;
 }
+
+/** Chunks read ahead of the one the detectors are on: the memory bound is this many chunks more. */
+const READ_AHEAD_CHUNKS = 2;
 
 export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   if (!Number.isFinite(o.from)) throw new Error('from: must be a finite event time, ms');
@@ -140,7 +157,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let alarmsRaised = 0;
   const countRaise = (t: AlarmTransition) => { if (t.kind === 'raise') alarmsRaised++; };
   o.alarms?.on('transition', countRaise);
-  const groups = queryGroups(o.topology, o.sensors);
+  const source = openChunkSource(o.store, queryGroups(o.topology, o.sensors), { thread: o.readThread });
   let readings = 0;
   let chunks = 0;
   let derivedWritten = 0;
@@ -153,16 +170,25 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     derivedWritten += batch.length;
   };
   try {
+    // the first chunks are read (by the read-ahead thread) while the detectors warm up
+    const ranges: { from: number; to: number }[] = [];
+    for (let t = o.from; t < o.to; t += chunkMs) ranges.push({ from: t, to: Math.min(t + chunkMs, o.to) });
+    const reads = new Map<number, Promise<SeriesColumns[]>>();
+    const requestRead = (k: number) => {
+      if (k >= ranges.length) return;
+      const read = source.read(ranges[k].from, ranges[k].to);
+      read.catch(() => {}); // awaited in its turn; a replay that stops before it must not leave it unhandled
+      reads.set(k, read);
+    };
+    for (let k = 0; k < READ_AHEAD_CHUNKS; k++) requestRead(k);
     if (o.warmUp !== false) await worker.warmUp(o.from);
     else worker.startAt(o.from);
-    for (let t = o.from; t < o.to; t += chunkMs) {
-      const end = Math.min(t + chunkMs, o.to);
-      const series: ChunkSeries[] = [];
-      for (const g of groups) {
-        const found = await o.store.query({ measurement: g.measurement, sensors: g.sensors, from: t, to: end });
-        for (const [sensor, values] of found) if (values.length) series.push({ measurement: g.measurement, sensor, values });
-      }
-      const points = mergeByTime(series, o.topology);
+    for (let k = 0; k < ranges.length; k++) {
+      const end = ranges[k].to;
+      requestRead(k + READ_AHEAD_CHUNKS);
+      const series = await reads.get(k)!;
+      reads.delete(k);
+      const points = mergeColumns(series, o.topology);
       readings += points.length;
       worker.feedPoints(points);
       worker.flush(end);
@@ -176,6 +202,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     await flushDerived();
   } finally {
     o.alarms?.off('transition', countRaise);
+    await source.close();
   }
   const wallMs = Date.now() - started;
   return {

@@ -35,17 +35,22 @@ export const LATEST_OF_MEASUREMENT_SQL = `WITH RECURSIVE sensors(sensor) AS (
     ON r.measurement = @measurement AND r.sensor = sensors.sensor
     AND r.ts = (SELECT MAX(ts) FROM readings WHERE measurement = @measurement AND sensor = sensors.sensor)`;
 
+/**
+ * A raw range read of one sensor as three JSON arrays (times, values, quality codes) in one row:
+ * better-sqlite3 spends most of a plain range read making a JS array per row, and JSON.parse of
+ * three arrays costs about a third less. SQLite renders a REAL in JSON with round-trip precision,
+ * so the values are the same numbers. Parameters: measurement, sensor, from (inclusive), to
+ * (exclusive). Also run by the replay's read-ahead thread (analytics/replay-read-ahead.ts).
+ */
+export const RAW_RANGE_SQL = `SELECT json_group_array(ts), json_group_array(value), json_group_array(q)
+  FROM (SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts)`;
+
 export class SqliteStore implements TimeSeriesStore {
   readonly describe: string;
   private db!: Database.Database;
   private insert!: Database.Statement;
   private writeMany!: (points: readonly Point[]) => void;
-  /**
-   * Raw range read, prepared once: the replay's hot path. The rows come back as three JSON arrays
-   * (times, values, quality codes) in one result row: better-sqlite3 spends most of a plain range
-   * read making a JS array per row, and JSON.parse of three arrays costs about a third less.
-   * SQLite renders a REAL in JSON with round-trip precision, so the values are the same numbers.
-   */
+  /** RAW_RANGE_SQL, prepared once: the replay's hot path. */
   private rawRange!: Database.Statement;
   /** A sensor's newest row, as an array. */
   private lastRow!: Database.Statement;
@@ -55,6 +60,11 @@ export class SqliteStore implements TimeSeriesStore {
 
   constructor(private readonly path: string) {
     this.describe = `sqlite ${path}`;
+  }
+
+  /** The database file; undefined for an in-memory store (another connection cannot open it). */
+  get file(): string | undefined {
+    return this.path === ':memory:' || this.path === '' ? undefined : this.path;
   }
 
   async init(): Promise<void> {
@@ -75,8 +85,7 @@ export class SqliteStore implements TimeSeriesStore {
       'INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.lastRow = this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? ORDER BY ts DESC LIMIT 1').raw(true);
     this.latestOfMeasurement = this.db.prepare(LATEST_OF_MEASUREMENT_SQL);
-    this.rawRange = this.db.prepare(`SELECT json_group_array(ts), json_group_array(value), json_group_array(q)
-      FROM (SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts)`).raw(true);
+    this.rawRange = this.db.prepare(RAW_RANGE_SQL).raw(true);
     this.writeMany = this.db.transaction((points: readonly Point[]) => {
       for (const p of points) this.insert.run(p.measurement, p.sensor, p.ts, p.value, QUALITY_CODE[p.quality], p.site, p.dma);
     });
