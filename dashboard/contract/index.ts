@@ -17,6 +17,7 @@ import { customers } from './customers.ts';
 import { complaints } from './complaints.ts';
 import { compensation } from './compensation.ts';
 import { disclosures } from './disclosure.ts';
+import { leaks } from './leaks.ts';
 import type { Endpoint } from './common.ts';
 
 export * from './common.ts';
@@ -34,7 +35,8 @@ export * from './complaints.ts';
 export * from './compensation.ts';
 export * from './disclosure.ts';
 export * from './live.ts';
+export * from './leaks.ts';
 
 /** Every route under /api/v1, by area. */
-export const API = { auth, network, alarms, outages, notices, incidents, customers, complaints, compensation, workOrders, reports, admin, disclosures } satisfies Record<string, Record<string, Endpoint>>;
+export const API = { auth, network, alarms, leaks, outages, notices, incidents, customers, complaints, compensation, workOrders, reports, admin, disclosures } satisfies Record<string, Record<string, Endpoint>>;
 export const ENDPOINTS: Endpoint[] = Object.values(API).flatMap((area) => Object.values(area));

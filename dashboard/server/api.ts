@@ -15,6 +15,7 @@ import { ApiError, apiUser, type ApiUser, type DashboardContext } from './contex
 import { serve, type ServeOptions } from './schemas.ts';
 import { registerNetworkRoutes } from './routes/network.ts';
 import { registerAlarmRoutes } from './routes/alarms.ts';
+import { registerLeakRoutes } from './routes/leaks.ts';
 import { registerOutageRoutes } from './routes/outages.ts';
 import { registerWorkOrderRoutes } from './routes/work-orders.ts';
 import { registerReportRoutes } from './routes/reports.ts';
@@ -120,6 +121,7 @@ export async function registerApi(app: FastifyInstance, ctx: DashboardContext, o
   registerAuthRoutes(app, ctx, routeOpts);
   registerNetworkRoutes(app, ctx, routeOpts);
   registerAlarmRoutes(app, ctx, routeOpts);
+  registerLeakRoutes(app, ctx, routeOpts);
   registerOutageRoutes(app, ctx, routeOpts);
   registerWorkOrderRoutes(app, ctx, routeOpts);
   registerReportRoutes(app, ctx, routeOpts);

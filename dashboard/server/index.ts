@@ -50,6 +50,8 @@ import { registerDemoPhone } from './demo-phone.ts';
 import { registerWorkOrderPage } from './work-order-page.ts';
 import { registerStatusPage } from './status-page.ts';
 import { WorkOrderService } from './work-order-service.ts';
+import { LeakRepairLinker } from './leak-repairs.ts';
+import { LeakRepairStore } from './state/leak-repairs.ts';
 import { IncidentService } from './incident-service.ts';
 import { builtWebFiles, WEB_BUILD_STAMP } from '../web/build.ts';
 
@@ -149,6 +151,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   };
   const workOrderService = new WorkOrderService(ctx);
   const incidentService = new IncidentService(ctx);
+  const leakRepairs = new LeakRepairLinker(ctx, new LeakRepairStore(db));
 
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
@@ -200,7 +203,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   }
   registerWebApp(app, deps.webDist ?? DEFAULT_WEB_DIST);
 
-  if (deps.analytics) { workOrderService.attach(deps.analytics); incidentService.attach(deps.analytics); }
+  if (deps.analytics) { workOrderService.attach(deps.analytics); incidentService.attach(deps.analytics); leakRepairs.attach(deps.analytics); }
 
   return {
     authenticate: (cookieHeader) => {
@@ -212,6 +215,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     close: () => {
       workOrderService.detach();
       incidentService.detach();
+      leakRepairs.detach();
       closeStateDb(db);
     },
   };

@@ -72,7 +72,7 @@ export async function startHarness(opts: {
   const { alarms, alarmStore } = parts;
   const register = parts.register!;
   alarms.advanceTo(T0);
-  const analytics = { topology, alarms, register, alarmStore, openAlarms: () => alarms.openAlarms() } as unknown as AnalyticsService;
+  const analytics = { topology, alarms, register, alarmStore, leakDecisions: parts.leakDecisions, openAlarms: () => alarms.openAlarms() } as unknown as AnalyticsService;
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   const dash = await registerDashboard(app, {

@@ -1,21 +1,27 @@
 /**
  * Alarms: filter, sort, acknowledge with a comment, shelve for some minutes, bulk acknowledge, and
- * each alarm's history. Live: every transition in room `alarms` updates the list.
+ * each alarm's history. A raised slow or abrupt leak can be accepted as a real change of use, with a
+ * reason (issue #12.4); a cleared leak's detail says the decision, or the repair the night flow
+ * confirmed with the work order opened from the alarm (or that none was). Live: every transition in
+ * room `alarms` updates the list.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { alarmTextOf, t, tCode, alarmTypeOf } from '../i18n.ts';
-import { fmtDateTime, fmtShort } from '../format.ts';
+import { fmtDate, fmtDateTime, fmtNum, fmtShort } from '../format.ts';
 import { useApi, isOpenAlarm } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan, useSession } from '../session.ts';
 import { inQueues, queuesOf } from '../alarm-queue.ts';
 import { ActionForm } from '../components/ActionForm.tsx';
-import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord } from '../../../contract/index.ts';
+import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord, LeakDecision, LeakRepair } from '../../../contract/index.ts';
 
 type SortKey = 'raisedAt' | 'priority' | 'dma' | 'type';
 const PRIORITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
-type Pending = { kind: 'ack'; ids: string[] } | { kind: 'shelve'; id: string } | { kind: 'unshelve'; id: string } | null;
+type Pending = { kind: 'ack'; ids: string[] } | { kind: 'shelve'; id: string } | { kind: 'unshelve'; id: string } | { kind: 'accept'; id: string } | null;
+/** Leak alarms a dispatcher may accept as a change of use (the server's ACCEPTABLE_LEAK_TYPES), and those whose repair the flow confirms. */
+const ACCEPTABLE_LEAK_TYPES: readonly LeakDecision['type'][] = ['leak_trend', 'abrupt_leak'];
+const LEAK_TYPES: readonly LeakRepair['type'][] = ['leak_trend', 'abrupt_leak', 'new_leak'];
 
 export function AlarmsView() {
   const [scope, setScope] = useState<'open' | 'recent'>('open');
@@ -37,6 +43,7 @@ export function AlarmsView() {
   const [pending, setPending] = useState<Pending>(null);
   const canAck = useCan('alarms.ack');
   const canShelve = useCan('alarms.shelve');
+  const canAccept = useCan('leaks.accept');
   const myQueues = queuesOf(useSession().user.role);
   const [allQueues, setAllQueues] = useState(false);
   const inMyQueue = inQueues(allQueues ? undefined : myQueues);
@@ -114,6 +121,9 @@ export function AlarmsView() {
                 <button type="button" class="small ghost" onClick={() => setDetail(detail === a.id ? null : a.id)}>{t('alarms.history')}</button>
                 {canAck && ackable(a) && <button type="button" class="small" data-action="ack" onClick={() => setPending({ kind: 'ack', ids: [a.id] })}>{t('alarms.ack')}</button>}
                 {canShelve && isOpenAlarm(a) && !a.shelved && <button type="button" class="small ghost" data-action="shelve" onClick={() => setPending({ kind: 'shelve', id: a.id })}>{t('alarms.shelve')}</button>}
+                {canAccept && a.clearedAt === undefined && ACCEPTABLE_LEAK_TYPES.includes(a.type as LeakDecision['type']) && (
+                  <button type="button" class="small ghost" data-action="accept-change" onClick={() => setPending({ kind: 'accept', id: a.id })}>{t('alarms.acceptChange')}</button>
+                )}
                 {canShelve && a.shelved && <button type="button" class="small ghost" data-action="unshelve" onClick={() => setPending({ kind: 'unshelve', id: a.id })}>{t('alarms.unshelve')}</button>}
               </td>
             </tr>
@@ -154,6 +164,16 @@ function PendingAction({ pending, onDone, onCancel }: { pending: NonNullable<Pen
       </ActionForm>
     );
   }
+  if (pending.kind === 'accept') {
+    return (
+      <ActionForm testId="accept-change-form" title={t('alarms.acceptChangeTitle')} submitLabel={t('alarms.acceptChange')} onCancel={onCancel} onSubmit={async () => {
+        await api.post<LeakDecision>(`/alarms/${encodeURIComponent(pending.id)}/accept-change`, { reason: comment });
+        onDone([]);
+      }}>
+        <label>{t('alarms.acceptChangeReason')}<input name="reason" value={comment} onInput={(e) => setComment((e.target as HTMLInputElement).value)} required /></label>
+      </ActionForm>
+    );
+  }
   return (
     <ActionForm title={t('alarms.unshelve')} submitLabel={t('alarms.unshelve')} onCancel={onCancel} onSubmit={async () => {
       onDone([await api.post<AlarmRecord>(`/alarms/${encodeURIComponent(pending.id)}/unshelve`, comment ? { comment } : {})]);
@@ -166,6 +186,9 @@ function PendingAction({ pending, onDone, onCancel }: { pending: NonNullable<Pen
 function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const r = useApi<AlarmDetail>(`/alarms/${encodeURIComponent(id)}`);
   const deliveries = useApi<DeliveryRecord[]>(`/alarms/${encodeURIComponent(id)}/deliveries`);
+  const leak = r.data !== undefined && LEAK_TYPES.includes(r.data.alarm.type as LeakRepair['type']);
+  const decisions = useApi<LeakDecision[]>(leak ? '/leak-decisions' : null, { alarmId: id });
+  const repairs = useApi<LeakRepair[]>(leak ? '/leak-repairs' : null, { alarmId: id });
   return (
     <section class="card alarm-detail" data-testid="alarm-detail">
       <div class="row between"><h3>{r.data ? alarmTextOf(r.data.alarm) : id}</h3><button type="button" class="ghost small" onClick={onClose}>{t('common.close')}</button></div>
@@ -173,6 +196,14 @@ function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
       {r.data && (
         <>
           <p class="muted">{id} · {tCode('alarmState', r.data.alarm.state)}{r.data.alarm.ackComment && <> · “{r.data.alarm.ackComment}”</>}</p>
+          {decisions.data?.map((d) => (
+            <p key={d.id} data-testid="leak-decision">{t('alarms.acceptedChange', { user: d.decidedBy, time: fmtDateTime(d.effectiveTs), reason: d.reason })}</p>
+          ))}
+          {repairs.data?.map((x) => (
+            <p key={x.alarmId} data-testid="leak-repair">
+              {t(x.workOrderId ? 'alarms.repairConfirmed' : 'alarms.repairConfirmedNoOrder', { drop: fmtNum(x.nightDropM3h, 1), date: fmtDate(x.seenTs), wo: x.workOrderId ?? '' })}
+            </p>
+          ))}
           <table class="data">
             <thead><tr><th>{t('alarms.when')}</th><th>{t('alarms.event')}</th><th>{t('alarms.state')}</th><th>{t('alarms.user')}</th><th>{t('alarms.comment')}</th></tr></thead>
             <tbody>

@@ -1,26 +1,31 @@
 /**
  * Work orders from bursts: assign a crew, move through new → assigned → in progress → resolved,
  * with notes and the water lost so far (the server's estimate, extrapolated at the burst flow
- * between refreshes). A burst alarm's raise reloads the list.
+ * between refreshes), and for a leak alarm's work order the repair the night flow confirmed (issue
+ * #12.4). A burst alarm's raise reloads the list.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { t, tCode } from '../i18n.ts';
-import { fmtNum, fmtShort } from '../format.ts';
+import { fmtDate, fmtNum, fmtShort } from '../format.ts';
 import { useApi, useNow } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
-import type { AlarmRecord, WorkOrder, WorkOrderStatus } from '../../../contract/index.ts';
+import type { AlarmRecord, LeakRepair, WorkOrder, WorkOrderStatus } from '../../../contract/index.ts';
 
 const NEXT: Record<WorkOrderStatus, WorkOrderStatus | null> = { new: 'assigned', assigned: 'in_progress', in_progress: 'resolved', resolved: null };
 
 export function MaintenanceView() {
   const [status, setStatus] = useState('');
   const list = useApi<WorkOrder[]>('/work-orders', { status: status || undefined });
+  const repairs = useApi<LeakRepair[]>('/leak-repairs');
   const fetchedAt = useRef(Date.now());
   useEffect(() => { fetchedAt.current = Date.now(); }, [list.data]);
   useRooms(['alarms']);
-  useLiveEvent<{ kind: string; alarm: AlarmRecord }>('alarm', ({ kind, alarm }) => { if (kind === 'raise' || alarm.type === 'burst') list.reload(); });
+  useLiveEvent<{ kind: string; alarm: AlarmRecord }>('alarm', ({ kind, alarm }) => {
+    if (kind === 'raise' || alarm.type === 'burst') list.reload();
+    if (kind === 'clear') repairs.reload();
+  });
   useEffect(() => { const id = setInterval(list.reload, 30_000); return () => clearInterval(id); }, []);
   const now = useNow(5000);
   const canEdit = useCan('workorders.edit');
@@ -37,7 +42,7 @@ export function MaintenanceView() {
       {list.error && <p class="error">{list.error}</p>}
       <div class="cards">
         {(list.data ?? []).map((w) => (
-          <WorkOrderCard key={w.id} wo={w} canEdit={canEdit} onSaved={replace}
+          <WorkOrderCard key={w.id} wo={w} canEdit={canEdit} onSaved={replace} repair={repairs.data?.find((x) => x.workOrderId === w.id)}
             lossM3={w.status !== 'resolved' && w.burstFlowM3h ? w.estimatedLossM3 + (w.burstFlowM3h * (now - fetchedAt.current)) / 3_600_000 : w.estimatedLossM3} />
         ))}
         {list.data && !list.data.length && <p class="muted">{t('wo.none')}</p>}
@@ -46,7 +51,7 @@ export function MaintenanceView() {
   );
 }
 
-function WorkOrderCard({ wo, canEdit, onSaved, lossM3 }: { wo: WorkOrder; canEdit: boolean; onSaved: (w: WorkOrder) => void; lossM3: number }) {
+function WorkOrderCard({ wo, canEdit, onSaved, lossM3, repair }: { wo: WorkOrder; canEdit: boolean; onSaved: (w: WorkOrder) => void; lossM3: number; repair?: LeakRepair }) {
   const [crew, setCrew] = useState(wo.crew ?? '');
   const [note, setNote] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -70,6 +75,7 @@ function WorkOrderCard({ wo, canEdit, onSaved, lossM3 }: { wo: WorkOrder; canEdi
         <dt>{t('wo.crew')}</dt><dd>{wo.crew ?? '—'}</dd>
         {wo.resolvedAt && <><dt>{t('wo.resolved')}</dt><dd>{fmtShort(wo.resolvedAt)}</dd></>}
       </dl>
+      {repair && <p class="repair-confirmed" data-testid="wo-repair-confirmed">{t('wo.repairConfirmed', { drop: fmtNum(repair.nightDropM3h, 1), date: fmtDate(repair.seenTs) })}</p>}
       {wo.notes.length > 0 && <ul class="notes">{wo.notes.map((n, i) => <li key={i}><small class="muted">{fmtShort(n.at)} · {n.by}</small> {n.text}</li>)}</ul>}
       {canEdit && wo.status !== 'resolved' && (
         <div class="wo-actions">
