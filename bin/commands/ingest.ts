@@ -27,7 +27,10 @@ export async function run(argv: string[]): Promise<number> {
   let broker: EmbeddedBroker | undefined;
   let brokerUrl = config.broker.url;
   if (brokerUrl === 'embedded') {
-    ensurePlatformIdentity(config.broker); // its own clients sign in like `aquawatch start`'s: anonymous ones may be refused
+    // Production refuses anonymous clients, so this process's own clients need the platform's identity
+    // (generated when the config names none, as `aquawatch start` does). Demo mode keeps the open
+    // broker another process (a separate `aquawatch server`) may use without a password.
+    if (config.mode === 'production') ensurePlatformIdentity(config.broker);
     broker = EmbeddedBroker.fromConfig(config.broker, log);
     await broker.start();
     brokerUrl = broker.url;

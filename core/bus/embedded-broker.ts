@@ -32,7 +32,7 @@ export interface EmbeddedBrokerOptions {
    * The platform's own identity: the only one that may publish on `aquawatch/#` (telemetry,
    * conditions, alarms, status). With no identity at all (no password, no users, no client
    * certificates, anonymous not refused) the broker is open to every client (tests);
-   * `aquawatch start` and `aquawatch ingest` always set one.
+   * `aquawatch start` always sets one, `aquawatch ingest` in production mode.
    */
   username?: string;
   password?: string;
