@@ -16,7 +16,7 @@ import { mqttConnectOptions } from './mqtt-client.ts';
 import { mosquittoAuthFiles } from './broker-auth.ts';
 import { parseConfig, type LoadedConfig } from '../config/load.ts';
 import { brokerSchema } from '../config/schema.ts';
-import { makeClientCertificate, makeTestCertificates, type TestCertificates } from '../../test/support/certificates.ts';
+import { makeClientCertificate, makeSelfSignedCertificate, makeTestCertificates, type TestCertificates } from '../../test/support/certificates.ts';
 
 const ADMIN = { admin: { password: 'a-long-admin-password' } };
 const production = (broker: Record<string, unknown>) => parseConfig({ mode: 'production', auth: ADMIN, broker }, 'site.yaml', {});
@@ -113,6 +113,7 @@ describe('F5 client certificates on the embedded broker (broker.tls.ca + request
   afterAll(async () => { await broker?.stop(); });
 
   it('F5 a device with a certificate signed by broker.tls.ca signs in as its CN and publishes on its own topics only', async () => {
+    // the platform shows broker.tls.cert, a server-only certificate (serverAuth), and signs in by password
     const platform = await connected(broker.url, mqttConnectOptions({ ...config.broker, url: broker.url }));
     const got: string[] = [];
     platform.on('message', (topic) => got.push(topic));
@@ -132,12 +133,21 @@ describe('F5 client certificates on the embedded broker (broker.tls.ca + request
     expect(refused).toBe(128);
   });
 
-  it('F5 a client certificate not signed by broker.tls.ca is refused before MQTT', async () => {
-    const unsigned = await outcome(broker.url, {
-      ca: readFileSync(certs.ca), cert: readFileSync(foreign.clientCert!), key: readFileSync(foreign.clientKey!), rejectUnauthorized: true,
-    });
-    expect(unsigned.connected).toBe(false);
-    expect(unsigned.error?.message ?? '').not.toMatch(/not authori|bad user/i); // no CONNACK at all: the socket was closed
+  it('F5 a client certificate not signed by broker.tls.ca is refused, though its CN names a user', async () => {
+    // CN ingest-test is made a broker user here, so that only the signature can be what refuses these
+    const local = EmbeddedBroker.fromConfig({ ...config.broker, port: 0, users: [...config.broker.users, { username: 'ingest-test', publish: ['sites/test/#'], subscribe: [] }] });
+    await local.start();
+    const tlsWith = (c: { cert: string; key: string }) => ({ ca: readFileSync(certs.ca), cert: readFileSync(c.cert), key: readFileSync(c.key), rejectUnauthorized: true });
+    try {
+      const selfSigned = await outcome(local.url, tlsWith(makeSelfSignedCertificate(certs, 'self-signed', 'ingest-test')));
+      expect(selfSigned.connected).toBe(false);
+      expect(selfSigned.error?.message).toMatch(/bad user/i);
+      // Another CA (of the same name here): OpenSSL's failed signature check ends the connection before CONNACK.
+      const otherCa = await outcome(local.url, tlsWith({ cert: foreign.clientCert!, key: foreign.clientKey! }));
+      expect(otherCa.connected).toBe(false);
+      // the same CN signed by the utility's CA signs in
+      await connected(local.url, tlsWith(makeClientCertificate(certs, 'ingest', 'ingest-test')));
+    } finally { await local.stop(); }
   });
 
   it('F5 a signed certificate naming no broker.users entry, or a username other than its CN, is refused; passwords still work', async () => {

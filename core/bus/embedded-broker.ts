@@ -49,7 +49,7 @@ export interface EmbeddedBrokerOptions {
    * (`mqtts://`), so passwords never cross the network in clear text. The platform's own clients
    * connect to `url` too, so the certificate must name that address (127.0.0.1 for a wildcard host).
    * `clientCa`: the CA whose signature a client certificate needs; the broker then asks every client
-   * for one, and a client that shows one signed by another CA is refused before MQTT.
+   * for one, and one that verifies against it is an identity (its CN names a `users` entry).
    */
   tls?: { cert: string; key: string; clientCa?: string };
   log?: Logger;
@@ -94,13 +94,19 @@ const PLATFORM_LEVEL = TOPIC_ROOT.split('/')[0];
 type Identity = { role: 'platform' } | { role: 'user'; user: BrokerUser } | { role: 'anonymous' };
 
 /**
- * The common name of the client certificate a connection showed, when it verified against the
- * broker's client CA (a connection whose certificate did not verify is closed before MQTT).
+ * What the client certificate of a connection says: the common name when it verified against the
+ * broker's client CA, or why it did not. A certificate that does not verify is no identity, but
+ * does not close the connection: the platform's own clients show the broker's certificate
+ * (broker.tls.cert), which is for servers only, and sign in by password.
  */
-function certificateName(conn: unknown): string | undefined {
-  if (!(conn instanceof TLSSocket) || !conn.authorized) return undefined;
-  const cn = conn.getPeerCertificate().subject?.CN;
-  return typeof cn === 'string' && cn ? cn : undefined;
+function clientCertificate(conn: unknown): { name?: string; refused?: string } {
+  if (!(conn instanceof TLSSocket)) return {};
+  // null once the socket has closed
+  const peer = conn.getPeerCertificate() as Partial<ReturnType<TLSSocket['getPeerCertificate']>> | null;
+  if (!peer || Object.keys(peer).length === 0) return {};
+  if (!conn.authorized) return { refused: String(conn.authorizationError) };
+  const cn = peer.subject?.CN;
+  return typeof cn === 'string' && cn ? { name: cn } : { refused: 'no common name' };
 }
 const IDENTITY = Symbol('aquawatch identity');
 type ClientWithIdentity = { [IDENTITY]?: Identity; id: string };
@@ -172,16 +178,10 @@ export class EmbeddedBroker {
     if (!tls) return createServer(onConnection);
     const server = createTlsServer({
       cert: readPem(tls.cert, 'broker.tls.cert'), key: readPem(tls.key, 'broker.tls.key'),
-      // Asked, not required: the platform and password devices show none. One that does not verify
-      // against the CA is closed here; a verified one is an identity (authenticate below).
+      // Asked, not required: password clients show none, or one that is not a client certificate.
+      // Whether it verified is judged at CONNECT (authenticate below).
       ...(tls.clientCa ? { ca: readPem(tls.clientCa, 'broker.tls.ca'), requestCert: true, rejectUnauthorized: false } : {}),
-    }, (conn) => {
-      if (conn.authorizationError && Object.keys(conn.getPeerCertificate()).length > 0) {
-        log?.warn({ err: String(conn.authorizationError) }, 'embedded broker: client certificate refused (not signed by broker.tls.ca)');
-        return void conn.destroy();
-      }
-      onConnection(conn);
-    });
+    }, onConnection);
     // A plain-TCP client, or one that does not trust the certificate: its handshake fails and the socket closes.
     server.on('tlsClientError', (e) => log?.debug({ err: e.message }, 'embedded broker: TLS handshake refused'));
     return server;
@@ -204,21 +204,26 @@ export class EmbeddedBroker {
       ...(open ? {} : {
         authenticate: (client, user, pass, done) => {
           let who: Identity | undefined;
-          const certified = certificateName(client.conn);
+          const certificate = clientCertificate(client.conn);
           if (user && pass !== undefined) {
-            // A password signs in whatever certificate the client showed (the platform's own clients show broker.tls.cert).
+            // A password signs in whatever certificate the client showed.
             const u = users.find((x) => x.username === user);
             if (user === username && password !== undefined && sameSecret(password, pass)) who = { role: 'platform' };
             else if (u?.password !== undefined && sameSecret(u.password, pass)) who = { role: 'user', user: u };
-          } else if (certified !== undefined) {
+          } else if (certificate.name !== undefined) {
             // The certificate's CN is the device's user name; a username given beside it must be the same.
-            const u = users.find((x) => x.username === certified);
-            if (u && (!user || user === certified)) who = { role: 'user', user: u };
-            else log?.warn({ client: client.id, certificate: certified, username: user }, 'client certificate names no broker.users entry (or another username was given)');
+            const u = users.find((x) => x.username === certificate.name);
+            if (u && (!user || user === certificate.name)) who = { role: 'user', user: u };
+            else log?.warn({ client: client.id, certificate: certificate.name, username: user }, 'client certificate names no broker.users entry (or another username was given)');
+          } else if (certificate.refused !== undefined) {
+            log?.warn({ client: client.id, err: certificate.refused }, 'client certificate refused (not a client certificate signed by broker.tls.ca)');
           } else if (!user && anonymous === 'devices') {
             who = { role: 'anonymous' };
           }
-          if (!who) return refuse(done, user || certified ? 4 : 5, user || certified ? 'bad username, password or certificate' : 'anonymous clients are refused');
+          if (!who) {
+            const named = Boolean(user || certificate.name || certificate.refused);
+            return refuse(done, named ? 4 : 5, named ? 'bad username, password or certificate' : 'anonymous clients are refused');
+          }
           (client as unknown as ClientWithIdentity)[IDENTITY] = who;
           done(null, true);
         },

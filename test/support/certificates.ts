@@ -21,7 +21,8 @@ export interface TestCertificates {
 export function makeTestCertificates(opts: { client?: boolean } = {}): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'aw-certs-'));
   opensslIn(dir)('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=aquawatch test CA');
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  // serverAuth only, as deploy/init/certificates.sh makes them: such a certificate is not a client certificate
+  writeFileSync(join(dir, 'server.ext'), 'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
   signWithTestCa(dir, 'server', '127.0.0.1', 'server.ext');
   if (opts.client) signWithTestCa(dir, 'client', 'ingest-test');
   // A broker started as root (Mosquitto) drops to its own user, which must read these.
@@ -37,6 +38,12 @@ export function makeTestCertificates(opts: { client?: boolean } = {}): TestCerti
 /** Another client certificate with common name `cn`, signed by the CA of `certs`: `<name>.crt` and `<name>.key`. */
 export function makeClientCertificate(certs: TestCertificates, name: string, cn: string): { cert: string; key: string } {
   signWithTestCa(certs.dir, name, cn);
+  return { cert: join(certs.dir, `${name}.crt`), key: join(certs.dir, `${name}.key`) };
+}
+
+/** A self-signed client certificate with common name `cn` (signed by no CA), in the folder of `certs`. */
+export function makeSelfSignedCertificate(certs: TestCertificates, name: string, cn: string): { cert: string; key: string } {
+  opensslIn(certs.dir)('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${cn}`);
   return { cert: join(certs.dir, `${name}.crt`), key: join(certs.dir, `${name}.key`) };
 }
 
