@@ -6,7 +6,11 @@ import { runStep } from '../../step.ts';
 import type { Condition } from '../../types.ts';
 import { Rng } from '../../../simulators/hydraulics/random.ts';
 import { LeakChangeDetector } from './index.ts';
-import { LeakDecisionStore, type LeakDecisionLookup, type NewLeakDecision } from './decisions.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { LeakDecisionStore, readLeakDecisions, type LeakDecisionLookup, type NewLeakDecision } from './decisions.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -199,6 +203,27 @@ describe('leak-change: slow and small abrupt leaks', () => {
       expect(replayRun).toEqual(liveRun);
       expect(transitions(replayRun, 'leak_trend', 'clear').map((c) => c.evidence!.accepted)).toEqual([true]);
       live.close();
+    });
+
+    it('#12.4 a replay reads the live state database\'s decisions read-only: none without the file or the table', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'aw-leak-decisions-'));
+      try {
+        const path = join(dir, 'state.sqlite');
+        expect(readLeakDecisions(path).decisionsUpTo(Infinity)).toEqual([]);
+        new Database(path).close();
+        expect(readLeakDecisions(path).decisionsUpTo(Infinity)).toEqual([]);
+        const live = new LeakDecisionStore(path);
+        const decision = live.accept({
+          alarmId: 'leak_trend:dma@2024-03-01T00:00:00.000Z', conditionId: 'leak_trend:dma', type: 'leak_trend', dma: 'dma',
+          effectiveTs: START + 61 * DAY, reason: 'factory', decidedBy: 'dispatcher', decidedAt: 1,
+        });
+        live.close();
+        const replay = readLeakDecisions(path);
+        expect(replay.decisionsUpTo(START + 61 * DAY - 1)).toEqual([]);
+        expect(replay.decisionsUpTo(START + 61 * DAY)).toEqual([decision]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -118,7 +118,7 @@ export function AlarmsView() {
               <td class="time">{fmtShort(a.raisedAt)}</td>
               <td class="state">{tCode('alarmState', a.state)}{a.ackedBy && <small class="muted"> · {a.ackedBy}</small>}</td>
               <td class="actions">
-                <button type="button" class="small ghost" onClick={() => setDetail(detail === a.id ? null : a.id)}>{t('alarms.history')}</button>
+                <button type="button" class="small ghost" data-action="history" onClick={() => setDetail(detail === a.id ? null : a.id)}>{t('alarms.history')}</button>
                 {canAck && ackable(a) && <button type="button" class="small" data-action="ack" onClick={() => setPending({ kind: 'ack', ids: [a.id] })}>{t('alarms.ack')}</button>}
                 {canShelve && isOpenAlarm(a) && !a.shelved && <button type="button" class="small ghost" data-action="shelve" onClick={() => setPending({ kind: 'shelve', id: a.id })}>{t('alarms.shelve')}</button>}
                 {canAccept && a.clearedAt === undefined && ACCEPTABLE_LEAK_TYPES.includes(a.type as LeakDecision['type']) && (

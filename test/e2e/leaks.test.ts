@@ -1,0 +1,77 @@
+/**
+ * Issue #12.4 in chromium, against a dashboard started in-process (test/support/dashboard.ts: real
+ * fastify, SQLite, the live analytics' alarm manager and leak decisions), not the whole platform: a
+ * dispatcher accepts a raised slow leak as a change of use from the alarms view, with a reason, and
+ * the alarm's detail says who and why; a leak whose repair the night flow confirmed shows its work
+ * order on the alarm and the repair on the work order's card; a viewer has no accept action.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { T0 } from '../support/dashboard.ts';
+import { eventually, openView as open, startBrowserDashboard, type BrowserDashboard } from '../support/browser.ts';
+
+const H = 3_600_000;
+
+let b: BrowserDashboard;
+let slowLeak = '';
+let repaired = '';
+let workOrderId = '';
+
+beforeAll(async () => {
+  b = await startBrowserDashboard();
+  const { h } = b;
+  // as the worker hands the alarm manager the leak-change detector's conditions
+  h.alarms.onCondition({ id: 'leak_trend:north', type: 'leak_trend', state: 'raise', ts: T0, priority: 'medium', dma: 'north', message: 'slow leak',
+    text: { code: 'leak_trend.raise', params: { dma: 'north', leak: '3.2', start: '2026-11-20' } }, evidence: { leakM3h: 3.2, referenceM3h: 20 } });
+  h.alarms.onCondition({ id: 'abrupt_leak:south:1', type: 'abrupt_leak', state: 'raise', ts: T0, priority: 'medium', dma: 'south', message: 'step',
+    text: { code: 'abrupt_leak.raise', params: { dma: 'south', size: '4.1', start: '2026-11-29 13:00' } }, evidence: { confirmed: true, sizeM3h: 4.1 } });
+  slowLeak = h.alarms.openAlarms().find((a) => a.type === 'leak_trend')!.id;
+  repaired = h.alarms.openAlarms().find((a) => a.type === 'abrupt_leak')!.id;
+  workOrderId = h.dash.ctx.workOrders.create({ alarmId: repaired, dma: 'south', by: 'dispatcher', at: T0 }).id;
+  h.alarms.onCondition({ id: 'abrupt_leak:south:1', type: 'abrupt_leak', state: 'clear', ts: T0 + 20 * H, priority: 'medium', dma: 'south', message: 'repaired' });
+}, 180_000);
+
+afterAll(async () => { await b?.close(); });
+
+/** Signed in (zh-CN, the default), switched to English when asked. */
+async function signIn(user: string, lang: 'zh-CN' | 'en'): Promise<Page> {
+  const page = await b.signIn(user);
+  if (lang === 'en') {
+    await page.selectOption('[data-testid="lang-switch"]', 'en');
+    await page.waitForSelector('.control-room[data-ready="yes"]');
+  }
+  return page;
+}
+
+describe('#12.4 leak alarms in chromium', () => {
+  it('#12.4 a dispatcher accepts a slow leak as a change of use with a reason; a repaired leak names its work order, and the work order the repair', async () => {
+    const page = await signIn('dispatcher', 'en');
+    await open(page, 'alarms');
+    const row = page.locator(`tr[data-alarm-id="${slowLeak}"]`);
+    await row.locator('[data-action="accept-change"]').click();
+    const form = page.locator('[data-testid="accept-change-form"]');
+    await form.locator('input[name="reason"]').fill('new night-shift factory, Ring Rd');
+    await form.locator('button[type="submit"]').click();
+    const decisions = b.h.dash.ctx.analytics()!.leakDecisions!;
+    await eventually(async () => decisions.list().map((d) => [d.alarmId, d.decidedBy, d.reason])).toEqual([[slowLeak, 'dispatcher', 'new night-shift factory, Ring Rd']]);
+    await row.locator('[data-action="history"]').click();
+    await eventually(() => page.textContent('[data-testid="leak-decision"]')).toContain('Accepted as a change of use by dispatcher');
+    await eventually(() => page.textContent('[data-testid="leak-decision"]')).toContain('new night-shift factory, Ring Rd');
+
+    await page.locator(`tr[data-alarm-id="${repaired}"] [data-action="history"]`).click();
+    await eventually(() => page.textContent('[data-testid="leak-repair"]')).toMatch(new RegExp(`night flow −4\\.1 m³/h on .*; work order ${workOrderId}`));
+    await open(page, 'maintenance');
+    await eventually(() => page.textContent(`[data-wo="${workOrderId}"] [data-testid="wo-repair-confirmed"]`)).toMatch(/^Flow confirms the repair: night flow −4\.1 m³\/h on /);
+    await page.context().close();
+  }, 60_000);
+
+  it('#12.4 in zh-CN for a viewer: the leak alarms are listed, with no accept action', async () => {
+    const page = await signIn('viewer', 'zh-CN');
+    await open(page, 'alarms');
+    await eventually(() => page.locator(`tr[data-alarm-id="${slowLeak}"]`).count()).toBe(1);
+    expect(await page.locator('[data-action="accept-change"]').count()).toBe(0);
+    await page.locator(`tr[data-alarm-id="${repaired}"] [data-action="history"]`).click();
+    await eventually(() => page.textContent('[data-testid="leak-repair"]')).toContain(`夜间流量下降 4.1 m³/h；工单 ${workOrderId}`);
+    await page.context().close();
+  }, 60_000);
+});
