@@ -96,7 +96,10 @@ export async function ensureWebBuilt(opts: { force?: boolean; log?: (msg: string
     vite = await import('vite');
   } catch {
     // production install without devDependencies: serve what was shipped
-    if (existsSync(join(WEB_DIST, 'index.html'))) return { built: false, ms: 0, dist: WEB_DIST, reason: 'vite not installed; serving the shipped build' };
+    if (builtWebFiles(WEB_DIST)) return { built: false, ms: 0, dist: WEB_DIST, reason: 'vite not installed; serving the shipped build' };
+    if (existsSync(join(WEB_DIST, 'index.html'))) {
+      throw new Error('dashboard/web/dist has no list of the files its build wrote (dist/.built; an older build), so the server serves none of it, and vite (a devDependency) is not installed: ship a dist built by `npm run build:web` of this version');
+    }
     throw new Error(`dashboard/web/dist is missing and vite (a devDependency) is not installed: run \`npm ci\` and \`npm run build:web\`, or ship a prebuilt dashboard/web/dist`);
   }
   const started = performance.now();
