@@ -51,7 +51,7 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     // pressure drops in a DMA with an active burst are linked to it (one burst, one alarm); a planned
     // operation in the register explains a network event
     new PressureDetector(ctx, { ...o.pressure, bursts: burst, planned: setup.register }),
-    new NightFlowDetector(ctx, o['night-flow']),
+    new NightFlowDetector(ctx, o['night-flow'], { decisions: setup.leakDecisions }),
     new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions }),
     // a burst already explains its DMA's pressure loss (one event, one alarm)
     new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst }),

@@ -36,6 +36,10 @@ export const ALARM_TEXTS = {
     'zh-CN': '{dma} 分区疑似新增漏损:最小夜间流量 {mnf} m³/h,比近几夜高 {rise} m³/h({risePct} %)',
   },
   'new_leak.clear': { en: 'Night flow in DMA {dma} back to its earlier level', 'zh-CN': '{dma} 分区夜间流量回到此前水平' },
+  'new_leak.accepted': {
+    en: 'Night-flow rise of {rise} m³/h in DMA {dma} accepted by the dispatcher as a change of use (not a leak); reference re-based',
+    'zh-CN': '{dma} 分区夜间流量上升 {rise} m³/h 已由调度员确认为用水变化(非漏损);基准已重设',
+  },
   'new_leak.persists': {
     en: 'Leak in DMA {dma} persists: minimum night flow {mnf} m³/h, {rise} m³/h above its earlier nights',
     'zh-CN': '{dma} 分区漏损持续:最小夜间流量 {mnf} m³/h,比此前几夜高 {rise} m³/h',

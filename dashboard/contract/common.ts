@@ -18,7 +18,7 @@ export const ok = z.strictObject({ ok: z.literal(true) });
 export const PERMISSIONS = {
   'alarms.ack': ['admin', 'dispatcher'],
   'alarms.shelve': ['admin', 'dispatcher'],
-  /** Accepting a raised slow or abrupt leak as a real change of use: the detector re-bases on it (issue #12.4). */
+  /** Accepting a raised leak (slow, abrupt, night-flow's new leak) as a real change of use: the detector re-bases on it (issue #12.4). */
   'leaks.accept': ['admin', 'dispatcher'],
   'outages.edit': ['admin', 'dispatcher', 'customer_service'],
   /** Approving a planned outage, which then suppresses the dispatchers' pressure alarms in its areas

@@ -1,6 +1,6 @@
 /**
- * Leak alarms (issue #12.4): a dispatcher accepts a raised slow or abrupt leak as a real change of
- * use, with a reason (the leak-change detector re-bases on it); the decisions; and the repairs the
+ * Leak alarms (issue #12.4): a dispatcher accepts a raised leak (slow, abrupt, night-flow's new leak)
+ * as a real change of use, with a reason (the detector re-bases on it); the decisions; and the repairs the
  * flow confirmed, each linked to the work order opened from its alarm when there is one.
  */
 import { z } from 'zod';
@@ -29,7 +29,7 @@ export type LeaksMatchServer = [Expect<Equal<LeakDecision, ServerLeakDecision>>,
 export const leaks = {
   accept: endpoint({
     method: 'POST', url: '/alarms/:id/accept-change', tags: ['alarms'], permission: 'leaks.accept',
-    summary: 'Accept a raised slow or abrupt leak (leak_trend, abrupt_leak) as a real change of use, with a reason: the detector re-bases its reference and clears the alarm (accepted, not repaired)',
+    summary: 'Accept a raised leak (leak_trend, abrupt_leak, new_leak) as a real change of use, with a reason: the detector re-bases its reference and clears the alarm (accepted, not repaired)',
     params: idParams, body: z.strictObject({ reason: text(500, 1) }), response: leakDecision,
   }),
   decisions: endpoint({

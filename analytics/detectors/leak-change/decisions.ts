@@ -1,7 +1,8 @@
 /**
  * Operators' decisions on leak alarms, in the state database (SQLite): a dispatcher accepts a raised
- * `leak_trend` or `abrupt_leak` as a real change of use (a new night-shift factory), with a reason.
- * The dashboard writes them (POST /alarms/:id/accept-change); the leak-change detector reads them by
+ * `leak_trend`, `abrupt_leak` (this detector) or night-flow's `new_leak` as a real change of use (a
+ * new night-shift factory), with a reason.
+ * The dashboard writes them (POST /alarms/:id/accept-change); the detectors read them by
  * event time (`decisionsUpTo`): a decision applies from its own timestamp (the alarm manager's event
  * clock when it was made), so a replay over the same period with the same decisions gives the same
  * alarms. Who decided, when (event and wall time) and why is kept with each decision, and the
@@ -16,8 +17,8 @@ import Database from 'better-sqlite3';
 import { DomainError, type DomainErrorCode } from '../../../core/errors.ts';
 import { closeStateDb, openStateDbReadOnly, storeDb } from '../../../core/state/state-db.ts';
 
-/** Leak alarm types a dispatcher may accept as a change of use (the detector re-bases on them). */
-export const ACCEPTABLE_LEAK_TYPES = ['leak_trend', 'abrupt_leak'] as const;
+/** Leak alarm types a dispatcher may accept as a change of use (leak-change and night-flow re-base on them). */
+export const ACCEPTABLE_LEAK_TYPES = ['leak_trend', 'abrupt_leak', 'new_leak'] as const;
 export type AcceptableLeakType = (typeof ACCEPTABLE_LEAK_TYPES)[number];
 
 export interface LeakDecision {

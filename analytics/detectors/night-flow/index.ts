@@ -13,6 +13,7 @@ import { robustStats } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import type { LeakDecision, LeakDecisionLookup } from '../leak-change/decisions.ts';
 import { nightFlowOptionsSchema, type NightFlowOptions, type NightFlowSettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 
@@ -40,6 +41,11 @@ interface Night {
   /** The night before a weekend day or holiday (people stay up, night use is higher), not before a working day. */
   rest: boolean;
   kind: NightKind;
+  /**
+   * A change of use a dispatcher accepted after this night (a new night-shift factory), m³/h: the
+   * night compares as mnf + this, the level it would have had with that use. 0 for most nights.
+   */
+  acceptedM3h: number;
 }
 
 interface DmaNight {
@@ -60,6 +66,8 @@ interface DmaNight {
   frozenRef?: { median: number; sigma: number };
   risingNights: number;
   quietNights: number;
+  /** Day of the first rising night of the raised leak (its nights hold the rise). */
+  leakFromDay?: number;
 }
 
 export class NightFlowDetector implements Detector {
@@ -73,7 +81,12 @@ export class NightFlowDetector implements Detector {
   private readonly net: NetInflow[] = [];
   private readonly calendar: DayCalendar | undefined;
 
-  constructor(private readonly ctx: DetectorContext, options: NightFlowOptions = {}) {
+  private readonly decisions?: LeakDecisionLookup;
+  /** Decisions applied already (one recorded with a time the watermark has passed applies at the next step). */
+  private readonly applied = new Set<number>();
+
+  constructor(private readonly ctx: DetectorContext, options: NightFlowOptions = {}, inputs: { decisions?: LeakDecisionLookup } = {}) {
+    this.decisions = inputs.decisions;
     this.o = parseDetectorOptions('night-flow', nightFlowOptionsSchema, options);
     if (!(this.o.windowToHour > this.o.windowFromHour)) throw new Error('nightFlow.windowToHour: must be after windowFromHour');
     this.local = new LocalTime(ctx.timezone);
@@ -107,7 +120,41 @@ export class NightFlowDetector implements Detector {
     this.inflow.advance(eventTime, this.net);
     for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.minutesOf(v), out);
     for (const d of this.dmas.values()) if (!Number.isNaN(d.day) && eventTime >= d.nightEndTs) this.closeNight(d, out);
+    if (this.decisions) {
+      for (const decision of this.decisions.decisionsUpTo(eventTime)) {
+        if (decision.type !== 'new_leak' || this.applied.has(decision.id)) continue;
+        this.applied.add(decision.id);
+        const d = this.dmas.get(decision.dma);
+        if (d && decision.conditionId === `new_leak:${d.dma}`) this.accept(d, decision, eventTime, out);
+      }
+    }
     return this.silent ? [] : out;
+  }
+
+  /**
+   * A dispatcher accepted the raised new_leak as a change of use (issue #12.4): the rise (the median
+   * of the rising nights above the frozen reference, each at its kind's offset) is added to the
+   * nights before it, so the recent nights compare at the new level at once, and the alarm clears
+   * with `accepted: true`. A decision about a leak not raised here changes nothing.
+   */
+  private accept(d: DmaNight, decision: LeakDecision, ts: number, out: Condition[]): void {
+    const ref = d.frozenRef;
+    const from = d.leakFromDay;
+    if (!d.active || !ref || from === undefined) return;
+    const rises = d.history.filter((n) => n.day >= from).map((n) => levelOf(n) - (d.kindOffsets.get(n.kind) ?? 0) - ref.median);
+    const rise = rises.length ? medianOf(rises) : 0;
+    for (const n of d.history) if (n.day < from) n.acceptedM3h += rise;
+    d.kindOffsets = kindOffsetsOf(d.history, this.o.minNights);
+    d.active = false;
+    d.frozenRef = undefined;
+    d.leakFromDay = undefined;
+    d.risingNights = 0;
+    d.quietNights = 0;
+    out.push({
+      id: `new_leak:${d.dma}`, type: 'new_leak', ts, site: d.site || undefined, dma: d.dma, state: 'clear', priority: 'medium',
+      evidence: { referenceM3h: round(ref.median + rise), acceptedRiseM3h: round(rise), accepted: true, decisionId: decision.id, acceptedBy: decision.decidedBy, reason: decision.reason },
+      text: alarmText('new_leak.accepted', { dma: d.dma, rise: rise.toFixed(1) }),
+    });
   }
 
   drainDerived(): Point[] {
@@ -176,7 +223,7 @@ export class NightFlowDetector implements Detector {
     if (d.history.length && d.history[d.history.length - 1].day >= day) return;
     const at = this.local.instantOf(day, best.w * this.o.averageMin * MINUTE_MS);
     const rest = this.isRestDay(day);
-    const night: Night = { day, mnf: best.mean, at, rest, kind: nightKind(this.isRestDay(day - 1), rest) };
+    const night: Night = { day, mnf: best.mean, at, rest, kind: nightKind(this.isRestDay(day - 1), rest), acceptedM3h: 0 };
     const leakage = best.mean - d.legitimateM3h;
     const ts = d.nightStartTs;
     this.derived.push(
@@ -205,11 +252,11 @@ export class NightFlowDetector implements Detector {
   private comparable(d: DmaNight, night: Night): { nights: number[]; likeWithLike: boolean } {
     const recent = d.history.slice(-this.o.historyNights);
     const tonight = d.kindOffsets.get(night.kind);
-    if (tonight === undefined) return { nights: recent.map((n) => n.mnf), likeWithLike: false };
+    if (tonight === undefined) return { nights: recent.map(levelOf), likeWithLike: false };
     const nights: number[] = [];
     for (const n of recent) {
       const offset = d.kindOffsets.get(n.kind);
-      if (offset !== undefined) nights.push(n.mnf - offset + tonight);
+      if (offset !== undefined) nights.push(levelOf(n) - offset + tonight);
     }
     return { nights, likeWithLike: true };
   }
@@ -237,6 +284,8 @@ export class NightFlowDetector implements Detector {
       if (d.risingNights >= this.o.confirmNights) {
         d.active = true;
         d.frozenRef = { median: ref.median - offset, sigma: ref.sigma };
+        // tonight and the rising nights before it (kept in history) hold the rise
+        d.leakFromDay = d.risingNights > 1 ? d.history[Math.max(0, d.history.length - (d.risingNights - 1))]?.day ?? night.day : night.day;
         d.quietNights = 0;
         out.push({
           ...base, state: 'raise', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
@@ -251,6 +300,7 @@ export class NightFlowDetector implements Detector {
       if (d.quietNights >= this.o.clearNights) {
         d.active = false;
         d.frozenRef = undefined;
+        d.leakFromDay = undefined;
         d.risingNights = 0;
         out.push({ ...base, state: 'clear', priority: 'medium', evidence, text: alarmText('new_leak.clear', { dma: d.dma }) });
       }
@@ -262,6 +312,11 @@ export class NightFlowDetector implements Detector {
       text: alarmText('new_leak.persists', { dma: d.dma, mnf: night.mnf.toFixed(1), rise: rise.toFixed(1) }),
     });
   }
+}
+
+/** A night's flow as the reference sees it: with the change of use accepted after it. */
+function levelOf(n: Night): number {
+  return n.mnf + n.acceptedM3h;
 }
 
 function nightKind(restBefore: boolean, restAfter: boolean): NightKind {
@@ -283,8 +338,8 @@ function kindOffsetsOf(history: readonly Night[], min: number): Map<NightKind, n
   const differences = new Map<NightKind, number[]>(NIGHT_KINDS.map((k) => [k, []]));
   for (const n of history) {
     if (n.kind === 'working') continue;
-    const around = working.filter((w) => Math.abs(w.day - n.day) <= PAIRING_DAYS).map((w) => w.mnf);
-    if (around.length) differences.get(n.kind)!.push(n.mnf - medianOf(around));
+    const around = working.filter((w) => Math.abs(w.day - n.day) <= PAIRING_DAYS).map(levelOf);
+    if (around.length) differences.get(n.kind)!.push(levelOf(n) - medianOf(around));
   }
   const beforeRest = [...differences.get('into-rest')!, ...differences.get('rest')!];
   for (const kind of NIGHT_KINDS) {

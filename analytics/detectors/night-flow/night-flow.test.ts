@@ -7,6 +7,7 @@ import { LocalTime } from '../../baseline/local-time.ts';
 import type { DetectorContext } from '../../types.ts';
 import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../../../test/support/sim-drive.ts';
 import { LEAKAGE_MEASUREMENT, NIGHT_FLOW_MEASUREMENT, NightFlowDetector } from './index.ts';
+import { LeakDecisionStore } from '../leak-change/decisions.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -66,6 +67,30 @@ describe('night flow, hand-made town', () => {
     const raised = raises(lasting.conditions, 'new_leak');
     expect(raised.map((c) => c.ts)).toEqual([MON + 4 * DAY + 4 * HOUR]); // the second night of the rise
     expect(raised[0].evidence!.risingNights).toBe(2);
+  });
+
+  it('#12.4 a new_leak a dispatcher accepts as a change of use clears accepted at the decision\'s time, and the new level raises nothing later', () => {
+    // 2.5 m³/h more from Wednesday noon on, never repaired: a new user at night
+    const newUse: TownEvent = { from: MON + 2 * DAY + 12 * HOUR, to: MON + 30 * DAY, burstM3h: 2.5 };
+    const plain = town();
+    const without = feedTown([plain.detector], MON, MON + 12 * DAY, plain.wall, [newUse]).conditions.filter((c) => c.type === 'new_leak');
+    expect(without.filter((c) => c.state === 'raise').map((c) => c.ts)).toEqual([MON + 4 * DAY + 4 * HOUR]);
+    expect(without.filter((c) => c.state === 'clear')).toEqual([]); // without a decision it stays raised
+    const decisions = new LeakDecisionStore(':memory:');
+    const effectiveTs = MON + 4 * DAY + 9 * HOUR;
+    const decision = decisions.accept({
+      alarmId: `new_leak:town@${new Date(MON + 4 * DAY + 4 * HOUR).toISOString()}`, conditionId: 'new_leak:town', type: 'new_leak', dma: 'town',
+      effectiveTs, reason: 'bakery working nights', decidedBy: 'dispatcher', decidedAt: 0,
+    });
+    const { wall } = town();
+    const detector = new NightFlowDetector({ topology: syntheticTopology(), health: new ScheduledFaults(), timezone: 'Asia/Shanghai' }, {}, { decisions });
+    const conditions = feedTown([detector], MON, MON + 12 * DAY, wall, [newUse]).conditions.filter((c) => c.type === 'new_leak');
+    const cleared = conditions.filter((c) => c.state === 'clear');
+    expect(cleared.map((c) => [c.ts, c.evidence!.accepted, c.evidence!.decisionId])).toEqual([[effectiveTs, true, decision.id]]);
+    expect(cleared[0].evidence!.acceptedRiseM3h as number).toBeCloseTo(2.5, 0);
+    // a week more at the accepted level: nothing raised or updated
+    expect(conditions.filter((c) => c.ts > effectiveTs && c.state !== 'clear')).toEqual([]);
+    decisions.close();
   });
 
   it('compares a weekend night with weekend nights once it knows them: nights before rest days running 25 % higher raise only on the first weekend', () => {

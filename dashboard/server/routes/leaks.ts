@@ -1,6 +1,6 @@
 /**
- * Leak alarms (issue #12.4): a dispatcher's acceptance of a raised slow or abrupt leak as a change
- * of use (stored for the leak-change detector, which re-bases on it by event time), the decisions,
+ * Leak alarms (issue #12.4): a dispatcher's acceptance of a raised leak (slow, abrupt, night-flow's
+ * new leak) as a change of use (stored for the detectors, which re-base on it by event time), the decisions,
  * and the repairs the night flow confirmed with their work orders (leak-repairs.ts).
  */
 import type { FastifyInstance } from 'fastify';

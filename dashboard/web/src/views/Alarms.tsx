@@ -20,7 +20,7 @@ type SortKey = 'raisedAt' | 'priority' | 'dma' | 'type';
 const PRIORITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
 type Pending = { kind: 'ack'; ids: string[] } | { kind: 'shelve'; id: string } | { kind: 'unshelve'; id: string } | { kind: 'accept'; id: string } | null;
 /** Leak alarms a dispatcher may accept as a change of use (the server's ACCEPTABLE_LEAK_TYPES), and those whose repair the flow confirms. */
-const ACCEPTABLE_LEAK_TYPES: readonly LeakDecision['type'][] = ['leak_trend', 'abrupt_leak'];
+const ACCEPTABLE_LEAK_TYPES: readonly LeakDecision['type'][] = ['leak_trend', 'abrupt_leak', 'new_leak'];
 const LEAK_TYPES: readonly LeakRepair['type'][] = ['leak_trend', 'abrupt_leak', 'new_leak'];
 
 export function AlarmsView() {
