@@ -54,6 +54,9 @@ describe('#12.4 leak alarms in chromium', () => {
     await form.locator('button[type="submit"]').click();
     const decisions = b.h.dash.ctx.analytics()!.leakDecisions!;
     await eventually(async () => decisions.list().map((d) => [d.alarmId, d.decidedBy, d.reason])).toEqual([[slowLeak, 'dispatcher', 'new night-shift factory, Ring Rd']]);
+    // raised until the detector's next step clears it: marked accepted, no second accept
+    await eventually(() => row.locator('[data-testid="accepted-badge"]').textContent()).toBe('accepted as a change of use');
+    expect(await row.locator('[data-action="accept-change"]').count()).toBe(0);
     await row.locator('[data-action="history"]').click();
     await eventually(() => page.textContent('[data-testid="leak-decision"]')).toContain('Accepted as a change of use by dispatcher');
     await eventually(() => page.textContent('[data-testid="leak-decision"]')).toContain('new night-shift factory, Ring Rd');

@@ -119,6 +119,7 @@ export const en: Record<MessageKey, string> = {
   'alarms.reason': 'Reason',
   'alarms.shelvedUntil': 'shelved until {time}',
   'alarms.acceptChange': 'Accept as change of use',
+  'alarms.acceptedBadge': 'accepted as a change of use',
   'alarms.acceptChangeTitle': 'Accept the rise as a real change of use, not a leak: the detector re-bases its reference at the level now',
   'alarms.acceptChangeReason': 'Reason (e.g. a new night-shift factory)',
   'alarms.acceptedChange': 'Accepted as a change of use by {user}, in force from {time}: {reason}',

@@ -117,6 +117,7 @@ export const zhCN = {
   'alarms.reason': '原因',
   'alarms.shelvedUntil': '搁置至 {time}',
   'alarms.acceptChange': '确认为用水变化',
+  'alarms.acceptedBadge': '已确认为用水变化',
   'alarms.acceptChangeTitle': '确认此上升为真实的用水变化而非漏损：检测器将以当前水平重设基准',
   'alarms.acceptChangeReason': '原因（例如新开夜班工厂）',
   'alarms.acceptedChange': '{user} 确认为用水变化，自 {time} 起生效：{reason}',

@@ -44,6 +44,9 @@ export function AlarmsView() {
   const canAck = useCan('alarms.ack');
   const canShelve = useCan('alarms.shelve');
   const canAccept = useCan('leaks.accept');
+  // an accepted leak stays raised until the detector's next step clears it: marked, no second accept
+  const decisions = useApi<LeakDecision[]>('/leak-decisions');
+  const accepted = new Set((decisions.data ?? []).map((d) => d.alarmId));
   const myQueues = queuesOf(useSession().user.role);
   const [allQueues, setAllQueues] = useState(false);
   const inMyQueue = inQueues(allQueues ? undefined : myQueues);
@@ -98,7 +101,7 @@ export function AlarmsView() {
           </button>
         )}
       </div>
-      {pending && <PendingAction pending={pending} onDone={(updated) => { updated.forEach(replace); setPending(null); setSelected(new Set()); list.reload(); }} onCancel={() => setPending(null)} />}
+      {pending && <PendingAction pending={pending} onDone={(updated) => { updated.forEach(replace); setPending(null); setSelected(new Set()); list.reload(); decisions.reload(); }} onCancel={() => setPending(null)} />}
       {list.error && <p class="error">{list.error}</p>}
       <table class="data alarms-table" data-testid="alarms-table">
         <thead><tr>
@@ -114,14 +117,15 @@ export function AlarmsView() {
               <td><span class={`badge prio-${a.priority}`}>{t(`priority.${a.priority}`)}</span></td>
               <td>{alarmTypeOf(a.type)}</td>
               <td>{a.dma ?? '—'}</td>
-              <td class="message">{alarmTextOf(a)}{a.shelved && <span class="badge">{t('alarms.shelvedUntil', { time: fmtShort(a.shelved.until) })}</span>}</td>
+              <td class="message">{alarmTextOf(a)}{a.shelved && <span class="badge">{t('alarms.shelvedUntil', { time: fmtShort(a.shelved.until) })}</span>}
+                {accepted.has(a.id) && <span class="badge" data-testid="accepted-badge">{t('alarms.acceptedBadge')}</span>}</td>
               <td class="time">{fmtShort(a.raisedAt)}</td>
               <td class="state">{tCode('alarmState', a.state)}{a.ackedBy && <small class="muted"> · {a.ackedBy}</small>}</td>
               <td class="actions">
                 <button type="button" class="small ghost" data-action="history" onClick={() => setDetail(detail === a.id ? null : a.id)}>{t('alarms.history')}</button>
                 {canAck && ackable(a) && <button type="button" class="small" data-action="ack" onClick={() => setPending({ kind: 'ack', ids: [a.id] })}>{t('alarms.ack')}</button>}
                 {canShelve && isOpenAlarm(a) && !a.shelved && <button type="button" class="small ghost" data-action="shelve" onClick={() => setPending({ kind: 'shelve', id: a.id })}>{t('alarms.shelve')}</button>}
-                {canAccept && a.clearedAt === undefined && ACCEPTABLE_LEAK_TYPES.includes(a.type as LeakDecision['type']) && (
+                {canAccept && a.clearedAt === undefined && !accepted.has(a.id) && ACCEPTABLE_LEAK_TYPES.includes(a.type as LeakDecision['type']) && (
                   <button type="button" class="small ghost" data-action="accept-change" onClick={() => setPending({ kind: 'accept', id: a.id })}>{t('alarms.acceptChange')}</button>
                 )}
                 {canShelve && a.shelved && <button type="button" class="small ghost" data-action="unshelve" onClick={() => setPending({ kind: 'unshelve', id: a.id })}>{t('alarms.unshelve')}</button>}
