@@ -37,3 +37,23 @@ describe('F24 embedded store latest() of a whole measurement', () => {
     for (const step of readingsAccess) expect(step).toMatch(/^SEARCH (readings|r) USING PRIMARY KEY \(measurement=\? AND sensor[=>]\?/);
   });
 });
+
+describe('embedded store writes in blocks of rows', () => {
+  it('stores every point of a batch longer than a block, a point written twice in one batch with its last value', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.init();
+    const points = [];
+    for (let ts = 0; ts < 150; ts++) points.push({ measurement: 'flow', sensor: ts % 2 ? 'a' : 'b', ts, value: ts, quality: ts % 3 ? 'good' as const : 'uncertain' as const, site: 's', dma: 'd' });
+    // the same keys again, in the first block, across its boundary and in the rows after the last block
+    for (const ts of [3, 63, 64, 149]) points.push({ measurement: 'flow', sensor: ts % 2 ? 'a' : 'b', ts, value: -ts, quality: 'bad' as const, site: 's', dma: 'd' });
+    points.splice(10, 0, { measurement: 'flow', sensor: 'b', ts: 2, value: 0.1 + 0.2, quality: 'good', site: 's', dma: 'd' });
+    await store.write(points);
+    const found = await store.query({ measurement: 'flow', sensors: ['a', 'b'], from: 0, to: 1000 });
+    const rows = [...found.values()].flat().sort((x, y) => x.ts - y.ts);
+    expect(rows).toHaveLength(150);
+    const last = new Map(points.map((p) => [p.ts, p]));
+    expect(rows).toEqual([...last.values()].sort((x, y) => x.ts - y.ts).map((p) => ({ ts: p.ts, value: p.value, quality: p.quality })));
+    expect(rows[2].value).toBe(0.1 + 0.2);
+    await store.close();
+  });
+});

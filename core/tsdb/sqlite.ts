@@ -45,10 +45,15 @@ export const LATEST_OF_MEASUREMENT_SQL = `WITH RECURSIVE sensors(sensor) AS (
 export const RAW_RANGE_SQL = `SELECT json_group_array(ts), json_group_array(value), json_group_array(q)
   FROM (SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? AND ts >= ? AND ts < ? ORDER BY ts)`;
 
+/** Rows per INSERT of a write: one statement for many rows costs about a quarter less per row. */
+const INSERT_BLOCK_ROWS = 64;
+
 export class SqliteStore implements TimeSeriesStore {
   readonly describe: string;
   private db!: Database.Database;
   private insert!: Database.Statement;
+  /** INSERT_BLOCK_ROWS rows in one statement. */
+  private insertBlock!: Database.Statement;
   private writeMany!: (points: readonly Point[]) => void;
   /** RAW_RANGE_SQL, prepared once: the replay's hot path. */
   private rawRange!: Database.Statement;
@@ -81,13 +86,30 @@ export class SqliteStore implements TimeSeriesStore {
       measurement TEXT NOT NULL, sensor TEXT NOT NULL, ts INTEGER NOT NULL,
       value REAL NOT NULL, q INTEGER NOT NULL, site TEXT NOT NULL, dma TEXT NOT NULL,
       PRIMARY KEY (measurement, sensor, ts)) WITHOUT ROWID`);
-    this.insert = this.db.prepare(
-      'INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insertSql = (rows: number) => `INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES ${
+      Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    this.insert = this.db.prepare(insertSql(1));
+    this.insertBlock = this.db.prepare(insertSql(INSERT_BLOCK_ROWS));
     this.lastRow = this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? ORDER BY ts DESC LIMIT 1').raw(true);
     this.latestOfMeasurement = this.db.prepare(LATEST_OF_MEASUREMENT_SQL);
     this.rawRange = this.db.prepare(RAW_RANGE_SQL).raw(true);
+    const blockArgs: unknown[] = new Array(7 * INSERT_BLOCK_ROWS);
     this.writeMany = this.db.transaction((points: readonly Point[]) => {
-      for (const p of points) this.insert.run(p.measurement, p.sensor, p.ts, p.value, QUALITY_CODE[p.quality], p.site, p.dma);
+      // rows in order, so a point written twice in one batch keeps its last value, as row by row
+      let i = 0;
+      for (; i + INSERT_BLOCK_ROWS <= points.length; i += INSERT_BLOCK_ROWS) {
+        for (let j = 0; j < INSERT_BLOCK_ROWS; j++) {
+          const p = points[i + j];
+          const k = 7 * j;
+          blockArgs[k] = p.measurement; blockArgs[k + 1] = p.sensor; blockArgs[k + 2] = p.ts; blockArgs[k + 3] = p.value;
+          blockArgs[k + 4] = QUALITY_CODE[p.quality]; blockArgs[k + 5] = p.site; blockArgs[k + 6] = p.dma;
+        }
+        this.insertBlock.run(blockArgs);
+      }
+      for (; i < points.length; i++) {
+        const p = points[i];
+        this.insert.run(p.measurement, p.sensor, p.ts, p.value, QUALITY_CODE[p.quality], p.site, p.dma);
+      }
     });
   }
 
