@@ -2,10 +2,11 @@
 // store file on its own connection while the main thread runs the detectors on the previous chunk.
 // Plain JavaScript so that it starts without a TypeScript loader (under tsx, vitest and the CLI).
 // workerData: { file, sql (RAW_RANGE_SQL), series: [{ measurement, sensor }], qualityCodes, badCode }.
-// Message in: { id, from, to }. Reply: { id, columns } with, per series, null when it has no reading
-// in [from, to), else { ts: Float64Array, value: Float64Array, quality: Uint8Array | null (all
-// good) }, ascending in time; or { id, error: { message, stack } }. The arrays' buffers are
-// transferred, not copied.
+// Message in: { id, from, to }. Reply: { id, chunk } where chunk packs every series' readings in
+// [from, to), ascending in time, one series after the other: series i's are at [offsets[i],
+// offsets[i + 1]) of ts and value (Float64Array) and quality (Uint8Array of codes, null when all
+// are good); or { id, error: { message, stack } }. One set of buffers per chunk, transferred, not
+// copied (a buffer per series cost the receiving thread more than the readings' merge).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -16,11 +17,12 @@ const range = db.prepare(sql).raw(true);
 /** As the store's own read: a code outside the table reads as bad (qualityFromCode). */
 const known = (code) => Number.isInteger(code) && code >= 0 && code < qualityCodes;
 
-function readSeries(measurement, sensor, from, to) {
+/** One series' rows of [from, to) appended to `chunk` at `at`, ascending in time. */
+function readSeries(chunk, at, measurement, sensor, from, to) {
   const [tsJson, valueJson, qualityJson] = range.get(measurement, sensor, from, to);
   const ts = JSON.parse(tsJson);
   const n = ts.length;
-  if (n === 0) return null;
+  if (n === 0) return 0;
   const value = JSON.parse(valueJson);
   const codes = JSON.parse(qualityJson);
   // the store's read sorts (stably) should SQLite ever hand the aggregate its rows out of order
@@ -31,27 +33,44 @@ function readSeries(measurement, sensor, from, to) {
       break;
     }
   }
-  const out = { ts: new Float64Array(n), value: new Float64Array(n), quality: null };
+  chunk.reserve(at + n);
   for (let i = 0; i < n; i++) {
     const k = order ? order[i] : i;
-    out.ts[i] = ts[k];
-    out.value[i] = value[k];
+    chunk.ts[at + i] = ts[k];
+    chunk.value[at + i] = value[k];
     const code = known(codes[k]) ? codes[k] : badCode;
-    if (code !== 0) (out.quality ??= new Uint8Array(n))[i] = code;
+    if (code !== 0) chunk.qualityAt(at + i, code);
   }
-  return out;
+  return n;
+}
+
+/** The growing columns of one chunk. */
+function chunkColumns() {
+  const c = {
+    ts: new Float64Array(1024), value: new Float64Array(1024), quality: null,
+    reserve(size) {
+      if (size <= c.ts.length) return;
+      const grow = (a) => { const b = new a.constructor(Math.max(size, 2 * a.length)); b.set(a); return b; };
+      c.ts = grow(c.ts);
+      c.value = grow(c.value);
+      if (c.quality) c.quality = grow(c.quality);
+    },
+    qualityAt(i, code) { (c.quality ??= new Uint8Array(c.ts.length))[i] = code; },
+  };
+  return c;
 }
 
 parentPort.on('message', ({ id, from, to }) => {
   try {
-    const columns = [];
-    const transfer = [];
-    for (const s of series) {
-      const c = readSeries(s.measurement, s.sensor, from, to);
-      columns.push(c);
-      if (c) transfer.push(c.ts.buffer, c.value.buffer, ...(c.quality ? [c.quality.buffer] : []));
-    }
-    parentPort.postMessage({ id, columns }, transfer);
+    const chunk = chunkColumns();
+    const offsets = new Int32Array(series.length + 1);
+    let at = 0;
+    series.forEach((s, i) => {
+      at += readSeries(chunk, at, s.measurement, s.sensor, from, to);
+      offsets[i + 1] = at;
+    });
+    const packed = { offsets, ts: chunk.ts.slice(0, at), value: chunk.value.slice(0, at), quality: chunk.quality ? chunk.quality.slice(0, at) : null };
+    parentPort.postMessage({ id, chunk: packed }, [offsets.buffer, packed.ts.buffer, packed.value.buffer, ...(packed.quality ? [packed.quality.buffer] : [])]);
   } catch (e) {
     parentPort.postMessage({ id, error: { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined } });
   }

@@ -62,8 +62,9 @@ class StoreChunkSource implements ChunkSource {
   async close(): Promise<void> {}
 }
 
-type ThreadColumns = { ts: Float64Array; value: Float64Array; quality: Uint8Array | null } | null;
-type ThreadReply = { id: number; columns: ThreadColumns[] } | { id: number; error: { message: string; stack?: string } };
+/** A chunk from the thread: series i's readings at [offsets[i], offsets[i + 1]) of the columns. */
+interface PackedChunk { offsets: Int32Array; ts: Float64Array; value: Float64Array; quality: Uint8Array | null }
+type ThreadReply = { id: number; chunk: PackedChunk } | { id: number; error: { message: string; stack?: string } };
 
 /** The chunks read by a second thread on its own connection to the store's file. */
 class ThreadChunkSource implements ChunkSource {
@@ -104,9 +105,17 @@ class ThreadChunkSource implements ChunkSource {
       w.reject(e);
       return;
     }
+    const { offsets, ts, value, quality } = m.chunk;
     const out: SeriesColumns[] = [];
-    m.columns.forEach((c, i) => {
-      if (c) out.push({ ...this.series[i], ts: c.ts, value: c.value, quality: c.quality ?? undefined });
+    this.series.forEach((s, i) => {
+      const start = offsets[i];
+      const end = offsets[i + 1];
+      if (end > start) {
+        out.push({
+          measurement: s.measurement, sensor: s.sensor, ts: ts.subarray(start, end), value: value.subarray(start, end),
+          quality: quality ? quality.subarray(start, end) : undefined,
+        });
+      }
     });
     w.resolve(out);
   }
