@@ -2,13 +2,14 @@
 // store file on its own connection while the main thread runs the detectors on the previous chunk.
 // Plain JavaScript so that it starts without a TypeScript loader (under tsx, vitest and the CLI).
 // workerData: { file, sql (RAW_RANGE_SQL), series: [{ measurement, sensor }], qualityCodes, badCode }.
-// Message in: { id, from, to }. Reply: { id, chunk } where chunk packs every series' readings in
-// [from, to), ascending in time, one series after the other: series i's are at [offsets[i],
-// offsets[i + 1]) of ts and value (Float64Array) and quality (Uint8Array of codes, null when all
-// are good); or { id, error: { message, stack } }. One set of buffers per chunk, transferred, not
-// copied (a buffer per series cost the receiving thread more than the readings' merge).
+// `series` come ranked by sensor id. Message in: { id, from, to }. Reply: { id, chunk } where chunk
+// packs every series' readings in [from, to), ascending in time, one series after the other: series
+// i's are at [offsets[i], offsets[i + 1]) of ts and value (Float64Array) and quality (Uint8Array of
+// codes, null when all are good); `order` and `seriesOf` give the worker's order (merge-order.mjs);
+// or { id, error: { message, stack } }. One set of buffers per chunk, transferred, not copied.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { mergeOrder } from './merge-order.mjs';
 
 const { file, sql, series, qualityCodes, badCode } = workerData;
 const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -69,8 +70,11 @@ parentPort.on('message', ({ id, from, to }) => {
       at += readSeries(chunk, at, s.measurement, s.sensor, from, to);
       offsets[i + 1] = at;
     });
-    const packed = { offsets, ts: chunk.ts.slice(0, at), value: chunk.value.slice(0, at), quality: chunk.quality ? chunk.quality.slice(0, at) : null };
-    parentPort.postMessage({ id, chunk: packed }, [offsets.buffer, packed.ts.buffer, packed.value.buffer, ...(packed.quality ? [packed.quality.buffer] : [])]);
+    const ts = chunk.ts.slice(0, at);
+    const { order, seriesOf } = mergeOrder(ts, offsets);
+    const packed = { offsets, ts, value: chunk.value.slice(0, at), quality: chunk.quality ? chunk.quality.slice(0, at) : null, order, seriesOf };
+    const buffers = [offsets.buffer, ts.buffer, packed.value.buffer, order.buffer, seriesOf.buffer, ...(packed.quality ? [packed.quality.buffer] : [])];
+    parentPort.postMessage({ id, chunk: packed }, buffers);
   } catch (e) {
     parentPort.postMessage({ id, error: { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined } });
   }

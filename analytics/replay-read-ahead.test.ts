@@ -11,8 +11,8 @@ import type { Point, Quality } from '../core/model/reading.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import { Simulation } from '../simulators/engine.ts';
-import { mergeByTime, mergeColumns } from './replay.ts';
-import { openChunkSource, type QueryGroup } from './replay-read-ahead.ts';
+import { mergeByTime } from './replay.ts';
+import { chunkPoints, openChunkSource, type QueryGroup } from './replay-read-ahead.ts';
 
 const MIN = 60_000;
 const T0 = Date.parse('2024-05-07T00:00:00Z');
@@ -65,7 +65,7 @@ describe('replay read-ahead thread', () => {
       const reads = ranges.map(([from, to]) => threaded.read(from, to));
       let total = 0;
       for (const [k, [from, to]] of ranges.entries()) {
-        const got = mergeColumns(await reads[k], topology);
+        const got = chunkPoints(await reads[k], topology);
         const series: Parameters<typeof mergeByTime>[0] = [];
         for (const g of groups) {
           for (const [sensor, values] of await store.query({ measurement: g.measurement, sensors: g.sensors, from, to })) if (values.length) series.push({ measurement: g.measurement, sensor, values });
@@ -73,7 +73,7 @@ describe('replay read-ahead thread', () => {
         const expected = mergeByTime(series, topology);
         expect(got).toEqual(expected);
         expect(got.map((p) => Object.is(p.value, -0))).toEqual(expected.map((p) => Object.is(p.value, -0)));
-        expect(mergeColumns(await direct.read(from, to), topology)).toEqual(expected);
+        expect(chunkPoints(await direct.read(from, to), topology)).toEqual(expected);
         total += got.length;
       }
       expect(total).toBeGreaterThan(500);

@@ -1,82 +1,116 @@
 /**
  * Where the replay's chunks come from (analytics/replay.ts). Any store: the chunk's range query per
- * (DMA, kind) group, turned into columns. A SQLite store file: a second thread
- * (replay-read-ahead-thread.mjs) reads the chunks on its own connection with the store's own range
- * query, so the store reads (about 15 % of a replay's CPU time) run beside the detectors instead of
- * between their chunks. Both give the same readings in the same order (replay-read-ahead.test.ts).
+ * (DMA, kind) group, packed into columns and merged into the worker's order here. A SQLite store
+ * file: a second thread (replay-read-ahead-thread.mjs) reads the chunks on its own connection with
+ * the store's own range query and merges them (merge-order.mjs, the same merge), so the store reads
+ * and the merge run beside the detectors instead of between their chunks. Both give the same
+ * readings in the same order (replay-read-ahead.test.ts).
  */
 import { Worker } from 'node:worker_threads';
+import type { Point } from '../core/model/reading.ts';
 import { QUALITY_CODE, QUALITY_FROM_CODE } from '../core/model/reading.ts';
+import type { Topology } from '../core/topology/topology.ts';
 import { RAW_RANGE_SQL, SqliteStore } from '../core/tsdb/sqlite.ts';
 import type { SeriesValue, TimeSeriesStore } from '../core/tsdb/types.ts';
+import { mergeOrder } from './merge-order.mjs';
+
+export interface SeriesId { measurement: string; sensor: string }
 
 /**
- * One sensor's readings of a chunk as columns, ascending in time. `quality` holds codes
- * (QUALITY_CODE); without it every reading is good.
+ * A chunk's readings: the series (ranked by sensor id) one after the other, series j's at
+ * [offsets[j], offsets[j + 1]) of the columns, each ascending in time; `quality` holds codes
+ * (QUALITY_CODE), null when every reading is good. `order` and `seriesOf` are the worker's order:
+ * each reading's position in the columns and its series, by time, then sensor id.
  */
-export interface SeriesColumns {
-  measurement: string;
-  sensor: string;
+export interface ChunkColumns {
+  series: readonly SeriesId[];
+  offsets: Int32Array;
   ts: Float64Array;
   value: Float64Array;
-  quality?: Uint8Array;
+  quality: Uint8Array | null;
+  order: Int32Array;
+  seriesOf: Int32Array;
 }
 
 export interface QueryGroup { measurement: string; sensors: string[] }
 
 export interface ChunkSource {
-  /** The non-empty series of [from, to). */
-  read(from: number, to: number): Promise<SeriesColumns[]>;
+  /** The readings of [from, to). */
+  read(from: number, to: number): Promise<ChunkColumns>;
   close(): Promise<void>;
 }
 
-/** A store's range query result as columns. */
-export function toColumns(measurement: string, sensor: string, values: readonly SeriesValue[]): SeriesColumns {
-  const n = values.length;
-  const ts = new Float64Array(n);
-  const value = new Float64Array(n);
-  let quality: Uint8Array | undefined;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    ts[i] = v.ts;
-    value[i] = v.value;
-    const code = v.quality === undefined ? QUALITY_CODE.good : QUALITY_CODE[v.quality];
-    if (code !== 0) (quality ??= new Uint8Array(n))[i] = code;
+const bySensorId = (a: SeriesId, b: SeriesId) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0);
+
+/** Range query results (each ascending in time) as a chunk in the worker's order. */
+export function packSeries(found: (SeriesId & { values: readonly SeriesValue[] })[]): ChunkColumns {
+  const series = [...found].sort(bySensorId);
+  const offsets = new Int32Array(series.length + 1);
+  series.forEach((s, j) => { offsets[j + 1] = offsets[j] + s.values.length; });
+  const total = offsets[series.length];
+  const ts = new Float64Array(total);
+  const value = new Float64Array(total);
+  let quality: Uint8Array | null = null;
+  series.forEach((s, j) => {
+    for (let i = 0, at = offsets[j]; i < s.values.length; i++, at++) {
+      const v = s.values[i];
+      ts[at] = v.ts;
+      value[at] = v.value;
+      const code = v.quality === undefined ? QUALITY_CODE.good : QUALITY_CODE[v.quality];
+      if (code !== 0) (quality ??= new Uint8Array(total))[at] = code;
+    }
+  });
+  return { series: series.map(({ measurement, sensor }) => ({ measurement, sensor })), offsets, ts, value, quality, ...mergeOrder(ts, offsets) };
+}
+
+/** The chunk's readings as the worker's Points, in its order, joined with their sensors' site and DMA. */
+export function chunkPoints(c: ChunkColumns, topology: Topology): Point[] {
+  const infos = c.series.map((s) => topology.sensors.get(s.sensor)!);
+  const { order, seriesOf, ts, value, quality } = c;
+  const out: Point[] = new Array(order.length);
+  for (let n = 0; n < order.length; n++) {
+    const at = order[n];
+    const j = seriesOf[n];
+    const s = c.series[j];
+    const info = infos[j];
+    out[n] = {
+      measurement: s.measurement, sensor: s.sensor, ts: ts[at], value: value[at],
+      quality: quality ? QUALITY_FROM_CODE[quality[at]] : 'good', site: info.site, dma: info.dma,
+    };
   }
-  return { measurement, sensor, ts, value, quality };
+  return out;
 }
 
 /** The chunks by range queries on the store itself (any store). */
 class StoreChunkSource implements ChunkSource {
   constructor(private readonly store: TimeSeriesStore, private readonly groups: readonly QueryGroup[]) {}
 
-  async read(from: number, to: number): Promise<SeriesColumns[]> {
-    const out: SeriesColumns[] = [];
+  async read(from: number, to: number): Promise<ChunkColumns> {
+    const found: (SeriesId & { values: SeriesValue[] })[] = [];
     for (const g of this.groups) {
-      const found = await this.store.query({ measurement: g.measurement, sensors: g.sensors, from, to });
-      for (const [sensor, values] of found) if (values.length) out.push(toColumns(g.measurement, sensor, values));
+      const result = await this.store.query({ measurement: g.measurement, sensors: g.sensors, from, to });
+      for (const [sensor, values] of result) if (values.length) found.push({ measurement: g.measurement, sensor, values });
     }
-    return out;
+    return packSeries(found);
   }
 
   async close(): Promise<void> {}
 }
 
-/** A chunk from the thread: series i's readings at [offsets[i], offsets[i + 1]) of the columns. */
-interface PackedChunk { offsets: Int32Array; ts: Float64Array; value: Float64Array; quality: Uint8Array | null }
+type PackedChunk = Omit<ChunkColumns, 'series'>;
 type ThreadReply = { id: number; chunk: PackedChunk } | { id: number; error: { message: string; stack?: string } };
 
 /** The chunks read by a second thread on its own connection to the store's file. */
 class ThreadChunkSource implements ChunkSource {
   private readonly thread: Worker;
-  private readonly series: { measurement: string; sensor: string }[];
-  private readonly waiting = new Map<number, { resolve: (c: SeriesColumns[]) => void; reject: (e: Error) => void }>();
+  private readonly series: SeriesId[];
+  private readonly waiting = new Map<number, { resolve: (c: ChunkColumns) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failure?: Error;
   private closing = false;
 
   constructor(file: string, groups: readonly QueryGroup[]) {
-    this.series = groups.flatMap((g) => g.sensors.map((sensor) => ({ measurement: g.measurement, sensor })));
+    this.series = groups.flatMap((g) => g.sensors.map((sensor) => ({ measurement: g.measurement, sensor }))).sort(bySensorId);
     if (QUALITY_CODE.good !== 0) throw new Error('the read-ahead thread takes quality code 0 for good');
     this.thread = new Worker(new URL('./replay-read-ahead-thread.mjs', import.meta.url), {
       workerData: { file, sql: RAW_RANGE_SQL, series: this.series, qualityCodes: QUALITY_FROM_CODE.length, badCode: QUALITY_CODE.bad },
@@ -86,7 +120,7 @@ class ThreadChunkSource implements ChunkSource {
     this.thread.on('exit', (code) => { if (!this.closing) this.fail(new Error(`the replay's read-ahead thread exited (code ${code})`)); });
   }
 
-  read(from: number, to: number): Promise<SeriesColumns[]> {
+  read(from: number, to: number): Promise<ChunkColumns> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -105,19 +139,7 @@ class ThreadChunkSource implements ChunkSource {
       w.reject(e);
       return;
     }
-    const { offsets, ts, value, quality } = m.chunk;
-    const out: SeriesColumns[] = [];
-    this.series.forEach((s, i) => {
-      const start = offsets[i];
-      const end = offsets[i + 1];
-      if (end > start) {
-        out.push({
-          measurement: s.measurement, sensor: s.sensor, ts: ts.subarray(start, end), value: value.subarray(start, end),
-          quality: quality ? quality.subarray(start, end) : undefined,
-        });
-      }
-    });
-    w.resolve(out);
+    w.resolve({ series: this.series, ...m.chunk });
   }
 
   private fail(e: Error): void {

@@ -16,9 +16,8 @@ import type { SeriesValue, TimeSeriesStore } from '../core/tsdb/types.ts';
 import type { Logger } from '../core/log.ts';
 import type { Detector } from './types.ts';
 import type { AlarmManager, AlarmTransition } from './alarms/manager.ts';
-import { QUALITY_FROM_CODE } from '../core/model/reading.ts';
 import { AnalyticsWorker, type WorkerStats } from './worker.ts';
-import { openChunkSource, toColumns, type QueryGroup, type SeriesColumns } from './replay-read-ahead.ts';
+import { chunkPoints, openChunkSource, packSeries, type ChunkColumns, type QueryGroup } from './replay-read-ahead.ts';
 
 export interface ReplayOptions {
   store: TimeSeriesStore;
@@ -82,63 +81,12 @@ const DERIVED_WRITE_BATCH = 20_000;
 
 interface ChunkSeries { measurement: string; sensor: string; values: readonly SeriesValue[] }
 
-/** Series a goes before series b: the earlier next value, then the smaller index (the sensor order). */
-function before(headTs: Float64Array, a: number, b: number): boolean {
-  const ta = headTs[a];
-  const tb = headTs[b];
-  return ta < tb || (ta === tb && a < b);
-}
-
-function siftDown(heap: Int32Array, size: number, headTs: Float64Array, i: number): void {
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= size) return;
-    const c = l + 1 < size && before(headTs, heap[l + 1], heap[l]) ? l + 1 : l;
-    if (!before(headTs, heap[c], heap[i])) return;
-    const t = heap[c]; heap[c] = heap[i]; heap[i] = t;
-    i = c;
-  }
-}
-
-/** mergeColumns on a store's range query results. */
-export function mergeByTime(series: ChunkSeries[], topology: Topology): Point[] {
-  return mergeColumns(series.map((s) => toColumns(s.measurement, s.sensor, s.values)), topology);
-}
-
 /**
  * The chunk's series (each ascending in time) merged into (time, sensor) order, the order the worker
- * steps in, so it need not sort them: a k-way merge on a binary heap of series, ranked by sensor id.
+ * steps in, so it need not sort them (merge-order.mjs: a k-way merge on a heap of series).
  */
-export function mergeColumns(series: SeriesColumns[], topology: Topology): Point[] {
-  series.sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
-  let total = 0;
-  for (const s of series) total += s.ts.length;
-  const out: Point[] = new Array(total);
-  const k = series.length;
-  const next = new Int32Array(k); // cursor per series
-  // the time of each series' next value, +∞ once it is used up: compared without closures (hot path)
-  const headTs = new Float64Array(k);
-  for (let j = 0; j < k; j++) headTs[j] = series[j].ts.length ? series[j].ts[0] : Number.POSITIVE_INFINITY;
-  const heap = new Int32Array(k); // series indices; the smaller (ts, index) on top
-  let size = 0;
-  for (let j = 0; j < k; j++) if (series[j].ts.length) heap[size++] = j;
-  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(heap, size, headTs, i);
-  const infos = series.map((s) => topology.sensors.get(s.sensor)!);
-  let n = 0;
-  while (size) {
-    const j = heap[0];
-    const s = series[j];
-    const i = next[j]++;
-    const info = infos[j];
-    const quality = s.quality ? QUALITY_FROM_CODE[s.quality[i]] : 'good';
-    out[n++] = { measurement: s.measurement, sensor: s.sensor, ts: s.ts[i], value: s.value[i], quality, site: info.site, dma: info.dma };
-    if (i + 1 === s.ts.length) {
-      headTs[j] = Number.POSITIVE_INFINITY;
-      heap[0] = heap[--size];
-    } else headTs[j] = s.ts[i + 1];
-    if (size) siftDown(heap, size, headTs, 0);
-  }
-  return out;
+export function mergeByTime(series: ChunkSeries[], topology: Topology): Point[] {
+  return chunkPoints(packSeries(series), topology);
 }
 
 /** Chunks read ahead of the one the detectors are on: the memory bound is this many chunks more. */
@@ -173,7 +121,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     // the first chunks are read (by the read-ahead thread) while the detectors warm up
     const ranges: { from: number; to: number }[] = [];
     for (let t = o.from; t < o.to; t += chunkMs) ranges.push({ from: t, to: Math.min(t + chunkMs, o.to) });
-    const reads = new Map<number, Promise<SeriesColumns[]>>();
+    const reads = new Map<number, Promise<ChunkColumns>>();
     const requestRead = (k: number) => {
       if (k >= ranges.length) return;
       const read = source.read(ranges[k].from, ranges[k].to);
@@ -186,9 +134,9 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     for (let k = 0; k < ranges.length; k++) {
       const end = ranges[k].to;
       requestRead(k + READ_AHEAD_CHUNKS);
-      const series = await reads.get(k)!;
+      const chunk = await reads.get(k)!;
       reads.delete(k);
-      const points = mergeColumns(series, o.topology);
+      const points = chunkPoints(chunk, o.topology);
       readings += points.length;
       worker.feedPoints(points);
       worker.flush(end);
