@@ -1,22 +1,43 @@
 // The replay's read-ahead thread (analytics/replay-read-ahead.ts): reads the chunks of a SQLite
-// store file on its own connection while the main thread runs the detectors on the previous chunk.
-// Plain JavaScript so that it starts without a TypeScript loader (under tsx, vitest and the CLI).
-// workerData: { file, sql (RAW_RANGE_SQL), series: [{ measurement, sensor }], qualityCodes, badCode }.
-// `series` come ranked by sensor id. Message in: { id, from, to }. Reply: { id, chunk } where chunk
-// packs every series' readings in [from, to), ascending in time, one series after the other: series
-// i's are at [offsets[i], offsets[i + 1]) of ts and value (Float64Array) and quality (Uint8Array of
-// codes, null when all are good); `order` and `seriesOf` give the worker's order (merge-order.mjs);
-// or { id, error: { message, stack } }. One set of buffers per chunk, transferred, not copied.
+// store file on its own connection while the main thread runs the detectors on the previous chunk,
+// and writes the derived series back on another. Plain JavaScript so that it starts without a
+// TypeScript loader (under tsx, vitest and the CLI).
+// workerData: { file, sql (RAW_RANGE_SQL), insertSql (INSERT_ROW_SQL), series: [{ measurement,
+// sensor }] ranked by sensor id, qualityCodes (QUALITY_CODE), codeCount (codes 0 to codeCount - 1
+// name a quality), badCode }.
+// Messages, answered in the order they come:
+// - { id, from, to }: reply { id, chunk } where chunk packs every series' readings in [from, to),
+//   ascending in time, one series after the other: series i's are at [offsets[i], offsets[i + 1])
+//   of ts and value (Float64Array) and quality (Uint8Array of codes, null when all are good);
+//   `order` and `seriesOf` give the worker's order (merge-order.mjs). One set of buffers per
+//   chunk, transferred, not copied.
+// - { id, write: points }: the points (already checked by the main thread) in one transaction,
+//   durable (synchronous FULL, as the store's own connection) when the reply { id } comes.
+// A failure replies { id, error: { message, stack } }.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { mergeOrder } from './merge-order.mjs';
 
-const { file, sql, series, qualityCodes, badCode } = workerData;
+const { file, sql, insertSql, series, qualityCodes, codeCount, badCode } = workerData;
 const db = new Database(file, { readonly: true, fileMustExist: true });
 const range = db.prepare(sql).raw(true);
 
 /** As the store's own read: a code outside the table reads as bad (qualityFromCode). */
-const known = (code) => Number.isInteger(code) && code >= 0 && code < qualityCodes;
+const known = (code) => Number.isInteger(code) && code >= 0 && code < codeCount;
+
+/** The derived series' writer, on a connection of its own (opened at the first write). */
+let writeMany;
+function write(points) {
+  if (!writeMany) {
+    const out = new Database(file, { fileMustExist: true });
+    out.pragma('synchronous = FULL');
+    const insert = out.prepare(insertSql);
+    writeMany = out.transaction((ps) => {
+      for (const p of ps) insert.run(p.measurement, p.sensor, p.ts, p.value, qualityCodes[p.quality], p.site, p.dma);
+    });
+  }
+  writeMany(points);
+}
 
 /** One series' rows of [from, to) appended to `chunk` at `at`, ascending in time. */
 function readSeries(chunk, at, measurement, sensor, from, to) {
@@ -61,8 +82,13 @@ function chunkColumns() {
   return c;
 }
 
-parentPort.on('message', ({ id, from, to }) => {
+parentPort.on('message', ({ id, from, to, write: points }) => {
   try {
+    if (points) {
+      write(points);
+      parentPort.postMessage({ id });
+      return;
+    }
     const chunk = chunkColumns();
     const offsets = new Int32Array(series.length + 1);
     let at = 0;

@@ -1,7 +1,8 @@
 /**
  * The replay's read-ahead thread against the store's own range query, on a small SQLite store file:
- * the same readings (times, values to the bit, qualities), in the same order, chunk by chunk. (The
- * replay test, analytics/replay.test.ts, replays through the thread and compares with the live feed.)
+ * the same readings (times, values to the bit, qualities), in the same order, chunk by chunk; and
+ * its writes of derived series against the store's own write. (The replay test,
+ * analytics/replay.test.ts, replays through the thread and compares with the live feed.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import type { Point, Quality } from '../core/model/reading.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
+import { InvalidPointError } from '../core/tsdb/line-protocol.ts';
 import { Simulation } from '../simulators/engine.ts';
 import { mergeByTime } from './replay.ts';
 import { chunkPoints, openChunkSource, type QueryGroup } from './replay-read-ahead.ts';
@@ -80,6 +82,25 @@ describe('replay read-ahead thread', () => {
     } finally {
       await threaded.close();
       await direct.close();
+    }
+  });
+
+  it('writes derived points through the thread as the store writes them, and refuses a bad batch before writing any of it', async () => {
+    const source = openChunkSource(store, groups);
+    const derived: Point[] = Array.from({ length: 150 }, (_, i) => ({
+      measurement: 'dma_inflow', sensor: i % 2 ? 'central' : 'west', ts: T0 + i * MIN, value: i === 3 ? 0.1 + 0.2 : i / 7,
+      quality: i % 10 ? 'good' : 'uncertain', site: '', dma: i % 2 ? 'central' : 'west',
+    }));
+    try {
+      await source.write(derived);
+      const bad = [{ ...derived[0], ts: T0 - MIN }, { ...derived[1], value: Number.NaN }];
+      await expect(source.write(bad)).rejects.toThrow(InvalidPointError);
+    } finally {
+      await source.close();
+    }
+    const stored = await store.query({ measurement: 'dma_inflow', sensors: ['central', 'west'], from: T0 - MIN, to: T0 + 1000 * MIN });
+    for (const sensor of ['central', 'west']) {
+      expect(stored.get(sensor)).toEqual(derived.filter((p) => p.sensor === sensor).map((p) => ({ ts: p.ts, value: p.value, quality: p.quality })));
     }
   });
 

@@ -2,15 +2,17 @@
  * Where the replay's chunks come from (analytics/replay.ts). Any store: the chunk's range query per
  * (DMA, kind) group, packed into columns and merged into the worker's order here. A SQLite store
  * file: a second thread (replay-read-ahead-thread.mjs) reads the chunks on its own connection with
- * the store's own range query and merges them (merge-order.mjs, the same merge), so the store reads
- * and the merge run beside the detectors instead of between their chunks. Both give the same
- * readings in the same order (replay-read-ahead.test.ts).
+ * the store's own range query and merges them (merge-order.mjs, the same merge), and writes the
+ * derived series back, so the store's reads and writes and the merge run beside the detectors
+ * instead of between their chunks. Both give the same readings in the same order
+ * (replay-read-ahead.test.ts).
  */
 import { Worker } from 'node:worker_threads';
 import type { Point } from '../core/model/reading.ts';
 import { QUALITY_CODE, QUALITY_FROM_CODE } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
-import { RAW_RANGE_SQL, SqliteStore } from '../core/tsdb/sqlite.ts';
+import { INSERT_ROW_SQL, RAW_RANGE_SQL, SqliteStore } from '../core/tsdb/sqlite.ts';
+import { checkPoints } from '../core/tsdb/line-protocol.ts';
 import type { SeriesValue, TimeSeriesStore } from '../core/tsdb/types.ts';
 import { mergeOrder } from './merge-order.mjs';
 
@@ -34,9 +36,12 @@ export interface ChunkColumns {
 
 export interface QueryGroup { measurement: string; sensors: string[] }
 
+/** The replay's access to the store: chunks to read, derived series to write back. */
 export interface ChunkSource {
   /** The readings of [from, to). */
   read(from: number, to: number): Promise<ChunkColumns>;
+  /** Resolves once the points are durable in the store, as TimeSeriesStore.write. */
+  write(points: readonly Point[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -94,17 +99,24 @@ class StoreChunkSource implements ChunkSource {
     return packSeries(found);
   }
 
+  write(points: readonly Point[]): Promise<void> {
+    return this.store.write(points);
+  }
+
   async close(): Promise<void> {}
 }
 
 type PackedChunk = Omit<ChunkColumns, 'series'>;
-type ThreadReply = { id: number; chunk: PackedChunk } | { id: number; error: { message: string; stack?: string } };
+type ThreadReply = { id: number; chunk?: PackedChunk } | { id: number; error: { message: string; stack?: string } };
 
-/** The chunks read by a second thread on its own connection to the store's file. */
+/**
+ * The chunks read, and the derived series written, by a second thread on its own connections to
+ * the store's file.
+ */
 class ThreadChunkSource implements ChunkSource {
   private readonly thread: Worker;
   private readonly series: SeriesId[];
-  private readonly waiting = new Map<number, { resolve: (c: ChunkColumns) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (chunk: PackedChunk | undefined) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failure?: Error;
   private closing = false;
@@ -113,19 +125,33 @@ class ThreadChunkSource implements ChunkSource {
     this.series = groups.flatMap((g) => g.sensors.map((sensor) => ({ measurement: g.measurement, sensor }))).sort(bySensorId);
     if (QUALITY_CODE.good !== 0) throw new Error('the read-ahead thread takes quality code 0 for good');
     this.thread = new Worker(new URL('./replay-read-ahead-thread.mjs', import.meta.url), {
-      workerData: { file, sql: RAW_RANGE_SQL, series: this.series, qualityCodes: QUALITY_FROM_CODE.length, badCode: QUALITY_CODE.bad },
+      workerData: {
+        file, sql: RAW_RANGE_SQL, insertSql: INSERT_ROW_SQL, series: this.series,
+        qualityCodes: QUALITY_CODE, codeCount: QUALITY_FROM_CODE.length, badCode: QUALITY_CODE.bad,
+      },
     });
     this.thread.on('message', (m: ThreadReply) => this.onReply(m));
     this.thread.on('error', (e) => this.fail(e));
     this.thread.on('exit', (code) => { if (!this.closing) this.fail(new Error(`the replay's read-ahead thread exited (code ${code})`)); });
   }
 
-  read(from: number, to: number): Promise<ChunkColumns> {
+  async read(from: number, to: number): Promise<ChunkColumns> {
+    const chunk = await this.ask({ from, to });
+    return { series: this.series, ...chunk! };
+  }
+
+  async write(points: readonly Point[]): Promise<void> {
+    // refused here as the store itself refuses them (InvalidPointError), before any is written
+    checkPoints(points);
+    if (points.length) await this.ask({ write: points });
+  }
+
+  private ask(message: { from: number; to: number } | { write: readonly Point[] }): Promise<PackedChunk | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.thread.postMessage({ id, from, to });
+      this.thread.postMessage({ id, ...message });
     });
   }
 
@@ -139,7 +165,7 @@ class ThreadChunkSource implements ChunkSource {
       w.reject(e);
       return;
     }
-    w.resolve({ series: this.series, ...m.chunk });
+    w.resolve(m.chunk);
   }
 
   private fail(e: Error): void {

@@ -6,9 +6,10 @@
  * order (the worker's step order, so it does not sort) and handed to the worker; after each chunk the watermark moves to the chunk's end (stored
  * history is complete, so no lateness is needed). The next READ_AHEAD_CHUNKS chunks are read while
  * the detectors run (a SQLite store file by a second thread: analytics/replay-read-ahead.ts). Memory
- * is 1 + READ_AHEAD_CHUNKS chunks of readings, and up to DERIVED_WRITE_BATCH derived points: they
- * are written in batches of that size (and at the end), not after every chunk, since each store
- * write is a durable commit (an fsync on SQLite).
+ * is 1 + READ_AHEAD_CHUNKS chunks of readings, and up to two batches of DERIVED_WRITE_BATCH derived
+ * points (one being written while the next is gathered): they are written in batches of that size
+ * (and at the end), not after every chunk, since each store write is a durable commit (an fsync on
+ * SQLite).
  */
 import type { Point } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
@@ -110,12 +111,15 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let chunks = 0;
   let derivedWritten = 0;
   let derivedBatch: Point[] = [];
+  // one batch written while the next is gathered (by the read-ahead thread for a SQLite file)
+  let writing: Promise<void> = Promise.resolve();
   const flushDerived = async () => {
     if (!derivedBatch.length) return;
     const batch = derivedBatch;
     derivedBatch = [];
-    await o.store.write(batch);
-    derivedWritten += batch.length;
+    await writing;
+    writing = source.write(batch).then(() => { derivedWritten += batch.length; });
+    writing.catch(() => {}); // awaited at the next batch or at the end
   };
   try {
     // the first chunks are read (by the read-ahead thread) while the detectors warm up
@@ -148,6 +152,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       o.onProgress?.({ eventTime: end, readings });
     }
     await flushDerived();
+    await writing;
   } finally {
     o.alarms?.off('transition', countRaise);
     await source.close();

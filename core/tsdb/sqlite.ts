@@ -48,6 +48,15 @@ export const RAW_RANGE_SQL = `SELECT json_group_array(ts), json_group_array(valu
 /** Rows per INSERT of a write: one statement for many rows costs about a quarter less per row. */
 const INSERT_BLOCK_ROWS = 64;
 
+const insertSql = (rows: number) => `INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES ${
+  Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+
+/**
+ * One point's row; parameters measurement, sensor, ts, value, quality code, site, dma. Also run by
+ * the replay's read-ahead thread to write the derived series (analytics/replay-read-ahead.ts).
+ */
+export const INSERT_ROW_SQL = insertSql(1);
+
 export class SqliteStore implements TimeSeriesStore {
   readonly describe: string;
   private db!: Database.Database;
@@ -86,9 +95,7 @@ export class SqliteStore implements TimeSeriesStore {
       measurement TEXT NOT NULL, sensor TEXT NOT NULL, ts INTEGER NOT NULL,
       value REAL NOT NULL, q INTEGER NOT NULL, site TEXT NOT NULL, dma TEXT NOT NULL,
       PRIMARY KEY (measurement, sensor, ts)) WITHOUT ROWID`);
-    const insertSql = (rows: number) => `INSERT OR REPLACE INTO readings (measurement, sensor, ts, value, q, site, dma) VALUES ${
-      Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
-    this.insert = this.db.prepare(insertSql(1));
+    this.insert = this.db.prepare(INSERT_ROW_SQL);
     this.insertBlock = this.db.prepare(insertSql(INSERT_BLOCK_ROWS));
     this.lastRow = this.db.prepare('SELECT ts, value, q FROM readings WHERE measurement = ? AND sensor = ? ORDER BY ts DESC LIMIT 1').raw(true);
     this.latestOfMeasurement = this.db.prepare(LATEST_OF_MEASUREMENT_SQL);
