@@ -5,7 +5,8 @@
  * History is read in time chunks (default 6 h), per DMA and quantity kind, merged into (time, sensor)
  * order (the worker's step order, so it does not sort) and handed to the worker; after each chunk the watermark moves to the chunk's end (stored
  * history is complete, so no lateness is needed). The next READ_AHEAD_CHUNKS chunks are read while
- * the detectors run (a SQLite store file by a second thread: analytics/replay-read-ahead.ts). Memory
+ * the detectors run (a SQLite store file by a second thread, which also writes the derived series
+ * back: analytics/replay-read-ahead.ts). Memory
  * is 1 + READ_AHEAD_CHUNKS chunks of readings, and up to two batches of DERIVED_WRITE_BATCH derived
  * points (one being written while the next is gathered): they are written in batches of that size
  * (and at the end), not after every chunk, since each store write is a durable commit (an fsync on
@@ -40,8 +41,9 @@ export interface ReplayOptions {
   /** Only these sensors (default: every sensor and meter of the topology). */
   sensors?: readonly string[];
   /**
-   * Read a SQLite store file in a second thread, ahead of the detectors (default true): the same
-   * readings, the store reads beside the detectors instead of between their chunks.
+   * Read a SQLite store file ahead of the detectors, and write the derived series back, in a second
+   * thread (default true): the same readings and rows, the store's work beside the detectors instead
+   * of between their chunks.
    */
   readThread?: boolean;
   log?: Logger;
