@@ -180,6 +180,16 @@ describe('replay', () => {
     expect(replayList).toEqual(liveList);
     const history = (s: AlarmStore) => s.events().map(({ seq: _seq, ...e }) => e);
     expect(history(replayStore)).toEqual(history(liveStore));
+
+    // The store's own reads and writes (any store), instead of the SQLite file's read-ahead thread: the same.
+    const directStore = new AlarmStore(join(dir, 'replay-direct.sqlite'));
+    const direct = await replay({
+      store: tsdb, topology, detectors: [new NetInflowStepDetectorDouble(topology), new PressureDropDetectorDouble()],
+      alarms: new AlarmManager({ store: directStore, rules: RULES, now: () => 0 }), from: FROM, to: TO, chunkMs: 4 * 3_600_000, warmUp: false, readThread: false,
+    });
+    expect(direct).toMatchObject({ chunks: summary.chunks, readings: summary.readings, derivedWritten: summary.derivedWritten });
+    expect(history(directStore)).toEqual(history(replayStore));
+    directStore.close();
     expect(summary.alarmsRaised).toBe(replayList.length);
 
     // The burst in Central: one alarm, within the on-delay plus a few minutes of its start, its pressure drops linked to it.
