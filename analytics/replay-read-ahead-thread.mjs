@@ -3,22 +3,24 @@
 // and writes the derived series back on another. Plain JavaScript so that it starts without a
 // TypeScript loader (under tsx, vitest and the CLI).
 // workerData: { file, sql (RAW_RANGE_SQL), insertSql (INSERT_ROW_SQL), series: [{ measurement,
-// sensor }] ranked by sensor id, qualityCodes (QUALITY_CODE), codeCount (codes 0 to codeCount - 1
-// name a quality), badCode }.
+// sensor }] ranked by sensor id, codeCount (quality codes 0 to codeCount - 1 name a quality),
+// badCode }.
 // Messages, answered in the order they come:
 // - { id, from, to }: reply { id, chunk } where chunk packs every series' readings in [from, to),
 //   ascending in time, one series after the other: series i's are at [offsets[i], offsets[i + 1])
 //   of ts and value (Float64Array) and quality (Uint8Array of codes, null when all are good);
 //   `order` and `seriesOf` give the worker's order (merge-order.mjs). One set of buffers per
 //   chunk, transferred, not copied.
-// - { id, write: points }: the points (already checked by the main thread) in one transaction,
-//   durable (synchronous FULL, as the store's own connection) when the reply { id } comes.
+// - { id, write: { keys, key, ts, value, quality } }: points (already checked by the main thread)
+//   as columns, point i of series keys[key[i]] ({ measurement, sensor, site, dma }) with its ts,
+//   value and quality code, in one transaction, durable (synchronous FULL, as the store's own
+//   connection) when the reply { id } comes.
 // A failure replies { id, error: { message, stack } }.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { mergeOrder } from './merge-order.mjs';
 
-const { file, sql, insertSql, series, qualityCodes, codeCount, badCode } = workerData;
+const { file, sql, insertSql, series, codeCount, badCode } = workerData;
 const db = new Database(file, { readonly: true, fileMustExist: true });
 const range = db.prepare(sql).raw(true);
 
@@ -32,8 +34,11 @@ function write(points) {
     const out = new Database(file, { fileMustExist: true });
     out.pragma('synchronous = FULL');
     const insert = out.prepare(insertSql);
-    writeMany = out.transaction((ps) => {
-      for (const p of ps) insert.run(p.measurement, p.sensor, p.ts, p.value, qualityCodes[p.quality], p.site, p.dma);
+    writeMany = out.transaction(({ keys, key, ts, value, quality }) => {
+      for (let i = 0; i < key.length; i++) {
+        const k = keys[key[i]];
+        insert.run(k.measurement, k.sensor, ts[i], value[i], quality[i], k.site, k.dma);
+      }
     });
   }
   writeMany(points);

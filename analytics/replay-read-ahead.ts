@@ -107,6 +107,35 @@ class StoreChunkSource implements ChunkSource {
 }
 
 type PackedChunk = Omit<ChunkColumns, 'series'>;
+
+/** Points as columns for the thread: a Point object each cost more to copy than to write. */
+interface PointColumns {
+  keys: Pick<Point, 'measurement' | 'sensor' | 'site' | 'dma'>[];
+  key: Int32Array;
+  ts: Float64Array;
+  value: Float64Array;
+  quality: Uint8Array;
+}
+
+function pointColumns(points: readonly Point[]): PointColumns {
+  const n = points.length;
+  const out: PointColumns = { keys: [], key: new Int32Array(n), ts: new Float64Array(n), value: new Float64Array(n), quality: new Uint8Array(n) };
+  const keyOfSensor = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const p = points[i];
+    let k = keyOfSensor.get(p.sensor);
+    const known = k === undefined ? undefined : out.keys[k];
+    if (!known || known.measurement !== p.measurement || known.site !== p.site || known.dma !== p.dma) {
+      k = out.keys.push({ measurement: p.measurement, sensor: p.sensor, site: p.site, dma: p.dma }) - 1;
+      keyOfSensor.set(p.sensor, k);
+    }
+    out.key[i] = k!;
+    out.ts[i] = p.ts;
+    out.value[i] = p.value;
+    out.quality[i] = QUALITY_CODE[p.quality];
+  }
+  return out;
+}
 type ThreadReply = { id: number; chunk?: PackedChunk } | { id: number; error: { message: string; stack?: string } };
 
 /**
@@ -130,7 +159,7 @@ class ThreadChunkSource implements ChunkSource {
       execArgv: [],
       workerData: {
         file, sql: RAW_RANGE_SQL, insertSql: INSERT_ROW_SQL, series: this.series,
-        qualityCodes: QUALITY_CODE, codeCount: QUALITY_FROM_CODE.length, badCode: QUALITY_CODE.bad,
+        codeCount: QUALITY_FROM_CODE.length, badCode: QUALITY_CODE.bad,
       },
     });
     this.thread.on('message', (m: ThreadReply) => this.onReply(m));
@@ -146,15 +175,16 @@ class ThreadChunkSource implements ChunkSource {
   async write(points: readonly Point[]): Promise<void> {
     // refused here as the store itself refuses them (InvalidPointError), before any is written
     checkPoints(points);
-    if (points.length) await this.ask({ write: points });
+    if (points.length) await this.ask({ write: pointColumns(points) });
   }
 
-  private ask(message: { from: number; to: number } | { write: readonly Point[] }): Promise<PackedChunk | undefined> {
+  private ask(message: { from: number; to: number } | { write: PointColumns }): Promise<PackedChunk | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.thread.postMessage({ id, ...message });
+      const w = 'write' in message ? message.write : undefined; // its columns' buffers transferred, not copied
+      this.thread.postMessage({ id, ...message }, w ? [w.key.buffer as ArrayBuffer, w.ts.buffer as ArrayBuffer, w.value.buffer as ArrayBuffer, w.quality.buffer as ArrayBuffer] : []);
     });
   }
 
