@@ -243,6 +243,17 @@ export function alarmMessage(a: { message?: string; text?: AlarmText }, language
   return a.text ? renderAlarmText(a.text, language) : a.message ?? '';
 }
 
+/**
+ * The leak alarm types a dispatcher may accept as a change of use and whose repair the night flow
+ * confirms (issue #12.4): leak-change's and night-flow's. One list for the detectors' decisions, the
+ * server's repairs, the contract and the alarms view.
+ */
+export const ACCEPTABLE_LEAK_TYPES = ['leak_trend', 'abrupt_leak', 'new_leak'] as const;
+export type AcceptableLeakType = (typeof ACCEPTABLE_LEAK_TYPES)[number];
+export function isAcceptableLeakType(type: string): type is AcceptableLeakType {
+  return (ACCEPTABLE_LEAK_TYPES as readonly string[]).includes(type);
+}
+
 /** The name of every alarm type the detectors raise, in both languages (a notification's title). */
 export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   burst: { en: 'Burst', 'zh-CN': '爆管' },

@@ -4,8 +4,9 @@
  * flow confirmed, each linked to the work order opened from its alarm when there is one.
  */
 import { z } from 'zod';
-import { ACCEPTABLE_LEAK_TYPES, type LeakDecision as ServerLeakDecision } from '../../analytics/detectors/leak-change/decisions.ts';
-import { LEAK_REPAIR_TYPES, type LeakRepair as ServerLeakRepair } from '../server/state/leak-repairs.ts';
+import type { LeakDecision as ServerLeakDecision } from '../../analytics/detectors/leak-change/decisions.ts';
+import type { LeakRepair as ServerLeakRepair } from '../server/state/leak-repairs.ts';
+import { ACCEPTABLE_LEAK_TYPES } from '../../core/messages/alarm-texts.ts';
 import { endpoint, epochMs, id, idParams, text, type Equal, type Expect } from './common.ts';
 
 export const leakDecision = z.strictObject({
@@ -16,7 +17,7 @@ export const leakDecision = z.strictObject({
 export type LeakDecision = z.infer<typeof leakDecision>;
 
 export const leakRepair = z.strictObject({
-  alarmId: z.string(), type: z.enum(LEAK_REPAIR_TYPES), dma: z.string(),
+  alarmId: z.string(), type: z.enum(ACCEPTABLE_LEAK_TYPES), dma: z.string(),
   /** Event time the alarm cleared on the lower flow, and by how much the night flow fell (the leak flow last measured), m³/h. */
   seenTs: epochMs, nightDropM3h: z.number(),
   /** The work order opened from the alarm; absent: none was. */

@@ -13,14 +13,15 @@ import type { AlarmTransition } from '../../analytics/alarms/manager.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { AlarmRecord } from '../../core/state/alarm-store.ts';
 import type { DashboardContext } from './context.ts';
-import { LEAK_REPAIR_TYPES, type LeakRepair, type LeakRepairStore, type LeakRepairType } from './state/leak-repairs.ts';
+import { isAcceptableLeakType, type AcceptableLeakType } from '../../core/messages/alarm-texts.ts';
+import type { LeakRepair, LeakRepairStore } from './state/leak-repairs.ts';
 
 /** The evidence field that holds each type's leak flow. */
-const LEAK_FLOW_FIELD: Record<LeakRepairType, string> = { leak_trend: 'leakM3h', abrupt_leak: 'sizeM3h', new_leak: 'riseM3h' };
+const LEAK_FLOW_FIELD: Record<AcceptableLeakType, string> = { leak_trend: 'leakM3h', abrupt_leak: 'sizeM3h', new_leak: 'riseM3h' };
 
 /** The repair a cleared leak alarm stands for, or undefined (not a leak type, accepted, retracted, no flow). */
 export function repairOf(alarm: AlarmRecord, seenTs: number, accepted: boolean): Omit<LeakRepair, 'workOrderId'> | undefined {
-  const type = (LEAK_REPAIR_TYPES as readonly string[]).includes(alarm.type) ? alarm.type as LeakRepairType : undefined;
+  const type = isAcceptableLeakType(alarm.type) ? alarm.type : undefined;
   if (!type || accepted || !alarm.dma) return undefined;
   const e = alarm.evidence ?? {};
   if (type === 'abrupt_leak' && e.confirmed !== true) return undefined;

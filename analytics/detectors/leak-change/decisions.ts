@@ -16,10 +16,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DomainError, type DomainErrorCode } from '../../../core/errors.ts';
 import { closeStateDb, openStateDbReadOnly, storeDb } from '../../../core/state/state-db.ts';
-
-/** Leak alarm types a dispatcher may accept as a change of use (leak-change and night-flow re-base on them). */
-export const ACCEPTABLE_LEAK_TYPES = ['leak_trend', 'abrupt_leak', 'new_leak'] as const;
-export type AcceptableLeakType = (typeof ACCEPTABLE_LEAK_TYPES)[number];
+import { ACCEPTABLE_LEAK_TYPES, isAcceptableLeakType, type AcceptableLeakType } from '../../../core/messages/alarm-texts.ts';
 
 export interface LeakDecision {
   id: number;
@@ -81,7 +78,7 @@ export class LeakDecisionStore implements LeakDecisionLookup {
 
   /** Records a dispatcher's acceptance; one decision per alarm (a second is refused, `conflict`). */
   accept(input: NewLeakDecision): LeakDecision {
-    if (!(ACCEPTABLE_LEAK_TYPES as readonly string[]).includes(input.type)) {
+    if (!isAcceptableLeakType(input.type)) {
       throw new LeakDecisionError('type', `a ${input.type} alarm cannot be accepted as a change of use (only ${ACCEPTABLE_LEAK_TYPES.join(', ')})`);
     }
     const reason = input.reason.trim();

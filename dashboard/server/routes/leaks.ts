@@ -4,7 +4,7 @@
  * and the repairs the night flow confirmed with their work orders (leak-repairs.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import { ACCEPTABLE_LEAK_TYPES } from '../../../analytics/detectors/leak-change/decisions.ts';
+import { ACCEPTABLE_LEAK_TYPES, isAcceptableLeakType } from '../../../core/messages/alarm-texts.ts';
 import { API } from '../../contract/index.ts';
 import { auditTarget } from '../audit.ts';
 import { ApiError, requireAnalytics, type DashboardContext } from '../context.ts';
@@ -23,7 +23,7 @@ export function registerLeakRoutes(app: FastifyInstance, ctx: DashboardContext, 
     const { id } = req.params;
     const alarm = requireAnalytics(ctx).alarms.get(id);
     if (!alarm) throw new ApiError('not_found', `id: no alarm ${id}`, 'params.id');
-    if (!(ACCEPTABLE_LEAK_TYPES as readonly string[]).includes(alarm.type)) {
+    if (!isAcceptableLeakType(alarm.type)) {
       throw new ApiError('validation', `id: a ${alarm.type} alarm cannot be accepted as a change of use (only ${ACCEPTABLE_LEAK_TYPES.join(', ')})`, 'params.id');
     }
     if (alarm.clearedAt !== undefined) throw new ApiError('conflict', `id: alarm ${id} has cleared; only a raised leak can be accepted`, 'params.id');

@@ -7,13 +7,12 @@
  */
 import Database from 'better-sqlite3';
 import { closeStateDb, storeDb } from '../../../core/state/state-db.ts';
+import type { AcceptableLeakType } from '../../../core/messages/alarm-texts.ts';
 
-export const LEAK_REPAIR_TYPES = ['leak_trend', 'abrupt_leak', 'new_leak'] as const;
-export type LeakRepairType = (typeof LEAK_REPAIR_TYPES)[number];
 
 export interface LeakRepair {
   alarmId: string;
-  type: LeakRepairType;
+  type: AcceptableLeakType;
   dma: string;
   /** Event time the alarm cleared on the lower flow. */
   seenTs: number;
@@ -54,7 +53,7 @@ export class LeakRepairStore {
       AND (@workOrderId IS NULL OR work_order_id = @workOrderId) ORDER BY seen_ts DESC, alarm_id`)
       .all({ alarmId: q.alarmId ?? null, workOrderId: q.workOrderId ?? null }) as Row[];
     return rows.map((r) => ({
-      alarmId: r.alarm_id, type: r.type as LeakRepairType, dma: r.dma, seenTs: r.seen_ts, nightDropM3h: r.night_drop_m3h,
+      alarmId: r.alarm_id, type: r.type as AcceptableLeakType, dma: r.dma, seenTs: r.seen_ts, nightDropM3h: r.night_drop_m3h,
       ...(r.work_order_id !== null ? { workOrderId: r.work_order_id } : {}),
     }));
   }

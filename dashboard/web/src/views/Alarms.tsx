@@ -8,6 +8,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { alarmTextOf, t, tCode, alarmTypeOf } from '../i18n.ts';
+import { isAcceptableLeakType } from '../../../../core/messages/alarm-texts.ts';
 import { fmtDate, fmtDateTime, fmtNum, fmtShort } from '../format.ts';
 import { useApi, isOpenAlarm } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
@@ -19,9 +20,6 @@ import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord, LeakDecis
 type SortKey = 'raisedAt' | 'priority' | 'dma' | 'type';
 const PRIORITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
 type Pending = { kind: 'ack'; ids: string[] } | { kind: 'shelve'; id: string } | { kind: 'unshelve'; id: string } | { kind: 'accept'; id: string } | null;
-/** Leak alarms a dispatcher may accept as a change of use (the server's ACCEPTABLE_LEAK_TYPES), and those whose repair the flow confirms. */
-const ACCEPTABLE_LEAK_TYPES: readonly LeakDecision['type'][] = ['leak_trend', 'abrupt_leak', 'new_leak'];
-const LEAK_TYPES: readonly LeakRepair['type'][] = ['leak_trend', 'abrupt_leak', 'new_leak'];
 
 export function AlarmsView() {
   const [scope, setScope] = useState<'open' | 'recent'>('open');
@@ -125,7 +123,7 @@ export function AlarmsView() {
                 <button type="button" class="small ghost" data-action="history" onClick={() => setDetail(detail === a.id ? null : a.id)}>{t('alarms.history')}</button>
                 {canAck && ackable(a) && <button type="button" class="small" data-action="ack" onClick={() => setPending({ kind: 'ack', ids: [a.id] })}>{t('alarms.ack')}</button>}
                 {canShelve && isOpenAlarm(a) && !a.shelved && <button type="button" class="small ghost" data-action="shelve" onClick={() => setPending({ kind: 'shelve', id: a.id })}>{t('alarms.shelve')}</button>}
-                {canAccept && a.clearedAt === undefined && !accepted.has(a.id) && ACCEPTABLE_LEAK_TYPES.includes(a.type as LeakDecision['type']) && (
+                {canAccept && a.clearedAt === undefined && !accepted.has(a.id) && isAcceptableLeakType(a.type) && (
                   <button type="button" class="small ghost" data-action="accept-change" onClick={() => setPending({ kind: 'accept', id: a.id })}>{t('alarms.acceptChange')}</button>
                 )}
                 {canShelve && a.shelved && <button type="button" class="small ghost" data-action="unshelve" onClick={() => setPending({ kind: 'unshelve', id: a.id })}>{t('alarms.unshelve')}</button>}
@@ -190,7 +188,7 @@ function PendingAction({ pending, onDone, onCancel }: { pending: NonNullable<Pen
 function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const r = useApi<AlarmDetail>(`/alarms/${encodeURIComponent(id)}`);
   const deliveries = useApi<DeliveryRecord[]>(`/alarms/${encodeURIComponent(id)}/deliveries`);
-  const leak = r.data !== undefined && LEAK_TYPES.includes(r.data.alarm.type as LeakRepair['type']);
+  const leak = r.data !== undefined && isAcceptableLeakType(r.data.alarm.type);
   const decisions = useApi<LeakDecision[]>(leak ? '/leak-decisions' : null, { alarmId: id });
   const repairs = useApi<LeakRepair[]>(leak ? '/leak-repairs' : null, { alarmId: id });
   return (
