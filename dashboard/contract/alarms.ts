@@ -4,6 +4,7 @@ import {
   ALARM_PRIORITIES, type AlarmRecord as ServerAlarmRecord, type AlarmEventRecord as ServerAlarmEventRecord,
 } from '../../core/state/alarm-store.ts';
 import type { DeliveryRecord as ServerDeliveryRecord } from '../../analytics/notify/delivery/delivery-queue.ts';
+import type { RankedSensor as ServerRankedSensor } from '../../analytics/detectors/pressure-model/index.ts';
 import { endpoint, epochMs, id, idParams, text, type Equal, type Expect } from './common.ts';
 
 export const alarmPriority = z.enum(ALARM_PRIORITIES as readonly ['low', 'medium', 'high', 'critical']);
@@ -55,6 +56,30 @@ export type AlarmsMatchServer = [
   Expect<Equal<AlarmEventRecord, ServerAlarmEventRecord>>,
   Expect<Equal<DeliveryRecord, ServerDeliveryRecord>>,
 ];
+
+/**
+ * A pressure-model alarm's (`leak_candidate`) evidence as the detector writes it
+ * (analytics/detectors/pressure-model): its DMA's loggers ranked by z, the first the nearest to the
+ * leak. The map and the alarm's detail read `ranked` from `AlarmRecord.evidence`, which stays a free
+ * record (every detector has its own); a logger the browser cannot read is left out, never guessed.
+ */
+export const rankedLogger = z.strictObject({
+  sensor: z.string(),
+  /** Measured minus predicted pressure, the mean over `persistHours`, kPa (a loss is negative). */
+  residualKpa: z.number(),
+  /** That mean in multiples of its own noise (measured out of sample); raised below −k. */
+  z: z.number(),
+  /** The logger's map coordinates (the topology's), when it has them. */
+  x: z.number().optional(), y: z.number().optional(),
+});
+export type RankedLogger = z.infer<typeof rankedLogger>;
+export const pressureModelEvidence = z.strictObject({
+  /** When the loss began to count (the end of the slot that raised it). */
+  since: epochMs, nearestSensor: z.string(), ranked: z.array(rankedLogger), persistHours: z.number(), k: z.number(),
+});
+export type PressureModelEvidence = z.infer<typeof pressureModelEvidence>;
+
+export type PressureModelEvidenceMatchesDetector = [Expect<Equal<RankedLogger, ServerRankedSensor>>];
 
 export const alarmDetail = z.strictObject({ alarm: alarmRecord, history: z.array(alarmEventRecord) });
 export type AlarmDetail = z.infer<typeof alarmDetail>;
