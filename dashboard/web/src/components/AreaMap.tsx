@@ -1,7 +1,8 @@
 /**
  * The area map from the network's own coordinates (GET /map): pipes as lines coloured by their
  * DMA's state, a label per DMA, sensors as points whose tooltip shows the live value. The data
- * aspect ratio is kept by sizing the grid to the box. PolygonMap draws the same network for an
+ * aspect ratio is kept by sizing the grid to the box. A pressure-model alarm's ranked loggers (issue
+ * #12.6) are numbered markers sized by their loss, listed under the map with their residuals. PolygonMap draws the same network for an
  * incident's affected part: a click adds a corner, a double-click closes the polygon, and the
  * area's meters inside it are marked.
  */
@@ -11,12 +12,23 @@ import { EChart } from './EChart.tsx';
 import { t, tCode } from '../i18n.ts';
 import { fmtNum, fmtTime } from '../format.ts';
 import { latestValues } from '../liveValues.ts';
-import type { DmaState, NetworkMap } from '../../../contract/index.ts';
+import { markerSize, type RankedOnMap } from '../ranked-loggers.ts';
+import type { AlarmRecord, DmaState, NetworkMap } from '../../../contract/index.ts';
 
 const NO_DMA_COLOR = '#6e7681';
+/** No DMA state, pipe or other marker has this colour: a ranked logger is seen at once. */
+const RANKED_COLOR = '#f778ba';
 
-export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined; selectedDma?: string; onSelectDma: (dma?: string) => void }) {
+/** A pressure-model alarm and its loggers, in the detector's order. */
+export interface RankedAlarm { alarm: AlarmRecord; loggers: RankedOnMap[] }
+
+export function AreaMap(props: {
+  map: NetworkMap; states: DmaState[] | undefined; selectedDma?: string; onSelectDma: (dma?: string) => void;
+  /** Pressure-model alarms whose loggers are drawn; `selectedAlarm` when one was chosen (`#/control/<alarm id>`). */
+  ranked?: RankedAlarm[]; selectedAlarm?: string; onShowActive?: () => void;
+}) {
   const { map, states } = props;
+  const ranked = props.ranked ?? [];
   const stateOf = useMemo(() => new Map((states ?? []).map((s) => [s.dma, s])), [states]);
 
   const option = useMemo<EChartsOption>(() => {
@@ -33,6 +45,18 @@ export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined
           data: map.sensors.filter((s) => Number.isFinite(s.x) && Number.isFinite(s.y)).map((s) => ({ value: [s.x, s.y], name: s.id })),
         },
         {
+          id: 'ranked', type: 'scatter', z: 5,
+          data: ranked.flatMap(({ loggers }) => {
+            const largestLoss = Math.max(0, ...loggers.map((l) => -l.residualKpa));
+            return loggers.filter((l) => l.at).map((l) => ({
+              value: l.at, name: l.sensor, rank: l.rank, residualKpa: l.residualKpa, z: l.z,
+              symbolSize: markerSize(l.residualKpa, largestLoss),
+              itemStyle: { color: RANKED_COLOR, opacity: 1, borderColor: '#0d1117', borderWidth: 1.5 },
+              label: { show: true, position: 'inside', formatter: String(l.rank), color: '#0d1117', fontSize: 12, fontWeight: 'bold' },
+            }));
+          }),
+        },
+        {
           id: 'dmas', type: 'scatter', z: 4, symbolSize: 16, symbol: 'roundRect',
           data: map.dmas.map((d) => ({
             value: [d.x, d.y], name: d.id,
@@ -46,7 +70,8 @@ export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined
         },
       ],
     } as EChartsOption;
-  }, [map, stateOf, props.selectedDma]);
+  }, [map, stateOf, props.selectedDma, props.ranked]);
+  const dmaName = (id?: string) => (id ? map.dmas.find((d) => d.id === id)?.name ?? id : '—');
 
   const states_ = states ?? [];
   return (
@@ -65,6 +90,21 @@ export function AreaMap(props: { map: NetworkMap; states: DmaState[] | undefined
           </li>
         ))}
       </ul>
+      {ranked.map(({ alarm, loggers }) => (
+        <section key={alarm.id} class="ranked-loggers" data-testid="ranked-loggers" data-alarm-id={alarm.id}>
+          <h3>{t(alarm.clearedAt === undefined ? 'pmodel.title' : 'pmodel.titleCleared', { dma: dmaName(alarm.dma) })}</h3>
+          <ol>
+            {loggers.map((l) => (
+              <li key={l.sensor} data-sensor={l.sensor} data-rank={l.rank}>
+                <span class="rank-badge">{l.rank}</span> <b>{l.name}</b>{l.name !== l.sensor && <span class="muted"> {l.sensor}</span>}
+                {' · '}{t('pmodel.entry', { residual: fmtNum(l.residualKpa, 2), z: fmtNum(l.z, 1) })}
+                {!l.at && <span class="muted"> · {t('pmodel.notOnMap')}</span>}
+              </li>
+            ))}
+          </ol>
+        </section>
+      ))}
+      {props.selectedAlarm && <button type="button" class="ghost small" data-action="show-active" onClick={props.onShowActive}>{t('pmodel.showActive')}</button>}
     </section>
   );
 }
@@ -185,7 +225,7 @@ function NetworkChart(props: {
   return <EChart option={props.option} class={props.class} label={props.label} onResize={fit} onReady={ready} onClick={(p) => latest.current.onClick?.(p)} />;
 }
 
-interface TooltipParams { seriesId?: string; data?: { name?: string } }
+interface TooltipParams { seriesId?: string; data?: { name?: string; rank?: number; residualKpa?: number; z?: number } }
 
 function tooltip(p: TooltipParams, map: NetworkMap, stateOf: Map<string, DmaState>): string {
   const id = p.data?.name ?? '';
@@ -197,6 +237,10 @@ function tooltip(p: TooltipParams, map: NetworkMap, stateOf: Map<string, DmaStat
       + (s?.openAlarms ? `<br/>${esc(t('map.openAlarms'))}: ${s.openAlarms}` : '');
   }
   const sensor = map.sensors.find((x) => x.id === id);
+  if (p.seriesId === 'ranked' && p.data) {
+    return `<b>${esc(sensor?.name ?? id)}</b> <span style="opacity:.7">${esc(id)}</span><br/>${esc(t('pmodel.tooltip', { rank: p.data.rank ?? '' }))}`
+      + `<br/>${esc(t('pmodel.entry', { residual: fmtNum(p.data.residualKpa, 2), z: fmtNum(p.data.z, 1) }))}`;
+  }
   const v = latestValues.get(id);
   return `<b>${esc(sensor?.name ?? id)}</b> <span style="opacity:.7">${esc(id)}</span><br/>${esc(tCode('kind', sensor?.kind ?? ''))}`
     + `<br/>${v ? `<b>${fmtNum(v.value, 3)}</b> ${esc(sensor?.unit ?? '')} · ${fmtTime(v.ts)}` : esc(t('map.noValue'))}`;

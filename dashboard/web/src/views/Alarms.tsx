@@ -2,7 +2,8 @@
  * Alarms: filter, sort, acknowledge with a comment, shelve for some minutes, bulk acknowledge, and
  * each alarm's history. A raised slow or abrupt leak can be accepted as a real change of use, with a
  * reason (issue #12.4); a cleared leak's detail says the decision, or the repair the night flow
- * confirmed with the work order opened from the alarm (or that none was). Live: every transition in
+ * confirmed with the work order opened from the alarm (or that none was). A pressure-model alarm's
+ * detail lists its ranked loggers and links to them on the map (issue #12.6). Live: every transition in
  * room `alarms` updates the list.
  */
 import { useMemo, useState } from 'preact/hooks';
@@ -10,10 +11,12 @@ import { api } from '../api.ts';
 import { alarmTextOf, t, tCode, alarmTypeOf } from '../i18n.ts';
 import { isAcceptableLeakType } from '../../../../core/messages/alarm-texts.ts';
 import { fmtDate, fmtDateTime, fmtNum, fmtShort } from '../format.ts';
-import { useApi, isOpenAlarm } from '../hooks.ts';
+import { useApi, useNetworkMap, isOpenAlarm } from '../hooks.ts';
+import { placeRanked } from '../ranked-loggers.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan, useSession } from '../session.ts';
 import { inQueues, queuesOf } from '../alarm-queue.ts';
+import { href } from '../router.ts';
 import { ActionForm } from '../components/ActionForm.tsx';
 import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord, LeakDecision, LeakRepair } from '../../../contract/index.ts';
 
@@ -191,6 +194,9 @@ function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const leak = r.data !== undefined && isAcceptableLeakType(r.data.alarm.type);
   const decisions = useApi<LeakDecision[]>(leak ? '/leak-decisions' : null, { alarmId: id });
   const repairs = useApi<LeakRepair[]>(leak ? '/leak-repairs' : null, { alarmId: id });
+  const map = useNetworkMap();
+  const ranked = r.data && map ? placeRanked(r.data.alarm, map.sensors) : [];
+  const evidence = r.data?.alarm.evidence;
   return (
     <section class="card alarm-detail" data-testid="alarm-detail">
       <div class="row between"><h3>{r.data ? alarmTextOf(r.data.alarm) : id}</h3><button type="button" class="ghost small" onClick={onClose}>{t('common.close')}</button></div>
@@ -206,6 +212,28 @@ function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
               {t(x.workOrderId ? 'alarms.repairConfirmed' : 'alarms.repairConfirmedNoOrder', { drop: fmtNum(x.nightDropM3h, 1), date: fmtDate(x.seenTs), wo: x.workOrderId ?? '' })}
             </p>
           ))}
+          {ranked.length > 0 && (
+            <div class="ranked-detail">
+              <div class="row between">
+                <h4>{t('pmodel.detailTitle')}</h4>
+                <a class="small" href={`${href('control')}/${encodeURIComponent(id)}`} data-action="show-on-map">{t('pmodel.showOnMap')}</a>
+              </div>
+              <table class="data" data-testid="ranked-loggers-detail">
+                <thead><tr><th>{t('pmodel.rank')}</th><th>{t('pmodel.logger')}</th><th class="num">{t('pmodel.residual')}</th><th class="num">{t('pmodel.z')}</th></tr></thead>
+                <tbody>
+                  {ranked.map((l) => (
+                    <tr key={l.sensor} data-sensor={l.sensor} data-rank={l.rank}>
+                      <td>{l.rank}</td><td>{l.name}{l.name !== l.sensor && <small class="muted"> {l.sensor}</small>}</td>
+                      <td class="num">{fmtNum(l.residualKpa, 2)}</td><td class="num">{fmtNum(l.z, 1)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {typeof evidence?.persistHours === 'number' && typeof evidence.k === 'number' && (
+                <p class="muted small">{t('pmodel.note', { hours: fmtNum(evidence.persistHours, 1), k: fmtNum(evidence.k, 1) })}</p>
+              )}
+            </div>
+          )}
           <table class="data">
             <thead><tr><th>{t('alarms.when')}</th><th>{t('alarms.event')}</th><th>{t('alarms.state')}</th><th>{t('alarms.user')}</th><th>{t('alarms.comment')}</th></tr></thead>
             <tbody>

@@ -1,10 +1,14 @@
 /**
  * The control room: alarm banner, KPI tiles, the area map, live trends of pressure and quality with
- * their history range. Clicking an area on the map narrows the trends to its sensors.
+ * their history range. Clicking an area on the map narrows the trends to its sensors. The map numbers
+ * the ranked loggers of every active pressure-model alarm in the user's queue (of the chosen area's,
+ * when one is chosen), or of the one alarm chosen from its detail (`#/control/<alarm id>`, issue #12.6).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { t, tCode } from '../i18n.ts';
-import { useDmaStates, useKpiSummary, useNetworkMap, useOpenAlarms } from '../hooks.ts';
+import { useApi, useDmaStates, useKpiSummary, useNetworkMap, useOpenAlarms } from '../hooks.ts';
+import { href, useRouteParam } from '../router.ts';
+import { placeRanked, PRESSURE_MODEL_TYPE } from '../ranked-loggers.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { recordValues } from '../liveValues.ts';
 import { beep } from '../sound.ts';
@@ -12,10 +16,10 @@ import { useSession } from '../session.ts';
 import { inQueues, queuesOf } from '../alarm-queue.ts';
 import { AlarmBanner } from '../components/AlarmBanner.tsx';
 import { KpiTiles } from '../components/KpiTiles.tsx';
-import { AreaMap } from '../components/AreaMap.tsx';
+import { AreaMap, type RankedAlarm } from '../components/AreaMap.tsx';
 import { TrendChart } from '../components/TrendChart.tsx';
 import { HistoryControls, type HistoryRange } from '../components/HistoryControls.tsx';
-import type { LiveValue, MapSensor } from '../../../contract/index.ts';
+import type { AlarmDetail, AlarmRecord, LiveValue, MapSensor } from '../../../contract/index.ts';
 
 const QUALITY_KINDS = ['chlorine', 'turbidity', 'ph', 'conductivity', 'temperature'];
 const MAX_TREND_SERIES = 6;
@@ -31,6 +35,21 @@ export function ControlRoom({ wall }: { wall: boolean }) {
   const [dma, setDma] = useState<string | undefined>(undefined);
   const [range, setRange] = useState<HistoryRange>({ kind: '1h' });
   const [qualityKind, setQualityKind] = useState('chlorine');
+  const chosenAlarm = useRouteParam();
+  const chosen = useApi<AlarmDetail>(chosenAlarm ? `/alarms/${encodeURIComponent(chosenAlarm)}` : null);
+  const ranked = useMemo<RankedAlarm[]>(() => {
+    if (!map) return [];
+    let shown: AlarmRecord[];
+    if (chosenAlarm) {
+      // the open list's copy is the newest; a cleared or closed alarm only the detail has
+      const open = alarms.data?.find((a) => a.id === chosenAlarm);
+      shown = open ? [open] : chosen.data?.alarm.id === chosenAlarm ? [chosen.data.alarm] : [];
+    } else {
+      shown = (alarms.data ?? []).filter((a) => inMyQueue(a) && a.type === PRESSURE_MODEL_TYPE && a.clearedAt === undefined
+        && !a.shelved && !a.suppressed && (!dma || a.dma === dma));
+    }
+    return shown.map((alarm) => ({ alarm, loggers: placeRanked(alarm, map.sensors) })).filter((r) => r.loggers.length > 0);
+  }, [map, alarms.data, chosenAlarm, chosen.data, dma]);
 
   // every sensor of every area, for the map's hover values
   useRooms(map ? [...map.dmas.map((d) => `values:dma:${d.id}`), ...map.sensors.filter((s) => !s.dma).slice(0, 100).map((s) => `values:${s.id}`)] : []);
@@ -59,7 +78,8 @@ export function ControlRoom({ wall }: { wall: boolean }) {
       <AlarmBanner alarms={alarms.data?.filter(inMyQueue)} />
       <KpiTiles kpis={kpis} />
       <div class="control-grid">
-        {map && states ? <AreaMap map={map} states={states} selectedDma={dma} onSelectDma={setDma} /> : <section class="card map-card"><p class="muted">{t('app.loading')}</p></section>}
+        {map && states ? <AreaMap map={map} states={states} selectedDma={dma} onSelectDma={setDma}
+          ranked={ranked} selectedAlarm={chosenAlarm} onShowActive={() => { location.hash = href('control'); }} /> : <section class="card map-card"><p class="muted">{t('app.loading')}</p></section>}
         <div class="trends">
           <div class="trends-head">
             <span class="muted">{t('control.showing', { area: dmaName })}</span>
