@@ -8,6 +8,7 @@
  */
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import type { LeakChangeSettings } from './options.ts';
+import type { SplitShift } from './split.ts';
 
 export interface AbruptLeak {
   /** The start first reported, which names the alarm (the estimate may move when the night confirms). */
@@ -20,14 +21,27 @@ export interface AbruptLeak {
 
 export type StepJudgement =
   /** By day: an excess of `excessSigma` × the noise of a dayStepHours mean, before any night saw it. */
-  | { kind: 'report'; leak: AbruptLeak; excessSigma: number; excessM3h: number }
+  | { kind: 'report'; leak: AbruptLeak; excessSigma: number; excessM3h: number; split?: SplitShift }
   /** A reported step that the night did not confirm, or that ended before it. */
   | { kind: 'retract'; leak: AbruptLeak; nightResidualM3h?: number }
   /** Confirmed by the night; `reported`: it was reported by day already (the night gives the size). */
   | { kind: 'raise'; leak: AbruptLeak; nightRiseM3h: number; nightSigmaM3h: number; reported: boolean }
   | { kind: 'repair'; leak: AbruptLeak; repairTs: number; nightDropM3h: number };
 
-interface Candidate { sign: 1 | -1; startTs: number; residuals: number[]; reported?: AbruptLeak }
+interface Candidate {
+  sign: 1 | -1; startTs: number; residuals: number[]; reported?: AbruptLeak;
+  /** Started by the inlets' split: held while the split still shows it, even when the net's noise hides it. */
+  bySplit?: boolean;
+}
+
+/** The net demand's excess over the last dayStepHours hours, in units of its noise at those hours. */
+interface DayExcess {
+  /** 0 when not every hour shows at least half the mean. */
+  sigmas: number;
+  /** Without the every-hour rule (the split's own rule stands in for it). */
+  rawSigmas: number;
+  meanM3h: number;
+}
 
 const HOUR_MS = 3_600_000;
 /** Residuals kept for the hourly noise (a week) and the night noise (four weeks). */
@@ -75,7 +89,7 @@ export class AbruptSteps {
    * `hourOfDay` its local hour; `byDay` false while its day kind's profile is not its own yet (no
    * report by day then). Returns a report or retraction of a step by day.
    */
-  onHour(startTs: number, hourOfDay: number, residual: number, sigmaFloor: number, byDay = true): StepJudgement | undefined {
+  onHour(startTs: number, hourOfDay: number, residual: number, sigmaFloor: number, byDay = true, split?: SplitShift): StepJudgement | undefined {
     if (!Number.isFinite(residual)) {
       this.recent.length = 0;
       this.recentZ.length = 0;
@@ -89,25 +103,29 @@ export class AbruptSteps {
     const measured = this.dayExcess(hourOfDay, residual, sigmaFloor);
     // the report by day judges hours against their own day kind's profile: none before it is known
     const excess = byDay ? measured : undefined;
+    // the inlets' split moved beyond doubt while the net demand rose: shown by day too
+    const bySplit = excess !== undefined && split !== undefined && split.sigmas >= this.o.splitSigma && excess.rawSigmas >= this.o.splitNetSigma;
     if (this.recent.length < this.stepN || Number.isNaN(sigma)) return undefined;
     const mean = this.recent.reduce((a, b) => a + b.r, 0) / this.recent.length;
     const threshold = Math.max(this.o.minStepM3h, (this.o.stepSigma * sigma) / Math.sqrt(this.stepN));
     const c = this.candidate;
     if (c) {
       c.residuals.push(residual);
-      if (c.sign * mean < threshold / 2) {
+      if (bySplit && c.sign > 0) c.bySplit = true;
+      const splitHolds = c.bySplit && split !== undefined && split.sigmas >= this.o.splitSigma / 2;
+      if (c.sign * mean < threshold / 2 && !splitHolds) {
         this.candidate = undefined; // the step did not hold
         return c.reported ? { kind: 'retract', leak: c.reported } : undefined;
       }
-      return this.reportByDay(c, excess, startTs + HOUR_MS);
+      return this.reportByDay(c, excess, startTs + HOUR_MS, bySplit ? split : undefined);
     }
-    const shown = excess !== undefined && excess.sigmas >= this.o.dayStepSigma;
+    const shown = (excess !== undefined && excess.sigmas >= this.o.dayStepSigma) || bySplit;
     const sign = mean >= threshold || shown ? 1 : mean <= -threshold && this.active.length ? -1 : 0;
     if (!sign) return undefined;
     const first = this.recent.find((h) => sign * h.r >= (sign * mean) / 2) ?? this.recent[0];
-    const created: Candidate = { sign, startTs: first.ts, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r) };
+    const created: Candidate = { sign, startTs: first.ts, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r), bySplit: sign > 0 && bySplit };
     this.candidate = created;
-    return this.reportByDay(created, excess, startTs + HOUR_MS);
+    return this.reportByDay(created, excess, startTs + HOUR_MS, bySplit ? split : undefined);
   }
 
   /**
@@ -115,7 +133,7 @@ export class AbruptSteps {
    * of that hour over four weeks), in units of the noise of such means (robust σ over two weeks, at
    * least that of independent hours, 1/√n); undefined until both noises are known.
    */
-  private dayExcess(hourOfDay: number, residual: number, sigmaFloor: number): { sigmas: number; meanM3h: number } | undefined {
+  private dayExcess(hourOfDay: number, residual: number, sigmaFloor: number): DayExcess | undefined {
     const sameHour = this.byHourOfDay[hourOfDay];
     const hourSigma = robustSigma(sameHour, HOUR_OF_DAY_NOISE_MIN, sigmaFloor);
     sameHour.push(residual);
@@ -135,16 +153,18 @@ export class AbruptSteps {
     const window = this.hourly.slice(-this.dayStepN).map((h) => h.r);
     const meanM3h = window.reduce((a, b) => a + b, 0) / this.dayStepN;
     // a leak is a step: every hour of the window shows it (one hour's draw cannot make the mean alone)
-    if (Math.min(...window) < meanM3h / 2) return { sigmas: 0, meanM3h };
-    return { sigmas: meanZ / noise, meanM3h };
+    const rawSigmas = meanZ / noise;
+    if (Math.min(...window) < meanM3h / 2) return { sigmas: 0, rawSigmas, meanM3h };
+    return { sigmas: rawSigmas, rawSigmas, meanM3h };
   }
 
   /** A rising candidate not yet reported whose excess is shown beyond doubt by day: report it now. */
-  private reportByDay(c: Candidate, excess: { sigmas: number; meanM3h: number } | undefined, nowTs: number): StepJudgement | undefined {
-    if (c.sign < 0 || c.reported || !excess || excess.sigmas < this.o.dayStepSigma || excess.meanM3h < this.o.minStepM3h) return undefined;
+  private reportByDay(c: Candidate, excess: DayExcess | undefined, nowTs: number, split?: SplitShift): StepJudgement | undefined {
+    if (c.sign < 0 || c.reported || !excess || excess.meanM3h < this.o.minStepM3h) return undefined;
+    if (excess.sigmas < this.o.dayStepSigma && !split) return undefined;
     const step = this.changePoint(c, nowTs);
     c.reported = { key: step.startTs, startTs: step.startTs, sizeM3h: step.size, raisedTs: nowTs };
-    return { kind: 'report', leak: c.reported, excessSigma: excess.sigmas, excessM3h: excess.meanM3h };
+    return { kind: 'report', leak: c.reported, excessSigma: excess.rawSigmas, excessM3h: excess.meanM3h, ...(split ? { split } : {}) };
   }
 
   /**

@@ -14,6 +14,7 @@ import { parseDetectorOptions } from '../parse-options.ts';
 import { AbruptSteps, type StepJudgement } from './abrupt.ts';
 import type { LeakDecision, LeakDecisionLookup } from './decisions.ts';
 import { HourlyMeans, type ClosedHour } from './hours.ts';
+import { InletHours, SplitShifts, type SplitShift } from './split.ts';
 import { leakChangeOptionsSchema, type LeakChangeOptions, type LeakChangeSettings } from './options.ts';
 import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
 
@@ -40,6 +41,16 @@ interface DayHours {
   /** End of the night window and of the day (the next local midnight), ms. */
   nightEndTs: number;
   dayEndTs: number;
+  /** Per inlet, its hourly share of the inflow (a DMA with two or more inlets; NaN: not known). */
+  shares: Float64Array[];
+}
+
+/** A DMA with two or more inlets: where its water comes from (split.ts). */
+interface InletSplit {
+  hours: InletHours;
+  shifts: SplitShifts;
+  /** Per inlet, per day kind and hour, how far that kind's share runs from all days'. */
+  offsets: Float64Array[][];
 }
 
 class DmaLeaks {
@@ -53,14 +64,21 @@ class DmaLeaks {
   private readonly dayOffset = Array.from({ length: DAY_KINDS }, () => new Float64Array(24));
   /** Per day kind and hour: the offset is the kind's own (seen at least twice), not its class's. */
   private readonly kindKnown = Array.from({ length: DAY_KINDS }, () => new Array<boolean>(24).fill(false));
+  readonly split?: InletSplit;
 
   constructor(
     readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
-    private readonly out: () => Condition[],
+    private readonly out: () => Condition[], inlets: readonly string[] = [],
   ) {
     this.hours = new HourlyMeans(local, o.hourCoverage, (h) => this.onHour(h));
     this.trend = new SlowLeakTrend(o);
     this.steps = new AbruptSteps(o);
+    if (inlets.length >= 2) {
+      this.split = {
+        hours: new InletHours(inlets, local), shifts: new SplitShifts(inlets.length, Math.max(1, Math.round(o.dayStepHours)), o.splitNoiseFloor),
+        offsets: inlets.map(() => Array.from({ length: DAY_KINDS }, () => new Float64Array(24))),
+      };
+    }
   }
 
   /** The watermark reached `ts`: close the hour, and the night or the day, that ended by then. */
@@ -78,6 +96,7 @@ class DmaLeaks {
       this.today = {
         day: h.day, weekday: h.weekday, hours: new Float64Array(24).fill(NaN), hourStarts: new Float64Array(24).fill(NaN), nightDone: false,
         nightEndTs: this.local.instantOf(h.day, this.o.nightToHour * HOUR_MS), dayEndTs: this.local.instantOf(h.day + 1, 0),
+        shares: (this.split?.hours.inlets ?? []).map(() => new Float64Array(24).fill(NaN)),
       };
     }
     const t = this.today;
@@ -85,7 +104,8 @@ class DmaLeaks {
     t.hours[h.hour] = value;
     t.hourStarts[h.hour] = h.startTs;
     const reference = this.referenceOf(t.weekday, h.hour);
-    const j = this.steps.onHour(h.startTs, h.hour, value - reference, this.sigmaFloor(reference), this.kindKnown[DAY_KIND_OF[t.weekday]][h.hour]);
+    const split = this.splitShiftOf(t, h);
+    const j = this.steps.onHour(h.startTs, h.hour, value - reference, this.sigmaFloor(reference), this.kindKnown[DAY_KIND_OF[t.weekday]][h.hour], split);
     if (j) this.onStep(j, h.endTs);
     if (h.hour === this.o.nightToHour - 1) this.closeNight(t);
     if (h.hour === 23) this.closeDay(t);
@@ -97,12 +117,31 @@ class DmaLeaks {
    * step, and a Sunday afternoon is compared with the days just before it as Sundays differ.
    */
   private referenceOf(weekday: number, hour: number): number {
+    return this.profileReference((d) => d.hours, this.dayOffset, weekday, hour);
+  }
+
+  private profileReference(series: (d: DayHours) => Float64Array, offsets: Float64Array[], weekday: number, hour: number): number {
     const values: number[] = [];
     for (let i = this.days.length - 1; i >= 0 && values.length < this.o.profileDays; i--) {
-      const d = this.days[i];
-      if (Number.isFinite(d.hours[hour])) values.push(d.hours[hour] - this.dayOffset[DAY_KIND_OF[d.weekday]][hour]);
+      const v = series(this.days[i])[hour];
+      if (Number.isFinite(v)) values.push(v - offsets[DAY_KIND_OF[this.days[i].weekday]][hour]);
     }
-    return values.length >= 2 ? medianOf(values) + this.dayOffset[DAY_KIND_OF[weekday]][hour] : NaN;
+    return values.length >= 2 ? medianOf(values) + offsets[DAY_KIND_OF[weekday]][hour] : NaN;
+  }
+
+  /**
+   * The hour's inlet shares against the same hour of recent days (kind by kind, as the net demand),
+   * and how far they moved over the last dayStepHours hours; undefined for a DMA with one inlet.
+   */
+  private splitShiftOf(t: DayHours, h: ClosedHour): SplitShift | undefined {
+    const s = this.split;
+    if (!s) return undefined;
+    const shares = s.hours.sharesOf(h.startTs);
+    const residuals = shares.map((share, i) => {
+      t.shares[i][h.hour] = share;
+      return share - this.profileReference((d) => d.shares[i], s.offsets[i], t.weekday, h.hour);
+    });
+    return s.shifts.onHour(residuals);
   }
 
   /**
@@ -114,6 +153,7 @@ class DmaLeaks {
    * takes its class's (working day or weekend day), or 0, and its hours are not reported by day.
    */
   private updateDayOffsets(): void {
+    this.split?.offsets.forEach((offsets, i) => this.updateKindOffsets((d) => d.shares[i], offsets));
     for (let hour = 0; hour < 24; hour++) {
       const all: number[] = [];
       const byClass: number[][] = [[], []];
@@ -130,6 +170,27 @@ class DmaLeaks {
         const cls = byClass[+(k === SATURDAY || k === SUNDAY)];
         this.dayOffset[k][hour] = own.length >= 2 ? medianOf(own) - m : cls.length >= 2 ? medianOf(cls) - m : 0;
         this.kindKnown[k][hour] = own.length >= 2;
+      }
+    }
+  }
+
+  /** Per day kind and hour: the kind's median minus all days' (a kind seen fewer than twice: its class's, or 0). */
+  private updateKindOffsets(series: (d: DayHours) => Float64Array, offsets: Float64Array[]): void {
+    for (let hour = 0; hour < 24; hour++) {
+      const all: number[] = [];
+      const byClass: number[][] = [[], []];
+      const byKind: number[][] = Array.from({ length: DAY_KINDS }, () => []);
+      for (const d of this.days) {
+        const v = series(d)[hour];
+        if (!Number.isFinite(v)) continue;
+        all.push(v);
+        byClass[+isWeekend(d.weekday)].push(v);
+        byKind[DAY_KIND_OF[d.weekday]].push(v);
+      }
+      const m = medianOf(all);
+      for (let k = 0; k < DAY_KINDS; k++) {
+        const cls = byClass[+(k === SATURDAY || k === SUNDAY)];
+        offsets[k][hour] = byKind[k].length >= 2 ? medianOf(byKind[k]) - m : cls.length >= 2 ? medianOf(cls) - m : 0;
       }
     }
   }
@@ -232,7 +293,7 @@ class DmaLeaks {
     switch (j.kind) {
       case 'report':
         this.out().push({
-          ...base, state: 'raise', evidence: { ...evidence, confirmed: false, excessSigma: round(j.excessSigma), excessM3h: round(j.excessM3h) },
+          ...base, state: 'raise', evidence: { ...evidence, confirmed: false, excessSigma: round(j.excessSigma), excessM3h: round(j.excessM3h), ...this.splitEvidence(j.split) },
           text: alarmText('abrupt_leak.reported', { dma: this.dma, size, start }),
         });
         return;
@@ -258,6 +319,22 @@ class DmaLeaks {
           text: alarmText('abrupt_leak.clear', { dma: this.dma, size }),
         });
     }
+  }
+
+  /**
+   * A report the inlets' split made: how far it moved (σ), each inlet's change of share, and the inlet
+   * whose share rose most, which the leak draws most from (nearer it, in a network fed from two sides).
+   */
+  private splitEvidence(split: SplitShift | undefined): Record<string, unknown> {
+    const inlets = this.split?.hours.inlets;
+    if (!split || !inlets) return {};
+    const shifts: Record<string, number> = {};
+    let nearest = 0;
+    split.shifts.forEach((x, i) => {
+      shifts[inlets[i]] = round(x, 4);
+      if (x > split.shifts[nearest]) nearest = i;
+    });
+    return { splitSigma: round(split.sigmas), inletShareShifts: shifts, nearestInlet: inlets[nearest] };
   }
 
   private onTrend(j: TrendJudgement, ts: number, acceptance?: Record<string, unknown>): void {
@@ -301,6 +378,9 @@ export class LeakChangeDetector implements Detector {
   private readonly decisions?: LeakDecisionLookup;
   /** Decisions applied already (one may be recorded with a time the watermark has passed: it applies at the next step). */
   private readonly applied = new Set<number>();
+  /** The inlet-share hours each inlet sensor feeds (DMAs with two or more inlets). */
+  private readonly splitOf = new Map<string, InletHours[]>();
+  private readonly health?: DetectorContext['health'];
 
   constructor(ctx: DetectorContext, options: LeakChangeOptions = {}, inputs: LeakChangeInputs = {}) {
     this.decisions = inputs.decisions;
@@ -308,12 +388,21 @@ export class LeakChangeDetector implements Detector {
     if (!(o.nightToHour > o.nightFromHour)) throw new Error('leak-change.nightToHour: must be after nightFromHour');
     const local = new LocalTime(ctx.timezone);
     this.inflow = new DmaInflow(ctx.topology, ctx.health);
-    for (const dma of this.inflow.dmas()) this.dmas.set(dma, new DmaLeaks(dma, this.inflow.siteOf(dma), o, local, () => this.out));
+    for (const dma of this.inflow.dmas()) {
+      const inlets = this.inflow.termsOf(dma).filter((t) => t.sign > 0).map((t) => t.sensor);
+      const leaks = new DmaLeaks(dma, this.inflow.siteOf(dma), o, local, () => this.out, inlets);
+      this.dmas.set(dma, leaks);
+      if (leaks.split) for (const s of inlets) this.splitOf.set(s, [...(this.splitOf.get(s) ?? []), leaks.split.hours]);
+    }
+    this.health = ctx.health;
   }
 
   onReadings(batch: readonly Point[]): Condition[] {
     for (const r of batch) {
       if (!this.inflow.isBalanceSensor(r.sensor)) continue;
+      // an inlet's own hour first: the net demand's hour may close on this reading
+      const splits = this.splitOf.get(r.sensor);
+      if (splits && r.quality !== 'bad' && !this.health?.isFaulty(r.sensor)) for (const s of splits) s.add(r.sensor, r.ts, r.value);
       this.net.length = 0;
       this.inflow.add(r, this.net);
       this.take(this.net);

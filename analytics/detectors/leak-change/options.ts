@@ -47,6 +47,18 @@ export const leakChangeOptionsSchema = z.object({
   /** The next night confirms when its residual is at least this share of the step and nightSigma σ of a night's mean. */
   nightConfirmShare: z.number().min(0).max(1).default(0.5),
   nightSigma: z.number().min(0).default(3),
+  /**
+   * Reported by day from where the water goes (a DMA with two or more inlets): each inlet's share of
+   * the inflow is set by the network and the spread of demand, which a town's use changes little
+   * while a new leak draws from the inlets nearest it. When some inlet's share moved over
+   * dayStepHours hours by splitSigma times the noise of such a move (measured on the last two weeks),
+   * every hour the same way, and the net demand rose by splitNetSigma times its own noise, the step
+   * is reported by day; the night confirms or retracts it as any report.
+   */
+  splitSigma: z.number().positive().default(6),
+  splitNetSigma: z.number().min(0).default(2),
+  /** The least noise of an inlet's share, as a share of the inflow: flow meters repeat to about 0.1 %. */
+  splitNoiseFloor: z.number().min(0).default(0.001),
 }).strict();
 
 export type LeakChangeOptions = z.input<typeof leakChangeOptionsSchema>;
