@@ -69,6 +69,10 @@ export const ALARM_TEXTS = {
     en: 'Possible leak in DMA {dma}: net demand stepped up by {size} m³/h at {start} and has held for hours; the next night confirms it',
     'zh-CN': '{dma} 分区疑似漏损:净用水量于 {start} 上升 {size} m³/h 并已持续数小时,待次日夜间确认',
   },
+  'abrupt_leak.reported_split': {
+    en: 'Possible leak in DMA {dma}: net demand stepped up by {size} m³/h at {start}, and the share of the inflow from inlet {inlet} rose by {sharePct} percentage points (the leak draws from near it); the next night confirms it',
+    'zh-CN': '{dma} 分区疑似漏损:净用水量于 {start} 上升 {size} m³/h,进水口 {inlet} 的供水占比上升 {sharePct} 个百分点(漏点靠近该进水口),待次日夜间确认',
+  },
   'abrupt_leak.retracted': {
     en: 'Possible leak of {size} m³/h in DMA {dma} withdrawn: the step did not last through the night',
     'zh-CN': '{dma} 分区 {size} m³/h 的疑似漏损已撤销:上升未持续到夜间',

@@ -294,7 +294,7 @@ class DmaLeaks {
       case 'report':
         this.out().push({
           ...base, state: 'raise', evidence: { ...evidence, confirmed: false, excessSigma: round(j.excessSigma), excessM3h: round(j.excessM3h), ...this.splitEvidence(j.split) },
-          text: alarmText('abrupt_leak.reported', { dma: this.dma, size, start }),
+          text: this.reportText(j.split, { dma: this.dma, size, start }),
         });
         return;
       case 'retract':
@@ -335,6 +335,14 @@ class DmaLeaks {
       if (x > split.shifts[nearest]) nearest = i;
     });
     return { splitSigma: round(split.sigmas), inletShareShifts: shifts, nearestInlet: inlets[nearest] };
+  }
+
+  /** A report's text: with the inlet the leak draws most from when the inlets' split made it. */
+  private reportText(split: SplitShift | undefined, params: { dma: string; size: string; start: string }) {
+    const e = this.splitEvidence(split);
+    if (!split || typeof e.nearestInlet !== 'string') return alarmText('abrupt_leak.reported', params);
+    const shift = (e.inletShareShifts as Record<string, number>)[e.nearestInlet];
+    return alarmText('abrupt_leak.reported_split', { ...params, inlet: e.nearestInlet, sharePct: (100 * shift).toFixed(1) });
   }
 
   private onTrend(j: TrendJudgement, ts: number, acceptance?: Record<string, unknown>): void {

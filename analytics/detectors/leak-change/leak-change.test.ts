@@ -279,6 +279,7 @@ describe('leak-change: where the water comes from (a DMA with two inlets)', () =
     expect(raised[0].evidence!.confirmed).toBe(false);
     expect(raised[0].evidence!.splitSigma as number).toBeGreaterThanOrEqual(6);
     expect(raised[0].evidence!.nearestInlet).toBe('east');
+    expect(raised[0].text).toMatchObject({ code: 'abrupt_leak.reported_split', params: { inlet: 'east' } });
     expect((raised[0].evidence!.inletShareShifts as Record<string, number>).east).toBeGreaterThan(0);
     expect(raised[0].ts).toBeGreaterThanOrEqual(from + 3 * HOUR);
     expect(raised[0].ts).toBeLessThanOrEqual(from + 6 * HOUR);
