@@ -23,6 +23,8 @@ export interface Track {
   pendingRaiseSince?: number;
   /** A clear waiting for its off-delay: the event time of the clear. */
   pendingClearSince?: number;
+  /** That clear's evidence (a repair's measured drop), recorded with the clear transition as `data.evidence`. */
+  clearEvidence?: Record<string, unknown>;
   /** The open alarm of the current episode. */
   alarmId?: string;
   /** This condition is a secondary of that alarm. */

@@ -177,6 +177,34 @@ describe('on-delay and off-delay, in event time', () => {
     manager.advanceTo(T0 + 60 * MIN);
     expect(manager.list()).toEqual([expect.objectContaining({ state: 'cleared-unacknowledged', clearedAt: T0 + 60 * MIN })]);
   });
+
+  it('a clear\'s evidence (a repair\'s drop) goes with the clear transition, after the off-delay too; a raise within it drops that clear\'s evidence', () => {
+    const { manager, transitions, store } = setup({ rules });
+    const clearOf = (alarmId: string) => transitions.find((t) => t.kind === 'clear' && t.alarmId === alarmId);
+    manager.onCondition(cond('abrupt_leak:north:1', 'raise', T0, { evidence: { sizeM3h: 4.1 } }));
+    manager.onCondition(cond('abrupt_leak:north:1', 'clear', T0 + MIN, { evidence: { repairTs: T0 + MIN, nightDropM3h: 3.8 } }));
+    const leak = transitions[0].alarmId;
+    expect(clearOf(leak)?.data).toEqual({ evidence: { repairTs: T0 + MIN, nightDropM3h: 3.8 } });
+    expect(store.events(leak).find((e) => e.kind === 'clear')?.data).toEqual({ evidence: { repairTs: T0 + MIN, nightDropM3h: 3.8 } });
+    // the alarm keeps the evidence it was raised and updated with
+    expect(manager.get(leak)?.evidence).toEqual({ sizeM3h: 4.1 });
+
+    manager.onCondition(cond('pressure_low:P-1', 'raise', T0));
+    manager.advanceTo(T0 + 5 * MIN);
+    const low = manager.openAlarms().find((a) => a.type === 'pressure_low')!.id;
+    manager.onCondition(cond('pressure_low:P-1', 'clear', T0 + 20 * MIN, { evidence: { minMPa: 0.1 } }));
+    manager.onCondition(cond('pressure_low:P-1', 'raise', T0 + 25 * MIN)); // back within the off-delay
+    manager.onCondition(cond('pressure_low:P-1', 'clear', T0 + 50 * MIN));
+    manager.advanceTo(T0 + 60 * MIN);
+    expect(clearOf(low)).toBeDefined();
+    expect(clearOf(low)?.data).toBeUndefined();
+    manager.onCondition(cond('pressure_low:P-1', 'raise', T0 + 70 * MIN));
+    manager.advanceTo(T0 + 75 * MIN);
+    const again = manager.openAlarms().find((a) => a.type === 'pressure_low' && a.id !== low)!.id;
+    manager.onCondition(cond('pressure_low:P-1', 'clear', T0 + 80 * MIN, { evidence: { minMPa: 0.3 } }));
+    manager.advanceTo(T0 + 90 * MIN);
+    expect(clearOf(again)?.data).toEqual({ evidence: { minMPa: 0.3 } });
+  });
 });
 
 describe('shelving', () => {

@@ -113,6 +113,7 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
       this.linking.updateSecondary(track, open.get(track.linkedTo)!, c, true);
     } else if (track.alarmId && open.has(track.alarmId)) {
       track.pendingClearSince = undefined; // a raise within the off-delay keeps the alarm active
+      track.clearEvidence = undefined;
       this.updateAlarm(open.get(track.alarmId)!, c);
     } else if (track.pendingRaiseSince !== undefined && wasActive) {
       // still in its on-delay: nothing to do until it runs out
@@ -212,6 +213,8 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
       track.pendingRaiseSince = undefined;
       this.linking.releaseWaitingChildren(track);
     } else if (track.alarmId && open.has(track.alarmId)) {
+      // what the detector says of the clear (a repair's drop) goes with the clear transition
+      if (c.evidence) track.clearEvidence = c.evidence;
       if (this.rules.of(track.last.type).offDelayMs <= 0) this.clearAlarm(track, c.ts);
       else if (track.pendingClearSince === undefined) track.pendingClearSince = c.ts;
     }
@@ -220,6 +223,8 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
 
   private clearAlarm(track: Track, at: number): void {
     track.pendingClearSince = undefined;
+    const evidence = track.clearEvidence;
+    track.clearEvidence = undefined;
     const alarm = track.alarmId ? this.book.open.get(track.alarmId) : undefined;
     track.alarmId = undefined;
     this.book.saveTrack(track);
@@ -233,7 +238,7 @@ export class AlarmManager extends EventEmitter<{ transition: [AlarmTransition] }
     } else {
       alarm.state = 'cleared-unacknowledged';
     }
-    this.book.record(alarm, 'clear', from, SYSTEM, at);
+    this.book.record(alarm, 'clear', from, SYSTEM, at, undefined, evidence ? { evidence } : undefined);
   }
 
   // --- operator actions ----------------------------------------------------------------------------
