@@ -6,6 +6,7 @@ import {
 import type { DeliveryRecord as ServerDeliveryRecord } from '../../analytics/notify/delivery/delivery-queue.ts';
 import type { RankedSensor as ServerRankedSensor } from '../../analytics/detectors/pressure-model/index.ts';
 import { endpoint, epochMs, id, idParams, text, type Equal, type Expect } from './common.ts';
+import { leakRepair } from './leaks.ts';
 
 export const alarmPriority = z.enum(ALARM_PRIORITIES as readonly ['low', 'medium', 'high', 'critical']);
 export type AlarmPriority = z.infer<typeof alarmPriority>;
@@ -81,7 +82,8 @@ export type PressureModelEvidence = z.infer<typeof pressureModelEvidence>;
 
 export type PressureModelEvidenceMatchesDetector = [Expect<Equal<RankedLogger, ServerRankedSensor>>];
 
-export const alarmDetail = z.strictObject({ alarm: alarmRecord, history: z.array(alarmEventRecord) });
+/** `repair`: a leak alarm that cleared as a repair the night flow confirmed (issue #12.4), with its work order. */
+export const alarmDetail = z.strictObject({ alarm: alarmRecord, history: z.array(alarmEventRecord), repair: leakRepair.optional() });
 export type AlarmDetail = z.infer<typeof alarmDetail>;
 export const ackManyResult = z.strictObject({ acknowledged: z.array(z.string()), failed: z.array(z.strictObject({ id: z.string(), message: z.string() })) });
 export type AckManyResult = z.infer<typeof ackManyResult>;

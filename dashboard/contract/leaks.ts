@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { LeakDecision as ServerLeakDecision } from '../../analytics/detectors/leak-change/decisions.ts';
-import type { LeakRepair as ServerLeakRepair } from '../server/state/leak-repairs.ts';
+import { REPAIR_DROP_SOURCES, type LeakRepair as ServerLeakRepair } from '../server/state/leak-repairs.ts';
 import { ACCEPTABLE_LEAK_TYPES } from '../../core/messages/alarm-texts.ts';
 import { endpoint, epochMs, id, idParams, text, type Equal, type Expect } from './common.ts';
 
@@ -18,8 +18,12 @@ export type LeakDecision = z.infer<typeof leakDecision>;
 
 export const leakRepair = z.strictObject({
   alarmId: z.string(), type: z.enum(ACCEPTABLE_LEAK_TYPES), dma: z.string(),
-  /** Event time the alarm cleared on the lower flow, and by how much the night flow fell (the leak flow last measured), m³/h. */
+  /** Event time the alarm cleared on the lower flow, and by how much the night flow fell, m³/h. */
   seenTs: epochMs, nightDropM3h: z.number(),
+  /** `night_drop`: the drop the detector measured at its clear; `last_leak_flow`: its clear gave none (night-flow's new_leak), so the leak flow the alarm last measured. */
+  dropSource: z.enum(REPAIR_DROP_SOURCES),
+  /** When the detector dates the repair (the downward step's start; the first night at the lower level); absent without a measured drop. */
+  repairedTs: epochMs.optional(),
   /** The work order opened from the alarm; absent: none was. */
   workOrderId: z.string().optional(),
 });

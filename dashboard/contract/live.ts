@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { epochMs } from './common.ts';
 import { alarmRecord } from './alarms.ts';
+import { leakRepair } from './leaks.ts';
 import { dmaState, kpiSummary } from './network.ts';
 import { incident } from './outages.ts';
 
@@ -12,8 +13,12 @@ import { incident } from './outages.ts';
 export const liveValue = z.strictObject({ sensor: z.string(), kind: z.string(), ts: epochMs, value: z.number(), quality: z.string() });
 export type LiveValue = z.infer<typeof liveValue>;
 
-/** Message `alarm` (room `alarms`) on every transition; `annunciate` false: show it, no sound. */
-export const alarmTransition = z.strictObject({ kind: z.string(), alarm: alarmRecord, annunciate: z.boolean() });
+/**
+ * Message `alarm` (room `alarms`) on every transition; `annunciate` false: show it, no sound. `repair`:
+ * on the clear of a leak alarm the night flow confirms repaired (issue #12.4), the repair with its
+ * drop and the work order opened from the alarm, if one was.
+ */
+export const alarmTransition = z.strictObject({ kind: z.string(), alarm: alarmRecord, annunciate: z.boolean(), repair: leakRepair.optional() });
 export type AlarmTransition = z.infer<typeof alarmTransition>;
 
 /** What each server message carries. */

@@ -11,6 +11,7 @@ import type { TimeSeriesStore } from '../../core/tsdb/types.ts';
 import type { UserStore, Role, User } from './state/users.ts';
 import type { SessionStore, Session } from './state/sessions.ts';
 import type { WorkOrderStore } from './state/work-orders.ts';
+import type { LeakRepairStore } from './state/leak-repairs.ts';
 import type { AuditLog } from './state/audit-log.ts';
 import type { ComplaintLedger } from './state/complaints.ts';
 import type { CompensationRules } from '../../analytics/kpi/compensation.ts';
@@ -66,6 +67,8 @@ export interface DashboardContext {
   users: UserStore;
   sessions: SessionStore;
   workOrders: WorkOrderStore;
+  /** Leak repairs the night flow confirmed, with their work orders (leak-repairs.ts, issue #12.4). */
+  leakRepairs: LeakRepairStore;
   tokens: DeviceTokenStore;
   /** Every change people make (written by audit.ts after each state-changing request). */
   audit: AuditLog;

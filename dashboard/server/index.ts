@@ -75,6 +75,8 @@ export interface DashboardHandle {
   authenticate(cookieHeader: string | undefined): (ApiUser & { sessionExpiresAt: number }) | undefined;
   area: AreaStateService;
   ctx: DashboardContext;
+  /** Leak alarms' clears as repairs with their work orders: the live gateway sends each with its clear. */
+  leakRepairs: LeakRepairLinker;
   close(): void;
 }
 
@@ -117,6 +119,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   const users = new UserStore(db, Date.now, passwordPolicy);
   const sessions = new SessionStore(db, { idleMs: config.auth.sessionIdleMinutes * 60_000, maxAgeMs: config.auth.sessionMaxHours * 3_600_000 });
   const workOrders = new WorkOrderStore(db);
+  const leakRepairStore = new LeakRepairStore(db);
   const tokens = new DeviceTokenStore(db);
   const audit = new AuditLog(db);
   const complaints = new ComplaintLedger(db, config.complaints.channels.map((c) => c.id));
@@ -144,14 +147,14 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   }
 
   const ctx: DashboardContext = {
-    config, topology, store, log, db, users, sessions, workOrders, tokens, audit, complaints, compensationRules, disclosures, analytics, register, area,
+    config, topology, store, log, db, users, sessions, workOrders, leakRepairs: leakRepairStore, tokens, audit, complaints, compensationRules, disclosures, analytics, register, area,
     now: () => area.now(),
     ingestHealth: deps.ingest ? () => deps.ingest!.health() : undefined,
     demoUsers,
   };
   const workOrderService = new WorkOrderService(ctx);
   const incidentService = new IncidentService(ctx);
-  const leakRepairs = new LeakRepairLinker(ctx, new LeakRepairStore(db));
+  const leakRepairs = new LeakRepairLinker(ctx);
 
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
@@ -212,6 +215,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     },
     area,
     ctx,
+    leakRepairs,
     close: () => {
       workOrderService.detach();
       incidentService.detach();

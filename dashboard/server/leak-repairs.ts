@@ -1,59 +1,96 @@
 /**
  * Leak repairs linked to their work orders (issue #12.4): when a leak alarm (`leak_trend`,
  * `abrupt_leak`, night-flow's `new_leak`) clears because the night flow fell, the repair is
- * recorded (state/leak-repairs.ts) with the drop and the work order opened from that alarm, or
- * with none when no work order was opened, which the alarm and the work order then show. Not a
- * repair: a clear after a dispatcher accepted the rise as a change of use (leak-change decisions),
- * and an abrupt leak reported by day that the night retracted (never confirmed).
+ * recorded (state/leak-repairs.ts) with the drop, its date and the work order opened from that
+ * alarm, or with none when no work order was opened, which the alarm, its live clear message, the
+ * work order and the crew's page then show. Not a repair: a clear after a dispatcher accepted the
+ * rise as a change of use (leak-change decisions, or the clear's own `accepted`), and an abrupt leak
+ * reported by day that the night retracted (never confirmed).
  *
- * The drop is the leak flow the alarm last measured (its evidence at the clear: the step's size,
- * the slow leak's flow above the reference, the night's rise), which the clear says is gone.
+ * The drop is the one the detector measured and sent with its clear (the clear transition's
+ * `data.evidence.nightDropM3h`, dated by its `repairTs`/`repairedTs`); a clear that gives none
+ * (night-flow's `new_leak` clears on quiet nights without a figure) falls back to the leak flow the
+ * alarm last measured (the step's size, the slow leak's flow above the reference, the night's rise),
+ * and the record says which (`dropSource`).
  */
 import type { AlarmTransition } from '../../analytics/alarms/manager.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { AlarmRecord } from '../../core/state/alarm-store.ts';
 import type { DashboardContext } from './context.ts';
 import { isAcceptableLeakType, type AcceptableLeakType } from '../../core/messages/alarm-texts.ts';
-import type { LeakRepair, LeakRepairStore } from './state/leak-repairs.ts';
+import type { LeakRepair } from './state/leak-repairs.ts';
 
-/** The evidence field that holds each type's leak flow. */
+/** The evidence field that holds each type's leak flow while the alarm is raised. */
 const LEAK_FLOW_FIELD: Record<AcceptableLeakType, string> = { leak_trend: 'leakM3h', abrupt_leak: 'sizeM3h', new_leak: 'riseM3h' };
+/** The clear's evidence field that dates the repair (leak-change: abrupt_leak's step start, leak_trend's first lower night). */
+const REPAIR_DATE_FIELDS = ['repairTs', 'repairedTs'] as const;
 
-/** The repair a cleared leak alarm stands for, or undefined (not a leak type, accepted, retracted, no flow). */
-export function repairOf(alarm: AlarmRecord, seenTs: number, accepted: boolean): Omit<LeakRepair, 'workOrderId'> | undefined {
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The repair a cleared leak alarm stands for, or undefined (not a leak type, accepted, retracted, no
+ * flow). `clear`: the evidence the detector sent with its clear (the clear transition's `data.evidence`).
+ */
+export function repairOf(alarm: AlarmRecord, clear: Record<string, unknown>, seenTs: number, accepted: boolean): Omit<LeakRepair, 'workOrderId'> | undefined {
   const type = isAcceptableLeakType(alarm.type) ? alarm.type : undefined;
-  if (!type || accepted || !alarm.dma) return undefined;
+  if (!type || accepted || clear.accepted === true || clear.retracted === true || !alarm.dma) return undefined;
   const e = alarm.evidence ?? {};
   if (type === 'abrupt_leak' && e.confirmed !== true) return undefined;
+  const base = { alarmId: alarm.id, type, dma: alarm.dma, seenTs };
+  const drop = clear.nightDropM3h;
+  if (finite(drop) && drop > 0) {
+    const repairedTs = REPAIR_DATE_FIELDS.map((f) => clear[f]).find(finite);
+    return { ...base, nightDropM3h: round2(drop), dropSource: 'night_drop', ...(repairedTs !== undefined ? { repairedTs } : {}) };
+  }
   const flow = e[LEAK_FLOW_FIELD[type]];
-  if (typeof flow !== 'number' || !Number.isFinite(flow)) return undefined;
-  return { alarmId: alarm.id, type, dma: alarm.dma, seenTs, nightDropM3h: Math.round(flow * 100) / 100 };
+  if (!finite(flow)) return undefined;
+  return { ...base, nightDropM3h: round2(flow), dropSource: 'last_leak_flow' };
 }
 
+/** What the linker reads of the analytics: the alarm manager's transitions and the dispatchers' leak decisions. */
+type LinkedAnalytics = Pick<AnalyticsService, 'alarms'> & Partial<Pick<AnalyticsService, 'leakDecisions'>>;
+
 export class LeakRepairLinker {
-  private analytics?: AnalyticsService;
-  private readonly onTransition = (t: AlarmTransition) => {
-    if (t.kind !== 'clear') return;
-    try {
-      const accepted = this.analytics?.leakDecisions?.forAlarm(t.alarmId) !== undefined;
-      const repair = repairOf(t.alarm, t.eventTs, accepted);
-      if (!repair) return;
-      const workOrderId = this.ctx.workOrders.byAlarm(t.alarmId)?.id;
-      this.repairs.record({ ...repair, ...(workOrderId ? { workOrderId } : {}) });
-      this.ctx.log.info({ alarm: t.alarmId, workOrder: workOrderId ?? null, nightDropM3h: repair.nightDropM3h }, 'leak repair confirmed by the night flow');
-    } catch (e) {
-      this.ctx.log.warn({ alarm: t.alarmId, err: String(e) }, 'leak repair could not be linked to its work order');
-    }
-  };
+  private analytics?: LinkedAnalytics;
+  /** The last clear looked at (by its history seq) and its repair: asked by this listener and the live gateway's. */
+  private last?: { seq: number; repair?: LeakRepair };
+  private readonly onTransition = (t: AlarmTransition) => { this.repairOn(t); };
 
-  constructor(private readonly ctx: Pick<DashboardContext, 'workOrders' | 'log'>, private readonly repairs: LeakRepairStore) {}
+  constructor(private readonly ctx: Pick<DashboardContext, 'workOrders' | 'leakRepairs' | 'log'>) {}
 
-  attach(analytics: AnalyticsService): void {
+  attach(analytics: LinkedAnalytics): void {
     this.analytics = analytics;
     analytics.alarms.on('transition', this.onTransition);
   }
 
   detach(): void {
     this.analytics?.alarms.off('transition', this.onTransition);
+  }
+
+  /**
+   * The repair a transition stands for (a leak alarm's clear on a lower night flow), recorded with
+   * its work order the first time it is asked, whichever listener of the alarm manager asks first.
+   */
+  repairOn(t: AlarmTransition): LeakRepair | undefined {
+    if (t.kind !== 'clear') return undefined;
+    if (this.last?.seq === t.seq) return this.last.repair;
+    let repair: LeakRepair | undefined;
+    try {
+      const accepted = this.analytics?.leakDecisions?.forAlarm(t.alarmId) !== undefined;
+      const clear = t.data?.evidence;
+      const found = repairOf(t.alarm, typeof clear === 'object' && clear !== null ? clear as Record<string, unknown> : {}, t.eventTs, accepted);
+      if (found) {
+        const workOrderId = this.ctx.workOrders.byAlarm(t.alarmId)?.id;
+        repair = { ...found, ...(workOrderId ? { workOrderId } : {}) };
+        this.ctx.leakRepairs.record(repair);
+        this.ctx.log.info({ alarm: t.alarmId, workOrder: workOrderId ?? null, nightDropM3h: repair.nightDropM3h, dropSource: repair.dropSource }, 'leak repair confirmed by the night flow');
+      }
+    } catch (e) {
+      repair = undefined;
+      this.ctx.log.warn({ alarm: t.alarmId, err: String(e) }, 'leak repair could not be linked to its work order');
+    }
+    this.last = { seq: t.seq, repair };
+    return repair;
   }
 }

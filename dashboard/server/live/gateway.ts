@@ -4,7 +4,7 @@
  * that show them. See README.md in this folder for the design and its limits.
  *
  * This file: the socket.io server (origin and session checks, rooms asked for and left, alarm
- * transitions to the `alarms` room). Its parts: rooms.ts (who shows what), values.ts (latest value
+ * transitions to the `alarms` room, a leak alarm's clear with the repair it stands for). Its parts: rooms.ts (who shows what), values.ts (latest value
  * per series, released with back-pressure), snapshots.ts (the polled rooms). The values come from a
  * telemetry feed (core/bus/telemetry-feed.ts): in the platform, the analytics worker's subscription.
  */
@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Topology } from '../../../core/topology/topology.ts';
 import type { TelemetryFeed } from '../../../core/bus/telemetry-feed.ts';
 import type { AlarmTransition } from '../../../analytics/alarms/manager.ts';
+import type { LeakRepair } from '../state/leak-repairs.ts';
 import { Client, NAMED_ROOMS, parseRooms, RoomIndex } from './rooms.ts';
 import { LiveValues } from './values.ts';
 import { Poller, Snapshots, type SnapshotSources } from './snapshots.ts';
@@ -35,6 +36,8 @@ export interface LiveGatewayOptions extends SnapshotSources {
   telemetry: TelemetryFeed;
   topology: Topology;
   alarms?: AlarmTransitionSource;
+  /** The leak repair a transition stands for (a leak alarm's clear, ../leak-repairs.ts), sent with it as `repair`. */
+  repairOf?(t: AlarmTransition): LeakRepair | undefined;
   log: Logger;
   /** How often values are flushed to clients (default 200 ms): bounds the delay a reading waits. */
   flushMs?: number;
@@ -135,7 +138,8 @@ export class LiveGateway {
 
     if (o.alarms) {
       this.alarmListener = (t) => {
-        io.to('alarms').emit('alarm', { kind: t.kind, alarm: t.alarm, annunciate: t.annunciate });
+        const repair = o.repairOf?.(t);
+        io.to('alarms').emit('alarm', { kind: t.kind, alarm: t.alarm, annunciate: t.annunciate, ...(repair ? { repair } : {}) });
       };
       o.alarms.on('transition', this.alarmListener);
     }

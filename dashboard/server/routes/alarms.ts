@@ -22,7 +22,8 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: DashboardContext,
     const a = requireAnalytics(ctx);
     const alarm = a.alarms.get(id);
     if (!alarm) throw new ApiError('not_found', `id: no alarm ${id}`, 'params.id');
-    return { alarm, history: a.alarms.history(id) };
+    const repair = ctx.leakRepairs.ofAlarm(id);
+    return { alarm, history: a.alarms.history(id), ...(repair ? { repair } : {}) };
   }, opts);
 
   serve(app, API.alarms.deliveries, async (req) => {

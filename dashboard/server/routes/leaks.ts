@@ -9,10 +9,8 @@ import { API } from '../../contract/index.ts';
 import { auditTarget } from '../audit.ts';
 import { ApiError, requireAnalytics, type DashboardContext } from '../context.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
-import { LeakRepairStore } from '../state/leak-repairs.ts';
 
 export function registerLeakRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
-  const repairs = new LeakRepairStore(ctx.db);
   const decisionsOf = () => {
     const store = requireAnalytics(ctx).leakDecisions;
     if (!store) throw new ApiError('unavailable', 'leak decisions: the analytics of this process keep none');
@@ -43,5 +41,5 @@ export function registerLeakRoutes(app: FastifyInstance, ctx: DashboardContext, 
     return decisionsOf().list(dma).filter((d) => !alarmId || d.alarmId === alarmId);
   }, opts);
 
-  serve(app, API.leaks.repairs, async (req) => repairs.list(req.query), opts);
+  serve(app, API.leaks.repairs, async (req) => ctx.leakRepairs.list(req.query), opts);
 }
