@@ -3,7 +3,9 @@
  * fastify, SQLite, the live analytics' alarm manager and leak decisions), not the whole platform: a
  * dispatcher accepts a raised slow leak as a change of use from the alarms view, with a reason, and
  * the alarm's detail says who and why; a leak whose repair the night flow confirmed shows its work
- * order on the alarm and the repair on the work order's card; a viewer has no accept action.
+ * order and the drop its detector measured on the alarm's row and detail, and the repair on the work
+ * order's card (a night-flow leak, whose clear gives no drop, says it is the leak flow last measured);
+ * a viewer has no accept action.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -16,6 +18,7 @@ let b: BrowserDashboard;
 let slowLeak = '';
 let repaired = '';
 let workOrderId = '';
+let quietNights = '';
 
 beforeAll(async () => {
   b = await startBrowserDashboard();
@@ -27,8 +30,13 @@ beforeAll(async () => {
     text: { code: 'abrupt_leak.raise', params: { dma: 'south', size: '4.1', start: '2026-11-29 13:00' } }, evidence: { confirmed: true, sizeM3h: 4.1 } });
   slowLeak = h.alarms.openAlarms().find((a) => a.type === 'leak_trend')!.id;
   repaired = h.alarms.openAlarms().find((a) => a.type === 'abrupt_leak')!.id;
+  h.alarms.onCondition({ id: 'new_leak:south', type: 'new_leak', state: 'raise', ts: T0, priority: 'medium', dma: 'south', message: 'night rise', evidence: { riseM3h: 2.6 } });
+  quietNights = h.alarms.openAlarms().find((a) => a.type === 'new_leak')!.id;
   workOrderId = h.dash.ctx.workOrders.create({ alarmId: repaired, dma: 'south', by: 'dispatcher', at: T0 }).id;
-  h.alarms.onCondition({ id: 'abrupt_leak:south:1', type: 'abrupt_leak', state: 'clear', ts: T0 + 20 * H, priority: 'medium', dma: 'south', message: 'repaired' });
+  // the clears as the detectors send them: leak-change's with the drop it measured and its date, night-flow's without one
+  h.alarms.onCondition({ id: 'abrupt_leak:south:1', type: 'abrupt_leak', state: 'clear', ts: T0 + 20 * H, priority: 'medium', dma: 'south', message: 'repaired',
+    evidence: { sizeM3h: 4.1, repairTs: T0 + 15 * H, nightDropM3h: 3.8 } });
+  h.alarms.onCondition({ id: 'new_leak:south', type: 'new_leak', state: 'clear', ts: T0 + 20 * H, priority: 'medium', dma: 'south', message: 'quiet nights', evidence: { riseM3h: 0.1 } });
 }, 180_000);
 
 afterAll(async () => { await b?.close(); });
@@ -61,10 +69,13 @@ describe('#12.4 leak alarms in chromium', () => {
     await eventually(() => page.textContent('[data-testid="leak-decision"]')).toContain('Accepted as a change of use by dispatcher');
     await eventually(() => page.textContent('[data-testid="leak-decision"]')).toContain('new night-shift factory, Ring Rd');
 
+    // the rows say it without opening the detail: the drop the detector measured, or the leak flow last measured, said so
+    await eventually(() => page.textContent(`tr[data-alarm-id="${repaired}"] [data-testid="repaired-badge"]`)).toMatch(new RegExp(`^repaired: work order ${workOrderId}, night flow −3\\.8 m³/h on `));
+    expect(await page.textContent(`tr[data-alarm-id="${quietNights}"] [data-testid="repaired-badge"]`)).toMatch(/^repaired \(no work order\): the leak flow last measured, 2\.6 m³\/h, gone from the night flow by /);
     await page.locator(`tr[data-alarm-id="${repaired}"] [data-action="history"]`).click();
-    await eventually(() => page.textContent('[data-testid="leak-repair"]')).toMatch(new RegExp(`night flow −4\\.1 m³/h on .*; work order ${workOrderId}`));
+    await eventually(() => page.textContent('[data-testid="leak-repair"]')).toMatch(new RegExp(`night flow −3\\.8 m³/h on .*; work order ${workOrderId}`));
     await open(page, 'maintenance');
-    await eventually(() => page.textContent(`[data-wo="${workOrderId}"] [data-testid="wo-repair-confirmed"]`)).toMatch(/^Flow confirms the repair: night flow −4\.1 m³\/h on /);
+    await eventually(() => page.textContent(`[data-wo="${workOrderId}"] [data-testid="wo-repair-confirmed"]`)).toMatch(/^Flow confirms the repair: night flow −3\.8 m³\/h on /);
     await page.context().close();
   }, 60_000);
 
@@ -74,7 +85,8 @@ describe('#12.4 leak alarms in chromium', () => {
     await eventually(() => page.locator(`tr[data-alarm-id="${slowLeak}"]`).count()).toBe(1);
     expect(await page.locator('[data-action="accept-change"]').count()).toBe(0);
     await page.locator(`tr[data-alarm-id="${repaired}"] [data-action="history"]`).click();
-    await eventually(() => page.textContent('[data-testid="leak-repair"]')).toContain(`夜间流量下降 4.1 m³/h；工单 ${workOrderId}`);
+    await eventually(() => page.textContent(`tr[data-alarm-id="${repaired}"] [data-testid="repaired-badge"]`)).toMatch(new RegExp(`^已修复：工单 ${workOrderId}，.* 夜间流量下降 3\\.8 m³/h$`));
+    await eventually(() => page.textContent('[data-testid="leak-repair"]')).toContain(`夜间流量下降 3.8 m³/h；工单 ${workOrderId}`);
     await page.context().close();
   }, 60_000);
 });

@@ -2,15 +2,16 @@
  * Alarms: filter, sort, acknowledge with a comment, shelve for some minutes, bulk acknowledge, and
  * each alarm's history. A raised slow or abrupt leak can be accepted as a real change of use, with a
  * reason (issue #12.4); a cleared leak's detail says the decision, or the repair the night flow
- * confirmed with the work order opened from the alarm (or that none was). A pressure-model alarm's
- * detail lists its ranked loggers and links to them on the map (issue #12.6). Live: every transition in
- * room `alarms` updates the list.
+ * confirmed with the work order opened from the alarm (or that none was), and its row says
+ * "repaired: work order …, night flow −X m³/h". A pressure-model alarm's detail lists its ranked
+ * loggers and links to them on the map (issue #12.6). Live: every transition in room `alarms`
+ * updates the list; a leak alarm's clear brings its repair.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { alarmTextOf, t, tCode, alarmTypeOf } from '../i18n.ts';
 import { isAcceptableLeakType } from '../../../../core/messages/alarm-texts.ts';
-import { fmtDate, fmtDateTime, fmtNum, fmtShort } from '../format.ts';
+import { fmtDateTime, fmtNum, fmtShort } from '../format.ts';
 import { useApi, useNetworkMap, isOpenAlarm } from '../hooks.ts';
 import { placeRanked } from '../ranked-loggers.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
@@ -18,7 +19,8 @@ import { useCan, useSession } from '../session.ts';
 import { inQueues, queuesOf } from '../alarm-queue.ts';
 import { href } from '../router.ts';
 import { ActionForm } from '../components/ActionForm.tsx';
-import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord, LeakDecision, LeakRepair } from '../../../contract/index.ts';
+import { repairedBadge, repairFigure } from '../leak-repair.ts';
+import type { AckManyResult, AlarmDetail, AlarmRecord, DeliveryRecord, LeakDecision, LeakRepair, AlarmTransition as LiveAlarmTransition } from '../../../contract/index.ts';
 
 type SortKey = 'raisedAt' | 'priority' | 'dma' | 'type';
 const PRIORITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
@@ -29,10 +31,16 @@ export function AlarmsView() {
   const since = useMemo(() => Date.now() - 7 * 86_400_000, [scope]);
   const list = useApi<AlarmRecord[]>('/alarms', scope === 'open' ? { open: true, limit: 1000 } : { open: false, from: since, limit: 1000 });
   useRooms(['alarms']);
-  useLiveEvent<{ kind: string; alarm: AlarmRecord }>('alarm', ({ alarm }) => list.set((prev) => {
-    const rest = (prev ?? []).filter((a) => a.id !== alarm.id);
-    return scope === 'open' && !isOpenAlarm(alarm) ? rest : [alarm, ...rest];
-  }));
+  // a leak alarm's clear comes with the repair the night flow confirmed and its work order
+  const repairs = useApi<LeakRepair[]>('/leak-repairs');
+  useLiveEvent<LiveAlarmTransition>('alarm', ({ alarm, repair }) => {
+    list.set((prev) => {
+      const rest = (prev ?? []).filter((a) => a.id !== alarm.id);
+      return scope === 'open' && !isOpenAlarm(alarm) ? rest : [alarm, ...rest];
+    });
+    if (repair) repairs.set((prev) => [repair, ...(prev ?? []).filter((x) => x.alarmId !== repair.alarmId)]);
+  });
+  const repairOf = new Map((repairs.data ?? []).map((x) => [x.alarmId, x]));
 
   const [priority, setPriority] = useState('');
   const [type, setType] = useState('');
@@ -119,7 +127,8 @@ export function AlarmsView() {
               <td>{alarmTypeOf(a.type)}</td>
               <td>{a.dma ?? '—'}</td>
               <td class="message">{alarmTextOf(a)}{a.shelved && <span class="badge">{t('alarms.shelvedUntil', { time: fmtShort(a.shelved.until) })}</span>}
-                {accepted.has(a.id) && <span class="badge" data-testid="accepted-badge">{t('alarms.acceptedBadge')}</span>}</td>
+                {accepted.has(a.id) && <span class="badge" data-testid="accepted-badge">{t('alarms.acceptedBadge')}</span>}
+                {repairOf.has(a.id) && <span class="badge repaired" data-testid="repaired-badge" data-work-order={repairOf.get(a.id)!.workOrderId ?? ''}>{repairedBadge(repairOf.get(a.id)!)}</span>}</td>
               <td class="time">{fmtShort(a.raisedAt)}</td>
               <td class="state">{tCode('alarmState', a.state)}{a.ackedBy && <small class="muted"> · {a.ackedBy}</small>}</td>
               <td class="actions">
@@ -193,7 +202,6 @@ function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const deliveries = useApi<DeliveryRecord[]>(`/alarms/${encodeURIComponent(id)}/deliveries`);
   const leak = r.data !== undefined && isAcceptableLeakType(r.data.alarm.type);
   const decisions = useApi<LeakDecision[]>(leak ? '/leak-decisions' : null, { alarmId: id });
-  const repairs = useApi<LeakRepair[]>(leak ? '/leak-repairs' : null, { alarmId: id });
   const map = useNetworkMap();
   const ranked = r.data && map ? placeRanked(r.data.alarm, map.sensors) : [];
   const evidence = r.data?.alarm.evidence;
@@ -207,11 +215,11 @@ function AlarmDetail({ id, onClose }: { id: string; onClose: () => void }) {
           {decisions.data?.map((d) => (
             <p key={d.id} data-testid="leak-decision">{t('alarms.acceptedChange', { user: d.decidedBy, time: fmtDateTime(d.effectiveTs), reason: d.reason })}</p>
           ))}
-          {repairs.data?.map((x) => (
-            <p key={x.alarmId} data-testid="leak-repair">
-              {t(x.workOrderId ? 'alarms.repairConfirmed' : 'alarms.repairConfirmedNoOrder', { drop: fmtNum(x.nightDropM3h, 1), date: fmtDate(x.seenTs), wo: x.workOrderId ?? '' })}
+          {r.data.repair && (
+            <p data-testid="leak-repair" data-drop-source={r.data.repair.dropSource}>
+              {t(r.data.repair.workOrderId ? 'alarms.repairConfirmed' : 'alarms.repairConfirmedNoOrder', { figure: repairFigure(r.data.repair), wo: r.data.repair.workOrderId ?? '' })}
             </p>
-          ))}
+          )}
           {ranked.length > 0 && (
             <div class="ranked-detail">
               <div class="row between">

@@ -7,10 +7,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { t, tCode } from '../i18n.ts';
-import { fmtDate, fmtNum, fmtShort } from '../format.ts';
+import { fmtNum, fmtShort } from '../format.ts';
 import { useApi, useNow } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
+import { repairFigure } from '../leak-repair.ts';
 import type { AlarmRecord, LeakRepair, WorkOrder, WorkOrderStatus } from '../../../contract/index.ts';
 
 const NEXT: Record<WorkOrderStatus, WorkOrderStatus | null> = { new: 'assigned', assigned: 'in_progress', in_progress: 'resolved', resolved: null };
@@ -75,7 +76,7 @@ function WorkOrderCard({ wo, canEdit, onSaved, lossM3, repair }: { wo: WorkOrder
         <dt>{t('wo.crew')}</dt><dd>{wo.crew ?? '—'}</dd>
         {wo.resolvedAt && <><dt>{t('wo.resolved')}</dt><dd>{fmtShort(wo.resolvedAt)}</dd></>}
       </dl>
-      {repair && <p class="repair-confirmed" data-testid="wo-repair-confirmed">{t('wo.repairConfirmed', { drop: fmtNum(repair.nightDropM3h, 1), date: fmtDate(repair.seenTs) })}</p>}
+      {repair && <p class="repair-confirmed" data-testid="wo-repair-confirmed" data-drop-source={repair.dropSource}>{t('wo.repairConfirmed', { figure: repairFigure(repair) })}</p>}
       {wo.notes.length > 0 && <ul class="notes">{wo.notes.map((n, i) => <li key={i}><small class="muted">{fmtShort(n.at)} · {n.by}</small> {n.text}</li>)}</ul>}
       {canEdit && wo.status !== 'resolved' && (
         <div class="wo-actions">
