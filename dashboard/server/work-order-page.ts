@@ -2,10 +2,12 @@
  * Work orders on the crew's phones. A work order assigned to a crew of `notify.crews` is sent to
  * every member (`sendWorkOrderToCrew`, called by the work-order route on a crew change) with a link
  * to `/wo/<token>`, a phone-sized page: the area, the location hint with a link to the dashboard's
- * map, the burst flow and loss, and buttons that move it to in progress or resolved. The signed,
- * expiring token names the work order and the member (analytics/notify/ack/work-order-links.ts),
- * so no sign-in is needed; each change is recorded with the member's name and a note. As with the
- * acknowledgement page, only a button's POST changes anything (a chat app's link preview does not).
+ * map, the burst flow and loss, for a leak's work order the repair the night flow confirmed (issue
+ * #12.4: "flow confirms the repair: night flow −X m³/h on <date>"), and buttons that move it to in
+ * progress or resolved. The signed, expiring token names the work order and the member
+ * (analytics/notify/ack/work-order-links.ts), so no sign-in is needed; each change is recorded with
+ * the member's name and a note. As with the acknowledgement page, only a button's POST changes
+ * anything (a chat app's link preview does not).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TextLanguage } from '../../core/messages/alarm-texts.ts';
@@ -25,6 +27,8 @@ const WORDS = {
     statuses: { new: '新建', assigned: '已派工', in_progress: '处理中', resolved: '已修复' },
     malformed: '链接无效。', 'bad-signature': '链接无效。', expired: '链接已过期,请在调度台操作。', unavailable: '工单服务未运行。', missing: '工单不存在。',
     isResolved: '工单已修复,无需操作。', note: '经手机链接更新',
+    nightDrop: (drop: string, date: string) => `流量印证修复：${date} 夜间流量下降 ${drop} m³/h`,
+    leakFlowGone: (drop: string, date: string) => `流量印证修复：截至 ${date}，夜间流量中已无此前测得的漏失流量 ${drop} m³/h`,
   },
   en: {
     title: 'Work order', area: 'Area', location: 'Location hint', map: 'Show on the map', flow: 'Estimated burst flow', loss: 'Estimated water lost', status: 'Status', crew: 'Crew',
@@ -32,6 +36,8 @@ const WORDS = {
     statuses: { new: 'new', assigned: 'assigned', in_progress: 'in progress', resolved: 'resolved' },
     malformed: 'This link is not valid.', 'bad-signature': 'This link is not valid.', expired: 'This link has expired; use the dashboard.',
     unavailable: 'The work order service is not running.', missing: 'No such work order.', isResolved: 'The work order is resolved; nothing to do.', note: 'updated from the phone link',
+    nightDrop: (drop: string, date: string) => `Flow confirms the repair: night flow −${drop} m³/h on ${date}`,
+    leakFlowGone: (drop: string, date: string) => `Flow confirms the repair: the leak flow last measured, ${drop} m³/h, gone from the night flow by ${date}`,
   },
 } as const;
 type Problem = 'malformed' | 'bad-signature' | 'expired' | 'unavailable' | 'missing' | 'isResolved';
@@ -45,6 +51,14 @@ export function sendWorkOrderToCrew(ctx: DashboardContext, wo: WorkOrder): numbe
 
 export function registerWorkOrderPage(app: FastifyInstance, ctx: DashboardContext): void {
   const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: ctx.config.site.timezone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' });
+  const dayFmt = { 'zh-CN': new Intl.DateTimeFormat('zh-CN', { timeZone: ctx.config.site.timezone, dateStyle: 'medium' }), en: new Intl.DateTimeFormat('en-GB', { timeZone: ctx.config.site.timezone, dateStyle: 'medium' }) };
+  /** The line of a leak's work order whose repair the night flow confirmed (leak-repairs.ts): the measured drop and its day, or the last leak flow gone. */
+  const repairLine = (wo: WorkOrder, lang: TextLanguage): string => {
+    const r = ctx.leakRepairs.list({ workOrderId: wo.id })[0];
+    if (!r) return '';
+    const say = r.dropSource === 'night_drop' ? WORDS[lang].nightDrop : WORDS[lang].leakFlowGone;
+    return `<p class="repair" data-repair-confirmed="${esc(r.dropSource)}">${esc(say(r.nightDropM3h.toFixed(1), dayFmt[lang].format(r.repairedTs ?? r.seenTs)))}</p>`;
+  };
   const chosen = (query: unknown): TextLanguage | undefined => {
     const l = (query as { lang?: string }).lang;
     return l === 'en' || l === 'zh-CN' ? l : undefined;
@@ -57,7 +71,8 @@ export function registerWorkOrderPage(app: FastifyInstance, ctx: DashboardContex
 <dl><dt>${w.status}</dt><dd data-status="${esc(wo.status)}">${esc(w.statuses[wo.status])}</dd>
 <dt>${w.location}</dt><dd>${esc(wo.locationHint ?? w.unknown)} <a href="/maintenance">${w.map}</a></dd>
 ${wo.burstFlowM3h !== undefined ? `<dt>${w.flow}</dt><dd>${esc(wo.burstFlowM3h.toFixed(1))} m³/h</dd>` : ''}
-<dt>${w.loss}</dt><dd>${esc(Math.round(wo.estimatedLossM3))} m³</dd>${wo.crew ? `<dt>${w.crew}</dt><dd>${esc(wo.crew)}</dd>` : ''}</dl>` : '';
+<dt>${w.loss}</dt><dd>${esc(Math.round(wo.estimatedLossM3))} m³</dd>${wo.crew ? `<dt>${w.crew}</dt><dd>${esc(wo.crew)}</dd>` : ''}</dl>
+${repairLine(wo, lang)}` : '';
     const buttons = wo && body.token && wo.status !== 'resolved'
       ? PHONE_STATUSES.filter((s) => s !== wo.status).map((s) => `<form method="post" action="/wo/${esc(encodeURIComponent(body.token!))}?lang=${lang}">
 <input type="hidden" name="status" value="${s}"><button type="submit" data-action="${s}" class="${s}">${w[s]}</button></form>`).join('')
@@ -67,7 +82,7 @@ ${wo.burstFlowM3h !== undefined ? `<dt>${w.flow}</dt><dd>${esc(wo.burstFlowM3h.t
 <style>body{font:16px system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0 auto;padding:1em;max-width:30em;color:#123}
 h1{font-size:1.3em}h2{font-size:1.15em}dl{display:grid;grid-template-columns:auto 1fr;gap:.3em 1em}dt{color:#567}dd{margin:0}
 button{font-size:1.1em;width:100%;padding:.8em;margin:.3em 0;color:#fff;border:0;border-radius:.4em;background:#1565c0}button.resolved{background:#2e7d32}
-.problem{color:#b71c1c}.done{color:#1b5e20;font-weight:bold}</style></head><body>
+.problem{color:#b71c1c}.done,.repair{color:#1b5e20;font-weight:bold}</style></head><body>
 <h1>${w.title}</h1>
 ${body.problem ? `<p class="problem" data-problem="${esc(body.problem)}">${esc(w[body.problem])}</p>` : ''}
 ${body.done ? `<p class="done" data-changed="${body.done.status}">${w.changed}: ${esc(w.statuses[body.done.status])} · ${w.by} ${esc(body.done.by)} · ${esc(fmt.format(Date.now()))}</p>` : ''}
