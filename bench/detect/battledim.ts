@@ -69,12 +69,47 @@ export interface BattledimResult {
   imported: { file: string; readings: number; gaps: number; rejected: number }[];
   replay: { readings: number; seconds: number; detectorErrors: number; byType: Record<string, number> };
   score: ScoreReport;
+  /** The replays from later cold-start origins (only when asked for: `coldStarts`), oldest first. */
+  coldStarts: ColdStartRun[];
 }
+
+/** One replay of the half-year from a cold start at `origin`: nothing known before it. */
+export interface ColdStartRun {
+  origin: string;
+  replay: BattledimResult['replay'];
+  score: ScoreReport;
+}
+
+/**
+ * Cold-start origins: the first of each month January–May 2019. The held-back half-year will most
+ * likely be replayed from a cold start on its first day, so each of these runs is the proxy for it:
+ * detectors that know nothing before the origin, the leaks running at it background (as 2018's are).
+ * January's is the main replay itself (its store holds nothing before 1 January).
+ */
+export const COLD_START_ORIGINS = ['2019-01-01T00:00:00Z', '2019-02-01T00:00:00Z', '2019-03-01T00:00:00Z', '2019-04-01T00:00:00Z', '2019-05-01T00:00:00Z'] as const;
 
 const quiet = () => new Writable({ write(_c, _e, cb) { cb(); } });
 
-/** Throws ReferenceDataMissingError, before any work, when a BattLeDIM file or L-Town is missing. */
-export async function runBattledim(opts: { log?: (line: string) => void } = {}): Promise<BattledimResult> {
+interface AnalyzeOutput { readings: number; detectorErrors: number; byType: Record<string, number>; score: ScoreReport; transferWarnings: string[] }
+
+/** `aquawatch analyze --truth` over [from, TO); `warmUp: false` starts the detectors cold at `from` (--no-warmup). */
+async function analyzeFrom(config: string, leaks: string, from: string, out: string, warmUp: boolean): Promise<{ analysed: AnalyzeOutput; seconds: number }> {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  const t0 = performance.now();
+  const args = ['--config', config, '--from', from, '--to', TO, '--json', '--chunk', '168', '--truth', leaks, '--out', out, ...(warmUp ? [] : ['--no-warmup'])];
+  const code = await analyzeCommand(args, { stdout: (l) => lines.push(l), stderr: (l) => errs.push(l) });
+  if (code !== 0) throw new Error(`aquawatch analyze exited with ${code}: ${errs.slice(-3).join(' | ')}`);
+  return { analysed: JSON.parse(lines.pop()!) as AnalyzeOutput, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Throws ReferenceDataMissingError, before any work, when a BattLeDIM file or L-Town is missing.
+ * With `coldStarts`, the half-year is replayed again from each later origin with the detectors cold
+ * (`aquawatch analyze --no-warmup`: they read no history before it, as with an empty store), each
+ * into an analysis database of its own, scored with the leaks running at the origin as background.
+ */
+export async function runBattledim(opts: { log?: (line: string) => void; coldStarts?: readonly string[] } = {}): Promise<BattledimResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const files = { flows: referenceFile('battledim-flows'), levels: referenceFile('battledim-levels'), leaks: referenceFile('battledim-leaks') };
   const diameter = tankDiameter(readFileSync(referenceFile('ltown'), 'utf8'));
@@ -96,17 +131,23 @@ export async function runBattledim(opts: { log?: (line: string) => void } = {}):
       log(`battledim: imported ${file.split('/').pop()}: ${s.readings} readings, ${s.gaps} gaps, ${s.rejected} rejected`);
     }
     log(`battledim: T1 diameter ${diameter} m (L-TOWN.inp), replaying ${FROM} to ${TO}`);
-    const out: string[] = [];
-    const errs: string[] = [];
-    const t0 = performance.now();
-    const code = await analyzeCommand(['--config', config, '--from', FROM, '--to', TO, '--json', '--chunk', '168', '--truth', files.leaks],
-      { stdout: (l) => out.push(l), stderr: (l) => errs.push(l) });
-    if (code !== 0) throw new Error(`aquawatch analyze exited with ${code}: ${errs.slice(-3).join(' | ')}`);
-    const analysed = JSON.parse(out.pop()!) as { readings: number; detectorErrors: number; byType: Record<string, number>; score: ScoreReport; transferWarnings: string[] };
-    const seconds = (performance.now() - t0) / 1000;
+    const { analysed, seconds } = await analyzeFrom(config, files.leaks, FROM, join(dir, 'analysis.sqlite'), true);
     log(`battledim: analysed ${analysed.readings} readings in ${seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(analysed.byType)}`);
     log(`battledim: balance check: ${analysed.transferWarnings.length ? analysed.transferWarnings.join('; ') : 'no transfer missing from the balance (the pump\'s cycles cancel with T1\'s storage)'}`);
-    return { imported, replay: { readings: analysed.readings, seconds, detectorErrors: analysed.detectorErrors, byType: analysed.byType }, score: analysed.score };
+    const coldStarts: ColdStartRun[] = [];
+    for (const origin of opts.coldStarts ?? []) {
+      if (Date.parse(origin) === Date.parse(FROM)) continue; // the main replay is January's cold start
+      const run = await analyzeFrom(config, files.leaks, origin, join(dir, `analysis-cold-${origin.slice(0, 10)}.sqlite`), false);
+      log(`battledim: cold start ${origin.slice(0, 10)}: analysed ${run.analysed.readings} readings in ${run.seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(run.analysed.byType)}`);
+      coldStarts.push({
+        origin, score: run.analysed.score,
+        replay: { readings: run.analysed.readings, seconds: run.seconds, detectorErrors: run.analysed.detectorErrors, byType: run.analysed.byType },
+      });
+    }
+    return {
+      imported, replay: { readings: analysed.readings, seconds, detectorErrors: analysed.detectorErrors, byType: analysed.byType }, score: analysed.score,
+      coldStarts,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -121,13 +162,48 @@ export function battledimFigures(r: BattledimResult): Record<string, number> {
   };
 }
 
+/**
+ * Over the cold-start origins (January's being the main replay): the most false alarms of any one
+ * run, and the most new leaks (started after its origin) any one run missed. A run from a later
+ * origin covers fewer months, so these are bounds on the worst start, not rates.
+ */
+export const COLD_START_FIGURES = {
+  falseMax: 'detect.battledim_h1_cold_starts_false_max',
+  missedMax: 'detect.battledim_h1_cold_starts_missed_max',
+  origins: 'detect.battledim_h1_cold_starts_origins',
+} as const;
+
+/** Every cold-start run, January's (the main replay) first. */
+const allColdStarts = (r: BattledimResult): ColdStartRun[] => [{ origin: FROM, replay: r.replay, score: r.score }, ...r.coldStarts];
+
+export function coldStartFigures(r: BattledimResult): Record<string, number> {
+  const runs = allColdStarts(r);
+  return {
+    [COLD_START_FIGURES.falseMax]: Math.max(...runs.map((c) => c.score.falseAlarms.length)),
+    [COLD_START_FIGURES.missedMax]: Math.max(...runs.map((c) => c.score.missed)),
+    [COLD_START_FIGURES.origins]: runs.length,
+  };
+}
+
+const at = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+/** Per origin: found of the leaks begun after it, the false alarms' types and times. */
+export function describeColdStarts(r: BattledimResult): string[] {
+  return allColdStarts(r).map((c) => {
+    const s = c.score;
+    const falses = s.falseAlarms.map((a) => `${a.type} ${at(a.raisedAt)}`).join(', ');
+    return `cold start ${c.origin.slice(0, 10)}: found ${s.found} of ${s.leaks} (missed ${s.events.filter((e) => !e.background && !e.found).map((e) => e.event.id).join(', ') || 'none'}), `
+      + `${s.falseAlarms.length} false${falses ? `: ${falses}` : ''}; ${s.events.filter((e) => e.background).length} leaks background`;
+  });
+}
+
 /** Per leak whether and when it was found, the false alarms, the totals. */
 export const describeBattledim = (r: BattledimResult): string[] => describeScore(r.score);
 
 async function main(): Promise<void> {
   let r: BattledimResult;
   try {
-    r = await runBattledim();
+    r = await runBattledim({ coldStarts: COLD_START_ORIGINS });
   } catch (e) {
     if (!(e instanceof ReferenceDataMissingError)) throw e;
     reportMissingData(BATTLEDIM_FIGURES.found, e);
@@ -135,7 +211,8 @@ async function main(): Promise<void> {
     return;
   }
   for (const l of describeBattledim(r)) console.error(l);
-  for (const [metric, value] of Object.entries(battledimFigures(r))) console.log(JSON.stringify({ metric, value }));
+  for (const l of describeColdStarts(r)) console.error(l);
+  for (const [metric, value] of Object.entries({ ...battledimFigures(r), ...coldStartFigures(r) })) console.log(JSON.stringify({ metric, value }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
