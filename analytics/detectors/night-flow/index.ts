@@ -65,6 +65,11 @@ interface DmaNight {
   /** Reference frozen when a leak was raised, so the leak does not become its own baseline (as a working night's: each night adds its kind's offset). */
   frozenRef?: { median: number; sigma: number };
   risingNights: number;
+  /**
+   * Whether the last night compared like with like stood above normal (at least `clearShare` of its
+   * rise threshold above its reference): a night of a kind not known yet may continue that rise.
+   */
+  lastLikeAboveNormal: boolean;
   quietNights: number;
   /** Day of the first rising night of the raised leak (its nights hold the rise). */
   leakFromDay?: number;
@@ -98,7 +103,7 @@ export class NightFlowDetector implements Detector {
         dma, site: this.inflow.siteOf(dma), customers: cfg.customers,
         // L/property/h × properties → L/h → m³/h
         legitimateM3h: (cfg.customers * cfg.nightUseLPerPropertyH) / 1000,
-        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], kindOffsets: new Map(), active: false, risingNights: 0, quietNights: 0,
+        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], kindOffsets: new Map(), active: false, risingNights: 0, lastLikeAboveNormal: false, quietNights: 0,
       });
     }
   }
@@ -271,9 +276,16 @@ export class NightFlowDetector implements Detector {
       return { median: s.median, sigma: Math.max(s.sigma, this.o.sigmaFloorFraction * s.median) };
     })();
     const rise = night.mnf - ref.median;
-    const byShare = rise >= this.o.riseFraction * ref.median;
-    const byMad = rise >= this.o.madK * ref.sigma && rise >= this.o.madMinFraction * ref.median;
-    d.risingNights = byMad || byShare ? d.risingNights + 1 : 0;
+    // rising: ≥ riseFraction of the reference, or ≥ madK σ and ≥ madMinFraction of it
+    const threshold = Math.min(this.o.riseFraction * ref.median, Math.max(this.o.madK * ref.sigma, this.o.madMinFraction * ref.median));
+    const normalBelow = this.o.clearShare * threshold;
+    // A night of a kind not known yet (the first weekend after a cold start) is compared with other
+    // kinds' nights, and nights before a day off run higher (L-Town: 15–25 %): its rise may be its
+    // kind's own. A leak stays, so it shows on the like-with-like night before too: such a night may
+    // continue a rise that night showed (above normal), never start one.
+    const rising = rise >= threshold && (likeWithLike || d.lastLikeAboveNormal);
+    if (likeWithLike) d.lastLikeAboveNormal = rise >= normalBelow;
+    d.risingNights = rising ? d.risingNights + 1 : 0;
     const evidence = {
       nightFlowM3h: round(night.mnf), referenceM3h: round(ref.median), riseM3h: round(rise), riseShare: round(rise / ref.median, 3),
       referenceSigmaM3h: round(ref.sigma), legitimateNightUseM3h: round(d.legitimateM3h), leakageEstimateM3h: round(leakage),
@@ -294,8 +306,7 @@ export class NightFlowDetector implements Detector {
       }
       return;
     }
-    const clearBelow = this.o.clearShare * Math.min(this.o.riseFraction * ref.median, Math.max(this.o.madK * ref.sigma, this.o.madMinFraction * ref.median));
-    if (rise < clearBelow) {
+    if (rise < normalBelow) {
       d.quietNights++;
       if (d.quietNights >= this.o.clearNights) {
         d.active = false;
