@@ -16,6 +16,17 @@
  * its start (abrupt) or its peak (incipient); later alarms in its window are repeats; every other
  * leak-type alarm is false; the four leaks running since 2018 are background. Figures:
  * detect.battledim_h1_found (of 10), _false, _delay_abrupt_median_h, _delay_incipient_median_d.
+ *
+ * Cold starts: the held-back second half-year will most likely be replayed from a cold start on its
+ * first day. With `coldStarts` (the detect suite and this file's main pass COLD_START_ORIGINS), the
+ * half-year is replayed again from the first of February, March, April and May with the detectors
+ * knowing nothing before (`aquawatch analyze --no-warmup`, the same as an empty store: detectors read
+ * history only when warming up), each scored with the leaks running at its origin as background.
+ * January's run is the main replay (nothing is stored before 1 January; with --no-warmup it scores
+ * the same). Per origin: found of the leaks begun after it, the false alarms' types and times.
+ * detect.battledim_h1_cold_starts_false_max: the most false alarms of any run;
+ * _missed_max: the most new leaks any run missed; _origins: the runs (5). A later origin covers
+ * fewer months, so these bound the worst start; they are not rates.
  * Without the data folder the figures are not measured and one JSON line says which dataset is missing.
  *
  *   node --import tsx bench/detect/battledim.ts
