@@ -20,6 +20,8 @@ const OPEN_HOURS = 4;
 export class InletHours {
   private readonly open = new Map<number, { sums: Float64Array; counts: Uint32Array }>();
   private readonly index = new Map<string, number>();
+  private hourStart = NaN;
+  private hourEnd = NaN;
 
   constructor(readonly inlets: readonly string[], private readonly local: LocalTime) {
     inlets.forEach((s, i) => this.index.set(s, i));
@@ -32,8 +34,14 @@ export class InletHours {
   add(sensor: string, ts: number, value: number): void {
     const i = this.index.get(sensor);
     if (i === undefined || !Number.isFinite(value)) return;
-    const pos = this.local.position(ts);
-    const start = this.local.instantOf(pos.day, Math.min(23, Math.floor(pos.msOfDay / HOUR_MS)) * HOUR_MS);
+    // the local hour's bounds are worked out once per hour, not per reading (replay speed)
+    if (!(ts >= this.hourStart && ts < this.hourEnd)) {
+      const pos = this.local.position(ts);
+      const hour = Math.min(23, Math.floor(pos.msOfDay / HOUR_MS));
+      this.hourStart = this.local.instantOf(pos.day, hour * HOUR_MS);
+      this.hourEnd = hour === 23 ? this.local.instantOf(pos.day + 1, 0) : this.local.instantOf(pos.day, (hour + 1) * HOUR_MS);
+    }
+    const start = this.hourStart;
     let b = this.open.get(start);
     if (!b) {
       if (this.open.size >= OPEN_HOURS) this.open.delete(Math.min(...this.open.keys()));
