@@ -5,10 +5,17 @@
  * the alarm's detail says who and why; a leak whose repair the night flow confirmed shows its work
  * order and the drop its detector measured on the alarm's row and detail, and the repair on the work
  * order's card (a night-flow leak, whose clear gives no drop, says it is the leak flow last measured);
- * a viewer has no accept action.
+ * a viewer has no accept action. With the platform's live gateway on the same server (a real broker's
+ * telemetry feed), a leak that clears while the alarms view is open shows its repair from the live
+ * clear alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { EmbeddedBroker } from '../../core/bus/embedded-broker.ts';
+import { BusTelemetrySubscriber } from '../../core/bus/telemetry-feed.ts';
+import { silentLogger } from '../../core/log.ts';
+import type { AnalyticsService } from '../../analytics/service.ts';
+import { startLive } from '../../dashboard/server/live-wiring.ts';
 import { T0 } from '../support/dashboard.ts';
 import { eventually, openView as open, startBrowserDashboard, type BrowserDashboard } from '../support/browser.ts';
 
@@ -88,5 +95,41 @@ describe('#12.4 leak alarms in chromium', () => {
     await eventually(() => page.textContent(`tr[data-alarm-id="${repaired}"] [data-testid="repaired-badge"]`)).toMatch(new RegExp(`^已修复：工单 ${workOrderId}，.* 夜间流量下降 3\\.8 m³/h$`));
     await eventually(() => page.textContent('[data-testid="leak-repair"]')).toContain(`夜间流量下降 3.8 m³/h；工单 ${workOrderId}`);
     await page.context().close();
+  }, 60_000);
+
+  it('#12.4 live: a leak that clears while the alarms view is open says "repaired: work order …" from the clear message, no reload', async () => {
+    const { h } = b;
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0 });
+    await broker.start();
+    const feed = new BusTelemetrySubscriber({ brokerUrl: broker.url, clientId: `leaks-e2e-live-${process.pid}`, log: silentLogger });
+    const analytics = { ...h.dash.ctx.analytics()!, worker: feed } as unknown as AnalyticsService;
+    let gateway: Awaited<ReturnType<typeof startLive>> | undefined;
+    let page: Page | undefined;
+    try {
+      await feed.start();
+      gateway = await startLive(h.dash, { httpServer: h.app.server, analytics, log: silentLogger });
+      page = await signIn('dispatcher', 'en');
+      await open(page, 'alarms');
+      await page.waitForSelector('.live-dot.up');
+      // a raise that reaches the open view proves the socket is in room `alarms`
+      const ts = T0 + 40 * H;
+      h.alarms.advanceTo(ts);
+      h.alarms.onCondition({ id: 'abrupt_leak:north:5', type: 'abrupt_leak', state: 'raise', ts, priority: 'medium', dma: 'north', message: 'step',
+        text: { code: 'abrupt_leak.raise', params: { dma: 'north', size: '6.0', start: '2026-12-01 18:00' } }, evidence: { confirmed: true, sizeM3h: 6 } });
+      const id = h.alarms.openAlarms().find((a) => a.conditionId === 'abrupt_leak:north:5')!.id;
+      const row = page.locator(`tr[data-alarm-id="${id}"]`);
+      await eventually(() => row.count()).toBe(1);
+      const wo = h.dash.ctx.workOrders.create({ alarmId: id, dma: 'north', by: 'dispatcher', at: ts }).id;
+      expect(await row.locator('[data-testid="repaired-badge"]').count()).toBe(0);
+      h.alarms.onCondition({ id: 'abrupt_leak:north:5', type: 'abrupt_leak', state: 'clear', ts: ts + 20 * H, priority: 'medium', dma: 'north', message: 'repaired',
+        evidence: { sizeM3h: 6, repairTs: ts + 14 * H, nightDropM3h: 5.6 } });
+      // allTextContents does not wait for the badge: the poll decides
+      await eventually(() => row.locator('[data-testid="repaired-badge"]').allTextContents()).toEqual([expect.stringMatching(new RegExp(`^repaired: work order ${wo}, night flow −5\\.6 m³/h on `))]);
+    } finally {
+      await page?.context().close();
+      await gateway?.stop();
+      await feed.stop();
+      await broker.stop();
+    }
   }, 60_000);
 });
