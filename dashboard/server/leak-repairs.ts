@@ -9,7 +9,7 @@
  *
  * The drop is the one the detector measured and sent with its clear (the clear transition's
  * `data.evidence.nightDropM3h`, dated by its `repairTs`/`repairedTs`); a clear that gives none
- * (night-flow's `new_leak` clears on quiet nights without a figure) falls back to the leak flow the
+ * (a detector that measured no drop) falls back to the leak flow the
  * alarm last measured (the step's size, the slow leak's flow above the reference, the night's rise),
  * and the record says which (`dropSource`).
  */

@@ -86,7 +86,7 @@ describe('#12.4 a repair seen in the night flow is linked to its work order', ()
     // night-flow's own acceptance: its clear says so (the decision store is the leak-change detector's)
     const acceptedByClear = leak({ id: 'new_leak:north', type: 'new_leak', state: 'raise', ts, dma: 'north', evidence: { riseM3h: 3 } })!;
     expect((await accept(dispatcher, accepted, 'school pool refilled nightly')).statusCode).toBe(200);
-    // each clear with the evidence its detector sends (leak-change: the drop it measured and its date; night-flow: none)
+    // each clear with the evidence a detector sends (leak-change: the drop it measured and its date; one that gives no drop)
     const clears: Record<string, Record<string, unknown>> = {
       'abrupt_leak:north:9': { confirmed: true, sizeM3h: 4.1, repairTs, nightDropM3h: 3.8 },
       'new_leak:south': { riseM3h: 0.2, nightFlowM3h: 20.3 },
@@ -98,7 +98,7 @@ describe('#12.4 a repair seen in the night flow is linked to its work order', ()
     const repairs = (await dispatcher.get('/api/v1/leak-repairs')).json() as LeakRepair[];
     expect(repairs.filter((r) => [withOrder, withoutOrder, retracted, accepted, acceptedByClear].includes(r.alarmId)).sort((a, b) => a.alarmId.localeCompare(b.alarmId))).toEqual([
       { alarmId: withOrder, type: 'abrupt_leak', dma: 'north', seenTs: ts + 20 * HOUR, nightDropM3h: 3.8, dropSource: 'night_drop', repairedTs: repairTs, workOrderId: wo.id },
-      // night-flow's clear gives no drop: the rise the alarm last measured, said to be that
+      // a clear that gives no drop: the rise the alarm last measured, said to be that
       { alarmId: withoutOrder, type: 'new_leak', dma: 'south', seenTs: ts + 20 * HOUR, nightDropM3h: 2.6, dropSource: 'last_leak_flow' },
     ]);
     // the work order's view asks by its id; the alarm's detail carries its repair

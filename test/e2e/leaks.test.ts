@@ -4,7 +4,7 @@
  * dispatcher accepts a raised slow leak as a change of use from the alarms view, with a reason, and
  * the alarm's detail says who and why; a leak whose repair the night flow confirmed shows its work
  * order and the drop its detector measured on the alarm's row and detail, and the repair on the work
- * order's card (a night-flow leak, whose clear gives no drop, says it is the leak flow last measured);
+ * order's card (a leak whose clear gives no drop says it is the leak flow last measured);
  * a viewer has no accept action. With the platform's live gateway on the same server (a real broker's
  * telemetry feed), a leak that clears while the alarms view is open shows its repair from the live
  * clear alone.

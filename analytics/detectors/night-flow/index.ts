@@ -73,7 +73,15 @@ interface DmaNight {
   quietNights: number;
   /** Day of the first rising night of the raised leak (its nights hold the rise). */
   leakFromDay?: number;
+  /** While raised: the rises of its nights above the frozen reference (the last LEAK_NIGHTS_KEPT), and of the quiet nights since the flow fell. */
+  leakRises: number[];
+  quietRises: number[];
+  /** The lowest instant of the first quiet night: when the night flow was seen down (the repair's date). */
+  fellAt?: number;
 }
+
+/** Rises of a raised leak's nights kept for the drop its repair shows. */
+const LEAK_NIGHTS_KEPT = 14;
 
 export class NightFlowDetector implements Detector {
   readonly name = 'night-flow';
@@ -103,7 +111,7 @@ export class NightFlowDetector implements Detector {
         dma, site: this.inflow.siteOf(dma), customers: cfg.customers,
         // L/property/h × properties → L/h → m³/h
         legitimateM3h: (cfg.customers * cfg.nightUseLPerPropertyH) / 1000,
-        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], kindOffsets: new Map(), active: false, risingNights: 0, lastLikeAboveNormal: false, quietNights: 0,
+        day: NaN, windows: new Map(), nightEndTs: NaN, nightStartTs: NaN, history: [], kindOffsets: new Map(), active: false, risingNights: 0, lastLikeAboveNormal: false, quietNights: 0, leakRises: [], quietRises: [],
       });
     }
   }
@@ -299,6 +307,9 @@ export class NightFlowDetector implements Detector {
         // tonight and the rising nights before it (kept in history) hold the rise
         d.leakFromDay = d.risingNights > 1 ? d.history[Math.max(0, d.history.length - (d.risingNights - 1))]?.day ?? night.day : night.day;
         d.quietNights = 0;
+        d.leakRises = [rise];
+        d.quietRises = [];
+        d.fellAt = undefined;
         out.push({
           ...base, state: 'raise', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
           text: alarmText('new_leak.raise', { dma: d.dma, mnf: night.mnf.toFixed(1), rise: rise.toFixed(1), risePct: Math.round((100 * rise) / ref.median) }),
@@ -308,16 +319,25 @@ export class NightFlowDetector implements Detector {
     }
     if (rise < normalBelow) {
       d.quietNights++;
+      if (d.quietNights === 1) d.fellAt = night.at;
+      d.quietRises.push(rise);
       if (d.quietNights >= this.o.clearNights) {
         d.active = false;
         d.frozenRef = undefined;
         d.leakFromDay = undefined;
         d.risingNights = 0;
-        out.push({ ...base, state: 'clear', priority: 'medium', evidence, text: alarmText('new_leak.clear', { dma: d.dma }) });
+        // the repair: the night flow fell from the leak's nights to the quiet ones, seen first on fellAt
+        const repair = d.leakRises.length && d.fellAt !== undefined
+          ? { nightDropM3h: round(medianOf(d.leakRises) - medianOf(d.quietRises)), repairedTs: d.fellAt } : {};
+        out.push({ ...base, state: 'clear', priority: 'medium', evidence: { ...evidence, ...repair }, text: alarmText('new_leak.clear', { dma: d.dma }) });
       }
       return;
     }
     d.quietNights = 0;
+    d.quietRises = [];
+    d.fellAt = undefined;
+    d.leakRises.push(rise);
+    if (d.leakRises.length > LEAK_NIGHTS_KEPT) d.leakRises.shift();
     out.push({
       ...base, state: 'update', priority: rise >= 0.25 * ref.median ? 'high' : 'medium', evidence,
       text: alarmText('new_leak.persists', { dma: d.dma, mnf: night.mnf.toFixed(1), rise: rise.toFixed(1) }),

@@ -52,6 +52,11 @@ describe('night flow, hand-made town', () => {
     const clear = conditions.filter((c) => c.state === 'clear');
     expect(clear).toHaveLength(1);
     expect(clear[0].ts).toBe(MON + 7 * DAY + 4 * HOUR);
+    // the repair (#12.4): the night flow fell by the leak's 2.5 m³/h, first seen the night after the repair
+    expect(clear[0].evidence!.nightDropM3h as number).toBeCloseTo(2.5, 0);
+    const fell = clear[0].evidence!.repairedTs as number;
+    expect(fell).toBeGreaterThan(MON + 5 * DAY + 12 * HOUR);
+    expect(fell).toBeLessThan(MON + 6 * DAY + 5 * HOUR);
   });
 
   it('waits a second night for any rise: a one-night bump is not a leak, however large', () => {
