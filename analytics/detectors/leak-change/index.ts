@@ -153,29 +153,15 @@ class DmaLeaks {
    * takes its class's (working day or weekend day), or 0, and its hours are not reported by day.
    */
   private updateDayOffsets(): void {
+    this.updateKindOffsets((d) => d.hours, this.dayOffset, this.kindKnown);
     this.split?.offsets.forEach((offsets, i) => this.updateKindOffsets((d) => d.shares[i], offsets));
-    for (let hour = 0; hour < 24; hour++) {
-      const all: number[] = [];
-      const byClass: number[][] = [[], []];
-      const byKind: number[][] = Array.from({ length: DAY_KINDS }, () => []);
-      for (const d of this.days) {
-        if (!Number.isFinite(d.hours[hour])) continue;
-        all.push(d.hours[hour]);
-        byClass[+isWeekend(d.weekday)].push(d.hours[hour]);
-        byKind[DAY_KIND_OF[d.weekday]].push(d.hours[hour]);
-      }
-      const m = medianOf(all);
-      for (let k = 0; k < DAY_KINDS; k++) {
-        const own = byKind[k];
-        const cls = byClass[+(k === SATURDAY || k === SUNDAY)];
-        this.dayOffset[k][hour] = own.length >= 2 ? medianOf(own) - m : cls.length >= 2 ? medianOf(cls) - m : 0;
-        this.kindKnown[k][hour] = own.length >= 2;
-      }
-    }
   }
 
-  /** Per day kind and hour: the kind's median minus all days' (a kind seen fewer than twice: its class's, or 0). */
-  private updateKindOffsets(series: (d: DayHours) => Float64Array, offsets: Float64Array[]): void {
+  /**
+   * Per day kind and hour of one hourly series: the kind's median minus all days' (a kind seen fewer
+   * than twice: its class's, or 0), and whether the kind's own is known.
+   */
+  private updateKindOffsets(series: (d: DayHours) => Float64Array, offsets: Float64Array[], known?: boolean[][]): void {
     for (let hour = 0; hour < 24; hour++) {
       const all: number[] = [];
       const byClass: number[][] = [[], []];
@@ -189,8 +175,10 @@ class DmaLeaks {
       }
       const m = medianOf(all);
       for (let k = 0; k < DAY_KINDS; k++) {
+        const own = byKind[k];
         const cls = byClass[+(k === SATURDAY || k === SUNDAY)];
-        offsets[k][hour] = byKind[k].length >= 2 ? medianOf(byKind[k]) - m : cls.length >= 2 ? medianOf(cls) - m : 0;
+        offsets[k][hour] = own.length >= 2 ? medianOf(own) - m : cls.length >= 2 ? medianOf(cls) - m : 0;
+        if (known) known[k][hour] = own.length >= 2;
       }
     }
   }
