@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeScore, scoreAlarms, type ScoredAlarm, type TruthEvent } from './score.ts';
+import { describeScore, estimatedStartOf, scoreAlarms, type ScoredAlarm, type TruthEvent } from './score.ts';
 import { parseTruth, TruthFileError } from './truth.ts';
 
 const H = 3_600_000;
@@ -62,6 +62,31 @@ describe('scoreAlarms (BattLeDIM-style rule)', () => {
     const r = scoreAlarms([second, abrupt], [alarm('burst', abrupt.start + 2 * D), alarm('burst', abrupt.start + 3 * D)], { dataStart: T0, dataEnd: END });
     expect(r.events.map((s) => [s.event.id, s.found, s.delayMs])).toEqual([['p1', true, 2 * D], ['p3', true, 2 * D]]);
     expect(describeScore(r).at(-1)).toMatch(/^found 2 of 2 leaks, 0 false alarm\(s\)/);
+  });
+
+  it('gives an alarm that estimates its leak\'s start to the unfound leak begun nearest that estimate', () => {
+    // a slow leak growing for weeks, then an abrupt one: both windows hold the abrupt one's alarm
+    const slow: TruthEvent = { id: 'slow', pipe: 'p4', kind: 'incipient', start: T0 + 60 * D, peak: T0 + 120 * D };
+    const sudden: TruthEvent = { id: 'sudden', pipe: 'p5', kind: 'abrupt', start: T0 + 80 * D + 20 * H, end: T0 + 100 * D };
+    const r = scoreAlarms([slow, sudden], [
+      { ...alarm('abrupt_leak', T0 + 81 * D + 3 * H), estimatedStart: T0 + 80 * D + 21 * H },
+      { ...alarm('leak_trend', T0 + 88 * D), estimatedStart: T0 + 61 * D },
+    ], { dataStart: T0, dataEnd: END });
+    expect(r.events.map((s) => [s.event.id, s.delayMs])).toEqual([['slow', 28 * D], ['sudden', 7 * H]]);
+    expect(describeScore(r)).toContainEqual(expect.stringMatching(/^FOUND +sudden .*abrupt_leak at 2019-03-23 03:00 \(estimated start 2019-03-22 21:00\), after 7\.0 h$/));
+    // without an estimate the earliest-started takes it
+    const plain = scoreAlarms([slow, sudden], [alarm('abrupt_leak', T0 + 81 * D + 3 * H)], { dataStart: T0, dataEnd: END });
+    expect(plain.events.map((s) => s.found)).toEqual([true, false]);
+  });
+});
+
+describe('estimatedStartOf', () => {
+  it('reads the detectors\' estimates and nothing else', () => {
+    expect(estimatedStartOf({ estimatedStartTs: 5, estimatedStart: '1970-01-01T00:00:00.005Z' })).toBe(5);
+    expect(estimatedStartOf({ estimatedStart: 7 })).toBe(7);
+    expect(estimatedStartOf({ minimumAt: 7 })).toBeUndefined();
+    expect(estimatedStartOf({ estimatedStart: '2019-01-01' })).toBeUndefined();
+    expect(estimatedStartOf(undefined)).toBeUndefined();
   });
 });
 

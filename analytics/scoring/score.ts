@@ -9,6 +9,10 @@
  * alarm inside one's window is neither a find nor a false alarm.
  *
  * Delays run from the leak's start for both kinds (the time the network lost water unseen).
+ * When the windows of several unfound leaks hold an alarm, the alarm is the find of the one that began
+ * nearest the start the alarm itself estimated (`estimatedStart`: an abrupt leak's step, a slow leak's
+ * first day, a burst's onset), as BattLeDIM matched a team's report to the leak nearest its location;
+ * an alarm without an estimate goes to the earliest-started.
  * An alarm matches a leak in space when the leak names the alarm's area, or names a pipe that the
  * network model (`pipeAreas`, pipe-areas.ts) places in the alarm's area. A pipe the model has but
  * places in no single area (a border pipe, a trunk main), or any pipe when there is no model (a
@@ -40,6 +44,17 @@ export interface ScoredAlarm {
   type: string;
   dma?: string;
   raisedAt: number;
+  /** When the alarm says its leak began (epoch ms), if it says. */
+  estimatedStart?: number;
+}
+
+/**
+ * The start an alarm's evidence estimates, epoch ms: `estimatedStartTs` (abrupt_leak, leak_trend) or a
+ * numeric `estimatedStart` (burst); undefined when it gives none (night-flow's new_leak).
+ */
+export function estimatedStartOf(evidence: Record<string, unknown> | undefined): number | undefined {
+  const v = evidence?.estimatedStartTs ?? evidence?.estimatedStart;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /**
@@ -135,8 +150,9 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
   for (const a of [...alarms].sort((x, y) => x.raisedAt - y.raisedAt)) {
     if (!leakTypes.has(a.type)) { otherAlarms++; continue; }
     const matching = events.filter((s) => a.raisedAt >= s.window.from && a.raisedAt < s.window.to && sameArea(s, a));
-    // the earliest-started leak not yet found takes the alarm; else it repeats a found one
-    const finds = matching.find((s) => !s.background && !s.found);
+    // a leak not yet found takes the alarm: the one begun nearest its estimated start, else the
+    // earliest-started; else it repeats a found one
+    const finds = nearestUnfound(matching.filter((s) => !s.background && !s.found), a.estimatedStart);
     if (finds) {
       finds.found = true;
       finds.foundBy = a;
@@ -159,6 +175,14 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
   };
 }
 
+/** Of the unfound leaks (oldest first), the one whose start is nearest `estimatedStart` (the oldest on a tie or without one). */
+function nearestUnfound(unfound: readonly EventScore[], estimatedStart: number | undefined): EventScore | undefined {
+  if (estimatedStart === undefined) return unfound[0];
+  let best = unfound[0];
+  for (const s of unfound) if (Math.abs(s.event.start - estimatedStart) < Math.abs(best.event.start - estimatedStart)) best = s;
+  return best;
+}
+
 const iso = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 
 /** The report for people: one line per event, then the false alarms and the totals. */
@@ -170,7 +194,8 @@ export function describeScore(r: ScoreReport): string[] {
     if (s.background) lines.push(`background  ${what}`);
     else if (s.found) {
       const d = s.delayMs!;
-      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}, after ${d < 2 * DAY ? `${(d / HOUR).toFixed(1)} h` : `${(d / DAY).toFixed(1)} d`}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
+      const estimate = s.foundBy!.estimatedStart === undefined ? '' : ` (estimated start ${iso(s.foundBy!.estimatedStart)})`;
+      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}${estimate}, after ${d < 2 * DAY ? `${(d / HOUR).toFixed(1)} h` : `${(d / DAY).toFixed(1)} d`}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
     } else lines.push(`MISSED      ${what}: no alarm by ${iso(s.window.to)}`);
   }
   for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);
