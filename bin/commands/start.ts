@@ -116,8 +116,11 @@ export async function run(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    await rig?.stop();
+    // the simulation's clock first, then the platform, then the simulated devices: stopped the other
+    // way round, the platform logged the devices' goodbyes as field faults (NDEATH, a lost OPC UA session)
+    await rig?.pause();
     await platform.stop();
+    await rig?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

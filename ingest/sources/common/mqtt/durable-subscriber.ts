@@ -137,7 +137,10 @@ export class DurableSubscriber {
       this.lastError = o.protocolVersion === 5 && (e as Error & { code?: number }).code === CONNACK_UNACCEPTABLE_PROTOCOL
         ? `${e.message}: the broker does not speak MQTT 5 (the embedded broker, aedes, speaks 3.1.1 only); set ${o.brokerField}.protocolVersion: 4`
         : e.message;
-      o.log.warn({ err: this.lastError }, 'MQTT connection error');
+      // while we stop, the client may still try to answer the broker (an ack for a message that came
+      // in during the goodbye): not a fault; the broker keeps what was not acked for the next session
+      if (this.stopping) o.log.debug({ err: this.lastError }, 'MQTT connection error while stopping');
+      else o.log.warn({ err: this.lastError }, 'MQTT connection error');
     });
     this.state = 'connecting';
     this.setConnectedMetric(false);
