@@ -64,16 +64,18 @@ describe('scoreAlarms (BattLeDIM-style rule)', () => {
     expect(describeScore(r).at(-1)).toMatch(/^found 2 of 2 leaks, 0 false alarm\(s\)/);
   });
 
-  it('gives an alarm that estimates its leak\'s start to the unfound leak begun nearest that estimate', () => {
+  it('takes an alarm that estimates its leak\'s start as about the leak begun nearest it: a find, or a repeat of a found one', () => {
     // a slow leak growing for weeks, then an abrupt one: both windows hold the abrupt one's alarm
     const slow: TruthEvent = { id: 'slow', pipe: 'p4', kind: 'incipient', start: T0 + 60 * D, peak: T0 + 120 * D };
     const sudden: TruthEvent = { id: 'sudden', pipe: 'p5', kind: 'abrupt', start: T0 + 80 * D + 20 * H, end: T0 + 100 * D };
     const r = scoreAlarms([slow, sudden], [
       { ...alarm('abrupt_leak', T0 + 81 * D + 3 * H), estimatedStart: T0 + 80 * D + 21 * H },
+      // the sudden leak's excess seen again later: its repeat, though the slow leak is not found yet
+      { ...alarm('leak_trend', T0 + 84 * D), estimatedStart: T0 + 81 * D },
       { ...alarm('leak_trend', T0 + 88 * D), estimatedStart: T0 + 61 * D },
     ], { dataStart: T0, dataEnd: END });
-    expect(r.events.map((s) => [s.event.id, s.delayMs])).toEqual([['slow', 28 * D], ['sudden', 7 * H]]);
-    expect(describeScore(r)).toContainEqual(expect.stringMatching(/^FOUND +sudden .*abrupt_leak at 2019-03-23 03:00 \(estimated start 2019-03-22 21:00\), after 7\.0 h$/));
+    expect(r.events.map((s) => [s.event.id, s.delayMs, s.repeats])).toEqual([['slow', 28 * D, 0], ['sudden', 7 * H, 1]]);
+    expect(describeScore(r)).toContainEqual(expect.stringMatching(/^FOUND +sudden .*abrupt_leak at 2019-03-23 03:00 \(estimated start 2019-03-22 21:00\), after 7\.0 h; 1 repeat\(s\)$/));
     // without an estimate the earliest-started takes it
     const plain = scoreAlarms([slow, sudden], [alarm('abrupt_leak', T0 + 81 * D + 3 * H)], { dataStart: T0, dataEnd: END });
     expect(plain.events.map((s) => s.found)).toEqual([true, false]);

@@ -9,10 +9,11 @@
  * alarm inside one's window is neither a find nor a false alarm.
  *
  * Delays run from the leak's start for both kinds (the time the network lost water unseen).
- * When the windows of several unfound leaks hold an alarm, the alarm is the find of the one that began
- * nearest the start the alarm itself estimated (`estimatedStart`: an abrupt leak's step, a slow leak's
- * first day, a burst's onset), as BattLeDIM matched a team's report to the leak nearest its location;
- * an alarm without an estimate goes to the earliest-started.
+ * When the windows of several leaks hold an alarm that estimates when its leak began (`estimatedStart`:
+ * an abrupt leak's step, a slow leak's first day, a burst's onset), the alarm is about the one begun
+ * nearest that estimate, as BattLeDIM matched a team's report to the leak nearest the place it named:
+ * its find, or a repeat when that leak was found already. An alarm without an estimate finds the
+ * earliest-started leak not yet found.
  * An alarm matches a leak in space when the leak names the alarm's area, or names a pipe that the
  * network model (`pipeAreas`, pipe-areas.ts) places in the alarm's area. A pipe the model has but
  * places in no single area (a border pipe, a trunk main), or any pipe when there is no model (a
@@ -150,9 +151,12 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
   for (const a of [...alarms].sort((x, y) => x.raisedAt - y.raisedAt)) {
     if (!leakTypes.has(a.type)) { otherAlarms++; continue; }
     const matching = events.filter((s) => a.raisedAt >= s.window.from && a.raisedAt < s.window.to && sameArea(s, a));
-    // a leak not yet found takes the alarm: the one begun nearest its estimated start, else the
-    // earliest-started; else it repeats a found one
-    const finds = nearestUnfound(matching.filter((s) => !s.background && !s.found), a.estimatedStart);
+    // an alarm that estimates its leak's start is about the leak begun nearest it: a find, a repeat or
+    // on a background leak; one without an estimate finds the earliest-started leak not yet found
+    const nearest = a.estimatedStart === undefined ? undefined : nearestTo(matching, a.estimatedStart);
+    if (nearest?.background) { backgroundAlarms++; continue; }
+    if (nearest?.found) { nearest.repeats++; repeats++; continue; }
+    const finds = nearest ?? matching.find((s) => !s.background && !s.found);
     if (finds) {
       finds.found = true;
       finds.foundBy = a;
@@ -175,11 +179,10 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
   };
 }
 
-/** Of the unfound leaks (oldest first), the one whose start is nearest `estimatedStart` (the oldest on a tie or without one). */
-function nearestUnfound(unfound: readonly EventScore[], estimatedStart: number | undefined): EventScore | undefined {
-  if (estimatedStart === undefined) return unfound[0];
-  let best = unfound[0];
-  for (const s of unfound) if (Math.abs(s.event.start - estimatedStart) < Math.abs(best.event.start - estimatedStart)) best = s;
+/** Of the leaks (oldest first), the one whose start is nearest `estimatedStart` (the oldest on a tie); undefined when none. */
+function nearestTo(leaks: readonly EventScore[], estimatedStart: number): EventScore | undefined {
+  let best = leaks[0];
+  for (const s of leaks) if (Math.abs(s.event.start - estimatedStart) < Math.abs(best.event.start - estimatedStart)) best = s;
   return best;
 }
 
