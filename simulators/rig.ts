@@ -125,18 +125,18 @@ export class SimulatorRig {
   }
 
   /**
-   * Stop the simulation's clock (no new readings) and leave the devices connected: the platform can
+   * Stop the simulation for good (no new readings) and leave the devices connected: the platform can
    * then stop its sources first, so it does not take the devices' goodbyes (Sparkplug NDEATH, the
    * plant's OPC UA session ending) for field faults while it shuts down.
    */
-  async pause(): Promise<void> {
+  async stopSimulation(): Promise<void> {
     this.abort.abort();
     await this.running?.catch((e: unknown) => this.o.log.warn({ err: String(e) }, 'simulation ended with an error'));
     this.running = undefined;
   }
 
   async stop(): Promise<void> {
-    await this.pause();
+    await this.stopSimulation();
     for (const d of this.devices.length ? this.devices : [this.plant]) {
       await d.stop().catch((e: unknown) => this.o.log.warn({ device: d.name, err: String(e) }, 'device stop failed'));
     }

@@ -118,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     log.info({ signal }, 'stopping');
     // the simulation's clock first, then the platform, then the simulated devices: stopped the other
     // way round, the platform logged the devices' goodbyes as field faults (NDEATH, a lost OPC UA session)
-    await rig?.pause();
+    await rig?.stopSimulation();
     await platform.stop();
     await rig?.stop();
     process.exit(0);
