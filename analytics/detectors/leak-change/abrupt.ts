@@ -190,16 +190,24 @@ export class AbruptSteps {
   }
 
   /**
-   * The night window closed at `endTs` with this mean residual: a candidate whose step began before
-   * the night's last hour is confirmed when the night still shows it, else dropped.
+   * The night window [startTs, endTs) closed with this mean residual: a candidate whose step began
+   * before the window is confirmed when the night still shows it, else dropped. A step must still be
+   * there the *next* night, and the hours that made a candidate cannot also confirm it: one that
+   * began inside the window is dropped unconfirmed (if the step lasts, the hours after the night
+   * make it again, and the next night judges it) or, when it was reported by day already, waits for
+   * the next night.
    */
-  onNight(endTs: number, residual: number, sigmaFloor: number): StepJudgement | undefined {
+  onNight(startTs: number, endTs: number, residual: number, sigmaFloor: number): StepJudgement | undefined {
     if (!Number.isFinite(residual)) return undefined;
     const sigma = robustSigma(this.nights, 7, sigmaFloor);
     this.nights.push(residual);
     if (this.nights.length > NIGHT_NOISE_NIGHTS) this.nights.shift();
     const c = this.candidate;
-    if (!c || c.startTs > endTs - HOUR_MS || Number.isNaN(sigma)) return undefined;
+    if (!c || Number.isNaN(sigma)) return undefined;
+    if (c.startTs >= startTs) {
+      if (!c.reported) this.candidate = undefined;
+      return undefined;
+    }
     this.candidate = undefined;
     const step = this.changePoint(c, endTs);
     const shown = c.sign * residual;

@@ -197,7 +197,7 @@ class DmaLeaks {
     }
     const n = this.o.nightToHour - this.o.nightFromHour;
     const endTs = t.nightEndTs;
-    const j = this.steps.onNight(endTs, (flow - reference) / n, this.sigmaFloor(reference / n));
+    const j = this.steps.onNight(this.local.instantOf(t.day, this.o.nightFromHour * HOUR_MS), endTs, (flow - reference) / n, this.sigmaFloor(reference / n));
     if (j) this.onStep(j, endTs);
   }
 
