@@ -38,7 +38,8 @@ interface DayHours {
   hours: Float64Array;
   hourStarts: Float64Array;
   nightDone: boolean;
-  /** End of the night window and of the day (the next local midnight), ms. */
+  /** Start and end of the night window, and end of the day (the next local midnight), ms. */
+  nightStartTs: number;
   nightEndTs: number;
   dayEndTs: number;
   /** Per inlet, its hourly share of the inflow (a DMA with two or more inlets; NaN: not known). */
@@ -95,7 +96,7 @@ class DmaLeaks {
     if (!this.today) {
       this.today = {
         day: h.day, weekday: h.weekday, hours: new Float64Array(24).fill(NaN), hourStarts: new Float64Array(24).fill(NaN), nightDone: false,
-        nightEndTs: this.local.instantOf(h.day, this.o.nightToHour * HOUR_MS), dayEndTs: this.local.instantOf(h.day + 1, 0),
+        nightStartTs: this.local.instantOf(h.day, this.o.nightFromHour * HOUR_MS), nightEndTs: this.local.instantOf(h.day, this.o.nightToHour * HOUR_MS), dayEndTs: this.local.instantOf(h.day + 1, 0),
         shares: (this.split?.hours.inlets ?? []).map(() => new Float64Array(24).fill(NaN)),
       };
     }
@@ -197,7 +198,7 @@ class DmaLeaks {
     }
     const n = this.o.nightToHour - this.o.nightFromHour;
     const endTs = t.nightEndTs;
-    const j = this.steps.onNight(this.local.instantOf(t.day, this.o.nightFromHour * HOUR_MS), endTs, (flow - reference) / n, this.sigmaFloor(reference / n));
+    const j = this.steps.onNight(t.nightStartTs, endTs, (flow - reference) / n, this.sigmaFloor(reference / n));
     if (j) this.onStep(j, endTs);
   }
 
