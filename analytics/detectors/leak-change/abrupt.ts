@@ -30,6 +30,8 @@ export type StepJudgement =
 
 interface Candidate {
   sign: 1 | -1; startTs: number; residuals: number[]; reported?: AbruptLeak;
+  /** The end of the hour that made it a candidate: the hours before it are the ones that showed the step. */
+  formedTs: number;
   /** Started by the inlets' split: held while the split still shows it, even when the net's noise hides it. */
   bySplit?: boolean;
 }
@@ -123,7 +125,7 @@ export class AbruptSteps {
     const sign = mean >= threshold || shown ? 1 : mean <= -threshold && this.active.length ? -1 : 0;
     if (!sign) return undefined;
     const first = this.recent.find((h) => sign * h.r >= (sign * mean) / 2) ?? this.recent[0];
-    const created: Candidate = { sign, startTs: first.ts, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r), bySplit: sign > 0 && bySplit };
+    const created: Candidate = { sign, startTs: first.ts, formedTs: startTs + HOUR_MS, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r), bySplit: sign > 0 && bySplit };
     this.candidate = created;
     return this.reportByDay(created, excess, startTs + HOUR_MS, bySplit ? split : undefined);
   }
@@ -190,12 +192,12 @@ export class AbruptSteps {
   }
 
   /**
-   * The night window [startTs, endTs) closed with this mean residual: a candidate whose step began
-   * before the window is confirmed when the night still shows it, else dropped. A step must still be
-   * there the *next* night, and the hours that made a candidate cannot also confirm it: one that
-   * began inside the window is dropped unconfirmed (if the step lasts, the hours after the night
-   * make it again, and the next night judges it) or, when it was reported by day already, waits for
-   * the next night.
+   * The night window [startTs, endTs) closed with this mean residual: a candidate made before the
+   * window is confirmed when the night still shows it, else dropped. A step must still be there the
+   * *next* night, and the hours that made a candidate cannot also confirm it: one made by hours
+   * inside the window (its stepHours held only once the night had begun) is dropped unconfirmed (if
+   * the step lasts, the hours after the night make it again, and the next night judges it) or, when
+   * it was reported by day already, waits for the next night.
    */
   onNight(startTs: number, endTs: number, residual: number, sigmaFloor: number): StepJudgement | undefined {
     if (!Number.isFinite(residual)) return undefined;
@@ -204,7 +206,7 @@ export class AbruptSteps {
     if (this.nights.length > NIGHT_NOISE_NIGHTS) this.nights.shift();
     const c = this.candidate;
     if (!c || Number.isNaN(sigma)) return undefined;
-    if (c.startTs >= startTs) {
+    if (c.formedTs > startTs) {
       if (!c.reported) this.candidate = undefined;
       return undefined;
     }
