@@ -452,7 +452,8 @@ export class BurstDetector implements Detector {
    *   an unknown instant between two samples is counted in the window's flow mean for up to one
    *   interval Δt more or less than the volume change saw it: the net demand is off by up to
    *   ΔQ × Δt / W, for as long as the step is inside the window (a 44 m³/h pump at 5-min data: a
-   *   7.3 m³/h box lasting 30 min). The largest such bound of the steps within the last W.
+   *   7.3 m³/h box lasting 30 min). The largest such bound of the steps within the last W and the
+   *   step test's after- and before-windows (the box's end is a jump too).
    */
   private balanceUncertainty(t: DmaTrack, v: NetInflow, w: StepWindows): { levelJumpSigma: number; switching: number } {
     if (t.storageWindowMs === 0) return { levelJumpSigma: 0, switching: 0 };
@@ -475,7 +476,9 @@ export class BurstDetector implements Detector {
       t.switchErrors.push({ ts: v.ts, m3h: (Math.abs(v.flows - last.value) * sampleMs) / t.storageWindowMs });
     }
     t.lastFlows = { ts: v.ts, value: v.flows };
-    while (t.switchErrors.length && t.switchErrors[0].ts <= v.ts - t.storageWindowMs) t.switchErrors.shift();
+    // the error ends when the step leaves the window, itself a jump of the net demand: the step test
+    // compares values it touched until they have left its after- and before-windows too
+    while (t.switchErrors.length && t.switchErrors[0].ts <= v.ts - t.storageWindowMs - w.afterMs - w.beforeMs) t.switchErrors.shift();
     let switching = 0;
     for (const e of t.switchErrors) switching = Math.max(switching, e.m3h);
     return { levelJumpSigma: Math.sqrt(variance), switching };
