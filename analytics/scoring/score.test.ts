@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeScore, estimatedStartOf, scoreAlarms, type ScoredAlarm, type TruthEvent } from './score.ts';
+import { AlarmStore, type AlarmRecord } from '../../core/state/alarm-store.ts';
+import { describeScore, estimatedStartOf, retractedAtIn, scoreAlarms, type ScoredAlarm, type TruthEvent } from './score.ts';
 import { parseTruth, TruthFileError } from './truth.ts';
 
 const H = 3_600_000;
@@ -79,6 +80,38 @@ describe('scoreAlarms (BattLeDIM-style rule)', () => {
     // without an estimate the earliest-started takes it
     const plain = scoreAlarms([slow, sudden], [alarm('abrupt_leak', T0 + 81 * D + 3 * H)], { dataStart: T0, dataEnd: END });
     expect(plain.events.map((s) => s.found)).toEqual([true, false]);
+  });
+});
+
+describe('retracted finds', () => {
+  it('still counts a find whose alarm its detector retracted, and says so beside it and in the totals', () => {
+    const sudden: TruthEvent = { id: 'sudden', pipe: 'p5', kind: 'abrupt', start: T0 + 80 * D + 20 * H, end: T0 + 100 * D };
+    const r = scoreAlarms([sudden], [
+      { ...alarm('abrupt_leak', T0 + 81 * D), estimatedStart: T0 + 80 * D + 21 * H, retractedAt: T0 + 81 * D + 5 * H },
+    ], { dataStart: T0, dataEnd: END });
+    expect([r.found, r.foundByRetracted]).toEqual([1, 1]);
+    const lines = describeScore(r);
+    expect(lines).toContainEqual(expect.stringMatching(/^FOUND +sudden .*, after 4\.0 h, retracted by its detector at 2019-03-23 05:00$/));
+    expect(lines.at(-1)).toMatch(/^found 1 of 1 leaks \(1 by an alarm its detector later retracted\), 0 false alarm\(s\)/);
+    // not retracted: nothing said
+    const kept = scoreAlarms([sudden], [{ ...alarm('abrupt_leak', T0 + 81 * D), estimatedStart: T0 + 80 * D + 21 * H }], { dataStart: T0, dataEnd: END });
+    expect(kept.foundByRetracted).toBe(0);
+    expect(describeScore(kept).join('\n')).not.toMatch(/retracted/);
+  });
+
+  it('reads a retraction from the alarm\'s clear event in the alarm store', () => {
+    const store = new AlarmStore(':memory:');
+    const record = (id: string): AlarmRecord => ({
+      id, conditionId: id.split('@')[0], type: 'abrupt_leak', priority: 'medium', state: 'active-unacknowledged', message: 'step',
+      evidence: { confirmed: false }, conditionSince: T0, raisedAt: T0, secondaries: [], updatedAt: T0,
+    });
+    for (const [id, evidence] of [['a@retracted', { confirmed: false, retracted: true }], ['b@repaired', { repairTs: T0 + H }]] as const) {
+      store.saveTransition(record(id), { kind: 'raise', fromState: null, toState: 'active-unacknowledged', user: 'system', eventTs: T0, wallTs: 0 });
+      store.saveTransition(record(id), { kind: 'clear', fromState: 'active-unacknowledged', toState: 'cleared-unacknowledged', user: 'system', eventTs: T0 + 5 * H, wallTs: 0, data: { evidence } });
+    }
+    store.saveTransition(record('c@raised'), { kind: 'raise', fromState: null, toState: 'active-unacknowledged', user: 'system', eventTs: T0, wallTs: 0 });
+    expect(['a@retracted', 'b@repaired', 'c@raised', 'd@unknown'].map((id) => retractedAtIn(store, id))).toEqual([T0 + 5 * H, undefined, undefined, undefined]);
+    store.close();
   });
 });
 

@@ -20,6 +20,7 @@
  * one-area replay such as BattLeDIM's), matches alarms of every area; a pipe the model does not have
  * does too, and is reported (`unknownPipes`).
  */
+import type { AlarmEventRecord } from '../../core/state/alarm-store.ts';
 import type { PipeAreas } from './pipe-areas.ts';
 
 const DAY = 86_400_000;
@@ -47,6 +48,12 @@ export interface ScoredAlarm {
   raisedAt: number;
   /** When the alarm says its leak began (epoch ms), if it says. */
   estimatedStart?: number;
+  /**
+   * When its detector took it back as no leak (epoch ms): an `abrupt_leak` reported by day that the
+   * next night did not confirm. It still counts as raised (the issue's rule scores alarms raised);
+   * the report says so beside the find.
+   */
+  retractedAt?: number;
 }
 
 /**
@@ -56,6 +63,16 @@ export interface ScoredAlarm {
 export function estimatedStartOf(evidence: Record<string, unknown> | undefined): number | undefined {
   const v = evidence?.estimatedStartTs ?? evidence?.estimatedStart;
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * When the alarm was retracted: the time of its clear whose evidence says `retracted`; undefined
+ * when it was not (still raised, or cleared as over or repaired). The alarm keeps the evidence it
+ * was raised or updated with, so the retraction is read from its clear event.
+ */
+export function retractedAtIn(store: { events(alarmId: string): AlarmEventRecord[] }, alarmId: string): number | undefined {
+  const clear = store.events(alarmId).find((e) => e.kind === 'clear');
+  return (clear?.data?.evidence as { retracted?: unknown } | undefined)?.retracted === true ? clear!.eventTs : undefined;
 }
 
 /**
@@ -97,6 +114,8 @@ export interface ScoreReport {
   /** New leaks: started inside the data. */
   leaks: number;
   found: number;
+  /** Of the found ones, those whose finding alarm its detector later retracted. */
+  foundByRetracted: number;
   missed: number;
   falseAlarms: ScoredAlarm[];
   repeats: number;
@@ -171,7 +190,8 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
   const fresh = events.filter((s) => !s.background);
   const delays = (kind: LeakKind, unit: number) => fresh.filter((s) => s.found && s.event.kind === kind).map((s) => s.delayMs! / unit);
   return {
-    events, leaks: fresh.length, found: fresh.filter((s) => s.found).length, missed: fresh.filter((s) => !s.found).length,
+    events, leaks: fresh.length, found: fresh.filter((s) => s.found).length,
+    foundByRetracted: fresh.filter((s) => s.foundBy?.retractedAt !== undefined).length, missed: fresh.filter((s) => !s.found).length,
     falseAlarms, repeats, backgroundAlarms, otherAlarms,
     delayAbruptMedianH: median(delays('abrupt', HOUR)),
     delayIncipientMedianD: median(delays('incipient', DAY)),
@@ -198,13 +218,14 @@ export function describeScore(r: ScoreReport): string[] {
     else if (s.found) {
       const d = s.delayMs!;
       const estimate = s.foundBy!.estimatedStart === undefined ? '' : ` (estimated start ${iso(s.foundBy!.estimatedStart)})`;
-      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}${estimate}, after ${d < 2 * DAY ? `${(d / HOUR).toFixed(1)} h` : `${(d / DAY).toFixed(1)} d`}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
+      const retracted = s.foundBy!.retractedAt === undefined ? '' : `, retracted by its detector at ${iso(s.foundBy!.retractedAt)}`;
+      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}${estimate}, after ${d < 2 * DAY ? `${(d / HOUR).toFixed(1)} h` : `${(d / DAY).toFixed(1)} d`}${retracted}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
     } else lines.push(`MISSED      ${what}: no alarm by ${iso(s.window.to)}`);
   }
   for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);
   for (const p of r.unknownPipes) lines.push(`UNKNOWN PIPE ${p}: not in the network model (topology map); its leaks were matched against alarms of every area`);
   const fmt = (x: number, unit: string) => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`);
-  lines.push(`found ${r.found} of ${r.leaks} leaks, ${r.falseAlarms.length} false alarm(s), ${r.repeats} repeat(s), ${r.backgroundAlarms} on background leaks; `
+  lines.push(`found ${r.found} of ${r.leaks} leaks${r.foundByRetracted ? ` (${r.foundByRetracted} by an alarm its detector later retracted)` : ''}, ${r.falseAlarms.length} false alarm(s), ${r.repeats} repeat(s), ${r.backgroundAlarms} on background leaks; `
     + `median delay abrupt ${fmt(r.delayAbruptMedianH, 'h')}, incipient ${fmt(r.delayIncipientMedianD, 'd')}`);
   return lines;
 }

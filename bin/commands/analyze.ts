@@ -26,7 +26,7 @@ import { stateDbPath } from '../../core/state/state-db.ts';
 import type { Detector } from '../../analytics/types.ts';
 import { parseCommandLine } from '../../core/command-line.ts';
 import { CONFIG_OPTION, loadConfigOrExplain } from './common.ts';
-import { describeScore, estimatedStartOf, scoreAlarms, type ScoreReport, type TruthEvent } from '../../analytics/scoring/score.ts';
+import { describeScore, estimatedStartOf, retractedAtIn, scoreAlarms, type ScoreReport, type TruthEvent } from '../../analytics/scoring/score.ts';
 import { loadTruth, TruthFileError } from '../../analytics/scoring/truth.ts';
 import { PipeModelError, readPipeAreas, type PipeAreas } from '../../analytics/scoring/pipe-areas.ts';
 import { checkTransfers } from '../../analytics/balance-check.ts';
@@ -139,7 +139,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     const byType: Record<string, number> = {};
     for (const a of found) byType[a.type] = (byType[a.type] ?? 0) + 1;
     const score: ScoreReport | undefined = truth
-      ? scoreAlarms(truth, found.map((a) => ({ id: a.id, type: a.type, dma: a.dma, raisedAt: a.raisedAt, estimatedStart: estimatedStartOf(a.evidence) })), { dataStart: from as number, dataEnd: to as number, pipeAreas })
+      ? scoreAlarms(truth, found.map((a) => ({ id: a.id, type: a.type, dma: a.dma, raisedAt: a.raisedAt, estimatedStart: estimatedStartOf(a.evidence), retractedAt: a.clearedAt === undefined ? undefined : retractedAtIn(alarmStore, a.id) })), { dataStart: from as number, dataEnd: to as number, pipeAreas })
       : undefined;
     const result = {
       from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString(), database: outPath,
