@@ -72,7 +72,12 @@ export function estimatedStartOf(evidence: Record<string, unknown> | undefined):
  */
 export function retractedAtIn(store: { events(alarmId: string): AlarmEventRecord[] }, alarmId: string): number | undefined {
   const clear = store.events(alarmId).find((e) => e.kind === 'clear');
-  return (clear?.data?.evidence as { retracted?: unknown } | undefined)?.retracted === true ? clear!.eventTs : undefined;
+  return isRetraction(clear?.data?.evidence) ? clear!.eventTs : undefined;
+}
+
+/** A clear's evidence that takes its alarm back as no leak (leak-change's `retracted`). */
+export function isRetraction(evidence: unknown): boolean {
+  return (evidence as { retracted?: unknown } | undefined)?.retracted === true;
 }
 
 /**

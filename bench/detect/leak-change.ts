@@ -9,7 +9,7 @@
  *   npm run bench -- detect:leak-change
  */
 import { LeakChangeDetector } from '../../analytics/detectors/leak-change/index.ts';
-import { describeScore, estimatedStartOf, scoreAlarms, type TruthEvent } from '../../analytics/scoring/score.ts';
+import { describeScore, estimatedStartOf, isRetraction, scoreAlarms, type TruthEvent } from '../../analytics/scoring/score.ts';
 import { runScenario } from '../../test/support/sim-drive.ts';
 
 const SCENARIO = new URL('../../simulators/scenarios/bench/leaks-quarter.yaml', import.meta.url).pathname;
@@ -28,7 +28,7 @@ export async function measureLeakChange(log: (line: string) => void): Promise<Re
     id: `${g.id} (${g.dma}, ${g.magnitude} m³/h)`, area: g.dma, kind: g.type === 'burst' ? 'abrupt' : 'incipient',
     start: g.start, end: g.end, peak: g.type === 'leak' ? (g.expect.fullSizeFrom as number) : undefined,
   }));
-  const retractedAt = new Map(run.conditions.filter((c) => c.evidence?.retracted === true).map((c) => [c.id, c.ts]));
+  const retractedAt = new Map(run.conditions.filter((c) => isRetraction(c.evidence)).map((c) => [c.id, c.ts]));
   const alarms = run.conditions.filter((c) => c.state === 'raise').map((c) => ({ id: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, estimatedStart: estimatedStartOf(c.evidence), retractedAt: retractedAt.get(c.id) }));
   for (const c of run.conditions.filter((c) => c.state !== 'update')) {
     log(`${new Date(c.ts).toISOString().slice(0, 16)}Z ${c.state.padEnd(5)} ${c.id} ${JSON.stringify(c.evidence)}`);
