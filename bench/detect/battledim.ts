@@ -27,11 +27,19 @@
  * detect.battledim_h1_cold_starts_false_max: the most false alarms of any run;
  * _missed_max: the most new leaks any run missed; _origins: the runs (5). A later origin covers
  * fewer months, so these bound the worst start; they are not rates.
+ * Phases: the detectors judge local-clock hours and nights, so where the data's events fall against
+ * the hour boundaries moves their reports by up to an hour, and a threshold crossed at 02:00 may be
+ * crossed at 01:15 or 02:45 in another town's data. With `phaseShifts` (the detect suite and this
+ * file's main pass PHASE_SHIFTS_MIN), the half-year is imported and replayed again with every
+ * timestamp, readings and the leak log alike, moved 15, 30 and 45 minutes later: the same events,
+ * hours that begin at another minute of them. detect.battledim_h1_phases_found_min,
+ * _false_max and _delay_abrupt_median_h_max bound the four phases (the main replay is phase 0): how
+ * far the figures above are from an accident of alignment.
  * Without the data folder the figures are not measured and one JSON line says which dataset is missing.
  *
  *   node --import tsx bench/detect/battledim.ts
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -82,6 +90,35 @@ export interface BattledimResult {
   score: ScoreReport;
   /** The replays from later cold-start origins (only when asked for: `coldStarts`), oldest first. */
   coldStarts: ColdStartRun[];
+  /** The replays with every timestamp moved later (only when asked for: `phaseShifts`). */
+  phases: PhaseRun[];
+}
+
+/** One replay of the half-year with its readings and its leak log moved `shiftMin` minutes later. */
+export interface PhaseRun {
+  shiftMin: number;
+  replay: BattledimResult['replay'];
+  score: ScoreReport;
+}
+
+/** Minutes by which the phase runs move the data: the hour's other quarter-hour boundaries. */
+export const PHASE_SHIFTS_MIN = [15, 30, 45] as const;
+
+const MINUTE_MS = 60_000;
+/** BattLeDIM's timestamps: `2019-01-01 00:05:00` in Flows.csv, `2019-01-15 23:00` in leaks.csv, UTC. */
+const CSV_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/;
+
+/**
+ * A BattLeDIM CSV with every field that is a timestamp (any column: the readings' first, the leak
+ * log's start, end and peak) moved `minutes` later, in the same format; other fields untouched.
+ */
+export function shiftCsvTimestamps(text: string, minutes: number, separator: string): string {
+  return text.split('\n').map((line) => line.split(separator).map((field) => {
+    const m = CSV_TIMESTAMP.exec(field.trim());
+    if (!m) return field;
+    const iso = new Date(Date.parse(`${field.trim().replace(' ', 'T')}Z`) + minutes * MINUTE_MS).toISOString();
+    return `${iso.slice(0, 10)} ${iso.slice(11, m[1] ? 19 : 16)}`;
+  }).join(separator)).join('\n');
 }
 
 /** One replay of the half-year from a cold start at `origin`: nothing known before it. */
@@ -114,33 +151,39 @@ async function analyzeFrom(config: string, leaks: string, from: string, out: str
   return { analysed: JSON.parse(lines.pop()!) as AnalyzeOutput, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** `aquawatch import` of the flows and the level into a store of their own in `dir`; returns its config. */
+async function importHalfYear(dir: string, files: { flows: string; levels: string }, diameter: number, log: (line: string) => void) {
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, toYaml({
+    site: { name: 'L-Town', timezone: 'UTC' }, dataDir: join(dir, 'data'), store: { type: 'sqlite', path: 'tsdb.sqlite' },
+    log: { level: 'warn' }, topology: battledimTopology(diameter),
+  }));
+  const imported: BattledimResult['imported'] = [];
+  for (const [file, mapping] of [[files.flows, 'battledim-flows.yaml'], [files.levels, 'battledim-levels.yaml']]) {
+    const out: string[] = [];
+    const code = await importCommand([file, '--map', join(FIXTURES, mapping), '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],
+      { stdout: (l) => out.push(l), stderr: quiet(), env: {} });
+    if (code !== 0) throw new Error(`aquawatch import ${file} exited with ${code}`);
+    const s = JSON.parse(out.pop()!) as { readings: number; gaps: number; rejected: number };
+    imported.push({ file: file.split('/').pop()!, readings: s.readings, gaps: s.gaps, rejected: s.rejected });
+    log(`battledim: imported ${file.split('/').pop()}: ${s.readings} readings, ${s.gaps} gaps, ${s.rejected} rejected`);
+  }
+  return { config, imported };
+}
+
 /**
  * Throws ReferenceDataMissingError, before any work, when a BattLeDIM file or L-Town is missing.
  * With `coldStarts`, the half-year is replayed again from each later origin with the detectors cold
  * (`aquawatch analyze --no-warmup`: they read no history before it, as with an empty store), each
  * into an analysis database of its own, scored with the leaks running at the origin as background.
  */
-export async function runBattledim(opts: { log?: (line: string) => void; coldStarts?: readonly string[] } = {}): Promise<BattledimResult> {
+export async function runBattledim(opts: { log?: (line: string) => void; coldStarts?: readonly string[]; phaseShifts?: readonly number[] } = {}): Promise<BattledimResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const files = { flows: referenceFile('battledim-flows'), levels: referenceFile('battledim-levels'), leaks: referenceFile('battledim-leaks') };
   const diameter = tankDiameter(readFileSync(referenceFile('ltown'), 'utf8'));
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-battledim-'));
   try {
-    const config = join(dir, 'config.yaml');
-    writeFileSync(config, toYaml({
-      site: { name: 'L-Town', timezone: 'UTC' }, dataDir: join(dir, 'data'), store: { type: 'sqlite', path: 'tsdb.sqlite' },
-      log: { level: 'warn' }, topology: battledimTopology(diameter),
-    }));
-    const imported: BattledimResult['imported'] = [];
-    for (const [file, mapping] of [[files.flows, 'battledim-flows.yaml'], [files.levels, 'battledim-levels.yaml']]) {
-      const out: string[] = [];
-      const code = await importCommand([file, '--map', join(FIXTURES, mapping), '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],
-        { stdout: (l) => out.push(l), stderr: quiet(), env: {} });
-      if (code !== 0) throw new Error(`aquawatch import ${file} exited with ${code}`);
-      const s = JSON.parse(out.pop()!) as { readings: number; gaps: number; rejected: number };
-      imported.push({ file: file.split('/').pop()!, readings: s.readings, gaps: s.gaps, rejected: s.rejected });
-      log(`battledim: imported ${file.split('/').pop()}: ${s.readings} readings, ${s.gaps} gaps, ${s.rejected} rejected`);
-    }
+    const { config, imported } = await importHalfYear(dir, files, diameter, log);
     log(`battledim: T1 diameter ${diameter} m (L-TOWN.inp), replaying ${FROM} to ${TO}`);
     const { analysed, seconds } = await analyzeFrom(config, files.leaks, FROM, join(dir, 'analysis.sqlite'), true);
     log(`battledim: analysed ${analysed.readings} readings in ${seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(analysed.byType)}`);
@@ -155,9 +198,26 @@ export async function runBattledim(opts: { log?: (line: string) => void; coldSta
         replay: { readings: run.analysed.readings, seconds: run.seconds, detectorErrors: run.analysed.detectorErrors, byType: run.analysed.byType },
       });
     }
+    const phases: PhaseRun[] = [];
+    for (const shiftMin of opts.phaseShifts ?? []) {
+      const phaseDir = join(dir, `phase-${shiftMin}`);
+      mkdirSync(phaseDir);
+      const shifted = Object.fromEntries(Object.entries(files).map(([key, file]) => {
+        const copy = join(phaseDir, file.split('/').pop()!);
+        writeFileSync(copy, shiftCsvTimestamps(readFileSync(file, 'utf8'), shiftMin, key === 'leaks' ? ',' : ';'));
+        return [key, copy];
+      })) as typeof files;
+      const { config: phaseConfig } = await importHalfYear(phaseDir, shifted, diameter, () => {});
+      const run = await analyzeFrom(phaseConfig, shifted.leaks, FROM, join(phaseDir, 'analysis.sqlite'), true);
+      log(`battledim: phase +${shiftMin} min: analysed ${run.analysed.readings} readings in ${run.seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(run.analysed.byType)}`);
+      phases.push({
+        shiftMin, score: run.analysed.score,
+        replay: { readings: run.analysed.readings, seconds: run.seconds, detectorErrors: run.analysed.detectorErrors, byType: run.analysed.byType },
+      });
+    }
     return {
       imported, replay: { readings: analysed.readings, seconds, detectorErrors: analysed.detectorErrors, byType: analysed.byType }, score: analysed.score,
-      coldStarts,
+      coldStarts, phases,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -208,13 +268,45 @@ export function describeColdStarts(r: BattledimResult): string[] {
   });
 }
 
+/** The phase runs' bounds, phase 0 (the main replay) included. */
+export const PHASE_FIGURES = {
+  phases: 'detect.battledim_h1_phases',
+  foundMin: 'detect.battledim_h1_phases_found_min',
+  falseMax: 'detect.battledim_h1_phases_false_max',
+  delayAbruptMax: 'detect.battledim_h1_phases_delay_abrupt_median_h_max',
+} as const;
+
+const allPhases = (r: BattledimResult): PhaseRun[] => [{ shiftMin: 0, replay: r.replay, score: r.score }, ...r.phases];
+
+export function phaseFigures(r: BattledimResult): Record<string, number> {
+  const runs = allPhases(r);
+  return {
+    [PHASE_FIGURES.phases]: runs.length,
+    [PHASE_FIGURES.foundMin]: Math.min(...runs.map((p) => p.score.found)),
+    [PHASE_FIGURES.falseMax]: Math.max(...runs.map((p) => p.score.falseAlarms.length)),
+    [PHASE_FIGURES.delayAbruptMax]: Math.max(...runs.map((p) => p.score.delayAbruptMedianH)),
+  };
+}
+
+/** Per phase: found, false, the abrupt median and each leak's finding alarm (times in the shifted data). */
+export function describePhases(r: BattledimResult): string[] {
+  return allPhases(r).map((p) => {
+    const s = p.score;
+    const leaks = s.events.filter((e) => !e.background).map((e) => `${e.event.id} ${e.found ? `${e.foundBy!.type} ${formatDelay(e.delayMs!)}${e.foundBy!.retractedAt === undefined ? '' : ' (retracted)'}` : 'missed'}`);
+    const falses = s.falseAlarms.map((a) => `${a.type} ${at(a.raisedAt)}`).join(', ');
+    return `phase +${p.shiftMin} min: found ${s.found} of ${s.leaks}, ${s.falseAlarms.length} false${falses ? ` (${falses})` : ''}, median delay abrupt ${s.delayAbruptMedianH.toFixed(1)} h; ${leaks.join(', ')}`;
+  });
+}
+
+const formatDelay = (ms: number) => (ms < 2 * 86_400_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${(ms / 86_400_000).toFixed(1)} d`);
+
 /** Per leak whether and when it was found, the false alarms, the totals. */
 export const describeBattledim = (r: BattledimResult): string[] => describeScore(r.score);
 
 async function main(): Promise<void> {
   let r: BattledimResult;
   try {
-    r = await runBattledim({ coldStarts: COLD_START_ORIGINS });
+    r = await runBattledim({ coldStarts: COLD_START_ORIGINS, phaseShifts: PHASE_SHIFTS_MIN });
   } catch (e) {
     if (!(e instanceof ReferenceDataMissingError)) throw e;
     reportMissingData(BATTLEDIM_FIGURES.found, e);
@@ -223,7 +315,8 @@ async function main(): Promise<void> {
   }
   for (const l of describeBattledim(r)) console.error(l);
   for (const l of describeColdStarts(r)) console.error(l);
-  for (const [metric, value] of Object.entries({ ...battledimFigures(r), ...coldStartFigures(r) })) console.log(JSON.stringify({ metric, value }));
+  for (const l of describePhases(r)) console.error(l);
+  for (const [metric, value] of Object.entries({ ...battledimFigures(r), ...coldStartFigures(r), ...phaseFigures(r) })) console.log(JSON.stringify({ metric, value }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

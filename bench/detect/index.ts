@@ -14,7 +14,9 @@
  *   analytics/scoring (found of 10, false alarms, median delays); then replayed again from a cold
  *   start on the first of February, March, April and May (detectors knowing nothing before it, the
  *   leaks running at it background), the proxy for the held-back half-year: the worst run's false
- *   alarms and missed leaks over the five origins. Deterministic.
+ *   alarms and missed leaks over the five origins; and replayed with every timestamp moved 15, 30
+ *   and 45 min later (the hours begin at another minute of the same events): the worst phase's
+ *   found, false alarms and abrupt median. Deterministic.
  * - replay throughput through all detectors (replay.ts): a simulated week of the demo town replayed
  *   from an embedded SQLite store; the median of `runs` runs (it varies with the machine's load), per
  *   second of wall time (the figure with the target) and of CPU time (steadier on a shared machine);
@@ -26,7 +28,7 @@ import { ReferenceDataMissingError } from '../../core/reference-data.ts';
 import { BWDF_FIGURE, describeBwdf, runBwdf } from './bwdf.ts';
 import { measureLtownBursts } from './ltown.ts';
 import {
-  BATTLEDIM_FIGURES, battledimFigures, COLD_START_FIGURES, COLD_START_ORIGINS, coldStartFigures, describeBattledim, describeColdStarts, runBattledim,
+  BATTLEDIM_FIGURES, battledimFigures, COLD_START_FIGURES, COLD_START_ORIGINS, coldStartFigures, describeBattledim, describeColdStarts, describePhases, PHASE_FIGURES, PHASE_SHIFTS_MIN, phaseFigures, runBattledim,
 } from './battledim.ts';
 import { measureReplayThroughput, simulatedHistory } from './replay.ts';
 
@@ -43,6 +45,8 @@ const UNITS: Record<string, string> = {
   [BATTLEDIM_FIGURES.delayAbrupt]: 'h', [BATTLEDIM_FIGURES.delayIncipient]: 'days',
   [COLD_START_FIGURES.falseMax]: 'in the worst cold-start run', [COLD_START_FIGURES.missedMax]: 'new leaks in the worst cold-start run',
   [COLD_START_FIGURES.origins]: 'cold-start origins',
+  [PHASE_FIGURES.phases]: 'phases (0, 15, 30, 45 min)', [PHASE_FIGURES.foundMin]: 'of 10 new leaks in the worst phase',
+  [PHASE_FIGURES.falseMax]: 'in the worst phase', [PHASE_FIGURES.delayAbruptMax]: 'h in the worst phase',
   'detect.pressure_model_delay_median_h': 'h', 'detect.pressure_model_false_per_dma_4w': 'per DMA per 4 weeks',
   'detect.pressure_model_12h_delay_median_h': 'h', 'detect.pressure_model_12h_false_per_dma_4w': 'per DMA per 4 weeks',
   'detect.leak_change_found': 'leaks', 'detect.leak_change_leaks': 'leaks', 'detect.leak_change_false': 'in the quarter',
@@ -66,6 +70,8 @@ const TARGETS: Record<string, string> = {
   [BATTLEDIM_FIGURES.delayAbrupt]: '<= 6', [BATTLEDIM_FIGURES.delayIncipient]: '<= 7',
   // the half-year's targets, held by every cold start: ≤ 2 false alarms, at most 2 of the new leaks missed
   [COLD_START_FIGURES.falseMax]: '<= 2', [COLD_START_FIGURES.missedMax]: '<= 2',
+  // the half-year's targets, held whatever minute of the data the hours begin at
+  [PHASE_FIGURES.foundMin]: '>= 8', [PHASE_FIGURES.falseMax]: '<= 2', [PHASE_FIGURES.delayAbruptMax]: '<= 6',
 };
 type Measurement = (log: (line: string) => void) => Promise<Record<string, number>>;
 
@@ -126,10 +132,11 @@ export const detectBenchmark: Benchmark = async ({ runs, quick }) => {
 
   console.error('detect benchmark: BattLeDIM 2019 January-June, flows and tank level through aquawatch import and aquawatch analyze --truth');
   try {
-    const battledim = await runBattledim({ log: (l) => console.error(`  ${l}`), coldStarts: COLD_START_ORIGINS });
+    const battledim = await runBattledim({ log: (l) => console.error(`  ${l}`), coldStarts: COLD_START_ORIGINS, phaseShifts: PHASE_SHIFTS_MIN });
     for (const l of describeBattledim(battledim)) console.error(`  ${l}`);
     for (const l of describeColdStarts(battledim)) console.error(`  ${l}`);
-    for (const [key, value] of Object.entries({ ...battledimFigures(battledim), ...coldStartFigures(battledim) })) figures.push(figure(key, value));
+    for (const l of describePhases(battledim)) console.error(`  ${l}`);
+    for (const [key, value] of Object.entries({ ...battledimFigures(battledim), ...coldStartFigures(battledim), ...phaseFigures(battledim) })) figures.push(figure(key, value));
   } catch (e) {
     if (!(e instanceof ReferenceDataMissingError)) throw e;
     reportMissingData(BATTLEDIM_FIGURES.found, e);
