@@ -7,6 +7,7 @@
  * about a known leak's size, confirmed the same way, is its repair.
  */
 import { madSigma, medianOf } from '../../baseline/median.ts';
+import { DayExcessMeter, type DayExcess } from './excess.ts';
 import type { LeakChangeSettings } from './options.ts';
 import type { SplitShift } from './split.ts';
 
@@ -36,27 +37,12 @@ interface Candidate {
   bySplit?: boolean;
 }
 
-/** The net demand's excess over the last dayStepHours hours, in units of its noise at those hours. */
-interface DayExcess {
-  /** 0 when not every hour shows at least half the mean. */
-  sigmas: number;
-  /** Without the every-hour rule (the split's own rule stands in for it). */
-  rawSigmas: number;
-  meanM3h: number;
-}
-
 const HOUR_MS = 3_600_000;
 /** Residuals kept for the hourly noise (a week) and the night noise (four weeks). */
 const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
 const CHANGE_POINT_LOOKBACK_H = 12;
 const NIGHT_NOISE_NIGHTS = 28;
-/** Days of residuals per hour of day (their noise), and the fewest that give it. */
-const HOUR_OF_DAY_NOISE_DAYS = 28;
-const HOUR_OF_DAY_NOISE_MIN = 7;
-/** Standardised dayStepHours means kept for their own noise (two weeks), and the fewest that give it. */
-const EXCESS_NOISE_HOURS = 14 * 24;
-const EXCESS_NOISE_MIN = 48;
 
 export class AbruptSteps {
   readonly active: AbruptLeak[] = [];
@@ -66,17 +52,12 @@ export class AbruptSteps {
   private readonly recent: { ts: number; r: number }[] = [];
   private candidate?: Candidate;
   private readonly stepN: number;
-  /** Residuals per local hour of day: demand's noise differs between 03:00 and 08:00. */
-  private readonly byHourOfDay: number[][] = Array.from({ length: 24 }, () => []);
-  /** The last dayStepHours residuals in units of their hour of day's noise. */
-  private readonly recentZ: number[] = [];
-  /** Means of dayStepHours standardised residuals (neighbouring hours move together: this is their real noise). */
-  private readonly excessMeans: number[] = [];
-  private readonly dayStepN: number;
+  /** The report by day's evidence over the clock hours. */
+  private readonly excess: DayExcessMeter;
 
   constructor(private readonly o: LeakChangeSettings) {
     this.stepN = Math.max(1, Math.round(o.stepHours));
-    this.dayStepN = Math.max(1, Math.round(o.dayStepHours));
+    this.excess = new DayExcessMeter(Math.max(1, Math.round(o.dayStepHours)), 24);
   }
 
   /** Net inflow of leaks raised and not repaired whose step began by `ts`, m³/h. */
@@ -94,7 +75,7 @@ export class AbruptSteps {
   onHour(startTs: number, hourOfDay: number, residual: number, sigmaFloor: number, byDay = true, split?: SplitShift): StepJudgement | undefined {
     if (!Number.isFinite(residual)) {
       this.recent.length = 0;
-      this.recentZ.length = 0;
+      this.excess.reset();
       return undefined;
     }
     this.recent.push({ ts: startTs, r: residual });
@@ -102,7 +83,7 @@ export class AbruptSteps {
     const sigma = robustSigma(this.hourly.map((h) => h.r), 48, sigmaFloor);
     this.hourly.push({ ts: startTs, r: residual });
     if (this.hourly.length > HOURLY_NOISE_HOURS) this.hourly.shift();
-    const measured = this.dayExcess(hourOfDay, residual, sigmaFloor);
+    const measured = this.excess.add(hourOfDay, residual, sigmaFloor);
     // the report by day judges hours against their own day kind's profile: none before it is known
     const excess = byDay ? measured : undefined;
     // the inlets' split moved beyond doubt while the net demand rose: shown by day too
@@ -128,36 +109,6 @@ export class AbruptSteps {
     const created: Candidate = { sign, startTs: first.ts, formedTs: startTs + HOUR_MS, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r), bySplit: sign > 0 && bySplit };
     this.candidate = created;
     return this.reportByDay(created, excess, startTs + HOUR_MS, bySplit ? split : undefined);
-  }
-
-  /**
-   * The mean of the last dayStepHours residuals, each in units of its hour of day's noise (robust σ
-   * of that hour over four weeks), in units of the noise of such means (robust σ over two weeks, at
-   * least that of independent hours, 1/√n); undefined until both noises are known.
-   */
-  private dayExcess(hourOfDay: number, residual: number, sigmaFloor: number): DayExcess | undefined {
-    const sameHour = this.byHourOfDay[hourOfDay];
-    const hourSigma = robustSigma(sameHour, HOUR_OF_DAY_NOISE_MIN, sigmaFloor);
-    sameHour.push(residual);
-    if (sameHour.length > HOUR_OF_DAY_NOISE_DAYS) sameHour.shift();
-    if (Number.isNaN(hourSigma) || hourSigma <= 0) {
-      this.recentZ.length = 0;
-      return undefined;
-    }
-    this.recentZ.push(residual / hourSigma);
-    if (this.recentZ.length > this.dayStepN) this.recentZ.shift();
-    if (this.recentZ.length < this.dayStepN) return undefined;
-    const meanZ = this.recentZ.reduce((a, b) => a + b, 0) / this.dayStepN;
-    const noise = this.excessMeans.length >= EXCESS_NOISE_MIN ? Math.max(madSigma(this.excessMeans), 1 / Math.sqrt(this.dayStepN)) : NaN;
-    this.excessMeans.push(meanZ);
-    if (this.excessMeans.length > EXCESS_NOISE_HOURS) this.excessMeans.shift();
-    if (Number.isNaN(noise)) return undefined;
-    const window = this.hourly.slice(-this.dayStepN).map((h) => h.r);
-    const meanM3h = window.reduce((a, b) => a + b, 0) / this.dayStepN;
-    // a leak is a step: every hour of the window shows it (one hour's draw cannot make the mean alone)
-    const rawSigmas = meanZ / noise;
-    if (Math.min(...window) < meanM3h / 2) return { sigmas: 0, rawSigmas, meanM3h };
-    return { sigmas: rawSigmas, rawSigmas, meanM3h };
   }
 
   /** A rising candidate not yet reported whose excess is shown beyond doubt by day: report it now. */
@@ -186,7 +137,7 @@ export class AbruptSteps {
     // the last hours' residuals hold the step: it must not become a new candidate
     if (found) {
       this.recent.length = 0;
-      this.recentZ.length = 0;
+      this.excess.reset();
     }
     return found;
   }
