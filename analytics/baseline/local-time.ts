@@ -59,9 +59,7 @@ export class LocalTime {
   position(ts: number): LocalPosition {
     const wallMs = this.wallMs(ts);
     const day = Math.floor(wallMs / DAY_MS);
-    // 1970-01-01 was a Thursday (4 with Sunday = 0)
-    const weekday = (((day + 4) % 7) + 7) % 7;
-    return { day, weekday, msOfDay: wallMs - day * DAY_MS, wallMs };
+    return { day, weekday: weekdayOfDay(day), msOfDay: wallMs - day * DAY_MS, wallMs };
   }
 
   /**
@@ -76,6 +74,11 @@ export class LocalTime {
     for (const c of candidates) if (c + this.zone.offsetAt(c) === wall) return c;
     return candidates[1];
   }
+}
+
+/** The weekday (0 = Sunday) of a local day number (days since 1970-01-01, a Thursday). */
+export function weekdayOfDay(day: number): number {
+  return (((day + 4) % 7) + 7) % 7;
 }
 
 export function isWeekend(weekday: number): boolean {

@@ -111,6 +111,22 @@ export class AbruptSteps {
     return this.reportByDay(created, excess, startTs + HOUR_MS, bySplit ? split : undefined);
   }
 
+  /**
+   * The report by day judged on an hour that does not begin on the clock (quarters.ts), ending at
+   * `endTs`: a candidate not reported yet is reported when this excess shows it beyond doubt; with
+   * no candidate, one is made from the clock hours (as when theirs shows it) and reported.
+   */
+  onOffHour(endTs: number, excess: DayExcess): StepJudgement | undefined {
+    const c = this.candidate;
+    if (c) return this.reportByDay(c, excess, endTs);
+    if (excess.sigmas < this.o.dayStepSigma || excess.meanM3h < this.o.minStepM3h || this.recent.length < this.stepN) return undefined;
+    const mean = this.recent.reduce((a, b) => a + b.r, 0) / this.recent.length;
+    const first = this.recent.find((h) => h.r >= mean / 2) ?? this.recent[0];
+    const created: Candidate = { sign: 1, startTs: first.ts, formedTs: endTs, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r) };
+    this.candidate = created;
+    return this.reportByDay(created, excess, endTs);
+  }
+
   /** A rising candidate not yet reported whose excess is shown beyond doubt by day: report it now. */
   private reportByDay(c: Candidate, excess: DayExcess | undefined, nowTs: number, split?: SplitShift): StepJudgement | undefined {
     if (c.sign < 0 || c.reported || !excess || excess.meanM3h < this.o.minStepM3h) return undefined;

@@ -2,13 +2,14 @@
  * Net inflow of one DMA as local-clock hourly means, whatever the sensors' interval (1 min … 1 h):
  * each value stands for `minutes` of its bucket; an hour counts when enough of it is covered. Calls
  * back when an hour is complete (a value of a later hour arrived, or the watermark passed its end).
+ * With `bucketMs` (a divisor of an hour) the buckets are shorter: quarter-hours for quarters.ts.
  */
-import { LocalTime } from '../../baseline/local-time.ts';
+import { DAY_MS, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 
 const HOUR_MS = 3_600_000;
 
 export interface ClosedHour {
-  /** Local day number and hour of day (0…23; a fall-back day's repeated hour adds to the same one). */
+  /** Local day number and hour of day (0…23; a fall-back day's repeated hour adds to the same one); with shorter buckets, the bucket's index in the day. */
   day: number;
   weekday: number;
   hour: number;
@@ -30,11 +31,18 @@ export class HourlyMeans {
   /** The current hour was closed already (a value for it now is late). */
   private closed = false;
 
-  constructor(private readonly local: LocalTime, private readonly minCoverage: number, private readonly onHour: (h: ClosedHour) => void) {}
+  private readonly lastBucket: number;
+
+  constructor(
+    private readonly local: LocalTime, private readonly minCoverage: number, private readonly onHour: (h: ClosedHour) => void,
+    private readonly bucketMs = HOUR_MS,
+  ) {
+    this.lastBucket = Math.round(DAY_MS / bucketMs) - 1;
+  }
 
   add(ts: number, value: number, minutes: number): void {
     const pos = this.local.position(ts);
-    const hour = Math.min(23, Math.floor(pos.msOfDay / HOUR_MS));
+    const hour = Math.min(this.lastBucket, Math.floor(pos.msOfDay / this.bucketMs));
     if (pos.day === this.day && hour === this.hour) {
       if (this.closed) return; // late: the watermark closed this hour already
     } else {
@@ -44,8 +52,8 @@ export class HourlyMeans {
       this.day = pos.day;
       this.weekday = pos.weekday;
       this.hour = hour;
-      this.startTs = this.local.instantOf(pos.day, hour * HOUR_MS);
-      this.endTs = this.local.instantOf(pos.day, (hour + 1) * HOUR_MS);
+      this.startTs = this.local.instantOf(pos.day, hour * this.bucketMs);
+      this.endTs = this.local.instantOf(pos.day, (hour + 1) * this.bucketMs);
     }
     this.sum += value * minutes;
     this.minutes += minutes;
@@ -60,7 +68,7 @@ export class HourlyMeans {
     if (this.hour < 0 || this.closed) return;
     this.closed = true;
     if (this.minutes === 0) return;
-    const mean = this.minutes >= this.minCoverage * 60 ? this.sum / this.minutes : NaN;
+    const mean = this.minutes >= (this.minCoverage * this.bucketMs) / MINUTE_MS ? this.sum / this.minutes : NaN;
     const closed: ClosedHour = { day: this.day, weekday: this.weekday, hour: this.hour, startTs: this.startTs, endTs: this.endTs, mean };
     this.sum = 0;
     this.minutes = 0;

@@ -6,7 +6,7 @@
  */
 import type { Point } from '../../../core/model/reading.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
-import { isWeekend, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
+import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
@@ -15,22 +15,14 @@ import { AbruptSteps, type StepJudgement } from './abrupt.ts';
 import type { LeakDecision, LeakDecisionLookup } from './decisions.ts';
 import { HourlyMeans, type ClosedHour } from './hours.ts';
 import { InletHours, SplitShifts, type SplitShift } from './split.ts';
+import { QuarterHours, type OffHourExcess } from './quarters.ts';
+import { DAY_KIND_OF, DAY_KINDS, kindOffsets } from './day-kinds.ts';
 import { leakChangeOptionsSchema, type LeakChangeOptions, type LeakChangeSettings } from './options.ts';
 import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
 
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
-/**
- * Day kinds of the hourly reference, as night-flow's nights: Tuesday to Friday (working, after a
- * working day), Saturday (a day off after a working day), Sunday (a day off after a day off), Monday
- * (a working day after a day off: its early hours are Sunday night). Indexed by weekday, 0 = Sunday.
- */
-const SATURDAY = 1;
-const SUNDAY = 2;
-const DAY_KINDS = 4;
-const DAY_KIND_OF = [SUNDAY, 3, 0, 0, 0, 0, SATURDAY];
-
 /** One local day's hourly means, m³/h, less the flow of abrupt leaks already raised (NaN: not covered). */
 interface DayHours {
   day: number;
@@ -66,6 +58,8 @@ class DmaLeaks {
   /** Per day kind and hour: the offset is the kind's own (seen at least twice), not its class's. */
   private readonly kindKnown = Array.from({ length: DAY_KINDS }, () => new Array<boolean>(24).fill(false));
   readonly split?: InletSplit;
+  /** The report by day judged at every quarter hour (data at 15 min or finer). */
+  readonly quarters: QuarterHours;
 
   constructor(
     readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
@@ -74,6 +68,7 @@ class DmaLeaks {
     this.hours = new HourlyMeans(local, o.hourCoverage, (h) => this.onHour(h));
     this.trend = new SlowLeakTrend(o);
     this.steps = new AbruptSteps(o);
+    this.quarters = new QuarterHours(o, local, (ts) => this.steps.activeFlowAt(ts));
     if (inlets.length >= 2) {
       this.split = {
         hours: new InletHours(inlets, local), shifts: new SplitShifts(inlets.length, Math.max(1, Math.round(o.dayStepHours)), o.splitNoiseFloor),
@@ -82,13 +77,26 @@ class DmaLeaks {
     }
   }
 
+  /** A net inflow value standing for `minutes`: the clock hours' and the quarter hours'. */
+  add(ts: number, value: number, minutes: number): void {
+    this.onOffHour(this.quarters.add(ts, value, minutes));
+    this.hours.add(ts, value, minutes);
+  }
+
   /** The watermark reached `ts`: close the hour, and the night or the day, that ended by then. */
   advance(ts: number): void {
+    this.onOffHour(this.quarters.advance(ts));
     this.hours.advance(ts);
     const t = this.today;
     if (!t) return;
     if (!t.nightDone && ts >= t.nightEndTs) this.closeNight(t);
     if (ts >= t.dayEndTs) this.closeDay(t);
+  }
+
+  private onOffHour(off: OffHourExcess | undefined): void {
+    if (!off) return;
+    const j = this.steps.onOffHour(off.endTs, off.excess);
+    if (j) this.onStep(j, off.endTs);
   }
 
   private onHour(h: ClosedHour): void {
@@ -164,22 +172,10 @@ class DmaLeaks {
    */
   private updateKindOffsets(series: (d: DayHours) => Float64Array, offsets: Float64Array[], known?: boolean[][]): void {
     for (let hour = 0; hour < 24; hour++) {
-      const all: number[] = [];
-      const byClass: number[][] = [[], []];
-      const byKind: number[][] = Array.from({ length: DAY_KINDS }, () => []);
-      for (const d of this.days) {
-        const v = series(d)[hour];
-        if (!Number.isFinite(v)) continue;
-        all.push(v);
-        byClass[+isWeekend(d.weekday)].push(v);
-        byKind[DAY_KIND_OF[d.weekday]].push(v);
-      }
-      const m = medianOf(all);
+      const kinds = kindOffsets(this.days.map((d) => ({ weekday: d.weekday, value: series(d)[hour] })));
       for (let k = 0; k < DAY_KINDS; k++) {
-        const own = byKind[k];
-        const cls = byClass[+(k === SATURDAY || k === SUNDAY)];
-        offsets[k][hour] = own.length >= 2 ? medianOf(own) - m : cls.length >= 2 ? medianOf(cls) - m : 0;
-        if (known) known[k][hour] = own.length >= 2;
+        offsets[k][hour] = kinds.offsets[k];
+        if (known) known[k][hour] = kinds.known[k];
       }
     }
   }
@@ -205,6 +201,7 @@ class DmaLeaks {
   private closeDay(t: DayHours): void {
     if (!t.nightDone) this.closeNight(t);
     this.today = undefined;
+    this.quarters.closeDay(t.day);
     this.days.push(t);
     if (this.days.length > this.o.historyDays) this.days.shift();
     this.updateDayOffsets();
@@ -231,6 +228,7 @@ class DmaLeaks {
 
   /** Take `delta` m³/h off the stored hours whose start `which` selects, and the slow-leak figures of their days. */
   private correctHours(delta: number, which: (hourStart: number) => boolean): void {
+    this.quarters.correct(delta, which);
     for (const d of [...this.days, ...(this.today ? [this.today] : [])]) {
       let changed = false;
       for (let h = 0; h < 24; h++) {
@@ -261,6 +259,7 @@ class DmaLeaks {
     if (!d.conditionId.startsWith(prefix)) return;
     const found = this.steps.accept(Number(d.conditionId.slice(prefix.length)));
     if (!found) return;
+    this.quarters.reset();
     const { leak, confirmed } = found;
     // every stored hour to the new use: a confirmed leak's flow was taken off from its start, a
     // report's hours since its start hold it already and the hours before get it
@@ -426,7 +425,7 @@ export class LeakChangeDetector implements Detector {
   }
 
   private take(values: readonly NetInflow[]): void {
-    for (const v of values) this.dmas.get(v.dma)?.hours.add(v.ts, v.value, this.inflow.minutesOf(v));
+    for (const v of values) this.dmas.get(v.dma)?.add(v.ts, v.value, this.inflow.minutesOf(v));
   }
 
   private drain(): Condition[] {

@@ -112,6 +112,21 @@ describe('leak-change: slow and small abrupt leaks', () => {
     }
   });
 
+  it('judges the report by day at every quarter hour in 15-min data: the same step is reported sooner than by clock hours, and quiet weeks stay quiet', () => {
+    expect(run(91, [], 15).filter((c) => c.state === 'raise')).toEqual([]);
+    const from = START + 35 * DAY + 13 * HOUR + 20 * 60_000; // 13:20
+    const leak: Leak = (ts) => (ts >= from ? 6 : 0);
+    const byQuarters = transitions(run(37, [leak], 15), 'abrupt_leak', 'raise');
+    const byClockHours = transitions(run(37, [leak], 60), 'abrupt_leak', 'raise'); // hourly data: clock hours only
+    expect(byQuarters).toHaveLength(1);
+    expect(byClockHours).toHaveLength(1);
+    // at the end of an hour that began at a quarter past, half past or a quarter to, before the clock hours' report
+    expect(byQuarters[0].ts % HOUR).not.toBe(0);
+    expect(byQuarters[0].ts).toBeLessThan(byClockHours[0].ts);
+    expect(byQuarters[0].evidence!.excessSigma as number).toBeGreaterThanOrEqual(6);
+    expect(Math.abs((byQuarters[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(2 * HOUR);
+  });
+
   it('confirms a step only by a night after the hours that made it: a rise of one night\'s hours raises nothing, a leak from 02:00 is confirmed the next night', () => {
     const night = START + 35 * DAY; // Monday 00:00 local; the night window is 01:00–05:00
     // 3 m³/h for one night only: judged by its own hours it was confirmed at 05:00 and "repaired" a day
