@@ -3,8 +3,9 @@
  * hour of recent days of the same kind; a step that holds for `stepHours` becomes a candidate, and
  * the candidate is a leak when the next night is still above its reference. A step whose excess over
  * `dayStepHours` is `dayStepSigma` times the noise of such an excess at those hours of day is
- * reported at once, by day; the next night then confirms its size or retracts it. A step down of
- * about a known leak's size, confirmed the same way, is its repair.
+ * reported at once, by day (judged on the clock hours here, and on the hours beginning at a
+ * quarter past, half past and a quarter to in quarters.ts); the next night then confirms its size
+ * or retracts it. A step down of about a known leak's size, confirmed the same way, is its repair.
  */
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import { DayExcessMeter, type DayExcess } from './excess.ts';

@@ -59,7 +59,7 @@ class DmaLeaks {
   private readonly kindKnown = Array.from({ length: DAY_KINDS }, () => new Array<boolean>(24).fill(false));
   readonly split?: InletSplit;
   /** The report by day judged at every quarter hour (data at 15 min or finer). */
-  readonly quarters: QuarterHours;
+  private readonly quarters: QuarterHours;
 
   constructor(
     readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
