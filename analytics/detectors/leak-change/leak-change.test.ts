@@ -212,23 +212,26 @@ describe('leak-change: slow and small abrupt leaks', () => {
       decisions.close();
     });
 
-    it('#12.4 acceptance of an abrupt step, confirmed or only reported by day, clears it accepted and the new level raises nothing later', () => {
+    it('#12.4 acceptance of an abrupt step, confirmed or only reported by day, clears it accepted and the new level raises nothing later (hourly and 15-min data)', () => {
       const from = START + 35 * DAY + 13 * HOUR;
       const step: Leak = (ts) => (ts >= from ? 4 : 0);
-      const plain = run(63, [step]);
-      const reported = transitions(plain, 'abrupt_leak', 'raise');
-      const confirmed = transitions(plain, 'abrupt_leak', 'update');
-      expect(reported).toHaveLength(1);
-      expect(confirmed).toHaveLength(1);
-      for (const [when, effectiveTs] of [['after the night confirmed it', confirmed[0].ts + 3 * HOUR], ['reported by day, before the night', reported[0].ts + HOUR]] as const) {
-        const decisions = new LeakDecisionStore(':memory:');
-        decisions.accept(decisionFor(reported[0], effectiveTs));
-        const cs = run(63, [step], 60, 1, { decisions });
-        const cleared = transitions(cs, 'abrupt_leak', 'clear');
-        expect(cleared.map((c) => [c.id, c.ts, c.evidence!.accepted, c.evidence!.retracted]), when).toEqual([[reported[0].id, effectiveTs, true, undefined]]);
-        // four weeks at the new level (4 m³/h more, day and night): no step, no slow leak
-        expect(after(cs, effectiveTs), when).toEqual([]);
-        decisions.close();
+      // at 15 min the quarter hours' references must move to the new use as well
+      for (const interval of [60, 15]) {
+        const plain = run(63, [step], interval);
+        const reported = transitions(plain, 'abrupt_leak', 'raise');
+        const confirmed = transitions(plain, 'abrupt_leak', 'update');
+        expect(reported).toHaveLength(1);
+        expect(confirmed).toHaveLength(1);
+        for (const [when, effectiveTs] of [['after the night confirmed it', confirmed[0].ts + 3 * HOUR], ['reported by day, before the night', reported[0].ts + HOUR]] as const) {
+          const decisions = new LeakDecisionStore(':memory:');
+          decisions.accept(decisionFor(reported[0], effectiveTs));
+          const cs = run(63, [step], interval, 1, { decisions });
+          const cleared = transitions(cs, 'abrupt_leak', 'clear');
+          expect(cleared.map((c) => [c.id, c.ts, c.evidence!.accepted, c.evidence!.retracted]), `${when}, ${interval} min`).toEqual([[reported[0].id, effectiveTs, true, undefined]]);
+          // four weeks at the new level (4 m³/h more, day and night): no step, no slow leak
+          expect(after(cs, effectiveTs), `${when}, ${interval} min`).toEqual([]);
+          decisions.close();
+        }
       }
     });
 
