@@ -214,6 +214,11 @@ function nearestTo(leaks: readonly EventScore[], estimatedStart: number): EventS
 const iso = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 
 /** The report for people: one line per event, then the false alarms and the totals. */
+/** A finding delay as the reports print it: hours under two days, days beyond. */
+export function formatDelay(ms: number): string {
+  return ms < 2 * DAY ? `${(ms / HOUR).toFixed(1)} h` : `${(ms / DAY).toFixed(1)} d`;
+}
+
 export function describeScore(r: ScoreReport): string[] {
   const lines: string[] = [];
   for (const s of r.events) {
@@ -224,7 +229,7 @@ export function describeScore(r: ScoreReport): string[] {
       const d = s.delayMs!;
       const estimate = s.foundBy!.estimatedStart === undefined ? '' : ` (estimated start ${iso(s.foundBy!.estimatedStart)})`;
       const retracted = s.foundBy!.retractedAt === undefined ? '' : `, retracted by its detector at ${iso(s.foundBy!.retractedAt)}`;
-      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}${estimate}, after ${d < 2 * DAY ? `${(d / HOUR).toFixed(1)} h` : `${(d / DAY).toFixed(1)} d`}${retracted}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
+      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}${estimate}, after ${formatDelay(d)}${retracted}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
     } else lines.push(`MISSED      ${what}: no alarm by ${iso(s.window.to)}`);
   }
   for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);

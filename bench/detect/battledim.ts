@@ -49,7 +49,8 @@ import { run as importCommand } from '../../bin/commands/import.ts';
 import { run as analyzeCommand } from '../../bin/commands/analyze.ts';
 import { referenceFile, ReferenceDataMissingError } from '../../core/reference-data.ts';
 import { parseInp } from '../../simulators/hydraulics/inp.ts';
-import { describeScore, type ScoreReport } from '../../analytics/scoring/score.ts';
+import { MINUTE_MS } from '../../analytics/baseline/local-time.ts';
+import { describeScore, formatDelay, type ScoreReport } from '../../analytics/scoring/score.ts';
 import { reportMissingData } from '../run.ts';
 
 export const BATTLEDIM_FIGURES = {
@@ -104,7 +105,6 @@ export interface PhaseRun {
 /** Minutes by which the phase runs move the data: the hour's other quarter-hour boundaries. */
 export const PHASE_SHIFTS_MIN = [15, 30, 45] as const;
 
-const MINUTE_MS = 60_000;
 /** BattLeDIM's timestamps: `2019-01-01 00:05:00` in Flows.csv, `2019-01-15 23:00` in leaks.csv, UTC. */
 const CSV_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/;
 
@@ -297,8 +297,6 @@ export function describePhases(r: BattledimResult): string[] {
     return `phase +${p.shiftMin} min: found ${s.found} of ${s.leaks}, ${s.falseAlarms.length} false${falses ? ` (${falses})` : ''}, median delay abrupt ${s.delayAbruptMedianH.toFixed(1)} h; ${leaks.join(', ')}`;
   });
 }
-
-const formatDelay = (ms: number) => (ms < 2 * 86_400_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${(ms / 86_400_000).toFixed(1)} d`);
 
 /** Per leak whether and when it was found, the false alarms, the totals. */
 export const describeBattledim = (r: BattledimResult): string[] => describeScore(r.score);

@@ -7,8 +7,8 @@
  * quarter past, half past and a quarter to in quarters.ts); the next night then confirms its size
  * or retracts it. A step down of about a known leak's size, confirmed the same way, is its repair.
  */
-import { madSigma, medianOf } from '../../baseline/median.ts';
-import { DayExcessMeter, type DayExcess } from './excess.ts';
+import { medianOf } from '../../baseline/median.ts';
+import { DayExcessMeter, robustSigma, type DayExcess } from './excess.ts';
 import type { LeakChangeSettings } from './options.ts';
 import type { SplitShift } from './split.ts';
 
@@ -222,10 +222,4 @@ export class AbruptSteps {
     const size = Math.abs(medianOf(after) - (prior.length ? medianOf(prior) : 0));
     return { startTs: span[at]?.ts ?? c.startTs, size };
   }
-}
-
-/** 1.4826 × MAD of the values; NaN with fewer than `min`; at least `floor`. */
-function robustSigma(values: readonly number[], min: number, floor: number): number {
-  if (values.length < min) return NaN;
-  return Math.max(floor, madSigma(values));
 }

@@ -49,7 +49,7 @@ export class DayExcessMeter {
    */
   add(slot: number, residual: number, sigmaFloor: number): DayExcess | undefined {
     const sameHour = this.bySlot[slot];
-    const hourSigma = sameHour.length >= HOUR_OF_DAY_NOISE_MIN ? Math.max(sigmaFloor, madSigma(sameHour)) : NaN;
+    const hourSigma = robustSigma(sameHour, HOUR_OF_DAY_NOISE_MIN, sigmaFloor);
     sameHour.push(residual);
     if (sameHour.length > HOUR_OF_DAY_NOISE_DAYS) sameHour.shift();
     if (Number.isNaN(hourSigma) || hourSigma <= 0) {
@@ -69,6 +69,12 @@ export class DayExcessMeter {
     if (Math.min(...this.recent) < meanM3h / 2) return { sigmas: 0, rawSigmas, meanM3h };
     return { sigmas: rawSigmas, rawSigmas, meanM3h };
   }
+}
+
+/** 1.4826 × MAD of the values; NaN with fewer than `min`; at least `floor`. */
+export function robustSigma(values: readonly number[], min: number, floor: number): number {
+  if (values.length < min) return NaN;
+  return Math.max(floor, madSigma(values));
 }
 
 function push(values: number[], value: number, max: number): void {
