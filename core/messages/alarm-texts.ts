@@ -49,6 +49,10 @@ export const ALARM_TEXTS = {
     en: 'Slow leak in DMA {dma}: night flow {leak} m³/h above the level of the tight network, growing since {start}',
     'zh-CN': '{dma} 分区缓慢漏损:夜间流量比管网无漏时高 {leak} m³/h,自 {start} 起增长',
   },
+  'leak_trend.raise_on_known': {
+    en: 'Another slow leak in DMA {dma}: night flow {leak} m³/h above the level with its known slow leaks ({known} m³/h, stopped growing), growing since {start}',
+    'zh-CN': '{dma} 分区又一处缓慢漏损:夜间流量比计入已知缓慢漏损(共 {known} m³/h,已停止增长)后的水平高 {leak} m³/h,自 {start} 起增长',
+  },
   'leak_trend.persists': {
     en: 'Slow leak in DMA {dma} persists: {leak} m³/h above the level of the tight network (since {start})',
     'zh-CN': '{dma} 分区缓慢漏损持续:比管网无漏时高 {leak} m³/h(自 {start} 起)',

@@ -1,7 +1,7 @@
 /**
  * Lasting changes of a DMA's net demand that are leaks too small or too slow for the burst and
  * night-flow detectors: `leak_trend:<dma>` (a leak growing over days or weeks, with its estimated
- * start and flow now, closed by its repair) and `abrupt_leak:<dma>:<start>` (a step that is still
+ * start and flow now, closed by its repair; `leak_trend:<dma>:<n>` for one on top of n − 1 known) and `abrupt_leak:<dma>:<start>` (a step that is still
  * there the next night, with its start and size). See README.md for the method.
  */
 import type { Point } from '../../../core/model/reading.ts';
@@ -250,8 +250,9 @@ class DmaLeaks {
   accept(d: LeakDecision, ts: number): void {
     const evidence = { accepted: true, decisionId: d.id, acceptedBy: d.decidedBy, reason: d.reason };
     if (d.type === 'leak_trend') {
-      if (d.conditionId !== `leak_trend:${this.dma}`) return;
-      const j = this.trend.accept();
+      const serial = trendSerialOf(this.dma, d.conditionId);
+      if (serial === undefined) return;
+      const j = this.trend.accept(serial);
       if (j) this.onTrend(j, ts, evidence);
       return;
     }
@@ -339,11 +340,14 @@ class DmaLeaks {
     const evidence = {
       estimatedStartTs: startTs, estimatedStartDate: localStamp(this.local, startTs).slice(0, 10), leakM3h: round(j.leakM3h),
       adjustedNightFlowM3h: round(s.adjustedNightM3h), referenceM3h: round(s.referenceM3h), sigmaM3h: round(s.sigmaM3h),
-      cusumM3hDays: round(s.cusum), swingWeight: round(s.swingWeight, 3),
+      cusumM3hDays: round(s.cusum), swingWeight: round(s.swingWeight, 3), knownLeaksM3h: round(s.knownLeaksM3h),
     };
-    const base = { id: `leak_trend:${this.dma}`, type: 'leak_trend', ts, site: this.site || undefined, dma: this.dma, priority: 'medium' as const };
+    const base = { id: trendConditionId(this.dma, j.serial), type: 'leak_trend', ts, site: this.site || undefined, dma: this.dma, priority: 'medium' as const };
     const params = { dma: this.dma, leak: j.leakM3h.toFixed(1), start: evidence.estimatedStartDate };
-    if (j.kind === 'raise') this.out().push({ ...base, state: 'raise', evidence, text: alarmText('leak_trend.raise', params) });
+    if (j.kind === 'raise') {
+      const text = s.knownLeaksM3h > 0 ? alarmText('leak_trend.raise_on_known', { ...params, known: s.knownLeaksM3h.toFixed(1) }) : alarmText('leak_trend.raise', params);
+      this.out().push({ ...base, state: 'raise', evidence, text });
+    }
     else if (j.kind === 'update') this.out().push({ ...base, state: 'update', evidence, text: alarmText('leak_trend.persists', params) });
     else if (j.kind === 'accepted') {
       this.out().push({
@@ -433,6 +437,22 @@ export class LeakChangeDetector implements Detector {
     this.out = [];
     return c;
   }
+}
+
+/**
+ * A DMA's slow leaks: `leak_trend:<dma>` for the first, `leak_trend:<dma>:<n>` for one raised while
+ * n − 1 others are known (trend.ts: a leak that stopped growing, with a further rise above it).
+ */
+function trendConditionId(dma: string, serial: number): string {
+  return serial === 1 ? `leak_trend:${dma}` : `leak_trend:${dma}:${serial}`;
+}
+
+function trendSerialOf(dma: string, conditionId: string): number | undefined {
+  if (conditionId === `leak_trend:${dma}`) return 1;
+  const prefix = `leak_trend:${dma}:`;
+  if (!conditionId.startsWith(prefix)) return undefined;
+  const n = Number(conditionId.slice(prefix.length));
+  return Number.isInteger(n) && n >= 2 ? n : undefined;
 }
 
 function localStamp(local: LocalTime, ts: number): string {

@@ -58,6 +58,13 @@ function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1
   return conditions;
 }
 
+/** A slow leak growing over ten weeks to 6 m³/h from day 30, never repaired. */
+const STACKED_A_FROM = START + 30 * DAY;
+const stackedA: Leak = (ts) => (ts < STACKED_A_FROM ? 0 : Math.min(6, (6 * (ts - STACKED_A_FROM)) / (70 * DAY)));
+/** A second one growing to 6 m³/h over three weeks from day 160, two months after A stopped growing. */
+const STACKED_B_FROM = START + 160 * DAY;
+const stackedB = (repairedTs = Infinity): Leak => (ts) => (ts < STACKED_B_FROM || ts >= repairedTs ? 0 : Math.min(6, (6 * (ts - STACKED_B_FROM)) / (21 * DAY)));
+
 const transitions = (cs: Condition[], type: string, state: Condition['state']) => cs.filter((c) => c.type === type && c.state === state);
 
 describe('leak-change: slow and small abrupt leaks', () => {
@@ -181,6 +188,28 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(cleared[0].evidence!.leakM3h as number).toBeGreaterThan(4);
   });
 
+  it('raises a second leak_trend for a slow leak on top of one that stopped growing, and its repair clears only it', () => {
+    const cs = run(240, [stackedA, stackedB(START + 215 * DAY + 11 * HOUR)]);
+    const aFrom = STACKED_A_FROM;
+    const bFrom = STACKED_B_FROM;
+    const raised = transitions(cs, 'leak_trend', 'raise');
+    // A's ten weeks of growth raise it once: while a leak grows, a rise is its growth
+    expect(raised.map((c) => c.id)).toEqual(['leak_trend:dma', 'leak_trend:dma:2']);
+    expect(raised[0].ts).toBeGreaterThan(aFrom);
+    expect(raised[0].ts).toBeLessThan(aFrom + 70 * DAY);
+    expect(raised[1].ts).toBeGreaterThan(bFrom);
+    expect(raised[1].ts - bFrom).toBeLessThanOrEqual(21 * DAY);
+    expect(Math.abs((raised[1].evidence!.estimatedStartTs as number) - bFrom)).toBeLessThanOrEqual(10 * DAY);
+    // B's flow is measured above A's, which is known at about its 6 m³/h
+    expect(raised[1].evidence!.leakM3h as number).toBeLessThan(6 + 1);
+    expect(Math.abs((raised[1].evidence!.knownLeaksM3h as number) - 6)).toBeLessThanOrEqual(1.5);
+    expect(raised[1].text!.code).toBe('leak_trend.raise_on_known');
+    expect(raised[0].text!.code).toBe('leak_trend.raise');
+    const cleared = transitions(cs, 'leak_trend', 'clear');
+    expect(cleared.map((c) => [c.id, c.evidence!.repairedTs])).toEqual([['leak_trend:dma:2', START + 216 * DAY]]);
+    expect(transitions(cs, 'abrupt_leak', 'raise')).toEqual([]);
+  });
+
   describe('#12.4 a dispatcher accepts a rise as a change of use', () => {
     /** A new factory's use, 6 m³/h day and night, reached over two weeks from day 45. */
     const factoryFrom = START + 45 * DAY;
@@ -192,6 +221,19 @@ describe('leak-change: slow and small abrupt leaks', () => {
     const after = (cs: Condition[], ts: number) => cs.filter((c) => c.ts > ts && c.state !== 'clear');
     /** The dispatcher found the factory and accepts once its use is all there (before, it went on rising: a later rise is raised again). */
     const acceptedAt = factoryFrom + 16 * DAY + 9 * HOUR;
+
+    it('#12.4 acceptance of a second slow leak clears it alone: the known leak below it stays raised', () => {
+      const raised = transitions(run(230, [stackedA, stackedB()]), 'leak_trend', 'raise');
+      expect(raised.map((c) => c.id)).toEqual(['leak_trend:dma', 'leak_trend:dma:2']);
+      const decisions = new LeakDecisionStore(':memory:');
+      const decision = decisions.accept(decisionFor(raised[1], STACKED_B_FROM + 30 * DAY + 9 * HOUR));
+      const cs = run(230, [stackedA, stackedB()], 60, 1, { decisions });
+      const cleared = transitions(cs, 'leak_trend', 'clear');
+      expect(cleared.map((c) => [c.id, c.ts, c.evidence!.accepted])).toEqual([['leak_trend:dma:2', decision.effectiveTs, true]]);
+      // the reference took B's use in: nothing new is raised after it
+      expect(cs.filter((c) => c.ts > decision.effectiveTs && c.state === 'raise')).toEqual([]);
+      decisions.close();
+    });
 
     it('#12.4 acceptance of a slow rise re-bases the reference at the level now: the leak_trend clears accepted, and the accepted level raises nothing later', () => {
       const raised = transitions(run(100, [factory]), 'leak_trend', 'raise');

@@ -9,13 +9,31 @@ import type { LeakChangeSettings } from './options.ts';
 /** One local day's figures, m³/h: the night window's mean and the 24-hour mean of net inflow. */
 export interface DayFigure { day: number; nightM3h: number; dayM3h: number }
 
+/**
+ * `serial`: which of the DMA's slow leaks, 1 for the first; a leak raised while others are known
+ * (settled, below) takes the smallest serial not in use.
+ */
 export type TrendJudgement =
-  | { kind: 'raise'; startDay: number; leakM3h: number; state: TrendState }
-  | { kind: 'update'; startDay: number; leakM3h: number; state: TrendState }
+  | { kind: 'raise'; serial: number; startDay: number; leakM3h: number; state: TrendState }
+  | { kind: 'update'; serial: number; startDay: number; leakM3h: number; state: TrendState }
   /** Repaired; `dropM3h`: from the leak's peak level down to the re-based reference. */
-  | { kind: 'clear'; startDay: number; repairedDay: number; leakM3h: number; dropM3h: number; state: TrendState }
+  | { kind: 'clear'; serial: number; startDay: number; repairedDay: number; leakM3h: number; dropM3h: number; state: TrendState }
   /** A dispatcher accepted the rise as a change of use: the reference moved to the level now. */
-  | { kind: 'accepted'; startDay: number; leakM3h: number; state: TrendState };
+  | { kind: 'accepted'; serial: number; startDay: number; leakM3h: number; state: TrendState };
+
+/** The leak being measured: raised, its flow the level above the base (the reference and the settled leaks). */
+interface RisingLeak {
+  serial: number;
+  startDay: number;
+  peakLeakM3h: number;
+  clearDays: number[];
+  /** Highest 7-day median flow so far, and the day it was set: a month without a new one is a settled leak. */
+  peakWeekM3h: number;
+  peakWeekDay: number;
+}
+
+/** A raised leak that stopped growing: its flow is known, and a further rise above it is a new leak. */
+interface SettledLeak { serial: number; startDay: number; flowM3h: number; clearDays: number[] }
 
 export interface TrendState {
   adjustedNightM3h: number;
@@ -24,6 +42,8 @@ export interface TrendState {
   cusum: number;
   /** β of adjusted = night − β × (day−night swing − its mean). */
   swingWeight: number;
+  /** Flow of the raised leaks that stopped growing, in the reference (0: the reference is the tight network's). */
+  knownLeaksM3h: number;
 }
 
 
@@ -36,7 +56,9 @@ export class SlowLeakTrend {
   private referenceDay = NaN;
   private cusum = 0;
   private cusumStartDay = NaN;
-  private active?: { startDay: number; peakLeakM3h: number; clearDays: number[] };
+  private active?: RisingLeak;
+  /** Raised leaks that stopped growing, oldest first; the base for a new leak is the reference plus their flows. */
+  private settled: SettledLeak[] = [];
   /** Last day a change of use was accepted: the nights before it are no evidence of a tighter network. */
   private acceptedDay = NaN;
 
@@ -55,40 +77,132 @@ export class SlowLeakTrend {
     }
     const y = this.adjusted(f);
     const sigma = this.sigma();
-    const state = (): TrendState => ({ adjustedNightM3h: y, referenceM3h: this.reference, sigmaM3h: sigma, cusum: this.cusum, swingWeight: this.beta });
-    if (this.active) {
-      const a = this.active;
-      const leak = this.recentLevel(3) - this.reference;
-      if (y - this.reference < this.o.clearShare * a.peakLeakM3h) a.clearDays.push(f.day);
-      else a.clearDays = [];
-      if (a.clearDays.length >= this.o.clearDays) {
-        // the repair is the evidence: the nights since it are the tight network's new level
-        const repairedDay = a.clearDays[0];
-        const peak = a.peakLeakM3h;
-        const peakLevel = this.reference + peak;
-        this.active = undefined;
-        this.reference = medianOf(this.days.filter((d) => d.day >= repairedDay).map((d) => this.adjusted(d)));
-        this.referenceDay = f.day;
-        this.cusum = 0;
-        this.cusumStartDay = NaN;
-        return { kind: 'clear', startDay: a.startDay, repairedDay, leakM3h: peak, dropM3h: peakLevel - this.reference, state: state() };
-      }
-      a.peakLeakM3h = Math.max(a.peakLeakM3h, leak);
-      return { kind: 'update', startDay: a.startDay, leakM3h: leak, state: state() };
-    }
+    const state = (): TrendState => ({ adjustedNightM3h: y, referenceM3h: this.base(), sigmaM3h: sigma, cusum: this.cusum, swingWeight: this.beta, knownLeaksM3h: this.base() - this.reference });
+    if (this.active) return this.judgeRising(this.active, f.day, y, state);
+    const repaired = this.judgeSettled(f.day, y, state);
+    if (repaired) return repaired;
+    const base = this.base();
     const before = this.cusum;
-    this.cusum = Math.max(0, this.cusum + y - this.reference - this.o.trendAllowanceSigma * sigma);
+    this.cusum = Math.max(0, this.cusum + y - base - this.o.trendAllowanceSigma * sigma);
     if (this.cusum === 0) this.cusumStartDay = NaN;
     else if (before === 0) this.cusumStartDay = f.day;
     if (this.cusum >= this.o.trendDecisionSigma * sigma) {
-      const leak = this.recentLevel(Math.min(3, f.day - this.cusumStartDay + 1)) - this.reference;
+      const leak = this.recentLevel(Math.min(3, f.day - this.cusumStartDay + 1)) - base;
       if (leak >= this.o.minLeakM3h && leak >= this.o.minLeakSigma * sigma) {
-        this.active = { startDay: this.cusumStartDay, peakLeakM3h: leak, clearDays: [] };
-        return { kind: 'raise', startDay: this.cusumStartDay, leakM3h: leak, state: state() };
+        const serial = this.freeSerial();
+        this.active = { serial, startDay: this.cusumStartDay, peakLeakM3h: leak, clearDays: [], peakWeekM3h: -Infinity, peakWeekDay: f.day };
+        return { kind: 'raise', serial, startDay: this.cusumStartDay, leakM3h: leak, state: state() };
       }
     }
     if (!estimated) this.followEnvelope(f.day);
     return undefined;
+  }
+
+  /**
+   * The raised leak on top: its flow each day, its repair (the level back near the base), or, once
+   * its flow has set no new high for envelopeWeeks weeks, settled: its flow (the median of those
+   * weeks above the base) joins the base and a further rise is judged as a new leak. While it grows, a rise is
+   * its growth: flows alone cannot tell growth from a second leak.
+   */
+  private judgeRising(a: RisingLeak, day: number, y: number, state: () => TrendState): TrendJudgement {
+    const base = this.base();
+    const leak = this.recentLevel(3) - base;
+    if (y - base < this.o.clearShare * a.peakLeakM3h) a.clearDays.push(day);
+    else a.clearDays = [];
+    if (a.clearDays.length >= this.o.clearDays) {
+      // a settled leak below may be the one repaired: the drop is matched to the nearest flow
+      const drop = base + a.peakLeakM3h - this.recentLevel(a.clearDays.length);
+      const below = this.nearestSettled(drop);
+      if (below && Math.abs(drop - below.flowM3h) < Math.abs(drop - a.peakLeakM3h)) {
+        const repairedDay = a.clearDays[0];
+        a.clearDays = [];
+        return this.repairSettled(below, repairedDay, day, state);
+      }
+      // the repair is the evidence: the nights since it are the tight network's new level
+      const repairedDay = a.clearDays[0];
+      const peakLevel = base + a.peakLeakM3h;
+      this.active = undefined;
+      this.rebaseAfterRepair(repairedDay, day);
+      return { kind: 'clear', serial: a.serial, startDay: a.startDay, repairedDay, leakM3h: a.peakLeakM3h, dropM3h: peakLevel - this.base(), state: state() };
+    }
+    a.peakLeakM3h = Math.max(a.peakLeakM3h, leak);
+    const week = this.recentLevel(7) - base;
+    if (week > a.peakWeekM3h) {
+      a.peakWeekM3h = week;
+      a.peakWeekDay = day;
+    }
+    const span = 7 * this.o.envelopeWeeks;
+    if (day - a.peakWeekDay >= span && this.days.length >= span) {
+      const flow = Math.max(0, this.recentLevel(span) - base);
+      this.settled.push({ serial: a.serial, startDay: a.startDay, flowM3h: flow, clearDays: [] });
+      this.active = undefined;
+      this.cusum = 0;
+      this.cusumStartDay = NaN;
+      return { kind: 'update', serial: a.serial, startDay: a.startDay, leakM3h: flow, state: state() };
+    }
+    return { kind: 'update', serial: a.serial, startDay: a.startDay, leakM3h: leak, state: state() };
+  }
+
+  /**
+   * With no leak rising: a settled leak is repaired when the level stays below the base by more
+   * than (1 − clearShare) of its flow for clearDays days; of several, the one whose flow is nearest the drop.
+   */
+  private judgeSettled(day: number, y: number, state: () => TrendState): TrendJudgement | undefined {
+    const base = this.base();
+    let done: SettledLeak | undefined;
+    for (const s of this.settled) {
+      if (base - y > (1 - this.o.clearShare) * s.flowM3h) s.clearDays.push(day);
+      else s.clearDays = [];
+      if (s.clearDays.length >= this.o.clearDays) done = s;
+    }
+    if (!done) return undefined;
+    const repairedDay = done.clearDays[0];
+    return this.repairSettled(this.nearestSettled(base - this.recentLevel(done.clearDays.length)) ?? done, repairedDay, day, state);
+  }
+
+  private repairSettled(s: SettledLeak, repairedDay: number, day: number, state: () => TrendState): TrendJudgement {
+    const before = this.base();
+    this.settled = this.settled.filter((x) => x !== s);
+    for (const x of this.settled) x.clearDays = [];
+    if (!this.active && this.settled.length === 0) this.rebaseAfterRepair(repairedDay, day);
+    return { kind: 'clear', serial: s.serial, startDay: s.startDay, repairedDay, leakM3h: s.flowM3h, dropM3h: before - this.base(), state: state() };
+  }
+
+  /** The last leak is repaired: the nights since the repair are the tight network's new level. */
+  private rebaseAfterRepair(repairedDay: number, day: number): void {
+    if (this.settled.length > 0) return;
+    this.reference = medianOf(this.days.filter((d) => d.day >= repairedDay).map((d) => this.adjusted(d)));
+    this.referenceDay = day;
+    this.cusum = 0;
+    this.cusumStartDay = NaN;
+  }
+
+  private nearestSettled(dropM3h: number): SettledLeak | undefined {
+    let best: SettledLeak | undefined;
+    for (const s of this.settled) if (!best || Math.abs(dropM3h - s.flowM3h) < Math.abs(dropM3h - best.flowM3h)) best = s;
+    return best;
+  }
+
+  /** The level a new leak is measured against: the reference plus the flows of the settled leaks. */
+  private base(): number {
+    let b = this.reference;
+    for (const s of this.settled) b += s.flowM3h;
+    return b;
+  }
+
+  private freeSerial(): number {
+    const used = new Set(this.settled.map((s) => s.serial));
+    let n = 1;
+    while (used.has(n)) n++;
+    return n;
+  }
+
+  /** The lowest of the last `span` days' weekly medians. */
+  private envelope(span: number): number {
+    const recent = this.days.slice(-span);
+    const weekly: number[] = [];
+    for (let w = 0; w + 7 <= recent.length; w += 7) weekly.push(medianOf(recent.slice(w, w + 7).map((d) => this.adjusted(d))));
+    return Math.min(...weekly);
   }
 
   /** Replace a stored day's figures (an abrupt leak explained part of its flow). */
@@ -105,24 +219,34 @@ export class SlowLeakTrend {
   }
 
   /**
-   * A dispatcher accepted the raised leak as a change of use: the reference moves to the level now
-   * (the median of the last 3 days, the level the leak flow is measured at) and the leak is closed,
-   * not as a repair. Undefined when no leak is raised.
+   * A dispatcher accepted raised leak `serial` as a change of use, not a leak: the reference moves up
+   * by its flow (a rising leak's: the median of the last 3 days above the base, the level its flow is
+   * measured at) and the leak is closed, not as a repair. Undefined when that leak is not raised.
    */
-  accept(): TrendJudgement | undefined {
-    const a = this.active;
+  accept(serial: number): TrendJudgement | undefined {
     const last = this.days.at(-1);
-    if (!a || !last) return undefined;
-    const level = this.recentLevel(3);
-    const leak = level - this.reference;
-    this.active = undefined;
-    this.reference = level;
+    if (!last) return undefined;
+    const base = this.base();
+    let leak: number;
+    let startDay: number;
+    if (this.active?.serial === serial) {
+      leak = this.recentLevel(3) - base;
+      startDay = this.active.startDay;
+      this.active = undefined;
+    } else {
+      const s = this.settled.find((x) => x.serial === serial);
+      if (!s) return undefined;
+      leak = s.flowM3h;
+      startDay = s.startDay;
+      this.settled = this.settled.filter((x) => x !== s);
+    }
+    this.reference += leak;
     this.referenceDay = last.day;
     this.acceptedDay = last.day;
     this.cusum = 0;
     this.cusumStartDay = NaN;
-    const state: TrendState = { adjustedNightM3h: this.adjusted(last), referenceM3h: level, sigmaM3h: this.sigma(), cusum: 0, swingWeight: this.beta };
-    return { kind: 'accepted', startDay: a.startDay, leakM3h: leak, state };
+    const state: TrendState = { adjustedNightM3h: this.adjusted(last), referenceM3h: this.base(), sigmaM3h: this.sigma(), cusum: 0, swingWeight: this.beta, knownLeaksM3h: this.base() - this.reference };
+    return { kind: 'accepted', serial, startDay, leakM3h: leak, state };
   }
 
   /**
@@ -163,8 +287,9 @@ export class SlowLeakTrend {
   }
 
   /**
-   * With no leak raised: the reference drops when the last two weeks' medians are both below it (the
-   * network got tighter), and rises only when every one of the last envelopeWeeks weeks' medians is above it.
+   * With no leak rising: the base drops when the last two weeks' medians are both below it (the
+   * network got tighter), and, with no leak settled either, rises only when every one of the last
+   * envelopeWeeks weeks' medians is above it.
    */
   private followEnvelope(day: number): void {
     // after an accepted change of use, the nights before it (lower) would pull the reference back down
@@ -173,14 +298,16 @@ export class SlowLeakTrend {
       const lastWeek = this.recentLevel(7);
       const weekBefore = medianOf(this.days.slice(-14, -7).map((d) => this.adjusted(d)));
       const tighter = Math.max(lastWeek, weekBefore);
-      if (tighter < this.reference) this.reference = tighter;
+      // with leaks settled, the top one's flow was less than taken (or partly repaired): it shrinks first
+      const top = this.settled.at(-1);
+      if (top && tighter < this.base()) top.flowM3h = Math.max(0, top.flowM3h - (this.base() - tighter));
+      else if (tighter < this.reference) this.reference = tighter;
     }
+    // a settled leak is a raised leak: the reference does not rise under it
+    if (this.settled.length > 0) return;
     const span = 7 * this.o.envelopeWeeks;
     if (day - this.referenceDay < span || this.days.length < span) return;
-    const recent = this.days.slice(-span);
-    const weekly: number[] = [];
-    for (let w = 0; w < this.o.envelopeWeeks; w++) weekly.push(medianOf(recent.slice(7 * w, 7 * w + 7).map((d) => this.adjusted(d))));
-    const envelope = Math.min(...weekly);
+    const envelope = this.envelope(span);
     if (envelope > this.reference) {
       this.reference = envelope;
       this.referenceDay = day;
