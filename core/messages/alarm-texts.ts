@@ -57,6 +57,10 @@ export const ALARM_TEXTS = {
     en: 'Slow leak in DMA {dma} persists: {leak} m³/h above the level of the tight network (since {start})',
     'zh-CN': '{dma} 分区缓慢漏损持续:比管网无漏时高 {leak} m³/h(自 {start} 起)',
   },
+  'leak_trend.settled': {
+    en: 'Slow leak in DMA {dma} stopped growing: {leak} m³/h (since {start}); it stays open until repaired, and a further rise is raised as another leak',
+    'zh-CN': '{dma} 分区缓慢漏损已停止增长:{leak} m³/h(自 {start} 起);修复前保持告警,此后的继续上升将作为另一处漏损告警',
+  },
   'leak_trend.clear': {
     en: 'Slow leak in DMA {dma} repaired: night flow dropped; reference re-based at {reference} m³/h',
     'zh-CN': '{dma} 分区缓慢漏损已修复:夜间流量回落,基准重设为 {reference} m³/h',

@@ -348,6 +348,7 @@ class DmaLeaks {
       const text = s.knownLeaksM3h > 0 ? alarmText('leak_trend.raise_on_known', { ...params, known: s.knownLeaksM3h.toFixed(1) }) : alarmText('leak_trend.raise', params);
       this.out().push({ ...base, state: 'raise', evidence, text });
     }
+    else if (j.kind === 'update' && j.settled) this.out().push({ ...base, state: 'update', evidence: { ...evidence, settled: true }, text: alarmText('leak_trend.settled', params) });
     else if (j.kind === 'update') this.out().push({ ...base, state: 'update', evidence, text: alarmText('leak_trend.persists', params) });
     else if (j.kind === 'accepted') {
       this.out().push({

@@ -205,6 +205,12 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(Math.abs((raised[1].evidence!.knownLeaksM3h as number) - 6)).toBeLessThanOrEqual(1.5);
     expect(raised[1].text!.code).toBe('leak_trend.raise_on_known');
     expect(raised[0].text!.code).toBe('leak_trend.raise');
+    // each said when it stopped growing (a month after its peak: A's on day 100, B's on day 181), A's before B was raised on top
+    const settled = cs.filter((c) => c.type === 'leak_trend' && c.evidence?.settled === true);
+    expect(settled.map((c) => [c.id, c.text!.code])).toEqual([['leak_trend:dma', 'leak_trend.settled'], ['leak_trend:dma:2', 'leak_trend.settled']]);
+    expect(settled[0].ts).toBeGreaterThan(START + 128 * DAY);
+    expect(settled[0].ts).toBeLessThan(raised[1].ts);
+    expect(settled[1].ts).toBeGreaterThan(START + 209 * DAY);
     const cleared = transitions(cs, 'leak_trend', 'clear');
     expect(cleared.map((c) => [c.id, c.evidence!.repairedTs])).toEqual([['leak_trend:dma:2', START + 216 * DAY]]);
     expect(transitions(cs, 'abrupt_leak', 'raise')).toEqual([]);

@@ -15,7 +15,8 @@ export interface DayFigure { day: number; nightM3h: number; dayM3h: number }
  */
 export type TrendJudgement =
   | { kind: 'raise'; serial: number; startDay: number; leakM3h: number; state: TrendState }
-  | { kind: 'update'; serial: number; startDay: number; leakM3h: number; state: TrendState }
+  /** `settled`: the leak stopped growing; `leakM3h` is its known flow from now on. */
+  | { kind: 'update'; serial: number; startDay: number; leakM3h: number; state: TrendState; settled?: true }
   /** Repaired; `dropM3h`: from the leak's peak level down to the re-based reference. */
   | { kind: 'clear'; serial: number; startDay: number; repairedDay: number; leakM3h: number; dropM3h: number; state: TrendState }
   /** A dispatcher accepted the rise as a change of use: the reference moved to the level now. */
@@ -138,7 +139,7 @@ export class SlowLeakTrend {
       this.active = undefined;
       this.cusum = 0;
       this.cusumStartDay = NaN;
-      return { kind: 'update', serial: a.serial, startDay: a.startDay, leakM3h: flow, state: state() };
+      return { kind: 'update', serial: a.serial, startDay: a.startDay, leakM3h: flow, state: state(), settled: true };
     }
     return { kind: 'update', serial: a.serial, startDay: a.startDay, leakM3h: leak, state: state() };
   }
