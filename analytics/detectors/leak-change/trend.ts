@@ -88,7 +88,7 @@ export class SlowLeakTrend {
     if (this.cusum === 0) this.cusumStartDay = NaN;
     else if (before === 0) this.cusumStartDay = f.day;
     if (this.cusum >= this.o.trendDecisionSigma * sigma) {
-      const leak = this.recentLevel(Math.min(3, f.day - this.cusumStartDay + 1)) - base;
+      const leak = this.recentLevel(7) - base;
       if (leak >= this.o.minLeakM3h && leak >= this.o.minLeakSigma * sigma) {
         const serial = this.freeSerial();
         this.active = { serial, startDay: this.cusumStartDay, peakLeakM3h: leak, clearDays: [], peakWeekM3h: -Infinity, peakWeekDay: f.day };

@@ -1,0 +1,39 @@
+/** The slow-leak judgement on daily figures alone (trend.ts): what a raise needs. */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../simulators/hydraulics/random.ts';
+import { leakChangeOptionsSchema } from './options.ts';
+import { SlowLeakTrend, type TrendJudgement } from './trend.ts';
+
+const settings = leakChangeOptionsSchema.parse({});
+const FIRST_DAY = 20_000;
+
+/**
+ * A quiet DMA's daily figures, night 100 m³/h and day 200, each ±1 m³/h of noise, with `extra(day)`
+ * added to both (a leak adds the same flow by night and by day).
+ */
+function judge(days: number, extra: (day: number) => number): Array<TrendJudgement & { index: number }> {
+  const trend = new SlowLeakTrend(settings);
+  const noise = new Rng(7, 'trend');
+  const judgements: Array<TrendJudgement & { index: number }> = [];
+  for (let index = 0; index < days; index++) {
+    const e = extra(index);
+    const j = trend.addDay({ day: FIRST_DAY + index, nightM3h: 100 + noise.uniform(-1, 1) + e, dayM3h: 200 + noise.uniform(-1, 1) + e });
+    if (j) judgements.push({ ...j, index });
+  }
+  return judgements;
+}
+
+describe('leak-change slow leaks: a raise needs a week at the level', () => {
+  it('a rise of 6 m³/h for three days (6 σ), gone by itself, raises nothing: the CUSUM passes its decision, the week does not hold it', () => {
+    const raises = judge(70, (d) => (d >= 40 && d < 43 ? 6 : 0)).filter((j) => j.kind === 'raise');
+    expect(raises).toEqual([]);
+  });
+
+  it('the same 6 m³/h that stays is raised once four days of the week hold it, with its start and level', () => {
+    const raises = judge(70, (d) => (d >= 40 ? 6 : 0)).filter((j) => j.kind === 'raise');
+    expect(raises.map((j) => [j.index, j.serial])).toEqual([[43, 1]]);
+    // the day the CUSUM left zero: noise may start it a day or two early
+    expect(Math.abs(raises[0].startDay - FIRST_DAY - 40)).toBeLessThanOrEqual(2);
+    expect(Math.abs(raises[0].leakM3h - 6)).toBeLessThanOrEqual(1);
+  });
+});
