@@ -5,6 +5,8 @@
  * there the next night, with its start and size). See README.md for the method.
  */
 import type { Point } from '../../../core/model/reading.ts';
+import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
+import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
@@ -23,6 +25,7 @@ import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** One local day's hourly means, m³/h, less the flow of abrupt leaks already raised (NaN: not covered). */
 interface DayHours {
   day: number;
@@ -382,10 +385,14 @@ export class LeakChangeDetector implements Detector {
   /** The inlet-share hours each inlet sensor feeds (DMAs with two or more inlets). */
   private readonly splitOf = new Map<string, InletHours[]>();
   private readonly health?: DetectorContext['health'];
+  private readonly topology: DetectorContext['topology'];
+  private readonly o: LeakChangeSettings;
 
   constructor(ctx: DetectorContext, options: LeakChangeOptions = {}, inputs: LeakChangeInputs = {}) {
     this.decisions = inputs.decisions;
+    this.topology = ctx.topology;
     const o = parseDetectorOptions('leak-change', leakChangeOptionsSchema, options);
+    this.o = o;
     if (!(o.nightToHour > o.nightFromHour)) throw new Error('leak-change.nightToHour: must be after nightFromHour');
     const local = new LocalTime(ctx.timezone);
     this.inflow = new DmaInflow(ctx.topology, ctx.health);
@@ -409,6 +416,24 @@ export class LeakChangeDetector implements Detector {
       this.take(this.net);
     }
     return this.drain();
+  }
+
+  /**
+   * A restart replays the stored readings of every DMA's balance over the last learnDays +
+   * historyDays days through this detector, silently, a day at a time (memory: one day's readings):
+   * the hourly references, the noise, the slow-leak reference and the leaks raised in that span are
+   * where they were, so the alarms raised before the restart are updated and cleared as before. A
+   * leak raised before the span is not known again (README, "What it cannot see").
+   */
+  async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
+    const sensors = [...new Set(this.inflow.dmas().flatMap((dma) => this.inflow.balanceSensorsOf(dma)))];
+    const from = until - (this.o.learnDays + this.o.historyDays) * DAY_MS;
+    for (let t = from; t < until; t += DAY_MS) {
+      const to = Math.min(t + DAY_MS, until);
+      replayByTimestamp(await readRawHistory(history, this.topology, sensors, t, to), (batch) => this.onReadings(batch));
+      this.onTime(to);
+    }
+    this.out = [];
   }
 
   onTime(eventTime: number): Condition[] {

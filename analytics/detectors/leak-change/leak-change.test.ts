@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { LeakDecisionStore, readLeakDecisions, type LeakDecisionLookup, type NewLeakDecision } from './decisions.ts';
 
 const HOUR = 3_600_000;
@@ -26,13 +27,31 @@ type Leak = (ts: number) => number;
  * day (later on weekends); the consumption scales with the season (±10 % over the year) and the
  * day's weather (±5 %), with hourly noise of ~2 % (all deterministic); read every `intervalMin` minutes.
  */
-function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1, inputs: { decisions?: LeakDecisionLookup; beforeStep?: (ts: number) => void } = {}): Condition[] {
-  const topology = new Topology(topologySchema.parse({
+interface RunInputs {
+  decisions?: LeakDecisionLookup;
+  beforeStep?: (ts: number) => void;
+  /** A detector to go on with (a restart's), fed from day `fromDay` on; the readings before it are generated, not fed. */
+  detector?: LeakChangeDetector;
+  fromDay?: number;
+  /** Collects every reading fed. */
+  readings?: Point[];
+}
+
+function dmaTopology(intervalMin: number): Topology {
+  return new Topology(topologySchema.parse({
     sites: [{ id: 's' }],
     dmas: [{ id: 'dma', inlets: ['in'] }],
     sensors: [{ id: 'in', kind: 'flow', unit: 'm3/h', site: 's', dma: 'dma', place: 'inlet', intervalS: intervalMin * 60 }],
   }));
-  const detector = new LeakChangeDetector({ topology, health: { isFaulty: () => false }, timezone: ZONE }, {}, { decisions: inputs.decisions });
+}
+
+function newDetector(intervalMin = 60, decisions?: LeakDecisionLookup): LeakChangeDetector {
+  return new LeakChangeDetector({ topology: dmaTopology(intervalMin), health: { isFaulty: () => false }, timezone: ZONE }, {}, { decisions });
+}
+
+function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1, inputs: RunInputs = {}): Condition[] {
+  const detector = inputs.detector ?? newDetector(intervalMin, inputs.decisions);
+  const feedFrom = START + (inputs.fromDay ?? 0) * DAY;
   const conditions: Condition[] = [];
   const step = intervalMin * 60_000;
   // seeded streams, independent from hour to hour and day to day
@@ -49,7 +68,9 @@ function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1
     const consumption = (15 + 60 * Math.max(0, Math.sin((Math.PI * (localHour - (weekend ? 7 : 6))) / 16))) * (weekday === 6 ? sundayShare : 1);
     const season = 1 + 0.1 * Math.sin((2 * Math.PI * (ts - START)) / (365 * DAY));
     const value = (25 + consumption * season * weather) * (1 + 0.02 * hourNoise) + leaks.reduce((a, l) => a + l(ts), 0);
+    if (ts < feedFrom) continue;
     const p: Point = { measurement: 'flow', sensor: 'in', ts, value, quality: 'good', site: 's', dma: 'dma' };
+    inputs.readings?.push(p);
     inputs.beforeStep?.(ts);
     const r = runStep([detector], [p], ts);
     if (r.failures.length) throw r.failures[0].error;
@@ -186,6 +207,36 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(cleared).toHaveLength(1);
     expect(cleared[0].evidence!.repairedTs).toBe(START + 91 * DAY); // the first day whole after the repair
     expect(cleared[0].evidence!.leakM3h as number).toBeGreaterThan(4);
+  });
+
+  it('a restart warms up from the stored readings: the raised leak_trend goes on, and its repair clears it, as without the restart', async () => {
+    const from = START + 40 * DAY;
+    const repaired = START + 90 * DAY + 11 * HOUR;
+    const growing: Leak = (ts) => (ts < from || ts >= repaired ? 0 : Math.min(6, (6 * (ts - from)) / (28 * DAY)));
+    const whole = run(110, [growing]);
+    const restartTs = START + 75 * DAY;
+    expect(transitions(whole, 'leak_trend', 'raise').map((c) => c.ts < restartTs)).toEqual([true]);
+    const dir = mkdtempSync(join(tmpdir(), 'aw-leak-change-'));
+    const store = new SqliteStore(join(dir, 'ts.db'));
+    await store.init();
+    try {
+      const readings: Point[] = [];
+      run(75, [growing], 60, 1, { readings });
+      await store.write(readings);
+      const restarted = newDetector();
+      await restarted.warmUp(store, restartTs);
+      const after = run(110, [growing], 60, 1, { detector: restarted, fromDay: 75 });
+      // after the restart, the same conditions as the run without one: updates, no second raise, the same clear
+      // (those at the restart instant itself came from the warm-up, which is silent)
+      expect(after).toEqual(whole.filter((c) => c.ts > restartTs));
+      expect(transitions(after, 'leak_trend', 'clear')).toHaveLength(1);
+      // started cold instead, it knows nothing of the leak: the raised alarm is never updated or cleared
+      const cold = run(110, [growing], 60, 1, { detector: newDetector(), fromDay: 75 });
+      expect(cold.filter((c) => c.type === 'leak_trend')).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('raises a second leak_trend for a slow leak on top of one that stopped growing, and its repair clears only it', () => {
