@@ -37,3 +37,15 @@ describe('leak-change slow leaks: a raise needs a week at the level', () => {
     expect(Math.abs(raises[0].leakM3h - 6)).toBeLessThanOrEqual(1);
   });
 });
+
+describe('leak-change slow leaks: a second leak on top of a settled one', () => {
+  it('a second leak repaired while still rising clears alone, and its last elevated days raise nothing again', () => {
+    // A: 10 m³/h from day 30, never repaired (settles a month after it stopped rising); B: 8 m³/h from day 100 to day 110
+    const js = judge(160, (d) => (d >= 30 ? 10 : 0) + (d >= 100 && d < 110 ? 8 : 0));
+    const raisesAndClears = js.filter((j) => j.kind !== 'update').map((j) => [j.kind, j.serial]);
+    expect(raisesAndClears).toEqual([['raise', 1], ['raise', 2], ['clear', 2]]);
+    const settled = js.filter((j) => j.kind === 'update' && j.settled);
+    expect(settled.map((j) => j.serial)).toEqual([1]);
+    expect(settled[0].index).toBeLessThan(100);
+  });
+});

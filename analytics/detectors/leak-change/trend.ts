@@ -123,6 +123,9 @@ export class SlowLeakTrend {
       const repairedDay = a.clearDays[0];
       const peakLevel = base + a.peakLeakM3h;
       this.active = undefined;
+      // the CUSUM still holds the leak's excess: with leaks settled below there is no re-base to restart it
+      this.cusum = 0;
+      this.cusumStartDay = NaN;
       this.rebaseAfterRepair(repairedDay, day);
       return { kind: 'clear', serial: a.serial, startDay: a.startDay, repairedDay, leakM3h: a.peakLeakM3h, dropM3h: peakLevel - this.base(), state: state() };
     }
