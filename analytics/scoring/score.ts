@@ -213,12 +213,12 @@ function nearestTo(leaks: readonly EventScore[], estimatedStart: number): EventS
 
 const iso = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 
-/** The report for people: one line per event, then the false alarms and the totals. */
 /** A finding delay as the reports print it: hours under two days, days beyond. */
 export function formatDelay(ms: number): string {
   return ms < 2 * DAY ? `${(ms / HOUR).toFixed(1)} h` : `${(ms / DAY).toFixed(1)} d`;
 }
 
+/** The report for people: one line per event, then the false alarms and the totals. */
 export function describeScore(r: ScoreReport): string[] {
   const lines: string[] = [];
   for (const s of r.events) {

@@ -1,14 +1,15 @@
 /**
  * Lasting changes of a DMA's net demand that are leaks too small or too slow for the burst and
  * night-flow detectors: `leak_trend:<dma>` (a leak growing over days or weeks, with its estimated
- * start and flow now, closed by its repair; `leak_trend:<dma>:<n>` for one on top of n − 1 known) and `abrupt_leak:<dma>:<start>` (a step that is still
- * there the next night, with its start and size). See README.md for the method.
+ * start and flow now, closed by its repair; `leak_trend:<dma>:<n>` for one on top of n − 1 known)
+ * and `abrupt_leak:<dma>:<start>` (a step that is still there the next night, with its start and
+ * size). See README.md for the method.
  */
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
-import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
+import { DAY_MS, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext } from '../../types.ts';
@@ -25,7 +26,6 @@ import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 /** One local day's hourly means, m³/h, less the flow of abrupt leaks already raised (NaN: not covered). */
 interface DayHours {
   day: number;
@@ -433,7 +433,6 @@ export class LeakChangeDetector implements Detector {
       replayByTimestamp(await readRawHistory(history, this.topology, sensors, t, to), (batch) => this.onReadings(batch));
       this.onTime(to);
     }
-    this.out = [];
   }
 
   onTime(eventTime: number): Condition[] {
