@@ -268,6 +268,7 @@ class DmaLeaks {
     // every stored hour to the new use: a confirmed leak's flow was taken off from its start, a
     // report's hours since its start hold it already and the hours before get it
     this.correctHours(-leak.sizeM3h, confirmed ? () => true : (hourStart) => hourStart < leak.startTs);
+    this.trend.noteAbrupt(leak.key);
     this.trend.shiftReference(leak.sizeM3h);
     this.out().push({
       id: `abrupt_leak:${this.dma}:${leak.key}`, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma, priority: 'medium', state: 'clear',
@@ -297,6 +298,7 @@ class DmaLeaks {
         return;
       case 'raise':
         this.correct(j.leak.startTs, j.leak.sizeM3h);
+        this.trend.noteAbrupt(j.leak.key, j.leak.sizeM3h);
         this.trend.restartCusum();
         this.out().push({
           ...base, state: j.reported ? 'update' : 'raise',
@@ -306,6 +308,7 @@ class DmaLeaks {
         return;
       case 'repair':
         this.correct(j.repairTs, -j.leak.sizeM3h);
+        this.trend.noteAbrupt(j.leak.key);
         this.out().push({
           ...base, state: 'clear', evidence: { ...evidence, repairTs: j.repairTs, nightDropM3h: round(j.nightDropM3h) },
           text: alarmText('abrupt_leak.clear', { dma: this.dma, size }),

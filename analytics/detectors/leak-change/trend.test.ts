@@ -49,3 +49,35 @@ describe('leak-change slow leaks: a second leak on top of a settled one', () => 
     expect(settled[0].index).toBeLessThan(100);
   });
 });
+
+describe('leak-change slow leaks: a repair is a fall of the nights as measured', () => {
+  /**
+   * A: 10 m³/h from day 30, repaired on day `repairDay`. On day 50 an abrupt leak is confirmed with an
+   * estimated 9 m³/h, taken off the figures from then on, while the nights gained 1 m³/h (an
+   * incipient leak's growth reported as a step): the figures fall 8 m³/h below what A leaves.
+   */
+  function run(repairDay: number): Array<TrendJudgement & { index: number }> {
+    const trend = new SlowLeakTrend(settings);
+    const noise = new Rng(7, 'trend');
+    const js: Array<TrendJudgement & { index: number }> = [];
+    for (let index = 0; index < 140; index++) {
+      if (index === 50) trend.noteAbrupt(1, 9);
+      const measured = (index >= 30 && index < repairDay ? 10 : 0) + (index >= 50 ? 1 : 0);
+      const takenOff = index >= 50 ? 9 : 0;
+      const e = measured - takenOff;
+      const j = trend.addDay({ day: FIRST_DAY + index, nightM3h: 100 + noise.uniform(-1, 1) + e, dayM3h: 200 + noise.uniform(-1, 1) + e }, takenOff > 0);
+      if (j) js.push({ ...j, index });
+    }
+    return js;
+  }
+
+  it('an abrupt leak estimated larger than the nights gained does not "repair" a slow leak that runs on', () => {
+    const js = run(Infinity);
+    expect(js.filter((j) => j.kind !== 'update').map((j) => [j.kind, j.serial])).toEqual([['raise', 1]]);
+  });
+
+  it('the slow leak\'s real repair still clears it, on the first day of the fall', () => {
+    const clears = run(90).filter((j) => j.kind === 'clear');
+    expect(clears.map((j) => [j.index, j.serial, j.kind === 'clear' && j.repairedDay - FIRST_DAY])).toEqual([[91, 1, 90]]);
+  });
+});

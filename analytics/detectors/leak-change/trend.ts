@@ -31,10 +31,15 @@ interface RisingLeak {
   /** Highest 7-day median flow so far, and the day it was set: a month without a new one is a settled leak. */
   peakWeekM3h: number;
   peakWeekDay: number;
+  /** Abrupt leaks confirmed since it was raised, by key: their estimated flows, taken off the figures. */
+  laterAbrupt: Map<number, number>;
 }
 
-/** A raised leak that stopped growing: its flow is known, and a further rise above it is a new leak. */
-interface SettledLeak { serial: number; startDay: number; flowM3h: number; clearDays: number[] }
+/**
+ * A raised leak that stopped growing: its flow is known, and a further rise above it is a new leak.
+ * `laterAbrupt`: abrupt leaks confirmed since it settled (its flow was measured net of those before).
+ */
+interface SettledLeak { serial: number; startDay: number; flowM3h: number; clearDays: number[]; laterAbrupt: Map<number, number> }
 
 export interface TrendState {
   adjustedNightM3h: number;
@@ -91,7 +96,7 @@ export class SlowLeakTrend {
       const leak = this.recentLevel(7) - base;
       if (leak >= this.o.minLeakM3h && leak >= this.o.minLeakSigma * sigma) {
         const serial = this.freeSerial();
-        this.active = { serial, startDay: this.cusumStartDay, peakLeakM3h: leak, clearDays: [], peakWeekM3h: -Infinity, peakWeekDay: f.day };
+        this.active = { serial, startDay: this.cusumStartDay, peakLeakM3h: leak, clearDays: [], peakWeekM3h: -Infinity, peakWeekDay: f.day, laterAbrupt: new Map() };
         return { kind: 'raise', serial, startDay: this.cusumStartDay, leakM3h: leak, state: state() };
       }
     }
@@ -108,7 +113,7 @@ export class SlowLeakTrend {
   private judgeRising(a: RisingLeak, day: number, y: number, state: () => TrendState): TrendJudgement {
     const base = this.base();
     const leak = this.recentLevel(3) - base;
-    if (y - base < this.o.clearShare * a.peakLeakM3h) a.clearDays.push(day);
+    if (y + sumOf(a.laterAbrupt) - base < this.o.clearShare * a.peakLeakM3h) a.clearDays.push(day);
     else a.clearDays = [];
     if (a.clearDays.length >= this.o.clearDays) {
       // a settled leak below may be the one repaired: the drop is matched to the nearest flow
@@ -138,7 +143,7 @@ export class SlowLeakTrend {
     const span = 7 * this.o.envelopeWeeks;
     if (day - a.peakWeekDay >= span && this.days.length >= span) {
       const flow = Math.max(0, this.recentLevel(span) - base);
-      this.settled.push({ serial: a.serial, startDay: a.startDay, flowM3h: flow, clearDays: [] });
+      this.settled.push({ serial: a.serial, startDay: a.startDay, flowM3h: flow, clearDays: [], laterAbrupt: new Map() });
       this.active = undefined;
       this.cusum = 0;
       this.cusumStartDay = NaN;
@@ -155,7 +160,7 @@ export class SlowLeakTrend {
     const base = this.base();
     let done: SettledLeak | undefined;
     for (const s of this.settled) {
-      if (base - y > (1 - this.o.clearShare) * s.flowM3h) s.clearDays.push(day);
+      if (base - y - sumOf(s.laterAbrupt) > (1 - this.o.clearShare) * s.flowM3h) s.clearDays.push(day);
       else s.clearDays = [];
       if (s.clearDays.length >= this.o.clearDays) done = s;
     }
@@ -213,6 +218,20 @@ export class SlowLeakTrend {
   replaceDay(f: DayFigure): void {
     const i = this.days.findIndex((d) => d.day === f.day);
     if (i >= 0) this.days[i] = f;
+  }
+
+  /**
+   * An abrupt leak was confirmed (`sizeM3h` > 0: its estimated flow is taken off the figures from
+   * now on) or is gone (undefined: repaired or accepted). A raised slow leak's repair is a fall of
+   * the nights as measured: while the figures have an abrupt leak confirmed after it taken off, its
+   * repair test puts that flow back. An incipient leak's growth reported as abrupt steps can be
+   * estimated larger than the nights gained, and the figures then fall with no repair.
+   */
+  noteAbrupt(key: number, sizeM3h?: number): void {
+    for (const leak of [...(this.active ? [this.active] : []), ...this.settled]) {
+      if (sizeM3h === undefined) leak.laterAbrupt.delete(key);
+      else leak.laterAbrupt.set(key, sizeM3h);
+    }
   }
 
   /** Flow that built the CUSUM is explained elsewhere (an abrupt leak was raised): start again from zero. */
@@ -346,4 +365,8 @@ export class SlowLeakTrend {
   }
 }
 
-
+function sumOf(flows: Map<number, number>): number {
+  let sum = 0;
+  for (const v of flows.values()) sum += v;
+  return sum;
+}
