@@ -9,7 +9,7 @@ import { SensorHealthDetector } from './sensor-health/index.ts';
 import { BurstDetector } from './burst/index.ts';
 import { PressureDetector } from './pressure/index.ts';
 import { NightFlowDetector } from './night-flow/index.ts';
-import { LeakChangeDetector } from './leak-change/index.ts';
+import { LeakChangeDetector, type LeakChangeInputs } from './leak-change/index.ts';
 import type { LeakDecisionLookup } from './leak-change/decisions.ts';
 import { PressureModelDetector } from './pressure-model/index.ts';
 import { OutageDetector, type OutageOptions } from './outage/index.ts';
@@ -27,6 +27,8 @@ export interface DetectorSetup {
   register?: OutageOptions['register'];
   /** Dispatchers' acceptances of leak alarms as changes of use (leak-change/decisions.ts), read by event time. */
   leakDecisions?: LeakDecisionLookup;
+  /** The alarms open now: a restart takes up the leaks whose alarms outlived the history it replays. */
+  openAlarms?: LeakChangeInputs['openAlarms'];
   /** The detectors' options by name (`analytics.detectors` of the site config); each defaults to today's constants. */
   options?: DetectorOptions;
 }
@@ -52,7 +54,7 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     // operation in the register explains a network event
     new PressureDetector(ctx, { ...o.pressure, bursts: burst, planned: setup.register }),
     new NightFlowDetector(ctx, o['night-flow'], { decisions: setup.leakDecisions }),
-    new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions }),
+    new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms }),
     // a burst already explains its DMA's pressure loss (one event, one alarm)
     new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst }),
     new OutageDetector(ctx, {

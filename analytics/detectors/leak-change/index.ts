@@ -21,7 +21,7 @@ import { InletHours, SplitShifts, type SplitShift } from './split.ts';
 import { QuarterHours, type OffHourExcess } from './quarters.ts';
 import { DAY_KIND_OF, DAY_KINDS, kindOffsets } from './day-kinds.ts';
 import { leakChangeOptionsSchema, type LeakChangeOptions, type LeakChangeSettings } from './options.ts';
-import { SlowLeakTrend, type DayFigure, type TrendJudgement } from './trend.ts';
+import { SlowLeakTrend, type DayFigure, type ResumedLeak, type TrendJudgement } from './trend.ts';
 
 export type { LeakChangeOptions };
 
@@ -277,6 +277,38 @@ class DmaLeaks {
     });
   }
 
+  /**
+   * After a restart's warm-up: this DMA's leaks whose alarms are open but which the replayed
+   * history did not raise again (raised before it). An abrupt leak's flow is taken off the stored
+   * hours again (the warm-up learnt them with it) and the slow-leak reference moves down with them;
+   * slow leaks are taken up against the reference they were raised on (trend.ts, `resume`).
+   */
+  resumeOpenAlarms(alarms: readonly OpenLeakAlarm[]): void {
+    const prefix = `abrupt_leak:${this.dma}:`;
+    for (const a of alarms) {
+      if (a.type !== 'abrupt_leak' || !a.conditionId.startsWith(prefix)) continue;
+      const key = Number(a.conditionId.slice(prefix.length));
+      const startTs = Number(a.evidence?.estimatedStartTs);
+      const sizeM3h = Number(a.evidence?.sizeM3h);
+      if (!Number.isFinite(key) || !Number.isFinite(startTs) || !(sizeM3h > 0) || a.evidence?.confirmed === false) continue;
+      if (this.steps.active.some((l) => l.key === key)) continue;
+      this.steps.active.push({ key, startTs, sizeM3h, raisedTs: a.raisedAt });
+      this.correct(startTs, sizeM3h);
+      this.trend.shiftReference(-sizeM3h);
+    }
+    const slow: ResumedLeak[] = [];
+    for (const a of alarms) {
+      const serial = a.type === 'leak_trend' ? trendSerialOf(this.dma, a.conditionId) : undefined;
+      const e = a.evidence ?? {};
+      if (serial === undefined || !Number.isFinite(Number(e.estimatedStartTs))) continue;
+      slow.push({
+        serial, startDay: this.local.position(Number(e.estimatedStartTs)).day, leakM3h: Number(e.leakM3h),
+        knownLeaksM3h: Number(e.knownLeaksM3h ?? 0), settled: e.settled === true,
+      });
+    }
+    if (slow.length) this.trend.resume(slow);
+  }
+
   private onStep(j: StepJudgement, ts: number): void {
     const id = `abrupt_leak:${this.dma}:${j.leak.key}`;
     const base = { id, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma, priority: 'medium' as const };
@@ -374,6 +406,21 @@ class DmaLeaks {
 export interface LeakChangeInputs {
   /** Dispatchers' acceptances of leak alarms as changes of use, read by event time (decisions.ts). */
   decisions?: LeakDecisionLookup;
+  /**
+   * The alarms open now (the alarm store's): after a restart's warm-up, the leaks whose alarms are
+   * still active but which the replayed history did not raise again are taken up (resumeOpenAlarms).
+   */
+  openAlarms?: () => readonly OpenLeakAlarm[];
+}
+
+/** What a restart reads of an open alarm (core/state/alarm-store.ts's AlarmRecord). */
+export interface OpenLeakAlarm {
+  conditionId: string;
+  type: string;
+  state: string;
+  dma?: string;
+  raisedAt: number;
+  evidence?: Record<string, unknown>;
 }
 
 export class LeakChangeDetector implements Detector {
@@ -383,6 +430,7 @@ export class LeakChangeDetector implements Detector {
   private readonly net: NetInflow[] = [];
   private out: Condition[] = [];
   private readonly decisions?: LeakDecisionLookup;
+  private readonly openAlarms?: () => readonly OpenLeakAlarm[];
   /** Decisions applied already (one may be recorded with a time the watermark has passed: it applies at the next step). */
   private readonly applied = new Set<number>();
   /** The inlet-share hours each inlet sensor feeds (DMAs with two or more inlets). */
@@ -393,6 +441,7 @@ export class LeakChangeDetector implements Detector {
 
   constructor(ctx: DetectorContext, options: LeakChangeOptions = {}, inputs: LeakChangeInputs = {}) {
     this.decisions = inputs.decisions;
+    this.openAlarms = inputs.openAlarms;
     this.topology = ctx.topology;
     const o = parseDetectorOptions('leak-change', leakChangeOptionsSchema, options);
     this.o = o;
@@ -426,7 +475,8 @@ export class LeakChangeDetector implements Detector {
    * historyDays days through this detector, silently, a day at a time (memory: one day's readings):
    * the hourly references, the noise, the slow-leak reference and the leaks raised in that span are
    * where they were, so the alarms raised before the restart are updated and cleared as before. A
-   * leak raised before the span is not known again (README, "What it cannot see").
+   * leak raised before the span whose alarm is still active is taken up from that alarm
+   * (DmaLeaks.resumeOpenAlarms).
    */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const sensors = [...new Set(this.inflow.dmas().flatMap((dma) => this.inflow.balanceSensorsOf(dma)))];
@@ -436,6 +486,10 @@ export class LeakChangeDetector implements Detector {
       replayByTimestamp(await readRawHistory(history, this.topology, sensors, t, to), (batch) => this.onReadings(batch));
       this.onTime(to);
     }
+    // raised before `until`: a replay's output may hold alarms of a later period, replayed earlier
+    const open = (this.openAlarms?.() ?? []).filter((a) => a.state.startsWith('active') && a.raisedAt < until && (a.type === 'leak_trend' || a.type === 'abrupt_leak'));
+    for (const [dma, leaks] of this.dmas) leaks.resumeOpenAlarms(open.filter((a) => a.dma === dma));
+    this.drain();
   }
 
   onTime(eventTime: number): Condition[] {

@@ -5,7 +5,7 @@ import { Topology } from '../../../core/topology/topology.ts';
 import { runStep } from '../../step.ts';
 import type { Condition } from '../../types.ts';
 import { Rng } from '../../../simulators/hydraulics/random.ts';
-import { LeakChangeDetector } from './index.ts';
+import { LeakChangeDetector, type OpenLeakAlarm } from './index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,6 +237,71 @@ describe('leak-change: slow and small abrupt leaks', () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  /**
+   * Restarted at day `restartDay` after `whole` ran without a restart, with the alarm store's open
+   * alarms as the alarm manager keeps them (the latest evidence of each condition not cleared) or
+   * none: the conditions from the restart on.
+   */
+  async function restartedAt(restartDay: number, days: number, leaks: Leak[], whole: Condition[], withOpenAlarms: boolean): Promise<Condition[]> {
+    const restartTs = START + restartDay * DAY;
+    const open = new Map<string, OpenLeakAlarm>();
+    for (const c of whole.filter((x) => x.ts <= restartTs)) {
+      if (c.state === 'clear') open.delete(c.id);
+      else open.set(c.id, { conditionId: c.id, type: c.type, state: 'active-unacknowledged', dma: c.dma, raisedAt: open.get(c.id)?.raisedAt ?? c.ts, evidence: c.evidence });
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'aw-leak-change-'));
+    const store = new SqliteStore(join(dir, 'ts.db'));
+    await store.init();
+    try {
+      const readings: Point[] = [];
+      run(restartDay, leaks, 60, 1, { readings });
+      await store.write(readings);
+      const restarted = new LeakChangeDetector({ topology: dmaTopology(60), health: { isFaulty: () => false }, timezone: ZONE }, {}, {
+        openAlarms: withOpenAlarms ? () => [...open.values()] : undefined,
+      });
+      await restarted.warmUp(store, restartTs);
+      return run(days, leaks, 60, 1, { detector: restarted, fromDay: restartDay });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a restart takes up a slow leak raised before the history it replays from its open alarm: the repair clears it as without the restart', async () => {
+    // raised about day 55, settled in April; the restart on day 160 replays days 83-160, all with it running
+    const from = START + 40 * DAY;
+    const repaired = START + 180 * DAY + 11 * HOUR;
+    const growing: Leak = (ts) => (ts < from || ts >= repaired ? 0 : Math.min(6, (6 * (ts - from)) / (28 * DAY)));
+    const whole = run(200, [growing]);
+    expect(transitions(whole, 'leak_trend', 'raise').map((c) => c.ts < START + 83 * DAY)).toEqual([true]);
+    const clear = transitions(whole, 'leak_trend', 'clear');
+    expect(clear.map((c) => c.evidence!.repairedTs)).toEqual([START + 181 * DAY]);
+    const after = await restartedAt(160, 200, [growing], whole, true);
+    const resumed = after.filter((c) => c.type === 'leak_trend' && c.state !== 'update');
+    // the same clear on the same day, for the same repair; its figures are of the swing weight learnt again
+    const key = (c: Condition) => [c.id, c.state, c.ts, c.evidence!.repairedTs];
+    expect(resumed.map(key)).toEqual(clear.map(key));
+    expect(Math.abs((resumed[0].evidence!.nightDropM3h as number) - 6)).toBeLessThan(0.5);
+    // without the open alarms the warm-up learns the leak as the reference: its alarm is never cleared
+    const blind = await restartedAt(160, 200, [growing], whole, false);
+    expect(blind.filter((c) => c.type === 'leak_trend')).toEqual([]);
+  });
+
+  it('a restart takes up an abrupt leak raised before the history it replays: its repair clears it, and its flow is no new normal', async () => {
+    const from = START + 20 * DAY + 14 * HOUR;
+    const repaired = START + 130 * DAY + 11 * HOUR;
+    const step: Leak = (ts) => (ts >= from && ts < repaired ? 4 : 0);
+    const whole = run(150, [step]);
+    const raised = transitions(whole, 'abrupt_leak', 'raise');
+    expect(raised).toHaveLength(1);
+    const clears = whole.filter((c) => c.state === 'clear');
+    expect(clears.map((c) => c.id)).toEqual([raised[0].id]);
+    const after = await restartedAt(110, 150, [step], whole, true);
+    expect(after.filter((c) => c.state !== 'update')).toEqual(clears);
+    const blind = await restartedAt(110, 150, [step], whole, false);
+    expect(blind.filter((c) => c.type === 'abrupt_leak')).toEqual([]);
   });
 
   it('raises a second leak_trend for a slow leak on top of one that stopped growing, and its repair clears only it', () => {

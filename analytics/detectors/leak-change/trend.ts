@@ -41,6 +41,17 @@ interface RisingLeak {
  */
 interface SettledLeak { serial: number; startDay: number; flowM3h: number; clearDays: number[]; laterAbrupt: Map<number, number> }
 
+/** A raised leak taken up from its open alarm after a restart: its last figures (index.ts). */
+export interface ResumedLeak {
+  serial: number;
+  startDay: number;
+  /** Its flow (rising: the last update's; settled: its known flow). */
+  leakM3h: number;
+  /** A rising one's: the flows of the settled leaks under it, as its last update said. */
+  knownLeaksM3h: number;
+  settled: boolean;
+}
+
 export interface TrendState {
   adjustedNightM3h: number;
   referenceM3h: number;
@@ -232,6 +243,37 @@ export class SlowLeakTrend {
       if (sizeM3h === undefined) leak.laterAbrupt.delete(key);
       else leak.laterAbrupt.set(key, sizeM3h);
     }
+  }
+
+  /**
+   * Raised leaks whose alarms are open but which this trend does not hold (raised before the history
+   * a restart replays): taken up again, each with its flow, settled or rising (one at most). The
+   * reference is put under the level the replayed nights show with them running, by their flows:
+   * flows carry over, the adjusted figures do not (β and the mean swing are learnt again). A
+   * rising leak's last update is the day before the restart: the last 3 days, as its flow is
+   * measured. Settled ones keep their flow: the oldest week replayed, from before any repair while
+   * the platform was down. Only when the trend holds no leak: with leaks raised in the replayed
+   * history, which alarm is which cannot be told. Returns whether they were taken up.
+   */
+  resume(leaks: readonly ResumedLeak[]): boolean {
+    const last = this.days.at(-1);
+    if (!last || Number.isNaN(this.reference) || this.active || this.settled.length || !leaks.length) return false;
+    if (leaks.some((l) => !(l.leakM3h >= 0)) || new Set(leaks.map((l) => l.serial)).size !== leaks.length) return false;
+    const rising = leaks.filter((l) => !l.settled);
+    const settled = leaks.filter((l) => l.settled).sort((a, b) => a.serial - b.serial);
+    if (rising.length > 1) return false;
+    const flows = rising.length ? rising[0].leakM3h + rising[0].knownLeaksM3h : settled.reduce((a, l) => a + l.leakM3h, 0);
+    const level = rising.length ? this.recentLevel(3) : medianOf(this.days.slice(0, 7).map((d) => this.adjusted(d)));
+    if (!Number.isFinite(flows) || !Number.isFinite(level)) return false;
+    this.reference = level - flows;
+    this.referenceDay = last.day;
+    for (const l of settled) this.settled.push({ serial: l.serial, startDay: l.startDay, flowM3h: l.leakM3h, clearDays: [], laterAbrupt: new Map() });
+    for (const l of rising) {
+      this.active = { serial: l.serial, startDay: l.startDay, peakLeakM3h: l.leakM3h, clearDays: [], peakWeekM3h: l.leakM3h, peakWeekDay: last.day, laterAbrupt: new Map() };
+    }
+    this.cusum = 0;
+    this.cusumStartDay = NaN;
+    return true;
   }
 
   /** Flow that built the CUSUM is explained elsewhere (an abrupt leak was raised): start again from zero. */
