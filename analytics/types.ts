@@ -32,6 +32,21 @@ export interface DetectorContext {
   calendar?: DayCalendar;
 }
 
+/**
+ * What a detector reads of an alarm open in the state database (core/state/alarm-store.ts's
+ * AlarmRecord), to take up after a restart a condition older than the history its warm-up replays.
+ */
+export interface OpenAlarm {
+  conditionId: string;
+  type: string;
+  state: string;
+  dma?: string;
+  /** Event time. */
+  raisedAt: number;
+  /** The latest the detector gave (a raise's or an update's). */
+  evidence?: Record<string, unknown>;
+}
+
 export interface Detector {
   readonly name: string;
   /**

@@ -4,12 +4,12 @@
  * skip a sensor whose fault arrives in the same batch.
  */
 import type { Topology } from '../../core/topology/topology.ts';
-import type { Detector } from '../types.ts';
+import type { Detector, OpenAlarm } from '../types.ts';
 import { SensorHealthDetector } from './sensor-health/index.ts';
 import { BurstDetector } from './burst/index.ts';
 import { PressureDetector } from './pressure/index.ts';
 import { NightFlowDetector } from './night-flow/index.ts';
-import { LeakChangeDetector, type LeakChangeInputs } from './leak-change/index.ts';
+import { LeakChangeDetector } from './leak-change/index.ts';
 import type { LeakDecisionLookup } from './leak-change/decisions.ts';
 import { PressureModelDetector } from './pressure-model/index.ts';
 import { OutageDetector, type OutageOptions } from './outage/index.ts';
@@ -28,7 +28,7 @@ export interface DetectorSetup {
   /** Dispatchers' acceptances of leak alarms as changes of use (leak-change/decisions.ts), read by event time. */
   leakDecisions?: LeakDecisionLookup;
   /** The alarms open now: a restart takes up the leaks whose alarms outlived the history it replays. */
-  openAlarms?: LeakChangeInputs['openAlarms'];
+  openAlarms?: () => readonly OpenAlarm[];
   /** The detectors' options by name (`analytics.detectors` of the site config); each defaults to today's constants. */
   options?: DetectorOptions;
 }
@@ -53,7 +53,7 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     // pressure drops in a DMA with an active burst are linked to it (one burst, one alarm); a planned
     // operation in the register explains a network event
     new PressureDetector(ctx, { ...o.pressure, bursts: burst, planned: setup.register }),
-    new NightFlowDetector(ctx, o['night-flow'], { decisions: setup.leakDecisions }),
+    new NightFlowDetector(ctx, o['night-flow'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms }),
     new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms }),
     // a burst already explains its DMA's pressure loss (one event, one alarm)
     new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst }),

@@ -12,7 +12,7 @@ import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { DAY_MS, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
-import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { AbruptSteps, type StepJudgement } from './abrupt.ts';
 import type { LeakDecision, LeakDecisionLookup } from './decisions.ts';
@@ -283,7 +283,7 @@ class DmaLeaks {
    * hours again (the warm-up learnt them with it) and the slow-leak reference moves down with them;
    * slow leaks are taken up against the reference they were raised on (trend.ts, `resume`).
    */
-  resumeOpenAlarms(alarms: readonly OpenLeakAlarm[]): void {
+  resumeOpenAlarms(alarms: readonly OpenAlarm[]): void {
     const prefix = `abrupt_leak:${this.dma}:`;
     for (const a of alarms) {
       if (a.type !== 'abrupt_leak' || !a.conditionId.startsWith(prefix)) continue;
@@ -410,18 +410,9 @@ export interface LeakChangeInputs {
    * The alarms open now (the alarm store's): after a restart's warm-up, the leaks whose alarms are
    * still active but which the replayed history did not raise again are taken up (resumeOpenAlarms).
    */
-  openAlarms?: () => readonly OpenLeakAlarm[];
+  openAlarms?: () => readonly OpenAlarm[];
 }
 
-/** What a restart reads of an open alarm (core/state/alarm-store.ts's AlarmRecord). */
-export interface OpenLeakAlarm {
-  conditionId: string;
-  type: string;
-  state: string;
-  dma?: string;
-  raisedAt: number;
-  evidence?: Record<string, unknown>;
-}
 
 export class LeakChangeDetector implements Detector {
   readonly name = 'leak-change';
@@ -430,7 +421,7 @@ export class LeakChangeDetector implements Detector {
   private readonly net: NetInflow[] = [];
   private out: Condition[] = [];
   private readonly decisions?: LeakDecisionLookup;
-  private readonly openAlarms?: () => readonly OpenLeakAlarm[];
+  private readonly openAlarms?: () => readonly OpenAlarm[];
   /** Decisions applied already (one may be recorded with a time the watermark has passed: it applies at the next step). */
   private readonly applied = new Set<number>();
   /** The inlet-share hours each inlet sensor feeds (DMAs with two or more inlets). */

@@ -5,7 +5,8 @@ import { Topology } from '../../../core/topology/topology.ts';
 import { runStep } from '../../step.ts';
 import type { Condition } from '../../types.ts';
 import { Rng } from '../../../simulators/hydraulics/random.ts';
-import { LeakChangeDetector, type OpenLeakAlarm } from './index.ts';
+import { LeakChangeDetector } from './index.ts';
+import type { OpenAlarm } from '../../types.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,7 +247,7 @@ describe('leak-change: slow and small abrupt leaks', () => {
    */
   async function restartedAt(restartDay: number, days: number, leaks: Leak[], whole: Condition[], withOpenAlarms: boolean): Promise<Condition[]> {
     const restartTs = START + restartDay * DAY;
-    const open = new Map<string, OpenLeakAlarm>();
+    const open = new Map<string, OpenAlarm>();
     for (const c of whole.filter((x) => x.ts <= restartTs)) {
       if (c.state === 'clear') open.delete(c.id);
       else open.set(c.id, { conditionId: c.id, type: c.type, state: 'active-unacknowledged', dma: c.dma, raisedAt: open.get(c.id)?.raisedAt ?? c.ts, evidence: c.evidence });

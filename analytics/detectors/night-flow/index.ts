@@ -11,7 +11,7 @@ import { isWeekend, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { robustStats } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
-import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import type { LeakDecision, LeakDecisionLookup } from '../leak-change/decisions.ts';
 import { nightFlowOptionsSchema, type NightFlowOptions, type NightFlowSettings } from './options.ts';
@@ -98,8 +98,14 @@ export class NightFlowDetector implements Detector {
   /** Decisions applied already (one recorded with a time the watermark has passed applies at the next step). */
   private readonly applied = new Set<number>();
 
-  constructor(private readonly ctx: DetectorContext, options: NightFlowOptions = {}, inputs: { decisions?: LeakDecisionLookup } = {}) {
+  private readonly openAlarms?: () => readonly OpenAlarm[];
+
+  constructor(
+    private readonly ctx: DetectorContext, options: NightFlowOptions = {},
+    inputs: { decisions?: LeakDecisionLookup; openAlarms?: () => readonly OpenAlarm[] } = {},
+  ) {
     this.decisions = inputs.decisions;
+    this.openAlarms = inputs.openAlarms;
     this.o = parseDetectorOptions('night-flow', nightFlowOptionsSchema, options);
     if (!(this.o.windowToHour > this.o.windowFromHour)) throw new Error('nightFlow.windowToHour: must be after windowFromHour');
     this.local = new LocalTime(ctx.timezone);
@@ -196,6 +202,34 @@ export class NightFlowDetector implements Detector {
       this.silent = false;
       this.derived = this.derived.filter((p) => p.ts >= until - 86_400_000);
     }
+    for (const a of this.openAlarms?.() ?? []) {
+      if (a.type === 'new_leak' && a.state.startsWith('active') && a.raisedAt < until) this.resume(a);
+    }
+  }
+
+  /**
+   * A new_leak whose alarm is open but which the replayed nights did not raise again (raised before
+   * them: the warm-up learnt its nights as normal): raised again against the reference frozen then,
+   * a night flow in m³/h like any other (its kind's offset, learnt again, taken off), so its updates
+   * and its repair go on as without the restart. Not when the warm-up raised one of its own there.
+   */
+  private resume(a: OpenAlarm): void {
+    const d = a.dma === undefined ? undefined : this.dmas.get(a.dma);
+    const e = a.evidence ?? {};
+    const median = Number(e.referenceM3h);
+    const sigma = Number(e.referenceSigmaM3h);
+    if (!d || d.active || a.conditionId !== `new_leak:${d.dma}` || !Number.isFinite(median) || !Number.isFinite(sigma)) return;
+    const kind = NIGHT_KINDS.find((k) => k === e.nightKind);
+    d.active = true;
+    d.frozenRef = { median: median - (kind === undefined ? 0 : d.kindOffsets.get(kind) ?? 0), sigma };
+    // every replayed night held it
+    d.leakFromDay = d.history[0]?.day;
+    d.risingNights = this.o.confirmNights;
+    d.lastLikeAboveNormal = true;
+    d.quietNights = 0;
+    d.leakRises = Number.isFinite(Number(e.riseM3h)) ? [Number(e.riseM3h)] : [];
+    d.quietRises = [];
+    d.fellAt = undefined;
   }
 
   /** One net inflow value standing for `minutes` one-minute samples. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { LocalTime } from '../../baseline/local-time.ts';
-import type { DetectorContext } from '../../types.ts';
+import type { DetectorContext, OpenAlarm } from '../../types.ts';
 import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../../../test/support/sim-drive.ts';
 import { LEAKAGE_MEASUREMENT, NIGHT_FLOW_MEASUREMENT, NightFlowDetector } from './index.ts';
 import { LeakDecisionStore } from '../leak-change/decisions.ts';
@@ -208,6 +208,45 @@ describe('night flow, hand-made town', () => {
       expect(after).toHaveLength(1);
       expect(after[0].ts).toBe(ref[2].ts);
       expect(after[0].value).toBeCloseTo(ref[2].value, 9);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('night flow, a restart after a long-running leak', () => {
+  const MON = Date.parse('2024-05-06T00:00:00+08:00');
+  // 2.5 m³/h from Wednesday noon of the first week to day 75: raised on day 4, long before the 57 nights a restart on day 65 replays
+  const leak: TownEvent = { from: MON + 2 * DAY + 12 * HOUR, to: MON + 75 * DAY + 12 * HOUR, burstM3h: 2.5 };
+
+  it('takes up a new_leak raised before the nights its warm-up replays from its open alarm: the repair clears it as without the restart', async () => {
+    const whole = town();
+    const { conditions } = feedTown([whole.detector], MON, MON + 80 * DAY, whole.wall, [leak]);
+    const leakAlarms = conditions.filter((c) => c.type === 'new_leak');
+    expect(raises(conditions, 'new_leak').map((c) => c.ts)).toEqual([MON + 4 * DAY + 4 * HOUR]);
+    const clear = leakAlarms.filter((c) => c.state === 'clear');
+    expect(clear.map((c) => c.ts)).toEqual([MON + 77 * DAY + 4 * HOUR]);
+    const restartAt = MON + 65 * DAY + 12 * HOUR;
+    // the alarm as the alarm manager keeps it: raised on day 4, with the latest update's evidence
+    const last = leakAlarms.filter((c) => c.ts <= restartAt).at(-1)!;
+    const open: OpenAlarm = { conditionId: 'new_leak:town', type: 'new_leak', state: 'active-acknowledged', dma: 'town', raisedAt: MON + 4 * DAY + 4 * HOUR, evidence: last.evidence };
+    const dir = mkdtempSync(join(tmpdir(), 'aw-night-'));
+    const store = new SqliteStore(join(dir, 'ts.db'));
+    await store.init();
+    try {
+      await store.write(feedTown([town().detector], MON, restartAt, whole.wall, [leak]).readings);
+      const after = async (openAlarms?: () => OpenAlarm[]) => {
+        const ctx: DetectorContext = { topology: syntheticTopology(), health: new ScheduledFaults(), timezone: 'Asia/Shanghai' };
+        const restarted = new NightFlowDetector(ctx, {}, { openAlarms });
+        await restarted.warmUp(store, restartAt);
+        return feedTown([restarted], restartAt, MON + 80 * DAY, whole.wall, [leak]).conditions.filter((c) => c.type === 'new_leak');
+      };
+      const resumed = await after(() => [open]);
+      expect(resumed.filter((c) => c.state !== 'update').map((c) => [c.id, c.state, c.ts])).toEqual([['new_leak:town', 'clear', MON + 77 * DAY + 4 * HOUR]]);
+      expect(resumed.at(-1)!.evidence!.nightDropM3h as number).toBeCloseTo(2.5, 0);
+      // without the open alarm the warm-up learnt the leak's nights as normal: no update, no clear
+      expect(await after()).toEqual([]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
