@@ -281,7 +281,7 @@ class DmaLeaks {
    * After a restart's warm-up: this DMA's leaks whose alarms are open but which the replayed
    * history did not raise again (raised before it). An abrupt leak's flow is taken off the stored
    * hours again (the warm-up learnt them with it) and the slow-leak reference moves down with them;
-   * slow leaks are taken up against the reference they were raised on (trend.ts, `resume`).
+   * slow leaks are taken up with their flows under the level the replayed nights show (trend.ts, `resume`).
    */
   resumeOpenAlarms(alarms: readonly OpenAlarm[]): void {
     const prefix = `abrupt_leak:${this.dma}:`;
@@ -413,7 +413,6 @@ export interface LeakChangeInputs {
   openAlarms?: () => readonly OpenAlarm[];
 }
 
-
 export class LeakChangeDetector implements Detector {
   readonly name = 'leak-change';
   private readonly inflow: DmaInflow;
@@ -477,7 +476,7 @@ export class LeakChangeDetector implements Detector {
       replayByTimestamp(await readRawHistory(history, this.topology, sensors, t, to), (batch) => this.onReadings(batch));
       this.onTime(to);
     }
-    // raised before `until`: a replay's output may hold alarms of a later period, replayed earlier
+    // only alarms raised before the restart: an output database may hold a later period's
     const open = (this.openAlarms?.() ?? []).filter((a) => a.state.startsWith('active') && a.raisedAt < until && (a.type === 'leak_trend' || a.type === 'abrupt_leak'));
     for (const [dma, leaks] of this.dmas) leaks.resumeOpenAlarms(open.filter((a) => a.dma === dma));
     this.drain();

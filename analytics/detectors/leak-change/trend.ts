@@ -251,7 +251,7 @@ export class SlowLeakTrend {
    * reference is put under the level the replayed nights show with them running, by their flows:
    * flows carry over, the adjusted figures do not (β and the mean swing are learnt again). A
    * rising leak's last update is the day before the restart: the last 3 days, as its flow is
-   * measured. Settled ones keep their flow: the oldest week replayed, from before any repair while
+   * measured. Settled ones keep their flow: the oldest week held, from before any repair while
    * the platform was down. Only when the trend holds no leak: with leaks raised in the replayed
    * history, which alarm is which cannot be told. Returns whether they were taken up.
    */
