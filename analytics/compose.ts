@@ -141,7 +141,7 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
     topology, timezone, calendar: new DayCalendar(config.calendar), options, register, leakDecisions: leakDecisions ?? readLeakDecisions(o.statePath),
     // live: a restart takes up the leaks whose alarms outlived the history it replays (the manager
     // reloads their tracks). A replay starts its tracks afresh, so an alarm of an earlier run is not continued.
-    openAlarms: mode === 'live' ? () => alarmStore.openAlarms() : undefined,
+    openAlarms: mode === 'live' ? () => alarmStore.openAlarms().filter((a) => a.state.startsWith('active')) : undefined,
   });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);

@@ -33,13 +33,13 @@ export interface DetectorContext {
 }
 
 /**
- * What a detector reads of an alarm open in the state database (core/state/alarm-store.ts's
- * AlarmRecord), to take up after a restart a condition older than the history its warm-up replays.
+ * What a detector reads of an alarm whose condition is still active in the state database
+ * (core/state/alarm-store.ts's AlarmRecord), to take up after a restart a condition older than the
+ * history its warm-up replays.
  */
 export interface OpenAlarm {
   conditionId: string;
   type: string;
-  state: string;
   dma?: string;
   /** Event time. */
   raisedAt: number;

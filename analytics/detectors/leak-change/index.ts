@@ -477,7 +477,7 @@ export class LeakChangeDetector implements Detector {
       this.onTime(to);
     }
     // only alarms raised before the restart: an output database may hold a later period's
-    const open = (this.openAlarms?.() ?? []).filter((a) => a.state.startsWith('active') && a.raisedAt < until && (a.type === 'leak_trend' || a.type === 'abrupt_leak'));
+    const open = (this.openAlarms?.() ?? []).filter((a) => a.raisedAt < until && (a.type === 'leak_trend' || a.type === 'abrupt_leak'));
     for (const [dma, leaks] of this.dmas) leaks.resumeOpenAlarms(open.filter((a) => a.dma === dma));
     this.drain();
   }

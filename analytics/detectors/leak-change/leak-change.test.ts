@@ -250,7 +250,7 @@ describe('leak-change: slow and small abrupt leaks', () => {
     const open = new Map<string, OpenAlarm>();
     for (const c of whole.filter((x) => x.ts <= restartTs)) {
       if (c.state === 'clear') open.delete(c.id);
-      else open.set(c.id, { conditionId: c.id, type: c.type, state: 'active-unacknowledged', dma: c.dma, raisedAt: open.get(c.id)?.raisedAt ?? c.ts, evidence: c.evidence });
+      else open.set(c.id, { conditionId: c.id, type: c.type, dma: c.dma, raisedAt: open.get(c.id)?.raisedAt ?? c.ts, evidence: c.evidence });
     }
     const dir = mkdtempSync(join(tmpdir(), 'aw-leak-change-'));
     const store = new SqliteStore(join(dir, 'ts.db'));

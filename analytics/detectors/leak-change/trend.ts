@@ -253,18 +253,18 @@ export class SlowLeakTrend {
    * rising leak's last update is the day before the restart: the last 3 days, as its flow is
    * measured. Settled ones keep their flow: the oldest week held, from before any repair while
    * the platform was down. Only when the trend holds no leak: with leaks raised in the replayed
-   * history, which alarm is which cannot be told. Returns whether they were taken up.
+   * history, which alarm is which cannot be told.
    */
-  resume(leaks: readonly ResumedLeak[]): boolean {
+  resume(leaks: readonly ResumedLeak[]): void {
     const last = this.days.at(-1);
-    if (!last || Number.isNaN(this.reference) || this.active || this.settled.length || !leaks.length) return false;
-    if (leaks.some((l) => !(l.leakM3h >= 0)) || new Set(leaks.map((l) => l.serial)).size !== leaks.length) return false;
+    if (!last || Number.isNaN(this.reference) || this.active || this.settled.length || !leaks.length) return;
+    if (leaks.some((l) => !(l.leakM3h >= 0)) || new Set(leaks.map((l) => l.serial)).size !== leaks.length) return;
     const rising = leaks.filter((l) => !l.settled);
     const settled = leaks.filter((l) => l.settled).sort((a, b) => a.serial - b.serial);
-    if (rising.length > 1) return false;
+    if (rising.length > 1) return;
     const flows = rising.length ? rising[0].leakM3h + rising[0].knownLeaksM3h : settled.reduce((a, l) => a + l.leakM3h, 0);
     const level = rising.length ? this.recentLevel(3) : medianOf(this.days.slice(0, 7).map((d) => this.adjusted(d)));
-    if (!Number.isFinite(flows) || !Number.isFinite(level)) return false;
+    if (!Number.isFinite(flows) || !Number.isFinite(level)) return;
     this.reference = level - flows;
     this.referenceDay = last.day;
     for (const l of settled) this.settled.push({ serial: l.serial, startDay: l.startDay, flowM3h: l.leakM3h, clearDays: [], laterAbrupt: new Map() });
@@ -273,7 +273,6 @@ export class SlowLeakTrend {
     }
     this.cusum = 0;
     this.cusumStartDay = NaN;
-    return true;
   }
 
   /** Flow that built the CUSUM is explained elsewhere (an abrupt leak was raised): start again from zero. */

@@ -203,7 +203,7 @@ export class NightFlowDetector implements Detector {
       this.derived = this.derived.filter((p) => p.ts >= until - 86_400_000);
     }
     for (const a of this.openAlarms?.() ?? []) {
-      if (a.type === 'new_leak' && a.state.startsWith('active') && a.raisedAt < until) this.resume(a);
+      if (a.type === 'new_leak' && a.raisedAt < until) this.resume(a);
     }
   }
 

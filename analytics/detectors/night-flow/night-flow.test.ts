@@ -230,7 +230,7 @@ describe('night flow, a restart after a long-running leak', () => {
     const restartAt = MON + 65 * DAY + 12 * HOUR;
     // the alarm as the alarm manager keeps it: raised on day 4, with the latest update's evidence
     const last = leakAlarms.filter((c) => c.ts <= restartAt).at(-1)!;
-    const open: OpenAlarm = { conditionId: 'new_leak:town', type: 'new_leak', state: 'active-acknowledged', dma: 'town', raisedAt: MON + 4 * DAY + 4 * HOUR, evidence: last.evidence };
+    const open: OpenAlarm = { conditionId: 'new_leak:town', type: 'new_leak', dma: 'town', raisedAt: MON + 4 * DAY + 4 * HOUR, evidence: last.evidence };
     const dir = mkdtempSync(join(tmpdir(), 'aw-night-'));
     const store = new SqliteStore(join(dir, 'ts.db'));
     await store.init();
