@@ -31,6 +31,7 @@ import { parseDetectorOptions } from './detectors/parse-options.ts';
 import { OutageRegister } from './outages/register.ts';
 import { LeakDecisionStore, readLeakDecisions } from './detectors/leak-change/decisions.ts';
 import { PlannedOutageSuppressions } from './outages/suppressions.ts';
+import type { OpenAlarm } from './types.ts';
 
 export type AnalyticsMode = 'live' | 'replay';
 
@@ -62,6 +63,8 @@ export interface Analytics {
   suppressions: PlannedOutageSuppressions;
   /** live with a `notify:` section: alarms to people (analytics/notify). Never in replay: a replay sends nothing. */
   notifications?: AlarmNotifications;
+  /** live: the alarms whose condition was active when the platform stopped, for the worker to reconcile after its warm-up. */
+  openAlarms?: () => readonly OpenAlarm[];
   /** replay: alarms of an earlier replay of the same period, deleted. */
   replacedAlarms: number;
   /** replay: incidents of an earlier replay starting in the period, deleted. */
@@ -137,11 +140,13 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   const options = parseDetectorOptions('analytics.detectors', detectorOptionsSchema, detectorOptions);
   // replay applies live's decisions at their event times, as live did
   const leakDecisions = mode === 'live' ? new LeakDecisionStore(o.statePath) : undefined;
+  // live: the alarms active when the platform stopped. A restart takes up the leaks whose alarms outlived
+  // the history it replays, and reconciles the rest with what its warm-up found (the manager reloads
+  // their tracks). A replay starts its tracks afresh, so an alarm of an earlier run is not continued.
+  const openAlarms = mode === 'live' ? () => alarmStore.openAlarms().filter((a) => a.state.startsWith('active')) : undefined;
   const detectors = createDetectors({
     topology, timezone, calendar: new DayCalendar(config.calendar), options, register, leakDecisions: leakDecisions ?? readLeakDecisions(o.statePath),
-    // live: a restart takes up the leaks whose alarms outlived the history it replays (the manager
-    // reloads their tracks). A replay starts its tracks afresh, so an alarm of an earlier run is not continued.
-    openAlarms: mode === 'live' ? () => alarmStore.openAlarms().filter((a) => a.state.startsWith('active')) : undefined,
+    openAlarms,
   });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);
@@ -153,7 +158,7 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   }) : undefined;
   notifications?.start();
   return {
-    mode, topology, detectors, alarmStore, alarms, suppressions, replacedAlarms, replacedIncidents, notifications, register, leakDecisions,
+    mode, topology, detectors, alarmStore, alarms, suppressions, openAlarms, replacedAlarms, replacedIncidents, notifications, register, leakDecisions,
     close: () => {
       if (mode === 'live') suppressions.unfollow(register);
       void notifications?.stop();

@@ -52,7 +52,7 @@ export class AnalyticsService {
     this.worker = new AnalyticsWorker({
       topology: this.topology, store: this.o.store, detectors: parts.detectors.all, alarms: this.alarms,
       timezone: config.site.timezone, busClockSkewMs: config.ingest.maxFutureMs, sensorClockLagMs: config.analytics.sensorClockLagMinutes * 60_000,
-      sensorStatus: parts.detectors.health, log: log.child({ component: 'analytics' }),
+      sensorStatus: parts.detectors.health, openAlarms: parts.openAlarms, log: log.child({ component: 'analytics' }),
     });
     this.alarms.on('transition', (t) => {
       if (t.kind !== 'raise' && t.kind !== 'clear') return;

@@ -55,6 +55,14 @@ export interface Detector {
    * emitted.
    */
   warmUp?(history: TimeSeriesStore, until: number): Promise<void>;
+  /**
+   * After warmUp on a live restart: the alarms of the state database whose condition was active
+   * when the platform stopped. Returns the conditions that bring them in line with what the warmed
+   * state found: a clear for an alarm whose condition ended while analytics was down, a raise for
+   * a condition that began then (warmUp emits nothing). Only for conditions whose state the warm-up
+   * rebuilds in full: the others stay as they are.
+   */
+  reconcile?(open: readonly OpenAlarm[], at: number): Condition[];
   /** A batch of readings, ordered by time. Returns the conditions they raise, update or clear. */
   onReadings(batch: readonly Point[]): Condition[];
   /**

@@ -42,7 +42,7 @@ import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/message
 import { checkSensorStatus } from '../core/bus/messages/status.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { ReadingsListeners, type ReadingsListener, type TelemetryFeed } from '../core/bus/telemetry-feed.ts';
-import type { Detector } from './types.ts';
+import type { Detector, OpenAlarm } from './types.ts';
 import { runStep } from './step.ts';
 import { monotonicMs } from '../core/time/monotonic.ts';
 import type { AlarmManager } from './alarms/manager.ts';
@@ -97,6 +97,12 @@ export interface AnalyticsWorkerOptions {
    * session lost): sensor health, which marks the sensors offline and back online.
    */
   sensorStatus?: SensorStatusSink;
+  /**
+   * A live restart: the alarms whose condition was active when the platform stopped (the state
+   * database). After warmUp each detector reconciles them with what it found (Detector.reconcile).
+   * A replay passes none: it starts its alarm tracks afresh.
+   */
+  openAlarms?: () => readonly OpenAlarm[];
   log?: Logger;
 }
 
@@ -193,6 +199,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   private readonly monotonicClock: () => number;
   private readonly busClockSkewMs: number;
   private readonly sensorStatus?: SensorStatusSink;
+  private readonly openAlarms?: () => readonly OpenAlarm[];
   /** Per sensor, the progress record of its feed; null: the sensor does not hold the watermark. */
   private readonly feedOfSensor = new Map<string, FeedProgress | null>();
   private readonly feeds = new Map<string, FeedProgress>();
@@ -252,6 +259,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     this.wallClock = opts.wallClock ?? Date.now;
     this.monotonicClock = opts.monotonicClock ?? monotonicMs;
     this.sensorStatus = opts.sensorStatus;
+    this.openAlarms = opts.openAlarms;
     this.busClockSkewMs = opts.busClockSkewMs ?? 5 * 60_000;
     for (const info of opts.topology.sensors.values()) {
       const key = watermarkFeedOf(info);
@@ -288,7 +296,28 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
         }
       }
     }
+    if (this.openAlarms) this.reconcileOpenAlarms(this.openAlarms(), until);
     this.startAt(until);
+  }
+
+  /** After warmUp: alarms whose condition ended while analytics was down are cleared, conditions that began then are raised. */
+  private reconcileOpenAlarms(open: readonly OpenAlarm[], until: number): void {
+    let cleared = 0;
+    let raised = 0;
+    for (const d of this.detectors) {
+      if (!d.reconcile) continue;
+      try {
+        for (const c of d.reconcile(open, until)) {
+          if (c.state === 'clear') cleared++;
+          else if (c.state === 'raise') raised++;
+          this.handleCondition(c);
+        }
+      } catch (e) {
+        this.s.detectorErrors++;
+        this.log.error({ detector: d.name, err: e }, 'detector could not reconcile the open alarms; they stay as they are');
+      }
+    }
+    if (cleared || raised) this.log.info({ cleared, raised, openAlarms: open.length }, 'open alarms reconciled with the state found after the restart');
   }
 
   /** Start the watermark at `ts` without warming (a test, or a replay that starts cold). */

@@ -19,7 +19,7 @@
 import { medianOf } from '../../baseline/median.ts';
 import { readRawHistory } from '../../baseline/history.ts';
 import type { Point } from '../../../core/model/reading.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm, SensorHealthView } from '../../types.ts';
 import type { SensorInfo, Topology } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
@@ -74,6 +74,8 @@ export class QualityDetector implements Detector {
   private readonly baseScratch: number[] = [];
   private readonly recentScratch: number[] = [];
   private warming = false;
+  /** The raises warmUp found and did not emit, by condition id, while their condition holds (reconcile). */
+  private readonly warmedRaises = new Map<string, Condition>();
 
   constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: QualityOptions = {}) {
     this.topology = ctx.topology;
@@ -103,6 +105,8 @@ export class QualityDetector implements Detector {
 
   private emit(out: Condition[], c: Condition): void {
     if (!this.warming) out.push(c);
+    else if (c.state === 'clear') this.warmedRaises.delete(c.id);
+    else this.warmedRaises.set(c.id, { ...this.warmedRaises.get(c.id), ...c, state: 'raise' });
   }
 
   onReadings(batch: readonly Point[]): Condition[] {
@@ -249,6 +253,40 @@ export class QualityDetector implements Detector {
     const readings = await readRawHistory(history, this.topology, [...this.sensors.values()].map((s) => s.info.id), from, until);
     this.warming = true;
     try { this.onReadings(readings); } finally { this.warming = false; }
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile). An excursion or a chlorine drop the
+   * warm-up found without an alarm began while analytics was down: raised now. An alarm whose
+   * excursion or drop the warm-up did not find again is taken up as it was (its direction and limit,
+   * its baseline, from the alarm's evidence), so it ends as live would: the level back past the
+   * limit by the hysteresis for the off-delay, the chlorine back near its baseline (or the drop's
+   * hold time run out). Not cleared at once: an hour of readings inside the limit but within the
+   * hysteresis would not have cleared it live.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
+    const alarmed = new Set(open.map((a) => a.conditionId));
+    const out: Condition[] = [];
+    for (const a of open) {
+      const sep = a.conditionId.indexOf(':');
+      const s = sep > 0 && a.conditionId.slice(0, sep) === a.type ? this.sensors.get(a.conditionId.slice(sep + 1)) : undefined;
+      if (!s) continue;
+      const ev = a.evidence ?? {};
+      if (a.type === `quality_${s.param}` && !s.exc.active) {
+        const direction = ev.direction === 'low' || ev.direction === 'high' ? ev.direction : undefined;
+        if (direction === undefined || typeof ev.limit !== 'number') continue;
+        const worst = typeof ev.value === 'number' ? ev.value : ev.limit;
+        s.exc.active = { ts: a.raisedAt, direction, limit: ev.limit, worst, critical: false };
+        s.exc.okSince = undefined;
+      } else if (a.type === 'quality_chlorine_drop' && s.history && !s.drop && typeof ev.baseline === 'number') {
+        s.drop = { ts: a.raisedAt, baseline: ev.baseline };
+      }
+    }
+    for (const c of this.warmedRaises.values()) {
+      if (!alarmed.has(c.id)) out.push({ ...c, ts: at, evidence: { ...c.evidence, since: c.ts, afterRestart: true } });
+    }
+    this.warmedRaises.clear();
+    return out;
   }
 }
 

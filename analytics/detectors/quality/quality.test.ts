@@ -221,6 +221,47 @@ describe('quality edge cases', () => {
     }
   });
 
+  it('after a restart (reconcile), an excursion that began while analytics was down is raised; one that ended is cleared as live would', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quality-reconcile-'));
+    const store = new SqliteStore(join(dir, 'tsdb.sqlite'));
+    await store.init();
+    try {
+      // the outlet's chlorine falls below 0.3 mg/L at minute 30, while analytics is down (20 to 60)
+      const low = (m: number) => (m < 30 ? 0.8 + 0.01 * (m % 3) : 0.1);
+      await store.write(Array.from({ length: 60 }, (_, m) => r('CL-out', m, low(m))));
+      const restarted = new QualityDetector({ topology, health: ALL_HEALTHY });
+      await restarted.warmUp(store, T0 + 60 * MIN);
+      const found = restarted.reconcile([], T0 + 60 * MIN);
+      expect(found.map((c) => `${c.id} ${c.state} ${(c.ts - T0) / MIN}`).sort()).toEqual(['quality_chlorine:CL-out raise 60', 'quality_chlorine_drop:CL-out raise 60']);
+      expect(found.find((c) => c.type === 'quality_chlorine')!.evidence).toMatchObject({ direction: 'low', limit: 0.3, afterRestart: true });
+      // nothing raised twice afterwards
+      expect(drive(restarted, 'CL-out', low, 60, 90).filter((c) => c.state === 'raise')).toEqual([]);
+
+      // above the 2 mg/L limit until minute 40, then just under it (inside, not by the 0.02 margin) until 130, then 1.5;
+      // the restart at 120 replays the last 66 min: the excursion's end is older
+      const high = (m: number) => (m < 40 ? 2.5 : m < 130 ? 1.99 : 1.5);
+      const first = new QualityDetector({ topology, health: ALL_HEALTHY });
+      const raised = raises(drive(first, 'CL-out', high, 0, 40), 'quality_chlorine')[0];
+      const open = [{ conditionId: raised.id, type: raised.type, dma: raised.dma, raisedAt: raised.ts, evidence: raised.evidence }];
+      const store2 = new SqliteStore(join(dir, 'tsdb2.sqlite'));
+      await store2.init();
+      try {
+        await store2.write(Array.from({ length: 120 }, (_, m) => r('CL-out', m, high(m))));
+        const second = new QualityDetector({ topology, health: ALL_HEALTHY });
+        await second.warmUp(store2, T0 + 120 * MIN);
+        // the last hour was inside the limit but within the margin: not over yet (taken up), and not raised again
+        expect(second.reconcile(open, T0 + 120 * MIN)).toEqual([]);
+        const after = drive(second, 'CL-out', high, 120, 150);
+        expect(after.map((c) => `${c.id} ${c.state} ${(c.ts - T0) / MIN}`)).toEqual(['quality_chlorine:CL-out clear 140']);
+      } finally {
+        await store2.close();
+      }
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is unaffected by a daylight-saving change (it counts event-time milliseconds only)', () => {
     // 2024-03-31 01:00 UTC: Europe clocks jump; the readings are UTC ms, one a minute across it
     const det = new QualityDetector({ topology, health: ALL_HEALTHY });

@@ -14,6 +14,7 @@ import { Topology } from '../../../core/topology/topology.ts';
 import { AlarmManager, type AlarmTransition } from '../../alarms/manager.ts';
 import type { Condition } from '../../types.ts';
 import { SensorHealthDetector } from './index.ts';
+import { AnalyticsWorker } from '../../worker.ts';
 
 const MIN = 60_000;
 const T0 = Date.parse('2024-05-07T10:00:00+08:00');
@@ -131,5 +132,74 @@ describe('communications loss', () => {
       await tsdb.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('communications loss across a restart (the worker reconciles the open alarms after its warm-up)', () => {
+  /**
+   * The platform runs minutes [0, stopAt), then analytics is down while ingest goes on storing
+   * until `restartAt`, when a new worker (new detector, new manager on the same state) warms up
+   * from the store and reconciles the alarms left open. Returns what the restart annunciated.
+   */
+  async function restartAcross(silent: (sensor: string, m: number) => boolean, stopAt: number, restartAt: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'comms-loss-restart-'));
+    const tsdb = new SqliteStore(join(dir, 'tsdb.sqlite'));
+    await tsdb.init();
+    closers.push({ close: () => { void tsdb.close().then(() => rmSync(dir, { recursive: true, force: true })); } });
+    const state = new AlarmStore(':memory:');
+    closers.push(state);
+    const before = new AlarmManager({ store: state, now: () => 0 });
+    const first = new SensorHealthDetector({ topology: topology() });
+    for (let m = 0; m < restartAt; m++) {
+      const batch = readingsAt(m, silent);
+      await tsdb.write(batch);
+      if (m < stopAt) for (const c of [...first.onReadings(batch), ...first.onTime(T0 + m * MIN)]) before.onCondition(c);
+    }
+    const openBefore = state.openAlarms().map((a) => a.conditionId);
+    const alarms = new AlarmManager({ store: state, now: () => 0 });
+    const transitions: AlarmTransition[] = [];
+    alarms.on('transition', (t) => transitions.push(t));
+    const health = new SensorHealthDetector({ topology: topology() });
+    const worker = new AnalyticsWorker({
+      topology: topology(), store: tsdb, detectors: [health], alarms,
+      openAlarms: () => state.openAlarms().filter((a) => a.state.startsWith('active')),
+    });
+    await worker.warmUp(T0 + restartAt * MIN);
+    // raises and clears (a secondary joining its event is recorded on the event, not presented)
+    const atRestart = transitions.splice(0).filter((t) => t.kind === 'raise' || t.kind === 'clear').map((t) => `${t.alarm.conditionId} ${t.kind}${t.annunciate ? '' : ' (silent)'}`);
+    return { openBefore, atRestart, alarms, health, transitions };
+  }
+
+  it('a loss that ended while analytics was down: its alarm and its loggers\' own are cleared at the restart', async () => {
+    const { openBefore, atRestart, alarms } = await restartAcross((s, m) => GATEWAY.includes(s) && m >= 30 && m < 90, 50, 100);
+    expect(openBefore).toEqual(['sensor_stale:P-a1', 'sensor_stale:P-b2', 'comms_loss:P-a1']);
+    expect(atRestart.sort()).toEqual(['comms_loss:P-a1 clear', 'sensor_stale:P-a1 clear (silent)', 'sensor_stale:P-b2 clear (silent)']);
+    expect(alarms.list().filter((a) => a.state.startsWith('active'))).toEqual([]);
+  });
+
+  it('a loss that began while analytics was down is one alarm at the restart, its loggers under it; it clears when they are back', async () => {
+    const silent = (s: string, m: number) => GATEWAY.includes(s) && m >= 30 && m < 90;
+    const { openBefore, atRestart, alarms, health } = await restartAcross(silent, 25, 60);
+    expect(openBefore).toEqual([]);
+    expect(atRestart).toEqual(['comms_loss:P-a1 raise']);
+    const event = alarms.list().find((a) => a.type === 'comms_loss')!;
+    expect(event.secondaries.map((x) => x.conditionId).sort()).toEqual(GATEWAY.map((x) => `sensor_stale:${x}`));
+    expect(event.raisedAt).toBe(T0 + 60 * MIN);
+    const after: Condition[] = [];
+    for (let m = 60; m < 120; m++) after.push(...health.onReadings(readingsAt(m, silent)), ...health.onTime(T0 + m * MIN));
+    for (const c of after) alarms.onCondition(c);
+    expect(after.filter((c) => c.type === 'comms_loss').map((c) => `${c.id} ${c.state} ${(c.ts - T0) / MIN}`)).toEqual(['comms_loss:P-a1 clear 90']);
+    expect(alarms.list().filter((a) => a.state.startsWith('active'))).toEqual([]);
+  });
+
+  it('a loss still on at the restart keeps its alarm: nothing raised or cleared, its clear comes when the loggers are back', async () => {
+    const silent = (s: string, m: number) => GATEWAY.includes(s) && m >= 30 && m < 90;
+    const { atRestart, alarms, health } = await restartAcross(silent, 50, 70);
+    expect(atRestart).toEqual([]);
+    const after: Condition[] = [];
+    for (let m = 70; m < 120; m++) after.push(...health.onReadings(readingsAt(m, silent)), ...health.onTime(T0 + m * MIN));
+    for (const c of after) alarms.onCondition(c);
+    expect(after.filter((c) => c.state === 'raise')).toEqual([]);
+    expect(alarms.list().filter((a) => a.state.startsWith('active'))).toEqual([]);
   });
 });

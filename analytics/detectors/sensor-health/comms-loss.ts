@@ -87,6 +87,39 @@ export class CommsLossEvents {
     return { id: e.id, formed, raise: this.condition(e, 'raise', r.raisedAt) };
   }
 
+  /** The events' ids and sensors. */
+  list(): { id: string; sensors: string[] }[] {
+    return this.events.map((e) => ({ id: e.id, sensors: [...e.members.keys()] }));
+  }
+
+  /** An event's raise, at `ts` (a restart found it formed while analytics was down). */
+  raiseOf(id: string, ts: number): Condition | undefined {
+    const e = this.events.find((x) => x.id === id);
+    return e && this.condition(e, 'raise', ts);
+  }
+
+  /**
+   * After a restart, the open alarm `id` of a communications loss of `sensors`: the event the warm-up
+   * rebuilt from any of them takes the alarm's id (the rebuild may have named it after another
+   * sensor), so its clear closes that alarm; those of them still silent and in no event make one
+   * (fewer than the minimum, they are what is left of it). False when none of them is silent now.
+   */
+  takeUp(id: string, sensors: readonly string[], stillSilent: (sensor: string) => boolean): boolean {
+    if (this.events.some((e) => e.id === id)) return true;
+    const rebuilt = this.events.find((e) => sensors.some((s) => e.members.has(s)));
+    if (rebuilt) {
+      rebuilt.id = id;
+      return true;
+    }
+    const left = this.loose.filter((x) => sensors.includes(x.sensor) && stillSilent(x.sensor));
+    if (!left.length) return false;
+    this.loose = this.loose.filter((x) => !left.includes(x));
+    const e: CommsLossEvent = { id, from: Infinity, to: -Infinity, intervalMs: 0, members: new Map() };
+    for (const x of left) this.add(e, x);
+    this.events.push(e);
+    return true;
+  }
+
   /** The events none of whose sensors is silent any more: their clears. */
   clearOver(stillSilent: (sensor: string) => boolean, ts: number): Condition[] {
     const out: Condition[] = [];

@@ -24,7 +24,7 @@
  */
 import { readRawHistory } from '../../baseline/history.ts';
 import type { Point } from '../../../core/model/reading.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm, SensorHealthView } from '../../types.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 import { PHYSICAL_RANGE, type Kind } from '../../../core/model/units.ts';
@@ -46,6 +46,13 @@ const FAULT_PRIORITY: Record<SensorFault, Condition['priority']> = {
   stale: 'medium', flatline: 'medium', range: 'medium', bad_quality: 'low', offline: 'medium', spike: 'low', drift: 'low',
 };
 
+/**
+ * The faults warmUp rebuilds from the stored readings alone, so that after a restart the warmed
+ * state is the truth about them. Not offline (the source says it, on the bus, not in the store) nor
+ * drift (its CUSUM learns for a day first).
+ */
+const REBUILT_FAULTS: ReadonlySet<SensorFault> = new Set<SensorFault>(['stale', 'flatline', 'range', 'bad_quality', 'spike']);
+
 interface SensorState {
   lastTs: number;
   lastValue?: number;
@@ -55,6 +62,11 @@ interface SensorState {
   inRangeCount: number;
   offlineSince?: number;
   offlineReason?: string;
+  /**
+   * The offline fault was taken up from an alarm after a restart: the source's birth may have come
+   * while analytics was down, so the sensor's next recent reading ends it too.
+   */
+  offlineTakenUp?: boolean;
   /** Latest good, in-range value and its time (drift compares it with the peers'). */
   goodValue: number;
   goodTs: number;
@@ -110,6 +122,10 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   private readonly commsLoss: CommsLossEvents;
   /** Silence faults (stale, offline) raised since the last grouping into communications losses. */
   private silences: SilenceRaise[] = [];
+  /** The evidence of the faults warmUp found, for their raise when no alarm holds them (reconcile). */
+  private readonly warmedEvidence = new Map<string, Record<string, unknown>>();
+  /** Readings warmUp read: none means the store knows nothing of the sensors (a first start). */
+  private warmedReadings = 0;
   private readonly silent = (sensor: string): boolean => {
     const f = this.states.get(sensor)?.faults;
     return !!f && (f.has('stale') || f.has('offline'));
@@ -206,12 +222,22 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         site: info?.site ?? '', dma: info?.dma ?? '', source: info?.source?.type, evidence,
       });
     }
-    if (this.warming) return;
-    out.push({
-      id: `sensor_${fault}:${sensor}`, type: `sensor_${fault}`, state: 'raise', ts, priority: FAULT_PRIORITY[fault],
-      site: info?.site, dma: info?.dma || undefined, sensor,
-      text: alarmText('sensor_fault.raise', { sensor, fault: `@fault.${fault}` }), evidence,
-    });
+    if (this.warming) {
+      this.warmedEvidence.set(`sensor_${fault}:${sensor}`, evidence);
+      return;
+    }
+    out.push(this.faultCondition(sensor, fault, 'raise', ts, evidence));
+  }
+
+  private faultCondition(sensor: string, fault: SensorFault, state: 'raise' | 'clear', ts: number, evidence: Record<string, unknown>): Condition {
+    const info = this.topology.sensors.get(sensor);
+    return {
+      id: `sensor_${fault}:${sensor}`, type: `sensor_${fault}`, state, ts, priority: FAULT_PRIORITY[fault],
+      site: info?.site, dma: info?.dma || undefined, sensor, evidence,
+      text: state === 'raise'
+        ? alarmText('sensor_fault.raise', { sensor, fault: `@fault.${fault}` })
+        : alarmText('sensor_fault.clear', { sensor, faultCode: fault }),
+    };
   }
 
   private clear(out: Condition[], sensor: string, fault: SensorFault, ts: number, evidence: Record<string, unknown> = {}): void {
@@ -219,13 +245,9 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     if (!s || !s.faults.has(fault)) return;
     const since = s.faults.get(fault)!;
     s.faults.delete(fault);
+    if (fault === 'offline') s.offlineTakenUp = undefined;
     if (this.warming) return;
-    const info = this.topology.sensors.get(sensor);
-    out.push({
-      id: `sensor_${fault}:${sensor}`, type: `sensor_${fault}`, state: 'clear', ts, priority: FAULT_PRIORITY[fault],
-      site: info?.site, dma: info?.dma || undefined, sensor,
-      text: alarmText('sensor_fault.clear', { sensor, faultCode: fault }), evidence: { ...evidence, faultSince: since },
-    });
+    out.push(this.faultCondition(sensor, fault, 'clear', ts, { ...evidence, faultSince: since }));
   }
 
   onReadings(batch: readonly Point[]): Condition[] {
@@ -248,6 +270,10 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       // a late reading that is itself already too old for the watermark does not end staleness
       const fresh = this.watermark - r.ts < staleLimitMs;
       if (s.faults.has('stale') && fresh) this.clear(out, r.sensor, 'stale', r.ts, { value: r.value });
+      if (s.offlineTakenUp && fresh) {
+        s.offlineSince = undefined; s.offlineReason = undefined;
+        this.clear(out, r.sensor, 'offline', r.ts, { value: r.value, endedBy: 'reading' });
+      }
 
       // bad quality
       if (r.quality === 'bad') {
@@ -463,8 +489,14 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const watched = [...this.topology.sensors.values()].filter((s) => !this.o.staleExemptKinds.includes(s.kind)).map((s) => s.id);
     const maxIntervalS = Math.max(60, ...[...this.topology.sensors.values()].filter((s) => !this.o.staleExemptKinds.includes(s.kind)).map((s) => s.intervalS));
-    const from = until - Math.max(this.o.flatlineSamples + 1, this.o.staleIntervals + 1) * maxIntervalS * 1000;
+    // enough for a flatline and a staleness of the slowest sensor, and for spikes: an hour's spikes
+    // before the last hour without one (spikeWindowMs + spikeClearMs) after a full Hampel window
+    const from = until - Math.max(
+      Math.max(this.o.flatlineSamples + 1, this.o.staleIntervals + 1) * maxIntervalS * 1000,
+      this.o.spikeWindowMs + this.o.spikeClearMs + (this.o.spikeWindow + 1) * maxIntervalS * 1000,
+    );
     const readings = await readRawHistory(history, this.topology, watched, from, until);
+    this.warmedReadings = readings.length;
     this.warming = true;
     try {
       this.onReadings(readings);
@@ -473,6 +505,88 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     } finally {
       this.warming = false;
     }
+  }
+
+  /**
+   * After warmUp on a live restart, the alarms left open by the run before are brought in line with
+   * what the stored readings show now (the faults of REBUILT_FAULTS):
+   * - an alarm whose fault is over (the sensor came back, or was removed from the topology while
+   *   analytics was down) is cleared now: nothing else would ever clear it;
+   * - a fault found without its alarm (it began while analytics was down) is raised now, grouped
+   *   under its communications loss as a live raise would be; not on a first start, when the store
+   *   holds no readings at all and every sensor only looks silent;
+   * - a `comms_loss` alarm stays with the event rebuilt from its sensors, or is cleared when none of
+   *   them is silent any more;
+   * - a `sensor_offline` alarm is cleared when the sensor has been heard since it was raised, else
+   *   taken up: the source's birth clears it, or the sensor's next recent reading (the birth may
+   *   have come while analytics was down);
+   * - drift alarms are left as they are (their test needs a day of learning first).
+   * Conditions of another detector, and ones of the DMAs' sensors it does not know, are not touched.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
+    const clears: Condition[] = [];
+    const alarmed = new Set<string>();
+    for (const a of open) {
+      alarmed.add(a.conditionId);
+      if (a.type === 'comms_loss') {
+        const sensors = Array.isArray(a.evidence?.sensors) ? (a.evidence.sensors as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+        if (!this.commsLoss.takeUp(a.conditionId, sensors, this.silent)) {
+          clears.push({
+            id: a.conditionId, type: 'comms_loss', state: 'clear', ts: at, priority: 'medium', dma: a.dma,
+            text: alarmText('comms_loss.clear', { sensors: sensors.length }), evidence: { sensors, afterRestart: true },
+          });
+        }
+        continue;
+      }
+      const fault = a.type.startsWith('sensor_') ? a.type.slice('sensor_'.length) as SensorFault : undefined;
+      if (!fault || !a.conditionId.startsWith(`${a.type}:`) || !(fault in FAULT_PRIORITY)) continue;
+      const sensor = a.conditionId.slice(a.type.length + 1);
+      const s = this.states.get(sensor);
+      if (fault === 'offline') {
+        if (s && s.lastTs > a.raisedAt) {
+          clears.push(this.faultCondition(sensor, 'offline', 'clear', at, { heardAt: s.lastTs, faultSince: a.raisedAt, afterRestart: true }));
+        } else {
+          const st = this.state(sensor);
+          st.faults.set('offline', a.raisedAt);
+          st.offlineSince = a.raisedAt;
+          st.offlineReason = typeof a.evidence?.reason === 'string' ? a.evidence.reason : undefined;
+          st.offlineTakenUp = true;
+          // as in markOffline: the offline fault says what stale would
+          st.faults.delete('stale');
+        }
+        continue;
+      }
+      if (!REBUILT_FAULTS.has(fault) || s?.faults.has(fault)) continue;
+      clears.push(this.faultCondition(sensor, fault, 'clear', at, { afterRestart: true }));
+    }
+    // faults and events found without their alarm
+    const raises: Condition[] = [];
+    const updates: Condition[] = [];
+    const eventRaises: Condition[] = [];
+    const eventOfNew = new Set<string>();
+    for (const e of this.commsLoss.list()) {
+      if (alarmed.has(e.id) || !this.warmedReadings) continue;
+      eventRaises.push(this.commsLoss.raiseOf(e.id, at)!);
+      eventOfNew.add(e.id);
+    }
+    if (this.warmedReadings) {
+      for (const [sensor, s] of this.states) {
+        for (const fault of s.faults.keys()) {
+          if (!REBUILT_FAULTS.has(fault)) continue;
+          const id = `sensor_${fault}:${sensor}`;
+          const parent = fault === 'stale' ? this.commsLoss.eventOf(sensor) : undefined;
+          const evidence = { ...this.warmedEvidence.get(id), ...(parent ? { parent } : {}), afterRestart: true };
+          if (!alarmed.has(id)) raises.push(this.faultCondition(sensor, fault, 'raise', at, evidence));
+          else if (parent && eventOfNew.has(parent)) {
+            // an alarm of its own before the event formed: an update naming it groups it under the event
+            updates.push({ ...this.faultCondition(sensor, fault, 'raise', at, evidence), state: 'update' });
+          }
+        }
+      }
+    }
+    this.warmedEvidence.clear();
+    // the manager needs the updates before the event's raise, and the event's raise before the raises that name it
+    return [...clears, ...updates, ...eventRaises, ...raises];
   }
 }
 

@@ -13,6 +13,9 @@ import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { Simulation } from '../../../simulators/engine.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import type { Condition } from '../../types.ts';
+import { AlarmStore } from '../../../core/state/alarm-store.ts';
+import { AlarmManager, type AlarmTransition } from '../../alarms/manager.ts';
+import { AnalyticsWorker } from '../../worker.ts';
 
 const MIN = 60_000;
 const SUITE = 'simulators/scenarios/suite';
@@ -203,6 +206,95 @@ describe('sensor health edge cases', () => {
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /**
+   * Runs minutes [0, stopAt) live (readings stored and analysed; `during` may act on the detector
+   * and the manager), then analytics is down while the readings go on being stored until
+   * `restartAt`, when a new worker warms up and reconciles the alarms left open. Returns the
+   * alarms' conditions presented at the restart and what is needed to go on.
+   */
+  async function restartAcross(values: (m: number) => Record<string, number | undefined>, stopAt: number, restartAt: number,
+    during?: (m: number, h: SensorHealthDetector, alarms: AlarmManager) => void) {
+    const dir = mkdtempSync(join(tmpdir(), 'health-restart-'));
+    const tsdb = new SqliteStore(join(dir, 'tsdb.sqlite'));
+    await tsdb.init();
+    const state = new AlarmStore(':memory:');
+    const before = new AlarmManager({ store: state, now: () => 0 });
+    const first = new SensorHealthDetector({ topology });
+    for (let m = 0; m < restartAt; m++) {
+      const batch = Object.entries(values(m)).filter(([, v]) => v !== undefined).map(([id, v]) => r(id, m, v!));
+      await tsdb.write(batch);
+      if (m >= stopAt) continue;
+      for (const c of [...first.onReadings(batch), ...first.onTime(T0 + m * MIN)]) before.onCondition(c);
+      during?.(m, first, before);
+    }
+    const openBefore = state.openAlarms().map((a) => a.conditionId);
+    const alarms = new AlarmManager({ store: state, now: () => 0 });
+    const transitions: AlarmTransition[] = [];
+    alarms.on('transition', (t) => transitions.push(t));
+    const health = new SensorHealthDetector({ topology });
+    const worker = new AnalyticsWorker({ topology, store: tsdb, detectors: [health], alarms, openAlarms: () => state.openAlarms().filter((a) => a.state.startsWith('active')) });
+    await worker.warmUp(T0 + restartAt * MIN);
+    const atRestart = transitions.filter((t) => t.kind === 'raise' || t.kind === 'clear').map((t) => `${t.alarm.conditionId} ${t.kind}`);
+    const close = async () => { state.close(); await tsdb.close(); rmSync(dir, { recursive: true, force: true }); };
+    return { openBefore, atRestart, alarms, health, close };
+  }
+
+  it('a restart clears the alarm of a fault that ended while analytics was down and raises one that began then', async () => {
+    // F1 frozen from minute 20 to 70; P1 silent from minute 80; analytics down from 60 to 120
+    const values = (m: number) => ({ ...live(m), F1: m >= 20 && m < 70 ? 12.5 : 10 + (m % 3), P1: m >= 80 ? undefined : live(m).P1 });
+    const { openBefore, atRestart, alarms, close } = await restartAcross(values, 60, 120);
+    try {
+      expect(openBefore).toEqual(['sensor_flatline:F1']);
+      expect(atRestart).toEqual(['sensor_flatline:F1 clear', 'sensor_stale:P1 raise']);
+      const stale = alarms.list().find((a) => a.conditionId === 'sensor_stale:P1')!;
+      expect(stale.raisedAt).toBe(T0 + 120 * MIN);
+      expect(stale.evidence).toMatchObject({ lastReading: T0 + 79 * MIN, afterRestart: true });
+    } finally {
+      await close();
+    }
+  });
+
+  it('a first start on an empty store raises nothing (every sensor only looks silent), and a healthy restart changes nothing', async () => {
+    const empty = await restartAcross(live, 0, 0);
+    try {
+      expect(empty.atRestart).toEqual([]);
+    } finally {
+      await empty.close();
+    }
+    const healthy = await restartAcross(live, 60, 90);
+    try {
+      expect(healthy.openBefore).toEqual([]);
+      expect(healthy.atRestart).toEqual([]);
+    } finally {
+      await healthy.close();
+    }
+  });
+
+  it('a restart takes up an offline sensor: cleared when it was heard while analytics was down, else by its next reading', async () => {
+    // PUMP's source said it was lost at minute 30; readings come back at minute 90 (the birth fell in the downtime)
+    const values = (m: number) => ({ ...live(m), PUMP: m >= 30 && m < 90 ? undefined : 1 });
+    const markLost = (m: number, h: SensorHealthDetector, a: AlarmManager) => {
+      if (m === 30) for (const c of h.markOffline(['PUMP'], T0 + 30 * MIN, 'sparkplug NDEATH')) a.onCondition(c);
+    };
+    const heard = await restartAcross(values, 60, 100, markLost);
+    try {
+      expect(heard.openBefore).toEqual(['sensor_offline:PUMP']);
+      expect(heard.atRestart).toEqual(['sensor_offline:PUMP clear']);
+    } finally {
+      await heard.close();
+    }
+    const silent = await restartAcross(values, 60, 80, markLost);
+    try {
+      // still silent: taken up as offline, no stale beside it
+      expect(silent.atRestart).toEqual([]);
+      expect(silent.health.faultsOf('PUMP')).toEqual(['offline']);
+      const after = drive(silent.health, 80, 95, values);
+      expect(after.map((c) => `${c.id} ${c.state} ${(c.ts - T0) / MIN}`)).toEqual(['sensor_offline:PUMP clear 90']);
+    } finally {
+      await silent.close();
     }
   });
 
