@@ -23,7 +23,7 @@
  */
 import { readRawHistory } from '../../baseline/history.ts';
 import type { Point } from '../../../core/model/reading.ts';
-import type { Condition, Detector, DetectorContext, SensorHealthView } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm, SensorHealthView } from '../../types.ts';
 import type { Topology, SensorInfo } from '../../../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { CauseCode, Incident, IncidentSink, PlannedOutage, PlannedOutageLookup } from '../../outages/types.ts';
@@ -35,7 +35,7 @@ import { OutageWarnings, type PressureState, type WarningState } from './warning
 import { outageOptionsSchema, type OutageSettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { HOUR, MIN, round } from './units.ts';
-import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
 
 export type OutageOptions = z.input<typeof outageOptionsSchema> & {
   /** The planned outage register; also receives incidents when it implements IncidentSink. */
@@ -89,6 +89,8 @@ export class OutageDetector implements Detector {
   private readonly shortNotice?: ShortNoticeRule;
   private watermark = -Infinity;
   private warming = false;
+  /** The raises warmUp found and did not emit, by condition id, while their condition holds (reconcile). */
+  private readonly warmedRaises = new Map<string, Condition>();
 
   constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: OutageOptions = {}) {
     this.topology = ctx.topology;
@@ -135,6 +137,8 @@ export class OutageDetector implements Detector {
 
   private emit(out: Condition[], c: Condition): void {
     if (!this.warming) out.push(c);
+    else if (c.state === 'clear') this.warmedRaises.delete(c.id);
+    else this.warmedRaises.set(c.id, { ...this.warmedRaises.get(c.id), ...c, state: 'raise' });
   }
 
   // --- readings ------------------------------------------------------------------------------------
@@ -254,12 +258,7 @@ export class OutageDetector implements Detector {
 
     if (!inc.emergencyRaised && t - inc.start >= this.o.emergencyAfterMs) {
       inc.emergencyRaised = true;
-      this.emit(out, {
-        id: `emergency_supply_required:${d.id}`, type: 'emergency_supply_required', state: 'raise', ts: inc.start + this.o.emergencyAfterMs,
-        priority: 'critical', dma: d.id,
-        text: alarmText('emergency_supply_required.raise', { dma: d.id }),
-        evidence: { outageStart: inc.start, customersAffected: d.customers, planned: !!inc.planned, plannedOutageId: inc.planned?.id ?? null },
-      });
+      this.emit(out, this.emergencyRaise(d, inc, inc.start + this.o.emergencyAfterMs));
     }
     if (inc.planned && !inc.overrunReported && t > inc.planned.end + this.o.plannedToleranceMs) {
       inc.overrunReported = true;
@@ -269,6 +268,14 @@ export class OutageDetector implements Detector {
         evidence: { ...this.incidentEvidence(d, inc), overrun: true, plannedEnd: inc.planned.end, ...evidence(d, usable, inflow, expected) },
       });
     }
+  }
+
+  private emergencyRaise(d: DmaState, inc: OpenIncident, ts: number): Condition {
+    return {
+      id: `emergency_supply_required:${d.id}`, type: 'emergency_supply_required', state: 'raise', ts, priority: 'critical', dma: d.id,
+      text: alarmText('emergency_supply_required.raise', { dma: d.id }),
+      evidence: { outageStart: inc.start, customersAffected: d.customers, planned: !!inc.planned, plannedOutageId: inc.planned?.id ?? null },
+    };
   }
 
   /** What the pressures and the inflow of a DMA showed (built only when a condition is emitted). */
@@ -307,13 +314,18 @@ export class OutageDetector implements Detector {
     // while warming, the start may still be corrected from the register: recorded after warm-up
     if (!this.warming) this.recordIncident(d, d.incident);
     if (d.warning) this.warnings.end(out, d, t, 'outage began');
-    this.emit(out, {
+    this.emit(out, this.incidentRaise(d, d.incident, t, evidence));
+  }
+
+  private incidentRaise(d: DmaState, inc: OpenIncident, t: number, evidence: Record<string, unknown>): Condition {
+    const { planned, cause } = inc;
+    return {
       id: `outage:${d.id}`, type: 'outage', state: 'raise', ts: t, priority: planned ? 'low' : 'high', dma: d.id,
       text: planned
         ? alarmText('outage.planned', { dma: d.id, outage: planned.id, cause: planned.cause, customers: d.customers })
         : alarmText('outage.unplanned', { dma: d.id, customers: d.customers, cause }),
-      evidence: { ...this.incidentEvidence(d, d.incident), ...evidence },
-    });
+      evidence: { ...this.incidentEvidence(d, inc), ...evidence },
+    };
   }
 
   private closeIncident(out: Condition[], d: DmaState, end: number, t: number, evidence: Record<string, unknown>): void {
@@ -379,6 +391,79 @@ export class OutageDetector implements Detector {
     } finally {
       this.warming = false;
     }
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile), with the alarms left open by the run
+   * before. What the warm-up found without an alarm began while analytics was down: raised now
+   * (an outage with its incident's start, its 24 h emergency, a warning, a pump trip). An open alarm
+   * the warm-up did not raise again is taken up, so it ends as live would, with its end recorded:
+   * an outage is an open incident again (closed when the DMA's pressures are back for the
+   * off-delay), a warning waits for its margin and off-delay, a pump trip for the pump's start. It is
+   * cleared at once only when the state says it is over: an outage whose incident the warm-up saw
+   * end (the register has its end), a pump running, a short-notice rule that no longer holds
+   * (the register is the whole truth of it), an emergency without its outage.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
+    const out: Condition[] = [];
+    const alarmed = new Set(open.map((a) => a.conditionId));
+    const ended = new Map<string, Incident>();
+    for (const inc of this.register?.listIncidents?.(at - this.o.warmUpMs, at) ?? []) if (inc.end !== undefined) ended.set(`${inc.dma}:${inc.start}`, inc);
+    const clear = (a: OpenAlarm, text: AlarmText, evidence: Record<string, unknown>) => out.push({
+      id: a.conditionId, type: a.type, state: 'clear', ts: at, dma: a.dma, text, evidence: { ...evidence, afterRestart: true },
+    });
+    // outages first: an emergency is judged against its outage as taken up
+    const order = (a: OpenAlarm) => (a.type === 'outage' ? 0 : 1);
+    for (const a of [...open].sort((x, y) => order(x) - order(y))) {
+      const sep = a.conditionId.indexOf(':');
+      if (sep < 0 || a.conditionId.slice(0, sep) !== a.type || this.warmedRaises.has(a.conditionId)) continue;
+      const key = a.conditionId.slice(sep + 1);
+      const ev = a.evidence ?? {};
+      const d = this.dmas.get(key);
+      if (a.type === 'outage' && d && !d.incident) {
+        const start = typeof ev.start === 'number' ? ev.start : a.raisedAt;
+        const over = ended.get(`${d.id}:${start}`);
+        if (over) {
+          clear(a, alarmText('outage.clear', { dma: d.id, minutes: Math.round((over.end! - start) / MIN) }), { start, end: over.end });
+          continue;
+        }
+        const { planned, cause } = this.classify(d.id, start);
+        d.incident = {
+          start, raisedAt: a.raisedAt, planned, cause: typeof ev.cause === 'string' ? ev.cause as CauseCode : cause,
+          signal: ev.signal === 'inflow' ? 'inflow' : 'pressure', emergencyRaised: alarmed.has(`emergency_supply_required:${d.id}`), overrunReported: ev.overrun === true,
+        };
+        d.downSince = undefined; d.upSince = undefined;
+      } else if (a.type === 'emergency_supply_required' && d) {
+        if (d.incident) d.incident.emergencyRaised = true;
+        else clear(a, alarmText('emergency_supply_required.clear', { dma: d.id }), { outageStart: ev.outageStart ?? null });
+      } else if (a.type === 'outage_warning' && d && !d.incident) {
+        d.warning = true;
+      } else if (a.type === 'outage_warning' && d) {
+        clear(a, alarmText('outage_warning.clear', { dma: d.id, reason: '@reason.outage_began' }), { reason: 'outage began' });
+      } else if (a.type === 'tank_low_warning' || a.type === 'pump_trip') {
+        const taken = this.stations.takeUp(a.type, key, a.raisedAt, ev, at);
+        if (taken?.clear) out.push(taken.clear);
+      } else if (a.type === 'planned_outage_short_notice' && this.shortNotice && !this.shortNotice.activeIds().includes(a.conditionId)) {
+        clear(a, alarmText('planned_outage_short_notice.withdrawn', { outage: key }), { plannedOutageId: key });
+      }
+    }
+    // found without an alarm
+    for (const c of this.warmedRaises.values()) {
+      if (alarmed.has(c.id) || c.type === 'outage' || c.type === 'emergency_supply_required') continue;
+      out.push({ ...c, ts: at, evidence: { ...c.evidence, since: c.ts, afterRestart: true } });
+    }
+    for (const d of this.dmas.values()) {
+      const inc = d.incident;
+      if (!inc) continue;
+      // (the warm-up may have moved an incident's start back to the register's: built from the incident now)
+      if (!alarmed.has(`outage:${d.id}`)) out.push(this.incidentRaise(d, inc, at, { afterRestart: true }));
+      if (inc.emergencyRaised && !alarmed.has(`emergency_supply_required:${d.id}`)) {
+        const emergency = this.emergencyRaise(d, inc, at);
+        out.push({ ...emergency, evidence: { ...emergency.evidence, afterRestart: true } });
+      }
+    }
+    this.warmedRaises.clear();
+    return out;
   }
 
   /** The open incidents, for the dashboard's area status and for tests. */

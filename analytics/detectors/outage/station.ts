@@ -84,6 +84,33 @@ export class StationWatch {
     for (const p of this.pumps.values()) this.checkRestart(out, p, t);
   }
 
+  /**
+   * After a restart (OutageDetector.reconcile), an open alarm of a tank or a pump the warm-up did
+   * not raise again. A pump running now: its trip is over, the clear is returned. Otherwise taken
+   * up: the tank's warning ends with its margin and off-delay, the trip when the pump starts.
+   * Undefined when the sensor is not a watched tank or pump.
+   */
+  takeUp(type: string, sensor: string, raisedAt: number, evidence: Record<string, unknown>, at: number): { clear?: Condition } | undefined {
+    const tank = type === 'tank_low_warning' ? this.tanks.get(sensor) : undefined;
+    if (tank) {
+      tank.warning = true;
+      return {};
+    }
+    const p = type === 'pump_trip' ? this.pumps.get(sensor) : undefined;
+    if (!p) return undefined;
+    if (p.on === true) {
+      return {
+        clear: {
+          id: `pump_trip:${sensor}`, type: 'pump_trip', state: 'clear', ts: at, priority: 'high', site: p.sensor.site, sensor,
+          dma: this.ctx.suppliedDmas(p.sensor)[0], text: alarmText('pump_trip.clear', { pump: sensor }),
+          evidence: { since: raisedAt, reason: evidence.reason ?? null, runningAt: p.lastTs, afterRestart: true },
+        },
+      };
+    }
+    p.tripped = { ts: raisedAt, reason: typeof evidence.reason === 'string' ? evidence.reason : 'stopped' };
+    return {};
+  }
+
   /** A pump of a station supplying this DMA is tripped. */
   trippedFor(dma: string): boolean {
     for (const p of this.pumps.values()) {
