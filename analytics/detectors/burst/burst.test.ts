@@ -130,6 +130,59 @@ describe('burst detector, hand-made town', () => {
     }
   });
 
+  it('after a restart (reconcile), a burst begun while analytics was down is raised; one repaired then is cleared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-burst-reconcile-'));
+    try {
+      /** Analytics runs until `stopAt`; the store goes on until `restartAt`; then a new detector warms up and reconciles. */
+      const restartAcross = async (stopAt: number, restartAt: number) => {
+        const store = new SqliteStore(join(dir, `ts-${stopAt}.db`));
+        await store.init();
+        try {
+          const first = town();
+          const before = feedTown([first.detector], MONDAY, stopAt, wall, [BURST]);
+          // the readings of the downtime (what ingest stored), through a detector nobody listens to
+          const downtime = feedTown([town().detector], stopAt, restartAt, wall, [BURST]);
+          await store.write([...before.readings, ...downtime.readings]);
+          const raised = raises(before.conditions, 'burst');
+          const open = raised.map((c) => ({ conditionId: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, evidence: c.evidence }));
+          const second = town();
+          await second.detector.warmUp(store, restartAt);
+          return { open, found: second.detector.reconcile(open, restartAt), second };
+        } finally {
+          await store.close();
+        }
+      };
+      // down from 09:30, back at 10:40: the burst of 10:00 is raised at the restart, with its start
+      const begun = await restartAcross(BURST.from - 30 * MIN, BURST.from + 40 * MIN);
+      expect(begun.open).toEqual([]);
+      expect(begun.found.map((c) => `${c.id} ${c.state}`)).toEqual(['burst:town raise']);
+      expect(begun.found[0].ts).toBe(BURST.from + 40 * MIN);
+      expect(Math.abs((begun.found[0].evidence!.estimatedStart as number) - BURST.from)).toBeLessThanOrEqual(MIN);
+      const after = feedTown([begun.second.detector], BURST.from + 40 * MIN, TEST_DAY + DAY, wall, [BURST]);
+      expect(raises(after.conditions, 'burst')).toEqual([]);
+      expect(after.conditions.filter((c) => c.state === 'clear').map((c) => c.id)).toEqual(['burst:town']);
+
+      // raised, then down from 10:30 to 13:00: repaired at 12:00 meanwhile, cleared at the restart
+      const repaired = await restartAcross(BURST.from + 30 * MIN, BURST.to + 60 * MIN);
+      expect(repaired.open.map((a) => a.conditionId)).toEqual(['burst:town']);
+      expect(repaired.found.map((c) => `${c.id} ${c.state}`)).toEqual(['burst:town clear']);
+      expect(repaired.found[0].evidence!.endedAt as number).toBeGreaterThanOrEqual(BURST.to);
+
+      // an open burst alarm the replayed hours do not show (begun before them): left as it is
+      const store = new SqliteStore(join(dir, 'ts-empty.db'));
+      await store.init();
+      try {
+        const blind = town();
+        await blind.detector.warmUp(store, TEST_DAY + DAY);
+        expect(blind.detector.reconcile(repaired.open, TEST_DAY + DAY)).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ignores a slow rise of demand (no step), and a rise smaller than its threshold', () => {
     const { detector } = town();
     feedTown([detector], MONDAY, TEST_DAY, wall);

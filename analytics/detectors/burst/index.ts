@@ -12,9 +12,10 @@ import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './opt
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import { storageStepNoiseGain } from '../../tank-volume.ts';
-import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
 
 export type { BurstOptions };
 
@@ -132,6 +133,8 @@ export class BurstDetector implements Detector {
   private readonly o: Omit<BurstSettings, 'baseline'>;
   private derived: Point[] = [];
   private silent = false;
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
   private readonly net: NetInflow[] = [];
 
   constructor(private readonly ctx: DetectorContext, options: BurstOptions = {}) {
@@ -178,7 +181,7 @@ export class BurstDetector implements Detector {
         for (const v of this.net) this.onNetInflow(v, out);
       }
     }
-    return this.silent ? [] : out;
+    return this.silent ? this.keepWarmed(out) : out;
   }
 
   onTime(eventTime: number): Condition[] {
@@ -188,7 +191,7 @@ export class BurstDetector implements Detector {
     for (const v of this.net) this.onNetInflow(v, out);
     this.flowBaseline.advance(eventTime);
     this.pressureBaseline.advance(eventTime);
-    return this.silent ? [] : out;
+    return this.silent ? this.keepWarmed(out) : out;
   }
 
   drainDerived(): Point[] {
@@ -218,6 +221,33 @@ export class BurstDetector implements Detector {
       this.silent = false;
       this.derived = [];
     }
+  }
+
+  private keepWarmed(out: readonly Condition[]): Condition[] {
+    for (const c of out) this.warmed.note(c);
+    return [];
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile). A burst the warm-up holds without an
+   * alarm began while analytics was down: raised now. An open burst alarm the warm-up does not hold
+   * is cleared only when the warm-up saw that burst end: a burst of the DMA begun by the alarm's
+   * raise whose clear came after the alarm's estimated start. Otherwise it is left as it is: a burst
+   * begun before the replayed hours shows no onset in them, and its level alone cannot tell
+   * whether it still runs.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
+    const out = this.warmed.raisesWithoutAlarm(open, at);
+    for (const a of open) {
+      if (a.type !== 'burst' || this.warmed.holds(a.conditionId)) continue;
+      const ended = this.warmed.endedOf(a.conditionId);
+      const start = typeof a.evidence?.estimatedStart === 'number' ? a.evidence.estimatedStart : a.raisedAt;
+      const endedStart = ended?.evidence?.estimatedStart;
+      if (!ended || typeof endedStart !== 'number' || endedStart > a.raisedAt || ended.ts < start) continue;
+      out.push({ ...ended, ts: at, evidence: { ...ended.evidence, endedAt: ended.ts, afterRestart: true } });
+    }
+    this.warmed.clear();
+    return out;
   }
 
   // ---- pressure ----

@@ -34,6 +34,7 @@ import { StationWatch } from './station.ts';
 import { OutageWarnings, type PressureState, type WarningState } from './warning.ts';
 import { outageOptionsSchema, type OutageSettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
 import { HOUR, MIN, round } from './units.ts';
 import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
 
@@ -89,8 +90,8 @@ export class OutageDetector implements Detector {
   private readonly shortNotice?: ShortNoticeRule;
   private watermark = -Infinity;
   private warming = false;
-  /** The raises warmUp found and did not emit, by condition id, while their condition holds (reconcile). */
-  private readonly warmedRaises = new Map<string, Condition>();
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
 
   constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: OutageOptions = {}) {
     this.topology = ctx.topology;
@@ -137,8 +138,7 @@ export class OutageDetector implements Detector {
 
   private emit(out: Condition[], c: Condition): void {
     if (!this.warming) out.push(c);
-    else if (c.state === 'clear') this.warmedRaises.delete(c.id);
-    else this.warmedRaises.set(c.id, { ...this.warmedRaises.get(c.id), ...c, state: 'raise' });
+    else this.warmed.note(c);
   }
 
   // --- readings ------------------------------------------------------------------------------------
@@ -416,7 +416,7 @@ export class OutageDetector implements Detector {
     const order = (a: OpenAlarm) => (a.type === 'outage' ? 0 : 1);
     for (const a of [...open].sort((x, y) => order(x) - order(y))) {
       const sep = a.conditionId.indexOf(':');
-      if (sep < 0 || a.conditionId.slice(0, sep) !== a.type || this.warmedRaises.has(a.conditionId)) continue;
+      if (sep < 0 || a.conditionId.slice(0, sep) !== a.type || this.warmed.holds(a.conditionId)) continue;
       const key = a.conditionId.slice(sep + 1);
       const ev = a.evidence ?? {};
       const d = this.dmas.get(key);
@@ -448,10 +448,7 @@ export class OutageDetector implements Detector {
       }
     }
     // found without an alarm
-    for (const c of this.warmedRaises.values()) {
-      if (alarmed.has(c.id) || c.type === 'outage' || c.type === 'emergency_supply_required') continue;
-      out.push({ ...c, ts: at, evidence: { ...c.evidence, since: c.ts, afterRestart: true } });
-    }
+    out.push(...this.warmed.raisesWithoutAlarm(open, at, (c) => c.type === 'outage' || c.type === 'emergency_supply_required'));
     for (const d of this.dmas.values()) {
       const inc = d.incident;
       if (!inc) continue;
@@ -462,7 +459,7 @@ export class OutageDetector implements Detector {
         out.push({ ...emergency, evidence: { ...emergency.evidence, afterRestart: true } });
       }
     }
-    this.warmedRaises.clear();
+    this.warmed.clear();
     return out;
   }
 

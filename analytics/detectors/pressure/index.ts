@@ -18,11 +18,12 @@ import { SampleInterval } from '../../baseline/sample-interval.ts';
 import { pressureOptionsSchema, type PressureSettings } from './options.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import { medianOfThree } from '../../baseline/median.ts';
-import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import type { PlannedOutageLookup } from '../../outages/types.ts';
 import { NetworkEvents } from './network-event.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
 
 export type PressureOptions = z.input<typeof pressureOptionsSchema> & {
   /** Burst detector (or anything) telling which burst is active in a DMA: secondary conditions link to it. */
@@ -76,6 +77,8 @@ export class PressureDetector implements Detector {
   private readonly o: Omit<PressureSettings, 'baseline'>;
   private readonly events: NetworkEvents;
   private silent = false;
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
 
   constructor(private readonly ctx: DetectorContext, private readonly options: PressureOptions = {}) {
     const { bursts: _bursts, planned, ...config } = options;
@@ -115,7 +118,7 @@ export class PressureDetector implements Detector {
     const last = batch.length ? batch[batch.length - 1].ts : undefined;
     this.linkToBursts(out, last);
     if (last !== undefined) this.endNetworkEvent(out, last);
-    return this.silent ? [] : out;
+    return this.silent ? this.keepWarmed(out) : out;
   }
 
   onTime(eventTime: number): Condition[] {
@@ -124,7 +127,7 @@ export class PressureDetector implements Detector {
     for (const t of this.tracks.values()) if (this.ctx.health.isFaulty(t.sensor)) this.clearAll(t, eventTime, 'sensor in fault', out);
     this.linkToBursts(out, eventTime);
     this.endNetworkEvent(out, eventTime);
-    return this.silent ? [] : out;
+    return this.silent ? this.keepWarmed(out) : out;
   }
 
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
@@ -139,6 +142,54 @@ export class PressureDetector implements Detector {
     } finally {
       this.silent = false;
     }
+  }
+
+  private keepWarmed(out: readonly Condition[]): Condition[] {
+    for (const c of out) this.warmed.note(c);
+    return [];
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile). What the warm-up holds without an
+   * alarm began while analytics was down: raised now, a network event before the conditions that
+   * name it (a burst's own raise comes from the burst detector, before this one). An open alarm the
+   * warm-up saw end is cleared. One it neither holds nor saw end is taken up from its evidence and
+   * ends as live would: a low pressure back above its limit by the hysteresis, a drop back by
+   * half, a deviation back within half its band, each for its off-delay; a network event when none
+   * of its conditions is active. A second network event while the warm-up formed another is
+   * cleared: one is held at a time.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
+    const raised = this.warmed.raisesWithoutAlarm(open, at);
+    const out = [...raised.filter((c) => c.type === 'network_event'), ...raised.filter((c) => c.type !== 'network_event')];
+    const events = open.filter((a) => a.type === 'network_event');
+    for (const a of [...events, ...open.filter((x) => x.type !== 'network_event')]) {
+      if (this.warmed.holds(a.conditionId)) continue;
+      const ended = this.warmed.endedOf(a.conditionId);
+      if (ended) {
+        out.push({ ...ended, ts: at, evidence: { ...ended.evidence, endedAt: ended.ts, afterRestart: true } });
+        continue;
+      }
+      const ev = a.evidence ?? {};
+      const since = typeof ev.since === 'number' ? ev.since : a.raisedAt;
+      if (a.type === 'network_event') {
+        if (!this.events.takeUp(a.conditionId, since, ev)) {
+          out.push({ id: a.conditionId, type: 'network_event', state: 'clear', ts: at, text: alarmText('network_event.clear', { sensors: Array.isArray(ev.sensors) ? ev.sensors.length : 0 }), evidence: { ...ev, afterRestart: true } });
+        }
+        continue;
+      }
+      const t = (TYPES as readonly string[]).includes(a.type) ? this.tracks.get(a.conditionId.slice(a.type.length + 1)) : undefined;
+      if (!t || this.active(t, a.type as PressureType)) continue;
+      const parent = typeof ev.parent === 'string' ? ev.parent : undefined;
+      const taken: Active = { since, evidence: ev, parent, event: parent?.startsWith('network_event:') ? parent : undefined };
+      if (a.type === 'pressure_low' && t.low !== undefined) t.lowActive = taken;
+      else if (a.type === 'pressure_deviation') t.devActive = taken;
+      else if (a.type === 'pressure_drop' && typeof ev.fromMPa === 'number' && typeof ev.dropMPa === 'number') {
+        t.dropActive = { ...taken, before: ev.fromMPa, drop: ev.dropMPa };
+      }
+    }
+    this.warmed.clear();
+    return out;
   }
 
   // ---- rules ----

@@ -65,6 +65,22 @@ export class NetworkEvents {
     return { id: this.event.id, formed, raise: this.condition('raise', r.ts) };
   }
 
+  /**
+   * After a restart, an open network event's alarm the warm-up did not form again: it is the
+   * active event again (with its sensors and DMAs from the alarm), unless another one is. False
+   * then: two events cannot be held at once.
+   */
+  takeUp(id: string, since: number, evidence: Record<string, unknown>): boolean {
+    if (this.event) return this.event.id === id;
+    const texts = (x: unknown) => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
+    const sensors = texts(evidence.sensors);
+    this.event = {
+      id, since, site: '', sensors: new Set(sensors), dmas: new Set(texts(evidence.dmas)),
+      planned: typeof evidence.planned === 'string' ? evidence.planned : undefined,
+    };
+    return true;
+  }
+
   /** The event is over when none of its conditions is active any more (`stillActive` says whether any is). */
   clearIfOver(stillActive: boolean, ts: number): Condition | undefined {
     if (!this.event || stillActive) return undefined;

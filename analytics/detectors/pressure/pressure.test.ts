@@ -113,6 +113,54 @@ describe('pressure detector, hand-made town', () => {
   });
 });
 
+describe('pressure detector across a restart (reconcile)', () => {
+  /** Analytics runs until `stopAt` (minutes), the store goes on until `restartAt`; then a new detector warms up and reconciles. */
+  async function restartAcross(events: TownEvent[], stopAt: number, restartAt: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-pressure-reconcile-'));
+    const store = new SqliteStore(join(dir, 'ts.db'));
+    await store.init();
+    try {
+      const before = feedTown([town().detector], MON, MON + stopAt * MIN, wall, events);
+      const downtime = feedTown([town().detector], MON + stopAt * MIN, MON + restartAt * MIN, wall, events);
+      await store.write([...before.readings, ...downtime.readings]);
+      // the alarms open when analytics stopped: each condition's last raise not cleared after it
+      const last = new Map<string, Condition>();
+      for (const c of before.conditions) if (c.state !== 'update') last.set(c.id, c);
+      const open = [...last.values()].filter((c) => c.state === 'raise')
+        .map((c) => ({ conditionId: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, evidence: c.evidence }));
+      const b = town();
+      await b.detector.warmUp(store, MON + restartAt * MIN);
+      return { open, found: b.detector.reconcile(open, MON + restartAt * MIN), detector: b.detector };
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a low begun while analytics was down is raised at the restart; it clears as live', async () => {
+    const { open, found, detector } = await restartAcross([lowFar(60, 180)], 30, 90);
+    expect(open).toEqual([]);
+    expect(of(found, 'pressure_low:P-far')).toEqual(['raise@90']);
+    expect(found.find((c) => c.id === 'pressure_low:P-far')!.evidence).toMatchObject({ belowSince: MON + 60 * MIN, afterRestart: true });
+    const after = feedTown([detector], MON + 90 * MIN, MON + 4 * HOUR, wall, [lowFar(60, 180)]);
+    expect(of(after.conditions, 'pressure_low:P-far')).toEqual(['clear@185']);
+  });
+
+  it('a low that ended while analytics was down is cleared at the restart; one older than the replayed hour is taken up and clears when its readings say so', async () => {
+    // the fall of 60 is a pressure_drop too; the replayed hour (from 70) holds its recovery, not its raise
+    const seen = await restartAcross([lowFar(60, 110)], 90, 130);
+    expect(seen.open.map((a) => a.conditionId).sort()).toEqual(['pressure_drop:P-far', 'pressure_low:P-far']);
+    expect(seen.found.map((c) => `${c.id} ${c.state}@${(c.ts - MON) / MIN}`)).toEqual(['pressure_low:P-far clear@130']);
+    const next = feedTown([seen.detector], MON + 130 * MIN, MON + 3 * HOUR, wall, []);
+    expect(next.conditions.map((c) => `${c.id} ${c.state}@${(c.ts - MON) / MIN}`)).toEqual(['pressure_drop:P-far clear@130']);
+    // down from 90 to 240: the low's end (110) is before the replayed hour
+    const older = await restartAcross([lowFar(60, 110)], 90, 240);
+    expect(older.found).toEqual([]);
+    const after = feedTown([older.detector], MON + 240 * MIN, MON + 5 * HOUR, wall, []);
+    expect(after.conditions.map((c) => `${c.id} ${c.state}@${(c.ts - MON) / MIN}`)).toEqual(['pressure_drop:P-far clear@240', 'pressure_low:P-far clear@245']);
+  });
+});
+
 describe('pressure detector, simulated demo town', () => {
   it('burst.yaml: the drop at P-n464 is linked to burst:central; nothing else fires', async () => {
     const start = Date.parse('2024-05-06T00:00:00+08:00');

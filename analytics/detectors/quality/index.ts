@@ -25,6 +25,7 @@ import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { qualityOptionsSchema, type QualityOptions, type QualitySettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
 
 const MIN = 60_000;
 
@@ -74,8 +75,8 @@ export class QualityDetector implements Detector {
   private readonly baseScratch: number[] = [];
   private readonly recentScratch: number[] = [];
   private warming = false;
-  /** The raises warmUp found and did not emit, by condition id, while their condition holds (reconcile). */
-  private readonly warmedRaises = new Map<string, Condition>();
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
 
   constructor(ctx: Pick<DetectorContext, 'topology' | 'health'>, options: QualityOptions = {}) {
     this.topology = ctx.topology;
@@ -105,8 +106,7 @@ export class QualityDetector implements Detector {
 
   private emit(out: Condition[], c: Condition): void {
     if (!this.warming) out.push(c);
-    else if (c.state === 'clear') this.warmedRaises.delete(c.id);
-    else this.warmedRaises.set(c.id, { ...this.warmedRaises.get(c.id), ...c, state: 'raise' });
+    else this.warmed.note(c);
   }
 
   onReadings(batch: readonly Point[]): Condition[] {
@@ -265,8 +265,6 @@ export class QualityDetector implements Detector {
    * hysteresis would not have cleared it live.
    */
   reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
-    const alarmed = new Set(open.map((a) => a.conditionId));
-    const out: Condition[] = [];
     for (const a of open) {
       const sep = a.conditionId.indexOf(':');
       const s = sep > 0 && a.conditionId.slice(0, sep) === a.type ? this.sensors.get(a.conditionId.slice(sep + 1)) : undefined;
@@ -282,10 +280,8 @@ export class QualityDetector implements Detector {
         s.drop = { ts: a.raisedAt, baseline: ev.baseline };
       }
     }
-    for (const c of this.warmedRaises.values()) {
-      if (!alarmed.has(c.id)) out.push({ ...c, ts: at, evidence: { ...c.evidence, since: c.ts, afterRestart: true } });
-    }
-    this.warmedRaises.clear();
+    const out = this.warmed.raisesWithoutAlarm(open, at);
+    this.warmed.clear();
     return out;
   }
 }
