@@ -296,18 +296,18 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
         }
       }
     }
-    if (this.openAlarms) this.reconcileOpenAlarms(this.openAlarms(), until);
+    if (this.openAlarms) this.reconcileOpenAlarms(this.openAlarms(), until, this.alarms?.eventTime ?? -Infinity);
     this.startAt(until);
   }
 
   /** After warmUp: alarms whose condition ended while analytics was down are cleared, conditions that began then are raised. */
-  private reconcileOpenAlarms(open: readonly OpenAlarm[], until: number): void {
+  private reconcileOpenAlarms(open: readonly OpenAlarm[], until: number, analysedUntil: number): void {
     let cleared = 0;
     let raised = 0;
     for (const d of this.detectors) {
       if (!d.reconcile) continue;
       try {
-        for (const c of d.reconcile(open, until)) {
+        for (const c of d.reconcile(open, until, analysedUntil)) {
           if (c.state === 'clear') cleared++;
           else if (c.state === 'raise') raised++;
           this.handleCondition(c);

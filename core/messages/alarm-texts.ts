@@ -148,6 +148,7 @@ export const ALARM_TEXTS = {
     'zh-CN': '水表 {meter}:计数器从较低值重新开始(复位或更换),已取新基准',
   },
   'meter.backwards': { en: 'Meter {meter} reading went backwards: {reading} m³ after {previous} m³', 'zh-CN': '水表 {meter} 读数倒退:{previous} m³ 之后为 {reading} m³' },
+  'meter.backwards_clear': { en: 'Meter {meter} no longer reads behind an earlier reading', 'zh-CN': '水表 {meter} 读数已不再低于此前读数' },
   'meter.zero_use': {
     en: 'No water used on active account {customer} (meter {meter}) for {days} days',
     'zh-CN': '在用账户 {customer}(水表 {meter})已 {days} 天无用水',

@@ -181,7 +181,7 @@ export class BurstDetector implements Detector {
         for (const v of this.net) this.onNetInflow(v, out);
       }
     }
-    return this.silent ? this.keepWarmed(out) : out;
+    return this.silent ? this.warmed.keep(out) : out;
   }
 
   onTime(eventTime: number): Condition[] {
@@ -191,7 +191,7 @@ export class BurstDetector implements Detector {
     for (const v of this.net) this.onNetInflow(v, out);
     this.flowBaseline.advance(eventTime);
     this.pressureBaseline.advance(eventTime);
-    return this.silent ? this.keepWarmed(out) : out;
+    return this.silent ? this.warmed.keep(out) : out;
   }
 
   drainDerived(): Point[] {
@@ -223,11 +223,6 @@ export class BurstDetector implements Detector {
     }
   }
 
-  private keepWarmed(out: readonly Condition[]): Condition[] {
-    for (const c of out) this.warmed.note(c);
-    return [];
-  }
-
   /**
    * After warmUp on a live restart (see Detector.reconcile). A burst the warm-up holds without an
    * alarm began while analytics was down: raised now. An open burst alarm the warm-up does not hold
@@ -244,7 +239,7 @@ export class BurstDetector implements Detector {
       const start = typeof a.evidence?.estimatedStart === 'number' ? a.evidence.estimatedStart : a.raisedAt;
       const endedStart = ended?.evidence?.estimatedStart;
       if (!ended || typeof endedStart !== 'number' || endedStart > a.raisedAt || ended.ts < start) continue;
-      out.push({ ...ended, ts: at, evidence: { ...ended.evidence, endedAt: ended.ts, afterRestart: true } });
+      out.push(WarmedConditions.clearAt(ended, at));
     }
     this.warmed.clear();
     return out;

@@ -14,6 +14,7 @@ import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
 import { AbruptSteps, type StepJudgement } from './abrupt.ts';
 import type { LeakDecision, LeakDecisionLookup } from './decisions.ts';
 import { HourlyMeans, type ClosedHour } from './hours.ts';
@@ -26,6 +27,11 @@ import { SlowLeakTrend, type DayFigure, type ResumedLeak, type TrendJudgement } 
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
+/**
+ * How much later than live a replay from a colder state may raise the same leak: a slow leak's
+ * raise waits for a week's level, an abrupt one for the next night (reconcile).
+ */
+const EPISODE_TOLERANCE_MS = 8 * DAY_MS;
 /** One local day's hourly means, m³/h, less the flow of abrupt leaks already raised (NaN: not covered). */
 interface DayHours {
   day: number;
@@ -419,6 +425,8 @@ export class LeakChangeDetector implements Detector {
   private readonly dmas = new Map<string, DmaLeaks>();
   private readonly net: NetInflow[] = [];
   private out: Condition[] = [];
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
   private readonly decisions?: LeakDecisionLookup;
   private readonly openAlarms?: () => readonly OpenAlarm[];
   /** Decisions applied already (one may be recorded with a time the watermark has passed: it applies at the next step). */
@@ -473,13 +481,33 @@ export class LeakChangeDetector implements Detector {
     const from = until - (this.o.learnDays + this.o.historyDays) * DAY_MS;
     for (let t = from; t < until; t += DAY_MS) {
       const to = Math.min(t + DAY_MS, until);
-      replayByTimestamp(await readRawHistory(history, this.topology, sensors, t, to), (batch) => this.onReadings(batch));
-      this.onTime(to);
+      replayByTimestamp(await readRawHistory(history, this.topology, sensors, t, to), (batch) => this.warmed.keep(this.onReadings(batch)));
+      this.warmed.keep(this.onTime(to));
     }
-    // only alarms raised before the restart: an output database may hold a later period's
-    const open = (this.openAlarms?.() ?? []).filter((a) => a.raisedAt < until && (a.type === 'leak_trend' || a.type === 'abrupt_leak'));
+    // only alarms raised before the restart: an output database may hold a later period's; not those
+    // the replayed days saw repaired (reconcile clears them)
+    const open = (this.openAlarms?.() ?? []).filter((a) => a.raisedAt < until && (a.type === 'leak_trend' || a.type === 'abrupt_leak')
+      && !this.warmed.endedEpisodeOf(a, EPISODE_TOLERANCE_MS));
     for (const [dma, leaks] of this.dmas) leaks.resumeOpenAlarms(open.filter((a) => a.dma === dma));
     this.drain();
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile). A leak the replayed days raised after
+   * the last event time analytics had reached, and hold without an alarm, began while it was down:
+   * raised now. One raised before that was seen live: not raised (a slow leak's serial may differ
+   * between the replay and live). An open alarm whose leak the replayed days saw repaired is
+   * cleared.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number, analysedUntil: number): Condition[] {
+    const out = this.warmed.raisesWithoutAlarm(open, at, (c) => !((this.warmed.raisedAtOf(c.id) ?? -Infinity) > analysedUntil));
+    for (const a of open) {
+      if ((a.type !== 'leak_trend' && a.type !== 'abrupt_leak') || this.warmed.holds(a.conditionId)) continue;
+      const ended = this.warmed.endedEpisodeOf(a, EPISODE_TOLERANCE_MS);
+      if (ended) out.push(WarmedConditions.clearAt(ended, at));
+    }
+    this.warmed.clear();
+    return out;
   }
 
   onTime(eventTime: number): Condition[] {

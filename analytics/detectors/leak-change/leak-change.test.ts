@@ -305,6 +305,46 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(blind.filter((c) => c.type === 'abrupt_leak')).toEqual([]);
   });
 
+  it('after a restart (reconcile), an abrupt leak the replayed days raised while analytics was down is raised; one repaired then is cleared', async () => {
+    const from = START + 35 * DAY + 13 * HOUR;
+    const to = START + 49 * DAY + 10 * HOUR;
+    const step: Leak = (ts) => (ts >= from && ts < to ? 4 : 0);
+    const whole = run(60, [step]);
+    const raised = transitions(whole, 'abrupt_leak', 'raise')[0];
+    const cleared = transitions(whole, 'abrupt_leak', 'clear')[0];
+    /** The store holds every reading to `restartDay`; analytics had seen events to `analysedUntil`. */
+    const restart = async (restartDay: number, open: OpenAlarm[], analysedUntil: number) => {
+      const dir = mkdtempSync(join(tmpdir(), 'aw-leak-change-reconcile-'));
+      const store = new SqliteStore(join(dir, 'ts.db'));
+      await store.init();
+      try {
+        const readings: Point[] = [];
+        run(restartDay, [step], 60, 1, { readings });
+        await store.write(readings);
+        const restarted = new LeakChangeDetector({ topology: dmaTopology(60), health: { isFaulty: () => false }, timezone: ZONE }, {}, { openAlarms: () => open });
+        await restarted.warmUp(store, START + restartDay * DAY);
+        const found = restarted.reconcile(open, START + restartDay * DAY, analysedUntil);
+        return { found, after: run(60, [step], 60, 1, { detector: restarted, fromDay: restartDay }) };
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    // analytics stopped on day 34, back on day 40: raised at the restart with its start; its repair clears it as live
+    const begun = await restart(40, [], START + 34 * DAY);
+    expect(begun.found.map((c) => [c.id, c.state, c.ts])).toEqual([[raised.id, 'raise', START + 40 * DAY]]);
+    expect(begun.found[0].evidence).toMatchObject({ confirmed: true, afterRestart: true });
+    expect(begun.after.filter((c) => c.state !== 'update')).toEqual([cleared]);
+    // seen live (analytics ran to day 38): no alarm now means none is due, nothing raised
+    expect((await restart(40, [], START + 38 * DAY)).found).toEqual([]);
+    // raised live, analytics stopped on day 45, back on day 55: the repair of day 49 was replayed, cleared at the restart
+    const open: OpenAlarm = { conditionId: raised.id, type: 'abrupt_leak', dma: 'dma', raisedAt: raised.ts, evidence: raised.evidence };
+    const repaired = await restart(55, [open], START + 45 * DAY);
+    expect(repaired.found.map((c) => [c.id, c.state, c.ts])).toEqual([[raised.id, 'clear', START + 55 * DAY]]);
+    expect(repaired.found[0].evidence!.endedAt).toBe(cleared.ts);
+    expect(repaired.after.filter((c) => c.type === 'abrupt_leak')).toEqual([]);
+  });
+
   it('raises a second leak_trend for a slow leak on top of one that stopped growing, and its repair clears only it', () => {
     const cs = run(240, [stackedA, stackedB(START + 215 * DAY + 11 * HOUR)]);
     const aFrom = STACKED_A_FROM;

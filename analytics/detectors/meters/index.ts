@@ -15,7 +15,7 @@
  *   cannot show it. Large (enterprise) accounts use water around the clock and are left out by default.
  */
 import type { Point } from '../../../core/model/reading.ts';
-import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import type { MeterConfig } from '../../../core/config/schema.ts';
 import type { Topology } from '../../../core/topology/topology.ts';
 import { CUSTOMER_SITE } from '../../../core/topology/topology.ts';
@@ -24,6 +24,12 @@ import { medianOf } from '../../baseline/median.ts';
 import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
 import { meterOptionsSchema, type MeterOptions, type MeterSettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
+
+/** The clear text of each anomaly, for one found over after a restart. */
+const METER_CLEAR_TEXT: Record<string, 'meter.backwards_clear' | 'meter.zero_use_clear' | 'meter.continuous_use_clear' | 'meter.high_use_clear'> = {
+  backwards: 'meter.backwards_clear', zero_use: 'meter.zero_use_clear', continuous_use: 'meter.continuous_use_clear', high_use: 'meter.high_use_clear',
+};
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -54,6 +60,8 @@ export class MeterAnomalyDetector implements Detector {
   private readonly o: MeterSettings;
   private readonly states = new Map<string, MeterState>();
   private warming = false;
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
 
   constructor(ctx: Pick<DetectorContext, 'topology'>, options: MeterOptions = {}) {
     this.topology = ctx.topology;
@@ -68,12 +76,36 @@ export class MeterAnomalyDetector implements Detector {
   private condition(out: Condition[], s: MeterState, anomaly: 'backwards' | 'zero_use' | 'high_use' | 'continuous_use', state: 'raise' | 'clear', ts: number, text: AlarmText, evidence: Record<string, unknown>): void {
     if (state === 'raise') { if (s.active.has(anomaly)) return; s.active.add(anomaly); }
     else { if (!s.active.delete(anomaly)) return; }
-    if (this.warming) return;
-    out.push({
+    const c: Condition = {
       id: `meter_${anomaly}:${s.meter.id}`, type: `meter_${anomaly}`, state, ts, priority: 'low', site: CUSTOMER_SITE,
       dma: s.meter.dma, sensor: s.meter.id, text,
       evidence: { customer: s.meter.customer, address: s.meter.address ?? null, ...evidence },
-    });
+    };
+    if (this.warming) this.warmed.note(c);
+    else out.push(c);
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile). The warm-up replays the meters' whole
+   * stored history (`warmUpMs`, 400 days), so what it holds is the truth: an anomaly it holds without
+   * an alarm appeared in readings read while analytics was down (raised now); an open alarm of a
+   * meter whose anomaly it does not hold is over (cleared now), or its meter left the register.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
+    const out = this.warmed.raisesWithoutAlarm(open, at);
+    for (const a of open) {
+      if (!a.type.startsWith('meter_') || this.warmed.holds(a.conditionId)) continue;
+      const meter = a.conditionId.slice(a.type.length + 1);
+      const s = this.states.get(meter);
+      const anomaly = a.type.slice('meter_'.length);
+      if (s?.active.has(anomaly as 'backwards')) continue;
+      out.push({
+        id: a.conditionId, type: a.type, state: 'clear', ts: at, priority: 'low', site: CUSTOMER_SITE, dma: a.dma, sensor: meter,
+        text: alarmText(METER_CLEAR_TEXT[anomaly] ?? 'meter.backwards_clear', { meter }), evidence: { afterRestart: true },
+      });
+    }
+    this.warmed.clear();
+    return out;
   }
 
   /** PDA rounds upload hours after the reading: the worker hands late meter readings here too. */

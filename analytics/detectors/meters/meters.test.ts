@@ -148,6 +148,34 @@ describe('meter anomalies', () => {
     }
   });
 
+  it('after a restart (reconcile), zero use read while analytics was down is raised, and one that ended then is cleared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meters-reconcile-'));
+    const restart = async (name: string, perDay: (i: number) => number, open: { conditionId: string; type: string; raisedAt: number }[]) => {
+      const store = new SqliteStore(join(dir, `${name}.sqlite`));
+      await store.init();
+      try {
+        await store.write(daily('M1', 30, perDay));
+        const det = new MeterAnomalyDetector({ topology });
+        await det.warmUp(store, T0 + 30 * DAY + 1);
+        return det.reconcile(open, T0 + 30 * DAY + 1);
+      } finally {
+        await store.close();
+      }
+    };
+    try {
+      // M1 reads zero from day 10 on: the run before stopped on day 12, before the 14 days were up
+      const begun = await restart('begun', (i) => (i >= 10 ? 0 : 0.3), []);
+      expect(begun.map((c) => [c.id, c.state, c.ts])).toEqual([['meter_zero_use:M1', 'raise', T0 + 30 * DAY + 1]]);
+      expect(begun[0].evidence).toMatchObject({ customer: 'C1', since: T0 + 10 * DAY, afterRestart: true });
+      // zero from day 5 to 25, alarmed on day 19 by the run before, which stopped on day 20
+      const open = [{ conditionId: 'meter_zero_use:M1', type: 'meter_zero_use', raisedAt: T0 + 19 * DAY }];
+      const ended = await restart('ended', (i) => (i >= 5 && i < 25 ? 0 : 0.3), open);
+      expect(ended.map((c) => [c.id, c.state, c.ts])).toEqual([['meter_zero_use:M1', 'clear', T0 + 30 * DAY + 1]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses bad options naming the key', () => {
     expect(() => new MeterAnomalyDetector({ topology }, { highFactor: 1 })).toThrow(/meters\.highFactor/);
     expect(() => new MeterAnomalyDetector({ topology }, { zeroDays: -1 })).toThrow(/meters\.zeroDays/);

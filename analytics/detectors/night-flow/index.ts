@@ -16,6 +16,7 @@ import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import type { LeakDecision, LeakDecisionLookup } from '../leak-change/decisions.ts';
 import { nightFlowOptionsSchema, type NightFlowOptions, type NightFlowSettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
 
 export const NIGHT_FLOW_MEASUREMENT = 'night_flow';
 export const LEAKAGE_MEASUREMENT = 'leakage_estimate';
@@ -91,6 +92,8 @@ export class NightFlowDetector implements Detector {
   private readonly o: NightFlowSettings;
   private derived: Point[] = [];
   private silent = false;
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
   private readonly net: NetInflow[] = [];
   private readonly calendar: DayCalendar | undefined;
 
@@ -130,7 +133,7 @@ export class NightFlowDetector implements Detector {
       this.inflow.add(r, this.net);
       for (const v of this.net) this.onNet(v.dma, v.ts, v.value, this.inflow.minutesOf(v), out);
     }
-    return this.silent ? [] : out;
+    return this.silent ? this.warmed.keep(out) : out;
   }
 
   onTime(eventTime: number): Condition[] {
@@ -147,7 +150,7 @@ export class NightFlowDetector implements Detector {
         if (d && decision.conditionId === `new_leak:${d.dma}`) this.accept(d, decision, eventTime, out);
       }
     }
-    return this.silent ? [] : out;
+    return this.silent ? this.warmed.keep(out) : out;
   }
 
   /**
@@ -195,7 +198,9 @@ export class NightFlowDetector implements Detector {
       for (const dma of this.dmas.keys()) {
         const values = await netInflowFromStore(history, this.inflow, dma, from, Math.floor(until / windowMs) * windowMs, windowMs);
         // one window mean stands for a full window of one-minute samples
-        for (const v of values) this.onNet(dma, v.ts, v.value, this.o.averageMin, []);
+        const found: Condition[] = [];
+        for (const v of values) this.onNet(dma, v.ts, v.value, this.o.averageMin, found);
+        this.warmed.keep(found);
       }
       this.onTime(until);
     } finally {
@@ -203,8 +208,32 @@ export class NightFlowDetector implements Detector {
       this.derived = this.derived.filter((p) => p.ts >= until - 86_400_000);
     }
     for (const a of this.openAlarms?.() ?? []) {
-      if (a.type === 'new_leak' && a.raisedAt < until) this.resume(a);
+      // (one the replayed nights saw repaired is over: reconcile clears it)
+      if (a.type === 'new_leak' && a.raisedAt < until && !this.warmed.endedEpisodeOf(a, this.episodeToleranceMs())) this.resume(a);
     }
+  }
+
+  /** A replay may confirm a leak a few nights after live did (its references start afresh). */
+  private episodeToleranceMs(): number {
+    return (this.o.confirmNights + 1) * 86_400_000;
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile). A `new_leak` the replayed nights raised
+   * after the last event time analytics had reached, and hold without an alarm, began while it was
+   * down: raised now. One raised before that was seen live (no alarm then means it was decided
+   * otherwise, or live's nights differed): not raised. An open alarm whose leak the replayed nights
+   * saw repaired is cleared.
+   */
+  reconcile(open: readonly OpenAlarm[], at: number, analysedUntil: number): Condition[] {
+    const out = this.warmed.raisesWithoutAlarm(open, at, (c) => !((this.warmed.raisedAtOf(c.id) ?? -Infinity) > analysedUntil));
+    for (const a of open) {
+      if (a.type !== 'new_leak' || this.warmed.holds(a.conditionId)) continue;
+      const ended = this.warmed.endedEpisodeOf(a, this.episodeToleranceMs());
+      if (ended) out.push(WarmedConditions.clearAt(ended, at));
+    }
+    this.warmed.clear();
+    return out;
   }
 
   /**

@@ -15,10 +15,11 @@
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import type { z } from 'zod';
-import type { Condition, Detector, DetectorContext } from '../../types.ts';
+import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { TimeZone } from '../../../core/time/zoned.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
+import { WarmedConditions } from '../warmed-conditions.ts';
 import { pressureModelOptionsSchema, type PressureModelSettings } from './options.ts';
 import { moments, ridgeFit, type Moments } from './ridge.ts';
 
@@ -89,6 +90,8 @@ export class PressureModelDetector implements Detector {
   private ringFill = 0;
   private readonly active = new Map<string, { since: number }>();
   private silent = false;
+  /** What warmUp found and did not emit (reconcile). */
+  private readonly warmed = new WarmedConditions();
 
   constructor(private readonly ctx: DetectorContext, options: PressureModelOptions = {}) {
     const { bursts, ...config } = options;
@@ -130,7 +133,7 @@ export class PressureModelDetector implements Detector {
       this.sum[i] += r.value * this.columns[i].scale;
       this.count[i]++;
     }
-    return this.silent ? [] : out;
+    return this.silent ? this.warmed.keep(out) : out;
   }
 
   onTime(eventTime: number): Condition[] {
@@ -138,7 +141,23 @@ export class PressureModelDetector implements Detector {
     if (!Number.isNaN(this.slotStart) && eventTime >= this.slotStart + this.slotMs) {
       this.closeSlot(Math.floor(eventTime / this.slotMs) * this.slotMs, out);
     }
-    return this.silent ? [] : out;
+    return this.silent ? this.warmed.keep(out) : out;
+  }
+
+  /**
+   * After warmUp on a live restart (see Detector.reconcile). A leak candidate the warm-up holds
+   * without an alarm appeared while analytics was down: raised now. An open one is cleared only
+   * when the warm-up saw it end; otherwise left as it is (a model learnt again over days that hold
+   * the leak may no longer see it, which does not mean it is over).
+   */
+  reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
+    const out = this.warmed.raisesWithoutAlarm(open, at);
+    for (const a of open) {
+      const ended = a.type === 'leak_candidate' && !this.warmed.holds(a.conditionId) ? this.warmed.endedEpisodeOf(a, this.o.persistHours * HOUR) : undefined;
+      if (ended) out.push(WarmedConditions.clearAt(ended, at));
+    }
+    this.warmed.clear();
+    return out;
   }
 
   /** Learn from stored history: the learnDays, then persistHours of residuals, before `until`. */

@@ -118,7 +118,7 @@ export class PressureDetector implements Detector {
     const last = batch.length ? batch[batch.length - 1].ts : undefined;
     this.linkToBursts(out, last);
     if (last !== undefined) this.endNetworkEvent(out, last);
-    return this.silent ? this.keepWarmed(out) : out;
+    return this.silent ? this.warmed.keep(out) : out;
   }
 
   onTime(eventTime: number): Condition[] {
@@ -127,7 +127,7 @@ export class PressureDetector implements Detector {
     for (const t of this.tracks.values()) if (this.ctx.health.isFaulty(t.sensor)) this.clearAll(t, eventTime, 'sensor in fault', out);
     this.linkToBursts(out, eventTime);
     this.endNetworkEvent(out, eventTime);
-    return this.silent ? this.keepWarmed(out) : out;
+    return this.silent ? this.warmed.keep(out) : out;
   }
 
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
@@ -142,11 +142,6 @@ export class PressureDetector implements Detector {
     } finally {
       this.silent = false;
     }
-  }
-
-  private keepWarmed(out: readonly Condition[]): Condition[] {
-    for (const c of out) this.warmed.note(c);
-    return [];
   }
 
   /**
@@ -167,7 +162,7 @@ export class PressureDetector implements Detector {
       if (this.warmed.holds(a.conditionId)) continue;
       const ended = this.warmed.endedOf(a.conditionId);
       if (ended) {
-        out.push({ ...ended, ts: at, evidence: { ...ended.evidence, endedAt: ended.ts, afterRestart: true } });
+        out.push(WarmedConditions.clearAt(ended, at));
         continue;
       }
       const ev = a.evidence ?? {};
