@@ -61,9 +61,10 @@ export interface Detector {
    * state found: a clear for an alarm whose condition ended while analytics was down, a raise for
    * a condition that began then (warmUp emits nothing). Only for conditions whose state the warm-up
    * rebuilds in full: the others stay as they are. `analysedUntil` is the event time the alarm
-   * manager had reached before the restart (−Infinity when unknown): a condition the warm-up raised
-   * before it was seen live, so one without an alarm then is not new (a detector whose condition
-   * ids can differ between a replay and live, such as a leak's serial, raises only those after it).
+   * manager stored with its last transition before the restart (−Infinity when none): every raise
+   * seen live is a transition, so a condition the warm-up raised before it was seen live, and one
+   * without an alarm then is not new (a detector whose condition ids can differ between a replay and
+   * live, such as a leak's serial, raises only those after it).
    */
   reconcile?(open: readonly OpenAlarm[], at: number, analysedUntil: number): Condition[];
   /** A batch of readings, ordered by time. Returns the conditions they raise, update or clear. */

@@ -494,7 +494,7 @@ export class LeakChangeDetector implements Detector {
 
   /**
    * After warmUp on a live restart (see Detector.reconcile). A leak the replayed days raised after
-   * the last event time analytics had reached, and hold without an alarm, began while it was down:
+   * the alarm manager's last stored transition, and hold without an alarm, began while it was down:
    * raised now. One raised before that was seen live: not raised (a slow leak's serial may differ
    * between the replay and live). An open alarm whose leak the replayed days saw repaired is
    * cleared.

@@ -220,7 +220,7 @@ export class NightFlowDetector implements Detector {
 
   /**
    * After warmUp on a live restart (see Detector.reconcile). A `new_leak` the replayed nights raised
-   * after the last event time analytics had reached, and hold without an alarm, began while it was
+   * after the alarm manager's last stored transition, and hold without an alarm, began while it was
    * down: raised now. One raised before that was seen live (no alarm then means it was decided
    * otherwise, or live's nights differed): not raised. An open alarm whose leak the replayed nights
    * saw repaired is cleared.
