@@ -317,7 +317,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
         this.log.error({ detector: d.name, err: e }, 'detector could not reconcile the open alarms; they stay as they are');
       }
     }
-    if (cleared || raised) this.log.info({ cleared, raised, openAlarms: open.length }, 'open alarms reconciled with the state found after the restart');
+    this.log.info({ openAlarms: open.length, cleared, raised }, 'open alarms reconciled with the state found after the restart');
   }
 
   /** Start the watermark at `ts` without warming (a test, or a replay that starts cold). */
