@@ -66,6 +66,8 @@ interface DmaState extends WarningState {
   upSince?: number;
   incident?: OpenIncident;
   lastEval: number;
+  /** While warming up: the DMA's first evaluation in the replayed window. */
+  firstWarmEval?: number;
   /** Usual net inflow, m³/h: an exponentially weighted mean over about a day, outside outages. */
   expectedInflow?: number;
   inflowTs?: number;
@@ -90,6 +92,8 @@ export class OutageDetector implements Detector {
   private readonly shortNotice?: ShortNoticeRule;
   private watermark = -Infinity;
   private warming = false;
+  /** While warming up: the incidents the register held open, by DMA. */
+  private readonly openBeforeWarmUp = new Map<string, Incident>();
   /** What warmUp found and did not emit (reconcile). */
   private readonly warmed = new WarmedConditions();
 
@@ -200,6 +204,7 @@ export class OutageDetector implements Detector {
   private evaluateDma(out: Condition[], d: DmaState, tIn: number): void {
     const t = Math.max(tIn, d.lastEval);
     d.lastEval = t;
+    if (this.warming) d.firstWarmEval ??= t;
     const thr = this.o.thresholdMPa;
     // plain loops, no per-call closures: this runs for every DMA at every step
     const usable: PressureState[] = [];
@@ -307,7 +312,11 @@ export class OutageDetector implements Detector {
     return { cause: 'unknown' };
   }
 
-  private openIncident(out: Condition[], d: DmaState, start: number, t: number, signal: 'pressure' | 'inflow', evidence: Record<string, unknown>): void {
+  private openIncident(out: Condition[], d: DmaState, startSeen: number, t: number, signal: 'pressure' | 'inflow', evidence: Record<string, unknown>): void {
+    // warming up: down from the replayed window's first evaluation, with an incident the register
+    // holds open from before it: the same outage, with its start (so its end closes that incident)
+    const before = this.warming ? this.openBeforeWarmUp.get(d.id) : undefined;
+    const start = before && before.start < startSeen && startSeen === d.firstWarmEval ? before.start : startSeen;
     const { planned, cause } = this.classify(d.id, start);
     d.incident = { start, raisedAt: t, planned, cause, signal, emergencyRaised: false, overrunReported: false };
     d.downSince = undefined; d.upSince = undefined;
@@ -364,7 +373,8 @@ export class OutageDetector implements Detector {
     const from = until - this.o.warmUpMs;
     const watched = [...this.pressure.keys(), ...this.flowDmas.keys(), ...this.stations.sensors()];
     const readings = await readRawHistory(history, this.topology, watched, from, until);
-    const openBefore = new Map<string, Incident>();
+    const openBefore = this.openBeforeWarmUp;
+    openBefore.clear();
     for (const inc of this.register?.listIncidents?.(until - 1, until) ?? []) if (inc.end === undefined) openBefore.set(inc.dma, inc);
     this.warming = true;
     try {

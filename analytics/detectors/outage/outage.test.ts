@@ -322,6 +322,36 @@ describe('outage edge cases', () => {
     }
   });
 
+  it('after a restart (reconcile), an outage begun before the replayed 26 h and ended while analytics was down closes its own incident and its alarm', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outage-reconcile-long-'));
+    const store = new SqliteStore(join(dir, 'tsdb.sqlite'));
+    await store.init();
+    const reg = new OutageRegister(':memory:');
+    try {
+      // down from minute 120 to hour 30; analytics stopped at hour 10 and restarts at hour 40 (it replays hours 14-40)
+      const values = (m: number) => (m >= 120 && m < 30 * 60 ? { 'P-a1': 0.001 * (m % 2), 'P-a2': 0, 'F-a': 0, 'F-b': 20 } : normal(m));
+      const first = new OutageDetector({ topology, health: ALL_HEALTHY }, { register: reg });
+      const raised = raises(drive(first, 0, 10 * 60, values), 'outage')[0];
+      const points: Point[] = [];
+      for (let m = 0; m < 40 * 60; m++) for (const [s, v] of Object.entries(values(m))) points.push(reading(s, T0 + m * MIN, v));
+      await store.write(points);
+      const restarted = new OutageDetector({ topology, health: ALL_HEALTHY }, { register: reg });
+      await restarted.warmUp(store, T0 + 40 * H);
+      const open = [{ conditionId: raised.id, type: raised.type, dma: raised.dma, raisedAt: raised.ts, evidence: raised.evidence }];
+      const settled = restarted.reconcile(open, T0 + 40 * H);
+      expect(settled.map((c) => `${c.id} ${c.state}`)).toEqual(['outage:a clear']);
+      // one incident, from its real start to the end the replay saw (the pressures back at hour 30, after the off-delay's first minute)
+      const incidents = reg.listIncidents();
+      expect(incidents.map((i) => i.start)).toEqual([T0 + 120 * MIN]);
+      expect(incidents[0].end).toBe(T0 + 30 * H);
+      expect(restarted.openIncidents()).toEqual([]);
+    } finally {
+      reg.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('after a restart (reconcile), an outage alarm the warm-up could not judge is taken up and ends as live would', async () => {
     // the alarm is open, the store holds no reading of the last 26 h (a long stop of the whole platform):
     // nothing says the water is back, so the incident is open again; the pressures back for the off-delay close it
