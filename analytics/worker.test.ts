@@ -489,6 +489,18 @@ describe('AnalyticsWorker: one sensor whose clock is behind (F3)', () => {
     expect(w.stats.activeFeeds).toBe(2);
   });
 
+  it('after a restart, a sensor_clock_skew alarm left open is cleared by the sensor\'s first current reading', async () => {
+    const wall = { now: T0 };
+    const conditions: Condition[] = [];
+    const open = [{ conditionId: 'sensor_clock_skew:LAGGING', type: 'sensor_clock_skew', dma: 'D1', raisedAt: T0 - 60 * MIN }];
+    const w = new AnalyticsWorker({ topology: twoSensors, detectors: [new RecordingDetectorDouble()], wallClock: () => wall.now, monotonicClock: () => wall.now, openAlarms: () => open });
+    w.on('condition', (c) => conditions.push(c));
+    await w.warmUp(T0);
+    wall.now += MIN;
+    w.feed([at('LAGGING', wall.now), at('GOOD', wall.now)]);
+    expect(conditions.map((c) => `${c.id} ${c.state}`)).toEqual(['sensor_clock_skew:LAGGING clear']);
+  });
+
   it('a sensor catching up on old data within the bound still holds the watermark (nothing of it is dropped)', () => {
     const wall = { now: T0 };
     const w = new AnalyticsWorker({ topology: twoSensors, detectors: [], wallClock: () => wall.now, monotonicClock: () => wall.now, sensorClockLagMs: 10 * MIN, allowedLatenessMs: 0 });

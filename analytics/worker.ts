@@ -302,6 +302,12 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
 
   /** After warmUp: alarms whose condition ended while analytics was down are cleared, conditions that began then are raised. */
   private reconcileOpenAlarms(open: readonly OpenAlarm[], until: number, analysedUntil: number): void {
+    // the worker's own: a clock put right while analytics was down ends its alarm with the first current reading
+    for (const a of open) {
+      if (a.type !== 'sensor_clock_skew') continue;
+      const feed = this.feeds.get(a.conditionId.slice('sensor_clock_skew:'.length));
+      if (feed) feed.skewRaised = true;
+    }
     let cleared = 0;
     let raised = 0;
     for (const d of this.detectors) {
