@@ -12,7 +12,7 @@ import { topologySchema } from '../core/config/schema.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { ALARM_FILTER, conditionTopic, statusTopic, telemetryTopic } from '../core/bus/topics.ts';
+import { ALARM_FILTER, activeConditionsTopic, conditionTopic, statusTopic, telemetryTopic } from '../core/bus/topics.ts';
 import { encodeSensorStatus } from '../core/bus/messages/status.ts';
 import { encodeTelemetry } from '../core/bus/messages/telemetry.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
@@ -412,6 +412,29 @@ describe('AnalyticsWorker: what it takes from the bus (F2: the bus is the platfo
     return { alarms, store, d, w, bus };
   }
   const burst = { id: 'burst:central', type: 'burst', state: 'raise' as const, ts: T0, priority: 'critical' as const, dma: 'central', message: 'burst: +42 m3/h' };
+
+  it('catches up from ingest\'s retained list of active conditions: raises what it missed, clears what ended; never a detector\'s alarm, never from a live copy or a forged list', () => {
+    const { alarms, w, bus } = guarded();
+    const session = { id: 'opcua.session_lost:plant1', type: 'opcua.session_lost', state: 'raise' as const, ts: T0, priority: 'high' as const, message: 'session lost' };
+    bus(conditionTopic('ingest'), session);
+    alarms.onCondition(burst);
+    const outboxFull = { id: 'ingest.outbox_full', type: 'ingest.outbox_full', state: 'raise' as const, ts: T0 + MIN, priority: 'critical' as const, message: 'outbox full' };
+    const list = (conditions: unknown[], complete = true) => Buffer.from(JSON.stringify({ ts: T0 + 2 * MIN, complete, conditions }));
+    const active = () => alarms.openAlarms().filter((a) => a.state.startsWith('active')).map((a) => a.conditionId).sort();
+    // forwarded live (not retained): the conditions topic says it already, in order
+    w.onBusMessage(activeConditionsTopic('ingest'), list([outboxFull]), false);
+    expect(active()).toEqual(['burst:central', 'opcua.session_lost:plant1']);
+    // one forged entry refuses the whole list
+    w.onBusMessage(activeConditionsTopic('ingest'), list([outboxFull, { ...burst, state: 'raise' }]), true);
+    expect(w.stats.busDropped.namespace).toBe(1);
+    expect(active()).toEqual(['burst:central', 'opcua.session_lost:plant1']);
+    // a list that does not hold everything raises, and clears nothing
+    w.onBusMessage(activeConditionsTopic('ingest'), list([outboxFull], false), true);
+    expect(active()).toEqual(['burst:central', 'ingest.outbox_full', 'opcua.session_lost:plant1']);
+    // the whole list: the session is back
+    w.onBusMessage(activeConditionsTopic('ingest'), list([outboxFull]), true);
+    expect(active()).toEqual(['burst:central', 'ingest.outbox_full']);
+  });
 
   it('a forged clear of a detector\'s alarm is dropped and counted; the alarm stays open', () => {
     const { alarms, store, w, bus } = guarded();

@@ -34,9 +34,9 @@ import type { MqttClient, IClientOptions } from 'mqtt';
 import type { Point, Reading } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { CONDITION_FILTER, STATUS_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
+import { ACTIVE_CONDITIONS_FILTER, CONDITION_FILTER, STATUS_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
 import { checkTelemetry } from '../core/bus/messages/telemetry.ts';
-import { checkBusCondition, type Condition } from '../core/bus/messages/condition.ts';
+import { checkActiveConditions, checkBusCondition, conditionNamespacesOf, type ActiveConditions, type Condition } from '../core/bus/messages/condition.ts';
 import { emptyDropCounts, type BusDropCounts, type BusRefusal } from '../core/bus/messages/trust.ts';
 import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
 import { checkSensorStatus } from '../core/bus/messages/status.ts';
@@ -556,9 +556,9 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     });
     this.client = client;
     this.noteInput();
-    client.on('message', (topic, payload) => this.onBusMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => this.onBusMessage(topic, payload, packet.retain));
     client.on('error', (e) => { this.s.busErrors++; this.log.warn({ err: e.message }, 'analytics bus client error'); });
-    await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ...(this.sensorStatus ? [STATUS_FILTER] : [])], { qos: 1 });
+    await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ACTIVE_CONDITIONS_FILTER, ...(this.sensorStatus ? [STATUS_FILTER] : [])], { qos: 1 });
     if (this.alarms && opts.publishAlarms !== false) {
       const listener = (t: AlarmTransition) => {
         client.publish(alarmTopic(t.alarm.dma), encodeAlarmTransition(t), { qos: 1 }, (e) => { if (e) this.s.busErrors++; });
@@ -624,8 +624,18 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
    * topic's, a condition outside ingest's namespaces (a forged `clear` of a detector's alarm) and
    * a time beyond the allowed clock skew (a forged far-future reading) are dropped and counted.
    */
-  onBusMessage(topic: string, payload: Buffer): void {
+  onBusMessage(topic: string, payload: Buffer, retained = false): void {
     const clock = { now: this.wallClock, maxFutureMs: this.busClockSkewMs };
+    if (topic.startsWith(ACTIVE_CONDITIONS_FILTER.slice(0, -1))) {
+      // only as the broker hands it on subscribing (retained): the catch-up after being away. Live
+      // changes come one by one on the conditions topic, in order; a copy of this list forwarded
+      // live could overtake them.
+      if (!retained) return;
+      const a = checkActiveConditions(topic, payload, clock);
+      if (!a.ok) { this.dropBusMessage(topic, a); return; }
+      this.catchUpOnConditions(a.active, conditionNamespacesOf(topic));
+      return;
+    }
     if (topic.startsWith(TELEMETRY_FILTER.slice(0, -1))) {
       this.noteInput();
       const t = checkTelemetry(payload, clock);
@@ -645,6 +655,35 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     if (!c.ok) { this.dropBusMessage(topic, c); return; }
     // Ingest conditions run on ingest's clock (wall time): they must not move event time.
     this.handleCondition(c.condition, { advanceClock: false });
+  }
+
+  /**
+   * A publisher's active conditions, received on (re)subscribing: those without an active alarm
+   * are raised (they began while analytics was away), and, when the list is complete, the active
+   * alarms in the publisher's namespaces it no longer holds are cleared (they ended meanwhile).
+   */
+  private catchUpOnConditions(active: ActiveConditions, namespaces: readonly string[]): void {
+    if (!this.alarms) return;
+    const open = new Set(this.alarms.openAlarms().filter((a) => a.state.startsWith('active')).map((a) => a.conditionId));
+    const held = new Set(active.conditions.map((c) => c.id));
+    let raised = 0;
+    let cleared = 0;
+    for (const c of active.conditions) {
+      if (open.has(c.id)) continue;
+      this.handleCondition({ ...c, state: 'raise' }, { advanceClock: false });
+      raised++;
+    }
+    if (active.complete) {
+      for (const a of this.alarms.openAlarms()) {
+        if (!a.state.startsWith('active') || held.has(a.conditionId) || !namespaces.some((p) => a.conditionId.startsWith(p))) continue;
+        this.handleCondition({
+          id: a.conditionId, type: a.type, state: 'clear', ts: active.ts, ...(a.dma ? { dma: a.dma } : {}), ...(a.sensor ? { sensor: a.sensor } : {}),
+          message: 'no longer active at its source (caught up after analytics was away)', evidence: { afterReconnect: true },
+        }, { advanceClock: false });
+        cleared++;
+      }
+    }
+    if (raised || cleared) this.log.info({ raised, cleared }, 'ingest conditions caught up from the bus');
   }
 
   /**

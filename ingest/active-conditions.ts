@@ -6,7 +6,7 @@
  * The service's own conditions (`ingest.*`, a fixed set, one per source at most) are always listed,
  * so a flood from a source cannot hide an outbox that is full.
  */
-import type { Condition } from '../core/bus/messages/condition.ts';
+import { ACTIVE_CONDITIONS_LISTED, type ActiveConditions as ActiveConditionsMessage, type Condition } from '../core/bus/messages/condition.ts';
 
 /** More than any real site's simultaneous faults (a whole OPC UA server with its subscriptions down is a handful). */
 export const ACTIVE_CONDITIONS_CAP = 1000;
@@ -36,4 +36,18 @@ export class ActiveConditions {
   get(id: string): Condition | undefined { return this.byId.get(id); }
   get size(): number { return this.byId.size; }
   values(): IterableIterator<Condition> { return this.byId.values(); }
+
+  /**
+   * The message the bus keeps for a reader that was away (core/bus/topics.ts
+   * `activeConditionsTopic`): the service's own first, at most ACTIVE_CONDITIONS_LISTED; not
+   * complete when more are active, or some were never listed.
+   */
+  message(ts: number): ActiveConditionsMessage {
+    const all = [...this.byId.values()];
+    const ordered = [...all.filter((c) => c.id.startsWith('ingest.')), ...all.filter((c) => !c.id.startsWith('ingest.'))];
+    return {
+      ts, complete: this.notListed === 0 && ordered.length <= ACTIVE_CONDITIONS_LISTED,
+      conditions: ordered.slice(0, ACTIVE_CONDITIONS_LISTED).map((c) => ({ ...c, state: 'raise' })),
+    };
+  }
 }

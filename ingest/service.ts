@@ -13,7 +13,7 @@ import { Topology } from '../core/topology/topology.ts';
 import { Metrics } from './metrics.ts';
 import { createStore } from '../core/tsdb/factory.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { conditionTopic, statusTopic } from '../core/bus/topics.ts';
+import { activeConditionsTopic, conditionTopic, statusTopic } from '../core/bus/topics.ts';
 import { encodeSensorStatus } from '../core/bus/messages/status.ts';
 import { mayReadOperationalDetail, METRICS_REFUSED } from '../core/http-access.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
@@ -154,6 +154,8 @@ export class IngestService {
       reconnectPeriod: 1000,
     });
     this.bus.on('error', (e) => log.warn({ err: e.message }, 'bus connection error'));
+    // (again at each connection: a broker restarted without persistence has lost the retained list)
+    this.bus.on('connect', () => this.publishActiveConditions());
     this.publisher = config.ingest.publishToBus ? new BusPublisher(this.bus, this.metrics) : undefined;
 
     // A row that cannot be decoded was moved aside: an event for an operator to look at (and acknowledge).
@@ -229,6 +231,15 @@ export class IngestService {
     const log = c.state === 'clear' ? this.o.log.info.bind(this.o.log) : this.o.log.warn.bind(this.o.log);
     log({ condition: c.id, state: c.state }, c.message);
     this.bus?.publish(conditionTopic('ingest'), JSON.stringify(c), { qos: 1 });
+    this.publishActiveConditions();
+  }
+
+  /**
+   * The conditions active now, retained on the bus: the analytics, restarted or reconnected, catches
+   * up on raises and clears it missed while away (analytics/worker.ts).
+   */
+  private publishActiveConditions(): void {
+    this.bus?.publish(activeConditionsTopic('ingest'), JSON.stringify(this.activeConditions.message(Date.now())), { qos: 1, retain: true });
   }
 
   /** The disk-space condition (review F24) of the filesystems of the data directory, the outbox and the embedded store, off the hot path. */

@@ -14,6 +14,14 @@ export const conditionTopic = (origin: string) => `${TOPIC_ROOT}/conditions/${or
 export const CONDITION_FILTER = `${TOPIC_ROOT}/conditions/#`;
 
 /**
+ * The conditions a publisher holds active now, one retained message per publisher, replaced at each
+ * change (messages/condition.ts `ActiveConditions`): a subscriber that was away (a restart, a lost
+ * connection) gets it at once and catches up on raises and clears it missed.
+ */
+export const activeConditionsTopic = (origin: string) => `${TOPIC_ROOT}/conditions-active/${origin}`;
+export const ACTIVE_CONDITIONS_FILTER = `${TOPIC_ROOT}/conditions-active/+`;
+
+/**
  * Sensors a source lost or regained (Sparkplug death and birth, OPC UA session lost and restored):
  * messages/status.ts. The analytics worker reads it; sensor health marks the sensors offline.
  */

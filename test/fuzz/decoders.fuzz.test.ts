@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { topologySchema } from '../../core/config/schema.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { checkTelemetry, encodeTelemetry } from '../../core/bus/messages/telemetry.ts';
-import { checkBusCondition } from '../../core/bus/messages/condition.ts';
+import { checkActiveConditions, checkBusCondition } from '../../core/bus/messages/condition.ts';
 import type { Reading } from '../../core/model/reading.ts';
 import { PayloadDecoder } from '../../ingest/sources/mqtt/decode.ts';
 import { topicPatternSchema } from '../../ingest/sources/mqtt/config.ts';
@@ -269,6 +269,20 @@ describe('bus messages (what the analytics worker and the live gateway accept)',
         expect(r.condition.id).toMatch(/^(ingest|opcua|mqtt|sparkplug|pda|csv)\./);
         expect(r.condition.ts).toBeLessThanOrEqual(NOW + 5 * 60_000);
         expect(r.condition.dma ?? '').not.toMatch(/[#+/]/);
+      } else expect(r.detail.length).toBeGreaterThan(0);
+    }), { numRuns: RUNS });
+    // a publisher's list of active conditions: every entry as above, and none a clear
+    const list = fc.record({ ts: fc.oneof(fc.integer({ min: NOW - 1e9, max: NOW + 1e9 }), fc.double()), complete: fc.oneof(fc.boolean(), fc.string()), conditions: fc.array(fc.oneof(condition, anyJson), { maxLength: 5 }) });
+    fc.assert(fc.property(fc.oneof(list, anyJson), fc.constantFrom('aquawatch/v1/conditions-active/ingest', 'aquawatch/v1/conditions-active/x'), (l, topic) => {
+      const r = timed(() => checkActiveConditions(topic, JSON.stringify(l) ?? '', clock));
+      if (r.ok) {
+        expect(topic).toBe('aquawatch/v1/conditions-active/ingest');
+        expect(r.active.ts).toBeLessThanOrEqual(NOW + 5 * 60_000);
+        for (const c of r.active.conditions) {
+          expect(c.id).toMatch(/^(ingest|opcua|mqtt|sparkplug|pda|csv)\./);
+          expect(c.state).not.toBe('clear');
+          expect(c.ts).toBeLessThanOrEqual(NOW + 5 * 60_000);
+        }
       } else expect(r.detail.length).toBeGreaterThan(0);
     }), { numRuns: RUNS });
   });

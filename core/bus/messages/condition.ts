@@ -66,10 +66,21 @@ export function checkBusCondition(topic: string, payload: Buffer | string, clock
   if (!json.ok) return json;
   const parsed = busConditionSchema.safeParse(json.value);
   if (!parsed.success) return { ok: false, reason: 'shape', detail: describeIssues(parsed.error.issues) };
-  const c = parsed.data;
+  return checkPublished(topic, parsed.data, clock);
+}
+
+/** The namespaces of the publisher a topic's last level names, or why there is none. */
+function namespacesOf(topic: string): { origin: string; ns: { ids: readonly string[]; types: readonly string[] } } | BusRefusal {
   const origin = topic.slice(topic.lastIndexOf('/') + 1);
   const ns = Object.hasOwn(BUS_CONDITION_NAMESPACES, origin) ? BUS_CONDITION_NAMESPACES[origin] : undefined;
-  if (!ns) return { ok: false, reason: 'namespace', detail: `${topic}: no publisher ${origin} of conditions` };
+  return ns ? { origin, ns } : { ok: false, reason: 'namespace', detail: `${topic}: no publisher ${origin} of conditions` };
+}
+
+/** One condition of the publisher `topic` names: its namespaces, its time; its text in every language. */
+function checkPublished(topic: string, c: z.infer<typeof busConditionSchema>, clock: BusClock): { ok: true; condition: Condition } | BusRefusal {
+  const of = namespacesOf(topic);
+  if ('ok' in of) return of;
+  const { origin, ns } = of;
   if (!ns.ids.some((p) => c.id.startsWith(p))) return { ok: false, reason: 'namespace', detail: `id ${c.id} is not in ${origin}'s namespaces (${ns.ids.join(' ')})` };
   if (!ns.types.some((p) => c.type.startsWith(p))) return { ok: false, reason: 'namespace', detail: `type ${c.type} is not in ${origin}'s namespaces (${ns.types.join(' ')})` };
   const ahead = c.ts - clock.now();
@@ -77,4 +88,53 @@ export function checkBusCondition(topic: string, payload: Buffer | string, clock
   // ingest sends English messages: the text in every reader's language comes from what was checked
   const text = ingestConditionText(c);
   return { ok: true, condition: text ? { ...c, text } : c };
+}
+
+/** Most conditions one active-conditions message lists: beyond it the list says it is not complete. */
+export const ACTIVE_CONDITIONS_LISTED = 200;
+
+/**
+ * The conditions a publisher holds active (topics.ts `activeConditionsTopic`, retained): `complete`
+ * false when it holds more than it lists, so a reader may raise from it but not clear by absence.
+ */
+export interface ActiveConditions {
+  ts: number;
+  complete: boolean;
+  conditions: Condition[];
+}
+
+const activeConditionsSchema = z.object({
+  ts: z.number().int(),
+  complete: z.boolean(),
+  conditions: z.array(busConditionSchema).max(ACTIVE_CONDITIONS_LISTED),
+}).strict();
+
+/** The publisher's namespaces, for a reader clearing what the list no longer holds. */
+export function conditionNamespacesOf(topic: string): readonly string[] {
+  const of = namespacesOf(topic);
+  return 'ok' in of ? [] : of.ns.ids;
+}
+
+/**
+ * An active-conditions message from `topic`, checked whole: its shape, and every condition as
+ * checkBusCondition checks one (a single forged or future condition refuses the message, which a
+ * reader would otherwise take as the publisher's whole state).
+ */
+export function checkActiveConditions(topic: string, payload: Buffer | string, clock: BusClock): { ok: true; active: ActiveConditions } | BusRefusal {
+  const publisher = namespacesOf(topic);
+  if ('ok' in publisher) return publisher;
+  const json = parseJsonObject(payload);
+  if (!json.ok) return json;
+  const parsed = activeConditionsSchema.safeParse(json.value);
+  if (!parsed.success) return { ok: false, reason: 'shape', detail: describeIssues(parsed.error.issues) };
+  const conditions: Condition[] = [];
+  for (const c of parsed.data.conditions) {
+    if (c.state === 'clear') return { ok: false, reason: 'shape', detail: `conditions: ${c.id} is a clear, not an active condition` };
+    const checked = checkPublished(topic, c, clock);
+    if (!checked.ok) return checked;
+    conditions.push(checked.condition);
+  }
+  const ahead = parsed.data.ts - clock.now();
+  if (ahead > clock.maxFutureMs) return { ok: false, reason: 'future', detail: `${Math.round(ahead / 1000)} s in the future (limit ${Math.round(clock.maxFutureMs / 1000)} s)` };
+  return { ok: true, active: { ts: parsed.data.ts, complete: parsed.data.complete, conditions } };
 }
