@@ -40,6 +40,7 @@ import { checkActiveConditions, checkBusCondition, conditionNamespacesOf, type A
 import { emptyDropCounts, type BusDropCounts, type BusRefusal } from '../core/bus/messages/trust.ts';
 import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
 import { checkSensorStatus } from '../core/bus/messages/status.ts';
+import { ingestConditionText } from '../core/messages/ingest-texts.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { ReadingsListeners, type ReadingsListener, type TelemetryFeed } from '../core/bus/telemetry-feed.ts';
 import type { Detector, OpenAlarm } from './types.ts';
@@ -676,10 +677,13 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     if (active.complete) {
       for (const a of this.alarms.openAlarms()) {
         if (!a.state.startsWith('active') || held.has(a.conditionId) || !namespaces.some((p) => a.conditionId.startsWith(p))) continue;
-        this.handleCondition({
+        const clear: Condition = {
           id: a.conditionId, type: a.type, state: 'clear', ts: active.ts, ...(a.dma ? { dma: a.dma } : {}), ...(a.sensor ? { sensor: a.sensor } : {}),
           message: 'no longer active at its source (caught up after analytics was away)', evidence: { afterReconnect: true },
-        }, { advanceClock: false });
+        };
+        // in every reader's language where ingest's texts have the type's clear
+        const text = ingestConditionText(clear);
+        this.handleCondition(text ? { ...clear, text } : clear, { advanceClock: false });
         cleared++;
       }
     }

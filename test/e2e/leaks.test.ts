@@ -111,7 +111,8 @@ describe('#12.4 leak alarms in chromium', () => {
       page = await signIn('dispatcher', 'en');
       await open(page, 'alarms');
       await page.waitForSelector('.live-dot.up');
-      // a raise that reaches the open view proves the socket is in room `alarms`
+      // connected is not subscribed yet: the view's room request is answered after the dot is up
+      await eventually(async () => gateway!.stats().rooms).toBeGreaterThan(0);
       const ts = T0 + 40 * H;
       h.alarms.advanceTo(ts);
       h.alarms.onCondition({ id: 'abrupt_leak:north:5', type: 'abrupt_leak', state: 'raise', ts, priority: 'medium', dma: 'north', message: 'step',
