@@ -665,7 +665,8 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
    */
   private catchUpOnConditions(active: ActiveConditions, namespaces: readonly string[]): void {
     if (!this.alarms) return;
-    const open = new Set(this.alarms.openAlarms().filter((a) => a.state.startsWith('active')).map((a) => a.conditionId));
+    const alarmsActive = this.alarms.openAlarms().filter((a) => a.state.startsWith('active'));
+    const open = new Set(alarmsActive.map((a) => a.conditionId));
     const held = new Set(active.conditions.map((c) => c.id));
     let raised = 0;
     let cleared = 0;
@@ -675,8 +676,8 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
       raised++;
     }
     if (active.complete) {
-      for (const a of this.alarms.openAlarms()) {
-        if (!a.state.startsWith('active') || held.has(a.conditionId) || !namespaces.some((p) => a.conditionId.startsWith(p))) continue;
+      for (const a of alarmsActive) {
+        if (held.has(a.conditionId) || !namespaces.some((p) => a.conditionId.startsWith(p))) continue;
         const clear: Condition = {
           id: a.conditionId, type: a.type, state: 'clear', ts: active.ts, ...(a.dma ? { dma: a.dma } : {}), ...(a.sensor ? { sensor: a.sensor } : {}),
           message: 'no longer active at its source (caught up after analytics was away)', evidence: { afterReconnect: true },

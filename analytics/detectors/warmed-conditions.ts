@@ -1,30 +1,33 @@
 /**
  * What a detector's warm-up found and did not emit (Detector.warmUp emits nothing), kept for its
  * `reconcile` after a restart: the conditions still held at the end of the warm-up (their latest
- * raise or update, as a raise), and those it saw end (their clear).
+ * raise or update, as a raise), and those it saw end (their clear); each with when the warm-up
+ * raised it.
  */
 import type { Condition, OpenAlarm } from '../types.ts';
 
+interface Episode {
+  /** held: the latest raise or update, as a raise; ended: the clear. */
+  condition: Condition;
+  /** When the warm-up raised it (its updates come later). */
+  raisedAt: number;
+}
+
 export class WarmedConditions {
-  private readonly held = new Map<string, Condition>();
-  /** When each held condition was raised (its updates come later). */
-  private readonly raisedAt = new Map<string, number>();
-  private readonly ended = new Map<string, Condition>();
-  /** When each ended condition had been raised in the warm-up. */
-  private readonly endedRaisedAt = new Map<string, number>();
+  private readonly held = new Map<string, Episode>();
+  private readonly ended = new Map<string, Episode>();
 
   /** A condition the warm-up produced. */
   note(c: Condition): void {
+    const held = this.held.get(c.id);
     if (c.state === 'clear') {
-      if (this.held.delete(c.id)) {
-        this.ended.set(c.id, c);
-        this.endedRaisedAt.set(c.id, this.raisedAt.get(c.id) ?? c.ts);
+      if (held) {
+        this.held.delete(c.id);
+        this.ended.set(c.id, { condition: c, raisedAt: held.raisedAt });
       }
-      this.raisedAt.delete(c.id);
       return;
     }
-    if (!this.held.has(c.id)) this.raisedAt.set(c.id, c.ts);
-    this.held.set(c.id, { ...this.held.get(c.id), ...c, state: 'raise' });
+    this.held.set(c.id, { condition: { ...held?.condition, ...c, state: 'raise' }, raisedAt: held?.raisedAt ?? c.ts });
     this.ended.delete(c.id);
   }
 
@@ -39,11 +42,6 @@ export class WarmedConditions {
     return { ...ended, ts: at, evidence: { ...ended.evidence, endedAt: ended.ts, afterRestart: true } };
   }
 
-  /** When the warm-up raised a condition it holds. */
-  raisedAtOf(id: string): number | undefined {
-    return this.raisedAt.get(id);
-  }
-
   /** The condition is held at the end of the warm-up. */
   holds(id: string): boolean {
     return this.held.has(id);
@@ -51,7 +49,7 @@ export class WarmedConditions {
 
   /** The clear of a condition the warm-up saw raised and then end (and not raised again). */
   endedOf(id: string): Condition | undefined {
-    return this.ended.get(id);
+    return this.ended.get(id)?.condition;
   }
 
   /**
@@ -60,22 +58,22 @@ export class WarmedConditions {
    * and cleared after it. Undefined for another episode of the same condition id, or none.
    */
   endedEpisodeOf(alarm: Pick<OpenAlarm, 'conditionId' | 'raisedAt'>, toleranceMs: number): Condition | undefined {
-    const clear = this.ended.get(alarm.conditionId);
-    const raisedAt = this.endedRaisedAt.get(alarm.conditionId);
-    if (!clear || raisedAt === undefined || raisedAt > alarm.raisedAt + toleranceMs || clear.ts < alarm.raisedAt) return undefined;
-    return clear;
+    const e = this.ended.get(alarm.conditionId);
+    if (!e || e.raisedAt > alarm.raisedAt + toleranceMs || e.condition.ts < alarm.raisedAt) return undefined;
+    return e.condition;
   }
 
   /**
    * The held conditions without an open alarm (they began while analytics was down), raised at
-   * `at`; evidence `since` is when the warm-up raised them. `skip` leaves some to the detector.
+   * `at`; evidence `since` is when the warm-up raised them. Only those the warm-up raised after
+   * `raisedAfter`; `skip` leaves some to the detector.
    */
-  raisesWithoutAlarm(open: readonly OpenAlarm[], at: number, skip: (c: Condition) => boolean = () => false): Condition[] {
+  raisesWithoutAlarm(open: readonly OpenAlarm[], at: number, o: { raisedAfter?: number; skip?: (c: Condition) => boolean } = {}): Condition[] {
     const alarmed = new Set(open.map((a) => a.conditionId));
     const out: Condition[] = [];
-    for (const c of this.held.values()) {
-      if (alarmed.has(c.id) || skip(c)) continue;
-      out.push({ ...c, ts: at, evidence: { ...c.evidence, since: c.evidence?.since ?? this.raisedAt.get(c.id) ?? c.ts, afterRestart: true } });
+    for (const { condition: c, raisedAt } of this.held.values()) {
+      if (alarmed.has(c.id) || raisedAt <= (o.raisedAfter ?? -Infinity) || o.skip?.(c)) continue;
+      out.push({ ...c, ts: at, evidence: { ...c.evidence, since: c.evidence?.since ?? raisedAt, afterRestart: true } });
     }
     return out;
   }
@@ -83,8 +81,6 @@ export class WarmedConditions {
   /** Forget all (after reconcile: the detector runs live from here). */
   clear(): void {
     this.held.clear();
-    this.raisedAt.clear();
     this.ended.clear();
-    this.endedRaisedAt.clear();
   }
 }

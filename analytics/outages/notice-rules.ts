@@ -19,11 +19,6 @@ export class ShortNoticeRule {
 
   constructor(private readonly register: PlannedOutageLookup, private readonly minNoticeMs: number) {}
 
-  /** The short-notice conditions active now (after a restart, what the register says). */
-  activeIds(): string[] {
-    return [...this.active.keys()].map((id) => `planned_outage_short_notice:${id}`);
-  }
-
   /** At event time `t`: raises and clears through `emit`, at most once a minute. */
   poll(t: number, emit: (c: Condition) => void): void {
     if (t - this.lastPoll < MIN) return;

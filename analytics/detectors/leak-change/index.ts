@@ -500,7 +500,7 @@ export class LeakChangeDetector implements Detector {
    * cleared.
    */
   reconcile(open: readonly OpenAlarm[], at: number, analysedUntil: number): Condition[] {
-    const out = this.warmed.raisesWithoutAlarm(open, at, (c) => !((this.warmed.raisedAtOf(c.id) ?? -Infinity) > analysedUntil));
+    const out = this.warmed.raisesWithoutAlarm(open, at, { raisedAfter: analysedUntil });
     for (const a of open) {
       if ((a.type !== 'leak_trend' && a.type !== 'abrupt_leak') || this.warmed.holds(a.conditionId)) continue;
       const ended = this.warmed.endedEpisodeOf(a, EPISODE_TOLERANCE_MS);

@@ -96,9 +96,7 @@ export class MeterAnomalyDetector implements Detector {
     for (const a of open) {
       if (!a.type.startsWith('meter_') || this.warmed.holds(a.conditionId)) continue;
       const meter = a.conditionId.slice(a.type.length + 1);
-      const s = this.states.get(meter);
       const anomaly = a.type.slice('meter_'.length);
-      if (s?.active.has(anomaly as 'backwards')) continue;
       out.push({
         id: a.conditionId, type: a.type, state: 'clear', ts: at, priority: 'low', site: CUSTOMER_SITE, dma: a.dma, sensor: meter,
         text: alarmText(METER_CLEAR_TEXT[anomaly] ?? 'meter.backwards_clear', { meter }), evidence: { afterRestart: true },

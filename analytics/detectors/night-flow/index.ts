@@ -226,7 +226,7 @@ export class NightFlowDetector implements Detector {
    * saw repaired is cleared.
    */
   reconcile(open: readonly OpenAlarm[], at: number, analysedUntil: number): Condition[] {
-    const out = this.warmed.raisesWithoutAlarm(open, at, (c) => !((this.warmed.raisedAtOf(c.id) ?? -Infinity) > analysedUntil));
+    const out = this.warmed.raisesWithoutAlarm(open, at, { raisedAfter: analysedUntil });
     for (const a of open) {
       if (a.type !== 'new_leak' || this.warmed.holds(a.conditionId)) continue;
       const ended = this.warmed.endedEpisodeOf(a, this.episodeToleranceMs());

@@ -451,14 +451,15 @@ export class OutageDetector implements Detector {
       } else if (a.type === 'outage_warning' && d) {
         clear(a, alarmText('outage_warning.clear', { dma: d.id, reason: '@reason.outage_began' }), { reason: 'outage began' });
       } else if (a.type === 'tank_low_warning' || a.type === 'pump_trip') {
-        const taken = this.stations.takeUp(a.type, key, a.raisedAt, ev, at);
-        if (taken?.clear) out.push(taken.clear);
-      } else if (a.type === 'planned_outage_short_notice' && this.shortNotice && !this.shortNotice.activeIds().includes(a.conditionId)) {
+        const over = this.stations.takeUp(a.type, key, a.raisedAt, ev, at);
+        if (over) out.push(over);
+      } else if (a.type === 'planned_outage_short_notice' && this.shortNotice) {
+        // (the rule reads the register whole: one the warm-up's polls did not raise again no longer holds)
         clear(a, alarmText('planned_outage_short_notice.withdrawn', { outage: key }), { plannedOutageId: key });
       }
     }
     // found without an alarm
-    out.push(...this.warmed.raisesWithoutAlarm(open, at, (c) => c.type === 'outage' || c.type === 'emergency_supply_required'));
+    out.push(...this.warmed.raisesWithoutAlarm(open, at, { skip: (c) => c.type === 'outage' || c.type === 'emergency_supply_required' }));
     for (const d of this.dmas.values()) {
       const inc = d.incident;
       if (!inc) continue;

@@ -86,29 +86,23 @@ export class StationWatch {
 
   /**
    * After a restart (OutageDetector.reconcile), an open alarm of a tank or a pump the warm-up did
-   * not raise again. A pump running now: its trip is over, the clear is returned. Otherwise taken
+   * not raise again. A pump running now: its trip is over, its clear is returned. Otherwise taken
    * up: the tank's warning ends with its margin and off-delay, the trip when the pump starts.
-   * Undefined when the sensor is not a watched tank or pump.
    */
-  takeUp(type: string, sensor: string, raisedAt: number, evidence: Record<string, unknown>, at: number): { clear?: Condition } | undefined {
+  takeUp(type: string, sensor: string, raisedAt: number, evidence: Record<string, unknown>, at: number): Condition | undefined {
     const tank = type === 'tank_low_warning' ? this.tanks.get(sensor) : undefined;
-    if (tank) {
-      tank.warning = true;
-      return {};
-    }
+    if (tank) tank.warning = true;
     const p = type === 'pump_trip' ? this.pumps.get(sensor) : undefined;
     if (!p) return undefined;
     if (p.on === true) {
       return {
-        clear: {
-          id: `pump_trip:${sensor}`, type: 'pump_trip', state: 'clear', ts: at, priority: 'high', site: p.sensor.site, sensor,
-          dma: this.ctx.suppliedDmas(p.sensor)[0], text: alarmText('pump_trip.clear', { pump: sensor }),
-          evidence: { since: raisedAt, reason: evidence.reason ?? null, runningAt: p.lastTs, afterRestart: true },
-        },
+        id: `pump_trip:${sensor}`, type: 'pump_trip', state: 'clear', ts: at, priority: 'high', site: p.sensor.site, sensor,
+        dma: this.ctx.suppliedDmas(p.sensor)[0], text: alarmText('pump_trip.clear', { pump: sensor }),
+        evidence: { since: raisedAt, reason: evidence.reason ?? null, runningAt: p.lastTs, afterRestart: true },
       };
     }
     p.tripped = { ts: raisedAt, reason: typeof evidence.reason === 'string' ? evidence.reason : 'stopped' };
-    return {};
+    return undefined;
   }
 
   /** A pump of a station supplying this DMA is tripped. */
