@@ -1,14 +1,41 @@
 import { defineConfig } from 'vitest/config';
+import { testGroups } from './test/support/test-groups.ts';
+
+const EXCLUDED = ['node_modules/**', 'bench/**', 'test/bench/**', 'dist/**'];
+// Integration tests start real servers and share InfluxDB and Mosquitto, and some wait on timers:
+// they run one file at a time, after the files that touch none of that have run on two workers
+// (test/support/test-groups.ts says which is which, from each file's source).
+const groups = testGroups(import.meta.dirname);
 
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'bench/**', 'test/bench/**', 'dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Integration tests start real servers on fixed ports; keep files from racing for them.
-    fileParallelism: false,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'parallel',
+          include: groups.parallel,
+          exclude: EXCLUDED,
+          maxWorkers: 2,
+          isolate: false,
+          globalSetup: ['test/support/web-build-setup.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'sequential',
+          include: groups.sequential,
+          exclude: EXCLUDED,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

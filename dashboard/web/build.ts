@@ -109,8 +109,18 @@ export async function ensureWebBuilt(opts: { force?: boolean; log?: (msg: string
     const stamp: WebBuildStamp = { builtAt: new Date().toISOString(), files: filesUnder(tmp).sort() };
     writeFileSync(join(tmp, WEB_BUILD_STAMP), `${JSON.stringify(stamp, null, 1)}\n`);
     const old = join(WEB_DIR, `.dist-old-${process.pid}`);
-    if (existsSync(WEB_DIST)) renameSync(WEB_DIST, old);
-    renameSync(tmp, WEB_DIST);
+    try {
+      renameSync(WEB_DIST, old);
+    } catch (e) {
+      // no dist yet, or another build moved it away a moment ago
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    try {
+      renameSync(tmp, WEB_DIST);
+    } catch (e) {
+      // another process put its build of the same sources there first: that one serves
+      if (!webBuildIsFresh()) throw e;
+    }
     rmSync(old, { recursive: true, force: true });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
