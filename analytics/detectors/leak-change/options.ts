@@ -40,7 +40,8 @@ export const leakChangeOptionsSchema = z.object({
   /**
    * Reported by day, before the next night: a step whose mean excess over dayStepHours hours is
    * dayStepSigma times the noise of such a mean at those hours of day (each hour in units of its own
-   * hour of day's noise; the mean's noise measured on the last two weeks, neighbouring hours moving together).
+   * hour of day's noise; the mean's noise measured on the windows ending within two hours of the same
+   * time of day over four weeks, neighbouring hours moving together).
    */
   dayStepHours: z.number().positive().default(3),
   dayStepSigma: z.number().positive().default(6),
