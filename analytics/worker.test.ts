@@ -12,8 +12,8 @@ import { topologySchema } from '../core/config/schema.ts';
 import { Topology } from '../core/topology/topology.ts';
 import { SqliteStore } from '../core/tsdb/sqlite.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { ALARM_FILTER, activeConditionsTopic, conditionTopic, statusTopic, telemetryTopic } from '../core/bus/topics.ts';
-import { encodeSensorStatus } from '../core/bus/messages/status.ts';
+import { ALARM_FILTER, activeConditionsTopic, conditionTopic, offlineSensorsTopic, statusTopic, telemetryTopic } from '../core/bus/topics.ts';
+import { encodeOfflineSensors, encodeSensorStatus } from '../core/bus/messages/status.ts';
 import { encodeTelemetry } from '../core/bus/messages/telemetry.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
 import { decodeAlarmTransition } from '../core/bus/messages/alarm.ts';
@@ -364,6 +364,39 @@ describe('AnalyticsWorker: live on the bus (real Mosquitto)', () => {
     ]);
     expect(w.stats).toMatchObject({ readings: 5, busDropped: { undecodable: 1, namespace: 1, shape: 0, future: 0 } });
     expect(d.calls.slice(0, 4)).toEqual(['readings F-1@0,P-1@0,P-2@30', 'time 60', 'readings P-1@90', 'time 120']);
+  });
+});
+
+describe('AnalyticsWorker: catching up on the sources\' offline sensors (the retained list)', () => {
+  it('marks offline what a source lost while analytics was away, from when it went, and online what came back; never from a live copy, a forged or an incomplete list', () => {
+    const WALL = T0 + 30 * MIN;
+    const health = new SensorHealthDetector({ topology });
+    const w = new AnalyticsWorker({ topology, detectors: [health], sensorStatus: health, allowedLatenessMs: 0, wallClock: () => WALL, busClockSkewMs: 5 * MIN });
+    const conditions: Condition[] = [];
+    w.on('condition', (c) => conditions.push(c));
+    w.startAt(T0);
+    const list = (source: string, offline: { since: number; sensors: string[] }[], complete = true, named = source) =>
+      Buffer.from(encodeOfflineSensors({ source: named, ts: T0 + 20 * MIN, complete, offline }));
+    const seen = () => conditions.map((c) => `${c.id} ${c.state} ${(c.ts - T0) / MIN}`);
+    // another source's own live status, which the catch-up must leave alone
+    w.onBusMessage(statusTopic('plant-opcua'), encodeSensorStatus({ source: 'plant-opcua', sensors: ['F-2'], status: 'offline', ts: T0 + MIN }));
+    // forwarded live (not retained): the status topic says it already, in order
+    w.onBusMessage(offlineSensorsTopic('plant-sparkplug'), list('plant-sparkplug', [{ since: T0 + 5 * MIN, sensors: ['P-1'] }]), false);
+    // another source's name on this source's topic
+    w.onBusMessage(offlineSensorsTopic('plant-sparkplug'), list('plant-sparkplug', [{ since: T0 + 5 * MIN, sensors: ['P-1'] }], true, 'plant-opcua'), true);
+    expect(w.stats.busDropped.namespace).toBe(1);
+    expect(seen()).toEqual(['sensor_offline:F-2 raise 1']);
+    // the node died 5 minutes in, while analytics was away: offline from then, not stale
+    w.onBusMessage(offlineSensorsTopic('plant-sparkplug'), list('plant-sparkplug', [{ since: T0 + 5 * MIN, sensors: ['P-1', 'NOT-IN-TOPOLOGY'] }]), true);
+    expect(seen()).toEqual(['sensor_offline:F-2 raise 1', 'sensor_offline:P-1 raise 5']);
+    expect(health.isFaulty('P-1')).toBe(true);
+    // a list that does not hold everything marks nothing online
+    w.onBusMessage(offlineSensorsTopic('plant-sparkplug'), list('plant-sparkplug', [], false), true);
+    expect(health.isFaulty('P-1')).toBe(true);
+    // the whole list, empty: P-1 came back; F-2, another source's, stays offline
+    w.onBusMessage(offlineSensorsTopic('plant-sparkplug'), list('plant-sparkplug', []), true);
+    expect(seen()).toEqual(['sensor_offline:F-2 raise 1', 'sensor_offline:P-1 raise 5', 'sensor_offline:P-1 clear 20']);
+    expect(health.isFaulty('F-2')).toBe(true);
   });
 });
 

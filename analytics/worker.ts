@@ -34,12 +34,12 @@ import type { MqttClient, IClientOptions } from 'mqtt';
 import type { Point, Reading } from '../core/model/reading.ts';
 import type { Topology } from '../core/topology/topology.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { ACTIVE_CONDITIONS_FILTER, CONDITION_FILTER, STATUS_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
+import { ACTIVE_CONDITIONS_FILTER, CONDITION_FILTER, OFFLINE_SENSORS_FILTER, STATUS_FILTER, TELEMETRY_FILTER, alarmTopic } from '../core/bus/topics.ts';
 import { checkTelemetry } from '../core/bus/messages/telemetry.ts';
 import { checkActiveConditions, checkBusCondition, conditionNamespacesOf, type ActiveConditions, type Condition } from '../core/bus/messages/condition.ts';
 import { emptyDropCounts, type BusDropCounts, type BusRefusal } from '../core/bus/messages/trust.ts';
 import { encodeAlarmTransition, type AlarmTransition } from '../core/bus/messages/alarm.ts';
-import { checkSensorStatus } from '../core/bus/messages/status.ts';
+import { checkOfflineSensors, checkSensorStatus, type OfflineSensors } from '../core/bus/messages/status.ts';
 import { ingestConditionText } from '../core/messages/ingest-texts.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { ReadingsListeners, type ReadingsListener, type TelemetryFeed } from '../core/bus/telemetry-feed.ts';
@@ -111,7 +111,12 @@ export interface AnalyticsWorkerOptions {
 export interface SensorStatusSink {
   markOffline(sensors: readonly string[], ts: number, reason?: string): Condition[];
   markOnline(sensors: readonly string[], ts: number): Condition[];
+  /** The sensors marked offline now, with the reason given when they were marked. */
+  offlineSensors(): { sensor: string; reason?: string }[];
 }
+
+/** The reason a sensor is marked offline by its source: it names the source, which the catch-up from the source's offline list relies on. */
+const offlineReasonOf = (source: string) => `${source}: source lost the sensor`;
 
 export interface WorkerStats {
   readings: number;
@@ -559,7 +564,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     this.noteInput();
     client.on('message', (topic, payload, packet) => this.onBusMessage(topic, payload, packet.retain));
     client.on('error', (e) => { this.s.busErrors++; this.log.warn({ err: e.message }, 'analytics bus client error'); });
-    await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ACTIVE_CONDITIONS_FILTER, ...(this.sensorStatus ? [STATUS_FILTER] : [])], { qos: 1 });
+    await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ACTIVE_CONDITIONS_FILTER, ...(this.sensorStatus ? [STATUS_FILTER, OFFLINE_SENSORS_FILTER] : [])], { qos: 1 });
     if (this.alarms && opts.publishAlarms !== false) {
       const listener = (t: AlarmTransition) => {
         client.publish(alarmTopic(t.alarm.dma), encodeAlarmTransition(t), { qos: 1 }, (e) => { if (e) this.s.busErrors++; });
@@ -646,6 +651,14 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
       this.feed(t.readings);
       return;
     }
+    if (topic.startsWith(OFFLINE_SENSORS_FILTER.slice(0, -1))) {
+      // as the active conditions: only as the broker hands it on subscribing, the catch-up
+      if (!retained) return;
+      const o = checkOfflineSensors(topic, payload, clock);
+      if (!o.ok) { this.dropBusMessage(topic, o); return; }
+      this.catchUpOnOfflineSensors(o.offline);
+      return;
+    }
     if (topic.startsWith(STATUS_FILTER.slice(0, -1))) {
       const st = checkSensorStatus(topic, payload, clock);
       if (!st.ok) { this.dropBusMessage(topic, st); return; }
@@ -699,9 +712,36 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     if (!this.sensorStatus) return;
     const known = status.sensors.filter((id) => this.topology.sensors.has(id));
     const conditions = status.status === 'offline'
-      ? this.sensorStatus.markOffline(known, status.ts, `${status.source}: source lost the sensor`)
+      ? this.sensorStatus.markOffline(known, status.ts, offlineReasonOf(status.source))
       : this.sensorStatus.markOnline(known, status.ts);
     for (const c of conditions) this.handleCondition(c, { advanceClock: false });
+  }
+
+  /**
+   * A source's offline sensors, received on (re)subscribing: those not marked offline are marked
+   * from when they went (a node that died while analytics was away is offline, not stale), and,
+   * when the list is complete, those this source had marked offline and no longer lists are marked
+   * online at the list's time (they came back meanwhile).
+   */
+  private catchUpOnOfflineSensors(list: OfflineSensors): void {
+    if (!this.sensorStatus) return;
+    const reason = offlineReasonOf(list.source);
+    const offlineNow = this.sensorStatus.offlineSensors();
+    const marked = new Set(offlineNow.map((o) => o.sensor));
+    const listed = new Set<string>();
+    const conditions: Condition[] = [];
+    let offline = 0;
+    for (const group of list.offline) {
+      const known = group.sensors.filter((id) => this.topology.sensors.has(id));
+      for (const id of known) listed.add(id);
+      const missed = known.filter((id) => !marked.has(id));
+      offline += missed.length;
+      if (missed.length) conditions.push(...this.sensorStatus.markOffline(missed, group.since, reason));
+    }
+    const back = list.complete ? offlineNow.filter((o) => o.reason === reason && !listed.has(o.sensor)).map((o) => o.sensor) : [];
+    if (back.length) conditions.push(...this.sensorStatus.markOnline(back, list.ts));
+    for (const c of conditions) this.handleCondition(c, { advanceClock: false });
+    if (offline || back.length) this.log.info({ source: list.source, offline, online: back.length }, 'sensor status caught up from the bus');
   }
 
   private lastDropLog = Number.NEGATIVE_INFINITY;

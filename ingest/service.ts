@@ -13,8 +13,9 @@ import { Topology } from '../core/topology/topology.ts';
 import { Metrics } from './metrics.ts';
 import { createStore } from '../core/tsdb/factory.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
-import { activeConditionsTopic, conditionTopic, statusTopic } from '../core/bus/topics.ts';
-import { encodeSensorStatus } from '../core/bus/messages/status.ts';
+import { activeConditionsTopic, conditionTopic, offlineSensorsTopic, statusTopic } from '../core/bus/topics.ts';
+import { OfflineSensorsBySource } from './offline-sensors.ts';
+import { encodeOfflineSensors, encodeSensorStatus } from '../core/bus/messages/status.ts';
 import { mayReadOperationalDetail, METRICS_REFUSED } from '../core/http-access.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
 import { mqttConnectOptions } from '../core/bus/mqtt-client.ts';
@@ -66,6 +67,8 @@ export class IngestService {
   sources: Source[] = [];
   /** Active conditions raised by this service or its sources, by id (bounded). */
   readonly activeConditions = new ActiveConditions();
+  /** The sensors each source holds offline, kept retained on the bus per source. */
+  readonly offlineSensors = new OfflineSensorsBySource();
   private readonly now: () => number;
   private outboxFull = false;
   private readonly closers: (() => void)[] = [];
@@ -155,7 +158,10 @@ export class IngestService {
     });
     this.bus.on('error', (e) => log.warn({ err: e.message }, 'bus connection error'));
     // (again at each connection: a broker restarted without persistence has lost the retained list)
-    this.bus.on('connect', () => this.publishActiveConditions());
+    this.bus.on('connect', () => {
+      this.publishActiveConditions();
+      for (const source of new Set([...this.sources.map((x) => x.name), ...this.offlineSensors.sources()])) this.publishOfflineSensors(source);
+    });
     this.publisher = config.ingest.publishToBus ? new BusPublisher(this.bus, this.metrics) : undefined;
 
     // A row that cannot be decoded was moved aside: an event for an operator to look at (and acknowledge).
@@ -219,7 +225,9 @@ export class IngestService {
       reject: (source: string, input: UndecodableInput | readonly UndecodableInput[]) => this.pipeline.reject(source, input),
       condition: (c: Condition) => this.condition(c),
       sensorsStatus: (source, sensors, status, ts) => {
+        this.offlineSensors.record(source, sensors, status, ts);
         this.bus?.publish(statusTopic(source), encodeSensorStatus({ source, sensors, status, ts }), { qos: 1 });
+        this.publishOfflineSensors(source);
       },
       now: this.now,
     };
@@ -240,6 +248,15 @@ export class IngestService {
    */
   private publishActiveConditions(): void {
     this.bus?.publish(activeConditionsTopic('ingest'), JSON.stringify(this.activeConditions.message(Date.now())), { qos: 1, retain: true });
+  }
+
+  /**
+   * The sensors `source` holds offline now, retained on the bus (after its status message, so a
+   * reader live on both sees the change first): the analytics, back after a restart or a lost
+   * connection, catches up on deaths and births it missed (analytics/worker.ts).
+   */
+  private publishOfflineSensors(source: string): void {
+    this.bus?.publish(offlineSensorsTopic(source), encodeOfflineSensors(this.offlineSensors.message(source, Date.now())), { qos: 1, retain: true });
   }
 
   /** The disk-space condition (review F24) of the filesystems of the data directory, the outbox and the embedded store, off the hot path. */

@@ -29,6 +29,14 @@ export const statusTopic = (source: string) => `${TOPIC_ROOT}/status/${source}`;
 export const STATUS_FILTER = `${TOPIC_ROOT}/status/#`;
 
 /**
+ * The sensors a source holds offline now, one retained message per source, replaced at each change
+ * (messages/status.ts `OfflineSensors`): the analytics, back after a restart or a lost connection,
+ * marks offline what it missed going offline and online what it missed coming back.
+ */
+export const offlineSensorsTopic = (source: string) => `${TOPIC_ROOT}/status-offline/${source}`;
+export const OFFLINE_SENSORS_FILTER = `${TOPIC_ROOT}/status-offline/+`;
+
+/**
  * Alarm transitions, one message per transition, QoS 1, per DMA (`_` for alarms outside any DMA):
  * messages/alarm.ts. The analytics worker publishes them for integrations (subscribe to
  * `aquawatch/v1/alarms/+`, or one DMA's topic): docs/alarm-topic.md.

@@ -9,6 +9,7 @@ import { topologySchema } from '../../core/config/schema.ts';
 import { Topology } from '../../core/topology/topology.ts';
 import { checkTelemetry, encodeTelemetry } from '../../core/bus/messages/telemetry.ts';
 import { checkActiveConditions, checkBusCondition } from '../../core/bus/messages/condition.ts';
+import { checkOfflineSensors, OFFLINE_SENSORS_LISTED } from '../../core/bus/messages/status.ts';
 import type { Reading } from '../../core/model/reading.ts';
 import { PayloadDecoder } from '../../ingest/sources/mqtt/decode.ts';
 import { topicPatternSchema } from '../../ingest/sources/mqtt/config.ts';
@@ -285,5 +286,31 @@ describe('bus messages (what the analytics worker and the live gateway accept)',
         }
       } else expect(r.detail.length).toBeGreaterThan(0);
     }), { numRuns: RUNS });
+  });
+
+  it('a source\'s offline list: only its own, within the clock skew, sensor ids without wildcards, at most the listed bound', () => {
+    const group = fc.record({
+      since: fc.oneof(fc.integer({ min: NOW - 1e9, max: NOW + 1e9 }), fc.double()),
+      sensors: fc.array(fc.oneof(fc.constantFrom('P-1', 'F-1', 'a/#', ''), fc.string()), { maxLength: 5 }),
+    });
+    const list = fc.record({
+      v: fc.oneof(fc.constant(1), anyJson), source: fc.oneof(fc.constantFrom('plant', 'other'), fc.string()),
+      ts: fc.oneof(fc.integer({ min: NOW - 1e9, max: NOW + 1e9 }), fc.double()), complete: fc.oneof(fc.boolean(), fc.string()),
+      offline: fc.array(fc.oneof(group, anyJson), { maxLength: 5 }),
+    });
+    fc.assert(fc.property(fc.oneof(list, anyJson), (l) => {
+      const r = timed(() => checkOfflineSensors('aquawatch/v1/status-offline/plant', JSON.stringify(l) ?? '', clock));
+      if (r.ok) {
+        expect(r.offline.source).toBe('plant');
+        expect(r.offline.ts).toBeLessThanOrEqual(NOW + 5 * 60_000);
+        for (const g of r.offline.offline) {
+          expect(g.since).toBeLessThanOrEqual(NOW + 5 * 60_000);
+          for (const id of g.sensors) expect(id).toMatch(/^[A-Za-z0-9_.:-]+$/);
+        }
+      } else expect(r.detail.length).toBeGreaterThan(0);
+    }), { numRuns: RUNS });
+    // more sensors than a list may hold is refused whole, in time
+    const many = { v: 1, source: 'plant', ts: NOW, complete: true, offline: [{ since: NOW, sensors: Array.from({ length: OFFLINE_SENSORS_LISTED + 1 }, (_, i) => `S-${i}`) }] };
+    expect(timed(() => checkOfflineSensors('aquawatch/v1/status-offline/plant', JSON.stringify(many), clock))).toMatchObject({ ok: false, reason: 'shape' });
   });
 });

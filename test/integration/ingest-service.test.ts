@@ -3,7 +3,9 @@
  * (store unreachable) that refuses further readings, raises its condition, shows in /health as
  * `down` and clears once the store is back and the outbox drains; a disk below its free-space floor
  * (review F24) raises `ingest.disk_low`, shows in /health as `degraded` and clears above the floor;
- * the embedded store's retention pass at start deletes readings older than `store.retentionDays` (F24).
+ * the embedded store's retention pass at start deletes readings older than `store.retentionDays` (F24);
+ * each source's offline sensors are kept retained on the bus, so analytics started after a node died
+ * marks its sensors offline from when they went, and online after the birth it also missed.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -19,6 +21,12 @@ import { IngestService } from '../../ingest/service.ts';
 import { BackpressureError } from '../../ingest/pipeline/contract.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { HTTP_LIMITS } from '../../core/http-limits.ts';
+import { Topology } from '../../core/topology/topology.ts';
+import type { Condition } from '../../core/bus/messages/condition.ts';
+import { AnalyticsWorker } from '../../analytics/worker.ts';
+import mqtt from 'mqtt';
+import { offlineSensorsTopic } from '../../core/bus/topics.ts';
+import { SensorHealthDetector } from '../../analytics/detectors/sensor-health/index.ts';
 
 /** A real SQLite store behind a switch that makes writes fail, as an unreachable InfluxDB would. */
 class SwitchableStore extends SqliteStore {
@@ -117,5 +125,59 @@ describe('ingest service operations', () => {
     config.ingest.diskFreeFloorMiB = 1;
     await waitFor(() => diskLow() === undefined, 5000, 20, 'ingest.disk_low cleared');
     expect((await (await fetch(`${base}/health`)).json()).status).toBe('ok');
+  });
+
+  it('keeps each source\'s offline sensors retained on the bus: analytics started after a node died marks them offline from then, and online after a birth it missed', async () => {
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: await freePort() });
+    await broker.start();
+    stops.push(() => broker.stop());
+    const dataDir = mkdtempSync(join(tmpdir(), 'aw-offline-'));
+    const topologyConfig = { sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }], sensors: [{ id: 'F1', kind: 'flow', unit: 'L/s', site: 'S1', dma: 'D1' }, { id: 'P1', kind: 'pressure', unit: 'bar', site: 'S1', dma: 'D1' }] };
+    const config = parseConfig({ dataDir, store: { type: 'sqlite' }, topology: topologyConfig }, 'offline-test', {});
+    const ingest = new IngestService({ config, log: silentLogger, brokerUrl: broker.url, http: false });
+    await ingest.start();
+    stops.push(() => ingest.stop());
+    await waitFor(() => ingest.bus?.connected, 10_000, 20, 'ingest on the bus');
+    const died = Date.now() - 600_000;
+    // a Sparkplug NDEATH while no analytics listens: its status message reaches nobody
+    ingest.sourceContext().sensorsStatus('plant-sparkplug', ['F1', 'P1'], 'offline', died);
+    /** The sensors the broker's retained offline list of the source names now. */
+    const retainedOffline = async (): Promise<string[]> => {
+      const probe = await mqtt.connectAsync(broker.url, { clean: true });
+      try {
+        const got = new Promise<string[]>((resolve) => probe.on('message', (_t, p) => resolve((JSON.parse(p.toString()) as { offline: { sensors: string[] }[] }).offline.flatMap((g) => g.sensors).sort())));
+        await probe.subscribeAsync(offlineSensorsTopic('plant-sparkplug'), { qos: 1 });
+        return await got;
+      } finally {
+        await probe.endAsync();
+      }
+    };
+    /** Analytics starting now; `before` sets what its restart restored before it subscribes. */
+    const analytics = async (before?: (health: SensorHealthDetector) => void) => {
+      const topology = new Topology(config.topology);
+      const health = new SensorHealthDetector({ topology });
+      const worker = new AnalyticsWorker({ topology, detectors: [health], sensorStatus: health, allowedLatenessMs: 0 });
+      const conditions: Condition[] = [];
+      worker.on('condition', (c) => conditions.push(c));
+      worker.startAt(died - 60_000);
+      before?.(health);
+      await worker.start(broker.url, { idleAdvanceMs: 0, flushDerivedMs: 0 });
+      const offline = () => conditions.filter((c) => c.type === 'sensor_offline').map((c) => `${c.sensor} ${c.state} ${c.ts - died}`).sort();
+      return { health, worker, offline };
+    };
+    await waitFor(async () => (await retainedOffline()).length === 2 || undefined, 10_000, 50, 'the retained list holding F1 and P1');
+    const first = await analytics();
+    await waitFor(() => first.health.isFaulty('F1') && first.health.isFaulty('P1'), 10_000, 20, 'F1 and P1 offline from the retained list');
+    expect(first.offline()).toEqual(['F1 raise 0', 'P1 raise 0']);
+    await first.worker.stop();
+    // the node is born again while analytics is away; its restart takes up the offline marks from
+    // their open alarms (sensor-health's reconcile), and the list says they are back
+    const born = Date.now();
+    ingest.sourceContext().sensorsStatus('plant-sparkplug', ['F1', 'P1'], 'online', born);
+    await waitFor(async () => (await retainedOffline()).length === 0 || undefined, 10_000, 50, 'the retained list emptied');
+    const second = await analytics((health) => health.markOffline(['F1', 'P1'], died, 'plant-sparkplug: source lost the sensor'));
+    await waitFor(() => !second.health.isFaulty('F1') && !second.health.isFaulty('P1'), 10_000, 20, 'F1 and P1 back online from the retained list');
+    expect(second.offline().map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['F1 clear', 'P1 clear']);
+    await second.worker.stop();
   });
 });

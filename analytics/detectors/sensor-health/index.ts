@@ -469,6 +469,13 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     return out;
   }
 
+  /** The sensors marked offline now, with the reason their source gave (analytics/worker.ts catches up by it). */
+  offlineSensors(): { sensor: string; reason?: string }[] {
+    const out: { sensor: string; reason?: string }[] = [];
+    for (const [sensor, s] of this.states) if (s.offlineSince !== undefined) out.push({ sensor, ...(s.offlineReason ? { reason: s.offlineReason } : {}) });
+    return out;
+  }
+
   /** The source has the sensors back (Sparkplug birth, session restored). */
   markOnline(sensors: readonly string[], ts: number): Condition[] {
     const out: Condition[] = [];

@@ -3,7 +3,8 @@
  * offline or came back — a Sparkplug NDEATH/DDEATH or birth, an OPC UA session lost or restored.
  * Ingest publishes it (QoS 1); the analytics worker reads it and sensor health marks the sensors
  * `offline` (analytics/detectors/sensor-health), so their silence is not judged a stale sensor and the
- * other detectors leave them out.
+ * other detectors leave them out. With it, the list of the sensors a source holds offline now,
+ * retained per source (topics.ts `offlineSensorsTopic`), for a reader that was away.
  */
 import { z } from 'zod';
 import { describeIssues, parseJsonObject, type BusClock, type BusRefusal } from './trust.ts';
@@ -45,4 +46,51 @@ export function checkSensorStatus(topic: string, payload: Buffer | string, clock
   if (status.source !== topicSource) return { ok: false, reason: 'namespace', detail: `source ${status.source} published on the status topic of ${topicSource}` };
   if (status.ts > clock.now() + clock.maxFutureMs) return { ok: false, reason: 'future', detail: `ts ${status.ts} beyond the allowed clock skew` };
   return { ok: true, status };
+}
+
+/** At most this many sensors are listed in a source's offline list; beyond it the list is not complete. */
+export const OFFLINE_SENSORS_LISTED = 10_000;
+
+/**
+ * The sensors a source holds offline (topics.ts `offlineSensorsTopic`, retained), grouped by when
+ * they went offline: `complete` false when it holds more than it lists, so a reader may mark
+ * offline from it but not online by absence.
+ */
+export interface OfflineSensors {
+  source: string;
+  ts: number;
+  complete: boolean;
+  offline: { since: number; sensors: string[] }[];
+}
+
+const offlineSensorsSchema = z.object({
+  v: z.literal(1),
+  source: z.string().min(1).max(128),
+  ts: z.number().int(),
+  complete: z.boolean(),
+  offline: z.array(z.object({ since: z.number().int(), sensors: z.array(topologyId).min(1) }).strict()).max(OFFLINE_SENSORS_LISTED),
+}).strict();
+
+export function encodeOfflineSensors(o: OfflineSensors): string {
+  return JSON.stringify({ v: 1, source: o.source, ts: o.ts, complete: o.complete, offline: o.offline });
+}
+
+/**
+ * An offline list from `topic`, checked whole: its shape, at most OFFLINE_SENSORS_LISTED sensors,
+ * the source it names the topic's last level, and neither its time nor any `since` beyond the
+ * allowed clock skew (one bad entry refuses it: a reader takes the list as the source's whole state).
+ */
+export function checkOfflineSensors(topic: string, payload: Buffer | string, clock: BusClock): { ok: true; offline: OfflineSensors } | BusRefusal {
+  const json = parseJsonObject(payload);
+  if (!json.ok) return json;
+  const parsed = offlineSensorsSchema.safeParse(json.value);
+  if (!parsed.success) return { ok: false, reason: 'shape', detail: describeIssues(parsed.error.issues) };
+  const { v: _v, ...list } = parsed.data;
+  const topicSource = topic.slice(topic.lastIndexOf('/') + 1);
+  if (list.source !== topicSource) return { ok: false, reason: 'namespace', detail: `source ${list.source} published on the offline list of ${topicSource}` };
+  const listed = list.offline.reduce((n, g) => n + g.sensors.length, 0);
+  if (listed > OFFLINE_SENSORS_LISTED) return { ok: false, reason: 'shape', detail: `offline: ${listed} sensors listed (at most ${OFFLINE_SENSORS_LISTED})` };
+  const latest = Math.max(list.ts, ...list.offline.map((g) => g.since));
+  if (latest > clock.now() + clock.maxFutureMs) return { ok: false, reason: 'future', detail: `ts ${latest} beyond the allowed clock skew` };
+  return { ok: true, offline: list };
 }
