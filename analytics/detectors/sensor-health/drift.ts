@@ -26,6 +26,8 @@ export interface DriftVerdict {
   drifting: boolean;
   residual: number;
   cusum: number;
+  /** The reference the residual is measured from (a restart resumes from it: `resume`). */
+  reference: number;
 }
 
 export class DriftTracker {
@@ -64,7 +66,7 @@ export class DriftTracker {
       this.learnSum += d; this.learnN++;
       this.ref = this.learnSum / this.learnN;
       this.lastHourly = d;
-      return { drifting: false, residual: 0, cusum: 0 };
+      return { drifting: false, residual: 0, cusum: 0, reference: this.ref };
     }
     const e = d - this.ref;
     const jumped = Number.isFinite(this.lastHourly) && Math.abs(d - this.lastHourly) > size / 2;
@@ -80,7 +82,7 @@ export class DriftTracker {
         // the new level stays: a new reference (a relocated or recalibrated sensor, a changed network)
         this.ref = d; this.up = 0; this.down = 0; this.stepFrom = NaN; this.prevResidual = 0;
       }
-      return { drifting: this.alarmed, residual: e, cusum: Math.max(this.up, this.down) };
+      return { drifting: this.alarmed, residual: e, cusum: Math.max(this.up, this.down), reference: this.ref };
     }
     const slack = size / 2;
     this.up = Math.max(0, this.up + e - slack);
@@ -89,6 +91,21 @@ export class DriftTracker {
     if (!this.alarmed && cusum > this.p.hSize * size) this.alarmed = true;
     else if (this.alarmed && Math.abs(e) < slack) { this.alarmed = false; this.up = 0; this.down = 0; }
     if (cusum === 0 && !this.alarmed) this.ref += this.alpha * e;
-    return { drifting: this.alarmed, residual: e, cusum };
+    return { drifting: this.alarmed, residual: e, cusum, reference: this.ref };
+  }
+
+  /**
+   * A restart with this sensor's drift alarm open: judge from the reference it was raised against,
+   * without learning again (a day of learning would take the drift for the sensor's normal). The
+   * first hour back within half the drift size of it clears the alarm (a sensor recalibrated or
+   * replaced meanwhile); until then it stays drifting.
+   */
+  resume(reference: number): void {
+    this.ref = reference;
+    this.learnN = this.p.learnHours;
+    this.learnSum = reference * this.p.learnHours;
+    this.alarmed = true;
+    this.up = 0; this.down = 0;
+    this.stepFrom = NaN; this.lastHourly = NaN; this.prevResidual = 0;
   }
 }

@@ -426,7 +426,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
           const s = g.states[i];
           const verdict = s.drift!.closeHour(Math.max(1, Math.floor(1800 / m.intervalS)));
           if (!verdict) continue;
-          if (verdict.drifting) this.raise(out, m.id, 'drift', eventTime, { residual: verdict.residual, cusum: verdict.cusum, peers: g.key });
+          if (verdict.drifting) this.raise(out, m.id, 'drift', eventTime, { residual: verdict.residual, cusum: verdict.cusum, reference: verdict.reference, peers: g.key });
           else if (s.faults.has('drift')) this.clear(out, m.id, 'drift', eventTime, { residual: verdict.residual });
         }
       }
@@ -560,6 +560,15 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
           st.offlineTakenUp = true;
           // as in markOffline: the offline fault says what stale would
           st.faults.delete('stale');
+        }
+        continue;
+      }
+      if (fault === 'drift') {
+        // resumed from the reference it was raised against (raised before 2026-12-05: no reference, left as it is)
+        const reference = a.evidence?.reference;
+        if (s?.drift && typeof reference === 'number' && Number.isFinite(reference)) {
+          s.drift.resume(reference);
+          s.faults.set('drift', a.raisedAt);
         }
         continue;
       }

@@ -381,6 +381,30 @@ describe('sensor health: drift', () => {
     expect(h.isFaulty('P1') || h.isFaulty('P2') || h.isFaulty('P4')).toBe(false);
   });
 
+  it('a restart with a drift alarm open resumes from the reference it was raised against: still drifting, it stays raised (no second raise); recalibrated meanwhile, it clears within the hour', () => {
+    const start = DAY_MIN;
+    const drifting = (m: number, id: string) => dmaPressure(m, id) + (id === 'P3' && m >= start ? (0.01 * (m - start)) / DAY_MIN : 0);
+    const before = new SensorHealthDetector({ topology: dmaTopology });
+    const raised = raises(driveDma(before, 0, 4 * DAY_MIN, drifting), 'sensor_drift')[0];
+    expect(raised.evidence).toMatchObject({ reference: expect.any(Number) });
+    const open = [{ conditionId: raised.id, type: raised.type, dma: 'a', raisedAt: raised.ts, evidence: raised.evidence }];
+    const restartAt = 4 * DAY_MIN;
+    const driftOf = (out: Condition[]) => out.filter((c) => c.type === 'sensor_drift').map((c) => `${c.state} ${(c.ts - T0) / MIN - restartAt}`);
+    // the logger drifts on: nothing new, and other detectors still skip it
+    const still = new SensorHealthDetector({ topology: dmaTopology });
+    expect(still.reconcile(open, T0 + restartAt * MIN)).toEqual([]);
+    expect(driftOf(driveDma(still, restartAt, restartAt + 2 * DAY_MIN, drifting))).toEqual([]);
+    expect(still.isFaulty('P3')).toBe(true);
+    // recalibrated while the platform was down: cleared at the end of the first whole hour
+    const fixed = new SensorHealthDetector({ topology: dmaTopology });
+    fixed.reconcile(open, T0 + restartAt * MIN);
+    expect(driftOf(driveDma(fixed, restartAt, restartAt + DAY_MIN, dmaPressure))).toEqual(['clear 60']);
+    // an alarm raised without its reference (before it was kept) is left as it was: the detector learns afresh
+    const old = new SensorHealthDetector({ topology: dmaTopology });
+    old.reconcile([{ ...open[0], evidence: { residual: 0.02 } }], T0 + restartAt * MIN);
+    expect(driftOf(driveDma(old, restartAt, restartAt + DAY_MIN, dmaPressure))).toEqual([]);
+  });
+
   it('refuses bad spike and drift options naming the key', () => {
     expect(() => new SensorHealthDetector({ topology }, { spikeWindow: 2.5 })).toThrow(/sensor-health\.spikeWindow/);
     expect(() => new SensorHealthDetector({ topology }, { driftSize: { pressure: -1 } })).toThrow(/sensor-health\.driftSize\.pressure/);
