@@ -42,7 +42,7 @@ export function usesSharedResource(file: string, seen: Set<string>): boolean {
   if (SHARED_RESOURCE.test(source)) return true;
   for (const m of source.matchAll(/from '(\.[^']+)'/g)) {
     const target = resolve(dirname(file), m[1]);
-    if (target.includes(`${join('test', 'support')}`) && usesSharedResource(target, seen)) return true;
+    if (target.includes(join('test', 'support')) && usesSharedResource(target, seen)) return true;
   }
   return false;
 }

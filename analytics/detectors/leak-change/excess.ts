@@ -57,7 +57,7 @@ export class DayExcessMeter {
   /**
    * The next hour's residual (finite), `slot` its hour of day: the window's excess, undefined until
    * both noises are known (the hour of day's: robust σ over four weeks, at least 7 days; the
-   * means': robust σ of the windows ending within an hour of this one's time of day over four
+   * means': robust σ of the windows ending within two hours of this one's time of day over four
    * weeks, at least 7 days of them, until then of every window of the last two weeks, at least two
    * days of them; at least that of independent hours, 1/√n).
    */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ALARM_PRIORITIES, type AlarmPriority } from '../../state/alarm-store.ts';
-import { describeIssues, parseJsonObject, type BusClock, type BusRefusal } from './trust.ts';
+import { describeIssues, parseJsonObject, publisherOf, type BusClock, type BusRefusal } from './trust.ts';
 import type { AlarmText } from '../../messages/alarm-texts.ts';
 import { ingestConditionText } from '../../messages/ingest-texts.ts';
 
@@ -71,7 +71,7 @@ export function checkBusCondition(topic: string, payload: Buffer | string, clock
 
 /** The namespaces of the publisher a topic's last level names, or why there is none. */
 function namespacesOf(topic: string): { origin: string; ns: { ids: readonly string[]; types: readonly string[] } } | BusRefusal {
-  const origin = topic.slice(topic.lastIndexOf('/') + 1);
+  const origin = publisherOf(topic);
   const ns = Object.hasOwn(BUS_CONDITION_NAMESPACES, origin) ? BUS_CONDITION_NAMESPACES[origin] : undefined;
   return ns ? { origin, ns } : { ok: false, reason: 'namespace', detail: `${topic}: no publisher ${origin} of conditions` };
 }

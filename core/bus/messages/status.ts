@@ -7,7 +7,7 @@
  * retained per source (topics.ts `offlineSensorsTopic`), for a reader that was away.
  */
 import { z } from 'zod';
-import { describeIssues, parseJsonObject, type BusClock, type BusRefusal } from './trust.ts';
+import { describeIssues, parseJsonObject, publisherOf, type BusClock, type BusRefusal } from './trust.ts';
 
 export interface SensorStatus {
   /** The source's name in the site config. */
@@ -42,8 +42,8 @@ export function checkSensorStatus(topic: string, payload: Buffer | string, clock
   const parsed = sensorStatusSchema.safeParse(json.value);
   if (!parsed.success) return { ok: false, reason: 'shape', detail: describeIssues(parsed.error.issues) };
   const { v: _v, ...status } = parsed.data;
-  const topicSource = topic.slice(topic.lastIndexOf('/') + 1);
-  if (status.source !== topicSource) return { ok: false, reason: 'namespace', detail: `source ${status.source} published on the status topic of ${topicSource}` };
+  const foreign = foreignSource(topic, status.source);
+  if (foreign) return foreign;
   if (status.ts > clock.now() + clock.maxFutureMs) return { ok: false, reason: 'future', detail: `ts ${status.ts} beyond the allowed clock skew` };
   return { ok: true, status };
 }
@@ -68,7 +68,7 @@ const offlineSensorsSchema = z.object({
   source: z.string().min(1).max(128),
   ts: z.number().int(),
   complete: z.boolean(),
-  offline: z.array(z.object({ since: z.number().int(), sensors: z.array(topologyId).min(1) }).strict()).max(OFFLINE_SENSORS_LISTED),
+  offline: z.array(z.object({ since: z.number().int(), sensors: z.array(topologyId).min(1).max(OFFLINE_SENSORS_LISTED) }).strict()).max(OFFLINE_SENSORS_LISTED),
 }).strict();
 
 export function encodeOfflineSensors(o: OfflineSensors): string {
@@ -86,11 +86,17 @@ export function checkOfflineSensors(topic: string, payload: Buffer | string, clo
   const parsed = offlineSensorsSchema.safeParse(json.value);
   if (!parsed.success) return { ok: false, reason: 'shape', detail: describeIssues(parsed.error.issues) };
   const { v: _v, ...list } = parsed.data;
-  const topicSource = topic.slice(topic.lastIndexOf('/') + 1);
-  if (list.source !== topicSource) return { ok: false, reason: 'namespace', detail: `source ${list.source} published on the offline list of ${topicSource}` };
+  const foreign = foreignSource(topic, list.source);
+  if (foreign) return foreign;
   const listed = list.offline.reduce((n, g) => n + g.sensors.length, 0);
   if (listed > OFFLINE_SENSORS_LISTED) return { ok: false, reason: 'shape', detail: `offline: ${listed} sensors listed (at most ${OFFLINE_SENSORS_LISTED})` };
   const latest = Math.max(list.ts, ...list.offline.map((g) => g.since));
   if (latest > clock.now() + clock.maxFutureMs) return { ok: false, reason: 'future', detail: `ts ${latest} beyond the allowed clock skew` };
   return { ok: true, offline: list };
+}
+
+/** A message naming another source than its topic's: not that source's word. */
+function foreignSource(topic: string, source: string): BusRefusal | undefined {
+  const topicSource = publisherOf(topic);
+  return source === topicSource ? undefined : { ok: false, reason: 'namespace', detail: `source ${source} published on the topic of ${topicSource} (${topic})` };
 }

@@ -31,6 +31,11 @@ export interface BusClock {
   maxFutureMs: number;
 }
 
+/** The publisher a per-publisher topic names: its last level (`aquawatch/v1/status/<source>`). */
+export function publisherOf(topic: string): string {
+  return topic.slice(topic.lastIndexOf('/') + 1);
+}
+
 /** A message refused as a whole. */
 export interface BusRefusal { ok: false; reason: BusDropReason; detail: string }
 
