@@ -183,6 +183,60 @@ describe('burst detector, hand-made town', () => {
     }
   });
 
+  it('after a restart, a burst begun before the replayed hours is judged against its level before: kept while it runs, cleared at its repair', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-burst-resume-'));
+    const stopAt = BURST.from + 30 * MIN; // raised by then
+    const restartAt = BURST.from + 7 * 60 * MIN; // 17:00: the 6 replayed hours begin after the burst did
+    try {
+      /** A burst of 10:00 repaired at `repairAt`; analytics down from 10:30 to 17:00; the rest of the day live. */
+      const acrossRestart = async (repairAt: number, keepReference = true) => {
+        const burst: TownEvent = { ...BURST, to: repairAt };
+        const store = new SqliteStore(join(dir, `ts-${repairAt}-${keepReference}.db`));
+        await store.init();
+        try {
+          const first = town();
+          const before = feedTown([first.detector], MONDAY, stopAt, wall, [burst]);
+          const downtime = feedTown([town().detector], stopAt, restartAt, wall, [burst]);
+          await store.write([...before.readings, ...downtime.readings]);
+          const open = raises(before.conditions, 'burst').map((c) => {
+            const { referenceRatio, ...older } = c.evidence!;
+            expect(typeof referenceRatio).toBe('number');
+            return { conditionId: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, evidence: keepReference ? c.evidence : older };
+          });
+          expect(open).toHaveLength(1);
+          const second = town();
+          await second.detector.warmUp(store, restartAt);
+          const reconciled = second.detector.reconcile(open, restartAt);
+          const after = feedTown([second.detector], restartAt, TEST_DAY + DAY, wall, [burst]);
+          return { reconciled, raised: raises(after.conditions, 'burst'), clears: after.conditions.filter((c) => c.state === 'clear') };
+        } finally {
+          await store.close();
+        }
+      };
+      // still running at the restart, repaired at 20:00: no second raise, cleared at the repair
+      const running = await acrossRestart(BURST.from + 10 * 60 * MIN);
+      expect(running.reconciled).toEqual([]);
+      expect(running.raised).toEqual([]);
+      expect(running.clears.map((c) => c.id)).toEqual(['burst:town']);
+      expect(running.clears[0].ts).toBeGreaterThanOrEqual(BURST.from + 10 * 60 * MIN);
+      expect(running.clears[0].ts - (BURST.from + 10 * 60 * MIN)).toBeLessThanOrEqual(15 * MIN);
+      expect(running.clears[0].evidence!.locationHint).toBe('P-near');
+
+      // repaired at 16:00, inside the replayed hours: cleared within minutes of the restart
+      const repaired = await acrossRestart(BURST.from + 6 * 60 * MIN);
+      expect(repaired.raised).toEqual([]);
+      expect(repaired.clears.map((c) => c.id)).toEqual(['burst:town']);
+      expect(repaired.clears[0].ts - restartAt).toBeLessThanOrEqual(15 * MIN);
+
+      // an alarm raised before the reference was kept in its evidence: left as it is
+      const older = await acrossRestart(BURST.from + 6 * 60 * MIN, false);
+      expect(older.reconciled).toEqual([]);
+      expect(older.clears).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ignores a slow rise of demand (no step), and a rise smaller than its threshold', () => {
     const { detector } = town();
     feedTown([detector], MONDAY, TEST_DAY, wall);

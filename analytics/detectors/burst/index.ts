@@ -238,11 +238,50 @@ export class BurstDetector implements Detector {
       const ended = this.warmed.endedOf(a.conditionId);
       const start = typeof a.evidence?.estimatedStart === 'number' ? a.evidence.estimatedStart : a.raisedAt;
       const endedStart = ended?.evidence?.estimatedStart;
-      if (!ended || typeof endedStart !== 'number' || endedStart > a.raisedAt || ended.ts < start) continue;
+      if (!ended || typeof endedStart !== 'number' || endedStart > a.raisedAt || ended.ts < start) {
+        this.resume(a, start);
+        continue;
+      }
       out.push(WarmedConditions.clearAt(ended, at));
     }
     this.warmed.clear();
     return out;
+  }
+
+  /**
+   * An open burst alarm whose start the replayed hours do not show: the DMA is judged again against
+   * the reference the burst was raised against (its level before the jump, in the evidence), as it
+   * would have been had analytics never stopped. The replay's own reference has learnt the burst as
+   * today's level, so it could not see the repair. Alarms raised before 2026-12-05 carry no
+   * reference and are left as they are.
+   */
+  private resume(a: OpenAlarm, start: number): void {
+    const e = a.evidence ?? {};
+    const t = a.dma === undefined ? undefined : this.dmas.get(a.dma);
+    const reference = e.referenceRatio;
+    const flow = e.burstFlowM3h;
+    if (!t || t.state === 'active' || typeof reference !== 'number' || !Number.isFinite(reference) || typeof flow !== 'number') return;
+    const num = (x: unknown, fallback: number) => (typeof x === 'number' && Number.isFinite(x) ? x : fallback);
+    t.state = 'active';
+    t.onset = start;
+    t.refRatio = reference;
+    t.refReady = true;
+    t.jump = num(e.stepAtStartM3h, flow);
+    t.peak = num(e.peakFlowM3h, flow);
+    t.level = flow;
+    t.belowSince = undefined;
+    t.pending = undefined;
+    t.s = 0;
+    // the replayed residuals were taken against the replay's reference: the level is followed afresh
+    t.rTs.length = 0;
+    t.r.length = 0;
+    const sensor = typeof e.locationHint === 'string' ? e.locationHint : undefined;
+    const location: Hint | undefined = sensor === undefined ? undefined : {
+      sensor, drop: num(e.largestPressureDropMPa, NaN), z: NaN, systemDrop: NaN,
+      drops: (e.pressureDropsMPa ?? {}) as Record<string, number>,
+    };
+    const mean = num(e.meanInflowM3h, t.meanInflow ?? NaN);
+    t.emitted = { priority: priorityOf(flow / mean), confirmed: e.pressureConfirmed === true, hint: sensor, flow, ts: a.raisedAt, location };
   }
 
   // ---- pressure ----
@@ -430,8 +469,10 @@ export class BurstDetector implements Detector {
     // active: follow the residual level (mean of the last 10 minutes) and clear when it returns
     t.level = meanSince(t.rTs, t.r, Math.max(t.onset, v.ts - 10 * MIN + 1));
     t.peak = Math.max(t.peak, t.level);
-    const hint = this.locate(t, t.onset, v.ts);
-    const confirmed = this.isConfirmed(hint);
+    // (where no pressure sensor can say, e.g. a gap, or a restart that lost the level before the
+    // onset, the location last seen stands)
+    const hint = this.locate(t, t.onset, v.ts) ?? t.emitted?.location;
+    const confirmed = hint !== undefined && hint === t.emitted?.location ? t.emitted.confirmed : this.isConfirmed(hint);
     // a repair (or a valve put back) is a step down of about the burst's size
     const stepDown = meanBetween(t.rTs, t.r, v.ts - (w.beforeMs + w.afterMs) + 1, v.ts - w.afterMs + 1)
       - meanBetween(t.rTs, t.r, v.ts - w.afterMs + 1, v.ts + 1);
@@ -590,6 +631,8 @@ export class BurstDetector implements Detector {
         meanInflowM3h: round(mean, 2),
         shareOfMeanInflow: round(flow / mean, 3),
         estimatedStart: t.onset,
+        // the DMA's level before the burst (share above its baseline): what a restart resumes from
+        referenceRatio: round(t.refRatio, 5),
         stepAtStartM3h: round(t.jump, 2),
         residualSigmaM3h: round(sigma, 3),
         cusum: round(t.s, 1),
