@@ -15,6 +15,7 @@ import { createStore } from '../core/tsdb/factory.ts';
 import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import { activeConditionsTopic, conditionTopic, offlineSensorsTopic, statusTopic } from '../core/bus/topics.ts';
 import { OfflineSensorsBySource } from './offline-sensors.ts';
+import { KeptAcrossRestart } from './kept-across-restart.ts';
 import { encodeOfflineSensors, encodeSensorStatus } from '../core/bus/messages/status.ts';
 import { mayReadOperationalDetail, METRICS_REFUSED } from '../core/http-access.ts';
 import type { Condition } from '../core/bus/messages/condition.ts';
@@ -69,6 +70,14 @@ export class IngestService {
   readonly activeConditions = new ActiveConditions();
   /** The sensors each source holds offline, kept retained on the bus per source. */
   readonly offlineSensors = new OfflineSensorsBySource();
+  /** The offline sensors and the source conditions ingest keeps across its restart (in the outbox database). */
+  private kept?: KeptAcrossRestart;
+  /**
+   * The retained lists (active conditions, offline sensors) are published only once what was kept
+   * from before a restart is taken up: an empty list published before would tell the analytics
+   * that every node is back.
+   */
+  private listsReady = false;
   private readonly now: () => number;
   private outboxFull = false;
   private readonly closers: (() => void)[] = [];
@@ -99,6 +108,7 @@ export class IngestService {
     this.metrics.outboxCapacity.set(config.ingest.outboxMaxReadings);
     this.metrics.outboxDepth.set(this.outbox.depth);
     if (this.outbox.depth > 0) log.info({ depth: this.outbox.depth }, 'outbox holds readings from before the restart; writing them first');
+    this.kept = new KeptAcrossRestart(this.outbox.db);
     this.deadLetters = new DeadLetterStore(this.outbox.db, {
       onCapped: (source, state, { bytes, cap, dropped }) => this.condition({
         id: `ingest.dead_letters_capped:${source}`, type: 'ingest.dead_letters_capped', state, ts: Date.now(), priority: 'medium',
@@ -181,6 +191,8 @@ export class IngestService {
 
     const ctx = this.sourceContext();
     this.sources = await buildSources(config, { brokerUrl: this.o.brokerUrl });
+    // before the sources start: a birth that comes at once must find the death it ends
+    this.takeUpFromBeforeRestart();
     for (const s of this.sources) {
       await s.start(ctx);
       log.info({ source: s.name, type: s.type }, 'source started');
@@ -226,6 +238,7 @@ export class IngestService {
       condition: (c: Condition) => this.condition(c),
       sensorsStatus: (source, sensors, status, ts) => {
         this.offlineSensors.record(source, sensors, status, ts);
+        this.kept?.status(source, sensors, status, ts);
         this.bus?.publish(statusTopic(source), encodeSensorStatus({ source, sensors, status, ts }), { qos: 1 });
         this.publishOfflineSensors(source);
       },
@@ -236,6 +249,7 @@ export class IngestService {
   /** Record a condition and put it on the bus for the alarm manager. */
   condition(c: Condition): void {
     this.activeConditions.record(c);
+    if (!c.id.startsWith('ingest.')) this.kept?.condition(c, c.state !== 'clear' && this.sources.some((s) => s.resumes?.(c, this.topology)));
     const log = c.state === 'clear' ? this.o.log.info.bind(this.o.log) : this.o.log.warn.bind(this.o.log);
     log({ condition: c.id, state: c.state }, c.message);
     this.bus?.publish(conditionTopic('ingest'), JSON.stringify(c), { qos: 1 });
@@ -247,6 +261,7 @@ export class IngestService {
    * up on raises and clears it missed while away (analytics/worker.ts).
    */
   private publishActiveConditions(): void {
+    if (!this.listsReady) return;
     this.bus?.publish(activeConditionsTopic('ingest'), JSON.stringify(this.activeConditions.message(Date.now())), { qos: 1, retain: true });
   }
 
@@ -256,7 +271,31 @@ export class IngestService {
    * connection, catches up on deaths and births it missed (analytics/worker.ts).
    */
   private publishOfflineSensors(source: string): void {
+    if (!this.listsReady) return;
     this.bus?.publish(offlineSensorsTopic(source), encodeOfflineSensors(this.offlineSensors.message(source, Date.now())), { qos: 1, retain: true });
+  }
+
+  /**
+   * What the sources had said before a restart of ingest and a later message of theirs would end:
+   * the sensors they held offline (a source this configuration still has, a sensor its topology
+   * still has) and the conditions a source says stand until then (Source.resumes: a Sparkplug
+   * death). Taken up as if just reported, then the retained lists are published for the first time.
+   */
+  private takeUpFromBeforeRestart(): void {
+    const names = new Set(this.sources.map((s) => s.name));
+    const kept = this.kept!.takeUp({
+      offline: (o) => names.has(o.source) && this.topology.sensors.has(o.sensor),
+      condition: (c) => this.sources.some((s) => s.resumes?.(c, this.topology)),
+    });
+    for (const o of kept.offline) this.offlineSensors.record(o.source, [o.sensor], 'offline', o.since);
+    for (const c of kept.conditions) this.activeConditions.record(c);
+    if (kept.offline.length || kept.conditions.length) {
+      this.o.log.info({ offlineSensors: kept.offline.length, conditions: kept.conditions.map((c) => c.id) }, 'taken up from before the restart: sensors its sources held offline and conditions only their devices end');
+    }
+    if (kept.unreadable) this.o.log.warn({ rows: kept.unreadable }, 'kept conditions that no longer read as conditions were dropped');
+    this.listsReady = true;
+    this.publishActiveConditions();
+    for (const source of new Set([...this.sources.map((x) => x.name), ...this.offlineSensors.sources()])) this.publishOfflineSensors(source);
   }
 
   /** The disk-space condition (review F24) of the filesystems of the data directory, the outbox and the embedded store, off the hot path. */

@@ -61,6 +61,15 @@ export interface Source {
   start(ctx: SourceContext): Promise<void>;
   stop(): Promise<void>;
   status(): SourceStatus;
+  /**
+   * Whether a condition this source raised stands across a restart of ingest until a later message
+   * of its device ends it (a Sparkplug node's death, until its birth): ingest keeps such conditions
+   * in its database and raises them again at its start (ingest/kept-across-restart.ts). Asked at
+   * each raise, and again at the start for what was kept (the topology may have changed). A
+   * condition the source finds again by itself after a restart (a session it cannot open) is not
+   * one of them. Without this method, none is.
+   */
+  resumes?(c: Condition, topology: Topology): boolean;
 }
 
 /** What a source may need of the platform beyond its own section of the configuration. */

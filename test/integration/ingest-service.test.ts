@@ -5,7 +5,9 @@
  * (review F24) raises `ingest.disk_low`, shows in /health as `degraded` and clears above the floor;
  * the embedded store's retention pass at start deletes readings older than `store.retentionDays` (F24);
  * each source's offline sensors are kept retained on the bus, so analytics started after a node died
- * marks its sensors offline from when they went, and online after the birth it also missed.
+ * marks its sensors offline from when they went, and online after the birth it also missed; a
+ * restart of ingest itself keeps a dead Sparkplug node's offline sensors and its death on those lists
+ * until the node's birth.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -25,7 +27,8 @@ import { Topology } from '../../core/topology/topology.ts';
 import type { Condition } from '../../core/bus/messages/condition.ts';
 import { AnalyticsWorker } from '../../analytics/worker.ts';
 import mqtt from 'mqtt';
-import { offlineSensorsTopic } from '../../core/bus/topics.ts';
+import { activeConditionsTopic, offlineSensorsTopic } from '../../core/bus/topics.ts';
+import { TestEdgeNode } from '../support/sparkplug-edge-node.ts';
 import { SensorHealthDetector } from '../../analytics/detectors/sensor-health/index.ts';
 
 /** A real SQLite store behind a switch that makes writes fail, as an unreachable InfluxDB would. */
@@ -179,5 +182,78 @@ describe('ingest service operations', () => {
     await waitFor(() => !second.health.isFaulty('F1') && !second.health.isFaulty('P1'), 10_000, 20, 'F1 and P1 back online from the retained list');
     expect(second.offline().map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['F1 clear', 'P1 clear']);
     await second.worker.stop();
+  });
+
+  it('keeps a dead Sparkplug node\'s offline sensors and its death across a restart of ingest, until the node is born again', async () => {
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: await freePort() });
+    await broker.start();
+    stops.push(() => broker.stop());
+    const dataDir = mkdtempSync(join(tmpdir(), 'aw-kept-'));
+    const address = (metric: string) => ({ type: 'sparkplug', group: 'G1', node: 'N1', metric });
+    const config = parseConfig({
+      dataDir, store: { type: 'sqlite' },
+      sources: { sparkplug: [{ name: 'spb', groups: ['G1'], hostId: 'aw-kept-test', rebirthMinIntervalMs: 0 }] },
+      topology: {
+        sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }],
+        sensors: [
+          { id: 'F1', kind: 'flow', unit: 'm3/h', site: 'S1', dma: 'D1', source: address('Flow') },
+          { id: 'P1', kind: 'pressure', unit: 'MPa', site: 'S1', dma: 'D1', source: address('Pressure') },
+        ],
+      },
+    }, 'kept-test', {});
+    const birth = [{ name: 'Flow', alias: 1, type: 'Double' as const, value: 12 }, { name: 'Pressure', alias: 2, type: 'Double' as const, value: 0.3 }];
+    /** What the broker keeps retained now: the source's offline sensors with their since, and ingest's active condition ids. */
+    const retained = async (): Promise<{ offline: string[]; active: string[] }> => {
+      const probe = await mqtt.connectAsync(broker.url, { clean: true });
+      try {
+        const got = new Map<string, string>();
+        probe.on('message', (t, p) => got.set(t, p.toString()));
+        await probe.subscribeAsync([offlineSensorsTopic('spb'), activeConditionsTopic('ingest')], { qos: 1 });
+        await waitFor(() => got.size === 2 || undefined, 5000, 10, 'both retained lists');
+        const offline = (JSON.parse(got.get(offlineSensorsTopic('spb'))!) as { offline: { since: number; sensors: string[] }[] }).offline
+          .flatMap((g) => g.sensors.map((x) => `${x} ${g.since}`)).sort();
+        const active = (JSON.parse(got.get(activeConditionsTopic('ingest'))!) as { conditions: { id: string }[] }).conditions.map((c) => c.id).sort();
+        return { offline, active };
+      } finally {
+        await probe.endAsync();
+      }
+    };
+    const startIngest = async () => {
+      const ingest = new IngestService({ config, log: silentLogger, brokerUrl: broker.url, http: false });
+      await ingest.start();
+      stops.push(() => ingest.stop());
+      await waitFor(() => ingest.bus?.connected, 10_000, 20, 'ingest on the bus');
+      return ingest;
+    };
+    const first = await startIngest();
+    const edge = new TestEdgeNode(broker.url, 'G1', 'N1', 4);
+    await edge.connect();
+    await edge.nodeBirth(birth);
+    await waitFor(() => first.sources[0].status().detail?.nodesOnline === 1 || undefined, 10_000, 20, 'N1 born');
+    await edge.nodeDeath();
+    await edge.close();
+    await waitFor(() => first.activeConditions.has('sparkplug.node_death:G1/N1') || undefined, 10_000, 20, 'N1 dead');
+    const diedAt = first.activeConditions.get('sparkplug.node_death:G1/N1')!.ts;
+    const dead = { offline: [`F1 ${diedAt}`, `P1 ${diedAt}`], active: ['sparkplug.node_death:G1/N1'] };
+    await waitFor(async () => JSON.stringify(await retained()) === JSON.stringify(dead) || undefined, 10_000, 50, 'the death on the retained lists');
+    await first.stop();
+    // the broker loses its retained messages too (restarted without persistence): what follows is the new ingest's own word
+    const cleaner = await mqtt.connectAsync(broker.url, { clean: true });
+    for (const t of [offlineSensorsTopic('spb'), activeConditionsTopic('ingest')]) await cleaner.publishAsync(t, '', { qos: 1, retain: true });
+    await cleaner.endAsync();
+
+    const second = await startIngest();
+    await waitFor(async () => JSON.stringify(await retained()) === JSON.stringify(dead) || undefined, 10_000, 50, 'the restarted ingest keeping the death');
+    // the node comes back: its birth ends both, and the next restart has nothing to take up
+    const reborn = new TestEdgeNode(broker.url, 'G1', 'N1', 5);
+    await reborn.connect();
+    await reborn.nodeBirth(birth);
+    const alive = { offline: [], active: [] };
+    await waitFor(async () => JSON.stringify(await retained()) === JSON.stringify(alive) || undefined, 10_000, 50, 'the birth on the retained lists');
+    await reborn.close();
+    await second.stop();
+    const third = await startIngest();
+    expect(third.activeConditions.size).toBe(0);
+    expect(third.offlineSensors.message('spb', 0).offline).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RawReading } from '../../../core/model/reading.ts';
+import type { Condition } from '../../../core/bus/messages/condition.ts';
+import type { Topology } from '../../../core/topology/topology.ts';
 import type { SparkplugSourceConfig } from './config.ts';
 import { brokerUrlForDisplay, resolveBroker, type BrokerAddress } from '../../../core/bus/mqtt-client.ts';
 import type { Source, SourceContext, SourceEnvironment, SourceStatus } from '../types.ts';
@@ -38,6 +40,8 @@ export class SparkplugSource implements Source {
   readonly clientId: string;
   private readonly broker: BrokerAddress;
   private nodes?: SparkplugNodes;
+  /** The topology's nodes as `resumes` needs them before start (ingest asks before starting its sources). */
+  private nodesBeforeStart?: SparkplugNodes;
   /** Rejections of the message being decoded: kept in one commit when it is done. */
   private messageRejects: UndecodableInput[] = [];
   private subscriber?: DurableSubscriber;
@@ -285,6 +289,20 @@ export class SparkplugSource implements Source {
       id: `sparkplug.device_death:${t.group}/${t.node}/${device}`, type: 'sparkplug.device_death', state: 'raise', ts, priority: 'medium',
       message: `Sparkplug device ${t.group}/${t.node}/${device} is offline (DDEATH); its sensors have no current values`,
     });
+  }
+
+  /**
+   * A death this source reported stands across a restart of ingest until the birth, which clears it
+   * (a restarted host has no state for the node: it knows it dead only from this). Only for the
+   * groups it reads and the nodes and devices the topology maps.
+   */
+  resumes(c: Condition, topology: Topology): boolean {
+    const death = /^sparkplug\.(node|device)_death:([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(c.id);
+    if (!death || c.type !== `sparkplug.${death[1]}_death` || (death[1] === 'node') !== (death[4] === undefined)) return false;
+    const [, , group, node, device] = death;
+    if (!this.config.groups.includes('+') && !this.config.groups.includes(group)) return false;
+    const nodes = this.nodes ?? (this.nodesBeforeStart ??= new SparkplugNodes(topology));
+    return device === undefined ? nodes.knowsNode(group, node) : nodes.knowsDevice(group, node, device);
   }
 
   private payloadTime(payload: Payload): number {

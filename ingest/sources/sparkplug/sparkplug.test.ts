@@ -51,6 +51,26 @@ describe('Sparkplug helpers', () => {
   });
 });
 
+describe('a death kept across a restart of ingest (SparkplugSource.resumes)', () => {
+  const source = (groups: string[]) => new SparkplugSource(sparkplugSourceSchema.parse({ name: 'gw', groups }), { url: 'mqtt://127.0.0.1:1', host: '127.0.0.1', port: 1 });
+  const c = (id: string, type = id.split(':')[0]) => ({ id, type, state: 'raise' as const, ts: T0, message: 'dead' });
+  it('stands for the deaths of the nodes and devices the topology maps in the groups it reads, and nothing else', () => {
+    const s = source(['G1']);
+    expect(s.resumes(c('sparkplug.node_death:G1/N1'), topology)).toBe(true);
+    expect(s.resumes(c('sparkplug.node_death:G1/N2'), topology)).toBe(true); // by the fallback id G1.N2.Level
+    expect(s.resumes(c('sparkplug.device_death:G1/N1/wq1'), topology)).toBe(true);
+    expect(s.resumes(c('sparkplug.device_death:G1/N1/other'), topology)).toBe(false);
+    expect(s.resumes(c('sparkplug.node_death:G1/N9'), topology)).toBe(false); // taken out of the topology
+    expect(s.resumes(c('sparkplug.node_death:G2/N1'), topology)).toBe(false);
+    expect(source(['+']).resumes(c('sparkplug.node_death:G1/N1'), topology)).toBe(true);
+    expect(source(['G2']).resumes(c('sparkplug.node_death:G1/N1'), topology)).toBe(false); // not a group it reads
+    // found again by the source itself, or malformed
+    expect(s.resumes(c('sparkplug.disconnected:gw', 'sparkplug.disconnected'), topology)).toBe(false);
+    expect(s.resumes(c('sparkplug.node_death:G1/N1/wq1'), topology)).toBe(false);
+    expect(s.resumes(c('sparkplug.node_death:G1/N1', 'sparkplug.device_death'), topology)).toBe(false);
+  });
+});
+
 describe.each([
   ['aedes', () => new AedesTestBroker()],
   ['mosquitto', () => new MosquittoTestBroker()],
