@@ -32,6 +32,11 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const KPA_PER_MPA = 1000;
+/**
+ * The oldest open leak candidate a restart learns from before (days before the restart): the
+ * warm-up replays the pressures from then on (a day at a time). An older one is left as it is.
+ */
+const TAKE_UP_MAX_DAYS = 28;
 
 /** A column of the model: a logger (predicted and predictor) or a support sensor (predictor only). */
 interface Column { id: string; measurement: 'pressure' | 'level'; scale: number; dma: string; site: string; x?: number; y?: number }
@@ -146,36 +151,60 @@ export class PressureModelDetector implements Detector {
 
   /**
    * After warmUp on a live restart (see Detector.reconcile). A leak candidate the warm-up holds
-   * without an alarm appeared while analytics was down: raised now. An open one is cleared only
-   * when the warm-up saw it end; otherwise left as it is (a model learnt again over days that hold
-   * the leak may no longer see it, which does not mean it is over).
+   * without an alarm appeared while analytics was down: raised now. An open one the warm-up saw end
+   * is cleared. One it neither holds nor saw end (its replay may not raise it again: once a loss is
+   * large, the loggers predicted from the leaking one stand above the model, and nothing is raised
+   * while they do) is taken up as raised, when warmUp learnt from before it: the first slots whose
+   * loss is back within k/2 clear it, as live. An older one (beyond TAKE_UP_MAX_DAYS), judged by a
+   * model learnt over the leak, is left as it is.
    */
   reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
     const out = this.warmed.raisesWithoutAlarm(open, at);
     for (const a of open) {
-      const ended = a.type === 'leak_candidate' && !this.warmed.holds(a.conditionId) ? this.warmed.endedEpisodeOf(a, this.o.persistHours * HOUR) : undefined;
+      if (a.type !== 'leak_candidate' || this.warmed.holds(a.conditionId)) continue;
+      const ended = this.warmed.endedEpisodeOf(a, this.o.persistHours * HOUR);
       if (ended) out.push(WarmedConditions.clearAt(ended, at));
+      else if (a.dma !== undefined && this.dmas.includes(a.dma) && !this.active.has(a.dma) && at - sinceOf(a) <= TAKE_UP_MAX_DAYS * DAY) {
+        this.active.set(a.dma, { since: sinceOf(a) });
+      }
     }
     this.warmed.clear();
     return out;
   }
 
-  /** Learn from stored history: the learnDays, then persistHours of residuals, before `until`. */
-  async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
-    const from = Math.floor((until - this.o.learnDays * DAY - this.o.persistHours * HOUR) / this.slotMs) * this.slotMs;
-    const points: Point[] = [];
-    for (const measurement of ['pressure', 'level'] as const) {
-      const sensors = this.columns.filter((c) => c.measurement === measurement).map((c) => c.id);
-      if (!sensors.length) continue;
-      const found = await history.query({ measurement, sensors, from, to: until });
-      for (const [sensor, values] of found) {
-        for (const v of values) points.push({ measurement, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: '', dma: '' });
-      }
+  /**
+   * Learn from stored history: the learnDays, then persistHours of residuals, before `until`. With a
+   * leak candidate still open (a live restart), before it instead: the learnDays before its loss
+   * began (persistHours before it was raised), then every slot since, as live did, so the model is
+   * the one that saw the leak and will see its repair. A model learnt on days that hold the leak
+   * would take it for normal, and its repair for pressures above normal (a change of operation),
+   * and the alarm would never clear. Candidates opened more than TAKE_UP_MAX_DAYS ago are not
+   * learnt around.
+   */
+  async warmUp(history: TimeSeriesStore, until: number, open: readonly OpenAlarm[] = []): Promise<void> {
+    let anchor = until;
+    for (const a of open) {
+      if (a.type !== 'leak_candidate') continue;
+      const since = sinceOf(a);
+      if (since < anchor && until - since <= TAKE_UP_MAX_DAYS * DAY) anchor = since;
     }
-    points.sort((p, q) => p.ts - q.ts);
+    const from = Math.floor((anchor - this.o.learnDays * DAY - this.o.persistHours * HOUR) / this.slotMs) * this.slotMs;
     this.silent = true;
     try {
-      this.onReadings(points);
+      // a day at a time: the take-up of an old candidate may replay weeks of 1-min pressures
+      for (let t = from; t < until; t += DAY) {
+        const points: Point[] = [];
+        for (const measurement of ['pressure', 'level'] as const) {
+          const sensors = this.columns.filter((c) => c.measurement === measurement).map((c) => c.id);
+          if (!sensors.length) continue;
+          const found = await history.query({ measurement, sensors, from: t, to: Math.min(t + DAY, until) });
+          for (const [sensor, values] of found) {
+            for (const v of values) points.push({ measurement, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: '', dma: '' });
+          }
+        }
+        points.sort((p, q) => p.ts - q.ts);
+        this.onReadings(points);
+      }
       this.onTime(until);
     } finally {
       this.silent = false;
@@ -395,6 +424,11 @@ export class PressureModelDetector implements Detector {
       evidence: { since, nearestSensor: top.sensor, ranked: ranked.slice(0, this.o.rankTop), persistHours: this.o.persistHours, k: this.o.k },
     };
   }
+}
+
+/** When an open leak candidate was raised (its evidence's `since`, else the alarm's raise). */
+function sinceOf(a: OpenAlarm): number {
+  return typeof a.evidence?.since === 'number' ? a.evidence.since : a.raisedAt;
 }
 
 /** Measured minus predicted for logger `i` in a row (NaN when a value it needs is missing). */
