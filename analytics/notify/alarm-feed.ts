@@ -13,7 +13,7 @@ import type { AlarmRecord } from '../../core/state/alarm-store.ts';
 import type { AlarmManager } from '../alarms/manager.ts';
 import type { AckClaim } from './ack/ack-links.ts';
 import type { DeliveryRecord } from './delivery/delivery-queue.ts';
-import type { Notifier, NotifyAlarm } from './notifier.ts';
+import { alarmMessageId, type Notifier, type NotifyAlarm } from './notifier.ts';
 import type { WorkOrderNotice } from './render.ts';
 
 /** What a person opening an acknowledgement link gets. */
@@ -33,6 +33,10 @@ export interface AlarmNotificationsOptions {
 
 const MIN_TICK_GAP_MS = 20;
 
+function routable(alarm: AlarmRecord): NotifyAlarm {
+  return { id: alarm.id, type: alarm.type, priority: alarm.priority, area: alarm.dma, message: alarm.message, text: alarm.text, suppressed: !!alarm.suppressed };
+}
+
 export class AlarmNotifications {
   private timer?: NodeJS.Timeout;
   private dueAt?: number;
@@ -48,10 +52,18 @@ export class AlarmNotifications {
     this.log = o.log ?? silentLogger;
   }
 
-  /** Follow the manager from now on; alarms already open are raised again (the notifier sends each message once). */
+  /**
+   * Follow the manager from now on. Alarms already open and unacknowledged are routed again (the
+   * notifier sends each message once): one routed before a restart from when it was first routed,
+   * so its escalations and repeats keep their times (those that fell due while the platform was
+   * down go out now, once), whatever its age; one never routed as a new alarm, if not too old.
+   */
   start(): void {
     for (const alarm of this.o.alarms.openAlarms()) {
-      if (alarm.state === 'active-unacknowledged' && !alarm.shelved && !alarm.suppressed && !alarm.parentAlarmId) this.raise(alarm);
+      if (alarm.state !== 'active-unacknowledged' || alarm.shelved || alarm.suppressed || alarm.parentAlarmId) continue;
+      const routedAt = this.firstRoutedAt(alarm.id);
+      if (routedAt === undefined) this.raise(alarm);
+      else this.o.notifier.raise(routable(alarm), routedAt);
     }
     this.o.alarms.on('transition', this.onTransition);
     this.schedule();
@@ -131,10 +143,17 @@ export class AlarmNotifications {
   private raise(alarm: AlarmRecord): void {
     const now = this.now();
     if (now - alarm.raisedAt > this.o.config.maxAlarmAgeMin * 60_000) return;
-    const routable: NotifyAlarm = {
-      id: alarm.id, type: alarm.type, priority: alarm.priority, area: alarm.dma, message: alarm.message, text: alarm.text, suppressed: !!alarm.suppressed,
-    };
-    this.o.notifier.raise(routable, now);
+    this.o.notifier.raise(routable(alarm), now);
+  }
+
+  /** When the alarm's first message (to the first person on call) was queued, if it was: its routing began then. */
+  private firstRoutedAt(alarmId: string): number | undefined {
+    let first: number | undefined;
+    for (const d of this.o.notifier.history(alarmId)) {
+      if (d.messageId !== alarmMessageId(alarmId, d.recipientId, 'alarm', 0)) continue;
+      if (first === undefined || d.queuedAt < first) first = d.queuedAt;
+    }
+    return first;
   }
 
   /** A timer at the notifier's next due time (now, when something was just queued). */

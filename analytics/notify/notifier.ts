@@ -15,7 +15,7 @@ import { resolveSecret, type Channel, type NotifyMessage, type Recipient } from 
 import { CHANNEL_ADDRESS, createChannel } from './channels/index.ts';
 import { DeliveryQueue, type ChannelHealthEvent, type DeliveryRecord } from './delivery/delivery-queue.ts';
 import { renderMessage, renderWorkOrderMessage, type RenderInput, type WorkOrderNotice } from './render.ts';
-import { Router, type Outgoing, type RoutableAlarm } from './routing/router.ts';
+import { Router, type Outgoing, type OutgoingKind, type RoutableAlarm } from './routing/router.ts';
 
 
 export interface NotifierDeps {
@@ -51,6 +51,15 @@ export interface Notifier {
   /** Check a work-order link's token (a crew member's phone page). */
   verifyWorkOrderLink(token: string, now: number): WorkOrderCheck;
   close(): Promise<void>;
+}
+
+/**
+ * The id of one message about one alarm to one person (the delivery queue takes an id once, so a
+ * message routed again after a restart is not sent twice). The alarm's first message is
+ * (`alarm`, 0) to the first person on call.
+ */
+export function alarmMessageId(alarmId: string, person: string, kind: OutgoingKind, n: number): string {
+  return `${alarmId}/${person}/${kind}/${n}`;
 }
 
 export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: NotifierDeps): Notifier {
@@ -91,7 +100,7 @@ export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: 
       const alarm = alarms.get(o.alarm.id) ?? o.alarm;
       const single = o.kind !== 'summary';
       const ackUrl = single ? `${baseUrl}/ack/${links.create(alarm.id, o.person, now)}` : undefined;
-      const id = single ? `${alarm.id}/${o.person}/${o.kind}/${o.n}` : `summary/${o.person}/${o.dueAt}`;
+      const id = single ? alarmMessageId(alarm.id, o.person, o.kind, o.n) : `summary/${o.person}/${o.dueAt}`;
       deliver(o.person, o.channels, { id, kind: o.kind, at: single ? now : o.dueAt, alarm, count: o.alarmIds.length, ackUrl }, now);
     }
   }

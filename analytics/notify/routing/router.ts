@@ -4,7 +4,8 @@
  *
  * - The first rule matching the alarm's type, priority and area names a rota and channels.
  * - The first person on call is notified; while nobody acknowledges, every `escalateAfterMin` the
- *   next person on call is added, then the duty manager. `repeatEveryMin` repeats to those notified.
+ *   next person on call is added, then the duty manager. `repeatEveryMin` repeats to those notified
+ *   (repeats that fell due together, when routing resumes after a restart, go out once).
  * - An alarm suppressed by a planned outage gets no message; an alarm is routed once (dedupe per
  *   alarm and recipient: escalation never notifies the same person twice).
  * - Quiet hours hold low-priority messages until they end (sent then if the alarm is still open).
@@ -105,10 +106,14 @@ export class Router {
         due.push(this.out('escalation', t, t.chain[t.step], t.nextEscalationAt, t.step));
         t.nextEscalationAt = t.step < t.chain.length - 1 ? t.nextEscalationAt + t.rule.escalateAfterMin * MIN : undefined;
       }
-      while (t.nextRepeatAt !== undefined && t.nextRepeatAt <= now) {
-        t.repeats++;
-        for (const person of t.chain.slice(0, t.step + 1)) due.push(this.out('repeat', t, person, t.nextRepeatAt, t.repeats));
-        t.nextRepeatAt += t.rule.repeatEveryMin! * MIN;
+      if (t.nextRepeatAt !== undefined && t.nextRepeatAt <= now) {
+        // repeats that fell due together (routing resumed after a restart) go out once, as the latest
+        const every = t.rule.repeatEveryMin! * MIN;
+        const missed = Math.floor((now - t.nextRepeatAt) / every);
+        const dueAt = t.nextRepeatAt + missed * every;
+        t.repeats += missed + 1;
+        for (const person of t.chain.slice(0, t.step + 1)) due.push(this.out('repeat', t, person, dueAt, t.repeats));
+        t.nextRepeatAt = dueAt + every;
       }
     }
     const released = this.release(now);
