@@ -52,11 +52,9 @@ export interface Detector {
   /**
    * Warm the detector's state (baselines, last values) from stored history ending at `until`, so a
    * restart causes neither an alarm storm nor a blind hour. Conditions found while warming are not
-   * emitted. On a live restart `open` holds the alarms `reconcile` will be given next, for a
-   * detector that must not learn its normal from hours a condition still open was in (a replay
-   * passes none).
+   * emitted.
    */
-  warmUp?(history: TimeSeriesStore, until: number, open?: readonly OpenAlarm[]): Promise<void>;
+  warmUp?(history: TimeSeriesStore, until: number): Promise<void>;
   /**
    * After warmUp on a live restart: the alarms of the state database whose condition was active
    * when the platform stopped. Returns the conditions that bring them in line with what the warmed

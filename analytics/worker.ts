@@ -291,19 +291,18 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
    * are ready). Readings before `until` that arrive afterwards are late: warmUp has seen them.
    */
   async warmUp(until: number): Promise<void> {
-    const open = this.openAlarms?.();
     if (this.store) {
       for (const d of this.detectors) {
         if (!d.warmUp) continue;
         try {
-          await d.warmUp(this.store, until, open);
+          await d.warmUp(this.store, until);
         } catch (e) {
           this.s.detectorErrors++;
           this.log.error({ detector: d.name, err: e }, 'detector warm-up failed; it starts cold');
         }
       }
     }
-    if (open) this.reconcileOpenAlarms(open, until, this.alarms?.eventTime ?? -Infinity);
+    if (this.openAlarms) this.reconcileOpenAlarms(this.openAlarms(), until, this.alarms?.eventTime ?? -Infinity);
     this.startAt(until);
   }
 

@@ -56,7 +56,7 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     new NightFlowDetector(ctx, o['night-flow'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms }),
     new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms }),
     // a burst already explains its DMA's pressure loss (one event, one alarm)
-    new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst }),
+    new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst, openAlarms: setup.openAlarms }),
     new OutageDetector(ctx, {
       ...o.outage,
       register: setup.register,

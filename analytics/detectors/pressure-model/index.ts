@@ -26,6 +26,8 @@ import { moments, ridgeFit, type Moments } from './ridge.ts';
 export type PressureModelOptions = z.input<typeof pressureModelOptionsSchema> & {
   /** The burst detector: a burst already explains a DMA's pressure loss (one event, one alarm). */
   bursts?: { activeBurst(dma: string): string | undefined };
+  /** The alarms open now (a live restart): the warm-up learns from before an open leak candidate. */
+  openAlarms?: () => readonly OpenAlarm[];
 };
 
 const MIN = 60_000;
@@ -72,6 +74,7 @@ export class PressureModelDetector implements Detector {
   readonly name = 'pressure-model';
   private readonly o: PressureModelSettings;
   private readonly bursts: PressureModelOptions['bursts'];
+  private readonly openAlarms: PressureModelOptions['openAlarms'];
   private readonly columns: Column[];
   /** Loggers are the first `loggers` columns. */
   private readonly loggers: number;
@@ -99,8 +102,9 @@ export class PressureModelDetector implements Detector {
   private readonly warmed = new WarmedConditions();
 
   constructor(private readonly ctx: DetectorContext, options: PressureModelOptions = {}) {
-    const { bursts, ...config } = options;
+    const { bursts, openAlarms, ...config } = options;
     this.bursts = bursts;
+    this.openAlarms = openAlarms;
     this.o = parseDetectorOptions('pressure-model', pressureModelOptionsSchema, config);
     const sensors = ctx.topology.networkSensors();
     const loggers = sensors.filter((s) => s.kind === 'pressure' && s.dma && (s.place === 'network' || s.place === 'network-end'));
@@ -174,16 +178,16 @@ export class PressureModelDetector implements Detector {
 
   /**
    * Learn from stored history: the learnDays, then persistHours of residuals, before `until`. With a
-   * leak candidate still open (a live restart), before it instead: the learnDays before its loss
+   * leak candidate still open (a live restart: `openAlarms`), before it instead: the learnDays before its loss
    * began (persistHours before it was raised), then every slot since, as live did, so the model is
    * the one that saw the leak and will see its repair. A model learnt on days that hold the leak
    * would take it for normal, and its repair for pressures above normal (a change of operation),
    * and the alarm would never clear. Candidates opened more than TAKE_UP_MAX_DAYS ago are not
    * learnt around.
    */
-  async warmUp(history: TimeSeriesStore, until: number, open: readonly OpenAlarm[] = []): Promise<void> {
+  async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     let anchor = until;
-    for (const a of open) {
+    for (const a of this.openAlarms?.() ?? []) {
       if (a.type !== 'leak_candidate') continue;
       const since = sinceOf(a);
       if (since < anchor && until - since <= TAKE_UP_MAX_DAYS * DAY) anchor = since;

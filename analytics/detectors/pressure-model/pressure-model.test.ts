@@ -14,7 +14,7 @@ import { topologySchema } from '../../../core/config/schema.ts';
 import type { Point } from '../../../core/model/reading.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { runStep } from '../../step.ts';
-import type { Condition } from '../../types.ts';
+import type { Condition, OpenAlarm } from '../../types.ts';
 import { noise, ScheduledFaults } from '../../../test/support/sim-drive.ts';
 import { PressureModelDetector, type RankedSensor } from './index.ts';
 
@@ -114,7 +114,7 @@ describe('pressure-model detector', () => {
   it('after a restart with a leak candidate open, learns from before the leak: the candidate stands, and its repair clears it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pressure-model-take-up-'));
     const options = { learnDays: 2, persistHours: 6 };
-    const make = () => new PressureModelDetector({ topology: topology(), health: new ScheduledFaults(), timezone: 'Asia/Shanghai' }, options);
+    const make = (open: OpenAlarm[] = []) => new PressureModelDetector({ topology: topology(), health: new ScheduledFaults(), timezone: 'Asia/Shanghai' }, { ...options, openAlarms: () => open });
     const stopAt = T0 + 72 * HOUR;
     const restartAt = T0 + 84 * HOUR;
     /** The town with a 3 kPa loss at P-a2 from 60 h until `repairAt`, 5-min readings from `from` to `to`. */
@@ -137,8 +137,8 @@ describe('pressure-model detector', () => {
         expect(raised.map((c) => `${c.id} ${c.state}`)).toEqual(['leak_candidate:a raise']);
         await store.write(town(repairAt, T0, restartAt).flatMap((b) => b.points));
         const open = [{ conditionId: raised[0].id, type: raised[0].type, dma: 'a', raisedAt: raised[0].ts, evidence: raised[0].evidence }];
-        const second = make();
-        await second.warmUp(store, restartAt, open);
+        const second = make(open);
+        await second.warmUp(store, restartAt);
         return { second, reconciled: second.reconcile(open, restartAt) };
       } finally {
         await store.close();
