@@ -23,6 +23,10 @@ export const REFERENCE_DATASETS = {
   'battledim-flows': { file: 'battledim-2019-h1/Flows.csv', what: 'BattLeDIM 2019 H1 SCADA flows (CC BY 4.0)' },
   'battledim-levels': { file: 'battledim-2019-h1/Levels.csv', what: 'BattLeDIM 2019 H1 tank level (CC BY 4.0)' },
   'battledim-leaks': { file: 'battledim-2019-h1/leaks.csv', what: 'BattLeDIM 2019 H1 leak ground truth (CC BY 4.0)' },
+  // the second half-year is held back for evaluation: not here, measured where a data folder holds it (same layout)
+  'battledim-h2-flows': { file: 'battledim-2019-h2/Flows.csv', what: 'BattLeDIM 2019 H2 SCADA flows, held back for evaluation (CC BY 4.0)' },
+  'battledim-h2-levels': { file: 'battledim-2019-h2/Levels.csv', what: 'BattLeDIM 2019 H2 tank level, held back for evaluation (CC BY 4.0)' },
+  'battledim-h2-leaks': { file: 'battledim-2019-h2/leaks.csv', what: 'BattLeDIM 2019 H2 leak ground truth, held back for evaluation (CC BY 4.0)' },
 } as const;
 
 export type ReferenceDataset = keyof typeof REFERENCE_DATASETS;

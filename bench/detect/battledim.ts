@@ -35,6 +35,8 @@
  * hours that begin at another minute of them. detect.battledim_h1_phases_found_min,
  * _false_max and _delay_abrupt_median_h_max bound the four phases (the main replay is phase 0): how
  * far the figures above are from an accident of alignment.
+ * The held-back half-year (July–December, HALF_YEARS.h2) is scored by the same code where the data
+ * folder holds it (measureHeldBackHalfYear: from a cold start on 1 July, and after January–June).
  * Without the data folder the figures are not measured and one JSON line says which dataset is missing.
  *
  *   node --import tsx bench/detect/battledim.ts
@@ -47,7 +49,7 @@ import { Writable } from 'node:stream';
 import { stringify as toYaml } from 'yaml';
 import { run as importCommand } from '../../bin/commands/import.ts';
 import { run as analyzeCommand } from '../../bin/commands/analyze.ts';
-import { referenceFile, ReferenceDataMissingError } from '../../core/reference-data.ts';
+import { hasReferenceData, referenceFile, ReferenceDataMissingError, type ReferenceDataset } from '../../core/reference-data.ts';
 import { parseInp } from '../../simulators/hydraulics/inp.ts';
 import { MINUTE_MS } from '../../analytics/baseline/local-time.ts';
 import { describeScore, formatDelay, type ScoreReport } from '../../analytics/scoring/score.ts';
@@ -61,9 +63,21 @@ export const BATTLEDIM_FIGURES = {
 } as const;
 
 const FIXTURES = new URL('../../ingest/sources/csv/fixtures/', import.meta.url).pathname;
-const FROM = '2019-01-01T00:00:00Z';
-const TO = '2019-07-01T00:00:00Z';
 const AREA = 'ltown';
+
+/**
+ * BattLeDIM's two half-years of 2019: January–June to develop on, July–December held back for
+ * evaluation. The second is measured where the data folder holds it (`battledim-2019-h2/`, the
+ * same three files as the first): from a cold start on 1 July, and, with the first half-year in
+ * the folder too, after it (its readings imported first, so the replay warms up on them as a live
+ * server would have).
+ */
+export const HALF_YEARS = {
+  h1: { from: '2019-01-01T00:00:00Z', to: '2019-07-01T00:00:00Z', files: { flows: 'battledim-flows', levels: 'battledim-levels', leaks: 'battledim-leaks' } },
+  h2: { from: '2019-07-01T00:00:00Z', to: '2020-01-01T00:00:00Z', files: { flows: 'battledim-h2-flows', levels: 'battledim-h2-levels', leaks: 'battledim-h2-leaks' } },
+} as const satisfies Record<string, { from: string; to: string; files: Record<'flows' | 'levels' | 'leaks', ReferenceDataset> }>;
+export type HalfYear = keyof typeof HALF_YEARS;
+const { from: FROM } = HALF_YEARS.h1;
 
 /** T1's diameter in m, from the model's [TANKS] section. */
 export function tankDiameter(inpText: string, tank = 'T1'): number {
@@ -140,26 +154,26 @@ const quiet = () => new Writable({ write(_c, _e, cb) { cb(); } });
 
 interface AnalyzeOutput { readings: number; detectorErrors: number; byType: Record<string, number>; score: ScoreReport; transferWarnings: string[] }
 
-/** `aquawatch analyze --truth` over [from, TO); `warmUp: false` starts the detectors cold at `from` (--no-warmup). */
-async function analyzeFrom(config: string, leaks: string, from: string, out: string, warmUp: boolean): Promise<{ analysed: AnalyzeOutput; seconds: number }> {
+/** `aquawatch analyze --truth` over [from, to); `warmUp: false` starts the detectors cold at `from` (--no-warmup). */
+async function analyzeFrom(config: string, leaks: string, from: string, to: string, out: string, warmUp: boolean): Promise<{ analysed: AnalyzeOutput; seconds: number }> {
   const lines: string[] = [];
   const errs: string[] = [];
   const t0 = performance.now();
-  const args = ['--config', config, '--from', from, '--to', TO, '--json', '--chunk', '168', '--truth', leaks, '--out', out, ...(warmUp ? [] : ['--no-warmup'])];
+  const args = ['--config', config, '--from', from, '--to', to, '--json', '--chunk', '168', '--truth', leaks, '--out', out, ...(warmUp ? [] : ['--no-warmup'])];
   const code = await analyzeCommand(args, { stdout: (l) => lines.push(l), stderr: (l) => errs.push(l) });
   if (code !== 0) throw new Error(`aquawatch analyze exited with ${code}: ${errs.slice(-3).join(' | ')}`);
   return { analysed: JSON.parse(lines.pop()!) as AnalyzeOutput, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** `aquawatch import` of the flows and the level into a store of their own in `dir`; returns its config. */
-async function importHalfYear(dir: string, files: { flows: string; levels: string }, diameter: number, log: (line: string) => void) {
+/** `aquawatch import` of the flows and the level (of one or more half-years) into a store of their own in `dir`; returns its config. */
+async function importHalfYear(dir: string, halves: readonly { flows: string; levels: string }[], diameter: number, log: (line: string) => void) {
   const config = join(dir, 'config.yaml');
   writeFileSync(config, toYaml({
     site: { name: 'L-Town', timezone: 'UTC' }, dataDir: join(dir, 'data'), store: { type: 'sqlite', path: 'tsdb.sqlite' },
     log: { level: 'warn' }, topology: battledimTopology(diameter),
   }));
   const imported: BattledimResult['imported'] = [];
-  for (const [file, mapping] of [[files.flows, 'battledim-flows.yaml'], [files.levels, 'battledim-levels.yaml']]) {
+  for (const [file, mapping] of halves.flatMap((files) => [[files.flows, 'battledim-flows.yaml'], [files.levels, 'battledim-levels.yaml']])) {
     const out: string[] = [];
     const code = await importCommand([file, '--map', join(FIXTURES, mapping), '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],
       { stdout: (l) => out.push(l), stderr: quiet(), env: {} });
@@ -177,21 +191,29 @@ async function importHalfYear(dir: string, files: { flows: string; levels: strin
  * (`aquawatch analyze --no-warmup`: they read no history before it, as with an empty store), each
  * into an analysis database of its own, scored with the leaks running at the origin as background.
  */
-export async function runBattledim(opts: { log?: (line: string) => void; coldStarts?: readonly string[]; phaseShifts?: readonly number[] } = {}): Promise<BattledimResult> {
+export async function runBattledim(opts: {
+  log?: (line: string) => void; coldStarts?: readonly string[]; phaseShifts?: readonly number[];
+  /** The half-year replayed and scored (default h1). */
+  half?: HalfYear;
+  /** A half-year imported before it, for the replay to warm up on (h2 after h1, as a live server would have it). */
+  after?: HalfYear;
+} = {}): Promise<BattledimResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
-  const files = { flows: referenceFile('battledim-flows'), levels: referenceFile('battledim-levels'), leaks: referenceFile('battledim-leaks') };
+  const { from, to, files: datasets } = HALF_YEARS[opts.half ?? 'h1'];
+  const files = { flows: referenceFile(datasets.flows), levels: referenceFile(datasets.levels), leaks: referenceFile(datasets.leaks) };
+  const before = opts.after === undefined ? [] : [{ flows: referenceFile(HALF_YEARS[opts.after].files.flows), levels: referenceFile(HALF_YEARS[opts.after].files.levels) }];
   const diameter = tankDiameter(readFileSync(referenceFile('ltown'), 'utf8'));
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-battledim-'));
   try {
-    const { config, imported } = await importHalfYear(dir, files, diameter, log);
-    log(`battledim: T1 diameter ${diameter} m (L-TOWN.inp), replaying ${FROM} to ${TO}`);
-    const { analysed, seconds } = await analyzeFrom(config, files.leaks, FROM, join(dir, 'analysis.sqlite'), true);
+    const { config, imported } = await importHalfYear(dir, [...before, files], diameter, log);
+    log(`battledim: T1 diameter ${diameter} m (L-TOWN.inp), replaying ${from} to ${to}${before.length ? ` after ${opts.after}` : ''}`);
+    const { analysed, seconds } = await analyzeFrom(config, files.leaks, from, to, join(dir, 'analysis.sqlite'), true);
     log(`battledim: analysed ${analysed.readings} readings in ${seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(analysed.byType)}`);
     log(`battledim: balance check: ${analysed.transferWarnings.length ? analysed.transferWarnings.join('; ') : 'no transfer missing from the balance (the pump\'s cycles cancel with T1\'s storage)'}`);
     const coldStarts: ColdStartRun[] = [];
     for (const origin of opts.coldStarts ?? []) {
-      if (Date.parse(origin) === Date.parse(FROM)) continue; // the main replay is January's cold start
-      const run = await analyzeFrom(config, files.leaks, origin, join(dir, `analysis-cold-${origin.slice(0, 10)}.sqlite`), false);
+      if (Date.parse(origin) === Date.parse(from)) continue; // the main replay is the first origin's cold start
+      const run = await analyzeFrom(config, files.leaks, origin, to, join(dir, `analysis-cold-${origin.slice(0, 10)}.sqlite`), false);
       log(`battledim: cold start ${origin.slice(0, 10)}: analysed ${run.analysed.readings} readings in ${run.seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(run.analysed.byType)}`);
       coldStarts.push({
         origin, score: run.analysed.score,
@@ -207,8 +229,8 @@ export async function runBattledim(opts: { log?: (line: string) => void; coldSta
         writeFileSync(copy, shiftCsvTimestamps(readFileSync(file, 'utf8'), shiftMin, key === 'leaks' ? ',' : ';'));
         return [key, copy];
       })) as typeof files;
-      const { config: phaseConfig } = await importHalfYear(phaseDir, shifted, diameter, () => {});
-      const run = await analyzeFrom(phaseConfig, shifted.leaks, FROM, join(phaseDir, 'analysis.sqlite'), true);
+      const { config: phaseConfig } = await importHalfYear(phaseDir, [shifted], diameter, () => {});
+      const run = await analyzeFrom(phaseConfig, shifted.leaks, from, to, join(phaseDir, 'analysis.sqlite'), true);
       log(`battledim: phase +${shiftMin} min: analysed ${run.analysed.readings} readings in ${run.seconds.toFixed(1)} s; alarms by type: ${JSON.stringify(run.analysed.byType)}`);
       phases.push({
         shiftMin, score: run.analysed.score,
@@ -300,6 +322,35 @@ export function describePhases(r: BattledimResult): string[] {
 
 /** Per leak whether and when it was found, the false alarms, the totals. */
 export const describeBattledim = (r: BattledimResult): string[] => describeScore(r.score);
+
+/** The held-back half-year's figures: from a cold start on 1 July, and after the first half-year. */
+export const HELD_BACK_PREFIXES = { cold: 'detect.battledim_h2', afterH1: 'detect.battledim_h2_after_h1' } as const;
+
+/** One replay's score as figures named `<prefix>_found`, `_leaks` (new leaks in the log), `_false` and the two median delays. */
+export function scoreFigures(prefix: string, r: BattledimResult): Record<string, number> {
+  return {
+    [`${prefix}_found`]: r.score.found, [`${prefix}_leaks`]: r.score.leaks, [`${prefix}_false`]: r.score.falseAlarms.length,
+    [`${prefix}_delay_abrupt_median_h`]: r.score.delayAbruptMedianH, [`${prefix}_delay_incipient_median_d`]: r.score.delayIncipientMedianD,
+  };
+}
+
+/**
+ * July–December 2019, where the data folder holds it (`battledim-2019-h2/`; throws
+ * ReferenceDataMissingError when it does not): replayed from a cold start on 1 July, and, when
+ * January–June is there too, after it. Each logs its leaks and false alarms.
+ */
+export async function measureHeldBackHalfYear(log: (line: string) => void): Promise<Record<string, number>> {
+  const cold = await runBattledim({ half: 'h2', log });
+  for (const l of describeBattledim(cold)) log(`from a cold start on 1 July: ${l}`);
+  const figures = scoreFigures(HELD_BACK_PREFIXES.cold, cold);
+  if (!Object.values(HALF_YEARS.h1.files).every((d) => hasReferenceData(d))) {
+    log('battledim: January–June is not in the data folder: July–December is measured from a cold start only');
+    return figures;
+  }
+  const after = await runBattledim({ half: 'h2', after: 'h1', log });
+  for (const l of describeBattledim(after)) log(`after January–June: ${l}`);
+  return { ...figures, ...scoreFigures(HELD_BACK_PREFIXES.afterH1, after) };
+}
 
 async function main(): Promise<void> {
   let r: BattledimResult;
