@@ -63,7 +63,7 @@ export class AlarmNotifications {
       if (alarm.state !== 'active-unacknowledged' || alarm.shelved || alarm.suppressed || alarm.parentAlarmId) continue;
       const routedAt = this.firstRoutedAt(alarm.id);
       if (routedAt === undefined) this.raise(alarm);
-      else this.o.notifier.raise(routable(alarm), routedAt);
+      else this.o.notifier.resume(routable(alarm), routedAt);
     }
     this.o.alarms.on('transition', this.onTransition);
     this.schedule();

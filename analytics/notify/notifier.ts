@@ -30,6 +30,8 @@ export interface NotifyAlarm extends RoutableAlarm { message?: string; text?: Al
 
 export interface Notifier {
   raise(alarm: NotifyAlarm, now: number): void;
+  /** An alarm whose first message went out at `routedAt`, before a restart: its escalations and repeats go on from then (Router.resume). */
+  resume(alarm: NotifyAlarm, routedAt: number): void;
   /** Acknowledged in the dashboard or by link: no escalation or repeat after this. */
   acknowledge(alarmId: string): void;
   /** Cleared, closed, shelved or suppressed since: stop notifying about it. */
@@ -117,6 +119,10 @@ export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: 
     raise(alarm: NotifyAlarm, now: number) {
       alarms.set(alarm.id, alarm);
       send(router.raise(alarm, now), now);
+    },
+    resume(alarm: NotifyAlarm, routedAt: number) {
+      alarms.set(alarm.id, alarm);
+      router.resume(alarm, routedAt);
     },
     acknowledge(alarmId: string) { router.acknowledge(alarmId); },
     clear(alarmId: string) { router.close(alarmId); },

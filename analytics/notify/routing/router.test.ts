@@ -128,6 +128,30 @@ describe('Router', () => {
     expect(brief(r.raise(burst('b6'), t0 + 11 * MIN))).toEqual(['alarm:wang:b6']);
   });
 
+  it('resumes an alarm routed before a restart from then: the escalations due meanwhile at the next tick, the latest repeat once', () => {
+    const cfg = config();
+    cfg.rules[0].repeatEveryMin = 10;
+    const r = new Router(cfg);
+    const routed = at('2026-12-03T10:00');
+    r.resume(burst('b1'), routed); // its first message (to wang) went out before the restart: not again
+    expect(r.nextDueAt()).toBe(routed + 10 * MIN);
+    // the people on call at 10:00 (wang, li), then the duty manager: both steps fell due by 10:47;
+    // of the repeats every 10 min, the fourth (10:40) once, to the three notified
+    const due = r.tick(at('2026-12-03T10:47'));
+    expect(due.map((o) => `${o.kind}:${o.person}:${o.n}@${(o.dueAt - routed) / MIN}`))
+      .toEqual(['escalation:li:1@15', 'escalation:boss:2@30', 'repeat:wang:4@40', 'repeat:li:4@40', 'repeat:boss:4@40']);
+    expect(r.nextDueAt()).toBe(routed + 50 * MIN);
+  });
+
+  it('does not count resumed alarms against flood control: their first messages went out before', () => {
+    const r = new Router(config({ flood: { maxAlarms: 2, windowMin: 60 } }));
+    const t0 = at('2026-12-03T10:00');
+    for (const i of [1, 2, 3, 4]) r.resume(burst(`b${i}`), t0 + i * 1000);
+    expect(brief(r.raise(burst('b5'), t0 + 5000))).toEqual(['alarm:wang:b5']);
+    for (const i of [1, 2, 3, 4, 5]) r.acknowledge(`b${i}`);
+    expect(r.tick(t0 + 2 * 60 * MIN)).toEqual([]);
+  });
+
   it('refuses a rule naming an unknown rota and a bad time zone', () => {
     expect(() => new Router(config({ rules: [{ name: 'x', match: { minPriority: 'low' }, rota: 'nope', channels: ['a'], escalateAfterMin: 1 }] }))).toThrow(/no rota named nope/);
     expect(routingSchema.safeParse({ ...config(), timeZone: 'Mars/Olympus' }).success).toBe(false);

@@ -74,9 +74,23 @@ export class Router {
 
   /** A new alarm. Returns the messages to send now. */
   raise(alarm: RoutableAlarm, now: number): Outgoing[] {
-    if (alarm.suppressed || this.routed.has(alarm.id)) return [];
+    const t = this.track(alarm, now);
+    return t ? this.gate([this.out('alarm', t, t.chain[0], now, 0)], now) : [];
+  }
+
+  /**
+   * An alarm whose first message went out at `routedAt`, before a restart: tracked as from then (the
+   * people on call then, its escalations and repeats due from then, at the next `tick`); its first
+   * message is not sent again, nor counted against flood control.
+   */
+  resume(alarm: RoutableAlarm, routedAt: number): void {
+    this.track(alarm, routedAt);
+  }
+
+  private track(alarm: RoutableAlarm, now: number): Tracked | undefined {
+    if (alarm.suppressed || this.routed.has(alarm.id)) return undefined;
     const rule = this.config.rules.find((r) => matches(r, alarm));
-    if (!rule) return [];
+    if (!rule) return undefined;
     this.routed.add(alarm.id);
     const rota = this.config.rotas[rule.rota];
     const chain = [...new Set([...onCallAt(rota, now, this.config.timeZone), rota.dutyManager])];
@@ -84,7 +98,7 @@ export class Router {
     this.open.set(alarm.id, t);
     if (chain.length > 1) t.nextEscalationAt = now + rule.escalateAfterMin * MIN;
     if (rule.repeatEveryMin) t.nextRepeatAt = now + rule.repeatEveryMin * MIN;
-    return this.gate([this.out('alarm', t, chain[0], now, 0)], now);
+    return t;
   }
 
   /** Someone acknowledged: no escalation or repeat after this. */
