@@ -61,6 +61,8 @@ const UNITS: Record<string, string> = {
   'detect.burst_false_alarms_per_dma_4w_5min': 'per DMA per 4 weeks', 'detect.burst_false_alarms_per_dma_4w_15min': 'per DMA per 4 weeks',
   'detect.hill_tank_burst_found': 'Hill bursts', 'detect.hill_tank_burst_events': 'Hill bursts', 'detect.hill_tank_burst_false': 'Hill bursts',
   'detect.hill_tank_storage_noise_m3h': 'm³/h', 'detect.hill_tank_storage_noise_predicted_m3h': 'm³/h',
+  'detect.restart_missed': 'alarms', 'detect.restart_extra': 'alarms', 'detect.restart_split': 'alarms', 'detect.restart_stuck': 'alarms',
+  'detect.restart_restarts': 'restarts',
   ...Object.fromEntries(Object.values(HELD_BACK_PREFIXES).flatMap((p) => [
     [`${p}_found`, 'new leaks'], [`${p}_leaks`, 'new leaks in the log'], [`${p}_false`, 'in the half-year'],
     [`${p}_delay_abrupt_median_h`, 'h'], [`${p}_delay_incipient_median_d`, 'days'],
@@ -75,6 +77,7 @@ const TARGETS: Record<string, string> = {
   'detect.burst_recall_5min': '>= 0.95', 'detect.burst_recall_15min': '>= 0.95',
   'detect.burst_false_alarms_per_dma_4w_5min': '<= 1', 'detect.burst_false_alarms_per_dma_4w_15min': '<= 1',
   'detect.ltown_burst_recall': '>= 0.95', 'detect.ltown_burst_delay_median_min': '<= 10',
+  'detect.restart_missed': '0', 'detect.restart_extra': '0', 'detect.restart_split': '0', 'detect.restart_stuck': '0',
   [BATTLEDIM_FIGURES.found]: '>= 8', [BATTLEDIM_FIGURES.false]: '<= 2',
   [BATTLEDIM_FIGURES.delayAbrupt]: '<= 6', [BATTLEDIM_FIGURES.delayIncipient]: '<= 7',
   // the half-year's targets, held by every cold start: ≤ 2 false alarms, at most 2 of the new leaks missed
@@ -106,6 +109,8 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   'hill-tank': async () => (await import('./hill-tank.ts')).measureHillOnTank,
   // the held-back BattLeDIM half-year alone (the detect suite measures it too, after January–June)
   'battledim-h2': async () => heldBackHalfYear,
+  // not in the detect suite (about 10 min): the suite's lasting conditions across restarts of the analytics
+  restarts: async () => (await import('./restarts.ts')).measureRestarts,
 };
 const IN_DETECT_SUITE = ['outage', 'burst', 'cadence', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];
 
