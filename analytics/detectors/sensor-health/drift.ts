@@ -6,9 +6,11 @@
  * Per hour, the mean difference d. The first `learnHours` hours set the reference r (their mean);
  * afterwards the residual e = d − r feeds a two-sided CUSUM with slack `size` / 2 and threshold
  * `hSize` × `size` (`size`: the smallest drift worth reporting). A change of the hourly difference
- * larger than `size` / 2 from one hour to the next is a STEP, not a drift (a burst near the sensor,
- * a valve operation): the CUSUM holds until the residual is back within `size` / 2 of where it was
- * before the step, or rebases the reference after `rebaseHours` if the step stays. While the CUSUM
+ * larger than `size` / 2 within `stepHours` hours is a STEP, not a drift (a burst near the sensor,
+ * a valve operation, a DMA losing its supply: its loggers all fall towards zero within two or three
+ * hours, and their elevation offsets with them): the CUSUM holds until the residual is back within
+ * `size` / 2 of where it was before the change began, or rebases the reference after
+ * `rebaseHours` if the step stays. So the fastest drift looked for is `size` / 2 per `stepHours`. While the CUSUM
  * is quiet the reference follows slowly (`refHalfLifeHours`), so seasonal change is absorbed but a
  * drift is not.
  */
@@ -19,6 +21,8 @@ export interface DriftParams {
   learnHours: number;
   rebaseHours: number;
   refHalfLifeHours: number;
+  /** A change of the hourly difference larger than size / 2 within this many hours is a step (an event), not a drift. */
+  stepHours: number;
 }
 
 export interface DriftVerdict {
@@ -38,12 +42,12 @@ export class DriftTracker {
   private ref = NaN;
   private up = 0;
   private down = 0;
-  private lastHourly = NaN;
+  /** The last `stepHours` hourly differences and their residuals, oldest first (what a step is judged against). */
+  private readonly recent: { d: number; e: number }[] = [];
   /** Residual before a step, and how many hours the step has lasted. */
   private stepFrom = NaN;
   private stepHours = 0;
   private alarmed = false;
-  private prevResidual = 0;
   private readonly alpha: number;
 
   constructor(private readonly p: DriftParams) {
@@ -65,22 +69,26 @@ export class DriftTracker {
     if (this.learnN < this.p.learnHours) {
       this.learnSum += d; this.learnN++;
       this.ref = this.learnSum / this.learnN;
-      this.lastHourly = d;
+      this.remember(d, 0);
       return { drifting: false, residual: 0, cusum: 0, reference: this.ref };
     }
     const e = d - this.ref;
-    const jumped = Number.isFinite(this.lastHourly) && Math.abs(d - this.lastHourly) > size / 2;
-    this.lastHourly = d;
-    if (Number.isNaN(this.stepFrom) && jumped && !this.alarmed) {
-      this.stepFrom = this.prevResidual;
+    // the earliest of the last hours the difference has since moved away from by more than size / 2
+    const before = this.recent.find((h) => Math.abs(d - h.d) > size / 2);
+    this.remember(d, e);
+    if (Number.isNaN(this.stepFrom) && before && !this.alarmed) {
+      this.stepFrom = before.e;
       this.stepHours = 0;
     }
-    this.prevResidual = e;
     if (!Number.isNaN(this.stepFrom)) {
-      if (Math.abs(e - this.stepFrom) <= size / 2) this.stepFrom = NaN; // the event is over
+      if (Math.abs(e - this.stepFrom) <= size / 2) {
+        // the event is over: its hours are no level a next step could be judged against
+        this.stepFrom = NaN;
+        this.recent.splice(0, this.recent.length - 1);
+      }
       else if (++this.stepHours >= this.p.rebaseHours) {
         // the new level stays: a new reference (a relocated or recalibrated sensor, a changed network)
-        this.ref = d; this.up = 0; this.down = 0; this.stepFrom = NaN; this.prevResidual = 0;
+        this.ref = d; this.up = 0; this.down = 0; this.stepFrom = NaN; this.recent.length = 0;
       }
       return { drifting: this.alarmed, residual: e, cusum: Math.max(this.up, this.down), reference: this.ref };
     }
@@ -106,6 +114,11 @@ export class DriftTracker {
     this.learnSum = reference * this.p.learnHours;
     this.alarmed = true;
     this.up = 0; this.down = 0;
-    this.stepFrom = NaN; this.lastHourly = NaN; this.prevResidual = 0;
+    this.stepFrom = NaN; this.recent.length = 0;
+  }
+
+  private remember(d: number, e: number): void {
+    this.recent.push({ d, e });
+    if (this.recent.length > this.p.stepHours) this.recent.shift();
   }
 }

@@ -171,7 +171,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         const kind = this.topology.sensors.get(s.id)!.kind;
         this.state(s.id).drift = new DriftTracker({
           size: this.o.driftSize[kind]!, hSize: this.o.driftThreshold, learnHours: this.o.driftLearnHours,
-          rebaseHours: this.o.driftRebaseHours, refHalfLifeHours: 7 * 24,
+          rebaseHours: this.o.driftRebaseHours, refHalfLifeHours: 7 * 24, stepHours: this.o.driftStepHours,
         });
       }
     }

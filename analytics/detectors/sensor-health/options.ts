@@ -74,6 +74,12 @@ export const sensorHealthOptionsSchema = z.object({
   driftThreshold: z.number().min(0).default(2),
   /** A step of the difference that stays this long becomes the new reference, hours. */
   driftRebaseHours: wholeCount.default(24),
+  /**
+   * A change of the difference larger than half the drift size within this many hours is an event
+   * (a burst, a valve, a DMA losing its supply), not a drift: the fastest drift looked for is half
+   * the size per this many hours. Hours.
+   */
+  driftStepHours: wholeCount.default(3),
   /** Fewest sensors silent together (stale or offline) that are one communications loss, one alarm. */
   commsLossMinSensors: wholeCount.default(3),
   /**

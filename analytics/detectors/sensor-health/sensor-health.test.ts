@@ -368,6 +368,23 @@ describe('sensor health: drift', () => {
     expect(raises(out, 'sensor_drift')).toEqual([]);
   });
 
+  it('a DMA losing its supply for 12 hours (its loggers fall to near zero over three hours, their offsets with them) raises no drift', () => {
+    // as Hill when its tank runs empty after a pump trip: each logger's difference to its peers'
+    // median (its elevation offset, 16 kPa for P2) fades within three hours, each hour by less than
+    // half the drift size (10 kPa), then stays gone for 12 hours: enough for the CUSUM
+    const offsets: Record<string, number> = { P1: 0, P2: 0.016, P3: -0.018, P4: 0.025 };
+    const h = new SensorHealthDetector({ topology: dmaTopology });
+    const lost = 2 * DAY_MIN;
+    const out = driveDma(h, 0, 4 * DAY_MIN, (m, id) => {
+      const normal = dmaPressure(m, id) - { P1: 0, P2: 0.04, P3: -0.03, P4: 0.07 }[id]! + offsets[id];
+      if (m < lost || m >= lost + 15 * 60) return normal;
+      const share = Math.min(1, (m - lost) / 180); // falling for three hours, then empty
+      // (near zero, the gauges' noise stays: no flatline hides the loggers from one another)
+      return normal * (1 - share) + (0.002 + 0.0008 * Math.sin(m * 7.31 + id.charCodeAt(1))) * share;
+    });
+    expect(raises(out, 'sensor_drift')).toEqual([]);
+  });
+
   it('a logger drifting 0.01 MPa/day is found within 2 days of the drift starting (after a day of learning)', () => {
     const h = new SensorHealthDetector({ topology: dmaTopology });
     const start = DAY_MIN; // the first day sets the references
