@@ -247,9 +247,14 @@ export class QualityDetector implements Detector {
     }
   }
 
-  /** Replays the last hour and a bit of quality readings silently: pending and active excursions survive a restart. */
+  /**
+   * Replays the last hours of quality readings silently: pending and active excursions survive a
+   * restart, and so does a chlorine drop still held then (the replay starts a drop's hold time
+   * before its baseline and recent windows, so a drop that began while analytics was down is seen
+   * against the level before it, as live saw it).
+   */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
-    const from = until - Math.max(this.drop.baselineMs + this.drop.recentMs, this.onDelayMs, this.offDelayMs) - MIN;
+    const from = until - Math.max(this.drop.baselineMs + this.drop.recentMs + this.drop.holdMs, this.onDelayMs, this.offDelayMs) - MIN;
     const readings = await readRawHistory(history, this.topology, [...this.sensors.values()].map((s) => s.info.id), from, until);
     this.warming = true;
     try { this.onReadings(readings); } finally { this.warming = false; }

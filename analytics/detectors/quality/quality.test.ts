@@ -237,8 +237,7 @@ describe('quality edge cases', () => {
       // nothing raised twice afterwards
       expect(drive(restarted, 'CL-out', low, 60, 90).filter((c) => c.state === 'raise')).toEqual([]);
 
-      // above the 2 mg/L limit until minute 40, then just under it (inside, not by the 0.02 margin) until 130, then 1.5;
-      // the restart at 120 replays the last 66 min: the excursion's end is older
+      // above the 2 mg/L limit until minute 40, then just under it (inside, not by the 0.02 margin) until 130, then 1.5
       const high = (m: number) => (m < 40 ? 2.5 : m < 130 ? 1.99 : 1.5);
       const first = new QualityDetector({ topology, health: ALL_HEALTHY });
       const raised = raises(drive(first, 'CL-out', high, 0, 40), 'quality_chlorine')[0];
@@ -256,6 +255,30 @@ describe('quality edge cases', () => {
       } finally {
         await store2.close();
       }
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('after a restart, a chlorine drop that began while analytics was down, more than its baseline window before, is raised, and settles as live', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quality-drop-restart-'));
+    const store = new SqliteStore(join(dir, 'tsdb.sqlite'));
+    await store.init();
+    try {
+      // 1.0 mg/L, down to 0.6 at minute 100 for good; analytics down from 90 to 180
+      const fell = (m: number) => (m < 100 ? 1.0 + 0.01 * (m % 3) : 0.6 + 0.01 * (m % 2));
+      const live = raises(drive(new QualityDetector({ topology, health: ALL_HEALTHY }), 'CL-out', fell, 0, 300), 'quality_chlorine_drop');
+      expect(live.map((c) => (c.ts - T0) / MIN)).toEqual([103]);
+      await store.write(Array.from({ length: 180 }, (_, m) => r('CL-out', m, fell(m))));
+      const restarted = new QualityDetector({ topology, health: ALL_HEALTHY });
+      await restarted.warmUp(store, T0 + 180 * MIN);
+      const found = restarted.reconcile([], T0 + 180 * MIN);
+      expect(found.map((c) => `${c.id} ${c.state} ${(c.ts - T0) / MIN}`)).toEqual(['quality_chlorine_drop:CL-out raise 180']);
+      expect(found[0].evidence).toMatchObject({ baseline: 1.01, afterRestart: true });
+      // held from when it happened: settled two hours after it, as live
+      const after = drive(restarted, 'CL-out', fell, 180, 300).filter((c) => c.type === 'quality_chlorine_drop');
+      expect(after.map((c) => `${c.state} ${(c.ts - T0) / MIN}`)).toEqual(['clear 223']);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
