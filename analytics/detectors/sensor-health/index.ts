@@ -41,6 +41,14 @@ export type { SensorHealthOptions };
 export { DRIFT_SIZE, SPIKE_MIN_ABS };
 
 const HOUR = 3_600_000;
+/** The worker's step: the drift warm-up steps through stored readings as live did. */
+const STEP_MS = 60_000;
+/**
+ * Days of stored readings the drift warm-up replays: a day to learn the references, then six of
+ * judging (the references follow a sensor with a one-week half-life; a drift found by the replay is
+ * raised at the restart).
+ */
+const DRIFT_REPLAY_DAYS = 7;
 
 const FAULT_PRIORITY: Record<SensorFault, Condition['priority']> = {
   stale: 'medium', flatline: 'medium', range: 'medium', bad_quality: 'low', offline: 'medium', spike: 'low', drift: 'low',
@@ -48,8 +56,9 @@ const FAULT_PRIORITY: Record<SensorFault, Condition['priority']> = {
 
 /**
  * The faults warmUp rebuilds from the stored readings alone, so that after a restart the warmed
- * state is the truth about them. Not offline (the source says it, on the bus, not in the store) nor
- * drift (its CUSUM learns for a day first).
+ * state is the truth about them (an alarm of one that is over is cleared). Not offline (the source
+ * says it, on the bus, not in the store) nor drift (its replayed week may have learnt an older
+ * drift as normal: an open drift alarm resumes from its reference; a drift the week finds is raised).
  */
 const REBUILT_FAULTS: ReadonlySet<SensorFault> = new Set<SensorFault>(['stale', 'flatline', 'range', 'bad_quality', 'spike']);
 
@@ -494,6 +503,12 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
    * restart neither forgets a frozen sensor nor calls every sensor stale for lack of history.
    */
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
+    this.warming = true;
+    try {
+      await this.warmDrift(history, until);
+    } finally {
+      this.warming = false;
+    }
     const watched = [...this.topology.sensors.values()].filter((s) => !this.o.staleExemptKinds.includes(s.kind)).map((s) => s.id);
     const maxIntervalS = Math.max(60, ...[...this.topology.sensors.values()].filter((s) => !this.o.staleExemptKinds.includes(s.kind)).map((s) => s.intervalS));
     // enough for a flatline and a staleness of the slowest sensor, and for spikes: an hour's spikes
@@ -515,6 +530,34 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   }
 
   /**
+   * The drift trackers from the stored readings of the drift-checked sensors over the last
+   * DRIFT_REPLAY_DAYS, stepped through as the worker steps live (each minute their latest good
+   * values, each one's difference to its peers' median, each hour the verdicts), a day of readings
+   * at a time. Without it a restart learnt the references afresh: blind to drift for a day, and a
+   * drift in progress taken for the sensor's normal (found by `npm run bench -- detect:restarts`).
+   */
+  private async warmDrift(history: TimeSeriesStore, until: number): Promise<void> {
+    if (!this.driftGroups.length) return;
+    const sensors = [...new Set(this.driftGroups.flatMap((g) => g.sensors.map((s) => s.id)))];
+    const from = Math.floor((until - DRIFT_REPLAY_DAYS * 86_400_000) / STEP_MS) * STEP_MS;
+    const scratch: Condition[] = [];
+    let step = from;
+    for (let dayFrom = from; dayFrom < until; dayFrom += 86_400_000) {
+      const readings = await readRawHistory(history, this.topology, sensors, dayFrom, Math.min(dayFrom + 86_400_000, until));
+      for (const r of readings) {
+        // the steps before this reading's, as the worker runs them (readings up to a step, then its checks)
+        while (step + STEP_MS <= r.ts) { step += STEP_MS; this.checkDrift(scratch, step); }
+        const s = this.state(r.sensor);
+        const rules = s.rules ?? this.rulesOf((this.topology.sensors.get(r.sensor)?.kind ?? r.measurement) as Kind);
+        if (r.quality === 'bad' || !Number.isFinite(r.value) || r.value < rules.lo || r.value > rules.hi || r.ts <= s.goodTs) continue;
+        s.goodValue = r.value; s.goodTs = r.ts;
+      }
+      scratch.length = 0;
+    }
+    while (step + STEP_MS < until) { step += STEP_MS; this.checkDrift(scratch, step); }
+  }
+
+  /**
    * After warmUp on a live restart, the alarms left open by the run before are brought in line with
    * what the stored readings show now (the faults of REBUILT_FAULTS):
    * - an alarm whose fault is over (the sensor came back, or was removed from the topology while
@@ -527,7 +570,8 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
    * - a `sensor_offline` alarm is cleared when the sensor has been heard since it was raised, else
    *   taken up: the source's birth clears it, or the sensor's next recent reading (the birth may
    *   have come while analytics was down);
-   * - drift alarms are left as they are (their test needs a day of learning first).
+   * - a drift alarm resumes from the reference it was raised against (the warm-up's week may have
+   *   learnt the drift as normal); a drift the warm-up's week finds without an alarm is raised.
    * Conditions of another detector, and ones of the DMAs' sensors it does not know, are not touched.
    */
   reconcile(open: readonly OpenAlarm[], at: number): Condition[] {
@@ -588,7 +632,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     if (this.warmedReadings) {
       for (const [sensor, s] of this.states) {
         for (const fault of s.faults.keys()) {
-          if (!REBUILT_FAULTS.has(fault)) continue;
+          if (!REBUILT_FAULTS.has(fault) && fault !== 'drift') continue;
           const id = `sensor_${fault}:${sensor}`;
           const parent = fault === 'stale' ? this.commsLoss.eventOf(sensor) : undefined;
           const evidence = { ...this.warmedEvidence.get(id), ...(parent ? { parent } : {}), afterRestart: true };

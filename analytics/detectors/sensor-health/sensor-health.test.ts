@@ -422,6 +422,45 @@ describe('sensor health: drift', () => {
     expect(driftOf(driveDma(old, restartAt, restartAt + DAY_MIN, dmaPressure))).toEqual([]);
   });
 
+  it('a restart while a drift is growing learns from the stored week: raised when it would have been, or at the restart when it was passed meanwhile', async () => {
+    const start = DAY_MIN;
+    const drifting = (m: number, id: string) => dmaPressure(m, id) + (id === 'P3' && m >= start ? (0.01 * (m - start)) / DAY_MIN : 0);
+    const straight = raises(driveDma(new SensorHealthDetector({ topology: dmaTopology }), 0, 5 * DAY_MIN, drifting), 'sensor_drift');
+    expect(straight.map((c) => c.sensor)).toEqual(['P3']);
+    const raisedAt = (straight[0].ts - T0) / MIN;
+    const dir = mkdtempSync(join(tmpdir(), 'aw-drift-restart-'));
+    try {
+      /** Readings stored until `restartAt` (minutes); a new detector warms up from them and goes on live. */
+      const restartAt = async (restart: number) => {
+        const store = new SqliteStore(join(dir, `tsdb-${restart}.sqlite`));
+        await store.init();
+        try {
+          const points: Point[] = [];
+          for (let m = 0; m < restart; m++) for (const id of ['P1', 'P2', 'P3', 'P4']) points.push({ measurement: 'pressure', sensor: id, ts: T0 + m * MIN, value: drifting(m, id), quality: 'good', site: 'net', dma: 'a' });
+          await store.write(points);
+          const h = new SensorHealthDetector({ topology: dmaTopology });
+          await h.warmUp(store, T0 + restart * MIN);
+          const found = h.reconcile([], T0 + restart * MIN).filter((c) => c.type === 'sensor_drift');
+          const after = raises(driveDma(h, restart, 5 * DAY_MIN, drifting), 'sensor_drift');
+          return { found: found.map((c) => `${c.sensor} ${(c.ts - T0) / MIN}`), after: after.map((c) => `${c.sensor} ${(c.ts - T0) / MIN}`) };
+        } finally {
+          await store.close();
+        }
+      };
+      // restarted half a day before the raise: raised within the hour of it (learning afresh, a day later at best)
+      const before = await restartAt(raisedAt - 720);
+      expect(before.found).toEqual([]);
+      expect(before.after).toHaveLength(1);
+      expect(Math.abs(Number(before.after[0].split(' ')[1]) - raisedAt)).toBeLessThanOrEqual(60);
+      // restarted after the raise it never made (down meanwhile): raised at the restart, not again
+      const meanwhile = await restartAt(raisedAt + 120);
+      expect(meanwhile.found).toEqual([`P3 ${raisedAt + 120}`]);
+      expect(meanwhile.after).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses bad spike and drift options naming the key', () => {
     expect(() => new SensorHealthDetector({ topology }, { spikeWindow: 2.5 })).toThrow(/sensor-health\.spikeWindow/);
     expect(() => new SensorHealthDetector({ topology }, { driftSize: { pressure: -1 } })).toThrow(/sensor-health\.driftSize\.pressure/);
