@@ -10,9 +10,9 @@
  * a valve operation, a DMA losing its supply: its loggers all fall towards zero within two or three
  * hours, and their elevation offsets with them): the CUSUM holds until the residual is back within
  * `size` / 2 of where it was before the change began, or rebases the reference after
- * `rebaseHours` if the step stays. So the fastest drift looked for is `size` / 2 per `stepHours`. While the CUSUM
- * is quiet the reference follows slowly (`refHalfLifeHours`), so seasonal change is absorbed but a
- * drift is not.
+ * `rebaseHours` if the step stays. So the fastest drift looked for is `size` / 2 per `stepHours`.
+ * While the CUSUM is quiet the reference follows slowly (`refHalfLifeHours`), so seasonal change is
+ * absorbed but a drift is not.
  */
 
 export interface DriftParams {
