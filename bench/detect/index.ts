@@ -109,7 +109,7 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   'hill-tank': async () => (await import('./hill-tank.ts')).measureHillOnTank,
   // the held-back BattLeDIM half-year alone (the detect suite measures it too, after January–June)
   'battledim-h2': async () => heldBackHalfYear,
-  // not in the detect suite (about 10 min): the suite's lasting conditions across restarts of the analytics
+  // not in the detect suite (about 12 min): the suite's scenarios across restarts of the analytics
   restarts: async () => (await import('./restarts.ts')).measureRestarts,
 };
 const IN_DETECT_SUITE = ['outage', 'burst', 'cadence', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];

@@ -4,10 +4,10 @@
  * A live server restarts (an upgrade, a crash, the machine rebooted) while the network goes on and
  * ingest keeps storing. Each detector warms up from the store and reconciles the alarms left open
  * (analytics/types.ts), so that what people see is what they would have seen had analytics never
- * stopped. This bench checks that end to end on scenarios of the suite whose conditions last (bursts,
- * leaks, outages, pump trips, lost links, tank drains, water quality, sensor faults): each is driven
- * twice through the real worker, alarm manager (state database on disk) and every detector of the
- * registry, as fingerprint.ts drives it: once without a stop, once with the analytics stopped and
+ * stopped. This bench checks that end to end on every scenario of the suite (bursts, leaks, outages,
+ * pump trips, lost links, tank drains, water quality, sensor faults, a network event, quiet weeks,
+ * the demo): each is driven twice through the real worker, alarm manager (state database on disk)
+ * and every detector of the registry, as fingerprint.ts drives it: once without a stop, once with the analytics stopped and
  * started again over the same state database, its readings stored meanwhile in an embedded store
  * the restarted analytics warms up from (DOWNTIMES: minutes to 7 hours, the long one past the burst
  * detector's 6 replayed hours). The two runs' alarms are compared per condition:
@@ -41,10 +41,11 @@ const FIXED_NOW = Date.parse('2024-05-13T00:00:00+08:00');
 const LEAD_IN_DAYS = 7;
 const DAYS = 3;
 
-/** Scenarios of the suite with conditions that last across a restart. */
+/** The suite's scenarios: those with conditions that last across a restart first, then the rest. */
 export const RESTART_SCENARIOS = [
   'burst.yaml', 'small-bursts.yaml', 'incipient-leak.yaml', 'pump-trip.yaml', 'planned-outage.yaml',
   'comms-loss.yaml', 'tank-drain.yaml', 'quality-excursion.yaml', 'sensor-faults.yaml',
+  'network-event.yaml', 'quiet-week.yaml', 'demo.yaml',
 ] as const;
 
 /** Downtimes from the scenario's start: [start h, minutes down]. One is longer than 6 h, the burst detector's replay. */
