@@ -67,24 +67,25 @@ async function drive(scenario: string, down: readonly { from: number; to: number
   const alarmStore = new AlarmStore(join(dir, 'state.sqlite'));
   const openAlarms = () => alarmStore.openAlarms().filter((a) => a.state.startsWith('active'));
   /** The analytics as a live server starts it: a new alarm manager over the same state database. */
-  const start_ = () => {
+  const startAnalytics = () => {
     const alarms = new AlarmManager({ store: alarmStore, now: () => 0 });
     const detectors = createDetectors({ topology, timezone, openAlarms });
     return new AnalyticsWorker({
       topology, detectors: detectors.all, alarms, timezone, allowedLatenessMs: 0, stepMs: MIN, store, openAlarms, sensorStatus: detectors.health,
     });
   };
-  let worker: AnalyticsWorker | undefined = start_();
+  let worker: AnalyticsWorker | undefined = startAnalytics();
   let restarts = 0;
   let last = Number.NaN;
-  // what ingest stores (and the derived series the server keeps), written in batches: read only at a restart
+  // what ingest stores (and the derived series the server keeps), written in batches: read only at a
+  // restart, so the run without restarts stores nothing
+  const storing = down.length > 0;
   const stored: Point[] = [];
   const keep = async (points: readonly Point[], force = false) => {
     if (!storing) return;
     for (const p of points) stored.push(p);
     if (stored.length >= 100_000 || (force && stored.length)) await store.write(stored.splice(0));
   };
-  const storing = down.length > 0;
   const keepDerived = async (w: AnalyticsWorker) => keep(w.drainDerived());
   try {
     for await (const step of sim.steps()) {
@@ -100,7 +101,7 @@ async function drive(scenario: string, down: readonly { from: number; to: number
         continue;
       }
       if (!worker) {
-        worker = start_();
+        worker = startAnalytics();
         restarts++;
         await keep([], true);
         await worker.warmUp(step.ts);
