@@ -63,6 +63,9 @@ const UNITS: Record<string, string> = {
   'detect.hill_tank_storage_noise_m3h': 'm³/h', 'detect.hill_tank_storage_noise_predicted_m3h': 'm³/h',
   'detect.restart_missed': 'alarms', 'detect.restart_extra': 'alarms', 'detect.restart_split': 'alarms', 'detect.restart_stuck': 'alarms',
   'detect.restart_restarts': 'restarts',
+  ...Object.fromEntries(['abrupt_3', 'abrupt_5', 'abrupt_8', 'abrupt_12', 'incipient_8', 'incipient_12'].flatMap((k) => [
+    [`detect.battledim_added_${k}m3h_found`, 'share of the added leaks'], [`detect.battledim_added_${k}m3h_delay_median`, k.startsWith('abrupt') ? 'h' : 'days'],
+  ])),
   ...Object.fromEntries(Object.values(HELD_BACK_PREFIXES).flatMap((p) => [
     [`${p}_found`, 'new leaks'], [`${p}_leaks`, 'new leaks in the log'], [`${p}_false`, 'in the half-year'],
     [`${p}_delay_abrupt_median_h`, 'h'], [`${p}_delay_incipient_median_d`, 'days'],
@@ -111,8 +114,21 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   'battledim-h2': async () => heldBackHalfYear,
   // not in the detect suite (about 12 min): the suite's scenarios across restarts of the analytics
   restarts: async () => (await import('./restarts.ts')).measureRestarts,
+  // not in the detect suite (about 12 min): leaks of known sizes added to BattLeDIM's flows
+  'battledim-leaks': async () => addedLeakCurve,
 };
 const IN_DETECT_SUITE = ['outage', 'burst', 'cadence', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];
+
+/** The added-leak curve where the data folder holds BattLeDIM; else one JSON line says it is missing, and no figure. */
+async function addedLeakCurve(log: (line: string) => void): Promise<Record<string, number>> {
+  try {
+    return await (await import('./battledim-leaks.ts')).measureAddedLeakCurve(log);
+  } catch (e) {
+    if (!(e instanceof ReferenceDataMissingError)) throw e;
+    reportMissingData('detect.battledim_added_abrupt_12m3h_found', e);
+    return {};
+  }
+}
 
 /** July–December 2019 where the data folder holds it; else one JSON line says it is missing, and no figure. */
 async function heldBackHalfYear(log: (line: string) => void): Promise<Record<string, number>> {
