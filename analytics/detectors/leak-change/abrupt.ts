@@ -11,6 +11,7 @@ import { medianOf } from '../../baseline/median.ts';
 import { DayExcessMeter, robustSigma, type DayExcess } from './excess.ts';
 import type { LeakChangeSettings } from './options.ts';
 import type { SplitShift } from './split.ts';
+import type { StepExcess } from './trend.ts';
 
 export interface AbruptLeak {
   /** The start first reported, which names the alarm (the estimate may move when the night confirms). */
@@ -26,8 +27,11 @@ export type StepJudgement =
   | { kind: 'report'; leak: AbruptLeak; excessSigma: number; excessM3h: number; split?: SplitShift }
   /** A reported step that the night did not confirm, or that ended before it. */
   | { kind: 'retract'; leak: AbruptLeak; nightResidualM3h?: number }
-  /** Confirmed by the night; `reported`: it was reported by day already (the night gives the size). */
-  | { kind: 'raise'; leak: AbruptLeak; nightRiseM3h: number; nightSigmaM3h: number; reported: boolean }
+  /**
+   * Confirmed by the night; `reported`: it was reported by day already (the night gives the size).
+   * `nights`: confirmed by the mean of this many nights after it (its first night alone did not).
+   */
+  | { kind: 'raise'; leak: AbruptLeak; nightRiseM3h: number; nightSigmaM3h: number; reported: boolean; nights?: number }
   | { kind: 'repair'; leak: AbruptLeak; repairTs: number; nightDropM3h: number };
 
 interface Candidate {
@@ -44,9 +48,19 @@ const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
 const CHANGE_POINT_LOOKBACK_H = 12;
 const NIGHT_NOISE_NIGHTS = 28;
+/** Two steps' estimated starts this close are one step. */
+const SAME_STEP_MS = 12 * HOUR_MS;
+
+/** A step its first night did not confirm, still judged by the nights after it (`judgePending`). */
+interface PendingStep { key: number; startTs: number }
+
+/** What the nights after a step say of it: their mean excess over the nights before it, and its noise. */
+type NightsEvidence = Pick<StepExcess, 'excessM3h' | 'sigmaM3h' | 'nights'>;
 
 export class AbruptSteps {
   readonly active: AbruptLeak[] = [];
+  /** Steps up their first night did not confirm, judged again on the nights after them. */
+  private pending: PendingStep[] = [];
   private readonly hourly: { ts: number; r: number }[] = [];
   private readonly nights: number[] = [];
   /** The last stepHours residuals with their hour starts. */
@@ -182,6 +196,7 @@ export class AbruptSteps {
     const step = this.changePoint(c, endTs);
     const shown = c.sign * residual;
     if (shown < this.o.nightConfirmShare * step.size || shown < this.o.nightSigma * sigma) {
+      if (c.sign > 0) this.watch(c.reported?.key ?? step.startTs, step.startTs);
       return c.reported ? { kind: 'retract', leak: c.reported, nightResidualM3h: residual } : undefined;
     }
     if (c.sign > 0) {
@@ -197,6 +212,41 @@ export class AbruptSteps {
     this.active.splice(this.active.indexOf(best), 1);
     this.nights[this.nights.length - 1] += best.sizeM3h;
     return { kind: 'repair', leak: best, repairTs: step.startTs, nightDropM3h: -residual };
+  }
+
+  /** A step up its first night did not confirm: the nights after it will judge it (one per step). */
+  private watch(key: number, startTs: number): void {
+    if (this.pending.some((p) => Math.abs(p.startTs - startTs) <= SAME_STEP_MS)) return;
+    if (this.active.some((l) => Math.abs(l.startTs - startTs) <= SAME_STEP_MS)) return;
+    this.pending.push({ key, startTs });
+  }
+
+  /**
+   * Once a day: each step its first night did not confirm, judged on the nights since it
+   * (`evidenceOf`, their mean against the nights before it, the slow-leak figures: trend.ts). A
+   * lasting step shows in every night, so n nights measure it √n times better than one: it is a leak
+   * when the mean excess reaches `nightSigma` times its noise (and `minStepM3h`). Given up after
+   * `confirmNights` nights. One confirmation per call: its flow is taken off the figures before the
+   * next is judged.
+   */
+  judgePending(evidenceOf: (startTs: number) => NightsEvidence | undefined, nowTs: number): StepJudgement | undefined {
+    for (const p of [...this.pending]) {
+      const e = evidenceOf(p.startTs);
+      if (!e) continue;
+      if (e.excessM3h >= this.o.nightSigma * e.sigmaM3h && e.excessM3h >= this.o.minStepM3h) {
+        this.pending = this.pending.filter((q) => q !== p);
+        const leak: AbruptLeak = { key: p.key, startTs: p.startTs, sizeM3h: e.excessM3h, raisedTs: nowTs };
+        this.active.push(leak);
+        return { kind: 'raise', leak, nightRiseM3h: e.excessM3h, nightSigmaM3h: e.sigmaM3h, reported: false, nights: e.nights };
+      }
+      if (e.nights >= this.o.confirmNights) this.pending = this.pending.filter((q) => q !== p);
+    }
+    return undefined;
+  }
+
+  /** A slow leak raised from `fromTs`: the steps since are its rise, judged no longer as steps of their own. */
+  dropPendingFrom(fromTs: number): void {
+    this.pending = this.pending.filter((p) => p.startTs < fromTs);
   }
 
   /**

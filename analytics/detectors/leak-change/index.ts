@@ -27,6 +27,8 @@ import { SlowLeakTrend, type DayFigure, type ResumedLeak, type TrendJudgement } 
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
+/** The nights a step is measured against when its first night did not confirm it: a week, every day kind once. */
+const STEP_BASE_DAYS = 7;
 /**
  * How much later than live a replay from a colder state may raise the same leak: a slow leak's
  * raise waits for a week's level, an abrupt one for the next night (reconcile).
@@ -218,6 +220,20 @@ class DmaLeaks {
     if (!f) return;
     const j = this.trend.addDay(f, this.steps.active.length > 0);
     if (j) this.onTrend(j, t.dayEndTs);
+    if (j?.kind === 'raise') this.steps.dropPendingFrom(this.local.instantOf(j.startDay, 0));
+    const confirmed = this.steps.judgePending((startTs) => this.nightsAfter(startTs), t.dayEndTs);
+    if (confirmed) this.onStep(confirmed, t.dayEndTs);
+  }
+
+  /**
+   * The nights after a step at `startTs` against the week before it, in the slow-leak figures: the
+   * days whose night window began after the step, and the days that ended before it.
+   */
+  private nightsAfter(startTs: number) {
+    const { day } = this.local.position(startTs);
+    const firstAfter = startTs <= this.local.instantOf(day, this.o.nightFromHour * HOUR_MS) ? day : day + 1;
+    const lastBefore = day - 1;
+    return this.trend.stepExcess(firstAfter, lastBefore, STEP_BASE_DAYS);
   }
 
   private figureOf(t: DayHours): DayFigure | undefined {
@@ -262,7 +278,10 @@ class DmaLeaks {
       const serial = trendSerialOf(this.dma, d.conditionId);
       if (serial === undefined) return;
       const j = this.trend.accept(serial);
-      if (j) this.onTrend(j, ts, evidence);
+      if (!j) return;
+      this.onTrend(j, ts, evidence);
+      // the steps its rise made since it began are that use too
+      this.steps.dropPendingFrom(this.local.instantOf(j.startDay, 0));
       return;
     }
     const prefix = `abrupt_leak:${this.dma}:`;
@@ -340,8 +359,9 @@ class DmaLeaks {
         this.trend.restartCusum();
         this.out().push({
           ...base, state: j.reported ? 'update' : 'raise',
-          evidence: { ...evidence, confirmed: true, nightRiseM3h: round(j.nightRiseM3h), nightSigmaM3h: round(j.nightSigmaM3h) },
-          text: alarmText('abrupt_leak.raise', { dma: this.dma, size, start }),
+          evidence: { ...evidence, confirmed: true, nightRiseM3h: round(j.nightRiseM3h), nightSigmaM3h: round(j.nightSigmaM3h), ...(j.nights === undefined ? {} : { confirmedOverNights: j.nights }) },
+          text: j.nights === undefined ? alarmText('abrupt_leak.raise', { dma: this.dma, size, start })
+            : alarmText('abrupt_leak.raise_nights', { dma: this.dma, size, start, nights: String(j.nights) }),
         });
         return;
       case 'repair':

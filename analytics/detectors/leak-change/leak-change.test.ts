@@ -20,6 +20,9 @@ const ZONE = 'Asia/Shanghai';
 /** Monday 2024-01-01 00:00 local. */
 const START = Date.parse('2024-01-01T00:00:00+08:00');
 
+/** Day-to-day scatter of use for the nights-after test (±5 m³/h, σ 2.9): 3 σ of one night's residual is above a 6 m³/h step. */
+const NIGHT_NOISE_M3H = 5;
+
 /** Extra flow of a leak at `ts`, m³/h. */
 type Leak = (ts: number) => number;
 
@@ -36,6 +39,8 @@ interface RunInputs {
   fromDay?: number;
   /** Collects every reading fed. */
   readings?: Point[];
+  /** Use that varies from day to day at every hour (the night's too), uniform within ± this, m³/h: what one night alone cannot tell from a leak. */
+  nightNoiseM3h?: number;
 }
 
 function dmaTopology(intervalMin: number): Topology {
@@ -58,17 +63,22 @@ function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1
   // seeded streams, independent from hour to hour and day to day
   const hourly = new Rng(1, 'hourly');
   const daily = new Rng(1, 'weather');
+  const nightly = new Rng(1, 'night use');
   let hourNoise = 0;
   let weather = 1;
+  let nightUse = 0;
   for (let ts = START; ts < START + days * DAY; ts += step) {
     if ((ts - START) % HOUR === 0) hourNoise = hourly.uniform(-1, 1);
-    if ((ts - START) % DAY === 0) weather = 1 + 0.05 * daily.uniform(-1, 1);
+    if ((ts - START) % DAY === 0) {
+      weather = 1 + 0.05 * daily.uniform(-1, 1);
+      nightUse = (inputs.nightNoiseM3h ?? 0) * nightly.uniform(-1, 1);
+    }
     const localHour = (((ts - START) % DAY) / HOUR);
     const weekday = Math.floor((ts - START) / DAY) % 7; // 0 = Monday
     const weekend = weekday >= 5;
     const consumption = (15 + 60 * Math.max(0, Math.sin((Math.PI * (localHour - (weekend ? 7 : 6))) / 16))) * (weekday === 6 ? sundayShare : 1);
     const season = 1 + 0.1 * Math.sin((2 * Math.PI * (ts - START)) / (365 * DAY));
-    const value = (25 + consumption * season * weather) * (1 + 0.02 * hourNoise) + leaks.reduce((a, l) => a + l(ts), 0);
+    const value = (25 + consumption * season * weather) * (1 + 0.02 * hourNoise) + nightUse + leaks.reduce((a, l) => a + l(ts), 0);
     if (ts < feedFrom) continue;
     const p: Point = { measurement: 'flow', sensor: 'in', ts, value, quality: 'good', site: 's', dma: 'dma' };
     inputs.readings?.push(p);
@@ -180,6 +190,31 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(transitions(cs, 'abrupt_leak', 'raise').map((c) => c.evidence!.confirmed)).toEqual([false]);
     expect(Math.abs((confirmed[0].evidence!.sizeM3h as number) - 4)).toBeLessThanOrEqual(1);
     expect(Math.abs((confirmed[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(3 * HOUR);
+  });
+
+  it('confirms a step its first night cannot tell from the nights\' own scatter by the mean of the nights after it, against the week before it; quiet weeks with the same nights raise nothing', () => {
+    const nights = { nightNoiseM3h: NIGHT_NOISE_M3H };
+    expect(run(91, [], 60, 1, nights).filter((c) => c.state === 'raise')).toEqual([]);
+    const from = START + 42 * DAY + 14 * HOUR; // Monday 14:00
+    const cs = run(52, [(ts) => (ts >= from ? 6 : 0)], 60, 1, nights);
+    const leaks = cs.filter((c) => c.type === 'abrupt_leak');
+    // the first night alone does not confirm it (its report by day, if any, is retracted)
+    expect(leaks.filter((c) => c.evidence!.confirmed === true && c.evidence!.confirmedOverNights === undefined)).toEqual([]);
+    const confirmed = leaks.filter((c) => c.evidence!.confirmed === true);
+    expect(confirmed).toHaveLength(1);
+    expect(confirmed[0].state).toBe('raise');
+    const overNights = confirmed[0].evidence!.confirmedOverNights as number;
+    expect(overNights).toBeGreaterThanOrEqual(2);
+    expect(overNights).toBeLessThanOrEqual(7);
+    // judged when a day closes, after the nights it counts
+    expect(confirmed[0].ts).toBe(START + (43 + overNights) * DAY);
+    // its size is the nights' mean excess, as noisy as that mean (here 9.9 after 3 nights, ±3.0)
+    expect(Math.abs((confirmed[0].evidence!.sizeM3h as number) - 6)).toBeLessThanOrEqual(1.5 * (confirmed[0].evidence!.nightSigmaM3h as number));
+    // the day's own level moves all its hours: the change point is known to within half a day here
+    expect(Math.abs((confirmed[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(12 * HOUR);
+    expect(confirmed[0].text).toMatchObject({ code: 'abrupt_leak.raise_nights', params: { nights: String(overNights) } });
+    // nothing else: its flow is taken off from its start, so no slow leak either
+    expect(cs.filter((c) => c.state === 'raise' && c.type !== 'abrupt_leak')).toEqual([]);
   });
 
   it('retracts a step reported by day that is gone before the night: 8 m³/h drawn from 13:00 to 23:00', () => {

@@ -49,6 +49,12 @@ export const leakChangeOptionsSchema = z.object({
   nightConfirmShare: z.number().min(0).max(1).default(0.5),
   nightSigma: z.number().min(0).default(3),
   /**
+   * A step up its next night did not confirm is judged again each day on the nights since it, up to
+   * this many: their mean adjusted night flow against the week before the step, nightSigma times
+   * the noise of that mean (a lasting step shows every night; n nights measure it √n times better).
+   */
+  confirmNights: z.number().int().min(1).default(7),
+  /**
    * Reported by day from where the water goes (a DMA with two or more inlets): each inlet's share of
    * the inflow is set by the network and the spread of demand, which a town's use changes little
    * while a new leak draws from the inlets nearest it. When some inlet's share moved over

@@ -64,6 +64,16 @@ export interface TrendState {
 }
 
 
+/** What the nights after a step say of it (`SlowLeakTrend.stepExcess`), m³/h above the median of the days before it. */
+export interface StepExcess {
+  /** The mean of the nights after, and the noise of that difference. */
+  excessM3h: number;
+  sigmaM3h: number;
+  nights: number;
+  /** A raised slow leak's growth over the days before, taken off the nights after (0 with none rising). */
+  growthM3hPerDay: number;
+}
+
 export class SlowLeakTrend {
   private days: DayFigure[] = [];
   /** Night flow moves with the day–night swing (weather, weekday) by β; a leak adds to night and day alike and leaves the swing alone. */
@@ -325,6 +335,47 @@ export class SlowLeakTrend {
     this.restartCusum();
   }
 
+  /**
+   * A step's evidence in the adjusted night figures: the mean of the days from `firstAfterDay` on
+   * (their nights came after the step) less the median of the `baseDays` days up to `lastBeforeDay`
+   * (wholly before it), and the noise of that difference, σ·√(1/n + π/(2m)) (a median of m days
+   * has about π/2 the variance of their mean), σ measured on the four weeks before the step as
+   * `sigma()` measures it (the step's own days would count the step as noise). While a raised slow
+   * leak still grows, a rise is its growth unless it goes beyond it: its growth per day over the
+   * four weeks before (Theil–Sen) is taken off each night after, by its distance from the week
+   * before. Undefined until two weeks before the step are known, or
+   * while no day came after it.
+   */
+  stepExcess(firstAfterDay: number, lastBeforeDay: number, baseDays: number): StepExcess | undefined {
+    const afterDays = this.days.filter((d) => d.day >= firstAfterDay);
+    const prior = this.days.filter((d) => d.day <= lastBeforeDay && d.day > lastBeforeDay - 28);
+    if (!afterDays.length || prior.length < 14) return undefined;
+    const beforeDays = prior.filter((d) => d.day > lastBeforeDay - baseDays);
+    if (beforeDays.length < Math.ceil(baseDays / 2)) return undefined;
+    // a raised slow leak still growing: the nights after carry its growth since the days before
+    const growth = this.active ? this.growthPerDay(prior) : 0;
+    const centre = (days: DayFigure[]) => days.reduce((a, d) => a + d.day, 0) / days.length;
+    const base = medianOf(beforeDays.map((d) => this.adjusted(d)));
+    const excessOf = (d: DayFigure) => this.adjusted(d) - base - growth * (d.day - centre(beforeDays));
+    const nights = afterDays.map(excessOf);
+    const sigma = this.sigmaOf(prior) * Math.sqrt(1 / afterDays.length + Math.PI / (2 * beforeDays.length));
+    return { excessM3h: nights.reduce((a, b) => a + b, 0) / nights.length, sigmaM3h: sigma, nights: nights.length, growthM3hPerDay: growth };
+  }
+
+
+  /**
+   * How fast the level grew over the days given, m³/h per day (0 when it fell): the Theil–Sen slope
+   * (the median of every pair's slope), which a day or two of odd demand does not move.
+   */
+  private growthPerDay(days: readonly DayFigure[]): number {
+    const ys = days.map((d) => this.adjusted(d));
+    const slopes: number[] = [];
+    for (let i = 0; i < days.length; i++) {
+      for (let j = i + 1; j < days.length; j++) slopes.push((ys[j] - ys[i]) / (days[j].day - days[i].day));
+    }
+    return slopes.length ? Math.max(0, medianOf(slopes)) : 0;
+  }
+
   private adjusted(f: DayFigure): number {
     return f.nightM3h - this.beta * (f.dayM3h - f.nightM3h - this.swingMean);
   }
@@ -340,13 +391,17 @@ export class SlowLeakTrend {
    * median (demand that wanders for days at a time, which day-to-day differences understate).
    */
   private sigma(): number {
+    return this.sigmaOf(this.days);
+  }
+
+  private sigmaOf(days: readonly DayFigure[]): number {
     const diffs: number[] = [];
-    for (let i = 1; i < this.days.length; i++) {
-      if (this.days[i].day === this.days[i - 1].day + 1) diffs.push(this.adjusted(this.days[i]) - this.adjusted(this.days[i - 1]));
+    for (let i = 1; i < days.length; i++) {
+      if (days[i].day === days[i - 1].day + 1) diffs.push(this.adjusted(days[i]) - this.adjusted(days[i - 1]));
     }
-    const floor = this.o.sigmaFloorShare * Math.abs(this.reference);
+    const floor = this.o.sigmaFloorShare * Math.abs(Number.isNaN(this.reference) ? medianOf(days.map((d) => d.nightM3h)) : this.reference);
     if (diffs.length < 7) return floor;
-    const level = this.days.slice(-28).map((d) => this.adjusted(d));
+    const level = days.slice(-28).map((d) => this.adjusted(d));
     return Math.max(floor, madSigma(diffs) / Math.SQRT2, madSigma(level));
   }
 
