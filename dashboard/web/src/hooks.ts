@@ -1,5 +1,5 @@
 /** Data hooks: a REST read kept fresh by its live room where the API has one. */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from './api.ts';
 import { useLiveEvent, useRooms } from './live.ts';
 import type { AlarmRecord, AlarmTransition, DmaState, KpiSummary, NetworkMap } from '../../contract/index.ts';
@@ -10,13 +10,17 @@ export interface Loaded<T> { data: T | undefined; error: string | undefined; loa
 
 /**
  * GET `path` once per change of `query`, with a manual `reload`. A read no longer wanted (the query
- * changed, the view closed) is cancelled, so the server stops a report nobody will see.
+ * changed, the view closed) is cancelled, so the server stops a report nobody will see. Live
+ * updates (`set`) that come while a read is on its way are applied to its answer too: the answer
+ * may have been read before them, and must not undo them.
  */
 export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(false);
   const [tick, setTick] = useState(0);
+  /** The updates since the read on its way began (undefined: none on its way). */
+  const sinceRead = useRef<((prev: T | undefined) => T | undefined)[] | undefined>(undefined);
   const qkey = JSON.stringify(query ?? {});
   useEffect(() => {
     if (!path) return;
@@ -24,10 +28,19 @@ export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
     let retry: ReturnType<typeof setTimeout> | undefined;
     const wanted = new AbortController();
     setLoading(true);
+    sinceRead.current = [];
     api.get<T>(path, query, { signal: wanted.signal }).then(
-      (d) => { if (live) { setData(d); setError(undefined); setLoading(false); } },
+      (d) => {
+        if (!live) return;
+        const updates = sinceRead.current ?? [];
+        sinceRead.current = undefined;
+        setData(updates.reduce<T | undefined>((acc, f) => f(acc), d));
+        setError(undefined);
+        setLoading(false);
+      },
       (e: Error) => {
         if (!live) return;
+        sinceRead.current = undefined;
         setError(e.message);
         setLoading(false);
         // 503: a part of the platform is unavailable (a server restarting behind a proxy): try again
@@ -36,7 +49,11 @@ export function useApi<T>(path: string | null, query?: Query): Loaded<T> {
     return () => { live = false; wanted.abort(); if (retry) clearTimeout(retry); };
   }, [path, qkey, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
-  return { data, error, loading, reload, set: setData as Loaded<T>['set'] };
+  const set = useCallback((fn: (prev: T | undefined) => T | undefined) => {
+    sinceRead.current?.push(fn);
+    setData(fn);
+  }, []);
+  return { data, error, loading, reload, set };
 }
 
 let mapCache: Promise<NetworkMap> | undefined;
@@ -76,7 +93,7 @@ export const isOpenAlarm = (a: AlarmRecord) => a.state !== 'cleared';
 /** Open alarms, live from room `alarms`: each transition replaces the record; closed ones leave. */
 export function useOpenAlarms(onTransition?: (kind: string, alarm: AlarmRecord) => void): Loaded<AlarmRecord[]> {
   const r = useApi<AlarmRecord[]>('/alarms', { open: true, limit: 1000 });
-  useRooms(['alarms']);
+  useRooms(['alarms'], r.reload);
   useLiveEvent<AlarmTransition>('alarm', ({ kind, alarm }) => {
     r.set((prev) => {
       const rest = (prev ?? []).filter((a) => a.id !== alarm.id);

@@ -9,6 +9,8 @@ import { sessionEnded } from './api.ts';
 
 let socket: Socket | undefined;
 const roomCounts = new Map<string, number>();
+/** Per room, who wants to know when the server has taken the subscription (a view reads its state again then). */
+const joinListeners = new Map<string, Set<() => void>>();
 type Listener = (state: boolean) => void;
 const connListeners = new Set<Listener>();
 
@@ -17,7 +19,7 @@ export function connectLive(): Socket {
   socket = io({ path: '/socket.io', withCredentials: true, transports: ['websocket', 'polling'] });
   socket.on('connect', () => {
     const rooms = [...roomCounts.keys()];
-    if (rooms.length) socket!.emit('subscribe', { rooms });
+    if (rooms.length) subscribe(rooms);
     for (const l of connListeners) l(true);
   });
   socket.on('disconnect', () => { for (const l of connListeners) l(false); });
@@ -31,9 +33,19 @@ export function disconnectLive(): void {
   roomCounts.clear();
 }
 
+/**
+ * Subscribe, and once the server has answered tell the rooms' join listeners: what happened between
+ * a view's first read and the subscription reached no one, so a view reads its state again then.
+ */
+function subscribe(rooms: string[]): void {
+  socket!.emit('subscribe', { rooms }, () => {
+    for (const r of rooms) for (const l of joinListeners.get(r) ?? []) l();
+  });
+}
+
 function addRooms(rooms: string[]): void {
   const fresh = rooms.filter((r) => { const n = roomCounts.get(r) ?? 0; roomCounts.set(r, n + 1); return n === 0; });
-  if (fresh.length && socket?.connected) socket.emit('subscribe', { rooms: fresh });
+  if (fresh.length && socket?.connected) subscribe(fresh);
 }
 
 function removeRooms(rooms: string[]): void {
@@ -46,13 +58,26 @@ function removeRooms(rooms: string[]): void {
   if (gone.length && socket?.connected) socket.emit('unsubscribe', { rooms: gone });
 }
 
-/** Keep this component's rooms subscribed while it is mounted. */
-export function useRooms(rooms: string[]): void {
+/**
+ * Keep this component's rooms subscribed while it is mounted; `onJoined` is called each time the
+ * server takes a subscription of one of them (first join, after a reconnect).
+ */
+export function useRooms(rooms: string[], onJoined?: () => void): void {
   const key = rooms.join('\n');
+  const joined = useRef(onJoined);
+  joined.current = onJoined;
   useEffect(() => {
     const list = key ? key.split('\n') : [];
+    const listener = () => joined.current?.();
+    for (const r of list) {
+      if (!joinListeners.has(r)) joinListeners.set(r, new Set());
+      joinListeners.get(r)!.add(listener);
+    }
     addRooms(list);
-    return () => removeRooms(list);
+    return () => {
+      for (const r of list) joinListeners.get(r)?.delete(listener);
+      removeRooms(list);
+    };
   }, [key]);
 }
 

@@ -30,9 +30,10 @@ export function AlarmsView() {
   const [scope, setScope] = useState<'open' | 'recent'>('open');
   const since = useMemo(() => Date.now() - 7 * 86_400_000, [scope]);
   const list = useApi<AlarmRecord[]>('/alarms', scope === 'open' ? { open: true, limit: 1000 } : { open: false, from: since, limit: 1000 });
-  useRooms(['alarms']);
   // a leak alarm's clear comes with the repair the night flow confirmed and its work order
   const repairs = useApi<LeakRepair[]>('/leak-repairs');
+  // what changed between the first reads and the subscription is read again once it is taken
+  useRooms(['alarms'], () => { list.reload(); repairs.reload(); });
   useLiveEvent<LiveAlarmTransition>('alarm', ({ alarm, repair }) => {
     list.set((prev) => {
       const rest = (prev ?? []).filter((a) => a.id !== alarm.id);

@@ -25,7 +25,7 @@ export function MeterAnomalyQueue() {
   const [status, setStatus] = useState<QueueStatus>('to_handle');
   const list = useApi<MeterAnomaly[]>('/meter-anomalies', { status });
   const [selected, setSelected] = useState<string | null>(null);
-  useRooms(['alarms']);
+  useRooms(['alarms'], list.reload);
   useLiveEvent<AlarmTransition>('alarm', ({ alarm }) => { if (alarm.type.startsWith('meter_')) list.reload(); });
   return (
     <section class="card" data-testid="anomaly-queue">

@@ -22,7 +22,7 @@ export function MaintenanceView() {
   const repairs = useApi<LeakRepair[]>('/leak-repairs');
   const fetchedAt = useRef(Date.now());
   useEffect(() => { fetchedAt.current = Date.now(); }, [list.data]);
-  useRooms(['alarms']);
+  useRooms(['alarms'], () => { list.reload(); repairs.reload(); });
   useLiveEvent<{ kind: string; alarm: AlarmRecord }>('alarm', ({ kind, alarm }) => {
     if (kind === 'raise' || alarm.type === 'burst') list.reload();
     if (kind === 'clear') repairs.reload();
