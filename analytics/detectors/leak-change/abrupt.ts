@@ -48,6 +48,7 @@ const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
 const CHANGE_POINT_LOOKBACK_H = 12;
 const NIGHT_NOISE_NIGHTS = 28;
+const DAY_MS = 24 * HOUR_MS;
 /** Two steps' estimated starts this close are one step. */
 const SAME_STEP_MS = 12 * HOUR_MS;
 
@@ -230,6 +231,8 @@ export class AbruptSteps {
    * next is judged.
    */
   judgePending(evidenceOf: (startTs: number) => NightsEvidence | undefined, nowTs: number): StepJudgement | undefined {
+    // a step whose nights could not be judged (days missing, the first two weeks) is not kept longer
+    this.pending = this.pending.filter((p) => nowTs - p.startTs <= (this.o.confirmNights + 1) * DAY_MS);
     for (const p of [...this.pending]) {
       const e = evidenceOf(p.startTs);
       if (!e) continue;
