@@ -28,7 +28,7 @@ const LAST = Date.parse('2019-06-28T00:00:00Z');
 const EVERY_MS = 2 * 86_400_000 + 7 * 3_600_000 + 5 * 60_000;
 
 /** `Timestamp;a;b` rows with decimal commas, as BattLeDIM writes them (UTC). */
-function readCsv(file: string): { ts: number; values: number[] }[] {
+export function readBattledimCsv(file: string): { ts: number; values: number[] }[] {
   return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => {
     const [stamp, ...cells] = line.split(';');
     return { ts: Date.parse(`${stamp.replace(' ', 'T')}Z`), values: cells.map((c) => Number(c.replace(',', '.'))) };
@@ -43,8 +43,8 @@ export function injectedBurstStarts(): number[] {
 
 export function measureInjectedBursts(sizeM3h: number): { sizeM3h: number; bursts: number; found: number; delayMedianMin: number; otherRaises: number } {
   const topology = new Topology(topologySchema.parse(battledimTopology(tankDiameter(readFileSync(referenceFile('ltown'), 'utf8')))));
-  const flows = readCsv(referenceFile('battledim-flows'));
-  const levels = new Map(readCsv(referenceFile('battledim-levels')).map((r) => [r.ts, r.values[0]]));
+  const flows = readBattledimCsv(referenceFile('battledim-flows'));
+  const levels = new Map(readBattledimCsv(referenceFile('battledim-levels')).map((r) => [r.ts, r.values[0]]));
   const starts = injectedBurstStarts();
   const detector = new BurstDetector({ topology, health: { isFaulty: () => false }, timezone: 'UTC' }, { emitInflow: false });
   const raised: Condition[] = [];

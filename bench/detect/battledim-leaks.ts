@@ -42,6 +42,7 @@ import { NightFlowDetector } from '../../analytics/detectors/night-flow/index.ts
 import { LeakChangeDetector } from '../../analytics/detectors/leak-change/index.ts';
 import { LEAK_ALARM_TYPES } from '../../analytics/scoring/score.ts';
 import { battledimTopology, tankDiameter } from './battledim.ts';
+import { readBattledimCsv } from './battledim-bursts.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -64,17 +65,9 @@ export const ADDED_LEAKS: readonly AddedLeak[] = [
 
 interface Row { ts: number; p227: number; p235: number; pump: number; level?: number }
 
-/** `Timestamp;a;b` rows with decimal commas, as BattLeDIM writes them (UTC). */
-function readCsv(file: string): { ts: number; values: number[] }[] {
-  return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => {
-    const [stamp, ...cells] = line.split(';');
-    return { ts: Date.parse(`${stamp.replace(' ', 'T')}Z`), values: cells.map((c) => Number(c.replace(',', '.'))) };
-  });
-}
-
 function readRows(): Row[] {
-  const levels = new Map(readCsv(referenceFile('battledim-levels')).map((r) => [r.ts, r.values[0]]));
-  return readCsv(referenceFile('battledim-flows')).map(({ ts, values: [p227, p235, pump] }) => ({ ts, p227, p235, pump, level: levels.get(ts) }));
+  const levels = new Map(readBattledimCsv(referenceFile('battledim-levels')).map((r) => [r.ts, r.values[0]]));
+  return readBattledimCsv(referenceFile('battledim-flows')).map(({ ts, values: [p227, p235, pump] }) => ({ ts, p227, p235, pump, level: levels.get(ts) }));
 }
 
 /** The leak's flow at `ts`, m³/h. */

@@ -70,8 +70,6 @@ export interface StepExcess {
   excessM3h: number;
   sigmaM3h: number;
   nights: number;
-  /** A raised slow leak's growth over the days before, taken off the nights after (0 with none rising). */
-  growthM3hPerDay: number;
 }
 
 export class SlowLeakTrend {
@@ -359,7 +357,7 @@ export class SlowLeakTrend {
     const excessOf = (d: DayFigure) => this.adjusted(d) - base - growth * (d.day - centre(beforeDays));
     const nights = afterDays.map(excessOf);
     const sigma = this.sigmaOf(prior) * Math.sqrt(1 / afterDays.length + Math.PI / (2 * beforeDays.length));
-    return { excessM3h: nights.reduce((a, b) => a + b, 0) / nights.length, sigmaM3h: sigma, nights: nights.length, growthM3hPerDay: growth };
+    return { excessM3h: nights.reduce((a, b) => a + b, 0) / nights.length, sigmaM3h: sigma, nights: nights.length };
   }
 
 
