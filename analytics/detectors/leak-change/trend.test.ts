@@ -81,3 +81,45 @@ describe('leak-change slow leaks: a repair is a fall of the nights as measured',
     expect(clears.map((j) => [j.index, j.serial, j.kind === 'clear' && j.repairedDay - FIRST_DAY])).toEqual([[91, 1, 90]]);
   });
 });
+
+describe('leak-change: the noise of a step judged on the nights after it', () => {
+  /** Daily figures as `judge` makes them, `extra(day)` on night and day alike; the trend after `days` days. */
+  function feed(days: number, extra: (day: number) => number): SlowLeakTrend {
+    const trend = new SlowLeakTrend(settings);
+    const noise = new Rng(11, 'step-noise');
+    for (let index = 0; index < days; index++) {
+      const e = extra(index);
+      trend.addDay({ day: FIRST_DAY + index, nightM3h: 100 + noise.uniform(-1, 1) + e, dayM3h: 200 + noise.uniform(-1, 1) + e });
+    }
+    return trend;
+  }
+
+  it('an earlier change of level in the weeks before is not counted as noise: a 4 m³/h step is 3 σ after three nights', () => {
+    // the network got 10 m³/h tighter on day 40 (a repair); a 4 m³/h leak from day 55
+    const trend = feed(58, (d) => (d >= 40 ? -10 : 0) + (d >= 55 ? 4 : 0));
+    const e = trend.stepExcess(FIRST_DAY + 55, FIRST_DAY + 54, 7)!;
+    expect(e.nights).toBe(3);
+    expect(Math.abs(e.excessM3h - 4)).toBeLessThan(1);
+    // four weeks around their median hold both levels (σ about 7 m³/h): the test measures ±1 m³/h days
+    expect(e.sigmaM3h).toBeLessThan(1);
+    expect(e.excessM3h).toBeGreaterThanOrEqual(settings.nightSigma * e.sigmaM3h);
+  });
+
+  it('demand that wanders for days is counted: ±4 m³/h over ten days confirms no step on any day', () => {
+    const wander = (d: number) => 4 * Math.sin((2 * Math.PI * d) / 10);
+    const trend = new SlowLeakTrend(settings);
+    const noise = new Rng(13, 'wander');
+    let worst = 0;
+    for (let index = 0; index < 120; index++) {
+      const e = wander(index);
+      trend.addDay({ day: FIRST_DAY + index, nightM3h: 100 + noise.uniform(-1, 1) + e, dayM3h: 200 + noise.uniform(-1, 1) + e });
+      if (index < 60) continue;
+      for (let nights = 1; nights <= settings.confirmNights; nights++) {
+        const s = trend.stepExcess(FIRST_DAY + index - nights + 1, FIRST_DAY + index - nights, 7);
+        if (s) worst = Math.max(worst, s.excessM3h / s.sigmaM3h);
+      }
+    }
+    expect(worst).toBeGreaterThan(0.5);
+    expect(worst).toBeLessThan(settings.nightSigma);
+  });
+});

@@ -336,9 +336,10 @@ export class SlowLeakTrend {
   /**
    * A step's evidence in the adjusted night figures: the mean of the days from `firstAfterDay` on
    * (their nights came after the step) less the median of the `baseDays` days up to `lastBeforeDay`
-   * (wholly before it), and the noise of that difference, σ·√(1/n + π/(2m)) (a median of m days
-   * has about π/2 the variance of their mean), σ measured on the four weeks before the step as
-   * `sigma()` measures it (the step's own days would count the step as noise). While a raised slow
+   * (wholly before it), and the noise of that difference, measured on the days before the step
+   * (`stepNoise`; the step's own days would count the step as noise), or σ·√(1/n + π/(2m)) with σ of
+   * the four weeks before it as `sigma()` measures it while too few days are known (a median of m
+   * days has about π/2 the variance of their mean). While a raised slow
    * leak still grows, a rise is its growth unless it goes beyond it: its growth per day over the
    * four weeks before (Theil–Sen) is taken off each night after, by its distance from the week
    * before. Undefined until two weeks before the step are known, or
@@ -356,8 +357,36 @@ export class SlowLeakTrend {
     const base = medianOf(beforeDays.map((d) => this.adjusted(d)));
     const excessOf = (d: DayFigure) => this.adjusted(d) - base - growth * (d.day - centre(beforeDays));
     const nights = afterDays.map(excessOf);
-    const sigma = this.sigmaOf(prior) * Math.sqrt(1 / afterDays.length + Math.PI / (2 * beforeDays.length));
+    const sigma = this.stepNoise(lastBeforeDay, afterDays.length, baseDays, growth)
+      ?? this.sigmaOf(prior) * Math.sqrt(1 / afterDays.length + Math.PI / (2 * beforeDays.length));
     return { excessM3h: nights.reduce((a, b) => a + b, 0) / nights.length, sigmaM3h: sigma, nights: nights.length };
+  }
+
+  /**
+   * The noise of a step's test measured on the days before it: at every earlier day, the same
+   * statistic (the mean of `nights` days from it less the median of the `baseDays` before it, the
+   * growth taken off alike), and the robust σ of those values. Demand that wanders for days is in it
+   * (the σ·√(1/n + π/2m) of independent days leaves it out), while an earlier step moves only the
+   * values whose windows straddle it: the level's σ over four weeks counts such a step as noise (on
+   * L-Town, p710's step of late March made it 8 m³/h, and the 14 m³/h nights after p514 were judged
+   * against 5 m³/h). At least the independent days' figure from day-to-day differences. Undefined
+   * with fewer than two weeks of values.
+   */
+  private stepNoise(lastBeforeDay: number, nights: number, baseDays: number, growthPerDay: number): number | undefined {
+    const history = this.days.filter((d) => d.day <= lastBeforeDay);
+    const values: number[] = [];
+    const centre = (days: DayFigure[]) => days.reduce((a, d) => a + d.day, 0) / days.length;
+    for (let origin = lastBeforeDay - nights + 1; origin > lastBeforeDay - this.o.historyDays; origin--) {
+      const after = history.filter((d) => d.day >= origin && d.day < origin + nights);
+      const before = history.filter((d) => d.day < origin && d.day >= origin - baseDays);
+      if (after.length < Math.ceil(nights / 2) || before.length < Math.ceil(baseDays / 2)) continue;
+      const mean = after.reduce((a, d) => a + this.adjusted(d), 0) / after.length;
+      values.push(mean - medianOf(before.map((d) => this.adjusted(d))) - growthPerDay * (centre(after) - centre(before)));
+    }
+    if (values.length < 14) return undefined;
+    const floor = this.o.sigmaFloorShare * Math.abs(this.reference);
+    const independent = Math.max(floor, madSigma(this.dayToDay(history)) / Math.SQRT2) * Math.sqrt(1 / nights + Math.PI / (2 * baseDays));
+    return Math.max(independent, madSigma(values));
   }
 
 
@@ -392,11 +421,17 @@ export class SlowLeakTrend {
     return this.sigmaOf(this.days);
   }
 
-  private sigmaOf(days: readonly DayFigure[]): number {
+  /** The differences of the adjusted night flow between consecutive days. */
+  private dayToDay(days: readonly DayFigure[]): number[] {
     const diffs: number[] = [];
     for (let i = 1; i < days.length; i++) {
       if (days[i].day === days[i - 1].day + 1) diffs.push(this.adjusted(days[i]) - this.adjusted(days[i - 1]));
     }
+    return diffs;
+  }
+
+  private sigmaOf(days: readonly DayFigure[]): number {
+    const diffs = this.dayToDay(days);
     const floor = this.o.sigmaFloorShare * Math.abs(Number.isNaN(this.reference) ? medianOf(days.map((d) => d.nightM3h)) : this.reference);
     if (diffs.length < 7) return floor;
     const level = days.slice(-28).map((d) => this.adjusted(d));
