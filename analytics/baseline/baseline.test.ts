@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../core/tsdb/sqlite.ts';
-import { zonedToUtc } from '../../core/time/zoned.ts';
+import { timeZone, zonedToUtc } from '../../core/time/zoned.ts';
 import { LocalTime } from './local-time.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore } from './time-of-week.ts';
 import { DayCalendar } from './calendar.ts';
@@ -41,6 +41,24 @@ describe('LocalTime', () => {
     // the repeated 02:30 on 2024-10-27: the first one (CEST, 00:30 UTC)
     const oct = rome.position(Date.UTC(2024, 9, 27, 12));
     expect(rome.instantOf(oct.day, 2.5 * HOUR)).toBe(Date.UTC(2024, 9, 27, 0, 30));
+  });
+
+  it('gives every local quarter hour of a year the instant the zone\'s offsets give it, the days around the clock changes included', () => {
+    for (const zone of ['Europe/Rome', 'Australia/Lord_Howe']) {
+      const local = new LocalTime(zone);
+      const z = timeZone(zone);
+      // by the offsets a day before and after, the first that round-trips (else the later: skipped wall times move forward)
+      const expected = (wall: number) => {
+        const candidates = [wall - z.offsetAt(wall - DAY), wall - z.offsetAt(wall + DAY)].sort((a, b) => a - b);
+        return candidates.find((c) => c + z.offsetAt(c) === wall) ?? candidates[1];
+      };
+      const first = local.position(Date.UTC(2024, 0, 1, 12)).day;
+      let wrong = 0;
+      for (let day = first; day < first + 366; day++) {
+        for (let ms = 0; ms < DAY; ms += 15 * MIN) if (local.instantOf(day, ms) !== expected(day * DAY + ms)) wrong++;
+      }
+      expect(wrong, zone).toBe(0);
+    }
   });
 });
 

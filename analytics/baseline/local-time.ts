@@ -28,6 +28,8 @@ export class LocalTime {
   private cachedDay = NaN;
   /** The offset of all of `cachedDay` (UTC), or NaN when it changes that day. */
   private dayOffset = NaN;
+  /** Per local day number: its one offset, or null on a day the offset changes (`instantOf`). */
+  private readonly localDayOffsets = new Map<number, number | null>();
 
   constructor(readonly timezone: string) {
     this.zone = timeZone(timezone);
@@ -69,6 +71,16 @@ export class LocalTime {
    */
   instantOf(day: number, msOfDay: number): number {
     const wall = day * DAY_MS + msOfDay;
+    // a local day whose offset is the same from a day before it to a day after it has that offset
+    // all day (offsets change at most once a day): one Map look-up instead of up to four Intl ones
+    let single = this.localDayOffsets.get(day);
+    if (single === undefined) {
+      const before = this.zone.offsetAt(day * DAY_MS - DAY_MS);
+      single = before === this.zone.offsetAt(day * DAY_MS + 2 * DAY_MS) ? before : null;
+      if (this.localDayOffsets.size > 10_000) this.localDayOffsets.clear();
+      this.localDayOffsets.set(day, single);
+    }
+    if (single !== null) return wall - single;
     // Try the offsets in force a day before and a day after; keep the first that round-trips.
     const candidates = [wall - this.zone.offsetAt(wall - DAY_MS), wall - this.zone.offsetAt(wall + DAY_MS)].sort((a, b) => a - b);
     for (const c of candidates) if (c + this.zone.offsetAt(c) === wall) return c;
