@@ -9,7 +9,11 @@
  * paired with the same replay without the added leak: the added leak is found when the replay with
  * it raises a leak-type alarm (burst, new_leak, leak_trend, abrupt_leak) within 14 days of its start
  * (abrupt) or of its peak (incipient), the issue's rule, that the replay without it does not raise
- * within 12 hours of that time. Found means by an alarm that stayed raised: a report by day that its
+ * within 12 hours of that time, and that does not date its leak (its estimated start) to within a day
+ * of one of the data's own logged leaks' start rather than the added one's: the added flow can push
+ * one of those over a threshold sooner than the replay without it (on L-Town, p280's step of 10
+ * February, confirmed two days sooner beside an incipient leak added on 1 February, was counted
+ * as that leak's find until 2026-12-05). Found means by an alarm that stayed raised: a report by day that its
  * night retracts is counted apart (`foundAny`, the issue's scoring counts it), since an added leak
  * also pushes the data's own rises of a night over the report's threshold, a find in name only.
  *
@@ -41,6 +45,7 @@ import { BurstDetector } from '../../analytics/detectors/burst/index.ts';
 import { NightFlowDetector } from '../../analytics/detectors/night-flow/index.ts';
 import { LeakChangeDetector } from '../../analytics/detectors/leak-change/index.ts';
 import { LEAK_ALARM_TYPES } from '../../analytics/scoring/score.ts';
+import { parseTruth } from '../../analytics/scoring/truth.ts';
 import { battledimTopology, tankDiameter } from './battledim.ts';
 import { readBattledimCsv } from './battledim-bursts.ts';
 
@@ -86,7 +91,10 @@ export function leakStarts(leak: AddedLeak): number[] {
   return starts;
 }
 
-interface Raise { type: string; ts: number; retracted: boolean }
+/** A raise dated to within this of one of the data's own logged leaks' start is that leak's alarm. */
+const OWN_LEAK_MS = 24 * HOUR_MS;
+
+interface Raise { type: string; ts: number; retracted: boolean; estimatedStartTs?: number }
 
 /** Replays the rows until `until` through the leak detectors, `leak` added from `start`; the leak-type raises. */
 function replay(rows: readonly Row[], topology: Topology, until: number, leak?: { leak: AddedLeak; start: number }): Raise[] {
@@ -96,7 +104,10 @@ function replay(rows: readonly Row[], topology: Topology, until: number, leak?: 
   const point = (sensor: string, measurement: string, ts: number, value: number): Point => ({ measurement, sensor, ts, value, quality: 'good', site: 'ltown', dma: 'ltown' });
   const take = (conditions: Condition[]) => {
     for (const c of conditions) {
-      if (c.state === 'raise' && LEAK_ALARM_TYPES.includes(c.type) && !raises.has(c.id)) raises.set(c.id, { type: c.type, ts: c.ts, retracted: false });
+      if (c.state === 'raise' && LEAK_ALARM_TYPES.includes(c.type) && !raises.has(c.id)) {
+        const estimated = c.evidence?.estimatedStartTs;
+        raises.set(c.id, { type: c.type, ts: c.ts, retracted: false, ...(typeof estimated === 'number' ? { estimatedStartTs: estimated } : {}) });
+      }
       if (c.state === 'clear' && c.evidence?.retracted === true) { const r = raises.get(c.id); if (r) r.retracted = true; }
     }
   };
@@ -129,6 +140,11 @@ export function measureAddedLeaks(leak: AddedLeak, log: (line: string) => void =
   const topology = new Topology(topologySchema.parse(battledimTopology(tankDiameter(readFileSync(referenceFile('ltown'), 'utf8')))));
   const rows = readRows();
   const control = replay(rows, topology, END);
+  const ownStarts = parseTruth(readFileSync(referenceFile('battledim-leaks'), 'utf8'), 'UTC').map((e) => e.start);
+  // the added flow can confirm one of the data's own leaks sooner than the replay without it did:
+  // an alarm that dates its leak to one of those (and not to the added one) is not a find
+  const datedToOwnLeak = (r: Raise, start: number) => r.estimatedStartTs !== undefined
+    && Math.abs(r.estimatedStartTs - start) > OWN_LEAK_MS && ownStarts.some((t) => Math.abs(r.estimatedStartTs! - t) <= OWN_LEAK_MS);
   const delays: number[] = [];
   const byType: Record<string, number> = {};
   let foundAny = 0;
@@ -138,6 +154,7 @@ export function measureAddedLeaks(leak: AddedLeak, log: (line: string) => void =
     const own = replay(rows, topology, until, { leak, start })
       .filter((r) => r.ts >= start && r.ts <= until)
       .filter((r) => !control.some((c) => c.type === r.type && Math.abs(c.ts - r.ts) <= SAME_RAISE_MS))
+      .filter((r) => !datedToOwnLeak(r, start))
       .sort((a, b) => a.ts - b.ts);
     const first = own.find((r) => !r.retracted);
     const reported = own[0];
