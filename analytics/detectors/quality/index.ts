@@ -211,9 +211,17 @@ export class QualityDetector implements Detector {
     if (cut) { h.ts.splice(0, cut); h.xs.splice(0, cut); }
     const recentFrom = ts - this.drop.recentMs;
     // (scratch arrays: checkDrop runs per chlorine reading, and medianOf copies what it sorts)
-    const base = this.baseScratch; const recent = this.recentScratch;
-    base.length = 0; recent.length = 0;
-    for (let i = 0; i < h.ts.length; i++) (h.ts[i] < recentFrom ? base : recent).push(h.xs[i]);
+    const recent = this.recentScratch;
+    recent.length = 0;
+    let baseCount = 0;
+    let baseMax = -Infinity;
+    for (let i = 0; i < h.ts.length; i++) {
+      if (h.ts[i] >= recentFrom) recent.push(h.xs[i]);
+      else {
+        baseCount++;
+        if (h.xs[i] > baseMax) baseMax = h.xs[i];
+      }
+    }
     if (s.drop) {
       const id = `quality_chlorine_drop:${s.info.id}`;
       const recentMedian = recent.length ? medianOf(recent) : v;
@@ -232,9 +240,15 @@ export class QualityDetector implements Detector {
     // need most of both windows: a gap is no drop
     const interval = s.info.intervalS * 1000;
     if (recent.length < Math.max(2, Math.floor(this.drop.recentMs / interval * 0.6))) return;
-    if (base.length < Math.max(3, Math.floor(this.drop.baselineMs / interval * 0.5))) return;
-    const baseline = medianOf(base);
+    if (baseCount < Math.max(3, Math.floor(this.drop.baselineMs / interval * 0.5))) return;
     const now = medianOf(recent);
+    // the baseline (a median) is at most the window's highest reading: while chlorine holds, no drop
+    // is possible and the baseline's sort is skipped
+    if (baseMax - now < this.drop.minDrop) return;
+    const base = this.baseScratch;
+    base.length = 0;
+    for (let i = 0; i < h.ts.length; i++) if (h.ts[i] < recentFrom) base.push(h.xs[i]);
+    const baseline = medianOf(base);
     const fell = baseline - now;
     if (fell >= this.drop.minDrop && fell >= this.drop.minFraction * baseline) {
       const id = `quality_chlorine_drop:${s.info.id}`;
