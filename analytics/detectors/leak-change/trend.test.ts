@@ -105,6 +105,18 @@ describe('leak-change: the noise of a step judged on the nights after it', () =>
     expect(e.excessM3h).toBeGreaterThanOrEqual(settings.nightSigma * e.sigmaM3h);
   });
 
+  it('a step is judged before the slow-leak reference is learnt (a long learnDays): its noise is a number, not NaN', () => {
+    const trend = new SlowLeakTrend(leakChangeOptionsSchema.parse({ learnDays: 40 }));
+    const noise = new Rng(17, 'before-learnt');
+    for (let index = 0; index < 32; index++) {
+      const e = index >= 28 ? 4 : 0;
+      trend.addDay({ day: FIRST_DAY + index, nightM3h: 100 + noise.uniform(-1, 1) + e, dayM3h: 200 + noise.uniform(-1, 1) + e });
+    }
+    const e = trend.stepExcess(FIRST_DAY + 28, FIRST_DAY + 27, 7)!;
+    expect(Number.isFinite(e.sigmaM3h)).toBe(true);
+    expect(e.excessM3h).toBeGreaterThanOrEqual(settings.nightSigma * e.sigmaM3h);
+  });
+
   it('demand that wanders for days is counted: ±4 m³/h over ten days confirms no step on any day', () => {
     const wander = (d: number) => 4 * Math.sin((2 * Math.PI * d) / 10);
     const trend = new SlowLeakTrend(settings);

@@ -72,6 +72,9 @@ export interface StepExcess {
   nights: number;
 }
 
+/** The mean day number of the days given. */
+const centre = (days: readonly DayFigure[]) => days.reduce((a, d) => a + d.day, 0) / days.length;
+
 export class SlowLeakTrend {
   private days: DayFigure[] = [];
   /** Night flow moves with the day–night swing (weather, weekday) by β; a leak adds to night and day alike and leaves the swing alone. */
@@ -353,7 +356,6 @@ export class SlowLeakTrend {
     if (beforeDays.length < Math.ceil(baseDays / 2)) return undefined;
     // a raised slow leak still growing: the nights after carry its growth since the days before
     const growth = this.active ? this.growthPerDay(prior) : 0;
-    const centre = (days: DayFigure[]) => days.reduce((a, d) => a + d.day, 0) / days.length;
     const base = medianOf(beforeDays.map((d) => this.adjusted(d)));
     const excessOf = (d: DayFigure) => this.adjusted(d) - base - growth * (d.day - centre(beforeDays));
     const nights = afterDays.map(excessOf);
@@ -375,7 +377,6 @@ export class SlowLeakTrend {
   private stepNoise(lastBeforeDay: number, nights: number, baseDays: number, growthPerDay: number): number | undefined {
     const history = this.days.filter((d) => d.day <= lastBeforeDay);
     const values: number[] = [];
-    const centre = (days: DayFigure[]) => days.reduce((a, d) => a + d.day, 0) / days.length;
     for (let origin = lastBeforeDay - nights + 1; origin > lastBeforeDay - this.o.historyDays; origin--) {
       const after = history.filter((d) => d.day >= origin && d.day < origin + nights);
       const before = history.filter((d) => d.day < origin && d.day >= origin - baseDays);
@@ -384,8 +385,7 @@ export class SlowLeakTrend {
       values.push(mean - medianOf(before.map((d) => this.adjusted(d))) - growthPerDay * (centre(after) - centre(before)));
     }
     if (values.length < 14) return undefined;
-    const floor = this.o.sigmaFloorShare * Math.abs(this.reference);
-    const independent = Math.max(floor, madSigma(this.dayToDay(history)) / Math.SQRT2) * Math.sqrt(1 / nights + Math.PI / (2 * baseDays));
+    const independent = Math.max(this.sigmaFloor(history), madSigma(this.dayToDay(history)) / Math.SQRT2) * Math.sqrt(1 / nights + Math.PI / (2 * baseDays));
     return Math.max(independent, madSigma(values));
   }
 
@@ -430,9 +430,14 @@ export class SlowLeakTrend {
     return diffs;
   }
 
+  /** The least noise a figure is given: `sigmaFloorShare` of the reference (of the nights' median before it is learnt). */
+  private sigmaFloor(days: readonly DayFigure[]): number {
+    return this.o.sigmaFloorShare * Math.abs(Number.isNaN(this.reference) ? medianOf(days.map((d) => d.nightM3h)) : this.reference);
+  }
+
   private sigmaOf(days: readonly DayFigure[]): number {
     const diffs = this.dayToDay(days);
-    const floor = this.o.sigmaFloorShare * Math.abs(Number.isNaN(this.reference) ? medianOf(days.map((d) => d.nightM3h)) : this.reference);
+    const floor = this.sigmaFloor(days);
     if (diffs.length < 7) return floor;
     const level = days.slice(-28).map((d) => this.adjusted(d));
     return Math.max(floor, madSigma(diffs) / Math.SQRT2, madSigma(level));
