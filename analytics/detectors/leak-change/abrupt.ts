@@ -7,6 +7,7 @@
  * quarter past, half past and a quarter to in quarters.ts); the next night then confirms its size
  * or retracts it. A step down of about a known leak's size, confirmed the same way, is its repair.
  */
+import { DAY_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { DayExcessMeter, robustSigma, type DayExcess } from './excess.ts';
 import type { LeakChangeSettings } from './options.ts';
@@ -48,7 +49,6 @@ const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
 const CHANGE_POINT_LOOKBACK_H = 12;
 const NIGHT_NOISE_NIGHTS = 28;
-const DAY_MS = 24 * HOUR_MS;
 /** Two steps' estimated starts this close are one step. */
 const SAME_STEP_MS = 12 * HOUR_MS;
 
