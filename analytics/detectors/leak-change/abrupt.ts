@@ -1,8 +1,9 @@
 /**
  * Small abrupt leaks of one DMA (see README.md): hourly residuals of net inflow against the same
- * hour of recent days of the same kind; a step that holds for `stepHours` becomes a candidate, and
- * the candidate is a leak when the next night is still above its reference. A step whose excess over
- * `dayStepHours` is `dayStepSigma` times the noise of such an excess at those hours of day is
+ * hour of recent days of the same kind; a step that holds for `stepHours` (beyond the week's hours
+ * pooled, or at `stepSigma` of its own hours' noise) becomes a candidate, and the candidate is a
+ * leak when the next night is still above its reference (or, failing that, the nights after it). A
+ * step whose excess over `dayStepHours` is `dayStepSigma` times the noise of such an excess at those hours of day is
  * reported at once, by day (judged on the clock hours here, and on the hours beginning at a
  * quarter past, half past and a quarter to in quarters.ts); the next night then confirms its size
  * or retracts it. A step down of about a known leak's size, confirmed the same way, is its repair.
@@ -41,9 +42,15 @@ interface Candidate {
   formedTs: number;
   /** Started by the inlets' split: held while the split still shows it, even when the net's noise hides it. */
   bySplit?: boolean;
+  /**
+   * Started by the hours' own noise alone (`stepSigma` of it, below the report's `dayStepSigma`):
+   * the mean that made it; held while the mean since its start keeps half of it.
+   */
+  seenMean?: number;
 }
 
 const HOUR_MS = 3_600_000;
+const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Residuals kept for the hourly noise (a week) and the night noise (four weeks). */
 const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
@@ -53,7 +60,11 @@ const NIGHT_NOISE_NIGHTS = 28;
 const SAME_STEP_MS = 12 * HOUR_MS;
 
 /** A step its first night did not confirm, still judged by the nights after it (`judgePending`). */
-interface PendingStep { key: number; startTs: number }
+interface PendingStep {
+  key: number; startTs: number;
+  /** A step its hours showed only at `stepSigma` of their own noise: its nights must show half the size they did. */
+  minSizeM3h?: number;
+}
 
 /** What the nights after a step say of it: their mean excess over the nights before it, and its noise. */
 type NightsEvidence = Pick<StepExcess, 'excessM3h' | 'sigmaM3h' | 'nights'>;
@@ -112,17 +123,20 @@ export class AbruptSteps {
       c.residuals.push(residual);
       if (bySplit && c.sign > 0) c.bySplit = true;
       const splitHolds = c.bySplit && split !== undefined && split.sigmas >= this.o.splitSigma / 2;
-      if (c.sign * mean < threshold / 2 && !splitHolds) {
+      const seenHolds = c.seenMean !== undefined && !c.reported && meanOf(c.residuals) >= c.seenMean / 2;
+      if (c.sign * mean < threshold / 2 && !splitHolds && !seenHolds) {
         this.candidate = undefined; // the step did not hold
         return c.reported ? { kind: 'retract', leak: c.reported } : undefined;
       }
       return this.reportByDay(c, excess, startTs + HOUR_MS, bySplit ? split : undefined);
     }
     const shown = (excess !== undefined && excess.sigmas >= this.o.dayStepSigma) || bySplit;
-    const sign = mean >= threshold || shown ? 1 : mean <= -threshold && this.active.length ? -1 : 0;
+    const seen = excess !== undefined && excess.sigmas >= this.o.stepSigma && excess.meanM3h >= this.o.minStepM3h;
+    const sign = mean >= threshold || shown || seen ? 1 : mean <= -threshold && this.active.length ? -1 : 0;
     if (!sign) return undefined;
     const first = this.recent.find((h) => sign * h.r >= (sign * mean) / 2) ?? this.recent[0];
     const created: Candidate = { sign, startTs: first.ts, formedTs: startTs + HOUR_MS, residuals: this.recent.filter((h) => h.ts >= first.ts).map((h) => h.r), bySplit: sign > 0 && bySplit };
+    if (sign > 0 && mean < threshold && !shown) created.seenMean = mean;
     this.candidate = created;
     return this.reportByDay(created, excess, startTs + HOUR_MS, bySplit ? split : undefined);
   }
@@ -197,7 +211,7 @@ export class AbruptSteps {
     const step = this.changePoint(c, endTs);
     const shown = c.sign * residual;
     if (shown < this.o.nightConfirmShare * step.size || shown < this.o.nightSigma * sigma) {
-      if (c.sign > 0) this.watch(c.reported?.key ?? step.startTs, step.startTs);
+      if (c.sign > 0) this.watch(c.reported?.key ?? step.startTs, step.startTs, c.seenMean !== undefined && !c.reported ? this.o.nightConfirmShare * step.size : undefined);
       return c.reported ? { kind: 'retract', leak: c.reported, nightResidualM3h: residual } : undefined;
     }
     if (c.sign > 0) {
@@ -216,10 +230,10 @@ export class AbruptSteps {
   }
 
   /** A step up its first night did not confirm: the nights after it will judge it (one per step). */
-  private watch(key: number, startTs: number): void {
+  private watch(key: number, startTs: number, minSizeM3h?: number): void {
     if (this.pending.some((p) => Math.abs(p.startTs - startTs) <= SAME_STEP_MS)) return;
     if (this.active.some((l) => Math.abs(l.startTs - startTs) <= SAME_STEP_MS)) return;
-    this.pending.push({ key, startTs });
+    this.pending.push({ key, startTs, ...(minSizeM3h !== undefined ? { minSizeM3h } : {}) });
   }
 
   /**
@@ -236,7 +250,7 @@ export class AbruptSteps {
     for (const p of [...this.pending]) {
       const e = evidenceOf(p.startTs);
       if (!e) continue;
-      if (e.excessM3h >= this.o.nightSigma * e.sigmaM3h && e.excessM3h >= this.o.minStepM3h) {
+      if (e.excessM3h >= this.o.nightSigma * e.sigmaM3h && e.excessM3h >= Math.max(this.o.minStepM3h, p.minSizeM3h ?? 0)) {
         this.pending = this.pending.filter((q) => q !== p);
         const leak: AbruptLeak = { key: p.key, startTs: p.startTs, sizeM3h: e.excessM3h, raisedTs: nowTs };
         this.active.push(leak);

@@ -134,4 +134,24 @@ describe('leak-change: the noise of a step judged on the nights after it', () =>
     expect(worst).toBeGreaterThan(0.5);
     expect(worst).toBeLessThan(settings.nightSigma);
   });
+
+  it('a raised leak still growing is judged by its growth since it began: its next days of growth are no step of their own', () => {
+    // a leak growing 0.5 m³/h a day from day 50 (raised within days); the nights from day 61 on, against the week before
+    const ramp = (d: number) => (d >= 50 ? 0.5 * (d - 50) : 0);
+    const trend = new SlowLeakTrend(settings);
+    const noise = new Rng(19, 'growing');
+    let raisedDay: number | undefined;
+    for (let index = 0; index < 65; index++) {
+      const e = ramp(index);
+      const j = trend.addDay({ day: FIRST_DAY + index, nightM3h: 100 + noise.uniform(-1, 1) + e, dayM3h: 200 + noise.uniform(-1, 1) + e });
+      if (j?.kind === 'raise') raisedDay ??= index;
+    }
+    expect(raisedDay).toBeDefined();
+    expect(raisedDay!).toBeLessThan(61);
+    const e = trend.stepExcess(FIRST_DAY + 61, FIRST_DAY + 60, 7)!;
+    expect(e.nights).toBe(4);
+    // its growth since day 50 leaves nothing (−0.05 m³/h); measured over the four weeks before, whose
+    // 17 flat days halve the rate, it left 1.5 m³/h (2.2 σ: a small step on top would have made 3)
+    expect(Math.abs(e.excessM3h)).toBeLessThan(settings.nightSigma * e.sigmaM3h / 2);
+  });
 });

@@ -344,8 +344,8 @@ export class SlowLeakTrend {
    * the four weeks before it as `sigma()` measures it while too few days are known (a median of m
    * days has about π/2 the variance of their mean). While a raised slow
    * leak still grows, a rise is its growth unless it goes beyond it: its growth per day over the
-   * four weeks before (Theil–Sen) is taken off each night after, by its distance from the week
-   * before. Undefined until two weeks before the step are known, or
+   * four weeks before (Theil–Sen; over the days since it began when a week or more of them lies in
+   * those weeks) is taken off each night after, by its distance from the week before. Undefined until two weeks before the step are known, or
    * while no day came after it.
    */
   stepExcess(firstAfterDay: number, lastBeforeDay: number, baseDays: number): StepExcess | undefined {
@@ -355,7 +355,9 @@ export class SlowLeakTrend {
     const beforeDays = prior.filter((d) => d.day > lastBeforeDay - baseDays);
     if (beforeDays.length < Math.ceil(baseDays / 2)) return undefined;
     // a raised slow leak still growing: the nights after carry its growth since the days before
-    const growth = this.active ? this.growthPerDay(prior) : 0;
+    // (since the leak began when that is a week or more into these four: flat weeks before it would halve its rate)
+    const growing = this.active ? prior.filter((d) => d.day >= this.active!.startDay) : [];
+    const growth = this.active ? this.growthPerDay(growing.length >= 7 ? growing : prior) : 0;
     const base = medianOf(beforeDays.map((d) => this.adjusted(d)));
     const excessOf = (d: DayFigure) => this.adjusted(d) - base - growth * (d.day - centre(beforeDays));
     const nights = afterDays.map(excessOf);

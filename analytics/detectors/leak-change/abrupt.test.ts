@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../simulators/hydraulics/random.ts';
+import { AbruptSteps, type StepJudgement } from './abrupt.ts';
+import { leakChangeOptionsSchema } from './options.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2024, 0, 1);
+const SETTINGS = leakChangeOptionsSchema.parse({});
+/** The night window (the detector's defaults): 01:00–05:00. */
+const NIGHT_FROM = SETTINGS.nightFromHour;
+const NIGHT_TO = SETTINGS.nightToHour;
+/** By day (07:00–21:59) an hour's use scatters by ±8 m³/h, in the evening and at night by ±1.7. */
+const DAY_SCATTER = 8;
+const NIGHT_SCATTER = 1.7;
+
+/**
+ * Hourly residuals of a DMA whose daytime hours scatter five times more than its evening and night
+ * hours (a real town's: L-Town's daytime hours scatter by 8–10 m³/h), fed to AbruptSteps hour by hour
+ * with each night's mean residual at the window's end, as the detector does; `step(ts)` m³/h added.
+ * `nightShows(nightStart)`: what a night's figure says instead of its hours' mean (a night that
+ * cannot confirm a step), or undefined.
+ */
+function feed(days: number, step: (ts: number) => number, nightShows: (nightStart: number) => number | undefined = () => undefined, settings = SETTINGS): { judgements: (StepJudgement & { ts: number })[]; steps: AbruptSteps } {
+  const steps = new AbruptSteps(settings);
+  const rng = new Rng(7, 'abrupt hours');
+  const judgements: (StepJudgement & { ts: number })[] = [];
+  let night: number[] = [];
+  for (let ts = T0; ts < T0 + days * DAY; ts += HOUR) {
+    const hour = new Date(ts).getUTCHours();
+    const scatter = hour >= 7 && hour <= 21 ? DAY_SCATTER : NIGHT_SCATTER;
+    const residual = rng.uniform(-scatter, scatter) + step(ts);
+    const j = steps.onHour(ts, hour, residual, 0.05);
+    if (j) judgements.push({ ...j, ts: ts + HOUR });
+    if (hour >= NIGHT_FROM && hour < NIGHT_TO) night.push(residual);
+    if (hour === NIGHT_TO - 1) {
+      const nightStart = ts - (NIGHT_TO - NIGHT_FROM - 1) * HOUR;
+      const n = steps.onNight(nightStart, ts + HOUR, nightShows(nightStart) ?? night.reduce((a, b) => a + b, 0) / night.length, 0.05);
+      if (n) judgements.push({ ...n, ts: ts + HOUR });
+      night = [];
+    }
+  }
+  return { judgements, steps };
+}
+
+describe('AbruptSteps: a step its own hours show', () => {
+  it('makes a candidate of a step its quiet hours show at 3–6 of their own noise, far under the threshold of all hours pooled, and its night confirms it', () => {
+    // 2 m³/h from 22:00 on day 29: about 2 of the quiet hours' σ (3–6 σ over three of them, under
+    // the report's 6), where all hours pooled scatter by about 4 m³/h (a threshold near 7 m³/h)
+    const from = T0 + 29 * DAY + 22 * HOUR;
+    const { judgements } = feed(33, (ts) => (ts >= from ? 2 : 0));
+    expect(judgements.map((j) => j.kind)).toEqual(['raise']);
+    const [raise] = judgements;
+    if (raise.kind !== 'raise') throw new Error('not a raise');
+    // not reported by day: its first night confirmed it, at the end of that night's window
+    expect(raise.reported).toBe(false);
+    expect(raise.ts).toBe(T0 + 30 * DAY + NIGHT_TO * HOUR);
+    expect(Math.abs(raise.leak.startTs - from)).toBeLessThanOrEqual(2 * HOUR);
+    expect(Math.abs(raise.leak.sizeM3h - 2)).toBeLessThanOrEqual(0.6);
+  });
+
+  it('raises nothing on eight weeks of the same hours without a step', () => {
+    expect(feed(56, () => 0).judgements).toEqual([]);
+  });
+
+  it('a step its hours showed only at 3–6 of their noise is judged on the nights after its first night at half the size the hours showed, not less', () => {
+    // the same step, its first night's figure showing only 0.3 m³/h (a night that cannot confirm it)
+    const from = T0 + 29 * DAY + 22 * HOUR;
+    const firstNight = T0 + 30 * DAY + NIGHT_FROM * HOUR;
+    // (the smallest step at 0.2 m³/h, so that only the half-size rule can refuse 0.6 m³/h)
+    const settings = leakChangeOptionsSchema.parse({ minStepM3h: 0.2 });
+    const { judgements, steps } = feed(31, (ts) => (ts >= from ? 2 : 0), (nightStart) => (nightStart === firstNight ? 0.3 : undefined), settings);
+    expect(judgements).toEqual([]);
+    const now = T0 + 31 * DAY;
+    // the nights after show 0.6 m³/h at 6 σ of their noise: beyond doubt, but under half the 2 m³/h step
+    const small = steps.judgePending(() => ({ excessM3h: 0.6, sigmaM3h: 0.1, nights: 2 }), now);
+    expect(small).toBeUndefined();
+    // at 1.8 m³/h they are the step
+    const confirmed = steps.judgePending(() => ({ excessM3h: 1.8, sigmaM3h: 0.3, nights: 3 }), now + DAY);
+    expect(confirmed).toMatchObject({ kind: 'raise', reported: false, nights: 3, leak: { sizeM3h: 1.8 } });
+    expect(Math.abs(confirmed!.leak.startTs - from)).toBeLessThanOrEqual(2 * HOUR);
+  });
+});
