@@ -266,7 +266,9 @@ describe('replay', () => {
     const buildDetectors = ({ topology: t }: { topology: Topology }) => [new NetInflowStepDetectorDouble(t), new PressureDropDetectorDouble()];
     const args = ['--config', configFile, '--from', '2024-05-07T06:00:00', '--to', '2024-05-08T06:00:00', '--no-warmup', '--truth', truthFile];
     expect(await analyzeCommand(args, { stdout: (l) => lines.push(l), stderr: () => {}, buildDetectors })).toBe(0);
-    expect(lines).toContainEqual(expect.stringMatching(/^FOUND {7}central@.* abrupt .*: burst at 2024-05-07 11:01, after 0\.\d h$/));
+    // the burst's end (its repair, in a utility's log) is seen: its alarm cleared after it
+    expect(lines).toContainEqual(expect.stringMatching(/^FOUND {7}central@.* abrupt .*: burst at 2024-05-07 11:01, after 0\.\d h; repair seen: cleared \d+\.\d h after its end$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^repairs: 1 of 1 found leaks that ended were cleared after their end \(median \d+\.\d h after it\); 0 alarm\(s\) cleared while their leak still ran$/));
     expect(lines).toContainEqual(expect.stringMatching(/^MISSED {6}west@2024-05-07T12:00 abrupt/));
     expect(lines).toContainEqual(expect.stringMatching(/^found 1 of 2 leaks, 0 false alarm\(s\)/));
     const errors: string[] = [];

@@ -62,7 +62,7 @@ describe('scoreAlarms (BattLeDIM-style rule)', () => {
     const second: TruthEvent = { ...abrupt, id: 'p3', pipe: 'p3', start: abrupt.start + D };
     const r = scoreAlarms([second, abrupt], [alarm('burst', abrupt.start + 2 * D), alarm('burst', abrupt.start + 3 * D)], { dataStart: T0, dataEnd: END });
     expect(r.events.map((s) => [s.event.id, s.found, s.delayMs])).toEqual([['p1', true, 2 * D], ['p3', true, 2 * D]]);
-    expect(describeScore(r).at(-1)).toMatch(/^found 2 of 2 leaks, 0 false alarm\(s\)/);
+    expect(describeScore(r).at(-2)).toMatch(/^found 2 of 2 leaks, 0 false alarm\(s\)/);
   });
 
   it('takes an alarm that estimates its leak\'s start as about the leak begun nearest it: a find, or a repeat of a found one', () => {
@@ -76,7 +76,7 @@ describe('scoreAlarms (BattLeDIM-style rule)', () => {
       { ...alarm('leak_trend', T0 + 88 * D), estimatedStart: T0 + 61 * D },
     ], { dataStart: T0, dataEnd: END });
     expect(r.events.map((s) => [s.event.id, s.delayMs, s.repeats])).toEqual([['slow', 28 * D, 0], ['sudden', 7 * H, 1]]);
-    expect(describeScore(r)).toContainEqual(expect.stringMatching(/^FOUND +sudden .*abrupt_leak at 2019-03-23 03:00 \(estimated start 2019-03-22 21:00\), after 7\.0 h; 1 repeat\(s\)$/));
+    expect(describeScore(r)).toContainEqual(expect.stringMatching(/^FOUND +sudden .*abrupt_leak at 2019-03-23 03:00 \(estimated start 2019-03-22 21:00\), after 7\.0 h; 1 repeat\(s\); repair not seen: 2 alarm\(s\) still raised at the end of the data$/));
     // without an estimate the earliest-started takes it
     const plain = scoreAlarms([slow, sudden], [alarm('abrupt_leak', T0 + 81 * D + 3 * H)], { dataStart: T0, dataEnd: END });
     expect(plain.events.map((s) => s.found)).toEqual([true, false]);
@@ -92,7 +92,7 @@ describe('retracted finds', () => {
     expect([r.found, r.foundByRetracted]).toEqual([1, 1]);
     const lines = describeScore(r);
     expect(lines).toContainEqual(expect.stringMatching(/^FOUND +sudden .*, after 4\.0 h, retracted by its detector at 2019-03-23 05:00$/));
-    expect(lines.at(-1)).toMatch(/^found 1 of 1 leaks \(1 by an alarm its detector later retracted\), 0 false alarm\(s\)/);
+    expect(lines.at(-2)).toMatch(/^found 1 of 1 leaks \(1 by an alarm its detector later retracted\), 0 false alarm\(s\)/);
     // not retracted: nothing said
     const kept = scoreAlarms([sudden], [{ ...alarm('abrupt_leak', T0 + 81 * D), estimatedStart: T0 + 80 * D + 21 * H }], { dataStart: T0, dataEnd: END });
     expect(kept.foundByRetracted).toBe(0);
@@ -112,6 +112,49 @@ describe('retracted finds', () => {
     store.saveTransition(record('c@raised'), { kind: 'raise', fromState: null, toState: 'active-unacknowledged', user: 'system', eventTs: T0, wallTs: 0 });
     expect(['a@retracted', 'b@repaired', 'c@raised', 'd@unknown'].map((id) => retractedAtIn(store, id))).toEqual([T0 + 5 * H, undefined, undefined, undefined]);
     store.close();
+  });
+});
+
+describe('repairs: what a found leak\'s alarms did about its end', () => {
+  const repaired: TruthEvent = { id: 'p1', pipe: 'p1', kind: 'abrupt', start: T0 + 10 * D, end: T0 + 40 * D };
+  const running: TruthEvent = { id: 'p2', pipe: 'p2', kind: 'abrupt', start: T0 + 100 * D };
+  const cleared = (type: string, at: number, clearedAt?: number, retractedAt?: number): ScoredAlarm => ({ ...alarm(type, at), ...(clearedAt !== undefined ? { clearedAt } : {}), ...(retractedAt !== undefined ? { retractedAt } : {}) });
+
+  it('a repair is seen when every alarm of the leak still raised at its end clears after it; the delay runs from the end to the last clear', () => {
+    const r = scoreAlarms([repaired], [
+      cleared('abrupt_leak', T0 + 10 * D + 3 * H, T0 + 41 * D + 5 * H),
+      cleared('new_leak', T0 + 12 * D, T0 + 42 * D),
+      // a report by day its night took back says nothing of the repair
+      cleared('abrupt_leak', T0 + 11 * D, T0 + 11 * D + 5 * H, T0 + 11 * D + 5 * H),
+    ], { dataStart: T0, dataEnd: END });
+    expect(r.events[0].repair).toEqual({ ended: true, seen: true, seenAfterMs: 2 * D, leftOpen: 0, clearedWhileLeaking: 0 });
+    expect(r.repairsEnded).toBe(1);
+    expect(r.repairsSeen).toBe(1);
+    expect(r.repairSeenMedianH).toBe(48);
+    expect(describeScore(r)[0]).toContain('repair seen: cleared 2.0 d after its end');
+  });
+
+  it('an alarm still raised at the end of the data leaves the repair unseen; one cleared before the end is cleared while the leak ran', () => {
+    const r = scoreAlarms([repaired, running], [
+      cleared('abrupt_leak', T0 + 10 * D + 3 * H, T0 + 20 * D), // "repaired" 20 days before the crew did
+      cleared('new_leak', T0 + 12 * D), // never cleared
+      cleared('burst', T0 + 100 * D + H, T0 + 100 * D + 5 * H), // p2 runs on to the end of the data
+    ], { dataStart: T0, dataEnd: END });
+    expect(r.events.map((e) => e.repair)).toEqual([
+      { ended: true, seen: false, leftOpen: 1, clearedWhileLeaking: 1 },
+      { ended: false, seen: false, leftOpen: 0, clearedWhileLeaking: 1 },
+    ]);
+    expect([r.repairsEnded, r.repairsSeen, r.clearedWhileLeaking]).toEqual([1, 0, 2]);
+    expect(Number.isNaN(r.repairSeenMedianH)).toBe(true);
+    const lines = describeScore(r);
+    expect(lines[0]).toContain('repair not seen: 1 alarm(s) still raised at the end of the data; 1 alarm(s) cleared while it still ran');
+    expect(lines[1]).toContain('1 alarm(s) cleared while it still ran');
+    expect(lines.at(-1)).toBe('repairs: 0 of 1 found leaks that ended were cleared after their end; 2 alarm(s) cleared while their leak still ran');
+  });
+
+  it('a leak whose alarms all cleared while it ran has no repair seen, and none left open', () => {
+    const r = scoreAlarms([repaired], [cleared('abrupt_leak', T0 + 10 * D + 3 * H, T0 + 30 * D)], { dataStart: T0, dataEnd: END });
+    expect(r.events[0].repair).toEqual({ ended: true, seen: false, leftOpen: 0, clearedWhileLeaking: 1 });
   });
 });
 

@@ -54,6 +54,8 @@ export interface ScoredAlarm {
    * the report says so beside the find.
    */
   retractedAt?: number;
+  /** When it was cleared (epoch ms), for any reason: a repair seen, its event over, or a retraction. */
+  clearedAt?: number;
 }
 
 /**
@@ -108,10 +110,32 @@ export interface EventScore {
   delayMs?: number;
   /** Alarms inside its window after the finding one. */
   repeats: number;
+  /** The finding alarm and its repeats: what a dispatcher sees of this leak. */
+  alarms: ScoredAlarm[];
+  /** A found leak's alarms against its end (`repairOf`); undefined when not found. */
+  repair?: RepairScore;
   /** [from, to): when an alarm can find it. */
   window: { from: number; to: number };
   /** The area its alarms must be in: the log's, or its pipe's in the network model; undefined: any. */
   area?: string;
+}
+
+/**
+ * What a found leak's alarms did about its end (the log's `end`: the repair). Retracted alarms are
+ * left out (taken back as no leak, they said nothing of a repair).
+ * - `clearedWhileLeaking`: alarms cleared (not retracted) before the leak ended, or while it still
+ *   ran at the end of the data: a dispatcher was told the leak was over while it ran.
+ * - `seen`: the leak ended within the data and every alarm of it still raised then was cleared
+ *   after the end and by the end of the data; `seenAfterMs` the last of those clears, from the end.
+ * - `leftOpen`: the leak ended within the data and some of its alarms were still raised at the end
+ *   of the data: the repair was not seen.
+ */
+export interface RepairScore {
+  ended: boolean;
+  seen: boolean;
+  seenAfterMs?: number;
+  leftOpen: number;
+  clearedWhileLeaking: number;
 }
 
 export interface ScoreReport {
@@ -134,6 +158,14 @@ export interface ScoreReport {
   delayIncipientMedianD: number;
   /** Pipes the log names that the network model does not have (scored against every area). */
   unknownPipes: string[];
+  /** Found new leaks that ended (were repaired) within the data. */
+  repairsEnded: number;
+  /** Of those, the ones whose alarms all cleared after the end (`RepairScore.seen`). */
+  repairsSeen: number;
+  /** Median time from a seen repair to its last clear, h (NaN when none). */
+  repairSeenMedianH: number;
+  /** Alarms of found new leaks cleared while their leak still ran. */
+  clearedWhileLeaking: number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -164,7 +196,7 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
   const events: EventScore[] = [...truth].sort((a, b) => a.start - b.start).map((event) => {
     const area = areaOf(event);
     return {
-      event, background: event.start < o.dataStart, found: false, repeats: 0, window: findWindow(event, o.dataEnd, o.windowDays),
+      event, background: event.start < o.dataStart, found: false, repeats: 0, alarms: [], window: findWindow(event, o.dataEnd, o.windowDays),
       ...(area !== undefined ? { area } : {}),
     };
   });
@@ -179,20 +211,24 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
     // on a background leak; one without an estimate finds the earliest-started leak not yet found
     const nearest = a.estimatedStart === undefined ? undefined : nearestTo(matching, a.estimatedStart);
     if (nearest?.background) { backgroundAlarms++; continue; }
-    if (nearest?.found) { nearest.repeats++; repeats++; continue; }
+    if (nearest?.found) { nearest.repeats++; nearest.alarms.push(a); repeats++; continue; }
     const finds = nearest ?? matching.find((s) => !s.background && !s.found);
     if (finds) {
       finds.found = true;
       finds.foundBy = a;
       finds.delayMs = a.raisedAt - finds.event.start;
+      finds.alarms.push(a);
       continue;
     }
     const repeated = matching.find((s) => s.found);
-    if (repeated) { repeated.repeats++; repeats++; continue; }
+    if (repeated) { repeated.repeats++; repeated.alarms.push(a); repeats++; continue; }
     if (matching.some((s) => s.background)) { backgroundAlarms++; continue; }
     falseAlarms.push(a);
   }
   const fresh = events.filter((s) => !s.background);
+  for (const s of fresh) if (s.found) s.repair = repairOf(s, o.dataEnd);
+  const repairs = fresh.map((s) => s.repair).filter((r): r is RepairScore => r !== undefined);
+  const seen = repairs.filter((r) => r.seen);
   const delays = (kind: LeakKind, unit: number) => fresh.filter((s) => s.found && s.event.kind === kind).map((s) => s.delayMs! / unit);
   return {
     events, leaks: fresh.length, found: fresh.filter((s) => s.found).length,
@@ -201,6 +237,24 @@ export function scoreAlarms(truth: readonly TruthEvent[], alarms: readonly Score
     delayAbruptMedianH: median(delays('abrupt', HOUR)),
     delayIncipientMedianD: median(delays('incipient', DAY)),
     unknownPipes: [...unknownPipes].sort(),
+    repairsEnded: repairs.filter((r) => r.ended).length, repairsSeen: seen.length,
+    repairSeenMedianH: median(seen.map((r) => r.seenAfterMs! / HOUR)),
+    clearedWhileLeaking: repairs.reduce((n, r) => n + r.clearedWhileLeaking, 0),
+  };
+}
+
+/** What a found leak's alarms (retractions left out) did about its end: see `RepairScore`. */
+export function repairOf(s: EventScore, dataEnd: number): RepairScore {
+  const end = s.event.end !== undefined && s.event.end < dataEnd ? s.event.end : undefined;
+  const stood = s.alarms.filter((a) => a.retractedAt === undefined);
+  const clearedWhileLeaking = stood.filter((a) => a.clearedAt !== undefined && a.clearedAt <= dataEnd && (end === undefined || a.clearedAt < end)).length;
+  if (end === undefined) return { ended: false, seen: false, leftOpen: 0, clearedWhileLeaking };
+  const atEnd = stood.filter((a) => a.clearedAt === undefined || a.clearedAt >= end);
+  const leftOpen = atEnd.filter((a) => a.clearedAt === undefined || a.clearedAt > dataEnd).length;
+  const seen = atEnd.length > 0 && leftOpen === 0;
+  return {
+    ended: true, seen, leftOpen, clearedWhileLeaking,
+    ...(seen ? { seenAfterMs: Math.max(...atEnd.map((a) => a.clearedAt!)) - end } : {}),
   };
 }
 
@@ -229,7 +283,7 @@ export function describeScore(r: ScoreReport): string[] {
       const d = s.delayMs!;
       const estimate = s.foundBy!.estimatedStart === undefined ? '' : ` (estimated start ${iso(s.foundBy!.estimatedStart)})`;
       const retracted = s.foundBy!.retractedAt === undefined ? '' : `, retracted by its detector at ${iso(s.foundBy!.retractedAt)}`;
-      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}${estimate}, after ${formatDelay(d)}${retracted}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}`);
+      lines.push(`FOUND       ${what}: ${s.foundBy!.type} at ${iso(s.foundBy!.raisedAt)}${estimate}, after ${formatDelay(d)}${retracted}${s.repeats ? `; ${s.repeats} repeat(s)` : ''}${describeRepair(s)}`);
     } else lines.push(`MISSED      ${what}: no alarm by ${iso(s.window.to)}`);
   }
   for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);
@@ -237,5 +291,18 @@ export function describeScore(r: ScoreReport): string[] {
   const fmt = (x: number, unit: string) => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`);
   lines.push(`found ${r.found} of ${r.leaks} leaks${r.foundByRetracted ? ` (${r.foundByRetracted} by an alarm its detector later retracted)` : ''}, ${r.falseAlarms.length} false alarm(s), ${r.repeats} repeat(s), ${r.backgroundAlarms} on background leaks; `
     + `median delay abrupt ${fmt(r.delayAbruptMedianH, 'h')}, incipient ${fmt(r.delayIncipientMedianD, 'd')}`);
+  lines.push(`repairs: ${r.repairsSeen} of ${r.repairsEnded} found leaks that ended were cleared after their end${r.repairsSeen ? ` (median ${fmt(r.repairSeenMedianH, 'h')} after it)` : ''}; `
+    + `${r.clearedWhileLeaking} alarm(s) cleared while their leak still ran`);
   return lines;
+}
+
+/** The FOUND line's words on the leak's end: its repair seen, not seen, or alarms cleared while it ran. */
+function describeRepair(s: EventScore): string {
+  const r = s.repair;
+  if (!r) return '';
+  const parts: string[] = [];
+  if (r.seen) parts.push(`repair seen: cleared ${formatDelay(r.seenAfterMs!)} after its end`);
+  else if (r.leftOpen) parts.push(`repair not seen: ${r.leftOpen} alarm(s) still raised at the end of the data`);
+  if (r.clearedWhileLeaking) parts.push(`${r.clearedWhileLeaking} alarm(s) cleared while it still ran`);
+  return parts.length ? `; ${parts.join('; ')}` : '';
 }

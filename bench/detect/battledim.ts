@@ -60,6 +60,12 @@ export const BATTLEDIM_FIGURES = {
   false: 'detect.battledim_h1_false',
   delayAbrupt: 'detect.battledim_h1_delay_abrupt_median_h',
   delayIncipient: 'detect.battledim_h1_delay_incipient_median_d',
+  /** Found leaks that ended (were repaired) in the half-year, those whose alarms all cleared after it, and how soon. */
+  repairsEnded: 'detect.battledim_h1_repairs_ended',
+  repairsSeen: 'detect.battledim_h1_repairs_seen',
+  repairSeenMedian: 'detect.battledim_h1_repair_seen_median_h',
+  /** Alarms of found leaks cleared while their leak still ran (a wrong "repaired"). */
+  clearedWhileLeaking: 'detect.battledim_h1_cleared_while_leaking',
 } as const;
 
 const FIXTURES = new URL('../../ingest/sources/csv/fixtures/', import.meta.url).pathname;
@@ -252,6 +258,10 @@ export function battledimFigures(r: BattledimResult): Record<string, number> {
     [BATTLEDIM_FIGURES.false]: r.score.falseAlarms.length,
     [BATTLEDIM_FIGURES.delayAbrupt]: r.score.delayAbruptMedianH,
     [BATTLEDIM_FIGURES.delayIncipient]: r.score.delayIncipientMedianD,
+    [BATTLEDIM_FIGURES.repairsEnded]: r.score.repairsEnded,
+    [BATTLEDIM_FIGURES.repairsSeen]: r.score.repairsSeen,
+    [BATTLEDIM_FIGURES.repairSeenMedian]: r.score.repairSeenMedianH,
+    [BATTLEDIM_FIGURES.clearedWhileLeaking]: r.score.clearedWhileLeaking,
   };
 }
 

@@ -48,6 +48,8 @@ const UNITS: Record<string, string> = {
   'detect.max_alarms_per_10min': 'alarms per 10 min', 'detect.flood_episodes': 'episodes',
   [BATTLEDIM_FIGURES.found]: 'of 10 new leaks', [BATTLEDIM_FIGURES.false]: 'in the half-year',
   [BATTLEDIM_FIGURES.delayAbrupt]: 'h', [BATTLEDIM_FIGURES.delayIncipient]: 'days',
+  [BATTLEDIM_FIGURES.repairsEnded]: 'found leaks repaired in the half-year', [BATTLEDIM_FIGURES.repairsSeen]: 'repairs whose alarms cleared after them',
+  [BATTLEDIM_FIGURES.repairSeenMedian]: 'h from the repair to the clear', [BATTLEDIM_FIGURES.clearedWhileLeaking]: 'alarms cleared while their leak ran',
   [COLD_START_FIGURES.falseMax]: 'in the worst cold-start run', [COLD_START_FIGURES.missedMax]: 'new leaks in the worst cold-start run',
   [COLD_START_FIGURES.origins]: 'cold-start origins',
   [PHASE_FIGURES.phases]: 'phases (0, 15, 30, 45 min)', [PHASE_FIGURES.foundMin]: 'of 10 new leaks in the worst phase',

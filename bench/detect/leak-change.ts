@@ -29,7 +29,9 @@ export async function measureLeakChange(log: (line: string) => void): Promise<Re
     start: g.start, end: g.end, peak: g.type === 'leak' ? (g.expect.fullSizeFrom as number) : undefined,
   }));
   const retractedAt = new Map(run.conditions.filter((c) => isRetraction(c.evidence)).map((c) => [c.id, c.ts]));
-  const alarms = run.conditions.filter((c) => c.state === 'raise').map((c) => ({ id: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, estimatedStart: estimatedStartOf(c.evidence), retractedAt: retractedAt.get(c.id) }));
+  // a condition may be raised again after a clear: each raise's clear is the first one after it
+  const clearAfter = (id: string, ts: number) => run.conditions.find((c) => c.id === id && c.state === 'clear' && c.ts >= ts)?.ts;
+  const alarms = run.conditions.filter((c) => c.state === 'raise').map((c) => ({ id: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, estimatedStart: estimatedStartOf(c.evidence), retractedAt: retractedAt.get(c.id), clearedAt: clearAfter(c.id, c.ts) }));
   for (const c of run.conditions.filter((c) => c.state !== 'update')) {
     log(`${new Date(c.ts).toISOString().slice(0, 16)}Z ${c.state.padEnd(5)} ${c.id} ${JSON.stringify(c.evidence)}`);
   }

@@ -139,7 +139,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
     const byType: Record<string, number> = {};
     for (const a of found) byType[a.type] = (byType[a.type] ?? 0) + 1;
     const score: ScoreReport | undefined = truth
-      ? scoreAlarms(truth, found.map((a) => ({ id: a.id, type: a.type, dma: a.dma, raisedAt: a.raisedAt, estimatedStart: estimatedStartOf(a.evidence), retractedAt: a.clearedAt === undefined ? undefined : retractedAtIn(alarmStore, a.id) })), { dataStart: from as number, dataEnd: to as number, pipeAreas })
+      ? scoreAlarms(truth, found.map((a) => ({ id: a.id, type: a.type, dma: a.dma, raisedAt: a.raisedAt, estimatedStart: estimatedStartOf(a.evidence), retractedAt: a.clearedAt === undefined ? undefined : retractedAtIn(alarmStore, a.id), clearedAt: a.clearedAt })), { dataStart: from as number, dataEnd: to as number, pipeAreas })
       : undefined;
     const result = {
       from: new Date(from as number).toISOString(), to: new Date(to as number).toISOString(), database: outPath,
