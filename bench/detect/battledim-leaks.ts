@@ -29,7 +29,9 @@
  * This is a sensitivity curve on real demand: what the BattLeDIM leak log's ten leaks cannot tell.
  * Not part of `npm run bench -- detect` (about 12 minutes): `npm run bench -- detect:battledim-leaks`
  * prints the figures `detect.battledim_added_<kind>_<size>m3h_found` (share of the leaks found by an
- * alarm that stayed) and `_delay_median` (hours, or days for incipient leaks); quoted in
+ * alarm that stayed), `_delay_median` (hours, or days for incipient leaks) and, for abrupt leaks,
+ * `_start_error_median_h` / `_start_error_p90_h` (how far the finding alarm's estimated start lies
+ * from the leak's, absolute hours); quoted in
  * analytics/detectors/leak-change/README.md.
  *
  *   node --import tsx bench/detect/battledim-leaks.ts [abrupt:5 incipient:12 …]
@@ -131,6 +133,8 @@ export interface LeakCurvePoint {
   /** Delays of the alarms that stayed, in hours from the start (abrupt) or in days from it (incipient). */
   delayMedian: number; delayP90: number; delayUnit: 'h' | 'd';
   byType: Record<string, number>;
+  /** How far the finding alarm's estimated start lies from the leak's, hours (absolute; median and 90th percentile of the finds that give one). */
+  startErrorMedianH: number; startErrorP90H: number;
 }
 
 const quantile = (sorted: readonly number[], q: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
@@ -146,6 +150,7 @@ export function measureAddedLeaks(leak: AddedLeak, log: (line: string) => void =
   const datedToOwnLeak = (r: Raise, start: number) => r.estimatedStartTs !== undefined
     && Math.abs(r.estimatedStartTs - start) > OWN_LEAK_MS && ownStarts.some((t) => Math.abs(r.estimatedStartTs! - t) <= OWN_LEAK_MS);
   const delays: number[] = [];
+  const startErrors: number[] = [];
   const byType: Record<string, number> = {};
   let foundAny = 0;
   const starts = leakStarts(leak);
@@ -160,16 +165,20 @@ export function measureAddedLeaks(leak: AddedLeak, log: (line: string) => void =
     const reported = own[0];
     log(JSON.stringify({ kind: leak.kind, sizeM3h: leak.sizeM3h, start: new Date(start).toISOString().slice(0, 16),
       found: first ? `${first.type} after ${((first.ts - start) / HOUR_MS).toFixed(1)} h` : 'missed',
+      ...(first?.estimatedStartTs !== undefined ? { estimatedStartErrorH: Number(((first.estimatedStartTs - start) / HOUR_MS).toFixed(1)) } : {}),
       ...(reported && reported !== first ? { reportedFirst: `${reported.type} after ${((reported.ts - start) / HOUR_MS).toFixed(1)} h${reported.retracted ? ' (retracted)' : ''}` } : {}) }));
     if (reported) foundAny++;
     if (!first) continue;
+    if (first.estimatedStartTs !== undefined) startErrors.push(Math.abs(first.estimatedStartTs - start) / HOUR_MS);
     delays.push((first.ts - start) / (leak.kind === 'abrupt' ? HOUR_MS : DAY_MS));
     byType[first.type] = (byType[first.type] ?? 0) + 1;
   }
   delays.sort((a, b) => a - b);
+  startErrors.sort((a, b) => a - b);
   return {
     kind: leak.kind, sizeM3h: leak.sizeM3h, leaks: starts.length, found: delays.length, foundAny,
     delayMedian: quantile(delays, 0.5), delayP90: quantile(delays, 0.9), delayUnit: leak.kind === 'abrupt' ? 'h' : 'd', byType,
+    startErrorMedianH: quantile(startErrors, 0.5), startErrorP90H: quantile(startErrors, 0.9),
   };
 }
 
@@ -182,6 +191,11 @@ export async function measureAddedLeakCurve(log: (line: string) => void): Promis
     const name = `detect.battledim_added_${leak.kind}_${leak.sizeM3h}m3h`;
     figures[`${name}_found`] = p.found / p.leaks;
     figures[`${name}_delay_median`] = p.delayMedian;
+    // where the alarm dates an abrupt leak's start (what a crew is told): a slow leak's is a day at best
+    if (leak.kind === 'abrupt') {
+      figures[`${name}_start_error_median_h`] = p.startErrorMedianH;
+      figures[`${name}_start_error_p90_h`] = p.startErrorP90H;
+    }
   }
   return figures;
 }

@@ -67,6 +67,7 @@ const UNITS: Record<string, string> = {
   'detect.restart_restarts': 'restarts',
   ...Object.fromEntries(['abrupt_3', 'abrupt_5', 'abrupt_8', 'abrupt_12', 'incipient_8', 'incipient_12'].flatMap((k) => [
     [`detect.battledim_added_${k}m3h_found`, 'share of the added leaks'], [`detect.battledim_added_${k}m3h_delay_median`, k.startsWith('abrupt') ? 'h' : 'days'],
+    ...(k.startsWith('abrupt') ? [[`detect.battledim_added_${k}m3h_start_error_median_h`, 'h'], [`detect.battledim_added_${k}m3h_start_error_p90_h`, 'h']] : []),
   ])),
   ...Object.fromEntries(Object.values(HELD_BACK_PREFIXES).flatMap((p) => [
     [`${p}_found`, 'new leaks'], [`${p}_leaks`, 'new leaks in the log'], [`${p}_false`, 'in the half-year'],
