@@ -17,7 +17,8 @@ const NIGHT_SCATTER = 1.7;
 /**
  * Hourly residuals of a DMA whose daytime hours scatter five times more than its evening and night
  * hours (a real town's: L-Town's daytime hours scatter by 8–10 m³/h), fed to AbruptSteps hour by hour
- * with each night's mean residual at the window's end, as the detector does; `step(ts)` m³/h added.
+ * with each night's mean residual at the window's end, as the detector does; `step(ts)` m³/h added
+ * (less the flow of the leaks it knows).
  * `nightShows(nightStart)`: what a night's figure says instead of its hours' mean (a night that
  * cannot confirm a step), or undefined.
  */
@@ -29,7 +30,8 @@ function feed(days: number, step: (ts: number) => number, nightShows: (nightStar
   for (let ts = T0; ts < T0 + days * DAY; ts += HOUR) {
     const hour = new Date(ts).getUTCHours();
     const scatter = hour >= 7 && hour <= 21 ? DAY_SCATTER : NIGHT_SCATTER;
-    const residual = rng.uniform(-scatter, scatter) + step(ts);
+    // the known leaks' flow taken off, as the detector takes it off the stored hours
+    const residual = rng.uniform(-scatter, scatter) + step(ts) - steps.activeFlowAt(ts);
     const j = steps.onHour(ts, hour, residual, 0.05);
     if (j) judgements.push({ ...j, ts: ts + HOUR });
     if (hour >= NIGHT_FROM && hour < NIGHT_TO) night.push(residual);
@@ -79,5 +81,39 @@ describe('AbruptSteps: a step its own hours show', () => {
     const confirmed = steps.judgePending(() => ({ excessM3h: 1.8, sigmaM3h: 0.3, nights: 3 }), now + DAY);
     expect(confirmed).toMatchObject({ kind: 'raise', reported: false, nights: 3, leak: { sizeM3h: 1.8 } });
     expect(Math.abs(confirmed!.leak.startTs - from)).toBeLessThanOrEqual(2 * HOUR);
+  });
+});
+
+describe('AbruptSteps: a repair its first night cannot tell', () => {
+  /** 10 m³/h from 22:00 on day 29 (its night confirms it), gone from 22:00 on day `repairDay`, whose first night's figure shows only −2 m³/h. */
+  function repairRun(repairDay: number) {
+    const from = T0 + 29 * DAY + 22 * HOUR;
+    const repaired = T0 + repairDay * DAY + 22 * HOUR;
+    const firstNight = T0 + (repairDay + 1) * DAY + NIGHT_FROM * HOUR;
+    const run = feed(repairDay + 2, (ts) => (ts >= from && ts < repaired ? 10 : 0), (nightStart) => (nightStart === firstNight ? -2 : undefined));
+    return { ...run, repaired };
+  }
+
+  it('judges the fall on the nights after it: the repair of the known leak its size matches, once they show it', () => {
+    const { judgements, steps, repaired } = repairRun(45);
+    expect(judgements.filter((j) => j.kind === 'raise')).toHaveLength(1);
+    expect(judgements.filter((j) => j.kind === 'repair')).toEqual([]);
+    const leak = judgements.find((j) => j.kind === 'raise')!.leak;
+    const now = T0 + 47 * DAY;
+    // nights after showing 3 m³/h less: beyond their noise but under half the leak's size
+    expect(steps.judgePending(() => ({ excessM3h: -3, sigmaM3h: 0.5, nights: 1 }), now)).toBeUndefined();
+    // showing 9 m³/h less: its repair, dated to the fall
+    const repair = steps.judgePending(() => ({ excessM3h: -9, sigmaM3h: 0.8, nights: 2 }), now + DAY);
+    expect(repair).toMatchObject({ kind: 'repair', leak: { key: leak.key }, nightDropM3h: 9, nights: 2 });
+    if (repair?.kind !== 'repair') throw new Error('not a repair');
+    expect(Math.abs(repair.repairTs - repaired)).toBeLessThanOrEqual(2 * HOUR);
+    expect(steps.active).toEqual([]);
+  });
+
+  it('does not judge a fall within a week of the leak\'s start on the nights after it: the week it is measured against does not hold the leak on every night', () => {
+    const { judgements, steps } = repairRun(33);
+    expect(judgements.filter((j) => j.kind === 'raise')).toHaveLength(1);
+    expect(steps.judgePending(() => ({ excessM3h: -9, sigmaM3h: 0.8, nights: 2 }), T0 + 36 * DAY)).toBeUndefined();
+    expect(steps.active).toHaveLength(1);
   });
 });

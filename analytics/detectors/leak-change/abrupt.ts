@@ -34,7 +34,8 @@ export type StepJudgement =
    * `nights`: confirmed by the mean of this many nights after it (its first night alone did not).
    */
   | { kind: 'raise'; leak: AbruptLeak; nightRiseM3h: number; nightSigmaM3h: number; reported: boolean; nights?: number }
-  | { kind: 'repair'; leak: AbruptLeak; repairTs: number; nightDropM3h: number };
+  /** `nights`: seen over this many nights after the fall (its first night alone did not). */
+  | { kind: 'repair'; leak: AbruptLeak; repairTs: number; nightDropM3h: number; nights?: number };
 
 interface Candidate {
   sign: 1 | -1; startTs: number; residuals: number[]; reported?: AbruptLeak;
@@ -56,12 +57,22 @@ const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
 const CHANGE_POINT_LOOKBACK_H = 12;
 const NIGHT_NOISE_NIGHTS = 28;
+/** The nights a fall is measured against (the week before it: index.ts's STEP_BASE_DAYS). */
+const REPAIR_BASE_DAYS = 7;
+/** The leak of `leaks` (one at least) whose size is nearest `sizeM3h`. */
+function closestTo(leaks: readonly AbruptLeak[], sizeM3h: number): AbruptLeak {
+  let best = leaks[0];
+  for (const l of leaks) if (Math.abs(l.sizeM3h - sizeM3h) < Math.abs(best.sizeM3h - sizeM3h)) best = l;
+  return best;
+}
 /** Two steps' estimated starts this close are one step. */
 const SAME_STEP_MS = 12 * HOUR_MS;
 
 /** A step its first night did not confirm, still judged by the nights after it (`judgePending`). */
 interface PendingStep {
   key: number; startTs: number;
+  /** 1: a rise (a leak?), −1: a fall while leaks are known (a repair?). */
+  sign: 1 | -1;
   /** A step its hours showed only at `stepSigma` of their own noise: its nights must show half the size they did. */
   minSizeM3h?: number;
 }
@@ -211,7 +222,8 @@ export class AbruptSteps {
     const step = this.changePoint(c, endTs);
     const shown = c.sign * residual;
     if (shown < this.o.nightConfirmShare * step.size || shown < this.o.nightSigma * sigma) {
-      if (c.sign > 0) this.watch(c.reported?.key ?? step.startTs, step.startTs, c.seenMean !== undefined && !c.reported ? this.o.nightConfirmShare * step.size : undefined);
+      if (c.sign > 0) this.watch(c.reported?.key ?? step.startTs, step.startTs, 1, c.seenMean !== undefined && !c.reported ? this.o.nightConfirmShare * step.size : undefined);
+      else this.watch(step.startTs, step.startTs, -1);
       return c.reported ? { kind: 'retract', leak: c.reported, nightResidualM3h: residual } : undefined;
     }
     if (c.sign > 0) {
@@ -221,36 +233,55 @@ export class AbruptSteps {
       return { kind: 'raise', leak, nightRiseM3h: residual, nightSigmaM3h: sigma, reported: c.reported !== undefined };
     }
     // a step down: the repair of the active leak whose size it matches best
-    let best = this.active[0];
-    for (const l of this.active) if (Math.abs(l.sizeM3h - step.size) < Math.abs(best.sizeM3h - step.size)) best = l;
+    const best = closestTo(this.active, step.size);
     if (shown < this.o.nightConfirmShare * best.sizeM3h) return undefined;
     this.active.splice(this.active.indexOf(best), 1);
     this.nights[this.nights.length - 1] += best.sizeM3h;
     return { kind: 'repair', leak: best, repairTs: step.startTs, nightDropM3h: -residual };
   }
 
-  /** A step up its first night did not confirm: the nights after it will judge it (one per step). */
-  private watch(key: number, startTs: number, minSizeM3h?: number): void {
-    if (this.pending.some((p) => Math.abs(p.startTs - startTs) <= SAME_STEP_MS)) return;
-    if (this.active.some((l) => Math.abs(l.startTs - startTs) <= SAME_STEP_MS)) return;
-    this.pending.push({ key, startTs, ...(minSizeM3h !== undefined ? { minSizeM3h } : {}) });
+  /**
+   * A step its first night did not confirm: the nights after it will judge it (one per step). A fall
+   * only while some known leak began more than the nights' week before it: the week the fall is
+   * measured against must hold that leak's flow on every night, or the fall cannot be its repair.
+   */
+  private watch(key: number, startTs: number, sign: 1 | -1, minSizeM3h?: number): void {
+    if (this.pending.some((p) => p.sign === sign && Math.abs(p.startTs - startTs) <= SAME_STEP_MS)) return;
+    if (sign > 0 && this.active.some((l) => Math.abs(l.startTs - startTs) <= SAME_STEP_MS)) return;
+    if (sign < 0 && !this.repairable(startTs).length) return;
+    this.pending.push({ key, startTs, sign, ...(minSizeM3h !== undefined ? { minSizeM3h } : {}) });
+  }
+
+  /** The known leaks a fall at `ts` judged on the nights after it may repair: begun more than the nights' week (and a day) before it. */
+  private repairable(ts: number): AbruptLeak[] {
+    return this.active.filter((l) => ts - l.startTs > (REPAIR_BASE_DAYS + 1) * DAY_MS);
   }
 
   /**
    * Once a day: each step its first night did not confirm, judged on the nights since it
    * (`evidenceOf`, their mean against the nights before it, the slow-leak figures: trend.ts). A
-   * lasting step shows in every night, so n nights measure it √n times better than one: it is a leak
-   * when the mean excess reaches `nightSigma` times its noise (and `minStepM3h`). Given up after
-   * `confirmNights` nights. One confirmation per call: its flow is taken off the figures before the
-   * next is judged.
+   * lasting step shows in every night, so n nights measure it √n times better than one: a rise is a
+   * leak when the mean excess reaches `nightSigma` times its noise (and `minStepM3h`); a fall is the
+   * repair of the known leak (begun before the week it is measured against) whose size it matches
+   * best when it reaches as much below, and at least `nightConfirmShare` of that leak's size (the
+   * night's own rule for a repair). Given up after `confirmNights` nights. One judgement per call: a
+   * leak's flow is taken off the figures (or put back) before the next is judged.
    */
   judgePending(evidenceOf: (startTs: number) => NightsEvidence | undefined, nowTs: number): StepJudgement | undefined {
     // a step whose nights could not be judged (days missing, the first two weeks) is not kept longer
     this.pending = this.pending.filter((p) => nowTs - p.startTs <= (this.o.confirmNights + 1) * DAY_MS);
     for (const p of [...this.pending]) {
+      const repairable = p.sign < 0 ? this.repairable(p.startTs) : [];
+      if (p.sign < 0 && !repairable.length) {
+        this.pending = this.pending.filter((q) => q !== p); // no known leak left for it to repair
+        continue;
+      }
       const e = evidenceOf(p.startTs);
       if (!e) continue;
-      if (e.excessM3h >= this.o.nightSigma * e.sigmaM3h && e.excessM3h >= Math.max(this.o.minStepM3h, p.minSizeM3h ?? 0)) {
+      if (p.sign < 0) {
+        const repair = this.repairOverNights(p, e, repairable);
+        if (repair) return repair;
+      } else if (e.excessM3h >= this.o.nightSigma * e.sigmaM3h && e.excessM3h >= Math.max(this.o.minStepM3h, p.minSizeM3h ?? 0)) {
         this.pending = this.pending.filter((q) => q !== p);
         const leak: AbruptLeak = { key: p.key, startTs: p.startTs, sizeM3h: e.excessM3h, raisedTs: nowTs };
         this.active.push(leak);
@@ -261,9 +292,19 @@ export class AbruptSteps {
     return undefined;
   }
 
+  /** A fall its first night did not confirm, judged on the nights after it: the repair of the leak (of `leaks`) its size matches best. */
+  private repairOverNights(p: PendingStep, e: NightsEvidence, leaks: readonly AbruptLeak[]): StepJudgement | undefined {
+    const drop = -e.excessM3h;
+    const best = closestTo(leaks, drop);
+    if (drop < this.o.nightSigma * e.sigmaM3h || drop < Math.max(this.o.minStepM3h, this.o.nightConfirmShare * best.sizeM3h)) return undefined;
+    this.pending = this.pending.filter((q) => q !== p);
+    this.active.splice(this.active.indexOf(best), 1);
+    return { kind: 'repair', leak: best, repairTs: p.startTs, nightDropM3h: drop, nights: e.nights };
+  }
+
   /** A slow leak raised from `fromTs`: the steps since are its rise, judged no longer as steps of their own. */
   dropPendingFrom(fromTs: number): void {
-    this.pending = this.pending.filter((p) => p.startTs < fromTs);
+    this.pending = this.pending.filter((p) => p.sign < 0 || p.startTs < fromTs);
   }
 
   /**

@@ -368,7 +368,7 @@ class DmaLeaks {
         this.correct(j.repairTs, -j.leak.sizeM3h);
         this.trend.noteAbrupt(j.leak.key);
         this.out().push({
-          ...base, state: 'clear', evidence: { ...evidence, repairTs: j.repairTs, nightDropM3h: round(j.nightDropM3h) },
+          ...base, state: 'clear', evidence: { ...evidence, repairTs: j.repairTs, nightDropM3h: round(j.nightDropM3h), ...(j.nights === undefined ? {} : { confirmedOverNights: j.nights }) },
           text: alarmText('abrupt_leak.clear', { dma: this.dma, size }),
         });
     }
