@@ -28,10 +28,15 @@ export async function measureLeakChange(log: (line: string) => void): Promise<Re
     id: `${g.id} (${g.dma}, ${g.magnitude} m³/h)`, area: g.dma, kind: g.type === 'burst' ? 'abrupt' : 'incipient',
     start: g.start, end: g.end, peak: g.type === 'leak' ? (g.expect.fullSizeFrom as number) : undefined,
   }));
-  const retractedAt = new Map(run.conditions.filter((c) => isRetraction(c.evidence)).map((c) => [c.id, c.ts]));
-  // a condition may be raised again after a clear: each raise's clear is the first one after it
-  const clearAfter = (id: string, ts: number) => run.conditions.find((c) => c.id === id && c.state === 'clear' && c.ts >= ts)?.ts;
-  const alarms = run.conditions.filter((c) => c.state === 'raise').map((c) => ({ id: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, estimatedStart: estimatedStartOf(c.evidence), retractedAt: retractedAt.get(c.id), clearedAt: clearAfter(c.id, c.ts) }));
+  // a condition may be raised again after a clear: each raise's clear is the first one after it, and
+  // a retraction is a clear that says so
+  const alarms = run.conditions.filter((c) => c.state === 'raise').map((c) => {
+    const clear = run.conditions.find((x) => x.id === c.id && x.state === 'clear' && x.ts >= c.ts);
+    return {
+      id: c.id, type: c.type, dma: c.dma, raisedAt: c.ts, estimatedStart: estimatedStartOf(c.evidence),
+      retractedAt: clear && isRetraction(clear.evidence) ? clear.ts : undefined, clearedAt: clear?.ts,
+    };
+  });
   for (const c of run.conditions.filter((c) => c.state !== 'update')) {
     log(`${new Date(c.ts).toISOString().slice(0, 16)}Z ${c.state.padEnd(5)} ${c.id} ${JSON.stringify(c.evidence)}`);
   }

@@ -57,8 +57,8 @@ const HOURLY_NOISE_HOURS = 7 * 24;
 /** How far before the candidate the change point is looked for, hours. */
 const CHANGE_POINT_LOOKBACK_H = 12;
 const NIGHT_NOISE_NIGHTS = 28;
-/** The nights a fall is measured against (the week before it: index.ts's STEP_BASE_DAYS). */
-const REPAIR_BASE_DAYS = 7;
+/** The nights a step is measured against when its first night did not confirm it: a week, every day kind once. */
+export const STEP_BASE_DAYS = 7;
 /** The leak of `leaks` (one at least) whose size is nearest `sizeM3h`. */
 function closestTo(leaks: readonly AbruptLeak[], sizeM3h: number): AbruptLeak {
   let best = leaks[0];
@@ -254,7 +254,7 @@ export class AbruptSteps {
 
   /** The known leaks a fall at `ts` judged on the nights after it may repair: begun more than the nights' week (and a day) before it. */
   private repairable(ts: number): AbruptLeak[] {
-    return this.active.filter((l) => ts - l.startTs > (REPAIR_BASE_DAYS + 1) * DAY_MS);
+    return this.active.filter((l) => ts - l.startTs > (STEP_BASE_DAYS + 1) * DAY_MS);
   }
 
   /**

@@ -15,7 +15,7 @@ import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
 import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { WarmedConditions } from '../warmed-conditions.ts';
-import { AbruptSteps, type StepJudgement } from './abrupt.ts';
+import { AbruptSteps, STEP_BASE_DAYS, type StepJudgement } from './abrupt.ts';
 import type { LeakDecision, LeakDecisionLookup } from './decisions.ts';
 import { HourlyMeans, type ClosedHour } from './hours.ts';
 import { InletHours, SplitShifts, type SplitShift } from './split.ts';
@@ -27,8 +27,6 @@ import { SlowLeakTrend, type DayFigure, type ResumedLeak, type TrendJudgement } 
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
-/** The nights a step is measured against when its first night did not confirm it: a week, every day kind once. */
-const STEP_BASE_DAYS = 7;
 /**
  * How much later than live a replay from a colder state may raise the same leak: a slow leak's
  * raise waits for a week's level, an abrupt one for the next night (reconcile).
