@@ -4,6 +4,7 @@
  * (days since 1970-01-01 in wall time, LocalTime's `day`).
  */
 import { calendarSchema, daysOf, type CalendarConfig } from '../../core/config/calendar.ts';
+import { isWeekend, weekdayOfDay } from './local-time.ts';
 
 export type DayKind = 'holiday' | 'workday';
 
@@ -31,4 +32,11 @@ export class DayCalendar {
   get size(): number {
     return this.kinds.size;
   }
+}
+
+/** A day off: a holiday of the calendar, else a weekend day that is not a make-up working day. */
+export function isDayOff(day: number, calendar?: DayCalendar): boolean {
+  const kind = calendar?.kindOf(day);
+  if (kind) return kind === 'holiday';
+  return isWeekend(weekdayOfDay(day));
 }

@@ -48,6 +48,28 @@ export const bwdfTopology = {
   sensors: DMAS.map((id) => ({ id: `${id}-inflow`, kind: 'flow', unit: 'm3/h', site: 'bwdf', dma: id, place: 'inlet', intervalS: 3600 })),
 };
 
+/**
+ * The utility's calendar, as its engineers would configure it: Italy's national public holidays over
+ * the data's years (Law 260/1949 as amended; Easter Monday after Easter Sunday 4 April 2021,
+ * 17 April 2022, 9 April 2023). Local patron saints' days are not known for these anonymous DMAs,
+ * and Christmas Eve and New Year's Eve are working days by law, so neither is named.
+ */
+export const BWDF_CALENDAR = {
+  holidays: [2021, 2022, 2023].flatMap((y) => [
+    { date: `${y}-01-01`, name: 'Capodanno' },
+    { date: `${y}-01-06`, name: 'Epifania' },
+    { date: { 2021: '2021-04-05', 2022: '2022-04-18', 2023: '2023-04-10' }[y]!, name: "Lunedì dell'Angelo" },
+    { date: `${y}-04-25`, name: 'Festa della Liberazione' },
+    { date: `${y}-05-01`, name: 'Festa del Lavoro' },
+    { date: `${y}-06-02`, name: 'Festa della Repubblica' },
+    { date: `${y}-08-15`, name: 'Ferragosto' },
+    { date: `${y}-11-01`, name: 'Ognissanti' },
+    { date: `${y}-12-08`, name: 'Immacolata Concezione' },
+    { date: `${y}-12-25`, name: 'Natale' },
+    { date: `${y}-12-26`, name: 'Santo Stefano' },
+  ]),
+};
+
 export interface JudgedAlarm {
   type: string;
   dma: string;
@@ -161,7 +183,7 @@ export async function runBwdf(opts: { log?: (line: string) => void } = {}): Prom
     const config = join(dir, 'config.yaml');
     writeFileSync(config, toYaml({
       site: { name: 'BWDF', timezone: ZONE }, dataDir: join(dir, 'data'), store: { type: 'sqlite', path: 'tsdb.sqlite' },
-      log: { level: 'warn' }, topology: bwdfTopology,
+      log: { level: 'warn' }, topology: bwdfTopology, calendar: BWDF_CALENDAR,
     }));
     const out: string[] = [];
     const importCode = await importCommand([inflows, '--map', BWDF_MAPPING, '--config', config, '--json', '--quiet', '--rejects', join(dir, 'rejects.jsonl')],

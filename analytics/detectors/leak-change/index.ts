@@ -20,7 +20,7 @@ import type { LeakDecision, LeakDecisionLookup } from './decisions.ts';
 import { HourlyMeans, type ClosedHour } from './hours.ts';
 import { InletHours, SplitShifts, type SplitShift } from './split.ts';
 import { QuarterHours, type OffHourExcess } from './quarters.ts';
-import { DAY_KIND_OF, DAY_KINDS, kindOffsets } from './day-kinds.ts';
+import { DAY_KINDS, DayKinds, kindOffsets } from './day-kinds.ts';
 import { leakChangeOptionsSchema, type LeakChangeOptions, type LeakChangeSettings } from './options.ts';
 import { SlowLeakTrend, type DayFigure, type ResumedLeak, type TrendJudgement } from './trend.ts';
 
@@ -35,7 +35,8 @@ const EPISODE_TOLERANCE_MS = 8 * DAY_MS;
 /** One local day's hourly means, m³/h, less the flow of abrupt leaks already raised (NaN: not covered). */
 interface DayHours {
   day: number;
-  weekday: number;
+  /** Its day kind (day-kinds.ts). */
+  kind: number;
   hours: Float64Array;
   hourStarts: Float64Array;
   nightDone: boolean;
@@ -62,7 +63,7 @@ class DmaLeaks {
   /** Closed days, oldest first (historyDays of them). */
   private readonly days: DayHours[] = [];
   private today?: DayHours;
-  /** Per day kind (DAY_KIND_OF) and hour, how far that kind's hour runs from all days' (m³/h). */
+  /** Per day kind (day-kinds.ts) and hour, how far that kind's hour runs from all days' (m³/h). */
   private readonly dayOffset = Array.from({ length: DAY_KINDS }, () => new Float64Array(24));
   /** Per day kind and hour: the offset is the kind's own (seen at least twice), not its class's. */
   private readonly kindKnown = Array.from({ length: DAY_KINDS }, () => new Array<boolean>(24).fill(false));
@@ -72,12 +73,12 @@ class DmaLeaks {
 
   constructor(
     readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
-    private readonly out: () => Condition[], inlets: readonly string[] = [],
+    private readonly out: () => Condition[], inlets: readonly string[] = [], private readonly kinds = new DayKinds(),
   ) {
     this.hours = new HourlyMeans(local, o.hourCoverage, (h) => this.onHour(h));
     this.trend = new SlowLeakTrend(o);
     this.steps = new AbruptSteps(o);
-    this.quarters = new QuarterHours(o, local, (ts) => this.steps.activeFlowAt(ts));
+    this.quarters = new QuarterHours(o, local, (ts) => this.steps.activeFlowAt(ts), kinds);
     if (inlets.length >= 2) {
       this.split = {
         hours: new InletHours(inlets, local), shifts: new SplitShifts(inlets.length, Math.max(1, Math.round(o.dayStepHours)), o.splitNoiseFloor),
@@ -112,7 +113,7 @@ class DmaLeaks {
     if (this.today && this.today.day !== h.day) this.closeDay(this.today);
     if (!this.today) {
       this.today = {
-        day: h.day, weekday: h.weekday, hours: new Float64Array(24).fill(NaN), hourStarts: new Float64Array(24).fill(NaN), nightDone: false,
+        day: h.day, kind: this.kinds.of(h.day), hours: new Float64Array(24).fill(NaN), hourStarts: new Float64Array(24).fill(NaN), nightDone: false,
         nightStartTs: this.local.instantOf(h.day, this.o.nightFromHour * HOUR_MS), nightEndTs: this.local.instantOf(h.day, this.o.nightToHour * HOUR_MS), dayEndTs: this.local.instantOf(h.day + 1, 0),
         shares: (this.split?.hours.inlets ?? []).map(() => new Float64Array(24).fill(NaN)),
       };
@@ -121,9 +122,9 @@ class DmaLeaks {
     const value = h.mean - this.steps.activeFlowAt(h.startTs);
     t.hours[h.hour] = value;
     t.hourStarts[h.hour] = h.startTs;
-    const reference = this.referenceOf(t.weekday, h.hour);
+    const reference = this.referenceOf(t.kind, h.hour);
     const split = this.splitShiftOf(t, h);
-    const j = this.steps.onHour(h.startTs, h.hour, value - reference, this.sigmaFloor(reference), this.kindKnown[DAY_KIND_OF[t.weekday]][h.hour], split);
+    const j = this.steps.onHour(h.startTs, h.hour, value - reference, this.sigmaFloor(reference), this.kindKnown[t.kind][h.hour], split);
     if (j) this.onStep(j, h.endTs);
     if (h.hour === this.o.nightToHour - 1) this.closeNight(t);
     if (h.hour === 23) this.closeDay(t);
@@ -134,17 +135,17 @@ class DmaLeaks {
    * offsets at that hour: recent days, so neither a seasonal drift nor a growing leak looks like a
    * step, and a Sunday afternoon is compared with the days just before it as Sundays differ.
    */
-  private referenceOf(weekday: number, hour: number): number {
-    return this.profileReference((d) => d.hours, this.dayOffset, weekday, hour);
+  private referenceOf(kind: number, hour: number): number {
+    return this.profileReference((d) => d.hours, this.dayOffset, kind, hour);
   }
 
-  private profileReference(series: (d: DayHours) => Float64Array, offsets: Float64Array[], weekday: number, hour: number): number {
+  private profileReference(series: (d: DayHours) => Float64Array, offsets: Float64Array[], kind: number, hour: number): number {
     const values: number[] = [];
     for (let i = this.days.length - 1; i >= 0 && values.length < this.o.profileDays; i--) {
       const v = series(this.days[i])[hour];
-      if (Number.isFinite(v)) values.push(v - offsets[DAY_KIND_OF[this.days[i].weekday]][hour]);
+      if (Number.isFinite(v)) values.push(v - offsets[this.days[i].kind][hour]);
     }
-    return values.length >= 2 ? medianOf(values) + offsets[DAY_KIND_OF[weekday]][hour] : NaN;
+    return values.length >= 2 ? medianOf(values) + offsets[kind][hour] : NaN;
   }
 
   /**
@@ -157,7 +158,7 @@ class DmaLeaks {
     const shares = s.hours.sharesOf(h.startTs);
     const residuals = shares.map((share, i) => {
       t.shares[i][h.hour] = share;
-      return share - this.profileReference((d) => d.shares[i], s.offsets[i], t.weekday, h.hour);
+      return share - this.profileReference((d) => d.shares[i], s.offsets[i], t.kind, h.hour);
     });
     return s.shifts.onHour(residuals);
   }
@@ -181,7 +182,7 @@ class DmaLeaks {
    */
   private updateKindOffsets(series: (d: DayHours) => Float64Array, offsets: Float64Array[], known?: boolean[][]): void {
     for (let hour = 0; hour < 24; hour++) {
-      const kinds = kindOffsets(this.days.map((d) => ({ weekday: d.weekday, value: series(d)[hour] })));
+      const kinds = kindOffsets(this.days.map((d) => ({ kind: d.kind, value: series(d)[hour] })));
       for (let k = 0; k < DAY_KINDS; k++) {
         offsets[k][hour] = kinds.offsets[k];
         if (known) known[k][hour] = kinds.known[k];
@@ -199,7 +200,7 @@ class DmaLeaks {
     let reference = 0;
     for (let h = this.o.nightFromHour; h < this.o.nightToHour; h++) {
       flow += t.hours[h];
-      reference += this.referenceOf(t.weekday, h);
+      reference += this.referenceOf(t.kind, h);
     }
     const n = this.o.nightToHour - this.o.nightFromHour;
     const endTs = t.nightEndTs;
@@ -464,9 +465,10 @@ export class LeakChangeDetector implements Detector {
     if (!(o.nightToHour > o.nightFromHour)) throw new Error('leak-change.nightToHour: must be after nightFromHour');
     const local = new LocalTime(ctx.timezone);
     this.inflow = new DmaInflow(ctx.topology, ctx.health);
+    const kinds = new DayKinds(ctx.calendar);
     for (const dma of this.inflow.dmas()) {
       const inlets = this.inflow.termsOf(dma).filter((t) => t.sign > 0).map((t) => t.sensor);
-      const leaks = new DmaLeaks(dma, this.inflow.siteOf(dma), o, local, () => this.out, inlets);
+      const leaks = new DmaLeaks(dma, this.inflow.siteOf(dma), o, local, () => this.out, inlets, kinds);
       this.dmas.set(dma, leaks);
       if (leaks.split) for (const s of inlets) this.splitOf.set(s, [...(this.splitOf.get(s) ?? []), leaks.split.hours]);
     }

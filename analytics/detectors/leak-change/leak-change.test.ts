@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
+import { DayCalendar } from '../../baseline/calendar.ts';
 import { LeakDecisionStore, readLeakDecisions, type LeakDecisionLookup, type NewLeakDecision } from './decisions.ts';
 
 const HOUR = 3_600_000;
@@ -41,6 +42,10 @@ interface RunInputs {
   readings?: Point[];
   /** Use that varies from day to day at every hour (the night's too), uniform within ± this, m³/h: what one night alone cannot tell from a leak. */
   nightNoiseM3h?: number;
+  /** Days (from START) that are days off whatever their weekday: used like a Sunday. */
+  daysOff?: number[];
+  /** The site calendar the detector is given. */
+  calendar?: DayCalendar;
 }
 
 function dmaTopology(intervalMin: number): Topology {
@@ -51,12 +56,12 @@ function dmaTopology(intervalMin: number): Topology {
   }));
 }
 
-function newDetector(intervalMin = 60, decisions?: LeakDecisionLookup): LeakChangeDetector {
-  return new LeakChangeDetector({ topology: dmaTopology(intervalMin), health: { isFaulty: () => false }, timezone: ZONE }, {}, { decisions });
+function newDetector(intervalMin = 60, decisions?: LeakDecisionLookup, calendar?: DayCalendar): LeakChangeDetector {
+  return new LeakChangeDetector({ topology: dmaTopology(intervalMin), health: { isFaulty: () => false }, timezone: ZONE, calendar }, {}, { decisions });
 }
 
 function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1, inputs: RunInputs = {}): Condition[] {
-  const detector = inputs.detector ?? newDetector(intervalMin, inputs.decisions);
+  const detector = inputs.detector ?? newDetector(intervalMin, inputs.decisions, inputs.calendar);
   const feedFrom = START + (inputs.fromDay ?? 0) * DAY;
   const conditions: Condition[] = [];
   const step = intervalMin * 60_000;
@@ -74,7 +79,8 @@ function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1
       nightUse = (inputs.nightNoiseM3h ?? 0) * nightly.uniform(-1, 1);
     }
     const localHour = (((ts - START) % DAY) / HOUR);
-    const weekday = Math.floor((ts - START) / DAY) % 7; // 0 = Monday
+    const day = Math.floor((ts - START) / DAY);
+    const weekday = inputs.daysOff?.includes(day) ? 6 : day % 7; // 0 = Monday
     const weekend = weekday >= 5;
     const consumption = (15 + 60 * Math.max(0, Math.sin((Math.PI * (localHour - (weekend ? 7 : 6))) / 16))) * (weekday === 6 ? sundayShare : 1);
     const season = 1 + 0.1 * Math.sin((2 * Math.PI * (ts - START)) / (365 * DAY));
@@ -139,6 +145,16 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(Math.abs((confirmed[0].evidence!.sizeM3h as number) - 4)).toBeLessThanOrEqual(1);
     // the change point, within four hours (a Sunday's afternoon hours scatter more than a working day's)
     expect(Math.abs((confirmed[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(4 * HOUR);
+  });
+
+  it('#12.3 compares a holiday with days off when the site calendar names it: a Wednesday used like a Sunday raises nothing, the same day unnamed is reported', () => {
+    // day 37, Wednesday 7 February 2024: the morning rises an hour later and the evening runs up to 10 m³/h above a working day's
+    const holiday = 37;
+    const named = new DayCalendar({ holidays: ['2024-02-07'] });
+    expect(run(60, [], 60, 1, { daysOff: [holiday], calendar: named }).filter((c) => c.state === 'raise')).toEqual([]);
+    const unnamed = run(60, [], 60, 1, { daysOff: [holiday] }).filter((c) => c.state === 'raise');
+    expect(unnamed.map((c) => c.type)).toContain('abrupt_leak');
+    expect(unnamed.every((c) => c.ts >= START + holiday * DAY && c.ts < START + (holiday + 2) * DAY)).toBe(true);
   });
 
   it('finds the same step in 15-min and 30-min data (parameters in hours and m³/h, not samples)', () => {

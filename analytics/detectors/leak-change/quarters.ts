@@ -8,9 +8,9 @@
  * of that hour of day's noise, its last dayStepHours hours' mean in units of the noise of such means.
  * Only for data at 15 min or finer: an hourly value says nothing about the quarters inside it.
  */
-import { weekdayOfDay, type LocalTime } from '../../baseline/local-time.ts';
+import type { LocalTime } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
-import { DAY_KIND_OF, DAY_KINDS, kindOffsets } from './day-kinds.ts';
+import { DAY_KINDS, DayKinds, kindOffsets } from './day-kinds.ts';
 import { DayExcessMeter, type DayExcess } from './excess.ts';
 import { HourlyMeans, type ClosedHour } from './hours.ts';
 import type { LeakChangeSettings } from './options.ts';
@@ -44,6 +44,7 @@ export class QuarterHours {
     private readonly o: LeakChangeSettings, private readonly local: LocalTime,
     /** Flow of abrupt leaks raised whose step began by then (taken off each quarter as it closes). */
     private readonly activeFlowAt: (ts: number) => number,
+    private readonly kinds = new DayKinds(),
   ) {
     this.quarters = new HourlyMeans(local, o.hourCoverage, (q) => this.onQuarter(q), QUARTER_MS);
     this.size = (o.historyDays + 2) * QUARTERS_PER_DAY;
@@ -88,7 +89,7 @@ export class QuarterHours {
     if (this.days.length > this.o.historyDays) this.days.shift();
     for (let p = 0; p < QUARTERS_PER_DAY; p++) {
       if (p % 4 === 0) continue; // a clock hour: the clock hours' own
-      const kinds = kindOffsets(this.days.map((d) => ({ weekday: weekdayOfDay(d), value: this.hourMean(d * QUARTERS_PER_DAY + p + 3) })));
+      const kinds = kindOffsets(this.days.map((d) => ({ kind: this.kinds.of(d), value: this.hourMean(d * QUARTERS_PER_DAY + p + 3) })));
       for (let k = 0; k < DAY_KINDS; k++) {
         this.offsets[k][p] = kinds.offsets[k];
         this.known[k][p] = kinds.known[k];
@@ -112,7 +113,7 @@ export class QuarterHours {
     if (p % 4 === 0) return; // the hour ending now is a clock hour
     const meter = this.meters[(p % 4) - 1];
     const day = Math.floor(start / QUARTERS_PER_DAY);
-    const kind = DAY_KIND_OF[weekdayOfDay(day)];
+    const kind = this.kinds.of(day);
     const reference = this.referenceOf(k, p, kind);
     const residual = this.hourMean(k) - reference;
     if (!Number.isFinite(residual)) {
@@ -143,7 +144,7 @@ export class QuarterHours {
     for (let back = 1; back <= this.o.historyDays && values.length < this.o.profileDays; back++) {
       const earlier = k - back * QUARTERS_PER_DAY;
       const v = this.hourMean(earlier);
-      if (Number.isFinite(v)) values.push(v - this.offsets[DAY_KIND_OF[weekdayOfDay(Math.floor((earlier - 3) / QUARTERS_PER_DAY))]][p]);
+      if (Number.isFinite(v)) values.push(v - this.offsets[this.kinds.of(Math.floor((earlier - 3) / QUARTERS_PER_DAY))][p]);
     }
     return values.length >= 2 ? medianOf(values) + this.offsets[kind][p] : NaN;
   }

@@ -6,8 +6,8 @@
  */
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import type { DayCalendar } from '../../baseline/calendar.ts';
-import { isWeekend, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
+import { isDayOff, type DayCalendar } from '../../baseline/calendar.ts';
+import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { robustStats } from '../../baseline/time-of-week.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
@@ -314,9 +314,7 @@ export class NightFlowDetector implements Detector {
 
   /** The calendar's holidays and make-up working days first, else the weekday. */
   private isRestDay(day: number): boolean {
-    const kind = this.calendar?.kindOf(day);
-    if (kind) return kind === 'holiday';
-    return isWeekend((((day + 4) % 7) + 7) % 7); // day 0, 1970-01-01, was a Thursday (4 with Sunday = 0)
+    return isDayOff(day, this.calendar);
   }
 
   /**
