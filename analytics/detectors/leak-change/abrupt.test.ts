@@ -22,12 +22,13 @@ const NIGHT_SCATTER = 1.7;
  * `nightShows(nightStart)`: what a night's figure says instead of its hours' mean (a night that
  * cannot confirm a step), or undefined.
  */
-function feed(days: number, step: (ts: number) => number, nightShows: (nightStart: number) => number | undefined = () => undefined, settings = SETTINGS): { judgements: (StepJudgement & { ts: number })[]; steps: AbruptSteps } {
+function feed(days: number, step: (ts: number) => number, nightShows: (nightStart: number) => number | undefined = () => undefined, settings = SETTINGS, beforeHour?: (ts: number, steps: AbruptSteps) => void): { judgements: (StepJudgement & { ts: number })[]; steps: AbruptSteps } {
   const steps = new AbruptSteps(settings);
   const rng = new Rng(7, 'abrupt hours');
   const judgements: (StepJudgement & { ts: number })[] = [];
   let night: number[] = [];
   for (let ts = T0; ts < T0 + days * DAY; ts += HOUR) {
+    beforeHour?.(ts, steps);
     const hour = new Date(ts).getUTCHours();
     const scatter = hour >= 7 && hour <= 21 ? DAY_SCATTER : NIGHT_SCATTER;
     // the known leaks' flow taken off, as the detector takes it off the stored hours
@@ -115,5 +116,21 @@ describe('AbruptSteps: a repair its first night cannot tell', () => {
     expect(judgements.filter((j) => j.kind === 'raise')).toHaveLength(1);
     expect(steps.judgePending(() => ({ excessM3h: -9, sigmaM3h: 0.8, nights: 2 }), T0 + 36 * DAY)).toBeUndefined();
     expect(steps.active).toHaveLength(1);
+  });
+});
+
+describe('AbruptSteps: a fall whose leak is gone before its night', () => {
+  it('drops a fall its hours showed when the leak it would repair was accepted before its night closed', () => {
+    // 10 m³/h from day 29, gone at 10:00 on day 45: the day's hours make a candidate of the fall; in
+    // the last hour of the next night a dispatcher accepts the leak as a change of use, so the fall's
+    // night, which shows it, has no known leak left to repair (before: a TypeError at that night)
+    let accepted: ReturnType<AbruptSteps['accept']>;
+    const fallNight = (start: number) => (start === T0 + 46 * DAY + NIGHT_FROM * HOUR ? -10 : undefined);
+    const { judgements, steps } = feed(47, (ts) => (ts >= T0 + 29 * DAY + 22 * HOUR && ts < T0 + 45 * DAY + 10 * HOUR ? 10 : 0), fallNight, SETTINGS, (ts, s) => {
+      if (ts === T0 + 46 * DAY + (NIGHT_TO - 1) * HOUR) accepted = s.accept(s.active[0].key);
+    });
+    expect(accepted).toMatchObject({ confirmed: true });
+    expect(steps.active).toEqual([]);
+    expect(judgements.filter((j) => j.kind === 'repair')).toEqual([]);
   });
 });

@@ -232,7 +232,8 @@ export class AbruptSteps {
       this.nights[this.nights.length - 1] -= step.size; // the night's residual is explained now
       return { kind: 'raise', leak, nightRiseM3h: residual, nightSigmaM3h: sigma, reported: c.reported !== undefined };
     }
-    // a step down: the repair of the active leak whose size it matches best
+    // a step down: the repair of the active leak whose size it matches best (none left: repaired or accepted since the fall began)
+    if (!this.active.length) return undefined;
     const best = closestTo(this.active, step.size);
     if (shown < this.o.nightConfirmShare * best.sizeM3h) return undefined;
     this.active.splice(this.active.indexOf(best), 1);
