@@ -14,6 +14,7 @@ import { Simulation } from '../simulators/engine.ts';
 import { fillFromSimulation, SUITE } from '../test/support/sim-drive.ts';
 import { run as analyzeCommand } from '../bin/commands/analyze.ts';
 import { run as reportCommand } from '../bin/commands/report.ts';
+import { pino } from 'pino';
 import { buildAnalytics } from './compose.ts';
 import type { CauseCode } from './outages/register.ts';
 import { replay } from './replay.ts';
@@ -53,6 +54,20 @@ const comparable = (a: AlarmRecord) => ({ ...a, suppressed: a.suppressed && { re
 const comparableEvent = ({ alarmId, kind, fromState, toState, user, eventTs, comment }: AlarmEventRecord) => ({ alarmId, kind, fromState, toState, user, eventTs, comment });
 
 describe('analytics composition, live and replay', () => {
+  it('#12.3 a live platform warns at start when its calendar names no day from a month ahead on', () => {
+    const base = JSON.parse(readFileSync(configFile, 'utf8'));
+    const config = parseConfig({ ...base, calendar: { holidays: ['2025-10-01'] } }, configFile);
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => { warnings.push(JSON.parse(line).msg as string); } });
+    const live = buildAnalytics({ config, statePath: join(dir, 'calendar-state.sqlite'), mode: 'live', log });
+    live.close();
+    expect(warnings.filter((m) => m.startsWith('calendar: names no day after 2025-10-01'))).toHaveLength(1);
+    warnings.length = 0;
+    const ahead = parseConfig({ ...base, calendar: { holidays: ['2099-10-01'] } }, configFile);
+    buildAnalytics({ config: ahead, statePath: join(dir, 'calendar-state.sqlite'), mode: 'live', log }).close();
+    expect(warnings).toEqual([]);
+  });
+
   it('aquawatch analyze over a planned closure classes it planned and suppresses as live does; the live register is only read', async () => {
     const config = parseConfig(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
     const statePath = join(config.dataDir, 'state.sqlite');

@@ -23,6 +23,7 @@ import { Topology } from '../core/topology/topology.ts';
 import { AlarmStore } from '../core/state/alarm-store.ts';
 import { AlarmManager } from './alarms/manager.ts';
 import { DayCalendar } from './baseline/calendar.ts';
+import { calendarExpiryWarning, localDateOf } from '../core/config/calendar.ts';
 import { createDetectors, type Detectors } from './detectors/index.ts';
 import { AlarmNotifications } from './notify/alarm-feed.ts';
 import { createNotifier } from './notify/notifier.ts';
@@ -144,6 +145,9 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   // the history it replays, and reconciles the rest with what its warm-up found (the manager reloads
   // their tracks). A replay starts its tracks afresh, so an alarm of an earlier run is not continued.
   const openAlarms = mode === 'live' ? () => alarmStore.openAlarms().filter((a) => a.state.startsWith('active')) : undefined;
+  // the calendar is kept one year at a time: a live platform says when it runs out
+  const calendarExpiry = mode === 'live' ? calendarExpiryWarning(config.calendar, localDateOf(Date.now(), timezone)) : undefined;
+  if (calendarExpiry) log.warn({ key: 'calendar' }, calendarExpiry);
   const detectors = createDetectors({
     topology, timezone, calendar: new DayCalendar(config.calendar), options, register, leakDecisions: leakDecisions ?? readLeakDecisions(o.statePath),
     openAlarms,

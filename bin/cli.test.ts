@@ -152,6 +152,21 @@ describe('aquawatch command line', () => {
       expect(r.stdout).toMatch(/DMAs: +2\n/);
       expect(r.stdout).toContain('broker: mqtt://broker.example:1883');
       expect(r.stdout).not.toContain('s3cret');
+      expect(r.stdout).toContain('calendar: none (holidays are compared as the weekdays they fall on)');
+      expect(r.stdout).not.toContain('warning');
+    }, PROCESS_TIMEOUT);
+
+    it('#12.3 says how far the calendar reaches, and warns (still exit 0) once it names no day from a month ahead on', async () => {
+      const site = (days: string) => ['site: { name: Testville Water, timezone: Asia/Shanghai }', 'calendar:', days].join('\n');
+      writeFileSync(join(dir, 'calendar-2025.yaml'), site('  holidays: [2025-01-01, { from: 2025-10-01, to: 2025-10-08, name: National Day }]\n  workdays: [2025-10-11]'));
+      writeFileSync(join(dir, 'calendar-2099.yaml'), site('  holidays: [2099-10-01]'));
+      const [past, ahead] = await aquawatchAll([['config', 'check', join(dir, 'calendar-2025.yaml')], ['config', 'check', join(dir, 'calendar-2099.yaml')]]);
+      expect(past).toMatchObject({ code: 0, stderr: '' });
+      expect(past.stdout).toContain('calendar: 9 holiday(s), 1 make-up working day(s), through 2025-10-11');
+      expect(past.stdout).toContain('warning: calendar: names no day after 2025-10-11: from then on holidays are compared as the weekdays they fall on');
+      expect(ahead).toMatchObject({ code: 0, stderr: '' });
+      expect(ahead.stdout).toContain('through 2099-10-01');
+      expect(ahead.stdout).not.toContain('warning');
     }, PROCESS_TIMEOUT);
 
     it('lists every error with its key path, also in the topology, and a missing variable (exit 1)', async () => {

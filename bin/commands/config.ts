@@ -11,6 +11,7 @@ import { Topology } from '../../core/topology/topology.ts';
 import { BrokerConfigError, mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { parseCommandLine, type CommandIo } from '../../core/command-line.ts';
 import { loadSiteConfig } from '../site-config.ts';
+import { calendarExpiryWarning, calendarExtent, localDateOf } from '../../core/config/calendar.ts';
 
 const USAGE = `usage: aquawatch config check FILE
 
@@ -37,6 +38,9 @@ export async function run(argv: string[], io: CommandIo & { env?: NodeJS.Process
     return 1;
   }
   for (const line of summary(checked.config)) out(line);
+  // valid, but kept one year at a time: say when it runs out
+  const expiry = calendarExpiryWarning(checked.config.calendar, localDateOf(Date.now(), checked.config.site.timezone));
+  if (expiry) out(`warning: ${expiry}`);
   return 0;
 }
 
@@ -72,7 +76,14 @@ function summary(c: LoadedConfig): string[] {
     `  sensors: ${c.topology.sensors.length}${kinds ? ` (${kinds})` : ''}`,
     `  DMAs:    ${c.topology.dmas.length}`,
     `  store:   ${c.store.type}; broker: ${brokerAddress(c.broker.url)}`,
+    `  calendar: ${calendarLine(c)}`,
   ];
+}
+
+function calendarLine(c: LoadedConfig): string {
+  const { holidays, workdays, lastDate } = calendarExtent(c.calendar);
+  if (!lastDate) return 'none (holidays are compared as the weekdays they fall on)';
+  return `${holidays} holiday(s), ${workdays} make-up working day(s), through ${lastDate}`;
 }
 
 /** The broker's scheme, host and port: never credentials written into the URL. */

@@ -38,3 +38,37 @@ export function daysOf(entry: DaysEntry): number[] {
   for (let d = dayNumber(entry.from); d <= dayNumber(entry.to); d++) out.push(d);
   return out;
 }
+
+/** How many days the calendar names, and the last of them (a local date; undefined when it names none). */
+export function calendarExtent(config: CalendarConfig): { holidays: number; workdays: number; lastDate?: string } {
+  const c = calendarSchema.parse(config);
+  const count = (entries: DaysEntry[]) => entries.reduce((n, e) => n + daysOf(e).length, 0);
+  const last = Math.max(-Infinity, ...[...c.holidays, ...c.workdays].flatMap(daysOf));
+  return {
+    holidays: count(c.holidays), workdays: count(c.workdays),
+    ...(Number.isFinite(last) ? { lastDate: new Date(last * DAY_MS).toISOString().slice(0, 10) } : {}),
+  };
+}
+
+/**
+ * Days ahead of the last named day a warning is given: a calendar is kept one year at a time
+ * (China's public holidays and make-up working days are published each November for the next year).
+ */
+export const CALENDAR_NOTICE_DAYS = 30;
+
+/**
+ * A warning when a calendar that names days names none from `today` (the site's local date) plus
+ * CALENDAR_NOTICE_DAYS on: the next year's holidays are not in it yet, and from its last day on
+ * holidays are compared as the weekdays they fall on. Undefined for an empty calendar (a site that
+ * keeps none) and for one that reaches far enough.
+ */
+export function calendarExpiryWarning(config: CalendarConfig, today: string): string | undefined {
+  const { lastDate } = calendarExtent(config);
+  if (!lastDate || dayNumber(lastDate) >= dayNumber(today) + CALENDAR_NOTICE_DAYS) return undefined;
+  return `calendar: names no day after ${lastDate}: from then on holidays are compared as the weekdays they fall on; add the next year's public holidays and make-up working days`;
+}
+
+/** The local date (YYYY-MM-DD) of an instant in a time zone. */
+export function localDateOf(utcMs: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(utcMs);
+}
