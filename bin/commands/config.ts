@@ -11,7 +11,7 @@ import { Topology } from '../../core/topology/topology.ts';
 import { BrokerConfigError, mqttConnectOptions } from '../../core/bus/mqtt-client.ts';
 import { parseCommandLine, type CommandIo } from '../../core/command-line.ts';
 import { loadSiteConfig } from '../site-config.ts';
-import { calendarExpiryWarning, calendarExtent, localDateOf } from '../../core/config/calendar.ts';
+import { calendarExpiryWarning, describeCalendar, localDateOf } from '../../core/config/calendar.ts';
 
 const USAGE = `usage: aquawatch config check FILE
 
@@ -76,14 +76,8 @@ function summary(c: LoadedConfig): string[] {
     `  sensors: ${c.topology.sensors.length}${kinds ? ` (${kinds})` : ''}`,
     `  DMAs:    ${c.topology.dmas.length}`,
     `  store:   ${c.store.type}; broker: ${brokerAddress(c.broker.url)}`,
-    `  calendar: ${calendarLine(c)}`,
+    `  calendar: ${describeCalendar(c.calendar)}`,
   ];
-}
-
-function calendarLine(c: LoadedConfig): string {
-  const { holidays, workdays, lastDate } = calendarExtent(c.calendar);
-  if (!lastDate) return 'none (holidays are compared as the weekdays they fall on)';
-  return `${holidays} holiday(s), ${workdays} make-up working day(s), through ${lastDate}`;
 }
 
 /** The broker's scheme, host and port: never credentials written into the URL. */

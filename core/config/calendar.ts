@@ -68,6 +68,13 @@ export function calendarExpiryWarning(config: CalendarConfig, today: string): st
   return `calendar: names no day after ${lastDate}: from then on holidays are compared as the weekdays they fall on; add the next year's public holidays and make-up working days`;
 }
 
+/** One line on the calendar for people: what it names, and through when. */
+export function describeCalendar(config: CalendarConfig): string {
+  const { holidays, workdays, lastDate } = calendarExtent(config);
+  if (!lastDate) return 'none (holidays are compared as the weekdays they fall on)';
+  return `${holidays} holiday(s), ${workdays} make-up working day(s), through ${lastDate}`;
+}
+
 /** The local date (YYYY-MM-DD) of an instant in a time zone. */
 export function localDateOf(utcMs: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(utcMs);

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LoadedConfig } from '../../core/config/load.ts';
 import type { IngestView } from '../../core/ingest-view.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
+import { calendarExpiryWarning, describeCalendar, localDateOf } from '../../core/config/calendar.ts';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -25,6 +26,7 @@ export function registerStatusPage(app: FastifyInstance, deps: {
     const kinds = [...new Set([...ingest.topology.networkSensors()].map((s) => s.kind))];
     const latest = (await Promise.all(kinds.map((k) => ingest.store.latest(k)))).flat()
       .sort((a, b) => a.sensor.localeCompare(b.sensor)).slice(0, 500);
+    const expiry = calendarExpiryWarning(config.calendar, localDateOf(Date.now(), config.site.timezone));
     const row = (cells: unknown[]) => `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
     const html = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>aquawatch · ${esc(config.site.name)}</title>
@@ -33,6 +35,7 @@ export function registerStatusPage(app: FastifyInstance, deps: {
 <h1>aquawatch · ${esc(config.site.name)}</h1>
 <p>状态 Status: <b class="${esc(h.status)}">${esc(h.status)}</b> · 模式 Mode: ${esc(config.mode)} · 存储 Store: ${esc((h.store as { describe: string }).describe)}
  · 缓存 Outbox: ${esc((h.outbox as { depth: number }).depth)} / ${esc((h.outbox as { capacity: number }).capacity)}</p>
+<p>节假日历 Calendar: ${esc(describeCalendar(config.calendar))}${expiry ? ` · <b class="degraded">${esc(expiry)}</b>` : ''}</p>
 <h2>数据源 Sources</h2><table><tr><th>name</th><th>type</th><th>state</th><th>last data</th></tr>
 ${h.sources.map((s) => row([s.name, s.type, s.state, s.lastDataAt ? fmtTime.format(s.lastDataAt) : '—'])).join('')}</table>
 <h2>告警 Alarms</h2><table><tr><th>priority</th><th>type</th><th>area</th><th>sensor</th><th>raised</th><th>state</th><th>message</th></tr>
