@@ -68,6 +68,19 @@ describe('analytics composition, live and replay', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('#12.3 aquawatch analyze over a year its calendar names no day in says so', async () => {
+    const base = JSON.parse(readFileSync(configFile, 'utf8'));
+    const withCalendar = join(dir, 'calendar-2025.json');
+    writeFileSync(withCalendar, JSON.stringify({ ...base, dataDir: join(dir, 'calendar-data'), calendar: { holidays: ['2025-10-01'] } }));
+    const lines: string[] = [];
+    const args = ['--config', withCalendar, '--from', FROM_ISO, '--to', TO_ISO, '--out', join(dir, 'calendar-analysis.sqlite'), '--no-warmup'];
+    expect(await analyzeCommand([...args, '--json'], { stdout: (l) => lines.push(l), stderr: () => {} })).toBe(0);
+    expect(JSON.parse(lines[0]).calendarWarning).toBe('calendar: names no day in 2024 (the period runs 2024-05-06 to 2024-05-07): holidays there are compared as the weekdays they fall on');
+    lines.length = 0;
+    expect(await analyzeCommand(args, { stdout: (l) => lines.push(l), stderr: () => {} })).toBe(0);
+    expect(lines).toContain('warning: calendar: names no day in 2024 (the period runs 2024-05-06 to 2024-05-07): holidays there are compared as the weekdays they fall on');
+  });
+
   it('aquawatch analyze over a planned closure classes it planned and suppresses as live does; the live register is only read', async () => {
     const config = parseConfig(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
     const statePath = join(config.dataDir, 'state.sqlite');

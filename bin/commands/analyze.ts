@@ -18,6 +18,7 @@ import { isAbsolute, join } from 'node:path';
 import { Topology } from '../../core/topology/topology.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import { parseIso } from '../../core/time/zoned.ts';
+import { calendarPeriodWarning, localDateOf } from '../../core/config/calendar.ts';
 import { createLogger } from '../../core/log.ts';
 import type { LoadedConfig } from '../../core/config/load.ts';
 import { buildAnalytics } from '../../analytics/compose.ts';
@@ -107,6 +108,8 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
   // a log naming pipes is placed in areas through the network model (the topology's map)
   let pipeAreas: PipeAreas | undefined;
   const pipeWarnings: string[] = [];
+  // a calendar kept a year at a time, replayed over earlier years
+  const calendarWarning = calendarPeriodWarning(config.calendar, localDateOf(from as number, zone), localDateOf((to as number) - 1, zone));
   if (truth?.some((e) => e.pipe !== undefined && e.area === undefined) && topology.dmas.size > 1) {
     try {
       if (config.topology.map) pipeAreas = readPipeAreas(config.topology.map);
@@ -149,6 +152,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       late: summary.worker.late, detectorErrors: summary.worker.detectorErrors,
       transferWarnings: transferWarnings.map((w) => w.message),
       ...(pipeWarnings.length ? { pipeWarnings } : {}),
+      ...(calendarWarning ? { calendarWarning } : {}),
       ...(score ? { score } : {}),
     };
     if (values.json) out(JSON.stringify(result));
@@ -158,6 +162,7 @@ export async function run(argv: string[], io: AnalyzeIo = {}): Promise<number> {
       if (result.detectorErrors) out(`warning: ${result.detectorErrors} detector error(s), see the log`);
       for (const w of transferWarnings) out(`warning: ${w.message}`);
       for (const w of pipeWarnings) out(`warning: ${w}`);
+      if (calendarWarning) out(`warning: ${calendarWarning}`);
       if (score) for (const line of describeScore(score)) out(line);
       out(`${incidents.length} outage incident(s), ${result.plannedIncidents} of them planned; KPIs: aquawatch report --from ${values.from as string} --to ${values.to as string} --state ${outPath}`);
       out(`export: aquawatch alarms --from ${values.from as string} --to ${values.to as string} --format csv`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calendarExpiryWarning, calendarExtent, localDateOf } from './calendar.ts';
+import { calendarExpiryWarning, calendarExtent, calendarPeriodWarning, localDateOf } from './calendar.ts';
 
 const CHINA_2025 = {
   holidays: [{ date: '2025-01-01' }, { from: '2025-01-28', to: '2025-02-04' }, { from: '2025-10-01', to: '2025-10-08' }],
@@ -23,5 +23,13 @@ describe('the calendar\'s extent', () => {
     // 2025-12-31 17:00 UTC is already 1 January 2026 in Shanghai
     expect(localDateOf(Date.UTC(2025, 11, 31, 17), 'Asia/Shanghai')).toBe('2026-01-01');
     expect(localDateOf(Date.UTC(2025, 11, 31, 17), 'Europe/Rome')).toBe('2025-12-31');
+  });
+});
+
+describe('a replay\'s period against the calendar', () => {
+  it('names the years of the period in which the calendar names no day; nothing for a period it covers or an empty calendar', () => {
+    expect(calendarPeriodWarning(CHINA_2025, '2025-03-01', '2025-12-31')).toBeUndefined();
+    expect(calendarPeriodWarning(CHINA_2025, '2023-06-01', '2026-02-01')).toBe('calendar: names no day in 2023, 2024, 2026 (the period runs 2023-06-01 to 2026-02-01): holidays there are compared as the weekdays they fall on');
+    expect(calendarPeriodWarning({}, '2023-06-01', '2026-02-01')).toBeUndefined();
   });
 });

@@ -68,6 +68,21 @@ export function calendarExpiryWarning(config: CalendarConfig, today: string): st
   return `calendar: names no day after ${lastDate}: from then on holidays are compared as the weekdays they fall on; add the next year's public holidays and make-up working days`;
 }
 
+/**
+ * For a replay over [fromDate, toDate] (the site's local dates): the years of the period in which a
+ * calendar that names days names none, so their holidays are compared as the weekdays they fall
+ * on (a year's calendar kept, the years replayed earlier). Undefined for an empty calendar.
+ */
+export function calendarPeriodWarning(config: CalendarConfig, fromDate: string, toDate: string): string | undefined {
+  const c = calendarSchema.parse(config);
+  const named = new Set([...c.holidays, ...c.workdays].flatMap(daysOf).map((d) => new Date(d * DAY_MS).getUTCFullYear()));
+  if (!named.size) return undefined;
+  const missing: number[] = [];
+  for (let y = Number(fromDate.slice(0, 4)); y <= Number(toDate.slice(0, 4)); y++) if (!named.has(y)) missing.push(y);
+  if (!missing.length) return undefined;
+  return `calendar: names no day in ${missing.join(', ')} (the period runs ${fromDate} to ${toDate}): holidays there are compared as the weekdays they fall on`;
+}
+
 /** One line on the calendar for people: what it names, and through when. */
 export function describeCalendar(config: CalendarConfig): string {
   const { holidays, workdays, lastDate } = calendarExtent(config);
