@@ -5,6 +5,7 @@
  * exchange for a holiday) with working days. Dates are local dates of the site (`site.timezone`).
  */
 import { z } from 'zod';
+import { timeZone } from '../time/zoned.ts';
 
 const localDate = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'YYYY-MM-DD (site date)')
   .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
@@ -39,11 +40,16 @@ export function daysOf(entry: DaysEntry): number[] {
   return out;
 }
 
+/** Every local day number the calendar names, holidays and make-up working days alike. */
+function namedDays(c: z.output<typeof calendarSchema>): number[] {
+  return [...c.holidays, ...c.workdays].flatMap(daysOf);
+}
+
 /** How many days the calendar names, and the last of them (a local date; undefined when it names none). */
 export function calendarExtent(config: CalendarConfig): { holidays: number; workdays: number; lastDate?: string } {
   const c = calendarSchema.parse(config);
   const count = (entries: DaysEntry[]) => entries.reduce((n, e) => n + daysOf(e).length, 0);
-  const last = Math.max(-Infinity, ...[...c.holidays, ...c.workdays].flatMap(daysOf));
+  const last = Math.max(-Infinity, ...namedDays(c));
   return {
     holidays: count(c.holidays), workdays: count(c.workdays),
     ...(Number.isFinite(last) ? { lastDate: new Date(last * DAY_MS).toISOString().slice(0, 10) } : {}),
@@ -75,7 +81,7 @@ export function calendarExpiryWarning(config: CalendarConfig, today: string): st
  */
 export function calendarPeriodWarning(config: CalendarConfig, fromDate: string, toDate: string): string | undefined {
   const c = calendarSchema.parse(config);
-  const named = new Set([...c.holidays, ...c.workdays].flatMap(daysOf).map((d) => new Date(d * DAY_MS).getUTCFullYear()));
+  const named = new Set(namedDays(c).map((d) => new Date(d * DAY_MS).getUTCFullYear()));
   if (!named.size) return undefined;
   const missing: number[] = [];
   for (let y = Number(fromDate.slice(0, 4)); y <= Number(toDate.slice(0, 4)); y++) if (!named.has(y)) missing.push(y);
@@ -91,6 +97,6 @@ export function describeCalendar(config: CalendarConfig): string {
 }
 
 /** The local date (YYYY-MM-DD) of an instant in a time zone. */
-export function localDateOf(utcMs: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(utcMs);
+export function localDateOf(utcMs: number, zone: string): string {
+  return new Date(utcMs + timeZone(zone).offsetAt(utcMs)).toISOString().slice(0, 10);
 }

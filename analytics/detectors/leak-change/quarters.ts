@@ -87,9 +87,10 @@ export class QuarterHours {
   closeDay(day: number): void {
     if (this.days.at(-1) !== day) this.days.push(day);
     if (this.days.length > this.o.historyDays) this.days.shift();
+    const dayKinds = this.days.map((d) => this.kinds.of(d));
     for (let p = 0; p < QUARTERS_PER_DAY; p++) {
       if (p % 4 === 0) continue; // a clock hour: the clock hours' own
-      const kinds = kindOffsets(this.days.map((d) => ({ kind: this.kinds.of(d), value: this.hourMean(d * QUARTERS_PER_DAY + p + 3) })));
+      const kinds = kindOffsets(this.days.map((d, i) => ({ kind: dayKinds[i], value: this.hourMean(d * QUARTERS_PER_DAY + p + 3) })));
       for (let k = 0; k < DAY_KINDS; k++) {
         this.offsets[k][p] = kinds.offsets[k];
         this.known[k][p] = kinds.known[k];
