@@ -15,7 +15,10 @@ import type { OutageRegister } from './outages/register.ts';
 import type { LeakDecisionStore } from './detectors/leak-change/decisions.ts';
 import { buildAnalytics, type Analytics } from './compose.ts';
 import type { AlarmNotifications } from './notify/alarm-feed.ts';
-import { AnalyticsWorker } from './worker.ts';
+import { AnalyticsWorker, type WorkerHealth, type WorkerStats } from './worker.ts';
+import type { Registry } from 'prom-client';
+import { registerAnalyticsMetrics } from './metrics.ts';
+import { calendarDaysLeft, calendarExtent, localDateOf } from '../core/config/calendar.ts';
 
 export interface AnalyticsServiceOptions {
   config: LoadedConfig;
@@ -36,6 +39,7 @@ export class AnalyticsService {
   register!: OutageRegister;
   worker!: AnalyticsWorker;
   private parts?: Analytics;
+  private readonly unregister: (() => void)[] = [];
 
   constructor(private readonly o: AnalyticsServiceOptions) {
     this.topology = new Topology(o.config.topology, o.config.file);
@@ -83,7 +87,26 @@ export class AnalyticsService {
     return this.alarms?.openAlarms() ?? [];
   }
 
+  /** The worker's state for /health: bus connection, how far behind the analysis runs, and its counts. */
+  health(): WorkerHealth & { stats: WorkerStats } {
+    return { ...this.worker.health(), stats: this.worker.stats };
+  }
+
+  /** Put the analytics metrics (analytics/metrics.ts) in `registry`: the server's own, or ingest's in `start`. Call after start(). */
+  registerMetrics(registry: Registry): void {
+    const { config } = this.o;
+    const notifications = this.parts?.notifications;
+    this.unregister.push(registerAnalyticsMetrics(registry, {
+      worker: this.worker, alarms: this.alarms,
+      downChannels: notifications ? () => notifications.downChannels() : undefined,
+      // a site that keeps no calendar has no days left to report
+      calendarDaysLeft: calendarExtent(config.calendar).lastDate === undefined ? undefined
+        : () => calendarDaysLeft(config.calendar, localDateOf(Date.now(), config.site.timezone))!,
+    }));
+  }
+
   async stop(): Promise<void> {
+    for (const u of this.unregister.splice(0)) u();
     await this.worker?.stop();
     this.parts?.close();
   }

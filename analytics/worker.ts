@@ -140,6 +140,23 @@ export interface WorkerStats {
   activeFeeds: number;
 }
 
+/** The live worker's own state as /health gives it (AnalyticsWorker.health). */
+export interface WorkerHealth {
+  status: 'ok' | 'degraded';
+  /** Why it is degraded, in words an operator acts on. */
+  problems: string[];
+  busConnected: boolean;
+  /** The watermark (ISO); null before the worker has one. */
+  watermark: string | null;
+  /** Wall clock minus the watermark, in seconds. */
+  behindSeconds: number | null;
+  /** The most its own waiting rules (lateness, a lagging sensor, an idle bus) keep it behind, in seconds. */
+  behindExpectedMaxSeconds: number;
+}
+
+/** A bus connection lost for less than this is a reconnect in progress, not a problem to report. */
+export const BUS_RECONNECT_GRACE_MS = 30_000;
+
 /** A feed's progress: the newest reading time it sent and when (monotonic clock) it last sent. */
 interface FeedProgress {
   key: string;
@@ -227,6 +244,10 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
   private lastInputMono = 0;
   /** The last reading dropped as late, for the log. */
   private lastLate?: Point;
+  /** Monotonic time the bus connection was lost (undefined while connected or before start). */
+  private busLostAt?: number;
+  /** start()'s idleAdvanceMs (0 before start: a replay is never behind the wall clock on purpose). */
+  private idleAdvanceMs = 0;
   private unpublish?: () => void;
   private readonly telemetryListeners: ReadingsListeners;
 
@@ -562,6 +583,8 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     });
     this.client = client;
     this.noteInput();
+    client.on('close', () => { this.busLostAt ??= this.monotonicClock(); });
+    client.on('connect', () => { this.busLostAt = undefined; });
     client.on('message', (topic, payload, packet) => this.onBusMessage(topic, payload, packet.retain));
     client.on('error', (e) => { this.s.busErrors++; this.log.warn({ err: e.message }, 'analytics bus client error'); });
     await client.subscribeAsync([TELEMETRY_FILTER, CONDITION_FILTER, ACTIVE_CONDITIONS_FILTER, ...(this.sensorStatus ? [STATUS_FILTER, OFFLINE_SENSORS_FILTER] : [])], { qos: 1 });
@@ -574,7 +597,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     }
     const flushMs = opts.flushDerivedMs ?? 10_000;
     if (flushMs > 0 && this.store) this.timers.push(setInterval(() => void this.writeDerived(), flushMs));
-    const idleMs = opts.idleAdvanceMs ?? 5 * 60_000;
+    const idleMs = this.idleAdvanceMs = opts.idleAdvanceMs ?? 5 * 60_000;
     if (idleMs > 0) this.timers.push(setInterval(() => this.advanceIfIdle(idleMs), Math.min(idleMs, 10_000)));
     // Late readings are dropped silently per reading; say so once a minute, with the watermark's state.
     let lateReported = 0;
@@ -618,6 +641,35 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
 
   get connected(): boolean {
     return this.client?.connected ?? false;
+  }
+
+  /**
+   * Degraded when the bus has been lost for longer than a reconnect takes, or when the watermark
+   * is further behind the wall clock than the worker's own rules hold it: the allowed lateness,
+   * plus the longest of a lagging sensor's hold (sensorClockLagMs), a silent source's
+   * (sourceIdleMs) and an idle bus's (idleAdvanceMs, checked every 10 s), plus one step. Further
+   * behind than that, it is catching up on a backlog (a backfill, a restart after an outage) or
+   * stalled; either way alarms come late. The HTTP status stays 200: the dashboard still serves.
+   */
+  health(): WorkerHealth {
+    const problems: string[] = [];
+    const busConnected = this.connected;
+    if (!busConnected && this.busLostAt !== undefined) {
+      const lostForMs = this.monotonicClock() - this.busLostAt;
+      if (lostForMs >= BUS_RECONNECT_GRACE_MS) problems.push(`not connected to the telemetry bus for ${Math.round(lostForMs / 1000)} s: no reading is analysed and no alarm raised`);
+    }
+    const expectedMaxMs = this.lateness + Math.max(this.sensorClockLagMs, this.sourceIdleMs, this.idleAdvanceMs + 10_000) + this.stepMs;
+    const known = Number.isFinite(this.mark);
+    const behindMs = known ? Math.max(0, this.wallClock() - this.mark) : null;
+    if (behindMs !== null && behindMs > expectedMaxMs) {
+      problems.push(`the analysis is ${Math.round(behindMs / 60_000)} min behind the wall clock (its own rules hold it at most ${Math.round(expectedMaxMs / 60_000)} min): catching up on a backlog, or stalled; alarms come late`);
+    }
+    return {
+      status: problems.length ? 'degraded' : 'ok', problems, busConnected,
+      watermark: known ? new Date(this.mark).toISOString() : null,
+      behindSeconds: behindMs === null ? null : Math.round(behindMs / 1000),
+      behindExpectedMaxSeconds: Math.round(expectedMaxMs / 1000),
+    };
   }
 
   /** Bus messages dropped by the checks (TelemetryFeed; conditions included). */
@@ -778,6 +830,7 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
     this.unpublish = undefined;
     const client = this.client;
     this.client = undefined;
+    this.busLostAt = undefined;
     if (client) await client.endAsync();
     await this.writeDerived();
   }

@@ -206,15 +206,21 @@ export class IngestService {
     }
   }
 
-  /** Routes of the ingest service, for its own HTTP server or one it shares (the all-in-one start). */
-  async registerRoutes(app: FastifyInstance): Promise<void> {
-    const behindProxy = this.o.config.http.behindTlsProxy;
+  /**
+   * Routes of the ingest service, for its own HTTP server or one it shares (the all-in-one start).
+   * `alongside`: another service of the process whose health /health reports too (analytics in
+   * `start`), under its name; its degraded makes the whole degraded.
+   */
+  async registerRoutes(app: FastifyInstance, alongside?: { name: string; health: () => { status: 'ok' | 'degraded' } }): Promise<void> {
+    const access = this.o.config.http;
     app.get('/health', async (req, reply) => {
-      const h = await this.health();
-      return reply.code(h.status === 'down' ? 503 : 200).send(mayReadOperationalDetail(req, behindProxy) ? h : { status: h.status });
+      const own = await this.health();
+      const other = alongside?.health();
+      const h = other ? { ...own, status: own.status === 'ok' ? other.status : own.status, [alongside!.name]: other } : own;
+      return reply.code(h.status === 'down' ? 503 : 200).send(mayReadOperationalDetail(req, access) ? h : { status: h.status });
     });
     app.get('/metrics', async (req, reply) => {
-      if (!mayReadOperationalDetail(req, behindProxy)) return reply.code(403).send(METRICS_REFUSED);
+      if (!mayReadOperationalDetail(req, access)) return reply.code(403).send(METRICS_REFUSED);
       return reply.type(this.metrics.contentType()).send(await this.metrics.text());
     });
     const closer = await registerHttpSources(app, this.o.config, this.sourceContext(), this.store, this.o.log);

@@ -86,6 +86,11 @@ export class AlarmNotifications {
     return this.o.notifier.history(alarmId);
   }
 
+  /** Channels counted as down now (metrics). */
+  downChannels(): string[] {
+    return this.o.notifier.downChannels();
+  }
+
   /** The alarm and recipient a link names, without using it (the page shows the alarm first). */
   inspectLink(token: string): { ok: true; claim: AckClaim; alarm?: AlarmRecord; by: string; language: 'zh-CN' | 'en' } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'used' } {
     const check = this.o.notifier.verifyLink(token, this.now());

@@ -44,6 +44,8 @@ export interface Notifier {
   tick(now: number): Promise<void>;
   nextDueAt(): number | undefined;
   history(alarmId: string): DeliveryRecord[];
+  /** Channels counted as down now (their deliveries keep failing; notify.channel_down went out). */
+  downChannels(): string[];
   /**
    * A work order assigned to a crew of `crews`: its message, with a link to its phone page, to
    * every member on the crew's channels (once per work order, crew and member). Returns how many
@@ -146,6 +148,7 @@ export function createNotifier(input: z.input<typeof notifyConfigSchema>, deps: 
       return times.length ? Math.min(...times) : undefined;
     },
     history: (alarmId: string) => queue.history(alarmId),
+    downChannels: () => queue.downChannels(),
     sendWorkOrder(workOrder: WorkOrderNotice, now: number) {
       const crew = config.crews[workOrder.crew];
       if (!crew) return 0;

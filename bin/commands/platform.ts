@@ -117,8 +117,12 @@ export async function startPlatform(config: LoadedConfig, log: Logger, opts: { a
       if (keepsDerivedApart(config.store)) analyticsStore = await createStore(config.store, config.dataDir, { log, writes: 'derived' });
       analytics = await startAnalytics({ config, store: analyticsStore ?? ingest.store, brokerUrl, log: log.child({ service: 'analytics' }), startAt: opts.analyticsStartAt });
     }
+    // one /metrics and one /health for the process: analytics' beside ingest's
+    analytics?.registerMetrics(ingest.metrics.registry);
+    const running = analytics;
     server = await serveDashboard({
-      config, store: ingest.store, log, analytics, ingest, routes: (app) => ingest.registerRoutes(app),
+      config, store: ingest.store, log, analytics, ingest,
+      routes: (app) => ingest.registerRoutes(app, running && { name: 'analytics', health: () => running.health() }),
     });
   } catch (e) {
     await analytics?.stop();

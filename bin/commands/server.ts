@@ -4,7 +4,8 @@
  * and the dashboard (web app, REST API under /api/v1, public outage page) with /health.
  */
 import { createLogger } from '../../core/log.ts';
-import { mayReadOperationalDetail } from '../../core/http-access.ts';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { mayReadOperationalDetail, METRICS_REFUSED } from '../../core/http-access.ts';
 import { createStore } from '../../core/tsdb/factory.ts';
 import { integerOption, parseCommandLine, PORT } from '../../core/command-line.ts';
 import type { FastifyInstance } from 'fastify';
@@ -27,17 +28,30 @@ options:
 
 /**
  * The routes `aquawatch server` adds beside the dashboard: /health, with the store and analytics
- * detail to callers on this machine only (F13). Exported for the public-route inventory test.
+ * detail to callers on this machine or presenting http.metricsToken (F13, core/http-access.ts),
+ * and /metrics (the process's and analytics' metrics, analytics/metrics.ts) to those callers alone.
+ * Exported for the public-route inventory test.
  */
 export function registerServerRoutes(app: FastifyInstance, o: {
-  config: LoadedConfig; store: TimeSeriesStore; analytics: Pick<AnalyticsService, 'worker' | 'openAlarms'>;
+  config: LoadedConfig; store: TimeSeriesStore; analytics: Pick<AnalyticsService, 'openAlarms' | 'health' | 'registerMetrics'>;
 }): void {
   const { config, store, analytics } = o;
+  const access = config.http;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'aquawatch_' });
+  analytics.registerMetrics(registry);
   app.get('/health', async (req, reply) => {
     const storeOk = await store.ping();
-    const detail = mayReadOperationalDetail(req, config.http.behindTlsProxy)
-      ? { store: { describe: store.describe, ok: storeOk }, analytics: analytics.worker.stats, openAlarms: analytics.openAlarms().length } : {};
-    return reply.code(storeOk ? 200 : 503).send({ status: storeOk ? 'ok' : 'degraded', ...detail });
+    const worker = analytics.health();
+    // the store down: nothing is read or kept (503); analytics behind or off the bus: degraded, the dashboard still serves
+    const status = !storeOk ? 'down' : worker.status;
+    const detail = mayReadOperationalDetail(req, access)
+      ? { store: { describe: store.describe, ok: storeOk }, analytics: worker, openAlarms: analytics.openAlarms().length } : {};
+    return reply.code(storeOk ? 200 : 503).send({ status, ...detail });
+  });
+  app.get('/metrics', async (req, reply) => {
+    if (!mayReadOperationalDetail(req, access)) return reply.code(403).send(METRICS_REFUSED);
+    return reply.type(registry.contentType).send(await registry.metrics());
   });
 }
 

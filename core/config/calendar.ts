@@ -74,6 +74,12 @@ export function calendarExpiryWarning(config: CalendarConfig, today: string): st
   return `calendar: names no day after ${lastDate}: from then on holidays are compared as the weekdays they fall on; add the next year's public holidays and make-up working days`;
 }
 
+/** Whole days from `today` to the calendar's last named day (negative once past it); undefined for an empty calendar (metrics). */
+export function calendarDaysLeft(config: CalendarConfig, today: string): number | undefined {
+  const { lastDate } = calendarExtent(config);
+  return lastDate === undefined ? undefined : dayNumber(lastDate) - dayNumber(today);
+}
+
 /**
  * For a replay over [fromDate, toDate] (the site's local dates): the years of the period in which a
  * calendar that names days names none, so their holidays are compared as the weekdays they fall

@@ -485,6 +485,12 @@ export const configSchema = z.object({
      * when no client can reach this port except through that proxy.
      */
     behindTlsProxy: z.boolean().default(false),
+    /**
+     * A bearer token that lets a monitoring server on another machine read /metrics and /health's
+     * detail (callers on this machine may without it). A random string, from the environment:
+     * `"${AQUAWATCH_METRICS_TOKEN}"` (`openssl rand -hex 24`).
+     */
+    metricsToken: z.string().min(32, 'at least 32 characters: a random token (openssl rand -hex 24), from the environment').optional(),
   }).strict().default({ host: '127.0.0.1', port: 8080, ingestPort: 8081, behindTlsProxy: false }),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
     .strict().default({ level: 'info' }),

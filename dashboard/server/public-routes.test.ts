@@ -29,8 +29,8 @@ import { servedWebFiles } from './index.ts';
 /** Reviewed public routes outside /api/v1 (HEAD comes with each GET), and why each may be public. */
 const REVIEWED_PUBLIC: Record<string, string> = {
   'GET /': 'the web app\'s index.html (or the "not built" page); its data comes from /api/v1 behind sign-in',
-  'GET /health': 'probes of supervisors and load balancers; the status alone unless the caller is on this machine (mayReadOperationalDetail, F13)',
-  'GET /metrics': 'the scrape of a monitoring agent on this machine; 403 to any other caller (mayReadOperationalDetail, F13)',
+  'GET /health': 'probes of supervisors and load balancers; the status alone unless the caller is on this machine or presents http.metricsToken (mayReadOperationalDetail, F13)',
+  'GET /metrics': 'the scrape of a monitoring agent on this machine or one presenting http.metricsToken; 403 to any other caller (mayReadOperationalDetail, F13)',
   'GET /status': 'the old status page; in production only to someone signed in (the allow check in index.ts)',
   'GET /outages': 'the planned-outage notice page for customers, public by purpose',
   'GET /outages/disclosure/:file': 'a quarter\'s disclosure once published (404 before), public by purpose',
@@ -95,8 +95,8 @@ beforeAll(async () => {
   serverApp = Fastify({ logger: false });
   serverApp.addHook('onRoute', (r) => routeNames(r).forEach((n) => serverRoutes.add(n)));
   await ingestFor(h.config).registerRoutes(ingestApp);
-  // A fake analytics service, named as one: registering the routes reads nothing from it.
-  const analyticsNotCalled = {} as Pick<AnalyticsService, 'worker' | 'openAlarms'>;
+  // A fake analytics service, named as one: registering the routes only asks it for its metrics.
+  const analyticsNotCalled = { registerMetrics: () => {} } as unknown as Pick<AnalyticsService, 'openAlarms' | 'health' | 'registerMetrics'>;
   registerServerRoutes(serverApp, { config: h.config, store: h.store, analytics: analyticsNotCalled });
   await Promise.all([ingestApp.ready(), serverApp.ready()]);
 }, 120_000);
@@ -120,7 +120,7 @@ describe('public route inventory', () => {
     expect(ingestRoutes).toContain('POST /api/v1/pda/readings');
     expect(dashboardRoutes).toContain('POST /api/v1/auth/login');
     expect([...ingestRoutes].filter(outsideApi).sort()).toEqual(['GET /health', 'GET /metrics']);
-    expect([...serverRoutes]).toEqual(['GET /health']);
+    expect([...serverRoutes].sort()).toEqual(['GET /health', 'GET /metrics']);
     expect(dashboardRoutes).toContain('GET /status');
   });
 

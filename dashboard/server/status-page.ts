@@ -9,6 +9,13 @@ import type { IngestView } from '../../core/ingest-view.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import { calendarExpiryWarning, describeCalendar, localDateOf } from '../../core/config/calendar.ts';
 
+/** How far behind the wall clock, in words: "40 s behind", "3 min behind", "2.5 h behind". */
+function formatBehind(seconds: number): string {
+  if (seconds < 120) return `${seconds} s behind`;
+  if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min behind`;
+  return `${(seconds / 3600).toFixed(1)} h behind`;
+}
+
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function registerStatusPage(app: FastifyInstance, deps: {
@@ -27,6 +34,7 @@ export function registerStatusPage(app: FastifyInstance, deps: {
     const latest = (await Promise.all(kinds.map((k) => ingest.store.latest(k)))).flat()
       .sort((a, b) => a.sensor.localeCompare(b.sensor)).slice(0, 500);
     const expiry = calendarExpiryWarning(config.calendar, localDateOf(Date.now(), config.site.timezone));
+    const worker = analytics?.worker ? analytics.health() : undefined;
     const row = (cells: unknown[]) => `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
     const html = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>aquawatch · ${esc(config.site.name)}</title>
@@ -36,6 +44,7 @@ export function registerStatusPage(app: FastifyInstance, deps: {
 <p>状态 Status: <b class="${esc(h.status)}">${esc(h.status)}</b> · 模式 Mode: ${esc(config.mode)} · 存储 Store: ${esc((h.store as { describe: string }).describe)}
  · 缓存 Outbox: ${esc((h.outbox as { depth: number }).depth)} / ${esc((h.outbox as { capacity: number }).capacity)}</p>
 <p>节假日历 Calendar: ${esc(describeCalendar(config.calendar))}${expiry ? ` · <b class="degraded">${esc(expiry)}</b>` : ''}</p>
+${worker ? `<p>分析 Analytics: <b class="${esc(worker.status)}">${esc(worker.status)}</b> · 已分析至 Analysed up to: ${worker.watermark ? esc(fmtTime.format(new Date(worker.watermark))) : '—'}${worker.behindSeconds !== null ? ` (${esc(formatBehind(worker.behindSeconds))})` : ''} · 总线 Bus: ${worker.busConnected ? 'connected' : '<b class="down">disconnected</b>'}${worker.problems.map((p) => `<br><b class="degraded">${esc(p)}</b>`).join('')}</p>` : ''}
 <h2>数据源 Sources</h2><table><tr><th>name</th><th>type</th><th>state</th><th>last data</th></tr>
 ${h.sources.map((s) => row([s.name, s.type, s.state, s.lastDataAt ? fmtTime.format(s.lastDataAt) : '—'])).join('')}</table>
 <h2>告警 Alarms</h2><table><tr><th>priority</th><th>type</th><th>area</th><th>sensor</th><th>raised</th><th>state</th><th>message</th></tr>

@@ -47,6 +47,7 @@ const SECRETS = {
   INFLUX_READER_PASSWORD: 'influx-reader-secret-6',
   MQTT_PASSWORD: 'mqtt-platform-secret-4',
   MQTT_SENSORS_PASSWORD: 'mqtt-sensors-secret-5',
+  AQUAWATCH_METRICS_TOKEN: 'metrics-scrape-token-7-0123456789abcdef',
 };
 /** What docker-compose.yml gives each aquawatch service. */
 const serviceEnv = (service: 'ingest' | 'server') => ({
@@ -54,6 +55,7 @@ const serviceEnv = (service: 'ingest' | 'server') => ({
   MQTT_PASSWORD: SECRETS.MQTT_PASSWORD,
   MQTT_SENSORS_PASSWORD: SECRETS.MQTT_SENSORS_PASSWORD,
   AQUAWATCH_ADMIN_PASSWORD: SECRETS.AQUAWATCH_ADMIN_PASSWORD,
+  AQUAWATCH_METRICS_TOKEN: SECRETS.AQUAWATCH_METRICS_TOKEN,
   AQUAWATCH_INFLUX_WRITER: service === 'ingest' ? 'ingest' : 'analytics',
   AQUAWATCH_INFLUX_WRITER_PASSWORD: service === 'ingest' ? SECRETS.INFLUX_INGEST_PASSWORD : SECRETS.INFLUX_ANALYTICS_PASSWORD,
   AQUAWATCH_INFLUX_READER_PASSWORD: SECRETS.INFLUX_READER_PASSWORD,
@@ -175,6 +177,10 @@ describe.skipIf(!READY)('production topology: compose\'s services as processes, 
     const local = (u: string) => u.replace('127.0.0.1', 'localhost');
     expect((await httpsRequest(`${local(dashboard)}/health`, ca)).status).toBe(200);
     expect((await httpsRequest(`${local(ingestApi)}/health`, ca)).status).toBe(200);
+    // the monitoring server's scrape of both, with the token: ingest's pipeline, the server's analytics
+    const scrape = (base: string) => httpsRequest(`${local(base)}/metrics`, ca, { headers: { authorization: `Bearer ${SECRETS.AQUAWATCH_METRICS_TOKEN}` } });
+    expect((await scrape(ingestApi)).body).toMatch(/^aquawatch_outbox_capacity \d+/m);
+    expect((await scrape(dashboard)).body).toMatch(/^aquawatch_analytics_bus_connected 1$/m);
     // a client that does not trust the CA is refused (no plain fallback on the same port)
     await expect(fetch(`${local(dashboard)}/health`)).rejects.toThrow();
     await expect(fetch(`${dashboard.replace('https:', 'http:')}/health`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();

@@ -69,9 +69,15 @@ describe.skipIf(!MOSQUITTO_BIN)('split deployment: ingest and server processes o
       return list.some((a) => a.type === 'ingest.outbox_full') ? list : undefined;
     }, 30_000, 200, 'the outbox_full alarm in the server');
     expect(alarms!.find((a) => a.type === 'ingest.outbox_full')).toMatchObject({ priority: 'critical', state: 'active-unacknowledged' });
-    const health = await (await fetch(`${serverHttp}/health`)).json() as { status: string; openAlarms: number };
+    const health = await (await fetch(`${serverHttp}/health`)).json() as { status: string; openAlarms: number; analytics: { busConnected: boolean; problems: string[] } };
     expect(health.status).toBe('ok');
     expect(health.openAlarms).toBeGreaterThan(0);
+    expect(health.analytics).toMatchObject({ busConnected: true, problems: [] });
+    // the server's own /metrics (to this machine): the analytics worker and the open critical alarm
+    const metrics = await (await fetch(`${serverHttp}/metrics`)).text();
+    expect(metrics).toMatch(/^aquawatch_analytics_bus_connected 1$/m);
+    expect(metrics).toMatch(/^aquawatch_alarms_open\{priority="critical",acknowledged="false"\} [1-9]/m);
+    expect(metrics).toMatch(/^aquawatch_alarm_transitions_total\{type="ingest.outbox_full",kind="raise"\} 1$/m);
     const bad = await fetch(`${serverHttp}/api/v1/alarms?nonsense=1`, { headers: { cookie } });
     expect(bad.status).toBe(400);
   }, 90_000);

@@ -38,11 +38,15 @@ describe('aquawatch start (demo)', () => {
     await waitFor(async () => { const s = await stored(); return s.plant > 0 && s.mqtt > 0 && s.sparkplug > 0 && s.pda > 0 && s.stored > 10_000; }, 90_000, 500, 'readings from OPC UA, MQTT, Sparkplug B and PDA stored');
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
-    const h = await health.json() as { sources: { name: string; state: string }[] };
+    const h = await health.json() as { sources: { name: string; state: string }[]; analytics: { busConnected: boolean; watermark: string } };
     expect(h.sources.map((s) => [s.name, s.state]).sort()).toEqual([['demo-mqtt', 'connected'], ['demo-sparkplug', 'connected'], ['plant', 'connected']]);
+    // analytics in the same process: its state in /health, its metrics in the one /metrics
+    expect(h.analytics).toMatchObject({ busConnected: true, watermark: expect.stringMatching(/^20\d\d-/) });
+    await waitFor(async () => /^aquawatch_analytics_readings_total [1-9]/m.test(await (await fetch(`${base}/metrics`)).text()), 30_000, 500, 'readings analysed, in /metrics');
     // the old status page moved to /status when the dashboard took `/`
     const page = await (await fetch(`${base}/status`)).text();
     expect(page).toContain('最新值 Latest values');
+    expect(page).toMatch(/分析 Analytics: <b class="(ok|degraded)">/);
     expect(page).toMatch(/P-n\d+/);
     const info = await (await fetch(`${base}/api/v1/auth/info`)).json() as { mode: string; demoUsers: { role: string }[] };
     expect(info.mode).toBe('demo');

@@ -32,8 +32,8 @@ const targets = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'stri
 describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
   const envFile = join(mkdtempSync(join(tmpdir(), 'aw-compose-')), '.env');
   let n = 0;
-  // every secret its own value, as the README's one-liner makes them
-  writeFileSync(envFile, readFileSync('.env.example', 'utf8').replace(/=$/gm, () => `=secret-value-${++n}`));
+  // every secret its own value of 48 letters and digits, as the README's one-liner makes them
+  writeFileSync(envFile, readFileSync('.env.example', 'utf8').replace(/=$/gm, () => `=secret-value-${String(++n).padStart(35, '0')}`));
   const config = () => parseYaml(execFileSync(COMPOSE!, ['--env-file', envFile, '-f', 'docker-compose.yml', 'config'], { encoding: 'utf8' })) as { services: Record<string, Service> };
 
   it('parses with every secret set: init, InfluxDB 1.x, Mosquitto and the two aquawatch services', () => {

@@ -40,6 +40,8 @@ class SwitchableStore extends SqliteStore {
   }
 }
 
+const METRICS_TOKEN = 'test-scrape-token-0123456789abcdef0123';
+
 describe('ingest service operations', () => {
   const stops: (() => Promise<unknown>)[] = [];
   afterAll(async () => { for (const s of stops.reverse()) await s(); });
@@ -58,6 +60,7 @@ describe('ingest service operations', () => {
     const port = await freePort();
     const config = parseConfig({
       dataDir,
+      http: { metricsToken: METRICS_TOKEN },
       store: { type: 'sqlite', retentionDays: 30 },
       ingest: { outboxMaxReadings: 1000, batchMaxDelayMs: 5, diskCheckMs: 50 },
       topology: { sites: [{ id: 'S1' }], dmas: [{ id: 'D1' }], sensors: [{ id: 'F1', kind: 'flow', unit: 'L/s', site: 'S1', dma: 'D1' }] },
@@ -97,6 +100,13 @@ describe('ingest service operations', () => {
     const remoteMetrics = await ingest.http!.inject({ url: '/metrics', remoteAddress: '10.20.30.40' });
     expect(remoteMetrics.statusCode).toBe(403);
     expect(remoteMetrics.body).not.toContain('aquawatch_');
+    // a monitoring server elsewhere presents http.metricsToken; a wrong one is refused like none
+    const scrape = (authorization: string, url = '/metrics') => ingest.http!.inject({ url, remoteAddress: '10.20.30.40', headers: { authorization } });
+    expect((await scrape(`Bearer ${METRICS_TOKEN}`)).body).toMatch(/^aquawatch_readings_stored_total 10$/m);
+    expect((await scrape(`Bearer ${METRICS_TOKEN}`, '/health')).json()).toMatchObject({ status: 'ok', outbox: { depth: 0 } });
+    expect((await scrape(`Bearer ${METRICS_TOKEN.slice(0, -1)}x`)).statusCode).toBe(403);
+    expect((await scrape(METRICS_TOKEN)).statusCode).toBe(403);
+    expect((await scrape(`Bearer ${METRICS_TOKEN}x`, '/health')).json()).toEqual({ status: 'ok' });
 
     // the store goes away: readings pile up in the outbox until it is full
     store.down = true;
