@@ -5,11 +5,12 @@
  * `InfluxdServer` keeps its ports and data folder across stop()/kill()/restart(), so a fault test
  * can take InfluxDB away while readings flow and bring the same server back.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './ports.ts';
+import { freePort } from './ports.ts';
+import { ServerProcess } from './server-process.ts';
 
 export const INFLUXD_BIN = ['/usr/bin/influxd', '/usr/sbin/influxd'].find((p) => existsSync(p));
 
@@ -21,16 +22,14 @@ export class InfluxdServer {
   port = 0;
   /** influxd's RPC service (backup/restore) cannot be turned off; it gets a free loopback port too. */
   rpcPort = 0;
-  private proc?: ChildProcess;
-  private output = '';
-  private readonly killOnExit = () => { this.proc?.kill('SIGKILL'); };
+  private readonly process = new ServerProcess('influxd');
 
   get url(): string { return `http://127.0.0.1:${this.port}`; }
 
   /** Start influxd and resolve when /ping answers. Ports are chosen on the first start and kept. */
   async start(): Promise<void> {
     if (!INFLUXD_BIN) throw new Error('influxd is not installed (apt-get install influxdb)');
-    if (this.proc) return;
+    if (this.process.running) return;
     const firstStart = this.port === 0;
     // A free port can be taken by someone else between freePort() and influxd's bind; on the first
     // start, try fresh ports a few times. On a restart the ports are kept: the caller needs them.
@@ -44,7 +43,7 @@ export class InfluxdServer {
         return;
       } catch (e) {
         await this.kill();
-        if (!firstStart || attempt >= 3 || !/address already in use/.test(this.output)) throw e;
+        if (!firstStart || attempt >= 3 || !this.process.portWasTaken) throw e;
       }
     }
   }
@@ -54,20 +53,10 @@ export class InfluxdServer {
     writeFileSync(conf, this.config());
     // influxd reads INFLUXDB_* variables as config overrides (INFLUXDB_HTTP_BIND_ADDRESS, …): leave them out.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
-    this.output = '';
-    const proc = spawn(INFLUXD_BIN!, ['-config', conf], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    this.proc = proc;
-    const keep = (d: Buffer) => { this.output = (this.output + d.toString()).slice(-4000); };
-    proc.stdout!.on('data', keep);
-    proc.stderr!.on('data', keep);
-    proc.once('exit', () => { if (this.proc === proc) this.proc = undefined; });
-    // Never leave an influxd behind if the test process ends without dispose().
-    if (!process.listeners('exit').includes(this.killOnExit)) process.on('exit', this.killOnExit);
-    await waitFor(async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`influxd exited (${proc.exitCode ?? proc.signalCode}): ${this.output}`);
+    await this.process.spawn(INFLUXD_BIN!, ['-config', conf], async () => {
       const res = await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) });
       return res.status === 204;
-    }, 20_000, 50, `influxd /ping on port ${this.port}`);
+    }, `influxd /ping on port ${this.port}`, { env });
   }
 
   private config(): string {
@@ -109,12 +98,12 @@ bind-address = "127.0.0.1:${this.rpcPort}"
 
   /** SIGTERM: influxd closes its shards and WAL cleanly. */
   async stop(): Promise<void> {
-    await this.signal('SIGTERM', 15_000);
+    await this.process.signal('SIGTERM', 15_000);
   }
 
   /** SIGKILL: a crash. What was acknowledged is in the WAL and comes back on restart. */
   async kill(): Promise<void> {
-    await this.signal('SIGKILL', 5_000);
+    await this.process.signal('SIGKILL', 5_000);
   }
 
   /** Stop and start again on the same port, with the same data. */
@@ -125,23 +114,11 @@ bind-address = "127.0.0.1:${this.rpcPort}"
 
   /** Stop and remove the data folder. */
   async dispose(): Promise<void> {
-    await this.kill();
-    process.removeListener('exit', this.killOnExit);
+    await this.process.dispose();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  get running(): boolean { return this.proc !== undefined; }
-
-  private async signal(sig: NodeJS.Signals, graceMs: number): Promise<void> {
-    const p = this.proc;
-    if (!p) return;
-    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-    p.kill(sig);
-    const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-    this.proc = undefined;
-  }
+  get running(): boolean { return this.process.running; }
 }
 
 export type InfluxForTests =

@@ -3,13 +3,13 @@
  * storage folder. It accepts InfluxDB line protocol on /api/v2/write and /write, so the InfluxDB
  * 2.x client's real write path can be tested here, where no InfluxDB 2.x is installed. It stores
  * each field as its own series named `<measurement>_<field>` with the tags as labels, and shows
- * what it stored through /api/v1/export.
+ * what it stored through /api/v1/export. Options add command-line flags, e.g. a scrape config
+ * (`-promscrape.config=FILE`) to make it scrape a /metrics target as Prometheus would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './ports.ts';
+import { ServerProcess, startOnFreePort } from './server-process.ts';
 
 export const VICTORIA_METRICS_BIN = ['/usr/bin/victoria-metrics', '/usr/sbin/victoria-metrics'].find((p) => existsSync(p));
 
@@ -19,49 +19,33 @@ export interface ExportedSeries {
   timestamps: number[];
 }
 
+export interface VictoriaMetricsOptions {
+  /** More command-line flags, after the defaults (a later flag of the same name wins). */
+  extraArgs?: readonly string[];
+}
+
 export class VictoriaMetricsServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'aw-vm-'));
   port = 0;
-  private proc?: ChildProcess;
-  private output = '';
-  private readonly killOnExit = () => { this.proc?.kill('SIGKILL'); };
+  private readonly process = new ServerProcess('victoria-metrics');
+
+  constructor(private readonly options: VictoriaMetricsOptions = {}) {}
 
   get url(): string { return `http://127.0.0.1:${this.port}`; }
 
   async start(): Promise<void> {
     if (!VICTORIA_METRICS_BIN) throw new Error('victoria-metrics is not installed (apt-get install victoria-metrics)');
-    for (let attempt = 1; ; attempt++) {
-      this.port = await freePort();
-      try {
-        await this.spawnAndWait();
-        return;
-      } catch (e) {
-        await this.stop();
-        if (attempt >= 3 || !/address already in use/.test(this.output)) throw e;
-      }
-    }
-  }
-
-  private async spawnAndWait(): Promise<void> {
-    this.output = '';
-    const proc = spawn(VICTORIA_METRICS_BIN!, [
-      `-storageDataPath=${join(this.dir, 'data')}`,
-      `-httpListenAddr=127.0.0.1:${this.port}`,
-      // The default retention (1 month) drops samples older than that on arrival; tests use fixed dates.
-      '-retentionPeriod=100y',
-      '-loggerLevel=ERROR',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc = proc;
-    const keep = (d: Buffer) => { this.output = (this.output + d.toString()).slice(-4000); };
-    proc.stdout!.on('data', keep);
-    proc.stderr!.on('data', keep);
-    proc.once('exit', () => { if (this.proc === proc) this.proc = undefined; });
-    if (!process.listeners('exit').includes(this.killOnExit)) process.on('exit', this.killOnExit);
-    await waitFor(async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`victoria-metrics exited (${proc.exitCode ?? proc.signalCode}): ${this.output}`);
-      const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
-      return res.ok;
-    }, 20_000, 50, `victoria-metrics /health on port ${this.port}`);
+    await startOnFreePort(this.process, (port) => {
+      this.port = port;
+      return this.process.spawn(VICTORIA_METRICS_BIN!, [
+        `-storageDataPath=${join(this.dir, 'data')}`,
+        `-httpListenAddr=127.0.0.1:${port}`,
+        // The default retention (1 month) drops samples older than that on arrival; tests use fixed dates.
+        '-retentionPeriod=100y',
+        '-loggerLevel=ERROR',
+        ...(this.options.extraArgs ?? []),
+      ], async () => (await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) })).ok, `victoria-metrics /health on port ${port}`);
+    });
   }
 
   /** Make what was written visible to queries now (it is otherwise buffered for about a second). */
@@ -83,19 +67,11 @@ export class VictoriaMetricsServer {
   }
 
   async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p) return;
-    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-    p.kill('SIGTERM');
-    const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-    this.proc = undefined;
+    await this.process.signal('SIGTERM');
   }
 
   async dispose(): Promise<void> {
-    await this.stop();
-    process.removeListener('exit', this.killOnExit);
+    await this.process.dispose();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
