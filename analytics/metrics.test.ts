@@ -140,7 +140,7 @@ describe('analytics worker health', () => {
     wall = T0 + 14 * MIN;
     const h = worker.health();
     expect(h).toMatchObject({ status: 'degraded', behindSeconds: 14 * 60, watermark: new Date(T0).toISOString() });
-    expect(h.problems).toEqual([expect.stringMatching(/14 min behind the wall clock .*at most 13 min.*alarms come late/)]);
+    expect(h.problems).toEqual([{ code: 'behind', minutes: 14, maxMinutes: 13, message: expect.stringMatching(/14 min behind the wall clock .*at most 13 min.*alarms come late/) }]);
   });
 
   describe('over a real Mosquitto', () => {
@@ -166,7 +166,7 @@ describe('analytics worker health', () => {
       mono += BUS_RECONNECT_GRACE_MS;
       const h = worker.health();
       expect(h.status).toBe('degraded');
-      expect(h.problems).toEqual([expect.stringMatching(/^not connected to the telemetry bus for 30 s: no reading is analysed/)]);
+      expect(h.problems).toEqual([{ code: 'bus_lost', seconds: 30, message: expect.stringMatching(/^not connected to the telemetry bus for 30 s: no reading is analysed/) }]);
 
       await broker.start(port);
       await waitFor(() => worker.connected, 20_000, 50, 'the worker reconnected');

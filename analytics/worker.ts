@@ -140,11 +140,15 @@ export interface WorkerStats {
   activeFeeds: number;
 }
 
+/** Why the live worker is degraded: a code and its figures (the dashboard words it), and the words for /health. */
+export type WorkerProblem =
+  | { code: 'bus_lost'; seconds: number; message: string }
+  | { code: 'behind'; minutes: number; maxMinutes: number; message: string };
+
 /** The live worker's own state as /health gives it (AnalyticsWorker.health). */
 export interface WorkerHealth {
   status: 'ok' | 'degraded';
-  /** Why it is degraded, in words an operator acts on. */
-  problems: string[];
+  problems: WorkerProblem[];
   busConnected: boolean;
   /** The watermark (ISO); null before the worker has one. */
   watermark: string | null;
@@ -652,17 +656,24 @@ export class AnalyticsWorker extends EventEmitter<WorkerEvents> implements Telem
    * stalled; either way alarms come late. The HTTP status stays 200: the dashboard still serves.
    */
   health(): WorkerHealth {
-    const problems: string[] = [];
+    const problems: WorkerProblem[] = [];
     const busConnected = this.connected;
     if (!busConnected && this.busLostAt !== undefined) {
-      const lostForMs = this.monotonicClock() - this.busLostAt;
-      if (lostForMs >= BUS_RECONNECT_GRACE_MS) problems.push(`not connected to the telemetry bus for ${Math.round(lostForMs / 1000)} s: no reading is analysed and no alarm raised`);
+      const seconds = Math.round((this.monotonicClock() - this.busLostAt) / 1000);
+      if (seconds * 1000 >= BUS_RECONNECT_GRACE_MS) {
+        problems.push({ code: 'bus_lost', seconds, message: `not connected to the telemetry bus for ${seconds} s: no reading is analysed and no alarm raised` });
+      }
     }
     const expectedMaxMs = this.lateness + Math.max(this.sensorClockLagMs, this.sourceIdleMs, this.idleAdvanceMs + 10_000) + this.stepMs;
     const known = Number.isFinite(this.mark);
     const behindMs = known ? Math.max(0, this.wallClock() - this.mark) : null;
     if (behindMs !== null && behindMs > expectedMaxMs) {
-      problems.push(`the analysis is ${Math.round(behindMs / 60_000)} min behind the wall clock (its own rules hold it at most ${Math.round(expectedMaxMs / 60_000)} min): catching up on a backlog, or stalled; alarms come late`);
+      const minutes = Math.round(behindMs / 60_000);
+      const maxMinutes = Math.round(expectedMaxMs / 60_000);
+      problems.push({
+        code: 'behind', minutes, maxMinutes,
+        message: `the analysis is ${minutes} min behind the wall clock (its own rules hold it at most ${maxMinutes} min): catching up on a backlog, or stalled; alarms come late`,
+      });
     }
     return {
       status: problems.length ? 'degraded' : 'ok', problems, busConnected,

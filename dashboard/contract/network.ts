@@ -60,6 +60,26 @@ export const kpiSummary = z.strictObject({
 });
 export type KpiSummary = z.infer<typeof kpiSummary>;
 
+/**
+ * Whether the analysis keeps up with the live data, so a quiet alarm list can be trusted: `degraded`
+ * when it has lost the telemetry bus (no new alarm is raised) or runs further behind live than its
+ * own waiting rules keep it (alarms come late); `not_running` when this server runs no analysis.
+ */
+export const analysisProblem = z.discriminatedUnion('code', [
+  z.strictObject({ code: z.literal('bus_lost'), seconds: z.number().int().min(0) }),
+  z.strictObject({ code: z.literal('behind'), minutes: z.number().int().min(0), maxMinutes: z.number().int().min(0) }),
+]);
+export const analysisStatus = z.strictObject({
+  status: z.enum(['ok', 'degraded', 'not_running']),
+  busConnected: z.boolean(),
+  /** The event time up to which every reading has been analysed. */
+  analysedUpTo: epochMs.nullable(),
+  behindSeconds: z.number().int().min(0).nullable(),
+  problems: z.array(analysisProblem),
+});
+export type AnalysisStatus = z.infer<typeof analysisStatus>;
+export type AnalysisProblem = z.infer<typeof analysisProblem>;
+
 export type NetworkMatchServer = [
   Expect<Equal<DmaState, ServerDmaState>>,
   Expect<Equal<KpiSummary, ServerKpiSummary>>,
@@ -71,6 +91,10 @@ export const network = {
   map: endpoint({ method: 'GET', url: '/map', tags: ['network'], summary: 'Areas, sensors and pipes in the network\'s own coordinates', response: networkMap }),
   dmaStates: endpoint({ method: 'GET', url: '/dmas/state', tags: ['network'], summary: 'State of each area', response: z.array(dmaState) }),
   kpiSummary: endpoint({ method: 'GET', url: '/kpis/summary', tags: ['network'], summary: 'Live KPI tiles', response: kpiSummary }),
+  analysisStatus: endpoint({
+    method: 'GET', url: '/analysis/status', tags: ['network'],
+    summary: 'Whether the analysis keeps up with live data (bus connected, how far behind live): when it does not, alarms come late or not at all', response: analysisStatus,
+  }),
   sensors: endpoint({ method: 'GET', url: '/sensors', tags: ['network'], summary: 'Sensor catalogue with health and latest values', response: z.array(sensorInfo) }),
   history: endpoint({
     method: 'GET', url: '/history', tags: ['network'],

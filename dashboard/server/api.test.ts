@@ -485,9 +485,22 @@ describe('web app, headers, late analytics', () => {
     expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
   });
 
+  it('tells every signed-in role whether the analysis keeps up: ok, then behind live in codes and figures (the app words them)', async () => {
+    const h = await start();
+    const v = await Client.signIn(h.app, 'viewer');
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/analysis/status' })).statusCode).toBe(401);
+    expect((await v.get('/api/v1/analysis/status')).json()).toEqual({ status: 'ok', busConnected: false, analysedUpTo: T0, behindSeconds: 0, problems: [] });
+    // the wall clock 40 min past the watermark: more than its waiting rules hold it (13 min)
+    h.analysisClock.wall = T0 + 40 * 60_000;
+    expect((await v.get('/api/v1/analysis/status')).json()).toEqual({
+      status: 'degraded', busConnected: false, analysedUpTo: T0, behindSeconds: 2400, problems: [{ code: 'behind', minutes: 40, maxMinutes: 13 }],
+    });
+  });
+
   it('without analytics in the process: alarm and outage routes answer 503 unavailable, areas read normal', async () => {
     const h = await start({ analytics: false });
     const c = await Client.signIn(h.app, 'dispatcher');
+    expect((await c.get('/api/v1/analysis/status')).json()).toEqual({ status: 'not_running', busConnected: false, analysedUpTo: null, behindSeconds: null, problems: [] });
     const alarms = await c.get('/api/v1/alarms');
     expect(alarms.statusCode).toBe(503);
     expect(alarms.json()).toMatchObject({ error: { code: 'unavailable' } });

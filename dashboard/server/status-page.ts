@@ -44,7 +44,7 @@ export function registerStatusPage(app: FastifyInstance, deps: {
 <p>状态 Status: <b class="${esc(h.status)}">${esc(h.status)}</b> · 模式 Mode: ${esc(config.mode)} · 存储 Store: ${esc((h.store as { describe: string }).describe)}
  · 缓存 Outbox: ${esc((h.outbox as { depth: number }).depth)} / ${esc((h.outbox as { capacity: number }).capacity)}</p>
 <p>节假日历 Calendar: ${esc(describeCalendar(config.calendar))}${expiry ? ` · <b class="degraded">${esc(expiry)}</b>` : ''}</p>
-${worker ? `<p>分析 Analytics: <b class="${esc(worker.status)}">${esc(worker.status)}</b> · 已分析至 Analysed up to: ${worker.watermark ? esc(fmtTime.format(new Date(worker.watermark))) : '—'}${worker.behindSeconds !== null ? ` (${esc(formatBehind(worker.behindSeconds))})` : ''} · 总线 Bus: ${worker.busConnected ? 'connected' : '<b class="down">disconnected</b>'}${worker.problems.map((p) => `<br><b class="degraded">${esc(p)}</b>`).join('')}</p>` : ''}
+${worker ? `<p>分析 Analytics: <b class="${esc(worker.status)}">${esc(worker.status)}</b> · 已分析至 Analysed up to: ${worker.watermark ? esc(fmtTime.format(new Date(worker.watermark))) : '—'}${worker.behindSeconds !== null ? ` (${esc(formatBehind(worker.behindSeconds))})` : ''} · 总线 Bus: ${worker.busConnected ? 'connected' : '<b class="down">disconnected</b>'}${worker.problems.map((p) => `<br><b class="degraded">${esc(p.message)}</b>`).join('')}</p>` : ''}
 <h2>数据源 Sources</h2><table><tr><th>name</th><th>type</th><th>state</th><th>last data</th></tr>
 ${h.sources.map((s) => row([s.name, s.type, s.state, s.lastDataAt ? fmtTime.format(s.lastDataAt) : '—'])).join('')}</table>
 <h2>告警 Alarms</h2><table><tr><th>priority</th><th>type</th><th>area</th><th>sensor</th><th>raised</th><th>state</th><th>message</th></tr>

@@ -16,6 +16,7 @@ import { Topology } from '../../core/topology/topology.ts';
 import type { AlarmManager } from '../../analytics/alarms/manager.ts';
 import type { OutageRegister } from '../../analytics/outages/register.ts';
 import { buildAnalytics } from '../../analytics/compose.ts';
+import { AnalyticsWorker } from '../../analytics/worker.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import { stateDbPath } from '../../core/state/state-db.ts';
 import { registerDashboard, DEMO_USERS, type DashboardHandle } from '../../dashboard/server/index.ts';
@@ -49,6 +50,8 @@ export interface Harness {
   alarms: AlarmManager;
   register: OutageRegister;
   dir: string;
+  /** The wall clock the analysis status measures "behind" against (the watermark stays at T0). */
+  analysisClock: { wall: number };
   close(): Promise<void>;
 }
 
@@ -72,7 +75,14 @@ export async function startHarness(opts: {
   const { alarms, alarmStore } = parts;
   const register = parts.register!;
   alarms.advanceTo(T0);
-  const analytics = { topology, alarms, register, alarmStore, leakDecisions: parts.leakDecisions, openAlarms: () => alarms.openAlarms() } as unknown as AnalyticsService;
+  // a real worker (no bus) for the analysis status: its watermark at T0, the wall clock the test's
+  const analysisClock = { wall: T0 };
+  const worker = new AnalyticsWorker({ topology, detectors: [], alarms, wallClock: () => analysisClock.wall });
+  worker.startAt(T0);
+  const analytics = {
+    topology, alarms, register, alarmStore, leakDecisions: parts.leakDecisions, openAlarms: () => alarms.openAlarms(),
+    worker, health: () => ({ ...worker.health(), stats: worker.stats }),
+  } as unknown as AnalyticsService;
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   const dash = await registerDashboard(app, {
@@ -81,7 +91,7 @@ export async function startHarness(opts: {
   });
   await app.ready();
   return {
-    app, dash, config, store, alarms, register, dir,
+    app, dash, config, store, alarms, register, dir, analysisClock,
     close: async () => {
       await app.close();
       dash.close();

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { LatestValue } from '../../../core/tsdb/types.ts';
-import { API, type HealthState, type NetworkMap, type SensorInfo } from '../../contract/index.ts';
+import { API, type AnalysisStatus, type HealthState, type NetworkMap, type SensorInfo } from '../../contract/index.ts';
 import { ApiError, type DashboardContext } from '../context.ts';
 import { isActive } from '../area-state.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
@@ -66,6 +66,17 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: DashboardContex
   serve(app, API.network.dmaStates, async () => ctx.area.dmaStates(), opts);
 
   serve(app, API.network.kpiSummary, async () => ctx.area.kpiSummary(), opts);
+
+  serve(app, API.network.analysisStatus, async (): Promise<AnalysisStatus> => {
+    const analytics = ctx.analytics();
+    if (!analytics) return { status: 'not_running', busConnected: false, analysedUpTo: null, behindSeconds: null, problems: [] };
+    const h = analytics.health();
+    return {
+      status: h.status, busConnected: h.busConnected, analysedUpTo: h.watermark === null ? null : Date.parse(h.watermark), behindSeconds: h.behindSeconds,
+      // the codes and figures: the web app words them in the reader's language
+      problems: h.problems.map(({ message: _words, ...problem }) => problem),
+    };
+  }, opts);
 
   serve(app, API.network.sensors, async () => {
     const sensors = ctx.topology.networkSensors();

@@ -11,6 +11,7 @@ import { prefetchNetworkMap } from './hooks.ts';
 import { Session, type SessionContext } from './session.ts';
 import { useRoute, ROUTES } from './router.ts';
 import { Header } from './components/Header.tsx';
+import { AnalysisStatus } from './components/AnalysisStatus.tsx';
 import { SignIn } from './views/SignIn.tsx';
 import { ControlRoom } from './views/ControlRoom.tsx';
 import { LazyView } from './components/LazyView.tsx';
@@ -72,6 +73,7 @@ function SignedInApp(props: { lang: Lang; onLang: (l: Lang) => void; wall: boole
   return (
     <div class={`shell ${props.wall ? 'wall' : ''}`} data-view={route}>
       <Header route={route} lang={props.lang} onLang={props.onLang} wall={props.wall} onWall={props.onWall} />
+      <AnalysisStatus />
       <main class="view" aria-label={t(info.label)}>
         {route === 'control' ? <ControlRoom wall={props.wall} /> : <LazyView route={route} />}
       </main>
