@@ -68,6 +68,8 @@ export const BWDF_CALENDAR = {
     { date: `${y}-12-25`, name: 'Natale' },
     { date: `${y}-12-26`, name: 'Santo Stefano' },
   ]),
+  // working days by law, used like no other: the afternoon and the festive night after
+  eves: [2021, 2022].flatMap((y) => [{ date: `${y}-12-24`, name: 'Vigilia di Natale' }, { date: `${y}-12-31`, name: 'San Silvestro' }]),
 };
 
 export interface JudgedAlarm {

@@ -8,8 +8,8 @@ const CHINA_2025 = {
 
 describe('the calendar\'s extent', () => {
   it('counts the days it names and finds the last, holiday or make-up working day', () => {
-    expect(calendarExtent(CHINA_2025)).toEqual({ holidays: 17, workdays: 4, lastDate: '2025-10-11' });
-    expect(calendarExtent({})).toEqual({ holidays: 0, workdays: 0 });
+    expect(calendarExtent(CHINA_2025)).toEqual({ holidays: 17, workdays: 4, eves: 0, lastDate: '2025-10-11' });
+    expect(calendarExtent({})).toEqual({ holidays: 0, workdays: 0, eves: 0 });
   });
 
   it('warns from 30 days before the last named day, naming it; never for an empty calendar', () => {

@@ -2,7 +2,8 @@
  * The `calendar:` section of the site configuration: the days that are not what their weekday says.
  * Holidays (public holidays, the Spring Festival week) are compared with holidays by the time-of-week
  * baselines (analytics/baseline), and make-up working days (调休: a Saturday or Sunday worked in
- * exchange for a holiday) with working days. Dates are local dates of the site (`site.timezone`).
+ * exchange for a holiday) with working days; festive eves are not judged by the leak detectors.
+ * Dates are local dates of the site (`site.timezone`).
  */
 import { z } from 'zod';
 import { timeZone } from '../time/zoned.ts';
@@ -23,6 +24,12 @@ export const calendarSchema = z.object({
   holidays: z.array(daysSchema).default([]),
   /** Make-up working days (调休): weekend dates worked as working days, compared with working days. */
   workdays: z.array(daysSchema).default([]),
+  /**
+   * Festive eves: days used like no other from morning through the night after (Christmas Eve and
+   * New Year's Eve in Europe, 除夕 where it is worked, a festival night). The leak detectors judge
+   * neither the day nor that night, as if their data were missing; bursts are still watched.
+   */
+  eves: z.array(daysSchema).default([]),
 }).strict();
 
 export type CalendarConfig = z.input<typeof calendarSchema>;
@@ -40,18 +47,18 @@ export function daysOf(entry: DaysEntry): number[] {
   return out;
 }
 
-/** Every local day number the calendar names, holidays and make-up working days alike. */
+/** Every local day number the calendar names, holidays, make-up working days and eves alike. */
 function namedDays(c: z.output<typeof calendarSchema>): number[] {
-  return [...c.holidays, ...c.workdays].flatMap(daysOf);
+  return [...c.holidays, ...c.workdays, ...c.eves].flatMap(daysOf);
 }
 
 /** How many days the calendar names, and the last of them (a local date; undefined when it names none). */
-export function calendarExtent(config: CalendarConfig): { holidays: number; workdays: number; lastDate?: string } {
+export function calendarExtent(config: CalendarConfig): { holidays: number; workdays: number; eves: number; lastDate?: string } {
   const c = calendarSchema.parse(config);
   const count = (entries: DaysEntry[]) => entries.reduce((n, e) => n + daysOf(e).length, 0);
   const last = Math.max(-Infinity, ...namedDays(c));
   return {
-    holidays: count(c.holidays), workdays: count(c.workdays),
+    holidays: count(c.holidays), workdays: count(c.workdays), eves: count(c.eves),
     ...(Number.isFinite(last) ? { lastDate: new Date(last * DAY_MS).toISOString().slice(0, 10) } : {}),
   };
 }
@@ -97,9 +104,9 @@ export function calendarPeriodWarning(config: CalendarConfig, fromDate: string, 
 
 /** One line on the calendar for people: what it names, and through when. */
 export function describeCalendar(config: CalendarConfig): string {
-  const { holidays, workdays, lastDate } = calendarExtent(config);
+  const { holidays, workdays, eves, lastDate } = calendarExtent(config);
   if (!lastDate) return 'none (holidays are compared as the weekdays they fall on)';
-  return `${holidays} holiday(s), ${workdays} make-up working day(s), through ${lastDate}`;
+  return `${holidays} holiday(s), ${workdays} make-up working day(s)${eves ? `, ${eves} festive eve(s)` : ''}, through ${lastDate}`;
 }
 
 /** The local date (YYYY-MM-DD) of an instant in a time zone. */

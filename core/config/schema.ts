@@ -518,7 +518,7 @@ export const configSchema = z.object({
   /** The quarterly disclosure's PDF font. */
   disclosure: disclosureSchema.prefault({}),
   /** Holidays and make-up working days (core/config/calendar.ts), for the time-of-week baselines. */
-  calendar: calendarSchema.default({ holidays: [], workdays: [] }),
+  calendar: calendarSchema.default({ holidays: [], workdays: [], eves: [] }),
   /** Inline topology, or a path (relative to the config file) to a YAML/JSON topology file. */
   topology: z.union([z.string(), topologySchema]).default(topologySchema.parse({})),
 }).strict();

@@ -314,7 +314,11 @@ export class AbruptSteps {
    * shift in mean: largest |mean after − mean before| × √(n₁n₂/n)), and its size (median after − median before).
    */
   private changePoint(c: Candidate, endTs: number): { startTs: number; size: number } {
-    const span = this.hourly.filter((h) => h.ts >= c.startTs - CHANGE_POINT_LOOKBACK_H * HOUR_MS && h.ts < endTs);
+    // CHANGE_POINT_LOOKBACK_H hours *with data* before the candidate: after a gap (missing data, a
+    // festive eve) the hours before it are still the level the step is measured from
+    let first = this.hourly.findIndex((h) => h.ts >= c.startTs);
+    if (first < 0) first = this.hourly.length;
+    const span = this.hourly.slice(Math.max(0, first - CHANGE_POINT_LOOKBACK_H)).filter((h) => h.ts < endTs);
     const n = span.length;
     let best = { score: -Infinity, at: span.findIndex((h) => h.ts >= c.startTs) };
     const total = span.reduce((a, h) => a + h.r, 0);

@@ -5,7 +5,7 @@
  * and the site calendar's holidays, less its make-up working days (调休): a Wednesday holiday is
  * compared as a Saturday, the Thursday after it as a Monday.
  */
-import { isDayOff, type DayCalendar } from '../../baseline/calendar.ts';
+import { isDayOff, isFestive, type DayCalendar } from '../../baseline/calendar.ts';
 import { medianOf } from '../../baseline/median.ts';
 
 export const WORKING = 0;
@@ -25,6 +25,16 @@ export class DayKinds {
     const offBefore = isDayOff(day - 1, this.calendar);
     if (off) return offBefore ? SUNDAY : SATURDAY;
     return offBefore ? MONDAY : WORKING;
+  }
+
+  /** The calendar names festive eves (otherwise nothing is festive: no clock arithmetic per reading). */
+  get hasEves(): boolean {
+    return this.calendar?.hasEves ?? false;
+  }
+
+  /** In a festive eve's span (the eve, and the night after it up to `nightEndMs` past midnight): not judged. */
+  festive(day: number, msOfDay: number, nightEndMs: number): boolean {
+    return isFestive(day, msOfDay, nightEndMs, this.calendar);
   }
 }
 

@@ -157,6 +157,25 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(unnamed.every((c) => c.ts >= START + holiday * DAY && c.ts < START + (holiday + 2) * DAY)).toBe(true);
   });
 
+  it('#12.3 leaves a festive eve and the night after it unjudged when the calendar names it (calendar `eves`); the same day unnamed is reported', () => {
+    // day 37, Wednesday 7 February 2024, a working day: from 14:00 to 04:00 the next morning the town
+    // uses 8 m³/h more than any other day (a festive afternoon and night), then as before
+    const eve = 37;
+    const festive: Leak = (ts) => (ts >= START + eve * DAY + 14 * HOUR && ts < START + (eve + 1) * DAY + 4 * HOUR ? 8 : 0);
+    const unnamed = run(60, [festive], 15).filter((c) => c.state === 'raise');
+    expect(unnamed.map((c) => c.type)).toContain('abrupt_leak');
+    expect(unnamed.every((c) => c.ts >= START + eve * DAY && c.ts < START + (eve + 2) * DAY)).toBe(true);
+    const named = new DayCalendar({ eves: ['2024-02-07'] });
+    expect(run(60, [festive], 15, 1, { calendar: named }).filter((c) => c.state === 'raise')).toEqual([]);
+    // a leak that starts on the eve is left to the hours after it: found the next morning
+    const leak: Leak = (ts) => (ts >= START + eve * DAY + 15 * HOUR ? 8 : 0);
+    const found = transitions(run(42, [festive, leak], 15, 1, { calendar: named }), 'abrupt_leak', 'raise');
+    expect(found).toHaveLength(1);
+    expect(found[0].ts).toBeGreaterThanOrEqual(START + (eve + 1) * DAY + 4 * HOUR);
+    // measured from the hours before the eve (the change point looks back over hours with data)
+    expect(Math.abs((found[0].evidence!.sizeM3h as number) - 8)).toBeLessThanOrEqual(1.5);
+  });
+
   it('finds the same step in 15-min and 30-min data (parameters in hours and m³/h, not samples)', () => {
     const from = START + 35 * DAY + 13 * HOUR;
     const leak: Leak = (ts) => (ts >= from ? 4 : 0);

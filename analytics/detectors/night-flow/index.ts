@@ -6,7 +6,7 @@
  */
 import type { Point } from '../../../core/model/reading.ts';
 import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
-import { isDayOff, type DayCalendar } from '../../baseline/calendar.ts';
+import { isDayOff, isFestive, type DayCalendar } from '../../baseline/calendar.ts';
 import { LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { robustStats } from '../../baseline/time-of-week.ts';
@@ -306,6 +306,8 @@ export class NightFlowDetector implements Detector {
       { measurement: NIGHT_FLOW_MEASUREMENT, sensor: d.dma, ts, value: best.mean, quality: 'good', site: d.site, dma: d.dma },
       { measurement: LEAKAGE_MEASUREMENT, sensor: d.dma, ts, value: leakage, quality: 'good', site: d.site, dma: d.dma },
     );
+    // the night after a festive eve (calendar `eves`): its figure is kept, not judged nor learnt
+    if (isFestive(day, best.w * this.o.averageMin * MINUTE_MS, this.o.windowToHour * 3_600_000, this.calendar)) return;
     this.judge(d, night, leakage, d.nightEndTs, out);
     d.history.push(night);
     if (d.history.length > Math.max(this.o.historyNights, this.o.dayKindNights)) d.history.shift();

@@ -8,13 +8,14 @@ import type { DetectorContext, OpenAlarm } from '../../types.ts';
 import { feedTown, raises, runScenario, ScheduledFaults, syntheticTopology, type TownEvent } from '../../../test/support/sim-drive.ts';
 import { LEAKAGE_MEASUREMENT, NIGHT_FLOW_MEASUREMENT, NightFlowDetector } from './index.ts';
 import { LeakDecisionStore } from '../leak-change/decisions.ts';
+import { DayCalendar } from '../../baseline/calendar.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-function town(timezone = 'Asia/Shanghai') {
-  const ctx: DetectorContext = { topology: syntheticTopology(), health: new ScheduledFaults(), timezone };
+function town(timezone = 'Asia/Shanghai', calendar?: DayCalendar) {
+  const ctx: DetectorContext = { topology: syntheticTopology(), health: new ScheduledFaults(), timezone, calendar };
   const local = new LocalTime(timezone);
   return { detector: new NightFlowDetector(ctx), wall: (ts: number) => local.wallMs(ts), local };
 }
@@ -72,6 +73,23 @@ describe('night flow, hand-made town', () => {
     const raised = raises(lasting.conditions, 'new_leak');
     expect(raised.map((c) => c.ts)).toEqual([MON + 4 * DAY + 4 * HOUR]); // the second night of the rise
     expect(raised[0].evidence!.risingNights).toBe(2);
+  });
+
+  it('#12.3 leaves the night after a festive eve (calendar `eves`) unjudged and unlearnt: its figure is stored, and it makes no half of a two-night rise', () => {
+    // Wednesday 8 May 2024 an eve: from its noon the town uses 6 m³/h more for two nights
+    const festive: TownEvent = { from: MON + 2 * DAY + 12 * HOUR, to: MON + 4 * DAY + 12 * HOUR, burstM3h: 6 };
+    const unnamed = town();
+    feedTown([unnamed.detector], MON, MON + 2 * DAY, unnamed.wall);
+    expect(raises(feedTown([unnamed.detector], MON + 2 * DAY, MON + 6 * DAY, unnamed.wall, [festive]).conditions, 'new_leak').map((c) => c.ts))
+      .toEqual([MON + 4 * DAY + 4 * HOUR]);
+    const named = town('Asia/Shanghai', new DayCalendar({ eves: ['2024-05-08'] }));
+    feedTown([named.detector], MON, MON + 2 * DAY, named.wall);
+    const run = feedTown([named.detector], MON + 2 * DAY, MON + 6 * DAY, named.wall, [festive]);
+    expect(raises(run.conditions, 'new_leak')).toEqual([]);
+    // the festive night (Thursday's) is stored as a figure, not kept among the nights judged against
+    expect(run.derived.filter((p) => p.measurement === NIGHT_FLOW_MEASUREMENT).map((p) => p.ts)).toContain(MON + 3 * DAY + 2 * HOUR);
+    expect(named.detector.nights('town').map((n) => n.day)).not.toContain(named.local.position(MON + 3 * DAY + 3 * HOUR).day);
+    expect(named.detector.nights('town').map((n) => n.day)).toContain(named.local.position(MON + 4 * DAY + 3 * HOUR).day);
   });
 
   it('#12.4 a new_leak a dispatcher accepts as a change of use clears accepted at the decision\'s time, and the new level raises nothing later', () => {
