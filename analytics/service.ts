@@ -18,7 +18,7 @@ import type { AlarmNotifications } from './notify/alarm-feed.ts';
 import { AnalyticsWorker, type WorkerHealth, type WorkerStats } from './worker.ts';
 import type { Registry } from 'prom-client';
 import { registerAnalyticsMetrics } from './metrics.ts';
-import { calendarDaysLeft, calendarExtent, localDateOf } from '../core/config/calendar.ts';
+import { calendarExtent, daysBetween, localDateOf } from '../core/config/calendar.ts';
 
 export interface AnalyticsServiceOptions {
   config: LoadedConfig;
@@ -96,12 +96,12 @@ export class AnalyticsService {
   registerMetrics(registry: Registry): void {
     const { config } = this.o;
     const notifications = this.parts?.notifications;
+    // the calendar does not change while the process runs; a site that keeps none has no days left to report
+    const { lastDate } = calendarExtent(config.calendar);
     this.unregister.push(registerAnalyticsMetrics(registry, {
       worker: this.worker, alarms: this.alarms,
       downChannels: notifications ? () => notifications.downChannels() : undefined,
-      // a site that keeps no calendar has no days left to report
-      calendarDaysLeft: calendarExtent(config.calendar).lastDate === undefined ? undefined
-        : () => calendarDaysLeft(config.calendar, localDateOf(Date.now(), config.site.timezone))!,
+      calendarDaysLeft: lastDate === undefined ? undefined : () => daysBetween(localDateOf(Date.now(), config.site.timezone), lastDate),
     }));
   }
 

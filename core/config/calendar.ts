@@ -77,14 +77,13 @@ export const CALENDAR_NOTICE_DAYS = 30;
  */
 export function calendarExpiryWarning(config: CalendarConfig, today: string): string | undefined {
   const { lastDate } = calendarExtent(config);
-  if (!lastDate || dayNumber(lastDate) >= dayNumber(today) + CALENDAR_NOTICE_DAYS) return undefined;
+  if (!lastDate || daysBetween(today, lastDate) >= CALENDAR_NOTICE_DAYS) return undefined;
   return `calendar: names no day after ${lastDate}: from then on holidays are compared as the weekdays they fall on; add the next year's public holidays and make-up working days`;
 }
 
-/** Whole days from `today` to the calendar's last named day (negative once past it); undefined for an empty calendar (metrics). */
-export function calendarDaysLeft(config: CalendarConfig, today: string): number | undefined {
-  const { lastDate } = calendarExtent(config);
-  return lastDate === undefined ? undefined : dayNumber(lastDate) - dayNumber(today);
+/** Whole days from one local date to another (negative when `to` is earlier): a calendar's days left. */
+export function daysBetween(from: string, to: string): number {
+  return dayNumber(to) - dayNumber(from);
 }
 
 /**

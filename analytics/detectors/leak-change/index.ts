@@ -27,6 +27,7 @@ import { SlowLeakTrend, type DayFigure, type ResumedLeak, type TrendJudgement } 
 export type { LeakChangeOptions };
 
 const HOUR_MS = 3_600_000;
+const QUARTER_HOUR_MS = 900_000;
 /**
  * How much later than live a replay from a colder state may raise the same leak: a slow leak's
  * raise waits for a week's level, an abrupt one for the next night (reconcile).
@@ -70,6 +71,9 @@ class DmaLeaks {
   readonly split?: InletSplit;
   /** The report by day judged at every quarter hour (data at 15 min or finer). */
   private readonly quarters: QuarterHours;
+  /** festiveAt's last UTC quarter hour and its answer. */
+  private festiveQuarter = NaN;
+  private festiveNow = false;
 
   constructor(
     readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
@@ -101,8 +105,15 @@ class DmaLeaks {
    */
   private festiveAt(ts: number): boolean {
     if (!this.kinds.hasEves) return false;
-    const p = this.local.position(ts);
-    return this.kinds.festive(p.day, p.msOfDay, this.o.nightToHour * HOUR_MS);
+    // the span begins and ends on a local whole hour, which is a UTC quarter hour in every zone:
+    // worked out once per quarter hour, not per reading
+    const quarter = Math.floor(ts / QUARTER_HOUR_MS);
+    if (quarter !== this.festiveQuarter) {
+      const p = this.local.position(ts);
+      this.festiveQuarter = quarter;
+      this.festiveNow = this.kinds.festive(p.day, p.msOfDay, this.o.nightToHour * HOUR_MS);
+    }
+    return this.festiveNow;
   }
 
   /** The watermark reached `ts`: close the hour, and the night or the day, that ended by then. */
