@@ -31,6 +31,7 @@ import { detectorOptionsSchema } from './detectors/options.ts';
 import { parseDetectorOptions } from './detectors/parse-options.ts';
 import { OutageRegister } from './outages/register.ts';
 import { LeakDecisionStore, readLeakDecisions } from './detectors/leak-change/decisions.ts';
+import { liveReportedRepairs, readReportedRepairs } from './detectors/repair-check/reported-repairs.ts';
 import { PlannedOutageSuppressions } from './outages/suppressions.ts';
 import type { OpenAlarm } from './types.ts';
 
@@ -150,6 +151,9 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
   if (calendarExpiry) log.warn({ key: 'calendar' }, calendarExpiry);
   const detectors = createDetectors({
     topology, timezone, calendar: new DayCalendar(config.calendar), options, register, leakDecisions: leakDecisions ?? readLeakDecisions(o.statePath),
+    // the crews' reports: live on the state database the dashboard resolves work orders in, a replay live's read once
+    reportedRepairs: mode === 'live' ? liveReportedRepairs(alarmStore.db) : readReportedRepairs(o.statePath),
+    alarm: (id) => alarms.get(id),
     openAlarms,
   });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)

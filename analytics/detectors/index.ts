@@ -15,6 +15,8 @@ import { PressureModelDetector } from './pressure-model/index.ts';
 import { OutageDetector, type OutageOptions } from './outage/index.ts';
 import { QualityDetector } from './quality/index.ts';
 import { MeterAnomalyDetector } from './meters/index.ts';
+import { RepairCheckDetector, type AlarmView } from './repair-check/index.ts';
+import type { ReportedRepairLookup } from './repair-check/reported-repairs.ts';
 import type { DetectorOptions } from './options.ts';
 import type { DayCalendar } from '../baseline/calendar.ts';
 
@@ -27,6 +29,10 @@ export interface DetectorSetup {
   register?: OutageOptions['register'];
   /** Dispatchers' acceptances of leak alarms as changes of use (leak-change/decisions.ts), read by event time. */
   leakDecisions?: LeakDecisionLookup;
+  /** The crews' reported repairs (resolved work orders), read by event time, for the repair check. */
+  reportedRepairs?: ReportedRepairLookup;
+  /** The alarm manager's record of an alarm now (the repair check asks whether a leak's alarm is still raised). */
+  alarm?: (alarmId: string) => AlarmView | undefined;
   /** The alarms open now: a restart takes up the leaks whose alarms outlived the history it replays. */
   openAlarms?: () => readonly OpenAlarm[];
   /** The detectors' options by name (`analytics.detectors` of the site config); each defaults to today's constants. */
@@ -65,6 +71,8 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     }),
     new QualityDetector(ctx, o.quality),
     new MeterAnomalyDetector({ topology }, o.meters),
+    // last: it reads the alarms the others raised
+    new RepairCheckDetector(ctx, o['repair-check'], { repairs: setup.reportedRepairs, alarm: setup.alarm }),
   ];
   return { all, health, burst };
 }

@@ -14,6 +14,7 @@ import { outageOptionsSchema } from './outage/options.ts';
 import { pressureOptionsSchema } from './pressure/options.ts';
 import { pressureModelOptionsSchema } from './pressure-model/options.ts';
 import { qualityOptionsSchema } from './quality/options.ts';
+import { repairCheckOptionsSchema } from './repair-check/options.ts';
 import { sensorHealthOptionsSchema } from './sensor-health/options.ts';
 
 export const detectorOptionsSchema = z.object({
@@ -26,6 +27,7 @@ export const detectorOptionsSchema = z.object({
   outage: outageOptionsSchema.prefault({}),
   quality: qualityOptionsSchema.prefault({}),
   meters: meterOptionsSchema.prefault({}),
+  'repair-check': repairCheckOptionsSchema.prefault({}),
 }).strict();
 
 /** What createDetectors takes: any section, or none (the defaults). */

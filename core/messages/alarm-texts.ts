@@ -98,6 +98,19 @@ export const ALARM_TEXTS = {
     'zh-CN': '{dma} 分区 {size} m³/h 的漏损已修复:净用水量回落并在夜间保持',
   },
 
+  'repair_unconfirmed.raise_flow': {
+    en: 'Repair in DMA {dma} not confirmed by the flow: work order {workOrder} was resolved on {reported}, and {nights} nights later its {leakType} alarm is still raised ({leak} m³/h); the repair may have missed the leak, or another leak runs nearby',
+    'zh-CN': '{dma} 分区修复未获流量印证:工单 {workOrder} 于 {reported} 报修复,{nights} 夜后其{leakType}告警仍未消除({leak} m³/h);可能未修到漏点,或附近另有漏损',
+  },
+  'repair_unconfirmed.raise': {
+    en: 'Repair in DMA {dma} not confirmed by the flow: work order {workOrder} was resolved on {reported}, and {nights} nights later its {leakType} alarm is still raised; the repair may have missed the leak, or another leak runs nearby',
+    'zh-CN': '{dma} 分区修复未获流量印证:工单 {workOrder} 于 {reported} 报修复,{nights} 夜后其{leakType}告警仍未消除;可能未修到漏点,或附近另有漏损',
+  },
+  'repair_unconfirmed.clear': {
+    en: 'The {leakType} alarm of work order {workOrder} in DMA {dma} has cleared: the flow no longer contradicts the repair',
+    'zh-CN': '{dma} 分区工单 {workOrder} 的{leakType}告警已消除:流量不再与修复相矛盾',
+  },
+
   'pressure_low.raise': {
     en: 'Pressure at {sensor} below the minimum service pressure: {value} MPa < {limit} MPa',
     'zh-CN': '{sensor} 压力低于最低服务压力:{value} MPa < {limit} MPa',
@@ -212,6 +225,9 @@ export type AlarmTextCode = keyof typeof ALARM_TEXTS;
 /** Terms a parameter may name with `@term`. */
 export const TEXT_TERMS: Record<string, Texts> = {
   '@below': { en: 'below', 'zh-CN': '低于' },
+  '@leak.leak_trend': { en: 'slow leak', 'zh-CN': '缓慢漏损' },
+  '@leak.abrupt_leak': { en: 'small abrupt leak', 'zh-CN': '小型突发漏损' },
+  '@leak.new_leak': { en: 'new leak', 'zh-CN': '新增漏损' },
   '@above': { en: 'above', 'zh-CN': '高于' },
   '@quality.chlorine': { en: 'Free chlorine', 'zh-CN': '游离氯' },
   '@quality.turbidity': { en: 'Turbidity', 'zh-CN': '浊度' },
@@ -271,6 +287,9 @@ export function isAcceptableLeakType(type: string): type is AcceptableLeakType {
   return (ACCEPTABLE_LEAK_TYPES as readonly string[]).includes(type);
 }
 
+/** The evidence field that holds each leak type's flow while its alarm is raised (m³/h). */
+export const LEAK_FLOW_FIELD: Record<AcceptableLeakType, string> = { leak_trend: 'leakM3h', abrupt_leak: 'sizeM3h', new_leak: 'riseM3h' };
+
 /** The name of every alarm type the detectors raise, in both languages (a notification's title). */
 export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   burst: { en: 'Burst', 'zh-CN': '爆管' },
@@ -285,6 +304,7 @@ export const ALARM_TYPE_NAMES: Record<string, Record<TextLanguage, string>> = {
   pressure_deviation: { en: 'Pressure deviation', 'zh-CN': '压力异常' },
   network_event: { en: 'Network event', 'zh-CN': '管网事件' },
   leak_candidate: { en: 'Leak candidate (pressure model)', 'zh-CN': '疑似漏损(压力模型)' },
+  repair_unconfirmed: { en: 'Repair not confirmed by flow', 'zh-CN': '修复未获流量印证' },
   pump_trip: { en: 'Pump trip', 'zh-CN': '水泵跳闸' },
   tank_low_warning: { en: 'Tank low warning', 'zh-CN': '水池低液位预警' },
   emergency_supply_required: { en: 'Emergency supply required', 'zh-CN': '需应急供水' },

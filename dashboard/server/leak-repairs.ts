@@ -17,11 +17,9 @@ import type { AlarmTransition } from '../../analytics/alarms/manager.ts';
 import type { AnalyticsService } from '../../analytics/service.ts';
 import type { AlarmRecord } from '../../core/state/alarm-store.ts';
 import type { DashboardContext } from './context.ts';
-import { isAcceptableLeakType, type AcceptableLeakType } from '../../core/messages/alarm-texts.ts';
+import { isAcceptableLeakType, LEAK_FLOW_FIELD } from '../../core/messages/alarm-texts.ts';
 import type { LeakRepair } from './state/leak-repairs.ts';
 
-/** The evidence field that holds each type's leak flow while the alarm is raised. */
-const LEAK_FLOW_FIELD: Record<AcceptableLeakType, string> = { leak_trend: 'leakM3h', abrupt_leak: 'sizeM3h', new_leak: 'riseM3h' };
 /** The clear's evidence field that dates the repair (leak-change: abrupt_leak's step start, leak_trend's first lower night). */
 const REPAIR_DATE_FIELDS = ['repairTs', 'repairedTs'] as const;
 

@@ -4,7 +4,8 @@
  * reaches each member with its location hint and a link to its phone page; the page's buttons move
  * it to in progress, then resolved, recorded as that member; a resolved order, a forged link or a
  * crew that is not configured change nothing. A leak's work order whose repair the night flow
- * confirmed (issue #12.4, the dashboard's linker on the analytics' alarm manager) says so, zh-CN and en.
+ * confirmed (issue #12.4, the dashboard's linker on the analytics' alarm manager) says so, zh-CN and en;
+ * one whose reported repair the nights after it did not confirm (the repair check) says that.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -52,7 +53,7 @@ async function phoneRig() {
   closers.push(() => leakRepairs.close());
   const ctx = {
     config, workOrders, leakRepairs, log: silentLogger, now: () => Date.now(),
-    analytics: () => ({ notifications: analytics.notifications }) as unknown as AnalyticsService,
+    analytics: () => ({ notifications: analytics.notifications, alarms: analytics.alarms }) as unknown as AnalyticsService,
   } as unknown as DashboardContext;
   const app = Fastify();
   closers.push(() => app.close());
@@ -126,5 +127,34 @@ describe('work orders on the crew\'s phones', () => {
     const en = (await app.inject({ method: 'GET', url: li })).body;
     expect(en).toContain('Flow confirms the repair: night flow −5.9 m³/h on 2 Dec 2026');
     expect((await app.inject({ method: 'GET', url: `${wang}?lang=en` })).body).toContain('night flow −5.9 m³/h on 2 Dec 2026');
+  });
+
+  it('#12.4 a leak\'s work order whose reported repair the nights after it did not confirm says so on the crew\'s page', async () => {
+    const { analytics, workOrders, ctx, app, links, wecom } = await phoneRig();
+    const ts = Date.parse('2026-11-28T18:00:00Z');
+    analytics.alarms.advanceTo(ts);
+    analytics.alarms.onCondition({ id: 'leak_trend:central', type: 'leak_trend', state: 'raise', ts, dma: 'central', priority: 'medium', message: 'slow leak', evidence: { leakM3h: 4.2 } });
+    const alarmId = analytics.alarms.openAlarms().find((a) => a.conditionId === 'leak_trend:central')!.id;
+    const created = workOrders.create({ alarmId, dma: 'central', by: 'dispatcher', at: ts });
+    sendWorkOrderToCrew(ctx, workOrders.update(created.id, { crew: '抢修一队' }, 'dispatcher', ts));
+    await waitFor(() => wecom.requests.length === 2, 10_000, 25, 'the work order on both phones');
+    const { wang, li } = links();
+    workOrders.update(created.id, { status: 'resolved' }, '王工', ts + 3_600_000);
+    // the repair check of the real composition, the watermark moving on a quarter hour at a time until its nights are over
+    const check = analytics.detectors.all.find((d) => d.name === 'repair-check')!;
+    for (let t = ts; !analytics.alarms.openAlarms().some((a) => a.type === 'repair_unconfirmed') && t < ts + 10 * 86_400_000; t += 900_000) {
+      analytics.alarms.advanceTo(t);
+      for (const c of check.onTime(t)) analytics.alarms.onCondition(c);
+    }
+    const zh = (await app.inject({ method: 'GET', url: wang })).body;
+    expect(zh).toContain(`data-repair-unconfirmed="repair_unconfirmed:${created.id}@`);
+    expect(zh).toContain('流量未印证修复：报修复 7 夜后漏损告警仍未消除，可能未修到漏点');
+    expect(zh).not.toContain('data-repair-confirmed');
+    expect((await app.inject({ method: 'GET', url: li })).body).toContain('Flow does not confirm the repair: the leak alarm is still raised 7 nights after the repair was reported');
+    // the second repair works: the slow leak clears, and so does the line
+    const after = analytics.alarms.eventTime + 3_600_000;
+    analytics.alarms.onCondition({ id: 'leak_trend:central', type: 'leak_trend', state: 'clear', ts: after, dma: 'central', message: 'repaired' });
+    for (const c of check.onTime(after + 900_000)) analytics.alarms.onCondition(c);
+    expect((await app.inject({ method: 'GET', url: wang })).body).not.toContain('data-repair-unconfirmed');
   });
 });

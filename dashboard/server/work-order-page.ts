@@ -3,7 +3,8 @@
  * every member (`sendWorkOrderToCrew`, called by the work-order route on a crew change) with a link
  * to `/wo/<token>`, a phone-sized page: the area, the location hint with a link to the dashboard's
  * map, the burst flow and loss, for a leak's work order the repair the night flow confirmed (issue
- * #12.4: "flow confirms the repair: night flow −X m³/h on <date>"), and buttons that move it to in
+ * #12.4: "flow confirms the repair: night flow −X m³/h on <date>", or, while the repair check's alarm
+ * stands, that the flow does not), and buttons that move it to in
  * progress or resolved. The signed, expiring token names the work order and the member
  * (analytics/notify/ack/work-order-links.ts), so no sign-in is needed; each change is recorded with
  * the member's name and a note. As with the acknowledgement page, only a button's POST changes
@@ -29,6 +30,7 @@ const WORDS = {
     isResolved: '工单已修复,无需操作。', note: '经手机链接更新',
     nightDrop: (drop: string, date: string) => `流量印证修复：${date} 夜间流量下降 ${drop} m³/h`,
     leakFlowGone: (drop: string, date: string) => `流量印证修复：截至 ${date}，夜间流量中已无此前测得的漏失流量 ${drop} m³/h`,
+    notConfirmed: (nights: string) => `流量未印证修复：报修复 ${nights} 夜后漏损告警仍未消除，可能未修到漏点`,
   },
   en: {
     title: 'Work order', area: 'Area', location: 'Location hint', map: 'Show on the map', flow: 'Estimated burst flow', loss: 'Estimated water lost', status: 'Status', crew: 'Crew',
@@ -38,6 +40,7 @@ const WORDS = {
     unavailable: 'The work order service is not running.', missing: 'No such work order.', isResolved: 'The work order is resolved; nothing to do.', note: 'updated from the phone link',
     nightDrop: (drop: string, date: string) => `Flow confirms the repair: night flow −${drop} m³/h on ${date}`,
     leakFlowGone: (drop: string, date: string) => `Flow confirms the repair: the leak flow last measured, ${drop} m³/h, gone from the night flow by ${date}`,
+    notConfirmed: (nights: string) => `Flow does not confirm the repair: the leak alarm is still raised ${nights} nights after the repair was reported; the repair may have missed the leak`,
   },
 } as const;
 type Problem = 'malformed' | 'bad-signature' | 'expired' | 'unavailable' | 'missing' | 'isResolved';
@@ -52,10 +55,16 @@ export function sendWorkOrderToCrew(ctx: DashboardContext, wo: WorkOrder): numbe
 export function registerWorkOrderPage(app: FastifyInstance, ctx: DashboardContext): void {
   const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: ctx.config.site.timezone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' });
   const dayFmt = { 'zh-CN': new Intl.DateTimeFormat('zh-CN', { timeZone: ctx.config.site.timezone, dateStyle: 'medium' }), en: new Intl.DateTimeFormat('en-GB', { timeZone: ctx.config.site.timezone, dateStyle: 'medium' }) };
+  /** The line of a leak's work order whose reported repair the nights after it did not confirm (the repair check's alarm, analytics/detectors/repair-check). */
+  const unconfirmedLine = (wo: WorkOrder, lang: TextLanguage): string => {
+    const check = ctx.analytics()?.alarms?.openAlarms().find((a) => a.conditionId === `repair_unconfirmed:${wo.id}` && a.state.startsWith('active'));
+    if (!check) return '';
+    return `<p class="problem" data-repair-unconfirmed="${esc(check.id)}">${esc(WORDS[lang].notConfirmed(String(check.evidence?.nights ?? '')))}</p>`;
+  };
   /** The line of a leak's work order whose repair the night flow confirmed (leak-repairs.ts): the measured drop and its day, or the last leak flow gone. */
   const repairLine = (wo: WorkOrder, lang: TextLanguage): string => {
     const r = ctx.leakRepairs.list({ workOrderId: wo.id })[0];
-    if (!r) return '';
+    if (!r) return unconfirmedLine(wo, lang);
     const say = r.dropSource === 'night_drop' ? WORDS[lang].nightDrop : WORDS[lang].leakFlowGone;
     return `<p class="repair" data-repair-confirmed="${esc(r.dropSource)}">${esc(say(r.nightDropM3h.toFixed(1), dayFmt[lang].format(r.repairedTs ?? r.seenTs)))}</p>`;
   };
