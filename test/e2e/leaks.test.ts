@@ -7,7 +7,7 @@
  * order's card (a leak whose clear gives no drop says it is the leak flow last measured);
  * a viewer has no accept action. With the platform's live gateway on the same server (a real broker's
  * telemetry feed), a leak that clears while the alarms view is open shows its repair from the live
- * clear alone.
+ * clear alone. A work order whose reported repair the repair check found unconfirmed says so on its card.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -132,5 +132,27 @@ describe('#12.4 leak alarms in chromium', () => {
       await feed.stop();
       await broker.stop();
     }
+  }, 60_000);
+
+  it('#12.4 a leak repair the nights after it did not confirm: the maintenance view says so on the work order, in zh-CN', async () => {
+    const { h } = b;
+    const ts = T0 + 60 * H;
+    h.alarms.advanceTo(ts);
+    h.alarms.onCondition({ id: 'leak_trend:south', type: 'leak_trend', state: 'raise', ts, priority: 'medium', dma: 'south', message: 'slow leak', evidence: { leakM3h: 5.1 } });
+    const leak = h.alarms.openAlarms().find((a) => a.conditionId === 'leak_trend:south')!.id;
+    const wo = h.dash.ctx.workOrders.create({ alarmId: leak, dma: 'south', by: 'dispatcher', at: ts }).id;
+    h.dash.ctx.workOrders.update(wo, { status: 'resolved', crew: '抢修一队' }, 'maintenance', ts + H);
+    // as the repair check sends it at the midnight after the seventh night, the slow leak still raised
+    const due = ts + 8 * 24 * H;
+    h.alarms.onCondition({ id: `repair_unconfirmed:${wo}`, type: 'repair_unconfirmed', state: 'raise', ts: due, priority: 'medium', dma: 'south',
+      text: { code: 'repair_unconfirmed.raise_flow', params: { dma: 'south', workOrder: wo, leakType: '@leak.leak_trend', reported: '2026-12-02 23:00', nights: '7', leak: '5.1' } },
+      evidence: { workOrderId: wo, leakAlarmId: leak, leakType: 'leak_trend', reportedTs: ts + H, nights: 7, leakM3h: 5.1 } });
+    const page = await signIn('maintenance', 'zh-CN');
+    await open(page, 'maintenance');
+    await eventually(() => page.textContent(`[data-wo="${wo}"] [data-testid="wo-repair-unconfirmed"]`)).toBe('流量未印证修复：报修复 7 夜后漏损告警仍未消除');
+    // the work order whose repair the flow confirmed says that instead
+    expect(await page.locator(`[data-wo="${workOrderId}"] [data-testid="wo-repair-unconfirmed"]`).count()).toBe(0);
+    expect(await page.locator(`[data-wo="${workOrderId}"] [data-testid="wo-repair-confirmed"]`).count()).toBe(1);
+    await page.context().close();
   }, 60_000);
 });

@@ -183,6 +183,7 @@ export const en: Record<MessageKey, string> = {
   'wo.note': 'Note',
   'wo.addNote': 'Add note',
   'wo.repairConfirmed': 'Flow confirms the repair: {figure}',
+  'wo.repairUnconfirmed': 'Flow does not confirm the repair: the leak alarm is still raised {nights} nights after the repair was reported',
   'woStatus.new': 'New',
   'woStatus.assigned': 'Assigned',
   'woStatus.in_progress': 'In progress',

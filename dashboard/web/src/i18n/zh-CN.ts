@@ -181,6 +181,7 @@ export const zhCN = {
   'wo.note': '备注',
   'wo.addNote': '添加备注',
   'wo.repairConfirmed': '流量印证修复：{figure}',
+  'wo.repairUnconfirmed': '流量未印证修复：报修复 {nights} 夜后漏损告警仍未消除',
   'woStatus.new': '新建',
   'woStatus.assigned': '已派单',
   'woStatus.in_progress': '处理中',

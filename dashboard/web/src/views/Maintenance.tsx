@@ -2,7 +2,8 @@
  * Work orders from bursts: assign a crew, move through new → assigned → in progress → resolved,
  * with notes and the water lost so far (the server's estimate, extrapolated at the burst flow
  * between refreshes), and for a leak alarm's work order the repair the night flow confirmed (issue
- * #12.4). A burst alarm's raise reloads the list.
+ * #12.4), or that the nights after a reported repair did not confirm it (the repair check's
+ * `repair_unconfirmed` alarm). A burst alarm's raise reloads the list.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -20,12 +21,15 @@ export function MaintenanceView() {
   const [status, setStatus] = useState('');
   const list = useApi<WorkOrder[]>('/work-orders', { status: status || undefined });
   const repairs = useApi<LeakRepair[]>('/leak-repairs');
+  // the repair check's alarms: a reported leak repair the nights after it did not confirm
+  const unconfirmed = useApi<AlarmRecord[]>('/alarms', { type: 'repair_unconfirmed' });
   const fetchedAt = useRef(Date.now());
   useEffect(() => { fetchedAt.current = Date.now(); }, [list.data]);
-  useRooms(['alarms'], () => { list.reload(); repairs.reload(); });
+  useRooms(['alarms'], () => { list.reload(); repairs.reload(); unconfirmed.reload(); });
   useLiveEvent<{ kind: string; alarm: AlarmRecord }>('alarm', ({ kind, alarm }) => {
     if (kind === 'raise' || alarm.type === 'burst') list.reload();
     if (kind === 'clear') repairs.reload();
+    if (alarm.type === 'repair_unconfirmed') unconfirmed.reload();
   });
   useEffect(() => { const id = setInterval(list.reload, 30_000); return () => clearInterval(id); }, []);
   const now = useNow(5000);
@@ -44,6 +48,7 @@ export function MaintenanceView() {
       <div class="cards">
         {(list.data ?? []).map((w) => (
           <WorkOrderCard key={w.id} wo={w} canEdit={canEdit} onSaved={replace} repair={repairs.data?.find((x) => x.workOrderId === w.id)}
+            unconfirmed={unconfirmed.data?.find((a) => a.evidence?.workOrderId === w.id && a.state.startsWith('active'))}
             lossM3={w.status !== 'resolved' && w.burstFlowM3h ? w.estimatedLossM3 + (w.burstFlowM3h * (now - fetchedAt.current)) / 3_600_000 : w.estimatedLossM3} />
         ))}
         {list.data && !list.data.length && <p class="muted">{t('wo.none')}</p>}
@@ -52,7 +57,9 @@ export function MaintenanceView() {
   );
 }
 
-function WorkOrderCard({ wo, canEdit, onSaved, lossM3, repair }: { wo: WorkOrder; canEdit: boolean; onSaved: (w: WorkOrder) => void; lossM3: number; repair?: LeakRepair }) {
+function WorkOrderCard({ wo, canEdit, onSaved, lossM3, repair, unconfirmed }: {
+  wo: WorkOrder; canEdit: boolean; onSaved: (w: WorkOrder) => void; lossM3: number; repair?: LeakRepair; unconfirmed?: AlarmRecord;
+}) {
   const [crew, setCrew] = useState(wo.crew ?? '');
   const [note, setNote] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -77,6 +84,9 @@ function WorkOrderCard({ wo, canEdit, onSaved, lossM3, repair }: { wo: WorkOrder
         {wo.resolvedAt && <><dt>{t('wo.resolved')}</dt><dd>{fmtShort(wo.resolvedAt)}</dd></>}
       </dl>
       {repair && <p class="repair-confirmed" data-testid="wo-repair-confirmed" data-drop-source={repair.dropSource}>{t('wo.repairConfirmed', { figure: repairFigure(repair) })}</p>}
+      {!repair && unconfirmed && (
+        <p class="repair-unconfirmed" data-testid="wo-repair-unconfirmed">{t('wo.repairUnconfirmed', { nights: String(unconfirmed.evidence?.nights ?? '') })}</p>
+      )}
       {wo.notes.length > 0 && <ul class="notes">{wo.notes.map((n, i) => <li key={i}><small class="muted">{fmtShort(n.at)} · {n.by}</small> {n.text}</li>)}</ul>}
       {canEdit && wo.status !== 'resolved' && (
         <div class="wo-actions">
