@@ -33,6 +33,7 @@ export default defineConfig({
           include: groups.sequential,
           exclude: EXCLUDED,
           fileParallelism: false,
+          globalSetup: ['test/support/broker-dirs-teardown.ts'],
           sequence: { groupOrder: 1 },
         },
       },

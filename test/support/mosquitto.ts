@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { BROKER_DIR_PREFIX } from './broker-dirs-teardown.ts';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort, waitFor } from './ports.ts';
@@ -23,7 +24,8 @@ export interface MosquittoOptions {
 
 export class MosquittoBroker {
   private proc?: ChildProcess;
-  readonly dir = mkdtempSync(join(tmpdir(), 'aw-mosquitto-'));
+  /** Kept after stop() for a restart; the sequential group's teardown removes it (broker-dirs-teardown.ts). */
+  readonly dir = mkdtempSync(join(tmpdir(), BROKER_DIR_PREFIX));
   port = 0;
 
   constructor(private readonly options: MosquittoOptions = {}) {}
