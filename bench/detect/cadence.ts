@@ -18,6 +18,7 @@
  */
 import { TimeOfWeekBaseline } from '../../analytics/baseline/time-of-week.ts';
 import { madSigma, medianOf } from '../../analytics/baseline/median.ts';
+import { LocalTime } from '../../analytics/baseline/local-time.ts';
 import { DMA_INFLOW_MEASUREMENT } from '../../analytics/dma-inflow.ts';
 import type { Point } from '../../core/model/reading.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,7 +84,12 @@ interface StepSample {
   flowStep: number[];
   /** Median step of the other DMAs' pressure residuals − mean step of this DMA's, MPa (a drop is positive). */
   pressureDrop: number;
+  /** Net inflow ÷ baseline − 1 at ts and the AR_LAGS samples before it (NaN where one is missing). */
+  lagged: number[];
 }
+
+/** Samples before ts the linear prediction of the residual reads (an AR(p) model of the demand's wander, p = 1…AR_LAGS). */
+const AR_LAGS = 3;
 
 /**
  * Series key → (ts → value − its time-of-week baseline), the baseline fed online as the detector's
@@ -134,6 +140,7 @@ function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
       out.push({
         run: o, dma, ts, flowStep: [1, 2, 3, 4].map((k) => stepAt(series, ts, stepMs, k)),
         pressureDrop: own.length && others.length ? medianOf(others) - ownMean : NaN,
+        lagged: Array.from({ length: AR_LAGS + 1 }, (_, i) => series.get(ts - i * stepMs) ?? NaN),
       });
     }
   }
@@ -155,7 +162,10 @@ function robustCorrelation(x: number[], y: number[]): number {
  * - the DMA's pressure drop against the system's (the median step of the other DMAs' sensors);
  * - flow and pressure combined: (z_flow + z_pressure) / √(2 (1 + ρ)), ρ their correlation on quiet
  *   samples (demand rising in a DMA lowers its pressures too), so the sum is again one noise scale;
- * - flow and pressure each above the same threshold (the smaller of the two z's).
+ * - flow and pressure each above the same threshold (the smaller of the two z's);
+ * - the flow's innovation: the residual less its linear prediction from the last 1, 2 or 3 samples
+ *   (AR(p), least squares on the quiet samples): the demand's wander is smooth, so its next value is
+ *   partly known; and AR(2)'s innovation against a noise scale per local hour of day.
  * For each: the lowest threshold that quiet samples pass at most once per DMA per 4 weeks (every
  * sample over it counted as an alarm), and the share of the runs' bursts that pass it at some
  * sample between their start and 30 min after their end (the suite's recall).
@@ -176,6 +186,32 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     const pressure = madSigma(q.map((s) => s.pressureDrop));
     scale.set(dma, { flow, pressure, rho: robustCorrelation(q.map((s) => s.flowStep[0] / flow[0]), q.map((s) => s.pressureDrop / pressure)) });
   }
+  // per DMA and order p: the least-squares AR(p) coefficients of the residual on the quiet samples, and the MAD scale of its innovation
+  const ar = new Map<string, { coefficients: number[]; scale: number }[]>();
+  for (const dma of dmas) {
+    const q = quiet.filter((s) => s.dma === dma && s.lagged.every(Number.isFinite));
+    ar.set(dma, [1, 2, 3].map((p) => {
+      const coefficients = leastSquares(q.map((s) => s.lagged.slice(1, p + 1)), q.map((s) => s.lagged[0]));
+      return { coefficients, scale: madSigma(q.map((s) => innovation(s, coefficients))) };
+    }));
+  }
+  const zInnovation = (s: StepSample, p: number) => { const m = ar.get(s.dma)![p - 1]; return innovation(s, m.coefficients) / m.scale; };
+  // the AR(2) innovation's scale per DMA and local hour of day: the prediction errs most where demand turns (the morning's rise)
+  const clocks = new Map<string, LocalTime>();
+  const hourOf = (s: StepSample) => {
+    let clock = clocks.get(s.run.timezone);
+    if (!clock) clocks.set(s.run.timezone, (clock = new LocalTime(s.run.timezone)));
+    return Math.floor(clock.position(s.ts).msOfDay / (60 * MIN));
+  };
+  const hourScale = new Map<string, number>();
+  for (const dma of dmas) {
+    const m = ar.get(dma)![1];
+    for (let h = 0; h < 24; h++) {
+      const q = quiet.filter((s) => s.dma === dma && hourOf(s) === h && s.lagged.every(Number.isFinite));
+      hourScale.set(`${dma}:${h}`, madSigma(q.map((s) => innovation(s, m.coefficients))));
+    }
+  }
+  const zHourly = (s: StepSample) => innovation(s, ar.get(s.dma)![1].coefficients) / hourScale.get(`${s.dma}:${hourOf(s)}`)!;
   const zFlow = (s: StepSample, k: number) => s.flowStep[k] / scale.get(s.dma)!.flow[k];
   const zPressure = (s: StepSample) => s.pressureDrop / scale.get(s.dma)!.pressure;
   const statistics: { name: string; heldSamples: number; z: (s: StepSample) => number }[] = [
@@ -184,6 +220,8 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     { name: 'pressure drop against the system', heldSamples: 1, z: zPressure },
     { name: 'flow + pressure', heldSamples: 1, z: (s) => (zFlow(s, 0) + zPressure(s)) / Math.sqrt(2 * (1 + scale.get(s.dma)!.rho)) },
     { name: 'flow and pressure each', heldSamples: 1, z: (s) => Math.min(zFlow(s, 0), zPressure(s)) },
+    ...[1, 2, 3].map((p) => ({ name: `flow innovation, AR(${p}) prediction from the last ${p} samples`, heldSamples: 1, z: (s: StepSample) => zInnovation(s, p) })),
+    { name: 'flow innovation, AR(2), its noise scale per local hour', heldSamples: 1, z: zHourly },
   ];
 
   const quietDmaDays = (quiet.length * stepMs) / DAY;
@@ -192,6 +230,8 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     flowStepScalePercentOfFlow: Object.fromEntries(dmas.map((d) => [d, round(100 * scale.get(d)!.flow[0], 2)])),
     pressureDropScaleKPa: Object.fromEntries(dmas.map((d) => [d, round(1000 * scale.get(d)!.pressure, 2)])),
     flowPressureCorrelation: Object.fromEntries(dmas.map((d) => [d, round(scale.get(d)!.rho, 2)])),
+    arCoefficients: Object.fromEntries(dmas.map((d) => [d, ar.get(d)!.map((m) => m.coefficients.map((c) => round(c, 3)))])),
+    arInnovationScalePercentOfFlow: Object.fromEntries(dmas.map((d) => [d, ar.get(d)!.map((m) => round(100 * m.scale, 2))])),
   }));
   for (const stat of statistics) {
     const quietZ = quiet.map(stat.z).filter(Number.isFinite).sort((a, b) => b - a);
@@ -211,6 +251,38 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
       zAtFirstSample: Object.fromEntries(perBurst.map((b) => [b.id, round(b.first, 1)])),
     }));
   }
+}
+
+/** The residual at the sample less its linear prediction from the samples before it. */
+function innovation(s: StepSample, coefficients: readonly number[]): number {
+  let predicted = 0;
+  coefficients.forEach((c, i) => { predicted += c * s.lagged[i + 1]; });
+  return s.lagged[0] - predicted;
+}
+
+/** Least-squares b for X b ≈ y (normal equations, Gaussian elimination; a few columns). */
+function leastSquares(x: readonly number[][], y: readonly number[]): number[] {
+  const p = x[0]?.length ?? 0;
+  const a = Array.from({ length: p }, () => new Array<number>(p + 1).fill(0));
+  x.forEach((row, n) => {
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) a[i][j] += row[i] * row[j];
+      a[i][p] += row[i] * y[n];
+    }
+  });
+  for (let i = 0; i < p; i++) {
+    for (let k = i + 1; k < p; k++) {
+      const f = a[k][i] / a[i][i];
+      for (let j = i; j <= p; j++) a[k][j] -= f * a[i][j];
+    }
+  }
+  const b = new Array<number>(p).fill(0);
+  for (let i = p - 1; i >= 0; i--) {
+    let sum = a[i][p];
+    for (let j = i + 1; j < p; j++) sum -= a[i][j] * b[j];
+    b[i] = sum / a[i][i];
+  }
+  return b;
 }
 
 function round(x: number, d: number): number {
