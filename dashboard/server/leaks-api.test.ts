@@ -158,3 +158,24 @@ describe('#12.4 the live clear of a repaired leak names its work order', () => {
     }
   });
 });
+
+describe('#12.4 a leak\'s work order counts the water it loses', () => {
+  it('takes the leak\'s flow and counts from its start (a step\'s estimated start, a slow leak\'s halfway to its raise, a night rise\'s raise), following its updates', async () => {
+    const ts = T0 + 200 * HOUR;
+    const stepStart = ts - 10 * HOUR;
+    const slowStart = ts - 8 * 24 * HOUR;
+    const step = leak({ id: 'abrupt_leak:north:21', type: 'abrupt_leak', state: 'raise', ts, dma: 'north', evidence: { confirmed: true, sizeM3h: 6, estimatedStartTs: stepStart } })!;
+    const slow = leak({ id: 'leak_trend:north:2', type: 'leak_trend', state: 'raise', ts, dma: 'north', evidence: { leakM3h: 4, estimatedStartTs: slowStart } })!;
+    const rise = leak({ id: 'new_leak:south', type: 'new_leak', state: 'raise', ts, dma: 'south', evidence: { riseM3h: 3 } })!;
+    h.alarms.advanceTo(ts + 2 * HOUR);
+    const order = async (alarmId: string) => (await dispatcher.send('POST', '/api/v1/work-orders', { alarmId })).json() as WorkOrder;
+    // two hours after the raise: the step has run 12 h at 6 m³/h; the slow leak grew for 8 days (as 4 days at 4 m³/h) and ran 2 h more; the night rise 2 h
+    expect(await order(step)).toMatchObject({ dma: 'north', burstFlowM3h: 6, burstStart: stepStart, estimatedLossM3: 72 });
+    expect(await order(slow)).toMatchObject({ burstFlowM3h: 4, burstStart: slowStart + 4 * 24 * HOUR, estimatedLossM3: 392 });
+    expect(await order(rise)).toMatchObject({ dma: 'south', burstFlowM3h: 3, burstStart: ts, estimatedLossM3: 6 });
+    // the slow leak's next day: its flow measured again; the work order's list follows it
+    leak({ id: 'leak_trend:north:2', type: 'leak_trend', state: 'update', ts: ts + 24 * HOUR, dma: 'north', evidence: { leakM3h: 4.5, estimatedStartTs: slowStart } });
+    const listed = ((await dispatcher.get('/api/v1/work-orders')).json() as WorkOrder[]).find((w) => w.alarmId === slow)!;
+    expect(listed).toMatchObject({ burstFlowM3h: 4.5, estimatedLossM3: 4.5 * (4 * 24 + 24) });
+  });
+});

@@ -2,19 +2,19 @@
 import type { FastifyInstance } from 'fastify';
 import { API } from '../../contract/index.ts';
 import { ApiError, requireAnalytics, type DashboardContext } from '../context.ts';
-import { burstEvidence, WORK_ORDER_ALARM_TYPES } from '../work-order-service.ts';
+import { hasLossFlow, workOrderEvidence } from '../work-order-service.ts';
 import { serve, type ServeOptions } from '../schemas.ts';
 import { sendWorkOrderToCrew } from '../work-order-page.ts';
 
 export function registerWorkOrderRoutes(app: FastifyInstance, ctx: DashboardContext, opts: ServeOptions = {}): void {
-  /** The burst's flow estimate changes every minute without an alarm transition: read it from the open alarm. */
+  /** A burst's flow estimate changes every minute without an alarm transition: read it (and a leak's) from the open alarm. */
   const refreshFlows = () => {
     const a = ctx.analytics();
     if (!a) return;
     for (const alarm of a.alarms.openAlarms()) {
-      if (!WORK_ORDER_ALARM_TYPES.includes(alarm.type)) continue;
+      if (!hasLossFlow(alarm.type)) continue;
       const wo = ctx.workOrders.byAlarm(alarm.id);
-      const flow = burstEvidence(alarm).burstFlowM3h;
+      const flow = workOrderEvidence(alarm).burstFlowM3h;
       if (wo && wo.status !== 'resolved' && flow !== undefined && flow !== wo.burstFlowM3h) ctx.workOrders.updateBurstFlow(wo.id, flow);
     }
   };
@@ -31,7 +31,7 @@ export function registerWorkOrderRoutes(app: FastifyInstance, ctx: DashboardCont
     const now = ctx.now();
     const wo = ctx.workOrders.create({
       alarmId, dma: alarm.dma ?? '', by: req.dashUser!.username, at: now, note: note || undefined,
-      ...(WORK_ORDER_ALARM_TYPES.includes(alarm.type) ? burstEvidence(alarm) : alarm.sensor ? { locationHint: alarm.sensor } : {}),
+      ...workOrderEvidence(alarm),
     }, now);
     return wo;
   }, opts);

@@ -174,6 +174,7 @@ export const en: Record<MessageKey, string> = {
   'wo.alarm': 'Alarm',
   'wo.created': 'Created',
   'wo.burstFlow': 'Estimated burst flow',
+  'wo.leakFlow': 'Estimated leak flow',
   'wo.loss': 'Estimated water lost',
   'wo.crew': 'Crew',
   'wo.crewPlaceholder': 'e.g. Crew 1',

@@ -172,6 +172,7 @@ export const zhCN = {
   'wo.alarm': '关联报警',
   'wo.created': '创建时间',
   'wo.burstFlow': '估计漏水流量',
+  'wo.leakFlow': '估计漏失流量',
   'wo.loss': '累计估计漏失',
   'wo.crew': '抢修班组',
   'wo.crewPlaceholder': '如：抢修一队',

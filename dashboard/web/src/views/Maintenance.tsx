@@ -1,7 +1,7 @@
 /**
- * Work orders from bursts: assign a crew, move through new → assigned → in progress → resolved,
- * with notes and the water lost so far (the server's estimate, extrapolated at the burst flow
- * between refreshes), and for a leak alarm's work order the repair the night flow confirmed (issue
+ * Work orders from bursts and leaks: assign a crew, move through new → assigned → in progress →
+ * resolved, with notes and the water lost so far (the server's estimate, extrapolated at the burst's
+ * or leak's flow between refreshes), and for a leak alarm's work order the repair the night flow confirmed (issue
  * #12.4), or that the nights after a reported repair did not confirm it (the repair check's
  * `repair_unconfirmed` alarm). A burst alarm's raise reloads the list.
  */
@@ -13,6 +13,7 @@ import { useApi, useNow } from '../hooks.ts';
 import { useLiveEvent, useRooms } from '../live.ts';
 import { useCan } from '../session.ts';
 import { repairFigure } from '../leak-repair.ts';
+import { isAcceptableLeakType } from '../../../../core/messages/alarm-texts.ts';
 import type { AlarmRecord, LeakRepair, WorkOrder, WorkOrderStatus } from '../../../contract/index.ts';
 
 const NEXT: Record<WorkOrderStatus, WorkOrderStatus | null> = { new: 'assigned', assigned: 'in_progress', in_progress: 'resolved', resolved: null };
@@ -78,7 +79,7 @@ function WorkOrderCard({ wo, canEdit, onSaved, lossM3, repair, unconfirmed }: {
         <dt>{t('wo.location')}</dt><dd>{wo.locationHint ?? '—'}</dd>
         <dt>{t('wo.alarm')}</dt><dd><a href="#/alarms"><code>{wo.alarmId}</code></a></dd>
         <dt>{t('wo.created')}</dt><dd>{fmtShort(wo.createdAt)}</dd>
-        <dt>{t('wo.burstFlow')}</dt><dd>{wo.burstFlowM3h != null ? `${fmtNum(wo.burstFlowM3h, 1)} m³/h` : '—'}</dd>
+        <dt>{t(isAcceptableLeakType(wo.alarmId.split(':')[0]) ? 'wo.leakFlow' : 'wo.burstFlow')}</dt><dd>{wo.burstFlowM3h != null ? `${fmtNum(wo.burstFlowM3h, 1)} m³/h` : '—'}</dd>
         <dt>{t('wo.loss')}</dt><dd class="loss"><b>{fmtNum(lossM3, 0)}</b> m³</dd>
         <dt>{t('wo.crew')}</dt><dd>{wo.crew ?? '—'}</dd>
         {wo.resolvedAt && <><dt>{t('wo.resolved')}</dt><dd>{fmtShort(wo.resolvedAt)}</dd></>}
