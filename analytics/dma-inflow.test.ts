@@ -110,6 +110,17 @@ describe('DmaInflow with a tank (net demand = inflow − dV/dt over the tank win
     expect(inflow.balanceSensorsOf('hill')).toEqual(['in', 'tank-level']);
   });
 
+  it('#12.2 takes 15-min samples of sensors declared at 5 min: a value from every sample once three fill the window, the demand flat', () => {
+    const inflow = new DmaInflow(topology(30));
+    const out: NetInflow[] = [];
+    for (const p of pumped(false).filter((q) => (q.ts - T0) % (3 * FIVE) === 0)) inflow.add(p, out);
+    inflow.advance(T0 + 145 * FIVE, out);
+    // until 2026-12-06 none at all: the window waited for consecutive 5-min buckets
+    expect(out[0].ts).toBe(T0 + 6 * FIVE);
+    expect(out.map((v) => v.ts)).toEqual(Array.from({ length: 46 }, (_, i) => T0 + (i + 2) * 3 * FIVE));
+    for (const v of out) expect(v.value).toBeCloseTo(DEMAND, 6);
+  });
+
   it('keeps the error of a level read to the centimetre (2 m³ here) within 2 m³ per window', () => {
     const worst = (window: number) => {
       const inflow = new DmaInflow(topology(window));

@@ -46,27 +46,55 @@ export const levelOffsetFraction = (bucketMs: number, levelIntervalMs: number) =
  * stops. Consecutive buckets only: a missing one starts the window again.
  */
 export class StorageWindow {
-  private readonly k: number;
+  private k = 1;
   private readonly slots: Slot[] = [];
   /** Per reading i of the window, its weight in the volume slope (per bucket, hours⁻¹). */
-  private readonly volumeWeights: number[];
+  private volumeWeights: number[] = [];
   /** Per interval j between readings j and j + 1, its weight in the flows' mean (they sum to 1). */
-  private readonly intervalWeights: number[];
+  private intervalWeights: number[] = [];
+  /** The spacing of the values the window holds: the bucket, or the data's own when coarser. */
+  private spacingMs = NaN;
+  private offset = 0;
 
   /** `levelOffset`: levelOffsetFraction of the level sensors (0: a level read at the bucket's start). */
   constructor(readonly bucketMs: number, readonly windowMs: number, private readonly levelOffset = 0) {
-    this.k = Math.max(1, Math.round(windowMs / bucketMs));
-    ({ volumeWeights: this.volumeWeights, intervalWeights: this.intervalWeights } = slopeWeights(this.k + 1, bucketMs / 3_600_000));
+    this.configure(bucketMs);
+  }
+
+  /**
+   * The window's readings `spacingMs` apart. Data coarser than the buckets (15-min samples of
+   * sensors the topology declares at 5 min, as a utility's imported SCADA often is) fills every
+   * third bucket only: consecutive buckets never came, so until 2026-12-06 such a DMA had no net
+   * demand at all (BattLeDIM at 15-min data: no value in the half-year). Each value is then one
+   * sample, read at its instant (no offset into its bucket).
+   */
+  private configure(spacingMs: number): void {
+    this.spacingMs = spacingMs;
+    this.k = Math.max(1, Math.round(this.windowMs / spacingMs));
+    this.offset = spacingMs === this.bucketMs ? this.levelOffset : 0;
+    ({ volumeWeights: this.volumeWeights, intervalWeights: this.intervalWeights } = slopeWeights(this.k + 1, spacingMs / 3_600_000));
   }
 
   reset(): void {
     this.slots.length = 0;
   }
 
-  /** A bucket's flow and volume; the net demand once the window is full. */
+  /**
+   * A bucket's flow and volume; the net demand once the window is full. Values one spacing apart
+   * fill it; any other gap starts it again, at that gap's spacing (from the value before it) when
+   * it is a whole number of buckets no longer than the window (the data's own interval), else at
+   * the bucket's.
+   */
   add(ts: number, flow: number, volume: number, uncertain: boolean): { value: number; uncertain: boolean } | undefined {
     const last = this.slots.at(-1);
-    if (last && ts - last.ts !== this.bucketMs) this.reset();
+    if (last && ts - last.ts !== this.spacingMs) {
+      this.reset();
+      const gap = ts - last.ts;
+      const spacing = gap > 0 && gap % this.bucketMs === 0 && gap <= this.windowMs ? gap : this.bucketMs;
+      if (spacing !== this.spacingMs) this.configure(spacing);
+      // the value before is one spacing back: it begins the new window
+      if (gap === this.spacingMs) this.slots.push(last);
+    }
     this.slots.push({ ts, flow, volume, uncertain });
     if (this.slots.length > this.k + 1) this.slots.shift();
     if (this.slots.length < this.k + 1) return undefined;
@@ -75,7 +103,7 @@ export class StorageWindow {
     let flowMean = 0;
     let volumeSlope = 0;
     for (let j = 0; j < this.k; j++) {
-      flowMean += this.intervalWeights[j] * (this.slots[j].flow * (1 - this.levelOffset) + this.slots[j + 1].flow * this.levelOffset);
+      flowMean += this.intervalWeights[j] * (this.slots[j].flow * (1 - this.offset) + this.slots[j + 1].flow * this.offset);
     }
     for (let i = 0; i <= this.k; i++) volumeSlope += this.volumeWeights[i] * this.slots[i].volume;
     const anyUncertain = this.slots.slice(1).some((s) => s.uncertain);
