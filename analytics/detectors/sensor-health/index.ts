@@ -34,6 +34,7 @@ import { SpikeTracker } from './spike.ts';
 import { DriftTracker } from './drift.ts';
 import { CommsLossEvents, type SilenceRaise } from './comms-loss.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
+import { SampleInterval } from '../../baseline/sample-interval.ts';
 
 export type SensorFault = 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'spike' | 'drift';
 
@@ -88,6 +89,13 @@ interface SensorState {
   /** For a sensor of the topology: its kind's rules and its staleness limit, ms, looked up once. */
   rules?: KindRules;
   staleLimitMs: number;
+  /**
+   * The interval its readings come at: the declared one until they show their own (a sensor the
+   * topology declares at 5 min whose SCADA export holds 15-min samples). Staleness counts
+   * `staleIntervals` of the longer of the two.
+   */
+  interval?: SampleInterval;
+  declaredIntervalMs?: number;
 }
 
 /** Sensors compared with one another for drift. */
@@ -265,17 +273,27 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       const s = this.state(r.sensor);
       let rules = s.rules;
       let staleLimitMs = s.staleLimitMs;
+      const info = rules ? undefined : this.topology.sensors.get(r.sensor);
       if (!rules) {
-        const info = this.topology.sensors.get(r.sensor);
         rules = this.rulesOf((info?.kind ?? r.measurement) as Kind);
         staleLimitMs = this.o.staleIntervals * (info?.intervalS ?? 60) * 1000;
         // (a sensor outside the topology takes its kind from each reading: not kept)
-        if (info) { s.rules = rules; s.staleLimitMs = staleLimitMs; }
+        if (info) {
+          s.rules = rules; s.staleLimitMs = staleLimitMs;
+          s.declaredIntervalMs = info.intervalS * 1000;
+          s.interval = new SampleInterval(s.declaredIntervalMs);
+        }
       }
       // Late data (older than what we have) says nothing about the sensor now: no flatline counting,
       // and it must not un-stale the sensor.
       if (r.ts <= s.lastTs) continue;
       s.lastTs = r.ts;
+      if (s.interval) {
+        // readings coarser than declared: silence is counted in their own intervals (15-min samples
+        // of a sensor declared at 5 min were stale, and a comms_loss, at every sample)
+        s.interval.observe(r.ts);
+        staleLimitMs = s.staleLimitMs = this.o.staleIntervals * Math.max(s.interval.ms, s.declaredIntervalMs ?? 0);
+      }
       // a late reading that is itself already too old for the watermark does not end staleness
       const fresh = this.watermark - r.ts < staleLimitMs;
       if (s.faults.has('stale') && fresh) this.clear(out, r.sensor, 'stale', r.ts, { value: r.value });
@@ -347,7 +365,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     for (let i = 0; i < watched.length; i++) {
       const w = watched[i];
       const s = w.state;
-      const limitMs = w.limitMs;
+      const limitMs = Number.isFinite(s.staleLimitMs) ? s.staleLimitMs : w.limitMs;
       const heardAt = Number.isFinite(s.lastTs) ? s.lastTs : this.firstWatermark;
       if (eventTime - heardAt >= limitMs) {
         // an offline sensor is silent by definition: the offline fault already says so

@@ -146,6 +146,21 @@ describe('sensor health edge cases', () => {
     expect(back.map((c) => [c.id, c.state])).toEqual([['sensor_stale:CL', 'clear']]);
   });
 
+  it('#12.2 readings coarser than declared (15-min samples of a sensor declared at 5 min): silence counted in their own intervals', () => {
+    const h = new SensorHealthDetector({ topology });
+    const out: Condition[] = [];
+    // as the worker steps: the watermark reaches a minute before that minute's readings arrive
+    for (let m = 0; m < 300; m++) {
+      out.push(...h.onTime(T0 + m * MIN));
+      const cl = m < 240 && m % 15 === 0 ? { CL: 0.5 + 0.01 * ((m / 15) % 4) } : {};
+      out.push(...h.onReadings(Object.entries({ ...live(m), CL: undefined, ...cl }).filter(([, v]) => v !== undefined).map(([k, v]) => r(k, m, v as number))));
+    }
+    // until 2026-12-06 stale at every sample (3 × 5 min is the samples' own interval), a comms_loss each
+    // time; now only until four gaps have shown the interval (minutes 15 to 60), then not until 45 min
+    // after the last reading (minute 225)
+    expect(raises(out, 'sensor_stale').map((c) => [c.sensor, (c.ts - T0) / MIN])).toEqual([['CL', 15], ['CL', 30], ['CL', 45], ['CL', 60], ['CL', 270]]);
+  });
+
   it('a sensor never heard from is stale counted from the detector\'s first watermark', () => {
     const h = new SensorHealthDetector({ topology });
     const out = drive(h, 0, 10, (m) => ({ P1: 0.3 + 0.001 * m, F1: 10 + (m % 3), PUMP: 1, CL: 0.5 }));
