@@ -38,8 +38,11 @@
  * The held-back half-year (July–December, HALF_YEARS.h2) is scored by the same code where the data
  * folder holds it (measureHeldBackHalfYear: from a cold start on 1 July, and after January–June).
  * Without the data folder the figures are not measured and one JSON line says which dataset is missing.
+ * `--every 15` replays the half-year with one sample of the flows and the level every 15 minutes
+ * (the topology still declaring 5 min, as a utility's 15-min export imported into it would be), the
+ * main replay and the cold starts, its figures named `..._15min`.
  *
- *   node --import tsx bench/detect/battledim.ts
+ *   node --import tsx bench/detect/battledim.ts [--every 15]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,6 +144,19 @@ export function shiftCsvTimestamps(text: string, minutes: number, separator: str
   }).join(separator)).join('\n');
 }
 
+/**
+ * The rows of a SCADA export (`;`-separated, timestamp first) at whole multiples of `everyMin`
+ * minutes, header kept: BattLeDIM's 5-min data as a utility logging every 15 min would have it
+ * (instantaneous samples), the topology still declaring 5 min.
+ */
+export function resampleCsv(text: string, everyMin: number): string {
+  const lines = text.split('\n');
+  return [lines[0], ...lines.slice(1).filter((line) => {
+    const ts = Date.parse(`${line.split(';')[0].trim().replace(' ', 'T')}Z`);
+    return Number.isFinite(ts) && ts % (everyMin * MINUTE_MS) === 0;
+  })].join('\n');
+}
+
 /** One replay of the half-year from a cold start at `origin`: nothing known before it. */
 export interface ColdStartRun {
   origin: string;
@@ -203,14 +219,24 @@ export async function runBattledim(opts: {
   half?: HalfYear;
   /** A half-year imported before it, for the replay to warm up on (h2 after h1, as a live server would have it). */
   after?: HalfYear;
+  /** Keep one sample every this many minutes of the flows and the level (resampleCsv; the topology still says 5 min). */
+  everyMin?: number;
 } = {}): Promise<BattledimResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const { from, to, files: datasets } = HALF_YEARS[opts.half ?? 'h1'];
-  const files = { flows: referenceFile(datasets.flows), levels: referenceFile(datasets.levels), leaks: referenceFile(datasets.leaks) };
   const before = opts.after === undefined ? [] : [{ flows: referenceFile(HALF_YEARS[opts.after].files.flows), levels: referenceFile(HALF_YEARS[opts.after].files.levels) }];
   const diameter = tankDiameter(readFileSync(referenceFile('ltown'), 'utf8'));
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-battledim-'));
+  const files = { flows: referenceFile(datasets.flows), levels: referenceFile(datasets.levels), leaks: referenceFile(datasets.leaks) };
   try {
+    if (opts.everyMin !== undefined) {
+      // the copies live in the run's scratch folder only, removed with it
+      for (const key of ['flows', 'levels'] as const) {
+        const copy = join(dir, `every-${opts.everyMin}-${files[key].split('/').pop()!}`);
+        writeFileSync(copy, resampleCsv(readFileSync(files[key], 'utf8'), opts.everyMin));
+        files[key] = copy;
+      }
+    }
     const { config, imported } = await importHalfYear(dir, [...before, files], diameter, log);
     log(`battledim: T1 diameter ${diameter} m (L-TOWN.inp), replaying ${from} to ${to}${before.length ? ` after ${opts.after}` : ''}`);
     const { analysed, seconds } = await analyzeFrom(config, files.leaks, from, to, join(dir, 'analysis.sqlite'), true);
@@ -364,8 +390,12 @@ export async function measureHeldBackHalfYear(log: (line: string) => void): Prom
 
 async function main(): Promise<void> {
   let r: BattledimResult;
+  // `--every 15`: the same half-year at 15-min samples, its figures named `..._15min`
+  const everyArg = process.argv.indexOf('--every');
+  const everyMin = everyArg > 0 ? Number(process.argv[everyArg + 1]) : undefined;
+  if (everyMin !== undefined && !(Number.isInteger(everyMin) && everyMin > 5 && 60 % everyMin === 0)) throw new Error('--every: a whole number of minutes above 5 that divides the hour (10, 15, 20, 30, 60)');
   try {
-    r = await runBattledim({ coldStarts: COLD_START_ORIGINS, phaseShifts: PHASE_SHIFTS_MIN });
+    r = await runBattledim({ coldStarts: COLD_START_ORIGINS, phaseShifts: everyMin === undefined ? PHASE_SHIFTS_MIN : [], everyMin });
   } catch (e) {
     if (!(e instanceof ReferenceDataMissingError)) throw e;
     reportMissingData(BATTLEDIM_FIGURES.found, e);
@@ -375,7 +405,8 @@ async function main(): Promise<void> {
   for (const l of describeBattledim(r)) console.error(l);
   for (const l of describeColdStarts(r)) console.error(l);
   for (const l of describePhases(r)) console.error(l);
-  for (const [metric, value] of Object.entries({ ...battledimFigures(r), ...coldStartFigures(r), ...phaseFigures(r) })) console.log(JSON.stringify({ metric, value }));
+  const figures = { ...battledimFigures(r), ...coldStartFigures(r), ...(everyMin === undefined ? phaseFigures(r) : {}) };
+  for (const [metric, value] of Object.entries(figures)) console.log(JSON.stringify({ metric: everyMin === undefined ? metric : `${metric}_${everyMin}min`, value }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -8,6 +8,8 @@ import type { TimeSeriesStore } from '../../../core/tsdb/types.ts';
 import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore } from '../../baseline/time-of-week.ts';
 import { SampleInterval } from '../../baseline/sample-interval.ts';
+import { LocalTime } from '../../baseline/local-time.ts';
+import { WanderPrediction } from './prediction.ts';
 import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
@@ -32,6 +34,14 @@ const MIN_NOISE_VALUES = 20;
  * an hour's change of demand.
  */
 const MAX_SCALED_INTERVAL_MIN = 15;
+/**
+ * From this sample interval (minutes) up to MAX_SCALED_INTERVAL_MIN the step is the innovation
+ * against the demand's predicted wander (prediction.ts), not the level against the samples before:
+ * between two samples that far apart demand moves by as much as a small burst, smoothly. Below it
+ * the step test's windows of a few minutes see little of that wander (at 5 min both find every
+ * burst of the suite: `npm run bench -- detect:cadence`).
+ */
+const PREDICT_FROM_INTERVAL_MIN = 10;
 
 /** The DMA's pressure sensor with the largest drop since the onset, with every sensor's drop. */
 interface Hint { sensor: string; drop: number; z: number; drops: Record<string, number>; systemDrop: number }
@@ -95,6 +105,8 @@ interface DmaTrack {
   quietJumps: number[];
   jumpSigma: number;
   jumpSigmaAt: number;
+  /** At 10–15-min data: the demand's wander predicted from its last samples (prediction.ts). */
+  wander?: WanderPrediction;
   /** A jump seen and being confirmed (the residual must hold above its level before). */
   pending: { onset: number; pre: number; jump: number } | undefined;
   meanInflow: number | undefined;
@@ -136,8 +148,11 @@ export class BurstDetector implements Detector {
   /** What warmUp found and did not emit (reconcile). */
   private readonly warmed = new WarmedConditions();
   private readonly net: NetInflow[] = [];
+  /** The site's clock, for the prediction's noise scale per local hour. */
+  private readonly local: LocalTime;
 
   constructor(private readonly ctx: DetectorContext, options: BurstOptions = {}) {
+    this.local = new LocalTime(ctx.timezone);
     const { baseline, ...settings } = parseDetectorOptions('burst', burstOptionsSchema, options);
     this.o = settings;
     this.inflow = new DmaInflow(ctx.topology, ctx.health);
@@ -412,6 +427,16 @@ export class BurstDetector implements Detector {
     const sigma = Math.max(Number.isNaN(t.sigma) ? 0 : t.sigma, floor);
     const balance = this.balanceUncertainty(t, v, w);
     const minBurst = this.o.minBurstFraction * mean;
+    // the step and its noise scale (m³/h): the innovation against the predicted wander at 10–15-min
+    // data once the DMA's model is fitted, else the level against the samples before
+    const prediction = this.predictedStep(t, v, w, ratio);
+    const predicted = prediction && Number.isFinite(prediction.innovation) && prediction.sigma > 0 ? prediction : undefined;
+    const step = predicted ? predicted.innovation * e.median : jumpNow;
+    const stepScale = predicted ? predicted.sigma * e.median : t.jumpSigma * e.median;
+    const stepThreshold = Math.max(this.o.stepZ * Math.max(stepScale, floor, balance.levelJumpSigma), this.o.stepMinFraction * minBurst) + balance.switching;
+    const stepSeen = t.state === 'watch' && !t.pending && Number.isFinite(stepScale) && step >= stepThreshold;
+    // a quiet sample teaches the prediction; a step being judged or a burst does not
+    t.wander?.advance(v.ts, ratio, this.localHour(v.ts), t.state === 'watch' && !t.pending && !stepSeen, prediction?.innovation ?? NaN);
     // allowance: half the smallest burst we look for, in σ units (and at least one σ)
     const k = Math.max(1, 0.5 * minBurst / sigma);
     const z = r / sigma;
@@ -419,10 +444,8 @@ export class BurstDetector implements Detector {
     if (t.state === 'watch') {
       // 1. the step test: a burst is a jump of the inflow within a minute or two, where demand
       //    wanders by a fraction of that per minute; the jump's own noise scale is learned per DMA
-      if (!t.pending && !Number.isNaN(t.jumpSigma)
-        && jumpNow >= Math.max(this.o.stepZ * Math.max(t.jumpSigma * e.median, floor, balance.levelJumpSigma), this.o.stepMinFraction * minBurst) + balance.switching) {
-        t.pending = { onset: stepAt, pre: preLevel, jump: jumpNow };
-      }
+      // (predicted: the step is this sample's, and the level before it the prediction)
+      if (stepSeen) t.pending = predicted ? { onset: v.ts, pre: r - step, jump: step } : { onset: stepAt, pre: preLevel, jump: jumpNow };
       const p = t.pending;
       // a big jump needs only to outlast a meter glitch; a small one must hold for a few minutes
       const confirmMin = p && p.jump >= this.o.flowOnlyMinFraction * mean ? 2 : this.o.stepConfirmMin;
@@ -495,6 +518,26 @@ export class BurstDetector implements Detector {
     const changed = priority !== prev.priority || confirmed !== prev.confirmed || (hint?.sensor !== prev.hint && confirmed)
       || Math.abs(t.level - prev.flow) > 0.25 * prev.flow;
     if (changed && v.ts - prev.ts >= 5 * MIN) out.push(this.condition(t, 'update', v.ts, t.level, mean, sigma, hint, confirmed));
+  }
+
+  /**
+   * At 10–15-min data, the ratio's innovation against its predicted wander and the innovation's
+   * noise scale at this local hour (ratio units); undefined at finer or coarser data. The innovation
+   * is NaN until the DMA's model is fitted (a day of quiet samples) or when the two samples before
+   * are missing, the scale until a day of innovations is known.
+   */
+  private predictedStep(t: DmaTrack, v: NetInflow, w: StepWindows, ratio: number): { innovation: number; sigma: number } | undefined {
+    const sampleMin = t.interval.minutes();
+    if (sampleMin < PREDICT_FROM_INTERVAL_MIN || sampleMin > MAX_SCALED_INTERVAL_MIN) {
+      t.wander = undefined;
+      return undefined;
+    }
+    if (t.wander?.intervalMs !== w.sampleMs) t.wander = new WanderPrediction(w.sampleMs);
+    return t.wander.innovation(v.ts, ratio, this.localHour(v.ts));
+  }
+
+  private localHour(ts: number): number {
+    return Math.floor(this.local.position(ts).msOfDay / 3_600_000);
   }
 
   /**
