@@ -105,6 +105,35 @@ describe('burst detector, hand-made town', () => {
     expect(new Set(hints)).toEqual(new Set(['P-far']));
   });
 
+  it('at 15-min data the step is judged against the predicted wander, and a restart takes the prediction up from the stored net inflow', async () => {
+    const sampled = (batch: Point[], ts: number) => (ts % (15 * MIN) === 0 ? batch : []);
+    const live = town();
+    feedTown([live.detector], MONDAY, TEST_DAY, wall, [], sampled);
+    const straight = raises(feedTown([live.detector], TEST_DAY, TEST_DAY + DAY, wall, [BURST], sampled).conditions, 'burst');
+    expect(straight.map((c) => c.evidence?.stepTest)).toEqual(['prediction']);
+    const dir = mkdtempSync(join(tmpdir(), 'aw-burst-'));
+    try {
+      for (const withInflow of [true, false]) {
+        const store = new SqliteStore(join(dir, `ts-${withInflow}.db`));
+        await store.init();
+        try {
+          const first = town();
+          const week = feedTown([first.detector], MONDAY, TEST_DAY, wall, [], sampled);
+          await store.write(withInflow ? [...week.readings, ...week.derived] : week.readings);
+          // a new process at midnight: without the stored net inflow its prediction has only the 6 h replayed
+          const second = town();
+          await second.detector.warmUp(store, TEST_DAY);
+          const raised = raises(feedTown([second.detector], TEST_DAY, TEST_DAY + DAY, wall, [BURST], sampled).conditions, 'burst');
+          expect(raised.map((c) => c.evidence?.stepTest), `stored net inflow: ${withInflow}`).toEqual([withInflow ? 'prediction' : 'level']);
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('restarts mid-incident through warmUp: no second raise, and the clear still comes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aw-burst-'));
     const store = new SqliteStore(join(dir, 'ts.db'));

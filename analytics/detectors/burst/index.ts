@@ -12,7 +12,7 @@ import { LocalTime } from '../../baseline/local-time.ts';
 import { WanderPrediction } from './prediction.ts';
 import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
 import { madSigma, medianOf } from '../../baseline/median.ts';
-import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
+import { DMA_INFLOW_MEASUREMENT, DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import { storageStepNoiseGain } from '../../tank-volume.ts';
 import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
@@ -107,8 +107,10 @@ interface DmaTrack {
   jumpSigmaAt: number;
   /** At 10–15-min data: the demand's wander predicted from its last samples (prediction.ts). */
   wander?: WanderPrediction;
-  /** A jump seen and being confirmed (the residual must hold above its level before). */
-  pending: { onset: number; pre: number; jump: number } | undefined;
+  /** A jump seen and being confirmed (the residual must hold above its level before), and the test that saw it. */
+  pending: { onset: number; pre: number; jump: number; test: StepTest } | undefined;
+  /** The test that raised the burst in progress (its evidence `stepTest`). */
+  raisedBy?: StepTest | 'cusum';
   meanInflow: number | undefined;
   meanAtDay: number;
   state: 'watch' | 'active';
@@ -131,6 +133,9 @@ interface DmaTrack {
   emitted?: { priority: string; confirmed: boolean; hint: string | undefined; flow: number; ts: number; location?: Hint };
   pressures: PressureTrack[];
 }
+
+/** Which step test saw a jump: the level against the samples before (item 4), or the innovation against the predicted wander (item 13). */
+type StepTest = 'level' | 'prediction';
 
 interface StepWindows { sampleMs: number; afterMs: number; beforeMs: number; quietValues: number; jumpValues: number }
 
@@ -224,6 +229,7 @@ export class BurstDetector implements Detector {
         this.flowBaseline.addSlotMean(dma, v.ts, v.value);
       }
     }
+    await this.warmPrediction(history, replayFrom);
     const pressureSensors = [...this.pressureOf.keys()];
     await warmBaselineFromStore(this.pressureBaseline, history, 'pressure', pressureSensors, replayFrom - 14 * 86_400_000, replayFrom);
     const flows = this.inflow.dmas().flatMap((d) => this.inflow.balanceSensorsOf(d));
@@ -235,6 +241,39 @@ export class BurstDetector implements Detector {
     } finally {
       this.silent = false;
       this.derived = [];
+    }
+  }
+
+  /**
+   * At 10–15-min data, the prediction's week (item 13) from the net inflow this detector stored
+   * (`dma_inflow`), so that a restart does not relearn it over a day. The spacing is read from the
+   * last two hours first: a DMA at finer data is not read for a week.
+   */
+  private async warmPrediction(history: TimeSeriesStore, until: number): Promise<void> {
+    const dmas = [...this.dmas.keys()];
+    if (!dmas.length) return;
+    const recent = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: dmas, from: until - 2 * 3_600_000, to: until });
+    const coarse = dmas.filter((dma) => {
+      const ts = (recent.get(dma) ?? []).map((p) => p.ts);
+      const gaps = ts.slice(1).map((x, i) => x - ts[i]);
+      const gapMin = gaps.length >= 3 ? medianOf(gaps) / MIN : NaN;
+      return gapMin >= PREDICT_FROM_INTERVAL_MIN && gapMin <= MAX_SCALED_INTERVAL_MIN;
+    });
+    if (!coarse.length) return;
+    const week = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: coarse, from: until - 7 * 86_400_000, to: until });
+    for (const dma of coarse) {
+      const t = this.dmas.get(dma)!;
+      for (const p of week.get(dma) ?? []) {
+        t.interval.observe(p.ts);
+        const e = this.flowBaseline.expected(dma, p.ts);
+        const sampleMin = t.interval.minutes();
+        if (!e || e.median <= 0 || !e.sameType || sampleMin < PREDICT_FROM_INTERVAL_MIN || sampleMin > MAX_SCALED_INTERVAL_MIN) continue;
+        if (t.wander?.intervalMs !== sampleMin * MIN) t.wander = new WanderPrediction(sampleMin * MIN);
+        // (the history's bursts are learnt as quiet: one innovation each in a week, which the MAD does not feel)
+        const ratio = p.value / e.median - 1;
+        const hour = this.localHour(p.ts);
+        t.wander.advance(p.ts, ratio, hour, true, t.wander.innovation(p.ts, ratio, hour).innovation);
+      }
     }
   }
 
@@ -445,7 +484,7 @@ export class BurstDetector implements Detector {
       // 1. the step test: a burst is a jump of the inflow within a minute or two, where demand
       //    wanders by a fraction of that per minute; the jump's own noise scale is learned per DMA
       // (predicted: the step is this sample's, and the level before it the prediction)
-      if (stepSeen) t.pending = predicted ? { onset: v.ts, pre: r - step, jump: step } : { onset: stepAt, pre: preLevel, jump: jumpNow };
+      if (stepSeen) t.pending = predicted ? { onset: v.ts, pre: r - step, jump: step, test: 'prediction' } : { onset: stepAt, pre: preLevel, jump: jumpNow, test: 'level' };
       const p = t.pending;
       // a big jump needs only to outlast a meter glitch; a small one must hold for a few minutes
       const confirmMin = p && p.jump >= this.o.flowOnlyMinFraction * mean ? 2 : this.o.stepConfirmMin;
@@ -456,6 +495,7 @@ export class BurstDetector implements Detector {
         if (held >= this.o.stepHoldFraction * minBurst && held >= this.o.stepHoldOfJump * p.jump) {
           t.refRatio += p.pre / e.median;
           for (let i = t.r.length - 1; i >= 0 && t.rTs[i] >= p.onset; i--) t.r[i] -= p.pre;
+          t.raisedBy = p.test;
           this.raise(t, p.onset, p.jump, held, v.ts, mean, sigma, out);
           return;
         }
@@ -483,6 +523,7 @@ export class BurstDetector implements Detector {
         const size = meanSince(t.rTs, t.r, onset);
         if (size >= this.o.flowOnlyMinFraction * mean) {
           const jump = meanBetween(t.rTs, t.r, onset, onset + w.afterMs) - meanBetween(t.rTs, t.r, onset - w.beforeMs, onset);
+          t.raisedBy = 'cusum';
           this.raise(t, onset, jump, size, v.ts, mean, sigma, out);
         }
       }
@@ -677,6 +718,8 @@ export class BurstDetector implements Detector {
         // the DMA's level before the burst (share above its baseline): what a restart resumes from
         referenceRatio: round(t.refRatio, 5),
         stepAtStartM3h: round(t.jump, 2),
+        // the test that raised it: the level against the samples before, the innovation against the predicted wander (10–15-min data), or the CUSUM
+        stepTest: t.raisedBy,
         residualSigmaM3h: round(sigma, 3),
         cusum: round(t.s, 1),
         pressureConfirmed: confirmed,
