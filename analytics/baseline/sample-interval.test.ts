@@ -8,8 +8,11 @@ describe('SampleInterval', () => {
     const i = new SampleInterval(MIN);
     for (let k = 0; k < 4; k++) i.observe(k * 5 * MIN);
     expect(i.ms).toBe(MIN);
+    expect(i.inferred).toBe(false);
+    expect(i.lastGapMs).toBe(5 * MIN);
     i.observe(4 * 5 * MIN);
     expect(i.ms).toBe(5 * MIN);
+    expect(i.inferred).toBe(true);
     expect(i.minutes()).toBe(5);
     expect(i.minutes(3)).toBe(3);
   });
@@ -25,6 +28,9 @@ describe('SampleInterval', () => {
     expect(i.ms).toBe(5 * MIN);
     for (let k = 0; k < 5; k++) step(15 * MIN);
     expect(i.ms).toBe(15 * MIN);
+    step(7 * MIN);
+    expect(i.lastGapMs).toBe(7 * MIN);
+    expect(new SampleInterval(MIN).lastGapMs).toBeNaN();
   });
 
   it('ignores repeated and earlier timestamps', () => {

@@ -45,6 +45,17 @@ export class SampleInterval {
     this.inferredMs = medianOf(this.scratch);
   }
 
+  /** Whether the readings have shown their own interval yet (4 gaps). */
+  get inferred(): boolean {
+    return !Number.isNaN(this.inferredMs);
+  }
+
+  /** The last gap seen, ms (NaN before two values). */
+  get lastGapMs(): number {
+    if (this.gaps.length === 0) return Number.NaN;
+    return this.gaps.length < GAPS ? this.gaps[this.gaps.length - 1] : this.gaps[(this.next + GAPS - 1) % GAPS];
+  }
+
   /** The interval, ms: inferred from the readings once known, else the declared one. */
   get ms(): number {
     return Number.isNaN(this.inferredMs) ? this.declaredMs : this.inferredMs;

@@ -292,7 +292,9 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         // readings coarser than declared: silence is counted in their own intervals (15-min samples
         // of a sensor declared at 5 min were stale, and a comms_loss, at every sample)
         s.interval.observe(r.ts);
-        staleLimitMs = s.staleLimitMs = this.o.staleIntervals * Math.max(s.interval.ms, s.declaredIntervalMs ?? 0);
+        // (until 4 gaps have shown the interval, the last gap stands for it: one stale at the start, not four)
+        const observedMs = s.interval.inferred ? s.interval.ms : s.interval.lastGapMs;
+        staleLimitMs = s.staleLimitMs = this.o.staleIntervals * Math.max(Number.isNaN(observedMs) ? 0 : observedMs, s.declaredIntervalMs ?? 0);
       }
       // a late reading that is itself already too old for the watermark does not end staleness
       const fresh = this.watermark - r.ts < staleLimitMs;
