@@ -21,6 +21,12 @@ export type { Condition };
  */
 export interface SensorHealthView {
   isFaulty(sensor: string): boolean;
+  /**
+   * The interval the sensor's readings come at, ms: the declared one, or the one they show when
+   * coarser (15-min samples of a sensor declared at 60 s); undefined for a sensor not heard from.
+   * A reading is recent by this, not by the declaration alone.
+   */
+  intervalMs?(sensor: string): number | undefined;
 }
 
 export interface DetectorContext {

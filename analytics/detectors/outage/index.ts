@@ -185,8 +185,14 @@ export class OutageDetector implements Detector {
 
   // --- DMA outage ----------------------------------------------------------------------------------
 
+  /**
+   * Within three of the sensor's intervals: the one its readings come at when coarser than declared
+   * (sensor health's view), else 5-min or 15-min samples of sensors declared at 60 s were never
+   * recent, and every pump stop at a full tank was taken for a trip (the level not known).
+   */
   private fresh(sensor: SensorInfo, lastTs: number, t: number): boolean {
-    return t - lastTs <= 3 * sensor.intervalS * 1000 && !this.health.isFaulty(sensor.id);
+    const intervalMs = Math.max(sensor.intervalS * 1000, this.health.intervalMs?.(sensor.id) ?? 0);
+    return t - lastTs <= 3 * intervalMs && !this.health.isFaulty(sensor.id);
   }
 
   /** Net inflow of a DMA now, when every inlet and outlet is fresh and healthy. */

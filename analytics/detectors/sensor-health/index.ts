@@ -200,6 +200,11 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     return !!s && s.faults.size > 0;
   }
 
+  intervalMs(sensor: string): number | undefined {
+    const s = this.states.get(sensor);
+    return s?.interval ? Math.max(s.interval.ms, s.declaredIntervalMs ?? 0) : undefined;
+  }
+
   /** The active faults of a sensor, for evidence in other detectors and for the dashboard. */
   faultsOf(sensor: string): SensorFault[] {
     return [...(this.states.get(sensor)?.faults.keys() ?? [])];
