@@ -121,6 +121,14 @@ describe('outages on the scenario suite', () => {
     expect(tank[0].evidence!.timeToEmptyH as number).toBeLessThan(6);
     expect(raises(run.conditions, 'outage')).toHaveLength(0);
     expect(raises(run.conditions, 'pump_trip')).toHaveLength(0);
+    // #12.2: at 15-min samples the trend waits for four readings (an hour); until 2026-12-06 its
+    // 30-min window never held four, and no warning came
+    const coarse = await runOutage(`${SUITE}/tank-drain.yaml`, {}, undefined, undefined, 15);
+    const coarseTank = raises(coarse.conditions, 'tank_low_warning');
+    expect(coarseTank).toHaveLength(1);
+    expect(coarseTank[0].ts - truth.start).toBeGreaterThan(0);
+    expect(coarseTank[0].ts - truth.start).toBeLessThanOrEqual(75 * MIN);
+    expect(raises(coarse.conditions, 'pump_trip')).toHaveLength(0);
   }, 60_000);
 
   it('quiet-week.yaml (three days) and burst.yaml: no outage, no warning, no pump trip', async () => {

@@ -18,6 +18,8 @@ import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import type { OutageSettings } from './options.ts';
 
 type TankOptions = OutageSettings['tank'];
+/** Fewest level readings a tank's trend rests on. */
+const MIN_TREND_READINGS = 4;
 type PumpOptions = OutageSettings['pump'];
 
 interface TankState { sensor: SensorInfo; trend: TrendWindow; lowSince?: number; okSince?: number; warning: boolean; maxSeen: number }
@@ -75,7 +77,13 @@ export class StationWatch {
   /** A reading (usable: not bad, finite); ignored unless of a watched sensor. */
   onReading(out: Condition[], r: Point): void {
     const t = this.tanks.get(r.sensor);
-    if (t) { t.trend.push(r.ts, r.value); t.maxSeen = Math.max(t.maxSeen, r.value); this.evaluateTank(out, t, r.ts); return; }
+    if (t) {
+      this.fitWindowToInterval(t);
+      t.trend.push(r.ts, r.value);
+      t.maxSeen = Math.max(t.maxSeen, r.value);
+      this.evaluateTank(out, t, r.ts);
+      return;
+    }
     const pump = this.pumps.get(r.sensor);
     if (pump) this.onPumpState(out, pump, r);
   }
@@ -115,6 +123,17 @@ export class StationWatch {
 
   // --- tanks ---------------------------------------------------------------------------------------
 
+  /**
+   * The trend wants MIN_TREND_READINGS readings: the window holds `trendWindowMs` (30 min) or that
+   * many of the intervals the level's readings come at, whichever is longer (at 15-min samples of a
+   * level declared at 60 s the 30-min window held 2 or 3, and a tank emptying gave no warning).
+   */
+  private fitWindowToInterval(t: TankState): void {
+    const intervalMs = Math.max(t.sensor.intervalS * 1000, this.ctx.health.intervalMs?.(t.sensor.id) ?? 0);
+    const windowMs = Math.max(this.tankO.trendWindowMs, MIN_TREND_READINGS * intervalMs);
+    if (windowMs !== t.trend.windowMs) t.trend = t.trend.widened(windowMs);
+  }
+
   private tankFloor(s: SensorInfo): number {
     return this.tankO.floorM[s.id] ?? s.thresholds?.lowLow ?? 0;
   }
@@ -123,7 +142,7 @@ export class StationWatch {
     const s = tank.sensor;
     if (this.ctx.health.isFaulty(s.id)) return;
     const fit = tank.trend.fit();
-    if (!fit || fit.n < 4 || fit.spanMs < this.tankO.trendWindowMs / 2) return;
+    if (!fit || fit.n < MIN_TREND_READINGS || fit.spanMs < this.tankO.trendWindowMs / 2) return;
     const floor = this.tankFloor(s);
     const level = fit.valueAtEnd;
     // a tank within a few centimetres of its floor is empty, whatever the (flat) trend says

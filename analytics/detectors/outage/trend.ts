@@ -16,7 +16,15 @@ export class TrendWindow {
   private readonly ts: number[] = [];
   private readonly xs: number[] = [];
 
-  constructor(private readonly windowMs: number, private readonly maxSamples = 512) {}
+  constructor(readonly windowMs: number, private readonly maxSamples = 512) {}
+
+  /** The same samples in a window of another length (those older than it are dropped at the next push). */
+  widened(windowMs: number): TrendWindow {
+    const w = new TrendWindow(windowMs, this.maxSamples);
+    w.ts.push(...this.ts);
+    w.xs.push(...this.xs);
+    return w;
+  }
 
   push(ts: number, value: number): void {
     const last = this.ts.length ? this.ts[this.ts.length - 1] : -Infinity;
