@@ -144,8 +144,10 @@ export class QualityDetector implements Detector {
     // limit neither confirms nor resets an excursion; for a clean step it is beyond after the on-delay
     const w = s.window;
     w.ts.push(ts); w.xs.push(v);
+    // (and at least three readings: at 15-min samples the 10-min window held one, and nothing was judged)
+    const windowMs = Math.max(2 * this.onDelayMs, 3 * this.intervalMsOf(s));
     let cut = 0;
-    while (cut < w.ts.length && w.ts[cut] < ts - 2 * this.onDelayMs) cut++;
+    while (cut < w.ts.length && w.ts[cut] < ts - windowMs) cut++;
     if (cut) { w.ts.splice(0, cut); w.xs.splice(0, cut); }
     const level = w.xs.length >= 2 || this.onDelayMs === 0 ? medianOf(w.xs) : undefined;
     const e = s.exc;
@@ -161,7 +163,7 @@ export class QualityDetector implements Detector {
         id, type, state: 'raise', ts, priority: this.priority(s, level!), site: s.info.site, dma: s.info.dma || undefined, sensor: s.info.id,
         text: alarmText('quality.beyond_limit', { param: `@quality.${s.param}`, direction: b.direction === 'low' ? '@below' : '@above', sensor: s.info.id, value: round(level!), unit: s.info.canonicalUnit, limit: b.limit }),
         evidence: {
-          value: round(v), level: round(level!), windowMin: 2 * this.onDelayMs / MIN, readings: w.xs.length, limit: b.limit, direction: b.direction,
+          value: round(v), level: round(level!), windowMin: windowMs / MIN, readings: w.xs.length, limit: b.limit, direction: b.direction,
           place: s.info.place, standard: 'GB 5749-2022', limits: s.limits,
         },
       });
@@ -196,6 +198,11 @@ export class QualityDetector implements Detector {
     e.active = undefined; e.okSince = undefined;
   }
 
+  /** The interval the sensor's readings come at: declared, or observed when coarser (sensor health's view). */
+  private intervalMsOf(s: SensorState): number {
+    return Math.max(s.info.intervalS * 1000, this.health.intervalMs?.(s.info.id) ?? 0);
+  }
+
   private priority(s: SensorState, v: number): Condition['priority'] {
     const { lowLow, highHigh } = s.limits;
     if ((lowLow !== undefined && v < lowLow) || (highHigh !== undefined && v > highHigh)) return 'critical';
@@ -205,11 +212,15 @@ export class QualityDetector implements Detector {
   private checkDrop(out: Condition[], s: SensorState, ts: number, v: number): void {
     const h = s.history!;
     h.ts.push(ts); h.xs.push(v);
-    const horizon = ts - this.drop.recentMs - this.drop.baselineMs;
+    // the windows hold at least two recent readings and four before them, whatever the interval
+    const interval = this.intervalMsOf(s);
+    const recentMs = Math.max(this.drop.recentMs, 2 * interval);
+    const baselineMs = Math.max(this.drop.baselineMs, 4 * interval);
+    const horizon = ts - recentMs - baselineMs;
     let cut = 0;
     while (cut < h.ts.length && h.ts[cut] < horizon) cut++;
     if (cut) { h.ts.splice(0, cut); h.xs.splice(0, cut); }
-    const recentFrom = ts - this.drop.recentMs;
+    const recentFrom = ts - recentMs;
     // (scratch arrays: checkDrop runs per chlorine reading, and medianOf copies what it sorts)
     const recent = this.recentScratch;
     recent.length = 0;
@@ -238,9 +249,8 @@ export class QualityDetector implements Detector {
       return;
     }
     // need most of both windows: a gap is no drop
-    const interval = s.info.intervalS * 1000;
-    if (recent.length < Math.max(2, Math.floor(this.drop.recentMs / interval * 0.6))) return;
-    if (baseCount < Math.max(3, Math.floor(this.drop.baselineMs / interval * 0.5))) return;
+    if (recent.length < Math.max(2, Math.floor(recentMs / interval * 0.6))) return;
+    if (baseCount < Math.max(3, Math.floor(baselineMs / interval * 0.5))) return;
     const now = medianOf(recent);
     // the baseline (a median) is at most the window's highest reading: while chlorine holds, no drop
     // is possible and the baseline's sort is skipped

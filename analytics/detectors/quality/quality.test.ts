@@ -101,6 +101,27 @@ describe('quality on the scenario suite', () => {
     ]);
   }, 60_000);
 
+  it('#12.2 quality-excursion.yaml at 15-min samples (the topology declaring 60 s): the same five excursions, within three samples of the crossing, and the dosing failure as a drop', async () => {
+    const run = await runScenario({
+      scenario: `${SUITE}/quality-excursion.yaml`,
+      transform: (batch) => batch.filter((p) => p.ts % (15 * MIN) === 0),
+      detectors: ({ topology }) => {
+        const health = new SensorHealthDetector({ topology });
+        return [health, new QualityDetector({ topology, health })];
+      },
+    });
+    const truthCrossing = await noiseFreeCrossings(`${SUITE}/quality-excursion.yaml`);
+    // until 2026-12-06 none: the 10-min window held one 15-min sample, and a level needs two
+    const excursions = run.conditions.filter((c) => c.state === 'raise' && c.type !== 'quality_chlorine_drop' && c.type.startsWith('quality_'));
+    expect(excursions.map((c) => c.id).sort()).toEqual([
+      'quality_chlorine:WQ-n131.chlorine', 'quality_chlorine:WTP.R2.chlorine', 'quality_turbidity:WQ-n363.turbidity',
+      'quality_turbidity:WTP.R1.turbidity', 'quality_turbidity:WTP.R2.turbidity',
+    ]);
+    for (const c of excursions) expect(c.ts - truthCrossing.get(c.sensor!)!, c.id).toBeLessThanOrEqual(3 * 15 * MIN);
+    const drop = raises(run.conditions, 'quality_chlorine_drop').find((c) => c.sensor === 'WTP.R2.chlorine')!;
+    expect(drop.ts).toBeLessThanOrEqual(excursions.find((c) => c.sensor === 'WTP.R2.chlorine')!.ts);
+  }, 60_000);
+
   it('quiet-week.yaml (three days): no quality condition', async () => {
     const run = await runScenario({
       scenario: `${SUITE}/quiet-week.yaml`, to: '2024-05-09T00:00:00+08:00',
