@@ -119,6 +119,8 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   restarts: async () => (await import('./restarts.ts')).measureRestarts,
   // not in the detect suite (about 12 min): leaks of known sizes added to BattLeDIM's flows
   'battledim-leaks': async () => addedLeakCurve,
+  // not in the detect suite (about 6 min): every detector on the suite at 15-min samples against 1-min
+  'cadence-all': async () => (await import('./cadence-all.ts')).measureEveryDetectorAt15Min,
 };
 const IN_DETECT_SUITE = ['outage', 'burst', 'cadence', 'night-flow', 'alarm-rate', 'pressure-model', 'leak-change'];
 
