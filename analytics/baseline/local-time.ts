@@ -58,6 +58,11 @@ export class LocalTime {
     return ts + this.offsetAt(ts);
   }
 
+  /** The local date and time to the minute, `YYYY-MM-DD HH:MM`, as an alarm text shows it. */
+  stamp(ts: number): string {
+    return new Date(this.wallMs(ts)).toISOString().slice(0, 16).replace('T', ' ');
+  }
+
   position(ts: number): LocalPosition {
     const wallMs = this.wallMs(ts);
     const day = Math.floor(wallMs / DAY_MS);

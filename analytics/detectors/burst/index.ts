@@ -468,14 +468,16 @@ export class BurstDetector implements Detector {
     const minBurst = this.o.minBurstFraction * mean;
     // the step and its noise scale (m³/h): the innovation against the predicted wander at 10–15-min
     // data once the DMA's model is fitted, else the level against the samples before
-    const prediction = this.predictedStep(t, v, w, ratio);
+    // (the local hour only where the prediction is used: this runs per DMA and minute at 1-min data)
+    const hour = t.interval.minutes() >= PREDICT_FROM_INTERVAL_MIN ? this.localHour(v.ts) : 0;
+    const prediction = this.predictedStep(t, v, w, ratio, hour);
     const predicted = prediction && Number.isFinite(prediction.innovation) && prediction.sigma > 0 ? prediction : undefined;
     const step = predicted ? predicted.innovation * e.median : jumpNow;
     const stepScale = predicted ? predicted.sigma * e.median : t.jumpSigma * e.median;
     const stepThreshold = Math.max(this.o.stepZ * Math.max(stepScale, floor, balance.levelJumpSigma), this.o.stepMinFraction * minBurst) + balance.switching;
     const stepSeen = t.state === 'watch' && !t.pending && Number.isFinite(stepScale) && step >= stepThreshold;
     // a quiet sample teaches the prediction; a step being judged or a burst does not
-    t.wander?.advance(v.ts, ratio, this.localHour(v.ts), t.state === 'watch' && !t.pending && !stepSeen, prediction?.innovation ?? NaN);
+    t.wander?.advance(v.ts, ratio, hour, t.state === 'watch' && !t.pending && !stepSeen, prediction?.innovation ?? NaN);
     // allowance: half the smallest burst we look for, in σ units (and at least one σ)
     const k = Math.max(1, 0.5 * minBurst / sigma);
     const z = r / sigma;
@@ -567,14 +569,14 @@ export class BurstDetector implements Detector {
    * is NaN until the DMA's model is fitted (a day of quiet samples) or when the two samples before
    * are missing, the scale until a day of innovations is known.
    */
-  private predictedStep(t: DmaTrack, v: NetInflow, w: StepWindows, ratio: number): { innovation: number; sigma: number } | undefined {
+  private predictedStep(t: DmaTrack, v: NetInflow, w: StepWindows, ratio: number, hour: number): { innovation: number; sigma: number } | undefined {
     const sampleMin = t.interval.minutes();
     if (sampleMin < PREDICT_FROM_INTERVAL_MIN || sampleMin > MAX_SCALED_INTERVAL_MIN) {
       t.wander = undefined;
       return undefined;
     }
     if (t.wander?.intervalMs !== w.sampleMs) t.wander = new WanderPrediction(w.sampleMs);
-    return t.wander.innovation(v.ts, ratio, this.localHour(v.ts));
+    return t.wander.innovation(v.ts, ratio, hour);
   }
 
   private localHour(ts: number): number {

@@ -366,7 +366,7 @@ class DmaLeaks {
     const id = `abrupt_leak:${this.dma}:${j.leak.key}`;
     const base = { id, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma, priority: 'medium' as const };
     const evidence = { estimatedStartTs: j.leak.startTs, estimatedStart: new Date(j.leak.startTs).toISOString(), sizeM3h: round(j.leak.sizeM3h) };
-    const start = localStamp(this.local, j.leak.startTs);
+    const start = this.local.stamp(j.leak.startTs);
     const size = j.leak.sizeM3h.toFixed(1);
     switch (j.kind) {
       case 'report':
@@ -430,7 +430,7 @@ class DmaLeaks {
     const s = j.state;
     const startTs = this.local.instantOf(j.startDay, 0);
     const evidence = {
-      estimatedStartTs: startTs, estimatedStartDate: localStamp(this.local, startTs).slice(0, 10), leakM3h: round(j.leakM3h),
+      estimatedStartTs: startTs, estimatedStartDate: this.local.stamp(startTs).slice(0, 10), leakM3h: round(j.leakM3h),
       adjustedNightFlowM3h: round(s.adjustedNightM3h), referenceM3h: round(s.referenceM3h), sigmaM3h: round(s.sigmaM3h),
       cusumM3hDays: round(s.cusum), swingWeight: round(s.swingWeight, 3), knownLeaksM3h: round(s.knownLeaksM3h),
     };
@@ -450,7 +450,7 @@ class DmaLeaks {
     } else {
       const repairedTs = this.local.instantOf(j.repairedDay, 0);
       this.out().push({
-        ...base, state: 'clear', evidence: { ...evidence, repairedTs, repairedDate: localStamp(this.local, repairedTs).slice(0, 10), nightDropM3h: round(j.dropM3h) },
+        ...base, state: 'clear', evidence: { ...evidence, repairedTs, repairedDate: this.local.stamp(repairedTs).slice(0, 10), nightDropM3h: round(j.dropM3h) },
         text: alarmText('leak_trend.clear', { dma: this.dma, reference: s.referenceM3h.toFixed(1) }),
       });
     }
@@ -604,9 +604,6 @@ function trendSerialOf(dma: string, conditionId: string): number | undefined {
   return Number.isInteger(n) && n >= 2 ? n : undefined;
 }
 
-function localStamp(local: LocalTime, ts: number): string {
-  return new Date(local.wallMs(ts)).toISOString().slice(0, 16).replace('T', ' ');
-}
 
 function round(x: number, d = 2): number {
   const f = 10 ** d;

@@ -98,7 +98,7 @@ export class RepairCheckDetector implements Detector {
       },
     };
     this.raised.set(r.workOrderId, check);
-    const raiseParams = { ...params, reported: this.localDate(r.reportedTs), nights: String(this.o.confirmWithinNights) };
+    const raiseParams = { ...params, reported: this.local.stamp(r.reportedTs), nights: String(this.o.confirmWithinNights) };
     const text = leakM3h === undefined ? alarmText('repair_unconfirmed.raise', raiseParams)
       : alarmText('repair_unconfirmed.raise_flow', { ...raiseParams, leak: leakM3h.toFixed(1) });
     return { ...check.base, ts, state: 'raise', text };
@@ -117,10 +117,5 @@ export class RepairCheckDetector implements Detector {
       });
     }
     return [];
-  }
-
-  /** The report's local date and time, as the dispatcher reads it. */
-  private localDate(ts: number): string {
-    return new Date(this.local.wallMs(ts)).toISOString().slice(0, 16).replace('T', ' ');
   }
 }
