@@ -384,7 +384,12 @@ export class PressureModelDetector implements Detector {
       if (c < this.persistSlots / 2) continue;
       const col = this.columns[i];
       const mean = s / c;
-      const ranked: RankedSensor = { sensor: col.id, residualKpa: round(mean, 3), z: round(mean / p.sigmaMean, 1), ...(col.x !== undefined ? { x: col.x, y: col.y } : {}) };
+      // sigmaMean is the noise of a mean over the whole window; slots left out (a burst, a network
+      // event) leave a shorter mean, noisier by √(window / slots kept) when the window is long
+      // against the residual's correlation time. Judged against the whole window's noise, a Central
+      // burst's four blanked hours let South's loggers raise a candidate at 15-min data.
+      const sigma = p.sigmaMean * Math.sqrt(this.persistSlots / c);
+      const ranked: RankedSensor = { sensor: col.id, residualKpa: round(mean, 3), z: round(mean / sigma, 1), ...(col.x !== undefined ? { x: col.x, y: col.y } : {}) };
       highest = Math.max(highest, ranked.z);
       let list = byDma.get(col.dma);
       if (!list) byDma.set(col.dma, list = []);
