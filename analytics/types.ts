@@ -29,6 +29,20 @@ export interface SensorHealthView {
   intervalMs?(sensor: string): number | undefined;
 }
 
+/** A burst raised in a DMA: its condition id and estimated start (the jump's first minute). */
+export interface ActiveBurst {
+  id: string;
+  onsetTs: number;
+}
+
+/**
+ * The burst detector as the detectors whose conditions a burst explains see it: a lasting step of
+ * the net demand that began with a burst is that burst (one event, one alarm).
+ */
+export interface BurstView {
+  activeBurstOnset(dma: string): ActiveBurst | undefined;
+}
+
 export interface DetectorContext {
   topology: Topology;
   health: SensorHealthView;

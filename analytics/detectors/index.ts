@@ -60,7 +60,8 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     // operation in the register explains a network event
     new PressureDetector(ctx, { ...o.pressure, bursts: burst, planned: setup.register }),
     new NightFlowDetector(ctx, o['night-flow'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms }),
-    new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms }),
+    // a step that began with a burst still raised is that burst (its report goes under the burst's alarm)
+    new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms, bursts: burst }),
     // a burst already explains its DMA's pressure loss (one event, one alarm)
     new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst, openAlarms: setup.openAlarms }),
     new OutageDetector(ctx, {

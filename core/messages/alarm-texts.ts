@@ -77,6 +77,10 @@ export const ALARM_TEXTS = {
     en: 'Leak in DMA {dma}: net demand stepped up by about {size} m³/h at {start}; the {nights} nights since have stayed up by that much on average',
     'zh-CN': '{dma} 分区漏损:净用水量于 {start} 上升约 {size} m³/h,此后 {nights} 个夜间平均仍高出该值',
   },
+  'abrupt_leak.outlived_burst': {
+    en: 'Leak in DMA {dma}: the burst that began at {start} was cleared, but net demand was still {size} m³/h up the next night',
+    'zh-CN': '{dma} 分区漏损:{start} 开始的爆管告警已消除,但次日夜间净用水量仍高出 {size} m³/h',
+  },
   'abrupt_leak.reported': {
     en: 'Possible leak in DMA {dma}: net demand stepped up by {size} m³/h at {start} and has held for hours; the next night confirms it',
     'zh-CN': '{dma} 分区疑似漏损:净用水量于 {start} 上升 {size} m³/h 并已持续数小时,待次日夜间确认',

@@ -14,7 +14,7 @@ import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './opt
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import { DMA_INFLOW_MEASUREMENT, DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import { storageStepNoiseGain } from '../../tank-volume.ts';
-import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
+import type { ActiveBurst, BurstView, Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { WarmedConditions } from '../warmed-conditions.ts';
@@ -139,7 +139,7 @@ type StepTest = 'level' | 'prediction';
 
 interface StepWindows { sampleMs: number; afterMs: number; beforeMs: number; quietValues: number; jumpValues: number }
 
-export class BurstDetector implements Detector {
+export class BurstDetector implements Detector, BurstView {
   readonly name = 'burst';
   private readonly inflow: DmaInflow;
   private readonly flowBaseline: TimeOfWeekBaseline;
@@ -186,6 +186,12 @@ export class BurstDetector implements Detector {
   /** The active burst's condition id in a DMA, if any: secondary conditions link to it. */
   activeBurst(dma: string): string | undefined {
     return this.dmas.get(dma)?.state === 'active' ? `burst:${dma}` : undefined;
+  }
+
+  /** The active burst in a DMA with its estimated start (the jump's first minute): a lasting step that began then is this burst. */
+  activeBurstOnset(dma: string): ActiveBurst | undefined {
+    const d = this.dmas.get(dma);
+    return d?.state === 'active' ? { id: `burst:${dma}`, onsetTs: d.onset } : undefined;
   }
 
   onReadings(batch: readonly Point[]): Condition[] {

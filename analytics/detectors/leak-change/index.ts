@@ -12,7 +12,7 @@ import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { DAY_MS, LocalTime, MINUTE_MS } from '../../baseline/local-time.ts';
 import { medianOf } from '../../baseline/median.ts';
 import { DmaInflow, type NetInflow } from '../../dma-inflow.ts';
-import type { Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
+import type { BurstView, Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { WarmedConditions } from '../warmed-conditions.ts';
 import { AbruptSteps, STEP_BASE_DAYS, type StepJudgement } from './abrupt.ts';
@@ -74,10 +74,13 @@ class DmaLeaks {
   /** festiveAt's last UTC quarter hour and its answer. */
   private festiveQuarter = NaN;
   private festiveNow = false;
+  /** Abrupt leaks (by key) whose conditions went under a burst's alarm, with that burst's condition id. */
+  private readonly underBurst = new Map<number, string>();
 
   constructor(
     readonly dma: string, readonly site: string, private readonly o: LeakChangeSettings, private readonly local: LocalTime,
     private readonly out: () => Condition[], inlets: readonly string[] = [], private readonly kinds = new DayKinds(),
+    private readonly bursts?: BurstView,
   ) {
     this.hours = new HourlyMeans(local, o.hourCoverage, (h) => this.onHour(h));
     this.trend = new SlowLeakTrend(o);
@@ -318,6 +321,7 @@ class DmaLeaks {
     if (!found) return;
     this.quarters.reset();
     const { leak, confirmed } = found;
+    this.underBurst.delete(leak.key);
     // every stored hour to the new use: a confirmed leak's flow was taken off from its start, a
     // report's hours since its start hold it already and the hours before get it
     this.correctHours(-leak.sizeM3h, confirmed ? () => true : (hourStart) => hourStart < leak.startTs);
@@ -362,37 +366,67 @@ class DmaLeaks {
     if (slow.length) this.trend.resume(slow);
   }
 
+  /**
+   * The burst raised in this DMA that a step starting at `startTs` is: its onset within an hour of
+   * the step's start (the hourly means' resolution). A burst that lasts the hours a step needs to be
+   * reported by day is one too, and one event is one alarm: the step goes under the burst's alarm.
+   */
+  private burstOf(startTs: number): string | undefined {
+    const burst = this.bursts?.activeBurstOnset(this.dma);
+    return burst && Math.abs(burst.onsetTs - startTs) <= HOUR_MS ? burst.id : undefined;
+  }
+
   private onStep(j: StepJudgement, ts: number): void {
     const id = `abrupt_leak:${this.dma}:${j.leak.key}`;
     const base = { id, type: 'abrupt_leak', ts, site: this.site || undefined, dma: this.dma, priority: 'medium' as const };
     const evidence = { estimatedStartTs: j.leak.startTs, estimatedStart: new Date(j.leak.startTs).toISOString(), sizeM3h: round(j.leak.sizeM3h) };
     const start = this.local.stamp(j.leak.startTs);
     const size = j.leak.sizeM3h.toFixed(1);
+    const burst = this.burstOf(j.leak.startTs);
     switch (j.kind) {
       case 'report':
+        if (burst) this.underBurst.set(j.leak.key, burst);
         this.out().push({
-          ...base, state: 'raise', evidence: { ...evidence, confirmed: false, excessSigma: round(j.excessSigma), excessM3h: round(j.excessM3h), ...this.splitEvidence(j.split) },
+          ...base, state: 'raise',
+          evidence: { ...evidence, confirmed: false, excessSigma: round(j.excessSigma), excessM3h: round(j.excessM3h), ...this.splitEvidence(j.split), ...(burst ? { parent: burst } : {}) },
           text: this.reportText(j.split, { dma: this.dma, size, start }),
         });
         return;
       case 'retract':
+        this.underBurst.delete(j.leak.key);
         this.out().push({
           ...base, state: 'clear', evidence: { ...evidence, retracted: true, ...(j.nightResidualM3h === undefined ? {} : { nightResidualM3h: round(j.nightResidualM3h) }) },
           text: alarmText('abrupt_leak.retracted', { dma: this.dma, size }),
         });
         return;
-      case 'raise':
+      case 'raise': {
         this.correct(j.leak.startTs, j.leak.sizeM3h);
         this.trend.noteAbrupt(j.leak.key, j.leak.sizeM3h);
         this.trend.restartCusum();
+        const confirmed = { ...evidence, confirmed: true, nightRiseM3h: round(j.nightRiseM3h), nightSigmaM3h: round(j.nightSigmaM3h), ...(j.nights === undefined ? {} : { confirmedOverNights: j.nights }) };
+        const reportedUnder = j.reported ? this.underBurst.get(j.leak.key) : undefined;
+        if (reportedUnder && !burst) {
+          // reported under a burst whose alarm has cleared since, and still there at night: a leak of
+          // its own, so out from under the burst (a clear of the secondary, then an alarm's raise)
+          this.underBurst.delete(j.leak.key);
+          const text = alarmText('abrupt_leak.outlived_burst', { dma: this.dma, size, start });
+          this.out().push({ ...base, state: 'clear', evidence: { ...confirmed, parent: reportedUnder }, text });
+          this.out().push({ ...base, state: 'raise', evidence: { ...confirmed, afterBurst: reportedUnder }, text });
+          return;
+        }
+        // a step the night confirms while its burst is still raised stays under it
+        const parent = reportedUnder ?? (j.reported ? undefined : burst);
+        if (parent) this.underBurst.set(j.leak.key, parent);
         this.out().push({
           ...base, state: j.reported ? 'update' : 'raise',
-          evidence: { ...evidence, confirmed: true, nightRiseM3h: round(j.nightRiseM3h), nightSigmaM3h: round(j.nightSigmaM3h), ...(j.nights === undefined ? {} : { confirmedOverNights: j.nights }) },
+          evidence: { ...confirmed, ...(parent ? { parent } : {}) },
           text: j.nights === undefined ? alarmText('abrupt_leak.raise', { dma: this.dma, size, start })
             : alarmText('abrupt_leak.raise_nights', { dma: this.dma, size, start, nights: String(j.nights) }),
         });
         return;
+      }
       case 'repair':
+        this.underBurst.delete(j.leak.key);
         this.correct(j.repairTs, -j.leak.sizeM3h);
         this.trend.noteAbrupt(j.leak.key);
         this.out().push({
@@ -465,6 +499,8 @@ export interface LeakChangeInputs {
    * still active but which the replayed history did not raise again are taken up (resumeOpenAlarms).
    */
   openAlarms?: () => readonly OpenAlarm[];
+  /** The burst detector: a step that began with a burst still raised goes under the burst's alarm. */
+  bursts?: BurstView;
 }
 
 export class LeakChangeDetector implements Detector {
@@ -497,7 +533,7 @@ export class LeakChangeDetector implements Detector {
     const kinds = new DayKinds(ctx.calendar);
     for (const dma of this.inflow.dmas()) {
       const inlets = this.inflow.termsOf(dma).filter((t) => t.sign > 0).map((t) => t.sensor);
-      const leaks = new DmaLeaks(dma, this.inflow.siteOf(dma), o, local, () => this.out, inlets, kinds);
+      const leaks = new DmaLeaks(dma, this.inflow.siteOf(dma), o, local, () => this.out, inlets, kinds, inputs.bursts);
       this.dmas.set(dma, leaks);
       if (leaks.split) for (const s of inlets) this.splitOf.set(s, [...(this.splitOf.get(s) ?? []), leaks.split.hours]);
     }

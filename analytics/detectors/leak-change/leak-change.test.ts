@@ -6,7 +6,7 @@ import { runStep } from '../../step.ts';
 import type { Condition } from '../../types.ts';
 import { Rng } from '../../../simulators/hydraulics/random.ts';
 import { LeakChangeDetector } from './index.ts';
-import type { OpenAlarm } from '../../types.ts';
+import type { BurstView, OpenAlarm } from '../../types.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { SqliteStore } from '../../../core/tsdb/sqlite.ts';
 import { DayCalendar } from '../../baseline/calendar.ts';
 import { LeakDecisionStore, readLeakDecisions, type LeakDecisionLookup, type NewLeakDecision } from './decisions.ts';
 
+const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const ZONE = 'Asia/Shanghai';
@@ -46,6 +47,8 @@ interface RunInputs {
   daysOff?: number[];
   /** The site calendar the detector is given. */
   calendar?: DayCalendar;
+  /** The burst detector's view (a burst raised in the DMA from its onset to its clear). */
+  bursts?: BurstView;
 }
 
 function dmaTopology(intervalMin: number): Topology {
@@ -56,12 +59,12 @@ function dmaTopology(intervalMin: number): Topology {
   }));
 }
 
-function newDetector(intervalMin = 60, decisions?: LeakDecisionLookup, calendar?: DayCalendar): LeakChangeDetector {
-  return new LeakChangeDetector({ topology: dmaTopology(intervalMin), health: { isFaulty: () => false }, timezone: ZONE, calendar }, {}, { decisions });
+function newDetector(intervalMin = 60, decisions?: LeakDecisionLookup, calendar?: DayCalendar, bursts?: BurstView): LeakChangeDetector {
+  return new LeakChangeDetector({ topology: dmaTopology(intervalMin), health: { isFaulty: () => false }, timezone: ZONE, calendar }, {}, { decisions, bursts });
 }
 
 function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1, inputs: RunInputs = {}): Condition[] {
-  const detector = inputs.detector ?? newDetector(intervalMin, inputs.decisions, inputs.calendar);
+  const detector = inputs.detector ?? newDetector(intervalMin, inputs.decisions, inputs.calendar, inputs.bursts);
   const feedFrom = START + (inputs.fromDay ?? 0) * DAY;
   const conditions: Condition[] = [];
   const step = intervalMin * 60_000;
@@ -134,6 +137,49 @@ describe('leak-change: slow and small abrupt leaks', () => {
     expect(cleared[0].ts).toBe(START + 50 * DAY + 5 * HOUR);
     // its flow was taken off the stored hours while it ran: no slow leak either, before or after the repair
     expect(cs.filter((c) => c.state === 'raise' && c.type !== 'abrupt_leak')).toEqual([]);
+  });
+
+  describe('a step that began with a burst (one event, one alarm)', () => {
+    // at hourly data a 4 m³/h step from 13:00 is reported by day at midnight, 11 hours on; the burst
+    // (or the step) ends at 02:00, inside the night window, whose end (05:00) judges the step
+    const from = START + 35 * DAY + 13 * HOUR;
+    /** The burst detector's view: `burst:dma` raised from `onset` until `clearedTs` (the detectors run in event time, so the view follows the readings fed). */
+    const burstView = (onset: number, clearedTs: number) => {
+      let now = START;
+      const view: BurstView = { activeBurstOnset: (dma) => (dma === 'dma' && now >= onset + 2 * MIN && now < clearedTs ? { id: 'burst:dma', onsetTs: onset } : undefined) };
+      return { view, beforeStep: (ts: number) => { now = ts; } };
+    };
+    const abrupt = (cs: Condition[]) => cs.filter((c) => c.type === 'abrupt_leak').map((c) => ({
+      state: c.state, ts: c.ts, parent: c.evidence!.parent, afterBurst: c.evidence!.afterBurst, confirmed: c.evidence!.confirmed, code: c.text?.code,
+    }));
+
+    it('goes under the burst while the burst is raised, and is withdrawn with it when the night shows nothing', () => {
+      const burst = burstView(from + 5 * MIN, from + 13 * HOUR);
+      const cs = run(40, [(ts) => (ts >= from && ts < from + 13 * HOUR ? 4 : 0)], 60, 1, { bursts: burst.view, beforeStep: burst.beforeStep });
+      const seen = abrupt(cs);
+      expect(seen.map((c) => [c.state, c.parent])).toEqual([['raise', 'burst:dma'], ['clear', undefined]]);
+      expect(seen[0].confirmed).toBe(false);
+      expect(seen[1].code).toBe('abrupt_leak.retracted');
+    });
+
+    it('still there the night after the burst cleared: out from under the burst, an alarm of its own', () => {
+      const burst = burstView(from + 5 * MIN, from + 13 * HOUR);
+      const cs = run(40, [(ts) => (ts >= from ? 4 : 0)], 60, 1, { bursts: burst.view, beforeStep: burst.beforeStep });
+      const seen = abrupt(cs);
+      expect(seen.map((c) => [c.state, c.parent, c.afterBurst, c.confirmed])).toEqual([
+        ['raise', 'burst:dma', undefined, false],
+        ['clear', 'burst:dma', undefined, true],
+        ['raise', undefined, 'burst:dma', true],
+      ]);
+      expect(seen[1].ts).toBe(seen[2].ts);
+      expect(seen[2].code).toBe('abrupt_leak.outlived_burst');
+    });
+
+    it('a burst whose onset is hours from the step is another event: the step is an alarm of its own', () => {
+      const burst = burstView(from - 5 * HOUR, from + 13 * HOUR);
+      const cs = run(40, [(ts) => (ts >= from && ts < from + 13 * HOUR ? 4 : 0)], 60, 1, { bursts: burst.view, beforeStep: burst.beforeStep });
+      expect(abrupt(cs).map((c) => [c.state, c.parent])).toEqual([['raise', undefined], ['clear', undefined]]);
+    });
   });
 
   it('tells Sundays from Saturdays: with Sundays using 20 % less, quiet weeks raise nothing and a Sunday afternoon step is confirmed with its size', () => {
