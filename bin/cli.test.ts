@@ -92,7 +92,7 @@ describe('aquawatch command line', () => {
       [['start', '--http-port', '80a'], 'aquawatch start: --http-port: must be an integer from 0 to 65535 (got 80a)'],
       [['server', '--config'], "aquawatch server: Option '-c, --config <value>' argument missing"],
       [['token'], 'aquawatch token: an action is required: create, rotate, revoke or list'],
-      [['bench', 'nosuch'], 'aquawatch bench: unknown benchmark nosuch; have: ingest, simulate, detect, dashboard, faults, city, notify, detect:outage, detect:burst, detect:cadence, detect:night-flow, detect:alarm-rate, detect:pressure-model, detect:leak-change, detect:sensor-health, detect:hill-tank, detect:battledim-h2, detect:restarts, detect:battledim-leaks, detect:cadence-all'],
+      [['bench', 'nosuch'], 'aquawatch bench: unknown benchmark nosuch; have: ingest, simulate, detect, dashboard, faults, city, notify, detect:outage, detect:burst, detect:cadence, detect:night-flow, detect:alarm-rate, detect:pressure-model, detect:leak-change, detect:sensor-health, detect:hill-tank, detect:battledim-h2, detect:restarts, detect:restarts-15min, detect:battledim-leaks, detect:cadence-all'],
     ];
     const runs = await aquawatchAll(cases.map(([args]) => args));
     runs.forEach((r, i) => {

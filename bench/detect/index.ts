@@ -65,6 +65,8 @@ const UNITS: Record<string, string> = {
   'detect.hill_tank_storage_noise_m3h': 'm³/h', 'detect.hill_tank_storage_noise_predicted_m3h': 'm³/h',
   'detect.restart_missed': 'alarms', 'detect.restart_extra': 'alarms', 'detect.restart_split': 'alarms', 'detect.restart_stuck': 'alarms',
   'detect.restart_restarts': 'restarts',
+  'detect.restart_missed_15min': 'alarms', 'detect.restart_extra_15min': 'alarms', 'detect.restart_split_15min': 'alarms',
+  'detect.restart_stuck_15min': 'alarms', 'detect.restart_restarts_15min': 'restarts',
   ...Object.fromEntries(['abrupt_3', 'abrupt_5', 'abrupt_8', 'abrupt_12', 'incipient_8', 'incipient_12'].flatMap((k) => [
     [`detect.battledim_added_${k}m3h_found`, 'share of the added leaks'], [`detect.battledim_added_${k}m3h_delay_median`, k.startsWith('abrupt') ? 'h' : 'days'],
     ...(k.startsWith('abrupt') ? [[`detect.battledim_added_${k}m3h_start_error_median_h`, 'h'], [`detect.battledim_added_${k}m3h_start_error_p90_h`, 'h']] : []),
@@ -117,6 +119,8 @@ export const DETECTOR_MEASUREMENTS: Record<string, () => Promise<Measurement>> =
   'battledim-h2': async () => heldBackHalfYear,
   // not in the detect suite (about 12 min): the suite's scenarios across restarts of the analytics
   restarts: async () => (await import('./restarts.ts')).measureRestarts,
+  // the same with every sensor sampled every 15 min
+  'restarts-15min': async () => (await import('./restarts.ts')).measureRestartsAt15Min,
   // not in the detect suite (about 12 min): leaks of known sizes added to BattLeDIM's flows
   'battledim-leaks': async () => addedLeakCurve,
   // not in the detect suite (about 6 min): every detector on the suite at 15-min samples against 1-min
