@@ -3,11 +3,9 @@
  *
  * Faults (each a condition `sensor_<fault>:<sensor>`):
  * - stale: no reading for `staleIntervals` × the sensor's intervalS, judged on the watermark (onTime);
- * - flatline: the same value many times in a row, for kinds that always move a little (a frozen
- *   transmitter or a stuck register): for `flatlineMinutes` and longer than twice the longest run the
- *   sensor's own healthy readings showed in the last week (its first day: `flatlineSamples` readings;
- *   flatline.ts); an exact zero of flow or pressure is not counted, because a stopped flow or an
- *   emptied main really reads zero;
+ * - flatline: the same value `flatlineSamples` times in a row, for kinds that always move a little
+ *   (a frozen transmitter or a stuck register); an exact zero of flow or pressure is not counted,
+ *   because a stopped flow or an emptied main really reads zero;
  * - range: a value outside the kind's physical range (core/model/units.ts PHYSICAL_RANGE, or a
  *   narrower range given per kind);
  * - bad_quality: `badQualitySamples` bad-quality readings in a row;
@@ -37,7 +35,6 @@ import { DriftTracker } from './drift.ts';
 import { CommsLossEvents, type SilenceRaise } from './comms-loss.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { SampleInterval } from '../../baseline/sample-interval.ts';
-import { FlatlineRuns } from './flatline.ts';
 
 export type SensorFault = 'stale' | 'flatline' | 'range' | 'bad_quality' | 'offline' | 'spike' | 'drift';
 
@@ -70,8 +67,6 @@ interface SensorState {
   lastTs: number;
   lastValue?: number;
   repeatCount: number;
-  /** Its healthy runs of identical readings, which set how long a run makes a flatline (flatline.ts). */
-  runs?: FlatlineRuns;
   badCount: number;
   goodCount: number;
   inRangeCount: number;
@@ -351,23 +346,15 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         }
       }
 
-      // flatline: a run of identical readings longer than the sensor's own healthy runs, and lasting flatlineMinutes
+      // flatline
       if (rules.flatline) {
-        const runs = (s.runs ??= new FlatlineRuns());
-        runs.heard(r.ts);
         const zeroIsReal = r.value === 0 && rules.zeroIsReal;
         if (s.lastValue === r.value && !zeroIsReal) s.repeatCount++;
         else {
           if (s.faults.has('flatline')) this.clear(out, r.sensor, 'flatline', r.ts, { value: r.value, previous: s.lastValue });
-          else if (s.repeatCount > 0) runs.ended(r.ts, s.repeatCount);
           s.repeatCount = 1;
         }
-        if (s.repeatCount > 1 && !s.faults.has('flatline')) {
-          const needed = runs.needed(r.ts, this.intervalMs(r.sensor), this.o.flatlineMinutes, this.o.flatlineSamples);
-          if (s.repeatCount >= needed) {
-            this.raise(out, r.sensor, 'flatline', r.ts, { value: r.value, samples: s.repeatCount, samplesNeeded: needed, longestHealthyRun: runs.longest(r.ts) });
-          }
-        }
+        if (s.repeatCount >= this.o.flatlineSamples) this.raise(out, r.sensor, 'flatline', r.ts, { value: r.value, samples: s.repeatCount });
       }
       s.lastValue = r.value;
     }

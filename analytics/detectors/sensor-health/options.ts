@@ -27,12 +27,7 @@ const perKind = z.partialRecord(kind, z.number().positive());
 export const sensorHealthOptionsSchema = z.object({
   /** A sensor silent for this many of its intervals is stale. */
   staleIntervals: count.default(3),
-  /**
-   * A flatline lasts at least this long (minutes), and is more than twice as long as the longest run
-   * of identical readings the sensor showed in the last week (flatline.ts).
-   */
-  flatlineMinutes: z.number().positive().default(30),
-  /** Identical values in a row that make a flatline before a day of the sensor's readings is known. */
+  /** Identical values in a row that make a flatline. */
   flatlineSamples: count.default(30),
   /** Kinds whose readings always vary (noise at least); others (pump state, valve %) may hold still. */
   flatlineKinds: z.array(kind).default(['pressure', 'flow', 'level', 'chlorine', 'turbidity', 'ph', 'conductivity', 'temperature']),
