@@ -12,7 +12,8 @@
  * - offline: the source says the sensor is gone (Sparkplug NDEATH/DDEATH, OPC UA session lost),
  *   passed in by the worker through markOffline/markOnline;
  * - spike: isolated readings far from their neighbours (a Hampel test on a short window, spike.ts),
- *   `spikeSamples` of them within `spikeWindowMs`; a step (pump start, burst) is not a spike;
+ *   `spikeSamples` of them within `spikeWindowMs`; a step (pump start, burst) is not a spike, nor is
+ *   one a peer (same kind, same DMA) shows at the same instant the same way (the water moved);
  * - drift: the sensor slowly departs from its peers (a CUSUM on the difference to the peers'
  *   median, drift.ts); a step that all or some of the peers share (a burst) is not a drift.
  *
@@ -30,7 +31,7 @@ import type { Topology } from '../../../core/topology/topology.ts';
 import { PHYSICAL_RANGE, type Kind } from '../../../core/model/units.ts';
 import { DRIFT_SIZE, SPIKE_MIN_ABS, sensorHealthOptionsSchema, type SensorHealthOptions, type SensorHealthSettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
-import { SpikeTracker } from './spike.ts';
+import { SpikeTracker, type SpikeFound } from './spike.ts';
 import { DriftTracker } from './drift.ts';
 import { CommsLossEvents, type SilenceRaise } from './comms-loss.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
@@ -134,6 +135,8 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   private readonly driftGroups: DriftGroup[] = [];
   private driftHour = NaN;
   private readonly kindRules = new Map<string, KindRules>();
+  /** Per sensor, the sensors whose simultaneous outliers make its spike the water's (spikePeersOf). */
+  private readonly spikePeers = new Map<string, readonly string[]>();
   /** The sensors of the topology not exempt from staleness, built at the first onTime. */
   private watched?: WatchedSensor[];
   private readonly commsLoss: CommsLossEvents;
@@ -208,6 +211,30 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   /** The active faults of a sensor, for evidence in other detectors and for the dashboard. */
   faultsOf(sensor: string): SensorFault[] {
     return [...(this.states.get(sensor)?.faults.keys() ?? [])];
+  }
+
+  /** Whether a peer (same kind, same DMA) was an outlier the same way at one of the spike's instants. */
+  private sharedWithPeer(sensor: string, found: SpikeFound): boolean {
+    for (const peer of this.spikePeersOf(sensor)) {
+      const tracker = this.states.get(peer)?.spike;
+      if (!tracker) continue;
+      for (let i = 0; i < found.ts.length; i++) {
+        const sign = tracker.outlierAt(found.ts[i]);
+        if (sign !== 0 && sign === Math.sign(found.values[i] - found.median)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The other sensors of a sensor's kind in its DMA (none outside a DMA), looked up once. */
+  private spikePeersOf(sensor: string): readonly string[] {
+    let peers = this.spikePeers.get(sensor);
+    if (!peers) {
+      const info = this.topology.sensors.get(sensor);
+      peers = info?.dma ? [...this.topology.sensors.values()].filter((o) => o.id !== sensor && o.dma === info.dma && o.kind === info.kind).map((o) => o.id) : [];
+      this.spikePeers.set(sensor, peers);
+    }
+    return peers;
   }
 
   private rulesOf(kind: Kind): KindRules {
@@ -335,7 +362,9 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       if (minAbs !== undefined) {
         s.spike ??= new SpikeTracker({ window: this.o.spikeWindow, k: this.o.spikeK, minAbs, minRel: this.o.spikeMinRel, maxRun: this.o.spikeMaxRun });
         const found = s.spike.push(r.ts, r.value);
-        if (found) {
+        // a spike a peer showed too, at the same instant and the same way, is the water's (a pump
+        // start at both of a town's inlets, as on BattLeDIM), not this sensor's
+        if (found && !this.sharedWithPeer(r.sensor, found)) {
           for (const t of found.ts) s.spikeTimes.push(t);
           s.lastSpikeTs = found.ts[found.ts.length - 1];
           const since = r.ts - this.o.spikeWindowMs;

@@ -363,6 +363,21 @@ describe('sensor health: spikes', () => {
     expect(out[0].evidence).toMatchObject({ spikesInWindow: 2 });
   });
 
+  it('spikes a peer in the DMA shows at the same instant the same way are the water\'s: no spike fault (BattLeDIM\'s inlets at a pump start)', () => {
+    // P1 and P4 both jump 0.3 MPa for one reading at minutes 100 and 130 (a transient the network
+    // carries to both); P2 alone twice at 200 and 230, while P3 dips at 200 as P2 jumps (not the same way)
+    const together = (m: number, id: string) => {
+      const base = dmaPressure(m, id);
+      if ((id === 'P1' || id === 'P4') && (m === 100 || m === 130)) return base + 0.3;
+      if (id === 'P2' && (m === 200 || m === 230)) return base + 0.3;
+      if (id === 'P3' && m === 200) return base - 0.2;
+      return base;
+    };
+    const out = driveDma(new SensorHealthDetector({ topology: dmaTopology }), 0, 300, together);
+    // until 2026-12-06 P1 and P4 raised a spike fault each
+    expect(raises(out, 'sensor_spike').map((c) => [c.sensor, (c.ts - T0) / MIN])).toEqual([['P2', 231]]);
+  });
+
   it('two spiked readings in a row (as the simulator injects them) are one spike of two readings: raised', () => {
     const h = new SensorHealthDetector({ topology: dmaTopology });
     const out = driveDma(h, 0, 150, (m, id) => (id === 'P3' && (m === 100 || m === 101) ? dmaPressure(m, id) * 2.5 : dmaPressure(m, id)));

@@ -6,7 +6,9 @@
  * when |x − m| > max(k × 1.4826 × MAD, minAbs, minRel × |m|). An excursion (a run of outliers) is
  * a spike only if it returns within `maxRun` readings to where it left (within half the band); a
  * longer run, or one that ends elsewhere, is a level change and is not counted. The detector raises when `samples` spiked readings fall within
- * `windowMs` (so one legitimate transient does not alarm).
+ * `windowMs` (so one legitimate transient does not alarm), leaving out those a peer of the sensor
+ * (same kind, same DMA) showed too at the same instant and in the same direction (`outlierAt`): the
+ * water moved, not the sensor.
  */
 import { medianOf } from '../../baseline/median.ts';
 
@@ -29,6 +31,9 @@ export interface SpikeFound {
 export class SpikeTracker {
   private readonly buf: Float64Array;
   private readonly dev: Float64Array;
+  /** The last `window` readings' times and whether each was an outlier: +1 above, −1 below, 0 not (peers ask, `outlierAt`). */
+  private readonly seenTs: Float64Array;
+  private readonly seenSign: Int8Array;
   private filled = 0;
   private next = 0;
   /** The running excursion: its readings, and the median and band when it began. */
@@ -42,6 +47,14 @@ export class SpikeTracker {
   constructor(private readonly p: SpikeParams) {
     this.buf = new Float64Array(p.window);
     this.dev = new Float64Array(p.window);
+    this.seenTs = new Float64Array(p.window).fill(Number.NaN);
+    this.seenSign = new Int8Array(p.window);
+  }
+
+  /** Whether the reading at `ts`, if among the last `window`, was an outlier: +1 above its median, −1 below, 0 not (or not seen). */
+  outlierAt(ts: number): number {
+    for (let i = 0; i < this.p.window; i++) if (this.seenTs[i] === ts) return this.seenSign[i];
+    return 0;
   }
 
   /**
@@ -58,6 +71,7 @@ export class SpikeTracker {
   /** Take a reading; returns the spike when an excursion of ≤ maxRun readings has just ended. */
   push(ts: number, x: number): SpikeFound | undefined {
     let found: SpikeFound | undefined;
+    let sign = 0;
     if (this.filled === this.p.window && !(this.runTs.length === 0 && !this.shifted && this.surelyInside(x))) {
       const m = medianOf(this.buf, this.filled);
       const d = Math.abs(x - m);
@@ -70,6 +84,7 @@ export class SpikeTracker {
         outlier = d > band;
       }
       if (outlier) {
+        sign = x > m ? 1 : -1;
         if (!this.shifted) {
           if (!this.runTs.length) { this.runMedian = m; this.runBand = band; }
           this.runTs.push(ts); this.runValues.push(x);
@@ -86,6 +101,8 @@ export class SpikeTracker {
       }
     }
     this.buf[this.next] = x;
+    this.seenTs[this.next] = ts;
+    this.seenSign[this.next] = sign;
     this.next = (this.next + 1) % this.p.window;
     if (this.filled < this.p.window) this.filled++;
     return found;
