@@ -76,4 +76,21 @@ describe('WanderPrediction', () => {
     // a sample that is not one interval after the last: no innovation
     expect(p.innovation(ts + STEP, 0, 12).innovation).toBeNaN();
   });
+
+  it('has a noise scale at every sample once the pooled one is known: an hour whose own is not worked out yet takes the pooled', () => {
+    const series = wander(5 * 96, () => 0.01);
+    const p = new WanderPrediction(STEP);
+    const missing: number[] = [];
+    let pooledKnown = false;
+    series.forEach((s, i) => {
+      const r = p.innovation(s.ts, s.q, s.hour);
+      // (until 2026-12-06 NaN for up to an hour after each hour of day reached its 12 innovations:
+      // the hour's scale is worked out hourly, and the burst step fell back to the level test)
+      if (Number.isFinite(r.innovation) && pooledKnown && !(r.sigma > 0)) missing.push(i);
+      pooledKnown ||= r.sigma > 0;
+      // every seventh sample not quiet (a candidate being judged): the hours fill at different quarters
+      p.advance(s.ts, s.q, s.hour, i % 7 !== 3, r.innovation);
+    });
+    expect(missing).toEqual([]);
+  });
 });

@@ -54,7 +54,9 @@ export class WanderPrediction {
     const [a, b] = this.lags;
     if (!this.coefficients || !a || !b || ts - a.ts !== this.sampleMs || a.ts - b.ts !== this.sampleMs) return { innovation: NaN, sigma: NaN };
     const [c1, c2] = this.coefficients;
-    const sigma = this.hourly[hour].length >= MIN_HOUR_VALUES ? this.hourSigma[hour] : this.pooledSigma;
+    // the hour's own scale once it has been worked out (hourly), the pooled one until then: an hour
+    // that has just reached its count has no scale yet, which left the step to the level test
+    const sigma = Number.isFinite(this.hourSigma[hour]) ? this.hourSigma[hour] : this.pooledSigma;
     return { innovation: q - c1 * a.q - c2 * b.q, sigma };
   }
 
