@@ -228,14 +228,19 @@ export class BurstDetector implements Detector, BurstView {
 
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const slotMs = this.flowBaseline.slotMs;
-    const replayFrom = Math.floor((until - this.o.replayHours * 3_600_000) / slotMs) * slotMs;
+    const coarse = await this.coarseDmas(history, until);
+    // at 10–15-min data 6 h hold 24 samples: the jump scale, which rests on 12 h live, would rest on
+    // half of them and a different mix of hours (a restart on BattLeDIM-like 15-min data found a
+    // "burst" live did not, and raised it as begun in the downtime): replay the 12 h
+    const replayHours = coarse.length ? Math.max(this.o.replayHours, JUMP_WINDOW_MIN / 60) : this.o.replayHours;
+    const replayFrom = Math.floor((until - replayHours * 3_600_000) / slotMs) * slotMs;
     const historyFrom = replayFrom - this.flowBaseline.historyDays * 86_400_000;
     for (const dma of this.dmas.keys()) {
       for (const v of await netInflowFromStore(history, this.inflow, dma, historyFrom, replayFrom, slotMs)) {
         this.flowBaseline.addSlotMean(dma, v.ts, v.value);
       }
     }
-    await this.warmPrediction(history, replayFrom);
+    await this.warmPrediction(history, replayFrom, coarse);
     const pressureSensors = [...this.pressureOf.keys()];
     await warmBaselineFromStore(this.pressureBaseline, history, 'pressure', pressureSensors, replayFrom - 14 * 86_400_000, replayFrom);
     const flows = this.inflow.dmas().flatMap((d) => this.inflow.balanceSensorsOf(d));
@@ -251,20 +256,37 @@ export class BurstDetector implements Detector, BurstView {
   }
 
   /**
-   * At 10–15-min data, the prediction's week (item 13) from the net inflow this detector stored
-   * (`dma_inflow`), so that a restart does not relearn it over a day. The spacing is read from the
-   * last two hours first: a DMA at finer data is not read for a week.
+   * At 10–15-min data (`coarse`, coarseDmas), the prediction's week (item 13) from the net inflow
+   * this detector stored (`dma_inflow`), so that a restart does not relearn it over a day.
    */
-  private async warmPrediction(history: TimeSeriesStore, until: number): Promise<void> {
+  /**
+   * The DMAs whose stored net inflow (`dma_inflow`) comes at 10–15 min: the spacing of its last two
+   * hours stored before `until`, read first, so that a DMA at finer data is not read for a week. A
+   * downtime stores none (the analytics derives it), so after one the two hours are those before
+   * its latest value, if within the week: after a 7-hour stop the last two hours before the restart
+   * held nothing, and the prediction was not taken up.
+   */
+  private async coarseDmas(history: TimeSeriesStore, until: number): Promise<string[]> {
     const dmas = [...this.dmas.keys()];
-    if (!dmas.length) return;
+    if (!dmas.length) return [];
     const recent = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: dmas, from: until - 2 * 3_600_000, to: until });
-    const coarse = dmas.filter((dma) => {
+    const sparse = dmas.filter((dma) => (recent.get(dma)?.length ?? 0) < 4);
+    if (sparse.length) {
+      for (const last of await history.latest(DMA_INFLOW_MEASUREMENT, sparse)) {
+        if (last.ts >= until - 2 * 3_600_000 || last.ts < until - 7 * 86_400_000) continue;
+        const before = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: [last.sensor], from: last.ts - 2 * 3_600_000, to: last.ts + 1 });
+        recent.set(last.sensor, before.get(last.sensor) ?? []);
+      }
+    }
+    return dmas.filter((dma) => {
       const ts = (recent.get(dma) ?? []).map((p) => p.ts);
       const gaps = ts.slice(1).map((x, i) => x - ts[i]);
       const gapMin = gaps.length >= 3 ? medianOf(gaps) / MIN : NaN;
       return gapMin >= PREDICT_FROM_INTERVAL_MIN && gapMin <= MAX_SCALED_INTERVAL_MIN;
     });
+  }
+
+  private async warmPrediction(history: TimeSeriesStore, until: number, coarse: readonly string[]): Promise<void> {
     if (!coarse.length) return;
     const week = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: coarse, from: until - 7 * 86_400_000, to: until });
     for (const dma of coarse) {
