@@ -573,6 +573,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     );
     const readings = await readRawHistory(history, this.topology, watched, from, until);
     this.warmedReadings = readings.length;
+    await this.warmIntervals(history, from, until);
     this.warming = true;
     try {
       this.onReadings(readings);
@@ -580,6 +581,35 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
       this.onTime(until);
     } finally {
       this.warming = false;
+    }
+  }
+
+  /**
+   * The interval of each watched sensor silent through the replayed window, from its stored
+   * readings before its latest (within a week): after a restart a logger back from a 6-hour
+   * silence at 15-min samples was stale 3 minutes after its first reading, its interval forgotten
+   * and the declared 60 s standing for it (`npm run bench -- detect:restarts-15min`).
+   */
+  private async warmIntervals(history: TimeSeriesStore, from: number, until: number): Promise<void> {
+    const byKind = new Map<string, string[]>();
+    for (const info of this.topology.sensors.values()) {
+      if (this.o.staleExemptKinds.includes(info.kind)) continue;
+      byKind.set(info.kind, [...(byKind.get(info.kind) ?? []), info.id]);
+    }
+    for (const [kind, sensors] of byKind) {
+      for (const last of await history.latest(kind, sensors)) {
+        if (last.ts >= from || last.ts < until - 7 * 24 * HOUR) continue;
+        const before = await history.query({ measurement: kind, sensors: [last.sensor], from: last.ts - 24 * HOUR, to: last.ts + 1 });
+        const s = this.state(last.sensor);
+        const info = this.topology.sensors.get(last.sensor)!;
+        s.rules ??= this.rulesOf(info.kind as Kind);
+        s.declaredIntervalMs = info.intervalS * 1000;
+        s.interval = new SampleInterval(s.declaredIntervalMs);
+        // the last 10 readings: 9 gaps, as many as the interval is inferred from
+        for (const p of (before.get(last.sensor) ?? []).slice(-10)) s.interval.observe(p.ts);
+        const observedMs = s.interval.inferred ? s.interval.ms : s.interval.lastGapMs;
+        s.staleLimitMs = this.o.staleIntervals * Math.max(Number.isNaN(observedMs) ? 0 : observedMs, s.declaredIntervalMs);
+      }
     }
   }
 

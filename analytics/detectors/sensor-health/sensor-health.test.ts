@@ -188,6 +188,30 @@ describe('sensor health edge cases', () => {
     expect(out.map((c) => [c.id, c.state, c.ts])).toEqual([['sensor_flatline:F1', 'raise', T0 + 39 * MIN], ['sensor_flatline:F1', 'clear', T0 + 50 * MIN]]);
   });
 
+  it('after a restart, a sensor silent through the replayed hours keeps the interval its readings came at', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'health-warmup-interval-'));
+    const store = new SqliteStore(join(dir, 'tsdb.sqlite'));
+    await store.init();
+    try {
+      // P1 (declared 60 s) read every 15 min for a day, then silent for 6 h; the others every minute
+      const points: Point[] = [];
+      for (let m = 0; m < 1440 + 360; m++) {
+        if (m % 15 === 0 && m < 1440) points.push(r('P1', m, 0.3 + 0.001 * (m % 7)));
+        for (const [id, v] of Object.entries(live(m))) if (id !== 'P1' && v !== undefined) points.push(r(id, m, v));
+      }
+      await store.write(points);
+      const h = new SensorHealthDetector({ topology });
+      await h.warmUp(store, T0 + (1440 + 360) * MIN);
+      // back at 15-min samples: until 2026-12-06 stale 3 minutes after its first reading (the
+      // declared 60 s stood for its interval), cleared by the next
+      const back = drive(h, 1440 + 360, 1440 + 420, (m) => ({ ...live(m), P1: m % 15 === 0 ? 0.3 : undefined }));
+      expect(back.filter((c) => c.sensor === 'P1').map((c) => [c.id, c.state, (c.ts - T0) / MIN])).toEqual([['sensor_stale:P1', 'clear', 1800]]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('markOffline/markOnline: offline supersedes stale and ends with the source coming back', () => {
     const h = new SensorHealthDetector({ topology });
     drive(h, 0, 10, live);
