@@ -43,6 +43,16 @@ export interface BurstView {
   activeBurstOnset(dma: string): ActiveBurst | undefined;
 }
 
+/**
+ * What a detector keeps across restarts beside the alarms (the state database's key-value table,
+ * live only): small facts the stored readings cannot give back, such as the days a model was learned
+ * on. Keys are the detector's name, a dot, and the fact.
+ */
+export interface DetectorMemory {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
 export interface DetectorContext {
   topology: Topology;
   health: SensorHealthView;

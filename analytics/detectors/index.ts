@@ -4,7 +4,7 @@
  * skip a sensor whose fault arrives in the same batch.
  */
 import type { Topology } from '../../core/topology/topology.ts';
-import type { Detector, OpenAlarm } from '../types.ts';
+import type { Detector, DetectorMemory, OpenAlarm } from '../types.ts';
 import { SensorHealthDetector } from './sensor-health/index.ts';
 import { BurstDetector } from './burst/index.ts';
 import { PressureDetector } from './pressure/index.ts';
@@ -35,6 +35,8 @@ export interface DetectorSetup {
   alarm?: (alarmId: string) => AlarmView | undefined;
   /** The alarms open now: a restart takes up the leaks whose alarms outlived the history it replays. */
   openAlarms?: () => readonly OpenAlarm[];
+  /** Live: what detectors keep across restarts beside the alarms (the state database's key-value table). */
+  memory?: DetectorMemory;
   /** The detectors' options by name (`analytics.detectors` of the site config); each defaults to today's constants. */
   options?: DetectorOptions;
 }
@@ -63,7 +65,7 @@ export function createDetectors(setup: DetectorSetup): Detectors {
     // a step that began with a burst still raised is that burst (its report goes under the burst's alarm)
     new LeakChangeDetector(ctx, o['leak-change'], { decisions: setup.leakDecisions, openAlarms: setup.openAlarms, bursts: burst }),
     // a burst already explains its DMA's pressure loss (one event, one alarm)
-    new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst, openAlarms: setup.openAlarms }),
+    new PressureModelDetector(ctx, { ...o['pressure-model'], bursts: burst, openAlarms: setup.openAlarms, memory: setup.memory }),
     new OutageDetector(ctx, {
       ...o.outage,
       register: setup.register,
