@@ -230,8 +230,8 @@ export class BurstDetector implements Detector, BurstView {
     const slotMs = this.flowBaseline.slotMs;
     const coarse = await this.coarseDmas(history, until);
     // at 10–15-min data 6 h hold 24 samples: the jump scale, which rests on 12 h live, would rest on
-    // half of them and a different mix of hours (a restart on BattLeDIM-like 15-min data found a
-    // "burst" live did not, and raised it as begun in the downtime): replay the 12 h
+    // half of them and a different mix of hours (a restart in comms-loss.yaml at 15-min samples found
+    // a "burst" live did not, and raised it as begun in the downtime): replay the 12 h
     const replayHours = coarse.length ? Math.max(this.o.replayHours, JUMP_WINDOW_MIN / 60) : this.o.replayHours;
     const replayFrom = Math.floor((until - replayHours * 3_600_000) / slotMs) * slotMs;
     const historyFrom = replayFrom - this.flowBaseline.historyDays * 86_400_000;
@@ -255,10 +255,6 @@ export class BurstDetector implements Detector, BurstView {
     }
   }
 
-  /**
-   * At 10–15-min data (`coarse`, coarseDmas), the prediction's week (item 13) from the net inflow
-   * this detector stored (`dma_inflow`), so that a restart does not relearn it over a day.
-   */
   /**
    * The DMAs whose stored net inflow (`dma_inflow`) comes at 10–15 min: the spacing of its last two
    * hours stored before `until`, read first, so that a DMA at finer data is not read for a week. A
@@ -286,6 +282,10 @@ export class BurstDetector implements Detector, BurstView {
     });
   }
 
+  /**
+   * At 10–15-min data (`coarse`, coarseDmas), the prediction's week (item 13) from the net inflow
+   * this detector stored (`dma_inflow`), so that a restart does not relearn it over a day.
+   */
   private async warmPrediction(history: TimeSeriesStore, until: number, coarse: readonly string[]): Promise<void> {
     if (!coarse.length) return;
     const week = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: coarse, from: until - 7 * 86_400_000, to: until });
