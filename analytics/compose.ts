@@ -156,7 +156,7 @@ export function buildAnalytics(o: BuildAnalyticsOptions): Analytics {
     alarm: (id) => alarms.get(id),
     openAlarms,
     // live: facts the detectors keep across restarts (the days a model was learned on), beside the alarms
-    memory: mode === 'live' ? { get: (key) => alarmStore.getMeta(key), set: (key, value) => alarmStore.setMeta(key, value) } : undefined,
+    memory: mode === 'live' ? alarmStore : undefined,
   });
   // the suppressions' bookkeeping sits beside the alarms they made (state or analysis database)
   const suppressions = new PlannedOutageSuppressions(alarmStore.db, alarms, register, log);

@@ -49,8 +49,8 @@ export interface BurstView {
  * on. Keys are the detector's name, a dot, and the fact.
  */
 export interface DetectorMemory {
-  get(key: string): string | undefined;
-  set(key: string, value: string): void;
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
 }
 
 export interface DetectorContext {

@@ -13,6 +13,15 @@ const GAPS = 9;
 /** Values (4 gaps) before the inferred interval replaces the declared one. */
 const MIN_GAPS = 4;
 
+/**
+ * The interval a sensor's readings come at, ms, as the detectors judge recency and size windows
+ * by it: sensor health's observed interval when coarser than the declared one (15-min samples of a
+ * sensor declared at 60 s), else the declared `intervalS`.
+ */
+export function readingIntervalMs(health: { intervalMs?(sensor: string): number | undefined }, sensor: { id: string; intervalS: number }): number {
+  return Math.max(sensor.intervalS * 1000, health.intervalMs?.(sensor.id) ?? 0);
+}
+
 export class SampleInterval {
   private lastTs = Number.NaN;
   private readonly gaps: number[] = [];

@@ -73,7 +73,7 @@ async function drive(scenario: string, down: readonly { from: number; to: number
   /** The analytics as a live server starts it: a new alarm manager over the same state database. */
   const startAnalytics = () => {
     const alarms = new AlarmManager({ store: alarmStore, now: () => 0 });
-    const detectors = createDetectors({ topology, timezone, openAlarms, memory: { get: (key) => alarmStore.getMeta(key), set: (key, value) => alarmStore.setMeta(key, value) } });
+    const detectors = createDetectors({ topology, timezone, openAlarms, memory: alarmStore });
     return new AnalyticsWorker({
       topology, detectors: detectors.all, alarms, timezone, allowedLatenessMs: 0, stepMs: MIN, store, openAlarms, sensorStatus: detectors.health,
     });

@@ -185,7 +185,7 @@ export class BurstDetector implements Detector, BurstView {
 
   /** The active burst's condition id in a DMA, if any: secondary conditions link to it. */
   activeBurst(dma: string): string | undefined {
-    return this.dmas.get(dma)?.state === 'active' ? `burst:${dma}` : undefined;
+    return this.activeBurstOnset(dma)?.id;
   }
 
   /** The active burst in a DMA with its estimated start (the jump's first minute): a lasting step that began then is this burst. */

@@ -37,6 +37,7 @@ import { parseDetectorOptions } from '../parse-options.ts';
 import { WarmedConditions } from '../warmed-conditions.ts';
 import { HOUR, MIN, round } from './units.ts';
 import { alarmText, type AlarmText } from '../../../core/messages/alarm-texts.ts';
+import { readingIntervalMs } from '../../baseline/sample-interval.ts';
 
 export type OutageOptions = z.input<typeof outageOptionsSchema> & {
   /** The planned outage register; also receives incidents when it implements IncidentSink. */
@@ -191,8 +192,7 @@ export class OutageDetector implements Detector {
    * recent, and every pump stop at a full tank was taken for a trip (the level not known).
    */
   private fresh(sensor: SensorInfo, lastTs: number, t: number): boolean {
-    const intervalMs = Math.max(sensor.intervalS * 1000, this.health.intervalMs?.(sensor.id) ?? 0);
-    return t - lastTs <= 3 * intervalMs && !this.health.isFaulty(sensor.id);
+    return t - lastTs <= 3 * readingIntervalMs(this.health, sensor) && !this.health.isFaulty(sensor.id);
   }
 
   /** Net inflow of a DMA now, when every inlet and outlet is fresh and healthy. */

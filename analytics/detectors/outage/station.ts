@@ -16,6 +16,7 @@ import { TrendWindow } from './trend.ts';
 import { HOUR, round } from './units.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import type { OutageSettings } from './options.ts';
+import { readingIntervalMs } from '../../baseline/sample-interval.ts';
 
 type TankOptions = OutageSettings['tank'];
 /** Fewest level readings a tank's trend rests on. */
@@ -129,8 +130,7 @@ export class StationWatch {
    * level declared at 60 s the 30-min window held 2 or 3, and a tank emptying gave no warning).
    */
   private fitWindowToInterval(t: TankState): void {
-    const intervalMs = Math.max(t.sensor.intervalS * 1000, this.ctx.health.intervalMs?.(t.sensor.id) ?? 0);
-    const windowMs = Math.max(this.tankO.trendWindowMs, MIN_TREND_READINGS * intervalMs);
+    const windowMs = Math.max(this.tankO.trendWindowMs, MIN_TREND_READINGS * readingIntervalMs(this.ctx.health, t.sensor));
     if (windowMs !== t.trend.windowMs) t.trend = t.trend.widened(windowMs);
   }
 

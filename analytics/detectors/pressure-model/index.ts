@@ -206,7 +206,7 @@ export class PressureModelDetector implements Detector {
       // still holds them: learnt on the last days instead, the models took a leak growing for days
       // before the restart, not yet raised, for normal, and never raised it (incipient-leak.yaml
       // at 15-min data, `npm run bench -- detect:restarts-15min`)
-      const learnedFrom = Number(this.memory?.get(LEARNED_FROM_KEY));
+      const learnedFrom = Number(this.memory?.getMeta(LEARNED_FROM_KEY));
       const learnedTo = learnedFrom + this.o.learnDays * DAY;
       if (Number.isFinite(learnedFrom) && learnedTo <= judgeFrom) {
         await this.replayStored(history, learnedFrom, learnedTo);
@@ -333,7 +333,7 @@ export class PressureModelDetector implements Detector {
     }
     this.model = { moments: m, full, columnHourly, low, high, reduced: new Map() };
     this.learning = [];
-    this.memory?.set(LEARNED_FROM_KEY, String(firstSlot));
+    this.memory?.setMeta(LEARNED_FROM_KEY, String(firstSlot));
   }
 
   /** Logger `target` from the columns `use`; with the columns' hourly means, its hourly correction. */

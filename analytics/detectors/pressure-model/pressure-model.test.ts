@@ -145,7 +145,7 @@ describe('pressure-model detector', () => {
       const restartAt = T0 + 76 * HOUR;
       const options = { learnDays: 2, persistHours: 6 };
       const kept = new Map<string, string>();
-      const memory = { get: (key: string) => kept.get(key), set: (key: string, value: string) => { kept.set(key, value); } };
+      const memory = { getMeta: (key: string) => kept.get(key), setMeta: (key: string, value: string) => { kept.set(key, value); } };
       const first = new PressureModelDetector({ topology: topology(), health: new ScheduledFaults(), timezone: 'Asia/Shanghai' }, { ...options, memory });
       const points: Point[] = [];
       let step = 0;

@@ -26,6 +26,7 @@ import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { qualityOptionsSchema, type QualityOptions, type QualitySettings } from './options.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { WarmedConditions } from '../warmed-conditions.ts';
+import { readingIntervalMs } from '../../baseline/sample-interval.ts';
 
 const MIN = 60_000;
 
@@ -198,9 +199,8 @@ export class QualityDetector implements Detector {
     e.active = undefined; e.okSince = undefined;
   }
 
-  /** The interval the sensor's readings come at: declared, or observed when coarser (sensor health's view). */
   private intervalMsOf(s: SensorState): number {
-    return Math.max(s.info.intervalS * 1000, this.health.intervalMs?.(s.info.id) ?? 0);
+    return readingIntervalMs(this.health, s.info);
   }
 
   private priority(s: SensorState, v: number): Condition['priority'] {

@@ -594,18 +594,25 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
     const byKind = new Map<string, string[]>();
     for (const info of this.topology.sensors.values()) {
       if (this.o.staleExemptKinds.includes(info.kind)) continue;
-      byKind.set(info.kind, [...(byKind.get(info.kind) ?? []), info.id]);
+      let ids = byKind.get(info.kind);
+      if (!ids) byKind.set(info.kind, ids = []);
+      ids.push(info.id);
     }
     for (const [kind, sensors] of byKind) {
-      for (const last of await history.latest(kind, sensors)) {
-        if (last.ts >= from || last.ts < until - 7 * 24 * HOUR) continue;
-        const before = await history.query({ measurement: kind, sensors: [last.sensor], from: last.ts - 24 * HOUR, to: last.ts + 1 });
+      const silent = (await history.latest(kind, sensors)).filter((last) => last.ts < from && last.ts >= until - 7 * 24 * HOUR);
+      if (!silent.length) continue;
+      // one read per kind for all of them: a lost site silences many at once
+      const before = await history.query({
+        measurement: kind, sensors: silent.map((l) => l.sensor),
+        from: Math.min(...silent.map((l) => l.ts)) - 24 * HOUR, to: Math.max(...silent.map((l) => l.ts)) + 1,
+      });
+      for (const last of silent) {
         const s = this.state(last.sensor);
         const info = this.topology.sensors.get(last.sensor)!;
         s.rules ??= this.rulesOf(info.kind as Kind);
         s.declaredIntervalMs = info.intervalS * 1000;
         s.interval = new SampleInterval(s.declaredIntervalMs);
-        // the last 10 readings: 9 gaps, as many as the interval is inferred from
+        // its last 10 readings: 9 gaps, as many as the interval is inferred from
         for (const p of (before.get(last.sensor) ?? []).slice(-10)) s.interval.observe(p.ts);
         const observedMs = s.interval.inferred ? s.interval.ms : s.interval.lastGapMs;
         s.staleLimitMs = this.o.staleIntervals * Math.max(Number.isNaN(observedMs) ? 0 : observedMs, s.declaredIntervalMs);
