@@ -1,11 +1,14 @@
 import { defineConfig } from 'vitest/config';
 import { testGroups } from './test/support/test-groups.ts';
+import { runTempDir } from './test/support/run-temp-dir.ts';
 
 const EXCLUDED = ['node_modules/**', 'bench/**', 'test/bench/**', 'dist/**'];
 // Integration tests start real servers and share InfluxDB and Mosquitto, and some wait on timers:
 // they run one file at a time, after the files that touch none of that have run on two workers
 // (test/support/test-groups.ts says which is which, from each file's source).
 const groups = testGroups(import.meta.dirname);
+// every scratch folder of this run under one folder, removed when the run ends
+const tmp = runTempDir();
 
 export default defineConfig({
   test: {
@@ -13,6 +16,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    env: { TMPDIR: tmp },
     projects: [
       {
         extends: true,
@@ -33,7 +37,6 @@ export default defineConfig({
           include: groups.sequential,
           exclude: EXCLUDED,
           fileParallelism: false,
-          globalSetup: ['test/support/broker-dirs-teardown.ts'],
           sequence: { groupOrder: 1 },
         },
       },

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { BROKER_DIR_PREFIX } from './broker-dirs-teardown.ts';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort, waitFor } from './ports.ts';
@@ -24,8 +23,8 @@ export interface MosquittoOptions {
 
 export class MosquittoBroker {
   private proc?: ChildProcess;
-  /** Kept after stop() for a restart; the sequential group's teardown removes it (broker-dirs-teardown.ts). */
-  readonly dir = mkdtempSync(join(tmpdir(), BROKER_DIR_PREFIX));
+  /** Kept after stop() for a restart; the run's temporary folder goes when the run ends (run-temp-dir.ts). */
+  readonly dir = mkdtempSync(join(tmpdir(), 'aw-mosquitto-'));
   port = 0;
 
   constructor(private readonly options: MosquittoOptions = {}) {}
