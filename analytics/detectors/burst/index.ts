@@ -9,7 +9,7 @@ import { readRawHistory, replayByTimestamp } from '../../baseline/history.ts';
 import { TimeOfWeekBaseline, warmBaselineFromStore } from '../../baseline/time-of-week.ts';
 import { SampleInterval } from '../../baseline/sample-interval.ts';
 import { LocalTime } from '../../baseline/local-time.ts';
-import { WanderPrediction } from './prediction.ts';
+import { LEARN_DAYS as PREDICTION_LEARN_DAYS, WanderPrediction } from './prediction.ts';
 import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
 import { madSigma, medianOf } from '../../baseline/median.ts';
 import { DMA_INFLOW_MEASUREMENT, DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
@@ -24,6 +24,12 @@ export type { BurstOptions };
 const MIN = 60_000;
 /** Quiet minutes whose jumps give the step test's noise scale (memory per DMA is bounded by it). */
 const JUMP_WINDOW_MIN = 720;
+/**
+ * Hours a restart replays at 10–15-min data: the prediction's week (prediction.ts) and the day its
+ * model is first fitted on, so that its coefficients, its scales per hour and which samples taught
+ * it come out as live's (the 12 h of the jump scale are within them).
+ */
+const COARSE_REPLAY_HOURS = (PREDICTION_LEARN_DAYS + 1) * 24;
 /** Quiet minutes whose residuals give the CUSUM's noise scale. */
 const QUIET_WINDOW_MIN = 240;
 /** Fewest values a noise scale (MAD) rests on. */
@@ -220,6 +226,11 @@ export class BurstDetector implements Detector, BurstView {
     return this.silent ? this.warmed.keep(out) : out;
   }
 
+  /** The DMA's wander prediction at 10–15-min data (what it has learned), undefined at finer data: for diagnostics. */
+  predictionOf(dma: string): ReturnType<WanderPrediction['learned']> | undefined {
+    return this.dmas.get(dma)?.wander?.learned();
+  }
+
   drainDerived(): Point[] {
     const d = this.derived;
     this.derived = [];
@@ -228,11 +239,12 @@ export class BurstDetector implements Detector, BurstView {
 
   async warmUp(history: TimeSeriesStore, until: number): Promise<void> {
     const slotMs = this.flowBaseline.slotMs;
-    const coarse = await this.coarseDmas(history, until);
-    // at 10–15-min data 6 h hold 24 samples: the jump scale, which rests on 12 h live, would rest on
-    // half of them and a different mix of hours (a restart in comms-loss.yaml at 15-min samples found
-    // a "burst" live did not, and raised it as begun in the downtime): replay the 12 h
-    const replayHours = coarse.length ? Math.max(this.o.replayHours, JUMP_WINDOW_MIN / 60) : this.o.replayHours;
+    const coarse = await this.anyCoarseDma(history, until);
+    // at 10–15-min data the state a restart must rebuild is a week old (the prediction): replaying
+    // that week through the live path gives live's model, where learning it apart from the stored
+    // net inflow gave other scales (a restart in quiet-week.yaml at 15-min samples judged a quiet
+    // innovation of 3.8 noise scales against an hour's scale 18 % narrower, and raised a burst)
+    const replayHours = coarse ? Math.max(this.o.replayHours, COARSE_REPLAY_HOURS) : this.o.replayHours;
     const replayFrom = Math.floor((until - replayHours * 3_600_000) / slotMs) * slotMs;
     const historyFrom = replayFrom - this.flowBaseline.historyDays * 86_400_000;
     for (const dma of this.dmas.keys()) {
@@ -240,14 +252,16 @@ export class BurstDetector implements Detector, BurstView {
         this.flowBaseline.addSlotMean(dma, v.ts, v.value);
       }
     }
-    await this.warmPrediction(history, replayFrom, coarse);
     const pressureSensors = [...this.pressureOf.keys()];
     await warmBaselineFromStore(this.pressureBaseline, history, 'pressure', pressureSensors, replayFrom - 14 * 86_400_000, replayFrom);
     const flows = this.inflow.dmas().flatMap((d) => this.inflow.balanceSensorsOf(d));
-    const raw = await readRawHistory(history, this.ctx.topology, [...new Set([...flows, ...pressureSensors])], replayFrom, until);
+    const sensors = [...new Set([...flows, ...pressureSensors])];
     this.silent = true;
     try {
-      replayByTimestamp(raw, (batch) => this.onReadings(batch));
+      // a day at a time: a week of a large town's readings need not be held at once
+      for (let from = replayFrom; from < until; from += 86_400_000) {
+        replayByTimestamp(await readRawHistory(history, this.ctx.topology, sensors, from, Math.min(until, from + 86_400_000)), (batch) => this.onReadings(batch));
+      }
       this.onTime(until);
     } finally {
       this.silent = false;
@@ -256,15 +270,15 @@ export class BurstDetector implements Detector, BurstView {
   }
 
   /**
-   * The DMAs whose stored net inflow (`dma_inflow`) comes at 10–15 min: the spacing of its last two
-   * hours stored before `until`, read first, so that a DMA at finer data is not read for a week. A
+   * Whether some DMA's stored net inflow (`dma_inflow`) comes at 10–15 min: the spacing of its last
+   * two hours stored before `until`, read first, so that a DMA at finer data is not read for a week. A
    * downtime stores none (the analytics derives it), so after one the two hours are those before
    * its latest value, if within the week: after a 7-hour stop the last two hours before the restart
    * held nothing, and the prediction was not taken up.
    */
-  private async coarseDmas(history: TimeSeriesStore, until: number): Promise<string[]> {
+  private async anyCoarseDma(history: TimeSeriesStore, until: number): Promise<boolean> {
     const dmas = [...this.dmas.keys()];
-    if (!dmas.length) return [];
+    if (!dmas.length) return false;
     const recent = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: dmas, from: until - 2 * 3_600_000, to: until });
     const sparse = dmas.filter((dma) => (recent.get(dma)?.length ?? 0) < 4);
     if (sparse.length) {
@@ -274,35 +288,12 @@ export class BurstDetector implements Detector, BurstView {
         recent.set(last.sensor, before.get(last.sensor) ?? []);
       }
     }
-    return dmas.filter((dma) => {
+    return dmas.some((dma) => {
       const ts = (recent.get(dma) ?? []).map((p) => p.ts);
       const gaps = ts.slice(1).map((x, i) => x - ts[i]);
       const gapMin = gaps.length >= 3 ? medianOf(gaps) / MIN : NaN;
       return gapMin >= PREDICT_FROM_INTERVAL_MIN && gapMin <= MAX_SCALED_INTERVAL_MIN;
     });
-  }
-
-  /**
-   * At 10–15-min data (`coarse`, coarseDmas), the prediction's week (item 13) from the net inflow
-   * this detector stored (`dma_inflow`), so that a restart does not relearn it over a day.
-   */
-  private async warmPrediction(history: TimeSeriesStore, until: number, coarse: readonly string[]): Promise<void> {
-    if (!coarse.length) return;
-    const week = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: coarse, from: until - 7 * 86_400_000, to: until });
-    for (const dma of coarse) {
-      const t = this.dmas.get(dma)!;
-      for (const p of week.get(dma) ?? []) {
-        t.interval.observe(p.ts);
-        const e = this.flowBaseline.expected(dma, p.ts);
-        const sampleMin = t.interval.minutes();
-        if (!e || e.median <= 0 || !e.sameType || sampleMin < PREDICT_FROM_INTERVAL_MIN || sampleMin > MAX_SCALED_INTERVAL_MIN) continue;
-        if (t.wander?.intervalMs !== sampleMin * MIN) t.wander = new WanderPrediction(sampleMin * MIN);
-        // (the history's bursts are learnt as quiet: one innovation each in a week, which the MAD does not feel)
-        const ratio = p.value / e.median - 1;
-        const hour = this.localHour(p.ts);
-        t.wander.advance(p.ts, ratio, hour, true, t.wander.innovation(p.ts, ratio, hour).innovation);
-      }
-    }
   }
 
   /**

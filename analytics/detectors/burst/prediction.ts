@@ -16,7 +16,7 @@ import { madSigma } from '../../baseline/median.ts';
 
 const HOUR_MS = 3_600_000;
 /** Days of quiet samples the coefficients and the scales rest on. */
-const LEARN_DAYS = 7;
+export const LEARN_DAYS = 7;
 /** Fewest quiet samples before the prediction is used (a day at 15-min data). */
 const MIN_FIT_SAMPLES = 96;
 /** Fewest quiet innovations of an hour before that hour has its own scale (else the pooled one). */
@@ -44,6 +44,11 @@ export class WanderPrediction {
   }
 
   get intervalMs(): number { return this.sampleMs; }
+
+  /** What the model has learned: its coefficients (undefined until fitted) and noise scales, pooled and per local hour. */
+  learned(): { coefficients?: readonly [number, number]; pooledSigma: number; hourSigma: readonly number[] } {
+    return { coefficients: this.coefficients, pooledSigma: this.pooledSigma, hourSigma: [...this.hourSigma] };
+  }
 
   /**
    * The innovation of the ratio `q` at `ts` (ratio units) and its noise scale at local `hour`: the
