@@ -12,7 +12,7 @@ import { LocalTime } from '../../baseline/local-time.ts';
 import { LEARN_DAYS as PREDICTION_LEARN_DAYS, WanderPrediction } from './prediction.ts';
 import { burstOptionsSchema, type BurstOptions, type BurstSettings } from './options.ts';
 import { madSigma, medianOf } from '../../baseline/median.ts';
-import { DMA_INFLOW_MEASUREMENT, DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
+import { DmaInflow, netInflowFromStore, type NetInflow } from '../../dma-inflow.ts';
 import { storageStepNoiseGain } from '../../tank-volume.ts';
 import type { ActiveBurst, BurstView, Condition, Detector, DetectorContext, OpenAlarm } from '../../types.ts';
 import { alarmText } from '../../../core/messages/alarm-texts.ts';
@@ -270,28 +270,38 @@ export class BurstDetector implements Detector, BurstView {
   }
 
   /**
-   * Whether some DMA's stored net inflow (`dma_inflow`) comes at 10–15 min: the spacing of its last
-   * two hours stored before `until`, read first, so that a DMA at finer data is not read for a week. A
-   * downtime stores none (the analytics derives it), so after one the two hours are those before
-   * its latest value, if within the week: after a 7-hour stop the last two hours before the restart
-   * held nothing, and the prediction was not taken up.
+   * Whether some DMA's net inflow comes at 10–15 min: the coarsest spacing of its balance sensors'
+   * raw readings over the two hours stored before `until`, read first so that a town at finer data
+   * is not read for a week. A sensor silent in those hours (ingest down too) is read over the two
+   * hours before its latest reading, if within the week. Raw readings, not the net inflow the
+   * detector stores: history imported and never analysed has none, and a downtime stores none.
    */
   private async anyCoarseDma(history: TimeSeriesStore, until: number): Promise<boolean> {
-    const dmas = [...this.dmas.keys()];
-    if (!dmas.length) return false;
-    const recent = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: dmas, from: until - 2 * 3_600_000, to: until });
-    const sparse = dmas.filter((dma) => (recent.get(dma)?.length ?? 0) < 4);
-    if (sparse.length) {
-      for (const last of await history.latest(DMA_INFLOW_MEASUREMENT, sparse)) {
-        if (last.ts >= until - 2 * 3_600_000 || last.ts < until - 7 * 86_400_000) continue;
-        const before = await history.query({ measurement: DMA_INFLOW_MEASUREMENT, sensors: [last.sensor], from: last.ts - 2 * 3_600_000, to: last.ts + 1 });
-        recent.set(last.sensor, before.get(last.sensor) ?? []);
+    const sensors = [...new Set(this.inflow.dmas().flatMap((d) => this.inflow.balanceSensorsOf(d)))];
+    if (!sensors.length) return false;
+    const times = new Map<string, number[]>();
+    const collect = (points: readonly Point[]) => {
+      for (const p of points) {
+        const list = times.get(p.sensor) ?? [];
+        list.push(p.ts);
+        times.set(p.sensor, list);
       }
+    };
+    collect(await readRawHistory(history, this.ctx.topology, sensors, until - 2 * 3_600_000, until));
+    for (const sensor of sensors.filter((id) => (times.get(id)?.length ?? 0) < 4)) {
+      const kind = this.ctx.topology.sensors.get(sensor)?.kind;
+      const [last] = kind ? await history.latest(kind, [sensor]) : [];
+      if (!last || last.ts >= until - 2 * 3_600_000 || last.ts < until - 7 * 86_400_000) continue;
+      times.delete(sensor);
+      collect(await readRawHistory(history, this.ctx.topology, [sensor], last.ts - 2 * 3_600_000, last.ts + 1));
     }
-    return dmas.some((dma) => {
-      const ts = (recent.get(dma) ?? []).map((p) => p.ts);
+    const spacingMin = (sensor: string) => {
+      const ts = times.get(sensor) ?? [];
       const gaps = ts.slice(1).map((x, i) => x - ts[i]);
-      const gapMin = gaps.length >= 3 ? medianOf(gaps) / MIN : NaN;
+      return gaps.length >= 3 ? medianOf(gaps) / MIN : NaN;
+    };
+    return this.inflow.dmas().some((dma) => {
+      const gapMin = Math.max(...this.inflow.balanceSensorsOf(dma).map(spacingMin).filter(Number.isFinite));
       return gapMin >= PREDICT_FROM_INTERVAL_MIN && gapMin <= MAX_SCALED_INTERVAL_MIN;
     });
   }
