@@ -353,18 +353,33 @@ export class PressureModelDetector implements Detector {
     return p;
   }
 
-  /** The predictions for a slot: the full ones, or ones fitted again without the sensors missing in it. */
+  /**
+   * The predictions for a slot: the full ones, or ones fitted again without the sensors missing in
+   * it. A DMA with a leak candidate raised: its loggers are lowered by the leak and no longer carry
+   * the network's state, so the other DMAs' loggers are predicted without them (a model reading
+   * them spreads the leak's loss to loggers elsewhere); its own are predicted as before.
+   */
   private predictions(row: Float64Array): (Prediction | undefined)[] {
+    const own = this.predictionsWithout(row, []);
+    if (!this.active.size) return own;
+    const leaking: number[] = [];
+    for (let i = 0; i < this.loggers; i++) if (this.active.has(this.columns[i].dma)) leaking.push(i);
+    const others = this.predictionsWithout(row, leaking);
+    return own.map((p, i) => (this.active.has(this.columns[i].dma) ? p : others[i]));
+  }
+
+  /** Predictions for `row` without the columns missing in it and those of `left` (as regressors). */
+  private predictionsWithout(row: Float64Array, left: readonly number[]): (Prediction | undefined)[] {
     const model = this.model!;
     const missing: number[] = [];
-    for (let j = 0; j < row.length; j++) if (!Number.isFinite(row[j])) missing.push(j);
+    for (let j = 0; j < row.length; j++) if (!Number.isFinite(row[j]) || left.includes(j)) missing.push(j);
     if (!missing.length) return model.full;
     const key = missing.join(',');
     let set = model.reduced.get(key);
     if (!set) {
-      const present = this.columns.map((_, j) => j).filter((j) => Number.isFinite(row[j]));
+      const present = this.columns.map((_, j) => j).filter((j) => !missing.includes(j));
       set = model.full.map((full, i) => {
-        if (!full || !Number.isFinite(row[i])) return undefined;
+        if (!full || missing.includes(i)) return undefined;
         const p = this.prediction(model.moments, i, present, model.columnHourly);
         if (!p) return undefined;
         // the noise grows as much as the fit without them is worse
@@ -393,7 +408,9 @@ export class PressureModelDetector implements Detector {
       // of its own, and may weigh in the means no more than this
       const cap = p ? this.o.networkEventSigma * p.sigmaSlot : 0;
       this.ring[base + i] = Math.max(-cap, Math.min(cap, r));
-      if (Math.abs(r) > cap) { off++; offDmas.add(this.columns[i].dma); rise ||= r > 0; }
+      // (not a logger of a DMA with a candidate raised: off the model either way, that is its leak,
+      // which lowers some of its loggers and so the predictions of the others)
+      if (Math.abs(r) > cap && !this.active.has(this.columns[i].dma)) { off++; offDmas.add(this.columns[i].dma); rise ||= r > 0; }
     }
     // many loggers of several DMAs off at once, one far above the model (a leak lowers pressures),
     // or the plant or a tank outside what was learned: a network event, not a leak (which lowers its own area most, and the others only
@@ -423,13 +440,14 @@ export class PressureModelDetector implements Detector {
       // burst's four blanked hours let South's loggers raise a candidate at 15-min data.
       const sigma = p.sigmaMean * Math.sqrt(this.persistSlots / c);
       const ranked: RankedSensor = { sensor: col.id, residualKpa: round(mean, 3), z: round(mean / sigma, 1), ...(col.x !== undefined ? { x: col.x, y: col.y } : {}) };
-      highest = Math.max(highest, ranked.z);
+      if (!this.active.has(col.dma)) highest = Math.max(highest, ranked.z);
       let list = byDma.get(col.dma);
       if (!list) byDma.set(col.dma, list = []);
       list.push(ranked);
     }
     // a leak lowers pressures: a logger as far above the model as the threshold means the relations
-    // learned do not hold now (a changed valve or pump setting), and no logger's loss can be read
+    // learned do not hold now (a changed valve or pump setting), and no logger's loss can be read;
+    // but not one in a DMA with a candidate raised: its leak lowers the loggers it is predicted from
     const relationsHold = highest <= this.o.k;
     for (const [dma, sensors] of byDma) {
       sensors.sort((p, q) => p.z - q.z);

@@ -15,11 +15,13 @@ import type { Point } from '../../../core/model/reading.ts';
 import { Topology } from '../../../core/topology/topology.ts';
 import { runStep } from '../../step.ts';
 import type { Condition, OpenAlarm } from '../../types.ts';
-import { noise, ScheduledFaults } from '../../../test/support/sim-drive.ts';
+import { noise, runScenario, scenarioPath, ScheduledFaults } from '../../../test/support/sim-drive.ts';
+import { Simulation } from '../../../simulators/engine.ts';
 import { LEARNED_FROM_KEY, PressureModelDetector, type RankedSensor } from './index.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
 const T0 = Date.parse('2024-05-06T00:00:00+08:00');
 const SENSORS = ['P-a1', 'P-a2', 'P-a3', 'P-b1', 'P-b2', 'P-b3'];
 const LATER = { from: T0 + 60 * HOUR, to: T0 + 70 * HOUR };
@@ -98,6 +100,21 @@ describe('pressure-model detector', () => {
     expect(whole).toBeGreaterThan(0); // k 3 is low enough for noise to show
     expect(quietMonth(true)).toBeLessThanOrEqual(whole);
   });
+
+  it("a DMA's leak is not spread to other DMAs (incipient-leak.yaml at 15-min samples): West's candidate only", async () => {
+    // Central's loggers are predicted partly from West's: as West's leak grew, the model lowered
+    // them with West's and one of Central's read 1.6 kPa low, z -5.1, three days after West's raise.
+    // While a DMA's candidate is raised the others' loggers are predicted without its loggers.
+    const probe = new Simulation({ scenario: scenarioPath('incipient-leak.yaml') });
+    const start = probe.scenario.start;
+    probe.close();
+    const run = await runScenario({
+      scenario: 'incipient-leak.yaml', from: start - 14 * DAY,
+      detectors: (ctx) => [new PressureModelDetector(ctx)],
+      transform: (batch) => batch.filter((r) => r.ts % (15 * MIN) === 0),
+    });
+    expect(run.conditions.filter((c) => c.state === 'raise' && c.ts >= start).map((c) => c.id)).toEqual(['leak_candidate:west']);
+  }, 300_000);
 
   it('raises nothing when a logger stops reporting (fitted again without it)', () => {
     const conditions = drive(() => 0, (sensor, ts) => sensor === 'P-b2' && ts >= LATER.from);
