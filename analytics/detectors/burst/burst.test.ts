@@ -135,6 +135,25 @@ describe('burst detector, hand-made town', () => {
     }
   });
 
+  it('at 15-min data a flow meter frozen for hours is not a burst when it catches up, and a burst after it is found', () => {
+    const frozen = { from: TEST_DAY + 4 * 3_600_000, to: TEST_DAY + 9 * 3_600_000 };
+    let held: number | undefined;
+    // IN-1 reads the value it had at 04:00 until 09:00 (the morning's rise goes by unseen), as a
+    // logger repeating its last value does; then the flow as it is
+    const sampledFrozen = (batch: Point[], ts: number) => (ts % (15 * MIN) === 0 ? batch.map((r) => {
+      if (r.sensor !== 'IN-1' || ts < frozen.from || ts >= frozen.to) return r;
+      held ??= r.value;
+      return { ...r, value: held };
+    }) : []);
+    const sampled = (batch: Point[], ts: number) => (ts % (15 * MIN) === 0 ? batch : []);
+    const { detector } = town();
+    feedTown([detector], MONDAY, TEST_DAY, wall, [], sampled);
+    const afternoon = { ...BURST, from: TEST_DAY + 14 * 3_600_000, to: TEST_DAY + 15 * 3_600_000 };
+    const day = feedTown([detector], TEST_DAY, TEST_DAY + DAY, wall, [afternoon], sampledFrozen);
+    // the catch-up at 09:00 is not a burst; the afternoon's burst is found at its first sample
+    expect(raises(day.conditions, 'burst').map((c) => c.ts)).toEqual([afternoon.from + 15 * MIN]);
+  });
+
   it('at 15-min data a restart learns the prediction as live did: the same coefficients and noise scales per hour, the same alarms after', async () => {
     const sampled = (batch: Point[], ts: number) => (ts % (15 * MIN) === 0 ? batch : []);
     const restartAt = TEST_DAY + 12 * 3_600_000;
