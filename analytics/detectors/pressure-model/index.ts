@@ -20,6 +20,7 @@ import { alarmText } from '../../../core/messages/alarm-texts.ts';
 import { TimeZone } from '../../../core/time/zoned.ts';
 import { parseDetectorOptions } from '../parse-options.ts';
 import { WarmedConditions } from '../warmed-conditions.ts';
+import { readRawHistory } from '../../baseline/history.ts';
 import { pressureModelOptionsSchema, type PressureModelSettings } from './options.ts';
 import { moments, ridgeFit, type Moments } from './ridge.ts';
 
@@ -232,19 +233,8 @@ export class PressureModelDetector implements Detector {
 
   /** The stored pressures and tank levels of [from, to) through onReadings, a day at a time (the take-up of an old candidate may replay weeks of 1-min pressures). */
   private async replayStored(history: TimeSeriesStore, from: number, to: number): Promise<void> {
-    for (let t = from; t < to; t += DAY) {
-      const points: Point[] = [];
-      for (const measurement of ['pressure', 'level'] as const) {
-        const sensors = this.columns.filter((c) => c.measurement === measurement).map((c) => c.id);
-        if (!sensors.length) continue;
-        const found = await history.query({ measurement, sensors, from: t, to: Math.min(t + DAY, to) });
-        for (const [sensor, values] of found) {
-          for (const v of values) points.push({ measurement, sensor, ts: v.ts, value: v.value, quality: v.quality ?? 'good', site: '', dma: '' });
-        }
-      }
-      points.sort((p, q) => p.ts - q.ts);
-      this.onReadings(points);
-    }
+    const sensors = this.columns.map((c) => c.id);
+    for (let t = from; t < to; t += DAY) this.onReadings(await readRawHistory(history, this.ctx.topology, sensors, t, Math.min(t + DAY, to)));
   }
 
   private closeSlot(next: number, out: Condition[]): void {

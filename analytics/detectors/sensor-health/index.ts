@@ -324,9 +324,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         // readings coarser than declared: silence is counted in their own intervals (15-min samples
         // of a sensor declared at 5 min were stale, and a comms_loss, at every sample)
         s.interval.observe(r.ts);
-        // (until 4 gaps have shown the interval, the last gap stands for it: one stale at the start, not four)
-        const observedMs = s.interval.inferred ? s.interval.ms : s.interval.lastGapMs;
-        staleLimitMs = s.staleLimitMs = this.o.staleIntervals * Math.max(Number.isNaN(observedMs) ? 0 : observedMs, s.declaredIntervalMs ?? 0);
+        staleLimitMs = s.staleLimitMs = this.observedStaleLimitMs(s.interval, s.declaredIntervalMs ?? 0);
       }
       // a late reading that is itself already too old for the watermark does not end staleness
       const fresh = this.watermark - r.ts < staleLimitMs;
@@ -585,6 +583,15 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
   }
 
   /**
+   * `staleIntervals` intervals as the readings show them, at least the declared one (until 4 gaps
+   * have shown the interval, the last gap stands for it: one stale at the start, not four).
+   */
+  private observedStaleLimitMs(interval: SampleInterval, declaredMs: number): number {
+    const observedMs = interval.inferred ? interval.ms : interval.lastGapMs;
+    return this.o.staleIntervals * Math.max(Number.isNaN(observedMs) ? 0 : observedMs, declaredMs);
+  }
+
+  /**
    * The interval of each watched sensor silent through the replayed window, from its stored
    * readings before its latest (within a week): after a restart a logger back from a 6-hour
    * silence at 15-min samples was stale 3 minutes after its first reading, its interval forgotten
@@ -614,8 +621,7 @@ export class SensorHealthDetector implements Detector, SensorHealthView {
         s.interval = new SampleInterval(s.declaredIntervalMs);
         // its last 10 readings: 9 gaps, as many as the interval is inferred from
         for (const p of (before.get(last.sensor) ?? []).slice(-10)) s.interval.observe(p.ts);
-        const observedMs = s.interval.inferred ? s.interval.ms : s.interval.lastGapMs;
-        s.staleLimitMs = this.o.staleIntervals * Math.max(Number.isNaN(observedMs) ? 0 : observedMs, s.declaredIntervalMs);
+        s.staleLimitMs = this.observedStaleLimitMs(s.interval, s.declaredIntervalMs);
       }
     }
   }
