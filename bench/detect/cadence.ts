@@ -84,6 +84,10 @@ interface StepSample {
   flowStep: number[];
   /** Median step of the other DMAs' pressure residuals − mean step of this DMA's, MPa (a drop is positive). */
   pressureDrop: number;
+  /** Mean step of this DMA's pressure residuals, MPa. */
+  ownPressureStep: number;
+  /** Mean step of each other DMA's pressure residuals (DMAs in name order), MPa. */
+  otherPressureSteps: number[];
   /** Net inflow ÷ baseline − 1 at ts and the AR_LAGS samples before it (NaN where one is missing). */
   lagged: number[];
 }
@@ -126,25 +130,37 @@ function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
   const pressures = residuals(o.pressures, o.timezone, 14, false);
   const dmaOf = new Map<string, string>();
   for (const p of o.pressures) dmaOf.set(p.sensor, p.dma ?? '');
+  const otherDmas = [...new Set(dmaOf.values())].sort();
   const out: StepSample[] = [];
   for (const [dma, series] of flows) {
     for (const ts of series.keys()) {
       if (ts < SUITE_START) continue;
       const own: number[] = [];
       const others: number[] = [];
+      const byOtherDma = new Map<string, number[]>();
       for (const [sensor, s] of pressures) {
         const step = stepAt(s, ts, stepMs, 1);
-        if (Number.isFinite(step)) (dmaOf.get(sensor) === dma ? own : others).push(step);
+        const sensorDma = dmaOf.get(sensor) ?? '';
+        if (!Number.isFinite(step)) continue;
+        (sensorDma === dma ? own : others).push(step);
+        if (sensorDma !== dma) byOtherDma.set(sensorDma, [...(byOtherDma.get(sensorDma) ?? []), step]);
       }
-      const ownMean = own.reduce((a, b) => a + b, 0) / own.length;
+      const ownMean = meanOf(own);
       out.push({
         run: o, dma, ts, flowStep: [1, 2, 3, 4].map((k) => stepAt(series, ts, stepMs, k)),
         pressureDrop: own.length && others.length ? medianOf(others) - ownMean : NaN,
+        ownPressureStep: ownMean,
+        otherPressureSteps: otherDmas.filter((d) => d !== dma).map((d) => meanOf(byOtherDma.get(d) ?? [])),
         lagged: Array.from({ length: AR_LAGS + 1 }, (_, i) => series.get(ts - i * stepMs) ?? NaN),
       });
     }
   }
   return out;
+}
+
+/** Mean of the values; NaN when there are none. */
+function meanOf(values: readonly number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 }
 
 /** Robust correlation of two noise-scaled series: (MAD(x+y)² − MAD(x−y)²) / (MAD(x+y)² + MAD(x−y)²). */
@@ -165,7 +181,11 @@ function robustCorrelation(x: number[], y: number[]): number {
  * - flow and pressure each above the same threshold (the smaller of the two z's);
  * - the flow's innovation: the residual less its linear prediction from the last 1, 2 or 3 samples
  *   (AR(p), least squares on the quiet samples): the demand's wander is smooth, so its next value is
- *   partly known; and AR(2)'s innovation against a noise scale per local hour of day.
+ *   partly known; and AR(2)'s innovation against a noise scale per local hour of day;
+ * - the DMA's pressure drop against a linear model of its loggers' mean step from each other DMA's
+ *   (least squares on the quiet samples: takes out the pump's steps and the plant's head, which move
+ *   every DMA's pressures together but not equally), alone and combined with AR(2)'s hourly innovation
+ *   as above.
  * For each: the lowest threshold that quiet samples pass at most once per DMA per 4 weeks (every
  * sample over it counted as an alarm), and the share of the runs' bursts that pass it at some
  * sample between their start and 30 min after their end (the suite's recall).
@@ -212,6 +232,24 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     }
   }
   const zHourly = (s: StepSample) => innovation(s, ar.get(s.dma)![1].coefficients) / hourScale.get(`${s.dma}:${hourOf(s)}`)!;
+  // per DMA: its loggers' mean step as a linear function of each other DMA's (least squares on the quiet
+  // samples), which takes out what moves every DMA's pressures together (the pump's starts and stops,
+  // the plant's head); the drop against it in noise scales, and its correlation with the flow's innovation
+  const pressureModel = new Map<string, { coefficients: number[]; scale: number; rho: number }>();
+  const modelDrop = (s: StepSample, coefficients: readonly number[]) =>
+    coefficients[0] + s.otherPressureSteps.reduce((sum, v, i) => sum + coefficients[i + 1] * v, 0) - s.ownPressureStep;
+  for (const dma of dmas) {
+    const q = quiet.filter((s) => s.dma === dma && Number.isFinite(s.ownPressureStep) && s.otherPressureSteps.every(Number.isFinite));
+    const coefficients = leastSquares(q.map((s) => [1, ...s.otherPressureSteps]), q.map((s) => s.ownPressureStep));
+    const drops = q.map((s) => modelDrop(s, coefficients));
+    const dropScale = madSigma(drops);
+    const paired = q.filter((s) => s.lagged.every(Number.isFinite));
+    pressureModel.set(dma, {
+      coefficients, scale: dropScale,
+      rho: robustCorrelation(paired.map(zHourly), paired.map((s) => modelDrop(s, coefficients) / dropScale)),
+    });
+  }
+  const zModelDrop = (s: StepSample) => { const m = pressureModel.get(s.dma)!; return modelDrop(s, m.coefficients) / m.scale; };
   const zFlow = (s: StepSample, k: number) => s.flowStep[k] / scale.get(s.dma)!.flow[k];
   const zPressure = (s: StepSample) => s.pressureDrop / scale.get(s.dma)!.pressure;
   const statistics: { name: string; heldSamples: number; z: (s: StepSample) => number }[] = [
@@ -222,6 +260,11 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     { name: 'flow and pressure each', heldSamples: 1, z: (s) => Math.min(zFlow(s, 0), zPressure(s)) },
     ...[1, 2, 3].map((p) => ({ name: `flow innovation, AR(${p}) prediction from the last ${p} samples`, heldSamples: 1, z: (s: StepSample) => zInnovation(s, p) })),
     { name: 'flow innovation, AR(2), its noise scale per local hour', heldSamples: 1, z: zHourly },
+    { name: 'pressure drop against the other DMAs\' loggers (a linear model of each DMA\'s from theirs)', heldSamples: 1, z: zModelDrop },
+    {
+      name: 'flow innovation (AR(2), per local hour) + that pressure drop', heldSamples: 1,
+      z: (s) => (zHourly(s) + zModelDrop(s)) / Math.sqrt(2 * (1 + pressureModel.get(s.dma)!.rho)),
+    },
   ];
 
   const quietDmaDays = (quiet.length * stepMs) / DAY;
@@ -232,6 +275,8 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     flowPressureCorrelation: Object.fromEntries(dmas.map((d) => [d, round(scale.get(d)!.rho, 2)])),
     arCoefficients: Object.fromEntries(dmas.map((d) => [d, ar.get(d)!.map((m) => m.coefficients.map((c) => round(c, 3)))])),
     arInnovationScalePercentOfFlow: Object.fromEntries(dmas.map((d) => [d, ar.get(d)!.map((m) => round(100 * m.scale, 2))])),
+    modelPressureDropScaleKPa: Object.fromEntries(dmas.map((d) => [d, round(1000 * pressureModel.get(d)!.scale, 2)])),
+    innovationModelDropCorrelation: Object.fromEntries(dmas.map((d) => [d, round(pressureModel.get(d)!.rho, 2)])),
   }));
   for (const stat of statistics) {
     const quietZ = quiet.map(stat.z).filter(Number.isFinite).sort((a, b) => b - a);
