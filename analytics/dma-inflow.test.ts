@@ -68,6 +68,67 @@ describe('DmaInflow', () => {
   });
 });
 
+describe('DmaInflow: a frozen meter at 10-min spacing or coarser', () => {
+  const QUARTER = 15 * MIN;
+  const DAY = 1440 * MIN;
+  /** One DMA fed by `in` (read every `intervalMin`) less what `pump` (a pump station's meter) lifts out of it. */
+  const topology = (intervalMin: number) => new Topology({
+    sites: [{ id: 's', kind: 'network' }], meters: [],
+    dmas: [{ id: 'town', inlets: ['in'], outlets: ['pump'], tanks: [], customers: 0, nightUseLPerPropertyH: 1.7 }],
+    sensors: [
+      { id: 'in', kind: 'flow', site: 's', dma: 'town', place: 'inlet', intervalS: intervalMin * 60 },
+      { id: 'pump', kind: 'flow', site: 's', dma: 'town', place: 'pump-station', intervalS: intervalMin * 60 },
+    ],
+  });
+  /**
+   * A day and a half of readings every `intervalMin` (a flow that never repeats, the pump holding 20),
+   * with `in` then reading `held` for `heldFor` readings from 36 h, and moving again after.
+   */
+  function feed(intervalMin: number, held: number, heldFor: number, opts: { pump?: number; pairsBefore?: number } = {}) {
+    const inflow = new DmaInflow(topology(intervalMin));
+    const out: NetInflow[] = [];
+    const step = intervalMin * MIN;
+    const frozenFrom = T0 + 1.5 * DAY;
+    for (let ts = T0, i = 0; ts < frozenFrom + (heldFor + 4) * step; ts += step, i++) {
+      let value = 100 + 10 * Math.sin(i / 7) + (i % 3) * 0.01;
+      // a meter that read one value twice in a row `pairsBefore` times, 6 h before (a reading apart)
+      const sincePairs = (ts - (frozenFrom - 6 * 60 * MIN)) / step;
+      if (sincePairs >= 0 && sincePairs < 3 * (opts.pairsBefore ?? 0) && sincePairs % 3 < 2) value = 77 + Math.floor(sincePairs / 3);
+      if (ts >= frozenFrom && ts < frozenFrom + heldFor * step) value = held;
+      inflow.add({ ...r('in', ts, value) }, out);
+      inflow.add({ ...r('pump', ts, opts.pump ?? 20) }, out);
+    }
+    return { inflow, out, frozenFrom, step };
+  }
+
+  it('leaves a gap from the third reading of one value on (sensor health would take 30), and notes the reading that catches up', () => {
+    const { inflow, out, frozenFrom, step } = feed(15, 123.45, 20);
+    const during = out.filter((v) => v.ts >= frozenFrom && v.ts < frozenFrom + 20 * step).map((v) => v.ts);
+    // the first two readings of the run are used (a flow may read the same twice), then none until it moves
+    expect(during).toEqual([frozenFrom, frozenFrom + step]);
+    expect(inflow.frozenDropped).toBe(18);
+    expect(inflow.meterResumedAt('town')).toBe(frozenFrom + 20 * step);
+    expect(out.some((v) => v.ts === frozenFrom + 20 * step)).toBe(true);
+  });
+
+  it('judges neither an exact 0 (a closed main), nor a pump station\'s meter, nor 5-min data, nor a meter that repeated as often the day before', () => {
+    expect(feed(15, 0, 20).inflow.frozenDropped).toBe(0);
+    // the pump's 20 m³/h repeats all along
+    expect(feed(15, 123.45, 0).inflow.frozenDropped).toBe(0);
+    expect(feed(5, 123.45, 20).inflow.frozenDropped).toBe(0);
+    // a value read twice in a row, twice, 6 h before: this meter's flow holds at its resolution
+    expect(feed(15, 123.45, 20, { pairsBefore: 2 }).inflow.frozenDropped).toBe(0);
+    expect(feed(15, 123.45, 20, { pairsBefore: 2 }).inflow.meterResumedAt('town')).toBeNaN();
+    expect(feed(15, 123.45, 20, { pairsBefore: 1 }).inflow.frozenDropped).toBe(18);
+  });
+
+  it('waits for a day of a meter\'s readings before it judges its runs', () => {
+    const inflow = new DmaInflow(topology(15));
+    for (let i = 0; i < 40; i++) inflow.add(r('in', T0 + i * QUARTER, 50));
+    expect(inflow.frozenDropped).toBe(0);
+  });
+});
+
 describe('DmaInflow with a tank (net demand = inflow − dV/dt over the tank window)', () => {
   const AREA_M2 = 200;
   const topology = (window?: number, intervalS = 300) => new Topology({

@@ -19,6 +19,19 @@
  * value for up to `holdMs`; past that the bucket has no net inflow (a gap in the output, never a
  * made-up value). Readings for a bucket already closed are late and dropped (counted).
  *
+ * A frozen meter (a logger that repeats its last value, a link that resends it) is not a
+ * measurement: at 10-min spacing or coarser, a flow meter's reading that repeats one value
+ * `FROZEN_RUN_READINGS` times or more in a row is not usable either (a gap, as above), and its next,
+ * different reading, the meter catching up, is noted (`meterResumedAt`). A DMA's flow read to its
+ * meter's resolution hardly repeats one value at such intervals (BattLeDIM's inlets p227 and p235 at
+ * 15-min samples: 3 in a row once in half a year, never more; BWDF's hourly inflows: never), while
+ * sensor health flags a frozen meter only after 30 readings, 7.5 h at 15 min. Below 10 min health's
+ * 30 readings are soon enough. Not judged so: an exact 0 (a closed main); a pump station's meter
+ * (place `pump-station`: a pump holds its flow, PUMP_1 up to 7 readings); and a meter whose own
+ * readings repeated as often in the day before the run (`FROZEN_RUN_READINGS` − 1 repeats: it is read
+ * coarser than its flow moves, or its flow is held by a pump or a valve), or that has not a day of
+ * readings yet to tell.
+ *
  * Buckets are made only where readings are: sensors that report less often than declared (hourly
  * data in a topology that says 60 s) give one value per sample, which `minutesOf` weighs by the
  * sensors' inferred interval for the detectors that average over time.
@@ -60,6 +73,25 @@ interface Term { sensor: string; sign: number }
 interface TankTerm { sensor: string; volume: (levelM: number) => number; intervalMs: number }
 
 export const DEFAULT_TANK_WINDOW_MIN = 30;
+/** Readings of one value in a row from which a flow meter's readings are taken for a frozen meter's (at 10-min spacing or coarser). */
+export const FROZEN_RUN_READINGS = 3;
+/** The spacing from which a run of identical readings is taken for a frozen meter, ms. */
+const FROZEN_FROM_SPACING_MS = 10 * 60_000;
+
+/** A flow meter's current run of identical readings, and its repeats before it. */
+interface ReadingRun {
+  value: number;
+  count: number;
+  startTs: number;
+  lastTs: number;
+  /** Taken for a frozen meter's: its readings from the FROZEN_RUN_READINGS-th on are not used. */
+  frozen: boolean;
+  /** The meter's earlier runs (end, readings repeated), newest last: only as many as reach FROZEN_RUN_READINGS − 1 repeats. */
+  earlier: { ts: number; repeats: number }[];
+  /** The meter's first reading. */
+  firstTs: number;
+}
+const DAY_MS = 86_400_000;
 
 interface Bucket { start: number; sums: Map<string, number>; counts: Map<string, number>; uncertain: boolean }
 
@@ -86,10 +118,16 @@ export class DmaInflow {
   /** sensor → DMAs it enters or leaves. */
   private readonly bySensor = new Map<string, DmaState[]>();
   private readonly intervals = new Map<string, SampleInterval>();
+  /** Each balance flow meter's run of identical readings (not a pump station's). */
+  private readonly runs = new Map<string, ReadingRun>();
+  /** Per DMA: when one of its flow meters last moved after a run taken for frozen (the reading's time). */
+  private readonly resumedAt = new Map<string, number>();
   private readonly holdMs: number;
   private readonly latenessMs: number;
   lateDropped = 0;
   gaps = 0;
+  /** Readings not used as a frozen meter's. */
+  frozenDropped = 0;
 
   constructor(topology: Topology, private readonly health?: SensorHealthView, options: DmaInflowOptions = {}) {
     this.holdMs = options.holdMs ?? 300_000;
@@ -118,6 +156,11 @@ export class DmaInflow {
         let interval = this.intervals.get(t.sensor);
         if (!interval) this.intervals.set(t.sensor, interval = new SampleInterval((topology.sensors.get(t.sensor)?.intervalS ?? 60) * 1000));
         state.intervals.push(interval);
+      }
+      for (const t of terms) {
+        if (topology.sensors.get(t.sensor)?.place !== 'pump-station') {
+          this.runs.set(t.sensor, { value: NaN, count: 0, startTs: NaN, lastTs: NaN, frozen: false, earlier: [], firstTs: NaN });
+        }
       }
     }
   }
@@ -183,7 +226,11 @@ export class DmaInflow {
     const states = this.bySensor.get(r.sensor);
     if (!states) return out;
     this.intervals.get(r.sensor)!.observe(r.ts);
-    const usable = r.quality !== 'bad' && Number.isFinite(r.value) && !this.health?.isFaulty(r.sensor);
+    let usable = r.quality !== 'bad' && Number.isFinite(r.value) && !this.health?.isFaulty(r.sensor);
+    if (usable && this.frozenReading(r, states)) {
+      usable = false;
+      this.frozenDropped++;
+    }
     for (const st of states) {
       const start = Math.floor(r.ts / st.bucketMs) * st.bucketMs;
       if (start <= st.lastClosed) {
@@ -205,6 +252,42 @@ export class DmaInflow {
       this.closeThrough(st, Math.floor((st.newestTs - this.latenessMs) / st.bucketMs) * st.bucketMs - st.bucketMs, out);
     }
     return out;
+  }
+
+  /**
+   * When one of the DMA's flow meters last moved after readings taken for a frozen meter's: the time
+   * of the reading that caught up (NaN: never).
+   */
+  meterResumedAt(dma: string): number {
+    return this.resumedAt.get(dma) ?? NaN;
+  }
+
+  /** Counts the reading into its meter's run; true when it is a frozen meter's (see the header). */
+  private frozenReading(r: Point, states: readonly DmaState[]): boolean {
+    const run = this.runs.get(r.sensor);
+    if (!run) return false;
+    if (Number.isNaN(run.firstTs)) run.firstTs = r.ts;
+    if (r.value === run.value && r.value !== 0) run.count++;
+    else {
+      if (run.frozen) for (const st of states) this.resumedAt.set(st.id, r.ts);
+      if (run.count > 1) {
+        run.earlier.push({ ts: run.lastTs, repeats: run.count - 1 });
+        // the newest runs that reach the limit are all the judgement needs
+        while (run.earlier.length > 1 && run.earlier.slice(1).reduce((n, e) => n + e.repeats, 0) >= FROZEN_RUN_READINGS - 1) run.earlier.shift();
+      }
+      run.value = r.value;
+      run.count = 1;
+      run.startTs = r.ts;
+      run.frozen = false;
+    }
+    run.lastTs = r.ts;
+    if (!run.frozen && run.count >= FROZEN_RUN_READINGS && this.intervals.get(r.sensor)!.ms >= FROZEN_FROM_SPACING_MS
+      && run.startTs - run.firstTs >= DAY_MS) {
+      let repeatsBefore = 0;
+      for (const e of run.earlier) if (e.ts >= run.startTs - DAY_MS) repeatsBefore += e.repeats;
+      run.frozen = repeatsBefore < FROZEN_RUN_READINGS - 1;
+    }
+    return run.frozen;
   }
 
   /** The watermark reached `ts`: close every bucket that ended by then. */

@@ -30,14 +30,6 @@ const JUMP_WINDOW_MIN = 720;
  * it come out as live's (the 12 h of the jump scale are within them).
  */
 const COARSE_REPLAY_HOURS = (PREDICTION_LEARN_DAYS + 1) * 24;
-/**
- * Readings of one value in a row after which a balance flow meter's next, different reading is taken
- * for a frozen meter catching up (at 10–15-min data). A DMA's flow, read to its meter's resolution,
- * hardly repeats one value twice at such intervals (BattLeDIM's inlets p227 and p235 at 15-min
- * samples: 3 in a row once in half a year, never more). A pump holds its flow (PUMP_1: up to 7 in a
- * row), so a pump station's meter (place `pump-station`) is not judged so.
- */
-const FROZEN_RUN_READINGS = 3;
 /** Quiet minutes whose residuals give the CUSUM's noise scale. */
 const QUIET_WINDOW_MIN = 240;
 /** Fewest values a noise scale (MAD) rests on. */
@@ -143,8 +135,6 @@ interface DmaTrack {
   /** Σ flows of the last bucket, and the sampling errors of the window after the flows' recent steps. */
   lastFlows: { ts: number; value: number } | undefined;
   switchErrors: { ts: number; m3h: number }[];
-  /** When a balance flow meter last moved after FROZEN_RUN_READINGS readings of one value (its reading's time). */
-  meterResumedAt: number;
   /** What was last emitted, to decide on updates. */
   emitted?: { priority: string; confirmed: boolean; hint: string | undefined; flow: number; ts: number; location?: Hint };
   pressures: PressureTrack[];
@@ -162,7 +152,6 @@ export class BurstDetector implements Detector, BurstView {
   private readonly pressureBaseline: TimeOfWeekBaseline;
   private readonly dmas = new Map<string, DmaTrack>();
   /** Per balance flow meter: its last value, how many readings in a row held it, and the DMAs it is a term of. */
-  private readonly flowRuns = new Map<string, { value: number; count: number; dmas: string[] }>();
   private readonly pressureOf = new Map<string, PressureTrack>();
   private readonly tankLevelOf = new Map<string, TankLevel>();
   private readonly o: Omit<BurstSettings, 'baseline'>;
@@ -196,13 +185,8 @@ export class BurstDetector implements Detector, BurstView {
         storageWindowMs: tanks.length ? this.inflow.storageWindowMsOf(dma) : 0, tanks, levelGain: undefined, lastFlows: undefined, switchErrors: [],
         dma, site: this.inflow.siteOf(dma), interval: new SampleInterval(this.inflow.bucketMsOf(dma)), refRatio: 0, refReady: false, lastTs: -Infinity, s: 0, firstUpTs: NaN,
         rTs: [], r: [], quiet: [], sigma: NaN, sigmaAt: -Infinity, quietJumps: [], jumpSigma: NaN, jumpSigmaAt: -Infinity, pending: undefined, meanInflow: undefined, meanAtDay: NaN,
-        state: 'watch', onset: NaN, jump: NaN, peak: 0, level: 0, belowSince: undefined, pressures, meterResumedAt: NaN,
+        state: 'watch', onset: NaN, jump: NaN, peak: 0, level: 0, belowSince: undefined, pressures,
       });
-      for (const term of this.inflow.termsOf(dma)) {
-        // a pump station's meter: a pump holds its flow, and its switching is bounded apart
-        if (ctx.topology.sensors.get(term.sensor)?.place === 'pump-station') continue;
-        this.flowRuns.set(term.sensor, { value: NaN, count: 0, dmas: [...(this.flowRuns.get(term.sensor)?.dmas ?? []), dma] });
-      }
     }
   }
 
@@ -224,16 +208,6 @@ export class BurstDetector implements Detector, BurstView {
       if (p) this.onPressure(p, r);
       const level = this.tankLevelOf.get(r.sensor);
       if (level) observeLevel(level, r);
-      const run = this.flowRuns.get(r.sensor);
-      if (run && r.quality !== 'bad' && Number.isFinite(r.value)) {
-        // an exact 0 is a closed main, not a frozen reading
-        if (r.value === run.value && r.value !== 0) run.count++;
-        else {
-          if (run.count >= FROZEN_RUN_READINGS) for (const dma of run.dmas) this.dmas.get(dma)!.meterResumedAt = r.ts;
-          run.value = r.value;
-          run.count = 1;
-        }
-      }
       if (this.inflow.isBalanceSensor(r.sensor)) {
         this.net.length = 0;
         this.inflow.add(r, this.net);
@@ -481,7 +455,8 @@ export class BurstDetector implements Detector, BurstView {
     // at 10–15-min data, the sample where a balance meter moved after readings of one value: the
     // readings before were not measurements (a frozen meter), a gap as far as the level goes
     const coarse = t.interval.minutes() >= PREDICT_FROM_INTERVAL_MIN;
-    const meterResumedNow = coarse && Math.abs(v.ts - t.meterResumedAt) < (t.interval.minutes() * MIN) / 2;
+    const meterResumedAt = this.inflow.meterResumedAt(v.dma);
+    const meterResumedNow = coarse && Math.abs(v.ts - meterResumedAt) < (t.interval.minutes() * MIN) / 2;
     if (!t.refReady || gap > 60 * MIN || meterResumedNow) {
       // first value, back after a long gap or after a frozen meter: take today's level as it is, and start the CUSUM afresh
       if (t.state !== 'active') {
@@ -540,7 +515,7 @@ export class BurstDetector implements Detector, BurstView {
     // at 15 min): no step is judged, or taught to the prediction, while the samples the step
     // statistic reads back hold the frozen readings (the prediction's two lags, the level test's windows)
     const lookBackMs = predicted ? 2 * w.sampleMs : w.afterMs + w.beforeMs;
-    const meterCaughtUp = coarse && v.ts >= t.meterResumedAt && v.ts - t.meterResumedAt < lookBackMs;
+    const meterCaughtUp = coarse && v.ts >= meterResumedAt && v.ts - meterResumedAt < lookBackMs;
     const stepSeen = t.state === 'watch' && !t.pending && !meterCaughtUp && Number.isFinite(stepScale) && step >= stepThreshold;
     // a quiet sample teaches the prediction; a step being judged or a burst does not
     t.wander?.advance(v.ts, ratio, hour, t.state === 'watch' && !t.pending && !stepSeen && !meterCaughtUp, prediction?.innovation ?? NaN);

@@ -49,6 +49,8 @@ interface RunInputs {
   calendar?: DayCalendar;
   /** The burst detector's view (a burst raised in the DMA from its onset to its clear). */
   bursts?: BurstView;
+  /** Changes a reading before it is fed (a faulty meter). */
+  meter?: (p: Point) => Point;
 }
 
 function dmaTopology(intervalMin: number): Topology {
@@ -89,7 +91,8 @@ function run(days: number, leaks: Leak[] = [], intervalMin = 60, sundayShare = 1
     const season = 1 + 0.1 * Math.sin((2 * Math.PI * (ts - START)) / (365 * DAY));
     const value = (25 + consumption * season * weather) * (1 + 0.02 * hourNoise) + nightUse + leaks.reduce((a, l) => a + l(ts), 0);
     if (ts < feedFrom) continue;
-    const p: Point = { measurement: 'flow', sensor: 'in', ts, value, quality: 'good', site: 's', dma: 'dma' };
+    const read: Point = { measurement: 'flow', sensor: 'in', ts, value, quality: 'good', site: 's', dma: 'dma' };
+    const p = inputs.meter ? inputs.meter(read) : read;
     inputs.readings?.push(p);
     inputs.beforeStep?.(ts);
     const r = runStep([detector], [p], ts);
@@ -230,6 +233,25 @@ describe('leak-change: slow and small abrupt leaks', () => {
       expect(transitions(cs, 'abrupt_leak', 'raise'), `${interval} min`).toHaveLength(1);
       expect(transitions(cs, 'abrupt_leak', 'update').map((c) => c.ts), `${interval} min`).toEqual([START + 36 * DAY + 5 * HOUR]);
     }
+  });
+
+  it('at 15-min data a meter frozen for 5 h on the evening\'s fall is a gap, not a leak: no abrupt_leak, and a step the day after is found', () => {
+    const frozen = { from: START + 35 * DAY + 16 * HOUR, to: START + 35 * DAY + 21 * HOUR };
+    let held: number | undefined;
+    // the logger repeats its 16:00 value until 21:00 (sensor health would flag it only after 30
+    // readings, 7.5 h), then reads the flow as it is
+    const meter = (p: Point) => {
+      if (p.ts < frozen.from || p.ts >= frozen.to) return p;
+      held ??= p.value;
+      return { ...p, value: held };
+    };
+    // until 2026-12-06 the frozen evening raised an abrupt_leak by day, retracted by the night
+    expect(run(37, [], 15, 1, { meter }).filter((c) => c.state === 'raise')).toEqual([]);
+    held = undefined;
+    const from = START + 36 * DAY + 13 * HOUR;
+    const cs = run(38, [(ts) => (ts >= from ? 8 : 0)], 15, 1, { meter });
+    expect(transitions(cs, 'abrupt_leak', 'raise')).toHaveLength(1);
+    expect(Math.abs((transitions(cs, 'abrupt_leak', 'raise')[0].evidence!.estimatedStartTs as number) - from)).toBeLessThanOrEqual(HOUR);
   });
 
   it('judges the report by day at every quarter hour in 15-min data: the same step is reported sooner than by clock hours, and quiet weeks stay quiet', () => {
