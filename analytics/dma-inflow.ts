@@ -74,7 +74,7 @@ interface TankTerm { sensor: string; volume: (levelM: number) => number; interva
 
 export const DEFAULT_TANK_WINDOW_MIN = 30;
 /** Readings of one value in a row from which a flow meter's readings are taken for a frozen meter's (at 10-min spacing or coarser). */
-export const FROZEN_RUN_READINGS = 3;
+const FROZEN_RUN_READINGS = 3;
 /** The spacing from which a run of identical readings is taken for a frozen meter, ms. */
 const FROZEN_FROM_SPACING_MS = 10 * 60_000;
 
@@ -272,8 +272,12 @@ export class DmaInflow {
       if (run.frozen) for (const st of states) this.resumedAt.set(st.id, r.ts);
       if (run.count > 1) {
         run.earlier.push({ ts: run.lastTs, repeats: run.count - 1 });
-        // the newest runs that reach the limit are all the judgement needs
-        while (run.earlier.length > 1 && run.earlier.slice(1).reduce((n, e) => n + e.repeats, 0) >= FROZEN_RUN_READINGS - 1) run.earlier.shift();
+        // the judgement needs only the newest runs that reach the limit
+        let newer = 0;
+        for (let i = run.earlier.length - 1; i > 0; i--) {
+          newer += run.earlier[i].repeats;
+          if (newer >= FROZEN_RUN_READINGS - 1) { run.earlier.splice(0, i); break; }
+        }
       }
       run.value = r.value;
       run.count = 1;

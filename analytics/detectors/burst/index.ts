@@ -151,7 +151,6 @@ export class BurstDetector implements Detector, BurstView {
   private readonly flowBaseline: TimeOfWeekBaseline;
   private readonly pressureBaseline: TimeOfWeekBaseline;
   private readonly dmas = new Map<string, DmaTrack>();
-  /** Per balance flow meter: its last value, how many readings in a row held it, and the DMAs it is a term of. */
   private readonly pressureOf = new Map<string, PressureTrack>();
   private readonly tankLevelOf = new Map<string, TankLevel>();
   private readonly o: Omit<BurstSettings, 'baseline'>;
