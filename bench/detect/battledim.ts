@@ -226,8 +226,9 @@ export async function runBattledim(opts: {
   const { from, to, files: datasets } = HALF_YEARS[opts.half ?? 'h1'];
   const before = opts.after === undefined ? [] : [{ flows: referenceFile(HALF_YEARS[opts.after].files.flows), levels: referenceFile(HALF_YEARS[opts.after].files.levels) }];
   const diameter = tankDiameter(readFileSync(referenceFile('ltown'), 'utf8'));
-  const dir = mkdtempSync(join(tmpdir(), 'aw-bench-battledim-'));
   const files = { flows: referenceFile(datasets.flows), levels: referenceFile(datasets.levels), leaks: referenceFile(datasets.leaks) };
+  // made once every file is known to be there (a missing held-back half-year left an empty folder behind)
+  const dir = mkdtempSync(join(tmpdir(), 'aw-bench-battledim-'));
   try {
     if (opts.everyMin !== undefined) {
       // the copies live in the run's scratch folder only, removed with it
