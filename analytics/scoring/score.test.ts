@@ -65,6 +65,12 @@ describe('scoreAlarms (BattLeDIM-style rule)', () => {
     expect(describeScore(r).at(-2)).toMatch(/^found 2 of 2 leaks, 0 false alarm\(s\)/);
   });
 
+  it('reports a score with no find as read back from `analyze --json` (its NaN medians written as null): dashes, no error', () => {
+    const r = scoreAlarms([abrupt], [], { dataStart: T0, dataEnd: END });
+    const lines = describeScore(JSON.parse(JSON.stringify(r)));
+    expect(lines.at(-2)).toMatch(/^found 0 of 1 leaks, .*median delay abrupt —, incipient —$/);
+  });
+
   it('takes an alarm that estimates its leak\'s start as about the leak begun nearest it: a find, or a repeat of a found one', () => {
     // a slow leak growing for weeks, then an abrupt one: both windows hold the abrupt one's alarm
     const slow: TruthEvent = { id: 'slow', pipe: 'p4', kind: 'incipient', start: T0 + 60 * D, peak: T0 + 120 * D };

@@ -288,7 +288,8 @@ export function describeScore(r: ScoreReport): string[] {
   }
   for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);
   for (const p of r.unknownPipes) lines.push(`UNKNOWN PIPE ${p}: not in the network model (topology map); its leaks were matched against alarms of every area`);
-  const fmt = (x: number, unit: string) => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`);
+  // a median of nothing is NaN, and null once a report has been through JSON (`analyze --json`)
+  const fmt = (x: number | null, unit: string) => (x === null || Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`);
   lines.push(`found ${r.found} of ${r.leaks} leaks${r.foundByRetracted ? ` (${r.foundByRetracted} by an alarm its detector later retracted)` : ''}, ${r.falseAlarms.length} false alarm(s), ${r.repeats} repeat(s), ${r.backgroundAlarms} on background leaks; `
     + `median delay abrupt ${fmt(r.delayAbruptMedianH, 'h')}, incipient ${fmt(r.delayIncipientMedianD, 'd')}`);
   lines.push(`repairs: ${r.repairsSeen} of ${r.repairsEnded} found leaks that ended were cleared after their end${r.repairsSeen ? ` (median ${fmt(r.repairSeenMedianH, 'h')} after it)` : ''}; `
