@@ -272,6 +272,11 @@ export function formatDelay(ms: number): string {
   return ms < 2 * DAY ? `${(ms / HOUR).toFixed(1)} h` : `${(ms / DAY).toFixed(1)} d`;
 }
 
+/** A median of the report, to one decimal with its unit; a dash for a median of nothing (NaN, or null once the report has been through JSON: `analyze --json`). */
+export function formatMedian(x: number | null, unit: string): string {
+  return x === null || Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`;
+}
+
 /** The report for people: one line per event, then the false alarms and the totals. */
 export function describeScore(r: ScoreReport): string[] {
   const lines: string[] = [];
@@ -288,11 +293,9 @@ export function describeScore(r: ScoreReport): string[] {
   }
   for (const a of r.falseAlarms) lines.push(`FALSE ALARM ${a.type} ${a.dma ?? ''} at ${iso(a.raisedAt)} (${a.id})`);
   for (const p of r.unknownPipes) lines.push(`UNKNOWN PIPE ${p}: not in the network model (topology map); its leaks were matched against alarms of every area`);
-  // a median of nothing is NaN, and null once a report has been through JSON (`analyze --json`)
-  const fmt = (x: number | null, unit: string) => (x === null || Number.isNaN(x) ? '—' : `${x.toFixed(1)} ${unit}`);
   lines.push(`found ${r.found} of ${r.leaks} leaks${r.foundByRetracted ? ` (${r.foundByRetracted} by an alarm its detector later retracted)` : ''}, ${r.falseAlarms.length} false alarm(s), ${r.repeats} repeat(s), ${r.backgroundAlarms} on background leaks; `
-    + `median delay abrupt ${fmt(r.delayAbruptMedianH, 'h')}, incipient ${fmt(r.delayIncipientMedianD, 'd')}`);
-  lines.push(`repairs: ${r.repairsSeen} of ${r.repairsEnded} found leaks that ended were cleared after their end${r.repairsSeen ? ` (median ${fmt(r.repairSeenMedianH, 'h')} after it)` : ''}; `
+    + `median delay abrupt ${formatMedian(r.delayAbruptMedianH, 'h')}, incipient ${formatMedian(r.delayIncipientMedianD, 'd')}`);
+  lines.push(`repairs: ${r.repairsSeen} of ${r.repairsEnded} found leaks that ended were cleared after their end${r.repairsSeen ? ` (median ${formatMedian(r.repairSeenMedianH, 'h')} after it)` : ''}; `
     + `${r.clearedWhileLeaking} alarm(s) cleared while their leak still ran`);
   return lines;
 }

@@ -55,7 +55,7 @@ import { run as analyzeCommand } from '../../bin/commands/analyze.ts';
 import { hasReferenceData, referenceFile, ReferenceDataMissingError, type ReferenceDataset } from '../../core/reference-data.ts';
 import { parseInp } from '../../simulators/hydraulics/inp.ts';
 import { MINUTE_MS } from '../../analytics/baseline/local-time.ts';
-import { describeScore, formatDelay, type ScoreReport } from '../../analytics/scoring/score.ts';
+import { describeScore, formatDelay, formatMedian, type ScoreReport } from '../../analytics/scoring/score.ts';
 import { reportMissingData } from '../run.ts';
 
 export const BATTLEDIM_FIGURES = {
@@ -353,7 +353,7 @@ export function describePhases(r: BattledimResult): string[] {
     const s = p.score;
     const leaks = s.events.filter((e) => !e.background).map((e) => `${e.event.id} ${e.found ? `${e.foundBy!.type} ${formatDelay(e.delayMs!)}${e.foundBy!.retractedAt === undefined ? '' : ' (retracted)'}` : 'missed'}`);
     const falses = s.falseAlarms.map((a) => `${a.type} ${at(a.raisedAt)}`).join(', ');
-    return `phase +${p.shiftMin} min: found ${s.found} of ${s.leaks}, ${s.falseAlarms.length} false${falses ? ` (${falses})` : ''}, median delay abrupt ${s.delayAbruptMedianH.toFixed(1)} h; ${leaks.join(', ')}`;
+    return `phase +${p.shiftMin} min: found ${s.found} of ${s.leaks}, ${s.falseAlarms.length} false${falses ? ` (${falses})` : ''}, median delay abrupt ${formatMedian(s.delayAbruptMedianH, 'h')}; ${leaks.join(', ')}`;
   });
 }
 
