@@ -42,6 +42,7 @@ import type { TimeSeriesStore } from '../core/tsdb/types.ts';
 import type { SensorHealthView } from './types.ts';
 import { levelOffsetFraction, StorageWindow, tankVolume } from './tank-volume.ts';
 import { SampleInterval } from './baseline/sample-interval.ts';
+import { DAY_MS } from './baseline/local-time.ts';
 
 export const DMA_INFLOW_MEASUREMENT = 'dma_inflow';
 
@@ -91,7 +92,6 @@ interface ReadingRun {
   /** The meter's first reading. */
   firstTs: number;
 }
-const DAY_MS = 86_400_000;
 
 interface Bucket { start: number; sums: Map<string, number>; counts: Map<string, number>; uncertain: boolean }
 
