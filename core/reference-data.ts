@@ -3,8 +3,8 @@
  * BattLeDIM). They are never committed into this repository: benchmarks and the options that use
  * them (`aquawatch simulate --network`, `city: ltown`) read them from a data folder.
  *
- * The folder is `AQUAWATCH_DATA_DIR` when set, else `../shared/data` beside the project root. This
- * is the one place that names the default: everything else asks `referenceFile`.
+ * The folder is `AQUAWATCH_DATA_DIR` when set, else `shared/data` in the folder that holds the
+ * project. This is the one place that names the default: everything else asks `referenceFile`.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -43,7 +43,7 @@ export class ReferenceDataMissingError extends Error {
   }
 }
 
-/** The data folder: `AQUAWATCH_DATA_DIR` (relative to the working directory) or `<project>/../shared/data`. */
+/** The data folder: `AQUAWATCH_DATA_DIR` (relative to the working directory), or `shared/data` in the project's parent folder. */
 export function referenceDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const configured = env[DATA_DIR_ENV];
   if (configured) return isAbsolute(configured) ? configured : resolve(configured);

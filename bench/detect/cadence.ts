@@ -130,7 +130,7 @@ function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
   const pressures = residuals(o.pressures, o.timezone, 14, false);
   const dmaOf = new Map<string, string>();
   for (const p of o.pressures) dmaOf.set(p.sensor, p.dma ?? '');
-  const otherDmas = [...new Set(dmaOf.values())].sort();
+  const dmaNames = [...new Set(dmaOf.values())].sort();
   const out: StepSample[] = [];
   for (const [dma, series] of flows) {
     for (const ts of series.keys()) {
@@ -143,14 +143,17 @@ function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
         const sensorDma = dmaOf.get(sensor) ?? '';
         if (!Number.isFinite(step)) continue;
         (sensorDma === dma ? own : others).push(step);
-        if (sensorDma !== dma) byOtherDma.set(sensorDma, [...(byOtherDma.get(sensorDma) ?? []), step]);
+        if (sensorDma === dma) continue;
+        let steps = byOtherDma.get(sensorDma);
+        if (!steps) byOtherDma.set(sensorDma, (steps = []));
+        steps.push(step);
       }
       const ownMean = meanOf(own);
       out.push({
         run: o, dma, ts, flowStep: [1, 2, 3, 4].map((k) => stepAt(series, ts, stepMs, k)),
         pressureDrop: own.length && others.length ? medianOf(others) - ownMean : NaN,
         ownPressureStep: ownMean,
-        otherPressureSteps: otherDmas.filter((d) => d !== dma).map((d) => meanOf(byOtherDma.get(d) ?? [])),
+        otherPressureSteps: dmaNames.filter((d) => d !== dma).map((d) => meanOf(byOtherDma.get(d) ?? [])),
         lagged: Array.from({ length: AR_LAGS + 1 }, (_, i) => series.get(ts - i * stepMs) ?? NaN),
       });
     }
