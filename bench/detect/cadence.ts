@@ -12,7 +12,9 @@
  * step alone, on a step held over more samples, on the DMA's pressure drop against the system's,
  * and on flow and pressure combined, and the recall each would give at the false-alarm target; and
  * runs small-bursts.yaml again with its bursts 1.5 and 2 times as large at 15-min data, to check the
- * size that measurement says 15-min data needs. About 9 minutes in all.
+ * size that measurement says 15-min data needs. Then some 190 bursts of the suite's small size
+ * injected at random minutes into quiet-week.yaml's inlet meters, at 1-, 5- and 15-min data
+ * (injected-bursts.ts): the same recall on ten times as many bursts. About 12 minutes in all.
  *
  *   npm run bench -- detect:cadence
  */
@@ -26,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bursts, measureBurstsAt, SUITE_START, type ObservedRun } from './burst.ts';
 import { SUITE } from '../../test/support/sim-drive.ts';
+import { measureInjectedBursts } from './injected-bursts.ts';
 
 export const CADENCE_INTERVALS_MIN = [5, 15];
 
@@ -37,8 +40,18 @@ export async function measureBurstsAtCoarseIntervals(log: (line: string) => void
     measureStepEvidence(observed, intervalMin, log);
   }
   for (const factor of LARGER_BURSTS) await measureLargerSmallBursts(factor, 15, log);
+  for (const intervalMin of [1, ...CADENCE_INTERVALS_MIN]) {
+    const r = await measureInjectedBursts(intervalMin, INJECTED_FRACTION);
+    const suffix = `_${intervalMin}min`;
+    figures[`detect.burst_recall_injected${suffix}`] = r.recall;
+    figures[`detect.burst_false_alarms_per_dma_4w_injected${suffix}`] = r.falseAlarmsPerDma4w;
+    log(JSON.stringify({ intervalMin, scenario: `quiet-week.yaml, ${r.bursts} bursts of ${INJECTED_FRACTION * 100} % of mean inflow injected at the inlet meters`, ...r, recall: round(r.recall, 3), falseAlarmsPerDma4w: round(r.falseAlarmsPerDma4w, 2) }));
+  }
   return figures;
 }
+
+/** The injected bursts' size, a share of the DMA's mean net inflow: the suite's small bursts'. */
+const INJECTED_FRACTION = 0.065;
 
 /** small-bursts.yaml's bursts this many times as large (≈ 10 % and 13 % of mean inflow), at 15-min data. */
 const LARGER_BURSTS = [1.5, 2];

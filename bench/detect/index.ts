@@ -61,6 +61,10 @@ const UNITS: Record<string, string> = {
   'detect.burst_delay_median_5min_min': 'min', 'detect.burst_delay_p95_5min_min': 'min',
   'detect.burst_delay_median_15min_min': 'min', 'detect.burst_delay_p95_15min_min': 'min',
   'detect.burst_false_alarms_per_dma_4w_5min': 'per DMA per 4 weeks', 'detect.burst_false_alarms_per_dma_4w_15min': 'per DMA per 4 weeks',
+  ...Object.fromEntries([1, 5, 15].flatMap((m) => [
+    [`detect.burst_recall_injected_${m}min`, 'share of ~190 injected bursts of 6.5 % of mean inflow'],
+    [`detect.burst_false_alarms_per_dma_4w_injected_${m}min`, 'per DMA per 4 weeks'],
+  ])),
   'detect.hill_tank_burst_found': 'Hill bursts', 'detect.hill_tank_burst_events': 'Hill bursts', 'detect.hill_tank_burst_false': 'Hill bursts',
   'detect.hill_tank_storage_noise_m3h': 'm³/h', 'detect.hill_tank_storage_noise_predicted_m3h': 'm³/h',
   'detect.restart_missed': 'alarms', 'detect.restart_extra': 'alarms', 'detect.restart_split': 'alarms', 'detect.restart_stuck': 'alarms',
