@@ -189,6 +189,24 @@ describe('TimeOfWeekBaseline, day types and the calendar', () => {
     expect(grouped.expected('dma', at('2024-05-28T02:00'))!.median).toBe(20);
   });
 
+  it('reads an instant of the day before against the baseline of a given day (expectedLike): a prediction across midnight', () => {
+    const b = new TimeOfWeekBaseline({ timezone: SH, dayTypes: 'weekday-weekend' });
+    const local = new LocalTime(SH);
+    const weekend = (ts: number) => [0, 6].includes(local.position(ts).weekday);
+    // working days draw 100, weekend days 60, every minute
+    const mon = at('2024-05-06');
+    for (let ts = mon; ts < mon + 13 * DAY; ts += MIN) b.add('dma', ts, weekend(ts) ? 60 : 100);
+    b.advance(mon + 13 * DAY);
+    const sunday = at('2024-05-19T23:55');
+    const monday = at('2024-05-20T00:00');
+    // (its own baseline: Sunday's last slot, a sixth of the way to Monday's first)
+    expect(b.expected('dma', sunday)!.median).toBeCloseTo(60 + 40 / 6, 9);
+    // Sunday's 23:55 as a working day has it: the working days' slots, wrapping past midnight
+    expect(b.expectedLike('dma', sunday, monday)).toMatchObject({ median: 100, sameType: true });
+    expect(b.expectedLike('dma', at('2024-05-20T10:00'), monday)!.median).toBe(b.expected('dma', at('2024-05-20T10:00'))!.median);
+    expect(b.expectedLike('nobody', sunday, monday)).toBeUndefined();
+  });
+
   it('compares a holiday with holidays (weekend days until one is known) and a make-up working day with working days', () => {
     // Spring Festival 2025 (China): holidays 28 Jan – 4 Feb; Sunday 26 Jan and Saturday 8 Feb worked (调休)
     const calendar = new DayCalendar(calendarSchema.parse({

@@ -299,16 +299,25 @@ export class TimeOfWeekBaseline {
     const p = pos.msOfDay / this.slotMs - 0.5;
     const i = Math.floor(p);
     const frac = p - i;
-    const a = this.neighbour(r, pos.day, pos.weekday, i);
-    const b = this.neighbour(r, pos.day, pos.weekday, i + 1);
-    if (!a || !b) return a ?? b;
-    return {
-      median: a.median * (1 - frac) + b.median * frac,
-      mad: a.mad * (1 - frac) + b.mad * frac,
-      sigma: a.sigma * (1 - frac) + b.sigma * frac,
-      days: Math.min(a.days, b.days),
-      sameType: a.sameType && b.sameType,
-    };
+    return interpolated(this.neighbour(r, pos.day, pos.weekday, i), this.neighbour(r, pos.day, pos.weekday, i + 1), frac);
+  }
+
+  /**
+   * Expected value at `ts`'s local time of day on a day like `refTs`'s: the slots of the days before
+   * `refTs`'s day that match its type, wherever `ts` falls (interpolated as in expected()). For a
+   * prediction from the samples before `refTs` across midnight: Sunday's 23:45 read against Sunday's
+   * baseline and Monday's 00:00 against Monday's differ by the two baselines' own errors, a jump of
+   * the ratio that demand did not make.
+   */
+  expectedLike(key: string, ts: number, refTs: number): SlotStats | undefined {
+    const r = this.series.get(key);
+    if (!r) return undefined;
+    const ref = this.local.position(refTs);
+    const type = this.dayType(ref.day, ref.weekday);
+    const p = this.local.position(ts).msOfDay / this.slotMs - 0.5;
+    const i = Math.floor(p);
+    const wrap = (slot: number) => (slot + this.slotsPerDay) % this.slotsPerDay;
+    return interpolated(this.slotStats(r, wrap(i), ref.day, type), this.slotStats(r, wrap(i + 1), ref.day, type), p - i);
   }
 
   private neighbour(r: SeriesRing, day: number, weekday: number, slot: number): SlotStats | undefined {
@@ -347,6 +356,18 @@ export class TimeOfWeekBaseline {
   get seriesCount(): number {
     return this.series.size;
   }
+}
+
+/** Two adjacent slots' statistics interpolated at `frac` (0: a, 1: b); either alone when the other is missing. */
+function interpolated(a: SlotStats | undefined, b: SlotStats | undefined, frac: number): SlotStats | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    median: a.median * (1 - frac) + b.median * frac,
+    mad: a.mad * (1 - frac) + b.mad * frac,
+    sigma: a.sigma * (1 - frac) + b.sigma * frac,
+    days: Math.min(a.days, b.days),
+    sameType: a.sameType && b.sameType,
+  };
 }
 
 export function robustStats(values: number[]): Omit<SlotStats, 'sameType'> {

@@ -101,7 +101,7 @@ interface StepSample {
   ownPressureStep: number;
   /** Mean step of each other DMA's pressure residuals (DMAs in name order), MPa. */
   otherPressureSteps: number[];
-  /** Net inflow ÷ baseline − 1 at ts and the AR_LAGS samples before it (NaN where one is missing). */
+  /** Net inflow ÷ baseline − 1 at ts and the AR_LAGS samples before it, read against ts's baseline (NaN where one is missing). */
   lagged: number[];
 }
 
@@ -110,21 +110,45 @@ const AR_LAGS = 3;
 
 /**
  * Series key → (ts → value − its time-of-week baseline), the baseline fed online as the detector's
- * (from earlier days only); `relative` divides by the baseline (the net inflow's ratio).
+ * (from earlier days only); `relative` divides by the baseline (the net inflow's ratio). With
+ * `lagsMs` also, per series and ts, the ratios of the `lags` samples before it read against the
+ * baseline ts is read against (a sample of the day before against today's kind of day, as the
+ * detector's prediction reads it: the day types' baselines differ, and the ratio would jump at
+ * midnight where demand did not).
  */
-function residuals(points: readonly Point[], timezone: string, historyDays: number | undefined, relative: boolean): Map<string, Map<number, number>> {
+function residuals(points: readonly Point[], timezone: string, historyDays: number | undefined, relative: boolean, lags = 0, lagsMs = 0): {
+  residual: Map<string, Map<number, number>>;
+  lagged: Map<string, Map<number, number[]>>;
+} {
   const baseline = new TimeOfWeekBaseline({ timezone, historyDays });
-  const out = new Map<string, Map<number, number>>();
+  const residual = new Map<string, Map<number, number>>();
+  const lagged = new Map<string, Map<number, number[]>>();
+  const raw = new Map<string, Map<number, number>>();
   for (const p of points) {
     baseline.advance(p.ts);
     baseline.add(p.sensor, p.ts, p.value);
+    let values = raw.get(p.sensor);
+    if (!values) raw.set(p.sensor, (values = new Map()));
+    if (lags) values.set(p.ts, p.value);
     const e = baseline.expected(p.sensor, p.ts);
     if (!e || !e.sameType || (relative && !(e.median > 0))) continue;
-    let series = out.get(p.sensor);
-    if (!series) out.set(p.sensor, (series = new Map()));
+    let series = residual.get(p.sensor);
+    if (!series) residual.set(p.sensor, (series = new Map()));
     series.set(p.ts, relative ? p.value / e.median - 1 : p.value - e.median);
+    if (!lags) continue;
+    const day = baseline.local.position(p.ts).day;
+    const read = Array.from({ length: lags }, (_, i) => {
+      const ts = p.ts - (i + 1) * lagsMs;
+      if (baseline.local.position(ts).day === day) return series.get(ts) ?? NaN;
+      const like = baseline.expectedLike(p.sensor, ts, p.ts);
+      const value = values.get(ts);
+      return like && value !== undefined && like.median > 0 ? (relative ? value / like.median - 1 : value - like.median) : NaN;
+    });
+    let byTs = lagged.get(p.sensor);
+    if (!byTs) lagged.set(p.sensor, (byTs = new Map()));
+    byTs.set(p.ts, read);
   }
-  return out;
+  return { residual, lagged };
 }
 
 /** Mean of the `after` samples from `ts` against the median of the 3 before (the detector's windows at a coarse interval); NaN when one is missing. */
@@ -139,8 +163,8 @@ function stepAt(series: Map<number, number> | undefined, ts: number, stepMs: num
 
 function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
   const inflow = o.run.derived.filter((p) => p.measurement === DMA_INFLOW_MEASUREMENT);
-  const flows = residuals(inflow, o.timezone, undefined, true);
-  const pressures = residuals(o.pressures, o.timezone, 14, false);
+  const { residual: flows, lagged } = residuals(inflow, o.timezone, undefined, true, AR_LAGS, stepMs);
+  const pressures = residuals(o.pressures, o.timezone, 14, false).residual;
   const dmaOf = new Map<string, string>();
   for (const p of o.pressures) dmaOf.set(p.sensor, p.dma ?? '');
   const dmaNames = [...new Set(dmaOf.values())].sort();
@@ -167,7 +191,7 @@ function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
         pressureDrop: own.length && others.length ? medianOf(others) - ownMean : NaN,
         ownPressureStep: ownMean,
         otherPressureSteps: dmaNames.filter((d) => d !== dma).map((d) => meanOf(byOtherDma.get(d) ?? [])),
-        lagged: Array.from({ length: AR_LAGS + 1 }, (_, i) => series.get(ts - i * stepMs) ?? NaN),
+        lagged: [series.get(ts) ?? NaN, ...(lagged.get(dma)?.get(ts) ?? new Array(AR_LAGS).fill(NaN))],
       });
     }
   }

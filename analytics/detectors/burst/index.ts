@@ -517,7 +517,7 @@ export class BurstDetector implements Detector, BurstView {
     const meterCaughtUp = coarse && v.ts >= meterResumedAt && v.ts - meterResumedAt < lookBackMs;
     const stepSeen = t.state === 'watch' && !t.pending && !meterCaughtUp && Number.isFinite(stepScale) && step >= stepThreshold;
     // a quiet sample teaches the prediction; a step being judged or a burst does not
-    t.wander?.advance(v.ts, ratio, hour, t.state === 'watch' && !t.pending && !stepSeen && !meterCaughtUp, prediction?.innovation ?? NaN);
+    t.wander?.advance(v.ts, ratio, hour, t.state === 'watch' && !t.pending && !stepSeen && !meterCaughtUp, prediction?.innovation ?? NaN, v.value);
     // allowance: half the smallest burst we look for, in σ units (and at least one σ)
     const k = Math.max(1, 0.5 * minBurst / sigma);
     const z = r / sigma;
@@ -616,7 +616,13 @@ export class BurstDetector implements Detector, BurstView {
       return undefined;
     }
     if (t.wander?.intervalMs !== w.sampleMs) t.wander = new WanderPrediction(w.sampleMs);
-    return t.wander.innovation(v.ts, ratio, hour);
+    const day = this.local.position(v.ts).day;
+    return t.wander.innovation(v.ts, ratio, hour, (lag) => {
+      if (this.local.position(lag.ts).day === day) return lag.q;
+      // a sample of the day before, read against the baseline of today's kind of day
+      const e = this.flowBaseline.expectedLike(v.dma, lag.ts, v.ts);
+      return e && e.median > 0 ? lag.value / e.median - 1 : NaN;
+    });
   }
 
   private localHour(ts: number): number {

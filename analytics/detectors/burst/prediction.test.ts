@@ -93,4 +93,30 @@ describe('WanderPrediction', () => {
     });
     expect(missing).toEqual([]);
   });
+
+  it('reads the samples before midnight against the new day\'s baseline: a baseline that differs by day type is no step', () => {
+    // a DMA drawing the same flow every day, whose weekend baseline reads 6 % low against its
+    // weekday one (each a median of a few days): against its own day's baseline the ratio jumps
+    // from +0.06 to 0 at the midnight a weekend ends, where the demand did not move
+    const flow = 100;
+    const weekendBaseline = flow / 1.06;
+    const weekdayBaseline = flow;
+    const DAY_SAMPLES = 96;
+    const series = wander(9 * DAY_SAMPLES, () => 0.005, 11).map((s) => ({ ...s, value: flow * (1 + s.q) }));
+    // days 0–6 are weekend, day 7 on working days (only the ratio's baseline matters here)
+    const baselineOf = (ts: number) => (ts < 7 * DAY_SAMPLES * STEP ? weekendBaseline : weekdayBaseline);
+    const run = (rebase: boolean) => {
+      const p = new WanderPrediction(STEP);
+      let atMidnight = NaN;
+      for (const s of series) {
+        const q = s.value / baselineOf(s.ts) - 1;
+        const r = p.innovation(s.ts, q, s.hour, rebase ? (lag) => lag.value / baselineOf(s.ts) - 1 : undefined);
+        if (s.ts === 7 * DAY_SAMPLES * STEP) atMidnight = r.innovation / r.sigma;
+        p.advance(s.ts, q, s.hour, true, r.innovation, s.value);
+      }
+      return atMidnight;
+    };
+    expect(Math.abs(run(false))).toBeGreaterThan(6);
+    expect(Math.abs(run(true))).toBeLessThan(4);
+  });
 });

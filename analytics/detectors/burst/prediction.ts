@@ -22,6 +22,13 @@ const MIN_FIT_SAMPLES = 96;
 /** Fewest quiet innovations of an hour before that hour has its own scale (else the pooled one). */
 const MIN_HOUR_VALUES = 12;
 
+/** A sample the prediction reads back: its time, its ratio to its own baseline, and its net inflow (m³/h). */
+export interface WanderLag {
+  ts: number;
+  q: number;
+  value: number;
+}
+
 export class WanderPrediction {
   private readonly capacity: number;
   private readonly perHour: number;
@@ -35,8 +42,10 @@ export class WanderPrediction {
   private pooledSigma = NaN;
   private readonly hourSigma = new Float64Array(24).fill(NaN);
   private scalesAt = -Infinity;
-  /** The last two samples (time, ratio), newest first. */
-  private lags: { ts: number; q: number }[] = [];
+  /** The last two samples (time, ratio, net inflow), newest first. */
+  private lags: WanderLag[] = [];
+  /** The lags' ratios as innovation() read them for the sample at `ts`, for advance(). */
+  private read: { ts: number; a: number; b: number } | undefined;
 
   constructor(private readonly sampleMs: number) {
     this.capacity = Math.round((LEARN_DAYS * 24 * HOUR_MS) / sampleMs);
@@ -53,32 +62,39 @@ export class WanderPrediction {
   /**
    * The innovation of the ratio `q` at `ts` (ratio units) and its noise scale at local `hour`: the
    * innovation NaN while no model is fitted or the two samples before are not the last two
-   * intervals, the scale NaN until some quiet innovations are known.
+   * intervals, the scale NaN until some quiet innovations are known. `lagRatio` reads a lag's ratio
+   * against the baseline `q` is read against (the lag's own where they share a local day; across
+   * midnight the day types' baselines differ, and the ratio would jump where demand did not).
    */
-  innovation(ts: number, q: number, hour: number): { innovation: number; sigma: number } {
+  innovation(ts: number, q: number, hour: number, lagRatio: (lag: WanderLag) => number = (lag) => lag.q): { innovation: number; sigma: number } {
     const [a, b] = this.lags;
-    if (!this.coefficients || !a || !b || ts - a.ts !== this.sampleMs || a.ts - b.ts !== this.sampleMs) return { innovation: NaN, sigma: NaN };
+    this.read = undefined;
+    if (!a || !b || ts - a.ts !== this.sampleMs || a.ts - b.ts !== this.sampleMs) return { innovation: NaN, sigma: NaN };
+    this.read = { ts, a: lagRatio(a), b: lagRatio(b) };
+    if (!this.coefficients) return { innovation: NaN, sigma: NaN };
     const [c1, c2] = this.coefficients;
     // the hour's own scale once it has been worked out (hourly), the pooled one until then: an hour
     // that has just reached its count has no scale yet, which left the step to the level test
     const sigma = Number.isFinite(this.hourSigma[hour]) ? this.hourSigma[hour] : this.pooledSigma;
-    return { innovation: q - c1 * a.q - c2 * b.q, sigma };
+    return { innovation: q - c1 * this.read.a - c2 * this.read.b, sigma };
   }
 
   /**
    * After innovation(): a quiet sample (no candidate, no burst) teaches the model; every sample
    * moves the lags on.
    */
-  advance(ts: number, q: number, hour: number, quiet: boolean, innovation: number): void {
-    const [a, b] = this.lags;
-    if (quiet && a && b && ts - a.ts === this.sampleMs && a.ts - b.ts === this.sampleMs) {
-      push(this.samples, [q, a.q, b.q], this.capacity);
+  advance(ts: number, q: number, hour: number, quiet: boolean, innovation: number, value = NaN): void {
+    const [a] = this.lags;
+    const read = this.read?.ts === ts ? this.read : undefined;
+    if (quiet && read && Number.isFinite(read.a) && Number.isFinite(read.b)) {
+      push(this.samples, [q, read.a, read.b], this.capacity);
       if (Number.isFinite(innovation)) {
         push(this.pooled, innovation, this.capacity);
         push(this.hourly[hour], innovation, this.perHour);
       }
     }
-    this.lags = [{ ts, q }, ...(a ? [a] : [])];
+    this.lags = [{ ts, q, value }, ...(a ? [a] : [])];
+    this.read = undefined;
     // refitted hourly: a week's coefficients do not move in an hour
     if (this.samples.length >= MIN_FIT_SAMPLES && ts - this.fittedAt >= HOUR_MS) {
       this.coefficients = fitAr2(this.samples) ?? this.coefficients;
