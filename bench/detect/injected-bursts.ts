@@ -123,6 +123,10 @@ export interface InjectedBurstsResult {
   found: number;
   recall: number;
   delayMedianMin: number;
+  /** Minutes from a found burst's end (the flow back) to its alarm's clear (the run's end if none): median, 90th percentile, largest. */
+  clearedAfterEndMin: { median: number; p90: number; max: number };
+  /** Found bursts whose alarm stayed open more than 6 h after the flow was back. */
+  openOver6hAfterEnd: number;
   falseAlarms: number;
   falseAlarmsPerDma4w: number;
   /** Bursts missed per local hour of their start. */
@@ -135,6 +139,7 @@ export interface InjectedBurstsResult {
 export async function measureInjectedBursts(intervalMin: number, fraction: number): Promise<InjectedBurstsResult> {
   const resample = resampleFlowAndPressure(intervalMin);
   const delays: number[] = [];
+  const clearedAfterEnd: number[] = [];
   const missedByLocalHour: Record<string, number> = {};
   const sizesM3h: Record<string, number> = {};
   let total = 0;
@@ -163,6 +168,9 @@ export async function measureInjectedBursts(intervalMin: number, fraction: numbe
       if (hit) {
         matched.add(hit);
         delays.push((hit.ts - b.start) / MIN);
+        // the flow is back when the burst ends: the alarm should clear within minutes of it
+        const cleared = run.conditions.find((c) => c.id === hit.id && c.state === 'clear' && c.ts > hit.ts);
+        clearedAfterEnd.push(((cleared?.ts ?? run.end) - b.end) / MIN);
       } else {
         const hour = String(Math.floor(local.position(b.start).msOfDay / HOUR));
         missedByLocalHour[hour] = (missedByLocalHour[hour] ?? 0) + 1;
@@ -174,9 +182,13 @@ export async function measureInjectedBursts(intervalMin: number, fraction: numbe
     for (const dma of new Set(injector.bursts.map((b) => b.dma))) sizesM3h[dma] = Math.round(injector.sizeOf(dma) * 100) / 100;
   }
   delays.sort((a, b) => a - b);
+  clearedAfterEnd.sort((a, b) => a - b);
+  const at = (xs: number[], q: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] : NaN);
   return {
     bursts: total, found: delays.length, recall: delays.length / total,
-    delayMedianMin: delays.length ? delays[Math.floor(delays.length / 2)] : NaN,
+    delayMedianMin: at(delays, 0.5),
+    clearedAfterEndMin: { median: at(clearedAfterEnd, 0.5), p90: at(clearedAfterEnd, 0.9), max: at(clearedAfterEnd, 1) },
+    openOver6hAfterEnd: clearedAfterEnd.filter((m) => m > 6 * 60).length,
     falseAlarms, falseAlarmsPerDma4w: (falseAlarms / dmaDays) * 28, missedByLocalHour, sizesM3h,
   };
 }

@@ -402,6 +402,23 @@ describe('burst detector, step test edge cases', () => {
     expect(raised[0].evidence!.pressureConfirmed).toBe(false);
   });
 
+  it('clears at the repair\'s step down even when demand has risen meanwhile by more than half the burst', () => {
+    const { detector } = town();
+    feedTown([detector], MONDAY, TEST_DAY, wall);
+    const burst: TownEvent = { from: TEST_DAY + 10 * 3_600_000, to: TEST_DAY + 11 * 3_600_000, burstM3h: 2 };
+    // while it runs the DMA's demand rises by 3 m³/h over 40 minutes and stays there for the day: against
+    // the reference frozen at the onset the level after the repair is 3 of a 5 m³/h peak
+    const rise: TownEvent[] = [];
+    for (let m = 0; m < 40; m++) rise.push({ from: TEST_DAY + 10 * 3_600_000 + (15 + m) * MIN, to: TEST_DAY + DAY, burstM3h: 0.075 });
+    const { conditions } = feedTown([detector], TEST_DAY, TEST_DAY + DAY, wall, [burst, ...rise]);
+    expect(raises(conditions, 'burst')).toHaveLength(1);
+    const clear = conditions.find((c) => c.type === 'burst' && c.state === 'clear');
+    // (until 2026-12-06 it stayed open to the end of the day)
+    expect(clear).toBeDefined();
+    expect(clear!.ts).toBeGreaterThanOrEqual(burst.to);
+    expect((clear!.ts - burst.to) / MIN).toBeLessThanOrEqual(10);
+  });
+
   it('does not raise a one-minute spike of the same size (a meter glitch, not a burst)', () => {
     const { detector } = town();
     feedTown([detector], MONDAY, TEST_DAY, wall);
