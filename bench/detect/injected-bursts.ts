@@ -127,6 +127,8 @@ export interface InjectedBurstsResult {
   clearedAfterEndMin: { median: number; p90: number; max: number };
   /** Found bursts whose alarm stayed open more than 6 h after the flow was back. */
   openOver6hAfterEnd: number;
+  /** Found bursts whose alarm cleared while the burst still ran. */
+  clearedWhileRunning: number;
   falseAlarms: number;
   falseAlarmsPerDma4w: number;
   /** Bursts missed per local hour of their start. */
@@ -189,6 +191,7 @@ export async function measureInjectedBursts(intervalMin: number, fraction: numbe
     delayMedianMin: at(delays, 0.5),
     clearedAfterEndMin: { median: at(clearedAfterEnd, 0.5), p90: at(clearedAfterEnd, 0.9), max: at(clearedAfterEnd, 1) },
     openOver6hAfterEnd: clearedAfterEnd.filter((m) => m > 6 * 60).length,
+    clearedWhileRunning: clearedAfterEnd.filter((m) => m < 0).length,
     falseAlarms, falseAlarmsPerDma4w: (falseAlarms / dmaDays) * 28, missedByLocalHour, sizesM3h,
   };
 }
