@@ -103,6 +103,8 @@ interface StepSample {
   otherPressureSteps: number[];
   /** Net inflow ÷ baseline − 1 at ts and the AR_LAGS samples before it, read against ts's baseline (NaN where one is missing). */
   lagged: number[];
+  /** The same, each sample read against its own slot's median (the baseline at the time of the readings it holds, no lag). */
+  laggedAtSlot: number[];
 }
 
 /** Samples before ts the linear prediction of the residual reads (an AR(p) model of the demand's wander, p = 1…AR_LAGS). */
@@ -116,7 +118,14 @@ const AR_LAGS = 3;
  * detector's prediction reads it: the day types' baselines differ, and the ratio would jump at
  * midnight where demand did not).
  */
-function residuals(points: readonly Point[], timezone: string, historyDays: number | undefined, relative: boolean, lags = 0, lagsMs = 0): {
+/**
+ * Residuals against a time-of-week baseline fed as the detector feeds it. `readAt` 'interpolated'
+ * reads it as the detector does (slot medians interpolated between slot centres: at samples on the
+ * quarter hour each slot holds one reading, from its start, so the baseline lags ramps by half a
+ * slot); 'slot' reads the median of the sample's own slot (the time its readings were taken: no lag,
+ * but no averaging of two slots either).
+ */
+function residuals(points: readonly Point[], timezone: string, historyDays: number | undefined, relative: boolean, lags = 0, lagsMs = 0, readAt: 'interpolated' | 'slot' = 'interpolated'): {
   residual: Map<string, Map<number, number>>;
   lagged: Map<string, Map<number, number[]>>;
 } {
@@ -124,13 +133,19 @@ function residuals(points: readonly Point[], timezone: string, historyDays: numb
   const residual = new Map<string, Map<number, number>>();
   const lagged = new Map<string, Map<number, number[]>>();
   const raw = new Map<string, Map<number, number>>();
+  // the centre of ts's slot, where expected() returns the slot's own median
+  const readTs = (ts: number) => {
+    if (readAt === 'interpolated') return ts;
+    const msOfDay = baseline.local.position(ts).msOfDay;
+    return ts - (msOfDay % baseline.slotMs) + baseline.slotMs / 2;
+  };
   for (const p of points) {
     baseline.advance(p.ts);
     baseline.add(p.sensor, p.ts, p.value);
     let values = raw.get(p.sensor);
     if (!values) raw.set(p.sensor, (values = new Map()));
     if (lags) values.set(p.ts, p.value);
-    const e = baseline.expected(p.sensor, p.ts);
+    const e = baseline.expected(p.sensor, readTs(p.ts));
     if (!e || !e.sameType || (relative && !(e.median > 0))) continue;
     let series = residual.get(p.sensor);
     if (!series) residual.set(p.sensor, (series = new Map()));
@@ -140,7 +155,7 @@ function residuals(points: readonly Point[], timezone: string, historyDays: numb
     const read = Array.from({ length: lags }, (_, i) => {
       const ts = p.ts - (i + 1) * lagsMs;
       if (baseline.local.position(ts).day === day) return series.get(ts) ?? NaN;
-      const like = baseline.expectedLike(p.sensor, ts, p.ts);
+      const like = baseline.expectedLike(p.sensor, readTs(ts), p.ts);
       const value = values.get(ts);
       return like && value !== undefined && like.median > 0 ? (relative ? value / like.median - 1 : value - like.median) : NaN;
     });
@@ -164,6 +179,7 @@ function stepAt(series: Map<number, number> | undefined, ts: number, stepMs: num
 function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
   const inflow = o.run.derived.filter((p) => p.measurement === DMA_INFLOW_MEASUREMENT);
   const { residual: flows, lagged } = residuals(inflow, o.timezone, undefined, true, AR_LAGS, stepMs);
+  const atSlot = residuals(inflow, o.timezone, undefined, true, AR_LAGS, stepMs, 'slot');
   const pressures = residuals(o.pressures, o.timezone, 14, false).residual;
   const dmaOf = new Map<string, string>();
   for (const p of o.pressures) dmaOf.set(p.sensor, p.dma ?? '');
@@ -192,6 +208,7 @@ function stepSamples(o: ObservedRun, stepMs: number): StepSample[] {
         ownPressureStep: ownMean,
         otherPressureSteps: dmaNames.filter((d) => d !== dma).map((d) => meanOf(byOtherDma.get(d) ?? [])),
         lagged: [series.get(ts) ?? NaN, ...(lagged.get(dma)?.get(ts) ?? new Array(AR_LAGS).fill(NaN))],
+        laggedAtSlot: [atSlot.residual.get(dma)?.get(ts) ?? NaN, ...(atSlot.lagged.get(dma)?.get(ts) ?? new Array(AR_LAGS).fill(NaN))],
       });
     }
   }
@@ -221,7 +238,8 @@ function robustCorrelation(x: number[], y: number[]): number {
  * - flow and pressure each above the same threshold (the smaller of the two z's);
  * - the flow's innovation: the residual less its linear prediction from the last 1, 2 or 3 samples
  *   (AR(p), least squares on the quiet samples): the demand's wander is smooth, so its next value is
- *   partly known; and AR(2)'s innovation against a noise scale per local hour of day;
+ *   partly known; and AR(2)'s innovation against a noise scale per local hour of day, with the
+ *   baseline read as the detector reads it and read at each sample's own slot (no half-slot lag);
  * - the DMA's pressure drop against a linear model of its loggers' mean step from each other DMA's
  *   (least squares on the quiet samples: takes out the pump's steps and the plant's head, which move
  *   every DMA's pressures together but not equally), alone and combined with AR(2)'s hourly innovation
@@ -252,10 +270,10 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     const q = quiet.filter((s) => s.dma === dma && s.lagged.every(Number.isFinite));
     ar.set(dma, [1, 2, 3].map((p) => {
       const coefficients = leastSquares(q.map((s) => s.lagged.slice(1, p + 1)), q.map((s) => s.lagged[0]));
-      return { coefficients, scale: madSigma(q.map((s) => innovation(s, coefficients))) };
+      return { coefficients, scale: madSigma(q.map((s) => innovation(s.lagged, coefficients))) };
     }));
   }
-  const zInnovation = (s: StepSample, p: number) => { const m = ar.get(s.dma)![p - 1]; return innovation(s, m.coefficients) / m.scale; };
+  const zInnovation = (s: StepSample, p: number) => { const m = ar.get(s.dma)![p - 1]; return innovation(s.lagged, m.coefficients) / m.scale; };
   // the AR(2) innovation's scale per DMA and local hour of day: the prediction errs most where demand turns (the morning's rise)
   const clocks = new Map<string, LocalTime>();
   const hourOf = (s: StepSample) => {
@@ -263,15 +281,8 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     if (!clock) clocks.set(s.run.timezone, (clock = new LocalTime(s.run.timezone)));
     return Math.floor(clock.position(s.ts).msOfDay / (60 * MIN));
   };
-  const hourScale = new Map<string, number>();
-  for (const dma of dmas) {
-    const m = ar.get(dma)![1];
-    for (let h = 0; h < 24; h++) {
-      const q = quiet.filter((s) => s.dma === dma && hourOf(s) === h && s.lagged.every(Number.isFinite));
-      hourScale.set(`${dma}:${h}`, madSigma(q.map((s) => innovation(s, m.coefficients))));
-    }
-  }
-  const zHourly = (s: StepSample) => innovation(s, ar.get(s.dma)![1].coefficients) / hourScale.get(`${s.dma}:${hourOf(s)}`)!;
+  const zHourly = hourlyInnovationZ(quiet, dmas, hourOf, (s) => s.lagged);
+  const zHourlyAtSlot = hourlyInnovationZ(quiet, dmas, hourOf, (s) => s.laggedAtSlot);
   // per DMA: its loggers' mean step as a linear function of each other DMA's (least squares on the quiet
   // samples), which takes out what moves every DMA's pressures together (the pump's starts and stops,
   // the plant's head); the drop against it in noise scales, and its correlation with the flow's innovation
@@ -300,6 +311,7 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
     { name: 'flow and pressure each', heldSamples: 1, z: (s) => Math.min(zFlow(s, 0), zPressure(s)) },
     ...[1, 2, 3].map((p) => ({ name: `flow innovation, AR(${p}) prediction from the last ${p} samples`, heldSamples: 1, z: (s: StepSample) => zInnovation(s, p) })),
     { name: 'flow innovation, AR(2), its noise scale per local hour', heldSamples: 1, z: zHourly },
+    { name: 'the same, each sample read against its own slot\'s median (no half-slot lag)', heldSamples: 1, z: zHourlyAtSlot },
     { name: 'pressure drop against the other DMAs\' loggers (a linear model of each DMA\'s from theirs)', heldSamples: 1, z: zModelDrop },
     {
       name: 'flow innovation (AR(2), per local hour) + that pressure drop', heldSamples: 1,
@@ -338,11 +350,29 @@ export function measureStepEvidence(observed: readonly ObservedRun[], intervalMi
   }
 }
 
-/** The residual at the sample less its linear prediction from the samples before it. */
-function innovation(s: StepSample, coefficients: readonly number[]): number {
+/**
+ * AR(2)'s innovation of the residual in `lagsOf` (fitted per DMA on the quiet samples) in noise
+ * scales per DMA and local hour of day (the prediction errs most where demand turns).
+ */
+function hourlyInnovationZ(quiet: readonly StepSample[], dmas: readonly string[], hourOf: (s: StepSample) => number, lagsOf: (s: StepSample) => number[]): (s: StepSample) => number {
+  const coefficientsOf = new Map<string, number[]>();
+  const hourScale = new Map<string, number>();
+  for (const dma of dmas) {
+    const q = quiet.filter((s) => s.dma === dma && lagsOf(s).every(Number.isFinite));
+    const coefficients = leastSquares(q.map((s) => lagsOf(s).slice(1, 3)), q.map((s) => lagsOf(s)[0]));
+    coefficientsOf.set(dma, coefficients);
+    for (let h = 0; h < 24; h++) {
+      hourScale.set(`${dma}:${h}`, madSigma(q.filter((s) => hourOf(s) === h).map((s) => innovation(lagsOf(s), coefficients))));
+    }
+  }
+  return (s) => innovation(lagsOf(s), coefficientsOf.get(s.dma)!) / hourScale.get(`${s.dma}:${hourOf(s)}`)!;
+}
+
+/** The residual at a sample (lags[0]) less its linear prediction from the samples before it. */
+function innovation(lags: readonly number[], coefficients: readonly number[]): number {
   let predicted = 0;
-  coefficients.forEach((c, i) => { predicted += c * s.lagged[i + 1]; });
-  return s.lagged[0] - predicted;
+  coefficients.forEach((c, i) => { predicted += c * lags[i + 1]; });
+  return lags[0] - predicted;
 }
 
 /** Least-squares b for X b ≈ y (normal equations, Gaussian elimination; a few columns). */
