@@ -1,6 +1,7 @@
 # aquawatch: one image for every service (ingest, server, broker-auth at first start); the command picks the role.
-# Node 22 is the current LTS line (maintained until 2027-04).
-FROM node:22-bookworm-slim AS deps
+# Node 24: an LTS line maintained until 2028-04 (22's ends 2027-04). The suite passes on 22, 24 and 26:
+# `.ci/run-on-node 24` runs it under the image's line (README, Tests).
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
@@ -8,7 +9,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 # The dashboard's web app, bundled by Vite with Preact and ECharts: all three are devDependencies
 # (build-time only), so the runtime image has none of them and serves this stage's dist, never building.
-FROM node:22-bookworm-slim AS web
+FROM node:24-bookworm-slim AS web
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -16,7 +17,7 @@ COPY tsconfig.json ./
 COPY dashboard/web ./dashboard/web
 RUN npx tsx dashboard/web/build.ts
 
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 # openssl: compose's init step makes the deployment's internal CA and certificates (deploy/init/certificates.sh);

@@ -126,7 +126,7 @@ describe.skipIf(!COMPOSE)('docker-compose.yml', () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8');
     const bases = [...dockerfile.matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]));
     expect(bases.length).toBeGreaterThan(0);
-    for (const major of bases) expect([22, 24]).toContain(major);
+    for (const major of bases) expect([22, 24, 26]).toContain(major);
     expect(dockerfile).toMatch(/chown node:node \/data/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(readFileSync('.dockerignore', 'utf8').split('\n')).toContain('.env');
