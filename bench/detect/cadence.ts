@@ -116,14 +116,10 @@ const AR_LAGS = 3;
  * `lagsMs` also, per series and ts, the ratios of the `lags` samples before it read against the
  * baseline ts is read against (a sample of the day before against today's kind of day, as the
  * detector's prediction reads it: the day types' baselines differ, and the ratio would jump at
- * midnight where demand did not).
- */
-/**
- * Residuals against a time-of-week baseline fed as the detector feeds it. `readAt` 'interpolated'
- * reads it as the detector does (slot medians interpolated between slot centres: at samples on the
- * quarter hour each slot holds one reading, from its start, so the baseline lags ramps by half a
- * slot); 'slot' reads the median of the sample's own slot (the time its readings were taken: no lag,
- * but no averaging of two slots either).
+ * midnight where demand did not). `readAt` 'interpolated' reads the baseline as the detector does
+ * (slot medians interpolated between slot centres: at samples on the quarter hour each slot holds
+ * one reading, from its start, so it lags ramps by half a slot); 'slot' reads the median of the
+ * sample's own slot (the time its readings were taken: no lag, but no averaging of two slots either).
  */
 function residuals(points: readonly Point[], timezone: string, historyDays: number | undefined, relative: boolean, lags = 0, lagsMs = 0, readAt: 'interpolated' | 'slot' = 'interpolated'): {
   residual: Map<string, Map<number, number>>;
